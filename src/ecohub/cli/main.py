@@ -1,0 +1,33 @@
+"""The ``ecohub`` command: one Typer app, one sub-command group per domain."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ecohub.cli import air, hj212, load, platform, registry, water
+
+app = typer.Typer(
+    name="ecohub",
+    help="ecohub: open ecological-environment big-data platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+platform.register(app)
+app.add_typer(hj212.app, name="hj212", help="HJ 212 codec, simulator and device tools.")
+app.add_typer(load.app, name="load", help="Load station networks and observations from files.")
+app.add_typer(air.app, name="air", help="Air quality: AQI and HJ 663 assessment.")
+app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and assessment.")
+app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""One settings object for the whole platform.
+
+Values come, in rising priority, from defaults, an optional TOML file (``ECOHUB_CONFIG`` or
+``./ecohub.toml``) and ``ECOHUB_*`` environment variables. Nothing else in ecohub reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ECOHUB_", extra="ignore")
+
+    data_dir: Path = Path("ecohub-data")
+    db_path: Path | None = None  # default: <data_dir>/ecohub.duckdb
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"
+
+    # HJ 212 listener
+    hj212_host: str = "0.0.0.0"
+    hj212_port: int = 9212
+    hj212_idle_timeout_s: float = 600.0
+    # A frame is at most '##' + 4-digit length + 9999 + CRC + CRLF; we allow no more (our choice:
+    # the length field cannot express a longer segment).
+    hj212_max_frame: int = 10011
+    hj212_max_bad_frames: int = 50  # bad frames in a row before a peer is cut off as a flooder
+    hj212_reject_unknown_mn: bool = False
+    hj212_lenient_mns: list[str] = Field(default_factory=list)
+    hj212_lenient_all: bool = False
+    hj212_commit_max_packets: int = 2000
+    hj212_commit_interval_ms: float = 5.0
+    hj212_offline_after_s: float = 900.0
+
+    # HTTP endpoint (health, metrics, API)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8212
+
+    load_sample: bool = True
+
+    @property
+    def database(self) -> Path:
+        return self.db_path if self.db_path is not None else self.data_dir / "ecohub.duckdb"
+
+
+def _toml_values() -> dict[str, Any]:
+    path = os.environ.get("ECOHUB_CONFIG")
+    candidate = Path(path) if path else Path("ecohub.toml")
+    if not candidate.is_file():
+        if path:
+            raise FileNotFoundError(f"ECOHUB_CONFIG: no such file: {candidate}")
+        return {}
+    with candidate.open("rb") as fh:
+        data = tomllib.load(fh)
+    return dict(data.get("ecohub", data))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from TOML, then the environment, then explicit ``overrides`` (highest)."""
+    base = _toml_values()
+    env = Settings()
+    merged = {**base, **env.model_dump(exclude_unset=True), **overrides}
+    return Settings.model_validate(merged) if merged else env
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

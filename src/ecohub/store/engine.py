@@ -1,0 +1,53 @@
+"""The Ibis engine handle: the same analytics expressions on DuckDB (default) or PySpark.
+
+Engine differences live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ecohub.settings import Settings, get_settings
+
+
+def ibis_duckdb(con: duckdb.DuckDBPyConnection) -> Any:
+    """An Ibis backend over an open DuckDB connection of the store."""
+    import ibis
+
+    return ibis.duckdb.from_connection(con)
+
+
+def spark_session(master: str = "local[2]", app: str = "ecohub") -> Any:
+    """A SparkSession (local mode unless ``master`` names a cluster), tuned small for one box."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master)
+        .appName(app)
+        .config("spark.sql.session.timeZone", "Asia/Shanghai")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+
+
+def ibis_spark(session: Any | None = None, master: str = "local[2]") -> Any:
+    import ibis
+
+    return ibis.pyspark.connect(session or spark_session(master))
+
+
+def connect_engine(settings: Settings | None = None, con: Any | None = None) -> Any:
+    """The Ibis backend chosen by ``ECOHUB_ENGINE``: DuckDB on the store, or PySpark."""
+    settings = settings or get_settings()
+    if settings.engine == "spark":
+        return ibis_spark(master=settings.spark_master)
+    if con is None:
+        from ecohub.store.db import connect
+
+        con = connect(Path(settings.database))
+    return ibis_duckdb(con)
