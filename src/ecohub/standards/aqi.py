@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 
 from ecohub.standards.editions import check_edition, load_table
 from ecohub.standards.errors import InvalidValue, UnknownParameter
@@ -166,7 +167,7 @@ def round_concentration(pollutant: str, concentration: float, edition: int = 202
 
 def _score(column: tuple[tuple[Fraction, int], ...], c: Fraction) -> Fraction | None:
     """Equation 1 of HJ 633: linear between the breakpoints around ``c``; None above the top."""
-    for (c_lo, i_lo), (c_hi, i_hi) in zip(column, column[1:], strict=False):
+    for (c_lo, i_lo), (c_hi, i_hi) in pairwise(column):
         if c_lo <= c <= c_hi:
             return Fraction(i_hi - i_lo) / (c_hi - c_lo) * (c - c_lo) + i_lo
     return None
@@ -295,9 +296,7 @@ def aqi(values: Mapping[str, float], kind: str, edition: int = 2026) -> AqiResul
     missing = [p for p in POLLUTANTS if p not in per_pollutant]
     value = max(max(per_pollutant.values()), int(rules["aqi_min"]))
     level, zh, en, color = category(value)
-    primary = (
-        [p for p, s in per_pollutant.items() if s == value] if value > _PRIMARY_ABOVE else []
-    )
+    primary = [p for p, s in per_pollutant.items() if s == value] if value > _PRIMARY_ABOVE else []
     exceeding = (
         [p for p, s in per_pollutant.items() if s > _EXCEEDING_ABOVE]
         if rules["exceeding_pollutant"] == "yes"
@@ -341,7 +340,7 @@ def breakpoint_table(edition: int = 2026) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for key, column in columns.items():
         pol, per = key.rsplit("_", 1)
-        for (c_lo, i_lo), (c_hi, i_hi) in zip(column, column[1:], strict=False):
+        for (c_lo, i_lo), (c_hi, i_hi) in pairwise(column):
             rows.append(
                 {
                     "pollutant": pol,
