@@ -1,0 +1,53 @@
+"""HJ 212 codec (HJ 212-2025, HJ 212-2017, HJ/T 212-2005), sans I/O.
+
+``parse`` bytes into a :class:`Packet`, ``build`` frames, ``Framer`` cuts a byte stream into
+frames, the response builders and ``answer_for`` write what the platform sends back, and
+``diagnose`` names the known deviation a rejected frame follows. No asyncio, sockets or
+databases here: the server in ``ecohub.ingest`` feeds bytes in and writes bytes out.
+"""
+
+from __future__ import annotations
+
+from ecohub.protocols.hj212.codec import DEVIATIONS, build, diagnose, parse
+from ecohub.protocols.hj212.errors import (
+    BadHeader,
+    CrcMismatch,
+    FramingError,
+    LengthMismatch,
+    MalformedCP,
+    MalformedField,
+    MissingField,
+    ProtocolError,
+)
+from ecohub.protocols.hj212.framing import Framer
+from ecohub.protocols.hj212.packet import EDITIONS, Packet
+from ecohub.protocols.hj212.responses import (
+    answer_for,
+    data_answer,
+    execution_result,
+    notification_answer,
+    request_answer,
+)
+
+__all__ = [
+    "DEVIATIONS",
+    "EDITIONS",
+    "BadHeader",
+    "CrcMismatch",
+    "Framer",
+    "FramingError",
+    "LengthMismatch",
+    "MalformedCP",
+    "MalformedField",
+    "MissingField",
+    "Packet",
+    "ProtocolError",
+    "answer_for",
+    "build",
+    "data_answer",
+    "diagnose",
+    "execution_result",
+    "notification_answer",
+    "parse",
+    "request_answer",
+]
