@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 
@@ -40,6 +40,8 @@ __all__ = [
 
 # The city-ranking technical rules (环境空气质量综合指数) report the index to 2 decimals.
 _INDEX_DECIMALS = 2
+# Our own bound, far above any real concentration, so results stay representable as floats.
+_MAX_VALUE = Decimal("1e12")
 _PERIOD_ALIASES = {"8h": "8h_daily_max", "year": "annual", "day": "24h", "quarter": "quarterly"}
 
 
@@ -82,6 +84,8 @@ def _number(name: str, value: object) -> Fraction:
         d = Decimal(repr(float(value)))
     if not d.is_finite() or d < 0:
         raise InvalidValue(name, f"expected a finite non-negative number, got {value!r}")
+    if d > _MAX_VALUE:
+        raise InvalidValue(name, f"out of range: {value!r}")
     return Fraction(d)
 
 
@@ -190,7 +194,9 @@ def valid_annual(
         return False
     if monthly_days is None:
         return True
-    if isinstance(monthly_days, str | bytes) or len(monthly_days) != 12:
+    if not isinstance(monthly_days, Sequence) or isinstance(monthly_days, str | bytes):
+        raise InvalidValue("monthly_days", "expected 12 monthly counts")
+    if len(monthly_days) != 12:
         raise InvalidValue("monthly_days", "expected 12 monthly counts")
     return all(valid_month(n, m, pollutant, edition) for m, n in enumerate(monthly_days, start=1))
 
@@ -241,7 +247,10 @@ def round_statistic(pollutant: str, value: float, edition: int = 2026) -> float:
 
 def _round_half_even(x: Fraction, places: int) -> float:
     d = Decimal(x.numerator) / Decimal(x.denominator)
-    return float(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+    try:
+        return float(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise InvalidValue("value", "out of range") from exc
 
 
 def annual_statistics(

@@ -75,11 +75,16 @@ class AqiResult:
 # ---------------------------------------------------------------- tables
 
 
-@cache
 def edition_rules(edition: int = 2026) -> dict[str, str]:
     """Every edition-specific rule of ``hj633_rules.csv`` for ``edition`` (rule -> value)."""
-    ed = _edition(edition)
-    return {r["rule"]: r["value"] for r in load_table("hj633_rules.csv") if int(r["edition"]) == ed}
+    return dict(_rules(_edition(edition)))
+
+
+@cache
+def _rules(edition: int) -> dict[str, str]:
+    return {
+        r["rule"]: r["value"] for r in load_table("hj633_rules.csv") if int(r["edition"]) == edition
+    }
 
 
 @cache
@@ -161,7 +166,10 @@ def round_concentration(pollutant: str, concentration: float, edition: int = 202
     d = _decimal(name, concentration)
     if edition_rules(edition)["concentration_rounding"] == "gbt8170":
         places = int(_pollutant_rows()[name]["decimals"])
-        return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+        try:
+            return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+        except InvalidOperation as exc:  # more digits than the decimal context holds
+            raise InvalidValue(name, f"concentration out of range: {concentration!r}") from exc
     return d
 
 
@@ -190,7 +198,7 @@ def iaqi(pollutant: str, concentration: float, period: str, edition: int = 2026)
     name = pollutant_name(pollutant)
     per = _period(period)
     c = round_concentration(name, concentration, ed)
-    rules = edition_rules(ed)
+    rules = _rules(ed)
     columns = _columns(ed)
     key = f"{name}_{per}"
     if key not in columns and name in ("PM10", "PM2.5") and per == "1h":
