@@ -1,0 +1,227 @@
+"""The Splink model of the registry: one settings builder, one training recipe, one prediction,
+on DuckDB (default) or PySpark.
+
+Engine differences are data (``DIALECTS``): the two SQL spellings of "size of the intersection of
+two lists", and how to open the engine. Everything else - blocking rules, comparisons, EM
+sessions, thresholds - is the same code for both, so a small set links to the same pairs on
+either engine (tests/registry/test_spark.py).
+
+Names and addresses are compared through their character-bigram sets (Dice coefficient), not
+through Levenshtein or Jaro-Winkler: DuckDB's string distances count UTF-8 *bytes* and Spark's
+count characters, so a one-character typo in 华兴钢铁 would be three edits on one engine and one
+on the other. Bigram sets are plain arrays of strings on both engines, and character bigrams are
+what Chinese name matching conventionally uses anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+__all__ = ["DIALECTS", "LinkConfig", "input_frame", "predict_pairs", "settings"]
+
+log = logging.getLogger(__name__)
+
+# Per-engine SQL spellings (the only engine differences in the model).
+DIALECTS: dict[str, dict[str, str]] = {
+    "duckdb": {"inter": "len(list_intersect({l}, {r}))"},
+    "spark": {"inter": "size(array_intersect({l}, {r}))"},
+}
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """Thresholds and training sizes. ``auto_accept``: pairs at or above it are links;
+    ``review_low`` ≤ p < ``auto_accept``: the review band, stored for people to decide."""
+
+    auto_accept: float = 0.9
+    review_low: float = 0.5
+    u_max_pairs: float = 3e6
+    em_max_pairs: float | None = 2e6
+    seed: int = 7
+    prior_recall: float = 0.6
+
+
+# Input columns Splink needs, derived in DuckDB from source_record (both engines get them as
+# data, so no normalisation runs twice or differs by engine).
+_INPUT_SQL = r"""
+WITH base AS (
+    SELECT
+        system || '|' || record_id AS unique_id,
+        system, record_id, name_norm, name_core, uscc_norm, uscc_body,
+        nullif(upper(regexp_replace(coalesce(uscc, ''), '[\s\-_/.]', '', 'g')), '') AS uscc_any,
+        region_code,
+        substr(region_code, 1, 4) AS region4,
+        address_norm,
+        nullif(regexp_extract(address_norm,
+            '([\x{4e00}-\x{9fff}]{1,10}(?:路|街|大道|道|巷|胡同|村)[0-9]+号?)', 1), '') AS addr_key,
+        nullif(lower(regexp_replace(coalesce(legal_rep, ''), '\s', '', 'g')), '') AS legal_rep,
+        nullif(trim(industry), '') AS industry,
+        lat_wgs, lon_wgs,
+        regexp_matches(coalesce(name_core, ''), '[\x{3400}-\x{9fff}]') AS cjk
+    FROM source_record
+)
+SELECT * EXCLUDE (cjk),
+    CASE WHEN cjk THEN substr(name_core, 1, 2) ELSE split_part(name_core, ' ', 1) END
+        AS name_key1,
+    CASE WHEN cjk THEN substr(name_core, greatest(length(name_core) - 1, 1))
+         ELSE split_part(name_core, ' ', -1) END AS name_key2,
+    list_distinct(list_transform(range(1, greatest(length(name_core), 2)),
+        i -> substr(name_core, i::INTEGER, 2))) AS name_grams,
+    list_distinct(list_transform(range(1, greatest(length(address_norm), 2)),
+        i -> substr(address_norm, i::INTEGER, 2))) AS addr_grams
+FROM base
+ORDER BY unique_id
+"""
+
+
+def input_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every loaded record as Splink input, with its bigram sets and blocking keys."""
+    df = con.execute(_INPUT_SQL).df()
+    df["name_grams_n"] = df["name_grams"].map(lambda g: len(g) if g is not None else 0)
+    df["addr_grams_n"] = df["addr_grams"].map(lambda g: len(g) if g is not None else 0)
+    df.loc[df["address_norm"].isna(), "addr_grams"] = None
+    return df
+
+
+def _dice_level(col: str, at_least: float, dialect: str) -> Any:
+    import splink.comparison_level_library as cll
+
+    inter = DIALECTS[dialect]["inter"].format(l=f"{col}_l", r=f"{col}_r")
+    cond = f"2 * {inter} >= {at_least} * ({col}_n_l + {col}_n_r)"
+    return cll.CustomLevel(cond, label_for_charts=f"{col} dice >= {at_least}")
+
+
+def settings(dialect: str) -> Any:
+    """The Splink settings of the registry model (untrained)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_core"),
+            cll.ExactMatchLevel("name_norm"),
+            cll.ExactMatchLevel("name_core"),
+            _dice_level("name_grams", 0.8, dialect),
+            _dice_level("name_grams", 0.6, dialect),
+            _dice_level("name_grams", 0.4, dialect),
+            cll.ElseLevel(),
+        ],
+    )
+    uscc = cl.CustomComparison(
+        output_column_name="uscc",
+        comparison_levels=[
+            cll.NullLevel("uscc_any"),
+            cll.ExactMatchLevel("uscc_norm"),
+            cll.ExactMatchLevel("uscc_body").configure(label_for_charts="same body, bad check"),
+            cll.ExactMatchLevel("uscc_any").configure(label_for_charts="same malformed code"),
+            cll.ElseLevel(),
+        ],
+    )
+    address = cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address_norm"),
+            cll.ExactMatchLevel("address_norm"),
+            cll.ExactMatchLevel("addr_key"),
+            _dice_level("addr_grams", 0.7, dialect),
+            _dice_level("addr_grams", 0.4, dialect),
+            cll.ElseLevel(),
+        ],
+    )
+    region = cl.CustomComparison(
+        output_column_name="region",
+        comparison_levels=[
+            cll.NullLevel("region_code"),
+            cll.ExactMatchLevel("region_code"),
+            cll.ExactMatchLevel("region4"),
+            cll.ElseLevel(),
+        ],
+    )
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        probability_two_random_records_match=1e-4,
+        blocking_rules_to_generate_predictions=[
+            block_on("uscc_body"),
+            block_on("uscc_any"),
+            block_on("name_core"),
+            block_on("region_code", "name_key1"),
+            block_on("name_key1", "name_key2"),
+            block_on("region4", "addr_key"),
+        ],
+        comparisons=[
+            name,
+            uscc,
+            address,
+            region,
+            cl.ExactMatch("legal_rep"),
+            cl.DistanceInKMAtThresholds("lat_wgs", "lon_wgs", [0.3, 1.0, 5.0]),
+            cl.ExactMatch("industry"),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+
+
+def _db_api(engine: str, spark: Any | None) -> Any:
+    if engine == "duckdb":
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+    if engine == "spark":
+        from splink import SparkAPI
+
+        from ecohub.store.engine import spark_session
+
+        session = spark or spark_session()
+        # Java string-distance UDFs are not used by this model (see module docstring).
+        return SparkAPI(spark_session=session, register_udfs_automatically=False)
+    raise ValueError(f"engine: unknown engine {engine!r} (duckdb | spark)")
+
+
+def predict_pairs(
+    frame: pd.DataFrame,
+    *,
+    engine: str = "duckdb",
+    config: LinkConfig | None = None,
+    spark: Any | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Train by EM and score candidate pairs; return pairs with p ≥ ``review_low``
+    (``unique_id_l``, ``unique_id_r``, ``match_probability``) and the trained model."""
+    from splink import Linker, block_on
+
+    config = config or LinkConfig()
+    empty = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability"])
+    if len(frame) < 2:
+        return empty, {}
+    db_api = _db_api(engine, spark)
+    table = db_api.register(frame)
+    linker = Linker(table, settings(engine), log_level=logging.WARNING)
+    train = linker.training
+    train.estimate_probability_two_random_records_match(
+        [block_on("uscc_norm")], recall=config.prior_recall
+    )
+    train.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+    # Three EM sessions so each comparison is estimated with a rule that does not fix it.
+    for rule in (
+        block_on("uscc_body"),
+        block_on("name_core"),
+        block_on("region_code", "name_key1"),
+    ):
+        try:
+            train.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=config.em_max_pairs
+            )
+        except Exception as exc:  # splink raises plain exceptions for empty blocks
+            log.warning("EM session %s skipped: %s", rule, exc)
+    scored = linker.inference.predict(threshold_match_probability=config.review_low)
+    pairs = scored.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability"]]
+    model = linker.misc.save_model_to_json()
+    return pairs, model

@@ -1,0 +1,259 @@
+"""Load one system's list of enterprises into ``source_record``.
+
+Headers are recognised in Chinese or English (``HEADERS``); ``column_map`` overrides them and
+may join several columns (``name=given_name+surname``). Rows that cannot be a record (no id, no
+name, an id repeated with different content) go to a reject file with the reason; rows with
+doubtful parts (bad credit code, a point outside China) are loaded with ``flags``. The same
+file loaded twice changes nothing (``load_log``); a changed row updates its record and keeps
+its source code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ecohub.registry import normalize
+
+__all__ = ["FIELDS", "HEADERS", "LoadResult", "load_frame", "load_records", "read_table"]
+
+FIELDS = (
+    "record_id", "name", "uscc", "address", "region_code", "legal_rep", "industry",
+    "lon", "lat", "permit_no", "mn",
+)
+# Header spellings seen in departmental lists, compared after lower-casing and trimming.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "record_id": ("record_id", "id", "编号", "记录编号", "流水号", "企业编号", "许可证流水号",
+                  "纳税人编号", "序号"),
+    "name": ("name", "company", "名称", "单位名称", "企业名称", "排污单位名称", "纳税人名称",
+             "建设单位", "户名"),
+    "uscc": ("uscc", "credit_code", "统一社会信用代码", "社会信用代码", "信用代码",
+             "纳税人识别号"),
+    "address": ("address", "地址", "详细地址", "生产经营场所地址", "注册地址", "用电地址"),
+    "region_code": ("region_code", "行政区划代码", "区划代码", "行政区代码"),
+    "legal_rep": ("legal_rep", "法定代表人", "法人代表", "法人", "负责人"),
+    "industry": ("industry", "行业", "行业类别", "行业代码", "所属行业"),
+    "lon": ("lon", "lng", "longitude", "经度"),
+    "lat": ("lat", "latitude", "纬度"),
+    "permit_no": ("permit_no", "许可证编号", "排污许可证编号", "许可证号"),
+    "mn": ("mn", "mn号", "数采仪mn", "监测点编码", "设备编码"),
+}
+
+
+@dataclass
+class LoadResult:
+    system: str
+    path: str
+    rows_read: int
+    rows_loaded: int
+    rows_unchanged: int
+    rows_rejected: int
+    rows_flagged: int
+    reject_path: str | None
+    skipped: bool  # the same file was loaded before
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """CSV, XLSX or Parquet, every column as text (codes keep their leading zeros)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if suffix in (".xlsx", ".xlsm"):
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path).astype("string").fillna("").astype(object)
+    raise ValueError(f"{path}: unsupported file type {suffix!r} (csv, xlsx, parquet)")
+
+
+def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.DataFrame:
+    lookup = {str(c).strip().lower(): c for c in df.columns}
+    out = pd.DataFrame(index=df.index)
+    for fld in FIELDS:
+        spec = (column_map or {}).get(fld)
+        if spec is not None:
+            parts = [p.strip() for p in spec.split("+")]
+            missing = [p for p in parts if p not in df.columns]
+            if missing:
+                raise ValueError(f"--map {fld}={spec}: no column {missing[0]!r} in the file")
+            joined = df[parts[0]].astype(str)
+            for p in parts[1:]:
+                joined = joined.str.cat(df[p].astype(str), sep=" ")
+            out[fld] = joined.str.strip()
+            continue
+        for alias in HEADERS[fld]:
+            if alias in lookup:
+                out[fld] = df[lookup[alias]]
+                break
+        else:
+            out[fld] = None
+    unknown = set(column_map or {}) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"--map: unknown field {sorted(unknown)[0]!r}; known: {', '.join(FIELDS)}")
+    out = out.astype(object).where(out.notna(), None)
+    for fld in FIELDS:
+        out[fld] = out[fld].map(lambda v: None if v is None or str(v).strip() == "" else str(v))
+    return out
+
+
+def _row_hash(df: pd.DataFrame) -> pd.Series:
+    joined = df[list(FIELDS)].fillna("\x00").astype(str).agg("\x1f".join, axis=1)
+    return joined.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest())
+
+
+def _rejects(df: pd.DataFrame) -> pd.Series:
+    """Reason per row, or None. Rows are numbered from 2 (the header is line 1)."""
+    reason = pd.Series(None, index=df.index, dtype=object)
+    reason[df["record_id"].isna()] = "empty record_id"
+    reason[reason.isna() & df["name_norm"].isna()] = "empty name"
+    dup = df["record_id"].notna() & df.duplicated("record_id", keep=False)
+    conflicting = dup & ~df.duplicated(["record_id", "row_hash"], keep=False)
+    conflicting |= dup & df.groupby("record_id")["row_hash"].transform("nunique").gt(1)
+    reason[reason.isna() & conflicting] = "duplicate record_id with different content"
+    return reason
+
+
+def load_frame(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    raw: pd.DataFrame,
+    *,
+    column_map: dict[str, str] | None = None,
+    crs: str = "wgs84",
+    file_sha256: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Normalise ``raw`` and upsert it; return (loaded rows, rejected rows, counts)."""
+    df = _map_columns(raw, column_map)
+    df["row_hash"] = _row_hash(df)
+    df = df.join(normalize.normalize_names(df["name"]))
+    reasons = _rejects(df)
+    rejected = raw.loc[reasons.notna()].copy()
+    rejected.insert(0, "reason", reasons[reasons.notna()])
+    rejected.insert(0, "line", rejected.index + 2)
+    # Identical repeats of one row are one record (a list exported twice), not a conflict.
+    ok = df[reasons.isna()].drop_duplicates("record_id")
+    ok = ok.join(normalize.normalize_uscc(ok["uscc"]))
+    ok = ok.join(normalize.normalize_addresses(ok["address"]), rsuffix="_addr")
+    ok = ok.join(normalize.normalize_coords(ok["lon"], ok["lat"], crs))
+    ok = _derive_region(ok)
+    ok["flags"] = _flags(ok)
+    ok["system"] = system
+    ok["crs"] = crs
+    ok["file_sha256"] = file_sha256
+    counts = _upsert(con, ok)
+    counts["rejected"] = len(rejected)
+    counts["flagged"] = int(ok["flags"].notna().sum())
+    return ok, rejected, counts
+
+
+def _derive_region(ok: pd.DataFrame) -> pd.DataFrame:
+    from ecohub.standards import divisions
+
+    given = ok["region_code"].astype(object)
+    distinct = {c for c in given.dropna().unique()}
+    valid = {c: bool(divisions.is_valid(c)) for c in distinct}
+    given_ok = given.map(lambda c: c if c is not None and valid.get(c) else None)
+    ok["region_code_raw"] = given
+    ok["bad_region"] = given.notna() & given_ok.isna()
+    ok["region_code"] = given_ok.where(given_ok.notna(), ok["region_code_addr"])
+    return ok
+
+
+def _flags(ok: pd.DataFrame) -> pd.Series:
+    parts = pd.DataFrame(index=ok.index)
+    status = ok["uscc_status"]
+    parts["u"] = status.where(status.isin(["bad_check", "bad_format", "bad_length"]), None)
+    parts["u"] = parts["u"].map(lambda s: f"uscc_{s}" if s else None)
+    parts["c"] = ok["coord_flag"]
+    parts["r"] = ok["bad_region"].map(lambda b: "bad_region_code" if b else None)
+    joined = parts.apply(lambda r: ",".join(v for v in r if isinstance(v, str)), axis=1)
+    return joined.where(joined != "", None)
+
+
+_COLUMNS = (
+    "system", "record_id", "name", "uscc", "address", "region_code_raw", "legal_rep",
+    "industry", "lon", "lat", "crs", "permit_no", "mn", "name_norm", "name_core", "uscc_norm",
+    "uscc_body", "uscc_status", "region_code", "address_norm", "lon_wgs", "lat_wgs", "flags",
+    "row_hash", "file_sha256",
+)
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, ok: pd.DataFrame) -> dict[str, int]:
+    frame = ok[list(_COLUMNS)].copy()
+    frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce")
+    frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
+    con.register("_incoming", frame)
+    try:
+        unchanged = con.execute(
+            "SELECT count(*) FROM _incoming i JOIN source_record r "
+            "USING (system, record_id) WHERE r.row_hash = i.row_hash"
+        ).fetchone()
+        cols = ", ".join(_COLUMNS)
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("system", "record_id")
+        )
+        # A changed row keeps its source code but is marked for re-linking (linked_at NULL).
+        con.execute(
+            f"INSERT INTO source_record ({cols}, loaded_at) "
+            f"SELECT {cols}, now() FROM _incoming "
+            "WHERE NOT EXISTS (SELECT 1 FROM source_record r WHERE r.system = _incoming.system "
+            "AND r.record_id = _incoming.record_id AND r.row_hash = _incoming.row_hash) "
+            f"ON CONFLICT (system, record_id) DO UPDATE SET {updates}, "
+            "loaded_at = excluded.loaded_at, linked_at = NULL"
+        )
+    finally:
+        con.unregister("_incoming")
+    n_unchanged = int(unchanged[0]) if unchanged else 0
+    return {"loaded": len(frame) - n_unchanged, "unchanged": n_unchanged}
+
+
+def load_records(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    path: Path,
+    *,
+    column_map: dict[str, str] | None = None,
+    crs: str = "wgs84",
+    reject_path: Path | None = None,
+) -> LoadResult:
+    """Load ``path`` as ``system``'s list. Idempotent per file content and per row."""
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    kind = f"registry:{system}"
+    seen = con.execute(
+        "SELECT rows_ok, rows_rejected FROM load_log WHERE file_sha256 = ? AND kind = ?",
+        [sha, kind],
+    ).fetchone()
+    if seen is not None:
+        return LoadResult(system, str(path), 0, 0, int(seen[0] or 0), 0, 0, None, True)
+    raw = read_table(path)
+    con.execute("BEGIN")
+    try:
+        ok, rejected, counts = load_frame(
+            con, system, raw, column_map=column_map, crs=crs, file_sha256=sha
+        )
+        con.execute(
+            "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?)",
+            [sha, kind, str(path), datetime.now().astimezone(), len(ok), len(rejected)],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    out = None
+    if len(rejected):
+        out_path = reject_path or path.with_name(path.stem + ".rejects.csv")
+        rejected.to_csv(out_path, index=False, encoding="utf-8-sig")
+        out = str(out_path)
+    return LoadResult(
+        system, str(path), len(raw), counts["loaded"], counts["unchanged"],
+        counts["rejected"], counts["flagged"], out, False,
+    )
