@@ -68,9 +68,13 @@ def _expected(direction: str, limits: list[float], value: float) -> str:
 
 
 @pytest.mark.parametrize(("row", "body", "value", "limits"), _boundaries())
-def test_every_class_boundary(row: dict[str, str], body: str, value: float, limits: list[float]) -> None:
+def test_every_class_boundary(
+    row: dict[str, str], body: str, value: float, limits: list[float]
+) -> None:
     result = water.classify({row["key"]: value}, body)
-    assert result.item_grades[row["key"]] == _expected(row["direction"], limits, value), row["clause"]
+    assert result.item_grades[row["key"]] == _expected(row["direction"], limits, value), row[
+        "clause"
+    ]
 
 
 @pytest.mark.parametrize("value", [6.0, 7.0, 9.0, math.nextafter(6.0, 0), math.nextafter(9.0, 10)])

@@ -14,12 +14,12 @@ address, from an index built once.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 from ecohub.standards.editions import load_table
 from ecohub.standards.errors import InvalidCode
+from ecohub.standards.uscc import FULLWIDTH
 
 __all__ = [
     "Division",
@@ -64,7 +64,7 @@ def compact(text: str) -> str:
         text = str(text)
     if not isinstance(text, str):
         raise InvalidCode("code", f"expected text, got {type(text).__name__}")
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", "", text.translate(FULLWIDTH))
 
 
 @cache
@@ -84,14 +84,15 @@ def _children() -> dict[str, tuple[str, ...]]:
 def validate(code: str) -> str:
     """Return the six-digit code if it is a current GB/T 2260 division, else raise."""
     value = compact(code)
-    if not re.fullmatch(r"\d{6}", value):
+    if not re.fullmatch(r"[0-9]{6}", value):
         raise InvalidCode("code", f"a GB/T 2260 code has six digits, got {value!r}")
     row = _rows().get(value)
     if row is None:
         raise InvalidCode("code", f"{value} is not in the 2023 division table")
     if row["kind"] != "division":
         raise InvalidCode(
-            "code", f"{value} ({row['name']}) is a statistical code of a functional zone, not GB/T 2260"
+            "code",
+            f"{value} ({row['name']}) is a statistical code of a functional zone, not GB/T 2260",
         )
     return value
 

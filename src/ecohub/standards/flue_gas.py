@@ -77,12 +77,19 @@ def standard_concentration(concentration: float, temperature_c: float, pressure_
     t = _number("temperature_c", temperature_c, low=-T0)
     p = _number("pressure_pa", pressure_pa)
     if p == 0 or t == -T0:
-        raise InvalidValue("pressure_pa" if p == 0 else "temperature_c", "must be above 0 (absolute)")
+        raise InvalidValue(
+            "pressure_pa" if p == 0 else "temperature_c", "must be above 0 (absolute)"
+        )
     return c * (T0 + t) / T0 * P0 / p
 
 
-def standard_flow(flow: float, temperature_c: float, pressure_pa: float, moisture: float = 0.0) -> float:
-    """Actual wet flow -> standard dry flow: Q_sn = Q_s x 273.15/(273.15+t) x P/101325 x (1 - X_sw)."""
+def standard_flow(
+    flow: float, temperature_c: float, pressure_pa: float, moisture: float = 0.0
+) -> float:
+    """Actual wet flow -> standard dry flow.
+
+    Q_sn = Q_s x 273.15 / (273.15 + t) x P / 101325 x (1 - X_sw).
+    """
     q = _number("flow", flow)
     t = _number("temperature_c", temperature_c, low=-T0)
     p = _number("pressure_pa", pressure_pa)
@@ -115,7 +122,9 @@ def _molar_mass(gas: str) -> float:
         codes = {row["hj212_code"]: row["gas"] for row in load_table("hj75-2017_gases.csv")}
         if gas.strip().lower() in codes:
             return masses[codes[gas.strip().lower()]]
-    raise UnknownParameter("gas", f"expected SO2, NO, NO2, NOx or CO (or its HJ 212 code), got {gas!r}")
+    raise UnknownParameter(
+        "gas", f"expected SO2, NO, NO2, NOx or CO (or its HJ 212 code), got {gas!r}"
+    )
 
 
 def ppm_to_mg(gas: str, ppm: float) -> float:

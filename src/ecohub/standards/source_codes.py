@@ -25,7 +25,6 @@ the 2016 rules).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from ecohub.standards import uscc
@@ -59,8 +58,8 @@ _CHECK_WEIGHTS = (1, 5, 7, 11, 13, 17, 19, 23)
 _MEDIA = {"air": "A", "gas": "A", "a": "A", "废气": "A", "water": "W", "w": "W", "废水": "W"}
 _MEDIUM_NAMES = {"A": "air", "W": "water"}
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―]+")
-_PROVISIONAL = re.compile(r"H9(\d{6})(0000\d{5}|[0-9A-Z]{8}[0-9X])([a-z])")
-_OUTLET = re.compile(r"D([AW])(\d{3})")
+_PROVISIONAL = re.compile(r"H9([0-9]{6})(0000[0-9]{5}|[0-9A-Z]{8}[0-9X])([a-z])")
+_OUTLET = re.compile(r"D([AW])([0-9]{3})")
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def compact(text: str) -> str:
     """
     if not isinstance(text, str):
         raise InvalidCode("code", f"expected text, got {type(text).__name__}")
-    value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    value = _SEPARATORS.sub("", text.translate(uscc.FULLWIDTH))
     if value[:2].upper() == "H9" and len(value) >= 18:
         return value[:17].upper() + value[17].lower() + value[18:].upper()
     return value.upper()
@@ -128,8 +127,10 @@ def provisional_check_letter(first17: str) -> str:
 
 
 def _region(region_code: object) -> str:
-    if not isinstance(region_code, str) or not re.fullmatch(r"\d{6}", compact(region_code)):
-        raise InvalidCode("region_code", f"expected a six-digit GB/T 2260 code, got {region_code!r}")
+    if not isinstance(region_code, str) or not re.fullmatch(r"[0-9]{6}", compact(region_code)):
+        raise InvalidCode(
+            "region_code", f"expected a six-digit GB/T 2260 code, got {region_code!r}"
+        )
     value = compact(region_code)
     if value[:2] == "00":
         raise InvalidCode("region_code", f"{value} is not a GB/T 2260 code (province 00)")
@@ -171,10 +172,14 @@ def validate_source_code(code: str) -> str:
     """Return the compacted 22-character code, or raise :class:`InvalidCode` naming the part."""
     value = compact(code)
     if len(value) != 22:
-        raise InvalidCode("code", f"a fixed-pollution-source code has 22 characters, got {len(value)}")
+        raise InvalidCode(
+            "code", f"a fixed-pollution-source code has 22 characters, got {len(value)}"
+        )
     _main_code(value[:18])
-    if not value[18:21].isdigit() or value[18:21] == "000":
-        raise InvalidCode("seq", f"positions 19-21 must be a sequence 001-999, got {value[18:21]!r}")
+    if not re.fullmatch("[0-9]{3}", value[18:21]) or value[18:21] == "000":
+        raise InvalidCode(
+            "seq", f"positions 19-21 must be a sequence 001-999, got {value[18:21]!r}"
+        )
     if value[21] != SOURCE_MARKER:
         raise InvalidCode("letter", f"position 22 must be {SOURCE_MARKER!r}, got {value[21]!r}")
     return value
@@ -195,10 +200,15 @@ def is_valid_source_code(code: object) -> bool:
 
 
 def build_outlet_code(medium: str, seq: int) -> str:
-    """``("air", 1)`` -> ``"DA001"``; ``("water", 12)`` -> ``"DW012"`` (also ``gas``, ``废气``, ``废水``)."""
+    """``("air", 1)`` -> ``"DA001"``; ``("water", 12)`` -> ``"DW012"``.
+
+    ``medium`` also accepts ``gas``, ``废气`` and ``废水``.
+    """
     letter = _MEDIA.get(medium.strip().lower()) if isinstance(medium, str) else None
     if letter is None:
-        raise InvalidValue("medium", f"expected air or water (HJ 608-2017 Figure 6), got {medium!r}")
+        raise InvalidValue(
+            "medium", f"expected air or water (HJ 608-2017 Figure 6), got {medium!r}"
+        )
     return f"D{letter}{_seq(seq, 'seq', MAX_SEQ):03d}"
 
 
@@ -207,7 +217,9 @@ def validate_outlet_code(code: str) -> str:
     value = compact(code)
     match = _OUTLET.fullmatch(value)
     if match is None:
-        raise InvalidCode("code", f"an outlet code is D + A|W + 3 digits (HJ 608-2017 Figure 6), got {value!r}")
+        raise InvalidCode(
+            "code", f"an outlet code is D + A|W + 3 digits (HJ 608-2017 Figure 6), got {value!r}"
+        )
     if match.group(2) == "000":
         raise InvalidCode("seq", "outlet sequence starts at 001")
     return value

@@ -20,7 +20,6 @@ field, :func:`is_valid` never raises.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 from ecohub.standards.editions import load_table
@@ -28,6 +27,7 @@ from ecohub.standards.errors import InvalidCode
 
 __all__ = [
     "ALPHABET",
+    "FULLWIDTH",
     "admin_division",
     "authority_name",
     "check_char",
@@ -47,22 +47,25 @@ ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 LENGTH = 18
 # Annex (GB/T 17710 mod 31): weight of position i (1-based) is 3**(i-1) mod 31.
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
-# Separators people type inside codes; fullwidth forms are folded by NFKC first.
+# Full-width ASCII (U+FF01-FF5E) and the ideographic space, as Chinese input methods
+# type them, folded to ASCII. Not NFKC: NFKC followed by upper() is not idempotent.
+FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Separators people type inside codes (after folding).
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―]+")
 
 
 def normalize(text: str) -> str:
-    """Trim, full-width -> half-width (NFKC), drop spaces and hyphens, upper-case.
+    """Trim, full-width -> half-width , drop spaces and hyphens, upper-case.
 
     Does not check anything; ``normalize(normalize(x)) == normalize(x)``.
     """
     if not isinstance(text, str):
         raise InvalidCode("code", f"expected text, got {type(text).__name__}")
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+    return _SEPARATORS.sub("", text.translate(FULLWIDTH)).upper()
 
 
 def compact(text: str) -> str:
-    """The code with separators removed, as python-stdnum's ``compact``; same as :func:`normalize`."""
+    """The code without separators (python-stdnum's ``compact``); same as :func:`normalize`."""
     return normalize(text)
 
 
@@ -73,7 +76,9 @@ def check_char(first17: str) -> str:
         raise InvalidCode("code", f"need 17 characters to compute a check, got {len(body)}")
     bad = next((i for i, c in enumerate(body) if c not in ALPHABET), None)
     if bad is not None:
-        raise InvalidCode("code", f"character {body[bad]!r} at position {bad + 1} is not in GB 32100's set")
+        raise InvalidCode(
+            "code", f"character {body[bad]!r} at position {bad + 1} is not in GB 32100's set"
+        )
     total = sum(ALPHABET.index(c) * w for c, w in zip(body, _WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
@@ -82,7 +87,9 @@ def check_char(first17: str) -> str:
 def _types() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for row in load_table("gb32100-2015_authorities.csv"):
-        out.setdefault(row["authority"], {"": row["authority_name"]})[row["type"]] = row["type_name"]
+        out.setdefault(row["authority"], {"": row["authority_name"]})[row["type"]] = row[
+            "type_name"
+        ]
     return out
 
 
@@ -101,7 +108,8 @@ def validate(code: str) -> str:
     types = _types().get(value[0])
     if types is None:
         raise InvalidCode(
-            "registration_authority", f"unknown registration authority code {value[0]!r} (position 1, 4.2)"
+            "registration_authority",
+            f"unknown registration authority code {value[0]!r} (position 1, 4.2)",
         )
     if value[1] not in types:
         raise InvalidCode(
@@ -110,10 +118,14 @@ def validate(code: str) -> str:
             "(position 2, 4.2)",
         )
     if not value[2:8].isdigit():
-        raise InvalidCode("admin_division", f"positions 3-8 must be a GB/T 2260 code, got {value[2:8]!r} (4.3)")
+        raise InvalidCode(
+            "admin_division", f"positions 3-8 must be a GB/T 2260 code, got {value[2:8]!r} (4.3)"
+        )
     expected = check_char(value[:17])
     if value[17] != expected:
-        raise InvalidCode("check_char", f"check character is {value[17]!r}, expected {expected!r} (4.5)")
+        raise InvalidCode(
+            "check_char", f"check character is {value[17]!r}, expected {expected!r} (4.5)"
+        )
     return value
 
 

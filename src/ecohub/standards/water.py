@@ -129,7 +129,9 @@ def _all_keys() -> tuple[str, ...]:
 @cache
 def _aliases() -> dict[str, str]:
     table = {key.lower(): key for key in _all_keys()}
-    table.update({row["code"].lower(): row["key"] for row in load_table("hj212-2017_water_codes.csv")})
+    table.update(
+        {row["code"].lower(): row["key"] for row in load_table("hj212-2017_water_codes.csv")}
+    )
     return table
 
 
@@ -152,7 +154,9 @@ def item_key(name: str) -> str:
         raise UnknownParameter("item", f"expected an item name, got {name!r}")
     key = _aliases().get(name.strip().lower())
     if key is None:
-        raise UnknownParameter(name, f"not a GB 3838-2002 basic item or HJ 212 water code: {name!r}")
+        raise UnknownParameter(
+            name, f"not a GB 3838-2002 basic item or HJ 212 water code: {name!r}"
+        )
     return key
 
 
