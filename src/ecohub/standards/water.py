@@ -316,6 +316,8 @@ def basin_status(grades: Iterable[str]) -> str:
     With fewer than 5 sections the method averages concentrations instead: call
     :func:`classify` on the mean sample.
     """
+    if isinstance(grades, str | bytes) or not isinstance(grades, Iterable):
+        raise InvalidValue("grades", f"expected the sections' classes, got {grades!r}")
     ranks = [grade_rank(g) for g in grades]
     if len(ranks) < 5:
         raise InvalidValue("grades", "the proportion method needs at least 5 sections")
