@@ -364,6 +364,9 @@ def diagnose(data: bytes | str) -> str | None:
     """
     try:
         raw = _coerce(data)
+    except ProtocolError:
+        return None
+    try:
         _parse_guarded(raw, None)
         return None
     except ProtocolError:

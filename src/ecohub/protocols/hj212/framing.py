@@ -73,11 +73,9 @@ class Framer:
                     cut = head
                 else:
                     cut = len(buf) - (1 if buf[-1:] in (b"#", b"\r") else 0)
-                    skipping.size += cut
-                    del buf[:cut]
+                    self._skip(skipping, cut)
                     break
-                skipping.size += cut
-                del buf[:cut]
+                self._skip(skipping, cut)
                 out.append(skipping)
                 self._skipping = None
                 continue
@@ -89,6 +87,13 @@ class Framer:
                     break
                 self._note_junk(buf[:cut])
                 del buf[:cut]
+                continue
+            if len(buf) < 3:
+                break  # a third '#' would make this '##' junk: wait for it
+            if buf[2:3] == b"#":
+                # '###': the header is the last '##' of a run of '#'; the first one is junk.
+                self._note_junk(buf[:1])
+                del buf[:1]
                 continue
             self._flush_junk(out)
             end = self._frame_end(buf)
@@ -109,9 +114,16 @@ class Framer:
                 out.append(FramingError("oversize", cap, end))
                 del buf[:end]
             else:
-                self._skipping = FramingError("oversize", cap, 2)
+                self._skipping = FramingError("oversize", cap[:2], 2)
                 del buf[:2]
         return out
+
+    def _skip(self, skipping: FramingError, cut: int) -> None:
+        room = MAX_REPORTED_DISCARD - len(skipping.discarded)
+        if room > 0:
+            skipping.discarded += bytes(self._buf[: min(cut, room)])
+        skipping.size += cut
+        del self._buf[:cut]
 
     @staticmethod
     def _frame_end(buf: bytearray) -> int:
