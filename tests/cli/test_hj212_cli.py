@@ -62,8 +62,15 @@ def test_encode_reverses_decode() -> None:
 
 
 def test_encode_unicode_and_bad_line() -> None:
-    obj = {"st": "31", "cn": "2051", "pw": "1", "mn": "M", "qn": "20260101120000123",
-           "flag": 4, "cp": {"i11001-Info": "//设备正常//"}}
+    obj = {
+        "st": "31",
+        "cn": "2051",
+        "pw": "1",
+        "mn": "M",
+        "qn": "20260101120000123",
+        "flag": 4,
+        "cp": {"i11001-Info": "//设备正常//"},
+    }
     bad = {"st": "3", "cn": "2051", "pw": "1", "mn": "M", "cp": {}}
     text = json.dumps(obj, ensure_ascii=False) + "\n" + json.dumps(bad) + "\n"
     result = runner().invoke(app, ["hj212", "encode", "-"], input=text)

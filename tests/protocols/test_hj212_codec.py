@@ -101,8 +101,15 @@ def test_to_json_is_the_cli_form() -> None:
 
 
 def test_data_time_malformed_is_none() -> None:
-    frame = build(st="31", cn="2051", pw="1", mn="M1", qn="20260101120000123", flag=4,
-                  cp={"DataTime": "20261399000000"})
+    frame = build(
+        st="31",
+        cn="2051",
+        pw="1",
+        mn="M1",
+        qn="20260101120000123",
+        flag=4,
+        cp={"DataTime": "20261399000000"},
+    )
     assert parse(frame).data_time is None
 
 
@@ -142,8 +149,9 @@ def test_build_round_trip_with_groups() -> None:
         "a34004": {"Avg": "35.2", "Min": "30.1", "Max": "40.0", "Flag": "N"},
         "a21026": {"Avg": "12.5", "Flag": "N"},
     }
-    frame = build(st="22", cn="2051", pw="123456", mn="AIR0001", cp=cp,
-                  qn="20260101120000123", flag=5)
+    frame = build(
+        st="22", cn="2051", pw="123456", mn="AIR0001", cp=cp, qn="20260101120000123", flag=5
+    )
     assert frame.endswith(b"\r\n")
     packet = parse(frame)
     assert packet.pollutants()["a34004"] == cp["a34004"]
@@ -153,8 +161,7 @@ def test_build_round_trip_with_groups() -> None:
 
 def test_build_rejects_what_would_not_read_back() -> None:
     with pytest.raises(ProtocolError):
-        build(st="31", cn="2051", pw="1", mn="M", cp={"a": "1;b=2"}, qn="20260101120000123",
-              flag=4)
+        build(st="31", cn="2051", pw="1", mn="M", cp={"a": "1;b=2"}, qn="20260101120000123", flag=4)
     with pytest.raises(ProtocolError):
         build(st="3", cn="2051", pw="1", mn="M", cp={})
 

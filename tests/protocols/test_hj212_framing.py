@@ -51,11 +51,12 @@ def test_framing(name: str, stream: bytes, expected: list[object], mode: str) ->
 
 @pytest.mark.parametrize("mode", ["whole", "bytes", "halves"])
 @pytest.mark.parametrize(("name", "stream", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_trailing_bytes_are_held(name: str, stream: bytes, expected: list[object],
-                                 mode: str) -> None:
+def test_trailing_bytes_are_held(
+    name: str, stream: bytes, expected: list[object], mode: str
+) -> None:
     framer = Framer()
     out = []
-    for piece in ([stream + b"##00"] if mode == "whole" else [bytes([c]) for c in stream + b"##00"]):
+    for piece in [stream + b"##00"] if mode == "whole" else [bytes([c]) for c in stream + b"##00"]:
         out += framer.feed(piece)
     assert out == expected
     assert framer.buffered == 4

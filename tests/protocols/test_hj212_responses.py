@@ -18,8 +18,7 @@ QN = "20260101120000123"
 
 
 def packet(cn: str, flag: int | None, *, st: str = "31", qn: str | None = QN):
-    return parse(build(st=st, cn=cn, pw="123456", mn="EXAMPLE0000000001", cp={}, qn=qn,
-                       flag=flag))
+    return parse(build(st=st, cn=cn, pw="123456", mn="EXAMPLE0000000001", cp={}, qn=qn, flag=flag))
 
 
 def segment(frame: bytes) -> bytes:
@@ -53,8 +52,9 @@ def test_2005_answers_carry_qn_in_cp() -> None:
     assert segment(notification_answer(pkt)) == (
         b"ST=91;CN=9013;PW=123456;MN=EXAMPLE0000000001;CP=&&QN=20260101120000123&&"
     )
-    assert segment(data_answer(pkt)).endswith(b"CN=9014;PW=123456;MN=EXAMPLE0000000001;"
-                                              b"CP=&&QN=20260101120000123&&")
+    assert segment(data_answer(pkt)).endswith(
+        b"CN=9014;PW=123456;MN=EXAMPLE0000000001;CP=&&QN=20260101120000123&&"
+    )
 
 
 def test_2017_request_and_execution() -> None:

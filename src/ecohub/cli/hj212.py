@@ -36,7 +36,9 @@ def _error(number: int, name: str, detail: str) -> None:
 
 @app.command()
 def decode(
-    source: str = typer.Argument("-", metavar="[FILE|-]", help="Packets, one per line; - is stdin."),
+    source: str = typer.Argument(
+        "-", metavar="[FILE|-]", help="Packets, one per line; - is stdin."
+    ),
     lenient: bool = typer.Option(False, "--lenient", help="Accept the known deviations."),
 ) -> None:
     """Decode HJ 212 packets (one per line) to JSON objects (one per line) on stdout.

@@ -138,7 +138,7 @@ def _parse_cp(cp_text: str, offset: int) -> dict[str, str]:
         # Fast path: 6.3.3 - items split by ';' (groups) and ',' (fields of one code).
         items = cp_text.replace(",", ";").split(";")
         try:
-            cp = dict([item.split("=", 1) for item in items])  # type: ignore[misc]
+            cp = dict([item.split("=", 1) for item in items])
         except ValueError:
             return _parse_cp_slow(cp_text, offset)
         if len(cp) == len(items) and "" not in cp and max(map(len, cp)) <= MAX_CP_KEY_LENGTH:
@@ -261,9 +261,8 @@ def _parse(raw: bytes, deviation: str | None) -> Packet:
         flag = int(flag_text)
     pnum = _packet_number(fields, "PNUM")
     pno = _packet_number(fields, "PNO")
-    if flag is not None and flag & FLAG_D:
-        if pnum is None or pno is None:
-            raise MissingField("Flag D bit set: PNUM and PNO are required", field="PNUM")
+    if flag is not None and flag & FLAG_D and (pnum is None or pno is None):
+        raise MissingField("Flag D bit set: PNUM and PNO are required", field="PNUM")
     if pnum is not None and pno is not None and not 1 <= pno <= pnum:
         raise MalformedField("PNO must be between 1 and PNUM", field="PNO")
 

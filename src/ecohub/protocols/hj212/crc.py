@@ -48,19 +48,17 @@ def _crc16_modbus_py(data: bytes) -> int:
     return crc
 
 
-crc16: Callable[[bytes], int]
-crc16_modbus: Callable[[bytes], int]
+crc16: Callable[[bytes], int] = _crc16_py
+crc16_modbus: Callable[[bytes], int] = _crc16_modbus_py
+ACCELERATED = False
 try:
-    from ecohub.protocols.hj212._crc_c import (  # type: ignore[import-not-found,unused-ignore]
-        crc16,
-        crc16_modbus,
-    )
-
+    from ecohub.protocols.hj212 import _crc_c  # type: ignore[attr-defined,unused-ignore]
+except ImportError:  # the optional extension was not built: keep the Python fallback
+    pass
+else:
+    crc16 = _crc_c.crc16
+    crc16_modbus = _crc_c.crc16_modbus
     ACCELERATED = True
-except ImportError:  # the optional extension was not built: fall back to Python
-    crc16 = _crc16_py
-    crc16_modbus = _crc16_modbus_py
-    ACCELERATED = False
 
 
 def crc16_hex(data: bytes) -> str:

@@ -22,7 +22,9 @@ class ProtocolError(Exception):
         self.offset = offset
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.detail!r}, field={self.field!r}, offset={self.offset!r})"
+        return (
+            f"{type(self).__name__}({self.detail!r}, field={self.field!r}, offset={self.offset!r})"
+        )
 
 
 class BadHeader(ProtocolError):
@@ -84,7 +86,11 @@ class FramingError(ProtocolError):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FramingError):
             return NotImplemented
-        return (self.reason, self.discarded, self.size) == (other.reason, other.discarded, other.size)
+        return (self.reason, self.discarded, self.size) == (
+            other.reason,
+            other.discarded,
+            other.size,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
