@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 install: $(STAMP)
 
 up: $(STAMP)
-	$(BIN)/ecohub up
+	$(BIN)/ecohub up --simulate 4
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

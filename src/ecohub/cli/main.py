@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from ecohub.cli import air, hj212, load, platform, registry, water
+from ecohub.cli import air, hj212, hj212_ops, load, platform, registry, water
 
 app = typer.Typer(
     name="ecohub",
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 platform.register(app)
+hj212_ops.register(hj212.app)
 app.add_typer(hj212.app, name="hj212", help="HJ 212 codec, simulator and device tools.")
 app.add_typer(load.app, name="load", help="Load station networks and observations from files.")
 app.add_typer(air.app, name="air", help="Air quality: AQI and HJ 663 assessment.")

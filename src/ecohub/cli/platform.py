@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import typer
+
+from ecohub.cli._common import console, fail
+
+
+def _event_loop_policy() -> None:
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:  # uvloop is optional: the stdlib loop works, only slower
+        pass
 
 
 def register(app: typer.Typer) -> None:
@@ -12,3 +26,38 @@ def register(app: typer.Typer) -> None:
         from ecohub import __version__
 
         typer.echo(__version__)
+
+    @app.command()
+    def up(
+        hj212_port: int = typer.Option(None, help="HJ 212 TCP port (default 9212)."),
+        http_port: int = typer.Option(None, help="HTTP port (default 8212)."),
+        simulate: int = typer.Option(0, help="Also run N simulated outlets feeding the listener."),
+        no_sample: bool = typer.Option(
+            False, help="Do not load the sample data into an empty store."
+        ),
+        verbose: bool = typer.Option(False, "--verbose", "-v"),
+    ) -> None:
+        """Open (or create) the store, load sample data if empty, and serve HJ 212 and HTTP."""
+        from ecohub.runtime import run_platform
+        from ecohub.settings import load_settings
+        from ecohub.store.db import StoreError
+
+        logging.basicConfig(
+            level=logging.INFO if verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
+        overrides: dict[str, object] = {}
+        if hj212_port is not None:
+            overrides["hj212_port"] = hj212_port
+        if http_port is not None:
+            overrides["http_port"] = http_port
+        if no_sample:
+            overrides["load_sample"] = False
+        settings = load_settings(**overrides)
+        _event_loop_policy()
+        try:
+            asyncio.run(run_platform(settings, simulate_devices=simulate, on_status=console.print))
+        except StoreError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot listen: {exc}")

@@ -110,8 +110,10 @@ CREATE TABLE packet_log (
     raw         BLOB NOT NULL,
     status      VARCHAR NOT NULL,   -- rejected | disconnected | ...
     error       VARCHAR,            -- ProtocolError subclass name
-    reason      VARCHAR
+    reason      VARCHAR,
+    would_pass  VARCHAR             -- known deviation under which it would be accepted, if any
 );
+CREATE INDEX packet_log_mn ON packet_log (mn);
 
 -- Messages stored verbatim that the platform does not turn into rows (1001, 1014, 3020, answers, ...).
 CREATE SEQUENCE hj212_message_seq;

@@ -1,0 +1,109 @@
+"""Device (MN) status and operator queries over `monitor_point` and `packet_log`.
+
+Plain data in and out: the CLI and the HTTP API both call these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+
+def device_status(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    offline_after_s: float,
+    *,
+    only: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every known device with its last-seen time and whether it is online.
+
+    A device is offline when silent for longer than its own ``interval_s`` (times 2, one
+    missed report is tolerated) or, without one, ``offline_after_s``. ``only`` filters on
+    ``online``/``offline``/``unregistered``.
+    """
+    rows = con.execute(
+        """
+        SELECT mn, name, source_code, outlet_code, st, registered, policy, edition,
+               last_seen, last_cn, last_peer, interval_s,
+               coalesce(interval_s * 2, ?) AS allowed_s
+        FROM monitor_point ORDER BY mn
+        """,
+        [offline_after_s],
+    ).fetchall()
+    names = (
+        "mn", "name", "source_code", "outlet_code", "st", "registered", "policy", "edition",
+        "last_seen", "last_cn", "last_peer", "interval_s", "allowed_s",
+    )  # fmt: skip
+    out = []
+    for row in rows:
+        rec = dict(zip(names, row, strict=True))
+        last = rec["last_seen"]
+        silent = None if last is None else (now - last).total_seconds()
+        rec["silent_s"] = silent
+        rec["online"] = silent is not None and silent <= rec.pop("allowed_s")
+        if only == "online" and not rec["online"]:
+            continue
+        if only == "offline" and rec["online"]:
+            continue
+        if only == "unregistered" and rec["registered"]:
+            continue
+        out.append(rec)
+    return out
+
+
+def deviations(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Devices whose rejected packets would pass under a known deviation, with counts."""
+    rows = con.execute(
+        """
+        SELECT p.mn, p.would_pass, count(*) AS packets, min(p.received_at) AS first_at,
+               max(p.received_at) AS last_at, any_value(m.policy) AS policy
+        FROM packet_log p LEFT JOIN monitor_point m USING (mn)
+        WHERE p.would_pass IS NOT NULL
+        GROUP BY p.mn, p.would_pass ORDER BY packets DESC, p.mn
+        """
+    ).fetchall()
+    keys = ("mn", "deviation", "packets", "first_at", "last_at", "policy")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def set_policy(con: duckdb.DuckDBPyConnection, mn: str, policy: str) -> None:
+    """Set a device's parsing policy (``strict`` or ``lenient``), registering the MN if new."""
+    if policy not in ("strict", "lenient"):
+        raise ValueError(f"policy: must be 'strict' or 'lenient', not {policy!r}")
+    con.execute(
+        "INSERT INTO monitor_point AS m (mn, policy, registered) VALUES (?, ?, FALSE) "
+        "ON CONFLICT (mn) DO UPDATE SET policy = excluded.policy",
+        [mn, policy],
+    )
+
+
+def register_device(
+    con: duckdb.DuckDBPyConnection,
+    mn: str,
+    *,
+    name: str | None = None,
+    source_code: str | None = None,
+    outlet_code: str | None = None,
+    st: str | None = None,
+    pw: str | None = None,
+    interval_s: int | None = None,
+) -> None:
+    """Register (or update) a monitoring point; an MN seen before keeps its history."""
+    con.execute(
+        """
+        INSERT INTO monitor_point AS m (mn, name, source_code, outlet_code, st, pw, interval_s,
+                                       registered)
+        VALUES (?, ?, ?, ?, ?, ?, ?, TRUE)
+        ON CONFLICT (mn) DO UPDATE SET name = coalesce(excluded.name, m.name),
+            source_code = coalesce(excluded.source_code, m.source_code),
+            outlet_code = coalesce(excluded.outlet_code, m.outlet_code),
+            st = coalesce(excluded.st, m.st), pw = coalesce(excluded.pw, m.pw),
+            interval_s = coalesce(excluded.interval_s, m.interval_s), registered = TRUE
+        """,
+        [mn, name, source_code, outlet_code, st, pw, interval_s],
+    )
+    # Rows that arrived before registration stop being marked unregistered.
+    con.execute("UPDATE emission SET registered = TRUE WHERE mn = ? AND NOT registered", [mn])

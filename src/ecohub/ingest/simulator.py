@@ -1,0 +1,260 @@
+"""Simulated data-acquisition units (DAUs) that speak HJ 212 over real TCP.
+
+Each unit is a flue-gas or waste-water outlet sending real-time (2011) data with minute (2051)
+and hourly (2061) statistics interleaved, as loggers do, and counts the 9014 answers it gets.
+A unit waits for the answer to each packet (up to ``window`` outstanding), like a real logger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from ecohub.protocols import hj212
+
+CST = timezone(timedelta(hours=8))
+
+# HJ 212-2017 Appendix B codes with plausible levels (mean, spread) for a coal-fired boiler
+# stack and a municipal-industrial waste-water outlet.
+GAS = {
+    "a21026": (35.0, 8.0),  # SO2 mg/m3
+    "a21002": (48.0, 10.0),  # NOx mg/m3
+    "a34013": (4.0, 1.2),  # particulate (smoke dust) mg/m3
+    "a19001": (9.5, 0.8),  # O2 %
+    "a01012": (52.0, 4.0),  # flue-gas temperature degC
+    "a01014": (8.0, 1.5),  # flue-gas humidity %
+    "a00000": (1.8e5, 2.0e4),  # flue-gas flow m3/h
+}
+WATER = {
+    "w01018": (28.0, 6.0),  # COD mg/L
+    "w21003": (1.6, 0.5),  # ammonia nitrogen mg/L
+    "w21011": (0.25, 0.08),  # total phosphorus mg/L
+    "w21001": (9.0, 2.0),  # total nitrogen mg/L
+    "w01001": (7.2, 0.3),  # pH
+    "w00000": (42.0, 8.0),  # waste-water flow L/s
+}
+CONVERTED = {"a21026", "a21002", "a34013"}  # reported also at reference O2 (Zs* fields)
+STEP = timedelta(seconds=30)  # simulated time between real-time packets
+
+
+@dataclass(frozen=True)
+class SimDevice:
+    mn: str
+    medium: str  # gas | water
+    pw: str = "123456"
+
+    @property
+    def st(self) -> str:
+        return "31" if self.medium == "gas" else "32"
+
+
+def demo_devices(n: int, prefix: str = "SIM") -> list[SimDevice]:
+    """``n`` simulated units, alternating flue-gas and waste-water outlets, with 24-char MNs."""
+    return [
+        SimDevice(mn=f"{prefix}{i:021d}"[-24:], medium="gas" if i % 2 == 0 else "water")
+        for i in range(n)
+    ]
+
+
+@dataclass
+class SimReport:
+    devices: int = 0
+    sent: int = 0
+    acked: int = 0
+    unanswered: int = 0
+    connect_errors: int = 0
+    elapsed_s: float = 0.0
+    acked_keys: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.acked / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.1f}"
+
+
+def _cp(table: dict[str, tuple[float, float]], cn: str, rng: random.Random) -> dict:
+    values: dict[str, dict[str, str]] = {}
+    for code, (mean, spread) in table.items():
+        v = max(0.0, rng.gauss(mean, spread))
+        if cn == "2011":
+            f = {"Rtd": _fmt(v)}
+            if code in CONVERTED:
+                f["ZsRtd"] = _fmt(v * 1.1)
+        else:
+            lo, hi = v * 0.9, v * 1.1
+            f = {"Min": _fmt(lo), "Avg": _fmt(v), "Max": _fmt(hi)}
+            if code in CONVERTED:
+                f.update(ZsMin=_fmt(lo * 1.1), ZsAvg=_fmt(v * 1.1), ZsMax=_fmt(hi * 1.1))
+            if code not in ("a19001", "a01012", "a01014", "w01001"):
+                f["Cou"] = _fmt(v * (600 if cn == "2051" else 3600) / 1000)
+        f["Flag"] = "N"
+        values[code] = f
+    return values
+
+
+def packets(dev: SimDevice, start: datetime, seed: int) -> Iterator[tuple[bytes, str, str]]:
+    """Endless (frame, cn, DataTime) of one unit.
+
+    A 2011 packet every simulated 30 s; at each 10-minute mark the 2051 of the period just
+    completed, and at each hour the 2061 of the hour just completed.
+    """
+    rng = random.Random(seed)
+    table = GAS if dev.medium == "gas" else WATER
+    t = start
+    seq = 0
+    while True:
+        due = [("2011", t)]
+        if t.second == 0 and t.minute % 10 == 0:
+            due.append(("2051", t - timedelta(minutes=10)))
+            if t.minute == 0:
+                due.append(("2061", t - timedelta(hours=1)))
+        for cn, when in due:
+            data_time = when.strftime("%Y%m%d%H%M%S")
+            qn = (t + timedelta(milliseconds=seq % 1000)).strftime("%Y%m%d%H%M%S%f")[:17]
+            frame = hj212.build(
+                st=dev.st, cn=cn, pw=dev.pw, mn=dev.mn, qn=qn, flag=5,
+                cp={"DataTime": data_time, **_cp(table, cn, rng)},
+            )  # fmt: skip
+            seq += 1
+            yield frame, cn, data_time
+        t += STEP
+
+
+class _Unit:
+    """One simulated unit's connection: sends paced packets, matches answers by QN."""
+
+    def __init__(self, dev: SimDevice, report: SimReport, record: bool, window: int) -> None:
+        self.dev = dev
+        self.report = report
+        self.record = record
+        self.window = window
+        self.outstanding: dict[str, tuple[str, str]] = {}
+        self.room = asyncio.Event()
+        self.room.set()
+
+    async def read_answers(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            try:
+                ans = hj212.parse(line)
+            except hj212.ProtocolError:
+                continue
+            if ans.cn == "9014" and ans.qn in self.outstanding:
+                cn, dt = self.outstanding.pop(ans.qn)
+                self.report.acked += 1
+                if self.record:
+                    self.report.acked_keys.append((self.dev.mn, cn, dt))
+                self.room.set()
+
+    async def send_all(
+        self,
+        writer: asyncio.StreamWriter,
+        gen: Iterator[tuple[bytes, str, str]],
+        interval: float,
+        next_send: float,
+        deadline: float,
+    ) -> None:
+        while time.monotonic() < deadline:
+            if len(self.outstanding) >= self.window:
+                self.room.clear()
+                try:
+                    await asyncio.wait_for(self.room.wait(), max(0.0, deadline - time.monotonic()))
+                except TimeoutError:
+                    return
+                continue
+            frame, cn, dt = next(gen)
+            qn = frame.split(b"QN=", 1)[1][:17].decode()
+            self.outstanding[qn] = (cn, dt)
+            writer.write(frame)
+            self.report.sent += 1
+            if interval:
+                next_send += interval
+                delay = next_send - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await writer.drain()
+
+    async def drain_answers(self, timeout: float, reading: asyncio.Task[None]) -> None:
+        wait_until = time.monotonic() + timeout
+        while self.outstanding and time.monotonic() < wait_until and not reading.done():
+            await asyncio.sleep(0.01)
+
+
+async def _run_device(
+    dev: SimDevice,
+    host: str,
+    port: int,
+    rate: float,
+    deadline: float,
+    start: datetime,
+    seed: int,
+    report: SimReport,
+    record: bool,
+    window: int,
+    answer_timeout: float,
+) -> None:
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        report.connect_errors += 1
+        return
+    unit = _Unit(dev, report, record, window)
+    interval = 1.0 / rate if rate > 0 else 0.0
+    next_send = time.monotonic() + random.Random(seed).random() * interval
+    reading = asyncio.create_task(unit.read_answers(reader))
+    try:
+        await unit.send_all(writer, packets(dev, start, seed), interval, next_send, deadline)
+        await unit.drain_answers(answer_timeout, reading)
+    except (ConnectionError, OSError):
+        report.connect_errors += 1
+    finally:
+        report.unanswered += len(unit.outstanding)
+        reading.cancel()
+        with contextlib.suppress(BaseException):
+            await reading
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+async def simulate(
+    host: str,
+    port: int,
+    devices: int | list[SimDevice] = 10,
+    rate: float = 1.0,
+    duration: float = 10.0,
+    *,
+    start: datetime | None = None,
+    record: bool = False,
+    window: int = 1,
+    answer_timeout: float = 5.0,
+    seed: int = 212,
+) -> SimReport:
+    """Run units for ``duration`` seconds at ``rate`` packets/s each (0 = as fast as answered)."""
+    devs = demo_devices(devices) if isinstance(devices, int) else devices
+    report = SimReport(devices=len(devs))
+    if start is None:
+        # Data times end near now: the simulated clock runs from far enough back.
+        budget = int(rate * duration) + 10 if rate > 0 else 200_000
+        now = datetime.now(CST).replace(second=0, microsecond=0)
+        start = now - STEP * budget
+        start = start.replace(minute=0)
+    began = time.monotonic()
+    deadline = began + duration
+    await asyncio.gather(
+        *(
+            _run_device(d, host, port, rate, deadline, start, seed + i, report, record, window,
+                        answer_timeout)
+            for i, d in enumerate(devs)
+        )
+    )  # fmt: skip
+    report.elapsed_s = time.monotonic() - began
+    return report

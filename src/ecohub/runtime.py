@@ -1,0 +1,140 @@
+"""What ``ecohub up`` runs: the store, the HJ 212 listener, the HTTP endpoint, in one event loop.
+
+Shutdown on SIGINT/SIGTERM: stop accepting devices, commit and answer what was received, stop
+HTTP, checkpoint and close the store. Nothing is answered that was not stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from ecohub.api.app import create_app
+from ecohub.ingest import devices as device_service
+from ecohub.ingest.hj212_server import Hj212Server
+from ecohub.ingest.simulator import SimDevice, demo_devices, simulate
+from ecohub.settings import Settings
+from ecohub.store.db import connect, is_empty
+
+log = logging.getLogger(__name__)
+
+
+class _Http(uvicorn.Server):
+    """Uvicorn without its own signal handling: the platform owns shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@dataclass
+class Endpoints:
+    hj212: tuple[str, int]
+    http: tuple[str, int]
+
+    @property
+    def http_url(self) -> str:
+        host = self.http[0] if self.http[0] not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.http[1]}"
+
+
+def register_demo_devices(con: Any, devs: list[SimDevice]) -> None:
+    """The sample's monitoring points: simulated stack and waste-water outlets, registered."""
+    for i, dev in enumerate(devs):
+        outlet = f"{'DA' if dev.medium == 'gas' else 'DW'}{i + 1:03d}"
+        device_service.register_device(
+            con, dev.mn, name=f"示例{'废气' if dev.medium == 'gas' else '废水'}排放口 {outlet}",
+            outlet_code=outlet, st=dev.st, pw=dev.pw, interval_s=60,
+        )  # fmt: skip
+
+
+async def run_platform(
+    settings: Settings,
+    *,
+    simulate_devices: int = 0,
+    on_ready: Callable[[Endpoints], None] | None = None,
+    on_status: Callable[[str], None] = print,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    con = connect(settings.database)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    demo = demo_devices(simulate_devices) if simulate_devices else []
+    if settings.load_sample and is_empty(con):
+        on_status("store is empty: loading the bundled sample data ...")
+        from ecohub.sample import load_sample
+
+        summary = load_sample(con)
+        on_status(f"sample loaded: {summary}")
+    if demo:
+        register_demo_devices(con, demo)
+    hj = Hj212Server(con, settings)
+    hj_addr = await hj.start()
+    app = create_app(
+        con,
+        metrics_registry=hj.metrics.registry,
+        offline_after_s=settings.hj212_offline_after_s,
+        on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
+        health=lambda: {"hj212_connections": hj.connection_count},
+    )
+    http = _Http(
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
+                       lifespan="off", access_log=False)
+    )  # fmt: skip
+    http_task = asyncio.create_task(http.serve())
+    while not http.started:
+        if http_task.done():
+            await http_task  # raises the start-up error (port in use, ...)
+            raise RuntimeError("HTTP server stopped during start-up")
+        await asyncio.sleep(0.02)
+    http_addr = http.servers[0].sockets[0].getsockname()[:2]
+    ends = Endpoints(hj212=hj_addr, http=http_addr)
+    state = settings.data_dir / "server.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(
+        json.dumps({"pid": os.getpid(), "http": ends.http_url, "hj212": list(hj_addr)}),
+        encoding="utf-8",
+    )
+    on_status(f"HJ 212 listener on {hj_addr[0]}:{hj_addr[1]}")
+    on_status(f"HTTP on {ends.http_url}  (/healthz, /metrics, /api/v1/hj212/devices)")
+    on_status(f"store: {settings.database}")
+    sim_task = None
+    if demo:
+        target = "127.0.0.1" if hj_addr[0] in ("0.0.0.0", "::") else hj_addr[0]
+        sim_task = asyncio.create_task(
+            simulate(target, hj_addr[1], demo, rate=0.2, duration=10 * 365 * 86400)
+        )
+        on_status(f"demo: {len(demo)} simulated outlets sending HJ 212 packets")
+    if on_ready:
+        on_ready(ends)
+    try:
+        await stop.wait()
+    finally:
+        on_status("stopping: no new connections; committing and answering what was received ...")
+        if sim_task is not None:
+            sim_task.cancel()
+            with contextlib.suppress(BaseException):
+                await sim_task
+        await hj.stop()
+        http.should_exit = True
+        with contextlib.suppress(Exception):
+            await http_task
+        with contextlib.suppress(Exception):
+            con.execute("CHECKPOINT")
+        con.close()
+        with contextlib.suppress(FileNotFoundError):
+            state.unlink()
+        on_status("stopped.")

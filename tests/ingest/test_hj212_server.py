@@ -1,0 +1,276 @@
+"""The HJ 212 exchange over real loopback sockets and a real DuckDB file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from ecohub.ingest.devices import deviations, device_status, register_device
+from ecohub.protocols import hj212
+from tests.ingest.conftest import serving
+
+pytestmark = pytest.mark.e2e
+
+MN = "010000A8900016F000169DC0"
+
+
+def frame(cn: str = "2051", data_time: str = "20260101115000", *, mn: str = MN, flag: int = 5,
+          qn: str = "20260101120000123", pw: str = "123456", st: str = "31",
+          values: dict[str, dict[str, str]] | None = None) -> bytes:  # fmt: skip
+    cp: dict[str, object] = {"DataTime": data_time}
+    cp.update(
+        values or {"a21026": {"Avg": "12.5", "Flag": "N"}, "a21002": {"Avg": "40", "Flag": "N"}}
+    )
+    return hj212.build(st=st, cn=cn, pw=pw, mn=mn, qn=qn, flag=flag, cp=cp)  # type: ignore[arg-type]
+
+
+def modbus(data: bytes) -> int:
+    crc = 0xFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def with_modbus_crc(good: bytes) -> bytes:
+    segment = good[6:-6]
+    return good[:-6] + f"{modbus(segment):04X}".encode() + b"\r\n"
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_upload_is_stored_and_answered_after_commit(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(frame())
+            ans = hj212.parse(await dev.answer())
+            assert ans.cn == "9014" and ans.qn == "20260101120000123" and ans.mn == MN
+            # the answer came after the commit: the rows are there already
+            rows = srv.query("SELECT pollutant, avg, flag, registered FROM emission ORDER BY 1")
+            assert rows == [("a21002", 40.0, "N", False), ("a21026", 12.5, "N", False)]
+            await dev.close()
+
+    run(go())
+
+
+def test_resent_packet_never_doubles_rows(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            for _ in range(3):
+                await dev.send(frame())
+                await dev.answer()
+            assert srv.scalar("SELECT count(*) FROM emission") == 2
+            await dev.close()
+
+    run(go())
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 10_000])
+def test_framing_split_and_coalesced_reads(tmp_path: Path, chunk: int) -> None:
+    frames = [frame(data_time=f"202601011{m}0000", qn=f"2026010112000012{m}") for m in range(3)]
+    stream = b"".join(frames)
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            for i in range(0, len(stream), chunk):
+                dev.writer.write(stream[i : i + chunk])
+                await dev.writer.drain()
+            qns = {hj212.parse(await dev.answer()).qn for _ in frames}
+            assert qns == {f"2026010112000012{m}" for m in range(3)}
+            assert srv.scalar("SELECT count(*) FROM emission") == 6
+            await dev.close()
+
+    run(go())
+
+
+def test_bad_packet_logged_verbatim_and_connection_stays_open(tmp_path: Path) -> None:
+    good = frame()
+    bad_crc = good[:-6] + b"0000\r\n"
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(bad_crc)
+            assert await dev.no_answer()
+            await dev.send(good)  # the same connection still works
+            assert hj212.parse(await dev.answer()).cn == "9014"
+            await srv.settle()
+            log = srv.query("SELECT raw, error, mn FROM packet_log")
+            assert log == [(bad_crc, "CrcMismatch", MN)]
+            metrics = srv.server.metrics.rejected.labels("CrcMismatch")._value.get()
+            assert metrics == 1
+            await dev.close()
+
+    run(go())
+
+
+def test_flood_of_garbage_disconnects_and_is_logged(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path, hj212_max_bad_frames=5) as srv:
+            dev = await srv.device()
+            for i in range(20):
+                dev.writer.write(b"##9999garbage-" + str(i).encode() + b"\r\n")
+            await dev.writer.drain()
+            assert await dev.closed_by_server()
+            await srv.settle()
+            assert srv.scalar("SELECT count(*) FROM packet_log WHERE status = 'disconnected'") == 1
+            assert srv.scalar("SELECT count(*) FROM packet_log WHERE status = 'rejected'") >= 5
+
+    run(go())
+
+
+def test_oversize_frame_rejected(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path, hj212_max_frame=600) as srv:
+            dev = await srv.device()
+            await dev.send(b"##0900" + b"A" * 900 + b"\r\n")
+            await dev.send(frame())
+            assert hj212.parse(await dev.answer()).cn == "9014"
+            await srv.settle()
+            assert srv.scalar("SELECT count(*) FROM packet_log") >= 1
+            await dev.close()
+
+    run(go())
+
+
+def test_unknown_mn_rejected_when_configured(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path, hj212_reject_unknown_mn=True) as srv:
+            dev = await srv.device()
+            await dev.send(frame())
+            assert await dev.no_answer()
+            await srv.settle()
+            assert srv.query("SELECT error FROM packet_log") == [("UnknownMN",)]
+            assert srv.scalar("SELECT count(*) FROM emission") == 0
+            await dev.close()
+
+    run(go())
+
+
+def test_registered_device_password_checked(tmp_path: Path) -> None:
+    def setup(con) -> None:  # type: ignore[no-untyped-def]
+        register_device(con, MN, pw="654321", name="1# boiler stack")
+
+    async def go() -> None:
+        async with serving(tmp_path, setup=setup) as srv:
+            dev = await srv.device()
+            await dev.send(frame(pw="123456"))
+            assert await dev.no_answer()
+            await dev.send(frame(pw="654321"))
+            assert hj212.parse(await dev.answer()).cn == "9014"
+            await srv.settle()
+            assert srv.query("SELECT error FROM packet_log") == [("BadPassword",)]
+            assert srv.query("SELECT DISTINCT registered FROM emission") == [(True,)]
+            await dev.close()
+
+    run(go())
+
+
+def test_modbus_crc_device_listed_then_switched_to_lenient(tmp_path: Path) -> None:
+    mb = with_modbus_crc(frame())
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(mb)
+            assert await dev.no_answer()
+            await srv.settle()
+            found = deviations(srv.con.cursor())
+            assert [(d["mn"], d["deviation"], d["packets"]) for d in found] == [
+                (MN, "crc_modbus", 1)
+            ]
+            srv.server.set_policy(MN, lenient=True)
+            await dev.send(mb)
+            assert hj212.parse(await dev.answer()).cn == "9014"
+            assert srv.query("SELECT DISTINCT deviation FROM emission") == [("crc_modbus",)]
+            await dev.close()
+
+    run(go())
+
+
+def test_heartbeat_and_last_seen(tmp_path: Path) -> None:
+    hb = hj212.build(st="32", cn="9015", pw="123456", mn=MN, qn="20240601085857223", flag=9, cp={})
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(hb)
+            ans = hj212.parse(await dev.answer())
+            assert ans.cn == "9014"
+            from datetime import datetime, timedelta, timezone
+
+            now = datetime.now(timezone(timedelta(hours=8)))
+            status = device_status(srv.con.cursor(), now, 60)
+            assert status[0]["mn"] == MN and status[0]["online"] and not status[0]["registered"]
+            later = device_status(srv.con.cursor(), now + timedelta(seconds=120), 60)
+            assert not later[0]["online"]
+            assert srv.scalar("SELECT count(*) FROM emission") == 0
+            await dev.close()
+
+    run(go())
+
+
+def test_unhandled_messages_kept_verbatim(tmp_path: Path) -> None:
+    ident = hj212.build(
+        st="32", cn="1001", pw="123456", mn=MN, qn="20260101120000123", flag=9,
+        cp={"DataTime": "20260101120000", "i23005-Info": "LOGGER-01", "i23006-Info": "CPU-77"},
+    )  # fmt: skip
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(ident)
+            await dev.answer()
+            await srv.settle()
+            assert srv.query("SELECT cn, raw FROM hj212_message") == [("1001", ident.decode())]
+            await dev.close()
+
+    run(go())
+
+
+def test_non_numeric_value_rejected_naming_the_field(tmp_path: Path) -> None:
+    bad = frame(values={"a21026": {"Avg": "12.5x", "Flag": "N"}})
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(bad)
+            assert await dev.no_answer()
+            await srv.settle()
+            (reason,) = srv.query("SELECT reason FROM packet_log")[0]
+            assert "a21026-Avg" in reason
+            await dev.close()
+
+    run(go())
+
+
+def test_shutdown_answers_what_was_committed(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            for m in range(50):
+                dev.writer.write(frame(data_time=f"20260101{m // 60:02d}{m % 60:02d}00",
+                                       qn=f"202601011200{m:05d}"))  # fmt: skip
+            await dev.writer.drain()
+            await asyncio.sleep(0.05)
+        # the server stopped: every answer the device got has its rows in the store
+        answers = []
+        with pytest.raises((asyncio.IncompleteReadError, ConnectionError, TimeoutError)):
+            while True:
+                answers.append(hj212.parse(await dev.answer(timeout=2)))
+        from ecohub.store.db import connect
+
+        con = connect(tmp_path / "t.duckdb")
+        stored = con.execute("SELECT count(DISTINCT data_time) FROM emission").fetchone()[0]
+        assert len(answers) <= stored
+        con.close()
+
+    run(go())
