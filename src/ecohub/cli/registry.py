@@ -1,7 +1,192 @@
-"""`ecohub registry` sub-commands."""
+"""`ecohub registry` sub-commands: a thin shell over ``ecohub.registry`` service functions."""
 
 from __future__ import annotations
 
+import getpass
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from ecohub.cli._common import console, fail, open_store
 
 app = typer.Typer(no_args_is_help=True)
+
+
+def _parse_map(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        for part in item.split(","):
+            if "=" not in part:
+                fail(f"--map expects field=column[+column], got {part!r}")
+            k, v = part.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def _print_json(data: Any) -> None:
+    console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@app.command()
+def load(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, XLSX or Parquet"),
+    system: str = typer.Option(..., "--system", help="Name of the contributing system"),
+    map_: list[str] = typer.Option(None, "--map", help="field=column[+column], repeatable"),
+    crs: str = typer.Option("wgs84", "--crs", help="Datum of lon/lat: wgs84 | gcj02"),
+    rejects: Path = typer.Option(None, "--rejects", help="Reject file (default FILE.rejects.csv)"),
+) -> None:
+    """Load one system's list of enterprises into source_record."""
+    from ecohub.registry.records import load_records
+
+    con = open_store()
+    try:
+        result = load_records(
+            con, system, file, column_map=_parse_map(map_), crs=crs, reject_path=rejects
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    _print_json(result.as_dict())
+
+
+@app.command()
+def link(
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb | spark"),
+    auto_accept: float = typer.Option(0.9, help="Link pairs at or above this probability"),
+    review_low: float = typer.Option(0.5, help="Lower edge of the review band"),
+) -> None:
+    """Link all loaded records and issue or keep source codes."""
+    from ecohub.registry.linkage import LinkConfig
+    from ecohub.registry.service import link as run
+
+    con = open_store()
+    try:
+        out = run(
+            con, engine=engine, actor=getpass.getuser(),
+            config=LinkConfig(auto_accept=auto_accept, review_low=review_low),
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    _print_json(out)
+
+
+@app.command()
+def export(
+    out: Path = typer.Option(..., "--out", help="Output file"),
+    fmt: str = typer.Option("csv", "--format", help="csv | parquet | xlsx"),
+) -> None:
+    """One row per record: system, record_id, source_code."""
+    from ecohub.registry.service import export_codes
+
+    con = open_store(read_only=True)
+    df = export_codes(con)
+    if fmt == "csv":
+        df.to_csv(out, index=False, encoding="utf-8")
+    elif fmt == "parquet":
+        df.to_parquet(out, index=False)
+    elif fmt == "xlsx":
+        df.to_excel(out, index=False)
+    else:
+        fail(f"--format: expected csv, parquet or xlsx, got {fmt!r}")
+    console.print(f"{len(df)} records → {out}")
+
+
+@app.command()
+def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """One source with its records from every system, outlets, permits, MNs and latest data."""
+    from ecohub.registry.show import show as get
+
+    con = open_store(read_only=True)
+    try:
+        data = get(con, code)
+    except KeyError:
+        fail(f"no source {code}")
+    if as_json:
+        _print_json(data)
+        return
+    s = data["source"]
+    console.print(f"[bold]{s['source_code']}[/] {s['name']} ({s['status']})  USCC {s['uscc']}")
+    console.print(f"{s['address']}  region {s['region_code']}  industry {s['industry']}")
+    for title, rows in (("records", data["records"]), ("outlets", data["outlets"]),
+                        ("permits", data["permits"]), ("monitoring points", data["monitor_points"]),
+                        ("latest data", data["latest"]), ("history", data["history"])):
+        if not rows:
+            continue
+        table = Table(title=title)
+        for col in rows[0]:
+            table.add_column(str(col))
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+        console.print(table)
+
+
+@app.command()
+def review(
+    decide: tuple[str, str, str] = typer.Option(
+        (None, None, None), "--decide", help="A B match|nonmatch (records as system:record_id)"
+    ),
+    note: str = typer.Option(None, "--note"),
+    limit: int = typer.Option(20, "--limit"),
+) -> None:
+    """List undecided pairs in the review band, or record a decision."""
+    from ecohub.registry import review as rv
+
+    if decide[0] is not None:
+        con = open_store()
+        try:
+            _print_json(rv.decide(con, decide[0], decide[1], decide[2],
+                                  by=getpass.getuser(), note=note))
+        except (ValueError, KeyError) as exc:
+            fail(str(exc))
+        return
+    con = open_store(read_only=True)
+    rows = rv.pending(con, limit=limit)
+    table = Table(title=f"review band ({len(rows)} shown)")
+    for col in ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*("" if r[c] is None else str(r[c]) for c in
+                        ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b")))
+    console.print(table)
+
+
+@app.command()
+def report(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Per system: match rate, conflicts, suspicious records."""
+    from ecohub.registry.report import report as get
+
+    data = get(open_store(read_only=True))
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(title="registry by system")
+    cols = list(data["systems"][0]) if data["systems"] else []
+    for col in cols:
+        table.add_column(col)
+    for row in data["systems"]:
+        table.add_row(*(str(row[c]) for c in cols))
+    console.print(table)
+    console.print(
+        f"active sources {data['sources_active']}, merged {data['sources_merged']}, "
+        f"review pending {data['review_pending']}, decided {data['review_decided']}"
+    )
+
+
+@app.command("outlet")
+def outlet(
+    code: str,
+    medium: str = typer.Option(..., "--medium", help="air | water"),
+    name: str = typer.Option(None, "--name"),
+) -> None:
+    """Register the next outlet (DA001, DW001, …) of a source."""
+    from ecohub.registry.attach import add_outlet
+
+    con = open_store()
+    try:
+        console.print(add_outlet(con, code, medium, name=name, actor=getpass.getuser()))
+    except KeyError:
+        fail(f"no source {code}")
+    except ValueError as exc:
+        fail(str(exc))

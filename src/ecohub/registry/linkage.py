@@ -203,7 +203,7 @@ def predict_pairs(
         return empty, {}
     db_api = _db_api(engine, spark)
     table = db_api.register(frame)
-    linker = Linker(table, settings(engine), log_level=logging.WARNING)
+    linker = Linker(table, settings(engine), log_level=logging.ERROR)
     train = linker.training
     train.estimate_probability_two_random_records_match(
         [block_on("uscc_norm")], recall=config.prior_recall

@@ -145,17 +145,18 @@ def normalize_uscc(codes: pd.Series) -> pd.DataFrame:
 
 
 def _uscc_status(code: str, uscc: Any) -> str:
+    from ecohub.standards.errors import InvalidCode
+
     if not code:
         return "missing"
     if len(code) != 18:
         return "bad_length"
-    if uscc.is_valid(code):
-        return "valid"
     try:
-        expected = uscc.check_char(code[:17])
-    except ValueError:
-        return "bad_format"
-    return "bad_check" if expected != code[17] else "bad_format"
+        uscc.validate(code)
+    except InvalidCode as err:
+        # Only a wrong check character leaves a trustworthy 17-character body.
+        return "bad_check" if err.field == "check_char" else "bad_format"
+    return "valid"
 
 
 def normalize_coords(lon: pd.Series, lat: pd.Series, crs: str = "wgs84") -> pd.DataFrame:

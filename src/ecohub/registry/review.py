@@ -1,0 +1,72 @@
+"""Human review of pairs in the review band. Decisions are stored and bind every later run
+(``match`` joins, ``nonmatch`` keeps apart - splitting a source if need be)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+__all__ = ["DECISIONS", "decide", "pending"]
+
+DECISIONS = ("match", "nonmatch")
+
+
+def _key(a: str, b: str) -> tuple[str, str, str, str]:
+    """``system:record_id`` pair → ordered (system_a, record_a, system_b, record_b)."""
+    pa, pb = (tuple(x.split(":", 1)) for x in (a, b))
+    if len(pa) != 2 or len(pb) != 2:
+        raise ValueError("records are written system:record_id")
+    lo, hi = sorted([pa, pb])
+    return lo[0], lo[1], hi[0], hi[1]
+
+
+def pending(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
+    """Undecided band pairs, most probable first, with what each side says."""
+    return con.execute(
+        """
+        SELECT p.system_a || ':' || p.record_a AS a, p.system_b || ':' || p.record_b AS b,
+               round(p.match_probability, 3) AS p, ra.name AS name_a, rb.name AS name_b,
+               ra.uscc AS uscc_a, rb.uscc AS uscc_b, ra.address AS address_a,
+               rb.address AS address_b, ra.source_code AS code_a, rb.source_code AS code_b
+        FROM review_pair p
+        JOIN source_record ra ON ra.system = p.system_a AND ra.record_id = p.record_a
+        JOIN source_record rb ON rb.system = p.system_b AND rb.record_id = p.record_b
+        ORDER BY p.match_probability DESC, a, b LIMIT ?
+        """,
+        [limit],
+    ).df().to_dict("records")
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    a: str,
+    b: str,
+    decision: str,
+    *,
+    by: str,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Record (or replace) a decision on records ``a`` and ``b`` (``system:record_id``).
+    It takes effect at the next ``link``."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision: expected match or nonmatch, got {decision!r}")
+    key = _key(a, b)
+    for system, record in (key[:2], key[2:]):
+        hit = con.execute(
+            "SELECT 1 FROM source_record WHERE system = ? AND record_id = ?", [system, record]
+        ).fetchone()
+        if hit is None:
+            raise KeyError(f"{system}:{record}")
+    now = datetime.now().astimezone()
+    con.execute(
+        'INSERT OR REPLACE INTO review_decision VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [*key, decision, by, now, note],
+    )
+    con.execute(
+        "DELETE FROM review_pair WHERE system_a = ? AND record_a = ? AND system_b = ? "
+        "AND record_b = ?",
+        list(key),
+    )
+    return {"a": a, "b": b, "decision": decision, "by": by, "at": now.isoformat()}

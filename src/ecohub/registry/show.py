@@ -1,0 +1,65 @@
+"""One source with everything known about it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+__all__ = ["show"]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    return con.execute(sql, params).df().to_dict("records")
+
+
+def show(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
+    """The source ``code`` (following ``merged_into`` to the live code), its records from every
+    system, outlets, permits, monitoring points with their latest values, and its history."""
+    src = _rows(con, "SELECT * FROM source WHERE source_code = ?", [code])
+    if not src:
+        raise KeyError(code)
+    head = src[0]
+    live = head["source_code"]
+    seen = {live}
+    while head.get("status") == "merged" and head.get("merged_into"):
+        live = head["merged_into"]
+        if live in seen:
+            break
+        seen.add(live)
+        head = _rows(con, "SELECT * FROM source WHERE source_code = ?", [live])[0]
+    return {
+        "source": head,
+        "asked_for": code,
+        "records": _rows(
+            con,
+            "SELECT system, record_id, name, uscc, uscc_status, address, region_code, legal_rep, "
+            "industry, lon_wgs, lat_wgs, permit_no, mn, match_probability, flags "
+            "FROM source_record WHERE source_code = ? ORDER BY system, record_id",
+            [live],
+        ),
+        "outlets": _rows(con, "SELECT * FROM outlet WHERE source_code = ? ORDER BY 1", [live]),
+        "permits": _rows(con, "SELECT * FROM permit WHERE source_code = ? ORDER BY 1", [live]),
+        "monitor_points": _rows(
+            con,
+            "SELECT m.mn, m.outlet_code, m.st, m.last_seen, "
+            "(SELECT max(e.data_time) FROM emission e WHERE e.mn = m.mn) AS latest_data "
+            "FROM monitor_point m WHERE m.source_code = ? ORDER BY m.mn",
+            [live],
+        ),
+        "latest": _rows(
+            con,
+            "SELECT e.mn, e.pollutant, e.data_time, e.avg, e.rtd, e.flag FROM emission e "
+            "JOIN monitor_point m USING (mn) WHERE m.source_code = ? "
+            "QUALIFY row_number() OVER (PARTITION BY e.mn, e.pollutant "
+            "ORDER BY e.data_time DESC) = 1 ORDER BY e.mn, e.pollutant",
+            [live],
+        ),
+        "history": _rows(
+            con,
+            'SELECT "at", kind, source_code, other_code, records, reason, actor FROM source_event '
+            "WHERE source_code IN (SELECT unnest(?)) OR other_code IN (SELECT unnest(?)) "
+            'ORDER BY "at", id',
+            [list(seen), list(seen)],
+        ),
+    }

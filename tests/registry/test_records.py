@@ -1,0 +1,93 @@
+"""The loader: header recognition, rejects with reasons, flags, idempotent reloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ecohub.registry.records import load_records
+
+GOOD = "91130200699229617X"
+
+
+def _write(tmp_path: Path, rows: list[dict[str, object]], name: str = "in.csv") -> Path:
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _base(**kw: object) -> dict[str, object]:
+    row: dict[str, object] = {"编号": "1", "单位名称": "唐山华兴钢铁有限公司",
+                              "统一社会信用代码": GOOD, "地址": "河北省唐山市丰润区新华路88号",
+                              "经度": 118.16, "纬度": 39.83}
+    row.update(kw)
+    return row
+
+
+def test_zh_headers_and_normalised_columns(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    res = load_records(con, "permit", _write(tmp_path, [_base()]))
+    assert (res.rows_loaded, res.rows_rejected) == (1, 0)
+    row = con.execute(
+        "SELECT name_core, uscc_norm, uscc_status, region_code, address_norm, flags "
+        "FROM source_record"
+    ).fetchone()
+    assert row == ("华兴钢铁", GOOD, "valid", "130208", "新华路88号", None)
+
+
+def test_rejects_and_flags(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    rows = [
+        _base(编号="1", 单位名称="   "),                      # empty name: rejected
+        _base(编号="2", 统一社会信用代码="9113020069922"),    # wrong length: flagged
+        _base(编号="3", 经度=-74.0, 纬度=40.7),               # outside China: flagged
+        _base(编号="4"),
+        _base(编号="4", 单位名称="别的企业有限公司"),          # same id, other content: rejected
+        _base(编号="5", 统一社会信用代码="911302006992296170"),  # bad check char: flagged
+        _base(编号="6"), _base(编号="6"),                      # identical repeat: one record
+    ]
+    path = _write(tmp_path, rows)
+    res = load_records(con, "permit", path)
+    assert res.rows_rejected == 3 and res.reject_path is not None
+    rej = pd.read_csv(res.reject_path, dtype=str)
+    assert sorted(rej.reason) == ["duplicate record_id with different content"] * 2 + ["empty name"]
+    flags = dict(con.execute("SELECT record_id, flags FROM source_record").fetchall())
+    assert flags == {"2": "uscc_bad_length", "3": "coords_outside_china", "5": "uscc_bad_check",
+                     "6": None}
+    row = con.execute(
+        "SELECT uscc_norm, uscc_body FROM source_record WHERE record_id = '5'"
+    ).fetchone()
+    assert row == (None, GOOD[:17])  # kept only as a weak signal
+
+
+def test_reload_same_file_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    path = _write(tmp_path, [_base(编号="1"), _base(编号="2")])
+    load_records(con, "permit", path)
+    before = con.execute("SELECT * FROM source_record ORDER BY record_id").fetchall()
+    again = load_records(con, "permit", path)
+    assert again.skipped
+    assert con.execute("SELECT * FROM source_record ORDER BY record_id").fetchall() == before
+    # Same rows in another file: unchanged rows, nothing rewritten.
+    other = _write(tmp_path, [_base(编号="1"), _base(编号="2")], "copy.csv")
+    pd.read_csv(other).to_csv(other, index=False, lineterminator="\r\n")
+    res = load_records(con, "permit", other)
+    assert (res.rows_loaded, res.rows_unchanged) == (0, 2)
+
+
+def test_map_joins_columns_and_reads_parquet(con: duckdb.DuckDBPyConnection,
+                                              tmp_path: Path) -> None:
+    df = pd.DataFrame({"rec_id": ["a"], "given_name": ["john"], "surname": ["smith"],
+                       "soc_sec_id": ["1234567"]})
+    path = tmp_path / "f.parquet"
+    df.to_parquet(path)
+    load_records(con, "febrl", path,
+                 column_map={"record_id": "rec_id", "name": "given_name+surname",
+                             "uscc": "soc_sec_id"})
+    row = con.execute("SELECT name_core, uscc_status, flags FROM source_record").fetchone()
+    assert row == ("john smith", "bad_length", "uscc_bad_length")
+
+
+def test_unknown_map_field(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no column"):
+        load_records(con, "x", _write(tmp_path, [_base()]), column_map={"name": "nope"})
