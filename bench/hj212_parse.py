@@ -7,6 +7,7 @@ and writes the ``## HJ 212 parse`` section of docs/benchmarks.md (other sections
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -111,7 +112,8 @@ def main() -> None:
         "",
         "`bench/hj212_parse.py`, one core, typical 2051 minute packet "
         f"({len(FRAME)} bytes; 6 pollutants with Avg/Min/Max/Flag); accelerator in use: "
-        f"{crcmod.ACCELERATED}.",
+        f"{crcmod.ACCELERATED}; 1-minute load average at the run: {os.getloadavg()[0]:.2f} on "
+        f"{os.cpu_count()} cores (a shared machine: the ratio is steadier than the rates).",
         "",
         "| what | rate |",
         "|---|---|",
