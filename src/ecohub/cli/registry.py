@@ -10,9 +10,29 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, fail, open_store
+from ecohub.cli import _common
+from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
+_open: list[Any] = []
+
+
+def open_store(read_only: bool = False) -> Any:
+    """The store, closed again when the command ends (see ``_close``)."""
+    con = _common.open_store(read_only=read_only)
+    _open.append(con)
+    return con
+
+
+@app.callback()
+def _close(ctx: typer.Context) -> None:
+    # One command, one connection: a second command in the same process (tests, a shell)
+    # must be able to open the file again, possibly read-only.
+    def close() -> None:
+        while _open:
+            _open.pop().close()
+
+    ctx.call_on_close(close)
 
 
 def _parse_map(items: list[str] | None) -> dict[str, str]:
@@ -124,20 +144,21 @@ def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 def review(
-    decide: tuple[str, str, str] = typer.Option(
-        (None, None, None), "--decide", help="A B match|nonmatch (records as system:record_id)"
-    ),
+    a: str = typer.Option(None, "--a", help="First record, system:record_id"),
+    b: str = typer.Option(None, "--b", help="Second record, system:record_id"),
+    decision: str = typer.Option(None, "--decision", help="match | nonmatch"),
     note: str = typer.Option(None, "--note"),
     limit: int = typer.Option(20, "--limit"),
 ) -> None:
-    """List undecided pairs in the review band, or record a decision."""
+    """List undecided pairs in the review band, or decide one (--a, --b, --decision)."""
     from ecohub.registry import review as rv
 
-    if decide[0] is not None:
+    if a or b or decision:
+        if not (a and b and decision):
+            fail("--a, --b and --decision go together")
         con = open_store()
         try:
-            _print_json(rv.decide(con, decide[0], decide[1], decide[2],
-                                  by=getpass.getuser(), note=note))
+            _print_json(rv.decide(con, a, b, decision, by=getpass.getuser(), note=note))
         except (ValueError, KeyError) as exc:
             fail(str(exc))
         return

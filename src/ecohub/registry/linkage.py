@@ -170,19 +170,26 @@ def settings(dialect: str) -> Any:
     )
 
 
-def _db_api(engine: str, spark: Any | None) -> Any:
+def _register(engine: str, spark: Any | None, frame: pd.DataFrame) -> Any:
+    """The input registered with the engine's Splink API (the per-engine hook)."""
     if engine == "duckdb":
         from splink import DuckDBAPI
 
-        return DuckDBAPI()
+        return DuckDBAPI().register(frame)
     if engine == "spark":
+        import pyarrow as pa
         from splink import SparkAPI
 
         from ecohub.store.engine import spark_session
 
         session = spark or spark_session()
         # Java string-distance UDFs are not used by this model (see module docstring).
-        return SparkAPI(spark_session=session, register_udfs_automatically=False)
+        api = SparkAPI(
+            spark_session=session, register_udfs_automatically=False,
+            break_lineage_method="persist",  # no checkpoint directory needed in local mode
+        )
+        # Through Arrow: Spark cannot infer a schema for NumPy arrays in object columns.
+        return api.register(session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False)))
     raise ValueError(f"engine: unknown engine {engine!r} (duckdb | spark)")
 
 
@@ -201,8 +208,7 @@ def predict_pairs(
     empty = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability"])
     if len(frame) < 2:
         return empty, {}
-    db_api = _db_api(engine, spark)
-    table = db_api.register(frame)
+    table = _register(engine, spark, frame)
     linker = Linker(table, settings(engine), log_level=logging.ERROR)
     train = linker.training
     train.estimate_probability_two_random_records_match(

@@ -1,0 +1,89 @@
+"""`ecohub registry …` end to end on a small generated set, through a temporary store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from ecohub.cli.main import app
+from ecohub.registry import generator
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("reg")
+    bench = generator.generate(120, seed=5, bad_rows=True)
+    files = root / "files"
+    files.mkdir()
+    for system, df in bench.systems.items():
+        ext = {"permit": "csv", "eia": "xlsx", "online": "parquet", "tax": "csv"}[system]
+        path = files / f"{system}.{ext}"
+        if ext == "csv":
+            df.to_csv(path, index=False)
+        elif ext == "xlsx":
+            df.to_excel(path, index=False)
+        else:
+            df.to_parquet(path)
+    return root / "ecohub.duckdb", files
+
+
+def _run(db: Path, *args: str) -> str:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["registry", *args], env={"ECOHUB_DB_PATH": str(db)})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_load_link_export_show_report_review(store: tuple[Path, Path], tmp_path: Path) -> None:
+    db, files = store
+    out = json.loads(_run(db, "load", "--system", "permit", str(files / "permit.csv")))
+    assert out["rows_rejected"] == 3 and out["rows_flagged"] >= 2
+    assert Path(out["reject_path"]).exists()
+    again = json.loads(_run(db, "load", "--system", "permit", str(files / "permit.csv")))
+    assert again["skipped"]
+    _run(db, "load", "--system", "eia", str(files / "eia.xlsx"))
+    _run(db, "load", "--system", "online", "--crs", "gcj02", str(files / "online.parquet"))
+    _run(db, "load", "--system", "tax", str(files / "tax.csv"),
+         "--map", "name=纳税人名称,uscc=纳税人识别号")
+    linked = json.loads(_run(db, "link"))
+    assert linked["clusters"] > 100
+
+    for fmt in ("csv", "parquet", "xlsx"):
+        target = tmp_path / f"codes.{fmt}"
+        _run(db, "export", "--format", fmt, "--out", str(target))
+        df = {"csv": pd.read_csv, "parquet": pd.read_parquet, "xlsx": pd.read_excel}[fmt](target)
+        assert list(df.columns) == ["system", "record_id", "source_code"]
+        assert df.source_code.notna().all() and len(df) == linked["records"]
+
+    code = pd.read_csv(tmp_path / "codes.csv").source_code.iloc[0]
+    shown = json.loads(_run(db, "show", code, "--json"))
+    assert shown["source"]["source_code"] == code and shown["records"]
+    assert "records" in _run(db, "show", code)
+    outlet = _run(db, "outlet", code, "--medium", "air").strip()
+    assert outlet == "DA001"
+
+    rep = json.loads(_run(db, "report", "--json"))
+    assert {r["system"] for r in rep["systems"]} == {"permit", "eia", "online", "tax"}
+    assert all(0 <= r["match_rate"] <= 1 for r in rep["systems"])
+    _run(db, "review")
+    recs = pd.read_csv(tmp_path / "codes.csv")
+    a, b = (f"{r.system}:{r.record_id}" for r in recs.iloc[:2].itertuples())
+    decided = json.loads(_run(db, "review", "--a", a, "--b", b, "--decision", "nonmatch"))
+    assert decided["decision"] == "nonmatch"
+
+
+def test_unknown_source_fails_cleanly(store: tuple[Path, Path]) -> None:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["registry", "show", "NOPE"],
+                           env={"ECOHUB_DB_PATH": str(store[0])})
+    assert result.exit_code == 1
