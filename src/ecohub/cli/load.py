@@ -62,15 +62,15 @@ def _print_report(report: object) -> None:
     from ecohub.ingest.files import LoadReport
 
     assert isinstance(report, LoadReport)
+    unit = "values" if report.kind == "observations" else "stations"
     if report.already_loaded:
         when = f" on {report.loaded_at:%Y-%m-%d %H:%M}" if report.loaded_at else ""
         console.print(
-            f"{report.path}: already loaded{when} ({report.unchanged:,} rows); nothing to do "
+            f"{report.path}: already loaded{when} ({report.unchanged:,} {unit}); nothing to do "
             "(use --force to load it again)",
             highlight=False,
         )
         return
-    unit = "values" if report.kind == "observations" else "stations"
     console.print(
         f"{report.path}: {report.format}, {report.layout}; {report.rows_read:,} rows read, "
         f"{report.stored:,} {unit} stored ({report.new:,} new, {report.updated:,} changed), "

@@ -650,6 +650,13 @@ def _station_keys(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# Dividing by 1000 gives the correctly rounded decimal (700 µg/m³ -> 0.7 mg/m³) where multiplying
+# by 0.001 would not (0.7000000000000001); factors above 1 are whole numbers and multiply exactly.
+_CONVERTED = (
+    "CASE WHEN c.factor >= 1 THEN c.value_num * c.factor ELSE c.value_num / round(1 / c.factor) END"
+)
+
+
 def _check_observations(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str]) -> None:
     """Give every candidate its first failing check (or none) as reason, column and value."""
     _station_keys(con)
@@ -686,7 +693,7 @@ def _check_observations(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str
         f"""
         CREATE TEMP TABLE _ecohub_checked AS
         SELECT c._row, c.col, c.ts, c.parameter, c.period, c.unit, c.flag, c.missing,
-               c.value_raw, c.value_num * c.factor AS value, s.station_id,
+               c.value_raw, {_CONVERTED} AS value, s.station_id,
                {case(1)} AS reason, {case(2)} AS reason_col, {case(3)} AS reason_value
         FROM _ecohub_cand c LEFT JOIN _ecohub_station_keys s ON s.key = c.station_raw
         """
