@@ -51,8 +51,15 @@ def test_load_link_export_show_report_review(store: tuple[Path, Path], tmp_path:
     assert again["skipped"]
     _run(db, "load", "--system", "eia", str(files / "eia.xlsx"))
     _run(db, "load", "--system", "online", "--crs", "gcj02", str(files / "online.parquet"))
-    _run(db, "load", "--system", "tax", str(files / "tax.csv"),
-         "--map", "name=纳税人名称,uscc=纳税人识别号")
+    _run(
+        db,
+        "load",
+        "--system",
+        "tax",
+        str(files / "tax.csv"),
+        "--map",
+        "name=纳税人名称,uscc=纳税人识别号",
+    )
     linked = json.loads(_run(db, "link"))
     assert linked["clusters"] > 100
 
@@ -84,6 +91,5 @@ def test_unknown_source_fails_cleanly(store: tuple[Path, Path]) -> None:
     from ecohub.settings import get_settings
 
     get_settings.cache_clear()
-    result = runner.invoke(app, ["registry", "show", "NOPE"],
-                           env={"ECOHUB_DB_PATH": str(store[0])})
+    result = runner.invoke(app, ["registry", "show", "NOPE"], env={"ECOHUB_DB_PATH": str(store[0])})
     assert result.exit_code == 1

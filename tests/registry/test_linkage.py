@@ -50,8 +50,10 @@ def test_accuracy_and_code_stability(bench: generator.Benchmark) -> None:
         assert status[old] == new
     # A run with nothing new changes nothing.
     service.link(con)
-    assert _codes(con).sort_values(["system", "record_id"]).equals(
-        after.sort_values(["system", "record_id"])
+    assert (
+        _codes(con)
+        .sort_values(["system", "record_id"])
+        .equals(after.sort_values(["system", "record_id"]))
     )
 
 
@@ -68,10 +70,12 @@ def test_review_decisions_split_and_merge(bench: generator.Benchmark) -> None:
     # nonmatch inside one source: it splits; the part that leaves gets a new code.
     review.decide(con, a1, a2, "nonmatch", by="tester", note="different plants")
     service.link(con)
-    c1 = con.execute("SELECT source_code FROM source_record WHERE system || ':' || record_id = ?",
-                     [a1]).fetchone()
-    c2 = con.execute("SELECT source_code FROM source_record WHERE system || ':' || record_id = ?",
-                     [a2]).fetchone()
+    c1 = con.execute(
+        "SELECT source_code FROM source_record WHERE system || ':' || record_id = ?", [a1]
+    ).fetchone()
+    c2 = con.execute(
+        "SELECT source_code FROM source_record WHERE system || ':' || record_id = ?", [a2]
+    ).fetchone()
     assert c1 and c2 and c1[0] != c2[0] and code_a in (c1[0], c2[0])
     split = con.execute(
         "SELECT source_code, other_code FROM source_event WHERE kind = 'split'"
@@ -93,7 +97,11 @@ def test_review_decisions_split_and_merge(bench: generator.Benchmark) -> None:
 
     # Both decisions still hold on a later run.
     service.link(con)
-    got = dict(con.execute(
-        "SELECT system || ':' || record_id, source_code FROM source_record "
-        "WHERE system || ':' || record_id IN (?, ?, ?)", [a1, a2, b1]).fetchall())
+    got = dict(
+        con.execute(
+            "SELECT system || ':' || record_id, source_code FROM source_record "
+            "WHERE system || ':' || record_id IN (?, ?, ?)",
+            [a1, a2, b1],
+        ).fetchall()
+    )
     assert got[a1] == got[b1] != got[a2]

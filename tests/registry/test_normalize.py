@@ -19,8 +19,12 @@ NAMES = [
     ("full width brackets", "华兴钢铁（丰润）有限公司", "华兴钢铁(丰润)有限公司", "华兴钢铁"),
     ("traditional", "華興鋼鐵有限公司", "华兴钢铁有限公司", "华兴钢铁"),
     ("spaces", "华兴 钢铁 有限公司", "华兴钢铁有限公司", "华兴钢铁"),
-    ("province+city+county", "河北省唐山市丰润区华兴钢铁有限公司", "河北省唐山市丰润区华兴钢铁有限公司",
-     "华兴钢铁"),
+    (
+        "province+city+county",
+        "河北省唐山市丰润区华兴钢铁有限公司",
+        "河北省唐山市丰润区华兴钢铁有限公司",
+        "华兴钢铁",
+    ),
     ("short prefecture", "唐山华兴钢铁有限公司", "唐山华兴钢铁有限公司", "华兴钢铁"),
     ("not a division", "华兴市政工程有限公司", "华兴市政工程有限公司", "华兴市政工程"),
     ("full-width latin", "ＡＢＣ化工有限公司", "abc化工有限公司", "abc化工"),
@@ -47,8 +51,9 @@ ADDRESSES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "raw", "norm", "region"), ADDRESSES,
-                         ids=[a[0] for a in ADDRESSES])
+@pytest.mark.parametrize(
+    ("case", "raw", "norm", "region"), ADDRESSES, ids=[a[0] for a in ADDRESSES]
+)
 def test_addresses(case: str, raw: str, norm: str, region: str | None) -> None:
     out = normalize.normalize_addresses(pd.Series([raw]))
     assert out.address_norm[0] == norm

@@ -20,9 +20,14 @@ def _write(tmp_path: Path, rows: list[dict[str, object]], name: str = "in.csv") 
 
 
 def _base(**kw: object) -> dict[str, object]:
-    row: dict[str, object] = {"编号": "1", "单位名称": "唐山华兴钢铁有限公司",
-                              "统一社会信用代码": GOOD, "地址": "河北省唐山市丰润区新华路88号",
-                              "经度": 118.16, "纬度": 39.83}
+    row: dict[str, object] = {
+        "编号": "1",
+        "单位名称": "唐山华兴钢铁有限公司",
+        "统一社会信用代码": GOOD,
+        "地址": "河北省唐山市丰润区新华路88号",
+        "经度": 118.16,
+        "纬度": 39.83,
+    }
     row.update(kw)
     return row
 
@@ -39,13 +44,14 @@ def test_zh_headers_and_normalised_columns(con: duckdb.DuckDBPyConnection, tmp_p
 
 def test_rejects_and_flags(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     rows = [
-        _base(编号="1", 单位名称="   "),                      # empty name: rejected
-        _base(编号="2", 统一社会信用代码="9113020069922"),    # wrong length: flagged
-        _base(编号="3", 经度=-74.0, 纬度=40.7),               # outside China: flagged
+        _base(编号="1", 单位名称="   "),  # empty name: rejected
+        _base(编号="2", 统一社会信用代码="9113020069922"),  # wrong length: flagged
+        _base(编号="3", 经度=-74.0, 纬度=40.7),  # outside China: flagged
         _base(编号="4"),
-        _base(编号="4", 单位名称="别的企业有限公司"),          # same id, other content: rejected
+        _base(编号="4", 单位名称="别的企业有限公司"),  # same id, other content: rejected
         _base(编号="5", 统一社会信用代码="911302006992296170"),  # bad check char: flagged
-        _base(编号="6"), _base(编号="6"),                      # identical repeat: one record
+        _base(编号="6"),
+        _base(编号="6"),  # identical repeat: one record
     ]
     path = _write(tmp_path, rows)
     res = load_records(con, "permit", path)
@@ -53,8 +59,12 @@ def test_rejects_and_flags(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> No
     rej = pd.read_csv(res.reject_path, dtype=str)
     assert sorted(rej.reason) == ["duplicate record_id with different content"] * 2 + ["empty name"]
     flags = dict(con.execute("SELECT record_id, flags FROM source_record").fetchall())
-    assert flags == {"2": "uscc_bad_length", "3": "coords_outside_china", "5": "uscc_bad_check",
-                     "6": None}
+    assert flags == {
+        "2": "uscc_bad_length",
+        "3": "coords_outside_china",
+        "5": "uscc_bad_check",
+        "6": None,
+    }
     row = con.execute(
         "SELECT uscc_norm, uscc_body FROM source_record WHERE record_id = '5'"
     ).fetchone()
@@ -75,15 +85,20 @@ def test_reload_same_file_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_pa
     assert (res.rows_loaded, res.rows_unchanged) == (0, 2)
 
 
-def test_map_joins_columns_and_reads_parquet(con: duckdb.DuckDBPyConnection,
-                                              tmp_path: Path) -> None:
-    df = pd.DataFrame({"rec_id": ["a"], "given_name": ["john"], "surname": ["smith"],
-                       "soc_sec_id": ["1234567"]})
+def test_map_joins_columns_and_reads_parquet(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    df = pd.DataFrame(
+        {"rec_id": ["a"], "given_name": ["john"], "surname": ["smith"], "soc_sec_id": ["1234567"]}
+    )
     path = tmp_path / "f.parquet"
     df.to_parquet(path)
-    load_records(con, "febrl", path,
-                 column_map={"record_id": "rec_id", "name": "given_name+surname",
-                             "uscc": "soc_sec_id"})
+    load_records(
+        con,
+        "febrl",
+        path,
+        column_map={"record_id": "rec_id", "name": "given_name+surname", "uscc": "soc_sec_id"},
+    )
     row = con.execute("SELECT name_core, uscc_status, flags FROM source_record").fetchone()
     assert row == ("john smith", "bad_length", "uscc_bad_length")
 

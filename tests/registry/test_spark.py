@@ -24,7 +24,9 @@ def test_spark_same_clusters_as_duckdb() -> None:
     out = {}
     for engine in ("duckdb", "spark"):
         pairs, _ = linkage.predict_pairs(
-            frame, engine=engine, config=config,
+            frame,
+            engine=engine,
+            config=config,
             spark=spark_session() if engine == "spark" else None,
         )
         cl = cluster(frame.unique_id, pairs, threshold=config.auto_accept)

@@ -84,7 +84,9 @@ def link(
     con = open_store()
     try:
         out = run(
-            con, engine=engine, actor=getpass.getuser(),
+            con,
+            engine=engine,
+            actor=getpass.getuser(),
             config=LinkConfig(auto_accept=auto_accept, review_low=review_low),
         )
     except ValueError as exc:
@@ -129,9 +131,14 @@ def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
     s = data["source"]
     console.print(f"[bold]{s['source_code']}[/] {s['name']} ({s['status']})  USCC {s['uscc']}")
     console.print(f"{s['address']}  region {s['region_code']}  industry {s['industry']}")
-    for title, rows in (("records", data["records"]), ("outlets", data["outlets"]),
-                        ("permits", data["permits"]), ("monitoring points", data["monitor_points"]),
-                        ("latest data", data["latest"]), ("history", data["history"])):
+    for title, rows in (
+        ("records", data["records"]),
+        ("outlets", data["outlets"]),
+        ("permits", data["permits"]),
+        ("monitoring points", data["monitor_points"]),
+        ("latest data", data["latest"]),
+        ("history", data["history"]),
+    ):
         if not rows:
             continue
         table = Table(title=title)
@@ -168,8 +175,12 @@ def review(
     for col in ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b"):
         table.add_column(col)
     for r in rows:
-        table.add_row(*("" if r[c] is None else str(r[c]) for c in
-                        ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b")))
+        table.add_row(
+            *(
+                "" if r[c] is None else str(r[c])
+                for c in ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b")
+            )
+        )
     console.print(table)
 
 

@@ -49,7 +49,7 @@ def attach_all(con: duckdb.DuckDBPyConnection, *, actor: str, run_id: str) -> di
         "ON CONFLICT (mn) DO UPDATE SET source_code = excluded.source_code"
     )
     con.execute(
-        "INSERT INTO source_event (\"at\", kind, source_code, records, reason, actor, run_id) "
+        'INSERT INTO source_event ("at", kind, source_code, records, reason, actor, run_id) '
         "SELECT ?, 'attach', source_code, list(what ORDER BY what), 'permit/MN of its records', "
         "?, ? FROM _changed GROUP BY source_code",
         [now, actor, run_id],
@@ -60,7 +60,10 @@ def attach_all(con: duckdb.DuckDBPyConnection, *, actor: str, run_id: str) -> di
     ).fetchone()
     for t in ("_permits", "_mns", "_changed"):
         con.execute(f"DROP TABLE {t}")
-    return {"permits_attached": int(row[0]) if row else 0, "mns_attached": int(row[1]) if row else 0}
+    return {
+        "permits_attached": int(row[0]) if row else 0,
+        "mns_attached": int(row[1]) if row else 0,
+    }
 
 
 def add_outlet(
@@ -89,7 +92,7 @@ def add_outlet(
         [code, source_code, gas_or_water, name, lon, lat],
     )
     con.execute(
-        "INSERT INTO source_event (\"at\", kind, source_code, records, reason, actor) "
+        'INSERT INTO source_event ("at", kind, source_code, records, reason, actor) '
         "VALUES (now(), 'attach', ?, [?], 'outlet registered', ?)",
         [source_code, "outlet:" + code, actor],
     )

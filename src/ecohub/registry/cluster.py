@@ -97,16 +97,18 @@ def _sticky_edges(
     """A star per earlier code, except codes a ``nonmatch`` decision cuts through."""
     coded = prior.dropna()
     coded = coded[coded.index.isin(index.index)]
-    frame = pd.DataFrame({"ix": index.reindex(coded.index.astype(str)).to_numpy(),
-                          "code": coded.to_numpy()})
+    frame = pd.DataFrame(
+        {"ix": index.reindex(coded.index.astype(str)).to_numpy(), "code": coded.to_numpy()}
+    )
     if cannot_ix:
         code_of = dict(zip(frame.ix, frame.code, strict=True))
         cut = {code_of.get(a) for a, b in cannot_ix if code_of.get(a) == code_of.get(b)}
         frame = frame[~frame.code.isin(cut)]
     hub = frame.groupby("code")["ix"].transform("min")
     frame = frame[frame.ix != hub]
-    return pd.DataFrame({"a": hub[frame.index].to_numpy(), "b": frame.ix.to_numpy(),
-                         "p": 1.0, "kind": _STICKY})
+    return pd.DataFrame(
+        {"a": hub[frame.index].to_numpy(), "b": frame.ix.to_numpy(), "p": 1.0, "kind": _STICKY}
+    )
 
 
 def _enforce(

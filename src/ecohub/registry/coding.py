@@ -97,9 +97,11 @@ def assign_codes(
     issued_at = dict(zip(issued.source_code, issued.valid_from, strict=True))
 
     # Where each earlier code goes.
-    share = coded.groupby(["source_code", "cluster"]).agg(
-        n=("unique_id", "size"), first=("unique_id", "min")
-    ).reset_index()
+    share = (
+        coded.groupby(["source_code", "cluster"])
+        .agg(n=("unique_id", "size"), first=("unique_id", "min"))
+        .reset_index()
+    )
     share = share.sort_values(["source_code", "n", "first"], ascending=[True, False, True])
     keeper = share.drop_duplicates("source_code")[["source_code", "cluster"]]
     keeper = keeper.assign(at=keeper.source_code.map(issued_at))
@@ -142,13 +144,19 @@ def _events(
     left_from = _mode(df[df.cluster.isin(fresh)], "cluster", "source_code")
     for cl, code in new_code.items():
         old = left_from.get(cl)
-        rows.append({"kind": "split" if isinstance(old, str) else "issue", "source_code": code,
-                     "other_code": old if isinstance(old, str) else None,
-                     "records": members[cl]})
+        rows.append(
+            {
+                "kind": "split" if isinstance(old, str) else "issue",
+                "source_code": code,
+                "other_code": old if isinstance(old, str) else None,
+                "records": members[cl],
+            }
+        )
     for r in retired.itertuples():
         moved = df.loc[df.source_code == r.source_code, "unique_id"].tolist()
-        rows.append({"kind": "merge", "source_code": r.into, "other_code": r.source_code,
-                     "records": moved})
+        rows.append(
+            {"kind": "merge", "source_code": r.into, "other_code": r.source_code, "records": moved}
+        )
     ev = pd.DataFrame(rows, columns=["kind", "source_code", "other_code", "records"])
     ev["records"] = ev["records"].map(lambda ids: [i.replace("|", ":", 1) for i in ids])
     return ev.assign(at=now, reason=reason, actor=actor, run_id=run_id)
@@ -166,8 +174,13 @@ def _write(
 ) -> None:
     assign = df[["system", "record_id", "new_code", "match_probability"]]
     src = pd.DataFrame(index=pd.Index(df.new_code.unique(), name="source_code"))
-    for col, name in (("uscc_norm", "uscc"), ("name", "name"), ("address", "address"),
-                      ("region_code", "region_code"), ("industry", "industry")):
+    for col, name in (
+        ("uscc_norm", "uscc"),
+        ("name", "name"),
+        ("address", "address"),
+        ("region_code", "region_code"),
+        ("industry", "industry"),
+    ):
         src[name] = _mode(df, "new_code", col).reindex(src.index)
     xy = df.groupby("new_code")[["lon_wgs", "lat_wgs"]].median()
     src["lon"], src["lat"] = xy.lon_wgs.reindex(src.index), xy.lat_wgs.reindex(src.index)
@@ -208,8 +221,8 @@ def _write(
             "ON CONFLICT (prefix) DO UPDATE SET last_seq = excluded.last_seq"
         )
         con.execute(
-            "INSERT INTO source_event (\"at\", kind, source_code, other_code, records, reason, "
-            "actor, run_id) SELECT \"at\", kind, source_code, other_code, records, reason, actor, "
+            'INSERT INTO source_event ("at", kind, source_code, other_code, records, reason, '
+            'actor, run_id) SELECT "at", kind, source_code, other_code, records, reason, actor, '
             "run_id FROM _events"
         )
     finally:

@@ -78,12 +78,34 @@ _HOMOPHONE = dict(
     )
 )
 _INDUSTRY = [
-    ("钢铁", "3110"), ("化工", "2614"), ("水泥", "3011"), ("造纸", "2221"), ("印染", "1713"),
-    ("制药", "2710"), ("热电", "4411"), ("玻璃", "3041"), ("陶瓷", "3071"), ("铸造", "3391"),
-    ("焦化", "2521"), ("食品", "1499"), ("酿酒", "1512"), ("皮革", "1910"), ("电镀", "3360"),
-    ("塑料", "2929"), ("橡胶", "2911"), ("建材", "3029"), ("纺织", "1711"), ("家具", "2110"),
-    ("印刷", "2311"), ("饲料", "1320"), ("污水处理", "4620"), ("环保能源", "4417"),
-    ("涂料", "2641"), ("肥业", "2625"), ("铝业", "3216"), ("机械", "3421"),
+    ("钢铁", "3110"),
+    ("化工", "2614"),
+    ("水泥", "3011"),
+    ("造纸", "2221"),
+    ("印染", "1713"),
+    ("制药", "2710"),
+    ("热电", "4411"),
+    ("玻璃", "3041"),
+    ("陶瓷", "3071"),
+    ("铸造", "3391"),
+    ("焦化", "2521"),
+    ("食品", "1499"),
+    ("酿酒", "1512"),
+    ("皮革", "1910"),
+    ("电镀", "3360"),
+    ("塑料", "2929"),
+    ("橡胶", "2911"),
+    ("建材", "3029"),
+    ("纺织", "1711"),
+    ("家具", "2110"),
+    ("印刷", "2311"),
+    ("饲料", "1320"),
+    ("污水处理", "4620"),
+    ("环保能源", "4417"),
+    ("涂料", "2641"),
+    ("肥业", "2625"),
+    ("铝业", "3216"),
+    ("机械", "3421"),
 ]
 _FILLER = ["", "", "科技", "实业", "新材料", "环保", "工贸"]
 _SUFFIX = ["有限公司", "有限责任公司", "股份有限公司", "集团有限公司", "厂"]
@@ -98,28 +120,73 @@ _TRAD = str.maketrans("华兴钢铁热电业东达龙丰门业厂团", "華興�
 # datum of its points, whether it gives points/region codes, and its column headers.
 SYSTEMS: dict[str, dict[str, object]] = {
     "permit": {
-        "p": 0.92, "dup": 0.02, "crs": "wgs84", "coords": 0.9, "region": True,
-        "cols": {"record_id": "许可证流水号", "name": "单位名称", "uscc": "统一社会信用代码",
-                 "address": "生产经营场所地址", "region_code": "行政区划代码",
-                 "legal_rep": "法定代表人", "industry": "行业类别", "lon": "经度", "lat": "纬度",
-                 "permit_no": "许可证编号"},
+        "p": 0.92,
+        "dup": 0.02,
+        "crs": "wgs84",
+        "coords": 0.9,
+        "region": True,
+        "cols": {
+            "record_id": "许可证流水号",
+            "name": "单位名称",
+            "uscc": "统一社会信用代码",
+            "address": "生产经营场所地址",
+            "region_code": "行政区划代码",
+            "legal_rep": "法定代表人",
+            "industry": "行业类别",
+            "lon": "经度",
+            "lat": "纬度",
+            "permit_no": "许可证编号",
+        },
     },
     "eia": {
-        "p": 0.7, "dup": 0.03, "crs": "wgs84", "coords": 0.6, "region": True,
-        "cols": {"record_id": "record_id", "name": "name", "uscc": "uscc", "address": "address",
-                 "region_code": "region_code", "legal_rep": "legal_rep", "industry": "industry",
-                 "lon": "lon", "lat": "lat"},
+        "p": 0.7,
+        "dup": 0.03,
+        "crs": "wgs84",
+        "coords": 0.6,
+        "region": True,
+        "cols": {
+            "record_id": "record_id",
+            "name": "name",
+            "uscc": "uscc",
+            "address": "address",
+            "region_code": "region_code",
+            "legal_rep": "legal_rep",
+            "industry": "industry",
+            "lon": "lon",
+            "lat": "lat",
+        },
     },
     "online": {
-        "p": 0.5, "dup": 0.01, "crs": "gcj02", "coords": 1.0, "region": True,
-        "cols": {"record_id": "企业编号", "name": "企业名称", "uscc": "信用代码",
-                 "address": "地址", "region_code": "区划代码", "lon": "经度", "lat": "纬度",
-                 "mn": "MN号"},
+        "p": 0.5,
+        "dup": 0.01,
+        "crs": "gcj02",
+        "coords": 1.0,
+        "region": True,
+        "cols": {
+            "record_id": "企业编号",
+            "name": "企业名称",
+            "uscc": "信用代码",
+            "address": "地址",
+            "region_code": "区划代码",
+            "lon": "经度",
+            "lat": "纬度",
+            "mn": "MN号",
+        },
     },
     "tax": {
-        "p": 0.8, "dup": 0.02, "crs": "wgs84", "coords": 0.0, "region": False,
-        "cols": {"record_id": "纳税人编号", "name": "纳税人名称", "uscc": "纳税人识别号",
-                 "address": "注册地址", "legal_rep": "法定代表人", "industry": "行业"},
+        "p": 0.8,
+        "dup": 0.02,
+        "crs": "wgs84",
+        "coords": 0.0,
+        "region": False,
+        "cols": {
+            "record_id": "纳税人编号",
+            "name": "纳税人名称",
+            "uscc": "纳税人识别号",
+            "address": "注册地址",
+            "legal_rep": "法定代表人",
+            "industry": "行业",
+        },
     },
 }
 
@@ -134,7 +201,13 @@ class Benchmark:
 
     def column_map(self, system: str) -> dict[str, str]:
         """Recognised column → this system's header (what ``--map`` would say)."""
-        return dict(SYSTEMS[system]["cols"])  # type: ignore[arg-type]
+        return _cols(system)
+
+
+def _cols(system: str) -> dict[str, str]:
+    cols = SYSTEMS[system]["cols"]
+    assert isinstance(cols, dict)
+    return {str(k): str(v) for k, v in cols.items()}
 
 
 def _uscc(rng: np.random.Generator, region: str) -> str:
@@ -184,11 +257,22 @@ def _entities(n: int, rng: np.random.Generator) -> pd.DataFrame:
             }
         )
     ent = pd.DataFrame(rows)
-    for i in np.flatnonzero(sibling_of >= 0):
-        j = sibling_of[i]
+    for k in np.flatnonzero(sibling_of >= 0):
+        i, j = int(k), int(sibling_of[k])
         if j != i and ent.at[j, "uscc"] is not None:
-            for col in ("uscc", "brand", "industry_word", "industry", "filler", "suffix",
-                        "legal_rep", "region_code", "prov", "pref", "county"):
+            for col in (
+                "uscc",
+                "brand",
+                "industry_word",
+                "industry",
+                "filler",
+                "suffix",
+                "legal_rep",
+                "region_code",
+                "prov",
+                "pref",
+                "county",
+            ):
                 ent.at[i, col] = ent.at[j, col]
     return ent
 
@@ -302,8 +386,8 @@ def generate(n_sources: int, seed: int = 42, bad_rows: bool = False) -> Benchmar
             df.loc[1, "uscc"] = "91110000ABC"
             df.loc[2, ["lon", "lat"]] = [-74.0, 40.7]
             df = pd.concat([df, df.iloc[[3]].assign(name="另一个名称有限公司")])
-        cols = spec["cols"]
-        df = df[[c for c in cols if c in df.columns]].rename(columns=cols)  # type: ignore[call-overload]
+        cols = _cols(sname)
+        df = df[[c for c in cols if c in df.columns]].rename(columns=cols)
         bench.systems[sname] = df.reset_index(drop=True)
         bench.crs[sname] = str(spec["crs"])
     bench.truth = pd.DataFrame(truth, columns=["system", "record_id", "entity_id"])

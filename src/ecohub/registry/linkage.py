@@ -185,11 +185,14 @@ def _register(engine: str, spark: Any | None, frame: pd.DataFrame) -> Any:
         session = spark or spark_session()
         # Java string-distance UDFs are not used by this model (see module docstring).
         api = SparkAPI(
-            spark_session=session, register_udfs_automatically=False,
+            spark_session=session,
+            register_udfs_automatically=False,
             break_lineage_method="persist",  # no checkpoint directory needed in local mode
         )
         # Through Arrow: Spark cannot infer a schema for NumPy arrays in object columns.
-        return api.register(session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False)))
+        return api.register(
+            session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
+        )
     raise ValueError(f"engine: unknown engine {engine!r} (duckdb | spark)")
 
 

@@ -138,8 +138,12 @@ def normalize_uscc(codes: pd.Series) -> pd.DataFrame:
     norm = compact.where(status == "valid", None)
     body = compact.str.slice(0, 17).where(status.isin(["valid", "bad_check"]), None)
     return pd.DataFrame(
-        {"uscc_compact": compact.where(compact != "", None), "uscc_norm": norm,
-         "uscc_body": body, "uscc_status": status},
+        {
+            "uscc_compact": compact.where(compact != "", None),
+            "uscc_norm": norm,
+            "uscc_body": body,
+            "uscc_status": status,
+        },
         index=codes.index,
     )
 

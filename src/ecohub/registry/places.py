@@ -78,7 +78,7 @@ def strip_division_prefix(cores: pd.Series) -> pd.Series:
     """Names without leading divisions, full (唐山市丰润区) or shortened to two characters at
     province/prefecture level (唐山). Both sides of a comparison are stripped the same way, so a
     brand that happens to equal a place name costs only some extra candidate pairs."""
-    prefix, rest = split_division_prefix(cores)
+    _prefix, rest = split_division_prefix(cores)
     head = rest.str.slice(0, 2)
     short = head.map(_short_prefecture) & (rest.str.len() >= 5)
     rest = rest.where(~short, rest.str.slice(2))

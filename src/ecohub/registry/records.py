@@ -24,17 +24,43 @@ from ecohub.registry import normalize
 __all__ = ["FIELDS", "HEADERS", "LoadResult", "load_frame", "load_records", "read_table"]
 
 FIELDS = (
-    "record_id", "name", "uscc", "address", "region_code", "legal_rep", "industry",
-    "lon", "lat", "permit_no", "mn",
+    "record_id",
+    "name",
+    "uscc",
+    "address",
+    "region_code",
+    "legal_rep",
+    "industry",
+    "lon",
+    "lat",
+    "permit_no",
+    "mn",
 )
 # Header spellings seen in departmental lists, compared after lower-casing and trimming.
 HEADERS: dict[str, tuple[str, ...]] = {
-    "record_id": ("record_id", "id", "编号", "记录编号", "流水号", "企业编号", "许可证流水号",
-                  "纳税人编号", "序号"),
-    "name": ("name", "company", "名称", "单位名称", "企业名称", "排污单位名称", "纳税人名称",
-             "建设单位", "户名"),
-    "uscc": ("uscc", "credit_code", "统一社会信用代码", "社会信用代码", "信用代码",
-             "纳税人识别号"),
+    "record_id": (
+        "record_id",
+        "id",
+        "编号",
+        "记录编号",
+        "流水号",
+        "企业编号",
+        "许可证流水号",
+        "纳税人编号",
+        "序号",
+    ),
+    "name": (
+        "name",
+        "company",
+        "名称",
+        "单位名称",
+        "企业名称",
+        "排污单位名称",
+        "纳税人名称",
+        "建设单位",
+        "户名",
+    ),
+    "uscc": ("uscc", "credit_code", "统一社会信用代码", "社会信用代码", "信用代码", "纳税人识别号"),
     "address": ("address", "地址", "详细地址", "生产经营场所地址", "注册地址", "用电地址"),
     "region_code": ("region_code", "行政区划代码", "区划代码", "行政区代码"),
     "legal_rep": ("legal_rep", "法定代表人", "法人代表", "法人", "负责人"),
@@ -179,10 +205,31 @@ def _flags(ok: pd.DataFrame) -> pd.Series:
 
 
 _COLUMNS = (
-    "system", "record_id", "name", "uscc", "address", "region_code_raw", "legal_rep",
-    "industry", "lon", "lat", "crs", "permit_no", "mn", "name_norm", "name_core", "uscc_norm",
-    "uscc_body", "uscc_status", "region_code", "address_norm", "lon_wgs", "lat_wgs", "flags",
-    "row_hash", "file_sha256",
+    "system",
+    "record_id",
+    "name",
+    "uscc",
+    "address",
+    "region_code_raw",
+    "legal_rep",
+    "industry",
+    "lon",
+    "lat",
+    "crs",
+    "permit_no",
+    "mn",
+    "name_norm",
+    "name_core",
+    "uscc_norm",
+    "uscc_body",
+    "uscc_status",
+    "region_code",
+    "address_norm",
+    "lon_wgs",
+    "lat_wgs",
+    "flags",
+    "row_hash",
+    "file_sha256",
 )
 
 
@@ -254,6 +301,13 @@ def load_records(
         rejected.to_csv(out_path, index=False, encoding="utf-8-sig")
         out = str(out_path)
     return LoadResult(
-        system, str(path), len(raw), counts["loaded"], counts["unchanged"],
-        counts["rejected"], counts["flagged"], out, False,
+        system,
+        str(path),
+        len(raw),
+        counts["loaded"],
+        counts["unchanged"],
+        counts["rejected"],
+        counts["flagged"],
+        out,
+        False,
     )

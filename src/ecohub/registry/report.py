@@ -49,11 +49,15 @@ def report(con: duckdb.DuckDBPyConnection, *, examples: int = 10) -> dict[str, A
     """``systems``: one row per system (match_rate = share of its records whose source is also
     known to another system); ``suspicious``: flagged records and multi-code sources."""
     systems = con.execute(_PER_SYSTEM).df().to_dict("records")
-    suspicious = con.execute(
-        "SELECT system, record_id, name, uscc, flags, source_code FROM source_record "
-        "WHERE flags IS NOT NULL ORDER BY system, record_id LIMIT ?",
-        [examples],
-    ).df().to_dict("records")
+    suspicious = (
+        con.execute(
+            "SELECT system, record_id, name, uscc, flags, source_code FROM source_record "
+            "WHERE flags IS NOT NULL ORDER BY system, record_id LIMIT ?",
+            [examples],
+        )
+        .df()
+        .to_dict("records")
+    )
     totals = con.execute(
         "SELECT (SELECT count(*) FROM source WHERE status = 'active'), "
         "(SELECT count(*) FROM source WHERE status = 'merged'), "

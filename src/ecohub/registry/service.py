@@ -52,17 +52,33 @@ def link(
     records = con.execute(_RECORDS_SQL).df()
     prior = records.set_index("unique_id")["source_code"]
     clustered = cluster(
-        records["unique_id"], pairs, threshold=config.auto_accept,
-        prior=prior, must=must, cannot=cannot,
+        records["unique_id"],
+        pairs,
+        threshold=config.auto_accept,
+        prior=prior,
+        must=must,
+        cannot=cannot,
     )
     con.execute("BEGIN")
     try:
         con.execute(
             "INSERT INTO link_run (run_id, started_at, engine, actor, n_records, n_pairs, params) "
             "VALUES (?, now(), ?, ?, ?, ?, ?)",
-            [run_id, engine, actor, len(records), len(pairs),
-             json.dumps({"auto_accept": config.auto_accept, "review_low": config.review_low,
-                         "model": model}, default=str)],
+            [
+                run_id,
+                engine,
+                actor,
+                len(records),
+                len(pairs),
+                json.dumps(
+                    {
+                        "auto_accept": config.auto_accept,
+                        "review_low": config.review_low,
+                        "model": model,
+                    },
+                    default=str,
+                ),
+            ],
         )
         counts = coding.assign_codes(con, clustered, records, run_id=run_id, actor=actor)
         _store_review_band(con, pairs, clustered, config, run_id)
@@ -76,9 +92,14 @@ def link(
         con.execute("ROLLBACK")
         raise
     return {
-        "run_id": run_id, "engine": engine, "records": len(records), "pairs": len(pairs),
+        "run_id": run_id,
+        "engine": engine,
+        "records": len(records),
+        "pairs": len(pairs),
         "seconds_predict": round(t_predict, 2),
-        "seconds_total": round(time.perf_counter() - t0, 2), **counts, **attached,
+        "seconds_total": round(time.perf_counter() - t0, 2),
+        **counts,
+        **attached,
     }
 
 
@@ -92,16 +113,19 @@ def _store_review_band(
     """Band pairs whose records ended in different sources and nobody has decided yet."""
     band = pairs[pairs.match_probability < config.auto_accept]
     label = clustered.set_index("unique_id")["cluster"]
-    band = band[
-        band.unique_id_l.map(label).to_numpy() != band.unique_id_r.map(label).to_numpy()
-    ]
+    band = band[band.unique_id_l.map(label).to_numpy() != band.unique_id_r.map(label).to_numpy()]
     a = band.unique_id_l.str.split("|", n=1, expand=True)
     b = band.unique_id_r.str.split("|", n=1, expand=True)
-    frame = pd.DataFrame({
-        "system_a": a[0] if len(band) else [], "record_a": a[1] if len(band) else [],
-        "system_b": b[0] if len(band) else [], "record_b": b[1] if len(band) else [],
-        "match_probability": band.match_probability.to_numpy(), "run_id": run_id,
-    })
+    frame = pd.DataFrame(
+        {
+            "system_a": a[0] if len(band) else [],
+            "record_a": a[1] if len(band) else [],
+            "system_b": b[0] if len(band) else [],
+            "record_b": b[1] if len(band) else [],
+            "match_probability": band.match_probability.to_numpy(),
+            "run_id": run_id,
+        }
+    )
     swap = (frame.system_a > frame.system_b) | (
         (frame.system_a == frame.system_b) & (frame.record_a > frame.record_b)
     )
