@@ -413,3 +413,16 @@ def test_full_sample_loads_every_non_null_value_once(tmp_path: Path) -> None:
     again = load_sample(con)
     assert again["already_loaded"] and again["observations"] == 0
     assert again["observations_total"] == 2_454_305
+
+
+def test_wide_parquet_rejects_show_the_value(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    f = tmp_path / "w.parquet"
+    table = {"station": ["S1", "S2"], "time": ["2020-01-01 00:00"] * 2, "so2": [-1.5, 2.0]}
+    pq.write_table(pa.table(table), f)
+    report = load_observations(con, f)
+    assert report.new == 1
+    assert [(r.row, r.column, r.value, r.reason) for r in report.first_rejects] == [
+        (1, "so2", "-1.5", "negative value")
+    ]

@@ -506,18 +506,22 @@ def _observation_rows(con: duckdb.DuckDBPyConnection, staged: Staged, plan: _Pla
 
 
 _NO_TEXT = "CAST(NULL AS VARCHAR)"
+_VALUE_TEXT = "COALESCE(c.value_raw, CAST(c.value_num AS VARCHAR))"
 
 
 def _value_select(
     col: str, dtype: str, header: str, parameter: str, period: str, unit: str, factor: float
 ) -> str:
+    # Typed (Parquet) numbers are turned into text only when rejected: casting 2.5 million
+    # doubles to VARCHAR up front costs more than all the checks together.
+    raw = _NO_TEXT if sql.is_numeric(dtype) else f"CAST({col} AS VARCHAR)"
     return (
         f"SELECT _row, station_raw, time_raw, ts, {sql.lit(header)} AS col, "
         f"{sql.lit(parameter)} AS parameter, {sql.lit(period)} AS period, "
         f"CAST({factor!r} AS DOUBLE) AS factor, {sql.lit(unit)} AS unit, "
         f"{_NO_TEXT} AS param_error, {_NO_TEXT} AS period_error, {_NO_TEXT} AS unit_error, "
         f"{_NO_TEXT} AS param_raw, {_NO_TEXT} AS unit_raw, {_NO_TEXT} AS period_raw, "
-        f"CAST({col} AS VARCHAR) AS value_raw, {sql.number(col, dtype)} AS value_num, "
+        f"{raw} AS value_raw, {sql.number(col, dtype)} AS value_num, "
         f"{sql.missing(col, dtype)} AS missing, {_NO_TEXT} AS flag FROM _ecohub_rows"
     )
 
@@ -681,9 +685,9 @@ def _check_observations(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str
         ),
         ("c.missing", "NULL", "NULL", "NULL"),
         ("c.unit_error IS NOT NULL", "c.unit_error", lit(labels.get("unit", "")), "c.unit_raw"),
-        ("c.value_num IS NULL", "'not a number'", "c.col", "c.value_raw"),
-        ("NOT isfinite(c.value_num)", "'not a finite number'", "c.col", "c.value_raw"),
-        ("c.value_num < 0", "'negative value'", "c.col", "c.value_raw"),
+        ("c.value_num IS NULL", "'not a number'", "c.col", _VALUE_TEXT),
+        ("NOT isfinite(c.value_num)", "'not a finite number'", "c.col", _VALUE_TEXT),
+        ("c.value_num < 0", "'negative value'", "c.col", _VALUE_TEXT),
     ]
 
     def case(pick: int) -> str:
@@ -693,7 +697,7 @@ def _check_observations(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str
         f"""
         CREATE TEMP TABLE _ecohub_checked AS
         SELECT c._row, c.col, c.ts, c.parameter, c.period, c.unit, c.flag, c.missing,
-               c.value_raw, {_CONVERTED} AS value, s.station_id,
+               c.value_raw, c.value_num, {_CONVERTED} AS value, s.station_id,
                {case(1)} AS reason, {case(2)} AS reason_col, {case(3)} AS reason_value
         FROM _ecohub_cand c LEFT JOIN _ecohub_station_keys s ON s.key = c.station_raw
         """
@@ -724,7 +728,7 @@ def _store_observations(con: duckdb.DuckDBPyConnection, report: LoadReport, sour
     con.execute(
         """
         INSERT INTO _ecohub_rejects
-        SELECT c._row, c.col, c.value_raw,
+        SELECT c._row, c.col, COALESCE(c.value_raw, CAST(c.value_num AS VARCHAR)),
                'duplicate key (station, parameter, period, time) with different values in rows '
                || string_agg(CAST(c._row AS VARCHAR), ', ' ORDER BY c._row)
                     OVER (PARTITION BY c.station_id, c.parameter, c.period, c.ts)
@@ -763,12 +767,15 @@ def _store_observations(con: duckdb.DuckDBPyConnection, report: LoadReport, sour
             "FROM _ecohub_changes WHERE is_new",
             [source],
         )
-        con.execute(
-            "UPDATE observation o SET value = c.value, unit = c.unit, flag = c.flag, source = ? "
-            "FROM _ecohub_changes c WHERE NOT c.is_new AND o.station_id = c.station_id "
-            "AND o.parameter = c.parameter AND o.period = c.period AND o.time = c.time",
-            [source],
-        )
+        changed = con.execute("SELECT count(*) FROM _ecohub_changes WHERE NOT is_new").fetchone()
+        if changed and changed[0]:
+            con.execute(
+                "UPDATE observation o SET value = c.value, unit = c.unit, flag = c.flag, "
+                "source = ? FROM _ecohub_changes c WHERE NOT c.is_new "
+                "AND o.station_id = c.station_id AND o.parameter = c.parameter "
+                "AND o.period = c.period AND o.time = c.time",
+                [source],
+            )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
