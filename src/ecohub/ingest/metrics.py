@@ -29,9 +29,7 @@ class IngestMetrics:
         self.messages = Counter(
             "ecohub_hj212_messages_stored", "Non-data messages stored verbatim", registry=r
         )
-        self.acks = Counter(
-            "ecohub_hj212_answers_sent", "Answers sent to devices", ["cn"], registry=r
-        )
+        self.acks = Counter("ecohub_hj212_answers_sent", "Answers sent to devices", registry=r)
         self.connections = Gauge("ecohub_hj212_connections", "Open device connections", registry=r)
         self.disconnects = Counter(
             "ecohub_hj212_disconnects",

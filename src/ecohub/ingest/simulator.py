@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from ecohub.protocols import hj212
+from ecohub.protocols.hj212.codec import frame_segment
 
 CST = timezone(timedelta(hours=8))
 
@@ -80,7 +81,9 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 1000 else f"{value:.1f}"
 
 
-def _cp(table: dict[str, tuple[float, float]], cn: str, rng: random.Random) -> dict:
+def _cp(
+    table: dict[str, tuple[float, float]], cn: str, rng: random.Random
+) -> dict[str, dict[str, str]]:
     values: dict[str, dict[str, str]] = {}
     for code, (mean, spread) in table.items():
         v = max(0.0, rng.gauss(mean, spread))
@@ -98,6 +101,19 @@ def _cp(table: dict[str, tuple[float, float]], cn: str, rng: random.Random) -> d
         f["Flag"] = "N"
         values[code] = f
     return values
+
+
+def _frame(
+    dev: SimDevice, qn: str, cn: str, data_time: str, cp: dict[str, dict[str, str]]
+) -> bytes:
+    """A 2017 data upload with Flag=5 (A set); assembled directly because the simulator must
+    outrun the server it measures (``hj212.build`` re-parses what it builds)."""
+    groups = ";".join(",".join(f"{code}-{k}={v}" for k, v in f.items()) for code, f in cp.items())
+    segment = (
+        f"QN={qn};ST={dev.st};CN={cn};PW={dev.pw};MN={dev.mn};Flag=5;"
+        f"CP=&&DataTime={data_time};{groups}&&"
+    )
+    return frame_segment(segment.encode("ascii"))
 
 
 def packets(dev: SimDevice, start: datetime, seed: int) -> Iterator[tuple[bytes, str, str]]:
@@ -119,12 +135,8 @@ def packets(dev: SimDevice, start: datetime, seed: int) -> Iterator[tuple[bytes,
         for cn, when in due:
             data_time = when.strftime("%Y%m%d%H%M%S")
             qn = (t + timedelta(milliseconds=seq % 1000)).strftime("%Y%m%d%H%M%S%f")[:17]
-            frame = hj212.build(
-                st=dev.st, cn=cn, pw=dev.pw, mn=dev.mn, qn=qn, flag=5,
-                cp={"DataTime": data_time, **_cp(table, cn, rng)},
-            )  # fmt: skip
             seq += 1
-            yield frame, cn, data_time
+            yield _frame(dev, qn, cn, data_time, _cp(table, cn, rng)), cn, data_time
         t += STEP
 
 

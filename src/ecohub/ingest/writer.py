@@ -8,7 +8,6 @@ before its rows are durable; a failed commit answers nothing, so devices resend.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -19,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from ecohub.ingest.metrics import IngestMetrics
@@ -40,6 +40,20 @@ _EMISSION_SCHEMA = pa.schema(
         ("qn", pa.string()), ("st", pa.string()), ("edition", pa.string()),
         ("deviation", pa.string()), ("registered", pa.bool_()), ("received_at", _TS),
     ]
+)  # fmt: skip
+_MESSAGE_SCHEMA = pa.schema(
+    [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("st", pa.string()),
+     ("cn", pa.string()), ("qn", pa.string()), ("edition", pa.string()),
+     ("deviation", pa.string()), ("raw", pa.string())]
+)  # fmt: skip
+_REJECTED_SCHEMA = pa.schema(
+    [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("raw", pa.binary()),
+     ("status", pa.string()), ("error", pa.string()), ("reason", pa.string()),
+     ("would_pass", pa.string())]
+)  # fmt: skip
+_SEEN_SCHEMA = pa.schema(
+    [("mn", pa.string()), ("last_seen", _TS), ("last_cn", pa.string()), ("last_peer", pa.string()),
+     ("edition", pa.string()), ("registered", pa.bool_()), ("st", pa.string())]
 )  # fmt: skip
 
 
@@ -188,40 +202,36 @@ class StoreWriter:
         cur.execute("BEGIN")
         try:
             if emission:
-                columns = list(zip(*emission.values(), strict=True))
-                table = pa.Table.from_arrays(
-                    [pa.array(col, type=_EMISSION_SCHEMA.field(i).type) for i, col in
-                     enumerate(columns)],
-                    schema=_EMISSION_SCHEMA,
-                )  # fmt: skip
-                cur.register("_ecohub_batch", table)
-                inserted = cur.execute(
+                inserted = self._insert(
                     "INSERT OR IGNORE INTO emission SELECT * REPLACE (fields::JSON AS fields) "
-                    "FROM _ecohub_batch"
-                ).fetchone()
-                cur.unregister("_ecohub_batch")
-                if inserted:
-                    self._metrics.rows.inc(inserted[0])
+                    "FROM _ecohub_batch",
+                    _EMISSION_SCHEMA,
+                    list(emission.values()),
+                )
+                self._metrics.rows.inc(inserted)
             if messages:
-                cur.executemany(
+                self._insert(
                     "INSERT INTO hj212_message (received_at, peer, mn, st, cn, qn, edition, "
-                    "deviation, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "deviation, raw) SELECT * FROM _ecohub_batch",
+                    _MESSAGE_SCHEMA,
                     messages,
                 )
                 self._metrics.messages.inc(len(messages))
             if rejected:
-                cur.executemany(
+                self._insert(
                     "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, "
-                    "would_pass) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "would_pass) SELECT * FROM _ecohub_batch",
+                    _REJECTED_SCHEMA,
                     rejected,
                 )
             if seen:
-                cur.executemany(
+                self._insert(
                     "INSERT INTO monitor_point AS m (mn, last_seen, last_cn, last_peer, edition, "
-                    "registered, st) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mn) DO UPDATE SET "
+                    "registered, st) SELECT * FROM _ecohub_batch ON CONFLICT (mn) DO UPDATE SET "
                     "last_seen = greatest(m.last_seen, excluded.last_seen), "
                     "last_cn = excluded.last_cn, last_peer = excluded.last_peer, "
                     "edition = excluded.edition, st = coalesce(m.st, excluded.st)",
+                    _SEEN_SCHEMA,
                     list(seen.values()),
                 )
             cur.execute("COMMIT")
@@ -229,6 +239,22 @@ class StoreWriter:
             cur.execute("ROLLBACK")
             raise
 
+    def _insert(self, sql: str, schema: pa.Schema, rows: list[tuple[Any, ...]]) -> int:
+        """Run ``sql`` over ``rows`` as one set-based statement (an Arrow table, not a loop)."""
+        columns = list(zip(*rows, strict=True))
+        table = pa.Table.from_arrays(
+            [pa.array(col, type=schema.field(i).type) for i, col in enumerate(columns)],
+            schema=schema,
+        )
+        cur = self._cur
+        cur.register("_ecohub_batch", table)
+        try:
+            result = cur.execute(sql).fetchone()
+        finally:
+            cur.unregister("_ecohub_batch")
+        return int(result[0]) if result else 0
+
 
 def fields_json(fields: dict[str, str]) -> str:
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    """The pollutant's fields as compact JSON text (orjson: this runs once per stored value)."""
+    return orjson.dumps(fields).decode()
