@@ -1,0 +1,138 @@
+"""What the air analytics accept: the six HJ 633 pollutants by HJ 212 code, their units,
+the data flags that make a value valid, and the checks run before any index is computed.
+
+Bad input never becomes a silently wrong index: a structural problem (duplicated keys,
+a non-numeric value column, a unit that is not the pollutant's, an unknown HJ 212 code)
+raises :class:`AirInputError`; a bad *value* (negative, NaN, infinite, flagged) is
+counted and treated as missing, which the HJ 663 validity rules then see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import ibis
+import ibis.expr.types as ir
+
+from ecohub.analytics.aqi import POLLUTANT_COLUMNS, usable
+from ecohub.protocols.hj212.codes import pollutant as hj212_pollutant
+from ecohub.standards.aqi import pollutant_name
+from ecohub.standards.editions import load_table
+
+__all__ = [
+    "CODES",
+    "AirInputError",
+    "InputReport",
+    "check_observations",
+    "valid_value",
+]
+
+# HJ 212 data flags: only N (normal) is a measurement HJ 663 may use; F/M/S/D/C/T/B
+# (stopped, maintenance, manual, fault, calibration, over range, comms) are not.
+# A missing flag is how file loads store values that carried none: treated as N.
+VALID_FLAGS = ("N",)
+
+# Spellings of the two units the six pollutants come in (the store writes µg/m³, mg/m³).
+_UNITS = {
+    "ug/m3": ("µg/m³", "ug/m3", "μg/m3", "µg/m3", "μg/m³", "ug/m³"),
+    "mg/m3": ("mg/m³", "mg/m3"),
+}
+
+
+@cache
+def _codes() -> dict[str, tuple[str, str]]:
+    """HJ 212 code -> (column stem, unit key) of the six pollutants."""
+    return {
+        r["hj212_code"]: (POLLUTANT_COLUMNS[r["name"]], r["unit"])
+        for r in load_table("hj633_pollutants.csv")
+    }
+
+
+CODES: dict[str, str] = {code: col for code, (col, _) in _codes().items()}
+
+
+class AirInputError(ValueError):
+    """The observations cannot be assessed as given; the message says what and where."""
+
+
+@dataclass
+class InputReport:
+    """What :func:`check_observations` found: rows used, values set aside and why."""
+
+    rows: int = 0
+    used: int = 0
+    invalid: dict[str, int] = field(default_factory=dict)
+    ignored_parameters: dict[str, int] = field(default_factory=dict)
+
+
+def valid_value(value: ir.FloatingValue, flag: ir.StringValue | None) -> ir.FloatingValue:
+    """The value where it is usable (finite, non-negative, flag N or none), else NULL."""
+    v = usable(value)
+    if flag is None:
+        return v
+    ok = flag.isnull() | flag.isin(VALID_FLAGS)
+    return ibis.cases((ok, v), else_=ibis.null("float64"))
+
+
+def pollutant_code(name_or_code: str) -> str:
+    """HJ 212 code of a pollutant given by name (``PM2.5``) or code; raises if not AQI's."""
+    name = pollutant_name(name_or_code)
+    return next(code for code, (col, _) in _codes().items() if col == POLLUTANT_COLUMNS[name])
+
+
+def check_observations(obs: ir.Table) -> InputReport:
+    """Check an ``observation``-shaped table before assessment; raise on structural errors.
+
+    Raises :class:`AirInputError` when the value column is not numeric, a
+    (station, parameter, period, time) key occurs twice, one of the six pollutants comes
+    in a unit that is not its own, or an air code (``a…``) is not an HJ 212 code. Other
+    known parameters are ignored and counted. Row order does not matter: every window
+    orders by time itself.
+    """
+    if not obs.schema()["value"].is_numeric():
+        raise AirInputError(
+            f"observation.value must be numeric, got {obs.schema()['value']}; "
+            "convert or reject the text values when loading"
+        )
+    t = obs.filter(obs.period == "1h")
+    summary = (
+        t.group_by(["parameter", "unit"])
+        .agg(
+            n=t.count(),
+            bad=(valid_value(t.value.cast("float64"), t.flag).isnull()).sum(),
+        )
+        .to_pandas()
+    )
+    report = InputReport(rows=int(summary.n.sum()) if len(summary) else 0)
+    for r in summary.itertuples():
+        code = str(r.parameter)
+        if code in _codes():
+            unit = _codes()[code][1]
+            if str(r.unit) not in _UNITS[unit]:
+                raise AirInputError(
+                    f"{code} ({pollutant_name(code)}) has {int(r.n)} values in unit {r.unit!r}; "
+                    f"HJ 633 scores it in {_UNITS[unit][0]}: convert on load"
+                )
+            report.used += int(r.n) - int(r.bad)
+            if int(r.bad):
+                report.invalid[code] = report.invalid.get(code, 0) + int(r.bad)
+        elif code.startswith("a") and hj212_pollutant(code) is None:
+            raise AirInputError(
+                f"unknown parameter code {code!r} ({int(r.n)} rows): not an HJ 212 code; "
+                f"the AQI pollutants are {', '.join(sorted(CODES))}"
+            )
+        else:
+            report.ignored_parameters[code] = report.ignored_parameters.get(code, 0) + int(r.n)
+    keys = ["station_id", "parameter", "period", "time"]
+    six = t.filter(t.parameter.isin(list(CODES)))
+    dup = six.group_by(keys).agg(n=six.count())
+    dup = dup.filter(dup.n > 1)
+    first = dup.limit(3).to_pandas()
+    if len(first):
+        shown = "; ".join(f"{r.station_id} {r.parameter} {r.time}" for r in first.itertuples())
+        raise AirInputError(
+            f"duplicated observation keys (station, parameter, period, time), e.g. {shown}; "
+            "deduplicate on load (the store's primary key does)"
+        )
+    return report

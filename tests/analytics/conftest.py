@@ -1,0 +1,62 @@
+"""The ``engine`` fixture: every analytics test runs on DuckDB and on PySpark local mode.
+
+``engine`` is an Ibis backend. On DuckDB it sits on a fresh, migrated in-memory store (so
+store tables such as ``observation`` exist); on Spark it shares one session-scoped
+``SparkSession`` (``local[2]``, few shuffle partitions) and a fresh database per test.
+Put data in with ``put(engine, name, df)``; read results with ``expr.to_pandas()``.
+Spark params carry ``@pytest.mark.spark``: deselect them with ``-m "not spark"``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    pytest.importorskip("pyspark")
+    from ecohub.store.engine import spark_session as make_session
+
+    session = make_session("local[2]", app="ecohub-tests")
+    # Tests move kilobytes: two partitions keep shuffles from dominating the run time.
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def engine(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """An Ibis backend: DuckDB over a migrated in-memory store, or PySpark local[2]."""
+    if request.param == "duckdb":
+        from ecohub.store.db import connect
+        from ecohub.store.engine import ibis_duckdb
+
+        con = connect(":memory:")
+        backend = ibis_duckdb(con)
+        backend.name_of_engine = "duckdb"  # type: ignore[attr-defined]
+        yield backend
+        con.close()
+    else:
+        from ecohub.store.engine import ibis_spark
+
+        session = request.getfixturevalue("spark_session")
+        db = f"t{next(_counter)}"
+        session.sql(f"CREATE DATABASE IF NOT EXISTS {db}")
+        session.catalog.setCurrentDatabase(db)
+        backend = ibis_spark(session)
+        backend.name_of_engine = "spark"  # type: ignore[attr-defined]
+        yield backend
+        session.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
+        session.catalog.setCurrentDatabase("default")
+
+
+def put(engine: Any, name: str, df: pd.DataFrame) -> Any:
+    """Create (or replace) table ``name`` from ``df`` on ``engine``; return the Ibis table."""
+    return engine.create_table(name, df, overwrite=True)
