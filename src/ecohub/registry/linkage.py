@@ -214,9 +214,16 @@ def predict_pairs(
     table = _register(engine, spark, frame)
     linker = Linker(table, settings(engine), log_level=logging.ERROR)
     train = linker.training
-    train.estimate_probability_two_random_records_match(
-        [block_on("uscc_norm")], recall=config.prior_recall
-    )
+    # λ from "same credit code"; any code (FEBRL's social-security id too), since a data set
+    # without one valid USCC would otherwise give λ = 0 and no predictions at all.
+    try:
+        train.estimate_probability_two_random_records_match(
+            [block_on("uscc_any")], recall=config.prior_recall
+        )
+    except Exception as exc:  # no pair shares a code: keep the prior of settings()
+        log.warning("prior kept at its default: %s", exc)
+    if not 0 < linker._settings_obj._probability_two_random_records_match < 1:
+        linker._settings_obj._probability_two_random_records_match = 1e-4
     train.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
     # Three EM sessions so each comparison is estimated with a rule that does not fix it.
     for rule in (
