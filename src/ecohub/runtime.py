@@ -78,7 +78,10 @@ async def run_platform(
         from ecohub.sample import load_sample
 
         summary = load_sample(con)
-        on_status(f"sample loaded: {summary}")
+        on_status(
+            f"sample loaded: {summary['stations']} stations, "
+            f"{summary['observations']:,} hourly values (Beijing 2013-2017, CC BY 4.0)"
+        )
     if demo:
         register_demo_devices(con, demo)
     hj = Hj212Server(con, settings)

@@ -64,8 +64,8 @@ def _with_store(local: Any, method: str, path: str, body: dict[str, Any] | None 
 def _fmt_time(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, str):
-        return value.replace("T", " ")[:19]
+    if isinstance(value, str):  # ISO text from the HTTP API
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return str(value.astimezone(CST))[:19]
 
 
@@ -119,7 +119,8 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(r, default=str, ensure_ascii=False))
             return
         table = Table(title=f"HJ 212 devices ({len(rows)})")
-        for col in ("MN", "name", "state", "last seen", "last CN", "edition", "policy"):
+        table.add_column("MN", no_wrap=True)
+        for col in ("name", "state", "last seen (CST)", "last CN", "edition", "policy"):
             table.add_column(col)
         for r in rows:
             state = "[green]online[/]" if r["online"] else "[red]offline[/]"
@@ -144,7 +145,8 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(r, default=str, ensure_ascii=False))
             return
         table = Table(title="Rejected packets that a known deviation would accept")
-        for col in ("MN", "deviation", "packets", "first", "last", "policy"):
+        table.add_column("MN", no_wrap=True)
+        for col in ("deviation", "packets", "first (CST)", "last (CST)", "policy"):
             table.add_column(col)
         for r in rows:
             table.add_row(
