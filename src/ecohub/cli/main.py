@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from ecohub.cli import air, hj212, hj212_ops, load, platform, registry, water
+from ecohub.cli import air, hj212, hj212_ops, load, platform, registry, trend, water
 
 app = typer.Typer(
     name="ecohub",
@@ -20,6 +20,7 @@ app.add_typer(hj212.app, name="hj212", help="HJ 212 codec, simulator and device 
 app.add_typer(load.app, name="load", help="Load station networks and observations from files.")
 app.add_typer(air.app, name="air", help="Air quality: AQI and HJ 663 assessment.")
 app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and assessment.")
+app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slope.")(trend.trend)
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
 
 
