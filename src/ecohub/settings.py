@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     http_port: int = 8212
 
     load_sample: bool = True
+    config: Path | None = None  # the TOML file (read by load_settings; listed so it is documented)
 
     @property
     def database(self) -> Path:

@@ -274,3 +274,33 @@ def test_shutdown_answers_what_was_committed(tmp_path: Path) -> None:
         con.close()
 
     run(go())
+
+
+def test_idle_connection_closed(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path, hj212_idle_timeout_s=0.3) as srv:
+            dev = await srv.device()
+            assert await dev.closed_by_server(timeout=3)
+            assert srv.server.metrics.disconnects.labels("idle")._value.get() == 1
+
+    run(go())
+
+
+def test_2005_device_codes_mapped_and_answered_in_2005_form(tmp_path: Path) -> None:
+    # HJ/T 212-2005: no Flag; 2005 pollutant codes (02 = SO2, 011 = COD) are mapped to 2017 codes
+    seg = b"QN=20040516010101001;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=1;" \
+          b"CP=&&DataTime=20040516010000;011-Avg=231.0,011-Flag=N;02-Avg=12.0,02-Flag=N&&"  # fmt: skip
+    from ecohub.protocols.hj212.codec import frame_segment
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(frame_segment(seg))
+            ans = hj212.parse(await dev.answer())
+            assert ans.edition == "2005" and ans.cn == "9014"
+            assert ans.cp.get("QN") == "20040516010101001"  # 2005 answers carry QN in CP
+            rows = srv.query("SELECT pollutant, avg, edition FROM emission ORDER BY 1")
+            assert rows == [("a21026", 12.0, "2005"), ("w01018", 231.0, "2005")]
+            await dev.close()
+
+    run(go())

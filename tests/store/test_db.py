@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ecohub.store.db import StoreError, connect, is_empty, migrations
+
+
+def test_migrations_apply_once_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    con = connect(path)
+    versions = [v for v, _, _ in migrations()]
+    assert versions == sorted(versions) and versions[0] == 1
+    applied = [
+        r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+    ]
+    assert applied == versions
+    con.close()
+    con = connect(path)  # re-opening applies nothing again
+    assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(versions)
+    con.close()
+
+
+def test_foundation_tables_exist(tmp_path: Path) -> None:
+    con = connect(tmp_path / "s.duckdb")
+    tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    assert {"station", "observation", "emission", "packet_log", "monitor_point", "hj212_message",
+            "region", "source", "outlet", "load_log"} <= tables  # fmt: skip
+    assert is_empty(con)
+    con.close()
+
+
+def test_emission_key_is_idempotent(tmp_path: Path) -> None:
+    con = connect(tmp_path / "s.duckdb")
+    row = "('MN1', '2051', TIMESTAMPTZ '2026-01-01 12:00:00+08', 'a21026', now())"
+    sql = f"INSERT OR IGNORE INTO emission (mn, cn, data_time, pollutant, received_at) VALUES {row}"
+    con.execute(sql)
+    con.execute(sql)
+    assert con.execute("SELECT count(*) FROM emission").fetchone()[0] == 1
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(sql.replace("OR IGNORE ", ""))
+    con.close()
+
+
+def test_locked_store_is_a_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.duckdb"
+    connect(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb,sys,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); "
+         "time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StoreError, match="in use by another process"):
+            connect(path)
+    finally:
+        holder.kill()
+        holder.wait()
