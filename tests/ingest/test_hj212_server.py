@@ -287,9 +287,11 @@ def test_idle_connection_closed(tmp_path: Path) -> None:
 
 
 def test_2005_device_codes_mapped_and_answered_in_2005_form(tmp_path: Path) -> None:
-    # HJ/T 212-2005: no Flag; 2005 pollutant codes (02 = SO2, 011 = COD) are mapped to 2017 codes
-    seg = b"QN=20040516010101001;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=1;" \
-          b"CP=&&DataTime=20040516010000;011-Avg=231.0,011-Flag=N;02-Avg=12.0,02-Flag=N&&"  # fmt: skip
+    # HJ/T 212-2005 (Flag version bits 0): its codes (02 = SO2, 011 = COD) map to 2017 codes
+    seg = (
+        b"QN=20040516010101001;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=1;"
+        b"CP=&&DataTime=20040516010000;011-Avg=231.0,011-Flag=N;02-Avg=12.0,02-Flag=N&&"
+    )
     from ecohub.protocols.hj212.codec import frame_segment
 
     async def go() -> None:
