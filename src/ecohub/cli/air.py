@@ -1,7 +1,151 @@
-"""`ecohub air` sub-commands."""
+"""`ecohub air` sub-commands: AQI, HJ 663 assessment, and (re)computing the stored results.
+
+Thin: every command calls :mod:`ecohub.analytics.air_service` and prints what it returns.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 import typer
+from rich.table import Table
+
+from ecohub.cli._common import console, fail, open_store
 
 app = typer.Typer(no_args_is_help=True)
+
+_SHOW_ROWS = 40
+
+
+def _date(text: str | None, name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"--{name}: expected YYYY-MM-DD, got {text!r}")
+
+
+def _print(df: pd.DataFrame, title: str, limit: int = _SHOW_ROWS) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in df.head(limit).itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    console.print(table)
+    if len(df) > limit:
+        console.print(f"… {len(df) - limit} more rows (use --out to write them all)")
+
+
+def _service(fn: Any) -> Any:
+    """Run a service call, turning its known errors into a one-line message."""
+    from ecohub.analytics.air_input import AirInputError
+    from ecohub.analytics.export import ExportError
+    from ecohub.standards.errors import StandardsError
+
+    try:
+        return fn()
+    except (AirInputError, ExportError, StandardsError) as exc:
+        fail(str(exc))
+
+
+@app.command("aqi")
+def aqi_cmd(
+    station: list[str] = typer.Option(None, "--station", help="station id (repeatable)"),
+    region: str = typer.Option(None, "--region", help="GB/T 2260 code: stations in it"),
+    start: str = typer.Option(None, "--from", help="first day, YYYY-MM-DD (CST)"),
+    end: str = typer.Option(None, "--to", help="last day, YYYY-MM-DD (CST)"),
+    kind: str = typer.Option("daily", "--kind", help="hourly | daily"),
+    scope: str = typer.Option("station", "--scope", help="station | city"),
+    edition: str = typer.Option("auto", "--edition", help="2012 | 2026 | auto (by date)"),
+    out: Path = typer.Option(None, "--out", help="write all rows to .csv/.parquet/.xlsx"),
+) -> None:
+    """Hourly (real-time) or daily AQI per station or city (HJ 633)."""
+    from ecohub.analytics.air_service import aqi_table, build
+    from ecohub.analytics.export import export_table
+    from ecohub.store.engine import ibis_duckdb
+
+    if kind not in ("hourly", "daily"):
+        fail(f"--kind must be hourly or daily, got {kind!r}")
+    if scope not in ("station", "city"):
+        fail(f"--scope must be station or city, got {scope!r}")
+    d0, d1 = _date(start, "from"), _date(end, "to")
+    con = open_store(read_only=True)
+
+    def run() -> pd.DataFrame:
+        tables = build(
+            ibis_duckdb(con), edition=edition, stations=station or None, region=region,
+            start=d0, end=d1,
+        )  # fmt: skip
+        t = aqi_table(tables, kind, scope)
+        if d1 is not None:
+            t = t.filter((t.date if kind == "daily" else t.time.date()) <= d1)
+        return t.order_by(["code", "date" if kind == "daily" else "time"]).to_pandas()
+
+    df = _service(run)
+    if out is not None:
+        _service(lambda: export_table(df, out))
+        console.print(f"wrote {len(df)} rows to {out}")
+    cols = ["code", "date" if kind == "daily" else "time", "edition", "aqi", "level", "category",
+            "primary_pollutants", "published"]  # fmt: skip
+    _print(df[cols], f"{kind} AQI ({scope})")
+
+
+@app.command("assess")
+def assess_cmd(
+    year: int = typer.Option(..., "--year", help="calendar year to assess"),
+    region: str = typer.Option(None, "--region", help="GB/T 2260 code: stations in it"),
+    edition: str = typer.Option("auto", "--edition", help="HJ 633 edition of the AQI days"),
+    out: Path = typer.Option(None, "--out", help="write the statistics (.csv/.parquet/.xlsx)"),
+) -> None:
+    """HJ 663 annual assessment: statistics, category days, good-day ratio, index, rank."""
+    from ecohub.analytics.air_service import assess, build
+    from ecohub.analytics.export import export_table
+    from ecohub.store.engine import ibis_duckdb
+
+    con = open_store(read_only=True)
+
+    def run() -> dict[str, pd.DataFrame]:
+        tables = build(
+            ibis_duckdb(con), edition=edition, region=region,
+            start=date(year, 1, 1), end=date(year, 12, 31),
+        )  # fmt: skip
+        return assess(tables, year)
+
+    res = _service(run)
+    if res["days"].empty:
+        fail(f"no air data in {year}" + (f" for region {region}" if region else ""))
+    stats = (
+        res["stats"]
+        .pivot_table(index=["scope", "code"], columns="pollutant", values="value", aggfunc="first")
+        .reset_index()
+    )
+    valid = res["stats"].groupby(["scope", "code"]).valid.all().rename("all valid").reset_index()
+    stats = stats.merge(valid, on=["scope", "code"])
+    idx = res["index"][["scope", "code", "index"] + (["rank"] if "rank" in res["index"] else [])]
+    stats = stats.merge(idx, on=["scope", "code"], how="left")
+    _print(stats, f"HJ 663 statistics {year} (µg/m³; CO mg/m³ P95; O3 P90 of daily max 8-h)")
+    days = res["days"][["scope", "code", "days", "good_days", "good_ratio", "level1", "level2",
+                        "level3", "level4", "level5", "level6", "primary_pm25", "primary_o3"]]  # fmt: skip
+    _print(days, f"AQI category days {year}")
+    if out is not None:
+        _service(
+            lambda: export_table(res["stats"].merge(idx, on=["scope", "code"], how="left"), out)
+        )
+        console.print(f"wrote statistics to {out}")
+
+
+@app.command("compute")
+def compute_cmd(
+    edition: str = typer.Option("auto", "--edition", help="2012 | 2026 | auto (by date)"),
+) -> None:
+    """(Re)compute the stored air results (air_hourly_aqi, air_daily, air_period_stat,
+    air_category_days) from the observations; safe to run again."""
+    from ecohub.analytics.air_service import compute
+
+    con = open_store()
+    written = _service(lambda: compute(con, edition=edition))
+    _print(pd.DataFrame(sorted(written.items()), columns=["table", "rows"]), "air results stored")

@@ -1,0 +1,209 @@
+"""Air analytics on both engines: validity rules, O3 windows, city means, edition switch,
+bad input, and DuckDB/Spark parity on the same data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecohub.analytics import air, air_stats
+from ecohub.analytics.air_input import AirInputError, check_observations
+from ecohub.analytics.air_service import aqi_table, build
+
+from .conftest import put
+
+CODES = {"SO2": "a21026", "NO2": "a21004", "PM10": "a34002", "CO": "a21005", "O3": "a05024",
+         "PM2.5": "a34004"}  # fmt: skip
+BASE = {"SO2": 10.0, "NO2": 30.0, "PM10": 80.0, "CO": 0.8, "O3": 90.0, "PM2.5": 60.0}
+
+
+def obs_frame(
+    start: str = "2026-02-27", days: int = 3, stations: tuple[str, ...] = ("s1",),
+    values: dict[str, float] | None = None, drop: dict[str, list[int]] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Hourly observations; ``drop`` = pollutant -> hour offsets left out."""
+    hours = pd.date_range(start, periods=24 * days, freq="h", tz="Asia/Shanghai")
+    rows = []
+    for s in stations:
+        for pol, v in (values or BASE).items():
+            for i, t in enumerate(hours):
+                if drop and i in drop.get(pol, []):
+                    continue
+                unit = "mg/m³" if pol == "CO" else "µg/m³"
+                rows.append((s, CODES[pol], "1h", t, float(v), unit, "N", "test"))
+    return pd.DataFrame(
+        rows,
+        columns=["station_id", "parameter", "period", "time", "value", "unit", "flag", "source"],
+    )
+
+
+def stations_frame(ids: tuple[str, ...] = ("s1",), region: str = "110105") -> pd.DataFrame:
+    return pd.DataFrame({"station_id": list(ids), "network": "air", "region_code": region})
+
+
+def setup(engine: Any, obs: pd.DataFrame, stations: pd.DataFrame | None = None) -> None:
+    put(engine, "observation", obs)
+    put(engine, "station", stations if stations is not None else stations_frame())
+
+
+def daily(engine: Any, obs: pd.DataFrame, **kw: Any) -> pd.DataFrame:
+    setup(engine, obs, kw.pop("stations", None))
+    t = build(engine, **kw)
+    return t.daily_aqi.order_by(["station_id", "date"]).to_pandas()
+
+
+def test_daily_mean_needs_20_valid_hours(engine: Any) -> None:
+    # day 1: PM2.5 has 19 hours (5 dropped) -> no daily mean; day 2: 20 hours -> valid
+    drop = {"PM2.5": [0, 1, 2, 3, 4, 24, 25, 26, 27]}
+    d = daily(engine, obs_frame(days=2, drop=drop))
+    assert d.n_pm25.tolist() == [19, 20]
+    assert pd.isna(d.pm25_24h[0]) and d.pm25_24h[1] == 60.0
+    assert not d.complete[0] and d.complete[1]
+
+
+def test_negative_nan_and_flagged_values_are_invalid_not_scored(engine: Any) -> None:
+    obs = obs_frame(days=1)
+    pm = obs.index[obs.parameter == "a34004"]
+    obs.loc[pm[:3], "value"] = -5.0
+    obs.loc[pm[3:5], "value"] = np.nan
+    obs.loc[pm[5], "flag"] = "M"  # maintenance
+    setup(engine, obs)
+    report = check_observations(engine.table("observation"))
+    assert report.invalid == {"a34004": 6}
+    d = build(engine).daily_aqi.to_pandas()
+    assert d.n_pm25[0] == 18 and pd.isna(d.pm25_24h[0])
+
+
+def test_o3_8h_windows_and_daily_max(engine: Any) -> None:
+    # O3 = 200 from 10:00 to 17:00 (8 hours), 50 otherwise: the 10:00-17:00 window's mean
+    # is 200, and it ends 18:00 (<= 24:00) so it is in the day.
+    values = dict(BASE)
+    obs = obs_frame(days=1, values=values)
+    o3 = obs.parameter == "a05024"
+    hour = obs.time.dt.hour
+    obs.loc[o3, "value"] = np.where(hour[o3].between(10, 17), 200.0, 50.0)
+    setup(engine, obs)
+    t = build(engine)
+    h = t.hourly.order_by("hour_index").to_pandas()
+    assert h.o3_8h.iloc[17] == 200.0  # hours 10..17
+    assert pd.isna(h.o3_8h.iloc[4])  # only 5 hours so far (< 6)
+    assert h.o3_8h.iloc[5] == 50.0
+    d = t.daily_aqi.to_pandas()
+    assert d.o3_8h[0] == 200.0 and d.o3_1h[0] == 200.0
+    assert d.n_o3_8h[0] == 17  # all 17 windows ending 08:00..24:00 lie inside the day
+
+
+def test_o3_daily_max_short_of_14_windows_counts_only_above_limit(engine: Any) -> None:
+    drop = {"O3": list(range(12, 24))}  # afternoon missing: few valid windows
+    low = daily(engine, obs_frame(days=1, drop=drop))
+    assert low.n_o3_8h[0] < 14 and pd.isna(low.o3_8h[0])
+    vals = dict(BASE, O3=170.0)  # above the 160 limit: still counts
+    high = daily(engine, obs_frame(days=1, values=vals, drop=drop))
+    assert high.o3_8h[0] == 170.0
+
+
+def test_edition_switches_on_2026_03_01(engine: Any) -> None:
+    d = daily(engine, obs_frame(start="2026-02-28", days=2))
+    assert d.edition.tolist() == [2012, 2026]
+    assert d.aqi.tolist() == [82, 100]  # PM2.5 60: IAQI 82 under 2012, 100 under 2026
+    fixed = daily(engine, obs_frame(start="2026-02-28", days=2), edition=2026)
+    assert fixed.aqi.tolist() == [100, 100]
+
+
+def test_city_is_the_mean_of_its_stations(engine: Any) -> None:
+    a = obs_frame(days=1, stations=("s1",), values=dict(BASE, **{"PM2.5": 40.0}))
+    b = obs_frame(days=1, stations=("s2",), values=dict(BASE, **{"PM2.5": 80.0}))
+    setup(engine, pd.concat([a, b]), stations_frame(("s1", "s2"), "110108"))
+    t = build(engine)
+    city = aqi_table(t, "daily", "city").to_pandas()
+    assert city.code.tolist() == ["110000"]  # Beijing districts roll up to the municipality
+    assert city.pm25_24h[0] == 60.0
+
+
+def test_unknown_parameter_and_wrong_unit_and_duplicates_are_rejected(engine: Any) -> None:
+    obs = obs_frame(days=1)
+    bad = obs.iloc[:1].assign(parameter="a99999")
+    put(engine, "observation", pd.concat([obs, bad]))
+    with pytest.raises(AirInputError, match="unknown parameter code 'a99999'"):
+        check_observations(engine.table("observation"))
+    put(
+        engine,
+        "observation",
+        obs.assign(unit=np.where(obs.parameter == "a21005", "µg/m³", obs.unit)),
+    )
+    with pytest.raises(AirInputError, match="a21005 .CO. has .* unit"):
+        check_observations(engine.table("observation"))
+    put(engine, "observation", pd.concat([obs, obs.iloc[:2]]))
+    with pytest.raises(AirInputError, match="duplicated observation keys"):
+        check_observations(engine.table("observation"))
+
+
+def test_row_order_does_not_matter(engine: Any) -> None:
+    obs = obs_frame(days=2)
+    obs.loc[obs.parameter == "a34004", "value"] = np.arange(48) * 3.0
+    one = daily(engine, obs)
+    two = daily(engine, obs.sample(frac=1, random_state=1))
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_annual_statistics_percentile_and_days(engine: Any) -> None:
+    obs = obs_frame(start="2026-03-01", days=10)
+    co = obs.parameter == "a21005"
+    obs.loc[co, "value"] = np.repeat(np.arange(1, 11) / 10, 24)  # daily CO 0.1 .. 1.0
+    setup(engine, obs)
+    t = build(engine)
+    stats = air_stats.period_statistics(t.daily_aqi, "station_id").to_pandas()
+    co_row = stats[stats.pollutant == "CO"].iloc[0]
+    # HJ 663 Appendix A: k = 1 + 9 * 0.95 = 9.55 -> 0.9 + 0.55 * 0.1 = 0.955 -> 1.0 (half even)
+    assert co_row.statistic == "p95" and co_row.value == 1.0 and not co_row.valid
+    days = air_stats.category_days(t.daily_aqi, "station_id").to_pandas()
+    assert days.days[0] == 10 and days.good_days[0] == 10 and days.good_ratio[0] == 100.0
+
+
+@pytest.mark.spark
+def test_duckdb_and_spark_agree(spark_session: Any) -> None:
+    """Same inputs -> equal hourly and daily AQI, statistics and days on both engines."""
+    from ecohub.store.db import connect
+    from ecohub.store.engine import ibis_duckdb, ibis_spark
+
+    rng = np.random.default_rng(7)
+    obs = obs_frame(start="2026-02-20", days=14, stations=("s1", "s2", "s3"))
+    obs["value"] = obs.value * rng.uniform(0.3, 2.5, len(obs))
+    obs = obs.drop(index=rng.choice(obs.index, 300, replace=False))
+    st = stations_frame(("s1", "s2", "s3"), "130102")
+    results = []
+    con = connect(":memory:")
+    spark_session.sql("CREATE DATABASE IF NOT EXISTS parity")
+    spark_session.catalog.setCurrentDatabase("parity")
+    for backend in (ibis_duckdb(con), ibis_spark(spark_session)):
+        setup(backend, obs, st)
+        t = build(backend)
+        out = {}
+        for kind, scope in (("hourly", "station"), ("daily", "station"), ("daily", "city")):
+            df = aqi_table(t, kind, scope).to_pandas()
+            key = "time" if kind == "hourly" else "date"
+            if kind == "hourly":
+                df["time"] = pd.to_datetime(df.time, utc=True)
+            else:
+                df["date"] = pd.to_datetime(df.date)
+            out[(kind, scope)] = df.sort_values(["code", key]).reset_index(drop=True)
+        out["stats"] = (
+            air_stats.period_statistics(t.daily_aqi, "station_id", "month")
+            .to_pandas().sort_values(["station_id", "month", "pollutant"]).reset_index(drop=True)
+        )  # fmt: skip
+        results.append(out)
+    spark_session.catalog.setCurrentDatabase("default")
+    for name, duck in results[0].items():
+        spark = results[1][name]
+        pd.testing.assert_frame_equal(duck, spark, check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+def test_hourly_values_drop_non_1h_periods(engine: Any) -> None:
+    obs = obs_frame(days=1)
+    extra = obs.iloc[:5].assign(period="24h")
+    setup(engine, pd.concat([obs, extra]))
+    h = air.hourly_values(engine.table("observation")).to_pandas()
+    assert len(h) == 24
