@@ -47,6 +47,9 @@ def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.
 
 def _worker(args: tuple[list[SimDevice], int, float, float, int, int]) -> tuple[int, int, int, int]:
     devs, port, rate, duration, window, seed = args
+    from ecohub.runtime import raise_fd_limit
+
+    raise_fd_limit()
     try:
         import uvloop
 
@@ -111,12 +114,14 @@ def main() -> None:
         f"{a.duration:g} s (baseline {a.baseline_duration:g} s), window {a.window}, "
         f"{a.workers} simulator processes, {os.cpu_count()} cores shared by all",
         "",
-        "| run | sent | answered | answered/s | packets stored | rows stored | stored = answered |",
-        "|---|---|---|---|---|---|---|",
+        "| run | sent | answered | answered/s | connect errors | packets stored | rows stored "
+        "| stored = answered |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in (("baseline: commit per packet", base), ("group commit", main_run)):
         lines.append(
             f"| {name} | {r['sent']:,} | {r['acked']:,} | {r['acked_per_s']:,.0f} | "
+            f"{r['connect_errors']:,} | "
             f"{r['stored_packets']:,} | {r['rows']:,} | {r['stored_packets'] == r['acked']} |"
         )
     lines += ["", f"ratio group commit / baseline: **{ratio:.1f}x**"]

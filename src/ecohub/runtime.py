@@ -57,6 +57,22 @@ def register_demo_devices(con: Any, devs: list[SimDevice]) -> None:
         )  # fmt: skip
 
 
+def raise_fd_limit() -> int:
+    """Raise this process's open-file limit to its hard limit: each device is a socket."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 1 << 20)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft
+
+
 async def run_platform(
     settings: Settings,
     *,
@@ -66,6 +82,7 @@ async def run_platform(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    fd_limit = raise_fd_limit()
     con = connect(settings.database)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -113,7 +130,7 @@ async def run_platform(
     )
     on_status(f"HJ 212 listener on {hj_addr[0]}:{hj_addr[1]}")
     on_status(f"HTTP on {ends.http_url}  (/healthz, /metrics, /api/v1/hj212/devices)")
-    on_status(f"store: {settings.database}")
+    on_status(f"store: {settings.database}  (open-file limit {fd_limit})")
     sim_task = None
     if demo:
         target = "127.0.0.1" if hj_addr[0] in ("0.0.0.0", "::") else hj_addr[0]
