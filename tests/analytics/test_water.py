@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,11 @@ from ecohub.analytics.water_assess import assess, region_prefix, store_assessmen
 from ecohub.standards import water as std
 
 from .conftest import put
+
+# Spark's Python workers start `python3` from PATH unless told otherwise, which lacks pandas
+# here; set before the session exists (collection precedes fixtures). Belongs in
+# store/engine.py's spark_session (reported).
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 VECTORS = Path(__file__).parents[1] / "standards" / "vectors"
 GRADES = ("I", "II", "III", "IV", "V")

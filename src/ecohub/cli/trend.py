@@ -47,7 +47,7 @@ def trend(
     store: bool = typer.Option(True, "--store/--no-store", help="Save the results in the store."),
 ) -> None:
     """Trend of the monthly means of each station and parameter, with Sen's slope per year."""
-    from ecohub.analytics.export import ExportError, export_table
+    from ecohub.analytics.export import EXPORT_SUFFIXES, ExportError, export_table
     from ecohub.analytics.trend import store_trends, trends
     from ecohub.store.engine import ibis_duckdb
 
@@ -55,6 +55,8 @@ def trend(
         fail(f"--alpha: expected a number between 0 and 1, got {alpha}")
     if year_from is not None and year_to is not None and year_from > year_to:
         fail(f"--from {year_from} is after --to {year_to}")
+    if out is not None and out.suffix.lower() not in EXPORT_SUFFIXES:
+        fail(f"--out: {out.name}: expected a {', '.join(EXPORT_SUFFIXES)} file")
     codes = [_code(p) for p in parameter] if parameter else None
     con = open_store()
     try:
