@@ -11,18 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, cast
 
 import duckdb
 
+from ecohub.ingest.connection import DeviceConnection
+from ecohub.ingest.emission_rows import Rejected, emission_rows
 from ecohub.ingest.metrics import IngestMetrics
-from ecohub.ingest.writer import StoreWriter, Work, fields_json
+from ecohub.ingest.writer import StoreWriter, Work
 from ecohub.protocols import hj212
-from ecohub.protocols.hj212.codes import map_2005_code
 from ecohub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,8 +33,6 @@ DATA_CNS = frozenset(
     {"2011", "2051", "2061", "2031", "2021", "2041", "2013", "2052", "2062", "2111"}
 )
 HEARTBEAT_CN = "9015"
-# Numeric fields that get their own column; every field also stays as text in `fields`.
-_NUMERIC = {"Rtd": 0, "Avg": 1, "Min": 2, "Max": 3, "Cou": 4, "ZsRtd": 5, "ZsAvg": 6}
 # A connection may have this many packets waiting for their commit before we stop reading from
 # it (our choice: bounds memory per device; a real logger waits for each answer anyway).
 MAX_PENDING_PER_CONNECTION = 256
@@ -48,55 +45,8 @@ class DevicePolicy:
     registered: bool = True
 
 
-class Rejected(Exception):
-    """A parsed packet that the platform refuses (policy, content)."""
-
-    def __init__(self, error: str, reason: str) -> None:
-        super().__init__(reason)
-        self.error = error
-        self.reason = reason
-
-
 def _now() -> datetime:
     return datetime.now(CST)
-
-
-def _number(text: str, field: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise Rejected("MalformedField", f"{field}: not a number: {text[:40]!r}") from None
-    if not math.isfinite(value):
-        raise Rejected("MalformedField", f"{field}: not a finite number: {text[:40]!r}")
-    return value
-
-
-def emission_rows(
-    pkt: hj212.Packet, received_at: datetime, registered: bool
-) -> list[tuple[Any, ...]]:
-    """The `emission` rows of one data upload (one per pollutant), or :class:`Rejected`."""
-    data_time = pkt.data_time
-    if data_time is None:
-        raise Rejected("MissingField", "CP.DataTime: required in a data upload")
-    groups = pkt.pollutants()
-    if not groups:
-        raise Rejected("MalformedCP", "CP: a data upload without any pollutant field")
-    mn, cn, tail = pkt.mn, pkt.cn, (pkt.qn, pkt.st, pkt.edition, pkt.deviation)
-    old_codes = pkt.edition == "2005"
-    rows = []
-    # This runs once per stored value at full ingest rate: plain loops, no per-field lookups.
-    for code, fields in groups.items():
-        nums: list[float | None] = [None] * len(_NUMERIC)
-        for name, text in fields.items():
-            col = _NUMERIC.get(name)
-            if col is not None and text:
-                nums[col] = _number(text, f"CP.{code}-{name}")
-        pollutant = map_2005_code(code) if old_codes else code
-        rows.append(
-            (mn, cn, data_time, pollutant, *nums, fields.get("Flag"), fields_json(fields), *tail,
-             registered, received_at)
-        )  # fmt: skip
-    return rows
 
 
 class Hj212Server:
@@ -334,89 +284,3 @@ def _sniff_mn(frame: bytes) -> str | None:
             end = pos
     mn = frame[at + 3 : end].decode("ascii", "replace")
     return mn[:64] or None
-
-
-class DeviceConnection(asyncio.Protocol):
-    """One device's TCP connection: framing, flood control and idle timeout."""
-
-    def __init__(self, server: Hj212Server) -> None:
-        self.server = server
-        s = server.settings
-        self.framer = hj212.Framer(max_frame=s.hj212_max_frame)
-        self.transport: asyncio.Transport | None = None
-        self.peer = "?"
-        self.pending = 0
-        self.paused = False
-        self.bad_in_row = 0
-        self._idle: asyncio.TimerHandle | None = None
-        self._closed = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement the interface without subclassing asyncio.Transport.
-        self.transport = cast(asyncio.Transport, transport)
-        peer = transport.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
-        self.server._connections.add(self)
-        self.server.metrics.connections.inc()
-        self._arm_idle()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._closed = True
-        if self._idle is not None:
-            self._idle.cancel()
-        if self in self.server._connections:
-            self.server._connections.discard(self)
-            self.server.metrics.connections.dec()
-
-    def data_received(self, data: bytes) -> None:
-        self._arm_idle()
-        server = self.server
-        for item in self.framer.feed(data):
-            if isinstance(item, bytes):
-                ok = server.on_frame(self, item)
-            else:
-                server.on_framing_error(self, item)
-                ok = False
-            self.bad_in_row = 0 if ok else self.bad_in_row + 1
-            if self.bad_in_row >= server.settings.hj212_max_bad_frames:
-                server.metrics.disconnects.labels("flood").inc()
-                server._reject(
-                    self, b"", "Flood",
-                    f"{self.bad_in_row} bad frames in a row: peer disconnected",
-                    server._clock(), status="disconnected",
-                )  # fmt: skip
-                self.close("flood")
-                return
-
-    def _arm_idle(self) -> None:
-        timeout = self.server.settings.hj212_idle_timeout_s
-        if timeout <= 0 or self.server._loop is None:
-            return
-        if self._idle is not None:
-            self._idle.cancel()
-        self._idle = self.server._loop.call_later(timeout, self._on_idle)
-
-    def _on_idle(self) -> None:
-        self.server.metrics.disconnects.labels("idle").inc()
-        self.close("idle")
-
-    def send(self, data: bytes) -> bool:
-        if self._closed or self.transport is None or self.transport.is_closing():
-            return False
-        self.transport.write(data)
-        return True
-
-    def pause(self) -> None:
-        if not self.paused and self.transport is not None and not self._closed:
-            self.paused = True
-            self.transport.pause_reading()
-
-    def resume(self) -> None:
-        if self.paused and self.transport is not None and not self._closed:
-            self.paused = False
-            self.transport.resume_reading()
-
-    def close(self, reason: str) -> None:
-        if self.transport is not None and not self._closed:
-            log.info("closing %s: %s", self.peer, reason)
-            self.transport.close()
