@@ -44,10 +44,10 @@ def _run(db: Path, *args: str) -> str:
 
 def test_load_link_export_show_report_review(store: tuple[Path, Path], tmp_path: Path) -> None:
     db, files = store
-    out = json.loads(_run(db, "load", "--system", "permit", str(files / "permit.csv")))
+    out = json.loads(_run(db, "load", "--system", "permit", str(files / "permit.csv"), "--json"))
     assert out["rows_rejected"] == 3 and out["rows_flagged"] >= 2
     assert Path(out["reject_path"]).exists()
-    again = json.loads(_run(db, "load", "--system", "permit", str(files / "permit.csv")))
+    again = json.loads(_run(db, "load", "--system", "permit", str(files / "permit.csv"), "--json"))
     assert again["skipped"]
     _run(db, "load", "--system", "eia", str(files / "eia.xlsx"))
     _run(db, "load", "--system", "online", "--crs", "gcj02", str(files / "online.parquet"))
@@ -60,7 +60,7 @@ def test_load_link_export_show_report_review(store: tuple[Path, Path], tmp_path:
         "--map",
         "name=纳税人名称,uscc=纳税人识别号",
     )
-    linked = json.loads(_run(db, "link"))
+    linked = json.loads(_run(db, "link", "--json"))
     assert linked["clusters"] > 100
 
     for fmt in ("csv", "parquet", "xlsx"):
@@ -83,7 +83,7 @@ def test_load_link_export_show_report_review(store: tuple[Path, Path], tmp_path:
     _run(db, "review")
     recs = pd.read_csv(tmp_path / "codes.csv")
     a, b = (f"{r.system}:{r.record_id}" for r in recs.iloc[:2].itertuples())
-    decided = json.loads(_run(db, "review", "--a", a, "--b", b, "--decision", "nonmatch"))
+    decided = json.loads(_run(db, "review", "--a", a, "--b", b, "--decision", "nonmatch", "--json"))
     assert decided["decision"] == "nonmatch"
 
 

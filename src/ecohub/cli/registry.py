@@ -50,6 +50,22 @@ def _print_json(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
+def _summary(title: str, data: dict[str, Any], as_json: bool) -> None:
+    """A two-column summary for people, or the same data as JSON for scripts (``--json``)."""
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(title=title, show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    for key, value in data.items():
+        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+    console.print(table)
+
+
+JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
 @app.command()
 def load(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, XLSX or Parquet"),
@@ -57,6 +73,7 @@ def load(
     map_: list[str] = typer.Option(None, "--map", help="field=column[+column], repeatable"),
     crs: str = typer.Option("wgs84", "--crs", help="Datum of lon/lat: wgs84 | gcj02"),
     rejects: Path = typer.Option(None, "--rejects", help="Reject file (default FILE.rejects.csv)"),
+    as_json: bool = JSON_OPT,
 ) -> None:
     """Load one system's list of enterprises into source_record."""
     from ecohub.registry.records import load_records
@@ -68,7 +85,7 @@ def load(
         )
     except ValueError as exc:
         fail(str(exc))
-    _print_json(result.as_dict())
+    _summary(f"{system}: {file.name}", result.as_dict(), as_json)
 
 
 @app.command()
@@ -76,6 +93,7 @@ def link(
     engine: str = typer.Option("duckdb", "--engine", help="duckdb | spark"),
     auto_accept: float = typer.Option(0.9, help="Link pairs at or above this probability"),
     review_low: float = typer.Option(0.5, help="Lower edge of the review band"),
+    as_json: bool = JSON_OPT,
 ) -> None:
     """Link all loaded records and issue or keep source codes."""
     from ecohub.registry.linkage import LinkConfig
@@ -91,7 +109,7 @@ def link(
         )
     except ValueError as exc:
         fail(str(exc))
-    _print_json(out)
+    _summary("linkage run", out, as_json)
 
 
 @app.command()
@@ -156,6 +174,7 @@ def review(
     decision: str = typer.Option(None, "--decision", help="match | nonmatch"),
     note: str = typer.Option(None, "--note"),
     limit: int = typer.Option(20, "--limit"),
+    as_json: bool = JSON_OPT,
 ) -> None:
     """List undecided pairs in the review band, or decide one (--a, --b, --decision)."""
     from ecohub.registry import review as rv
@@ -165,7 +184,8 @@ def review(
             fail("--a, --b and --decision go together")
         con = open_store()
         try:
-            _print_json(rv.decide(con, a, b, decision, by=getpass.getuser(), note=note))
+            decided = rv.decide(con, a, b, decision, by=getpass.getuser(), note=note)
+            _summary("review decision", decided, as_json)
         except (ValueError, KeyError) as exc:
             fail(str(exc))
         return
