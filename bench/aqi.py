@@ -217,7 +217,7 @@ def main() -> None:
             f"{base:,.0f} values/s for the AQI alone → ratio ours/baseline **{ours / base:,.1f}×** (the baseline scores pre-averaged station-days: no validity, moving means or statistics).",
         ]
         if len(results) == 2:
-            (s1, n1, t1, _), (s2, n2, t2, _) = results
+            (_s1, n1, t1, _), (_s2, n2, t2, _) = results
             lines.append(
                 f"- Scaling: {n1:,} values {t1['total']:.1f} s → {n2:,} values {t2['total']:.1f} s "
                 f"({n2 / n1:.0f}× the data, {t2['total'] / t1['total']:.1f}× the time)."

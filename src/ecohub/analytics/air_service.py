@@ -8,10 +8,11 @@ results into the store's ``air_*`` tables is :func:`compute`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -90,10 +91,11 @@ def build(
     cities = _cities(backend, stations, region)
     obs = backend.table("observation")
     obs = obs.filter(obs.station_id.isin(list(cities.station_id)))
+    # Bounds as epoch seconds: time-zone literals are spelled differently per engine.
     if start is not None:
-        obs = obs.filter(obs.time >= _cst(start - timedelta(days=1)))
+        obs = obs.filter(obs.time.epoch_seconds() >= _cst(start - timedelta(days=1)))
     if end is not None:
-        obs = obs.filter(obs.time < _cst(end + timedelta(days=1)))
+        obs = obs.filter(obs.time.epoch_seconds() < _cst(end + timedelta(days=1)))
     report = check_observations(obs) if check else InputReport()
     hourly = air.hourly_values(obs)
     if start is not None:
@@ -119,8 +121,9 @@ def build(
     )
 
 
-def _cst(d: date) -> Any:
-    return ibis.timestamp(datetime(d.year, d.month, d.day).isoformat() + "+08:00")
+def _cst(d: date) -> int:
+    """Epoch seconds of 00:00 CST (UTC+8) on ``d``."""
+    return int(datetime(d.year, d.month, d.day, tzinfo=timezone(timedelta(hours=8))).timestamp())
 
 
 _HOURLY_COLS = [
@@ -182,8 +185,11 @@ _DAILY_COLS = [
 
 
 def _scoped(t: ir.Table, scope: str, key: str, cols: list[str]) -> ir.Table:
+    # Nullable types throughout, so station and city rows union into one table.
     return t.select(
-        scope=ibis.literal(scope), code=t[key].cast("string"), **{c: t[c] for c in cols}
+        scope=ibis.literal(scope),
+        code=t[key].cast(dt.String(nullable=True)),
+        **{c: t[c].cast(t[c].type().copy(nullable=True)) for c in cols},
     )
 
 
@@ -238,6 +244,15 @@ def assess(tables: AirTables, year: int) -> dict[str, pd.DataFrame]:
     return result
 
 
+def _union(parts: list[ir.Table]) -> ir.Table:
+    """Union parts whose columns differ only in nullability."""
+    same = [
+        p.select(**{c: p[c].cast(p[c].type().copy(nullable=True)) for c in p.columns})
+        for p in parts
+    ]
+    return ibis.union(*same)
+
+
 def compute(con: Any, *, edition: int | str = "auto") -> dict[str, int]:
     """Recompute every ``air_*`` table of the DuckDB store ``con`` from ``observation``.
 
@@ -282,10 +297,10 @@ def compute(con: Any, *, edition: int | str = "auto") -> dict[str, int]:
                 )
             )
     plan = {
-        "air_hourly_aqi": ibis.union(*frames["air_hourly_aqi"]),
-        "air_daily": ibis.union(*frames["air_daily"]),
-        "air_period_stat": ibis.union(*stat_parts),
-        "air_category_days": ibis.union(*day_parts),
+        "air_hourly_aqi": _union(frames["air_hourly_aqi"]),
+        "air_daily": _union(frames["air_daily"]),
+        "air_period_stat": _union(stat_parts),
+        "air_category_days": _union(day_parts),
     }
     con.execute("BEGIN")
     try:
