@@ -1,0 +1,58 @@
+"""The ``load_log`` table: has this file (by sha256) been loaded already, and record a load.
+
+A file whose sha256 and kind are in ``load_log`` is not read again unless ``force``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ecohub.ingest.readers import sha256_file
+from ecohub.ingest.report import LoadError, LoadReport
+
+__all__ = ["record_load", "start_load"]
+
+
+def start_load(
+    con: duckdb.DuckDBPyConnection, path: Path | str, kind: str, force: bool
+) -> tuple[Path, LoadReport]:
+    """Check the file, hash it and start its report; ``already_loaded`` when ``load_log`` has it."""
+    file = Path(path)
+    if not file.exists():
+        raise LoadError(f"{file}: no such file")
+    if not file.is_file():
+        raise LoadError(f"{file}: not a file")
+    try:
+        digest = sha256_file(file)
+    except OSError as exc:
+        raise LoadError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+    report = LoadReport(kind=kind, path=str(file), sha256=digest)
+    if not force:
+        row = con.execute(
+            "SELECT loaded_at, rows_ok, rows_rejected FROM load_log "
+            "WHERE file_sha256 = ? AND kind = ?",
+            [digest, kind],
+        ).fetchone()
+        if row is not None:
+            report.already_loaded = True
+            report.loaded_at = row[0]
+            report.unchanged = row[1] or 0
+    return file, report
+
+
+def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, file: Path) -> None:
+    """Record the finished load in ``load_log`` (replacing an earlier entry of the same file)."""
+    con.execute(
+        "INSERT OR REPLACE INTO load_log VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            report.sha256,
+            report.kind,
+            str(file),
+            datetime.now(UTC),
+            report.new + report.updated + report.unchanged,
+            report.rejected,
+        ],
+    )

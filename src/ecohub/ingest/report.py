@@ -1,0 +1,54 @@
+"""What a station or observation load reports, and the error that stops one.
+
+:class:`LoadReport` and :class:`Reject` are plain data, no I/O; the loader modules fill them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["LoadError", "LoadReport", "Reject"]
+
+
+class LoadError(Exception):
+    """The file cannot be loaded at all; the message names the file, column or option and why."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected row or value: ``row`` as in :mod:`ecohub.ingest.readers`."""
+
+    row: int
+    column: str
+    value: str | None
+    reason: str
+
+
+@dataclass
+class LoadReport:
+    """What a load did. ``new + updated`` rows were written; nothing else changed the store."""
+
+    kind: str  # stations | observations
+    path: str
+    sha256: str
+    format: str = ""
+    layout: str = ""  # wide | long | stations
+    already_loaded: bool = False
+    loaded_at: datetime | None = None  # of the earlier load, when already_loaded
+    rows_read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_null: int = 0  # missing measurements, not stored
+    rejected: int = 0
+    reject_path: Path | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # header -> how it was read
+    ignored_columns: list[str] = field(default_factory=list)
+    first_rejects: list[Reject] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def stored(self) -> int:
+        return self.new + self.updated

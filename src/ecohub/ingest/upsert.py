@@ -1,0 +1,128 @@
+"""The write: upsert the checked rows into ``observation`` and ``station``, one transaction each.
+
+Only new keys are inserted and only changed rows updated, so reloading a file rewrites nothing;
+the counts of new, updated and unchanged rows go to the :class:`~ecohub.ingest.report.LoadReport`.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ecohub.ingest.report import LoadReport
+
+__all__ = ["upsert_observations", "upsert_stations"]
+
+
+def upsert_observations(con: duckdb.DuckDBPyConnection, report: LoadReport, source: str) -> None:
+    """Insert new keys of ``_ecohub_keys`` and update changed ones in one transaction."""
+    counts = con.execute(
+        """
+        SELECT (SELECT count(*) FROM _ecohub_rows),
+               (SELECT count(*) FROM _ecohub_checked WHERE reason IS NULL AND missing),
+               (SELECT count(*) FROM _ecohub_keys WHERE NOT conflict)
+        """
+    ).fetchone()
+    assert counts is not None
+    report.rows_read, report.skipped_null, good = (int(x) for x in counts)
+    con.execute(
+        """
+        CREATE TEMP TABLE _ecohub_changes AS
+        SELECT k.station_id, k.parameter, k.period, k.time, k.value, k.unit, k.flag,
+               o.station_id IS NULL AS is_new
+        FROM _ecohub_keys k
+        LEFT JOIN observation o ON o.station_id = k.station_id AND o.parameter = k.parameter
+             AND o.period = k.period AND o.time = k.time
+        WHERE NOT k.conflict AND (o.station_id IS NULL OR o.value IS DISTINCT FROM k.value
+              OR o.unit IS DISTINCT FROM k.unit OR o.flag IS DISTINCT FROM k.flag)
+        """
+    )
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            "INSERT INTO observation (station_id, parameter, period, time, value, unit, flag, "
+            "source) SELECT station_id, parameter, period, time, value, unit, flag, ? "
+            "FROM _ecohub_changes WHERE is_new",
+            [source],
+        )
+        changed = con.execute("SELECT count(*) FROM _ecohub_changes WHERE NOT is_new").fetchone()
+        if changed and changed[0]:
+            con.execute(
+                "UPDATE observation o SET value = c.value, unit = c.unit, flag = c.flag, "
+                "source = ? FROM _ecohub_changes c WHERE NOT c.is_new "
+                "AND o.station_id = c.station_id AND o.parameter = c.parameter "
+                "AND o.period = c.period AND o.time = c.time",
+                [source],
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    row = con.execute(
+        "SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new) FROM _ecohub_changes"
+    ).fetchone()
+    assert row is not None
+    report.new, report.updated = int(row[0]), int(row[1])
+    report.unchanged = good - report.new - report.updated
+
+
+def upsert_stations(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
+    """Upsert the good rows of ``_ecohub_st_checked``; a blank field keeps the stored value."""
+    con.execute(
+        """
+        CREATE TEMP TABLE _ecohub_st_good AS
+        SELECT DISTINCT ON (station_id) * EXCLUDE (_row, reason, reason_col, reason_value,
+                                                   lon_raw, lat_raw)
+        FROM _ecohub_st_checked
+        WHERE reason IS NULL AND station_id NOT IN (
+            SELECT value FROM _ecohub_rejects WHERE value IS NOT NULL AND reason LIKE 'duplicate%')
+        ORDER BY station_id
+        """
+    )
+    # A field the file leaves blank keeps the stored value; attrs are merged key by key.
+    merged = """
+        SELECT g.station_id, COALESCE(g.name, s.name) AS name, COALESCE(g.name_en, s.name_en)
+               AS name_en, COALESCE(g.network, s.network) AS network,
+               COALESCE(g.region_code, s.region_code) AS region_code,
+               COALESCE(g.basin, s.basin) AS basin, COALESCE(g.waterbody, s.waterbody)
+               AS waterbody, COALESCE(g.lon, s.lon) AS lon, COALESCE(g.lat, s.lat) AS lat,
+               CASE WHEN s.attrs IS NULL THEN g.attrs WHEN g.attrs IS NULL THEN s.attrs
+                    ELSE json_merge_patch(s.attrs, g.attrs) END AS attrs,
+               COALESCE(g.source, s.source) AS source, s.station_id IS NULL AS is_new,
+               s.station_id IS NOT NULL AND (
+                 s.name IS DISTINCT FROM COALESCE(g.name, s.name)
+                 OR s.name_en IS DISTINCT FROM COALESCE(g.name_en, s.name_en)
+                 OR s.network IS DISTINCT FROM COALESCE(g.network, s.network)
+                 OR s.region_code IS DISTINCT FROM COALESCE(g.region_code, s.region_code)
+                 OR s.basin IS DISTINCT FROM COALESCE(g.basin, s.basin)
+                 OR s.waterbody IS DISTINCT FROM COALESCE(g.waterbody, s.waterbody)
+                 OR s.lon IS DISTINCT FROM COALESCE(g.lon, s.lon)
+                 OR s.lat IS DISTINCT FROM COALESCE(g.lat, s.lat)
+                 OR CAST(s.attrs AS VARCHAR) IS DISTINCT FROM CAST(CASE WHEN s.attrs IS NULL
+                    THEN g.attrs WHEN g.attrs IS NULL THEN s.attrs
+                    ELSE json_merge_patch(s.attrs, g.attrs) END AS VARCHAR)) AS is_changed
+        FROM _ecohub_st_good g LEFT JOIN station s USING (station_id)
+    """
+    con.execute(f"CREATE TEMP TABLE _ecohub_st_changes AS {merged}")
+    cols = (
+        "station_id, name, name_en, network, region_code, basin, waterbody, lon, lat, attrs, source"
+    )
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            f"INSERT INTO station ({cols}) SELECT {cols} FROM _ecohub_st_changes "
+            "WHERE is_new OR is_changed ON CONFLICT (station_id) DO UPDATE SET "
+            "name = EXCLUDED.name, name_en = EXCLUDED.name_en, network = EXCLUDED.network, "
+            "region_code = EXCLUDED.region_code, basin = EXCLUDED.basin, "
+            "waterbody = EXCLUDED.waterbody, lon = EXCLUDED.lon, lat = EXCLUDED.lat, "
+            "attrs = EXCLUDED.attrs, source = EXCLUDED.source"
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM _ecohub_st), count_if(is_new), count_if(is_changed), "
+        "count_if(NOT is_new AND NOT is_changed) FROM _ecohub_st_changes"
+    ).fetchone()
+    assert row is not None
+    report.rows_read, report.new, report.updated, report.unchanged = (int(x) for x in row)
