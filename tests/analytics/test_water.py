@@ -179,26 +179,22 @@ def test_generated_samples_equal_classify_per_sample() -> None:
 
 
 def _load(engine: Any, stations: pd.DataFrame, obs: pd.DataFrame) -> None:
-    full = stations.reindex(
-        columns=[
-            "station_id",
-            "name",
-            "name_en",
-            "network",
-            "region_code",
-            "basin",
-            "waterbody",
-            "lon",
-            "lat",
-            "attrs",
-            "source",
-        ]
-    )
-    full["attrs"] = full["attrs"].astype("string")
-    full["name_en"] = full["name_en"].astype("string")
-    full["source"] = full["source"].astype("string")
+    """Store tables on the engine. Text columns go as plain objects with None: pandas' NA
+    would reach Spark as a pickled object, and an all-None column has no type for Spark to
+    infer, so those get a neutral value (flag N = normal)."""
+    cols = ["station_id", "name", "name_en", "network", "region_code", "basin", "waterbody"]
+    full = stations.reindex(columns=[*cols, "lon", "lat", "attrs", "source"])
     obs = obs.copy()
-    obs["flag"] = obs["flag"].astype("string")
+    for frame, fills in (
+        (full, {"name_en": "", "attrs": "{}", "source": ""}),
+        (obs, {"flag": "N"}),
+    ):
+        for col in frame.columns:
+            if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
+                values = frame[col].astype(object).where(frame[col].notna(), None)
+                frame[col] = (
+                    values.fillna(fills[col]) if col in fills and values.isna().all() else values
+                )
     put(engine, "station", full)
     put(engine, "observation", obs)
 
