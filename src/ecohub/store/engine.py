@@ -14,18 +14,27 @@ from ecohub.settings import Settings, get_settings
 
 
 def ibis_duckdb(con: duckdb.DuckDBPyConnection) -> Any:
-    """An Ibis backend over an open DuckDB connection of the store."""
+    """An Ibis backend over an open DuckDB connection of the store.
+
+    Ibis sets its connection's time zone to UTC; it gets a cursor of its own so the store's
+    connection keeps China Standard Time for everything else.
+    """
     import ibis
 
-    return ibis.duckdb.from_connection(con)
+    return ibis.duckdb.from_connection(con.cursor())
 
 
 def spark_session(master: str = "local[2]", app: str = "ecohub") -> Any:
     """A SparkSession (local mode unless ``master`` names a cluster), tuned small for one box."""
+    import sys
+
     from pyspark.sql import SparkSession
 
     return (
         SparkSession.builder.master(master)
+        # Workers must run this interpreter (with pandas, pyarrow), not whatever `python3` is.
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
         .appName(app)
         .config("spark.sql.session.timeZone", "Asia/Shanghai")
         .config("spark.sql.shuffle.partitions", "8")
