@@ -134,7 +134,7 @@ def test_unknown_parameter_and_wrong_unit_and_duplicates_are_rejected(engine: An
         "observation",
         obs.assign(unit=np.where(obs.parameter == "a21005", "µg/m³", obs.unit)),
     )
-    with pytest.raises(AirInputError, match="a21005 .CO. has .* unit"):
+    with pytest.raises(AirInputError, match=r"a21005 .CO. has .* unit"):
         check_observations(engine.table("observation"))
     put(engine, "observation", pd.concat([obs, obs.iloc[:2]]))
     with pytest.raises(AirInputError, match="duplicated observation keys"):

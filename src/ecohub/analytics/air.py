@@ -61,11 +61,11 @@ def _rule(statistic: str, pollutant: str) -> int:
 
 def day_date(day: ir.IntegerValue) -> ir.DateValue:
     """The CST calendar date of a day index."""
-    return ibis.date(1970, 1, 1) + day.as_interval("D")  # type: ignore[return-value]
+    return ibis.date(1970, 1, 1) + day.as_interval("D")
 
 
 def hour_index(time: ir.TimestampValue) -> ir.IntegerValue:
-    return (time.epoch_seconds() // 3600).cast("int64") + CST_OFFSET_H  # type: ignore[return-value]
+    return (time.epoch_seconds() // 3600).cast("int64") + CST_OFFSET_H
 
 
 # ---------------------------------------------------------------- hourly

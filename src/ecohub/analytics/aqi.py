@@ -80,7 +80,7 @@ def by_date(day: ir.DateValue, standard: str, value_of: Any) -> ir.Value:
 
 def edition_of(day: ir.DateValue, standard: str = "HJ633") -> ir.IntegerValue:
     """The (year-named) edition of ``standard`` in force on ``day``, per row; NULL if none."""
-    return by_date(day, standard, lambda ed: ibis.literal(int(ed), "int16"))  # type: ignore[return-value]
+    return by_date(day, standard, lambda ed: ibis.literal(int(ed), "int16"))
 
 
 def by_edition(edition: ir.IntegerValue, build: Any, editions: tuple[int, ...]) -> ir.Value:
@@ -188,7 +188,7 @@ def iaqi(
     c = scaled(concentration)
     if isinstance(edition, int):
         return _iaqi_fixed(c, key, edition)
-    return by_edition(edition, lambda ed: _iaqi_fixed(c, key, ed), hj633_editions())  # type: ignore[return-value]
+    return by_edition(edition, lambda ed: _iaqi_fixed(c, key, ed), hj633_editions())
 
 
 # ---------------------------------------------------------------- AQI
@@ -228,7 +228,7 @@ def level_of(aqi_value: ir.IntegerValue) -> tuple[ir.IntegerValue, ir.StringValu
     zh = [(aqi_value <= hi if hi is not None else aqi_value.notnull(), z) for hi, _, z in _levels()]
     level = ibis.cases(*((c, ibis.literal(v, "int8")) for c, v in lv), else_=ibis.null("int8"))
     cat = ibis.cases(*zh, else_=ibis.null("string"))
-    return level, cat  # type: ignore[return-value]
+    return level, cat
 
 
 def _pollutant_scores(t: ir.Table, kind: str, edition: int) -> dict[str, ir.IntegerValue]:
@@ -271,7 +271,7 @@ def aqi_columns(t: ir.Table, kind: str, edition: ir.IntegerValue | int) -> ir.Ta
     def pick(pol: str) -> ir.IntegerValue:
         if isinstance(edition, int):
             return per_ed[edition][pol]
-        return by_edition(edition, lambda ed: per_ed[ed][pol], eds)  # type: ignore[return-value]
+        return by_edition(edition, lambda ed: per_ed[ed][pol], eds)
 
     t = t.mutate(**{f"iaqi_{POLLUTANT_COLUMNS[p]}": pick(p) for p in POLLUTANTS})
     scores = [t[f"iaqi_{POLLUTANT_COLUMNS[p]}"] for p in POLLUTANTS]
@@ -308,7 +308,7 @@ def aqi_columns(t: ir.Table, kind: str, edition: ir.IntegerValue | int) -> ir.Ta
         complete=t.n_pollutants == len(POLLUTANTS),
         published=ibis.cases(
             (t.aqi.isnull(), ibis.null("string")),
-            (hide.fill_null(False), "NA"),  # type: ignore[union-attr]
+            (hide.fill_null(False), "NA"),
             else_=t.aqi.cast("string"),
         ),
     )

@@ -128,8 +128,9 @@ def assess_cmd(
     idx = res["index"][["scope", "code", "index"] + (["rank"] if "rank" in res["index"] else [])]
     stats = stats.merge(idx, on=["scope", "code"], how="left")
     _print(stats, f"HJ 663 statistics {year} (µg/m³; CO mg/m³ P95; O3 P90 of daily max 8-h)")
-    days = res["days"][["scope", "code", "days", "good_days", "good_ratio", "level1", "level2",
-                        "level3", "level4", "level5", "level6", "primary_pm25", "primary_o3"]]  # fmt: skip
+    day_cols = ["scope", "code", "days", "good_days", "good_ratio", "level1", "level2", "level3",
+                "level4", "level5", "level6", "primary_pm25", "primary_o3"]  # fmt: skip
+    days = res["days"][day_cols]
     _print(days, f"AQI category days {year}")
     if out is not None:
         _service(
