@@ -85,6 +85,11 @@ class Work:
     status: str = "rejected"
 
 
+# Device last-seen times are written with a batch when the queue is idle, else at most this
+# often (our choice): upserting every device on every batch cost as much as the data itself.
+SEEN_FLUSH_S = 1.0
+
+
 class StoreWriter:
     """Owns a DuckDB cursor in its own thread; commits batches and reports them back."""
 
@@ -106,6 +111,9 @@ class StoreWriter:
         self._thread = threading.Thread(target=self._run, name="ecohub-writer", daemon=True)
         self._stopping = False
         self.committed_batches = 0
+        # Last-seen times wait here until the queue is idle or SEEN_FLUSH_S has passed.
+        self._seen: dict[str, tuple[Any, ...]] = {}
+        self._seen_flushed = time.monotonic()
 
     def start(self) -> None:
         self._thread.start()
@@ -120,6 +128,7 @@ class StoreWriter:
         """Commit everything queued so far, then end the thread."""
         if not self._thread.is_alive():
             return
+        self._stopping = True
         self._queue.put(None)
         self._thread.join(timeout)
         self._cur.close()
@@ -153,6 +162,8 @@ class StoreWriter:
             batch, done = self._take_batch()
             if batch:
                 self._commit_with_retry(batch)
+        if self._seen:  # last-seen times still waiting for their flush
+            self._commit_with_retry([])
 
     def _commit_with_retry(self, batch: list[Work]) -> None:
         for attempt in range(3):
@@ -181,7 +192,7 @@ class StoreWriter:
         emission: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         messages: list[tuple[Any, ...]] = []
         rejected: list[tuple[Any, ...]] = []
-        seen: dict[str, tuple[Any, ...]] = {}
+        seen = self._seen
         for w in batch:
             if w.kind == "data":
                 for row in w.rows:
@@ -199,6 +210,11 @@ class StoreWriter:
                 prev = seen.get(w.mn)
                 if prev is None or prev[1] <= w.received_at:
                     seen[w.mn] = (w.mn, w.received_at, w.cn, w.peer, w.edition, w.registered, w.st)
+        flush_seen = bool(seen) and (
+            self._stopping
+            or self._queue.empty()
+            or time.monotonic() - self._seen_flushed >= SEEN_FLUSH_S
+        )
         cur.execute("BEGIN")
         try:
             if emission:
@@ -224,7 +240,7 @@ class StoreWriter:
                     _REJECTED_SCHEMA,
                     rejected,
                 )
-            if seen:
+            if flush_seen:
                 self._insert(
                     "INSERT INTO monitor_point AS m (mn, last_seen, last_cn, last_peer, edition, "
                     "registered, st) SELECT * FROM _ecohub_batch ON CONFLICT (mn) DO UPDATE SET "
@@ -238,6 +254,9 @@ class StoreWriter:
         except Exception:
             cur.execute("ROLLBACK")
             raise
+        if flush_seen:
+            seen.clear()
+            self._seen_flushed = time.monotonic()
 
     def _insert(self, sql: str, schema: pa.Schema, rows: list[tuple[Any, ...]]) -> int:
         """Run ``sql`` over ``rows`` as one set-based statement (an Arrow table, not a loop)."""
