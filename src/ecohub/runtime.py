@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -101,8 +102,15 @@ async def run_platform(
         )
     if demo:
         register_demo_devices(con, demo)
+    # Bind HTTP first: a busy port is then a plain OSError before anything else has started.
+    http_sock = socket.create_server((settings.http_host, settings.http_port), reuse_port=False)
     hj = Hj212Server(con, settings)
-    hj_addr = await hj.start()
+    try:
+        hj_addr = await hj.start()
+    except OSError:
+        http_sock.close()
+        con.close()
+        raise
     app = create_app(
         con,
         metrics_registry=hj.metrics.registry,
@@ -114,13 +122,13 @@ async def run_platform(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
                        lifespan="off", access_log=False)
     )  # fmt: skip
-    http_task = asyncio.create_task(http.serve())
+    http_task = asyncio.create_task(http.serve(sockets=[http_sock]))
     while not http.started:
         if http_task.done():
             await http_task  # raises the start-up error (port in use, ...)
             raise RuntimeError("HTTP server stopped during start-up")
         await asyncio.sleep(0.02)
-    http_addr = http.servers[0].sockets[0].getsockname()[:2]
+    http_addr = http_sock.getsockname()[:2]
     ends = Endpoints(hj212=hj_addr, http=http_addr)
     state = settings.data_dir / "server.json"
     state.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -77,3 +78,10 @@ def test_encode_unicode_and_bad_line() -> None:
     assert result.exit_code == 1
     assert "设备正常" in result.stdout
     assert json.loads(result.stderr)["error"] == "MalformedField"
+
+
+def test_decode_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner().invoke(app, ["hj212", "decode", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 1
+    assert "FILE: cannot read" in result.stderr
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)

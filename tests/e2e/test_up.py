@@ -100,3 +100,23 @@ def test_cli_device_tools_on_a_stopped_store(tmp_path: Path) -> None:
     bad = cli(tmp_path, "hj212", "policy", mn, "sloppy")
     assert bad.returncode != 0 and "policy" in bad.stderr and "Traceback" not in bad.stderr
     assert cli(tmp_path, "hj212", "deviations").returncode == 0
+
+
+def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        for flag in ("--http-port", "--hj212-port"):
+            other = "--hj212-port" if flag == "--http-port" else "--http-port"
+            env = {**os.environ, "ECOHUB_DATA_DIR": str(tmp_path / flag.strip("-")),
+                   "ECOHUB_HJ212_HOST": "127.0.0.1"}  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", flag, port, other,
+                 "0"],
+                env=env, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert done.returncode == 1, done.stderr
+            assert "cannot listen" in done.stderr and "Traceback" not in done.stderr

@@ -18,7 +18,12 @@ app = typer.Typer(no_args_is_help=True)
 
 def _lines(source: str) -> Iterator[tuple[int, bytes]]:
     """(line number, raw bytes without CR LF) for each non-empty line of FILE or stdin."""
-    stream = sys.stdin.buffer if source == "-" else Path(source).open("rb")  # noqa: SIM115
+    try:
+        stream = sys.stdin.buffer if source == "-" else Path(source).open("rb")  # noqa: SIM115
+    except OSError as exc:
+        from ecohub.cli._common import fail
+
+        fail(f"FILE: cannot read {source}: {exc.strerror or exc}")
     try:
         for number, line in enumerate(stream, start=1):
             line = line.rstrip(b"\r\n")

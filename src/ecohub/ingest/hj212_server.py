@@ -80,7 +80,6 @@ class Hj212Server:
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
         self._loop = asyncio.get_running_loop()
-        self.writer.start()
         self._server = await self._loop.create_server(
             lambda: DeviceConnection(self),
             host if host is not None else self.settings.hj212_host,
@@ -88,6 +87,7 @@ class Hj212Server:
             reuse_address=True,
             backlog=4096,
         )
+        self.writer.start()
         sock = self._server.sockets[0].getsockname()
         return sock[0], sock[1]
 
