@@ -16,6 +16,7 @@ they neither count nor score.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -23,7 +24,13 @@ import ibis
 import ibis.expr.types as ir
 
 from ecohub.analytics.air_input import CODES, valid_value
-from ecohub.analytics.aqi import POLLUTANT_COLUMNS, aqi_columns, by_date, edition_of
+from ecohub.analytics.aqi import (
+    POLLUTANT_COLUMNS,
+    aqi_columns,
+    by_date,
+    edition_in_force,
+    edition_of,
+)
 from ecohub.standards.air import limit, min_count
 from ecohub.standards.editions import editions_of
 
@@ -71,7 +78,7 @@ def hour_index(time: ir.TimestampValue) -> ir.IntegerValue:
 # ---------------------------------------------------------------- hourly
 
 
-def hourly_values(obs: ir.Table) -> ir.Table:
+def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
     """One row per station and hour: the six pollutants' valid 1-h values and moving means.
 
     Columns: ``station_id, time, hour_index, day`` and the hourly report values
@@ -80,12 +87,24 @@ def hourly_values(obs: ir.Table) -> ir.Table:
     24-h moving means ``so2_24h pm10_24h pm25_24h`` of hours t-23..t. Moving means are
     NULL below their validity count. Windows are over time, not rows: a missing hour is
     missing, never skipped over.
+
+    ``key_counts`` adds ``rows_max``: the most rows one of the six pollutants has for that
+    station and hour — above 1 means duplicated keys. It comes with the pivot for almost
+    nothing, so input checks need no separate scan for duplicates.
     """
     o = obs.filter((obs.period == "1h") & obs.parameter.isin(list(CODES)))
     v = valid_value(o.value.cast("float64"), o.flag)
-    wide = o.group_by(["station_id", "time"]).agg(
-        **{f"{col}_1h": v.max(where=o.parameter == code) for code, col in CODES.items()}
+    counts = (
+        {f"_rows_{col}": o.count(where=o.parameter == code) for code, col in CODES.items()}
+        if key_counts
+        else {}
     )
+    wide = o.group_by(["station_id", "time"]).agg(
+        **{f"{col}_1h": v.max(where=o.parameter == code) for code, col in CODES.items()},
+        **counts,
+    )
+    if key_counts:
+        wide = wide.mutate(rows_max=ibis.greatest(*(wide[c] for c in counts))).drop(*counts)
     wide = wide.mutate(hour_index=hour_index(wide.time))
     wide = wide.mutate(day=wide.hour_index // 24)
     return _moving(wide, "station_id")
@@ -112,16 +131,38 @@ def _moving(t: ir.Table, key: str) -> ir.Table:
     ).drop("o3_8h_raw", "so2_24h_raw", "pm10_24h_raw", "pm25_24h_raw")
 
 
-def _edition(day: ir.IntegerValue, edition: int | str) -> ir.IntegerValue | int:
-    return edition_of(day_date(day)) if edition == "auto" else int(edition)
+def _day_date(day: int) -> date:
+    return date(1970, 1, 1) + timedelta(days=day)
 
 
-def hourly_aqi(hourly: ir.Table, edition: int | str = "auto", key: str = "station_id") -> ir.Table:
+def _scored(t: ir.Table, kind: str, edition: int | str, days: tuple[int, int] | None) -> ir.Table:
+    """``aqi_columns`` of ``t`` and its ``edition`` column (last).
+
+    ``"auto"`` picks the edition in force per row — unless ``days`` (first and last day
+    index of the data) lie within one edition, which then scores every row: the same
+    result without evaluating the other edition's rules and the date test on each row.
+    """
+    ed: int | None = None if edition == "auto" else int(edition)
+    if ed is None and days is not None:
+        ed = edition_in_force(_day_date(days[0]), _day_date(days[1]))
+    if ed is not None:
+        out = aqi_columns(t, kind, ed)
+        return out.mutate(edition=ibis.literal(ed, "int16"))
+    t = t.mutate(edition=edition_of(day_date(t.day)))
+    out = aqi_columns(t, kind, t.edition)
+    return out.select(*(c for c in out.columns if c != "edition"), "edition")
+
+
+def hourly_aqi(
+    hourly: ir.Table,
+    edition: int | str = "auto",
+    key: str = "station_id",
+    days: tuple[int, int] | None = None,
+) -> ir.Table:
     """HJ 633 hourly (real-time) AQI of each row of :func:`hourly_values` (or
-    :func:`city_hourly`); ``edition`` ``"auto"`` = the edition in force on the row's date."""
-    ed = _edition(hourly.day, edition)
-    out = aqi_columns(hourly, "hourly", ed)
-    return out.mutate(edition=ed if not isinstance(ed, int) else ibis.literal(ed, "int16"))
+    :func:`city_hourly`); ``edition`` ``"auto"`` = the edition in force on the row's date.
+    ``days``: the first and last day index the rows can hold, when known (see :func:`_scored`)."""
+    return _scored(hourly, "hourly", edition, days)
 
 
 # ---------------------------------------------------------------- daily
@@ -165,11 +206,12 @@ def daily_values(hourly: ir.Table, key: str = "station_id") -> ir.Table:
     return out.select(key, "day", "date", *DAILY_VALUES, *(f"n_{s}" for s in STEMS), "n_o3_8h")
 
 
-def daily_aqi(daily: ir.Table, edition: int | str = "auto") -> ir.Table:
-    """HJ 633 daily AQI of each row of :func:`daily_values` or :func:`city_daily`."""
-    ed = _edition(daily.day, edition)
-    out = aqi_columns(daily, "daily", ed)
-    return out.mutate(edition=ed if not isinstance(ed, int) else ibis.literal(ed, "int16"))
+def daily_aqi(
+    daily: ir.Table, edition: int | str = "auto", days: tuple[int, int] | None = None
+) -> ir.Table:
+    """HJ 633 daily AQI of each row of :func:`daily_values` or :func:`city_daily`
+    (``days`` as for :func:`hourly_aqi`)."""
+    return _scored(daily, "daily", edition, days)
 
 
 # ---------------------------------------------------------------- cities

@@ -14,6 +14,7 @@ from functools import cache
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from ecohub.analytics.aqi import POLLUTANT_COLUMNS, usable
 from ecohub.protocols.hj212.codes import pollutant as hj212_pollutant
@@ -24,6 +25,7 @@ __all__ = [
     "CODES",
     "AirInputError",
     "InputReport",
+    "check_keys",
     "check_observations",
     "valid_value",
 ]
@@ -81,7 +83,7 @@ def pollutant_code(name_or_code: str) -> str:
     return next(code for code, (col, _) in _codes().items() if col == POLLUTANT_COLUMNS[name])
 
 
-def check_observations(obs: ir.Table) -> InputReport:
+def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
     """Check an ``observation``-shaped table before assessment; raise on structural errors.
 
     Raises :class:`AirInputError` when the value column is not numeric, a
@@ -89,6 +91,9 @@ def check_observations(obs: ir.Table) -> InputReport:
     in a unit that is not its own, or an air code (``a…``) is not an HJ 212 code. Other
     known parameters are ignored and counted. Row order does not matter: every window
     orders by time itself.
+
+    ``duplicates=False`` leaves out the scan for duplicated keys, for a caller that checks
+    them on the hourly pivot it builds anyway (:func:`check_keys`).
     """
     if not obs.schema()["value"].is_numeric():
         raise AirInputError(
@@ -124,15 +129,31 @@ def check_observations(obs: ir.Table) -> InputReport:
             )
         else:
             report.ignored_parameters[code] = report.ignored_parameters.get(code, 0) + int(r.n)
-    keys = ["station_id", "parameter", "period", "time"]
-    six = t.filter(t.parameter.isin(list(CODES)))
-    dup = six.group_by(keys).agg(n=six.count())
-    dup = dup.filter(dup.n > 1)
-    first = dup.limit(3).to_pandas()
+    if duplicates:
+        keys = ["station_id", "parameter", "period", "time"]
+        six = t.filter(t.parameter.isin(list(CODES)))
+        dup = six.group_by(keys).agg(n=six.count())
+        _raise_duplicates(dup.filter(dup.n > 1).limit(3).to_pandas())
+    return report
+
+
+def check_keys(obs: ir.Table, hourly: ir.Table) -> None:
+    """Raise :class:`AirInputError` where the hourly pivot of ``obs`` (built with
+    ``hourly_values(obs, key_counts=True)``) met a (station, parameter, period, time) key
+    twice; reads the pivot, and ``obs`` only to name the duplicates."""
+    hit = hourly.filter(hourly.rows_max > 1).select("station_id", "time").limit(3)
+    if hit.count().to_pyarrow().as_py() == 0:
+        return
+    t = obs.filter((obs.period == "1h") & obs.parameter.isin(list(CODES)))
+    t = t.semi_join(hit, ["station_id", "time"])
+    dup = t.group_by(["station_id", "parameter", "period", "time"]).agg(n=t.count())
+    _raise_duplicates(dup.filter(dup.n > 1).limit(3).to_pandas())
+
+
+def _raise_duplicates(first: pd.DataFrame) -> None:
     if len(first):
         shown = "; ".join(f"{r.station_id} {r.parameter} {r.time}" for r in first.itertuples())
         raise AirInputError(
             f"duplicated observation keys (station, parameter, period, time), e.g. {shown}; "
             "deduplicate on load (the store's primary key does)"
         )
-    return report

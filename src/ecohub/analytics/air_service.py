@@ -17,7 +17,12 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ecohub.analytics import air, air_stats
-from ecohub.analytics.air_input import AirInputError, InputReport, check_observations
+from ecohub.analytics.air_input import (
+    AirInputError,
+    InputReport,
+    check_keys,
+    check_observations,
+)
 from ecohub.analytics.regions import city_of, city_table
 
 __all__ = ["AirTables", "aqi_table", "assess", "build", "compute", "parse_edition"]
@@ -86,6 +91,10 @@ def build(
 
     ``start``/``end`` (inclusive, CST days) bound the result; a day before ``start`` is
     read too, so the moving means of its first hours are whole.
+
+    Runs the checks and materialises, once, what every output reads: the hourly pivot
+    with its moving means, and the station daily values and AQI (``Table.cache``: a temp
+    table on DuckDB, a cached frame on Spark). Everything else stays an expression.
     """
     ed = parse_edition(edition)
     cities = _cities(backend, stations, region)
@@ -96,8 +105,13 @@ def build(
         obs = obs.filter(obs.time.epoch_seconds() >= _cst(start - timedelta(days=1)))
     if end is not None:
         obs = obs.filter(obs.time.epoch_seconds() < _cst(end + timedelta(days=1)))
-    report = check_observations(obs) if check else InputReport()
-    hourly = air.hourly_values(obs)
+    report = check_observations(obs, duplicates=False) if check else InputReport()
+    hourly = air.hourly_values(obs, key_counts=check).cache()
+    if check:
+        check_keys(obs, hourly)
+        hourly = hourly.drop("rows_max")
+    span = hourly.aggregate(lo=hourly.day.min(), hi=hourly.day.max()).to_pyarrow().to_pylist()[0]
+    days = None if span["lo"] is None else (int(span["lo"]), int(span["hi"]))
     if start is not None:
         first = (start - date(1970, 1, 1)).days
         hourly_all = hourly
@@ -105,17 +119,17 @@ def build(
     else:
         hourly_all = hourly
     cmap = ibis.memtable(cities[["station_id", "city_code"]])
-    daily = air.daily_values(hourly)
+    daily = air.daily_values(hourly).cache()
     c_hourly = air.city_hourly(hourly_all, cmap)
     if start is not None:
         c_hourly = c_hourly.filter(c_hourly.day >= (start - date(1970, 1, 1)).days)
     c_daily = air.city_daily(daily, c_hourly, cmap)
     return AirTables(
         hourly=hourly,
-        hourly_aqi=air.hourly_aqi(hourly, ed),
-        daily_aqi=air.daily_aqi(daily, ed),
-        city_hourly_aqi=air.hourly_aqi(c_hourly, ed),
-        city_daily_aqi=air.daily_aqi(c_daily, ed),
+        hourly_aqi=air.hourly_aqi(hourly, ed, days=days),
+        daily_aqi=air.daily_aqi(daily, ed, days=days).cache(),
+        city_hourly_aqi=air.hourly_aqi(c_hourly, ed, days=days),
+        city_daily_aqi=air.daily_aqi(c_daily, ed, days=days),
         cities=cities,
         report=report,
     )

@@ -31,6 +31,7 @@ __all__ = [
     "by_date",
     "by_edition",
     "column_name",
+    "edition_in_force",
     "edition_of",
     "half_even",
     "iaqi",
@@ -76,6 +77,15 @@ def by_date(day: ir.DateValue, standard: str, value_of: Any) -> ir.Value:
             cond &= day < ibis.date(end + timedelta(days=1))
         branches.append((cond, value_of(ed)))
     return ibis.cases(*branches)
+
+
+def edition_in_force(first: date, last: date, standard: str = "HJ633") -> int | None:
+    """The one (year-named) edition of ``standard`` that judges every day ``first..last``,
+    or None when the span crosses a change of edition or a day no edition covers."""
+    for start, end, ed in _spans(standard):
+        if start <= first and (end is None or last <= end):
+            return int(ed)
+    return None
 
 
 def edition_of(day: ir.DateValue, standard: str = "HJ633") -> ir.IntegerValue:
@@ -156,15 +166,29 @@ def has_breakpoints(key: str, edition: int) -> bool:
     return key in _segments(edition)
 
 
-def _iaqi_fixed(c: ir.IntegerValue, key: str, edition: int) -> ir.IntegerValue:
-    """IAQI of a grid concentration ``c`` under one edition (NULL where it gives none)."""
+def _rounds(edition: int) -> bool:
+    return edition_rules(edition)["concentration_rounding"] == "gbt8170"
+
+
+def _graded(c: ir.IntegerValue, key: str, edition: int) -> ir.IntegerValue:
+    """A grid concentration as ``edition`` scores it (GB/T 8170 to the pollutant's decimals
+    under 2026, as given under 2012)."""
+    if _rounds(edition):
+        return _half_even_scaled(c, _decimals()[key.rsplit("_", 1)[0]])
+    return c
+
+
+def _iaqi_fixed(
+    c: ir.IntegerValue, key: str, edition: int, graded: bool = False
+) -> ir.IntegerValue:
+    """IAQI of a grid concentration ``c`` under one edition (NULL where it gives none);
+    ``graded``: ``c`` is already rounded as the edition scores it (:func:`_graded`)."""
     segments = _segments(edition)
     if key not in segments:
         return ibis.null("int64")
     rules = edition_rules(edition)
-    pol = key.rsplit("_", 1)[0]
-    if rules["concentration_rounding"] == "gbt8170":
-        c = _half_even_scaled(c, _decimals()[pol])
+    if not graded:
+        c = _graded(c, key, edition)
     # A missing value must not fall through to the above-the-top branch.
     branches = [(c.isnull(), ibis.null("int64"))]
     for c_lo, c_hi, i_lo, i_hi in segments[key]:
@@ -231,22 +255,43 @@ def level_of(aqi_value: ir.IntegerValue) -> tuple[ir.IntegerValue, ir.StringValu
     return level, cat
 
 
+def _grid_column(key: str, edition: int) -> str:
+    """Name of the helper column holding ``key``'s value on the grid, graded for ``edition``."""
+    return f"_grid{edition if _rounds(edition) else ''}_{column_name(key)}"
+
+
+def _with_grid(t: ir.Table, kind: str, editions: tuple[int, ...]) -> tuple[ir.Table, list[str]]:
+    """``t`` plus each report value on the grid (and graded per edition), computed once per
+    row rather than in every CASE branch that reads it; returns the helper column names."""
+    keys = [k for ed in editions for k in _reports(ed, kind) if has_breakpoints(k, ed)]
+    raw = {f"_grid_{column_name(k)}": scaled(t[column_name(k)]) for k in keys}
+    t = t.mutate(**raw)
+    graded = {
+        _grid_column(k, ed): _graded(t[f"_grid_{column_name(k)}"], k, ed)
+        for ed in editions
+        for k in _reports(ed, kind)
+        if has_breakpoints(k, ed) and _rounds(ed)
+    }
+    if graded:
+        t = t.mutate(**graded)
+    return t, [*raw, *graded]
+
+
 def _pollutant_scores(t: ir.Table, kind: str, edition: int) -> dict[str, ir.IntegerValue]:
     """Per-pollutant sub-index of one edition's report: the larger of its main values,
-    else its fallback (HJ 633-2012 SO2 1-h above 800 -> the 24-h value)."""
+    else its fallback (HJ 633-2012 SO2 1-h above 800 -> the 24-h value). Reads the grid
+    columns of :func:`_with_grid`."""
     report = _reports(edition, kind)
+
+    def sub(k: str) -> ir.IntegerValue:
+        if not has_breakpoints(k, edition):
+            return ibis.null("int64")
+        return _iaqi_fixed(t[_grid_column(k, edition)], k, edition, graded=True)
+
     out = {}
     for pol in POLLUTANTS:
-        main = [
-            iaqi(t[column_name(k)], k, edition)
-            for k, r in report.items()
-            if r == "main" and k.startswith(pol + "_")
-        ]
-        back = [
-            iaqi(t[column_name(k)], k, edition)
-            for k, r in report.items()
-            if r == "fallback" and k.startswith(pol + "_")
-        ]
+        main = [sub(k) for k, r in report.items() if r == "main" and k.startswith(pol + "_")]
+        back = [sub(k) for k, r in report.items() if r == "fallback" and k.startswith(pol + "_")]
         score = main[0] if len(main) == 1 else ibis.greatest(*main) if main else ibis.null("int64")
         if back:
             score = score.coalesce(*back)
@@ -266,6 +311,7 @@ def aqi_columns(t: ir.Table, kind: str, edition: ir.IntegerValue | int) -> ir.Ta
     AQI > 50; ``published`` is ``"NA"`` where HJ 633-2026 withholds an incomplete AQI.
     """
     eds = hj633_editions() if not isinstance(edition, int) else (edition,)
+    t, helpers = _with_grid(t, kind, eds)
     per_ed = {ed: _pollutant_scores(t, kind, ed) for ed in eds}
 
     def pick(pol: str) -> ir.IntegerValue:
@@ -311,4 +357,4 @@ def aqi_columns(t: ir.Table, kind: str, edition: ir.IntegerValue | int) -> ir.Ta
             (hide.fill_null(False), "NA"),
             else_=t.aqi.cast("string"),
         ),
-    )
+    ).drop(*helpers)

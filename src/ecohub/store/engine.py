@@ -5,6 +5,8 @@ Engine differences live here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,24 @@ def ibis_duckdb(con: duckdb.DuckDBPyConnection) -> Any:
 
     Ibis sets its connection's time zone to UTC; it gets a cursor of its own so the store's
     connection keeps China Standard Time for everything else.
-    """
-    import ibis
 
-    return ibis.duckdb.from_connection(con.cursor())
+    ``Table.cache()`` makes temp tables that Ibis drops when their expression is garbage
+    collected; one collected after the store connection closed is gone already (temp tables
+    die with their connection), so that drop is allowed to find the connection closed.
+    """
+    return _duckdb_backend().from_connection(con.cursor())
+
+
+@cache
+def _duckdb_backend() -> Any:
+    from ibis.backends.duckdb import Backend
+
+    class DuckDBBackend(Backend):
+        def _drop_cached_table(self, name: str) -> None:
+            with contextlib.suppress(duckdb.ConnectionException):
+                super()._drop_cached_table(name)
+
+    return DuckDBBackend
 
 
 def spark_session(master: str = "local[2]", app: str = "ecohub") -> Any:
