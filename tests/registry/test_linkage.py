@@ -105,3 +105,35 @@ def test_review_decisions_split_and_merge(bench: generator.Benchmark) -> None:
         ).fetchall()
     )
     assert got[a1] == got[b1] != got[a2]
+
+
+def test_model_keeps_every_comparison_when_a_training_rule_finds_no_pairs(
+    bench: generator.Benchmark,
+) -> None:
+    """A list without valid credit codes or region codes (FEBRL is one): the EM sessions on
+    those fields find no pairs and must leave the model as it was - all comparisons, a small λ -
+    and their fallbacks must train the comparisons instead."""
+    from ecohub.registry import linkage
+
+    con = connect(":memory:")
+    _load(con, bench, ["permit", "eia"])
+    frame = linkage.input_frame(con)
+    frame[["uscc_norm", "uscc_body", "region_code", "region4"]] = None
+    pairs, model = linkage.predict_pairs(frame)
+    names = [c["output_column_name"] for c in model["comparisons"]]
+    assert names == [
+        "name",
+        "uscc",
+        "address",
+        "region",
+        "legal_rep",
+        "lat_wgs_lon_wgs",
+        "industry",
+    ]
+    assert model["probability_two_random_records_match"] < 0.01
+    # Every comparison with data got m values from some session (the fallbacks ran).
+    for comp in model["comparisons"]:
+        if comp["output_column_name"] == "region":
+            continue  # no region codes, nothing to learn
+        assert any("m_probability" in lv for lv in comp["comparison_levels"]), comp
+    assert len(pairs)

@@ -103,6 +103,21 @@ def test_map_joins_columns_and_reads_parquet(
     assert row == ("john smith", "bad_length", "uscc_bad_length")
 
 
+def test_joined_name_with_one_part_missing_loads(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A joined name with one part empty is a record; only a row with no name at all is not."""
+    path = tmp_path / "f.csv"
+    path.write_text("rec_id,given_name,surname\na,john,\nb,,smith\nc,,\n", encoding="utf-8")
+    res = load_records(
+        con, "febrl", path, column_map={"record_id": "rec_id", "name": "given_name+surname"}
+    )
+    assert (res.rows_loaded, res.rows_rejected) == (2, 1)
+    rows = con.execute("SELECT record_id, name_core FROM source_record ORDER BY 1").fetchall()
+    assert rows == [("a", "john"), ("b", "smith")]
+    assert pd.read_csv(res.reject_path, dtype=str)["reason"].tolist() == ["empty name"]
+
+
 def test_unknown_map_field(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no column"):
         load_records(con, "x", _write(tmp_path, [_base()]), column_map={"name": "nope"})

@@ -196,6 +196,35 @@ def _register(engine: str, spark: Any | None, frame: pd.DataFrame) -> Any:
     raise ValueError(f"engine: unknown engine {engine!r} (duckdb | spark)")
 
 
+# EM sessions, each a rule and its fallbacks (the first that finds pairs is used).
+_EM_SESSIONS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("uscc_body",), ("uscc_any",)),
+    (("name_core",),),
+    (("region_code", "name_key1"), ("name_key1", "name_key2")),
+)
+
+
+def _em_session(linker: Any, rule: Any, config: LinkConfig) -> bool:
+    """One EM session; False (and the model as it was) when the rule finds no pairs.
+
+    Splink 5 takes the session's comparisons out of the linker's model, and sets λ to the
+    blocking-adjusted value, *before* it looks for pairs, and puts them back only when the
+    session succeeds: a failed session would leave a model without its credit-code and region
+    comparisons and with λ near 1 (every FEBRL pair with the same name scored 0.99). So the
+    model is copied first and restored on failure.
+    """
+    saved = linker._settings_obj.core_model_settings.copy()
+    try:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=config.em_max_pairs
+        )
+    except Exception as exc:  # splink raises plain exceptions for empty blocks
+        linker._settings_obj.core_model_settings = saved
+        log.warning("EM session skipped: %s", str(exc).split(".")[0])
+        return False
+    return True
+
+
 def predict_pairs(
     frame: pd.DataFrame,
     *,
@@ -225,18 +254,13 @@ def predict_pairs(
     if not 0 < linker._settings_obj._probability_two_random_records_match < 1:
         linker._settings_obj._probability_two_random_records_match = 1e-4
     train.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
-    # Three EM sessions so each comparison is estimated with a rule that does not fix it.
-    for rule in (
-        block_on("uscc_body"),
-        block_on("name_core"),
-        block_on("region_code", "name_key1"),
-    ):
-        try:
-            train.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True, max_pairs=config.em_max_pairs
-            )
-        except Exception as exc:  # splink raises plain exceptions for empty blocks
-            log.warning("EM session %s skipped: %s", rule, exc)
+    # Three EM sessions so each comparison is estimated with a rule that does not fix it. A
+    # session whose rule finds no pairs (a list without credit codes or region codes) falls back
+    # to its alternative, so no comparison is left at Splink's default m values.
+    for rules in _EM_SESSIONS:
+        for cols in rules:
+            if _em_session(linker, block_on(*cols), config):
+                break
     scored = linker.inference.predict(threshold_match_probability=config.review_low)
     pairs = scored.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability"]]
     model = linker.misc.save_model_to_json()
