@@ -154,6 +154,10 @@ def settings(dialect: str) -> Any:
             block_on("name_core"),
             block_on("region_code", "name_key1"),
             block_on("name_key1", "name_key2"),
+            # The representative with either end of the name: catches a name whose other end
+            # is misspelt or changed, with blocks as small as the name keys themselves.
+            block_on("legal_rep", "name_key1"),
+            block_on("legal_rep", "name_key2"),
             block_on("region4", "addr_key"),
         ],
         comparisons=[
