@@ -207,3 +207,19 @@ def test_hourly_values_drop_non_1h_periods(engine: Any) -> None:
     setup(engine, pd.concat([obs, extra]))
     h = air.hourly_values(engine.table("observation")).to_pandas()
     assert len(h) == 24
+
+
+def test_compute_counts_the_rows_it_writes() -> None:
+    """compute() replaces the air_* tables in one transaction and returns their row counts."""
+    from ecohub.analytics.air_service import compute
+    from ecohub.store.db import connect
+    from ecohub.store.engine import ibis_duckdb
+
+    con = connect(":memory:")
+    setup(ibis_duckdb(con), obs_frame(days=2))
+    for _ in range(2):  # idempotent: the second run replaces, not adds
+        written = compute(con)
+        for name, n in written.items():
+            assert n > 0
+            assert n == con.execute(f"SELECT count(*) FROM {name}").fetchone()[0], name
+    con.close()

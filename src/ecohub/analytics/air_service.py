@@ -316,14 +316,17 @@ def compute(con: Any, *, edition: int | str = "auto") -> dict[str, int]:
         "air_period_stat": _union(stat_parts),
         "air_category_days": _union(day_parts),
     }
-    con.execute("BEGIN")
+    # One transaction on the connection Ibis writes with (its own cursor: see ibis_duckdb),
+    # so the deletes, the inserts and the counts are one atomic change.
+    db = backend.con
+    db.execute("BEGIN")
     try:
         for name, expr in plan.items():
-            con.execute(f"DELETE FROM {name}")
+            db.execute(f"DELETE FROM {name}")
             backend.insert(name, expr)
-            written[name] = int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-        con.execute("COMMIT")
+            written[name] = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+        db.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        db.execute("ROLLBACK")
         raise
     return written
