@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import resource
 import shutil
 import sys
@@ -125,6 +126,9 @@ def run_spark(path: Path, parquet_dir: Path) -> dict[str, float]:
     con.execute(f"COPY observation TO '{parquet_dir / 'observation.parquet'}' (FORMAT parquet)")
     con.execute(f"COPY station TO '{parquet_dir / 'station.parquet'}' (FORMAT parquet)")
     con.close()
+    # Managed tables go under ./spark-warehouse: keep them in the scratch folder.
+    here = os.getcwd()
+    os.chdir(parquet_dir)
     session = spark_session("local[2]", app="ecohub-bench")
     b = ibis_spark(session)
     b.read_parquet(str(parquet_dir / "observation.parquet"), table_name="observation")
@@ -137,6 +141,7 @@ def run_spark(path: Path, parquet_dir: Path) -> dict[str, float]:
         return _run(b, store, lambda: None)
     finally:
         session.stop()
+        os.chdir(here)
 
 
 def _run(b: Any, store: Any, close: Any) -> dict[str, float]:
