@@ -10,6 +10,7 @@ function cannot drift apart.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any, cast
 
 import pandas as pd
 
@@ -53,7 +54,7 @@ def grading_table(method: str) -> pd.DataFrame:
         long = std.class_limits_table(body)
         long = long.assign(rank=long.grade.map(std.grade_rank))
         wide = long.pivot_table(index="item", columns=["direction", "rank"], values="limit")
-        wide.columns = [f"{d}_{r}" for d, r in wide.columns]
+        wide.columns = [f"{d}_{r}" for d, r in cast(Any, wide.columns)]
         for side in ("min", "max"):
             for r in range(1, N_CLASSES + 1):
                 if f"{side}_{r}" not in wide:

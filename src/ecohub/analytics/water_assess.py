@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -97,14 +97,16 @@ def _label_main(group: pd.DataFrame) -> str:
     rows = group[group.main_order.notna()].sort_values("main_order")
     return ";".join(
         f"{r.item}({r.exceed:.1f})" if pd.notna(r.exceed) else str(r.item)
-        for r in rows.itertuples()
+        for r in cast(Any, rows).itertuples()
     )
 
 
 def _sections(cls: pd.DataFrame, refs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rows = []
     ref_text = {
-        k: ";".join(f"{r.item}={_grade(r.rank)}" for r in g.sort_values("item").itertuples())
+        k: ";".join(
+            f"{r.item}={_grade(r.rank)}" for r in cast(Any, g.sort_values("item")).itertuples()
+        )
         for k, g in refs.groupby("station_id")
     }
     for sid, g in cls.groupby("station_id", sort=True):
@@ -150,7 +152,7 @@ def _group_frames(
         else:
             gi = items[items.station_id.isin(g.station_id) & (items.role != "not_assessed")]
             mean = gi.groupby("item").value.mean().to_dict()
-            res = std.classify(mean, body, method)
+            res = std.classify(cast(dict[str, float], mean), str(body), method)
             row["status"] = f"{res.status} ({res.grade})"
             row["status_basis"] = f"mean of {n} section(s)"
         dist_rows.append(row)

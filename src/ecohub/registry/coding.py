@@ -18,7 +18,7 @@ Rules (docs/design.md, "Registry"):
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -123,7 +123,9 @@ def assign_codes(
     events = _events(df, fresh, new_code, retired, now, actor, reason, run_id)
 
     _write(con, df, new_code, new_kind, new_last, retired, events, now)
-    counts = events["kind"].value_counts().to_dict() if len(events) else {}
+    counts: dict[str, Any] = (
+        {str(k): int(v) for k, v in events["kind"].value_counts().items()} if len(events) else {}
+    )
     counts["clusters"] = len(clusters)
     counts["moved_records"] = int((df.source_code.notna() & (df.source_code != df.new_code)).sum())
     return counts
@@ -149,7 +151,7 @@ def _events(
                 "kind": "split" if isinstance(old, str) else "issue",
                 "source_code": code,
                 "other_code": old if isinstance(old, str) else None,
-                "records": members[cl],
+                "records": members[cast(Any, cl)],
             }
         )
     for r in retired.itertuples():

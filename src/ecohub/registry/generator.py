@@ -15,6 +15,7 @@ Deterministic for a given seed. Vectorised with NumPy so a million records take 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -273,7 +274,7 @@ def _entities(n: int, rng: np.random.Generator) -> pd.DataFrame:
                 "pref",
                 "county",
             ):
-                ent.at[i, col] = ent.at[j, col]
+                ent.at[i, col] = cast(Any, ent.at[j, col])
     return ent
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -184,7 +184,7 @@ def normalize_coords(lon: pd.Series, lat: pd.Series, crs: str = "wgs84") -> pd.D
         {
             "lon_wgs": np.where(ok, x2, np.nan),
             "lat_wgs": np.where(ok, y2, np.nan),
-            "coord_flag": pd.Series(flag, index=lon.index).replace("", None),
+            "coord_flag": cast(Any, pd.Series(flag, index=lon.index)).replace("", None),
         },
         index=lon.index,
     )

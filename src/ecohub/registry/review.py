@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -24,9 +24,11 @@ def _key(a: str, b: str) -> tuple[str, str, str, str]:
 
 def pending(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, Any]]:
     """Undecided band pairs, most probable first, with what each side says."""
-    return (
-        con.execute(
-            """
+    return cast(
+        list[dict[str, Any]],
+        (
+            con.execute(
+                """
         SELECT p.system_a || ':' || p.record_a AS a, p.system_b || ':' || p.record_b AS b,
                round(p.match_probability, 3) AS p, ra.name AS name_a, rb.name AS name_b,
                ra.uscc AS uscc_a, rb.uscc AS uscc_b, ra.address AS address_a,
@@ -36,10 +38,11 @@ def pending(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, A
         JOIN source_record rb ON rb.system = p.system_b AND rb.record_id = p.record_b
         ORDER BY p.match_probability DESC, a, b LIMIT ?
         """,
-            [limit],
-        )
-        .df()
-        .to_dict("records")
+                [limit],
+            )
+            .df()
+            .to_dict("records"),
+        ),
     )
 
 

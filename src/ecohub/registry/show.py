@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -10,7 +10,7 @@ __all__ = ["show"]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    return con.execute(sql, params).df().to_dict("records")
+    return cast(list[dict[str, Any]], con.execute(sql, params).df().to_dict("records"))
 
 
 def show(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
