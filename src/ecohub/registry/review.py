@@ -41,7 +41,7 @@ def pending(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str, A
                 [limit],
             )
             .df()
-            .to_dict("records"),
+            .to_dict("records")
         ),
     )
 
