@@ -109,7 +109,8 @@ def _run_duckdb(path: Path, threads: int) -> dict[str, float]:
 
     con = duckdb.connect(str(path))
     con.execute(
-        f"SET threads = {threads}; SET memory_limit = '{MEMORY_LIMIT}'; "
+        f"SET threads = {threads}; "
+        f"SET memory_limit = '{os.environ.get('ECOHUB_BENCH_MEMORY_LIMIT', MEMORY_LIMIT)}'; "
         "SET preserve_insertion_order = false"
     )
     b = ibis_duckdb(con)
@@ -217,7 +218,9 @@ def main() -> None:
     )
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1/10 and 1/2 size runs")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    ap.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB memory_limit (6GB)")
     args = ap.parse_args()
+    os.environ["ECOHUB_BENCH_MEMORY_LIMIT"] = args.memory_limit
     work = Path(tempfile.mkdtemp(prefix="ecohub-bench-aqi-"))
     try:
         full = args.stations
@@ -234,7 +237,7 @@ def main() -> None:
         lines = [
             f"Generated data of national shape: stations × 6 pollutants × {args.hours} h, each "
             "station replaying a real Beijing series (2013-2017) from its own offset and scale. "
-            f"DuckDB {duckdb.__version__}, 2 threads, memory_limit {MEMORY_LIMIT}, "
+            f"DuckDB {duckdb.__version__}, 2 threads, memory_limit {args.memory_limit}, "
             "preserve_insertion_order off; generation not timed; each size measured in a fresh "
             "process (peak RSS is that process's).",
             "",
