@@ -20,11 +20,13 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def spark_session() -> Iterator[Any]:
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     pytest.importorskip("pyspark")
     from ecohub.store.engine import spark_session as make_session
 
-    session = make_session("local[2]", app="ecohub-tests")
+    # Managed tables in a fresh folder: a table left in ./spark-warehouse fails the next run.
+    warehouse = str(tmp_path_factory.mktemp("spark-warehouse"))
+    session = make_session("local[2]", app="ecohub-tests", warehouse=warehouse)
     # Tests move kilobytes: two partitions keep shuffles from dominating the run time.
     session.conf.set("spark.sql.shuffle.partitions", "2")
     yield session

@@ -40,14 +40,22 @@ def _duckdb_backend() -> Any:
     return DuckDBBackend
 
 
-def spark_session(master: str = "local[2]", app: str = "ecohub") -> Any:
-    """A SparkSession (local mode unless ``master`` names a cluster), tuned small for one box."""
+def spark_session(
+    master: str = "local[2]", app: str = "ecohub", warehouse: str | None = None
+) -> Any:
+    """A SparkSession (local mode unless ``master`` names a cluster), tuned small for one box.
+
+    ``warehouse`` is where managed tables go (Spark's default is ./spark-warehouse).
+    """
     import sys
 
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    if warehouse is not None:
+        builder = builder.config("spark.sql.warehouse.dir", warehouse)
     return (
-        SparkSession.builder.master(master)
+        builder.master(master)
         # Workers must run this interpreter (with pandas, pyarrow), not whatever `python3` is.
         .config("spark.pyspark.python", sys.executable)
         .config("spark.pyspark.driver.python", sys.executable)
