@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 
-from ecohub.standards.aqi import pollutant_name
+from ecohub.standards.aqi import exact_decimal, pollutant_name
 from ecohub.standards.editions import check_edition, edition_for, load_table
 from ecohub.standards.errors import InvalidValue, StandardsError, UnknownParameter
 
@@ -74,16 +74,7 @@ def _count(name: str, value: object) -> int:
 
 def _number(name: str, value: object) -> Fraction:
     """A finite non-negative number, exactly as written (floats through ``repr``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
-        raise InvalidValue(name, f"not a number: {value!r}")
-    if isinstance(value, Decimal):
-        d = value
-    elif isinstance(value, numbers.Integral):
-        d = Decimal(int(value))
-    else:
-        d = Decimal(repr(float(value)))
-    if not d.is_finite() or d < 0:
-        raise InvalidValue(name, f"expected a finite non-negative number, got {value!r}")
+    d = exact_decimal(name, value)
     if d > _MAX_VALUE:
         raise InvalidValue(name, f"out of range: {value!r}")
     return Fraction(d)

@@ -30,6 +30,7 @@ __all__ = [
     "breakpoint_table",
     "category",
     "edition_rules",
+    "exact_decimal",
     "iaqi",
     "pollutant_name",
     "round_concentration",
@@ -132,7 +133,7 @@ def _period(period: object) -> str:
     raise UnknownParameter("period", f"expected one of {PERIODS}, got {period!r}")
 
 
-def _decimal(name: str, value: object) -> Decimal:
+def exact_decimal(name: str, value: object) -> Decimal:
     """A non-negative finite number as the decimal a person would have written.
 
     Floats go through ``repr`` (shortest round-trip form), so ``2.25`` is ``Decimal("2.25")``,
@@ -163,7 +164,7 @@ def round_concentration(pollutant: str, concentration: float, edition: int = 202
     decimal and the others to integers. HJ 633-2012 has no such rule: returned as given.
     """
     name = pollutant_name(pollutant)
-    d = _decimal(name, concentration)
+    d = exact_decimal(name, concentration)
     if edition_rules(edition)["concentration_rounding"] == "gbt8170":
         places = int(_pollutant_rows()[name]["decimals"])
         try:
