@@ -45,7 +45,7 @@ PRSA = ROOT / "src" / "ecohub" / "sample" / "data" / "prsa_hourly.parquet"
 CODES = {"so2": "a21026", "no2": "a21004", "pm10": "a34002", "co": "a21005", "o3": "a05024",
          "pm25": "a34004"}  # fmt: skip
 SERIES_HOURS = 35064  # hours of each Beijing series
-MEMORY_LIMIT = "6GB"
+MEMORY_LIMIT = "7GB"
 BUILD = "checks, hourly pivot + moving means, daily values (build)"
 
 
@@ -218,7 +218,7 @@ def main() -> None:
     )
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1/10 and 1/2 size runs")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
-    ap.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB memory_limit (6GB)")
+    ap.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB memory_limit (7GB)")
     args = ap.parse_args()
     os.environ["ECOHUB_BENCH_MEMORY_LIMIT"] = args.memory_limit
     work = Path(tempfile.mkdtemp(prefix="ecohub-bench-aqi-"))
