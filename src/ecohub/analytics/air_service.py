@@ -8,7 +8,7 @@ results into the store's ``air_*`` tables is :func:`compute`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -24,6 +24,7 @@ from ecohub.analytics.air_input import (
     check_observations,
 )
 from ecohub.analytics.regions import city_of, city_table
+from ecohub.cst import CST
 
 __all__ = ["AirTables", "aqi_table", "assess", "build", "compute", "parse_edition"]
 
@@ -137,7 +138,7 @@ def build(
 
 def _cst(d: date) -> int:
     """Epoch seconds of 00:00 CST (UTC+8) on ``d``."""
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone(timedelta(hours=8))).timestamp())
+    return int(datetime(d.year, d.month, d.day, tzinfo=CST).timestamp())
 
 
 _HOURLY_COLS = [

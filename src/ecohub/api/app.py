@@ -6,7 +6,7 @@ Thin: every route calls a service function that returns plain data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -15,9 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from ecohub import __version__
+from ecohub.cst import CST
 from ecohub.ingest import devices
-
-CST = timezone(timedelta(hours=8))
 
 
 class PolicyBody(BaseModel):

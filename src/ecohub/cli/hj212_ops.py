@@ -10,15 +10,14 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import typer
 from rich.table import Table
 
 from ecohub.cli._common import console, fail
-
-CST = timezone(timedelta(hours=8))
+from ecohub.cst import CST
 
 
 def _running_server_url() -> str | None:

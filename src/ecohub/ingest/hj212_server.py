@@ -13,10 +13,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import duckdb
 
+from ecohub.cst import CST
 from ecohub.ingest.connection import DeviceConnection
 from ecohub.ingest.emission_rows import Rejected, emission_rows
 from ecohub.ingest.metrics import IngestMetrics
@@ -25,7 +26,6 @@ from ecohub.protocols import hj212
 from ecohub.settings import Settings
 
 log = logging.getLogger(__name__)
-CST = timezone(timedelta(hours=8))
 
 # Uploads whose CP carries per-pollutant (or per-facility) values with a DataTime: these become
 # `emission` rows. HJ 212-2017 s6.6 / Appendix C, plus the 2025 additions (2013, 2052, 2062, 2111).

@@ -13,12 +13,11 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from ecohub.cst import CST
 from ecohub.protocols import hj212
 from ecohub.protocols.hj212.codec import frame_segment
-
-CST = timezone(timedelta(hours=8))
 
 # HJ 212-2017 Appendix B codes with plausible levels (mean, spread) for a coal-fired boiler
 # stack and a municipal-industrial waste-water outlet.

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
+from ecohub.cst import CST
 from ecohub.protocols.hj212.constants import FLAG_A, FLAG_D, FLAG_VERSION_SHIFT
-
-#: China Standard Time: HJ 212 times (QN, DataTime) are local time of the sender, UTC+8.
-CST = timezone(timedelta(hours=8), "CST")
 
 #: Editions this codec reads and writes, oldest first.
 EDITIONS = ("2005", "2017", "2025")
