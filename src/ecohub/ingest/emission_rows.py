@@ -33,19 +33,21 @@ def _number(text: str, field: str) -> float:
     return value
 
 
-def emission_rows(
-    pkt: hj212.Packet, received_at: datetime, registered: bool
-) -> list[tuple[Any, ...]]:
-    """The `emission` rows of one data upload (one per pollutant), or :class:`Rejected`."""
+def emission_values(pkt: hj212.Packet) -> tuple[datetime, list[tuple[Any, ...]]]:
+    """DataTime and the per-pollutant part of the `emission` rows of one data upload.
+
+    Raises :class:`Rejected` when the upload has no DataTime, no pollutant, or a value that is
+    not a finite number. Each tuple is ``(pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg,
+    flag, fields)``; the writer adds what the packet says once (MN, CN, QN ...).
+    """
     data_time = pkt.data_time
     if data_time is None:
         raise Rejected("MissingField", "CP.DataTime: required in a data upload")
     groups = pkt.pollutants()
     if not groups:
         raise Rejected("MalformedCP", "CP: a data upload without any pollutant field")
-    mn, cn, tail = pkt.mn, pkt.cn, (pkt.qn, pkt.st, pkt.edition, pkt.deviation)
     old_codes = pkt.edition == "2005"
-    rows = []
+    values = []
     # This runs once per stored value at full ingest rate: plain loops, no per-field lookups.
     for code, fields in groups.items():
         nums: list[float | None] = [None] * len(_NUMERIC)
@@ -54,8 +56,5 @@ def emission_rows(
             if col is not None and text:
                 nums[col] = _number(text, f"CP.{code}-{name}")
         pollutant = map_2005_code(code) if old_codes else code
-        rows.append(
-            (mn, cn, data_time, pollutant, *nums, fields.get("Flag"), fields_json(fields), *tail,
-             registered, received_at)
-        )  # fmt: skip
-    return rows
+        values.append((pollutant, *nums, fields.get("Flag"), fields_json(fields)))
+    return data_time, values

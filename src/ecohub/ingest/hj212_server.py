@@ -19,7 +19,7 @@ import duckdb
 
 from ecohub.cst import CST
 from ecohub.ingest.connection import DeviceConnection
-from ecohub.ingest.emission_rows import Rejected, emission_rows
+from ecohub.ingest.emission_rows import Rejected, emission_values
 from ecohub.ingest.metrics import IngestMetrics
 from ecohub.ingest.writer import StoreWriter, Work
 from ecohub.protocols import hj212
@@ -201,7 +201,7 @@ class Hj212Server:
     # -- one handler per kind of command -----------------------------------------------------
     def handle_data(self, pkt: hj212.Packet, work: Work) -> None:
         work.kind = "data"
-        work.rows = emission_rows(pkt, work.received_at, work.registered)
+        work.data_time, work.values = emission_values(pkt)
         work.answer = hj212.answer_for(pkt)
 
     def handle_9015(self, pkt: hj212.Packet, work: Work) -> None:

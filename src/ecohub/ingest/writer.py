@@ -8,16 +8,18 @@ before its rows are durable; a failed commit answers nothing, so devices resend.
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -76,7 +78,10 @@ class Work:
     edition: str | None = None
     deviation: str | None = None
     registered: bool = True
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    data_time: datetime | None = None
+    # Per pollutant of a data upload: (pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag,
+    # fields), the `emission` columns between data_time and qn.
+    values: list[tuple[Any, ...]] = field(default_factory=list)
     answer: bytes | None = None
     owner: Any = None  # the connection to answer on, if any
     error: str | None = None
@@ -114,6 +119,7 @@ class StoreWriter:
         # Last-seen times wait here until the queue is idle or SEEN_FLUSH_S has passed.
         self._seen: dict[str, tuple[Any, ...]] = {}
         self._seen_flushed = time.monotonic()
+        self._inserted = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -188,90 +194,175 @@ class StoreWriter:
 
     def write(self, batch: list[Work]) -> None:
         """Write one batch in one transaction (idempotent on every natural key)."""
-        cur = self._cur
-        emission: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        data: dict[tuple[Any, ...], Work] = {}
+        repeated = False
         messages: list[tuple[Any, ...]] = []
         rejected: list[tuple[Any, ...]] = []
         seen = self._seen
         for w in batch:
-            if w.kind == "data":
-                for row in w.rows:
-                    emission[(row[0], row[1], row[2], row[3])] = row
-            elif w.kind == "message":
+            kind = w.kind
+            if kind == "data":
+                key = (w.mn, w.cn, w.data_time)
+                repeated = repeated or key in data
+                data[key] = w
+            elif kind == "message":
                 messages.append(
                     (w.received_at, w.peer, w.mn, w.st, w.cn, w.qn, w.edition, w.deviation,
                      w.raw.decode("utf-8", "replace"))
                 )  # fmt: skip
-            elif w.kind == "rejected":
+            elif kind == "rejected":
                 rejected.append(
                     (w.received_at, w.peer, w.mn, w.raw, w.status, w.error, w.reason, w.would_pass)
                 )
-            if w.kind != "rejected" and w.mn:
+            if kind != "rejected" and w.mn:
                 prev = seen.get(w.mn)
                 if prev is None or prev[1] <= w.received_at:
                     seen[w.mn] = (w.mn, w.received_at, w.cn, w.peer, w.edition, w.registered, w.st)
+        if repeated:  # the same packet twice in one batch: keep the last value of each key
+            data = _merge_repeats(batch)
         flush_seen = bool(seen) and (
             self._stopping
             or self._queue.empty()
             or time.monotonic() - self._seen_flushed >= SEEN_FLUSH_S
         )
-        cur.execute("BEGIN")
-        try:
-            if emission:
-                inserted = self._insert(
-                    "INSERT OR IGNORE INTO emission SELECT * REPLACE (fields::JSON AS fields) "
-                    "FROM _ecohub_batch",
-                    _EMISSION_SCHEMA,
-                    list(emission.values()),
-                )
-                self._metrics.rows.inc(inserted)
-            if messages:
-                self._insert(
-                    "INSERT INTO hj212_message (received_at, peer, mn, st, cn, qn, edition, "
-                    "deviation, raw) SELECT * FROM _ecohub_batch",
-                    _MESSAGE_SCHEMA,
-                    messages,
-                )
-                self._metrics.messages.inc(len(messages))
-            if rejected:
-                self._insert(
-                    "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, "
-                    "would_pass) SELECT * FROM _ecohub_batch",
-                    _REJECTED_SCHEMA,
-                    rejected,
-                )
-            if flush_seen:
-                self._insert(
-                    "INSERT INTO monitor_point AS m (mn, last_seen, last_cn, last_peer, edition, "
-                    "registered, st) SELECT * FROM _ecohub_batch ON CONFLICT (mn) DO UPDATE SET "
-                    "last_seen = greatest(m.last_seen, excluded.last_seen), "
-                    "last_cn = excluded.last_cn, last_peer = excluded.last_peer, "
-                    "edition = excluded.edition, st = coalesce(m.st, excluded.st)",
-                    _SEEN_SCHEMA,
-                    list(seen.values()),
-                )
-            cur.execute("COMMIT")
-        except Exception:
-            cur.execute("ROLLBACK")
-            raise
+        tables: list[tuple[str, str, pa.Table]] = []
+        if data:
+            tables.append(("emission", _EMISSION_INSERT, _emission_table(list(data.values()))))
+        if messages:
+            tables.append(("hj212_message", _MESSAGE_INSERT, _arrow(_MESSAGE_SCHEMA, messages)))
+        if rejected:
+            tables.append(("packet_log", _REJECTED_INSERT, _arrow(_REJECTED_SCHEMA, rejected)))
+        if flush_seen:
+            tables.append(("monitor_point", _SEEN_UPSERT, _arrow(_SEEN_SCHEMA, seen.values())))
+        if tables:
+            self._write_tables(tables)
+        if data:
+            self._metrics.rows.inc(self._inserted)
+        if messages:
+            self._metrics.messages.inc(len(messages))
         if flush_seen:
             seen.clear()
             self._seen_flushed = time.monotonic()
 
-    def _insert(self, sql: str, schema: pa.Schema, rows: list[tuple[Any, ...]]) -> int:
-        """Run ``sql`` over ``rows`` as one set-based statement (an Arrow table, not a loop)."""
-        columns = list(zip(*rows, strict=True))
-        table = pa.Table.from_arrays(
-            [pa.array(col, type=schema.field(i).type) for i, col in enumerate(columns)],
-            schema=schema,
-        )
+    def _write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> None:
+        """All tables in one transaction and, normally, one call into DuckDB.
+
+        The plain INSERT into `emission` is the fast path: a resent packet makes its primary key
+        raise, and only then is the batch redone with INSERT OR IGNORE (slower in DuckDB), so
+        rows already stored are kept and nothing is doubled. Few calls matter because each one
+        hands the GIL back and forth with the event loop.
+        """
         cur = self._cur
-        cur.register("_ecohub_batch", table)
+        names = [f"_ecohub_{name}" for name, _, _ in tables]
+        for alias, (_, _, table) in zip(names, tables, strict=True):
+            cur.register(alias, table)
         try:
-            result = cur.execute(sql).fetchone()
+            script = "; ".join(
+                sql.format(src=alias, verb="INSERT")
+                for alias, (_, sql, _) in zip(names, tables, strict=True)
+            )
+            self._inserted = len(tables[0][2]) if tables[0][0] == "emission" else 0
+            try:
+                cur.execute(f"BEGIN; {script}; COMMIT")
+            except duckdb.ConstraintException:
+                cur.execute("ROLLBACK")
+                self._write_ignoring_duplicates(names, tables)
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
         finally:
-            cur.unregister("_ecohub_batch")
-        return int(result[0]) if result else 0
+            for alias in names:
+                cur.unregister(alias)
+
+    def _write_ignoring_duplicates(
+        self, names: list[str], tables: list[tuple[str, str, pa.Table]]
+    ) -> None:
+        cur = self._cur
+        cur.execute("BEGIN")
+        try:
+            for alias, (name, sql, _) in zip(names, tables, strict=True):
+                result = cur.execute(sql.format(src=alias, verb="INSERT OR IGNORE")).fetchone()
+                if name == "emission":
+                    self._inserted = int(result[0]) if result else 0
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+
+
+def _emission_table(works: list[Work]) -> pa.Table:
+    """The `emission` rows of these data packets, built column by column.
+
+    What a packet says once (MN, times, edition ...) is converted once per packet and repeated
+    per pollutant by index, not converted again for each row: this runs at full ingest rate.
+    """
+    counts = [len(w.values) for w in works]
+    repeat = pa.array(np.repeat(np.arange(len(works), dtype=np.int32), counts))
+
+    def per_packet(values: list[Any], type_: pa.DataType) -> pa.Array:
+        return pa.array(values, type=type_).take(repeat)
+
+    per_value = list(zip(*(v for w in works for v in w.values), strict=True))
+    f = _EMISSION_SCHEMA.field
+    columns = [
+        per_packet([w.mn for w in works], f("mn").type),
+        per_packet([w.cn for w in works], f("cn").type),
+        per_packet([w.data_time for w in works], f("data_time").type),
+        *(pa.array(col, type=f(i + 3).type) for i, col in enumerate(per_value)),
+        per_packet([w.qn for w in works], f("qn").type),
+        per_packet([w.st for w in works], f("st").type),
+        per_packet([w.edition for w in works], f("edition").type),
+        per_packet([w.deviation for w in works], f("deviation").type),
+        per_packet([w.registered for w in works], f("registered").type),
+        per_packet([w.received_at for w in works], f("received_at").type),
+    ]
+    return pa.Table.from_arrays(columns, schema=_EMISSION_SCHEMA)
+
+
+def _merge_repeats(batch: list[Work]) -> dict[tuple[Any, ...], Work]:
+    """Data packets of a batch with each (MN, CN, DataTime, pollutant) once, the last one sent.
+
+    Only for the rare batch that holds one packet twice (a device resending before its answer).
+    """
+    last: dict[tuple[Any, ...], tuple[Work, tuple[Any, ...]]] = {}
+    for w in batch:
+        if w.kind == "data":
+            for v in w.values:
+                last[(w.mn, w.cn, w.data_time, v[0])] = (w, v)
+    merged: dict[tuple[Any, ...], Work] = {}
+    for (mn, cn, data_time, _), (w, v) in last.items():
+        key = (mn, cn, data_time, id(w))
+        part = merged.get(key)
+        if part is None:
+            part = merged[key] = copy.copy(w)
+            part.values = []
+        part.values.append(v)
+    return merged
+
+
+def _arrow(schema: pa.Schema, rows: Iterable[tuple[Any, ...]]) -> pa.Table:
+    """Rows as one Arrow table, so each table is written by one set-based statement."""
+    columns = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(col, type=schema.field(i).type) for i, col in enumerate(columns)], schema=schema
+    )
+
+
+_EMISSION_INSERT = "{verb} INTO emission SELECT * REPLACE (fields::JSON AS fields) FROM {src}"
+_MESSAGE_INSERT = (
+    "INSERT INTO hj212_message (received_at, peer, mn, st, cn, qn, edition, deviation, raw) "
+    "SELECT * FROM {src}"
+)
+_REJECTED_INSERT = (
+    "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass) "
+    "SELECT * FROM {src}"
+)
+_SEEN_UPSERT = (
+    "INSERT INTO monitor_point AS m (mn, last_seen, last_cn, last_peer, edition, registered, st) "
+    "SELECT * FROM {src} ON CONFLICT (mn) DO UPDATE SET "
+    "last_seen = greatest(m.last_seen, excluded.last_seen), last_cn = excluded.last_cn, "
+    "last_peer = excluded.last_peer, edition = excluded.edition, st = coalesce(m.st, excluded.st)"
+)
 
 
 def fields_json(fields: dict[str, str]) -> str:
