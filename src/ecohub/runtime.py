@@ -23,6 +23,7 @@ from ecohub.api.app import create_app
 from ecohub.ingest import devices as device_service
 from ecohub.ingest.hj212_server import Hj212Server
 from ecohub.ingest.simulator import SimDevice, demo_devices, simulate
+from ecohub.process import raise_fd_limit, tune_gc
 from ecohub.settings import Settings
 from ecohub.store.db import connect, is_empty
 
@@ -56,22 +57,6 @@ def register_demo_devices(con: Any, devs: list[SimDevice]) -> None:
             con, dev.mn, name=f"示例{'废气' if dev.medium == 'gas' else '废水'}排放口 {outlet}",
             outlet_code=outlet, st=dev.st, pw=dev.pw, interval_s=60,
         )  # fmt: skip
-
-
-def raise_fd_limit() -> int:
-    """Raise this process's open-file limit to its hard limit: each device is a socket."""
-    try:
-        import resource
-    except ImportError:  # not on POSIX
-        return -1
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY:
-        hard = max(soft, 1 << 20)
-    if soft < hard:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-    return soft
 
 
 async def run_platform(
@@ -146,6 +131,7 @@ async def run_platform(
             simulate(target, hj_addr[1], demo, rate=0.2, duration=10 * 365 * 86400)
         )
         on_status(f"demo: {len(demo)} simulated outlets sending HJ 212 packets")
+    tune_gc()
     if on_ready:
         on_ready(ends)
     try:

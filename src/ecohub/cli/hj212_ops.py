@@ -81,8 +81,11 @@ def register(app: typer.Typer) -> None:
         """Run N simulated flue-gas / waste-water units and count the answers they get."""
         from ecohub.cli.platform import _event_loop_policy
         from ecohub.ingest.simulator import simulate as run_sim
+        from ecohub.process import raise_fd_limit, tune_gc
 
         _event_loop_policy()
+        raise_fd_limit()
+        tune_gc()
         with console.status(f"{devices} units sending for {duration:g} s ..."):
             rep = asyncio.run(run_sim(host, port, devices, rate, duration, window=window))
         table = Table(title="HJ 212 simulation")
