@@ -177,7 +177,9 @@ class _Unit:
             if len(self.outstanding) >= self.window:
                 self.room.clear()
                 try:
-                    await asyncio.wait_for(self.room.wait(), max(0.0, deadline - time.monotonic()))
+                    # asyncio.timeout, not wait_for: no extra task per wait, at full rate.
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        await self.room.wait()
                 except TimeoutError:
                     return
                 continue
