@@ -254,8 +254,7 @@ class StoreWriter:
         """
         cur = self._cur
         names = [f"_ecohub_{name}" for name, _, _ in tables]
-        for alias, (_, _, table) in zip(names, tables, strict=True):
-            cur.register(alias, table)
+        self._register(names, tables)
         try:
             script = "; ".join(
                 sql.format(src=alias, verb="INSERT")
@@ -274,10 +273,18 @@ class StoreWriter:
             for alias in names:
                 cur.unregister(alias)
 
+    def _register(self, names: list[str], tables: list[tuple[str, str, pa.Table]]) -> None:
+        # As a stream, not a table: DuckDB then reads each batch on one thread. A table is
+        # split across threads, and for a few thousand rows the hand-offs (each one taking
+        # the GIL back from the event loop) cost more than the split gains (docs/benchmarks.md).
+        for alias, (_, _, table) in zip(names, tables, strict=True):
+            self._cur.register(alias, table.to_reader())
+
     def _write_ignoring_duplicates(
         self, names: list[str], tables: list[tuple[str, str, pa.Table]]
     ) -> None:
         cur = self._cur
+        self._register(names, tables)  # the first try consumed the streams
         cur.execute("BEGIN")
         try:
             for alias, (name, sql, _) in zip(names, tables, strict=True):
