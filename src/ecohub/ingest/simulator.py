@@ -76,38 +76,54 @@ class SimReport:
         return self.acked / self.elapsed_s if self.elapsed_s else 0.0
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.1f}"
+# Fields of each pollutant per command, as multiples of the period's drawn value v.
+_FIELDS_2011 = (("Rtd", 1.0),)
+_FIELDS_STATS = (("Min", 0.9), ("Avg", 1.0), ("Max", 1.1))
+_ZS_2011 = (("ZsRtd", 1.1),)
+_ZS_STATS = (("ZsMin", 0.99), ("ZsAvg", 1.1), ("ZsMax", 1.21))
+_NO_COU = {"a19001", "a01012", "a01014", "w01001"}  # O2, temperature, humidity, pH: no total
 
 
-def _cp(
-    table: dict[str, tuple[float, float]], cn: str, rng: random.Random
-) -> dict[str, dict[str, str]]:
-    values: dict[str, dict[str, str]] = {}
-    for code, (mean, spread) in table.items():
-        v = max(0.0, rng.gauss(mean, spread))
-        if cn == "2011":
-            f = {"Rtd": _fmt(v)}
+@dataclass(frozen=True)
+class _Layout:
+    """The CP of one command for one kind of outlet, as a format string and its values.
+
+    Built once per unit and command: each packet then draws one value per pollutant and fills
+    the template, because the simulator must outrun the server it measures.
+    """
+
+    levels: tuple[tuple[float, float], ...]  # (mean, spread) per pollutant
+    recipe: tuple[tuple[int, float], ...]  # per placeholder: (pollutant index, multiple of v)
+    template: str
+
+    @classmethod
+    def of(cls, table: dict[str, tuple[float, float]], cn: str) -> _Layout:
+        recipe: list[tuple[int, float]] = []
+        groups = []
+        for i, (code, (mean, _)) in enumerate(table.items()):
+            fields = list(_FIELDS_2011 if cn == "2011" else _FIELDS_STATS)
             if code in CONVERTED:
-                f["ZsRtd"] = _fmt(v * 1.1)
-        else:
-            lo, hi = v * 0.9, v * 1.1
-            f = {"Min": _fmt(lo), "Avg": _fmt(v), "Max": _fmt(hi)}
-            if code in CONVERTED:
-                f.update(ZsMin=_fmt(lo * 1.1), ZsAvg=_fmt(v * 1.1), ZsMax=_fmt(hi * 1.1))
-            if code not in ("a19001", "a01012", "a01014", "w01001"):
-                f["Cou"] = _fmt(v * (600 if cn == "2051" else 3600) / 1000)
-        f["Flag"] = "N"
-        values[code] = f
-    return values
+                fields += _ZS_2011 if cn == "2011" else _ZS_STATS
+            if cn != "2011" and code not in _NO_COU:
+                fields.append(("Cou", (600 if cn == "2051" else 3600) / 1000))
+            parts = []
+            for name, multiple in fields:
+                # 3 decimals as loggers send, 1 for large magnitudes (flue-gas flow)
+                spec = ".3f" if abs(mean * multiple) < 1000 else ".1f"
+                parts.append(f"{code}-{name}={{:{spec}}}")
+                recipe.append((i, multiple))
+            parts.append(f"{code}-Flag=N")
+            groups.append(",".join(parts))
+        return cls(tuple(table.values()), tuple(recipe), ";".join(groups))
+
+    def cp(self, rng: random.Random) -> str:
+        gauss = rng.gauss
+        v = [max(0.0, gauss(mean, spread)) for mean, spread in self.levels]
+        return self.template.format(*[v[i] * m for i, m in self.recipe])
 
 
-def _frame(
-    dev: SimDevice, qn: str, cn: str, data_time: str, cp: dict[str, dict[str, str]]
-) -> bytes:
-    """A 2017 data upload with Flag=5 (A set); assembled directly because the simulator must
-    outrun the server it measures (``hj212.build`` re-parses what it builds)."""
-    groups = ";".join(",".join(f"{code}-{k}={v}" for k, v in f.items()) for code, f in cp.items())
+def _frame(dev: SimDevice, qn: str, cn: str, data_time: str, groups: str) -> bytes:
+    """A 2017 data upload with Flag=5 (A set)."""
     segment = (
         f"QN={qn};ST={dev.st};CN={cn};PW={dev.pw};MN={dev.mn};Flag=5;"
         f"CP=&&DataTime={data_time};{groups}&&"
@@ -123,6 +139,7 @@ def packets(dev: SimDevice, start: datetime, seed: int) -> Iterator[tuple[bytes,
     """
     rng = random.Random(seed)
     table = GAS if dev.medium == "gas" else WATER
+    layouts = {cn: _Layout.of(table, cn) for cn in ("2011", "2051", "2061")}
     t = start
     seq = 0
     while True:
@@ -135,7 +152,7 @@ def packets(dev: SimDevice, start: datetime, seed: int) -> Iterator[tuple[bytes,
             data_time = when.strftime("%Y%m%d%H%M%S")
             qn = (t + timedelta(milliseconds=seq % 1000)).strftime("%Y%m%d%H%M%S%f")[:17]
             seq += 1
-            yield _frame(dev, qn, cn, data_time, _cp(table, cn, rng)), cn, data_time
+            yield _frame(dev, qn, cn, data_time, layouts[cn].cp(rng)), cn, data_time
         t += STEP
 
 
