@@ -63,3 +63,12 @@ def test_locked_store_is_a_clear_error(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_write_ahead_log_is_folded_in_at_the_store_threshold(tmp_path: Path) -> None:
+    from ecohub.store.db import CHECKPOINT_THRESHOLD
+
+    con = connect(tmp_path / "s.duckdb")
+    got = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    assert got == f"{float(CHECKPOINT_THRESHOLD.removesuffix('MiB'))} MiB" != "16.0 MiB"
+    con.close()
