@@ -26,6 +26,29 @@ from _report import write_section
 from ecohub.ingest.simulator import SimDevice, demo_devices, simulate
 
 
+def parse_speed() -> float:
+    """Microseconds to parse one simulated packet on one core, best of 5: this VM's speed drifts
+    (the same code has measured up to 1.6x slower an hour later), so each run records it."""
+    import itertools
+    from datetime import datetime
+
+    from ecohub.cst import CST
+    from ecohub.ingest.simulator import packets
+    from ecohub.protocols import hj212
+
+    dev = demo_devices(1)[0]
+    frames = [
+        f for f, _, _ in itertools.islice(packets(dev, datetime(2026, 1, 1, tzinfo=CST), 1), 5000)
+    ]
+    best = float("inf")
+    for _ in range(5):
+        began = time.perf_counter()
+        for f in frames:
+            hj212.parse(f)
+        best = min(best, (time.perf_counter() - began) / len(frames))
+    return best * 1e6
+
+
 def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data_dir), "ECOHUB_HJ212_HOST": "127.0.0.1",
            **extra_env}  # fmt: skip
@@ -106,6 +129,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
+    speed = parse_speed()
     base = run_load("base", a.devices, a.rate, a.baseline_duration, a.window, a.workers,
                     {"ECOHUB_HJ212_COMMIT_MAX_PACKETS": "1",
                      "ECOHUB_HJ212_COMMIT_INTERVAL_MS": "0"})  # fmt: skip
@@ -115,7 +139,8 @@ def main() -> None:
     lines = [
         f"{a.devices} connections, offered {a.devices * a.rate:,.0f} packets/s, "
         f"{a.duration:g} s (baseline {a.baseline_duration:g} s), window {a.window}, "
-        f"{a.workers} simulator processes, {os.cpu_count()} cores shared by all",
+        f"{a.workers} simulator processes, {os.cpu_count()} cores shared by all; machine speed "
+        f"at start: {speed:.1f} us to parse one packet (lower is faster)",
         "",
         "| run | sent | answered | answered/s | connect errors | packets stored | rows stored "
         "| stored = answered |",
