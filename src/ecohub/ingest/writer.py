@@ -27,11 +27,6 @@ from ecohub.ingest.metrics import IngestMetrics
 
 log = logging.getLogger(__name__)
 
-# Emission row layout; the order matches the `emission` table of migration 001.
-EMISSION_COLUMNS = (
-    "mn", "cn", "data_time", "pollutant", "rtd", "avg", "min", "max", "cou", "zs_rtd", "zs_avg",
-    "flag", "fields", "qn", "st", "edition", "deviation", "registered", "received_at",
-)  # fmt: skip
 _TS = pa.timestamp("us", tz="Asia/Shanghai")
 _EMISSION_SCHEMA = pa.schema(
     [
@@ -119,7 +114,6 @@ class StoreWriter:
         # Last-seen times wait here until the queue is idle or SEEN_FLUSH_S has passed.
         self._seen: dict[str, tuple[Any, ...]] = {}
         self._seen_flushed = time.monotonic()
-        self._inserted = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -218,16 +212,16 @@ class StoreWriter:
                 prev = seen.get(w.mn)
                 if prev is None or prev[1] <= w.received_at:
                     seen[w.mn] = (w.mn, w.received_at, w.cn, w.peer, w.edition, w.registered, w.st)
-        if repeated:  # the same packet twice in one batch: keep the last value of each key
-            data = _merge_repeats(batch)
+        # The same packet twice in one batch: keep the last value of each key.
+        works = _merge_repeats(batch) if repeated else list(data.values())
         flush_seen = bool(seen) and (
             self._stopping
             or self._queue.empty()
             or time.monotonic() - self._seen_flushed >= SEEN_FLUSH_S
         )
         tables: list[tuple[str, str, pa.Table]] = []
-        if data:
-            tables.append(("emission", _EMISSION_INSERT, _emission_table(list(data.values()))))
+        if works:
+            tables.append(("emission", _EMISSION_INSERT, _emission_table(works)))
         if messages:
             tables.append(("hj212_message", _MESSAGE_INSERT, _arrow(_MESSAGE_SCHEMA, messages)))
         if rejected:
@@ -235,17 +229,17 @@ class StoreWriter:
         if flush_seen:
             tables.append(("monitor_point", _SEEN_UPSERT, _arrow(_SEEN_SCHEMA, seen.values())))
         if tables:
-            self._write_tables(tables)
-        if data:
-            self._metrics.rows.inc(self._inserted)
+            inserted = self._write_tables(tables)
+            self._metrics.rows.inc(inserted)
         if messages:
             self._metrics.messages.inc(len(messages))
         if flush_seen:
             seen.clear()
             self._seen_flushed = time.monotonic()
 
-    def _write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> None:
-        """All tables in one transaction and, normally, one call into DuckDB.
+    def _write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> int:
+        """All tables in one transaction and, normally, one call into DuckDB; returns the
+        number of `emission` rows inserted.
 
         The plain INSERT into `emission` is the fast path: a resent packet makes its primary key
         raise, and only then is the batch redone with INSERT OR IGNORE (slower in DuckDB), so
@@ -260,18 +254,18 @@ class StoreWriter:
                 sql.format(src=alias, verb="INSERT")
                 for alias, (_, sql, _) in zip(names, tables, strict=True)
             )
-            self._inserted = len(tables[0][2]) if tables[0][0] == "emission" else 0
             try:
                 cur.execute(f"BEGIN; {script}; COMMIT")
             except duckdb.ConstraintException:
                 cur.execute("ROLLBACK")
-                self._write_ignoring_duplicates(names, tables)
+                return self._write_ignoring_duplicates(names, tables)
             except Exception:
                 cur.execute("ROLLBACK")
                 raise
         finally:
             for alias in names:
                 cur.unregister(alias)
+        return tables[0][2].num_rows if tables[0][0] == "emission" else 0
 
     def _register(self, names: list[str], tables: list[tuple[str, str, pa.Table]]) -> None:
         # As a stream, not a table: DuckDB then reads each batch on one thread. A table is
@@ -282,19 +276,21 @@ class StoreWriter:
 
     def _write_ignoring_duplicates(
         self, names: list[str], tables: list[tuple[str, str, pa.Table]]
-    ) -> None:
+    ) -> int:
         cur = self._cur
+        inserted = 0
         self._register(names, tables)  # the first try consumed the streams
         cur.execute("BEGIN")
         try:
             for alias, (name, sql, _) in zip(names, tables, strict=True):
                 result = cur.execute(sql.format(src=alias, verb="INSERT OR IGNORE")).fetchone()
                 if name == "emission":
-                    self._inserted = int(result[0]) if result else 0
+                    inserted = int(result[0]) if result else 0
             cur.execute("COMMIT")
         except Exception:
             cur.execute("ROLLBACK")
             raise
+        return inserted
 
 
 def _emission_table(works: list[Work]) -> pa.Table:
@@ -326,7 +322,7 @@ def _emission_table(works: list[Work]) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=_EMISSION_SCHEMA)
 
 
-def _merge_repeats(batch: list[Work]) -> dict[tuple[Any, ...], Work]:
+def _merge_repeats(batch: list[Work]) -> list[Work]:
     """Data packets of a batch with each (MN, CN, DataTime, pollutant) once, the last one sent.
 
     Only for the rare batch that holds one packet twice (a device resending before its answer).
@@ -336,15 +332,14 @@ def _merge_repeats(batch: list[Work]) -> dict[tuple[Any, ...], Work]:
         if w.kind == "data":
             for v in w.values:
                 last[(w.mn, w.cn, w.data_time, v[0])] = (w, v)
-    merged: dict[tuple[Any, ...], Work] = {}
-    for (mn, cn, data_time, _), (w, v) in last.items():
-        key = (mn, cn, data_time, id(w))
-        part = merged.get(key)
+    merged: dict[int, Work] = {}  # by the packet each kept value came from
+    for w, v in last.values():
+        part = merged.get(id(w))
         if part is None:
-            part = merged[key] = copy.copy(w)
+            part = merged[id(w)] = copy.copy(w)
             part.values = []
         part.values.append(v)
-    return merged
+    return list(merged.values())
 
 
 def _arrow(schema: pa.Schema, rows: Iterable[tuple[Any, ...]]) -> pa.Table:
