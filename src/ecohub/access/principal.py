@@ -1,0 +1,41 @@
+"""The identity every service call carries: a name, a role and a scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Role = Literal["admin", "analyst", "inspector", "enterprise", "public"]
+#: Roles, most powerful first.
+ROLES: tuple[Role, ...] = get_args(Role)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A caller as the services see it.
+
+    ``region`` is a GB/T 2260 code or ``None`` for nationwide (only an admin may be nationwide).
+    ``sources`` are the source codes an ``enterprise`` user may see. ``via`` says how the caller
+    proved who it is (``password``, ``token``, ``apikey``, ``local`` for the server's own CLI,
+    ``system`` for in-process work, ``anonymous`` for open data).
+    """
+
+    name: str
+    role: Role
+    region: str | None = None
+    sources: tuple[str, ...] = ()
+    via: str = "token"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role: must be one of {', '.join(ROLES)}, not {self.role!r}")
+
+    @property
+    def nationwide(self) -> bool:
+        return self.region is None and self.role in ("admin", "analyst", "inspector")
+
+
+#: The platform itself (start-up loads, the HJ 212 writer): every row, no audit subject.
+SYSTEM = Principal("system", "admin", None, via="system")
+#: A caller without credentials: open data only.
+ANONYMOUS = Principal("anonymous", "public", None, via="anonymous")

@@ -1,0 +1,61 @@
+"""Scope predicates: what a principal may read, as SQL added to the query before it runs.
+
+Region scope follows the GB/T 2260 tree: a code ``PPCCDD`` covers itself and every code under
+it, so ``110000`` (Beijing) covers ``110105`` and ``130200`` (Tangshan) covers ``130203``.
+A county scope covers exactly that county. The predicates never filter fetched rows: a service
+puts them in its ``WHERE`` clause, so counts, pages and aggregates obey them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecohub.access.principal import Principal, Role
+
+
+class AccessDenied(Exception):
+    """The principal's role may not use this capability at all (HTTP 403).
+
+    Never raised for an object outside the principal's scope: that object is simply not found,
+    exactly as an unknown one (HTTP 404), so scope leaks nothing.
+    """
+
+
+def region_prefix(code: str) -> str:
+    """The prefix that every division code under ``code`` (and ``code`` itself) starts with."""
+    if len(code) != 6 or not code.isdigit():
+        raise ValueError(f"region: {code!r} is not a six-digit GB/T 2260 code")
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def region_sql(p: Principal, column: str) -> tuple[str, list[Any]]:
+    """A predicate on ``column`` (a GB/T 2260 code) limiting rows to ``p``'s region.
+
+    ``("TRUE", [])`` for a nationwide principal; rows with a NULL region are outside every
+    regional scope (nobody can say whose they are).
+    """
+    if p.region is None:
+        if p.role in ("admin", "analyst", "inspector", "public"):
+            return "TRUE", []
+        return "FALSE", []
+    return f"starts_with({column}, ?)", [region_prefix(p.region)]
+
+
+def source_sql(p: Principal, column: str) -> tuple[str, list[Any]]:
+    """A predicate on ``column`` (a source code) for enterprise users: only their own sources."""
+    if p.role != "enterprise":
+        return "TRUE", []
+    if not p.sources:
+        return "FALSE", []
+    marks = ", ".join("?" for _ in p.sources)
+    return f"{column} IN ({marks})", list(p.sources)
+
+
+def require_role(p: Principal, *roles: Role) -> None:
+    """Raise :class:`AccessDenied` unless ``p`` has one of ``roles`` (admin always passes)."""
+    if p.role != "admin" and p.role not in roles:
+        raise AccessDenied(f"role {p.role!r} may not do this")
