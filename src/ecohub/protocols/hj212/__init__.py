@@ -2,7 +2,8 @@
 
 ``parse`` bytes into a :class:`Packet`, ``build`` frames, ``Framer`` cuts a byte stream into
 frames, the response builders and ``answer_for`` write what the platform sends back, and
-``diagnose`` names the known deviation a rejected frame follows. No asyncio, sockets or
+``diagnose`` names the known deviations a rejected frame follows; ``parse_number`` is
+the one reader of HJ 212's number syntax. No asyncio, sockets or
 databases here: the server in ``ecohub.ingest`` feeds bytes in and writes bytes out.
 """
 
@@ -16,10 +17,12 @@ from ecohub.protocols.hj212.errors import (
     LengthMismatch,
     MalformedCP,
     MalformedField,
+    MalformedNumber,
     MissingField,
     ProtocolError,
 )
 from ecohub.protocols.hj212.framing import Framer
+from ecohub.protocols.hj212.numbers import Number, parse_number
 from ecohub.protocols.hj212.packet import EDITIONS, Packet
 from ecohub.protocols.hj212.responses import (
     answer_for,
@@ -39,7 +42,9 @@ __all__ = [
     "LengthMismatch",
     "MalformedCP",
     "MalformedField",
+    "MalformedNumber",
     "MissingField",
+    "Number",
     "Packet",
     "ProtocolError",
     "answer_for",
@@ -49,5 +54,6 @@ __all__ = [
     "execution_result",
     "notification_answer",
     "parse",
+    "parse_number",
     "request_answer",
 ]
