@@ -1,6 +1,7 @@
 """HJ 212 codec (HJ 212-2025, HJ 212-2017, HJ/T 212-2005), sans I/O.
 
-``parse`` bytes into a :class:`Packet`, ``build`` frames, ``Framer`` cuts a byte stream into
+``parse`` bytes into a :class:`Packet` (``analyse``: strict verdict and lenient reading in one
+pass), ``build`` frames, ``Framer`` cuts a byte stream into
 frames, the response builders and ``answer_for`` write what the platform sends back, and
 ``diagnose`` names the known deviations a rejected frame follows; ``parse_number`` is
 the one reader of HJ 212's number syntax. No asyncio, sockets or
@@ -9,7 +10,8 @@ databases here: the server in ``ecohub.ingest`` feeds bytes in and writes bytes 
 
 from __future__ import annotations
 
-from ecohub.protocols.hj212.codec import DEVIATIONS, build, diagnose, parse
+from ecohub.protocols.hj212.builder import build
+from ecohub.protocols.hj212.codec import DEVIATIONS, Analysis, analyse, diagnose, parse
 from ecohub.protocols.hj212.errors import (
     BadHeader,
     CrcMismatch,
@@ -35,6 +37,7 @@ from ecohub.protocols.hj212.responses import (
 __all__ = [
     "DEVIATIONS",
     "EDITIONS",
+    "Analysis",
     "BadHeader",
     "CrcMismatch",
     "Framer",
@@ -47,6 +50,7 @@ __all__ = [
     "Number",
     "Packet",
     "ProtocolError",
+    "analyse",
     "answer_for",
     "build",
     "data_answer",
