@@ -92,7 +92,7 @@ def head_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     )
     if not row or not row[0]:
         return None
-    return Path(row[0]).parent / HEAD_FILE
+    return Path(row[0]).resolve().parent / HEAD_FILE
 
 
 def _write_head(path: Path, seq: int, digest: str) -> None:
