@@ -154,3 +154,24 @@ def test_unusual_filters_round_trip(store: duckdb.DuckDBPyConnection, filters: d
     audit.record(store, ANA, "read", "/r", filters, None, "200")
     assert audit.verify(store) is None
     assert audit.show(store)[0]["filters"] == filters
+
+
+def test_writer_commits_in_order_and_chains(store: duckdb.DuckDBPyConnection) -> None:
+    from ecohub.access.audit_writer import AuditWriter
+
+    audit.record(store, ANA, "login", "/api/v1/auth/token", None, None, "ok")
+    writer = AuditWriter(store)
+    try:
+        for i in range(500):
+            writer.submit(audit.entry(BOB, "read", "/r", {"i": i}, i, "200"))
+        audit.record(store, ANA, "login", "/api/v1/auth/token", None, None, "ok")  # interleaved
+        for i in range(500, 700):
+            writer.submit(audit.entry(BOB, "read", "/r", {"i": i}, i, "200"))
+        assert writer.flush()
+    finally:
+        writer.close()
+    assert audit.verify(store) is None
+    entries = audit.show(store)
+    assert [e["seq"] for e in entries] == list(range(1, 703))
+    got = [e["filters"]["i"] for e in entries if e["route"] == "/r"]
+    assert got == list(range(700))  # submission order kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from ecohub.access import apikeys, audit, local, tokens, users
 from ecohub.access.principal import Principal
 from tests.access.conftest import PASSWORD
-from tests.api.conftest import Server
+from tests.api._auth_server import Server, cheap_argon2, server_fixture  # noqa: F401 - fixtures
 
 TOKEN = "/api/v1/auth/token"
 
@@ -155,9 +156,12 @@ def test_audit_records_logins_and_requests(server: Server) -> None:
 
 
 def _wait_for(server: Server, n: int) -> list[dict[str, object]]:
-    import time
-
-    for _ in range(500):
+    """The audit entries once the writer has committed the ``n`` the requests queued (the
+    middleware queues after the response is sent, so the last may still be on its way)."""
+    writer = server.auth.audit_writer
+    assert writer is not None
+    for _ in range(200):
+        writer.flush()
         entries = audit.show(server.con)
         if len(entries) >= n:
             return entries

@@ -1,3 +1,6 @@
+"""A real uvicorn server on loopback with a small app using the auth dependencies (a fixture
+module of test_auth.py; kept out of conftest.py so other API tests can have their own)."""
+
 from __future__ import annotations
 
 import threading
@@ -14,7 +17,7 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 
 from ecohub.access import Principal, require_role
-from ecohub.api.auth import current_principal, install_auth, optional_principal
+from ecohub.api.auth import AuthState, current_principal, install_auth, optional_principal
 from ecohub.store.db import connect
 from tests.access.conftest import cheap_argon2
 
@@ -24,7 +27,7 @@ __all__ = ["cheap_argon2"]
 def demo_app(con: duckdb.DuckDBPyConnection, data_dir: Path) -> FastAPI:
     """A small app with one route of each kind, the way the real routers use the dependencies."""
     app = FastAPI()
-    install_auth(app, con, data_dir)
+    app.state.auth_state = install_auth(app, con, data_dir)
 
     @app.get("/api/v1/whoami")
     def whoami(request: Request, p: Principal = Depends(current_principal)) -> dict[str, Any]:
@@ -49,10 +52,11 @@ class Server:
     con: duckdb.DuckDBPyConnection
     data_dir: Path
     client: httpx.Client
+    auth: AuthState
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@pytest.fixture(name="server")
+def server_fixture(tmp_path: Path) -> Iterator[Server]:
     """A real uvicorn server on 127.0.0.1, port 0 (the OS picks a free port)."""
     con = connect(tmp_path / "ecohub.duckdb")
     app = demo_app(con, tmp_path)
@@ -68,7 +72,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
     port = srv.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=30) as client:
-        yield Server(base, con, tmp_path, client)
+        yield Server(base, con, tmp_path, client, app.state.auth_state)
     srv.should_exit = True
     thread.join(timeout=20)
+    app.state.auth_state.close()
     con.close()
