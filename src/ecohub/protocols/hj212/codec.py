@@ -48,7 +48,15 @@ from ecohub.protocols.hj212.errors import (
 )
 from ecohub.protocols.hj212.packet import Packet
 
-__all__ = ["DEVIATIONS", "Analysis", "analyse", "diagnose", "frame_segment", "parse"]
+__all__ = [
+    "DEVIATIONS",
+    "Analysis",
+    "analyse",
+    "diagnose",
+    "frame_segment",
+    "is_valid_mn",
+    "parse",
+]
 
 #: Known deviations of real loggers, accepted by a lenient reading in any combination and
 #: named on the packet in this order:
@@ -180,6 +188,11 @@ def check_time(text: str, field: str, *, millis: bool = False) -> None:
     if len(_VALID_DATES) >= _MAX_REMEMBERED_DATES:
         _VALID_DATES.clear()
     _VALID_DATES.add(day)
+
+
+def is_valid_mn(mn: str) -> bool:
+    """True when ``mn`` is an MN this codec reads (C27, letters, digits, ``_ - .``)."""
+    return isinstance(mn, str) and _MN_RE.fullmatch(mn) is not None
 
 
 def _header_fields(head: str) -> dict[str, str]:
