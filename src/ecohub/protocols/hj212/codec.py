@@ -414,7 +414,7 @@ def _read_guarded(raw: bytes, notes: _Notes | None) -> Packet:
         raise MalformedField(f"unparseable packet ({type(exc).__name__}: {exc})") from exc
 
 
-def analyse(data: bytes | str) -> Analysis:
+def analyse(data: bytes | bytearray | memoryview | str) -> Analysis:
     """Read one frame once: the strict verdict and, if it fails, the lenient reading.
 
     Never raises. The cost is one pass over the frame whatever the outcome (plus, for a
@@ -434,7 +434,7 @@ def analyse(data: bytes | str) -> Analysis:
     return Analysis(packet, notes.strict_error)
 
 
-def parse(data: bytes | str, *, lenient: bool = False) -> Packet:
+def parse(data: bytes | bytearray | memoryview | str, *, lenient: bool = False) -> Packet:
     """Parse one HJ 212 frame (``\\r\\n`` optional) into a :class:`Packet`.
 
     Raises only :class:`ProtocolError` subclasses. With ``lenient=True`` a frame that fails
@@ -451,7 +451,7 @@ def parse(data: bytes | str, *, lenient: bool = False) -> Packet:
     return _read_guarded(_coerce(data), None)
 
 
-def diagnose(data: bytes | str) -> str | None:
+def diagnose(data: bytes | bytearray | memoryview | str) -> str | None:
     """The known deviations (``+``-joined, in ``DEVIATIONS`` order) that would pass a strictly
     rejected frame; None when the frame is strictly valid or no combination explains it."""
     return analyse(data).would_pass
