@@ -42,6 +42,7 @@ def test_exported_members() -> None:
         "parse_number",
         "analyse",
         "Analysis",
+        "is_valid_mn",
         "Framer",
         "FramingError",
         "diagnose",

@@ -301,3 +301,57 @@ def test_combinations_listed_in_docs_order() -> None:
             chars="length_chars" in (a, b),
         )
         assert diagnose(raw) == f"{a}+{b}"
+
+
+# -- properties: junk, and analyse agreeing with parse ---------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=400))
+def test_analyse_never_raises_on_junk(data: bytes) -> None:
+    for candidate in (data, b"##" + data, b"##%04d" % len(data) + data):
+        result = analyse(candidate)
+        assert result.packet is not None or result.error is not None
+        if result.error is not None:
+            assert isinstance(result.error, ProtocolError)
+
+
+GOOD_SEGMENTS = [
+    deviant_segment(frozenset(), 1),
+    deviant_segment(frozenset(), 2),
+    EXAMPLE_2005,
+    "QN=20260101120000123;ST=31;CN=2051;PW=1;MN=M;Flag=5;CP=&&i11001-Info=//a;b,c//;x=1,y&&",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(GOOD_SEGMENTS),
+    st.lists(st.tuples(st.integers(0, 300), st.sampled_from(list(";,=&/#-.0L设 "))), max_size=4),
+    st.booleans(),
+)
+def test_analyse_strict_verdict_is_parse(
+    segment: str, edits: list[tuple[int, str]], modbus: bool
+) -> None:
+    """Whatever the frame, analyse's strict error is parse's, and its packet is parse's or
+    parse(lenient=True)'s."""
+    for at, char in edits:
+        at %= len(segment) + 1
+        segment = segment[:at] + char + segment[at:]
+    raw = frame(segment, modbus=modbus)
+    result = analyse(raw)
+    try:
+        strict = parse(raw)
+    except ProtocolError as exc:
+        assert result.error is not None
+        assert (type(result.error), result.error.detail) == (type(exc), exc.detail)
+        try:
+            lenient = parse(raw, lenient=True)
+        except ProtocolError as again:
+            assert result.packet is None and type(again) is type(exc)
+        else:
+            assert result.packet == lenient and lenient.deviations
+            assert set(lenient.deviations) <= set(DEVIATIONS)
+    else:
+        assert result.error is None and result.packet == strict
+        assert strict.deviations == ()

@@ -26,10 +26,16 @@ users.register(app)
 
 
 def main() -> None:
+    from ecohub.settings import SettingsError
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SettingsError as exc:
+        # The one place a bad setting is reported: any command may be the first to read them.
+        sys.stderr.write(f"error: settings: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ databases here: the server in ``ecohub.ingest`` feeds bytes in and writes bytes 
 from __future__ import annotations
 
 from ecohub.protocols.hj212.builder import build
-from ecohub.protocols.hj212.codec import DEVIATIONS, Analysis, analyse, diagnose, parse
+from ecohub.protocols.hj212.codec import (
+    DEVIATIONS,
+    Analysis,
+    analyse,
+    diagnose,
+    is_valid_mn,
+    parse,
+)
 from ecohub.protocols.hj212.errors import (
     BadHeader,
     CrcMismatch,
@@ -56,6 +63,7 @@ __all__ = [
     "data_answer",
     "diagnose",
     "execution_result",
+    "is_valid_mn",
     "notification_answer",
     "parse",
     "parse_number",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 
 from ecohub.protocols.hj212 import codes
 from ecohub.protocols.hj212.constants import (
@@ -48,7 +48,15 @@ from ecohub.protocols.hj212.errors import (
 )
 from ecohub.protocols.hj212.packet import Packet
 
-__all__ = ["DEVIATIONS", "Analysis", "analyse", "diagnose", "frame_segment", "parse"]
+__all__ = [
+    "DEVIATIONS",
+    "Analysis",
+    "analyse",
+    "diagnose",
+    "frame_segment",
+    "is_valid_mn",
+    "parse",
+]
 
 #: Known deviations of real loggers, accepted by a lenient reading in any combination and
 #: named on the packet in this order:
@@ -85,25 +93,23 @@ _COLLISION_PREFIXES = ("g119", "e701")
 
 
 class _Notes:
-    """What one pass learned: the strict error (first failure) and the deviations noted.
+    """What a lenient pass learned: the strict error (first failure) and the deviations."""
 
-    ``lenient=False``: the first deviation raises (a strict parse). ``lenient=True``: it is
-    noted and the pass reads on.
-    """
+    __slots__ = ("deviations", "strict_error")
 
-    __slots__ = ("deviations", "lenient", "strict_error")
-
-    def __init__(self, lenient: bool) -> None:
-        self.lenient = lenient
+    def __init__(self) -> None:
         self.strict_error: ProtocolError | None = None
         self.deviations: list[str] = []
 
-    def deviate(self, error: ProtocolError, name: str) -> None:
-        if self.strict_error is None:
-            self.strict_error = error
-        if not self.lenient:
-            raise error
-        self.deviations.append(name)
+
+def _deviate(notes: _Notes | None, error: ProtocolError, name: str) -> None:
+    """A check failed in a way the deviation ``name`` explains. Strict (``notes`` None): raise
+    ``error``. Lenient: remember ``error`` if it is the first failure, note ``name``, go on."""
+    if notes is None:
+        raise error
+    if notes.strict_error is None:
+        notes.strict_error = error
+    notes.deviations.append(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,25 +154,45 @@ def _decode(segment: bytes) -> str:
         ) from None
 
 
+# Calendar dates (YYYYMMDD) already found valid: a packet's times share their date with the
+# packets before it, so the date is built and checked once per day, not once per packet. Our
+# choice: at most 4096 remembered (cleared when full), a few kB.
+_VALID_DATES: set[str] = set()
+_MAX_REMEMBERED_DATES = 4096
+
+
 def check_time(text: str, field: str, *, millis: bool = False) -> None:
     """Raise ``MalformedField(field=field)`` unless ``text`` is ``YYYYMMDDhhmmss`` (``zzz``).
 
     A real calendar time with the year in ``MIN_YEAR..MAX_YEAR`` (constants.py says why).
     """
     size = 17 if millis else 14
-    form = "YYYYMMDDhhmmsszzz" if millis else "YYYYMMDDhhmmss"
-    if not _digits(text, size, size):
+    if len(text) != size or not (text.isdigit() and text.isascii()):
+        form = "YYYYMMDDhhmmsszzz" if millis else "YYYYMMDDhhmmss"
         raise MalformedField(f"{field} must be {form} ({size} digits): {text[:40]!r}", field=field)
+    # Two ASCII digits compare as text the way they compare as numbers.
+    if text[8:10] > "23" or text[10:12] > "59" or text[12:14] > "59":
+        raise MalformedField(f"{field} is not a time of day: {text!r}", field=field)
+    day = text[:8]
+    if day in _VALID_DATES:
+        return
     year = int(text[0:4])
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise MalformedField(
             f"{field} year {year} is outside {MIN_YEAR}..{MAX_YEAR}: {text!r}", field=field
         )
     try:
-        datetime(year, int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
-                 int(text[12:14]))  # fmt: skip
+        date(year, int(text[4:6]), int(text[6:8]))
     except ValueError:
-        raise MalformedField(f"{field} is not a calendar time: {text!r}", field=field) from None
+        raise MalformedField(f"{field} is not a calendar date: {text!r}", field=field) from None
+    if len(_VALID_DATES) >= _MAX_REMEMBERED_DATES:
+        _VALID_DATES.clear()
+    _VALID_DATES.add(day)
+
+
+def is_valid_mn(mn: str) -> bool:
+    """True when ``mn`` is an MN this codec reads (C27, letters, digits, ``_ - .``)."""
+    return isinstance(mn, str) and _MN_RE.fullmatch(mn) is not None
 
 
 def _header_fields(head: str) -> dict[str, str]:
@@ -197,7 +223,7 @@ def _packet_number(fields: dict[str, str], key: str) -> int | None:
 _Header = tuple[str | None, str, str, str, str, int | None, int | None, int | None, str, bool]
 
 
-def _check_header(fields: dict[str, str], notes: _Notes) -> _Header:
+def _check_header(fields: dict[str, str], notes: _Notes | None) -> _Header:
     """The header fields' grammar (6.3.2 table 4) and the edition they say."""
     qn = fields.get("QN")
     if qn is not None:
@@ -205,14 +231,14 @@ def _check_header(fields: dict[str, str], notes: _Notes) -> _Header:
     st = fields.get("ST")
     if st is None:
         raise MissingField("ST is required", field="ST")
-    if not _digits(st, 2, 2):
+    if not (len(st) == 2 and st.isdigit() and st.isascii()):
         if not _digits(st, 3, 3):
             raise MalformedField("ST must be 2 digits", field="ST")
-        notes.deviate(MalformedField("ST must be 2 digits", field="ST"), "st_3digit")
+        _deviate(notes, MalformedField("ST must be 2 digits", field="ST"), "st_3digit")
     cn = fields.get("CN")
     if cn is None:
         raise MissingField("CN is required", field="CN")
-    if not _digits(cn, 4, 4):
+    if not (len(cn) == 4 and cn.isdigit() and cn.isascii()):
         raise MalformedField("CN must be 4 digits", field="CN")
     pw = fields.get("PW")
     if pw is None:
@@ -242,7 +268,8 @@ def _check_header(fields: dict[str, str], notes: _Notes) -> _Header:
         # docs/standards.md): a whole packet in 2005, a deviation from 2017 on.
         d_without_pnum = True
         if version != 0:
-            notes.deviate(
+            _deviate(
+                notes,
                 MissingField("Flag D bit set: PNUM and PNO are required", field="PNUM"),
                 "flag_d_without_pnum",
             )
@@ -253,7 +280,7 @@ def _check_header(fields: dict[str, str], notes: _Notes) -> _Header:
 
 
 def _edition(
-    version: int, flag: int | None, qn: str | None, st: str, cn: str, notes: _Notes
+    version: int, flag: int | None, qn: str | None, st: str, cn: str, notes: _Notes | None
 ) -> str:
     """Edition from Flag's version bits, QN presence, ST and CN (see docs/standards.md)."""
     if flag is None or version == 0:
@@ -261,7 +288,7 @@ def _edition(
     if version > 2:
         raise MalformedField(f"Flag version {version} is no known edition", field="Flag")
     if qn is None:
-        notes.deviate(MissingField("QN is required from HJ 212-2017 on", field="QN"), "no_qn")
+        _deviate(notes, MissingField("QN is required from HJ 212-2017 on", field="QN"), "no_qn")
     if version == 1:
         return "2017"
     # Surface-water station software sent Flag=8 before 2025: a quality-monitoring ST with a
@@ -271,7 +298,7 @@ def _edition(
     return "2025"
 
 
-def _read(raw: bytes, notes: _Notes) -> Packet:
+def _read(raw: bytes, notes: _Notes | None) -> Packet:
     body = raw[:-2] if raw[-2:] == TERMINATOR else raw
     # 6.3.1: '##' then the 4-digit length of the data segment.
     if body[:2] != HEADER:
@@ -291,12 +318,12 @@ def _read(raw: bytes, notes: _Notes) -> Packet:
             field="length",
             offset=2,
         )
-        if not notes.lenient:
+        if notes is None:
             raise error
         text = _decode(segment)
         if len(text) != declared:
             raise error
-        notes.deviate(error, "length_chars")
+        _deviate(notes, error, "length_chars")
     # 6.3.1: CRC16 of the data segment, 4 hex digits (upper case in the text; lower case seen).
     crc_text = body[seg_end:]
     if crc_text.strip(_HEX):
@@ -316,9 +343,9 @@ def _read(raw: bytes, notes: _Notes) -> Packet:
             actual=actual,
             offset=seg_end,
         )
-        if not notes.lenient or crc16_modbus(segment) != actual:
+        if notes is None or crc16_modbus(segment) != actual:
             raise crc_error
-        notes.deviate(crc_error, "crc_modbus")
+        _deviate(notes, crc_error, "crc_modbus")
     if text is None:
         text = _decode(segment)
 
@@ -333,9 +360,9 @@ def _read(raw: bytes, notes: _Notes) -> Packet:
         # No header value may hold ',' (6.3.2 table 4), so a ',' here fails the strict reading
         # somewhere; find that strict error (a header is short), then read ',' as ';'.
         try:
-            _check_header(_header_fields(head), _Notes(lenient=False))
+            _check_header(_header_fields(head), None)
         except ProtocolError as error:
-            notes.deviate(error, "comma_separator")
+            _deviate(notes, error, "comma_separator")
             head = head.replace(",", ";")
     qn, st, cn, pw, mn, flag, pnum, pno, edition, d_without_pnum = _check_header(
         _header_fields(head), notes
@@ -346,7 +373,8 @@ def _read(raw: bytes, notes: _Notes) -> Packet:
     if edition != "2005" and ("g119" in cp_text or "e701" in cp_text):
         colliding = [k for k in cp if k[:4] in _COLLISION_PREFIXES and codes.code_collision(k[:6])]
         if colliding:
-            notes.deviate(
+            _deviate(
+                notes,
                 MalformedCP(
                     f"code {colliding[0][:6]} has two meanings in the 2017 tables",
                     field=colliding[0],
@@ -356,7 +384,7 @@ def _read(raw: bytes, notes: _Notes) -> Packet:
     data_time = cp.get("DataTime")
     if data_time is not None:
         check_time(data_time, "DataTime")
-    deviations = tuple(notes.deviations)
+    deviations = tuple(notes.deviations) if notes is not None else ()
     return Packet(
         qn, st, cn, pw, mn, flag, pnum, pno, cp, raw, crc_ok, edition,
         "+".join(deviations) or None, deviations, d_without_pnum,
@@ -376,7 +404,7 @@ def _coerce(data: bytes | bytearray | memoryview | str) -> bytes:
     raise BadHeader(f"expected bytes or str, got {type(data).__name__}", field="header")
 
 
-def _read_guarded(raw: bytes, notes: _Notes) -> Packet:
+def _read_guarded(raw: bytes, notes: _Notes | None) -> Packet:
     try:
         return _read(raw, notes)
     except ProtocolError:
@@ -386,7 +414,7 @@ def _read_guarded(raw: bytes, notes: _Notes) -> Packet:
         raise MalformedField(f"unparseable packet ({type(exc).__name__}: {exc})") from exc
 
 
-def analyse(data: bytes | str) -> Analysis:
+def analyse(data: bytes | bytearray | memoryview | str) -> Analysis:
     """Read one frame once: the strict verdict and, if it fails, the lenient reading.
 
     Never raises. The cost is one pass over the frame whatever the outcome (plus, for a
@@ -396,7 +424,7 @@ def analyse(data: bytes | str) -> Analysis:
         raw = _coerce(data)
     except ProtocolError as error:
         return Analysis(None, error)
-    notes = _Notes(lenient=True)
+    notes = _Notes()
     try:
         packet = _read_guarded(raw, notes)
     except ProtocolError as error:
@@ -406,7 +434,7 @@ def analyse(data: bytes | str) -> Analysis:
     return Analysis(packet, notes.strict_error)
 
 
-def parse(data: bytes | str, *, lenient: bool = False) -> Packet:
+def parse(data: bytes | bytearray | memoryview | str, *, lenient: bool = False) -> Packet:
     """Parse one HJ 212 frame (``\\r\\n`` optional) into a :class:`Packet`.
 
     Raises only :class:`ProtocolError` subclasses. With ``lenient=True`` a frame that fails
@@ -420,10 +448,10 @@ def parse(data: bytes | str, *, lenient: bool = False) -> Packet:
             assert result.error is not None
             raise result.error
         return result.packet
-    return _read_guarded(_coerce(data), _Notes(lenient=False))
+    return _read_guarded(_coerce(data), None)
 
 
-def diagnose(data: bytes | str) -> str | None:
+def diagnose(data: bytes | bytearray | memoryview | str) -> str | None:
     """The known deviations (``+``-joined, in ``DEVIATIONS`` order) that would pass a strictly
     rejected frame; None when the frame is strictly valid or no combination explains it."""
     return analyse(data).would_pass

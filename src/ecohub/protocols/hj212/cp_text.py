@@ -34,10 +34,12 @@ def parse_cp(cp_text: str, offset: int) -> dict[str, str]:
         items = cp_text.replace(",", ";").split(";")
         if len(items) > MAX_CP_ITEMS:
             raise _too_many(offset)
-        try:
-            cp = dict([item.split("=", 1) for item in items])
-        except ValueError:
-            return _parse_cp_slow(cp_text, offset)
+        cp: dict[str, str] = {}
+        for item in items:
+            key, eq, value = item.partition("=")
+            if not eq:
+                return _parse_cp_slow(cp_text, offset)  # a ,-continuation: item by item
+            cp[key] = value
         if len(cp) == len(items) and "" not in cp and max(map(len, cp)) <= MAX_CP_KEY_LENGTH:
             return cp
     return _parse_cp_slow(cp_text, offset)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ecohub.cst import CST
 from ecohub.protocols.hj212.constants import FLAG_A, FLAG_D, FLAG_VERSION_SHIFT
@@ -13,9 +12,11 @@ from ecohub.protocols.hj212.constants import FLAG_A, FLAG_D, FLAG_VERSION_SHIFT
 EDITIONS = ("2005", "2017", "2025")
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
-    """One HJ 212 packet.
+# A NamedTuple, not a frozen dataclass: equally immutable, but a frozen dataclass sets each
+# of its 15 fields through object.__setattr__ - about 1.2 us of a 13 us parse (issue 9,
+# docs/benchmarks.md); a tuple is built in one step.
+class Packet(NamedTuple):
+    """One HJ 212 packet (immutable).
 
     Header fields are the text as sent (``None`` when absent), except ``flag``, ``pnum`` and
     ``pno`` which are ints. ``cp`` maps every CP key to its text exactly as sent, in order
@@ -38,8 +39,8 @@ class Packet:
     flag: int | None
     pnum: int | None
     pno: int | None
-    cp: dict[str, str] = field(compare=True)
-    raw: bytes = field(repr=False)
+    cp: dict[str, str]
+    raw: bytes
     crc_ok: bool = True
     edition: str = "2017"
     deviation: str | None = None
