@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ecohub.analytics.air_input import CODES, valid_value
+from ecohub.analytics.detection import counted_value
 from ecohub.analytics.aqi import (
     POLLUTANT_COLUMNS,
     aqi_columns,
@@ -93,7 +94,7 @@ def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
     nothing, so input checks need no separate scan for duplicates.
     """
     o = obs.filter((obs.period == "1h") & obs.parameter.isin(list(CODES)))
-    v = valid_value(o.value.cast("float64"), o.flag)
+    v = valid_value(counted_value(o), o.flag)
     counts = (
         {f"_rows_{col}": o.count(where=o.parameter == code) for code, col in CODES.items()}
         if key_counts

@@ -27,6 +27,7 @@ from typing import Any
 import ibis
 
 from ecohub.analytics._time import cst_date
+from ecohub.analytics.detection import counted_value
 from ecohub.analytics._water_tables import (
     METHODS,
     N_CLASSES,
@@ -127,7 +128,7 @@ def water_samples(
         item=t.item,
         time=t.time,
         date=cst_date(t.time),
-        value=t.value,
+        value=counted_value(t),
         unit=t.unit,
         flag=t.flag,
         problem=problem,

@@ -183,7 +183,8 @@ def _parquet_chunks(path: Path) -> tuple[list[str], Chunks]:
     return headers, chunks
 
 
-def _sniff_encoding(path: Path) -> str:
+def sniff_encoding(path: Path) -> str:
+    """``utf-8`` or ``gb18030`` from the first MiB; :class:`ReadError` when empty or neither."""
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     if not head.strip():
@@ -205,7 +206,7 @@ def _sniff_encoding(path: Path) -> str:
 def _csv_chunks(path: Path) -> tuple[list[str], Chunks]:
     import pyarrow.csv as pcsv
 
-    encoding = _sniff_encoding(path)
+    encoding = sniff_encoding(path)
     with path.open(encoding=encoding, newline="") as fh:
         first = fh.readline().lstrip("\ufeff")
     counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
