@@ -134,7 +134,7 @@ def stage(
             if progress is not None:
                 progress("read", done, total)
     except (pa.ArrowInvalid, OSError, ValueError, KeyError) as exc:
-        raise ReadError(f"{path.name}: cannot read as {fmt}: {exc}") from exc
+        raise ReadError(f"{path.name}: cannot read as {fmt}: {shorten(str(exc))}") from exc
     if not created:
         # Header only: an empty table of the right shape still lets the checks run.
         cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in staged.headers)
@@ -211,7 +211,10 @@ def _csv_chunks(path: Path) -> tuple[list[str], Chunks]:
         first = fh.readline().lstrip("\ufeff")
     counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    headers = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    try:
+        headers = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. one name longer than the csv module's field limit
+        raise ReadError(f"{path.name}: the first line cannot be read as column names: {exc}") from exc
     headers = [h.strip() for h in headers]
     if not any(headers):
         raise ReadError(f"{path.name}: the first line holds no column names")
