@@ -106,9 +106,7 @@ def test_unknown_source_fails_cleanly(store: tuple[Path, Path]) -> None:
         (["export", "--out", "/", "--format", "csv"], "--out /: is a directory"),
     ],
 )
-def test_bad_options_fail_cleanly(
-    store: tuple[Path, Path], args: list[str], message: str
-) -> None:
+def test_bad_options_fail_cleanly(store: tuple[Path, Path], args: list[str], message: str) -> None:
     from ecohub.settings import get_settings
 
     get_settings.cache_clear()

@@ -41,9 +41,7 @@ def stored(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], tuple[f
     rows = con.execute(
         "SELECT station_id, parameter, time, value, below_detection FROM observation"
     ).fetchall()
-    return {
-        (s, p, t.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")): (v, b) for s, p, t, v, b in rows
-    }
+    return {(s, p, t.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")): (v, b) for s, p, t, v, b in rows}
 
 
 def logged(con: duckdb.DuckDBPyConnection) -> int:
@@ -163,7 +161,13 @@ def test_typed_parquet_times_at_the_extremes(
     f = tmp_path / "t.parquet"
     times = [datetime(1, 1, 1), datetime(9999, 12, 31, 23), datetime(2020, 1, 1, 8)]
     pq.write_table(
-        pa.table({"station": ["S1"] * 3, "time": pa.array(times, pa.timestamp("us")), "so2": [1.0, 2.0, 3.0]}),
+        pa.table(
+            {
+                "station": ["S1"] * 3,
+                "time": pa.array(times, pa.timestamp("us")),
+                "so2": [1.0, 2.0, 3.0],
+            }
+        ),
         f,
     )
     report = load_observations(con, f)
@@ -174,9 +178,7 @@ def test_typed_parquet_times_at_the_extremes(
     ]
 
 
-def test_hours_outside_0_to_23_are_rejected(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_hours_outside_0_to_23_are_rejected(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     f = write(
         tmp_path / "h.csv",
         "station,date,hour,PM2.5\n"
@@ -301,7 +303,7 @@ def _workbook(path: Path, rows: list[list[object]]) -> Path:
 def test_damaged_xlsx_is_one_clear_error(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     good = _workbook(
         tmp_path / "good.xlsx",
-        [["station", "time", "PM2.5"]] + [["S1", f"2020-01-01 {h:02d}:00", h] for h in range(24)],
+        [["station", "time", "PM2.5"], *(["S1", f"2020-01-01 {h:02d}:00", h] for h in range(24))],
     )
     data = good.read_bytes()
     rng = random.Random(1)
@@ -320,7 +322,7 @@ def test_damaged_xlsx_is_one_clear_error(con: duckdb.DuckDBPyConnection, tmp_pat
             outcomes.add("error")
     assert "error" in outcomes
     (tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])
-    with pytest.raises(LoadError, match="cut.xlsx: not a readable XLSX workbook"):
+    with pytest.raises(LoadError, match=r"cut.xlsx: not a readable XLSX workbook"):
         load_observations(con, tmp_path / "cut.xlsx")
 
 
@@ -339,7 +341,7 @@ def test_unwritable_reject_path_stops_before_loading(
     assert stored(con) == {} and logged(con) == 0
     # The default path is written before the store: still nothing loaded when it fails.
     (tmp_path / "o.csv.rejects.csv").mkdir()
-    with pytest.raises(LoadError, match="nothing was stored"):
+    with pytest.raises(LoadError, match=r"nothing was stored"):
         load_observations(con, f)
     assert stored(con) == {} and logged(con) == 0
     report = load_observations(con, f, reject_path=tmp_path / "ok.csv")
@@ -374,7 +376,10 @@ def test_huge_cells_are_cut_in_rejects_and_messages(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     big = "x" * 1_000_000
-    f = write(tmp_path / "big.csv", f"station,time,PM2.5\nS1,2020-01-01 00:00,{big}\nS1,2020-01-01 01:00,5\n")
+    f = write(
+        tmp_path / "big.csv",
+        f"station,time,PM2.5\nS1,2020-01-01 00:00,{big}\nS1,2020-01-01 01:00,5\n",
+    )
     report = load_observations(con, f)
     assert report.new == 1
     shown = f"{'x' * 200}… (1000000 characters)"
@@ -387,5 +392,5 @@ def test_huge_cells_are_cut_in_rejects_and_messages(
         load_observations(con, header)
     assert len(str(err.value)) < 1000 and "(100000 characters)" in str(err.value)
     header = write(tmp_path / "h2.csv", f"station,time,{big}\nS1,2020-01-01 00:00,1\n")
-    with pytest.raises(LoadError, match="h2.csv: the first line cannot be read as column names"):
+    with pytest.raises(LoadError, match=r"h2.csv: the first line cannot be read as column names"):
         load_observations(con, header)

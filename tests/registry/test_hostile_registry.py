@@ -148,22 +148,22 @@ def test_review_options(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
         with pytest.raises(service.OptionError, match=f"^--limit: .* got {limit}$"):
             service.pending(con, limit=limit)
     assert service.pending(con, limit=1) == []
-    with pytest.raises(service.OptionError, match="^--a and --b name the same record"):
+    with pytest.raises(service.OptionError, match=r"^--a and --b name the same record"):
         service.decide(con, "permit:1", "permit:1", "match", by="t")
-    with pytest.raises(service.OptionError, match="^--b 'permit': expected system:record_id"):
+    with pytest.raises(service.OptionError, match=r"^--b 'permit': expected system:record_id"):
         service.decide(con, "permit:1", "permit", "match", by="t")
-    with pytest.raises(service.OptionError, match="^--decision: expected match or nonmatch"):
+    with pytest.raises(service.OptionError, match=r"^--decision: expected match or nonmatch"):
         service.decide(con, "permit:1", "permit:2", "maybe", by="t")
     assert service.decide(con, "permit:1", "permit:2", "nonmatch", by="t")["decision"] == "nonmatch"
 
 
 def test_export_options(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    with pytest.raises(service.OptionError, match="^--format: expected csv, parquet, xlsx"):
+    with pytest.raises(service.OptionError, match=r"^--format: expected csv, parquet, xlsx"):
         service.export_codes_to(con, tmp_path / "o.json", "json")
     (tmp_path / "d").mkdir()
-    with pytest.raises(service.OptionError, match="^--out .*: is a directory"):
+    with pytest.raises(service.OptionError, match=r"^--out .*: is a directory"):
         service.export_codes_to(con, tmp_path / "d", "csv")
     (tmp_path / "f").write_text("x")
-    with pytest.raises(service.OptionError, match="^--out .*: cannot write"):
+    with pytest.raises(service.OptionError, match=r"^--out .*: cannot write"):
         service.export_codes_to(con, tmp_path / "f" / "o.csv", "csv")
     assert service.export_codes_to(con, tmp_path / "o.csv", "csv") == 0

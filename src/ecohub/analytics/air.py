@@ -24,7 +24,6 @@ import ibis
 import ibis.expr.types as ir
 
 from ecohub.analytics.air_input import CODES, valid_value
-from ecohub.analytics.detection import counted_value
 from ecohub.analytics.aqi import (
     POLLUTANT_COLUMNS,
     aqi_columns,
@@ -32,6 +31,7 @@ from ecohub.analytics.aqi import (
     edition_in_force,
     edition_of,
 )
+from ecohub.analytics.detection import counted_value
 from ecohub.standards.air import limit, min_count
 from ecohub.standards.editions import editions_of
 

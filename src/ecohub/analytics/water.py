@@ -27,7 +27,6 @@ from typing import Any
 import ibis
 
 from ecohub.analytics._time import cst_date
-from ecohub.analytics.detection import counted_value
 from ecohub.analytics._water_tables import (
     METHODS,
     N_CLASSES,
@@ -36,6 +35,7 @@ from ecohub.analytics._water_tables import (
     unit_table,
     waterbody_table,
 )
+from ecohub.analytics.detection import counted_value
 
 __all__ = [
     "METHODS",

@@ -154,8 +154,9 @@ def _observation_rows(con: duckdb.DuckDBPyConnection, staged: Staged, plan: Plan
     if not plan.is_long and not plan.params:
         raise LoadError(
             f"{where(staged)}: no parameter columns found (columns: "
-            f"{', '.join(shorten(h) for h in staged.headers.values())}); expected e.g. PM2.5, SO2, 二氧化硫, or a "
-            "long layout with parameter and value columns; name them with --map COLUMN=PM2.5"
+            f"{', '.join(shorten(h) for h in staged.headers.values())}); "
+            "expected e.g. PM2.5, SO2, 二氧化硫, or a long layout with parameter and value "
+            "columns; name them with --map COLUMN=PM2.5"
         )
     st = plan.roles["station"]
     if plan.is_long:
@@ -166,7 +167,8 @@ def _observation_rows(con: duckdb.DuckDBPyConnection, staged: Staged, plan: Plan
     keep = "".join(f", {c}" for c in value_cols)
     con.execute(
         f"CREATE TEMP TABLE _ecohub_rows AS SELECT _row, {sql.text(st)} AS station_raw, "
-        f"{raw} AS time_raw, {ts} AS ts, {note} AS time_note{keep} FROM {STAGE} WHERE {blank_filter(staged)}"
+        f"{raw} AS time_raw, {ts} AS ts, {note} AS time_note{keep} "
+        f"FROM {STAGE} WHERE {blank_filter(staged)}"
     )
     return label
 

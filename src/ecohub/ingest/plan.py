@@ -98,9 +98,10 @@ def plan_columns(
     for header, target in mapping.items():
         col = by_header.get(header)
         if col is None:
+            shown = ", ".join(shorten(h) for h in staged.headers.values())
             raise LoadError(
                 f"--map {shorten(header)}={shorten(target)}: the file has no column "
-                f"{shorten(header)!r} (columns: {', '.join(shorten(h) for h in staged.headers.values())})"
+                f"{shorten(header)!r} (columns: {shown})"
             )
         taken.add(col)
         key = target.strip()

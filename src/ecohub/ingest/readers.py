@@ -214,7 +214,9 @@ def _csv_chunks(path: Path) -> tuple[list[str], Chunks]:
     try:
         headers = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
     except csv.Error as exc:  # e.g. one name longer than the csv module's field limit
-        raise ReadError(f"{path.name}: the first line cannot be read as column names: {exc}") from exc
+        raise ReadError(
+            f"{path.name}: the first line cannot be read as column names: {exc}"
+        ) from exc
     headers = [h.strip() for h in headers]
     if not any(headers):
         raise ReadError(f"{path.name}: the first line holds no column names")

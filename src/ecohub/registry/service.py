@@ -99,7 +99,10 @@ def load_records(
 
 def check_link_config(config: linkage.LinkConfig) -> None:
     """Both thresholds are probabilities and the review band lies below auto-accept."""
-    for option, value in (("--auto-accept", config.auto_accept), ("--review-low", config.review_low)):
+    for option, value in (
+        ("--auto-accept", config.auto_accept),
+        ("--review-low", config.review_low),
+    ):
         if not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= 1:
             raise OptionError(f"{option}: must be a probability between 0 and 1, got {value}")
     if config.review_low > config.auto_accept:
@@ -107,6 +110,7 @@ def check_link_config(config: linkage.LinkConfig) -> None:
             f"--review-low {config.review_low} is above --auto-accept {config.auto_accept}: "
             "the review band is review-low <= p < auto-accept"
         )
+
 
 _RECORDS_SQL = """
 SELECT system || '|' || record_id AS unique_id, system, record_id, source_code, uscc_norm,
