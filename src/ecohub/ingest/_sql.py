@@ -89,16 +89,20 @@ def text(col: str) -> str:
     return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
 
 
+def clamp(naive: str) -> str:
+    """A naive TIMESTAMP expression moved into years 1000..9000 (see ``_SAFE_NAIVE``)."""
+    lo, hi = _SAFE_NAIVE
+    n = f"CAST({naive} AS TIMESTAMP)"
+    # least/greatest skip NULLs: the CASE keeps an unreadable time NULL.
+    return f"(CASE WHEN {n} IS NOT NULL THEN least(greatest({n}, {lo}), {hi}) END)"
+
+
 def cst(naive: str) -> str:
     """The instant of a naive TIMESTAMP expression read as China Standard Time.
 
     Times outside years 1000..9000 are clamped to those edges first (see ``_SAFE_NAIVE``).
     """
-    lo, hi = _SAFE_NAIVE
-    n = f"CAST({naive} AS TIMESTAMP)"
-    # least/greatest skip NULLs: the CASE keeps an unreadable time NULL.
-    clamped = f"CASE WHEN {n} IS NOT NULL THEN least(greatest({n}, {lo}), {hi}) END"
-    return f"timezone('UTC', {clamped} - {CST_OFFSET})"
+    return f"timezone('UTC', {clamp(naive)} - {CST_OFFSET})"
 
 
 def time_value(col: str, dtype: str) -> str:
@@ -119,11 +123,13 @@ def time_value(col: str, dtype: str) -> str:
 
 def date_value(col: str, dtype: str) -> str:
     """Naive TIMESTAMP (midnight) of a date cell, NULL when unreadable."""
+    # TRY_CAST: a DATE can lie beyond the TIMESTAMP range (year 5,877,641); clamped so that
+    # adding an hour column cannot overflow either.
     if dtype.upper() in _TIMESTAMP_TYPES:
-        return f"CAST(CAST({col} AS DATE) AS TIMESTAMP)"
+        return clamp(f"TRY_CAST(CAST({col} AS DATE) AS TIMESTAMP)")
     s = text(col)
-    return (
-        f"COALESCE(CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP), "
+    return clamp(
+        f"COALESCE(TRY_CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP), "
         f"try_strptime({s}, {_list(DATE_FORMATS)}))"
     )
 
