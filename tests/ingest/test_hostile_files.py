@@ -394,3 +394,20 @@ def test_huge_cells_are_cut_in_rejects_and_messages(
     header = write(tmp_path / "h2.csv", f"station,time,{big}\nS1,2020-01-01 00:00,1\n")
     with pytest.raises(LoadError, match=r"h2.csv: the first line cannot be read as column names"):
         load_observations(con, header)
+
+
+def test_dates_beyond_the_timestamp_range(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    f = tmp_path / "d.parquet"
+    days = pa.array([2**31 - 1, -(2**31), 100_000_000, 18262], pa.date32())  # 18262: 2020-01-01
+    pq.write_table(
+        pa.table({"station": ["S1"] * 4, "date": days, "hour": [23, 1, 3, 8], "so2": [1.0] * 4}),
+        f,
+    )
+    report = load_observations(con, f)
+    assert report.new == 1
+    assert [r.row for r in report.first_rejects] == [1, 2, 3]
+    assert all(r.reason.startswith("time ") for r in report.first_rejects)
+    text = write(
+        tmp_path / "d.csv", "station,date,hour,SO2\nS1,294247-01-10,23,1\nS1,5000000-01-01,1,2\n"
+    )
+    assert [r.row for r in load_observations(con, text).first_rejects] == [2, 3]
