@@ -77,10 +77,8 @@ def test_random_cells_land_or_are_rejected(records: list[tuple[Any, ...]]) -> No
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(["station", "time", *COLUMNS])
-    times = []
     for i, (station, time, a, b) in enumerate(records):
         good_time = (BASE + timedelta(hours=i)).strftime("%Y-%m-%d %H:%M")
-        times.append(good_time)
         out.writerow([station, good_time if time is None else time, a[1][0], b[1][0]])
     path = _DIR / "obs.csv"
     path.write_text(buf.getvalue(), encoding="utf-8")
@@ -119,6 +117,7 @@ def test_random_cells_land_or_are_rejected(records: list[tuple[Any, ...]]) -> No
             key = (station, COLUMNS[header], when)
             if kind == "good":
                 assert got[key] == (float(text.rstrip("L")), below), (key, text)
+                assert (line, header) not in rejected
                 continue
             token = text.strip(" ").lower()
             if token in MISSING_TOKENS:
