@@ -3,17 +3,22 @@ clear error naming the option or field, and nothing half-loaded stays behind."""
 
 from __future__ import annotations
 
+import csv
 import math
 import random
+import tempfile
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ecohub.registry import service
 from ecohub.registry.linkage import LinkConfig
 from ecohub.registry.records import FIELD_CAPS
+from ecohub.store.db import connect
 
 HEADER = "record_id,name,uscc,address\n"
 ROWS = (
@@ -167,3 +172,47 @@ def test_export_options(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     with pytest.raises(service.OptionError, match=r"^--out .*: cannot write"):
         service.export_codes_to(con, tmp_path / "f" / "o.csv", "csv")
     assert service.export_codes_to(con, tmp_path / "o.csv", "csv") == 0
+
+
+# --- property: random cells in a registry list -------------------------------------------------
+
+_text = st.text(st.characters(codec="utf-8", exclude_characters="\r\n\x00"), max_size=30)
+_row = st.fixed_dictionaries(
+    {
+        "name": st.one_of(_text, st.sampled_from(["华兴钢铁有限公司", "", "  "])),
+        "uscc": st.one_of(_text, st.sampled_from(["91110000600037341L", "9111000060003734"])),
+        "address": _text,
+        "region_code": st.one_of(_text, st.sampled_from(["110105", "999999", "11010"])),
+        "lon": st.one_of(_text, st.sampled_from(["116.4", "1e400", "nan", "-inf", "200"])),
+        "lat": st.one_of(_text, st.sampled_from(["39.9", "90.5", ""])),
+    }
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_row, min_size=1, max_size=8))
+def test_random_registry_rows_load_or_are_rejected(rows: list[dict[str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "list.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            out = csv.DictWriter(fh, ["record_id", *rows[0]])
+            out.writeheader()
+            for i, row in enumerate(rows):
+                out.writerow({"record_id": f"r{i}", **row})
+        con = connect(":memory:")
+        try:
+            result = service.load_records(con, "prop", path)
+            # Every row (ids are unique) is loaded or rejected, and each reject has a reason.
+            assert result.rows_loaded + result.rows_rejected == len(rows)
+            if result.rows_rejected:
+                assert result.reject_path is not None
+                rejected = pd.read_csv(result.reject_path, dtype=str, keep_default_na=False)
+                assert len(rejected) == result.rows_rejected
+                assert (rejected["reason"] != "").all()
+            stored = count(con, "SELECT count(*) FROM source_record")
+            assert stored == result.rows_loaded
+        except ValueError as exc:
+            # Only a whole-file problem may stop it, and it says which file.
+            assert str(exc).startswith("list.csv: "), exc
+        finally:
+            con.close()
