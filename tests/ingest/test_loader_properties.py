@@ -8,9 +8,11 @@ record with a bad station or time gets a reject naming the column.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import re
+import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 _DB: list[duckdb.DuckDBPyConnection] = []
 _DIR = Path(tempfile.mkdtemp(prefix="ecohub-prop-"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 
 
 def _con() -> duckdb.DuckDBPyConnection:
