@@ -122,13 +122,13 @@ def _area(
 ) -> shapely.Geometry:
     parts = []
     for p, rings in enumerate(_polygons(geometry, where)):
+        label = where if geometry["type"] == "Polygon" else f"{where} polygon {p}"
+        for r, ring in enumerate(rings):
+            _check_box(ring, f"{label} ring {r}")  # on the numbers as given, before conversion
         if crs == "gcj02":
             rings = [np.column_stack(gcj02_to_wgs84(r[:, 0], r[:, 1])) for r in rings]
-        for ring in rings:
-            _check_box(ring, where)
         poly = shapely.Polygon(rings[0], rings[1:])
         if not poly.is_valid:
-            label = where if geometry["type"] == "Polygon" else f"{where} polygon {p}"
             raise GeoError(label, f"invalid polygon: {shapely.is_valid_reason(poly)}")
         parts.append(poly)
     geom = shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
@@ -159,8 +159,9 @@ def parse_area(
         raise GeoError("file", "GeoJSON must be an object")
     crs_member = doc.get("crs")
     if crs_member is not None:
-        name = (crs_member.get("properties") or {}).get("name") if isinstance(crs_member, dict) else None
-        if name not in CRS_OK:
+        props = crs_member.get("properties") if isinstance(crs_member, dict) else None
+        name = props.get("name") if isinstance(props, dict) else None
+        if not isinstance(name, str) or name not in CRS_OK:
             raise GeoError(
                 "crs", f"{name or crs_member!r} is not WGS84; RFC 7946 data is WGS84 lon/lat "
                 "(declare Chinese web-map coordinates with --crs gcj02)"
