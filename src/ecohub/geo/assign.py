@@ -48,10 +48,8 @@ class CountyIndex:
             order = np.argsort(counties, kind="stable")
             points, counties = idx[points[order]], counties[order]
             cuts = np.searchsorted(counties, np.arange(len(self.codes) + 1))
-            for k in range(len(self.codes) - 1, -1, -1):
+            for k in np.flatnonzero(np.diff(cuts))[::-1]:  # counties with candidates only
                 a, b = cuts[k], cuts[k + 1]
-                if a == b:
-                    continue
                 cand = points[a:b]
                 hit = shapely.intersects_xy(self.geoms[k], x[cand], y[cand])
                 result[cand[hit]] = k
