@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pytest
 import shapely
 
@@ -110,3 +111,19 @@ def test_unknown_region(con: duckdb.DuckDBPyConnection) -> None:
         resolve(con, {"point": [116.4, 39.9], "distance_m": -1})
     with pytest.raises(GeoError, match="point: position 0 is outside China"):
         resolve(con, {"point": [2.35, 48.85], "distance_m": 100})
+
+
+def test_grid_and_exact_paths_agree(con: duckdb.DuckDBPyConnection) -> None:
+    # The look-up raster must give exactly what the polygon tests give: random points over
+    # Beijing-Tianjin-Hebei (many small districts), and every vertex of Beijing's districts
+    # (points on boundaries, where the smaller code must win on both paths).
+    exact = CountyIndex.from_store(con, grid=False)
+    grid = exact.with_grid()
+    rng = np.random.default_rng(7)
+    x = rng.uniform(113.4, 119.9, 40_000)
+    y = rng.uniform(36.0, 42.7, 40_000)
+    beijing = exact.geoms[[c.startswith("1101") for c in exact.codes]]
+    vx, vy = shapely.get_coordinates(beijing).T
+    x, y = np.concatenate([x, vx]), np.concatenate([y, vy])
+    assert grid.grid is not None and exact.grid is None
+    assert grid.assign(x, y).tolist() == exact.assign(x, y).tolist()

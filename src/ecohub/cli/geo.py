@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -136,7 +137,7 @@ def county(lon: float = typer.Argument(...), lat: float = typer.Argument(...),
     from ecohub.geo.gcj02 import gcj02_to_wgs84
 
     if crs == "gcj02":
-        x, y = gcj02_to_wgs84([lon], [lat])
+        x, y = gcj02_to_wgs84(np.array([lon]), np.array([lat]))
         lon, lat = float(x[0]), float(y[0])
     con = _store()
     (code,) = assign_counties(con, [lon], [lat])

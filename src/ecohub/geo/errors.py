@@ -16,4 +16,6 @@ class UnknownRegion(GeoError):
     """No region with that code, key-region id or user-region name (HTTP 404 upstream)."""
 
     def __init__(self, ref: str) -> None:
-        super().__init__("region", f"no region {ref!r} (a GB/T 2260 code, key region or loaded region)")
+        super().__init__(
+            "region", f"no region {ref!r} (a GB/T 2260 code, key region or loaded region)"
+        )

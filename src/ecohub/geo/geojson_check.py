@@ -181,7 +181,10 @@ def parse_area(
         area = _area(doc, "geometry", crs, border, notes)
         return ParsedArea(area, 1, notes)
     else:
-        raise GeoError("file", f"type must be FeatureCollection, Feature, Polygon or MultiPolygon, not {kind!r}")
+        raise GeoError(
+            "file",
+            f"type must be FeatureCollection, Feature, Polygon or MultiPolygon, not {kind!r}",
+        )
     areas = []
     for index, feat in items:
         if not isinstance(feat, dict) or feat.get("type") != "Feature":

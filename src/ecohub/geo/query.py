@@ -79,7 +79,7 @@ def _rows(frame: pd.DataFrame, crs: str) -> list[dict[str, Any]]:
         frame = frame.assign(lon=lon, lat=lat)
     frame = frame.astype(object).where(frame.notna(), None)
     return [
-        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+        {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
     ]
 
@@ -112,14 +112,22 @@ def stations_in(
 
 
 def sources_in(
-    con: duckdb.DuckDBPyConnection, p: Principal, region: str | dict[str, Any], *, crs: str = "wgs84"
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    region: str | dict[str, Any],
+    *,
+    crs: str = "wgs84",
 ) -> list[dict[str, Any]]:
     """Registry sources whose point is inside ``region``, within ``p``'s scope."""
     return _select(con, p, "source", region, crs)
 
 
 def outlets_in(
-    con: duckdb.DuckDBPyConnection, p: Principal, region: str | dict[str, Any], *, crs: str = "wgs84"
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    region: str | dict[str, Any],
+    *,
+    crs: str = "wgs84",
 ) -> list[dict[str, Any]]:
     """Outlets inside ``region`` (their own point, else their source's), within ``p``'s scope."""
     return _select(con, p, "outlet", region, crs)
@@ -134,7 +142,9 @@ def region_feature(
     area = resolve(con, region, crs=crs)
     geom = area.geometry
     if crs == "gcj02":
-        geom = shapely.transform(geom, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+        geom = shapely.transform(
+            geom, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+        )
     return {
         "type": "Feature",
         "id": area.ref,

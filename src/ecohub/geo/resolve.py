@@ -55,9 +55,9 @@ def ensure_regions(con: duckdb.DuckDBPyConnection) -> None:
     """Boundaries and bundled key regions present (installed on first need)."""
     from ecohub.geo import keyregions
 
-    if boundaries.ensure(con) is not None:
-        keyregions.install(con)
-    elif con.execute("SELECT count(*) FROM region WHERE kind = 'key_region'").fetchone() == (0,):
+    fresh = boundaries.ensure(con) is not None
+    count = con.execute("SELECT count(*) FROM region WHERE kind = 'key_region'").fetchone()
+    if fresh or count == (0,):
         keyregions.install(con)
 
 
@@ -116,7 +116,9 @@ def _buffer(con: duckdb.DuckDBPyConnection, spec: dict[str, Any], crs: str) -> A
     return Area(ref, ref, "buffer", area)
 
 
-def resolve(con: duckdb.DuckDBPyConnection, region: str | dict[str, Any], *, crs: str = "wgs84") -> Area:
+def resolve(
+    con: duckdb.DuckDBPyConnection, region: str | dict[str, Any], *, crs: str = "wgs84"
+) -> Area:
     """The area ``region`` names (see module doc); :class:`GeoError` says what is wrong."""
     if crs not in ("wgs84", "gcj02"):
         raise GeoError("crs", f"must be wgs84 or gcj02, not {crs!r}")
