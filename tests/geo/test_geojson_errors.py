@@ -181,3 +181,14 @@ def test_cli_load_errors_without_traceback(
     r = runner.invoke(app, ["geo", "county", "116.3975", "39.9087"])
     assert r.output.strip() == "110101 东城区"
     get_settings.cache_clear()
+
+
+def test_region_by_name_and_ambiguous_name(con: duckdb.DuckDBPyConnection) -> None:
+    from ecohub.geo import resolve
+
+    a = load_region(con, json.dumps(GOOD), name="海河", kind="basin")
+    assert resolve(con, "海河").ref == a["code"]
+    load_region(con, json.dumps(GOOD), name="海河", kind="custom")
+    with pytest.raises(GeoError, match="name '海河' matches several regions"):
+        resolve(con, "海河")
+    assert resolve(con, a["code"]).kind == "basin"

@@ -63,13 +63,17 @@ def ensure_regions(con: duckdb.DuckDBPyConnection) -> None:
 
 def _stored(con: duckdb.DuckDBPyConnection, ref: str) -> Area:
     ensure_regions(con)
-    row = con.execute(
+    rows = con.execute(
         "SELECT code, name, kind, geom_wkb FROM region WHERE code = ? OR (kind <> 'division' "
-        "AND name = ?) ORDER BY code = ? DESC LIMIT 1",
+        "AND name = ?) ORDER BY code = ? DESC, code",
         [ref, ref, ref],
-    ).fetchone()
-    if row is None or row[3] is None:
+    ).fetchall()
+    if not rows or rows[0][3] is None:
         raise UnknownRegion(ref)
+    if rows[0][0] != ref and len(rows) > 1:
+        codes = ", ".join(r[0] for r in rows)
+        raise GeoError("region", f"name {ref!r} matches several regions ({codes}): use a code")
+    row = rows[0]
     geom = shapely.from_wkb(bytes(row[3]))
     shapely.prepare(geom)
     return Area(row[0], row[1], row[2], geom)
