@@ -9,7 +9,8 @@ answer:
   (boundaries sampled every ``CELL / 4`` and the marks widened by one cell, so no boundary can
   cross an unmarked cell). Unmarked cells that touch each other lie in the same county, so each
   connected group of them takes the county of one of its cell centres. A point in an unmarked
-  cell gets its county by look-up; the others (near a boundary) take the exact path.
+  cell gets its county by look-up; a point in a marked cell is tested against the counties whose
+  bounding box covers its cell (listed per cell at build time, so no point objects are made).
 
 A point on the border of two counties intersects both: the smallest code wins (counties are
 visited from the largest code down, so the smallest writes last). A point in no county (the sea,
@@ -38,10 +39,15 @@ class _Grid:
     x0: float
     y0: float
     labels: npt.NDArray[np.int32]  # [row, col] -> county index, _OUTSIDE or _NEAR_BOUNDARY
+    # For cells near a boundary: the counties whose bounding box covers the cell, sorted by cell.
+    pair_cell: npt.NDArray[np.int64]
+    pair_county: npt.NDArray[np.int64]
 
     def cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        col = np.floor((x - self.x0) / CELL).astype(np.int64)
-        row = np.floor((y - self.y0) / CELL).astype(np.int64)
+        fx, fy = np.floor((x - self.x0) / CELL), np.floor((y - self.y0) / CELL)
+        good = np.isfinite(fx) & np.isfinite(fy)  # NaN / inf: off the raster
+        col = np.where(good, fx, -1).astype(np.int64)
+        row = np.where(good, fy, -1).astype(np.int64)
         ok = (col >= 0) & (row >= 0) & (col < self.labels.shape[1]) & (row < self.labels.shape[0])
         return row, col, ok
 
@@ -80,7 +86,8 @@ class CountyIndex:
         frac = (np.arange(len(seg)) - np.repeat(np.cumsum(steps) - steps, steps)) / steps[seg]
         pts = a[seg] + (b[seg] - a[seg]) * frac[:, None]
         pts = np.vstack([pts, coords])
-        grid = _Grid(float(x0), float(y0), np.empty(shape, dtype=np.int32))
+        empty = np.empty(0, dtype=np.int64)
+        grid = _Grid(float(x0), float(y0), np.empty(shape, dtype=np.int32), empty, empty)
         row, col, _ = grid.cells(pts[:, 0], pts[:, 1])
         marked[row, col] = True
         marked = ndimage.binary_dilation(marked, structure=np.ones((3, 3), dtype=bool))
@@ -94,22 +101,41 @@ class CountyIndex:
         county = self._exact(x0 + (cc + 0.5) * CELL, y0 + (rr + 0.5) * CELL)
         lookup = np.concatenate([[_NEAR_BOUNDARY], county]).astype(np.int32)
         labels = lookup[groups]
-        return CountyIndex(self.codes, self.geoms, self.tree, _Grid(grid.x0, grid.y0, labels))
+        # Candidate counties of every near-boundary cell, from the counties' bounding boxes.
+        near = (labels == _NEAR_BOUNDARY).ravel()
+        box = shapely.bounds(self.geoms)
+        r0, c0, _ = grid.cells(box[:, 0], box[:, 1])
+        r1, c1, _ = grid.cells(box[:, 2], box[:, 3])
+        cells, owners = [], []
+        for k in range(len(self.codes)):
+            ids = (np.arange(r0[k], r1[k] + 1)[:, None] * shape[1]
+                   + np.arange(c0[k], c1[k] + 1)[None, :]).ravel()  # fmt: skip
+            ids = ids[near[ids]]
+            cells.append(ids)
+            owners.append(np.full(len(ids), k, dtype=np.int64))
+        pair_cell, pair_county = np.concatenate(cells), np.concatenate(owners)
+        order = np.argsort(pair_cell, kind="stable")
+        final = _Grid(grid.x0, grid.y0, labels, pair_cell[order], pair_county[order])
+        return CountyIndex(self.codes, self.geoms, self.tree, final)
 
     def _exact(self, x: np.ndarray, y: np.ndarray) -> npt.NDArray[np.int64]:
         result = np.full(len(x), _OUTSIDE, dtype=np.int64)
-        ok = np.isfinite(x) & np.isfinite(y)
-        idx = np.flatnonzero(ok)
+        idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
         if len(idx):
             points, counties = self.tree.query(shapely.points(x[idx], y[idx]))
-            order = np.argsort(counties, kind="stable")
-            points, counties = idx[points[order]], counties[order]
-            cuts = np.searchsorted(counties, np.arange(len(self.codes) + 1))
-            for k in np.flatnonzero(np.diff(cuts))[::-1]:  # counties with candidates only
-                cand = points[cuts[k] : cuts[k + 1]]
-                hit = shapely.intersects_xy(self.geoms[k], x[cand], y[cand])
-                result[cand[hit]] = k
+            self._test(x, y, idx[points], counties, result)
         return result
+
+    def _test(self, x: np.ndarray, y: np.ndarray, points: np.ndarray, counties: np.ndarray,
+              result: np.ndarray) -> None:  # fmt: skip
+        """Test candidate (point, county) pairs; smallest hitting code wins (written last)."""
+        order = np.argsort(counties, kind="stable")
+        points, counties = points[order], counties[order]
+        cuts = np.searchsorted(counties, np.arange(len(self.codes) + 1))
+        for k in np.flatnonzero(np.diff(cuts))[::-1]:  # counties with candidates only
+            cand = points[cuts[k] : cuts[k + 1]]
+            hit = shapely.intersects_xy(self.geoms[k], x[cand], y[cand])
+            result[cand[hit]] = k
 
     def assign(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.object_]:
         """The county code of each point (``None`` outside every county)."""
@@ -118,11 +144,19 @@ class CountyIndex:
         if self.grid is None:
             result = self._exact(x, y)
         else:
-            row, col, ok = self.grid.cells(x, y)
-            result = np.full(len(x), _NEAR_BOUNDARY, dtype=np.int64)
-            result[ok] = self.grid.labels[row[ok], col[ok]]
+            g = self.grid
+            row, col, ok = g.cells(x, y)  # NaN and points off the raster: in no county
+            result = np.full(len(x), _OUTSIDE, dtype=np.int64)
+            result[ok] = g.labels[row[ok], col[ok]]
             rest = np.flatnonzero(result == _NEAR_BOUNDARY)
-            result[rest] = self._exact(x[rest], y[rest])
+            result[rest] = _OUTSIDE
+            cell = row[rest] * g.labels.shape[1] + col[rest]
+            lo = np.searchsorted(g.pair_cell, cell, "left")
+            n = np.searchsorted(g.pair_cell, cell, "right") - lo
+            points = np.repeat(rest, n)
+            start = np.repeat(lo - (np.cumsum(n) - n), n)
+            counties = g.pair_county[start + np.arange(len(points))]
+            self._test(x, y, points, counties, result)
         out = np.full(len(x), None, dtype=object)
         found = result >= 0
         out[found] = self.codes[result[found]]
