@@ -46,8 +46,9 @@ class _Grid:
     def cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         fx, fy = np.floor((x - self.x0) / CELL), np.floor((y - self.y0) / CELL)
         good = np.isfinite(fx) & np.isfinite(fy)  # NaN / inf: off the raster
-        col = np.where(good, fx, -1).astype(np.int64)
-        row = np.where(good, fy, -1).astype(np.int64)
+        h, w = self.labels.shape
+        col = np.where(good, np.clip(fx, -1, w), -1).astype(np.int64)
+        row = np.where(good, np.clip(fy, -1, h), -1).astype(np.int64)
         ok = (col >= 0) & (row >= 0) & (col < self.labels.shape[1]) & (row < self.labels.shape[0])
         return row, col, ok
 
