@@ -158,10 +158,10 @@ class CountyIndex:
             start = np.repeat(lo - (np.cumsum(n) - n), n)
             counties = g.pair_county[start + np.arange(len(points))]
             self._test(x, y, points, counties, result)
-        out = np.full(len(x), None, dtype=object)
-        found = result >= 0
-        out[found] = self.codes[result[found]]
-        return out
+        # Index into the codes as Python objects with None last: result -1 (outside) picks None,
+        # and no string object is made per point.
+        names = np.append(self.codes.astype(object), None)
+        return names[np.where(result >= 0, result, len(self.codes))]
 
 
 def assign_counties(
