@@ -61,33 +61,38 @@ def table(
     """Minute rows (CN 2051) of the series; converted values and amounts follow HJ 75 unless
     given; ``keep`` (a boolean mask over minutes) drops minutes that were never sent."""
     n = len(next(iter(values.values())))
-    times = np.array([start + timedelta(minutes=k) for k in range(n)], dtype=object)
+    mask = np.ones(n, bool) if keep is None else keep
+    t0 = np.datetime64(start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None), "us")
+    times = (t0 + np.arange(n).astype("timedelta64[m]"))[mask]
     o2 = values["a19001"]
     volume = values["a00000"] * 60.0  # m3/s over a minute
-    cols: dict[str, list] = {name: [] for name in EMISSION_COLUMNS.names}
-    mask = np.ones(n, bool) if keep is None else keep
+    parts = []
     for p, v in values.items():
-        f = (flags or {}).get(p, np.full(n, "N", dtype=object))
         z = (zs or {}).get(p)
         if z is None and p in CONC:
             z = np.round(v * (21 - REF_O2) / (21 - o2), 2)
         c = (cou or {}).get(p)
         if c is None:
             c = volume if p == "a00000" else (v * volume * 1e-6 if p in CONC else None)
-        for k in np.flatnonzero(mask):
-            cols["mn"].append(mn)
-            cols["cn"].append("2051")
-            cols["data_time"].append(times[k])
-            cols["pollutant"].append(p)
-            cols["rtd"].append(None)
-            cols["avg"].append(float(v[k]))
-            cols["min"].append(None)
-            cols["max"].append(None)
-            cols["cou"].append(None if c is None else float(c[k]))
-            cols["zs_rtd"].append(None)
-            cols["zs_avg"].append(None if z is None else float(z[k]))
-            cols["flag"].append(str(f[k]))
-    return pa.Table.from_pydict(cols, schema=EMISSION_COLUMNS)
+        f = (flags or {}).get(p)
+        k = int(mask.sum())
+        none = pa.nulls(k, pa.float64())
+        cols = {
+            "mn": pa.array([mn] * k, pa.string()),
+            "cn": pa.array(["2051"] * k, pa.string()),
+            "data_time": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "pollutant": pa.array([p] * k, pa.string()),
+            "rtd": none,
+            "avg": pa.array(np.asarray(v, float)[mask]),
+            "min": none,
+            "max": none,
+            "cou": none if c is None else pa.array(np.asarray(c, float)[mask]),
+            "zs_rtd": none,
+            "zs_avg": none if z is None else pa.array(np.asarray(z, float)[mask]),
+            "flag": pa.array(["N"] * k if f is None else [str(x) for x in np.asarray(f)[mask]]),
+        }
+        parts.append(pa.table(cols).cast(EMISSION_COLUMNS))
+    return pa.concat_tables(parts)
 
 
 def load(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:

@@ -70,14 +70,12 @@ class RunState:
         # threads cost twice the time of doing it on one (measured; docs/benchmarks.md).
         self._db.execute("SET threads = 1")
         self._db.execute(_STATE_DDL)
-        self._db.executemany(
-            "INSERT INTO rp VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r.rule, r.duration_s, r.gap_s, r.severity, r.threshold, r.threshold_2,
-                 _WHAT.get(r.rule, "value"))
-                for r in self.rules
-            ],
-        )  # fmt: skip
+        for r in self.rules:
+            self._db.execute(
+                "INSERT INTO rp VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [r.rule, r.duration_s, r.gap_s, r.severity, r.threshold, r.threshold_2,
+                 _WHAT.get(r.rule, "value")],
+            )  # fmt: skip
         self._sql = hit_rows_sql(self.rules) if self.rules else ""
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ecohub.supervision.findings import store_findings
 from ecohub.supervision.hours import aggregate_hours, judge_hours
@@ -163,21 +164,30 @@ class Detector:
         return found.num_rows
 
     def _completed_hours(self, chunk: pa.Table) -> pa.Table:
-        """(mn, hour) of every device this chunk moved into a later hour: that hour is done."""
-        minute = chunk.filter(pa.compute.equal(chunk.column("cn"), CN_MINUTE))
-        newest = minute.group_by("mn").aggregate([("data_time", "max")])
+        """(mn, hour) of every hour a device has left: each hour of the chunk before the
+        device's newest one, and the hour it was in before the chunk when it has moved on."""
+        minute = chunk.filter(pc.equal(chunk.column("cn"), CN_MINUTE))
+        hours = pa.table(
+            {"mn": minute.column("mn"),
+             "hour": pc.floor_temporal(minute.column("data_time"), unit="hour")}
+        ).group_by(["mn", "hour"]).aggregate([])  # fmt: skip
+        by_device: dict[str, list[datetime]] = {}
+        for mn, hour in zip(  # one iteration per device-hour, not per value
+            hours.column("mn").to_pylist(), hours.column("hour").to_pylist(), strict=True
+        ):
+            by_device.setdefault(mn, []).append(hour)
         done_mn: list[str] = []
         done_hour: list[datetime] = []
-        for mn, t in zip(
-            newest.column("mn").to_pylist(), newest.column("data_time_max").to_pylist(), strict=True
-        ):  # one iteration per device in the batch, not per value
-            hour = t.replace(minute=0, second=0, microsecond=0)
+        for mn, seen in by_device.items():
+            newest = max(seen)
             before = self._hour.get(mn)
-            if before is None or hour > before:
-                if before is not None:
-                    done_mn.append(mn)
-                    done_hour.append(before)
-                self._hour[mn] = hour
+            left = {h for h in seen if h < newest}
+            if before is not None and before < newest:
+                left.add(before)
+            for h in sorted(left):
+                done_mn.append(mn)
+                done_hour.append(h)
+            self._hour[mn] = newest if before is None else max(before, newest)
         return pa.table(
             {"mn": pa.array(done_mn, pa.string()), "hour": pa.array(done_hour, type=_TS)}
         )
