@@ -56,7 +56,9 @@ def test_anomalies_formats(db: Path) -> None:
     assert json.loads(got[0]["evidence"])["min"] == 42.0
     out = _invoke(db, "anomalies")
     assert out.exit_code == 0 and "1 finding(s)" in out.output
-    assert "[]" == _invoke(db, "anomalies", "--format", "json", "--from", "2026-03-03").output.strip()
+    assert (
+        _invoke(db, "anomalies", "--format", "json", "--from", "2026-03-03").output.strip() == "[]"
+    )
 
 
 @pytest.mark.parametrize(

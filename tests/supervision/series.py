@@ -6,7 +6,7 @@ converted values at reference O2 6 % (GB 13223), emission amounts = C x volume x
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -42,7 +42,10 @@ def clean(minutes: int, mn: str = MN, start: datetime = T0, seed: int = 1) -> di
     rng = np.random.default_rng(seed)
     i = np.arange(minutes)
     swing = 1 + 0.2 * np.sin(2 * np.pi * i / 1440)
-    out = {p: np.round(b * swing * (1 + 0.03 * rng.standard_normal(minutes)), 2) for p, b in BASE.items()}
+    out = {
+        p: np.round(b * swing * (1 + 0.03 * rng.standard_normal(minutes)), 2)
+        for p, b in BASE.items()
+    }
     # O2 falls as load rises (more fuel, same air): 8 % at the peak, 12 % at the trough.
     out["a19001"] = np.round(10 - 10 * (swing - 1) + 0.3 * rng.standard_normal(minutes), 2)
     out["a00000"] = np.round(50 * swing * (1 + 0.02 * rng.standard_normal(minutes)), 2)

@@ -32,6 +32,10 @@ def faulty() -> pa.Table:
     return table(v, keep=keep)
 
 
+def _count(con) -> int:
+    return con.execute("SELECT count(*) FROM anomaly").fetchall()[0][0]
+
+
 def _between(rows: pa.Table, a, b) -> pa.Table:
     t = rows.column("data_time")
     ty = t.type
@@ -77,9 +81,9 @@ def test_batch_rerun_adds_nothing_and_a_longer_run_widens() -> None:
     detect(con, T0, T0 + 2 * D)
     again = findings(con, "constant")
     assert [(s, e) for *_, s, e in again] == [(T0 + 600 * M, T0 + 899 * M)]
-    n = con.execute("SELECT count(*) FROM anomaly").fetchone()[0]
+    n = _count(con)
     detect(con, T0, T0 + 2 * D)
-    assert con.execute("SELECT count(*) FROM anomaly").fetchone()[0] == n
+    assert _count(con) == n
 
 
 @pytest.mark.parametrize("flag", ["M", "C", "D", "S"])
@@ -94,12 +98,12 @@ def test_marked_values_are_kept_but_not_judged(flag: str) -> None:
     assert findings(con) == []
     stored = con.execute(
         "SELECT count(*) FROM emission WHERE pollutant = 'a21026' AND flag = ?", [flag]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert stored == 300  # nothing hidden
     n, n_all = con.execute(
         "SELECT n, n_all FROM anomaly_hour WHERE pollutant = 'a21026' "
         "AND hour = TIMESTAMPTZ '2026-03-02 03:00:00+08'"
-    ).fetchone()
+    ).fetchall()[0]
     assert (n, n_all) == (0, 60)
 
 

@@ -62,8 +62,10 @@ def test_silent(missing: int, fires: bool) -> None:
 # -- zero_negative: values <= 0 spanning >= 10 min ----------------------------------------------
 
 
-@pytest.mark.parametrize(("count", "value", "fires"), [(11, 0.0, True), (11, -0.5, True),
-                                                       (10, 0.0, False), (11, 0.01, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("count", "value", "fires"),
+    [(11, 0.0, True), (11, -0.5, True), (10, 0.0, False), (11, 0.01, False)],
+)
 def test_zero_negative(count: int, value: float, fires: bool) -> None:
     v = clean(600)
     v["a21026"][200 : 200 + count] = value
@@ -136,7 +138,7 @@ def _permit(limit: float):
     def setup(con):
         con.execute("INSERT INTO permit (permit_no, source_code) VALUES ('P1', 'S1')")
         con.execute(
-            "INSERT INTO permit_limit (permit_no, outlet_code, pollutant, \"limit\", unit, "
+            'INSERT INTO permit_limit (permit_no, outlet_code, pollutant, "limit", unit, '
             f"reference_o2) VALUES ('P1', 'DA001', 'a21026', {limit}, 'mg/m3', 6)"
         )
 

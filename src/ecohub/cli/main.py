@@ -22,7 +22,7 @@ app.add_typer(air.app, name="air", help="Air quality: AQI and HJ 663 assessment.
 app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and assessment.")
 app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slope.")(trend.trend)
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
-app.add_typer(supervise.app, name="supervise", help="Online-monitoring anomaly and fraud detection.")
+app.add_typer(supervise.app, name="supervise", help="HJ 212 anomaly and fraud detection.")
 
 
 def main() -> None:

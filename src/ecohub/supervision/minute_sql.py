@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ecohub.supervision.rules import FLAGS_MARKED, Rule
 
-__all__ = ["CN_MINUTE", "O2", "FLOW", "hit_rows_sql"]
+__all__ = ["CN_MINUTE", "FLOW", "O2", "hit_rows_sql"]
 
 CN_MINUTE = "2051"  # HJ 212-2017 minute data
 O2 = "a19001"

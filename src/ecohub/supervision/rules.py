@@ -118,8 +118,10 @@ def _parse(row: dict[str, str]) -> Rule:
 @cache
 def load_rules() -> dict[str, Rule]:
     """Every rule of the bundled table, by id (read once)."""
-    text = resources.files("ecohub.supervision").joinpath("data/anomaly_rules.csv").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("ecohub.supervision")
+        .joinpath("data/anomaly_rules.csv")
+        .read_text(encoding="utf-8")
     )
     rules: dict[str, Rule] = {}
     for row in csv.DictReader(text.splitlines()):

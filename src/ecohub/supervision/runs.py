@@ -104,9 +104,7 @@ class RunState:
 
     def last_seen(self) -> pa.Table:
         """``(mn, t)``: the newest packet time of every device seen."""
-        return self._db.execute(
-            "SELECT mn, t FROM last WHERE pollutant = '*'"
-        ).fetch_arrow_table()
+        return self._db.execute("SELECT mn, t FROM last WHERE pollutant = '*'").fetch_arrow_table()
 
     def process(self, chunk: pa.Table) -> pa.Table:
         """Judge one chunk (`emission` rows, oldest first or not), advance the state, and return

@@ -206,8 +206,13 @@ class Detector:
             allowed = max(silent.threshold * (intervals.get(mn) or 60), silent.threshold_2 or 0)
             gap = (now - t).total_seconds()
             if gap > allowed:
-                evidence = {"of": "gap_seconds", "max": gap, "open": True,
-                            "threshold": silent.threshold, "threshold_2": silent.threshold_2}  # fmt: skip
+                evidence = {
+                    "of": "gap_seconds",
+                    "max": gap,
+                    "open": True,
+                    "threshold": silent.threshold,
+                    "threshold_2": silent.threshold_2,
+                }
                 rows.append((mn, "*", silent.rule, t, now, json.dumps(evidence), silent.severity))
         if not rows:
             return 0
