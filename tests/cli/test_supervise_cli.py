@@ -55,7 +55,7 @@ def test_anomalies_formats(db: Path) -> None:
                             "evidence", "severity", "status"]  # fmt: skip
     assert json.loads(got[0]["evidence"])["min"] == 42.0
     out = _invoke(db, "anomalies")
-    assert out.exit_code == 0 and "1 finding(s)" in out.output
+    assert out.exit_code == 0 and "1 row(s)" in out.output
     assert (
         _invoke(db, "anomalies", "--format", "json", "--from", "2026-03-03").output.strip() == "[]"
     )

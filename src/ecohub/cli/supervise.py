@@ -6,11 +6,13 @@ import csv
 import io
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from ecohub.cli._common import console, fail, open_store
+from ecohub.cli.load import app as load_app
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -66,28 +68,83 @@ def anomalies(
         fail(f"--from/--to: {exc}")
     finally:
         con.close()
+    _emit(rows, COLUMNS, fmt)
+
+
+def _emit(rows: list[dict], columns: tuple[str, ...], fmt: str) -> None:
+    def text(row: dict, c: str) -> str:
+        value = row[c]
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
+
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(COLUMNS)
+        writer.writerow(columns)
         for r in rows:
-            writer.writerow(
-                [json.dumps(r[c], ensure_ascii=False) if c == "evidence" else r[c] for c in COLUMNS]
-            )
+            writer.writerow([text(r, c) if r[c] is not None else "" for c in columns])
         typer.echo(buf.getvalue(), nl=False)
         return
-    table = Table(title=f"{len(rows)} finding(s)")
-    for c in COLUMNS:
+    table = Table(title=f"{len(rows)} row(s)")
+    for c in columns:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(
-            *(json.dumps(r[c], ensure_ascii=False) if c == "evidence" else str(r[c] or "-")
-              for c in COLUMNS)
-        )  # fmt: skip
+        table.add_row(*(text(r, c) if r[c] is not None else "-" for c in columns))
     console.print(table)
+
+
+@app.command()
+def exceedances(
+    frm: str | None = typer.Option(None, "--from", help="Day or time (CST) the events reach."),
+    to: str | None = typer.Option(None, "--to", help="Day (inclusive) or time (exclusive)."),
+    mn: str | None = typer.Option(None, "--mn", help="Device (HJ 212 MN)."),
+    pollutant: str | None = typer.Option(None, "--pollutant", help="HJ 212 code, e.g. a21026."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+) -> None:
+    """One row per exceedance event: converted period means over the permit limit."""
+    from ecohub.supervision import EXCEEDANCE_COLUMNS
+    from ecohub.supervision import exceedances as find
+
+    if fmt not in FORMATS:
+        fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    start, end = _time("--from", frm), _time("--to", to, end=True)
+    con = open_store()
+    try:
+        rows = find(con, _principal(), start, end, mn=mn, pollutant=pollutant)
+    except ValueError as exc:
+        fail(f"--from/--to: {exc}")
+    finally:
+        con.close()
+    _emit(rows, EXCEEDANCE_COLUMNS, fmt)
+
+
+def load_permits(
+    path: Path = typer.Argument(
+        ...,
+        help="CSV / XLSX / Parquet: one row per permit, outlet and "
+        "pollutant (docs/supervision.md).",
+    ),
+) -> None:
+    """Load permit emission limits; bad rows are rejected with reasons (FILE.rejects.csv)."""
+    from ecohub.supervision import PermitLoadError
+    from ecohub.supervision import load_permits as run
+
+    con = open_store()
+    try:
+        summary = run(con, path)
+    except PermitLoadError as exc:
+        fail(str(exc))
+    finally:
+        con.close()
+    summary.pop("rejects")
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+
+
+# `ecohub load permits` lives with the other loaders' group, registered from here so that the
+# loaders' module is not edited by this package.
+load_app.command("permits")(load_permits)
 
 
 @app.command()

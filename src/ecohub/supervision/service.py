@@ -14,12 +14,13 @@ import duckdb
 import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, source_sql
+from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
 from ecohub.supervision.rules import FLAGS_MARKED, Rule, load_rules, rule
 from ecohub.supervision.runs import RunState
 
-__all__ = ["COLUMNS", "anomalies", "detect", "select_rules"]
+__all__ = ["COLUMNS", "EXCEEDANCE_COLUMNS", "anomalies", "detect", "exceedances", "select_rules"]
 
 #: The columns of one finding as ``anomalies`` returns it.
 COLUMNS = (
@@ -102,6 +103,7 @@ def detect(
         [frm, to],
     ).fetch_arrow_table()
     _store(con, judge_hours(con, chosen, hours))
+    over = judge_exceedance(con, hours)
     counts = con.execute(
         'SELECT rule, count(*) FROM anomaly WHERE "end" >= ? AND start < ? '
         "GROUP BY rule ORDER BY rule",
@@ -112,6 +114,7 @@ def detect(
         "to": to.isoformat(),
         "values_judged": judged,
         "findings": {name: n for name, n in counts},
+        "over_limit_periods": over,
     }
 
 
@@ -170,5 +173,48 @@ def anomalies(
         item["start"] = item["start"].isoformat()
         item["end"] = item["end"].isoformat()
         item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else {}
+        out.append(item)
+    return out
+
+
+#: The columns of one exceedance event as ``exceedances`` returns it.
+EXCEEDANCE_COLUMNS = (
+    "mn", "source_code", "outlet", "pollutant", "period", "start", "end", "peak", "limit",
+    "multiple", "permit_no", "open",
+)  # fmt: skip
+
+
+def exceedances(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    frm: datetime | None = None,
+    to: datetime | None = None,
+    mn: str | None = None,
+    pollutant: str | None = None,
+) -> list[dict[str, Any]]:
+    """Exceedance events overlapping [frm, to) that ``principal`` may see, oldest first."""
+    if frm is not None and to is not None:
+        _check_period(frm, to)
+    src_pred, src_args = source_sql(principal, "a.source_code")
+    reg_pred, reg_args = region_sql(principal, "s.region_code")
+    where = [src_pred, reg_pred]
+    args: list[Any] = [*src_args, *reg_args]
+    for cond, value in (('a."end" >= ?', frm), ("a.start < ?", to), ("a.mn = ?", mn),
+                        ("a.pollutant = ?", pollutant)):  # fmt: skip
+        if value is not None:
+            where.append(cond)
+            args.append(value)
+    sql = f"""
+        SELECT a.mn, a.source_code, a.outlet_code, a.pollutant, a.period, a.start, a."end",
+               a.peak, a."limit", a.multiple, a.permit_no, a.open
+        FROM exceedance a LEFT JOIN source s ON s.source_code = a.source_code
+        WHERE {" AND ".join(where)}
+        ORDER BY a.start, a.mn, a.pollutant, a.period
+    """
+    out = []
+    for row in con.execute(sql, args).fetchall():
+        item = dict(zip(EXCEEDANCE_COLUMNS, row, strict=True))
+        item["start"] = item["start"].isoformat()
+        item["end"] = item["end"].isoformat()
         out.append(item)
     return out

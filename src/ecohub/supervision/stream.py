@@ -31,6 +31,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.findings import store_findings
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
@@ -159,6 +160,7 @@ class Detector:
             hours = completed.column("hour").to_pylist()
             aggregate_hours(con, min(hours), max(hours) + timedelta(hours=1), completed)
             found = pa.concat_tables([found, judge_hours(con, self.rules, completed)])
+            judge_exceedance(con, completed)
         store_findings(con, found)
         self.findings += found.num_rows
         return found.num_rows

@@ -53,7 +53,44 @@ CREATE TABLE shutdown (
 );
 
 -- Permit limits as `ecohub load permits` needs them (averaging period, reference O2, validity).
-ALTER TABLE permit_limit ADD COLUMN period VARCHAR;          -- hour | day
-ALTER TABLE permit_limit ADD COLUMN reference_o2 DOUBLE;     -- % O2 of the converted concentration
-ALTER TABLE permit_limit ADD COLUMN valid_from DATE;
-ALTER TABLE permit_limit ADD COLUMN valid_to DATE;
+-- Rebuilt rather than altered: one pollutant can have an hourly and a daily limit (GB 18485
+-- has both), so the period joins the key. Nothing loaded permit_limit before this migration;
+-- any rows are kept, as hourly limits.
+CREATE TABLE permit_limit_012 (
+    permit_no    VARCHAR NOT NULL,
+    outlet_code  VARCHAR NOT NULL,
+    pollutant    VARCHAR NOT NULL,      -- HJ 212 code
+    "limit"      DOUBLE,
+    unit         VARCHAR,
+    basis        VARCHAR,               -- the emission standard the limit comes from
+    period       VARCHAR NOT NULL DEFAULT 'hour',   -- hour | day
+    reference_o2 DOUBLE,                -- % O2 of the converted concentration
+    valid_from   DATE,
+    valid_to     DATE,
+    PRIMARY KEY (permit_no, outlet_code, pollutant, period)
+);
+INSERT INTO permit_limit_012 (permit_no, outlet_code, pollutant, "limit", unit, basis)
+    SELECT permit_no, outlet_code, pollutant, "limit", unit, basis FROM permit_limit;
+DROP TABLE permit_limit;
+ALTER TABLE permit_limit_012 RENAME TO permit_limit;
+
+-- Exceedance events: the converted concentration averaged over the limit's period (valid,
+-- unmarked data) above the limit in force; consecutive periods over the limit are one event.
+CREATE SEQUENCE exceedance_seq;
+CREATE TABLE exceedance (
+    id          BIGINT PRIMARY KEY DEFAULT nextval('exceedance_seq'),
+    mn          VARCHAR NOT NULL,
+    source_code VARCHAR,
+    outlet_code VARCHAR,
+    pollutant   VARCHAR NOT NULL,
+    period      VARCHAR NOT NULL,   -- hour | day
+    start       TIMESTAMPTZ NOT NULL,
+    "end"       TIMESTAMPTZ NOT NULL,
+    peak        DOUBLE NOT NULL,    -- highest period mean (converted, mg/m3)
+    "limit"     DOUBLE NOT NULL,
+    multiple    DOUBLE NOT NULL,    -- peak / limit
+    permit_no   VARCHAR,
+    open        BOOLEAN NOT NULL,   -- the last judged period was still over the limit
+    found_at    TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL
+);
