@@ -77,3 +77,31 @@ def test_bad_options(db: Path, args: list[str], message: str) -> None:
     assert out.exit_code != 0
     assert message in out.output
     assert "Traceback" not in out.output
+
+
+def test_load_permits_and_exceedances(db: Path, tmp_path: Path) -> None:
+    from ecohub.settings import get_settings
+
+    permits = tmp_path / "permits.csv"
+    permits.write_text(
+        "permit_no,source_code,outlet_code,pollutant,limit,unit,period,reference_o2\n"
+        "P1,S1,DA001,a21026,35,mg/m3,hour,6\n"
+        "P1,S1,DA001,a21002,abc,mg/m3,hour,6\n",
+        encoding="utf-8",
+    )
+    get_settings.cache_clear()
+    out = runner.invoke(app, ["load", "permits", str(permits)], env={"ECOHUB_DB_PATH": str(db)})
+    assert out.exit_code == 0, out.output
+    summary = json.loads(out.output)
+    assert (summary["loaded"], summary["rejected"]) == (1, 1)
+    assert "limit: not a number" in Path(summary["reject_path"]).read_text(encoding="utf-8")
+    done = _invoke(db, "detect", "--from", "2026-03-02", "--to", "2026-03-02", "--rule", "silent")
+    assert done.exit_code == 0, done.output
+    rows = json.loads(_invoke(db, "exceedances", "--format", "json").output)
+    # the series' SO2 of 42 mg/m3 (hours 1-6) converts at 6 % O2 to more than 35
+    assert rows and {r["pollutant"] for r in rows} == {"a21026"}
+    assert all(r["multiple"] > 1 for r in rows)
+    missing = runner.invoke(
+        app, ["load", "permits", str(tmp_path / "none.csv")], env={"ECOHUB_DB_PATH": str(db)}
+    )
+    assert missing.exit_code == 1 and "no such file" in missing.output
