@@ -161,7 +161,7 @@ def inject(o: Outlets, kinds: list[str], per_kind: int, days: int, seed: int):
                 truth.append((mn, kind, a, b))
                 continue
             for half in (0, 1):
-                day = int(rng.integers(1, days // 2 - 1)) + half * (days // 2)
+                day = int(rng.integers(1, days // 2 - 3)) + half * (days // 2)
                 hour = int(rng.integers(2, 18))
                 a = day * DAY + hour * MIN
                 truth.append((mn, kind, *_one(o, k, kind, a, day, rng, zs_set, cou_set, shutdowns)))
@@ -187,8 +187,8 @@ def _one(o, k, kind, a, day, rng, zs_set, cou_set, shutdowns) -> tuple[int, int]
         b = a + 5 * MIN
         v["a21002"][k, a:b] = v["a21002"][k, a]
         return a, b
-    if kind == "narrow_range":
-        a, b = day * DAY, (day + 1) * DAY
+    if kind == "narrow_range":  # three quiet days
+        a, b = day * DAY, (day + 3) * DAY
         level = v["a21026"][k, a:b].mean()
         v["a21026"][k, a:b] = np.round(level * (1 + 0.02 * rng.standard_normal(b - a)), 2)
         return a, b

@@ -35,7 +35,7 @@ def faulty() -> pa.Table:
 def _permit(con) -> None:
     con.execute("INSERT INTO permit (permit_no, source_code) VALUES ('P1', 'S1')")
     con.execute(
-        "INSERT INTO permit_limit (permit_no, outlet_code, pollutant, \"limit\", unit, period, "
+        'INSERT INTO permit_limit (permit_no, outlet_code, pollutant, "limit", unit, period, '
         "reference_o2) VALUES ('P1', 'DA001', 'a21026', 35, 'mg/m³', 'hour', 6)"
     )
 

@@ -77,7 +77,9 @@ def test_chinese_headers_and_missing_columns(tmp_path: Path) -> None:
         load_permits(con, tmp_path / "none.csv")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.lists(st.text(max_size=12), min_size=11, max_size=11), max_size=6))
 def test_junk_rows_never_raise(tmp_path: Path, rows: list[list[str]]) -> None:
     con = store()

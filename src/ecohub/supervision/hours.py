@@ -108,12 +108,14 @@ def _flat_halfmonth(r: Rule, valid: float) -> str:
 def _narrow_range(r: Rule, valid: float) -> str:
     defaults = ", ".join(f"('{k}', {float(v)!r})" for k, v in r.params.items()) or "(NULL, NULL)"
     return f"""
-    SELECT w.mn, h.pollutant, '{r.rule}' AS rule, w.d AS start, w.d + INTERVAL 1 DAY AS "end",
+    SELECT w.mn, h.pollutant, '{r.rule}' AS rule, min(h.hour) AS start,
+           max(h.hour) + INTERVAL 1 HOUR AS "end",
            json_object('hours', count(*), 'min', min(h.mean), 'max', max(h.mean),
                        'instrument_range', any_value(coalesce(s.instrument_range, dr.rng)),
                        'threshold', {_f(r.threshold)})::VARCHAR AS evidence
     FROM {_DAYS} w JOIN anomaly_hour h ON h.mn = w.mn
-         AND h.hour >= w.d AND h.hour < w.d + INTERVAL 1 DAY
+         AND h.hour >= w.d + INTERVAL 1 DAY - INTERVAL {r.duration_s} SECOND
+         AND h.hour < w.d + INTERVAL 1 DAY
     LEFT JOIN anomaly_setting s ON s.mn = h.mn AND s.pollutant = h.pollutant
     LEFT JOIN (VALUES {defaults}) dr(pollutant, rng) ON dr.pollutant = h.pollutant
     WHERE h.pollutant IN {_in(r.pollutants)} AND h.n >= {_f(valid)}
