@@ -150,7 +150,7 @@ def _row(raw: dict[str, str], known: dict[str, Any]) -> tuple[Any, ...]:
         raise ValueError(f"source_code: {source} is not a registered source")
     owner = known["permits"].get(permit_no)
     if owner and owner != source:
-        raise ValueError(f"permit_no: {permit_no} belongs to source {owner}, not {source}")
+        raise ValueError(f"permit_no: {permit_no} belongs to {owner}, not to source {source}")
     if (source, outlet) not in known["outlets"]:
         raise ValueError(f"outlet_code: {outlet} is not an outlet of source {source}")
     return (permit_no, source, outlet, code, limit, unit, period, ref_o2,
@@ -162,7 +162,7 @@ def load_permits(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
     and where those were written."""
     frame = _read(path)
     cols = _columns(frame)
-    known = {
+    known: dict[str, Any] = {
         "sources": {r[0] for r in con.execute("SELECT source_code FROM source").fetchall()},
         "permits": dict(con.execute("SELECT permit_no, source_code FROM permit").fetchall()),
         "outlets": set(
