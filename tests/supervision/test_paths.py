@@ -171,3 +171,20 @@ def test_anomalies_bad_options() -> None:
         anomalies(con, admin, frm=T0 + D, to=T0)
     with pytest.raises(ValueError, match="not before"):
         detect(con, T0, T0)
+
+
+def test_stream_reports_a_silent_device_and_widens_it_when_data_return() -> None:
+    con = store()
+    det = Detector(flush_s=0)
+    rows = table(clean(10))
+    load(con, rows)
+    det.on_batch(con, rows)
+    last = T0 + 9 * M
+    assert det.check_silent(con, last + 5 * M) == 0  # 300 s: under the 600 s floor
+    assert det.tick(con, last + 15 * M) == 1
+    assert findings(con, "silent") == [(MN, "*", "silent", last, last + 15 * M)]
+    back = table(clean(5), start=last + 20 * M)
+    load(con, back)
+    det.on_batch(con, back)
+    assert findings(con, "silent") == [(MN, "*", "silent", last, last + 20 * M)]
+    assert det.errors == 0
