@@ -9,8 +9,8 @@ have gone quiet. ``on_batch`` also takes an Arrow table in the `emission` layout
 a failure is logged and counted in ``errors``, because the batch is already stored and answered.
 
 Batches are buffered and judged together at most every ``flush_s`` seconds (2 s by default):
-at full rate the writer commits every few milliseconds, and judging costs a fixed ~20-50 ms per
-call whatever its size, so judging each tiny batch alone would fall behind.
+at full rate the writer commits every few milliseconds, and judging costs a fixed ~70 ms per call
+(docs/benchmarks.md) whatever its size, so judging each tiny batch alone would fall behind.
 
 The detector runs the same rule SQL as ``service.detect``: minute rules through a
 :class:`~ecohub.supervision.runs.RunState` (its small per-device memory: last values and open
