@@ -6,7 +6,19 @@ import sys
 
 import typer
 
-from ecohub.cli import air, geo, hj212, hj212_ops, load, platform, registry, trend, users, water
+from ecohub.cli import (
+    air,
+    geo,
+    hj212,
+    hj212_ops,
+    load,
+    platform,
+    registry,
+    supervise,
+    trend,
+    users,
+    water,
+)
 
 app = typer.Typer(
     name="ecohub",
@@ -22,6 +34,7 @@ app.add_typer(air.app, name="air", help="Air quality: AQI and HJ 663 assessment.
 app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and assessment.")
 app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slope.")(trend.trend)
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
+app.add_typer(supervise.app, name="supervise", help="HJ 212 anomaly and fraud detection.")
 users.register(app)
 app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 

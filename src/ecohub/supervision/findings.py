@@ -1,0 +1,75 @@
+"""Storing findings without duplicates: a finding that meets a stored one widens it.
+
+Findings of one rule on one series that overlap or touch (one ends where the next starts) are
+one finding. That single rule makes every path idempotent: re-running batch detection over a
+period finds the same runs and widens nothing; the stream reports an open run after every batch
+with a later end, and the stored row's end follows; a run first seen by the stream and later
+by a batch run over a longer period becomes one row with the earliest start.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+__all__ = ["store_findings"]
+
+# Coalesce the incoming findings among themselves first (adjacent hours, overlapping windows),
+# then widen the stored rows they meet and insert the rest.
+_COALESCE = """
+CREATE OR REPLACE TEMP TABLE _anomaly_in AS
+WITH f AS (
+    SELECT *, CASE WHEN start <= max("end") OVER (
+                  PARTITION BY mn, pollutant, rule ORDER BY start, "end"
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+              THEN 0 ELSE 1 END AS new_group
+    FROM _anomaly_src
+), g AS (
+    SELECT *, sum(new_group) OVER (PARTITION BY mn, pollutant, rule ORDER BY start, "end"
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp
+    FROM f
+)
+SELECT mn, pollutant, rule, min(start) AS start, max("end") AS "end",
+       arg_max(evidence, "end") AS evidence, any_value(severity) AS severity
+FROM g GROUP BY mn, pollutant, rule, grp
+"""
+
+_WIDEN = """
+UPDATE anomaly AS a SET start = least(a.start, f.start), "end" = greatest(a."end", f."end"),
+       evidence = CASE WHEN f."end" >= a."end" THEN f.evidence::JSON ELSE a.evidence END,
+       updated_at = now()
+FROM _anomaly_in f
+WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
+  AND a.start <= f."end" AND a."end" >= f.start
+  AND (f.start < a.start OR f."end" > a."end" OR f.evidence::JSON <> a.evidence)
+"""
+
+_INSERT = """
+INSERT INTO anomaly (mn, source_code, outlet_code, pollutant, rule, start, "end", evidence,
+                     severity, found_at, updated_at)
+SELECT f.mn, mp.source_code, mp.outlet_code, f.pollutant, f.rule, f.start, f."end",
+       f.evidence::JSON, f.severity, now(), now()
+FROM _anomaly_in f LEFT JOIN monitor_point mp ON mp.mn = f.mn
+WHERE NOT EXISTS (
+    SELECT 1 FROM anomaly a
+    WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
+      AND a.start <= f."end" AND a."end" >= f.start)
+"""
+
+
+def store_findings(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> int:
+    """Merge ``findings`` (FINDING_SCHEMA) into `anomaly`; returns how many rows were new.
+
+    Runs in the caller's transaction when there is one, else in its own.
+    """
+    if findings.num_rows == 0:
+        return 0
+    con.register("_anomaly_src", findings)
+    try:
+        con.execute(_COALESCE)
+        con.execute(_WIDEN)
+        inserted = con.execute(_INSERT).fetchone()
+    finally:
+        con.unregister("_anomaly_src")
+        con.execute("DROP TABLE IF EXISTS _anomaly_in")
+    return int(inserted[0]) if inserted else 0

@@ -1,0 +1,225 @@
+"""The stream detector: judges each committed batch of the HJ 212 writer as it lands.
+
+Wiring (the lead's side; the writer is not changed here): make one ``Detector`` next to the
+``StoreWriter`` and call ``detector.on_batch(cursor, works)`` from the writer's ``on_committed``
+callback (the writer thread, right after the commit), with the writer's own DuckDB cursor and
+the batch's ``Work`` items; call ``detector.tick(cursor, now)`` every second or so from the same
+thread (e.g. when the queue is idle): it judges what is still buffered and reports devices that
+have gone quiet. ``on_batch`` also takes an Arrow table in the `emission` layout. Neither raises:
+a failure is logged and counted in ``errors``, because the batch is already stored and answered.
+
+Batches are buffered and judged together at most every ``flush_s`` seconds (2 s by default):
+at full rate the writer commits every few milliseconds, and judging costs a fixed ~70 ms per call
+(docs/benchmarks.md) whatever its size, so judging each tiny batch alone would fall behind.
+
+The detector runs the same rule SQL as ``service.detect``: minute rules through a
+:class:`~ecohub.supervision.runs.RunState` (its small per-device memory: last values and open
+runs), hour, day and window rules through :mod:`ecohub.supervision.hours` when a device moves
+into a new hour.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ecohub.supervision.exceedance import judge_exceedance
+from ecohub.supervision.findings import store_findings
+from ecohub.supervision.hours import aggregate_hours, judge_hours
+from ecohub.supervision.minute_sql import CN_MINUTE
+from ecohub.supervision.rules import Rule
+from ecohub.supervision.runs import FINDING_SCHEMA, RunState
+from ecohub.supervision.service import select_rules
+
+__all__ = ["EMISSION_COLUMNS", "Detector", "rows_from_works"]
+
+log = logging.getLogger(__name__)
+
+_TS = pa.timestamp("us", tz="Asia/Shanghai")
+#: The `emission` columns the detector reads, in this order.
+EMISSION_COLUMNS = pa.schema(
+    [("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pollutant", pa.string()),
+     ("rtd", pa.float64()), ("avg", pa.float64()), ("min", pa.float64()),
+     ("max", pa.float64()), ("cou", pa.float64()), ("zs_rtd", pa.float64()),
+     ("zs_avg", pa.float64()), ("flag", pa.string())]
+)  # fmt: skip
+
+
+def rows_from_works(works: Iterable[Any]) -> pa.Table:
+    """The minute rows of a writer batch (``ingest.writer.Work`` items) as an Arrow table.
+
+    A ``Work`` of kind ``data`` carries per pollutant ``(pollutant, rtd, avg, min, max, cou,
+    zs_rtd, zs_avg, flag, fields)``; other kinds and other CNs are skipped.
+    """
+    cols: list[list[Any]] = [[] for _ in EMISSION_COLUMNS]
+    for w in works:
+        if getattr(w, "kind", None) != "data" or w.cn != CN_MINUTE:
+            continue
+        for v in w.values:
+            cols[0].append(w.mn)
+            cols[1].append(w.cn)
+            cols[2].append(w.data_time)
+            for i in range(9):
+                cols[3 + i].append(v[i])
+    return pa.Table.from_arrays(
+        [pa.array(c, type=EMISSION_COLUMNS.field(i).type) for i, c in enumerate(cols)],
+        schema=EMISSION_COLUMNS,
+    )
+
+
+class Detector:
+    """Judges committed batches; keeps per-device state between them (see module doc)."""
+
+    def __init__(
+        self,
+        rules: list[Rule] | None = None,
+        *,
+        flush_s: float = 2.0,
+        max_rows: int = 200_000,
+        facts_refresh_s: float = 60.0,
+    ) -> None:
+        self.rules = rules if rules is not None else select_rules()
+        self._flush_s = flush_s
+        self._max_rows = max_rows
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
+        self._since = 0.0
+        self._state = RunState(self.rules)
+        self._refresh_s = facts_refresh_s
+        self._facts_at = -float("inf")
+        # The hour each device is in: when a batch moves a device on, its hour is complete.
+        self._hour: dict[str, datetime] = {}
+        self.errors = 0
+        self.findings = 0
+
+    def close(self) -> None:
+        self._state.close()
+
+    def _facts(self, con: duckdb.DuckDBPyConnection) -> None:
+        if time.monotonic() - self._facts_at >= self._refresh_s:
+            self._state.load_facts(con)
+            self._facts_at = time.monotonic()
+
+    def on_batch(self, con: duckdb.DuckDBPyConnection, batch_rows: Any) -> int:
+        """Take one committed batch (Work items or an Arrow table of `emission` rows); judge the
+        buffer when it is due and store the findings through ``con``. Returns the number of
+        findings reported by this call (0 while buffering, and on error)."""
+        try:
+            chunk = batch_rows if isinstance(batch_rows, pa.Table) else rows_from_works(batch_rows)
+            if chunk.num_rows:
+                if not self._buffer:
+                    self._since = time.monotonic()
+                self._buffer.append(chunk.select(EMISSION_COLUMNS.names).cast(EMISSION_COLUMNS))
+                self._buffered += chunk.num_rows
+            due = time.monotonic() - self._since >= self._flush_s
+            if self._buffer and (due or self._buffered >= self._max_rows):
+                return self._judge(con)
+            return 0
+        except Exception:
+            self.errors += 1
+            log.exception("anomaly detection failed on a committed batch")
+            return 0
+
+    def flush(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Judge whatever is buffered now; returns the number of findings reported."""
+        try:
+            return self._judge(con) if self._buffer else 0
+        except Exception:
+            self.errors += 1
+            log.exception("anomaly detection failed on buffered batches")
+            return 0
+
+    def tick(self, con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+        """The periodic call: judge a buffer that is due, then report silent devices."""
+        n = 0
+        if self._buffer and time.monotonic() - self._since >= self._flush_s:
+            n += self.flush(con)
+        try:
+            n += self.check_silent(con, now)
+        except Exception:
+            self.errors += 1
+            log.exception("silence check failed")
+        return n
+
+    def _judge(self, con: duckdb.DuckDBPyConnection) -> int:
+        chunk = pa.concat_tables(self._buffer)
+        self._buffer = []
+        self._buffered = 0
+        self._facts(con)
+        found = self._state.process(chunk)
+        completed = self._completed_hours(chunk)
+        if completed.num_rows:
+            hours = completed.column("hour").to_pylist()
+            aggregate_hours(con, min(hours), max(hours) + timedelta(hours=1), completed)
+            found = pa.concat_tables([found, judge_hours(con, self.rules, completed)])
+            judge_exceedance(con, completed)
+        store_findings(con, found)
+        self.findings += found.num_rows
+        return found.num_rows
+
+    def _completed_hours(self, chunk: pa.Table) -> pa.Table:
+        """(mn, hour) of every hour a device has left: each hour of the chunk before the
+        device's newest one, and the hour it was in before the chunk when it has moved on."""
+        minute = chunk.filter(pc.equal(chunk.column("cn"), CN_MINUTE))
+        hours = pa.table(
+            {"mn": minute.column("mn"),
+             "hour": pc.floor_temporal(minute.column("data_time"), unit="hour")}
+        ).group_by(["mn", "hour"]).aggregate([])  # fmt: skip
+        by_device: dict[str, list[datetime]] = {}
+        for mn, hour in zip(  # one iteration per device-hour, not per value
+            hours.column("mn").to_pylist(), hours.column("hour").to_pylist(), strict=True
+        ):
+            by_device.setdefault(mn, []).append(hour)
+        done_mn: list[str] = []
+        done_hour: list[datetime] = []
+        for mn, seen in by_device.items():
+            newest = max(seen)
+            before = self._hour.get(mn)
+            left = {h for h in seen if h < newest}
+            if before is not None and before < newest:
+                left.add(before)
+            for h in sorted(left):
+                done_mn.append(mn)
+                done_hour.append(h)
+            self._hour[mn] = newest if before is None else max(before, newest)
+        return pa.table(
+            {"mn": pa.array(done_mn, pa.string()), "hour": pa.array(done_hour, type=_TS)}
+        )
+
+    def check_silent(self, con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+        """Report every device whose last packet is older than the silence rule allows, as a
+        finding from that packet to ``now`` (widened on each call while the silence lasts)."""
+        silent = next((r for r in self.rules if r.rule == "silent"), None)
+        if silent is None:
+            return 0
+        self._facts(con)
+        last = self._state.last_seen()
+        intervals = dict(con.execute("SELECT mn, interval_s FROM monitor_point").fetchall())
+        rows = []
+        for mn, t in zip(last.column("mn").to_pylist(), last.column("t").to_pylist(), strict=True):
+            allowed = max(silent.threshold * (intervals.get(mn) or 60), silent.threshold_2 or 0)
+            gap = (now - t).total_seconds()
+            if gap > allowed:
+                evidence = {
+                    "of": "gap_seconds",
+                    "max": gap,
+                    "open": True,
+                    "threshold": silent.threshold,
+                    "threshold_2": silent.threshold_2,
+                }
+                rows.append((mn, "*", silent.rule, t, now, json.dumps(evidence), silent.severity))
+        if not rows:
+            return 0
+        table = pa.Table.from_pylist(
+            [dict(zip(FINDING_SCHEMA.names, r, strict=True)) for r in rows], schema=FINDING_SCHEMA
+        )
+        store_findings(con, table)
+        return len(rows)

@@ -1,0 +1,190 @@
+"""Batch and stream give the same findings; findings are not duplicated; marked data are kept
+but not judged; the service reads under the caller's scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from ecohub.access import Principal
+from ecohub.supervision import Detector, RuleError, anomalies, detect
+from tests.supervision.series import MN, T0, clean, findings, load, store, table
+
+M = timedelta(minutes=1)
+D = timedelta(days=1)
+
+
+def faulty() -> pa.Table:
+    """Two days with one fault of several kinds, at known minutes."""
+    v = clean(2 * 1440)
+    v["a21026"][600:900] = 42.0  # constant 5 h
+    v["a21002"][1500:1520] = -1.0  # negative 20 min
+    v["a19001"][2000:2040] = 20.2  # O2 of air for 40 min
+    keep = np.ones(2 * 1440, bool)
+    keep[2500:2520] = False  # silent 20 min
+    drop = np.zeros(2 * 1440, bool)
+    drop[1200:1300] = True
+    v["a34013"] = np.where(drop, 2.0, v["a34013"])  # a drop to a flat 2.0
+    return table(v, keep=keep)
+
+
+def _permit(con) -> None:
+    con.execute("INSERT INTO permit (permit_no, source_code) VALUES ('P1', 'S1')")
+    con.execute(
+        'INSERT INTO permit_limit (permit_no, outlet_code, pollutant, "limit", unit, period, '
+        "reference_o2) VALUES ('P1', 'DA001', 'a21026', 35, 'mg/m³', 'hour', 6)"
+    )
+
+
+def _count(con) -> int:
+    return con.execute("SELECT count(*) FROM anomaly").fetchall()[0][0]
+
+
+def _between(rows: pa.Table, a, b) -> pa.Table:
+    t = rows.column("data_time")
+    ty = t.type
+    return rows.filter(
+        pc.and_(pc.greater_equal(t, pa.scalar(a, type=ty)), pc.less(t, pa.scalar(b, type=ty)))
+    )
+
+
+@pytest.mark.parametrize("flush_s", [0.0, 3600.0])
+def test_stream_equals_batch(flush_s: float) -> None:
+    rows = faulty()
+    batch = store()
+    _permit(batch)
+    load(batch, rows)
+    detect(batch, T0, T0 + 2 * D)
+    expected = findings(batch)
+    assert {f[2] for f in expected} >= {"constant", "zero_negative", "o2_air", "silent"}
+
+    streamed = store()
+    _permit(streamed)
+    det = Detector(flush_s=flush_s)
+    step = timedelta(minutes=47)  # batches that do not line up with hours
+    t = T0
+    while t < T0 + 2 * D:
+        part = _between(rows, t, t + step)
+        load(streamed, part)
+        det.on_batch(streamed, part)
+        t += step
+    # the last hour completes when the next hour's data arrive: send the first minute of day 3
+    tail = table(clean(1), start=T0 + 2 * D)
+    load(streamed, tail)
+    det.on_batch(streamed, tail)
+    det.flush(streamed)
+    assert det.errors == 0
+    assert findings(streamed) == expected
+    events = 'SELECT mn, pollutant, period, start, "end", peak, open FROM exceedance ORDER BY ALL'
+    assert batch.execute(events).fetchall()  # the clean converted SO2 (~39) is over 35 at times
+    assert streamed.execute(events).fetchall() == batch.execute(events).fetchall()
+
+
+def test_batch_rerun_adds_nothing_and_a_longer_run_widens() -> None:
+    con = store()
+    load(con, faulty())
+    detect(con, T0, T0 + timedelta(hours=12))  # constant run 10:00-14:59 cut at 12:00
+    first = findings(con, "constant")
+    assert [(s, e) for *_, s, e in first] == [(T0 + 600 * M, T0 + 719 * M)] or first == []
+    detect(con, T0, T0 + 2 * D)
+    detect(con, T0, T0 + 2 * D)
+    again = findings(con, "constant")
+    assert [(s, e) for *_, s, e in again] == [(T0 + 600 * M, T0 + 899 * M)]
+    n = _count(con)
+    detect(con, T0, T0 + 2 * D)
+    assert _count(con) == n
+
+
+@pytest.mark.parametrize("flag", ["M", "C", "D", "S"])
+def test_marked_values_are_kept_but_not_judged(flag: str) -> None:
+    v = clean(600)
+    v["a21026"][100:400] = 0.0  # would be constant and zero ...
+    flags = {p: np.full(600, "N", dtype=object) for p in v}
+    flags["a21026"][100:400] = flag  # ... but the device marked them
+    con = store()
+    load(con, table(v, flags=flags))
+    detect(con, T0, T0 + D)
+    assert findings(con) == []
+    stored = con.execute(
+        "SELECT count(*) FROM emission WHERE pollutant = 'a21026' AND flag = ?", [flag]
+    ).fetchall()[0][0]
+    assert stored == 300  # nothing hidden
+    n, n_all = con.execute(
+        "SELECT n, n_all FROM anomaly_hour WHERE pollutant = 'a21026' "
+        "AND hour = TIMESTAMPTZ '2026-03-02 03:00:00+08'"
+    ).fetchall()[0]
+    assert (n, n_all) == (0, 60)
+
+
+def test_unmarked_twin_fires() -> None:
+    # the same series without marks fires both rules: the test above is not vacuous
+    v = clean(600)
+    v["a21026"][100:400] = 0.0
+    con = store()
+    load(con, table(v))
+    detect(con, T0, T0 + D)
+    # a fall from ~30 to a flat 0 is also a drop followed by a flat line
+    assert {f[2] for f in findings(con)} == {"constant", "zero_negative", "drop_flat"}
+
+
+def _two_outlets():
+    con = store()
+    v = clean(600)
+    v["a21026"][100:400] = -1.0
+    load(con, table(v))
+    load(con, table(v, mn="88888880000002"))
+    detect(con, T0, T0 + D)
+    return con
+
+
+def test_anomalies_scope_and_filters() -> None:
+    con = _two_outlets()
+    admin = Principal("a", "admin")
+    rows = anomalies(con, admin, rule_name="zero_negative")
+    assert [(r["mn"], r["source_code"], r["outlet"]) for r in rows] == [
+        (MN, "S1", "DA001"),
+        ("88888880000002", "S2", "DA001"),
+    ]
+    assert rows[0]["evidence"]["min"] == -1.0
+    beijing = Principal("b", "inspector", region="110000")
+    assert {r["mn"] for r in anomalies(con, beijing)} == {"88888880000002"}
+    tangshan = Principal("t", "analyst", region="130200")
+    assert {r["mn"] for r in anomalies(con, tangshan)} == {MN}
+    firm = Principal("e", "enterprise", region="130203", sources=("S1",))
+    assert {r["source_code"] for r in anomalies(con, firm)} == {"S1"}
+    assert anomalies(con, admin, mn="88888880000002", rule_name="constant")[0]["pollutant"] == (
+        "a21026"
+    )
+    assert anomalies(con, admin, frm=T0 + D, to=T0 + 2 * D) == []
+
+
+def test_anomalies_bad_options() -> None:
+    con = store()
+    admin = Principal("a", "admin")
+    with pytest.raises(RuleError, match="unknown rule 'nope'"):
+        anomalies(con, admin, rule_name="nope")
+    with pytest.raises(ValueError, match="not before"):
+        anomalies(con, admin, frm=T0 + D, to=T0)
+    with pytest.raises(ValueError, match="not before"):
+        detect(con, T0, T0)
+
+
+def test_stream_reports_a_silent_device_and_widens_it_when_data_return() -> None:
+    con = store()
+    det = Detector(flush_s=0)
+    rows = table(clean(10))
+    load(con, rows)
+    det.on_batch(con, rows)
+    last = T0 + 9 * M
+    assert det.check_silent(con, last + 5 * M) == 0  # 300 s: under the 600 s floor
+    assert det.tick(con, last + 15 * M) == 1
+    assert findings(con, "silent") == [(MN, "*", "silent", last, last + 15 * M)]
+    back = table(clean(5), start=last + 20 * M)
+    load(con, back)
+    det.on_batch(con, back)
+    assert findings(con, "silent") == [(MN, "*", "silent", last, last + 20 * M)]
+    assert det.errors == 0
