@@ -109,7 +109,7 @@ def main() -> None:
     con = connect(":memory:")
     obs = observations(args.data)
     con.register("_obs", obs)
-    con.execute("INSERT INTO observation SELECT * FROM _obs")
+    con.execute("INSERT INTO observation BY NAME SELECT * FROM _obs")
     con.unregister("_obs")
     table = trends(
         ibis_duckdb(con).table("observation"),
