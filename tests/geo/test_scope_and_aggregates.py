@@ -189,9 +189,8 @@ def test_observation_means(data: duckdb.DuckDBPyConnection) -> None:
             ("a_gm", "2025-01-02 00:00", 4.0)]  # fmt: skip
     for sid, t, v in rows:
         data.execute(
-            "INSERT INTO observation (station_id, parameter, period, time, value, unit, flag, source)"
-            " "
-            "VALUES (?, 'a34004', '1h', CAST(? AS TIMESTAMP) AT TIME "
+            "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+            "flag, source) VALUES (?, 'a34004', '1h', CAST(? AS TIMESTAMP) AT TIME "
             "ZONE 'Asia/Shanghai', ?, 'ug/m3', NULL, NULL)",
             [sid, t, v],
         )
