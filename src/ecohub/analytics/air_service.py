@@ -125,11 +125,15 @@ def build(
     if start is not None:
         c_hourly = c_hourly.filter(c_hourly.day >= (start - date(1970, 1, 1)).days)
     c_daily = air.city_daily(daily, c_hourly, cmap)
+    # Hours without any row are in `hourly` (their moving means count for the day), but
+    # the hourly report is only of the hours that were measured.
+    observed = hourly.filter(hourly.observed)
+    c_observed = c_hourly.filter(c_hourly.n_stations > 0)
     return AirTables(
         hourly=hourly,
-        hourly_aqi=air.hourly_aqi(hourly, ed, days=days),
+        hourly_aqi=air.hourly_aqi(observed, ed, days=days),
         daily_aqi=air.daily_aqi(daily, ed, days=days).cache(),
-        city_hourly_aqi=air.hourly_aqi(c_hourly, ed, days=days),
+        city_hourly_aqi=air.hourly_aqi(c_observed, ed, days=days),
         city_daily_aqi=air.daily_aqi(c_daily, ed, days=days),
         cities=cities,
         report=report,
