@@ -22,6 +22,7 @@ from ecohub.analytics.air_input import (
     InputReport,
     check_keys,
     check_observations,
+    plausible_time,
 )
 from ecohub.analytics.regions import city_of, city_table
 from ecohub.cst import CST
@@ -106,7 +107,10 @@ def build(
         obs = obs.filter(obs.time.epoch_seconds() >= _cst(start - timedelta(days=1)))
     if end is not None:
         obs = obs.filter(obs.time.epoch_seconds() < _cst(end + timedelta(days=1)))
+    # Impossible stored times are counted by the check, then left out before any calendar
+    # arithmetic (they are outside any start/end anyway).
     report = check_observations(obs, duplicates=False) if check else InputReport()
+    obs = obs.filter(plausible_time(obs.time))
     hourly = air.hourly_values(obs, key_counts=check).cache()
     if check:
         check_keys(obs, hourly)
