@@ -39,8 +39,8 @@ __all__ = [
     "daily_aqi",
     "daily_values",
     "day_date",
-    "hourly_aqi",
     "hour_grid",
+    "hourly_aqi",
     "hourly_values",
 ]
 

@@ -163,10 +163,10 @@ def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
     rows = _rows()
 
     def si(phase: object) -> ir.Value:
-        return _per_pollutant(
-            stats.pollutant, end, lambda r: limit(r["pollutant"], r["si_period"], 2, phase=str(phase)),
-            "float64",
-        )  # fmt: skip
+        def of(r: dict[str, str]) -> float:
+            return limit(r["pollutant"], r["si_period"], 2, phase=str(phase))
+
+        return _per_pollutant(stats.pollutant, end, of, "float64")
 
     t = stats.mutate(ii=stats.value / by_date(end, "GB3095", si))
     w = ibis.window(group_by=[key, *pkeys])
