@@ -147,9 +147,11 @@ def _write(
                 db.execute(f"DELETE FROM {name}")
             else:
                 db.execute(f"DELETE FROM {name} t WHERE {cond}")
-            cols = [c for c in expr.columns]
             before = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-            backend.insert(name, expr.select(*cols))
+            # Compiled once to SQL and run as it is (Ibis's insert parses it again).
+            cols = ", ".join(f'"{c}"' for c in expr.columns)
+            backend._run_pre_execute_hooks(expr)  # registers the memtables it reads
+            db.execute(f"INSERT INTO {name} ({cols}) {backend.compile(expr)}")
             after = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
             written[name] = after - before
         if stale is not None:
