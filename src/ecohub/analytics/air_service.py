@@ -142,7 +142,7 @@ def _stored(con: duckdb.DuckDBPyConnection, edition: int | str) -> bool:
         return True
     if stored != str(ed):
         return False
-    if con.execute("SELECT count(*) FROM air_stale").fetchone()[0]:
+    if con.execute("SELECT EXISTS (SELECT 1 FROM air_stale)").fetchall()[0][0]:
         air_results.compute_stale(con, ed)
     return True
 

@@ -83,12 +83,10 @@ def _long(daily: ir.Table, key: str) -> ir.Table:
     return ibis.union(*parts)
 
 
-def _period_valid(
-    out: ir.Table, statistic: ir.StringValue | str, end: ir.DateValue
-) -> ir.BooleanValue:
+def _period_valid(out: ir.Table, statistic: str, end: ir.DateValue) -> ir.BooleanValue:
     pols = sorted({p for rows in _rows().values() for p in rows})
     return ibis.cases(
-        *((out.pollutant == p, valid(out.n_days, statistic, p, end)) for p in pols),  # type: ignore[arg-type]
+        *((out.pollutant == p, valid(out.n_days, statistic, p, end)) for p in pols),
         else_=False,
     )
 
@@ -247,16 +245,16 @@ def category_days(
 def _calendar(periods: pd.DataFrame, pkeys: list[str], last_day: date) -> pd.DataFrame:
     """``pkeys, calendar_days``: days from each period's first day to its last or ``last_day``."""
     rows = []
-    for r in periods.itertuples(index=False):
-        year = int(r.year)
+    for r in periods.to_dict("records"):
+        year = int(r["year"])
         if "month" in pkeys:
-            month = int(r.month)
+            month = int(r["month"])
             first = date(year, month, 1)
             end = date(year, 12, 31) if month == 12 else date(year, month + 1, 1) - timedelta(1)
         else:
             first, end = date(year, 1, 1), date(year, 12, 31)
         n = max(0, (min(end, last_day) - first).days + 1)
-        rows.append((year, *((int(r.month),) if "month" in pkeys else ()), n))
+        rows.append((year, *((month,) if "month" in pkeys else ()), n))
     return pd.DataFrame(rows, columns=[*pkeys, "calendar_days"])
 
 

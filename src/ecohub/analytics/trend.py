@@ -346,7 +346,10 @@ def trends(
         r = mixed.iloc[0]
         raise ValueError(f"unit: {r.station_id} {r.parameter} is stored in more than one unit")
     bad = set_aside_times(obs, stations=stations, parameters=parameters)
-    bad_times = {(str(r.station_id), str(r.parameter)): int(r.n) for r in bad.itertuples()}
+    bad_times = {
+        (str(sid), str(par)): int(n)
+        for sid, par, n in zip(bad.station_id, bad.parameter, bad.n, strict=True)
+    }
     rows = []
     for (sid, par), g in df.groupby(["station_id", "parameter"], sort=True):
         g = g.sort_values(["year", "month"])
