@@ -228,6 +228,8 @@ def category_days(
         else [str(k) for k in t.select(key).distinct().to_pandas()[key]]
     )
     frame = _calendar(present, pkeys, last_day).merge(pd.DataFrame({key: key_list}), how="cross")
+    # In the schema's order: Spark builds a memtable from the frame by position.
+    frame = frame[[key, *pkeys, "calendar_days"]]
     cal = ibis.memtable(frame, schema={key: "string", **{k: "int32" for k in pkeys},
                                        "calendar_days": "int32"})  # fmt: skip
     out = cal.left_join(counts, [key, *pkeys]).select(

@@ -75,6 +75,9 @@ def ibis_spark(session: Any | None = None, master: str = "local[2]") -> Any:
     the in-memory tables (``ibis.memtable``) it reads, so a cached expression over one fails
     with TABLE_OR_VIEW_NOT_FOUND; this backend registers them first, as executing does.
     """
+    import ibis
+
+    _ = ibis.pyspark  # loads the backend's entry point, which registers its options
     return _spark_backend()().connect(session or spark_session(master))
 
 
