@@ -31,7 +31,7 @@ TABLES = {
 
 def _insert(con: duckdb.DuckDBPyConnection, obs: pd.DataFrame) -> None:
     con.register("_o", obs)
-    con.execute("INSERT OR REPLACE INTO observation SELECT * FROM _o")
+    con.execute("INSERT OR REPLACE INTO observation BY NAME SELECT * FROM _o")
     con.unregister("_o")
 
 

@@ -102,7 +102,8 @@ def test_impossible_stored_times_and_values_are_set_aside(store: Path) -> None:
     bad = ["infinity", "-infinity", "290309-12-22 (BC) 00:00:00+00", "0001-01-01 00:00:00+08"]
     for t in bad:
         con.execute(
-            "INSERT INTO observation VALUES ('s1', 'a34004', '1h', CAST(? AS TIMESTAMPTZ), 10, "
+            "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+            "flag, source) VALUES ('s1', 'a34004', '1h', CAST(? AS TIMESTAMPTZ), 10, "
             "'µg/m³', 'N', 'x')",
             [t],
         )

@@ -115,10 +115,11 @@ def test_impossible_stored_times_are_set_aside(tmp_path: Path) -> None:
     con.register("o", pd.DataFrame({"station_id": "S1", "parameter": "a34004", "period": "1h",
                                     "time": times, "value": 50.0, "unit": "µg/m³", "flag": "N",
                                     "source": "t"}))  # fmt: skip
-    con.execute("INSERT INTO observation SELECT * FROM o")
+    con.execute("INSERT INTO observation BY NAME SELECT * FROM o")
     for t in ("infinity", "-infinity", "290309-12-22 (BC) 00:00:00+00", "0001-01-01 00:00:00+08"):
         con.execute(
-            "INSERT INTO observation VALUES ('S1', 'a34004', '1h', CAST(? AS TIMESTAMPTZ), 'nan', "
+            "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+            "flag, source) VALUES ('S1', 'a34004', '1h', CAST(? AS TIMESTAMPTZ), 'nan', "
             "'µg/m³', 'N', 't')",
             [t],
         )

@@ -63,6 +63,19 @@ def upsert_observations(con: duckdb.DuckDBPyConnection, report: LoadReport, sour
     assert row is not None
     report.new, report.updated = int(row[0]), int(row[1])
     report.unchanged = good - report.new - report.updated
+    _mark_air_days_stale(con)
+
+
+def _mark_air_days_stale(con: duckdb.DuckDBPyConnection) -> None:
+    """Tell the air results which station-days this load changed, in the load's transaction,
+    so the next compute (or read) recomputes those days and what depends on them only."""
+    from ecohub.analytics.air_service import mark_stale
+
+    spans = con.execute(
+        "SELECT station_id, min(time), max(time) FROM _ecohub_changes GROUP BY station_id"
+    ).fetchall()
+    for station_id, first, last in spans:
+        mark_stale(con, [station_id], first, last)
 
 
 def upsert_stations(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
