@@ -12,8 +12,9 @@ import re
 import time
 from pathlib import Path
 
-from ecohub.protocols.hj212 import Framer, answer_for, build, parse
+from ecohub.protocols.hj212 import Framer, analyse, answer_for, build, parse
 from ecohub.protocols.hj212 import crc as crcmod
+from ecohub.protocols.hj212.codec import frame_segment
 
 POLLUTANTS = ["a34004", "a34002", "a21026", "a21004", "a21005", "a05024"]
 FRAME = build(
@@ -30,6 +31,17 @@ FRAME = build(
             for i, code in enumerate(POLLUTANTS)
         },
     },
+)
+
+
+# The fuzzing session's frame (issue 9): one key and ~5,000 bare ",x" items, 10 kB. It is
+# rejected (more than MAX_CP_ITEMS items); what matters is what the rejection costs.
+HOSTILE = frame_segment(
+    b"QN=20260101120000123;ST=31;CN=2051;PW=1;MN=M;Flag=4;CP=&&a=1" + b",x" * 4950 + b"&&"
+)
+# The same at the item cap (1,000 items), read item by item: the most one frame can cost.
+AT_CAP = frame_segment(
+    b"QN=20260101120000123;ST=31;CN=2051;PW=1;MN=M;Flag=4;CP=&&a=1" + b",x" * 999 + b"&&"
 )
 
 
@@ -90,6 +102,8 @@ def main() -> None:
     stream = FRAME * 100
     framer_rate = 100 * rate(lambda s: Framer().feed(s), stream, 0.5)
     end_to_end = rate(lambda f: answer_for(parse(f)), FRAME)
+    hostile_us = per_call_us(analyse, HOSTILE)
+    at_cap_us = per_call_us(analyse, AT_CAP)
     profile = {
         "CRC bitwise (Python, as the text writes it)": per_call_us(bitwise_crc, segment),
         "CRC 256-entry table (Python fallback)": per_call_us(crcmod._crc16_py, segment),
@@ -105,6 +119,7 @@ def main() -> None:
     print(f"answer_for:     {answers:10,.0f} answers/s")
     print(f"parse+answer:   {end_to_end:10,.0f} packets/s")
     print(f"Framer.feed:    {framer_rate:10,.0f} frames/s (100 frames per feed)")
+    print(f"analyse, 10 kB hostile frame: {hostile_us:.0f} µs; at the item cap: {at_cap_us:.0f} µs")
     for name, us in profile.items():
         print(f"  {name}: {us:.2f} µs")
     section = [
@@ -123,6 +138,10 @@ def main() -> None:
         f"| `answer_for` on a parsed packet | {answers:,.0f} answers/s |",
         f"| `parse` + `answer_for` | {end_to_end:,.0f} packets/s |",
         f"| `Framer.feed` (100 frames per read) | {framer_rate:,.0f} frames/s |",
+        f"| `analyse` of a 10 kB frame of one key + 4,950 `,x` items (rejected) | "
+        f"{hostile_us:,.0f} µs |",
+        f"| `analyse` of a frame at the cap (1,000 items, read item by item) | "
+        f"{at_cap_us:,.0f} µs |",
         "",
         "Target: >= 50,000 packets/s for `parse`. Profile per packet that chose the CRC design",
         "(the CRC state after each byte depends on one byte only, so one table lookup per byte",

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
-from ecohub.settings import Settings, load_settings
+from ecohub.cli.main import main
+from ecohub.settings import Settings, SettingsError, get_settings, load_settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
 
@@ -27,7 +29,7 @@ def test_toml_then_env_then_overrides(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_missing_config_file_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ECOHUB_CONFIG", str(tmp_path / "nope.toml"))
-    with pytest.raises(FileNotFoundError, match="ECOHUB_CONFIG"):
+    with pytest.raises(SettingsError, match=r"ECOHUB_CONFIG .*: no such file"):
         load_settings()
 
 
@@ -41,3 +43,131 @@ def test_every_setting_is_documented() -> None:
     documented = set(re.findall(r"`(ECOHUB_[A-Z0-9_]+)`", DOCS.read_text(encoding="utf-8")))
     expected = {f"ECOHUB_{name.upper()}" for name in Settings.model_fields}
     assert expected - documented == set()
+
+
+# -- issue 9: every bad setting is one clear line, naming it, and no traceback --------------
+
+BAD_SETTINGS = [
+    ("ECOHUB_HJ212_PORT", "abc", "hj212_port (ECOHUB_HJ212_PORT): Input should be a valid integer"),
+    ("ECOHUB_HJ212_PORT", "99999", "hj212_port (ECOHUB_HJ212_PORT): Input should be less than"),
+    ("ECOHUB_HTTP_PORT", "-1", "http_port (ECOHUB_HTTP_PORT): Input should be greater than"),
+    ("ECOHUB_ENGINE", "oracle", "engine (ECOHUB_ENGINE): Input should be 'duckdb' or 'spark'"),
+]
+
+
+@pytest.mark.parametrize(("var", "value", "words"), BAD_SETTINGS)
+def test_bad_value_is_a_settings_error(
+    var: str, value: str, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith(words)
+    assert "\n" not in str(info.value) and repr(value) in str(info.value)
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "ecohub.toml"
+    cfg.write_text("[ecohub\nhj212_port = 1\n")
+    monkeypatch.setenv("ECOHUB_CONFIG", str(cfg))
+    with pytest.raises(SettingsError, match=r"ECOHUB_CONFIG \(.*ecohub.toml\): malformed TOML"):
+        load_settings()
+
+
+def test_config_that_is_a_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECOHUB_CONFIG", str(tmp_path))
+    with pytest.raises(SettingsError, match=r"ECOHUB_CONFIG .*: is not a file"):
+        load_settings()
+
+
+def test_data_dir_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(afile))
+    with pytest.raises(SettingsError, match=r"data_dir \(ECOHUB_DATA_DIR\): .*not a directory"):
+        load_settings()
+
+
+def test_port_option_out_of_range_names_the_setting() -> None:
+    with pytest.raises(SettingsError, match="hj212_port"):
+        load_settings(hj212_port=99999)
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+            *args: str) -> tuple[object, str]:  # fmt: skip
+    """``ecohub ARGS`` through its real entry point; (exit code, stderr)."""
+    get_settings.cache_clear()
+    monkeypatch.setattr(sys, "argv", ["ecohub", *args])
+    try:
+        with pytest.raises(SystemExit) as info:
+            main()
+    finally:
+        get_settings.cache_clear()
+    return info.value.code, capsys.readouterr().err
+
+
+def one_line_error(code: object, err: str) -> str:
+    assert code not in (0, None)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(("var", "value", "words"), BAD_SETTINGS)
+def test_cli_bad_setting_is_one_line(
+    var: str, value: str, words: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(var, value)
+    line = one_line_error(*run_cli(monkeypatch, capsys, "hj212", "devices"))
+    assert line.startswith(f"error: settings: {words}")
+
+
+@pytest.mark.parametrize(
+    ("setup", "words"),
+    [
+        ("missing_config", "ECOHUB_CONFIG"),
+        ("malformed_toml", "malformed TOML"),
+        ("data_dir_is_a_file", "data_dir (ECOHUB_DATA_DIR)"),
+        ("store_not_duckdb", "is not a DuckDB database file"),
+        ("store_is_a_directory", "is a directory"),
+    ],
+)
+def test_cli_bad_config_or_store_is_one_line(
+    setup: str, words: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path / "data"))
+    if setup == "missing_config":
+        monkeypatch.setenv("ECOHUB_CONFIG", str(tmp_path / "nope.toml"))
+    elif setup == "malformed_toml":
+        (tmp_path / "bad.toml").write_text("hj212_port = [\n")
+        monkeypatch.setenv("ECOHUB_CONFIG", str(tmp_path / "bad.toml"))
+    elif setup == "data_dir_is_a_file":
+        (tmp_path / "afile").write_text("x")
+        monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path / "afile"))
+    elif setup == "store_not_duckdb":
+        (tmp_path / "store.duckdb").write_text("not a database\n")
+        monkeypatch.setenv("ECOHUB_DB_PATH", str(tmp_path / "store.duckdb"))
+    else:
+        (tmp_path / "store.duckdb").mkdir()
+        monkeypatch.setenv("ECOHUB_DB_PATH", str(tmp_path / "store.duckdb"))
+    for args in (["hj212", "devices"], ["hj212", "register", "MN1"]):
+        line = one_line_error(*run_cli(monkeypatch, capsys, *args))
+        assert words in line
+        assert "in use" not in line  # the old message blamed another process
+
+
+@pytest.mark.parametrize("option", ["--hj212-port", "--http-port"])
+@pytest.mark.parametrize("value", ["99999", "-1", "65536"])
+def test_up_port_option_out_of_range_is_one_line(
+    option: str, value: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    line = one_line_error(*run_cli(monkeypatch, capsys, "up", "--no-sample", option, value))
+    assert line.startswith(f"error: {option}: {value} is not a TCP port")
+    assert not (tmp_path / "ecohub.duckdb").exists()  # refused before anything opened

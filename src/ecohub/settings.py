@@ -11,10 +11,18 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: A TCP port: 0 (the OS picks a free one) to 65535; anything else is refused, never wrapped.
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used. The message is one line naming the setting (and its
+    ``ECOHUB_*`` variable or the TOML file) and the reason; the CLI prints it as it is."""
 
 
 class Settings(BaseSettings):
@@ -27,7 +35,7 @@ class Settings(BaseSettings):
 
     # HJ 212 listener
     hj212_host: str = "0.0.0.0"
-    hj212_port: int = 9212
+    hj212_port: Port = 9212
     hj212_idle_timeout_s: float = 600.0
     # A frame is at most '##' + 4-digit length + 9999 + CRC + CRLF; we allow no more (our choice:
     # the length field cannot express a longer segment).
@@ -42,10 +50,30 @@ class Settings(BaseSettings):
 
     # HTTP endpoint (health, metrics, API)
     http_host: str = "127.0.0.1"
-    http_port: int = 8212
+    http_port: Port = 8212
 
     load_sample: bool = True
+
+    # Identity (docs/operations.md "Users, keys and audit")
+    auth_max_failures: int = Field(default=5, ge=1)  # consecutive wrong passwords before a lock
+    auth_lockout_minutes: float = Field(default=15.0, gt=0)
+    auth_access_token_minutes: float = Field(default=15.0, gt=0)
+    auth_refresh_token_hours: float = Field(default=12.0, gt=0)
     config: Path | None = None  # the TOML file (read by load_settings; listed so it is documented)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_is_a_directory(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} exists and is not a directory")
+        return value
+
+    @field_validator("db_path")
+    @classmethod
+    def _db_path_is_not_a_directory(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(f"{value} is a directory, not a store file")
+        return value
 
     @property
     def database(self) -> Path:
@@ -55,21 +83,50 @@ class Settings(BaseSettings):
 def _toml_values() -> dict[str, Any]:
     path = os.environ.get("ECOHUB_CONFIG")
     candidate = Path(path) if path else Path("ecohub.toml")
+    where = f"ECOHUB_CONFIG ({candidate})" if path else f"settings file {candidate}"
     if not candidate.is_file():
         if path:
-            raise FileNotFoundError(f"ECOHUB_CONFIG: no such file: {candidate}")
+            reason = "is not a file" if candidate.exists() else "no such file"
+            raise SettingsError(f"{where}: {reason}")
         return {}
-    with candidate.open("rb") as fh:
-        data = tomllib.load(fh)
-    return dict(data.get("ecohub", data))
+    try:
+        with candidate.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{where}: malformed TOML: {exc}") from None
+    except (OSError, ValueError) as exc:  # unreadable, or not UTF-8 text
+        raise SettingsError(f"{where}: cannot read: {exc}") from None
+    section = data.get("ecohub", data)
+    if not isinstance(section, dict):
+        raise SettingsError(f"{where}: [ecohub] must be a table of settings")
+    return dict(section)
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line naming each bad setting, its variable, the reason and the value given."""
+    parts = []
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        name = ".".join(loc) or "settings"
+        given = repr(err.get("input"))
+        given = given if len(given) <= 60 else given[:57] + "..."
+        parts.append(f"{name} (ECOHUB_{loc[0].upper()}): {err['msg']}; got {given}")
+    return "; ".join(parts)
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from TOML, then the environment, then explicit ``overrides`` (highest)."""
+    """Settings from TOML, then the environment, then explicit ``overrides`` (highest).
+
+    Raises :class:`SettingsError` (one line, naming the setting) for a missing or malformed
+    settings file or a value that does not validate.
+    """
     base = _toml_values()
-    env = Settings()
-    merged = {**base, **env.model_dump(exclude_unset=True), **overrides}
-    return Settings.model_validate(merged) if merged else env
+    try:
+        env = Settings()
+        merged = {**base, **env.model_dump(exclude_unset=True), **overrides}
+        return Settings.model_validate(merged) if merged else env
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "INSERT INTO station (station_id, network, region_code) VALUES ('s1', 'air', '110105')"
     )
     con.register("o", obs_frame(start="2026-02-28", days=2))
-    con.execute("INSERT INTO observation SELECT * FROM o")
+    con.execute("INSERT INTO observation BY NAME SELECT * FROM o")
     con.close()
     yield db
     get_settings.cache_clear()

@@ -92,6 +92,8 @@ def test_stations_then_observations_with_map_unit_and_rejects(store: Path, tmp_p
         (["observations", "{tmp}/ok.csv", "--unit", "CO=furlongs"], "unknown unit"),
         (["observations", "{tmp}/ok.csv", "--period", "sometimes"], "--period"),
         (["stations", "{tmp}/broken.parquet"], "not a readable Parquet file"),
+        (["observations", "{tmp}/ok.csv", "--reject", "{tmp}"], "is a directory"),
+        (["observations", "{tmp}/broken.xlsx"], "not a readable XLSX workbook"),
     ],
 )
 def test_errors_go_to_stderr_without_traceback(
@@ -100,6 +102,7 @@ def test_errors_go_to_stderr_without_traceback(
     write(tmp_path / "nostation.csv", "time,SO2\n2024-01-01,1\n")
     write(tmp_path / "ok.csv", "station,time,CO\nA1,2024-01-01,1\n")
     write(tmp_path / "broken.parquet", "PAR1 but not really")
+    write(tmp_path / "broken.xlsx", "PK\x03\x04 but not really")
     argv = ["load", *[a.replace("{tmp}", str(tmp_path)) for a in args]]
     result = runner().invoke(app, argv)
     assert result.exit_code == 1
@@ -132,3 +135,16 @@ def test_load_sample_command(store: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 0, result.stderr
     assert "12 stations, 2,454,305 values stored" in result.stdout
     assert len(calls) == 1
+
+
+def test_a_huge_cell_prints_a_short_line(store: Path, tmp_path: Path) -> None:
+    st = write(tmp_path / "st.csv", "station,name\nA1,甲站\n")
+    assert runner().invoke(app, ["load", "stations", str(st)]).exit_code == 0
+    big = write(
+        tmp_path / "big.csv",
+        f"station,time,PM2.5,{'h' * 5000}\nA1,2024-01-01 00:00,{'x' * 1_000_000},1\n",
+    )
+    result = runner().invoke(app, ["load", "observations", str(big)])
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout) < 3000
+    assert "(1000000 characters)" in " ".join(result.stdout.split())

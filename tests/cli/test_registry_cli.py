@@ -93,3 +93,47 @@ def test_unknown_source_fails_cleanly(store: tuple[Path, Path]) -> None:
     get_settings.cache_clear()
     result = runner.invoke(app, ["registry", "show", "NOPE"], env={"ECOHUB_DB_PATH": str(store[0])})
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["link", "--auto-accept", "2", "--review-low", "-1"], "--auto-accept: must be"),
+        (["link", "--auto-accept", "nan"], "--auto-accept: must be a probability"),
+        (["link", "--auto-accept", "0.5", "--review-low", "0.8"], "--review-low 0.8 is above"),
+        (["review", "--limit", "-1"], "--limit: must be a whole number of at least 1"),
+        (["review", "--a", "p:1", "--b", "p:1", "--decision", "match"], "--a and --b name"),
+        (["export", "--out", "/", "--format", "csv"], "--out /: is a directory"),
+    ],
+)
+def test_bad_options_fail_cleanly(store: tuple[Path, Path], args: list[str], message: str) -> None:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["registry", *args], env={"ECOHUB_DB_PATH": str(store[0])})
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_bad_files_fail_cleanly(store: tuple[Path, Path], tmp_path: Path) -> None:
+    from ecohub.settings import get_settings
+
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("record_id,name\n", encoding="utf-8")
+    damaged = tmp_path / "d.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a workbook")
+    cases = [
+        (["load", "--system", "x", str(header_only)], "h.csv: no data rows"),
+        (["load", "--system", "", str(header_only)], "--system: must not be empty"),
+        (["load", "--system", "x", str(damaged)], "d.xlsx: not a readable XLSX file"),
+        (
+            ["load", "--system", "x", str(header_only), "--rejects", str(tmp_path)],
+            "--rejects",
+        ),
+    ]
+    for args, message in cases:
+        get_settings.cache_clear()
+        result = runner.invoke(app, ["registry", *args], env={"ECOHUB_DB_PATH": str(store[0])})
+        assert result.exit_code == 1, result.output
+        assert message in result.output and "Traceback" not in result.output

@@ -42,7 +42,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     obs = pd.concat(frames)
     con = connect(path)
     con.register("obs", obs)
-    con.execute("INSERT INTO observation SELECT * FROM obs")
+    con.execute("INSERT INTO observation BY NAME SELECT * FROM obs")
     con.close()
     return path
 

@@ -29,7 +29,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "SELECT * FROM st"
     )
     con.register("obs", obs)
-    con.execute("INSERT INTO observation SELECT * FROM obs")
+    con.execute("INSERT INTO observation BY NAME SELECT * FROM obs")
     con.close()
     return path
 

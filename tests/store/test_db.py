@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ecohub.store.db import StoreError, connect, is_empty, migrations
+from ecohub.store.db import StoreError, StoreLocked, connect, is_empty, migrations
 
 
 def test_migrations_apply_once_in_order(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_locked_store_is_a_clear_error(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        with pytest.raises(StoreError, match="in use by another process"):
+        with pytest.raises(StoreLocked, match="in use by another process"):
             connect(path)
     finally:
         holder.kill()
@@ -72,3 +72,40 @@ def test_write_ahead_log_is_folded_in_at_the_store_threshold(tmp_path: Path) -> 
     got = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
     assert got == f"{float(CHECKPOINT_THRESHOLD.removesuffix('MiB'))} MiB" != "16.0 MiB"
     con.close()
+
+
+# -- issue 9: a store path that cannot be a store says so, never "in use" -----------------
+
+
+def test_file_that_is_not_duckdb_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("not a database\n")
+    with pytest.raises(StoreError, match="is not a DuckDB database file") as info:
+        connect(path)
+    assert "in use" not in str(info.value) and str(path) in str(info.value)
+    assert not isinstance(info.value, StoreLocked)
+
+
+def test_directory_as_store_is_named_as_such(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is a directory, not a DuckDB file"):
+        connect(tmp_path)
+
+
+def test_store_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the store's directory"):
+        connect(afile / "ecohub.duckdb")
+
+
+def test_duckdb_file_of_another_application_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "other.duckdb"
+    other = duckdb.connect(str(path))
+    other.execute("CREATE VIEW station AS SELECT 1 AS x")  # our first migration creates a table
+    other.close()
+    with pytest.raises(StoreError, match="cannot be used by ecohub"):
+        connect(path)
+
+
+def test_lock_is_its_own_error_class() -> None:
+    assert issubclass(StoreLocked, StoreError)

@@ -31,6 +31,7 @@ from ecohub.analytics.aqi import (
     edition_in_force,
     edition_of,
 )
+from ecohub.analytics.detection import counted_value
 from ecohub.standards.air import limit, min_count
 from ecohub.standards.editions import editions_of
 
@@ -93,7 +94,7 @@ def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
     nothing, so input checks need no separate scan for duplicates.
     """
     o = obs.filter((obs.period == "1h") & obs.parameter.isin(list(CODES)))
-    v = valid_value(o.value.cast("float64"), o.flag)
+    v = valid_value(counted_value(o), o.flag)
     counts = (
         {f"_rows_{col}": o.count(where=o.parameter == code) for code, col in CODES.items()}
         if key_counts

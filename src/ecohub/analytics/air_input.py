@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ecohub.analytics.aqi import POLLUTANT_COLUMNS, usable
+from ecohub.analytics.detection import counted_value
 from ecohub.protocols.hj212.codes import pollutant as hj212_pollutant
 from ecohub.standards.aqi import pollutant_name
 from ecohub.standards.editions import load_table
@@ -105,7 +106,7 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
         t.group_by(["parameter", "unit"])
         .agg(
             n=t.count(),
-            bad=(valid_value(t.value.cast("float64"), t.flag).isnull()).sum(),
+            bad=(valid_value(counted_value(t), t.flag).isnull()).sum(),
         )
         .to_pandas()
     )

@@ -35,6 +35,7 @@ from ecohub.analytics._water_tables import (
     unit_table,
     waterbody_table,
 )
+from ecohub.analytics.detection import counted_value
 
 __all__ = [
     "METHODS",
@@ -127,7 +128,7 @@ def water_samples(
         item=t.item,
         time=t.time,
         date=cst_date(t.time),
-        value=t.value,
+        value=counted_value(t),
         unit=t.unit,
         flag=t.flag,
         problem=problem,

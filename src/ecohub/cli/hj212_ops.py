@@ -7,8 +7,10 @@ the running server over HTTP instead; the answer is the same service function's.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, fail
+from ecohub.cli._common import check_finite, check_port, console, fail
 from ecohub.cst import CST
 
 
@@ -41,19 +43,34 @@ def _http(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
-    except (urllib.error.URLError, OSError) as exc:
+    except urllib.error.HTTPError as exc:
+        fail(f"the running server at {url} refused {method} {path}: HTTP {exc.code} {exc.reason}")
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         fail(f"the store is in use, and the running server at {url} did not answer: {exc}")
+
+
+def _check_mn(mn: str) -> None:
+    """An MN the codec can read (HJ 212-2017 6.3.2 table 4), else a clear error."""
+    from ecohub.protocols.hj212 import is_valid_mn
+
+    if not is_valid_mn(mn):
+        fail(
+            f"MN: {mn[:40]!r} is not a device MN (1..27 letters, digits, '_', '-' or '.'; "
+            "HJ 212-2017 6.3.2 table 4)"
+        )
 
 
 def _with_store(local: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     """Run ``local(con)`` on the store, or the same query on the running server."""
     from ecohub.settings import get_settings
-    from ecohub.store.db import StoreError, connect
+    from ecohub.store.db import StoreError, StoreLocked, connect
 
     try:
         con = connect(get_settings().database)
-    except StoreError:
+    except StoreLocked:
         return _http(method, path, body)
+    except StoreError as exc:
+        fail(str(exc))
     try:
         return local(con)
     finally:
@@ -74,11 +91,14 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Listener host."),
         port: int = typer.Option(9212, help="Listener port."),
         devices: int = typer.Option(10, min=1, help="Simulated data-acquisition units."),
-        rate: float = typer.Option(1.0, min=0, help="Packets per second per unit (0: unpaced)."),
-        duration: float = typer.Option(10.0, min=0.1, help="Seconds to run."),
+        rate: float = typer.Option(1.0, help="Packets per second per unit (0: unpaced)."),
+        duration: float = typer.Option(10.0, help="Seconds to run (at least 0.1)."),
         window: int = typer.Option(1, min=1, help="Packets a unit may have unanswered."),
     ) -> None:
         """Run N simulated flue-gas / waste-water units and count the answers they get."""
+        check_port("--port", port)
+        check_finite("--rate", rate)
+        check_finite("--duration", duration, minimum=0.1)
         from ecohub.cli.platform import _event_loop_policy
         from ecohub.ingest.simulator import simulate as run_sim
         from ecohub.process import raise_fd_limit, tune_gc
@@ -169,9 +189,12 @@ def register(app: typer.Typer) -> None:
 
         if value not in ("strict", "lenient"):
             fail("policy: must be 'strict' or 'lenient'")
+        _check_mn(mn)
+        # One path segment whatever the MN holds ('.' too: '..' must not climb the path).
+        quoted = urllib.parse.quote(mn, safe="").replace(".", "%2E")
         _with_store(
             lambda con: set_policy(con, mn, value),
-            "PUT", f"/api/v1/hj212/devices/{mn}/policy", {"policy": value},
+            "PUT", f"/api/v1/hj212/devices/{quoted}/policy", {"policy": value},
         )  # fmt: skip
         console.print(f"{mn}: {value}")
 
@@ -189,8 +212,7 @@ def register(app: typer.Typer) -> None:
         from ecohub.cli._common import open_store
         from ecohub.ingest.devices import register_device
 
-        if not mn.strip():
-            fail("MN: must not be empty")
+        _check_mn(mn)
         con = open_store()
         try:
             register_device(con, mn, name=name, source_code=source_code, outlet_code=outlet_code,

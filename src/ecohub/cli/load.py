@@ -60,6 +60,7 @@ def _progress(path: Path) -> Iterator[Callable[[str, int, int | None], None] | N
 
 def _print_report(report: object) -> None:
     from ecohub.ingest.files import LoadReport
+    from ecohub.ingest.report import shorten
 
     assert isinstance(report, LoadReport)
     unit = "values" if report.kind == "observations" else "stations"
@@ -78,10 +79,13 @@ def _print_report(report: object) -> None:
         f"{report.rejected:,} rejected in {report.seconds:.1f} s",
         highlight=False,
     )
-    read_as = ", ".join(f"{h} → {what}" for h, what in report.columns.items())
+    # Headers and values are cut (ingest.report.MAX_SHOWN_CHARS): a cell can be megabytes.
+    read_as = ", ".join(f"{shorten(h)} → {what}" for h, what in report.columns.items())
     console.print(f"columns: {read_as}", highlight=False)
     if report.ignored_columns:
-        console.print(f"ignored: {', '.join(report.ignored_columns)}", highlight=False)
+        console.print(
+            f"ignored: {', '.join(shorten(h) for h in report.ignored_columns)}", highlight=False
+        )
     if report.rejected:
         for r in report.first_rejects[:5]:
             console.print(

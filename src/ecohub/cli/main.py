@@ -6,7 +6,19 @@ import sys
 
 import typer
 
-from ecohub.cli import air, hj212, hj212_ops, load, platform, registry, supervise, trend, water
+from ecohub.cli import (
+    air,
+    geo,
+    hj212,
+    hj212_ops,
+    load,
+    platform,
+    registry,
+    supervise,
+    trend,
+    users,
+    water,
+)
 
 app = typer.Typer(
     name="ecohub",
@@ -23,13 +35,21 @@ app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and 
 app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slope.")(trend.trend)
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
 app.add_typer(supervise.app, name="supervise", help="HJ 212 anomaly and fraud detection.")
+users.register(app)
+app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 
 
 def main() -> None:
+    from ecohub.settings import SettingsError
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SettingsError as exc:
+        # The one place a bad setting is reported: any command may be the first to read them.
+        sys.stderr.write(f"error: settings: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import logging
 
 import typer
 
-from ecohub.cli._common import console, fail
+from ecohub.cli._common import check_port, console, fail
 
 
 def _event_loop_policy() -> None:
@@ -42,6 +42,8 @@ def register(app: typer.Typer) -> None:
         from ecohub.settings import load_settings
         from ecohub.store.db import StoreError
 
+        check_port("--hj212-port", hj212_port)
+        check_port("--http-port", http_port)
         logging.basicConfig(
             level=logging.INFO if verbose else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s %(message)s",

@@ -76,7 +76,7 @@ def load(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Load one system's list of enterprises into source_record."""
-    from ecohub.registry.records import load_records
+    from ecohub.registry.service import load_records
 
     con = open_store()
     try:
@@ -118,19 +118,14 @@ def export(
     fmt: str = typer.Option("csv", "--format", help="csv | parquet | xlsx"),
 ) -> None:
     """One row per record: system, record_id, source_code."""
-    from ecohub.registry.service import export_codes
+    from ecohub.registry.service import export_codes_to
 
     con = open_store(read_only=True)
-    df = export_codes(con)
-    if fmt == "csv":
-        df.to_csv(out, index=False, encoding="utf-8")
-    elif fmt == "parquet":
-        df.to_parquet(out, index=False)
-    elif fmt == "xlsx":
-        df.to_excel(out, index=False)
-    else:
-        fail(f"--format: expected csv, parquet or xlsx, got {fmt!r}")
-    console.print(f"{len(df)} records → {out}")
+    try:
+        n = export_codes_to(con, out, fmt)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"{n} records → {out}")
 
 
 @app.command()
@@ -177,20 +172,25 @@ def review(
     as_json: bool = JSON_OPT,
 ) -> None:
     """List undecided pairs in the review band, or decide one (--a, --b, --decision)."""
-    from ecohub.registry import review as rv
+    from ecohub.registry import service
 
-    if a or b or decision:
-        if not (a and b and decision):
+    if a is not None or b is not None or decision is not None:
+        if a is None or b is None or decision is None:
             fail("--a, --b and --decision go together")
         con = open_store()
         try:
-            decided = rv.decide(con, a, b, decision, by=getpass.getuser(), note=note)
+            decided = service.decide(con, a, b, decision, by=getpass.getuser(), note=note)
             _summary("review decision", decided, as_json)
-        except (ValueError, KeyError) as exc:
+        except ValueError as exc:
             fail(str(exc))
+        except KeyError as exc:
+            fail(f"no record {exc.args[0]}")
         return
     con = open_store(read_only=True)
-    rows = rv.pending(con, limit=limit)
+    try:
+        rows = service.pending(con, limit=limit)
+    except ValueError as exc:
+        fail(str(exc))
     table = Table(title=f"review band ({len(rows)} shown)")
     for col in ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b"):
         table.add_column(col)

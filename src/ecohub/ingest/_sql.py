@@ -37,6 +37,19 @@ _ZONED = r"\d:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 # so naive times are shifted by a fixed 8 hours instead of being read in that zone.
 CST_OFFSET = "INTERVAL 8 HOUR"
 
+# Naive times are clamped into this span before the 8-hour shift, which would overflow at
+# DuckDB's extremes (year -290308, 'infinity'); a clamped time is far outside the plausible
+# range of :mod:`ecohub.ingest.checks` and is rejected there, never stored.
+_SAFE_NAIVE = ("TIMESTAMP '1000-01-01 00:00:00'", "TIMESTAMP '9000-01-01 00:00:00'")
+
+# The number syntax of a text cell: optional sign, decimal digits with an optional fraction,
+# optional exponent. DuckDB's own cast takes more ('1_000', 'inf', ' 0x10'): those are rejects.
+# A trailing L (0.01L) marks a value below the detection limit, written as the limit
+# (HJ/T 91-2002; the convention of Chinese monitoring reports).
+NUMBER_SYNTAX = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+# Infinity is read as a number so that its reject says "not a finite number".
+_NUMBER_CELL = rf"^({NUMBER_SYNTAX}|[+-]?(?i:inf(inity)?))\s*[Ll]?$"
+
 _TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 _NUMERIC_PREFIXES = (
     "TINYINT",
@@ -67,7 +80,8 @@ def _list(items: tuple[str, ...]) -> str:
 
 
 def is_numeric(dtype: str) -> bool:
-    return dtype.upper().startswith(_NUMERIC_PREFIXES)
+    """A scalar number type (``DOUBLE[]`` is a list, read as text and rejected)."""
+    return dtype.upper().startswith(_NUMERIC_PREFIXES) and is_scalar(dtype)
 
 
 def text(col: str) -> str:
@@ -75,9 +89,20 @@ def text(col: str) -> str:
     return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
 
 
+def clamp(naive: str) -> str:
+    """A naive TIMESTAMP expression moved into years 1000..9000 (see ``_SAFE_NAIVE``)."""
+    lo, hi = _SAFE_NAIVE
+    n = f"CAST({naive} AS TIMESTAMP)"
+    # least/greatest skip NULLs: the CASE keeps an unreadable time NULL.
+    return f"(CASE WHEN {n} IS NOT NULL THEN least(greatest({n}, {lo}), {hi}) END)"
+
+
 def cst(naive: str) -> str:
-    """The instant of a naive TIMESTAMP expression read as China Standard Time."""
-    return f"timezone('UTC', CAST({naive} AS TIMESTAMP) - {CST_OFFSET})"
+    """The instant of a naive TIMESTAMP expression read as China Standard Time.
+
+    Times outside years 1000..9000 are clamped to those edges first (see ``_SAFE_NAIVE``).
+    """
+    return f"timezone('UTC', {clamp(naive)} - {CST_OFFSET})"
 
 
 def time_value(col: str, dtype: str) -> str:
@@ -98,26 +123,59 @@ def time_value(col: str, dtype: str) -> str:
 
 def date_value(col: str, dtype: str) -> str:
     """Naive TIMESTAMP (midnight) of a date cell, NULL when unreadable."""
+    # TRY_CAST: a DATE can lie beyond the TIMESTAMP range (year 5,877,641); clamped so that
+    # adding an hour column cannot overflow either.
     if dtype.upper() in _TIMESTAMP_TYPES:
-        return f"CAST(CAST({col} AS DATE) AS TIMESTAMP)"
+        return clamp(f"TRY_CAST(CAST({col} AS DATE) AS TIMESTAMP)")
     s = text(col)
-    return (
-        f"COALESCE(CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP), "
+    return clamp(
+        f"COALESCE(TRY_CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP), "
         f"try_strptime({s}, {_list(DATE_FORMATS)}))"
     )
 
 
 def int_value(col: str, dtype: str) -> str:
+    """INTEGER of a cell holding a whole number (``5``, ``5.0``), NULL otherwise."""
+    d = plain_number(col, dtype)
+    return f"(CASE WHEN {d} = floor({d}) THEN TRY_CAST({d} AS INTEGER) END)"
+
+
+def hour_value(col: str, dtype: str) -> str:
+    """INTEGER hour 0..23 of an hour cell, NULL when it is anything else (24, -5, 1.5)."""
+    d = plain_number(col, dtype)
+    return f"(CASE WHEN {d} BETWEEN 0 AND 23 AND {d} = floor({d}) THEN CAST({d} AS INTEGER) END)"
+
+
+def plain_number(col: str, dtype: str) -> str:
+    """DOUBLE of a cell in :data:`NUMBER_SYNTAX` (no detection-limit ``L``), else NULL."""
     if is_numeric(dtype):
-        return f"TRY_CAST({col} AS INTEGER)"
-    return f"TRY_CAST(TRY_CAST({text(col)} AS DOUBLE) AS INTEGER)"
+        return f"CAST({col} AS DOUBLE)"
+    s = text(col)
+    return f"(CASE WHEN regexp_full_match({s}, '{NUMBER_SYNTAX}') THEN TRY_CAST({s} AS DOUBLE) END)"
 
 
 def number(col: str, dtype: str) -> str:
-    """DOUBLE of a value cell, NULL when it is not a number."""
+    """DOUBLE of a value cell (``0.01L`` gives 0.01), NULL when it is not a number."""
     if is_numeric(dtype):
         return f"CAST({col} AS DOUBLE)"
-    return f"TRY_CAST({text(col)} AS DOUBLE)"
+    digits = f"NULLIF(regexp_extract({text(col)}, '{_NUMBER_CELL}', 1), '')"
+    return f"TRY_CAST({digits} AS DOUBLE)"
+
+
+def below_detection(col: str, dtype: str) -> str:
+    """TRUE when a value cell is written as a detection limit with a trailing ``L``.
+
+    Only meaningful where :func:`number` is not NULL (the syntax check is there).
+    """
+    if is_numeric(dtype):
+        return "FALSE"
+    return f"COALESCE(upper(right({text(col)}, 1)) = 'L', FALSE)"
+
+
+def is_scalar(dtype: str) -> bool:
+    """Whether a staged column holds one value per cell (not a LIST, STRUCT, MAP, ...)."""
+    upper = dtype.upper()
+    return not (upper.endswith("]") or upper.startswith(("STRUCT", "MAP", "UNION")))
 
 
 def missing(col: str, dtype: str) -> str:

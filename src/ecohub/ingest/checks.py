@@ -8,6 +8,7 @@ reject. Rejects land in the temporary table ``_ecohub_rejects`` (``row_no``, ``c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
 
 import duckdb
 
@@ -15,7 +16,23 @@ from ecohub.ingest import _sql as sql
 from ecohub.ingest.plan import Plan
 from ecohub.ingest.readers import Staged
 
-__all__ = ["check_observations", "check_stations", "reject_conflicting_observations"]
+__all__ = [
+    "EARLIEST_TIME",
+    "LATEST_AHEAD",
+    "check_observations",
+    "check_stations",
+    "plausible_times",
+    "reject_conflicting_observations",
+]
+
+CST = timezone(timedelta(hours=8))
+# Observation times outside EARLIEST_TIME .. now + LATEST_AHEAD are rejected at load. China's
+# environmental monitoring began after the first national environmental protection conference
+# (1973), so no real measurement is older; the bound also keeps out the Unix epoch
+# (1970-01-01, what a reset device clock or DuckDB's 'epoch' gives) and year 0 / 'infinity'.
+# One day ahead leaves room for a device clock that runs fast and for hour-ending labels.
+EARLIEST_TIME = datetime(1973, 1, 1, tzinfo=CST)
+LATEST_AHEAD = timedelta(days=1)
 
 _VALUE_TEXT = "COALESCE(c.value_raw, CAST(c.value_num AS VARCHAR))"
 
@@ -45,17 +62,32 @@ def _station_keys(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def plausible_times(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The span a stored observation time must fall in: :data:`EARLIEST_TIME` .. now + 1 day."""
+    return EARLIEST_TIME, (now or datetime.now(UTC)) + LATEST_AHEAD
+
+
 def check_observations(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str]) -> None:
     """Give every candidate its first failing check (or none) as reason, column and value."""
     _station_keys(con)
     lit = sql.lit
+    lo, hi = plausible_times()
+    span = f"{lo:%Y-%m-%d} .. {hi.astimezone(CST):%Y-%m-%d %H:%M} CST (now + 1 day)"
     p_label = lit(labels.get("parameter", ""))
     # The first failing check wins; its column and offending text go to the reject file.
     checks = [
         ("c.station_raw IS NULL", "'station is empty'", lit(labels["station"]), "NULL"),
         (
             "c.ts IS NULL",
-            "CASE WHEN c.time_raw IS NULL THEN 'time is empty' ELSE 'time is not a date-time' END",
+            "CASE WHEN c.time_raw IS NULL THEN 'time is empty' "
+            "WHEN c.time_note IS NOT NULL THEN c.time_note ELSE 'time is not a date-time' END",
+            lit(labels["time"]),
+            "c.time_raw",
+        ),
+        (
+            f"c.ts NOT BETWEEN {lit(lo.isoformat())}::TIMESTAMPTZ "
+            f"AND {lit(hi.isoformat())}::TIMESTAMPTZ",
+            lit(f"time outside {span}"),
             lit(labels["time"]),
             "c.time_raw",
         ),
@@ -72,6 +104,18 @@ def check_observations(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str]
         ("c.value_num IS NULL", "'not a number'", "c.col", _VALUE_TEXT),
         ("NOT isfinite(c.value_num)", "'not a finite number'", "c.col", _VALUE_TEXT),
         ("c.value_num < 0", "'negative value'", "c.col", _VALUE_TEXT),
+        (
+            "c.below AND c.value_num = 0",
+            "'detection limit (value before L) must be above 0'",
+            "c.col",
+            _VALUE_TEXT,
+        ),
+        (
+            f"NOT isfinite({_CONVERTED})",
+            "'not a finite number after conversion to ' || c.unit",
+            "c.col",
+            _VALUE_TEXT,
+        ),
     ]
 
     def case(pick: int) -> str:
@@ -80,7 +124,7 @@ def check_observations(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str]
     con.execute(
         f"""
         CREATE TEMP TABLE _ecohub_checked AS
-        SELECT c._row, c.col, c.ts, c.parameter, c.period, c.unit, c.flag, c.missing,
+        SELECT c._row, c.col, c.ts, c.parameter, c.period, c.unit, c.flag, c.below, c.missing,
                c.value_raw, c.value_num, {_CONVERTED} AS value, s.station_id,
                {case(1)} AS reason, {case(2)} AS reason_col, {case(3)} AS reason_value
         FROM _ecohub_cand c LEFT JOIN _ecohub_station_keys s ON s.key = c.station_raw
@@ -102,9 +146,11 @@ def reject_conflicting_observations(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE TEMP TABLE _ecohub_keys AS
         SELECT station_id, parameter, period, ts AS time,
-               min(value) AS value, min(unit) AS unit, min(flag) AS flag, count(*) AS n,
+               min(value) AS value, min(unit) AS unit, min(flag) AS flag,
+               bool_or(below) AS below_detection, count(*) AS n,
                min(value) <> max(value) OR min(unit) <> max(unit)
-                 OR min(COALESCE(flag, '')) <> max(COALESCE(flag, '')) AS conflict
+                 OR min(COALESCE(flag, '')) <> max(COALESCE(flag, ''))
+                 OR bool_or(below) <> bool_and(below) AS conflict
         FROM _ecohub_checked WHERE reason IS NULL AND NOT missing
         GROUP BY ALL
         """

@@ -5,6 +5,7 @@ A file whose sha256 and kind are in ``load_log`` is not read again unless ``forc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import duckdb
 from ecohub.ingest.readers import sha256_file
 from ecohub.ingest.report import LoadError, LoadReport
 
-__all__ = ["record_load", "start_load"]
+__all__ = ["record_load", "start_load", "store_and_record"]
 
 
 def start_load(
@@ -56,3 +57,21 @@ def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, file: Path) 
             report.rejected,
         ],
     )
+
+
+def store_and_record(
+    con: duckdb.DuckDBPyConnection,
+    report: LoadReport,
+    file: Path,
+    write: Callable[[], None],
+) -> None:
+    """Run ``write`` (the upsert) and :func:`record_load` in one transaction: the stored rows
+    and their ``load_log`` row land together or not at all."""
+    con.execute("BEGIN")
+    try:
+        write()
+        record_load(con, report, file)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

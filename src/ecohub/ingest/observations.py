@@ -15,7 +15,7 @@ import duckdb
 
 from ecohub.ingest import _sql as sql
 from ecohub.ingest.checks import check_observations, reject_conflicting_observations
-from ecohub.ingest.loadlog import record_load, start_load
+from ecohub.ingest.loadlog import start_load, store_and_record
 from ecohub.ingest.params import (
     ParamMatch,
     VocabularyError,
@@ -33,9 +33,9 @@ from ecohub.ingest.plan import (
     unit_overrides,
     where,
 )
-from ecohub.ingest.readers import ProgressFn, Staged
-from ecohub.ingest.rejects import collect_rejects
-from ecohub.ingest.report import LoadError, LoadReport
+from ecohub.ingest.readers import BadCell, ProgressFn, Staged
+from ecohub.ingest.rejects import collect_rejects, reject_target
+from ecohub.ingest.report import LoadError, LoadReport, shorten
 from ecohub.ingest.staging import NO_TEXT, STAGE, blank_filter, drop_temps, stage_file
 from ecohub.ingest.upsert import upsert_observations
 
@@ -66,6 +66,7 @@ def load_observations(
     file, report = start_load(con, path, "observations", force)
     if report.already_loaded:
         return report
+    target = reject_target(file, reject_path, write_rejects)
     default_period = period_option(period)
     started = _time.perf_counter()
     staged = stage_file(con, file, sheet, progress, report)
@@ -89,31 +90,46 @@ def load_observations(
         if progress is not None:
             progress("store", 0, None)
         reject_conflicting_observations(con)
-        upsert_observations(con, report, source or file.name)
-        collect_rejects(con, staged, report, file, reject_path, write_rejects)
-        record_load(con, report, file)
+        # Rejects are written first: a reject file that cannot be written stores nothing.
+        collect_rejects(con, staged, report, target)
+        store_and_record(
+            con, report, file, lambda: upsert_observations(con, report, source or file.name)
+        )
     finally:
         drop_temps(con)
     report.seconds = _time.perf_counter() - started
     return report
 
 
-def _time_exprs(staged: Staged, plan: Plan) -> tuple[str, str, str]:
-    """(instant, raw text, header label) of the observation time, from whichever columns exist."""
+_HOUR_NOTE = "hour is not a whole number 0..23"
+
+
+def _time_exprs(staged: Staged, plan: Plan) -> tuple[str, str, str, str]:
+    """(instant, raw text, header label, note) of the observation time.
+
+    ``note`` is SQL for the reason a present time gave no instant, when it is more precise
+    than "not a date-time" (an hour outside 0..23), else NULL.
+    """
     r, t = plan.roles, staged.types
     h = staged.headers
     if "time" in r:
         c = r["time"]
-        return sql.time_value(c, t[c]), sql.text(c), h[c]
-    if "date" in r and "hour" in r:
-        d, hr = r["date"], r["hour"]
-        naive = f"({sql.date_value(d, t[d])} + to_hours({sql.int_value(hr, t[hr])}))"
-        raw = f"concat_ws(' ', {sql.text(d)}, {sql.text(hr)})"
-        return sql.cst(naive), raw, f"{h[d]}+{h[hr]}"
+        return sql.time_value(c, t[c]), sql.text(c), h[c], NO_TEXT
+    hcol = r.get("hour")
+    note = (
+        f"CASE WHEN {sql.text(hcol)} IS NOT NULL AND {sql.hour_value(hcol, t[hcol])} IS NULL "
+        f"THEN {sql.lit(_HOUR_NOTE)} END"
+        if hcol
+        else NO_TEXT
+    )
+    if "date" in r and hcol:
+        d = r["date"]
+        naive = f"({sql.date_value(d, t[d])} + to_hours({sql.hour_value(hcol, t[hcol])}))"
+        raw = f"concat_ws(' ', {sql.text(d)}, {sql.text(hcol)})"
+        return sql.cst(naive), raw, f"{h[d]}+{h[hcol]}", note
     if all(k in r for k in ("year", "month", "day")):
         y, m, d = r["year"], r["month"], r["day"]
-        hcol = r.get("hour")
-        hour = sql.int_value(hcol, t[hcol]) if hcol else "0"
+        hour = sql.hour_value(hcol, t[hcol]) if hcol else "0"
         naive = (
             f"try(make_timestamp({sql.int_value(y, t[y])}, {sql.int_value(m, t[m])}, "
             f"{sql.int_value(d, t[d])}, {hour}, 0, 0))"
@@ -121,10 +137,10 @@ def _time_exprs(staged: Staged, plan: Plan) -> tuple[str, str, str]:
         cols = [c for c in (y, m, d, hcol) if c]
         parts = [sql.text(c) for c in cols]
         label = "+".join(h[c] for c in cols)
-        return sql.cst(naive), f"concat_ws('-', {', '.join(parts)})", label
+        return sql.cst(naive), f"concat_ws('-', {', '.join(parts)})", label, note
     if "date" in r:
         d = r["date"]
-        return sql.cst(sql.date_value(d, t[d])), sql.text(d), h[d]
+        return sql.cst(sql.date_value(d, t[d])), sql.text(d), h[d], NO_TEXT
     raise LoadError(
         f"{where(staged)}: no time column found (looked for "
         f"{', '.join(shown_aliases('time'))}, or date+hour, or year+month+day+hour); "
@@ -134,12 +150,13 @@ def _time_exprs(staged: Staged, plan: Plan) -> tuple[str, str, str]:
 
 def _observation_rows(con: duckdb.DuckDBPyConnection, staged: Staged, plan: Plan) -> str:
     """Stage one row per record with station text and parsed time; return the time label."""
-    ts, raw, label = _time_exprs(staged, plan)
+    ts, raw, label, note = _time_exprs(staged, plan)
     if not plan.is_long and not plan.params:
         raise LoadError(
             f"{where(staged)}: no parameter columns found (columns: "
-            f"{', '.join(staged.headers.values())}); expected e.g. PM2.5, SO2, 二氧化硫, or a "
-            "long layout with parameter and value columns; name them with --map COLUMN=PM2.5"
+            f"{', '.join(shorten(h) for h in staged.headers.values())}); "
+            "expected e.g. PM2.5, SO2, 二氧化硫, or a long layout with parameter and value "
+            "columns; name them with --map COLUMN=PM2.5"
         )
     st = plan.roles["station"]
     if plan.is_long:
@@ -150,7 +167,8 @@ def _observation_rows(con: duckdb.DuckDBPyConnection, staged: Staged, plan: Plan
     keep = "".join(f", {c}" for c in value_cols)
     con.execute(
         f"CREATE TEMP TABLE _ecohub_rows AS SELECT _row, {sql.text(st)} AS station_raw, "
-        f"{raw} AS time_raw, {ts} AS ts{keep} FROM {STAGE} WHERE {blank_filter(staged)}"
+        f"{raw} AS time_raw, {ts} AS ts, {note} AS time_note{keep} "
+        f"FROM {STAGE} WHERE {blank_filter(staged)}"
     )
     return label
 
@@ -162,12 +180,13 @@ def _value_select(
     # doubles to VARCHAR up front costs more than all the checks together.
     raw = NO_TEXT if sql.is_numeric(dtype) else f"CAST({col} AS VARCHAR)"
     return (
-        f"SELECT _row, station_raw, time_raw, ts, {sql.lit(header)} AS col, "
+        f"SELECT _row, station_raw, time_raw, ts, time_note, {sql.lit(header)} AS col, "
         f"{sql.lit(parameter)} AS parameter, {sql.lit(period)} AS period, "
         f"CAST({factor!r} AS DOUBLE) AS factor, {sql.lit(unit)} AS unit, "
         f"{NO_TEXT} AS param_error, {NO_TEXT} AS period_error, {NO_TEXT} AS unit_error, "
         f"{NO_TEXT} AS param_raw, {NO_TEXT} AS unit_raw, {NO_TEXT} AS period_raw, "
         f"{raw} AS value_raw, {sql.number(col, dtype)} AS value_num, "
+        f"{sql.below_detection(col, dtype)} AS below, "
         f"{sql.missing(col, dtype)} AS missing, {NO_TEXT} AS flag FROM _ecohub_rows"
     )
 
@@ -183,6 +202,12 @@ def _wide_candidates(
     selects = []
     for col, match in plan.params:
         header = staged.headers[col]
+        if not sql.is_scalar(staged.types[col]):
+            # A Parquet list or struct column: one reject for the column, not one per row.
+            staged.bad_cells.append(
+                BadCell(0, header, staged.types[col], "not one value per cell: column not loaded")
+            )
+            continue
         declared = overrides.get(match.code) or match.unit or parameters()[match.code].unit
         try:
             factor = unit_factor(declared, match.code)
@@ -192,6 +217,11 @@ def _wide_candidates(
         period = match.period or default_period
         selects.append(
             _value_select(col, staged.types[col], header, match.code, period, unit, factor)
+        )
+    if not selects:
+        raise LoadError(
+            f"{where(staged)}: no parameter column holds one value per cell "
+            f"({', '.join(shorten(staged.headers[c]) for c, _ in plan.params)})"
         )
     con.execute("CREATE TEMP TABLE _ecohub_cand AS " + " UNION ALL ".join(selects))
 
@@ -257,13 +287,15 @@ def _long_candidates(
     con.execute(
         f"""
         CREATE TEMP TABLE _ecohub_cand AS
-        SELECT x._row, x.station_raw, x.time_raw, x.ts, {sql.lit(staged.headers[vcol])} AS col,
+        SELECT x._row, x.station_raw, x.time_raw, x.ts, x.time_note,
+               {sql.lit(staged.headers[vcol])} AS col,
                pm.code AS parameter, COALESCE(pm.period, per.period) AS period,
                um.factor, un.unit,
                CASE WHEN pm.code IS NULL THEN 'unknown parameter' END AS param_error,
                per.error AS period_error, um.error AS unit_error,
                x.p AS param_raw, x.u AS unit_raw, x.per AS period_raw,
                CAST({v} AS VARCHAR) AS value_raw, {sql.number(v, vtype)} AS value_num,
+               {sql.below_detection(v, vtype)} AS below,
                {sql.missing(v, vtype)} AS missing, x.flag_text AS flag
         FROM (SELECT *, {key(pcol)} AS p, {key(ucol)} AS u, {key(percol)} AS per,
                      {flag} AS flag_text

@@ -22,7 +22,7 @@ from ecohub.ingest.params import (
     unit_factor,
 )
 from ecohub.ingest.readers import Staged
-from ecohub.ingest.report import LoadError
+from ecohub.ingest.report import LoadError, shorten
 
 __all__ = [
     "IGNORE_TARGETS",
@@ -98,9 +98,10 @@ def plan_columns(
     for header, target in mapping.items():
         col = by_header.get(header)
         if col is None:
+            shown = ", ".join(shorten(h) for h in staged.headers.values())
             raise LoadError(
-                f"--map {header}={target}: the file has no column {header!r} "
-                f"(columns: {', '.join(staged.headers.values())})"
+                f"--map {shorten(header)}={shorten(target)}: the file has no column "
+                f"{shorten(header)!r} (columns: {shown})"
             )
         taken.add(col)
         key = target.strip()
@@ -115,7 +116,10 @@ def plan_columns(
             allowed = ", ".join(roles) + (
                 ", or a parameter (PM2.5, a34004, ...)" if with_params else ""
             )
-            raise LoadError(f"--map {header}={target}: {target!r} is not one of {allowed}")
+            raise LoadError(
+                f"--map {shorten(header)}={shorten(target)}: {shorten(target)!r} "
+                f"is not one of {allowed}"
+            )
     normalised = {c: norm(h) for c, h in staged.headers.items()}
     for role in roles:
         if role in plan.roles:

@@ -24,6 +24,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ecohub.ingest.report import shorten
+
 ProgressFn = Callable[[str, int, int | None], None]
 """``progress(phase, done, total)``: called after each chunk; total is None when unknown."""
 
@@ -48,6 +50,16 @@ class BadLine:
 
 
 @dataclass
+class BadCell:
+    """A cell (or, with ``row`` 0, a whole column) that cannot be staged as a value."""
+
+    row: int
+    column: str  # the original header
+    text: str
+    reason: str
+
+
+@dataclass
 class Staged:
     """A file staged into ``table``: original headers by staged column name, and what went wrong."""
 
@@ -57,6 +69,7 @@ class Staged:
     types: dict[str, str]  # c0 -> DuckDB type name
     rows: int
     bad_lines: list[BadLine] = field(default_factory=list)
+    bad_cells: list[BadCell] = field(default_factory=list)
 
 
 def sha256_file(path: Path) -> str:
@@ -121,7 +134,7 @@ def stage(
             if progress is not None:
                 progress("read", done, total)
     except (pa.ArrowInvalid, OSError, ValueError, KeyError) as exc:
-        raise ReadError(f"{path.name}: cannot read as {fmt}: {exc}") from exc
+        raise ReadError(f"{path.name}: cannot read as {fmt}: {shorten(str(exc))}") from exc
     if not created:
         # Header only: an empty table of the right shape still lets the checks run.
         cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in staged.headers)
@@ -170,7 +183,8 @@ def _parquet_chunks(path: Path) -> tuple[list[str], Chunks]:
     return headers, chunks
 
 
-def _sniff_encoding(path: Path) -> str:
+def sniff_encoding(path: Path) -> str:
+    """``utf-8`` or ``gb18030`` from the first MiB; :class:`ReadError` when empty or neither."""
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     if not head.strip():
@@ -192,12 +206,17 @@ def _sniff_encoding(path: Path) -> str:
 def _csv_chunks(path: Path) -> tuple[list[str], Chunks]:
     import pyarrow.csv as pcsv
 
-    encoding = _sniff_encoding(path)
+    encoding = sniff_encoding(path)
     with path.open(encoding=encoding, newline="") as fh:
         first = fh.readline().lstrip("\ufeff")
     counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    headers = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    try:
+        headers = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. one name longer than the csv module's field limit
+        raise ReadError(
+            f"{path.name}: the first line cannot be read as column names: {exc}"
+        ) from exc
     headers = [h.strip() for h in headers]
     if not any(headers):
         raise ReadError(f"{path.name}: the first line holds no column names")
@@ -275,20 +294,38 @@ def _cell_text(value: Any) -> str | None:
     return str(value).strip()
 
 
-def _xlsx_chunks(path: Path, sheet: str | None) -> tuple[list[str], Chunks]:
-    import zipfile
+# openpyxl reports a damaged workbook through whatever its zip, zlib and XML layers raise
+# (zlib.error, BadZipFile, XML parse errors, NotImplementedError for unknown compression, ...);
+# every one of them means the same to the user: this file is not a readable workbook.
+_XLSX_ERRORS = (Exception,)
 
+
+def _xlsx_chunks(path: Path, sheet: str | None) -> tuple[list[str], Chunks]:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    def damaged(exc: Exception) -> ReadError:
+        return ReadError(f"{path.name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})")
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise ReadError(f"{path.name}: not a readable XLSX workbook: {exc}") from exc
+        # The same sheet with formulas: a formula cell whose cached value is missing (a
+        # workbook written by a program, never opened in Excel) reads as empty above.
+        wf = load_workbook(path, read_only=True, data_only=False)
+    except _XLSX_ERRORS as exc:
+        raise damaged(exc) from exc
     if sheet is not None and sheet not in wb.sheetnames:
-        raise ReadError(f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+        raise ReadError(
+            f"{path.name}: no sheet {shorten(sheet)!r} (sheets: {', '.join(wb.sheetnames)})"
+        )
     ws = wb[sheet] if sheet is not None else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header_row = next(rows, None)
+    formulas = wf[ws.title].iter_rows(values_only=True)
+    try:
+        header_row = next(rows, None)
+        next(formulas, None)
+    except _XLSX_ERRORS as exc:
+        raise damaged(exc) from exc
     if header_row is None:
         raise ReadError(f"{path.name}: sheet {ws.title!r} is empty")
     headers = [_cell_text(h) or "" for h in header_row]
@@ -299,18 +336,43 @@ def _xlsx_chunks(path: Path, sheet: str | None) -> tuple[list[str], Chunks]:
         cols: list[list[str | None]] = [[] for _ in range(width)]
         numbers: list[int] = []
         # openpyxl is row-based; this loop is the one per-row Python step, and only for XLSX.
-        for number, values in enumerate(rows, start=2):
-            numbers.append(number)
-            for i in range(width):
-                cols[i].append(_cell_text(values[i]) if i < len(values) else None)
-            if len(numbers) >= XLSX_CHUNK_ROWS:
-                yield _xlsx_table(cols, numbers), number, total
-                cols, numbers = [[] for _ in range(width)], []
+        try:
+            for number, (values, raw) in enumerate(zip(rows, formulas, strict=False), start=2):
+                numbers.append(number)
+                for i in range(width):
+                    value = values[i] if i < len(values) else None
+                    if value is None and i < len(raw) and _is_formula(raw[i]):
+                        staged.bad_cells.append(
+                            BadCell(
+                                number,
+                                headers[i],
+                                str(raw[i]),
+                                f"formula without a cached value in cell "
+                                f"{get_column_letter(i + 1)}{number} (open and save the "
+                                "workbook in a spreadsheet program to compute it)",
+                            )
+                        )
+                    cols[i].append(_cell_text(value))
+                if len(numbers) >= XLSX_CHUNK_ROWS:
+                    yield _xlsx_table(cols, numbers), number, total
+                    cols, numbers = [[] for _ in range(width)], []
+        except _XLSX_ERRORS as exc:
+            raise damaged(exc) from exc
+        finally:
+            wb.close()
+            wf.close()
         if numbers:
             yield _xlsx_table(cols, numbers), numbers[-1], total
-        wb.close()
 
     return headers, chunks
+
+
+def _is_formula(raw: Any) -> bool:
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    return isinstance(raw, ArrayFormula | DataTableFormula) or (
+        isinstance(raw, str) and raw.startswith("=")
+    )
 
 
 def _xlsx_table(cols: list[list[str | None]], numbers: list[int]) -> pa.Table:

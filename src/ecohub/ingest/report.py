@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["LoadError", "LoadReport", "Reject"]
+__all__ = ["MAX_SHOWN_CHARS", "LoadError", "LoadReport", "Reject", "shorten"]
+
+# Longest cell text shown in a message, the reject file or the terminal: a 1-million-character
+# cell must not print megabytes. Longer text is cut and says how long it was.
+MAX_SHOWN_CHARS = 200
+
+
+def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``text`` itself, or its first ``limit`` characters + ``… (N characters)``."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
 
 
 class LoadError(Exception):

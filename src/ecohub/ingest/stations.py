@@ -13,10 +13,10 @@ import duckdb
 
 from ecohub.ingest import _sql as sql
 from ecohub.ingest.checks import check_stations
-from ecohub.ingest.loadlog import record_load, start_load
+from ecohub.ingest.loadlog import start_load, store_and_record
 from ecohub.ingest.plan import STATION_ROLES, Plan, plan_columns
 from ecohub.ingest.readers import ProgressFn, Staged
-from ecohub.ingest.rejects import collect_rejects
+from ecohub.ingest.rejects import collect_rejects, reject_target
 from ecohub.ingest.report import LoadReport
 from ecohub.ingest.staging import NO_TEXT, STAGE, blank_filter, drop_temps, stage_file
 from ecohub.ingest.upsert import upsert_stations
@@ -56,6 +56,7 @@ def load_stations(
     file, report = start_load(con, path, "stations", force)
     if report.already_loaded:
         return report
+    target = reject_target(file, reject_path, write_rejects)
     started = _time.perf_counter()
     staged = stage_file(con, file, sheet, progress, report)
     try:
@@ -67,9 +68,8 @@ def load_stations(
         )
         _station_rows(con, staged, plan, network, source or file.name)
         check_stations(con, staged, plan)
-        upsert_stations(con, report)
-        collect_rejects(con, staged, report, file, reject_path, write_rejects)
-        record_load(con, report, file)
+        collect_rejects(con, staged, report, target)
+        store_and_record(con, report, file, lambda: upsert_stations(con, report))
     finally:
         drop_temps(con)
     report.seconds = _time.perf_counter() - started

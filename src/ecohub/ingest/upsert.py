@@ -1,4 +1,7 @@
-"""The write: upsert the checked rows into ``observation`` and ``station``, one transaction each.
+"""The write: upsert the checked rows into ``observation`` and ``station``.
+
+The caller runs each inside the transaction that also records the load
+(:func:`~ecohub.ingest.loadlog.store_and_record`).
 
 Only new keys are inserted and only changed rows updated, so reloading a file rewrites nothing;
 the counts of new, updated and unchanged rows go to the :class:`~ecohub.ingest.report.LoadReport`.
@@ -23,40 +26,37 @@ def upsert_observations(con: duckdb.DuckDBPyConnection, report: LoadReport, sour
         """
     ).fetchone()
     assert counts is not None
-    report.rows_read, report.skipped_null, good = (int(x) for x in counts)
+    rows_read, report.skipped_null, good = (int(x) for x in counts)
+    report.rows_read += rows_read
     con.execute(
         """
         CREATE TEMP TABLE _ecohub_changes AS
         SELECT k.station_id, k.parameter, k.period, k.time, k.value, k.unit, k.flag,
-               o.station_id IS NULL AS is_new
+               k.below_detection, o.station_id IS NULL AS is_new
         FROM _ecohub_keys k
         LEFT JOIN observation o ON o.station_id = k.station_id AND o.parameter = k.parameter
              AND o.period = k.period AND o.time = k.time
         WHERE NOT k.conflict AND (o.station_id IS NULL OR o.value IS DISTINCT FROM k.value
-              OR o.unit IS DISTINCT FROM k.unit OR o.flag IS DISTINCT FROM k.flag)
+              OR o.unit IS DISTINCT FROM k.unit OR o.flag IS DISTINCT FROM k.flag
+              OR COALESCE(o.below_detection, FALSE) <> k.below_detection)
         """
     )
-    con.execute("BEGIN")
-    try:
+    con.execute(
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, flag, "
+        "below_detection, source) "
+        "SELECT station_id, parameter, period, time, value, unit, flag, below_detection, ? "
+        "FROM _ecohub_changes WHERE is_new",
+        [source],
+    )
+    changed = con.execute("SELECT count(*) FROM _ecohub_changes WHERE NOT is_new").fetchone()
+    if changed and changed[0]:
         con.execute(
-            "INSERT INTO observation (station_id, parameter, period, time, value, unit, flag, "
-            "source) SELECT station_id, parameter, period, time, value, unit, flag, ? "
-            "FROM _ecohub_changes WHERE is_new",
+            "UPDATE observation o SET value = c.value, unit = c.unit, flag = c.flag, "
+            "below_detection = c.below_detection, source = ? FROM _ecohub_changes c "
+            "WHERE NOT c.is_new AND o.station_id = c.station_id AND o.parameter = c.parameter "
+            "AND o.period = c.period AND o.time = c.time",
             [source],
         )
-        changed = con.execute("SELECT count(*) FROM _ecohub_changes WHERE NOT is_new").fetchone()
-        if changed and changed[0]:
-            con.execute(
-                "UPDATE observation o SET value = c.value, unit = c.unit, flag = c.flag, "
-                "source = ? FROM _ecohub_changes c WHERE NOT c.is_new "
-                "AND o.station_id = c.station_id AND o.parameter = c.parameter "
-                "AND o.period = c.period AND o.time = c.time",
-                [source],
-            )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     row = con.execute(
         "SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new) FROM _ecohub_changes"
     ).fetchone()
@@ -106,23 +106,18 @@ def upsert_stations(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
     cols = (
         "station_id, name, name_en, network, region_code, basin, waterbody, lon, lat, attrs, source"
     )
-    con.execute("BEGIN")
-    try:
-        con.execute(
-            f"INSERT INTO station ({cols}) SELECT {cols} FROM _ecohub_st_changes "
-            "WHERE is_new OR is_changed ON CONFLICT (station_id) DO UPDATE SET "
-            "name = EXCLUDED.name, name_en = EXCLUDED.name_en, network = EXCLUDED.network, "
-            "region_code = EXCLUDED.region_code, basin = EXCLUDED.basin, "
-            "waterbody = EXCLUDED.waterbody, lon = EXCLUDED.lon, lat = EXCLUDED.lat, "
-            "attrs = EXCLUDED.attrs, source = EXCLUDED.source"
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    con.execute(
+        f"INSERT INTO station ({cols}) SELECT {cols} FROM _ecohub_st_changes "
+        "WHERE is_new OR is_changed ON CONFLICT (station_id) DO UPDATE SET "
+        "name = EXCLUDED.name, name_en = EXCLUDED.name_en, network = EXCLUDED.network, "
+        "region_code = EXCLUDED.region_code, basin = EXCLUDED.basin, "
+        "waterbody = EXCLUDED.waterbody, lon = EXCLUDED.lon, lat = EXCLUDED.lat, "
+        "attrs = EXCLUDED.attrs, source = EXCLUDED.source"
+    )
     row = con.execute(
         "SELECT (SELECT count(*) FROM _ecohub_st), count_if(is_new), count_if(is_changed), "
         "count_if(NOT is_new AND NOT is_changed) FROM _ecohub_st_changes"
     ).fetchone()
     assert row is not None
-    report.rows_read, report.new, report.updated, report.unchanged = (int(x) for x in row)
+    rows_read, report.new, report.updated, report.unchanged = (int(x) for x in row)
+    report.rows_read += rows_read

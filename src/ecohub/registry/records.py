@@ -19,9 +19,18 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ecohub.ingest.report import shorten
 from ecohub.registry import normalize
 
-__all__ = ["FIELDS", "HEADERS", "LoadResult", "load_frame", "load_records", "read_table"]
+__all__ = [
+    "FIELDS",
+    "FIELD_CAPS",
+    "HEADERS",
+    "LoadResult",
+    "load_frame",
+    "load_records",
+    "read_table",
+]
 
 FIELDS = (
     "record_id",
@@ -36,6 +45,24 @@ FIELDS = (
     "permit_no",
     "mn",
 )
+# Longest text each field may hold (characters). Real names and addresses are far shorter; a
+# longer cell is a broken export or an attack, and one 1-million-character name would make
+# linkage (bigram sets, pairwise comparisons) quadratic. Such a row is rejected with a reason.
+FIELD_CAPS: dict[str, int] = {
+    "record_id": 100,
+    "name": 200,
+    "uscc": 40,
+    "address": 500,
+    "region_code": 20,
+    "legal_rep": 100,
+    "industry": 200,
+    "lon": 40,
+    "lat": 40,
+    "permit_no": 100,
+    "mn": 100,
+}
+# Longest cell text written to the reject file (the whole row is kept, each cell cut).
+MAX_REJECT_CELL = 200
 # Header spellings seen in departmental lists, compared after lower-casing and trimming.
 HEADERS: dict[str, tuple[str, ...]] = {
     "record_id": (
@@ -89,15 +116,40 @@ class LoadResult:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """CSV, XLSX or Parquet, every column as text (codes keep their leading zeros)."""
+    """CSV (UTF-8 or GBK/GB 18030), XLSX or Parquet, every column as text (codes keep their
+    leading zeros). Raises ValueError naming the file when it cannot be read or has no rows."""
+    from ecohub.ingest.readers import ReadError, sniff_encoding
+
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, dtype=str, keep_default_na=False)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path).astype("string").fillna("").astype(object)
-    raise ValueError(f"{path}: unsupported file type {suffix!r} (csv, xlsx, parquet)")
+    if suffix not in (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq"):
+        raise ValueError(f"{path}: unsupported file type {suffix!r} (csv, xlsx, parquet)")
+    kind = {".txt": "CSV", ".xlsm": "XLSX", ".pq": "Parquet"}.get(suffix, suffix[1:].upper())
+    try:
+        if suffix in (".csv", ".txt"):
+            # Chinese departments still export GBK; the observation loaders read it too.
+            encoding = sniff_encoding(path)
+            df = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+            )
+        elif suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:
+            df = pd.read_parquet(path).astype("string").fillna("").astype(object)
+    except ReadError as exc:
+        raise ValueError(str(exc)) from exc
+    except Exception as exc:
+        # pandas, openpyxl, zipfile, zlib and pyarrow each raise their own types for a damaged
+        # file; to the user they all mean the same thing.
+        raise ValueError(
+            f"{path.name}: not a readable {kind} file ({type(exc).__name__}: {shorten(str(exc))})"
+        ) from exc
+    if df.empty:
+        raise ValueError(f"{path.name}: no data rows (only a header, or nothing)")
+    df.columns = [str(c) for c in df.columns]
+    return df
 
 
 def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.DataFrame:
@@ -135,10 +187,20 @@ def _row_hash(df: pd.DataFrame) -> pd.Series:
     return joined.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest())
 
 
-def _rejects(df: pd.DataFrame) -> pd.Series:
-    """Reason per row, or None. Rows are numbered from 2 (the header is line 1)."""
+def _too_long(df: pd.DataFrame) -> pd.Series:
+    """Reason per row whose field is longer than its :data:`FIELD_CAPS` entry, else None."""
     reason = pd.Series(None, index=df.index, dtype=object)
-    reason[df["record_id"].isna()] = "empty record_id"
+    for fld, cap in FIELD_CAPS.items():
+        length = df[fld].map(lambda v: len(v) if isinstance(v, str) else 0)
+        over = reason.isna() & (length > cap)
+        reason[over] = [f"{fld} longer than {cap} characters ({n})" for n in length[over]]
+    return reason
+
+
+def _rejects(df: pd.DataFrame, too_long: pd.Series) -> pd.Series:
+    """Reason per row, or None. Rows are numbered from 2 (the header is line 1)."""
+    reason = too_long.copy()
+    reason[reason.isna() & df["record_id"].isna()] = "empty record_id"
     reason[reason.isna() & df["name_norm"].isna()] = "empty name"
     dup = df["record_id"].notna() & df.duplicated("record_id", keep=False)
     conflicting = dup & ~df.duplicated(["record_id", "row_hash"], keep=False)
@@ -159,9 +221,12 @@ def load_frame(
     """Normalise ``raw`` and upsert it; return (loaded rows, rejected rows, counts)."""
     df = _map_columns(raw, column_map)
     df["row_hash"] = _row_hash(df)
+    too_long = _too_long(df)
+    # Over-long rows are rejected; blank them so normalisation never works on the long text.
+    df.loc[too_long.notna(), [f for f in FIELDS if f != "record_id"]] = None
     df = df.join(normalize.normalize_names(df["name"]))
-    reasons = _rejects(df)
-    rejected = raw.loc[reasons.notna()].copy()
+    reasons = _rejects(df, too_long)
+    rejected = raw.loc[reasons.notna()].astype(object).map(_cut)
     rejected.insert(0, "reason", reasons[reasons.notna()])
     rejected.insert(0, "line", rejected.index + 2)
     # Identical repeats of one row are one record (a list exported twice), not a conflict.
@@ -178,6 +243,10 @@ def load_frame(
     counts["rejected"] = len(rejected)
     counts["flagged"] = int(ok["flags"].notna().sum())
     return ok, rejected, counts
+
+
+def _cut(value: Any) -> Any:
+    return shorten(value, MAX_REJECT_CELL) if isinstance(value, str) else value
 
 
 def _derive_region(ok: pd.DataFrame) -> pd.DataFrame:
@@ -282,6 +351,7 @@ def load_records(
     if seen is not None:
         return LoadResult(system, str(path), 0, 0, int(seen[0] or 0), 0, 0, None, True)
     raw = read_table(path)
+    out = None
     con.execute("BEGIN")
     try:
         ok, rejected, counts = load_frame(
@@ -291,15 +361,20 @@ def load_records(
             "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?)",
             [sha, kind, str(path), datetime.now().astimezone(), len(ok), len(rejected)],
         )
+        if len(rejected):
+            # Written before COMMIT: a reject file that cannot be written stores nothing.
+            out_path = reject_path or path.with_name(path.stem + ".rejects.csv")
+            try:
+                rejected.to_csv(out_path, index=False, encoding="utf-8-sig")
+            except OSError as exc:
+                raise ValueError(
+                    f"--rejects {out_path}: cannot write: {exc.strerror or exc}; nothing loaded"
+                ) from exc
+            out = str(out_path)
         con.execute("COMMIT")
-    except Exception:
+    except BaseException:
         con.execute("ROLLBACK")
         raise
-    out = None
-    if len(rejected):
-        out_path = reject_path or path.with_name(path.stem + ".rejects.csv")
-        rejected.to_csv(out_path, index=False, encoding="utf-8-sig")
-        out = str(out_path)
     return LoadResult(
         system,
         str(path),

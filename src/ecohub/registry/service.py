@@ -1,20 +1,116 @@
-"""Service functions of the registry: what the CLI (and later the API) call. Plain data out."""
+"""Service functions of the registry: what the CLI (and later the API) call. Plain data out.
+
+Every option is checked here, not in the CLI: a bad one raises :class:`OptionError` (a
+ValueError) whose message starts with the option's command-line name (``--auto-accept``).
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from ecohub.registry import attach, coding, linkage
+from ecohub.ingest.report import shorten
+from ecohub.registry import attach, coding, linkage, records, review
 from ecohub.registry.cluster import cluster
 
-__all__ = ["export_codes", "link"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "MAX_SYSTEM_CHARS",
+    "OptionError",
+    "check_link_config",
+    "decide",
+    "export_codes",
+    "export_codes_to",
+    "link",
+    "load_records",
+    "pending",
+]
+
+EXPORT_FORMATS = ("csv", "parquet", "xlsx")
+CRS = ("wgs84", "gcj02")
+MAX_SYSTEM_CHARS = 50  # a system name is a short label ("permit", "tax"), part of every key
+
+
+class OptionError(ValueError):
+    """An option value the registry cannot work with; the message names the option."""
+
+
+def _check_writable(option: str, target: Path) -> None:
+    """Raise :class:`OptionError` unless ``target`` can be written (tried, then left as it was)."""
+    if target.is_dir():
+        raise OptionError(f"{option} {target}: is a directory, not a file")
+    existed = target.exists()
+    try:
+        with target.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise OptionError(f"{option} {target}: cannot write: {exc.strerror or exc}") from exc
+    if not existed:
+        target.unlink(missing_ok=True)
+
+
+def check_system(system: str) -> str:
+    """The system label, trimmed; it names records as ``system:record_id`` and ``system|id``."""
+    name = system.strip()
+    if not name:
+        raise OptionError("--system: must not be empty")
+    if len(name) > MAX_SYSTEM_CHARS:
+        raise OptionError(
+            f"--system {shorten(name, 40)!r}: longer than {MAX_SYSTEM_CHARS} characters"
+        )
+    bad = sorted({c for c in name if c in ":|" or not c.isprintable()})
+    if bad:
+        raise OptionError(
+            f"--system {name!r}: must not contain {', '.join(repr(c) for c in bad)} "
+            "(records are named system:record_id)"
+        )
+    return name
+
+
+def load_records(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    path: Path,
+    *,
+    column_map: dict[str, str] | None = None,
+    crs: str = "wgs84",
+    reject_path: Path | None = None,
+) -> records.LoadResult:
+    """Check the options, then load ``path`` as ``system``'s list (:func:`records.load_records`)."""
+    name = check_system(system)
+    if crs not in CRS:
+        raise OptionError(f"--crs: expected {' or '.join(CRS)}, got {shorten(crs, 40)!r}")
+    if not path.is_file():
+        raise OptionError(f"FILE {path}: no such file")
+    if reject_path is not None:
+        _check_writable("--rejects", reject_path)
+    return records.load_records(
+        con, name, path, column_map=column_map, crs=crs, reject_path=reject_path
+    )
+
+
+def check_link_config(config: linkage.LinkConfig) -> None:
+    """Both thresholds are probabilities and the review band lies below auto-accept."""
+    for option, value in (
+        ("--auto-accept", config.auto_accept),
+        ("--review-low", config.review_low),
+    ):
+        if not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= 1:
+            raise OptionError(f"{option}: must be a probability between 0 and 1, got {value}")
+    if config.review_low > config.auto_accept:
+        raise OptionError(
+            f"--review-low {config.review_low} is above --auto-accept {config.auto_accept}: "
+            "the review band is review-low <= p < auto-accept"
+        )
+
 
 _RECORDS_SQL = """
 SELECT system || '|' || record_id AS unique_id, system, record_id, source_code, uscc_norm,
@@ -43,6 +139,9 @@ def link(
 ) -> dict[str, Any]:
     """Link every loaded record, keep issued codes, store the review band; one transaction."""
     config = config or linkage.LinkConfig()
+    check_link_config(config)
+    if engine not in linkage.DIALECTS:
+        raise OptionError(f"--engine: expected {' or '.join(linkage.DIALECTS)}, got {engine!r}")
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     t0 = time.perf_counter()
     frame = linkage.input_frame(con)
@@ -149,3 +248,51 @@ def export_codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT system, record_id, source_code FROM source_record ORDER BY system, record_id"
     ).df()
+
+
+def export_codes_to(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "csv") -> int:
+    """Write :func:`export_codes` to ``out`` as ``fmt``; return the number of records."""
+    if fmt not in EXPORT_FORMATS:
+        raise OptionError(f"--format: expected {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    _check_writable("--out", out)
+    df = export_codes(con)
+    try:
+        if fmt == "csv":
+            df.to_csv(out, index=False, encoding="utf-8")
+        elif fmt == "parquet":
+            df.to_parquet(out, index=False)
+        else:
+            df.to_excel(out, index=False)
+    except OSError as exc:
+        raise OptionError(f"--out {out}: cannot write: {exc.strerror or exc}") from exc
+    return len(df)
+
+
+def pending(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """Undecided pairs of the review band (:func:`review.pending`), at most ``limit``."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise OptionError(f"--limit: must be a whole number of at least 1, got {limit}")
+    return review.pending(con, limit=limit)
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    a: str,
+    b: str,
+    decision: str,
+    *,
+    by: str,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Record a decision on two different records (:func:`review.decide`)."""
+    for option, value in (("--a", a), ("--b", b)):
+        system, sep, record = value.partition(":")
+        if not sep or not system.strip() or not record.strip():
+            raise OptionError(f"{option} {shorten(value, 60)!r}: expected system:record_id")
+    if a.strip() == b.strip():
+        raise OptionError(f"--a and --b name the same record ({a}); a pair needs two records")
+    if decision not in review.DECISIONS:
+        raise OptionError(
+            f"--decision: expected {' or '.join(review.DECISIONS)}, got {shorten(decision, 40)!r}"
+        )
+    return review.decide(con, a, b, decision, by=by, note=note)

@@ -19,6 +19,10 @@ class StoreError(Exception):
     """The store cannot be opened or used (locked by another process, bad path, ...)."""
 
 
+class StoreLocked(StoreError):
+    """Another process holds the store (DuckDB allows one writer): ask it over HTTP instead."""
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every bundled migration, in order."""
     found = []
@@ -60,23 +64,45 @@ CHECKPOINT_THRESHOLD = "128MiB"
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) and migrate the store at ``path``; ``:memory:`` works too."""
+    """Open (creating if needed) and migrate the store at ``path``; ``:memory:`` works too.
+
+    Raises :class:`StoreLocked` when another process holds the file and :class:`StoreError`
+    (naming the path and the reason) for anything else that keeps it from opening.
+    """
     target = str(path)
     if target != ":memory:":
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        parent = Path(target).parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store's directory {parent}: {exc.strerror or exc}"
+            ) from exc
+        if Path(target).is_dir():
+            raise StoreError(f"store {target} is a directory, not a DuckDB file")
     try:
         con = duckdb.connect(target, read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreError(
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreLocked(
                 f"store {target} is in use by another process (is `ecohub up` running?); "
                 "stop it, or ask the running server over HTTP"
             ) from exc
-        raise StoreError(f"cannot open store {target}: {exc}") from exc
-    con.execute("SET TimeZone = 'Asia/Shanghai'")
-    if not read_only:
-        con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
-        migrate(con)
+        if "not a valid DuckDB database file" in text:
+            raise StoreError(
+                f"store {target} is not a DuckDB database file (check ECOHUB_DB_PATH and "
+                "ECOHUB_DATA_DIR; ecohub creates the store itself when the file does not exist)"
+            ) from exc
+        raise StoreError(f"cannot open store {target}: {text}") from exc
+    try:
+        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        if not read_only:
+            con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+            migrate(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(f"store {target} cannot be used by ecohub: {exc}") from exc
     return con
 
 

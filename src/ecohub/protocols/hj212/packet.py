@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ecohub.cst import CST
 from ecohub.protocols.hj212.constants import FLAG_A, FLAG_D, FLAG_VERSION_SHIFT
@@ -13,17 +12,23 @@ from ecohub.protocols.hj212.constants import FLAG_A, FLAG_D, FLAG_VERSION_SHIFT
 EDITIONS = ("2005", "2017", "2025")
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
-    """One HJ 212 packet.
+# A NamedTuple, not a frozen dataclass: equally immutable, but a frozen dataclass sets each
+# of its 15 fields through object.__setattr__ - about 1.2 us of a 13 us parse (issue 9,
+# docs/benchmarks.md); a tuple is built in one step.
+class Packet(NamedTuple):
+    """One HJ 212 packet (immutable).
 
     Header fields are the text as sent (``None`` when absent), except ``flag``, ``pnum`` and
     ``pno`` which are ints. ``cp`` maps every CP key to its text exactly as sent, in order
     (``{"DataTime": "20260101120000", "a34004-Rtd": "35.2", ...}``); a key sent twice keeps
     its values joined with ``,``. ``raw`` is the frame as received. ``crc_ok`` is True when the
     standard's CRC matches (False only for a lenient ``crc_modbus`` parse). ``edition`` is
-    ``"2005"``, ``"2017"`` or ``"2025"``; ``deviation`` names the known deviation a lenient
-    parse accepted, None for a strictly valid packet.
+    ``"2005"``, ``"2017"`` or ``"2025"``. ``deviations`` names every known deviation a lenient
+    parse accepted (in ``DEVIATIONS`` order; empty for a strictly valid packet) and
+    ``deviation`` is the same joined with ``+`` (None when empty), as stored in text columns.
+    ``d_without_pnum`` is True when Flag's D bit is set but PNUM/PNO are absent: strictly valid
+    in an HJ/T 212-2005 packet (its own examples send requests so), the
+    ``flag_d_without_pnum`` deviation from 2017 on; either way the packet is read as whole.
     """
 
     qn: str | None
@@ -34,11 +39,13 @@ class Packet:
     flag: int | None
     pnum: int | None
     pno: int | None
-    cp: dict[str, str] = field(compare=True)
-    raw: bytes = field(repr=False)
+    cp: dict[str, str]
+    raw: bytes
     crc_ok: bool = True
     edition: str = "2017"
     deviation: str | None = None
+    deviations: tuple[str, ...] = ()
+    d_without_pnum: bool = False
 
     @property
     def flag_info(self) -> tuple[int, bool, bool]:
