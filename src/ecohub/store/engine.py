@@ -69,9 +69,25 @@ def spark_session(
 
 
 def ibis_spark(session: Any | None = None, master: str = "local[2]") -> Any:
-    import ibis
+    """An Ibis backend over a SparkSession.
 
-    return ibis.pyspark.connect(session or spark_session(master))
+    ``Table.cache()`` on Ibis's PySpark backend compiles the expression without registering
+    the in-memory tables (``ibis.memtable``) it reads, so a cached expression over one fails
+    with TABLE_OR_VIEW_NOT_FOUND; this backend registers them first, as executing does.
+    """
+    return _spark_backend()().connect(session or spark_session(master))
+
+
+@cache
+def _spark_backend() -> Any:
+    from ibis.backends.pyspark import Backend
+
+    class SparkBackend(Backend):
+        def _create_cached_table(self, name: str, expr: Any) -> Any:
+            self._run_pre_execute_hooks(expr)
+            return super()._create_cached_table(name, expr)
+
+    return SparkBackend
 
 
 def connect_engine(settings: Settings | None = None, con: Any | None = None) -> Any:
