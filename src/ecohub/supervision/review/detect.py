@@ -96,7 +96,8 @@ RULE_SQL: dict[str, str] = {
             FROM _rv_obs WHERE city IS NOT NULL AND value IS NOT NULL
             WINDOW w AS (PARTITION BY city, parameter, h))
         SELECT {_OUT}, 'city_spike',
-               format('{{}} {{}} against a median of {{}} over the {{}} stations of city {{}} that hour',
+               format('{{}} {{}} against a median of {{}} over the {{}} stations of city {{}} '
+                      'that hour',
                       o.value, o.unit, o.med, o.n, o.city)
         FROM c o {_join("city_spike")}
         WHERE o.n >= 4 AND o.value >= r.threshold * o.med AND o.value - o.med >= r.threshold2""",

@@ -65,7 +65,9 @@ def _number(text: str, row: int, name: str, required: bool) -> float | None:
 @cache
 def load_review_rules() -> tuple[ReviewRule, ...]:
     """Every (rule, parameter) row, ``*`` expanded to the six pollutants."""
-    text = resources.files("ecohub.supervision").joinpath("data/review_rules.csv").read_text("utf-8")
+    text = (
+        resources.files("ecohub.supervision").joinpath("data/review_rules.csv").read_text("utf-8")
+    )
     out: list[ReviewRule] = []
     for i, r in enumerate(csv.DictReader(text.splitlines()), start=2):
         if r["rule"] not in KINDS:

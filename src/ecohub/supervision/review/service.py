@@ -150,7 +150,9 @@ def run(
         con.unregister("_rv_ids_df")
         keep = " WHERE station_id IN (SELECT station_id FROM _rv_ids)"
     chosen = list(rules) if rules else None
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _rv_found AS SELECT * FROM ({detect(lo, hi, chosen)}){keep}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _rv_found AS SELECT * FROM ({detect(lo, hi, chosen)}){keep}"
+    )
     scope = "f.time >= ? AND f.time <= ?" + (
         " AND f.station_id IN (SELECT station_id FROM _rv_ids)" if ids is not None else ""
     )
