@@ -148,3 +148,12 @@ def test_reload_withdraws_an_undecided_flag(store: duckdb.DuckDBPyConnection) ->
     put(store, [("s1", "a34004", 2, 11)])  # corrected value
     res = run(store)
     assert res["removed"] == 1 and flagged(store, "negative") == []
+
+
+def test_city_spike_is_one_hour_only(store: duckdb.DuckDBPyConnection) -> None:
+    # s1 above the city for two hours running (a plume passing): not an isolated spike.
+    rows = [(s, "a34004", h, 20) for s in ("s2", "s3", "s4") for h in (0, 1, 2)]
+    rows += [("s1", "a34004", 0, 20), ("s1", "a34004", 1, 300), ("s1", "a34004", 2, 300)]
+    put(store, rows)
+    run(store)
+    assert flagged(store, "city_spike") == []

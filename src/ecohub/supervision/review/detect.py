@@ -89,18 +89,28 @@ RULE_SQL: dict[str, str] = {
           AND o.value >= r.threshold * greatest(o.pv, o.nv)
           AND o.value - greatest(o.pv, o.nv) >= r.threshold2""",
     # The median of the city's stations that hour (the value itself included: with at least
-    # four stations the median is still the city's level, not the spike).
+    # four stations the median is still the city's level, not the spike). Only a single hour
+    # out of line counts: a plume or haze front passing one station lasts several hours.
     "city_spike": f"""
         WITH c AS (
-            SELECT *, median(value) OVER w AS med, count(value) OVER w AS n
-            FROM _rv_obs WHERE city IS NOT NULL AND value IS NOT NULL
-            WINDOW w AS (PARTITION BY city, parameter, h))
+            SELECT o.*, median(o.value) OVER w AS med, count(o.value) OVER w AS n,
+                   r.threshold, r.threshold2
+            FROM _rv_obs o {_join("city_spike")}
+            WHERE o.city IS NOT NULL AND o.value IS NOT NULL
+            WINDOW w AS (PARTITION BY o.city, o.parameter, o.h)),
+        hi AS (
+            SELECT *, n >= 4 AND value >= threshold * med AND value - med >= threshold2 AS out
+            FROM c),
+        iso AS (
+            SELECT *, lag(h) OVER s AS ph, lag(out) OVER s AS pout,
+                      lead(h) OVER s AS nh, lead(out) OVER s AS nout
+            FROM hi WINDOW s AS (PARTITION BY station_id, parameter ORDER BY h))
         SELECT {_OUT}, 'city_spike',
                format('{{}} {{}} against a median of {{}} over the {{}} stations of city {{}} '
-                      'that hour',
-                      o.value, o.unit, o.med, o.n, o.city)
-        FROM c o {_join("city_spike")}
-        WHERE o.n >= 4 AND o.value >= r.threshold * o.med AND o.value - o.med >= r.threshold2""",
+                      'that hour', o.value, o.unit, o.med, o.n, o.city)
+        FROM iso o
+        WHERE o.out AND NOT coalesce(o.ph = o.h - 1 AND o.pout, FALSE)
+          AND NOT coalesce(o.nh = o.h + 1 AND o.nout, FALSE)""",
     # Both values are flagged: which monitor is wrong is the operator's call.
     "pm_inversion": """
         WITH pair AS (
