@@ -157,3 +157,18 @@ def test_city_spike_is_one_hour_only(store: duckdb.DuckDBPyConnection) -> None:
     put(store, rows)
     run(store)
     assert flagged(store, "city_spike") == []
+
+
+def test_after_load_judges_the_hours_before_again(store: duckdb.DuckDBPyConnection) -> None:
+    from ecohub.supervision.review import run_after_load
+
+    from .conftest import at
+
+    # Hours 0..9 of SO2 at 20 are stored and reviewed (10 h: no run yet); hours 10..11 arrive
+    # later and complete a 12-h run: all 12 hours are flagged, not only the new two.
+    put(store, [("s1", "a21026", h, 20) for h in range(10)])
+    run_after_load(store, ["s1"], at(0), at(9))
+    assert flagged(store, "constant") == []
+    put(store, [("s1", "a21026", h, 20) for h in (10, 11)])
+    run_after_load(store, ["s1"], at(10), at(11))
+    assert flagged(store, "constant") == list(range(12))

@@ -208,12 +208,21 @@ def run_after_load(
     """Review what a load just wrote: ``station_ids`` over ``first_time .. last_time``.
 
     Call after the load's commit (the flags are their own transaction). The whole rule set
-    runs; rules that look at neighbouring hours read the hours around the window too, and a
-    value next to the new ones may gain or lose a flag."""
+    runs over the window widened to the hours the new values can change the verdict on (the
+    longest constant run before it, one hour after it). City spikes of *other* stations at
+    these hours are not re-judged: ``ecohub review run`` over the period does that."""
     ids = list(station_ids)
     if not ids:
         return {"new": 0, "removed": 0, "flagged": {}, "window": None}
-    return run(con, station_ids=ids, first_time=first_time, last_time=last_time)
+    # New hours can complete a constant run that began earlier, or be the "hour after" that
+    # makes the hour before them a spike: judge those earlier hours again too.
+    back = timedelta(hours=margin_hours())
+    return run(
+        con,
+        station_ids=ids,
+        first_time=_aware(first_time) - back,
+        last_time=_aware(last_time) + timedelta(hours=1),
+    )
 
 
 def _aware(t: datetime) -> datetime:
