@@ -200,3 +200,13 @@ def test_cli_bad_options(cli_store: Path, args: list[str], needle: str) -> None:
     r = runner.invoke(app, args)
     assert r.exit_code != 0
     assert needle in r.output and "Traceback" not in r.output
+
+
+def test_cli_air_raw_differs(cli_store: Path) -> None:
+    # s1 PM2.5 on 2024-05-01: 10, 12, -1, 0, 11 (hours 0-4). Raw or reviewed, -1 is not a
+    # concentration the air analytics use; both runs must succeed and print s1's hours.
+    assert runner.invoke(app, ["review", "run"]).exit_code == 0
+    for extra in ([], ["--raw"]):
+        r = runner.invoke(app, ["air", "aqi", "--kind", "hourly", *extra])
+        assert r.exit_code == 0, r.output
+        assert "s1" in r.output and "hourly AQI" in r.output
