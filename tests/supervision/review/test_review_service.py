@@ -210,3 +210,29 @@ def test_cli_air_raw_differs(cli_store: Path) -> None:
         r = runner.invoke(app, ["air", "aqi", "--kind", "hourly", *extra])
         assert r.exit_code == 0, r.output
         assert "s1" in r.output and "hourly AQI" in r.output
+
+
+def test_reviewed_and_raw_assessment_and_stored_results(store: duckdb.DuckDBPyConnection) -> None:
+    from ecohub.analytics.air_service import assess, compute
+
+    # The day of test_reviewed_and_raw_daily_aqi: daily means 692 / 23 = 30.09 (reviewed) and
+    # 71.75 (raw); the annual PM2.5 mean of that one day, reported as a whole µg/m³: 30 and 72.
+    put(store, [("s1", "a34004", h, 1030 if h == 12 else (28 if h % 2 == 0 else 32))
+                for h in range(24)])  # fmt: skip
+    run(store)
+
+    def pm25_mean(res: dict) -> float:
+        s = res["stats"]
+        row = s[(s.scope == "station") & (s.pollutant == "PM2.5") & (s.statistic == "mean")]
+        return float(row.value.iloc[0])
+
+    assert pm25_mean(assess(store, 2024)) == 30
+    assert pm25_mean(assess(store, 2024, reviewed=False)) == 72
+    # Stored raw results answer raw reads; the default read computes the reviewed record.
+    compute(store, reviewed=False)
+    state = dict(store.execute("SELECT name, value FROM air_state").fetchall())
+    assert state["reviewed"] == "false"
+    assert aqi(store, kind="daily", stations=["s1"]).pm25_24h.iloc[0] == pytest.approx(692 / 23)
+    compute(store)
+    state = dict(store.execute("SELECT name, value FROM air_state").fetchall())
+    assert state["reviewed"] == "true"
