@@ -29,6 +29,7 @@ __all__ = [
     "InputReport",
     "check_keys",
     "check_observations",
+    "exclude_flagged",
     "plausible_time",
     "valid_value",
 ]
@@ -168,6 +169,23 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
         dup = six.group_by(keys).agg(n=six.count())
         _raise_duplicates(dup.filter(dup.n > 1).limit(3).to_pandas())
     return report
+
+
+# ---------------------------------------------------------------- automatic data review
+# The one place assessments see the review (ecohub.supervision.review, docs/review.md): a
+# value with a flag that an operator has not overruled is left out, exactly like a missing
+# one. ``--raw`` (reviewed=False) skips this. A backend without the table (a lake that never
+# ran review) has nothing flagged.
+
+
+def exclude_flagged(backend: object, obs: ir.Table) -> ir.Table:
+    """``obs`` without the rows that have a ``review_flag`` whose status is not 'overruled'."""
+    if "review_flag" not in backend.list_tables():  # type: ignore[attr-defined]
+        return obs
+    f = backend.table("review_flag")  # type: ignore[attr-defined]
+    keys = ["station_id", "parameter", "period", "time"]
+    f = f.filter(f.status != "overruled").select(*keys).distinct()
+    return obs.anti_join(f, keys)
 
 
 def check_keys(obs: ir.Table, hourly: ir.Table) -> None:

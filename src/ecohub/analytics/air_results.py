@@ -199,13 +199,16 @@ def _last_day(tables: AirTables) -> date | None:
     return last
 
 
-def compute_full(con: duckdb.DuckDBPyConnection, edition: int | str = "auto") -> ComputeResult:
-    """Compute every ``air_*`` table from ``observation`` and replace them whole."""
+def compute_full(
+    con: duckdb.DuckDBPyConnection, edition: int | str = "auto", reviewed: bool = True
+) -> ComputeResult:
+    """Compute every ``air_*`` table from ``observation`` and replace them whole
+    (``reviewed``: from the reviewed record, the default, or the raw one)."""
     from ecohub.store.engine import ibis_duckdb
 
     ed = parse_edition(edition)
     backend = ibis_duckdb(con)
-    tables = build(backend, edition=ed)
+    tables = build(backend, edition=ed, reviewed=reviewed)
     frames: dict[str, list[ir.Table]] = {t: [] for t in TABLES}
     for scope in ("station", "city"):
         frames["air_hourly_aqi"].append(aqi_table(tables, "hourly", scope))
@@ -225,6 +228,7 @@ def compute_full(con: duckdb.DuckDBPyConnection, edition: int | str = "auto") ->
         db.unregister("_air_stale_run")
     last = _last_day(tables)
     _set_state(con, edition=str(ed), last_day=last.isoformat() if last else "")
+    _set_state(con, reviewed=str(reviewed).lower())
     return ComputeResult(
         "full",
         written,
@@ -234,7 +238,9 @@ def compute_full(con: duckdb.DuckDBPyConnection, edition: int | str = "auto") ->
     )
 
 
-def compute_stale(con: duckdb.DuckDBPyConnection, edition: int | str) -> ComputeResult:
+def compute_stale(
+    con: duckdb.DuckDBPyConnection, edition: int | str, reviewed: bool = True
+) -> ComputeResult:
     """Recompute the station-days marked in ``air_stale`` and what depends on them (see
     the module docstring), under ``edition``; the marks are removed in the same write."""
     from ecohub.store.engine import ibis_duckdb
@@ -267,6 +273,7 @@ def compute_stale(con: duckdb.DuckDBPyConnection, edition: int | str) -> Compute
         start=_EPOCH + timedelta(days=days[0]),
         end=_EPOCH + timedelta(days=days[-1] + 1),
         days=read_days,
+        reviewed=reviewed,
     )
     # What to write: station and city days (daily), and those days plus the next (hourly).
     st_days = pd.DataFrame({"scope": "station", "code": known.station_id, "day": known.day_i})

@@ -113,6 +113,7 @@ def compute(
     edition: int | str = "auto",
     full: bool = False,
     principal: Principal | None = None,
+    reviewed: bool = True,
 ) -> dict[str, Any]:
     """(Re)compute the stored air results; returns ``mode`` (full | incremental | fresh),
     rows ``written`` per table, ``station_days`` recomputed, and the input rows counted as
@@ -125,25 +126,33 @@ def compute(
         require_role(principal, "admin")
     ed = parse_edition(edition)
     stored = air_results.state(con).get("edition")
-    if full or stored is None or stored != str(ed):
-        return air_results.compute_full(con, ed).as_dict()
-    return air_results.compute_stale(con, ed).as_dict()
+    if full or stored is None or stored != str(ed) or _stored_reviewed(con) != reviewed:
+        return air_results.compute_full(con, ed, reviewed).as_dict()
+    return air_results.compute_stale(con, ed, reviewed).as_dict()
 
 
-def _stored(con: duckdb.DuckDBPyConnection, edition: int | str) -> bool:
+def _stored_reviewed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stored results are of the reviewed record (results stored before review
+    existed are treated as reviewed: there were no flags)."""
+    return air_results.state(con).get("reviewed", "true") == "true"
+
+
+def _stored(con: duckdb.DuckDBPyConnection, edition: int | str, reviewed: bool = True) -> bool:
     """Whether the stored results answer for ``edition`` — computing what is stale or was
     never computed first (the default edition only: a what-if is never stored)."""
     ed = parse_edition(edition)
     stored = air_results.state(con).get("edition")
+    if stored is not None and _stored_reviewed(con) != reviewed:
+        return False  # the other record: computed, not stored
     if stored is None:
-        if ed != "auto":
+        if ed != "auto" or not reviewed:
             return False
-        air_results.compute_full(con, ed)
+        air_results.compute_full(con, ed, reviewed)
         return True
     if stored != str(ed):
         return False
     if con.execute("SELECT EXISTS (SELECT 1 FROM air_stale)").fetchall()[0][0]:
-        air_results.compute_stale(con, ed)
+        air_results.compute_stale(con, ed, reviewed)
     return True
 
 
@@ -186,6 +195,7 @@ def assess(
     region: str | None = None,
     edition: int | str = "auto",
     principal: Principal | None = None,
+    reviewed: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """HJ 663 annual assessment of ``year`` for the cities and stations the caller may see.
 
@@ -197,12 +207,12 @@ def assess(
     check_year(year)
     parse_edition(edition)
     cities = _stations(con, principal, region=region)
-    if not _stored(con, edition):
+    if not _stored(con, edition, reviewed):
         from ecohub.store.engine import ibis_duckdb
 
         tables = build(
             ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
-            start=date(year, 1, 1), end=date(year, 12, 31),
+            start=date(year, 1, 1), end=date(year, 12, 31), reviewed=reviewed,
         )  # fmt: skip
         return assess_tables(tables, year)
     allowed = {"_air_allowed": _allowed(cities)}
@@ -276,6 +286,7 @@ def aqi(
     end: date | None = None,
     edition: int | str = "auto",
     principal: Principal | None = None,
+    reviewed: bool = True,
 ) -> pd.DataFrame:
     """Hourly (real-time) or daily HJ 633 AQI rows per station or city, ``start..end``
     (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time."""
@@ -288,12 +299,12 @@ def aqi(
     parse_edition(edition)
     cities = _stations(con, principal, stations=stations, region=region)
     when = "date" if kind == "daily" else "time"
-    if not _stored(con, edition):
+    if not _stored(con, edition, reviewed):
         from ecohub.store.engine import ibis_duckdb
 
         tables = build(
             ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
-            start=start, end=end,
+            start=start, end=end, reviewed=reviewed,
         )  # fmt: skip
         t = aqi_table(tables, kind, scope, with_day=True)
         if end is not None:

@@ -25,6 +25,7 @@ from ecohub.analytics.air_input import (
     InputReport,
     check_keys,
     check_observations,
+    exclude_flagged,
     plausible_time,
 )
 from ecohub.analytics.regions import city_of, city_table
@@ -122,12 +123,15 @@ def build(
     end: date | None = None,
     check: bool = True,
     days: Sequence[int] | None = None,
+    reviewed: bool = True,
 ) -> AirTables:
     """Check the observations and build every air expression for the selection.
 
     ``start``/``end`` (inclusive, CST days) bound the result; a day before ``start`` is
     read too, so the moving means of its first hours are whole.
     ``days``: read only the observations of these CST day indices (an incremental run).
+    ``reviewed``: leave out values the automatic data review set aside (the default);
+    False assesses the raw record.
 
     Runs the checks and materialises, once, what every output reads: the hourly pivot
     with its moving means, and the station daily values and AQI (``Table.cache``: a temp
@@ -136,6 +140,8 @@ def build(
     ed = parse_edition(edition)
     cities = _cities(backend, stations, region)
     obs = backend.table("observation")
+    if reviewed:
+        obs = exclude_flagged(backend, obs)
     obs = obs.filter(obs.station_id.isin(list(cities.station_id)))
     # Bounds as epoch seconds: time-zone literals are spelled differently per engine.
     if start is not None:

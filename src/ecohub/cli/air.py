@@ -80,6 +80,7 @@ def aqi_cmd(
     scope: str = typer.Option("station", "--scope", help="station | city"),
     edition: str = typer.Option("auto", "--edition", help="2012 | 2026 | auto (by date)"),
     out: Path = typer.Option(None, "--out", help="write all rows to .csv/.parquet/.xlsx"),
+    raw: bool = typer.Option(False, "--raw", help="use every value, not the reviewed record"),
 ) -> None:
     """Hourly (real-time) or daily AQI per station or city (HJ 633)."""
     from ecohub.analytics.air_service import aqi
@@ -92,7 +93,7 @@ def aqi_cmd(
         df = _service(
             lambda: aqi(
                 con, kind=kind, scope=scope, stations=station or None, region=region,
-                start=d0, end=d1, edition=edition,
+                start=d0, end=d1, edition=edition, reviewed=not raw,
             )
         )  # fmt: skip
     finally:
@@ -111,6 +112,7 @@ def assess_cmd(
     region: str = typer.Option(None, "--region", help="GB/T 2260 code: stations in it"),
     edition: str = typer.Option("auto", "--edition", help="HJ 633 edition of the AQI days"),
     out: Path = typer.Option(None, "--out", help="write the statistics (.csv/.parquet/.xlsx)"),
+    raw: bool = typer.Option(False, "--raw", help="use every value, not the reviewed record"),
 ) -> None:
     """HJ 663 annual assessment: statistics, category days, good-day ratio, index, rank."""
     from ecohub.analytics.air_service import assess
@@ -121,7 +123,7 @@ def assess_cmd(
     _target(out)
     con = open_store()
     try:
-        res = _service(lambda: assess(con, year, region=region, edition=edition))
+        res = _service(lambda: assess(con, year, region=region, edition=edition, reviewed=not raw))
     finally:
         con.close()
     if res["days"].empty or (int(res["days"].days.sum()) == 0 and res["stats"].empty):
@@ -150,6 +152,7 @@ def assess_cmd(
 def compute_cmd(
     edition: str = typer.Option("auto", "--edition", help="2012 | 2026 | auto (by date)"),
     full: bool = typer.Option(False, "--full", help="recompute everything, not only what changed"),
+    raw: bool = typer.Option(False, "--raw", help="store results of every value, unreviewed"),
 ) -> None:
     """(Re)compute the stored air results (air_hourly_aqi, air_daily, air_period_stat,
     air_category_days): the first time whole, then only the days whose data changed."""
@@ -157,7 +160,7 @@ def compute_cmd(
 
     con = open_store()
     try:
-        res = _service(lambda: compute(con, edition=edition, full=full))
+        res = _service(lambda: compute(con, edition=edition, full=full, reviewed=not raw))
     finally:
         con.close()
     rows = sorted(res["written"].items())

@@ -14,6 +14,7 @@ from ecohub.cli import (
     load,
     platform,
     registry,
+    review,
     supervise,
     trend,
     users,
@@ -36,6 +37,7 @@ app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slo
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
 app.add_typer(supervise.app, name="supervise", help="HJ 212 anomaly and fraud detection.")
 users.register(app)
+app.add_typer(review.app, name="review", help="Automatic data review of station data.")
 app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 
 

@@ -17,6 +17,8 @@ Promises:
   is already stored unchanged is not rewritten. A file whose sha256 is in ``load_log`` is not
   read again (``already_loaded``) unless ``force``.
 - **Vectorised.** Reading is chunked through Arrow, all parsing and checking is SQL.
+- **Reviewed.** After the commit, the automatic data review (:mod:`ecohub.supervision.review`)
+  flags what the load wrote; the stored values stay exactly as loaded.
 
 The loader is split by job; each step is a module of this package, dependencies pointing down:
 

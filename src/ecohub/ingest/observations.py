@@ -95,10 +95,22 @@ def load_observations(
         store_and_record(
             con, report, file, lambda: upsert_observations(con, report, source or file.name)
         )
+        _review_after_load(con)
     finally:
         drop_temps(con)
     report.seconds = _time.perf_counter() - started
     return report
+
+
+def _review_after_load(con: duckdb.DuckDBPyConnection) -> None:
+    """Automatic data review of what this load wrote (after its commit; docs/review.md)."""
+    from ecohub.supervision.review import run_after_load
+
+    row = con.execute(
+        "SELECT list(DISTINCT station_id), min(time), max(time) FROM _ecohub_changes"
+    ).fetchone()
+    if row is not None and row[1] is not None:
+        run_after_load(con, row[0], row[1], row[2])
 
 
 _HOUR_NOTE = "hour is not a whole number 0..23"

@@ -1,0 +1,407 @@
+"""Review services: run the rules, list and summarise flags, and record operators' decisions.
+
+- :func:`run` flags the hourly values of a time window (all of history by default); a
+  re-run keeps every decided flag and drops undecided ones the rules no longer raise.
+- :func:`run_after_load` is what a loader calls after its commit.
+- :func:`decide` records an operator's ``confirmed`` / ``overruled`` (inspector or admin;
+  audited through :func:`ecohub.access.audit.record`).
+- :func:`flags` and :func:`summary` read the flags under the caller's region scope.
+
+Observations are never changed: a flag only says whether assessments use the value
+(``ecohub.analytics.air_input.exclude_flagged``). After flags change, the station-days they
+touch are marked stale for the stored air results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ecohub.access import Principal, region_sql, require_role
+from ecohub.cst import CST
+from ecohub.supervision.review.detect import FLAG_COLUMNS, RULE_SQL, detect, margin_hours
+from ecohub.supervision.review.rules import PARAMETERS, load_review_rules
+
+__all__ = [
+    "COLUMNS",
+    "STATUSES",
+    "ReviewError",
+    "decide",
+    "flags",
+    "run",
+    "run_after_load",
+    "summary",
+]
+
+#: The columns of :func:`flags`, in order.
+COLUMNS = ["station_id", "parameter", "period", "time", "value", "rule", "reason", "status"]
+STATUSES = ("flagged", "confirmed", "overruled")
+
+
+class ReviewError(ValueError):
+    """A bad request; ``field`` names the option at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def parameter_code(text: str) -> str:
+    """HJ 212 code of one of the six pollutants, given by code or name (``PM2.5``)."""
+    if text in PARAMETERS:
+        return text
+    from ecohub.analytics.air_input import pollutant_code
+
+    try:
+        return pollutant_code(text)
+    except Exception:  # the standards lookup raises its own error types for unknown names
+        raise ReviewError(
+            f"unknown pollutant {text!r}; one of {', '.join(PARAMETERS)} or a name such as PM2.5",
+            "parameter",
+        ) from None
+
+
+def _check_rule(rule: str | None) -> None:
+    if rule is not None and rule not in RULE_SQL:
+        raise ReviewError(f"unknown rule {rule!r}; one of {', '.join(RULE_SQL)}", "rule")
+
+
+def _day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """CST days to ``[first instant, last instant]``."""
+    if start is not None and end is not None and start > end:
+        raise ReviewError(f"from {start} is after to {end}", "from")
+    lo = datetime(start.year, start.month, start.day, tzinfo=CST) if start else None
+    hi = (
+        datetime(end.year, end.month, end.day, tzinfo=CST) + timedelta(days=1, microseconds=-1)
+        if end
+        else None
+    )
+    return lo, hi
+
+
+# ---------------------------------------------------------------- running
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime) -> None:
+    from ecohub.analytics.regions import city_table
+
+    st = con.execute(
+        "SELECT station_id, region_code FROM station WHERE region_code IS NOT NULL"
+    ).df()
+    cities = city_table(st)[["station_id", "city_code"]] if len(st) else pd.DataFrame(
+        {"station_id": pd.Series(dtype=str), "city_code": pd.Series(dtype=str)})  # fmt: skip
+    rules = pd.DataFrame(
+        [(r.rule, r.parameter, r.threshold, r.threshold2) for r in load_review_rules()],
+        columns=["rule", "parameter", "threshold", "threshold2"],
+    )
+    con.register("_rv_city_df", cities)
+    con.register("_rv_rules_df", rules)
+    margin = timedelta(hours=margin_hours())
+    con.execute("CREATE OR REPLACE TEMP TABLE _rv_rules AS SELECT * FROM _rv_rules_df")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rv_obs AS "
+        "SELECT o.station_id, o.parameter, o.period, o.time, o.value, o.unit, c.city_code AS city, "
+        "CAST(floor(epoch(o.time) / 3600) AS BIGINT) AS h "
+        "FROM observation o LEFT JOIN _rv_city_df c USING (station_id) "
+        f"WHERE o.period = '1h' AND o.parameter IN ({', '.join(repr(p) for p in PARAMETERS)}) "
+        "AND o.time >= ? AND o.time <= ?",
+        [lo - margin, hi + margin],
+    )
+    con.unregister("_rv_city_df")
+    con.unregister("_rv_rules_df")
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    station_ids: Iterable[str] | None = None,
+    first_time: datetime | None = None,
+    last_time: datetime | None = None,
+    rules: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Flag the hourly values of ``station_ids`` (default: all) in ``[first_time, last_time]``
+    (default: all stored); returns ``new`` and ``removed`` flag counts, ``flagged`` (per rule,
+    in the window after the run) and the ``window``.
+
+    Decided flags stay as they are; an undecided flag the rules no longer raise (the value was
+    reloaded) is removed. Naive times are CST."""
+    for r in rules or ():
+        _check_rule(r)
+    span = con.execute(
+        "SELECT min(time), max(time) FROM observation WHERE period = '1h'"
+    ).fetchone()
+    if span is None or span[0] is None:
+        return {"new": 0, "removed": 0, "flagged": {}, "window": None}
+    lo = _aware(first_time) if first_time is not None else span[0]
+    hi = _aware(last_time) if last_time is not None else span[1]
+    ids = sorted(set(station_ids)) if station_ids is not None else None
+    _prepare(con, lo, hi)
+    keep = ""
+    if ids is not None:
+        con.register("_rv_ids_df", pd.DataFrame({"station_id": ids}, dtype=str))
+        con.execute("CREATE OR REPLACE TEMP TABLE _rv_ids AS SELECT * FROM _rv_ids_df")
+        con.unregister("_rv_ids_df")
+        keep = " WHERE station_id IN (SELECT station_id FROM _rv_ids)"
+    chosen = list(rules) if rules else None
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _rv_found AS SELECT * FROM ({detect(lo, hi, chosen)}){keep}"
+    )
+    scope = "f.time >= ? AND f.time <= ?" + (
+        " AND f.station_id IN (SELECT station_id FROM _rv_ids)" if ids is not None else ""
+    )
+    if chosen:
+        scope += f" AND f.rule IN ({', '.join(repr(r) for r in chosen)})"
+    key = "station_id, parameter, period, time, rule"
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _rv_gone AS SELECT f.station_id, f.time "
+            f"FROM review_flag f WHERE f.status = 'flagged' AND {scope} "
+            f"AND ({', '.join('f.' + k.strip() for k in key.split(','))}) NOT IN "
+            f"(SELECT ({key}) FROM _rv_found)",
+            [lo, hi],
+        )
+        removed = con.execute(
+            f"DELETE FROM review_flag f WHERE f.status = 'flagged' AND {scope} "
+            f"AND ({', '.join('f.' + k.strip() for k in key.split(','))}) NOT IN "
+            f"(SELECT ({key}) FROM _rv_found)",
+            [lo, hi],
+        ).fetchone()
+        new = con.execute(
+            f"INSERT INTO review_flag ({', '.join(FLAG_COLUMNS)}) "
+            f"SELECT DISTINCT ON ({key}) {', '.join(FLAG_COLUMNS)} FROM _rv_found "
+            "ON CONFLICT DO NOTHING RETURNING station_id, time"
+        ).df()
+        _mark_stale(
+            con, pd.concat([new, con.execute("SELECT * FROM _rv_gone").df()], ignore_index=True)
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    by_rule = dict(
+        con.execute("SELECT rule, count(*) FROM _rv_found GROUP BY rule ORDER BY rule").fetchall()
+    )
+    for t in ("_rv_obs", "_rv_rules", "_rv_found", "_rv_gone", "_rv_ids"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return {
+        "new": len(new),
+        "removed": int(removed[0]) if removed else 0,
+        "flagged": {str(k): int(v) for k, v in by_rule.items()},
+        "window": (lo, hi),
+    }
+
+
+def run_after_load(
+    con: duckdb.DuckDBPyConnection,
+    station_ids: Iterable[str],
+    first_time: datetime,
+    last_time: datetime,
+) -> dict[str, Any]:
+    """Review what a load just wrote: ``station_ids`` over ``first_time .. last_time``.
+
+    Call after the load's commit (the flags are their own transaction). The whole rule set
+    runs over the window widened to the hours the new values can change the verdict on (the
+    longest constant run before it, one hour after it). City spikes of *other* stations at
+    these hours are not re-judged: ``ecohub review run`` over the period does that."""
+    ids = list(station_ids)
+    if not ids:
+        return {"new": 0, "removed": 0, "flagged": {}, "window": None}
+    # New hours can complete a constant run that began earlier, or be the "hour after" that
+    # makes the hour before them a spike: judge those earlier hours again too.
+    back = timedelta(hours=margin_hours())
+    return run(
+        con,
+        station_ids=ids,
+        first_time=_aware(first_time) - back,
+        last_time=_aware(last_time) + timedelta(hours=1),
+    )
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=CST)
+
+
+def _mark_stale(con: duckdb.DuckDBPyConnection, changed: pd.DataFrame) -> None:
+    """The stored air results of these station-days no longer match the reviewed data."""
+    if changed.empty:
+        return
+    from ecohub.analytics.air_service import mark_stale
+
+    for sid, part in changed.groupby("station_id"):
+        t = pd.to_datetime(part.time, utc=True)
+        mark_stale(con, [str(sid)], t.min().to_pydatetime(), t.max().to_pydatetime())
+
+
+# ---------------------------------------------------------------- deciding
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    station_id: str,
+    parameter: str,
+    time: datetime,
+    status: str,
+    rule: str | None = None,
+    period: str = "1h",
+) -> int:
+    """Set the flags of one value (one ``rule``, or all its rules) to ``confirmed`` or
+    ``overruled`` (``flagged`` undoes a decision); returns the flags changed.
+
+    Inspectors and admins only, within their region; every decision is audited."""
+    require_role(principal, "inspector")
+    if status not in STATUSES:
+        raise ReviewError(f"status must be one of {', '.join(STATUSES)}, got {status!r}", "status")
+    _check_rule(rule)
+    code = parameter_code(parameter)
+    pred, params = region_sql(principal, "s.region_code")
+    visible = con.execute(
+        f"SELECT count(*) FROM station s WHERE s.station_id = ? AND {pred}", [station_id, *params]
+    ).fetchone()
+    if not visible or not visible[0]:
+        raise ReviewError(f"unknown station {station_id!r}", "station")
+    when = _aware(time)
+    cond = "station_id = ? AND parameter = ? AND period = ? AND time = ?"
+    args: list[Any] = [station_id, code, period, when]
+    if rule is not None:
+        cond += " AND rule = ?"
+        args.append(rule)
+    decided = (None, None) if status == "flagged" else (principal.name, datetime.now(CST))
+    con.execute("BEGIN")
+    try:
+        row = con.execute(
+            f"UPDATE review_flag SET status = ?, decided_by = ?, decided_at = ? WHERE {cond}",
+            [status, *decided, *args],
+        ).fetchone()
+        n = int(row[0]) if row else 0
+        if n == 0:
+            raise ReviewError(
+                f"no flag on {station_id} {code} at {when.isoformat()}"
+                + (f" by rule {rule}" if rule else ""),
+                "time",
+            )
+        _mark_stale(con, pd.DataFrame({"station_id": [station_id], "time": [when]}))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    from ecohub.access.audit import record
+
+    record(
+        con,
+        principal,
+        "review.decide",
+        "review/decide",
+        {"station": station_id, "parameter": code, "time": when.isoformat(),
+         "rule": rule, "status": status},
+        rows=n,
+    )  # fmt: skip
+    return n
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _where(
+    principal: Principal | None,
+    station: str | None,
+    parameter: str | None,
+    start: date | None,
+    end: date | None,
+    rule: str | None,
+    status: str | None,
+) -> tuple[str, list[Any]]:
+    _check_rule(rule)
+    if status is not None and status not in STATUSES:
+        raise ReviewError(f"status must be one of {', '.join(STATUSES)}, got {status!r}", "status")
+    lo, hi = _day_bounds(start, end)
+    conds, params = ["TRUE"], []
+    if principal is not None:
+        pred, p = region_sql(principal, "s.region_code")
+        conds.append(pred)
+        params += p
+    for col, val in (
+        ("f.station_id", station),
+        ("f.parameter", parameter_code(parameter) if parameter else None),
+        ("f.rule", rule),
+        ("f.status", status),
+    ):
+        if val is not None:
+            conds.append(f"{col} = ?")
+            params.append(val)
+    if lo is not None:
+        conds.append("f.time >= ?")
+        params.append(lo)
+    if hi is not None:
+        conds.append("f.time <= ?")
+        params.append(hi)
+    return " AND ".join(conds), params
+
+
+def flags(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    station: str | None = None,
+    parameter: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    rule: str | None = None,
+    status: str | None = None,
+    principal: Principal | None = None,
+) -> pd.DataFrame:
+    """One row per flag (:data:`COLUMNS`), ordered by station, parameter, time, rule;
+    ``start``/``end`` are inclusive CST days."""
+    where, params = _where(principal, station, parameter, start, end, rule, status)
+    return con.execute(
+        f"SELECT {', '.join('f.' + c for c in COLUMNS)} FROM review_flag f "
+        f"LEFT JOIN station s USING (station_id) WHERE {where} "
+        "ORDER BY f.station_id, f.parameter, f.time, f.rule",
+        params,
+    ).df()
+
+
+def summary(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    station: str | None = None,
+    parameter: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    principal: Principal | None = None,
+) -> pd.DataFrame:
+    """Per station, parameter and rule: values ``flagged`` (undecided), ``confirmed``,
+    ``overruled`` and ``set_aside`` (= not overruled: what assessments leave out). A row with
+    rule ``(any)`` counts each value once, however many rules flagged it."""
+    where, params = _where(principal, station, parameter, start, end, None, None)
+    return con.execute(
+        f"""
+        WITH f AS (SELECT f.* FROM review_flag f LEFT JOIN station s USING (station_id)
+                   WHERE {where}),
+        per_rule AS (
+            SELECT station_id, parameter, rule,
+                   count(*) FILTER (status = 'flagged') AS flagged,
+                   count(*) FILTER (status = 'confirmed') AS confirmed,
+                   count(*) FILTER (status = 'overruled') AS overruled,
+                   count(*) FILTER (status <> 'overruled') AS set_aside
+            FROM f GROUP BY ALL),
+        per_value AS (
+            SELECT station_id, parameter, period, time,
+                   bool_or(status <> 'overruled') AS aside FROM f GROUP BY ALL),
+        anyrule AS (
+            SELECT station_id, parameter, '(any)' AS rule, NULL AS flagged, NULL AS confirmed,
+                   NULL AS overruled, count(*) FILTER (aside) AS set_aside
+            FROM per_value GROUP BY ALL)
+        SELECT * FROM (SELECT * FROM per_rule UNION ALL SELECT * FROM anyrule)
+        ORDER BY station_id, parameter, rule = '(any)', rule
+        """,
+        params,
+    ).df()
