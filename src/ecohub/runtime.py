@@ -19,10 +19,12 @@ from typing import Any
 
 import uvicorn
 
+from ecohub.access.local import remove_local_credential
 from ecohub.api.app import create_app
 from ecohub.ingest import devices as device_service
 from ecohub.ingest.hj212_server import Hj212Server
 from ecohub.ingest.simulator import SimDevice, demo_devices, simulate
+from ecohub.jobs.runner import JobRunner
 from ecohub.process import raise_fd_limit, tune_gc
 from ecohub.settings import Settings
 from ecohub.store.db import connect, is_empty
@@ -96,12 +98,15 @@ async def run_platform(
         http_sock.close()
         con.close()
         raise
+    jobs = JobRunner(con, workers=settings.job_workers)
     app = create_app(
         con,
+        settings=settings,
         metrics_registry=hj.metrics.registry,
         offline_after_s=settings.hj212_offline_after_s,
         on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
         health=lambda: {"hj212_connections": hj.connection_count},
+        jobs=jobs,
     )
     http = _Http(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
@@ -122,7 +127,7 @@ async def run_platform(
         encoding="utf-8",
     )
     on_status(f"HJ 212 listener on {hj_addr[0]}:{hj_addr[1]}")
-    on_status(f"HTTP on {ends.http_url}  (/healthz, /metrics, /api/v1/hj212/devices)")
+    on_status(f"HTTP on {ends.http_url}  (API /api/v1/docs, open data /open/v1, /healthz)")
     on_status(f"store: {settings.database}  (open-file limit {fd_limit})")
     sim_task = None
     if demo:
@@ -146,6 +151,9 @@ async def run_platform(
         http.should_exit = True
         with contextlib.suppress(Exception):
             await http_task
+        # A running job ends its transaction before the store closes.
+        await asyncio.to_thread(jobs.shutdown)
+        remove_local_credential(settings.data_dir)
         with contextlib.suppress(Exception):
             con.execute("CHECKPOINT")
         con.close()

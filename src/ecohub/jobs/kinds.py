@@ -1,0 +1,136 @@
+"""What each kind of job accepts (a pydantic model, fields capped) and runs.
+
+A job function gets its own DuckDB cursor, the principal that asked, the checked parameters and
+a ``progress(done, total, message)`` callback; it returns plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ecohub.access.principal import Principal, Role
+from ecohub.jobs.plain import jsonable
+
+Progress = Callable[[int | None, int | None, str], None]
+
+_TEXT = 200  # longest option value we accept (a path, a source label)
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AirCompute(_Params):
+    edition: Literal["auto", "2012", "2026"] = "auto"
+
+
+class _FileLoad(_Params):
+    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
+    mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
+    source: str | None = Field(None, max_length=_TEXT)
+    sheet: str | None = Field(None, max_length=_TEXT)
+    force: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        p = Path(value)
+        if not p.is_absolute():
+            raise ValueError("must be an absolute path on the server")
+        if not p.is_file():
+            raise ValueError("no such file on the server")
+        return value
+
+
+class LoadObservations(_FileLoad):
+    units: dict[str, str] = Field(default_factory=dict, max_length=200)
+    period: str = Field("1h", max_length=20)
+
+
+class LoadStations(_FileLoad):
+    network: str = Field("air", max_length=40)
+
+
+class RegistryLink(_Params):
+    engine: Literal["duckdb"] = "duckdb"
+
+
+class LoadSample(_Params):
+    pass
+
+
+def _air_compute(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.analytics.air_service import compute
+
+    progress(0, 1, "computing the air_* tables from the observations")
+    written = compute(cur, edition=p.edition)
+    progress(1, 1, "stored")
+    return {"written": written}
+
+
+def _load_progress(progress: Progress) -> Callable[[str, int, int | None], None]:
+    labels = {"read": "reading", "check": "checking", "store": "storing"}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        progress(done, total, labels.get(phase, phase))
+
+    return update
+
+
+def _load_observations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.ingest.files import load_observations
+
+    report = load_observations(
+        cur, p.path, mapping=p.mapping, units=p.units, period=p.period, source=p.source,
+        sheet=p.sheet, force=p.force, progress=_load_progress(progress),
+    )  # fmt: skip
+    return {"report": jsonable(report), "stored": report.stored}
+
+
+def _load_stations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.ingest.files import load_stations
+
+    report = load_stations(
+        cur, p.path, mapping=p.mapping, network=p.network, source=p.source, sheet=p.sheet,
+        force=p.force,
+    )  # fmt: skip
+    return {"report": jsonable(report), "stored": report.stored}
+
+
+def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.sample import load_sample
+
+    result = load_sample(cur, progress=_load_progress(progress))
+    return jsonable(result)
+
+
+def _registry_link(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.registry.service import link
+
+    progress(0, 1, "linking the registry records")
+    out = link(cur, engine=p.engine, actor=who.name)
+    progress(1, 1, "linked")
+    return jsonable(out)
+
+
+@dataclass(frozen=True)
+class Kind:
+    params: type[_Params]
+    run: Callable[[duckdb.DuckDBPyConnection, Principal, Any, Progress], Any]
+    roles: tuple[Role, ...]  # besides admin
+    summary: str
+
+
+KINDS: dict[str, Kind] = {
+    "air-compute": Kind(AirCompute, _air_compute, (), "recompute the stored air results"),
+    "load-observations": Kind(LoadObservations, _load_observations, (), "load an observation file"),
+    "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
+    "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
+    "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
+}
