@@ -105,6 +105,7 @@ async def run_platform(
         metrics_registry=hj.metrics.registry,
         offline_after_s=settings.hj212_offline_after_s,
         on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
+        on_devices_changed=hj.reload_policies,
         health=lambda: {"hj212_connections": hj.connection_count},
         jobs=jobs,
     )

@@ -29,6 +29,7 @@ def create_app(
     metrics_registry: Any = None,
     offline_after_s: float | None = None,
     on_policy: Callable[[str, str], None] | None = None,
+    on_devices_changed: Callable[[], None] | None = None,
     health: Callable[[], dict[str, Any]] | None = None,
     jobs: JobRunner | None = None,
     write_local_credential: bool = True,
@@ -57,7 +58,7 @@ def create_app(
     app.state.ctx = Context(
         con=con, settings=s, jobs=jobs or JobRunner(con, workers=s.job_workers),
         offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
-        on_policy=on_policy,
+        on_policy=on_policy, on_devices_changed=on_devices_changed,
     )  # fmt: skip
     app.state.metrics_registry = metrics_registry
     app.state.health = health

@@ -26,6 +26,7 @@ class Context:
     jobs: JobRunner
     offline_after_s: float
     on_policy: Callable[[str, str], None] | None = None
+    on_devices_changed: Callable[[], None] | None = None
 
 
 def context(request: Request) -> Context:

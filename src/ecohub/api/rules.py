@@ -57,6 +57,7 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/trend"): READERS,
     ("GET", "/api/v1/hj212/devices"): SOURCE_READERS,
     ("GET", "/api/v1/hj212/devices/{mn}"): SOURCE_READERS,
+    ("PUT", "/api/v1/hj212/devices/{mn}"): ADMIN,
     ("PUT", "/api/v1/hj212/devices/{mn}/policy"): SUPERVISORS,
     ("GET", "/api/v1/hj212/emissions"): SOURCE_READERS,
     ("GET", "/api/v1/hj212/rejected"): SOURCE_READERS,

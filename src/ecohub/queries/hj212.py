@@ -202,3 +202,36 @@ def device(con: duckdb.DuckDBPyConnection, principal: Principal, mn: str, now: d
     if not found:
         raise NotFound("device", mn)
     return found[0]
+
+
+def register(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    mn: str,
+    *,
+    name: str | None = None,
+    source_code: str | None = None,
+    outlet_code: str | None = None,
+    st: str | None = None,
+    pw: str | None = None,
+    interval_s: int | None = None,
+) -> dict[str, Any]:
+    """Register (or update) a monitoring point; an MN seen before keeps its history.
+
+    Only a nationwide caller may register (a new MN has no region yet). Returns the MN.
+    """
+    from ecohub.access.scope import AccessDenied
+    from ecohub.ingest.devices import register_device
+
+    check_mn(mn)
+    if not principal.nationwide:
+        raise AccessDenied("only a nationwide operator may register devices")
+    if st is not None and not (len(st) == 2 and st.isdigit()):
+        raise QueryError("st", "must be the 2-digit HJ 212 system code")
+    if pw is not None and not re.fullmatch(r"[0-9A-Za-z_.\-]{0,9}", pw):
+        raise QueryError("pw", "must be at most 9 letters, digits, '_', '-' or '.' (HJ 212 PW, C9)")
+    if interval_s is not None and not 1 <= interval_s <= 86_400:
+        raise QueryError("interval_s", "must be between 1 and 86400 seconds")
+    register_device(con, mn, name=name, source_code=source_code, outlet_code=outlet_code, st=st,
+                    pw=pw, interval_s=interval_s)  # fmt: skip
+    return {"mn": mn, "registered": True}

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import Field
 
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
@@ -23,6 +24,15 @@ MN = {"min_length": 1, "max_length": 27, "pattern": r"^[0-9A-Za-z_.\-]+$"}
 
 class PolicyBody(StrictBody):
     policy: Literal["strict", "lenient"]
+
+
+class DeviceBody(StrictBody):
+    name: str | None = Field(None, max_length=200)
+    source_code: str | None = Field(None, max_length=40)
+    outlet_code: str | None = Field(None, max_length=20)
+    st: str | None = Field(None, max_length=2)
+    pw: str | None = Field(None, max_length=9)
+    interval_s: int | None = Field(None, ge=1, le=86_400)
 
 
 @router.get("/devices")
@@ -48,6 +58,23 @@ def device(
 ) -> dict[str, Any]:
     """One device; 404 when unknown or outside your scope."""
     return service.device(cur, p, mn, datetime.now(CST), context(request).offline_after_s)
+
+
+@router.put("/devices/{mn}")
+def put_device(
+    request: Request,
+    body: DeviceBody,
+    mn: str = Path(..., **MN),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """Register (or update) a monitoring point."""
+    out = service.register(cur, p, mn, **body.model_dump())
+    hook = context(request).on_devices_changed
+    if hook is not None:
+        hook()
+    request.state.audit_rows = 1
+    return out
 
 
 @router.put("/devices/{mn}/policy")
