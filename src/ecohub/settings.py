@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     http_port: int = 8212
 
     load_sample: bool = True
+
+    # Identity (docs/operations.md "Users, keys and audit")
+    auth_max_failures: int = Field(default=5, ge=1)  # consecutive wrong passwords before a lock
+    auth_lockout_minutes: float = Field(default=15.0, gt=0)
+    auth_access_token_minutes: float = Field(default=15.0, gt=0)
+    auth_refresh_token_hours: float = Field(default=12.0, gt=0)
     config: Path | None = None  # the TOML file (read by load_settings; listed so it is documented)
 
     @property

@@ -1,0 +1,242 @@
+"""The audit log: append-only, hash-chained, verifiable.
+
+Each entry's ``hash`` is SHA-256 over a canonical serialisation (:func:`canonical`) of its
+content, its ``seq`` and the previous entry's hash (``prev_hash``; 64 zeros for the first).
+So altering an entry breaks its own hash, removing one breaks the next entry's link and the
+gap-free ``seq``, and moving one breaks its hash (``seq`` is hashed).
+
+A chain alone cannot show that its *last* entries were cut off. So every append also writes
+the head (``seq`` and ``hash`` of the newest entry) to ``audit.head`` beside the store file;
+:func:`verify` checks the table still reaches that head. This catches a truncation made
+through the database (a SQL ``DELETE``) by someone who does not also rewrite the file; it does
+not protect against someone with write access to the whole data folder, who can rewrite both.
+Against that, copy the head elsewhere (a syslog host, a ticket) — see docs/operations.md.
+
+Appends are serialised by one process-wide lock, so ``seq`` and the chain never fork; the
+store has one writing process at a time (DuckDB's file lock), so that lock is enough.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ecohub.access._db import first
+from ecohub.access.principal import Principal
+
+GENESIS = "0" * 64
+HEAD_FILE = "audit.head"
+_LOCK = threading.Lock()
+_COLUMNS = "seq, logged_at, user_name, via, action, route, filters, rows, result, prev_hash, hash"
+
+
+@dataclass(frozen=True)
+class BadEntry:
+    """The first entry :func:`verify` found wrong, and why."""
+
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"audit entry {self.seq}: {self.reason}"
+
+
+def canonical_filters(filters: Mapping[str, Any] | None) -> str:
+    """The filters as canonical JSON text (sorted keys, no spaces); stored and hashed verbatim."""
+    return json.dumps(
+        dict(filters or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical(
+    seq: int,
+    at: datetime,
+    user: str,
+    via: str,
+    action: str,
+    route: str,
+    filters: str,
+    rows: int | None,
+    result: str,
+    prev_hash: str,
+) -> bytes:
+    """The bytes an entry's hash covers: a JSON array of every column but ``hash``."""
+    fields = [seq, _iso(at), user, via, action, route, filters, rows, result, prev_hash]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_hash(*fields: Any) -> str:
+    return hashlib.sha256(canonical(*fields)).hexdigest()
+
+
+def head_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """``audit.head`` beside the store file; ``None`` for an in-memory store."""
+    row = first(
+        con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+    )
+    if not row or not row[0]:
+        return None
+    return Path(row[0]).parent / HEAD_FILE
+
+
+def _write_head(path: Path, seq: int, digest: str) -> None:
+    tmp = path.with_name(f".{HEAD_FILE}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(f"{seq} {digest}\n", encoding="ascii")
+    os.replace(tmp, path)
+
+
+def read_head(path: Path | None) -> tuple[int, str] | None:
+    if path is None:
+        return None
+    try:
+        seq, digest = path.read_text(encoding="ascii").split()
+        return int(seq), digest
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, UnicodeDecodeError):
+        return (-1, "unreadable")
+
+
+def record(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    action: str,
+    route: str,
+    filters: Mapping[str, Any] | None = None,
+    rows: int | None = None,
+    result: str = "ok",
+    *,
+    user: str | None = None,
+    via: str | None = None,
+) -> int:
+    """Append one entry and return its ``seq``.
+
+    ``user`` and ``via`` override the principal's (a failed log-in records the name that was
+    tried and how).
+    """
+    text = canonical_filters(filters)
+    name = user if user is not None else principal.name
+    how = via if via is not None else principal.via
+    head = head_path(con)
+    with _LOCK:
+        last = first(
+            con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+        )
+        seq, prev = (int(last[0]) + 1, last[1]) if last else (1, GENESIS)
+        at = datetime.now(UTC)
+        digest = entry_hash(seq, at, name, how, action, route, text, rows, result, prev)
+        con.execute(
+            f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [seq, at, name, how, action, route, text, rows, result, prev, digest],
+        )
+        if head is not None:
+            _write_head(head, seq, digest)
+    return seq
+
+
+def verify(con: duckdb.DuckDBPyConnection, head_file: Path | None = None) -> BadEntry | None:
+    """``None`` if the chain is whole, else the first entry that is altered, missing or moved.
+
+    ``head_file`` defaults to ``audit.head`` beside the store file.
+    """
+    expected_seq, prev = 1, GENESIS
+    cur = con.cursor()
+    try:
+        cur.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
+        while batch := cur.fetchmany(10_000):
+            for row in batch:
+                seq, at, user, via, action, route, filters, rows, result, prev_hash, digest = row
+                if seq != expected_seq:
+                    return BadEntry(
+                        expected_seq,
+                        "removed"
+                        if seq == expected_seq + 1
+                        else f"removed (entries {expected_seq}-{seq - 1} are missing)",
+                    )
+                fields = (seq, at, user, via, action, route, filters, rows, result, prev_hash)
+                if entry_hash(*fields) != digest:
+                    return BadEntry(
+                        seq, "content does not match its hash (altered, or moved from elsewhere)"
+                    )
+                if prev_hash != prev:
+                    return BadEntry(seq, "does not link to the entry before it (chain broken)")
+                expected_seq, prev = seq + 1, digest
+    finally:
+        cur.close()
+    last_seq = expected_seq - 1
+    anchor = read_head(head_file if head_file is not None else head_path(con))
+    if anchor is not None:
+        seq, digest = anchor
+        if seq < 0:
+            return BadEntry(last_seq + 1, f"the head file {HEAD_FILE} is unreadable")
+        if seq > last_seq:
+            return BadEntry(
+                last_seq + 1,
+                f"removed from the end (the log ends at {last_seq}, its head file says {seq})",
+            )
+        if seq >= 1:
+            top = first(con.execute("SELECT hash FROM audit_log WHERE seq = ?", [seq]).fetchall())
+            if top is None or top[0] != digest:
+                return BadEntry(seq, f"differs from the head recorded in {HEAD_FILE}")
+    return None
+
+
+def show(
+    con: duckdb.DuckDBPyConnection,
+    user: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Entries in ``seq`` order, optionally one user's, from ``since`` (inclusive) to ``until``
+    (exclusive); ``limit`` keeps the newest."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if user is not None:
+        where.append("user_name = ?")
+        params.append(user)
+    if since is not None:
+        where.append("logged_at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("logged_at < ?")
+        params.append(until)
+    sql = f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(where)} ORDER BY seq"
+    if limit is not None:
+        sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY seq"
+    out = []
+    for row in con.execute(sql, params).fetchall():
+        seq, at, name, via, action, route, filters, rows, result, _prev, digest = row
+        with contextlib.suppress(ValueError):
+            filters = json.loads(filters)
+        out.append(
+            {
+                "seq": seq,
+                "at": at.isoformat(),
+                "user": name,
+                "via": via,
+                "action": action,
+                "route": route,
+                "filters": filters,
+                "rows": rows,
+                "result": result,
+                "hash": digest,
+            }
+        )
+    return out

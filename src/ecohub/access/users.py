@@ -1,0 +1,282 @@
+"""Users: creation with validated scope, argon2 password hashes, log-in with lock-out.
+
+Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher`` defaults, RFC 9106's
+second recommended option); the table holds only the PHC string. Lock-out: after
+``max_failures`` consecutive wrong passwords the account refuses every password for
+``lockout_minutes``; the counter lives in the table, so it survives restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, cast
+
+import duckdb
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ecohub.access._db import first
+from ecohub.access.errors import AuthFailed, InvalidInput
+from ecohub.access.principal import ROLES, Principal, Role
+from ecohub.standards import divisions
+from ecohub.standards.errors import InvalidCode
+from ecohub.standards.source_codes import validate_source_code
+
+MIN_PASSWORD_CHARS = 12  # MLPS 2.0 asks for complexity; length is what resists guessing
+MAX_PASSWORD_CHARS = 1024  # our limit: argon2 hashes any length, but a megabyte is a DoS
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,31}")
+#: Names the platform uses for its own principals (ecohub.access.principal, local.py).
+RESERVED_NAMES = frozenset({"system", "anonymous", "local"})
+
+HASHER = PasswordHasher()
+_FAILURE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class User:
+    """A row of ``app_user`` without its password hash."""
+
+    name: str
+    role: Role
+    region: str | None
+    sources: tuple[str, ...]
+    enabled: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+    def principal(self, via: str) -> Principal:
+        return Principal(self.name, self.role, self.region, self.sources, via=via)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "region": self.region,
+            "sources": list(self.sources),
+            "enabled": self.enabled,
+            "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified against when the user is unknown, disabled or locked, so every failure costs one
+    # argon2 verification, like a wrong password: the response time tells nothing either.
+    return HASHER.hash("ecohub-dummy-password-for-constant-work")
+
+
+def check_password(password: str) -> str:
+    """Return ``password`` if it is acceptable, else raise :class:`InvalidInput` saying why."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidInput(
+            "password",
+            f"must have at least {MIN_PASSWORD_CHARS} characters (got {len(password)}); "
+            "a long passphrase is stronger than a short complex word",
+        )
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise InvalidInput("password", f"must have at most {MAX_PASSWORD_CHARS} characters")
+    if password.strip() != password or not password.isprintable():
+        raise InvalidInput(
+            "password", "must not start or end with spaces or contain control characters"
+        )
+    return password
+
+
+def _check_scope(
+    role: str, region: str | None, sources: list[str] | tuple[str, ...]
+) -> tuple[Role, str | None, tuple[str, ...]]:
+    if role not in ROLES:
+        raise InvalidInput("role", f"must be one of {', '.join(ROLES)}, not {role!r}")
+    if region is not None:
+        try:
+            region = divisions.validate(region)
+        except InvalidCode as exc:
+            raise InvalidInput("region", exc.message) from exc
+    clean: list[str] = []
+    for code in sources:
+        try:
+            value = validate_source_code(code)
+        except InvalidCode as exc:
+            raise InvalidInput("source", f"{code!r}: {exc}") from exc
+        if value not in clean:
+            clean.append(value)
+    if role == "enterprise":
+        if not clean:
+            raise InvalidInput("source", "an enterprise user needs at least one source code")
+    elif clean:
+        raise InvalidInput("source", f"only enterprise users are bound to sources, not {role}")
+    elif role != "admin" and region is None:
+        raise InvalidInput(
+            "region", f"a {role} user needs a region (only an admin may be nationwide)"
+        )
+    return cast(Role, role), region, tuple(clean)
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidInput(
+            "name",
+            f"{name!r} must be 2-32 characters: a lower-case letter, then letters, digits, . _ -",
+        )
+    if name in RESERVED_NAMES:
+        raise InvalidInput("name", f"{name!r} is reserved for the platform")
+    return name
+
+
+def add_user(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    role: str,
+    region: str | None,
+    sources: list[str] | tuple[str, ...],
+    password: str,
+) -> User:
+    """Create a user; raise :class:`InvalidInput` naming the field for any bad argument."""
+    check_name(name)
+    role_, region_, sources_ = _check_scope(role, region, sources)
+    check_password(password)
+    if get_user(con, name) is not None:
+        raise InvalidInput("name", f"user {name!r} exists already")
+    created = _now()
+    try:
+        con.execute(
+            "INSERT INTO app_user (name, role, region, sources, password_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [name, role_, region_, " ".join(sources_), HASHER.hash(password), created],
+        )
+    except duckdb.ConstraintException as exc:  # a concurrent add of the same name
+        raise InvalidInput("name", f"user {name!r} exists already") from exc
+    user = get_user(con, name)
+    assert user is not None
+    return user
+
+
+_COLUMNS = "name, role, region, sources, enabled, locked_until, created_at"
+
+
+def _user(row: tuple[Any, ...]) -> User:
+    return User(row[0], row[1], row[2], tuple(row[3].split()), row[4], row[5], row[6])
+
+
+def get_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
+    """The user called ``name`` (one primary-key lookup), or ``None``."""
+    row = first(con.execute(f"SELECT {_COLUMNS} FROM app_user WHERE name = ?", [name]).fetchall())
+    return _user(row) if row else None
+
+
+def list_users(con: duckdb.DuckDBPyConnection) -> list[User]:
+    return [
+        _user(r) for r in con.execute(f"SELECT {_COLUMNS} FROM app_user ORDER BY name").fetchall()
+    ]
+
+
+def disable_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
+    """Disable ``name``: no more log-ins; its tokens and keys stop working at their next use."""
+    if get_user(con, name) is None:
+        raise InvalidInput("name", f"no user {name!r}")
+    con.execute(
+        "UPDATE app_user SET enabled = FALSE, disabled_at = ? WHERE name = ?", [_now(), name]
+    )
+    con.execute(
+        "UPDATE refresh_token SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
+        [_now(), name],
+    )
+    user = get_user(con, name)
+    assert user is not None
+    return user
+
+
+def active_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
+    """The user if it exists and is enabled (checked on every authenticated request)."""
+    user = get_user(con, name)
+    return user if user is not None and user.enabled else None
+
+
+def authenticate(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    password: str,
+    *,
+    max_failures: int = 5,
+    lockout_minutes: float = 15.0,
+) -> Principal:
+    """The principal of ``name`` if ``password`` is right and the account usable.
+
+    Raises :class:`AuthFailed` (always the same message) for an unknown user, a wrong password,
+    a disabled or a locked account; each of them costs one argon2 verification.
+    """
+    row = None
+    if len(password) <= MAX_PASSWORD_CHARS:
+        row = first(
+            con.execute(
+                f"SELECT {_COLUMNS}, password_hash, failed_logins FROM app_user WHERE name = ?",
+                [name],
+            ).fetchall()
+        )
+    now = _now()
+    if row is None:
+        _burn(password)
+        raise AuthFailed("unknown user" if len(password) <= MAX_PASSWORD_CHARS else "too long")
+    user, stored, failures = _user(row[:7]), row[7], int(row[8])
+    if not user.enabled:
+        _burn(password)
+        raise AuthFailed("disabled", name)
+    if user.locked_until is not None and user.locked_until > now:
+        _burn(password)
+        raise AuthFailed("locked", name)
+    try:
+        HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        failures = _count_failure(con, name, now, max_failures, lockout_minutes)
+        if failures >= max_failures:
+            raise AuthFailed(f"wrong password; locked after {failures} failures", name) from None
+        raise AuthFailed("wrong password", name) from None
+    if failures or user.locked_until is not None or HASHER.check_needs_rehash(stored):
+        with _FAILURE_LOCK:
+            con.execute(
+                "UPDATE app_user SET failed_logins = 0, locked_until = NULL, password_hash = ? "
+                "WHERE name = ?",
+                [HASHER.hash(password) if HASHER.check_needs_rehash(stored) else stored, name],
+            )
+    return user.principal("password")
+
+
+def _count_failure(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    now: datetime,
+    max_failures: int,
+    lockout_minutes: float,
+) -> int:
+    # One writer at a time: two concurrent UPDATEs of one row would make DuckDB abort one of them
+    # and lose a count, which a parallel guesser could use to stay under the limit.
+    with _FAILURE_LOCK:
+        row = first(
+            con.execute(
+                "UPDATE app_user SET failed_logins = failed_logins + 1 WHERE name = ? "
+                "RETURNING failed_logins",
+                [name],
+            ).fetchall()
+        )
+        failures = int(row[0]) if row else 0
+        if failures >= max_failures:
+            con.execute(
+                "UPDATE app_user SET failed_logins = 0, locked_until = ? WHERE name = ?",
+                [now + timedelta(minutes=lockout_minutes), name],
+            )
+    return failures
+
+
+def _burn(password: str) -> None:
+    with contextlib.suppress(VerificationError):
+        HASHER.verify(_dummy_hash(), password[:MAX_PASSWORD_CHARS])

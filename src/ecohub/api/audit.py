@@ -1,0 +1,159 @@
+"""The audit middleware: one audit entry per request to a protected route.
+
+Recorded: every request that went through :func:`ecohub.api.auth.current_principal`, whatever
+its outcome (including 401 for missing or bad credentials, with the reason, and 403/404/422);
+not recorded: open-data routes (they use ``optional_principal``), ``/healthz``, ``/metrics``
+and the token route (which records each log-in itself).
+
+Each entry holds the route *template* (``/api/v1/stations/{station_id}``), the path and query
+parameters as ``filters``, the HTTP status as ``result`` and the number of rows answered.
+
+How a route reports its row count (pick one):
+
+- ``request.state.audit_rows = n`` in the route (or its service call's caller), or
+- a response header ``X-Result-Count: n`` (useful for streamed exports).
+
+A route may also set ``request.state.audit_action`` (``read``, ``write``, ``export``, ...);
+by default GET/HEAD are ``read`` (``export`` when ``format`` is ``csv`` or ``parquet``) and
+every other method is ``write``.
+
+The entry is written after the response has been sent, in a worker thread, so the client does
+not wait for it; a failing audit write is logged, it does not fail the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ecohub.access.audit import record
+from ecohub.access.principal import ANONYMOUS, Principal
+
+log = logging.getLogger(__name__)
+
+ROW_HEADER = b"x-result-count"
+EXPORT_FORMATS = frozenset({"csv", "parquet"})
+MAX_FILTER_CHARS = 512  # per value: the log keeps what was asked, not a pasted megabyte
+
+
+def _filters(scope: Scope) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (scope.get("path_params") or {}).items():
+        out[key] = str(value)[:MAX_FILTER_CHARS]
+    query = scope.get("query_string", b"").decode("latin-1")
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        value = value[:MAX_FILTER_CHARS]
+        if key in out:
+            prior = out[key]
+            out[key] = [*prior, value] if isinstance(prior, list) else [prior, value]
+        else:
+            out[key] = value
+    return out
+
+
+def _action(scope: Scope, state: dict[str, Any], filters: dict[str, Any]) -> str:
+    if "audit_action" in state:
+        return str(state["audit_action"])
+    if scope["method"] in ("GET", "HEAD"):
+        return "export" if filters.get("format") in EXPORT_FORMATS else "read"
+    return "write"
+
+
+class AuditMiddleware:
+    """Pure ASGI middleware (no response buffering, streaming bodies pass straight through)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        status = 500  # if the app raises before answering, Starlette answers 500
+        header_rows: int | None = None
+
+        async def watch(message: Message) -> None:
+            nonlocal status, header_rows
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name.lower() == ROW_HEADER:
+                        try:
+                            header_rows = int(value)
+                        except ValueError:
+                            header_rows = None
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            entry = self._entry(scope, state, status, header_rows)
+            if entry is not None:
+                await anyio.to_thread.run_sync(self._write, scope, entry)
+
+    @staticmethod
+    def _entry(
+        scope: Scope, state: dict[str, Any], status: int, header_rows: int | None
+    ) -> dict[str, Any] | None:
+        principal: Principal | None = state.get("principal")
+        failure = state.get("auth_failure")
+        if state.get("audit_open") and failure is None:
+            return None
+        if principal is None and failure is None:
+            return None
+        route = scope.get("route")
+        template = getattr(route, "path", None) or scope.get("path", "")
+        filters = _filters(scope)
+        rows = state.get("audit_rows", header_rows)
+        if failure is not None:
+            user, via, reason = failure
+            return {
+                "principal": ANONYMOUS,
+                "user": user,
+                "via": via,
+                "action": "auth",
+                "route": template,
+                "filters": filters,
+                "rows": None,
+                "result": f"{status}: {reason}",
+            }
+        assert principal is not None
+        return {
+            "principal": principal,
+            "user": None,
+            "via": None,
+            "action": _action(scope, state, filters),
+            "route": template,
+            "filters": filters,
+            "rows": int(rows) if rows is not None else None,
+            "result": str(status),
+        }
+
+    @staticmethod
+    def _write(scope: Scope, entry: dict[str, Any]) -> None:
+        try:
+            con = scope["app"].state.auth.con.cursor()
+        except AttributeError:
+            log.error("audit: the app has no auth state (install_auth was not called)")
+            return
+        try:
+            record(
+                con,
+                entry["principal"],
+                entry["action"],
+                entry["route"],
+                entry["filters"],
+                entry["rows"],
+                entry["result"],
+                user=entry["user"],
+                via=entry["via"],
+            )
+        except Exception:  # an audit failure must be seen, but not turn an answer into a 500
+            log.exception("audit: could not record %s %s", entry["action"], entry["route"])
+        finally:
+            con.close()

@@ -1,0 +1,294 @@
+"""Authentication for the HTTP API: the token route and the principal dependencies.
+
+Credentials accepted on every protected route, checked in this order:
+
+- ``Authorization: Bearer <credential>`` where the credential is an access token (JWT), an API
+  key (``ehk_...``) or the server's local credential (``ehl_...``);
+- ``X-API-Key: <API key>``.
+
+Missing, invalid, expired, revoked credentials and disabled users all answer 401 with
+``WWW-Authenticate: Bearer`` and one fixed body; 403 is only for an authenticated caller whose
+role may not use the capability (:class:`ecohub.access.AccessDenied`).
+
+Wire-up: ``install_auth(app, con, data_dir, settings)`` once; protected routes take
+``p: Principal = Depends(current_principal)``, open-data routes
+``p: Principal = Depends(optional_principal)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from fastapi import APIRouter, FastAPI, Form, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from ecohub.access import apikeys, local, tokens, users
+from ecohub.access.audit import record
+from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
+from ecohub.access.principal import ANONYMOUS, Principal
+from ecohub.access.scope import AccessDenied
+from ecohub.api.problems import problem
+from ecohub.settings import Settings
+
+TOKEN_PATH = "/api/v1/auth/token"
+MAX_NAME_IN_AUDIT = 64  # an attacker's 1 MB "user name" is not copied into the log
+
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, auto_error=False)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+class Unauthorized(Exception):
+    """No usable credentials: answered 401 with ``WWW-Authenticate: Bearer``."""
+
+    def __init__(self, detail: str = GENERIC_FAILURE) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+@dataclass
+class AuthState:
+    """What the dependencies need, kept on ``app.state.auth``."""
+
+    con: duckdb.DuckDBPyConnection
+    secret: bytes
+    local_credential: str | None
+    max_failures: int = 5
+    lockout_minutes: float = 15.0
+    access_minutes: float = 15.0
+    refresh_hours: float = 12.0
+
+
+def install_auth(
+    app: FastAPI,
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path | str,
+    settings: Settings | None = None,
+    *,
+    write_local_credential: bool = True,
+    audit: bool = True,
+) -> AuthState:
+    """Add the token route, the 401/403 handlers and (``audit``) the audit middleware to ``app``.
+
+    Loads (or creates) the signing secret in ``data_dir`` and writes a fresh local credential
+    there (``write_local_credential``).
+    """
+    s = settings or Settings()
+    state = AuthState(
+        con=con,
+        secret=tokens.load_secret(data_dir),
+        local_credential=local.write_local_credential(data_dir) if write_local_credential else None,
+        max_failures=s.auth_max_failures,
+        lockout_minutes=s.auth_lockout_minutes,
+        access_minutes=s.auth_access_token_minutes,
+        refresh_hours=s.auth_refresh_token_hours,
+    )
+    app.state.auth = state
+    app.include_router(router)
+    app.add_exception_handler(Unauthorized, _unauthorized)  # type: ignore[arg-type]
+    app.add_exception_handler(AccessDenied, _forbidden)  # type: ignore[arg-type]
+    if audit:
+        from ecohub.api.audit import AuditMiddleware
+
+        app.add_middleware(AuditMiddleware)
+    return state
+
+
+def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
+    return problem(401, detail=exc.detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _forbidden(request: Request, exc: AccessDenied) -> JSONResponse:
+    return problem(403, detail=str(exc))
+
+
+def _auth_state(request: Request) -> AuthState:
+    state: AuthState = request.app.state.auth
+    return state
+
+
+def _resolve(state: AuthState, credential: str) -> Principal:
+    if credential.startswith(local.PREFIX):
+        if local.matches(state.local_credential, credential):
+            return local.LOCAL
+        raise AuthFailed("wrong local credential")
+    cur = state.con.cursor()
+    try:
+        if apikeys.looks_like_key(credential):
+            return apikeys.authenticate_key(cur, credential)
+        return tokens.verify_access_token(cur, state.secret, credential)
+    finally:
+        cur.close()
+
+
+def _via(credential: str) -> str:
+    if credential.startswith(local.PREFIX):
+        return "local"
+    return "apikey" if apikeys.looks_like_key(credential) else "token"
+
+
+def _authenticate(request: Request, bearer: str | None, api_key: str | None) -> Principal | None:
+    credential = bearer or api_key
+    if not credential:
+        return None
+    try:
+        return _resolve(_auth_state(request), credential)
+    except AuthFailed as exc:
+        request.state.auth_failure = (exc.user or "-", _via(credential), exc.reason)
+        raise Unauthorized() from None
+
+
+def current_principal(
+    request: Request,
+    bearer: str | None = Security(_bearer),
+    api_key: str | None = Security(_api_key),
+) -> Principal:
+    """The authenticated caller; 401 when credentials are missing or not valid."""
+    principal = _authenticate(request, bearer, api_key)
+    if principal is None:
+        request.state.auth_failure = ("-", "anonymous", "no credentials")
+        raise Unauthorized("authentication required")
+    request.state.principal = principal
+    return principal
+
+
+def optional_principal(
+    request: Request,
+    bearer: str | None = Security(_bearer),
+    api_key: str | None = Security(_api_key),
+) -> Principal:
+    """For open routes: the caller if it sent valid credentials, ANONYMOUS if it sent none
+    (401 if it sent wrong ones, so a client learns its key is broken). Open reads are not
+    audited."""
+    request.state.audit_open = True
+    principal = _authenticate(request, bearer, api_key)
+    return principal if principal is not None else ANONYMOUS
+
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    TOKEN_PATH,
+    summary="Log in (OAuth2 password grant) or refresh a token pair",
+    responses={400: {"description": "bad request"}, 401: {"description": "not authenticated"}},
+)
+def token(
+    request: Request,
+    grant_type: str = Form("password", max_length=32),
+    username: str | None = Form(None, max_length=256),
+    password: str | None = Form(None, max_length=users.MAX_PASSWORD_CHARS),
+    refresh_token: str | None = Form(None, max_length=256),
+) -> Any:
+    """``{"access_token", "token_type": "bearer", "expires_in", "refresh_token"}``."""
+    state = _auth_state(request)
+    cur = state.con.cursor()
+    try:
+        if grant_type == "password":
+            return _password_grant(cur, state, username, password)
+        if grant_type == "refresh_token":
+            return _refresh_grant(cur, state, refresh_token)
+        return problem(
+            400,
+            detail="grant_type: must be 'password' or 'refresh_token'",
+            error="unsupported_grant_type",
+        )
+    finally:
+        cur.close()
+
+
+def _tokens_response(pair: tokens.TokenPair) -> JSONResponse:
+    # RFC 6749 section 5.1: token responses must not be cached.
+    return JSONResponse(pair.as_dict(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _denied(reason: str) -> JSONResponse:
+    return problem(
+        401, detail=GENERIC_FAILURE, headers={"WWW-Authenticate": "Bearer"}, error="invalid_grant"
+    )
+
+
+def _password_grant(
+    cur: duckdb.DuckDBPyConnection, state: AuthState, username: str | None, password: str | None
+) -> JSONResponse:
+    if not username or password is None:
+        return problem(
+            400,
+            detail="username and password: both are required for grant_type=password",
+            error="invalid_request",
+        )
+    attempted = username[:MAX_NAME_IN_AUDIT]
+    try:
+        p = users.authenticate(
+            cur,
+            username,
+            password,
+            max_failures=state.max_failures,
+            lockout_minutes=state.lockout_minutes,
+        )
+    except AuthFailed as exc:
+        record(
+            cur,
+            ANONYMOUS,
+            "login",
+            TOKEN_PATH,
+            {"grant_type": "password"},
+            None,
+            f"denied: {exc.reason}",
+            user=attempted,
+            via="password",
+        )
+        return _denied(exc.reason)
+    pair = tokens.login_tokens(
+        cur,
+        state.secret,
+        p,
+        access_minutes=state.access_minutes,
+        refresh_hours=state.refresh_hours,
+    )
+    record(cur, p, "login", TOKEN_PATH, {"grant_type": "password"}, None, "ok")
+    return _tokens_response(pair)
+
+
+def _refresh_grant(
+    cur: duckdb.DuckDBPyConnection, state: AuthState, refresh_token: str | None
+) -> JSONResponse:
+    if not refresh_token:
+        return problem(
+            400,
+            detail="refresh_token: required for grant_type=refresh_token",
+            error="invalid_request",
+        )
+    try:
+        p, pair = tokens.refresh(
+            cur, state.secret, refresh_token, access_minutes=state.access_minutes
+        )
+    except AuthFailed as exc:
+        record(
+            cur,
+            ANONYMOUS,
+            "login",
+            TOKEN_PATH,
+            {"grant_type": "refresh_token"},
+            None,
+            f"denied: {exc.reason}",
+            user=exc.user or "-",
+            via="token",
+        )
+        return _denied(exc.reason)
+    record(cur, p, "login", TOKEN_PATH, {"grant_type": "refresh_token"}, None, "ok")
+    return _tokens_response(pair)
+
+
+__all__ = [
+    "TOKEN_PATH",
+    "AuthState",
+    "Unauthorized",
+    "current_principal",
+    "install_auth",
+    "optional_principal",
+    "router",
+]

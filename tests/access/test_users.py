@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from ecohub.access import users
+from ecohub.access.errors import GENERIC_FAILURE, AuthFailed, InvalidInput
+from tests.access.conftest import PASSWORD
+
+# HJ 608-2017 Annex A: a USCC (tests/standards/test_source_codes.py works its check character)
+# + sequence 001 + the marker P.
+SOURCE = "91130200699229617X001P"
+
+
+def test_password_is_stored_as_argon2_only(store: duckdb.DuckDBPyConnection) -> None:
+    users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
+    rows = store.execute("SELECT * FROM app_user").fetchall()
+    assert len(rows) == 1
+    text = repr(rows)
+    assert PASSWORD not in text
+    (stored,) = store.execute("SELECT password_hash FROM app_user").fetchone()  # type: ignore[misc]
+    assert stored.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "region", "sources", "password", "field"),
+    [
+        ("Ana", "analyst", "110105", [], PASSWORD, "name"),
+        ("a", "analyst", "110105", [], PASSWORD, "name"),
+        ("local", "admin", None, [], PASSWORD, "name"),
+        ("ana", "boss", "110105", [], PASSWORD, "role"),
+        ("ana", "analyst", None, [], PASSWORD, "region"),  # only an admin is nationwide
+        ("ana", "analyst", "110199", [], PASSWORD, "region"),  # not in the 2023 table
+        ("ana", "analyst", "11010", [], PASSWORD, "region"),
+        ("ana", "enterprise", "110105", [], PASSWORD, "source"),  # needs a source
+        ("ana", "enterprise", None, ["91130200699229617X001X"], PASSWORD, "source"),
+        ("ana", "analyst", "110105", [SOURCE], PASSWORD, "source"),  # sources are enterprise-only
+        ("ana", "analyst", "110105", [], "short pass", "password"),
+        ("ana", "analyst", "110105", [], "x" * 11, "password"),
+        ("ana", "analyst", "110105", [], " leading space x", "password"),
+    ],
+)
+def test_bad_input_names_the_field(
+    store: duckdb.DuckDBPyConnection,
+    name: str,
+    role: str,
+    region: str | None,
+    sources: list[str],
+    password: str,
+    field: str,
+) -> None:
+    with pytest.raises(InvalidInput) as err:
+        users.add_user(store, name, role, region, sources, password)
+    assert err.value.field == field
+    assert store.execute("SELECT count(*) FROM app_user").fetchone() == (0,)
+
+
+def test_minimum_length_says_why(store: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(InvalidInput, match="at least 12 characters"):
+        users.add_user(store, "ana", "analyst", "110105", [], "eleven char")
+
+
+def test_valid_scopes(store: duckdb.DuckDBPyConnection) -> None:
+    admin = users.add_user(store, "root", "admin", None, [], PASSWORD)
+    ent = users.add_user(store, "plant", "enterprise", None, [SOURCE, SOURCE], PASSWORD)
+    ana = users.add_user(store, "ana", "analyst", "110000", [], PASSWORD)
+    assert (admin.region, ent.sources, ana.region) == (None, (SOURCE,), "110000")
+    assert [u.name for u in users.list_users(store)] == ["ana", "plant", "root"]
+    with pytest.raises(InvalidInput, match="exists"):
+        users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
+
+
+def test_authenticate_and_generic_failures(store: duckdb.DuckDBPyConnection) -> None:
+    users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
+    users.add_user(store, "bob", "analyst", "110105", [], PASSWORD)
+    p = users.authenticate(store, "ana", PASSWORD)
+    assert (p.name, p.role, p.region, p.via) == ("ana", "analyst", "110105", "password")
+    users.disable_user(store, "bob")
+    failures = []
+    for name, password in [("ana", PASSWORD + "x"), ("nobody", PASSWORD), ("bob", PASSWORD)]:
+        with pytest.raises(AuthFailed) as err:
+            users.authenticate(store, name, password)
+        failures.append(err.value)
+    assert {str(f) for f in failures} == {GENERIC_FAILURE}
+    assert [f.reason for f in failures] == ["wrong password", "unknown user", "disabled"]
+
+
+def test_lockout_after_n_failures(store: duckdb.DuckDBPyConnection) -> None:
+    users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
+    for _ in range(2):
+        with pytest.raises(AuthFailed):
+            users.authenticate(store, "ana", "wrong password!", max_failures=3)
+    # A success resets the count.
+    users.authenticate(store, "ana", PASSWORD, max_failures=3)
+    assert store.execute("SELECT failed_logins FROM app_user").fetchone() == (0,)
+    for _ in range(3):
+        with pytest.raises(AuthFailed):
+            users.authenticate(store, "ana", "wrong password!", max_failures=3)
+    # Locked: now even the right password fails, with the same message.
+    with pytest.raises(AuthFailed, match=f"^{GENERIC_FAILURE}$") as err:
+        users.authenticate(store, "ana", PASSWORD, max_failures=3)
+    assert err.value.reason == "locked"
+    (until,) = store.execute("SELECT locked_until FROM app_user").fetchone()  # type: ignore[misc]
+    assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
+    # When the lock has run out, the right password works again.
+    store.execute(
+        "UPDATE app_user SET locked_until = ?", [datetime.now(UTC) - timedelta(seconds=1)]
+    )
+    assert users.authenticate(store, "ana", PASSWORD, max_failures=3).name == "ana"
+    assert store.execute("SELECT locked_until FROM app_user").fetchone() == (None,)
+
+
+def test_disable_unknown_user(store: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(InvalidInput, match="no user"):
+        users.disable_user(store, "ghost")
