@@ -9,6 +9,8 @@ capability at all (else 403).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, Request
 
 from ecohub.access.principal import ROLES, Principal, Role
@@ -78,3 +80,24 @@ def guard(request: Request, principal: Principal = Depends(current_principal)) -
     if roles is None or principal.role not in roles:
         raise AccessDenied(f"role {principal.role!r} may not use this route")
     return principal
+
+
+def route_table(app: Any) -> list[tuple[str, str, Any]]:
+    """Every (method, path template, endpoint route) the app serves, walking included routers.
+
+    HEAD (answered by the GET handler) is left out. The permission test iterates this.
+    """
+    out: list[tuple[str, str, Any]] = []
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            if inner is not None:
+                walk(inner.routes, prefix + r.include_context.prefix)
+                continue
+            for method in sorted(getattr(r, "methods", None) or ()):
+                if method != "HEAD":
+                    out.append((method, prefix + r.path, r))
+
+    walk(list(app.routes), "")
+    return out
