@@ -35,7 +35,15 @@ class _FileLoad(_Params):
     mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
     source: str | None = Field(None, max_length=_TEXT)
     sheet: str | None = Field(None, max_length=_TEXT)
+    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
     force: bool = False
+
+    @field_validator("reject")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_absolute():
+            raise ValueError("must be an absolute path on the server")
+        return value
 
     @field_validator("path")
     @classmethod
@@ -88,7 +96,7 @@ def _load_observations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, p
 
     report = load_observations(
         cur, p.path, mapping=p.mapping, units=p.units, period=p.period, source=p.source,
-        sheet=p.sheet, force=p.force, progress=_load_progress(progress),
+        reject_path=p.reject, sheet=p.sheet, force=p.force, progress=_load_progress(progress),
     )  # fmt: skip
     return {"report": jsonable(report), "stored": report.stored}
 
@@ -98,7 +106,7 @@ def _load_stations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progr
 
     report = load_stations(
         cur, p.path, mapping=p.mapping, network=p.network, source=p.source, sheet=p.sheet,
-        force=p.force,
+        reject_path=p.reject, force=p.force,
     )  # fmt: skip
     return {"report": jsonable(report), "stored": report.stored}
 
