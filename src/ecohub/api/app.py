@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from ecohub import __version__
 from ecohub.api.deps import Context
-from ecohub.api.errors import install_errors
+from ecohub.api.errors import document_problems, install_errors
 from ecohub.api.limits import BodyLimit
 from ecohub.jobs.runner import JobRunner
 from ecohub.settings import Settings
@@ -70,4 +70,5 @@ def create_app(
     install_auth(app, con, data_dir if data_dir is not None else s.data_dir, s,
                  write_local_credential=write_local_credential, audit=audit)  # fmt: skip
     app.add_middleware(BodyLimit)
+    document_problems(app)
     return app

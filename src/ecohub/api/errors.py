@@ -89,3 +89,29 @@ def install_errors(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     for exc_type in (QueryError, NotFound, AccessDenied, ValueError, LookupError, Exception):
         app.add_exception_handler(exc_type, _service)
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what every operation can answer: problem+json for 400
+    (malformed body), 413 (body too large) and 422 (FastAPI would document its own JSON shape
+    there; ours is problem+json), besides each router's own error statuses."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                          routes=app.routes)  # fmt: skip
+        extra = problem_responses(400, 413, 422)
+        for path, item in doc.get("paths", {}).items():
+            for method, op in item.items():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                for status, entry in extra.items():
+                    if method == "get" and status in (400, 413) and not path.startswith("/api"):
+                        continue
+                    op["responses"][str(status)] = dict(entry)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
