@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 
 from ecohub.access import Principal, require_role
-from ecohub.api.auth import current_principal, install_auth, optional_principal
+from ecohub.api.auth import AuthState, current_principal, install_auth, optional_principal
 from ecohub.store.db import connect
 from tests.access.conftest import cheap_argon2
 
@@ -24,7 +24,7 @@ __all__ = ["cheap_argon2"]
 def demo_app(con: duckdb.DuckDBPyConnection, data_dir: Path) -> FastAPI:
     """A small app with one route of each kind, the way the real routers use the dependencies."""
     app = FastAPI()
-    install_auth(app, con, data_dir)
+    app.state.auth_state = install_auth(app, con, data_dir)
 
     @app.get("/api/v1/whoami")
     def whoami(request: Request, p: Principal = Depends(current_principal)) -> dict[str, Any]:
@@ -49,6 +49,7 @@ class Server:
     con: duckdb.DuckDBPyConnection
     data_dir: Path
     client: httpx.Client
+    auth: AuthState
 
 
 @pytest.fixture
@@ -68,7 +69,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
     port = srv.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=30) as client:
-        yield Server(base, con, tmp_path, client)
+        yield Server(base, con, tmp_path, client, app.state.auth_state)
     srv.should_exit = True
     thread.join(timeout=20)
+    app.state.auth_state.close()
     con.close()

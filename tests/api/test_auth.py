@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ecohub.access import apikeys, audit, local, tokens, users
 from ecohub.access.principal import Principal
@@ -153,11 +156,53 @@ def test_audit_records_logins_and_requests(server: Server) -> None:
 
 
 def _wait_for(server: Server, n: int) -> list[dict[str, object]]:
-    import time
-
-    for _ in range(500):
+    """The audit entries once the writer has committed the ``n`` the requests queued (the
+    middleware queues after the response is sent, so the last may still be on its way)."""
+    writer = server.auth.audit_writer
+    assert writer is not None
+    for _ in range(200):
+        writer.flush()
         entries = audit.show(server.con)
         if len(entries) >= n:
             return entries
         time.sleep(0.01)
     return audit.show(server.con)
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=300)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    scheme=st.sampled_from(["Bearer ", "bearer ", "Basic ", ""]),
+    prefix=st.sampled_from(["", "ehk_", "ehl_", "ehr_", "eyJhbGciOiJIUzI1NiJ9."]),
+    value=_HEADER_TEXT,
+    header=st.sampled_from(["Authorization", "X-API-Key"]),
+)
+def test_hostile_credentials_answer_401_never_500(
+    server: Server, scheme: str, prefix: str, value: str, header: str
+) -> None:
+    r = server.client.get("/api/v1/whoami", headers={header: (scheme + prefix + value).strip()})
+    _is_generic_401(r)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    form=st.dictionaries(
+        st.sampled_from(["grant_type", "username", "password", "refresh_token", "scope"]),
+        st.text(max_size=80),
+        max_size=5,
+    )
+)
+def test_hostile_token_forms_never_500(server: Server, form: dict[str, str]) -> None:
+    r = server.client.post(TOKEN, data=form)
+    assert r.status_code in (400, 401, 422), r.text
+    assert r.headers["content-type"] in ("application/problem+json", "application/json")

@@ -80,7 +80,7 @@ def create(
         "VALUES (?, ?, ?, ?, ?)",
         [key_id, user, _digest(secret), now, expires],
     )
-    return f"{PREFIX}{key_id}_{secret}", ApiKey(key_id, user, now, expires, None, None)
+    return f"{PREFIX}{key_id}_{secret}", _get(con, key_id)
 
 
 _COLUMNS = "key_id, user_name, created_at, expires_at, revoked_at, last_used_at"
@@ -97,23 +97,23 @@ def list_keys(con: duckdb.DuckDBPyConnection, user: str | None = None) -> list[A
     ]
 
 
-def revoke(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
-    """Revoke a key by its id (the part after ``ehk_``); it fails from its next use on."""
-    key_id = key_id.removeprefix(PREFIX).split("_", 1)[0]
+def _get(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
     row = first(
         con.execute(f"SELECT {_COLUMNS} FROM api_key WHERE key_id = ?", [key_id]).fetchall()
     )
     if row is None:
         raise InvalidInput("id", f"no API key {key_id!r}")
-    if row[4] is None:
+    return ApiKey(*row)
+
+
+def revoke(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
+    """Revoke a key by its id (the part after ``ehk_``); it fails from its next use on."""
+    key_id = key_id.removeprefix(PREFIX).split("_", 1)[0]
+    if _get(con, key_id).revoked_at is None:
         con.execute(
             "UPDATE api_key SET revoked_at = ? WHERE key_id = ?", [datetime.now(UTC), key_id]
         )
-        row = first(
-            con.execute(f"SELECT {_COLUMNS} FROM api_key WHERE key_id = ?", [key_id]).fetchall()
-        )
-        assert row is not None
-    return ApiKey(*row)
+    return _get(con, key_id)
 
 
 def looks_like_key(token: str) -> bool:

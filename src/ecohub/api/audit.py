@@ -17,8 +17,9 @@ A route may also set ``request.state.audit_action`` (``read``, ``write``, ``expo
 by default GET/HEAD are ``read`` (``export`` when ``format`` is ``csv`` or ``parquet``) and
 every other method is ``write``.
 
-The entry is written after the response has been sent, in a worker thread, so the client does
-not wait for it; a failing audit write is logged, it does not fail the request.
+The entry is queued after the response has been sent and committed by the app's
+:class:`ecohub.access.audit_writer.AuditWriter` (many entries per commit), so the client does not
+wait for it; a failing audit write is logged in full, it does not fail the request.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
-import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ecohub.access.audit import record
+from ecohub.access.audit import entry
 from ecohub.access.principal import ANONYMOUS, Principal
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,9 @@ class AuditMiddleware:
         try:
             await self.app(scope, receive, watch)
         finally:
-            entry = self._entry(scope, state, status, header_rows)
-            if entry is not None:
-                await anyio.to_thread.run_sync(self._write, scope, entry)
+            item = self._entry(scope, state, status, header_rows)
+            if item is not None:
+                self._submit(scope, item)
 
     @staticmethod
     def _entry(
@@ -135,25 +135,12 @@ class AuditMiddleware:
         }
 
     @staticmethod
-    def _write(scope: Scope, entry: dict[str, Any]) -> None:
-        try:
-            con = scope["app"].state.auth.con.cursor()
-        except AttributeError:
-            log.error("audit: the app has no auth state (install_auth was not called)")
+    def _submit(scope: Scope, item: dict[str, Any]) -> None:
+        writer = getattr(scope["app"].state, "audit_writer", None)
+        if writer is None:
+            log.error("audit: the app has no audit writer (install_auth was not called)")
             return
         try:
-            record(
-                con,
-                entry["principal"],
-                entry["action"],
-                entry["route"],
-                entry["filters"],
-                entry["rows"],
-                entry["result"],
-                user=entry["user"],
-                via=entry["via"],
-            )
+            writer.submit(entry(**item))
         except Exception:  # an audit failure must be seen, but not turn an answer into a 500
-            log.exception("audit: could not record %s %s", entry["action"], entry["route"])
-        finally:
-            con.close()
+            log.exception("audit: could not queue %s %s", item["action"], item["route"])

@@ -28,6 +28,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from ecohub.access import apikeys, local, tokens, users
 from ecohub.access.audit import record
+from ecohub.access.audit_writer import AuditWriter
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
 from ecohub.access.principal import ANONYMOUS, Principal
 from ecohub.access.scope import AccessDenied
@@ -60,6 +61,12 @@ class AuthState:
     lockout_minutes: float = 15.0
     access_minutes: float = 15.0
     refresh_hours: float = 12.0
+    audit_writer: AuditWriter | None = None
+
+    def close(self) -> None:
+        """Commit queued audit entries and stop the writer (call when the server stops)."""
+        if self.audit_writer is not None:
+            self.audit_writer.close()
 
 
 def install_auth(
@@ -74,7 +81,8 @@ def install_auth(
     """Add the token route, the 401/403 handlers and (``audit``) the audit middleware to ``app``.
 
     Loads (or creates) the signing secret in ``data_dir`` and writes a fresh local credential
-    there (``write_local_credential``).
+    there (``write_local_credential``). Call the returned state's ``close()`` when the server
+    stops, so queued audit entries are committed.
     """
     s = settings or Settings()
     state = AuthState(
@@ -93,6 +101,7 @@ def install_auth(
     if audit:
         from ecohub.api.audit import AuditMiddleware
 
+        state.audit_writer = app.state.audit_writer = AuditWriter(con)
         app.add_middleware(AuditMiddleware)
     return state
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from ecohub.cli import air, hj212, hj212_ops, load, platform, registry, trend, water
+from ecohub.cli import air, hj212, hj212_ops, load, platform, registry, trend, users, water
 
 app = typer.Typer(
     name="ecohub",
@@ -22,6 +22,7 @@ app.add_typer(air.app, name="air", help="Air quality: AQI and HJ 663 assessment.
 app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and assessment.")
 app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slope.")(trend.trend)
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
+users.register(app)
 
 
 def main() -> None:

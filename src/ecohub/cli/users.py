@@ -1,0 +1,236 @@
+"""``ecohub user``, ``ecohub apikey`` and ``ecohub audit``: thin translators over ecohub.access.
+
+They open the store directly (stop ``ecohub up`` first). Each change is itself recorded in the
+audit log as done by ``local:<OS user>``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+import duckdb
+import typer
+from rich.table import Table
+
+from ecohub.access import apikeys, audit, users
+from ecohub.access.errors import InvalidInput
+from ecohub.access.local import LOCAL
+from ecohub.cli._common import console, fail, open_store
+from ecohub.cst import CST
+
+user_app = typer.Typer(no_args_is_help=True)
+apikey_app = typer.Typer(no_args_is_help=True)
+audit_app = typer.Typer(no_args_is_help=True)
+
+T = TypeVar("T")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user", help="Users: add, list, disable.")
+    app.add_typer(apikey_app, name="apikey", help="API keys for machine clients.")
+    app.add_typer(audit_app, name="audit", help="The hash-chained audit log: verify, show.")
+
+
+@contextmanager
+def _store() -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_store()
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _actor() -> str:
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "local:?"
+
+
+def _change(
+    con: duckdb.DuckDBPyConnection,
+    route: str,
+    filters: dict[str, Any],
+    fn: Callable[[], T],
+) -> T:
+    """Run a service change; record it (done or refused) in the audit log; fail on bad input."""
+    try:
+        result = fn()
+    except InvalidInput as exc:
+        audit.record(con, LOCAL, "admin", route, filters, None, f"refused: {exc}", user=_actor())
+        fail(str(exc))
+    audit.record(con, LOCAL, "admin", route, filters, 1, "ok", user=_actor())
+    return result
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r")
+    if not sys.stdin.isatty():
+        fail("password: give --password-stdin, or run in a terminal to be asked")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        fail("password: the two entries differ")
+    return first
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="Log-in name: a-z first, then a-z 0-9 . _ - (2-32)."),
+    role: str = typer.Option(..., help="admin, analyst, inspector, enterprise or public."),
+    region: str | None = typer.Option(None, help="GB/T 2260 code the user is bound to."),
+    source: list[str] = typer.Option(
+        [], "--source", help="HJ 608 source code of an enterprise user (repeatable)."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+) -> None:
+    """Create a user (passwords: at least 12 characters)."""
+    password = _read_password(password_stdin)
+    with _store() as con:
+        filters = {"name": name, "role": role, "region": region, "sources": source}
+        user = _change(
+            con,
+            "user add",
+            filters,
+            lambda: users.add_user(con, name, role, region, source, password),
+        )
+    scope = user.region or ("sources " + " ".join(user.sources) if user.sources else "nationwide")
+    console.print(f"added {user.name} ({user.role}, {scope})", highlight=False)
+
+
+@user_app.command("list")
+def user_list(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """List users (never their password hashes)."""
+    with _store() as con:
+        rows = [u.as_dict() for u in users.list_users(con)]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table("name", "role", "region", "sources", "enabled", "locked until", "created")
+    for r in rows:
+        table.add_row(
+            r["name"], r["role"], r["region"] or "-", " ".join(r["sources"]) or "-",
+            "yes" if r["enabled"] else "no", r["locked_until"] or "-", r["created_at"][:19],
+        )  # fmt: skip
+    console.print(table)
+
+
+@user_app.command("disable")
+def user_disable(name: str) -> None:
+    """Disable a user: no log-in; its tokens and API keys fail from their next use."""
+    with _store() as con:
+        _change(con, "user disable", {"name": name}, lambda: users.disable_user(con, name))
+    console.print(f"disabled {name}", highlight=False)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    user: str = typer.Option(..., help="The user the key acts as."),
+    expires: float | None = typer.Option(None, help="Days until the key expires (default never)."),
+) -> None:
+    """Create an API key and print it once: it is stored only as a digest."""
+    with _store() as con:
+        key, rec = _change(
+            con,
+            "apikey create",
+            {"user": user, "expires": expires},
+            lambda: apikeys.create(con, user, expires),
+        )
+    typer.echo(key)
+    expiry = rec.expires_at.isoformat() if rec.expires_at else "never"
+    typer.echo(f"id {rec.key_id}, user {rec.user}, expires {expiry}", err=True)
+    typer.echo("store it now: it cannot be shown again", err=True)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """Revoke an API key by its id."""
+    with _store() as con:
+        rec = _change(con, "apikey revoke", {"id": key_id}, lambda: apikeys.revoke(con, key_id))
+    console.print(f"revoked {rec.key_id} ({rec.user})", highlight=False)
+
+
+@apikey_app.command("list")
+def apikey_list(
+    user: str | None = typer.Option(None, help="Only this user's keys."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """List API keys (ids and dates; the keys themselves are not stored)."""
+    with _store() as con:
+        rows = [k.as_dict() for k in apikeys.list_keys(con, user)]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row))
+        return
+    table = Table("id", "user", "created", "expires", "revoked", "last used")
+    for r in rows:
+        table.add_row(
+            r["id"], r["user"], r["created_at"][:19], (r["expires_at"] or "never")[:19],
+            (r["revoked_at"] or "-")[:19], (r["last_used_at"] or "-")[:19],
+        )  # fmt: skip
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 naming the first altered, removed or moved entry."""
+    with _store() as con:
+        bad = audit.verify(con)
+        count = con.execute("SELECT count(*) FROM audit_log").fetchall()[0][0]
+    if bad is not None:
+        fail(str(bad))
+    console.print(f"audit log intact: {count} entries", highlight=False)
+
+
+def _when(text: str | None, field: str, end: bool) -> datetime | None:
+    """ISO date or date-time; without an offset it is China Standard Time. A bare date as
+    ``--to`` means the end of that day."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime(day.year, day.month, day.day, tzinfo=CST)
+            return start + timedelta(days=1) if end else start
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{field}: {text!r} is not an ISO date (2026-01-31) or date-time (2026-01-31T08:00)")
+    return value if value.tzinfo else value.replace(tzinfo=CST)
+
+
+@audit_app.command("show")
+def audit_show(
+    user: str | None = typer.Option(None, help="Only this user's entries."),
+    since: str | None = typer.Option(None, "--from", help="From this date/time (CST)."),
+    until: str | None = typer.Option(None, "--to", help="Up to this date/time (a date: its end)."),
+    limit: int | None = typer.Option(None, min=1, help="Only the newest N entries."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Show audit entries, oldest first."""
+    start, end = _when(since, "from", False), _when(until, "to", True)
+    with _store() as con:
+        rows = audit.show(con, user=user, since=start, until=end, limit=limit)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table("seq", "at", "user", "via", "action", "route", "filters", "rows", "result")
+    for r in rows:
+        filters = json.dumps(r["filters"], ensure_ascii=False)
+        table.add_row(
+            str(r["seq"]), r["at"][:19], r["user"], r["via"], r["action"], r["route"],
+            filters, "-" if r["rows"] is None else str(r["rows"]), r["result"],
+        )  # fmt: skip
+    console.print(table)

@@ -1,0 +1,98 @@
+"""``ecohub user`` / ``apikey`` / ``audit`` through Typer's CliRunner on a store in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecohub.cli.main import app
+from ecohub.store.db import connect
+from tests.access.conftest import PASSWORD
+
+runner = CliRunner()
+
+
+def _run(data: Path, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, list(args), input=stdin, env={"ECOHUB_DATA_DIR": str(data)})
+    get_settings.cache_clear()
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_user_add_list_disable(data: Path) -> None:
+    code, out, _ = _run(
+        data, "user", "add", "ana", "--role", "analyst", "--region", "110105",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0 and "added ana (analyst, 110105)" in out
+    code, out, _ = _run(data, "user", "list", "--json")
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert (row["name"], row["region"], row["enabled"]) == ("ana", "110105", True)
+    assert _run(data, "user", "disable", "ana")[0] == 0
+    assert json.loads(_run(data, "user", "list", "--json")[1])["enabled"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--role", "analyst", "--region", "110105"], "short\n", "password: must have at least 12"),
+        (["--role", "analyst"], PASSWORD + "\n", "region: a analyst user needs a region"),
+        (["--role", "chief", "--region", "110105"], PASSWORD + "\n", "role: must be one of"),
+        (["--role", "enterprise", "--source", "X1"], PASSWORD + "\n", "source:"),
+    ],
+)
+def test_user_add_errors_go_to_stderr(
+    data: Path, args: list[str], stdin: str, message: str
+) -> None:
+    code, out, err = _run(data, "user", "add", "bob", *args, "--password-stdin", stdin=stdin)
+    assert code == 1 and out == ""
+    assert message in " ".join(err.split()) and "Traceback" not in err
+
+
+def test_apikey_create_list_revoke(data: Path) -> None:
+    _run(data, "user", "add", "ana", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    code, out, err = _run(data, "apikey", "create", "--user", "ana", "--expires", "7")
+    assert code == 0 and out.startswith("ehk_") and "cannot be shown again" in err
+    key = out.strip()
+    key_id = key.split("_")[1]
+    listed = json.loads(_run(data, "apikey", "list", "--json")[1])
+    assert listed["id"] == key_id and listed["revoked_at"] is None
+    assert key not in _run(data, "apikey", "list", "--json")[1]
+    assert _run(data, "apikey", "revoke", key_id)[0] == 0
+    assert json.loads(_run(data, "apikey", "list", "--json")[1])["revoked_at"] is not None
+    code, _, err = _run(data, "apikey", "revoke", "nope")
+    assert code == 1 and "id: no API key 'nope'" in err
+    code, _, err = _run(data, "apikey", "create", "--user", "ghost")
+    assert code == 1 and "user: no user 'ghost'" in err
+
+
+def test_audit_show_and_verify_catches_an_altered_entry(data: Path) -> None:
+    _run(data, "user", "add", "ana", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    _run(data, "apikey", "create", "--user", "ana")
+    _run(data, "user", "disable", "ana")
+    code, out, _ = _run(data, "audit", "verify")
+    assert code == 0 and "3 entries" in out
+    code, out, _ = _run(data, "audit", "show", "--json", "--from", "2020-01-01")
+    entries = [json.loads(line) for line in out.splitlines()]
+    assert [e["route"] for e in entries] == ["user add", "apikey create", "user disable"]
+    assert all(e["user"].startswith("local:") for e in entries)
+    assert _run(data, "audit", "show", "--json", "--to", "2020-01-01")[1] == ""
+    code, _, err = _run(data, "audit", "show", "--from", "yesterday")
+    assert code == 1 and "from:" in err
+
+    con = connect(data / "ecohub.duckdb")
+    con.execute("UPDATE audit_log SET result = 'ok, nothing to see' WHERE seq = 2")
+    con.close()
+    code, out, err = _run(data, "audit", "verify")
+    assert code == 1 and "audit entry 2:" in err and "altered" in err
