@@ -129,7 +129,8 @@ def test_district_analyst_sees_the_district_and_nothing_else(
     assert {r["code"] for r in every if r["code"] in CHAOYANG | {OTHER}} == CHAOYANG | {OTHER}
     mine = [r for r in every if r["code"] in CHAOYANG]
     assert sorted(daily.json()["items"], key=lambda r: (r["code"], r["date"])) == sorted(
-        mine, key=lambda r: (r["code"], r["date"]))  # the same rows the admin sees for them
+        mine, key=lambda r: (r["code"], r["date"])
+    )  # the same rows the admin sees for them
 
     assessed = ana.get("/api/v1/air/assessments", params={"year": 2014})
     assert assessed.status_code == 200, assessed.text

@@ -93,13 +93,16 @@ class Door:
         credential = app.state.auth.local_credential
         self._local = (con, app)
         self._client = TestClient(
-            app, base_url="http://ecohub.local", raise_server_exceptions=False,
+            app,
+            base_url="http://ecohub.local",
+            raise_server_exceptions=False,
             headers={"Authorization": f"Bearer {credential}"},
-        )  # fmt: skip
+        )
         return self._client
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                body: Any = None) -> httpx.Response:  # fmt: skip
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> httpx.Response:
         """The response to one request; :class:`DoorError` for an error status."""
         client = self._open()
         clean = {k: v for k, v in (params or {}).items() if v is not None}
@@ -130,17 +133,25 @@ class Door:
 
         job = self.request("POST", "/api/v1/jobs", body={"kind": kind, "params": params}).json()
         with Progress(
-            TextColumn(f"{title}: " + "{task.description}"), BarColumn(),
-            TextColumn("{task.completed:,.0f}/{task.total:,.0f}"), TimeElapsedColumn(),
-            console=console, transient=True, disable=not console.is_terminal,
-        ) as bar:  # fmt: skip
+            TextColumn(f"{title}: " + "{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as bar:
             task = bar.add_task("queued", total=None)
             while job["state"] in ("queued", "running"):
                 time.sleep(POLL_S)
                 job = self.get(f"/api/v1/jobs/{job['id']}")
                 prog = job["progress"]
-                bar.update(task, description=prog["message"] or job["state"],
-                           completed=prog["done"] or 0, total=prog["total"])  # fmt: skip
+                bar.update(
+                    task,
+                    description=prog["message"] or job["state"],
+                    completed=prog["done"] or 0,
+                    total=prog["total"],
+                )
         if job["state"] == "failed":
             err = job.get("error") or {}
             raise DoorError(str(err.get("detail") or "the job failed"), int(err.get("status", 0)))

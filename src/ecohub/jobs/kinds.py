@@ -91,23 +91,41 @@ def _load_progress(progress: Progress) -> Callable[[str, int, int | None], None]
     return update
 
 
-def _load_observations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _load_observations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
     from ecohub.ingest.files import load_observations
 
     report = load_observations(
-        cur, p.path, mapping=p.mapping, units=p.units, period=p.period, source=p.source,
-        reject_path=p.reject, sheet=p.sheet, force=p.force, progress=_load_progress(progress),
-    )  # fmt: skip
+        cur,
+        p.path,
+        mapping=p.mapping,
+        units=p.units,
+        period=p.period,
+        source=p.source,
+        reject_path=p.reject,
+        sheet=p.sheet,
+        force=p.force,
+        progress=_load_progress(progress),
+    )
     return {"report": jsonable(report), "stored": report.stored}
 
 
-def _load_stations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _load_stations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
     from ecohub.ingest.files import load_stations
 
     report = load_stations(
-        cur, p.path, mapping=p.mapping, network=p.network, source=p.source, sheet=p.sheet,
-        reject_path=p.reject, force=p.force,
-    )  # fmt: skip
+        cur,
+        p.path,
+        mapping=p.mapping,
+        network=p.network,
+        source=p.source,
+        sheet=p.sheet,
+        reject_path=p.reject,
+        force=p.force,
+    )
     return {"report": jsonable(report), "stored": report.stored}
 
 
@@ -118,7 +136,9 @@ def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progres
     return jsonable(result)
 
 
-def _registry_link(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _registry_link(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
     from ecohub.registry.service import link
 
     progress(0, 1, "linking the registry records")

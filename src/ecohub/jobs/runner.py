@@ -33,8 +33,21 @@ log = logging.getLogger(__name__)
 
 STATES = ("queued", "running", "done", "failed")
 _WRITE_EVERY_S = 1.0
-_COLS = ("id", "kind", "owner", "state", "params", "done", "total", "message", "result", "error",
-         "created_at", "started_at", "finished_at")  # fmt: skip
+_COLS = (
+    "id",
+    "kind",
+    "owner",
+    "state",
+    "params",
+    "done",
+    "total",
+    "message",
+    "result",
+    "error",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 
 
 def _now() -> datetime:
@@ -53,8 +66,14 @@ class JobRunner:
         self._recover()
 
     def _recover(self) -> None:
-        err = json.dumps({"type": "about:blank", "title": "Internal Server Error", "status": 500,
-                          "detail": "the server stopped before the job finished"})  # fmt: skip
+        err = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Internal Server Error",
+                "status": 500,
+                "detail": "the server stopped before the job finished",
+            }
+        )
         with self._lock:
             self._meta.execute(
                 "UPDATE job SET state = 'failed', error = ?, finished_at = now() "
@@ -62,7 +81,9 @@ class JobRunner:
                 [err],
             )
 
-    def submit(self, principal: Principal, kind: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    def submit(
+        self, principal: Principal, kind: str, params: dict[str, Any] | None
+    ) -> dict[str, Any]:
         """Check and queue a job; its first state. :class:`QueryError` names a bad parameter."""
         spec = KINDS.get(kind)
         if spec is None:
@@ -75,10 +96,21 @@ class JobRunner:
             where = ".".join(str(x) for x in ("params", *first["loc"]))
             raise QueryError(where, first["msg"]) from None
         job_id = uuid.uuid4().hex
-        row = {"id": job_id, "kind": kind, "owner": principal.name, "state": "queued",
-               "params": checked.model_dump(), "done": None, "total": None, "message": "queued",
-               "result": None, "error": None, "created_at": _now(), "started_at": None,
-               "finished_at": None}  # fmt: skip
+        row = {
+            "id": job_id,
+            "kind": kind,
+            "owner": principal.name,
+            "state": "queued",
+            "params": checked.model_dump(),
+            "done": None,
+            "total": None,
+            "message": "queued",
+            "result": None,
+            "error": None,
+            "created_at": _now(),
+            "started_at": None,
+            "finished_at": None,
+        }
         with self._lock:
             self._meta.execute(
                 "INSERT INTO job (id, kind, owner, state, params, message, created_at) "
@@ -94,11 +126,18 @@ class JobRunner:
             self._meta.execute(
                 "UPDATE job SET state = ?, done = ?, total = ?, message = ?, result = ?, "
                 "error = ?, started_at = ?, finished_at = ? WHERE id = ?",
-                [row["state"], row["done"], row["total"], row["message"],
-                 None if row["result"] is None else json.dumps(row["result"]),
-                 None if row["error"] is None else json.dumps(row["error"]),
-                 row["started_at"], row["finished_at"], row["id"]],
-            )  # fmt: skip
+                [
+                    row["state"],
+                    row["done"],
+                    row["total"],
+                    row["message"],
+                    None if row["result"] is None else json.dumps(row["result"]),
+                    None if row["error"] is None else json.dumps(row["error"]),
+                    row["started_at"],
+                    row["finished_at"],
+                    row["id"],
+                ],
+            )
 
     def _run(self, job_id: str, principal: Principal, params: Any) -> None:
         row = self._live[job_id]
@@ -132,8 +171,11 @@ class JobRunner:
     @staticmethod
     def _public(row: dict[str, Any]) -> dict[str, Any]:
         out = {k: row[k] for k in _COLS}
-        out["progress"] = {"done": out.pop("done"), "total": out.pop("total"),
-                           "message": out.pop("message")}  # fmt: skip
+        out["progress"] = {
+            "done": out.pop("done"),
+            "total": out.pop("total"),
+            "message": out.pop("message"),
+        }
         for k in ("created_at", "started_at", "finished_at"):
             if isinstance(out[k], datetime):
                 out[k] = out[k].isoformat()

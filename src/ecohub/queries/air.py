@@ -20,10 +20,28 @@ from ecohub.queries.stations import region_filter
 
 SCOPES = ("station", "city")
 KINDS = ("hourly", "daily")
-_AQI_COLS = ("scope", "code", "edition", "aqi", "level", "category", "primary_pollutants",
-             "complete", "published")  # fmt: skip
-_HOURLY_EXTRA = ("pm25_1h", "pm10_1h", "so2_1h", "no2_1h", "co_1h", "o3_1h", "o3_8h",
-                 "pm25_24h", "pm10_24h")  # fmt: skip
+_AQI_COLS = (
+    "scope",
+    "code",
+    "edition",
+    "aqi",
+    "level",
+    "category",
+    "primary_pollutants",
+    "complete",
+    "published",
+)
+_HOURLY_EXTRA = (
+    "pm25_1h",
+    "pm10_1h",
+    "so2_1h",
+    "no2_1h",
+    "co_1h",
+    "o3_1h",
+    "o3_8h",
+    "pm25_24h",
+    "pm10_24h",
+)
 _DAILY_EXTRA = ("pm25_24h", "pm10_24h", "so2_24h", "no2_24h", "co_24h", "o3_1h", "o3_8h")
 
 
@@ -92,8 +110,17 @@ def aqi(
     if d1 is not None:
         where += f" AND {tv} <= ?"
         params.append(d1)
-    fp = fingerprint(principal, {"kind": kind, "scope": scope, "station": station,
-                                 "region": region, "from": start, "to": end})  # fmt: skip
+    fp = fingerprint(
+        principal,
+        {
+            "kind": kind,
+            "scope": scope,
+            "station": station,
+            "region": region,
+            "from": start,
+            "to": end,
+        },
+    )
     after = decode_cursor(cursor, fp, 2)
     if after is not None:
         cast = "DATE" if kind == "daily" else "TIMESTAMPTZ"
@@ -127,18 +154,26 @@ def assessment(
     if not 1900 <= year <= 2200:
         raise QueryError("year", f"must be between 1900 and 2200, got {year}")
     where, params = _scoped_codes(principal, scope, station, region, "d")
-    days = con.execute(
-        f"SELECT d.* EXCLUDE (month) FROM air_category_days d WHERE {where}"
-        " AND d.year = ? AND d.month = 0 ORDER BY d.code",
-        [*params, year],
-    ).fetch_arrow_table().to_pylist()
+    days = (
+        con.execute(
+            f"SELECT d.* EXCLUDE (month) FROM air_category_days d WHERE {where}"
+            " AND d.year = ? AND d.month = 0 ORDER BY d.code",
+            [*params, year],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     swhere, sparams = _scoped_codes(principal, scope, station, region, "p")
-    stats = con.execute(
-        f"SELECT p.code, p.pollutant, p.statistic, p.value, p.n_days, p.valid"
-        f" FROM air_period_stat p WHERE {swhere} AND p.year = ? AND p.month = 0"
-        " ORDER BY p.code, p.pollutant",
-        [*sparams, year],
-    ).fetch_arrow_table().to_pylist()
+    stats = (
+        con.execute(
+            f"SELECT p.code, p.pollutant, p.statistic, p.value, p.n_days, p.valid"
+            f" FROM air_period_stat p WHERE {swhere} AND p.year = ? AND p.month = 0"
+            " ORDER BY p.code, p.pollutant",
+            [*sparams, year],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     by_code: dict[str, dict[str, Any]] = {}
     for s in stats:
         by_code.setdefault(s.pop("code"), {})[s.pop("pollutant")] = s
@@ -190,16 +225,28 @@ def assessment_live(
         if station is not None:
             raise NotFound("station", station)
         return {"stats": [], "days": [], "index": [], "monthly": []}
-    tables = build(ibis_duckdb(con), edition=edition, stations=ids, start=date(year, 1, 1),
-                   end=date(year, 12, 31))  # fmt: skip
+    tables = build(
+        ibis_duckdb(con),
+        edition=edition,
+        stations=ids,
+        start=date(year, 1, 1),
+        end=date(year, 12, 31),
+    )
     res = assess(tables, year)
     mine, mp = region_sql(principal, "code")
-    allowed = {r[0] for r in con.execute(
-        f"SELECT code FROM (SELECT unnest(?::VARCHAR[]) AS code) WHERE {mine}",
-        [sorted({str(c) for c in res['days'].code}), *mp]).fetchall()}  # fmt: skip
+    allowed = {
+        r[0]
+        for r in con.execute(
+            f"SELECT code FROM (SELECT unnest(?::VARCHAR[]) AS code) WHERE {mine}",
+            [sorted({str(c) for c in res["days"].code}), *mp],
+        ).fetchall()
+    }
     out = {}
     for name, frame in res.items():
-        keep = (frame.scope == "station") | frame.code.isin(allowed) if "scope" in frame else (
-            frame.code.isin(allowed))  # fmt: skip
+        keep = (
+            (frame.scope == "station") | frame.code.isin(allowed)
+            if "scope" in frame
+            else (frame.code.isin(allowed))
+        )
         out[name] = jsonable(frame[keep])
     return out

@@ -51,13 +51,23 @@ def water_assessment(
     use, inside = effective_region(principal, region)
     if not inside:
         raise ValueError(_NO_WATER)  # the same answer as a region without data
-    res = assess(ibis_duckdb(con), year=year, month=month, region=use, basin=basin,
-                 method=method, by=by)  # fmt: skip
-    return jsonable({
-        "period": res.period, "kind": res.kind, "method": res.method, "summary": res.summary,
-        "sections": res.sections, "distribution": res.distribution, "driving": res.driving,
-        "issues": res.issues, "n_issues": res.n_issues, "notes": res.notes,
-    })  # fmt: skip
+    res = assess(
+        ibis_duckdb(con), year=year, month=month, region=use, basin=basin, method=method, by=by
+    )
+    return jsonable(
+        {
+            "period": res.period,
+            "kind": res.kind,
+            "method": res.method,
+            "summary": res.summary,
+            "sections": res.sections,
+            "distribution": res.distribution,
+            "driving": res.driving,
+            "issues": res.issues,
+            "n_issues": res.n_issues,
+            "notes": res.notes,
+        }
+    )
 
 
 def water_classes(
@@ -79,12 +89,16 @@ def water_classes(
         f"USING (station_id) WHERE {mine} AND {want}"
     )
     params: list[Any] = [*mp, *wp]
-    for cond, val in (("w.year = ?", year), ("w.station_id = ?", station), ("w.method = ?", method)):
+    for cond, val in (
+        ("w.year = ?", year),
+        ("w.station_id = ?", station),
+        ("w.method = ?", method),
+    ):
         if val is not None:
             sql += f" AND {cond}"
             params.append(val)
     rows = con.execute(sql + " ORDER BY w.station_id, w.year, w.method LIMIT ?", [*params, n])
-    return jsonable(rows.fetch_arrow_table().to_pylist())  # type: ignore[no-any-return]
+    return jsonable(rows.fetch_arrow_table().to_pylist())
 
 
 def trend(
@@ -134,8 +148,12 @@ def trend(
     if not ids:
         return []
     table = trends(
-        ibis_duckdb(con).table("observation"), stations=ids, parameters=codes,
+        ibis_duckdb(con).table("observation"),
+        stations=ids,
+        parameters=codes,
         start=date(year_from, 1, 1) if year_from else None,
-        end=date(year_to, 12, 31) if year_to else None, seasonal=seasonal, alpha=alpha,
-    )  # fmt: skip
-    return jsonable(table)  # type: ignore[no-any-return]
+        end=date(year_to, 12, 31) if year_to else None,
+        seasonal=seasonal,
+        alpha=alpha,
+    )
+    return jsonable(table)

@@ -21,8 +21,12 @@ class Failure:
 
     def problem(self) -> dict[str, object]:
         """RFC 9457 problem details (``type`` about:blank: the title is the status's)."""
-        body: dict[str, object] = {"type": "about:blank", "title": self.title,
-                                   "status": self.status, "detail": self.detail}  # fmt: skip
+        body: dict[str, object] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
         if self.field is not None:
             body["errors"] = [{"field": self.field, "reason": self.detail}]
         return body
