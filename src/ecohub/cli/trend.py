@@ -47,7 +47,7 @@ def trend(
     store: bool = typer.Option(True, "--store/--no-store", help="Save the results in the store."),
 ) -> None:
     """Trend of the monthly means of each station and parameter, with Sen's slope per year."""
-    from ecohub.analytics.export import EXPORT_SUFFIXES, ExportError, export_table
+    from ecohub.analytics.export import ExportError, check_target, export_table
     from ecohub.analytics.trend import store_trends, trends
     from ecohub.store.engine import ibis_duckdb
 
@@ -55,8 +55,11 @@ def trend(
         fail(f"--alpha: expected a number between 0 and 1, got {alpha}")
     if year_from is not None and year_to is not None and year_from > year_to:
         fail(f"--from {year_from} is after --to {year_to}")
-    if out is not None and out.suffix.lower() not in EXPORT_SUFFIXES:
-        fail(f"--out: {out.name}: expected a {', '.join(EXPORT_SUFFIXES)} file")
+    if out is not None:
+        try:
+            check_target(out)
+        except ExportError as exc:
+            fail(f"--out: {exc}")
     codes = [_code(p) for p in parameter] if parameter else None
     con = open_store()
     try:
@@ -102,6 +105,6 @@ def trend(
     if out is not None:
         try:
             export_table(table, out)
-        except (ExportError, OSError) as exc:
-            fail(str(exc))
+        except ExportError as exc:
+            fail(f"--out: {exc}")
         console.print(f"wrote {out}", highlight=False)

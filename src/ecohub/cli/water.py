@@ -110,15 +110,18 @@ def assess(
     store: bool = typer.Option(True, "--store/--no-store", help="Save the classes in the store."),
 ) -> None:
     """Classify every surface-water section of a year or month and summarise (2011 method)."""
-    from ecohub.analytics.export import EXPORT_SUFFIXES, ExportError, export_table
+    from ecohub.analytics.export import ExportError, check_target, export_table
     from ecohub.analytics.water_assess import assess as run
     from ecohub.analytics.water_assess import store_assessment
     from ecohub.store.engine import ibis_duckdb
 
     if method not in ("2011", "gb3838"):
         fail(f"--method: expected 2011 or gb3838, got {method!r}")
-    if out is not None and out.suffix.lower() not in EXPORT_SUFFIXES:
-        fail(f"--out: {out.name}: expected a {', '.join(EXPORT_SUFFIXES)} file")
+    if out is not None:
+        try:
+            check_target(out)
+        except ExportError as exc:
+            fail(f"--out: {exc}")
     con = open_store()
     try:
         res = run(
@@ -140,8 +143,8 @@ def assess(
     if out is not None:
         try:
             export_table(res.sections, out)
-        except (ExportError, OSError) as exc:
-            fail(str(exc))
+        except ExportError as exc:
+            fail(f"--out: {exc}")
         console.print(f"wrote {out}", highlight=False)
 
 
