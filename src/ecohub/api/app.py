@@ -92,3 +92,12 @@ def create_app(
     app.add_middleware(BodyLimit)
     document_problems(app)
     return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Finish what the app runs beside requests, before its store connection closes: the running
+    job ends its transaction, queued audit entries are committed."""
+    app.state.ctx.jobs.shutdown()
+    auth = getattr(app.state, "auth", None)
+    if auth is not None:
+        auth.close()
