@@ -190,7 +190,6 @@ class Door:
             self._client = None
         if self._local is not None:
             from ecohub.access.local import remove_local_credential
-
             from ecohub.api.app import close_app
 
             con, app = self._local
