@@ -40,7 +40,7 @@ class _Http(uvicorn.Server):
         yield
 
 
-def _tls(settings: Settings) -> dict[str, str]:
+def _tls(settings: Settings) -> dict[str, Any]:
     """uvicorn's TLS options when both a certificate and a key are configured."""
     if settings.http_ssl_certfile is None or settings.http_ssl_keyfile is None:
         return {}
@@ -107,7 +107,7 @@ async def run_platform(
         http_sock.close()
         con.close()
         raise
-    jobs = JobRunner(con, workers=settings.job_workers)
+    jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
     app = create_app(
         con,
         settings=settings,
