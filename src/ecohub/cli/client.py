@@ -200,10 +200,14 @@ class Door:
 
 
 @contextlib.contextmanager
-def door(settings: Settings | None = None, options: dict[str, str] | None = None) -> Iterator[Door]:
+def door(
+    settings: Settings | None = None,
+    options: dict[str, str] | None = None,
+    name_options: bool = True,
+) -> Iterator[Door]:
     """A :class:`Door` for one command; a refused request ends the command with its message,
     naming the command-line option of the field at fault (``options`` maps field → option
-    where the names differ)."""
+    where the names differ; ``name_options=False`` when the messages name them already)."""
     from ecohub.cli._common import fail
 
     d = Door(settings)
@@ -211,7 +215,7 @@ def door(settings: Settings | None = None, options: dict[str, str] | None = None
         yield d
     except DoorError as exc:
         field = exc.field.removeprefix("params.") if exc.field else None
-        if field and not str(exc).startswith("--"):
+        if name_options and field and not str(exc).startswith("--"):
             option = (options or {}).get(field, field).replace("_", "-")
             fail(f"--{option}: {exc}")
         fail(str(exc))
