@@ -96,7 +96,7 @@ def generate(db: Path, rows: int, stations: int) -> dict[str, Any]:
     con.execute(
         f"""
         INSERT INTO air_daily (scope, code, date, edition, aqi, level, category, complete, published)
-        SELECT 'station', s.station_id, DATE '2025-01-01' + r.d, 2012, a, CASE WHEN a <= 50 THEN 1
+        SELECT 'station', s.station_id, DATE '2025-01-01' + r.d::INTEGER, 2012, a, CASE WHEN a <= 50 THEN 1
                WHEN a <= 100 THEN 2 WHEN a <= 150 THEN 3 ELSE 4 END, NULL, TRUE, a::VARCHAR
         FROM station s, range({days}) r(d),
              LATERAL (SELECT 20 + hash(s.station_id, r.d) % 180 AS a)
