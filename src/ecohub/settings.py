@@ -48,6 +48,23 @@ class Settings(BaseSettings):
     hj212_commit_interval_ms: float = 5.0
     hj212_offline_after_s: float = 900.0
 
+    # Open data /open/v1 and server-side jobs (docs/api.md)
+    open_rate_per_s: float = Field(default=5.0, gt=0)  # per client address, token bucket
+    open_burst: int = Field(default=20, ge=1)
+    open_licence: str = "CC BY 4.0"
+    open_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    open_attribution: str = (
+        "Beijing Multi-Site Air Quality, UCI Machine Learning Repository id 501 "
+        "(doi:10.24432/C5RK5G), Beijing Municipal Environmental Monitoring Center; "
+        "AQI and assessments computed by ecohub"
+    )
+    job_workers: int = Field(default=1, ge=1, le=8)  # jobs run one after another by default
+    job_nice: int = Field(default=10, ge=0, le=19)  # job threads yield the CPU to HJ 212 ingest
+    # TLS for the HTTP endpoint: both files given = HTTPS (passed to uvicorn as ssl_certfile /
+    # ssl_keyfile); the CLI then trusts that certificate for its own server.
+    http_ssl_certfile: Path | None = None
+    http_ssl_keyfile: Path | None = None
+
     # HTTP endpoint (health, metrics, API)
     http_host: str = "127.0.0.1"
     http_port: Port = 8212

@@ -115,19 +115,15 @@ def test_load_sample_command(store: Path, monkeypatch: pytest.MonkeyPatch) -> No
     # The real sample load is covered once in tests/ingest; here only the command's wiring.
     calls: list[object] = []
 
-    def fake_load_sample(con: object) -> dict[str, Any]:
+    def fake_load_sample(con: object, **_: object) -> dict[str, Any]:
         calls.append(con)
-
-        class Obs:
-            seconds = 1.5
-
         return {
             "stations": 12,
             "observations": 2_454_305,
             "observations_total": 2_454_305,
             "rejected": 0,
             "already_loaded": False,
-            "reports": {"observations": Obs()},
+            "reports": {"observations": {"seconds": 1.5}},  # a job's result is plain data
         }
 
     monkeypatch.setattr("ecohub.sample.load_sample", fake_load_sample)

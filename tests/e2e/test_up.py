@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from ecohub.store.db import connect
 pytestmark = pytest.mark.e2e
 
 
-def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as resp:
+def get(url: str, credential: str | None = None) -> bytes:
+    headers = {"Authorization": f"Bearer {credential}"} if credential else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as resp:
         return resp.read()
 
 
@@ -49,17 +51,23 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
         url = json.loads(state_file.read_text())["http"]
         health = json.loads(get(url + "/healthz"))
         assert health["status"] == "ok"
+        # everything but health and open data needs credentials; the server wrote its local one
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            get(url + "/api/v1/hj212/devices")
+        assert denied.value.code == 401
+        cred = (tmp_path / "local.credential").read_text().strip()
+        assert (tmp_path / "local.credential").stat().st_mode & 0o077 == 0
         # the simulated outlets' packets land and are answered
         deadline = time.monotonic() + 60
         while True:
-            metrics = get(url + "/metrics").decode()
+            metrics = get(url + "/metrics", cred).decode()
             answered = [ln for ln in metrics.splitlines()
                         if ln.startswith("ecohub_hj212_answers_sent_total")]  # fmt: skip
             if answered and float(answered[0].split()[-1]) >= 4:
                 break
             assert time.monotonic() < deadline, metrics
             time.sleep(0.5)
-        devices = json.loads(get(url + "/api/v1/hj212/devices"))
+        devices = json.loads(get(url + "/api/v1/hj212/devices", cred))
         assert len(devices) == 2 and all(d["online"] and d["registered"] for d in devices)
         # the CLI finds the store locked and asks the running server instead
         listed = cli(tmp_path, "hj212", "devices", "--json")

@@ -1,84 +1,103 @@
-"""The HTTP door: health, Prometheus metrics and the exchange's operator endpoints.
+"""The HTTP door: ``/api/v1`` (authenticated), ``/open/v1`` (open data), health and metrics.
 
-Thin: every route calls a service function that returns plain data.
+Thin: every route calls one service function that returns plain data; who may call which route
+is data (:mod:`ecohub.api.rules`), the caller's scope is in each service's query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
-from fastapi import FastAPI, HTTPException, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from fastapi import FastAPI
 
 from ecohub import __version__
-from ecohub.cst import CST
-from ecohub.ingest import devices
-
-
-class PolicyBody(BaseModel):
-    policy: str
+from ecohub.api.deps import Context
+from ecohub.api.errors import document_problems, install_errors
+from ecohub.api.limits import BodyLimit
+from ecohub.jobs.runner import JobRunner
+from ecohub.settings import Settings
 
 
 def create_app(
     con: duckdb.DuckDBPyConnection,
     *,
-    metrics_registry: Any,
-    offline_after_s: float,
+    settings: Settings | None = None,
+    data_dir: Path | str | None = None,
+    metrics_registry: Any = None,
+    offline_after_s: float | None = None,
     on_policy: Callable[[str, str], None] | None = None,
+    on_devices_changed: Callable[[], None] | None = None,
     health: Callable[[], dict[str, Any]] | None = None,
+    jobs: JobRunner | None = None,
+    write_local_credential: bool = True,
+    audit: bool = True,
 ) -> FastAPI:
-    """An app over an open store connection; each request reads through its own cursor."""
-    app = FastAPI(title="ecohub", version=__version__)
+    """An app over an open store connection; each request reads through its own cursor.
 
-    def cursor() -> duckdb.DuckDBPyConnection:
-        return con.cursor()
+    ``data_dir`` (default: the settings') holds the token-signing secret and the local
+    credential. ``jobs`` defaults to a new :class:`JobRunner` over ``con``.
+    """
+    from ecohub.api.auth import install_auth
+    from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
+    from ecohub.api.routers import jobs as jobs_router
+    from ecohub.api.routers import open as open_router
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        cur = cursor()
-        try:
-            cur.execute("SELECT 1").fetchone()
-        finally:
-            cur.close()
-        return {"status": "ok", "version": __version__, **(health() if health else {})}
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/api/v1/hj212/devices")
-    def list_devices(status: str | None = None) -> list[dict[str, Any]]:
-        if status not in (None, "online", "offline", "unregistered"):
-            raise HTTPException(422, "status: must be online, offline or unregistered")
-        cur = cursor()
-        try:
-            return devices.device_status(cur, datetime.now(CST), offline_after_s, only=status)
-        finally:
-            cur.close()
-
-    @app.get("/api/v1/hj212/deviations")
-    def list_deviations() -> list[dict[str, Any]]:
-        cur = cursor()
-        try:
-            return devices.deviations(cur)
-        finally:
-            cur.close()
-
-    @app.put("/api/v1/hj212/devices/{mn}/policy")
-    def put_policy(mn: str, body: PolicyBody) -> dict[str, str]:
-        if body.policy not in ("strict", "lenient"):
-            raise HTTPException(422, "policy: must be 'strict' or 'lenient'")
-        cur = cursor()
-        try:
-            devices.set_policy(cur, mn, body.policy)
-        finally:
-            cur.close()
-        if on_policy is not None:
-            on_policy(mn, body.policy)
-        return {"mn": mn, "policy": body.policy}
-
+    s = settings or Settings()
+    app = FastAPI(
+        title="ecohub",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect",
+        redoc_url=None,
+        description="Ecological-environment data platform. Errors are application/problem+json "
+        "(RFC 9457). Log in at /api/v1/auth/token; open data under /open/v1 needs no log-in.",
+    )
+    app.state.ctx = Context(
+        con=con,
+        settings=s,
+        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice),
+        offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
+        on_policy=on_policy,
+        on_devices_changed=on_devices_changed,
+    )
+    app.state.metrics_registry = metrics_registry
+    app.state.health = health
+    install_errors(app)
+    for module in (
+        platform,
+        regions,
+        stations,
+        air,
+        water,
+        trend,
+        hj212,
+        registry,
+        jobs_router,
+        open_router,
+    ):
+        app.include_router(module.router)
+    open_router.install_open(app)
+    install_auth(
+        app,
+        con,
+        data_dir if data_dir is not None else s.data_dir,
+        s,
+        write_local_credential=write_local_credential,
+        audit=audit,
+    )
+    app.add_middleware(BodyLimit)
+    document_problems(app)
     return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Finish what the app runs beside requests, before its store connection closes: the running
+    job ends its transaction, queued audit entries are committed."""
+    app.state.ctx.jobs.shutdown()
+    auth = getattr(app.state, "auth", None)
+    if auth is not None:
+        auth.close()

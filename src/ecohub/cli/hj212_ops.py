@@ -1,17 +1,14 @@
 """Operator commands of ``ecohub hj212``: simulate, devices, deviations, policy, register.
 
-When ``ecohub up`` holds the store (DuckDB allows one writing process), the listing commands ask
-the running server over HTTP instead; the answer is the same service function's.
+Every command that needs the store goes through :mod:`ecohub.cli.client`: the running server's
+API when ``ecohub up`` runs, else the same API in-process on the store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from datetime import datetime
 from typing import Any
 
@@ -22,31 +19,9 @@ from ecohub.cli._common import check_finite, check_port, console, fail
 from ecohub.cst import CST
 
 
-def _running_server_url() -> str | None:
-    from ecohub.settings import get_settings
-
-    state = get_settings().data_dir / "server.json"
-    try:
-        return str(json.loads(state.read_text(encoding="utf-8"))["http"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def _http(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    url = _running_server_url()
-    if url is None:
-        fail("the store is in use and no running server was found (server.json missing)")
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(
-        url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        fail(f"the running server at {url} refused {method} {path}: HTTP {exc.code} {exc.reason}")
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-        fail(f"the store is in use, and the running server at {url} did not answer: {exc}")
+def _quote(mn: str) -> str:
+    """``mn`` as one URL path segment whatever it holds ('.' too: '..' must not climb)."""
+    return urllib.parse.quote(mn, safe="").replace(".", "%2E")
 
 
 def _check_mn(mn: str) -> None:
@@ -58,23 +33,6 @@ def _check_mn(mn: str) -> None:
             f"MN: {mn[:40]!r} is not a device MN (1..27 letters, digits, '_', '-' or '.'; "
             "HJ 212-2017 6.3.2 table 4)"
         )
-
-
-def _with_store(local: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Run ``local(con)`` on the store, or the same query on the running server."""
-    from ecohub.settings import get_settings
-    from ecohub.store.db import StoreError, StoreLocked, connect
-
-    try:
-        con = connect(get_settings().database)
-    except StoreLocked:
-        return _http(method, path, body)
-    except StoreError as exc:
-        fail(str(exc))
-    try:
-        return local(con)
-    finally:
-        con.close()
 
 
 def _fmt_time(value: Any) -> str:
@@ -125,17 +83,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
     ) -> None:
         """List monitoring points with last-seen time and online/offline state."""
-        from ecohub.ingest.devices import device_status
-        from ecohub.settings import get_settings
+        from ecohub.cli.client import door
 
         if status not in (None, "online", "offline", "unregistered"):
             fail("--status: must be online, offline or unregistered")
-        s = get_settings()
-        path = "/api/v1/hj212/devices" + (f"?status={status}" if status else "")
-        rows = _with_store(
-            lambda con: device_status(con, datetime.now(CST), s.hj212_offline_after_s, only=status),
-            "GET", path,
-        )  # fmt: skip
+        with door() as d:
+            rows = d.get("/api/v1/hj212/devices", status=status)
         if as_json:
             for r in rows:
                 typer.echo(json.dumps(r, default=str, ensure_ascii=False))
@@ -159,9 +112,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
     ) -> None:
         """Devices whose rejected packets would pass under a known deviation."""
-        from ecohub.ingest.devices import deviations as query
+        from ecohub.cli.client import door
 
-        rows = _with_store(query, "GET", "/api/v1/hj212/deviations")
+        with door() as d:
+            rows = d.get("/api/v1/hj212/deviations")
         if as_json:
             for r in rows:
                 typer.echo(json.dumps(r, default=str, ensure_ascii=False))
@@ -185,17 +139,13 @@ def register(app: typer.Typer) -> None:
         value: str = typer.Argument(..., help="strict | lenient"),
     ) -> None:
         """Set a device's parsing policy (lenient accepts the known deviations, marked)."""
-        from ecohub.ingest.devices import set_policy
+        from ecohub.cli.client import door
 
         if value not in ("strict", "lenient"):
             fail("policy: must be 'strict' or 'lenient'")
         _check_mn(mn)
-        # One path segment whatever the MN holds ('.' too: '..' must not climb the path).
-        quoted = urllib.parse.quote(mn, safe="").replace(".", "%2E")
-        _with_store(
-            lambda con: set_policy(con, mn, value),
-            "PUT", f"/api/v1/hj212/devices/{quoted}/policy", {"policy": value},
-        )  # fmt: skip
+        with door() as d:
+            d.put(f"/api/v1/hj212/devices/{_quote(mn)}/policy", {"policy": value})
         console.print(f"{mn}: {value}")
 
     @app.command("register")
@@ -208,15 +158,15 @@ def register(app: typer.Typer) -> None:
         outlet_code: str = typer.Option(None),
         interval: int = typer.Option(None, help="Expected reporting interval, seconds."),
     ) -> None:
-        """Register a monitoring point (stop the server first: it needs the store)."""
-        from ecohub.cli._common import open_store
-        from ecohub.ingest.devices import register_device
+        """Register (or update) a monitoring point."""
+        from ecohub.cli.client import door
 
         _check_mn(mn)
-        con = open_store()
-        try:
-            register_device(con, mn, name=name, source_code=source_code, outlet_code=outlet_code,
-                            st=st, pw=pw, interval_s=interval)  # fmt: skip
-        finally:
-            con.close()
+        body = {"name": name, "source_code": source_code, "outlet_code": outlet_code, "st": st,
+                "pw": pw, "interval_s": interval}  # fmt: skip
+        with door() as d:
+            d.put(
+                f"/api/v1/hj212/devices/{_quote(mn)}",
+                {k: v for k, v in body.items() if v is not None},
+            )
         console.print(f"registered {mn}")

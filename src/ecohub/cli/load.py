@@ -1,23 +1,22 @@
 """`ecohub load` sub-commands: station lists, observations, the bundled sample.
 
-A thin shell over :mod:`ecohub.ingest.files`: parse options, show progress, print the report.
+A thin shell: each load runs as a job (:mod:`ecohub.jobs.kinds`) through
+:mod:`ecohub.cli.client` (the running server, or the same API in-process); the command draws the
+job's progress and prints its report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ecohub.cli._common import console, fail, open_store
+from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
 
-# Files at least this big get a progress bar (smaller ones finish before it would draw).
-PROGRESS_MIN_BYTES = 2 << 20
 
 MAP_HELP = (
     "COLUMN=TARGET: read COLUMN as a role (station, time, date, hour, parameter, value, unit, "
@@ -35,37 +34,16 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
-@contextmanager
-def _progress(path: Path) -> Iterator[Callable[[str, int, int | None], None] | None]:
-    big = path.is_file() and path.stat().st_size >= PROGRESS_MIN_BYTES
-    if not big or not console.is_terminal:
-        yield None
-        return
-    labels = {"read": "reading", "check": "checking", "store": "storing"}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("reading", total=None)
-
-        def update(phase: str, done: int, total: int | None) -> None:
-            bar.update(task, description=labels.get(phase, phase), completed=done, total=total)
-
-        yield update
-
-
-def _print_report(report: object) -> None:
-    from ecohub.ingest.files import LoadReport
+def _print_report(data: dict[str, Any]) -> None:
+    """Print a load report (the plain data a load job returns)."""
     from ecohub.ingest.report import shorten
 
-    assert isinstance(report, LoadReport)
+    report = SimpleNamespace(**data)
+    report.first_rejects = [SimpleNamespace(**r) for r in report.first_rejects]
+    report.stored = report.new + report.updated
     unit = "values" if report.kind == "observations" else "stations"
     if report.already_loaded:
-        when = f" on {report.loaded_at:%Y-%m-%d %H:%M}" if report.loaded_at else ""
+        when = f" on {report.loaded_at[:16].replace('T', ' ')}" if report.loaded_at else ""
         console.print(
             f"{report.path}: already loaded{when} ({report.unchanged:,} {unit}); nothing to do "
             "(use --force to load it again)",
@@ -95,18 +73,18 @@ def _print_report(report: object) -> None:
         console.print(f"rejects: {where}", highlight=False)
 
 
-def _run(loader: Callable[..., object], file: Path, **kwargs: object) -> None:
-    from ecohub.ingest.files import LoadError
+def _run(kind: str, file: Path, **params: Any) -> None:
+    """Run the load as a job (on the running server, or in-process) and print its report."""
+    from ecohub.cli.client import door
 
-    con = open_store()
-    try:
-        with _progress(file) as progress:
-            report = loader(con, file, progress=progress, **kwargs)
-    except LoadError as exc:
-        fail(str(exc))
-    finally:
-        con.close()
-    _print_report(report)
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    params = {k: v for k, v in params.items() if v is not None}
+    if "reject" in params:
+        params["reject"] = str(Path(params["reject"]).resolve())
+    with door() as d:
+        result = d.job(kind, {"path": str(file.resolve()), **params}, file.name)
+    _print_report(result["report"])
 
 
 @app.command("observations")
@@ -125,16 +103,14 @@ def observations(
     force: bool = typer.Option(False, help="Load even if this exact file was loaded before."),
 ) -> None:
     """Load station observations (air or surface water) into the store."""
-    from ecohub.ingest.files import load_observations
-
     _run(
-        load_observations,
+        "load-observations",
         file,
         mapping=_pairs(map_, "--map"),
         units=_pairs(unit, "--unit"),
         period=period,
         source=source,
-        reject_path=reject,
+        reject=reject,
         sheet=sheet,
         force=force,
     )
@@ -158,15 +134,13 @@ def stations(
     force: bool = typer.Option(False, help="Load even if this exact file was loaded before."),
 ) -> None:
     """Load a station list (ids, names, region codes, coordinates) into the store."""
-    from ecohub.ingest.files import load_stations
-
     _run(
-        load_stations,
+        "load-stations",
         file,
         mapping=_pairs(map_, "--map"),
         network=network,
         source=source,
-        reject_path=reject,
+        reject=reject,
         sheet=sheet,
         force=force,
     )
@@ -175,16 +149,10 @@ def stations(
 @app.command("sample")
 def sample() -> None:
     """Load the bundled Beijing sample (12 stations, hourly 2013-2017, UCI 501, CC BY 4.0)."""
-    from ecohub.ingest.files import LoadError
-    from ecohub.sample import load_sample
+    from ecohub.cli.client import door
 
-    con = open_store()
-    try:
-        result = load_sample(con)
-    except LoadError as exc:
-        fail(str(exc))
-    finally:
-        con.close()
+    with door() as d:
+        result = d.job("load-sample", {}, "sample")
     if result["already_loaded"]:
         console.print(
             f"sample already loaded ({result['observations_total']:,} values)", highlight=False
@@ -193,6 +161,6 @@ def sample() -> None:
     obs = result["reports"]["observations"]
     console.print(
         f"sample: {result['stations']} stations, {result['observations']:,} values stored "
-        f"({result['observations_total']:,} sample values in the store) in {obs.seconds:.1f} s",
+        f"({result['observations_total']:,} sample values in the store) in {obs['seconds']:.1f} s",
         highlight=False,
     )

@@ -1,0 +1,78 @@
+"""What the routers share: the platform context on ``app.state.ctx``, a cursor per request, and
+turning a service's table page into JSON, CSV or Parquet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from fastapi import Request, Response
+
+from ecohub.jobs.runner import JobRunner
+from ecohub.queries import QueryError
+from ecohub.queries.export import FORMATS, MEDIA_TYPES, rows, to_bytes
+from ecohub.settings import Settings
+
+
+@dataclass
+class Context:
+    """The running platform as the routes see it."""
+
+    con: duckdb.DuckDBPyConnection
+    settings: Settings
+    jobs: JobRunner
+    offline_after_s: float
+    on_policy: Callable[[str, str], None] | None = None
+    on_devices_changed: Callable[[], None] | None = None
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB cursor of the store for this request (closed after it)."""
+    cur = context(request).con.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise QueryError("format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return fmt
+
+
+def page(request: Request, table: pa.Table, next_cursor: str | None, fmt: str, name: str) -> Any:
+    """A page as ``{"items", "next_cursor"}`` JSON, or as a CSV / Parquet download whose next
+    cursor is in the ``X-Next-Cursor`` header."""
+    request.state.audit_rows = table.num_rows
+    if fmt == "json":
+        return {"items": rows(table), "next_cursor": next_cursor}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+        "X-Result-Count": str(table.num_rows),
+    }
+    if next_cursor is not None:
+        headers["X-Next-Cursor"] = next_cursor
+    return Response(to_bytes(table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+#: OpenAPI description of a 200 that may be JSON, CSV or Parquet.
+TABLE_200: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "one page: JSON `{items, next_cursor}`, or CSV / Parquet with the next "
+        "cursor in `X-Next-Cursor`",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}

@@ -1,0 +1,107 @@
+"""Request-body cap (413 before the body is read past the cap) and the open-data rate limit."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: The largest request body any route takes (the bodies are small JSON documents and log-in
+#: forms); larger ones are refused with 413 without being read.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _problem(
+    status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[Message, Message]:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": {413: "Content Too Large", 429: "Too Many Requests"}[status],
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            *(headers or []),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes (declared or streamed) with 413."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                for m in _problem(413, f"body: larger than {self.limit} bytes"):
+                    await send(m)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            for m in _problem(413, f"body: larger than {self.limit} bytes"):
+                await send(m)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class TokenBuckets:
+    """One token bucket per client: ``rate`` requests a second, bursts of ``burst``.
+
+    Buckets idle long enough to be full again are dropped, so a scan from many addresses
+    cannot grow the table without bound.
+    """
+
+    def __init__(self, rate: float, burst: int, max_clients: int = 100_000) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        """0 when a request may go ahead, else the seconds until it may (Retry-After)."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._buckets.get(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[client] = (tokens - 1.0, now)
+                wait = 0.0
+            else:
+                self._buckets[client] = (tokens, now)
+                wait = (1.0 - tokens) / self.rate if self.rate > 0 else 3600.0
+            if len(self._buckets) > self.max_clients:
+                full = self.burst / self.rate if self.rate > 0 else math.inf
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
+        return wait

@@ -1,0 +1,51 @@
+"""``/api/v1/jobs``: start long work on the server and follow it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from ecohub.access.principal import Principal
+from ecohub.api.bodies import StrictBody
+from ecohub.api.deps import context
+from ecohub.api.errors import problem_responses
+from ecohub.api.rules import guard
+from ecohub.jobs.kinds import KINDS
+
+router = APIRouter(prefix="/api/v1", tags=["jobs"], responses=problem_responses(401, 403, 404, 422))
+
+
+class JobBody(StrictBody):
+    kind: str = Field(..., max_length=40, description=", ".join(sorted(KINDS)))
+    params: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+
+@router.post("/jobs", status_code=202, responses={202: {"description": "queued; follow Location"}})
+def start_job(request: Request, body: JobBody, p: Principal = Depends(guard)) -> JSONResponse:
+    """Queue a job; ``GET /api/v1/jobs/{id}`` gives its state, progress and result."""
+    job = context(request).jobs.submit(p, body.kind, body.params)
+    request.state.audit_rows = 1
+    return JSONResponse(job, status_code=202, headers={"Location": f"/api/v1/jobs/{job['id']}"})
+
+
+@router.get("/jobs")
+def list_jobs(
+    request: Request, limit: int | None = Query(None, ge=1, le=1000), p: Principal = Depends(guard)
+) -> list[dict[str, Any]]:
+    """Your jobs (an admin: everyone's), newest first."""
+    out = context(request).jobs.list(p, limit=limit)
+    request.state.audit_rows = len(out)
+    return out
+
+
+@router.get("/jobs/{job_id}")
+def get_job(
+    request: Request,
+    job_id: str = Path(..., min_length=1, max_length=64),
+    p: Principal = Depends(guard),
+) -> dict[str, Any]:
+    """State (queued, running, done, failed), progress, and the result or the error."""
+    return context(request).jobs.get(p, job_id)

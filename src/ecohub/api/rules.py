@@ -1,0 +1,103 @@
+"""Who may call which route: the access rules as data, one entry per (method, route template).
+
+:func:`guard` enforces them on every protected route (a route without an entry is refused, so
+a new route cannot be open by accident), and ``tests/api/test_permissions.py`` walks
+``app.routes`` and fails when a route has no entry here. Scope (region, source codes) is not
+decided here: the services put it into their queries; these rules only say which roles may use a
+capability at all (else 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Request
+
+from ecohub.access.principal import ROLES, Principal, Role
+from ecohub.access.scope import AccessDenied
+from ecohub.api.auth import current_principal
+
+ALL: frozenset[Role] = frozenset(ROLES)
+READERS: frozenset[Role] = frozenset({"admin", "analyst", "inspector"})
+SOURCE_READERS: frozenset[Role] = READERS | {"enterprise"}
+SUPERVISORS: frozenset[Role] = frozenset({"admin", "inspector"})
+ADMIN: frozenset[Role] = frozenset({"admin"})
+SIGNED_IN: frozenset[Role] = ALL - {"public"}
+
+#: Routes anyone may call without credentials (and why).
+OPEN: dict[tuple[str, str], str] = {
+    ("GET", "/"): "index of links",
+    ("GET", "/healthz"): "liveness for load balancers; says nothing about the data",
+    ("POST", "/api/v1/auth/token"): "log-in",
+    ("GET", "/api/v1/openapi.json"): "the API description",
+    ("GET", "/api/v1/docs"): "interactive docs",
+    ("GET", "/api/v1/docs/oauth2-redirect"): "interactive docs log-in",
+    ("GET", "/open/v1/stations"): "open data",
+    ("GET", "/open/v1/stations/{station_id}/aqi/hourly"): "open data",
+    ("GET", "/open/v1/stations/{station_id}/aqi/daily"): "open data",
+    ("GET", "/open/v1/assessments/{year}"): "open data",
+    ("GET", "/open/v1/bulk/{dataset}.{fmt}"): "open data",
+    ("GET", "/open/v1/licence"): "open data",
+}
+
+#: Protected routes: the roles that may use them.
+ACCESS: dict[tuple[str, str], frozenset[Role]] = {
+    # /metrics names every device (MN) and its traffic: operators only (Prometheus sends an
+    # admin API key as a bearer token).
+    ("GET", "/metrics"): ADMIN,
+    ("GET", "/api/v1/me"): ALL,
+    ("GET", "/api/v1/regions"): ALL,
+    ("GET", "/api/v1/regions/{code}"): ALL,
+    ("GET", "/api/v1/stations"): READERS,
+    ("GET", "/api/v1/stations/{station_id}"): READERS,
+    ("GET", "/api/v1/observations"): READERS,
+    ("GET", "/api/v1/air/aqi/hourly"): READERS,
+    ("GET", "/api/v1/air/aqi/daily"): READERS,
+    ("GET", "/api/v1/air/assessments"): READERS,
+    ("GET", "/api/v1/water/classes"): READERS,
+    ("GET", "/api/v1/water/assessments"): READERS,
+    ("GET", "/api/v1/trend"): READERS,
+    ("GET", "/api/v1/hj212/devices"): SOURCE_READERS,
+    ("GET", "/api/v1/hj212/devices/{mn}"): SOURCE_READERS,
+    ("PUT", "/api/v1/hj212/devices/{mn}"): ADMIN,
+    ("PUT", "/api/v1/hj212/devices/{mn}/policy"): SUPERVISORS,
+    ("GET", "/api/v1/hj212/emissions"): SOURCE_READERS,
+    ("GET", "/api/v1/hj212/rejected"): SOURCE_READERS,
+    ("GET", "/api/v1/hj212/deviations"): SOURCE_READERS,
+    ("GET", "/api/v1/registry/sources"): SOURCE_READERS,
+    ("GET", "/api/v1/registry/sources/{code}"): SOURCE_READERS,
+    ("POST", "/api/v1/jobs"): ADMIN,
+    ("GET", "/api/v1/jobs"): SIGNED_IN,
+    ("GET", "/api/v1/jobs/{job_id}"): SIGNED_IN,
+}
+
+
+def guard(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+    """The authenticated caller, if its role may use this route (else 403; no rule: 403)."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    roles = ACCESS.get((request.method, template or ""))
+    if roles is None or principal.role not in roles:
+        raise AccessDenied(f"role {principal.role!r} may not use this route")
+    return principal
+
+
+def route_table(app: Any) -> list[tuple[str, str, Any]]:
+    """Every (method, path template, endpoint route) the app serves, walking included routers.
+
+    HEAD (answered by the GET handler) is left out. The permission test iterates this.
+    """
+    out: list[tuple[str, str, Any]] = []
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            if inner is not None:
+                walk(inner.routes, prefix + r.include_context.prefix)
+                continue
+            for method in sorted(getattr(r, "methods", None) or ()):
+                if method != "HEAD":
+                    out.append((method, prefix + r.path, r))
+
+    walk(list(app.routes), "")
+    return out

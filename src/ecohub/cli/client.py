@@ -1,0 +1,223 @@
+"""The CLI's one way to the store: ask the running server, or run the same app in-process.
+
+While ``ecohub up`` runs it owns the store (DuckDB lets one process write), and it says where it
+listens in ``<data_dir>/server.json``; the CLI then calls its HTTP API with the local credential
+the server wrote into the data folder (readable only by the folder's owner). When no server runs,
+the CLI opens the store itself and sends the same request to the same FastAPI app in-process
+(Starlette's in-process ASGI client), authenticated the same way. Either way a command gets the
+same JSON from the same route and the same service function, so it prints the same output.
+
+This module is the only place that decides "local or remote".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ecohub.settings import Settings, get_settings
+
+STATE_FILE = "server.json"
+POLL_S = 0.25
+
+
+class DoorError(Exception):
+    """A request the server refused or could not answer; the message is the problem's detail."""
+
+    def __init__(self, message: str, status: int = 0, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+def running_server(data_dir: Path) -> str | None:
+    """The running server's base URL, from ``server.json`` when its process is alive."""
+    try:
+        state = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
+        url, pid = str(state["http"]), int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # a stale file of a server that died
+    except PermissionError:
+        pass  # alive, run by another account
+    return url
+
+
+class Door:
+    """An HTTP client to the API: remote (the running server) or in-process (the store)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.remote = False
+        self._client: Any = None
+        self._local: tuple[Any, Any] | None = None  # (connection, app) when in-process
+
+    def _open(self) -> Any:
+        if self._client is not None:
+            return self._client
+        from ecohub.access.local import read_local_credential
+
+        data_dir = self.settings.data_dir
+        url = running_server(data_dir)
+        if url is not None:
+            credential = read_local_credential(data_dir)
+            if credential is None:
+                raise DoorError(
+                    f"a server is running ({url}) but its local credential in {data_dir} cannot be "
+                    "read: run this as the account that owns the data folder"
+                )
+            self.remote = True
+            verify: Any = True
+            if url.startswith("https:") and self.settings.http_ssl_certfile is not None:
+                import ssl
+
+                verify = ssl.create_default_context(cafile=str(self.settings.http_ssl_certfile))
+            self._client = httpx.Client(
+                base_url=url,
+                headers={"Authorization": f"Bearer {credential}"},
+                timeout=120,
+                verify=verify,
+            )
+            return self._client
+        from fastapi.testclient import TestClient
+
+        from ecohub.api.app import create_app
+        from ecohub.store.db import StoreError, connect
+
+        try:
+            con = connect(self.settings.database)
+        except StoreError as exc:
+            raise DoorError(str(exc)) from exc
+        app = create_app(con, settings=self.settings, data_dir=data_dir)
+        credential = app.state.auth.local_credential
+        self._local = (con, app)
+        self._client = TestClient(
+            app,
+            base_url="http://ecohub.local",
+            raise_server_exceptions=False,
+            headers={"Authorization": f"Bearer {credential}"},
+        )
+        return self._client
+
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> httpx.Response:
+        """The response to one request; :class:`DoorError` for an error status."""
+        client = self._open()
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            r = client.request(method, path, params=clean, json=body)
+        except httpx.HTTPError as exc:
+            raise DoorError(f"the server at {client.base_url} did not answer: {exc}") from exc
+        if r.status_code >= 400:
+            field = None
+            try:
+                problem = r.json()
+                detail = problem.get("detail") or problem.get("title") or r.reason_phrase
+                errors = problem.get("errors") or []
+                if errors and isinstance(errors[0], dict):
+                    field = errors[0].get("field")
+            except ValueError:
+                detail = r.text[:200] or r.reason_phrase
+            raise DoorError(str(detail), r.status_code, field)
+        return r
+
+    def pages(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a cursor-paged listing."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            body = self.get(path, **params, limit=10_000, cursor=cursor)
+            items += body["items"]
+            cursor = body.get("next_cursor")
+            if cursor is None:
+                return items
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params).json()
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, body=body).json()
+
+    def job(self, kind: str, params: dict[str, Any], title: str) -> Any:
+        """Start a job and follow it with a progress bar; its result, or :class:`DoorError`."""
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from ecohub.cli._common import console
+
+        job = self.request("POST", "/api/v1/jobs", body={"kind": kind, "params": params}).json()
+        with Progress(
+            TextColumn(f"{title}: " + "{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task("queued", total=None)
+            while job["state"] in ("queued", "running"):
+                time.sleep(POLL_S)
+                job = self.get(f"/api/v1/jobs/{job['id']}")
+                prog = job["progress"]
+                bar.update(
+                    task,
+                    description=prog["message"] or job["state"],
+                    completed=prog["done"] or 0,
+                    total=prog["total"],
+                )
+        if job["state"] == "failed":
+            err = job.get("error") or {}
+            field = (err.get("errors") or [{}])[0].get("field")
+            raise DoorError(
+                str(err.get("detail") or "the job failed"), int(err.get("status", 0)), field
+            )
+        return job["result"]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._local is not None:
+            from ecohub.access.local import remove_local_credential
+            from ecohub.api.app import close_app
+
+            con, app = self._local
+            close_app(app)
+            con.close()
+            remove_local_credential(self.settings.data_dir)
+            self._local = None
+
+
+@contextlib.contextmanager
+def door(
+    settings: Settings | None = None,
+    options: dict[str, str] | None = None,
+    name_options: bool = True,
+) -> Iterator[Door]:
+    """A :class:`Door` for one command; a refused request ends the command with its message,
+    naming the command-line option of the field at fault (``options`` maps field → option
+    where the names differ; ``name_options=False`` when the messages name them already)."""
+    from ecohub.cli._common import fail
+
+    d = Door(settings)
+    try:
+        yield d
+    except DoorError as exc:
+        field = exc.field.removeprefix("params.") if exc.field else None
+        if name_options and field and not str(exc).startswith("--"):
+            option = (options or {}).get(field, field).replace("_", "-")
+            fail(f"--{option}: {exc}")
+        fail(str(exc))
+    finally:
+        d.close()

@@ -1,0 +1,204 @@
+"""What each kind of job accepts (a pydantic model, fields capped) and runs.
+
+A job function gets its own DuckDB cursor, the principal that asked, the checked parameters and
+a ``progress(done, total, message)`` callback; it returns plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ecohub.access.principal import Principal, Role
+from ecohub.jobs.plain import jsonable
+
+Progress = Callable[[int | None, int | None, str], None]
+
+_TEXT = 200  # longest option value we accept (a path, a source label)
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AirCompute(_Params):
+    edition: Literal["auto", "2012", "2026"] = "auto"
+    full: bool = False  # recompute everything, not only the stale station-days
+    raw: bool = False  # store results of every value, not of the reviewed record
+
+
+class _FileLoad(_Params):
+    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
+    mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
+    source: str | None = Field(None, max_length=_TEXT)
+    sheet: str | None = Field(None, max_length=_TEXT)
+    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
+    force: bool = False
+
+    @field_validator("reject")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_absolute():
+            raise ValueError("must be an absolute path on the server")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        p = Path(value)
+        if not p.is_absolute():
+            raise ValueError("must be an absolute path on the server")
+        if not p.is_file():
+            raise ValueError("no such file on the server")
+        return value
+
+
+class LoadObservations(_FileLoad):
+    units: dict[str, str] = Field(default_factory=dict, max_length=200)
+    period: str = Field("1h", max_length=20)
+
+
+class LoadStations(_FileLoad):
+    network: str = Field("air", max_length=40)
+
+
+class RegistryLink(_Params):
+    engine: Literal["duckdb"] = "duckdb"
+
+
+class LoadSample(_Params):
+    pass
+
+
+class WaterAssess(_Params):
+    year: int | None = Field(None, ge=1900, le=2200)
+    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
+    region: str | None = Field(None, pattern=r"^\d{6}$")
+    basin: str | None = Field(None, max_length=100)
+    method: str = Field("2011", max_length=10)
+    by: str = Field("basin", max_length=20)
+    store: bool = True
+
+
+class Trend(_Params):
+    stations: list[str] | None = Field(None, max_length=1000)
+    parameters: list[str] | None = Field(None, max_length=50)
+    year_from: int | None = Field(None, ge=1900, le=2200)
+    year_to: int | None = Field(None, ge=1900, le=2200)
+    seasonal: bool = True
+    alpha: float = Field(0.05, gt=0, lt=1)
+    store: bool = True
+
+
+def _water_assess(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.queries.analysis import water_assessment
+
+    progress(0, 1, "assessing the sections")
+    return water_assessment(cur, who, **p.model_dump())
+
+
+def _trend(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.queries.analysis import trend
+
+    progress(0, 1, "testing the series")
+    return {"rows": trend(cur, who, **p.model_dump())}
+
+
+def _air_compute(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.analytics.air_service import compute
+
+    progress(0, 1, "computing the air_* tables from the observations")
+    out = compute(cur, edition=p.edition, full=p.full, principal=who, reviewed=not p.raw)
+    progress(1, 1, "stored")
+    return jsonable(out)
+
+
+def _load_progress(progress: Progress) -> Callable[[str, int, int | None], None]:
+    labels = {"read": "reading", "check": "checking", "store": "storing"}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        progress(done, total, labels.get(phase, phase))
+
+    return update
+
+
+def _load_observations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.ingest.files import load_observations
+
+    report = load_observations(
+        cur,
+        p.path,
+        mapping=p.mapping,
+        units=p.units,
+        period=p.period,
+        source=p.source,
+        reject_path=p.reject,
+        sheet=p.sheet,
+        force=p.force,
+        progress=_load_progress(progress),
+    )
+    return {"report": jsonable(report), "stored": report.stored}
+
+
+def _load_stations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.ingest.files import load_stations
+
+    report = load_stations(
+        cur,
+        p.path,
+        mapping=p.mapping,
+        network=p.network,
+        source=p.source,
+        sheet=p.sheet,
+        reject_path=p.reject,
+        force=p.force,
+    )
+    return {"report": jsonable(report), "stored": report.stored}
+
+
+def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.sample import load_sample
+
+    result = load_sample(cur, progress=_load_progress(progress))
+    return jsonable(result)
+
+
+def _registry_link(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.registry.service import link
+
+    progress(0, 1, "linking the registry records")
+    out = link(cur, engine=p.engine, actor=who.name)
+    progress(1, 1, "linked")
+    return jsonable(out)
+
+
+@dataclass(frozen=True)
+class Kind:
+    params: type[_Params]
+    run: Callable[[duckdb.DuckDBPyConnection, Principal, Any, Progress], Any]
+    roles: tuple[Role, ...]  # besides admin
+    summary: str
+
+
+KINDS: dict[str, Kind] = {
+    "air-compute": Kind(AirCompute, _air_compute, (), "recompute the stored air results"),
+    "load-observations": Kind(LoadObservations, _load_observations, (), "load an observation file"),
+    "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
+    "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
+    "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
+    "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
+    "trend": Kind(Trend, _trend, (), "trend tests, stored"),
+}

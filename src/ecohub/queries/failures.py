@@ -1,0 +1,72 @@
+"""Which HTTP status and words a service error maps to (the API's handlers and failed jobs).
+
+Known errors say what was wrong (their message names the field); anything else is an internal
+error whose details stay in the server log, never in the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ecohub.access.scope import AccessDenied
+from ecohub.queries import NotFound, QueryError
+
+
+@dataclass(frozen=True)
+class Failure:
+    status: int
+    title: str
+    detail: str
+    field: str | None = None
+
+    def problem(self) -> dict[str, object]:
+        """RFC 9457 problem details (``type`` about:blank: the title is the status's)."""
+        body: dict[str, object] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.field is not None:
+            body["errors"] = [{"field": self.field, "reason": self.detail}]
+        return body
+
+
+def _field_of(message: str) -> str | None:
+    head, sep, _ = message.partition(":")
+    if sep and head and len(head) <= 40 and " " not in head.strip("-"):
+        return head.strip().lstrip("-")
+    return None
+
+
+def classify(exc: BaseException) -> Failure:
+    """The answer for ``exc`` (never its traceback)."""
+    from ecohub.analytics.air_input import AirInputError
+    from ecohub.analytics.export import ExportError
+    from ecohub.ingest.files import LoadError
+    from ecohub.ingest.params import VocabularyError
+    from ecohub.ingest.readers import ReadError
+    from ecohub.standards.errors import StandardsError
+    from ecohub.store.db import StoreError
+
+    if isinstance(exc, QueryError):
+        return Failure(422, "Unprocessable Content", str(exc), exc.field)
+    if isinstance(exc, NotFound):
+        return Failure(404, "Not Found", str(exc))
+    if isinstance(exc, AccessDenied):
+        return Failure(403, "Forbidden", "your role may not do this")
+    if isinstance(exc, AirInputError) and exc.field:
+        return Failure(400, "Bad Request", str(exc), exc.field)
+    known = (AirInputError, ExportError, LoadError, VocabularyError, ReadError, StandardsError)
+    if isinstance(exc, known):
+        msg = str(exc)
+        return Failure(400, "Bad Request", msg, _field_of(msg))
+    if isinstance(exc, StoreError):
+        return Failure(503, "Service Unavailable", str(exc))
+    if isinstance(exc, ValueError):
+        # Service functions raise ValueError("field: reason") for a bad argument.
+        msg = str(exc)
+        field = _field_of(msg)
+        if field is not None:
+            return Failure(400, "Bad Request", msg, field)
+    return Failure(500, "Internal Server Error", "the server could not complete the request")

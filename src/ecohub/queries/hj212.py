@@ -1,0 +1,265 @@
+"""HJ 212 devices, emissions, rejected packets and deviations, scoped.
+
+A device's region is its source's region (``monitor_point.source_code`` → ``source``); an
+enterprise user sees only devices of its own source codes. A device with no known source is
+visible only to nationwide callers (nobody can say whose it is).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ecohub.access.principal import Principal
+from ecohub.access.scope import region_sql, source_sql
+from ecohub.queries import NotFound, QueryError
+from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
+from ecohub.queries.stations import when
+
+# HJ 212 6.3.2 table 4: MN is C27; the character set is the codec's (letters, digits, _ - .).
+MN_RE = re.compile(r"[0-9A-Za-z_.\-]{1,27}")
+STATUSES = ("online", "offline", "unregistered")
+POLICIES = ("strict", "lenient")
+
+_DEVICES = "monitor_point m LEFT JOIN source src ON src.source_code = m.source_code"
+
+
+def check_mn(mn: str) -> str:
+    if not MN_RE.fullmatch(mn):
+        raise QueryError("mn", "must be 1-27 letters, digits, '_', '-' or '.' (HJ 212 MN, C27)")
+    return mn
+
+
+def _scope(principal: Principal) -> tuple[str, list[Any]]:
+    reg, rp = region_sql(principal, "src.region_code")
+    own, op = source_sql(principal, "m.source_code")
+    if principal.nationwide:
+        return own, op
+    return f"{reg} AND {own}", [*rp, *op]
+
+
+def devices(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    now: datetime,
+    offline_after_s: float,
+    *,
+    status: str | None = None,
+    mn: str | None = None,
+) -> list[dict[str, Any]]:
+    """Devices in scope with last-seen time and online state (silent for at most twice their
+    own interval, or ``offline_after_s`` without one)."""
+    if status is not None and status not in STATUSES:
+        raise QueryError("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
+    scope, params = _scope(principal)
+    if mn is not None:
+        scope += " AND m.mn = ?"
+        params.append(mn)
+    rows = con.execute(
+        f"""
+        SELECT * FROM (
+          SELECT m.mn, m.name, m.source_code, m.outlet_code, m.st, m.registered, m.policy,
+                 m.edition, m.last_seen, m.last_cn, m.last_peer, m.interval_s,
+                 epoch(?::TIMESTAMPTZ - m.last_seen) AS silent_s,
+                 coalesce(epoch(?::TIMESTAMPTZ - m.last_seen) <= coalesce(m.interval_s * 2, ?),
+                          FALSE) AS online
+          FROM {_DEVICES} WHERE {scope})
+        WHERE CASE ? WHEN 'online' THEN online WHEN 'offline' THEN NOT online
+                     WHEN 'unregistered' THEN NOT registered ELSE TRUE END
+        ORDER BY mn
+        """,
+        [now, now, offline_after_s, *params, status or ""],
+    ).fetch_arrow_table()
+    return rows.to_pylist()
+
+
+def visible(con: duckdb.DuckDBPyConnection, principal: Principal, mn: str) -> bool:
+    scope, params = _scope(principal)
+    got = con.execute(f"SELECT 1 FROM {_DEVICES} WHERE m.mn = ? AND {scope}", [mn, *params])
+    return got.fetchone() is not None
+
+
+def set_policy(
+    con: duckdb.DuckDBPyConnection, principal: Principal, mn: str, policy: str
+) -> dict[str, str]:
+    """Set a device's parsing policy. A nationwide caller may name a new MN (it is registered
+    as unregistered, as the CLI does); others only devices in their scope (else
+    :class:`NotFound`)."""
+    check_mn(mn)
+    if policy not in POLICIES:
+        raise QueryError("policy", f"must be 'strict' or 'lenient', got {policy!r}")
+    if not visible(con, principal, mn):
+        known = con.execute("SELECT 1 FROM monitor_point WHERE mn = ?", [mn]).fetchone()
+        if known is not None or not principal.nationwide:
+            raise NotFound("device", mn)
+    from ecohub.ingest.devices import set_policy as store_policy
+
+    store_policy(con, mn, policy)
+    return {"mn": mn, "policy": policy}
+
+
+def emissions(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    mn: str | None = None,
+    pollutant: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    export: bool = False,
+) -> tuple[pa.Table, str | None]:
+    """Stored emission values of devices in scope, by (mn, cn, data_time, pollutant); one page."""
+    if mn is not None:
+        check_mn(mn)
+    t0, t1 = when(start, "from"), when(end, "to")
+    n = page_size(limit, export=export)
+    scope, params = _scope(principal)
+    where = [scope]
+    for cond, val in (
+        ("e.mn = ?", mn),
+        ("e.pollutant = ?", pollutant),
+        ("e.data_time >= ?", t0),
+        ("e.data_time < ?", t1),
+    ):
+        if val is not None:
+            where.append(cond)
+            params.append(val)
+    fp = fingerprint(principal, {"mn": mn, "pollutant": pollutant, "from": start, "to": end})
+    after = decode_cursor(cursor, fp, 4)
+    if after is not None:
+        where.append("(e.mn, e.cn, e.data_time, e.pollutant) > (?, ?, ?::TIMESTAMPTZ, ?)")
+        params += after
+    sql = (
+        "SELECT e.mn, e.cn, e.data_time, e.pollutant, e.rtd, e.avg, e.min, e.max, e.cou,"
+        " e.zs_rtd, e.zs_avg, e.flag, e.edition, e.deviation, e.registered, e.received_at"
+        f" FROM emission e JOIN {_DEVICES} ON m.mn = e.mn WHERE {' AND '.join(where)}"
+        " ORDER BY e.mn, e.cn, e.data_time, e.pollutant LIMIT ?"
+    )
+    table = con.execute(sql, [*params, n + 1]).fetch_arrow_table()
+    nxt = None
+    if table.num_rows > n:
+        r = table.slice(n - 1, 1).to_pylist()[0]
+        nxt = encode_cursor([r["mn"], r["cn"], r["data_time"].isoformat(), r["pollutant"]], fp)
+        table = table.slice(0, n)
+    return table, nxt
+
+
+def rejected(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    mn: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Rejected packets (newest first) of devices in scope, raw bytes as hex and as text."""
+    if mn is not None:
+        check_mn(mn)
+    n = page_size(limit)
+    scope, params = _scope(principal)
+    where = [scope]
+    if mn is not None:
+        where.append("p.mn = ?")
+        params.append(mn)
+    fp = fingerprint(principal, {"mn": mn})
+    after = decode_cursor(cursor, fp, 1)
+    if after is not None:
+        if not after[0].isdigit():
+            raise QueryError("cursor", "not a cursor this server issued")
+        where.append("p.id < ?")
+        params.append(int(after[0]))
+    rows = (
+        con.execute(
+            "SELECT p.id, p.received_at, p.peer, p.mn, p.status, p.error, p.reason, p.would_pass,"
+            " hex(p.raw) AS raw_hex, decode(p.raw) IS NOT NULL AS is_text"
+            f" FROM packet_log p LEFT JOIN {_DEVICES} ON m.mn = p.mn WHERE {' AND '.join(where)}"
+            " ORDER BY p.id DESC LIMIT ?",
+            [*params, n + 1],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
+    nxt = encode_cursor([str(rows[n - 1]["id"])], fp) if len(rows) > n else None
+    return {"items": rows[:n], "next_cursor": nxt}
+
+
+def deviations(con: duckdb.DuckDBPyConnection, principal: Principal) -> list[dict[str, Any]]:
+    """Devices in scope whose rejected packets would pass under a known deviation."""
+    scope, params = _scope(principal)
+    return (
+        con.execute(
+            f"""
+        SELECT p.mn, p.would_pass AS deviation, count(*) AS packets,
+               min(p.received_at) AS first_at, max(p.received_at) AS last_at,
+               any_value(m.policy) AS policy
+        FROM packet_log p LEFT JOIN {_DEVICES} ON m.mn = p.mn
+        WHERE p.would_pass IS NOT NULL AND {scope}
+        GROUP BY p.mn, p.would_pass ORDER BY packets DESC, p.mn
+        """,
+            params,
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
+
+
+def device(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    mn: str,
+    now: datetime,
+    offline_after_s: float,
+) -> dict[str, Any]:
+    """One device in scope; :class:`NotFound` when unknown or outside the scope."""
+    check_mn(mn)
+    found = devices(con, principal, now, offline_after_s, mn=mn)
+    if not found:
+        raise NotFound("device", mn)
+    return found[0]
+
+
+def register(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    mn: str,
+    *,
+    name: str | None = None,
+    source_code: str | None = None,
+    outlet_code: str | None = None,
+    st: str | None = None,
+    pw: str | None = None,
+    interval_s: int | None = None,
+) -> dict[str, Any]:
+    """Register (or update) a monitoring point; an MN seen before keeps its history.
+
+    Only a nationwide caller may register (a new MN has no region yet). Returns the MN.
+    """
+    from ecohub.access.scope import AccessDenied
+    from ecohub.ingest.devices import register_device
+
+    check_mn(mn)
+    if not principal.nationwide:
+        raise AccessDenied("only a nationwide operator may register devices")
+    if st is not None and not (len(st) == 2 and st.isdigit()):
+        raise QueryError("st", "must be the 2-digit HJ 212 system code")
+    if pw is not None and not re.fullmatch(r"[0-9A-Za-z_.\-]{0,9}", pw):
+        raise QueryError("pw", "must be at most 9 letters, digits, '_', '-' or '.' (HJ 212 PW, C9)")
+    if interval_s is not None and not 1 <= interval_s <= 86_400:
+        raise QueryError("interval_s", "must be between 1 and 86400 seconds")
+    register_device(
+        con,
+        mn,
+        name=name,
+        source_code=source_code,
+        outlet_code=outlet_code,
+        st=st,
+        pw=pw,
+        interval_s=interval_s,
+    )
+    return {"mn": mn, "registered": True}

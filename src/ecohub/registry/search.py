@@ -1,0 +1,104 @@
+"""Finding sources in the unified registry, scoped to the caller.
+
+Search by name (any system's spelling), unified social credit code, source code or region; the
+caller's region and source predicates are in the query. :func:`source_detail` answers an
+out-of-scope source exactly as an unknown one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from ecohub.access.principal import Principal
+from ecohub.access.scope import region_sql, source_sql
+from ecohub.queries import NotFound, QueryError
+from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
+from ecohub.queries.stations import region_filter
+
+_COLS = "s.source_code, s.uscc, s.name, s.address, s.region_code, s.industry, s.status"
+MAX_QUERY_CHARS = 100
+
+
+def _scope(principal: Principal) -> tuple[str, list[Any]]:
+    reg, rp = region_sql(principal, "s.region_code")
+    own, op = source_sql(principal, "s.source_code")
+    if principal.nationwide:
+        return own, op
+    return f"{reg} AND {own}", [*rp, *op]
+
+
+def search(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    name: str | None = None,
+    uscc: str | None = None,
+    source_code: str | None = None,
+    region: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Sources in scope matching every given filter, by source code; one page.
+
+    ``name`` matches any part of the unified name or of any system's record name (case and
+    width as stored); ``uscc`` and ``source_code`` match exactly.
+    """
+    for field, value in (("name", name), ("uscc", uscc), ("source_code", source_code)):
+        if value is not None and (not value.strip() or len(value) > MAX_QUERY_CHARS):
+            raise QueryError(field, f"must be 1-{MAX_QUERY_CHARS} non-blank characters")
+    n = page_size(limit)
+    where, params = _scope(principal)
+    want, wp = region_filter("s.region_code", region)
+    clauses, params = [where, want], [*params, *wp]
+    if name is not None:
+        clauses.append(
+            "(contains(s.name, ?) OR s.source_code IN "
+            "(SELECT r.source_code FROM source_record r WHERE contains(r.name, ?)))"
+        )
+        params += [name.strip(), name.strip()]
+    if uscc is not None:
+        clauses.append(
+            "(upper(s.uscc) = upper(?) OR s.source_code IN "
+            "(SELECT r.source_code FROM source_record r WHERE r.uscc_norm = upper(?)))"
+        )
+        params += [uscc.strip(), uscc.strip()]
+    if source_code is not None:
+        clauses.append("s.source_code = ?")
+        params.append(source_code.strip())
+    fp = fingerprint(principal, {"name": name, "uscc": uscc, "code": source_code, "region": region})
+    after = decode_cursor(cursor, fp, 1)
+    if after is not None:
+        clauses.append("s.source_code > ?")
+        params.append(after[0])
+    rows = (
+        con.execute(
+            f"SELECT {_COLS} FROM source s WHERE {' AND '.join(clauses)} "
+            "ORDER BY s.source_code LIMIT ?",
+            [*params, n + 1],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
+    nxt = encode_cursor([rows[n - 1]["source_code"]], fp) if len(rows) > n else None
+    return {"items": rows[:n], "next_cursor": nxt}
+
+
+def source_detail(
+    con: duckdb.DuckDBPyConnection, principal: Principal, code: str
+) -> dict[str, Any]:
+    """Everything known about source ``code`` (see :func:`ecohub.registry.show.show`) when it is
+    in the caller's scope; :class:`NotFound` otherwise."""
+    from ecohub.registry.show import show
+
+    where, params = _scope(principal)
+    hit = con.execute(
+        f"SELECT 1 FROM source s WHERE s.source_code = ? AND {where}", [code, *params]
+    ).fetchone()
+    if hit is None:
+        raise NotFound("source", code)
+    try:
+        return show(con, code)
+    except KeyError:
+        raise NotFound("source", code) from None

@@ -1,0 +1,105 @@
+# ruff: noqa: E501  (SQL rows read best one per line)
+"""A small store with objects inside and outside a district's scope, and one user per role.
+
+Chaoyang (110105) is "inside" for the scoped users; Haidian (110108) is "outside". Rows are
+written with SQL (the permission tests check who sees what, not how values are computed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from fastapi import FastAPI
+
+from ecohub.access import apikeys, users
+from ecohub.api.app import create_app
+from ecohub.settings import Settings
+from ecohub.store.db import connect
+
+PASSWORD = "correct horse battery"
+INSIDE, OUTSIDE = "110105", "110108"
+ST_IN, ST_OUT = "Aotizhongxin", "Wanliu"
+SRC_IN, SRC_OUT = "H9110105000000001x001P", "H9110108000000002v001P"
+MN_IN, MN_OUT = "MNIN0000000000000000001", "MNOUT000000000000000002"
+ROLES = {
+    "admin": ("admin", None, []),
+    "analyst": ("analyst", INSIDE, []),
+    "inspector": ("inspector", INSIDE, []),
+    "enterprise": ("enterprise", INSIDE, [SRC_IN]),
+    "public": ("public", INSIDE, []),
+}
+
+
+@dataclass
+class Door:
+    con: duckdb.DuckDBPyConnection
+    app: FastAPI
+    keys: dict[str, str]  # role -> API key of that role's user
+    jobs: dict[str, str]  # role -> id of a job that user owns
+
+
+def fill(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"""
+        INSERT INTO station (station_id, name, network, region_code) VALUES
+          ('{ST_IN}', '奥体中心', 'air', '{INSIDE}'), ('{ST_OUT}', '万柳', 'air', '{OUTSIDE}');
+        INSERT INTO observation (station_id, parameter, period, time, value, unit, source)
+          SELECT s, 'a34004', '1h', TIMESTAMPTZ '2024-01-01 00:00:00+08' + INTERVAL (h) HOUR,
+                 20 + h % 7, 'ug/m3', 'test'
+          FROM (VALUES ('{ST_IN}'), ('{ST_OUT}')) v(s), range(48) r(h);
+        INSERT INTO air_daily (scope, code, date, edition, aqi, level, category, complete, published)
+          VALUES ('station', '{ST_IN}', DATE '2024-01-01', 2012, 42, 1, '优', TRUE, '42'),
+                 ('station', '{ST_OUT}', DATE '2024-01-01', 2012, 77, 2, '良', TRUE, '77'),
+                 ('city', '110000', DATE '2024-01-01', 2012, 60, 2, '良', TRUE, '60');
+        INSERT INTO air_hourly_aqi (scope, code, time, edition, aqi, level, category, complete, published)
+          VALUES ('station', '{ST_IN}', TIMESTAMPTZ '2024-01-01 10:00:00+08', 2012, 40, 1, '优', TRUE, '40'),
+                 ('station', '{ST_OUT}', TIMESTAMPTZ '2024-01-01 10:00:00+08', 2012, 70, 2, '良', TRUE, '70');
+        INSERT INTO air_category_days (scope, code, year, month, days, good_days, good_ratio)
+          VALUES ('station', '{ST_IN}', 2024, 0, 300, 200, 0.6667),
+                 ('station', '{ST_OUT}', 2024, 0, 300, 150, 0.5);
+        INSERT INTO air_period_stat (scope, code, year, month, pollutant, statistic, value, n_days, valid)
+          VALUES ('station', '{ST_IN}', 2024, 0, 'PM2_5', 'mean', 35.0, 300, TRUE),
+                 ('station', '{ST_OUT}', 2024, 0, 'PM2_5', 'mean', 40.0, 300, TRUE);
+        INSERT INTO water_class_annual (station_id, year, method, waterbody, grade, class_rank, status, computed_at)
+          VALUES ('{ST_IN}', 2024, '2011', 'river', 'II', 2, '优', now()),
+                 ('{ST_OUT}', 2024, '2011', 'river', 'IV', 4, '轻度污染', now());
+        INSERT INTO source (source_code, uscc, name, region_code, status) VALUES
+          ('{SRC_IN}', '91110105MA00000001', '朝阳热电厂', '{INSIDE}', 'active'),
+          ('{SRC_OUT}', '91110108MA00000002', '海淀水泥厂', '{OUTSIDE}', 'active');
+        INSERT INTO monitor_point (mn, source_code, outlet_code, st, name, registered, last_seen) VALUES
+          ('{MN_IN}', '{SRC_IN}', 'DA001', '31', '朝阳烟囱', TRUE, now()),
+          ('{MN_OUT}', '{SRC_OUT}', 'DA001', '31', '海淀烟囱', TRUE, now());
+        INSERT INTO emission (mn, cn, data_time, pollutant, avg, registered, received_at) VALUES
+          ('{MN_IN}', '2051', TIMESTAMPTZ '2024-01-01 10:00:00+08', 'a21026', 12.5, TRUE, now()),
+          ('{MN_OUT}', '2051', TIMESTAMPTZ '2024-01-01 10:00:00+08', 'a21026', 55.0, TRUE, now());
+        INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass) VALUES
+          (now(), '127.0.0.1', '{MN_IN}', 'junk'::BLOB, 'rejected', 'CrcError', 'crc', 'crc_lowercase'),
+          (now(), '127.0.0.1', '{MN_OUT}', 'junk'::BLOB, 'rejected', 'CrcError', 'crc', 'crc_lowercase');
+        """
+    )
+
+
+def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
+    from ecohub.analytics.air_service import compute
+
+    con = connect(tmp / "ecohub.duckdb")
+    fill(con)
+    # The stored air results as `air compute` writes them (replacing the rows above), so reads
+    # find them fresh instead of computing on the first request.
+    compute(con, full=True)
+    keys, jobs = {}, {}
+    for role, (r, region, sources) in ROLES.items():
+        users.add_user(con, f"u_{role}", r, region, sources, PASSWORD)
+        keys[role] = apikeys.create(con, f"u_{role}")[0]
+        job_id = f"{role:0<8}"[:8] + "0" * 24
+        con.execute(
+            "INSERT INTO job (id, kind, owner, state, message, created_at) "
+            "VALUES (?, 'air-compute', ?, 'done', 'done', now())",
+            [job_id, f"u_{role}"],
+        )
+        jobs[role] = job_id
+    settings = Settings(data_dir=tmp, open_rate_per_s=open_rate, open_burst=int(open_rate))
+    app = create_app(con, settings=settings, data_dir=tmp, audit=False)
+    return Door(con, app, keys, jobs)
