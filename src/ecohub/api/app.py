@@ -67,6 +67,8 @@ def create_app(
                    open_router):  # fmt: skip
         app.include_router(module.router)
     open_router.install_open(app)
+    from ecohub.api.routers import catalog  # /api/v1/catalog and /open/v1/catalog
+    app.include_router(catalog.router)
     install_auth(app, con, data_dir if data_dir is not None else s.data_dir, s,
                  write_local_credential=write_local_credential, audit=audit)  # fmt: skip
     app.add_middleware(BodyLimit)
