@@ -121,23 +121,22 @@ def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> i
     from ecohub.catalog import lineage
 
     resources.sync(con)
-    rows = con.execute("SELECT code FROM catalog_resource ORDER BY code").fetchall()
-    wanted = [r[0] for r in rows if codes is None or r[0] in codes]
     measured = []
     tables = set(resources.store_tables(con))
-    for code in wanted:
-        res = resources.get(con, code)
-        if res is not None:
-            measured.append((code, measure(con, res, tables)))
+    for res in resources.every(con):
+        if codes is None or res["code"] in codes:
+            measured.append((res["code"], measure(con, res, tables)))
     now = datetime.now(UTC)
+    rows = [[code, m["rows"], m["time_from"], m["time_to"],
+             " ".join(m["regions"][:MAX_REGIONS_LISTED]) or None, m["n_regions"],
+             *(m["bbox"] or [None] * 4), now] for code, m in measured]  # fmt: skip
     with transaction(con):
-        for code, m in measured:
-            bbox = m["bbox"] or [None] * 4
-            con.execute(
-                "INSERT OR REPLACE INTO catalog_coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [code, m["rows"], m["time_from"], m["time_to"],
-                 " ".join(m["regions"][:MAX_REGIONS_LISTED]) or None, m["n_regions"], *bbox, now],
-            )  # fmt: skip
+        if codes is None:
+            con.execute("DELETE FROM catalog_coverage")
+        else:
+            for code in codes:
+                con.execute("DELETE FROM catalog_coverage WHERE code = ?", [code])
+        resources.insert_rows(con, "catalog_coverage", rows)
     lineage.derive(con)
     return len(measured)
 
@@ -154,15 +153,22 @@ def current(con: duckdb.DuckDBPyConnection, max_age_s: float = STALE_AFTER_S) ->
         refresh(con)
 
 
+_SQL = ("SELECT rows, time_from, time_to, regions, n_regions, lon_min, lat_min, lon_max, "
+        "lat_max, refreshed_at, code FROM catalog_coverage")  # fmt: skip
+
+
 def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
-    rows = con.execute(
-        "SELECT rows, time_from, time_to, regions, n_regions, lon_min, lat_min, lon_max, lat_max, "
-        "refreshed_at FROM catalog_coverage WHERE code = ?",
-        [code],
-    ).fetchall()
-    if not rows:
-        return None
-    r = rows[0]
+    """The stored coverage of one resource (plain data), or ``None``."""
+    rows = con.execute(f"{_SQL} WHERE code = ?", [code]).fetchall()
+    return _as_dict(rows[0]) if rows else None
+
+
+def every(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Code -> stored coverage of every resource."""
+    return {r[10]: _as_dict(r) for r in con.execute(_SQL).fetchall()}
+
+
+def _as_dict(r: tuple[Any, ...]) -> dict[str, Any]:
     return {
         "rows": r[0], "time_from": r[1].isoformat() if r[1] else None,
         "time_to": r[2].isoformat() if r[2] else None,

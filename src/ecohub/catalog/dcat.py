@@ -10,7 +10,6 @@ RESTRICTED, 不予共享 → NON_PUBLIC), ``frequency`` (update cycle), ``data-t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +46,7 @@ def _dt(value: str | None) -> Literal | None:
 
 
 def graph(
-    resources: Iterable[dict[str, Any]], *, base: str, licence_url: str, attribution: str,
+    resources: list[dict[str, Any]], *, base: str, licence_url: str, attribution: str,
     title: str = "ecohub 生态环境信息资源目录",
 ) -> Graph:  # fmt: skip
     """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
@@ -83,6 +82,7 @@ def graph(
     g.add((cat, DCAT.themeTaxonomy, URIRef(f"{AUTH}data-theme")))
     g.add((cat, DCTERMS.modified, Literal(datetime.now(UTC).isoformat(), datatype=XSD.dateTime)))
     g.add((cat, DCAT.service, service))
+    g.add((cat, DCTERMS.spatial, _auth("country", "CHN")))
 
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("ecohub API", lang="en")))
@@ -95,6 +95,9 @@ def graph(
     g.add((service, DCTERMS.publisher, platform))
 
     agents: dict[str, URIRef] = {}
+    issued = [i["resource"]["published_on"] for i in resources if i["resource"].get("published_on")]
+    if issued:
+        g.add((cat, DCTERMS.issued, Literal(min(issued), datatype=XSD.date)))
     for item in resources:
         r, cov = item["resource"], item.get("coverage") or {}
         ds = URIRef(f"{base}/api/v1/catalog/{r['code']}")
@@ -137,6 +140,7 @@ def graph(
                 g.add((period, DCAT.startDate, start))
             if end is not None:
                 g.add((period, DCAT.endDate, end))
+        g.add((ds, DCTERMS.spatial, _auth("country", "CHN")))
         if cov.get("bbox"):
             x0, y0, x1, y1 = cov["bbox"]
             place = BNode()

@@ -146,15 +146,29 @@ def _insert(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
     )
 
 
-def _items(con: duckdb.DuckDBPyConnection, code: str, table: str) -> None:
-    con.execute("DELETE FROM catalog_item WHERE code = ?", [code])
+def _all_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, name, dtype in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main' ORDER BY table_name, column_index"
+    ).fetchall():
+        out.setdefault(table, []).append((name, dtype))
+    return out
+
+
+def _item_rows(code: str, table: str, columns: list[tuple[str, str]]) -> list[list[Any]]:
     notes = item_notes()
     rows = []
-    for pos, (name, dtype) in enumerate(_columns(con, table), start=1):
+    for pos, (name, dtype) in enumerate(columns, start=1):
         n = notes.get((table, name), {})
         rows.append([code, pos, name, n.get("name_zh") or None, dtype, n.get("unit") or None,
                      n.get("standard") or None])  # fmt: skip
-    insert_rows(con, "catalog_item", rows)
+    return rows
+
+
+def _items(con: duckdb.DuckDBPyConnection, code: str, table: str) -> None:
+    con.execute("DELETE FROM catalog_item WHERE code = ?", [code])
+    insert_rows(con, "catalog_item", _item_rows(code, table, _all_columns(con).get(table, [])))
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list[Any]]) -> None:
@@ -204,37 +218,31 @@ def sync(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
             return 0
         now = datetime.now(UTC)
         tables = set(store_tables(con))
+        columns = _all_columns(con)
         with transaction(con):
             known = dict(con.execute(
                 "SELECT code, defined_at FROM catalog_resource").fetchall())  # fmt: skip
-            written = 0
-            for d in definitions():
-                row = {**d, "defined_at": known.get(d["code"], now)}
-                _insert(con, row)
-                if d["table_name"] in tables:
-                    _items(con, d["code"], d["table_name"])
-                if d["initially_published"] and d["code"] not in known:
-                    con.execute(
-                        "INSERT INTO catalog_publication (code, action, actor, acted_at) "
-                        "VALUES (?, 'publish', 'system', ?)",
-                        [d["code"], now],
-                    )
-                written += 1
-            described = {r[0] for r in con.execute(
-                "SELECT DISTINCT table_name FROM catalog_resource").fetchall()}  # fmt: skip
+            builtin = [{**d, "defined_at": known.get(d["code"], now)} for d in definitions()]
+            con.execute("DELETE FROM catalog_resource WHERE origin = 'builtin'")
+            insert_rows(con, "catalog_resource", [[d.get(c) for c in COLUMNS] for d in builtin])
+            published = [[d["code"], "publish", "system", now] for d in builtin
+                         if d["initially_published"] and d["code"] not in known]  # fmt: skip
+            for row in published:
+                con.execute("INSERT INTO catalog_publication (code, action, actor, acted_at) "
+                            "VALUES (?, ?, ?, ?)", row)  # fmt: skip
+            described = {d["table_name"] for d in builtin} | {r[0] for r in con.execute(
+                "SELECT table_name FROM catalog_resource").fetchall()}  # fmt: skip
             for table in sorted(tables - described):
                 _insert(con, _discovered(con, table, now))
-                _items(con, next_code_of(con, table), table)
-                written += 1
+            con.execute("DELETE FROM catalog_item")
+            items: list[list[Any]] = []
+            for code, table in con.execute(
+                "SELECT code, table_name FROM catalog_resource ORDER BY code").fetchall():  # fmt: skip
+                items += _item_rows(code, table, columns.get(table, []))
+            insert_rows(con, "catalog_item", items)
+            written = len(builtin) + len(tables - described)
         _SYNCED.add(key)
         return written
-
-
-def next_code_of(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    rows = con.execute(
-        "SELECT code FROM catalog_resource WHERE table_name = ? ORDER BY code", [table]
-    ).fetchall()
-    return str(rows[0][0])
 
 
 def _discovered(con: duckdb.DuckDBPyConnection, table: str, now: datetime) -> dict[str, Any]:
@@ -285,6 +293,13 @@ def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
     cur = con.execute(f"SELECT {', '.join(COLUMNS)} FROM catalog_resource WHERE code = ?", [code])
     rows = cur.fetchall()
     return dict(zip(COLUMNS, rows[0], strict=True)) if rows else None
+
+
+def every(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every resource's catalogue row, by code."""
+    rows = con.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM catalog_resource ORDER BY code").fetchall()  # fmt: skip
+    return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
 
 
 def items(con: duckdb.DuckDBPyConnection, code: str) -> list[dict[str, Any]]:

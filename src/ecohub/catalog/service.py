@@ -50,19 +50,37 @@ def _visible(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> bool:
     return res is not None and res["open_type"] != "不予开放" and grants.is_published(con, code)
 
 
-def _summary(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
-    r = resources.get(con, code) or {}
-    cov = coverage.get(con, code) or {}
-    return {
-        "code": code, "name_zh": r.get("name_zh"), "name_en": r.get("name_en"),
-        "theme": r.get("theme"), "subtheme": r.get("subtheme"), "provider": r.get("provider"),
-        "provider_code": r.get("provider_code"), "kind": r.get("kind"),
-        "table": r.get("table_name"), "sharing_type": r.get("sharing_type"),
-        "open_type": r.get("open_type"), "update_cycle": r.get("update_cycle"),
-        "published": grants.is_published(con, code), "rows": cov.get("rows"),
-        "time_from": cov.get("time_from"), "time_to": cov.get("time_to"),
-        "n_regions": cov.get("n_regions"),
-    }  # fmt: skip
+_SUMMARY_SQL = """
+SELECT r.code, r.name_zh, r.name_en, r.theme, r.subtheme, r.provider, r.provider_code, r.kind,
+       r.table_name, r.sharing_type, r.open_type, r.update_cycle,
+       coalesce(p.action = 'publish', FALSE) AS published, c.rows, c.time_from, c.time_to,
+       c.n_regions
+FROM catalog_resource r
+LEFT JOIN catalog_coverage c USING (code)
+LEFT JOIN (SELECT code, arg_max(action, id) AS action FROM catalog_publication GROUP BY code) p
+  USING (code)
+"""
+_SUMMARY_KEYS = ("code", "name_zh", "name_en", "theme", "subtheme", "provider", "provider_code",
+                 "kind", "table", "sharing_type", "open_type", "update_cycle", "published",
+                 "rows", "time_from", "time_to", "n_regions")  # fmt: skip
+
+
+def _summaries(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> list[dict[str, Any]]:
+    """Catalogue entries with their coverage and publication state, by code (one query)."""
+    rows = con.execute(_SUMMARY_SQL + " ORDER BY r.code").fetchall()
+    out = []
+    for r in rows:
+        s = dict(zip(_SUMMARY_KEYS, r, strict=True))
+        if codes is not None and s["code"] not in codes:
+            continue
+        for k in ("time_from", "time_to"):
+            s[k] = s[k].isoformat() if s[k] is not None else None
+        out.append(s)
+    return out
+
+
+def _open(s: dict[str, Any]) -> bool:
+    return bool(s["published"]) and s["open_type"] != "不予开放"
 
 
 def list_resources(
@@ -82,13 +100,11 @@ def list_resources(
     shows what choosing one of its values would give.
     """
     ensure(con)
-    codes = [r[0] for r in con.execute("SELECT code FROM catalog_resource ORDER BY code").fetchall()]
-    codes = [c for c in codes if _visible(con, p, c)]
+    summaries = [s for s in _summaries(con) if p.role != "public" or _open(s)]
     scores: dict[str, float] = {}
     if q:
         scores = search.match(con, q)
-        codes = [c for c in codes if c in scores]
-    summaries = [_summary(con, c) for c in codes]
+        summaries = [s for s in summaries if s["code"] in scores]
     chosen = {"theme": theme, "provider": provider, "sharing_type": sharing_type,
               "open_type": open_type, "update_cycle": update_cycle}  # fmt: skip
 
@@ -123,8 +139,7 @@ def show(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, A
         "items": resources.items(con, code),
         "coverage": coverage.get(con, code),
         "published": grants.is_published(con, code),
-        "related": [_summary(con, c) for c in (res.get("related") or "").split()
-                    if resources.get(con, c) is not None],
+        "related": _summaries(con, (res.get("related") or "").split()),
         "lineage": {"runs": runs[0], "latest": runs[1].isoformat() if runs[1] else None},
     }  # fmt: skip
 
@@ -219,11 +234,11 @@ def open_resources(
     ``/open/v1``: no principal needed)."""
     ensure(con)
     out = []
-    for (code,) in con.execute("SELECT code FROM catalog_resource ORDER BY code").fetchall():
-        res = resources.get(con, code) or {}
-        if res.get("open_type") == "不予开放" or not grants.is_published(con, code):
+    for s in _summaries(con):
+        if not _open(s):
             continue
-        s = _summary(con, code)
+        res = resources.get(con, s["code"]) or {}
+        code = s["code"]
         s.update({"licence": res.get("licence") or licence, "licence_url": licence_url,
                   "attribution": attribution, "abstract_zh": res.get("abstract_zh"),
                   "abstract_en": res.get("abstract_en"),
@@ -268,8 +283,12 @@ def export_dcat(
     attribution: str,
 ) -> bytes:  # fmt: skip
     """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``."""
-    listed = list_resources(con, p)["items"]
-    shown = [show(con, p, s["code"]) for s in listed]
+    listed = {s["code"]: s for s in list_resources(con, p)["items"]}
+    covs = coverage.every(con)
+    shown = [{"resource": {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                           for k, v in r.items()},
+              "coverage": covs.get(r["code"]), "published": listed[r["code"]]["published"]}
+             for r in resources.every(con) if r["code"] in listed]  # fmt: skip
     g = dcat.graph(shown, base=base, licence_url=licence_url, attribution=attribution)
     return dcat.serialize(g, fmt)
 

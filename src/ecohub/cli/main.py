@@ -23,6 +23,7 @@ app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and 
 app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slope.")(trend.trend)
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
 users.register(app)
+__import__("ecohub.cli.catalog", fromlist=["register"]).register(app)
 
 
 def main() -> None:
