@@ -206,6 +206,8 @@ def data(
             where.append(f"starts_with({reg_col}, ?)")
             params.append(pre)
     if after is not None:
+        if not after[0].isdigit():
+            raise QueryError("cursor", "not a cursor this server issued")
         where.append("t.rowid > ?")
         params.append(int(after[0]))
     sql = (f'SELECT t.rowid AS __rowid, t.* FROM "{table}" t WHERE {" AND ".join(where)} '
@@ -217,7 +219,7 @@ def data(
     got = got.slice(0, n)
     ids = got.column("__rowid").to_pylist()
     got = got.drop(["__rowid"])
-    next_cursor = encode_cursor([ids[-1]], fp) if more and ids else None
+    next_cursor = encode_cursor([str(ids[-1])], fp) if more and ids else None
     if scope.grants:
         audit.record(con, p, "read", f"catalog:{code}/data",
                      {"grants": list(scope.grants), "region": region}, rows=got.num_rows)  # fmt: skip

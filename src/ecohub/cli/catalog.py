@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ecohub.cli._common import console, fail
 from ecohub.cli.client import door
+from ecohub.cst import CST
 
 app = typer.Typer(no_args_is_help=True)
 CATALOG = "/api/v1/catalog"
@@ -167,12 +168,13 @@ def apply(
     code: str,
     purpose: str = typer.Option(..., help="what the data is for"),
     region: str = typer.Option(..., help="GB/T 2260 code of the scope asked for"),
-    start: str = typer.Option(date.today().isoformat(), "--from", help="first day YYYY-MM-DD"),
+    start: str | None = typer.Option(None, "--from", help="first day YYYY-MM-DD (default today, CST)"),
     end: str = typer.Option(..., "--to", help="last day YYYY-MM-DD"),
     user: str = typer.Option(..., "--for", help="the applying user (filed by the admin)"),
 ) -> None:
     """File a sharing application for a user (a paper application, entered by the admin)."""
-    body = {"purpose": purpose, "region": region, "valid_from": start, "valid_to": end,
+    first = start or datetime.now(CST).date().isoformat()
+    body = {"purpose": purpose, "region": region, "valid_from": first, "valid_to": end,
             "applicant": user}  # fmt: skip
     with door() as d:
         _json(d.request("POST", f"{CATALOG}/{code}/applications", body=body).json())
