@@ -52,8 +52,10 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     load_sample(con)
     asyncio.run(_simulate(con, tmp))
     data = resources.files("ecohub.sample").joinpath("data")
-    files = {name: hashlib.sha256(data.joinpath(name).read_bytes()).hexdigest()
-             for name in ("stations.csv", "prsa_hourly.parquet")}  # fmt: skip
+    files = {
+        name: hashlib.sha256(data.joinpath(name).read_bytes()).hexdigest()
+        for name in ("stations.csv", "prsa_hourly.parquet")
+    }
     stations = list(csv.DictReader(data.joinpath("stations.csv").read_text("utf-8").splitlines()))
     yield Sample(con, tmp, [d.mn for d in demo_devices(N_DEVICES)], files, stations)
     con.close()

@@ -23,8 +23,10 @@ def _obs(con: duckdb.DuckDBPyConnection, station: str, hour: str, value: float) 
 
 
 def test_refresh_follows_new_rows(small: duckdb.DuckDBPyConnection) -> None:
-    small.execute("INSERT INTO station (station_id, region_code, lon, lat) VALUES "
-                  "('A', '110105', 116.4, 39.9), ('B', '130203', 118.2, 39.6)")  # fmt: skip
+    small.execute(
+        "INSERT INTO station (station_id, region_code, lon, lat) VALUES "
+        "('A', '110105', 116.4, 39.9), ('B', '130203', 118.2, 39.6)"
+    )
     _obs(small, "A", "2024-01-01 00:00", 10)
     _obs(small, "A", "2024-01-01 01:00", 12)
     coverage.refresh(small)
@@ -63,8 +65,9 @@ def test_an_undescribed_table_is_discovered_and_never_shared(
 ) -> None:
     small.execute("CREATE TABLE field_notes (station_id VARCHAR, note VARCHAR)")
     resources.sync(small, force=True)
-    found = [s for s in service.list_resources(small, SYSTEM)["items"]
-             if s["table"] == "field_notes"]  # fmt: skip
+    found = [
+        s for s in service.list_resources(small, SYSTEM)["items"] if s["table"] == "field_notes"
+    ]
     assert len(found) == 1
     r = resources.get(small, found[0]["code"]) or {}
     assert r["origin"] == "discovered" and r["sharing_type"] == "不予共享"
@@ -72,8 +75,11 @@ def test_an_undescribed_table_is_discovered_and_never_shared(
     assert [i["name"] for i in resources.items(small, found[0]["code"])] == ["station_id", "note"]
     # Its code is stable: a second sync keeps it.
     resources.sync(small, force=True)
-    again = [s["code"] for s in service.list_resources(small, SYSTEM)["items"]
-             if s["table"] == "field_notes"]  # fmt: skip
+    again = [
+        s["code"]
+        for s in service.list_resources(small, SYSTEM)["items"]
+        if s["table"] == "field_notes"
+    ]
     assert again == [found[0]["code"]]
 
 

@@ -24,8 +24,9 @@ LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 
 
 def _export(sample: Sample, fmt: str) -> bytes:
-    return service.export_dcat(sample.con, SYSTEM, base=BASE, fmt=fmt, licence_url=LICENCE,
-                               attribution="ecohub test")  # fmt: skip
+    return service.export_dcat(
+        sample.con, SYSTEM, base=BASE, fmt=fmt, licence_url=LICENCE, attribution="ecohub test"
+    )
 
 
 def _shapes() -> Graph:
@@ -36,8 +37,13 @@ def _results(data: Graph) -> list[tuple[str, str, str]]:
     conforms, report, _ = validate(data, shacl_graph=_shapes(), allow_warnings=False)
     out = []
     for r in report.subjects(RDF.type, SH.ValidationResult):
-        out.append((str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
-                    str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultPath))))  # fmt: skip
+        out.append(
+            (
+                str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
+                str(report.value(r, SH.focusNode)),
+                str(report.value(r, SH.resultPath)),
+            )
+        )
     assert conforms == (not out)
     return out
 
@@ -84,7 +90,8 @@ def test_access_rights_follow_the_sharing_type(turtle: Graph) -> None:
     for row in csv.DictReader(text.splitlines()):
         ds = URIRef(f"{BASE}/api/v1/catalog/{row['code']}")
         assert list(turtle.objects(ds, DCTERMS.accessRights)) == [
-            URIRef(AR + mapping[row["sharing_type"]])], row["code"]  # fmt: skip
+            URIRef(AR + mapping[row["sharing_type"]])
+        ], row["code"]
 
 
 def test_the_shapes_catch_a_missing_mandatory_property(turtle: Graph) -> None:
@@ -98,5 +105,8 @@ def test_the_shapes_catch_a_missing_mandatory_property(turtle: Graph) -> None:
     cat = URIRef(f"{BASE}/api/v1/catalog")
     broken.add((cat, DCTERMS.publisher, URIRef(f"{BASE}/#provider-D01")))  # now two: max 1
     violations = {(f, p) for s, f, p in _results(broken) if s == "Violation"}
-    assert violations == {(str(ds), str(DCTERMS.title)), (str(dist), str(DCAT.accessURL)),
-                          (str(cat), str(DCTERMS.publisher))}  # fmt: skip
+    assert violations == {
+        (str(ds), str(DCTERMS.title)),
+        (str(dist), str(DCAT.accessURL)),
+        (str(cat), str(DCTERMS.publisher)),
+    }

@@ -19,7 +19,12 @@ from ecohub.cst import CST
 from ecohub.queries import QueryError
 from tests.catalog.conftest import Sample
 
-OBS, PM25, STATION, EMISSION = "30100101-00002", "30100101-00003", "30100101-00001", "30100202-00002"
+OBS, PM25, STATION, EMISSION = (
+    "30100101-00002",
+    "30100101-00003",
+    "30100101-00001",
+    "30100202-00002",
+)
 POLLUTANTS = ("pm25", "pm10", "so2", "no2", "co_ugm3", "o3")
 
 
@@ -34,8 +39,11 @@ def test_every_table_is_a_resource_with_current_coverage(sample: Sample) -> None
     tables = {s["table"] for s in out["items"]}
     assert set(store_tables(sample.con)) <= tables
     assert all(s["rows"] is not None for s in out["items"]), "coverage of every resource"
-    counts = {t: sample.con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
-              for t in store_tables(sample.con) if not t.startswith("catalog_")}  # fmt: skip
+    counts = {
+        t: sample.con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
+        for t in store_tables(sample.con)
+        if not t.startswith("catalog_")
+    }
     for s in out["items"]:
         if s["kind"] == "table" and s["table"] in counts:
             assert s["rows"] == counts[s["table"]], s["table"]
@@ -85,10 +93,13 @@ def test_lineage_goes_back_to_the_simulated_devices(sample: Sample) -> None:
 
 def test_record_run_adds_to_the_lineage(sample: Sample) -> None:
     rid = lineage.record_run(
-        sample.con, "air_daily", "job", params={"edition": 2026},
+        sample.con,
+        "air_daily",
+        "job",
+        params={"edition": 2026},
         inputs=[("resource", OBS), {"kind": "job", "ref": "j-test", "note": "by hand"}],
         actor="test",
-    )  # fmt: skip
+    )
     tree = lineage.walk(sample.con, "30100101-00005")
     run = next(r for r in tree["runs"] if r["run_id"] == rid)
     assert run["params"] == {"edition": 2026} and not run["derived"]
@@ -103,7 +114,8 @@ def test_record_run_adds_to_the_lineage(sample: Sample) -> None:
 def test_simulated_rows_are_in_emission_coverage(sample: Sample) -> None:
     cov = service.show(sample.con, SYSTEM, EMISSION)["coverage"]
     first, last = sample.con.execute(
-        "SELECT min(data_time), max(data_time) FROM emission").fetchall()[0]  # fmt: skip
+        "SELECT min(data_time), max(data_time) FROM emission"
+    ).fetchall()[0]
     assert cov["rows"] > 0
     assert datetime.fromisoformat(cov["time_from"]) == first
     assert datetime.fromisoformat(cov["time_to"]) == last

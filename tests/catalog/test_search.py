@@ -33,8 +33,9 @@ def test_fine_particulate_matter_finds_the_pm25_resources(small: duckdb.DuckDBPy
     out = service.list_resources(small, SYSTEM, q="细颗粒物")
     codes = [s["code"] for s in out["items"]]
     # Every built-in resource whose name or abstract says 细颗粒物 (read from the CSV here).
-    expected = {r["code"] for r in _resources_csv()
-                if "细颗粒物" in r["name_zh"] + r["abstract_zh"]}  # fmt: skip
+    expected = {
+        r["code"] for r in _resources_csv() if "细颗粒物" in r["name_zh"] + r["abstract_zh"]
+    }
     assert PM25_PRODUCT in expected and OBS in expected
     assert set(codes) == expected
     assert codes[0] == PM25_PRODUCT  # named for it: ranked first
@@ -49,8 +50,9 @@ def test_english_queries_find_the_pm25_product(small: duckdb.DuckDBPyConnection,
 
 def test_all_words_must_match(small: duckdb.DuckDBPyConnection) -> None:
     assert service.list_resources(small, SYSTEM, q="细颗粒物 排污许可证")["items"] == []
-    assert [s["code"] for s in service.list_resources(small, SYSTEM, q="排污许可证")["items"]] \
-        == ["30100201-00004"]  # fmt: skip
+    assert [s["code"] for s in service.list_resources(small, SYSTEM, q="排污许可证")["items"]] == [
+        "30100201-00004"
+    ]
 
 
 def test_facets_count_what_each_choice_gives(small: duckdb.DuckDBPyConnection) -> None:
@@ -60,13 +62,17 @@ def test_facets_count_what_each_choice_gives(small: duckdb.DuckDBPyConnection) -
         assert sum(facets[name].values()) == every["total"], name
     rows = _resources_csv()
     assert facets["sharing_type"]["有条件共享"] == sum(
-        r["sharing_type"] == "有条件共享" for r in rows)  # fmt: skip
+        r["sharing_type"] == "有条件共享" for r in rows
+    )
     chosen = service.list_resources(small, SYSTEM, sharing_type="不予共享", theme="污染源")
     assert chosen["items"] and all(
-        s["sharing_type"] == "不予共享" and s["theme"] == "污染源" for s in chosen["items"])
+        s["sharing_type"] == "不予共享" and s["theme"] == "污染源" for s in chosen["items"]
+    )
     # The theme facet, under the sharing filter, still lists every theme with 不予共享 resources.
-    assert chosen["facets"]["theme"] == service.list_resources(
-        small, SYSTEM, sharing_type="不予共享")["facets"]["theme"]  # fmt: skip
+    assert (
+        chosen["facets"]["theme"]
+        == service.list_resources(small, SYSTEM, sharing_type="不予共享")["facets"]["theme"]
+    )
     by_code = service.list_resources(small, SYSTEM, provider="D02")
     assert by_code["total"] == sum(r["provider_code"] == "D02" for r in rows)
 
@@ -74,8 +80,11 @@ def test_facets_count_what_each_choice_gives(small: duckdb.DuckDBPyConnection) -
 def test_public_users_see_only_published_open_resources(small: duckdb.DuckDBPyConnection) -> None:
     public = Principal("citizen", "public", "110105")
     codes = {s["code"] for s in service.list_resources(small, public)["items"]}
-    expected = {r["code"] for r in _resources_csv()
-                if r["published"] == "y" and r["open_type"] != "不予开放"}  # fmt: skip
+    expected = {
+        r["code"]
+        for r in _resources_csv()
+        if r["published"] == "y" and r["open_type"] != "不予开放"
+    }
     assert codes == expected
 
 
@@ -87,5 +96,5 @@ def test_terms_never_fail(text: str) -> None:
 
 @pytest.mark.parametrize("q", ["", "   ", "!!!", "，。", "x" * 201])
 def test_a_query_without_words_is_refused(small: duckdb.DuckDBPyConnection, q: str) -> None:
-    with pytest.raises(QueryError, match="^q:"):
+    with pytest.raises(QueryError, match=r"^q:"):
         service.list_resources(small, SYSTEM, q=q or " ")

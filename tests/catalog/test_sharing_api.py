@@ -48,15 +48,17 @@ class Api:
 def api(sample: Sample) -> Iterator[Api]:
     keys = {}
     for name, role, region, sources in (
-        ("boss", "admin", None, []), ("chaoyang", "analyst", "110105", []),
+        ("boss", "admin", None, []),
+        ("chaoyang", "analyst", "110105", []),
         ("plant", "enterprise", "110108", ["H9110108000000002v001P"]),
         ("citizen", "public", "110105", []),
-    ):  # fmt: skip
+    ):
         users.add_user(sample.con, name, role, region, sources, PASSWORD)
         keys[name] = apikeys.create(sample.con, name)[0]
     app = create_app(sample.con, settings=Settings(data_dir=sample.dir), data_dir=sample.dir)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="off"))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -71,10 +73,16 @@ def api(sample: Sample) -> Iterator[Api]:
     app.state.auth.close()
 
 
-def _apply(api: Api, who: str, code: str, region: str, start: date, end: date,
-           **extra: object) -> httpx.Response:  # fmt: skip
-    body = {"purpose": "大气污染溯源分析", "region": region, "valid_from": start.isoformat(),
-            "valid_to": end.isoformat(), **extra}  # fmt: skip
+def _apply(
+    api: Api, who: str, code: str, region: str, start: date, end: date, **extra: object
+) -> httpx.Response:
+    body = {
+        "purpose": "大气污染溯源分析",
+        "region": region,
+        "valid_from": start.isoformat(),
+        "valid_to": end.isoformat(),
+        **extra,
+    }
     return api.call(who, "POST", f"/api/v1/catalog/{code}/applications", json=body)
 
 
@@ -92,7 +100,9 @@ def test_apply_grant_read_then_expire(api: Api, sample: Sample) -> None:
     r = api.call("chaoyang", "GET", data, params={"limit": 200})
     assert _stations(r) <= chaoyang and _stations(r)
     # Apply; the applicant cannot decide its own application.
-    r = _apply(api, "chaoyang", OBS, "110108", TODAY - timedelta(days=1), TODAY + timedelta(days=30))
+    r = _apply(
+        api, "chaoyang", OBS, "110108", TODAY - timedelta(days=1), TODAY + timedelta(days=30)
+    )
     assert r.status_code == 201, r.text
     app_id = r.json()["id"]
     assert r.json()["state"] == "pending"
@@ -111,8 +121,12 @@ def test_apply_grant_read_then_expire(api: Api, sample: Sample) -> None:
     assert r.json()["items"] == []  # Xicheng: neither its district nor the grant
     # Paging follows the same scope.
     first = api.call("chaoyang", "GET", data, params={"region": "110108", "limit": 3}).json()
-    nxt = api.call("chaoyang", "GET", data, params={"region": "110108", "limit": 3,
-                                                    "cursor": first["next_cursor"]}).json()  # fmt: skip
+    nxt = api.call(
+        "chaoyang",
+        "GET",
+        data,
+        params={"region": "110108", "limit": 3, "cursor": first["next_cursor"]},
+    ).json()
     assert len(first["items"]) == len(nxt["items"]) == 3 and first["items"] != nxt["items"]
     # The read through the grant is in the audit log, naming the grant.
     rows = sample.con.execute(
@@ -121,8 +135,10 @@ def test_apply_grant_read_then_expire(api: Api, sample: Sample) -> None:
     ).fetchall()
     assert rows and all(app_id in json.loads(f)["grants"] for (f,) in rows)
     # Deciding twice is a conflict.
-    assert api.call("boss", "POST", decision, json={"decision": "refuse",
-                                                     "reason": "x"}).status_code == 409  # fmt: skip
+    assert (
+        api.call("boss", "POST", decision, json={"decision": "refuse", "reason": "x"}).status_code
+        == 409
+    )
     # After the grant's end date the same principal reads its own district again, nothing more.
     p = Principal("chaoyang", "analyst", "110105")
     end = TODAY + timedelta(days=30)
@@ -138,8 +154,12 @@ def test_an_expired_grant_gives_nothing(api: Api) -> None:
     assert api.call("plant", "GET", data).status_code == 403
     r = _apply(api, "plant", OBS, "110108", TODAY - timedelta(days=30), TODAY - timedelta(days=1))
     app_id = r.json()["id"]
-    r = api.call("boss", "POST", f"/api/v1/catalog/{OBS}/applications/{app_id}/decision",
-                 json={"decision": "grant"})  # fmt: skip
+    r = api.call(
+        "boss",
+        "POST",
+        f"/api/v1/catalog/{OBS}/applications/{app_id}/decision",
+        json={"decision": "grant"},
+    )
     assert r.status_code == 200 and r.json()["grant"]["expired"]
     r = api.call("plant", "GET", data, params={"region": "110108"})
     assert r.status_code == 403
@@ -147,8 +167,12 @@ def test_an_expired_grant_gives_nothing(api: Api) -> None:
     # A grant in force (admin narrows the period to start today) opens it.
     r = _apply(api, "plant", OBS, "110108", TODAY, TODAY + timedelta(days=2))
     app_id = r.json()["id"]
-    api.call("boss", "POST", f"/api/v1/catalog/{OBS}/applications/{app_id}/decision",
-             json={"decision": "grant", "valid_to": TODAY.isoformat()})  # fmt: skip
+    api.call(
+        "boss",
+        "POST",
+        f"/api/v1/catalog/{OBS}/applications/{app_id}/decision",
+        json={"decision": "grant", "valid_to": TODAY.isoformat()},
+    )
     r = api.call("plant", "GET", data, params={"limit": 5})
     assert r.status_code == 200 and r.json()["items"]
     mine = api.call("plant", "GET", "/api/v1/catalog/applications").json()["items"]
@@ -159,8 +183,9 @@ def test_never_shared_resources_are_never_granted(api: Api) -> None:
     r = _apply(api, "chaoyang", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1))
     assert r.status_code == 409
     assert "不予共享" in r.json()["detail"]
-    r = _apply(api, "boss", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1),
-               applicant="chaoyang")  # fmt: skip
+    r = _apply(
+        api, "boss", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1), applicant="chaoyang"
+    )
     assert r.status_code == 409
     assert api.call("chaoyang", "GET", f"/api/v1/catalog/{AUDIT_LOG}/data").status_code == 403
 
@@ -175,13 +200,57 @@ def test_refusal_needs_a_reason(api: Api) -> None:
     assert r.status_code == 200 and r.json()["state"] == "refused"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"purpose": "x", "region": "11010", "valid_from": "2026-01-01", "valid_to": "2026-02-01"}, "region"),
-    ({"purpose": "x", "region": "110108", "valid_from": "2026-02-01", "valid_to": "2026-01-01"}, "valid_to"),
-    ({"purpose": "x", "region": "999999", "valid_from": "2026-01-01", "valid_to": "2026-02-01"}, "region"),
-    ({"purpose": "x", "region": "110108", "valid_from": "2026-01-01", "valid_to": "2026-02-01", "extra": 1}, "extra"),
-    ({"purpose": "", "region": "110108", "valid_from": "2026-01-01", "valid_to": "2026-02-01"}, "purpose"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (
+            {
+                "purpose": "x",
+                "region": "11010",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+            },
+            "region",
+        ),
+        (
+            {
+                "purpose": "x",
+                "region": "110108",
+                "valid_from": "2026-02-01",
+                "valid_to": "2026-01-01",
+            },
+            "valid_to",
+        ),
+        (
+            {
+                "purpose": "x",
+                "region": "999999",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+            },
+            "region",
+        ),
+        (
+            {
+                "purpose": "x",
+                "region": "110108",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+                "extra": 1,
+            },
+            "extra",
+        ),
+        (
+            {
+                "purpose": "",
+                "region": "110108",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+            },
+            "purpose",
+        ),
+    ],
+)
 def test_bad_applications_name_the_field(api: Api, body: dict[str, object], field: str) -> None:
     r = api.call("chaoyang", "POST", f"/api/v1/catalog/{OBS}/applications", json=body)
     assert r.status_code in (400, 422), r.text
@@ -198,7 +267,9 @@ def test_open_catalog_and_publication(api: Api, sample: Sample) -> None:
     assert api.call("chaoyang", "POST", f"/api/v1/catalog/{DAILY}/withdraw").status_code == 403
     r = api.call("boss", "POST", f"/api/v1/catalog/{DAILY}/withdraw")
     assert r.status_code == 200 and r.json() == {"code": DAILY, "published": False, "changed": True}
-    assert DAILY not in {i["code"] for i in api.call(None, "GET", "/open/v1/catalog").json()["items"]}
+    assert DAILY not in {
+        i["code"] for i in api.call(None, "GET", "/open/v1/catalog").json()["items"]
+    }
     assert api.call("citizen", "GET", f"/api/v1/catalog/{DAILY}").status_code == 404
     r = api.call("boss", "POST", f"/api/v1/catalog/{DAILY}/publish")
     assert r.json()["changed"] is True
@@ -207,7 +278,8 @@ def test_open_catalog_and_publication(api: Api, sample: Sample) -> None:
     assert r.status_code == 409 and "不予开放" in r.json()["detail"]
     actions = sample.con.execute(
         "SELECT route FROM audit_log WHERE user_name = 'boss' AND action = 'admin' "
-        "AND route LIKE 'catalog:%' ORDER BY seq").fetchall()  # fmt: skip
+        "AND route LIKE 'catalog:%' ORDER BY seq"
+    ).fetchall()
     assert (f"catalog:{DAILY}/withdraw",) in actions and (f"catalog:{DAILY}/publish",) in actions
 
 
@@ -216,18 +288,22 @@ def test_dcat_content_negotiation(api: Api) -> None:
     r = api.call("chaoyang", "GET", path, headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
     ttl = Graph().parse(data=r.text, format="turtle")
-    r = api.call("chaoyang", "GET", path, headers={"Accept": "text/turtle;q=0.5, application/ld+json"})
+    r = api.call(
+        "chaoyang", "GET", path, headers={"Accept": "text/turtle;q=0.5, application/ld+json"}
+    )
     assert r.headers["content-type"].startswith("application/ld+json")
-    r = api.call("chaoyang", "GET", path, params={"format": "jsonld"},
-                 headers={"Accept": "text/turtle"})  # fmt: skip
+    r = api.call(
+        "chaoyang", "GET", path, params={"format": "jsonld"}, headers={"Accept": "text/turtle"}
+    )
     assert r.headers["content-type"].startswith("application/ld+json")
     jsonld = Graph().parse(data=r.text, format="json-ld")
     n = api.call("chaoyang", "GET", "/api/v1/catalog").json()["total"]
     for g in (ttl, jsonld):
         assert len(set(g.subjects(RDF.type, DCAT.Dataset))) == n
     # A public user's DCAT lists the open resources only.
-    pub = Graph().parse(data=api.call("citizen", "GET", path, params={"format": "ttl"}).text,
-                        format="turtle")  # fmt: skip
+    pub = Graph().parse(
+        data=api.call("citizen", "GET", path, params={"format": "ttl"}).text, format="turtle"
+    )
     opened = api.call(None, "GET", "/open/v1/catalog").json()["items"]
     assert len(set(pub.subjects(RDF.type, DCAT.Dataset))) == len(opened)
     assert api.call("chaoyang", "GET", path, params={"format": "xml"}).status_code == 422

@@ -67,8 +67,7 @@ def create_app(
                    open_router):  # fmt: skip
         app.include_router(module.router)
     open_router.install_open(app)
-    from ecohub.api.routers import catalog  # /api/v1/catalog and /open/v1/catalog
-    app.include_router(catalog.router)
+    app.include_router(__import__("ecohub.api.routers.catalog", fromlist=["router"]).router)
     install_auth(app, con, data_dir if data_dir is not None else s.data_dir, s,
                  write_local_credential=write_local_credential, audit=audit)  # fmt: skip
     app.add_middleware(BodyLimit)

@@ -22,6 +22,7 @@ import duckdb
 
 from ecohub.catalog import resources
 from ecohub.catalog._db import transaction
+from ecohub.catalog._time import iso
 from ecohub.cst import CST
 
 MAX_REGIONS_LISTED = 200
@@ -37,17 +38,19 @@ def _via(table: str) -> tuple[str, str | None, str | None, list[str]] | None:
     kind, _, rest = spec.partition(":")
     if kind == "self":
         parts = rest.split(":") if rest else []
-        reg, lon, lat = (parts + ["region_code", "lon", "lat"][len(parts):])[:3]
+        reg, lon, lat = (parts + ["region_code", "lon", "lat"][len(parts) :])[:3]
         return f"t.{reg}", f"t.{lon}", f"t.{lat}", [reg, lon, lat]
     if kind == "region":
         return f"t.{rest}", None, None, [rest]
     if kind == "station":
-        look = "(SELECT s.{c} FROM station s WHERE s.station_id = t.%s)" % rest
+        look = f"(SELECT s.{{c}} FROM station s WHERE s.station_id = t.{rest})"
     elif kind == "source":
-        look = "(SELECT s.{c} FROM source s WHERE s.source_code = t.%s)" % rest
+        look = f"(SELECT s.{{c}} FROM source s WHERE s.source_code = t.{rest})"
     elif kind == "mn":
-        look = ("(SELECT s.{c} FROM monitor_point m JOIN source s ON s.source_code = m.source_code "
-                "WHERE m.mn = t.%s)" % rest)  # fmt: skip
+        look = (
+            "(SELECT s.{c} FROM monitor_point m JOIN source s ON s.source_code = m.source_code "
+            f"WHERE m.mn = t.{rest})"
+        )
     elif kind == "aqi":
         st = "(SELECT s.{c} FROM station s WHERE s.station_id = t.code)"
         reg = f"CASE WHEN t.scope = 'city' THEN t.code ELSE {st.format(c='region_code')} END"
@@ -71,8 +74,11 @@ def _as_time(value: Any, end: bool) -> datetime | None:
     if isinstance(value, date):
         return datetime.combine(value, time.max if end else time.min, tzinfo=CST)
     if isinstance(value, int):  # a year column
-        return datetime(value, 12, 31, 23, 59, 59, tzinfo=CST) if end else datetime(
-            value, 1, 1, tzinfo=CST)  # fmt: skip
+        return (
+            datetime(value, 12, 31, 23, 59, 59, tzinfo=CST)
+            if end
+            else datetime(value, 1, 1, tzinfo=CST)
+        )
     return None
 
 
@@ -82,8 +88,14 @@ def measure(
     """Coverage of one resource now (plain data)."""
     table, where = resource["table_name"], resource.get("row_filter")
     if table not in (tables if tables is not None else set(resources.store_tables(con))):
-        return {"rows": None, "time_from": None, "time_to": None, "regions": [], "n_regions": 0,
-                "bbox": None}  # fmt: skip
+        return {
+            "rows": None,
+            "time_from": None,
+            "time_to": None,
+            "regions": [],
+            "n_regions": 0,
+            "bbox": None,
+        }
     cond = f"WHERE {where}" if where else ""
     spec = resources.table_specs().get(table, {})
     tcol = spec.get("time_column") or ""
@@ -95,16 +107,21 @@ def measure(
         ).fetchall()[0]
     else:
         row = (con.execute(f'SELECT count(*) FROM "{table}" t {cond}').fetchall()[0][0], None, None)
-    out: dict[str, Any] = {"rows": int(row[0]), "time_from": _as_time(row[1], False),
-                           "time_to": _as_time(row[2], True), "regions": [], "n_regions": 0,
-                           "bbox": None}  # fmt: skip
+    out: dict[str, Any] = {
+        "rows": int(row[0]),
+        "time_from": _as_time(row[1], False),
+        "time_to": _as_time(row[2], True),
+        "regions": [],
+        "n_regions": 0,
+        "bbox": None,
+    }
     via = _via(table)
     if via is not None and out["rows"]:
         reg, lon, lat, keys = via
         key_list = ", ".join(f't."{k}"' for k in keys)
         points = f"{lon}, {lat}" if lon else "NULL, NULL"
         found = con.execute(
-            f"WITH k AS (SELECT DISTINCT {key_list.replace('t.', '')} FROM \"{table}\" t {cond}) "
+            f'WITH k AS (SELECT DISTINCT {key_list.replace("t.", "")} FROM "{table}" t {cond}) '
             f"SELECT {reg} AS region, {points} FROM k t"
         ).fetchall()
         regions = sorted({r[0] for r in found if r[0]})
@@ -127,9 +144,19 @@ def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> i
         if codes is None or res["code"] in codes:
             measured.append((res["code"], measure(con, res, tables)))
     now = datetime.now(UTC)
-    rows = [[code, m["rows"], m["time_from"], m["time_to"],
-             " ".join(m["regions"][:MAX_REGIONS_LISTED]) or None, m["n_regions"],
-             *(m["bbox"] or [None] * 4), now] for code, m in measured]  # fmt: skip
+    rows = [
+        [
+            code,
+            m["rows"],
+            m["time_from"],
+            m["time_to"],
+            " ".join(m["regions"][:MAX_REGIONS_LISTED]) or None,
+            m["n_regions"],
+            *(m["bbox"] or [None] * 4),
+            now,
+        ]
+        for code, m in measured
+    ]
     with transaction(con):
         if codes is None:
             con.execute("DELETE FROM catalog_coverage")
@@ -145,16 +172,18 @@ def current(con: duckdb.DuckDBPyConnection, max_age_s: float = STALE_AFTER_S) ->
     """Refresh when any resource's coverage is missing or older than ``max_age_s``."""
     resources.sync(con)
     row = con.execute(
-        "SELECT count(*) FILTER (WHERE c.code IS NULL), min(c.refreshed_at) FROM catalog_resource r "
-        "LEFT JOIN catalog_coverage c USING (code)"
+        "SELECT count(*) FILTER (WHERE c.code IS NULL), min(c.refreshed_at) "
+        "FROM catalog_resource r LEFT JOIN catalog_coverage c USING (code)"
     ).fetchall()[0]
     missing, oldest = row
     if missing or oldest is None or datetime.now(UTC) - oldest > timedelta(seconds=max_age_s):
         refresh(con)
 
 
-_SQL = ("SELECT rows, time_from, time_to, regions, n_regions, lon_min, lat_min, lon_max, "
-        "lat_max, refreshed_at, code FROM catalog_coverage")  # fmt: skip
+_SQL = (
+    "SELECT rows, time_from, time_to, regions, n_regions, lon_min, lat_min, lon_max, "
+    "lat_max, refreshed_at, code FROM catalog_coverage"
+)
 
 
 def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
@@ -170,9 +199,11 @@ def every(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
 
 def _as_dict(r: tuple[Any, ...]) -> dict[str, Any]:
     return {
-        "rows": r[0], "time_from": r[1].isoformat() if r[1] else None,
-        "time_to": r[2].isoformat() if r[2] else None,
-        "regions": r[3].split() if r[3] else [], "n_regions": r[4],
+        "rows": r[0],
+        "time_from": iso(r[1]),
+        "time_to": iso(r[2]),
+        "regions": r[3].split() if r[3] else [],
+        "n_regions": r[4],
         "bbox": [r[5], r[6], r[7], r[8]] if r[5] is not None else None,
-        "refreshed_at": r[9].isoformat(),
-    }  # fmt: skip
+        "refreshed_at": iso(r[9]),
+    }

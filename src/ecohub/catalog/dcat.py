@@ -24,15 +24,27 @@ ADMS_PUBLISHER = Namespace("http://purl.org/adms/publishertype/")
 ADMS_LICENCE = Namespace("http://purl.org/adms/licencetype/")
 
 ACCESS_RIGHTS = {"无条件共享": "PUBLIC", "有条件共享": "RESTRICTED", "不予共享": "NON_PUBLIC"}
-FREQUENCY = {"实时": "CONT", "每小时": "HOURLY", "每日": "DAILY", "每月": "MONTHLY",
-             "每年": "ANNUAL", "不定期": "IRREG"}  # fmt: skip
+FREQUENCY = {
+    "实时": "CONT",
+    "每小时": "HOURLY",
+    "每日": "DAILY",
+    "每月": "MONTHLY",
+    "每年": "ANNUAL",
+    "不定期": "IRREG",
+}
 #: Our themes on the EU data-theme table: everything environmental is ENVI.
 DATA_THEME = {"政务管理": "GOVE"}
 MEDIA_TYPES = {"jsonld": "application/ld+json", "ttl": "text/turtle"}
 CONTEXT = {
-    "dcat": str(DCAT), "dct": str(DCTERMS), "foaf": str(FOAF), "vcard": str(VCARD),
-    "dcatap": str(DCATAP), "skos": str(SKOS), "xsd": str(XSD), "gsp": str(GSP),
-}  # fmt: skip
+    "dcat": str(DCAT),
+    "dct": str(DCTERMS),
+    "foaf": str(FOAF),
+    "vcard": str(VCARD),
+    "dcatap": str(DCATAP),
+    "skos": str(SKOS),
+    "xsd": str(XSD),
+    "gsp": str(GSP),
+}
 
 
 def _auth(table: str, code: str) -> URIRef:
@@ -46,9 +58,13 @@ def _dt(value: str | None) -> Literal | None:
 
 
 def graph(
-    resources: list[dict[str, Any]], *, base: str, licence_url: str, attribution: str,
+    resources: list[dict[str, Any]],
+    *,
+    base: str,
+    licence_url: str,
+    attribution: str,
     title: str = "ecohub 生态环境信息资源目录",
-) -> Graph:  # fmt: skip
+) -> Graph:
     """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
     dicts (resource, coverage, published)."""
     base = base.rstrip("/")
@@ -67,13 +83,34 @@ def graph(
 
     g.add((cat, RDF.type, DCAT.Catalog))
     g.add((cat, DCTERMS.title, Literal(title, lang="zh")))
-    g.add((cat, DCTERMS.title, Literal("ecohub environmental information resource catalogue",
-                                       lang="en")))  # fmt: skip
-    g.add((cat, DCTERMS.description, Literal(
-        "生态环境数据平台的全部信息资源：数据表和数据产品，及其共享、开放属性和数据血缘。", lang="zh")))
-    g.add((cat, DCTERMS.description, Literal(
-        "Every information resource of the platform: tables and data products, with their "
-        "sharing and open-data terms and their lineage.", lang="en")))  # fmt: skip
+    g.add(
+        (
+            cat,
+            DCTERMS.title,
+            Literal("ecohub environmental information resource catalogue", lang="en"),
+        )
+    )
+    g.add(
+        (
+            cat,
+            DCTERMS.description,
+            Literal(
+                "生态环境数据平台的全部信息资源：数据表和数据产品，及其共享、开放属性和数据血缘。",
+                lang="zh",
+            ),
+        )
+    )
+    g.add(
+        (
+            cat,
+            DCTERMS.description,
+            Literal(
+                "Every information resource of the platform: tables and data products, with their "
+                "sharing and open-data terms and their lineage.",
+                lang="en",
+            ),
+        )
+    )
     g.add((cat, DCTERMS.publisher, platform))
     g.add((cat, FOAF.homepage, URIRef(f"{base}/")))
     g.add((cat, DCTERMS.language, _auth("language", "ZHO")))
@@ -87,8 +124,15 @@ def graph(
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("ecohub API", lang="en")))
     g.add((service, DCTERMS.title, Literal("ecohub 数据服务接口", lang="zh")))
-    g.add((service, DCTERMS.description, Literal(
-        "HTTP API (/api/v1, log-in required; /open/v1 open data without log-in).", lang="en")))
+    g.add(
+        (
+            service,
+            DCTERMS.description,
+            Literal(
+                "HTTP API (/api/v1, log-in required; /open/v1 open data without log-in).", lang="en"
+            ),
+        )
+    )
     g.add((service, DCAT.endpointURL, service))
     g.add((service, DCAT.endpointDescription, URIRef(f"{base}/api/v1/openapi.json")))
     g.add((service, DCTERMS.accessRights, _auth("access-right", "RESTRICTED")))
@@ -153,11 +197,24 @@ def graph(
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, DCAT.accessURL, dist))
         g.add((dist, DCAT.accessService, service))
-        g.add((dist, DCTERMS.description, Literal(
-            f"{r['name_zh']}：经接口分页读取（{r.get('sharing_method') or '接口'}）", lang="zh")))
+        g.add(
+            (
+                dist,
+                DCTERMS.description,
+                Literal(
+                    f"{r['name_zh']}：经接口分页读取（{r.get('sharing_method') or '接口'}）",
+                    lang="zh",
+                ),
+            )
+        )
         g.add((dist, DCTERMS.format, _auth("file-type", "JSON")))
-        g.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/"
-                                            "application/json")))  # fmt: skip
+        g.add(
+            (
+                dist,
+                DCAT.mediaType,
+                URIRef("https://www.iana.org/assignments/media-types/application/json"),
+            )
+        )
         g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
         if item.get("published"):
             g.add((dist, DCTERMS.license, licence))
@@ -193,8 +250,12 @@ def negotiate(accept: str | None, fmt: str | None) -> str:
                     q = float(v)
                 except ValueError:
                     q = 0.0
-        kind = {"text/turtle": "ttl", "application/x-turtle": "ttl",
-                "application/ld+json": "jsonld", "application/json": "jsonld"}.get(media.strip())  # fmt: skip
+        kind = {
+            "text/turtle": "ttl",
+            "application/x-turtle": "ttl",
+            "application/ld+json": "jsonld",
+            "application/json": "jsonld",
+        }.get(media.strip())
         if kind and q > best_q:
             best, best_q = kind, q
     return best

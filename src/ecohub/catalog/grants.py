@@ -30,6 +30,7 @@ from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied, region_prefix
 from ecohub.catalog import resources
 from ecohub.catalog._db import transaction
+from ecohub.catalog._time import iso
 from ecohub.catalog.errors import Conflict
 from ecohub.cst import CST
 from ecohub.queries import NotFound, QueryError
@@ -105,9 +106,11 @@ def active_grants(
 
 
 def allowed(
-    con: duckdb.DuckDBPyConnection, principal: Principal, resource_code: str,
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    resource_code: str,
     at: datetime | date | None = None,
-) -> Scope | None:  # fmt: skip
+) -> Scope | None:
     """The rows of ``resource_code`` that ``principal`` may read at ``at`` (default now), or
     ``None`` when none. Use ``scope.sql(region_column)`` in the query's ``WHERE``."""
     res = resources.get(con, resource_code)
@@ -162,7 +165,9 @@ def apply(
         raise NotFound("resource", resource_code)
     if principal.role == "admin":
         if not applicant:
-            raise QueryError("applicant", "an administrator files applications for a user: name one")
+            raise QueryError(
+                "applicant", "an administrator files applications for a user: name one"
+            )
         found = _user(con, applicant)
         if found is None:
             raise QueryError("applicant", f"no user {applicant!r}")
@@ -176,8 +181,10 @@ def apply(
             raise AccessDenied("you may only apply for yourself")
         who = principal.name
     if res["sharing_type"] == NEVER:
-        raise Conflict(f"resource {resource_code} is {NEVER} (never shared): "
-                       f"{res['sharing_conditions'] or 'no applications are taken'}")  # fmt: skip
+        raise Conflict(
+            f"resource {resource_code} is {NEVER} (never shared): "
+            f"{res['sharing_conditions'] or 'no applications are taken'}"
+        )
     purpose = (purpose or "").strip()
     if not purpose:
         raise QueryError("purpose", "say what the data is for")
@@ -196,9 +203,19 @@ def apply(
             "INSERT INTO catalog_application VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [app_id, resource_code, who, principal.name, purpose, reg, start, end, now],
         )
-    audit.record(con, principal, "write", f"catalog:{resource_code}/applications",
-                 {"application": app_id, "applicant": who, "region": reg,
-                  "valid_from": start, "valid_to": end})  # fmt: skip
+    audit.record(
+        con,
+        principal,
+        "write",
+        f"catalog:{resource_code}/applications",
+        {
+            "application": app_id,
+            "applicant": who,
+            "region": reg,
+            "valid_from": start,
+            "valid_to": end,
+        },
+    )
     return application(con, principal, app_id)
 
 
@@ -230,26 +247,53 @@ def decide(
     if decision == "grant":
         g_region = _region("region", region) if region else app["region"]
         if not g_region.startswith(region_prefix(app["region"])):
-            raise QueryError("region", f"a grant may narrow the region {app['region']}, not widen it")
-        g_from = _date("valid_from", valid_from) if valid_from else date.fromisoformat(app["valid_from"])
+            raise QueryError(
+                "region", f"a grant may narrow the region {app['region']}, not widen it"
+            )
+        g_from = (
+            _date("valid_from", valid_from) if valid_from else date.fromisoformat(app["valid_from"])
+        )
         g_to = _date("valid_to", valid_to) if valid_to else date.fromisoformat(app["valid_to"])
-        if g_from < date.fromisoformat(app["valid_from"]) or g_to > date.fromisoformat(app["valid_to"]):
-            raise QueryError("valid_to", "a grant may shorten the period applied for, not extend it")
+        if g_from < date.fromisoformat(app["valid_from"]) or g_to > date.fromisoformat(
+            app["valid_to"]
+        ):
+            raise QueryError(
+                "valid_to", "a grant may shorten the period applied for, not extend it"
+            )
         if g_to < g_from:
             raise QueryError("valid_to", "must not be before valid_from")
     with transaction(con):
-        taken = con.execute("SELECT 1 FROM catalog_decision WHERE application_id = ?",
-                            [application_id]).fetchall()  # fmt: skip
+        taken = con.execute(
+            "SELECT 1 FROM catalog_decision WHERE application_id = ?", [application_id]
+        ).fetchall()
         if taken:
             raise Conflict(f"application {application_id} was already decided")
         con.execute(
             "INSERT INTO catalog_decision VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [application_id, decision, principal.name, datetime.now(UTC), reason, g_region,
-             g_from, g_to],
-        )  # fmt: skip
-    audit.record(con, principal, "admin", f"catalog:applications/{application_id}/decision",
-                 {"decision": decision, "resource": app["resource_code"],
-                  "applicant": app["applicant"], "region": g_region, "valid_to": g_to})  # fmt: skip
+            [
+                application_id,
+                decision,
+                principal.name,
+                datetime.now(UTC),
+                reason,
+                g_region,
+                g_from,
+                g_to,
+            ],
+        )
+    audit.record(
+        con,
+        principal,
+        "admin",
+        f"catalog:applications/{application_id}/decision",
+        {
+            "decision": decision,
+            "resource": app["resource_code"],
+            "applicant": app["applicant"],
+            "region": g_region,
+            "valid_to": g_to,
+        },
+    )
     return application(con, principal, application_id)
 
 
@@ -265,20 +309,34 @@ def _app_row(r: tuple[Any, ...], today: date) -> dict[str, Any]:
     decision = r[9]
     state = "pending" if decision is None else ("refused" if decision == "refuse" else "granted")
     out: dict[str, Any] = {
-        "id": r[0], "resource_code": r[1], "applicant": r[2], "filed_by": r[3], "purpose": r[4],
-        "region": r[5], "valid_from": r[6].isoformat(), "valid_to": r[7].isoformat(),
-        "submitted_at": r[8].isoformat(), "state": state, "decided_by": r[10],
-        "decided_at": r[11].isoformat() if r[11] else None, "reason": r[12],
-    }  # fmt: skip
+        "id": r[0],
+        "resource_code": r[1],
+        "applicant": r[2],
+        "filed_by": r[3],
+        "purpose": r[4],
+        "region": r[5],
+        "valid_from": r[6].isoformat(),
+        "valid_to": r[7].isoformat(),
+        "submitted_at": iso(r[8]),
+        "state": state,
+        "decided_by": r[10],
+        "decided_at": iso(r[11]),
+        "reason": r[12],
+    }
     if decision == "grant":
-        out["grant"] = {"region": r[13], "valid_from": r[14].isoformat(),
-                        "valid_to": r[15].isoformat(),
-                        "in_force": r[14] <= today <= r[15],
-                        "expired": today > r[15]}  # fmt: skip
+        out["grant"] = {
+            "region": r[13],
+            "valid_from": r[14].isoformat(),
+            "valid_to": r[15].isoformat(),
+            "in_force": r[14] <= today <= r[15],
+            "expired": today > r[15],
+        }
     return out
 
 
-def application(con: duckdb.DuckDBPyConnection, principal: Principal, app_id: str) -> dict[str, Any]:
+def application(
+    con: duckdb.DuckDBPyConnection, principal: Principal, app_id: str
+) -> dict[str, Any]:
     """One application; 404 unless the caller is its applicant, its filer or an admin."""
     rows = con.execute(f"{_APP_SQL} WHERE a.id = ?", [app_id]).fetchall()
     if not rows or (principal.role != "admin" and principal.name not in (rows[0][2], rows[0][3])):
@@ -287,9 +345,12 @@ def application(con: duckdb.DuckDBPyConnection, principal: Principal, app_id: st
 
 
 def applications(
-    con: duckdb.DuckDBPyConnection, principal: Principal, *, resource_code: str | None = None,
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    resource_code: str | None = None,
     state: str | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """Applications the caller may see (an admin: all; others: their own), newest first."""
     if state not in (None, "pending", "granted", "refused"):
         raise QueryError("state", "must be pending, granted or refused")

@@ -25,6 +25,7 @@ import duckdb
 
 from ecohub.catalog import resources
 from ecohub.catalog._db import transaction
+from ecohub.catalog._time import iso, json_default
 from ecohub.queries import NotFound, QueryError
 
 INPUT_KINDS = ("file", "device", "resource", "job", "run")
@@ -91,22 +92,39 @@ def record_run(
     return rid
 
 
-def _write(con: duckdb.DuckDBPyConnection, rid: str, code: str, kind: str, actor: str | None,
-           params: Mapping[str, Any] | None, started: datetime | None, now: datetime,
-           derived: bool, inputs: list[tuple[str, str, dict[str, Any]]]) -> None:  # fmt: skip
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    rid: str,
+    code: str,
+    kind: str,
+    actor: str | None,
+    params: Mapping[str, Any] | None,
+    started: datetime | None,
+    now: datetime,
+    derived: bool,
+    inputs: list[tuple[str, str, dict[str, Any]]],
+) -> None:
     con.execute("DELETE FROM catalog_run_input WHERE run_id = ?", [rid])
     con.execute(
         "INSERT OR REPLACE INTO catalog_run VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [rid, code, kind, actor, json.dumps(dict(params or {}), default=str, ensure_ascii=False),
-         started, now, derived],
-    )  # fmt: skip
+        [
+            rid,
+            code,
+            kind,
+            actor,
+            json.dumps(dict(params or {}), default=json_default, ensure_ascii=False),
+            started,
+            now,
+            derived,
+        ],
+    )
     seen = set()
     rows = []
     for k, ref, detail in inputs:
         if (k, ref) in seen:
             continue
         seen.add((k, ref))
-        rows.append([rid, k, ref, json.dumps(detail, default=str, ensure_ascii=False)])
+        rows.append([rid, k, ref, json.dumps(detail, default=json_default, ensure_ascii=False)])
     resources.insert_rows(con, "catalog_run_input", rows)
 
 
@@ -122,10 +140,15 @@ def _code_of(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
 LOAD_TABLES = {"stations": "station", "observations": "observation"}
 #: Tables computed from observations, and the job kind that computes them.
 FROM_OBSERVATIONS = {
-    "air_hourly_aqi": "air-compute", "air_daily": "air-compute", "air_period_stat": "air-compute",
-    "air_category_days": "air-compute", "water_class_monthly": None, "water_class_annual": None,
-    "water_item_result": None, "trend_result": None,
-}  # fmt: skip
+    "air_hourly_aqi": "air-compute",
+    "air_daily": "air-compute",
+    "air_period_stat": "air-compute",
+    "air_category_days": "air-compute",
+    "water_class_monthly": None,
+    "water_class_annual": None,
+    "water_item_result": None,
+    "trend_result": None,
+}
 DEVICE_TABLES = ("emission", "monitor_point", "packet_log", "hj212_message")
 
 
@@ -137,27 +160,42 @@ def _derived_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
         for sha, kind, path, at, ok, bad in con.execute(
             "SELECT file_sha256, kind, path, loaded_at, rows_ok, rows_rejected FROM load_log"
         ).fetchall():
-            table = LOAD_TABLES.get(kind) or ("source_record" if kind.startswith("registry:")
-                                              else kind)  # fmt: skip
+            table = LOAD_TABLES.get(kind) or (
+                "source_record" if kind.startswith("registry:") else kind
+            )
             code = _code_of(con, table)
             if code is None:
                 continue
             detail = {"path": path, "rows_ok": ok, "rows_rejected": bad, "load_kind": kind}
-            out.append((f"load:{kind}:{sha}", code, "load", {"kind": kind}, at,
-                        [("file", sha, detail)]))  # fmt: skip
+            out.append(
+                (f"load:{kind}:{sha}", code, "load", {"kind": kind}, at, [("file", sha, detail)])
+            )
     # Registry linkage runs make the registry from the departments' records.
     if "link_run" in tables:
         src = _code_of(con, "source_record")
         for rid, at, engine, actor, n_rec, n_pairs, n_cl in con.execute(
             "SELECT run_id, started_at, engine, actor, n_records, n_pairs, n_clusters FROM link_run"
         ).fetchall():
-            params = {"engine": engine, "actor": actor, "n_records": n_rec, "n_pairs": n_pairs,
-                      "n_clusters": n_cl}  # fmt: skip
+            params = {
+                "engine": engine,
+                "actor": actor,
+                "n_records": n_rec,
+                "n_pairs": n_pairs,
+                "n_clusters": n_cl,
+            }
             for table in ("source", "source_event", "permit", "outlet"):
                 code = _code_of(con, table)
                 if code and src:
-                    out.append((f"link:{rid}:{table}", code, "link-run", params, at,
-                                [("resource", src, {}), ("run", str(rid), {})]))  # fmt: skip
+                    out.append(
+                        (
+                            f"link:{rid}:{table}",
+                            code,
+                            "link-run",
+                            params,
+                            at,
+                            [("resource", src, {}), ("run", str(rid), {})],
+                        )
+                    )
     # HJ 212 ingest: the devices (MN) whose packets made the rows.
     for table in DEVICE_TABLES:
         code = _code_of(con, table)
@@ -167,10 +205,14 @@ def _derived_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
             sql = "SELECT mn, NULL, NULL, NULL, source_code FROM monitor_point"
         else:
             tcol = {"emission": "data_time"}.get(table, "received_at")
-            sql = (f"SELECT mn, count(*), min({tcol}), max({tcol}), NULL FROM {table} "
-                   "WHERE mn IS NOT NULL GROUP BY mn")  # fmt: skip
-        devices = [("device", mn, {"rows": n, "first": first, "last": last, "source_code": sc})
-                   for mn, n, first, last, sc in con.execute(sql).fetchall()]  # fmt: skip
+            sql = (
+                f"SELECT mn, count(*), min({tcol}), max({tcol}), NULL FROM {table} "
+                "WHERE mn IS NOT NULL GROUP BY mn"
+            )
+        devices = [
+            ("device", mn, {"rows": n, "first": first, "last": last, "source_code": sc})
+            for mn, n, first, last, sc in con.execute(sql).fetchall()
+        ]
         if devices:
             out.append((f"hj212:{table}", code, "hj212-ingest", {}, None, devices))
     # Analytics computed from the observations (and the jobs that ran the computation).
@@ -194,8 +236,16 @@ def _derived_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     ).fetchall():
         parent = _code_of(con, table)
         if parent:
-            out.append((f"product:{code}", code, "select", {"filter": where}, None,
-                        [("resource", parent, {})]))  # fmt: skip
+            out.append(
+                (
+                    f"product:{code}",
+                    code,
+                    "select",
+                    {"filter": where},
+                    None,
+                    [("resource", parent, {})],
+                )
+            )
     return out
 
 
@@ -204,8 +254,10 @@ def derive(con: duckdb.DuckDBPyConnection) -> int:
     runs = _derived_runs(con)
     now = datetime.now(UTC)
     with transaction(con):
-        con.execute("DELETE FROM catalog_run_input WHERE run_id IN "
-                    "(SELECT run_id FROM catalog_run WHERE derived)")  # fmt: skip
+        con.execute(
+            "DELETE FROM catalog_run_input WHERE run_id IN "
+            "(SELECT run_id FROM catalog_run WHERE derived)"
+        )
         con.execute("DELETE FROM catalog_run WHERE derived")
         for rid, code, kind, params, started, ins in runs:
             _write(con, rid, code, kind, "system", params, started, now, True, list(ins))
@@ -227,11 +279,18 @@ def _runs(con: duckdb.DuckDBPyConnection, code: str) -> list[dict[str, Any]]:
                 [rid],
             ).fetchall()
         ]
-        out.append({"run_id": rid, "kind": kind, "actor": actor,
-                    "params": json.loads(params) if params else {},
-                    "started_at": started.isoformat() if started else None,
-                    "recorded_at": recorded.isoformat(), "derived": derived,
-                    "inputs": inputs})  # fmt: skip
+        out.append(
+            {
+                "run_id": rid,
+                "kind": kind,
+                "actor": actor,
+                "params": json.loads(params) if params else {},
+                "started_at": iso(started),
+                "recorded_at": iso(recorded),
+                "derived": derived,
+                "inputs": inputs,
+            }
+        )
     return out
 
 
@@ -248,8 +307,11 @@ def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
 
     def node(c: str, depth: int) -> dict[str, Any]:
         res = resources.get(con, c) or {}
-        out: dict[str, Any] = {"code": c, "name_zh": res.get("name_zh"),
-                               "table": res.get("table_name")}  # fmt: skip
+        out: dict[str, Any] = {
+            "code": c,
+            "name_zh": res.get("name_zh"),
+            "table": res.get("table_name"),
+        }
         if c in seen or depth > MAX_DEPTH:
             out["expanded_above"] = True
             return out
@@ -260,8 +322,9 @@ def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
                 if i["kind"] == "file":
                     files.setdefault(i["ref"], {"sha256": i["ref"], "path": i.get("path")})
                 elif i["kind"] == "device":
-                    devices.setdefault(i["ref"], {"mn": i["ref"],
-                                                  "source_code": i.get("source_code")})  # fmt: skip
+                    devices.setdefault(
+                        i["ref"], {"mn": i["ref"], "source_code": i.get("source_code")}
+                    )
                 elif i["kind"] == "resource":
                     i["lineage"] = node(i["ref"], depth + 1)
         out["runs"] = runs

@@ -33,11 +33,31 @@ UNDESCRIBED_CLASS = "30100699"
 CODE = re.compile(r"^(\d{8})-(\d{5})$")
 
 COLUMNS = (
-    "code", "class_code", "theme", "subtheme", "name_zh", "name_en", "provider_code", "provider",
-    "kind", "table_name", "row_filter", "abstract_zh", "abstract_en", "format", "sharing_type",
-    "sharing_conditions", "sharing_method", "open_type", "update_cycle", "published_on",
-    "related", "licence", "origin", "defined_at",
-)  # fmt: skip
+    "code",
+    "class_code",
+    "theme",
+    "subtheme",
+    "name_zh",
+    "name_en",
+    "provider_code",
+    "provider",
+    "kind",
+    "table_name",
+    "row_filter",
+    "abstract_zh",
+    "abstract_en",
+    "format",
+    "sharing_type",
+    "sharing_conditions",
+    "sharing_method",
+    "open_type",
+    "update_cycle",
+    "published_on",
+    "related",
+    "licence",
+    "origin",
+    "defined_at",
+)
 
 
 def _csv(name: str) -> list[dict[str, str]]:
@@ -83,8 +103,12 @@ def _check(row: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"class_code: {cls} of {row['code']} is not in themes.csv")
     if row["provider_code"] not in providers():
         raise ValueError(f"provider_code: {row['provider_code']!r} is not in providers.csv")
-    for field, allowed in (("sharing_type", SHARING_TYPES), ("open_type", OPEN_TYPES),
-                           ("update_cycle", UPDATE_CYCLES), ("kind", KINDS)):  # fmt: skip
+    for field, allowed in (
+        ("sharing_type", SHARING_TYPES),
+        ("open_type", OPEN_TYPES),
+        ("update_cycle", UPDATE_CYCLES),
+        ("kind", KINDS),
+    ):
         if row[field] not in allowed:
             raise ValueError(f"{field}: {row[field]!r} of {row['code']} is not one of {allowed}")
     if row["sharing_type"] == "有条件共享" and not row.get("sharing_conditions"):
@@ -100,20 +124,31 @@ def definitions() -> tuple[dict[str, Any], ...]:
         cls, _ = split_code(r["code"])
         t = themes().get(cls, {})
         row = {
-            "code": r["code"], "class_code": cls, "theme": t.get("theme", ""),
-            "subtheme": t.get("subtheme"), "name_zh": r["name_zh"], "name_en": r["name_en"],
+            "code": r["code"],
+            "class_code": cls,
+            "theme": t.get("theme", ""),
+            "subtheme": t.get("subtheme"),
+            "name_zh": r["name_zh"],
+            "name_en": r["name_en"],
             "provider_code": r["provider_code"],
             "provider": providers().get(r["provider_code"], {}).get("provider", ""),
-            "kind": r["kind"], "table_name": r["table"], "row_filter": r["filter"] or None,
-            "abstract_zh": r["abstract_zh"], "abstract_en": r["abstract_en"],
-            "format": r["format"], "sharing_type": r["sharing_type"],
+            "kind": r["kind"],
+            "table_name": r["table"],
+            "row_filter": r["filter"] or None,
+            "abstract_zh": r["abstract_zh"],
+            "abstract_en": r["abstract_en"],
+            "format": r["format"],
+            "sharing_type": r["sharing_type"],
             "sharing_conditions": r["sharing_conditions"] or None,
-            "sharing_method": r["sharing_method"] or None, "open_type": r["open_type"],
+            "sharing_method": r["sharing_method"] or None,
+            "open_type": r["open_type"],
             "update_cycle": r["update_cycle"],
             "published_on": date.fromisoformat(r["published_on"]) if r["published_on"] else None,
-            "related": r["related"] or None, "licence": None, "origin": "builtin",
+            "related": r["related"] or None,
+            "licence": None,
+            "origin": "builtin",
             "initially_published": r["published"] == "y",
-        }  # fmt: skip
+        }
         out.append(_check(row))
     return tuple(out)
 
@@ -161,8 +196,17 @@ def _item_rows(code: str, table: str, columns: list[tuple[str, str]]) -> list[li
     rows = []
     for pos, (name, dtype) in enumerate(columns, start=1):
         n = notes.get((table, name), {})
-        rows.append([code, pos, name, n.get("name_zh") or None, dtype, n.get("unit") or None,
-                     n.get("standard") or None])  # fmt: skip
+        rows.append(
+            [
+                code,
+                pos,
+                name,
+                n.get("name_zh") or None,
+                dtype,
+                n.get("unit") or None,
+                n.get("standard") or None,
+            ]
+        )
     return rows
 
 
@@ -220,24 +264,31 @@ def sync(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
         tables = set(store_tables(con))
         columns = _all_columns(con)
         with transaction(con):
-            known = dict(con.execute(
-                "SELECT code, defined_at FROM catalog_resource").fetchall())  # fmt: skip
+            known = dict(con.execute("SELECT code, defined_at FROM catalog_resource").fetchall())
             builtin = [{**d, "defined_at": known.get(d["code"], now)} for d in definitions()]
             con.execute("DELETE FROM catalog_resource WHERE origin = 'builtin'")
             insert_rows(con, "catalog_resource", [[d.get(c) for c in COLUMNS] for d in builtin])
-            published = [[d["code"], "publish", "system", now] for d in builtin
-                         if d["initially_published"] and d["code"] not in known]  # fmt: skip
+            published = [
+                [d["code"], "publish", "system", now]
+                for d in builtin
+                if d["initially_published"] and d["code"] not in known
+            ]
             for row in published:
-                con.execute("INSERT INTO catalog_publication (code, action, actor, acted_at) "
-                            "VALUES (?, ?, ?, ?)", row)  # fmt: skip
-            described = {d["table_name"] for d in builtin} | {r[0] for r in con.execute(
-                "SELECT table_name FROM catalog_resource").fetchall()}  # fmt: skip
+                con.execute(
+                    "INSERT INTO catalog_publication (code, action, actor, acted_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    row,
+                )
+            described = {d["table_name"] for d in builtin} | {
+                r[0] for r in con.execute("SELECT table_name FROM catalog_resource").fetchall()
+            }
             for table in sorted(tables - described):
                 _insert(con, _discovered(con, table, now))
             con.execute("DELETE FROM catalog_item")
             items: list[list[Any]] = []
             for code, table in con.execute(
-                "SELECT code, table_name FROM catalog_resource ORDER BY code").fetchall():  # fmt: skip
+                "SELECT code, table_name FROM catalog_resource ORDER BY code"
+            ).fetchall():
                 items += _item_rows(code, table, columns.get(table, []))
             insert_rows(con, "catalog_item", items)
             written = len(builtin) + len(tables - described)
@@ -249,17 +300,31 @@ def _discovered(con: duckdb.DuckDBPyConnection, table: str, now: datetime) -> di
     t = themes()[UNDESCRIBED_CLASS]
     p = providers()["D03"]
     return {
-        "code": next_code(con, UNDESCRIBED_CLASS), "class_code": UNDESCRIBED_CLASS,
-        "theme": t["theme"], "subtheme": t["subtheme"], "name_zh": f"数据表 {table}",
-        "name_en": f"Table {table}", "provider_code": "D03", "provider": p["provider"],
-        "kind": "table", "table_name": table, "row_filter": None,
-        "abstract_zh": f"存储中的数据表 {table}，尚未编目（请在 catalog/data/resources.csv 中描述）。",
-        "abstract_en": f"Table {table} of the store, not yet described in catalog/data/resources.csv.",
-        "format": "数据库表", "sharing_type": "不予共享",
-        "sharing_conditions": "尚未编目，默认不予共享", "sharing_method": "数据库表",
-        "open_type": "不予开放", "update_cycle": "不定期", "published_on": None,
-        "related": None, "licence": None, "origin": "discovered", "defined_at": now,
-    }  # fmt: skip
+        "code": next_code(con, UNDESCRIBED_CLASS),
+        "class_code": UNDESCRIBED_CLASS,
+        "theme": t["theme"],
+        "subtheme": t["subtheme"],
+        "name_zh": f"数据表 {table}",
+        "name_en": f"Table {table}",
+        "provider_code": "D03",
+        "provider": p["provider"],
+        "kind": "table",
+        "table_name": table,
+        "row_filter": None,
+        "abstract_zh": f"存储中的数据表 {table}，尚未编目（请在 resources.csv 中描述）。",
+        "abstract_en": f"Table {table} of the store, not yet described in resources.csv.",
+        "format": "数据库表",
+        "sharing_type": "不予共享",
+        "sharing_conditions": "尚未编目，默认不予共享",
+        "sharing_method": "数据库表",
+        "open_type": "不予开放",
+        "update_cycle": "不定期",
+        "published_on": None,
+        "related": None,
+        "licence": None,
+        "origin": "discovered",
+        "defined_at": now,
+    }
 
 
 def register(con: duckdb.DuckDBPyConnection, definition: dict[str, Any]) -> str:
@@ -276,11 +341,17 @@ def register(con: duckdb.DuckDBPyConnection, definition: dict[str, Any]) -> str:
         code = next_code(con, cls)
         t = themes()[cls]
         row = {
-            **{c: definition.get(c) for c in COLUMNS}, "code": code, "class_code": cls,
-            "theme": t["theme"], "subtheme": t["subtheme"],
-            "provider": providers().get(definition.get("provider_code", ""), {}).get("provider", ""),
-            "origin": "registered", "defined_at": datetime.now(UTC),
-        }  # fmt: skip
+            **{c: definition.get(c) for c in COLUMNS},
+            "code": code,
+            "class_code": cls,
+            "theme": t["theme"],
+            "subtheme": t["subtheme"],
+            "provider": providers()
+            .get(definition.get("provider_code", ""), {})
+            .get("provider", ""),
+            "origin": "registered",
+            "defined_at": datetime.now(UTC),
+        }
         _check(row)
         _insert(con, row)
         if row["table_name"] in store_tables(con):
@@ -298,7 +369,8 @@ def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
 def every(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every resource's catalogue row, by code."""
     rows = con.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM catalog_resource ORDER BY code").fetchall()  # fmt: skip
+        f"SELECT {', '.join(COLUMNS)} FROM catalog_resource ORDER BY code"
+    ).fetchall()
     return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
 
 

@@ -20,6 +20,7 @@ from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied, region_prefix
 from ecohub.catalog import coverage, dcat, grants, lineage, resources, search
 from ecohub.catalog._db import WRITE_LOCK, transaction
+from ecohub.catalog._time import iso
 from ecohub.catalog.errors import Conflict
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.export import rows as arrow_rows
@@ -60,12 +61,30 @@ LEFT JOIN catalog_coverage c USING (code)
 LEFT JOIN (SELECT code, arg_max(action, id) AS action FROM catalog_publication GROUP BY code) p
   USING (code)
 """
-_SUMMARY_KEYS = ("code", "name_zh", "name_en", "theme", "subtheme", "provider", "provider_code",
-                 "kind", "table", "sharing_type", "open_type", "update_cycle", "published",
-                 "rows", "time_from", "time_to", "n_regions")  # fmt: skip
+_SUMMARY_KEYS = (
+    "code",
+    "name_zh",
+    "name_en",
+    "theme",
+    "subtheme",
+    "provider",
+    "provider_code",
+    "kind",
+    "table",
+    "sharing_type",
+    "open_type",
+    "update_cycle",
+    "published",
+    "rows",
+    "time_from",
+    "time_to",
+    "n_regions",
+)
 
 
-def _summaries(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> list[dict[str, Any]]:
+def _summaries(
+    con: duckdb.DuckDBPyConnection, codes: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Catalogue entries with their coverage and publication state, by code (one query)."""
     rows = con.execute(_SUMMARY_SQL + " ORDER BY r.code").fetchall()
     out = []
@@ -74,7 +93,7 @@ def _summaries(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -
         if codes is not None and s["code"] not in codes:
             continue
         for k in ("time_from", "time_to"):
-            s[k] = s[k].isoformat() if s[k] is not None else None
+            s[k] = iso(s[k])
         out.append(s)
     return out
 
@@ -105,12 +124,20 @@ def list_resources(
     if q:
         scores = search.match(con, q)
         summaries = [s for s in summaries if s["code"] in scores]
-    chosen = {"theme": theme, "provider": provider, "sharing_type": sharing_type,
-              "open_type": open_type, "update_cycle": update_cycle}  # fmt: skip
+    chosen = {
+        "theme": theme,
+        "provider": provider,
+        "sharing_type": sharing_type,
+        "open_type": open_type,
+        "update_cycle": update_cycle,
+    }
 
     def keep(s: dict[str, Any], skip: str | None = None) -> bool:
-        return all(v is None or s[k] == v or (k == "provider" and s["provider_code"] == v)
-                   for k, v in chosen.items() if k != skip)  # fmt: skip
+        return all(
+            v is None or s[k] == v or (k == "provider" and s["provider_code"] == v)
+            for k, v in chosen.items()
+            if k != skip
+        )
 
     facets = {f: dict(Counter(s[f] for s in summaries if keep(s, f)).most_common()) for f in FACETS}
     items = [s for s in summaries if keep(s)]
@@ -130,18 +157,20 @@ def show(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, A
     res = resources.get(con, code)
     if res is None or not _visible(con, p, code):
         raise NotFound("resource", code)
-    res = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in res.items()}
+    res = {k: iso(v) for k, v in res.items()}
     runs = con.execute(
         "SELECT count(*), max(coalesce(started_at, recorded_at)) FROM catalog_run "
-        "WHERE resource_code = ?", [code]).fetchall()[0]  # fmt: skip
+        "WHERE resource_code = ?",
+        [code],
+    ).fetchall()[0]
     return {
         "resource": res,
         "items": resources.items(con, code),
         "coverage": coverage.get(con, code),
         "published": grants.is_published(con, code),
         "related": _summaries(con, (res.get("related") or "").split()),
-        "lineage": {"runs": runs[0], "latest": runs[1].isoformat() if runs[1] else None},
-    }  # fmt: skip
+        "lineage": {"runs": runs[0], "latest": iso(runs[1])},
+    }
 
 
 def lineage_of(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
@@ -157,7 +186,7 @@ def refresh(con: duckdb.DuckDBPyConnection, p: Principal) -> dict[str, Any]:
     resources.sync(con)
     n = coverage.refresh(con)
     runs = con.execute("SELECT count(*) FROM catalog_run").fetchall()[0][0]
-    return {"resources": n, "runs": runs, "refreshed_at": datetime.now(UTC).isoformat()}
+    return {"resources": n, "runs": runs, "refreshed_at": iso(datetime.now(UTC))}
 
 
 def data(
@@ -181,9 +210,12 @@ def data(
         raise NotFound("resource", code)
     scope = grants.allowed(con, p, code, at)
     if scope is None:
-        why = ("不予共享: this resource is never shared" if res["sharing_type"] == "不予共享"
-               else "no grant in force for this resource: apply for it "
-                    f"(POST /api/v1/catalog/{code}/applications)")  # fmt: skip
+        why = (
+            "不予共享: this resource is never shared"
+            if res["sharing_type"] == "不予共享"
+            else "no grant in force for this resource: apply for it "
+            f"(POST /api/v1/catalog/{code}/applications)"
+        )
         raise NotShared(why)
     table = res["table_name"]
     if table not in resources.store_tables(con):
@@ -210,8 +242,10 @@ def data(
             raise QueryError("cursor", "not a cursor this server issued")
         where.append("t.rowid > ?")
         params.append(int(after[0]))
-    sql = (f'SELECT t.rowid AS __rowid, t.* FROM "{table}" t WHERE {" AND ".join(where)} '
-           f"ORDER BY t.rowid LIMIT {n + 1}")  # fmt: skip
+    sql = (
+        f'SELECT t.rowid AS __rowid, t.* FROM "{table}" t WHERE {" AND ".join(where)} '
+        f"ORDER BY t.rowid LIMIT {n + 1}"
+    )
     got: pa.Table = con.execute(sql, params).arrow()
     if not isinstance(got, pa.Table):
         got = got.read_all()
@@ -221,17 +255,32 @@ def data(
     got = got.drop(["__rowid"])
     next_cursor = encode_cursor([str(ids[-1])], fp) if more and ids else None
     if scope.grants:
-        audit.record(con, p, "read", f"catalog:{code}/data",
-                     {"grants": list(scope.grants), "region": region}, rows=got.num_rows)  # fmt: skip
-    return {"resource": code, "items": arrow_rows(got), "next_cursor": next_cursor,
-            "scope": {"regions": list(scope.prefixes) if scope.prefixes is not None else "all",
-                      "grants": list(scope.grants)}}  # fmt: skip
+        audit.record(
+            con,
+            p,
+            "read",
+            f"catalog:{code}/data",
+            {"grants": list(scope.grants), "region": region},
+            rows=got.num_rows,
+        )
+    return {
+        "resource": code,
+        "items": arrow_rows(got),
+        "next_cursor": next_cursor,
+        "scope": {
+            "regions": list(scope.prefixes) if scope.prefixes is not None else "all",
+            "grants": list(scope.grants),
+        },
+    }
 
 
 def open_resources(
-    con: duckdb.DuckDBPyConnection, *, licence: str = "", licence_url: str = "",
+    con: duckdb.DuckDBPyConnection,
+    *,
+    licence: str = "",
+    licence_url: str = "",
     attribution: str = "",
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """The published open resources with their licence, attribution and update cycle (for
     ``/open/v1``: no principal needed)."""
     ensure(con)
@@ -241,15 +290,23 @@ def open_resources(
             continue
         res = resources.get(con, s["code"]) or {}
         code = s["code"]
-        s.update({"licence": res.get("licence") or licence, "licence_url": licence_url,
-                  "attribution": attribution, "abstract_zh": res.get("abstract_zh"),
-                  "abstract_en": res.get("abstract_en"),
-                  "data_url": f"/api/v1/catalog/{code}/data"})  # fmt: skip
+        s.update(
+            {
+                "licence": res.get("licence") or licence,
+                "licence_url": licence_url,
+                "attribution": attribution,
+                "abstract_zh": res.get("abstract_zh"),
+                "abstract_en": res.get("abstract_en"),
+                "data_url": f"/api/v1/catalog/{code}/data",
+            }
+        )
         out.append(s)
     return out
 
 
-def _publication(con: duckdb.DuckDBPyConnection, p: Principal, code: str, action: str) -> dict[str, Any]:
+def _publication(
+    con: duckdb.DuckDBPyConnection, p: Principal, code: str, action: str
+) -> dict[str, Any]:
     if p.role != "admin":
         raise AccessDenied("only an administrator publishes or withdraws resources")
     ensure(con)
@@ -263,7 +320,8 @@ def _publication(con: duckdb.DuckDBPyConnection, p: Principal, code: str, action
         changed = was != (action == "publish")
         if changed:
             con.execute(
-                "INSERT INTO catalog_publication (code, action, actor, acted_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO catalog_publication (code, action, actor, acted_at) "
+                "VALUES (?, ?, ?, ?)",
                 [code, action, p.name, datetime.now(UTC)],
             )
     audit.record(con, p, "admin", f"catalog:{code}/{action}", {"changed": changed})
@@ -281,16 +339,26 @@ def withdraw(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[st
 
 
 def export_dcat(
-    con: duckdb.DuckDBPyConnection, p: Principal, *, base: str, fmt: str, licence_url: str,
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    *,
+    base: str,
+    fmt: str,
+    licence_url: str,
     attribution: str,
-) -> bytes:  # fmt: skip
+) -> bytes:
     """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``."""
     listed = {s["code"]: s for s in list_resources(con, p)["items"]}
     covs = coverage.every(con)
-    shown = [{"resource": {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                           for k, v in r.items()},
-              "coverage": covs.get(r["code"]), "published": listed[r["code"]]["published"]}
-             for r in resources.every(con) if r["code"] in listed]  # fmt: skip
+    shown = [
+        {
+            "resource": {k: iso(v) for k, v in r.items()},
+            "coverage": covs.get(r["code"]),
+            "published": listed[r["code"]]["published"],
+        }
+        for r in resources.every(con)
+        if r["code"] in listed
+    ]
     g = dcat.graph(shown, base=base, licence_url=licence_url, attribution=attribution)
     return dcat.serialize(g, fmt)
 
@@ -302,8 +370,9 @@ def apply(con: duckdb.DuckDBPyConnection, p: Principal, code: str, **kw: Any) ->
     return grants.apply(con, p, code, **kw)
 
 
-def decide(con: duckdb.DuckDBPyConnection, p: Principal, code: str, app_id: str,
-           decision: str, **kw: Any) -> dict[str, Any]:  # fmt: skip
+def decide(
+    con: duckdb.DuckDBPyConnection, p: Principal, code: str, app_id: str, decision: str, **kw: Any
+) -> dict[str, Any]:
     app = grants.application(con, p, app_id)
     if app["resource_code"] != code:
         raise NotFound("application", app_id)

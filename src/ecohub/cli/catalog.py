@@ -23,8 +23,12 @@ CATALOG = "/api/v1/catalog"
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="catalog", help="The resource catalogue: list, search, lineage, "
-                   "sharing applications and grants, open data, DCAT-AP 3.")  # fmt: skip
+    root.add_typer(
+        app,
+        name="catalog",
+        help="The resource catalogue: list, search, lineage, "
+        "sharing applications and grants, open data, DCAT-AP 3.",
+    )
 
 
 def _json(data: Any) -> None:
@@ -36,10 +40,17 @@ def _table(items: list[dict[str, Any]], title: str) -> None:
     for col in ("code", "name", "theme", "sharing", "open", "cycle", "rows", "from", "to"):
         t.add_column(col, overflow="fold")
     for s in items:
-        t.add_row(s["code"], s["name_zh"], s["theme"], s["sharing_type"], s["open_type"] +
-                  (" ✓" if s.get("published") else ""), s["update_cycle"],
-                  "" if s["rows"] is None else f"{s['rows']:,}", (s["time_from"] or "")[:10],
-                  (s["time_to"] or "")[:10])  # fmt: skip
+        t.add_row(
+            s["code"],
+            s["name_zh"],
+            s["theme"],
+            s["sharing_type"],
+            s["open_type"] + (" ✓" if s.get("published") else ""),
+            s["update_cycle"],
+            "" if s["rows"] is None else f"{s['rows']:,}",
+            (s["time_from"] or "")[:10],
+            (s["time_to"] or "")[:10],
+        )
     console.print(t)
 
 
@@ -59,8 +70,14 @@ def list_(
 ) -> None:
     """Every resource with its coverage, and the facet counts."""
     with door() as d:
-        out = d.get(CATALOG, theme=theme, provider=provider, sharing_type=sharing,
-                    open_type=open_, update_cycle=cycle)  # fmt: skip
+        out = d.get(
+            CATALOG,
+            theme=theme,
+            provider=provider,
+            sharing_type=sharing,
+            open_type=open_,
+            update_cycle=cycle,
+        )
     if as_json:
         _json(out)
         return
@@ -79,8 +96,10 @@ def search(
     if as_json:
         _json(out)
         return
-    _table(out["items"], f"{out['total']} resources for {query!r} (terms: "
-           f"{' '.join(out['search']['terms'])})")  # fmt: skip
+    _table(
+        out["items"],
+        f"{out['total']} resources for {query!r} (terms: {' '.join(out['search']['terms'])})",
+    )
 
 
 @app.command()
@@ -95,9 +114,24 @@ def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
     t = Table(title=f"{r['code']} {r['name_zh']}", show_header=False)
     t.add_column("", style="bold")
     t.add_column("", overflow="fold")
-    for k in ("name_en", "theme", "subtheme", "provider", "provider_code", "abstract_zh",
-              "format", "sharing_type", "sharing_conditions", "sharing_method", "open_type",
-              "update_cycle", "published_on", "related", "table_name", "row_filter"):  # fmt: skip
+    for k in (
+        "name_en",
+        "theme",
+        "subtheme",
+        "provider",
+        "provider_code",
+        "abstract_zh",
+        "format",
+        "sharing_type",
+        "sharing_conditions",
+        "sharing_method",
+        "open_type",
+        "update_cycle",
+        "published_on",
+        "related",
+        "table_name",
+        "row_filter",
+    ):
         t.add_row(k, "" if r.get(k) is None else str(r[k]))
     t.add_row("published (open data)", "yes" if out["published"] else "no")
     for k in ("rows", "time_from", "time_to", "n_regions", "regions", "bbox", "refreshed_at"):
@@ -135,20 +169,26 @@ def lineage(
 
     def show_node(node: dict[str, Any], indent: int) -> None:
         pad = "  " * indent
-        console.print(f"{pad}[bold]{node['code']}[/] {node.get('name_zh') or ''} "
-                      f"({node.get('table')})", highlight=False)  # fmt: skip
+        console.print(
+            f"{pad}[bold]{node['code']}[/] {node.get('name_zh') or ''} ({node.get('table')})",
+            highlight=False,
+        )
         for run in node.get("runs", []):
-            console.print(f"{pad}  ← {run['kind']} {run['run_id']} "
-                          f"{run.get('started_at') or ''}", highlight=False)  # fmt: skip
+            console.print(
+                f"{pad}  ← {run['kind']} {run['run_id']} {run.get('started_at') or ''}",
+                highlight=False,
+            )
             for i in run["inputs"]:
                 if i["kind"] == "resource" and "lineage" in i:
                     show_node(i["lineage"], indent + 2)
                 elif i["kind"] == "file":
-                    console.print(f"{pad}    file {i['ref'][:16]}… {i.get('path') or ''}",
-                                  highlight=False)  # fmt: skip
+                    console.print(
+                        f"{pad}    file {i['ref'][:16]}… {i.get('path') or ''}", highlight=False
+                    )
                 elif i["kind"] == "device":
-                    console.print(f"{pad}    device {i['ref']} ({i.get('rows') or 0} rows)",
-                                  highlight=False)  # fmt: skip
+                    console.print(
+                        f"{pad}    device {i['ref']} ({i.get('rows') or 0} rows)", highlight=False
+                    )
                 else:
                     console.print(f"{pad}    {i['kind']} {i['ref']}", highlight=False)
 
@@ -168,14 +208,21 @@ def apply(
     code: str,
     purpose: str = typer.Option(..., help="what the data is for"),
     region: str = typer.Option(..., help="GB/T 2260 code of the scope asked for"),
-    start: str | None = typer.Option(None, "--from", help="first day YYYY-MM-DD (default today, CST)"),
+    start: str | None = typer.Option(
+        None, "--from", help="first day YYYY-MM-DD (default today, CST)"
+    ),
     end: str = typer.Option(..., "--to", help="last day YYYY-MM-DD"),
     user: str = typer.Option(..., "--for", help="the applying user (filed by the admin)"),
 ) -> None:
     """File a sharing application for a user (a paper application, entered by the admin)."""
     first = start or datetime.now(CST).date().isoformat()
-    body = {"purpose": purpose, "region": region, "valid_from": first, "valid_to": end,
-            "applicant": user}  # fmt: skip
+    body = {
+        "purpose": purpose,
+        "region": region,
+        "valid_from": first,
+        "valid_to": end,
+        "applicant": user,
+    }
     with door() as d:
         _json(d.request("POST", f"{CATALOG}/{code}/applications", body=body).json())
 
@@ -186,8 +233,9 @@ def _decide(app_id: str, body: dict[str, Any]) -> None:
         if not found:
             fail(f"APPLICATION: no application {app_id}")
         code = found[0]["resource_code"]
-        _json(d.request("POST", f"{CATALOG}/{code}/applications/{app_id}/decision",
-                        body=body).json())  # fmt: skip
+        _json(
+            d.request("POST", f"{CATALOG}/{code}/applications/{app_id}/decision", body=body).json()
+        )
 
 
 @app.command()
@@ -227,9 +275,16 @@ def grants(
         t.add_column(col, overflow="fold")
     for a in out["items"]:
         g = a.get("grant") or {}
-        t.add_row(a["id"], a["resource_code"], a["applicant"], g.get("region") or a["region"],
-                  g.get("valid_from") or a["valid_from"], g.get("valid_to") or a["valid_to"],
-                  a["state"], "yes" if g.get("in_force") else "")  # fmt: skip
+        t.add_row(
+            a["id"],
+            a["resource_code"],
+            a["applicant"],
+            g.get("region") or a["region"],
+            g.get("valid_from") or a["valid_from"],
+            g.get("valid_to") or a["valid_to"],
+            a["state"],
+            "yes" if g.get("in_force") else "",
+        )
     console.print(t)
 
 

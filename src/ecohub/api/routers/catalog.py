@@ -26,13 +26,14 @@ from ecohub.api.rules import guard
 from ecohub.catalog import Conflict, dcat, service
 from ecohub.queries.paging import MAX_LIMIT
 
-api = APIRouter(prefix="/api/v1/catalog", tags=["catalog"],
-                responses=problem_responses(401, 403, 404, 422))  # fmt: skip
-open_router = APIRouter(prefix="/open/v1", tags=["open data"],
-                        responses=problem_responses(404, 422, 429))  # fmt: skip
+api = APIRouter(
+    prefix="/api/v1/catalog", tags=["catalog"], responses=problem_responses(401, 403, 404, 422)
+)
+open_router = APIRouter(
+    prefix="/open/v1", tags=["open data"], responses=problem_responses(404, 422, 429)
+)
 CODE = Path(..., pattern=r"^\d{8}-\d{5}$", description="resource code: 分类码-顺序码")
 REGION = r"^\d{6}$"
-TEXT = {"max_length": 100}
 
 
 @contextmanager
@@ -47,33 +48,44 @@ def _conflicts() -> Iterator[None]:
 def list_catalog(
     request: Request,
     q: str | None = Query(None, min_length=1, max_length=200, description="full text, zh or en"),
-    theme: str | None = Query(None, **TEXT),
-    provider: str | None = Query(None, **TEXT, description="provider name or code"),
-    sharing_type: str | None = Query(None, **TEXT),
-    open_type: str | None = Query(None, **TEXT),
-    update_cycle: str | None = Query(None, **TEXT),
+    theme: str | None = Query(None, max_length=100),
+    provider: str | None = Query(None, max_length=100, description="provider name or code"),
+    sharing_type: str | None = Query(None, max_length=100),
+    open_type: str | None = Query(None, max_length=100),
+    update_cycle: str | None = Query(None, max_length=100),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Resources with facets (theme, provider, sharing type, open type, update cycle)."""
-    out = service.list_resources(cur, p, q=q, theme=theme, provider=provider,
-                                 sharing_type=sharing_type, open_type=open_type,
-                                 update_cycle=update_cycle)  # fmt: skip
+    out = service.list_resources(
+        cur,
+        p,
+        q=q,
+        theme=theme,
+        provider=provider,
+        sharing_type=sharing_type,
+        open_type=open_type,
+        update_cycle=update_cycle,
+    )
     request.state.audit_rows = out["total"]
     return out
 
 
 DCAT_200: dict[int | str, dict[str, Any]] = {
-    200: {"description": "DCAT-AP 3 catalogue",
-          "content": {"application/ld+json": {"schema": {"type": "object"}},
-                      "text/turtle": {"schema": {"type": "string"}}}},
-}  # fmt: skip
+    200: {
+        "description": "DCAT-AP 3 catalogue",
+        "content": {
+            "application/ld+json": {"schema": {"type": "object"}},
+            "text/turtle": {"schema": {"type": "string"}},
+        },
+    },
+}
 
 
 @api.get("/dcat", responses=DCAT_200)
 def export_dcat(
     request: Request,
-    format: Literal["jsonld", "ttl", "turtle", "json-ld"] | None = Query(None),  # noqa: A002
+    format: Literal["jsonld", "ttl", "turtle", "json-ld"] | None = Query(None),
     accept: str | None = Header(None, max_length=500),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
@@ -82,8 +94,9 @@ def export_dcat(
     fmt = dcat.negotiate(accept, format)
     s = context(request).settings
     base = str(request.base_url).rstrip("/")
-    body = service.export_dcat(cur, p, base=base, fmt=fmt, licence_url=s.open_licence_url,
-                               attribution=s.open_attribution)  # fmt: skip
+    body = service.export_dcat(
+        cur, p, base=base, fmt=fmt, licence_url=s.open_licence_url, attribution=s.open_attribution
+    )
     request.state.audit_action = "export"
     return Response(body, media_type=dcat.MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
@@ -109,18 +122,20 @@ def refresh(
 
 @api.get("/{code}")
 def show(
-    code: str = CODE, p: Principal = Depends(guard),
+    code: str = CODE,
+    p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """One resource: metadata, data items, coverage, publication, related resources."""
     return service.show(cur, p, code)
 
 
 @api.get("/{code}/lineage")
 def lineage(
-    code: str = CODE, p: Principal = Depends(guard),
+    code: str = CODE,
+    p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """What made the resource: runs and their inputs, back to files (SHA-256) and devices (MN)."""
     return service.lineage_of(cur, p, code)
 
@@ -159,9 +174,16 @@ def apply(
 ) -> dict[str, Any]:
     """Apply for a resource (purpose, region, period); 409 for a 不予共享 resource."""
     with _conflicts():
-        return service.apply(cur, p, code, purpose=body.purpose, region=body.region,
-                             valid_from=body.valid_from, valid_to=body.valid_to,
-                             applicant=body.applicant)  # fmt: skip
+        return service.apply(
+            cur,
+            p,
+            code,
+            purpose=body.purpose,
+            region=body.region,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            applicant=body.applicant,
+        )
 
 
 class Decision(StrictBody):
@@ -182,16 +204,25 @@ def decide(
 ) -> dict[str, Any]:
     """Grant or refuse an application (once); a grant may narrow its region or period."""
     with _conflicts():
-        return service.decide(cur, p, code, app_id, body.decision, reason=body.reason,
-                              region=body.region, valid_from=body.valid_from,
-                              valid_to=body.valid_to)  # fmt: skip
+        return service.decide(
+            cur,
+            p,
+            code,
+            app_id,
+            body.decision,
+            reason=body.reason,
+            region=body.region,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+        )
 
 
 @api.post("/{code}/publish", responses=problem_responses(409))
 def publish(
-    code: str = CODE, p: Principal = Depends(guard),
+    code: str = CODE,
+    p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Publish the resource as open data (409 for a 不予开放 resource)."""
     with _conflicts():
         return service.publish(cur, p, code)
@@ -199,9 +230,10 @@ def publish(
 
 @api.post("/{code}/withdraw")
 def withdraw(
-    code: str = CODE, p: Principal = Depends(guard),
+    code: str = CODE,
+    p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Withdraw the resource from the open data."""
     return service.withdraw(cur, p, code)
 
@@ -212,8 +244,9 @@ def open_catalog(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """The published open resources, with licence, attribution and update cycle."""
-    items = service.open_resources(cur, licence=lic["licence"], licence_url=lic["licence_url"],
-                                   attribution=lic["attribution"])  # fmt: skip
+    items = service.open_resources(
+        cur, licence=lic["licence"], licence_url=lic["licence_url"], attribution=lic["attribution"]
+    )
     return {**lic, "items": items}
 
 
