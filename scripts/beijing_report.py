@@ -104,7 +104,7 @@ def main() -> None:
     stats = stats.merge(city_index[["year", "index", "max_pollutant"]], on="year", how="left")
     stats = stats.rename(columns={"index": "综合指数", "max_pollutant": "largest Ii"})
     order = ["year", "SO2", "NO2", "PM10", "CO", "O3", "PM2.5", "综合指数", "largest Ii"]
-    stats = stats[order + ["invalid statistics (HJ 663 data rule)"]]
+    stats = stats[[*order, "invalid statistics (HJ 663 data rule)"]]
 
     st = station_days[station_days.year.between(2014, 2016)]
     st_ratio = st.pivot_table(index="station_id", columns="year", values="good_ratio").reset_index()
@@ -126,6 +126,8 @@ def main() -> None:
         ("good-day ratio %", a.good_ratio, b26.good_ratio),
         *((name, int(a[f"level{i}"]), int(b26[f"level{i}"])) for i, name in enumerate(LEVELS, 1)),
         ("PM2.5 primary days", int(a.primary_pm25), int(b26.primary_pm25)),
+        ("O3 primary days", int(a.primary_o3), int(b26.primary_o3)),
+        ("days incomplete or without data", int(a.days_incomplete), int(b26.days_incomplete)),
     ]
     cmp = pd.DataFrame(cmp_rows, columns=[f"Beijing (city) {y}", "HJ 633-2012", "HJ 633-2026"])
     s_a = station_days[station_days.year == y].set_index("station_id")
@@ -142,9 +144,10 @@ def main() -> None:
     lost = int(a.good_days - b26.good_days)
 
     _chart(daily_pd, daily26, city_days, y)
+    ratio = city_days.set_index("year").good_ratio
     headline = (
-        f"Beijing's city good-day ratio rose from {city_days[city_days.year == 2014].good_ratio.iloc[0]}% "
-        f"(2014) to {city_days[city_days.year == 2016].good_ratio.iloc[0]}% (2016); scored under "
+        f"Beijing's city good-day ratio rose from {ratio[2014]}% "
+        f"(2014) to {ratio[2016]}% (2016); scored under "
         f"HJ 633-2026 instead, {y} loses {lost} good days "
         f"({a.good_ratio}% -> {b26.good_ratio}%)."
     )
@@ -163,10 +166,13 @@ ending 08:00..24:00), the daily AQI of the edition in force on each day (HJ 633-
 whole record, in use in Beijing from 2013), and the **city** (北京市, 110000: Beijing is a
 municipality, so its districts' stations roll up to the province-level code, not the 市辖区
 grouping 110100) from the mean of its stations' valid daily concentrations; the city's O3 daily
-maxima come from the mean of its stations' hourly and 8-h values. A day counts in the category
-days only when all six pollutants have a valid daily value (`days_incomplete` shows the rest).
-2013 starts on 1 March and 2017 ends on 28 February: those years are partial, and their annual
-statistics are not valid by HJ 663 (324 days and every month).
+maxima come from the mean of its stations' hourly and 8-h values; an 8-h window is evaluated at
+every hour, also one ending at an hour with no row at all (6 of its 8 hours make it valid). A day
+counts in the category days only when all six pollutants have a valid daily value;
+`days_incomplete` is every other day of the year's calendar, days without any row included. The
+record starts on 1 March 2013 and ends on 28 February 2017: 2013 has 59 days without data
+(January and February) and the 2017 calendar ends at the last day with data; both years'
+annual statistics are not valid by HJ 663 (324 days and every month).
 
 ![Beijing daily AQI](img/beijing-aqi.png)
 
@@ -197,7 +203,10 @@ GB 3095-2012 class-2 limits as Si.
 ## {y} under both editions
 
 HJ 633-2026 moves the IAQI-100 breakpoints of PM2.5 from 75 to 60 µg/m³ and of PM10 from 150 to
-120 µg/m³, and rounds concentrations first (GB/T 8170). Scoring the same {y} data by it:
+120 µg/m³, rounds concentrations first (GB/T 8170), and scores O3 in the daily report by its daily
+maximum 8-h mean only (Table 3 note a: 1-h O3 values serve the hourly report; HJ 633-2012 also
+scored the daily maximum 1-h value). A day without a valid O3 8-h maximum is therefore incomplete
+under 2026 even when its 1-h values are there. Scoring the same {y} data by it:
 
 {_md(cmp)}
 
@@ -236,8 +245,8 @@ def _chart(daily: pd.DataFrame, daily26: pd.DataFrame, days: pd.DataFrame, year:
     ax2.set_ylim(0, 100)
     ax2.legend(loc="upper left", fontsize=8)
     for x, v in zip(
-        list(yrs.year.astype(str)) + [f"{year}\n(2026 ed.)"],
-        list(yrs.good_ratio) + [good26],
+        [*yrs.year.astype(str), f"{year}\n(2026 ed.)"],
+        [*yrs.good_ratio, good26],
         strict=True,
     ):
         ax2.text(x, v + 2, f"{v:.1f}", ha="center", fontsize=8)

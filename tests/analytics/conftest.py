@@ -62,3 +62,45 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Any]:
 def put(engine: Any, name: str, df: pd.DataFrame) -> Any:
     """Create (or replace) table ``name`` from ``df`` on ``engine``; return the Ibis table."""
     return engine.create_table(name, df, overwrite=True)
+
+
+def _clear_table_caches() -> None:
+    """Forget everything derived from the standards tables (functools caches of the
+    standards and analytics modules), so the next call reads the tables again."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(("ecohub.standards", "ecohub.analytics")):
+            continue
+        for obj in vars(module).values():
+            clear = getattr(obj, "cache_clear", None)
+            if callable(clear):
+                clear()
+
+
+@pytest.fixture
+def edit_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``edit_table(name, old_row, new_row)``: use a copy of a standards CSV with one row
+    replaced (the correction a new edition's text would bring), for this test only."""
+    from importlib import resources
+
+    from ecohub.standards.editions import use_table_dir
+
+    folder = tmp_path_factory.mktemp("tables")
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = folder / name
+        if not path.exists():
+            src = resources.files("ecohub.standards").joinpath("data", name)
+            path.write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        assert lines.count(old) == 1, f"{name}: row {old!r} not found once"
+        lines[lines.index(old)] = new
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        use_table_dir(folder)
+        _clear_table_caches()
+
+    yield edit
+    use_table_dir(None)
+    _clear_table_caches()

@@ -351,8 +351,12 @@ def test_store_and_export(tmp_path: Path, generated: Any) -> None:
         }[suffix](path)
         assert list(back.station_id) == list(res.sections.station_id)
         assert list(back.grade) == list(res.sections.grade)
-    with pytest.raises(ExportError, match="path"):
+    with pytest.raises(ExportError, match=r"x.json: expected a \.csv"):
         export_table(res.sections, tmp_path / "x.json")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(ExportError, match="not a folder"):
+        export_table(res.sections, blocker / "out.csv")
 
 
 def test_region_prefix() -> None:

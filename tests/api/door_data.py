@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (SQL rows read best one per line)
 """A small store with objects inside and outside a district's scope, and one user per role.
 
 Chaoyang (110105) is "inside" for the scoped users; Haidian (110108) is "outside". Rows are

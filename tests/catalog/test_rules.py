@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from ecohub.access import apikeys, users
 from ecohub.access.principal import ROLES
-from ecohub.api.app import create_app
+from ecohub.api.app import close_app, create_app
 from ecohub.api.routers.catalog_rules import CATALOG_ACCESS, CATALOG_OPEN
 from ecohub.api.rules import ACCESS, OPEN, route_table
 from ecohub.settings import Settings
@@ -64,7 +64,7 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     app = create_app(con, settings=Settings(data_dir=tmp), data_dir=tmp, audit=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, keys
-    app.state.ctx.jobs.shutdown()
+    close_app(app)
     con.close()
 
 

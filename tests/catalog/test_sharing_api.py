@@ -21,7 +21,7 @@ from rdflib.namespace import DCAT, RDF
 
 from ecohub.access import apikeys, users
 from ecohub.access.principal import Principal
-from ecohub.api.app import create_app
+from ecohub.api.app import close_app, create_app
 from ecohub.catalog import grants
 from ecohub.cst import CST
 from ecohub.settings import Settings
@@ -69,8 +69,7 @@ def api(sample: Sample) -> Iterator[Api]:
     yield Api(f"http://127.0.0.1:{port}", keys)
     server.should_exit = True
     thread.join(timeout=30)
-    app.state.ctx.jobs.shutdown()
-    app.state.auth.close()
+    close_app(app)
 
 
 def _apply(

@@ -95,3 +95,34 @@ def test_errors_without_traceback(db: Path, args: list[str], message: str) -> No
     r = _run(db, *args)
     assert r.exit_code != 0
     assert message in r.output and "Traceback" not in r.output
+
+
+def test_unwritable_out_names_the_option_before_any_work(db: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    r = _run(db, "--parameter", "PM2.5", "--out", str(blocker / "trend.csv"))
+    assert r.exit_code != 0 and "--out" in r.output and "Traceback" not in r.output
+
+
+def test_impossible_stored_times_are_set_aside(tmp_path: Path) -> None:
+    """A store written before the loaders rejected impossible times: trend still runs and
+    says how many rows it set aside."""
+    from ecohub.store.db import connect
+
+    path = tmp_path / "bad.duckdb"
+    con = connect(path)
+    times = pd.date_range("2014-01-01", periods=24 * 40, freq="h", tz="Asia/Shanghai")
+    con.register("o", pd.DataFrame({"station_id": "S1", "parameter": "a34004", "period": "1h",
+                                    "time": times, "value": 50.0, "unit": "µg/m³", "flag": "N",
+                                    "source": "t"}))  # fmt: skip
+    con.execute("INSERT INTO observation SELECT * FROM o")
+    for t in ("infinity", "-infinity", "290309-12-22 (BC) 00:00:00+00", "0001-01-01 00:00:00+08"):
+        con.execute(
+            "INSERT INTO observation VALUES ('S1', 'a34004', '1h', CAST(? AS TIMESTAMPTZ), 'nan', "
+            "'µg/m³', 'N', 't')",
+            [t],
+        )
+    con.close()
+    r = _run(path, "--parameter", "PM2.5", "--no-store")
+    assert r.exit_code == 0, r.output
+    assert "4 row(s) set aside" in r.output and "Traceback" not in r.output

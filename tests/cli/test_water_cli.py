@@ -101,3 +101,10 @@ def test_classify_one_sample(db: Path) -> None:
     assert "class V" in r.output and "COD" in r.output and "0.8" in r.output
     r = _run(db, "classify", "FecalColiform=30000", "COD=10", "--method", "2011")
     assert r.exit_code == 0 and "class I" in r.output and "(reference)" in r.output
+
+
+def test_unwritable_out_names_the_option(db: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    r = _run(db, "assess", "--year", "2023", "--no-store", "--out", str(blocker / "s.csv"))
+    assert r.exit_code != 0 and "--out" in r.output and "Traceback" not in r.output

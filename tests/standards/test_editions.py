@@ -24,6 +24,7 @@ from ecohub.standards.errors import StandardsError, UnknownParameter
         ("GB3095", date(2026, 3, 1), "2026-transition"),
         ("GB3095", date(2030, 12, 31), "2026-transition"),
         ("GB3095", date(2031, 1, 1), "2026-final"),
+        ("HJ663", date(2013, 3, 1), 2013),  # in use with GB 3095-2012 from 2013
         ("HJ663", date(2013, 10, 1), 2013),
         ("HJ663", date(2026, 2, 28), 2013),
         ("HJ663", date(2026, 3, 1), 2026),

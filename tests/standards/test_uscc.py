@@ -19,7 +19,9 @@ def test_uscc_cases(case: dict[str, str]) -> None:
     code = case["input"]
     if case["valid"] == "1":
         assert uscc.validate(code) == case["normalized"]
-        assert uscc.is_valid(code)
+        # is_valid is strict: only the code exactly as the standard writes it.
+        assert uscc.is_valid(code) is (code == case["normalized"])
+        assert uscc.is_valid(case["normalized"])
         assert uscc.explain(code) == ""
     else:
         assert not uscc.is_valid(code)
@@ -70,3 +72,24 @@ def test_is_valid_never_raises(text: str) -> None:
 def test_built_codes_validate(region: str, org: str) -> None:
     body = "91" + region + org
     assert uscc.is_valid(body + uscc.check_char(body))
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["91130200699229617x", " 91130200699229617X", "91130200699229617X ", "9113-0200699229617X",
+     "９１１３０２００６９９２２９６１７Ｘ", "9113\u30000200699229617X", "91130200699229617X\n"],
+    ids=["lower-case", "leading-space", "trailing-space", "hyphen", "full-width",
+         "ideographic-space", "newline"],
+)  # fmt: skip
+def test_is_valid_is_strict_but_validate_cleans(written: str) -> None:
+    """GB 32100-2015 4.1: 18 characters of the upper-case set; is_valid folds nothing."""
+    assert not uscc.is_valid(written)
+    assert uscc.validate(written) == GOOD
+    assert uscc.is_valid(uscc.normalize(written))
+
+
+@given(st.text(max_size=20))
+def test_is_valid_implies_exactly_as_written(text: str) -> None:
+    if uscc.is_valid(text):
+        assert len(text) == 18 and all(c in uscc.ALPHABET for c in text)
+        assert uscc.validate(text) == text

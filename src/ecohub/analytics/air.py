@@ -17,7 +17,6 @@ they neither count nor score.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 from typing import Any
 
 import ibis
@@ -27,12 +26,10 @@ from ecohub.analytics.air_input import CODES, valid_value
 from ecohub.analytics.aqi import (
     POLLUTANT_COLUMNS,
     aqi_columns,
-    by_date,
     edition_in_force,
     edition_of,
 )
-from ecohub.standards.air import limit, min_count
-from ecohub.standards.editions import editions_of
+from ecohub.analytics.hj663 import valid
 
 __all__ = [
     "DAILY_VALUES",
@@ -42,6 +39,7 @@ __all__ = [
     "daily_aqi",
     "daily_values",
     "day_date",
+    "hour_grid",
     "hourly_aqi",
     "hourly_values",
 ]
@@ -55,15 +53,6 @@ O3_1H_DAILY_MIN_HOURS = 20
 # The 8-h windows a day's O3 maximum is taken over end 08:00..24:00: with start-of-hour
 # times their last hour starts 07:00..23:00.
 _O3_8H_LAST_HOUR_FROM = 7
-
-
-@cache
-def _rule(statistic: str, pollutant: str) -> int:
-    """A validity count, the same in every HJ 663 edition (else we must pick one per row)."""
-    counts = {min_count(statistic, pollutant, int(e.edition)) for e in editions_of("HJ663")}
-    if len(counts) != 1:
-        raise NotImplementedError(f"HJ 663 editions differ on {statistic}/{pollutant}")
-    return counts.pop()
 
 
 def day_date(day: ir.IntegerValue) -> ir.DateValue:
@@ -86,7 +75,9 @@ def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
     ``o3_8h`` (8-h moving mean of hours t-7..t, with ``n_o3_8h`` valid hours), and the
     24-h moving means ``so2_24h pm10_24h pm25_24h`` of hours t-23..t. Moving means are
     NULL below their validity count. Windows are over time, not rows: a missing hour is
-    missing, never skipped over.
+    missing, never skipped over. Every hour 00..23 of a station-day with any row is present
+    (:func:`hour_grid`; ``observed`` is False where the hour had no row), so a window
+    ending at an empty hour is evaluated too.
 
     ``key_counts`` adds ``rows_max``: the most rows one of the six pollutants has for that
     station and hour — above 1 means duplicated keys. It comes with the pivot for almost
@@ -106,25 +97,58 @@ def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
     if key_counts:
         wide = wide.mutate(rows_max=ibis.greatest(*(wide[c] for c in counts))).drop(*counts)
     wide = wide.mutate(hour_index=hour_index(wide.time))
-    wide = wide.mutate(day=wide.hour_index // 24)
-    return _moving(wide, "station_id")
+    return _moving(hour_grid(wide, "station_id"), "station_id")
+
+
+def hour_grid(wide: ir.Table, key: str) -> ir.Table:
+    """Every hour 00..23 of each (``key``, day) that has a row in ``wide``, with ``wide``'s
+    columns where it has that hour (NULL where not) and ``observed`` saying which.
+
+    An 8-h window ending at an hour with no row at all is still a window (GB 3095 Table 4:
+    6 of its 8 hours make it valid), so the moving means must be evaluated at every hour,
+    not only at the hours present.
+    """
+    days = wide.select(key, day=wide.hour_index // 24).distinct()
+    hours = ibis.memtable({"hour_of_day": list(range(24))})
+    grid = days.cross_join(hours)
+    # .view(): grid and w both derive from wide; Ibis needs them as distinct relations.
+    grid = grid.select(key, "day", hour_index=grid.day * 24 + grid.hour_of_day).view()
+    w = wide.mutate(observed=ibis.literal(True))
+    j = grid.left_join(w, [grid[key] == w[key], grid.hour_index == w.hour_index])
+    other = [c for c in w.columns if c not in (key, "hour_index", "observed")]
+    return j.select(
+        grid[key],
+        *(w[c] for c in other),
+        hour_index=grid.hour_index,
+        day=grid.day,
+        observed=w.observed.fill_null(False),
+    )
 
 
 def _moving(t: ir.Table, key: str) -> ir.Table:
     w8 = ibis.range_window(preceding=7, following=0, group_by=key, order_by="hour_index")
     w24 = ibis.range_window(preceding=23, following=0, group_by=key, order_by="hour_index")
-    n8, n24 = _rule("8h", "O3"), _rule("24h", "PM2.5")
+    # A moving mean is judged by the edition in force on the day of its last hour.
+    d = day_date(t.day)
     t = t.mutate(
         n_o3_8h=t.o3_1h.count().over(w8),
         o3_8h_raw=t.o3_1h.mean().over(w8),
         **{f"n_{s}_24h": t[f"{s}_1h"].count().over(w24) for s in ("so2", "pm10", "pm25")},
         **{f"{s}_24h_raw": t[f"{s}_1h"].mean().over(w24) for s in ("so2", "pm10", "pm25")},
     )
+    names = {"so2": "SO2", "pm10": "PM10", "pm25": "PM2.5"}
     return t.mutate(
-        o3_8h=ibis.cases((t.n_o3_8h >= n8, t.o3_8h_raw), else_=ibis.null("float64")),
+        o3_8h=ibis.cases(
+            (valid(t.n_o3_8h, "8h", "O3", d, t.o3_8h_raw), t.o3_8h_raw),
+            else_=ibis.null("float64"),
+        ),
         **{
             f"{s}_24h": ibis.cases(
-                (t[f"n_{s}_24h"] >= n24, t[f"{s}_24h_raw"]), else_=ibis.null("float64")
+                (
+                    valid(t[f"n_{s}_24h"], "24h", names[s], d, t[f"{s}_24h_raw"]),
+                    t[f"{s}_24h_raw"],
+                ),
+                else_=ibis.null("float64"),
             )
             for s in ("so2", "pm10", "pm25")
         },
@@ -178,7 +202,6 @@ def daily_values(hourly: ir.Table, key: str = "station_id") -> ir.Table:
     """
     h = hourly
     in_day = (h.hour_index % 24 >= _O3_8H_LAST_HOUR_FROM) & h.o3_8h.notnull()
-    n24 = _rule("24h", "PM2.5")
     aggs: dict[str, Any] = {}
     for s in STEMS:
         aggs[f"n_{s}"] = h[f"{s}_1h"].count()
@@ -187,21 +210,21 @@ def daily_values(hourly: ir.Table, key: str = "station_id") -> ir.Table:
     aggs["o3_8h_max"] = h.o3_8h.max(where=in_day)
     aggs["n_o3_8h"] = h.o3_8h.count(where=in_day)
     d = h.group_by([key, "day"]).agg(**aggs)
-    o3_limit = by_date(
-        day_date(d.day),
-        "GB3095",
-        lambda ph: ibis.literal(limit("O3", "8h_daily_max", 2, phase=str(ph))),
-    )
-    o3_ok = (d.n_o3_8h >= _rule("8h_daily_max", "O3")) | (d.o3_8h_max > o3_limit)
+    date_ = day_date(d.day)
+    o3_ok = valid(d.n_o3_8h, "8h_daily_max", "O3", date_, d.o3_8h_max)
+    names = {POLLUTANT_COLUMNS[p]: p for p in POLLUTANT_COLUMNS}
     cols: dict[str, Any] = {
-        f"{s}_24h": ibis.cases((d[f"n_{s}"] >= n24, d[f"{s}_mean"]), else_=ibis.null("float64"))
+        f"{s}_24h": ibis.cases(
+            (valid(d[f"n_{s}"], "24h", names[s], date_, d[f"{s}_mean"]), d[f"{s}_mean"]),
+            else_=ibis.null("float64"),
+        )
         for s in STEMS
         if s != "o3"
     }
     cols["o3_1h"] = ibis.cases(
         (d.n_o3 >= O3_1H_DAILY_MIN_HOURS, d.o3_1h_max), else_=ibis.null("float64")
     )
-    cols["o3_8h"] = ibis.cases((o3_ok.fill_null(False), d.o3_8h_max), else_=ibis.null("float64"))
+    cols["o3_8h"] = ibis.cases((o3_ok, d.o3_8h_max), else_=ibis.null("float64"))
     out = d.mutate(**cols, date=day_date(d.day))
     return out.select(key, "day", "date", *DAILY_VALUES, *(f"n_{s}" for s in STEMS), "n_o3_8h")
 
@@ -228,7 +251,7 @@ def city_hourly(hourly: ir.Table, cities: ir.Table) -> ir.Table:
     value_cols = [f"{s}_1h" for s in STEMS] + ["o3_8h", "so2_24h", "pm10_24h", "pm25_24h"]
     out = j.group_by(["city_code", "hour_index", "day"]).agg(
         time=j.time.min(),
-        n_stations=j.station_id.nunique(),
+        n_stations=j.station_id.nunique(where=j.observed),
         **{c: j[c].mean() for c in value_cols},
     )
     return out

@@ -10,6 +10,7 @@ counted and treated as missing, which the HJ 663 validity rules then see.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import ibis
@@ -27,6 +28,7 @@ __all__ = [
     "InputReport",
     "check_keys",
     "check_observations",
+    "plausible_time",
     "valid_value",
 ]
 
@@ -54,8 +56,31 @@ def _codes() -> dict[str, tuple[str, str]]:
 CODES: dict[str, str] = {code: col for code, (col, _) in _codes().items()}
 
 
+# Stored times outside these bounds cannot be observations: before 1970 no national
+# network reported hourly values (and our calendar counts hours from 1970-01-01 CST); after
+# now (plus a day of clock skew) they are in the future. A store written before the loaders
+# rejected such times may hold them (infinity, year -290308, 0000-01-01): they are set aside.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+TIME_SET_ASIDE = "time out of range (before 1970, in the future, or not a time)"
+
+
+def plausible_time(time: ir.TimestampValue) -> ir.BooleanValue:
+    """True where a stored time can be an observation's (see ``EARLIEST_TIME``); compared
+    as timestamps, so infinite or extreme times never reach calendar arithmetic."""
+    latest = datetime.now(UTC) + FUTURE_SLACK
+    ok = (time >= ibis.literal(EARLIEST_TIME)) & (time < ibis.literal(latest))
+    return ok.fill_null(False)
+
+
 class AirInputError(ValueError):
-    """The observations cannot be assessed as given; the message says what and where."""
+    """The observations cannot be assessed as given; the message says what and where.
+
+    ``field`` names the option or column at fault when there is one (``"year"``)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -66,6 +91,8 @@ class InputReport:
     used: int = 0
     invalid: dict[str, int] = field(default_factory=dict)
     ignored_parameters: dict[str, int] = field(default_factory=dict)
+    #: rows left out before anything was computed, by reason (e.g. an impossible time)
+    set_aside: dict[str, int] = field(default_factory=dict)
 
 
 def valid_value(value: ir.FloatingValue, flag: ir.StringValue | None) -> ir.FloatingValue:
@@ -101,6 +128,8 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
             "convert or reject the text values when loading"
         )
     t = obs.filter(obs.period == "1h")
+    bad_time = t.filter(~plausible_time(t.time)).count().to_pyarrow().as_py()
+    t = t.filter(plausible_time(t.time))
     summary = (
         t.group_by(["parameter", "unit"])
         .agg(
@@ -110,6 +139,9 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
         .to_pandas()
     )
     report = InputReport(rows=int(summary.n.sum()) if len(summary) else 0)
+    if bad_time:
+        report.set_aside[TIME_SET_ASIDE] = int(bad_time)
+        report.rows += int(bad_time)
     for r in summary.itertuples():
         code = str(r.parameter)
         if code in _codes():

@@ -1,333 +1,322 @@
-"""Air services over a store or lake: the calls the CLI and the API make.
+"""Air services: the calls the CLI and the API make, returning plain data.
 
-Each takes an Ibis backend holding ``observation`` and ``station`` tables (the DuckDB
-store, or Spark over the lake) and returns plain data (pandas frames, dicts); writing
-results into the store's ``air_*`` tables is :func:`compute`.
+- :func:`compute` writes the store's ``air_*`` tables: whole the first time (or when asked),
+  afterwards only the station-days marked stale and what depends on them
+  (:mod:`ecohub.analytics.air_results`).
+- :func:`mark_stale` is what a loader calls after writing observations.
+- :func:`assess` and :func:`aqi` read what :func:`compute` stored, computing first what is
+  stale or was never computed. Asked for an HJ 633 edition other than the stored results',
+  they compute from the observations instead (a what-if, not stored).
+
+Every service takes an optional ``principal`` (:class:`ecohub.access.Principal`; None = the
+platform itself, every row): its region scope is a predicate of the query that lists the
+stations (``ecohub.access.region_sql``), and of the query that reads city rows, so rows
+outside it are never read — an out-of-scope station is reported exactly as an unknown one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
+import duckdb
 import ibis
-import ibis.expr.datatypes as dt
-import ibis.expr.types as ir
 import pandas as pd
 
-from ecohub.analytics import air, air_stats
-from ecohub.analytics.air_input import (
-    AirInputError,
-    InputReport,
-    check_keys,
-    check_observations,
+from ecohub.access import Principal, region_sql, require_role
+from ecohub.analytics import air_results, air_stats
+from ecohub.analytics.air_input import AirInputError
+from ecohub.analytics.air_tables import (
+    EDITION_CHOICES,
+    AirTables,
+    aqi_table,
+    assess_tables,
+    build,
+    check_year,
+    parse_edition,
+    tidy_assessment,
 )
 from ecohub.analytics.regions import city_of, city_table
-from ecohub.cst import CST
 
-__all__ = ["AirTables", "aqi_table", "assess", "build", "compute", "parse_edition"]
+__all__ = [
+    "EDITION_CHOICES",
+    "AirTables",
+    "aqi",
+    "aqi_table",
+    "assess",
+    "assess_tables",
+    "build",
+    "compute",
+    "mark_stale",
+    "parse_edition",
+]
 
-EDITION_CHOICES = ("auto", "2012", "2026")
-
-
-def parse_edition(edition: str | int) -> int | str:
-    """``"auto"`` or an HJ 633 edition year; raises :class:`AirInputError` otherwise."""
-    text = str(edition).strip().lower()
-    if text not in EDITION_CHOICES:
-        raise AirInputError(f"edition must be one of {', '.join(EDITION_CHOICES)}, got {edition!r}")
-    return text if text == "auto" else int(text)
-
-
-@dataclass
-class AirTables:
-    """The expressions of one assessment run (nothing executed yet, except the checks)."""
-
-    hourly: ir.Table
-    hourly_aqi: ir.Table
-    daily_aqi: ir.Table
-    city_hourly_aqi: ir.Table
-    city_daily_aqi: ir.Table
-    cities: pd.DataFrame
-    report: InputReport
+KINDS = ("hourly", "daily")
+SCOPES = ("station", "city")
 
 
-def _cities(backend: Any, stations: list[str] | None, region: str | None) -> pd.DataFrame:
-    st = backend.table("station")
-    st = st.filter(st.network == "air") if "network" in st.columns else st
-    df = st.select("station_id", "region_code").to_pandas()
+# ---------------------------------------------------------------- scope
+
+
+def _stations(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal | None,
+    stations: Sequence[str] | None = None,
+    region: str | None = None,
+) -> pd.DataFrame:
+    """``station_id, city_code, city_name`` of the air stations the caller may see, narrowed
+    to ``stations`` / ``region`` (a region: its stations and every station of its city)."""
+    pred, params = region_sql(principal, "region_code") if principal else ("TRUE", [])
+    df = con.execute(
+        f"SELECT station_id, region_code FROM station WHERE network = 'air' AND {pred}", params
+    ).df()
     cities = city_table(df)
     if stations:
         unknown = sorted(set(stations) - set(cities.station_id))
         if unknown:
-            raise AirInputError(f"unknown air station(s): {', '.join(unknown)}")
-        cities = cities[cities.station_id.isin(stations)]
+            raise AirInputError(f"unknown air station(s): {', '.join(unknown)}", "station")
+        cities = cities[cities.station_id.isin(list(stations))]
     if region:
-        want = city_of(region)
+        prefix = region.rstrip("0") or region
+        codes = df.set_index("station_id").region_code.astype(str)
         mask = (
-            cities.city_code.eq(want)
-            | df.set_index("station_id")
-            .reindex(cities.station_id)
-            .region_code.astype(str)
-            .str.startswith(region.rstrip("0") or region)
-            .to_numpy()
+            cities.city_code.eq(city_of(region))
+            | codes.reindex(cities.station_id).str.startswith(prefix).to_numpy()
         )
         cities = cities[mask]
         if cities.empty:
-            raise AirInputError(f"no air stations in region {region}")
+            raise AirInputError(f"no air stations in region {region}", "region")
     return cities.reset_index(drop=True)
 
 
-def build(
-    backend: Any,
+# ---------------------------------------------------------------- writing
+
+
+def mark_stale(
+    con: duckdb.DuckDBPyConnection,
+    station_ids: Iterable[str],
+    first_time: datetime,
+    last_time: datetime,
+) -> int:
+    """Mark the CST days ``first_time .. last_time`` of ``station_ids`` as changed, so the
+    next :func:`compute` (or a read) recomputes them; returns the station-days marked.
+
+    Loaders call this after writing observations, in or after their transaction. Cheap:
+    one insert into ``air_stale``; naive times are CST."""
+    return air_results.mark_days(con, station_ids, first_time, last_time)
+
+
+def compute(
+    con: duckdb.DuckDBPyConnection,
     *,
     edition: int | str = "auto",
-    stations: list[str] | None = None,
+    full: bool = False,
+    principal: Principal | None = None,
+) -> dict[str, Any]:
+    """(Re)compute the stored air results; returns ``mode`` (full | incremental | fresh),
+    rows ``written`` per table, ``station_days`` recomputed, and the input rows counted as
+    ``invalid`` or ``set_aside`` (with their reasons).
+
+    Whole when ``full``, on the first run, or when ``edition`` differs from the stored
+    results'; else only the stale station-days. Results are shared by everyone, so only the
+    platform or an admin may write them."""
+    if principal is not None:
+        require_role(principal, "admin")
+    ed = parse_edition(edition)
+    stored = air_results.state(con).get("edition")
+    if full or stored is None or stored != str(ed):
+        return air_results.compute_full(con, ed).as_dict()
+    return air_results.compute_stale(con, ed).as_dict()
+
+
+def _stored(con: duckdb.DuckDBPyConnection, edition: int | str) -> bool:
+    """Whether the stored results answer for ``edition`` — computing what is stale or was
+    never computed first (the default edition only: a what-if is never stored)."""
+    ed = parse_edition(edition)
+    stored = air_results.state(con).get("edition")
+    if stored is None:
+        if ed != "auto":
+            return False
+        air_results.compute_full(con, ed)
+        return True
+    if stored != str(ed):
+        return False
+    if con.execute("SELECT EXISTS (SELECT 1 FROM air_stale)").fetchall()[0][0]:
+        air_results.compute_stale(con, ed)
+    return True
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read(con: duckdb.DuckDBPyConnection, sql: str, frames: dict[str, pd.DataFrame],
+          params: list[Any]) -> pd.DataFrame:  # fmt: skip
+    for name, df in frames.items():
+        con.register(name, df)
+    try:
+        return con.execute(sql, params).df()
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+def _allowed(cities: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame({"scope": "station", "code": cities.station_id}),
+            pd.DataFrame({"scope": "city", "code": sorted(set(cities.city_code))}),
+        ],
+        ignore_index=True,
+    )
+
+
+def _city_scope(principal: Principal | None) -> tuple[str, list[Any]]:
+    """The principal's region on city rows (the city code is itself a GB/T 2260 code)."""
+    if principal is None:
+        return "TRUE", []
+    sql, params = region_sql(principal, "t.code")
+    return f"(t.scope = 'station' OR {sql})", params
+
+
+def assess(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    *,
+    region: str | None = None,
+    edition: int | str = "auto",
+    principal: Principal | None = None,
+) -> dict[str, pd.DataFrame]:
+    """HJ 663 annual assessment of ``year`` for the cities and stations the caller may see.
+
+    Frames: ``stats`` (scope, code, year, pollutant, statistic, value, n_days, months_valid,
+    valid), ``days`` (category days, days_incomplete, good-day ratio, primary days),
+    ``index`` (comprehensive index; cities ranked among those shown) and ``monthly`` (the
+    cities' monthly good-day ratio with month-on-month and year-on-year change). Read from
+    the stored results when they are of ``edition``; else computed (not stored)."""
+    check_year(year)
+    parse_edition(edition)
+    cities = _stations(con, principal, region=region)
+    if not _stored(con, edition):
+        from ecohub.store.engine import ibis_duckdb
+
+        tables = build(
+            ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
+            start=date(year, 1, 1), end=date(year, 12, 31),
+        )  # fmt: skip
+        return assess_tables(tables, year)
+    allowed = {"_air_allowed": _allowed(cities)}
+    pred, params = _city_scope(principal)
+    where = (
+        "FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
+        f"WHERE t.year = ? AND {pred}"
+    )
+    stats = _read(
+        con,
+        "SELECT t.scope, t.code, t.year, t.pollutant, t.statistic, t.value, t.n_days, "
+        "t.months_valid, t.valid " + where.format(table="air_period_stat") + " AND t.month = 0",
+        allowed,
+        [year, *params],
+    )
+    days = _read(
+        con,
+        "SELECT t.* EXCLUDE (month) "
+        + where.format(table="air_category_days")
+        + " AND t.month = 0",
+        allowed,
+        [year, *params],
+    )
+    monthly = _read(
+        con,
+        "SELECT t.code, t.year, t.month, t.good_ratio "
+        + where.replace("t.year = ?", "t.year IN (?, ?)").format(table="air_category_days")
+        + " AND t.month > 0 AND t.scope = 'city'",
+        allowed,
+        [year - 1, year, *params],
+    )
+    backend = ibis.duckdb.connect()
+    index = []
+    for scope in SCOPES:
+        part = stats[stats.scope == scope].drop(columns="scope")
+        if part.empty:
+            continue
+        t = backend.create_table("s", part.astype({"year": "int32"}), overwrite=True)
+        idx = air_stats.comprehensive(t, "code")
+        if scope == "city":
+            idx = air_stats.ranking(idx, "code")
+        df = idx.to_pandas()
+        df.insert(0, "scope", scope)
+        index.append(df)
+    change = pd.DataFrame(columns=["code", "year", "month", "good_ratio"])
+    if not monthly.empty:
+        m = backend.create_table(
+            "m", monthly.astype({"year": "int32", "month": "int32"}), overwrite=True
+        )
+        change = air_stats.change(m, "code", "good_ratio").to_pandas()
+        change = change[change.year == year]
+    backend.disconnect()
+    result = {
+        "stats": stats,
+        "days": days,
+        "index": pd.concat(index, ignore_index=True) if index else pd.DataFrame(
+            columns=["scope", "code", "year", "index", "max_pollutant", "complete"]),
+        "monthly": change,
+    }  # fmt: skip
+    return tidy_assessment(result)
+
+
+def aqi(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    kind: str = "daily",
+    scope: str = "station",
+    stations: Sequence[str] | None = None,
     region: str | None = None,
     start: date | None = None,
     end: date | None = None,
-    check: bool = True,
-) -> AirTables:
-    """Check the observations and build every air expression for the selection.
+    edition: int | str = "auto",
+    principal: Principal | None = None,
+) -> pd.DataFrame:
+    """Hourly (real-time) or daily HJ 633 AQI rows per station or city, ``start..end``
+    (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time."""
+    if kind not in KINDS:
+        raise AirInputError(f"kind must be hourly or daily, got {kind!r}", "kind")
+    if scope not in SCOPES:
+        raise AirInputError(f"scope must be station or city, got {scope!r}", "scope")
+    if start is not None and end is not None and start > end:
+        raise AirInputError(f"from {start} is after to {end}", "from")
+    parse_edition(edition)
+    cities = _stations(con, principal, stations=stations, region=region)
+    when = "date" if kind == "daily" else "time"
+    if not _stored(con, edition):
+        from ecohub.store.engine import ibis_duckdb
 
-    ``start``/``end`` (inclusive, CST days) bound the result; a day before ``start`` is
-    read too, so the moving means of its first hours are whole.
-
-    Runs the checks and materialises, once, what every output reads: the hourly pivot
-    with its moving means, and the station daily values and AQI (``Table.cache``: a temp
-    table on DuckDB, a cached frame on Spark). Everything else stays an expression.
-    """
-    ed = parse_edition(edition)
-    cities = _cities(backend, stations, region)
-    obs = backend.table("observation")
-    obs = obs.filter(obs.station_id.isin(list(cities.station_id)))
-    # Bounds as epoch seconds: time-zone literals are spelled differently per engine.
+        tables = build(
+            ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
+            start=start, end=end,
+        )  # fmt: skip
+        t = aqi_table(tables, kind, scope, with_day=True)
+        if end is not None:
+            t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
+        return t.drop("day").order_by(["code", when]).to_pandas()
+    table = "air_daily" if kind == "daily" else "air_hourly_aqi"
+    day = (
+        "t.date"
+        if kind == "daily"
+        else ("DATE '1970-01-01' + CAST(floor((epoch(t.time) + 28800) / 86400) AS INTEGER)")
+    )  # the CST day, whatever the session's time zone
+    conds, params = [f"t.scope = '{scope}'"], []
     if start is not None:
-        obs = obs.filter(obs.time.epoch_seconds() >= _cst(start - timedelta(days=1)))
+        conds.append(f"{day} >= ?")
+        params.append(start)
     if end is not None:
-        obs = obs.filter(obs.time.epoch_seconds() < _cst(end + timedelta(days=1)))
-    report = check_observations(obs, duplicates=False) if check else InputReport()
-    hourly = air.hourly_values(obs, key_counts=check).cache()
-    if check:
-        check_keys(obs, hourly)
-        hourly = hourly.drop("rows_max")
-    span = hourly.aggregate(lo=hourly.day.min(), hi=hourly.day.max()).to_pyarrow().to_pylist()[0]
-    days = None if span["lo"] is None else (int(span["lo"]), int(span["hi"]))
-    if start is not None:
-        first = (start - date(1970, 1, 1)).days
-        hourly_all = hourly
-        hourly = hourly.filter(hourly.day >= first)
-    else:
-        hourly_all = hourly
-    cmap = ibis.memtable(cities[["station_id", "city_code"]])
-    daily = air.daily_values(hourly).cache()
-    c_hourly = air.city_hourly(hourly_all, cmap)
-    if start is not None:
-        c_hourly = c_hourly.filter(c_hourly.day >= (start - date(1970, 1, 1)).days)
-    c_daily = air.city_daily(daily, c_hourly, cmap)
-    return AirTables(
-        hourly=hourly,
-        hourly_aqi=air.hourly_aqi(hourly, ed, days=days),
-        daily_aqi=air.daily_aqi(daily, ed, days=days).cache(),
-        city_hourly_aqi=air.hourly_aqi(c_hourly, ed, days=days),
-        city_daily_aqi=air.daily_aqi(c_daily, ed, days=days),
-        cities=cities,
-        report=report,
+        conds.append(f"{day} <= ?")
+        params.append(end)
+    pred, scope_params = _city_scope(principal)
+    return _read(
+        con,
+        f"SELECT t.* FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
+        f"WHERE {' AND '.join(conds)} AND {pred} ORDER BY t.code, t.{when}",
+        {"_air_allowed": _allowed(cities)},
+        [*params, *scope_params],
     )
-
-
-def _cst(d: date) -> int:
-    """Epoch seconds of 00:00 CST (UTC+8) on ``d``."""
-    return int(datetime(d.year, d.month, d.day, tzinfo=CST).timestamp())
-
-
-_HOURLY_COLS = [
-    "time",
-    "edition",
-    "so2_1h",
-    "no2_1h",
-    "pm10_1h",
-    "co_1h",
-    "o3_1h",
-    "pm25_1h",
-    "o3_8h",
-    "so2_24h",
-    "pm10_24h",
-    "pm25_24h",
-    "iaqi_so2",
-    "iaqi_no2",
-    "iaqi_pm10",
-    "iaqi_co",
-    "iaqi_o3",
-    "iaqi_pm25",
-    "aqi",
-    "level",
-    "category",
-    "primary_pollutants",
-    "complete",
-    "published",
-]
-_DAILY_COLS = [
-    "date",
-    "edition",
-    "so2_24h",
-    "no2_24h",
-    "pm10_24h",
-    "co_24h",
-    "o3_1h",
-    "o3_8h",
-    "pm25_24h",
-    "n_so2",
-    "n_no2",
-    "n_pm10",
-    "n_co",
-    "n_o3",
-    "n_pm25",
-    "n_o3_8h",
-    "iaqi_so2",
-    "iaqi_no2",
-    "iaqi_pm10",
-    "iaqi_co",
-    "iaqi_o3",
-    "iaqi_pm25",
-    "aqi",
-    "level",
-    "category",
-    "primary_pollutants",
-    "complete",
-    "published",
-]
-
-
-def _scoped(t: ir.Table, scope: str, key: str, cols: list[str]) -> ir.Table:
-    # Nullable types throughout, so station and city rows union into one table.
-    return t.select(
-        scope=ibis.literal(scope),
-        code=t[key].cast(dt.String(nullable=True)),
-        **{c: t[c].cast(t[c].type().copy(nullable=True)) for c in cols},
-    )
-
-
-def aqi_table(tables: AirTables, kind: str = "daily", scope: str = "station") -> ir.Table:
-    """The hourly or daily AQI rows in the store's ``air_*`` column layout."""
-    if kind not in ("hourly", "daily"):
-        raise AirInputError(f"kind must be hourly or daily, got {kind!r}")
-    cols = _HOURLY_COLS if kind == "hourly" else _DAILY_COLS
-    if scope == "city":
-        src = tables.city_hourly_aqi if kind == "hourly" else tables.city_daily_aqi
-        return _scoped(src, "city", "city_code", cols)
-    src = tables.hourly_aqi if kind == "hourly" else tables.daily_aqi
-    return _scoped(src, "station", "station_id", cols)
-
-
-def _stats(tables: AirTables, scope: str, period: str) -> tuple[ir.Table, ir.Table]:
-    daily = tables.city_daily_aqi if scope == "city" else tables.daily_aqi
-    key = "city_code" if scope == "city" else "station_id"
-    return (
-        air_stats.period_statistics(daily, key, period),
-        air_stats.category_days(daily, key, period),
-    )
-
-
-def assess(tables: AirTables, year: int) -> dict[str, pd.DataFrame]:
-    """HJ 663 annual assessment of ``year`` for every city and station of ``tables``.
-
-    Returns frames: ``stats`` (scope, code, pollutant, statistic, value, n_days, valid),
-    ``days`` (category days and good-day ratio), ``index`` (comprehensive index with
-    city ``rank``), and ``monthly`` (city monthly good-day ratio with MoM/YoY change).
-    """
-    out: dict[str, list[pd.DataFrame]] = {"stats": [], "days": [], "index": []}
-    for scope, key in (("city", "city_code"), ("station", "station_id")):
-        stats, days = _stats(tables, scope, "year")
-        stats, days = stats.filter(stats.year == year), days.filter(days.year == year)
-        idx = air_stats.comprehensive(stats, key)
-        if scope == "city":
-            idx = air_stats.ranking(idx, key)
-        for name, t in (("stats", stats), ("days", days), ("index", idx)):
-            df = t.to_pandas().rename(columns={key: "code"})
-            df.insert(0, "scope", scope)
-            out[name].append(df)
-    _, mdays = _stats(tables, "city", "month")
-    monthly = air_stats.change(mdays, "city_code", "good_ratio")
-    monthly = monthly.filter(monthly.year == year).to_pandas().rename(columns={"city_code": "code"})
-    result = {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
-    result["monthly"] = monthly.sort_values(["code", "month"]).reset_index(drop=True)
-    result["stats"] = (
-        result["stats"].sort_values(["scope", "code", "pollutant"]).reset_index(drop=True)
-    )
-    result["days"] = result["days"].sort_values(["scope", "code"]).reset_index(drop=True)
-    return result
-
-
-def _union(parts: list[ir.Table]) -> ir.Table:
-    """Union parts whose columns differ only in nullability."""
-    same = [
-        p.select(**{c: p[c].cast(p[c].type().copy(nullable=True)) for c in p.columns})
-        for p in parts
-    ]
-    return ibis.union(*same)
-
-
-def compute(con: Any, *, edition: int | str = "auto") -> dict[str, int]:
-    """Recompute every ``air_*`` table of the DuckDB store ``con`` from ``observation``.
-
-    Idempotent: each table is replaced whole, in one transaction. Returns rows written.
-    """
-    from ecohub.store.engine import ibis_duckdb
-
-    backend = ibis_duckdb(con)
-    tables = build(backend, edition=edition)
-    written: dict[str, int] = {}
-    frames: dict[str, list[ir.Table]] = {"air_hourly_aqi": [], "air_daily": []}
-    stat_parts, day_parts = [], []
-    for scope in ("station", "city"):
-        frames["air_hourly_aqi"].append(aqi_table(tables, "hourly", scope))
-        frames["air_daily"].append(aqi_table(tables, "daily", scope))
-        key = "city_code" if scope == "city" else "station_id"
-        for period in ("year", "month"):
-            stats, days = _stats(tables, scope, period)
-            month = stats.month if period == "month" else ibis.literal(0, "int32")
-            dmonth = days.month if period == "month" else ibis.literal(0, "int32")
-            stat_parts.append(
-                stats.select(
-                    scope=ibis.literal(scope),
-                    code=stats[key],
-                    year=stats.year,
-                    month=month,
-                    pollutant=stats.pollutant,
-                    statistic=stats.statistic,
-                    value=stats.value,
-                    n_days=stats.n_days,
-                    valid=stats.valid,
-                )
-            )
-            day_cols = [c for c in days.columns if c not in (key, "year", "month")]
-            day_parts.append(
-                days.select(
-                    scope=ibis.literal(scope),
-                    code=days[key],
-                    year=days.year,
-                    month=dmonth,
-                    **{c: days[c] for c in day_cols},
-                )
-            )
-    plan = {
-        "air_hourly_aqi": _union(frames["air_hourly_aqi"]),
-        "air_daily": _union(frames["air_daily"]),
-        "air_period_stat": _union(stat_parts),
-        "air_category_days": _union(day_parts),
-    }
-    # One transaction on the connection Ibis writes with (its own cursor: see ibis_duckdb),
-    # so the deletes, the inserts and the counts are one atomic change.
-    db = backend.con
-    db.execute("BEGIN")
-    try:
-        for name, expr in plan.items():
-            db.execute(f"DELETE FROM {name}")
-            backend.insert(name, expr)
-            written[name] = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
-    return written

@@ -11,70 +11,104 @@ percentile), rounded half-to-even to the reporting precision. Validity: a month 
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
-from ecohub.analytics.aqi import POLLUTANT_COLUMNS, by_date, half_even
-from ecohub.standards.air import limit, min_count
+from ecohub.analytics.aqi import POLLUTANT_COLUMNS, by_date, column_name, half_even
+from ecohub.analytics.hj663 import by_hj663, hj663_editions, period_end, statistic_rows, valid
+from ecohub.standards.air import limit
 from ecohub.standards.aqi import POLLUTANTS
-from ecohub.standards.editions import editions_of, load_table
 
-__all__ = ["category_days", "change", "comprehensive", "period_statistics", "ranking"]
+__all__ = ["PERIODS", "category_days", "change", "comprehensive", "period_statistics", "ranking"]
 
-
-@cache
-def _stat_rows() -> list[dict[str, str]]:
-    """HJ 663 statistic rows; editions must agree (they do, see the CSV's basis column)."""
-    eds = [int(e.edition) for e in editions_of("HJ663")]
-    rows = [r for r in load_table("hj663_statistics.csv") if int(r["edition"]) == eds[0]]
-    for ed in eds[1:]:
-        other = [r for r in load_table("hj663_statistics.csv") if int(r["edition"]) == ed]
-        keys = ("pollutant", "input", "statistic", "percentile", "decimals", "si_period")
-        if [tuple(r[k] for k in keys) for r in other] != [tuple(r[k] for k in keys) for r in rows]:
-            raise NotImplementedError("HJ 663 editions differ: pick the statistic per period")
-    return rows
+PERIODS = ("year", "month")
 
 
-def _count(statistic: str) -> int:
-    counts = {min_count(statistic, "PM2.5", int(e.edition)) for e in editions_of("HJ663")}
-    if len(counts) != 1:
-        raise NotImplementedError(f"HJ 663 editions differ on {statistic}")
-    return counts.pop()
+def _rows() -> dict[int, dict[str, dict[str, str]]]:
+    """``edition -> pollutant -> hj663_statistics.csv row``."""
+    return {ed: {r["pollutant"]: r for r in statistic_rows(ed)} for ed in hj663_editions()}
+
+
+def _per_pollutant(pollutant: ir.StringValue, day: ir.DateValue, value_of: Any, typ: str) -> Any:
+    """``value_of(row)`` of the statistics row of the row's pollutant, under the HJ 663
+    edition in force on ``day`` (a literal CASE when every edition agrees)."""
+    rows = _rows()
+
+    def per_edition(ed: int) -> ir.Value:
+        return ibis.cases(
+            *((pollutant == p, ibis.literal(value_of(r), typ)) for p, r in rows[ed].items()),
+            else_=ibis.null(typ),
+        )
+
+    same = len({tuple(sorted((p, value_of(r)) for p, r in rows[ed].items())) for ed in rows}) == 1
+    return by_hj663(day, per_edition, same=same)
+
+
+def _percentile(r: dict[str, str]) -> int:
+    """The percentile of a statistic row, 0 for a mean."""
+    return int(r["percentile"]) if r["statistic"] == "percentile" else 0
 
 
 def _period_keys(t: ir.Table, period: str) -> tuple[ir.Table, list[str]]:
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
     t = t.mutate(year=t.date.year().cast("int32"), month=t.date.month().cast("int32"))
     return t, (["year"] if period == "year" else ["year", "month"])
 
 
 def _long(daily: ir.Table, key: str) -> ir.Table:
-    """Valid daily inputs in long form: ``key, date, pollutant, value``."""
+    """Valid daily inputs in long form: ``key, date, pollutant, input, value`` — one part per
+    (pollutant, input) any edition assesses."""
     parts = []
-    for r in _stat_rows():
-        col = f"{POLLUTANT_COLUMNS[r['pollutant']]}_{r['input'].rsplit('_', 1)[1]}"
-        part = daily.select(key, "date", pollutant=ibis.literal(r["pollutant"]), value=daily[col])
-        parts.append(part.filter(part.value.notnull()))
+    seen: set[tuple[str, str]] = set()
+    for rows in _rows().values():
+        for r in rows.values():
+            if (r["pollutant"], r["input"]) in seen:
+                continue
+            seen.add((r["pollutant"], r["input"]))
+            col = column_name(r["input"])
+            part = daily.select(
+                key,
+                "date",
+                pollutant=ibis.literal(r["pollutant"]),
+                input=ibis.literal(r["input"]),
+                value=daily[col],
+            )
+            parts.append(part.filter(part.value.notnull()))
     return ibis.union(*parts)
+
+
+def _period_valid(out: ir.Table, statistic: str, end: ir.DateValue) -> ir.BooleanValue:
+    pols = sorted({p for rows in _rows().values() for p in rows})
+    return ibis.cases(
+        *((out.pollutant == p, valid(out.n_days, statistic, p, end)) for p in pols),
+        else_=False,
+    )
 
 
 def period_statistics(daily: ir.Table, key: str = "station_id", period: str = "year") -> ir.Table:
     """HJ 663 statistic per ``key``, period and pollutant from daily values.
 
     Columns: ``key, year[, month], pollutant, statistic ('mean'|'p95'|'p90'), value``
-    (rounded), ``n_days``, ``valid`` and, for years, ``months_valid``.
+    (rounded), ``n_days``, ``valid`` and, for years, ``months_valid``. The statistic, its
+    input series, percentile, precision and validity counts are those of the HJ 663
+    edition in force at the period's end (a month: its first day).
     """
     long_t, pkeys = _period_keys(_long(daily, key), period)
+    end = period_end(long_t.year, long_t.month if period == "month" else None)
+    want = _per_pollutant(long_t.pollutant, end, lambda r: r["input"], "string")
+    long_t = long_t.filter(long_t.input == want)
+    long_t = long_t.mutate(p=_per_pollutant(long_t.pollutant, end, _percentile, "int64"))
     groups = [key, *pkeys, "pollutant"]
     w = ibis.window(group_by=groups, order_by="value")
     ranked = long_t.mutate(
         rn=ibis.row_number().over(w) + 1, n=long_t.value.count().over(ibis.window(group_by=groups))
     )
-    p = ibis.cases(
-        *((ranked.pollutant == r["pollutant"], int(r["percentile"] or 0)) for r in _stat_rows())
-    )
-    ranked = ranked.mutate(p=p)
     # k = 1 + (n-1)p/100 = s + f with s integer: exact in integers.
     s = 1 + ((ranked.n - 1) * ranked.p) // 100
     f = (((ranked.n - 1) * ranked.p) % 100).cast("float64") / 100
@@ -84,18 +118,21 @@ def period_statistics(daily: ir.Table, key: str = "station_id", period: str = "y
         mean=ranked.value.mean(),
         pct=(ranked.value * weight).sum(),
         p=ranked.p.max(),
-        **({"month_n": ranked.count()} if period == "month" else {}),
     )
+    aend = period_end(agg.year, agg.month if period == "month" else None)
     raw = ibis.cases((agg.p > 0, agg.pct), else_=agg.mean)
-    decimals = ibis.cases(
-        *((agg.pollutant == r["pollutant"], int(r["decimals"])) for r in _stat_rows())
-    )
-    value = ibis.cases((decimals == 1, half_even(raw, 1)), else_=half_even(raw, 0))
+    decimals = _per_pollutant(agg.pollutant, aend, lambda r: int(r["decimals"]), "int64")
+    places = sorted({int(r["decimals"]) for rows in _rows().values() for r in rows.values()})
+    value = ibis.cases(*((decimals == d, half_even(raw, d)) for d in places))
     stat = ibis.cases((agg.p > 0, "p" + agg.p.cast("string")), else_="mean")
     out = agg.mutate(statistic=stat, value=value)
+    oend = period_end(out.year, out.month if period == "month" else None)
     if period == "month":
-        need = ibis.cases((out.month == 2, _count("month_feb")), else_=_count("month"))
-        return out.mutate(valid=out.n_days >= need).select(
+        valid_m = ibis.cases(
+            (out.month == 2, _period_valid(out, "month_feb", oend)),
+            else_=_period_valid(out, "month", oend),
+        )
+        return out.mutate(valid=valid_m).select(
             *groups[:-1], "pollutant", "statistic", "value", "n_days", "valid"
         )
     months = period_statistics(daily, key, "month")
@@ -103,8 +140,10 @@ def period_statistics(daily: ir.Table, key: str = "station_id", period: str = "y
         months_valid=months.valid.cast("int32").sum()
     )
     out = out.left_join(mv, [key, "year", "pollutant"]).select(out, mv.months_valid)
-    valid = (out.n_days >= _count("annual")) & (out.months_valid.fill_null(0) == 12)
-    return out.mutate(valid=valid).select(
+    valid_y = _period_valid(out, "annual", period_end(out.year, None)) & (
+        out.months_valid.fill_null(0) == 12
+    )
+    return out.mutate(valid=valid_y).select(
         key, "year", "pollutant", "statistic", "value", "n_days", "months_valid", "valid"
     )
 
@@ -117,21 +156,15 @@ def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
     after summing. ``max_pollutant`` = the largest Ii; ``complete`` = all six present.
     """
     pkeys = ["year", "month"] if "month" in stats.columns else ["year"]
-    end = (
-        ibis.date(stats.year, stats.month, 1) if "month" in pkeys else ibis.date(stats.year, 12, 31)
-    )
-    rows = _stat_rows()
+    # Si: the GB 3095 phase in force at the period's end (a month: its first day).
+    end = period_end(stats.year, stats.month if "month" in pkeys else None)
+    rows = _rows()
 
     def si(phase: object) -> ir.Value:
-        return ibis.cases(
-            *(
-                (
-                    stats.pollutant == r["pollutant"],
-                    limit(r["pollutant"], r["si_period"], 2, phase=str(phase)),
-                )
-                for r in rows
-            )
-        )
+        def of(r: dict[str, str]) -> float:
+            return limit(r["pollutant"], r["si_period"], 2, phase=str(phase))
+
+        return _per_pollutant(stats.pollutant, end, of, "float64")
 
     t = stats.mutate(ii=stats.value / by_date(end, "GB3095", si))
     w = ibis.window(group_by=[key, *pkeys])
@@ -141,7 +174,13 @@ def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
         n=t.count(),
         max_pollutant=t.pollutant.min(where=t.ii == t.top),
     )
-    return agg.mutate(index=half_even(agg.index, 2), complete=agg.n == len(rows)).drop("n")
+    aend = period_end(agg.year, agg.month if "month" in pkeys else None)
+    n_rows = by_hj663(
+        aend,
+        lambda ed: ibis.literal(len(rows[ed]), "int64"),
+        same=len({len(r) for r in rows.values()}) == 1,
+    )
+    return agg.mutate(index=half_even(agg.index, 2), complete=agg.n == n_rows).drop("n")
 
 
 def ranking(index: ir.Table, key: str = "city_code") -> ir.Table:
@@ -152,31 +191,71 @@ def ranking(index: ir.Table, key: str = "city_code") -> ir.Table:
     return t.mutate(rank=ibis.rank().over(ibis.window(group_by=pkeys, order_by="index")) + 1)
 
 
-def category_days(daily_aqi: ir.Table, key: str = "station_id", period: str = "year") -> ir.Table:
+def category_days(
+    daily_aqi: ir.Table,
+    key: str = "station_id",
+    period: str = "year",
+    keys: Sequence[str] | None = None,
+    last_day: date | None = None,
+) -> ir.Table:
     """Days per AQI level, good days (优+良), good-day ratio and primary-pollutant days.
 
-    A day counts when its AQI is complete (all six pollutants' daily values valid);
-    ``days_incomplete`` are reported beside, not in the ratio. ``primary_<p>`` counts the
-    days (AQI > 50) on which pollutant p was primary (ties count for each).
+    A day counts when its AQI is complete (all six pollutants' daily values valid).
+    ``days_incomplete`` is every other day of the period's calendar, reported beside and not
+    in the ratio: days with some data, and days with no row at all. The calendar runs from
+    the period's first day to its last, or to ``last_day`` (default: the last day of
+    ``daily_aqi``) when that comes first. ``keys`` are the stations (or cities) of the
+    assessment: each gets a row for every period that has data, even with no row of its
+    own (default: the keys that have rows). ``primary_<p>`` counts the days (AQI > 50) on
+    which pollutant p was primary (ties count for each).
     """
     t, pkeys = _period_keys(daily_aqi, period)
-    ok = t.complete & t.aqi.notnull()
+    ok = t.complete.fill_null(False) & t.aqi.notnull()
     aggs = {f"level{lv}": (ok & (t.level == lv)).cast("int32").sum() for lv in range(1, 7)}
     for p in POLLUTANTS:
         c = POLLUTANT_COLUMNS[p]
         aggs[f"primary_{c}"] = (ok & (t.aqi > 50) & (t[f"iaqi_{c}"] == t.aqi)).cast("int32").sum()
-    out = t.group_by([key, *pkeys]).agg(
-        days=ok.cast("int32").sum(),
-        days_incomplete=(~ok).cast("int32").sum(),
-        good_days=(ok & (t.level <= 2)).cast("int32").sum(),
-        **aggs,
+    counts = t.group_by([key, *pkeys]).agg(
+        days=ok.cast("int32").sum(), good_days=(ok & (t.level <= 2)).cast("int32").sum(), **aggs
+    )
+    if last_day is None:
+        last = t.date.max().to_pyarrow().as_py()
+        last_day = last if last is not None else date(1970, 1, 1)
+    present = t.select(*pkeys).distinct().to_pandas()
+    key_list = (
+        list(keys)
+        if keys is not None
+        else [str(k) for k in t.select(key).distinct().to_pandas()[key]]
+    )
+    frame = _calendar(present, pkeys, last_day).merge(pd.DataFrame({key: key_list}), how="cross")
+    cal = ibis.memtable(frame, schema={key: "string", **{k: "int32" for k in pkeys},
+                                       "calendar_days": "int32"})  # fmt: skip
+    out = cal.left_join(counts, [key, *pkeys]).select(
+        cal, *(counts[c].fill_null(0).name(c) for c in counts.columns if c not in (key, *pkeys))
     )
     return out.mutate(
+        days_incomplete=(out.calendar_days - out.days).cast("int32"),
         good_ratio=ibis.cases(
             (out.days > 0, half_even(out.good_days.cast("float64") * 100 / out.days, 1)),
             else_=ibis.null("float64"),
-        )
-    )
+        ),
+    ).drop("calendar_days")
+
+
+def _calendar(periods: pd.DataFrame, pkeys: list[str], last_day: date) -> pd.DataFrame:
+    """``pkeys, calendar_days``: days from each period's first day to its last or ``last_day``."""
+    rows = []
+    for r in periods.to_dict("records"):
+        year = int(r["year"])
+        if "month" in pkeys:
+            month = int(r["month"])
+            first = date(year, month, 1)
+            end = date(year, 12, 31) if month == 12 else date(year, month + 1, 1) - timedelta(1)
+        else:
+            first, end = date(year, 1, 1), date(year, 12, 31)
+        n = max(0, (min(end, last_day) - first).days + 1)
+        rows.append((year, *((month,) if "month" in pkeys else ()), n))
+    return pd.DataFrame(rows, columns=[*pkeys, "calendar_days"])
 
 
 def change(monthly: ir.Table, key: str, value: str) -> ir.Table:

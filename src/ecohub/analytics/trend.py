@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ecohub.analytics._time import cst_date
+from ecohub.analytics.air_input import TIME_SET_ASIDE, plausible_time
 from ecohub.standards import air
 from ecohub.standards.editions import editions_of, load_table
 from ecohub.standards.errors import UnknownParameter
@@ -244,11 +245,9 @@ def monthly_means(
     one. Columns: ``station_id, parameter, unit, n_units, year, month, value, n_days,
     valid_month, n_rejected``; ``n_units`` > 1 means mixed units (the caller must refuse).
     """
-    t = obs
-    if stations:
-        t = t.filter(t.station_id.isin(list(stations)))
-    if parameters:
-        t = t.filter(t.parameter.isin(list(parameters)))
+    t = _selected(obs, stations, parameters)
+    # An impossible stored time never reaches calendar arithmetic (see set_aside_times).
+    t = t.filter(plausible_time(t.time))
     t = t.mutate(date=cst_date(t.time))
     if start is not None:
         t = t.filter(t.date >= start)
@@ -301,6 +300,28 @@ def monthly_means(
     return out.mutate(valid_month=out.n_days >= out.need).drop("need")
 
 
+def _selected(obs: Any, stations: Sequence[str] | None, parameters: Sequence[str] | None) -> Any:
+    t = obs
+    if stations:
+        t = t.filter(t.station_id.isin(list(stations)))
+    if parameters:
+        t = t.filter(t.parameter.isin(list(parameters)))
+    return t
+
+
+def set_aside_times(
+    obs: Any,
+    *,
+    stations: Sequence[str] | None = None,
+    parameters: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """``station_id, parameter, n``: rows whose stored time cannot be an observation's
+    (``air_input.plausible_time``), left out of the monthly means and counted."""
+    t = _selected(obs, stations, parameters)
+    t = t.filter(~plausible_time(t.time))
+    return t.group_by(["station_id", "parameter"]).agg(n=t.count()).to_pandas()
+
+
 def trends(
     obs: Any,
     *,
@@ -324,6 +345,11 @@ def trends(
     if not mixed.empty:
         r = mixed.iloc[0]
         raise ValueError(f"unit: {r.station_id} {r.parameter} is stored in more than one unit")
+    bad = set_aside_times(obs, stations=stations, parameters=parameters)
+    bad_times = {
+        (str(sid), str(par)): int(n)
+        for sid, par, n in zip(bad.station_id, bad.parameter, bad.n, strict=True)
+    }
     rows = []
     for (sid, par), g in df.groupby(["station_id", "parameter"], sort=True):
         g = g.sort_values(["year", "month"])
@@ -343,13 +369,19 @@ def trends(
             "alpha": alpha,
             "note": "",
         }
+        n_bad = bad_times.get((str(sid), str(par)), 0)
+        if n_bad:
+            row["n_rejected"] += n_bad
+            row["note"] = f"{n_bad} row(s) set aside: {TIME_SET_ASIDE}"
         try:
             if seasonal:
                 res = seasonal_kendall(ok.value, ok.month, ok.year, alpha)
             else:
                 res = mann_kendall(ok.value, (ok.year * 12 + ok.month - 1) / 12.0, alpha)
         except ValueError as exc:
-            row.update(trend="insufficient data", note=str(exc))
+            row.update(
+                trend="insufficient data", note="; ".join(filter(None, [row["note"], str(exc)]))
+            )
         else:
             row.update({k: v for k, v in asdict(res).items() if k not in ("test", "alpha")})
         rows.append(row)

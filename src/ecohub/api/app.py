@@ -41,8 +41,9 @@ def create_app(
     credential. ``jobs`` defaults to a new :class:`JobRunner` over ``con``.
     """
     from ecohub.api.auth import install_auth
-    from ecohub.api.routers import air, hj212, jobs as jobs_router, open as open_router
-    from ecohub.api.routers import platform, regions, registry, stations, trend, water
+    from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
+    from ecohub.api.routers import jobs as jobs_router
+    from ecohub.api.routers import open as open_router
 
     s = settings or Settings()
     app = FastAPI(
@@ -56,20 +57,48 @@ def create_app(
         "(RFC 9457). Log in at /api/v1/auth/token; open data under /open/v1 needs no log-in.",
     )
     app.state.ctx = Context(
-        con=con, settings=s, jobs=jobs or JobRunner(con, workers=s.job_workers),
+        con=con,
+        settings=s,
+        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice),
         offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
-        on_policy=on_policy, on_devices_changed=on_devices_changed,
-    )  # fmt: skip
+        on_policy=on_policy,
+        on_devices_changed=on_devices_changed,
+    )
     app.state.metrics_registry = metrics_registry
     app.state.health = health
     install_errors(app)
-    for module in (platform, regions, stations, air, water, trend, hj212, registry, jobs_router,
-                   open_router):  # fmt: skip
+    for module in (
+        platform,
+        regions,
+        stations,
+        air,
+        water,
+        trend,
+        hj212,
+        registry,
+        jobs_router,
+        open_router,
+    ):
         app.include_router(module.router)
     open_router.install_open(app)
     app.include_router(__import__("ecohub.api.routers.catalog", fromlist=["router"]).router)
-    install_auth(app, con, data_dir if data_dir is not None else s.data_dir, s,
-                 write_local_credential=write_local_credential, audit=audit)  # fmt: skip
+    install_auth(
+        app,
+        con,
+        data_dir if data_dir is not None else s.data_dir,
+        s,
+        write_local_credential=write_local_credential,
+        audit=audit,
+    )
     app.add_middleware(BodyLimit)
     document_problems(app)
     return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Finish what the app runs beside requests, before its store connection closes: the running
+    job ends its transaction, queued audit entries are committed."""
+    app.state.ctx.jobs.shutdown()
+    auth = getattr(app.state, "auth", None)
+    if auth is not None:
+        auth.close()

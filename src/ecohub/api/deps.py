@@ -55,8 +55,10 @@ def page(request: Request, table: pa.Table, next_cursor: str | None, fmt: str, n
     request.state.audit_rows = table.num_rows
     if fmt == "json":
         return {"items": rows(table), "next_cursor": next_cursor}
-    headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"',
-               "X-Result-Count": str(table.num_rows)}  # fmt: skip
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+        "X-Result-Count": str(table.num_rows),
+    }
     if next_cursor is not None:
         headers["X-Next-Cursor"] = next_cursor
     return Response(to_bytes(table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)

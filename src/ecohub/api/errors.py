@@ -44,9 +44,17 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for error statuses, all problem+json."""
-    words = {400: "bad request", 401: "not authenticated", 403: "role may not do this",
-             404: "not found (or outside your scope)", 409: "conflict", 413: "body too large",
-             422: "invalid field", 429: "rate limited", 503: "store unavailable"}  # fmt: skip
+    words = {
+        400: "bad request",
+        401: "not authenticated",
+        403: "role may not do this",
+        404: "not found (or outside your scope)",
+        409: "conflict",
+        413: "body too large",
+        422: "invalid field",
+        429: "rate limited",
+        503: "store unavailable",
+    }
     return {
         s: {
             "description": words.get(s, "error"),
@@ -64,8 +72,10 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"field": _loc(tuple(e.get("loc", ()))), "reason": str(e.get("msg", "invalid"))}
-              for e in exc.errors()[:20]]  # fmt: skip
+    errors = [
+        {"field": _loc(tuple(e.get("loc", ()))), "reason": str(e.get("msg", "invalid"))}
+        for e in exc.errors()[:20]
+    ]
     first = errors[0] if errors else {"field": "request", "reason": "invalid"}
     return problem(422, detail=f"{first['field']}: {first['reason']}", errors=errors)
 
@@ -80,8 +90,9 @@ def _service(request: Request, exc: Exception) -> JSONResponse:
     if failure.status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     body = failure.problem()
-    extra = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail")}
-    return problem(failure.status, detail=failure.detail, **extra)
+    if "errors" in body:
+        return problem(failure.status, detail=failure.detail, errors=body["errors"])
+    return problem(failure.status, detail=failure.detail)
 
 
 def install_errors(app: FastAPI) -> None:
@@ -100,8 +111,9 @@ def document_problems(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        doc = get_openapi(title=app.title, version=app.version, description=app.description,
-                          routes=app.routes)  # fmt: skip
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         extra = problem_responses(400, 413, 422)
         for path, item in doc.get("paths", {}).items():
             for method, op in item.items():

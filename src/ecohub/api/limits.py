@@ -14,12 +14,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _problem(status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> tuple[Message, Message]:
-    body = json.dumps({"type": "about:blank", "title": {413: "Content Too Large", 429: "Too Many Requests"}[status],
-                       "status": status, "detail": detail}).encode()  # fmt: skip
-    start: Message = {"type": "http.response.start", "status": status,
-                      "headers": [(b"content-type", b"application/problem+json"),
-                                  (b"content-length", str(len(body)).encode()), *(headers or [])]}  # fmt: skip
+def _problem(
+    status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[Message, Message]:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": {413: "Content Too Large", 429: "Too Many Requests"}[status],
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            *(headers or []),
+        ],
+    }
     return start, {"type": "http.response.body", "body": body}
 
 
@@ -35,11 +49,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > self.limit:
-                    for m in _problem(413, f"body: larger than {self.limit} bytes"):
-                        await send(m)
-                    return
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                for m in _problem(413, f"body: larger than {self.limit} bytes"):
+                    await send(m)
+                return
         seen = 0
 
         async def limited() -> Message:

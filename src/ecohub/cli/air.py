@@ -1,6 +1,7 @@
 """`ecohub air` sub-commands: AQI, HJ 663 assessment, and (re)computing the stored results.
 
-Thin: every command calls :mod:`ecohub.analytics.air_service` and prints what it returns.
+Thin: every command calls the API route of :mod:`ecohub.analytics.air_service` through
+:mod:`ecohub.cli.client` (the running server, or the same app in-process) and prints it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, fail, open_store
+from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -41,15 +42,33 @@ def _print(df: pd.DataFrame, title: str, limit: int = _SHOW_ROWS) -> None:
 
 
 def _service(fn: Any) -> Any:
-    """Run a service call, turning its known errors into a one-line message."""
+    """Run a service call, turning its known errors into a one-line message that names the
+    option at fault."""
     from ecohub.analytics.air_input import AirInputError
     from ecohub.analytics.export import ExportError
+    from ecohub.analytics.hj663 import RuleError
     from ecohub.standards.errors import StandardsError
 
     try:
         return fn()
-    except (AirInputError, ExportError, StandardsError) as exc:
+    except AirInputError as exc:
+        field = getattr(exc, "field", None)
+        fail(f"--{_OPTIONS.get(field, field)}: {exc}" if field else str(exc))
+    except ExportError as exc:
+        fail(f"--out: {exc}")
+    except (RuleError, StandardsError) as exc:
         fail(str(exc))
+
+
+# Service fields -> the option that sets them.
+_OPTIONS = {"start": "from", "end": "to"}
+
+
+def _target(out: Path | None) -> None:
+    from ecohub.analytics.export import check_target
+
+    if out is not None:
+        _service(lambda: check_target(out))
 
 
 @app.command("aqi")
@@ -64,33 +83,25 @@ def aqi_cmd(
     out: Path = typer.Option(None, "--out", help="write all rows to .csv/.parquet/.xlsx"),
 ) -> None:
     """Hourly (real-time) or daily AQI per station or city (HJ 633)."""
-    from ecohub.analytics.air_service import aqi_table, build
     from ecohub.analytics.export import export_table
-    from ecohub.store.engine import ibis_duckdb
+    from ecohub.cli.client import door
 
     if kind not in ("hourly", "daily"):
-        fail(f"--kind must be hourly or daily, got {kind!r}")
-    if scope not in ("station", "city"):
-        fail(f"--scope must be station or city, got {scope!r}")
-    d0, d1 = _date(start, "from"), _date(end, "to")
-    con = open_store(read_only=True)
-
-    def run() -> pd.DataFrame:
-        tables = build(
-            ibis_duckdb(con), edition=edition, stations=station or None, region=region,
-            start=d0, end=d1,
+        fail(f"--kind: must be hourly or daily, got {kind!r}")
+    for text, name in ((start, "from"), (end, "to")):
+        _date(text, name)
+    _target(out)
+    with door(options=_OPTIONS) as d:
+        items = d.pages(
+            f"/api/v1/air/aqi/{kind}", station=station or None, region=region, scope=scope,
+            **{"from": start, "to": end}, edition=edition,
         )  # fmt: skip
-        t = aqi_table(tables, kind, scope)
-        if d1 is not None:
-            t = t.filter((t.date if kind == "daily" else t.time.date()) <= d1)
-        return t.order_by(["code", "date" if kind == "daily" else "time"]).to_pandas()
-
-    df = _service(run)
+    cols = ["code", "date" if kind == "daily" else "time", "edition", "aqi", "level", "category",
+            "primary_pollutants", "published"]  # fmt: skip
+    df = pd.DataFrame(items) if items else pd.DataFrame(columns=cols)
     if out is not None:
         _service(lambda: export_table(df, out))
         console.print(f"wrote {len(df)} rows to {out}")
-    cols = ["code", "date" if kind == "daily" else "time", "edition", "aqi", "level", "category",
-            "primary_pollutants", "published"]  # fmt: skip
     _print(df[cols], f"{kind} AQI ({scope})")
 
 
@@ -102,21 +113,16 @@ def assess_cmd(
     out: Path = typer.Option(None, "--out", help="write the statistics (.csv/.parquet/.xlsx)"),
 ) -> None:
     """HJ 663 annual assessment: statistics, category days, good-day ratio, index, rank."""
-    from ecohub.analytics.air_service import assess, build
+    from ecohub.analytics.air_tables import check_year
     from ecohub.analytics.export import export_table
-    from ecohub.store.engine import ibis_duckdb
+    from ecohub.cli.client import door
 
-    con = open_store(read_only=True)
-
-    def run() -> dict[str, pd.DataFrame]:
-        tables = build(
-            ibis_duckdb(con), edition=edition, region=region,
-            start=date(year, 1, 1), end=date(year, 12, 31),
-        )  # fmt: skip
-        return assess(tables, year)
-
-    res = _service(run)
-    if res["days"].empty:
+    _service(lambda: check_year(year))
+    _target(out)
+    with door(options=_OPTIONS) as d:
+        got = d.get("/api/v1/air/assessments", year=year, region=region, edition=edition)
+    res = {k: pd.DataFrame(got[k]) for k in ("stats", "days", "index", "monthly")}
+    if res["days"].empty or (int(res["days"].days.sum()) == 0 and res["stats"].empty):
         fail(f"no air data in {year}" + (f" for region {region}" if region else ""))
     stats = (
         res["stats"]
@@ -128,10 +134,9 @@ def assess_cmd(
     idx = res["index"][["scope", "code", "index"] + (["rank"] if "rank" in res["index"] else [])]
     stats = stats.merge(idx, on=["scope", "code"], how="left")
     _print(stats, f"HJ 663 statistics {year} (µg/m³; CO mg/m³ P95; O3 P90 of daily max 8-h)")
-    day_cols = ["scope", "code", "days", "good_days", "good_ratio", "level1", "level2", "level3",
-                "level4", "level5", "level6", "primary_pm25", "primary_o3"]  # fmt: skip
-    days = res["days"][day_cols]
-    _print(days, f"AQI category days {year}")
+    day_cols = ["scope", "code", "days", "days_incomplete", "good_days", "good_ratio"]
+    day_cols += [f"level{i}" for i in range(1, 7)] + ["primary_pm25", "primary_o3"]
+    _print(res["days"][day_cols], f"AQI category days {year}")
     if out is not None:
         _service(
             lambda: export_table(res["stats"].merge(idx, on=["scope", "code"], how="left"), out)
@@ -142,11 +147,16 @@ def assess_cmd(
 @app.command("compute")
 def compute_cmd(
     edition: str = typer.Option("auto", "--edition", help="2012 | 2026 | auto (by date)"),
+    full: bool = typer.Option(False, "--full", help="recompute everything, not only what changed"),
 ) -> None:
     """(Re)compute the stored air results (air_hourly_aqi, air_daily, air_period_stat,
-    air_category_days) from the observations; safe to run again."""
-    from ecohub.analytics.air_service import compute
+    air_category_days): the first time whole, then only the days whose data changed."""
+    from ecohub.cli.client import door
 
-    con = open_store()
-    written = _service(lambda: compute(con, edition=edition))
-    _print(pd.DataFrame(sorted(written.items()), columns=["table", "rows"]), "air results stored")
+    with door(options=_OPTIONS) as d:
+        res = d.job("air-compute", {"edition": edition, "full": full}, "air compute")
+    rows = sorted(res["written"].items())
+    _print(pd.DataFrame(rows, columns=["table", "rows"]), f"air results stored ({res['mode']})")
+    console.print(f"station-days computed: {res['station_days']}", highlight=False)
+    for reason, n in {**res["set_aside"]}.items():
+        console.print(f"[yellow]{n} observation row(s) set aside:[/] {reason}", highlight=False)

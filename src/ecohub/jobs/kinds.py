@@ -28,6 +28,7 @@ class _Params(BaseModel):
 
 class AirCompute(_Params):
     edition: Literal["auto", "2012", "2026"] = "auto"
+    full: bool = False  # recompute everything, not only the stale station-days
 
 
 class _FileLoad(_Params):
@@ -73,13 +74,49 @@ class LoadSample(_Params):
     pass
 
 
+class WaterAssess(_Params):
+    year: int | None = Field(None, ge=1900, le=2200)
+    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
+    region: str | None = Field(None, pattern=r"^\d{6}$")
+    basin: str | None = Field(None, max_length=100)
+    method: str = Field("2011", max_length=10)
+    by: str = Field("basin", max_length=20)
+    store: bool = True
+
+
+class Trend(_Params):
+    stations: list[str] | None = Field(None, max_length=1000)
+    parameters: list[str] | None = Field(None, max_length=50)
+    year_from: int | None = Field(None, ge=1900, le=2200)
+    year_to: int | None = Field(None, ge=1900, le=2200)
+    seasonal: bool = True
+    alpha: float = Field(0.05, gt=0, lt=1)
+    store: bool = True
+
+
+def _water_assess(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.queries.analysis import water_assessment
+
+    progress(0, 1, "assessing the sections")
+    return water_assessment(cur, who, **p.model_dump())
+
+
+def _trend(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.queries.analysis import trend
+
+    progress(0, 1, "testing the series")
+    return {"rows": trend(cur, who, **p.model_dump())}
+
+
 def _air_compute(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
     from ecohub.analytics.air_service import compute
 
     progress(0, 1, "computing the air_* tables from the observations")
-    written = compute(cur, edition=p.edition)
+    out = compute(cur, edition=p.edition, full=p.full, principal=who)
     progress(1, 1, "stored")
-    return {"written": written}
+    return jsonable(out)
 
 
 def _load_progress(progress: Progress) -> Callable[[str, int, int | None], None]:
@@ -91,23 +128,41 @@ def _load_progress(progress: Progress) -> Callable[[str, int, int | None], None]
     return update
 
 
-def _load_observations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _load_observations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
     from ecohub.ingest.files import load_observations
 
     report = load_observations(
-        cur, p.path, mapping=p.mapping, units=p.units, period=p.period, source=p.source,
-        reject_path=p.reject, sheet=p.sheet, force=p.force, progress=_load_progress(progress),
-    )  # fmt: skip
+        cur,
+        p.path,
+        mapping=p.mapping,
+        units=p.units,
+        period=p.period,
+        source=p.source,
+        reject_path=p.reject,
+        sheet=p.sheet,
+        force=p.force,
+        progress=_load_progress(progress),
+    )
     return {"report": jsonable(report), "stored": report.stored}
 
 
-def _load_stations(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _load_stations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
     from ecohub.ingest.files import load_stations
 
     report = load_stations(
-        cur, p.path, mapping=p.mapping, network=p.network, source=p.source, sheet=p.sheet,
-        reject_path=p.reject, force=p.force,
-    )  # fmt: skip
+        cur,
+        p.path,
+        mapping=p.mapping,
+        network=p.network,
+        source=p.source,
+        sheet=p.sheet,
+        reject_path=p.reject,
+        force=p.force,
+    )
     return {"report": jsonable(report), "stored": report.stored}
 
 
@@ -118,7 +173,9 @@ def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progres
     return jsonable(result)
 
 
-def _registry_link(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _registry_link(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
     from ecohub.registry.service import link
 
     progress(0, 1, "linking the registry records")
@@ -141,4 +198,6 @@ KINDS: dict[str, Kind] = {
     "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
     "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
     "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
+    "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
+    "trend": Kind(Trend, _trend, (), "trend tests, stored"),
 }

@@ -21,8 +21,12 @@ class Failure:
 
     def problem(self) -> dict[str, object]:
         """RFC 9457 problem details (``type`` about:blank: the title is the status's)."""
-        body: dict[str, object] = {"type": "about:blank", "title": self.title,
-                                   "status": self.status, "detail": self.detail}  # fmt: skip
+        body: dict[str, object] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
         if self.field is not None:
             body["errors"] = [{"field": self.field, "reason": self.detail}]
         return body
@@ -51,6 +55,8 @@ def classify(exc: BaseException) -> Failure:
         return Failure(404, "Not Found", str(exc))
     if isinstance(exc, AccessDenied):
         return Failure(403, "Forbidden", "your role may not do this")
+    if isinstance(exc, AirInputError) and exc.field:
+        return Failure(400, "Bad Request", str(exc), exc.field)
     known = (AirInputError, ExportError, LoadError, VocabularyError, ReadError, StandardsError)
     if isinstance(exc, known):
         msg = str(exc)

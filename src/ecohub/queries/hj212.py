@@ -83,9 +83,12 @@ def visible(con: duckdb.DuckDBPyConnection, principal: Principal, mn: str) -> bo
     return got.fetchone() is not None
 
 
-def set_policy(con: duckdb.DuckDBPyConnection, principal: Principal, mn: str, policy: str) -> dict[str, str]:
+def set_policy(
+    con: duckdb.DuckDBPyConnection, principal: Principal, mn: str, policy: str
+) -> dict[str, str]:
     """Set a device's parsing policy. A nationwide caller may name a new MN (it is registered
-    as unregistered, as the CLI does); others only devices in their scope (else :class:`NotFound`)."""
+    as unregistered, as the CLI does); others only devices in their scope (else
+    :class:`NotFound`)."""
     check_mn(mn)
     if policy not in POLICIES:
         raise QueryError("policy", f"must be 'strict' or 'lenient', got {policy!r}")
@@ -118,8 +121,12 @@ def emissions(
     n = page_size(limit, export=export)
     scope, params = _scope(principal)
     where = [scope]
-    for cond, val in (("e.mn = ?", mn), ("e.pollutant = ?", pollutant),
-                      ("e.data_time >= ?", t0), ("e.data_time < ?", t1)):  # fmt: skip
+    for cond, val in (
+        ("e.mn = ?", mn),
+        ("e.pollutant = ?", pollutant),
+        ("e.data_time >= ?", t0),
+        ("e.data_time < ?", t1),
+    ):
         if val is not None:
             where.append(cond)
             params.append(val)
@@ -167,13 +174,17 @@ def rejected(
             raise QueryError("cursor", "not a cursor this server issued")
         where.append("p.id < ?")
         params.append(int(after[0]))
-    rows = con.execute(
-        "SELECT p.id, p.received_at, p.peer, p.mn, p.status, p.error, p.reason, p.would_pass,"
-        " hex(p.raw) AS raw_hex, decode(p.raw) IS NOT NULL AS is_text"
-        f" FROM packet_log p LEFT JOIN {_DEVICES} ON m.mn = p.mn WHERE {' AND '.join(where)}"
-        " ORDER BY p.id DESC LIMIT ?",
-        [*params, n + 1],
-    ).fetch_arrow_table().to_pylist()
+    rows = (
+        con.execute(
+            "SELECT p.id, p.received_at, p.peer, p.mn, p.status, p.error, p.reason, p.would_pass,"
+            " hex(p.raw) AS raw_hex, decode(p.raw) IS NOT NULL AS is_text"
+            f" FROM packet_log p LEFT JOIN {_DEVICES} ON m.mn = p.mn WHERE {' AND '.join(where)}"
+            " ORDER BY p.id DESC LIMIT ?",
+            [*params, n + 1],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     nxt = encode_cursor([str(rows[n - 1]["id"])], fp) if len(rows) > n else None
     return {"items": rows[:n], "next_cursor": nxt}
 
@@ -181,8 +192,9 @@ def rejected(
 def deviations(con: duckdb.DuckDBPyConnection, principal: Principal) -> list[dict[str, Any]]:
     """Devices in scope whose rejected packets would pass under a known deviation."""
     scope, params = _scope(principal)
-    return con.execute(
-        f"""
+    return (
+        con.execute(
+            f"""
         SELECT p.mn, p.would_pass AS deviation, count(*) AS packets,
                min(p.received_at) AS first_at, max(p.received_at) AS last_at,
                any_value(m.policy) AS policy
@@ -190,12 +202,20 @@ def deviations(con: duckdb.DuckDBPyConnection, principal: Principal) -> list[dic
         WHERE p.would_pass IS NOT NULL AND {scope}
         GROUP BY p.mn, p.would_pass ORDER BY packets DESC, p.mn
         """,
-        params,
-    ).fetch_arrow_table().to_pylist()
+            params,
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
 
 
-def device(con: duckdb.DuckDBPyConnection, principal: Principal, mn: str, now: datetime,
-           offline_after_s: float) -> dict[str, Any]:  # fmt: skip
+def device(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    mn: str,
+    now: datetime,
+    offline_after_s: float,
+) -> dict[str, Any]:
     """One device in scope; :class:`NotFound` when unknown or outside the scope."""
     check_mn(mn)
     found = devices(con, principal, now, offline_after_s, mn=mn)
@@ -232,6 +252,14 @@ def register(
         raise QueryError("pw", "must be at most 9 letters, digits, '_', '-' or '.' (HJ 212 PW, C9)")
     if interval_s is not None and not 1 <= interval_s <= 86_400:
         raise QueryError("interval_s", "must be between 1 and 86400 seconds")
-    register_device(con, mn, name=name, source_code=source_code, outlet_code=outlet_code, st=st,
-                    pw=pw, interval_s=interval_s)  # fmt: skip
+    register_device(
+        con,
+        mn,
+        name=name,
+        source_code=source_code,
+        outlet_code=outlet_code,
+        st=st,
+        pw=pw,
+        interval_s=interval_s,
+    )
     return {"mn": mn, "registered": True}

@@ -11,15 +11,23 @@ from ecohub.standards.errors import InvalidCode
 
 def _node(code: str) -> dict[str, Any]:
     d = divisions.lookup(code)
-    return {"code": d.code, "name": d.name, "level": d.level, "parent_code": d.parent_code,
-            "has_children": bool(divisions.children(d.code))}  # fmt: skip
+    return {
+        "code": d.code,
+        "name": d.name,
+        "level": d.level,
+        "parent_code": d.parent_code,
+        "has_children": bool(divisions.children(d.code)),
+    }
 
 
 def regions(parent: str | None = None) -> list[dict[str, Any]]:
     """The provinces, or the divisions directly under ``parent``."""
     if parent is None:
-        codes = sorted(c for c, r in divisions._rows().items()
-                       if r["kind"] == "division" and r["level"] == "province")  # fmt: skip
+        codes = sorted(
+            c
+            for c, r in divisions._rows().items()
+            if r["kind"] == "division" and r["level"] == "province"
+        )
     else:
         codes = divisions.children(_known(parent))
     return [_node(c) for c in codes]
@@ -35,7 +43,8 @@ def _known(code: str) -> str:
 def region(code: str) -> dict[str, Any]:
     """One division with its path from the province down and its children."""
     value = _known(code)
-    path, at = [], divisions.parent(value)
+    path: list[dict[str, Any]] = []
+    at = divisions.parent(value)
     while at is not None:
         path.insert(0, _node(at))
         at = divisions.parent(at)

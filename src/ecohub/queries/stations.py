@@ -15,8 +15,16 @@ from ecohub.queries import NotFound, QueryError
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 
 STATION_COLUMNS = (
-    "station_id", "name", "name_en", "network", "region_code", "basin", "waterbody", "lon", "lat",
-)  # fmt: skip
+    "station_id",
+    "name",
+    "name_en",
+    "network",
+    "region_code",
+    "basin",
+    "waterbody",
+    "lon",
+    "lat",
+)
 OBSERVATION_COLUMNS = ("station_id", "parameter", "period", "time", "value", "unit", "flag")
 NETWORKS = ("air", "water")
 
@@ -75,21 +83,31 @@ def list_stations(
     return {"items": got[:n], "next_cursor": nxt}
 
 
-def get_station(con: duckdb.DuckDBPyConnection, principal: Principal, station_id: str) -> dict[str, Any]:
+def get_station(
+    con: duckdb.DuckDBPyConnection, principal: Principal, station_id: str
+) -> dict[str, Any]:
     """One station with its parameters and time span; :class:`NotFound` when unknown or outside
     the caller's scope (the same error, so scope leaks nothing)."""
     scope, sp = region_sql(principal, "region_code")
-    row = con.execute(
-        f"SELECT {', '.join(STATION_COLUMNS)} FROM station WHERE station_id = ? AND {scope}",
-        [station_id, *sp],
-    ).fetch_arrow_table().to_pylist()
+    row = (
+        con.execute(
+            f"SELECT {', '.join(STATION_COLUMNS)} FROM station WHERE station_id = ? AND {scope}",
+            [station_id, *sp],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     if not row:
         raise NotFound("station", station_id)
-    params = con.execute(
-        "SELECT parameter, period, any_value(unit) AS unit, count(*) AS n, min(time) AS first,"
-        " max(time) AS last FROM observation WHERE station_id = ? GROUP BY ALL ORDER BY 1, 2",
-        [station_id],
-    ).fetch_arrow_table().to_pylist()
+    params = (
+        con.execute(
+            "SELECT parameter, period, any_value(unit) AS unit, count(*) AS n, min(time) AS first,"
+            " max(time) AS last FROM observation WHERE station_id = ? GROUP BY ALL ORDER BY 1, 2",
+            [station_id],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     return {**row[0], "parameters": params}
 
 
@@ -143,7 +161,13 @@ def observations(
     if t0 is not None and t1 is not None and t1 <= t0:
         raise QueryError("to", "must be later than from")
     n = page_size(limit, export=export)
-    filters = {"station": station, "region": region, "parameter": parameter, "from": start, "to": end}
+    filters = {
+        "station": station,
+        "region": region,
+        "parameter": parameter,
+        "from": start,
+        "to": end,
+    }
     fp = fingerprint(principal, filters)
     after = decode_cursor(cursor, fp, 4)
     where, params = _observation_where(principal, station, region, parameter, t0, t1)

@@ -72,15 +72,22 @@ def search(
     if after is not None:
         clauses.append("s.source_code > ?")
         params.append(after[0])
-    rows = con.execute(
-        f"SELECT {_COLS} FROM source s WHERE {' AND '.join(clauses)} ORDER BY s.source_code LIMIT ?",
-        [*params, n + 1],
-    ).fetch_arrow_table().to_pylist()
+    rows = (
+        con.execute(
+            f"SELECT {_COLS} FROM source s WHERE {' AND '.join(clauses)} "
+            "ORDER BY s.source_code LIMIT ?",
+            [*params, n + 1],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     nxt = encode_cursor([rows[n - 1]["source_code"]], fp) if len(rows) > n else None
     return {"items": rows[:n], "next_cursor": nxt}
 
 
-def source_detail(con: duckdb.DuckDBPyConnection, principal: Principal, code: str) -> dict[str, Any]:
+def source_detail(
+    con: duckdb.DuckDBPyConnection, principal: Principal, code: str
+) -> dict[str, Any]:
     """Everything known about source ``code`` (see :func:`ecohub.registry.show.show`) when it is
     in the caller's scope; :class:`NotFound` otherwise."""
     from ecohub.registry.show import show

@@ -36,6 +36,7 @@ __all__ = [
     "round_statistic",
     "valid_annual",
     "valid_month",
+    "validity_rule",
 ]
 
 # The city-ranking technical rules (环境空气质量综合指数) report the index to 2 decimals.
@@ -123,6 +124,13 @@ def min_count(statistic: str, pollutant: str, edition: int = 2026) -> int:
     (valid 8-h means), ``month``, ``month_feb``, ``annual``, ``quarterly`` (days).
     """
     return int(_validity_row(statistic, pollutant, edition)["min_count"])
+
+
+def validity_rule(statistic: str, pollutant: str, edition: int = 2026) -> tuple[int, bool]:
+    """``(min_count, valid_if_exceeds)`` of a statistic in ``hj663_validity.csv``: the least
+    data it needs, and whether one short of that still counts when it exceeds its limit."""
+    row = _validity_row(statistic, pollutant, edition)
+    return int(row["min_count"]), row["valid_if_exceeds"] == "yes"
 
 
 def _validity_row(statistic: str, pollutant: str, edition: int) -> dict[str, str]:

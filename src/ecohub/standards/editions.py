@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from ecohub.standards.errors import InvalidValue, UnknownParameter
 
@@ -25,6 +26,7 @@ __all__ = [
     "editions_of",
     "load_table",
     "normalise_standard",
+    "use_table_dir",
 ]
 
 
@@ -85,6 +87,8 @@ EDITIONS: tuple[Edition, ...] = (
     Edition(
         "GB3095", "2026-final", "GB 3095-2026", "环境空气质量标准（最终限值）", date(2031, 1, 1)
     ),
+    # HJ 663-2013 applies GB 3095-2012's data rules (Table 4), in use with it from 2013 in
+    # the first-phase cities: the year 2013 was assessed by it, so it judges those days too.
     Edition(
         "HJ663",
         2013,
@@ -92,6 +96,7 @@ EDITIONS: tuple[Edition, ...] = (
         "环境空气质量评价技术规范（试行）",
         date(2013, 10, 1),
         date(2026, 2, 28),
+        in_use_from=date(2013, 1, 1),
     ),
     Edition("HJ663", 2026, "HJ 663-2026", "环境空气质量评价技术规范", date(2026, 3, 1)),
     Edition(
@@ -166,9 +171,28 @@ def check_edition(standard: str, edition: object) -> int | str:
     raise UnknownParameter("edition", f"{edition!r} is not an edition of {standard} ({known})")
 
 
+# A folder whose CSVs replace the packaged ones of the same name (None = packaged only).
+_table_dir: Path | None = None
+
+
+def use_table_dir(folder: Path | None) -> None:
+    """Read tables from ``folder`` first (a corrected copy of a CSV), or only the packaged
+    ones again with ``None``. For trying out a corrected row before it ships; anything that
+    cached what it derived from a table must be cleared by the caller (tests do)."""
+    global _table_dir
+    _table_dir = None if folder is None else Path(folder)
+    load_table.cache_clear()
+
+
 @cache
 def load_table(name: str) -> tuple[dict[str, str], ...]:
     """Rows of ``standards/data/<name>``; lines starting with ``#`` are the table's notes."""
-    text = resources.files("ecohub.standards").joinpath("data", name).read_text(encoding="utf-8")
+    override = None if _table_dir is None else _table_dir / name
+    if override is not None and override.is_file():
+        text = override.read_text(encoding="utf-8")
+    else:
+        text = (
+            resources.files("ecohub.standards").joinpath("data", name).read_text(encoding="utf-8")
+        )
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     return tuple(dict(row) for row in csv.DictReader(io.StringIO(body)))

@@ -14,7 +14,7 @@ pos    part                                         clause
 
 Same shape as the other code modules (python-stdnum style): :func:`compact` cleans,
 :func:`validate` returns the clean code or raises :class:`InvalidCode` naming the
-field, :func:`is_valid` never raises.
+field, :func:`is_valid` answers for the code exactly as written and never raises.
 """
 
 from __future__ import annotations
@@ -130,9 +130,19 @@ def validate(code: str) -> str:
 
 
 def is_valid(code: object) -> bool:
-    """True for a code that passes :func:`validate`; never raises."""
+    """True when ``code`` is, exactly as written, a valid USCC; never raises.
+
+    Strict: 18 characters of GB 32100's set (digits and upper-case letters without I, O,
+    Z, S, V; 4.1) passing every check of :func:`validate`. Nothing is folded first, so a
+    lower-case, full-width or spaced code is not valid here: user input goes through
+    :func:`validate` (or :func:`normalize`), which cleans it and returns the stored form.
+    """
+    if not isinstance(code, str) or len(code) != LENGTH:
+        return False
+    if any(c not in ALPHABET for c in code):
+        return False
     try:
-        return isinstance(code, str) and bool(validate(code))
+        return validate(code) == code
     except InvalidCode:
         return False
 

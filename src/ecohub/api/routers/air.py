@@ -14,30 +14,43 @@ from ecohub.api.rules import guard
 from ecohub.queries import air as service
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 
-router = APIRouter(prefix="/api/v1/air", tags=["air"], responses=problem_responses(400, 401, 403, 404, 422))
+router = APIRouter(
+    prefix="/api/v1/air", tags=["air"], responses=problem_responses(400, 401, 403, 404, 422)
+)
 CODE = r"^\d{6}$"
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _aqi(kind: str):  # type: ignore[no-untyped-def]
+def _aqi(kind: str):
     def route(
         request: Request,
-        station: str | None = Query(None, min_length=1, max_length=64),
+        station: list[str] | None = Query(None, max_length=100, description="repeatable"),
         region: str | None = Query(None, pattern=CODE),
         scope: str = Query("station", description="station | city"),
         from_: str | None = Query(None, alias="from", pattern=DAY, description="first day (CST)"),
         to: str | None = Query(None, pattern=DAY, description="last day (CST), inclusive"),
+        edition: str = Query("auto", description="auto (the stored results) | 2012 | 2026"),
         limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
         cursor_: str | None = Query(None, alias="cursor", max_length=512),
-        format: str = Query("json", description="json | csv | parquet"),  # noqa: A002
+        format: str = Query("json", description="json | csv | parquet"),
         p: Principal = Depends(guard),
         cur: duckdb.DuckDBPyConnection = Depends(cursor),
     ) -> Any:
         fmt = check_format(format)
         table, nxt = service.aqi(
-            cur, p, kind=kind, scope=scope, station=station, region=region, start=from_, end=to,
-            limit=limit, cursor=cursor_, export=fmt != "json",
-        )  # fmt: skip
+            cur,
+            p,
+            kind=kind,
+            scope=scope,
+            stations=station,
+            region=region,
+            start=from_,
+            end=to,
+            edition=edition,
+            limit=limit,
+            cursor=cursor_,
+            export=fmt != "json",
+        )
         return page(request, table, nxt, fmt, f"aqi-{kind}")
 
     route.__doc__ = f"Stored {kind} AQI (HJ 633) in your scope, by code and time; cursor paging."
@@ -54,21 +67,14 @@ def assessments(
     year: int = Query(..., ge=1900, le=2200),
     station: str | None = Query(None, min_length=1, max_length=64),
     region: str | None = Query(None, pattern=CODE),
-    scope: str = Query("station", description="station | city (stored results)"),
-    edition: str = Query("auto", description="auto: the stored results; 2012 | 2026: computed now"),
+    scope: str | None = Query(None, description="station | city (default: both)"),
+    edition: str = Query("auto", description="auto (the stored results) | 2012 | 2026"),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
-    """HJ 663 annual assessment in your scope: stored (``edition=auto``) or computed now
-    under one HJ 633 edition."""
-    if edition == "auto":
-        items = service.assessment(cur, p, year=year, scope=scope, station=station, region=region)
-        request.state.audit_rows = len(items)
-        return {"year": year, "edition": "auto", "items": items}
-    if edition not in ("2012", "2026"):
-        from ecohub.queries import QueryError
-
-        raise QueryError("edition", f"must be auto, 2012 or 2026, got {edition!r}")
-    out = service.assessment_live(cur, p, year=year, edition=edition, station=station, region=region)
-    request.state.audit_rows = len(out.get("days", []))
+    """HJ 663 annual assessment in your scope: statistics, category days, index, monthly."""
+    out = service.assessment(
+        cur, p, year=year, station=station, region=region, scope=scope, edition=edition
+    )
+    request.state.audit_rows = len(out["days"])
     return {"year": year, "edition": edition, **out}

@@ -18,8 +18,10 @@ from ecohub.cst import CST
 from ecohub.queries import hj212 as service
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 
-router = APIRouter(prefix="/api/v1/hj212", tags=["hj212"], responses=problem_responses(401, 403, 404, 422))
-MN = {"min_length": 1, "max_length": 27, "pattern": r"^[0-9A-Za-z_.\-]+$"}
+router = APIRouter(
+    prefix="/api/v1/hj212", tags=["hj212"], responses=problem_responses(401, 403, 404, 422)
+)
+MN_PATTERN = r"^[0-9A-Za-z_.\-]+$"  # HJ 212 MN (C27), the codec's characters
 
 
 class PolicyBody(StrictBody):
@@ -52,7 +54,7 @@ def devices(
 @router.get("/devices/{mn}")
 def device(
     request: Request,
-    mn: str = Path(..., **MN),
+    mn: str = Path(..., min_length=1, max_length=27, pattern=MN_PATTERN),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
@@ -64,7 +66,7 @@ def device(
 def put_device(
     request: Request,
     body: DeviceBody,
-    mn: str = Path(..., **MN),
+    mn: str = Path(..., min_length=1, max_length=27, pattern=MN_PATTERN),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def put_device(
 def put_policy(
     request: Request,
     body: PolicyBody,
-    mn: str = Path(..., **MN),
+    mn: str = Path(..., min_length=1, max_length=27, pattern=MN_PATTERN),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, str]:
@@ -97,27 +99,36 @@ def put_policy(
 @router.get("/emissions", responses=TABLE_200)
 def emissions(
     request: Request,
-    mn: str | None = Query(None, **MN),
+    mn: str | None = Query(None, min_length=1, max_length=27, pattern=MN_PATTERN),
     pollutant: str | None = Query(None, min_length=1, max_length=32),
     from_: str | None = Query(None, alias="from", max_length=40),
     to: str | None = Query(None, max_length=40),
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
-    format: str = Query("json", description="json | csv | parquet"),  # noqa: A002
+    format: str = Query("json", description="json | csv | parquet"),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Stored emission values of your devices; cursor paging."""
     fmt = check_format(format)
-    table, nxt = service.emissions(cur, p, mn=mn, pollutant=pollutant, start=from_, end=to,
-                                   limit=limit, cursor=cursor_, export=fmt != "json")  # fmt: skip
+    table, nxt = service.emissions(
+        cur,
+        p,
+        mn=mn,
+        pollutant=pollutant,
+        start=from_,
+        end=to,
+        limit=limit,
+        cursor=cursor_,
+        export=fmt != "json",
+    )
     return page(request, table, nxt, fmt, "emissions")
 
 
 @router.get("/rejected")
 def rejected(
     request: Request,
-    mn: str | None = Query(None, **MN),
+    mn: str | None = Query(None, min_length=1, max_length=27, pattern=MN_PATTERN),
     limit: int | None = Query(None, ge=1, le=10_000),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
@@ -131,7 +142,9 @@ def rejected(
 
 @router.get("/deviations")
 def deviations(
-    request: Request, p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)
+    request: Request,
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> list[dict[str, Any]]:
     """Your devices whose rejected packets would pass under a known deviation."""
     out = service.deviations(cur, p)

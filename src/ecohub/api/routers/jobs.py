@@ -43,7 +43,9 @@ def list_jobs(
 
 @router.get("/jobs/{job_id}")
 def get_job(
-    request: Request, job_id: str = Path(..., min_length=1, max_length=64), p: Principal = Depends(guard)
+    request: Request,
+    job_id: str = Path(..., min_length=1, max_length=64),
+    p: Principal = Depends(guard),
 ) -> dict[str, Any]:
     """State (queued, running, done, failed), progress, and the result or the error."""
     return context(request).jobs.get(p, job_id)

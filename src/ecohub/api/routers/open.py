@@ -31,8 +31,11 @@ class RateLimited(Exception):
 
 def _licence(request: Request) -> dict[str, str]:
     s = context(request).settings
-    return {"licence": s.open_licence, "licence_url": s.open_licence_url,
-            "attribution": s.open_attribution}  # fmt: skip
+    return {
+        "licence": s.open_licence,
+        "licence_url": s.open_licence_url,
+        "attribution": s.open_attribution,
+    }
 
 
 def open_gate(request: Request, response: Response) -> dict[str, str]:
@@ -47,7 +50,9 @@ def open_gate(request: Request, response: Response) -> dict[str, str]:
     return lic
 
 
-router = APIRouter(prefix="/open/v1", tags=["open data"], responses=problem_responses(404, 422, 429))
+router = APIRouter(
+    prefix="/open/v1", tags=["open data"], responses=problem_responses(404, 422, 429)
+)
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -66,12 +71,13 @@ def open_stations(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """The air-quality stations."""
-    out = stations.list_stations(cur, ANONYMOUS, region=region, network="air", limit=limit,
-                                 cursor=cursor_)  # fmt: skip
+    out = stations.list_stations(
+        cur, ANONYMOUS, region=region, network="air", limit=limit, cursor=cursor_
+    )
     return {**lic, **out}
 
 
-def _station_aqi(kind: Literal["hourly", "daily"]):  # type: ignore[no-untyped-def]
+def _station_aqi(kind: Literal["hourly", "daily"]):
     def route(
         station_id: str = Path(..., min_length=1, max_length=64),
         from_: str | None = Query(None, alias="from", pattern=DAY),
@@ -82,8 +88,16 @@ def _station_aqi(kind: Literal["hourly", "daily"]):  # type: ignore[no-untyped-d
         cur: duckdb.DuckDBPyConnection = Depends(cursor),
     ) -> dict[str, Any]:
         stations.get_station(cur, ANONYMOUS, station_id)  # 404 for an unknown station
-        table, nxt = air.aqi(cur, ANONYMOUS, kind=kind, station=station_id, start=from_, end=to,
-                             limit=limit, cursor=cursor_)  # fmt: skip
+        table, nxt = air.aqi(
+            cur,
+            ANONYMOUS,
+            kind=kind,
+            stations=[station_id],
+            start=from_,
+            end=to,
+            limit=limit,
+            cursor=cursor_,
+        )
         return {**lic, "items": rows(table), "next_cursor": nxt}
 
     route.__doc__ = f"A station's {kind} AQI (HJ 633), as stored by the platform."
@@ -102,8 +116,8 @@ def open_assessments(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """HJ 663 annual assessment of every station (or city) for ``year``."""
-    items = air.assessment(cur, ANONYMOUS, year=year, scope=scope)
-    return {**lic, "year": year, "items": items}
+    out = air.assessment(cur, ANONYMOUS, year=year, scope=scope)
+    return {**lic, "year": year, **out}
 
 
 BULK = ("stations", "aqi-daily", "aqi-hourly")
@@ -111,10 +125,18 @@ BULK = ("stations", "aqi-daily", "aqi-hourly")
 
 @router.get(
     "/bulk/{dataset}.{fmt}",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
-               "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}}},
-               "description": "the data set, one page; next page's cursor in X-Next-Cursor"}},
-)  # fmt: skip
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+            "description": "the data set, one page; next page's cursor in X-Next-Cursor",
+        }
+    },
+)
 def bulk(
     request: Request,
     dataset: Literal["stations", "aqi-daily", "aqi-hourly"],
@@ -133,10 +155,13 @@ def bulk(
     else:
         kind: Literal["hourly", "daily"] = "daily" if dataset == "aqi-daily" else "hourly"
         table, nxt = air.aqi(cur, ANONYMOUS, kind=kind, limit=limit, cursor=cursor_, export=True)
-    headers = {"Content-Disposition": f'attachment; filename="{dataset}.{fmt}"',
-               "Link": f'<{lic["licence_url"]}>; rel="license"',
-               "X-Licence": lic["licence"], "X-Attribution": lic["attribution"],
-               "X-Result-Count": str(table.num_rows)}  # fmt: skip
+    headers = {
+        "Content-Disposition": f'attachment; filename="{dataset}.{fmt}"',
+        "Link": f'<{lic["licence_url"]}>; rel="license"',
+        "X-Licence": lic["licence"],
+        "X-Attribution": lic["attribution"],
+        "X-Result-Count": str(table.num_rows),
+    }
     if nxt is not None:
         headers["X-Next-Cursor"] = nxt
     return Response(to_bytes(table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
@@ -150,7 +175,10 @@ def install_open(app: Any) -> None:
     app.state.open_buckets = TokenBuckets(s.open_rate_per_s, s.open_burst)
 
     def limited(request: Request, exc: RateLimited) -> Any:
-        return problem(429, detail="too many requests from this address; retry later",
-                       headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})  # fmt: skip
+        return problem(
+            429,
+            detail="too many requests from this address; retry later",
+            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
+        )
 
     app.add_exception_handler(RateLimited, limited)

@@ -20,9 +20,15 @@ router = APIRouter(tags=["platform"])
 @router.get("/")
 def index() -> dict[str, Any]:
     """Where to go from here."""
-    return {"name": "ecohub", "version": __version__, "api": "/api/v1",
-            "openapi": "/api/v1/openapi.json", "docs": "/api/v1/docs", "open_data": "/open/v1",
-            "health": "/healthz"}  # fmt: skip
+    return {
+        "name": "ecohub",
+        "version": __version__,
+        "api": "/api/v1",
+        "openapi": "/api/v1/openapi.json",
+        "docs": "/api/v1/docs",
+        "open_data": "/open/v1",
+        "health": "/healthz",
+    }
 
 
 @router.get("/healthz")
@@ -39,9 +45,14 @@ def healthz(request: Request) -> dict[str, Any]:
 
 @router.get(
     "/metrics",
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text"},
-               **problem_responses(401, 403)},
-)  # fmt: skip
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text",
+        },
+        **problem_responses(401, 403),
+    },
+)
 def metrics(request: Request, p: Principal = Depends(guard)) -> Response:
     """Prometheus metrics (admin: they name every device)."""
     registry = request.app.state.metrics_registry
@@ -53,5 +64,10 @@ def metrics(request: Request, p: Principal = Depends(guard)) -> Response:
 @router.get("/api/v1/me", responses=problem_responses(401, 403))
 def me(p: Principal = Depends(guard)) -> dict[str, Any]:
     """Who you are to this server: name, role, region and source codes."""
-    return {"name": p.name, "role": p.role, "region": p.region, "sources": list(p.sources),
-            "via": p.via}  # fmt: skip
+    return {
+        "name": p.name,
+        "role": p.role,
+        "region": p.region,
+        "sources": list(p.sources),
+        "via": p.via,
+    }

@@ -14,7 +14,9 @@ from ecohub.api.rules import guard
 from ecohub.jobs.plain import jsonable
 from ecohub.registry import search as service
 
-router = APIRouter(prefix="/api/v1/registry", tags=["registry"], responses=problem_responses(401, 403, 404, 422))
+router = APIRouter(
+    prefix="/api/v1/registry", tags=["registry"], responses=problem_responses(401, 403, 404, 422)
+)
 
 
 @router.get("/sources")
@@ -30,10 +32,18 @@ def sources(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Sources in your scope by name, credit code, source code or region; cursor paging."""
-    out = service.search(cur, p, name=name, uscc=uscc, source_code=source_code, region=region,
-                         limit=limit, cursor=cursor_)  # fmt: skip
+    out = service.search(
+        cur,
+        p,
+        name=name,
+        uscc=uscc,
+        source_code=source_code,
+        region=region,
+        limit=limit,
+        cursor=cursor_,
+    )
     request.state.audit_rows = len(out["items"])
-    return jsonable(out)  # type: ignore[no-any-return]
+    return jsonable(out)
 
 
 @router.get("/sources/{code}")
@@ -46,4 +56,4 @@ def source(
     """One source: every system's record, outlets, permits, monitoring points, code history."""
     out = service.source_detail(cur, p, code)
     request.state.audit_rows = 1
-    return jsonable(out)  # type: ignore[no-any-return]
+    return jsonable(out)

@@ -14,9 +14,10 @@ from ecohub.api.rules import guard
 from ecohub.queries import stations as service
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 
-router = APIRouter(prefix="/api/v1", tags=["stations"], responses=problem_responses(401, 403, 404, 422))
+router = APIRouter(
+    prefix="/api/v1", tags=["stations"], responses=problem_responses(401, 403, 404, 422)
+)
 CODE = r"^\d{6}$"
-ID = {"min_length": 1, "max_length": 64}
 
 
 @router.get("/stations")
@@ -38,7 +39,7 @@ def list_stations(
 @router.get("/stations/{station_id}")
 def get_station(
     request: Request,
-    station_id: str = Path(..., **ID),
+    station_id: str = Path(..., min_length=1, max_length=64),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
@@ -51,21 +52,29 @@ def get_station(
 @router.get("/observations", responses=TABLE_200)
 def list_observations(
     request: Request,
-    station: str | None = Query(None, **ID),
+    station: str | None = Query(None, min_length=1, max_length=64),
     region: str | None = Query(None, pattern=CODE),
     parameter: str | None = Query(None, min_length=1, max_length=32, description="HJ 212 code"),
     from_: str | None = Query(None, alias="from", max_length=40, description="inclusive; CST"),
     to: str | None = Query(None, max_length=40, description="exclusive; CST"),
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
-    format: str = Query("json", description="json | csv | parquet"),  # noqa: A002
+    format: str = Query("json", description="json | csv | parquet"),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Observations in your scope by (station, parameter, period, time); cursor paging."""
     fmt = check_format(format)
     table, nxt = service.observations(
-        cur, p, station=station, region=region, parameter=parameter, start=from_, end=to,
-        limit=limit, cursor=cursor_, export=fmt != "json",
-    )  # fmt: skip
+        cur,
+        p,
+        station=station,
+        region=region,
+        parameter=parameter,
+        start=from_,
+        end=to,
+        limit=limit,
+        cursor=cursor_,
+        export=fmt != "json",
+    )
     return page(request, table, nxt, fmt, "observations")

@@ -13,7 +13,9 @@ from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.queries import analysis as service
 
-router = APIRouter(prefix="/api/v1", tags=["trend"], responses=problem_responses(400, 401, 403, 404, 422))
+router = APIRouter(
+    prefix="/api/v1", tags=["trend"], responses=problem_responses(400, 401, 403, 404, 422)
+)
 
 
 @router.get("/trend")
@@ -30,7 +32,16 @@ def trend(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> list[dict[str, Any]]:
     """Trend of the monthly means of each of your stations and parameters."""
-    out = service.trend(cur, p, stations=station, region=region, parameters=parameter,
-                        year_from=from_, year_to=to, seasonal=seasonal, alpha=alpha)  # fmt: skip
+    out = service.trend(
+        cur,
+        p,
+        stations=station,
+        region=region,
+        parameters=parameter,
+        year_from=from_,
+        year_to=to,
+        seasonal=seasonal,
+        alpha=alpha,
+    )
     request.state.audit_rows = len(out)
     return out

@@ -13,7 +13,9 @@ from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.queries import analysis as service
 
-router = APIRouter(prefix="/api/v1/water", tags=["water"], responses=problem_responses(400, 401, 403, 404, 422))
+router = APIRouter(
+    prefix="/api/v1/water", tags=["water"], responses=problem_responses(400, 401, 403, 404, 422)
+)
 CODE = r"^\d{6}$"
 
 
@@ -29,8 +31,9 @@ def classes(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> list[dict[str, Any]]:
     """Stored annual GB 3838 section classes in your scope."""
-    out = service.water_classes(cur, p, year=year, station=station, region=region, method=method,
-                                limit=limit)  # fmt: skip
+    out = service.water_classes(
+        cur, p, year=year, station=station, region=region, method=method, limit=limit
+    )
     request.state.audit_rows = len(out)
     return out
 
@@ -48,7 +51,8 @@ def assessments(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Surface-water assessment of your sections for a year (default: the latest) or month."""
-    out = service.water_assessment(cur, p, year=year, month=month, region=region, basin=basin,
-                                   method=method, by=by)  # fmt: skip
+    out = service.water_assessment(
+        cur, p, year=year, month=month, region=region, basin=basin, method=method, by=by
+    )
     request.state.audit_rows = len(out["sections"])
     return out

@@ -1,0 +1,433 @@
+"""The store's air results (``air_hourly_aqi``, ``air_daily``, ``air_period_stat``,
+``air_category_days``): computed whole, or again for the station-days whose observations
+changed (``air_stale``) and for what depends on them.
+
+What depends on a station-day d of station s:
+- its daily row, and its city's daily row of d (the city means all its stations);
+- the hourly rows of d and of d + 1, for s and its city: the 8-h and 24-h moving means of
+  the hours of d + 1 reach back into d (a window crossing midnight). Daily values of d + 1
+  do not: the O3 daily maximum is over windows starting 00:00..16:00 of the day itself;
+- the month and year statistics of s and its city that contain d, computed from the stored
+  ``air_daily`` rows;
+- the category days of those periods — for every station and city when the period is new
+  or its calendar grew (the calendar ends at the last day with data, ``air_state``).
+
+Each write is a transaction, and the stale marks a run consumed are removed only with its
+last write: a failed run leaves them, so the next run does that work again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from ecohub.analytics import air_stats
+from ecohub.analytics.air_input import EARLIEST_TIME, FUTURE_SLACK, AirInputError
+from ecohub.analytics.air_tables import (
+    AirTables,
+    aqi_table,
+    build,
+    parse_edition,
+    period_tables,
+    union,
+)
+from ecohub.analytics.regions import city_table
+from ecohub.cst import CST
+
+__all__ = ["TABLES", "ComputeResult", "compute_full", "compute_stale", "mark_days", "state"]
+
+TABLES = ("air_hourly_aqi", "air_daily", "air_period_stat", "air_category_days")
+_EPOCH = date(1970, 1, 1)
+# The CST day of a stored TIMESTAMPTZ, in SQL, from the epoch (as analytics/_time.py).
+_DAY_SQL = "CAST(floor((epoch({col}) + 28800) / 86400) AS BIGINT)"
+
+
+@dataclass
+class ComputeResult:
+    """What a compute run did: ``mode`` full | incremental | fresh (nothing stale),
+    rows ``written`` per table, station-days recomputed, and input rows set aside."""
+
+    mode: str
+    written: dict[str, int] = field(default_factory=dict)
+    station_days: int = 0
+    invalid: dict[str, int] = field(default_factory=dict)
+    set_aside: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "written": dict(self.written),
+            "station_days": self.station_days,
+            "invalid": dict(self.invalid),
+            "set_aside": dict(self.set_aside),
+        }
+
+
+# ---------------------------------------------------------------- state and marks
+
+
+def state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """``air_state`` as a dict (empty before the first compute)."""
+    return {str(k): str(v) for k, v in con.execute("SELECT name, value FROM air_state").fetchall()}
+
+
+def _set_state(con: duckdb.DuckDBPyConnection, **values: str) -> None:
+    for name, value in values.items():
+        con.execute("INSERT OR REPLACE INTO air_state (name, value) VALUES (?, ?)", [name, value])
+
+
+def _cst_day(t: datetime) -> date:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=CST)
+    return t.astimezone(CST).date()
+
+
+def mark_days(
+    con: duckdb.DuckDBPyConnection,
+    station_ids: Iterable[str],
+    first_time: datetime,
+    last_time: datetime,
+) -> int:
+    """Mark every CST day from ``first_time`` to ``last_time`` (inclusive; naive times are
+    CST) stale for each station; returns the station-days marked. Times outside what an
+    observation can have are clipped to it (nothing is marked when nothing is left)."""
+    ids = sorted({str(s) for s in station_ids})
+    for name, t in (("first_time", first_time), ("last_time", last_time)):
+        if not isinstance(t, datetime):
+            raise AirInputError(f"{name} must be a datetime, got {t!r}", name)
+    if not ids:
+        return 0
+    lo = max(_cst_day(first_time), _cst_day(EARLIEST_TIME))
+    hi = min(_cst_day(last_time), _cst_day(datetime.now(UTC) + FUTURE_SLACK))
+    if lo > hi:
+        return 0
+    rows = con.execute(
+        "INSERT OR REPLACE INTO air_stale (station_id, day, marked_at) "
+        "SELECT s.station_id, CAST(g.d AS DATE), current_timestamp "
+        "FROM (SELECT unnest(CAST(? AS VARCHAR[])) AS station_id) s, "
+        "generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY) g(d)",
+        [ids, lo, hi],
+    ).fetchone()
+    return int(rows[0]) if rows else 0
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _station_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    df = con.execute("SELECT station_id, region_code FROM station WHERE network = 'air'").df()
+    return city_table(df)
+
+
+def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """``scope, code, day`` rows (day = CST day index), deduplicated."""
+    return frame[["scope", "code", "day"]].drop_duplicates().reset_index(drop=True)
+
+
+def _write(
+    backend: Any, plan: Mapping[str, tuple[ir.Table, str | None]], stale: pd.DataFrame | None
+) -> dict[str, int]:
+    """Run ``plan`` (table -> (rows, delete condition)) in one transaction; rows written.
+
+    The delete condition is SQL over the table (``t``) and the registered frames; None
+    replaces the whole table. ``stale``: the marks this run consumed, removed with it."""
+    db = backend.con
+    written: dict[str, int] = {}
+    db.execute("BEGIN")
+    try:
+        for name, (expr, cond) in plan.items():
+            if cond is None:
+                db.execute(f"DELETE FROM {name}")
+            else:
+                db.execute(f"DELETE FROM {name} t WHERE {cond}")
+            before = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            # Compiled once to SQL and run as it is (Ibis's insert parses it again).
+            cols = ", ".join(f'"{c}"' for c in expr.columns)
+            backend._run_pre_execute_hooks(expr)  # registers the memtables it reads
+            db.execute(f"INSERT INTO {name} ({cols}) {backend.compile(expr)}")
+            after = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            written[name] = after - before
+        if stale is not None:
+            db.execute(
+                "DELETE FROM air_stale a USING _air_stale_run r "
+                "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
+            )
+        db.execute("COMMIT")
+    except Exception:
+        db.execute("ROLLBACK")
+        raise
+    return written
+
+
+def _period_rows(
+    stats: ir.Table, days: ir.Table, scope: str, key: str, period: str
+) -> tuple[ir.Table, ir.Table]:
+    month = stats.month if period == "month" else ibis.literal(0, "int32")
+    dmonth = days.month if period == "month" else ibis.literal(0, "int32")
+    stat_rows = stats.select(
+        scope=ibis.literal(scope),
+        code=stats[key],
+        year=stats.year,
+        month=month,
+        pollutant=stats.pollutant,
+        statistic=stats.statistic,
+        value=stats.value,
+        n_days=stats.n_days,
+        valid=stats.valid,
+        months_valid=(stats.months_valid.cast("int32") if period == "year" else ibis.null("int32")),
+    )
+    day_cols = [c for c in days.columns if c not in (key, "year", "month")]
+    day_rows = days.select(
+        scope=ibis.literal(scope),
+        code=days[key],
+        year=days.year,
+        month=dmonth,
+        **{c: days[c] for c in day_cols},
+    )
+    return stat_rows, day_rows
+
+
+def _last_day(tables: AirTables) -> date | None:
+    last = tables.daily_aqi.date.max().to_pyarrow().as_py()
+    return last
+
+
+def compute_full(con: duckdb.DuckDBPyConnection, edition: int | str = "auto") -> ComputeResult:
+    """Compute every ``air_*`` table from ``observation`` and replace them whole."""
+    from ecohub.store.engine import ibis_duckdb
+
+    ed = parse_edition(edition)
+    backend = ibis_duckdb(con)
+    tables = build(backend, edition=ed)
+    frames: dict[str, list[ir.Table]] = {t: [] for t in TABLES}
+    for scope in ("station", "city"):
+        frames["air_hourly_aqi"].append(aqi_table(tables, "hourly", scope))
+        frames["air_daily"].append(aqi_table(tables, "daily", scope))
+        key = "city_code" if scope == "city" else "station_id"
+        for period in ("year", "month"):
+            stats, days = period_tables(tables, scope, period)
+            srows, drows = _period_rows(stats, days, scope, key, period)
+            frames["air_period_stat"].append(srows)
+            frames["air_category_days"].append(drows)
+    plan = {name: (union(parts), None) for name, parts in frames.items()}
+    db = backend.con
+    db.register("_air_stale_run", db.execute("SELECT * FROM air_stale").df())
+    try:
+        written = _write(backend, plan, stale=pd.DataFrame())
+    finally:
+        db.unregister("_air_stale_run")
+    last = _last_day(tables)
+    _set_state(con, edition=str(ed), last_day=last.isoformat() if last else "")
+    return ComputeResult(
+        "full",
+        written,
+        station_days=int(tables.daily_aqi.count().to_pyarrow().as_py()),
+        invalid=dict(tables.report.invalid),
+        set_aside=dict(tables.report.set_aside),
+    )
+
+
+def compute_stale(con: duckdb.DuckDBPyConnection, edition: int | str) -> ComputeResult:
+    """Recompute the station-days marked in ``air_stale`` and what depends on them (see
+    the module docstring), under ``edition``; the marks are removed in the same write."""
+    from ecohub.store.engine import ibis_duckdb
+
+    ed = parse_edition(edition)
+    stale = con.execute("SELECT station_id, day, marked_at FROM air_stale").df()
+    if stale.empty:
+        return ComputeResult("fresh")
+    stations = _station_frame(con)
+    stale["day_i"] = [(pd.Timestamp(d).date() - _EPOCH).days for d in stale.day]
+    known = stale[stale.station_id.isin(stations.station_id)]
+    if known.empty:  # marks of stations that are not air stations: nothing to recompute
+        backend = ibis_duckdb(con)
+        backend.con.register("_air_stale_run", stale[["station_id", "day", "marked_at"]])
+        try:
+            written = _write(backend, {}, stale=stale)
+        finally:
+            backend.con.unregister("_air_stale_run")
+        return ComputeResult("incremental", written)
+    city_of_station = dict(zip(stations.station_id, stations.city_code, strict=True))
+    cities = sorted({city_of_station[s] for s in known.station_id})
+    members = sorted(stations.station_id[stations.city_code.isin(cities)])
+    days = sorted(set(known.day_i))
+    backend = ibis_duckdb(con)
+    read_days = sorted({d + k for d in days for k in (-1, 0, 1)})
+    tables = build(
+        backend,
+        edition=ed,
+        stations=members,
+        start=_EPOCH + timedelta(days=days[0]),
+        end=_EPOCH + timedelta(days=days[-1] + 1),
+        days=read_days,
+    )
+    # What to write: station and city days (daily), and those days plus the next (hourly).
+    st_days = pd.DataFrame({"scope": "station", "code": known.station_id, "day": known.day_i})
+    ct_days = pd.DataFrame(
+        {
+            "scope": "city",
+            "code": [city_of_station[s] for s in known.station_id],
+            "day": known.day_i,
+        }
+    )
+    daily_pairs = _pairs(pd.concat([st_days, ct_days]))
+    hourly_pairs = _pairs(pd.concat([daily_pairs, daily_pairs.assign(day=daily_pairs.day + 1)]))
+    db = backend.con
+    db.register("_air_daily_pairs", daily_pairs)
+    db.register("_air_hourly_pairs", hourly_pairs)
+    dp = ibis.memtable(daily_pairs)
+    hp = ibis.memtable(hourly_pairs)
+
+    def only(expr: ir.Table, pairs: ir.Table) -> ir.Table:
+        j = expr.semi_join(
+            pairs, [expr.scope == pairs.scope, expr.code == pairs.code, expr.day == pairs.day]
+        )
+        return j.drop("day")
+
+    plan: dict[str, tuple[ir.Table, str | None]] = {
+        "air_hourly_aqi": (
+            union(
+                [
+                    only(aqi_table(tables, "hourly", s, with_day=True), hp)
+                    for s in ("station", "city")
+                ]
+            ),
+            "EXISTS (SELECT 1 FROM _air_hourly_pairs p WHERE p.scope = t.scope AND p.code = t.code "
+            f"AND p.day = {_DAY_SQL.format(col='t.time')})",
+        ),
+        "air_daily": (
+            union(
+                [
+                    only(aqi_table(tables, "daily", s, with_day=True), dp)
+                    for s in ("station", "city")
+                ]
+            ),
+            "EXISTS (SELECT 1 FROM _air_daily_pairs p WHERE p.scope = t.scope AND p.code = t.code "
+            "AND t.date = DATE '1970-01-01' + CAST(p.day AS INTEGER))",
+        ),
+    }
+    db.register("_air_stale_run", stale[["station_id", "day", "marked_at"]])
+    try:
+        written = _write(backend, plan, stale=None)
+        written.update(_recompute_periods(con, backend, stations, daily_pairs))
+    finally:
+        for name in ("_air_stale_run", "_air_daily_pairs", "_air_hourly_pairs"):
+            db.unregister(name)
+    _set_state(con, edition=str(ed))
+    return ComputeResult(
+        "incremental",
+        written,
+        station_days=len(known),
+        invalid=dict(tables.report.invalid),
+        set_aside=dict(tables.report.set_aside),
+    )
+
+
+def _recompute_periods(
+    con: duckdb.DuckDBPyConnection,
+    backend: Any,
+    stations: pd.DataFrame,
+    daily_pairs: pd.DataFrame,
+) -> dict[str, int]:
+    """Statistics and category days of the periods holding the recomputed days, from the
+    stored ``air_daily``; removes the consumed stale marks (``_air_stale_run``) in the
+    same transaction."""
+    db = backend.con
+    row = db.execute("SELECT max(date) FROM air_daily WHERE scope = 'station'").fetchone()
+    new_last: date | None = row[0] if row else None
+    old_text = state(con).get("last_day", "")
+    old_last = date.fromisoformat(old_text) if old_text else None
+    months = {
+        ((_EPOCH + timedelta(days=int(d))).year, (_EPOCH + timedelta(days=int(d))).month)
+        for d in daily_pairs.day
+    }
+    present = {
+        (int(y), int(m))
+        for y, m in db.execute(
+            "SELECT DISTINCT year, month FROM air_category_days WHERE month > 0"
+        ).fetchall()
+    }
+    # Category days of every station and city: months new to the table, and months whose
+    # calendar grew because the last day with data moved.
+    every = {m for m in months if m not in present}
+    if new_last is not None and old_last is not None and new_last != old_last:
+        every |= set(_months_between(*sorted((old_last, new_last))))
+    keys = {"station": sorted(stations.station_id), "city": sorted(set(stations.city_code))}
+    stat_targets, day_targets = [], []
+    for scope, codes in keys.items():
+        stale_codes = sorted(set(daily_pairs.code[daily_pairs.scope == scope]))
+        mine = [(c, y, m) for c in stale_codes for y, m in months]
+        mine += [(c, y, 0) for c in stale_codes for y in {y for y, _ in months}]
+        alls = [(c, y, m) for c in codes for y, m in every]
+        alls += [(c, y, 0) for c in codes for y in {y for y, _ in every}]
+        stat_targets += [(scope, *k) for k in mine]
+        day_targets += [(scope, *k) for k in set(mine) | set(alls)]
+    cols = ["scope", "code", "year", "month"]
+    targets = {
+        "air_period_stat": pd.DataFrame(stat_targets, columns=cols).drop_duplicates(),
+        "air_category_days": pd.DataFrame(day_targets, columns=cols).drop_duplicates(),
+    }
+    years = sorted({int(y) for t in targets.values() for y in t.year})
+    computed: dict[str, list[pd.DataFrame]] = {name: [] for name in targets}
+    for scope, key in (("station", "station_id"), ("city", "city_code")):
+        ad = backend.table("air_daily")
+        ad = ad.filter((ad.scope == scope) & ad.date.year().isin(years))
+        daily = ad.mutate(**{key: ad.code})
+        stat_codes = sorted(
+            set(targets["air_period_stat"].code[targets["air_period_stat"].scope == scope])
+        )
+        for period in ("year", "month"):
+            stats = air_stats.period_statistics(
+                daily.filter(daily.code.isin(stat_codes)), key, period
+            )
+            days = air_stats.category_days(daily, key, period, keys=keys[scope], last_day=new_last)
+            srows, drows = _period_rows(stats, days, scope, key, period)
+            computed["air_period_stat"].append(srows.to_pandas())
+            computed["air_category_days"].append(drows.to_pandas())
+    written: dict[str, int] = {}
+    db.execute("BEGIN")
+    try:
+        for name, target in targets.items():
+            df = pd.concat(computed[name], ignore_index=True)
+            df = df.merge(target, on=cols) if len(df) else df
+            db.register("_air_targets", target)
+            db.register("_air_period_rows", df)
+            db.execute(
+                f"DELETE FROM {name} t USING _air_targets r WHERE t.scope = r.scope "
+                "AND t.code = r.code AND t.year = r.year AND t.month = r.month"
+            )
+            if len(df):
+                names = ", ".join(df.columns)
+                db.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM _air_period_rows")
+            db.unregister("_air_period_rows")
+            db.unregister("_air_targets")
+            written[name] = len(df)
+        db.execute(
+            "DELETE FROM air_stale a USING _air_stale_run r "
+            "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
+        )
+        if new_last is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO air_state (name, value) VALUES ('last_day', ?)",
+                [new_last.isoformat()],
+            )
+        db.execute("COMMIT")
+    except Exception:
+        db.execute("ROLLBACK")
+        raise
+    return written
+
+
+def _months_between(a: date, b: date) -> list[tuple[int, int]]:
+    out, y, m = [], a.year, a.month
+    while (y, m) <= (b.year, b.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out

@@ -1,0 +1,331 @@
+"""Air results computed from raw observations on any engine: the expressions of one run.
+
+:func:`build` takes an Ibis backend holding ``observation`` and ``station`` tables (the
+DuckDB store, or Spark over the lake) and returns the hourly/daily AQI expressions;
+:func:`aqi_table` and :func:`assess_tables` shape them. The store's ``air_*`` tables are
+written and read by :mod:`ecohub.analytics.air_results`; the calls the CLI and the API make
+are in :mod:`ecohub.analytics.air_service`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pandas as pd
+
+from ecohub.analytics import air, air_stats
+from ecohub.analytics.air_input import (
+    AirInputError,
+    InputReport,
+    check_keys,
+    check_observations,
+    plausible_time,
+)
+from ecohub.analytics.regions import city_of, city_table
+from ecohub.cst import CST
+
+__all__ = [
+    "EDITION_CHOICES",
+    "AirTables",
+    "aqi_table",
+    "assess_tables",
+    "build",
+    "check_year",
+    "parse_edition",
+    "period_tables",
+    "tidy_assessment",
+    "union",
+]
+
+EDITION_CHOICES = ("auto", "2012", "2026")
+
+
+# Years an assessment can be asked for: air data is judged by HJ 633 / HJ 663, in use from
+# 2013; a year far past today can hold no observation (plausible_time) — 9999 is the bound
+# a calendar date allows.
+FIRST_YEAR, LAST_YEAR = 2013, 9999
+
+
+def parse_edition(edition: str | int) -> int | str:
+    """``"auto"`` or an HJ 633 edition year; raises :class:`AirInputError` otherwise."""
+    text = str(edition).strip().lower()
+    if text not in EDITION_CHOICES:
+        raise AirInputError(
+            f"edition must be one of {', '.join(EDITION_CHOICES)}, got {edition!r}", "edition"
+        )
+    return text if text == "auto" else int(text)
+
+
+def check_year(year: object) -> int:
+    """A calendar year to assess, or :class:`AirInputError` naming ``year``."""
+    if isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise AirInputError(
+            f"year must be a calendar year from {FIRST_YEAR} (HJ 633 / HJ 663 in use) to "
+            f"{LAST_YEAR}, got {year!r}",
+            "year",
+        )
+    return year
+
+
+@dataclass
+class AirTables:
+    """The expressions of one assessment run (nothing executed yet, except the checks)."""
+
+    hourly: ir.Table
+    hourly_aqi: ir.Table
+    daily_aqi: ir.Table
+    city_hourly_aqi: ir.Table
+    city_daily_aqi: ir.Table
+    cities: pd.DataFrame
+    report: InputReport
+
+
+def _cities(backend: Any, stations: list[str] | None, region: str | None) -> pd.DataFrame:
+    st = backend.table("station")
+    st = st.filter(st.network == "air") if "network" in st.columns else st
+    df = st.select("station_id", "region_code").to_pandas()
+    cities = city_table(df)
+    if stations:
+        unknown = sorted(set(stations) - set(cities.station_id))
+        if unknown:
+            raise AirInputError(f"unknown air station(s): {', '.join(unknown)}", "station")
+        cities = cities[cities.station_id.isin(stations)]
+    if region:
+        want = city_of(region)
+        mask = (
+            cities.city_code.eq(want)
+            | df.set_index("station_id")
+            .reindex(cities.station_id)
+            .region_code.astype(str)
+            .str.startswith(region.rstrip("0") or region)
+            .to_numpy()
+        )
+        cities = cities[mask]
+        if cities.empty:
+            raise AirInputError(f"no air stations in region {region}", "region")
+    return cities.reset_index(drop=True)
+
+
+def build(
+    backend: Any,
+    *,
+    edition: int | str = "auto",
+    stations: list[str] | None = None,
+    region: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    check: bool = True,
+    days: Sequence[int] | None = None,
+) -> AirTables:
+    """Check the observations and build every air expression for the selection.
+
+    ``start``/``end`` (inclusive, CST days) bound the result; a day before ``start`` is
+    read too, so the moving means of its first hours are whole.
+    ``days``: read only the observations of these CST day indices (an incremental run).
+
+    Runs the checks and materialises, once, what every output reads: the hourly pivot
+    with its moving means, and the station daily values and AQI (``Table.cache``: a temp
+    table on DuckDB, a cached frame on Spark). Everything else stays an expression.
+    """
+    ed = parse_edition(edition)
+    cities = _cities(backend, stations, region)
+    obs = backend.table("observation")
+    obs = obs.filter(obs.station_id.isin(list(cities.station_id)))
+    # Bounds as epoch seconds: time-zone literals are spelled differently per engine.
+    if start is not None:
+        obs = obs.filter(obs.time.epoch_seconds() >= _cst(start - timedelta(days=1)))
+    if end is not None:
+        obs = obs.filter(obs.time.epoch_seconds() < _cst(end + timedelta(days=1)))
+    # Impossible stored times are counted by the check, then left out before any calendar
+    # arithmetic (they are outside any start/end anyway).
+    report = check_observations(obs, duplicates=False) if check else InputReport()
+    obs = obs.filter(plausible_time(obs.time))
+    if days is not None:
+        obs = obs.filter((air.hour_index(obs.time) // 24).isin(sorted({int(d) for d in days})))
+    hourly = air.hourly_values(obs, key_counts=check).cache()
+    if check:
+        check_keys(obs, hourly)
+        hourly = hourly.drop("rows_max")
+    span = hourly.aggregate(lo=hourly.day.min(), hi=hourly.day.max()).to_pyarrow().to_pylist()[0]
+    days = None if span["lo"] is None else (int(span["lo"]), int(span["hi"]))
+    if start is not None:
+        first = (start - date(1970, 1, 1)).days
+        hourly_all = hourly
+        hourly = hourly.filter(hourly.day >= first)
+    else:
+        hourly_all = hourly
+    cmap = ibis.memtable(cities[["station_id", "city_code"]])
+    daily = air.daily_values(hourly).cache()
+    c_hourly = air.city_hourly(hourly_all, cmap)
+    if start is not None:
+        c_hourly = c_hourly.filter(c_hourly.day >= (start - date(1970, 1, 1)).days)
+    c_daily = air.city_daily(daily, c_hourly, cmap)
+    # Hours without any row are in `hourly` (their moving means count for the day), but
+    # the hourly report is only of the hours that were measured.
+    observed = hourly.filter(hourly.observed)
+    c_observed = c_hourly.filter(c_hourly.n_stations > 0)
+    return AirTables(
+        hourly=hourly,
+        hourly_aqi=air.hourly_aqi(observed, ed, days=days),
+        daily_aqi=air.daily_aqi(daily, ed, days=days).cache(),
+        city_hourly_aqi=air.hourly_aqi(c_observed, ed, days=days),
+        # Cached too: every period table reads it, and its expression is the largest.
+        city_daily_aqi=air.daily_aqi(c_daily, ed, days=days).cache(),
+        cities=cities,
+        report=report,
+    )
+
+
+def _cst(d: date) -> int:
+    """Epoch seconds of 00:00 CST (UTC+8) on ``d``."""
+    return int(datetime(d.year, d.month, d.day, tzinfo=CST).timestamp())
+
+
+_HOURLY_COLS = [
+    "time",
+    "edition",
+    "so2_1h",
+    "no2_1h",
+    "pm10_1h",
+    "co_1h",
+    "o3_1h",
+    "pm25_1h",
+    "o3_8h",
+    "so2_24h",
+    "pm10_24h",
+    "pm25_24h",
+    "iaqi_so2",
+    "iaqi_no2",
+    "iaqi_pm10",
+    "iaqi_co",
+    "iaqi_o3",
+    "iaqi_pm25",
+    "aqi",
+    "level",
+    "category",
+    "primary_pollutants",
+    "complete",
+    "published",
+]
+_DAILY_COLS = [
+    "date",
+    "edition",
+    "so2_24h",
+    "no2_24h",
+    "pm10_24h",
+    "co_24h",
+    "o3_1h",
+    "o3_8h",
+    "pm25_24h",
+    "n_so2",
+    "n_no2",
+    "n_pm10",
+    "n_co",
+    "n_o3",
+    "n_pm25",
+    "n_o3_8h",
+    "iaqi_so2",
+    "iaqi_no2",
+    "iaqi_pm10",
+    "iaqi_co",
+    "iaqi_o3",
+    "iaqi_pm25",
+    "aqi",
+    "level",
+    "category",
+    "primary_pollutants",
+    "complete",
+    "published",
+]
+
+
+def _scoped(t: ir.Table, scope: str, key: str, cols: list[str]) -> ir.Table:
+    # Nullable types throughout, so station and city rows union into one table.
+    return t.select(
+        scope=ibis.literal(scope),
+        code=t[key].cast(dt.String(nullable=True)),
+        **{c: t[c].cast(t[c].type().copy(nullable=True)) for c in cols},
+    )
+
+
+def aqi_table(
+    tables: AirTables, kind: str = "daily", scope: str = "station", with_day: bool = False
+) -> ir.Table:
+    """The hourly or daily AQI rows in the store's ``air_*`` column layout (``with_day``:
+    plus the CST day index, for writing some days only)."""
+    if kind not in ("hourly", "daily"):
+        raise AirInputError(f"kind must be hourly or daily, got {kind!r}", "kind")
+    if scope not in ("station", "city"):
+        raise AirInputError(f"scope must be station or city, got {scope!r}", "scope")
+    cols = (_HOURLY_COLS if kind == "hourly" else _DAILY_COLS) + (["day"] if with_day else [])
+    if scope == "city":
+        src = tables.city_hourly_aqi if kind == "hourly" else tables.city_daily_aqi
+        return _scoped(src, "city", "city_code", cols)
+    src = tables.hourly_aqi if kind == "hourly" else tables.daily_aqi
+    return _scoped(src, "station", "station_id", cols)
+
+
+def period_tables(tables: AirTables, scope: str, period: str) -> tuple[ir.Table, ir.Table]:
+    """HJ 663 statistics and category days of ``scope`` (station | city) per ``period``;
+    category days cover every station (or city) of the selection."""
+    daily = tables.city_daily_aqi if scope == "city" else tables.daily_aqi
+    key = "city_code" if scope == "city" else "station_id"
+    keys = sorted(set(tables.cities[key]))
+    return (
+        air_stats.period_statistics(daily, key, period),
+        air_stats.category_days(daily, key, period, keys=keys),
+    )
+
+
+def assess_tables(tables: AirTables, year: int) -> dict[str, pd.DataFrame]:
+    """HJ 663 annual assessment of ``year`` for every city and station of ``tables``,
+    computed from the expressions (any engine; the store's copy is read by air_service).
+
+    Returns frames: ``stats`` (scope, code, pollutant, statistic, value, n_days, valid),
+    ``days`` (category days and good-day ratio), ``index`` (comprehensive index with
+    city ``rank``), and ``monthly`` (city monthly good-day ratio with MoM/YoY change).
+    """
+    check_year(year)
+    out: dict[str, list[pd.DataFrame]] = {"stats": [], "days": [], "index": []}
+    for scope, key in (("city", "city_code"), ("station", "station_id")):
+        stats, days = period_tables(tables, scope, "year")
+        stats, days = stats.filter(stats.year == year), days.filter(days.year == year)
+        idx = air_stats.comprehensive(stats, key)
+        if scope == "city":
+            idx = air_stats.ranking(idx, key)
+        for name, t in (("stats", stats), ("days", days), ("index", idx)):
+            df = t.to_pandas().rename(columns={key: "code"})
+            df.insert(0, "scope", scope)
+            out[name].append(df)
+    _, mdays = period_tables(tables, "city", "month")
+    monthly = air_stats.change(mdays, "city_code", "good_ratio")
+    monthly = monthly.filter(monthly.year == year).to_pandas().rename(columns={"city_code": "code"})
+    result = {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
+    result["monthly"] = monthly
+    return tidy_assessment(result)
+
+
+def tidy_assessment(result: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The assessment frames in one order: by scope, code (and pollutant or month)."""
+    result["monthly"] = result["monthly"].sort_values(["code", "month"]).reset_index(drop=True)
+    result["stats"] = (
+        result["stats"].sort_values(["scope", "code", "pollutant"]).reset_index(drop=True)
+    )
+    result["days"] = result["days"].sort_values(["scope", "code"]).reset_index(drop=True)
+    result["index"] = result["index"].sort_values(["scope", "code"]).reset_index(drop=True)
+    return result
+
+
+def union(parts: list[ir.Table]) -> ir.Table:
+    """Union parts whose columns differ only in nullability."""
+    same = [
+        p.select(**{c: p[c].cast(p[c].type().copy(nullable=True)) for c in p.columns})
+        for p in parts
+    ]
+    return ibis.union(*same)

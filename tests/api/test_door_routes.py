@@ -1,0 +1,187 @@
+"""Paging, formats, open data, body caps and jobs through the API (in-process app)."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api import door_data as d
+from tests.api.door_data import Door
+
+
+@pytest.fixture
+def door(tmp_path: Path) -> Iterator[Door]:
+    from argon2 import PasswordHasher
+
+    from ecohub.access import users
+
+    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    built = d.build(tmp_path, open_rate=2.0)
+    yield built
+    built.app.state.ctx.jobs.shutdown()
+    built.con.close()
+
+
+def _client(door: Door, role: str = "admin") -> TestClient:
+    return TestClient(
+        door.app,
+        raise_server_exceptions=False,
+        headers={"Authorization": f"Bearer {door.keys[role]}"},
+    )
+
+
+def test_cursor_pages_cover_every_row_once_in_key_order(door: Door) -> None:
+    c = _client(door)
+    seen: list[tuple[str, str]] = []
+    url, params = "/api/v1/observations", {"limit": 7}
+    pages = 0
+    while True:
+        body = c.get(url, params=params).json()
+        seen += [(r["station_id"], r["time"]) for r in body["items"]]
+        pages += 1
+        if body["next_cursor"] is None:
+            break
+        params = {"limit": 7, "cursor": body["next_cursor"]}
+    assert len(seen) == 96 and len(set(seen)) == 96  # 2 stations x 48 hours
+    assert seen == sorted(seen) and pages == 14
+
+
+def test_cursor_is_bound_to_its_filters_and_caller(door: Door) -> None:
+    admin = _client(door)
+    first = admin.get("/api/v1/observations", params={"limit": 5}).json()
+    other = admin.get(
+        "/api/v1/observations",
+        params={"limit": 5, "cursor": first["next_cursor"], "region": "110105"},
+    )
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "cursor"
+    # The analyst cannot reuse the admin's cursor either (nor read past its scope with it).
+    ana = _client(door, "analyst")
+    r = ana.get("/api/v1/observations", params={"limit": 5, "cursor": first["next_cursor"]})
+    assert r.status_code == 422
+    junk = admin.get("/api/v1/observations", params={"cursor": "not-a-cursor!"})
+    assert junk.status_code == 422 and junk.headers["content-type"] == "application/problem+json"
+
+
+def test_page_size_is_capped(door: Door) -> None:
+    r = _client(door).get("/api/v1/observations", params={"limit": 10_001})
+    assert r.status_code == 422 and "limit" in r.json()["detail"]
+
+
+def test_csv_and_parquet_hold_the_same_rows_as_json(door: Door) -> None:
+    c = _client(door, "analyst")
+    js = c.get("/api/v1/observations", params={"limit": 1000}).json()["items"]
+    csv = c.get("/api/v1/observations", params={"format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    table = pacsv.read_csv(io.BytesIO(csv.content))
+    pqt = pq.read_table(io.BytesIO(c.get("/api/v1/observations?format=parquet").content))
+    assert table.num_rows == pqt.num_rows == len(js) == 48  # the analyst's one station
+    assert set(pqt.column("station_id").to_pylist()) == {d.ST_IN}
+    bad = c.get("/api/v1/observations", params={"format": "xml"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "format"
+
+
+def test_daily_aqi_cursor_pages(door: Door) -> None:
+    c = _client(door)
+    whole = c.get("/api/v1/air/aqi/daily", params={"limit": 1000}).json()["items"]
+    got, params = [], {"limit": 1}
+    while True:
+        body = c.get("/api/v1/air/aqi/daily", params=params).json()
+        got += body["items"]
+        if body["next_cursor"] is None:
+            break
+        params = {"limit": 1, "cursor": body["next_cursor"]}
+    assert got == whole and len(whole) >= 2
+
+
+def test_open_data_rate_limit_answers_429_with_retry_after(door: Door) -> None:
+    c = TestClient(door.app, raise_server_exceptions=False)
+    codes = [c.get("/open/v1/stations").status_code for _ in range(4)]  # burst of 2
+    assert codes[:2] == [200, 200] and 429 in codes
+    r = c.get("/open/v1/stations")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_open_bulk_download_carries_licence(door: Door) -> None:
+    c = TestClient(door.app, raise_server_exceptions=False)
+    r = c.get("/open/v1/bulk/aqi-daily.parquet")
+    assert r.status_code == 200 and 'rel="license"' in r.headers["link"]
+    t = pq.read_table(io.BytesIO(r.content))
+    # The air service computes the stored results from the observations on first read.
+    assert set(t.column("code").to_pylist()) == {d.ST_IN, d.ST_OUT}
+    assert str(t.schema.field("date").type) == "date32[day]"
+    assert c.get("/open/v1/bulk/aqi-daily.xml").status_code == 422
+
+
+def test_body_over_the_cap_is_413_and_hostile_json_is_422(door: Door) -> None:
+    c = _client(door)
+    big = c.put(
+        f"/api/v1/hj212/devices/{d.MN_IN}/policy",
+        content=b'{"policy": "' + b"x" * 100_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert big.status_code == 413
+    for raw in (b'{"policy": NaN}', b'{"policy": "\\ud800"}', b'{"policy": "lenient", "x": 1}'):
+        r = c.put(
+            f"/api/v1/hj212/devices/{d.MN_IN}/policy",
+            content=raw,
+            headers={"content-type": "application/json"},
+        )
+        assert r.status_code == 422, (raw, r.text)
+        assert r.json()["errors"][0]["field"] in ("policy", "x")
+    bad_mn = c.put("/api/v1/hj212/devices/bad%20mn/policy", json={"policy": "strict"})
+    assert bad_mn.status_code == 422 and "mn" in bad_mn.json()["detail"]
+
+
+def test_job_runs_in_the_background_and_reports_progress_and_result(
+    door: Door, tmp_path: Path
+) -> None:
+    csv = tmp_path / "st.csv"
+    csv.write_text("station,name,region_code\nX1,甲,110105\nX2,乙,110108\n", encoding="utf-8")
+    c = _client(door)
+    r = c.post("/api/v1/jobs", json={"kind": "load-stations", "params": {"path": str(csv)}})
+    assert r.status_code == 202 and r.headers["location"].endswith(r.json()["id"])
+    job = r.json()
+    deadline = time.monotonic() + 60
+    while job["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+        job = c.get(f"/api/v1/jobs/{job['id']}").json()
+    assert job["state"] == "done", job
+    assert job["result"]["stored"] == 2
+    # Only its owner and admins see it.
+    assert _client(door, "analyst").get(f"/api/v1/jobs/{job['id']}").status_code == 404
+    # A failing job keeps its problem details.
+    missing = c.post("/api/v1/jobs", json={"kind": "load-stations", "params": {"path": "rel.csv"}})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "params.path"
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    r = c.post("/api/v1/jobs", json={"kind": "load-stations", "params": {"path": str(broken)}})
+    job = r.json()
+    while job["state"] in ("queued", "running"):
+        time.sleep(0.05)
+        job = c.get(f"/api/v1/jobs/{job['id']}").json()
+    assert job["state"] == "failed"
+    assert job["error"]["status"] == 400 and job["error"]["detail"]
+    assert c.post("/api/v1/jobs", json={"kind": "nope"}).status_code == 422
+
+
+def test_jobs_left_running_by_a_stopped_server_are_marked_failed(door: Door) -> None:
+    from ecohub.jobs.runner import JobRunner
+
+    door.con.execute(
+        "INSERT INTO job (id, kind, owner, state, created_at) "
+        "VALUES ('a' || repeat('0', 31), 'air-compute', 'u_admin', 'running', now())"
+    )
+    JobRunner(door.con).shutdown()
+    state, err = door.con.execute(
+        "SELECT state, error->>'detail' FROM job WHERE id = 'a' || repeat('0', 31)"
+    ).fetchone()
+    assert state == "failed" and "stopped" in err
