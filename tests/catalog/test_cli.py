@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,13 @@ from typer.testing import CliRunner
 
 from ecohub.access import users
 from ecohub.cli.main import app
+from ecohub.cst import CST
 from ecohub.store.db import connect
 
 runner = CliRunner()
 OBS = "30100101-00002"
+SOON = datetime.now(CST).date() + timedelta(days=30)  # grants run on the China calendar
+EARLIER = SOON - timedelta(days=10)
 
 
 @pytest.fixture
@@ -60,7 +64,7 @@ def test_list_search_show_lineage(data_dir: Path) -> None:
     assert shown["coverage"]["regions"] == ["110108"]
     tree = json.loads(_run(data_dir, "lineage", "observation", "--json"))
     assert tree["files"] == [{"sha256": "ab" + "0" * 62, "path": "/data/obs.csv"}]
-    assert "30100101-00003" in _run(data_dir, "search", "PM2.5")
+    assert "5 resources for 'PM2.5'" in _run(data_dir, "search", "PM2.5")
 
 
 def test_apply_grant_grants_publish_dcat(data_dir: Path) -> None:
@@ -74,14 +78,14 @@ def test_apply_grant_grants_publish_dcat(data_dir: Path) -> None:
             "--region",
             "110108",
             "--to",
-            "2099-12-31",
+            SOON.isoformat(),
             "--for",
             "chaoyang",
         )
     )
     assert out["state"] == "pending" and out["applicant"] == "chaoyang"
-    granted = json.loads(_run(data_dir, "grant", out["id"], "--to", "2099-01-31"))
-    assert granted["grant"]["valid_to"] == "2099-01-31"
+    granted = json.loads(_run(data_dir, "grant", out["id"], "--to", EARLIER.isoformat()))
+    assert granted["grant"]["valid_to"] == EARLIER.isoformat()
     listed = json.loads(_run(data_dir, "grants", "--json"))
     assert [a["state"] for a in listed["items"]] == ["granted"]
     second = json.loads(
@@ -94,7 +98,7 @@ def test_apply_grant_grants_publish_dcat(data_dir: Path) -> None:
             "--region",
             "110108",
             "--to",
-            "2099-12-31",
+            SOON.isoformat(),
             "--for",
             "chaoyang",
         )
@@ -124,7 +128,7 @@ def test_refused_requests_end_with_the_reason(data_dir: Path) -> None:
             "--region",
             "110105",
             "--to",
-            "2099-01-01",
+            SOON.isoformat(),
             "--for",
             "chaoyang",
         ],

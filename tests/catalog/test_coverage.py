@@ -95,3 +95,16 @@ def test_builtin_definitions_follow_the_guide() -> None:
         resources._check({**defs[0], "sharing_type": "随便共享"})
     with pytest.raises(ValueError, match="sharing_conditions"):
         resources._check({**defs[0], "sharing_type": "有条件共享", "sharing_conditions": None})
+
+
+def test_rows_go_out_as_json_even_bytes(small: duckdb.DuckDBPyConnection) -> None:
+    import json
+
+    small.execute(
+        "INSERT INTO packet_log (received_at, raw, status) "
+        "VALUES (TIMESTAMPTZ '2024-01-01 08:00:00+08', '\\xFF\\x00'::BLOB, 'rejected')"
+    )
+    out = service.data(small, SYSTEM, "30100202-00003")  # 不予共享: the admin reads it
+    assert out["items"][0]["raw"] == "FF00"
+    assert out["items"][0]["received_at"] == "2024-01-01T08:00:00+08:00"
+    json.dumps(out)

@@ -191,6 +191,11 @@ def _all_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, st
     return out
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of ``table``'s columns in order."""
+    return _all_columns(con).get(table, [])
+
+
 def _item_rows(code: str, table: str, columns: list[tuple[str, str]]) -> list[list[Any]]:
     notes = item_notes()
     rows = []

@@ -23,7 +23,7 @@ from ecohub.catalog._db import WRITE_LOCK, transaction
 from ecohub.catalog._time import iso
 from ecohub.catalog.errors import Conflict
 from ecohub.queries import NotFound, QueryError
-from ecohub.queries.export import rows as arrow_rows
+from ecohub.queries.export import plain
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 
 FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
@@ -242,8 +242,11 @@ def data(
             raise QueryError("cursor", "not a cursor this server issued")
         where.append("t.rowid > ?")
         params.append(int(after[0]))
+    # Bytes (packet_log.raw) go out as hex: JSON has no bytes, and they need not be UTF-8.
+    cols = resources.table_columns(con, table)
+    select = ", ".join(f'hex(t."{c}") AS "{c}"' if typ == "BLOB" else f't."{c}"' for c, typ in cols)
     sql = (
-        f'SELECT t.rowid AS __rowid, t.* FROM "{table}" t WHERE {" AND ".join(where)} '
+        f'SELECT t.rowid AS __rowid, {select} FROM "{table}" t WHERE {" AND ".join(where)} '
         f"ORDER BY t.rowid LIMIT {n + 1}"
     )
     got: pa.Table = con.execute(sql, params).arrow()
@@ -265,7 +268,7 @@ def data(
         )
     return {
         "resource": code,
-        "items": arrow_rows(got),
+        "items": [{k: plain(iso(v)) for k, v in r.items()} for r in got.to_pylist()],
         "next_cursor": next_cursor,
         "scope": {
             "regions": list(scope.prefixes) if scope.prefixes is not None else "all",
