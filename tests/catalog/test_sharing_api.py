@@ -315,5 +315,5 @@ def test_unknown_and_malformed_codes(api: Api) -> None:
     r = api.call("chaoyang", "GET", f"/api/v1/catalog/{OBS}/lineage")
     assert r.status_code == 200 and r.json()["files"]
     assert api.call("citizen", "GET", f"/api/v1/catalog/{DAILY}/lineage").status_code == 403
-    assert api.call("chaoyang", "POST", "/api/v1/catalog/refresh").status_code == 403
-    assert api.call("boss", "POST", "/api/v1/catalog/refresh").json()["resources"] >= 42
+    assert api.call("chaoyang", "POST", "/api/v1/catalog/coverage/refresh").status_code == 403
+    assert api.call("boss", "POST", "/api/v1/catalog/coverage/refresh").json()["resources"] >= 42

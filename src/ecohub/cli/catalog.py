@@ -200,7 +200,7 @@ def lineage(
 def refresh() -> None:
     """Recompute coverage and derived lineage now."""
     with door() as d:
-        _json(d.request("POST", f"{CATALOG}/refresh").json())
+        _json(d.request("POST", f"{CATALOG}/coverage/refresh").json())
 
 
 @app.command()

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Literal
 
 import duckdb
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field
 from starlette.exceptions import HTTPException
 
@@ -86,12 +86,11 @@ DCAT_200: dict[int | str, dict[str, Any]] = {
 def export_dcat(
     request: Request,
     format: Literal["jsonld", "ttl", "turtle", "json-ld"] | None = Query(None),
-    accept: str | None = Header(None, max_length=500),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Response:
     """The catalogue as DCAT-AP 3: JSON-LD or Turtle (``?format=`` or the Accept header)."""
-    fmt = dcat.negotiate(accept, format)
+    fmt = dcat.negotiate(request.headers.get("accept"), format)
     s = context(request).settings
     base = str(request.base_url).rstrip("/")
     body = service.export_dcat(
@@ -112,7 +111,7 @@ def list_applications(
     return service.applications(cur, p, resource_code=resource, state=state)
 
 
-@api.post("/refresh")
+@api.post("/coverage/refresh")
 def refresh(
     p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)
 ) -> dict[str, Any]:

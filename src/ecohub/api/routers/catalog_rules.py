@@ -32,5 +32,5 @@ CATALOG_ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/catalog/{code}/applications/{app_id}/decision"): _ADMIN,
     ("POST", "/api/v1/catalog/{code}/publish"): _ADMIN,
     ("POST", "/api/v1/catalog/{code}/withdraw"): _ADMIN,
-    ("POST", "/api/v1/catalog/refresh"): _ADMIN,
+    ("POST", "/api/v1/catalog/coverage/refresh"): _ADMIN,
 }
