@@ -81,6 +81,7 @@ def create_app(
     ):
         app.include_router(module.router)
     open_router.install_open(app)
+    app.include_router(__import__("ecohub.api.routers.catalog", fromlist=["router"]).router)
     install_auth(
         app,
         con,

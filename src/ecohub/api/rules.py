@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from ecohub.access.principal import ROLES, Principal, Role
 from ecohub.access.scope import AccessDenied
 from ecohub.api.auth import current_principal
+from ecohub.api.routers.catalog_rules import CATALOG_ACCESS, CATALOG_OPEN
 
 ALL: frozenset[Role] = frozenset(ROLES)
 READERS: frozenset[Role] = frozenset({"admin", "analyst", "inspector"})
@@ -38,6 +39,7 @@ OPEN: dict[tuple[str, str], str] = {
     ("GET", "/open/v1/assessments/{year}"): "open data",
     ("GET", "/open/v1/bulk/{dataset}.{fmt}"): "open data",
     ("GET", "/open/v1/licence"): "open data",
+    **CATALOG_OPEN,
 }
 
 #: Protected routes: the roles that may use them.
@@ -69,6 +71,7 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/jobs"): ADMIN,
     ("GET", "/api/v1/jobs"): SIGNED_IN,
     ("GET", "/api/v1/jobs/{job_id}"): SIGNED_IN,
+    **CATALOG_ACCESS,
 }
 
 

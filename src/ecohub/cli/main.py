@@ -8,6 +8,7 @@ import typer
 
 from ecohub.cli import (
     air,
+    catalog,
     geo,
     hj212,
     hj212_ops,
@@ -39,6 +40,7 @@ app.add_typer(supervise.app, name="supervise", help="HJ 212 anomaly and fraud de
 users.register(app)
 app.add_typer(review.app, name="review", help="Automatic data review of station data.")
 app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
+catalog.register(app)
 
 
 def main() -> None:

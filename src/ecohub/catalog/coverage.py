@@ -1,0 +1,209 @@
+"""Coverage of each resource: row count, temporal and spatial coverage, kept current.
+
+Cheap by design: a count, a min and a max over the time column, and the distinct keys that
+locate rows (a station id, an MN, a source code) resolved to divisions and points through the
+small tables that hold them (``station``, ``monitor_point`` + ``source``, ``source``). How a
+table locates its rows is data (``data/tables.csv``, column ``via``):
+
+- ``self[:region:lon:lat]``: the table has its own division code (and point) columns;
+- ``station:COL`` / ``mn:COL`` / ``source:COL``: COL refers to a station, a device, a source;
+- ``region:COL``: COL is a GB/T 2260 code;
+- ``aqi``: ``scope`` / ``code`` of the air results (a station id, or a city's division code).
+
+The same expressions give the row predicate that :mod:`ecohub.catalog.grants` scopes reads with.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+
+from ecohub.catalog import resources
+from ecohub.catalog._db import transaction
+from ecohub.catalog._time import iso
+from ecohub.cst import CST
+
+MAX_REGIONS_LISTED = 200
+#: Coverage older than this is recomputed when the catalogue is read (seconds).
+STALE_AFTER_S = 300.0
+
+
+def _via(table: str) -> tuple[str, str | None, str | None, list[str]] | None:
+    """(region expression, lon expression, lat expression, key columns) over alias ``t``."""
+    spec = resources.table_specs().get(table, {}).get("via", "")
+    if not spec:
+        return None
+    kind, _, rest = spec.partition(":")
+    if kind == "self":
+        parts = rest.split(":") if rest else []
+        reg, lon, lat = (parts + ["region_code", "lon", "lat"][len(parts) :])[:3]
+        return f"t.{reg}", f"t.{lon}", f"t.{lat}", [reg, lon, lat]
+    if kind == "region":
+        return f"t.{rest}", None, None, [rest]
+    if kind == "station":
+        look = f"(SELECT s.{{c}} FROM station s WHERE s.station_id = t.{rest})"
+    elif kind == "source":
+        look = f"(SELECT s.{{c}} FROM source s WHERE s.source_code = t.{rest})"
+    elif kind == "mn":
+        look = (
+            "(SELECT s.{c} FROM monitor_point m JOIN source s ON s.source_code = m.source_code "
+            f"WHERE m.mn = t.{rest})"
+        )
+    elif kind == "aqi":
+        st = "(SELECT s.{c} FROM station s WHERE s.station_id = t.code)"
+        reg = f"CASE WHEN t.scope = 'city' THEN t.code ELSE {st.format(c='region_code')} END"
+        return reg, st.format(c="lon"), st.format(c="lat"), ["scope", "code"]
+    else:
+        raise ValueError(f"via: unknown kind {kind!r} for table {table}")
+    return look.format(c="region_code"), look.format(c="lon"), look.format(c="lat"), [rest]
+
+
+def region_expression(table: str) -> str | None:
+    """SQL giving a row's GB/T 2260 code (over alias ``t``), or ``None`` when rows have none."""
+    v = _via(table)
+    return v[0] if v else None
+
+
+def _as_time(value: Any, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time.max if end else time.min, tzinfo=CST)
+    if isinstance(value, int):  # a year column
+        return (
+            datetime(value, 12, 31, 23, 59, 59, tzinfo=CST)
+            if end
+            else datetime(value, 1, 1, tzinfo=CST)
+        )
+    return None
+
+
+def measure(
+    con: duckdb.DuckDBPyConnection, resource: dict[str, Any], tables: set[str] | None = None
+) -> dict[str, Any]:
+    """Coverage of one resource now (plain data)."""
+    table, where = resource["table_name"], resource.get("row_filter")
+    if table not in (tables if tables is not None else set(resources.store_tables(con))):
+        return {
+            "rows": None,
+            "time_from": None,
+            "time_to": None,
+            "regions": [],
+            "n_regions": 0,
+            "bbox": None,
+        }
+    cond = f"WHERE {where}" if where else ""
+    spec = resources.table_specs().get(table, {})
+    tcol = spec.get("time_column") or ""
+    lo, _, hi = tcol.partition(":")
+    hi = hi or lo
+    if lo:
+        row = con.execute(
+            f'SELECT count(*), min(t."{lo}"), max(t."{hi}") FROM "{table}" t {cond}'
+        ).fetchall()[0]
+    else:
+        row = (con.execute(f'SELECT count(*) FROM "{table}" t {cond}').fetchall()[0][0], None, None)
+    out: dict[str, Any] = {
+        "rows": int(row[0]),
+        "time_from": _as_time(row[1], False),
+        "time_to": _as_time(row[2], True),
+        "regions": [],
+        "n_regions": 0,
+        "bbox": None,
+    }
+    via = _via(table)
+    if via is not None and out["rows"]:
+        reg, lon, lat, keys = via
+        key_list = ", ".join(f't."{k}"' for k in keys)
+        points = f"{lon}, {lat}" if lon else "NULL, NULL"
+        found = con.execute(
+            f'WITH k AS (SELECT DISTINCT {key_list.replace("t.", "")} FROM "{table}" t {cond}) '
+            f"SELECT {reg} AS region, {points} FROM k t"
+        ).fetchall()
+        regions = sorted({r[0] for r in found if r[0]})
+        lons = [r[1] for r in found if r[1] is not None and r[2] is not None]
+        lats = [r[2] for r in found if r[1] is not None and r[2] is not None]
+        out["regions"], out["n_regions"] = regions, len(regions)
+        if lons:
+            out["bbox"] = [min(lons), min(lats), max(lons), max(lats)]
+    return out
+
+
+def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> int:
+    """Recompute coverage (and derived lineage) of ``codes`` (default: every resource)."""
+    from ecohub.catalog import lineage
+
+    resources.sync(con)
+    measured = []
+    tables = set(resources.store_tables(con))
+    for res in resources.every(con):
+        if codes is None or res["code"] in codes:
+            measured.append((res["code"], measure(con, res, tables)))
+    now = datetime.now(UTC)
+    rows = [
+        [
+            code,
+            m["rows"],
+            m["time_from"],
+            m["time_to"],
+            " ".join(m["regions"][:MAX_REGIONS_LISTED]) or None,
+            m["n_regions"],
+            *(m["bbox"] or [None] * 4),
+            now,
+        ]
+        for code, m in measured
+    ]
+    with transaction(con):
+        if codes is None:
+            con.execute("DELETE FROM catalog_coverage")
+        else:
+            for code in codes:
+                con.execute("DELETE FROM catalog_coverage WHERE code = ?", [code])
+        resources.insert_rows(con, "catalog_coverage", rows)
+    lineage.derive(con)
+    return len(measured)
+
+
+def current(con: duckdb.DuckDBPyConnection, max_age_s: float = STALE_AFTER_S) -> None:
+    """Refresh when any resource's coverage is missing or older than ``max_age_s``."""
+    resources.sync(con)
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE c.code IS NULL), min(c.refreshed_at) "
+        "FROM catalog_resource r LEFT JOIN catalog_coverage c USING (code)"
+    ).fetchall()[0]
+    missing, oldest = row
+    if missing or oldest is None or datetime.now(UTC) - oldest > timedelta(seconds=max_age_s):
+        refresh(con)
+
+
+_SQL = (
+    "SELECT rows, time_from, time_to, regions, n_regions, lon_min, lat_min, lon_max, "
+    "lat_max, refreshed_at, code FROM catalog_coverage"
+)
+
+
+def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
+    """The stored coverage of one resource (plain data), or ``None``."""
+    rows = con.execute(f"{_SQL} WHERE code = ?", [code]).fetchall()
+    return _as_dict(rows[0]) if rows else None
+
+
+def every(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Code -> stored coverage of every resource."""
+    return {r[10]: _as_dict(r) for r in con.execute(_SQL).fetchall()}
+
+
+def _as_dict(r: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "rows": r[0],
+        "time_from": iso(r[1]),
+        "time_to": iso(r[2]),
+        "regions": r[3].split() if r[3] else [],
+        "n_regions": r[4],
+        "bbox": [r[5], r[6], r[7], r[8]] if r[5] is not None else None,
+        "refreshed_at": iso(r[9]),
+    }

@@ -1,0 +1,261 @@
+"""DCAT-AP 3 export of the catalogue (JSON-LD and Turtle, through rdflib).
+
+One ``dcat:Catalog`` (the platform), one ``dcat:Dataset`` per resource with one
+``dcat:Distribution`` (its rows through the API), and the API itself as a ``dcat:DataService``
+that serves every dataset. Controlled vocabularies are the EU Publications Office authority
+tables DCAT-AP names: ``access-right`` (from the sharing type: 无条件共享 → PUBLIC, 有条件共享 →
+RESTRICTED, 不予共享 → NON_PUBLIC), ``frequency`` (update cycle), ``data-theme``, ``file-type``,
+``language`` and ``planned-availability``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
+
+AUTH = "http://publications.europa.eu/resource/authority/"
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+ADMS_PUBLISHER = Namespace("http://purl.org/adms/publishertype/")
+ADMS_LICENCE = Namespace("http://purl.org/adms/licencetype/")
+
+ACCESS_RIGHTS = {"无条件共享": "PUBLIC", "有条件共享": "RESTRICTED", "不予共享": "NON_PUBLIC"}
+FREQUENCY = {
+    "实时": "CONT",
+    "每小时": "HOURLY",
+    "每日": "DAILY",
+    "每月": "MONTHLY",
+    "每年": "ANNUAL",
+    "不定期": "IRREG",
+}
+#: Our themes on the EU data-theme table: everything environmental is ENVI.
+DATA_THEME = {"政务管理": "GOVE"}
+MEDIA_TYPES = {"jsonld": "application/ld+json", "ttl": "text/turtle"}
+CONTEXT = {
+    "dcat": str(DCAT),
+    "dct": str(DCTERMS),
+    "foaf": str(FOAF),
+    "vcard": str(VCARD),
+    "dcatap": str(DCATAP),
+    "skos": str(SKOS),
+    "xsd": str(XSD),
+    "gsp": str(GSP),
+}
+
+
+def _auth(table: str, code: str) -> URIRef:
+    return URIRef(f"{AUTH}{table}/{code}")
+
+
+def _dt(value: str | None) -> Literal | None:
+    if not value:
+        return None
+    return Literal(datetime.fromisoformat(value).astimezone(UTC).isoformat(), datatype=XSD.dateTime)
+
+
+def graph(
+    resources: list[dict[str, Any]],
+    *,
+    base: str,
+    licence_url: str,
+    attribution: str,
+    title: str = "ecohub 生态环境信息资源目录",
+) -> Graph:
+    """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
+    dicts (resource, coverage, published)."""
+    base = base.rstrip("/")
+    g = Graph()
+    for prefix, ns in CONTEXT.items():
+        g.bind(prefix, Namespace(ns))
+    cat = URIRef(f"{base}/api/v1/catalog")
+    service = URIRef(f"{base}/api/v1")
+    licence = URIRef(licence_url)
+    g.add((licence, RDF.type, DCTERMS.LicenseDocument))
+    g.add((licence, DCTERMS.type, ADMS_LICENCE.Attribution))
+    platform = URIRef(f"{base}/#publisher")
+    g.add((platform, RDF.type, FOAF.Agent))
+    g.add((platform, FOAF.name, Literal(attribution)))
+    g.add((platform, DCTERMS.type, ADMS_PUBLISHER.LocalAuthority))
+
+    g.add((cat, RDF.type, DCAT.Catalog))
+    g.add((cat, DCTERMS.title, Literal(title, lang="zh")))
+    g.add(
+        (
+            cat,
+            DCTERMS.title,
+            Literal("ecohub environmental information resource catalogue", lang="en"),
+        )
+    )
+    g.add(
+        (
+            cat,
+            DCTERMS.description,
+            Literal(
+                "生态环境数据平台的全部信息资源：数据表和数据产品，及其共享、开放属性和数据血缘。",
+                lang="zh",
+            ),
+        )
+    )
+    g.add(
+        (
+            cat,
+            DCTERMS.description,
+            Literal(
+                "Every information resource of the platform: tables and data products, with their "
+                "sharing and open-data terms and their lineage.",
+                lang="en",
+            ),
+        )
+    )
+    g.add((cat, DCTERMS.publisher, platform))
+    g.add((cat, FOAF.homepage, URIRef(f"{base}/")))
+    g.add((cat, DCTERMS.language, _auth("language", "ZHO")))
+    g.add((cat, DCTERMS.language, _auth("language", "ENG")))
+    g.add((cat, DCTERMS.license, licence))
+    g.add((cat, DCAT.themeTaxonomy, URIRef(f"{AUTH}data-theme")))
+    g.add((cat, DCTERMS.modified, Literal(datetime.now(UTC).isoformat(), datatype=XSD.dateTime)))
+    g.add((cat, DCAT.service, service))
+    g.add((cat, DCTERMS.spatial, _auth("country", "CHN")))
+
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, DCTERMS.title, Literal("ecohub API", lang="en")))
+    g.add((service, DCTERMS.title, Literal("ecohub 数据服务接口", lang="zh")))
+    g.add(
+        (
+            service,
+            DCTERMS.description,
+            Literal(
+                "HTTP API (/api/v1, log-in required; /open/v1 open data without log-in).", lang="en"
+            ),
+        )
+    )
+    g.add((service, DCAT.endpointURL, service))
+    g.add((service, DCAT.endpointDescription, URIRef(f"{base}/api/v1/openapi.json")))
+    g.add((service, DCTERMS.accessRights, _auth("access-right", "RESTRICTED")))
+    g.add((service, DCTERMS.publisher, platform))
+
+    agents: dict[str, URIRef] = {}
+    issued = [i["resource"]["published_on"] for i in resources if i["resource"].get("published_on")]
+    if issued:
+        g.add((cat, DCTERMS.issued, Literal(min(issued), datatype=XSD.date)))
+    for item in resources:
+        r, cov = item["resource"], item.get("coverage") or {}
+        ds = URIRef(f"{base}/api/v1/catalog/{r['code']}")
+        g.add((cat, DCAT.dataset, ds))
+        g.add((service, DCAT.servesDataset, ds))
+        g.add((ds, RDF.type, DCAT.Dataset))
+        g.add((ds, DCTERMS.identifier, Literal(r["code"])))
+        g.add((ds, DCTERMS.title, Literal(r["name_zh"], lang="zh")))
+        g.add((ds, DCTERMS.title, Literal(r["name_en"], lang="en")))
+        g.add((ds, DCTERMS.description, Literal(r["abstract_zh"], lang="zh")))
+        g.add((ds, DCTERMS.description, Literal(r["abstract_en"], lang="en")))
+        for kw in {r["theme"], r.get("subtheme")} - {None, ""}:
+            g.add((ds, DCAT.keyword, Literal(kw, lang="zh")))
+        g.add((ds, DCAT.theme, _auth("data-theme", DATA_THEME.get(r["theme"], "ENVI"))))
+        agent = agents.get(r["provider_code"])
+        if agent is None:
+            agent = agents[r["provider_code"]] = URIRef(f"{base}/#provider-{r['provider_code']}")
+            g.add((agent, RDF.type, FOAF.Agent))
+            g.add((agent, FOAF.name, Literal(r["provider"], lang="zh")))
+            g.add((agent, DCTERMS.identifier, Literal(r["provider_code"])))
+            g.add((agent, DCTERMS.type, ADMS_PUBLISHER.LocalAuthority))
+            contact = URIRef(f"{base}/#contact-{r['provider_code']}")
+            g.add((contact, RDF.type, VCARD.Organization))
+            g.add((contact, VCARD.fn, Literal(r["provider"], lang="zh")))
+            g.add((contact, VCARD.hasURL, URIRef(f"{base}/")))
+        g.add((ds, DCTERMS.publisher, agent))
+        g.add((ds, DCAT.contactPoint, URIRef(f"{base}/#contact-{r['provider_code']}")))
+        g.add((ds, DCTERMS.accessRights, _auth("access-right", ACCESS_RIGHTS[r["sharing_type"]])))
+        g.add((ds, DCTERMS.accrualPeriodicity, _auth("frequency", FREQUENCY[r["update_cycle"]])))
+        if r.get("published_on"):
+            g.add((ds, DCTERMS.issued, Literal(r["published_on"], datatype=XSD.date)))
+        for rel in (r.get("related") or "").split():
+            g.add((ds, DCTERMS.relation, URIRef(f"{base}/api/v1/catalog/{rel}")))
+        start, end = _dt(cov.get("time_from")), _dt(cov.get("time_to"))
+        if start is not None or end is not None:
+            period = BNode()
+            g.add((ds, DCTERMS.temporal, period))
+            g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+            if start is not None:
+                g.add((period, DCAT.startDate, start))
+            if end is not None:
+                g.add((period, DCAT.endDate, end))
+        g.add((ds, DCTERMS.spatial, _auth("country", "CHN")))
+        if cov.get("bbox"):
+            x0, y0, x1, y1 = cov["bbox"]
+            place = BNode()
+            g.add((ds, DCTERMS.spatial, place))
+            g.add((place, RDF.type, DCTERMS.Location))
+            wkt = f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
+            g.add((place, DCAT.bbox, Literal(wkt, datatype=GSP.wktLiteral)))
+        dist = URIRef(f"{base}/api/v1/catalog/{r['code']}/data")
+        g.add((ds, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCAT.accessURL, dist))
+        g.add((dist, DCAT.accessService, service))
+        g.add(
+            (
+                dist,
+                DCTERMS.description,
+                Literal(
+                    f"{r['name_zh']}：经接口分页读取（{r.get('sharing_method') or '接口'}）",
+                    lang="zh",
+                ),
+            )
+        )
+        g.add((dist, DCTERMS.format, _auth("file-type", "JSON")))
+        g.add(
+            (
+                dist,
+                DCAT.mediaType,
+                URIRef("https://www.iana.org/assignments/media-types/application/json"),
+            )
+        )
+        g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
+        if item.get("published"):
+            g.add((dist, DCTERMS.license, licence))
+    return g
+
+
+def serialize(g: Graph, fmt: str) -> bytes:
+    """``jsonld`` (compacted with our prefixes) or ``ttl``."""
+    if fmt == "ttl":
+        return g.serialize(format="turtle").encode("utf-8")
+    return g.serialize(format="json-ld", context=CONTEXT, indent=1).encode("utf-8")
+
+
+def negotiate(accept: str | None, fmt: str | None) -> str:
+    """``jsonld`` or ``ttl`` from ``?format=`` (wins) or the Accept header (default JSON-LD)."""
+    if fmt is not None:
+        f = fmt.lower()
+        if f in ("jsonld", "json-ld", "json"):
+            return "jsonld"
+        if f in ("ttl", "turtle"):
+            return "ttl"
+        from ecohub.queries import QueryError
+
+        raise QueryError("format", "must be jsonld or ttl")
+    best, best_q = "jsonld", -1.0
+    for part in (accept or "")[:1000].split(","):  # a header is short; ignore the rest
+        media, _, rest = part.strip().partition(";")
+        q = 1.0
+        for p in rest.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        kind = {
+            "text/turtle": "ttl",
+            "application/x-turtle": "ttl",
+            "application/ld+json": "jsonld",
+            "application/json": "jsonld",
+        }.get(media.strip())
+        if kind and q > best_q:
+            best, best_q = kind, q
+    return best

@@ -1,0 +1,373 @@
+"""Conditional sharing: applications, decisions, and what a principal may read of a resource.
+
+A user of another department applies for a resource (purpose, a GB/T 2260 region, a period); an
+administrator grants (possibly narrowing the region or the period) or refuses it. A grant lets
+its applicant read that resource's rows in that region from ``valid_from`` to ``valid_to``
+(inclusive, China calendar days). Expiry needs nobody: :func:`allowed` compares the grant's dates
+with the date of the read. Resources of type 不予共享 are never granted (:class:`Conflict`).
+
+What :func:`allowed` answers, for one principal, resource and moment:
+
+- an open resource that is published (``open_resources``): everyone, every row;
+- ``admin``: its own scope (nationwide when it has no region);
+- 不予共享: nobody else;
+- 无条件共享 / 有条件共享: ``analyst`` and ``inspector`` read inside their own region (the rule of
+  every other route), widened by their active grants; ``enterprise`` and ``public`` users read
+  only through active grants.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from ecohub.access import audit
+from ecohub.access.principal import Principal
+from ecohub.access.scope import AccessDenied, region_prefix
+from ecohub.catalog import resources
+from ecohub.catalog._db import transaction
+from ecohub.catalog._time import iso
+from ecohub.catalog.errors import Conflict
+from ecohub.cst import CST
+from ecohub.queries import NotFound, QueryError
+from ecohub.standards import divisions
+from ecohub.standards.errors import InvalidCode
+
+APPLICANT_ROLES = ("analyst", "inspector", "enterprise")
+MAX_PERIOD_DAYS = 3 * 366  # our choice: a grant is reviewed at least every three years
+MAX_PURPOSE_CHARS = 2000
+NEVER = "不予共享"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Rows a principal may read: ``prefixes`` of GB/T 2260 codes, or ``None`` for every row.
+
+    ``grants`` are the ids of the grants that widened it (for the audit log).
+    """
+
+    prefixes: tuple[str, ...] | None
+    grants: tuple[str, ...] = ()
+
+    def sql(self, column: str | None) -> tuple[str, list[Any]]:
+        """A predicate on ``column`` (a row's division code); rows without one fall outside
+        any bounded scope. ``column`` ``None``: the resource's rows have no division."""
+        if self.prefixes is None:
+            return "TRUE", []
+        if column is None or not self.prefixes:
+            return "FALSE", []
+        ors = " OR ".join(f"starts_with({column}, ?)" for _ in self.prefixes)
+        return f"({ors})", list(self.prefixes)
+
+    def covers(self, region: str) -> bool:
+        return self.prefixes is None or any(region.startswith(p) for p in self.prefixes)
+
+
+def _day(at: datetime | date | None) -> date:
+    if at is None:
+        return datetime.now(CST).date()
+    if isinstance(at, datetime):
+        return (at if at.tzinfo else at.replace(tzinfo=CST)).astimezone(CST).date()
+    return at
+
+
+def _region(field: str, code: str) -> str:
+    try:
+        return divisions.validate(code)
+    except InvalidCode as exc:
+        raise QueryError(field, str(exc).split(": ", 1)[-1]) from exc
+
+
+def is_published(con: duckdb.DuckDBPyConnection, code: str) -> bool:
+    rows = con.execute(
+        "SELECT action FROM catalog_publication WHERE code = ? ORDER BY id DESC LIMIT 1", [code]
+    ).fetchall()
+    return bool(rows) and rows[0][0] == "publish"
+
+
+def active_grants(
+    con: duckdb.DuckDBPyConnection, user: str, code: str, at: datetime | date | None = None
+) -> list[tuple[str, str]]:
+    """(application id, granted region) of ``user``'s grants on ``code`` in force on ``at``."""
+    day = _day(at)
+    rows = con.execute(
+        "SELECT a.id, coalesce(d.region, a.region) FROM catalog_application a "
+        "JOIN catalog_decision d ON d.application_id = a.id AND d.decision = 'grant' "
+        "WHERE a.applicant = ? AND a.resource_code = ? "
+        "AND coalesce(d.valid_from, a.valid_from) <= ? AND ? <= coalesce(d.valid_to, a.valid_to) "
+        "ORDER BY a.id",
+        [user, code, day, day],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def allowed(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    resource_code: str,
+    at: datetime | date | None = None,
+) -> Scope | None:
+    """The rows of ``resource_code`` that ``principal`` may read at ``at`` (default now), or
+    ``None`` when none. Use ``scope.sql(region_column)`` in the query's ``WHERE``."""
+    res = resources.get(con, resource_code)
+    if res is None:
+        return None
+    if res["open_type"] != "不予开放" and is_published(con, resource_code):
+        return Scope(None)
+    if principal.role == "admin":
+        return Scope(None if principal.region is None else (region_prefix(principal.region),))
+    if res["sharing_type"] == NEVER:
+        return None
+    base: list[str] | None = []
+    if principal.role in ("analyst", "inspector"):
+        base = None if principal.region is None else [region_prefix(principal.region)]
+    grants = active_grants(con, principal.name, resource_code, at)
+    if base is None:
+        return Scope(None, tuple(g for g, _ in grants))
+    prefixes = base + [region_prefix(r) for _, r in grants]
+    if not prefixes:
+        return None
+    return Scope(tuple(dict.fromkeys(prefixes)), tuple(g for g, _ in grants))
+
+
+def _user(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str | None] | None:
+    rows = con.execute("SELECT role, region FROM app_user WHERE name = ?", [name]).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def _date(field: str, value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise QueryError(field, f"must be a date YYYY-MM-DD, got {value!r}") from exc
+
+
+def apply(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    resource_code: str,
+    *,
+    purpose: str,
+    region: str,
+    valid_from: date | str,
+    valid_to: date | str,
+    applicant: str | None = None,
+) -> dict[str, Any]:
+    """File an application; an admin may file one for ``applicant`` (a paper application)."""
+    res = resources.get(con, resource_code)
+    if res is None:
+        raise NotFound("resource", resource_code)
+    if principal.role == "admin":
+        if not applicant:
+            raise QueryError(
+                "applicant", "an administrator files applications for a user: name one"
+            )
+        found = _user(con, applicant)
+        if found is None:
+            raise QueryError("applicant", f"no user {applicant!r}")
+        if found[0] not in APPLICANT_ROLES:
+            raise QueryError("applicant", f"a {found[0]} user does not apply for data")
+        who = applicant
+    else:
+        if principal.role not in APPLICANT_ROLES:
+            raise AccessDenied(f"role {principal.role!r} may not apply for data")
+        if applicant not in (None, principal.name):
+            raise AccessDenied("you may only apply for yourself")
+        who = principal.name
+    if res["sharing_type"] == NEVER:
+        raise Conflict(
+            f"resource {resource_code} is {NEVER} (never shared): "
+            f"{res['sharing_conditions'] or 'no applications are taken'}"
+        )
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise QueryError("purpose", "say what the data is for")
+    if len(purpose) > MAX_PURPOSE_CHARS:
+        raise QueryError("purpose", f"at most {MAX_PURPOSE_CHARS} characters")
+    reg = _region("region", region)
+    start, end = _date("valid_from", valid_from), _date("valid_to", valid_to)
+    if end < start:
+        raise QueryError("valid_to", "must not be before valid_from")
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise QueryError("valid_to", f"a period is at most {MAX_PERIOD_DAYS} days")
+    app_id = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    with transaction(con):
+        con.execute(
+            "INSERT INTO catalog_application VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [app_id, resource_code, who, principal.name, purpose, reg, start, end, now],
+        )
+    audit.record(
+        con,
+        principal,
+        "write",
+        f"catalog:{resource_code}/applications",
+        {
+            "application": app_id,
+            "applicant": who,
+            "region": reg,
+            "valid_from": start,
+            "valid_to": end,
+        },
+    )
+    return application(con, principal, app_id)
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    application_id: str,
+    decision: str,
+    *,
+    reason: str | None = None,
+    region: str | None = None,
+    valid_from: date | str | None = None,
+    valid_to: date | str | None = None,
+) -> dict[str, Any]:
+    """An administrator grants or refuses an application (once); a grant may narrow it."""
+    if principal.role != "admin":
+        raise AccessDenied("only an administrator decides applications")
+    if decision not in ("grant", "refuse"):
+        raise QueryError("decision", "must be grant or refuse")
+    app = application(con, principal, application_id)
+    if app["state"] != "pending":
+        raise Conflict(f"application {application_id} was already decided ({app['state']})")
+    res = resources.get(con, app["resource_code"]) or {}
+    if decision == "grant" and res.get("sharing_type") == NEVER:
+        raise Conflict(f"resource {app['resource_code']} is {NEVER} (never shared)")
+    if decision == "refuse" and not (reason or "").strip():
+        raise QueryError("reason", "a refusal states its reason")
+    g_region = g_from = g_to = None
+    if decision == "grant":
+        g_region = _region("region", region) if region else app["region"]
+        if not g_region.startswith(region_prefix(app["region"])):
+            raise QueryError(
+                "region", f"a grant may narrow the region {app['region']}, not widen it"
+            )
+        g_from = (
+            _date("valid_from", valid_from) if valid_from else date.fromisoformat(app["valid_from"])
+        )
+        g_to = _date("valid_to", valid_to) if valid_to else date.fromisoformat(app["valid_to"])
+        if g_from < date.fromisoformat(app["valid_from"]) or g_to > date.fromisoformat(
+            app["valid_to"]
+        ):
+            raise QueryError(
+                "valid_to", "a grant may shorten the period applied for, not extend it"
+            )
+        if g_to < g_from:
+            raise QueryError("valid_to", "must not be before valid_from")
+    with transaction(con):
+        taken = con.execute(
+            "SELECT 1 FROM catalog_decision WHERE application_id = ?", [application_id]
+        ).fetchall()
+        if taken:
+            raise Conflict(f"application {application_id} was already decided")
+        con.execute(
+            "INSERT INTO catalog_decision VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                application_id,
+                decision,
+                principal.name,
+                datetime.now(UTC),
+                reason,
+                g_region,
+                g_from,
+                g_to,
+            ],
+        )
+    audit.record(
+        con,
+        principal,
+        "admin",
+        f"catalog:applications/{application_id}/decision",
+        {
+            "decision": decision,
+            "resource": app["resource_code"],
+            "applicant": app["applicant"],
+            "region": g_region,
+            "valid_to": g_to,
+        },
+    )
+    return application(con, principal, application_id)
+
+
+_APP_SQL = (
+    "SELECT a.id, a.resource_code, a.applicant, a.filed_by, a.purpose, a.region, a.valid_from, "
+    "a.valid_to, a.submitted_at, d.decision, d.decided_by, d.decided_at, d.reason, d.region, "
+    "d.valid_from, d.valid_to FROM catalog_application a "
+    "LEFT JOIN catalog_decision d ON d.application_id = a.id"
+)
+
+
+def _app_row(r: tuple[Any, ...], today: date) -> dict[str, Any]:
+    decision = r[9]
+    state = "pending" if decision is None else ("refused" if decision == "refuse" else "granted")
+    out: dict[str, Any] = {
+        "id": r[0],
+        "resource_code": r[1],
+        "applicant": r[2],
+        "filed_by": r[3],
+        "purpose": r[4],
+        "region": r[5],
+        "valid_from": r[6].isoformat(),
+        "valid_to": r[7].isoformat(),
+        "submitted_at": iso(r[8]),
+        "state": state,
+        "decided_by": r[10],
+        "decided_at": iso(r[11]),
+        "reason": r[12],
+    }
+    if decision == "grant":
+        out["grant"] = {
+            "region": r[13],
+            "valid_from": r[14].isoformat(),
+            "valid_to": r[15].isoformat(),
+            "in_force": r[14] <= today <= r[15],
+            "expired": today > r[15],
+        }
+    return out
+
+
+def application(
+    con: duckdb.DuckDBPyConnection, principal: Principal, app_id: str
+) -> dict[str, Any]:
+    """One application; 404 unless the caller is its applicant, its filer or an admin."""
+    rows = con.execute(f"{_APP_SQL} WHERE a.id = ?", [app_id]).fetchall()
+    if not rows or (principal.role != "admin" and principal.name not in (rows[0][2], rows[0][3])):
+        raise NotFound("application", app_id)
+    return _app_row(rows[0], _day(None))
+
+
+def applications(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    resource_code: str | None = None,
+    state: str | None = None,
+) -> list[dict[str, Any]]:
+    """Applications the caller may see (an admin: all; others: their own), newest first."""
+    if state not in (None, "pending", "granted", "refused"):
+        raise QueryError("state", "must be pending, granted or refused")
+    where, params = [], []
+    if principal.role != "admin":
+        where.append("(a.applicant = ? OR a.filed_by = ?)")
+        params += [principal.name, principal.name]
+    if resource_code:
+        where.append("a.resource_code = ?")
+        params.append(resource_code)
+    sql = _APP_SQL + (" WHERE " + " AND ".join(where) if where else "")
+    rows = con.execute(sql + " ORDER BY a.submitted_at DESC, a.id", params).fetchall()
+    today = _day(None)
+    out = [_app_row(r, today) for r in rows]
+    return [a for a in out if state is None or a["state"] == state]
+
+
+def expiry_after(days: int) -> date:
+    """Today (China calendar) plus ``days``: a convenient default end of a period."""
+    return _day(None) + timedelta(days=days)

@@ -1,0 +1,336 @@
+"""Lineage: which files, devices, runs, jobs and parameters made each version of a resource.
+
+Two ways in:
+
+- :func:`record_run` — the one public function producers call (loaders, HJ 212 ingest, analytics
+  jobs, registry runs): "this run made (a version of) this resource from these inputs";
+- :func:`derive` — the same facts read back from what the store already records (``load_log``
+  file hashes, ``link_run``, finished ``job`` rows, the MNs in ``emission`` / ``monitor_point`` /
+  ``packet_log``), so the lineage is whole even where a producer does not call :func:`record_run`.
+  Derived runs are replaced on every derivation; recorded ones are kept.
+
+:func:`walk` follows a resource back through the resources it was made from to the source files
+(by SHA-256) and devices (by MN).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from ecohub.catalog import resources
+from ecohub.catalog._db import transaction
+from ecohub.catalog._time import iso, json_default
+from ecohub.queries import NotFound, QueryError
+
+INPUT_KINDS = ("file", "device", "resource", "job", "run")
+MAX_DEPTH = 8  # resources made from resources made from ...: far more than the store has
+
+
+def resolve(con: duckdb.DuckDBPyConnection, resource: str) -> str:
+    """A resource code from a code or a table name (``resource: ...`` when neither)."""
+    if resources.CODE.match(resource):
+        if resources.get(con, resource) is None:
+            raise NotFound("resource", resource)
+        return resource
+    rows = con.execute(
+        "SELECT code FROM catalog_resource WHERE table_name = ? AND kind = 'table' ORDER BY code",
+        [resource],
+    ).fetchall()
+    if not rows:
+        raise QueryError("resource", f"{resource!r} is neither a resource code nor a table")
+    return str(rows[0][0])
+
+
+def _input(item: Any) -> tuple[str, str, dict[str, Any]]:
+    if isinstance(item, tuple) and len(item) == 2:
+        kind, ref, detail = item[0], item[1], {}
+    elif isinstance(item, Mapping):
+        kind, ref = item.get("kind"), item.get("ref")
+        detail = {k: v for k, v in item.items() if k not in ("kind", "ref")}
+    else:
+        raise QueryError("inputs", f"each input is (kind, ref) or {{kind, ref, ...}}, not {item!r}")
+    if kind not in INPUT_KINDS:
+        raise QueryError("inputs", f"kind must be one of {', '.join(INPUT_KINDS)}, not {kind!r}")
+    if not isinstance(ref, str) or not ref:
+        raise QueryError("inputs", f"ref of a {kind} input must be a non-empty string")
+    return kind, ref, detail
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    resource_code: str,
+    kind: str,
+    inputs: Iterable[Any] = (),
+    params: Mapping[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+    run_id: str | None = None,
+    started_at: datetime | None = None,
+) -> str:
+    """Record that a run of ``kind`` made a version of ``resource_code`` from ``inputs``.
+
+    ``resource_code`` may also be a table name (its table resource). ``inputs`` are
+    ``(kind, ref)`` pairs or dicts ``{"kind", "ref", **detail}`` with kind one of
+    :data:`INPUT_KINDS`: a file by SHA-256, a device by MN, a resource by code, a job by id, a
+    run by id. Returns the run id (a new one unless given; recording the same id again
+    replaces that run).
+    """
+    if not kind or len(kind) > 64:
+        raise QueryError("kind", "must be 1..64 characters")
+    code = resolve(con, resource_code)
+    parsed = [_input(i) for i in inputs]
+    rid = run_id or uuid.uuid4().hex
+    now = datetime.now(UTC)
+    with transaction(con):
+        _write(con, rid, code, kind, actor, params, started_at or now, now, False, parsed)
+    return rid
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    rid: str,
+    code: str,
+    kind: str,
+    actor: str | None,
+    params: Mapping[str, Any] | None,
+    started: datetime | None,
+    now: datetime,
+    derived: bool,
+    inputs: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    con.execute("DELETE FROM catalog_run_input WHERE run_id = ?", [rid])
+    con.execute(
+        "INSERT OR REPLACE INTO catalog_run VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            rid,
+            code,
+            kind,
+            actor,
+            json.dumps(dict(params or {}), default=json_default, ensure_ascii=False),
+            started,
+            now,
+            derived,
+        ],
+    )
+    seen = set()
+    rows = []
+    for k, ref, detail in inputs:
+        if (k, ref) in seen:
+            continue
+        seen.add((k, ref))
+        rows.append([rid, k, ref, json.dumps(detail, default=json_default, ensure_ascii=False)])
+    resources.insert_rows(con, "catalog_run_input", rows)
+
+
+def _code_of(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    rows = con.execute(
+        "SELECT code FROM catalog_resource WHERE table_name = ? AND kind = 'table' ORDER BY code",
+        [table],
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+#: load_log kinds -> the table the load writes.
+LOAD_TABLES = {"stations": "station", "observations": "observation"}
+#: Tables computed from observations, and the job kind that computes them.
+FROM_OBSERVATIONS = {
+    "air_hourly_aqi": "air-compute",
+    "air_daily": "air-compute",
+    "air_period_stat": "air-compute",
+    "air_category_days": "air-compute",
+    "water_class_monthly": None,
+    "water_class_annual": None,
+    "water_item_result": None,
+    "trend_result": None,
+}
+DEVICE_TABLES = ("emission", "monitor_point", "packet_log", "hj212_message")
+
+
+def _derived_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    tables = set(resources.store_tables(con))
+    out: list[tuple[Any, ...]] = []  # (run_id, code, kind, params, started, inputs)
+    # File loads, by hash.
+    if "load_log" in tables:
+        for sha, kind, path, at, ok, bad in con.execute(
+            "SELECT file_sha256, kind, path, loaded_at, rows_ok, rows_rejected FROM load_log"
+        ).fetchall():
+            table = LOAD_TABLES.get(kind) or (
+                "source_record" if kind.startswith("registry:") else kind
+            )
+            code = _code_of(con, table)
+            if code is None:
+                continue
+            detail = {"path": path, "rows_ok": ok, "rows_rejected": bad, "load_kind": kind}
+            out.append(
+                (f"load:{kind}:{sha}", code, "load", {"kind": kind}, at, [("file", sha, detail)])
+            )
+    # Registry linkage runs make the registry from the departments' records.
+    if "link_run" in tables:
+        src = _code_of(con, "source_record")
+        for rid, at, engine, actor, n_rec, n_pairs, n_cl in con.execute(
+            "SELECT run_id, started_at, engine, actor, n_records, n_pairs, n_clusters FROM link_run"
+        ).fetchall():
+            params = {
+                "engine": engine,
+                "actor": actor,
+                "n_records": n_rec,
+                "n_pairs": n_pairs,
+                "n_clusters": n_cl,
+            }
+            for table in ("source", "source_event", "permit", "outlet"):
+                code = _code_of(con, table)
+                if code and src:
+                    out.append(
+                        (
+                            f"link:{rid}:{table}",
+                            code,
+                            "link-run",
+                            params,
+                            at,
+                            [("resource", src, {}), ("run", str(rid), {})],
+                        )
+                    )
+    # HJ 212 ingest: the devices (MN) whose packets made the rows.
+    for table in DEVICE_TABLES:
+        code = _code_of(con, table)
+        if code is None or table not in tables:
+            continue
+        if table == "monitor_point":
+            sql = "SELECT mn, NULL, NULL, NULL, source_code FROM monitor_point"
+        else:
+            tcol = {"emission": "data_time"}.get(table, "received_at")
+            sql = (
+                f"SELECT mn, count(*), min({tcol}), max({tcol}), NULL FROM {table} "
+                "WHERE mn IS NOT NULL GROUP BY mn"
+            )
+        devices = [
+            ("device", mn, {"rows": n, "first": first, "last": last, "source_code": sc})
+            for mn, n, first, last, sc in con.execute(sql).fetchall()
+        ]
+        if devices:
+            out.append((f"hj212:{table}", code, "hj212-ingest", {}, None, devices))
+    # Analytics computed from the observations (and the jobs that ran the computation).
+    obs = _code_of(con, "observation")
+    jobs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    if "job" in tables:
+        for jid, kind, params, at in con.execute(
+            "SELECT id, kind, params, finished_at FROM job WHERE state = 'done' ORDER BY created_at"
+        ).fetchall():
+            jobs.setdefault(kind, []).append((jid, {"params": params, "finished_at": at}))
+    for table, job_kind in FROM_OBSERVATIONS.items():
+        code = _code_of(con, table)
+        if code is None or obs is None or table not in tables:
+            continue
+        ins: list[tuple[str, str, dict[str, Any]]] = [("resource", obs, {})]
+        ins += [("job", jid, d) for jid, d in jobs.get(job_kind or "", [])]
+        out.append((f"analytics:{table}", code, "analytics", {"job_kind": job_kind}, None, ins))
+    # Products: made from the table they select from.
+    for code, table, where in con.execute(
+        "SELECT code, table_name, row_filter FROM catalog_resource WHERE kind = 'product'"
+    ).fetchall():
+        parent = _code_of(con, table)
+        if parent:
+            out.append(
+                (
+                    f"product:{code}",
+                    code,
+                    "select",
+                    {"filter": where},
+                    None,
+                    [("resource", parent, {})],
+                )
+            )
+    return out
+
+
+def derive(con: duckdb.DuckDBPyConnection) -> int:
+    """Replace the derived runs with what the store records now; return how many there are."""
+    runs = _derived_runs(con)
+    now = datetime.now(UTC)
+    with transaction(con):
+        con.execute(
+            "DELETE FROM catalog_run_input WHERE run_id IN "
+            "(SELECT run_id FROM catalog_run WHERE derived)"
+        )
+        con.execute("DELETE FROM catalog_run WHERE derived")
+        for rid, code, kind, params, started, ins in runs:
+            _write(con, rid, code, kind, "system", params, started, now, True, list(ins))
+    return len(runs)
+
+
+def _runs(con: duckdb.DuckDBPyConnection, code: str) -> list[dict[str, Any]]:
+    out = []
+    for rid, kind, actor, params, started, recorded, derived in con.execute(
+        "SELECT run_id, kind, actor, params, started_at, recorded_at, derived FROM catalog_run "
+        "WHERE resource_code = ? ORDER BY started_at NULLS LAST, run_id",
+        [code],
+    ).fetchall():
+        inputs = [
+            {"kind": k, "ref": ref, **(json.loads(d) if d else {})}
+            for k, ref, d in con.execute(
+                "SELECT input_kind, input_ref, detail FROM catalog_run_input WHERE run_id = ? "
+                "ORDER BY input_kind, input_ref",
+                [rid],
+            ).fetchall()
+        ]
+        out.append(
+            {
+                "run_id": rid,
+                "kind": kind,
+                "actor": actor,
+                "params": json.loads(params) if params else {},
+                "started_at": iso(started),
+                "recorded_at": iso(recorded),
+                "derived": derived,
+                "inputs": inputs,
+            }
+        )
+    return out
+
+
+def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
+    """The lineage tree of ``resource`` (code or table) back to files and devices.
+
+    ``{"code", "name_zh", "runs": [{..., "inputs": [...]}], "files": [...], "devices": [...]}``;
+    a resource input carries its own ``lineage`` subtree (each resource expanded once).
+    """
+    code = resolve(con, resource)
+    files: dict[str, dict[str, Any]] = {}
+    devices: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
+
+    def node(c: str, depth: int) -> dict[str, Any]:
+        res = resources.get(con, c) or {}
+        out: dict[str, Any] = {
+            "code": c,
+            "name_zh": res.get("name_zh"),
+            "table": res.get("table_name"),
+        }
+        if c in seen or depth > MAX_DEPTH:
+            out["expanded_above"] = True
+            return out
+        seen.add(c)
+        runs = _runs(con, c)
+        for run in runs:
+            for i in run["inputs"]:
+                if i["kind"] == "file":
+                    files.setdefault(i["ref"], {"sha256": i["ref"], "path": i.get("path")})
+                elif i["kind"] == "device":
+                    devices.setdefault(
+                        i["ref"], {"mn": i["ref"], "source_code": i.get("source_code")}
+                    )
+                elif i["kind"] == "resource":
+                    i["lineage"] = node(i["ref"], depth + 1)
+        out["runs"] = runs
+        return out
+
+    tree = node(code, 0)
+    tree["files"] = sorted(files.values(), key=lambda f: f["sha256"])
+    tree["devices"] = sorted(devices.values(), key=lambda d: d["mn"])
+    return tree

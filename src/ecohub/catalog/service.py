@@ -1,0 +1,386 @@
+"""What the CLI and the API call: list, show, search, lineage, data, sharing, open data, DCAT.
+
+Every function takes the caller's :class:`~ecohub.access.principal.Principal` and returns plain
+data. A ``public`` user (and an anonymous caller) sees only the published open resources; other
+roles see the whole catalogue (a resource's existence and terms are not secret, its rows are:
+:func:`data` reads them through :func:`ecohub.catalog.grants.allowed`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ecohub.access import audit
+from ecohub.access.principal import Principal
+from ecohub.access.scope import AccessDenied, region_prefix
+from ecohub.catalog import coverage, dcat, grants, lineage, resources, search
+from ecohub.catalog._db import WRITE_LOCK, transaction
+from ecohub.catalog._time import iso
+from ecohub.catalog.errors import Conflict
+from ecohub.queries import NotFound, QueryError
+from ecohub.queries.export import plain
+from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
+
+FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
+_INDEXED: set[str] = set()
+
+
+class NotShared(AccessDenied):
+    """The caller may not read this resource's rows (HTTP 403; the message says why)."""
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """Definitions written, search index built, coverage and derived lineage current."""
+    with WRITE_LOCK:
+        key = resources._store_key(con)
+        if resources.sync(con) or key not in _INDEXED:
+            search.reindex(con)
+            _INDEXED.add(key)
+    coverage.current(con)
+
+
+def _visible(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> bool:
+    if p.role != "public":
+        return True
+    res = resources.get(con, code)
+    return res is not None and res["open_type"] != "不予开放" and grants.is_published(con, code)
+
+
+_SUMMARY_SQL = """
+SELECT r.code, r.name_zh, r.name_en, r.theme, r.subtheme, r.provider, r.provider_code, r.kind,
+       r.table_name, r.sharing_type, r.open_type, r.update_cycle,
+       coalesce(p.action = 'publish', FALSE) AS published, c.rows, c.time_from, c.time_to,
+       c.n_regions
+FROM catalog_resource r
+LEFT JOIN catalog_coverage c USING (code)
+LEFT JOIN (SELECT code, arg_max(action, id) AS action FROM catalog_publication GROUP BY code) p
+  USING (code)
+"""
+_SUMMARY_KEYS = (
+    "code",
+    "name_zh",
+    "name_en",
+    "theme",
+    "subtheme",
+    "provider",
+    "provider_code",
+    "kind",
+    "table",
+    "sharing_type",
+    "open_type",
+    "update_cycle",
+    "published",
+    "rows",
+    "time_from",
+    "time_to",
+    "n_regions",
+)
+
+
+def _summaries(
+    con: duckdb.DuckDBPyConnection, codes: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Catalogue entries with their coverage and publication state, by code (one query)."""
+    rows = con.execute(_SUMMARY_SQL + " ORDER BY r.code").fetchall()
+    out = []
+    for r in rows:
+        s = dict(zip(_SUMMARY_KEYS, r, strict=True))
+        if codes is not None and s["code"] not in codes:
+            continue
+        for k in ("time_from", "time_to"):
+            s[k] = iso(s[k])
+        out.append(s)
+    return out
+
+
+def _open(s: dict[str, Any]) -> bool:
+    return bool(s["published"]) and s["open_type"] != "不予开放"
+
+
+def list_resources(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    *,
+    q: str | None = None,
+    theme: str | None = None,
+    provider: str | None = None,
+    sharing_type: str | None = None,
+    open_type: str | None = None,
+    update_cycle: str | None = None,
+) -> dict[str, Any]:
+    """Resources (filtered, searched), with facet counts over the search result.
+
+    Facets count the resources matching ``q`` and every *other* facet filter, so each facet
+    shows what choosing one of its values would give.
+    """
+    ensure(con)
+    summaries = [s for s in _summaries(con) if p.role != "public" or _open(s)]
+    scores: dict[str, float] = {}
+    if q:
+        scores = search.match(con, q)
+        summaries = [s for s in summaries if s["code"] in scores]
+    chosen = {
+        "theme": theme,
+        "provider": provider,
+        "sharing_type": sharing_type,
+        "open_type": open_type,
+        "update_cycle": update_cycle,
+    }
+
+    def keep(s: dict[str, Any], skip: str | None = None) -> bool:
+        return all(
+            v is None or s[k] == v or (k == "provider" and s["provider_code"] == v)
+            for k, v in chosen.items()
+            if k != skip
+        )
+
+    facets = {f: dict(Counter(s[f] for s in summaries if keep(s, f)).most_common()) for f in FACETS}
+    items = [s for s in summaries if keep(s)]
+    if q:
+        items.sort(key=lambda s: (-scores[s["code"]], s["code"]))
+        for s in items:
+            s["score"] = round(scores[s["code"]], 4)
+    out: dict[str, Any] = {"total": len(items), "items": items, "facets": facets}
+    if q:
+        out["search"] = search.explain(q)
+    return out
+
+
+def show(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
+    """Everything the catalogue says about one resource (404 if unknown or not visible)."""
+    ensure(con)
+    res = resources.get(con, code)
+    if res is None or not _visible(con, p, code):
+        raise NotFound("resource", code)
+    res = {k: iso(v) for k, v in res.items()}
+    runs = con.execute(
+        "SELECT count(*), max(coalesce(started_at, recorded_at)) FROM catalog_run "
+        "WHERE resource_code = ?",
+        [code],
+    ).fetchall()[0]
+    return {
+        "resource": res,
+        "items": resources.items(con, code),
+        "coverage": coverage.get(con, code),
+        "published": grants.is_published(con, code),
+        "related": _summaries(con, (res.get("related") or "").split()),
+        "lineage": {"runs": runs[0], "latest": iso(runs[1])},
+    }
+
+
+def lineage_of(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
+    """The lineage tree back to files and devices (:func:`ecohub.catalog.lineage.walk`)."""
+    show(con, p, code)
+    return lineage.walk(con, code)
+
+
+def refresh(con: duckdb.DuckDBPyConnection, p: Principal) -> dict[str, Any]:
+    """Recompute coverage and derived lineage now (admin)."""
+    if p.role != "admin":
+        raise AccessDenied("only an administrator refreshes the catalogue")
+    resources.sync(con)
+    n = coverage.refresh(con)
+    runs = con.execute("SELECT count(*) FROM catalog_run").fetchall()[0][0]
+    return {"resources": n, "runs": runs, "refreshed_at": iso(datetime.now(UTC))}
+
+
+def data(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    code: str,
+    *,
+    region: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """A page of the resource's rows that ``p`` may read now (its role's scope plus its grants).
+
+    403 (:class:`NotShared`) when the caller may read none of it; rows outside the caller's
+    scope are simply not there. A read that a grant made possible is audited with the grant.
+    """
+    ensure(con)
+    res = resources.get(con, code)
+    if res is None or not _visible(con, p, code):
+        raise NotFound("resource", code)
+    scope = grants.allowed(con, p, code, at)
+    if scope is None:
+        why = (
+            "不予共享: this resource is never shared"
+            if res["sharing_type"] == "不予共享"
+            else "no grant in force for this resource: apply for it "
+            f"(POST /api/v1/catalog/{code}/applications)"
+        )
+        raise NotShared(why)
+    table = res["table_name"]
+    if table not in resources.store_tables(con):
+        raise NotFound("resource data", code)
+    n = page_size(limit)
+    fp = fingerprint(p, {"code": code, "region": region, "grants": list(scope.grants)})
+    after = decode_cursor(cursor, fp, 1)
+    reg_col = coverage.region_expression(table)
+    pred, params = scope.sql(reg_col)
+    where = [pred]
+    if res.get("row_filter"):
+        where.append(f"({res['row_filter']})")
+    if region is not None:
+        pre = region_prefix(region) if len(region) == 6 and region.isdigit() else None
+        if pre is None:
+            raise QueryError("region", "must be a six-digit GB/T 2260 code")
+        if reg_col is None:
+            where.append("FALSE")
+        else:
+            where.append(f"starts_with({reg_col}, ?)")
+            params.append(pre)
+    if after is not None:
+        if not after[0].isdigit():
+            raise QueryError("cursor", "not a cursor this server issued")
+        where.append("t.rowid > ?")
+        params.append(int(after[0]))
+    # Bytes (packet_log.raw) go out as hex: JSON has no bytes, and they need not be UTF-8.
+    cols = resources.table_columns(con, table)
+    select = ", ".join(f'hex(t."{c}") AS "{c}"' if typ == "BLOB" else f't."{c}"' for c, typ in cols)
+    sql = (
+        f'SELECT t.rowid AS __rowid, {select} FROM "{table}" t WHERE {" AND ".join(where)} '
+        f"ORDER BY t.rowid LIMIT {n + 1}"
+    )
+    got: pa.Table = con.execute(sql, params).arrow()
+    if not isinstance(got, pa.Table):
+        got = got.read_all()
+    more = got.num_rows > n
+    got = got.slice(0, n)
+    ids = got.column("__rowid").to_pylist()
+    got = got.drop(["__rowid"])
+    next_cursor = encode_cursor([str(ids[-1])], fp) if more and ids else None
+    if scope.grants:
+        audit.record(
+            con,
+            p,
+            "read",
+            f"catalog:{code}/data",
+            {"grants": list(scope.grants), "region": region},
+            rows=got.num_rows,
+        )
+    return {
+        "resource": code,
+        "items": [{k: plain(iso(v)) for k, v in r.items()} for r in got.to_pylist()],
+        "next_cursor": next_cursor,
+        "scope": {
+            "regions": list(scope.prefixes) if scope.prefixes is not None else "all",
+            "grants": list(scope.grants),
+        },
+    }
+
+
+def open_resources(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    licence: str = "",
+    licence_url: str = "",
+    attribution: str = "",
+) -> list[dict[str, Any]]:
+    """The published open resources with their licence, attribution and update cycle (for
+    ``/open/v1``: no principal needed)."""
+    ensure(con)
+    out = []
+    for s in _summaries(con):
+        if not _open(s):
+            continue
+        res = resources.get(con, s["code"]) or {}
+        code = s["code"]
+        s.update(
+            {
+                "licence": res.get("licence") or licence,
+                "licence_url": licence_url,
+                "attribution": attribution,
+                "abstract_zh": res.get("abstract_zh"),
+                "abstract_en": res.get("abstract_en"),
+                "data_url": f"/api/v1/catalog/{code}/data",
+            }
+        )
+        out.append(s)
+    return out
+
+
+def _publication(
+    con: duckdb.DuckDBPyConnection, p: Principal, code: str, action: str
+) -> dict[str, Any]:
+    if p.role != "admin":
+        raise AccessDenied("only an administrator publishes or withdraws resources")
+    ensure(con)
+    res = resources.get(con, code)
+    if res is None:
+        raise NotFound("resource", code)
+    if action == "publish" and res["open_type"] == "不予开放":
+        raise Conflict(f"resource {code} is 不予开放: it cannot be published as open data")
+    with transaction(con):
+        was = grants.is_published(con, code)
+        changed = was != (action == "publish")
+        if changed:
+            con.execute(
+                "INSERT INTO catalog_publication (code, action, actor, acted_at) "
+                "VALUES (?, ?, ?, ?)",
+                [code, action, p.name, datetime.now(UTC)],
+            )
+    audit.record(con, p, "admin", f"catalog:{code}/{action}", {"changed": changed})
+    return {"code": code, "published": action == "publish", "changed": changed}
+
+
+def publish(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
+    """Publish a resource as open data (admin; audited). 409 for a 不予开放 resource."""
+    return _publication(con, p, code, "publish")
+
+
+def withdraw(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
+    """Withdraw a resource from the open data (admin; audited)."""
+    return _publication(con, p, code, "withdraw")
+
+
+def export_dcat(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    *,
+    base: str,
+    fmt: str,
+    licence_url: str,
+    attribution: str,
+) -> bytes:
+    """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``."""
+    listed = {s["code"]: s for s in list_resources(con, p)["items"]}
+    covs = coverage.every(con)
+    shown = [
+        {
+            "resource": {k: iso(v) for k, v in r.items()},
+            "coverage": covs.get(r["code"]),
+            "published": listed[r["code"]]["published"],
+        }
+        for r in resources.every(con)
+        if r["code"] in listed
+    ]
+    g = dcat.graph(shown, base=base, licence_url=licence_url, attribution=attribution)
+    return dcat.serialize(g, fmt)
+
+
+def apply(con: duckdb.DuckDBPyConnection, p: Principal, code: str, **kw: Any) -> dict[str, Any]:
+    ensure(con)
+    if not _visible(con, p, code):
+        raise NotFound("resource", code)
+    return grants.apply(con, p, code, **kw)
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection, p: Principal, code: str, app_id: str, decision: str, **kw: Any
+) -> dict[str, Any]:
+    app = grants.application(con, p, app_id)
+    if app["resource_code"] != code:
+        raise NotFound("application", app_id)
+    return grants.decide(con, p, app_id, decision, **kw)
+
+
+def applications(con: duckdb.DuckDBPyConnection, p: Principal, **kw: Any) -> dict[str, Any]:
+    return {"items": grants.applications(con, p, **kw)}

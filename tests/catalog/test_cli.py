@@ -1,0 +1,141 @@
+"""``ecohub catalog``: the same answers as the API, through the in-process door."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import DCAT, RDF
+from typer.testing import CliRunner
+
+from ecohub.access import users
+from ecohub.cli.main import app
+from ecohub.cst import CST
+from ecohub.store.db import connect
+
+runner = CliRunner()
+OBS = "30100101-00002"
+SOON = datetime.now(CST).date() + timedelta(days=30)  # grants run on the China calendar
+EARLIER = SOON - timedelta(days=10)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    from argon2 import PasswordHasher
+
+    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    con = connect(tmp_path / "ecohub.duckdb")
+    con.execute(
+        "INSERT INTO station (station_id, region_code, lon, lat) VALUES "
+        "('Wanliu', '110108', 116.29, 39.99)"
+    )
+    con.execute(
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit) "
+        "VALUES ('Wanliu', 'a34004', '1h', TIMESTAMPTZ '2024-01-01 00:00:00+08', 9, 'µg/m³')"
+    )
+    con.execute(
+        "INSERT INTO load_log VALUES ('ab' || repeat('0', 62), 'observations', "
+        "'/data/obs.csv', now(), 1, 0)"
+    )
+    users.add_user(con, "chaoyang", "analyst", "110105", [], "correct horse battery")
+    con.close()
+    return tmp_path
+
+
+def _run(data_dir: Path, *args: str) -> str:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["catalog", *args], env={"ECOHUB_DATA_DIR": str(data_dir)})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_list_search_show_lineage(data_dir: Path) -> None:
+    listed = json.loads(_run(data_dir, "list", "--json"))
+    obs = next(i for i in listed["items"] if i["code"] == OBS)
+    assert (obs["rows"], obs["time_from"]) == (1, "2024-01-01T00:00:00+08:00")
+    found = json.loads(_run(data_dir, "search", "细颗粒物", "--json"))
+    assert found["items"][0]["code"] == "30100101-00003"
+    shown = json.loads(_run(data_dir, "show", OBS, "--json"))
+    assert shown["coverage"]["regions"] == ["110108"]
+    tree = json.loads(_run(data_dir, "lineage", "observation", "--json"))
+    assert tree["files"] == [{"sha256": "ab" + "0" * 62, "path": "/data/obs.csv"}]
+    assert "5 resources for 'PM2.5'" in _run(data_dir, "search", "PM2.5")
+
+
+def test_apply_grant_grants_publish_dcat(data_dir: Path) -> None:
+    out = json.loads(
+        _run(
+            data_dir,
+            "apply",
+            OBS,
+            "--purpose",
+            "溯源",
+            "--region",
+            "110108",
+            "--to",
+            SOON.isoformat(),
+            "--for",
+            "chaoyang",
+        )
+    )
+    assert out["state"] == "pending" and out["applicant"] == "chaoyang"
+    granted = json.loads(_run(data_dir, "grant", out["id"], "--to", EARLIER.isoformat()))
+    assert granted["grant"]["valid_to"] == EARLIER.isoformat()
+    listed = json.loads(_run(data_dir, "grants", "--json"))
+    assert [a["state"] for a in listed["items"]] == ["granted"]
+    second = json.loads(
+        _run(
+            data_dir,
+            "apply",
+            OBS,
+            "--purpose",
+            "x",
+            "--region",
+            "110108",
+            "--to",
+            SOON.isoformat(),
+            "--for",
+            "chaoyang",
+        )
+    )
+    assert (
+        json.loads(_run(data_dir, "refuse", second["id"], "--reason", "重复申请"))["state"]
+        == "refused"
+    )
+    assert json.loads(_run(data_dir, "withdraw", "30100101-00005"))["published"] is False
+    assert json.loads(_run(data_dir, "publish", "30100101-00005"))["changed"] is True
+    g = Graph().parse(data=_run(data_dir, "dcat", "--format", "ttl"), format="turtle")
+    assert len(set(g.subjects(RDF.type, DCAT.Dataset))) >= 42
+
+
+def test_refused_requests_end_with_the_reason(data_dir: Path) -> None:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    r = runner.invoke(
+        app,
+        [
+            "catalog",
+            "apply",
+            "30100602-00006",
+            "--purpose",
+            "x",
+            "--region",
+            "110105",
+            "--to",
+            SOON.isoformat(),
+            "--for",
+            "chaoyang",
+        ],
+        env={"ECOHUB_DATA_DIR": str(data_dir)},
+    )
+    assert r.exit_code == 1 and "不予共享" in r.output
+    r = runner.invoke(
+        app, ["catalog", "lineage", "no_such_table"], env={"ECOHUB_DATA_DIR": str(data_dir)}
+    )
+    assert r.exit_code == 1 and "RESOURCE" in r.output

@@ -1,0 +1,319 @@
+"""Conditional sharing, open data and DCAT over the real API: uvicorn on loopback, port 0.
+
+An analyst of Chaoyang (110105) applies for the observations of Haidian (110108), an admin grants
+it, the analyst reads Haidian's rows, and a grant whose period has ended gives nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+import uvicorn
+from rdflib import Graph
+from rdflib.namespace import DCAT, RDF
+
+from ecohub.access import apikeys, users
+from ecohub.access.principal import Principal
+from ecohub.api.app import close_app, create_app
+from ecohub.catalog import grants
+from ecohub.cst import CST
+from ecohub.settings import Settings
+from tests.catalog.conftest import Sample
+
+OBS, AUDIT_LOG, DAILY = "30100101-00002", "30100602-00006", "30100101-00005"
+PASSWORD = "correct horse battery"
+TODAY = datetime.now(CST).date()  # grants run on the China calendar
+
+
+@dataclass
+class Api:
+    base: str
+    keys: dict[str, str]
+
+    def call(self, who: str | None, method: str, path: str, **kw: object) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
+        headers.update(kw.pop("headers", {}) or {})  # type: ignore[arg-type]
+        with httpx.Client(base_url=self.base, timeout=60) as c:
+            return c.request(method, path, headers=headers, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def api(sample: Sample) -> Iterator[Api]:
+    keys = {}
+    for name, role, region, sources in (
+        ("boss", "admin", None, []),
+        ("chaoyang", "analyst", "110105", []),
+        ("plant", "enterprise", "110108", ["H9110108000000002v001P"]),
+        ("citizen", "public", "110105", []),
+    ):
+        users.add_user(sample.con, name, role, region, sources, PASSWORD)
+        keys[name] = apikeys.create(sample.con, name)[0]
+    app = create_app(sample.con, settings=Settings(data_dir=sample.dir), data_dir=sample.dir)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield Api(f"http://127.0.0.1:{port}", keys)
+    server.should_exit = True
+    thread.join(timeout=30)
+    close_app(app)
+
+
+def _apply(
+    api: Api, who: str, code: str, region: str, start: date, end: date, **extra: object
+) -> httpx.Response:
+    body = {
+        "purpose": "大气污染溯源分析",
+        "region": region,
+        "valid_from": start.isoformat(),
+        "valid_to": end.isoformat(),
+        **extra,
+    }
+    return api.call(who, "POST", f"/api/v1/catalog/{code}/applications", json=body)
+
+
+def _stations(r: httpx.Response) -> set[str]:
+    return {row["station_id"] for row in r.json()["items"]}
+
+
+def test_apply_grant_read_then_expire(api: Api, sample: Sample) -> None:
+    haidian = {s["station"] for s in sample.stations if s["district_code"] == "110108"}
+    chaoyang = {s["station"] for s in sample.stations if s["district_code"] == "110105"}
+    data = f"/api/v1/catalog/{OBS}/data"
+    # Before: the analyst reads its own district only; Haidian's rows are not there.
+    r = api.call("chaoyang", "GET", data, params={"region": "110108", "limit": 50})
+    assert r.status_code == 200 and r.json()["items"] == []
+    r = api.call("chaoyang", "GET", data, params={"limit": 200})
+    assert _stations(r) <= chaoyang and _stations(r)
+    # Apply; the applicant cannot decide its own application.
+    r = _apply(
+        api, "chaoyang", OBS, "110108", TODAY - timedelta(days=1), TODAY + timedelta(days=30)
+    )
+    assert r.status_code == 201, r.text
+    app_id = r.json()["id"]
+    assert r.json()["state"] == "pending"
+    decision = f"/api/v1/catalog/{OBS}/applications/{app_id}/decision"
+    assert api.call("chaoyang", "POST", decision, json={"decision": "grant"}).status_code == 403
+    r = api.call("chaoyang", "GET", data, params={"region": "110108"})
+    assert r.json()["items"] == []  # pending grants nothing
+    # Grant; the analyst now reads Haidian's rows (and only the granted district's).
+    r = api.call("boss", "POST", decision, json={"decision": "grant"})
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "granted" and r.json()["grant"]["in_force"]
+    r = api.call("chaoyang", "GET", data, params={"region": "110108", "limit": 100})
+    assert r.status_code == 200 and _stations(r) == haidian
+    assert r.json()["scope"]["grants"] == [app_id]
+    r = api.call("chaoyang", "GET", data, params={"region": "110102", "limit": 10})
+    assert r.json()["items"] == []  # Xicheng: neither its district nor the grant
+    # Paging follows the same scope.
+    first = api.call("chaoyang", "GET", data, params={"region": "110108", "limit": 3}).json()
+    nxt = api.call(
+        "chaoyang",
+        "GET",
+        data,
+        params={"region": "110108", "limit": 3, "cursor": first["next_cursor"]},
+    ).json()
+    assert len(first["items"]) == len(nxt["items"]) == 3 and first["items"] != nxt["items"]
+    # The read through the grant is in the audit log, naming the grant.
+    rows = sample.con.execute(
+        "SELECT filters FROM audit_log WHERE user_name = 'chaoyang' AND route = ?",
+        [f"catalog:{OBS}/data"],
+    ).fetchall()
+    assert rows and all(app_id in json.loads(f)["grants"] for (f,) in rows)
+    # Deciding twice is a conflict.
+    assert (
+        api.call("boss", "POST", decision, json={"decision": "refuse", "reason": "x"}).status_code
+        == 409
+    )
+    # After the grant's end date the same principal reads its own district again, nothing more.
+    p = Principal("chaoyang", "analyst", "110105")
+    end = TODAY + timedelta(days=30)
+    during = grants.allowed(sample.con, p, OBS, at=end)
+    after = grants.allowed(sample.con, p, OBS, at=end + timedelta(days=1))
+    assert during is not None and during.prefixes == ("110105", "110108")
+    assert after is not None and after.prefixes == ("110105",) and after.grants == ()
+
+
+def test_an_expired_grant_gives_nothing(api: Api) -> None:
+    # The enterprise user reads observations only through grants: one that ended yesterday.
+    data = f"/api/v1/catalog/{OBS}/data"
+    assert api.call("plant", "GET", data).status_code == 403
+    r = _apply(api, "plant", OBS, "110108", TODAY - timedelta(days=30), TODAY - timedelta(days=1))
+    app_id = r.json()["id"]
+    r = api.call(
+        "boss",
+        "POST",
+        f"/api/v1/catalog/{OBS}/applications/{app_id}/decision",
+        json={"decision": "grant"},
+    )
+    assert r.status_code == 200 and r.json()["grant"]["expired"]
+    r = api.call("plant", "GET", data, params={"region": "110108"})
+    assert r.status_code == 403
+    assert "no grant in force" in r.json()["detail"]
+    # A grant in force (admin narrows the period to start today) opens it.
+    r = _apply(api, "plant", OBS, "110108", TODAY, TODAY + timedelta(days=2))
+    app_id = r.json()["id"]
+    api.call(
+        "boss",
+        "POST",
+        f"/api/v1/catalog/{OBS}/applications/{app_id}/decision",
+        json={"decision": "grant", "valid_to": TODAY.isoformat()},
+    )
+    r = api.call("plant", "GET", data, params={"limit": 5})
+    assert r.status_code == 200 and r.json()["items"]
+    mine = api.call("plant", "GET", "/api/v1/catalog/applications").json()["items"]
+    assert {a["applicant"] for a in mine} == {"plant"} and len(mine) == 2
+
+
+def test_never_shared_resources_are_never_granted(api: Api) -> None:
+    r = _apply(api, "chaoyang", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1))
+    assert r.status_code == 409
+    assert "不予共享" in r.json()["detail"]
+    r = _apply(
+        api, "boss", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1), applicant="chaoyang"
+    )
+    assert r.status_code == 409
+    assert api.call("chaoyang", "GET", f"/api/v1/catalog/{AUDIT_LOG}/data").status_code == 403
+
+
+def test_refusal_needs_a_reason(api: Api) -> None:
+    r = _apply(api, "boss", OBS, "110108", TODAY, TODAY + timedelta(days=3), applicant="chaoyang")
+    assert r.status_code == 201 and r.json()["filed_by"] == "boss"
+    path = f"/api/v1/catalog/{OBS}/applications/{r.json()['id']}/decision"
+    r = api.call("boss", "POST", path, json={"decision": "refuse"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    r = api.call("boss", "POST", path, json={"decision": "refuse", "reason": "用途不明确"})
+    assert r.status_code == 200 and r.json()["state"] == "refused"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (
+            {
+                "purpose": "x",
+                "region": "11010",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+            },
+            "region",
+        ),
+        (
+            {
+                "purpose": "x",
+                "region": "110108",
+                "valid_from": "2026-02-01",
+                "valid_to": "2026-01-01",
+            },
+            "valid_to",
+        ),
+        (
+            {
+                "purpose": "x",
+                "region": "999999",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+            },
+            "region",
+        ),
+        (
+            {
+                "purpose": "x",
+                "region": "110108",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+                "extra": 1,
+            },
+            "extra",
+        ),
+        (
+            {
+                "purpose": "",
+                "region": "110108",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-02-01",
+            },
+            "purpose",
+        ),
+    ],
+)
+def test_bad_applications_name_the_field(api: Api, body: dict[str, object], field: str) -> None:
+    r = api.call("chaoyang", "POST", f"/api/v1/catalog/{OBS}/applications", json=body)
+    assert r.status_code in (400, 422), r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert field in json.dumps(r.json())
+
+
+def test_open_catalog_and_publication(api: Api, sample: Sample) -> None:
+    r = api.call(None, "GET", "/open/v1/catalog")
+    assert r.status_code == 200 and r.json()["licence"] == "CC BY 4.0"
+    assert DAILY in {i["code"] for i in r.json()["items"]}
+    item = next(i for i in r.json()["items"] if i["code"] == DAILY)
+    assert item["update_cycle"] == "每日" and item["attribution"]
+    assert api.call("chaoyang", "POST", f"/api/v1/catalog/{DAILY}/withdraw").status_code == 403
+    r = api.call("boss", "POST", f"/api/v1/catalog/{DAILY}/withdraw")
+    assert r.status_code == 200 and r.json() == {"code": DAILY, "published": False, "changed": True}
+    assert DAILY not in {
+        i["code"] for i in api.call(None, "GET", "/open/v1/catalog").json()["items"]
+    }
+    assert api.call("citizen", "GET", f"/api/v1/catalog/{DAILY}").status_code == 404
+    r = api.call("boss", "POST", f"/api/v1/catalog/{DAILY}/publish")
+    assert r.json()["changed"] is True
+    assert api.call("citizen", "GET", f"/api/v1/catalog/{DAILY}").status_code == 200
+    r = api.call("boss", "POST", f"/api/v1/catalog/{OBS}/publish")
+    assert r.status_code == 409 and "不予开放" in r.json()["detail"]
+    actions = sample.con.execute(
+        "SELECT route FROM audit_log WHERE user_name = 'boss' AND action = 'admin' "
+        "AND route LIKE 'catalog:%' ORDER BY seq"
+    ).fetchall()
+    assert (f"catalog:{DAILY}/withdraw",) in actions and (f"catalog:{DAILY}/publish",) in actions
+
+
+def test_dcat_content_negotiation(api: Api) -> None:
+    path = "/api/v1/catalog/dcat"
+    r = api.call("chaoyang", "GET", path, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    ttl = Graph().parse(data=r.text, format="turtle")
+    r = api.call(
+        "chaoyang", "GET", path, headers={"Accept": "text/turtle;q=0.5, application/ld+json"}
+    )
+    assert r.headers["content-type"].startswith("application/ld+json")
+    r = api.call(
+        "chaoyang", "GET", path, params={"format": "jsonld"}, headers={"Accept": "text/turtle"}
+    )
+    assert r.headers["content-type"].startswith("application/ld+json")
+    jsonld = Graph().parse(data=r.text, format="json-ld")
+    n = api.call("chaoyang", "GET", "/api/v1/catalog").json()["total"]
+    for g in (ttl, jsonld):
+        assert len(set(g.subjects(RDF.type, DCAT.Dataset))) == n
+    # A public user's DCAT lists the open resources only.
+    pub = Graph().parse(
+        data=api.call("citizen", "GET", path, params={"format": "ttl"}).text, format="turtle"
+    )
+    opened = api.call(None, "GET", "/open/v1/catalog").json()["items"]
+    assert len(set(pub.subjects(RDF.type, DCAT.Dataset))) == len(opened)
+    assert api.call("chaoyang", "GET", path, params={"format": "xml"}).status_code == 422
+
+
+def test_unknown_and_malformed_codes(api: Api) -> None:
+    assert api.call("chaoyang", "GET", "/api/v1/catalog/30100101-99999").status_code == 404
+    assert api.call("chaoyang", "GET", "/api/v1/catalog/not-a-code").status_code == 422
+    assert api.call(None, "GET", "/api/v1/catalog").status_code == 401
+    r = api.call("chaoyang", "GET", f"/api/v1/catalog/{OBS}/lineage")
+    assert r.status_code == 200 and r.json()["files"]
+    assert api.call("citizen", "GET", f"/api/v1/catalog/{DAILY}/lineage").status_code == 403
+    assert api.call("chaoyang", "POST", "/api/v1/catalog/coverage/refresh").status_code == 403
+    assert api.call("boss", "POST", "/api/v1/catalog/coverage/refresh").json()["resources"] >= 42
