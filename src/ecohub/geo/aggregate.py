@@ -1,0 +1,236 @@
+"""Aggregates over a region, read from what the analytics and the registry have stored.
+
+Nothing here recomputes an assessment: station-day AQI rows (``air_daily``), annual water
+classes (``water_class_annual``), the registry (``source``) and HJ 212 values (``emission``)
+are selected by the points inside the region (:mod:`ecohub.geo.query`) and the caller's scope,
+then counted or summed. A region's own stored city assessment (``air_category_days`` with
+scope ``city``) is returned as stored when the region is a division that has one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ecohub.access import Principal
+from ecohub.geo.query import inside_frame
+from ecohub.geo.resolve import Area, resolve
+
+WATER_GRADES = ("I", "II", "III", "IV", "V", "劣V")
+AIR_MEANS = ("so2_24h", "no2_24h", "pm10_24h", "co_24h", "o3_8h", "pm25_24h")
+
+
+@contextmanager
+def _keys(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Iterator[str]:
+    """``frame`` registered under a fresh name for the duration of one query."""
+    name = f"_geo_keys_{uuid.uuid4().hex}"
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def air_summary(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    region: str | dict[str, Any],
+    *,
+    start: date,
+    end: date,
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Station-day AQI over the air stations inside ``region``, days ``start``..``end``.
+
+    Station-days per AQI level (HJ 633 levels as stored), the share of levels 1-2 among
+    station-days with a level, mean daily concentrations, and the per-day mean and maximum AQI.
+    """
+    area = resolve(con, region, crs=crs)
+    stations = inside_frame(con, p, "station", area, where="network = 'air'")[["station_id"]]
+    out: dict[str, Any] = {"region": area.ref, "name": area.name, "stations": len(stations)}
+    with _keys(con, stations) as keys:
+        means = ", ".join(f"avg(d.{c}) AS {c}" for c in AIR_MEANS)
+        total = con.execute(
+            f"SELECT count(*), count(d.level), count(*) FILTER (d.level <= 2), max(d.aqi), {means} "
+            f"FROM air_daily d JOIN {keys} k ON d.scope = 'station' AND d.code = k.station_id "
+            "WHERE d.date BETWEEN ? AND ?",
+            [start, end],
+        ).fetchone()
+        assert total is not None
+        levels = con.execute(
+            f"SELECT d.level, count(*) FROM air_daily d JOIN {keys} k ON d.scope = 'station' "
+            "AND d.code = k.station_id WHERE d.date BETWEEN ? AND ? AND d.level IS NOT NULL "
+            "GROUP BY d.level ORDER BY d.level",
+            [start, end],
+        ).fetchall()
+        daily = con.execute(
+            f"SELECT d.date, count(*), avg(d.aqi), max(d.aqi), avg(d.pm25_24h) FROM air_daily d "
+            f"JOIN {keys} k ON d.scope = 'station' AND d.code = k.station_id "
+            "WHERE d.date BETWEEN ? AND ? GROUP BY d.date ORDER BY d.date",
+            [start, end],
+        ).fetchall()
+    out["station_days"] = total[0]
+    out["days_by_level"] = {int(level): n for level, n in levels}
+    out["good_ratio"] = (total[2] / total[1]) if total[1] else None
+    out["max_aqi"] = _plain(total[3])
+    out["means"] = {c: _plain(v) for c, v in zip(AIR_MEANS, total[4:], strict=True)}
+    out["daily"] = [
+        {"date": d, "stations": n, "aqi_mean": _plain(a), "aqi_max": _plain(m),
+         "pm25_24h_mean": _plain(pm)}
+        for d, n, a, m, pm in daily
+    ]  # fmt: skip
+    out["city_assessment"] = _city_assessment(con, area, start, end)
+    return out
+
+
+def _city_assessment(
+    con: duckdb.DuckDBPyConnection, area: Area, start: date, end: date
+) -> list[dict[str, Any]]:
+    if area.kind != "division":
+        return []
+    frame = con.execute(
+        "SELECT * FROM air_category_days WHERE scope = 'city' AND code = ? "
+        "AND year BETWEEN ? AND ? ORDER BY year, month",
+        [area.ref, start.year, end.year],
+    ).df()
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def water_classes(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    region: str | dict[str, Any],
+    *,
+    year: int,
+    method: str = "gb3838",
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Sections inside ``region`` per annual water class (as stored), counts and shares."""
+    area = resolve(con, region, crs=crs)
+    stations = inside_frame(con, p, "station", area, where="network = 'surface_water'")
+    with _keys(con, stations[["station_id"]]) as keys:
+        rows = con.execute(
+            f"SELECT w.grade, count(*) FROM water_class_annual w JOIN {keys} k USING (station_id) "
+            "WHERE w.year = ? AND w.method = ? GROUP BY w.grade",
+            [year, method],
+        ).fetchall()
+    counts = {g: 0 for g in WATER_GRADES} | {g: n for g, n in rows}
+    assessed = sum(counts.values())
+    return {
+        "region": area.ref,
+        "name": area.name,
+        "year": year,
+        "method": method,
+        "sections": len(stations),
+        "assessed": assessed,
+        "by_grade": counts,
+        "share": {g: (n / assessed if assessed else None) for g, n in counts.items()},
+        "share_i_iii": (sum(counts[g] for g in ("I", "II", "III")) / assessed)
+        if assessed
+        else None,
+    }
+
+
+def source_counts(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    region: str | dict[str, Any],
+    *,
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Registry sources inside ``region`` by industry (NULL industry counted as ``None``)."""
+    area = resolve(con, region, crs=crs)
+    frame = inside_frame(con, p, "source", area)
+    by = frame.groupby(frame["industry"].astype(object).where(frame["industry"].notna(), "")).size()
+    return {
+        "region": area.ref,
+        "name": area.name,
+        "sources": len(frame),
+        "by_industry": {(k or None): int(v) for k, v in sorted(by.items())},
+    }
+
+
+def emission_totals(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    region: str | dict[str, Any],
+    *,
+    start: datetime,
+    end: datetime,
+    cn: str = "2031",
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Σ ``cou`` (the HJ 212 emission amount) per pollutant of the sources inside ``region``.
+
+    Rows of command ``cn`` (default 2031, daily data) with ``start <= data_time < end``, joined
+    through ``monitor_point`` (MN → source) to the sources inside; units as the devices sent
+    them (HJ 212: kg for gases' Cou, m³ for flow, ...), so only same-code values are summed.
+    """
+    area = resolve(con, region, crs=crs)
+    sources = inside_frame(con, p, "source", area)[["source_code"]]
+    with _keys(con, sources) as keys:
+        rows = con.execute(
+            f"SELECT e.pollutant, sum(e.cou), count(e.cou), count(DISTINCT m.source_code) "
+            f"FROM emission e JOIN monitor_point m USING (mn) JOIN {keys} k "
+            "ON m.source_code = k.source_code WHERE e.cn = ? AND e.data_time >= ? "
+            "AND e.data_time < ? GROUP BY e.pollutant ORDER BY e.pollutant",
+            [cn, start, end],
+        ).fetchall()
+    return {
+        "region": area.ref,
+        "name": area.name,
+        "sources": len(sources),
+        "cn": cn,
+        "totals": {
+            pol: {"cou": _plain(total), "values": n, "sources": s} for pol, total, n, s in rows
+        },
+    }
+
+
+def observation_means(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    region: str | dict[str, Any],
+    *,
+    parameter: str,
+    start: datetime,
+    end: datetime,
+    period: str = "1h",
+    crs: str = "wgs84",
+) -> dict[str, Any]:
+    """Per-day mean, min, max and count of ``parameter`` over the stations inside ``region``."""
+    area = resolve(con, region, crs=crs)
+    stations = inside_frame(con, p, "station", area)[["station_id"]]
+    with _keys(con, stations) as keys:
+        rows = con.execute(
+            "SELECT CAST(o.time AS DATE) AS day, avg(o.value), min(o.value), max(o.value), "
+            # A semi-join (IN) measured ~25% cheaper than an inner join on 10 M rows.
+            f"count(o.value) FROM observation o WHERE o.station_id IN (SELECT station_id FROM "
+            f"{keys}) AND o.parameter = ? AND o.period = ? AND o.time >= ? AND o.time < ? "
+            "AND isfinite(o.value) GROUP BY day ORDER BY day",
+            [parameter, period, start, end],
+        ).fetchall()
+    return {
+        "region": area.ref,
+        "name": area.name,
+        "stations": len(stations),
+        "parameter": parameter,
+        "daily": [
+            {"date": d, "mean": _plain(a), "min": _plain(lo), "max": _plain(hi), "n": n}
+            for d, a, lo, hi, n in rows
+        ],
+    }
