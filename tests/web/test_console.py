@@ -25,7 +25,6 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "web"
 WAIT_MS = 60_000
 
 
-
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # While working on the page: a platform already prepared and running (tests/web/platform.py).
@@ -41,7 +40,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "chromium missing: make install-browser (apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), "chromium missing: run make browser"
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         b = pw.chromium.launch(

@@ -188,7 +188,8 @@ def map_stations(
     try:
         out = con.execute(
             f"SELECT s.station_id, s.name, s.network, s.region_code, s.lon, s.lat, "
-            "strftime(a.date, '%Y-%m-%d') AS aqi_date, a.aqi, a.level, a.category, a.primary_pollutants, "
+            "strftime(a.date, '%Y-%m-%d') AS aqi_date, a.aqi, a.level, a.category, "
+            "a.primary_pollutants, "
             "w.year AS water_year, w.grade AS water_class "
             f"FROM {name} s LEFT JOIN (SELECT code, date, aqi, level, category, "
             "primary_pollutants FROM air_daily WHERE scope = 'station' "
@@ -212,8 +213,7 @@ def _default_span(con: duckdb.DuckDBPyConnection, ids: list[str]) -> tuple[date,
         return None
     marks = ", ".join("?" for _ in ids)
     row = con.execute(
-        f"SELECT min(date), max(date) FROM air_daily WHERE scope = 'station' "
-        f"AND code IN ({marks})",
+        f"SELECT min(date), max(date) FROM air_daily WHERE scope = 'station' AND code IN ({marks})",
         ids,
     ).fetchone()
     if row is None or row[1] is None:

@@ -82,9 +82,7 @@ def boundaries(
 
 
 @router.get("/areas")
-def areas(
-    p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)
-) -> Any:
+def areas(p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)) -> Any:
     """Key regions, basins and loaded custom regions."""
     return _run(service.areas, cur)
 
@@ -150,9 +148,7 @@ def air(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """The region's air panels: daily trend and categories, composition, ranking."""
-    out = _run(
-        service.air_panels, cur, p, body.region, start=body.from_, end=body.to, crs=body.crs
-    )
+    out = _run(service.air_panels, cur, p, body.region, start=body.from_, end=body.to, crs=body.crs)
     request.state.audit_rows = out.get("station_days", 0)
     return out
 
