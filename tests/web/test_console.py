@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.web.platform import CHAOYANG, HAIDIAN, PASSWORD, prepare, running
+from tests.web.served import CHAOYANG, HAIDIAN, PASSWORD, prepare, running
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ WAIT_MS = 60_000
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # While working on the page: a platform already prepared and running (tests/web/platform.py).
+    # While working on the page: a platform already prepared and running (tests/web/served.py).
     given = os.environ.get("ECOHUB_CONSOLE_TEST_URL")
     if given:
         yield given

@@ -58,10 +58,16 @@ $("lang").addEventListener("click", async () => {
   $("lang").textContent = t("switch_lang");
   if (state.me) {
     whoami();
+    areaOptions();
     state.map.legend(state.levels, lang);
     await route();
   }
 });
+
+function areaOptions() {
+  $("areas").innerHTML = `<option value="">${esc(t("choose"))}</option>` + (state.areas || [])
+    .map((a) => `<option value="${esc(a.code)}">${esc(lang === "en" && a.name_en ? a.name_en : a.name)}</option>`).join("");
+}
 
 function whoami() {
   $("who").textContent = t("who", { name: state.me.name, role: state.me.role });
@@ -114,8 +120,16 @@ async function refresh() {
         : !isCode ? api("/api/v1/geo/feature", { method: "POST", body: { region } }) : null,
     ]);
     if (seq !== state.seq) return;
-    if (boundaries) crumbs(boundaries);
-    if (boundaries) state.map.showBoundaries(boundaries);
+    if (boundaries) {
+      crumbs(boundaries);
+      // A county has no sub-divisions: its neighbours (the parent's divisions) are the base.
+      const path = boundaries.path || [];
+      if (!boundaries.features.length && path.length > 1) {
+        const up = await api(`/api/v1/geo/boundaries?parent=${path[path.length - 2].code}`);
+        if (seq !== state.seq) return;
+        state.map.showBoundaries({ ...up, parent: boundaries.parent }, region, true);
+      } else state.map.showBoundaries(boundaries, region);
+    }
     state.map.showArea(feature);
     const title = boundaries ? boundaries.parent.properties.name : feature ? feature.properties.name : state.label;
     $("region-title").textContent = title;
@@ -181,9 +195,8 @@ async function start() {
   }
   state.map.setLevels(state.levels);
   state.map.legend(state.levels, lang);
-  const areas = await api("/api/v1/geo/areas").catch(() => []);
-  $("areas").innerHTML = `<option value="">${esc(t("choose"))}</option>` +
-    areas.map((a) => `<option value="${esc(a.code)}">${esc(lang === "en" && a.name_en ? a.name_en : a.name)}</option>`).join("");
+  state.areas = await api("/api/v1/geo/areas").catch(() => []);
+  areaOptions();
   state.region = await firstRegion(state.me);
   await route(true);
 }

@@ -38,6 +38,7 @@ export function airPanels(air, lang) {
     return;
   }
   const colors = Object.fromEntries(air.levels.map((l) => [l.level, l.color]));
+  const names = Object.fromEntries(air.levels.map((l) => [l.level, lang === "en" ? l.en : l.zh]));
   drawn("chart-trend", {
     tooltip: { trigger: "axis" },
     legend: { top: 0, data: [t("aqi_mean"), t("aqi_max")] },
@@ -51,14 +52,15 @@ export function airPanels(air, lang) {
     ],
   });
   drawn("chart-calendar", {
-    tooltip: { formatter: (p) => `${p.value[0]}: AQI ${p.value[1]}` },
+    tooltip: { formatter: (p) => `${p.value[0]}: AQI ${p.value[1]} ${names[p.value[2]] || ""}` },
+    // The colours are the map legend's (HJ 633 Table 2); a second legend here would not fit.
     visualMap: {
-      type: "piecewise", dimension: 2, orient: "horizontal", left: "center", bottom: 0, itemWidth: 10,
+      show: false, type: "piecewise", dimension: 2,
       pieces: air.levels.map((l) => ({ value: l.level, color: l.color, label: lang === "en" ? l.en : l.zh })),
       textStyle: { fontSize: 10 },
     },
     calendar: {
-      range: [String(air.from), String(air.to)], top: 20, left: 30, right: 10, cellSize: ["auto", 12],
+      range: [String(air.from), String(air.to)], top: 24, left: 30, right: 10, cellSize: ["auto", 16],
       dayLabel: { nameMap: lang === "en" ? "EN" : "ZH", fontSize: 9 },
       monthLabel: { nameMap: lang === "en" ? "EN" : "ZH", fontSize: 10 },
       yearLabel: { show: false },

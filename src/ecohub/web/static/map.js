@@ -30,12 +30,16 @@ export class ConsoleMap {
     this.levelColors = Object.fromEntries(levels.map((l) => [l.level, l.color]));
   }
 
-  showBoundaries(fc) {
+  showBoundaries(fc, current, siblings = false) {
     this.base.clearLayers();
     this.labels.clearLayers();
     const parent = fc.parent;
     const layer = L.geoJSON(fc, {
-      style: { color: "#4b6473", weight: 1, fillColor: "#f7f4ea", fillOpacity: 0.9 },
+      // Neighbours of the chosen county are drawn muted; the chosen one (or the children) plain.
+      style: (f) => ({
+        color: "#4b6473", weight: 1, fillOpacity: 0.9,
+        fillColor: siblings && f.properties.code !== current ? "#e2e5e0" : "#f7f4ea",
+      }),
       onEachFeature: (f, l) => {
         l.on("click", (e) => {
           if (this.mode) return; // drawing: the click is a vertex
@@ -43,7 +47,7 @@ export class ConsoleMap {
           this.cb.onPickDivision(f.properties.code);
         });
         l.on("mouseover", () => l.setStyle({ fillColor: "#e8f1d8" }));
-        l.on("mouseout", () => l.setStyle({ fillColor: "#f7f4ea" }));
+        l.on("mouseout", () => layer.resetStyle(l));
         const c = l.getBounds().getCenter();
         L.marker(c, {
           interactive: false,
