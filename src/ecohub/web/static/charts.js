@@ -34,7 +34,8 @@ export function airPanels(air, lang) {
     document.getElementById(id).dataset.region = air.region;
   }
   if (!days.length) {
-    for (const id of ["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]) empty(id, t("no_air"));
+    const why = air.stations ? t("no_air_results") : t("no_air");
+    for (const id of ["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]) empty(id, why);
     return;
   }
   const colors = Object.fromEntries(air.levels.map((l) => [l.level, l.color]));
