@@ -1,6 +1,6 @@
 """A running platform for the browser tests: a temp store with the sample's stations, three
 months of their hours, air results, two registry sources (one per district) tied to the two
-simulated outlets, three analysts; then ``ecohub up --no-sample`` on port 0."""
+simulated outlets, three analysts and an enterprise user; then ``ecohub up --no-sample``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -23,43 +24,49 @@ PASSWORD = "correct horse battery"
 USERS = (("ana", "110105"), ("hai", "110108"), ("bei", "110000"))
 CHAOYANG = {"Aotizhongxin", "Nongzhanguan"}  # the sample's stations coded 110105
 HAIDIAN = {"Wanliu"}
+CHAOYANG_SOURCE = "北京示例热电有限公司"
 SOURCES = """record_id,name,address,region_code,industry,lon,lat,mn
 P001,北京示例热电有限公司,北京市朝阳区示例路1号,110105,4411,116.47,39.94,SIM000000000000000000000
 P002,北京示例污水处理厂,北京市海淀区示例路2号,110108,4620,116.29,39.99,SIM000000000000000000001
 """
 
 
-def cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
-    env = {**os.environ, "ECOHUB_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    done = subprocess.run(
-        [sys.executable, "-m", "ecohub.cli.main", *args],
-        env=env, capture_output=True, text=True, timeout=600, input=stdin,
-    )  # fmt: skip
-    assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return done.stdout
-
-
 def prepare(data: Path) -> None:
-    """Fill an empty store (the CLI opens it directly: no server runs yet)."""
+    """Fill an empty store through the service functions the CLI calls (in this process: one
+    interpreter start instead of seven), then close it for the server."""
+    from ecohub.access import users
+    from ecohub.analytics.air_service import compute
+    from ecohub.ingest.files import load_observations, load_stations
+    from ecohub.registry.records import load_records
+    from ecohub.registry.service import link
+    from ecohub.store.db import connect
+
     work = data.parent / "inputs"
     work.mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
     sample = resources.files("ecohub.sample").joinpath("data")
     with resources.as_file(sample.joinpath("prsa_hourly.parquet")) as hourly:
         t = pq.read_table(hourly)
     month = pc.strftime(t["time_local"], "%Y-%m")
-    keep = pc.is_in(month, value_set=__import__("pyarrow").array(["2014-01", "2014-02", "2014-03"]))
+    keep = pc.is_in(month, value_set=pa.array(["2014-01", "2014-02", "2014-03"]))
     pq.write_table(t.filter(keep), work / "q1-2014.parquet")
-    with resources.as_file(sample.joinpath("stations.csv")) as st:
-        (work / "stations.csv").write_bytes(st.read_bytes())
     (work / "sources.csv").write_text(SOURCES, encoding="utf-8")
-    for name, region in USERS:
-        cli(data, "user", "add", name, "--role", "analyst", "--region", region,
-            "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
-    cli(data, "load", "stations", str(work / "stations.csv"))
-    cli(data, "load", "observations", str(work / "q1-2014.parquet"))
-    cli(data, "air", "compute")
-    cli(data, "registry", "load", "--system", "permit", str(work / "sources.csv"))
-    cli(data, "registry", "link")
+    con = connect(data / "ecohub.duckdb")
+    try:
+        for name, region in USERS:
+            users.add_user(con, name, "analyst", region, [], PASSWORD)
+        with resources.as_file(sample.joinpath("stations.csv")) as st:
+            assert load_stations(con, st, write_rejects=False).new == 12
+        assert load_observations(con, work / "q1-2014.parquet", write_rejects=False).new > 0
+        compute(con)
+        load_records(con, "permit", work / "sources.csv")
+        link(con)
+        # An enterprise user of the Chaoyang source (its code was issued by the link).
+        row = con.execute("SELECT source_code FROM source WHERE name = ?", [CHAOYANG_SOURCE])
+        (code,) = row.fetchone() or ("",)
+        users.add_user(con, "qiye", "enterprise", "110105", [code], PASSWORD)
+    finally:
+        con.close()
 
 
 @contextmanager

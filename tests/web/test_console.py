@@ -8,6 +8,7 @@ Screenshots go to ``test-output/web/`` (gitignored) so a person can look at the 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.web.served import CHAOYANG, HAIDIAN, PASSWORD, prepare, running
+from tests.web.served import CHAOYANG, CHAOYANG_SOURCE, HAIDIAN, PASSWORD, prepare, running
 
 pytestmark = pytest.mark.e2e
 
@@ -185,6 +186,50 @@ def test_log_out_and_session_storage(page: Page, url: str) -> None:
     page.click("#logout")
     expect(page.locator("#login-view")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('ecohub.tokens')") is None
+
+
+def test_key_region_and_circle(page: Page, url: str) -> None:
+    log_in(page, url, "bei")
+    page.select_option("#areas", "jjj-2+26")  # Beijing is one of the "2+26" cities
+    settled(page)
+    expect(page.locator("#region-title")).to_have_text('京津冀及周边地区"2+26"城市')
+    assert len(listed_stations(page)) == 12
+    page.select_option("#children", "110105")  # the picker still holds Beijing's districts
+    settled(page)
+    page.click("#draw-circle")
+    marker = page.locator("#map .station-marker").first.bounding_box()
+    assert marker is not None
+    cx, cy = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
+    page.mouse.click(cx, cy)
+    page.mouse.click(cx + 15, cy)
+    settled(page)
+    expect(page.locator("#chart-trend")).to_have_attribute("data-region", re.compile(r"^point "))
+    assert len(listed_stations(page)) == 1
+    shot(page, "09-circle")
+
+
+def test_enterprise_user_sees_its_source_and_no_station_data(page: Page, url: str) -> None:
+    log_in(page, url, "qiye")
+    expect(page.locator("#error")).to_be_hidden()
+    expect(page.locator("#station-list")).to_have_text("您的角色无权查看此内容。")
+    expect(page.locator("#chart-trend")).to_have_attribute("data-state", "forbidden")
+    names = page.locator("#source-list li[data-source]")
+    expect(names).to_have_count(1)
+    expect(names).to_have_text(CHAOYANG_SOURCE)
+    shot(page, "10-enterprise")
+
+
+def test_expired_access_token_is_refreshed(page: Page, url: str) -> None:
+    log_in(page, url, "ana")
+    page.evaluate(
+        "() => { const t = JSON.parse(sessionStorage.getItem('ecohub.tokens'));"
+        " t.access_token = 'expired'; sessionStorage.setItem('ecohub.tokens', JSON.stringify(t)); }"
+    )
+    page.reload()
+    settled(page)
+    assert listed_stations(page) == CHAOYANG
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('ecohub.tokens')).access_token")
+    assert token != "expired"
 
 
 def test_vendor_files_are_served_locally(url: str) -> None:

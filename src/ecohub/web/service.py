@@ -155,7 +155,9 @@ def area_feature(
 ) -> dict[str, Any]:
     """Any region (code, key region, drawn GeoJSON, buffer) as one simplified Feature."""
     area = resolve(con, region, crs=crs)
-    (g,) = _simplify([area.geometry], 0.002)
+    # A drawn shape or a circle goes back as drawn (a circle simplified would be an octagon).
+    tol = 0.0 if area.kind in ("geojson", "buffer") else TOLERANCE["county"]
+    (g,) = _simplify([area.geometry], tol)
     return {
         "type": "Feature",
         "id": area.ref,

@@ -2,7 +2,7 @@
 import { api, ApiError, login, logout, tokens } from "./api.js";
 import { esc, lang, loadLang, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
-import { airPanels, resizeCharts, waterPanel } from "./charts.js";
+import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { sourcePage, stationPage } from "./pages.js";
 
 const $ = (id) => document.getElementById(id);
@@ -76,6 +76,7 @@ function whoami() {
 // ---- the region picker
 async function pickDivision(code) {
   state.region = code;
+  if ($("areas").value !== code) $("areas").value = "";
   await refresh();
 }
 
@@ -131,23 +132,29 @@ async function refresh() {
       } else state.map.showBoundaries(boundaries, region);
     }
     state.map.showArea(feature);
-    const title = boundaries ? boundaries.parent.properties.name : feature ? feature.properties.name : state.label;
+    const title = boundaries ? boundaries.parent.properties.name
+      : isCode && feature ? feature.properties.name : state.label;
     $("region-title").textContent = title;
     $("region-title").dataset.region = isCode ? region : "drawn";
     const body = { region };
-    const [stations, sources, air, water] = await Promise.all([
-      api("/api/v1/geo/stations", { method: "POST", body }),
-      api("/api/v1/geo/sources", { method: "POST", body }).catch(() => ({ items: [] })),
-      api("/api/v1/geo/air", { method: "POST", body }),
-      api("/api/v1/geo/water", { method: "POST", body }),
-    ]);
+    // A role may not use every route (an enterprise user: its sources only): 403 leaves that
+    // part empty with a note instead of failing the page.
+    const allowed = (p) => p.catch((err) => {
+      if (err instanceof ApiError && err.status === 403) return null;
+      throw err;
+    });
+    const post = (path) => allowed(api(`/api/v1/geo/${path}`, { method: "POST", body }));
+    const [stations, sources, air, water] = await Promise.all(
+      ["stations", "sources", "air", "water"].map(post));
     if (seq !== state.seq) return;
-    state.map.showStations(stations.items);
-    state.map.showSources(sources.items);
-    listStations(stations.items);
-    listSources(sources.items);
-    airPanels(air, lang);
-    waterPanel(water);
+    state.map.showStations(stations ? stations.items : []);
+    state.map.showSources(sources ? sources.items : []);
+    listStations(stations ? stations.items : null);
+    listSources(sources ? sources.items : null);
+    if (air) airPanels(air, lang);
+    else forbiddenPanels(["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]);
+    if (water) waterPanel(water);
+    else forbiddenPanels(["chart-water"]);
   } catch (err) {
     if (seq === state.seq) notify(err);
   } finally {
@@ -156,6 +163,7 @@ async function refresh() {
 }
 
 function listStations(items) {
+  if (items === null) { $("station-list").innerHTML = `<li class="hint">${esc(t("forbidden"))}</li>`; return; }
   $("station-list").innerHTML = items.length ? items.map((s) => `
     <li data-station="${esc(s.station_id)}"><span class="dot" style="background:${state.map.stationColor(s)}"></span>
     <a href="#/station/${encodeURIComponent(s.station_id)}">${esc(s.name || s.station_id)}</a>
@@ -164,6 +172,7 @@ function listStations(items) {
 }
 
 function listSources(items) {
+  if (items === null) { $("source-list").innerHTML = `<li class="hint">${esc(t("forbidden"))}</li>`; return; }
   $("source-list").innerHTML = items.length ? items.map((s) => `
     <li data-source="${esc(s.source_code)}"><a href="#/source/${encodeURIComponent(s.source_code)}">${esc(s.name || s.source_code)}</a></li>`).join("")
     : `<li class="hint">${esc(t("none"))}</li>`;
@@ -188,7 +197,7 @@ async function start() {
   if (!state.map) {
     state.map = new ConsoleMap($("map"), {
       onPickDivision: pickDivision,
-      onDrawn: (region, label) => { state.region = region; state.label = label; drawButtons(null); refresh(); },
+      onDrawn: (region, label) => { state.region = region; state.label = label; $("areas").value = ""; drawButtons(null); refresh(); },
       onStation: (id) => { location.hash = `#/station/${encodeURIComponent(id)}`; },
       onSource: (code) => { location.hash = `#/source/${encodeURIComponent(code)}`; },
     });

@@ -24,6 +24,13 @@ function drawn(id, option) {
   document.getElementById(id).dataset.state = "drawn";
 }
 
+export function forbiddenPanels(ids) {
+  for (const id of ids) {
+    empty(id, t("forbidden"));
+    document.getElementById(id).dataset.state = "forbidden";
+  }
+}
+
 export function resizeCharts() {
   for (const c of Object.values(charts)) c.resize();
 }

@@ -84,7 +84,7 @@ export class ConsoleMap {
         ? `AQI ${s.aqi ?? "—"} ${s.category ?? ""} (${s.aqi_date ?? ""})`
         : `${t("water_class")} ${s.water_class ?? "—"}`;
       m.bindTooltip(`${esc(s.name || s.station_id)}<br>${esc(what)}`);
-      m.on("click", (e) => { L.DomEvent.stopPropagation(e); if (!this.mode) this.cb.onStation(s.station_id); });
+      m.on("click", (e) => this._markerClick(e, () => this.cb.onStation(s.station_id)));
       m.addTo(this.stations);
     }
   }
@@ -97,9 +97,16 @@ export class ConsoleMap {
         radius: 5, color: "#5a2d82", weight: 2, fillColor: "#fff", fillOpacity: 1,
       });
       m.bindTooltip(esc(s.name || s.source_code));
-      m.on("click", (e) => { L.DomEvent.stopPropagation(e); if (!this.mode) this.cb.onSource(s.source_code); });
+      m.on("click", (e) => this._markerClick(e, () => this.cb.onSource(s.source_code)));
       m.addTo(this.sources);
     }
+  }
+
+  // While drawing, a click on a marker is a vertex like any other point of the map.
+  _markerClick(e, open) {
+    L.DomEvent.stopPropagation(e);
+    if (this.mode) this._click(e);
+    else open();
   }
 
   showArea(feature) {
