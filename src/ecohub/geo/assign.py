@@ -20,6 +20,7 @@ abroad) gets ``None``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -164,10 +165,13 @@ class CountyIndex:
             start = np.repeat(lo - (np.cumsum(n) - n), n)
             counties = g.pair_county[start + np.arange(len(points))]
             self._test(x, y, points, counties, result)
-        # Index into the codes as Python objects with None last: result -1 (outside) picks None,
+        return self._names[np.where(result >= 0, result, len(self.codes))]
+
+    @cached_property
+    def _names(self) -> npt.NDArray[np.object_]:
+        # The codes as Python objects with None last: an index of -1 (outside) maps to None,
         # and no string object is made per point.
-        names = np.array([*self.codes.tolist(), None], dtype=object)
-        return names[np.where(result >= 0, result, len(self.codes))]
+        return np.array([*self.codes.tolist(), None], dtype=object)
 
 
 def assign_counties(
