@@ -1,5 +1,5 @@
-"""What the web console shows, as plain data: boundaries for the base map, stations with their
-current category, and the air panels of a region (trend, calendar, composition, ranking).
+"""What the web console shows, as plain data: stations with their current category, and the
+panels of a region (air trend, calendar, composition, ranking; water classes).
 
 Everything reads what :mod:`ecohub.geo` and the analytics stored; the caller's scope applies
 through :func:`ecohub.geo.query.inside_frame` (stations outside it are never returned).
@@ -7,163 +7,21 @@ through :func:`ecohub.geo.query.inside_frame` (stations outside it are never ret
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 import numpy as np
-import shapely
 
 from ecohub.access import Principal
-from ecohub.geo import aggregate, ensure_regions
-from ecohub.geo.errors import UnknownRegion
+from ecohub.geo import aggregate
 from ecohub.geo.gcj02 import wgs84_to_gcj02
 from ecohub.geo.query import inside_frame
 from ecohub.geo.resolve import resolve
 from ecohub.standards import aqi as aqi_std
+from ecohub.web.maps import levels
 
-# Douglas-Peucker tolerance (degrees) per level drawn: ~2 km for provinces, ~200 m for counties;
-# enough for a screen, and a Beijing county layer stays under ~100 kB.
-TOLERANCE = {"province": 0.02, "prefecture": 0.005, "county": 0.002, "other": 0.002}
 MAX_SPAN_DAYS = 3660
-
-
-def levels() -> list[dict[str, Any]]:
-    """HJ 633 Table 2 categories with their colours (the map legend and the calendar)."""
-    out = []
-    for value in (0, 51, 101, 151, 201, 301):
-        level, zh, en, rgb = aqi_std.category(value)
-        out.append({"level": level, "zh": zh, "en": en, "color": rgb})
-    return out
-
-
-def _geojson(geom: shapely.Geometry, crs: str) -> dict[str, Any]:
-    if crs == "gcj02":
-        geom = shapely.transform(
-            geom, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
-        )
-    out: dict[str, Any] = json.loads(shapely.to_geojson(geom, indent=None))
-    return out
-
-
-def _simplify(geoms: list[shapely.Geometry], tolerance: float) -> list[shapely.Geometry]:
-    """Neighbours simplified together (coverage simplification) so shared edges still meet."""
-    if tolerance <= 0 or not geoms:
-        return geoms
-    arr = np.array(geoms, dtype=object)
-    try:
-        return list(shapely.coverage_simplify(arr, tolerance))
-    except shapely.errors.GEOSException:  # not a clean coverage: each on its own
-        return list(shapely.simplify(arr, tolerance, preserve_topology=True))
-
-
-def boundaries(
-    con: duckdb.DuckDBPyConnection,
-    parent: str | None,
-    *,
-    crs: str = "wgs84",
-    tolerance: float | None = None,
-) -> dict[str, Any]:
-    """The divisions directly under ``parent`` (provinces when None) as a FeatureCollection,
-    simplified for a screen; ``parent`` itself is the collection's ``parent`` Feature."""
-    ensure_regions(con)
-    if parent is None:
-        rows = con.execute(
-            "SELECT code, name, level, geom_wkb FROM region WHERE kind = 'division' "
-            "AND level = 'province' ORDER BY code"
-        ).fetchall()
-        head = None
-    else:
-        head = con.execute(
-            "SELECT code, name, level, geom_wkb FROM region WHERE code = ? AND kind = 'division'",
-            [parent],
-        ).fetchone()
-        if head is None:
-            raise UnknownRegion(parent)
-        rows = con.execute(
-            "SELECT code, name, level, geom_wkb FROM region WHERE kind = 'division' "
-            "AND parent_code = ? ORDER BY code",
-            [parent],
-        ).fetchall()
-    has_children = {
-        c
-        for (c,) in con.execute(
-            "SELECT DISTINCT parent_code FROM region WHERE kind = 'division' "
-            "AND parent_code IS NOT NULL"
-        ).fetchall()
-    }
-    level = rows[0][2] if rows else "other"
-    tol = TOLERANCE.get(level, 0.002) if tolerance is None else tolerance
-    geoms = _simplify([shapely.from_wkb(bytes(r[3])) for r in rows], tol)
-    features = [
-        {
-            "type": "Feature",
-            "id": code,
-            "properties": {
-                "code": code,
-                "name": name,
-                "level": lvl,
-                "has_children": code in has_children,
-            },
-            "geometry": _geojson(g, crs),
-        }
-        for (code, name, lvl, _), g in zip(rows, geoms, strict=True)
-    ]
-    out: dict[str, Any] = {"type": "FeatureCollection", "features": features, "crs": crs}
-    if head is not None:
-        out["path"] = _path(con, head[0])
-        (g,) = _simplify([shapely.from_wkb(bytes(head[3]))], tol)
-        out["parent"] = {
-            "type": "Feature",
-            "id": head[0],
-            "properties": {"code": head[0], "name": head[1], "level": head[2]},
-            "geometry": _geojson(g, crs),
-        }
-    return out
-
-
-def _path(con: duckdb.DuckDBPyConnection, code: str) -> list[dict[str, str]]:
-    """``code`` and the divisions above it in the boundary set, the province first."""
-    out: list[dict[str, str]] = []
-    at: str | None = code
-    while at is not None and len(out) < 4:
-        row = con.execute(
-            "SELECT code, name, parent_code FROM region WHERE code = ? AND kind = 'division'", [at]
-        ).fetchone()
-        if row is None:
-            break
-        out.insert(0, {"code": row[0], "name": row[1]})
-        at = row[2]
-    return out
-
-
-def areas(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Key regions, basins and loaded custom regions (what the region picker lists)."""
-    ensure_regions(con)
-    rows = con.execute(
-        "SELECT code, name, name_en, kind, source FROM region WHERE kind <> 'division' "
-        "ORDER BY kind, code"
-    ).fetchall()
-    return [
-        {"code": c, "name": n, "name_en": ne, "kind": k, "source": s} for c, n, ne, k, s in rows
-    ]
-
-
-def area_feature(
-    con: duckdb.DuckDBPyConnection, region: str | dict[str, Any], *, crs: str = "wgs84"
-) -> dict[str, Any]:
-    """Any region (code, key region, drawn GeoJSON, buffer) as one simplified Feature."""
-    area = resolve(con, region, crs=crs)
-    # A drawn shape or a circle goes back as drawn (a circle simplified would be an octagon).
-    tol = 0.0 if area.kind in ("geojson", "buffer") else TOLERANCE["county"]
-    (g,) = _simplify([area.geometry], tol)
-    return {
-        "type": "Feature",
-        "id": area.ref,
-        "properties": {"code": area.ref, "name": area.name, "kind": area.kind},
-        "geometry": _geojson(g, crs),
-    }
 
 
 def _plain_rows(frame: Any) -> list[dict[str, Any]]:
@@ -195,9 +53,11 @@ def map_stations(
             "w.year AS water_year, w.grade AS water_class "
             f"FROM {name} s LEFT JOIN (SELECT code, date, aqi, level, category, "
             "primary_pollutants FROM air_daily WHERE scope = 'station' "
+            f"AND code IN (SELECT station_id FROM {name}) "
             "QUALIFY row_number() OVER (PARTITION BY code ORDER BY date DESC) = 1) a "
             "ON a.code = s.station_id LEFT JOIN (SELECT station_id, year, grade "
-            "FROM water_class_annual QUALIFY row_number() OVER (PARTITION BY station_id "
+            f"FROM water_class_annual WHERE station_id IN (SELECT station_id FROM {name}) "
+            "QUALIFY row_number() OVER (PARTITION BY station_id "
             "ORDER BY year DESC, method) = 1) w ON w.station_id = s.station_id "
             "ORDER BY s.station_id"
         ).df()

@@ -25,7 +25,7 @@ from ecohub.geo import sources_in
 from ecohub.geo.errors import GeoError, UnknownRegion
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
-from ecohub.web import service
+from ecohub.web import maps, service
 
 router = APIRouter(
     prefix="/api/v1/geo", tags=["geo"], responses=problem_responses(401, 403, 404, 422)
@@ -78,13 +78,13 @@ def boundaries(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Divisions directly under ``parent`` as simplified GeoJSON (reference data)."""
-    return _run(service.boundaries, cur, parent, crs=crs, tolerance=tolerance)
+    return _run(maps.boundaries, cur, parent, crs=crs, tolerance=tolerance)
 
 
 @router.get("/areas")
 def areas(p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)) -> Any:
     """Key regions, basins and loaded custom regions."""
-    return _run(service.areas, cur)
+    return _run(maps.areas, cur)
 
 
 @router.get("/areas/{ref}")
@@ -95,13 +95,13 @@ def area(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """One stored region (division, key region, basin, custom) as a simplified Feature."""
-    return _run(service.area_feature, cur, ref, crs=crs)
+    return _run(maps.area_feature, cur, ref, crs=crs)
 
 
 @router.get("/levels")
 def levels(p: Principal = Depends(guard)) -> list[dict[str, Any]]:
     """HJ 633 AQI categories and their colours."""
-    return service.levels()
+    return maps.levels()
 
 
 @router.post("/feature")
@@ -111,7 +111,7 @@ def feature(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Any region (also drawn or a distance around a point) as a simplified Feature."""
-    return _run(service.area_feature, cur, body.region, crs=body.crs)
+    return _run(maps.area_feature, cur, body.region, crs=body.crs)
 
 
 @router.post("/stations")
