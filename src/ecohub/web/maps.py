@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 
 from ecohub.geo import ensure_regions
+from ecohub.geo.boundaries import installed_version
 from ecohub.geo.errors import UnknownRegion
 from ecohub.geo.gcj02 import wgs84_to_gcj02
 from ecohub.geo.resolve import resolve
@@ -58,8 +59,28 @@ def boundaries(
     tolerance: float | None = None,
 ) -> dict[str, Any]:
     """The divisions directly under ``parent`` (provinces when None) as a FeatureCollection,
-    simplified for a screen; ``parent`` itself is the collection's ``parent`` Feature."""
+    simplified for a screen; ``parent`` itself is the collection's ``parent`` Feature.
+
+    Answers are kept per boundary-set version (simplifying China's provinces takes ~1 s; the
+    divisions only change with the installed set)."""
     ensure_regions(con)
+    key = (installed_version(con), parent, crs, tolerance)
+    hit = _CACHE.get(key)
+    if hit is None:
+        hit = _boundaries(con, parent, crs, tolerance)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = hit
+    return hit
+
+
+_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CACHE_SIZE = 128
+
+
+def _boundaries(
+    con: duckdb.DuckDBPyConnection, parent: str | None, crs: str, tolerance: float | None
+) -> dict[str, Any]:
     if parent is None:
         rows = con.execute(
             "SELECT code, name, level, geom_wkb FROM region WHERE kind = 'division' "

@@ -78,7 +78,8 @@ def boundaries(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Divisions directly under ``parent`` as simplified GeoJSON (reference data)."""
-    return _run(maps.boundaries, cur, parent, crs=crs, tolerance=tolerance)
+    with _geo_errors():  # already plain JSON (and cached): no copy
+        return maps.boundaries(cur, parent, crs=crs, tolerance=tolerance)
 
 
 @router.get("/areas")
