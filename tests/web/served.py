@@ -24,6 +24,8 @@ PASSWORD = "correct horse battery"
 USERS = (("ana", "110105"), ("hai", "110108"), ("bei", "110000"))
 CHAOYANG = {"Aotizhongxin", "Nongzhanguan"}  # the sample's stations coded 110105
 HAIDIAN = {"Wanliu"}
+HOSTILE_NAME = '密云<img src=x onerror="window.__xss=1"><b id="xss">探针</b>'
+BEIJING_STATIONS = 13  # the sample's 12 and the probe
 CHAOYANG_SOURCE = "北京示例热电有限公司"
 SOURCES = """record_id,name,address,region_code,industry,lon,lat,mn
 P001,北京示例热电有限公司,北京市朝阳区示例路1号,110105,4411,116.47,39.94,SIM000000000000000000000
@@ -57,6 +59,12 @@ def prepare(data: Path) -> None:
             users.add_user(con, name, "analyst", region, [], PASSWORD)
         with resources.as_file(sample.joinpath("stations.csv")) as st:
             assert load_stations(con, st, write_rejects=False).new == 12
+        # A station whose name is markup (as a hostile file could bring): shown as text.
+        con.execute(
+            "INSERT INTO station (station_id, name, network, region_code, lon, lat) "
+            "VALUES ('Probe', ?, 'air', '110118', 116.84, 40.37)",
+            [HOSTILE_NAME],
+        )
         assert load_observations(con, work / "q1-2014.parquet", write_rejects=False).new > 0
         compute(con)
         load_records(con, "permit", work / "sources.csv")

@@ -16,7 +16,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.web.served import CHAOYANG, CHAOYANG_SOURCE, HAIDIAN, PASSWORD, prepare, running
+from tests.web.served import (
+    BEIJING_STATIONS,
+    CHAOYANG,
+    CHAOYANG_SOURCE,
+    HAIDIAN,
+    HOSTILE_NAME,
+    PASSWORD,
+    prepare,
+    running,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -100,10 +109,10 @@ def test_beijing_analyst_picks_a_district(page: Page, url: str) -> None:
     log_in(page, url, "bei")
     expect(page.locator("#region-title")).to_have_text("北京市")
     everything = listed_stations(page)
-    assert len(everything) == 12, everything
+    assert len(everything) == BEIJING_STATIONS, everything
     # the base layer: Beijing's 16 districts as polygons, no tiles
     assert page.locator("#map path.leaflet-interactive").count() >= 16
-    assert page.locator("#map .station-marker").count() == 12
+    assert page.locator("#map .station-marker").count() == BEIJING_STATIONS
     expect(page.locator("#chart-trend")).to_have_attribute("data-state", "drawn")
     expect(page.locator("#chart-water")).to_have_attribute("data-state", "empty")
     shot(page, "02-beijing")
@@ -131,7 +140,7 @@ def test_drawn_polygon_rescopes_the_panels(page: Page, url: str) -> None:
     settled(page)
     expect(page.locator("#region-title")).to_have_attribute("data-region", "drawn")
     inside = listed_stations(page)
-    assert 0 < len(inside) < 12, inside
+    assert 0 < len(inside) < BEIJING_STATIONS, inside
     expect(page.locator("#chart-trend")).to_have_attribute("data-region", "geojson")
     shot(page, "04-drawn-polygon")
 
@@ -180,6 +189,16 @@ def test_another_district_cannot_see_the_first(page: Page, url: str) -> None:
     shot(page, "08-other-district")
 
 
+def test_names_from_the_store_are_text(page: Page, url: str) -> None:
+    log_in(page, url, "bei")
+    expect(page.locator("#station-list li[data-station=Probe] a")).to_have_text(HOSTILE_NAME)
+    markers = page.locator("#map .station-marker")
+    for i in range(markers.count()):  # every tooltip opened once
+        markers.nth(i).hover(force=True)
+    assert page.locator("#xss").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
 def test_log_out_and_session_storage(page: Page, url: str) -> None:
     log_in(page, url, "ana")
     assert page.evaluate("sessionStorage.getItem('ecohub.tokens')") is not None
@@ -193,7 +212,7 @@ def test_key_region_and_circle(page: Page, url: str) -> None:
     page.select_option("#areas", "jjj-2+26")  # Beijing is one of the "2+26" cities
     settled(page)
     expect(page.locator("#region-title")).to_have_text('京津冀及周边地区"2+26"城市')
-    assert len(listed_stations(page)) == 12
+    assert len(listed_stations(page)) == BEIJING_STATIONS
     page.select_option("#children", "110105")  # the picker still holds Beijing's districts
     settled(page)
     page.click("#draw-circle")
