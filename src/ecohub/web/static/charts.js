@@ -13,7 +13,13 @@ function chart(id) {
 function empty(id, text) {
   const c = chart(id);
   c.clear();
-  c.setOption({ title: { text, left: "center", top: "middle", textStyle: { color: "#8a969e", fontSize: 13, fontWeight: "normal" } } });
+  const width = Math.max(120, document.getElementById(id).clientWidth - 40);
+  c.setOption({
+    title: {
+      text, left: "center", top: "middle",
+      textStyle: { color: "#8a969e", fontSize: 13, fontWeight: "normal", width, overflow: "break" },
+    },
+  });
   document.getElementById(id).dataset.state = "empty";
 }
 
