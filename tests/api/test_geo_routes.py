@@ -88,6 +88,22 @@ def test_stations_follow_region_and_scope(door: Door) -> None:
     assert water[0]["water_class"] == "IV"
 
 
+def test_current_category_is_the_last_day_with_an_aqi(door: Door) -> None:
+    # a later day without an AQI (too few hours) does not blank the station's category
+    door.con.execute(
+        "INSERT INTO air_daily (scope, code, date) VALUES ('station', ?, DATE '2024-01-02')",
+        [d.ST_IN],
+    )
+    try:
+        items = post(door, "analyst", "stations", {"region": d.INSIDE})["items"]
+        (row,) = [r for r in items if r["station_id"] == d.ST_IN]
+        assert (row["aqi_date"], row["aqi"], row["level"]) == ("2024-01-01", 42, 1)
+    finally:
+        door.con.execute(
+            "DELETE FROM air_daily WHERE code = ? AND date = DATE '2024-01-02'", [d.ST_IN]
+        )
+
+
 def test_drawn_polygon_and_circle(door: Door) -> None:
     around_in = {"geojson": square(*IN_XY, 0.05)}
     assert ids(post(door, "admin", "stations", {"region": around_in})) == {d.ST_IN, WATER_IN}

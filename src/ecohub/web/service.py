@@ -40,7 +40,7 @@ def map_stations(
     crs: str = "wgs84",
 ) -> dict[str, Any]:
     """Stations inside ``region`` and ``p``'s scope, each with its latest stored daily AQI
-    (date, AQI, level, category) or latest annual water class."""
+    (the last day that has one: date, AQI, level, category) or latest annual water class."""
     area = resolve(con, region, crs=crs)
     frame = inside_frame(con, p, "station", area)
     name = f"_console_st_{id(frame)}"
@@ -52,7 +52,7 @@ def map_stations(
             "a.primary_pollutants, "
             "w.year AS water_year, w.grade AS water_class "
             f"FROM {name} s LEFT JOIN (SELECT code, date, aqi, level, category, "
-            "primary_pollutants FROM air_daily WHERE scope = 'station' "
+            "primary_pollutants FROM air_daily WHERE scope = 'station' AND aqi IS NOT NULL "
             f"AND code IN (SELECT station_id FROM {name}) "
             "QUALIFY row_number() OVER (PARTITION BY code ORDER BY date DESC) = 1) a "
             "ON a.code = s.station_id LEFT JOIN (SELECT station_id, year, grade "

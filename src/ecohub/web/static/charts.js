@@ -88,7 +88,7 @@ export function airPanels(air, lang) {
   if (primary.length) {
     drawn("chart-composition", {
       tooltip: { trigger: "item" },
-      series: [{ type: "pie", radius: ["35%", "70%"], data: primary.map(([name, value]) => ({ name, value })) }],
+      series: [{ type: "pie", radius: ["30%", "58%"], data: primary.map(([name, value]) => ({ name, value })) }],
     });
   } else empty("chart-composition", t("no_air"));
   const rank = air.ranking || [];
