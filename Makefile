@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test lint bench clean install
+WEB    := web/node_modules/.package-lock.json
+
+.PHONY: up test lint bench clean install browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +16,19 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install -q -e '.[spark,test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The console's third-party JavaScript (Leaflet, ECharts), pinned by web/package-lock.json.
+$(WEB): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB)
 
-up: $(STAMP)
+# The browser tests drive Debian's chromium (never a downloaded browser build); Chinese needs a font.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wqy"; then \
+		apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; fi
+
+install: $(STAMP) $(WEB)
+
+up: $(STAMP) $(WEB)
 	$(BIN)/ecohub up --simulate 4
 
 lint: $(STAMP)
@@ -24,11 +36,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(STAMP) $(WEB) browser lint
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) build *.egg-info src/*.egg-info web/node_modules

@@ -42,6 +42,7 @@ def create_app(
     """
     from ecohub.api.auth import install_auth
     from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
+    from ecohub.api.routers import geo as geo_router
     from ecohub.api.routers import jobs as jobs_router
     from ecohub.api.routers import open as open_router
 
@@ -78,6 +79,7 @@ def create_app(
         registry,
         jobs_router,
         open_router,
+        geo_router,
     ):
         app.include_router(module.router)
     open_router.install_open(app)
@@ -90,6 +92,9 @@ def create_app(
         write_local_credential=write_local_credential,
         audit=audit,
     )
+    from ecohub.web.mount import install_console
+
+    install_console(app)
     app.add_middleware(BodyLimit)
     document_problems(app)
     return app

@@ -27,7 +27,7 @@ SIGNED_IN: frozenset[Role] = ALL - {"public"}
 
 #: Routes anyone may call without credentials (and why).
 OPEN: dict[tuple[str, str], str] = {
-    ("GET", "/"): "index of links",
+    ("GET", "/"): "the web console (HTML) or an index of links (JSON)",
     ("GET", "/healthz"): "liveness for load balancers; says nothing about the data",
     ("POST", "/api/v1/auth/token"): "log-in",
     ("GET", "/api/v1/openapi.json"): "the API description",
@@ -72,6 +72,16 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/jobs"): SIGNED_IN,
     ("GET", "/api/v1/jobs/{job_id}"): SIGNED_IN,
     **CATALOG_ACCESS,
+    # /api/v1/geo (the console's map): boundaries are reference data; contents follow scope.
+    ("GET", "/api/v1/geo/boundaries"): ALL,
+    ("GET", "/api/v1/geo/areas"): ALL,
+    ("GET", "/api/v1/geo/areas/{ref}"): ALL,
+    ("GET", "/api/v1/geo/levels"): ALL,
+    ("POST", "/api/v1/geo/feature"): ALL,
+    ("POST", "/api/v1/geo/stations"): READERS,
+    ("POST", "/api/v1/geo/sources"): SOURCE_READERS,
+    ("POST", "/api/v1/geo/air"): READERS,
+    ("POST", "/api/v1/geo/water"): READERS,
 }
 
 

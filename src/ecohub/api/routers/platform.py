@@ -17,9 +17,13 @@ from ecohub.api.rules import guard
 router = APIRouter(tags=["platform"])
 
 
-@router.get("/")
-def index() -> dict[str, Any]:
-    """Where to go from here."""
+@router.get("/", response_model=None)
+def index(request: Request) -> dict[str, Any] | Response:
+    """The web console for a browser (``Accept: text/html``), else where to go from here."""
+    from ecohub.web.mount import index_page, wants_html
+
+    if wants_html(request):
+        return index_page()
     return {
         "name": "ecohub",
         "version": __version__,
@@ -28,6 +32,7 @@ def index() -> dict[str, Any]:
         "docs": "/api/v1/docs",
         "open_data": "/open/v1",
         "health": "/healthz",
+        "console": "/ (Accept: text/html)",
     }
 
 

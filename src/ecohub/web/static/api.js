@@ -1,0 +1,76 @@
+// The API client: bearer token from sessionStorage, one refresh on 401, problem+json errors.
+const KEY = "ecohub.tokens";
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+export function tokens() {
+  try {
+    return JSON.parse(sessionStorage.getItem(KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function keep(pair) {
+  sessionStorage.setItem(KEY, JSON.stringify(pair));
+}
+
+export function logout() {
+  sessionStorage.removeItem(KEY);
+}
+
+async function tokenRequest(form) {
+  const r = await fetch("/api/v1/auth/token", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new ApiError(r.status, body.detail);
+  keep(body);
+  return body;
+}
+
+export function login(username, password) {
+  return tokenRequest({ grant_type: "password", username, password });
+}
+
+let refreshing = null;
+async function refresh() {
+  const t = tokens();
+  if (!t || !t.refresh_token) throw new ApiError(401, "not logged in");
+  // Concurrent 401s share one refresh: the refresh token is spent once.
+  refreshing ??= tokenRequest({ grant_type: "refresh_token", refresh_token: t.refresh_token })
+    .finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+export async function api(path, { method = "GET", body, retry = true } = {}) {
+  const t = tokens();
+  const headers = { Accept: "application/json" };
+  if (t) headers.Authorization = `Bearer ${t.access_token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (r.status === 401 && retry && t) {
+    try {
+      await refresh();
+    } catch {
+      logout();
+      window.dispatchEvent(new Event("ecohub:logged-out"));
+      throw new ApiError(401, "session expired");
+    }
+    return api(path, { method, body, retry: false });
+  }
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw new ApiError(r.status, data && data.detail);
+  return data;
+}

@@ -1,0 +1,243 @@
+// The console: log-in, the map with its region picker and panels, and the detail pages.
+import { api, ApiError, login, logout, tokens } from "./api.js";
+import { esc, lang, loadLang, t } from "./i18n.js";
+import { ConsoleMap } from "./map.js";
+import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
+import { sourcePage, stationPage } from "./pages.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
+
+function show(view) {
+  for (const v of ["login-view", "main-view", "detail-view"]) $(v).hidden = v !== view;
+  $("logout").hidden = view === "login-view";
+  if (view === "main-view" && state.map) {
+    state.map.map.invalidateSize();
+    resizeCharts();
+  }
+}
+
+function notify(err) {
+  const box = $("error");
+  if (!err) { box.hidden = true; return; }
+  box.textContent = err instanceof ApiError && err.status === 404 ? t("not_found")
+    : err instanceof ApiError && err.status === 403 ? t("forbidden")
+      : t("request_failed", { detail: err.message });
+  box.hidden = false;
+}
+
+// ---- log-in
+$("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  $("login-error").textContent = "";
+  try {
+    await login(f.get("username"), f.get("password"));
+    e.target.reset();
+    await start();
+  } catch (err) {
+    $("login-error").textContent = err.status === 401 ? t("login_failed") : err.message;
+  }
+});
+
+$("logout").addEventListener("click", () => {
+  logout();
+  state.me = null;
+  location.hash = "";
+  show("login-view");
+});
+
+window.addEventListener("ecohub:logged-out", () => {
+  state.me = null;
+  show("login-view");
+  $("login-error").textContent = t("session_expired");
+});
+
+$("lang").addEventListener("click", async () => {
+  await loadLang(lang === "zh-CN" ? "en" : "zh-CN");
+  $("lang").textContent = t("switch_lang");
+  if (state.me) {
+    whoami();
+    areaOptions();
+    state.map.legend(state.levels, lang);
+    await route();
+  }
+});
+
+function areaOptions() {
+  $("areas").innerHTML = `<option value="">${esc(t("choose"))}</option>` + (state.areas || [])
+    .map((a) => `<option value="${esc(a.code)}">${esc(lang === "en" && a.name_en ? a.name_en : a.name)}</option>`).join("");
+}
+
+function whoami() {
+  $("who").textContent = t("who", { name: state.me.name, role: state.me.role });
+}
+
+// ---- the region picker
+async function pickDivision(code) {
+  state.region = code;
+  if ($("areas").value !== code) $("areas").value = "";
+  await refresh();
+}
+
+function crumbs(boundaries) {
+  const nav = $("crumbs");
+  const sel = $("children");
+  const path = (boundaries && boundaries.path) || [];
+  nav.innerHTML = path.map((n) => `<a data-code="${esc(n.code)}">${esc(n.name)}</a>`).join('<span class="sep">›</span>');
+  for (const a of nav.querySelectorAll("a")) a.addEventListener("click", () => pickDivision(a.dataset.code));
+  const kids = boundaries ? boundaries.features.map((f) => f.properties) : [];
+  sel.innerHTML = `<option value="">${esc(t("choose"))}</option>` +
+    kids.map((c) => `<option value="${esc(c.code)}">${esc(c.name)}</option>`).join("");
+}
+
+$("children").addEventListener("change", (e) => { if (e.target.value) pickDivision(e.target.value); });
+$("areas").addEventListener("change", (e) => { if (e.target.value) pickDivision(e.target.value); });
+
+function drawButtons(drawing) {
+  $("draw-finish").hidden = drawing !== "polygon";
+  $("draw-cancel").hidden = !drawing;
+  $("draw-polygon").classList.toggle("active", drawing === "polygon");
+  $("draw-circle").classList.toggle("active", drawing === "circle");
+  $("draw-hint").textContent = drawing ? t(`hint_${drawing}`) : "";
+}
+$("draw-polygon").addEventListener("click", () => { state.map.startDraw("polygon"); drawButtons("polygon"); });
+$("draw-circle").addEventListener("click", () => { state.map.startDraw("circle"); drawButtons("circle"); });
+$("draw-cancel").addEventListener("click", () => { state.map.cancelDraw(); drawButtons(null); });
+$("draw-finish").addEventListener("click", () => { if (state.map.finishPolygon()) drawButtons(null); });
+
+// ---- one region: every panel re-scoped
+async function refresh() {
+  const seq = ++state.seq; // a later pick wins over a slower earlier one
+  const region = state.region;
+  notify(null);
+  document.body.dataset.loading = "1";
+  try {
+    const isCode = typeof region === "string";
+    const division = isCode && /^\d{6}$/.test(region);
+    const [boundaries, feature] = await Promise.all([
+      division ? api(`/api/v1/geo/boundaries?parent=${region}`) : null,
+      isCode && !division ? api(`/api/v1/geo/areas/${encodeURIComponent(region)}`)
+        : !isCode ? api("/api/v1/geo/feature", { method: "POST", body: { region } }) : null,
+    ]);
+    if (seq !== state.seq) return;
+    if (boundaries) {
+      crumbs(boundaries);
+      // A county has no sub-divisions: its neighbours (the parent's divisions) are the base.
+      const path = boundaries.path || [];
+      if (!boundaries.features.length && path.length > 1) {
+        const up = await api(`/api/v1/geo/boundaries?parent=${path[path.length - 2].code}`);
+        if (seq !== state.seq) return;
+        state.map.showBoundaries({ ...up, parent: boundaries.parent }, region, true);
+      } else state.map.showBoundaries(boundaries, region);
+    }
+    state.map.showArea(feature);
+    const title = boundaries ? boundaries.parent.properties.name
+      : isCode && feature ? feature.properties.name : state.label;
+    $("region-title").textContent = title;
+    $("region-title").dataset.region = isCode ? region : "drawn";
+    const body = { region };
+    // A role may not use every route (an enterprise user: its sources only): 403 leaves that
+    // part empty with a note instead of failing the page.
+    const allowed = (p) => p.catch((err) => {
+      if (err instanceof ApiError && err.status === 403) return null;
+      throw err;
+    });
+    const post = (path) => allowed(api(`/api/v1/geo/${path}`, { method: "POST", body }));
+    const [stations, sources, air, water] = await Promise.all(
+      ["stations", "sources", "air", "water"].map(post));
+    if (seq !== state.seq) return;
+    state.map.showStations(stations ? stations.items : []);
+    state.map.showSources(sources ? sources.items : []);
+    listStations(stations ? stations.items : null);
+    listSources(sources ? sources.items : null);
+    if (air) airPanels(air, lang);
+    else forbiddenPanels(["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]);
+    if (water) waterPanel(water);
+    else forbiddenPanels(["chart-water"]);
+  } catch (err) {
+    if (seq === state.seq) notify(err);
+  } finally {
+    if (seq === state.seq) delete document.body.dataset.loading;
+  }
+}
+
+function listStations(items) {
+  if (items === null) { $("station-list").innerHTML = `<li class="hint">${esc(t("forbidden"))}</li>`; return; }
+  $("station-list").innerHTML = items.length ? items.map((s) => `
+    <li data-station="${esc(s.station_id)}"><span class="dot" style="background:${state.map.stationColor(s)}"></span>
+    <a href="#/station/${encodeURIComponent(s.station_id)}">${esc(s.name || s.station_id)}</a>
+    <small>${esc(s.aqi ?? s.water_class ?? "")}</small></li>`).join("")
+    : `<li class="hint">${esc(t("none"))}</li>`;
+}
+
+function listSources(items) {
+  if (items === null) { $("source-list").innerHTML = `<li class="hint">${esc(t("forbidden"))}</li>`; return; }
+  $("source-list").innerHTML = items.length ? items.map((s) => `
+    <li data-source="${esc(s.source_code)}"><a href="#/source/${encodeURIComponent(s.source_code)}">${esc(s.name || s.source_code)}</a></li>`).join("")
+    : `<li class="hint">${esc(t("none"))}</li>`;
+}
+
+// ---- start-up and routes
+async function firstRegion(me) {
+  if (me.region) return me.region;
+  // Nationwide: open on the province of the first station (the bundled sample: Beijing).
+  try {
+    const st = await api("/api/v1/stations?limit=1");
+    const code = st.items[0] && st.items[0].region_code;
+    if (code) return `${code.slice(0, 2)}0000`;
+  } catch { /* a role without station access starts at Beijing too */ }
+  return "110000";
+}
+
+async function start() {
+  state.me = await api("/api/v1/me");
+  whoami();
+  state.levels = await api("/api/v1/geo/levels");
+  if (!state.map) {
+    state.map = new ConsoleMap($("map"), {
+      onPickDivision: pickDivision,
+      onDrawn: (region, label) => { state.region = region; state.label = label; $("areas").value = ""; drawButtons(null); refresh(); },
+      onStation: (id) => { location.hash = `#/station/${encodeURIComponent(id)}`; },
+      onSource: (code) => { location.hash = `#/source/${encodeURIComponent(code)}`; },
+    });
+  }
+  state.map.setLevels(state.levels);
+  state.map.legend(state.levels, lang);
+  state.areas = await api("/api/v1/geo/areas").catch(() => []);
+  areaOptions();
+  state.region = await firstRegion(state.me);
+  await route(true);
+}
+
+async function route(fresh = false) {
+  if (!state.me) return;
+  const m = location.hash.match(/^#\/(station|source)\/(.+)$/);
+  if (m) {
+    show("detail-view");
+    const id = decodeURIComponent(m[2]);
+    if (m[1] === "station") await stationPage($("detail"), id, state.levels);
+    else await sourcePage($("detail"), id);
+    return;
+  }
+  show("main-view");
+  if (fresh || state.region) await refresh();
+}
+
+window.addEventListener("hashchange", () => route());
+window.addEventListener("resize", resizeCharts);
+
+(async () => {
+  await loadLang(lang);
+  $("lang").textContent = t("switch_lang");
+  if (typeof L === "undefined" || typeof echarts === "undefined") $("vendor-missing").hidden = false;
+  if (tokens()) {
+    try {
+      await start();
+      return;
+    } catch (err) {
+      logout();
+    }
+  }
+  show("login-view");
+})();

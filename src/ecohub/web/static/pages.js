@@ -1,0 +1,75 @@
+// The station page and the source page (hash routes #/station/ID and #/source/CODE).
+import { api, ApiError } from "./api.js";
+import { esc, t } from "./i18n.js";
+import { stationChart } from "./charts.js";
+
+function table(rows, columns) {
+  if (!rows || !rows.length) return `<p class="hint">${esc(t("none"))}</p>`;
+  const cols = columns || Object.keys(rows[0]);
+  const head = cols.map((c) => `<th>${esc(c)}</th>`).join("");
+  const body = rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(fmt(r[c]))}</td>`).join("")}</tr>`).join("");
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function fmt(v) {
+  if (v == null) return "—";
+  if (typeof v === "object") return JSON.stringify(v);
+  return v;
+}
+
+function failure(el, err) {
+  const msg = err instanceof ApiError && err.status === 404 ? t("not_found")
+    : err instanceof ApiError && err.status === 403 ? t("forbidden")
+      : t("request_failed", { detail: err.message });
+  el.innerHTML = `<p class="error" data-state="${err.status || "error"}">${esc(msg)}</p>`;
+}
+
+export async function stationPage(el, id, levels) {
+  el.innerHTML = "";
+  try {
+    const s = await api(`/api/v1/stations/${encodeURIComponent(id)}`);
+    const daily = await api(`/api/v1/air/aqi/daily?station=${encodeURIComponent(id)}&limit=10000`);
+    const rows = (daily.items || daily).slice(-90);
+    const last = rows[rows.length - 1];
+    el.innerHTML = `
+      <h1 id="detail-title">${esc(t("station"))}：${esc(s.name || s.station_id)}</h1>
+      ${table([{ id: s.station_id, [t("network")]: s.network, [t("region_code")]: s.region_code,
+        [t("coordinates")]: `${s.lon}, ${s.lat}`,
+        [t("latest_aqi")]: last ? `${last.aqi} ${last.category ?? ""} (${last.date})` : "—",
+        [t("primary")]: last ? last.primary_pollutants : "—" }])}
+      <h2>${esc(t("daily_aqi"))}</h2><div class="chart" id="station-chart"></div>`;
+    if (rows.length) stationChart(document.getElementById("station-chart"), rows, levels);
+  } catch (err) {
+    failure(el, err);
+  }
+}
+
+export async function sourcePage(el, code) {
+  el.innerHTML = "";
+  try {
+    const d = await api(`/api/v1/registry/sources/${encodeURIComponent(code)}`);
+    const devices = await Promise.all((d.monitor_points || []).map(async (m) => {
+      try {
+        const dev = await api(`/api/v1/hj212/devices/${encodeURIComponent(m.mn)}`);
+        return { ...m, online: dev.online };
+      } catch {
+        return { ...m, online: null };
+      }
+    }));
+    const head = d.source || {};
+    el.innerHTML = `
+      <h1 id="detail-title">${esc(t("source"))}：${esc(head.name || code)}</h1>
+      ${table([head])}
+      <h2>${esc(t("records"))}</h2>${table(d.records)}
+      <h2>${esc(t("outlets"))}</h2>${table(d.outlets)}
+      <h2>${esc(t("permits"))}</h2>${table(d.permits)}
+      <h2>${esc(t("monitor_points"))}</h2>
+      <div id="devices">${devices.length ? devices.map((m) => `
+        <p><code>${esc(m.mn)}</code> ${esc(m.outlet_code || "")}
+        <span class="badge ${m.online ? "on" : "off"}">${esc(m.online ? t("online") : t("offline"))}</span>
+        ${esc(t("latest_data"))}: ${esc(fmt(m.latest_data))}</p>`).join("") : `<p class="hint">${esc(t("none"))}</p>`}</div>
+      <h2>${esc(t("latest_data"))}</h2>${table(d.latest)}`;
+  } catch (err) {
+    failure(el, err);
+  }
+}

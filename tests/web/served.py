@@ -1,0 +1,100 @@
+"""A running platform for the browser tests: a temp store with the sample's stations, three
+months of their hours, air results, two registry sources (one per district) tied to the two
+simulated outlets, three analysts and an enterprise user; then ``ecohub up --no-sample``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+PASSWORD = "correct horse battery"
+# (user, region): a Chaoyang analyst, a Haidian analyst, a Beijing analyst.
+USERS = (("ana", "110105"), ("hai", "110108"), ("bei", "110000"))
+CHAOYANG = {"Aotizhongxin", "Nongzhanguan"}  # the sample's stations coded 110105
+HAIDIAN = {"Wanliu"}
+HOSTILE_NAME = '密云<img src=x onerror="window.__xss=1"><b id="xss">探针</b>'
+BEIJING_STATIONS = 13  # the sample's 12 and the probe
+CHAOYANG_SOURCE = "北京示例热电有限公司"
+SOURCES = """record_id,name,address,region_code,industry,lon,lat,mn
+P001,北京示例热电有限公司,北京市朝阳区示例路1号,110105,4411,116.47,39.94,SIM000000000000000000000
+P002,北京示例污水处理厂,北京市海淀区示例路2号,110108,4620,116.29,39.99,SIM000000000000000000001
+"""
+
+
+def prepare(data: Path) -> None:
+    """Fill an empty store through the service functions the CLI calls (in this process: one
+    interpreter start instead of seven), then close it for the server."""
+    from ecohub.access import users
+    from ecohub.analytics.air_service import compute
+    from ecohub.ingest.files import load_observations, load_stations
+    from ecohub.registry.records import load_records
+    from ecohub.registry.service import link
+    from ecohub.store.db import connect
+
+    work = data.parent / "inputs"
+    work.mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
+    sample = resources.files("ecohub.sample").joinpath("data")
+    with resources.as_file(sample.joinpath("prsa_hourly.parquet")) as hourly:
+        t = pq.read_table(hourly)
+    month = pc.strftime(t["time_local"], "%Y-%m")
+    keep = pc.is_in(month, value_set=pa.array(["2014-01", "2014-02", "2014-03"]))
+    pq.write_table(t.filter(keep), work / "q1-2014.parquet")
+    (work / "sources.csv").write_text(SOURCES, encoding="utf-8")
+    con = connect(data / "ecohub.duckdb")
+    try:
+        for name, region in USERS:
+            users.add_user(con, name, "analyst", region, [], PASSWORD)
+        with resources.as_file(sample.joinpath("stations.csv")) as st:
+            assert load_stations(con, st, write_rejects=False).new == 12
+        # A station whose name is markup (as a hostile file could bring): shown as text.
+        con.execute(
+            "INSERT INTO station (station_id, name, network, region_code, lon, lat) "
+            "VALUES ('Probe', ?, 'air', '110118', 116.84, 40.37)",
+            [HOSTILE_NAME],
+        )
+        assert load_observations(con, work / "q1-2014.parquet", write_rejects=False).new > 0
+        compute(con)
+        load_records(con, "permit", work / "sources.csv")
+        link(con)
+        # An enterprise user of the Chaoyang source (its code was issued by the link).
+        row = con.execute("SELECT source_code FROM source WHERE name = ?", [CHAOYANG_SOURCE])
+        (code,) = row.fetchone() or ("",)
+        users.add_user(con, "qiye", "enterprise", "110105", [code], PASSWORD)
+    finally:
+        con.close()
+
+
+@contextmanager
+def running(data: Path) -> Iterator[str]:
+    """``ecohub up`` over ``data`` with two simulated outlets; yields the HTTP base URL."""
+    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--simulate", "2",
+         "--hj212-port", "0", "--http-port", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        state = data / "server.json"
+        deadline = time.monotonic() + 180
+        while not state.exists():
+            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "ecohub up did not come up"
+            time.sleep(0.2)
+        time.sleep(0.3)
+        yield json.loads(state.read_text())["http"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=120)

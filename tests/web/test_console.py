@@ -1,0 +1,264 @@
+"""The web console in a real browser (Debian's chromium driven by Playwright) over a running
+platform: log in, pick a district, draw a polygon, open a station and a source, switch
+language, and a user of another district does not see the first district's stations.
+
+Screenshots go to ``test-output/web/`` (gitignored) so a person can look at the pages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.web.served import (
+    BEIJING_STATIONS,
+    CHAOYANG,
+    CHAOYANG_SOURCE,
+    HAIDIAN,
+    HOSTILE_NAME,
+    PASSWORD,
+    prepare,
+    running,
+)
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "web"
+# Browser waits: loading a region's panels on a shared 2-core machine can take a few seconds.
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # While working on the page: a platform already prepared and running (tests/web/served.py).
+    given = os.environ.get("ECOHUB_CONSOLE_TEST_URL")
+    if given:
+        yield given
+        return
+    data = tmp_path_factory.mktemp("console") / "data"
+    prepare(data)
+    with running(data) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "chromium missing: run make browser"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--headless=new", "--disable-dev-shm-usage"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, url: str, user: str) -> None:
+    page.goto(url + "/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    settled(page)
+
+
+def settled(page: Page) -> None:
+    page.wait_for_selector("#main-view:not([hidden])")
+    page.wait_for_function("!document.body.dataset.loading")
+
+
+def listed_stations(page: Page) -> set[str]:
+    return set(page.eval_on_selector_all("#station-list li[data-station]",
+                                         "els => els.map(e => e.dataset.station)"))  # fmt: skip
+
+
+def test_wrong_password_is_refused(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    expect(page.locator("#login-form h1")).to_have_text("登录")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", "wrong")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("用户名或密码错误")
+    shot(page, "01-login-refused")
+
+
+def test_beijing_analyst_picks_a_district(page: Page, url: str) -> None:
+    log_in(page, url, "bei")
+    expect(page.locator("#region-title")).to_have_text("北京市")
+    everything = listed_stations(page)
+    assert len(everything) == BEIJING_STATIONS, everything
+    # the base layer: Beijing's 16 districts as polygons, no tiles
+    assert page.locator("#map path.leaflet-interactive").count() >= 16
+    assert page.locator("#map .station-marker").count() == BEIJING_STATIONS
+    expect(page.locator("#chart-trend")).to_have_attribute("data-state", "drawn")
+    expect(page.locator("#chart-water")).to_have_attribute("data-state", "empty")
+    shot(page, "02-beijing")
+    page.select_option("#children", "110105")
+    settled(page)
+    expect(page.locator("#region-title")).to_have_text("朝阳区")
+    assert listed_stations(page) == CHAOYANG
+    assert page.locator("#map .station-marker").count() == len(CHAOYANG)
+    expect(page.locator("#chart-trend")).to_have_attribute("data-region", "110105")
+    expect(page.locator("#chart-ranking")).to_have_attribute("data-region", "110105")
+    expect(page.locator("#chart-calendar")).to_have_attribute("data-state", "drawn")
+    shot(page, "03-chaoyang")
+
+
+def test_drawn_polygon_rescopes_the_panels(page: Page, url: str) -> None:
+    log_in(page, url, "bei")
+    page.click("#draw-polygon")
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    # a triangle around the middle of the map (central Beijing)
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((-140, -110), (150, -100), (20, 140)):
+        page.mouse.click(cx + dx, cy + dy)
+    page.click("#draw-finish")
+    settled(page)
+    expect(page.locator("#region-title")).to_have_attribute("data-region", "drawn")
+    inside = listed_stations(page)
+    assert 0 < len(inside) < BEIJING_STATIONS, inside
+    expect(page.locator("#chart-trend")).to_have_attribute("data-region", "geojson")
+    shot(page, "04-drawn-polygon")
+
+
+def test_station_and_source_pages(page: Page, url: str) -> None:
+    log_in(page, url, "ana")
+    page.click("#station-list li[data-station=Nongzhanguan] a")
+    expect(page.locator("#detail-title")).to_contain_text("农展馆")
+    page.wait_for_selector("#station-chart canvas")
+    shot(page, "05-station")
+    page.click("text=返回地图")
+    settled(page)
+    page.click("#source-list li[data-source] a")
+    expect(page.locator("#detail-title")).to_contain_text("北京示例热电有限公司")
+    expect(page.locator("#detail")).to_contain_text("SIM000000000000000000000")
+    expect(page.locator("#devices .badge")).to_have_count(1)
+    shot(page, "06-source")
+
+
+def test_language_switch(page: Page, url: str) -> None:
+    log_in(page, url, "ana")
+    expect(page.locator("[data-i18n=trend]")).to_have_text("AQI 趋势")
+    page.click("#lang")
+    settled(page)
+    expect(page.locator("[data-i18n=trend]")).to_have_text("AQI trend")
+    expect(page.locator("#logout")).to_have_text("Log out")
+    shot(page, "07-english")
+    page.click("#lang")
+    expect(page.locator("[data-i18n=trend]")).to_have_text("AQI 趋势")
+
+
+def test_another_district_cannot_see_the_first(page: Page, url: str) -> None:
+    log_in(page, url, "hai")
+    expect(page.locator("#region-title")).to_have_text("海淀区")
+    assert listed_stations(page) == HAIDIAN
+    # asking for Chaoyang answers nothing of Chaoyang's
+    page.click("#crumbs a[data-code='110000']")
+    settled(page)
+    page.select_option("#children", "110105")
+    settled(page)
+    assert listed_stations(page) == set()
+    assert page.locator("#map .station-marker").count() == 0
+    # a Chaoyang station's page by its address: not found (scope leaks nothing)
+    page.goto(url + "/#/station/Nongzhanguan")
+    expect(page.locator("#detail .error")).to_have_text("未找到，或不在您的权限范围内。")
+    shot(page, "08-other-district")
+
+
+def test_names_from_the_store_are_text(page: Page, url: str) -> None:
+    log_in(page, url, "bei")
+    expect(page.locator("#station-list li[data-station=Probe] a")).to_have_text(HOSTILE_NAME)
+    markers = page.locator("#map .station-marker")
+    for i in range(markers.count()):  # every tooltip opened once
+        markers.nth(i).hover(force=True)
+    assert page.locator("#xss").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_log_out_and_session_storage(page: Page, url: str) -> None:
+    log_in(page, url, "ana")
+    assert page.evaluate("sessionStorage.getItem('ecohub.tokens')") is not None
+    page.click("#logout")
+    expect(page.locator("#login-view")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('ecohub.tokens')") is None
+
+
+def test_key_region_and_circle(page: Page, url: str) -> None:
+    log_in(page, url, "bei")
+    page.select_option("#areas", "jjj-2+26")  # Beijing is one of the "2+26" cities
+    settled(page)
+    expect(page.locator("#region-title")).to_have_text('京津冀及周边地区"2+26"城市')
+    assert len(listed_stations(page)) == BEIJING_STATIONS
+    page.select_option("#children", "110105")  # the picker still holds Beijing's districts
+    settled(page)
+    page.click("#draw-circle")
+    marker = page.locator("#map .station-marker").first.bounding_box()
+    assert marker is not None
+    cx, cy = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
+    page.mouse.click(cx, cy)
+    page.mouse.click(cx + 15, cy)
+    settled(page)
+    expect(page.locator("#chart-trend")).to_have_attribute("data-region", re.compile(r"^point "))
+    assert len(listed_stations(page)) == 1
+    shot(page, "09-circle")
+
+
+def test_enterprise_user_sees_its_source_and_no_station_data(page: Page, url: str) -> None:
+    log_in(page, url, "qiye")
+    expect(page.locator("#error")).to_be_hidden()
+    expect(page.locator("#station-list")).to_have_text("您的角色无权查看此内容。")
+    expect(page.locator("#chart-trend")).to_have_attribute("data-state", "forbidden")
+    names = page.locator("#source-list li[data-source]")
+    expect(names).to_have_count(1)
+    expect(names).to_have_text(CHAOYANG_SOURCE)
+    shot(page, "10-enterprise")
+
+
+def test_expired_access_token_is_refreshed(page: Page, url: str) -> None:
+    log_in(page, url, "ana")
+    page.evaluate(
+        "() => { const t = JSON.parse(sessionStorage.getItem('ecohub.tokens'));"
+        " t.access_token = 'expired'; sessionStorage.setItem('ecohub.tokens', JSON.stringify(t)); }"
+    )
+    page.reload()
+    settled(page)
+    assert listed_stations(page) == CHAOYANG
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('ecohub.tokens')).access_token")
+    assert token != "expired"
+
+
+def test_vendor_files_are_served_locally(url: str) -> None:
+    for path in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/echarts/echarts.min.js"):
+        assert httpx.get(url + path).status_code == 200, path
+    assert httpx.get(url + "/", headers={"Accept": "application/json"}).json()["name"] == "ecohub"
+
+
+def test_no_external_requests(page: Page, url: str) -> None:
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(url) else None)
+    log_in(page, url, "bei")
+    assert outside == []
