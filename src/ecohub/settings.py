@@ -32,13 +32,44 @@ class Settings(BaseSettings):
     # A frame is at most '##' + 4-digit length + 9999 + CRC + CRLF; we allow no more (our choice:
     # the length field cannot express a longer segment).
     hj212_max_frame: int = 10011
-    hj212_max_bad_frames: int = 50  # bad frames in a row before a peer is cut off as a flooder
+    hj212_max_bad_frames: int = 50  # bad frames among hj212_bad_frame_window: peer cut off
     hj212_reject_unknown_mn: bool = False
     hj212_lenient_mns: list[str] = Field(default_factory=list)
     hj212_lenient_all: bool = False
     hj212_commit_max_packets: int = 2000
     hj212_commit_interval_ms: float = 5.0
     hj212_offline_after_s: float = 900.0
+
+    # --- HJ 212 exchange limits and subpackets (issue 9); each bounds what one peer can cost ---
+    # `hj212_max_bad_frames` (above) now counts bad frames among a connection's last
+    # `hj212_bad_frame_window` frames: a window, not a run, so a good frame now and then (a
+    # heartbeat) no longer resets the count. 100: a device with one frame in two bad is broken.
+    hj212_bad_frame_window: int = 100
+    # Raw bytes of bad frames kept verbatim in `packet_log`, per peer host and for all peers,
+    # per `hj212_raw_log_window_s`; beyond a budget only the first `hj212_raw_log_truncated_bytes`
+    # bytes and the full length are kept. 1 MiB is about 100 full-size frames, enough to see
+    # what a device sends wrong; 64 MiB an hour bounds the log's growth at ~1.5 GB a day.
+    hj212_raw_log_peer_bytes: int = 1_048_576
+    hj212_raw_log_total_bytes: int = 67_108_864
+    hj212_raw_log_window_s: float = 3600.0
+    hj212_raw_log_truncated_bytes: int = 256
+    # Bytes a connection may send without a frame coming out of them (no `##`, or a frame that
+    # never ends) before it is cut: a frame is at most hj212_max_frame (10,011) bytes, so 64 KiB
+    # is several frames of line noise.
+    hj212_max_bytes_without_frame: int = 65_536
+    # A frame that has begun must be complete within this many seconds (a 10 kB frame over a
+    # 9600-baud GPRS link takes ~10 s); otherwise a 1-byte/s sender holds its connection forever.
+    hj212_frame_deadline_s: float = 60.0
+    # Open device connections; more are refused (closed at once) and counted. One per device is
+    # normal; 4096 stays well inside a default 65,536 open-file limit.
+    hj212_max_connections: int = 4096
+    # Subpackets (PNUM/PNO): an incomplete split upload is stored, marked incomplete, this long
+    # after its first part (10 min: loggers resend within minutes); open reassemblies per peer
+    # host and in total, and parts held in all of them (memory: at most a frame per part).
+    hj212_subpacket_timeout_s: float = 600.0
+    hj212_subpacket_max_open_per_peer: int = 16
+    hj212_subpacket_max_open: int = 1024
+    hj212_subpacket_max_parts: int = 8192
 
     # HTTP endpoint (health, metrics, API)
     http_host: str = "127.0.0.1"

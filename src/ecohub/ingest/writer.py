@@ -34,10 +34,14 @@ _EMISSION_SCHEMA = pa.schema(
         ("rtd", pa.float64()), ("avg", pa.float64()), ("min", pa.float64()),
         ("max", pa.float64()), ("cou", pa.float64()), ("zs_rtd", pa.float64()),
         ("zs_avg", pa.float64()), ("flag", pa.string()), ("fields", pa.string()),
+        ("below_detection", pa.bool_()), ("below_detection_fields", pa.string()),
         ("qn", pa.string()), ("st", pa.string()), ("edition", pa.string()),
         ("deviation", pa.string()), ("registered", pa.bool_()), ("received_at", _TS),
+        ("incomplete", pa.bool_()),
     ]
 )  # fmt: skip
+# Per-packet columns of `emission`, after the per-value ones (pollutant .. below_detection_fields).
+_PER_VALUE = 12
 _MESSAGE_SCHEMA = pa.schema(
     [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("st", pa.string()),
      ("cn", pa.string()), ("qn", pa.string()), ("edition", pa.string()),
@@ -46,8 +50,17 @@ _MESSAGE_SCHEMA = pa.schema(
 _REJECTED_SCHEMA = pa.schema(
     [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("raw", pa.binary()),
      ("status", pa.string()), ("error", pa.string()), ("reason", pa.string()),
-     ("would_pass", pa.string())]
+     ("would_pass", pa.string()), ("raw_size", pa.int64())]
 )  # fmt: skip
+_PART_SCHEMA = pa.schema(
+    [("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pnum", pa.int32()),
+     ("pno", pa.int32()), ("cp", pa.string()), ("qn", pa.string()), ("st", pa.string()),
+     ("edition", pa.string()), ("deviation", pa.string()), ("registered", pa.bool_()),
+     ("peer", pa.string()), ("received_at", _TS)]
+)  # fmt: skip
+_DONE_SCHEMA = pa.schema(
+    [("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pnum", pa.int32())]
+)
 _SEEN_SCHEMA = pa.schema(
     [("mn", pa.string()), ("last_seen", _TS), ("last_cn", pa.string()), ("last_peer", pa.string()),
      ("edition", pa.string()), ("registered", pa.bool_()), ("st", pa.string())]
@@ -59,7 +72,10 @@ class Work:
     """One received frame on its way to the store.
 
     ``kind`` is ``data`` (rows for `emission`), ``message`` (kept verbatim in `hj212_message`),
-    ``seen`` (heartbeat: only the device's last-seen time) or ``rejected`` (`packet_log`).
+    ``seen`` (heartbeat: only the device's last-seen time), ``part`` (one part of a split
+    upload, kept in `hj212_subpacket_part` until the rest arrives) or ``rejected``
+    (`packet_log`). A ``data`` item with ``done_key`` is a reassembled split upload: its parts
+    ``(mn, cn, data_time, pnum)`` are deleted in the same transaction.
     """
 
     kind: str
@@ -75,14 +91,19 @@ class Work:
     registered: bool = True
     data_time: datetime | None = None
     # Per pollutant of a data upload: (pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag,
-    # fields), the `emission` columns between data_time and qn.
+    # fields, below_detection, below_detection_fields), the `emission` columns between
+    # data_time and qn.
     values: list[tuple[Any, ...]] = field(default_factory=list)
+    incomplete: bool = False
+    part: tuple[int, int, str] | None = None  # (pnum, pno, cp JSON) of a ``part``
+    done_key: tuple[Any, ...] | None = None
     answer: bytes | None = None
     owner: Any = None  # the connection to answer on, if any
     error: str | None = None
     reason: str | None = None
     would_pass: str | None = None
     status: str = "rejected"
+    raw_size: int | None = None
 
 
 # Device last-seen times are written with a batch when the queue is idle, else at most this
@@ -192,6 +213,8 @@ class StoreWriter:
         repeated = False
         messages: list[tuple[Any, ...]] = []
         rejected: list[tuple[Any, ...]] = []
+        parts: list[tuple[Any, ...]] = []
+        done: list[tuple[Any, ...]] = []
         seen = self._seen
         for w in batch:
             kind = w.kind
@@ -199,6 +222,8 @@ class StoreWriter:
                 key = (w.mn, w.cn, w.data_time)
                 repeated = repeated or key in data
                 data[key] = w
+                if w.done_key is not None:
+                    done.append(w.done_key)
             elif kind == "message":
                 messages.append(
                     (w.received_at, w.peer, w.mn, w.st, w.cn, w.qn, w.edition, w.deviation,
@@ -206,8 +231,14 @@ class StoreWriter:
                 )  # fmt: skip
             elif kind == "rejected":
                 rejected.append(
-                    (w.received_at, w.peer, w.mn, w.raw, w.status, w.error, w.reason, w.would_pass)
-                )
+                    (w.received_at, w.peer, w.mn, w.raw, w.status, w.error, w.reason, w.would_pass,
+                     len(w.raw) if w.raw_size is None else w.raw_size)
+                )  # fmt: skip
+            elif kind == "part" and w.part is not None:
+                parts.append(
+                    (w.mn, w.cn, w.data_time, *w.part, w.qn, w.st, w.edition, w.deviation,
+                     w.registered, w.peer, w.received_at)
+                )  # fmt: skip
             if kind != "rejected" and w.mn:
                 prev = seen.get(w.mn)
                 if prev is None or prev[1] <= w.received_at:
@@ -226,6 +257,12 @@ class StoreWriter:
             tables.append(("hj212_message", _MESSAGE_INSERT, _arrow(_MESSAGE_SCHEMA, messages)))
         if rejected:
             tables.append(("packet_log", _REJECTED_INSERT, _arrow(_REJECTED_SCHEMA, rejected)))
+        # Parts before the deletion of finished uploads: a part and the last part of the same
+        # upload can share a batch.
+        if parts:
+            tables.append(("hj212_subpacket_part", _PART_INSERT, _arrow(_PART_SCHEMA, parts)))
+        if done:
+            tables.append(("hj212_subpacket_part", _PART_DELETE, _arrow(_DONE_SCHEMA, done)))
         if flush_seen:
             tables.append(("monitor_point", _SEEN_UPSERT, _arrow(_SEEN_SCHEMA, seen.values())))
         if tables:
@@ -306,6 +343,8 @@ def _emission_table(works: list[Work]) -> pa.Table:
         return pa.array(values, type=type_).take(repeat)
 
     per_value = list(zip(*(v for w in works for v in w.values), strict=True))
+    if not per_value:
+        per_value = [[] for _ in range(_PER_VALUE)]
     f = _EMISSION_SCHEMA.field
     columns = [
         per_packet([w.mn for w in works], f("mn").type),
@@ -318,6 +357,7 @@ def _emission_table(works: list[Work]) -> pa.Table:
         per_packet([w.deviation for w in works], f("deviation").type),
         per_packet([w.registered for w in works], f("registered").type),
         per_packet([w.received_at for w in works], f("received_at").type),
+        per_packet([w.incomplete for w in works], f("incomplete").type),
     ]
     return pa.Table.from_arrays(columns, schema=_EMISSION_SCHEMA)
 
@@ -350,14 +390,26 @@ def _arrow(schema: pa.Schema, rows: Iterable[tuple[Any, ...]]) -> pa.Table:
     )
 
 
-_EMISSION_INSERT = "{verb} INTO emission SELECT * REPLACE (fields::JSON AS fields) FROM {src}"
+# BY NAME: the Arrow columns match the table's by name, whatever order migrations added them in.
+_EMISSION_INSERT = (
+    "{verb} INTO emission BY NAME SELECT * REPLACE (fields::JSON AS fields) FROM {src}"
+)
 _MESSAGE_INSERT = (
     "INSERT INTO hj212_message (received_at, peer, mn, st, cn, qn, edition, deviation, raw) "
     "SELECT * FROM {src}"
 )
 _REJECTED_INSERT = (
-    "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass) "
-    "SELECT * FROM {src}"
+    "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass, "
+    "raw_size) SELECT * FROM {src}"
+)
+# A part resent before its answer is stored once (its key is the part's).
+_PART_INSERT = (
+    "INSERT OR IGNORE INTO hj212_subpacket_part BY NAME "
+    "SELECT * REPLACE (cp::JSON AS cp) FROM {src}"
+)
+_PART_DELETE = (
+    "DELETE FROM hj212_subpacket_part p USING {src} d WHERE p.mn = d.mn AND p.cn = d.cn "
+    "AND p.data_time = d.data_time AND p.pnum = d.pnum"
 )
 _SEEN_UPSERT = (
     "INSERT INTO monitor_point AS m (mn, last_seen, last_cn, last_peer, edition, registered, st) "

@@ -1,0 +1,35 @@
+-- 006: HJ 212 issue-9 columns and tables: below-detection values, incomplete subpacket uploads,
+-- the parts of split uploads still waiting for the rest, and capped raw bytes in packet_log.
+
+-- A value written with a trailing L (`0.01L`) is below the detection limit: the numeric column
+-- holds the limit and below_detection is TRUE; below_detection_fields names which of the row's
+-- fields were so written ('Avg', 'Min,Max', ...). NULL/FALSE for an ordinary value.
+ALTER TABLE emission ADD COLUMN below_detection BOOLEAN DEFAULT FALSE;
+ALTER TABLE emission ADD COLUMN below_detection_fields VARCHAR;
+-- TRUE when the row comes from a split upload (PNUM/PNO) of which not every part arrived before
+-- hj212_subpacket_timeout_s: what arrived is kept, marked.
+ALTER TABLE emission ADD COLUMN incomplete BOOLEAN DEFAULT FALSE;
+
+-- Bytes of the bad input in all; raw holds them all, or only the first ones once the peer's or
+-- the server's raw-log budget is spent (hj212_raw_log_*). NULL in rows from before 006.
+ALTER TABLE packet_log ADD COLUMN raw_size BIGINT;
+
+-- Parts of split uploads (PNUM > 1) received and answered, waiting for the rest. A part is
+-- stored before it is answered; the whole goes to `emission` (and its parts are deleted) in one
+-- transaction when the last part arrives or the reassembly times out.
+CREATE TABLE hj212_subpacket_part (
+    mn          VARCHAR NOT NULL,
+    cn          VARCHAR NOT NULL,
+    data_time   TIMESTAMPTZ NOT NULL,
+    pnum        INTEGER NOT NULL,
+    pno         INTEGER NOT NULL,
+    cp          JSON NOT NULL,      -- the part's pollutant fields, {code: {field: text}}, as sent
+    qn          VARCHAR,
+    st          VARCHAR,
+    edition     VARCHAR,
+    deviation   VARCHAR,
+    registered  BOOLEAN NOT NULL,
+    peer        VARCHAR,
+    received_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (mn, cn, data_time, pnum, pno)
+);
