@@ -75,6 +75,8 @@ def create_app(
         cur = cursor()
         try:
             devices.set_policy(cur, mn, body.policy)
+        except ValueError as exc:  # an invalid or unknown MN: the message names `mn`
+            raise HTTPException(422, str(exc)) from None
         finally:
             cur.close()
         if on_policy is not None:

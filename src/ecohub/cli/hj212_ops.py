@@ -169,10 +169,13 @@ def register(app: typer.Typer) -> None:
 
         if value not in ("strict", "lenient"):
             fail("policy: must be 'strict' or 'lenient'")
-        _with_store(
-            lambda con: set_policy(con, mn, value),
-            "PUT", f"/api/v1/hj212/devices/{mn}/policy", {"policy": value},
-        )  # fmt: skip
+        try:
+            _with_store(
+                lambda con: set_policy(con, mn, value),
+                "PUT", f"/api/v1/hj212/devices/{mn}/policy", {"policy": value},
+            )  # fmt: skip
+        except ValueError as exc:  # an invalid or unknown MN: the message names `mn`
+            fail(str(exc))
         console.print(f"{mn}: {value}")
 
     @app.command("register")
@@ -195,6 +198,8 @@ def register(app: typer.Typer) -> None:
         try:
             register_device(con, mn, name=name, source_code=source_code, outlet_code=outlet_code,
                             st=st, pw=pw, interval_s=interval)  # fmt: skip
+        except ValueError as exc:  # an invalid MN: the message names `mn`
+            fail(str(exc))
         finally:
             con.close()
         console.print(f"registered {mn}")

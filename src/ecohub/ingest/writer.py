@@ -342,9 +342,9 @@ def _emission_table(works: list[Work]) -> pa.Table:
     def per_packet(values: list[Any], type_: pa.DataType) -> pa.Array:
         return pa.array(values, type=type_).take(repeat)
 
-    per_value = list(zip(*(v for w in works for v in w.values), strict=True))
+    per_value: list[tuple[Any, ...]] = list(zip(*(v for w in works for v in w.values), strict=True))
     if not per_value:
-        per_value = [[] for _ in range(_PER_VALUE)]
+        per_value = [() for _ in range(_PER_VALUE)]
     f = _EMISSION_SCHEMA.field
     columns = [
         per_packet([w.mn for w in works], f("mn").type),

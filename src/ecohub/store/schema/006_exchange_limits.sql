@@ -10,9 +10,29 @@ ALTER TABLE emission ADD COLUMN below_detection_fields VARCHAR;
 -- hj212_subpacket_timeout_s: what arrived is kept, marked.
 ALTER TABLE emission ADD COLUMN incomplete BOOLEAN DEFAULT FALSE;
 
--- Bytes of the bad input in all; raw holds them all, or only the first ones once the peer's or
--- the server's raw-log budget is spent (hj212_raw_log_*). NULL in rows from before 006.
-ALTER TABLE packet_log ADD COLUMN raw_size BIGINT;
+-- packet_log gains raw_size: the bytes of the bad input in all; raw holds them all, or only the
+-- first ones once the peer's or the server's raw-log budget is spent (hj212_raw_log_*).
+-- Rebuilt rather than altered: DuckDB 1.4 cannot replay from its write-ahead log an ALTER TABLE
+-- ADD COLUMN on a table whose default calls a function (id's nextval), so a kill -9 after
+-- this migration would leave a store that does not open.
+CREATE TABLE packet_log_006 (
+    id          BIGINT PRIMARY KEY DEFAULT nextval('packet_log_seq'),
+    received_at TIMESTAMPTZ NOT NULL,
+    peer        VARCHAR,
+    mn          VARCHAR,
+    raw         BLOB NOT NULL,
+    status      VARCHAR NOT NULL,   -- rejected | disconnected | ...
+    error       VARCHAR,            -- ProtocolError subclass name, or the limit that cut the peer
+    reason      VARCHAR,
+    would_pass  VARCHAR,            -- known deviation under which it would be accepted, if any
+    raw_size    BIGINT              -- bytes received in all (raw may hold only the first ones)
+);
+INSERT INTO packet_log_006
+    SELECT id, received_at, peer, mn, raw, status, error, reason, would_pass, octet_length(raw)
+    FROM packet_log;
+DROP TABLE packet_log;
+ALTER TABLE packet_log_006 RENAME TO packet_log;
+CREATE INDEX packet_log_mn ON packet_log (mn);
 
 -- Parts of split uploads (PNUM > 1) received and answered, waiting for the rest. A part is
 -- stored before it is answered; the whole goes to `emission` (and its parts are deleted) in one
