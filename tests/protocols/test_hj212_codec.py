@@ -37,6 +37,11 @@ def test_exported_members() -> None:
         "MissingField",
         "MalformedField",
         "MalformedCP",
+        "MalformedNumber",
+        "Number",
+        "parse_number",
+        "analyse",
+        "Analysis",
         "Framer",
         "FramingError",
         "diagnose",
@@ -100,17 +105,20 @@ def test_to_json_is_the_cli_form() -> None:
     assert parse(MINUTE).to_json(include_deviation=True)["deviation"] is None
 
 
-def test_data_time_malformed_is_none() -> None:
-    frame = build(
-        st="31",
-        cn="2051",
-        pw="1",
-        mn="M1",
-        qn="20260101120000123",
-        flag=4,
-        cp={"DataTime": "20261399000000"},
+@pytest.mark.parametrize(
+    "data_time",
+    ["20261399000000", "00010101000000", "99991231235959", "2026010112000", "2026-01-01 12:00"],
+)
+def test_malformed_data_time_is_a_malformed_field(data_time: str) -> None:
+    """DataTime is YYYYMMDDhhmmss (2017 6.3.3 / Appendix A), a real time in 1990..2099."""
+    segment = (
+        "QN=20260101120000123;ST=31;CN=2051;PW=1;MN=M1;Flag=4;"
+        f"CP=&&DataTime={data_time};a21026-Rtd=1&&"
     )
-    assert parse(frame).data_time is None
+    with pytest.raises(MalformedField) as info:
+        parse(frame_segment(segment.encode()))
+    assert info.value.field == "DataTime"
+    assert "DataTime" in info.value.detail
 
 
 def test_gbk_segment_decodes_and_counts_bytes() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import string
+from datetime import datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,10 +22,16 @@ FIELD = st.sampled_from(["Rtd", "Avg", "Min", "Max", "Cou", "Flag", "ZsAvg", "In
 CODE = st.sampled_from(["a34004", "a21026", "w01018", "w21003", "a19001", "LA", "B01", "011"])
 
 
+# QN and DataTime are times (2017 6.3.2 table 4, 6.3.3) in the codec's plausible range.
+TIMES = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 12, 31, 23, 59, 59))
+
+
 @st.composite
 def packets(draw: st.DrawFn) -> dict[str, object]:
     flag = draw(st.one_of(st.none(), st.integers(0, 11)))
-    qn = draw(st.text(alphabet=DIGITS, min_size=17, max_size=17))
+    qn: str | None = draw(TIMES).strftime("%Y%m%d%H%M%S") + draw(
+        st.text(DIGITS, min_size=3, max_size=3)
+    )
     if flag is None or flag >> 2 == 0:
         qn = draw(st.one_of(st.none(), st.just(qn)))
     pnum = pno = None
@@ -33,7 +40,7 @@ def packets(draw: st.DrawFn) -> dict[str, object]:
         pno = draw(st.integers(1, pnum))
     cp: dict[str, object] = {}
     if draw(st.booleans()):
-        cp["DataTime"] = draw(st.text(alphabet=DIGITS, min_size=14, max_size=14))
+        cp["DataTime"] = draw(TIMES).strftime("%Y%m%d%H%M%S")
     for _ in range(draw(st.integers(0, 4))):
         key = draw(KEY)
         if draw(st.booleans()):

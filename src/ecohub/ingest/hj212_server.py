@@ -163,11 +163,11 @@ class Hj212Server:
     def on_frame(self, conn: DeviceConnection, frame: bytes) -> bool:
         """Handle one complete frame; return False when the frame was bad."""
         received_at = self._clock()
-        pkt: hj212.Packet | None
-        try:
-            pkt = hj212.parse(frame)
-        except hj212.ProtocolError as exc:
-            pkt = self._lenient_retry(conn, frame, exc, received_at)
+        # One pass: the strict verdict and, for a rejected frame, the lenient reading.
+        result = hj212.analyse(frame)
+        pkt = result.packet
+        if result.error is not None:
+            pkt = self._lenient_retry(conn, frame, result, received_at)
         if pkt is None:
             return False
         try:
@@ -185,16 +185,16 @@ class Hj212Server:
         return True
 
     def _lenient_retry(
-        self, conn: DeviceConnection, frame: bytes, exc: hj212.ProtocolError, at: datetime
+        self, conn: DeviceConnection, frame: bytes, result: hj212.Analysis, at: datetime
     ) -> hj212.Packet | None:
-        try:
-            relaxed = hj212.parse(frame, lenient=True)
-        except hj212.ProtocolError:
-            relaxed = None
+        """A strictly rejected frame: its lenient reading if the device's policy allows it."""
+        exc = result.error
+        assert exc is not None
+        relaxed = result.packet
         mn = relaxed.mn if relaxed is not None else _sniff_mn(frame)
         if relaxed is not None and self._is_lenient(mn):
             return relaxed
-        would_pass = relaxed.deviation if relaxed is not None else None
+        would_pass = result.would_pass
         self._reject(conn, frame, type(exc).__name__, exc.detail, at, mn=mn, would_pass=would_pass)
         return None
 

@@ -43,3 +43,17 @@ MAX_REPORTED_DISCARD = 256
 #: Our choice: CP keys are short codes (``a34004-Rtd``, ``DataTime``); a key longer than this
 #: is junk, not a code.
 MAX_CP_KEY_LENGTH = 64
+#: 2017 table 4 gives CP at most 950 characters (2005: 960), so a standard CP holds at most
+#: 475 items of the shortest form (``k=``). We accept the 4-digit length's 9999 bytes, where
+#: 5,000 items would fit; this cap (our choice, twice the standard's most) bounds the work per
+#: frame so that a hostile frame costs no more than a few ordinary ones. A CP item is one
+#: ``key=value`` or one ``,``-continuation.
+MAX_CP_ITEMS = 1000
+#: Our choice: the plausible years of a time field the codec checks (``QN``, CP ``DataTime``).
+#: The codec has no clock (it is sans-I/O), so the range is fixed, not relative to reception:
+#: 1990 leaves room for back-filled records from before HJ/T 212-2005's online monitoring
+#: began, 2099 is the last year a 14-digit time of this century can mean. ``00010101000000``
+#: and ``99991231235959`` are placeholders, not times. Checks against the receiving clock
+#: (data from the future) belong to the server.
+MIN_YEAR = 1990
+MAX_YEAR = 2099

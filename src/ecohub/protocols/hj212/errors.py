@@ -68,6 +68,13 @@ class MalformedCP(ProtocolError):
     """The command-parameter field ``CP=&&...&&`` breaks its grammar."""
 
 
+class MalformedNumber(MalformedCP):
+    """A CP value that should be a number is not one in HJ 212's number syntax.
+
+    ``field`` names the CP key (``"a34004-Rtd"``); see :mod:`ecohub.protocols.hj212.numbers`.
+    """
+
+
 class FramingError(ProtocolError):
     """Bytes the :class:`~ecohub.protocols.hj212.framing.Framer` had to throw away.
 

@@ -22,8 +22,12 @@ class Packet:
     (``{"DataTime": "20260101120000", "a34004-Rtd": "35.2", ...}``); a key sent twice keeps
     its values joined with ``,``. ``raw`` is the frame as received. ``crc_ok`` is True when the
     standard's CRC matches (False only for a lenient ``crc_modbus`` parse). ``edition`` is
-    ``"2005"``, ``"2017"`` or ``"2025"``; ``deviation`` names the known deviation a lenient
-    parse accepted, None for a strictly valid packet.
+    ``"2005"``, ``"2017"`` or ``"2025"``. ``deviations`` names every known deviation a lenient
+    parse accepted (in ``DEVIATIONS`` order; empty for a strictly valid packet) and
+    ``deviation`` is the same joined with ``+`` (None when empty), as stored in text columns.
+    ``d_without_pnum`` is True when Flag's D bit is set but PNUM/PNO are absent: strictly valid
+    in an HJ/T 212-2005 packet (its own examples send requests so), the
+    ``flag_d_without_pnum`` deviation from 2017 on; either way the packet is read as whole.
     """
 
     qn: str | None
@@ -39,6 +43,8 @@ class Packet:
     crc_ok: bool = True
     edition: str = "2017"
     deviation: str | None = None
+    deviations: tuple[str, ...] = ()
+    d_without_pnum: bool = False
 
     @property
     def flag_info(self) -> tuple[int, bool, bool]:
