@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 from ecohub.ingest.emission_rows import Rejected, emission_values, rows_of
 from ecohub.protocols import hj212
 from ecohub.protocols.hj212.codec import frame_segment
+from ecohub.protocols.hj212.errors import MalformedNumber
+from ecohub.protocols.hj212.numbers import parse_number
 
 # Row layout: pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag, fields, below, which.
 BELOW, WHICH = 10, 11
@@ -31,9 +34,13 @@ def test_below_detection_value_keeps_its_limit_and_names_the_field() -> None:
 
 @pytest.mark.parametrize(
     ("text", "why"),
-    [("L", "not a number"), ("-0.1L", "negative"), ("0.1LL", "not a number"), ("nanL", "finite")],
-)
-def test_malformed_below_detection_values_are_rejected_naming_the_field(
+    [("L", "not a number"), ("-0.1L", "cannot carry a sign"), ("0.1LL", "not a number"),
+     ("nanL", "not a number"), ("1e-400", "not a number"), ("١٢", "not a number"),
+     ("１２", "not a number"), ("1_000", "not a number"), (" 5 ", "not a number"),
+     ("12345678901234567890", "19 significant digits"), ("1e1", "not a number"),
+     ("5\n6", "not a number")],
+)  # fmt: skip
+def test_values_outside_hj212_number_syntax_are_rejected_naming_the_field(
     text: str, why: str
 ) -> None:
     with pytest.raises(Rejected, match=rf"CP\.w21003-Avg: .*{why}"):
@@ -66,3 +73,29 @@ def test_two_items_on_one_2005_field_reject_the_packet() -> None:
 def test_2017_codes_are_not_mapped() -> None:
     _, rows = emission_values(packet("a21026-Rtd=1;a21026z-Rtd=2"))
     assert [r[0] for r in rows] == ["a21026", "a21026z"]
+
+
+numeric_text = st.one_of(
+    st.from_regex(r"\A[+-]?[0-9]{1,20}(\.[0-9]{1,20})?L?\Z"),
+    st.text(alphabet="0123456789.-+L eE_\n١", max_size=20),
+)
+
+
+@given(st.lists(numeric_text, min_size=1, max_size=6))
+def test_the_fast_path_gives_exactly_what_parse_number_gives(texts: list[str]) -> None:
+    # rows_of converts a packet's plain numbers with float() after one regex pass: the result
+    # (value, or rejection) must be parse_number's for every text.
+    groups = {f"c{i}": {"Rtd": t} for i, t in enumerate(texts)}
+    try:
+        expected: list[float | None] | None = [parse_number(t).value if t else None for t in texts]
+    except MalformedNumber:
+        expected = None
+    try:
+        got: list[float | None] | None = [row[1] for row in rows_of(groups)]
+    except Rejected:
+        got = None
+    assert got == expected
+    if got is not None and expected is not None:  # -0 is stored as 0, never as -0.0
+        assert [math.copysign(1, v) for v in got if v is not None] == [
+            math.copysign(1, v) for v in expected if v is not None
+        ]

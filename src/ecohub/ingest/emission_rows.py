@@ -7,19 +7,25 @@ packet is never acknowledged with part of its data dropped.
 
 from __future__ import annotations
 
-import math
+import re
 from datetime import datetime
 from typing import Any
 
 from ecohub.ingest.writer import fields_json
 from ecohub.protocols import hj212
 from ecohub.protocols.hj212.codes import map_2005_code
+from ecohub.protocols.hj212.errors import MalformedNumber
+from ecohub.protocols.hj212.numbers import parse_number
 
 # Numeric fields that get their own column; every field also stays as text in `fields`.
 _NUMERIC = {"Rtd": 0, "Avg": 1, "Min": 2, "Max": 3, "Cou": 4, "ZsRtd": 5, "ZsAvg": 6}
-# The suffix of a value below its detection limit (`0.01L`: below 0.01), the convention of
-# Chinese monitoring reports (HJ 630 / HJ 168 write "检出限 + L") that devices copy.
-_BELOW = "L"
+# Fast path, for speed only: texts that are plain decimals of at most 15 characters, checked for
+# a whole packet in one regex pass over the texts joined by newlines. Every such text is in
+# parse_number's syntax, has at most 15 significant digits and cannot overflow or underflow, so
+# float() gives exactly parse_number's value (tests/ingest/test_emission_rows.py checks this
+# against parse_number). Anything else (a sign '+', 'L', long or malformed text) goes through
+# parse_number, the one grammar (ecohub.protocols.hj212.numbers).
+_PLAIN = re.compile(r"(?:(?=[^\n]{1,15}\n)-?[0-9]+(?:\.[0-9]+)?\n)*")
 
 Groups = dict[str, dict[str, str]]
 
@@ -33,22 +39,11 @@ class Rejected(Exception):
         self.reason = reason
 
 
-def _number(text: str, field: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise Rejected("MalformedField", f"{field}: not a number: {text[:40]!r}") from None
-    if not math.isfinite(value):
-        raise Rejected("MalformedField", f"{field}: not a finite number: {text[:40]!r}")
-    return value
-
-
-def _limit(text: str, field: str) -> float:
-    """The detection limit of a below-detection value ``<limit>L``."""
-    value = _number(text[:-1], field)
-    if value < 0:
-        raise Rejected("MalformedField", f"{field}: a detection limit cannot be negative: {text!r}")
-    return value
+def plain_numbers(texts: list[str]) -> bool:
+    """True when every text takes the fast path (``float(t) or 0.0`` == parse_number's value)."""
+    joined = "\n".join(texts) + "\n"
+    # A newline inside a text would make two items of one: then the count is off.
+    return joined.count("\n") == len(texts) and _PLAIN.fullmatch(joined) is not None
 
 
 def stored_groups(pkt: hj212.Packet) -> Groups:
@@ -89,23 +84,48 @@ def rows_of(groups: Groups) -> list[tuple[Any, ...]]:
     """The per-pollutant part of the `emission` rows of these groups.
 
     Each tuple is ``(pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag, fields,
-    below_detection, below_detection_fields)``. A numeric field written ``<limit>L`` stores the
-    limit and marks the row below detection, naming the field. Raises :class:`Rejected` for a
-    value that is not a finite number.
+    below_detection, below_detection_fields)``. Numbers follow HJ 212's syntax
+    (:func:`~ecohub.protocols.hj212.numbers.parse_number`); a numeric field written
+    ``<limit>L`` stores the limit and marks the row below detection, naming the field. Raises
+    :class:`Rejected` (``MalformedNumber``, naming the field) for anything else.
     """
+    # This runs once per stored value at full ingest rate: convert with float() and check the
+    # packet's texts afterwards in one regex pass (plain_numbers); only a packet with a text
+    # off the fast path (a limit 'L', a '+', a bad value) is read again with parse_number.
     values = []
-    # This runs once per stored value at full ingest rate: plain loops, no per-field lookups.
+    texts: list[str] = []
+    keep = texts.append
+    try:
+        for code, fields in groups.items():
+            nums: list[float | None] = [None] * len(_NUMERIC)
+            for name, text in fields.items():
+                col = _NUMERIC.get(name)
+                if col is not None and text:
+                    keep(text)
+                    nums[col] = float(text) or 0.0  # "-0" is zero, as in parse_number
+            values.append((code, *nums, fields.get("Flag"), fields_json(fields), False, None))
+    except ValueError:
+        return _rows_checked(groups)
+    return values if plain_numbers(texts) else _rows_checked(groups)
+
+
+def _rows_checked(groups: Groups) -> list[tuple[Any, ...]]:
+    """:func:`rows_of` with every number read by parse_number."""
+    values = []
     for code, fields in groups.items():
         nums: list[float | None] = [None] * len(_NUMERIC)
         below: list[str] | None = None
         for name, text in fields.items():
             col = _NUMERIC.get(name)
-            if col is not None and text:
-                if text[-1] == _BELOW:
-                    nums[col] = _limit(text, f"CP.{code}-{name}")
-                    below = [name] if below is None else [*below, name]
-                else:
-                    nums[col] = _number(text, f"CP.{code}-{name}")
+            if col is None or not text:
+                continue
+            try:
+                number = parse_number(text, f"CP.{code}-{name}")
+            except MalformedNumber as exc:
+                raise Rejected("MalformedNumber", exc.detail) from None
+            nums[col] = number.value
+            if number.below_detection:
+                below = [name] if below is None else [*below, name]
         values.append(
             (code, *nums, fields.get("Flag"), fields_json(fields), below is not None,
              None if below is None else ",".join(below))
