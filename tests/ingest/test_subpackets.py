@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecohub.cst import CST
 from ecohub.ingest.emission_rows import Rejected
@@ -196,3 +198,26 @@ def test_parts_stored_before_a_restart_complete_after_it(tmp_path: Path) -> None
             await dev.close()
 
     run(go())
+
+
+@given(st.integers(2, 12).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(st.integers(1, n), min_size=1, max_size=3 * n))
+))  # fmt: skip
+def test_any_arrival_order_with_resends_completes_exactly_once(case: tuple[int, list[int]]) -> None:
+    pnum, arrivals = case
+    r = reassembler(max_parts=1000)
+    key = (MN, "2011", T0, pnum)
+    held: set[int] = set()  # the model: PNOs of the open reassembly
+    for pno in arrivals:
+        added = r.add(key, pno, {f"c{pno}": {"Rtd": str(pno)}}, peer_host="h", at=T0, meta={})
+        if pno in held:
+            assert added.state == "duplicate"
+            continue
+        held.add(pno)
+        if len(held) == pnum:
+            assert added.state == "complete"
+            assert set(added.reassembly.groups) == {f"c{p}" for p in range(1, pnum + 1)}
+            held = set()
+        else:
+            assert added.state == "held"
+    assert r.parts_held == len(held) and r.open_count == (1 if held else 0)

@@ -170,6 +170,9 @@ class DeviceConnection(asyncio.Protocol):
 
     def _on_deadline(self) -> None:
         self._deadline = None
+        if self.paused:  # not read because the store is behind: not the peer's fault
+            self._arm_deadline(True)
+            return
         self._cut(
             "slow",
             f"a frame not complete within {self.server.settings.hj212_frame_deadline_s} s "
