@@ -224,11 +224,11 @@ def test_value_below_detection_limit_is_stored_with_its_limit(tmp_path: Path) ->
             await dev.send(pkt)
             assert hj212.parse(await dev.answer()).cn == "9014"
             rows = srv.query(
-                "SELECT pollutant, min, avg, below_detection, below_detection_fields, "
-                "fields->>'Avg' FROM emission ORDER BY 1"
+                "SELECT pollutant, min, avg, below_detection, fields->>'Min', fields->>'Avg' "
+                "FROM emission ORDER BY 1"
             )
-            assert rows == [("w01018", None, 4.0, True, "Avg", "4L"),
-                            ("w21003", 0.025, 0.031, True, "Min", "0.031")]  # fmt: skip
+            assert rows == [("w01018", None, 4.0, True, None, "4L"),
+                            ("w21003", 0.025, 0.031, True, "0.025L", "0.031")]  # fmt: skip
             await dev.close()
 
     run(go())

@@ -15,8 +15,8 @@ from ecohub.protocols.hj212.codec import frame_segment
 from ecohub.protocols.hj212.errors import MalformedNumber
 from ecohub.protocols.hj212.numbers import parse_number
 
-# Row layout: pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag, fields, below, which.
-BELOW, WHICH = 10, 11
+# Row layout: pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag, fields, below_detection.
+BELOW = 10
 
 
 def packet(cp: str, *, flag: str = "Flag=5;", qn: str = "QN=20260101120000123;") -> hj212.Packet:
@@ -24,12 +24,12 @@ def packet(cp: str, *, flag: str = "Flag=5;", qn: str = "QN=20260101120000123;")
     return hj212.parse(frame_segment(seg.encode()))
 
 
-def test_below_detection_value_keeps_its_limit_and_names_the_field() -> None:
+def test_below_detection_value_keeps_its_limit_and_marks_the_row() -> None:
     (row,) = rows_of({"w21003": {"Min": "0.025L", "Avg": "0.031", "Max": "0.06L"}})
     assert row[3] == 0.025 and row[2] == 0.031 and row[4] == 0.06
-    assert row[BELOW] is True and row[WHICH] == "Min,Max"
+    assert row[BELOW] is True and len(row) == 11
     (plain,) = rows_of({"w21003": {"Avg": "0.031"}})
-    assert plain[BELOW] is False and plain[WHICH] is None
+    assert plain[BELOW] is False
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_values_outside_hj212_number_syntax_are_rejected_naming_the_field(
 @given(st.decimals(min_value=0, max_value=Decimal("1e6"), places=4, allow_nan=False))
 def test_any_decimal_limit_reads_back(limit: Decimal) -> None:
     (row,) = rows_of({"a21026": {"Rtd": f"{limit}L"}})
-    assert row[1] == float(limit) and row[BELOW] and row[WHICH] == "Rtd"
+    assert row[1] == float(limit) and row[BELOW]
 
 
 def test_2005_z_codes_become_the_zs_fields_of_their_pollutant() -> None:

@@ -84,9 +84,10 @@ def rows_of(groups: Groups) -> list[tuple[Any, ...]]:
     """The per-pollutant part of the `emission` rows of these groups.
 
     Each tuple is ``(pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag, fields,
-    below_detection, below_detection_fields)``. Numbers follow HJ 212's syntax
+    below_detection)``. Numbers follow HJ 212's syntax
     (:func:`~ecohub.protocols.hj212.numbers.parse_number`); a numeric field written
-    ``<limit>L`` stores the limit and marks the row below detection, naming the field. Raises
+    ``<limit>L`` stores the limit and marks the row below detection (``fields`` keeps the
+    text, so which field it was stays readable). Raises
     :class:`Rejected` (``MalformedNumber``, naming the field) for anything else.
     """
     # This runs once per stored value at full ingest rate: convert with float() and check the
@@ -103,7 +104,7 @@ def rows_of(groups: Groups) -> list[tuple[Any, ...]]:
                 if col is not None and text:
                     keep(text)
                     nums[col] = float(text) or 0.0  # "-0" is zero, as in parse_number
-            values.append((code, *nums, fields.get("Flag"), fields_json(fields), False, None))
+            values.append((code, *nums, fields.get("Flag"), fields_json(fields), False))
     except ValueError:
         return _rows_checked(groups)
     return values if plain_numbers(texts) else _rows_checked(groups)
@@ -114,7 +115,7 @@ def _rows_checked(groups: Groups) -> list[tuple[Any, ...]]:
     values = []
     for code, fields in groups.items():
         nums: list[float | None] = [None] * len(_NUMERIC)
-        below: list[str] | None = None
+        below = False
         for name, text in fields.items():
             col = _NUMERIC.get(name)
             if col is None or not text:
@@ -124,12 +125,8 @@ def _rows_checked(groups: Groups) -> list[tuple[Any, ...]]:
             except MalformedNumber as exc:
                 raise Rejected("MalformedNumber", exc.detail) from None
             nums[col] = number.value
-            if number.below_detection:
-                below = [name] if below is None else [*below, name]
-        values.append(
-            (code, *nums, fields.get("Flag"), fields_json(fields), below is not None,
-             None if below is None else ",".join(below))
-        )  # fmt: skip
+            below = below or number.below_detection
+        values.append((code, *nums, fields.get("Flag"), fields_json(fields), below))
     return values
 
 

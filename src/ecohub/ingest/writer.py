@@ -34,14 +34,14 @@ _EMISSION_SCHEMA = pa.schema(
         ("rtd", pa.float64()), ("avg", pa.float64()), ("min", pa.float64()),
         ("max", pa.float64()), ("cou", pa.float64()), ("zs_rtd", pa.float64()),
         ("zs_avg", pa.float64()), ("flag", pa.string()), ("fields", pa.string()),
-        ("below_detection", pa.bool_()), ("below_detection_fields", pa.string()),
+        ("below_detection", pa.bool_()),
         ("qn", pa.string()), ("st", pa.string()), ("edition", pa.string()),
         ("deviation", pa.string()), ("registered", pa.bool_()), ("received_at", _TS),
         ("incomplete", pa.bool_()),
     ]
 )  # fmt: skip
-# Per-packet columns of `emission`, after the per-value ones (pollutant .. below_detection_fields).
-_PER_VALUE = 12
+# Per-value columns of `emission` (pollutant .. below_detection); the per-packet ones follow.
+_PER_VALUE = 11
 _MESSAGE_SCHEMA = pa.schema(
     [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("st", pa.string()),
      ("cn", pa.string()), ("qn", pa.string()), ("edition", pa.string()),
@@ -91,7 +91,7 @@ class Work:
     registered: bool = True
     data_time: datetime | None = None
     # Per pollutant of a data upload: (pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag,
-    # fields, below_detection, below_detection_fields), the `emission` columns between
+    # fields, below_detection), the `emission` columns between
     # data_time and qn.
     values: list[tuple[Any, ...]] = field(default_factory=list)
     incomplete: bool = False

@@ -2,10 +2,10 @@
 -- the parts of split uploads still waiting for the rest, and capped raw bytes in packet_log.
 
 -- A value written with a trailing L (`0.01L`) is below the detection limit: the numeric column
--- holds the limit and below_detection is TRUE; below_detection_fields names which of the row's
--- fields were so written ('Avg', 'Min,Max', ...). NULL/FALSE for an ordinary value.
+-- holds the limit and below_detection is TRUE. Which of the row's fields were so written is in
+-- `fields` (the text as sent ends in L): not a column of its own, because every column costs
+-- each group commit (measured: docs/benchmarks.md, issue 9).
 ALTER TABLE emission ADD COLUMN below_detection BOOLEAN DEFAULT FALSE;
-ALTER TABLE emission ADD COLUMN below_detection_fields VARCHAR;
 -- TRUE when the row comes from a split upload (PNUM/PNO) of which not every part arrived before
 -- hj212_subpacket_timeout_s: what arrived is kept, marked.
 ALTER TABLE emission ADD COLUMN incomplete BOOLEAN DEFAULT FALSE;
