@@ -99,3 +99,8 @@ def test_the_fast_path_gives_exactly_what_parse_number_gives(texts: list[str]) -
         assert [math.copysign(1, v) for v in got if v is not None] == [
             math.copysign(1, v) for v in expected if v is not None
         ]
+
+
+def test_a_cp_key_that_cannot_be_stored_rejects_the_upload() -> None:
+    with pytest.raises(Rejected, match=r"CP\.SNO: not a code-Field item"):
+        emission_values(packet("SNO=1;a21026-Rtd=1"))

@@ -53,9 +53,12 @@ def stored_groups(pkt: hj212.Packet) -> Groups:
     2005 ``z`` code (``02z``: the converted, 折算, value of ``02``) becomes the ``Zs`` fields of
     its pollutant (``02z-Rtd`` -> ``a21026`` ``ZsRtd``, ``02z-Avg`` -> ``ZsAvg``, any other
     field F -> ``ZsF``). Two CP items that land on the same field with different text reject
-    the packet: one of them could not be stored.
+    the packet, and so does a CP key other than DataTime that is not ``code-Field``: either
+    could not be stored.
     """
     groups = pkt.pollutants()
+    if len(pkt.cp) != 1 + sum(map(len, groups.values())):
+        _refuse_unstored_keys(pkt)
     if pkt.edition != "2005":
         return groups
     out: Groups = {}
@@ -78,6 +81,17 @@ def stored_groups(pkt: hj212.Packet) -> Groups:
                 )
             have[stored] = text
     return out
+
+
+def _refuse_unstored_keys(pkt: hj212.Packet) -> None:
+    """A data upload keeps DataTime and ``code-Field`` items; any other CP key would be lost."""
+    for key in pkt.cp:
+        if key != "DataTime" and "-" not in key:
+            raise Rejected(
+                "MalformedCP",
+                f"CP.{key[:40]}: not a code-Field item; a data upload stores only DataTime and "
+                "code-Field items, so it could not be stored",
+            )
 
 
 def rows_of(groups: Groups) -> list[tuple[Any, ...]]:
