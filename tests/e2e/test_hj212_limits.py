@@ -62,7 +62,7 @@ def test_bad_frames_among_good_ones_still_cut_the_peer(tmp_path: Path) -> None:
         async with serving(tmp_path) as srv:
             dev = await srv.device()
             await send_all(dev, round_ * 4)
-            assert await dev.closed_by_server()
+            assert await dev.closed_by_server(timeout=30)
             await srv.settle()
             assert metric(srv, "ecohub_hj212_disconnects_total", reason="flood") == 1
             assert srv.scalar("SELECT count(*) FROM packet_log WHERE status = 'disconnected'") == 1
@@ -106,7 +106,7 @@ def test_bytes_without_a_frame_start_cut_the_peer(tmp_path: Path) -> None:
             dev = await srv.device()
             for _ in range(40):  # 400 kB, never a '##'
                 await send_all(dev, b"x" * 10_000)
-            assert await dev.closed_by_server()
+            assert await dev.closed_by_server(timeout=30)
             assert metric(srv, "ecohub_hj212_disconnects_total", reason="no_frame") == 1
 
     run(go())
@@ -124,7 +124,7 @@ def test_a_frame_that_never_completes_is_cut_at_its_deadline(tmp_path: Path) -> 
                 if await dev.no_answer(0.05) and dev.reader.at_eof():
                     closed = True
                     break
-            assert closed or await dev.closed_by_server()
+            assert closed or await dev.closed_by_server(timeout=30)
             assert metric(srv, "ecohub_hj212_disconnects_total", reason="slow") == 1
             assert srv.scalar("SELECT count(*) FROM emission") == 0
 
@@ -138,7 +138,7 @@ def test_connections_beyond_the_limit_are_refused_and_counted(tmp_path: Path) ->
             await first.send(heartbeat())
             await first.answer()  # both are accepted before the third arrives
             extra = await srv.device()
-            assert await extra.closed_by_server()
+            assert await extra.closed_by_server(timeout=30)
             assert metric(srv, "ecohub_hj212_connections_refused_total") == 1
             await second.send(upload())
             assert hj212.parse(await second.answer()).cn == "9014"

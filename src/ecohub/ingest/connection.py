@@ -94,8 +94,11 @@ class DeviceConnection(asyncio.Protocol):
         self.bad = BadFrameWindow(s.hj212_bad_frame_window)
         # Bytes received since a frame (or framing error) last came out of the framer.
         self.since_frame = 0
+        # Loop time when the frame now being received began (None: between frames). Checked on
+        # each read and by the server's sweep (check_deadline): no timer per frame, which cost
+        # a TimerHandle per partial read at full rate.
+        self.frame_started: float | None = None
         self._idle: asyncio.TimerHandle | None = None
-        self._deadline: asyncio.TimerHandle | None = None
         self._closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -117,9 +120,8 @@ class DeviceConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        for timer in (self._idle, self._deadline):
-            if timer is not None:
-                timer.cancel()
+        if self._idle is not None:
+            self._idle.cancel()
         if self in self.server._connections:
             self.server._connections.discard(self)
             self.server.metrics.connections.dec()
@@ -150,34 +152,31 @@ class DeviceConnection(asyncio.Protocol):
         if self.since_frame > settings.hj212_max_bytes_without_frame:
             self._cut("no_frame", f"{self.since_frame} bytes without a complete frame")
             return
-        self._arm_deadline(bool(items))
+        loop = server._loop
+        if self.since_frame == 0 or loop is None:
+            self.frame_started = None
+        elif items or self.frame_started is None:
+            self.frame_started = loop.time()
+        else:
+            self.check_deadline(loop.time())
 
-    def _arm_deadline(self, frame_done: bool) -> None:
-        """A frame has ``hj212_frame_deadline_s`` from its first byte to its end."""
-        if self.since_frame == 0:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-            return
-        if self._deadline is not None and not frame_done:
-            return  # the frame under way keeps the deadline it started with
-        if self._deadline is not None:
-            self._deadline.cancel()
-        loop = self.server._loop
-        timeout = self.server.settings.hj212_frame_deadline_s
-        if loop is not None and timeout > 0:
-            self._deadline = loop.call_later(timeout, self._on_deadline)
+    def check_deadline(self, now: float) -> None:
+        """Cut the peer when the frame under way began ``hj212_frame_deadline_s`` ago or more.
 
-    def _on_deadline(self) -> None:
-        self._deadline = None
-        if self.paused:  # not read because the store is behind: not the peer's fault
-            self._arm_deadline(True)
+        ``now`` is the event loop's time. A connection not read because the store is behind
+        (paused) is not the peer's fault: its frame's clock restarts.
+        """
+        started = self.frame_started
+        deadline = self.server.settings.hj212_frame_deadline_s
+        if started is None or deadline <= 0 or self._closed:
             return
-        self._cut(
-            "slow",
-            f"a frame not complete within {self.server.settings.hj212_frame_deadline_s} s "
-            f"({self.since_frame} bytes so far)",
-        )
+        if self.paused:
+            self.frame_started = now
+        elif now - started >= deadline:
+            self._cut(
+                "slow",
+                f"a frame not complete within {deadline:g} s ({self.since_frame} bytes so far)",
+            )
 
     def _cut(self, reason: str, detail: str) -> None:
         server = self.server

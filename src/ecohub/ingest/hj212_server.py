@@ -92,6 +92,7 @@ class Hj212Server:
             )
         )
         self._expiry: asyncio.TimerHandle | None = None
+        self._sweep: asyncio.TimerHandle | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
@@ -107,6 +108,7 @@ class Hj212Server:
         for work in self.split.load(self._con):  # parts stored before a restart
             self.writer.submit(work)
         self._expire_split()
+        self._sweep_deadlines()
         sock = self._server.sockets[0].getsockname()
         return sock[0], sock[1]
 
@@ -114,8 +116,9 @@ class Hj212Server:
         """Stop accepting, commit and answer what was received, then close connections."""
         if self._server is not None:
             self._server.close()
-        if self._expiry is not None:
-            self._expiry.cancel()  # open reassemblies stay stored; the next start reloads them
+        for timer in (self._expiry, self._sweep):
+            if timer is not None:
+                timer.cancel()  # open reassemblies stay stored; the next start reloads them
         for conn in list(self._connections):
             conn.pause()
         # The writer's stop commits the queue; its callbacks land on this loop, so run it in a
@@ -288,6 +291,18 @@ class Hj212Server:
 
     def on_framing_error(self, conn: DeviceConnection, err: hj212.FramingError) -> None:
         self._reject(conn, err.discarded, "FramingError", err.detail, self._clock(), size=err.size)
+
+    def _sweep_deadlines(self) -> None:
+        """Cut peers whose frame under way is past hj212_frame_deadline_s (a stalled sender
+        sends nothing that would make its connection look), then look again later."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        now = loop.time()
+        for conn in list(self._connections):
+            conn.check_deadline(now)
+        every = min(max(self.settings.hj212_frame_deadline_s / 4, 0.05), 5.0)
+        self._sweep = loop.call_later(every, self._sweep_deadlines)
 
     # -- split uploads -----------------------------------------------------------------------
     def _expire_split(self) -> None:
