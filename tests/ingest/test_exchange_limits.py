@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ecohub.ingest.connection import BadFrameWindow, RawLogBudget
 from ecohub.ingest.subpackets import peer_host
 
@@ -29,3 +32,10 @@ def test_peer_host_drops_the_port() -> None:
     assert peer_host("127.0.0.1:5000") == "127.0.0.1"
     assert peer_host("::1:5000") == "::1"
     assert peer_host("?") == "?"
+
+
+@given(st.lists(st.booleans(), max_size=300), st.integers(1, 20))
+def test_bad_frame_window_equals_counting_the_last_frames(frames: list[bool], size: int) -> None:
+    w = BadFrameWindow(size)
+    for i, bad in enumerate(frames):
+        assert w.add(bad) == sum(frames[max(0, i + 1 - size) : i + 1])

@@ -32,6 +32,11 @@ class BadFrameWindow:
         self.bad = 0
 
     def add(self, bad: bool) -> int:
+        if not bad and not self.bad:
+            # Nothing bad in the window: a good frame changes no count, so it is not recorded
+            # (the common case, at full rate). Skipping goods older than every bad frame
+            # leaves the count of bad frames among the last `size` unchanged.
+            return 0
         last = self._last
         if len(last) == last.maxlen and last[0]:
             self.bad -= 1
