@@ -109,6 +109,7 @@ def rows(srv: Running) -> list[tuple[Any, ...]]:
     return srv.query("SELECT pollutant, rtd, incomplete FROM emission ORDER BY 1")
 
 
+@pytest.mark.e2e
 def test_split_upload_stored_whole_when_the_last_part_arrives(tmp_path: Path) -> None:
     async def go() -> None:
         async with serving(tmp_path) as srv:
@@ -130,6 +131,7 @@ def test_split_upload_stored_whole_when_the_last_part_arrives(tmp_path: Path) ->
     run(go())
 
 
+@pytest.mark.e2e
 def test_part_without_answer_bit_is_not_answered(tmp_path: Path) -> None:
     async def go() -> None:
         async with serving(tmp_path) as srv:
@@ -144,6 +146,7 @@ def test_part_without_answer_bit_is_not_answered(tmp_path: Path) -> None:
     run(go())
 
 
+@pytest.mark.e2e
 def test_incomplete_split_upload_kept_after_the_timeout(tmp_path: Path) -> None:
     async def go() -> None:
         async with serving(tmp_path, hj212_subpacket_timeout_s=0.2) as srv:
@@ -166,6 +169,7 @@ def test_incomplete_split_upload_kept_after_the_timeout(tmp_path: Path) -> None:
     run(go())
 
 
+@pytest.mark.e2e
 def test_reassembly_limit_refuses_parts_without_answering(tmp_path: Path) -> None:
     async def go() -> None:
         async with serving(tmp_path, hj212_subpacket_max_open_per_peer=2) as srv:
@@ -183,6 +187,7 @@ def test_reassembly_limit_refuses_parts_without_answering(tmp_path: Path) -> Non
     run(go())
 
 
+@pytest.mark.e2e
 def test_parts_stored_before_a_restart_complete_after_it(tmp_path: Path) -> None:
     async def go() -> None:
         async with serving(tmp_path) as srv:
