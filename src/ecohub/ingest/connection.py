@@ -100,7 +100,7 @@ class DeviceConnection(asyncio.Protocol):
         # Bytes received since a frame (or framing error) last came out of the framer.
         self.since_frame = 0
         # Loop time when the frame now being received began (None: between frames). Checked on
-        # each read and by the server's sweep (check_deadline): no timer per frame, which cost
+        # each read and by the server's sweep (check_deadline): no timer per frame, which would cost
         # a TimerHandle per partial read at full rate.
         self.frame_started: float | None = None
         self._idle: asyncio.TimerHandle | None = None
