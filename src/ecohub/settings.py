@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # A frame is at most '##' + 4-digit length + 9999 + CRC + CRLF; we allow no more (our choice:
     # the length field cannot express a longer segment).
     hj212_max_frame: int = 10011
-    hj212_max_bad_frames: int = 50  # bad frames in a row before a peer is cut off as a flooder
+    hj212_max_bad_frames: int = 50  # bad frames among hj212_bad_frame_window: peer cut off
     hj212_reject_unknown_mn: bool = False
     hj212_lenient_mns: list[str] = Field(default_factory=list)
     hj212_lenient_all: bool = False
@@ -64,6 +64,36 @@ class Settings(BaseSettings):
     # ssl_keyfile); the CLI then trusts that certificate for its own server.
     http_ssl_certfile: Path | None = None
     http_ssl_keyfile: Path | None = None
+    # --- HJ 212 exchange limits and subpackets (issue 9); each bounds what one peer can cost ---
+    # `hj212_max_bad_frames` (above) now counts bad frames among a connection's last
+    # `hj212_bad_frame_window` frames: a window, not a run, so a good frame now and then (a
+    # heartbeat) no longer resets the count. 100: a device with one frame in two bad is broken.
+    hj212_bad_frame_window: int = Field(default=100, ge=1)
+    # Raw bytes of bad frames kept verbatim in `packet_log`, per peer host and for all peers,
+    # per `hj212_raw_log_window_s`; beyond a budget only the first `hj212_raw_log_truncated_bytes`
+    # bytes and the full length are kept. 1 MiB is about 100 full-size frames, enough to see
+    # what a device sends wrong; 64 MiB an hour bounds the log's growth at ~1.5 GB a day.
+    hj212_raw_log_peer_bytes: int = Field(default=1_048_576, ge=0)
+    hj212_raw_log_total_bytes: int = Field(default=67_108_864, ge=0)
+    hj212_raw_log_window_s: float = Field(default=3600.0, gt=0)
+    hj212_raw_log_truncated_bytes: int = Field(default=256, ge=0)
+    # Bytes a connection may send without a frame coming out of them (no `##`, or a frame that
+    # never ends) before it is cut: a frame is at most hj212_max_frame (10,011) bytes, so 64 KiB
+    # is several frames of line noise.
+    hj212_max_bytes_without_frame: int = Field(default=65_536, ge=1)
+    # A frame that has begun must be complete within this many seconds (a 10 kB frame over a
+    # 9600-baud GPRS link takes ~10 s); otherwise a 1-byte/s sender holds its connection forever.
+    hj212_frame_deadline_s: float = Field(default=60.0, ge=0)  # 0: no deadline
+    # Open device connections; more are refused (closed at once) and counted. One per device is
+    # normal; 4096 stays well inside a default 65,536 open-file limit.
+    hj212_max_connections: int = Field(default=4096, ge=1)
+    # Subpackets (PNUM/PNO): an incomplete split upload is stored, marked incomplete, this long
+    # after its first part (10 min: loggers resend within minutes); open reassemblies per peer
+    # host and in total, and parts held in all of them (memory: at most a frame per part).
+    hj212_subpacket_timeout_s: float = Field(default=600.0, gt=0)
+    hj212_subpacket_max_open_per_peer: int = Field(default=16, ge=0)
+    hj212_subpacket_max_open: int = Field(default=1024, ge=0)
+    hj212_subpacket_max_parts: int = Field(default=8192, ge=0)
 
     # HTTP endpoint (health, metrics, API)
     http_host: str = "127.0.0.1"

@@ -53,11 +53,11 @@ def stored_rows(metrics: IngestMetrics) -> float:
 def test_each_packet_value_becomes_one_row_with_the_packet_fields(writer) -> None:  # type: ignore[no-untyped-def]
     w, con, metrics = writer
     w.write([data_work("MN1", "20260301115930", {"a21026": "35.20", "a21002": "40"}),
-             data_work("MN2", "20260301115930", {"a21026": "1e1"})])  # fmt: skip
+             data_work("MN2", "20260301115930", {"a21026": "10.00"})])  # fmt: skip
     assert rows(con) == [
         ("MN1", T0 - timedelta(seconds=30), "a21002", 40.0, "40", "20260301120000001"),
         ("MN1", T0 - timedelta(seconds=30), "a21026", 35.2, "35.20", "20260301120000001"),
-        ("MN2", T0 - timedelta(seconds=30), "a21026", 10.0, "1e1", "20260301120000001"),
+        ("MN2", T0 - timedelta(seconds=30), "a21026", 10.0, "10.00", "20260301120000001"),
     ]
     assert stored_rows(metrics) == 3
 
@@ -114,8 +114,8 @@ def test_writer_thread_answers_only_committed_batches(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("abc", "CP.a21026-Rtd: not a number: 'abc'"),
-        ("nan", "CP.a21026-Rtd: not a finite number: 'nan'"),
+        ("abc", "CP.a21026-Rtd: not a number in HJ 212 syntax: 'abc'"),
+        ("nan", "CP.a21026-Rtd: not a number in HJ 212 syntax: 'nan'"),
     ],
 )
 def test_value_that_is_not_a_number_is_refused_naming_the_field(value: str, reason: str) -> None:
@@ -123,4 +123,4 @@ def test_value_that_is_not_a_number_is_refused_naming_the_field(value: str, reas
                       cp={"DataTime": "20260301115930", "a21026": {"Rtd": value}})  # fmt: skip
     with pytest.raises(Rejected) as err:
         emission_values(hj212.parse(raw))
-    assert err.value.error == "MalformedField" and err.value.reason == reason
+    assert err.value.error == "MalformedNumber" and err.value.reason == reason

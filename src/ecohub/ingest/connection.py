@@ -1,9 +1,18 @@
-"""One device's TCP connection: framing, flood control, idle timeout, back-pressure."""
+"""One device's TCP connection: framing, flood control, deadlines, back-pressure.
+
+What one peer can cost is bounded here (settings ``hj212_*``, docs/design.md "Exchange limits
+and subpackets"): bad frames in a sliding window of its last frames, bytes sent without a frame
+coming out of them, the time a begun frame may take, and (server-wide) the number of open
+connections and the raw bytes of bad frames kept in `packet_log`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from ecohub.protocols import hj212
@@ -14,8 +23,70 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class BadFrameWindow:
+    """How many of the last ``size`` frames were bad: a good frame now and then no longer
+    resets the count, as a run counter did."""
+
+    def __init__(self, size: int) -> None:
+        self._last: deque[bool] = deque(maxlen=max(1, size))
+        self.bad = 0
+
+    def add(self, bad: bool) -> int:
+        if not bad and not self.bad:
+            # Nothing bad in the window: a good frame changes no count, so it is not recorded
+            # (the common case, at full rate). Skipping goods older than every bad frame
+            # leaves the count of bad frames among the last `size` unchanged.
+            return 0
+        last = self._last
+        if len(last) == last.maxlen and last[0]:
+            self.bad -= 1
+        last.append(bad)
+        if bad:
+            self.bad += 1
+        return self.bad
+
+
+class RawLogBudget:
+    """Raw bytes of bad frames that may still be kept verbatim, per peer host and in total.
+
+    Budgets refill every ``window_s`` seconds. Beyond a budget a frame keeps only its first
+    ``keep`` bytes (and its full length, in `packet_log.raw_size`).
+    """
+
+    def __init__(
+        self,
+        per_peer: int,
+        total: int,
+        window_s: float,
+        keep: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_peer = per_peer
+        self.total = total
+        self.window_s = window_s
+        self.keep = keep
+        self._clock = clock
+        self._start = clock()
+        self._used: dict[str, int] = {}
+        self._used_total = 0
+
+    def allow(self, host: str, size: int) -> int:
+        """How many of ``size`` bytes from ``host`` to keep (all of them, or ``keep``)."""
+        now = self._clock()
+        if now - self._start >= self.window_s:
+            self._start = now
+            self._used.clear()
+            self._used_total = 0
+        used = self._used.get(host, 0)
+        if used + size <= self.per_peer and self._used_total + size <= self.total:
+            self._used[host] = used + size
+            self._used_total += size
+            return size
+        return min(size, self.keep)
+
+
 class DeviceConnection(asyncio.Protocol):
-    """One device's TCP connection: framing, flood control and idle timeout."""
+    """One device's TCP connection: framing, flood control and deadlines."""
 
     def __init__(self, server: Hj212Server) -> None:
         self.server = server
@@ -25,7 +96,13 @@ class DeviceConnection(asyncio.Protocol):
         self.peer = "?"
         self.pending = 0
         self.paused = False
-        self.bad_in_row = 0
+        self.bad = BadFrameWindow(s.hj212_bad_frame_window)
+        # Bytes received since a frame (or framing error) last came out of the framer.
+        self.since_frame = 0
+        # Loop time when the frame now being received began (None: between frames). Checked on
+        # each read and by the server's sweep (check_deadline): no timer per frame, which would cost
+        # a TimerHandle per partial read at full rate.
+        self.frame_started: float | None = None
         self._idle: asyncio.TimerHandle | None = None
         self._closed = False
 
@@ -34,8 +111,16 @@ class DeviceConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
-        self.server._connections.add(self)
-        self.server.metrics.connections.inc()
+        server = self.server
+        if len(server._connections) >= server.settings.hj212_max_connections:
+            # Refused: closed before it is counted as open, so it holds nothing.
+            server.metrics.refused.inc()
+            log.warning("refusing %s: %d connections open", self.peer, len(server._connections))
+            self._closed = True
+            self.transport.abort()
+            return
+        server._connections.add(self)
+        server.metrics.connections.inc()
         self._arm_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -47,24 +132,65 @@ class DeviceConnection(asyncio.Protocol):
             self.server.metrics.connections.dec()
 
     def data_received(self, data: bytes) -> None:
+        if self._closed:
+            return
         self._arm_idle()
         server = self.server
-        for item in self.framer.feed(data):
+        settings = server.settings
+        items = self.framer.feed(data)
+        for item in items:
             if isinstance(item, bytes):
                 ok = server.on_frame(self, item)
             else:
                 server.on_framing_error(self, item)
                 ok = False
-            self.bad_in_row = 0 if ok else self.bad_in_row + 1
-            if self.bad_in_row >= server.settings.hj212_max_bad_frames:
-                server.metrics.disconnects.labels("flood").inc()
-                server._reject(
-                    self, b"", "Flood",
-                    f"{self.bad_in_row} bad frames in a row: peer disconnected",
-                    server._clock(), status="disconnected",
-                )  # fmt: skip
-                self.close("flood")
+            if self.bad.add(not ok) >= settings.hj212_max_bad_frames:
+                self._cut(
+                    "flood",
+                    f"{self.bad.bad} bad frames among the last {settings.hj212_bad_frame_window}",
+                )
                 return
+        if items:
+            self.since_frame = self.framer.buffered
+        else:
+            self.since_frame += len(data)
+        if self.since_frame > settings.hj212_max_bytes_without_frame:
+            self._cut("no_frame", f"{self.since_frame} bytes without a complete frame")
+            return
+        loop = server._loop
+        if self.since_frame == 0 or loop is None:
+            self.frame_started = None
+        elif items or self.frame_started is None:
+            self.frame_started = loop.time()
+        else:
+            self.check_deadline(loop.time())
+
+    def check_deadline(self, now: float) -> None:
+        """Cut the peer when the frame under way began ``hj212_frame_deadline_s`` ago or more.
+
+        ``now`` is the event loop's time. A connection not read because the store is behind
+        (paused) is not the peer's fault: its frame's clock restarts.
+        """
+        started = self.frame_started
+        deadline = self.server.settings.hj212_frame_deadline_s
+        if started is None or deadline <= 0 or self._closed:
+            return
+        if self.paused:
+            self.frame_started = now
+        elif now - started >= deadline:
+            self._cut(
+                "slow",
+                f"a frame not complete within {deadline:g} s ({self.since_frame} bytes so far)",
+            )
+
+    def _cut(self, reason: str, detail: str) -> None:
+        server = self.server
+        server.metrics.disconnects.labels(reason).inc()
+        server._reject(
+            self, b"", reason.title().replace("_", ""), f"{detail}: peer disconnected",
+            server._clock(), status="disconnected",
+        )  # fmt: skip
+        self.close(reason)
 
     def _arm_idle(self) -> None:
         timeout = self.server.settings.hj212_idle_timeout_s
@@ -97,4 +223,5 @@ class DeviceConnection(asyncio.Protocol):
     def close(self, reason: str) -> None:
         if self.transport is not None and not self._closed:
             log.info("closing %s: %s", self.peer, reason)
+            self._closed = True
             self.transport.close()

@@ -5,10 +5,13 @@ Plain data in and out: the CLI and the HTTP API both call these.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 import duckdb
+
+from ecohub.protocols.hj212.constants import MAX_MN_LENGTH
 
 
 def device_status(
@@ -69,15 +72,51 @@ def deviations(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
+# MN syntax. HJ 212-2017 6.3.2 table 4 gives MN as C27 counting "MN=", so 24 characters, and
+# says they are the EPC-96 code written as 24 characters 0-9 A-F; HJ/T 212-2005 gives a 14-digit
+# monitoring-point number (7 digits of the maker's organisation code + 7 of its own). Real MNs
+# stray from both (letters, '_', '-', '.'), and the codec accepts 1..MAX_MN_LENGTH of
+# [0-9A-Za-z_.-] (codec._MN_RE). An MN is valid here exactly when the codec would accept it
+# in a packet, so every device that can send can be registered, and nothing else can be.
+_MN_RE = re.compile(rf"[0-9A-Za-z_.\-]{{1,{MAX_MN_LENGTH}}}")
+
+
+def validate_mn(mn: object) -> str:
+    """``mn`` if it is an MN a packet could carry; otherwise ValueError naming ``mn``."""
+    if not isinstance(mn, str):
+        raise ValueError(f"mn: must be text, not {type(mn).__name__}")
+    if not mn:
+        raise ValueError("mn: must not be empty")
+    if len(mn) > MAX_MN_LENGTH:
+        raise ValueError(
+            f"mn: {len(mn)} characters; an HJ 212 MN has at most {MAX_MN_LENGTH} "
+            "(24 in HJ 212-2017, 14 in HJ/T 212-2005)"
+        )
+    if not _MN_RE.fullmatch(mn):
+        bad = next(c for c in mn if not _MN_RE.fullmatch(c))
+        raise ValueError(
+            f"mn: character {bad!r} is not allowed; an MN is letters, digits, '_', '-' or '.'"
+        )
+    return mn
+
+
 def set_policy(con: duckdb.DuckDBPyConnection, mn: str, policy: str) -> None:
-    """Set a device's parsing policy (``strict`` or ``lenient``), registering the MN if new."""
+    """Set the parsing policy (``strict`` or ``lenient``) of a device already known.
+
+    Known: registered, or seen by the server (it has a row). Never creates or registers a
+    device: ValueError naming ``mn`` for an MN that is not valid or not known.
+    """
+    validate_mn(mn)
     if policy not in ("strict", "lenient"):
         raise ValueError(f"policy: must be 'strict' or 'lenient', not {policy!r}")
-    con.execute(
-        "INSERT INTO monitor_point AS m (mn, policy, registered) VALUES (?, ?, FALSE) "
-        "ON CONFLICT (mn) DO UPDATE SET policy = excluded.policy",
-        [mn, policy],
-    )
+    row = con.execute(
+        "UPDATE monitor_point SET policy = ? WHERE mn = ? RETURNING mn", [policy, mn]
+    ).fetchone()
+    if row is None:
+        raise ValueError(
+            f"mn: no device {mn!r} has been registered or seen; register it first "
+            "(ecohub hj212 register)"
+        )
 
 
 def register_device(
@@ -91,7 +130,11 @@ def register_device(
     pw: str | None = None,
     interval_s: int | None = None,
 ) -> None:
-    """Register (or update) a monitoring point; an MN seen before keeps its history."""
+    """Register (or update) a monitoring point; an MN seen before keeps its history.
+
+    ValueError naming ``mn`` when the MN is not one a packet could carry (:func:`validate_mn`).
+    """
+    validate_mn(mn)
     con.execute(
         """
         INSERT INTO monitor_point AS m (mn, name, source_code, outlet_code, st, pw, interval_s,

@@ -18,9 +18,10 @@ from datetime import datetime
 import duckdb
 
 from ecohub.cst import CST
-from ecohub.ingest.connection import DeviceConnection
-from ecohub.ingest.emission_rows import Rejected, emission_values
+from ecohub.ingest.connection import DeviceConnection, RawLogBudget
+from ecohub.ingest.emission_rows import Rejected, data_time_of, rows_of, stored_groups
 from ecohub.ingest.metrics import IngestMetrics
+from ecohub.ingest.subpackets import Reassembler, SplitUploads, peer_host
 from ecohub.ingest.writer import StoreWriter, Work
 from ecohub.protocols import hj212
 from ecohub.settings import Settings
@@ -76,6 +77,22 @@ class Hj212Server:
             max_batch=settings.hj212_commit_max_packets,
             interval_ms=settings.hj212_commit_interval_ms,
         )
+        self.raw_budget = RawLogBudget(
+            settings.hj212_raw_log_peer_bytes,
+            settings.hj212_raw_log_total_bytes,
+            settings.hj212_raw_log_window_s,
+            settings.hj212_raw_log_truncated_bytes,
+        )
+        self.split = SplitUploads(
+            Reassembler(
+                timeout_s=settings.hj212_subpacket_timeout_s,
+                max_open_per_peer=settings.hj212_subpacket_max_open_per_peer,
+                max_open=settings.hj212_subpacket_max_open,
+                max_parts=settings.hj212_subpacket_max_parts,
+            )
+        )
+        self._expiry: asyncio.TimerHandle | None = None
+        self._sweep: asyncio.TimerHandle | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
@@ -88,6 +105,10 @@ class Hj212Server:
             backlog=4096,
         )
         self.writer.start()
+        for work in self.split.load(self._con):  # parts stored before a restart
+            self.writer.submit(work)
+        self._expire_split()
+        self._sweep_deadlines()
         sock = self._server.sockets[0].getsockname()
         return sock[0], sock[1]
 
@@ -95,6 +116,9 @@ class Hj212Server:
         """Stop accepting, commit and answer what was received, then close connections."""
         if self._server is not None:
             self._server.close()
+        for timer in (self._expiry, self._sweep):
+            if timer is not None:
+                timer.cancel()  # open reassemblies stay stored; the next start reloads them
         for conn in list(self._connections):
             conn.pause()
         # The writer's stop commits the queue; its callbacks land on this loop, so run it in a
@@ -121,6 +145,7 @@ class Hj212Server:
         }  # fmt: skip
 
     def set_policy(self, mn: str, lenient: bool) -> None:
+        """Switch a device's parsing policy; never registers it (only `register` does)."""
         pol = self._policies.setdefault(mn, DevicePolicy(registered=False))
         pol.lenient = lenient
 
@@ -182,8 +207,9 @@ class Hj212Server:
         policy = self._policy(pkt.mn)
         if pkt.mn is None:
             raise Rejected("MissingField", "MN: required")
+        # Known means registered: an MN seen before, or given a parsing policy, is not.
         registered = policy is not None and policy.registered
-        if policy is None and self.settings.hj212_reject_unknown_mn:
+        if not registered and self.settings.hj212_reject_unknown_mn:
             raise Rejected("UnknownMN", f"MN: {pkt.mn} is not registered")
         if policy is not None and policy.pw is not None and pkt.pw != policy.pw:
             raise Rejected("BadPassword", f"PW: does not match the password set for MN {pkt.mn}")
@@ -200,8 +226,20 @@ class Hj212Server:
 
     # -- one handler per kind of command -----------------------------------------------------
     def handle_data(self, pkt: hj212.Packet, work: Work) -> None:
-        work.kind = "data"
-        work.data_time, work.values = emission_values(pkt)
+        """An upload of values: its rows, or (split, PNUM > 1) one part of them."""
+        data_time = data_time_of(pkt)
+        groups = stored_groups(pkt)
+        if not groups:
+            raise Rejected("MalformedCP", "CP: a data upload without any pollutant field")
+        if pkt.pnum is not None and pkt.pno is not None and pkt.pnum > 1:
+            rows_of(groups)  # checks the part's numbers now, while it can still be refused
+            self.split.take(pkt, work, data_time, groups)
+            if work.done_key is not None:
+                self.metrics.subpackets.labels("complete").inc()
+        else:
+            work.kind = "data"
+            work.data_time = data_time
+            work.values = rows_of(groups)
         work.answer = hj212.answer_for(pkt)
 
     def handle_9015(self, pkt: hj212.Packet, work: Work) -> None:
@@ -226,28 +264,56 @@ class Hj212Server:
         mn: str | None = None,
         would_pass: str | None = None,
         status: str = "rejected",
+        size: int | None = None,
     ) -> None:
-        self.metrics.frames.labels("rejected").inc()
-        self.metrics.rejected.labels(error).inc()
+        if status == "rejected":
+            self.metrics.frames.labels("rejected").inc()
+            self.metrics.rejected.labels(error).inc()
         log.info("rejected frame from %s (MN %s): %s: %s", conn.peer, mn, error, reason)
+        raw = frame[: self.settings.hj212_max_frame]
+        kept = self.raw_budget.allow(peer_host(conn.peer), len(raw))
+        self.metrics.raw_bytes.labels("stored").inc(kept)
+        self.metrics.raw_bytes.labels("dropped").inc(max(0, (size or len(raw)) - kept))
         self.writer.submit(
             Work(
                 kind="rejected",
                 received_at=at,
                 peer=conn.peer,
-                raw=frame[: self.settings.hj212_max_frame],
+                raw=raw[:kept],
                 mn=mn,
                 error=error,
                 reason=reason,
                 would_pass=would_pass,
                 status=status,
+                raw_size=size if size is not None else len(frame),
             )
         )
 
     def on_framing_error(self, conn: DeviceConnection, err: hj212.FramingError) -> None:
-        self._reject(
-            conn, err.discarded, "FramingError", err.detail, self._clock(), status="rejected"
-        )
+        self._reject(conn, err.discarded, "FramingError", err.detail, self._clock(), size=err.size)
+
+    def _sweep_deadlines(self) -> None:
+        """Cut peers whose frame under way is past hj212_frame_deadline_s (a stalled sender
+        sends nothing that would make its connection look), then look again later."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        now = loop.time()
+        for conn in list(self._connections):
+            conn.check_deadline(now)
+        every = min(max(self.settings.hj212_frame_deadline_s / 4, 0.05), 5.0)
+        self._sweep = loop.call_later(every, self._sweep_deadlines)
+
+    # -- split uploads -----------------------------------------------------------------------
+    def _expire_split(self) -> None:
+        """Store reassemblies past their timeout (marked incomplete), then look again later."""
+        for work in self.split.expired(self._clock()):
+            self.metrics.subpackets.labels("incomplete").inc()
+            self.writer.submit(work)
+        self.metrics.subpackets_open.set(self.split.reassembler.open_count)
+        if self._loop is not None and not self._loop.is_closed():
+            every = min(max(self.settings.hj212_subpacket_timeout_s / 4, 0.05), 10.0)
+            self._expiry = self._loop.call_later(every, self._expire_split)
 
     # -- after commit ------------------------------------------------------------------------
     def _committed_threadsafe(self, batch: list[Work]) -> None:

@@ -52,6 +52,27 @@ class IngestMetrics:
         self.queue_depth = Gauge(
             "ecohub_hj212_queue_depth", "Packets waiting for the writer", registry=r
         )
+        # Issue 9: what the exchange limits refused or cut short.
+        self.refused = Counter(
+            "ecohub_hj212_connections_refused",
+            "Connections refused at hj212_max_connections",
+            registry=r,
+        )
+        self.raw_bytes = Counter(
+            "ecohub_hj212_raw_log_bytes",
+            "Raw bytes of bad frames: stored in packet_log, or dropped beyond the raw-log budget",
+            ["result"],
+            registry=r,
+        )
+        self.subpackets = Counter(
+            "ecohub_hj212_split_uploads",
+            "Split uploads (PNUM/PNO) stored, by result (complete, incomplete)",
+            ["result"],
+            registry=r,
+        )
+        self.subpackets_open = Gauge(
+            "ecohub_hj212_split_uploads_open", "Split uploads waiting for parts", registry=r
+        )
         self.write_errors = Counter(
             "ecohub_hj212_write_errors", "Failed group commits (nothing acknowledged)", registry=r
         )

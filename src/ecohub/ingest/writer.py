@@ -8,50 +8,38 @@ before its rows are durable; a failed commit answers nothing, so devices resend.
 
 from __future__ import annotations
 
-import copy
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import duckdb
-import numpy as np
 import orjson
 import pyarrow as pa
 
 from ecohub.ingest.metrics import IngestMetrics
+from ecohub.ingest.writer_tables import (
+    DONE_SCHEMA,
+    EMISSION_INSERT,
+    MESSAGE_INSERT,
+    MESSAGE_SCHEMA,
+    PART_DELETE,
+    PART_INSERT,
+    PART_SCHEMA,
+    REJECTED_INSERT,
+    REJECTED_SCHEMA,
+    SEEN_SCHEMA,
+    SEEN_UPSERT,
+    arrow_table,
+    emission_table,
+    merge_repeats,
+)
 
 log = logging.getLogger(__name__)
-
-_TS = pa.timestamp("us", tz="Asia/Shanghai")
-_EMISSION_SCHEMA = pa.schema(
-    [
-        ("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pollutant", pa.string()),
-        ("rtd", pa.float64()), ("avg", pa.float64()), ("min", pa.float64()),
-        ("max", pa.float64()), ("cou", pa.float64()), ("zs_rtd", pa.float64()),
-        ("zs_avg", pa.float64()), ("flag", pa.string()), ("fields", pa.string()),
-        ("qn", pa.string()), ("st", pa.string()), ("edition", pa.string()),
-        ("deviation", pa.string()), ("registered", pa.bool_()), ("received_at", _TS),
-    ]
-)  # fmt: skip
-_MESSAGE_SCHEMA = pa.schema(
-    [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("st", pa.string()),
-     ("cn", pa.string()), ("qn", pa.string()), ("edition", pa.string()),
-     ("deviation", pa.string()), ("raw", pa.string())]
-)  # fmt: skip
-_REJECTED_SCHEMA = pa.schema(
-    [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("raw", pa.binary()),
-     ("status", pa.string()), ("error", pa.string()), ("reason", pa.string()),
-     ("would_pass", pa.string())]
-)  # fmt: skip
-_SEEN_SCHEMA = pa.schema(
-    [("mn", pa.string()), ("last_seen", _TS), ("last_cn", pa.string()), ("last_peer", pa.string()),
-     ("edition", pa.string()), ("registered", pa.bool_()), ("st", pa.string())]
-)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -59,7 +47,10 @@ class Work:
     """One received frame on its way to the store.
 
     ``kind`` is ``data`` (rows for `emission`), ``message`` (kept verbatim in `hj212_message`),
-    ``seen`` (heartbeat: only the device's last-seen time) or ``rejected`` (`packet_log`).
+    ``seen`` (heartbeat: only the device's last-seen time), ``part`` (one part of a split
+    upload, kept in `hj212_subpacket_part` until the rest arrives) or ``rejected``
+    (`packet_log`). A ``data`` item with ``done_key`` is a reassembled split upload: its parts
+    ``(mn, cn, data_time, pnum)`` are deleted in the same transaction.
     """
 
     kind: str
@@ -75,14 +66,19 @@ class Work:
     registered: bool = True
     data_time: datetime | None = None
     # Per pollutant of a data upload: (pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag,
-    # fields), the `emission` columns between data_time and qn.
+    # fields, below_detection), the `emission` columns between
+    # data_time and qn.
     values: list[tuple[Any, ...]] = field(default_factory=list)
+    incomplete: bool = False
+    part: tuple[int, int, str] | None = None  # (pnum, pno, cp JSON) of a ``part``
+    done_key: tuple[Any, ...] | None = None
     answer: bytes | None = None
     owner: Any = None  # the connection to answer on, if any
     error: str | None = None
     reason: str | None = None
     would_pass: str | None = None
     status: str = "rejected"
+    raw_size: int | None = None
 
 
 # Device last-seen times are written with a batch when the queue is idle, else at most this
@@ -192,6 +188,8 @@ class StoreWriter:
         repeated = False
         messages: list[tuple[Any, ...]] = []
         rejected: list[tuple[Any, ...]] = []
+        parts: list[tuple[Any, ...]] = []
+        done: list[tuple[Any, ...]] = []
         seen = self._seen
         for w in batch:
             kind = w.kind
@@ -199,6 +197,8 @@ class StoreWriter:
                 key = (w.mn, w.cn, w.data_time)
                 repeated = repeated or key in data
                 data[key] = w
+                if w.done_key is not None:
+                    done.append(w.done_key)
             elif kind == "message":
                 messages.append(
                     (w.received_at, w.peer, w.mn, w.st, w.cn, w.qn, w.edition, w.deviation,
@@ -206,14 +206,20 @@ class StoreWriter:
                 )  # fmt: skip
             elif kind == "rejected":
                 rejected.append(
-                    (w.received_at, w.peer, w.mn, w.raw, w.status, w.error, w.reason, w.would_pass)
-                )
+                    (w.received_at, w.peer, w.mn, w.raw, w.status, w.error, w.reason, w.would_pass,
+                     len(w.raw) if w.raw_size is None else w.raw_size)
+                )  # fmt: skip
+            elif kind == "part" and w.part is not None:
+                parts.append(
+                    (w.mn, w.cn, w.data_time, *w.part, w.qn, w.st, w.edition, w.deviation,
+                     w.registered, w.peer, w.received_at)
+                )  # fmt: skip
             if kind != "rejected" and w.mn:
                 prev = seen.get(w.mn)
                 if prev is None or prev[1] <= w.received_at:
                     seen[w.mn] = (w.mn, w.received_at, w.cn, w.peer, w.edition, w.registered, w.st)
         # The same packet twice in one batch: keep the last value of each key.
-        works = _merge_repeats(batch) if repeated else list(data.values())
+        works = merge_repeats(batch) if repeated else list(data.values())
         flush_seen = bool(seen) and (
             self._stopping
             or self._queue.empty()
@@ -221,13 +227,19 @@ class StoreWriter:
         )
         tables: list[tuple[str, str, pa.Table]] = []
         if works:
-            tables.append(("emission", _EMISSION_INSERT, _emission_table(works)))
+            tables.append(("emission", EMISSION_INSERT, emission_table(works)))
         if messages:
-            tables.append(("hj212_message", _MESSAGE_INSERT, _arrow(_MESSAGE_SCHEMA, messages)))
+            tables.append(("hj212_message", MESSAGE_INSERT, arrow_table(MESSAGE_SCHEMA, messages)))
         if rejected:
-            tables.append(("packet_log", _REJECTED_INSERT, _arrow(_REJECTED_SCHEMA, rejected)))
+            tables.append(("packet_log", REJECTED_INSERT, arrow_table(REJECTED_SCHEMA, rejected)))
+        # Parts before the deletion of finished uploads: a part and the last part of the same
+        # upload can share a batch.
+        if parts:
+            tables.append(("hj212_subpacket_part", PART_INSERT, arrow_table(PART_SCHEMA, parts)))
+        if done:
+            tables.append(("hj212_subpacket_part", PART_DELETE, arrow_table(DONE_SCHEMA, done)))
         if flush_seen:
-            tables.append(("monitor_point", _SEEN_UPSERT, _arrow(_SEEN_SCHEMA, seen.values())))
+            tables.append(("monitor_point", SEEN_UPSERT, arrow_table(SEEN_SCHEMA, seen.values())))
         if tables:
             inserted = self._write_tables(tables)
             self._metrics.rows.inc(inserted)
@@ -291,80 +303,6 @@ class StoreWriter:
             cur.execute("ROLLBACK")
             raise
         return inserted
-
-
-def _emission_table(works: list[Work]) -> pa.Table:
-    """The `emission` rows of these data packets, built column by column.
-
-    What a packet says once (MN, times, edition ...) is converted once per packet and repeated
-    per pollutant by index, not converted again for each row: this runs at full ingest rate.
-    """
-    counts = [len(w.values) for w in works]
-    repeat = pa.array(np.repeat(np.arange(len(works), dtype=np.int32), counts))
-
-    def per_packet(values: list[Any], type_: pa.DataType) -> pa.Array:
-        return pa.array(values, type=type_).take(repeat)
-
-    per_value = list(zip(*(v for w in works for v in w.values), strict=True))
-    f = _EMISSION_SCHEMA.field
-    columns = [
-        per_packet([w.mn for w in works], f("mn").type),
-        per_packet([w.cn for w in works], f("cn").type),
-        per_packet([w.data_time for w in works], f("data_time").type),
-        *(pa.array(col, type=f(i + 3).type) for i, col in enumerate(per_value)),
-        per_packet([w.qn for w in works], f("qn").type),
-        per_packet([w.st for w in works], f("st").type),
-        per_packet([w.edition for w in works], f("edition").type),
-        per_packet([w.deviation for w in works], f("deviation").type),
-        per_packet([w.registered for w in works], f("registered").type),
-        per_packet([w.received_at for w in works], f("received_at").type),
-    ]
-    return pa.Table.from_arrays(columns, schema=_EMISSION_SCHEMA)
-
-
-def _merge_repeats(batch: list[Work]) -> list[Work]:
-    """Data packets of a batch with each (MN, CN, DataTime, pollutant) once, the last one sent.
-
-    Only for the rare batch that holds one packet twice (a device resending before its answer).
-    """
-    last: dict[tuple[Any, ...], tuple[Work, tuple[Any, ...]]] = {}
-    for w in batch:
-        if w.kind == "data":
-            for v in w.values:
-                last[(w.mn, w.cn, w.data_time, v[0])] = (w, v)
-    merged: dict[int, Work] = {}  # by the packet each kept value came from
-    for w, v in last.values():
-        part = merged.get(id(w))
-        if part is None:
-            part = merged[id(w)] = copy.copy(w)
-            part.values = []
-        part.values.append(v)
-    return list(merged.values())
-
-
-def _arrow(schema: pa.Schema, rows: Iterable[tuple[Any, ...]]) -> pa.Table:
-    """Rows as one Arrow table, so each table is written by one set-based statement."""
-    columns = list(zip(*rows, strict=True))
-    return pa.Table.from_arrays(
-        [pa.array(col, type=schema.field(i).type) for i, col in enumerate(columns)], schema=schema
-    )
-
-
-_EMISSION_INSERT = "{verb} INTO emission SELECT * REPLACE (fields::JSON AS fields) FROM {src}"
-_MESSAGE_INSERT = (
-    "INSERT INTO hj212_message (received_at, peer, mn, st, cn, qn, edition, deviation, raw) "
-    "SELECT * FROM {src}"
-)
-_REJECTED_INSERT = (
-    "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass) "
-    "SELECT * FROM {src}"
-)
-_SEEN_UPSERT = (
-    "INSERT INTO monitor_point AS m (mn, last_seen, last_cn, last_peer, edition, registered, st) "
-    "SELECT * FROM {src} ON CONFLICT (mn) DO UPDATE SET "
-    "last_seen = greatest(m.last_seen, excluded.last_seen), last_cn = excluded.last_cn, "
-    "last_peer = excluded.last_peer, edition = excluded.edition, st = coalesce(m.st, excluded.st)"
-)
 
 
 def fields_json(fields: dict[str, str]) -> str:

@@ -86,19 +86,20 @@ def visible(con: duckdb.DuckDBPyConnection, principal: Principal, mn: str) -> bo
 def set_policy(
     con: duckdb.DuckDBPyConnection, principal: Principal, mn: str, policy: str
 ) -> dict[str, str]:
-    """Set a device's parsing policy. A nationwide caller may name a new MN (it is registered
-    as unregistered, as the CLI does); others only devices in their scope (else
-    :class:`NotFound`)."""
+    """Set the parsing policy of a known device in the caller's scope (else :class:`NotFound`,
+    whether unknown or out of scope). A policy never creates or registers a device: an MN is
+    known only once registered (issue 9)."""
     check_mn(mn)
     if policy not in POLICIES:
         raise QueryError("policy", f"must be 'strict' or 'lenient', got {policy!r}")
     if not visible(con, principal, mn):
-        known = con.execute("SELECT 1 FROM monitor_point WHERE mn = ?", [mn]).fetchone()
-        if known is not None or not principal.nationwide:
-            raise NotFound("device", mn)
+        raise NotFound("device", mn)
     from ecohub.ingest.devices import set_policy as store_policy
 
-    store_policy(con, mn, policy)
+    try:
+        store_policy(con, mn, policy)
+    except ValueError as exc:  # not in monitor_point after all (raced with a delete)
+        raise NotFound("device", mn) from exc
     return {"mn": mn, "policy": policy}
 
 

@@ -1,0 +1,144 @@
+"""The tables the group-commit writer fills: Arrow schemas, batch builders and SQL statements.
+
+Split out of :mod:`ecohub.ingest.writer`, which owns the thread and the transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from ecohub.ingest.writer import Work
+
+_TS = pa.timestamp("us", tz="Asia/Shanghai")
+EMISSION_SCHEMA = pa.schema(
+    [
+        ("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pollutant", pa.string()),
+        ("rtd", pa.float64()), ("avg", pa.float64()), ("min", pa.float64()),
+        ("max", pa.float64()), ("cou", pa.float64()), ("zs_rtd", pa.float64()),
+        ("zs_avg", pa.float64()), ("flag", pa.string()), ("fields", pa.string()),
+        ("below_detection", pa.bool_()),
+        ("qn", pa.string()), ("st", pa.string()), ("edition", pa.string()),
+        ("deviation", pa.string()), ("registered", pa.bool_()), ("received_at", _TS),
+        ("incomplete", pa.bool_()),
+    ]
+)  # fmt: skip
+# Per-value columns of `emission` (pollutant .. below_detection); the per-packet ones follow.
+_PER_VALUE = 11
+MESSAGE_SCHEMA = pa.schema(
+    [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("st", pa.string()),
+     ("cn", pa.string()), ("qn", pa.string()), ("edition", pa.string()),
+     ("deviation", pa.string()), ("raw", pa.string())]
+)  # fmt: skip
+REJECTED_SCHEMA = pa.schema(
+    [("received_at", _TS), ("peer", pa.string()), ("mn", pa.string()), ("raw", pa.binary()),
+     ("status", pa.string()), ("error", pa.string()), ("reason", pa.string()),
+     ("would_pass", pa.string()), ("raw_size", pa.int64())]
+)  # fmt: skip
+PART_SCHEMA = pa.schema(
+    [("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pnum", pa.int32()),
+     ("pno", pa.int32()), ("cp", pa.string()), ("qn", pa.string()), ("st", pa.string()),
+     ("edition", pa.string()), ("deviation", pa.string()), ("registered", pa.bool_()),
+     ("peer", pa.string()), ("received_at", _TS)]
+)  # fmt: skip
+DONE_SCHEMA = pa.schema(
+    [("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pnum", pa.int32())]
+)
+SEEN_SCHEMA = pa.schema(
+    [("mn", pa.string()), ("last_seen", _TS), ("last_cn", pa.string()), ("last_peer", pa.string()),
+     ("edition", pa.string()), ("registered", pa.bool_()), ("st", pa.string())]
+)  # fmt: skip
+
+
+def emission_table(works: list[Work]) -> pa.Table:
+    """The `emission` rows of these data packets, built column by column.
+
+    What a packet says once (MN, times, edition ...) is converted once per packet and repeated
+    per pollutant by index, not converted again for each row: this runs at full ingest rate.
+    """
+    counts = [len(w.values) for w in works]
+    repeat = pa.array(np.repeat(np.arange(len(works), dtype=np.int32), counts))
+
+    def per_packet(values: list[Any], type_: pa.DataType) -> pa.Array:
+        return pa.array(values, type=type_).take(repeat)
+
+    per_value: list[tuple[Any, ...]] = list(zip(*(v for w in works for v in w.values), strict=True))
+    if not per_value:
+        per_value = [() for _ in range(_PER_VALUE)]
+    f = EMISSION_SCHEMA.field
+    columns = [
+        per_packet([w.mn for w in works], f("mn").type),
+        per_packet([w.cn for w in works], f("cn").type),
+        per_packet([w.data_time for w in works], f("data_time").type),
+        *(pa.array(col, type=f(i + 3).type) for i, col in enumerate(per_value)),
+        per_packet([w.qn for w in works], f("qn").type),
+        per_packet([w.st for w in works], f("st").type),
+        per_packet([w.edition for w in works], f("edition").type),
+        per_packet([w.deviation for w in works], f("deviation").type),
+        per_packet([w.registered for w in works], f("registered").type),
+        per_packet([w.received_at for w in works], f("received_at").type),
+        per_packet([w.incomplete for w in works], f("incomplete").type),
+    ]
+    return pa.Table.from_arrays(columns, schema=EMISSION_SCHEMA)
+
+
+def merge_repeats(batch: list[Work]) -> list[Work]:
+    """Data packets of a batch with each (MN, CN, DataTime, pollutant) once, the last one sent.
+
+    Only for the rare batch that holds one packet twice (a device resending before its answer).
+    """
+    last: dict[tuple[Any, ...], tuple[Work, tuple[Any, ...]]] = {}
+    for w in batch:
+        if w.kind == "data":
+            for v in w.values:
+                last[(w.mn, w.cn, w.data_time, v[0])] = (w, v)
+    merged: dict[int, Work] = {}  # by the packet each kept value came from
+    for w, v in last.values():
+        part = merged.get(id(w))
+        if part is None:
+            part = merged[id(w)] = copy.copy(w)
+            part.values = []
+        part.values.append(v)
+    return list(merged.values())
+
+
+def arrow_table(schema: pa.Schema, rows: Iterable[tuple[Any, ...]]) -> pa.Table:
+    """Rows as one Arrow table, so each table is written by one set-based statement."""
+    columns = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(col, type=schema.field(i).type) for i, col in enumerate(columns)], schema=schema
+    )
+
+
+# BY NAME: the Arrow columns match the table's by name, whatever order migrations added them in.
+EMISSION_INSERT = (
+    "{verb} INTO emission BY NAME SELECT * REPLACE (fields::JSON AS fields) FROM {src}"
+)
+MESSAGE_INSERT = (
+    "INSERT INTO hj212_message (received_at, peer, mn, st, cn, qn, edition, deviation, raw) "
+    "SELECT * FROM {src}"
+)
+REJECTED_INSERT = (
+    "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass, "
+    "raw_size) SELECT * FROM {src}"
+)
+# A part resent before its answer is stored once (its key is the part's).
+PART_INSERT = (
+    "INSERT OR IGNORE INTO hj212_subpacket_part BY NAME "
+    "SELECT * REPLACE (cp::JSON AS cp) FROM {src}"
+)
+PART_DELETE = (
+    "DELETE FROM hj212_subpacket_part p USING {src} d WHERE p.mn = d.mn AND p.cn = d.cn "
+    "AND p.data_time = d.data_time AND p.pnum = d.pnum"
+)
+SEEN_UPSERT = (
+    "INSERT INTO monitor_point AS m (mn, last_seen, last_cn, last_peer, edition, registered, st) "
+    "SELECT * FROM {src} ON CONFLICT (mn) DO UPDATE SET "
+    "last_seen = greatest(m.last_seen, excluded.last_seen), last_cn = excluded.last_cn, "
+    "last_peer = excluded.last_peer, edition = excluded.edition, st = coalesce(m.st, excluded.st)"
+)
