@@ -206,7 +206,12 @@ def test_policy_reaches_a_running_server_with_any_valid_mn(tmp_path: Path) -> No
             assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
             assert time.monotonic() < deadline, "ecohub up did not come up"
             time.sleep(0.2)
+        unknown = cli("hj212", "policy", "MN.01_a-b", "lenient")
+        assert unknown.returncode == 1, "a policy must not create a device (issue 9)"
+        assert "Traceback" not in unknown.stderr
         for mn in ("..", "MN.01_a-b"):
+            registered = cli("hj212", "register", mn)
+            assert registered.returncode == 0, registered.stderr
             done = cli("hj212", "policy", mn, "lenient")
             assert done.returncode == 0, done.stderr
             assert "Traceback" not in done.stderr
