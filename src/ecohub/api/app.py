@@ -43,6 +43,7 @@ def create_app(
     from ecohub.api.auth import install_auth
     from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
     from ecohub.api.routers import jobs as jobs_router
+    from ecohub.api.routers import ogc as ogc_router
     from ecohub.api.routers import open as open_router
 
     s = settings or Settings()
@@ -80,6 +81,7 @@ def create_app(
         open_router,
     ):
         app.include_router(module.router)
+    app.include_router(ogc_router.router)
     open_router.install_open(app)
     install_auth(
         app,

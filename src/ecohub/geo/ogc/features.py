@@ -1,0 +1,296 @@
+"""Features of a collection (OGC API - Features Part 1, 7.15-7.16; Part 3 ``filter``).
+
+One SQL query per page: the caller's scope (:func:`ecohub.access.region_sql` /
+:func:`~ecohub.access.source_sql`), ``bbox``, ``datetime`` and the CQL2 filter all go into its
+``WHERE``, ordered by the item id, ``limit + 1`` rows fetched to know whether a next page exists.
+
+``numberMatched`` is given only when it costs nothing: on a page that reaches the end of the
+result (then it is ``offset + numberReturned``); otherwise it is omitted rather than counted over
+a collection that may hold millions of rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
+from urllib.parse import urlencode
+
+import duckdb
+import orjson
+
+from ecohub.access import Principal, region_sql, source_sql
+from ecohub.geo.ogc import cql2
+from ecohub.geo.ogc.collections import Collection, get
+from ecohub.geo.ogc.errors import OgcBadRequest
+from ecohub.geo.spatial import load_spatial
+from ecohub.queries import NotFound
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+MAX_OFFSET = 10_000_000
+#: Every query parameter the items resource understands (others: 400, Part 1 7.15.1).
+ITEMS_PARAMS = frozenset(
+    {"limit", "offset", "bbox", "datetime", "filter", "filter-lang", "filter-crs", "f"}
+)
+ITEM_PARAMS = frozenset({"f"})
+FORMATS = ("json", "geojson")
+CRS84_URIS = (
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "https://www.opengis.net/def/crs/OGC/1.3/CRS84",
+)
+
+
+def check_params(params: Mapping[str, str], allowed: frozenset[str]) -> None:
+    """400 for an unknown parameter or an unsupported ``f``."""
+    for name in params:
+        if name not in allowed:
+            raise OgcBadRequest(
+                name[:64], f"unknown parameter (known: {', '.join(sorted(allowed))})"
+            )
+    f = params.get("f")
+    if f is not None and f not in FORMATS:
+        raise OgcBadRequest("f", f"must be one of {', '.join(FORMATS)} (only GeoJSON is served)")
+
+
+def _int(params: Mapping[str, str], name: str, default: int, lo: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 12:
+        raise OgcBadRequest(name, f"must be an integer >= {lo}")
+    value = int(raw)
+    if value < lo:
+        raise OgcBadRequest(name, f"must be an integer >= {lo}")
+    return value
+
+
+def _bbox(raw: str) -> tuple[float, float, float, float]:
+    parts = raw.split(",")
+    if len(parts) not in (4, 6):
+        raise OgcBadRequest(
+            "bbox", "needs 4 numbers (minlon,minlat,maxlon,maxlat) or 6 (with heights)"
+        )
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        raise OgcBadRequest("bbox", "values must be numbers") from None
+    if not all(math.isfinite(v) for v in nums):
+        raise OgcBadRequest("bbox", "values must be finite")
+    x0, y0, x1, y1 = (
+        (nums[0], nums[1], nums[2], nums[3])
+        if len(nums) == 4
+        else (nums[0], nums[1], nums[3], nums[4])
+    )
+    cql2.check_box((x0, y0, x1, y1), "bbox")
+    return x0, y0, x1, y1
+
+
+def _bbox_sql(c: Collection, box: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
+    x0, y0, x1, y1 = box
+    if c.geometry == "point":
+        if x0 <= x1:
+            return "lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?", [x0, x1, y0, y1]
+        # Across the antimeridian (Part 1: minlon > maxlon): two lon ranges.
+        return "(lon >= ? OR lon <= ?) AND lat BETWEEN ? AND ?", [x0, x1, y0, y1]
+    if x0 <= x1:
+        return "xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?", [x0, x1, y0, y1]
+    return "(xmax >= ? OR xmin <= ?) AND ymax >= ? AND ymin <= ?", [x0, x1, y0, y1]
+
+
+def _instant(raw: str, end: bool) -> datetime | None:
+    if raw in ("", ".."):
+        return None
+    try:
+        if len(raw) == 10:
+            d = date.fromisoformat(raw)
+            # A date is the whole day (UTC): its start, or the end of it.
+            t = time.max if end else time.min
+            return datetime.combine(d, t, tzinfo=UTC)
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise OgcBadRequest("datetime", "not an RFC 3339 date-time, date or interval") from None
+    if value.tzinfo is None:
+        raise OgcBadRequest("datetime", "a date-time needs a time zone (Z or +hh:mm)")
+    return value
+
+
+def _datetime_sql(c: Collection, raw: str) -> tuple[str, list[Any]]:
+    if c.temporal is None:
+        raise OgcBadRequest("datetime", f"collection {c.id} has no temporal property")
+    if len(raw) > 80:
+        raise OgcBadRequest("datetime", "too long")
+    if "/" in raw:
+        a, _, b = raw.partition("/")
+        lo, hi = _instant(a, False), _instant(b, True)
+        if a in ("", "..") and b in ("", ".."):
+            raise OgcBadRequest("datetime", "an interval needs at least one end")
+    else:
+        if raw in ("", ".."):
+            raise OgcBadRequest("datetime", "empty")
+        lo, hi = _instant(raw, False), _instant(raw, True)
+    if lo is not None and hi is not None and lo > hi:
+        raise OgcBadRequest("datetime", "the interval ends before it starts")
+    start, stop = c.temporal
+    # A feature's validity [start, stop] (NULL = open) intersects the interval [lo, hi].
+    sql, params = [], []
+    if hi is not None:
+        sql.append(f"({start} IS NULL OR {start} <= ?)")
+        params.append(hi)
+    if lo is not None:
+        sql.append(f"({stop} IS NULL OR {stop} >= ?)")
+        params.append(lo)
+    return " AND ".join(sql), params
+
+
+def _scope(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
+    if c.open or p is None:
+        return "TRUE", []
+    region, rp = region_sql(p, c.region_col or "NULL")
+    own, op = source_sql(p, c.source_col) if c.source_col else ("TRUE", [])
+    return f"({region}) AND ({own})", [*rp, *op]
+
+
+def _select(c: Collection) -> str:
+    key = " || '.' || ".join(c.key) if len(c.key) > 1 else c.key[0]
+    cols = ", ".join(p.sql for p in c.props)
+    geom = (
+        "lon, lat"
+        if c.geometry == "point"
+        else (
+            "CASE WHEN geom_wkb IS NULL THEN NULL ELSE ST_AsGeoJSON(ST_GeomFromWKB(geom_wkb)) END"
+        )
+    )
+    return f"SELECT {key} AS __id, {cols}, {geom} FROM {c.source} AS t"
+
+
+def _feature(c: Collection, row: tuple[Any, ...], base: str) -> dict[str, Any]:
+    n = len(c.props)
+    props = {}
+    for p, v in zip(c.props, row[1 : 1 + n], strict=True):
+        props[p.name] = v.isoformat() if isinstance(v, datetime) else v
+    if c.geometry == "point":
+        lon, lat = row[1 + n], row[2 + n]
+        geometry = (
+            None if lon is None or lat is None else {"type": "Point", "coordinates": [lon, lat]}
+        )
+    else:
+        raw = row[1 + n]
+        geometry = None if raw is None else orjson.loads(raw)
+    fid = str(row[0])
+    return {
+        "type": "Feature",
+        "id": fid,
+        "geometry": geometry,
+        "properties": props,
+        "links": [
+            {
+                "href": f"{base}/collections/{c.id}/items/{fid}",
+                "rel": "self",
+                "type": "application/geo+json",
+            },
+            {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json"},
+        ],
+    }
+
+
+def items(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal | None,
+    base: str,
+    collection_id: str,
+    params: Mapping[str, str],
+) -> dict[str, Any]:
+    """``/collections/{collectionId}/items``: one page as a GeoJSON FeatureCollection.
+
+    ``p`` is the caller (ignored for an open collection). ``params`` are the raw query
+    parameters; bad ones raise :class:`OgcBadRequest`. A ``limit`` above the maximum is served
+    as the maximum (Part 1, 7.15.3).
+    """
+    c = get(collection_id)
+    check_params(params, ITEMS_PARAMS)
+    limit = min(_int(params, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    offset = _int(params, "offset", 0, 0)
+    if offset > MAX_OFFSET:
+        raise OgcBadRequest("offset", f"must be <= {MAX_OFFSET}")
+    crs = params.get("filter-crs")
+    if crs is not None and crs not in CRS84_URIS:
+        raise OgcBadRequest("filter-crs", f"only {CRS84_URIS[0]} is supported")
+    where, args = [], []
+    for sql, ps in (
+        _scope(c, p),
+        _bbox_sql(c, _bbox(params["bbox"])) if "bbox" in params else ("TRUE", []),
+        _datetime_sql(c, params["datetime"]) if "datetime" in params else ("TRUE", []),
+    ):
+        where.append(sql)
+        args += ps
+    spatial = c.geometry == "wkb"
+    if "filter" in params:
+        tree = cql2.parse(params["filter"], params.get("filter-lang"))
+        sql, ps = cql2.to_sql(tree, c)
+        where.append(sql)
+        args += ps
+        spatial = spatial or cql2.uses_spatial(tree)
+    elif "filter-lang" in params:
+        cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
+    if spatial:
+        load_spatial(con)
+    order = ", ".join(c.key)
+    rows = con.execute(
+        f"{_select(c)} WHERE {' AND '.join(f'({w})' for w in where)} "
+        f"ORDER BY {order} LIMIT ? OFFSET ?",
+        [*args, limit + 1, offset],
+    ).fetchall()
+    more = len(rows) > limit
+    feats = [_feature(c, r, base) for r in rows[:limit]]
+    url = f"{base}/collections/{c.id}/items"
+    keep = {k: v for k, v in params.items() if k not in ("limit", "offset")}
+
+    def link(rel: str, off: int, mime: str = "application/geo+json") -> dict[str, str]:
+        q = urlencode({**keep, "limit": limit, "offset": off})
+        return {"href": f"{url}?{q}", "rel": rel, "type": mime}
+
+    links = [link("self", offset)]
+    if more:
+        links.append(link("next", offset + limit))
+    if offset > 0:
+        links.append(link("prev", max(0, offset - limit)))
+    links.append(
+        {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json"}
+    )
+    out: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "numberReturned": len(feats),
+    }
+    if not more and (feats or offset == 0):
+        out["numberMatched"] = offset + len(feats)
+    out["features"] = feats
+    out["links"] = links
+    return out
+
+
+def item(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal | None,
+    base: str,
+    collection_id: str,
+    feature_id: str,
+    params: Mapping[str, str],
+) -> dict[str, Any]:
+    """``/collections/{collectionId}/items/{featureId}``: one Feature; 404 when unknown or
+    outside ``p``'s scope (the same answer)."""
+    c = get(collection_id)
+    check_params(params, ITEM_PARAMS)
+    parts = feature_id.split(".") if len(c.key) > 1 else [feature_id]
+    if len(parts) != len(c.key) or len(feature_id) > 200:
+        raise NotFound(c.id, feature_id[:200])
+    scope, args = _scope(c, p)
+    if c.geometry == "wkb":
+        load_spatial(con)
+    keys = " AND ".join(f"{k} = ?" for k in c.key)
+    row = con.execute(f"{_select(c)} WHERE {keys} AND ({scope})", [*parts, *args]).fetchone()
+    if row is None:
+        raise NotFound(c.id, feature_id)
+    return _feature(c, row, base)
