@@ -111,7 +111,7 @@ def test_district_analyst_sees_the_district_and_nothing_else(
     assert job.status_code == 202, job.text
     done = _wait_job(admin, job.json())
     assert done["state"] == "done", done
-    assert done["result"]["written"]["air_daily"] > 0
+    assert done["result"]["written"]["air_daily"] > 0, done["result"]
 
     login = httpx.post(url + "/api/v1/auth/token", data={"username": "ana", "password": PASSWORD})
     assert login.status_code == 200, login.text
@@ -134,16 +134,23 @@ def test_district_analyst_sees_the_district_and_nothing_else(
 
     assessed = ana.get("/api/v1/air/assessments", params={"year": 2014})
     assert assessed.status_code == 200, assessed.text
-    assert {r["code"] for r in assessed.json()["items"]} == CHAOYANG
+    assert {r["code"] for r in assessed.json()["days"]} == CHAOYANG
+    assert {r["code"] for r in assessed.json()["stats"]} == CHAOYANG
+    # Beijing's city figures include other districts: not shown to a district analyst.
     city = ana.get("/api/v1/air/assessments", params={"year": 2014, "scope": "city"})
-    assert city.json()["items"] == []  # Beijing's city figures include other districts
+    assert city.json()["days"] == []
 
     # Outside the district: exactly the answer for a station that does not exist.
     outside = ana.get(f"/api/v1/stations/{OTHER}")
     unknown = ana.get("/api/v1/stations/NoSuchStation")
     assert outside.status_code == unknown.status_code == 404
     assert outside.json()["title"] == unknown.json()["title"]
-    assert ana.get("/api/v1/air/aqi/daily", params={"station": OTHER}).json()["items"] == []
+    other = ana.get("/api/v1/air/aqi/daily", params={"station": OTHER})
+    nosuch = ana.get("/api/v1/air/aqi/daily", params={"station": "NoSuchStation"})
+    assert other.status_code == nosuch.status_code == 400
+    assert other.json()["detail"].replace(OTHER, "X") == nosuch.json()["detail"].replace(
+        "NoSuchStation", "X"
+    )
     assert ana.get("/api/v1/observations", params={"station": OTHER}).json()["items"] == []
     obs = ana.get("/api/v1/observations", params={"region": "110108"}).json()
     assert obs["items"] == [] and obs["next_cursor"] is None

@@ -28,6 +28,7 @@ class _Params(BaseModel):
 
 class AirCompute(_Params):
     edition: Literal["auto", "2012", "2026"] = "auto"
+    full: bool = False  # recompute everything, not only the stale station-days
 
 
 class _FileLoad(_Params):
@@ -77,9 +78,9 @@ def _air_compute(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progres
     from ecohub.analytics.air_service import compute
 
     progress(0, 1, "computing the air_* tables from the observations")
-    written = compute(cur, edition=p.edition)
+    out = compute(cur, edition=p.edition, full=p.full, principal=who)
     progress(1, 1, "stored")
-    return {"written": written}
+    return jsonable(out)
 
 
 def _load_progress(progress: Progress) -> Callable[[str, int, int | None], None]:

@@ -55,6 +55,8 @@ def classify(exc: BaseException) -> Failure:
         return Failure(404, "Not Found", str(exc))
     if isinstance(exc, AccessDenied):
         return Failure(403, "Forbidden", "your role may not do this")
+    if isinstance(exc, AirInputError) and exc.field:
+        return Failure(400, "Bad Request", str(exc), exc.field)
     known = (AirInputError, ExportError, LoadError, VocabularyError, ReadError, StandardsError)
     if isinstance(exc, known):
         msg = str(exc)

@@ -29,6 +29,7 @@ def _aqi(kind: str):
         scope: str = Query("station", description="station | city"),
         from_: str | None = Query(None, alias="from", pattern=DAY, description="first day (CST)"),
         to: str | None = Query(None, pattern=DAY, description="last day (CST), inclusive"),
+        edition: str = Query("auto", description="auto (the stored results) | 2012 | 2026"),
         limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
         cursor_: str | None = Query(None, alias="cursor", max_length=512),
         format: str = Query("json", description="json | csv | parquet"),
@@ -45,6 +46,7 @@ def _aqi(kind: str):
             region=region,
             start=from_,
             end=to,
+            edition=edition,
             limit=limit,
             cursor=cursor_,
             export=fmt != "json",
@@ -65,23 +67,14 @@ def assessments(
     year: int = Query(..., ge=1900, le=2200),
     station: str | None = Query(None, min_length=1, max_length=64),
     region: str | None = Query(None, pattern=CODE),
-    scope: str = Query("station", description="station | city (stored results)"),
-    edition: str = Query("auto", description="auto: the stored results; 2012 | 2026: computed now"),
+    scope: str | None = Query(None, description="station | city (default: both)"),
+    edition: str = Query("auto", description="auto (the stored results) | 2012 | 2026"),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
-    """HJ 663 annual assessment in your scope: stored (``edition=auto``) or computed now
-    under one HJ 633 edition."""
-    if edition == "auto":
-        items = service.assessment(cur, p, year=year, scope=scope, station=station, region=region)
-        request.state.audit_rows = len(items)
-        return {"year": year, "edition": "auto", "items": items}
-    if edition not in ("2012", "2026"):
-        from ecohub.queries import QueryError
-
-        raise QueryError("edition", f"must be auto, 2012 or 2026, got {edition!r}")
-    out = service.assessment_live(
-        cur, p, year=year, edition=edition, station=station, region=region
+    """HJ 663 annual assessment in your scope: statistics, category days, index, monthly."""
+    out = service.assessment(
+        cur, p, year=year, station=station, region=region, scope=scope, edition=edition
     )
-    request.state.audit_rows = len(out.get("days", []))
+    request.state.audit_rows = len(out["days"])
     return {"year": year, "edition": edition, **out}

@@ -116,8 +116,8 @@ def open_assessments(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """HJ 663 annual assessment of every station (or city) for ``year``."""
-    items = air.assessment(cur, ANONYMOUS, year=year, scope=scope)
-    return {**lic, "year": year, "items": items}
+    out = air.assessment(cur, ANONYMOUS, year=year, scope=scope)
+    return {**lic, "year": year, **out}
 
 
 BULK = ("stations", "aqi-daily", "aqi-hourly")
