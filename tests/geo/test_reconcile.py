@@ -6,6 +6,8 @@ in one and not the other and is not listed here (a new package version, an edite
 
 from __future__ import annotations
 
+from functools import cache
+
 from ecohub.geo import boundaries
 from ecohub.standards.editions import load_table
 
@@ -86,6 +88,7 @@ NAME_DIFFERENCES = {
 }
 
 
+@cache
 def _both() -> tuple[dict[str, str], dict[str, str]]:
     standard = {r["code"]: r["name"] for r in load_table("gbt2260_divisions.csv")
                 if r["kind"] == "division"}  # fmt: skip

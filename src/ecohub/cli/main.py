@@ -23,7 +23,7 @@ app.add_typer(water.app, name="water", help="Surface water: GB 3838 classes and 
 app.command("trend", help="Mann-Kendall / seasonal Kendall trends with Sen's slope.")(trend.trend)
 app.add_typer(registry.app, name="registry", help="The unified fixed-pollution-source registry.")
 users.register(app)
-app.add_typer(geo.app, name="geo", help="Regions: boundaries, key and user regions, query by region.")
+app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 
 
 def main() -> None:

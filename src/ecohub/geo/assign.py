@@ -20,6 +20,7 @@ abroad) gets ``None``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -29,7 +30,7 @@ from scipy import ndimage
 
 from ecohub.geo.resolve import ensure_regions
 
-CELL = 0.02  # degrees; ~2 km. Finer: fewer points near boundaries, more memory (int16 per cell)
+CELL = 0.02  # degrees; ~2 km. Finer: fewer points near boundaries, more memory (int32 per cell)
 _OUTSIDE = -1
 _NEAR_BOUNDARY = -2
 
@@ -39,8 +40,9 @@ class _Grid:
     x0: float
     y0: float
     labels: npt.NDArray[np.int32]  # [row, col] -> county index, _OUTSIDE or _NEAR_BOUNDARY
-    # For cells near a boundary: the counties whose bounding box covers the cell, sorted by cell.
-    pair_cell: npt.NDArray[np.int64]
+    # For cells near a boundary: the counties whose bounding box covers the cell, sorted by cell;
+    # the pairs of cell c are pair_county[offsets[c] : offsets[c + 1]].
+    offsets: npt.NDArray[np.int32]
     pair_county: npt.NDArray[np.int64]
 
     def cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,7 +90,8 @@ class CountyIndex:
         pts = a[seg] + (b[seg] - a[seg]) * frac[:, None]
         pts = np.vstack([pts, coords])
         empty = np.empty(0, dtype=np.int64)
-        grid = _Grid(float(x0), float(y0), np.empty(shape, dtype=np.int32), empty, empty)
+        grid = _Grid(float(x0), float(y0), np.empty(shape, dtype=np.int32),
+                     np.empty(0, dtype=np.int32), empty)  # fmt: skip
         row, col, _ = grid.cells(pts[:, 0], pts[:, 1])
         marked[row, col] = True
         marked = ndimage.binary_dilation(marked, structure=np.ones((3, 3), dtype=bool))
@@ -116,7 +119,9 @@ class CountyIndex:
             owners.append(np.full(len(ids), k, dtype=np.int64))
         pair_cell, pair_county = np.concatenate(cells), np.concatenate(owners)
         order = np.argsort(pair_cell, kind="stable")
-        final = _Grid(grid.x0, grid.y0, labels, pair_cell[order], pair_county[order])
+        per_cell = np.bincount(pair_cell, minlength=labels.size)
+        offsets = np.concatenate([[0], np.cumsum(per_cell)]).astype(np.int32)
+        final = _Grid(grid.x0, grid.y0, labels, offsets, pair_county[order])
         return CountyIndex(self.codes, self.geoms, self.tree, final)
 
     def _exact(self, x: np.ndarray, y: np.ndarray) -> npt.NDArray[np.int64]:
@@ -130,7 +135,9 @@ class CountyIndex:
     def _test(self, x: np.ndarray, y: np.ndarray, points: np.ndarray, counties: np.ndarray,
               result: np.ndarray) -> None:  # fmt: skip
         """Test candidate (point, county) pairs; smallest hitting code wins (written last)."""
-        order = np.argsort(counties, kind="stable")
+        # County indices fit in 16 bits: numpy's stable sort is then a radix sort.
+        keys = counties.astype(np.int16) if len(self.codes) < 2**15 else counties
+        order = np.argsort(keys, kind="stable")
         points, counties = points[order], counties[order]
         cuts = np.searchsorted(counties, np.arange(len(self.codes) + 1))
         for k in np.flatnonzero(np.diff(cuts))[::-1]:  # counties with candidates only
@@ -152,16 +159,19 @@ class CountyIndex:
             rest = np.flatnonzero(result == _NEAR_BOUNDARY)
             result[rest] = _OUTSIDE
             cell = row[rest] * g.labels.shape[1] + col[rest]
-            lo = np.searchsorted(g.pair_cell, cell, "left")
-            n = np.searchsorted(g.pair_cell, cell, "right") - lo
+            lo = g.offsets[cell].astype(np.int64)
+            n = g.offsets[cell + 1] - lo
             points = np.repeat(rest, n)
             start = np.repeat(lo - (np.cumsum(n) - n), n)
             counties = g.pair_county[start + np.arange(len(points))]
             self._test(x, y, points, counties, result)
-        out = np.full(len(x), None, dtype=object)
-        found = result >= 0
-        out[found] = self.codes[result[found]]
-        return out
+        return self._names[np.where(result >= 0, result, len(self.codes))]
+
+    @cached_property
+    def _names(self) -> npt.NDArray[np.object_]:
+        # The codes as Python objects with None last: an index of -1 (outside) maps to None,
+        # and no string object is made per point.
+        return np.array([*self.codes.tolist(), None], dtype=object)
 
 
 def assign_counties(
