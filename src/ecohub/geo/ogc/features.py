@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
@@ -195,19 +196,22 @@ def _feature(c: Collection, row: tuple[Any, ...], base: str) -> dict[str, Any]:
     }
 
 
-def items(
-    con: duckdb.DuckDBPyConnection,
-    p: Principal | None,
-    base: str,
-    collection_id: str,
-    params: Mapping[str, str],
-) -> dict[str, Any]:
-    """``/collections/{collectionId}/items``: one page as a GeoJSON FeatureCollection.
+@dataclass(frozen=True)
+class PageQuery:
+    """The SQL of one items page (``limit + 1`` rows from ``offset``) and what it needs."""
 
-    ``p`` is the caller (ignored for an open collection). ``params`` are the raw query
-    parameters; bad ones raise :class:`OgcBadRequest`. A ``limit`` above the maximum is served
-    as the maximum (Part 1, 7.15.3).
-    """
+    collection: Collection
+    sql: str
+    params: list[Any]
+    limit: int
+    offset: int
+    spatial: bool
+
+
+def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str]) -> PageQuery:
+    """Check the raw query parameters and build the page's SQL (scope, bbox, datetime and
+    filter in its ``WHERE``); :class:`OgcBadRequest` for bad ones. A ``limit`` above the
+    maximum is served as the maximum (Part 1, 7.15.3)."""
     c = get(collection_id)
     check_params(params, ITEMS_PARAMS)
     limit = min(_int(params, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
@@ -234,14 +238,30 @@ def items(
         spatial = spatial or cql2.uses_spatial(tree)
     elif "filter-lang" in params:
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
-    if spatial:
-        load_spatial(con)
-    order = ", ".join(c.key)
-    rows = con.execute(
+    text = (
         f"{_select(c)} WHERE {' AND '.join(f'({w})' for w in where)} "
-        f"ORDER BY {order} LIMIT ? OFFSET ?",
-        [*args, limit + 1, offset],
-    ).fetchall()
+        f"ORDER BY {', '.join(c.key)} LIMIT ? OFFSET ?"
+    )
+    return PageQuery(c, text, [*args, limit + 1, offset], limit, offset, spatial)
+
+
+def items(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal | None,
+    base: str,
+    collection_id: str,
+    params: Mapping[str, str],
+) -> dict[str, Any]:
+    """``/collections/{collectionId}/items``: one page as a GeoJSON FeatureCollection.
+
+    ``p`` is the caller (ignored for an open collection); ``params`` are the raw query
+    parameters (see :func:`page_query`).
+    """
+    q = page_query(p, collection_id, params)
+    c, limit, offset = q.collection, q.limit, q.offset
+    if q.spatial:
+        load_spatial(con)
+    rows = con.execute(q.sql, q.params).fetchall()
     more = len(rows) > limit
     feats = [_feature(c, r, base) for r in rows[:limit]]
     url = f"{base}/collections/{c.id}/items"
