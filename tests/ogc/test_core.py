@@ -157,3 +157,29 @@ def test_outlet_without_a_point_stands_at_its_source(ogc: Ogc) -> None:
     r = ogc.client("admin").get(f"/ogc/collections/outlets/items/{CY1}.DW001")
     assert r.status_code == 200
     assert r.json()["geometry"]["coordinates"] == [116.40, 39.98]  # CY1's point
+
+
+def test_region_bbox_is_the_exact_intersection(ogc: Ogc) -> None:
+    # A small box in Chaoyang's north-east: inside Chaoyang only, yet inside the bounding box
+    # of several neighbours (Shunyi, Tongzhou) whose boundaries do not reach it.
+    import shapely
+
+    box = (116.60, 39.95, 116.61, 39.96)
+    r = ogc.client("admin").get(
+        "/ogc/collections/regions/items",
+        params={"bbox": ",".join(map(str, box)), "filter": "level = 'county'", "limit": 100},
+    )
+    assert r.status_code == 200, r.text
+    got = ids(r.json())
+    c = ogc.con.cursor()
+    rows = c.execute(
+        "SELECT code, geom_wkb FROM region WHERE level = 'county' AND xmin <= ? AND xmax >= ? "
+        "AND ymin <= ? AND ymax >= ?",
+        [box[2], box[0], box[3], box[1]],
+    ).fetchall()
+    c.close()
+    # Independent test with shapely on the stored WKB.
+    want = sorted(
+        code for code, wkb in rows if shapely.from_wkb(bytes(wkb)).intersects(shapely.box(*box))
+    )
+    assert got == want and len(rows) >= len(want)

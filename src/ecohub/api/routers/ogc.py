@@ -23,7 +23,7 @@ from ecohub.api.errors import problem_responses
 from ecohub.api.problems import problem
 from ecohub.api.rules import guard
 from ecohub.geo import ogc
-from ecohub.geo.ogc.features import DEFAULT_LIMIT, ITEM_PARAMS, MAX_LIMIT, check_params
+from ecohub.geo.ogc.params import DEFAULT_LIMIT, ITEM_PARAMS, MAX_LIMIT, check_params
 from ecohub.queries import NotFound
 
 PREFIX = "/ogc"
