@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 
 from ecohub.access.local import remove_local_credential
-from ecohub.api.app import create_app
+from ecohub.api.app import close_app, create_app
 from ecohub.ingest import devices as device_service
 from ecohub.ingest.hj212_server import Hj212Server
 from ecohub.ingest.simulator import SimDevice, demo_devices, simulate
@@ -40,15 +40,24 @@ class _Http(uvicorn.Server):
         yield
 
 
+def _tls(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS options when both a certificate and a key are configured."""
+    if settings.http_ssl_certfile is None or settings.http_ssl_keyfile is None:
+        return {}
+    return {"ssl_certfile": str(settings.http_ssl_certfile),
+            "ssl_keyfile": str(settings.http_ssl_keyfile)}  # fmt: skip
+
+
 @dataclass
 class Endpoints:
     hj212: tuple[str, int]
     http: tuple[str, int]
+    tls: bool = False
 
     @property
     def http_url(self) -> str:
         host = self.http[0] if self.http[0] not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{host}:{self.http[1]}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.http[1]}"
 
 
 def register_demo_devices(con: Any, devs: list[SimDevice]) -> None:
@@ -98,7 +107,7 @@ async def run_platform(
         http_sock.close()
         con.close()
         raise
-    jobs = JobRunner(con, workers=settings.job_workers)
+    jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
     app = create_app(
         con,
         settings=settings,
@@ -111,7 +120,7 @@ async def run_platform(
     )
     http = _Http(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
-                       lifespan="off", access_log=False)
+                       lifespan="off", access_log=False, **_tls(settings))
     )  # fmt: skip
     http_task = asyncio.create_task(http.serve(sockets=[http_sock]))
     while not http.started:
@@ -120,7 +129,7 @@ async def run_platform(
             raise RuntimeError("HTTP server stopped during start-up")
         await asyncio.sleep(0.02)
     http_addr = http_sock.getsockname()[:2]
-    ends = Endpoints(hj212=hj_addr, http=http_addr)
+    ends = Endpoints(hj212=hj_addr, http=http_addr, tls=bool(_tls(settings)))
     state = settings.data_dir / "server.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(
@@ -152,8 +161,9 @@ async def run_platform(
         http.should_exit = True
         with contextlib.suppress(Exception):
             await http_task
-        # A running job ends its transaction before the store closes.
-        await asyncio.to_thread(jobs.shutdown)
+        # A running job ends its transaction and queued audit entries are committed before the
+        # store closes.
+        await asyncio.to_thread(close_app, app)
         remove_local_credential(settings.data_dir)
         with contextlib.suppress(Exception):
             con.execute("CHECKPOINT")

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         "AQI and assessments computed by ecohub"
     )
     job_workers: int = Field(default=1, ge=1, le=8)  # jobs run one after another by default
+    job_nice: int = Field(default=10, ge=0, le=19)  # job threads yield the CPU to HJ 212 ingest
+    # TLS for the HTTP endpoint: both files given = HTTPS (passed to uvicorn as ssl_certfile /
+    # ssl_keyfile); the CLI then trusts that certificate for its own server.
+    http_ssl_certfile: Path | None = None
+    http_ssl_keyfile: Path | None = None
 
     # HTTP endpoint (health, metrics, API)
     http_host: str = "127.0.0.1"

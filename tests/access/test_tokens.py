@@ -88,3 +88,33 @@ def test_refresh_expired_unknown_and_disabled(
     users.disable_user(store, "ana")  # revokes its refresh tokens too
     assert _reason(tokens.refresh, store, secret, pair.refresh_token) == "refresh token revoked"
     assert "disabled" in _reason(tokens.verify_access_token, store, secret, pair.access_token)
+
+
+def test_concurrent_use_of_one_refresh_token_lets_one_win(
+    store: duckdb.DuckDBPyConnection, secret: bytes, ana: Principal
+) -> None:
+    import threading
+
+    pair = tokens.login_tokens(store, secret, ana)
+    results: list[str] = []
+
+    def use() -> None:
+        cur = store.cursor()
+        try:
+            tokens.refresh(cur, secret, pair.refresh_token)
+            results.append("ok")
+        except AuthFailed as exc:
+            results.append(exc.reason)
+        finally:
+            cur.close()
+
+    threads = [threading.Thread(target=use) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1
+    # The losers saw a reuse, so the family - including the winner's new token - is revoked.
+    assert store.execute(
+        "SELECT count(*) FROM refresh_token WHERE revoked_at IS NULL"
+    ).fetchall() == [(0,)]

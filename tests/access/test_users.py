@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ecohub.access import users
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed, InvalidInput
@@ -115,3 +117,59 @@ def test_lockout_after_n_failures(store: duckdb.DuckDBPyConnection) -> None:
 def test_disable_unknown_user(store: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(InvalidInput, match="no user"):
         users.disable_user(store, "ghost")
+
+
+def test_parallel_guesses_cannot_dodge_the_lock(store: duckdb.DuckDBPyConnection) -> None:
+    import threading
+
+    users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
+
+    def guess() -> None:
+        cur = store.cursor()
+        try:
+            for _ in range(2):
+                with pytest.raises(AuthFailed):
+                    users.authenticate(cur, "ana", "not the password", max_failures=5)
+        finally:
+            cur.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(4)]  # 8 guesses at once
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (until,) = store.execute("SELECT locked_until FROM app_user").fetchall()[0]
+    assert until is not None
+    with pytest.raises(AuthFailed) as err:
+        users.authenticate(store, "ana", PASSWORD)
+    assert err.value.reason == "locked"
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(max_size=40),
+    role=st.one_of(
+        st.sampled_from(["admin", "analyst", "enterprise", "public"]), st.text(max_size=12)
+    ),
+    region=st.one_of(st.none(), st.text(max_size=8), st.from_regex(r"[0-9]{6}", fullmatch=True)),
+    sources=st.lists(st.text(max_size=24), max_size=3),
+    password=st.text(max_size=40),
+)
+def test_junk_is_refused_by_field_or_accepted(
+    store: duckdb.DuckDBPyConnection,
+    name: str,
+    role: str,
+    region: str | None,
+    sources: list[str],
+    password: str,
+) -> None:
+    """Whatever comes in, add_user either creates the user or raises InvalidInput naming a field."""
+    try:
+        user = users.add_user(store, name, role, region, sources, password)
+    except InvalidInput as exc:
+        assert exc.field in {"name", "role", "region", "source", "password"}
+        return
+    assert users.get_user(store, user.name) == user
+    store.execute("DELETE FROM app_user")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ecohub.access import apikeys, audit, local, tokens, users
 from ecohub.access.principal import Principal
 from tests.access.conftest import PASSWORD
-from tests.api.conftest import Server
+from tests.api._auth_server import Server, cheap_argon2, server_fixture  # noqa: F401 - fixtures
 
 TOKEN = "/api/v1/auth/token"
 

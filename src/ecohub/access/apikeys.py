@@ -9,7 +9,6 @@ compared in constant time.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
@@ -19,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from ecohub.access._db import first
+from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed, InvalidInput
 from ecohub.access.principal import Principal
 from ecohub.access.users import active_user, get_user
@@ -110,9 +109,10 @@ def revoke(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
     """Revoke a key by its id (the part after ``ehk_``); it fails from its next use on."""
     key_id = key_id.removeprefix(PREFIX).split("_", 1)[0]
     if _get(con, key_id).revoked_at is None:
-        con.execute(
-            "UPDATE api_key SET revoked_at = ? WHERE key_id = ?", [datetime.now(UTC), key_id]
-        )
+        with WRITE_LOCK:
+            con.execute(
+                "UPDATE api_key SET revoked_at = ? WHERE key_id = ?", [datetime.now(UTC), key_id]
+            )
     return _get(con, key_id)
 
 
@@ -145,7 +145,6 @@ def authenticate_key(con: duckdb.DuckDBPyConnection, key: str) -> Principal:
     if user is None:
         raise AuthFailed("API key of a disabled user", user_name)
     if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-        # A concurrent request of the same key may win the row: the time is fresh either way.
-        with contextlib.suppress(duckdb.TransactionException):
+        with WRITE_LOCK:
             con.execute("UPDATE api_key SET last_used_at = ? WHERE key_id = ?", [now, key_id])
     return user.principal("apikey")

@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 import jwt
 
-from ecohub.access._db import first
+from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed
 from ecohub.access.principal import Principal
 from ecohub.access.users import active_user
@@ -187,28 +187,31 @@ def refresh(
         raise AuthFailed("refresh token reused: family revoked", user_name)
     if expires_at <= now:
         raise AuthFailed("refresh token expired", user_name)
-    try:
-        claimed = con.execute(
-            "UPDATE refresh_token SET used_at = ? "
-            "WHERE token_id = ? AND used_at IS NULL AND revoked_at IS NULL RETURNING token_id",
-            [now, token_id],
-        ).fetchall()
-    except duckdb.TransactionException:
-        claimed = []  # a concurrent use of the same token won the row
-    if not claimed:
-        revoke_family(con, family)
-        raise AuthFailed("refresh token reused: family revoked", user_name)
     user = active_user(con, user_name)
     if user is None:
         raise AuthFailed("refresh of a disabled user", user_name)
+    # Check, claim and issue the successor as one step under the lock that revoke_family also
+    # takes: of two concurrent uses one wins, and the loser's revocation then covers the
+    # winner's new token too (it cannot slip in after the family was revoked).
+    with WRITE_LOCK:
+        unused = con.execute(
+            "SELECT 1 FROM refresh_token "
+            "WHERE token_id = ? AND used_at IS NULL AND revoked_at IS NULL",
+            [token_id],
+        ).fetchall()
+        if unused:
+            con.execute("UPDATE refresh_token SET used_at = ? WHERE token_id = ?", [now, token_id])
+            new_refresh = _new_refresh(con, user_name, family, now, expires_at)
+    if not unused:
+        revoke_family(con, family)
+        raise AuthFailed("refresh token reused: family revoked", user_name)
     p = user.principal("token")
-    new_refresh = _new_refresh(con, user_name, family, now, expires_at)
     access = issue_access_token(secret, p, access_minutes, now=now)
     return p, TokenPair(access, round(access_minutes * 60), new_refresh)
 
 
 def revoke_family(con: duckdb.DuckDBPyConnection, family: str) -> None:
-    with contextlib.suppress(duckdb.TransactionException):
+    with WRITE_LOCK:
         con.execute(
             "UPDATE refresh_token SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
             [datetime.now(UTC), family],

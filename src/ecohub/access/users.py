@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -20,7 +19,7 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ecohub.access._db import first
+from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed, InvalidInput
 from ecohub.access.principal import ROLES, Principal, Role
 from ecohub.standards import divisions
@@ -34,7 +33,6 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 RESERVED_NAMES = frozenset({"system", "anonymous", "local"})
 
 HASHER = PasswordHasher()
-_FAILURE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -184,13 +182,14 @@ def disable_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
     """Disable ``name``: no more log-ins; its tokens and keys stop working at their next use."""
     if get_user(con, name) is None:
         raise InvalidInput("name", f"no user {name!r}")
-    con.execute(
-        "UPDATE app_user SET enabled = FALSE, disabled_at = ? WHERE name = ?", [_now(), name]
-    )
-    con.execute(
-        "UPDATE refresh_token SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
-        [_now(), name],
-    )
+    with WRITE_LOCK:
+        con.execute(
+            "UPDATE app_user SET enabled = FALSE, disabled_at = ? WHERE name = ?", [_now(), name]
+        )
+        con.execute(
+            "UPDATE refresh_token SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
+            [_now(), name],
+        )
     user = get_user(con, name)
     assert user is not None
     return user
@@ -242,7 +241,7 @@ def authenticate(
             raise AuthFailed(f"wrong password; locked after {failures} failures", name) from None
         raise AuthFailed("wrong password", name) from None
     if failures or user.locked_until is not None or HASHER.check_needs_rehash(stored):
-        with _FAILURE_LOCK:
+        with WRITE_LOCK:
             con.execute(
                 "UPDATE app_user SET failed_logins = 0, locked_until = NULL, password_hash = ? "
                 "WHERE name = ?",
@@ -260,13 +259,10 @@ def _count_failure(
 ) -> int:
     # One writer at a time: two concurrent UPDATEs of one row would make DuckDB abort one of them
     # and lose a count, which a parallel guesser could use to stay under the limit.
-    with _FAILURE_LOCK:
+    with WRITE_LOCK:
+        con.execute("UPDATE app_user SET failed_logins = failed_logins + 1 WHERE name = ?", [name])
         row = first(
-            con.execute(
-                "UPDATE app_user SET failed_logins = failed_logins + 1 WHERE name = ? "
-                "RETURNING failed_logins",
-                [name],
-            ).fetchall()
+            con.execute("SELECT failed_logins FROM app_user WHERE name = ?", [name]).fetchall()
         )
         failures = int(row[0]) if row else 0
         if failures >= max_failures:

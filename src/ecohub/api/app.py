@@ -60,7 +60,7 @@ def create_app(
     app.state.ctx = Context(
         con=con,
         settings=s,
-        jobs=jobs or JobRunner(con, workers=s.job_workers),
+        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice),
         offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
         on_policy=on_policy,
         on_devices_changed=on_devices_changed,
@@ -94,3 +94,12 @@ def create_app(
     app.add_middleware(BodyLimit)
     document_problems(app)
     return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Finish what the app runs beside requests, before its store connection closes: the running
+    job ends its transaction, queued audit entries are committed."""
+    app.state.ctx.jobs.shutdown()
+    auth = getattr(app.state, "auth", None)
+    if auth is not None:
+        auth.close()

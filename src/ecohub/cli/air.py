@@ -1,6 +1,7 @@
 """`ecohub air` sub-commands: AQI, HJ 663 assessment, and (re)computing the stored results.
 
-Thin: every command calls :mod:`ecohub.analytics.air_service` and prints what it returns.
+Thin: every command calls the API route of :mod:`ecohub.analytics.air_service` through
+:mod:`ecohub.cli.client` (the running server, or the same app in-process) and prints it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, fail, open_store
+from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -82,26 +83,25 @@ def aqi_cmd(
     out: Path = typer.Option(None, "--out", help="write all rows to .csv/.parquet/.xlsx"),
 ) -> None:
     """Hourly (real-time) or daily AQI per station or city (HJ 633)."""
-    from ecohub.analytics.air_service import aqi
     from ecohub.analytics.export import export_table
+    from ecohub.cli.client import door
 
-    d0, d1 = _date(start, "from"), _date(end, "to")
+    if kind not in ("hourly", "daily"):
+        fail(f"--kind: must be hourly or daily, got {kind!r}")
+    for text, name in ((start, "from"), (end, "to")):
+        _date(text, name)
     _target(out)
-    con = open_store()
-    try:
-        df = _service(
-            lambda: aqi(
-                con, kind=kind, scope=scope, stations=station or None, region=region,
-                start=d0, end=d1, edition=edition,
-            )
+    with door(options=_OPTIONS) as d:
+        items = d.pages(
+            f"/api/v1/air/aqi/{kind}", station=station or None, region=region, scope=scope,
+            **{"from": start, "to": end}, edition=edition,
         )  # fmt: skip
-    finally:
-        con.close()
+    cols = ["code", "date" if kind == "daily" else "time", "edition", "aqi", "level", "category",
+            "primary_pollutants", "published"]  # fmt: skip
+    df = pd.DataFrame(items) if items else pd.DataFrame(columns=cols)
     if out is not None:
         _service(lambda: export_table(df, out))
         console.print(f"wrote {len(df)} rows to {out}")
-    cols = ["code", "date" if kind == "daily" else "time", "edition", "aqi", "level", "category",
-            "primary_pollutants", "published"]  # fmt: skip
     _print(df[cols], f"{kind} AQI ({scope})")
 
 
@@ -113,17 +113,15 @@ def assess_cmd(
     out: Path = typer.Option(None, "--out", help="write the statistics (.csv/.parquet/.xlsx)"),
 ) -> None:
     """HJ 663 annual assessment: statistics, category days, good-day ratio, index, rank."""
-    from ecohub.analytics.air_service import assess
     from ecohub.analytics.air_tables import check_year
     from ecohub.analytics.export import export_table
+    from ecohub.cli.client import door
 
     _service(lambda: check_year(year))
     _target(out)
-    con = open_store()
-    try:
-        res = _service(lambda: assess(con, year, region=region, edition=edition))
-    finally:
-        con.close()
+    with door(options=_OPTIONS) as d:
+        got = d.get("/api/v1/air/assessments", year=year, region=region, edition=edition)
+    res = {k: pd.DataFrame(got[k]) for k in ("stats", "days", "index", "monthly")}
     if res["days"].empty or (int(res["days"].days.sum()) == 0 and res["stats"].empty):
         fail(f"no air data in {year}" + (f" for region {region}" if region else ""))
     stats = (
@@ -153,13 +151,10 @@ def compute_cmd(
 ) -> None:
     """(Re)compute the stored air results (air_hourly_aqi, air_daily, air_period_stat,
     air_category_days): the first time whole, then only the days whose data changed."""
-    from ecohub.analytics.air_service import compute
+    from ecohub.cli.client import door
 
-    con = open_store()
-    try:
-        res = _service(lambda: compute(con, edition=edition, full=full))
-    finally:
-        con.close()
+    with door(options=_OPTIONS) as d:
+        res = d.job("air-compute", {"edition": edition, "full": full}, "air compute")
     rows = sorted(res["written"].items())
     _print(pd.DataFrame(rows, columns=["table", "rows"]), f"air results stored ({res['mode']})")
     console.print(f"station-days computed: {res['station_days']}", highlight=False)

@@ -31,9 +31,10 @@ POLL_S = 0.25
 class DoorError(Exception):
     """A request the server refused or could not answer; the message is the problem's detail."""
 
-    def __init__(self, message: str, status: int = 0) -> None:
+    def __init__(self, message: str, status: int = 0, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.field = field
 
 
 def running_server(data_dir: Path) -> str | None:
@@ -76,8 +77,16 @@ class Door:
                     "read: run this as the account that owns the data folder"
                 )
             self.remote = True
+            verify: Any = True
+            if url.startswith("https:") and self.settings.http_ssl_certfile is not None:
+                import ssl
+
+                verify = ssl.create_default_context(cafile=str(self.settings.http_ssl_certfile))
             self._client = httpx.Client(
-                base_url=url, headers={"Authorization": f"Bearer {credential}"}, timeout=120
+                base_url=url,
+                headers={"Authorization": f"Bearer {credential}"},
+                timeout=120,
+                verify=verify,
             )
             return self._client
         from fastapi.testclient import TestClient
@@ -111,13 +120,28 @@ class Door:
         except httpx.HTTPError as exc:
             raise DoorError(f"the server at {client.base_url} did not answer: {exc}") from exc
         if r.status_code >= 400:
+            field = None
             try:
                 problem = r.json()
                 detail = problem.get("detail") or problem.get("title") or r.reason_phrase
+                errors = problem.get("errors") or []
+                if errors and isinstance(errors[0], dict):
+                    field = errors[0].get("field")
             except ValueError:
                 detail = r.text[:200] or r.reason_phrase
-            raise DoorError(str(detail), r.status_code)
+            raise DoorError(str(detail), r.status_code, field)
         return r
+
+    def pages(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a cursor-paged listing."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            body = self.get(path, **params, limit=10_000, cursor=cursor)
+            items += body["items"]
+            cursor = body.get("next_cursor")
+            if cursor is None:
+                return items
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params).json()
@@ -154,7 +178,10 @@ class Door:
                 )
         if job["state"] == "failed":
             err = job.get("error") or {}
-            raise DoorError(str(err.get("detail") or "the job failed"), int(err.get("status", 0)))
+            field = (err.get("errors") or [{}])[0].get("field")
+            raise DoorError(
+                str(err.get("detail") or "the job failed"), int(err.get("status", 0)), field
+            )
         return job["result"]
 
     def close(self) -> None:
@@ -163,23 +190,34 @@ class Door:
             self._client = None
         if self._local is not None:
             from ecohub.access.local import remove_local_credential
+            from ecohub.api.app import close_app
 
             con, app = self._local
-            app.state.ctx.jobs.shutdown()
+            close_app(app)
             con.close()
             remove_local_credential(self.settings.data_dir)
             self._local = None
 
 
 @contextlib.contextmanager
-def door(settings: Settings | None = None) -> Iterator[Door]:
-    """A :class:`Door` for one command; a refused request ends the command with its message."""
+def door(
+    settings: Settings | None = None,
+    options: dict[str, str] | None = None,
+    name_options: bool = True,
+) -> Iterator[Door]:
+    """A :class:`Door` for one command; a refused request ends the command with its message,
+    naming the command-line option of the field at fault (``options`` maps field → option
+    where the names differ; ``name_options=False`` when the messages name them already)."""
     from ecohub.cli._common import fail
 
     d = Door(settings)
     try:
         yield d
     except DoorError as exc:
+        field = exc.field.removeprefix("params.") if exc.field else None
+        if name_options and field and not str(exc).startswith("--"):
+            option = (options or {}).get(field, field).replace("_", "-")
+            fail(f"--{option}: {exc}")
         fail(str(exc))
     finally:
         d.close()

@@ -136,13 +136,15 @@ def export(
 @app.command()
 def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """One source with its records from every system, outlets, permits, MNs and latest data."""
-    from ecohub.registry.show import show as get
+    from ecohub.cli.client import DoorError, door
 
-    con = open_store(read_only=True)
-    try:
-        data = get(con, code)
-    except KeyError:
-        fail(f"no source {code}")
+    with door() as d:
+        try:
+            data = d.get(f"/api/v1/registry/sources/{code}")
+        except DoorError as exc:
+            if exc.status != 404:
+                raise
+            fail(f"no source {code}")
     if as_json:
         _print_json(data)
         return

@@ -1,15 +1,17 @@
-"""`ecohub trend`: Mann-Kendall / seasonal Kendall trends per station and parameter."""
+"""`ecohub trend`: Mann-Kendall / seasonal Kendall trends per station and parameter.
+
+Runs as a job through :mod:`ecohub.cli.client` (the running server, or in-process).
+"""
 
 from __future__ import annotations
 
 import math
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, err_console, fail, open_store
+from ecohub.cli._common import console, err_console, fail
 
 app = typer.Typer(no_args_is_help=False)
 
@@ -47,9 +49,10 @@ def trend(
     store: bool = typer.Option(True, "--store/--no-store", help="Save the results in the store."),
 ) -> None:
     """Trend of the monthly means of each station and parameter, with Sen's slope per year."""
+    import pandas as pd
+
     from ecohub.analytics.export import ExportError, check_target, export_table
-    from ecohub.analytics.trend import store_trends, trends
-    from ecohub.store.engine import ibis_duckdb
+    from ecohub.cli.client import door
 
     if not 0 < alpha < 1:
         fail(f"--alpha: expected a number between 0 and 1, got {alpha}")
@@ -61,25 +64,13 @@ def trend(
         except ExportError as exc:
             fail(f"--out: {exc}")
     codes = [_code(p) for p in parameter] if parameter else None
-    con = open_store()
-    try:
-        table = trends(
-            ibis_duckdb(con).table("observation"),
-            stations=station or None,
-            parameters=codes,
-            start=date(year_from, 1, 1) if year_from else None,
-            end=date(year_to, 12, 31) if year_to else None,
-            seasonal=seasonal,
-            alpha=alpha,
-        )
-        if table.empty:
-            fail("no observation matches the station, parameter and years given")
-        if store:
-            store_trends(con, table)
-    except ValueError as exc:
-        fail(str(exc))
-    finally:
-        con.close()
+    params = {"stations": station or None, "parameters": codes, "year_from": year_from,
+              "year_to": year_to, "seasonal": seasonal, "alpha": alpha, "store": store}  # fmt: skip
+    with door(name_options=False) as d:
+        rows = d.job("trend", params, "trend")["rows"]
+    if not rows:
+        fail("no observation matches the station, parameter and years given")
+    table = pd.DataFrame(rows)
     t = Table(title=f"{'Seasonal Kendall' if seasonal else 'Mann-Kendall'} trend, α = {alpha}")
     for col in ("station", "parameter", "from", "to", "n", "slope/yr", "unit", "Z", "p", "tau"):
         t.add_column(col, justify="right" if col in ("n", "slope/yr", "Z", "p", "tau") else "left")

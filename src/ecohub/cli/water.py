@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, err_console, fail, open_store
+from ecohub.cli._common import console, err_console, fail
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -110,10 +111,10 @@ def assess(
     store: bool = typer.Option(True, "--store/--no-store", help="Save the classes in the store."),
 ) -> None:
     """Classify every surface-water section of a year or month and summarise (2011 method)."""
+    import pandas as pd
+
     from ecohub.analytics.export import ExportError, check_target, export_table
-    from ecohub.analytics.water_assess import assess as run
-    from ecohub.analytics.water_assess import store_assessment
-    from ecohub.store.engine import ibis_duckdb
+    from ecohub.cli.client import door
 
     if method not in ("2011", "gb3838"):
         fail(f"--method: expected 2011 or gb3838, got {method!r}")
@@ -122,23 +123,13 @@ def assess(
             check_target(out)
         except ExportError as exc:
             fail(f"--out: {exc}")
-    con = open_store()
-    try:
-        res = run(
-            ibis_duckdb(con),
-            year=year,
-            month=month,
-            region=region,
-            basin=basin,
-            method=method,
-            by=by,
-        )
-        if store:
-            store_assessment(con, res)
-    except ValueError as exc:
-        fail(str(exc))
-    finally:
-        con.close()
+    params = {"year": year, "month": month, "region": region, "basin": basin, "method": method,
+              "by": by, "store": store}  # fmt: skip
+    with door(name_options=False) as d:
+        got = d.job("water-assess", params, "water assess")
+    res = SimpleNamespace(**got)
+    for name in ("sections", "distribution", "driving", "issues"):
+        setattr(res, name, pd.DataFrame(got[name]))
     _print_assessment(res)
     if out is not None:
         try:

@@ -74,6 +74,42 @@ class LoadSample(_Params):
     pass
 
 
+class WaterAssess(_Params):
+    year: int | None = Field(None, ge=1900, le=2200)
+    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
+    region: str | None = Field(None, pattern=r"^\d{6}$")
+    basin: str | None = Field(None, max_length=100)
+    method: str = Field("2011", max_length=10)
+    by: str = Field("basin", max_length=20)
+    store: bool = True
+
+
+class Trend(_Params):
+    stations: list[str] | None = Field(None, max_length=1000)
+    parameters: list[str] | None = Field(None, max_length=50)
+    year_from: int | None = Field(None, ge=1900, le=2200)
+    year_to: int | None = Field(None, ge=1900, le=2200)
+    seasonal: bool = True
+    alpha: float = Field(0.05, gt=0, lt=1)
+    store: bool = True
+
+
+def _water_assess(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.queries.analysis import water_assessment
+
+    progress(0, 1, "assessing the sections")
+    return water_assessment(cur, who, **p.model_dump())
+
+
+def _trend(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.queries.analysis import trend
+
+    progress(0, 1, "testing the series")
+    return {"rows": trend(cur, who, **p.model_dump())}
+
+
 def _air_compute(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
     from ecohub.analytics.air_service import compute
 
@@ -162,4 +198,6 @@ KINDS: dict[str, Kind] = {
     "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
     "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
     "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
+    "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
+    "trend": Kind(Trend, _trend, (), "trend tests, stored"),
 }

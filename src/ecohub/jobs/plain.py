@@ -17,6 +17,8 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         return [jsonable(v) for v in value]
+    if type(value).__name__ == "NaTType":  # pandas' missing time (a datetime subclass)
+        return None
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Path):
@@ -25,7 +27,10 @@ def jsonable(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if value is None or isinstance(value, str | int | bool):
         return value
-    item = getattr(value, "item", None)  # numpy / pandas scalars
+    tolist = getattr(value, "tolist", None)  # numpy arrays (list columns) and scalars
+    if callable(tolist):
+        return jsonable(tolist())
+    item = getattr(value, "item", None)  # other numpy / pandas scalars
     if callable(item):
         return jsonable(item())
     to_dict = getattr(value, "to_dict", None)  # pandas frames

@@ -39,7 +39,7 @@ def aqi(
     *,
     kind: str = "daily",
     scope: str = "station",
-    station: str | None = None,
+    stations: list[str] | None = None,
     region: str | None = None,
     start: str | None = None,
     end: str | None = None,
@@ -55,12 +55,12 @@ def aqi(
     if kind not in KINDS:
         raise QueryError("kind", f"must be hourly or daily, got {kind!r}")
     n = page_size(limit, export=export)
-    filters = {"kind": kind, "scope": scope, "station": station, "region": region,
+    filters = {"kind": kind, "scope": scope, "stations": stations, "region": region,
                "from": start, "to": end, "edition": edition}  # fmt: skip
     fp = fingerprint(principal, filters)
     after = decode_cursor(cursor, fp, 2)
     frame = service(
-        con, kind=kind, scope=scope, stations=[station] if station else None, region=region,
+        con, kind=kind, scope=scope, stations=stations or None, region=region,
         start=_day(start, "from"), end=_day(end, "to"), edition=edition, principal=principal,
     )  # fmt: skip
     when = "date" if kind == "daily" else "time"

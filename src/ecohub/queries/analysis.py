@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from ecohub.access.principal import Principal
-from ecohub.access.scope import region_prefix, region_sql
+from ecohub.access.scope import region_prefix, region_sql, require_role
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.paging import page_size
@@ -43,17 +43,23 @@ def water_assessment(
     basin: str | None = None,
     method: str = "2011",
     by: str = "basin",
+    store: bool = False,
 ) -> dict[str, Any]:
-    """``water_assess.assess`` over the sections in the caller's scope (nothing is stored)."""
-    from ecohub.analytics.water_assess import assess
+    """``water_assess.assess`` over the sections in the caller's scope; ``store`` (admin only:
+    the stored classes are shared) also upserts the section classes and item results."""
+    from ecohub.analytics.water_assess import assess, store_assessment
     from ecohub.store.engine import ibis_duckdb
 
     use, inside = effective_region(principal, region)
     if not inside:
         raise ValueError(_NO_WATER)  # the same answer as a region without data
+    if store:
+        require_role(principal)
     res = assess(
         ibis_duckdb(con), year=year, month=month, region=use, basin=basin, method=method, by=by
     )
+    if store:
+        store_assessment(con, res)
     return jsonable(
         {
             "period": res.period,
@@ -112,12 +118,14 @@ def trend(
     year_to: int | None = None,
     seasonal: bool = True,
     alpha: float = 0.05,
+    store: bool = False,
 ) -> list[dict[str, Any]]:
     """Mann-Kendall / seasonal Kendall trends of the caller's stations (nothing is stored).
 
     ``parameters`` are names or HJ 212 codes; a station outside the scope is unknown.
+    ``store`` (admin only) also saves the results in ``trend_result``.
     """
-    from ecohub.analytics.trend import trends
+    from ecohub.analytics.trend import store_trends, trends
     from ecohub.ingest.params import resolve_parameter
     from ecohub.store.engine import ibis_duckdb
 
@@ -133,20 +141,24 @@ def trend(
             if hit is None:
                 raise QueryError("parameter", f"unknown parameter {text!r}")
             codes.append(hit.code)
-    mine, mp = region_sql(principal, "region_code")
-    want, wp = region_filter("region_code", region)
-    sql = f"SELECT station_id FROM station WHERE {mine} AND {want}"
-    params: list[Any] = [*mp, *wp]
-    if stations:
-        sql += " AND station_id IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(stations)
-    ids = [r[0] for r in con.execute(sql + " ORDER BY 1", params).fetchall()]
-    if stations:
-        missing = sorted(set(stations) - set(ids))
-        if missing:
-            raise NotFound("station", missing[0])
-    if not ids:
-        return []
+    ids: list[str] | None
+    if principal.nationwide and region is None:
+        ids = stations or None  # every series, with or without a station row
+    else:
+        mine, mp = region_sql(principal, "region_code")
+        want, wp = region_filter("region_code", region)
+        sql = f"SELECT station_id FROM station WHERE {mine} AND {want}"
+        params: list[Any] = [*mp, *wp]
+        if stations:
+            sql += " AND station_id IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(stations)
+        ids = [r[0] for r in con.execute(sql + " ORDER BY 1", params).fetchall()]
+        if stations:
+            missing = sorted(set(stations) - set(ids))
+            if missing:
+                raise NotFound("station", missing[0])
+        if not ids:
+            return []
     table = trends(
         ibis_duckdb(con).table("observation"),
         stations=ids,
@@ -156,4 +168,7 @@ def trend(
         seasonal=seasonal,
         alpha=alpha,
     )
+    if store and not table.empty:
+        require_role(principal)
+        store_trends(con, table)
     return jsonable(table)

@@ -24,7 +24,7 @@ DAY = r"^\d{4}-\d{2}-\d{2}$"
 def _aqi(kind: str):
     def route(
         request: Request,
-        station: str | None = Query(None, min_length=1, max_length=64),
+        station: list[str] | None = Query(None, max_length=100, description="repeatable"),
         region: str | None = Query(None, pattern=CODE),
         scope: str = Query("station", description="station | city"),
         from_: str | None = Query(None, alias="from", pattern=DAY, description="first day (CST)"),
@@ -42,7 +42,7 @@ def _aqi(kind: str):
             p,
             kind=kind,
             scope=scope,
-            station=station,
+            stations=station,
             region=region,
             start=from_,
             end=to,

@@ -92,7 +92,7 @@ def _station_aqi(kind: Literal["hourly", "daily"]):
             cur,
             ANONYMOUS,
             kind=kind,
-            station=station_id,
+            stations=[station_id],
             start=from_,
             end=to,
             limit=limit,

@@ -1,3 +1,6 @@
+"""A real uvicorn server on loopback with a small app using the auth dependencies (a fixture
+module of test_auth.py; kept out of conftest.py so other API tests can have their own)."""
+
 from __future__ import annotations
 
 import threading
@@ -52,8 +55,8 @@ class Server:
     auth: AuthState
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@pytest.fixture(name="server")
+def server_fixture(tmp_path: Path) -> Iterator[Server]:
     """A real uvicorn server on 127.0.0.1, port 0 (the OS picks a free port)."""
     con = connect(tmp_path / "ecohub.duckdb")
     app = demo_app(con, tmp_path)

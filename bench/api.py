@@ -1,0 +1,398 @@
+# ruff: noqa: E501  (the report templates are Markdown lines)
+"""API under load: authenticated clients on loopback while HJ 212 packets keep arriving.
+
+Two measurements, both written into docs/benchmarks.md:
+
+``queries`` (default): a generated national store (stations in counties of every province,
+hourly observations of six pollutants, daily AQI rows), made with SQL straight in DuckDB. First
+the baseline: the same service calls straight on DuckDB, ``--clients`` threads, no HTTP. Then
+``ecohub up`` on the store, an HJ 212 simulator at ``--hj212-rate`` packets/s and ``--clients``
+concurrent API clients (analysts of one province or prefecture each, API keys) sending a mix of
+region-filtered observation pages and daily-AQI queries for ``--duration`` seconds. Reported:
+p50/p99 latency and requests/s for both, and the HJ 212 answer latency during the run.
+
+``job``: HJ 212 answer latency (p50/p99 of probe packets, one at a time) with the simulator
+running, first alone, then while an ``air-compute`` job (full) runs on the server.
+
+    python bench/api.py --rows 50000000          # the issue's size (long: generation + index)
+    python bench/api.py --rows 5000000 --duration 20
+    python bench/api.py --mode job
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
+from ecohub.access import apikeys, users
+from ecohub.access.principal import Principal
+from ecohub.store.db import connect
+
+PARAMS = [("a34004", 45.0, "µg/m³"), ("a34002", 75.0, "µg/m³"), ("a21026", 10.0, "µg/m³"),
+          ("a21004", 30.0, "µg/m³"), ("a21005", 0.8, "mg/m³"), ("a05024", 90.0, "µg/m³")]  # fmt: skip
+PASSWORD = "bench password 0123"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+# ------------------------------------------------------------------ the store
+
+
+def generate(db: Path, rows: int, stations: int) -> dict[str, Any]:
+    """Stations in ``stations`` counties spread over every province; hourly values of six
+    pollutants, enough hours for ``rows``; one daily AQI row per station and day."""
+    from ecohub.standards import divisions
+
+    counties = sorted(c for c, r in divisions._rows().items()
+                      if r["kind"] == "division" and r["level"] == "county")  # fmt: skip
+    step = max(1, len(counties) // stations)
+    picked = counties[::step][:stations]
+    hours = max(24, -(-rows // (len(picked) * len(PARAMS))))
+    con = connect(db)
+    t0 = time.perf_counter()
+    con.execute("CREATE TEMP TABLE c (code VARCHAR)")
+    con.executemany("INSERT INTO c VALUES (?)", [[c] for c in picked])
+    con.execute(
+        "INSERT INTO station (station_id, name, network, region_code) "
+        "SELECT 'S' || code, 'station ' || code, 'air', code FROM c"
+    )
+    values = ", ".join(f"('{c}', {b}, '{u}')" for c, b, u in PARAMS)
+    # Insert ordered by the primary key, a day at a time (bounded memory for the index).
+    days = -(-hours // 24)
+    for d in range(days):
+        h0, h1 = d * 24, min(hours, (d + 1) * 24)
+        con.execute(
+            f"""
+            INSERT INTO observation
+            SELECT s.station_id, p.code, '1h',
+                   TIMESTAMPTZ '2025-01-01 00:00:00+08' + to_hours(r.h),
+                   round(p.base * (0.6 + 0.8 * ((hash(s.station_id, p.code, r.h) % 1000) / 1000.0)), 1),
+                   p.unit, NULL, 'bench'
+            FROM station s, (VALUES {values}) p(code, base, unit), range({h0}, {h1}) r(h)
+            ORDER BY 1, 2, 4
+            """
+        )
+    con.execute(
+        f"""
+        INSERT INTO air_daily (scope, code, date, edition, aqi, level, category, complete, published)
+        SELECT 'station', s.station_id, DATE '2025-01-01' + r.d::INTEGER, 2012, a, CASE WHEN a <= 50 THEN 1
+               WHEN a <= 100 THEN 2 WHEN a <= 150 THEN 3 ELSE 4 END, NULL, TRUE, a::VARCHAR
+        FROM station s, range({days}) r(d),
+             LATERAL (SELECT 20 + hash(s.station_id, r.d) % 180 AS a)
+        """
+    )
+    # The results are as `air compute` would leave them (nothing stale).
+    con.execute("INSERT OR REPLACE INTO air_state VALUES ('edition', 'auto')")
+    con.execute("CHECKPOINT")
+    n = con.execute("SELECT count(*) FROM observation").fetchone()[0]  # type: ignore[index]
+    con.close()
+    return {"stations": len(picked), "hours": hours, "days": days, "observations": n,
+            "seconds": time.perf_counter() - t0}  # fmt: skip
+
+
+def analysts(db: Path, n: int) -> list[tuple[str, str]]:
+    """``n`` analysts bound to provinces and prefectures that have stations; (region, key)."""
+    con = connect(db)
+    regions = [r[0] for r in con.execute(
+        "SELECT DISTINCT left(region_code, 2) || '0000' FROM station UNION "
+        "SELECT DISTINCT left(region_code, 4) || '00' FROM station ORDER BY 1").fetchall()]  # fmt: skip
+    from ecohub.standards import divisions
+
+    regions = [r for r in regions if divisions.is_valid(r)]
+    rng = random.Random(7)
+    out = []
+    for i in range(n):
+        region = rng.choice(regions)
+        name = f"bench{i:03d}"
+        if users.get_user(con, name) is None:
+            users.add_user(con, name, "analyst", region, [], PASSWORD)
+        out.append((region, apikeys.create(con, name)[0]))
+    con.close()
+    return out
+
+
+def queries(region: str, days: int, rng: random.Random) -> tuple[str, dict[str, Any]]:
+    """One request of the mix: a region-filtered observation page or a daily-AQI range."""
+    d0 = rng.randrange(0, max(1, days - 7))
+    start = f"2025-{1 + d0 // 28 % 12:02d}-{1 + d0 % 28:02d}"
+    if rng.random() < 0.5:
+        return "/api/v1/observations", {"region": region, "parameter": "a34004",
+                                        "from": start, "limit": 100}  # fmt: skip
+    end = f"2025-{1 + d0 // 28 % 12:02d}-{min(28, 1 + d0 % 28 + 6):02d}"
+    return "/api/v1/air/aqi/daily", {"region": region, "from": start, "to": end, "limit": 500}
+
+
+def call_direct(con: Any, p: Principal, path: str, params: dict[str, Any]) -> int:
+    """The same service call a route makes, without HTTP."""
+    from ecohub.queries import air, stations
+
+    if path.endswith("observations"):
+        t, _ = stations.observations(
+            con, p, region=params["region"], parameter=params["parameter"],
+            start=params["from"], limit=params["limit"],
+        )  # fmt: skip
+        return int(t.num_rows)
+    t, _ = air.aqi(con, p, kind="daily", region=params["region"], start=params["from"],
+                   end=params["to"], limit=params["limit"])  # fmt: skip
+    return int(t.num_rows)
+
+
+def baseline(db: Path, who: list[tuple[str, str]], days: int, duration: float) -> dict[str, Any]:
+    con = connect(db)
+    lat: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def worker(i: int) -> None:
+        cur = con.cursor()
+        rng = random.Random(i)
+        p = Principal(f"bench{i:03d}", "analyst", who[i][0])
+        while time.monotonic() < stop:
+            path, params = queries(who[i][0], days, rng)
+            t = time.perf_counter()
+            call_direct(cur, p, path, params)
+            with lock:
+                lat.append(time.perf_counter() - t)
+        cur.close()
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(len(who)) as pool:
+        list(pool.map(worker, range(len(who))))
+    took = time.monotonic() - t0
+    con.close()
+    return {"n": len(lat), "rps": len(lat) / took, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99)}
+
+
+# ------------------------------------------------------------------ the platform
+
+
+def start_platform(data: Path, db: Path) -> tuple[subprocess.Popen[str], str, int, str]:
+    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_DB_PATH": str(db),
+           "ECOHUB_HJ212_HOST": "127.0.0.1", "ECOHUB_HJ212_REJECT_UNKNOWN_MN": "false"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
+         "--http-port", "0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    state = data / "server.json"
+    deadline = time.monotonic() + 300
+    while not state.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read() if proc.stderr else "ecohub up failed")
+        if time.monotonic() > deadline:
+            raise RuntimeError("ecohub up did not start")
+        time.sleep(0.2)
+    time.sleep(0.3)
+    s = json.loads(state.read_text())
+    cred = (data / "local.credential").read_text().strip()
+    return proc, s["http"], int(s["hj212"][1]), cred
+
+
+def start_simulator(port: int, rate: float, duration: float) -> subprocess.Popen[str]:
+    """Simulated outlets at ``rate`` packets/s in all (200 units), at nice 10 like the loggers
+    they stand in for."""
+    units = 200
+    return subprocess.Popen(
+        ["nice", "-n", "10", sys.executable, "-m", "ecohub.cli.main", "hj212", "simulate",
+         "--port", str(port), "--devices", str(units), "--rate", str(rate / units),
+         "--duration", str(duration)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+async def probe(port: int, seconds: float, out: list[float]) -> None:
+    """One probe unit: a packet, wait for its answer, again; answer latencies into ``out``."""
+    from ecohub.ingest.simulator import demo_devices, packets
+
+    dev = demo_devices(1, prefix="PRB")[0]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    gen = packets(dev, __import__("datetime").datetime(2025, 6, 1, tzinfo=__import__(
+        "ecohub.cst", fromlist=["CST"]).CST), 1)  # fmt: skip
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        frame, _, _ = next(gen)
+        t = time.perf_counter()
+        writer.write(frame)
+        await writer.drain()
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n"), 5.0)
+            out.append(time.perf_counter() - t)
+        except (TimeoutError, asyncio.IncompleteReadError):
+            out.append(5.0)
+        await asyncio.sleep(0.05)
+    writer.close()
+
+
+async def api_clients(url: str, who: list[tuple[str, str]], days: int, duration: float,
+                      lat: list[float], errors: list[int]) -> float:  # fmt: skip
+    limits = httpx.Limits(max_connections=len(who) + 5)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        stop = time.monotonic() + duration
+
+        async def one(i: int) -> None:
+            rng = random.Random(i)
+            headers = {"Authorization": f"Bearer {who[i][1]}"}
+            while time.monotonic() < stop:
+                path, params = queries(who[i][0], days, rng)
+                t = time.perf_counter()
+                r = await client.get(path, params=params, headers=headers)
+                lat.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    errors.append(r.status_code)
+
+        t0 = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(len(who))))
+        return time.monotonic() - t0
+
+
+def run_queries(args: argparse.Namespace) -> None:
+    base = Path(args.data_dir or tempfile.mkdtemp(prefix="ecohub-bench-api-"))
+    db = base / "ecohub.duckdb"
+    if not db.exists():
+        print(f"generating {args.rows:,} observation rows ...", flush=True)
+        gen = generate(db, args.rows, args.stations)
+    else:
+        con = connect(db, read_only=True)
+        n = con.execute("SELECT count(*) FROM observation").fetchone()[0]  # type: ignore[index]
+        st = con.execute("SELECT count(*) FROM station").fetchone()[0]  # type: ignore[index]
+        days = con.execute("SELECT count(DISTINCT date) FROM air_daily").fetchone()[0]  # type: ignore[index]
+        con.close()
+        gen = {"stations": st, "observations": n, "days": days, "hours": days * 24, "seconds": 0}
+    print(gen, flush=True)
+    who = analysts(db, args.clients)
+    print("baseline (service calls straight on DuckDB) ...", flush=True)
+    base_res = baseline(db, who, gen["days"], args.duration)
+    print(base_res, flush=True)
+    proc, url, port, _ = start_platform(base, db)
+    try:
+        sim = start_simulator(port, args.hj212_rate, args.duration + 10)
+        time.sleep(3)
+        lat: list[float] = []
+        errors: list[int] = []
+        hj: list[float] = []
+
+        async def both() -> float:
+            took, _ = await asyncio.gather(
+                api_clients(url, who, gen["days"], args.duration, lat, errors),
+                probe(port, args.duration, hj),
+            )
+            return took
+
+        took = asyncio.run(both())
+        sim_out, _ = sim.communicate(timeout=120)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=300)
+    api = {"n": len(lat), "rps": len(lat) / took, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+           "errors": len(errors)}  # fmt: skip
+    print(api, {"hj_p50": pct(hj, 0.5), "hj_p99": pct(hj, 0.99)}, flush=True)
+    body = f"""`python bench/api.py --rows {args.rows} --clients {args.clients} --duration {args.duration:g} --hj212-rate {args.hj212_rate:g}`
+
+Store: {gen["observations"]:,} hourly observations ({gen["stations"]:,} stations in counties of every
+province, six pollutants, {gen["hours"]:,} hours; generated with SQL in {gen["seconds"]:.0f} s), and
+{gen["stations"] * gen["days"]:,} daily AQI rows. {args.clients} analysts, each bound to one province or
+prefecture, API keys. The mix: half observation pages (`region`, PM2.5, from a day, 100 rows), half
+daily-AQI ranges (`region`, 7 days). The HJ 212 simulator offered {args.hj212_rate:g} packets/s (200 units,
+nice 10) during the API run; a probe unit sent one packet at a time and timed each answer.
+
+| | requests | requests/s | p50 ms | p99 ms |
+|---|---|---|---|---|
+| baseline: the same service calls straight on DuckDB ({args.clients} threads) | {base_res["n"]:,} | {base_res["rps"]:,.0f} | {base_res["p50"] * 1000:.1f} | {base_res["p99"] * 1000:.1f} |
+| API over HTTP, {args.clients} clients, during HJ 212 ingest | {api["n"]:,} | {api["rps"]:,.0f} | {api["p50"] * 1000:.1f} | {api["p99"] * 1000:.1f} |
+
+Non-200 answers: {api["errors"]}. HJ 212 answer latency meanwhile: p50 {pct(hj, 0.5) * 1000:.1f} ms,
+p99 {pct(hj, 0.99) * 1000:.1f} ms ({len(hj)} probe packets). Simulator: {sim_out.strip().splitlines()[-2] if sim_out.strip() else "-"}
+"""
+    write_section("API under load (bench/api.py)", body)
+
+
+def run_job(args: argparse.Namespace) -> None:
+    """HJ 212 answer latency without and with an air-compute job on the server."""
+    base = Path(tempfile.mkdtemp(prefix="ecohub-bench-job-"))
+    db = base / "ecohub.duckdb"
+    con = connect(db)
+    from ecohub.sample import load_sample
+
+    print("loading the sample ...", flush=True)
+    load_sample(con)
+    con.close()
+    proc, url, port, cred = start_platform(base, db)
+    res: dict[str, list[float]] = {"idle": [], "job": []}
+    try:
+        sim = start_simulator(port, args.hj212_rate, 2 * args.duration + 60)
+        time.sleep(3)
+        asyncio.run(probe(port, args.duration, res["idle"]))
+        client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {cred}"},
+                              timeout=60)  # fmt: skip
+        job = client.post("/api/v1/jobs", json={"kind": "air-compute",
+                                                "params": {"full": True}}).json()  # fmt: skip
+        t0 = time.monotonic()
+        asyncio.run(probe(port, args.duration, res["job"]))
+        state = client.get(f"/api/v1/jobs/{job['id']}").json()
+        still = state["state"] == "running"
+        sim.send_signal(signal.SIGINT)
+        sim.communicate(timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=600)
+    rows = "\n".join(
+        f"| {k} | {len(v)} | {pct(v, 0.5) * 1000:.1f} | {pct(v, 0.99) * 1000:.1f} | "
+        f"{max(v) * 1000:.0f} |"
+        for k, v in (("simulator only", res["idle"]), ("simulator + air-compute job", res["job"]))
+    )
+    body = f"""`python bench/api.py --mode job --duration {args.duration:g} --hj212-rate {args.hj212_rate:g}`
+
+The bundled sample (2.45 M observations) in the store; `ecohub up`; the HJ 212 simulator at
+{args.hj212_rate:g} packets/s (200 units, nice 10); a probe unit sends one packet at a time and times
+its answer, {args.duration:g} s without a job, then {args.duration:g} s while an `air-compute` job
+(`full`: the whole sample) runs in the server's job thread (job still running at the end of the
+second window: {still}; {time.monotonic() - t0:.0f} s after it started).
+
+| | probe packets | p50 ms | p99 ms | max ms |
+|---|---|---|---|---|
+{rows}
+"""
+    write_section("HJ 212 answer latency while a job runs (bench/api.py --mode job)", body)
+    print(body)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--mode", choices=["queries", "job"], default="queries")
+    ap.add_argument("--rows", type=int, default=50_000_000)
+    ap.add_argument("--stations", type=int, default=1700)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--hj212-rate", type=float, default=2000.0)
+    ap.add_argument("--data-dir", default=None, help="reuse a generated store")
+    args = ap.parse_args()
+    from argon2 import PasswordHasher
+
+    # Benchmark users log in with API keys; their password hashes need not cost 0.1 s each.
+    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    (run_job if args.mode == "job" else run_queries)(args)
+
+
+if __name__ == "__main__":
+    main()
