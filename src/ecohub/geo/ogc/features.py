@@ -49,8 +49,13 @@ def _scope(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
     return f"({region}) AND ({own})", [*rp, *op]
 
 
+def _key(c: Collection) -> str:
+    """The item id as SQL (the key column itself for a one-column key, so its index serves)."""
+    return " || '.' || ".join(c.key) if len(c.key) > 1 else c.key[0]
+
+
 def _select(c: Collection) -> str:
-    key = " || '.' || ".join(c.key) if len(c.key) > 1 else c.key[0]
+    key = _key(c)
     cols = ", ".join(p.sql for p in c.props)
     geom = (
         "lon, lat"
@@ -94,7 +99,10 @@ def _feature(c: Collection, row: tuple[Any, ...], base: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PageQuery:
-    """The SQL of one items page (``limit + 1`` rows from ``offset``) and what it needs."""
+    """One items page (``limit + 1`` rows from ``offset``), run in two steps: ``sql`` finds
+    the page's item ids (reading only the columns the ``WHERE`` needs), then the rows of those
+    ids are read whole. DuckDB would otherwise read every column (and make every region's
+    GeoJSON) of all matching rows before keeping the page."""
 
     collection: Collection
     sql: str
@@ -102,6 +110,23 @@ class PageQuery:
     limit: int
     offset: int
     spatial: bool
+    scope: tuple[str, list[Any]]
+
+    def fetch(self, con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+        """The page's rows (id first), in id order."""
+        if self.spatial:
+            load_spatial(con)
+        ids = [r[0] for r in con.execute(self.sql, self.params).fetchall()]
+        if not ids:
+            return []
+        c = self.collection
+        scope, scope_args = self.scope
+        marks = ", ".join("?" for _ in ids)
+        # The scope again: the rows are read in a second statement.
+        return con.execute(
+            f"{_select(c)} WHERE {_key(c)} IN ({marks}) AND ({scope}) ORDER BY {', '.join(c.key)}",
+            [*ids, *scope_args],
+        ).fetchall()
 
 
 def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str]) -> PageQuery:
@@ -117,9 +142,10 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     crs = params.get("filter-crs")
     if crs is not None and crs not in CRS84_URIS:
         raise OgcBadRequest("filter-crs", f"only {CRS84_URIS[0]} is supported")
+    scope = _scope(c, p)
     where, args = [], []
     for sql, ps in (
-        _scope(c, p),
+        scope,
         bbox_sql(c, parse_bbox(params["bbox"])) if "bbox" in params else ("TRUE", []),
         datetime_sql(c, params["datetime"]) if "datetime" in params else ("TRUE", []),
     ):
@@ -135,10 +161,10 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     elif "filter-lang" in params:
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
     text = (
-        f"{_select(c)} WHERE {' AND '.join(f'({w})' for w in where)} "
+        f"SELECT {_key(c)} FROM {c.source} AS t WHERE {' AND '.join(f'({w})' for w in where)} "
         f"ORDER BY {', '.join(c.key)} LIMIT ? OFFSET ?"
     )
-    return PageQuery(c, text, [*args, limit + 1, offset], limit, offset, spatial)
+    return PageQuery(c, text, [*args, limit + 1, offset], limit, offset, spatial, scope)
 
 
 def items(
@@ -155,9 +181,7 @@ def items(
     """
     q = page_query(p, collection_id, params)
     c, limit, offset = q.collection, q.limit, q.offset
-    if q.spatial:
-        load_spatial(con)
-    rows = con.execute(q.sql, q.params).fetchall()
+    rows = q.fetch(con)
     more = len(rows) > limit
     feats = [_feature(c, r, base) for r in rows[:limit]]
     url = f"{base}/collections/{c.id}/items"
