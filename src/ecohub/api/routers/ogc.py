@@ -95,7 +95,12 @@ def collection(
     return _answer(request, lambda: ogc.collection(cur, _base(request), collection_id))
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Queryable properties")
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Queryable properties",
+    response_class=Response,
+    responses={200: {"content": {"application/schema+json": {"schema": {"type": "object"}}}}},
+)
 def queryables(
     request: Request,
     collection_id: str = Path(..., max_length=64),
