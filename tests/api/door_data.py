@@ -87,8 +87,13 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
+    from ecohub.analytics.air_service import compute
+
     con = connect(tmp / "ecohub.duckdb")
     fill(con)
+    # The stored air results as `air compute` writes them (replacing the rows above), so reads
+    # find them fresh instead of computing on the first request.
+    compute(con, full=True)
     keys, jobs = {}, {}
     for role, (r, region, sources) in ROLES.items():
         users.add_user(con, f"u_{role}", r, region, sources, PASSWORD)

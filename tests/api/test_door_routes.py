@@ -181,7 +181,9 @@ def test_jobs_left_running_by_a_stopped_server_are_marked_failed(door: Door) -> 
         "VALUES ('a' || repeat('0', 31), 'air-compute', 'u_admin', 'running', now())"
     )
     JobRunner(door.con).shutdown()
-    state, err = door.con.execute(
+    row = door.con.execute(
         "SELECT state, error->>'detail' FROM job WHERE id = 'a' || repeat('0', 31)"
     ).fetchone()
+    assert row is not None
+    state, err = row
     assert state == "failed" and "stopped" in err

@@ -58,4 +58,4 @@ schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", DOOR.app)
     derandomize=True,
 )
 def test_api_conforms(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers=ADMIN, checks=CHECKS)
+    case.call_and_validate(headers=ADMIN, checks=CHECKS, timeout=120)

@@ -115,13 +115,11 @@ def document_problems(app: FastAPI) -> None:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         extra = problem_responses(400, 413, 422)
-        for path, item in doc.get("paths", {}).items():
-            for method, op in item.items():
+        for item in doc.get("paths", {}).values():
+            for op in item.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
                 for status, entry in extra.items():
-                    if method == "get" and status in (400, 413) and not path.startswith("/api"):
-                        continue
                     op["responses"][str(status)] = dict(entry)
         app.openapi_schema = doc
         return doc
