@@ -245,3 +245,26 @@ def test_any_cql2_json_tree_is_answered_or_refused_with_a_reason(ogc: Ogc, tree:
         assert exc.field == "filter" and exc.reason
     finally:
         cur.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("(" * 5000 + "name = 'x'" + ")" * 5000, "nested deeper"),
+        ("NOT " * 4000 + "name = 'x'", "NOT operators"),
+        ("-" * 5000 + "1 = station_id", "signs in a row"),
+        ("station_id IN (" + "(" * 3000 + "'a'" + ")" * 3000 + ")", "nested deeper"),
+    ],
+)
+def test_deep_nesting_is_refused_before_the_parser_sees_it(ogc: Ogc, text: str, words: str) -> None:
+    # The cql2 text parser overflows its stack (and kills the server) at a few thousand levels.
+    r = _get(ogc, "stations", filter=text)
+    assert r.status_code == 400 and words in r.json()["detail"], r.text[:300]
+
+
+def test_quoted_text_and_numbers_do_not_count_as_nesting(ogc: Ogc) -> None:
+    f = "station_id = '" + "(" * 60 + "--------x' OR station_id = 'Dingling'"
+    r = _get(ogc, "stations", filter=f)
+    assert r.status_code == 200 and ids(r.json()) == ["Dingling"]
+    r = _get(ogc, "stations", filter="station_id IN ('Dingling', 'Huairou') AND NOT NOT TRUE")
+    assert r.status_code == 200 and ids(r.json()) == ["Dingling", "Huairou"]

@@ -25,6 +25,8 @@ from ecohub.geo.ogc.errors import OgcBadRequest
 
 MAX_FILTER_CHARS = 20_000
 MAX_DEPTH = 50
+MAX_NOTS = 100
+MAX_SIGNS = 4
 LANGS = ("cql2-text", "cql2-json")
 _COMPARE = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _MIRROR = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -40,12 +42,54 @@ def parse(text: str, lang: str | None) -> Any:
         raise OgcBadRequest("filter-lang", f"must be one of {', '.join(LANGS)}, got {lang[:40]!r}")
     if len(text) > MAX_FILTER_CHARS:
         raise OgcBadRequest("filter", f"longer than {MAX_FILTER_CHARS} characters")
+    if lang == "cql2-text":
+        _check_nesting(text)
     try:
         expr = cql2.parse_text(text) if lang == "cql2-text" else cql2.parse_json(text)
     except (cql2.ParseError, ValueError) as exc:
         # The parser's message points at the offending column; long inputs are cut.
         raise OgcBadRequest("filter", f"not valid {lang}: {_short(str(exc))}") from None
     return expr.to_json()
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse deep nesting before the parser sees it: the ``cql2`` text parser recurses once per
+    parenthesis, ``NOT`` or sign and crashes the whole process (stack overflow) at a few
+    thousand levels, which a 20,000-character filter can reach. (Its JSON parser stops at 128
+    levels by itself.) Quoted strings and identifiers are skipped."""
+    depth = deepest = nots = signs = 0
+    quote: str | None = None
+    word = ""
+    for ch in text + " ":
+        if quote is not None:
+            if ch == quote:
+                quote = None  # a doubled quote re-opens at once: same result for counting
+            continue
+        if ch.isalnum() or ch == "_":
+            word += ch
+            continue
+        if word.upper() == "NOT":
+            nots += 1
+        if word:
+            signs = 0
+        word = ""
+        if ch in ("'", '"'):
+            quote = ch
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+        elif ch in "+-":
+            signs += 1
+            if signs > MAX_SIGNS:
+                raise OgcBadRequest("filter", f"more than {MAX_SIGNS} signs in a row")
+        elif not ch.isspace():
+            signs = 0
+    if deepest > MAX_DEPTH:
+        raise OgcBadRequest("filter", f"parentheses nested deeper than {MAX_DEPTH} levels")
+    if nots > MAX_NOTS:
+        raise OgcBadRequest("filter", f"more than {MAX_NOTS} NOT operators")
 
 
 def _short(message: str, limit: int = 400) -> str:
