@@ -68,6 +68,11 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO source (source_code, uscc, name, region_code, status) VALUES
           ('{SRC_IN}', '91110105MA00000001', '朝阳热电厂', '{INSIDE}', 'active'),
           ('{SRC_OUT}', '91110108MA00000002', '海淀水泥厂', '{OUTSIDE}', 'active');
+        INSERT INTO outlet (outlet_code, source_code, medium, name) VALUES
+          ('DA001', '{SRC_IN}', 'gas', '朝阳烟囱'), ('DA001', '{SRC_OUT}', 'gas', '海淀烟囱');
+        INSERT INTO region (code, name, level, parent_code, kind) VALUES
+          ('{INSIDE}', '朝阳区', 'county', '110100', 'division'),
+          ('{OUTSIDE}', '海淀区', 'county', '110100', 'division');
         INSERT INTO monitor_point (mn, source_code, outlet_code, st, name, registered, last_seen) VALUES
           ('{MN_IN}', '{SRC_IN}', 'DA001', '31', '朝阳烟囱', TRUE, now()),
           ('{MN_OUT}', '{SRC_OUT}', 'DA001', '31', '海淀烟囱', TRUE, now());

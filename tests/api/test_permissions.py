@@ -126,6 +126,37 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": f"/api/v1/registry/sources/{d.SRC_OUT}"},
         "404",
     ),
+    # OGC API - Features (ecohub.geo.ogc): lists filtered to the object, items by id.
+    ("GET", "/ogc/collections/sources/items"): (
+        {"url": f"/ogc/collections/sources/items?filter=source_code='{d.SRC_IN}'"},
+        {"url": f"/ogc/collections/sources/items?filter=source_code='{d.SRC_OUT}'"},
+        "empty",
+    ),
+    ("GET", "/ogc/collections/sources/items/{feature_id}"): (
+        {"url": f"/ogc/collections/sources/items/{d.SRC_IN}"},
+        {"url": f"/ogc/collections/sources/items/{d.SRC_OUT}"},
+        "404",
+    ),
+    ("GET", "/ogc/collections/outlets/items"): (
+        {"url": f"/ogc/collections/outlets/items?filter=source_code='{d.SRC_IN}'"},
+        {"url": f"/ogc/collections/outlets/items?filter=source_code='{d.SRC_OUT}'"},
+        "empty",
+    ),
+    ("GET", "/ogc/collections/outlets/items/{feature_id}"): (
+        {"url": f"/ogc/collections/outlets/items/{d.SRC_IN}.DA001"},
+        {"url": f"/ogc/collections/outlets/items/{d.SRC_OUT}.DA001"},
+        "404",
+    ),
+    ("GET", "/ogc/collections/regions/items"): (
+        {"url": f"/ogc/collections/regions/items?filter=code='{d.INSIDE}'"},
+        {"url": f"/ogc/collections/regions/items?filter=code='{d.OUTSIDE}'"},
+        "empty",
+    ),
+    ("GET", "/ogc/collections/regions/items/{feature_id}"): (
+        {"url": f"/ogc/collections/regions/items/{d.INSIDE}"},
+        {"url": f"/ogc/collections/regions/items/{d.OUTSIDE}"},
+        "404",
+    ),
     ("POST", "/api/v1/jobs"): (
         {"url": "/api/v1/jobs", "json": {"kind": "air-compute"}},
         {"url": "/api/v1/jobs", "json": {"kind": "air-compute"}},
@@ -221,7 +252,7 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
 def _rows(body: Any) -> list[Any]:
     if isinstance(body, list):
         return body
-    for k in ("items", "days"):
+    for k in ("items", "days", "features"):
         if isinstance(body, dict) and k in body:
             return list(body[k])
     return [body]
@@ -265,6 +296,7 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     .replace(d.ST_OUT, "NoSuch")
                     .replace(d.MN_OUT, "NOSUCHMN")
                     .replace(d.SRC_OUT, "NOSUCH")
+                    .replace(f"regions/items/{d.OUTSIDE}", "regions/items/NoSuch")
                     .replace("{other_job}", "f" * 32),
                 },
                 key,
@@ -279,11 +311,12 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     d.ST_OUT,
                     d.MN_OUT,
                     d.SRC_OUT,
+                    f"regions '{d.OUTSIDE}'",  # an OGC region item
                     door.jobs["admin"],
                     door.jobs["analyst"],
                 ):
                     text = text.replace(key_out, "KEY")
-                for key_unknown in ("NoSuch", "NOSUCHMN", "NOSUCH", "f" * 32):
+                for key_unknown in ("regions 'NoSuch'", "NoSuch", "NOSUCHMN", "NOSUCH", "f" * 32):
                     text = text.replace(key_unknown, "KEY")
                 return text
 

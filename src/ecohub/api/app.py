@@ -44,6 +44,7 @@ def create_app(
     from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
     from ecohub.api.routers import geo as geo_router
     from ecohub.api.routers import jobs as jobs_router
+    from ecohub.api.routers import ogc as ogc_router
     from ecohub.api.routers import open as open_router
 
     s = settings or Settings()
@@ -82,6 +83,7 @@ def create_app(
         geo_router,
     ):
         app.include_router(module.router)
+    app.include_router(ogc_router.router)
     open_router.install_open(app)
     app.include_router(__import__("ecohub.api.routers.catalog", fromlist=["router"]).router)
     install_auth(

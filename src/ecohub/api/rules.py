@@ -40,6 +40,17 @@ OPEN: dict[tuple[str, str], str] = {
     ("GET", "/open/v1/bulk/{dataset}.{fmt}"): "open data",
     ("GET", "/open/v1/licence"): "open data",
     **CATALOG_OPEN,
+    # OGC API - Features: the service's metadata, and the station list (open data).
+    ("GET", "/ogc"): "OGC API landing page",
+    ("GET", "/ogc/"): "OGC API landing page",
+    ("GET", "/ogc/conformance"): "OGC API metadata",
+    ("GET", "/ogc/collections"): "OGC API metadata",
+    ("GET", "/ogc/collections/{collection_id}"): "OGC API metadata",
+    ("GET", "/ogc/collections/{collection_id}/queryables"): "OGC API metadata",
+    ("GET", "/ogc/collections/{collection_id}/items"): "unknown collection: 404",
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): "unknown collection: 404",
+    ("GET", "/ogc/collections/stations/items"): "open data",
+    ("GET", "/ogc/collections/stations/items/{feature_id}"): "open data",
 }
 
 #: Protected routes: the roles that may use them.
@@ -82,6 +93,13 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/geo/sources"): SOURCE_READERS,
     ("POST", "/api/v1/geo/air"): READERS,
     ("POST", "/api/v1/geo/water"): READERS,
+    # OGC API - Features: each read in the caller's scope (region, own sources).
+    ("GET", "/ogc/collections/sources/items"): SOURCE_READERS,
+    ("GET", "/ogc/collections/sources/items/{feature_id}"): SOURCE_READERS,
+    ("GET", "/ogc/collections/outlets/items"): SOURCE_READERS,
+    ("GET", "/ogc/collections/outlets/items/{feature_id}"): SOURCE_READERS,
+    ("GET", "/ogc/collections/regions/items"): ALL,
+    ("GET", "/ogc/collections/regions/items/{feature_id}"): ALL,
 }
 
 

@@ -1,0 +1,321 @@
+"""OGC API - Features: items page latency at 20 concurrent clients on loopback.
+
+    PYTHONPATH=src python bench/ogc.py [--sources 1000000] [--clients 20] [--requests 40]
+
+A fresh store gets the real boundaries, the sample's stations and ``--sources`` registry sources
+at points drawn uniformly inside China's border (counties assigned with the real boundaries).
+A real server (uvicorn, one process, as ``ecohub up`` serves) runs in a child process; 20
+client threads with keep-alive connections each send ``--requests`` requests per scenario.
+Target: items page p99 <= 100 ms. Baseline, in the same run: the very SQL of each page
+(:func:`ecohub.geo.ogc.features.page_query`) straight on DuckDB, alone and from 20 threads, so
+the HTTP + JSON share is visible. The server holds the store's lock, so the baseline runs
+after it stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
+from ecohub.access.principal import ANONYMOUS, Principal
+from ecohub.geo.ogc.features import page_query
+from ecohub.geo.spatial import load_spatial
+from ecohub.store.db import connect
+
+DRAWN = "POLYGON((114 36,119.5 36.5,120 40.5,115.5 41.5,113.5 39,114 36))"
+FILTER = f"industry IN ('4411', '3011') AND S_INTERSECTS(geometry, {DRAWN})"
+ADMIN = Principal("u_admin", "admin", None, via="apikey")
+ANALYST = Principal("u_analyst", "analyst", "110105", via="apikey")
+#: (name, collection, who, params)
+SCENARIOS: list[tuple[str, str, str, dict[str, str]]] = [
+    ("stations, first page (open data)", "stations", "anonymous", {"limit": "100"}),
+    ("sources, bbox Beijing-Tianjin, 100 per page", "sources", "admin",
+     {"limit": "100", "bbox": "115.4,38.5,118.0,41.0"}),
+    ("sources, CQL2 industry IN + S_INTERSECTS polygon", "sources", "admin",
+     {"limit": "100", "filter": FILTER}),
+    ("sources, district analyst's scope (110105)", "sources", "analyst", {"limit": "100"}),
+    ("sources, 50th page (offset 4900)", "sources", "admin", {"limit": "100", "offset": "4900"}),
+    ("regions, bbox Beijing, 10 county boundaries", "regions", "admin",
+     {"limit": "10", "bbox": "116.0,39.6,116.8,40.2"}),
+]  # fmt: skip
+INDUSTRIES = ["4411", "3011", "2511", "3110", "2614", "1713", "3311", "4420", "2710", "3041"]
+
+
+def points_in_china(n: int, seed: int = 20261125) -> tuple[np.ndarray, np.ndarray]:
+    from ecohub.geo import boundaries
+
+    border = boundaries.national_border()
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = border.bounds
+    xs, ys, have = [], [], 0
+    while have < n:
+        x, y = rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
+        keep = shapely.contains_xy(border, x, y)
+        xs.append(x[keep])
+        ys.append(y[keep])
+        have += int(keep.sum())
+    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+
+
+def build(path: Path, n: int, hilbert: bool = False) -> dict[str, str]:
+    from importlib import resources
+
+    from argon2 import PasswordHasher
+
+    from ecohub.access import apikeys, users
+    from ecohub.geo import assign_counties, ensure_regions
+    from ecohub.ingest.stations import load_stations
+
+    con = connect(path)
+    ensure_regions(con)
+    data = resources.files("ecohub.sample").joinpath("data").joinpath("stations.csv")
+    with resources.as_file(data) as csv:
+        load_stations(con, csv, network="air", source="sample", write_rejects=False)
+    lon, lat = points_in_china(n)
+    # A few thousand inside Chaoyang, so the district analyst has a full page.
+    rng = np.random.default_rng(7)
+    lon[: n // 200] = rng.uniform(116.45, 116.6, n // 200)
+    lat[: n // 200] = rng.uniform(39.85, 40.0, n // 200)
+    region = assign_counties(con, lon, lat)
+    seq = np.arange(n)
+    frame = pd.DataFrame({
+        "source_code": [f"H9{i:016d}x{1 + i % 999:03d}P" for i in seq],
+        "name": [f"企业{i}" for i in seq],
+        "region_code": region,
+        "industry": np.array(INDUSTRIES)[seq % len(INDUSTRIES)],
+        "lon": lon, "lat": lat,
+    })  # fmt: skip
+    con.register("frame", frame)
+    # --hilbert: the what-if of docs/ogc.md, rows stored along a Hilbert curve over China's box
+    # (neighbours in space share row groups, so a box or a county skips most of the table).
+    order = ""
+    if hilbert:
+        load_spatial(con)
+        order = " ORDER BY ST_Hilbert(lon, lat, ST_Extent(ST_MakeEnvelope(73, 3, 136, 54)))"
+    con.execute(
+        "INSERT INTO source (source_code, name, region_code, industry, lon, lat) "
+        "SELECT source_code, name, region_code, industry, lon, lat FROM frame" + order
+    )
+    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    keys = {}
+    for p in (ADMIN, ANALYST):
+        users.add_user(con, p.name, p.role, p.region, [], "correct horse battery")
+        keys[p.name.removeprefix("u_")] = apikeys.create(con, p.name)[0]
+    con.execute("CHECKPOINT")
+    con.close()
+    return keys
+
+
+def serve(store: str, port: int) -> None:
+    """Child process: the API over the store on 127.0.0.1:port."""
+    import uvicorn
+
+    from ecohub.api.app import create_app
+    from ecohub.settings import Settings
+
+    con = connect(store)
+    data = Path(store).parent
+    app = create_app(con, settings=Settings(data_dir=data), data_dir=data, audit=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                lifespan="off")  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stats(lat: list[float], wall: float) -> dict[str, float]:
+    a = np.array(lat) * 1000
+    return {"p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)),
+            "max": float(a.max()), "rps": len(a) / wall}  # fmt: skip
+
+
+def _concurrent(fn: Any, clients: int, per_client: int) -> dict[str, float]:
+    lat: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker() -> None:
+        state = fn()
+        mine = []
+        for _ in range(per_client):
+            t = time.perf_counter()
+            try:
+                state()
+            except Exception as exc:  # reported, and the run fails
+                errors.append(repr(exc))
+                return
+            mine.append(time.perf_counter() - t)
+        with lock:
+            lat.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(errors[0])
+    return _stats(lat, time.perf_counter() - t0)
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def http_run(
+    port: int, pid: int, keys: dict[str, str], clients: int, per: int
+) -> list[dict[str, Any]]:
+    """Each scenario from ``clients`` threads, one keep-alive connection each (http.client:
+    the lightest client, as the clients share the machine's two cores with the server)."""
+    import http.client
+    import json
+    from urllib.parse import urlencode
+
+    out = []
+    for name, cid, who, params in SCENARIOS:
+        headers = {"Authorization": f"Bearer {keys[who]}"} if who in keys else {}
+        path = f"/ogc/collections/{cid}/items?{urlencode(params)}"
+
+        def client(path: str = path, headers: dict[str, str] = headers) -> Any:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+            def call() -> bytes:
+                conn.request("GET", path, headers=headers)
+                r = conn.getresponse()
+                body = r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"{r.status} {body[:200]!r}")
+                return body
+
+            return call
+
+        warm = client()
+        for _ in range(3):
+            body = warm()
+        cpu0 = _cpu_s(pid)
+        stats = _concurrent(client, clients, per)
+        cpu = (_cpu_s(pid) - cpu0) / (clients * per) * 1000
+        returned = json.loads(body)["numberReturned"]
+        out.append({"name": name, "returned": returned, "cpu_ms": cpu, **stats})
+        print(f"  HTTP {name}: p50 {stats['p50']:.1f} ms, p99 {stats['p99']:.1f} ms", flush=True)
+    return out
+
+
+def baseline_run(store: Path, clients: int, per: int) -> list[dict[str, Any]]:
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    load_spatial(con)
+    out = []
+    who = {"admin": ADMIN, "analyst": ANALYST, "anonymous": ANONYMOUS}
+    for name, cid, w, params in SCENARIOS:
+        q = page_query(who[w], cid, params)
+
+        def cursor(q: Any = q) -> Any:
+            cur = con.cursor()
+            return lambda: q.fetch(cur)
+
+        cursor()()
+        alone = _concurrent(cursor, 1, per)
+        many = _concurrent(cursor, clients, per)
+        out.append({"name": name, "alone": alone, "many": many})
+        print(f"  DuckDB {name}: p50 {alone['p50']:.1f} ms alone", flush=True)
+    con.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sources", type=int, default=1_000_000)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--requests", type=int, default=40, help="per client and scenario")
+    ap.add_argument("--serve", nargs=2, metavar=("STORE", "PORT"), help=argparse.SUPPRESS)
+    ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument(
+        "--hilbert", action="store_true", help="store sources in Hilbert order (a what-if)"
+    )
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="ogc-bench-"))
+    store = tmp / "store.duckdb"
+    t = time.perf_counter()
+    keys = build(store, args.sources, args.hilbert)
+    print(f"store with {args.sources:,} sources built in {time.perf_counter() - t:.1f} s")
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "src")}
+    child = subprocess.Popen([sys.executable, __file__, "--serve", str(store), str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/ogc", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or child.poll() is not None:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.2)
+        load = os.getloadavg()[0]
+        http = http_run(port, child.pid, keys, args.clients, args.requests)
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+    base_rows = baseline_run(store, args.clients, args.requests)
+    report(args, http, base_rows, load)
+
+
+def report(args: Any, http: list[dict[str, Any]], base: list[dict[str, Any]], load: float) -> None:
+    lines = [
+        f"`bench/ogc.py{' --hilbert' if args.hilbert else ''}`: {args.sources:,} registry "
+        "sources (uniform inside China's border, "
+        f"{'stored in Hilbert-curve order, ' if args.hilbert else 'stored in code order, '}"
+        f"counties from the real boundaries), the sample's 12 stations, the real boundaries; "
+        f"one uvicorn process on loopback, {args.clients} client threads with keep-alive, "
+        f"{args.requests} requests each per scenario ({args.clients * args.requests} per row). "
+        f"{os.cpu_count()} cores shared with other work (1-minute load {load:.2f} at the start). "
+        "Baseline: the same page's SQL (`page_query`: ids, then rows) straight on DuckDB, "
+        f"alone and from {args.clients} threads. Times in ms. Target: items page p99 <= 100 ms.",
+        "",
+        "| page | features | HTTP p50 | HTTP p99 | HTTP max | req/s | server CPU per req | "
+        f"DuckDB alone p50 | DuckDB alone p99 | DuckDB x{args.clients} p99 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for h, b in zip(http, base, strict=True):
+        lines.append(
+            f"| {h['name']} | {h['returned']} | {h['p50']:.1f} | {h['p99']:.1f} | {h['max']:.1f} "
+            f"| {h['rps']:.0f} | {h['cpu_ms']:.1f} | {b['alone']['p50']:.1f} "
+            f"| {b['alone']['p99']:.1f} | {b['many']['p99']:.1f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section("OGC API, sources in Hilbert order" if args.hilbert else "OGC API", text)
+
+
+if __name__ == "__main__":
+    main()

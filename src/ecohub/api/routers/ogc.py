@@ -1,0 +1,200 @@
+"""``/ogc``: OGC API - Features (Part 1 Core + GeoJSON, Part 3 CQL2 filters).
+
+Thin: each route calls one :mod:`ecohub.geo.ogc` function. Metadata and the open ``stations``
+collection need no log-in; ``sources``, ``outlets`` and ``regions`` items are read in the
+caller's scope, and each has its own route templates so :mod:`ecohub.api.rules` can say who may
+read it. Bad parameters answer 400 problem+json (Part 1 asks 400, not 422), so query parameters
+are taken raw and checked by the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from ecohub.access.principal import Principal
+from ecohub.api.auth import optional_principal
+from ecohub.api.deps import cursor
+from ecohub.api.errors import problem_responses
+from ecohub.api.problems import problem
+from ecohub.api.rules import guard
+from ecohub.geo import ogc
+from ecohub.geo.ogc.params import DEFAULT_LIMIT, ITEM_PARAMS, MAX_LIMIT, check_params
+from ecohub.queries import NotFound
+
+PREFIX = "/ogc"
+GEOJSON = "application/geo+json"
+router = APIRouter(prefix=PREFIX, tags=["ogc"], responses=problem_responses(400, 404))
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + PREFIX
+
+
+def _root(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _answer(
+    request: Request,
+    fn: Callable[[], dict[str, Any]],
+    media: str = "application/json",
+    *,
+    check: bool = True,
+) -> Response:
+    """Run the service; its 400s become problem+json. ``check``: the route takes only ``f``."""
+    try:
+        if check:
+            check_params(request.query_params, ITEM_PARAMS)
+        body = fn()
+    except ogc.OgcBadRequest as exc:
+        return problem(400, detail=str(exc), errors=[{"field": exc.field, "reason": exc.reason}])
+    return Response(orjson.dumps(body), media_type=media)
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request, p: Principal = Depends(optional_principal)) -> Response:
+    """Links to the API definition, the conformance classes and the collections."""
+    return _answer(request, lambda: ogc.landing(_base(request), _root(request)))
+
+
+@router.get("/", include_in_schema=False)
+def landing_slash(request: Request, p: Principal = Depends(optional_principal)) -> Response:
+    """The landing page at ``/ogc/`` too (clients such as OWSLib add the slash)."""
+    return landing(request, p)
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(request: Request, p: Principal = Depends(optional_principal)) -> Response:
+    """The conformance classes this service implements."""
+    return _answer(request, ogc.conformance)
+
+
+@router.get("/collections", summary="Feature collections")
+def collections(
+    request: Request,
+    p: Principal = Depends(optional_principal),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> Response:
+    """The four collections with their links and extent."""
+    return _answer(request, lambda: ogc.collections(cur, _base(request)))
+
+
+@router.get("/collections/{collection_id}", summary="One feature collection")
+def collection(
+    request: Request,
+    collection_id: str = Path(..., max_length=64),
+    p: Principal = Depends(optional_principal),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> Response:
+    """The collection's description; 404 when unknown."""
+    return _answer(request, lambda: ogc.collection(cur, _base(request), collection_id))
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Queryable properties",
+    response_class=Response,
+    responses={200: {"content": {"application/schema+json": {"schema": {"type": "object"}}}}},
+)
+def queryables(
+    request: Request,
+    collection_id: str = Path(..., max_length=64),
+    p: Principal = Depends(optional_principal),
+) -> Response:
+    """The properties a filter may use, as JSON Schema (``application/schema+json``)."""
+    return _answer(
+        request,
+        lambda: ogc.queryables(_base(request), collection_id),
+        "application/schema+json",
+    )
+
+
+# The parameters, for the API description only: the service reads request.query_params.
+_ITEMS_DOC: dict[str, Any] = {
+    "limit": Query(
+        None,
+        description=f"1..{MAX_LIMIT} (larger: the maximum); default {DEFAULT_LIMIT}",
+    ),
+    "offset": Query(None, description="rows to skip (next links carry it)"),
+    "bbox": Query(None, description="minlon,minlat,maxlon,maxlat (CRS84)"),
+    "datetime": Query(None, description="RFC 3339 instant or interval (sources only)"),
+    "filter": Query(None, description="CQL2 filter"),
+    "filter_lang": Query(None, alias="filter-lang", description="cql2-text (default) | cql2-json"),
+    "filter_crs": Query(None, alias="filter-crs", description="CRS84 only"),
+}
+
+
+def _items_route(collection_id: str, who: Callable[..., Principal]) -> None:
+    def list_items(
+        request: Request,
+        limit: str | None = _ITEMS_DOC["limit"],
+        offset: str | None = _ITEMS_DOC["offset"],
+        bbox: str | None = _ITEMS_DOC["bbox"],
+        datetime: str | None = _ITEMS_DOC["datetime"],
+        filter: str | None = _ITEMS_DOC["filter"],
+        filter_lang: str | None = _ITEMS_DOC["filter_lang"],
+        filter_crs: str | None = _ITEMS_DOC["filter_crs"],
+        p: Principal = Depends(who),
+        cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    ) -> Response:
+        def run() -> dict[str, Any]:
+            out = ogc.items(cur, p, _base(request), collection_id, request.query_params)
+            request.state.audit_rows = out["numberReturned"]
+            return out
+
+        return _answer(request, run, GEOJSON, check=False)
+
+    def get_item(
+        request: Request,
+        feature_id: str = Path(..., max_length=200),
+        p: Principal = Depends(who),
+        cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    ) -> Response:
+        def run() -> dict[str, Any]:
+            out = ogc.item(cur, p, _base(request), collection_id, feature_id, request.query_params)
+            request.state.audit_rows = 1
+            return out
+
+        return _answer(request, run, GEOJSON, check=False)
+
+    router.add_api_route(
+        f"/collections/{collection_id}/items",
+        list_items,
+        methods=["GET"],
+        summary=f"Features of {collection_id}",
+        name=f"ogc_{collection_id}_items",
+        response_class=Response,
+        responses={200: {"content": {GEOJSON: {}}}},
+    )
+    router.add_api_route(
+        f"/collections/{collection_id}/items/{{feature_id}}",
+        get_item,
+        methods=["GET"],
+        summary=f"One feature of {collection_id}",
+        name=f"ogc_{collection_id}_item",
+        response_class=Response,
+        responses={200: {"content": {GEOJSON: {}}}},
+    )
+
+
+for _cid, _c in ogc.COLLECTIONS.items():
+    _items_route(_cid, optional_principal if _c.open else guard)
+
+
+@router.get("/collections/{collection_id}/items", include_in_schema=False)
+def unknown_items(collection_id: str = Path(..., max_length=64)) -> Response:
+    """Any other collection: 404."""
+    raise NotFound("collection", collection_id)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", include_in_schema=False)
+def unknown_item(
+    collection_id: str = Path(..., max_length=64), feature_id: str = Path(..., max_length=200)
+) -> Response:
+    """Any other collection: 404."""
+    raise NotFound("collection", collection_id)

@@ -1,0 +1,236 @@
+"""Features of a collection (OGC API - Features Part 1, 7.15-7.16; Part 3 ``filter``).
+
+One SQL query per page: the caller's scope (:func:`ecohub.access.region_sql` /
+:func:`~ecohub.access.source_sql`), ``bbox``, ``datetime`` and the CQL2 filter all go into its
+``WHERE``, ordered by the item id, ``limit + 1`` rows fetched to know whether a next page exists.
+
+``numberMatched`` is given only when it costs nothing: on a page that reaches the end of the
+result (then it is ``offset + numberReturned``); otherwise it is omitted rather than counted over
+a collection that may hold millions of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import duckdb
+import orjson
+
+from ecohub.access import Principal, region_sql, source_sql
+from ecohub.geo.ogc import cql2
+from ecohub.geo.ogc.collections import Collection, get
+from ecohub.geo.ogc.errors import OgcBadRequest
+from ecohub.geo.ogc.params import (
+    CRS84_URIS,
+    DEFAULT_LIMIT,
+    ITEM_PARAMS,
+    ITEMS_PARAMS,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    bbox_sql,
+    check_params,
+    datetime_sql,
+    parse_bbox,
+    read_int,
+)
+from ecohub.geo.spatial import load_spatial
+from ecohub.queries import NotFound
+
+
+def _scope(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
+    if c.open or p is None:
+        return "TRUE", []
+    region, rp = region_sql(p, c.region_col or "NULL")
+    own, op = source_sql(p, c.source_col) if c.source_col else ("TRUE", [])
+    return f"({region}) AND ({own})", [*rp, *op]
+
+
+def _key(c: Collection) -> str:
+    """The item id as SQL (the key column itself for a one-column key, so its index serves)."""
+    return " || '.' || ".join(c.key) if len(c.key) > 1 else c.key[0]
+
+
+def _select(c: Collection) -> str:
+    key = _key(c)
+    cols = ", ".join(p.sql for p in c.props)
+    geom = (
+        "lon, lat"
+        if c.geometry == "point"
+        else (
+            "CASE WHEN geom_wkb IS NULL THEN NULL ELSE ST_AsGeoJSON(ST_GeomFromWKB(geom_wkb)) END"
+        )
+    )
+    return f"SELECT {key} AS __id, {cols}, {geom} FROM {c.source} AS t"
+
+
+def _feature(c: Collection, row: tuple[Any, ...], base: str) -> dict[str, Any]:
+    n = len(c.props)
+    props = {}
+    for p, v in zip(c.props, row[1 : 1 + n], strict=True):
+        props[p.name] = v.isoformat() if isinstance(v, datetime) else v
+    if c.geometry == "point":
+        lon, lat = row[1 + n], row[2 + n]
+        geometry = (
+            None if lon is None or lat is None else {"type": "Point", "coordinates": [lon, lat]}
+        )
+    else:
+        raw = row[1 + n]
+        geometry = None if raw is None else orjson.loads(raw)
+    fid = str(row[0])
+    return {
+        "type": "Feature",
+        "id": fid,
+        "geometry": geometry,
+        "properties": props,
+        "links": [
+            {
+                "href": f"{base}/collections/{c.id}/items/{fid}",
+                "rel": "self",
+                "type": "application/geo+json",
+            },
+            {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json"},
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """One items page (``limit + 1`` rows from ``offset``), run in two steps: ``sql`` finds
+    the page's item ids (reading only the columns the ``WHERE`` needs), then the rows of those
+    ids are read whole. DuckDB would otherwise read every column (and make every region's
+    GeoJSON) of all matching rows before keeping the page."""
+
+    collection: Collection
+    sql: str
+    params: list[Any]
+    limit: int
+    offset: int
+    spatial: bool
+    scope: tuple[str, list[Any]]
+
+    def fetch(self, con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+        """The page's rows (id first), in id order."""
+        if self.spatial:
+            load_spatial(con)
+        ids = [r[0] for r in con.execute(self.sql, self.params).fetchall()]
+        if not ids:
+            return []
+        c = self.collection
+        scope, scope_args = self.scope
+        marks = ", ".join("?" for _ in ids)
+        # The scope again: the rows are read in a second statement.
+        return con.execute(
+            f"{_select(c)} WHERE {_key(c)} IN ({marks}) AND ({scope}) ORDER BY {', '.join(c.key)}",
+            [*ids, *scope_args],
+        ).fetchall()
+
+
+def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str]) -> PageQuery:
+    """Check the raw query parameters and build the page's SQL (scope, bbox, datetime and
+    filter in its ``WHERE``); :class:`OgcBadRequest` for bad ones. A ``limit`` above the
+    maximum is served as the maximum (Part 1, 7.15.3)."""
+    c = get(collection_id)
+    check_params(params, ITEMS_PARAMS)
+    limit = min(read_int(params, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    offset = read_int(params, "offset", 0, 0)
+    if offset > MAX_OFFSET:
+        raise OgcBadRequest("offset", f"must be <= {MAX_OFFSET}")
+    crs = params.get("filter-crs")
+    if crs is not None and crs not in CRS84_URIS:
+        raise OgcBadRequest("filter-crs", f"only {CRS84_URIS[0]} is supported")
+    scope = _scope(c, p)
+    where, args = [], []
+    for sql, ps in (
+        scope,
+        bbox_sql(c, parse_bbox(params["bbox"])) if "bbox" in params else ("TRUE", []),
+        datetime_sql(c, params["datetime"]) if "datetime" in params else ("TRUE", []),
+    ):
+        where.append(sql)
+        args += ps
+    spatial = c.geometry == "wkb"
+    if "filter" in params:
+        tree = cql2.parse(params["filter"], params.get("filter-lang"))
+        sql, ps = cql2.to_sql(tree, c)
+        where.append(sql)
+        args += ps
+        spatial = spatial or cql2.uses_spatial(tree)
+    elif "filter-lang" in params:
+        cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
+    text = (
+        f"SELECT {_key(c)} FROM {c.source} AS t WHERE {' AND '.join(f'({w})' for w in where)} "
+        f"ORDER BY {', '.join(c.key)} LIMIT ? OFFSET ?"
+    )
+    return PageQuery(c, text, [*args, limit + 1, offset], limit, offset, spatial, scope)
+
+
+def items(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal | None,
+    base: str,
+    collection_id: str,
+    params: Mapping[str, str],
+) -> dict[str, Any]:
+    """``/collections/{collectionId}/items``: one page as a GeoJSON FeatureCollection.
+
+    ``p`` is the caller (ignored for an open collection); ``params`` are the raw query
+    parameters (see :func:`page_query`).
+    """
+    q = page_query(p, collection_id, params)
+    c, limit, offset = q.collection, q.limit, q.offset
+    rows = q.fetch(con)
+    more = len(rows) > limit
+    feats = [_feature(c, r, base) for r in rows[:limit]]
+    url = f"{base}/collections/{c.id}/items"
+    keep = {k: v for k, v in params.items() if k not in ("limit", "offset")}
+
+    def link(rel: str, off: int, mime: str = "application/geo+json") -> dict[str, str]:
+        q = urlencode({**keep, "limit": limit, "offset": off})
+        return {"href": f"{url}?{q}", "rel": rel, "type": mime}
+
+    links = [link("self", offset)]
+    if more:
+        links.append(link("next", offset + limit))
+    if offset > 0:
+        links.append(link("prev", max(0, offset - limit)))
+    links.append(
+        {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json"}
+    )
+    out: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "numberReturned": len(feats),
+    }
+    if not more and (feats or offset == 0):
+        out["numberMatched"] = offset + len(feats)
+    out["features"] = feats
+    out["links"] = links
+    return out
+
+
+def item(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal | None,
+    base: str,
+    collection_id: str,
+    feature_id: str,
+    params: Mapping[str, str],
+) -> dict[str, Any]:
+    """``/collections/{collectionId}/items/{featureId}``: one Feature; 404 when unknown or
+    outside ``p``'s scope (the same answer)."""
+    c = get(collection_id)
+    check_params(params, ITEM_PARAMS)
+    parts = feature_id.split(".") if len(c.key) > 1 else [feature_id]
+    if len(parts) != len(c.key) or len(feature_id) > 200:
+        raise NotFound(c.id, feature_id[:200])
+    scope, args = _scope(c, p)
+    if c.geometry == "wkb":
+        load_spatial(con)
+    keys = " AND ".join(f"{k} = ?" for k in c.key)
+    row = con.execute(f"{_select(c)} WHERE {keys} AND ({scope})", [*parts, *args]).fetchone()
+    if row is None:
+        raise NotFound(c.id, feature_id)
+    return _feature(c, row, base)
