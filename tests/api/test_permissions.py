@@ -23,6 +23,15 @@ from tests.api.door_data import Door
 # service's 400 "unknown station"),
 # "empty" (a list route: no rows), "same" (no scoped object: both calls are the same).
 Case = tuple[dict[str, Any], dict[str, Any], str]
+CAT_OPEN = "30100101-00005"  # a published open catalog resource (air_daily)
+APPLY_IN = {
+    "purpose": "test",
+    "region": d.INSIDE,
+    "valid_from": "2026-01-01",
+    "valid_to": "2026-01-31",
+}
+# "{me}": the caller's own user; an admin files a paper application for the analyst.
+APPLY_AS = {**APPLY_IN, "applicant": "{me}"}
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/metrics"): ({"url": "/metrics"}, {"url": "/metrics"}, "same"),
     ("GET", "/api/v1/me"): ({"url": "/api/v1/me"}, {"url": "/api/v1/me"}, "same"),
@@ -160,6 +169,54 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": "/api/v1/jobs/{other_job}"},
         "404",
     ),
+    # /api/v1/catalog: the catalogue is reference data (same for everyone); a resource's rows
+    # follow the caller's scope and grants (tests/catalog/test_sharing_api.py checks those).
+    **{
+        ("GET", f"/api/v1/catalog{path}"): (
+            {"url": f"/api/v1/catalog{q_in}"},
+            {"url": f"/api/v1/catalog{q_out}"},
+            "same",
+        )
+        for path, q_in, q_out in (
+            ("", "", "?q=PM2.5"),
+            ("/dcat", "/dcat", "/dcat?format=ttl"),
+            ("/{code}", f"/{CAT_OPEN}", f"/{CAT_OPEN}"),
+            ("/{code}/lineage", f"/{CAT_OPEN}/lineage", f"/{CAT_OPEN}/lineage"),
+            ("/{code}/data", f"/{CAT_OPEN}/data", f"/{CAT_OPEN}/data"),
+            ("/applications", "/applications", f"/applications?resource={CAT_OPEN}"),
+        )
+    },
+    ("POST", "/api/v1/catalog/{code}/applications"): (
+        {"url": f"/api/v1/catalog/{CAT_OPEN}/applications", "method": "POST", "json": APPLY_AS},
+        {"url": f"/api/v1/catalog/{CAT_OPEN}/applications", "method": "POST", "json": APPLY_AS},
+        "same",
+    ),
+    # {new_app}: an application the analyst files just before the call (a decision is once).
+    ("POST", "/api/v1/catalog/{code}/applications/{app_id}/decision"): (
+        {
+            "url": f"/api/v1/catalog/{CAT_OPEN}/applications/{{new_app}}/decision",
+            "method": "POST",
+            "json": {"decision": "refuse", "reason": "test"},
+        },
+        {
+            "url": f"/api/v1/catalog/{CAT_OPEN}/applications/{{new_app}}/decision",
+            "method": "POST",
+            "json": {"decision": "grant", "region": d.INSIDE},
+        },
+        "same",
+    ),
+    **{
+        ("POST", f"/api/v1/catalog/{path}"): (
+            {"url": f"/api/v1/catalog/{url}", "method": "POST"},
+            {"url": f"/api/v1/catalog/{url}", "method": "POST"},
+            "same",
+        )
+        for path, url in (
+            ("{code}/publish", f"{CAT_OPEN}/publish"),
+            ("{code}/withdraw", f"{CAT_OPEN}/withdraw"),
+            ("coverage/refresh", "coverage/refresh"),
+        )
+    },
 }
 # Routes whose "in" call may legitimately answer 400 with no data in the test store: water
 # assessment needs surface-water samples (it then answers the same for inside and outside).
@@ -210,12 +267,23 @@ def test_every_route_has_an_access_rule_and_a_case() -> None:
 
 def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door, role: str) -> Any:
     other = "admin" if role != "admin" else "analyst"
-    url = spec["url"].format(own_job=door.jobs[role], other_job=door.jobs[other])
+    new_app = "0" * 32
+    if "{new_app}" in spec["url"]:
+        filed = client.post(
+            f"/api/v1/catalog/{CAT_OPEN}/applications",
+            json=APPLY_IN,
+            headers={"Authorization": f"Bearer {door.keys['analyst']}"},
+        )
+        new_app = filed.json()["id"]
+    url = spec["url"].format(own_job=door.jobs[role], other_job=door.jobs[other], new_app=new_app)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     method = spec.get("method") or (
         "PUT" if "json" in spec and "jobs" not in url else ("POST" if "json" in spec else "GET")
     )
-    return client.request(method, url, json=spec.get("json"), headers=headers)
+    body = spec.get("json")
+    if isinstance(body, dict) and body.get("applicant") == "{me}":
+        body = {**body, "applicant": "u_analyst" if role == "admin" else f"u_{role}"}
+    return client.request(method, url, json=body, headers=headers)
 
 
 def _rows(body: Any) -> list[Any]:
