@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from ecohub.access.principal import ANONYMOUS
 from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
+from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
 from ecohub.api.limits import TokenBuckets
 from ecohub.queries import air, stations
 from ecohub.queries.export import MEDIA_TYPES, rows, to_bytes
@@ -110,7 +111,8 @@ router.get("/stations/{station_id}/aqi/daily", name="open_daily_aqi")(_station_a
 
 @router.get("/assessments/{year}")
 def open_assessments(
-    year: int = Path(..., ge=1900, le=2200),
+    # The years HJ 663 assessments exist for: a year outside is an invalid path (422).
+    year: int = Path(..., ge=FIRST_YEAR, le=LAST_YEAR),
     scope: Literal["station", "city"] = "station",
     lic: dict[str, str] = Depends(open_gate),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
