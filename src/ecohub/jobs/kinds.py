@@ -185,6 +185,66 @@ def _registry_link(
     return jsonable(out)
 
 
+class SuperviseDetect(_Params):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # ISO 8601 times (naive = CST); a bare day as ``to`` is the end of that day.
+    start: str = Field(..., alias="from", min_length=10, max_length=40)
+    end: str = Field(..., alias="to", min_length=10, max_length=40)
+    rules: list[str] | None = Field(None, max_length=50)
+
+
+class LoadPermits(_Params):
+    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        return _FileLoad._file(value)
+
+
+class ReviewRun(_Params):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: str | None = Field(None, alias="from", min_length=10, max_length=10)
+    end: str | None = Field(None, alias="to", min_length=10, max_length=10)
+
+
+def _supervise_detect(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.supervision import select_rules
+    from ecohub.supervision import detect as run
+    from ecohub.supervision.period import bound
+
+    start, end = bound("from", p.start), bound("to", p.end, end=True)
+    rules = select_rules(p.rules)
+    progress(0, 1, "running the anomaly rules")
+    return jsonable(run(cur, start, end, rules))
+
+
+def _load_permits(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.supervision import load_permits
+
+    progress(0, 1, "loading the permit limits")
+    out = load_permits(cur, Path(p.path))
+    out.pop("rejects")  # written beside the file (reject_path); the count is in "rejected"
+    return jsonable(out)
+
+
+def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.queries import QueryError
+    from ecohub.supervision.review import ReviewError, run
+    from ecohub.supervision.review.service import day_window
+
+    try:
+        lo, hi = day_window(p.start, p.end)
+        progress(0, 1, "reviewing the hourly values")
+        return jsonable(run(cur, first_time=lo, last_time=hi))
+    except ReviewError as exc:
+        raise QueryError(exc.field or "params", str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Kind:
     params: type[_Params]
@@ -201,4 +261,9 @@ KINDS: dict[str, Kind] = {
     "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
     "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
     "trend": Kind(Trend, _trend, (), "trend tests, stored"),
+    "supervise-detect": Kind(
+        SuperviseDetect, _supervise_detect, ("inspector",), "run the HJ 212 anomaly rules"
+    ),
+    "load-permits": Kind(LoadPermits, _load_permits, (), "load permit emission limits"),
+    "review-run": Kind(ReviewRun, _review_run, ("inspector",), "review stored hourly values"),
 }
