@@ -20,24 +20,24 @@ from ecohub.api.deps import TABLE_200, cursor, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.routers.supervision import QUEUED, listing, queue
 from ecohub.api.rules import guard
-from ecohub.queries import QueryError
 from ecohub.queries.export import rows
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 from ecohub.supervision import review as service
 
 router = APIRouter(
-    prefix="/api/v1/review", tags=["review"], responses=problem_responses(401, 403, 422)
+    prefix="/api/v1/review", tags=["review"], responses=problem_responses(400, 401, 403, 422)
 )
 STATION = {"min_length": 1, "max_length": 64, "pattern": r"^[^\x00-\x1f\x7f]+$"}
 
 
 @contextlib.contextmanager
 def _fields() -> Iterator[None]:
-    """The service's ReviewError (naming its option) as a 422 naming the field."""
+    """The service's ReviewError (naming its option) as a 400 naming the field, the answer the
+    other services give for an unknown station (so out of scope reads as unknown)."""
     try:
         yield
     except service.ReviewError as exc:
-        raise QueryError(exc.field or "request", str(exc)) from None
+        raise ValueError(f"{exc.field or 'request'}: {exc}") from None
 
 
 @router.get("/flags", responses=TABLE_200)
