@@ -215,6 +215,7 @@ def _supervise_detect(
     from ecohub.supervision import detect as run
     from ecohub.supervision.period import bound
 
+    cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
     start, end = bound("from", p.start), bound("to", p.end, end=True)
     rules = select_rules(p.rules)
     progress(0, 1, "running the anomaly rules")
@@ -237,6 +238,7 @@ def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress
     from ecohub.supervision.review import ReviewError, run
     from ecohub.supervision.review.service import day_window
 
+    cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
     try:
         lo, hi = day_window(p.start, p.end)
         progress(0, 1, "reviewing the hourly values")

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
-from ecohub.api.deps import TABLE_200, cursor, page
+from ecohub.api.deps import TABLE_200, cst_cursor, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.routers.supervision import QUEUED, listing, queue
 from ecohub.api.rules import guard
@@ -53,7 +53,7 @@ def list_flags(
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
 ) -> Any:
     """One row per flagged hourly value of the stations in your region."""
     with _fields():
@@ -75,7 +75,7 @@ def flag_summary(
     to: date | None = Query(None, description="last day (CST), inclusive"),
     format: Literal["json", "csv"] = "json",
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
 ) -> Any:
     """Values each rule set aside per station and pollutant (rule ``(any)``: each value once)."""
     with _fields():
@@ -97,7 +97,7 @@ def decide(
     request: Request,
     body: DecisionBody,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
 ) -> dict[str, Any]:
     """Confirm or overrule the flags of one value (``flagged`` undoes a decision); audited."""
     with _fields():
