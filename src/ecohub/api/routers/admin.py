@@ -108,7 +108,8 @@ def create_key(
 @router.post("/apikeys/{key_id}/revoke")
 def revoke_key(
     request: Request,
-    key_id: str = Path(..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$"),
+    # The id only (no "_"): a whole key, secret included, cannot be put into a URL (and the log).
+    key_id: str = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$"),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
