@@ -422,6 +422,7 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
         if kind == "404":
             # Not found (404), or the service's "unknown station" (400): as for an unknown one.
             assert r_out.status_code in (400, 404), (route, role, r_out.status_code, r_out.text)
+
             def unknown_of(text: str) -> str:
                 return (
                     text.replace(d.ST_OUT, "NoSuch")

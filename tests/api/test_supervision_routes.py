@@ -126,9 +126,12 @@ def test_review_flags_are_region_scoped_and_decisions_audited(door: Door) -> Non
     assert {r["station_id"] for r in summary} == {d.ST_IN}
     decision = {"parameter": "PM2.5", "time": d.FLAG_TIME.replace(" ", "T"),
                 "status": "overruled"}  # fmt: skip
-    assert analyst.post(
-        "/api/v1/review/flags/decision", json={**decision, "station": d.ST_IN}
-    ).status_code == 403
+    assert (
+        analyst.post(
+            "/api/v1/review/flags/decision", json={**decision, "station": d.ST_IN}
+        ).status_code
+        == 403
+    )
     c = _client(door, "inspector")
     before = door.con.execute(
         "SELECT count(*) FROM audit_log WHERE action = 'review.decide'"

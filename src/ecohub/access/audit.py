@@ -371,7 +371,5 @@ def verify_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {
         "intact": bad is None,
         "entries": count,
-        "bad": None
-        if bad is None
-        else {"seq": bad.seq, "reason": bad.reason, "message": str(bad)},
+        "bad": None if bad is None else {"seq": bad.seq, "reason": bad.reason, "message": str(bad)},
     }

@@ -24,6 +24,7 @@ user_app = typer.Typer(no_args_is_help=True)
 apikey_app = typer.Typer(no_args_is_help=True)
 audit_app = typer.Typer(no_args_is_help=True)
 
+
 def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user", help="Users: add, list, disable.")
     app.add_typer(apikey_app, name="apikey", help="API keys for machine clients.")

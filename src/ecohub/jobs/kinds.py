@@ -211,8 +211,8 @@ class ReviewRun(_Params):
 def _supervise_detect(
     cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
 ) -> Any:
-    from ecohub.supervision import select_rules
     from ecohub.supervision import detect as run
+    from ecohub.supervision import select_rules
     from ecohub.supervision.period import bound
 
     cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used

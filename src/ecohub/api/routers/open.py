@@ -15,9 +15,9 @@ import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from ecohub.access.principal import ANONYMOUS
+from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
 from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
-from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
 from ecohub.api.limits import TokenBuckets
 from ecohub.queries import air, stations
 from ecohub.queries.export import MEDIA_TYPES, rows, to_bytes
