@@ -217,6 +217,7 @@ def _supervise_detect(
 
     cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
     start, end = bound("from", p.start), bound("to", p.end, end=True)
+    assert start is not None and end is not None  # both required by the parameters
     rules = select_rules(p.rules)
     progress(0, 1, "running the anomaly rules")
     return jsonable(run(cur, start, end, rules))
