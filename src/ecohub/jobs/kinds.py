@@ -226,10 +226,14 @@ def _supervise_detect(
 def _load_permits(
     cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
 ) -> Any:
-    from ecohub.supervision import load_permits
+    from ecohub.queries import QueryError
+    from ecohub.supervision import PermitLoadError, load_permits
 
     progress(0, 1, "loading the permit limits")
-    out = load_permits(cur, Path(p.path))
+    try:
+        out = load_permits(cur, Path(p.path))
+    except PermitLoadError as exc:  # the file as a whole is unreadable: name the parameter
+        raise QueryError("path", str(exc)) from None
     out.pop("rejects")  # written beside the file (reject_path); the count is in "rejected"
     return jsonable(out)
 
