@@ -20,6 +20,7 @@ from ecohub.api.deps import TABLE_200, cst_cursor, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.routers.supervision import QUEUED, listing, queue
 from ecohub.api.rules import guard
+from ecohub.queries import QueryError
 from ecohub.queries.export import rows
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 from ecohub.supervision import review as service
@@ -28,6 +29,17 @@ router = APIRouter(
     prefix="/api/v1/review", tags=["review"], responses=problem_responses(400, 401, 403, 422)
 )
 STATION = {"min_length": 1, "max_length": 64, "pattern": r"^[^\x00-\x1f\x7f]+$"}
+
+
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day(field: str, text: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` query value as a date (a 422 naming ``field`` for 2024-13-01)."""
+    try:
+        return date.fromisoformat(text) if text is not None else None
+    except ValueError:
+        raise QueryError(field, f"not a calendar day: {text!r}") from None
 
 
 @contextlib.contextmanager
@@ -45,8 +57,8 @@ def list_flags(
     request: Request,
     station: str | None = Query(None, **STATION),  # type: ignore[arg-type]
     parameter: str | None = Query(None, min_length=1, max_length=32),
-    from_: date | None = Query(None, alias="from", description="first day (CST)"),
-    to: date | None = Query(None, description="last day (CST), inclusive"),
+    from_: str | None = Query(None, alias="from", pattern=DAY, description="first day (CST)"),
+    to: str | None = Query(None, pattern=DAY, description="last day (CST), inclusive"),
     rule: str | None = Query(None, min_length=1, max_length=40),
     status: Literal["flagged", "confirmed", "overruled"] | None = None,
     format: Literal["json", "csv"] = "json",
@@ -57,7 +69,8 @@ def list_flags(
 ) -> Any:
     """One row per flagged hourly value of the stations in your region."""
     with _fields():
-        df = service.flags(cur, station=station, parameter=parameter, start=from_, end=to,
+        df = service.flags(cur, station=station, parameter=parameter, start=_day("from", from_),
+                           end=_day("to", to),
                            rule=rule, status=status, principal=p)  # fmt: skip
     items = rows(pa.Table.from_pandas(df, preserve_index=False))
     filters = {"station": station, "parameter": parameter, "from": from_, "to": to,
@@ -71,15 +84,16 @@ def flag_summary(
     request: Request,
     station: str | None = Query(None, **STATION),  # type: ignore[arg-type]
     parameter: str | None = Query(None, min_length=1, max_length=32),
-    from_: date | None = Query(None, alias="from", description="first day (CST)"),
-    to: date | None = Query(None, description="last day (CST), inclusive"),
+    from_: str | None = Query(None, alias="from", pattern=DAY, description="first day (CST)"),
+    to: str | None = Query(None, pattern=DAY, description="last day (CST), inclusive"),
     format: Literal["json", "csv"] = "json",
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
 ) -> Any:
     """Values each rule set aside per station and pollutant (rule ``(any)``: each value once)."""
     with _fields():
-        df = service.summary(cur, station=station, parameter=parameter, start=from_, end=to,
+        df = service.summary(cur, station=station, parameter=parameter,
+                             start=_day("from", from_), end=_day("to", to),
                              principal=p)  # fmt: skip
     return page(request, pa.Table.from_pandas(df, preserve_index=False), None, format, "summary")
 
