@@ -58,7 +58,7 @@ def sample_slice(tmp: Path) -> tuple[Path, Path]:
 def platform(tmp_path: Path) -> Iterator[tuple[Path, str, subprocess.Popen[str]]]:
     data = tmp_path / "data"
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1"}
-    # The analyst is created before the server starts (the user commands open the store).
+    # The analyst is created before the server starts (the CLI then runs the app in-process).
     added = cli(data, "user", "add", "ana", "--role", "analyst", "--region", "110105",
                 "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
