@@ -23,6 +23,7 @@ INSIDE, OUTSIDE = "110105", "110108"
 ST_IN, ST_OUT = "Aotizhongxin", "Wanliu"
 SRC_IN, SRC_OUT = "H9110105000000001x001P", "H9110108000000002v001P"
 MN_IN, MN_OUT = "MNIN0000000000000000001", "MNOUT000000000000000002"
+FLAG_TIME = "2023-06-01 08:00:00+08:00"
 ROLES = {
     "admin": ("admin", None, []),
     "analyst": ("analyst", INSIDE, []),
@@ -79,6 +80,16 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO emission (mn, cn, data_time, pollutant, avg, registered, received_at) VALUES
           ('{MN_IN}', '2051', TIMESTAMPTZ '2024-01-01 10:00:00+08', 'a21026', 12.5, TRUE, now()),
           ('{MN_OUT}', '2051', TIMESTAMPTZ '2024-01-01 10:00:00+08', 'a21026', 55.0, TRUE, now());
+        INSERT INTO anomaly (mn, source_code, outlet_code, pollutant, rule, start, "end", evidence, severity, found_at, updated_at) VALUES
+          ('{MN_IN}', '{SRC_IN}', 'DA001', 'a21026', 'constant', TIMESTAMPTZ '2024-01-01 01:00:00+08', TIMESTAMPTZ '2024-01-01 06:00:00+08', '{{"min": 42.0}}', 'medium', now(), now()),
+          ('{MN_OUT}', '{SRC_OUT}', 'DA001', 'a21026', 'constant', TIMESTAMPTZ '2024-01-01 01:00:00+08', TIMESTAMPTZ '2024-01-01 06:00:00+08', '{{"min": 7.0}}', 'medium', now(), now());
+        INSERT INTO exceedance (mn, source_code, outlet_code, pollutant, period, start, "end", peak, "limit", multiple, permit_no, open, found_at, updated_at) VALUES
+          ('{MN_IN}', '{SRC_IN}', 'DA001', 'a21026', 'hour', TIMESTAMPTZ '2024-01-01 10:00:00+08', TIMESTAMPTZ '2024-01-01 11:00:00+08', 60.0, 50.0, 1.2, 'P1', FALSE, now(), now()),
+          ('{MN_OUT}', '{SRC_OUT}', 'DA001', 'a21026', 'hour', TIMESTAMPTZ '2024-01-01 10:00:00+08', TIMESTAMPTZ '2024-01-01 11:00:00+08', 75.0, 50.0, 1.5, 'P2', FALSE, now(), now());
+        -- Review flags at an hour without observations (the stored air results stay as computed).
+        INSERT INTO review_flag (station_id, parameter, period, time, value, rule, reason) VALUES
+          ('{ST_IN}', 'a34004', '1h', TIMESTAMPTZ '{FLAG_TIME}', 999.0, 'range', 'above the range'),
+          ('{ST_OUT}', 'a34004', '1h', TIMESTAMPTZ '{FLAG_TIME}', 999.0, 'range', 'above the range');
         INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass) VALUES
           (now(), '127.0.0.1', '{MN_IN}', 'junk'::BLOB, 'rejected', 'CrcError', 'crc', 'crc_lowercase'),
           (now(), '127.0.0.1', '{MN_OUT}', 'junk'::BLOB, 'rejected', 'CrcError', 'crc', 'crc_lowercase');

@@ -187,3 +187,19 @@ def test_jobs_left_running_by_a_stopped_server_are_marked_failed(door: Door) -> 
     assert row is not None
     state, err = row
     assert state == "failed" and "stopped" in err
+
+
+def test_assessment_year_before_hj663_is_an_invalid_path_not_a_400(door: Door) -> None:
+    # HJ 663-2013 assessments start in 2013: 1900 is outside the path's declared range (422).
+    r = TestClient(door.app, raise_server_exceptions=False).get("/open/v1/assessments/1900")
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "year"
+
+
+@pytest.mark.parametrize("station", ["a\x00b", "\x00", "Aoti\x1b[0m"])
+def test_trend_station_with_control_characters_is_refused_not_a_500(
+    door: Door, station: str
+) -> None:
+    r = _client(door).get("/api/v1/trend", params={"station": station})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "station"

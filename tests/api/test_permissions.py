@@ -6,6 +6,7 @@ Generated from the route table (``app.routes``): a route without an access rule 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,24 @@ from tests.api.door_data import Door
 # service's 400 "unknown station"),
 # "empty" (a list route: no rows), "same" (no scoped object: both calls are the same).
 Case = tuple[dict[str, Any], dict[str, Any], str]
+CAT_OPEN = "30100101-00005"  # a published open catalog resource (air_daily)
+APPLY_IN = {
+    "purpose": "test",
+    "region": d.INSIDE,
+    "valid_from": "2026-01-01",
+    "valid_to": "2026-01-31",
+}
+DAY = {"from": "2024-01-01", "to": "2024-01-01"}
+NEW_USER = {"name": "{new_name}", "role": "analyst", "region": d.INSIDE, "password": d.PASSWORD}
+
+
+def decision(station: str) -> dict[str, Any]:
+    return {"station": station, "parameter": "a34004", "time": d.FLAG_TIME.replace(" ", "T"),
+            "status": "confirmed"}  # fmt: skip
+
+
+# "{me}": the caller's own user; an admin files a paper application for the analyst.
+APPLY_AS = {**APPLY_IN, "applicant": "{me}"}
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/metrics"): ({"url": "/metrics"}, {"url": "/metrics"}, "same"),
     ("GET", "/api/v1/me"): ({"url": "/api/v1/me"}, {"url": "/api/v1/me"}, "same"),
@@ -191,6 +210,127 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": "/api/v1/jobs/{other_job}"},
         "404",
     ),
+    # /api/v1/supervision: findings of the sources in scope.
+    **{
+        ("GET", f"/api/v1/supervision/{what}"): (
+            {"url": f"/api/v1/supervision/{what}?mn={d.MN_IN}"},
+            {"url": f"/api/v1/supervision/{what}?mn={d.MN_OUT}"},
+            "empty",
+        )
+        for what in ("anomalies", "exceedances")
+    },
+    ("POST", "/api/v1/supervision/detect"): (
+        {"url": "/api/v1/supervision/detect", "method": "POST", "json": DAY},
+        {"url": "/api/v1/supervision/detect", "method": "POST", "json": DAY},
+        "same",
+    ),
+    # The job is queued (202) for any existing file; the loader then judges its rows.
+    ("POST", "/api/v1/supervision/permits"): (
+        {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": __file__}},
+        {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": __file__}},
+        "same",
+    ),
+    # /api/v1/review: flags of the stations in scope.
+    **{
+        ("GET", f"/api/v1/review/{what}"): (
+            {"url": f"/api/v1/review/{what}?station={d.ST_IN}"},
+            {"url": f"/api/v1/review/{what}?station={d.ST_OUT}"},
+            "empty",
+        )
+        for what in ("flags", "summary")
+    },
+    ("POST", "/api/v1/review/flags/decision"): (
+        {"url": "/api/v1/review/flags/decision", "method": "POST", "json": decision(d.ST_IN)},
+        {"url": "/api/v1/review/flags/decision", "method": "POST", "json": decision(d.ST_OUT)},
+        "404",
+    ),
+    ("POST", "/api/v1/review/run"): (
+        {"url": "/api/v1/review/run", "method": "POST", "json": DAY},
+        {"url": "/api/v1/review/run", "method": "POST", "json": DAY},
+        "same",
+    ),
+    # Users, keys and the audit log: admin only, nothing scoped. {new_user} / {new_key}: made
+    # just before the call (a name is added once; a revoked key stays revoked).
+    ("GET", "/api/v1/users"): ({"url": "/api/v1/users"}, {"url": "/api/v1/users"}, "same"),
+    ("POST", "/api/v1/users"): (
+        {"url": "/api/v1/users", "method": "POST", "json": NEW_USER},
+        {"url": "/api/v1/users", "method": "POST", "json": NEW_USER},
+        "same",
+    ),
+    ("POST", "/api/v1/users/{name}/disable"): (
+        {"url": "/api/v1/users/{new_user}/disable", "method": "POST"},
+        {"url": "/api/v1/users/{new_user}/disable", "method": "POST"},
+        "same",
+    ),
+    ("GET", "/api/v1/apikeys"): ({"url": "/api/v1/apikeys"}, {"url": "/api/v1/apikeys"}, "same"),
+    ("POST", "/api/v1/apikeys"): (
+        {"url": "/api/v1/apikeys", "method": "POST", "json": {"user": "u_analyst"}},
+        {"url": "/api/v1/apikeys", "method": "POST", "json": {"user": "u_analyst"}},
+        "same",
+    ),
+    ("POST", "/api/v1/apikeys/{key_id}/revoke"): (
+        {"url": "/api/v1/apikeys/{new_key}/revoke", "method": "POST"},
+        {"url": "/api/v1/apikeys/{new_key}/revoke", "method": "POST"},
+        "same",
+    ),
+    ("GET", "/api/v1/audit"): (
+        {"url": "/api/v1/audit?user=u_admin"},
+        {"url": "/api/v1/audit?from=2024-01-01"},
+        "same",
+    ),
+    ("GET", "/api/v1/audit/verify"): (
+        {"url": "/api/v1/audit/verify"},
+        {"url": "/api/v1/audit/verify"},
+        "same",
+    ),
+    # /api/v1/catalog: the catalogue is reference data (same for everyone); a resource's rows
+    # follow the caller's scope and grants (tests/catalog/test_sharing_api.py checks those).
+    **{
+        ("GET", f"/api/v1/catalog{path}"): (
+            {"url": f"/api/v1/catalog{q_in}"},
+            {"url": f"/api/v1/catalog{q_out}"},
+            "same",
+        )
+        for path, q_in, q_out in (
+            ("", "", "?q=PM2.5"),
+            ("/dcat", "/dcat", "/dcat?format=ttl"),
+            ("/{code}", f"/{CAT_OPEN}", f"/{CAT_OPEN}"),
+            ("/{code}/lineage", f"/{CAT_OPEN}/lineage", f"/{CAT_OPEN}/lineage"),
+            ("/{code}/data", f"/{CAT_OPEN}/data", f"/{CAT_OPEN}/data"),
+            ("/applications", "/applications", f"/applications?resource={CAT_OPEN}"),
+        )
+    },
+    ("POST", "/api/v1/catalog/{code}/applications"): (
+        {"url": f"/api/v1/catalog/{CAT_OPEN}/applications", "method": "POST", "json": APPLY_AS},
+        {"url": f"/api/v1/catalog/{CAT_OPEN}/applications", "method": "POST", "json": APPLY_AS},
+        "same",
+    ),
+    # {new_app}: an application the analyst files just before the call (a decision is once).
+    ("POST", "/api/v1/catalog/{code}/applications/{app_id}/decision"): (
+        {
+            "url": f"/api/v1/catalog/{CAT_OPEN}/applications/{{new_app}}/decision",
+            "method": "POST",
+            "json": {"decision": "refuse", "reason": "test"},
+        },
+        {
+            "url": f"/api/v1/catalog/{CAT_OPEN}/applications/{{new_app}}/decision",
+            "method": "POST",
+            "json": {"decision": "grant", "region": d.INSIDE},
+        },
+        "same",
+    ),
+    **{
+        ("POST", f"/api/v1/catalog/{path}"): (
+            {"url": f"/api/v1/catalog/{url}", "method": "POST"},
+            {"url": f"/api/v1/catalog/{url}", "method": "POST"},
+            "same",
+        )
+        for path, url in (
+            ("{code}/publish", f"{CAT_OPEN}/publish"),
+            ("{code}/withdraw", f"{CAT_OPEN}/withdraw"),
+            ("coverage/refresh", "coverage/refresh"),
+        )
+    },
 }
 # Routes whose "in" call may legitimately answer 400 with no data in the test store: water
 # assessment needs surface-water samples (it then answers the same for inside and outside).
@@ -239,14 +379,39 @@ def test_every_route_has_an_access_rule_and_a_case() -> None:
     assert not stale, f"access rules for routes that do not exist: {stale}"
 
 
+_SERIAL = itertools.count(1)
+
+
 def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door, role: str) -> Any:
     other = "admin" if role != "admin" else "analyst"
-    url = spec["url"].format(own_job=door.jobs[role], other_job=door.jobs[other])
+    new_app = "0" * 32
+    if "{new_app}" in spec["url"]:
+        filed = client.post(
+            f"/api/v1/catalog/{CAT_OPEN}/applications",
+            json=APPLY_IN,
+            headers={"Authorization": f"Bearer {door.keys['analyst']}"},
+        )
+        new_app = filed.json()["id"]
+    made = {"new_user": "", "new_key": ""}
+    if "{new_user}" in spec["url"] or "{new_key}" in spec["url"]:
+        from ecohub.access import apikeys, users
+
+        name = f"m{next(_SERIAL)}"
+        users.add_user(door.con, name, "analyst", d.INSIDE, [], d.PASSWORD)
+        made = {"new_user": name, "new_key": apikeys.create(door.con, name)[1].key_id}
+    url = spec["url"].format(
+        own_job=door.jobs[role], other_job=door.jobs[other], new_app=new_app, **made
+    )
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     method = spec.get("method") or (
         "PUT" if "json" in spec and "jobs" not in url else ("POST" if "json" in spec else "GET")
     )
-    return client.request(method, url, json=spec.get("json"), headers=headers)
+    body = spec.get("json")
+    if isinstance(body, dict) and body.get("applicant") == "{me}":
+        body = {**body, "applicant": "u_analyst" if role == "admin" else f"u_{role}"}
+    if isinstance(body, dict) and body.get("name") == "{new_name}":
+        body = {**body, "name": f"n{next(_SERIAL)}"}
+    return client.request(method, url, json=body, headers=headers)
 
 
 def _rows(body: Any) -> list[Any]:
@@ -288,17 +453,22 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
         if kind == "404":
             # Not found (404), or the service's "unknown station" (400): as for an unknown one.
             assert r_out.status_code in (400, 404), (route, role, r_out.status_code, r_out.text)
-            unknown = _call(
-                client,
-                {
-                    **outside,
-                    "url": outside["url"]
-                    .replace(d.ST_OUT, "NoSuch")
+
+            def unknown_of(text: str) -> str:
+                return (
+                    text.replace(d.ST_OUT, "NoSuch")
                     .replace(d.MN_OUT, "NOSUCHMN")
                     .replace(d.SRC_OUT, "NOSUCH")
                     .replace(f"regions/items/{d.OUTSIDE}", "regions/items/NoSuch")
-                    .replace("{other_job}", "f" * 32),
-                },
+                    .replace("{other_job}", "f" * 32)
+                )
+
+            spec_unknown = {**outside, "url": unknown_of(outside["url"])}
+            if "json" in outside:
+                spec_unknown["json"] = json.loads(unknown_of(json.dumps(outside["json"])))
+            unknown = _call(
+                client,
+                spec_unknown,
                 key,
                 door,
                 role,

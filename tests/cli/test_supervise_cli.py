@@ -105,3 +105,26 @@ def test_load_permits_and_exceedances(db: Path, tmp_path: Path) -> None:
         app, ["load", "permits", str(tmp_path / "none.csv")], env={"ECOHUB_DB_PATH": str(db)}
     )
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_load_permits_through_the_door(db: Path, tmp_path: Path) -> None:
+    from ecohub.settings import get_settings
+
+    good = tmp_path / "permits.csv"
+    good.write_text(
+        "permit_no,source_code,outlet_code,pollutant,limit,unit,period,reference_o2\n"
+        "P1,S1,DA001,a21026,35,mg/m3,hour,6\n"
+        "P1,S9,DA001,a21026,35,mg/m3,hour,6\n",
+        encoding="utf-8",
+    )
+    get_settings.cache_clear()
+    out = runner.invoke(app, ["load", "permits", str(good)], env={"ECOHUB_DB_PATH": str(db)})
+    assert out.exit_code == 0, out.output
+    summary = json.loads(out.output)
+    assert (summary["rows"], summary["loaded"], summary["rejected"]) == (2, 1, 1)
+    assert "rejects" not in summary and Path(summary["reject_path"]).exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    out = runner.invoke(app, ["load", "permits", str(bad)], env={"ECOHUB_DB_PATH": str(db)})
+    assert out.exit_code == 1 and "missing column(s): permit_no" in out.output
+    assert "Traceback" not in out.output

@@ -58,7 +58,7 @@ def sample_slice(tmp: Path) -> tuple[Path, Path]:
 def platform(tmp_path: Path) -> Iterator[tuple[Path, str, subprocess.Popen[str]]]:
     data = tmp_path / "data"
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1"}
-    # The analyst is created before the server starts (the user commands open the store).
+    # The analyst is created before the server starts (the CLI then runs the app in-process).
     added = cli(data, "user", "add", "ana", "--role", "analyst", "--region", "110105",
                 "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
@@ -176,3 +176,40 @@ def test_district_analyst_sees_the_district_and_nothing_else(
     shown = cli(data, "hj212", "devices", "--json")
     assert shown.returncode == 0, shown.stderr
     assert {json.loads(x)["mn"] for x in shown.stdout.splitlines()} == {d["mn"] for d in devices}
+
+
+def test_admin_and_supervision_commands_work_while_the_server_runs(
+    platform: tuple[Path, str, subprocess.Popen[str]],
+) -> None:
+    data, url, _ = platform
+    # Users, keys and the audit log: once "store in use", now through the running server.
+    added = cli(data, "user", "add", "insp", "--role", "inspector", "--region", "110105",
+                "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "added insp (inspector, 110105)" in added.stdout
+    listed = cli(data, "user", "list", "--json")
+    assert {json.loads(x)["name"] for x in listed.stdout.splitlines()} == {"ana", "insp"}
+    key = cli(data, "apikey", "create", "--user", "insp")
+    assert key.returncode == 0 and key.stdout.startswith("ehk_"), key.stderr
+    insp = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {key.stdout.strip()}"}, timeout=60
+    )
+    assert insp.get("/api/v1/me").json()["role"] == "inspector"
+    verified = cli(data, "audit", "verify")
+    assert verified.returncode == 0 and "audit log intact" in verified.stdout, verified.stderr
+    shown = cli(data, "audit", "show", "--json", "--user", "local")
+    routes = [json.loads(x)["route"] for x in shown.stdout.splitlines()]
+    assert "/api/v1/users" in routes and "/api/v1/apikeys" in routes
+    assert PASSWORD not in shown.stdout
+    # Supervision and review: jobs and listings through the same door.
+    day = ["--from", "2014-01-01", "--to", "2014-01-01"]
+    detected = cli(data, "supervise", "detect", *day)
+    assert detected.returncode == 0, detected.stderr
+    assert json.loads(detected.stdout)["from"] == "2014-01-01T00:00:00+08:00"
+    anomalies = cli(data, "supervise", "anomalies", "--format", "json")
+    assert anomalies.returncode == 0 and isinstance(json.loads(anomalies.stdout), list)
+    reviewed = cli(data, "review", "run", *day)
+    assert reviewed.returncode == 0, reviewed.stderr
+    flags = cli(data, "review", "flags", "--format", "csv")
+    assert flags.returncode == 0, flags.stderr
+    assert flags.stdout.startswith("station_id,parameter,period,time,value,rule,reason,status")

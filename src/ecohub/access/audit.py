@@ -361,3 +361,15 @@ def show(
             }
         )
     return out
+
+
+def verify_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """:func:`verify` as plain data: ``intact``, ``entries`` (the count) and ``bad`` (the first
+    wrong entry's ``seq``, ``reason`` and ``message``, or ``None``)."""
+    bad = verify(con)
+    count = con.execute("SELECT count(*) FROM audit_log").fetchall()[0][0]
+    return {
+        "intact": bad is None,
+        "entries": count,
+        "bad": None if bad is None else {"seq": bad.seq, "reason": bad.reason, "message": str(bad)},
+    }

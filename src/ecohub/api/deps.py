@@ -43,6 +43,18 @@ def cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.close()
 
 
+def cst_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor in China Standard Time, as the store connection is (a cursor does not inherit
+    ``SET TimeZone``): for services whose SQL and answers follow the session's zone (day
+    boundaries, the offset of the times they return), so they answer as they do in-process."""
+    cur = context(request).con.cursor()
+    try:
+        cur.execute("SET TimeZone = 'Asia/Shanghai'")
+        yield cur
+    finally:
+        cur.close()
+
+
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise QueryError("format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")

@@ -83,6 +83,27 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/jobs"): SIGNED_IN,
     ("GET", "/api/v1/jobs/{job_id}"): SIGNED_IN,
     **CATALOG_ACCESS,
+    # /api/v1/supervision: enterprises see the findings of their own sources (the service
+    # scopes them); detection is an inspector's action, loading permits an operator's.
+    ("GET", "/api/v1/supervision/anomalies"): SOURCE_READERS,
+    ("GET", "/api/v1/supervision/exceedances"): SOURCE_READERS,
+    ("POST", "/api/v1/supervision/detect"): SUPERVISORS,
+    ("POST", "/api/v1/supervision/permits"): ADMIN,
+    # /api/v1/review: flags of monitoring stations (region scoped); deciding and running the
+    # review are inspectors' actions.
+    ("GET", "/api/v1/review/flags"): READERS,
+    ("GET", "/api/v1/review/summary"): READERS,
+    ("POST", "/api/v1/review/flags/decision"): SUPERVISORS,
+    ("POST", "/api/v1/review/run"): SUPERVISORS,
+    # Users, API keys and the audit log: operators only.
+    ("GET", "/api/v1/users"): ADMIN,
+    ("POST", "/api/v1/users"): ADMIN,
+    ("POST", "/api/v1/users/{name}/disable"): ADMIN,
+    ("GET", "/api/v1/apikeys"): ADMIN,
+    ("POST", "/api/v1/apikeys"): ADMIN,
+    ("POST", "/api/v1/apikeys/{key_id}/revoke"): ADMIN,
+    ("GET", "/api/v1/audit"): ADMIN,
+    ("GET", "/api/v1/audit/verify"): ADMIN,
     # /api/v1/geo (the console's map): boundaries are reference data; contents follow scope.
     ("GET", "/api/v1/geo/boundaries"): ALL,
     ("GET", "/api/v1/geo/areas"): ALL,

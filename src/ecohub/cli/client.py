@@ -149,13 +149,22 @@ class Door:
     def put(self, path: str, body: Any) -> Any:
         return self.request("PUT", path, body=body).json()
 
-    def job(self, kind: str, params: dict[str, Any], title: str) -> Any:
-        """Start a job and follow it with a progress bar; its result, or :class:`DoorError`."""
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, body=body).json()
+
+    def job(self, kind: str, params: dict[str, Any], title: str, path: str | None = None) -> Any:
+        """Start a job and follow it with a progress bar; its result, or :class:`DoorError`.
+
+        ``path``: the capability's own route that queues it (its body is ``params``; roles
+        besides admin may use it), instead of the generic ``POST /api/v1/jobs``."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         from ecohub.cli._common import console
 
-        job = self.request("POST", "/api/v1/jobs", body={"kind": kind, "params": params}).json()
+        if path is None:
+            job = self.post("/api/v1/jobs", {"kind": kind, "params": params})
+        else:
+            job = self.post(path, params)
         with Progress(
             TextColumn(f"{title}: " + "{task.description}"),
             BarColumn(),

@@ -1,9 +1,12 @@
 """`ecohub review` sub-commands: run the automatic data review, list and summarise flags,
-and record an operator's decision. Thin: each calls :mod:`ecohub.supervision.review`."""
+and record an operator's decision. Thin: each asks the API (`/api/v1/review`) through the
+door, so they work while `ecohub up` runs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +14,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, fail, open_store
+from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,24 +31,36 @@ def _day(text: str | None, name: str) -> date | None:
         fail(f"--{name}: expected a day YYYY-MM-DD, got {text!r}", code=2)
 
 
-def _principal() -> Any:  # the operator at the store's own machine
-    from ecohub.access import Principal
-
-    return Principal("local", "admin", via="local")
+SUMMARY_COLUMNS = ["station_id", "parameter", "rule", "flagged", "confirmed", "overruled",
+                   "set_aside"]  # fmt: skip
 
 
-def _service(fn: Any) -> Any:
-    """Run a service call; its known errors become one line naming the option at fault."""
-    from ecohub.access import AccessDenied
-    from ecohub.supervision.review import ReviewError
+@contextlib.contextmanager
+def _door() -> Iterator[Any]:
+    """The door to the API; a refused request ends the command naming the option at fault
+    (exit 2 for a bad option, as the service's own errors did)."""
+    from ecohub.cli.client import Door, DoorError
 
+    d = Door()
     try:
-        return fn()
-    except ReviewError as exc:
-        field = exc.field
-        fail(f"--{_OPTIONS.get(field, field)}: {exc}" if field else str(exc), code=2)
-    except AccessDenied as exc:
-        fail(str(exc))
+        yield d
+    except DoorError as exc:
+        text, field = str(exc), exc.field
+        if field:
+            field = field.removeprefix("params.").removeprefix("body.")
+            reason = text.removeprefix(f"{field}: ")
+            fail(f"--{_OPTIONS.get(field, field)}: {reason}", code=2 if exc.status < 500 else 1)
+        fail(text)
+    finally:
+        d.close()
+
+
+def _frame(items: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """The API's rows as the service's frame (times back to datetimes)."""
+    df = pd.DataFrame(items, columns=columns)
+    if "time" in df.columns:
+        df["time"] = pd.to_datetime(df["time"])
+    return df
 
 
 def _emit(df: pd.DataFrame, fmt: str, title: str) -> None:
@@ -67,6 +82,10 @@ def _emit(df: pd.DataFrame, fmt: str, title: str) -> None:
         console.print(table)
 
 
+def _days(d0: date | None, d1: date | None) -> dict[str, str | None]:
+    return {"from": d0.isoformat() if d0 else None, "to": d1.isoformat() if d1 else None}
+
+
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}", code=2)
@@ -78,19 +97,12 @@ def run_cmd(
     end: str = typer.Option(None, "--to", help="last day, YYYY-MM-DD (CST); default: all"),
 ) -> None:
     """Review stored history: flag the hourly values the rules find (decisions are kept)."""
-    from ecohub.cst import CST
-    from ecohub.supervision.review import run
-
     d0, d1 = _day(start, "from"), _day(end, "to")
     if d0 and d1 and d0 > d1:
         fail(f"--from: {d0} is after --to {d1}", code=2)
-    lo = datetime(d0.year, d0.month, d0.day, tzinfo=CST) if d0 else None
-    hi = datetime(d1.year, d1.month, d1.day, 23, 59, 59, tzinfo=CST) if d1 else None
-    con = open_store()
-    try:
-        res = _service(lambda: run(con, first_time=lo, last_time=hi))
-    finally:
-        con.close()
+    with _door() as d:
+        body = {"from": start, "to": end}
+        res = d.job("review-run", body, "reviewing", path="/api/v1/review/run")
     if res["window"] is None:
         console.print("no hourly observations stored: nothing to review")
         return
@@ -112,16 +124,14 @@ def flags_cmd(
 ) -> None:
     """One row per flagged value: station_id, parameter, period, time, value, rule, reason,
     status."""
-    from ecohub.supervision.review import flags
+    from ecohub.supervision.review import COLUMNS
 
     _check_format(fmt)
     d0, d1 = _day(start, "from"), _day(end, "to")
-    con = open_store(read_only=True)
-    try:
-        df = _service(lambda: flags(con, station=station, parameter=parameter, start=d0, end=d1,
-                                    rule=rule, status=status))  # fmt: skip
-    finally:
-        con.close()
+    with _door() as d:
+        items = d.pages("/api/v1/review/flags", station=station, parameter=parameter,
+                        rule=rule, status=status, **_days(d0, d1))  # fmt: skip
+    df = _frame(items, COLUMNS)
     _emit(df, fmt, f"review flags ({len(df)})")
 
 
@@ -134,16 +144,12 @@ def summary_cmd(
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """Values each rule set aside per station and pollutant (and '(any)': each value once)."""
-    from ecohub.supervision.review import summary
-
     _check_format(fmt)
     d0, d1 = _day(start, "from"), _day(end, "to")
-    con = open_store(read_only=True)
-    try:
-        df = _service(lambda: summary(con, station=station, parameter=parameter, start=d0,
-                                      end=d1))  # fmt: skip
-    finally:
-        con.close()
+    with _door() as d:
+        body = d.get("/api/v1/review/summary", station=station, parameter=parameter,
+                     **_days(d0, d1))  # fmt: skip
+    df = _frame(body["items"], SUMMARY_COLUMNS)
     _emit(df, fmt, "values set aside by the review")
 
 
@@ -156,16 +162,13 @@ def decide_cmd(
     rule: str = typer.Option(None, "--rule", help="only this rule's flag (default: all)"),
 ) -> None:
     """Confirm or overrule the flags of one value (audited)."""
-    from ecohub.supervision.review import decide
-
     try:
         when = datetime.fromisoformat(time)
     except ValueError:
         fail(f"--time: expected an ISO 8601 time such as 2016-05-01T08:00, got {time!r}", code=2)
-    con = open_store()
-    try:
-        n = _service(lambda: decide(con, _principal(), station_id=station, parameter=parameter,
-                                    time=when, status=status, rule=rule))  # fmt: skip
-    finally:
-        con.close()
+    with _door() as d:
+        out = d.post("/api/v1/review/flags/decision", {"station": station,
+                     "parameter": parameter, "time": when.isoformat(), "status": status,
+                     "rule": rule})  # fmt: skip
+    n = out["changed"]
     console.print(f"{n} flag(s) set to {status}", highlight=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ecohub.cli._common import console, fail, open_store
+from ecohub.cli._common import console, fail
 from ecohub.cli.load import app as load_app
 
 app = typer.Typer(no_args_is_help=True)
@@ -53,22 +53,27 @@ def anomalies(
 ) -> None:
     """One row per finding: mn, source_code, outlet, pollutant, rule, start, end, evidence,
     severity."""
-    from ecohub.supervision import COLUMNS, RuleError
-    from ecohub.supervision import anomalies as find
+    from ecohub.cli.client import door
+    from ecohub.supervision import COLUMNS
 
     if fmt not in FORMATS:
         fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     start, end = _time("--from", frm), _time("--to", to, end=True)
-    con = open_store()
-    try:
-        rows = find(con, _principal(), start, end, mn=mn, rule_name=rule)
-    except RuleError as exc:
-        fail(f"--rule: {exc}")
-    except ValueError as exc:
-        fail(f"--from/--to: {exc}")
-    finally:
-        con.close()
+    with door(options=_OPTIONS) as d:
+        rows = d.pages("/api/v1/supervision/anomalies", **_period(start, end), mn=mn, rule=rule)
     _emit(rows, COLUMNS, fmt)
+
+
+# The API's field names of the options whose names differ; a period error names both.
+_OPTIONS = {"from": "from/--to", "to": "from/--to"}
+
+
+def _period(start: datetime | None, end: datetime | None) -> dict[str, str | None]:
+    """The period as the API reads it: exact ISO 8601 times (the CLI has resolved the days)."""
+    return {
+        "from": start.isoformat() if start else None,
+        "to": end.isoformat() if end else None,
+    }
 
 
 def _emit(rows: list[dict], columns: tuple[str, ...], fmt: str) -> None:
@@ -104,19 +109,16 @@ def exceedances(
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """One row per exceedance event: converted period means over the permit limit."""
+    from ecohub.cli.client import door
     from ecohub.supervision import EXCEEDANCE_COLUMNS
-    from ecohub.supervision import exceedances as find
 
     if fmt not in FORMATS:
         fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     start, end = _time("--from", frm), _time("--to", to, end=True)
-    con = open_store()
-    try:
-        rows = find(con, _principal(), start, end, mn=mn, pollutant=pollutant)
-    except ValueError as exc:
-        fail(f"--from/--to: {exc}")
-    finally:
-        con.close()
+    with door(options=_OPTIONS) as d:
+        rows = d.pages(
+            "/api/v1/supervision/exceedances", **_period(start, end), mn=mn, pollutant=pollutant
+        )
     _emit(rows, EXCEEDANCE_COLUMNS, fmt)
 
 
@@ -128,17 +130,15 @@ def load_permits(
     ),
 ) -> None:
     """Load permit emission limits; bad rows are rejected with reasons (FILE.rejects.csv)."""
-    from ecohub.supervision import PermitLoadError
-    from ecohub.supervision import load_permits as run
+    from ecohub.cli.client import door
 
-    con = open_store()
-    try:
-        summary = run(con, path)
-    except PermitLoadError as exc:
-        fail(str(exc))
-    finally:
-        con.close()
-    summary.pop("rejects")
+    with door(name_options=False) as d:
+        summary = d.job(
+            "load-permits",
+            {"path": str(path.resolve())},
+            "loading permits",
+            path="/api/v1/supervision/permits",
+        )
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
 
 
@@ -154,20 +154,20 @@ def detect(
     rule: list[str] | None = typer.Option(None, "--rule", help="Only these rules (repeatable)."),
 ) -> None:
     """Run the anomaly rules over the stored minute data of a period (idempotent)."""
+    from ecohub.cli.client import door
     from ecohub.supervision import RuleError, select_rules
-    from ecohub.supervision import detect as run
 
     start, end = _time("--from", frm), _time("--to", to, end=True)
     assert start is not None and end is not None
     try:
-        rules = select_rules(rule)
+        select_rules(rule)  # checked here too: the message names the option, as before
     except RuleError as exc:
         fail(f"--rule: {exc}")
-    con = open_store()
-    try:
-        summary = run(con, start, end, rules)
-    except ValueError as exc:
-        fail(f"--from/--to: {exc}")
-    finally:
-        con.close()
+    with door(options={**_OPTIONS, "rules": "rule"}) as d:
+        summary = d.job(
+            "supervise-detect",
+            {**_period(start, end), "rules": rule or None},
+            "detecting",
+            path="/api/v1/supervision/detect",
+        )
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))

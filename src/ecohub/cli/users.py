@@ -1,7 +1,8 @@
 """``ecohub user``, ``ecohub apikey`` and ``ecohub audit``: thin translators over ecohub.access.
 
-They open the store directly (stop ``ecohub up`` first). Each change is itself recorded in the
-audit log as done by ``local:<OS user>``.
+They ask the API (``/api/v1/users``, ``/apikeys``, ``/audit``) through the CLI's door, so they
+work while ``ecohub up`` runs; the API's audit middleware records each request (as ``local``,
+the data folder's local credential), never the password sent in the body.
 """
 
 from __future__ import annotations
@@ -9,26 +10,19 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
+from urllib.parse import quote
 
-import duckdb
 import typer
 from rich.table import Table
 
-from ecohub.access import apikeys, audit, users
-from ecohub.access.errors import InvalidInput
-from ecohub.access.local import LOCAL
-from ecohub.cli._common import console, fail, open_store
+from ecohub.cli._common import console, fail
 from ecohub.cst import CST
 
 user_app = typer.Typer(no_args_is_help=True)
 apikey_app = typer.Typer(no_args_is_help=True)
 audit_app = typer.Typer(no_args_is_help=True)
-
-T = TypeVar("T")
 
 
 def register(app: typer.Typer) -> None:
@@ -37,36 +31,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit", help="The hash-chained audit log: verify, show.")
 
 
-@contextmanager
-def _store() -> Iterator[duckdb.DuckDBPyConnection]:
-    con = open_store()
-    try:
-        yield con
-    finally:
-        con.close()
+def _door() -> Any:
+    """The door to the API (the running server, or the store in-process); a refused change
+    ends the command with the service's message, which names the field."""
+    from ecohub.cli.client import door
 
-
-def _actor() -> str:
-    try:
-        return f"local:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "local:?"
-
-
-def _change(
-    con: duckdb.DuckDBPyConnection,
-    route: str,
-    filters: dict[str, Any],
-    fn: Callable[[], T],
-) -> T:
-    """Run a service change; record it (done or refused) in the audit log; fail on bad input."""
-    try:
-        result = fn()
-    except InvalidInput as exc:
-        audit.record(con, LOCAL, "admin", route, filters, None, f"refused: {exc}", user=_actor())
-        fail(str(exc))
-    audit.record(con, LOCAL, "admin", route, filters, 1, "ok", user=_actor())
-    return result
+    return door(name_options=False)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -95,16 +65,12 @@ def user_add(
 ) -> None:
     """Create a user (passwords: at least 12 characters)."""
     password = _read_password(password_stdin)
-    with _store() as con:
-        filters = {"name": name, "role": role, "region": region, "sources": source}
-        user = _change(
-            con,
-            "user add",
-            filters,
-            lambda: users.add_user(con, name, role, region, source, password),
-        )
-    scope = user.region or ("sources " + " ".join(user.sources) if user.sources else "nationwide")
-    console.print(f"added {user.name} ({user.role}, {scope})", highlight=False)
+    with _door() as d:
+        body = {"name": name, "role": role, "region": region, "sources": source}
+        user = d.post("/api/v1/users", {**body, "password": password})
+    sources = user["sources"]
+    scope = user["region"] or ("sources " + " ".join(sources) if sources else "nationwide")
+    console.print(f"added {user['name']} ({user['role']}, {scope})", highlight=False)
 
 
 @user_app.command("list")
@@ -112,8 +78,8 @@ def user_list(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """List users (never their password hashes)."""
-    with _store() as con:
-        rows = [u.as_dict() for u in users.list_users(con)]
+    with _door() as d:
+        rows = d.get("/api/v1/users")
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
@@ -130,8 +96,8 @@ def user_list(
 @user_app.command("disable")
 def user_disable(name: str) -> None:
     """Disable a user: no log-in; its tokens and API keys fail from their next use."""
-    with _store() as con:
-        _change(con, "user disable", {"name": name}, lambda: users.disable_user(con, name))
+    with _door() as d:
+        d.post(f"/api/v1/users/{quote(name, safe='')}/disable", None)
     console.print(f"disabled {name}", highlight=False)
 
 
@@ -141,25 +107,22 @@ def apikey_create(
     expires: float | None = typer.Option(None, help="Days until the key expires (default never)."),
 ) -> None:
     """Create an API key and print it once: it is stored only as a digest."""
-    with _store() as con:
-        key, rec = _change(
-            con,
-            "apikey create",
-            {"user": user, "expires": expires},
-            lambda: apikeys.create(con, user, expires),
-        )
-    typer.echo(key)
-    expiry = rec.expires_at.isoformat() if rec.expires_at else "never"
-    typer.echo(f"id {rec.key_id}, user {rec.user}, expires {expiry}", err=True)
+    with _door() as d:
+        rec = d.post("/api/v1/apikeys", {"user": user, "expires_days": expires})
+    typer.echo(rec["key"])
+    expiry = rec["expires_at"] or "never"
+    typer.echo(f"id {rec['id']}, user {rec['user']}, expires {expiry}", err=True)
     typer.echo("store it now: it cannot be shown again", err=True)
 
 
 @apikey_app.command("revoke")
 def apikey_revoke(key_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Revoke an API key by its id."""
-    with _store() as con:
-        rec = _change(con, "apikey revoke", {"id": key_id}, lambda: apikeys.revoke(con, key_id))
-    console.print(f"revoked {rec.key_id} ({rec.user})", highlight=False)
+    # A whole key pasted here is cut to its id: the secret never goes into a URL.
+    key_id = key_id.removeprefix("ehk_").split("_", 1)[0]
+    with _door() as d:
+        rec = d.post(f"/api/v1/apikeys/{quote(key_id, safe='')}/revoke", None)
+    console.print(f"revoked {rec['id']} ({rec['user']})", highlight=False)
 
 
 @apikey_app.command("list")
@@ -168,8 +131,8 @@ def apikey_list(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """List API keys (ids and dates; the keys themselves are not stored)."""
-    with _store() as con:
-        rows = [k.as_dict() for k in apikeys.list_keys(con, user)]
+    with _door() as d:
+        rows = d.get("/api/v1/apikeys", user=user)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row))
@@ -186,12 +149,11 @@ def apikey_list(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; exit 1 naming the first altered, removed or moved entry."""
-    with _store() as con:
-        bad = audit.verify(con)
-        count = con.execute("SELECT count(*) FROM audit_log").fetchall()[0][0]
-    if bad is not None:
-        fail(str(bad))
-    console.print(f"audit log intact: {count} entries", highlight=False)
+    with _door() as d:
+        report = d.get("/api/v1/audit/verify")
+    if report["bad"] is not None:
+        fail(report["bad"]["message"])
+    console.print(f"audit log intact: {report['entries']} entries", highlight=False)
 
 
 def _when(text: str | None, field: str, end: bool) -> datetime | None:
@@ -220,8 +182,14 @@ def audit_show(
 ) -> None:
     """Show audit entries, oldest first."""
     start, end = _when(since, "from", False), _when(until, "to", True)
-    with _store() as con:
-        rows = audit.show(con, user=user, since=start, until=end, limit=limit)
+    with _door() as d:
+        rows = d.get(
+            "/api/v1/audit",
+            user=user,
+            **{"from": start.isoformat() if start else None},
+            to=end.isoformat() if end else None,
+            limit=limit,
+        )
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))

@@ -185,6 +185,73 @@ def _registry_link(
     return jsonable(out)
 
 
+class SuperviseDetect(_Params):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # ISO 8601 times (naive = CST); a bare day as ``to`` is the end of that day.
+    start: str = Field(..., alias="from", min_length=10, max_length=40)
+    end: str = Field(..., alias="to", min_length=10, max_length=40)
+    rules: list[str] | None = Field(None, max_length=50)
+
+
+class LoadPermits(_Params):
+    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        return _FileLoad._file(value)
+
+
+class ReviewRun(_Params):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: str | None = Field(None, alias="from", min_length=10, max_length=10)
+    end: str | None = Field(None, alias="to", min_length=10, max_length=10)
+
+
+def _supervise_detect(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.supervision import detect as run
+    from ecohub.supervision import select_rules
+    from ecohub.supervision.period import bound
+
+    cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
+    start, end = bound("from", p.start), bound("to", p.end, end=True)
+    assert start is not None and end is not None  # both required by the parameters
+    rules = select_rules(p.rules)
+    progress(0, 1, "running the anomaly rules")
+    return jsonable(run(cur, start, end, rules))
+
+
+def _load_permits(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.queries import QueryError
+    from ecohub.supervision import PermitLoadError, load_permits
+
+    progress(0, 1, "loading the permit limits")
+    try:
+        out = load_permits(cur, Path(p.path))
+    except PermitLoadError as exc:  # the file as a whole is unreadable: name the parameter
+        raise QueryError("path", str(exc)) from None
+    out.pop("rejects")  # written beside the file (reject_path); the count is in "rejected"
+    return jsonable(out)
+
+
+def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+    from ecohub.queries import QueryError
+    from ecohub.supervision.review import ReviewError, run
+    from ecohub.supervision.review.service import day_window
+
+    cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
+    try:
+        lo, hi = day_window(p.start, p.end)
+        progress(0, 1, "reviewing the hourly values")
+        return jsonable(run(cur, first_time=lo, last_time=hi))
+    except ReviewError as exc:
+        raise QueryError(exc.field or "params", str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Kind:
     params: type[_Params]
@@ -201,4 +268,9 @@ KINDS: dict[str, Kind] = {
     "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
     "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
     "trend": Kind(Trend, _trend, (), "trend tests, stored"),
+    "supervise-detect": Kind(
+        SuperviseDetect, _supervise_detect, ("inspector",), "run the HJ 212 anomaly rules"
+    ),
+    "load-permits": Kind(LoadPermits, _load_permits, (), "load permit emission limits"),
+    "review-run": Kind(ReviewRun, _review_run, ("inspector",), "review stored hourly values"),
 }

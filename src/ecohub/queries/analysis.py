@@ -133,6 +133,11 @@ def trend(
         raise QueryError("alpha", f"must be between 0 and 1, got {alpha}")
     if year_from is not None and year_to is not None and year_from > year_to:
         raise QueryError("to", f"{year_to} is before from {year_from}")
+    for text in stations or ():
+        # Station ids reach the trend query as literals (ibis compiles them into the SQL): an id
+        # with a control character (NUL) is refused here, before any SQL is built.
+        if not text or not text.isprintable():
+            raise QueryError("station", f"not a station id: {text!r}")
     codes = None
     if parameters:
         codes = []

@@ -8,6 +8,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 
 from ecohub.access.principal import Principal
+from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
 from ecohub.api.deps import TABLE_200, check_format, cursor, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
@@ -66,7 +67,7 @@ router.get("/aqi/daily", responses=TABLE_200, name="daily_aqi")(_aqi("daily"))
 @router.get("/assessments")
 def assessments(
     request: Request,
-    year: int = Query(..., ge=1900, le=2200),
+    year: int = Query(..., ge=FIRST_YEAR, le=LAST_YEAR),
     station: str | None = Query(None, min_length=1, max_length=64),
     region: str | None = Query(None, pattern=CODE),
     scope: str | None = Query(None, description="station | city (default: both)"),

@@ -15,6 +15,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from ecohub.access.principal import ANONYMOUS
+from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
 from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.limits import TokenBuckets
@@ -110,7 +111,8 @@ router.get("/stations/{station_id}/aqi/daily", name="open_daily_aqi")(_station_a
 
 @router.get("/assessments/{year}")
 def open_assessments(
-    year: int = Path(..., ge=1900, le=2200),
+    # The years HJ 663 assessments exist for: a year outside is an invalid path (422).
+    year: int = Path(..., ge=FIRST_YEAR, le=LAST_YEAR),
     scope: Literal["station", "city"] = "station",
     lic: dict[str, str] = Depends(open_gate),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),

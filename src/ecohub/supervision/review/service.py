@@ -86,6 +86,18 @@ def _day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, 
     return lo, hi
 
 
+def day_window(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
+    """``YYYY-MM-DD`` CST days (text, as a request gives them) to ``[first, last instant]``;
+    :class:`ReviewError` naming ``from`` / ``to`` for a bad day or an empty window."""
+    days: list[date | None] = []
+    for field, text in (("from", start), ("to", end)):
+        try:
+            days.append(date.fromisoformat(text) if text is not None else None)
+        except ValueError:
+            raise ReviewError(f"expected a day YYYY-MM-DD, got {text!r}", field) from None
+    return _day_bounds(days[0], days[1])
+
+
 # ---------------------------------------------------------------- running
 
 

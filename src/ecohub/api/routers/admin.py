@@ -1,0 +1,145 @@
+"""``/api/v1/users``, ``/api/v1/apikeys``, ``/api/v1/audit``: identity and the audit log for
+operators (admin only), thin over :mod:`ecohub.access`.
+
+Passwords travel only in a POST body: the audit middleware records path and query parameters,
+never bodies, so no password reaches the log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import Field
+
+from ecohub.access import apikeys, audit, users
+from ecohub.access.principal import Principal
+from ecohub.api.bodies import StrictBody
+from ecohub.api.deps import cursor
+from ecohub.api.errors import problem_responses
+from ecohub.api.rules import guard
+from ecohub.supervision.period import bound
+
+router = APIRouter(
+    prefix="/api/v1", tags=["admin"], responses=problem_responses(400, 401, 403, 422)
+)
+NAME = r"^[a-z][a-z0-9._-]{1,31}$"
+
+
+class UserBody(StrictBody):
+    name: str = Field(..., min_length=2, max_length=32)
+    role: str = Field(..., max_length=20)
+    region: str | None = Field(None, max_length=12)
+    sources: list[str] = Field(default_factory=list, max_length=200)
+    password: str = Field(..., min_length=1, max_length=1024, json_schema_extra={"writeOnly": True})
+
+
+class KeyBody(StrictBody):
+    user: str = Field(..., min_length=1, max_length=32)
+    expires_days: float | None = Field(None, description="days until it expires (default never)")
+
+
+@router.get("/users")
+def list_users(
+    request: Request,
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> list[dict[str, Any]]:
+    """Every user (never a password hash)."""
+    out = [u.as_dict() for u in users.list_users(cur)]
+    request.state.audit_rows = len(out)
+    return out
+
+
+@router.post("/users", status_code=201)
+def add_user(
+    request: Request,
+    body: UserBody,
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """Create a user (passwords: at least 12 characters)."""
+    user = users.add_user(cur, body.name, body.role, body.region, body.sources, body.password)
+    request.state.audit_rows = 1
+    return user.as_dict()
+
+
+@router.post("/users/{name}/disable")
+def disable_user(
+    request: Request,
+    name: str = Path(..., pattern=NAME),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """Disable a user: no log-in; its tokens and API keys fail from their next use."""
+    user = users.disable_user(cur, name)
+    request.state.audit_rows = 1
+    return user.as_dict()
+
+
+@router.get("/apikeys")
+def list_keys(
+    request: Request,
+    user: str | None = Query(None, min_length=1, max_length=32),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> list[dict[str, Any]]:
+    """API keys (ids and dates; the keys themselves are not stored)."""
+    out = [k.as_dict() for k in apikeys.list_keys(cur, user)]
+    request.state.audit_rows = len(out)
+    return out
+
+
+@router.post("/apikeys", status_code=201)
+def create_key(
+    request: Request,
+    body: KeyBody,
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """A new key for ``user``, shown once in ``key`` (only a digest is stored)."""
+    key, rec = apikeys.create(cur, body.user, body.expires_days)
+    request.state.audit_rows = 1
+    return {"key": key, **rec.as_dict()}
+
+
+@router.post("/apikeys/{key_id}/revoke")
+def revoke_key(
+    request: Request,
+    # The id only (no "_"): a whole key, secret included, cannot be put into a URL (and the log).
+    key_id: str = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$"),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """Revoke an API key by its id; it fails from its next use on."""
+    rec = apikeys.revoke(cur, key_id)
+    request.state.audit_rows = 1
+    return rec.as_dict()
+
+
+@router.get("/audit")
+def show_audit(
+    request: Request,
+    user: str | None = Query(None, min_length=1, max_length=64),
+    from_: str | None = Query(None, alias="from", max_length=40, description="day or time (CST)"),
+    to: str | None = Query(None, max_length=40, description="day (its end) or time (CST)"),
+    limit: int | None = Query(None, ge=1, le=100_000, description="only the newest N"),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> list[dict[str, Any]]:
+    """Audit entries, oldest first."""
+    since: datetime | None = bound("from", from_)
+    until: datetime | None = bound("to", to, end=True)
+    out = audit.show(cur, user=user, since=since, until=until, limit=limit)
+    request.state.audit_rows = len(out)
+    return out
+
+
+@router.get("/audit/verify")
+def verify_audit(
+    p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)
+) -> dict[str, Any]:
+    """The hash chain checked: ``intact``, the ``entries`` count, and the first bad entry."""
+    return audit.verify_report(cur)
