@@ -42,11 +42,21 @@ CONVERTED = {"a21026", "a21002", "a34013"}  # reported also at reference O2 (Zs*
 STEP = timedelta(seconds=30)  # simulated time between real-time packets
 
 
+# How a simulated unit misbehaves (all on its SO2, a21026): ``stuck`` an analyser that repeats
+# one value; ``flat`` a reading that drops to a fixed level with almost no noise (a faked flat
+# line); ``exceed`` a stack over its demo permit limit (runtime.DEMO_LIMIT_MG_M3).
+BEHAVIOURS = ("normal", "stuck", "flat", "exceed")
+STUCK_VALUE = 35.0
+FLAT_VALUE = 12.0
+EXCEED_MEAN = 150.0
+
+
 @dataclass(frozen=True)
 class SimDevice:
     mn: str
     medium: str  # gas | water
     pw: str = "123456"
+    behaviour: str = "normal"  # one of BEHAVIOURS
 
     @property
     def st(self) -> str:
@@ -59,6 +69,18 @@ def demo_devices(n: int, prefix: str = "SIM") -> list[SimDevice]:
         SimDevice(mn=f"{prefix}{i:021d}"[-24:], medium="gas" if i % 2 == 0 else "water")
         for i in range(n)
     ]
+
+
+def demo_outlets(n: int, prefix: str = "SIM") -> list[SimDevice]:
+    """The ``ecohub up --simulate N`` units: the first three are flue-gas outlets that misbehave
+    (stuck, flat, exceed), then alternating waste-water and flue-gas outlets that behave."""
+    bad = ("stuck", "flat", "exceed")
+    out = []
+    for i in range(n):
+        medium = "gas" if i < len(bad) or i % 2 == 0 else "water"
+        behaviour = bad[i] if i < len(bad) else "normal"
+        out.append(SimDevice(f"{prefix}{i:021d}"[-24:], medium, behaviour=behaviour))
+    return out
 
 
 @dataclass
@@ -116,10 +138,24 @@ class _Layout:
             groups.append(",".join(parts))
         return cls(tuple(table.values()), tuple(recipe), ";".join(groups))
 
-    def cp(self, rng: random.Random) -> str:
+    def cp(self, rng: random.Random, first: float | None = None) -> str:
+        """One packet's CP; ``first`` fixes the first pollutant's value (a misbehaving unit)."""
         gauss = rng.gauss
         v = [max(0.0, gauss(mean, spread)) for mean, spread in self.levels]
+        if first is not None:
+            v[0] = first
         return self.template.format(*[v[i] * m for i, m in self.recipe])
+
+
+def _first_value(dev: SimDevice, rng: random.Random, t: datetime, flat_from: datetime) -> float | None:
+    """The SO2 value a misbehaving unit reports at ``t`` (None: drawn as for a normal unit)."""
+    if dev.behaviour == "stuck":
+        return STUCK_VALUE
+    if dev.behaviour == "flat" and t >= flat_from:
+        return FLAT_VALUE * (1 + rng.uniform(-0.002, 0.002))
+    if dev.behaviour == "exceed":
+        return max(0.0, rng.gauss(EXCEED_MEAN, 10.0))
+    return None
 
 
 def _frame(dev: SimDevice, qn: str, cn: str, data_time: str, groups: str) -> bytes:
@@ -131,29 +167,57 @@ def _frame(dev: SimDevice, qn: str, cn: str, data_time: str, groups: str) -> byt
     return frame_segment(segment.encode("ascii"))
 
 
-def packets(dev: SimDevice, start: datetime, seed: int) -> Iterator[tuple[bytes, str, str]]:
+def packets(
+    dev: SimDevice,
+    start: datetime,
+    seed: int,
+    *,
+    step: timedelta = STEP,
+    minute_period: int = 10,
+    flat_from: datetime | None = None,
+) -> Iterator[tuple[bytes, str, str]]:
     """Endless (frame, cn, DataTime) of one unit.
 
-    A 2011 packet every simulated 30 s; at each 10-minute mark the 2051 of the period just
-    completed, and at each hour the 2061 of the hour just completed.
+    A 2011 packet every simulated ``step`` (30 s); at each ``minute_period``-minute mark the 2051
+    of the period just completed, and at each hour the 2061 of the hour just completed. A ``flat``
+    unit reports its flat line from ``flat_from`` on (from the start when not given).
     """
     rng = random.Random(seed)
     table = GAS if dev.medium == "gas" else WATER
     layouts = {cn: _Layout.of(table, cn) for cn in ("2011", "2051", "2061")}
+    flat = flat_from or start
     t = start
     seq = 0
     while True:
         due = [("2011", t)]
-        if t.second == 0 and t.minute % 10 == 0:
-            due.append(("2051", t - timedelta(minutes=10)))
+        if t.second == 0 and t.minute % minute_period == 0:
+            due.append(("2051", t - timedelta(minutes=minute_period)))
             if t.minute == 0:
                 due.append(("2061", t - timedelta(hours=1)))
         for cn, when in due:
             data_time = when.strftime("%Y%m%d%H%M%S")
             qn = (t + timedelta(milliseconds=seq % 1000)).strftime("%Y%m%d%H%M%S%f")[:17]
             seq += 1
-            yield _frame(dev, qn, cn, data_time, layouts[cn].cp(rng)), cn, data_time
-        t += STEP
+            cp = layouts[cn].cp(rng, _first_value(dev, rng, when, flat))
+            yield _frame(dev, qn, cn, data_time, cp), cn, data_time
+        t += step
+
+
+def history_packets(
+    dev: SimDevice, end: datetime, hours: int, seed: int
+) -> Iterator[tuple[bytes, str, str]]:
+    """The last ``hours`` hours before ``end`` (a whole minute) of one unit: a 2051 minute value
+    every minute and the 2061 of each hour, as a logger resending its backlog. A ``flat`` unit
+    behaves for the first half and reports its flat line for the second."""
+    start = end - timedelta(hours=hours)
+    flat_from = (end - timedelta(hours=hours // 2)).replace(minute=0)
+    gen = packets(dev, start + timedelta(minutes=1), seed, step=timedelta(minutes=1),
+                  minute_period=1, flat_from=flat_from)  # fmt: skip
+    for frame, cn, data_time in gen:
+        if data_time > end.strftime("%Y%m%d%H%M%S"):
+            return
+        if cn != "2011":
+            yield frame, cn, data_time
 
 
 class _Unit:
@@ -200,7 +264,10 @@ class _Unit:
                 except TimeoutError:
                     return
                 continue
-            frame, cn, dt = next(gen)
+            item = next(gen, None)
+            if item is None:  # a finite backlog (send_history) is all sent
+                return
+            frame, cn, dt = item
             qn = frame.split(b"QN=", 1)[1][:17].decode()
             self.outstanding[qn] = (cn, dt)
             writer.write(frame)
@@ -222,10 +289,10 @@ async def _run_device(
     dev: SimDevice,
     host: str,
     port: int,
-    rate: float,
+    gen: Iterator[tuple[bytes, str, str]],
+    interval: float,
+    first_delay: float,
     deadline: float,
-    start: datetime,
-    seed: int,
     report: SimReport,
     record: bool,
     window: int,
@@ -237,11 +304,12 @@ async def _run_device(
         report.connect_errors += 1
         return
     unit = _Unit(dev, report, record, window)
-    interval = 1.0 / rate if rate > 0 else 0.0
-    next_send = time.monotonic() + random.Random(seed).random() * interval
+    next_send = time.monotonic() + first_delay
+    if first_delay > 0:
+        await asyncio.sleep(first_delay)
     reading = asyncio.create_task(unit.read_answers(reader))
     try:
-        await unit.send_all(writer, packets(dev, start, seed), interval, next_send, deadline)
+        await unit.send_all(writer, gen, interval, next_send, deadline)
         await unit.drain_answers(answer_timeout, reading)
     except (ConnectionError, OSError):
         report.connect_errors += 1
@@ -253,6 +321,27 @@ async def _run_device(
         writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
+
+
+# A run that does not say where its simulated clock starts ends near now; at most this many
+# steps back (69 days at 30 s), so a long run never starts decades ago (it did: `ecohub up`
+# ran for "10 years" at 0.2 packets/s and its data times began in 1966).
+MAX_STEPS_BACK = 200_000
+
+
+def default_start(rate: float, duration: float, now: datetime) -> datetime:
+    """Where a non-live run's simulated clock starts: far enough back that its data times end
+    near ``now`` (a whole hour, at most MAX_STEPS_BACK steps back)."""
+    budget = int(rate * duration) + 10 if rate > 0 else MAX_STEPS_BACK
+    start = now.replace(second=0, microsecond=0) - STEP * min(budget, MAX_STEPS_BACK)
+    return start.replace(minute=0)
+
+
+def live_step(rate: float) -> timedelta:
+    """The step of a live unit sending ``rate`` packets/s: whole seconds dividing a minute."""
+    want = 1.0 / rate if rate > 0 else 60.0
+    return timedelta(seconds=next(s for s in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+                                  if s >= want or s == 60))  # fmt: skip
 
 
 async def simulate(
@@ -267,23 +356,65 @@ async def simulate(
     window: int = 1,
     answer_timeout: float = 5.0,
     seed: int = 212,
+    live: bool = False,
 ) -> SimReport:
-    """Run units for ``duration`` seconds at ``rate`` packets/s each (0 = as fast as answered)."""
+    """Run units for ``duration`` seconds at ``rate`` packets/s each (0 = as fast as answered).
+
+    ``live``: data times follow the wall clock (``ecohub up``); otherwise a simulated clock from
+    ``start`` (default: :func:`default_start`) steps 30 s per packet."""
     devs = demo_devices(devices) if isinstance(devices, int) else devices
     report = SimReport(devices=len(devs))
-    if start is None:
-        # Data times end near now: the simulated clock runs from far enough back.
-        budget = int(rate * duration) + 10 if rate > 0 else 200_000
-        now = datetime.now(CST).replace(second=0, microsecond=0)
-        start = now - STEP * budget
-        start = start.replace(minute=0)
     began = time.monotonic()
     deadline = began + duration
+    runs = []
+    for i, d in enumerate(devs):
+        if live:
+            # Data times are the wall clock: a packet is sent when its DataTime comes, and each
+            # minute carries its 2051 minute value (what the anomaly rules read).
+            step = live_step(rate)
+            now = datetime.now(CST)
+            first = now.replace(microsecond=0) - timedelta(seconds=now.second % step.seconds)
+            first += step
+            gen = packets(d, first, seed + i, step=step, minute_period=1)
+            interval, delay = step.total_seconds(), (first - now).total_seconds()
+        else:
+            if start is None:
+                start = default_start(rate, duration, datetime.now(CST))
+            gen = packets(d, start, seed + i)
+            interval = 1.0 / rate if rate > 0 else 0.0
+            delay = random.Random(seed + i).random() * interval
+        runs.append(
+            _run_device(d, host, port, gen, interval, delay, deadline, report, record, window,
+                        answer_timeout)
+        )  # fmt: skip
+    await asyncio.gather(*runs)
+    report.elapsed_s = time.monotonic() - began
+    return report
+
+
+async def send_history(
+    host: str,
+    port: int,
+    devices: list[SimDevice],
+    hours: int = 8,
+    *,
+    end: datetime | None = None,
+    window: int = 50,
+    seed: int = 212,
+    answer_timeout: float = 30.0,
+) -> SimReport:
+    """Backfill the last ``hours`` hours of minute data of ``devices`` through the HJ 212
+    listener, as fast as it answers (``window`` packets outstanding per unit): the anomaly rules
+    need hours of data, and a demo should show its misbehaving units within a minute."""
+    end = end or datetime.now(CST).replace(second=0, microsecond=0)
+    report = SimReport(devices=len(devices))
+    began = time.monotonic()
+    deadline = began + 3600.0
     await asyncio.gather(
         *(
-            _run_device(d, host, port, rate, deadline, start, seed + i, report, record, window,
-                        answer_timeout)
-            for i, d in enumerate(devs)
+            _run_device(d, host, port, history_packets(d, end, hours, seed + i), 0.0, 0.0,
+                        deadline, report, False, window, answer_timeout)
+            for i, d in enumerate(devices)
         )
     )  # fmt: skip
     report.elapsed_s = time.monotonic() - began
