@@ -70,11 +70,11 @@ def test_history_is_minute_data_up_to_end_with_the_misbehaviour() -> None:
     stuck, flat, exceed, _ = demo_outlets(4)
     rows = [hj212.parse(f) for f, _, _ in history_packets(stuck, end, 8, seed=1)]
     minutes = [p for p in rows if p.cn == "2051"]
-    # 8 h = 480 minutes: 15:47 .. 23:46 (the minute of `end` is not complete yet)
-    assert len(minutes) == 480
-    assert minutes[0].cp["DataTime"] == "20261125154700"
+    # from the hour 8 h back: 15:00 .. 23:46 (the minute of `end` is not complete yet)
+    assert len(minutes) == 8 * 60 + 47
+    assert minutes[0].cp["DataTime"] == "20261125150000"
     assert minutes[-1].cp["DataTime"] == "20261125234600"
-    assert sum(p.cn == "2061" for p in rows) == 8
+    assert sum(p.cn == "2061" for p in rows) == 8  # hours 15 .. 22
     assert {p.pollutants()["a21026"]["Avg"] for p in minutes} == {"35.000"}
     flat_rows = [hj212.parse(f) for f, cn, _ in history_packets(flat, end, 8, seed=1)
                  if cn == "2051"]  # fmt: skip

@@ -206,10 +206,11 @@ def packets(
 def history_packets(
     dev: SimDevice, end: datetime, hours: int, seed: int
 ) -> Iterator[tuple[bytes, str, str]]:
-    """The last ``hours`` hours before ``end`` (a whole minute) of one unit: a 2051 minute value
-    every minute and the 2061 of each hour, as a logger resending its backlog. A ``flat`` unit
-    behaves for the first half and reports its flat line for the second."""
-    start = end - timedelta(hours=hours)
+    """The minutes from the hour ``hours`` hours before ``end`` (a whole minute) up to ``end`` of
+    one unit: a 2051 minute value every minute and the 2061 of each hour, as a logger resending
+    its backlog (whole hours, so the first one is not judged as missing minutes). A ``flat``
+    unit behaves for the first half and reports its flat line for the second."""
+    start = (end - timedelta(hours=hours)).replace(minute=0)
     flat_from = (end - timedelta(hours=hours // 2)).replace(minute=0)
     gen = packets(dev, start + timedelta(minutes=1), seed, step=timedelta(minutes=1),
                   minute_period=1, flat_from=flat_from)  # fmt: skip
