@@ -61,7 +61,10 @@ def test_live_step_divides_a_minute() -> None:
 def test_demo_outlets_misbehave_as_documented() -> None:
     devs = demo_outlets(4)
     assert [(d.medium, d.behaviour) for d in devs] == [
-        ("gas", "stuck"), ("gas", "flat"), ("gas", "exceed"), ("water", "normal")
+        ("gas", "stuck"),
+        ("gas", "flat"),
+        ("gas", "exceed"),
+        ("water", "normal"),
     ]
 
 

@@ -147,7 +147,9 @@ class _Layout:
         return self.template.format(*[v[i] * m for i, m in self.recipe])
 
 
-def _first_value(dev: SimDevice, rng: random.Random, t: datetime, flat_from: datetime) -> float | None:
+def _first_value(
+    dev: SimDevice, rng: random.Random, t: datetime, flat_from: datetime
+) -> float | None:
     """The SO2 value a misbehaving unit reports at ``t`` (None: drawn as for a normal unit)."""
     if dev.behaviour == "stuck":
         return STUCK_VALUE
