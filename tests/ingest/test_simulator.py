@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from ecohub.ingest.simulator import (
     default_start,
     demo_devices,
@@ -91,3 +93,18 @@ def test_history_is_minute_data_up_to_end_with_the_misbehaviour() -> None:
     high = [float(hj212.parse(f).pollutants()["a21026"]["Avg"])
             for f, cn, _ in history_packets(exceed, end, 2, seed=1) if cn == "2051"]  # fmt: skip
     assert sum(high) / len(high) > 120
+
+
+def test_emission_amounts_are_concentration_times_flow_volume() -> None:
+    # HJ 212-2017 Cou: flue-gas volume of the interval (m3) and kg per pollutant; hand-worked:
+    # a minute at Q m3/h holds Q/60 m3, and C mg/m3 x Q/60 m3 x 1e-6 = kg.
+    end = datetime(2026, 11, 25, 12, 0, tzinfo=CST)
+    gas = demo_outlets(4)[0]
+    for frame, cn, _ in itertools.islice(history_packets(gas, end, 1, seed=3), 30):
+        if cn != "2051":
+            continue
+        p = hj212.parse(frame).pollutants()
+        q = float(p["a00000"]["Avg"])
+        assert float(p["a00000"]["Cou"]) == pytest.approx(q / 60, abs=0.06)
+        c = float(p["a21002"]["Avg"])
+        assert float(p["a21002"]["Cou"]) == pytest.approx(c * q / 60 * 1e-6, rel=1e-3, abs=1e-5)

@@ -38,6 +38,7 @@ WATER = {
     "w01001": (7.2, 0.3),  # pH
     "w00000": (42.0, 8.0),  # waste-water flow L/s
 }
+FLOW_GAS, FLOW_WATER = "a00000", "w00000"
 CONVERTED = {"a21026", "a21002", "a34013"}  # reported also at reference O2 (Zs* fields)
 STEP = timedelta(seconds=30)  # simulated time between real-time packets
 
@@ -115,25 +116,35 @@ class _Layout:
     """
 
     levels: tuple[tuple[float, float], ...]  # (mean, spread) per pollutant
-    recipe: tuple[tuple[int, float], ...]  # per placeholder: (pollutant index, multiple of v)
+    # per placeholder: (pollutant index, multiple of v, index of the flow whose v multiplies
+    # too, or -1): a pollutant's Cou is its concentration x the interval's flow volume
+    recipe: tuple[tuple[int, float, int], ...]
     template: str
 
     @classmethod
-    def of(cls, table: dict[str, tuple[float, float]], cn: str) -> _Layout:
-        recipe: list[tuple[int, float]] = []
+    def of(cls, table: dict[str, tuple[float, float]], cn: str, period_s: int = 600) -> _Layout:
+        recipe: list[tuple[int, float, int]] = []
         groups = []
+        codes = list(table)
+        gas = FLOW_GAS in table
+        flow = codes.index(FLOW_GAS if gas else FLOW_WATER)
+        # HJ 212-2017 Cou: flow -> m3 in the interval (gas flow in m3/h, water in L/s);
+        # a pollutant -> kg = mg/m3 x m3 x 1e-6 (gas) or mg/L x L/s x s x 1e-6 (water).
+        flow_cou = period_s / 3600 if gas else period_s / 1000
+        load_cou = (period_s / 3600 if gas else period_s) * 1e-6
         for i, (code, (mean, _)) in enumerate(table.items()):
-            fields = list(_FIELDS_2011 if cn == "2011" else _FIELDS_STATS)
+            fields = [(n, m, -1) for n, m in (_FIELDS_2011 if cn == "2011" else _FIELDS_STATS)]
             if code in CONVERTED:
-                fields += _ZS_2011 if cn == "2011" else _ZS_STATS
+                fields += [(n, m, -1) for n, m in (_ZS_2011 if cn == "2011" else _ZS_STATS)]
             if cn != "2011" and code not in _NO_COU:
-                fields.append(("Cou", (600 if cn == "2051" else 3600) / 1000))
+                fields.append(("Cou", flow_cou, -1) if i == flow else ("Cou", load_cou, flow))
             parts = []
-            for name, multiple in fields:
-                # 3 decimals as loggers send, 1 for large magnitudes (flue-gas flow)
-                spec = ".3f" if abs(mean * multiple) < 1000 else ".1f"
+            for name, multiple, by in fields:
+                # 3 decimals as loggers send, 1 for large magnitudes (flue-gas flow), 5 for
+                # the small emission amounts of one interval
+                spec = ".5f" if by >= 0 else ".3f" if abs(mean * multiple) < 1000 else ".1f"
                 parts.append(f"{code}-{name}={{:{spec}}}")
-                recipe.append((i, multiple))
+                recipe.append((i, multiple, by))
             parts.append(f"{code}-Flag=N")
             groups.append(",".join(parts))
         return cls(tuple(table.values()), tuple(recipe), ";".join(groups))
@@ -144,7 +155,9 @@ class _Layout:
         v = [max(0.0, gauss(mean, spread)) for mean, spread in self.levels]
         if first is not None:
             v[0] = first
-        return self.template.format(*[v[i] * m for i, m in self.recipe])
+        return self.template.format(
+            *[v[i] * m * (v[b] if b >= 0 else 1.0) for i, m, b in self.recipe]
+        )
 
 
 def _first_value(
@@ -186,7 +199,8 @@ def packets(
     """
     rng = random.Random(seed)
     table = GAS if dev.medium == "gas" else WATER
-    layouts = {cn: _Layout.of(table, cn) for cn in ("2011", "2051", "2061")}
+    periods = {"2011": 0, "2051": 60 * minute_period, "2061": 3600}
+    layouts = {cn: _Layout.of(table, cn, periods[cn]) for cn in periods}
     flat = flat_from or start
     t = start
     seq = 0
