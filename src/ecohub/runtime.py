@@ -175,6 +175,7 @@ async def run_platform(
     except OSError:
         http_sock.close()
         after.close()
+        detector.close()
         con.close()
         raise
     jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
