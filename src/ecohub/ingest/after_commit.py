@@ -62,7 +62,14 @@ class AfterCommit:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
+            if self._thread.is_alive():  # still judging a backlog: leave its cursor open
+                log.error("after-commit work still running after %s s; not waited for", timeout)
+                return
         self._cur.close()
+
+    def depth(self) -> int:
+        """Committed batches not yet handed to the consumer (a backlog means it lags)."""
+        return self._queue.qsize()
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
