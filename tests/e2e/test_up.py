@@ -51,6 +51,7 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
         url = json.loads(state_file.read_text())["http"]
         health = json.loads(get(url + "/healthz"))
         assert health["status"] == "ok"
+        assert health["anomaly_backlog"] >= 0  # batches waiting for the anomaly detector
         # everything but health and open data needs credentials; the server wrote its local one
         with pytest.raises(urllib.error.HTTPError) as denied:
             get(url + "/api/v1/hj212/devices")
