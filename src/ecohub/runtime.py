@@ -15,6 +15,7 @@ import signal
 import socket
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -22,8 +23,9 @@ import uvicorn
 from ecohub.access.local import remove_local_credential
 from ecohub.api.app import close_app, create_app
 from ecohub.ingest import devices as device_service
+from ecohub.ingest.after_commit import AfterCommit
 from ecohub.ingest.hj212_server import Hj212Server
-from ecohub.ingest.simulator import SimDevice, demo_devices, simulate
+from ecohub.ingest.simulator import SimDevice, demo_outlets, send_history, simulate
 from ecohub.jobs.runner import JobRunner
 from ecohub.process import raise_fd_limit, tune_gc
 from ecohub.settings import Settings
@@ -60,20 +62,75 @@ class Endpoints:
         return f"{'https' if self.tls else 'http'}://{host}:{self.http[1]}"
 
 
-def register_demo_devices(con: Any, devs: list[SimDevice]) -> None:
-    """The sample's monitoring points: simulated stack and waste-water outlets, registered."""
+DEMO_SOURCE = "DEMO0000000000000001"  # the simulated outlets' polluter (not a real code)
+DEMO_PERMIT = "DEMO-PERMIT-0001"
+DEMO_LIMIT_MG_M3 = 100.0  # hourly SO2 limit of the demo flue-gas outlets (our choice)
+
+
+def register_demo_devices(con: Any, devs: list[SimDevice], data_dir: Path | None = None) -> None:
+    """The demo's monitoring points: simulated stack and waste-water outlets of one demo
+    source, registered; with ``data_dir``, also a demo permit with an hourly SO2 limit for each
+    flue-gas outlet, loaded through the permits service (so the exceeding unit is judged)."""
+    con.execute(
+        "INSERT INTO source (source_code, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [DEMO_SOURCE, "示例企业 (simulated)"],
+    )
+    rows = []
     for i, dev in enumerate(devs):
         outlet = f"{'DA' if dev.medium == 'gas' else 'DW'}{i + 1:03d}"
         device_service.register_device(
             con, dev.mn, name=f"示例{'废气' if dev.medium == 'gas' else '废水'}排放口 {outlet}",
-            outlet_code=outlet, st=dev.st, pw=dev.pw, interval_s=60,
+            source_code=DEMO_SOURCE, outlet_code=outlet, st=dev.st, pw=dev.pw, interval_s=60,
         )  # fmt: skip
+        if dev.medium == "gas":
+            rows.append(f"{DEMO_PERMIT},{DEMO_SOURCE},{outlet},a21026,{DEMO_LIMIT_MG_M3},"
+                        "mg/m3,hour,9,demo limit")  # fmt: skip
+    if data_dir is not None and rows:
+        from ecohub.supervision.permits import load_permits
+
+        path = data_dir / "demo_permits.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = (
+            "permit_no,source_code,outlet_code,pollutant,limit,unit,period,reference_o2,standard"
+        )
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        load_permits(con, path)
+
+
+def _submit_air_compute(con: Any, jobs: JobRunner, sample_loaded: bool) -> str | None:
+    """Queue the air results as a server-side job when the sample was just loaded or none are
+    stored yet (the console's AQI colours); returns the job id."""
+    from ecohub.access.principal import SYSTEM
+    from ecohub.analytics import air_results
+
+    has_obs = con.execute("SELECT count(*) > 0 FROM observation").fetchone()
+    if not (has_obs and has_obs[0]):
+        return None
+    if not sample_loaded and air_results.state(con).get("edition") is not None:
+        return None
+    return str(jobs.submit(SYSTEM, "air-compute", {})["id"])
+
+
+async def _run_demo(
+    host: str,
+    port: int,
+    demo: list[SimDevice],
+    history_hours: int,
+    on_status: Callable[[str], None],
+) -> None:
+    """The simulated outlets: their last hours of minute data at once, then live packets."""
+    if history_hours > 0:
+        rep = await send_history(host, port, demo, history_hours)
+        on_status(f"demo: {rep.acked:,} packets of the last {history_hours} h backfilled "
+                  f"in {rep.elapsed_s:.1f} s")  # fmt: skip
+    await simulate(host, port, demo, rate=0.2, duration=10 * 365 * 86400, live=True)
 
 
 async def run_platform(
     settings: Settings,
     *,
     simulate_devices: int = 0,
+    history_hours: int = 8,
     on_ready: Callable[[Endpoints], None] | None = None,
     on_status: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
@@ -86,7 +143,8 @@ async def run_platform(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    demo = demo_devices(simulate_devices) if simulate_devices else []
+    demo = demo_outlets(simulate_devices) if simulate_devices else []
+    sample_loaded = False
     if settings.load_sample and is_empty(con):
         on_status("store is empty: loading the bundled sample data ...")
         from ecohub.sample import load_sample
@@ -95,16 +153,29 @@ async def run_platform(
         on_status(
             f"sample loaded: {summary['stations']} stations, "
             f"{summary['observations']:,} hourly values (Beijing 2013-2017, CC BY 4.0)"
-        )
+        )  # the loader ran the automatic data review after its commit (docs/review.md)
+        sample_loaded = True
+    from ecohub.geo import ensure_regions
+
+    ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)
     if demo:
-        register_demo_devices(con, demo)
+        register_demo_devices(con, demo, settings.data_dir)
     # Bind HTTP first: a busy port is then a plain OSError before anything else has started.
     http_sock = socket.create_server((settings.http_host, settings.http_port), reuse_port=False)
     hj = Hj212Server(con, settings)
+    # The anomaly detector judges each committed batch on its own thread (docs/supervision.md).
+    from ecohub.supervision.stream import Detector
+
+    detector = Detector()
+    after = AfterCommit(con, detector.on_batch, tick=detector.tick, flush=detector.flush)
+    hj.writer.after_commit.append(after.submit)
+    after.start()
     try:
         hj_addr = await hj.start()
     except OSError:
         http_sock.close()
+        after.close()
+        detector.close()
         con.close()
         raise
     jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
@@ -115,7 +186,7 @@ async def run_platform(
         offline_after_s=settings.hj212_offline_after_s,
         on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
         on_devices_changed=hj.reload_policies,
-        health=lambda: {"hj212_connections": hj.connection_count},
+        health=lambda: {"hj212_connections": hj.connection_count, "anomaly_backlog": after.depth()},
         jobs=jobs,
     )
     http = _Http(
@@ -139,13 +210,17 @@ async def run_platform(
     on_status(f"HJ 212 listener on {hj_addr[0]}:{hj_addr[1]}")
     on_status(f"HTTP on {ends.http_url}  (API /api/v1/docs, open data /open/v1, /healthz)")
     on_status(f"store: {settings.database}  (open-file limit {fd_limit})")
+    air_job = _submit_air_compute(con, jobs, sample_loaded)
+    if air_job:
+        on_status(f"computing the air results in the background (job {air_job})")
     sim_task = None
     if demo:
         target = "127.0.0.1" if hj_addr[0] in ("0.0.0.0", "::") else hj_addr[0]
         sim_task = asyncio.create_task(
-            simulate(target, hj_addr[1], demo, rate=0.2, duration=10 * 365 * 86400)
+            _run_demo(target, hj_addr[1], demo, history_hours, on_status)
         )
-        on_status(f"demo: {len(demo)} simulated outlets sending HJ 212 packets")
+        kinds = ", ".join(f"{d.mn[-4:]} {d.behaviour}" for d in demo)
+        on_status(f"demo: {len(demo)} simulated outlets sending HJ 212 packets ({kinds})")
     tune_gc()
     if on_ready:
         on_ready(ends)
@@ -158,6 +233,9 @@ async def run_platform(
             with contextlib.suppress(BaseException):
                 await sim_task
         await hj.stop()
+        # The detector judges what the last batches left buffered before the store closes.
+        await asyncio.to_thread(after.close)
+        detector.close()
         http.should_exit = True
         with contextlib.suppress(Exception):
             await http_task

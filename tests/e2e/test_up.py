@@ -51,6 +51,7 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
         url = json.loads(state_file.read_text())["http"]
         health = json.loads(get(url + "/healthz"))
         assert health["status"] == "ok"
+        assert health["anomaly_backlog"] >= 0  # batches waiting for the anomaly detector
         # everything but health and open data needs credentials; the server wrote its local one
         with pytest.raises(urllib.error.HTTPError) as denied:
             get(url + "/api/v1/hj212/devices")
@@ -66,6 +67,16 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
             if answered and float(answered[0].split()[-1]) >= 4:
                 break
             assert time.monotonic() < deadline, metrics
+            time.sleep(0.5)
+        # the sample's air results are computed by a server-side job queued at start
+        deadline = time.monotonic() + 180
+        while True:
+            jobs = json.loads(get(url + "/api/v1/jobs", cred))
+            air = [j for j in jobs if j["kind"] == "air-compute" and j["owner"] == "system"]
+            assert len(air) == 1 and air[0]["state"] != "failed", air
+            if air[0]["state"] == "done":
+                break
+            assert time.monotonic() < deadline, air
             time.sleep(0.5)
         devices = json.loads(get(url + "/api/v1/hj212/devices", cred))
         assert len(devices) == 2 and all(d["online"] and d["registered"] for d in devices)
@@ -88,6 +99,8 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM observation").fetchone()[0] == 2_454_305
         assert con.execute("SELECT count(DISTINCT station_id) FROM station").fetchone()[0] == 12
         assert con.execute("SELECT count(*) FROM emission").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM air_hourly_aqi").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM region WHERE kind = 'division'").fetchone()[0] > 0
         policies = dict(con.execute("SELECT mn, policy FROM monitor_point").fetchall())
         assert policies[devices[0]["mn"]] == "lenient"
     finally:

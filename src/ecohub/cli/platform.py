@@ -31,7 +31,12 @@ def register(app: typer.Typer) -> None:
     def up(
         hj212_port: int = typer.Option(None, help="HJ 212 TCP port (default 9212)."),
         http_port: int = typer.Option(None, help="HTTP port (default 8212)."),
-        simulate: int = typer.Option(0, help="Also run N simulated outlets feeding the listener."),
+        simulate: int = typer.Option(
+            0, help="Also run N simulated outlets feeding the listener (the first 3 misbehave)."
+        ),
+        history_hours: int = typer.Option(
+            8, min=0, max=72, help="Hours of minute data the simulated outlets backfill at start."
+        ),
         no_sample: bool = typer.Option(
             False, help="Do not load the sample data into an empty store."
         ),
@@ -58,7 +63,14 @@ def register(app: typer.Typer) -> None:
         settings = load_settings(**overrides)
         _event_loop_policy()
         try:
-            asyncio.run(run_platform(settings, simulate_devices=simulate, on_status=console.print))
+            asyncio.run(
+                run_platform(
+                    settings,
+                    simulate_devices=simulate,
+                    history_hours=history_hours,
+                    on_status=console.print,
+                )
+            )
         except StoreError as exc:
             fail(str(exc))
         except OSError as exc:

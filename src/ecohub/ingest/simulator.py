@@ -16,49 +16,36 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ecohub.cst import CST
+from ecohub.ingest.sim_packets import (
+    BEHAVIOURS,
+    GAS,
+    STEP,
+    WATER,
+    SimDevice,
+    demo_devices,
+    demo_outlets,
+    history_packets,
+    packets,
+)
 from ecohub.protocols import hj212
-from ecohub.protocols.hj212.codec import frame_segment
 
-# HJ 212-2017 Appendix B codes with plausible levels (mean, spread) for a coal-fired boiler
-# stack and a municipal-industrial waste-water outlet.
-GAS = {
-    "a21026": (35.0, 8.0),  # SO2 mg/m3
-    "a21002": (48.0, 10.0),  # NOx mg/m3
-    "a34013": (4.0, 1.2),  # particulate (smoke dust) mg/m3
-    "a19001": (9.5, 0.8),  # O2 %
-    "a01012": (52.0, 4.0),  # flue-gas temperature degC
-    "a01014": (8.0, 1.5),  # flue-gas humidity %
-    "a00000": (1.8e5, 2.0e4),  # flue-gas flow m3/h
-}
-WATER = {
-    "w01018": (28.0, 6.0),  # COD mg/L
-    "w21003": (1.6, 0.5),  # ammonia nitrogen mg/L
-    "w21011": (0.25, 0.08),  # total phosphorus mg/L
-    "w21001": (9.0, 2.0),  # total nitrogen mg/L
-    "w01001": (7.2, 0.3),  # pH
-    "w00000": (42.0, 8.0),  # waste-water flow L/s
-}
-CONVERTED = {"a21026", "a21002", "a34013"}  # reported also at reference O2 (Zs* fields)
-STEP = timedelta(seconds=30)  # simulated time between real-time packets
-
-
-@dataclass(frozen=True)
-class SimDevice:
-    mn: str
-    medium: str  # gas | water
-    pw: str = "123456"
-
-    @property
-    def st(self) -> str:
-        return "31" if self.medium == "gas" else "32"
-
-
-def demo_devices(n: int, prefix: str = "SIM") -> list[SimDevice]:
-    """``n`` simulated units, alternating flue-gas and waste-water outlets, with 24-char MNs."""
-    return [
-        SimDevice(mn=f"{prefix}{i:021d}"[-24:], medium="gas" if i % 2 == 0 else "water")
-        for i in range(n)
-    ]
+__all__ = [
+    "BEHAVIOURS",
+    "GAS",
+    "MAX_STEPS_BACK",
+    "STEP",
+    "WATER",
+    "SimDevice",
+    "SimReport",
+    "default_start",
+    "demo_devices",
+    "demo_outlets",
+    "history_packets",
+    "live_step",
+    "packets",
+    "send_history",
+    "simulate",
+]
 
 
 @dataclass
@@ -74,86 +61,6 @@ class SimReport:
     @property
     def rate(self) -> float:
         return self.acked / self.elapsed_s if self.elapsed_s else 0.0
-
-
-# Fields of each pollutant per command, as multiples of the period's drawn value v.
-_FIELDS_2011 = (("Rtd", 1.0),)
-_FIELDS_STATS = (("Min", 0.9), ("Avg", 1.0), ("Max", 1.1))
-_ZS_2011 = (("ZsRtd", 1.1),)
-_ZS_STATS = (("ZsMin", 0.99), ("ZsAvg", 1.1), ("ZsMax", 1.21))
-_NO_COU = {"a19001", "a01012", "a01014", "w01001"}  # O2, temperature, humidity, pH: no total
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """The CP of one command for one kind of outlet, as a format string and its values.
-
-    Built once per unit and command: each packet then draws one value per pollutant and fills
-    the template, because the simulator must outrun the server it measures.
-    """
-
-    levels: tuple[tuple[float, float], ...]  # (mean, spread) per pollutant
-    recipe: tuple[tuple[int, float], ...]  # per placeholder: (pollutant index, multiple of v)
-    template: str
-
-    @classmethod
-    def of(cls, table: dict[str, tuple[float, float]], cn: str) -> _Layout:
-        recipe: list[tuple[int, float]] = []
-        groups = []
-        for i, (code, (mean, _)) in enumerate(table.items()):
-            fields = list(_FIELDS_2011 if cn == "2011" else _FIELDS_STATS)
-            if code in CONVERTED:
-                fields += _ZS_2011 if cn == "2011" else _ZS_STATS
-            if cn != "2011" and code not in _NO_COU:
-                fields.append(("Cou", (600 if cn == "2051" else 3600) / 1000))
-            parts = []
-            for name, multiple in fields:
-                # 3 decimals as loggers send, 1 for large magnitudes (flue-gas flow)
-                spec = ".3f" if abs(mean * multiple) < 1000 else ".1f"
-                parts.append(f"{code}-{name}={{:{spec}}}")
-                recipe.append((i, multiple))
-            parts.append(f"{code}-Flag=N")
-            groups.append(",".join(parts))
-        return cls(tuple(table.values()), tuple(recipe), ";".join(groups))
-
-    def cp(self, rng: random.Random) -> str:
-        gauss = rng.gauss
-        v = [max(0.0, gauss(mean, spread)) for mean, spread in self.levels]
-        return self.template.format(*[v[i] * m for i, m in self.recipe])
-
-
-def _frame(dev: SimDevice, qn: str, cn: str, data_time: str, groups: str) -> bytes:
-    """A 2017 data upload with Flag=5 (A set)."""
-    segment = (
-        f"QN={qn};ST={dev.st};CN={cn};PW={dev.pw};MN={dev.mn};Flag=5;"
-        f"CP=&&DataTime={data_time};{groups}&&"
-    )
-    return frame_segment(segment.encode("ascii"))
-
-
-def packets(dev: SimDevice, start: datetime, seed: int) -> Iterator[tuple[bytes, str, str]]:
-    """Endless (frame, cn, DataTime) of one unit.
-
-    A 2011 packet every simulated 30 s; at each 10-minute mark the 2051 of the period just
-    completed, and at each hour the 2061 of the hour just completed.
-    """
-    rng = random.Random(seed)
-    table = GAS if dev.medium == "gas" else WATER
-    layouts = {cn: _Layout.of(table, cn) for cn in ("2011", "2051", "2061")}
-    t = start
-    seq = 0
-    while True:
-        due = [("2011", t)]
-        if t.second == 0 and t.minute % 10 == 0:
-            due.append(("2051", t - timedelta(minutes=10)))
-            if t.minute == 0:
-                due.append(("2061", t - timedelta(hours=1)))
-        for cn, when in due:
-            data_time = when.strftime("%Y%m%d%H%M%S")
-            qn = (t + timedelta(milliseconds=seq % 1000)).strftime("%Y%m%d%H%M%S%f")[:17]
-            seq += 1
-            yield _frame(dev, qn, cn, data_time, layouts[cn].cp(rng)), cn, data_time
-        t += STEP
 
 
 class _Unit:
@@ -200,7 +107,10 @@ class _Unit:
                 except TimeoutError:
                     return
                 continue
-            frame, cn, dt = next(gen)
+            item = next(gen, None)
+            if item is None:  # a finite backlog (send_history) is all sent
+                return
+            frame, cn, dt = item
             qn = frame.split(b"QN=", 1)[1][:17].decode()
             self.outstanding[qn] = (cn, dt)
             writer.write(frame)
@@ -222,10 +132,10 @@ async def _run_device(
     dev: SimDevice,
     host: str,
     port: int,
-    rate: float,
+    gen: Iterator[tuple[bytes, str, str]],
+    interval: float,
+    first_delay: float,
     deadline: float,
-    start: datetime,
-    seed: int,
     report: SimReport,
     record: bool,
     window: int,
@@ -237,11 +147,12 @@ async def _run_device(
         report.connect_errors += 1
         return
     unit = _Unit(dev, report, record, window)
-    interval = 1.0 / rate if rate > 0 else 0.0
-    next_send = time.monotonic() + random.Random(seed).random() * interval
+    next_send = time.monotonic() + first_delay
+    if first_delay > 0:
+        await asyncio.sleep(first_delay)
     reading = asyncio.create_task(unit.read_answers(reader))
     try:
-        await unit.send_all(writer, packets(dev, start, seed), interval, next_send, deadline)
+        await unit.send_all(writer, gen, interval, next_send, deadline)
         await unit.drain_answers(answer_timeout, reading)
     except (ConnectionError, OSError):
         report.connect_errors += 1
@@ -253,6 +164,27 @@ async def _run_device(
         writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
+
+
+# A run that does not say where its simulated clock starts ends near now; at most this many
+# steps back (69 days at 30 s), so a long run never starts decades ago (it did: `ecohub up`
+# ran for "10 years" at 0.2 packets/s and its data times began in 1966).
+MAX_STEPS_BACK = 200_000
+
+
+def default_start(rate: float, duration: float, now: datetime) -> datetime:
+    """Where a non-live run's simulated clock starts: far enough back that its data times end
+    near ``now`` (a whole hour, at most MAX_STEPS_BACK steps back)."""
+    budget = int(rate * duration) + 10 if rate > 0 else MAX_STEPS_BACK
+    start = now.replace(second=0, microsecond=0) - STEP * min(budget, MAX_STEPS_BACK)
+    return start.replace(minute=0)
+
+
+def live_step(rate: float) -> timedelta:
+    """The step of a live unit sending ``rate`` packets/s: whole seconds dividing a minute."""
+    want = 1.0 / rate if rate > 0 else 60.0
+    return timedelta(seconds=next(s for s in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+                                  if s >= want or s == 60))  # fmt: skip
 
 
 async def simulate(
@@ -267,23 +199,65 @@ async def simulate(
     window: int = 1,
     answer_timeout: float = 5.0,
     seed: int = 212,
+    live: bool = False,
 ) -> SimReport:
-    """Run units for ``duration`` seconds at ``rate`` packets/s each (0 = as fast as answered)."""
+    """Run units for ``duration`` seconds at ``rate`` packets/s each (0 = as fast as answered).
+
+    ``live``: data times follow the wall clock (``ecohub up``); otherwise a simulated clock from
+    ``start`` (default: :func:`default_start`) steps 30 s per packet."""
     devs = demo_devices(devices) if isinstance(devices, int) else devices
     report = SimReport(devices=len(devs))
-    if start is None:
-        # Data times end near now: the simulated clock runs from far enough back.
-        budget = int(rate * duration) + 10 if rate > 0 else 200_000
-        now = datetime.now(CST).replace(second=0, microsecond=0)
-        start = now - STEP * budget
-        start = start.replace(minute=0)
     began = time.monotonic()
     deadline = began + duration
+    runs = []
+    for i, d in enumerate(devs):
+        if live:
+            # Data times are the wall clock: a packet is sent when its DataTime comes, and each
+            # minute carries its 2051 minute value (what the anomaly rules read).
+            step = live_step(rate)
+            now = datetime.now(CST)
+            first = now.replace(microsecond=0) - timedelta(seconds=now.second % step.seconds)
+            first += step
+            gen = packets(d, first, seed + i, step=step, minute_period=1)
+            interval, delay = step.total_seconds(), (first - now).total_seconds()
+        else:
+            if start is None:
+                start = default_start(rate, duration, datetime.now(CST))
+            gen = packets(d, start, seed + i)
+            interval = 1.0 / rate if rate > 0 else 0.0
+            delay = random.Random(seed + i).random() * interval
+        runs.append(
+            _run_device(d, host, port, gen, interval, delay, deadline, report, record, window,
+                        answer_timeout)
+        )  # fmt: skip
+    await asyncio.gather(*runs)
+    report.elapsed_s = time.monotonic() - began
+    return report
+
+
+async def send_history(
+    host: str,
+    port: int,
+    devices: list[SimDevice],
+    hours: int = 8,
+    *,
+    end: datetime | None = None,
+    window: int = 50,
+    seed: int = 212,
+    answer_timeout: float = 30.0,
+) -> SimReport:
+    """Backfill the last ``hours`` hours of minute data of ``devices`` through the HJ 212
+    listener, as fast as it answers (``window`` packets outstanding per unit): the anomaly rules
+    need hours of data, and a demo should show its misbehaving units within a minute."""
+    end = end or datetime.now(CST).replace(second=0, microsecond=0)
+    report = SimReport(devices=len(devices))
+    began = time.monotonic()
+    deadline = began + 3600.0
     await asyncio.gather(
         *(
-            _run_device(d, host, port, rate, deadline, start, seed + i, report, record, window,
-                        answer_timeout)
-            for i, d in enumerate(devs)
+            _run_device(d, host, port, history_packets(d, end, hours, seed + i), 0.0, 0.0,
+                        deadline, report, False, window, answer_timeout)
+            for i, d in enumerate(devices)
         )
     )  # fmt: skip
     report.elapsed_s = time.monotonic() - began

@@ -110,6 +110,10 @@ class StoreWriter:
         # Last-seen times wait here until the queue is idle or SEEN_FLUSH_S has passed.
         self._seen: dict[str, tuple[Any, ...]] = {}
         self._seen_flushed = time.monotonic()
+        # Called with each committed batch after its answers are handed to the loop (runtime
+        # registers the anomaly detector's feed here). Hooks must return at once (hand the
+        # batch to their own thread); one that raises is logged, never seen by the writer.
+        self.after_commit: list[Callable[[list[Work]], None]] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -177,6 +181,11 @@ class StoreWriter:
             self._metrics.batch_packets.observe(len(batch))
             self.committed_batches += 1
             self._on_committed(batch)
+            for hook in self.after_commit:
+                try:
+                    hook(batch)
+                except Exception:  # the batch is stored and answered: a hook cannot undo that
+                    log.exception("after-commit hook %r failed", hook)
             return
         for work in batch:
             work.answer = None  # never answer what was not stored
