@@ -45,6 +45,19 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
         f"status, computed_at) VALUES ('{WATER_IN}', 2025, '2011', 'river', 'II', 2, '优', now()),"
         f"('{WATER_OUT}', 2025, '2011', 'river', 'IV', 4, '轻度污染', now())"
     )
+    # The panels are checked against hand-set stored days: two stations in different categories
+    # (door_data's two stations share one series, so a compute would give them equal days).
+    # The air state stays "computed", so reads take these rows as they are.
+    con.execute(
+        f"""
+        DELETE FROM air_daily;
+        INSERT INTO air_daily
+          (scope, code, date, edition, aqi, level, category, complete, published)
+          VALUES ('station', '{d.ST_IN}', DATE '2024-01-01', 2012, 42, 1, '优', TRUE, '42'),
+                 ('station', '{d.ST_OUT}', DATE '2024-01-01', 2012, 77, 2, '良', TRUE, '77'),
+                 ('city', '110000', DATE '2024-01-01', 2012, 60, 2, '良', TRUE, '60');
+        """
+    )
     yield built
     built.app.state.ctx.jobs.shutdown()
     built.con.close()
