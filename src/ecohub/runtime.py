@@ -76,7 +76,17 @@ def register_demo_devices(con: Any, devs: list[SimDevice], data_dir: Path | None
         [DEMO_SOURCE, "示例企业 (simulated)"],
     )
     rows = []
+    # A device an operator already gave to another source (a registry link) stays with it.
+    owned = dict(
+        con.execute(
+            "SELECT mn, source_code FROM monitor_point "
+            "WHERE source_code IS NOT NULL AND source_code <> ?",
+            [DEMO_SOURCE],
+        ).fetchall()
+    )
     for i, dev in enumerate(devs):
+        if dev.mn in owned:
+            continue
         outlet = f"{'DA' if dev.medium == 'gas' else 'DW'}{i + 1:03d}"
         device_service.register_device(
             con, dev.mn, name=f"示例{'废气' if dev.medium == 'gas' else '废水'}排放口 {outlet}",
