@@ -61,9 +61,9 @@ export class ConsoleMap {
         style: { color: "#0f4c3a", weight: 2.5, fill: !fc.features.length, fillColor: "#f7f4ea", fillOpacity: 0.9 },
         interactive: false,
       }).addTo(this.base);
-      this.map.fitBounds(outline.getBounds(), { padding: [10, 10] });
+      this.map.fitBounds(outline.getBounds(), { padding: [10, 10], animate: false });
     } else if (fc.features.length) {
-      this.map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+      this.map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
     }
   }
 
@@ -109,13 +109,15 @@ export class ConsoleMap {
     else open();
   }
 
+  // Fits are not animated: Leaflet drops a fit asked for while a zoom animation runs, so a
+  // quick second pick (a key region, then one of its districts) kept the first one's view.
   showArea(feature) {
     this.drawn.clearLayers();
     if (!feature) return;
     const l = L.geoJSON(feature, {
       style: { color: "#b35c00", weight: 2, dashArray: "6 4", fillOpacity: 0.08 }, interactive: false,
     }).addTo(this.drawn);
-    this.map.fitBounds(l.getBounds(), { padding: [20, 20] });
+    this.map.fitBounds(l.getBounds(), { padding: [20, 20], animate: false });
   }
 
   // ---- drawing: polygon (click vertices, finish) or circle (centre, then a rim point)
