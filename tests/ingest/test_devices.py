@@ -67,11 +67,21 @@ def test_policy_never_creates_or_registers_a_device(tmp_path: Path) -> None:
     con.close()
 
 
-def test_policy_put_with_a_bad_mn_is_a_clear_422(tmp_path: Path) -> None:
+def test_policy_put_with_a_bad_mn_is_a_clear_error(tmp_path: Path) -> None:
+    """An MN no packet could carry is a 422 naming `mn`; a valid but unknown MN is a 404 (as
+    an out-of-scope one); neither creates a device."""
+    from ecohub.access import apikeys, users
+    from ecohub.settings import Settings
+
     con = connect(tmp_path / "d.duckdb")
-    client = TestClient(create_app(con, metrics_registry=None, offline_after_s=60))
-    for mn in ("A" * 10_000, "UNKNOWN01"):
-        resp = client.put(f"/api/v1/hj212/devices/{mn}/policy", json={"policy": "lenient"})
-        assert resp.status_code == 422 and resp.json()["detail"].startswith("mn: ")
+    users.add_user(con, "root", "admin", None, [], "a long enough password")
+    key = apikeys.create(con, "root")[0]
+    app = create_app(con, settings=Settings(data_dir=tmp_path), data_dir=tmp_path, audit=False)
+    client = TestClient(app, headers={"X-API-Key": key})
+    resp = client.put(f"/api/v1/hj212/devices/{'A' * 10_000}/policy", json={"policy": "lenient"})
+    assert resp.status_code == 422 and "mn" in resp.text
+    resp = client.put("/api/v1/hj212/devices/UNKNOWN01/policy", json={"policy": "lenient"})
+    assert resp.status_code == 404
     assert con.execute("SELECT count(*) FROM monitor_point").fetchone() == (0,)
+    app.state.ctx.jobs.shutdown()
     con.close()
