@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+import uuid
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources as pkg
@@ -252,8 +253,11 @@ def _store_key(con: duckdb.DuckDBPyConnection) -> str:
     rows = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()
-    path = rows[0][0] if rows and rows[0][0] else f":memory:{id(con)}"
-    return str(path)
+    if rows and rows[0][0]:
+        return str(rows[0][0])
+    # An in-memory store has no name that outlives it (id(con) is reused by the next connection,
+    # which then looked synced and indexed while empty): never treat one as done before.
+    return f":memory:{uuid.uuid4().hex}"
 
 
 def sync(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
