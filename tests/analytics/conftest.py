@@ -21,7 +21,8 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    pytest.importorskip("pyspark")
+    import pyspark  # noqa: F401  (part of the test install: a missing engine fails, never skips)
+
     from ecohub.store.engine import spark_session as make_session
 
     # Managed tables in a fresh folder: a table left in ./spark-warehouse fails the next run.
