@@ -95,6 +95,11 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/review/summary"): READERS,
     ("POST", "/api/v1/review/flags/decision"): SUPERVISORS,
     ("POST", "/api/v1/review/run"): SUPERVISORS,
+    # /api/v1/complaints: what citizens wrote about their neighbourhood; supervising roles
+    # only, each in its region (the service scopes it; docs/complaints.md).
+    ("GET", "/api/v1/complaints"): READERS,
+    ("GET", "/api/v1/complaints/hotspots"): READERS,
+    ("GET", "/api/v1/complaints/{complaint_id}"): READERS,
     # Users, API keys and the audit log: operators only.
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,
