@@ -165,6 +165,13 @@ async def run_platform(
             f"{summary['observations']:,} hourly values (Beijing 2013-2017, CC BY 4.0)"
         )  # the loader ran the automatic data review after its commit (docs/review.md)
         sample_loaded = True
+        from ecohub.complaints.sample import load_sample_complaints
+
+        cs = load_sample_complaints(con, settings.data_dir)  # generated (docs/complaints.md)
+        on_status(
+            f"sample complaints: {cs['report']['new']:,} generated 12369 complaints, "
+            f"{cs['analysis'].get('hotspots', 0)} hot spots around {cs['sources']} demo sources"
+        )
     from ecohub.geo import ensure_regions
 
     ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)

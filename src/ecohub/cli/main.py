@@ -42,6 +42,10 @@ app.add_typer(review.app, name="review", help="Automatic data review of station 
 app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 catalog.register(app)
 
+from ecohub.cli import complaints  # noqa: E402  (appended: merges stay easy)
+
+app.add_typer(complaints.app, name="complaints", help="12369 complaints and their hot spots.")
+
 
 def main() -> None:
     from ecohub.settings import SettingsError
