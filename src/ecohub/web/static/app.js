@@ -4,6 +4,7 @@ import { esc, lang, loadLang, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { sourcePage, stationPage } from "./pages.js";
+import { ComplaintLayer, showComplaints } from "./complaints.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
@@ -155,6 +156,8 @@ async function refresh() {
     else forbiddenPanels(["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]);
     if (water) waterPanel(water);
     else forbiddenPanels(["chart-water"]);
+    await showComplaints(state.complaints, $("hotspot-list"), division ? region : null,
+      () => seq === state.seq);
   } catch (err) {
     if (seq === state.seq) notify(err);
   } finally {
@@ -201,6 +204,10 @@ async function start() {
       onStation: (id) => { location.hash = `#/station/${encodeURIComponent(id)}`; },
       onSource: (code) => { location.hash = `#/source/${encodeURIComponent(code)}`; },
     });
+  }
+  if (!state.complaints) {
+    state.complaints = new ComplaintLayer(state.map);
+    $("show-complaints").addEventListener("change", (e) => state.complaints.setVisible(e.target.checked));
   }
   state.map.setLevels(state.levels);
   state.map.legend(state.levels, lang);
