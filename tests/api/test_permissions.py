@@ -43,6 +43,21 @@ def decision(station: str) -> dict[str, Any]:
 # "{me}": the caller's own user; an admin files a paper application for the analyst.
 APPLY_AS = {**APPLY_IN, "applicant": "{me}"}
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/complaints"): (
+        {"url": f"/api/v1/complaints?region={d.INSIDE}"},
+        {"url": f"/api/v1/complaints?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/complaints/hotspots"): (
+        {"url": f"/api/v1/complaints/hotspots?region={d.INSIDE}"},
+        {"url": f"/api/v1/complaints/hotspots?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/complaints/{complaint_id}"): (
+        {"url": f"/api/v1/complaints/{d.CP_IN}"},
+        {"url": f"/api/v1/complaints/{d.CP_OUT}"},
+        "404",
+    ),
     ("GET", "/metrics"): ({"url": "/metrics"}, {"url": "/metrics"}, "same"),
     ("GET", "/api/v1/me"): ({"url": "/api/v1/me"}, {"url": "/api/v1/me"}, "same"),
     ("GET", "/api/v1/regions"): (
@@ -459,6 +474,7 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     text.replace(d.ST_OUT, "NoSuch")
                     .replace(d.MN_OUT, "NOSUCHMN")
                     .replace(d.SRC_OUT, "NOSUCH")
+                    .replace(d.CP_OUT, "NOSUCHCP")
                     .replace(f"regions/items/{d.OUTSIDE}", "regions/items/NoSuch")
                     .replace("{other_job}", "f" * 32)
                 )
@@ -481,12 +497,14 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     d.ST_OUT,
                     d.MN_OUT,
                     d.SRC_OUT,
+                    d.CP_OUT,
                     f"regions '{d.OUTSIDE}'",  # an OGC region item
                     door.jobs["admin"],
                     door.jobs["analyst"],
                 ):
                     text = text.replace(key_out, "KEY")
-                for key_unknown in ("regions 'NoSuch'", "NoSuch", "NOSUCHMN", "NOSUCH", "f" * 32):
+                for key_unknown in ("regions 'NoSuch'", "NoSuch", "NOSUCHMN", "NOSUCHCP", "NOSUCH",
+                                    "f" * 32):
                     text = text.replace(key_unknown, "KEY")
                 return text
 
