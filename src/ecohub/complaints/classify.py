@@ -4,7 +4,9 @@ Word segmentation by jieba (search mode, so a long word also yields the dictiona
 it: 建筑工地 → 建筑, 工地, 建筑工地) and rules as data: ``data/rules.csv`` gives each keyword a
 topic and a weight, ``data/topics.csv`` each topic its category. A keyword ``A+B`` matches when
 both words occur anywhere in the text (夜间 + 施工). Every rule keyword is added to the
-segmenter's dictionary, so it comes out as one token.
+segmenter's dictionary, so it comes out as one token. A keyword ``~X`` matches wherever the
+text holds ``X``, inside any word: for a few single characters that segmentation glues to their
+neighbours (吵 in 太吵, 吵死; 臭 in 臭烘烘), where a token match would miss them.
 
 Scoring: a topic scores the sum of the weights of its keywords found (each once); a category
 scores the sum of its topics. The best category wins (ties: the order of ``categories.csv``);
@@ -86,7 +88,8 @@ def _tokenizer() -> Any:
     tok = jieba.Tokenizer()
     for _, words, _ in rules().keywords:
         for w in words:
-            tok.add_word(w, freq=2000)
+            if not w.startswith("~"):
+                tok.add_word(w, freq=2000)
     return tok
 
 
@@ -100,11 +103,12 @@ def classify(text: str | None) -> Classification:
     if not text or not text.strip():
         return Classification("other", "other", 0.0, ())
     found = tokens(text)
+    folded = _fold(text)
     r = rules()
     topic_score: dict[str, float] = {}
     matched: list[str] = []
     for topic, words, weight in r.keywords:
-        if all(w in found for w in words):
+        if all(w[1:] in folded if w.startswith("~") else w in found for w in words):
             topic_score[topic] = topic_score.get(topic, 0.0) + weight
             matched.append("+".join(words))
     if not topic_score:
