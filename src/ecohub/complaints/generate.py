@@ -123,6 +123,7 @@ def generate(seed: int = 12369, background: int = 600, scale: int = 1) -> Genera
             start = START + timedelta(days=int(rng.integers(10, DAYS - 20)))
             district = next(d for d, *_ in _DISTRICTS if d in s["address"])
             street = s["address"].split(district, 1)[1].rstrip("号1234567890") + "附近"
+            street += f"{copy}区" if copy else ""  # copies are other places
             members = []
             for _ in range(int(rng.integers(8, 15))):
                 at = start + timedelta(hours=float(rng.uniform(0, 10 * 24)))
@@ -142,16 +143,17 @@ def generate(seed: int = 12369, background: int = 600, scale: int = 1) -> Genera
             add(topic, at, lon, lat, district, street)
     decoys: list[tuple[int, ...]] = []
     for k in range(3 * scale):  # three complaints close together: too few to be dense
-        at = START + timedelta(days=30 + 40 * (k % 3))
+        at = START + timedelta(days=30 + 40 * (k % 3), hours=k)
         lon0, lat0 = 116.40 + 0.05 * k, 39.88 - 0.02 * k
         decoys.append(tuple(add("social_noise", at + timedelta(hours=6 * i),
-                                *_offset(rng, lon0, lat0, 80.0), "东城区", "示例胡同附近")
+                                *_offset(rng, lon0, lat0, 80.0), "东城区", f"示例胡同{k + 1}号附近")
                             for i in range(3)))  # fmt: skip
     c8 = next(s for s in sample_sources() if not s["planted_topic"])
     for k in range(scale):  # once a month at the same plant: persistent, but never dense in time
         lon0, lat0 = float(c8["lon"]) + 0.2 * k, float(c8["lat"]) - 0.1 * k
-        decoys.append(tuple(add("wastewater_discharge", START + timedelta(days=30 * m + 3),
-                                *_offset(rng, lon0, lat0, 100.0), "昌平区", "沙河示例路附近")
+        decoys.append(tuple(add("wastewater_discharge", START + timedelta(days=30 * m + 3,
+                                                                        hours=k),
+                                *_offset(rng, lon0, lat0, 100.0), "昌平区", f"沙河示例路{k + 8}号附近")
                             for m in range(6)))  # fmt: skip
     return Generated(rows, planted, decoys)
 
