@@ -503,8 +503,14 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     door.jobs["analyst"],
                 ):
                     text = text.replace(key_out, "KEY")
-                for key_unknown in ("regions 'NoSuch'", "NoSuch", "NOSUCHMN", "NOSUCHCP", "NOSUCH",
-                                    "f" * 32):
+                for key_unknown in (
+                    "regions 'NoSuch'",
+                    "NoSuch",
+                    "NOSUCHMN",
+                    "NOSUCHCP",
+                    "NOSUCH",
+                    "f" * 32,
+                ):
                     text = text.replace(key_unknown, "KEY")
                 return text
 

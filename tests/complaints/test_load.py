@@ -103,7 +103,9 @@ def test_english_xlsx_with_gcj02_points(con: duckdb.DuckDBPyConnection, tmp_path
     wb = Workbook()
     ws = wb.active
     ws.append(["Ticket", "Received_At", "Content", "Address", "Lng", "Latitude", "Channel"])
-    ws.append(["E1", datetime(2026, 10, 1, 8, 0), "工厂冒黑烟", "Beijing", 116.4039, 39.9151, "web"])
+    ws.append(
+        ["E1", datetime(2026, 10, 1, 8, 0), "工厂冒黑烟", "Beijing", 116.4039, 39.9151, "web"]
+    )
     path = tmp_path / "e.xlsx"
     wb.save(path)
     r = load_complaints(con, path, crs="gcj02", mapping={"Ticket": "id"})

@@ -59,8 +59,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def hotspots(page: Page) -> list[str]:
-    return page.eval_on_selector_all("#hotspot-list li[data-hotspot]",
+def hotspots(pg: Page) -> list[str]:
+    return pg.eval_on_selector_all("#hotspot-list li[data-hotspot]",
                                      "els => els.map(e => e.dataset.hotspot)")  # fmt: skip
 
 

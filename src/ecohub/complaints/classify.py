@@ -121,9 +121,7 @@ def classify(text: str | None) -> Classification:
     specific = {t: s for t, s in topic_score.items() if r.category_of[t] == category}
     specific.pop(fallback, None)
     order = list(topics())
-    topic = (
-        max(specific, key=lambda t: (specific[t], -order.index(t))) if specific else fallback
-    )
+    topic = max(specific, key=lambda t: (specific[t], -order.index(t))) if specific else fallback
     total = sum(cat_score.values())
     return Classification(category, topic, round(cat_score[category] / total, 3), tuple(matched))
 

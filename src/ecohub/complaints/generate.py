@@ -38,7 +38,8 @@ _ROADS = ["建设路", "幸福街", "光明路", "和平里", "朝阳路", "育�
 _TEXTS: dict[str, list[str]] = {
     "odour": ["{w}附近有很重的异味，{t}特别明显", "{w}那边飘来刺鼻的臭味，开不了窗",
               "{t}总能闻到{w}方向的恶臭", "{w}周边气味难闻，熏得头疼"],
-    "dust": ["{w}扬尘很大，{t}车上全是灰", "{w}粉尘漫天，没有洒水", "{w}的砂石堆放不苫盖，刮风全是尘土"],
+    "dust": ["{w}扬尘很大，{t}车上全是灰", "{w}粉尘漫天，没有洒水",
+             "{w}的砂石堆放不苫盖，刮风全是尘土"],
     "smoke": ["{w}烟囱冒黑烟，{t}最严重", "{w}{t}冒出浓烟", "{w}锅炉烧煤冒烟"],
     "vocs": ["{w}喷漆味道很重，{t}更明显", "{w}有油漆味，闻着头晕", "{w}的有机废气直接排放"],
     "cooking_fumes": ["{w}餐馆油烟直排", "{w}烧烤油烟太大，{t}开窗就是油烟味"],
@@ -84,7 +85,9 @@ def sample_sources() -> list[dict[str, str]]:
     return list(csv.DictReader(text.read_text(encoding="utf-8").splitlines()))
 
 
-def _offset(rng: np.random.Generator, lon: float, lat: float, sigma_m: float) -> tuple[float, float]:
+def _offset(
+    rng: np.random.Generator, lon: float, lat: float, sigma_m: float
+) -> tuple[float, float]:
     dx, dy = rng.normal(0, sigma_m, 2)
     dlat = np.degrees(dy / EARTH_RADIUS_M)
     dlon = np.degrees(dx / (EARTH_RADIUS_M * np.cos(np.radians(lat))))
@@ -151,9 +154,9 @@ def generate(seed: int = 12369, background: int = 600, scale: int = 1) -> Genera
     c8 = next(s for s in sample_sources() if not s["planted_topic"])
     for k in range(scale):  # once a month at the same plant: persistent, but never dense in time
         lon0, lat0 = float(c8["lon"]) + 0.2 * k, float(c8["lat"]) - 0.1 * k
-        decoys.append(tuple(add("wastewater_discharge", START + timedelta(days=30 * m + 3,
-                                                                        hours=k),
-                                *_offset(rng, lon0, lat0, 100.0), "昌平区", f"沙河示例路{k + 8}号附近")
+        where = f"沙河示例路{k + 8}号附近"
+        decoys.append(tuple(add("wastewater_discharge", START + timedelta(days=30 * m + 3, hours=k),
+                                *_offset(rng, lon0, lat0, 100.0), "昌平区", where)
                             for m in range(6)))  # fmt: skip
     return Generated(rows, planted, decoys)
 

@@ -64,8 +64,12 @@ def wind_at(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, p: Params) -> p
     pts = frame[frame["lon"].notna()]
     if stations.empty or pts.empty:
         return out
-    d = haversine_m(pts["lon"].to_numpy()[:, None], pts["lat"].to_numpy()[:, None],
-                    stations["lon"].to_numpy()[None, :], stations["lat"].to_numpy()[None, :])
+    d = haversine_m(
+        pts["lon"].to_numpy()[:, None],
+        pts["lat"].to_numpy()[:, None],
+        stations["lon"].to_numpy()[None, :],
+        stations["lat"].to_numpy()[None, :],
+    )
     nearest = d.argmin(axis=1)
     ok = d[np.arange(len(pts)), nearest] <= p.wind_radius_m
     ask = pd.DataFrame({"i": pts.index[ok], "station_id": stations["station_id"].to_numpy()[
@@ -112,16 +116,27 @@ def complaint_candidates(
                 continue
             dist = float(haversine_m(c["lon"], c["lat"], s["lon"], s["lat"]))
             up = None
-            if not pd.isna(wind.get(idx, np.nan)):
-                diff = abs((bearing_deg(c["lon"], c["lat"], s["lon"], s["lat"]) - wind[idx]
+            wd = float(wind.get(idx, np.nan))
+            if not np.isnan(wd):
+                diff = abs((bearing_deg(c["lon"], c["lat"], s["lon"], s["lat"]) - wd
                             + 180.0) % 360.0 - 180.0)  # fmt: skip
                 up = bool(diff <= p.upwind_half_angle)
             rows.append((c["complaint_id"], s["source_code"], round(dist, 1), fit, up,
                          c["received_at"], c["topic"]))  # fmt: skip
     if not rows:
         return pd.DataFrame({c: [] for c in cols})
-    out = pd.DataFrame(rows, columns=["complaint_id", "source_code", "distance_m",
-                                      "industry_fit", "upwind", "received_at", "topic"])
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "complaint_id",
+            "source_code",
+            "distance_m",
+            "industry_fit",
+            "upwind",
+            "received_at",
+            "topic",
+        ],
+    )
     out["score"] = np.round(p.w_distance * (1 - out["distance_m"] / p.candidate_radius_m)
                             + p.w_industry * out["industry_fit"]
                             + p.w_wind * _wind_term(out["upwind"]), 4)  # fmt: skip

@@ -82,7 +82,8 @@ def plan(staged: Staged, mapping: Mapping[str, str]) -> tuple[dict[str, str], li
         for alias in aliases:
             col = next((c for c, n in normalised.items() if n == alias and c not in taken), None)
             if col is not None:
-                roles[role], _ = col, taken.add(col)
+                roles[role] = col
+                taken.add(col)
                 break
     for need in ("time", "text"):
         if need not in roles:

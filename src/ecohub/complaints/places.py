@@ -63,9 +63,9 @@ def locate(
         from ecohub.geo import assign_counties
 
         counties = assign_counties(con, lon[need_point], lat[need_point])
-        for i, code in zip(need_point, counties, strict=True):
+        for k, code in zip(need_point.tolist(), counties, strict=True):
             if code is not None:
-                region[i], source[i] = str(code), "point"
+                region[k], source[k] = str(code), "point"
     addresses = address.reset_index(drop=True)
     for i, text in enumerate(addresses):
         if region[i] is None and isinstance(text, str):

@@ -114,8 +114,9 @@ def list_complaints(
     if after is not None:
         clauses.append("(c.received_at, c.complaint_id) < (?::TIMESTAMPTZ, ?)")
         params += after
-    rows = con.execute(
-        f"""
+    rows = (
+        con.execute(
+            f"""
         SELECT c.complaint_id, c.received_at, c.channel, c.category, c.topic, c.text, c.address,
                c.region_code, c.lon, c.lat, c.result, c.repeat_of, c.hotspot_id,
                (SELECT k.source_code FROM complaint_candidate k
@@ -123,8 +124,11 @@ def list_complaints(
         FROM complaint c WHERE {" AND ".join(clauses)}
         ORDER BY c.received_at DESC, c.complaint_id DESC LIMIT ?
         """,
-        [*params, n + 1],
-    ).fetch_arrow_table().to_pylist()
+            [*params, n + 1],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     nxt = None
     if len(rows) > n:
         last = rows[n - 1]
@@ -132,24 +136,34 @@ def list_complaints(
     return {"items": jsonable(rows[:n]), "next_cursor": nxt}
 
 
-def get_complaint(con: duckdb.DuckDBPyConnection, p: Principal, complaint_id: str) -> dict[str, Any]:
+def get_complaint(
+    con: duckdb.DuckDBPyConnection, p: Principal, complaint_id: str
+) -> dict[str, Any]:
     """One complaint with its classification evidence, candidate sources, repeat chain and hot
     spot; :class:`NotFound` when unknown or outside the caller's region (the same answer)."""
     _readers(p)
     scope, sp = region_sql(p, "region_code")
-    rows = con.execute(
-        f"SELECT * EXCLUDE (row_hash) FROM complaint WHERE complaint_id = ? AND {scope}",
-        [complaint_id, *sp],
-    ).fetch_arrow_table().to_pylist()
+    rows = (
+        con.execute(
+            f"SELECT * EXCLUDE (row_hash) FROM complaint WHERE complaint_id = ? AND {scope}",
+            [complaint_id, *sp],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     if not rows:
         raise NotFound("complaint", complaint_id)
     out = rows[0]
-    out["candidates"] = con.execute(
-        "SELECT k.rank, k.source_code, s.name, s.industry, k.distance_m, k.industry_fit, "
-        "k.upwind, k.score FROM complaint_candidate k LEFT JOIN source s USING (source_code) "
-        "WHERE k.complaint_id = ? ORDER BY k.rank",
-        [complaint_id],
-    ).fetch_arrow_table().to_pylist()
+    out["candidates"] = (
+        con.execute(
+            "SELECT k.rank, k.source_code, s.name, s.industry, k.distance_m, k.industry_fit, "
+            "k.upwind, k.score FROM complaint_candidate k LEFT JOIN source s USING (source_code) "
+            "WHERE k.complaint_id = ? ORDER BY k.rank",
+            [complaint_id],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     root = out["repeat_of"] or complaint_id
     out["repeat_chain"] = [r[0] for r in con.execute(
         f"SELECT complaint_id FROM complaint WHERE (complaint_id = ? OR repeat_of = ?) AND {scope}"
@@ -162,8 +176,9 @@ def get_complaint(con: duckdb.DuckDBPyConnection, p: Principal, complaint_id: st
 
 
 def _hotspot_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[Any]:
-    return con.execute(
-        f"""
+    return (
+        con.execute(
+            f"""
         SELECT h.hotspot_id, h.category, h.topic, h.region_code, h.lon, h.lat, h.radius_m,
                h.first_at, h.last_at, h.n_complaints,
                COALESCE((SELECT list({{'rank': k.rank, 'source_code': k.source_code,
@@ -174,8 +189,11 @@ def _hotspot_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any])
         FROM complaint_hotspot h WHERE {where}
         ORDER BY h.n_complaints DESC, h.last_at DESC, h.hotspot_id
         """,
-        params,
-    ).fetch_arrow_table().to_pylist()
+            params,
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
 
 
 def hotspots(
