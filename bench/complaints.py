@@ -164,8 +164,8 @@ def main() -> None:
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     text, _ = classification()
     print(text)
-    rows = ["| seed | scale | background | complaints | planted | found | attributed | hot spots | false | "
-            "decoy complaints in hot spots | repeats | load s | analyse s |",
+    rows = ["| seed | scale | background | complaints | planted | found | attributed | "
+            "hot spots | false | decoy complaints in hot spots | repeats | load s | analyse s |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ecohub-cbench-") as tmp:
         runs = [(s, 600 * s) for s in args.scale] + [(1, args.dense)]
@@ -174,7 +174,8 @@ def main() -> None:
                 m = hotspots(seed, scale, Path(tmp), background // scale)
                 print(seed, scale, background, m)
                 rows.append(
-                    f"| {seed} | {scale} | {background:,} | {m['complaints']:,} | {m['planted']} | {m['found']} | "
+                    f"| {seed} | {scale} | {background:,} | {m['complaints']:,} | "
+                    f"{m['planted']} | {m['found']} | "
                     f"{m['attributed']} | {m['detected']} | {m['false']} | "
                     f"{m['decoy_complaints_in_spots']} | {m['repeats']} | {m['load_s']:.1f} | "
                     f"{m['analyse_s']:.1f} |"
