@@ -11,11 +11,10 @@ export const CATEGORY_COLORS = {
 const MAX_DOTS = 5000; // one page of the listing is plenty for a district map
 
 export class ComplaintLayer {
-  constructor(consoleMap, { onHotspot } = {}) {
+  constructor(consoleMap) {
     this.cm = consoleMap;
     this.dots = L.layerGroup().addTo(consoleMap.map);
     this.spots = L.layerGroup().addTo(consoleMap.map);
-    this.onHotspot = onHotspot;
     this.visible = true;
   }
 
@@ -43,12 +42,17 @@ export class ComplaintLayer {
       m.addTo(this.dots);
     }
     for (const h of hotspots) {
-      const ring = L.circle([h.lat, h.lon], {
-        radius: Math.max(h.radius_m, 150), color: "#c0392b", weight: 2, fillOpacity: 0.12,
+      // Its true extent (visible when zoomed in) and a ring of fixed size (visible city-wide).
+      L.circle([h.lat, h.lon], {
+        radius: Math.max(h.radius_m, 150), color: "#c0392b", weight: 1, fillOpacity: 0.12,
+        interactive: false, className: "hotspot-area",
+      }).addTo(this.spots);
+      const ring = L.circleMarker([h.lat, h.lon], {
+        radius: 9 + Math.min(h.n_complaints, 20) / 2, color: "#c0392b", weight: 3, fill: false,
         className: "hotspot-ring",
       });
       ring.bindTooltip(hotspotLabel(h));
-      ring.on("click", () => this.onHotspot && this.onHotspot(h));
+      ring.on("click", () => this.focus(h));
       ring.addTo(this.spots);
     }
   }
