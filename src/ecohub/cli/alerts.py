@@ -13,8 +13,8 @@ from ecohub.cli.supervise import FORMATS, _emit, _period, _time
 app = typer.Typer(no_args_is_help=True)
 
 # The columns `list` prints as a table (every column in csv / json).
-SHORT = ("id", "state", "severity", "kind", "mn", "source_code", "pollutant", "rule",
-         "first_seen", "last_seen", "occurrences", "peak")  # fmt: skip
+SHORT = ("id", "state", "severity", "kind", "mn", "pollutant", "rule", "last_seen",
+         "occurrences")  # fmt: skip
 _OPTIONS = {"from": "from/--to", "to": "from/--to"}
 
 
