@@ -204,8 +204,11 @@ async def run_platform(
         offline_after_s=settings.hj212_offline_after_s,
         on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
         on_devices_changed=hj.reload_policies,
-        health=lambda: {"hj212_connections": hj.connection_count, "anomaly_backlog": after.depth(),
-                        "alert_outbox": dispatcher.pending()},
+        health=lambda: {
+            "hj212_connections": hj.connection_count,
+            "anomaly_backlog": after.depth(),
+            "alert_outbox": dispatcher.pending(),
+        },
         jobs=jobs,
     )
     http = _Http(

@@ -101,7 +101,10 @@ def test_workflow_transitions_and_audit(door: Door) -> None:
     assert r.status_code == 200, r.text
     a = r.json()
     assert (a["state"], a["acked_by"], a["ack_comment"]) == (
-        "acknowledged", "u_inspector", "calling the plant")
+        "acknowledged",
+        "u_inspector",
+        "calling the plant",
+    )
     again = insp.post(f"/api/v1/alerts/{aid}/ack")
     assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
     assert again.json()["errors"] == [{"field": "state", "reason": (
@@ -110,7 +113,7 @@ def test_workflow_transitions_and_audit(door: Door) -> None:
     assert r.status_code == 200 and r.json()["state"] == "closed"
     assert r.json()["closed_by"] == "u_inspector" and r.json()["close_comment"] == (
         "analyser recalibrated")  # fmt: skip
-    for step, body in (("ack", None), ("close", {"comment": "again"})):
+    for step, body in (("ack", {}), ("close", {"comment": "again"})):
         r = insp.post(f"/api/v1/alerts/{aid}/{step}", json=body)
         assert r.status_code == 409 and "already closed" in r.json()["detail"], r.text
     # open -> closed directly, by an admin
@@ -118,8 +121,7 @@ def test_workflow_transitions_and_audit(door: Door) -> None:
     r = _client(door, "admin").post(f"/api/v1/alerts/{other}/close", json={"comment": "dup"})
     assert r.json()["state"] == "closed" and r.json()["acked_by"] is None
     entries = door.con.execute(
-        "SELECT user_name, action, filters FROM audit_log WHERE action LIKE 'alert.%' "
-        "ORDER BY seq"
+        "SELECT user_name, action, filters FROM audit_log WHERE action LIKE 'alert.%' ORDER BY seq"
     ).fetchall()
     mine = [(u, a) for u, a, f in entries if f'"alert":{aid}' in f or f'"alert":{other}' in f]
     assert mine == [("u_inspector", "alert.ack"), ("u_inspector", "alert.close"),
@@ -137,6 +139,8 @@ def test_inspector_of_another_region_cannot_act(door: Door) -> None:
 
 
 def test_channels_are_listed_for_operators_without_secrets(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
     from ecohub.access import apikeys, users
     from ecohub.api.app import close_app, create_app
     from ecohub.settings import AlertChannel, Settings
@@ -148,9 +152,9 @@ def test_channels_are_listed_for_operators_without_secrets(tmp_path: Path) -> No
     channels = [
         AlertChannel(name="wecom", kind="webhook", min_severity="high",
                      url="https://qyapi.example/cgi-bin/webhook/send?key=ROBOT-KEY",
-                     secret="HMAC-KEY"),
+                     secret=SecretStr("HMAC-KEY")),
         AlertChannel(name="duty", kind="smtp", host="mail.example", port=587,
-                     security="starttls", username="ecohub", password="MAIL-PASSWORD",
+                     security="starttls", username="ecohub", password=SecretStr("MAIL-PASSWORD"),
                      sender="ecohub@bureau.example", to=["duty@bureau.example"],
                      region="110000"),
     ]  # fmt: skip

@@ -353,12 +353,18 @@ ALERT_CASES: dict[tuple[str, str], Case] = {
     ),
     **{
         ("POST", f"/api/v1/alerts/{{alert_id}}/{step}"): (
-            {"url": f"/api/v1/alerts/{{fresh_alert_in}}/{step}", "method": "POST",
-             "json": {"comment": "on it"}},
-            {"url": f"/api/v1/alerts/{{fresh_alert_out}}/{step}", "method": "POST",
-             "json": {"comment": "on it"}},
+            {
+                "url": f"/api/v1/alerts/{{fresh_alert_in}}/{step}",
+                "method": "POST",
+                "json": {"comment": "on it"},
+            },
+            {
+                "url": f"/api/v1/alerts/{{fresh_alert_out}}/{step}",
+                "method": "POST",
+                "json": {"comment": "on it"},
+            },
             "404",
-        )  # fmt: skip
+        )
         for step in ("ack", "close")
     },
 }
@@ -445,7 +451,7 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
     fresh = {"fresh_alert_in": 0, "fresh_alert_out": 0}
     for name, mn, source in (("fresh_alert_in", d.MN_IN, d.SRC_IN),
                              ("fresh_alert_out", d.MN_OUT, d.SRC_OUT)):  # fmt: skip
-        if "{%s}" % name in spec["url"]:
+        if "{" + name + "}" in spec["url"]:
             fresh[name] = _fresh_alert(door.con, mn, source)
     url = spec["url"].format(
         own_job=door.jobs[role], other_job=door.jobs[other], new_app=new_app, **made, **fresh

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,12 +17,12 @@ from tests.supervision.series import MN, clean, load, table
 runner = CliRunner()
 
 
-def _invoke(db: Path, *args: str):  # type: ignore[no-untyped-def]
+def _invoke(db: Path, *args: str) -> Any:
     from ecohub.settings import get_settings
 
     get_settings.cache_clear()
-    return runner.invoke(app, list(args), env={"ECOHUB_DB_PATH": str(db),
-                                              "ECOHUB_DATA_DIR": str(db.parent), "COLUMNS": "200"})  # fmt: skip
+    env = {"ECOHUB_DB_PATH": str(db), "ECOHUB_DATA_DIR": str(db.parent), "COLUMNS": "200"}
+    return runner.invoke(app, list(args), env=env)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,12 @@ def test_list_show_ack_close(db: Path) -> None:
     assert out.exit_code == 0, out.output
     (a,) = json.loads(out.output)
     assert (a["id"], a["kind"], a["mn"], a["rule"], a["state"]) == (
-        1, "finding", MN, "constant", "open")
+        1,
+        "finding",
+        MN,
+        "constant",
+        "open",
+    )
     table_out = _invoke(db, "alerts", "list")
     assert "1 row(s)" in table_out.output and "constant" in table_out.output
     shown = json.loads(_invoke(db, "alerts", "show", "1").output)

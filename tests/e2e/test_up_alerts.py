@@ -19,8 +19,8 @@ import pytest
 
 from ecohub.ingest.simulator import demo_outlets
 from tests.supervision.alerts.conftest import Hook, Smtp
-from tests.supervision.alerts.conftest import hook as hook  # noqa: F401  (fixtures)
-from tests.supervision.alerts.conftest import smtp as smtp  # noqa: F401
+from tests.supervision.alerts.conftest import hook as hook  # the fixtures
+from tests.supervision.alerts.conftest import smtp as smtp
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-signing-secret"
@@ -50,8 +50,12 @@ def test_up_sends_alerts_of_the_misbehaving_outlets(tmp_path: Path, smtp: Smtp, 
         while time.monotonic() < deadline:
             subjects = [str(m["Subject"]) for _, _, m in smtp.box.received]
             texts = [m.get_content() for _, _, m in smtp.box.received]
-            got_stuck = any(stuck in t and "constant" in s for s, t in zip(subjects, texts))
-            got_exceed = any(exceed in t and "exceedance" in s for s, t in zip(subjects, texts))
+            got_stuck = any(
+                stuck in t and "constant" in s for s, t in zip(subjects, texts, strict=True)
+            )
+            got_exceed = any(
+                exceed in t and "exceedance" in s for s, t in zip(subjects, texts, strict=True)
+            )
             posted = {json.loads(b)["alert"]["kind"] for _, b in hook.requests}
             if got_stuck and got_exceed and "exceedance" in posted:
                 break
@@ -72,6 +76,7 @@ def test_up_sends_alerts_of_the_misbehaving_outlets(tmp_path: Path, smtp: Smtp, 
         # One mail per alert: de-duplicated while the stuck analyser keeps being stuck.
         ids = [m["X-Ecohub-Alert"] for _, _, m in smtp.box.received]
         assert len(ids) == len(set(ids))
+
         # The CLI works the alerts through the running server.
         def cli(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run([sys.executable, "-m", "ecohub.cli.main", *args], env=env,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Literal
 
+import duckdb
 import pytest
 
 from ecohub.access.principal import SYSTEM
@@ -24,7 +26,7 @@ from tests.supervision.alerts.conftest import (
 INSPECTOR = SYSTEM.__class__("insp", "inspector", None, via="token")
 
 
-def _deliveries(con) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+def _deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
     return con.execute("SELECT alert_id, channel FROM alert_delivery ORDER BY id").fetchall()
 
 
@@ -40,7 +42,12 @@ def test_findings_with_one_key_make_one_alert_and_one_delivery() -> None:
     assert raise_alerts(con, ch) == {"opened": 0, "updated": 0, "queued": 0}  # nothing changed
     (a,) = list_alerts(con, SYSTEM)
     assert (a["kind"], a["mn"], a["rule"], a["state"], a["occurrences"]) == (
-        "finding", MN1, "constant", "open", 3)
+        "finding",
+        MN1,
+        "constant",
+        "open",
+        3,
+    )
     assert a["peak"] == 55.0  # the highest max of the three (42, 55, 48)
     assert a["first_seen"] == "2026-03-02T08:00:00+08:00"
     assert a["last_seen"] == "2026-03-03T00:00:00+08:00"  # the third run: 20:00 + 4 h
@@ -71,7 +78,9 @@ def test_keys_differ_by_kind_device_pollutant_and_rule() -> None:
     finding(con, rule="zero_negative", severity="high")
     exceedance(con)
     assert raise_alerts(con, [])["opened"] == 5
-    kinds = sorted((a["kind"], a["mn"], a["pollutant"], a["rule"]) for a in list_alerts(con, SYSTEM))
+    kinds = sorted(
+        (a["kind"], a["mn"], a["pollutant"], a["rule"]) for a in list_alerts(con, SYSTEM)
+    )
     assert kinds == [
         ("exceedance", MN1, "a21026", "hour"),
         ("finding", MN1, "a21002", "constant"),
@@ -145,7 +154,7 @@ def test_severity_rises_while_open() -> None:
     ],
 )
 def test_channels_take_severity_and_region(
-    min_severity: str, region: str | None, expected: set[str]
+    min_severity: Literal["low", "medium", "high"], region: str | None, expected: set[str]
 ) -> None:
     con = store()
     finding(con, mn=MN1, severity="low")

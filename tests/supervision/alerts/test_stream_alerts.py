@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import duckdb
+import numpy as np
 import pyarrow.compute as pc
 
 from ecohub.access.principal import SYSTEM
@@ -17,14 +19,14 @@ from tests.supervision.series import MN, T0, clean, load, store, table
 M = timedelta(minutes=1)
 
 
-def _stuck() -> dict:  # type: ignore[type-arg]
+def _stuck() -> dict[str, np.ndarray]:
     v = clean(14 * 60)
     v["a21026"][60 : 60 + 6 * 60] = 31.5  # 01:00-06:59 one value: > 4 h, constant
     v["a21026"][8 * 60 : 8 * 60 + 5 * 60] = 29.0  # 08:00-12:59 again, after a break
     return v
 
 
-def _keys(con) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
+def _keys(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, int]]:
     return sorted((a["kind"], a["mn"], a["pollutant"], a["rule"], a["occurrences"])
                   for a in list_alerts(con, SYSTEM))  # fmt: skip
 

@@ -127,4 +127,3 @@ def close_alert(
 ) -> Any:
     """Close an open or acknowledged alert with a comment; 409 when it is closed already."""
     return _step(request, service.close, cur, p, alert_id, body.comment)
-

@@ -39,7 +39,7 @@ def _names(alert: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def subject(alert: dict[str, Any]) -> str:
     """One line: zh-CN, then English."""
-    p_zh, p_en, w_zh, w_en = _names(alert)
+    p_zh, _, w_zh, w_en = _names(alert)
     sev = alert["severity"]
     where = alert["outlet"] or alert["mn"]
     return (

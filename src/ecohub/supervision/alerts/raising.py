@@ -149,7 +149,9 @@ def _take(
     key = dedup_key(row["kind"], row["mn"], row["pollutant"], row["rule"])
     linked = row["alert_id"]
     if linked is not None:
-        found = con.execute("SELECT id, state, severity FROM alert WHERE id = ?", [linked]).fetchone()
+        found = con.execute(
+            "SELECT id, state, severity FROM alert WHERE id = ?", [linked]
+        ).fetchone()
         target = found if found is not None and found[1] != "closed" else None
         new_occurrence = 0
     else:

@@ -68,7 +68,7 @@ def _scope(p: Principal) -> tuple[list[str], list[Any]]:
 
 
 def _item(row: tuple[Any, ...]) -> dict[str, Any]:
-    item = dict(zip(COLUMNS, row, strict=True))
+    item: dict[str, Any] = dict(zip(COLUMNS, row, strict=True))
     for key in ("first_seen", "last_seen", "raised_at", "updated_at", "acked_at", "closed_at"):
         if item[key] is not None:
             item[key] = item[key].astimezone(CST).isoformat()
@@ -97,21 +97,25 @@ def list_alerts(
     if frm is not None and to is not None and frm >= to:
         raise QueryError("from", f"{frm.isoformat()} is not before to: {to.isoformat()}")
     where, args = _scope(principal)
-    for cond, value in (("a.state = ?", state), ("a.kind = ?", kind), ("a.mn = ?", mn),
-                        ("a.source_code = ?", source), ("a.last_seen >= ?", frm),
-                        ("a.first_seen < ?", to)):  # fmt: skip
+    conds: list[tuple[str, Any]] = [
+        ("a.state = ?", state), ("a.kind = ?", kind), ("a.mn = ?", mn),
+        ("a.source_code = ?", source), ("a.last_seen >= ?", frm), ("a.first_seen < ?", to),
+    ]  # fmt: skip
+    for cond, value in conds:
         if value is not None:
             where.append(cond)
             args.append(value)
     if severity is not None:
-        allowed = [s for s, rank in SEVERITY_RANK.items() if rank >= SEVERITY_RANK[severity]]
-        where.append(f"a.severity IN ({', '.join('?' for _ in allowed)})")
-        args += allowed
+        at_least = [s for s, rank in SEVERITY_RANK.items() if rank >= SEVERITY_RANK[severity]]
+        where.append(f"a.severity IN ({', '.join('?' for _ in at_least)})")
+        args += at_least
     sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY a.id DESC"
     return [_item(r) for r in con.execute(sql, args).fetchall()]
 
 
-def get_alert(con: duckdb.DuckDBPyConnection, principal: Principal, alert_id: int) -> dict[str, Any]:
+def get_alert(
+    con: duckdb.DuckDBPyConnection, principal: Principal, alert_id: int
+) -> dict[str, Any]:
     """One alert with its deliveries; :class:`NotFound` when unknown or outside the scope."""
     where, args = _scope(principal)
     row = con.execute(
