@@ -130,6 +130,9 @@ def test_after_close_the_same_finding_goes_on_quietly_but_a_new_one_opens_an_ale
     assert (new["state"], new["occurrences"]) == ("open", 1)
     assert (old["state"], old["occurrences"], old["closed_by"]) == ("closed", 2, "insp")
     assert [aid for aid, _ in _deliveries(con)] == [old["id"], new["id"]]
+    # the findings show the state of their alert
+    statuses = con.execute("SELECT status FROM anomaly ORDER BY id").fetchall()
+    assert statuses == [("closed",), ("closed",), ("new",)]
 
 
 def test_severity_rises_while_open() -> None:

@@ -195,6 +195,12 @@ def _step(
                     [new_state, principal.name, datetime.now(CST), comment, datetime.now(CST),
                      alert_id],
                 )  # fmt: skip
+                # The findings the alert covers show its state (`supervise anomalies`).
+                con.execute(
+                    "UPDATE anomaly SET status = ? WHERE id IN (SELECT ref_id FROM alert_source "
+                    "WHERE kind = 'finding' AND alert_id = ?)",
+                    [new_state, alert_id],
+                )
             break
         except duckdb.TransactionException:
             if attempt == RETRIES - 1:
