@@ -52,6 +52,9 @@ def test_findings_with_one_key_make_one_alert_and_one_delivery() -> None:
     assert a["first_seen"] == "2026-03-02T08:00:00+08:00"
     assert a["last_seen"] == "2026-03-03T00:00:00+08:00"  # the third run: 20:00 + 4 h
     assert a["detail"] == {"max": 48.0, "open": True} and a["active"] is True
+    # the rules table's names (anomaly_rules.csv) and HJ 212-2017's pollutant name
+    assert a["title_zh"] == "数据恒定不变 二氧化硫 (a21026)"
+    assert a["title_en"].startswith("constant value while the plant runs ")
     assert len(_deliveries(con)) == 1
 
 

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
-__all__ = ["email_message", "payload", "subject"]
+__all__ = ["email_message", "payload", "subject", "titles"]
 
 _SEVERITY_ZH = {"low": "低", "medium": "中", "high": "高"}
 _KIND_ZH = {"finding": "数据异常", "exceedance": "超标"}
@@ -35,6 +35,13 @@ def _names(alert: dict[str, Any]) -> tuple[str, str, str, str]:
     rule = load_rules().get(alert["rule"])
     return (p_zh, p_en, rule.name_zh if rule else alert["rule"],
             rule.name_en if rule else alert["rule"])  # fmt: skip
+
+
+def titles(alert: dict[str, Any]) -> tuple[str, str]:
+    """What the alert is about, in a few words: (zh-CN, en), e.g. ("数据恒定不变 二氧化硫
+    (a21026)", "constant value while the plant runs SO2 (a21026)")."""
+    p_zh, p_en, w_zh, w_en = _names(alert)
+    return f"{w_zh} {p_zh}", f"{w_en} {p_en}"
 
 
 def subject(alert: dict[str, Any]) -> str:

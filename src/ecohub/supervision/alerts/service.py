@@ -41,7 +41,7 @@ COLUMNS = (
     "id", "kind", "state", "severity", "mn", "source_code", "outlet", "region_code", "pollutant",
     "rule", "first_seen", "last_seen", "occurrences", "peak", "active", "detail", "raised_at",
     "updated_at", "acked_by", "acked_at", "ack_comment", "closed_by", "closed_at",
-    "close_comment",
+    "close_comment", "title_zh", "title_en",
 )  # fmt: skip
 _SELECT = """
 SELECT a.id, a.kind, a.state, a.severity, a.mn, a.source_code, a.outlet_code, s.region_code,
@@ -68,7 +68,10 @@ def _scope(p: Principal) -> tuple[list[str], list[Any]]:
 
 
 def _item(row: tuple[Any, ...]) -> dict[str, Any]:
-    item: dict[str, Any] = dict(zip(COLUMNS, row, strict=True))
+    from ecohub.supervision.alerts.message import titles
+
+    item: dict[str, Any] = dict(zip(COLUMNS[:-2], row, strict=True))
+    item["title_zh"], item["title_en"] = titles(item)
     for key in ("first_seen", "last_seen", "raised_at", "updated_at", "acked_at", "closed_at"):
         if item[key] is not None:
             item[key] = item[key].astimezone(CST).isoformat()
