@@ -315,8 +315,11 @@ def test_alerts_follow_the_region_and_the_role(page: Page, url: str) -> None:
     log_in(page, url, "hai")
     page.goto(url + "/#/alerts")
     page.wait_for_selector("#alert-table table, #alert-table .hint:not(:empty)")
-    shown = set(page.eval_on_selector_all(
-        "#alerts tr[data-alert] td:nth-child(5) a", "els => els.map(e => e.textContent)"))
+    shown = set(
+        page.eval_on_selector_all(
+            "#alerts tr[data-alert] td:nth-child(5) a", "els => els.map(e => e.textContent)"
+        )
+    )
     assert not shown & chaoyang
     # an analyst reads but does not act
     assert page.locator("#alerts .alert-ack, #alerts .alert-close").count() == 0
