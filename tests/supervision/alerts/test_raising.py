@@ -38,7 +38,8 @@ def test_findings_with_one_key_make_one_alert_and_one_delivery() -> None:
     # Two more runs of the same rule on the same series (after breaks), one widening.
     finding(con, start=T0 + timedelta(hours=6), evidence={"max": 55.0, "open": False})
     finding(con, start=T0 + timedelta(hours=12), evidence={"max": 48.0, "open": True})
-    assert raise_alerts(con, ch) == {"opened": 0, "updated": 2, "queued": 0}
+    # "updated" counts alerts: both runs went to the one alert
+    assert raise_alerts(con, ch) == {"opened": 0, "updated": 1, "queued": 0}
     assert raise_alerts(con, ch) == {"opened": 0, "updated": 0, "queued": 0}  # nothing changed
     (a,) = list_alerts(con, SYSTEM)
     assert (a["kind"], a["mn"], a["rule"], a["state"], a["occurrences"]) == (
@@ -194,3 +195,18 @@ def test_raising_is_all_or_nothing_and_retried() -> None:
     )
     assert raise_alerts(con, ch) == {"opened": 2, "updated": 0, "queued": 2}
     assert json.loads(json.dumps(list_alerts(con, SYSTEM)))[0]["state"] == "open"
+
+
+def test_many_new_findings_of_one_key_in_one_call_open_one_alert() -> None:
+    con = store()
+    for i in range(4):
+        finding(con, start=T0 + timedelta(hours=6 * i), evidence={"max": 40.0 + i, "open": i == 3})
+    finding(con, mn=MN2)
+    ch = [hook_channel("http://127.0.0.1:9/x")]
+    assert raise_alerts(con, ch) == {"opened": 2, "updated": 0, "queued": 2}
+    one = list_alerts(con, SYSTEM, mn=MN1)
+    assert [(a["occurrences"], a["peak"], a["active"]) for a in one] == [(4, 43.0, True)]
+    assert one[0]["first_seen"] == "2026-03-02T08:00:00+08:00"
+    assert one[0]["last_seen"] == "2026-03-03T06:00:00+08:00"  # 08:00 + 18 h + 4 h
+    links = con.execute("SELECT alert_id, count(*) FROM alert_source GROUP BY 1 ORDER BY 1")
+    assert sorted(n for _, n in links.fetchall()) == [1, 4]

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ecohub.cst import CST
 from ecohub.settings import AlertChannel
@@ -41,7 +42,7 @@ SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 EXCEEDANCE_SEVERITY = "high"
 
 _CHANGED = f"""
-SELECT 'finding' AS kind, a.id, a.updated_at, l.alert_id, a.mn, a.source_code, a.outlet_code,
+SELECT 'finding' AS kind, a.id AS ref_id, a.updated_at AS ref_updated_at, l.alert_id, a.mn, a.source_code, a.outlet_code,
        src.region_code, a.pollutant, a.rule, a.severity, a.start, a."end",
        a.evidence::VARCHAR AS detail,
        TRY_CAST(a.evidence->>'max' AS DOUBLE) AS peak,
@@ -60,27 +61,63 @@ FROM exceedance e
 LEFT JOIN alert_source l ON l.kind = 'exceedance' AND l.ref_id = e.id
 LEFT JOIN source src ON src.source_code = e.source_code
 WHERE l.ref_id IS NULL OR l.ref_updated_at IS DISTINCT FROM e.updated_at
-ORDER BY 12, 1, 2
 """
-_FIELDS = ("kind", "ref_id", "ref_updated_at", "alert_id", "mn", "source_code", "outlet_code",
-           "region_code", "pollutant", "rule", "severity", "start", "end", "detail", "peak",
-           "active")  # fmt: skip
+_RANK = "CASE {c} WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
 
-_UPDATE = """
-UPDATE alert SET
-    first_seen = least(first_seen, ?), last_seen = greatest(last_seen, ?),
-    occurrences = occurrences + ?,
-    peak = CASE WHEN ? IS NULL THEN peak ELSE greatest(coalesce(peak, ?), ?) END,
-    active = ?, detail = ?::JSON, severity = ?, updated_at = ?
-WHERE id = ?
+# Every changed row with its key, and where it goes: ``target`` = the alert it updates (its own
+# alert when that is not closed; for a new row, the open or acknowledged alert of its key), NULL
+# for a new row that opens an alert and for a row of a closed alert (it only updates its link).
+_TARGETS = f"""
+CREATE OR REPLACE TEMP TABLE _al_rows AS
+WITH c AS ({_CHANGED}),
+i AS (SELECT *, kind || '|' || mn || '|' || pollutant || '|' || rule AS key,
+             {_RANK.format(c="severity")} AS rank FROM c),
+open_key AS (SELECT dedup_key, max(id) AS id FROM alert WHERE state <> 'closed'
+             GROUP BY dedup_key)
+SELECT i.*, i.alert_id IS NULL AS is_new,
+       CASE WHEN i.alert_id IS NOT NULL THEN (CASE WHEN la.state <> 'closed' THEN la.id END)
+            ELSE ok.id END AS target
+FROM i LEFT JOIN alert la ON la.id = i.alert_id
+LEFT JOIN open_key ok ON ok.dedup_key = i.key AND i.alert_id IS NULL
 """
 
+# One update per alert from all its rows: widen the period, count the new rows, raise peak and
+# severity; detail and active from the latest row when it is the latest the alert has seen.
+_UPDATE = f"""
+UPDATE alert AS a SET
+    first_seen = least(a.first_seen, u.start), last_seen = greatest(a.last_seen, u."end"),
+    occurrences = a.occurrences + u.n_new,
+    peak = CASE WHEN u.peak IS NULL THEN a.peak ELSE greatest(coalesce(a.peak, u.peak), u.peak) END,
+    active = CASE WHEN u."end" >= a.last_seen THEN u.active ELSE a.active END,
+    detail = CASE WHEN u."end" >= a.last_seen THEN u.detail::JSON ELSE a.detail END,
+    severity = CASE WHEN u.rank > {_RANK.format(c="a.severity")} THEN u.severity
+                    ELSE a.severity END,
+    updated_at = ?
+FROM (SELECT target, min(start) AS start, max("end") AS "end", sum(is_new::INTEGER) AS n_new,
+             max(peak) AS peak, arg_max(active, "end") AS active, arg_max(detail, "end") AS detail,
+             max(rank) AS rank, arg_max(severity, rank) AS severity
+      FROM _al_rows WHERE target IS NOT NULL GROUP BY target) u
+WHERE a.id = u.target
+"""
+
+# One new alert per key of the new rows that found no alert to join.
 _INSERT = """
 INSERT INTO alert (dedup_key, kind, mn, source_code, outlet_code, region_code, pollutant, rule,
                    severity, state, first_seen, last_seen, occurrences, peak, active, detail,
                    raised_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 1, ?, ?, ?::JSON, ?, ?)
-RETURNING id
+SELECT key, any_value(kind), any_value(mn), arg_max(source_code, "end"),
+       arg_max(outlet_code, "end"), arg_max(region_code, "end"), any_value(pollutant),
+       any_value(rule), arg_max(severity, rank), 'open', min(start), max("end"), count(*),
+       max(peak), arg_max(active, "end"), arg_max(detail, "end")::JSON, ?, ?
+FROM _al_rows WHERE is_new AND target IS NULL GROUP BY key
+RETURNING id, dedup_key, severity, region_code
+"""
+
+_LINK = """
+INSERT INTO alert_source (kind, ref_id, alert_id, ref_updated_at)
+SELECT r.kind, r.ref_id, coalesce(r.target, r.alert_id, n.id), r.ref_updated_at
+FROM _al_rows r LEFT JOIN _al_new n ON r.is_new AND r.target IS NULL AND n.dedup_key = r.key
+ON CONFLICT (kind, ref_id) DO UPDATE SET ref_updated_at = excluded.ref_updated_at
 """
 
 
@@ -133,65 +170,40 @@ def raise_alerts(
     at = now or datetime.now(CST)
     counts = {"opened": 0, "updated": 0, "queued": 0}
     with transaction(con):
-        rows = [dict(zip(_FIELDS, r, strict=True)) for r in con.execute(_CHANGED).fetchall()]
-        for row in rows:
-            _take(con, row, channels, at, counts)
-    return counts
-
-
-def _take(
-    con: duckdb.DuckDBPyConnection,
-    row: dict[str, Any],
-    channels: Sequence[AlertChannel],
-    at: datetime,
-    counts: dict[str, int],
-) -> None:
-    key = dedup_key(row["kind"], row["mn"], row["pollutant"], row["rule"])
-    linked = row["alert_id"]
-    if linked is not None:
-        found = con.execute(
-            "SELECT id, state, severity FROM alert WHERE id = ?", [linked]
-        ).fetchone()
-        target = found if found is not None and found[1] != "closed" else None
-        new_occurrence = 0
-    else:
-        target = con.execute(
-            "SELECT id, state, severity FROM alert WHERE dedup_key = ? AND state <> 'closed' "
-            "ORDER BY id DESC LIMIT 1",
-            [key],
-        ).fetchone()
-        new_occurrence = 1
-    alert_id = linked
-    if target is not None:
-        alert_id = target[0]
-        severity = max(target[2], row["severity"], key=SEVERITY_RANK.__getitem__)
-        peak = row["peak"]
-        con.execute(_UPDATE, [row["start"], row["end"], new_occurrence, peak, peak, peak,
-                              row["active"], row["detail"], severity, at, alert_id])  # fmt: skip
-        counts["updated"] += 1
-    elif linked is None:
-        made = con.execute(
-            _INSERT,
-            [key, row["kind"], row["mn"], row["source_code"], row["outlet_code"],
-             row["region_code"], row["pollutant"], row["rule"], row["severity"], row["start"],
-             row["end"], row["peak"], row["active"], row["detail"], at, at],
-        ).fetchone()  # fmt: skip
-        assert made is not None
-        alert_id = made[0]
-        counts["opened"] += 1
-        for ch in channels:
-            if channel_takes(ch, row["severity"], row["region_code"]):
-                con.execute(
-                    "INSERT INTO alert_delivery (alert_id, channel, event, next_try, created_at) "
-                    "VALUES (?, ?, 'opened', ?, ?)",
-                    [alert_id, ch.name, at, at],
+        try:
+            con.execute(_TARGETS)
+            updated = con.execute(_UPDATE, [at]).fetchone()
+            counts["updated"] = int(updated[0]) if updated else 0
+            new = con.execute(_INSERT, [at, at]).fetchall()
+            counts["opened"] = len(new)
+            # the alerts just opened: their keys had no alert that is not closed before
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _al_new AS SELECT id, dedup_key FROM alert "
+                "WHERE state = 'open' AND raised_at = ? AND dedup_key IN "
+                "(SELECT key FROM _al_rows WHERE is_new AND target IS NULL)",
+                [at],
+            )
+            con.execute(_LINK)
+            queued = [(alert_id, ch.name) for alert_id, _, severity, region in new
+                      for ch in channels if channel_takes(ch, severity, region)]  # fmt: skip
+            if queued:
+                q = pa.table(
+                    {"alert_id": [a for a, _ in queued], "channel": [c for _, c in queued]}
                 )
-                counts["queued"] += 1
-    con.execute(
-        "INSERT INTO alert_source (kind, ref_id, alert_id, ref_updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (kind, ref_id) DO UPDATE SET ref_updated_at = excluded.ref_updated_at",
-        [row["kind"], row["ref_id"], alert_id, row["ref_updated_at"]],
-    )
+                con.register("_al_queue", q)
+                try:
+                    con.execute(
+                        "INSERT INTO alert_delivery (alert_id, channel, event, next_try, "
+                        "created_at) SELECT alert_id, channel, 'opened', ?, ? FROM _al_queue",
+                        [at, at],
+                    )
+                finally:
+                    con.unregister("_al_queue")
+            counts["queued"] = len(queued)
+        finally:
+            con.execute("DROP TABLE IF EXISTS _al_rows")
+            con.execute("DROP TABLE IF EXISTS _al_new")
+    return counts
 
 
 def detail_json(text: str | None) -> dict[str, Any]:
