@@ -42,8 +42,9 @@ SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 EXCEEDANCE_SEVERITY = "high"
 
 _CHANGED = f"""
-SELECT 'finding' AS kind, a.id AS ref_id, a.updated_at AS ref_updated_at, l.alert_id, a.mn, a.source_code, a.outlet_code,
-       src.region_code, a.pollutant, a.rule, a.severity, a.start, a."end",
+SELECT 'finding' AS kind, a.id AS ref_id, a.updated_at AS ref_updated_at, l.alert_id, a.mn,
+       a.source_code, a.outlet_code, src.region_code, a.pollutant, a.rule, a.severity, a.start,
+       a."end",
        a.evidence::VARCHAR AS detail,
        TRY_CAST(a.evidence->>'max' AS DOUBLE) AS peak,
        coalesce(TRY_CAST(a.evidence->>'open' AS BOOLEAN), false) AS active
