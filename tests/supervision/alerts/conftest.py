@@ -175,4 +175,5 @@ def mail_channel(port: int, **kw: Any) -> AlertChannel:
 
 
 def hook_channel(url: str, **kw: Any) -> AlertChannel:
-    return AlertChannel(name=kw.pop("name", "hook"), kind="webhook", url=url, timeout_s=5, **kw)
+    kw.setdefault("timeout_s", 5)
+    return AlertChannel(name=kw.pop("name", "hook"), kind="webhook", url=url, **kw)
