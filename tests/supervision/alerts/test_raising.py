@@ -4,7 +4,10 @@ recurrence after close opens a new one; deliveries queued per channel filter."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -210,3 +213,30 @@ def test_many_new_findings_of_one_key_in_one_call_open_one_alert() -> None:
     assert one[0]["last_seen"] == "2026-03-03T06:00:00+08:00"  # 08:00 + 18 h + 4 h
     links = con.execute("SELECT alert_id, count(*) FROM alert_source GROUP BY 1 ORDER BY 1")
     assert sorted(n for _, n in links.fetchall()) == [1, 4]
+
+
+def test_ack_retries_a_write_conflict_with_the_detector(tmp_path: Path) -> None:
+    """The detector updating an alert (its own transaction, another cursor) while an inspector
+    acknowledges it: the acknowledgement is tried again, not lost and not a 500."""
+    from ecohub.store.db import connect
+
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("INSERT INTO source (source_code, region_code) VALUES ('S1', '130203')")
+    finding(con)
+    raise_alerts(con, [])
+    detector = con.cursor()
+    detector.execute("BEGIN")
+    # as raising does: both it and the acknowledgement set updated_at (the same column)
+    detector.execute(
+        "UPDATE alert SET occurrences = occurrences + 1, updated_at = now() WHERE id = 1"
+    )
+
+    def commit_soon() -> None:
+        time.sleep(0.2)  # the acknowledgement meets the open transaction, then it commits
+        detector.execute("COMMIT")
+
+    t = threading.Thread(target=commit_soon)
+    t.start()
+    done = acknowledge(con.cursor(), INSPECTOR, 1)
+    t.join(10)
+    assert done["state"] == "acknowledged" and done["occurrences"] == 2

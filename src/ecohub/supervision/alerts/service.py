@@ -161,7 +161,7 @@ _STEPS = {
     "ack": (("open",), "acknowledged", ("acked_by", "acked_at", "ack_comment")),
     "close": (("open", "acknowledged"), "closed", ("closed_by", "closed_at", "close_comment")),
 }
-RETRIES = 5  # a write conflict with the detector updating the same alert: try again
+RETRIES = 8  # a write conflict with the detector updating the same alert: try again (1.4 s)
 
 
 def _step(
