@@ -240,3 +240,11 @@ def test_ack_retries_a_write_conflict_with_the_detector(tmp_path: Path) -> None:
     done = acknowledge(con.cursor(), INSPECTOR, 1)
     t.join(10)
     assert done["state"] == "acknowledged" and done["occurrences"] == 2
+
+
+def test_alert_ids_follow_the_start_of_what_they_report() -> None:
+    con = store()
+    finding(con, mn=MN2, start=T0 + timedelta(hours=2))  # stored first, began later
+    finding(con, mn=MN1, start=T0)
+    raise_alerts(con, [])
+    assert [(a["id"], a["mn"]) for a in list_alerts(con, SYSTEM)] == [(2, MN2), (1, MN1)]

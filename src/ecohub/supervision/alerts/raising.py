@@ -101,7 +101,8 @@ FROM (SELECT target, min(start) AS start, max("end") AS "end", sum(is_new::INTEG
 WHERE a.id = u.target
 """
 
-# One new alert per key of the new rows that found no alert to join.
+# One new alert per key of the new rows that found no alert to join; ids in the order the
+# findings and events began.
 _INSERT = """
 INSERT INTO alert (dedup_key, kind, mn, source_code, outlet_code, region_code, pollutant, rule,
                    severity, state, first_seen, last_seen, occurrences, peak, active, detail,
@@ -111,6 +112,7 @@ SELECT key, any_value(kind), any_value(mn), arg_max(source_code, "end"),
        any_value(rule), arg_max(severity, rank), 'open', min(start), max("end"), count(*),
        max(peak), arg_max(active, "end"), arg_max(detail, "end")::JSON, ?, ?
 FROM _al_rows WHERE is_new AND target IS NULL GROUP BY key
+ORDER BY min(start), key
 RETURNING id, dedup_key, severity, region_code
 """
 
