@@ -11,7 +11,12 @@ the ``updated_at`` of every row already taken):
   recurrence;
 - a new row joins the open or acknowledged alert of its key (``occurrences`` + 1), or, when
   there is none (never raised, or closed), opens a new alert and queues one delivery per
-  configured channel that takes the alert's severity and region.
+  configured channel that takes the alert's severity and region; several new rows of one key in
+  one call open one alert (``occurrences`` = their number).
+
+All of it is set-based SQL over the changed rows (one ``UPDATE ... FROM`` for every alert
+touched, one ``INSERT ... SELECT`` for the keys without an alert): a province's stream widens
+thousands of open findings per judgement (bench/alerts.py).
 
 Batch detection and the stream detector call :func:`raise_alerts` after they have stored their
 findings and events, so both raise the same alerts. Everything happens in one transaction: a
