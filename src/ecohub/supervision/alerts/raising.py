@@ -27,10 +27,8 @@ takes them again, so no finding is ever skipped.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -214,8 +212,3 @@ def raise_alerts(
             con.execute("DROP TABLE IF EXISTS _al_rows")
             con.execute("DROP TABLE IF EXISTS _al_new")
     return counts
-
-
-def detail_json(text: str | None) -> dict[str, Any]:
-    """A stored ``detail`` as a dict (``{}`` for none)."""
-    return json.loads(text) if text else {}
