@@ -12,9 +12,12 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import duckdb
 
 from ecohub.settings import AlertChannel
 from ecohub.store.db import connect
@@ -31,14 +34,14 @@ FROM range(?) t(i)
 """
 
 
-def _store(n: int, keys: int):  # type: ignore[no-untyped-def]
+def _store(n: int, keys: int) -> duckdb.DuckDBPyConnection:
     con = connect(":memory:")
     con.execute("INSERT INTO source (source_code, region_code) VALUES ('S1', '130203')")
     con.execute(_FINDINGS, [keys, T0, keys, T0, keys, n])
     return con
 
 
-def _timed(fn) -> float:  # type: ignore[no-untyped-def]
+def _timed(fn: Callable[[], object]) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
