@@ -25,6 +25,7 @@ SRC_IN, SRC_OUT = "H9110105000000001x001P", "H9110108000000002v001P"
 MN_IN, MN_OUT = "MNIN0000000000000000001", "MNOUT000000000000000002"
 CP_IN, CP_OUT = "CPIN0001", "CPOUT0002"  # 12369 complaints (and their hot spots "H" + id)
 FLAG_TIME = "2023-06-01 08:00:00+08:00"
+ALERT_IN, ALERT_OUT = 1, 2  # the alerts of the constant findings of MN_IN and MN_OUT
 ROLES = {
     "admin": ("admin", None, []),
     "analyst": ("analyst", INSIDE, []),
@@ -125,6 +126,11 @@ def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
     con = connect(tmp / "ecohub.duckdb")
     fill(con)
     fill_complaints(con)
+    # Alerts from the findings and events above: 1 and 2 the findings (in, out), 3 and 4 the
+    # exceedances (supervision.alerts orders them by start).
+    from ecohub.supervision.alerts import raise_alerts
+
+    raise_alerts(con, [])
     # The stored air results as `air compute` writes them (replacing the rows above), so reads
     # find them fresh instead of computing on the first request.
     compute(con, full=True)

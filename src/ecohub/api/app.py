@@ -93,6 +93,9 @@ def create_app(
     from ecohub.api.routers import complaints
 
     app.include_router(complaints.router)
+    from ecohub.api.routers import alerts as alerts_router
+
+    app.include_router(alerts_router.router)
     install_auth(
         app,
         con,
