@@ -90,6 +90,9 @@ def create_app(
 
     for module in (supervision, review, admin):
         app.include_router(module.router)
+    from ecohub.api.routers import enterprise as enterprise_router
+
+    app.include_router(enterprise_router.router)
     install_auth(
         app,
         con,

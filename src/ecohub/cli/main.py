@@ -9,6 +9,7 @@ import typer
 from ecohub.cli import (
     air,
     catalog,
+    enterprise,
     geo,
     hj212,
     hj212_ops,
@@ -41,6 +42,9 @@ users.register(app)
 app.add_typer(review.app, name="review", help="Automatic data review of station data.")
 app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 catalog.register(app)
+app.add_typer(
+    enterprise.app, name="source", help="Source profiles, risk watch list, built before approval."
+)
 
 
 def main() -> None:
