@@ -165,6 +165,11 @@ async def run_platform(
             f"{summary['observations']:,} hourly values (Beijing 2013-2017, CC BY 4.0)"
         )  # the loader ran the automatic data review after its commit (docs/review.md)
         sample_loaded = True
+        from ecohub.enterprise.sample import load_enterprise_sample
+
+        ent = load_enterprise_sample(con)  # docs/enterprise.md
+        on_status(f"sample sources: {ent['sources']} with {ent['cases']} cases and "
+                  f"{ent['eia']} EIA approvals, linked (synthetic)")  # fmt: skip
     from ecohub.geo import ensure_regions
 
     ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)
