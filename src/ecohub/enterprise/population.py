@@ -122,7 +122,7 @@ def _kinds(n: int, rng: np.random.Generator, src: pd.DataFrame) -> list[tuple[st
         pool = [k for k in BAD_KINDS
                 if not (k in ("exceed", "fraud") and not src.at[i, "mn"])
                 and not (k in UNAPPROVED_KINDS and src.at[i, "industry"] in dict(UNLISTED).values())]
-        picks = rng.choice(pool, size=1 + int(rng.random() < 0.3), replace=False)
+        picks = rng.choice(pool, size=min(len(pool), 1 + int(rng.random() < 0.3)), replace=False)
         if "no_eia" in picks and "built_before" in picks:
             picks = np.array(["no_eia"])
         out.append(tuple(sorted(str(p) for p in picks)))

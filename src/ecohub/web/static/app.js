@@ -4,6 +4,7 @@ import { esc, lang, loadLang, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { sourcePage, stationPage } from "./pages.js";
+import { watchlistPanel } from "./enterprise.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
@@ -155,6 +156,7 @@ async function refresh() {
     else forbiddenPanels(["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]);
     if (water) waterPanel(water);
     else forbiddenPanels(["chart-water"]);
+    await watchlistPanel($("watchlist"), region);
   } catch (err) {
     if (seq === state.seq) notify(err);
   } finally {
