@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ecohub.access.principal import SYSTEM  # noqa: E402
-from ecohub.enterprise import population, unapproved, watchlist  # noqa: E402
-from ecohub.enterprise.risk import scored  # noqa: E402
-from ecohub.enterprise.scope import month_of  # noqa: E402
-from ecohub.enterprise.tables import factors  # noqa: E402
-from ecohub.store.db import connect  # noqa: E402
+from ecohub.access.principal import SYSTEM
+from ecohub.enterprise import population, unapproved, watchlist
+from ecohub.enterprise.risk import scored
+from ecohub.enterprise.scope import month_of
+from ecohub.enterprise.tables import factors
+from ecohub.store.db import connect
 
 
 def main() -> None:

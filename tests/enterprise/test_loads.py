@@ -67,6 +67,7 @@ def test_cases_load_link_and_reject(registered: duckdb.DuckDBPyConnection, tmp_p
     got = {c["case_id"]: c for c in cases(registered, SYSTEM)}
     r1 = registered.execute("SELECT source_code FROM source_record WHERE system = 'permit' "
                             "AND record_id = 'R1'").fetchone()  # fmt: skip
+    assert r1 is not None
     assert got["K1"]["source_code"] == r1[0] and got["K1"]["link_status"] == "linked"
     assert got["K1"]["penalty_yuan"] == 50000 and got["K1"]["status"] == "open"
     assert got["K2"]["status"] == "closed" and got["K2"]["case_date"] == "2026-04-05"
@@ -125,11 +126,11 @@ def test_whole_file_errors_load_nothing(registered: duckdb.DuckDBPyConnection,
                                         tmp_path: Path) -> None:  # fmt: skip
     no_date = tmp_path / "a.csv"
     no_date.write_text("单位名称,违法类型\n某公司,超标\n", encoding="utf-8")
-    with pytest.raises(LoadError, match="missing column.*case_date"):
+    with pytest.raises(LoadError, match=r"missing column.*case_date"):
         load_cases(registered, no_date)
     broken = tmp_path / "b.xlsx"
     broken.write_bytes(b"PK\x03\x04 not a zip")
-    with pytest.raises(LoadError, match="b.xlsx"):
+    with pytest.raises(LoadError, match=r"b\.xlsx"):
         load_eia(registered, broken)
     with pytest.raises(LoadError, match="no such file"):
         load_eia(registered, tmp_path / "none.csv")

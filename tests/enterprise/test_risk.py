@@ -49,13 +49,25 @@ def store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
            "100, ?, false, now(), now())")  # fmt: skip
     # A: 5 h and 2 h in March, plus 3 of a 6 h event that began in February; a daily event
     # adds no hours; highest multiple 2.5.
-    con.execute(exc, ["MNA", A, "hour", "2025-03-02 10:00:00+08", "2025-03-02 15:00:00+08", 200, 2.0])
-    con.execute(exc, ["MNA", A, "hour", "2025-03-09 20:00:00+08", "2025-03-09 22:00:00+08", 250, 2.5])
-    con.execute(exc, ["MNA", A, "hour", "2025-02-28 21:00:00+08", "2025-03-01 03:00:00+08", 120, 1.2])
-    con.execute(exc, ["MNA", A, "day", "2025-03-05 00:00:00+08", "2025-03-06 00:00:00+08", 110, 1.1])
-    con.execute(exc, ["MNA", A, "hour", "2025-04-02 10:00:00+08", "2025-04-02 15:00:00+08", 900, 9.0])
+    con.execute(
+        exc, ["MNA", A, "hour", "2025-03-02 10:00:00+08", "2025-03-02 15:00:00+08", 200, 2.0]
+    )
+    con.execute(
+        exc, ["MNA", A, "hour", "2025-03-09 20:00:00+08", "2025-03-09 22:00:00+08", 250, 2.5]
+    )
+    con.execute(
+        exc, ["MNA", A, "hour", "2025-02-28 21:00:00+08", "2025-03-01 03:00:00+08", 120, 1.2]
+    )
+    con.execute(
+        exc, ["MNA", A, "day", "2025-03-05 00:00:00+08", "2025-03-06 00:00:00+08", 110, 1.1]
+    )
+    con.execute(
+        exc, ["MNA", A, "hour", "2025-04-02 10:00:00+08", "2025-04-02 15:00:00+08", 900, 9.0]
+    )
     # B: 300 hours over the month's edge (cap 200).
-    con.execute(exc, ["MNB", B, "hour", "2025-03-01 00:00:00+08", "2025-03-13 12:00:00+08", 130, 1.3])
+    con.execute(
+        exc, ["MNB", B, "hour", "2025-03-01 00:00:00+08", "2025-03-13 12:00:00+08", 130, 1.3]
+    )
     anom = ("INSERT INTO anomaly (mn, source_code, pollutant, rule, severity, start, \"end\", "
             "found_at, updated_at) VALUES ('MNA', ?, '*', 'r', ?, ?, ?, now(), now())")  # fmt: skip
     con.execute(anom, [A, "high", "2025-03-03 00:00:00+08", "2025-03-03 05:00:00+08"])
@@ -140,7 +152,7 @@ def test_scope(store: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(NotFound):
         risk(store, Principal("a", "analyst", "110105"), A, MONTH)  # another region
     assert risk(store, own, B, MONTH)["source_code"] == B
-    with pytest.raises(QueryError, match="^month"):
+    with pytest.raises(QueryError, match=r"^month"):
         risk(store, SYSTEM, A, "2025-13")
 
 
@@ -155,5 +167,5 @@ def test_watch_list_holds_serious_sources_only_highest_first(
     assert out["items"][0]["top_factors"][0] == {"factor": "exceedance_excess", "raw": 1.5,
                                                  "contribution": 30.0}  # fmt: skip
     assert watchlist(store, Principal("a", "analyst", "110105"), month=MONTH)["items"] == []
-    with pytest.raises(QueryError, match="^limit"):
+    with pytest.raises(QueryError, match=r"^limit"):
         watchlist(store, SYSTEM, limit=0)

@@ -17,8 +17,10 @@ def store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     add_source(con, "DATA", "130203", "2221")
     con.execute("INSERT INTO monitor_point (mn, source_code) VALUES ('MN1', 'DATA')")
     # 2024-03-04 23:30 UTC is 2024-03-05 07:30 in China: the evidence day is 03-05.
-    con.execute("INSERT INTO emission (mn, cn, data_time, pollutant, avg, received_at) VALUES "
-                "('MN1', '2061', TIMESTAMPTZ '2024-03-04 23:30:00+00', 'a21026', 1, now())")  # fmt: skip
+    con.execute(
+        "INSERT INTO emission (mn, cn, data_time, pollutant, avg, received_at) VALUES "
+        "('MN1', '2061', TIMESTAMPTZ '2024-03-04 23:30:00+00', 'a21026', 1, now())"
+    )
     add_eia(con, "EIA-DATA", "DATA", "2024-06-01")
     add_eia(con, "EIA-DATA-2", "DATA", "2025-06-01")  # a later expansion: the first one counts
 
@@ -46,7 +48,10 @@ def test_listed_with_evidence_and_dates(store: duckdb.DuckDBPyConnection) -> Non
     assert set(rows) == {"DATA", "NOEIA", "INSP", "LIMIT"}
     data = rows["DATA"]
     assert (data["status"], data["first_approval"], data["approval_no"]) == (
-        "before_approval", "2024-06-01", "EIA-DATA")
+        "before_approval",
+        "2024-06-01",
+        "EIA-DATA",
+    )
     # 2024-03-05 .. 2024-06-01: 26 (to Mar 31) + 30 + 31 + 1 = 88 days.
     assert data["evidence"] == [{"kind": "hj212_data", "day": "2024-03-05", "ref": "MN1",
                                  "days_before": 88}]  # fmt: skip
@@ -63,5 +68,5 @@ def test_region_and_scope(store: duckdb.DuckDBPyConnection) -> None:
     chaoyang = Principal("a", "analyst", "110105")
     assert [r["source_code"] for r in unapproved(store, chaoyang)] == ["INSP"]
     assert unapproved(store, chaoyang, region="130000") == []
-    with pytest.raises(QueryError, match="^region"):
+    with pytest.raises(QueryError, match=r"^region"):
         unapproved(store, SYSTEM, region="13")

@@ -98,7 +98,8 @@ def parse_amount(text: str) -> float | None:
 
 # Case states as the enforcement systems write them; anything else is rejected.
 _STATUS = {
-    "closed": ("closed", "done", "已结案", "结案", "已办结", "办结", "已执行", "执行完毕", "已整改"),
+    "closed": ("closed", "done", "已结案", "结案", "已办结", "办结", "已执行", "执行完毕",
+               "已整改"),
     "open": ("open", "pending", "未结案", "在办", "办理中", "执行中", "立案", "已立案", "待整改",
              "未整改"),
 }  # fmt: skip

@@ -46,11 +46,15 @@ def _list(
         where.append("x.link_status = ?")
         params.append(link_status)
     cols = ", ".join(f"x.{c}" for c in columns)
-    rows = con.execute(
-        f"WITH src AS ({src}) SELECT {cols} FROM ({inner}) x WHERE {' AND '.join(where)} "
-        f"ORDER BY {order}",
-        params,
-    ).fetch_arrow_table().to_pylist()
+    rows = (
+        con.execute(
+            f"WITH src AS ({src}) SELECT {cols} FROM ({inner}) x WHERE {' AND '.join(where)} "
+            f"ORDER BY {order}",
+            params,
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     for r in rows:
         for k, v in r.items():
             if hasattr(v, "isoformat"):

@@ -170,8 +170,8 @@ def _parse(frame: pd.DataFrame, kind: _Kind) -> tuple[pd.DataFrame, list[dict[st
 
 def _row_hash(ok: pd.DataFrame) -> pd.Series:
     cols = sorted(ok.columns)
-    joined = ok[cols].astype(object).where(ok[cols].notna(), "\x00").astype(str).agg(
-        "\x1f".join, axis=1
+    joined = (
+        ok[cols].astype(object).where(ok[cols].notna(), "\x00").astype(str).agg("\x1f".join, axis=1)
     )
     return joined.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest())
 
@@ -221,7 +221,7 @@ def _registry_frame(kind: _Kind, ok: pd.DataFrame) -> pd.DataFrame:
             "name": ok["unit_name"],
             "uscc": ok["uscc"],
             "address": ok["address"],
-            "industry": ok["industry"] if "industry" in ok else None,
+            "industry": ok.get("industry"),
         }
     ).astype(object)
 
@@ -244,7 +244,8 @@ def _load(
     sha = hashlib.sha256(data).hexdigest()
     log_kind = f"enterprise:{kind.name}"
     seen = con.execute(
-        "SELECT rows_ok, loaded_at FROM load_log WHERE file_sha256 = ? AND kind = ?", [sha, log_kind]
+        "SELECT rows_ok, loaded_at FROM load_log WHERE file_sha256 = ? AND kind = ?",
+        [sha, log_kind],
     ).fetchone()
     report: dict[str, Any] = {"kind": kind.name, "path": str(path), "already_loaded": False}
     if seen is not None and not force:

@@ -106,7 +106,8 @@ def _sources(n: int, rng: np.random.Generator, counties: tuple[tuple[str, str, s
                 break
         rows.append({
             "record_id": f"PS{i:05d}", "name": name, "uscc": _uscc(rng, code),
-            "address": f"{city}{county}{''.join(rng.choice(_BRAND, 2))}路{int(rng.integers(1, 999))}号",
+            "address": f"{city}{county}{''.join(rng.choice(_BRAND, 2))}路"
+                       f"{int(rng.integers(1, 999))}号",
             "region_code": code, "industry": ind, "city": city or "北京",
             "permit_no": f"PN{i:05d}", "mn": f"{code}{i:08d}MN" if rng.random() < 0.75 else "",
         })  # fmt: skip
@@ -119,9 +120,12 @@ def _kinds(n: int, rng: np.random.Generator, src: pd.DataFrame) -> list[tuple[st
         if rng.random() >= 0.12:
             out.append(())
             continue
-        pool = [k for k in BAD_KINDS
-                if not (k in ("exceed", "fraud") and not src.at[i, "mn"])
-                and not (k in UNAPPROVED_KINDS and src.at[i, "industry"] in dict(UNLISTED).values())]
+        pool = [
+            k
+            for k in BAD_KINDS
+            if not (k in ("exceed", "fraud") and not src.at[i, "mn"])
+            and not (k in UNAPPROVED_KINDS and src.at[i, "industry"] in dict(UNLISTED).values())
+        ]
         picks = rng.choice(pool, size=min(len(pool), 1 + int(rng.random() < 0.3)), replace=False)
         if "no_eia" in picks and "built_before" in picks:
             picks = np.array(["no_eia"])
@@ -139,7 +143,8 @@ def write(
     kinds = _kinds(n, rng, src)
     y, m = (int(p) for p in month.split("-"))
     m0 = date(y, m, 1)
-    cases, eia = [], []
+    cases: list[dict[str, Any]] = []
+    eia: list[dict[str, Any]] = []
     plan: list[dict[str, Any]] = []
     for i, k in enumerate(kinds):
         s = src.iloc[i]
@@ -156,10 +161,13 @@ def write(
         if approval is not None:
             eia.append({"approval_no": f"环审〔{approval.year}〕{i:04d}号", "approval_date":
                         approval.isoformat(), "project": f"{s['name']}建设项目", "unit": unit,
-                        "uscc": code, "address": s.address, "capacity": f"年产{rng.integers(1, 90)}万吨",
+                        "uscc": code, "address": s.address,
+                        "capacity": f"年产{rng.integers(1, 90)}万吨",
                         "industry": s.industry})  # fmt: skip
+
         # Cases: bad actors' violations; for the others, an inspection or an old closed case.
-        def case(day: date, violation: str, penalty: float | None, status: str) -> None:
+        def case(day: date, violation: str, penalty: float | None, status: str,
+                 s: pd.Series = s) -> None:  # fmt: skip
             cases.append({"案件编号": f"JC{len(cases):06d}", "检查日期": day.isoformat(),
                           "单位名称": _variant(s["name"], s.city, rng),
                           "统一社会信用代码": s.uscc if rng.random() > 0.2 else "",
@@ -171,14 +179,22 @@ def write(
         if "cases" in k:
             for j in range(1 + int(rng.integers(3))):
                 day = m0 - timedelta(days=int(rng.integers(10, 330)))
-                case(day, "超标排放", float(rng.integers(5, 50)) * 10000,
-                     "未结案" if j == 0 else "已结案")
+                case(
+                    day,
+                    "超标排放",
+                    float(rng.integers(5, 50)) * 10000,
+                    "未结案" if j == 0 else "已结案",
+                )
         elif rng.random() < 0.15:
             inspect = (approval or first) + timedelta(days=int(rng.integers(30, 200)))
             case(min(inspect, m0 - timedelta(days=1)), "", None, "")
         elif rng.random() < 0.08:
-            case(m0 - timedelta(days=int(rng.integers(200, 360))), "未按规定设置标志",
-                 float(rng.integers(1, 3)) * 10000, "已结案")
+            case(
+                m0 - timedelta(days=int(rng.integers(200, 360))),
+                "未按规定设置标志",
+                float(rng.integers(1, 3)) * 10000,
+                "已结案",
+            )
         elif rng.random() < 0.04:  # a minor violation still open: serious by the rule, not bad
             case(m0 - timedelta(days=int(rng.integers(5, 60))), "台账记录不规范", None, "未结案")
         if "built_before" in k and rng.random() < 0.4:
@@ -218,8 +234,11 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, n: int = 400, seed: int = 7
     load_cases(con, pop.files["cases"], link=False)
     load_eia(con, pop.files["eia"], link=False)
     link(con, actor="population")
-    pop.codes = dict(con.execute(
-        "SELECT record_id, source_code FROM source_record WHERE system = 'permit'").fetchall())
+    pop.codes = dict(
+        con.execute(
+            "SELECT record_id, source_code FROM source_record WHERE system = 'permit'"
+        ).fetchall()
+    )
     _measured(con, pop)
     return pop
 
@@ -230,9 +249,14 @@ def _measured(con: duckdb.DuckDBPyConnection, pop: Population) -> None:
     m0 = datetime(y, m, 1, tzinfo=CST)
     m1 = (m0 + timedelta(days=32)).replace(day=1)
     hours = int((m1 - m0).total_seconds() // 3600)
-    emis, exc, anom, compl, permits = [], [], [], [], []
+    emis: list[Any] = []
+    exc: list[Any] = []
+    anom: list[Any] = []
+    compl: list[Any] = []
+    permits: list[Any] = []
     now = datetime.now(CST)
-    for r in pop.sources.itertuples():
+    rows: list[Any] = list(pop.sources.itertuples())  # attribute access; typed loosely
+    for r in rows:
         rng = np.random.default_rng(_seed(r.record_id))
         code = pop.codes.get(r.record_id)
         if code is None:

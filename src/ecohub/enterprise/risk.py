@@ -35,7 +35,7 @@ def _contribution(f: Factor, raw: float) -> float:
 def explain(row: dict[str, Any]) -> dict[str, Any]:
     """The score of one row of raw values: its factors (raw, weight, cap, counted, contribution,
     serious) and their sum."""
-    parts = []
+    parts: list[dict[str, Any]] = []
     for f in factors():
         raw = float(row[f.factor] or 0)
         parts.append({
@@ -45,7 +45,7 @@ def explain(row: dict[str, Any]) -> dict[str, Any]:
             "serious": f.serious_at is not None and raw >= f.serious_at,
             "basis": f.basis,
         })  # fmt: skip
-    score = sum(p["contribution"] for p in parts)
+    score = sum(float(p["contribution"]) for p in parts)
     return {
         "source_code": row["source_code"],
         "name": row["name"],
@@ -89,7 +89,7 @@ def watchlist(
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_WATCHLIST:
         raise QueryError("limit", f"must be a whole number 1..{MAX_WATCHLIST}, got {limit!r}")
     m = month_of(month)
-    items = []
+    items: list[dict[str, Any]] = []
     for r in scored(con, principal, m, region):
         if not r["serious"]:
             continue

@@ -58,7 +58,8 @@ def _industry_values() -> str:
         f"{str(i.permit_required).upper()}, {q(i.permit_class)})"
         for i in industries()
     )
-    return f"(VALUES {rows}) AS ind(prefix, industry_name, eia_required, permit_required, permit_class)"
+    cols = "prefix, industry_name, eia_required, permit_required, permit_class"
+    return f"(VALUES {rows}) AS ind({cols})"
 
 
 #: Per source of a subquery ``src``: its listed industry (LEFT JOIN it ``ON ind.source_code``).

@@ -63,8 +63,14 @@ def factors() -> tuple[Factor, ...]:
 def industries() -> tuple[Industry, ...]:
     """Industries that need an EIA approval or a permit, by GB/T 4754 code prefix."""
     return tuple(
-        Industry(r["prefix"], r["name_zh"], r["eia_required"] == "true",
-                 r["permit_required"] == "true", r["permit_class"], r["basis"])  # fmt: skip
+        Industry(
+            r["prefix"],
+            r["name_zh"],
+            r["eia_required"] == "true",
+            r["permit_required"] == "true",
+            r["permit_class"],
+            r["basis"],
+        )
         for r in _rows("eia_industries.csv")
     )
 
