@@ -141,7 +141,7 @@ def _load(kind: str, file: Path, reject: Path | None, force: bool) -> None:
     params: dict[str, Any] = {"path": str(file.resolve()), "force": force}
     if reject is not None:
         params["reject"] = str(reject.resolve())
-    with door() as d:
+    with door(name_options=False) as d:  # the messages name the file and the column
         r = d.job(kind, params, file.name)
     if r["already_loaded"]:
         console.print(f"{r['path']}: already loaded ({r['unchanged']:,} rows); nothing to do "

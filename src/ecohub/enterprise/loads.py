@@ -255,7 +255,10 @@ def _load(
         frame = records.read_table(path)
     except ValueError as exc:
         raise LoadError(str(exc)) from None
-    ok, rejects = _parse(frame, kind)
+    try:
+        ok, rejects = _parse(frame, kind)
+    except LoadError as exc:
+        raise LoadError(f"{path.name}: {exc}") from None
     target = reject_path or path.with_name(path.name + ".rejects.csv")
     if rejects:
         _write_rejects(rejects, target)  # before anything is stored
