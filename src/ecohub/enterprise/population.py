@@ -78,8 +78,18 @@ def _uscc(rng: np.random.Generator, region: str) -> str:
     return str(body + uscc.check_char(body))
 
 
-def _variant(name: str, city: str, rng: np.random.Generator) -> str:
-    """How another department writes the same unit."""
+_HOMOPHONE = dict(zip("华兴源达鑫通宏金利盛丰龙德", "化星元大新同鸿今力胜峰隆得", strict=True))
+
+
+def _variant(name: str, city: str, rng: np.random.Generator, noise: float = 0.0) -> str:
+    """How another department writes the same unit; ``noise`` adds a typist's homophone."""
+    if noise and rng.random() < noise:
+        chars = list(name)
+        at = [k for k, ch in enumerate(chars) if ch in _HOMOPHONE]
+        if at:
+            k = at[int(rng.integers(len(at)))]
+            chars[k] = _HOMOPHONE[chars[k]]
+            name = "".join(chars)
     r = rng.random()
     if r < 0.15:
         return name.removeprefix(city)
@@ -134,9 +144,18 @@ def _kinds(n: int, rng: np.random.Generator, src: pd.DataFrame) -> list[tuple[st
 
 
 def write(
-    out: Path, n: int = 400, seed: int = 7, month: str = "2026-10", *, beijing: bool = False
+    out: Path,
+    n: int = 400,
+    seed: int = 7,
+    month: str = "2026-10",
+    *,
+    beijing: bool = False,
+    noise: float = 0.2,
 ) -> Population:
-    """Draw the population and write its three files into ``out``; nothing is loaded."""
+    """Draw the population and write its three files into ``out``; nothing is loaded.
+
+    ``noise``: the share of case and approval rows without the credit code, and of unit names
+    with a homophone typo (linkage then has only name and address to go on)."""
     rng = np.random.default_rng(seed)
     counties = BEIJING if beijing else HEBEI
     src = _sources(n, rng, counties)
@@ -156,8 +175,8 @@ def write(
         if "built_before" in k:
             approval = first + timedelta(days=int(rng.integers(90, 500)))
             approval = min(approval, m0 - timedelta(days=5))
-        unit = _variant(s["name"], s.city, rng)
-        code = s.uscc if rng.random() > 0.2 else ""
+        unit = _variant(s["name"], s.city, rng, noise)
+        code = s.uscc if rng.random() > noise else ""
         if approval is not None:
             eia.append({"approval_no": f"环审〔{approval.year}〕{i:04d}号", "approval_date":
                         approval.isoformat(), "project": f"{s['name']}建设项目", "unit": unit,
@@ -169,8 +188,8 @@ def write(
         def case(day: date, violation: str, penalty: float | None, status: str,
                  s: pd.Series = s) -> None:  # fmt: skip
             cases.append({"案件编号": f"JC{len(cases):06d}", "检查日期": day.isoformat(),
-                          "单位名称": _variant(s["name"], s.city, rng),
-                          "统一社会信用代码": s.uscc if rng.random() > 0.2 else "",
+                          "单位名称": _variant(s["name"], s.city, rng, noise),
+                          "统一社会信用代码": s.uscc if rng.random() > noise else "",
                           "地址": s.address, "违法类型": violation, "处罚依据":
                           "《中华人民共和国大气污染防治法》第九十九条" if violation else "",
                           "罚款金额": "" if penalty is None else f"{penalty:g}",
@@ -222,14 +241,15 @@ def _seed(record_id: str) -> int:
 
 
 def build(con: duckdb.DuckDBPyConnection, out: Path, n: int = 400, seed: int = 7,
-          month: str = "2026-10", *, beijing: bool = False) -> Population:  # fmt: skip
+          month: str = "2026-10", *, beijing: bool = False,
+          noise: float = 0.2) -> Population:  # fmt: skip
     """Write the population, load it through the loaders (one link run) and add the measured
     rows; returns it with ``codes`` filled."""
     from ecohub.enterprise.loads import load_cases, load_eia
     from ecohub.registry.records import load_records
     from ecohub.registry.service import link
 
-    pop = write(out, n, seed, month, beijing=beijing)
+    pop = write(out, n, seed, month, beijing=beijing, noise=noise)
     load_records(con, "permit", pop.files["sources"])
     load_cases(con, pop.files["cases"], link=False)
     load_eia(con, pop.files["eia"], link=False)
