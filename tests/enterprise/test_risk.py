@@ -169,3 +169,19 @@ def test_watch_list_holds_serious_sources_only_highest_first(
     assert watchlist(store, Principal("a", "analyst", "110105"), month=MONTH)["items"] == []
     with pytest.raises(QueryError, match=r"^limit"):
         watchlist(store, SYSTEM, limit=0)
+
+
+def test_profile_of_a_merged_code_is_the_live_source(store: duckdb.DuckDBPyConnection) -> None:
+    from ecohub.enterprise import profile
+
+    store.execute(
+        "INSERT INTO source (source_code, region_code, status, merged_into) "
+        "VALUES ('OLD', '130203', 'merged', ?)",
+        [A],
+    )
+    out = profile(store, SYSTEM, "OLD", month=MONTH)
+    assert (out["asked_for"], out["source"]["source_code"]) == ("OLD", A)
+    assert [c["case_id"] for c in out["cases"]] == ["K5", "K4", "K1", "K2", "K3"]
+    assert out["risk"]["score"] == pytest.approx(152.7)
+    with pytest.raises(NotFound):
+        profile(store, Principal("e", "enterprise", "130203", (B,)), "OLD")

@@ -34,13 +34,16 @@ def profile(
     """The registry record with every system's record, permits and their limits, outlets,
     devices with online state and latest HJ 212 values, recent exceedances and anomalies,
     cases, linked complaints, EIA approvals, the risk score of ``month`` and the
-    built-before-approval finding. ``NotFound`` for an unknown or out-of-scope code."""
+    built-before-approval finding. A merged code answers for the source it was merged into
+    (``asked_for`` keeps the code asked for). ``NotFound`` for an unknown or out-of-scope code."""
     from ecohub.queries.hj212 import devices
     from ecohub.registry.search import source_detail
 
-    require_source(con, principal, source_code)
+    # The registry's answer checks the scope and follows a merged (retired) code to the live
+    # one; everything below is about the live code.
     reg = source_detail(con, principal, source_code)
     code = reg["source"]["source_code"]
+    require_source(con, principal, code)
     now = datetime.now(CST)
     since = now - timedelta(days=RECENT_DAYS)
     devs = [d for m in reg["monitor_points"]
