@@ -3,6 +3,8 @@ registry's linkage (a real link run on a small list)."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -14,6 +16,7 @@ from ecohub.enterprise import LoadError, cases, eia, load_cases, load_eia
 from ecohub.registry.records import load_records
 from ecohub.registry.service import link
 from ecohub.standards import uscc
+from ecohub.store.db import connect
 
 REGISTRY = [
     ("R1", "唐山市华兴钢铁有限公司", "130203", "3110", "唐山市路北区华兴路1号"),
@@ -30,16 +33,31 @@ def _code(i: int) -> str:
     return str(body + uscc.check_char(body))
 
 
-@pytest.fixture
-def registered(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+@pytest.fixture(scope="module")
+def registry_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the departmental list loaded and linked once (a link run takes seconds)."""
+    root = tmp_path_factory.mktemp("registry")
     rows = [{"许可证流水号": r[0], "单位名称": r[1], "统一社会信用代码": _code(i),
              "行政区划代码": r[2], "行业类别": r[3], "生产经营场所地址": r[4]}
             for i, r in enumerate(REGISTRY)]  # fmt: skip
-    path = tmp_path / "permit.csv"
+    path = root / "permit.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
+    con = connect(root / "ecohub.duckdb")
     load_records(con, "permit", path)
     link(con)
-    return con
+    con.execute("CHECKPOINT")
+    con.close()
+    return root / "ecohub.duckdb"
+
+
+@pytest.fixture
+def registered(registry_file: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A copy of that store for one test."""
+    copy = tmp_path / "ecohub.duckdb"
+    shutil.copyfile(registry_file, copy)
+    con = connect(copy)
+    yield con
+    con.close()
 
 
 CASES = """案件编号,检查日期,单位名称,统一社会信用代码,地址,违法类型,处罚依据,罚款金额,状态
