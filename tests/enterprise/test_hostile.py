@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecohub.enterprise import fields
-from ecohub.enterprise.loads import KINDS, _parse
+from ecohub.enterprise.rows import KINDS, parse
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=30) | st.sampled_from(
     ["2026-01-02", "2026/1/2", "2026年1月2日", "5万元", "50,000元", "未结案", "已结案", "", " ",
@@ -25,7 +25,7 @@ TEXT = st.text(st.characters(codec="utf-8"), max_size=30) | st.sampled_from(
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_case_row_is_loaded_or_rejected_with_a_reason(rows: list[dict[str, str]]) -> None:
     frame = pd.DataFrame(rows, dtype=str)
-    ok, rejects = _parse(frame, KINDS["cases"])
+    ok, rejects = parse(frame, KINDS["cases"])
     for r in rejects:
         assert 2 <= r["row"] <= len(rows) + 1
         assert r["column"] in frame.columns and r["reason"]
@@ -41,9 +41,9 @@ def test_every_case_row_is_loaded_or_rejected_with_a_reason(rows: list[dict[str,
 @given(TEXT)
 @settings(max_examples=300, deadline=None)
 def test_parsers_return_a_value_or_a_reason(text: str) -> None:
-    for parse in (fields.parse_date, fields.parse_amount, fields.parse_status):
+    for parse_cell in (fields.parse_date, fields.parse_amount, fields.parse_status):
         try:
-            parse(text)
+            parse_cell(text)
         except ValueError as exc:
             assert str(exc)
 

@@ -2,7 +2,8 @@
 
 Promises:
 
-- CSV (UTF-8 or GBK), XLSX or Parquet, headers in Chinese or English (:mod:`.fields`).
+- CSV (UTF-8 or GBK), XLSX or Parquet, headers in Chinese or English (:mod:`.fields`,
+  rows parsed by :mod:`.rows`).
 - A row that cannot be used goes to the reject file (``row, column, value, reason``; ``row`` is
   the line number with the header as line 1) and the other rows load. A file without a required
   column, or unreadable, loads nothing and says why (:class:`LoadError`).
@@ -17,8 +18,6 @@ Promises:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,146 +25,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ecohub.enterprise import fields
-from ecohub.enterprise.links import CASE_SYSTEM, EIA_SYSTEM, cases_sql, eia_sql
+from ecohub.enterprise.rows import KINDS, Kind, parse
 from ecohub.ingest.report import LoadError, shorten
 
 __all__ = ["LoadError", "load_cases", "load_eia"]
-
-
-@dataclass(frozen=True)
-class _Kind:
-    name: str  # cases | eia
-    table: str
-    key: str
-    system: str
-    headers: dict[str, tuple[str, ...]]
-    required: tuple[str, ...]
-    parse: Callable[[dict[str, str]], dict[str, Any]]
-    linked_sql: str
-
-
-def _text(raw: dict[str, str], field: str) -> str | None:
-    value = raw.get(field, "").strip()
-    return value or None
-
-
-def _case(raw: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "case_date": _cell(raw, "case_date", fields.parse_date),
-        "unit_name": _text(raw, "unit_name"),
-        "uscc": _text(raw, "uscc"),
-        "address": _text(raw, "address"),
-        "violation_type": _text(raw, "violation_type"),
-        "legal_basis": _text(raw, "legal_basis"),
-        "penalty_yuan": _cell(raw, "penalty", fields.parse_amount),
-        "status_raw": _text(raw, "status"),
-    }
-    if out["unit_name"] is None:
-        raise _Bad("unit_name", "", "empty unit name")
-    if out["status_raw"] is None:
-        # An inspection that found nothing has nothing to close; a violation without a state
-        # cannot be judged (open cases weigh in the risk score), so it is rejected.
-        if out["violation_type"] or out["penalty_yuan"]:
-            raise _Bad("status", "", "empty status of a case with a violation or penalty")
-        out["status"] = "closed"
-    else:
-        out["status"] = _cell(raw, "status", fields.parse_status)
-    given = _text(raw, "case_id")
-    if given is None:
-        # No case number in the file: one from what identifies a case, so a reload of the same
-        # case (a changed status or amount) updates it rather than adding another.
-        ident = "|".join(str(out[k] or "") for k in ("case_date", "unit_name", "uscc",
-                                                       "violation_type"))  # fmt: skip
-        given = "C" + hashlib.sha1(ident.encode("utf-8")).hexdigest()[:16].upper()
-    out["case_id"] = given
-    return out
-
-
-def _eia(raw: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "approval_no": _text(raw, "approval_no"),
-        "approval_date": _cell(raw, "approval_date", fields.parse_date),
-        "project": _text(raw, "project"),
-        "unit_name": _text(raw, "unit_name"),
-        "uscc": _text(raw, "uscc"),
-        "address": _text(raw, "address"),
-        "capacity": _text(raw, "capacity"),
-        "industry": _text(raw, "industry"),
-    }
-    for f in ("approval_no", "project", "unit_name"):
-        if out[f] is None:
-            raise _Bad(f, "", f"empty {f.replace('_', ' ')}")
-    return out
-
-
-class _Bad(ValueError):
-    def __init__(self, field: str, value: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field, self.value, self.reason = field, value, reason
-
-
-def _cell(raw: dict[str, str], field: str, parse: Callable[[str], Any]) -> Any:
-    value = raw.get(field, "")
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise _Bad(field, value, str(exc)) from None
-
-
-KINDS = {
-    "cases": _Kind("cases", "enforcement_case", "case_id", CASE_SYSTEM, fields.CASE_HEADERS,
-                   fields.CASE_REQUIRED, _case, cases_sql),
-    "eia": _Kind("eia", "eia_approval", "approval_no", EIA_SYSTEM, fields.EIA_HEADERS,
-                 fields.EIA_REQUIRED, _eia, eia_sql),
-}  # fmt: skip
-
-
-def _columns(frame: pd.DataFrame, kind: _Kind) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name in frame.columns:
-        key = str(name).strip().lower()
-        for target, spellings in kind.headers.items():
-            if target not in found and key in (s.lower() for s in spellings):
-                found[target] = str(name)
-    missing = [f for f in kind.required if f not in found]
-    if missing:
-        heads = ", ".join(shorten(str(c), 40) for c in frame.columns)
-        spell = "; ".join(f"{f}: {' / '.join(kind.headers[f][:4])}" for f in missing)
-        raise LoadError(f"missing column(s) {', '.join(missing)} ({spell}); the file has: {heads}")
-    return found
-
-
-def _parse(frame: pd.DataFrame, kind: _Kind) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Good rows (one per id) and the rejects."""
-    cols = _columns(frame, kind)
-    good: dict[str, dict[str, Any]] = {}
-    first_line: dict[str, int] = {}
-    rejects: list[dict[str, Any]] = []
-    for i, values in enumerate(frame.to_dict("records")):
-        line = i + 2
-        raw = {f: str(values[c]) for f, c in cols.items()}
-        try:
-            for f, text in raw.items():
-                cap = fields.MAX_CHARS.get(f)
-                if cap and len(text) > cap:
-                    raise _Bad(f, text, f"longer than {cap} characters ({len(text)})")
-            row = kind.parse(raw)
-        except _Bad as bad:
-            column = cols.get(bad.field, bad.field)
-            rejects.append({"row": line, "column": column, "value": bad.value,
-                            "reason": f"{bad.field}: {bad.reason}"})  # fmt: skip
-            continue
-        key = row[kind.key]
-        if key in good and good[key] != row:
-            rejects.append({"row": line, "column": cols.get(kind.key, kind.key), "value": key,
-                            "reason": f"{kind.key}: repeated with different content (line "
-                                      f"{first_line[key]} kept)"})  # fmt: skip
-            continue
-        good.setdefault(key, row)
-        first_line.setdefault(key, line)
-    ok = pd.DataFrame(list(good.values()))
-    return ok, rejects
 
 
 def _row_hash(ok: pd.DataFrame) -> pd.Series:
@@ -189,7 +52,7 @@ def _write_rejects(rejects: list[dict[str, Any]], target: Path) -> None:
         ) from exc
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, kind: _Kind, ok: pd.DataFrame) -> dict[str, int]:
+def _upsert(con: duckdb.DuckDBPyConnection, kind: Kind, ok: pd.DataFrame) -> dict[str, int]:
     cols = list(ok.columns)
     con.register("_incoming", ok)
     try:
@@ -213,7 +76,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, kind: _Kind, ok: pd.DataFrame) -> di
     return {"new": new, "updated": changed, "unchanged": same}
 
 
-def _registry_frame(kind: _Kind, ok: pd.DataFrame) -> pd.DataFrame:
+def _registry_frame(kind: Kind, ok: pd.DataFrame) -> pd.DataFrame:
     """The rows as registry records (the registry's own English headers)."""
     return pd.DataFrame(
         {
@@ -228,7 +91,7 @@ def _registry_frame(kind: _Kind, ok: pd.DataFrame) -> pd.DataFrame:
 
 def _load(
     con: duckdb.DuckDBPyConnection,
-    kind: _Kind,
+    kind: Kind,
     path: Path,
     *,
     reject_path: Path | None,
@@ -256,7 +119,7 @@ def _load(
     except ValueError as exc:
         raise LoadError(str(exc)) from None
     try:
-        ok, rejects = _parse(frame, kind)
+        ok, rejects = parse(frame, kind)
     except LoadError as exc:
         raise LoadError(f"{path.name}: {exc}") from None
     target = reject_path or path.with_name(path.name + ".rejects.csv")
