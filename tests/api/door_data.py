@@ -97,6 +97,27 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
           (now(), '127.0.0.1', '{MN_OUT}', 'junk'::BLOB, 'rejected', 'CrcError', 'crc', 'crc_lowercase');
         """
     )
+    fill_enterprise(con)
+
+
+def fill_enterprise(con: duckdb.DuckDBPyConnection) -> None:
+    """An open violation case and an EIA approval dated after the first HJ 212 data for each
+    source, each row reaching its source through its registry record (ecohub.enterprise)."""
+    con.execute(
+        f"""
+        INSERT INTO enforcement_case (case_id, case_date, unit_name, violation_type, penalty_yuan, status, row_hash, loaded_at) VALUES
+          ('CASE_IN', DATE '2024-02-01', '朝阳热电厂', '超标排放', 50000, 'open', 'h', now()),
+          ('CASE_OUT', DATE '2024-02-01', '海淀水泥厂', '超标排放', 50000, 'open', 'h', now());
+        INSERT INTO eia_approval (approval_no, approval_date, project, unit_name, row_hash, loaded_at) VALUES
+          ('EIA_IN', DATE '2024-06-01', '朝阳热电厂项目', '朝阳热电厂', 'h', now()),
+          ('EIA_OUT', DATE '2024-06-01', '海淀水泥厂项目', '海淀水泥厂', 'h', now());
+        INSERT INTO source_record (system, record_id, name, uscc_status, row_hash, loaded_at, source_code) VALUES
+          ('enforcement', 'CASE_IN', '朝阳热电厂', 'missing', 'h', now(), '{SRC_IN}'),
+          ('enforcement', 'CASE_OUT', '海淀水泥厂', 'missing', 'h', now(), '{SRC_OUT}'),
+          ('eia_approval', 'EIA_IN', '朝阳热电厂', 'missing', 'h', now(), '{SRC_IN}'),
+          ('eia_approval', 'EIA_OUT', '海淀水泥厂', 'missing', 'h', now(), '{SRC_OUT}');
+        """
+    )
 
 
 def fill_complaints(con: duckdb.DuckDBPyConnection) -> None:

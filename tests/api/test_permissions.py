@@ -192,6 +192,32 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": f"/ogc/collections/regions/items/{d.OUTSIDE}"},
         "404",
     ),
+    # ecohub.enterprise: each source has an open violation case and an approval after its data.
+    ("GET", "/api/v1/sources/{code}/profile"): (
+        {"url": f"/api/v1/sources/{d.SRC_IN}/profile"},
+        {"url": f"/api/v1/sources/{d.SRC_OUT}/profile"},
+        "404",
+    ),
+    ("GET", "/api/v1/sources/watchlist"): (
+        {"url": f"/api/v1/sources/watchlist?region={d.INSIDE}"},
+        {"url": f"/api/v1/sources/watchlist?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/sources/unapproved"): (
+        {"url": f"/api/v1/sources/unapproved?region={d.INSIDE}"},
+        {"url": f"/api/v1/sources/unapproved?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/cases"): (
+        {"url": f"/api/v1/cases?source={d.SRC_IN}"},
+        {"url": f"/api/v1/cases?source={d.SRC_OUT}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/eia"): (
+        {"url": f"/api/v1/eia?source={d.SRC_IN}"},
+        {"url": f"/api/v1/eia?source={d.SRC_OUT}"},
+        "empty",
+    ),
     ("POST", "/api/v1/jobs"): (
         {"url": "/api/v1/jobs", "json": {"kind": "air-compute"}},
         {"url": "/api/v1/jobs", "json": {"kind": "air-compute"}},

@@ -96,6 +96,9 @@ def create_app(
     from ecohub.api.routers import alerts as alerts_router
 
     app.include_router(alerts_router.router)
+    from ecohub.api.routers import enterprise as enterprise_router
+
+    app.include_router(enterprise_router.router)
     install_auth(
         app,
         con,

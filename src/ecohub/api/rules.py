@@ -107,6 +107,14 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/alerts/{alert_id}"): READERS,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): SUPERVISORS,
     ("POST", "/api/v1/alerts/{alert_id}/close"): SUPERVISORS,
+    # Enterprise supervision (ecohub.enterprise): profiles, cases and approvals are read in the
+    # caller's scope (an enterprise user: its own sources); the watch list and the unapproved
+    # list are supervisors' and analysts' tools.
+    ("GET", "/api/v1/sources/{code}/profile"): SOURCE_READERS,
+    ("GET", "/api/v1/sources/watchlist"): READERS,
+    ("GET", "/api/v1/sources/unapproved"): READERS,
+    ("GET", "/api/v1/cases"): SOURCE_READERS,
+    ("GET", "/api/v1/eia"): SOURCE_READERS,
     # Users, API keys and the audit log: operators only.
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,

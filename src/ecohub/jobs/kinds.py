@@ -266,6 +266,42 @@ def _load_complaints(
                 force=p.force)  # fmt: skip
 
 
+class LoadEnterprise(_Params):
+    """``load-cases`` / ``load-eia``: a file on the server (docs/enterprise.md)."""
+
+    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
+    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
+    force: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        return _FileLoad._file(value)
+
+    @field_validator("reject")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        return _FileLoad._absolute(value)
+
+
+def _load_enterprise(which: str) -> Callable[..., Any]:
+    def run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+        from ecohub.enterprise import LoadError, load_cases, load_eia
+        from ecohub.queries import QueryError
+
+        load = load_cases if which == "cases" else load_eia
+        progress(0, 1, f"loading {which} and linking them to the registry")
+        try:
+            out = load(cur, Path(p.path), reject_path=Path(p.reject) if p.reject else None,
+                       force=p.force, actor=who.name)  # fmt: skip
+        except LoadError as exc:  # the file as a whole cannot be loaded: name the parameter
+            raise QueryError("path", str(exc)) from None
+        progress(1, 1, "loaded")
+        return jsonable(out)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Kind:
     params: type[_Params]
@@ -288,4 +324,8 @@ KINDS: dict[str, Kind] = {
     "load-permits": Kind(LoadPermits, _load_permits, (), "load permit emission limits"),
     "review-run": Kind(ReviewRun, _review_run, ("inspector",), "review stored hourly values"),
     "load-complaints": Kind(LoadComplaints, _load_complaints, (), "load a 12369 complaint file"),
+    "load-cases": Kind(
+        LoadEnterprise, _load_enterprise("cases"), (), "load enforcement cases and link them"
+    ),
+    "load-eia": Kind(LoadEnterprise, _load_enterprise("eia"), (), "load EIA approvals, linked"),
 }
