@@ -69,6 +69,9 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO source (source_code, uscc, name, region_code, status) VALUES
           ('{SRC_IN}', '91110105MA00000001', '朝阳热电厂', '{INSIDE}', 'active'),
           ('{SRC_OUT}', '91110108MA00000002', '海淀水泥厂', '{OUTSIDE}', 'active');
+        -- Two registry records (not yet linked) for the operators' review-decision route.
+        INSERT INTO source_record (system, record_id, name, uscc_status, row_hash, loaded_at) VALUES
+          ('permit', '1', '某记录甲', 'missing', 'h1', now()), ('tax', '2', '某记录乙', 'missing', 'h2', now());
         INSERT INTO outlet (outlet_code, source_code, medium, name) VALUES
           ('DA001', '{SRC_IN}', 'gas', '朝阳烟囱'), ('DA001', '{SRC_OUT}', 'gas', '海淀烟囱');
         INSERT INTO region (code, name, level, parent_code, kind) VALUES

@@ -86,9 +86,9 @@ def create_app(
     app.include_router(ogc_router.router)
     open_router.install_open(app)
     app.include_router(__import__("ecohub.api.routers.catalog", fromlist=["router"]).router)
-    from ecohub.api.routers import admin, review, supervision
+    from ecohub.api.routers import admin, registry_admin, review, supervision
 
-    for module in (supervision, review, admin):
+    for module in (supervision, review, admin, registry_admin):
         app.include_router(module.router)
     install_auth(
         app,

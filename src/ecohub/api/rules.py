@@ -95,6 +95,13 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/review/summary"): READERS,
     ("POST", "/api/v1/review/flags/decision"): SUPERVISORS,
     ("POST", "/api/v1/review/run"): SUPERVISORS,
+    # /api/v1/registry for operators: the whole registry (every region), so admin only.
+    ("POST", "/api/v1/registry/loads"): ADMIN,
+    ("POST", "/api/v1/registry/link"): ADMIN,
+    ("GET", "/api/v1/registry/review"): ADMIN,
+    ("POST", "/api/v1/registry/review/decision"): ADMIN,
+    ("GET", "/api/v1/registry/report"): ADMIN,
+    ("GET", "/api/v1/registry/codes"): ADMIN,
     # Users, API keys and the audit log: operators only.
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,
