@@ -41,7 +41,9 @@ MEDIA = {
 class LoadBody(StrictBody):
     system: str = Field(..., max_length=200, description="name of the contributing system")
     path: str = Field(..., min_length=1, max_length=4096, description="absolute path on the server")
-    mapping: dict[str, str] = Field(default_factory=dict, max_length=200, description="field → column")
+    mapping: dict[str, str] = Field(
+        default_factory=dict, max_length=200, description="field: column"
+    )
     crs: str = Field("wgs84", max_length=20, description="wgs84 | gcj02")
     rejects: str | None = Field(None, max_length=4096, description="reject file on the server")
 
