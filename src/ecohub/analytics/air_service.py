@@ -37,7 +37,7 @@ from ecohub.analytics.air_tables import (
     parse_edition,
     tidy_assessment,
 )
-from ecohub.analytics.regions import city_of, city_table
+from ecohub.analytics.regions import city_table
 
 __all__ = [
     "EDITION_CHOICES",
@@ -78,16 +78,33 @@ def _stations(
             raise AirInputError(f"unknown air station(s): {', '.join(unknown)}", "station")
         cities = cities[cities.station_id.isin(list(stations))]
     if region:
-        prefix = region.rstrip("0") or region
+        # A region filter means that region and the divisions below it, never wider: not the
+        # whole city of a county (an admin's district filter must not show the city).
+        prefix = _prefix(region)
         codes = df.set_index("station_id").region_code.astype(str)
-        mask = (
-            cities.city_code.eq(city_of(region))
-            | codes.reindex(cities.station_id).str.startswith(prefix).to_numpy()
-        )
-        cities = cities[mask]
+        cities = cities[codes.reindex(cities.station_id).str.startswith(prefix).to_numpy()]
         if cities.empty:
             raise AirInputError(f"no air stations in region {region}", "region")
     return cities.reset_index(drop=True)
+
+
+def _prefix(region: str) -> str:
+    from ecohub.access.scope import region_prefix
+
+    try:
+        return region_prefix(region)
+    except ValueError:
+        raise AirInputError(
+            f"region {region!r} is not a six-digit GB/T 2260 code", "region"
+        ) from None
+
+
+def _in_region(codes: pd.Series, region: str | None) -> pd.Series:
+    """Which city codes lie inside ``region`` (all when there is no region filter): a city
+    row aggregates the whole city, so a narrower region does not show it."""
+    if not region:
+        return pd.Series(True, index=codes.index)
+    return codes.astype(str).str.startswith(_prefix(region))
 
 
 # ---------------------------------------------------------------- writing
@@ -170,11 +187,12 @@ def _read(con: duckdb.DuckDBPyConnection, sql: str, frames: dict[str, pd.DataFra
             con.unregister(name)
 
 
-def _allowed(cities: pd.DataFrame) -> pd.DataFrame:
+def _allowed(cities: pd.DataFrame, region: str | None = None) -> pd.DataFrame:
+    city = pd.Series(sorted(set(cities.city_code)), dtype=object)
     return pd.concat(
         [
             pd.DataFrame({"scope": "station", "code": cities.station_id}),
-            pd.DataFrame({"scope": "city", "code": sorted(set(cities.city_code))}),
+            pd.DataFrame({"scope": "city", "code": city[_in_region(city, region)]}),
         ],
         ignore_index=True,
     )
@@ -214,8 +232,15 @@ def assess(
             ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
             start=date(year, 1, 1), end=date(year, 12, 31), reviewed=reviewed,
         )  # fmt: skip
-        return assess_tables(tables, year)
-    allowed = {"_air_allowed": _allowed(cities)}
+        out = assess_tables(tables, year)
+        for name, frame in out.items():  # city rows wider than the region are not shown
+            if "scope" in frame and "code" in frame:
+                keep = (frame.scope != "city") | _in_region(frame.code, region)
+                out[name] = frame[keep.to_numpy()]
+            elif name == "monthly" and region:
+                out[name] = frame[_in_region(frame.code, region).to_numpy()]
+        return out
+    allowed = {"_air_allowed": _allowed(cities, region)}
     pred, params = _city_scope(principal)
     where = (
         "FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
@@ -309,6 +334,8 @@ def aqi(
         t = aqi_table(tables, kind, scope, with_day=True)
         if end is not None:
             t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
+        if scope == "city" and region:
+            t = t.filter(t.code.startswith(_prefix(region)))
         return t.drop("day").order_by(["code", when]).to_pandas()
     table = "air_daily" if kind == "daily" else "air_hourly_aqi"
     day = (
@@ -328,6 +355,6 @@ def aqi(
         con,
         f"SELECT t.* FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
         f"WHERE {' AND '.join(conds)} AND {pred} ORDER BY t.code, t.{when}",
-        {"_air_allowed": _allowed(cities)},
+        {"_air_allowed": _allowed(cities, region)},
         [*params, *scope_params],
     )
