@@ -312,9 +312,13 @@ def aqi(
     edition: int | str = "auto",
     principal: Principal | None = None,
     reviewed: bool = True,
+    page: Any = None,
 ) -> pd.DataFrame:
     """Hourly (real-time) or daily HJ 633 AQI rows per station or city, ``start..end``
-    (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time."""
+    (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time.
+
+    ``page`` (an :class:`ecohub.queries.listing.Window` keyed on code and date / time): only
+    that page's rows, plus one when there is a next page, read in SQL from the cursor on."""
     if kind not in KINDS:
         raise AirInputError(f"kind must be hourly or daily, got {kind!r}", "kind")
     if scope not in SCOPES:
@@ -336,7 +340,11 @@ def aqi(
             t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
         if scope == "city" and region:
             t = t.filter(t.code.startswith(_prefix(region)))
-        return t.drop("day").order_by(["code", when]).to_pandas()
+        frame = t.drop("day").order_by(["code", when]).to_pandas()
+        if page is None:
+            return frame
+        sql, params = page.wrap("SELECT * FROM _air_whatif", [])  # computed, then paged
+        return _read(con, sql, {"_air_whatif": frame}, params)
     table = "air_daily" if kind == "daily" else "air_hourly_aqi"
     day = (
         "t.date"
@@ -351,10 +359,13 @@ def aqi(
         conds.append(f"{day} <= ?")
         params.append(end)
     pred, scope_params = _city_scope(principal)
-    return _read(
-        con,
+    sql = (
         f"SELECT t.* FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
-        f"WHERE {' AND '.join(conds)} AND {pred} ORDER BY t.code, t.{when}",
-        {"_air_allowed": _allowed(cities, region)},
-        [*params, *scope_params],
+        f"WHERE {' AND '.join(conds)} AND {pred}"
     )
+    args = [*params, *scope_params]
+    if page is not None:
+        sql, args = page.wrap(sql, args)
+    else:
+        sql += f" ORDER BY t.code, t.{when}"
+    return _read(con, sql, {"_air_allowed": _allowed(cities, region)}, args)

@@ -18,8 +18,9 @@ from pydantic import Field
 
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
-from ecohub.api.deps import context, cursor
+from ecohub.api.deps import cursor
 from ecohub.api.errors import problem_responses
+from ecohub.api.routers.supervision import QUEUED, queue
 from ecohub.api.rules import guard
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound
@@ -30,7 +31,6 @@ router = APIRouter(
     tags=["registry"],
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-QUEUED: dict[int | str, dict[str, Any]] = {202: {"description": "queued; follow Location"}}
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "parquet": "application/vnd.apache.parquet",
@@ -61,22 +61,16 @@ class DecisionBody(StrictBody):
     note: str | None = Field(None, max_length=2000)
 
 
-def _queue(request: Request, p: Principal, kind: str, params: dict[str, Any]) -> JSONResponse:
-    job = context(request).jobs.submit(p, kind, params)
-    request.state.audit_rows = 1
-    return JSONResponse(job, status_code=202, headers={"Location": f"/api/v1/jobs/{job['id']}"})
-
-
 @router.post("/loads", status_code=202, responses=QUEUED)
 def start_load(request: Request, body: LoadBody, p: Principal = Depends(guard)) -> JSONResponse:
     """Load one system's list of enterprises (a file on the server) as a job."""
-    return _queue(request, p, "registry-load", body.model_dump())
+    return queue(request, p, "registry-load", body.model_dump())
 
 
 @router.post("/link", status_code=202, responses=QUEUED)
 def start_link(request: Request, body: LinkBody, p: Principal = Depends(guard)) -> JSONResponse:
     """Link every loaded record and issue or keep source codes, as a job."""
-    return _queue(request, p, "registry-link", body.model_dump())
+    return queue(request, p, "registry-link", body.model_dump())
 
 
 @router.get("/review")
