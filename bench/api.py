@@ -84,7 +84,7 @@ def generate(db: Path, rows: int, stations: int) -> dict[str, Any]:
         h0, h1 = d * 24, min(hours, (d + 1) * 24)
         con.execute(
             f"""
-            INSERT INTO observation
+            INSERT INTO observation (station_id, parameter, period, time, value, unit, flag, source)
             SELECT s.station_id, p.code, '1h',
                    TIMESTAMPTZ '2025-01-01 00:00:00+08' + to_hours(r.h),
                    round(p.base * (0.6 + 0.8 * ((hash(s.station_id, p.code, r.h) % 1000) / 1000.0)), 1),

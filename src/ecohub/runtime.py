@@ -188,7 +188,9 @@ async def run_platform(
         detector.close()
         con.close()
         raise
-    jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
+    jobs = JobRunner(
+        con, workers=settings.job_workers, nice=settings.job_nice, threads=settings.job_threads
+    )
     app = create_app(
         con,
         settings=settings,

@@ -61,7 +61,7 @@ def create_app(
     app.state.ctx = Context(
         con=con,
         settings=s,
-        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice),
+        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice, threads=s.job_threads),
         offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
         on_policy=on_policy,
         on_devices_changed=on_devices_changed,
