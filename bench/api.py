@@ -272,7 +272,14 @@ async def api_clients(url: str, who: list[tuple[str, str]], days: int, duration:
         return time.monotonic() - t0
 
 
+def load_average() -> str:
+    """``uptime``'s load averages (1, 5, 15 min): the machine is shared, so every figure is
+    reported beside the load it was taken under."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def run_queries(args: argparse.Namespace) -> None:
+    load0 = load_average()
     base = Path(args.data_dir or tempfile.mkdtemp(prefix="ecohub-bench-api-"))
     db = base / "ecohub.duckdb"
     if not db.exists():
@@ -329,12 +336,16 @@ nice 10) during the API run; a probe unit sent one packet at a time and timed ea
 
 Non-200 answers: {api["errors"]}. HJ 212 answer latency meanwhile: p50 {pct(hj, 0.5) * 1000:.1f} ms,
 p99 {pct(hj, 0.99) * 1000:.1f} ms ({len(hj)} probe packets). Simulator: {sim_out.strip().splitlines()[-2] if sim_out.strip() else "-"}
+
+Taken under load: load average (1 / 5 / 15 min) {load0} at the start, {load_average()} at the end (a
+2-core machine shared with other work).
 """
     write_section("API under load (bench/api.py)", body)
 
 
 def run_job(args: argparse.Namespace) -> None:
     """HJ 212 answer latency without and with an air-compute job on the server."""
+    load0 = load_average()
     base = Path(tempfile.mkdtemp(prefix="ecohub-bench-job-"))
     db = base / "ecohub.duckdb"
     con = connect(db)
@@ -378,6 +389,9 @@ second window: {still}; {time.monotonic() - t0:.0f} s after it started).
 | | probe packets | p50 ms | p99 ms | max ms |
 |---|---|---|---|---|
 {rows}
+
+Taken under load: load average (1 / 5 / 15 min) {load0} at the start, {load_average()} at the end (a
+2-core machine shared with other work). Job settings: `job_nice` 10, `job_threads` 1 (the defaults).
 """
     write_section("HJ 212 answer latency while a job runs (bench/api.py --mode job)", body)
     print(body)

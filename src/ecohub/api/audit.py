@@ -117,8 +117,12 @@ class AuditMiddleware:
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[bool] = loop.create_future()
 
+        def settle(ok: bool) -> None:
+            if not committed.done():
+                committed.set_result(ok)
+
         def on_commit(ok: bool) -> None:
-            loop.call_soon_threadsafe(lambda: committed.done() or committed.set_result(ok))
+            loop.call_soon_threadsafe(settle, ok)
 
         if cls._submit(scope, item, on_commit):
             await committed
