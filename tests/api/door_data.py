@@ -7,11 +7,15 @@ written with SQL (the permission tests check who sees what, not how values are c
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from ecohub.access import apikeys, users
 from ecohub.api.app import create_app
@@ -122,3 +126,32 @@ def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
     settings = Settings(data_dir=tmp, open_rate_per_s=open_rate, open_burst=int(open_rate))
     app = create_app(con, settings=settings, data_dir=tmp, audit=False)
     return Door(con, app, keys, jobs)
+
+
+def serve(tmp: Path) -> Iterator[Door]:
+    """A built door for a module fixture (fast password hashing), shut down afterwards."""
+    from argon2 import PasswordHasher
+
+    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    built = build(tmp)
+    yield built
+    built.app.state.ctx.jobs.shutdown()
+    built.con.close()
+
+
+def client(door: Door, role: str) -> TestClient:
+    """An in-process client of ``door`` with the API key of ``role``'s user."""
+    return TestClient(door.app, raise_server_exceptions=False,
+                      headers={"Authorization": f"Bearer {door.keys[role]}"})  # fmt: skip
+
+
+def follow(c: TestClient, r: Any, polls: int = 1200) -> dict[str, Any]:
+    """The final state of the job whose 202 answer is ``r`` (polled every 50 ms)."""
+    assert r.status_code == 202, r.text
+    job: dict[str, Any] = r.json()
+    for _ in range(polls):
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(0.05)
+        job = c.get(r.headers["location"]).json()
+    raise AssertionError(f"job still {job['state']}")

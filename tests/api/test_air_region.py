@@ -16,20 +16,11 @@ from tests.api.door_data import Door
 
 @pytest.fixture(scope="module")
 def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
-    from argon2 import PasswordHasher
-
-    from ecohub.access import users
-
-    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    built = d.build(Path(tmp_path_factory.mktemp("air-region")))
-    yield built
-    built.app.state.ctx.jobs.shutdown()
-    built.con.close()
+    yield from d.serve(Path(tmp_path_factory.mktemp("air-region")))
 
 
 def _admin(door: Door) -> TestClient:
-    return TestClient(door.app, raise_server_exceptions=False,
-                      headers={"Authorization": f"Bearer {door.keys['admin']}"})  # fmt: skip
+    return d.client(door, "admin")
 
 
 @pytest.mark.parametrize("kind", ["daily", "hourly"])

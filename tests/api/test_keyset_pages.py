@@ -29,20 +29,11 @@ LISTINGS = [
 
 @pytest.fixture(scope="module")
 def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
-    from argon2 import PasswordHasher
-
-    from ecohub.access import users
-
-    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    built = d.build(Path(tmp_path_factory.mktemp("keyset")))
-    yield built
-    built.app.state.ctx.jobs.shutdown()
-    built.con.close()
+    yield from d.serve(Path(tmp_path_factory.mktemp("keyset")))
 
 
 def _client(door: Door, role: str) -> TestClient:
-    return TestClient(door.app, raise_server_exceptions=False,
-                      headers={"Authorization": f"Bearer {door.keys[role]}"})  # fmt: skip
+    return d.client(door, role)
 
 
 def _walk(c: TestClient, url: str, params: dict[str, Any], limit: int) -> list[Any]:

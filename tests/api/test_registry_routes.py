@@ -4,7 +4,6 @@ report and the code export — on a small generated registry, through the real a
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,31 +19,14 @@ from tests.api.door_data import Door
 
 @pytest.fixture(scope="module")
 def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
-    from argon2 import PasswordHasher
-
-    from ecohub.access import users
-
-    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    built = d.build(Path(tmp_path_factory.mktemp("registry-routes")))
-    yield built
-    built.app.state.ctx.jobs.shutdown()
-    built.con.close()
+    yield from d.serve(Path(tmp_path_factory.mktemp("registry-routes")))
 
 
 def _client(door: Door, role: str) -> TestClient:
-    return TestClient(door.app, raise_server_exceptions=False,
-                      headers={"Authorization": f"Bearer {door.keys[role]}"})  # fmt: skip
+    return d.client(door, role)
 
 
-def _follow(c: TestClient, r: Any) -> dict[str, Any]:
-    assert r.status_code == 202, r.text
-    job = r.json()
-    for _ in range(1200):
-        if job["state"] not in ("queued", "running"):
-            return job
-        time.sleep(0.05)
-        job = c.get(r.headers["location"]).json()
-    raise AssertionError(f"job still {job['state']}")
+_follow = d.follow
 
 
 def test_load_link_review_report_export(door: Door, tmp_path: Path) -> None:

@@ -17,12 +17,13 @@ outside it are never read — an out-of-scope station is reported exactly as an 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, require_role
 from ecohub.analytics import air_results, air_stats
@@ -38,6 +39,7 @@ from ecohub.analytics.air_tables import (
     tidy_assessment,
 )
 from ecohub.analytics.regions import city_table
+from ecohub.cst import CST
 
 __all__ = [
     "EDITION_CHOICES",
@@ -313,9 +315,11 @@ def aqi(
     principal: Principal | None = None,
     reviewed: bool = True,
     page: Any = None,
-) -> pd.DataFrame:
+    arrow: bool = False,
+) -> Any:
     """Hourly (real-time) or daily HJ 633 AQI rows per station or city, ``start..end``
-    (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time.
+    (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time: a
+    DataFrame, or an Arrow table when ``arrow`` (no pandas round trip for the API).
 
     ``page`` (an :class:`ecohub.queries.listing.Window` keyed on code and date / time): only
     that page's rows, plus one when there is a next page, read in SQL from the cursor on."""
@@ -342,30 +346,34 @@ def aqi(
             t = t.filter(t.code.startswith(_prefix(region)))
         frame = t.drop("day").order_by(["code", when]).to_pandas()
         if page is None:
-            return frame
+            return pa.Table.from_pandas(frame, preserve_index=False) if arrow else frame
         sql, params = page.wrap("SELECT * FROM _air_whatif", [])  # computed, then paged
-        return _read(con, sql, {"_air_whatif": frame}, params)
+        out = _read(con, sql, {"_air_whatif": frame}, params)
+        return pa.Table.from_pandas(out, preserve_index=False) if arrow else out
     table = "air_daily" if kind == "daily" else "air_hourly_aqi"
-    day = (
-        "t.date"
-        if kind == "daily"
-        else ("DATE '1970-01-01' + CAST(floor((epoch(t.time) + 28800) / 86400) AS INTEGER)")
-    )  # the CST day, whatever the session's time zone
     conds, params = [f"t.scope = '{scope}'"], []
+    # Plain comparisons on the stored column (no expression over it), so the scan can skip
+    # row groups by their min/max; hourly bounds are CST midnights.
     if start is not None:
-        conds.append(f"{day} >= ?")
-        params.append(start)
+        conds.append(f"t.{when} >= ?")
+        params.append(start if kind == "daily" else datetime.combine(start, time(), CST))
     if end is not None:
-        conds.append(f"{day} <= ?")
-        params.append(end)
+        conds.append(f"t.{when} < ?")
+        params.append(end + timedelta(days=1) if kind == "daily"
+                      else datetime.combine(end + timedelta(days=1), time(), CST))  # fmt: skip
     pred, scope_params = _city_scope(principal)
+    allowed = _allowed(cities, region)
+    codes = [str(c) for c in allowed.code[allowed.scope == scope]]
+    # The caller's codes as a list parameter (a semi join: DuckDB pushes their min/max into
+    # the scan), not a registered pandas frame (registering costs more than the query).
     sql = (
-        f"SELECT t.* FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
-        f"WHERE {' AND '.join(conds)} AND {pred}"
+        f"SELECT t.* FROM {table} t WHERE t.code IN (SELECT unnest(CAST(? AS VARCHAR[]))) "
+        f"AND {' AND '.join(conds)} AND {pred}"
     )
-    args = [*params, *scope_params]
+    args = [codes, *params, *scope_params]
     if page is not None:
         sql, args = page.wrap(sql, args)
     else:
         sql += f" ORDER BY t.code, t.{when}"
-    return _read(con, sql, {"_air_allowed": _allowed(cities, region)}, args)
+    result = con.execute(sql, args)
+    return result.fetch_arrow_table() if arrow else result.df()

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from ecohub.access.principal import Principal
@@ -63,14 +62,17 @@ def aqi(
     filters = {"kind": kind, "scope": scope, "stations": stations, "region": region,
                "from": start, "to": end, "edition": edition, "reviewed": reviewed}  # fmt: skip
     win = window(principal, filters, AQI_KEYS[kind], limit, cursor, export=export)
-    frame = service(
+    frame: pa.Table = service(
         con, kind=kind, scope=scope, stations=stations or None, region=region,
         start=_day(start, "from"), end=_day(end, "to"), edition=edition, principal=principal,
-        reviewed=reviewed, page=win,
+        reviewed=reviewed, page=win, arrow=True,
     )  # fmt: skip
-    if kind == "daily" and pd.api.types.is_datetime64_any_dtype(frame["date"]):
-        frame["date"] = frame["date"].dt.date  # a calendar day, not midnight
-    return win.cut_table(pa.Table.from_pandas(frame, preserve_index=False))
+    if kind == "daily" and pa.types.is_timestamp(frame.schema.field("date").type):
+        # a calendar day, not midnight (a what-if computed in pandas)
+        frame = frame.set_column(
+            frame.schema.get_field_index("date"), "date", frame["date"].cast(pa.date32())
+        )
+    return win.cut_table(frame)
 
 
 def scoped_stations(
