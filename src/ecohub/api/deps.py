@@ -14,7 +14,7 @@ from fastapi import Request, Response
 
 from ecohub.jobs.runner import JobRunner
 from ecohub.queries import QueryError
-from ecohub.queries.export import FORMATS, MEDIA_TYPES, rows, to_bytes
+from ecohub.queries.export import FORMATS, MEDIA_TYPES, to_bytes
 from ecohub.settings import Settings
 
 
@@ -63,7 +63,16 @@ class FastJSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(content, default=_other, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _other(value: Any) -> Any:
+    """What orjson does not know: decimals as numbers, anything else as text."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
 
 
 def check_format(fmt: str) -> str:
@@ -77,7 +86,9 @@ def page(request: Request, table: pa.Table, next_cursor: str | None, fmt: str, n
     cursor is in the ``X-Next-Cursor`` header."""
     request.state.audit_rows = table.num_rows
     if fmt == "json":
-        return FastJSON({"items": rows(table), "next_cursor": next_cursor})
+        # orjson writes times as ISO 8601 (with offset) and NaN as null, as `rows` would, so
+        # Arrow's rows go to it untouched.
+        return FastJSON({"items": table.to_pylist(), "next_cursor": next_cursor})
     headers = {
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
         "X-Result-Count": str(table.num_rows),
