@@ -50,8 +50,9 @@ class LoadBody(StrictBody):
 
 class LinkBody(StrictBody):
     engine: str = Field("duckdb", max_length=20, description="duckdb | spark")
-    auto_accept: float = Field(0.9, description="link pairs at or above this probability")
-    review_low: float = Field(0.5, description="lower edge of the review band")
+    # strict: JSON true / false are not probabilities (lax mode would read them as 1.0 / 0.0)
+    auto_accept: float = Field(0.9, strict=True, description="link at or above this probability")
+    review_low: float = Field(0.5, strict=True, description="lower edge of the review band")
 
 
 class DecisionBody(StrictBody):
