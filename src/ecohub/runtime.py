@@ -200,7 +200,9 @@ async def run_platform(
         detector.close()
         con.close()
         raise
-    jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
+    jobs = JobRunner(
+        con, workers=settings.job_workers, nice=settings.job_nice, threads=settings.job_threads
+    )
     # The alert outbox: sent from a thread of its own, retried with back-off (supervision.alerts).
     from ecohub.supervision.alerts import Dispatcher
 

@@ -272,6 +272,47 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": __file__}},
         "same",
     ),
+    # /api/v1/registry for operators (admin only, the whole registry: nothing scoped). The
+    # load job is queued for any absolute path (the loader then judges the file).
+    ("POST", "/api/v1/registry/loads"): (
+        {
+            "url": "/api/v1/registry/loads",
+            "method": "POST",
+            "json": {"system": "permit", "path": __file__},
+        },
+        {
+            "url": "/api/v1/registry/loads",
+            "method": "POST",
+            "json": {"system": "permit", "path": __file__},
+        },
+        "same",
+    ),
+    ("POST", "/api/v1/registry/link"): (
+        {"url": "/api/v1/registry/link", "method": "POST", "json": {}},
+        {"url": "/api/v1/registry/link", "method": "POST", "json": {}},
+        "same",
+    ),
+    **{
+        ("GET", f"/api/v1/registry/{what}"): (
+            {"url": f"/api/v1/registry/{what}"},
+            {"url": f"/api/v1/registry/{what}"},
+            "same",
+        )
+        for what in ("review", "report", "codes")
+    },
+    ("POST", "/api/v1/registry/review/decision"): (
+        {
+            "url": "/api/v1/registry/review/decision",
+            "method": "POST",
+            "json": {"a": "permit:1", "b": "tax:2", "decision": "match"},
+        },
+        {
+            "url": "/api/v1/registry/review/decision",
+            "method": "POST",
+            "json": {"a": "permit:1", "b": "tax:2", "decision": "match"},
+        },
+        "same",
+    ),
     # /api/v1/review: flags of the stations in scope.
     **{
         ("GET", f"/api/v1/review/{what}"): (

@@ -19,6 +19,7 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ecohub.access import revocation
 from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed, InvalidInput
 from ecohub.access.principal import ROLES, Principal, Role
@@ -192,6 +193,7 @@ def disable_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
         )
     user = get_user(con, name)
     assert user is not None
+    revocation.bump()  # cached verifications of this user's keys go
     return user
 
 

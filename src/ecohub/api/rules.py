@@ -115,6 +115,13 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/sources/unapproved"): READERS,
     ("GET", "/api/v1/cases"): SOURCE_READERS,
     ("GET", "/api/v1/eia"): SOURCE_READERS,
+    # /api/v1/registry for operators: the whole registry (every region), so admin only.
+    ("POST", "/api/v1/registry/loads"): ADMIN,
+    ("POST", "/api/v1/registry/link"): ADMIN,
+    ("GET", "/api/v1/registry/review"): ADMIN,
+    ("POST", "/api/v1/registry/review/decision"): ADMIN,
+    ("GET", "/api/v1/registry/report"): ADMIN,
+    ("GET", "/api/v1/registry/codes"): ADMIN,
     # Users, API keys and the audit log: operators only.
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,

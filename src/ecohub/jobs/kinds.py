@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecohub.access.principal import Principal, Role
 from ecohub.jobs.plain import jsonable
+from ecohub.jobs.registry_kinds import RegistryLink, RegistryLoad, run_link, run_load
 
 Progress = Callable[[int | None, int | None, str], None]
 
@@ -65,10 +66,6 @@ class LoadObservations(_FileLoad):
 
 class LoadStations(_FileLoad):
     network: str = Field("air", max_length=40)
-
-
-class RegistryLink(_Params):
-    engine: Literal["duckdb"] = "duckdb"
 
 
 class LoadSample(_Params):
@@ -172,17 +169,6 @@ def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progres
 
     result = load_sample(cur, progress=_load_progress(progress))
     return jsonable(result)
-
-
-def _registry_link(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
-) -> Any:
-    from ecohub.registry.service import link
-
-    progress(0, 1, "linking the registry records")
-    out = link(cur, engine=p.engine, actor=who.name)
-    progress(1, 1, "linked")
-    return jsonable(out)
 
 
 class SuperviseDetect(_Params):
@@ -304,7 +290,7 @@ def _load_enterprise(which: str) -> Callable[..., Any]:
 
 @dataclass(frozen=True)
 class Kind:
-    params: type[_Params]
+    params: type[BaseModel]
     run: Callable[[duckdb.DuckDBPyConnection, Principal, Any, Progress], Any]
     roles: tuple[Role, ...]  # besides admin
     summary: str
@@ -315,7 +301,8 @@ KINDS: dict[str, Kind] = {
     "load-observations": Kind(LoadObservations, _load_observations, (), "load an observation file"),
     "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
     "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
-    "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
+    "registry-link": Kind(RegistryLink, run_link, (), "link the registry records"),
+    "registry-load": Kind(RegistryLoad, run_load, (), "load one system's source list"),
     "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
     "trend": Kind(Trend, _trend, (), "trend tests, stored"),
     "supervise-detect": Kind(
