@@ -1,0 +1,178 @@
+"""The data lake: settled rows as hive-partitioned Parquet that DuckDB and Spark read natively.
+
+Layout (docs/design.md "The data lake")::
+
+    <lake>/<table>/month=YYYY-MM/bucket=H/<node>-<batch>-<i>.parquet
+
+``month`` is the calendar month of the row's time in China Standard Time; ``bucket`` is the
+first hex digit of the MD5 of the device (``mn``) or station id, so one device's rows sit in
+one of 16 folders a month. Files are only ever added, never rewritten; each names the node and
+the compaction batch that wrote it, so several ingest nodes can share one lake. Names starting
+with ``_`` (the lock, staging, the schema file) are skipped by Spark's reader.
+
+This module knows where the lake is and how to read it; :mod:`ecohub.store.lake_compact`
+moves rows into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ecohub.cst import CST
+from ecohub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LakeError(Exception):
+    """The lake cannot be used as asked (a remote URL where a folder is needed, ...)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one hot table maps to the lake: its key, time column and bucketing column."""
+
+    table: str
+    keys: tuple[str, ...]
+    time: str
+    bucket_by: str
+    json_columns: tuple[str, ...] = ()
+
+
+SPECS: dict[str, Spec] = {
+    "emission": Spec("emission", ("mn", "cn", "data_time", "pollutant"), "data_time", "mn",
+                     ("fields",)),
+    "observation": Spec("observation", ("station_id", "parameter", "period", "time"), "time",
+                        "station_id"),
+}  # fmt: skip
+
+# Partition folder values are text to both readers (DuckDB would guess numbers for some buckets).
+HIVE = "hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'bucket': VARCHAR}"
+# The empty file that gives the DuckDB view its columns before any row has settled (read_parquet
+# refuses a glob that matches nothing). Spark skips it: its name starts with '_'.
+SCHEMA_DIR = "month=0000-00/bucket=0"
+SCHEMA_FILE = "_schema.parquet"
+
+
+def spec(table: str) -> Spec:
+    try:
+        return SPECS[table]
+    except KeyError:
+        raise LakeError(f"table: {table!r} is not kept in the lake ({', '.join(SPECS)})") from None
+
+
+def is_remote(location: str) -> bool:
+    """True for a URL (``s3://``, ``hdfs://`` ...) rather than a folder path."""
+    return "://" in location and not location.startswith("file://")
+
+
+def root(settings: Settings, table: str) -> str:
+    """The folder (or URL) of one table in the lake: what Spark's ``read.parquet`` takes."""
+    spec(table)
+    base = settings.lake_root.rstrip("/")
+    if base.startswith("file://"):
+        base = base[len("file://") :]
+    return f"{base}/{table}"
+
+
+def glob(settings: Settings, table: str) -> str:
+    """The glob of every data file of ``table`` (DuckDB's ``read_parquet`` takes it)."""
+    return f"{root(settings, table)}/month=*/bucket=*/*.parquet"
+
+
+def paths(settings: Settings, table: str) -> list[str]:
+    """Every data file of ``table`` now in a local lake, sorted (empty before the first
+    compaction). For Spark: ``spark.read.option("basePath", root(...)).parquet(*paths(...))``,
+    or simply ``spark.read.parquet(root(...))``, which finds the same files and partitions."""
+    base = Path(root(settings, table))
+    if is_remote(str(base)) or not base.is_dir():
+        return []
+    return sorted(
+        str(p) for p in base.glob("month=*/bucket=*/*.parquet") if not p.name.startswith("_")
+    )
+
+
+def month_of(t: datetime) -> str:
+    """The ``month`` partition of a time: its calendar month in China Standard Time."""
+    return t.astimezone(CST).strftime("%Y-%m")
+
+
+def bucket_of(key: str) -> str:
+    """The ``bucket`` partition of a device or station id: first hex digit of its MD5."""
+    return hashlib.md5(key.encode("utf-8")).hexdigest()[0]
+
+
+def partition_sql(s: Spec) -> str:
+    """SQL columns ``month, bucket`` computed as :func:`month_of` and :func:`bucket_of` do."""
+    return (
+        f"strftime(timezone('Asia/Shanghai', {s.time}), '%Y-%m') AS month, "
+        f"substr(md5({s.bucket_by}), 1, 1) AS bucket"
+    )
+
+
+def value_columns_sql(s: Spec) -> str:
+    """The hot table's columns as written to Parquet: JSON as plain text (Spark reads no JSON
+    logical type)."""
+    replace = ", ".join(f"{c}::VARCHAR AS {c}" for c in s.json_columns)
+    return f"* REPLACE ({replace})" if replace else "*"
+
+
+def lake_columns_sql(s: Spec) -> str:
+    """:func:`value_columns_sql` plus the partition columns."""
+    return f"{value_columns_sql(s)}, {partition_sql(s)}"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ensure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Create the lake's folders and each table's schema file (local lakes only)."""
+    for table, s in SPECS.items():
+        base = root(settings, table)
+        if is_remote(base):
+            continue
+        folder = Path(base) / SCHEMA_DIR
+        target = folder / SCHEMA_FILE
+        if target.exists():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"_schema.{os.getpid()}.tmp"
+        con.execute(
+            f"COPY (SELECT {value_columns_sql(s)} FROM {table} LIMIT 0) "
+            f"TO {_sql_text(str(tmp))} (FORMAT parquet)"
+        )
+        os.replace(tmp, target)
+
+
+def attach(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Point the store's ``<table>_lake`` and ``<table>_all`` views at the configured lake.
+
+    ``<table>_all`` is the hot table and the lake as one table, what readers that need history
+    query. Returns False (views left as they were: hot data only, or the last lake attached)
+    when the lake cannot be read from here, which is logged.
+    """
+    try:
+        ensure(con, settings)
+        for table, s in SPECS.items():
+            cast = ", ".join(f"{c}::JSON AS {c}" for c in s.json_columns)
+            star = f"* REPLACE ({cast})" if cast else "*"
+            con.execute(
+                f"CREATE OR REPLACE VIEW {table}_lake AS SELECT {star} FROM "
+                f"read_parquet({_sql_text(glob(settings, table))}, {HIVE})"
+            )
+            con.execute(
+                f"CREATE OR REPLACE VIEW {table}_all AS SELECT * FROM {table} "
+                f"UNION ALL BY NAME SELECT * EXCLUDE (month, bucket) FROM {table}_lake"
+            )
+    except (duckdb.Error, OSError) as exc:
+        log.warning("lake %s not attached: %s", settings.lake_root, exc)
+        return False
+    return True
