@@ -12,6 +12,7 @@ from ecohub.cli import (
     geo,
     hj212,
     hj212_ops,
+    lake,
     load,
     platform,
     registry,
@@ -41,6 +42,7 @@ users.register(app)
 app.add_typer(review.app, name="review", help="Automatic data review of station data.")
 app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 catalog.register(app)
+app.add_typer(lake.app, name="lake", help="The data lake: compaction and status.")
 
 
 def main() -> None:

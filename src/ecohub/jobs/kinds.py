@@ -252,6 +252,24 @@ def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress
         raise QueryError(exc.field or "params", str(exc)) from None
 
 
+class LakeCompact(_Params):
+    pass
+
+
+def _lake_compact(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.queries import QueryError
+    from ecohub.settings import get_settings
+    from ecohub.store.lake import LakeError
+    from ecohub.store.lake_compact import compact
+
+    try:
+        return jsonable(compact(cur, get_settings(), progress=progress))
+    except LakeError as exc:
+        raise QueryError("lake", str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Kind:
     params: type[_Params]
@@ -273,4 +291,5 @@ KINDS: dict[str, Kind] = {
     ),
     "load-permits": Kind(LoadPermits, _load_permits, (), "load permit emission limits"),
     "review-run": Kind(ReviewRun, _review_run, ("inspector",), "review stored hourly values"),
+    "lake-compact": Kind(LakeCompact, _lake_compact, (), "move settled emissions to the lake"),
 }

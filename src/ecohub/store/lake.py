@@ -20,10 +20,12 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ecohub.cst import CST
 from ecohub.settings import Settings
@@ -176,3 +178,69 @@ def attach(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
         log.warning("lake %s not attached: %s", settings.lake_root, exc)
         return False
     return True
+
+
+class KnownFilter:
+    """Drops from a batch of hot-bound rows those whose key the lake already holds.
+
+    The ingest writer calls it on every batch: a device resending data old enough to have been
+    compacted must not put a second copy in the hot store (the lake's copy was stored first and
+    wins, as a resent key does in the hot table). Rows newer than ``lake_settle_hours`` cannot be
+    in the lake and are not looked up, so live traffic never reads the lake.
+    """
+
+    def __init__(self, settings: Settings, table: str = "emission") -> None:
+        self._settings = settings
+        self._spec = spec(table)
+        self._base = None if is_remote(root(settings, table)) else Path(root(settings, table))
+        self.lookups = 0  # batches that had to read the lake (for tests and metrics)
+
+    def __call__(self, cur: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
+        if self._base is None or rows.num_rows == 0:
+            return rows
+        s = self._spec
+        horizon = datetime.now(CST) - timedelta(hours=self._settings.lake_settle_hours)
+        times = rows.column(s.time)
+        oldest = pc.min(times).as_py()
+        if oldest is None or oldest >= horizon:
+            return rows
+        old = rows.filter(pc.less(times, pa.scalar(horizon, type=times.type)))
+        files: list[str] = []
+        for key, t in {
+            (k, month_of(t))
+            for k, t in zip(old.column(s.bucket_by).to_pylist(),
+                            old.column(s.time).to_pylist(), strict=True)
+        }:  # fmt: skip
+            folder = self._base / f"month={t}" / f"bucket={bucket_of(key)}"
+            if folder.is_dir():
+                files += [str(p) for p in folder.glob("*.parquet") if not p.name.startswith("_")]
+        if not files:
+            return rows
+        self.lookups += 1
+        keys = ", ".join(s.keys)
+        lo, hi = pc.min(old.column(s.time)).as_py(), pc.max(old.column(s.time)).as_py()
+        cur.register("_ecohub_lake_check", rows)
+        try:
+            kept = cur.execute(
+                f"SELECT * FROM _ecohub_lake_check ANTI JOIN (SELECT DISTINCT {keys} FROM "
+                f"read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? AND ?) "
+                f"USING ({keys})",
+                [sorted(set(files)), lo, hi],
+            ).fetch_arrow_table()
+        finally:
+            cur.unregister("_ecohub_lake_check")
+        return kept.select(rows.schema.names).cast(rows.schema)
+
+
+def status(settings: Settings) -> dict[str, object]:
+    """Where the lake is and, per table, its files, rows and months (from Parquet footers)."""
+    import pyarrow.parquet as pq
+
+    tables: dict[str, object] = {}
+    for table in SPECS:
+        files = paths(settings, table)
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        months = sorted({Path(f).parent.parent.name.removeprefix("month=") for f in files})
+        tables[table] = {"root": root(settings, table), "files": len(files), "rows": rows,
+                         "months": months}  # fmt: skip
+    return {"lake": settings.lake_root, "node": settings.node, "tables": tables}
