@@ -47,13 +47,17 @@ def open_lake(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
 async def compact_every(
     jobs: JobRunner, every_s: float, on_status: Callable[[str], None]
 ) -> None:
-    """Queue a ``lake-compact`` job every ``every_s`` seconds (the first after one period)."""
+    """Queue a ``lake-compact`` job every ``every_s`` seconds (the first after one period),
+    unless the last one is still queued or running."""
     from ecohub.access.principal import SYSTEM
 
+    last: str | None = None
     while True:
         await asyncio.sleep(every_s)
         try:
-            jobs.submit(SYSTEM, "lake-compact", {})
+            if last is not None and jobs.get(SYSTEM, last)["state"] in ("queued", "running"):
+                continue
+            last = str(jobs.submit(SYSTEM, "lake-compact", {})["id"])
         except Exception:  # a refused submit must not end the schedule
             log.exception("could not queue the lake compaction")
 

@@ -69,14 +69,17 @@ def test_sql_partition_matches_python(con: duckdb.DuckDBPyConnection) -> None:
 def test_settled_rows_move_and_readers_still_see_every_row(
     con: duckdb.DuckDBPyConnection, settings: Settings
 ) -> None:
-    for d in range(5):  # days 0..4 before NOW; 48 h settle: days 2, 3, 4 move (3 per device)
+    # NOW - 48 h = 2026-11-24 20:00 CST: whole days before 2026-11-24 00:00 CST settle, so days
+    # 3 and 4 before NOW move (2 rows per device) and day 2 (11-24 19:59 CST) stays hot.
+    for d in range(5):
         put(con, "MN000000000000000001", NOW - timedelta(days=d, minutes=1), d)
         put(con, "MN000000000000000002", NOW - timedelta(days=d, minutes=1), 10 + d)
     before = rows(con)
     out = compact(con, settings, now=NOW)["emission"]
-    assert (out["settled"], out["moved"], out["known"]) == (6, 6, 0)
-    assert con.execute("SELECT count(*) FROM emission").fetchone() == (4,)
-    assert con.execute("SELECT count(*) FROM emission_lake").fetchone() == (6,)
+    assert out["cutoff"] == "2026-11-24T00:00:00+08:00"
+    assert (out["settled"], out["moved"], out["known"]) == (4, 4, 0)
+    assert con.execute("SELECT count(*) FROM emission").fetchone() == (6,)
+    assert con.execute("SELECT count(*) FROM emission_lake").fetchone() == (4,)
     assert rows(con) == before
     # JSON text survives the round trip as JSON.
     assert con.execute(

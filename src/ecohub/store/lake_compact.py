@@ -8,7 +8,8 @@ dropped; the rest is written as new files. Lake files are never rewritten.
 Order of a compaction, so that a process killed at any point loses nothing and doubles nothing
 once :func:`recover` has run (at the next compaction or ``ecohub up``):
 
-1. under the table's lake lock, snapshot the settled hot rows and find the keys the lake holds;
+1. under the table's lake lock, snapshot the settled hot rows (whole CST days before
+   ``lake_settle_hours`` ago) and find the keys the lake holds;
 2. write the new rows to ``_staging/<batch>/`` (invisible to readers);
 3. commit a ``lake_batch`` row ``moving``;
 4. rename each staged file into its partition folder (one atomic rename per file);
@@ -33,6 +34,7 @@ from typing import Any
 
 import duckdb
 
+from ecohub.cst import CST
 from ecohub.settings import Settings
 from ecohub.store.lake import (
     LakeError,
@@ -159,7 +161,7 @@ def compact(
     for table in tables:
         if table not in COMPACTED:
             raise LakeError(f"table: {table!r} is not compacted (only {', '.join(COMPACTED)})")
-    cutoff = (now or datetime.now(UTC)) - timedelta(hours=settings.lake_settle_hours)
+    cutoff = settled_before(now or datetime.now(UTC), settings.lake_settle_hours)
     out: dict[str, dict[str, Any]] = {}
     for i, table in enumerate(tables):
         base = _local_root(settings, table)
@@ -254,6 +256,14 @@ def _compact_table(
                 "files": len(files_written)}  # fmt: skip
     finally:
         cur.close()
+
+
+def settled_before(now: datetime, settle_hours: float) -> datetime:
+    """The compaction cutoff: the start (CST midnight) of the day ``settle_hours`` before
+    ``now``. Whole days move, so each compaction adds one file per partition for a day's data
+    rather than many small ones."""
+    day = (now - timedelta(hours=settle_hours)).astimezone(CST)
+    return day.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _count(cur: duckdb.DuckDBPyConnection, sql: str) -> int:
