@@ -106,16 +106,18 @@ def main() -> None:
             folder = target / f"month={month_start:%Y-%m}" / f"bucket={bucket}"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"gen-{month_start:%Y%m}-{bucket}.parquet"
+            part = folder / f"_{path.name}.part"  # renamed when complete, as compaction does
             writer = None
             for mn in devs:
                 table = pa.table({"mn": _same(n, mn, pa.string()), **cols, "data_time": data_time,
                                   "received_at": received})  # fmt: skip
                 if writer is None:
-                    writer = pq.ParquetWriter(path, table.schema, store_schema=False)
+                    writer = pq.ParquetWriter(part, table.schema, store_schema=False)
                 writer.write_table(table, row_group_size=n)
                 total += n
             assert writer is not None
             writer.close()
+            part.rename(path)
             files += 1
             size += path.stat().st_size
         print(f"{month_start:%Y-%m}: {total:,} rows so far ({time.perf_counter() - began:.0f} s)",

@@ -200,15 +200,19 @@ async def run_platform(
         raise
     jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
     health = lambda: {"hj212_connections": hj.connection_count, "anomaly_backlog": after.depth()}  # noqa: E731
-    app = ingest_app(con, hj.metrics.registry, health) if ingest_only else create_app(
-        con,
-        settings=settings,
-        metrics_registry=hj.metrics.registry,
-        offline_after_s=settings.hj212_offline_after_s,
-        on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
-        on_devices_changed=hj.reload_policies,
-        health=health,
-        jobs=jobs,
+    app = (
+        ingest_app(con, hj.metrics.registry, health)
+        if ingest_only
+        else create_app(
+            con,
+            settings=settings,
+            metrics_registry=hj.metrics.registry,
+            offline_after_s=settings.hj212_offline_after_s,
+            on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
+            on_devices_changed=hj.reload_policies,
+            health=health,
+            jobs=jobs,
+        )
     )
     http = _Http(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
@@ -274,7 +278,7 @@ async def run_platform(
         if ingest_only:
             await asyncio.to_thread(jobs.shutdown)
         else:
-            await asyncio.to_thread(close_app, app)
+            await asyncio.to_thread(close_app, app)  # type: ignore[arg-type]
         remove_local_credential(settings.data_dir)
         with contextlib.suppress(Exception):
             con.execute("CHECKPOINT")

@@ -44,9 +44,7 @@ def open_lake(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     return f"lake: {settings.lake_root}{state}, node {settings.node}{extra}"
 
 
-async def compact_every(
-    jobs: JobRunner, every_s: float, on_status: Callable[[str], None]
-) -> None:
+async def compact_every(jobs: JobRunner, every_s: float, on_status: Callable[[str], None]) -> None:
     """Queue a ``lake-compact`` job every ``every_s`` seconds (the first after one period),
     unless the last one is still queued or running."""
     from ecohub.access.principal import SYSTEM
@@ -75,9 +73,7 @@ def ingest_app(
             cur.execute("SELECT 1").fetchone()
         finally:
             cur.close()
-        return JSONResponse(
-            {"status": "ok", "version": __version__, "role": "ingest", **health()}
-        )
+        return JSONResponse({"status": "ok", "version": __version__, "role": "ingest", **health()})
 
     def metrics(request: Request) -> Response:
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)

@@ -39,10 +39,8 @@ def put(con: duckdb.DuckDBPyConnection, mn: str, t: datetime, avg: float, pollut
     )
 
 
-def rows(con: duckdb.DuckDBPyConnection, table: str = "emission_all") -> list[tuple]:  # type: ignore[type-arg]
-    return con.execute(
-        f"SELECT mn, data_time, pollutant, avg FROM {table} ORDER BY ALL"
-    ).fetchall()
+def rows(con: duckdb.DuckDBPyConnection, table: str = "emission_all") -> list[tuple[object, ...]]:
+    return con.execute(f"SELECT mn, data_time, pollutant, avg FROM {table} ORDER BY ALL").fetchall()
 
 
 def test_partition_of_a_row_is_its_cst_month_and_md5_digit() -> None:
@@ -82,9 +80,9 @@ def test_settled_rows_move_and_readers_still_see_every_row(
     assert con.execute("SELECT count(*) FROM emission_lake").fetchone() == (4,)
     assert rows(con) == before
     # JSON text survives the round trip as JSON.
-    assert con.execute(
-        "SELECT fields->>'Avg' FROM emission_lake WHERE avg = 4"
-    ).fetchone() == ("4",)  # as put() wrote it
+    assert con.execute("SELECT fields->>'Avg' FROM emission_lake WHERE avg = 4").fetchone() == (
+        "4",
+    )  # as put() wrote it
     files = lake.paths(settings, "emission")
     assert files and all(Path(f).name.startswith(out["batch"]) for f in files)
     assert all("/month=2026-11/bucket=" in f for f in files)
@@ -128,13 +126,31 @@ def test_known_filter_drops_only_keys_the_lake_holds(
     keep_recent = datetime.now(UTC)
     batch = pa.Table.from_pylist(
         [
-            {"mn": "MN000000000000000001", "cn": "2051", "data_time": old, "pollutant": "a21026",
-             "avg": 9.0, "received_at": keep_recent},  # in the lake: dropped
-            {"mn": "MN000000000000000001", "cn": "2051", "data_time": old, "pollutant": "a34013",
-             "avg": 3.0, "received_at": keep_recent},  # old, but not in the lake: kept
-            {"mn": "MN000000000000000001", "cn": "2051", "data_time": keep_recent,
-             "pollutant": "a21026", "avg": 4.0, "received_at": keep_recent},  # recent: kept
-        ],  # fmt: skip
+            {
+                "mn": "MN000000000000000001",
+                "cn": "2051",
+                "data_time": old,
+                "pollutant": "a21026",
+                "avg": 9.0,
+                "received_at": keep_recent,
+            },  # in the lake: dropped
+            {
+                "mn": "MN000000000000000001",
+                "cn": "2051",
+                "data_time": old,
+                "pollutant": "a34013",
+                "avg": 3.0,
+                "received_at": keep_recent,
+            },  # old, but not in the lake: kept
+            {
+                "mn": "MN000000000000000001",
+                "cn": "2051",
+                "data_time": keep_recent,
+                "pollutant": "a21026",
+                "avg": 4.0,
+                "received_at": keep_recent,
+            },  # recent: kept
+        ],
         schema=EMISSION_SCHEMA,
     )
     f = lake.KnownFilter(settings)

@@ -39,8 +39,10 @@ def test_spark_reads_the_lake_folder_and_the_file_list(tmp_path: Path) -> None:
     # Times are instants: 2026-02-01 00:30 in the session's China Standard Time.
     from pyspark.sql import functions as F
 
-    first = folder.orderBy("data_time").select(
-        F.date_format("data_time", "yyyy-MM-dd HH:mm").alias("t")
-    ).first()
+    first = (
+        folder.orderBy("data_time")
+        .select(F.date_format("data_time", "yyyy-MM-dd HH:mm").alias("t"))
+        .first()
+    )
     assert first is not None
     assert first["t"] == "2026-02-01 00:30"

@@ -49,10 +49,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Open (or create) the store, load sample data if empty, and serve HJ 212 and HTTP."""
         from ecohub.runtime import run_platform
+        from ecohub.runtime_ingest import ROLES
         from ecohub.settings import load_settings
         from ecohub.store.db import StoreError
-
-        from ecohub.runtime_ingest import ROLES
 
         if role not in ROLES:
             fail(f"--role: must be one of {', '.join(ROLES)}, got {role!r}", code=2)

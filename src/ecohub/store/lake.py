@@ -56,7 +56,10 @@ SPECS: dict[str, Spec] = {
 }  # fmt: skip
 
 # Partition folder values are text to both readers (DuckDB would guess numbers for some buckets).
-HIVE = "hive_partitioning = true, union_by_name = true, hive_types = {'month': VARCHAR, 'bucket': VARCHAR}"
+HIVE = (
+    "hive_partitioning = true, union_by_name = true, "
+    "hive_types = {'month': VARCHAR, 'bucket': VARCHAR}"
+)
 # The empty file that gives the DuckDB view its columns before any row has settled (read_parquet
 # refuses a glob that matches nothing). Spark skips it: its name starts with '_'.
 SCHEMA_DIR = "month=0000-00/bucket=0"
@@ -232,15 +235,52 @@ class KnownFilter:
         return kept.select(rows.schema.names).cast(rows.schema)
 
 
-def status(settings: Settings) -> dict[str, object]:
-    """Where the lake is and, per table, its files, rows and months (from Parquet footers)."""
+def footprint(settings: Settings, table: str) -> list[dict[str, object]]:
+    """Per month partition of ``table`` in a local lake: ``month``, ``files``, ``rows``,
+    ``bytes``, ``time_from``/``time_to`` (from the Parquet footers' statistics: nothing is
+    scanned), ``url`` (the partition folder). Empty for a URL lake or before any compaction."""
     import pyarrow.parquet as pq
 
+    s = spec(table)
+    months: dict[str, dict[str, object]] = {}
+    for f in paths(settings, table):
+        month = Path(f).parent.parent.name.removeprefix("month=")
+        try:
+            meta = pq.ParquetFile(f).metadata
+        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+            log.warning("lake file %s unreadable, left out of the footprint: %s", f, exc)
+            continue
+        m = months.setdefault(month, {"month": month, "files": 0, "rows": 0, "bytes": 0,
+                                      "time_from": None, "time_to": None,
+                                      "url": Path(f).parent.parent.as_uri()})  # fmt: skip
+        m["files"] = int(m["files"]) + 1  # type: ignore[call-overload]
+        m["rows"] = int(m["rows"]) + meta.num_rows  # type: ignore[call-overload]
+        m["bytes"] = int(m["bytes"]) + Path(f).stat().st_size  # type: ignore[call-overload]
+        names = meta.schema.names
+        if s.time not in names:
+            continue
+        col = names.index(s.time)
+        for g in range(meta.num_row_groups):
+            st = meta.row_group(g).column(col).statistics
+            if st is None or not st.has_min_max:
+                continue
+            lo, hi = st.min, st.max
+            if m["time_from"] is None or lo < m["time_from"]:
+                m["time_from"] = lo
+            if m["time_to"] is None or hi > m["time_to"]:
+                m["time_to"] = hi
+    return [months[k] for k in sorted(months)]
+
+
+def status(settings: Settings) -> dict[str, object]:
+    """Where the lake is and, per table, its files, rows and months (from Parquet footers)."""
     tables: dict[str, object] = {}
     for table in SPECS:
-        files = paths(settings, table)
-        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-        months = sorted({Path(f).parent.parent.name.removeprefix("month=") for f in files})
-        tables[table] = {"root": root(settings, table), "files": len(files), "rows": rows,
-                         "months": months}  # fmt: skip
+        parts = footprint(settings, table)
+        tables[table] = {
+            "root": root(settings, table),
+            "files": sum(int(p["files"]) for p in parts),  # type: ignore[call-overload]
+            "rows": sum(int(p["rows"]) for p in parts),  # type: ignore[call-overload]
+            "months": [p["month"] for p in parts],
+        }
     return {"lake": settings.lake_root, "node": settings.node, "tables": tables}

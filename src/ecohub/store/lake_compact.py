@@ -238,9 +238,7 @@ def _compact_table(
             os.replace(f, base / rel)
         cur.execute("BEGIN")
         try:
-            cur.execute(
-                f"DELETE FROM {table} h USING _lake_hot s WHERE {_key_match(s, 'h', 's')}"
-            )
+            cur.execute(f"DELETE FROM {table} h USING _lake_hot s WHERE {_key_match(s, 'h', 's')}")
             cur.execute(
                 "UPDATE lake_batch SET state = 'done', finished_at = now() WHERE batch = ?",
                 [batch],
