@@ -15,7 +15,7 @@ def compact_cmd() -> None:
     (de-duplicated on their key; runs as a job of the running server, or here)."""
     from ecohub.cli.client import door
 
-    with door() as d:
+    with door(name_options=False) as d:  # the message names the setting
         res = d.job("lake-compact", {}, "compacting")
     for table, r in res.items():
         console.print(
