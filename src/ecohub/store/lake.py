@@ -208,13 +208,17 @@ class KnownFilter:
         if oldest is None or oldest >= horizon:
             return rows
         old = rows.filter(pc.less(times, pa.scalar(horizon, type=times.type)))
+        # Month of each row in CST, computed by Arrow: per-row Python cost ~0.1 ms a row.
+        local = old.column(s.time).cast(pa.timestamp("us", tz="Asia/Shanghai"))
+        pairs = (
+            pa.table({"k": old.column(s.bucket_by), "m": pc.strftime(local, format="%Y-%m")})
+            .group_by(["k", "m"])
+            .aggregate([])
+            .to_pylist()
+        )
         files: list[str] = []
-        for key, t in {
-            (k, month_of(t))
-            for k, t in zip(old.column(s.bucket_by).to_pylist(),
-                            old.column(s.time).to_pylist(), strict=True)
-        }:  # fmt: skip
-            folder = self._base / f"month={t}" / f"bucket={bucket_of(key)}"
+        for pair in pairs:
+            folder = self._base / f"month={pair['m']}" / f"bucket={bucket_of(pair['k'])}"
             if folder.is_dir():
                 files += [str(p) for p in folder.glob("*.parquet") if not p.name.startswith("_")]
         if not files:
@@ -222,13 +226,17 @@ class KnownFilter:
         self.lookups += 1
         keys = ", ".join(s.keys)
         lo, hi = pc.min(old.column(s.time)).as_py(), pc.max(old.column(s.time)).as_py()
+        # The devices as constants too: files are sorted by device, so the row groups of other
+        # devices are skipped by their statistics (every device shares the time span).
+        devices = pc.unique(old.column(s.bucket_by)).to_pylist()
+        only = f"AND {s.bucket_by} IN ({', '.join('?' * len(devices))})" if devices else ""
         cur.register("_ecohub_lake_check", rows)
         try:
             kept = cur.execute(
                 f"SELECT * FROM _ecohub_lake_check ANTI JOIN (SELECT DISTINCT {keys} FROM "
-                f"read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? AND ?) "
+                f"read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? AND ? {only}) "
                 f"USING ({keys})",
-                [sorted(set(files)), lo, hi],
+                [sorted(set(files)), lo, hi, *devices],
             ).fetch_arrow_table()
         finally:
             cur.unregister("_ecohub_lake_check")
