@@ -68,6 +68,45 @@ def one_device_month(lake: Path) -> tuple[float, int, str]:
     return best, n, month
 
 
+def compaction_speed(lake: Path, devices: int = 320) -> list[str]:
+    """Compact one settled day of ``devices`` x 6 pollutants x 1,440 minutes into the lake,
+    then the same day resent (every key already in the lake); a line per run."""
+    from datetime import UTC, datetime, timedelta
+
+    from ecohub.cst import CST
+    from ecohub.settings import Settings
+    from ecohub.store import lake as lake_mod
+    from ecohub.store.db import connect
+    from ecohub.store.lake_compact import compact
+
+    day = (datetime.now(CST) - timedelta(days=3)).replace(hour=0, minute=0, second=0,
+                                                          microsecond=0)  # fmt: skip
+    out = []
+    with tempfile.TemporaryDirectory(prefix="ecohub-lakec-") as tmp:
+        s = Settings(data_dir=Path(tmp), lake=str(lake), node_id="benchc")
+        con = connect(s.database)
+        lake_mod.attach(con, s)
+        for what in ("a new day", "the same day resent (all keys known)"):
+            con.execute(
+                "INSERT INTO emission (mn, cn, data_time, pollutant, avg, fields, received_at) "
+                "SELECT 'BEN' || lpad((i // 8640)::VARCHAR, 17, '0'), '2011', "
+                "?::TIMESTAMPTZ + to_minutes((i % 8640 // 6)::BIGINT), "
+                "['a21026','a21002','a34013','a19001','a01012','a00000'][i % 6 + 1], "
+                '(i % 1000) / 10.0, \'{"Avg":"1"}\', now() FROM range(?) t(i)',
+                [day, devices * 8640],
+            )
+            began = time.perf_counter()
+            r = compact(con, s, now=datetime.now(UTC))["emission"]
+            took = time.perf_counter() - began
+            out.append(
+                f"compaction of {what}: {r['settled']:,} settled rows, {r['moved']:,} moved, "
+                f"{r['known']:,} dropped as known, {r['files']} files, {took:.1f} s "
+                f"({r['settled'] / took:,.0f} rows/s)"
+            )
+        con.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("lake", type=Path)
@@ -79,6 +118,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--nice", type=int, default=10)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--no-compaction", action="store_true", help="skip the compaction timing")
     a = ap.parse_args()
     rows, files = lake_rows(a.lake)
     speed = parse_speed()
@@ -93,6 +133,7 @@ def main() -> None:
                 runs.append((label, r))
                 print(label, f"{r['acked_per_s']:,.0f}/s", flush=True)
     q_s, q_rows, q_month = one_device_month(a.lake)
+    compaction = [] if a.no_compaction else compaction_speed(a.lake)
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     lines = [
         f"{a.devices} connections, offered {a.devices * a.rate:,.0f} packets/s, {a.duration:g} s "
@@ -119,6 +160,8 @@ def main() -> None:
         "",
         f"One device's month ({q_month}, all pollutants, {q_rows:,} minute rows) through "
         f"`emission_all` from the full lake: {q_s:.2f} s (best of 3, DuckDB).",
+        "",
+        *(f"- {line}" for line in compaction),
     ]
     text = "\n".join(lines)
     print(text)

@@ -114,12 +114,16 @@ def bucket_of(key: str) -> str:
     return hashlib.md5(key.encode("utf-8")).hexdigest()[0]
 
 
+def month_sql(s: Spec) -> str:
+    """SQL for :func:`month_of`: China Standard Time is UTC+8 all year (no daylight saving since
+    1991), so a fixed offset on the epoch gives the local month without a per-row time-zone
+    lookup (several times faster in DuckDB)."""
+    return f"strftime(make_timestamp(epoch_us({s.time}) + 28800000000), '%Y-%m')"
+
+
 def partition_sql(s: Spec) -> str:
     """SQL columns ``month, bucket`` computed as :func:`month_of` and :func:`bucket_of` do."""
-    return (
-        f"strftime(timezone('Asia/Shanghai', {s.time}), '%Y-%m') AS month, "
-        f"substr(md5({s.bucket_by}), 1, 1) AS bucket"
-    )
+    return f"{month_sql(s)} AS month, substr(md5({s.bucket_by}), 1, 1) AS bucket"
 
 
 def value_columns_sql(s: Spec) -> str:

@@ -40,7 +40,7 @@ from ecohub.store.lake import (
     LakeError,
     Spec,
     is_remote,
-    partition_sql,
+    month_sql,
     root,
     spec,
     value_columns_sql,
@@ -182,10 +182,14 @@ def _compact_table(
     cur = con.cursor()
     try:
         cur.execute("SET TimeZone = 'Asia/Shanghai'")
+        # MD5 once per device, not per row.
+        b = s.bucket_by
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _lake_hot AS "
-            f"SELECT *, {partition_sql(s)} FROM {table} WHERE {t} < ?",
-            [cutoff],
+            f"SELECT h.*, {month_sql(s)} AS month, d.bucket FROM {table} h JOIN ("
+            f"SELECT {b}, substr(md5({b}), 1, 1) AS bucket FROM "
+            f"(SELECT DISTINCT {b} FROM {table} WHERE {t} < ?)) d USING ({b}) WHERE {t} < ?",
+            [cutoff, cutoff],
         )
         settled = _count(cur, "SELECT count(*) FROM _lake_hot")
         result: dict[str, Any] = {"batch": None, "cutoff": cutoff.isoformat(), "settled": settled,
