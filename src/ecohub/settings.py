@@ -110,7 +110,7 @@ class Settings(BaseSettings):
 
     # --- The data lake (docs/design.md "The data lake", docs/operations.md "Lake") ---
     # Where settled emissions and observations go as hive-partitioned Parquet: a folder (default
-    # <data_dir>/lake) or, for a cluster, a mounted HDFS/object-store path; several ingest nodes
+    # `lake` beside the store file, i.e. <data_dir>/lake) or, for a cluster, a mounted HDFS/object-store path; several ingest nodes
     # may share one lake, each naming its files with its own `node_id`.
     lake: str | None = None
     node_id: str | None = None  # default: this host's name (must differ between ingest nodes)
@@ -139,8 +139,9 @@ class Settings(BaseSettings):
 
     @property
     def lake_root(self) -> str:
-        """The lake's location: ``lake`` as given, else ``<data_dir>/lake``."""
-        return self.lake if self.lake else str(self.data_dir / "lake")
+        """The lake's location: ``lake`` as given, else ``lake`` beside the store file
+        (``<data_dir>/lake`` unless ``db_path`` puts the store elsewhere)."""
+        return self.lake if self.lake else str(self.database.parent / "lake")
 
     @property
     def node(self) -> str:
