@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from ecohub.cli.main import app
 from ecohub.store.db import connect
@@ -13,7 +13,7 @@ from ecohub.store.db import connect
 runner = CliRunner()
 
 
-def _invoke(data_dir: Path, *args: str):  # type: ignore[no-untyped-def]
+def _invoke(data_dir: Path, *args: str) -> Result:
     from ecohub.settings import get_settings
 
     get_settings.cache_clear()
