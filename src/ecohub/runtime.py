@@ -144,10 +144,18 @@ async def run_platform(
     on_ready: Callable[[Endpoints], None] | None = None,
     on_status: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
+    role: str = "all",
 ) -> None:
-    """Run until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives.
+
+    ``role="ingest"``: the HJ 212 listener, its writer and lake compaction only (no sample, no
+    regions, no anomaly detector, no API: HTTP serves ``/healthz`` and ``/metrics``)."""
+    from ecohub.runtime_ingest import cancel, compact_every, ingest_app, open_lake
+
+    ingest_only = role == "ingest"
     fd_limit = raise_fd_limit()
     con = connect(settings.database)
+    lake_line = open_lake(con, settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -155,7 +163,7 @@ async def run_platform(
             loop.add_signal_handler(sig, stop.set)
     demo = demo_outlets(simulate_devices) if simulate_devices else []
     sample_loaded = False
-    if settings.load_sample and is_empty(con):
+    if settings.load_sample and not ingest_only and is_empty(con):
         on_status("store is empty: loading the bundled sample data ...")
         from ecohub.sample import load_sample
 
@@ -179,7 +187,8 @@ async def run_platform(
                   f"{ent['eia']} EIA approvals, linked (synthetic)")  # fmt: skip
     from ecohub.geo import ensure_regions
 
-    ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)
+    if not ingest_only:
+        ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)
     if demo:
         register_demo_devices(con, demo, settings.data_dir)
     # Bind HTTP first: a busy port is then a plain OSError before anything else has started.
@@ -190,8 +199,9 @@ async def run_platform(
 
     detector = Detector(channels=settings.alert_channels)
     after = AfterCommit(con, detector.on_batch, tick=detector.tick, flush=detector.flush)
-    hj.writer.after_commit.append(after.submit)
-    after.start()
+    if not ingest_only:
+        hj.writer.after_commit.append(after.submit)
+        after.start()
     try:
         hj_addr = await hj.start()
     except OSError:
@@ -211,19 +221,27 @@ async def run_platform(
         base_s=settings.alert_retry_base_s, max_s=settings.alert_retry_max_s,
     )  # fmt: skip
     dispatcher.start()
-    app = create_app(
-        con,
-        settings=settings,
-        metrics_registry=hj.metrics.registry,
-        offline_after_s=settings.hj212_offline_after_s,
-        on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
-        on_devices_changed=hj.reload_policies,
-        health=lambda: {
+
+    def health() -> dict[str, Any]:
+        return {
             "hj212_connections": hj.connection_count,
             "anomaly_backlog": after.depth(),
             "alert_outbox": dispatcher.pending(),
-        },
-        jobs=jobs,
+        }
+
+    app = (
+        ingest_app(con, hj.metrics.registry, health)
+        if ingest_only
+        else create_app(
+            con,
+            settings=settings,
+            metrics_registry=hj.metrics.registry,
+            offline_after_s=settings.hj212_offline_after_s,
+            on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
+            on_devices_changed=hj.reload_policies,
+            health=health,
+            jobs=jobs,
+        )
     )
     http = _Http(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
@@ -244,9 +262,17 @@ async def run_platform(
         encoding="utf-8",
     )
     on_status(f"HJ 212 listener on {hj_addr[0]}:{hj_addr[1]}")
-    on_status(f"HTTP on {ends.http_url}  (API /api/v1/docs, open data /open/v1, /healthz)")
+    on_status(f"HTTP on {ends.http_url}  ("
+              + ("/healthz, /metrics only" if ingest_only else
+                 "API /api/v1/docs, open data /open/v1, /healthz") + ")")  # fmt: skip
     on_status(f"store: {settings.database}  (open-file limit {fd_limit})")
-    air_job = _submit_air_compute(con, jobs, sample_loaded)
+    on_status(lake_line + (" (ingest node)" if ingest_only else ""))
+    compaction = None
+    if settings.lake_compact_every_s > 0:
+        compaction = asyncio.create_task(
+            compact_every(jobs, settings.lake_compact_every_s, on_status)
+        )
+    air_job = None if ingest_only else _submit_air_compute(con, jobs, sample_loaded)
     if air_job:
         on_status(f"computing the air results in the background (job {air_job})")
     sim_task = None
@@ -264,6 +290,7 @@ async def run_platform(
         await stop.wait()
     finally:
         on_status("stopping: no new connections; committing and answering what was received ...")
+        await cancel(compaction)
         if sim_task is not None:
             sim_task.cancel()
             with contextlib.suppress(BaseException):
@@ -278,7 +305,10 @@ async def run_platform(
             await http_task
         # A running job ends its transaction and queued audit entries are committed before the
         # store closes.
-        await asyncio.to_thread(close_app, app)
+        if ingest_only:
+            await asyncio.to_thread(jobs.shutdown)
+        else:
+            await asyncio.to_thread(close_app, app)  # type: ignore[arg-type]
         remove_local_credential(settings.data_dir)
         with contextlib.suppress(Exception):
             con.execute("CHECKPOINT")

@@ -169,6 +169,16 @@ class Settings(BaseSettings):
     alert_dispatch_interval_s: float = Field(default=2.0, gt=0)
     alert_retry_base_s: float = Field(default=30.0, gt=0)
     alert_retry_max_s: float = Field(default=3600.0, gt=0)
+    # --- The data lake (docs/design.md "The data lake", docs/operations.md "Lake") ---
+    # Where settled emissions and observations go as hive-partitioned Parquet: a folder (default
+    # `lake` beside the store file, i.e. <data_dir>/lake) or, for a cluster, a mounted HDFS/object-store path; several ingest nodes
+    # may share one lake, each naming its files with its own `node_id`.
+    lake: str | None = None
+    node_id: str | None = None  # default: this host's name (must differ between ingest nodes)
+    # Rows whose time is older than this move from the hot store to the lake at compaction.
+    lake_settle_hours: float = Field(default=48.0, gt=0)
+    # How often `ecohub up` compacts (0: never; `ecohub lake compact` still does).
+    lake_compact_every_s: float = Field(default=3600.0, ge=0)
 
     @field_validator("data_dir")
     @classmethod
@@ -187,6 +197,22 @@ class Settings(BaseSettings):
     @property
     def database(self) -> Path:
         return self.db_path if self.db_path is not None else self.data_dir / "ecohub.duckdb"
+
+    @property
+    def lake_root(self) -> str:
+        """The lake's location: ``lake`` as given, else ``lake`` beside the store file
+        (``<data_dir>/lake`` unless ``db_path`` puts the store elsewhere)."""
+        return self.lake if self.lake else str(self.database.parent / "lake")
+
+    @property
+    def node(self) -> str:
+        """This process's node id for lake file names: ``node_id``, else the host name, with
+        anything but letters, digits, ``.`` and ``_`` made ``_`` (``-`` separates name parts)."""
+        import re
+        import socket
+
+        raw = self.node_id or socket.gethostname() or "node"
+        return re.sub(r"[^A-Za-z0-9._]", "_", raw)[:64]
 
 
 def _toml_values() -> dict[str, Any]:

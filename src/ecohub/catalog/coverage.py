@@ -115,6 +115,8 @@ def measure(
         "n_regions": 0,
         "bbox": None,
     }
+    if not where:
+        _add_lake(out, table)
     via = _via(table)
     if via is not None and out["rows"]:
         reg, lon, lat, keys = via
@@ -131,6 +133,23 @@ def measure(
         if lons:
             out["bbox"] = [min(lons), min(lats), max(lons), max(lats)]
     return out
+
+
+def _add_lake(out: dict[str, Any], table: str) -> None:
+    """Count the rows compaction moved to the data lake (ecohub.store.lake) and widen the time
+    coverage to theirs, from the Parquet footers (nothing is scanned). Regions stay those of
+    the store's rows."""
+    from ecohub.settings import get_settings
+    from ecohub.store import lake
+
+    if table not in lake.SPECS:
+        return
+    for part in lake.footprint(get_settings(), table):
+        out["rows"] += int(part["rows"])  # type: ignore[call-overload]
+        for key, pick in (("time_from", min), ("time_to", max)):
+            if part[key] is not None:
+                t = part[key]
+                out[key] = t if out[key] is None else pick(out[key], t)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> int:

@@ -64,9 +64,11 @@ def graph(
     licence_url: str,
     attribution: str,
     title: str = "ecohub 生态环境信息资源目录",
+    lake: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Graph:
     """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
-    dicts (resource, coverage, published)."""
+    dicts (resource, coverage, published). ``lake``: per table, the month partitions of the
+    data lake (:func:`ecohub.store.lake.footprint`), each one more Parquet distribution."""
     base = base.rstrip("/")
     g = Graph()
     for prefix, ns in CONTEXT.items():
@@ -218,7 +220,25 @@ def graph(
         g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
         if item.get("published"):
             g.add((dist, DCTERMS.license, licence))
+        for part in (lake or {}).get(r.get("table_name") or "", []):
+            _lake_distribution(g, ds, r, part)
     return g
+
+
+def _lake_distribution(g: Graph, ds: URIRef, r: dict[str, Any], part: dict[str, Any]) -> None:
+    """One month of the resource's table in the data lake: hive-partitioned Parquet files
+    that DuckDB and Spark read in place (docs/design.md "The data lake")."""
+    dist = URIRef(str(part["url"]))
+    g.add((ds, DCAT.distribution, dist))
+    g.add((dist, RDF.type, DCAT.Distribution))
+    g.add((dist, DCAT.accessURL, dist))
+    g.add((dist, DCTERMS.title, Literal(f"{r['table_name']} {part['month']} (Parquet)")))
+    g.add((dist, DCTERMS.description, Literal(
+        f"{r['name_zh']}：数据湖 {part['month']} 月分区，{part['files']} 个 Parquet 文件，"
+        f"{part['rows']} 行（按 month=/bucket= 目录分区）", lang="zh")))  # fmt: skip
+    g.add((dist, DCTERMS.format, _auth("file-type", "PARQUET")))
+    g.add((dist, DCAT.byteSize, Literal(int(part["bytes"]), datatype=XSD.nonNegativeInteger)))
+    g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
 
 
 def serialize(g: Graph, fmt: str) -> bytes:

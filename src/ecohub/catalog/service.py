@@ -362,7 +362,12 @@ def export_dcat(
         for r in resources.every(con)
         if r["code"] in listed
     ]
-    g = dcat.graph(shown, base=base, licence_url=licence_url, attribution=attribution)
+    from ecohub.settings import get_settings
+    from ecohub.store import lake
+
+    tables = {s["resource"].get("table_name") for s in shown} & set(lake.SPECS)
+    parts = {str(t): lake.footprint(get_settings(), str(t)) for t in tables}
+    g = dcat.graph(shown, base=base, licence_url=licence_url, attribution=attribution, lake=parts)
     return dcat.serialize(g, fmt)
 
 

@@ -37,8 +37,13 @@ def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """The configured store, opened and migrated; a clear error instead of a traceback."""
     from ecohub.settings import get_settings
     from ecohub.store.db import StoreError, connect
+    from ecohub.store.lake import attach
 
+    settings = get_settings()
     try:
-        return connect(get_settings().database, read_only=read_only)
+        con = connect(settings.database, read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
+    if not read_only:
+        attach(con, settings)  # `*_all` views over the configured lake
+    return con

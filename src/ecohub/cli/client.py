@@ -98,6 +98,9 @@ class Door:
             con = connect(self.settings.database)
         except StoreError as exc:
             raise DoorError(str(exc)) from exc
+        from ecohub.store.lake import attach
+
+        attach(con, self.settings)  # `*_all` views over this settings' lake
         app = create_app(con, settings=self.settings, data_dir=data_dir)
         credential = app.state.auth.local_credential
         self._local = (con, app)

@@ -14,6 +14,7 @@ from ecohub.cli import (
     geo,
     hj212,
     hj212_ops,
+    lake,
     load,
     platform,
     registry,
@@ -51,6 +52,7 @@ app.add_typer(complaints.app, name="complaints", help="12369 complaints and thei
 app.add_typer(
     enterprise.app, name="source", help="Source profiles, risk watch list, built before approval."
 )
+app.add_typer(lake.app, name="lake", help="The data lake: compaction and status.")
 
 
 def main() -> None:

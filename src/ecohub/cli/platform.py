@@ -41,12 +41,20 @@ def register(app: typer.Typer) -> None:
             False, help="Do not load the sample data into an empty store."
         ),
         verbose: bool = typer.Option(False, "--verbose", "-v"),
+        role: str = typer.Option(
+            "all",
+            help="all: the whole platform; ingest: HJ 212 listener, writer and lake compaction "
+            "only (/healthz and /metrics over HTTP), one of several nodes sharing a lake.",
+        ),
     ) -> None:
         """Open (or create) the store, load sample data if empty, and serve HJ 212 and HTTP."""
         from ecohub.runtime import run_platform
+        from ecohub.runtime_ingest import ROLES
         from ecohub.settings import load_settings
         from ecohub.store.db import StoreError
 
+        if role not in ROLES:
+            fail(f"--role: must be one of {', '.join(ROLES)}, got {role!r}", code=2)
         check_port("--hj212-port", hj212_port)
         check_port("--http-port", http_port)
         logging.basicConfig(
@@ -69,6 +77,7 @@ def register(app: typer.Typer) -> None:
                     simulate_devices=simulate,
                     history_hours=history_hours,
                     on_status=console.print,
+                    role=role,
                 )
             )
         except StoreError as exc:

@@ -185,7 +185,7 @@ def emission_totals(
     with _keys(con, sources) as keys:
         rows = con.execute(
             f"SELECT e.pollutant, sum(e.cou), count(e.cou), count(DISTINCT m.source_code) "
-            f"FROM emission e JOIN monitor_point m USING (mn) JOIN {keys} k "
+            f"FROM emission_all e JOIN monitor_point m USING (mn) JOIN {keys} k "
             "ON m.source_code = k.source_code WHERE e.cn = ? AND e.data_time >= ? "
             "AND e.data_time < ? GROUP BY e.pollutant ORDER BY e.pollutant",
             [cn, start, end],

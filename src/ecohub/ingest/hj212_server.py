@@ -77,6 +77,9 @@ class Hj212Server:
             max_batch=settings.hj212_commit_max_packets,
             interval_ms=settings.hj212_commit_interval_ms,
         )
+        from ecohub.store.lake import KnownFilter
+
+        self.writer.lake_filter = KnownFilter(settings)
         self.raw_budget = RawLogBudget(
             settings.hj212_raw_log_peer_bytes,
             settings.hj212_raw_log_total_bytes,

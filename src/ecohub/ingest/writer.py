@@ -114,6 +114,9 @@ class StoreWriter:
         # registers the anomaly detector's feed here). Hooks must return at once (hand the
         # batch to their own thread); one that raises is logged, never seen by the writer.
         self.after_commit: list[Callable[[list[Work]], None]] = []
+        # Drops `emission` rows whose key the data lake already holds (resent settled data;
+        # ecohub.store.lake.KnownFilter); set by the server when a lake is configured.
+        self.lake_filter: Callable[[duckdb.DuckDBPyConnection, pa.Table], pa.Table] | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -236,7 +239,10 @@ class StoreWriter:
         )
         tables: list[tuple[str, str, pa.Table]] = []
         if works:
-            tables.append(("emission", EMISSION_INSERT, emission_table(works)))
+            rows = emission_table(works)
+            if self.lake_filter is not None:
+                rows = self.lake_filter(self._cur, rows)
+            tables.append(("emission", EMISSION_INSERT, rows))
         if messages:
             tables.append(("hj212_message", MESSAGE_INSERT, arrow_table(MESSAGE_SCHEMA, messages)))
         if rejected:

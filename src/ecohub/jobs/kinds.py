@@ -288,6 +288,24 @@ def _load_enterprise(which: str) -> Callable[..., Any]:
     return run
 
 
+class LakeCompact(_Params):
+    pass
+
+
+def _lake_compact(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.queries import QueryError
+    from ecohub.settings import get_settings
+    from ecohub.store.lake import LakeError
+    from ecohub.store.lake_compact import compact
+
+    try:
+        return jsonable(compact(cur, get_settings(), progress=progress))
+    except LakeError as exc:
+        raise QueryError("lake", str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Kind:
     params: type[BaseModel]
@@ -315,4 +333,5 @@ KINDS: dict[str, Kind] = {
         LoadEnterprise, _load_enterprise("cases"), (), "load enforcement cases and link them"
     ),
     "load-eia": Kind(LoadEnterprise, _load_enterprise("eia"), (), "load EIA approvals, linked"),
+    "lake-compact": Kind(LakeCompact, _lake_compact, (), "move settled emissions to the lake"),
 }

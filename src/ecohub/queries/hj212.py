@@ -139,7 +139,7 @@ def emissions(
     sql = (
         "SELECT e.mn, e.cn, e.data_time, e.pollutant, e.rtd, e.avg, e.min, e.max, e.cou,"
         " e.zs_rtd, e.zs_avg, e.flag, e.edition, e.deviation, e.registered, e.received_at"
-        f" FROM emission e JOIN {_DEVICES} ON m.mn = e.mn WHERE {' AND '.join(where)}"
+        f" FROM emission_all e JOIN {_DEVICES} ON m.mn = e.mn WHERE {' AND '.join(where)}"
         " ORDER BY e.mn, e.cn, e.data_time, e.pollutant LIMIT ?"
     )
     table = con.execute(sql, [*params, n + 1]).fetch_arrow_table()

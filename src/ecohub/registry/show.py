@@ -43,13 +43,13 @@ def show(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
         "monitor_points": _rows(
             con,
             "SELECT m.mn, m.outlet_code, m.st, m.last_seen, "
-            "(SELECT max(e.data_time) FROM emission e WHERE e.mn = m.mn) AS latest_data "
+            "(SELECT max(e.data_time) FROM emission_all e WHERE e.mn = m.mn) AS latest_data "
             "FROM monitor_point m WHERE m.source_code = ? ORDER BY m.mn",
             [live],
         ),
         "latest": _rows(
             con,
-            "SELECT e.mn, e.pollutant, e.data_time, e.avg, e.rtd, e.flag FROM emission e "
+            "SELECT e.mn, e.pollutant, e.data_time, e.avg, e.rtd, e.flag FROM emission_all e "
             "JOIN monitor_point m USING (mn) WHERE m.source_code = ? "
             "QUALIFY row_number() OVER (PARTITION BY e.mn, e.pollutant "
             "ORDER BY e.data_time DESC) = 1 ORDER BY e.mn, e.pollutant",

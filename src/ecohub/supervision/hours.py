@@ -35,7 +35,7 @@ SELECT mn, pollutant, date_trunc('hour', data_time) AS hour,
 FROM (
     SELECT mn, pollutant, data_time, coalesce(avg, rtd) AS v, coalesce(zs_avg, zs_rtd) AS zs,
            coalesce(flag, 'N') IN {_MARKED} AS marked
-    FROM emission
+    FROM {{table}} e
     WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ? {{only}}
 ) GROUP BY ALL
 """
@@ -48,16 +48,20 @@ def aggregate_hours(
     device_hours: pa.Table | None = None,
 ) -> None:
     """(Re)build `anomaly_hour` from minute data in [frm, to), for every device or only for the
-    ``(mn, hour)`` pairs of ``device_hours``."""
+    ``(mn, hour)`` pairs of ``device_hours``.
+
+    A whole period reads `emission_all` (hot store and lake: batch detection over history); the
+    stream's just-committed hours read the hot table only (they cannot have settled yet)."""
     if device_hours is None:
-        con.execute(_AGGREGATE.format(only=""), [frm, to])
+        con.execute(_AGGREGATE.format(only="", table="emission_all"), [frm, to])
         return
     con.register("_agg_hours", device_hours)
     try:
         con.execute(
             _AGGREGATE.format(
-                only="AND EXISTS (SELECT 1 FROM _agg_hours a WHERE a.mn = emission.mn "
-                "AND a.hour = date_trunc('hour', emission.data_time))"
+                only="AND EXISTS (SELECT 1 FROM _agg_hours a WHERE a.mn = e.mn "
+                "AND a.hour = date_trunc('hour', e.data_time))",
+                table="emission",
             ),
             [frm, to],
         )

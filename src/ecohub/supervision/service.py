@@ -37,16 +37,16 @@ _CHUNK = timedelta(days=1)
 
 _CHUNK_SQL = f"""
 SELECT mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag
-FROM emission WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
+FROM emission_all WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
 """
 _SEED_SQL = f"""
 SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
-FROM emission
+FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
   AND coalesce(flag, 'N') NOT IN {_MARKED}
 GROUP BY mn, pollutant
 UNION ALL
-SELECT mn, '*', max(data_time), NULL FROM emission
+SELECT mn, '*', max(data_time), NULL FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ? GROUP BY mn
 """
 

@@ -1,0 +1,41 @@
+"""``ecohub lake``: the data lake of settled emissions (docs/operations.md "The data lake")."""
+
+from __future__ import annotations
+
+import typer
+
+from ecohub.cli._common import console
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("compact")
+def compact_cmd() -> None:
+    """Move emissions older than ECOHUB_LAKE_SETTLE_HOURS from the hot store into the lake
+    (de-duplicated on their key; runs as a job of the running server, or here)."""
+    from ecohub.cli.client import door
+
+    with door(name_options=False) as d:  # the message names the setting
+        res = d.job("lake-compact", {}, "compacting")
+    for table, r in res.items():
+        console.print(
+            f"{table}: {r['settled']:,} settled rows before {r['cutoff']}: {r['moved']:,} moved "
+            f"to the lake in {r['files']} files, {r['known']:,} already there (dropped)"
+            + (f"; {r['recovered']} interrupted compaction(s) finished" if r["recovered"] else ""),
+            highlight=False,
+        )
+
+
+@app.command("status")
+def status_cmd() -> None:
+    """Where the lake is, and its files, rows and months per table."""
+    from ecohub.settings import get_settings
+    from ecohub.store.lake import status
+
+    st = status(get_settings())
+    console.print(f"lake: {st['lake']}  (this node: {st['node']})", highlight=False)
+    for table, t in st["tables"].items():  # type: ignore[attr-defined]
+        months = t["months"]
+        span = f"{months[0]} .. {months[-1]}" if months else "none"
+        console.print(f"{table}: {t['files']:,} files, {t['rows']:,} rows, months {span}",
+                      highlight=False)  # fmt: skip

@@ -1,0 +1,78 @@
+"""The catalog covers the data lake: rows and times of settled emissions, one Parquet
+distribution per month partition in the DCAT export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS
+
+from ecohub.access.principal import SYSTEM
+from ecohub.catalog import coverage, service
+from ecohub.settings import Settings, get_settings
+from ecohub.store import lake
+from ecohub.store.db import connect
+from ecohub.store.lake_compact import compact
+
+EMISSION = "30100202-00002"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def test_coverage_and_dcat_include_the_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ECOHUB_NODE_ID", "n1")
+    get_settings.cache_clear()
+    try:
+        s = get_settings()
+        con = connect(s.database)
+        lake.attach(con, s)
+        # Two rows settle (October and early November, CST), one stays hot (today).
+        for t in (datetime(2026, 10, 5, 1, tzinfo=UTC), datetime(2026, 11, 2, 1, tzinfo=UTC),
+                  NOW):  # fmt: skip
+            con.execute(
+                "INSERT INTO emission (mn, cn, data_time, pollutant, avg, received_at) "
+                "VALUES ('MN000000000000000001', '2051', ?, 'a21026', 1, ?)",
+                [t, t],
+            )
+        assert compact(con, s, now=NOW)["emission"]["moved"] == 2
+        coverage.refresh(con)
+        c = coverage.get(con, EMISSION)
+        assert c is not None
+        assert c["rows"] == 3
+        assert c["time_from"] == "2026-10-05T09:00:00+08:00"
+        assert c["time_to"] == "2026-11-26T20:00:00+08:00"
+        data = service.export_dcat(con, SYSTEM, base="http://x", fmt="ttl",
+                                   licence_url="http://l", attribution="a")  # fmt: skip
+        g = Graph().parse(data=data.decode(), format="turtle")
+        ds = URIRef(f"http://x/api/v1/catalog/{EMISSION}")
+        parquet = URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET")
+        months = sorted(
+            str(d).rsplit("month%3D", 1)[-1]
+            for d in g.objects(ds, DCAT.distribution)
+            if (d, DCTERMS["format"], parquet) in g
+        )
+        assert months == ["2026-10", "2026-11"]
+        con.close()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_footprint_reads_times_from_footers(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path, node_id="n1")
+    con = connect(s.database)
+    t = datetime(2026, 10, 5, 1, tzinfo=UTC)
+    for m in range(3):
+        con.execute(
+            "INSERT INTO emission (mn, cn, data_time, pollutant, received_at) "
+            "VALUES ('MN000000000000000001', '2051', ?, 'a21026', ?)",
+            [t + timedelta(minutes=m), t],
+        )
+    compact(con, s, now=NOW)
+    (part,) = lake.footprint(s, "emission")
+    assert (part["month"], part["files"], part["rows"]) == ("2026-10", 1, 3)
+    assert part["time_from"] == t and part["time_to"] == t + timedelta(minutes=2)

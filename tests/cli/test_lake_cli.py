@@ -1,0 +1,64 @@
+"""`ecohub lake compact|status` through a temporary data folder (no server: in-process)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from ecohub.cli.main import app
+from ecohub.store.db import connect
+
+runner = CliRunner()
+
+
+def _invoke(data_dir: Path, *args: str) -> Result:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    env = {"ECOHUB_DATA_DIR": str(data_dir), "ECOHUB_NODE_ID": "cli"}
+    try:
+        return runner.invoke(app, ["lake", *args], env=env)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_compact_then_status(tmp_path: Path) -> None:
+    con = connect(tmp_path / "ecohub.duckdb")
+    old = datetime.now(UTC) - timedelta(days=10)
+    for m in range(3):  # three settled minutes, one value each, and one live row
+        con.execute(
+            "INSERT INTO emission (mn, cn, data_time, pollutant, received_at) "
+            "VALUES ('MN000000000000000001', '2051', ?, 'a21026', ?)",
+            [old + timedelta(minutes=m), old],
+        )
+    con.execute(
+        "INSERT INTO emission (mn, cn, data_time, pollutant, received_at) "
+        "VALUES ('MN000000000000000001', '2051', now(), 'a21026', now())"
+    )
+    con.close()
+    out = _invoke(tmp_path, "compact")
+    assert out.exit_code == 0, out.output
+    assert "emission: 3 settled rows" in out.output and "3 moved" in out.output
+    out = _invoke(tmp_path, "status")
+    assert out.exit_code == 0, out.output
+    assert f"lake: {tmp_path / 'lake'}" in out.output
+    assert "emission: 1 files, 3 rows" in out.output
+    again = _invoke(tmp_path, "compact")
+    assert "emission: 0 settled rows" in again.output
+    con = connect(tmp_path / "ecohub.duckdb")
+    assert con.execute("SELECT count(*) FROM emission_all").fetchone() == (4,)
+    assert con.execute("SELECT count(*) FROM emission").fetchone() == (1,)
+
+
+def test_a_url_lake_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    env = {"ECOHUB_DATA_DIR": str(tmp_path), "ECOHUB_LAKE": "s3://bucket/lake"}
+    out = runner.invoke(app, ["lake", "compact"], env=env)
+    get_settings.cache_clear()
+    assert out.exit_code != 0
+    assert "lake (s3://bucket/lake): compaction" in out.output
+    assert "Traceback" not in out.output
