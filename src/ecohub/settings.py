@@ -170,9 +170,10 @@ class Settings(BaseSettings):
     alert_retry_base_s: float = Field(default=30.0, gt=0)
     alert_retry_max_s: float = Field(default=3600.0, gt=0)
     # --- The data lake (docs/design.md "The data lake", docs/operations.md "Lake") ---
-    # Where settled emissions and observations go as hive-partitioned Parquet: a folder (default
-    # `lake` beside the store file, i.e. <data_dir>/lake) or, for a cluster, a mounted HDFS/object-store path; several ingest nodes
-    # may share one lake, each naming its files with its own `node_id`.
+    # Where settled emissions and observations go as hive-partitioned Parquet: a folder
+    # (default `lake` beside the store file, i.e. <data_dir>/lake) or, for a cluster, a mounted
+    # HDFS/object-store path; several ingest nodes may share one lake, each naming its files
+    # with its own `node_id`.
     lake: str | None = None
     node_id: str | None = None  # default: this host's name (must differ between ingest nodes)
     # Rows whose time is older than this move from the hot store to the lake at compaction.
