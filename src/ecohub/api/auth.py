@@ -17,7 +17,9 @@ Wire-up: ``install_auth(app, con, data_dir, settings)`` once; protected routes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
 from ecohub.access.principal import ANONYMOUS, Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.api.problems import problem
+from ecohub.cst import today
 from ecohub.settings import Settings
 
 TOKEN_PATH = "/api/v1/auth/token"
@@ -62,6 +65,8 @@ class AuthState:
     access_minutes: float = 15.0
     refresh_hours: float = 12.0
     audit_writer: AuditWriter | None = None
+    #: The China calendar day of a request: grants are in force by it (a test may set it).
+    today: Callable[[], date] = field(default=today)
 
     def close(self) -> None:
         """Commit queued audit entries and stop the writer (call when the server stops)."""

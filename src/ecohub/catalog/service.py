@@ -9,7 +9,7 @@ roles see the whole catalogue (a resource's existence and terms are not secret, 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -197,7 +197,7 @@ def data(
     region: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
-    at: datetime | None = None,
+    at: datetime | date | None = None,
 ) -> dict[str, Any]:
     """A page of the resource's rows that ``p`` may read now (its role's scope plus its grants).
 
