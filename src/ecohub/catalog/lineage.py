@@ -34,6 +34,7 @@ MAX_DEPTH = 8  # resources made from resources made from ...: far more than the 
 
 def resolve(con: duckdb.DuckDBPyConnection, resource: str) -> str:
     """A resource code from a code or a table name (``resource: ...`` when neither)."""
+    resources.sync(con)  # once per store and process: the definitions are there to resolve
     if resources.CODE.match(resource):
         if resources.get(con, resource) is None:
             raise NotFound("resource", resource)
@@ -229,6 +230,7 @@ def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
     a resource input carries its own ``lineage`` subtree (each resource expanded once).
     """
     code = resolve(con, resource)
+    derive(con)  # the devices counted by the HJ 212 writer up to now
     files: dict[str, dict[str, Any]] = {}
     devices: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
