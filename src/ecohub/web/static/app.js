@@ -4,13 +4,14 @@ import { esc, lang, loadLang, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { sourcePage, stationPage } from "./pages.js";
+import { openPage } from "./opendata.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
 
 function show(view) {
-  for (const v of ["login-view", "main-view", "detail-view"]) $(v).hidden = v !== view;
-  $("logout").hidden = view === "login-view";
+  for (const v of ["login-view", "main-view", "detail-view", "open-view"]) $(v).hidden = v !== view;
+  $("logout").hidden = !state.me;
   if (view === "main-view" && state.map) {
     state.map.map.invalidateSize();
     resizeCharts();
@@ -61,6 +62,8 @@ $("lang").addEventListener("click", async () => {
     areaOptions();
     state.map.legend(state.levels, lang);
     await route();
+  } else if (location.hash === "#/open") {
+    await openPage($("open"));
   }
 });
 
@@ -211,7 +214,16 @@ async function start() {
 }
 
 async function route(fresh = false) {
-  if (!state.me) return;
+  // The open-data page needs no log-in.
+  if (location.hash === "#/open") {
+    show("open-view");
+    await openPage($("open"));
+    return;
+  }
+  if (!state.me) {
+    show("login-view");
+    return;
+  }
   const m = location.hash.match(/^#\/(station|source)\/(.+)$/);
   if (m) {
     show("detail-view");
@@ -239,5 +251,5 @@ window.addEventListener("resize", resizeCharts);
       logout();
     }
   }
-  show("login-view");
+  await route();
 })();
