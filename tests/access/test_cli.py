@@ -51,12 +51,30 @@ def test_user_add_list_disable(data: Path) -> None:
         (["--role", "analyst"], PASSWORD + "\n", "region: a analyst user needs a region"),
         (["--role", "chief", "--region", "110105"], PASSWORD + "\n", "role: must be one of"),
         (["--role", "enterprise", "--source", "X1"], PASSWORD + "\n", "source:"),
-        (["--role", "analyst", "--region", "110105", "--department-code", "D1"],
-         PASSWORD + "\n", "department: a department code needs"),
-        (["--role", "analyst", "--region", "110105", "--department", "局",
-          "--department-code", "D 1"], PASSWORD + "\n", "department_code:"),
-        (["--role", "analyst", "--region", "110105", "--department", "局\x07"],
-         PASSWORD + "\n", "department: at most 64 characters, no control"),
+        (
+            ["--role", "analyst", "--region", "110105", "--department-code", "D1"],
+            PASSWORD + "\n",
+            "department: a department code needs",
+        ),
+        (
+            [
+                "--role",
+                "analyst",
+                "--region",
+                "110105",
+                "--department",
+                "局",
+                "--department-code",
+                "D 1",
+            ],
+            PASSWORD + "\n",
+            "department_code:",
+        ),
+        (
+            ["--role", "analyst", "--region", "110105", "--department", "局\x07"],
+            PASSWORD + "\n",
+            "department: at most 64 characters, no control",
+        ),
     ],
 )
 def test_user_add_errors_go_to_stderr(

@@ -202,4 +202,5 @@ def test_loaded_csv_headers_are_the_lineage_path(
         path,
     )
     load_observations(store, path, period="1h", write_rejects=False)
-    assert lineage.walk(store, "observation")["files"] == [{"sha256": _sha(path), "path": str(path)}]
+    files = lineage.walk(store, "observation")["files"]
+    assert files == [{"sha256": _sha(path), "path": str(path)}]

@@ -112,13 +112,15 @@ def test_another_department_applies_is_granted_reads_and_then_cannot(
     obs = {"region": "110105", "limit": 50}
     assert server.call("analyst", "GET", "/api/v1/observations", params=obs).json()["items"] == []
     start = today()
+    end = start + timedelta(days=3)
     body = {"purpose": "跨区大气污染传输分析", "region": "110105",
-            "valid_from": start.isoformat(), "valid_to": (start + timedelta(days=3)).isoformat()}  # fmt: skip
+            "valid_from": start.isoformat(), "valid_to": end.isoformat()}  # fmt: skip
     r = server.call("analyst", "POST", f"/api/v1/catalog/{OBS}/applications", json=body)
     assert r.status_code == 201, r.text
     app_id = r.json()["id"]
     # The admin's view of the pending application names the applicant's department.
-    pending = server.call("boss", "GET", "/api/v1/catalog/applications", params={"state": "pending"})
+    apps = "/api/v1/catalog/applications"
+    pending = server.call("boss", "GET", apps, params={"state": "pending"})
     mine = next(a for a in pending.json()["items"] if a["id"] == app_id)
     assert mine["applicant_department"] == {"code": "D110108", "name": "海淀区生态环境局"}
     r = server.call(
@@ -145,11 +147,10 @@ def test_another_department_applies_is_granted_reads_and_then_cannot(
     assert any(app_id in json.loads(f).get("grants", []) for (f,) in logged)
     # The day after the last day: nothing, with nobody acting.
     auth = server.app.state.auth
-    auth.today = lambda: start + timedelta(days=4)
+    auth.today = lambda: end + timedelta(days=1)
     try:
         assert (
-            server.call("analyst", "GET", "/api/v1/observations", params=obs).json()["items"]
-            == []
+            server.call("analyst", "GET", "/api/v1/observations", params=obs).json()["items"] == []
         )
         data = server.call("analyst", "GET", f"/api/v1/catalog/{OBS}/data", params=obs).json()
         assert data["items"] == [] and data["scope"]["grants"] == []

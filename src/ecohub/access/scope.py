@@ -43,7 +43,8 @@ def region_sql(p: Principal, column: str) -> tuple[str, list[Any]]:
     if not p.own_scope:
         own = "FALSE", []
     elif p.region is None:
-        own = ("TRUE", []) if p.role in ("admin", "analyst", "inspector", "public") else ("FALSE", [])
+        nationwide = p.role in ("admin", "analyst", "inspector", "public")
+        own = ("TRUE", []) if nationwide else ("FALSE", [])
     else:
         own = f"starts_with({column}, ?)", [region_prefix(p.region)]
     prefixes = list(dict.fromkeys(g.prefix for g in p.grants))

@@ -166,8 +166,16 @@ def add_user(
         con.execute(
             "INSERT INTO app_user (name, role, region, sources, password_hash, created_at, "
             "department_code, department_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, role_, region_, " ".join(sources_), HASHER.hash(password), created,
-             dept_code, dept_name],  # fmt: skip
+            [
+                name,
+                role_,
+                region_,
+                " ".join(sources_),
+                HASHER.hash(password),
+                created,
+                dept_code,
+                dept_name,
+            ],
         )
     except duckdb.ConstraintException as exc:  # a concurrent add of the same name
         raise InvalidInput("name", f"user {name!r} exists already") from exc
@@ -194,7 +202,8 @@ def check_department(name: str | None, code: str | None) -> tuple[str | None, st
         )
     if code is not None and not DEPARTMENT_CODE.fullmatch(code):
         raise InvalidInput(
-            "department_code", f"{code!r} must be 1-32 letters, digits, . _ - (a letter or digit first)"
+            "department_code",
+            f"{code!r} must be 1-32 letters, digits, . _ - (a letter or digit first)",
         )
     if code is not None and name is None:
         raise InvalidInput("department", "a department code needs the department's name")

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from ecohub.access.principal import ROLES, Principal, Role
+from ecohub.access.principal import ROLES, Grant, Principal, Role
 from ecohub.access.scope import AccessDenied
 from ecohub.api.auth import current_principal
 from ecohub.api.routers.catalog_rules import CATALOG_ACCESS, CATALOG_OPEN, GRANT_READS
@@ -138,7 +138,7 @@ def guard(request: Request, principal: Principal = Depends(current_principal)) -
     roles = ACCESS.get(key)
     if roles is None:
         raise AccessDenied(f"role {principal.role!r} may not use this route")
-    held = ()
+    held: tuple[Grant, ...] = ()
     if key in READS and principal.role != "admin":
         from ecohub.catalog.grant_scope import for_tables
 

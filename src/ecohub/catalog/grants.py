@@ -208,8 +208,19 @@ def apply(
             "INSERT INTO catalog_application (id, resource_code, applicant, filed_by, purpose, "
             "region, valid_from, valid_to, submitted_at, applicant_department_code, "
             "applicant_department_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [app_id, resource_code, who, principal.name, purpose, reg, start, end, now,
-             d_code, d_name],  # fmt: skip
+            [
+                app_id,
+                resource_code,
+                who,
+                principal.name,
+                purpose,
+                reg,
+                start,
+                end,
+                now,
+                d_code,
+                d_name,
+            ],
         )
     audit.record(
         con,
@@ -322,9 +333,7 @@ def _app_row(r: tuple[Any, ...], today: date) -> dict[str, Any]:
         "id": r[0],
         "resource_code": r[1],
         "applicant": r[2],
-        "applicant_department": (
-            {"code": r[16], "name": r[17]} if r[16] or r[17] else None
-        ),
+        "applicant_department": {"code": r[16], "name": r[17]} if r[16] or r[17] else None,
         "filed_by": r[3],
         "purpose": r[4],
         "region": r[5],

@@ -173,7 +173,7 @@ def _derived_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     ).fetchall():
         parent = _code_of(con, table)
         if parent:
-            inputs = [("resource", parent, {})]
+            inputs: list[tuple[str, str, dict[str, Any]]] = [("resource", parent, {})]
             out.append((f"product:{code}", code, "select", {"filter": where}, None, inputs))
     return out
 

@@ -74,7 +74,7 @@ def note(
     rows_in: list[tuple[str, str, dict[str, Any]]] = []
     for item in inputs:
         k, ref = item[0], item[1]
-        detail = dict(item[2]) if len(item) > 2 else {}  # type: ignore[misc]
+        detail: dict[str, Any] = dict(item[2]) if len(item) > 2 else {}
         if k == "resource" and not resources.CODE.match(ref):
             ref = code_of(ref)
         rows_in.append((k, ref, detail))
@@ -124,7 +124,7 @@ DEVICE_UPSERT = (
 def device_rows(counts: Mapping[tuple[str, str], list[Any]]) -> pa.Table:
     """``{(table, mn): [first, last, packets]}`` as a :data:`DEVICE_SCHEMA` table."""
     rows = [(t, mn, v[0], v[1], v[2]) for (t, mn), v in counts.items()]
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in DEVICE_SCHEMA]
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in DEVICE_SCHEMA]
     return pa.table(
         [pa.array(list(c), type=f.type) for c, f in zip(cols, DEVICE_SCHEMA, strict=True)],
         schema=DEVICE_SCHEMA,

@@ -92,6 +92,7 @@ def load_observations(
         reject_conflicting_observations(con)
         # Rejects are written first: a reject file that cannot be written stores nothing.
         collect_rejects(con, staged, report, target)
+
         def write() -> None:
             upsert_observations(con, report, source or file.name)
             note_load(con, report, "observation")

@@ -69,6 +69,7 @@ def load_stations(
         _station_rows(con, staged, plan, network, source or file.name)
         check_stations(con, staged, plan)
         collect_rejects(con, staged, report, target)
+
         def write() -> None:
             upsert_stations(con, report)
             note_load(con, report, "station")
