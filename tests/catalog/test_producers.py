@@ -204,3 +204,21 @@ def test_loaded_csv_headers_are_the_lineage_path(
     load_observations(store, path, period="1h", write_rejects=False)
     files = lineage.walk(store, "observation")["files"]
     assert files == [{"sha256": _sha(path), "path": str(path)}]
+
+
+def test_coverage_follows_what_producers_write(
+    store: duckdb.DuckDBPyConnection, files: dict[str, Path]
+) -> None:
+    from ecohub.catalog import service
+
+    load_stations(store, files["stations"], network="air", write_rejects=False)
+    obs, pm25 = code_of("observation"), "30100101-00003"
+    assert service.show(store, BOSS, obs)["coverage"]["rows"] == 0  # measured now: empty
+    load_observations(store, files["obs"], period="1h", write_rejects=False)
+    # Read again at once (well within the 5-minute age): the load's run makes it current.
+    n = store.execute("SELECT count(*) FROM observation").fetchall()[0][0]
+    n_pm25 = store.execute(
+        "SELECT count(*) FROM observation WHERE parameter = 'a34004'"
+    ).fetchall()[0][0]
+    assert service.show(store, BOSS, obs)["coverage"]["rows"] == n > 0
+    assert service.show(store, BOSS, pm25)["coverage"]["rows"] == n_pm25 > 0

@@ -70,8 +70,7 @@ def server(sample: Sample) -> Iterator[Server]:
 def test_every_table_is_listed_with_current_coverage_and_lineage(
     server: Server, sample: Sample
 ) -> None:
-    r = server.call("boss", "POST", "/api/v1/catalog/coverage/refresh")
-    assert r.status_code == 200, r.text
+    # No refresh asked for: coverage follows what the producers wrote.
     items = server.call("boss", "GET", "/api/v1/catalog").json()["items"]
     listed = {i["table"] for i in items if i["kind"] == "table"}
     tables = {
