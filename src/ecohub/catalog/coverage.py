@@ -164,7 +164,8 @@ def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> i
             for code in codes:
                 con.execute("DELETE FROM catalog_coverage WHERE code = ?", [code])
         resources.insert_rows(con, "catalog_coverage", rows)
-    lineage.derive(con)
+    if codes is None:
+        lineage.derive(con)  # stored for run counts; walks compute their own (lineage._live)
     return len(measured)
 
 

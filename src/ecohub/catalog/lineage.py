@@ -193,11 +193,28 @@ def derive(con: duckdb.DuckDBPyConnection) -> int:
     return len(runs)
 
 
+def _live(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    """The derived runs as of now, by resource code, computed in memory (a read never writes:
+    rewriting the stored derived runs from concurrent readers would conflict in DuckDB)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rid, code, kind, params, started, ins in _derived_runs(con):
+        inputs = [
+            {"kind": k, "ref": ref, **json.loads(json.dumps(d, default=json_default))}
+            for k, ref, d in sorted(ins, key=lambda i: (i[0], i[1]))
+        ]
+        out.setdefault(code, []).append(
+            {"run_id": rid, "kind": kind, "actor": "system", "params": params,
+             "started_at": iso(started), "recorded_at": None, "derived": True,
+             "inputs": inputs}
+        )  # fmt: skip
+    return out
+
+
 def _runs(con: duckdb.DuckDBPyConnection, code: str) -> list[dict[str, Any]]:
     out = []
     for rid, kind, actor, params, started, recorded, derived in con.execute(
         "SELECT run_id, kind, actor, params, started_at, recorded_at, derived FROM catalog_run "
-        "WHERE resource_code = ? ORDER BY started_at NULLS LAST, run_id",
+        "WHERE resource_code = ? AND NOT derived ORDER BY started_at NULLS LAST, run_id",
         [code],
     ).fetchall():
         inputs = [
@@ -230,7 +247,7 @@ def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
     a resource input carries its own ``lineage`` subtree (each resource expanded once).
     """
     code = resolve(con, resource)
-    derive(con)  # the devices counted by the HJ 212 writer up to now
+    live = _live(con)  # the devices counted by the HJ 212 writer up to now, the products
     files: dict[str, dict[str, Any]] = {}
     devices: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
@@ -246,7 +263,7 @@ def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
             out["expanded_above"] = True
             return out
         seen.add(c)
-        runs = _runs(con, c)
+        runs = live.get(c, []) + _runs(con, c)
         for run in runs:
             for i in run["inputs"]:
                 if i["kind"] == "file":
