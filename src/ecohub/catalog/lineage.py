@@ -5,9 +5,10 @@ Two ways in:
 - producers (loaders, the HJ 212 writer, analytics computations, registry runs) register what
   they make through :mod:`ecohub.catalog.produce` (in their own transactions); an operator or a
   script may also call :func:`record_run` ("this run made (a version of) this resource");
-- :func:`derive` — runs presented from what is kept in bulk: the devices the HJ 212 writer
-  counted per table (``catalog_device``), and data products (made from their table). Derived
-  runs are replaced on every derivation; recorded ones are kept.
+- runs presented from what is kept in bulk: the devices the HJ 212 writer counted per table
+  (``catalog_device``), and data products (made from their table). :func:`walk` computes them
+  in memory as of now; :func:`derive` stores them (a full coverage refresh calls it), replacing
+  the previous derived runs; recorded ones are kept.
 
 :func:`walk` follows a resource back through the resources it was made from to the source files
 (by SHA-256) and devices (by MN).
