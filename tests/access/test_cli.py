@@ -39,6 +39,7 @@ def test_user_add_list_disable(data: Path) -> None:
     code, out, _ = _run(data, "user", "list", "--json")
     (row,) = [json.loads(line) for line in out.splitlines()]
     assert (row["name"], row["region"], row["enabled"]) == ("ana", "110105", True)
+    assert row["department"] is None
     assert _run(data, "user", "disable", "ana")[0] == 0
     assert json.loads(_run(data, "user", "list", "--json")[1])["enabled"] is False
 
@@ -50,6 +51,30 @@ def test_user_add_list_disable(data: Path) -> None:
         (["--role", "analyst"], PASSWORD + "\n", "region: a analyst user needs a region"),
         (["--role", "chief", "--region", "110105"], PASSWORD + "\n", "role: must be one of"),
         (["--role", "enterprise", "--source", "X1"], PASSWORD + "\n", "source:"),
+        (
+            ["--role", "analyst", "--region", "110105", "--department-code", "D1"],
+            PASSWORD + "\n",
+            "department: a department code needs",
+        ),
+        (
+            [
+                "--role",
+                "analyst",
+                "--region",
+                "110105",
+                "--department",
+                "局",
+                "--department-code",
+                "D 1",
+            ],
+            PASSWORD + "\n",
+            "department_code:",
+        ),
+        (
+            ["--role", "analyst", "--region", "110105", "--department", "局\x07"],
+            PASSWORD + "\n",
+            "department: at most 64 characters, no control",
+        ),
     ],
 )
 def test_user_add_errors_go_to_stderr(
@@ -104,3 +129,15 @@ def test_audit_show_and_verify_catches_an_altered_entry(data: Path) -> None:
     con.close()
     code, out, err = _run(data, "audit", "verify")
     assert code == 1 and "audit entry 2:" in err and "altered" in err
+
+
+def test_user_department_is_set_and_listed(data: Path) -> None:
+    code, _, err = _run(
+        data, "user", "add", "hd", "--role", "analyst", "--region", "110108",
+        "--department", "海淀区生态环境局", "--department-code", "D110108",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    (row,) = [json.loads(line) for line in _run(data, "user", "list", "--json")[1].splitlines()]
+    assert row["department"] == {"code": "D110108", "name": "海淀区生态环境局"}
+    assert _run(data, "user", "list")[0] == 0  # the table has a department column

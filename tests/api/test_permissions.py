@@ -662,3 +662,99 @@ def test_open_routes_need_no_credentials(door: Door) -> None:
         if url.startswith("/open/"):
             assert r.json()["licence"] == "CC BY 4.0"
             assert 'rel="license"' in r.headers["link"]
+
+
+# Grants on the ordinary data routes: a user of another department (an analyst bound to
+# INSIDE, and an enterprise user on a route its role may not use) reads the OUTSIDE object through
+# the route once an admin grants the route's table for OUTSIDE; a grant of another resource
+# opens nothing, and after the grant's last day (the door's clock moved, no sleeping) it is gone.
+from datetime import date, timedelta  # noqa: E402
+
+from ecohub.api.rules import READS  # noqa: E402
+from ecohub.cst import today  # noqa: E402
+
+
+def test_every_grant_route_is_a_ruled_route_with_a_case() -> None:
+    assert set(READS) <= set(ACCESS) and set(READS) <= set(CASES)
+
+
+def _grant(client: TestClient, door: Door, user: str, table: str) -> str:
+    from ecohub.catalog import lineage, service
+
+    service.ensure(door.con)
+    code = lineage.resolve(door.con, table)
+    admin = {"Authorization": f"Bearer {door.keys['admin']}"}
+    start = today()
+    body = {
+        "purpose": "跨部门执法协查",
+        "region": d.OUTSIDE,
+        "valid_from": start.isoformat(),
+        "valid_to": (start + timedelta(days=30)).isoformat(),
+        "applicant": user,
+    }
+    r = client.post(f"/api/v1/catalog/{code}/applications", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"/api/v1/catalog/{code}/applications/{r.json()['id']}/decision",
+        json={"decision": "grant"},
+        headers=admin,
+    )
+    assert r.status_code == 200 and r.json()["grant"]["in_force"], r.text
+    return str(r.json()["grant"]["valid_to"])
+
+
+def _outside_shows(r: Any, kind: str) -> bool:
+    """Whether an answer to the OUTSIDE call shows the object (not 404 / an empty list)."""
+    if kind == "404":
+        return r.status_code == 200
+    assert r.status_code == 200, r.text
+    return bool(_rows(r.json()))
+
+
+@pytest.mark.parametrize("route", sorted(READS), ids=[f"{m} {p}" for m, p in sorted(READS)])
+def test_a_grant_opens_the_route_for_its_region_until_its_end(
+    door: Door, route: tuple[str, str]
+) -> None:
+    from ecohub.access import apikeys, users
+
+    client = TestClient(door.app, raise_server_exceptions=False)
+    inside, outside, kind = CASES[route]
+    n = next(_SERIAL)
+    keys = {}
+    for role, sources in (("analyst", []), ("enterprise", [d.SRC_IN])):
+        name = f"g{role[0]}{n}"
+        users.add_user(door.con, name, role, d.INSIDE, sources, d.PASSWORD)
+        keys[role] = (name, apikeys.create(door.con, name)[0])
+    analyst, firm = keys["analyst"], keys["enterprise"]
+    # Enterprise users on the routes their role may use stay bound to their own sources (the
+    # source predicate is not widened; they read granted rows through /api/v1/catalog).
+    firm_by_grant = "enterprise" not in ACCESS[route]
+    # Before: outside is not there for the analyst; the enterprise user may not use the route.
+    assert not _outside_shows(_call(client, outside, analyst[1], door, "analyst"), kind)
+    if firm_by_grant:
+        assert _call(client, outside, firm[1], door, "enterprise").status_code == 403
+    # A grant of a resource the route does not read opens nothing.
+    other = "region" if "station" not in READS[route] else "air_daily"
+    _grant(client, door, analyst[0], other)
+    assert not _outside_shows(_call(client, outside, analyst[1], door, "analyst"), kind)
+    # The route's table granted for OUTSIDE: both read the outside object.
+    end = ""
+    for name, _ in (analyst, firm):
+        end = _grant(client, door, name, READS[route][0])
+    assert _outside_shows(_call(client, outside, analyst[1], door, "analyst"), kind), route
+    assert _outside_shows(_call(client, inside, analyst[1], door, "analyst"), kind)
+    if firm_by_grant:
+        r = _call(client, outside, firm[1], door, "enterprise")
+        assert _outside_shows(r, kind), (route, r.text)
+        # In by the grant alone: its own region adds nothing.
+        assert not _outside_shows(_call(client, inside, firm[1], door, "enterprise"), kind)
+    # The day after the grant's last day: as before, with nobody acting.
+    auth = door.app.state.auth
+    after = date.fromisoformat(end) + timedelta(days=1)
+    auth.today = lambda: after
+    try:
+        assert not _outside_shows(_call(client, outside, analyst[1], door, "analyst"), kind)
+        if firm_by_grant:
+            assert _call(client, outside, firm[1], door, "enterprise").status_code == 403
+    finally:
+        auth.today = today

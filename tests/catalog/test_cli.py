@@ -12,6 +12,7 @@ from rdflib.namespace import DCAT, RDF
 from typer.testing import CliRunner
 
 from ecohub.access import users
+from ecohub.catalog.produce import note
 from ecohub.cli.main import app
 from ecohub.cst import CST
 from ecohub.store.db import connect
@@ -36,10 +37,9 @@ def data_dir(tmp_path: Path) -> Path:
         "INSERT INTO observation (station_id, parameter, period, time, value, unit) "
         "VALUES ('Wanliu', 'a34004', '1h', TIMESTAMPTZ '2024-01-01 00:00:00+08', 9, 'µg/m³')"
     )
-    con.execute(
-        "INSERT INTO load_log VALUES ('ab' || repeat('0', 62), 'observations', "
-        "'/data/obs.csv', now(), 1, 0)"
-    )
+    # What the observation loader registers with its rows (ecohub.catalog.produce).
+    file = ("file", "ab" + "0" * 62, {"path": "/data/obs.csv"})
+    note(con, "observation", "load", [file], {"load_kind": "observations"})
     users.add_user(con, "chaoyang", "analyst", "110105", [], "correct horse battery")
     con.close()
     return tmp_path

@@ -85,10 +85,13 @@ def test_lineage_goes_back_to_the_simulated_devices(sample: Sample) -> None:
     assert [d["mn"] for d in tree["devices"]] == sorted(sample.mns)
     run = tree["runs"][0]
     assert run["kind"] == "hj212-ingest"
-    rows = {i["ref"]: i["rows"] for i in run["inputs"]}
+    # The writer counts packets per device (not rows): each data packet is one (CN, DataTime).
+    packets = {i["ref"]: i["packets"] for i in run["inputs"]}
     for mn in sample.mns:
-        n = sample.con.execute("SELECT count(*) FROM emission WHERE mn = ?", [mn]).fetchall()[0][0]
-        assert rows[mn] == n > 0
+        n = sample.con.execute(
+            "SELECT count(DISTINCT (cn, data_time)) FROM emission WHERE mn = ?", [mn]
+        ).fetchall()[0][0]
+        assert packets[mn] == n > 0
 
 
 def test_record_run_adds_to_the_lineage(sample: Sample) -> None:

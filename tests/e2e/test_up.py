@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,17 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert listed.returncode == 0, listed.stderr
         assert {json.loads(line)["mn"] for line in listed.stdout.splitlines()} == {
             d["mn"] for d in devices
+        }
+        # the catalogue walks back to the bundled files (by hash) and the simulated devices
+        lin = cli(tmp_path, "catalog", "lineage", "emission", "--json")
+        assert lin.returncode == 0, lin.stderr
+        assert {d["mn"] for d in json.loads(lin.stdout)["devices"]} == {d["mn"] for d in devices}
+        lin = cli(tmp_path, "catalog", "lineage", "air_daily", "--json")
+        assert lin.returncode == 0, lin.stderr
+        bundled = resources.files("ecohub.sample").joinpath("data")
+        assert {f["sha256"] for f in json.loads(lin.stdout)["files"]} == {
+            hashlib.sha256(bundled.joinpath(n).read_bytes()).hexdigest()
+            for n in ("stations.csv", "prsa_hourly.parquet")
         }
         switched = cli(tmp_path, "hj212", "policy", devices[0]["mn"], "lenient")
         assert switched.returncode == 0, switched.stderr

@@ -11,6 +11,17 @@ ROLES: tuple[Role, ...] = get_args(Role)
 
 
 @dataclass(frozen=True)
+class Grant:
+    """A conditional-sharing grant in force for this request: rows of ``table`` whose GB/T 2260
+    code starts with ``prefix`` (``ecohub.catalog.grants`` decides which grants are in force)."""
+
+    id: str
+    resource: str
+    table: str
+    prefix: str
+
+
+@dataclass(frozen=True)
 class Principal:
     """A caller as the services see it.
 
@@ -18,6 +29,10 @@ class Principal:
     ``sources`` are the source codes an ``enterprise`` user may see. ``via`` says how the caller
     proved who it is (``password``, ``token``, ``apikey``, ``local`` for the server's own CLI,
     ``system`` for in-process work, ``anonymous`` for open data).
+
+    ``grants`` are the caller's grants in force that widen what the current route reads (the
+    door puts them in for the route's tables); ``own_scope`` is ``False`` when the caller's role
+    may not use the route and only its grants let it in (then its own region adds nothing).
     """
 
     name: str
@@ -25,6 +40,8 @@ class Principal:
     region: str | None = None
     sources: tuple[str, ...] = ()
     via: str = "token"
+    grants: tuple[Grant, ...] = ()
+    own_scope: bool = True
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

@@ -33,16 +33,27 @@ def region_prefix(code: str) -> str:
 
 
 def region_sql(p: Principal, column: str) -> tuple[str, list[Any]]:
-    """A predicate on ``column`` (a GB/T 2260 code) limiting rows to ``p``'s region.
+    """A predicate on ``column`` (a GB/T 2260 code) limiting rows to ``p``'s region, widened
+    by ``p``'s grants (each one ``OR starts_with(column, prefix)``).
 
     ``("TRUE", [])`` for a nationwide principal; rows with a NULL region are outside every
     regional scope (nobody can say whose they are).
     """
-    if p.region is None:
-        if p.role in ("admin", "analyst", "inspector", "public"):
-            return "TRUE", []
-        return "FALSE", []
-    return f"starts_with({column}, ?)", [region_prefix(p.region)]
+    own: tuple[str, list[Any]]
+    if not p.own_scope:
+        own = "FALSE", []
+    elif p.region is None:
+        nationwide = p.role in ("admin", "analyst", "inspector", "public")
+        own = ("TRUE", []) if nationwide else ("FALSE", [])
+    else:
+        own = f"starts_with({column}, ?)", [region_prefix(p.region)]
+    prefixes = list(dict.fromkeys(g.prefix for g in p.grants))
+    if own[0] == "TRUE" or not prefixes:
+        return own
+    ors = [f"starts_with({column}, ?)" for _ in prefixes]
+    if own[0] != "FALSE":
+        ors.insert(0, own[0])
+    return f"({' OR '.join(ors)})", [*own[1], *prefixes]
 
 
 def source_sql(p: Principal, column: str) -> tuple[str, list[Any]]:

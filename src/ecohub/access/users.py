@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -47,6 +48,10 @@ class User:
     enabled: bool
     locked_until: datetime | None
     created_at: datetime
+    #: The department (部门) the user works for: grants of conditional sharing are between
+    #: departments, and an application records its applicant's.
+    department_code: str | None = None
+    department_name: str | None = None
 
     def principal(self, via: str) -> Principal:
         return Principal(self.name, self.role, self.region, self.sources, via=via)
@@ -60,6 +65,11 @@ class User:
             "enabled": self.enabled,
             "locked_until": self.locked_until.isoformat() if self.locked_until else None,
             "created_at": self.created_at.isoformat(),
+            "department": (
+                {"code": self.department_code, "name": self.department_name}
+                if self.department_code or self.department_name
+                else None
+            ),
         }
 
 
@@ -139,19 +149,34 @@ def add_user(
     region: str | None,
     sources: list[str] | tuple[str, ...],
     password: str,
+    *,
+    department: str | None = None,
+    department_code: str | None = None,
 ) -> User:
-    """Create a user; raise :class:`InvalidInput` naming the field for any bad argument."""
+    """Create a user; raise :class:`InvalidInput` naming the field for any bad argument.
+
+    ``department`` (name) and ``department_code``: the department the user works for."""
     check_name(name)
     role_, region_, sources_ = _check_scope(role, region, sources)
+    dept_name, dept_code = check_department(department, department_code)
     check_password(password)
     if get_user(con, name) is not None:
         raise InvalidInput("name", f"user {name!r} exists already")
     created = _now()
     try:
         con.execute(
-            "INSERT INTO app_user (name, role, region, sources, password_hash, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [name, role_, region_, " ".join(sources_), HASHER.hash(password), created],
+            "INSERT INTO app_user (name, role, region, sources, password_hash, created_at, "
+            "department_code, department_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                name,
+                role_,
+                region_,
+                " ".join(sources_),
+                HASHER.hash(password),
+                created,
+                dept_code,
+                dept_name,
+            ],
         )
     except duckdb.ConstraintException as exc:  # a concurrent add of the same name
         raise InvalidInput("name", f"user {name!r} exists already") from exc
@@ -161,21 +186,46 @@ def add_user(
 
 
 _COLUMNS = "name, role, region, sources, enabled, locked_until, created_at"
+_WITH_DEPT = f"{_COLUMNS}, department_code, department_name"
+DEPARTMENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+MAX_DEPARTMENT_CHARS = 64
+
+
+def check_department(name: str | None, code: str | None) -> tuple[str | None, str | None]:
+    """A department's (name, code), stripped; :class:`InvalidInput` naming the bad field."""
+    name = (name or "").strip() or None
+    code = (code or "").strip() or None
+    if name is not None and (
+        len(name) > MAX_DEPARTMENT_CHARS or any(unicodedata.category(c)[0] == "C" for c in name)
+    ):
+        raise InvalidInput(
+            "department", f"at most {MAX_DEPARTMENT_CHARS} characters, no control characters"
+        )
+    if code is not None and not DEPARTMENT_CODE.fullmatch(code):
+        raise InvalidInput(
+            "department_code",
+            f"{code!r} must be 1-32 letters, digits, . _ - (a letter or digit first)",
+        )
+    if code is not None and name is None:
+        raise InvalidInput("department", "a department code needs the department's name")
+    return name, code
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    return User(row[0], row[1], row[2], tuple(row[3].split()), row[4], row[5], row[6])
+    dept = (row[7], row[8]) if len(row) > 8 else (None, None)
+    return User(row[0], row[1], row[2], tuple(row[3].split()), row[4], row[5], row[6], *dept)
 
 
 def get_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
     """The user called ``name`` (one primary-key lookup), or ``None``."""
-    row = first(con.execute(f"SELECT {_COLUMNS} FROM app_user WHERE name = ?", [name]).fetchall())
+    sql = f"SELECT {_WITH_DEPT} FROM app_user WHERE name = ?"
+    row = first(con.execute(sql, [name]).fetchall())
     return _user(row) if row else None
 
 
 def list_users(con: duckdb.DuckDBPyConnection) -> list[User]:
     return [
-        _user(r) for r in con.execute(f"SELECT {_COLUMNS} FROM app_user ORDER BY name").fetchall()
+        _user(r) for r in con.execute(f"SELECT {_WITH_DEPT} FROM app_user ORDER BY name").fetchall()
     ]
 
 

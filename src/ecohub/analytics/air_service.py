@@ -146,8 +146,25 @@ def compute(
     ed = parse_edition(edition)
     stored = air_results.state(con).get("edition")
     if full or stored is None or stored != str(ed) or _stored_reviewed(con) != reviewed:
-        return air_results.compute_full(con, ed, reviewed).as_dict()
-    return air_results.compute_stale(con, ed, reviewed).as_dict()
+        out = air_results.compute_full(con, ed, reviewed).as_dict()
+    else:
+        out = air_results.compute_stale(con, ed, reviewed).as_dict()
+    _lineage(con, out, ed, full, reviewed)
+    return out
+
+
+def _lineage(
+    con: duckdb.DuckDBPyConnection, out: dict[str, Any], ed: Any, full: bool, reviewed: bool
+) -> None:
+    """Register the tables this computation wrote, made from the stations and observations."""
+    from ecohub.catalog.produce import has_resource, note
+
+    made = [t for t, n in out["written"].items() if n and has_resource(t)]
+    if made:
+        params = {"edition": str(ed), "full": full, "reviewed": reviewed, "mode": out["mode"],
+                  "written": out["written"], "station_days": out.get("station_days")}  # fmt: skip
+        note(con, made, "air-compute", [("resource", "observation"), ("resource", "station")],
+             params)  # fmt: skip
 
 
 def _stored_reviewed(con: duckdb.DuckDBPyConnection) -> bool:

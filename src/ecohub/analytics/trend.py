@@ -396,12 +396,28 @@ def store_trends(con: Any, table: pd.DataFrame) -> int:
     cols = ["station_id", "parameter", "test", "period_from", "period_to", "unit", "n", "s"]
     cols += ["var_s", "z", "p", "tau", "slope_per_year", "trend", "alpha", "note"]
     rows = table.reindex(columns=cols).assign(computed_at=datetime.now(UTC))
+    from ecohub.catalog.produce import note
+
+    params = {
+        "stations": sorted(map(str, rows["station_id"].dropna().unique()))[:100],
+        "parameters": sorted(map(str, rows["parameter"].dropna().unique())),
+        "tests": sorted(map(str, rows["test"].dropna().unique())),
+        "period_from": None if rows.empty else str(rows["period_from"].min()),
+        "period_to": None if rows.empty else str(rows["period_to"].max()),
+        "rows": len(rows),
+    }
     con.register("_ecohub_trend_rows", rows)
+    con.execute("BEGIN")
     try:
         con.execute(
             f"INSERT OR REPLACE INTO trend_result ({', '.join([*cols, 'computed_at'])}) "
             "SELECT * FROM _ecohub_trend_rows"
         )
+        note(con, "trend_result", "trend", [("resource", "observation")], params)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     finally:
         con.unregister("_ecohub_trend_rows")
     return len(rows)

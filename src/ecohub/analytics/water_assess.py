@@ -293,6 +293,12 @@ def store_assessment(con: Any, result: WaterAssessment) -> int:
             f"INSERT OR REPLACE INTO water_item_result ({', '.join(icols)}) "
             "SELECT * FROM _ecohub_water_items"
         )
+        from ecohub.catalog.produce import note
+
+        params = {"period": result.period, "kind": result.kind, "method": result.method,
+                  "sections": len(sec), "items": len(items)}  # fmt: skip
+        inputs = [("resource", "observation"), ("resource", "station")]
+        note(con, [table, "water_item_result"], "water-assess", inputs, params)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

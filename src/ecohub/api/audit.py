@@ -140,6 +140,8 @@ class AuditMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or scope.get("path", "")
         filters = _filters(scope)
+        if state.get("audit_grants"):
+            filters["grants"] = list(state["audit_grants"])  # the reads a grant made possible
         rows = state.get("audit_rows", header_rows)
         if failure is not None:
             user, via, reason = failure

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
 from ecohub.access.principal import ANONYMOUS, Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.api.problems import problem
+from ecohub.cst import today
 from ecohub.settings import Settings
 
 TOKEN_PATH = "/api/v1/auth/token"
@@ -73,6 +76,8 @@ class AuthState:
     # (``access.revocation``); a token's own expiry takes effect within ``cache_s``.
     cache_s: float = 2.0
     cache: dict[bytes, tuple[Principal, float, int]] = field(default_factory=dict)
+    #: The China calendar day of a request: grants are in force by it (a test may set it).
+    today: Callable[[], date] = field(default=today)
 
     def close(self) -> None:
         """Commit queued audit entries and stop the writer (call when the server stops)."""

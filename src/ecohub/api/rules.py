@@ -9,14 +9,15 @@ capability at all (else 403).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Depends, Request
 
-from ecohub.access.principal import ROLES, Principal, Role
+from ecohub.access.principal import ROLES, Grant, Principal, Role
 from ecohub.access.scope import AccessDenied
 from ecohub.api.auth import current_principal
-from ecohub.api.routers.catalog_rules import CATALOG_ACCESS, CATALOG_OPEN
+from ecohub.api.routers.catalog_rules import CATALOG_ACCESS, CATALOG_OPEN, GRANT_READS
 
 ALL: frozenset[Role] = frozenset(ROLES)
 READERS: frozenset[Role] = frozenset({"admin", "analyst", "inspector"})
@@ -151,13 +152,37 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
 }
 
 
+#: Data routes and the tables they read: a conditional-sharing grant in force on one of these
+#: tables widens the caller's scope on that route (and lets in a role the route does not list).
+READS: dict[tuple[str, str], tuple[str, ...]] = GRANT_READS
+
+
 def guard(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
-    """The authenticated caller, if its role may use this route (else 403; no rule: 403)."""
+    """The authenticated caller, if its role may use this route (else 403; no rule: 403),
+    carrying its grants in force today on the tables the route reads (:data:`READS`)."""
     route = request.scope.get("route")
-    template = getattr(route, "path", None)
-    roles = ACCESS.get((request.method, template or ""))
-    if roles is None or principal.role not in roles:
+    key = (request.method, getattr(route, "path", None) or "")
+    roles = ACCESS.get(key)
+    if roles is None:
         raise AccessDenied(f"role {principal.role!r} may not use this route")
+    held: tuple[Grant, ...] = ()
+    if key in READS and principal.role != "admin":
+        from ecohub.catalog.grant_scope import for_tables
+
+        state = request.app.state.auth
+        cur = state.con.cursor()
+        try:
+            held = for_tables(cur, principal, READS[key], state.today())
+        finally:
+            cur.close()
+    if principal.role not in roles:
+        if not held:
+            raise AccessDenied(f"role {principal.role!r} may not use this route")
+        principal = replace(principal, grants=held, own_scope=False)
+    elif held:
+        principal = replace(principal, grants=held)
+    if held:
+        request.state.audit_grants = [g.id for g in held]
     return principal
 
 

@@ -183,20 +183,43 @@ def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> i
             for code in codes:
                 con.execute("DELETE FROM catalog_coverage WHERE code = ?", [code])
         resources.insert_rows(con, "catalog_coverage", rows)
-    lineage.derive(con)
+    if codes is None:
+        lineage.derive(con)  # stored for run counts; walks compute their own (lineage._live)
     return len(measured)
 
 
+#: Resources (tables, and the products over them) whose table a producer wrote after their
+#: coverage was measured: a recorded run, or a device heard from (the HJ 212 tables change all the
+#: time, so those wait DEVICE_REFRESH_S between measurements).
+_CHANGED_SQL = """
+SELECT DISTINCT p.code FROM catalog_resource p
+JOIN catalog_resource t ON t.table_name = p.table_name AND t.kind = 'table'
+JOIN catalog_coverage c ON c.code = p.code
+WHERE EXISTS (SELECT 1 FROM catalog_run r WHERE r.resource_code = t.code AND NOT r.derived
+              AND r.recorded_at > c.refreshed_at)
+   OR (c.refreshed_at < ? AND EXISTS (SELECT 1 FROM catalog_device d
+       WHERE d.table_name = t.table_name AND d.last_seen > c.refreshed_at))
+"""
+DEVICE_REFRESH_S = 10.0
+
+
 def current(con: duckdb.DuckDBPyConnection, max_age_s: float = STALE_AFTER_S) -> None:
-    """Refresh when any resource's coverage is missing or older than ``max_age_s``."""
+    """Refresh when any resource's coverage is missing or older than ``max_age_s``; else
+    refresh the resources whose tables producers wrote since they were measured."""
     resources.sync(con)
     row = con.execute(
         "SELECT count(*) FILTER (WHERE c.code IS NULL), min(c.refreshed_at) "
         "FROM catalog_resource r LEFT JOIN catalog_coverage c USING (code)"
     ).fetchall()[0]
     missing, oldest = row
-    if missing or oldest is None or datetime.now(UTC) - oldest > timedelta(seconds=max_age_s):
+    now = datetime.now(UTC)
+    if missing or oldest is None or now - oldest > timedelta(seconds=max_age_s):
         refresh(con)
+        return
+    since = now - timedelta(seconds=DEVICE_REFRESH_S)
+    changed = [r[0] for r in con.execute(_CHANGED_SQL, [since]).fetchall()]
+    if changed:
+        refresh(con, changed)
 
 
 _SQL = (

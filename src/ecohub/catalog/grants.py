@@ -198,10 +198,29 @@ def apply(
         raise QueryError("valid_to", f"a period is at most {MAX_PERIOD_DAYS} days")
     app_id = uuid.uuid4().hex
     now = datetime.now(UTC)
+    # The applicant's department as it is today: the record must not follow a later move.
+    dept = con.execute(
+        "SELECT department_code, department_name FROM app_user WHERE name = ?", [who]
+    ).fetchall()
+    d_code, d_name = dept[0] if dept else (None, None)
     with transaction(con):
         con.execute(
-            "INSERT INTO catalog_application VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [app_id, resource_code, who, principal.name, purpose, reg, start, end, now],
+            "INSERT INTO catalog_application (id, resource_code, applicant, filed_by, purpose, "
+            "region, valid_from, valid_to, submitted_at, applicant_department_code, "
+            "applicant_department_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                app_id,
+                resource_code,
+                who,
+                principal.name,
+                purpose,
+                reg,
+                start,
+                end,
+                now,
+                d_code,
+                d_name,
+            ],
         )
     audit.record(
         con,
@@ -211,6 +230,7 @@ def apply(
         {
             "application": app_id,
             "applicant": who,
+            "department": d_code or d_name,
             "region": reg,
             "valid_from": start,
             "valid_to": end,
@@ -300,7 +320,8 @@ def decide(
 _APP_SQL = (
     "SELECT a.id, a.resource_code, a.applicant, a.filed_by, a.purpose, a.region, a.valid_from, "
     "a.valid_to, a.submitted_at, d.decision, d.decided_by, d.decided_at, d.reason, d.region, "
-    "d.valid_from, d.valid_to FROM catalog_application a "
+    "d.valid_from, d.valid_to, a.applicant_department_code, a.applicant_department_name "
+    "FROM catalog_application a "
     "LEFT JOIN catalog_decision d ON d.application_id = a.id"
 )
 
@@ -312,6 +333,7 @@ def _app_row(r: tuple[Any, ...], today: date) -> dict[str, Any]:
         "id": r[0],
         "resource_code": r[1],
         "applicant": r[2],
+        "applicant_department": {"code": r[16], "name": r[17]} if r[16] or r[17] else None,
         "filed_by": r[3],
         "purpose": r[4],
         "region": r[5],

@@ -2,12 +2,13 @@
 
 Two ways in:
 
-- :func:`record_run` — the one public function producers call (loaders, HJ 212 ingest, analytics
-  jobs, registry runs): "this run made (a version of) this resource from these inputs";
-- :func:`derive` — the same facts read back from what the store already records (``load_log``
-  file hashes, ``link_run``, finished ``job`` rows, the MNs in ``emission`` / ``monitor_point`` /
-  ``packet_log``), so the lineage is whole even where a producer does not call :func:`record_run`.
-  Derived runs are replaced on every derivation; recorded ones are kept.
+- producers (loaders, the HJ 212 writer, analytics computations, registry runs) register what
+  they make through :mod:`ecohub.catalog.produce` (in their own transactions); an operator or a
+  script may also call :func:`record_run` ("this run made (a version of) this resource");
+- runs presented from what is kept in bulk: the devices the HJ 212 writer counted per table
+  (``catalog_device``), and data products (made from their table). :func:`walk` computes them
+  in memory as of now; :func:`derive` stores them (a full coverage refresh calls it), replacing
+  the previous derived runs; recorded ones are kept.
 
 :func:`walk` follows a resource back through the resources it was made from to the source files
 (by SHA-256) and devices (by MN).
@@ -34,6 +35,7 @@ MAX_DEPTH = 8  # resources made from resources made from ...: far more than the 
 
 def resolve(con: duckdb.DuckDBPyConnection, resource: str) -> str:
     """A resource code from a code or a table name (``resource: ...`` when neither)."""
+    resources.sync(con)  # once per store and process: the definitions are there to resolve
     if resources.CODE.match(resource):
         if resources.get(con, resource) is None:
             raise NotFound("resource", resource)
@@ -136,116 +138,44 @@ def _code_of(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
-#: load_log kinds -> the table the load writes.
-LOAD_TABLES = {"stations": "station", "observations": "observation"}
-#: Tables computed from observations, and the job kind that computes them.
-FROM_OBSERVATIONS = {
-    "air_hourly_aqi": "air-compute",
-    "air_daily": "air-compute",
-    "air_period_stat": "air-compute",
-    "air_category_days": "air-compute",
-    "water_class_monthly": None,
-    "water_class_annual": None,
-    "water_item_result": None,
-    "trend_result": None,
-}
-DEVICE_TABLES = ("emission", "monitor_point", "packet_log", "hj212_message")
+#: HJ 212 tables whose rows come from devices (ecohub.catalog.produce.DEVICE_UPSERT).
+DEVICE_TABLES = ("emission", "hj212_message", "packet_log")
 
 
 def _derived_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    tables = set(resources.store_tables(con))
+    """Runs read back from what producers keep in bulk rather than run by run: the devices the
+    HJ 212 writer counted per table (``catalog_device``), the registered monitoring points, and
+    the data products (made from the table they select from)."""
     out: list[tuple[Any, ...]] = []  # (run_id, code, kind, params, started, inputs)
-    # File loads, by hash.
-    if "load_log" in tables:
-        for sha, kind, path, at, ok, bad in con.execute(
-            "SELECT file_sha256, kind, path, loaded_at, rows_ok, rows_rejected FROM load_log"
-        ).fetchall():
-            table = LOAD_TABLES.get(kind) or (
-                "source_record" if kind.startswith("registry:") else kind
-            )
-            code = _code_of(con, table)
-            if code is None:
-                continue
-            detail = {"path": path, "rows_ok": ok, "rows_rejected": bad, "load_kind": kind}
-            out.append(
-                (f"load:{kind}:{sha}", code, "load", {"kind": kind}, at, [("file", sha, detail)])
-            )
-    # Registry linkage runs make the registry from the departments' records.
-    if "link_run" in tables:
-        src = _code_of(con, "source_record")
-        for rid, at, engine, actor, n_rec, n_pairs, n_cl in con.execute(
-            "SELECT run_id, started_at, engine, actor, n_records, n_pairs, n_clusters FROM link_run"
-        ).fetchall():
-            params = {
-                "engine": engine,
-                "actor": actor,
-                "n_records": n_rec,
-                "n_pairs": n_pairs,
-                "n_clusters": n_cl,
-            }
-            for table in ("source", "source_event", "permit", "outlet"):
-                code = _code_of(con, table)
-                if code and src:
-                    out.append(
-                        (
-                            f"link:{rid}:{table}",
-                            code,
-                            "link-run",
-                            params,
-                            at,
-                            [("resource", src, {}), ("run", str(rid), {})],
-                        )
-                    )
-    # HJ 212 ingest: the devices (MN) whose packets made the rows.
+    points = dict(con.execute("SELECT mn, source_code FROM monitor_point").fetchall())
+    every: dict[str, dict[str, Any]] = {}
     for table in DEVICE_TABLES:
         code = _code_of(con, table)
-        if code is None or table not in tables:
-            continue
-        if table == "monitor_point":
-            sql = "SELECT mn, NULL, NULL, NULL, source_code FROM monitor_point"
-        else:
-            tcol = {"emission": "data_time"}.get(table, "received_at")
-            sql = (
-                f"SELECT mn, count(*), min({tcol}), max({tcol}), NULL FROM {table} "
-                "WHERE mn IS NOT NULL GROUP BY mn"
-            )
-        devices = [
-            ("device", mn, {"rows": n, "first": first, "last": last, "source_code": sc})
-            for mn, n, first, last, sc in con.execute(sql).fetchall()
-        ]
-        if devices:
-            out.append((f"hj212:{table}", code, "hj212-ingest", {}, None, devices))
-    # Analytics computed from the observations (and the jobs that ran the computation).
-    obs = _code_of(con, "observation")
-    jobs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    if "job" in tables:
-        for jid, kind, params, at in con.execute(
-            "SELECT id, kind, params, finished_at FROM job WHERE state = 'done' ORDER BY created_at"
-        ).fetchall():
-            jobs.setdefault(kind, []).append((jid, {"params": params, "finished_at": at}))
-    for table, job_kind in FROM_OBSERVATIONS.items():
-        code = _code_of(con, table)
-        if code is None or obs is None or table not in tables:
-            continue
-        ins: list[tuple[str, str, dict[str, Any]]] = [("resource", obs, {})]
-        ins += [("job", jid, d) for jid, d in jobs.get(job_kind or "", [])]
-        out.append((f"analytics:{table}", code, "analytics", {"job_kind": job_kind}, None, ins))
-    # Products: made from the table they select from.
+        rows = con.execute(
+            "SELECT mn, first_seen, last_seen, packets FROM catalog_device WHERE table_name = ? "
+            "ORDER BY mn",
+            [table],
+        ).fetchall()
+        devices = []
+        for mn, first, last, n in rows:
+            detail = {"first": first, "last": last, "packets": n, "source_code": points.get(mn)}
+            devices.append(("device", mn, detail))
+            every.setdefault(mn, {"source_code": points.get(mn)})
+        if code and devices:
+            started = min(r[1] for r in rows)
+            out.append((f"hj212:{table}", code, "hj212-ingest", {}, started, devices))
+    # A monitoring point is registered by the registry or first heard from by the server.
+    code = _code_of(con, "monitor_point")
+    devices = [("device", mn, d) for mn, d in sorted(every.items())]
+    if code and devices:
+        out.append(("hj212:monitor_point", code, "hj212-ingest", {}, None, devices))
     for code, table, where in con.execute(
         "SELECT code, table_name, row_filter FROM catalog_resource WHERE kind = 'product'"
     ).fetchall():
         parent = _code_of(con, table)
         if parent:
-            out.append(
-                (
-                    f"product:{code}",
-                    code,
-                    "select",
-                    {"filter": where},
-                    None,
-                    [("resource", parent, {})],
-                )
-            )
+            inputs: list[tuple[str, str, dict[str, Any]]] = [("resource", parent, {})]
+            out.append((f"product:{code}", code, "select", {"filter": where}, None, inputs))
     return out
 
 
@@ -264,11 +194,28 @@ def derive(con: duckdb.DuckDBPyConnection) -> int:
     return len(runs)
 
 
+def _live(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    """The derived runs as of now, by resource code, computed in memory (a read never writes:
+    rewriting the stored derived runs from concurrent readers would conflict in DuckDB)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rid, code, kind, params, started, ins in _derived_runs(con):
+        inputs = [
+            {"kind": k, "ref": ref, **json.loads(json.dumps(d, default=json_default))}
+            for k, ref, d in sorted(ins, key=lambda i: (i[0], i[1]))
+        ]
+        out.setdefault(code, []).append(
+            {"run_id": rid, "kind": kind, "actor": "system", "params": params,
+             "started_at": iso(started), "recorded_at": None, "derived": True,
+             "inputs": inputs}
+        )  # fmt: skip
+    return out
+
+
 def _runs(con: duckdb.DuckDBPyConnection, code: str) -> list[dict[str, Any]]:
     out = []
     for rid, kind, actor, params, started, recorded, derived in con.execute(
         "SELECT run_id, kind, actor, params, started_at, recorded_at, derived FROM catalog_run "
-        "WHERE resource_code = ? ORDER BY started_at NULLS LAST, run_id",
+        "WHERE resource_code = ? AND NOT derived ORDER BY started_at NULLS LAST, run_id",
         [code],
     ).fetchall():
         inputs = [
@@ -301,6 +248,7 @@ def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
     a resource input carries its own ``lineage`` subtree (each resource expanded once).
     """
     code = resolve(con, resource)
+    live = _live(con)  # the devices counted by the HJ 212 writer up to now, the products
     files: dict[str, dict[str, Any]] = {}
     devices: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
@@ -316,7 +264,7 @@ def walk(con: duckdb.DuckDBPyConnection, resource: str) -> dict[str, Any]:
             out["expanded_above"] = True
             return out
         seen.add(c)
-        runs = _runs(con, c)
+        runs = live.get(c, []) + _runs(con, c)
         for run in runs:
             for i in run["inputs"]:
                 if i["kind"] == "file":

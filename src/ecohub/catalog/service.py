@@ -9,7 +9,7 @@ roles see the whole catalogue (a resource's existence and terms are not secret, 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -27,6 +27,8 @@ from ecohub.queries.export import plain
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 
 FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
+#: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
+BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-hourly"}
 _INDEXED: set[str] = set()
 
 
@@ -197,7 +199,7 @@ def data(
     region: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
-    at: datetime | None = None,
+    at: datetime | date | None = None,
 ) -> dict[str, Any]:
     """A page of the resource's rows that ``p`` may read now (its role's scope plus its grants).
 
@@ -301,6 +303,11 @@ def open_resources(
                 "abstract_zh": res.get("abstract_zh"),
                 "abstract_en": res.get("abstract_en"),
                 "data_url": f"/api/v1/catalog/{code}/data",
+                "downloads": (
+                    {f: f"/open/v1/bulk/{BULK[s['table']]}.{f}" for f in ("csv", "parquet")}
+                    if s["kind"] == "table" and s["table"] in BULK
+                    else {}
+                ),
             }
         )
         out.append(s)

@@ -271,14 +271,17 @@ def grants(
         _json(out)
         return
     t = Table(title="applications")
-    for col in ("id", "resource", "applicant", "region", "from", "to", "state", "in force"):
+    cols = ("id", "resource", "applicant", "department", "region", "from", "to", "state")
+    for col in (*cols, "in force"):
         t.add_column(col, overflow="fold")
     for a in out["items"]:
         g = a.get("grant") or {}
+        dept = a.get("applicant_department") or {}
         t.add_row(
             a["id"],
             a["resource_code"],
             a["applicant"],
+            " ".join(filter(None, (dept.get("code"), dept.get("name")))) or "-",
             g.get("region") or a["region"],
             g.get("valid_from") or a["valid_from"],
             g.get("valid_to") or a["valid_to"],

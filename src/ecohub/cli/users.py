@@ -62,11 +62,14 @@ def user_add(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from the first line of stdin."
     ),
+    department: str | None = typer.Option(None, help="The department the user works for."),
+    department_code: str | None = typer.Option(None, help="That department's code."),
 ) -> None:
     """Create a user (passwords: at least 12 characters)."""
     password = _read_password(password_stdin)
     with _door() as d:
-        body = {"name": name, "role": role, "region": region, "sources": source}
+        body = {"name": name, "role": role, "region": region, "sources": source,
+                "department": department, "department_code": department_code}  # fmt: skip
         user = d.post("/api/v1/users", {**body, "password": password})
     sources = user["sources"]
     scope = user["region"] or ("sources " + " ".join(sources) if sources else "nationwide")
@@ -84,10 +87,15 @@ def user_list(
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = Table("name", "role", "region", "sources", "enabled", "locked until", "created")
+    table = Table(
+        "name", "role", "region", "department", "sources", "enabled", "locked until", "created"
+    )
     for r in rows:
+        dept = r.get("department") or {}
         table.add_row(
-            r["name"], r["role"], r["region"] or "-", " ".join(r["sources"]) or "-",
+            r["name"], r["role"], r["region"] or "-",
+            " ".join(filter(None, (dept.get("code"), dept.get("name")))) or "-",
+            " ".join(r["sources"]) or "-",
             "yes" if r["enabled"] else "no", r["locked_until"] or "-", r["created_at"][:19],
         )  # fmt: skip
     console.print(table)

@@ -14,7 +14,7 @@ import duckdb
 from ecohub.ingest.readers import sha256_file
 from ecohub.ingest.report import LoadError, LoadReport
 
-__all__ = ["record_load", "start_load", "store_and_record"]
+__all__ = ["note_load", "record_load", "start_load", "store_and_record"]
 
 
 def start_load(
@@ -57,6 +57,20 @@ def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, file: Path) 
             report.rejected,
         ],
     )
+
+
+def note_load(con: duckdb.DuckDBPyConnection, report: LoadReport, table: str) -> None:
+    """Register the load's lineage: this file (by SHA-256) made (a version of) ``table``.
+    Called inside the load's transaction, so the run is recorded with the rows."""
+    from ecohub.catalog.produce import note
+
+    detail = {
+        "path": report.path,
+        "rows_ok": report.new + report.updated + report.unchanged,
+        "rows_rejected": report.rejected,
+    }
+    params = {"load_kind": report.kind, "new": report.new, "updated": report.updated}
+    note(con, table, "load", [("file", report.sha256, detail)], params)
 
 
 def store_and_record(

@@ -15,7 +15,7 @@ import duckdb
 
 from ecohub.ingest import _sql as sql
 from ecohub.ingest.checks import check_observations, reject_conflicting_observations
-from ecohub.ingest.loadlog import start_load, store_and_record
+from ecohub.ingest.loadlog import note_load, start_load, store_and_record
 from ecohub.ingest.params import (
     ParamMatch,
     VocabularyError,
@@ -92,9 +92,12 @@ def load_observations(
         reject_conflicting_observations(con)
         # Rejects are written first: a reject file that cannot be written stores nothing.
         collect_rejects(con, staged, report, target)
-        store_and_record(
-            con, report, file, lambda: upsert_observations(con, report, source or file.name)
-        )
+
+        def write() -> None:
+            upsert_observations(con, report, source or file.name)
+            note_load(con, report, "observation")
+
+        store_and_record(con, report, file, write)
         _review_after_load(con)
     finally:
         drop_temps(con)

@@ -13,7 +13,7 @@ import duckdb
 
 from ecohub.ingest import _sql as sql
 from ecohub.ingest.checks import check_stations
-from ecohub.ingest.loadlog import start_load, store_and_record
+from ecohub.ingest.loadlog import note_load, start_load, store_and_record
 from ecohub.ingest.plan import STATION_ROLES, Plan, plan_columns
 from ecohub.ingest.readers import ProgressFn, Staged
 from ecohub.ingest.rejects import collect_rejects, reject_target
@@ -69,7 +69,12 @@ def load_stations(
         _station_rows(con, staged, plan, network, source or file.name)
         check_stations(con, staged, plan)
         collect_rejects(con, staged, report, target)
-        store_and_record(con, report, file, lambda: upsert_stations(con, report))
+
+        def write() -> None:
+            upsert_stations(con, report)
+            note_load(con, report, "station")
+
+        store_and_record(con, report, file, write)
     finally:
         drop_temps(con)
     report.seconds = _time.perf_counter() - started

@@ -21,6 +21,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from ecohub.catalog.produce import DEVICE_UPSERT, device_rows
 from ecohub.ingest.metrics import IngestMetrics
 from ecohub.ingest.writer_tables import (
     DONE_SCHEMA,
@@ -84,6 +85,8 @@ class Work:
 # Device last-seen times are written with a batch when the queue is idle, else at most this
 # often (our choice): upserting every device on every batch cost as much as the data itself.
 SEEN_FLUSH_S = 1.0
+#: Work kinds whose devices are the lineage of a table.
+_DEVICE_TABLES = {"data": "emission", "message": "hj212_message", "rejected": "packet_log"}
 
 
 class StoreWriter:
@@ -109,6 +112,9 @@ class StoreWriter:
         self.committed_batches = 0
         # Last-seen times wait here until the queue is idle or SEEN_FLUSH_S has passed.
         self._seen: dict[str, tuple[Any, ...]] = {}
+        # Lineage: (table, MN) -> [first, last, packets] since the last flush; flushed with the
+        # last-seen times into catalog_device (ecohub.catalog.produce).
+        self._devices: dict[tuple[str, str], list[Any]] = {}
         self._seen_flushed = time.monotonic()
         # Called with each committed batch after its answers are handed to the loop (runtime
         # registers the anomaly detector's feed here). Hooks must return at once (hand the
@@ -203,8 +209,17 @@ class StoreWriter:
         parts: list[tuple[Any, ...]] = []
         done: list[tuple[Any, ...]] = []
         seen = self._seen
+        devices = {k: list(v) for k, v in self._devices.items()}  # a retried batch counts once
         for w in batch:
             kind = w.kind
+            table = _DEVICE_TABLES.get(kind)
+            if table is not None and w.mn:
+                got = devices.get((table, w.mn))
+                if got is None:
+                    devices[(table, w.mn)] = [w.received_at, w.received_at, 1]
+                else:
+                    got[0], got[1] = min(got[0], w.received_at), max(got[1], w.received_at)
+                    got[2] += 1
             if kind == "data":
                 key = (w.mn, w.cn, w.data_time)
                 repeated = repeated or key in data
@@ -255,11 +270,14 @@ class StoreWriter:
             tables.append(("hj212_subpacket_part", PART_DELETE, arrow_table(DONE_SCHEMA, done)))
         if flush_seen:
             tables.append(("monitor_point", SEEN_UPSERT, arrow_table(SEEN_SCHEMA, seen.values())))
+            if devices:
+                tables.append(("catalog_device", DEVICE_UPSERT, device_rows(devices)))
         if tables:
             inserted = self._write_tables(tables)
             self._metrics.rows.inc(inserted)
         if messages:
             self._metrics.messages.inc(len(messages))
+        self._devices = {} if flush_seen else devices
         if flush_seen:
             seen.clear()
             self._seen_flushed = time.monotonic()

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from ecohub.access.principal import Principal
 from ecohub.access.scope import require_role
+from ecohub.catalog.produce import job_context
 from ecohub.jobs.kinds import KINDS
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
@@ -200,7 +201,9 @@ class JobRunner:
 
         cur = self._con.cursor()
         try:
-            result = spec.run(cur, principal, params, progress)
+            # Lineage: what the job's producers register names this job and its parameters.
+            with job_context(job_id, row["kind"], row.get("params") or {}):
+                result = spec.run(cur, principal, params, progress)
             row.update(state="done", result=jsonable(result), message="done")
         except Exception as exc:
             failure = classify(exc)

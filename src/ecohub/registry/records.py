@@ -361,6 +361,10 @@ def load_records(
             "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?)",
             [sha, kind, str(path), datetime.now().astimezone(), len(ok), len(rejected)],
         )
+        from ecohub.catalog.produce import note
+
+        detail = {"path": str(path), "rows_ok": len(ok), "rows_rejected": len(rejected)}
+        note(con, "source_record", "load", [("file", sha, detail)], {"load_kind": kind})
         if len(rejected):
             # Written before COMMIT: a reject file that cannot be written stores nothing.
             out_path = reject_path or path.with_name(path.stem + ".rejects.csv")

@@ -67,13 +67,30 @@ def decide(
         if hit is None:
             raise KeyError(f"{system}:{record}")
     now = datetime.now().astimezone()
-    con.execute(
-        "INSERT OR REPLACE INTO review_decision VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [*key, decision, by, now, note],
-    )
-    con.execute(
-        "DELETE FROM review_pair WHERE system_a = ? AND record_a = ? AND system_b = ? "
-        "AND record_b = ?",
-        list(key),
-    )
+    from ecohub.catalog.produce import note as lineage
+
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            "INSERT OR REPLACE INTO review_decision VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [*key, decision, by, now, note],
+        )
+        con.execute(
+            "DELETE FROM review_pair WHERE system_a = ? AND record_a = ? AND system_b = ? "
+            "AND record_b = ?",
+            list(key),
+        )
+        # Lineage: a reviewer's decision on two records (it shapes the next link run).
+        lineage(
+            con,
+            "review_decision",
+            "registry-review",
+            [("resource", "source_record"), ("resource", "review_pair")],
+            {"a": a, "b": b, "decision": decision},
+            actor=by,
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     return {"a": a, "b": b, "decision": decision, "by": by, "at": now.isoformat()}

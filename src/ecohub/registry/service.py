@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ecohub.catalog.produce import note
 from ecohub.ingest.report import shorten
 from ecohub.registry import attach, coding, linkage, records, review
 from ecohub.registry.cluster import cluster
@@ -189,6 +190,16 @@ def link(
         con.execute(
             "UPDATE link_run SET finished_at = now(), n_clusters = ? WHERE run_id = ?",
             [counts["clusters"], run_id],
+        )
+        # Lineage: this run made the register from the departments' records and the reviewers'
+        # decisions (recorded with the run, in its transaction).
+        note(
+            con,
+            ("source", "source_event", "permit", "outlet", "review_pair", "link_run"),
+            "link-run",
+            [("resource", "source_record"), ("resource", "review_decision"), ("run", run_id)],
+            {"engine": engine, "auto_accept": config.auto_accept, "records": len(records)},
+            actor=actor,
         )
         con.execute("COMMIT")
     except Exception:

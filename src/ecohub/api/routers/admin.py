@@ -33,6 +33,8 @@ class UserBody(StrictBody):
     role: str = Field(..., max_length=20)
     region: str | None = Field(None, max_length=12)
     sources: list[str] = Field(default_factory=list, max_length=200)
+    department: str | None = Field(None, max_length=64, description="the user's department")
+    department_code: str | None = Field(None, max_length=32, description="its code")
     password: str = Field(..., min_length=1, max_length=1024, json_schema_extra={"writeOnly": True})
 
 
@@ -61,7 +63,10 @@ def add_user(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Create a user (passwords: at least 12 characters)."""
-    user = users.add_user(cur, body.name, body.role, body.region, body.sources, body.password)
+    user = users.add_user(
+        cur, body.name, body.role, body.region, body.sources, body.password,
+        department=body.department, department_code=body.department_code,
+    )  # fmt: skip
     request.state.audit_rows = 1
     return user.as_dict()
 

@@ -151,7 +151,8 @@ def read_data(
 ) -> dict[str, Any]:
     """The resource's rows you may read: your role's scope and your grants in force (403 when
     none); page with ``next_cursor``."""
-    out = service.data(cur, p, code, region=region, limit=limit, cursor=cursor_)
+    day = request.app.state.auth.today()
+    out = service.data(cur, p, code, region=region, limit=limit, cursor=cursor_, at=day)
     request.state.audit_rows = len(out["items"])
     return out
 

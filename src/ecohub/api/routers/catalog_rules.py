@@ -34,3 +34,26 @@ CATALOG_ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/catalog/{code}/withdraw"): _ADMIN,
     ("POST", "/api/v1/catalog/coverage/refresh"): _ADMIN,
 }
+
+#: Ordinary data routes and the store tables they read. A grant in force on the resource of one
+#: of these tables widens the caller's region scope on the route (``ecohub.api.rules.guard``
+#: puts it on the principal; ``region_sql`` adds it to the query); a role the route does not
+#: list gets in with such a grant, scoped to the granted regions only.
+GRANT_READS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("GET", "/api/v1/stations"): ("station",),
+    ("GET", "/api/v1/stations/{station_id}"): ("station",),
+    ("GET", "/api/v1/observations"): ("observation",),
+    ("GET", "/api/v1/air/aqi/hourly"): ("air_hourly_aqi",),
+    ("GET", "/api/v1/air/aqi/daily"): ("air_daily",),
+    ("GET", "/api/v1/air/assessments"): ("air_period_stat", "air_category_days"),
+    ("GET", "/api/v1/water/classes"): ("water_class_monthly", "water_class_annual"),
+    ("GET", "/api/v1/trend"): ("trend_result",),
+    ("GET", "/api/v1/hj212/devices/{mn}"): ("monitor_point",),
+    ("GET", "/api/v1/hj212/emissions"): ("emission",),
+    ("GET", "/api/v1/registry/sources"): ("source",),
+    ("GET", "/api/v1/registry/sources/{code}"): ("source",),
+    ("GET", "/ogc/collections/sources/items"): ("source",),
+    ("GET", "/ogc/collections/sources/items/{feature_id}"): ("source",),
+    ("GET", "/ogc/collections/outlets/items"): ("outlet",),
+    ("GET", "/ogc/collections/outlets/items/{feature_id}"): ("outlet",),
+}

@@ -7,13 +7,14 @@ import { sourcePage, stationPage } from "./pages.js";
 import { ComplaintLayer, showComplaints } from "./complaints.js";
 import { alertsPage, openAlerts } from "./alerts.js";
 import { watchlistPanel } from "./enterprise.js";
+import { openPage } from "./opendata.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
 
 function show(view) {
-  for (const v of ["login-view", "main-view", "detail-view", "alerts-view"]) $(v).hidden = v !== view;
-  $("logout").hidden = view === "login-view";
+  for (const v of ["login-view", "main-view", "detail-view", "alerts-view", "open-view"]) $(v).hidden = v !== view;
+  $("logout").hidden = !state.me;
   if (view === "main-view" && state.map) {
     state.map.map.invalidateSize();
     resizeCharts();
@@ -64,6 +65,8 @@ $("lang").addEventListener("click", async () => {
     areaOptions();
     state.map.legend(state.levels, lang);
     await route();
+  } else if (location.hash === "#/open") {
+    await openPage($("open"));
   }
 });
 
@@ -231,7 +234,16 @@ async function start() {
 }
 
 async function route(fresh = false) {
-  if (!state.me) return;
+  // The open-data page needs no log-in.
+  if (location.hash === "#/open") {
+    show("open-view");
+    await openPage($("open"));
+    return;
+  }
+  if (!state.me) {
+    show("login-view");
+    return;
+  }
   if (location.hash === "#/alerts") {
     show("alerts-view");
     await alertsPage($("alerts-page"), state.me);
@@ -264,5 +276,5 @@ window.addEventListener("resize", resizeCharts);
       logout();
     }
   }
-  show("login-view");
+  await route();
 })();
