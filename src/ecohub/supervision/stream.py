@@ -101,6 +101,8 @@ class Detector:
         self._facts_at = -float("inf")
         # The hour each device is in: when a batch moves a device on, its hour is complete.
         self._hour: dict[str, datetime] = {}
+        # When each device's newest packet of any kind arrived (check_silent).
+        self._arrived: dict[str, datetime] = {}
         self.errors = 0
         self.findings = 0
         # Alerts are raised from what was stored after each judgement (supervision.alerts);
@@ -123,6 +125,7 @@ class Detector:
         findings reported by this call (0 while buffering, and on error)."""
         try:
             chunk = batch_rows if isinstance(batch_rows, pa.Table) else rows_from_works(batch_rows)
+            self._note_arrivals(batch_rows)
             if chunk.num_rows:
                 if not self._buffer:
                     self._since = time.monotonic()
@@ -215,17 +218,37 @@ class Detector:
             {"mn": pa.array(done_mn, pa.string()), "hour": pa.array(done_hour, type=_TS)}
         )
 
+    def _note_arrivals(self, batch_rows: Any) -> None:
+        """Remember when each device's newest packet arrived: every packet counts (real-time,
+        minute, hourly, daily data, heartbeats, other messages), not only the minute values
+        the rules judge, and its arrival, not its DataTime (a resent backlog is old data
+        from a device that is talking). An Arrow table carries no arrival: its newest data
+        time per device stands for it (replays, benchmarks)."""
+        arrived = self._arrived
+        if isinstance(batch_rows, pa.Table):
+            if batch_rows.num_rows == 0:
+                return
+            newest = batch_rows.group_by("mn").aggregate([("data_time", "max")])
+            pairs = zip(newest.column("mn").to_pylist(),
+                        newest.column("data_time_max").to_pylist(), strict=True)  # fmt: skip
+        else:
+            pairs = ((w.mn, w.received_at) for w in batch_rows
+                     if w.mn and getattr(w, "kind", None) != "rejected")  # fmt: skip
+        for mn, at in pairs:
+            before = arrived.get(mn)
+            if before is None or at > before:
+                arrived[mn] = at
+
     def check_silent(self, con: duckdb.DuckDBPyConnection, now: datetime) -> int:
-        """Report every device whose last packet is older than the silence rule allows, as a
-        finding from that packet to ``now`` (widened on each call while the silence lasts)."""
+        """Report every device whose newest packet (of any kind) arrived longer ago than the
+        silence rule allows, as a finding from that arrival to ``now`` (widened on each call
+        while the silence lasts)."""
         silent = next((r for r in self.rules if r.rule == "silent"), None)
         if silent is None:
             return 0
-        self._facts(con)
-        last = self._state.last_seen()
         intervals = dict(con.execute("SELECT mn, interval_s FROM monitor_point").fetchall())
         rows = []
-        for mn, t in zip(last.column("mn").to_pylist(), last.column("t").to_pylist(), strict=True):
+        for mn, t in list(self._arrived.items()):
             allowed = max(silent.threshold * (intervals.get(mn) or 60), silent.threshold_2 or 0)
             gap = (now - t).total_seconds()
             if gap > allowed:
