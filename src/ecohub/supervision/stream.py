@@ -89,6 +89,7 @@ class Detector:
         facts_refresh_s: float = 60.0,
         alerts: bool = True,
         channels: Sequence[AlertChannel] | None = None,
+        sweep_s: float = 60.0,
     ) -> None:
         self.rules = rules if rules is not None else select_rules()
         self._flush_s = flush_s
@@ -110,6 +111,11 @@ class Detector:
         self._alerts = alerts
         self._channels = channels
         self.alert_errors = 0
+        # Incremental raising: the ids this detector stored and has not yet raised from, and
+        # when the last full sweep ran (see _raise).
+        self._pending: dict[str, set[int]] = {"finding": set(), "exceedance": set()}
+        self._swept = -float("inf")
+        self._sweep_s = sweep_s
 
     def close(self) -> None:
         self._state.close()
@@ -172,19 +178,30 @@ class Detector:
             hours = completed.column("hour").to_pylist()
             aggregate_hours(con, min(hours), max(hours) + timedelta(hours=1), completed)
             found = pa.concat_tables([found, judge_hours(con, self.rules, completed)])
-            judge_exceedance(con, completed)
-        store_findings(con, found)
+            events: list[int] = []
+            judge_exceedance(con, completed, events)
+            self._pending["exceedance"].update(events)
+        self._pending["finding"].update(store_findings(con, found))
         self.findings += found.num_rows
         self._raise(con)
         return found.num_rows
 
     def _raise(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Alerts from the findings and events just stored. A failure is logged and counted;
-        the rows it did not take are taken by the next call (nothing is skipped)."""
+        """Alerts from the findings and events this detector has just stored, by their ids
+        (no scan of the tables: the step costs nothing when nothing changed). The first call
+        and one every ``sweep_s`` seconds take every changed row instead: what was stored but
+        not raised before this process started, and rows another writer stored and did not
+        raise (a batch run whose own raising failed). A failure is logged and counted; the ids
+        stay pending and are taken by the next call (nothing is skipped)."""
         if not self._alerts:
             return
         try:
-            raise_alerts(con, self._channels)
+            if time.monotonic() - self._swept >= self._sweep_s:
+                raise_alerts(con, self._channels)
+                self._swept = time.monotonic()
+            elif any(self._pending.values()):
+                raise_alerts(con, self._channels, only=self._pending)
+            self._pending = {"finding": set(), "exceedance": set()}
         except Exception:
             self.alert_errors += 1
             log.exception("raising alerts failed; retried after the next judgement")
@@ -225,6 +242,7 @@ class Detector:
         from a device that is talking). An Arrow table carries no arrival: its newest data
         time per device stands for it (replays, benchmarks)."""
         arrived = self._arrived
+        pairs: Iterable[tuple[str, datetime]]
         if isinstance(batch_rows, pa.Table):
             if batch_rows.num_rows == 0:
                 return
@@ -265,6 +283,6 @@ class Detector:
         table = pa.Table.from_pylist(
             [dict(zip(FINDING_SCHEMA.names, r, strict=True)) for r in rows], schema=FINDING_SCHEMA
         )
-        store_findings(con, table)
+        self._pending["finding"].update(store_findings(con, table))
         self._raise(con)
         return len(rows)
