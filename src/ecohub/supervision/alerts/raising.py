@@ -19,9 +19,10 @@ touched, one ``INSERT ... SELECT`` for the keys without an alert): a province's 
 thousands of open findings per judgement (bench/alerts.py).
 
 Batch detection and the stream detector call :func:`raise_alerts` after they have stored their
-findings and events, so both raise the same alerts. Everything happens in one transaction: a
-failure (a write conflict with a concurrent caller) leaves the rows unmarked and the next call
-takes them again, so no finding is ever skipped.
+findings and events, so both raise the same alerts: batch over every changed row, the stream over
+the ids its judgement wrote (``only=``, with a full sweep now and then; docs/supervision.md).
+Everything happens in one transaction: a failure (a write conflict with a concurrent caller)
+leaves the rows unmarked and the next call takes them again, so no finding is ever skipped.
 """
 
 from __future__ import annotations
@@ -84,14 +85,20 @@ SELECT i.*, i.alert_id IS NULL AS is_new,
 FROM i LEFT JOIN alert la ON la.id = i.alert_id
 LEFT JOIN open_key ok ON ok.dedup_key = i.key AND i.alert_id IS NULL
 """
-# ``only``: the rows of one kind restricted to the ids in `_al_only` (a semi-join).
-_ONLY = "\n  AND {alias}.id IN (SELECT ref_id FROM _al_only WHERE kind = '{kind}')"
 
 
-def _targets(only: bool) -> str:
+def _targets(only: Mapping[str, Collection[int]] | None) -> str:
+    """`_TARGETS` over every changed row, or over the changed rows among the ids of ``only``
+    (a literal list of integers: cheaper to plan than a join with a registered table)."""
+
+    def within(alias: str, kind: str) -> str:
+        if only is None:
+            return ""
+        ids = ", ".join(str(int(i)) for i in only.get(kind, ()))
+        return f"\n  AND {alias}.id IN ({ids})" if ids else "\n  AND false"
+
     changed = _CHANGED.format(
-        only_finding=_ONLY.format(alias="a", kind="finding") if only else "",
-        only_exceedance=_ONLY.format(alias="e", kind="exceedance") if only else "",
+        only_finding=within("a", "finding"), only_exceedance=within("e", "exceedance")
     )
     return _TARGETS.format(changed=changed, rank=_RANK.format(c="severity"))
 
@@ -193,18 +200,10 @@ def raise_alerts(
         channels = get_settings().alert_channels
     at = now or datetime.now(CST)
     counts = {"opened": 0, "updated": 0, "queued": 0}
-    if only is not None:
-        refs = [(kind, int(i)) for kind in ("finding", "exceedance") for i in only.get(kind, ())]
-        if not refs:
-            return counts
-        con.register("_al_only", pa.table({"kind": [k for k, _ in refs],
-                                           "ref_id": [i for _, i in refs]}))  # fmt: skip
-    try:
-        with transaction(con):
-            _raise(con, channels, at, counts, only is not None)
-    finally:
-        if only is not None:
-            con.unregister("_al_only")
+    if only is not None and not any(only.get(k) for k in ("finding", "exceedance")):
+        return counts
+    with transaction(con):
+        _raise(con, channels, at, counts, only)
     return counts
 
 
@@ -213,7 +212,7 @@ def _raise(
     channels: Sequence[AlertChannel],
     at: datetime,
     counts: dict[str, int],
-    only: bool,
+    only: Mapping[str, Collection[int]] | None,
 ) -> None:
     try:
         con.execute(_targets(only))
