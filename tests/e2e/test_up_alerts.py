@@ -38,13 +38,13 @@ def test_up_sends_alerts_of_the_misbehaving_outlets(tmp_path: Path, smtp: Smtp, 
            "ECOHUB_ALERT_CHANNELS": json.dumps(channels),
            "ECOHUB_ALERT_DISPATCH_INTERVAL_S": "0.5"}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ecohub.cli.main", "up", "--simulate", "3", "--no-sample",
+        [sys.executable, "-m", "ecohub.cli.main", "up", "--simulate", "4", "--no-sample",
          "--history-hours", "5", "--hj212-port", "0", "--http-port", "0"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     out: list[str] = []
     threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True).start()  # type: ignore[arg-type]
-    stuck, _flat, exceed = (d.mn for d in demo_outlets(3))
+    stuck, _flat, exceed, normal = (d.mn for d in demo_outlets(4))
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -87,6 +87,12 @@ def test_up_sends_alerts_of_the_misbehaving_outlets(tmp_path: Path, smtp: Smtp, 
         (alert,) = json.loads(listed.stdout)
         acked = cli("alerts", "ack", str(alert["id"]), "--comment", "e2e")
         assert acked.returncode == 0 and "acknowledged by local" in acked.stdout, acked.stdout
+        # nothing is raised about the healthy outlet, and no outlet was silent
+        everything = cli("alerts", "list", "--format", "json")
+        assert everything.returncode == 0, everything.stderr + everything.stdout
+        raised = [(a["mn"], a["rule"]) for a in json.loads(everything.stdout)]
+        assert not any(mn == normal or rule == "silent" for mn, rule in raised), raised
+        assert not any(normal in t for t in texts), texts
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)

@@ -85,6 +85,7 @@ UPDATE exceedance AS a SET start = least(a.start, f.start), "end" = greatest(a."
 FROM _xevents f
 WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.period = f.period
   AND a.start <= f."end" AND a."end" >= f.start
+RETURNING a.id
 """
 
 _INSERT = """
@@ -95,6 +96,7 @@ SELECT f.mn, mp.source_code, mp.outlet_code, f.pollutant, f.period, f.start, f."
 FROM _xevents f LEFT JOIN monitor_point mp ON mp.mn = f.mn
 WHERE NOT EXISTS (SELECT 1 FROM exceedance a WHERE a.mn = f.mn AND a.pollutant = f.pollutant
                   AND a.period = f.period AND a.start <= f."end" AND a."end" >= f.start)
+RETURNING id
 """
 
 # A judged period under the limit closes every open event of its series that ended before it.
@@ -104,12 +106,16 @@ FROM (SELECT mn, pollutant, period, max(start) AS start FROM _xperiods WHERE x <
       GROUP BY mn, pollutant, period) u
 WHERE a.open AND a.mn = u.mn AND a.pollutant = u.pollutant AND a.period = u.period
   AND a."end" <= u.start
+RETURNING a.id
 """
 
 
-def judge_exceedance(con: duckdb.DuckDBPyConnection, device_hours: pa.Table) -> int:
+def judge_exceedance(
+    con: duckdb.DuckDBPyConnection, device_hours: pa.Table, touched: list[int] | None = None
+) -> int:
     """Judge the completed ``(mn, hour)`` pairs (and the days they complete) against the
-    permit limits; store the events. Returns the number of over-limit periods found."""
+    permit limits; store the events. Returns the number of over-limit periods found;
+    ``touched``, when given, is extended with the ids of the events inserted or changed."""
     if device_hours.num_rows == 0:
         return 0
     con.register("_xevalh_src", device_hours)
@@ -118,9 +124,10 @@ def judge_exceedance(con: duckdb.DuckDBPyConnection, device_hours: pa.Table) -> 
         con.execute(_PERIODS)
         over = con.execute("SELECT count(*) FROM _xperiods WHERE x > lim").fetchall()[0][0]
         con.execute(_EVENTS)
-        con.execute(_WIDEN)
-        con.execute(_INSERT)
-        con.execute(_CLOSE)
+        ids = con.execute(_WIDEN).fetchall() + con.execute(_INSERT).fetchall()
+        ids += con.execute(_CLOSE).fetchall()
+        if touched is not None:
+            touched.extend(int(i) for (i,) in ids)
     finally:
         con.unregister("_xevalh_src")
         for t in ("_xevalh", "_xperiods", "_xevents"):

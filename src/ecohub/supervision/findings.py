@@ -42,6 +42,7 @@ FROM _anomaly_in f
 WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
   AND a.start <= f."end" AND a."end" >= f.start
   AND (f.start < a.start OR f."end" > a."end" OR f.evidence::JSON <> a.evidence)
+RETURNING a.id
 """
 
 _INSERT = """
@@ -54,22 +55,24 @@ WHERE NOT EXISTS (
     SELECT 1 FROM anomaly a
     WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
       AND a.start <= f."end" AND a."end" >= f.start)
+RETURNING id
 """
 
 
-def store_findings(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> int:
-    """Merge ``findings`` (FINDING_SCHEMA) into `anomaly`; returns how many rows were new.
+def store_findings(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> list[int]:
+    """Merge ``findings`` (FINDING_SCHEMA) into `anomaly`; returns the ids of the rows it
+    inserted or changed (what alerts are raised from: ``raise_alerts(only=...)``).
 
     Runs in the caller's transaction when there is one, else in its own.
     """
     if findings.num_rows == 0:
-        return 0
+        return []
     con.register("_anomaly_src", findings)
     try:
         con.execute(_COALESCE)
-        con.execute(_WIDEN)
-        inserted = con.execute(_INSERT).fetchone()
+        widened = con.execute(_WIDEN).fetchall()
+        inserted = con.execute(_INSERT).fetchall()
     finally:
         con.unregister("_anomaly_src")
         con.execute("DROP TABLE IF EXISTS _anomaly_in")
-    return int(inserted[0]) if inserted else 0
+    return [int(i) for (i,) in widened + inserted]

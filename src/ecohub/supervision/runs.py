@@ -102,10 +102,6 @@ class RunState:
         finally:
             self._db.unregister("_seed")
 
-    def last_seen(self) -> pa.Table:
-        """``(mn, t)``: the newest packet time of every device seen."""
-        return self._db.execute("SELECT mn, t FROM last WHERE pollutant = '*'").fetch_arrow_table()
-
     def process(self, chunk: pa.Table) -> pa.Table:
         """Judge one chunk (`emission` rows, oldest first or not), advance the state, and return
         the findings (FINDING_SCHEMA) of every run that has reached its rule's duration."""

@@ -89,6 +89,7 @@ class Detector:
         facts_refresh_s: float = 60.0,
         alerts: bool = True,
         channels: Sequence[AlertChannel] | None = None,
+        sweep_s: float = 60.0,
     ) -> None:
         self.rules = rules if rules is not None else select_rules()
         self._flush_s = flush_s
@@ -101,6 +102,8 @@ class Detector:
         self._facts_at = -float("inf")
         # The hour each device is in: when a batch moves a device on, its hour is complete.
         self._hour: dict[str, datetime] = {}
+        # When each device's newest packet of any kind arrived (check_silent).
+        self._arrived: dict[str, datetime] = {}
         self.errors = 0
         self.findings = 0
         # Alerts are raised from what was stored after each judgement (supervision.alerts);
@@ -108,6 +111,11 @@ class Detector:
         self._alerts = alerts
         self._channels = channels
         self.alert_errors = 0
+        # Incremental raising: the ids this detector stored and has not yet raised from, and
+        # when the last full sweep ran (see _raise).
+        self._pending: dict[str, set[int]] = {"finding": set(), "exceedance": set()}
+        self._swept = -float("inf")
+        self._sweep_s = sweep_s
 
     def close(self) -> None:
         self._state.close()
@@ -123,6 +131,7 @@ class Detector:
         findings reported by this call (0 while buffering, and on error)."""
         try:
             chunk = batch_rows if isinstance(batch_rows, pa.Table) else rows_from_works(batch_rows)
+            self._note_arrivals(batch_rows)
             if chunk.num_rows:
                 if not self._buffer:
                     self._since = time.monotonic()
@@ -169,19 +178,30 @@ class Detector:
             hours = completed.column("hour").to_pylist()
             aggregate_hours(con, min(hours), max(hours) + timedelta(hours=1), completed)
             found = pa.concat_tables([found, judge_hours(con, self.rules, completed)])
-            judge_exceedance(con, completed)
-        store_findings(con, found)
+            events: list[int] = []
+            judge_exceedance(con, completed, events)
+            self._pending["exceedance"].update(events)
+        self._pending["finding"].update(store_findings(con, found))
         self.findings += found.num_rows
         self._raise(con)
         return found.num_rows
 
     def _raise(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Alerts from the findings and events just stored. A failure is logged and counted;
-        the rows it did not take are taken by the next call (nothing is skipped)."""
+        """Alerts from the findings and events this detector has just stored, by their ids
+        (no scan of the tables: the step costs nothing when nothing changed). The first call
+        and one every ``sweep_s`` seconds take every changed row instead: what was stored but
+        not raised before this process started, and rows another writer stored and did not
+        raise (a batch run whose own raising failed). A failure is logged and counted; the ids
+        stay pending and are taken by the next call (nothing is skipped)."""
         if not self._alerts:
             return
         try:
-            raise_alerts(con, self._channels)
+            if time.monotonic() - self._swept >= self._sweep_s:
+                raise_alerts(con, self._channels)
+                self._swept = time.monotonic()
+            elif any(self._pending.values()):
+                raise_alerts(con, self._channels, only=self._pending)
+            self._pending = {"finding": set(), "exceedance": set()}
         except Exception:
             self.alert_errors += 1
             log.exception("raising alerts failed; retried after the next judgement")
@@ -215,17 +235,38 @@ class Detector:
             {"mn": pa.array(done_mn, pa.string()), "hour": pa.array(done_hour, type=_TS)}
         )
 
+    def _note_arrivals(self, batch_rows: Any) -> None:
+        """Remember when each device's newest packet arrived: every packet counts (real-time,
+        minute, hourly, daily data, heartbeats, other messages), not only the minute values
+        the rules judge, and its arrival, not its DataTime (a resent backlog is old data
+        from a device that is talking). An Arrow table carries no arrival: its newest data
+        time per device stands for it (replays, benchmarks)."""
+        arrived = self._arrived
+        pairs: Iterable[tuple[str, datetime]]
+        if isinstance(batch_rows, pa.Table):
+            if batch_rows.num_rows == 0:
+                return
+            newest = batch_rows.group_by("mn").aggregate([("data_time", "max")])
+            pairs = zip(newest.column("mn").to_pylist(),
+                        newest.column("data_time_max").to_pylist(), strict=True)  # fmt: skip
+        else:
+            pairs = ((w.mn, w.received_at) for w in batch_rows
+                     if w.mn and getattr(w, "kind", None) != "rejected")  # fmt: skip
+        for mn, at in pairs:
+            before = arrived.get(mn)
+            if before is None or at > before:
+                arrived[mn] = at
+
     def check_silent(self, con: duckdb.DuckDBPyConnection, now: datetime) -> int:
-        """Report every device whose last packet is older than the silence rule allows, as a
-        finding from that packet to ``now`` (widened on each call while the silence lasts)."""
+        """Report every device whose newest packet (of any kind) arrived longer ago than the
+        silence rule allows, as a finding from that arrival to ``now`` (widened on each call
+        while the silence lasts)."""
         silent = next((r for r in self.rules if r.rule == "silent"), None)
         if silent is None:
             return 0
-        self._facts(con)
-        last = self._state.last_seen()
         intervals = dict(con.execute("SELECT mn, interval_s FROM monitor_point").fetchall())
         rows = []
-        for mn, t in zip(last.column("mn").to_pylist(), last.column("t").to_pylist(), strict=True):
+        for mn, t in list(self._arrived.items()):
             allowed = max(silent.threshold * (intervals.get(mn) or 60), silent.threshold_2 or 0)
             gap = (now - t).total_seconds()
             if gap > allowed:
@@ -242,6 +283,6 @@ class Detector:
         table = pa.Table.from_pylist(
             [dict(zip(FINDING_SCHEMA.names, r, strict=True)) for r in rows], schema=FINDING_SCHEMA
         )
-        store_findings(con, table)
+        self._pending["finding"].update(store_findings(con, table))
         self._raise(con)
         return len(rows)

@@ -19,15 +19,16 @@ touched, one ``INSERT ... SELECT`` for the keys without an alert): a province's 
 thousands of open findings per judgement (bench/alerts.py).
 
 Batch detection and the stream detector call :func:`raise_alerts` after they have stored their
-findings and events, so both raise the same alerts. Everything happens in one transaction: a
-failure (a write conflict with a concurrent caller) leaves the rows unmarked and the next call
-takes them again, so no finding is ever skipped.
+findings and events, so both raise the same alerts: batch over every changed row, the stream over
+the ids its judgement wrote (``only=``, with a full sweep now and then; docs/supervision.md).
+Everything happens in one transaction: a failure (a write conflict with a concurrent caller)
+leaves the rows unmarked and the next call takes them again, so no finding is ever skipped.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 
 import duckdb
@@ -54,7 +55,7 @@ SELECT 'finding' AS kind, a.id AS ref_id, a.updated_at AS ref_updated_at, l.aler
 FROM anomaly a
 LEFT JOIN alert_source l ON l.kind = 'finding' AND l.ref_id = a.id
 LEFT JOIN source src ON src.source_code = a.source_code
-WHERE l.ref_id IS NULL OR l.ref_updated_at IS DISTINCT FROM a.updated_at
+WHERE (l.ref_id IS NULL OR l.ref_updated_at IS DISTINCT FROM a.updated_at){{only_finding}}
 UNION ALL
 SELECT 'exceedance', e.id, e.updated_at, l.alert_id, e.mn, e.source_code, e.outlet_code,
        src.region_code, e.pollutant, e.period, '{EXCEEDANCE_SEVERITY}', e.start, e."end",
@@ -64,18 +65,18 @@ SELECT 'exceedance', e.id, e.updated_at, l.alert_id, e.mn, e.source_code, e.outl
 FROM exceedance e
 LEFT JOIN alert_source l ON l.kind = 'exceedance' AND l.ref_id = e.id
 LEFT JOIN source src ON src.source_code = e.source_code
-WHERE l.ref_id IS NULL OR l.ref_updated_at IS DISTINCT FROM e.updated_at
+WHERE (l.ref_id IS NULL OR l.ref_updated_at IS DISTINCT FROM e.updated_at){{only_exceedance}}
 """
 _RANK = "CASE {c} WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
 
 # Every changed row with its key, and where it goes: ``target`` = the alert it updates (its own
 # alert when that is not closed; for a new row, the open or acknowledged alert of its key), NULL
 # for a new row that opens an alert and for a row of a closed alert (it only updates its link).
-_TARGETS = f"""
+_TARGETS = """
 CREATE OR REPLACE TEMP TABLE _al_rows AS
-WITH c AS ({_CHANGED}),
+WITH c AS ({changed}),
 i AS (SELECT *, kind || '|' || mn || '|' || pollutant || '|' || rule AS key,
-             {_RANK.format(c="severity")} AS rank FROM c),
+             {rank} AS rank FROM c),
 open_key AS (SELECT dedup_key, max(id) AS id FROM alert WHERE state <> 'closed'
              GROUP BY dedup_key)
 SELECT i.*, i.alert_id IS NULL AS is_new,
@@ -84,6 +85,23 @@ SELECT i.*, i.alert_id IS NULL AS is_new,
 FROM i LEFT JOIN alert la ON la.id = i.alert_id
 LEFT JOIN open_key ok ON ok.dedup_key = i.key AND i.alert_id IS NULL
 """
+
+
+def _targets(only: Mapping[str, Collection[int]] | None) -> str:
+    """`_TARGETS` over every changed row, or over the changed rows among the ids of ``only``
+    (a literal list of integers: cheaper to plan than a join with a registered table)."""
+
+    def within(alias: str, kind: str) -> str:
+        if only is None:
+            return ""
+        ids = ", ".join(str(int(i)) for i in only.get(kind, ()))
+        return f"\n  AND {alias}.id IN ({ids})" if ids else "\n  AND false"
+
+    changed = _CHANGED.format(
+        only_finding=within("a", "finding"), only_exceedance=within("e", "exceedance")
+    )
+    return _TARGETS.format(changed=changed, rank=_RANK.format(c="severity"))
+
 
 # One update per alert from all its rows: widen the period, count the new rows, raise peak and
 # severity; detail and active from the latest row when it is the latest the alert has seen.
@@ -167,48 +185,63 @@ def raise_alerts(
     con: duckdb.DuckDBPyConnection,
     channels: Sequence[AlertChannel] | None = None,
     now: datetime | None = None,
+    *,
+    only: Mapping[str, Collection[int]] | None = None,
 ) -> dict[str, int]:
     """Take every new or changed finding and event into alerts (see the module doc) and queue
     the deliveries of the alerts opened. ``channels``: default, the settings'
-    ``alert_channels``. Returns the counts ``opened``, ``updated`` and ``queued``."""
+    ``alert_channels``. ``only``: look at these rows alone, ``{"finding": anomaly ids,
+    "exceedance": event ids}`` (the ones a caller has just written; the stream detector) instead
+    of scanning every row for changes; each is still taken only when new or changed. Returns
+    the counts ``opened``, ``updated`` and ``queued``."""
     if channels is None:
         from ecohub.settings import get_settings
 
         channels = get_settings().alert_channels
     at = now or datetime.now(CST)
     counts = {"opened": 0, "updated": 0, "queued": 0}
+    if only is not None and not any(only.get(k) for k in ("finding", "exceedance")):
+        return counts
     with transaction(con):
-        try:
-            con.execute(_TARGETS)
-            updated = con.execute(_UPDATE, [at]).fetchone()
-            counts["updated"] = int(updated[0]) if updated else 0
-            new = con.execute(_INSERT, [at, at]).fetchall()
-            counts["opened"] = len(new)
-            # the alerts just opened: their keys had no alert that is not closed before
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _al_new AS SELECT id, dedup_key FROM alert "
-                "WHERE state = 'open' AND raised_at = ? AND dedup_key IN "
-                "(SELECT key FROM _al_rows WHERE is_new AND target IS NULL)",
-                [at],
-            )
-            con.execute(_LINK)
-            queued = [(alert_id, ch.name) for alert_id, _, severity, region in new
-                      for ch in channels if channel_takes(ch, severity, region)]  # fmt: skip
-            if queued:
-                q = pa.table(
-                    {"alert_id": [a for a, _ in queued], "channel": [c for _, c in queued]}
-                )
-                con.register("_al_queue", q)
-                try:
-                    con.execute(
-                        "INSERT INTO alert_delivery (alert_id, channel, event, next_try, "
-                        "created_at) SELECT alert_id, channel, 'opened', ?, ? FROM _al_queue",
-                        [at, at],
-                    )
-                finally:
-                    con.unregister("_al_queue")
-            counts["queued"] = len(queued)
-        finally:
-            con.execute("DROP TABLE IF EXISTS _al_rows")
-            con.execute("DROP TABLE IF EXISTS _al_new")
+        _raise(con, channels, at, counts, only)
     return counts
+
+
+def _raise(
+    con: duckdb.DuckDBPyConnection,
+    channels: Sequence[AlertChannel],
+    at: datetime,
+    counts: dict[str, int],
+    only: Mapping[str, Collection[int]] | None,
+) -> None:
+    try:
+        con.execute(_targets(only))
+        updated = con.execute(_UPDATE, [at]).fetchone()
+        counts["updated"] = int(updated[0]) if updated else 0
+        new = con.execute(_INSERT, [at, at]).fetchall()
+        counts["opened"] = len(new)
+        # the alerts just opened: their keys had no alert that is not closed before
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _al_new AS SELECT id, dedup_key FROM alert "
+            "WHERE state = 'open' AND raised_at = ? AND dedup_key IN "
+            "(SELECT key FROM _al_rows WHERE is_new AND target IS NULL)",
+            [at],
+        )
+        con.execute(_LINK)
+        queued = [(alert_id, ch.name) for alert_id, _, severity, region in new
+                  for ch in channels if channel_takes(ch, severity, region)]  # fmt: skip
+        if queued:
+            q = pa.table({"alert_id": [a for a, _ in queued], "channel": [c for _, c in queued]})
+            con.register("_al_queue", q)
+            try:
+                con.execute(
+                    "INSERT INTO alert_delivery (alert_id, channel, event, next_try, "
+                    "created_at) SELECT alert_id, channel, 'opened', ?, ? FROM _al_queue",
+                    [at, at],
+                )
+            finally:
+                con.unregister("_al_queue")
+        counts["queued"] = len(queued)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _al_rows")
+        con.execute("DROP TABLE IF EXISTS _al_new")
