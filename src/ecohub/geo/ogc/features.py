@@ -7,6 +7,12 @@ One SQL query per page: the caller's scope (:func:`ecohub.access.region_sql` /
 ``numberMatched`` is given only when it costs nothing: on a page that reaches the end of the
 result (then it is ``offset + numberReturned``); otherwise it is omitted rather than counted over
 a collection that may hold millions of rows.
+
+Next links are keyset links: ``after=<id of the page's last item>`` (rows with a larger id), so
+page 50 costs what page 1 costs; a deep ``offset`` has to read and drop every earlier id. Beside
+``after`` the link keeps ``offset`` as the position of the page's first item: it then skips
+nothing and only numbers the page (for ``numberMatched`` on the last page and the ``prev``
+link, which is an offset link). A client may still ask any ``offset`` without ``after``.
 """
 
 from __future__ import annotations
@@ -139,6 +145,7 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     offset = read_int(params, "offset", 0, 0)
     if offset > MAX_OFFSET:
         raise OgcBadRequest("offset", f"must be <= {MAX_OFFSET}")
+    after = after_sql(c, params["after"]) if "after" in params else None
     crs = params.get("filter-crs")
     if crs is not None and crs not in CRS84_URIS:
         raise OgcBadRequest("filter-crs", f"only {CRS84_URIS[0]} is supported")
@@ -148,6 +155,7 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         scope,
         bbox_sql(c, parse_bbox(params["bbox"])) if "bbox" in params else ("TRUE", []),
         datetime_sql(c, params["datetime"]) if "datetime" in params else ("TRUE", []),
+        after or ("TRUE", []),
     ):
         where.append(sql)
         args += ps
@@ -164,7 +172,22 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         f"SELECT {_key(c)} FROM {c.source} AS t WHERE {' AND '.join(f'({w})' for w in where)} "
         f"ORDER BY {', '.join(c.key)} LIMIT ? OFFSET ?"
     )
-    return PageQuery(c, text, [*args, limit + 1, offset], limit, offset, spatial, scope)
+    skip = 0 if after else offset
+    return PageQuery(c, text, [*args, limit + 1, skip], limit, offset, spatial, scope)
+
+
+def after_sql(c: Collection, raw: str) -> tuple[str, list[Any]]:
+    """Rows whose id sorts after the item id ``raw`` (the keyset of a next link)."""
+    parts = raw.split(".") if len(c.key) > 1 else [raw]
+    if len(raw) > 200 or len(parts) != len(c.key) or not raw:
+        raise OgcBadRequest("after", f"must be an item id of collection {c.id}")
+    # (k1, k2) > (a, b) spelt out, so each column's comparison can use its zone maps.
+    terms, params = [], []
+    for i, k in enumerate(c.key):
+        eq = [f"{c.key[j]} = ?" for j in range(i)]
+        terms.append("(" + " AND ".join([*eq, f"{k} > ?"]) + ")")
+        params += [*parts[:i], parts[i]]
+    return "(" + " OR ".join(terms) + ")", params
 
 
 def items(
@@ -185,15 +208,16 @@ def items(
     more = len(rows) > limit
     feats = [_feature(c, r, base) for r in rows[:limit]]
     url = f"{base}/collections/{c.id}/items"
-    keep = {k: v for k, v in params.items() if k not in ("limit", "offset")}
+    keep = {k: v for k, v in params.items() if k not in ("limit", "offset", "after")}
 
-    def link(rel: str, off: int, mime: str = "application/geo+json") -> dict[str, str]:
-        q = urlencode({**keep, "limit": limit, "offset": off})
-        return {"href": f"{url}?{q}", "rel": rel, "type": mime}
+    def link(rel: str, off: int, after: str | None = None) -> dict[str, str]:
+        extra = {"after": after} if after is not None else {}
+        q = urlencode({**keep, "limit": limit, "offset": off, **extra})
+        return {"href": f"{url}?{q}", "rel": rel, "type": "application/geo+json"}
 
-    links = [link("self", offset)]
+    links = [link("self", offset, params.get("after"))]
     if more:
-        links.append(link("next", offset + limit))
+        links.append(link("next", offset + limit, feats[-1]["id"]))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
     links.append(
