@@ -165,6 +165,13 @@ async def run_platform(
             f"{summary['observations']:,} hourly values (Beijing 2013-2017, CC BY 4.0)"
         )  # the loader ran the automatic data review after its commit (docs/review.md)
         sample_loaded = True
+        from ecohub.complaints.sample import load_sample_complaints
+
+        cs = load_sample_complaints(con, settings.data_dir)  # generated (docs/complaints.md)
+        on_status(
+            f"sample complaints: {cs['report']['new']:,} generated 12369 complaints, "
+            f"{cs['analysis'].get('hotspots', 0)} hot spots around {cs['sources']} demo sources"
+        )
     from ecohub.geo import ensure_regions
 
     ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)
@@ -176,7 +183,7 @@ async def run_platform(
     # The anomaly detector judges each committed batch on its own thread (docs/supervision.md).
     from ecohub.supervision.stream import Detector
 
-    detector = Detector()
+    detector = Detector(channels=settings.alert_channels)
     after = AfterCommit(con, detector.on_batch, tick=detector.tick, flush=detector.flush)
     hj.writer.after_commit.append(after.submit)
     after.start()
@@ -189,6 +196,14 @@ async def run_platform(
         con.close()
         raise
     jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
+    # The alert outbox: sent from a thread of its own, retried with back-off (supervision.alerts).
+    from ecohub.supervision.alerts import Dispatcher
+
+    dispatcher = Dispatcher(
+        con, settings.alert_channels, interval_s=settings.alert_dispatch_interval_s,
+        base_s=settings.alert_retry_base_s, max_s=settings.alert_retry_max_s,
+    )  # fmt: skip
+    dispatcher.start()
     app = create_app(
         con,
         settings=settings,
@@ -196,7 +211,11 @@ async def run_platform(
         offline_after_s=settings.hj212_offline_after_s,
         on_policy=lambda mn, p: hj.set_policy(mn, p == "lenient"),
         on_devices_changed=hj.reload_policies,
-        health=lambda: {"hj212_connections": hj.connection_count, "anomaly_backlog": after.depth()},
+        health=lambda: {
+            "hj212_connections": hj.connection_count,
+            "anomaly_backlog": after.depth(),
+            "alert_outbox": dispatcher.pending(),
+        },
         jobs=jobs,
     )
     http = _Http(
@@ -246,6 +265,7 @@ async def run_platform(
         # The detector judges what the last batches left buffered before the store closes.
         await asyncio.to_thread(after.close)
         detector.close()
+        await asyncio.to_thread(dispatcher.close)  # what is not sent stays in the outbox
         http.should_exit = True
         with contextlib.suppress(Exception):
             await http_task

@@ -13,7 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: A TCP port: 0 (the OS picks a free one) to 65535; anything else is refused, never wrapped.
@@ -23,6 +31,45 @@ Port = Annotated[int, Field(ge=0, le=65535)]
 class SettingsError(ValueError):
     """Settings that cannot be used. The message is one line naming the setting (and its
     ``ECOHUB_*`` variable or the TOML file) and the reason; the CLI prints it as it is."""
+
+
+class AlertChannel(BaseModel):
+    """One place alerts go (docs/operations.md "Alert channels"): a webhook or an SMTP server.
+
+    Secrets (the webhook's signing secret, the SMTP password) live here, in the settings file or
+    ``ECOHUB_ALERT_CHANNELS``, never in the store: the platform must be able to use them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    kind: Literal["webhook", "smtp"]
+    min_severity: Literal["low", "medium", "high"] = "low"
+    region: str | None = Field(default=None, pattern=r"^\d{6}$")  # GB/T 2260; None: all
+    # webhook
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    secret: SecretStr | None = None  # HMAC-SHA256 signing key (X-Ecohub-Signature)
+    # smtp
+    host: str | None = None
+    port: Port = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    to: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _complete(self) -> AlertChannel:
+        if self.kind == "webhook" and not self.url:
+            raise ValueError(f"channel {self.name}: a webhook needs url")
+        if self.kind == "smtp":
+            missing = [f for f in ("host", "sender") if not getattr(self, f)]
+            if missing or not self.to:
+                raise ValueError(f"channel {self.name}: smtp needs {', '.join(missing or ['to'])}")
+            if any("@" not in a for a in [self.sender or "", *self.to]):
+                raise ValueError(f"channel {self.name}: sender and to must be e-mail addresses")
+        return self
 
 
 class Settings(BaseSettings):
@@ -108,6 +155,14 @@ class Settings(BaseSettings):
     auth_refresh_token_hours: float = Field(default=12.0, gt=0)
     config: Path | None = None  # the TOML file (read by load_settings; listed so it is documented)
 
+    # Alerts (docs/operations.md "Alert channels"): where alerts go, and how the dispatcher of
+    # `ecohub up` retries a channel that does not answer: after base, 2 x base, 4 x base, ...
+    # seconds, at most alert_retry_max_s apart, never giving up.
+    alert_channels: list[AlertChannel] = Field(default_factory=list)
+    alert_dispatch_interval_s: float = Field(default=2.0, gt=0)
+    alert_retry_base_s: float = Field(default=30.0, gt=0)
+    alert_retry_max_s: float = Field(default=3600.0, gt=0)
+
     @field_validator("data_dir")
     @classmethod
     def _data_dir_is_a_directory(cls, value: Path) -> Path:
@@ -157,6 +212,8 @@ def _describe(exc: ValidationError) -> str:
         name = ".".join(loc) or "settings"
         given = repr(err.get("input"))
         given = given if len(given) <= 60 else given[:57] + "..."
+        if loc[0] == "alert_channels":  # a channel holds its secrets: never echo it
+            given = "(not shown: a channel may hold secrets)"
         parts.append(f"{name} (ECOHUB_{loc[0].upper()}): {err['msg']}; got {given}")
     return "; ".join(parts)
 

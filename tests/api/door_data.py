@@ -23,7 +23,9 @@ INSIDE, OUTSIDE = "110105", "110108"
 ST_IN, ST_OUT = "Aotizhongxin", "Wanliu"
 SRC_IN, SRC_OUT = "H9110105000000001x001P", "H9110108000000002v001P"
 MN_IN, MN_OUT = "MNIN0000000000000000001", "MNOUT000000000000000002"
+CP_IN, CP_OUT = "CPIN0001", "CPOUT0002"  # 12369 complaints (and their hot spots "H" + id)
 FLAG_TIME = "2023-06-01 08:00:00+08:00"
+ALERT_IN, ALERT_OUT = 1, 2  # the alerts of the constant findings of MN_IN and MN_OUT
 ROLES = {
     "admin": ("admin", None, []),
     "analyst": ("analyst", INSIDE, []),
@@ -97,11 +99,38 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def fill_complaints(con: duckdb.DuckDBPyConnection) -> None:
+    """A complaint and a hot spot inside the district, one of each outside."""
+    con.execute(
+        f"""
+        INSERT INTO complaint (complaint_id, received_at, text, region_code, lon, lat, category,
+                               topic, hotspot_id, row_hash, loaded_at) VALUES
+          ('{CP_IN}', TIMESTAMPTZ '2026-10-01 08:00:00+08', '化工厂异味', '{INSIDE}', 116.47, 39.94,
+           'air', 'odour', 'H{CP_IN}', 'x', now()),
+          ('{CP_OUT}', TIMESTAMPTZ '2026-10-01 09:00:00+08', '工地噪声', '{OUTSIDE}', 116.29, 39.99,
+           'noise', 'construction_noise', 'H{CP_OUT}', 'y', now());
+        INSERT INTO complaint_hotspot VALUES
+          ('H{CP_IN}', 'air', 'odour', '{INSIDE}', 116.47, 39.94, 100, TIMESTAMPTZ '2026-10-01 08:00:00+08',
+           TIMESTAMPTZ '2026-10-03 08:00:00+08', 5, now()),
+          ('H{CP_OUT}', 'noise', 'construction_noise', '{OUTSIDE}', 116.29, 39.99, 100,
+           TIMESTAMPTZ '2026-10-01 08:00:00+08', TIMESTAMPTZ '2026-10-03 08:00:00+08', 5, now());
+        INSERT INTO complaint_candidate VALUES ('{CP_IN}', '{SRC_IN}', 250.0, 1.0, NULL, 0.88, 1);
+        INSERT INTO complaint_hotspot_source VALUES ('H{CP_IN}', '{SRC_IN}', 250.0, 1.0, 0.88, 1);
+        """
+    )
+
+
 def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
     from ecohub.analytics.air_service import compute
 
     con = connect(tmp / "ecohub.duckdb")
     fill(con)
+    fill_complaints(con)
+    # Alerts from the findings and events above: 1 and 2 the findings (in, out), 3 and 4 the
+    # exceedances (supervision.alerts orders them by start).
+    from ecohub.supervision.alerts import raise_alerts
+
+    raise_alerts(con, [])
     # The stored air results as `air compute` writes them (replacing the rows above), so reads
     # find them fresh instead of computing on the first request.
     compute(con, full=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,21 @@ def decision(station: str) -> dict[str, Any]:
 # "{me}": the caller's own user; an admin files a paper application for the analyst.
 APPLY_AS = {**APPLY_IN, "applicant": "{me}"}
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/complaints"): (
+        {"url": f"/api/v1/complaints?region={d.INSIDE}"},
+        {"url": f"/api/v1/complaints?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/complaints/hotspots"): (
+        {"url": f"/api/v1/complaints/hotspots?region={d.INSIDE}"},
+        {"url": f"/api/v1/complaints/hotspots?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/complaints/{complaint_id}"): (
+        {"url": f"/api/v1/complaints/{d.CP_IN}"},
+        {"url": f"/api/v1/complaints/{d.CP_OUT}"},
+        "404",
+    ),
     ("GET", "/metrics"): ({"url": "/metrics"}, {"url": "/metrics"}, "same"),
     ("GET", "/api/v1/me"): ({"url": "/api/v1/me"}, {"url": "/api/v1/me"}, "same"),
     ("GET", "/api/v1/regions"): (
@@ -332,6 +348,54 @@ CASES: dict[tuple[str, str], Case] = {
         )
     },
 }
+# /api/v1/alerts: {fresh_alert_in|out} is an open alert made just before the call (a step is
+# once per alert).
+ALERT_CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/alerts"): (
+        {"url": f"/api/v1/alerts?mn={d.MN_IN}"},
+        {"url": f"/api/v1/alerts?mn={d.MN_OUT}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/alerts/channels"): (
+        {"url": "/api/v1/alerts/channels"},
+        {"url": "/api/v1/alerts/channels"},
+        "same",
+    ),
+    ("GET", "/api/v1/alerts/{alert_id}"): (
+        {"url": f"/api/v1/alerts/{d.ALERT_IN}"},
+        {"url": f"/api/v1/alerts/{d.ALERT_OUT}"},
+        "404",
+    ),
+    **{
+        ("POST", f"/api/v1/alerts/{{alert_id}}/{step}"): (
+            {
+                "url": f"/api/v1/alerts/{{fresh_alert_in}}/{step}",
+                "method": "POST",
+                "json": {"comment": "on it"},
+            },
+            {
+                "url": f"/api/v1/alerts/{{fresh_alert_out}}/{step}",
+                "method": "POST",
+                "json": {"comment": "on it"},
+            },
+            "404",
+        )
+        for step in ("ack", "close")
+    },
+}
+CASES.update(ALERT_CASES)
+
+
+def _fresh_alert(con: Any, mn: str, source: str) -> int:
+    row = con.execute(
+        "INSERT INTO alert (dedup_key, kind, mn, source_code, pollutant, rule, severity, "
+        "first_seen, last_seen, active, raised_at, updated_at) VALUES (?, 'finding', ?, ?, "
+        "'a21026', 'constant', 'medium', now(), now(), true, now(), now()) RETURNING id",
+        [f"test|{mn}", mn, source],
+    ).fetchone()
+    return int(row[0])
+
+
 # Routes whose "in" call may legitimately answer 400 with no data in the test store: water
 # assessment needs surface-water samples (it then answers the same for inside and outside).
 NO_DATA_400 = {("GET", "/api/v1/water/assessments")}
@@ -399,8 +463,13 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
         name = f"m{next(_SERIAL)}"
         users.add_user(door.con, name, "analyst", d.INSIDE, [], d.PASSWORD)
         made = {"new_user": name, "new_key": apikeys.create(door.con, name)[1].key_id}
+    fresh = {"fresh_alert_in": 0, "fresh_alert_out": 0}
+    for name, mn, source in (("fresh_alert_in", d.MN_IN, d.SRC_IN),
+                             ("fresh_alert_out", d.MN_OUT, d.SRC_OUT)):  # fmt: skip
+        if "{" + name + "}" in spec["url"]:
+            fresh[name] = _fresh_alert(door.con, mn, source)
     url = spec["url"].format(
-        own_job=door.jobs[role], other_job=door.jobs[other], new_app=new_app, **made
+        own_job=door.jobs[role], other_job=door.jobs[other], new_app=new_app, **made, **fresh
     )
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     method = spec.get("method") or (
@@ -459,8 +528,11 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     text.replace(d.ST_OUT, "NoSuch")
                     .replace(d.MN_OUT, "NOSUCHMN")
                     .replace(d.SRC_OUT, "NOSUCH")
+                    .replace(d.CP_OUT, "NOSUCHCP")
                     .replace(f"regions/items/{d.OUTSIDE}", "regions/items/NoSuch")
                     .replace("{other_job}", "f" * 32)
+                    .replace(f"/api/v1/alerts/{d.ALERT_OUT}", "/api/v1/alerts/999999")
+                    .replace("{fresh_alert_out}", "999999")
                 )
 
             spec_unknown = {**outside, "url": unknown_of(outside["url"])}
@@ -481,14 +553,22 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     d.ST_OUT,
                     d.MN_OUT,
                     d.SRC_OUT,
+                    d.CP_OUT,
                     f"regions '{d.OUTSIDE}'",  # an OGC region item
                     door.jobs["admin"],
                     door.jobs["analyst"],
                 ):
                     text = text.replace(key_out, "KEY")
-                for key_unknown in ("regions 'NoSuch'", "NoSuch", "NOSUCHMN", "NOSUCH", "f" * 32):
+                for key_unknown in (
+                    "regions 'NoSuch'",
+                    "NoSuch",
+                    "NOSUCHMN",
+                    "NOSUCHCP",
+                    "NOSUCH",
+                    "f" * 32,
+                ):
                     text = text.replace(key_unknown, "KEY")
-                return text
+                return re.sub(r"alert '\d+'", "alert 'KEY'", text)
 
             assert same(unknown.json()) == same(r_out.json()), (route, role)
         elif kind == "empty":

@@ -73,6 +73,8 @@ def prepare(data: Path) -> None:
         row = con.execute("SELECT source_code FROM source WHERE name = ?", [CHAOYANG_SOURCE])
         (code,) = row.fetchone() or ("",)
         users.add_user(con, "qiye", "enterprise", "110105", [code], PASSWORD)
+        # A Beijing inspector: acknowledges and closes alerts (the stuck simulated analyser's).
+        users.add_user(con, "insp", "inspector", "110000", [], PASSWORD)
     finally:
         con.close()
 

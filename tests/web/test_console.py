@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -262,3 +263,66 @@ def test_no_external_requests(page: Page, url: str) -> None:
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(url) else None)
     log_in(page, url, "bei")
     assert outside == []
+
+
+def _alerts(url: str, user: str) -> list[dict[str, object]]:
+    token = httpx.post(url + "/api/v1/auth/token", data={"grant_type": "password",
+                       "username": user, "password": PASSWORD}).json()["access_token"]  # fmt: skip
+    r = httpx.get(url + "/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+    return list(r.json()["items"])
+
+
+def test_alerts_marked_on_the_map_and_worked_by_an_inspector(page: Page, url: str) -> None:
+    # The stuck simulated analyser (SIM...000, the Chaoyang source's) raises a `constant`
+    # alert once its backfilled hours are judged.
+    deadline = time.monotonic() + 120
+    while not any(a["rule"] == "constant" for a in _alerts(url, "insp")):
+        assert time.monotonic() < deadline, "no alert of the stuck analyser"
+        time.sleep(1)
+    (stuck,) = [a for a in _alerts(url, "insp") if a["rule"] == "constant"]
+    source = str(stuck["source_code"])
+    log_in(page, url, "insp")
+    expect(page.locator("#alerts-link")).to_be_visible()
+    expect(page.locator(f"#source-list li[data-source='{source}'][data-alerted]")).to_have_count(1)
+    assert page.locator("#map .source-alerted").count() >= 1
+    shot(page, "11-sources-with-alerts")
+    page.click("#alerts-link")
+    row = page.locator(f"#alerts tr[data-alert='{stuck['id']}']")
+    expect(row).to_have_attribute("data-state", "open")
+    expect(row).to_contain_text(str(stuck["mn"]))
+    shot(page, "12-alerts")
+    row.locator(".alert-comment").fill("已电话联系企业")
+    row.locator(".alert-ack").click()
+    expect(row).to_have_attribute("data-state", "acknowledged")
+    expect(row).to_contain_text("insp: 已电话联系企业")
+    # closing needs a comment: said on the page, nothing sent
+    row.locator(".alert-comment").fill("")
+    row.locator(".alert-close").click()
+    expect(row.locator(".alert-error")).to_have_text("关闭告警须填写处置说明。")
+    row.locator(".alert-comment").fill("分析仪已更换")
+    row.locator(".alert-close").click()
+    expect(row).to_have_count(0)  # gone from the alerts not yet closed
+    page.select_option("#alert-state", "closed")
+    expect(row).to_have_attribute("data-state", "closed")
+    expect(row).to_contain_text("insp: 分析仪已更换")
+    shot(page, "13-alert-closed")
+
+
+def test_alerts_follow_the_region_and_the_role(page: Page, url: str) -> None:
+    chaoyang = {a["source_code"] for a in _alerts(url, "ana")}
+    haidian = {a["source_code"] for a in _alerts(url, "hai")}
+    assert not chaoyang & haidian
+    log_in(page, url, "hai")
+    page.goto(url + "/#/alerts")
+    page.wait_for_selector("#alert-table table, #alert-table .hint:not(:empty)")
+    shown = set(
+        page.eval_on_selector_all(
+            "#alerts tr[data-alert] td:nth-child(5) a", "els => els.map(e => e.textContent)"
+        )
+    )
+    assert not shown & chaoyang
+    # an analyst reads but does not act
+    assert page.locator("#alerts .alert-ack, #alerts .alert-close").count() == 0
+    page.click("#logout")
+    log_in(page, url, "qiye")  # enterprises do not read alerts
+    expect(page.locator("#alerts-link")).to_be_hidden()

@@ -90,6 +90,12 @@ def create_app(
 
     for module in (supervision, review, admin):
         app.include_router(module.router)
+    from ecohub.api.routers import complaints
+
+    app.include_router(complaints.router)
+    from ecohub.api.routers import alerts as alerts_router
+
+    app.include_router(alerts_router.router)
     install_auth(
         app,
         con,

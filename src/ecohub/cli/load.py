@@ -34,14 +34,14 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
-def _print_report(data: dict[str, Any]) -> None:
+def _print_report(data: dict[str, Any], unit: str | None = None) -> None:
     """Print a load report (the plain data a load job returns)."""
     from ecohub.ingest.report import shorten
 
     report = SimpleNamespace(**data)
     report.first_rejects = [SimpleNamespace(**r) for r in report.first_rejects]
     report.stored = report.new + report.updated
-    unit = "values" if report.kind == "observations" else "stations"
+    unit = unit or ("values" if report.kind == "observations" else "stations")
     if report.already_loaded:
         when = f" on {report.loaded_at[:16].replace('T', ' ')}" if report.loaded_at else ""
         console.print(
@@ -144,6 +144,43 @@ def stations(
         sheet=sheet,
         force=force,
     )
+
+
+@app.command("complaints")
+def complaints(
+    file: Path = typer.Argument(..., help="CSV, Parquet or XLSX of 12369 complaints."),
+    map_: list[str] = typer.Option(
+        None,
+        "--map",
+        help="COLUMN=ROLE (id, time, text, address, lon, lat, channel, result, region_code) or "
+        "'-' to ignore it. Repeatable.",
+    ),
+    crs: str = typer.Option("wgs84", help="Datum of lon/lat: wgs84, or gcj02 (web maps)."),
+    reject: Path = typer.Option(None, help="Reject file (default: <FILE>.rejects.csv)."),
+    sheet: str = typer.Option(None, help="XLSX sheet (default: the first)."),
+    force: bool = typer.Option(False, help="Load even if this exact file was loaded before."),
+) -> None:
+    """Load 12369 complaints: classify, geocode, then find repeats, hot spots and sources."""
+    from ecohub.cli.client import door
+
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    params: dict[str, Any] = {"path": str(file.resolve()), "mapping": _pairs(map_, "--map"),
+                              "crs": crs, "sheet": sheet, "force": force}  # fmt: skip
+    if reject is not None:
+        params["reject"] = str(reject.resolve())
+    with door() as d:
+        result = d.job("load-complaints", {k: v for k, v in params.items() if v is not None},
+                       file.name)  # fmt: skip
+    _print_report({**result["report"]}, unit="complaints")
+    a = result.get("analysis")
+    if a:
+        console.print(
+            f"analysis: {a['repeats']:,} repeats, {a['hotspots']:,} hot spots "
+            f"({a['in_hotspots']:,} complaints), {a['complaints_linked']:,} complaints linked to "
+            f"{a['candidates']:,} candidate sources",
+            highlight=False,
+        )
 
 
 @app.command("sample")

@@ -8,6 +8,7 @@ import typer
 
 from ecohub.cli import (
     air,
+    alerts,
     catalog,
     geo,
     hj212,
@@ -41,6 +42,11 @@ users.register(app)
 app.add_typer(review.app, name="review", help="Automatic data review of station data.")
 app.add_typer(geo.app, name="geo", help="Regions: boundaries, key regions, query by region.")
 catalog.register(app)
+app.add_typer(alerts.app, name="alerts", help="Alerts: list, acknowledge, close; channels.")
+
+from ecohub.cli import complaints  # noqa: E402  (appended: merges stay easy)
+
+app.add_typer(complaints.app, name="complaints", help="12369 complaints and their hot spots.")
 
 
 def main() -> None:

@@ -252,6 +252,20 @@ def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress
         raise QueryError(exc.field or "params", str(exc)) from None
 
 
+class LoadComplaints(_FileLoad):
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+
+
+def _load_complaints(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.complaints.service import load
+
+    progress(0, 1, "loading and analysing the complaints")
+    return load(cur, p.path, mapping=p.mapping, crs=p.crs, reject_path=p.reject, sheet=p.sheet,
+                force=p.force)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Kind:
     params: type[_Params]
@@ -273,4 +287,5 @@ KINDS: dict[str, Kind] = {
     ),
     "load-permits": Kind(LoadPermits, _load_permits, (), "load permit emission limits"),
     "review-run": Kind(ReviewRun, _review_run, ("inspector",), "review stored hourly values"),
+    "load-complaints": Kind(LoadComplaints, _load_complaints, (), "load a 12369 complaint file"),
 }

@@ -73,8 +73,8 @@ def detect(
     """Run every rule over the minute data of [frm, to) and store the findings.
 
     Idempotent: a second run over the same period finds the same runs and adds nothing; a run
-    that continues past an earlier finding widens it. Returns the values judged and, per rule,
-    the findings that now overlap the period.
+    that continues past an earlier finding widens it. Returns the values judged, per rule the
+    findings that now overlap the period, and the alerts opened / updated from them.
     """
     _check_period(frm, to)
     chosen = rules if rules is not None else select_rules()
@@ -109,12 +109,16 @@ def detect(
         "GROUP BY rule ORDER BY rule",
         [frm, to],
     ).fetchall()
+    from ecohub.supervision.alerts.raising import raise_alerts
+
+    raised = raise_alerts(con)  # the same alerts as the stream raises (docs/supervision.md)
     return {
         "from": frm.isoformat(),
         "to": to.isoformat(),
         "values_judged": judged,
         "findings": {name: n for name, n in counts},
         "over_limit_periods": over,
+        "alerts": raised,
     }
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ecohub.settings import AlertChannel
+from ecohub.supervision.alerts.raising import raise_alerts
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.findings import store_findings
 from ecohub.supervision.hours import aggregate_hours, judge_hours
@@ -85,6 +87,8 @@ class Detector:
         flush_s: float = 2.0,
         max_rows: int = 200_000,
         facts_refresh_s: float = 60.0,
+        alerts: bool = True,
+        channels: Sequence[AlertChannel] | None = None,
     ) -> None:
         self.rules = rules if rules is not None else select_rules()
         self._flush_s = flush_s
@@ -99,6 +103,11 @@ class Detector:
         self._hour: dict[str, datetime] = {}
         self.errors = 0
         self.findings = 0
+        # Alerts are raised from what was stored after each judgement (supervision.alerts);
+        # ``channels`` None: the settings' alert_channels.
+        self._alerts = alerts
+        self._channels = channels
+        self.alert_errors = 0
 
     def close(self) -> None:
         self._state.close()
@@ -163,7 +172,19 @@ class Detector:
             judge_exceedance(con, completed)
         store_findings(con, found)
         self.findings += found.num_rows
+        self._raise(con)
         return found.num_rows
+
+    def _raise(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Alerts from the findings and events just stored. A failure is logged and counted;
+        the rows it did not take are taken by the next call (nothing is skipped)."""
+        if not self._alerts:
+            return
+        try:
+            raise_alerts(con, self._channels)
+        except Exception:
+            self.alert_errors += 1
+            log.exception("raising alerts failed; retried after the next judgement")
 
     def _completed_hours(self, chunk: pa.Table) -> pa.Table:
         """(mn, hour) of every hour a device has left: each hour of the chunk before the
@@ -222,4 +243,5 @@ class Detector:
             [dict(zip(FINDING_SCHEMA.names, r, strict=True)) for r in rows], schema=FINDING_SCHEMA
         )
         store_findings(con, table)
+        self._raise(con)
         return len(rows)

@@ -4,12 +4,14 @@ import { esc, lang, loadLang, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { sourcePage, stationPage } from "./pages.js";
+import { ComplaintLayer, showComplaints } from "./complaints.js";
+import { alertsPage, openAlerts } from "./alerts.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
 
 function show(view) {
-  for (const v of ["login-view", "main-view", "detail-view"]) $(v).hidden = v !== view;
+  for (const v of ["login-view", "main-view", "detail-view", "alerts-view"]) $(v).hidden = v !== view;
   $("logout").hidden = view === "login-view";
   if (view === "main-view" && state.map) {
     state.map.map.invalidateSize();
@@ -144,17 +146,21 @@ async function refresh() {
       throw err;
     });
     const post = (path) => allowed(api(`/api/v1/geo/${path}`, { method: "POST", body }));
-    const [stations, sources, air, water] = await Promise.all(
-      ["stations", "sources", "air", "water"].map(post));
+    const [stations, sources, air, water, alerts] = await Promise.all(
+      [...["stations", "sources", "air", "water"].map(post), openAlerts()]);
     if (seq !== state.seq) return;
+    alertCount(alerts);
+    const alerted = alerts ? alerts.sources : new Set();
     state.map.showStations(stations ? stations.items : []);
-    state.map.showSources(sources ? sources.items : []);
+    state.map.showSources(sources ? sources.items : [], alerted);
     listStations(stations ? stations.items : null);
-    listSources(sources ? sources.items : null);
+    listSources(sources ? sources.items : null, alerted);
     if (air) airPanels(air, lang);
     else forbiddenPanels(["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]);
     if (water) waterPanel(water);
     else forbiddenPanels(["chart-water"]);
+    await showComplaints(state.complaints, $("hotspot-list"), division ? region : null,
+      () => seq === state.seq);
   } catch (err) {
     if (seq === state.seq) notify(err);
   } finally {
@@ -171,11 +177,19 @@ function listStations(items) {
     : `<li class="hint">${esc(t("none"))}</li>`;
 }
 
-function listSources(items) {
+function listSources(items, alerted = new Set()) {
   if (items === null) { $("source-list").innerHTML = `<li class="hint">${esc(t("forbidden"))}</li>`; return; }
   $("source-list").innerHTML = items.length ? items.map((s) => `
-    <li data-source="${esc(s.source_code)}"><a href="#/source/${encodeURIComponent(s.source_code)}">${esc(s.name || s.source_code)}</a></li>`).join("")
+    <li data-source="${esc(s.source_code)}"${alerted.has(s.source_code) ? ' data-alerted="1"' : ""}><a href="#/source/${encodeURIComponent(s.source_code)}">${esc(s.name || s.source_code)}</a>
+    ${alerted.has(s.source_code) ? `<a class="alert-mark" href="#/alerts" title="${esc(t("source_alerted"))}">⚠</a>` : ""}</li>`).join("")
     : `<li class="hint">${esc(t("none"))}</li>`;
+}
+
+// The header's link to the alerts page with the number not yet closed (hidden for roles that
+// may not read alerts).
+function alertCount(alerts) {
+  $("alerts-link").hidden = !alerts;
+  $("alert-count").textContent = alerts && alerts.count ? String(alerts.count) : "";
 }
 
 // ---- start-up and routes
@@ -202,6 +216,10 @@ async function start() {
       onSource: (code) => { location.hash = `#/source/${encodeURIComponent(code)}`; },
     });
   }
+  if (!state.complaints) {
+    state.complaints = new ComplaintLayer(state.map);
+    $("show-complaints").addEventListener("change", (e) => state.complaints.setVisible(e.target.checked));
+  }
   state.map.setLevels(state.levels);
   state.map.legend(state.levels, lang);
   state.areas = await api("/api/v1/geo/areas").catch(() => []);
@@ -212,6 +230,11 @@ async function start() {
 
 async function route(fresh = false) {
   if (!state.me) return;
+  if (location.hash === "#/alerts") {
+    show("alerts-view");
+    await alertsPage($("alerts-page"), state.me);
+    return;
+  }
   const m = location.hash.match(/^#\/(station|source)\/(.+)$/);
   if (m) {
     show("detail-view");

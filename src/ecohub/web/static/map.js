@@ -89,14 +89,23 @@ export class ConsoleMap {
     }
   }
 
-  showSources(items) {
+  // Sources with an alert not yet closed (``alerted``, a set of codes) are a warning sign, a
+  // shape no station has (station colours already use red for AQI).
+  showSources(items, alerted = new Set()) {
     this.sources.clearLayers();
     for (const s of items) {
       if (s.lat == null || s.lon == null) continue;
-      const m = L.circleMarker([s.lat, s.lon], {
-        radius: 5, color: "#5a2d82", weight: 2, fillColor: "#fff", fillOpacity: 1,
-      });
-      m.bindTooltip(esc(s.name || s.source_code));
+      const hot = alerted.has(s.source_code);
+      const m = hot
+        ? L.marker([s.lat, s.lon], {
+          icon: L.divIcon({ className: "source-alerted", html: "⚠", iconSize: [22, 22] }),
+          zIndexOffset: 1000,
+        })
+        : L.circleMarker([s.lat, s.lon], {
+          radius: 5, color: "#5a2d82", weight: 2, fillColor: "#fff", fillOpacity: 1,
+          className: "source-marker",
+        });
+      m.bindTooltip(esc(s.name || s.source_code) + (hot ? `<br>⚠ ${esc(t("source_alerted"))}` : ""));
       m.on("click", (e) => this._markerClick(e, () => this.cb.onSource(s.source_code)));
       m.addTo(this.sources);
     }

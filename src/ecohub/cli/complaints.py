@@ -1,0 +1,91 @@
+"""`ecohub complaints list|hotspots|show`: 12369 complaints and hot spots (thin: the API's JSON)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from ecohub.cli._common import fail
+from ecohub.cli.supervise import FORMATS, _emit
+
+app = typer.Typer(no_args_is_help=True)
+
+LIST_COLUMNS = ("complaint_id", "received_at", "category", "topic", "region_code", "text",
+                "repeat_of", "hotspot_id", "top_source")  # fmt: skip
+HOTSPOT_COLUMNS = ("hotspot_id", "category", "topic", "region_code", "n_complaints", "radius_m",
+                   "first_at", "last_at", "lon", "lat", "top_sources")  # fmt: skip
+_OPTIONS = {"from": "from", "to": "to"}
+
+
+def _format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+@app.command("list")
+def list_(
+    region: str | None = typer.Option(None, help="GB/T 2260 code (and below)."),
+    category: str | None = typer.Option(None, help="air, water, noise, solid_waste, soil, ..."),
+    topic: str | None = typer.Option(None, help="odour, dust, night_construction_noise, ..."),
+    frm: str | None = typer.Option(None, "--from", help="Day or time (CST), inclusive."),
+    to: str | None = typer.Option(None, "--to", help="Day or time (CST), exclusive."),
+    hotspot: str | None = typer.Option(None, help="Only the complaints of this hot spot."),
+    source: str | None = typer.Option(None, help="Only complaints with this candidate source."),
+    q: str | None = typer.Option(None, "--q", help="Words the text contains."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+) -> None:
+    """Complaints in your region, newest first."""
+    from ecohub.cli.client import door
+
+    _format(fmt)
+    with door(options=_OPTIONS) as d:
+        rows = d.pages("/api/v1/complaints", region=region, category=category, topic=topic,
+                       **{"from": frm, "to": to}, hotspot=hotspot, source=source, q=q)  # fmt: skip
+    _emit(rows, LIST_COLUMNS, fmt)
+
+
+@app.command("hotspots")
+def hotspots(
+    region: str | None = typer.Option(None, help="GB/T 2260 code (and below)."),
+    category: str | None = typer.Option(None, help="air, water, noise, ..."),
+    frm: str | None = typer.Option(None, "--from", help="Day or time (CST): active since."),
+    to: str | None = typer.Option(None, "--to", help="Day or time (CST): active before."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+) -> None:
+    """Hot spots (largest first) with their ranked candidate sources."""
+    from ecohub.cli.client import door
+
+    _format(fmt)
+    with door(options=_OPTIONS) as d:
+        rows = d.pages("/api/v1/complaints/hotspots", region=region, category=category,
+                       **{"from": frm, "to": to})  # fmt: skip
+    if fmt == "json":
+        _emit(rows, (), fmt)
+        return
+    for r in rows:
+        r["top_sources"] = " ".join(f"{s['rank']}.{s['source_code']}({s['distance_m']:.0f} m)"
+                                    for s in r["sources"][:3])  # fmt: skip
+    _emit(rows, HOTSPOT_COLUMNS, fmt)
+
+
+@app.command("show")
+def show(
+    complaint_id: str = typer.Argument(..., help="Complaint id (ticket number or C…)."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+) -> None:
+    """One complaint: text, class, place, candidate sources, repeat chain and hot spot."""
+    from ecohub.cli.client import door
+
+    _format(fmt)
+    with door() as d:
+        out = d.get(f"/api/v1/complaints/{complaint_id}")
+    if fmt == "json":
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    fields = [{"field": k, "value": v if not isinstance(v, list | dict) else json.dumps(
+        v, ensure_ascii=False)} for k, v in out.items() if k != "candidates"]  # fmt: skip
+    _emit(fields, ("field", "value"), fmt)
+    if fmt == "table" and out["candidates"]:
+        _emit(out["candidates"], ("rank", "source_code", "name", "industry", "distance_m",
+                                  "industry_fit", "upwind", "score"), fmt)  # fmt: skip

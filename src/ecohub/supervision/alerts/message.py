@@ -1,0 +1,119 @@
+"""What a delivery says: the e-mail (zh-CN first, then English) and the webhook's JSON body.
+
+Plain functions of an alert as :func:`ecohub.supervision.alerts.service.get_alert` returns it
+(no I/O), so the texts are tested without a server.
+"""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+__all__ = ["email_message", "payload", "subject", "titles"]
+
+_SEVERITY_ZH = {"low": "低", "medium": "中", "high": "高"}
+_KIND_ZH = {"finding": "数据异常", "exceedance": "超标"}
+_KIND_EN = {"finding": "data anomaly", "exceedance": "exceedance"}
+_PERIOD_ZH = {"hour": "小时均值", "day": "日均值"}
+
+
+def _names(alert: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(pollutant zh, pollutant en, what zh, what en) of an alert."""
+    from ecohub.protocols.hj212.codes import pollutant
+    from ecohub.supervision.rules import load_rules
+
+    code = alert["pollutant"]
+    known = pollutant(code) if code != "*" else None
+    p_zh = f"{known.name_zh} ({code})" if known else ("整台设备" if code == "*" else code)
+    p_en = f"{known.name_en} ({code})" if known else ("whole device" if code == "*" else code)
+    if alert["kind"] == "exceedance":
+        period = alert["rule"]
+        return p_zh, p_en, f"{_PERIOD_ZH.get(period, period)}超过许可限值", \
+            f"{period}ly mean over the permit limit"  # fmt: skip
+    rule = load_rules().get(alert["rule"])
+    return (p_zh, p_en, rule.name_zh if rule else alert["rule"],
+            rule.name_en if rule else alert["rule"])  # fmt: skip
+
+
+def titles(alert: dict[str, Any]) -> tuple[str, str]:
+    """What the alert is about, in a few words: (zh-CN, en), e.g. ("数据恒定不变 二氧化硫
+    (a21026)", "constant value while the plant runs SO2 (a21026)")."""
+    p_zh, p_en, w_zh, w_en = _names(alert)
+    return f"{w_zh} {p_zh}", f"{w_en} {p_en}"
+
+
+def subject(alert: dict[str, Any]) -> str:
+    """One line: zh-CN, then English."""
+    p_zh, _, w_zh, w_en = _names(alert)
+    sev = alert["severity"]
+    where = alert["outlet"] or alert["mn"]
+    return (
+        f"[ecohub 告警 #{alert['id']}] {_SEVERITY_ZH[sev]} {_KIND_ZH[alert['kind']]}: {w_zh} "
+        f"{p_zh} {where} / [alert #{alert['id']}] {sev} {_KIND_EN[alert['kind']]}: {w_en}"
+    )
+
+
+def _evidence(alert: dict[str, Any]) -> tuple[str, str]:
+    d = alert["detail"] or {}
+    if alert["kind"] == "exceedance":
+        zh = (f"峰值 {d.get('peak')} mg/m³，限值 {d.get('limit')} mg/m³，"
+              f"为限值的 {d.get('multiple', 0):.2f} 倍（许可证 {d.get('permit_no')}）")  # fmt: skip
+        en = (f"peak {d.get('peak')} mg/m3, limit {d.get('limit')} mg/m3, "
+              f"{d.get('multiple', 0):.2f} x the limit (permit {d.get('permit_no')})")  # fmt: skip
+        return zh, en
+    text = json.dumps(d, ensure_ascii=False, sort_keys=True)
+    return f"证据：{text}", f"evidence: {text}"
+
+
+def body(alert: dict[str, Any]) -> str:
+    """The mail text: a zh-CN part, then the same in English."""
+    p_zh, p_en, w_zh, w_en = _names(alert)
+    e_zh, e_en = _evidence(alert)
+    sev = alert["severity"]
+    zh = [
+        f"告警编号：{alert['id']}（{_KIND_ZH[alert['kind']]}，严重程度：{_SEVERITY_ZH[sev]}）",
+        f"内容：{w_zh}",
+        f"污染源：{alert['source_code'] or '未关联'}  排放口：{alert['outlet'] or '-'}  "
+        f"设备 MN：{alert['mn']}",
+        f"污染物：{p_zh}",
+        f"时段：{alert['first_seen']} 至 {alert['last_seen']}",
+        e_zh,
+        "请在 ecohub 中确认（ecohub alerts ack）并在处置后关闭（ecohub alerts close）。",
+    ]
+    en = [
+        f"Alert {alert['id']} ({_KIND_EN[alert['kind']]}, severity {sev})",
+        f"What: {w_en}",
+        f"Source: {alert['source_code'] or 'not linked'}  outlet: {alert['outlet'] or '-'}  "
+        f"device MN: {alert['mn']}",
+        f"Pollutant: {p_en}",
+        f"Period: {alert['first_seen']} to {alert['last_seen']}",
+        e_en,
+        "Acknowledge it in ecohub (ecohub alerts ack) and close it once handled "
+        "(ecohub alerts close).",
+    ]
+    return "\n".join([*zh, "", "-" * 40, "", *en]) + "\n"
+
+
+def email_message(
+    alert: dict[str, Any], sender: str, to: list[str], delivery_id: int
+) -> EmailMessage:
+    """The mail of one delivery; its Message-ID names the delivery, so a resent copy (the
+    server took it but the answer was lost) is recognisable as the same message."""
+    msg = EmailMessage()
+    msg["Subject"] = subject(alert)
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = f"<alert-{alert['id']}.delivery-{delivery_id}@ecohub>"
+    msg["X-Ecohub-Alert"] = str(alert["id"])
+    msg.set_content(body(alert), charset="utf-8")
+    return msg
+
+
+def payload(alert: dict[str, Any], event: str, delivery_id: int) -> dict[str, Any]:
+    """The webhook's JSON body: the event, the delivery id (a receiver de-duplicates on it:
+    delivery is at least once), the subject line and the alert itself."""
+    item = {k: v for k, v in alert.items() if k != "deliveries"}
+    return {"event": event, "delivery_id": delivery_id, "subject": subject(alert), "alert": item}

@@ -1,0 +1,88 @@
+// The alerts page (#/alerts): alerts in the user's scope, with acknowledge / close for
+// inspectors and admins; and the set of sources with alerts not yet closed (the map marks them).
+import { api, ApiError } from "./api.js";
+import { esc, lang, t } from "./i18n.js";
+
+const ACTIVE = ["open", "acknowledged"];
+
+// Source codes with an alert that is not closed, and how many such alerts there are; null when
+// the role may not read alerts (an enterprise user: 403).
+export async function openAlerts() {
+  try {
+    const lists = await Promise.all(ACTIVE.map((s) => api(`/api/v1/alerts?state=${s}&limit=10000`)));
+    const items = lists.flatMap((l) => l.items);
+    return { count: items.length, sources: new Set(items.map((a) => a.source_code).filter(Boolean)) };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) return null;
+    throw err;
+  }
+}
+
+function row(a, canAct) {
+  const what = lang === "en" ? a.title_en : a.title_zh;
+  const when = (s) => String(s || "").slice(0, 16).replace("T", " ");
+  const actions = !canAct || a.state === "closed" ? "" : `
+    <input class="alert-comment" data-i18n-placeholder="alert_comment" placeholder="${esc(t("alert_comment"))}" maxlength="2000">
+    ${a.state === "open" ? `<button type="button" class="alert-ack">${esc(t("alert_ack"))}</button>` : ""}
+    <button type="button" class="alert-close">${esc(t("alert_close"))}</button>`;
+  const who = a.state === "closed" ? `${a.closed_by}: ${a.close_comment}`
+    : a.state === "acknowledged" ? `${a.acked_by}${a.ack_comment ? `: ${a.ack_comment}` : ""}` : "";
+  return `<tr data-alert="${esc(a.id)}" data-state="${esc(a.state)}">
+    <td>${esc(a.id)}</td>
+    <td><span class="sev sev-${esc(a.severity)}">${esc(t(`sev_${a.severity}`))}</span></td>
+    <td>${esc(t(`state_${a.state}`))}</td>
+    <td>${esc(what)}</td>
+    <td><a href="#/source/${encodeURIComponent(a.source_code || "")}">${esc(a.source_code || "—")}</a><br><code>${esc(a.mn)}</code></td>
+    <td><small>${esc(a.rule)}</small></td>
+    <td>${esc(when(a.first_seen))}<br>${esc(when(a.last_seen))}</td>
+    <td>${esc(a.occurrences)}</td>
+    <td>${esc(who)}</td>
+    <td class="alert-actions">${actions}<span class="error alert-error" role="alert"></span></td>
+  </tr>`;
+}
+
+export async function alertsPage(el, me, stateFilter) {
+  const canAct = me.role === "admin" || me.role === "inspector";
+  const filter = stateFilter || "active";
+  el.innerHTML = `
+    <h1 id="detail-title">${esc(t("alerts"))}</h1>
+    <label>${esc(t("status"))}
+      <select id="alert-state">
+        ${["active", "open", "acknowledged", "closed", "all"].map((s) =>
+          `<option value="${s}"${s === filter ? " selected" : ""}>${esc(t(`state_${s}`))}</option>`).join("")}
+      </select></label>
+    <div id="alert-table"><p class="hint">…</p></div>`;
+  el.querySelector("#alert-state").addEventListener("change", (e) => alertsPage(el, me, e.target.value));
+  let items;
+  try {
+    const states = filter === "active" ? ACTIVE : filter === "all" ? [null] : [filter];
+    const lists = await Promise.all(states.map((s) => api(`/api/v1/alerts?limit=10000${s ? `&state=${s}` : ""}`)));
+    items = lists.flatMap((l) => l.items).sort((x, y) => y.id - x.id);
+  } catch (err) {
+    const msg = err instanceof ApiError && err.status === 403 ? t("forbidden") : t("request_failed", { detail: err.message });
+    el.querySelector("#alert-table").innerHTML = `<p class="error">${esc(msg)}</p>`;
+    return;
+  }
+  const head = ["id", "alert_severity", "status", "alert_what", "source", "alert_rule",
+    "alert_period", "alert_occurrences", "alert_handled", ""].map((k) => `<th>${k ? esc(t(k)) : ""}</th>`).join("");
+  el.querySelector("#alert-table").innerHTML = items.length
+    ? `<table id="alerts"><thead><tr>${head}</tr></thead><tbody>${items.map((a) => row(a, canAct)).join("")}</tbody></table>`
+    : `<p class="hint">${esc(t("none"))}</p>`;
+  for (const tr of el.querySelectorAll("tr[data-alert]")) {
+    const id = tr.dataset.alert;
+    const step = async (name) => {
+      const comment = tr.querySelector(".alert-comment").value.trim();
+      const err = tr.querySelector(".alert-error");
+      err.textContent = "";
+      if (name === "close" && !comment) { err.textContent = t("alert_comment_needed"); return; }
+      try {
+        await api(`/api/v1/alerts/${id}/${name}`, { method: "POST", body: { comment: comment || null } });
+        await alertsPage(el, me, filter);
+      } catch (e) {
+        err.textContent = e.message;
+      }
+    };
+    tr.querySelector(".alert-ack")?.addEventListener("click", () => step("ack"));
+    tr.querySelector(".alert-close")?.addEventListener("click", () => step("close"));
+  }
+}
