@@ -182,10 +182,6 @@ def link(
         counts = coding.assign_codes(con, clustered, records, run_id=run_id, actor=actor)
         _store_review_band(con, pairs, clustered, config, run_id)
         attached = attach.attach_all(con, actor=actor, run_id=run_id)
-        # Keep `source` in Hilbert order, so map and OGC pages over an area stay cheap.
-        from ecohub.geo.storage import reorder_sources
-
-        reorder_sources(con)
         con.execute(
             "UPDATE link_run SET finished_at = now(), n_clusters = ? WHERE run_id = ?",
             [counts["clusters"], run_id],
