@@ -309,7 +309,8 @@ def report(args: Any, http: list[dict[str, Any]], base: list[dict[str, Any]], lo
         f"one uvicorn process on loopback, {args.clients} client threads with keep-alive, "
         f"{args.requests} requests each per scenario ({args.clients * args.requests} per row). "
         f"{os.cpu_count()} cores shared with other work (1-minute load {load:.2f} at the start). "
-        "Baseline: the same page's SQL (`page_query`: ids, then rows) straight on DuckDB, "
+        "Baseline: the same page's SQL (`page_query(...).fetch`: one statement for point "
+        "collections, ids then rows for regions) straight on DuckDB, "
         f"alone and from {args.clients} threads. Times in ms. Target: items page p99 <= 100 ms.",
         "",
         "| page | features | HTTP p50 | HTTP p99 | HTTP max | req/s | server CPU per req | "

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+from duckdb import func, sqltypes
 import pyarrow as pa
 import shapely
 
@@ -157,10 +158,10 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         con.create_function(
             "ecohub_in_area",
             _in_area,
-            ["VARCHAR", "DOUBLE", "DOUBLE"],
-            "BOOLEAN",
-            type="arrow",
-            null_handling="special",
+            [sqltypes.VARCHAR, sqltypes.DOUBLE, sqltypes.DOUBLE],
+            sqltypes.BOOLEAN,
+            type=func.PythonUDFType.ARROW,
+            null_handling=func.FunctionNullHandling.SPECIAL,
             side_effects=False,
         )
 
