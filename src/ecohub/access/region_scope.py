@@ -23,9 +23,9 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from duckdb import func, sqltypes
 import pyarrow as pa
 import shapely
+from duckdb import func, sqltypes
 
 from ecohub.access.errors import InvalidInput
 
