@@ -172,6 +172,11 @@ async def run_platform(
             f"sample complaints: {cs['report']['new']:,} generated 12369 complaints, "
             f"{cs['analysis'].get('hotspots', 0)} hot spots around {cs['sources']} demo sources"
         )
+        from ecohub.enterprise.sample import load_enterprise_sample
+
+        ent = load_enterprise_sample(con)  # docs/enterprise.md
+        on_status(f"sample sources: {ent['sources']} with {ent['cases']} cases and "
+                  f"{ent['eia']} EIA approvals, linked (synthetic)")  # fmt: skip
     from ecohub.geo import ensure_regions
 
     ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)
@@ -195,7 +200,9 @@ async def run_platform(
         detector.close()
         con.close()
         raise
-    jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
+    jobs = JobRunner(
+        con, workers=settings.job_workers, nice=settings.job_nice, threads=settings.job_threads
+    )
     # The alert outbox: sent from a thread of its own, retried with back-off (supervision.alerts).
     from ecohub.supervision.alerts import Dispatcher
 

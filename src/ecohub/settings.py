@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     )
     job_workers: int = Field(default=1, ge=1, le=8)  # jobs run one after another by default
     job_nice: int = Field(default=10, ge=0, le=19)  # job threads yield the CPU to HJ 212 ingest
+    # DuckDB threads while a job runs (0: leave DuckDB's own). DuckDB's `threads` is one
+    # setting per database, so the cap holds for every query while a job runs: a job's scan
+    # then runs on its own niced thread instead of on DuckDB's un-niced workers on every core.
+    job_threads: int = Field(default=1, ge=0, le=64)
+    # Seconds a verified API key / token is remembered (0: verify every request). Revoking a
+    # key or disabling a user through the API forgets them at once.
+    auth_cache_s: float = Field(default=2.0, ge=0, le=60)
     # TLS for the HTTP endpoint: both files given = HTTPS (passed to uvicorn as ssl_certfile /
     # ssl_keyfile); the CLI then trusts that certificate for its own server.
     http_ssl_certfile: Path | None = None

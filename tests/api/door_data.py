@@ -7,11 +7,15 @@ written with SQL (the permission tests check who sees what, not how values are c
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from ecohub.access import apikeys, users
 from ecohub.api.app import create_app
@@ -71,6 +75,9 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO source (source_code, uscc, name, region_code, status) VALUES
           ('{SRC_IN}', '91110105MA00000001', '朝阳热电厂', '{INSIDE}', 'active'),
           ('{SRC_OUT}', '91110108MA00000002', '海淀水泥厂', '{OUTSIDE}', 'active');
+        -- Two registry records (not yet linked) for the operators' review-decision route.
+        INSERT INTO source_record (system, record_id, name, uscc_status, row_hash, loaded_at) VALUES
+          ('permit', '1', '某记录甲', 'missing', 'h1', now()), ('tax', '2', '某记录乙', 'missing', 'h2', now());
         INSERT INTO outlet (outlet_code, source_code, medium, name) VALUES
           ('DA001', '{SRC_IN}', 'gas', '朝阳烟囱'), ('DA001', '{SRC_OUT}', 'gas', '海淀烟囱');
         INSERT INTO region (code, name, level, parent_code, kind) VALUES
@@ -95,6 +102,27 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason, would_pass) VALUES
           (now(), '127.0.0.1', '{MN_IN}', 'junk'::BLOB, 'rejected', 'CrcError', 'crc', 'crc_lowercase'),
           (now(), '127.0.0.1', '{MN_OUT}', 'junk'::BLOB, 'rejected', 'CrcError', 'crc', 'crc_lowercase');
+        """
+    )
+    fill_enterprise(con)
+
+
+def fill_enterprise(con: duckdb.DuckDBPyConnection) -> None:
+    """An open violation case and an EIA approval dated after the first HJ 212 data for each
+    source, each row reaching its source through its registry record (ecohub.enterprise)."""
+    con.execute(
+        f"""
+        INSERT INTO enforcement_case (case_id, case_date, unit_name, violation_type, penalty_yuan, status, row_hash, loaded_at) VALUES
+          ('CASE_IN', DATE '2024-02-01', '朝阳热电厂', '超标排放', 50000, 'open', 'h', now()),
+          ('CASE_OUT', DATE '2024-02-01', '海淀水泥厂', '超标排放', 50000, 'open', 'h', now());
+        INSERT INTO eia_approval (approval_no, approval_date, project, unit_name, row_hash, loaded_at) VALUES
+          ('EIA_IN', DATE '2024-06-01', '朝阳热电厂项目', '朝阳热电厂', 'h', now()),
+          ('EIA_OUT', DATE '2024-06-01', '海淀水泥厂项目', '海淀水泥厂', 'h', now());
+        INSERT INTO source_record (system, record_id, name, uscc_status, row_hash, loaded_at, source_code) VALUES
+          ('enforcement', 'CASE_IN', '朝阳热电厂', 'missing', 'h', now(), '{SRC_IN}'),
+          ('enforcement', 'CASE_OUT', '海淀水泥厂', 'missing', 'h', now(), '{SRC_OUT}'),
+          ('eia_approval', 'EIA_IN', '朝阳热电厂', 'missing', 'h', now(), '{SRC_IN}'),
+          ('eia_approval', 'EIA_OUT', '海淀水泥厂', 'missing', 'h', now(), '{SRC_OUT}');
         """
     )
 
@@ -148,3 +176,32 @@ def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
     settings = Settings(data_dir=tmp, open_rate_per_s=open_rate, open_burst=int(open_rate))
     app = create_app(con, settings=settings, data_dir=tmp, audit=False)
     return Door(con, app, keys, jobs)
+
+
+def serve(tmp: Path) -> Iterator[Door]:
+    """A built door for a module fixture (fast password hashing), shut down afterwards."""
+    from argon2 import PasswordHasher
+
+    users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    built = build(tmp)
+    yield built
+    built.app.state.ctx.jobs.shutdown()
+    built.con.close()
+
+
+def client(door: Door, role: str) -> TestClient:
+    """An in-process client of ``door`` with the API key of ``role``'s user."""
+    return TestClient(door.app, raise_server_exceptions=False,
+                      headers={"Authorization": f"Bearer {door.keys[role]}"})  # fmt: skip
+
+
+def follow(c: TestClient, r: Any, polls: int = 1200) -> dict[str, Any]:
+    """The final state of the job whose 202 answer is ``r`` (polled every 50 ms)."""
+    assert r.status_code == 202, r.text
+    job: dict[str, Any] = r.json()
+    for _ in range(polls):
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(0.05)
+        job = c.get(r.headers["location"]).json()
+    raise AssertionError(f"job still {job['state']}")

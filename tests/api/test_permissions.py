@@ -192,6 +192,32 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": f"/ogc/collections/regions/items/{d.OUTSIDE}"},
         "404",
     ),
+    # ecohub.enterprise: each source has an open violation case and an approval after its data.
+    ("GET", "/api/v1/sources/{code}/profile"): (
+        {"url": f"/api/v1/sources/{d.SRC_IN}/profile"},
+        {"url": f"/api/v1/sources/{d.SRC_OUT}/profile"},
+        "404",
+    ),
+    ("GET", "/api/v1/sources/watchlist"): (
+        {"url": f"/api/v1/sources/watchlist?region={d.INSIDE}"},
+        {"url": f"/api/v1/sources/watchlist?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/sources/unapproved"): (
+        {"url": f"/api/v1/sources/unapproved?region={d.INSIDE}"},
+        {"url": f"/api/v1/sources/unapproved?region={d.OUTSIDE}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/cases"): (
+        {"url": f"/api/v1/cases?source={d.SRC_IN}"},
+        {"url": f"/api/v1/cases?source={d.SRC_OUT}"},
+        "empty",
+    ),
+    ("GET", "/api/v1/eia"): (
+        {"url": f"/api/v1/eia?source={d.SRC_IN}"},
+        {"url": f"/api/v1/eia?source={d.SRC_OUT}"},
+        "empty",
+    ),
     ("POST", "/api/v1/jobs"): (
         {"url": "/api/v1/jobs", "json": {"kind": "air-compute"}},
         {"url": "/api/v1/jobs", "json": {"kind": "air-compute"}},
@@ -244,6 +270,47 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/supervision/permits"): (
         {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": __file__}},
         {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": __file__}},
+        "same",
+    ),
+    # /api/v1/registry for operators (admin only, the whole registry: nothing scoped). The
+    # load job is queued for any absolute path (the loader then judges the file).
+    ("POST", "/api/v1/registry/loads"): (
+        {
+            "url": "/api/v1/registry/loads",
+            "method": "POST",
+            "json": {"system": "permit", "path": __file__},
+        },
+        {
+            "url": "/api/v1/registry/loads",
+            "method": "POST",
+            "json": {"system": "permit", "path": __file__},
+        },
+        "same",
+    ),
+    ("POST", "/api/v1/registry/link"): (
+        {"url": "/api/v1/registry/link", "method": "POST", "json": {}},
+        {"url": "/api/v1/registry/link", "method": "POST", "json": {}},
+        "same",
+    ),
+    **{
+        ("GET", f"/api/v1/registry/{what}"): (
+            {"url": f"/api/v1/registry/{what}"},
+            {"url": f"/api/v1/registry/{what}"},
+            "same",
+        )
+        for what in ("review", "report", "codes")
+    },
+    ("POST", "/api/v1/registry/review/decision"): (
+        {
+            "url": "/api/v1/registry/review/decision",
+            "method": "POST",
+            "json": {"a": "permit:1", "b": "tax:2", "decision": "match"},
+        },
+        {
+            "url": "/api/v1/registry/review/decision",
+            "method": "POST",
+            "json": {"a": "permit:1", "b": "tax:2", "decision": "match"},
+        },
         "same",
     ),
     # /api/v1/review: flags of the stations in scope.

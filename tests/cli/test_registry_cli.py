@@ -137,3 +137,64 @@ def test_bad_files_fail_cleanly(store: tuple[Path, Path], tmp_path: Path) -> Non
         result = runner.invoke(app, ["registry", *args], env={"ECOHUB_DB_PATH": str(store[0])})
         assert result.exit_code == 1, result.output
         assert message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.e2e
+def test_registry_commands_go_through_a_running_server(
+    store: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """While `ecohub up` owns the store, every registry command works through it, and prints
+    what the same command prints once the server is gone (the CLI then opens the store)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    files = store[1]
+    data = tmp_path / "data"
+    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1"}
+    env.pop("ECOHUB_DB_PATH", None)
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "ecohub.cli.main", "registry", *args],
+                              env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
+         "--http-port", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while not (data / "server.json").exists():
+            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "ecohub up did not come up"
+            time.sleep(0.2)
+        loaded = json.loads(cli("load", "--system", "permit", str(files / "permit.csv"), "--json"))
+        assert loaded["rows_loaded"] > 0 and loaded["rows_rejected"] == 3
+        cli("load", "--system", "eia", str(files / "eia.xlsx"))
+        linked = json.loads(cli("link", "--json"))
+        assert linked["records"] > loaded["rows_loaded"] and linked["clusters"] > 0
+        served = {
+            "report": cli("report", "--json"),
+            "review": cli("review", "--limit", "5"),
+        }
+        cli("export", "--out", str(tmp_path / "served.csv"))
+        # The audit log saw the export while the server ran (an export is always audited).
+        audit = subprocess.run([sys.executable, "-m", "ecohub.cli.main", "audit", "show", "--json"],
+                               env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        routes = [json.loads(line) for line in audit.stdout.splitlines()]
+        assert any(e["route"] == "/api/v1/registry/codes" and e["action"] == "export"
+                   for e in routes), audit.stdout[-2000:]  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    # No server now: the same commands open the store in-process and answer the same.
+    assert cli("report", "--json") == served["report"]
+    assert cli("review", "--limit", "5") == served["review"]
+    cli("export", "--out", str(tmp_path / "local.csv"))
+    assert (tmp_path / "served.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()

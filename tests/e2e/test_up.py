@@ -88,6 +88,13 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
         }
         switched = cli(tmp_path, "hj212", "policy", devices[0]["mn"], "lenient")
         assert switched.returncode == 0, switched.stderr
+        # the sample's sources with cases and EIA approvals: a watch list and an unapproved list
+        watch = cli(tmp_path, "source", "watchlist", "--region", "110000", "--format", "json")
+        assert watch.returncode == 0, watch.stderr
+        assert len(json.loads(watch.stdout)) >= 1
+        unapproved = cli(tmp_path, "source", "unapproved", "--region", "110000", "--format", "json")
+        assert unapproved.returncode == 0, unapproved.stderr
+        assert len(json.loads(unapproved.stdout)) >= 1
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
@@ -101,6 +108,9 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM emission").fetchone()[0] > 0
         assert con.execute("SELECT count(*) FROM air_hourly_aqi").fetchone()[0] > 0
         assert con.execute("SELECT count(*) FROM region WHERE kind = 'division'").fetchone()[0] > 0
+        linked = con.execute("SELECT count(*) FROM source_record WHERE system IN "
+                             "('enforcement', 'eia_approval')").fetchone()  # fmt: skip
+        assert linked is not None and linked[0] > 0
         policies = dict(con.execute("SELECT mn, policy FROM monitor_point").fetchall())
         assert policies[devices[0]["mn"]] == "lenient"
     finally:

@@ -68,15 +68,53 @@ def prepare(data: Path) -> None:
         assert load_observations(con, work / "q1-2014.parquet", write_rejects=False).new > 0
         compute(con)
         load_records(con, "permit", work / "sources.csv")
+        enterprise_files(con, work)
         link(con)
+        enterprise_decisions(con)
         # An enterprise user of the Chaoyang source (its code was issued by the link).
-        row = con.execute("SELECT source_code FROM source WHERE name = ?", [CHAOYANG_SOURCE])
+        row = con.execute(
+            "SELECT source_code FROM source WHERE name = ? AND status = 'active'", [CHAOYANG_SOURCE]
+        )
         (code,) = row.fetchone() or ("",)
         users.add_user(con, "qiye", "enterprise", "110105", [code], PASSWORD)
         # A Beijing inspector: acknowledges and closes alerts (the stuck simulated analyser's).
         users.add_user(con, "insp", "inspector", "110000", [], PASSWORD)
     finally:
         con.close()
+
+
+CASE_NO = "京朝环罚〔2026〕12号"
+APPROVAL_NO = "京朝环审〔2026〕88号"
+
+
+def enterprise_files(con: object, work: Path) -> None:
+    """An open violation case and an EIA approval of the Chaoyang source; none for the Haidian
+    sewage plant (an industry that needs one): both on Beijing's watch list (ecohub.enterprise).
+    Loaded without their own link run: the caller's link run links them with the sources."""
+    from ecohub.enterprise import load_cases, load_eia
+
+    (work / "cases.csv").write_text(
+        "案件编号,检查日期,单位名称,地址,违法类型,罚款金额,状态\n"
+        f"{CASE_NO},2026-10-12,北京示例热电有限公司,北京市朝阳区示例路1号,超标排放,20万元,未结案\n",
+        encoding="utf-8",
+    )
+    (work / "eia.csv").write_text(
+        "批复文号,批复日期,项目名称,建设单位,建设地点\n"
+        f"{APPROVAL_NO},2026-11-20,示例热电项目,北京示例热电有限公司,北京市朝阳区示例路1号\n",
+        encoding="utf-8",
+    )
+    load_cases(con, work / "cases.csv", link=False)  # type: ignore[arg-type]
+    load_eia(con, work / "eia.csv", link=False)  # type: ignore[arg-type]
+
+
+def enterprise_decisions(con: object) -> None:
+    """Two records and a case cannot train the linkage model, so a person decides, as the
+    registry's review queue asks: the case and the approval are the Chaoyang source's."""
+    from ecohub.registry.service import decide, link
+
+    for record in (f"enforcement:{CASE_NO}", f"eia_approval:{APPROVAL_NO}"):
+        decide(con, "permit:P001", record, "match", by="test")  # type: ignore[arg-type]
+    link(con)  # type: ignore[arg-type]
 
 
 @contextmanager

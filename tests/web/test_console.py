@@ -18,7 +18,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.web.served import (
+    APPROVAL_NO,
     BEIJING_STATIONS,
+    CASE_NO,
     CHAOYANG,
     CHAOYANG_SOURCE,
     HAIDIAN,
@@ -326,3 +328,32 @@ def test_alerts_follow_the_region_and_the_role(page: Page, url: str) -> None:
     page.click("#logout")
     log_in(page, url, "qiye")  # enterprises do not read alerts
     expect(page.locator("#alerts-link")).to_be_hidden()
+
+
+def test_watch_list_and_source_profile(page: Page, url: str) -> None:
+    # Beijing: the Chaoyang source (an open violation) and the Haidian plant (no EIA approval).
+    log_in(page, url, "bei")
+    expect(page.locator("#watchlist")).to_have_attribute("data-state", "drawn")
+    expect(page.locator("#watchlist li[data-source]")).to_have_count(2)
+    shot(page, "14-watch-list")
+    page.click("#logout")
+    log_in(page, url, "ana")  # Chaoyang only
+    listed = page.locator("#watchlist li[data-source]")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text(CHAOYANG_SOURCE)
+    listed.locator("a").click()
+    expect(page.locator("#detail-title")).to_contain_text(CHAOYANG_SOURCE)
+    expect(page.locator("#risk-chart")).to_have_attribute("data-state", "drawn")
+    page.wait_for_selector("#risk-chart canvas")
+    expect(page.locator("#risk-serious")).to_contain_text("open_cases")
+    expect(page.locator("#case-list")).to_contain_text(CASE_NO)
+    expect(page.locator("#eia-list")).to_contain_text(APPROVAL_NO)
+    shot(page, "15-source-profile")
+
+
+def test_enterprise_user_has_its_profile_but_no_watch_list(page: Page, url: str) -> None:
+    log_in(page, url, "qiye")
+    expect(page.locator("#watchlist")).to_have_attribute("data-state", "forbidden")
+    page.click("#source-list li[data-source] a")
+    expect(page.locator("#risk-chart")).to_have_attribute("data-state", "drawn")
+    expect(page.locator("#case-list")).to_contain_text(CASE_NO)

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from ecohub.access import revocation
 from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed, InvalidInput
 from ecohub.access.principal import Principal
@@ -113,6 +114,7 @@ def revoke(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
             con.execute(
                 "UPDATE api_key SET revoked_at = ? WHERE key_id = ?", [datetime.now(UTC), key_id]
             )
+    revocation.bump()  # a cached verification of this key goes
     return _get(con, key_id)
 
 

@@ -5,8 +5,14 @@ request would cap the API at ~100 audited requests/s. The writer takes entries f
 and appends whatever has gathered while the previous commit ran, in one transaction — the same
 group commit as the HJ 212 writer. Order is kept: entries are chained in the order submitted.
 
-The price: an entry is committed a few milliseconds *after* its response was sent, so a
-SIGKILL can lose the entries of the last moments (a clean stop flushes them: :meth:`close`).
+Two kinds of entries go through it:
+
+- *durable* ones (writes, exports, refused credentials): :meth:`submit` gets an ``on_commit``
+  callback and the API holds the response until it is called, so an answered write or export
+  is always in the log, even after a SIGKILL. Concurrent durable entries share one commit.
+- *batched* ones (non-open reads): committed a few milliseconds *after* the response, so a
+  SIGKILL can lose the read entries of the last moments (a clean stop flushes them:
+  :meth:`close`). That window is documented in docs/api.md.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -23,6 +30,7 @@ from ecohub.access.audit import Entry, append, head_path
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 2000
+_Item = Entry | tuple[Entry, Callable[[bool], None]] | threading.Event | None
 
 
 class AuditWriter:
@@ -31,16 +39,19 @@ class AuditWriter:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._cur = con.cursor()
         self._head_file: Path | None = head_path(self._cur)
-        self._queue: queue.SimpleQueue[Entry | threading.Event | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._closed = False
         self._thread.start()
 
-    def submit(self, entry: Entry) -> None:
-        """Queue ``entry``; it is committed within one commit's time (never blocks)."""
+    def submit(self, entry: Entry, on_commit: Callable[[bool], None] | None = None) -> None:
+        """Queue ``entry``; it is committed within one commit's time (never blocks).
+
+        ``on_commit(ok)`` is called from the writer's thread once the commit that holds the
+        entry has ended (``ok`` False when it failed: the entry is then only in the log)."""
         if self._closed:
             raise RuntimeError("audit writer is closed")
-        self._queue.put(entry)
+        self._queue.put(entry if on_commit is None else (entry, on_commit))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far is committed; False on timeout."""
@@ -63,11 +74,15 @@ class AuditWriter:
             item = self._queue.get()
             batch: list[Entry] = []
             events: list[threading.Event] = []
+            callbacks: list[Callable[[bool], None]] = []
             while True:
                 if item is None:
                     stop = True
                 elif isinstance(item, threading.Event):
                     events.append(item)
+                elif isinstance(item, tuple):
+                    batch.append(item[0])
+                    callbacks.append(item[1])
                 else:
                     batch.append(item)
                 if len(batch) >= MAX_BATCH:
@@ -76,15 +91,22 @@ class AuditWriter:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            self._write(batch)
+            ok = self._write(batch)
+            for callback in callbacks:
+                try:
+                    callback(ok)
+                except Exception:
+                    log.exception("audit: a commit callback failed")
             for event in events:
                 event.set()
 
-    def _write(self, batch: list[Entry]) -> None:
+    def _write(self, batch: list[Entry]) -> bool:
         if not batch:
-            return
+            return True
         try:
             append(self._cur, batch, self._head_file)
+            return True
         except Exception:
             # Never silently: the entries go to the log in full so an operator can restore them.
             log.exception("audit: could not commit %d entries: %r", len(batch), batch)
+            return False

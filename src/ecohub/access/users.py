@@ -19,7 +19,7 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ecohub.access import region_scope
+from ecohub.access import region_scope, revocation
 from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed, InvalidInput
 from ecohub.access.principal import ROLES, Principal, Role
@@ -204,6 +204,7 @@ def disable_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
         )
     user = get_user(con, name)
     assert user is not None
+    revocation.bump()  # cached verifications of this user's keys go
     return user
 
 

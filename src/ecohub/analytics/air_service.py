@@ -17,12 +17,13 @@ outside it are never read — an out-of-scope station is reported exactly as an 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, require_role
 from ecohub.analytics import air_results, air_stats
@@ -37,7 +38,8 @@ from ecohub.analytics.air_tables import (
     parse_edition,
     tidy_assessment,
 )
-from ecohub.analytics.regions import city_of, city_table
+from ecohub.analytics.regions import city_table
+from ecohub.cst import CST
 
 __all__ = [
     "EDITION_CHOICES",
@@ -78,16 +80,33 @@ def _stations(
             raise AirInputError(f"unknown air station(s): {', '.join(unknown)}", "station")
         cities = cities[cities.station_id.isin(list(stations))]
     if region:
-        prefix = region.rstrip("0") or region
+        # A region filter means that region and the divisions below it, never wider: not the
+        # whole city of a county (an admin's district filter must not show the city).
+        prefix = _prefix(region)
         codes = df.set_index("station_id").region_code.astype(str)
-        mask = (
-            cities.city_code.eq(city_of(region))
-            | codes.reindex(cities.station_id).str.startswith(prefix).to_numpy()
-        )
-        cities = cities[mask]
+        cities = cities[codes.reindex(cities.station_id).str.startswith(prefix).to_numpy()]
         if cities.empty:
             raise AirInputError(f"no air stations in region {region}", "region")
     return cities.reset_index(drop=True)
+
+
+def _prefix(region: str) -> str:
+    from ecohub.access.scope import region_prefix
+
+    try:
+        return region_prefix(region)
+    except ValueError:
+        raise AirInputError(
+            f"region {region!r} is not a six-digit GB/T 2260 code", "region"
+        ) from None
+
+
+def _in_region(codes: pd.Series, region: str | None) -> pd.Series:
+    """Which city codes lie inside ``region`` (all when there is no region filter): a city
+    row aggregates the whole city, so a narrower region does not show it."""
+    if not region:
+        return pd.Series(True, index=codes.index)
+    return codes.astype(str).str.startswith(_prefix(region))
 
 
 # ---------------------------------------------------------------- writing
@@ -170,11 +189,12 @@ def _read(con: duckdb.DuckDBPyConnection, sql: str, frames: dict[str, pd.DataFra
             con.unregister(name)
 
 
-def _allowed(cities: pd.DataFrame) -> pd.DataFrame:
+def _allowed(cities: pd.DataFrame, region: str | None = None) -> pd.DataFrame:
+    city = pd.Series(sorted(set(cities.city_code)), dtype=object)
     return pd.concat(
         [
             pd.DataFrame({"scope": "station", "code": cities.station_id}),
-            pd.DataFrame({"scope": "city", "code": sorted(set(cities.city_code))}),
+            pd.DataFrame({"scope": "city", "code": city[_in_region(city, region)]}),
         ],
         ignore_index=True,
     )
@@ -214,8 +234,15 @@ def assess(
             ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
             start=date(year, 1, 1), end=date(year, 12, 31), reviewed=reviewed,
         )  # fmt: skip
-        return assess_tables(tables, year)
-    allowed = {"_air_allowed": _allowed(cities)}
+        out = assess_tables(tables, year)
+        for name, frame in out.items():  # city rows wider than the region are not shown
+            if "scope" in frame and "code" in frame:
+                keep = (frame.scope != "city") | _in_region(frame.code, region)
+                out[name] = frame[keep.to_numpy()]
+            elif name == "monthly" and region:
+                out[name] = frame[_in_region(frame.code, region).to_numpy()]
+        return out
+    allowed = {"_air_allowed": _allowed(cities, region)}
     pred, params = _city_scope(principal)
     where = (
         "FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
@@ -287,9 +314,15 @@ def aqi(
     edition: int | str = "auto",
     principal: Principal | None = None,
     reviewed: bool = True,
-) -> pd.DataFrame:
+    page: Any = None,
+    arrow: bool = False,
+) -> Any:
     """Hourly (real-time) or daily HJ 633 AQI rows per station or city, ``start..end``
-    (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time."""
+    (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time: a
+    DataFrame, or an Arrow table when ``arrow`` (no pandas round trip for the API).
+
+    ``page`` (an :class:`ecohub.queries.listing.Window` keyed on code and date / time): only
+    that page's rows, plus one when there is a next page, read in SQL from the cursor on."""
     if kind not in KINDS:
         raise AirInputError(f"kind must be hourly or daily, got {kind!r}", "kind")
     if scope not in SCOPES:
@@ -309,25 +342,38 @@ def aqi(
         t = aqi_table(tables, kind, scope, with_day=True)
         if end is not None:
             t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
-        return t.drop("day").order_by(["code", when]).to_pandas()
+        if scope == "city" and region:
+            t = t.filter(t.code.startswith(_prefix(region)))
+        frame = t.drop("day").order_by(["code", when]).to_pandas()
+        if page is None:
+            return pa.Table.from_pandas(frame, preserve_index=False) if arrow else frame
+        sql, params = page.wrap("SELECT * FROM _air_whatif", [])  # computed, then paged
+        out = _read(con, sql, {"_air_whatif": frame}, params)
+        return pa.Table.from_pandas(out, preserve_index=False) if arrow else out
     table = "air_daily" if kind == "daily" else "air_hourly_aqi"
-    day = (
-        "t.date"
-        if kind == "daily"
-        else ("DATE '1970-01-01' + CAST(floor((epoch(t.time) + 28800) / 86400) AS INTEGER)")
-    )  # the CST day, whatever the session's time zone
     conds, params = [f"t.scope = '{scope}'"], []
+    # Plain comparisons on the stored column (no expression over it), so the scan can skip
+    # row groups by their min/max; hourly bounds are CST midnights.
     if start is not None:
-        conds.append(f"{day} >= ?")
-        params.append(start)
+        conds.append(f"t.{when} >= ?")
+        params.append(start if kind == "daily" else datetime.combine(start, time(), CST))
     if end is not None:
-        conds.append(f"{day} <= ?")
-        params.append(end)
+        conds.append(f"t.{when} < ?")
+        params.append(end + timedelta(days=1) if kind == "daily"
+                      else datetime.combine(end + timedelta(days=1), time(), CST))  # fmt: skip
     pred, scope_params = _city_scope(principal)
-    return _read(
-        con,
-        f"SELECT t.* FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
-        f"WHERE {' AND '.join(conds)} AND {pred} ORDER BY t.code, t.{when}",
-        {"_air_allowed": _allowed(cities)},
-        [*params, *scope_params],
+    allowed = _allowed(cities, region)
+    codes = [str(c) for c in allowed.code[allowed.scope == scope]]
+    # The caller's codes as a list parameter (a semi join: DuckDB pushes their min/max into
+    # the scan), not a registered pandas frame (registering costs more than the query).
+    sql = (
+        f"SELECT t.* FROM {table} t WHERE t.code IN (SELECT unnest(CAST(? AS VARCHAR[]))) "
+        f"AND {' AND '.join(conds)} AND {pred}"
     )
+    args = [codes, *params, *scope_params]
+    if page is not None:
+        sql, args = page.wrap(sql, args)
+    else:
+        sql += f" ORDER BY t.code, t.{when}"
+    result = con.execute(sql, args)
+    return result.fetch_arrow_table() if arrow else result.df()

@@ -61,7 +61,7 @@ def create_app(
     app.state.ctx = Context(
         con=con,
         settings=s,
-        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice),
+        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice, threads=s.job_threads),
         offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
         on_policy=on_policy,
         on_devices_changed=on_devices_changed,
@@ -86,9 +86,9 @@ def create_app(
     app.include_router(ogc_router.router)
     open_router.install_open(app)
     app.include_router(__import__("ecohub.api.routers.catalog", fromlist=["router"]).router)
-    from ecohub.api.routers import admin, review, supervision
+    from ecohub.api.routers import admin, registry_admin, review, supervision
 
-    for module in (supervision, review, admin):
+    for module in (supervision, review, admin, registry_admin):
         app.include_router(module.router)
     from ecohub.api.routers import complaints
 
@@ -96,6 +96,9 @@ def create_app(
     from ecohub.api.routers import alerts as alerts_router
 
     app.include_router(alerts_router.router)
+    from ecohub.api.routers import enterprise as enterprise_router
+
+    app.include_router(enterprise_router.router)
     install_auth(
         app,
         con,

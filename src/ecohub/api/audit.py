@@ -17,13 +17,18 @@ A route may also set ``request.state.audit_action`` (``read``, ``write``, ``expo
 by default GET/HEAD are ``read`` (``export`` when ``format`` is ``csv`` or ``parquet``) and
 every other method is ``write``.
 
-The entry is queued after the response has been sent and committed by the app's
-:class:`ecohub.access.audit_writer.AuditWriter` (many entries per commit), so the client does not
-wait for it; a failing audit write is logged in full, it does not fail the request.
+Entries are committed by the app's :class:`ecohub.access.audit_writer.AuditWriter` (many
+entries per commit). Writes, exports and refused credentials are *durable*: the response's
+first message is held until the commit holding the entry has ended, so an answered write or
+export is in the log even if the server is killed the next moment. Non-open reads are queued
+after the response has been sent (the client does not wait; a SIGKILL may lose the read entries
+of the last few milliseconds). A failing audit write is logged in full; it does not fail the
+request (the change it records has already been made).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 
 ROW_HEADER = b"x-result-count"
 EXPORT_FORMATS = frozenset({"csv", "parquet"})
+DURABLE_ACTIONS = frozenset({"write", "export", "auth"})  # committed before the answer
 MAX_FILTER_CHARS = 512  # per value: the log keeps what was asked, not a pasted megabyte
 
 
@@ -76,9 +82,10 @@ class AuditMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 500  # if the app raises before answering, Starlette answers 500
         header_rows: int | None = None
+        done = False
 
         async def watch(message: Message) -> None:
-            nonlocal status, header_rows
+            nonlocal status, header_rows, done
             if message["type"] == "http.response.start":
                 status = message["status"]
                 for name, value in message.get("headers", ()):
@@ -87,14 +94,38 @@ class AuditMiddleware:
                             header_rows = int(value)
                         except ValueError:
                             header_rows = None
+                item = self._entry(scope, state, status, header_rows)
+                if item is not None and item["action"] in DURABLE_ACTIONS:
+                    done = True
+                    await self._commit(scope, item)
             await send(message)
 
         try:
             await self.app(scope, receive, watch)
         finally:
-            item = self._entry(scope, state, status, header_rows)
-            if item is not None:
-                self._submit(scope, item)
+            if not done:
+                item = self._entry(scope, state, status, header_rows)
+                if item is not None:
+                    if item["action"] in DURABLE_ACTIONS:
+                        await self._commit(scope, item)  # no answer sent yet: wait here
+                    else:
+                        self._submit(scope, item)
+
+    @classmethod
+    async def _commit(cls, scope: Scope, item: dict[str, Any]) -> None:
+        """Queue ``item`` and wait (without blocking the loop) until its commit has ended."""
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[bool] = loop.create_future()
+
+        def settle(ok: bool) -> None:
+            if not committed.done():
+                committed.set_result(ok)
+
+        def on_commit(ok: bool) -> None:
+            loop.call_soon_threadsafe(settle, ok)
+
+        if cls._submit(scope, item, on_commit):
+            await committed
 
     @staticmethod
     def _entry(
@@ -135,12 +166,15 @@ class AuditMiddleware:
         }
 
     @staticmethod
-    def _submit(scope: Scope, item: dict[str, Any]) -> None:
+    def _submit(scope: Scope, item: dict[str, Any], on_commit: Any = None) -> bool:
+        """Queue ``item``; False when it could not be queued (logged)."""
         writer = getattr(scope["app"].state, "audit_writer", None)
         if writer is None:
             log.error("audit: the app has no audit writer (install_auth was not called)")
-            return
+            return False
         try:
-            writer.submit(entry(**item))
+            writer.submit(entry(**item), on_commit)
+            return True
         except Exception:  # an audit failure must be seen, but not turn an answer into a 500
             log.exception("audit: could not queue %s %s", item["action"], item["route"])
+            return False

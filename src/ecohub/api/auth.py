@@ -17,7 +17,9 @@ Wire-up: ``install_auth(app, con, data_dir, settings)`` once; protected routes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from fastapi import APIRouter, FastAPI, Form, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from ecohub.access import apikeys, local, tokens, users
+from ecohub.access import apikeys, local, revocation, tokens, users
 from ecohub.access.audit import record
 from ecohub.access.audit_writer import AuditWriter
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
@@ -40,6 +42,9 @@ MAX_NAME_IN_AUDIT = 64  # an attacker's 1 MB "user name" is not copied into the 
 
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+_CACHE_MAX = 10_000  # cached verifications kept at most (then the cache starts again)
 
 
 class Unauthorized(Exception):
@@ -62,6 +67,12 @@ class AuthState:
     access_minutes: float = 15.0
     refresh_hours: float = 12.0
     audit_writer: AuditWriter | None = None
+    # Verified credentials (by SHA-256 of the credential) for ``cache_s`` seconds: a client
+    # sending the same API key or token on every request costs two lookups once per window,
+    # not per request. Revoking a key or disabling a user forgets them all at once
+    # (``access.revocation``); a token's own expiry takes effect within ``cache_s``.
+    cache_s: float = 2.0
+    cache: dict[bytes, tuple[Principal, float, int]] = field(default_factory=dict)
 
     def close(self) -> None:
         """Commit queued audit entries and stop the writer (call when the server stops)."""
@@ -93,6 +104,7 @@ def install_auth(
         lockout_minutes=s.auth_lockout_minutes,
         access_minutes=s.auth_access_token_minutes,
         refresh_hours=s.auth_refresh_token_hours,
+        cache_s=s.auth_cache_s,
     )
     app.state.auth = state
     app.include_router(router)
@@ -124,13 +136,25 @@ def _resolve(state: AuthState, credential: str) -> Principal:
         if local.matches(state.local_credential, credential):
             return local.LOCAL
         raise AuthFailed("wrong local credential")
+    now = time.monotonic()
+    digest = hashlib.sha256(credential.encode()).digest()
+    gen = revocation.generation()
+    hit = state.cache.get(digest)
+    if hit is not None and hit[1] > now and hit[2] == gen:
+        return hit[0]
     cur = state.con.cursor()
     try:
         if apikeys.looks_like_key(credential):
-            return apikeys.authenticate_key(cur, credential)
-        return tokens.verify_access_token(cur, state.secret, credential)
+            principal = apikeys.authenticate_key(cur, credential)
+        else:
+            principal = tokens.verify_access_token(cur, state.secret, credential)
     finally:
         cur.close()
+    if state.cache_s > 0:
+        if len(state.cache) >= _CACHE_MAX:
+            state.cache.clear()
+        state.cache[digest] = (principal, now + state.cache_s, gen)
+    return principal
 
 
 def _via(credential: str) -> str:

@@ -107,6 +107,21 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/alerts/{alert_id}"): READERS,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): SUPERVISORS,
     ("POST", "/api/v1/alerts/{alert_id}/close"): SUPERVISORS,
+    # Enterprise supervision (ecohub.enterprise): profiles, cases and approvals are read in the
+    # caller's scope (an enterprise user: its own sources); the watch list and the unapproved
+    # list are supervisors' and analysts' tools.
+    ("GET", "/api/v1/sources/{code}/profile"): SOURCE_READERS,
+    ("GET", "/api/v1/sources/watchlist"): READERS,
+    ("GET", "/api/v1/sources/unapproved"): READERS,
+    ("GET", "/api/v1/cases"): SOURCE_READERS,
+    ("GET", "/api/v1/eia"): SOURCE_READERS,
+    # /api/v1/registry for operators: the whole registry (every region), so admin only.
+    ("POST", "/api/v1/registry/loads"): ADMIN,
+    ("POST", "/api/v1/registry/link"): ADMIN,
+    ("GET", "/api/v1/registry/review"): ADMIN,
+    ("POST", "/api/v1/registry/review/decision"): ADMIN,
+    ("GET", "/api/v1/registry/report"): ADMIN,
+    ("GET", "/api/v1/registry/codes"): ADMIN,
     # Users, API keys and the audit log: operators only.
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,

@@ -10,6 +10,7 @@ from ecohub.cli import (
     air,
     alerts,
     catalog,
+    enterprise,
     geo,
     hj212,
     hj212_ops,
@@ -47,6 +48,9 @@ app.add_typer(alerts.app, name="alerts", help="Alerts: list, acknowledge, close;
 from ecohub.cli import complaints  # noqa: E402  (appended: merges stay easy)
 
 app.add_typer(complaints.app, name="complaints", help="12369 complaints and their hot spots.")
+app.add_typer(
+    enterprise.app, name="source", help="Source profiles, risk watch list, built before approval."
+)
 
 
 def main() -> None:

@@ -75,17 +75,19 @@ def load(
     rejects: Path = typer.Option(None, "--rejects", help="Reject file (default FILE.rejects.csv)"),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Load one system's list of enterprises into source_record."""
-    from ecohub.registry.service import load_records
+    """Load one system's list of enterprises into source_record (a job on the server)."""
+    from ecohub.cli.client import door
 
-    con = open_store()
-    try:
-        result = load_records(
-            con, system, file, column_map=_parse_map(map_), crs=crs, reject_path=rejects
-        )
-    except ValueError as exc:
-        fail(str(exc))
-    _summary(f"{system}: {file.name}", result.as_dict(), as_json)
+    params = {
+        "system": system,
+        "path": str(file.resolve()),
+        "mapping": _parse_map(map_),
+        "crs": crs,
+        "rejects": str(rejects.resolve()) if rejects is not None else None,
+    }
+    with door(name_options=False) as d:
+        result = d.job("registry-load", params, file.name, path="/api/v1/registry/loads")
+    _summary(f"{system}: {file.name}", result, as_json)
 
 
 @app.command()
@@ -95,20 +97,18 @@ def link(
     review_low: float = typer.Option(0.5, help="Lower edge of the review band"),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Link all loaded records and issue or keep source codes."""
+    """Link all loaded records and issue or keep source codes (a job on the server)."""
+    from ecohub.cli.client import door
     from ecohub.registry.linkage import LinkConfig
-    from ecohub.registry.service import link as run
+    from ecohub.registry.service import check_link_config
 
-    con = open_store()
-    try:
-        out = run(
-            con,
-            engine=engine,
-            actor=getpass.getuser(),
-            config=LinkConfig(auto_accept=auto_accept, review_low=review_low),
-        )
+    try:  # NaN and infinity cannot travel in JSON: the service's own check, before sending
+        check_link_config(LinkConfig(auto_accept=auto_accept, review_low=review_low))
     except ValueError as exc:
         fail(str(exc))
+    body = {"engine": engine, "auto_accept": auto_accept, "review_low": review_low}
+    with door(name_options=False) as d:
+        out = d.job("registry-link", body, "link", path="/api/v1/registry/link")
     _summary("linkage run", out, as_json)
 
 
@@ -118,14 +118,19 @@ def export(
     fmt: str = typer.Option("csv", "--format", help="csv | parquet | xlsx"),
 ) -> None:
     """One row per record: system, record_id, source_code."""
-    from ecohub.registry.service import export_codes_to
+    from ecohub.cli.client import door
+    from ecohub.registry.service import EXPORT_FORMATS, check_writable, write_export
 
-    con = open_store(read_only=True)
     try:
-        n = export_codes_to(con, out, fmt)
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"--format: expected {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+        check_writable("--out", out)
+        with door(name_options=False) as d:
+            r = d.request("GET", "/api/v1/registry/codes", params={"format": fmt})
+        write_export(out, r.content)
     except ValueError as exc:
         fail(str(exc))
-    console.print(f"{n} records → {out}")
+    console.print(f"{r.headers['x-result-count']} records → {out}")
 
 
 @app.command()
@@ -174,25 +179,23 @@ def review(
     as_json: bool = JSON_OPT,
 ) -> None:
     """List undecided pairs in the review band, or decide one (--a, --b, --decision)."""
-    from ecohub.registry import service
+    from ecohub.cli.client import DoorError, door
 
     if a is not None or b is not None or decision is not None:
         if a is None or b is None or decision is None:
             fail("--a, --b and --decision go together")
-        con = open_store()
-        try:
-            decided = service.decide(con, a, b, decision, by=getpass.getuser(), note=note)
-            _summary("review decision", decided, as_json)
-        except ValueError as exc:
-            fail(str(exc))
-        except KeyError as exc:
-            fail(f"no record {exc.args[0]}")
+        body = {"a": a, "b": b, "decision": decision, "note": note}
+        with door(name_options=False) as d:
+            try:
+                decided = d.post("/api/v1/registry/review/decision", body)
+            except DoorError as exc:
+                if exc.status != 404:
+                    raise
+                fail(str(exc))
+        _summary("review decision", decided, as_json)
         return
-    con = open_store(read_only=True)
-    try:
-        rows = service.pending(con, limit=limit)
-    except ValueError as exc:
-        fail(str(exc))
+    with door(name_options=False) as d:
+        rows = d.get("/api/v1/registry/review", limit=limit)
     table = Table(title=f"review band ({len(rows)} shown)")
     for col in ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b"):
         table.add_column(col)
@@ -209,9 +212,10 @@ def review(
 @app.command()
 def report(as_json: bool = typer.Option(False, "--json")) -> None:
     """Per system: match rate, conflicts, suspicious records."""
-    from ecohub.registry.report import report as get
+    from ecohub.cli.client import door
 
-    data = get(open_store(read_only=True))
+    with door(name_options=False) as d:
+        data = d.get("/api/v1/registry/report")
     if as_json:
         _print_json(data)
         return

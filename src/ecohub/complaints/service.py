@@ -21,7 +21,8 @@ from ecohub.complaints.classify import CATEGORIES, topics
 from ecohub.complaints.load import load_complaints
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
-from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, list_page, page_size
+from ecohub.queries.listing import Keyset, Window, window
+from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import region_filter, when
 
 __all__ = [
@@ -170,16 +171,23 @@ def get_complaint(
         " ORDER BY received_at, complaint_id", [root, root, *sp]).fetchall()]  # fmt: skip
     out["hotspot"] = None
     if out["hotspot_id"]:
-        spots = _hotspot_rows(con, "h.hotspot_id = ?", [out["hotspot_id"]])
-        out["hotspot"] = spots[0] if spots else None
+        spots = _drop_keys(_hotspot_rows(con, "h.hotspot_id = ?", [out["hotspot_id"]]))
+        out["hotspot"] = jsonable(spots[0]) if spots else None
     return jsonable(out)
 
 
-def _hotspot_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[Any]:
-    return (
-        con.execute(
-            f"""
-        SELECT h.hotspot_id, h.category, h.topic, h.region_code, h.lon, h.lat, h.radius_m,
+#: Hot spots' order as a keyset: most complaints first, then the latest, then the id.
+HOTSPOT_KEY = Keyset(("k_n", "k_last", "hotspot_id"), ("BIGINT", "DOUBLE", "VARCHAR"))
+
+
+def _hotspot_rows(
+    con: duckdb.DuckDBPyConnection, where: str, params: list[Any], page: Window | None = None
+) -> list[Any]:
+    """Hot spots matching ``where``, largest first; with ``page``, one keyset page of them
+    (rows then carry the :data:`HOTSPOT_KEY` columns; :func:`_drop_keys` removes them)."""
+    sql = f"""
+        SELECT -h.n_complaints AS k_n, -epoch(h.last_at) AS k_last,
+               h.hotspot_id, h.category, h.topic, h.region_code, h.lon, h.lat, h.radius_m,
                h.first_at, h.last_at, h.n_complaints,
                COALESCE((SELECT list({{'rank': k.rank, 'source_code': k.source_code,
                                       'name': s.name, 'distance_m': k.distance_m,
@@ -187,13 +195,16 @@ def _hotspot_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any])
                          FROM complaint_hotspot_source k LEFT JOIN source s USING (source_code)
                          WHERE k.hotspot_id = h.hotspot_id), []) AS sources
         FROM complaint_hotspot h WHERE {where}
-        ORDER BY h.n_complaints DESC, h.last_at DESC, h.hotspot_id
-        """,
-            params,
-        )
-        .fetch_arrow_table()
-        .to_pylist()
-    )
+        """
+    if page is not None:
+        sql, params = page.wrap(sql, params)
+    else:
+        sql += " ORDER BY k_n, k_last, hotspot_id"
+    return con.execute(sql, params).fetch_arrow_table().to_pylist()
+
+
+def _drop_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in ("k_n", "k_last")} for r in rows]
 
 
 def hotspots(
@@ -224,10 +235,10 @@ def hotspots(
     if t1 is not None:
         clauses.append("h.first_at < ?")
         params.append(t1)
-    items = jsonable(_hotspot_rows(con, " AND ".join(clauses), params))
     filters = {"region": region, "category": category, "from": start, "to": end}
-    chunk, nxt = list_page(items, p, filters, limit, cursor)
-    return {"items": chunk, "next_cursor": nxt}
+    win = window(p, filters, HOTSPOT_KEY, limit, cursor)
+    chunk, nxt = win.cut_rows(_hotspot_rows(con, " AND ".join(clauses), params, win))
+    return {"items": jsonable(_drop_keys(chunk)), "next_cursor": nxt}
 
 
 def load(

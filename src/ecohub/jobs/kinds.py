@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecohub.access.principal import Principal, Role
 from ecohub.jobs.plain import jsonable
+from ecohub.jobs.registry_kinds import RegistryLink, RegistryLoad, run_link, run_load
 
 Progress = Callable[[int | None, int | None, str], None]
 
@@ -65,10 +66,6 @@ class LoadObservations(_FileLoad):
 
 class LoadStations(_FileLoad):
     network: str = Field("air", max_length=40)
-
-
-class RegistryLink(_Params):
-    engine: Literal["duckdb"] = "duckdb"
 
 
 class LoadSample(_Params):
@@ -174,17 +171,6 @@ def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progres
     return jsonable(result)
 
 
-def _registry_link(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
-) -> Any:
-    from ecohub.registry.service import link
-
-    progress(0, 1, "linking the registry records")
-    out = link(cur, engine=p.engine, actor=who.name)
-    progress(1, 1, "linked")
-    return jsonable(out)
-
-
 class SuperviseDetect(_Params):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     # ISO 8601 times (naive = CST); a bare day as ``to`` is the end of that day.
@@ -266,9 +252,45 @@ def _load_complaints(
                 force=p.force)  # fmt: skip
 
 
+class LoadEnterprise(_Params):
+    """``load-cases`` / ``load-eia``: a file on the server (docs/enterprise.md)."""
+
+    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
+    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
+    force: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        return _FileLoad._file(value)
+
+    @field_validator("reject")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        return _FileLoad._absolute(value)
+
+
+def _load_enterprise(which: str) -> Callable[..., Any]:
+    def run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+        from ecohub.enterprise import LoadError, load_cases, load_eia
+        from ecohub.queries import QueryError
+
+        load = load_cases if which == "cases" else load_eia
+        progress(0, 1, f"loading {which} and linking them to the registry")
+        try:
+            out = load(cur, Path(p.path), reject_path=Path(p.reject) if p.reject else None,
+                       force=p.force, actor=who.name)  # fmt: skip
+        except LoadError as exc:  # the file as a whole cannot be loaded: name the parameter
+            raise QueryError("path", str(exc)) from None
+        progress(1, 1, "loaded")
+        return jsonable(out)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Kind:
-    params: type[_Params]
+    params: type[BaseModel]
     run: Callable[[duckdb.DuckDBPyConnection, Principal, Any, Progress], Any]
     roles: tuple[Role, ...]  # besides admin
     summary: str
@@ -279,7 +301,8 @@ KINDS: dict[str, Kind] = {
     "load-observations": Kind(LoadObservations, _load_observations, (), "load an observation file"),
     "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
     "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
-    "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
+    "registry-link": Kind(RegistryLink, run_link, (), "link the registry records"),
+    "registry-load": Kind(RegistryLoad, run_load, (), "load one system's source list"),
     "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
     "trend": Kind(Trend, _trend, (), "trend tests, stored"),
     "supervise-detect": Kind(
@@ -288,4 +311,8 @@ KINDS: dict[str, Kind] = {
     "load-permits": Kind(LoadPermits, _load_permits, (), "load permit emission limits"),
     "review-run": Kind(ReviewRun, _review_run, ("inspector",), "review stored hourly values"),
     "load-complaints": Kind(LoadComplaints, _load_complaints, (), "load a 12369 complaint file"),
+    "load-cases": Kind(
+        LoadEnterprise, _load_enterprise("cases"), (), "load enforcement cases and link them"
+    ),
+    "load-eia": Kind(LoadEnterprise, _load_enterprise("eia"), (), "load EIA approvals, linked"),
 }

@@ -59,9 +59,19 @@ def _now() -> datetime:
 class JobRunner:
     """Jobs over the store connection ``con`` (the server's; never closed here)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, workers: int = 1, nice: int = 10) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        workers: int = 1,
+        nice: int = 10,
+        threads: int = 0,
+    ) -> None:
         self._con = con
         self._nice = nice
+        self._threads = threads  # DuckDB threads while a job runs (0: unchanged)
+        self._running = 0
+        self._threads_before: int | None = None
         self._meta = con.cursor()  # job-table reads and writes, under _lock
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ecohub-job")
@@ -149,7 +159,32 @@ class JobRunner:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._nice)
 
+    def _cap_threads(self, start: bool) -> None:
+        """While any job runs, DuckDB uses ``threads`` threads (a per-database setting): the
+        job's work then stays on its own niced thread instead of filling DuckDB's worker pool,
+        whose threads run at the server's priority beside the HJ 212 listener."""
+        if not self._threads:
+            return
+        with self._lock:
+            self._running += 1 if start else -1
+            try:
+                if start and self._running == 1:
+                    got = self._meta.execute("SELECT current_setting('threads')").fetchone()
+                    self._threads_before = int(got[0]) if got else None
+                    self._meta.execute(f"SET threads = {int(self._threads)}")
+                elif not start and self._running == 0 and self._threads_before is not None:
+                    self._meta.execute(f"SET threads = {self._threads_before}")
+            except duckdb.Error:
+                log.exception("jobs: could not change DuckDB's threads")
+
     def _run(self, job_id: str, principal: Principal, params: Any) -> None:
+        self._cap_threads(True)
+        try:
+            self._run_capped(job_id, principal, params)
+        finally:
+            self._cap_threads(False)
+
+    def _run_capped(self, job_id: str, principal: Principal, params: Any) -> None:
         self._lower_priority()
         row = self._live[job_id]
         spec = KINDS[row["kind"]]

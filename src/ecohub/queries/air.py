@@ -11,17 +11,21 @@ from datetime import date
 from typing import Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from ecohub.access.principal import Principal
 from ecohub.access.scope import region_sql
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
-from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
+from ecohub.queries.listing import Keyset, window
 from ecohub.queries.stations import region_filter
 
 KINDS = ("hourly", "daily")
+#: The order (and paging key) of the AQI listings.
+AQI_KEYS = {
+    "daily": Keyset(("code", "date"), ("VARCHAR", "DATE")),
+    "hourly": Keyset(("code", "time"), ("VARCHAR", "TIMESTAMPTZ")),
+}
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -55,29 +59,20 @@ def aqi(
 
     if kind not in KINDS:
         raise QueryError("kind", f"must be hourly or daily, got {kind!r}")
-    n = page_size(limit, export=export)
     filters = {"kind": kind, "scope": scope, "stations": stations, "region": region,
                "from": start, "to": end, "edition": edition, "reviewed": reviewed}  # fmt: skip
-    fp = fingerprint(principal, filters)
-    after = decode_cursor(cursor, fp, 2)
-    frame = service(
+    win = window(principal, filters, AQI_KEYS[kind], limit, cursor, export=export)
+    frame: pa.Table = service(
         con, kind=kind, scope=scope, stations=stations or None, region=region,
         start=_day(start, "from"), end=_day(end, "to"), edition=edition, principal=principal,
-        reviewed=reviewed,
+        reviewed=reviewed, page=win, arrow=True,
     )  # fmt: skip
-    when = "date" if kind == "daily" else "time"
-    if kind == "daily" and pd.api.types.is_datetime64_any_dtype(frame[when]):
-        frame[when] = frame[when].dt.date  # a calendar day, not midnight
-    if after is not None:
-        key = frame[when].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
-        frame = frame[(frame.code > after[0]) | ((frame.code == after[0]) & (key > after[1]))]
-    page = frame.head(n + 1)
-    table = pa.Table.from_pandas(page.head(n), preserve_index=False)
-    nxt = None
-    if len(page) > n:
-        last = page.iloc[n - 1]
-        nxt = encode_cursor([str(last.code), last[when].isoformat()], fp)
-    return table, nxt
+    if kind == "daily" and pa.types.is_timestamp(frame.schema.field("date").type):
+        # a calendar day, not midnight (a what-if computed in pandas)
+        frame = frame.set_column(
+            frame.schema.get_field_index("date"), "date", frame["date"].cast(pa.date32())
+        )
+    return win.cut_table(frame)
 
 
 def scoped_stations(

@@ -46,6 +46,7 @@ def classify(exc: BaseException) -> Failure:
     from ecohub.ingest.files import LoadError
     from ecohub.ingest.params import VocabularyError
     from ecohub.ingest.readers import ReadError
+    from ecohub.registry.service import OptionError
     from ecohub.standards.errors import StandardsError
     from ecohub.store.db import StoreError
 
@@ -57,7 +58,15 @@ def classify(exc: BaseException) -> Failure:
         return Failure(403, "Forbidden", "your role may not do this")
     if isinstance(exc, AirInputError) and exc.field:
         return Failure(400, "Bad Request", str(exc), exc.field)
-    known = (AirInputError, ExportError, LoadError, VocabularyError, ReadError, StandardsError)
+    known = (
+        AirInputError,
+        ExportError,
+        LoadError,
+        VocabularyError,
+        ReadError,
+        StandardsError,
+        OptionError,  # the registry's options: the message names the option
+    )
     if isinstance(exc, known):
         msg = str(exc)
         return Failure(400, "Bad Request", msg, _field_of(msg))

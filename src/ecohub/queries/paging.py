@@ -1,4 +1,5 @@
-"""Opaque keyset cursors and page-size caps shared by the listing services.
+"""Opaque keyset cursors and page-size caps shared by the listing services (the listing
+itself, query plus cursor, is :mod:`ecohub.queries.listing`).
 
 A cursor carries the key of the last row served and a fingerprint of the filters and the caller's
 scope it was made for; it is only a position, never a permission: the next page runs the same
@@ -62,29 +63,3 @@ def decode_cursor(cursor: str | None, fp: str, width: int) -> list[Any] | None:
     if not isinstance(key, list) or len(key) != width or not all(isinstance(k, str) for k in key):
         raise QueryError("cursor", "not a cursor this server issued")
     return key
-
-
-def list_page(
-    items: list[Any],
-    principal: Principal,
-    filters: dict[str, Any],
-    limit: int | None,
-    cursor: str | None,
-    *,
-    export: bool = False,
-) -> tuple[list[Any], str | None]:
-    """One page of a service's ordered list and the cursor of the next (``None`` at the end).
-
-    For services that return the whole ordered list: the cursor holds the offset, bound to
-    the caller and the filters like the key cursors."""
-    size = page_size(limit, export=export)
-    fp = fingerprint(principal, filters)
-    key = decode_cursor(cursor, fp, 1)
-    start = 0
-    if key:
-        if not key[0].isdigit():
-            raise QueryError("cursor", "not a cursor this server issued")
-        start = int(key[0])
-    chunk = items[start : start + size]
-    nxt = encode_cursor([str(start + size)], fp) if start + size < len(items) else None
-    return chunk, nxt

@@ -12,7 +12,7 @@ from ecohub.access.principal import Principal
 from ecohub.access.scope import region_prefix, region_sql
 from ecohub.cst import CST
 from ecohub.queries import NotFound, QueryError
-from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
+from ecohub.queries.listing import Keyset, window
 
 STATION_COLUMNS = (
     "station_id",
@@ -27,6 +27,11 @@ STATION_COLUMNS = (
 )
 OBSERVATION_COLUMNS = ("station_id", "parameter", "period", "time", "value", "unit", "flag")
 NETWORKS = ("air", "water")
+#: The order (and paging key) of the listings.
+STATION_KEY = Keyset(("station_id",), ("VARCHAR",))
+OBSERVATION_KEY = Keyset(
+    ("station_id", "parameter", "period", "time"), ("VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMPTZ")
+)
 
 
 def region_filter(column: str, region: str | None) -> tuple[str, list[Any]]:
@@ -67,20 +72,16 @@ def list_stations(
     """
     if network is not None and network not in NETWORKS:
         raise QueryError("network", f"must be one of {', '.join(NETWORKS)}, got {network!r}")
-    n = page_size(limit)
     scope, sp = region_sql(principal, "region_code", lon="lon", lat="lat")
     want, wp = region_filter("region_code", region)
-    fp = fingerprint(principal, {"region": region, "network": network})
-    after = decode_cursor(cursor, fp, 1)
-    sql = (
+    win = window(principal, {"region": region, "network": network}, STATION_KEY, limit, cursor)
+    sql, params = win.wrap(
         f"SELECT {', '.join(STATION_COLUMNS)} FROM station WHERE {scope} AND {want}"
-        " AND (? IS NULL OR network = ?) AND (? IS NULL OR station_id > ?)"
-        " ORDER BY station_id LIMIT ?"
+        " AND (? IS NULL OR network = ?)",
+        [*sp, *wp, network, network],
     )
-    params = [*sp, *wp, network, network, after and after[0], after and after[0], n + 1]
-    got = con.execute(sql, params).fetch_arrow_table().to_pylist()
-    nxt = encode_cursor([got[n - 1]["station_id"]], fp) if len(got) > n else None
-    return {"items": got[:n], "next_cursor": nxt}
+    items, nxt = win.cut_rows(con.execute(sql, params).fetch_arrow_table().to_pylist())
+    return {"items": items, "next_cursor": nxt}
 
 
 def get_station(
@@ -160,7 +161,6 @@ def observations(
     t0, t1 = when(start, "from"), when(end, "to")
     if t0 is not None and t1 is not None and t1 <= t0:
         raise QueryError("to", "must be later than from")
-    n = page_size(limit, export=export)
     filters = {
         "station": station,
         "region": region,
@@ -168,22 +168,11 @@ def observations(
         "from": start,
         "to": end,
     }
-    fp = fingerprint(principal, filters)
-    after = decode_cursor(cursor, fp, 4)
+    win = window(principal, filters, OBSERVATION_KEY, limit, cursor, export=export)
     where, params = _observation_where(principal, station, region, parameter, t0, t1)
-    if after is not None:
-        where += " AND (o.station_id, o.parameter, o.period, o.time) > (?, ?, ?, ?::TIMESTAMPTZ)"
-        params += after
     cols = ", ".join(f"o.{c}" for c in OBSERVATION_COLUMNS)
-    sql = (
-        f"SELECT {cols} FROM observation o JOIN station s USING (station_id) WHERE {where}"
-        " ORDER BY o.station_id, o.parameter, o.period, o.time LIMIT ?"
+    sql, args = win.wrap(
+        f"SELECT {cols} FROM observation o JOIN station s USING (station_id) WHERE {where}",
+        params,
     )
-    table = con.execute(sql, [*params, n + 1]).fetch_arrow_table()
-    nxt = None
-    if table.num_rows > n:
-        last = table.slice(n - 1, 1).to_pylist()[0]
-        key = [last["station_id"], last["parameter"], last["period"], last["time"].isoformat()]
-        nxt = encode_cursor(key, fp)
-        table = table.slice(0, n)
-    return table, nxt
+    return win.cut_table(con.execute(sql, args).fetch_arrow_table())

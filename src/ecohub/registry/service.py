@@ -6,6 +6,7 @@ ValueError) whose message starts with the option's command-line name (``--auto-a
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
@@ -26,12 +27,15 @@ __all__ = [
     "MAX_SYSTEM_CHARS",
     "OptionError",
     "check_link_config",
+    "check_writable",
     "decide",
     "export_codes",
+    "export_codes_bytes",
     "export_codes_to",
     "link",
     "load_records",
     "pending",
+    "write_export",
 ]
 
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
@@ -43,7 +47,7 @@ class OptionError(ValueError):
     """An option value the registry cannot work with; the message names the option."""
 
 
-def _check_writable(option: str, target: Path) -> None:
+def check_writable(option: str, target: Path) -> None:
     """Raise :class:`OptionError` unless ``target`` can be written (tried, then left as it was)."""
     if target.is_dir():
         raise OptionError(f"{option} {target}: is a directory, not a file")
@@ -91,7 +95,7 @@ def load_records(
     if not path.is_file():
         raise OptionError(f"FILE {path}: no such file")
     if reject_path is not None:
-        _check_writable("--rejects", reject_path)
+        check_writable("--rejects", reject_path)
     return records.load_records(
         con, name, path, column_map=column_map, crs=crs, reject_path=reject_path
     )
@@ -250,22 +254,37 @@ def export_codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
+def export_codes_bytes(con: duckdb.DuckDBPyConnection, fmt: str = "csv") -> tuple[bytes, int]:
+    """:func:`export_codes` as the bytes of a ``fmt`` file, and the number of records."""
+    if fmt not in EXPORT_FORMATS:
+        raise OptionError(f"--format: expected {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    df = export_codes(con)
+    buf = io.BytesIO()
+    if fmt == "csv":
+        buf.write(df.to_csv(index=False).encode("utf-8"))
+    elif fmt == "parquet":
+        df.to_parquet(buf, index=False)
+    else:
+        df.to_excel(buf, index=False)
+    return buf.getvalue(), len(df)
+
+
+def write_export(out: Path, data: bytes) -> None:
+    """Write an export's bytes to ``out`` (:class:`OptionError` naming ``--out`` if it fails)."""
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise OptionError(f"--out {out}: cannot write: {exc.strerror or exc}") from exc
+
+
 def export_codes_to(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "csv") -> int:
     """Write :func:`export_codes` to ``out`` as ``fmt``; return the number of records."""
     if fmt not in EXPORT_FORMATS:
         raise OptionError(f"--format: expected {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
-    _check_writable("--out", out)
-    df = export_codes(con)
-    try:
-        if fmt == "csv":
-            df.to_csv(out, index=False, encoding="utf-8")
-        elif fmt == "parquet":
-            df.to_parquet(out, index=False)
-        else:
-            df.to_excel(out, index=False)
-    except OSError as exc:
-        raise OptionError(f"--out {out}: cannot write: {exc.strerror or exc}") from exc
-    return len(df)
+    check_writable("--out", out)
+    data, n = export_codes_bytes(con, fmt)
+    write_export(out, data)
+    return n
 
 
 def pending(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, source_sql
+from ecohub.queries.listing import Keyset, Window
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
@@ -137,8 +138,12 @@ def anomalies(
     rule_name: str | None = None,
     pollutant: str | None = None,
     limit: int | None = None,
+    page: Window | None = None,
 ) -> list[dict[str, Any]]:
     """Findings overlapping [frm, to) that ``principal`` may see, oldest first.
+
+    With ``page`` (a :class:`ecohub.queries.listing.Window` keyed on :data:`ANOMALY_KEY`):
+    only that page's rows, plus one when there is a next page (``page.cut_rows`` cuts it).
 
     One dict per finding with :data:`COLUMNS`; times are ISO 8601 with offset, ``evidence`` a
     dict. ``rule_name`` must be a known rule (``RuleError`` otherwise).
@@ -168,9 +173,12 @@ def anomalies(
                a.evidence, a.severity, a.status
         FROM anomaly a LEFT JOIN source s ON s.source_code = a.source_code
         WHERE {" AND ".join(where)}
-        ORDER BY a.start, a.mn, a.pollutant, a.rule
-        {"LIMIT " + str(int(limit)) if limit else ""}
     """
+    if page is not None:
+        sql, args = page.wrap(sql, args)
+    else:
+        sql += " ORDER BY a.start, a.mn, a.pollutant, a.rule"
+        sql += f" LIMIT {int(limit)}" if limit else ""
     out = []
     for row in con.execute(sql, args).fetchall():
         item = dict(zip(COLUMNS, row, strict=True))
@@ -180,6 +188,12 @@ def anomalies(
         out.append(item)
     return out
 
+
+#: The order (and paging key) of the listings.
+ANOMALY_KEY = Keyset(("start", "mn", "pollutant", "rule"),
+                     ("TIMESTAMPTZ", "VARCHAR", "VARCHAR", "VARCHAR"))  # fmt: skip
+EXCEEDANCE_KEY = Keyset(("start", "mn", "pollutant", "period"),
+                        ("TIMESTAMPTZ", "VARCHAR", "VARCHAR", "VARCHAR"))  # fmt: skip
 
 #: The columns of one exceedance event as ``exceedances`` returns it.
 EXCEEDANCE_COLUMNS = (
@@ -195,8 +209,10 @@ def exceedances(
     to: datetime | None = None,
     mn: str | None = None,
     pollutant: str | None = None,
+    page: Window | None = None,
 ) -> list[dict[str, Any]]:
-    """Exceedance events overlapping [frm, to) that ``principal`` may see, oldest first."""
+    """Exceedance events overlapping [frm, to) that ``principal`` may see, oldest first
+    (``page``: one page keyed on :data:`EXCEEDANCE_KEY`, as :func:`anomalies`)."""
     if frm is not None and to is not None:
         _check_period(frm, to)
     src_pred, src_args = source_sql(principal, "a.source_code")
@@ -213,8 +229,11 @@ def exceedances(
                a.peak, a."limit", a.multiple, a.permit_no, a.open
         FROM exceedance a LEFT JOIN source s ON s.source_code = a.source_code
         WHERE {" AND ".join(where)}
-        ORDER BY a.start, a.mn, a.pollutant, a.period
     """
+    if page is not None:
+        sql, args = page.wrap(sql, args)
+    else:
+        sql += " ORDER BY a.start, a.mn, a.pollutant, a.period"
     out = []
     for row in con.execute(sql, args).fetchall():
         item = dict(zip(EXCEEDANCE_COLUMNS, row, strict=True))

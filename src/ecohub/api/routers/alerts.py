@@ -17,10 +17,11 @@ from ecohub.api.problems import problem
 from ecohub.api.routers.hj212 import MN_PATTERN
 from ecohub.api.routers.supervision import TIME, listing
 from ecohub.api.rules import guard
+from ecohub.queries.listing import window
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 from ecohub.supervision import alerts as service
 from ecohub.supervision.alerts.channels import channel_status
-from ecohub.supervision.alerts.service import MAX_COMMENT
+from ecohub.supervision.alerts.service import ALERT_KEY, MAX_COMMENT, alert_key
 from ecohub.supervision.period import bound
 
 router = APIRouter(
@@ -52,11 +53,12 @@ def list_alerts(
     """Alerts about the sources in your scope, newest first (``from``/``to``: the alerts whose
     data period overlaps them; ``severity``: at least this)."""
     start, end = bound("from", from_), bound("to", to, end=True)
-    items = service.list_alerts(cur, p, state=state, severity=severity, kind=kind, mn=mn,
-                                source=source, frm=start, to=end)  # fmt: skip
     filters = {"state": state, "severity": severity, "kind": kind, "mn": mn, "source": source,
                "from": from_, "to": to}  # fmt: skip
-    return listing(request, p, items, service.COLUMNS, filters, format, limit, cursor_, "alerts")
+    win = window(p, filters, ALERT_KEY, limit, cursor_, export=format != "json")
+    items = service.list_alerts(cur, p, state=state, severity=severity, kind=kind, mn=mn,
+                                source=source, frm=start, to=end, page=win)  # fmt: skip
+    return listing(request, win, items, service.COLUMNS, format, "alerts", alert_key)
 
 
 @router.get("/channels")

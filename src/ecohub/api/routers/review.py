@@ -22,8 +22,10 @@ from ecohub.api.routers.supervision import QUEUED, listing, queue
 from ecohub.api.rules import guard
 from ecohub.queries import QueryError
 from ecohub.queries.export import rows
+from ecohub.queries.listing import window
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 from ecohub.supervision import review as service
+from ecohub.supervision.review.service import FLAG_KEY
 
 router = APIRouter(
     prefix="/api/v1/review", tags=["review"], responses=problem_responses(400, 401, 403, 422)
@@ -68,15 +70,15 @@ def list_flags(
     cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
 ) -> Any:
     """One row per flagged hourly value of the stations in your region."""
-    with _fields():
-        df = service.flags(cur, station=station, parameter=parameter, start=_day("from", from_),
-                           end=_day("to", to),
-                           rule=rule, status=status, principal=p)  # fmt: skip
-    items = rows(pa.Table.from_pandas(df, preserve_index=False))
     filters = {"station": station, "parameter": parameter, "from": from_, "to": to,
                "rule": rule, "status": status}  # fmt: skip
-    columns = tuple(service.COLUMNS)
-    return listing(request, p, items, columns, filters, format, limit, cursor_, "review-flags")
+    win = window(p, filters, FLAG_KEY, limit, cursor_, export=format != "json")
+    with _fields():
+        df = service.flags(cur, station=station, parameter=parameter, start=_day("from", from_),
+                           end=_day("to", to), rule=rule, status=status, principal=p,
+                           page=win)  # fmt: skip
+    items = rows(pa.Table.from_pandas(df, preserve_index=False))
+    return listing(request, win, items, tuple(service.COLUMNS), format, "review-flags")
 
 
 @router.get("/summary", responses=TABLE_200)

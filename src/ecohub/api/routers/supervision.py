@@ -4,6 +4,7 @@ detection and permit loading (jobs)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 import duckdb
@@ -18,9 +19,11 @@ from ecohub.api.deps import TABLE_200, context, cst_cursor, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.routers.hj212 import MN_PATTERN
 from ecohub.api.rules import guard
-from ecohub.queries.paging import MAX_EXPORT_LIMIT, list_page
+from ecohub.queries.listing import Window, window
+from ecohub.queries.paging import MAX_EXPORT_LIMIT
 from ecohub.supervision import COLUMNS, EXCEEDANCE_COLUMNS, anomalies, exceedances
 from ecohub.supervision.period import bound
+from ecohub.supervision.service import ANOMALY_KEY, EXCEEDANCE_KEY
 
 router = APIRouter(
     prefix="/api/v1/supervision",
@@ -33,17 +36,16 @@ QUEUED: dict[int | str, dict[str, Any]] = {202: {"description": "queued; follow 
 
 def listing(
     request: Request,
-    p: Principal,
+    win: Window,
     items: list[dict[str, Any]],
     columns: tuple[str, ...],
-    filters: dict[str, Any],
     fmt: str,
-    limit: int | None,
-    cursor_: str | None,
     name: str,
+    key: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Any:
-    """A page of a service's rows as JSON, or as CSV (nested values as JSON text)."""
-    chunk, nxt = list_page(items, p, filters, limit, cursor_, export=fmt != "json")
+    """A page of a service's rows (read through ``win``) as JSON, or as CSV (nested values as
+    JSON text); ``key`` as in :meth:`Window.cut_rows`."""
+    chunk, nxt = win.cut_rows(items, key)
     if fmt == "json":
         request.state.audit_rows = len(chunk)
         return {"items": chunk, "next_cursor": nxt}
@@ -78,9 +80,10 @@ def list_anomalies(
 ) -> Any:
     """Anomaly findings of the sources in your scope overlapping [from, to), oldest first."""
     start, end = bound("from", from_), bound("to", to, end=True)
-    items = anomalies(cur, p, start, end, mn=mn, rule_name=rule, pollutant=pollutant)
     filters = {"from": from_, "to": to, "mn": mn, "rule": rule, "pollutant": pollutant}
-    return listing(request, p, items, COLUMNS, filters, format, limit, cursor_, "anomalies")
+    win = window(p, filters, ANOMALY_KEY, limit, cursor_, export=format != "json")
+    items = anomalies(cur, p, start, end, mn=mn, rule_name=rule, pollutant=pollutant, page=win)
+    return listing(request, win, items, COLUMNS, format, "anomalies")
 
 
 @router.get("/exceedances", responses=TABLE_200)
@@ -98,11 +101,10 @@ def list_exceedances(
 ) -> Any:
     """Exceedance events (period means over the permit limit) of the sources in your scope."""
     start, end = bound("from", from_), bound("to", to, end=True)
-    items = exceedances(cur, p, start, end, mn=mn, pollutant=pollutant)
     filters = {"from": from_, "to": to, "mn": mn, "pollutant": pollutant}
-    return listing(
-        request, p, items, EXCEEDANCE_COLUMNS, filters, format, limit, cursor_, "exceedances"
-    )
+    win = window(p, filters, EXCEEDANCE_KEY, limit, cursor_, export=format != "json")
+    items = exceedances(cur, p, start, end, mn=mn, pollutant=pollutant, page=win)
+    return listing(request, win, items, EXCEEDANCE_COLUMNS, format, "exceedances")
 
 
 class DetectBody(StrictBody):

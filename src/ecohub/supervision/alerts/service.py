@@ -19,14 +19,17 @@ import duckdb
 from ecohub.access import Principal, region_sql, require_role, source_sql
 from ecohub.cst import CST
 from ecohub.queries import NotFound, QueryError
+from ecohub.queries.listing import Keyset, Window
 from ecohub.supervision.alerts.raising import SEVERITY_RANK, transaction
 
 __all__ = [
+    "ALERT_KEY",
     "COLUMNS",
     "KINDS",
     "STATES",
     "AlertConflict",
     "acknowledge",
+    "alert_key",
     "close",
     "get_alert",
     "list_alerts",
@@ -50,6 +53,7 @@ SELECT a.id, a.kind, a.state, a.severity, a.mn, a.source_code, a.outlet_code, s.
        a.closed_by, a.closed_at, a.close_comment
 FROM alert a LEFT JOIN source s ON s.source_code = a.source_code
 """
+_SELECT_SEQ = _SELECT.replace("SELECT a.id,", "SELECT -a.id AS seq, a.id,", 1)
 
 
 class AlertConflict(ValueError):
@@ -90,9 +94,11 @@ def list_alerts(
     source: str | None = None,
     frm: datetime | None = None,
     to: datetime | None = None,
+    page: Window | None = None,
 ) -> list[dict[str, Any]]:
     """Alerts ``principal`` may see, newest first; ``severity`` is a minimum; ``frm``/``to``
-    select alerts whose [first_seen, last_seen] overlaps [frm, to)."""
+    select alerts whose [first_seen, last_seen] overlaps [frm, to); ``page``: one keyset page
+    (:data:`ALERT_KEY`, read in SQL) instead of every alert."""
     for field, value, allowed in (("state", state, STATES), ("kind", kind, KINDS),
                                   ("severity", severity, tuple(SEVERITY_RANK))):  # fmt: skip
         if value is not None and value not in allowed:
@@ -112,8 +118,21 @@ def list_alerts(
         at_least = [s for s, rank in SEVERITY_RANK.items() if rank >= SEVERITY_RANK[severity]]
         where.append(f"a.severity IN ({', '.join('?' for _ in at_least)})")
         args += at_least
-    sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY a.id DESC"
-    return [_item(r) for r in con.execute(sql, args).fetchall()]
+    if page is None:
+        sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY a.id DESC"
+        return [_item(r) for r in con.execute(sql, args).fetchall()]
+    # Newest first as an ascending key: -id.
+    sql, args = page.wrap(f"{_SELECT_SEQ} WHERE {' AND '.join(where)}", args)
+    return [_item(r[1:]) for r in con.execute(sql, args).fetchall()]
+
+
+#: The listing's order as a keyset: newest (highest id) first.
+ALERT_KEY = Keyset(("seq",), ("BIGINT",))
+
+
+def alert_key(item: dict[str, Any]) -> dict[str, Any]:
+    """An alert's :data:`ALERT_KEY` values."""
+    return {"seq": -int(item["id"])}
 
 
 def get_alert(

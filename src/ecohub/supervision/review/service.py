@@ -23,6 +23,7 @@ import pandas as pd
 
 from ecohub.access import Principal, region_sql, require_role
 from ecohub.cst import CST
+from ecohub.queries.listing import Keyset, Window
 from ecohub.supervision.review.detect import FLAG_COLUMNS, RULE_SQL, detect, margin_hours
 from ecohub.supervision.review.rules import PARAMETERS, load_review_rules
 
@@ -40,6 +41,9 @@ __all__ = [
 #: The columns of :func:`flags`, in order.
 COLUMNS = ["station_id", "parameter", "period", "time", "value", "rule", "reason", "status"]
 STATUSES = ("flagged", "confirmed", "overruled")
+#: The order (and paging key) of :func:`flags`.
+FLAG_KEY = Keyset(("station_id", "parameter", "time", "rule", "period"),
+                  ("VARCHAR", "VARCHAR", "TIMESTAMPTZ", "VARCHAR", "VARCHAR"))  # fmt: skip
 
 
 class ReviewError(ValueError):
@@ -369,16 +373,21 @@ def flags(
     rule: str | None = None,
     status: str | None = None,
     principal: Principal | None = None,
+    page: Window | None = None,
 ) -> pd.DataFrame:
-    """One row per flag (:data:`COLUMNS`), ordered by station, parameter, time, rule;
-    ``start``/``end`` are inclusive CST days."""
+    """One row per flag (:data:`COLUMNS`), ordered by station, parameter, time, rule (and
+    period); ``start``/``end`` are inclusive CST days. ``page``: only that page's rows (keyed
+    on :data:`FLAG_KEY`), plus one when there is a next page."""
     where, params = _where(principal, station, parameter, start, end, rule, status)
-    return con.execute(
+    sql = (
         f"SELECT {', '.join('f.' + c for c in COLUMNS)} FROM review_flag f "
-        f"LEFT JOIN station s USING (station_id) WHERE {where} "
-        "ORDER BY f.station_id, f.parameter, f.time, f.rule",
-        params,
-    ).df()
+        f"LEFT JOIN station s USING (station_id) WHERE {where}"
+    )
+    if page is not None:
+        sql, params = page.wrap(sql, params)
+    else:
+        sql += " ORDER BY f.station_id, f.parameter, f.time, f.rule, f.period"
+    return con.execute(sql, params).df()
 
 
 def summary(

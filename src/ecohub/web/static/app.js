@@ -6,6 +6,7 @@ import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.j
 import { sourcePage, stationPage } from "./pages.js";
 import { ComplaintLayer, showComplaints } from "./complaints.js";
 import { alertsPage, openAlerts } from "./alerts.js";
+import { watchlistPanel } from "./enterprise.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
@@ -161,6 +162,7 @@ async function refresh() {
     else forbiddenPanels(["chart-water"]);
     await showComplaints(state.complaints, $("hotspot-list"), division ? region : null,
       () => seq === state.seq);
+    await watchlistPanel($("watchlist"), region);
   } catch (err) {
     if (seq === state.seq) notify(err);
   } finally {

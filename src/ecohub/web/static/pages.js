@@ -2,6 +2,7 @@
 import { api, ApiError } from "./api.js";
 import { esc, t } from "./i18n.js";
 import { stationChart } from "./charts.js";
+import { enterpriseSection } from "./enterprise.js";
 
 function table(rows, columns) {
   if (!rows || !rows.length) return `<p class="hint">${esc(t("none"))}</p>`;
@@ -68,7 +69,9 @@ export async function sourcePage(el, code) {
         <p><code>${esc(m.mn)}</code> ${esc(m.outlet_code || "")}
         <span class="badge ${m.online ? "on" : "off"}">${esc(m.online ? t("online") : t("offline"))}</span>
         ${esc(t("latest_data"))}: ${esc(fmt(m.latest_data))}</p>`).join("") : `<p class="hint">${esc(t("none"))}</p>`}</div>
-      <h2>${esc(t("latest_data"))}</h2>${table(d.latest)}`;
+      <h2>${esc(t("latest_data"))}</h2>${table(d.latest)}
+      <div id="enterprise"></div>`;
+    await enterpriseSection(document.getElementById("enterprise"), code);
   } catch (err) {
     failure(el, err);
   }

@@ -1,0 +1,69 @@
+"""Registry jobs: loading one system's list and linking every loaded record.
+
+The options are checked by :mod:`ecohub.registry.service` (its messages name the command-line
+option, ``--system: must not be empty``); the parameter models here only cap sizes, so a job
+fails with the same words the CLI printed when it ran the service itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ecohub.access.principal import Principal
+from ecohub.jobs.plain import jsonable
+
+_TEXT = 200
+
+
+class RegistryLoad(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    system: str = Field(..., max_length=_TEXT, description="name of the contributing system")
+    path: str = Field(..., min_length=1, max_length=4096, description="absolute path on the server")
+    mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
+    crs: str = Field("wgs84", max_length=20, description="wgs84 | gcj02")
+    rejects: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
+
+    @field_validator("path", "rejects")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_absolute():
+            raise ValueError("must be an absolute path on the server")
+        return value
+
+
+class RegistryLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    engine: str = Field("duckdb", max_length=20, description="duckdb | spark")
+    auto_accept: float = Field(0.9, description="link pairs at or above this probability")
+    review_low: float = Field(0.5, description="lower edge of the review band")
+
+
+def run_load(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Any) -> Any:
+    from ecohub.registry.service import load_records
+
+    progress(0, 1, f"loading {p.system}")
+    result = load_records(
+        cur,
+        p.system,
+        Path(p.path),
+        column_map=p.mapping,
+        crs=p.crs,
+        reject_path=Path(p.rejects) if p.rejects else None,
+    )
+    progress(1, 1, "loaded")
+    return jsonable(result.as_dict())
+
+
+def run_link(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Any) -> Any:
+    from ecohub.registry.linkage import LinkConfig
+    from ecohub.registry.service import link
+
+    progress(0, 1, "linking the registry records")
+    config = LinkConfig(auto_accept=p.auto_accept, review_low=p.review_low)
+    out = link(cur, engine=p.engine, actor=who.name, config=config)
+    progress(1, 1, "linked")
+    return jsonable(out)

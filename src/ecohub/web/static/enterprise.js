@@ -1,0 +1,91 @@
+// The enterprise parts of the console: the source profile's risk, cases and approvals
+// (under the source page), and the region's watch list panel.
+import { api, ApiError } from "./api.js";
+import { esc, lang, t } from "./i18n.js";
+
+function rows(items, columns) {
+  if (!items || !items.length) return `<p class="hint">${esc(t("none"))}</p>`;
+  const head = columns.map((c) => `<th>${esc(t(`col_${c}`))}</th>`).join("");
+  const cell = (v) => (v == null ? "—" : typeof v === "object" ? JSON.stringify(v) : v);
+  const body = items.map((r) => `<tr>${columns.map((c) => `<td>${esc(cell(r[c]))}</td>`).join("")}</tr>`).join("");
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+let riskChart = null;
+
+function drawRisk(el, factors) {
+  const shown = factors.filter((f) => f.contribution > 0).sort((a, b) => a.contribution - b.contribution);
+  if (typeof echarts === "undefined") return;
+  if (riskChart && !riskChart.isDisposed()) riskChart.dispose();
+  riskChart = echarts.init(el, null, { renderer: "canvas" });
+  if (!shown.length) {
+    riskChart.setOption({ title: { text: t("risk_none"), left: "center", top: "middle",
+      textStyle: { color: "#8a969e", fontSize: 13, fontWeight: "normal" } } });
+    el.dataset.state = "empty";
+    return;
+  }
+  const name = (f) => (lang === "en" ? f.name_en : f.name_zh);
+  riskChart.setOption({
+    animation: false,
+    tooltip: { trigger: "item", formatter: (p) => {
+      const f = shown[p.dataIndex];
+      return `${esc(name(f))}<br>${esc(t("raw"))} ${f.raw} × ${f.weight}${f.cap != null ? ` (≤ ${f.cap})` : ""} = ${f.contribution.toFixed(1)}`;
+    } },
+    grid: { left: 150, right: 30, top: 10, bottom: 24 },
+    xAxis: { type: "value", name: t("contribution") },
+    yAxis: { type: "category", data: shown.map(name) },
+    series: [{ type: "bar", data: shown.map((f) => ({ value: +f.contribution.toFixed(2),
+      itemStyle: { color: f.serious ? "#c23531" : "#5470c6" } })) }],
+  });
+  el.dataset.state = "drawn";
+}
+
+// Below the registry part of the source page: the profile's risk, approvals, cases and more.
+export async function enterpriseSection(el, code) {
+  try {
+    const p = await api(`/api/v1/sources/${encodeURIComponent(code)}/profile`);
+    const r = p.risk;
+    const u = p.unapproved;
+    el.innerHTML = `
+      <h2>${esc(t("risk"))} ${esc(r.month)}: <span id="risk-score">${esc(r.score.toFixed(1))}</span></h2>
+      <p id="risk-serious" class="${r.serious.length ? "error" : "hint"}">${esc(r.serious.length
+        ? t("serious", { list: r.serious.join(", ") }) : t("not_serious"))}</p>
+      <div class="chart" id="risk-chart"></div>
+      ${rows(r.factors, ["factor", "raw", "weight", "cap", "contribution"])}
+      <h2>${esc(t("unapproved"))}</h2>
+      <div id="unapproved-finding">${u ? `<p class="error">${esc(t(`unapproved_${u.status}`))}
+        ${esc(u.first_approval ? `(${u.approval_no} ${u.first_approval})` : "")}</p>
+        ${rows(u.evidence, ["kind", "day", "ref", "days_before"])}` : `<p class="hint">${esc(t("none"))}</p>`}</div>
+      <h2>${esc(t("eia"))}</h2><div id="eia-list">${rows(p.eia, ["approval_no", "approval_date", "project", "capacity", "link_status"])}</div>
+      <h2>${esc(t("cases"))}</h2><div id="case-list">${rows(p.cases, ["case_id", "case_date", "violation_type", "penalty_yuan", "status", "link_status"])}</div>
+      <h2>${esc(t("exceedances"))}</h2>${rows(p.exceedances, ["mn", "pollutant", "start", "end", "multiple"])}
+      <h2>${esc(t("anomalies"))}</h2>${rows(p.anomalies, ["mn", "rule", "start", "end", "severity"])}
+      <h2>${esc(t("complaints"))}</h2>${rows(p.complaints, ["complaint_id", "received_at", "topic", "distance_m"])}`;
+    drawRisk(document.getElementById("risk-chart"), r.factors);
+  } catch (err) {
+    const msg = err instanceof ApiError && err.status === 403 ? t("forbidden")
+      : t("request_failed", { detail: err.message });
+    el.innerHTML = `<p class="hint" data-state="${err.status || "error"}">${esc(msg)}</p>`;
+  }
+}
+
+// The region's watch list (a division code; a drawn area has none).
+export async function watchlistPanel(el, region) {
+  if (typeof region !== "string" || !/^\d{6}$/.test(region)) {
+    el.innerHTML = `<p class="hint">${esc(t("watchlist_division"))}</p>`;
+    el.dataset.state = "empty";
+    return;
+  }
+  try {
+    const w = await api(`/api/v1/sources/watchlist?region=${region}&limit=10`);
+    el.dataset.region = region;
+    el.dataset.state = w.items.length ? "drawn" : "empty";
+    el.innerHTML = w.items.length ? `<ol class="list">${w.items.map((i) => `
+      <li data-source="${esc(i.source_code)}"><a href="#/source/${encodeURIComponent(i.source_code)}">${esc(i.name || i.source_code)}</a>
+      <small>${esc(i.score.toFixed(1))} · ${esc(i.serious.join(", "))}</small></li>`).join("")}</ol>`
+      : `<p class="hint">${esc(t("none"))}</p>`;
+  } catch (err) {
+    el.dataset.state = err instanceof ApiError && err.status === 403 ? "forbidden" : "error";
+    el.innerHTML = `<p class="hint">${esc(el.dataset.state === "forbidden" ? t("forbidden") : err.message)}</p>`;
+  }
+}
