@@ -216,3 +216,41 @@ def test_root_serves_the_console_to_a_browser(door: Door) -> None:
         assert c.get(path).status_code == 200, path
     zh, en = c.get("/static/i18n/zh-CN.json").json(), c.get("/static/i18n/en.json").json()
     assert zh.keys() == en.keys()  # every string in both languages
+
+
+def test_a_basin_scoped_analyst_through_the_door(door: Door) -> None:
+    """A user scoped to a loaded basin (``user:<code>``) lists, counts and gets only the stations
+    inside its polygon; one just outside the polygon is 404 like an unknown one."""
+    import json as _json
+
+    from ecohub.access import apikeys, users
+    from ecohub.geo.userregions import load_region
+
+    con = door.con
+    # A 0.02° square around the Chaoyang station and its water section (0.01° east of it).
+    basin = square(IN_XY[0] + 0.005, IN_XY[1], 0.01)
+    load_region(con, _json.dumps(basin), name="test basin door", kind="basin", code="basin-door")
+    users.add_user(con, "u_basin", "analyst", "user:basin-door", [], "correct horse battery")
+    key = apikeys.create(con, "u_basin")[0]
+    c = TestClient(door.app, raise_server_exceptions=False)
+    c.headers["Authorization"] = f"Bearer {key}"
+    r = c.get("/api/v1/stations")
+    assert r.status_code == 200, r.text
+    assert {s["station_id"] for s in r.json()["items"]} == {d.ST_IN, WATER_IN}
+    assert c.get(f"/api/v1/stations/{d.ST_IN}").status_code == 200
+    assert c.get(f"/api/v1/stations/{d.ST_OUT}").status_code == 404
+    # A section 0.001° outside the square's east edge is not seen.
+    con.execute(
+        "INSERT INTO station (station_id, name, network, region_code, lon, lat) "
+        "VALUES ('WS-EDGE-OUT', 'x', 'surface_water', ?, ?, ?)",
+        [d.INSIDE, IN_XY[0] + 0.016, IN_XY[1]],
+    )
+    assert c.get("/api/v1/stations/WS-EDGE-OUT").status_code == 404
+    inside = post_as(c, "stations", {"region": "110105"})
+    assert ids(inside) == {d.ST_IN, WATER_IN}
+
+
+def post_as(c: TestClient, path: str, body: dict[str, Any]) -> Any:
+    r = c.post(f"/api/v1/geo/{path}", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -20,6 +20,7 @@ from ecohub.geo import (
     stations_in,
     water_classes,
 )
+from ecohub.ingest.daysums import rebuild
 
 TIANANMEN = (116.3975, 39.9087)  # 东城区 110101
 GUOMAO = (116.4605, 39.9087)  # 国贸, 朝阳区 110105
@@ -194,6 +195,7 @@ def test_observation_means(data: duckdb.DuckDBPyConnection) -> None:
             "ZONE 'Asia/Shanghai', ?, 'ug/m3', NULL, NULL)",
             [sid, t, v],
         )
+    rebuild(data)  # rows written by SQL, not by the loader: the day sums are rebuilt
     out = observation_means(
         data, ANALYST_CHAOYANG, "110000", parameter="a34004",
         start=datetime(2025, 1, 1, tzinfo=CST), end=datetime(2025, 1, 3, tzinfo=CST),

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.ogc.conftest import CY1, CY2, HD1, INSIDE, NOPT, SOURCES, Ogc, ids, sample_stations
+from tests.ogc.conftest import (
+    CY1,
+    CY2,
+    HD1,
+    INSIDE,
+    NOPT,
+    OUTLETS,
+    SOURCES,
+    Ogc,
+    ids,
+    sample_stations,
+)
 
 F1 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf"
 
@@ -183,3 +194,36 @@ def test_region_bbox_is_the_exact_intersection(ogc: Ogc) -> None:
         code for code, wkb in rows if shapely.from_wkb(bytes(wkb)).intersects(shapely.box(*box))
     )
     assert got == want and len(rows) >= len(want)
+
+
+def test_next_links_are_keyset_links_and_after_pages_like_offset(ogc: Ogc) -> None:
+    c = ogc.client()
+    want = sorted(s["station"] for s in sample_stations())
+    body = c.get("/ogc/collections/stations/items", params={"limit": 5}).json()
+    nxt = urlsplit(_rel(body["links"], "next")["href"]).query
+    assert f"after={want[4]}" in nxt and "offset=5" in nxt
+    # after: the rows with a larger id, whatever the offset (which then only numbers the page).
+    page = c.get(
+        "/ogc/collections/stations/items", params={"limit": 5, "after": want[4], "offset": 5}
+    ).json()
+    assert ids(page) == want[5:10]
+    last = c.get(
+        "/ogc/collections/stations/items", params={"limit": 5, "after": want[9], "offset": 10}
+    ).json()
+    assert ids(last) == want[10:] and last["numberMatched"] == 12
+    # An id between two stored ids works too (rows strictly after it).
+    assert (
+        ids(c.get("/ogc/collections/stations/items", params={"after": want[0] + "~"}).json())[0]
+        == want[1]
+    )
+
+
+def test_after_with_a_two_column_key_and_bad_after(ogc: Ogc) -> None:
+    c = ogc.client("admin")
+    all_ids = ids(c.get("/ogc/collections/outlets/items").json())
+    assert all_ids == sorted(f"{s}.{o}" for s, o, *_ in OUTLETS)
+    got = ids(c.get("/ogc/collections/outlets/items", params={"after": all_ids[0]}).json())
+    assert got == all_ids[1:]
+    for bad in ("no-dot", "a" * 201, ""):
+        r = c.get("/ogc/collections/outlets/items", params={"after": bad})
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == "after"

@@ -149,4 +149,4 @@ def authenticate_key(con: duckdb.DuckDBPyConnection, key: str) -> Principal:
     if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
         with WRITE_LOCK:
             con.execute("UPDATE api_key SET last_used_at = ? WHERE key_id = ?", [now, key_id])
-    return user.principal("apikey")
+    return user.principal("apikey", con)

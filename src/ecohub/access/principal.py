@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from ecohub.access.region_scope import RegionScope
 
 Role = Literal["admin", "analyst", "inspector", "enterprise", "public"]
 #: Roles, most powerful first.
@@ -25,7 +28,9 @@ class Grant:
 class Principal:
     """A caller as the services see it.
 
-    ``region`` is a GB/T 2260 code or ``None`` for nationwide (only an admin may be nationwide).
+    ``region`` is a GB/T 2260 code or ``None`` for nationwide (only an admin may be nationwide),
+    or ``key:<code>`` / ``user:<code>`` for a key region or a basin / custom region, resolved in
+    ``area`` (:mod:`ecohub.access.region_scope`; without ``area`` such a scope sees nothing).
     ``sources`` are the source codes an ``enterprise`` user may see. ``via`` says how the caller
     proved who it is (``password``, ``token``, ``apikey``, ``local`` for the server's own CLI,
     ``system`` for in-process work, ``anonymous`` for open data).
@@ -42,6 +47,7 @@ class Principal:
     via: str = "token"
     grants: tuple[Grant, ...] = ()
     own_scope: bool = True
+    area: RegionScope | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

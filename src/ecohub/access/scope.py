@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecohub.access.principal import Principal, Role
+from ecohub.access.region_scope import RegionScope, point_sql
 
 
 class AccessDenied(Exception):
@@ -32,12 +33,17 @@ def region_prefix(code: str) -> str:
     return code
 
 
-def region_sql(p: Principal, column: str) -> tuple[str, list[Any]]:
+def region_sql(
+    p: Principal, column: str, *, lon: str | None = None, lat: str | None = None
+) -> tuple[str, list[Any]]:
     """A predicate on ``column`` (a GB/T 2260 code) limiting rows to ``p``'s region, widened
     by ``p``'s grants (each one ``OR starts_with(column, prefix)``).
 
     ``("TRUE", [])`` for a nationwide principal; rows with a NULL region are outside every
-    regional scope (nobody can say whose they are).
+    regional scope (nobody can say whose they are). For a key-region scope: the OR of its
+    divisions. For a basin / custom scope (:mod:`ecohub.access.region_scope`): with ``lon`` /
+    ``lat`` (a table with point coordinates) the point must intersect the polygon; otherwise
+    (or for a row without coordinates) its code must lie in a division entirely inside.
     """
     own: tuple[str, list[Any]]
     if not p.own_scope:
@@ -45,8 +51,13 @@ def region_sql(p: Principal, column: str) -> tuple[str, list[Any]]:
     elif p.region is None:
         nationwide = p.role in ("admin", "analyst", "inspector", "public")
         own = ("TRUE", []) if nationwide else ("FALSE", [])
+    elif p.area is None:
+        if len(p.region) != 6 or not p.region.isdigit():
+            own = "FALSE", []  # an unresolved non-division scope sees nothing
+        else:
+            own = f"starts_with({column}, ?)", [region_prefix(p.region)]
     else:
-        own = f"starts_with({column}, ?)", [region_prefix(p.region)]
+        own = area_sql(p.area, column, lon=lon, lat=lat)
     prefixes = list(dict.fromkeys(g.prefix for g in p.grants))
     if own[0] == "TRUE" or not prefixes:
         return own
@@ -54,6 +65,32 @@ def region_sql(p: Principal, column: str) -> tuple[str, list[Any]]:
     if own[0] != "FALSE":
         ors.insert(0, own[0])
     return f"({' OR '.join(ors)})", [*own[1], *prefixes]
+
+
+def scope_prefixes(p: Principal) -> tuple[str, ...] | None:
+    """The division prefixes ``p`` covers entirely (``None``: nationwide). For a basin or
+    custom scope: the divisions lying entirely inside its polygon."""
+    if p.region is None:
+        return None
+    if p.area is not None:
+        return p.area.prefixes
+    if len(p.region) != 6 or not p.region.isdigit():
+        return ()
+    return (region_prefix(p.region),)
+
+
+def area_sql(
+    area: RegionScope, column: str, *, lon: str | None = None, lat: str | None = None
+) -> tuple[str, list[Any]]:
+    """The predicate for a resolved non-division scope (see :func:`region_sql`)."""
+    if area.prefixes:
+        code = "(" + " OR ".join(f"starts_with({column}, ?)" for _ in area.prefixes) + ")"
+        code_pred: tuple[str, list[Any]] = (code, list(area.prefixes))
+    else:
+        code_pred = ("FALSE", [])
+    if area.wkb is None or lon is None or lat is None:
+        return code_pred
+    return point_sql(area, lon, lat, code_pred)
 
 
 def source_sql(p: Principal, column: str) -> tuple[str, list[Any]]:

@@ -120,7 +120,7 @@ def verify_access_token(con: duckdb.DuckDBPyConnection, secret: bytes, token: st
     user = active_user(con, claims["sub"])
     if user is None:
         raise AuthFailed("token of a disabled or removed user", claims["sub"])
-    return user.principal("token")
+    return user.principal("token", con)
 
 
 def _digest(secret: str) -> str:
@@ -205,7 +205,7 @@ def refresh(
     if not unused:
         revoke_family(con, family)
         raise AuthFailed("refresh token reused: family revoked", user_name)
-    p = user.principal("token")
+    p = user.principal("token", con)
     access = issue_access_token(secret, p, access_minutes, now=now)
     return p, TokenPair(access, round(access_minutes * 60), new_refresh)
 

@@ -20,10 +20,11 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ecohub.access import revocation
+from ecohub.access import region_scope, revocation
 from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed, InvalidInput
 from ecohub.access.principal import ROLES, Principal, Role
+from ecohub.access.region_scope import is_division
 from ecohub.standards import divisions
 from ecohub.standards.errors import InvalidCode
 from ecohub.standards.source_codes import validate_source_code
@@ -53,8 +54,13 @@ class User:
     department_code: str | None = None
     department_name: str | None = None
 
-    def principal(self, via: str) -> Principal:
-        return Principal(self.name, self.role, self.region, self.sources, via=via)
+    def principal(self, via: str, con: duckdb.DuckDBPyConnection | None = None) -> Principal:
+        """The caller this user is; a key-region or basin scope is resolved through ``con``
+        (without it such a scope sees nothing: never wider)."""
+        area = None
+        if con is not None and self.region is not None and not is_division(self.region):
+            area = region_scope.load(con, self.region)
+        return Principal(self.name, self.role, self.region, self.sources, via=via, area=area)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,11 +108,16 @@ def check_password(password: str) -> str:
 
 
 def _check_scope(
-    role: str, region: str | None, sources: list[str] | tuple[str, ...]
+    role: str,
+    region: str | None,
+    sources: list[str] | tuple[str, ...],
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[Role, str | None, tuple[str, ...]]:
     if role not in ROLES:
         raise InvalidInput("role", f"must be one of {', '.join(ROLES)}, not {role!r}")
-    if region is not None:
+    if region is not None and ":" in region and con is not None:
+        region = region_scope.check_ref(con, region)  # key:<code> | user:<code>
+    elif region is not None:
         try:
             region = divisions.validate(region)
         except InvalidCode as exc:
@@ -157,7 +168,7 @@ def add_user(
 
     ``department`` (name) and ``department_code``: the department the user works for."""
     check_name(name)
-    role_, region_, sources_ = _check_scope(role, region, sources)
+    role_, region_, sources_ = _check_scope(role, region, sources, con)
     dept_name, dept_code = check_department(department, department_code)
     check_password(password)
     if get_user(con, name) is not None:
@@ -299,7 +310,7 @@ def authenticate(
                 "WHERE name = ?",
                 [HASHER.hash(password) if HASHER.check_needs_rehash(stored) else stored, name],
             )
-    return user.principal("password")
+    return user.principal("password", con)
 
 
 def _count_failure(

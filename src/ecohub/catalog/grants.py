@@ -27,7 +27,7 @@ import duckdb
 
 from ecohub.access import audit
 from ecohub.access.principal import Principal
-from ecohub.access.scope import AccessDenied, region_prefix
+from ecohub.access.scope import AccessDenied, region_prefix, scope_prefixes
 from ecohub.catalog import resources
 from ecohub.catalog._db import transaction
 from ecohub.catalog._time import iso
@@ -119,12 +119,14 @@ def allowed(
     if res["open_type"] != "不予开放" and is_published(con, resource_code):
         return Scope(None)
     if principal.role == "admin":
-        return Scope(None if principal.region is None else (region_prefix(principal.region),))
+        # scope_prefixes: a key-region or basin scope as its whole divisions (never wider).
+        return Scope(scope_prefixes(principal))
     if res["sharing_type"] == NEVER:
         return None
     base: list[str] | None = []
     if principal.role in ("analyst", "inspector"):
-        base = None if principal.region is None else [region_prefix(principal.region)]
+        mine = scope_prefixes(principal)
+        base = None if mine is None else list(mine)
     grants = active_grants(con, principal.name, resource_code, at)
     if base is None:
         return Scope(None, tuple(g for g, _ in grants))

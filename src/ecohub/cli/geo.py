@@ -94,6 +94,15 @@ def install() -> None:
     _print_json(result)
 
 
+@app.command("reorder")
+def reorder() -> None:
+    """Store registry sources along a Hilbert curve (a box or county page then reads only its
+    part of the table); the registry's link run does this itself."""
+    from ecohub.geo.storage import reorder_sources
+
+    _print_json({"sources": reorder_sources(_store())})
+
+
 @app.command("load")
 def load(
     file: Path = typer.Argument(..., help="GeoJSON file (Polygon / MultiPolygon features)"),

@@ -55,7 +55,11 @@ def _read_password(from_stdin: bool) -> str:
 def user_add(
     name: str = typer.Argument(..., help="Log-in name: a-z first, then a-z 0-9 . _ - (2-32)."),
     role: str = typer.Option(..., help="admin, analyst, inspector, enterprise or public."),
-    region: str | None = typer.Option(None, help="GB/T 2260 code the user is bound to."),
+    region: str | None = typer.Option(
+        None,
+        help="GB/T 2260 code the user is bound to, or key:<key region> / user:<basin or custom "
+        "region code> (see `ecohub geo list`).",
+    ),
     source: list[str] = typer.Option(
         [], "--source", help="HJ 608 source code of an enterprise user (repeatable)."
     ),

@@ -86,7 +86,7 @@ def list_complaints(
     if t0 is not None and t1 is not None and t1 <= t0:
         raise QueryError("to", "must be later than from")
     n = page_size(limit)
-    scope, sp = region_sql(p, "c.region_code")
+    scope, sp = region_sql(p, "c.region_code", lon="c.lon", lat="c.lat")
     want, wp = region_filter("c.region_code", region)
     clauses, params = [scope, want], [*sp, *wp]
     for column, value in (("c.category", category), ("c.topic", topic), ("c.hotspot_id", hotspot)):
@@ -143,7 +143,7 @@ def get_complaint(
     """One complaint with its classification evidence, candidate sources, repeat chain and hot
     spot; :class:`NotFound` when unknown or outside the caller's region (the same answer)."""
     _readers(p)
-    scope, sp = region_sql(p, "region_code")
+    scope, sp = region_sql(p, "region_code", lon="lon", lat="lat")
     rows = (
         con.execute(
             f"SELECT * EXCLUDE (row_hash) FROM complaint WHERE complaint_id = ? AND {scope}",
@@ -223,7 +223,7 @@ def hotspots(
     _readers(p)
     _check_filters(category, None)
     t0, t1 = when(start, "from"), when(end, "to")
-    scope, sp = region_sql(p, "h.region_code")
+    scope, sp = region_sql(p, "h.region_code", lon="h.lon", lat="h.lat")
     want, wp = region_filter("h.region_code", region)
     clauses, params = [scope, want], [*sp, *wp]
     if category is not None:

@@ -57,7 +57,7 @@ def inside_frame(
 ) -> pd.DataFrame:
     """Rows of ``kind`` (station | source | outlet) inside ``area`` and ``p``'s scope."""
     select, region_col, source_col = _POINTS[kind]
-    scope, scope_params = region_sql(p, region_col)
+    scope, scope_params = region_sql(p, region_col, lon="lon", lat="lat")
     own, own_params = source_sql(p, source_col) if source_col else ("TRUE", [])
     x0, y0, x1, y1 = area.bbox
     frame = con.execute(

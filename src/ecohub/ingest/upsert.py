@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ecohub.ingest.daysums import refresh_days
 from ecohub.ingest.report import LoadReport
 
 __all__ = ["upsert_observations", "upsert_stations"]
@@ -64,6 +65,7 @@ def upsert_observations(con: duckdb.DuckDBPyConnection, report: LoadReport, sour
     report.new, report.updated = int(row[0]), int(row[1])
     report.unchanged = good - report.new - report.updated
     _mark_air_days_stale(con)
+    refresh_days(con, "_ecohub_changes")
 
 
 def _mark_air_days_stale(con: duckdb.DuckDBPyConnection) -> None:

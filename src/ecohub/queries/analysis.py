@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from ecohub.access.principal import Principal
-from ecohub.access.scope import region_prefix, region_sql, require_role
+from ecohub.access.scope import region_prefix, region_sql, require_role, scope_prefixes
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.paging import page_size
@@ -27,10 +27,13 @@ def effective_region(principal: Principal, region: str | None) -> tuple[str | No
         region_filter("region", region)  # validates
     if principal.region is None:
         return region, principal.nationwide
-    mine = region_prefix(principal.region)
+    mine = scope_prefixes(principal) or ()
     if region is None:
-        return principal.region, True
-    return region, region_prefix(region).startswith(mine)
+        # A key-region or basin scope is no one division: the caller names one inside it.
+        return (
+            (principal.region, True) if len(mine) == 1 and principal.area is None else (None, False)
+        )
+    return region, any(region_prefix(region).startswith(m) for m in mine)
 
 
 def water_assessment(

@@ -72,7 +72,7 @@ def list_stations(
     """
     if network is not None and network not in NETWORKS:
         raise QueryError("network", f"must be one of {', '.join(NETWORKS)}, got {network!r}")
-    scope, sp = region_sql(principal, "region_code")
+    scope, sp = region_sql(principal, "region_code", lon="lon", lat="lat")
     want, wp = region_filter("region_code", region)
     win = window(principal, {"region": region, "network": network}, STATION_KEY, limit, cursor)
     sql, params = win.wrap(
@@ -89,7 +89,7 @@ def get_station(
 ) -> dict[str, Any]:
     """One station with its parameters and time span; :class:`NotFound` when unknown or outside
     the caller's scope (the same error, so scope leaks nothing)."""
-    scope, sp = region_sql(principal, "region_code")
+    scope, sp = region_sql(principal, "region_code", lon="lon", lat="lat")
     row = (
         con.execute(
             f"SELECT {', '.join(STATION_COLUMNS)} FROM station WHERE station_id = ? AND {scope}",
@@ -120,7 +120,7 @@ def _observation_where(
     start: datetime | None,
     end: datetime | None,
 ) -> tuple[str, list[Any]]:
-    scope, sp = region_sql(principal, "s.region_code")
+    scope, sp = region_sql(principal, "s.region_code", lon="s.lon", lat="s.lat")
     want, wp = region_filter("s.region_code", region)
     clauses = [scope, want]
     params: list[Any] = [*sp, *wp]

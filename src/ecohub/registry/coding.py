@@ -191,6 +191,12 @@ def _write(
     src = src.reset_index()
     con.register("_assign", assign)
     con.register("_src", src)
+    # New sources go in along a Hilbert curve, so an area's sources share row groups
+    # (ecohub.geo.storage: box, county and polygon pages then skip the rest of the table).
+    from ecohub.geo.spatial import load_spatial
+    from ecohub.geo.storage import hilbert_order
+
+    load_spatial(con)
     con.register("_seq", new_last)
     con.register("_events", events)
     try:
@@ -204,7 +210,7 @@ def _write(
             "INSERT INTO source (source_code, uscc, name, address, region_code, industry, lon, "
             "lat, status, valid_from, code_kind, n_records, updated_at) "
             "SELECT source_code, uscc, name, address, region_code, industry, lon, lat, 'active', "
-            "$1, code_kind, n_records, $1 FROM _src WHERE true "
+            f"$1, code_kind, n_records, $1 FROM _src WHERE true {hilbert_order()} "
             "ON CONFLICT (source_code) DO UPDATE SET name = excluded.name, "
             "address = excluded.address, region_code = excluded.region_code, "
             "industry = excluded.industry, lon = excluded.lon, lat = excluded.lat, "

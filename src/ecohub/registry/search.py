@@ -22,7 +22,7 @@ MAX_QUERY_CHARS = 100
 
 
 def _scope(principal: Principal) -> tuple[str, list[Any]]:
-    reg, rp = region_sql(principal, "s.region_code")
+    reg, rp = region_sql(principal, "s.region_code", lon="s.lon", lat="s.lat")
     own, op = source_sql(principal, "s.source_code")
     if principal.nationwide:
         return own, op

@@ -97,6 +97,10 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise StoreError(f"cannot open store {target}: {text}") from exc
     try:
         con.execute("SET TimeZone = 'Asia/Shanghai'")
+        # ecohub_in_area: the point-in-polygon test of basin / custom region scopes.
+        from ecohub.access.region_scope import register
+
+        register(con)
         if not read_only:
             con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             migrate(con)

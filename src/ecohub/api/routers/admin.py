@@ -31,7 +31,11 @@ NAME = r"^[a-z][a-z0-9._-]{1,31}$"
 class UserBody(StrictBody):
     name: str = Field(..., min_length=2, max_length=32)
     role: str = Field(..., max_length=20)
-    region: str | None = Field(None, max_length=12)
+    region: str | None = Field(
+        None,
+        max_length=80,
+        description="GB/T 2260 code, key:<key region> or user:<basin or custom region>",
+    )
     sources: list[str] = Field(default_factory=list, max_length=200)
     department: str | None = Field(None, max_length=64, description="the user's department")
     department_code: str | None = Field(None, max_length=32, description="its code")

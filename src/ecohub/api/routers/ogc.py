@@ -120,7 +120,10 @@ _ITEMS_DOC: dict[str, Any] = {
         None,
         description=f"1..{MAX_LIMIT} (larger: the maximum); default {DEFAULT_LIMIT}",
     ),
-    "offset": Query(None, description="rows to skip (next links carry it)"),
+    "offset": Query(
+        None, description="rows to skip; beside `after`, only the position of the page's first item"
+    ),
+    "after": Query(None, description="item id: the page starts after it (next links carry it)"),
     "bbox": Query(None, description="minlon,minlat,maxlon,maxlat (CRS84)"),
     "datetime": Query(None, description="RFC 3339 instant or interval (sources only)"),
     "filter": Query(None, description="CQL2 filter"),
@@ -134,6 +137,7 @@ def _items_route(collection_id: str, who: Callable[..., Principal]) -> None:
         request: Request,
         limit: str | None = _ITEMS_DOC["limit"],
         offset: str | None = _ITEMS_DOC["offset"],
+        after: str | None = _ITEMS_DOC["after"],
         bbox: str | None = _ITEMS_DOC["bbox"],
         datetime: str | None = _ITEMS_DOC["datetime"],
         filter: str | None = _ITEMS_DOC["filter"],

@@ -7,6 +7,12 @@ One SQL query per page: the caller's scope (:func:`ecohub.access.region_sql` /
 ``numberMatched`` is given only when it costs nothing: on a page that reaches the end of the
 result (then it is ``offset + numberReturned``); otherwise it is omitted rather than counted over
 a collection that may hold millions of rows.
+
+Next links are keyset links: ``after=<id of the page's last item>`` (rows with a larger id), so
+page 50 costs what page 1 costs; a deep ``offset`` has to read and drop every earlier id. Beside
+``after`` the link keeps ``offset`` as the position of the page's first item: it then skips
+nothing and only numbers the page (for ``numberMatched`` on the last page and the ``prev``
+link, which is an offset link). A client may still ask any ``offset`` without ``after``.
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ from ecohub.queries import NotFound
 def _scope(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
     if c.open or p is None:
         return "TRUE", []
-    region, rp = region_sql(p, c.region_col or "NULL")
+    point = {"lon": "lon", "lat": "lat"} if c.geometry == "point" else {}
+    region, rp = region_sql(p, c.region_col or "NULL", **point)
     own, op = source_sql(p, c.source_col) if c.source_col else ("TRUE", [])
     return f"({region}) AND ({own})", [*rp, *op]
 
@@ -52,6 +59,9 @@ def _scope(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
 def _key(c: Collection) -> str:
     """The item id as SQL (the key column itself for a one-column key, so its index serves)."""
     return " || '.' || ".join(c.key) if len(c.key) > 1 else c.key[0]
+
+
+_IDS = "SELECT {key} FROM {source} AS t"
 
 
 def _select(c: Collection) -> str:
@@ -116,10 +126,15 @@ class PageQuery:
         """The page's rows (id first), in id order."""
         if self.spatial:
             load_spatial(con)
+        c = self.collection
+        if c.geometry == "point":
+            # Point rows are small: one statement (DuckDB materialises the other columns of
+            # the top rows only); measured cheaper than ids-then-rows on a box page.
+            head = _IDS.format(key=_key(c), source=c.source)
+            return con.execute(self.sql.replace(head, _select(c), 1), self.params).fetchall()
         ids = [r[0] for r in con.execute(self.sql, self.params).fetchall()]
         if not ids:
             return []
-        c = self.collection
         scope, scope_args = self.scope
         marks = ", ".join("?" for _ in ids)
         # The scope again: the rows are read in a second statement.
@@ -139,6 +154,7 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     offset = read_int(params, "offset", 0, 0)
     if offset > MAX_OFFSET:
         raise OgcBadRequest("offset", f"must be <= {MAX_OFFSET}")
+    after = after_sql(c, params["after"]) if "after" in params else None
     crs = params.get("filter-crs")
     if crs is not None and crs not in CRS84_URIS:
         raise OgcBadRequest("filter-crs", f"only {CRS84_URIS[0]} is supported")
@@ -148,6 +164,7 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         scope,
         bbox_sql(c, parse_bbox(params["bbox"])) if "bbox" in params else ("TRUE", []),
         datetime_sql(c, params["datetime"]) if "datetime" in params else ("TRUE", []),
+        after or ("TRUE", []),
     ):
         where.append(sql)
         args += ps
@@ -160,11 +177,27 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         spatial = spatial or cql2.uses_spatial(tree)
     elif "filter-lang" in params:
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
+    head = _IDS.format(key=_key(c), source=c.source)
     text = (
-        f"SELECT {_key(c)} FROM {c.source} AS t WHERE {' AND '.join(f'({w})' for w in where)} "
+        f"{head} WHERE {' AND '.join(f'({w})' for w in where)} "
         f"ORDER BY {', '.join(c.key)} LIMIT ? OFFSET ?"
     )
-    return PageQuery(c, text, [*args, limit + 1, offset], limit, offset, spatial, scope)
+    skip = 0 if after else offset
+    return PageQuery(c, text, [*args, limit + 1, skip], limit, offset, spatial, scope)
+
+
+def after_sql(c: Collection, raw: str) -> tuple[str, list[Any]]:
+    """Rows whose id sorts after the item id ``raw`` (the keyset of a next link)."""
+    parts = raw.split(".") if len(c.key) > 1 else [raw]
+    if len(raw) > 200 or len(parts) != len(c.key) or not raw:
+        raise OgcBadRequest("after", f"must be an item id of collection {c.id}")
+    # (k1, k2) > (a, b) spelt out, so each column's comparison can use its zone maps.
+    terms, params = [], []
+    for i, k in enumerate(c.key):
+        eq = [f"{c.key[j]} = ?" for j in range(i)]
+        terms.append("(" + " AND ".join([*eq, f"{k} > ?"]) + ")")
+        params += [*parts[:i], parts[i]]
+    return "(" + " OR ".join(terms) + ")", params
 
 
 def items(
@@ -185,15 +218,16 @@ def items(
     more = len(rows) > limit
     feats = [_feature(c, r, base) for r in rows[:limit]]
     url = f"{base}/collections/{c.id}/items"
-    keep = {k: v for k, v in params.items() if k not in ("limit", "offset")}
+    keep = {k: v for k, v in params.items() if k not in ("limit", "offset", "after")}
 
-    def link(rel: str, off: int, mime: str = "application/geo+json") -> dict[str, str]:
-        q = urlencode({**keep, "limit": limit, "offset": off})
-        return {"href": f"{url}?{q}", "rel": rel, "type": mime}
+    def link(rel: str, off: int, after: str | None = None) -> dict[str, str]:
+        extra = {"after": after} if after is not None else {}
+        q = urlencode({**keep, "limit": limit, "offset": off, **extra})
+        return {"href": f"{url}?{q}", "rel": rel, "type": "application/geo+json"}
 
-    links = [link("self", offset)]
+    links = [link("self", offset, params.get("after"))]
     if more:
-        links.append(link("next", offset + limit))
+        links.append(link("next", offset + limit, feats[-1]["id"]))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
     links.append(

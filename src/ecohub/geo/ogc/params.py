@@ -19,7 +19,7 @@ MAX_LIMIT = 10_000
 MAX_OFFSET = 10_000_000
 #: Every query parameter the items resource understands (others: 400, Part 1 7.15.1).
 ITEMS_PARAMS = frozenset(
-    {"limit", "offset", "bbox", "datetime", "filter", "filter-lang", "filter-crs", "f"}
+    {"limit", "offset", "after", "bbox", "datetime", "filter", "filter-lang", "filter-crs", "f"}
 )
 ITEM_PARAMS = frozenset({"f"})
 FORMATS = ("json", "geojson")
