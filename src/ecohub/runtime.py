@@ -188,7 +188,12 @@ async def run_platform(
         detector.close()
         con.close()
         raise
-    jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice)
+    # One analytics backend for the process (ECOHUB_ENGINE): the API and the jobs share it, so a
+    # Spark session, when the engine is Spark, is started once and reused.
+    from ecohub.store.backend import open_backend
+
+    engine = open_backend(settings)
+    jobs = JobRunner(con, workers=settings.job_workers, nice=settings.job_nice, engine=engine)
     app = create_app(
         con,
         settings=settings,
@@ -198,6 +203,7 @@ async def run_platform(
         on_devices_changed=hj.reload_policies,
         health=lambda: {"hj212_connections": hj.connection_count, "anomaly_backlog": after.depth()},
         jobs=jobs,
+        engine=engine,
     )
     http = _Http(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",

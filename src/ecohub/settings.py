@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     db_path: Path | None = None  # default: <data_dir>/ecohub.duckdb
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
+    # Where Spark runs exchange Parquet with the store (default <data_dir>/spark-work); on a
+    # cluster, a folder every executor can read (docs/operations.md, "Running on Spark").
+    spark_work_dir: Path | None = None
 
     # HJ 212 listener
     hj212_host: str = "0.0.0.0"

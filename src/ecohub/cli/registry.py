@@ -90,7 +90,9 @@ def load(
 
 @app.command()
 def link(
-    engine: str = typer.Option("duckdb", "--engine", help="duckdb | spark"),
+    engine: str = typer.Option(
+        None, "--engine", help="duckdb | spark (default: ECOHUB_ENGINE, else duckdb)"
+    ),
     auto_accept: float = typer.Option(0.9, help="Link pairs at or above this probability"),
     review_low: float = typer.Option(0.5, help="Lower edge of the review band"),
     as_json: bool = JSON_OPT,
@@ -98,12 +100,19 @@ def link(
     """Link all loaded records and issue or keep source codes."""
     from ecohub.registry.linkage import LinkConfig
     from ecohub.registry.service import link as run
+    from ecohub.settings import get_settings
+    from ecohub.store.backend import open_backend
 
+    if engine is not None and engine not in ("duckdb", "spark"):
+        fail(f"--engine: expected duckdb or spark, got {engine!r}")
+    settings = get_settings()
+    if engine is not None:
+        settings = settings.model_copy(update={"engine": engine})
     con = open_store()
     try:
         out = run(
             con,
-            engine=engine,
+            engine=open_backend(settings),
             actor=getpass.getuser(),
             config=LinkConfig(auto_accept=auto_accept, review_low=review_low),
         )

@@ -1,7 +1,9 @@
 """What each kind of job accepts (a pydantic model, fields capped) and runs.
 
 A job function gets its own DuckDB cursor, the principal that asked, the checked parameters and
-a ``progress(done, total, message)`` callback; it returns plain data.
+a ``progress(done, total, message)`` callback; it returns plain data. An analytic kind
+(``Kind.engine``) also gets ``engine``: the analytics backend the server opened
+(store/backend.py), so it runs on DuckDB or Spark as ``ECOHUB_ENGINE`` says.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ class LoadStations(_FileLoad):
 
 
 class RegistryLink(_Params):
-    engine: Literal["duckdb"] = "duckdb"
+    # The engine is the server's (ECOHUB_ENGINE); naming another one is refused, not ignored.
+    engine: Literal["duckdb", "spark"] | None = None
 
 
 class LoadSample(_Params):
@@ -96,26 +99,32 @@ class Trend(_Params):
 
 
 def _water_assess(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress, engine: Any
 ) -> Any:
     from ecohub.queries.analysis import water_assessment
 
     progress(0, 1, "assessing the sections")
-    return water_assessment(cur, who, **p.model_dump())
+    return water_assessment(cur, who, **p.model_dump(), engine=engine)
 
 
-def _trend(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _trend(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress, engine: Any
+) -> Any:
     from ecohub.queries.analysis import trend
 
     progress(0, 1, "testing the series")
-    return {"rows": trend(cur, who, **p.model_dump())}
+    return {"rows": trend(cur, who, **p.model_dump(), engine=engine)}
 
 
-def _air_compute(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _air_compute(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress, engine: Any
+) -> Any:
     from ecohub.analytics.air_service import compute
 
-    progress(0, 1, "computing the air_* tables from the observations")
-    out = compute(cur, edition=p.edition, full=p.full, principal=who, reviewed=not p.raw)
+    progress(0, 1, f"computing the air_* tables from the observations ({engine.name})")
+    out = compute(
+        cur, edition=p.edition, full=p.full, principal=who, reviewed=not p.raw, engine=engine
+    )
     progress(1, 1, "stored")
     return jsonable(out)
 
@@ -175,12 +184,17 @@ def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progres
 
 
 def _registry_link(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress, engine: Any
 ) -> Any:
+    from ecohub.queries import QueryError
     from ecohub.registry.service import link
 
+    if p.engine is not None and p.engine != engine.name:
+        raise QueryError(
+            "params.engine", f"this server runs {engine.name} (ECOHUB_ENGINE), not {p.engine}"
+        )
     progress(0, 1, "linking the registry records")
-    out = link(cur, engine=p.engine, actor=who.name)
+    out = link(cur, engine=engine, actor=who.name)
     progress(1, 1, "linked")
     return jsonable(out)
 
@@ -255,19 +269,26 @@ def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress
 @dataclass(frozen=True)
 class Kind:
     params: type[_Params]
-    run: Callable[[duckdb.DuckDBPyConnection, Principal, Any, Progress], Any]
+    run: Callable[..., Any]  # (cursor, principal, params, progress[, engine=])
     roles: tuple[Role, ...]  # besides admin
     summary: str
+    engine: bool = False  # an analytic: ``run`` takes the analytics backend as ``engine``
 
 
 KINDS: dict[str, Kind] = {
-    "air-compute": Kind(AirCompute, _air_compute, (), "recompute the stored air results"),
+    "air-compute": Kind(
+        AirCompute, _air_compute, (), "recompute the stored air results", engine=True
+    ),
     "load-observations": Kind(LoadObservations, _load_observations, (), "load an observation file"),
     "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
     "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
-    "registry-link": Kind(RegistryLink, _registry_link, (), "link the registry records"),
-    "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
-    "trend": Kind(Trend, _trend, (), "trend tests, stored"),
+    "registry-link": Kind(
+        RegistryLink, _registry_link, (), "link the registry records", engine=True
+    ),
+    "water-assess": Kind(
+        WaterAssess, _water_assess, (), "assess surface water and store it", engine=True
+    ),
+    "trend": Kind(Trend, _trend, (), "trend tests, stored", engine=True),
     "supervise-detect": Kind(
         SuperviseDetect, _supervise_detect, ("inspector",), "run the HJ 212 anomaly rules"
     ),

@@ -30,6 +30,7 @@ from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.failures import classify
 from ecohub.queries.paging import page_size
+from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,17 @@ def _now() -> datetime:
 class JobRunner:
     """Jobs over the store connection ``con`` (the server's; never closed here)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, workers: int = 1, nice: int = 10) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        workers: int = 1,
+        nice: int = 10,
+        engine: AnalyticsBackend | None = None,
+    ) -> None:
         self._con = con
+        # Analytic jobs (Kind.engine) run on it: the backend the server opened, one per process.
+        self.engine = engine or duckdb_backend()
         self._nice = nice
         self._meta = con.cursor()  # job-table reads and writes, under _lock
         self._lock = threading.Lock()
@@ -165,7 +175,8 @@ class JobRunner:
 
         cur = self._con.cursor()
         try:
-            result = spec.run(cur, principal, params, progress)
+            extra = {"engine": self.engine} if spec.engine else {}
+            result = spec.run(cur, principal, params, progress, **extra)
             row.update(state="done", result=jsonable(result), message="done")
         except Exception as exc:
             failure = classify(exc)

@@ -20,6 +20,7 @@ from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import region_filter
+from ecohub.store.backend import AnalyticsBackend
 
 KINDS = ("hourly", "daily")
 
@@ -48,6 +49,7 @@ def aqi(
     cursor: str | None = None,
     export: bool = False,
     reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> tuple[pa.Table, str | None]:
     """One page of ``air_service.aqi`` (hourly or daily AQI in the caller's scope, ordered by
     code and time); ``start``/``end`` are inclusive CST days."""
@@ -63,7 +65,7 @@ def aqi(
     frame = service(
         con, kind=kind, scope=scope, stations=stations or None, region=region,
         start=_day(start, "from"), end=_day(end, "to"), edition=edition, principal=principal,
-        reviewed=reviewed,
+        reviewed=reviewed, engine=engine,
     )  # fmt: skip
     when = "date" if kind == "daily" else "time"
     if kind == "daily" and pd.api.types.is_datetime64_any_dtype(frame[when]):
@@ -109,6 +111,7 @@ def assessment(
     scope: str | None = None,
     edition: str = "auto",
     reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> dict[str, Any]:
     """``air_service.assess`` as plain data (``stats``, ``days``, ``index``, ``monthly``),
     narrowed to one ``station`` or ``scope`` (station | city) when asked. A station outside
@@ -119,7 +122,10 @@ def assessment(
         raise QueryError("scope", f"must be station or city, got {scope!r}")
     if station is not None and not scoped_stations(con, principal, station=station):
         raise NotFound("station", station)
-    res = assess(con, year, region=region, edition=edition, principal=principal, reviewed=reviewed)
+    res = assess(
+        con, year, region=region, edition=edition, principal=principal, reviewed=reviewed,
+        engine=engine,
+    )  # fmt: skip
     out: dict[str, Any] = {}
     for name, frame in res.items():
         if station is not None:

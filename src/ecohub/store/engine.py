@@ -94,7 +94,10 @@ def _spark_backend() -> Any:
 
 
 def connect_engine(settings: Settings | None = None, con: Any | None = None) -> Any:
-    """The Ibis backend chosen by ``ECOHUB_ENGINE``: DuckDB on the store, or PySpark."""
+    """The bare Ibis backend chosen by ``ECOHUB_ENGINE``: DuckDB on the store, or PySpark.
+
+    Services take the analytics backend of :func:`ecohub.store.backend.open_backend`
+    instead, which also moves the store's tables to the engine and the results back."""
     settings = settings or get_settings()
     if settings.engine == "spark":
         return ibis_spark(master=settings.spark_master)
@@ -103,3 +106,10 @@ def connect_engine(settings: Settings | None = None, con: Any | None = None) -> 
 
         con = connect(Path(settings.database))
     return ibis_duckdb(con)
+
+
+def open_backend(settings: Settings | None = None) -> Any:
+    """The analytics backend the settings choose (see :mod:`ecohub.store.backend`)."""
+    from ecohub.store.backend import open_backend as _open
+
+    return _open(settings)
