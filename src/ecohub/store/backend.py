@@ -223,8 +223,10 @@ class SparkBackend:
         work_dir: Path | None = None,
         sources: Mapping[str, str] | None = None,
         session: Any | None = None,
+        conf: Mapping[str, str] | None = None,
     ) -> None:
         self.master = master
+        self.conf = dict(conf or {})
         self.work_dir = work_dir
         self.sources = dict(sources or {})
         self._session = session
@@ -237,7 +239,7 @@ class SparkBackend:
             if self._session is None:
                 from ecohub.store.engine import spark_session
 
-                self._session = spark_session(self.master)
+                self._session = spark_session(self.master, conf=self.conf)
             return self._session
 
     @contextlib.contextmanager
@@ -286,14 +288,14 @@ _spark_lock = threading.Lock()
 
 def open_backend(settings: Settings | None = None) -> AnalyticsBackend:
     """The analytics backend chosen by the settings (``ECOHUB_ENGINE``, ``ECOHUB_SPARK_MASTER``,
-    ``ECOHUB_SPARK_WORK_DIR``). Spark backends are kept per master and work folder, so a
+    ``ECOHUB_SPARK_WORK_DIR``, ``ECOHUB_SPARK_CONF``). Spark backends are kept per master and work folder, so a
     process opens one SparkSession however often it asks."""
     settings = settings or get_settings()
     if settings.engine == "duckdb":
         return _DUCKDB
-    work = settings.spark_work_dir or settings.data_dir / "spark-work"
+    work = Path(settings.spark_work_dir or settings.data_dir / "spark-work").resolve()
     key = (settings.spark_master, str(work))
     with _spark_lock:
         if key not in _spark:
-            _spark[key] = SparkBackend(settings.spark_master, work_dir=Path(work).resolve())
+            _spark[key] = SparkBackend(settings.spark_master, work_dir=work, conf=settings.spark_conf)
         return _spark[key]

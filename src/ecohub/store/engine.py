@@ -41,11 +41,15 @@ def _duckdb_backend() -> Any:
 
 
 def spark_session(
-    master: str = "local[2]", app: str = "ecohub", warehouse: str | None = None
+    master: str = "local[2]",
+    app: str = "ecohub",
+    warehouse: str | None = None,
+    conf: dict[str, str] | None = None,
 ) -> Any:
     """A SparkSession (local mode unless ``master`` names a cluster), tuned small for one box.
 
-    ``warehouse`` is where managed tables go (Spark's default is ./spark-warehouse).
+    ``warehouse`` is where managed tables go (Spark's default is ./spark-warehouse); ``conf``:
+    further Spark settings (``ECOHUB_SPARK_CONF``), applied last.
     """
     import sys
 
@@ -54,7 +58,7 @@ def spark_session(
     builder = SparkSession.builder
     if warehouse is not None:
         builder = builder.config("spark.sql.warehouse.dir", warehouse)
-    return (
+    builder = (
         builder.master(master)
         # Workers must run this interpreter (with pandas, pyarrow), not whatever `python3` is.
         .config("spark.pyspark.python", sys.executable)
@@ -64,8 +68,14 @@ def spark_session(
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "4g")
-        .getOrCreate()
+        # No progress bars on the terminal: CLI commands print their own output.
+        .config("spark.ui.showConsoleProgress", "false")
     )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def ibis_spark(session: Any | None = None, master: str = "local[2]") -> Any:
