@@ -144,11 +144,12 @@ def _unpath(text: str, data_dir: Path) -> str:
 @pytest.fixture(scope="module")
 def trend_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     def fill(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-        from ecohub.ingest.files import load_observations
+        from ecohub.ingest.files import load_observations, load_stations
 
-        hourly, _ = _sample()
+        hourly, stations = _sample()
         one = hourly[hourly.station == "Dongsi"][["station", "time_local", "pm25"]]
         one.to_parquet(root / "pm25.parquet", index=False)
+        load_stations(con, stations, network="air", source="t", write_rejects=False)
         load_observations(con, root / "pm25.parquet", period="1h", source="t",
                           write_rejects=False)  # fmt: skip
 

@@ -93,12 +93,36 @@ def ibis_spark(session: Any | None = None, master: str = "local[2]") -> Any:
 
 @cache
 def _spark_backend() -> Any:
+    import ibis
     from ibis.backends.pyspark import Backend
 
     class SparkBackend(Backend):
         def _create_cached_table(self, name: str, expr: Any) -> Any:
             self._run_pre_execute_hooks(expr)
             return super()._create_cached_table(name, expr)
+
+        def get_schema(
+            self, table_name: str, *, catalog: str | None = None, database: str | None = None
+        ) -> Any:
+            # Spark's TIMESTAMP is an instant (TIMESTAMP_NTZ is the wall-clock one), but Ibis
+            # reads both as a naive timestamp: instants come back as naive UTC times, where
+            # DuckDB's TIMESTAMPTZ gives UTC-aware ones. Typed as UTC here, both engines hand
+            # the services the same values.
+            schema = super().get_schema(table_name, catalog=catalog, database=database)
+            if catalog is not None or database is not None:
+                return schema
+            from pyspark.sql.types import TimestampType
+
+            spark = {f.name: f.dataType for f in self._session.table(table_name).schema.fields}
+            return ibis.schema(
+                {
+                    n: t.copy(timezone="UTC")
+                    if t.is_timestamp() and t.timezone is None
+                    and isinstance(spark.get(n), TimestampType)
+                    else t
+                    for n, t in schema.items()
+                }
+            )
 
     return SparkBackend
 
