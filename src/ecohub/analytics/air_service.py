@@ -118,9 +118,9 @@ def compute(
     engine: AnalyticsBackend | None = None,
 ) -> dict[str, Any]:
     """(Re)compute the stored air results on ``engine`` (default: DuckDB, the store itself;
-    the platform passes the one ``ECOHUB_ENGINE`` chose); returns ``mode`` (full | incremental | fresh),
-    rows ``written`` per table, ``station_days`` recomputed, and the input rows counted as
-    ``invalid`` or ``set_aside`` (with their reasons).
+    the platform passes the one ``ECOHUB_ENGINE`` chose); returns ``mode`` (full |
+    incremental | fresh), rows ``written`` per table, ``station_days`` recomputed, and the
+    input rows counted as ``invalid`` or ``set_aside`` (with their reasons).
 
     Whole when ``full``, on the first run, or when ``edition`` differs from the stored
     results'; else only the stale station-days. Results are shared by everyone, so only the

@@ -169,7 +169,9 @@ class _SparkRun:
             if not cols:
                 return  # not in the store: the run reads it as absent, as on DuckDB
             select = ", ".join(
-                f'"{c}"' if t in _PLAIN_TYPES or t.startswith("DECIMAL") else f'CAST("{c}" AS VARCHAR) AS "{c}"'
+                f'"{c}"'
+                if t in _PLAIN_TYPES or t.startswith("DECIMAL")
+                else f'CAST("{c}" AS VARCHAR) AS "{c}"'
                 for c, t in cols
             )
             path = self.work / f"in-{name}-{next(_ids)}.parquet"
@@ -288,8 +290,8 @@ _spark_lock = threading.Lock()
 
 def open_backend(settings: Settings | None = None) -> AnalyticsBackend:
     """The analytics backend chosen by the settings (``ECOHUB_ENGINE``, ``ECOHUB_SPARK_MASTER``,
-    ``ECOHUB_SPARK_WORK_DIR``, ``ECOHUB_SPARK_CONF``). Spark backends are kept per master and work folder, so a
-    process opens one SparkSession however often it asks."""
+    ``ECOHUB_SPARK_WORK_DIR``, ``ECOHUB_SPARK_CONF``). Spark backends are kept per master
+    and work folder, so a process opens one SparkSession however often it asks."""
     settings = settings or get_settings()
     if settings.engine == "duckdb":
         return _DUCKDB
@@ -297,5 +299,7 @@ def open_backend(settings: Settings | None = None) -> AnalyticsBackend:
     key = (settings.spark_master, str(work))
     with _spark_lock:
         if key not in _spark:
-            _spark[key] = SparkBackend(settings.spark_master, work_dir=work, conf=settings.spark_conf)
+            _spark[key] = SparkBackend(
+                settings.spark_master, work_dir=work, conf=settings.spark_conf
+            )
         return _spark[key]

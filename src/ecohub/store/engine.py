@@ -117,7 +117,8 @@ def _spark_backend() -> Any:
             return ibis.schema(
                 {
                     n: t.copy(timezone="UTC")
-                    if t.is_timestamp() and t.timezone is None
+                    if t.is_timestamp()
+                    and t.timezone is None
                     and isinstance(spark.get(n), TimestampType)
                     else t
                     for n, t in schema.items()

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from ecohub.access.principal import Principal
 from ecohub.api.deps import cursor, engine
-from ecohub.store.backend import AnalyticsBackend
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.queries import analysis as service
+from ecohub.store.backend import AnalyticsBackend
 
 router = APIRouter(
     prefix="/api/v1", tags=["trend"], responses=problem_responses(400, 401, 403, 404, 422)
