@@ -25,7 +25,8 @@ from ecohub.cli.main import app
 from ecohub.settings import get_settings
 from ecohub.store.db import connect
 
-pytestmark = pytest.mark.spark
+# Spark on two shared cores: a run is tens of Spark jobs, minutes when the machine is busy.
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
 
 runner = CliRunner()
 ENGINES = ("duckdb", "spark")
