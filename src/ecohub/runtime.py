@@ -210,9 +210,15 @@ async def run_platform(
         detector.close()
         con.close()
         raise
+    # One analytics backend for the process (ECOHUB_ENGINE): the API and the jobs share it, so a
+    # Spark session, when the engine is Spark, is started once and reused.
+    from ecohub.store.backend import open_backend
+
+    engine = open_backend(settings)
     jobs = JobRunner(
-        con, workers=settings.job_workers, nice=settings.job_nice, threads=settings.job_threads
-    )
+        con, workers=settings.job_workers, nice=settings.job_nice, threads=settings.job_threads,
+        engine=engine,
+    )  # fmt: skip
     # The alert outbox: sent from a thread of its own, retried with back-off (supervision.alerts).
     from ecohub.supervision.alerts import Dispatcher
 
@@ -241,6 +247,7 @@ async def run_platform(
             on_devices_changed=hj.reload_policies,
             health=health,
             jobs=jobs,
+            engine=engine,
         )
     )
     http = _Http(

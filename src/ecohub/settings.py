@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     db_path: Path | None = None  # default: <data_dir>/ecohub.duckdb
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
+    # Where Spark runs exchange Parquet with the store (default <data_dir>/spark-work); on a
+    # cluster, a folder every executor can read (docs/operations.md, "Running on Spark").
+    spark_work_dir: Path | None = None
+    # Extra Spark settings for the session ecohub starts (e.g. {"spark.executor.memory": "8g"});
+    # ECOHUB_SPARK_CONF takes them as a JSON object.
+    spark_conf: dict[str, str] = Field(default_factory=dict)
 
     # HJ 212 listener
     hj212_host: str = "0.0.0.0"

@@ -40,11 +40,14 @@ from ecohub.analytics.air_tables import (
 )
 from ecohub.analytics.regions import city_table
 from ecohub.cst import CST
+from ecohub.store.backend import AnalyticsBackend, Run, duckdb_backend
 
 __all__ = ["TABLES", "ComputeResult", "compute_full", "compute_stale", "mark_days", "state"]
 
 TABLES = ("air_hourly_aqi", "air_daily", "air_period_stat", "air_category_days")
 _EPOCH = date(1970, 1, 1)
+# The store tables a compute run reads (the engine is given them; see store/backend.py).
+INPUTS = ("observation", "station", "review_flag")
 # The CST day of a stored TIMESTAMPTZ, in SQL, from the epoch (as analytics/_time.py).
 _DAY_SQL = "CAST(floor((epoch({col}) + 28800) / 86400) AS BIGINT)"
 
@@ -132,13 +135,14 @@ def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(
-    backend: Any, plan: Mapping[str, tuple[ir.Table, str | None]], stale: pd.DataFrame | None
+    run: Run, plan: Mapping[str, tuple[ir.Table, str | None]], stale: pd.DataFrame | None
 ) -> dict[str, int]:
     """Run ``plan`` (table -> (rows, delete condition)) in one transaction; rows written.
 
-    The delete condition is SQL over the table (``t``) and the registered frames; None
-    replaces the whole table. ``stale``: the marks this run consumed, removed with it."""
-    db = backend.con
+    The delete condition is SQL over the table (``t``) and the frames registered on
+    ``run.store``; None replaces the whole table. ``stale``: the marks this run consumed,
+    removed with it."""
+    db = run.store
     written: dict[str, int] = {}
     db.execute("BEGIN")
     try:
@@ -147,13 +151,7 @@ def _write(
                 db.execute(f"DELETE FROM {name}")
             else:
                 db.execute(f"DELETE FROM {name} t WHERE {cond}")
-            before = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-            # Compiled once to SQL and run as it is (Ibis's insert parses it again).
-            cols = ", ".join(f'"{c}"' for c in expr.columns)
-            backend._run_pre_execute_hooks(expr)  # registers the memtables it reads
-            db.execute(f"INSERT INTO {name} ({cols}) {backend.compile(expr)}")
-            after = int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-            written[name] = after - before
+            written[name] = run.insert(name, expr)
         if stale is not None:
             db.execute(
                 "DELETE FROM air_stale a USING _air_stale_run r "
@@ -200,15 +198,22 @@ def _last_day(tables: AirTables) -> date | None:
 
 
 def compute_full(
-    con: duckdb.DuckDBPyConnection, edition: int | str = "auto", reviewed: bool = True
+    con: duckdb.DuckDBPyConnection,
+    edition: int | str = "auto",
+    reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> ComputeResult:
     """Compute every ``air_*`` table from ``observation`` and replace them whole
-    (``reviewed``: from the reviewed record, the default, or the raw one)."""
-    from ecohub.store.engine import ibis_duckdb
+    (``reviewed``: from the reviewed record, the default, or the raw one) on ``engine``
+    (default: DuckDB, the store itself)."""
+    with (engine or duckdb_backend()).run(con, INPUTS) as run:
+        return _compute_full(con, run, parse_edition(edition), reviewed)
 
-    ed = parse_edition(edition)
-    backend = ibis_duckdb(con)
-    tables = build(backend, edition=ed, reviewed=reviewed)
+
+def _compute_full(
+    con: duckdb.DuckDBPyConnection, run: Run, ed: int | str, reviewed: bool
+) -> ComputeResult:
+    tables = build(run.ibis, edition=ed, reviewed=reviewed)
     frames: dict[str, list[ir.Table]] = {t: [] for t in TABLES}
     for scope in ("station", "city"):
         frames["air_hourly_aqi"].append(aqi_table(tables, "hourly", scope))
@@ -220,10 +225,10 @@ def compute_full(
             frames["air_period_stat"].append(srows)
             frames["air_category_days"].append(drows)
     plan = {name: (union(parts), None) for name, parts in frames.items()}
-    db = backend.con
+    db = run.store
     db.register("_air_stale_run", db.execute("SELECT * FROM air_stale").df())
     try:
-        written = _write(backend, plan, stale=pd.DataFrame())
+        written = _write(run, plan, stale=pd.DataFrame())
     finally:
         db.unregister("_air_stale_run")
     last = _last_day(tables)
@@ -239,12 +244,14 @@ def compute_full(
 
 
 def compute_stale(
-    con: duckdb.DuckDBPyConnection, edition: int | str, reviewed: bool = True
+    con: duckdb.DuckDBPyConnection,
+    edition: int | str,
+    reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> ComputeResult:
     """Recompute the station-days marked in ``air_stale`` and what depends on them (see
-    the module docstring), under ``edition``; the marks are removed in the same write."""
-    from ecohub.store.engine import ibis_duckdb
-
+    the module docstring), under ``edition``, on ``engine`` (default: DuckDB); the marks
+    are removed in the same write."""
     ed = parse_edition(edition)
     stale = con.execute("SELECT station_id, day, marked_at FROM air_stale").df()
     if stale.empty:
@@ -253,21 +260,30 @@ def compute_stale(
     stale["day_i"] = [(pd.Timestamp(d).date() - _EPOCH).days for d in stale.day]
     known = stale[stale.station_id.isin(stations.station_id)]
     if known.empty:  # marks of stations that are not air stations: nothing to recompute
-        backend = ibis_duckdb(con)
-        backend.con.register("_air_stale_run", stale[["station_id", "day", "marked_at"]])
-        try:
-            written = _write(backend, {}, stale=stale)
-        finally:
-            backend.con.unregister("_air_stale_run")
+        with duckdb_backend().run(con) as run:  # only the marks are written
+            run.store.register("_air_stale_run", stale[["station_id", "day", "marked_at"]])
+            written = _write(run, {}, stale=stale)
         return ComputeResult("incremental", written)
+    with (engine or duckdb_backend()).run(con, INPUTS) as run:
+        return _compute_stale(con, run, ed, reviewed, stale, stations, known)
+
+
+def _compute_stale(
+    con: duckdb.DuckDBPyConnection,
+    run: Run,
+    ed: int | str,
+    reviewed: bool,
+    stale: pd.DataFrame,
+    stations: pd.DataFrame,
+    known: pd.DataFrame,
+) -> ComputeResult:
     city_of_station = dict(zip(stations.station_id, stations.city_code, strict=True))
     cities = sorted({city_of_station[s] for s in known.station_id})
     members = sorted(stations.station_id[stations.city_code.isin(cities)])
     days = sorted(set(known.day_i))
-    backend = ibis_duckdb(con)
     read_days = sorted({d + k for d in days for k in (-1, 0, 1)})
     tables = build(
-        backend,
+        run.ibis,
         edition=ed,
         stations=members,
         start=_EPOCH + timedelta(days=days[0]),
@@ -286,7 +302,7 @@ def compute_stale(
     )
     daily_pairs = _pairs(pd.concat([st_days, ct_days]))
     hourly_pairs = _pairs(pd.concat([daily_pairs, daily_pairs.assign(day=daily_pairs.day + 1)]))
-    db = backend.con
+    db = run.store
     db.register("_air_daily_pairs", daily_pairs)
     db.register("_air_hourly_pairs", hourly_pairs)
     dp = ibis.memtable(daily_pairs)
@@ -322,8 +338,8 @@ def compute_stale(
     }
     db.register("_air_stale_run", stale[["station_id", "day", "marked_at"]])
     try:
-        written = _write(backend, plan, stale=None)
-        written.update(_recompute_periods(con, backend, stations, daily_pairs))
+        written = _write(run, plan, stale=None)
+        written.update(_recompute_periods(con, run, stations, daily_pairs))
     finally:
         for name in ("_air_stale_run", "_air_daily_pairs", "_air_hourly_pairs"):
             db.unregister(name)
@@ -339,14 +355,14 @@ def compute_stale(
 
 def _recompute_periods(
     con: duckdb.DuckDBPyConnection,
-    backend: Any,
+    run: Run,
     stations: pd.DataFrame,
     daily_pairs: pd.DataFrame,
 ) -> dict[str, int]:
     """Statistics and category days of the periods holding the recomputed days, from the
     stored ``air_daily``; removes the consumed stale marks (``_air_stale_run``) in the
     same transaction."""
-    db = backend.con
+    db = run.store
     row = db.execute("SELECT max(date) FROM air_daily WHERE scope = 'station'").fetchone()
     new_last: date | None = row[0] if row else None
     old_text = state(con).get("last_day", "")
@@ -384,7 +400,7 @@ def _recompute_periods(
     years = sorted({int(y) for t in targets.values() for y in t.year})
     computed: dict[str, list[pd.DataFrame]] = {name: [] for name in targets}
     for scope, key in (("station", "station_id"), ("city", "city_code")):
-        ad = backend.table("air_daily")
+        ad = run.table("air_daily")  # as just written
         ad = ad.filter((ad.scope == scope) & ad.date.year().isin(years))
         daily = ad.mutate(**{key: ad.code})
         stat_codes = sorted(

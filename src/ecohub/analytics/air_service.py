@@ -40,6 +40,7 @@ from ecohub.analytics.air_tables import (
 )
 from ecohub.analytics.regions import city_table
 from ecohub.cst import CST
+from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 __all__ = [
     "EDITION_CHOICES",
@@ -133,10 +134,12 @@ def compute(
     full: bool = False,
     principal: Principal | None = None,
     reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> dict[str, Any]:
-    """(Re)compute the stored air results; returns ``mode`` (full | incremental | fresh),
-    rows ``written`` per table, ``station_days`` recomputed, and the input rows counted as
-    ``invalid`` or ``set_aside`` (with their reasons).
+    """(Re)compute the stored air results on ``engine`` (default: DuckDB, the store itself;
+    the platform passes the one ``ECOHUB_ENGINE`` chose); returns ``mode`` (full |
+    incremental | fresh), rows ``written`` per table, ``station_days`` recomputed, and the
+    input rows counted as ``invalid`` or ``set_aside`` (with their reasons).
 
     Whole when ``full``, on the first run, or when ``edition`` differs from the stored
     results'; else only the stale station-days. Results are shared by everyone, so only the
@@ -146,9 +149,9 @@ def compute(
     ed = parse_edition(edition)
     stored = air_results.state(con).get("edition")
     if full or stored is None or stored != str(ed) or _stored_reviewed(con) != reviewed:
-        out = air_results.compute_full(con, ed, reviewed).as_dict()
+        out = air_results.compute_full(con, ed, reviewed, engine).as_dict()
     else:
-        out = air_results.compute_stale(con, ed, reviewed).as_dict()
+        out = air_results.compute_stale(con, ed, reviewed, engine).as_dict()
     _lineage(con, out, ed, full, reviewed)
     return out
 
@@ -173,7 +176,12 @@ def _stored_reviewed(con: duckdb.DuckDBPyConnection) -> bool:
     return air_results.state(con).get("reviewed", "true") == "true"
 
 
-def _stored(con: duckdb.DuckDBPyConnection, edition: int | str, reviewed: bool = True) -> bool:
+def _stored(
+    con: duckdb.DuckDBPyConnection,
+    edition: int | str,
+    reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
+) -> bool:
     """Whether the stored results answer for ``edition`` — computing what is stale or was
     never computed first (the default edition only: a what-if is never stored)."""
     ed = parse_edition(edition)
@@ -183,12 +191,12 @@ def _stored(con: duckdb.DuckDBPyConnection, edition: int | str, reviewed: bool =
     if stored is None:
         if ed != "auto" or not reviewed:
             return False
-        air_results.compute_full(con, ed, reviewed)
+        air_results.compute_full(con, ed, reviewed, engine)
         return True
     if stored != str(ed):
         return False
     if con.execute("SELECT EXISTS (SELECT 1 FROM air_stale)").fetchall()[0][0]:
-        air_results.compute_stale(con, ed, reviewed)
+        air_results.compute_stale(con, ed, reviewed, engine)
     return True
 
 
@@ -233,6 +241,7 @@ def assess(
     edition: int | str = "auto",
     principal: Principal | None = None,
     reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> dict[str, pd.DataFrame]:
     """HJ 663 annual assessment of ``year`` for the cities and stations the caller may see.
 
@@ -240,18 +249,19 @@ def assess(
     valid), ``days`` (category days, days_incomplete, good-day ratio, primary days),
     ``index`` (comprehensive index; cities ranked among those shown) and ``monthly`` (the
     cities' monthly good-day ratio with month-on-month and year-on-year change). Read from
-    the stored results when they are of ``edition``; else computed (not stored)."""
+    the stored results when they are of ``edition``; else computed (not stored). Runs on
+    ``engine`` (default: DuckDB)."""
     check_year(year)
     parse_edition(edition)
+    engine = engine or duckdb_backend()
     cities = _stations(con, principal, region=region)
-    if not _stored(con, edition, reviewed):
-        from ecohub.store.engine import ibis_duckdb
-
-        tables = build(
-            ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
-            start=date(year, 1, 1), end=date(year, 12, 31), reviewed=reviewed,
-        )  # fmt: skip
-        out = assess_tables(tables, year)
+    if not _stored(con, edition, reviewed, engine):
+        with engine.run(con, air_results.INPUTS) as run:
+            tables = build(
+                run.ibis, edition=edition, stations=list(cities.station_id),
+                start=date(year, 1, 1), end=date(year, 12, 31), reviewed=reviewed,
+            )  # fmt: skip
+            out = assess_tables(tables, year)
         for name, frame in out.items():  # city rows wider than the region are not shown
             if "scope" in frame and "code" in frame:
                 keep = (frame.scope != "city") | _in_region(frame.code, region)
@@ -288,27 +298,7 @@ def assess(
         allowed,
         [year - 1, year, *params],
     )
-    backend = ibis.duckdb.connect()
-    index = []
-    for scope in SCOPES:
-        part = stats[stats.scope == scope].drop(columns="scope")
-        if part.empty:
-            continue
-        t = backend.create_table("s", part.astype({"year": "int32"}), overwrite=True)
-        idx = air_stats.comprehensive(t, "code")
-        if scope == "city":
-            idx = air_stats.ranking(idx, "code")
-        df = idx.to_pandas()
-        df.insert(0, "scope", scope)
-        index.append(df)
-    change = pd.DataFrame(columns=["code", "year", "month", "good_ratio"])
-    if not monthly.empty:
-        m = backend.create_table(
-            "m", monthly.astype({"year": "int32", "month": "int32"}), overwrite=True
-        )
-        change = air_stats.change(m, "code", "good_ratio").to_pandas()
-        change = change[change.year == year]
-    backend.disconnect()
+    index, change = _index_and_change(engine, con, stats, monthly, year)
     result = {
         "stats": stats,
         "days": days,
@@ -317,6 +307,35 @@ def assess(
         "monthly": change,
     }  # fmt: skip
     return tidy_assessment(result)
+
+
+def _index_and_change(
+    engine: AnalyticsBackend,
+    con: duckdb.DuckDBPyConnection,
+    stats: pd.DataFrame,
+    monthly: pd.DataFrame,
+    year: int,
+) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """The comprehensive index (cities ranked) and the monthly change, from the stored
+    statistics read for the caller, on ``engine``."""
+    index = []
+    change = pd.DataFrame(columns=["code", "year", "month", "good_ratio"])
+    with engine.run(con) as run:
+        for scope in SCOPES:
+            part = stats[stats.scope == scope].drop(columns="scope")
+            if part.empty:
+                continue
+            idx = air_stats.comprehensive(ibis.memtable(part.astype({"year": "int32"})), "code")
+            if scope == "city":
+                idx = air_stats.ranking(idx, "code")
+            df = run.ibis.to_pandas(idx)
+            df.insert(0, "scope", scope)
+            index.append(df)
+        if not monthly.empty:
+            m = ibis.memtable(monthly.astype({"year": "int32", "month": "int32"}))
+            change = run.ibis.to_pandas(air_stats.change(m, "code", "good_ratio"))
+            change = change[change.year == year]
+    return index, change
 
 
 def aqi(
@@ -333,13 +352,15 @@ def aqi(
     reviewed: bool = True,
     page: Any = None,
     arrow: bool = False,
+    engine: AnalyticsBackend | None = None,
 ) -> Any:
     """Hourly (real-time) or daily HJ 633 AQI rows per station or city, ``start..end``
     (inclusive CST days), in the store's ``air_*`` layout, ordered by code and time: a
     DataFrame, or an Arrow table when ``arrow`` (no pandas round trip for the API).
 
     ``page`` (an :class:`ecohub.queries.listing.Window` keyed on code and date / time): only
-    that page's rows, plus one when there is a next page, read in SQL from the cursor on."""
+    that page's rows, plus one when there is a next page, read in SQL from the cursor on.
+    What is computed runs on ``engine`` (default: DuckDB)."""
     if kind not in KINDS:
         raise AirInputError(f"kind must be hourly or daily, got {kind!r}", "kind")
     if scope not in SCOPES:
@@ -349,19 +370,18 @@ def aqi(
     parse_edition(edition)
     cities = _stations(con, principal, stations=stations, region=region)
     when = "date" if kind == "daily" else "time"
-    if not _stored(con, edition, reviewed):
-        from ecohub.store.engine import ibis_duckdb
-
-        tables = build(
-            ibis_duckdb(con), edition=edition, stations=list(cities.station_id),
-            start=start, end=end, reviewed=reviewed,
-        )  # fmt: skip
-        t = aqi_table(tables, kind, scope, with_day=True)
-        if end is not None:
-            t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
-        if scope == "city" and region:
-            t = t.filter(t.code.startswith(_prefix(region)))
-        frame = t.drop("day").order_by(["code", when]).to_pandas()
+    if not _stored(con, edition, reviewed, engine):
+        with (engine or duckdb_backend()).run(con, air_results.INPUTS) as run:
+            tables = build(
+                run.ibis, edition=edition, stations=list(cities.station_id),
+                start=start, end=end, reviewed=reviewed,
+            )  # fmt: skip
+            t = aqi_table(tables, kind, scope, with_day=True)
+            if end is not None:
+                t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
+            if scope == "city" and region:
+                t = t.filter(t.code.startswith(_prefix(region)))
+            frame = t.drop("day").order_by(["code", when]).to_pandas()
         if page is None:
             return pa.Table.from_pandas(frame, preserve_index=False) if arrow else frame
         sql, params = page.wrap("SELECT * FROM _air_whatif", [])  # computed, then paged

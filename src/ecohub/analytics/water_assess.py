@@ -32,6 +32,8 @@ __all__ = ["WaterAssessment", "assess", "region_prefix", "store_assessment"]
 GROUPS = ("basin", "region_code", "all")
 MIN_SECTIONS_PROPORTION = 5  # 2011 method 二（一）2: below 5 sections, mean concentrations
 MAX_ISSUES = 1000  # issue rows returned; the count is always complete
+# The store tables an assessment reads (the analytics backend is given them: store/backend.py).
+INPUTS = ("station", "observation")
 
 
 @dataclass

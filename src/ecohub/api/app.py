@@ -19,6 +19,7 @@ from ecohub.api.errors import document_problems, install_errors
 from ecohub.api.limits import BodyLimit
 from ecohub.jobs.runner import JobRunner
 from ecohub.settings import Settings
+from ecohub.store.backend import AnalyticsBackend, open_backend
 
 
 def create_app(
@@ -34,11 +35,13 @@ def create_app(
     jobs: JobRunner | None = None,
     write_local_credential: bool = True,
     audit: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> FastAPI:
     """An app over an open store connection; each request reads through its own cursor.
 
     ``data_dir`` (default: the settings') holds the token-signing secret and the local
-    credential. ``jobs`` defaults to a new :class:`JobRunner` over ``con``.
+    credential. ``jobs`` defaults to a new :class:`JobRunner` over ``con``. ``engine``: the
+    analytics backend (default: the one the settings choose, ``open_backend``).
     """
     from ecohub.api.auth import install_auth
     from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
@@ -48,6 +51,7 @@ def create_app(
     from ecohub.api.routers import open as open_router
 
     s = settings or Settings()
+    engine = engine or open_backend(s)
     app = FastAPI(
         title="ecohub",
         version=__version__,
@@ -61,10 +65,14 @@ def create_app(
     app.state.ctx = Context(
         con=con,
         settings=s,
-        jobs=jobs or JobRunner(con, workers=s.job_workers, nice=s.job_nice, threads=s.job_threads),
+        jobs=jobs
+        or JobRunner(
+            con, workers=s.job_workers, nice=s.job_nice, threads=s.job_threads, engine=engine
+        ),
         offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
         on_policy=on_policy,
         on_devices_changed=on_devices_changed,
+        engine=engine,
     )
     app.state.metrics_registry = metrics_registry
     app.state.health = health

@@ -16,6 +16,7 @@ from ecohub.jobs.runner import JobRunner
 from ecohub.queries import QueryError
 from ecohub.queries.export import FORMATS, MEDIA_TYPES, to_bytes
 from ecohub.settings import Settings
+from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 
 @dataclass
@@ -28,11 +29,18 @@ class Context:
     offline_after_s: float
     on_policy: Callable[[str, str], None] | None = None
     on_devices_changed: Callable[[], None] | None = None
+    #: The analytics backend (``ECOHUB_ENGINE``) every analytic route and job runs on.
+    engine: AnalyticsBackend | None = None
 
 
 def context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
+
+
+def engine(request: Request) -> AnalyticsBackend:
+    """The analytics backend the platform opened (store/backend.py)."""
+    return context(request).engine or duckdb_backend()
 
 
 def cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -92,7 +92,9 @@ def load(
 
 @app.command()
 def link(
-    engine: str = typer.Option("duckdb", "--engine", help="duckdb | spark"),
+    engine: str = typer.Option(
+        None, "--engine", help="duckdb | spark (default: ECOHUB_ENGINE, else duckdb)"
+    ),
     auto_accept: float = typer.Option(0.9, help="Link pairs at or above this probability"),
     review_low: float = typer.Option(0.5, help="Lower edge of the review band"),
     as_json: bool = JSON_OPT,
@@ -101,6 +103,9 @@ def link(
     from ecohub.cli.client import door
     from ecohub.registry.linkage import LinkConfig
     from ecohub.registry.service import check_link_config
+
+    if engine is not None and engine not in ("duckdb", "spark"):
+        fail(f"--engine: expected duckdb or spark, got {engine!r}")
 
     try:  # NaN and infinity cannot travel in JSON: the service's own check, before sending
         check_link_config(LinkConfig(auto_accept=auto_accept, review_low=review_low))

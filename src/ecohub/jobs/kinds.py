@@ -1,7 +1,9 @@
 """What each kind of job accepts (a pydantic model, fields capped) and runs.
 
 A job function gets its own DuckDB cursor, the principal that asked, the checked parameters and
-a ``progress(done, total, message)`` callback; it returns plain data.
+a ``progress(done, total, message)`` callback; it returns plain data. An analytic kind
+(``Kind.engine``) also gets ``engine``: the analytics backend the server opened
+(store/backend.py), so it runs on DuckDB or Spark as ``ECOHUB_ENGINE`` says.
 """
 
 from __future__ import annotations
@@ -93,26 +95,32 @@ class Trend(_Params):
 
 
 def _water_assess(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress, engine: Any
 ) -> Any:
     from ecohub.queries.analysis import water_assessment
 
     progress(0, 1, "assessing the sections")
-    return water_assessment(cur, who, **p.model_dump())
+    return water_assessment(cur, who, **p.model_dump(), engine=engine)
 
 
-def _trend(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _trend(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress, engine: Any
+) -> Any:
     from ecohub.queries.analysis import trend
 
     progress(0, 1, "testing the series")
-    return {"rows": trend(cur, who, **p.model_dump())}
+    return {"rows": trend(cur, who, **p.model_dump(), engine=engine)}
 
 
-def _air_compute(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+def _air_compute(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress, engine: Any
+) -> Any:
     from ecohub.analytics.air_service import compute
 
-    progress(0, 1, "computing the air_* tables from the observations")
-    out = compute(cur, edition=p.edition, full=p.full, principal=who, reviewed=not p.raw)
+    progress(0, 1, f"computing the air_* tables from the observations ({engine.name})")
+    out = compute(
+        cur, edition=p.edition, full=p.full, principal=who, reviewed=not p.raw, engine=engine
+    )
     progress(1, 1, "stored")
     return jsonable(out)
 
@@ -309,20 +317,25 @@ def _lake_compact(
 @dataclass(frozen=True)
 class Kind:
     params: type[BaseModel]
-    run: Callable[[duckdb.DuckDBPyConnection, Principal, Any, Progress], Any]
+    run: Callable[..., Any]  # (cursor, principal, params, progress[, engine=])
     roles: tuple[Role, ...]  # besides admin
     summary: str
+    engine: bool = False  # an analytic: ``run`` takes the analytics backend as ``engine``
 
 
 KINDS: dict[str, Kind] = {
-    "air-compute": Kind(AirCompute, _air_compute, (), "recompute the stored air results"),
+    "air-compute": Kind(
+        AirCompute, _air_compute, (), "recompute the stored air results", engine=True
+    ),
     "load-observations": Kind(LoadObservations, _load_observations, (), "load an observation file"),
     "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
     "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
-    "registry-link": Kind(RegistryLink, run_link, (), "link the registry records"),
+    "registry-link": Kind(RegistryLink, run_link, (), "link the registry records", engine=True),
     "registry-load": Kind(RegistryLoad, run_load, (), "load one system's source list"),
-    "water-assess": Kind(WaterAssess, _water_assess, (), "assess surface water and store it"),
-    "trend": Kind(Trend, _trend, (), "trend tests, stored"),
+    "water-assess": Kind(
+        WaterAssess, _water_assess, (), "assess surface water and store it", engine=True
+    ),
+    "trend": Kind(Trend, _trend, (), "trend tests, stored", engine=True),
     "supervise-detect": Kind(
         SuperviseDetect, _supervise_detect, ("inspector",), "run the HJ 212 anomaly rules"
     ),

@@ -8,7 +8,7 @@ fails with the same words the CLI printed when it ran the service itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -37,7 +37,8 @@ class RegistryLoad(BaseModel):
 
 class RegistryLink(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    engine: str = Field("duckdb", max_length=20, description="duckdb | spark")
+    # The engine is the server's (ECOHUB_ENGINE); naming another one is refused, not ignored.
+    engine: Literal["duckdb", "spark"] | None = Field(None, description="duckdb | spark")
     auto_accept: float = Field(0.9, description="link pairs at or above this probability")
     review_low: float = Field(0.5, description="lower edge of the review band")
 
@@ -58,12 +59,19 @@ def run_load(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: A
     return jsonable(result.as_dict())
 
 
-def run_link(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Any) -> Any:
+def run_link(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Any, engine: Any
+) -> Any:
+    from ecohub.queries import QueryError
     from ecohub.registry.linkage import LinkConfig
     from ecohub.registry.service import link
 
+    if p.engine is not None and p.engine != engine.name:
+        raise QueryError(
+            "params.engine", f"this server runs {engine.name} (ECOHUB_ENGINE), not {p.engine}"
+        )
     progress(0, 1, "linking the registry records")
     config = LinkConfig(auto_accept=p.auto_accept, review_low=p.review_low)
-    out = link(cur, engine=p.engine, actor=who.name, config=config)
+    out = link(cur, engine=engine, actor=who.name, config=config)
     progress(1, 1, "linked")
     return jsonable(out)

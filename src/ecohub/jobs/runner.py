@@ -31,6 +31,7 @@ from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.failures import classify
 from ecohub.queries.paging import page_size
+from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,11 @@ class JobRunner:
         workers: int = 1,
         nice: int = 10,
         threads: int = 0,
+        engine: AnalyticsBackend | None = None,
     ) -> None:
         self._con = con
+        # Analytic jobs (Kind.engine) run on it: the backend the server opened, one per process.
+        self.engine = engine or duckdb_backend()
         self._nice = nice
         self._threads = threads  # DuckDB threads while a job runs (0: unchanged)
         self._running = 0
@@ -201,9 +205,10 @@ class JobRunner:
 
         cur = self._con.cursor()
         try:
+            extra = {"engine": self.engine} if spec.engine else {}
             # Lineage: what the job's producers register names this job and its parameters.
             with job_context(job_id, row["kind"], row.get("params") or {}):
-                result = spec.run(cur, principal, params, progress)
+                result = spec.run(cur, principal, params, progress, **extra)
             row.update(state="done", result=jsonable(result), message="done")
         except Exception as exc:
             failure = classify(exc)

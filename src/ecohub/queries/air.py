@@ -19,6 +19,7 @@ from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.listing import Keyset, window
 from ecohub.queries.stations import region_filter
+from ecohub.store.backend import AnalyticsBackend
 
 KINDS = ("hourly", "daily")
 #: The order (and paging key) of the AQI listings.
@@ -52,6 +53,7 @@ def aqi(
     cursor: str | None = None,
     export: bool = False,
     reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> tuple[pa.Table, str | None]:
     """One page of ``air_service.aqi`` (hourly or daily AQI in the caller's scope, ordered by
     code and time); ``start``/``end`` are inclusive CST days."""
@@ -65,7 +67,7 @@ def aqi(
     frame: pa.Table = service(
         con, kind=kind, scope=scope, stations=stations or None, region=region,
         start=_day(start, "from"), end=_day(end, "to"), edition=edition, principal=principal,
-        reviewed=reviewed, page=win, arrow=True,
+        reviewed=reviewed, page=win, arrow=True, engine=engine,
     )  # fmt: skip
     if kind == "daily" and pa.types.is_timestamp(frame.schema.field("date").type):
         # a calendar day, not midnight (a what-if computed in pandas)
@@ -104,6 +106,7 @@ def assessment(
     scope: str | None = None,
     edition: str = "auto",
     reviewed: bool = True,
+    engine: AnalyticsBackend | None = None,
 ) -> dict[str, Any]:
     """``air_service.assess`` as plain data (``stats``, ``days``, ``index``, ``monthly``),
     narrowed to one ``station`` or ``scope`` (station | city) when asked. A station outside
@@ -114,7 +117,10 @@ def assessment(
         raise QueryError("scope", f"must be station or city, got {scope!r}")
     if station is not None and not scoped_stations(con, principal, station=station):
         raise NotFound("station", station)
-    res = assess(con, year, region=region, edition=edition, principal=principal, reviewed=reviewed)
+    res = assess(
+        con, year, region=region, edition=edition, principal=principal, reviewed=reviewed,
+        engine=engine,
+    )  # fmt: skip
     out: dict[str, Any] = {}
     for name, frame in res.items():
         if station is not None:

@@ -17,6 +17,7 @@ from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.paging import page_size
 from ecohub.queries.stations import region_filter
+from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 _NO_WATER = "scope: no usable surface-water sample in the store"
 
@@ -47,20 +48,22 @@ def water_assessment(
     method: str = "2011",
     by: str = "basin",
     store: bool = False,
+    engine: AnalyticsBackend | None = None,
 ) -> dict[str, Any]:
-    """``water_assess.assess`` over the sections in the caller's scope; ``store`` (admin only:
-    the stored classes are shared) also upserts the section classes and item results."""
-    from ecohub.analytics.water_assess import assess, store_assessment
-    from ecohub.store.engine import ibis_duckdb
+    """``water_assess.assess`` over the sections in the caller's scope, on ``engine``
+    (default: DuckDB); ``store`` (admin only: the stored classes are shared) also upserts
+    the section classes and item results."""
+    from ecohub.analytics.water_assess import INPUTS, assess, store_assessment
 
     use, inside = effective_region(principal, region)
     if not inside:
         raise ValueError(_NO_WATER)  # the same answer as a region without data
     if store:
         require_role(principal)
-    res = assess(
-        ibis_duckdb(con), year=year, month=month, region=use, basin=basin, method=method, by=by
-    )
+    with (engine or duckdb_backend()).run(con, INPUTS) as run:
+        res = assess(
+            run.ibis, year=year, month=month, region=use, basin=basin, method=method, by=by
+        )
     if store:
         store_assessment(con, res)
     return jsonable(
@@ -122,15 +125,16 @@ def trend(
     seasonal: bool = True,
     alpha: float = 0.05,
     store: bool = False,
+    engine: AnalyticsBackend | None = None,
 ) -> list[dict[str, Any]]:
     """Mann-Kendall / seasonal Kendall trends of the caller's stations (nothing is stored).
 
     ``parameters`` are names or HJ 212 codes; a station outside the scope is unknown.
-    ``store`` (admin only) also saves the results in ``trend_result``.
+    ``store`` (admin only) also saves the results in ``trend_result``. The monthly series
+    are built on ``engine`` (default: DuckDB).
     """
     from ecohub.analytics.trend import store_trends, trends
     from ecohub.ingest.params import resolve_parameter
-    from ecohub.store.engine import ibis_duckdb
 
     if not 0 < alpha < 1:
         raise QueryError("alpha", f"must be between 0 and 1, got {alpha}")
@@ -167,15 +171,16 @@ def trend(
                 raise NotFound("station", missing[0])
         if not ids:
             return []
-    table = trends(
-        ibis_duckdb(con).table("observation"),
-        stations=ids,
-        parameters=codes,
-        start=date(year_from, 1, 1) if year_from else None,
-        end=date(year_to, 12, 31) if year_to else None,
-        seasonal=seasonal,
-        alpha=alpha,
-    )
+    with (engine or duckdb_backend()).run(con, ["observation"]) as run:
+        table = trends(
+            run.ibis.table("observation"),
+            stations=ids,
+            parameters=codes,
+            start=date(year_from, 1, 1) if year_from else None,
+            end=date(year_to, 12, 31) if year_to else None,
+            seasonal=seasonal,
+            alpha=alpha,
+        )
     if store and not table.empty:
         require_role(principal)
         store_trends(con, table)

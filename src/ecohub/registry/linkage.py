@@ -2,7 +2,8 @@
 on DuckDB (default) or PySpark.
 
 Engine differences are data (``DIALECTS``): the two SQL spellings of "size of the intersection of
-two lists", and how to open the engine. Everything else - blocking rules, comparisons, EM
+two lists"; opening the engine and registering the input with Splink's DuckDBAPI or SparkAPI is
+the analytics backend's (store/backend.py). Everything else - blocking rules, comparisons, EM
 sessions, thresholds - is the same code for both, so a small set links to the same pairs on
 either engine (tests/registry/test_spark.py).
 
@@ -21,6 +22,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 __all__ = ["DIALECTS", "LinkConfig", "input_frame", "predict_pairs", "settings"]
 
@@ -174,32 +177,6 @@ def settings(dialect: str) -> Any:
     )
 
 
-def _register(engine: str, spark: Any | None, frame: pd.DataFrame) -> Any:
-    """The input registered with the engine's Splink API (the per-engine hook)."""
-    if engine == "duckdb":
-        from splink import DuckDBAPI
-
-        return DuckDBAPI().register(frame)
-    if engine == "spark":
-        import pyarrow as pa
-        from splink import SparkAPI
-
-        from ecohub.store.engine import spark_session
-
-        session = spark or spark_session()
-        # Java string-distance UDFs are not used by this model (see module docstring).
-        api = SparkAPI(
-            spark_session=session,
-            register_udfs_automatically=False,
-            break_lineage_method="persist",  # no checkpoint directory needed in local mode
-        )
-        # Through Arrow: Spark cannot infer a schema for NumPy arrays in object columns.
-        return api.register(
-            session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
-        )
-    raise ValueError(f"engine: unknown engine {engine!r} (duckdb | spark)")
-
-
 # EM sessions, each a rule and its fallbacks (the first that finds pairs is used).
 _EM_SESSIONS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("uscc_body",), ("uscc_any",)),
@@ -232,20 +209,22 @@ def _em_session(linker: Any, rule: Any, config: LinkConfig) -> bool:
 def predict_pairs(
     frame: pd.DataFrame,
     *,
-    engine: str = "duckdb",
+    engine: AnalyticsBackend | None = None,
     config: LinkConfig | None = None,
-    spark: Any | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Train by EM and score candidate pairs; return pairs with p ≥ ``review_low``
-    (``unique_id_l``, ``unique_id_r``, ``match_probability``) and the trained model."""
+    """Train by EM and score candidate pairs on ``engine`` (default: DuckDB); return pairs
+    with p ≥ ``review_low`` (``unique_id_l``, ``unique_id_r``, ``match_probability``) and the
+    trained model."""
     from splink import Linker, block_on
 
     config = config or LinkConfig()
+    engine = engine or duckdb_backend()
     empty = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability"])
     if len(frame) < 2:
         return empty, {}
-    table = _register(engine, spark, frame)
-    linker = Linker(table, settings(engine), log_level=logging.ERROR)
+    # Splink's DuckDBAPI or SparkAPI, chosen behind the seam (store/backend.py).
+    table = engine.splink_input(frame)
+    linker = Linker(table, settings(engine.dialect), log_level=logging.ERROR)
     train = linker.training
     # λ from "same credit code"; any code (FEBRL's social-security id too), since a data set
     # without one valid USCC would otherwise give λ = 0 and no predictions at all.

@@ -22,6 +22,7 @@ from ecohub.catalog.produce import note
 from ecohub.ingest.report import shorten
 from ecohub.registry import attach, coding, linkage, records, review
 from ecohub.registry.cluster import cluster
+from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -137,20 +138,19 @@ def _decisions(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, str]], .
 def link(
     con: duckdb.DuckDBPyConnection,
     *,
-    engine: str = "duckdb",
+    engine: AnalyticsBackend | None = None,
     config: linkage.LinkConfig | None = None,
     actor: str = "system",
-    spark: Any | None = None,
 ) -> dict[str, Any]:
-    """Link every loaded record, keep issued codes, store the review band; one transaction."""
+    """Link every loaded record, keep issued codes, store the review band; one transaction.
+    The model is trained and scored on ``engine`` (default: DuckDB)."""
     config = config or linkage.LinkConfig()
     check_link_config(config)
-    if engine not in linkage.DIALECTS:
-        raise OptionError(f"--engine: expected {' or '.join(linkage.DIALECTS)}, got {engine!r}")
+    engine = engine or duckdb_backend()
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     t0 = time.perf_counter()
     frame = linkage.input_frame(con)
-    pairs, model = linkage.predict_pairs(frame, engine=engine, config=config, spark=spark)
+    pairs, model = linkage.predict_pairs(frame, engine=engine, config=config)
     t_predict = time.perf_counter() - t0
     must, cannot = _decisions(con)
     records = con.execute(_RECORDS_SQL).df()
@@ -170,7 +170,7 @@ def link(
             "VALUES (?, now(), ?, ?, ?, ?, ?)",
             [
                 run_id,
-                engine,
+                engine.name,
                 actor,
                 len(records),
                 len(pairs),
@@ -207,7 +207,7 @@ def link(
         raise
     return {
         "run_id": run_id,
-        "engine": engine,
+        "engine": engine.name,
         "records": len(records),
         "pairs": len(pairs),
         "seconds_predict": round(t_predict, 2),

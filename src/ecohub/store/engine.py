@@ -41,11 +41,15 @@ def _duckdb_backend() -> Any:
 
 
 def spark_session(
-    master: str = "local[2]", app: str = "ecohub", warehouse: str | None = None
+    master: str = "local[2]",
+    app: str = "ecohub",
+    warehouse: str | None = None,
+    conf: dict[str, str] | None = None,
 ) -> Any:
     """A SparkSession (local mode unless ``master`` names a cluster), tuned small for one box.
 
-    ``warehouse`` is where managed tables go (Spark's default is ./spark-warehouse).
+    ``warehouse`` is where managed tables go (Spark's default is ./spark-warehouse); ``conf``:
+    further Spark settings (``ECOHUB_SPARK_CONF``), applied last.
     """
     import sys
 
@@ -54,7 +58,7 @@ def spark_session(
     builder = SparkSession.builder
     if warehouse is not None:
         builder = builder.config("spark.sql.warehouse.dir", warehouse)
-    return (
+    builder = (
         builder.master(master)
         # Workers must run this interpreter (with pandas, pyarrow), not whatever `python3` is.
         .config("spark.pyspark.python", sys.executable)
@@ -64,8 +68,14 @@ def spark_session(
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "4g")
-        .getOrCreate()
+        # No progress bars on the terminal: CLI commands print their own output.
+        .config("spark.ui.showConsoleProgress", "false")
     )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def ibis_spark(session: Any | None = None, master: str = "local[2]") -> Any:
@@ -83,6 +93,7 @@ def ibis_spark(session: Any | None = None, master: str = "local[2]") -> Any:
 
 @cache
 def _spark_backend() -> Any:
+    import ibis
     from ibis.backends.pyspark import Backend
 
     class SparkBackend(Backend):
@@ -90,11 +101,38 @@ def _spark_backend() -> Any:
             self._run_pre_execute_hooks(expr)
             return super()._create_cached_table(name, expr)
 
+        def get_schema(
+            self, table_name: str, *, catalog: str | None = None, database: str | None = None
+        ) -> Any:
+            # Spark's TIMESTAMP is an instant (TIMESTAMP_NTZ is the wall-clock one), but Ibis
+            # reads both as a naive timestamp: instants come back as naive UTC times, where
+            # DuckDB's TIMESTAMPTZ gives UTC-aware ones. Typed as UTC here, both engines hand
+            # the services the same values.
+            schema = super().get_schema(table_name, catalog=catalog, database=database)
+            if catalog is not None or database is not None:
+                return schema
+            from pyspark.sql.types import TimestampType
+
+            spark = {f.name: f.dataType for f in self._session.table(table_name).schema.fields}
+            return ibis.schema(
+                {
+                    n: t.copy(timezone="UTC")
+                    if t.is_timestamp()
+                    and t.timezone is None
+                    and isinstance(spark.get(n), TimestampType)
+                    else t
+                    for n, t in schema.items()
+                }
+            )
+
     return SparkBackend
 
 
 def connect_engine(settings: Settings | None = None, con: Any | None = None) -> Any:
-    """The Ibis backend chosen by ``ECOHUB_ENGINE``: DuckDB on the store, or PySpark."""
+    """The bare Ibis backend chosen by ``ECOHUB_ENGINE``: DuckDB on the store, or PySpark.
+
+    Services take the analytics backend of :func:`ecohub.store.backend.open_backend`
+    instead, which also moves the store's tables to the engine and the results back."""
     settings = settings or get_settings()
     if settings.engine == "spark":
         return ibis_spark(master=settings.spark_master)
@@ -103,3 +141,10 @@ def connect_engine(settings: Settings | None = None, con: Any | None = None) -> 
 
         con = connect(Path(settings.database))
     return ibis_duckdb(con)
+
+
+def open_backend(settings: Settings | None = None) -> Any:
+    """The analytics backend the settings choose (see :mod:`ecohub.store.backend`)."""
+    from ecohub.store.backend import open_backend as _open
+
+    return _open(settings)

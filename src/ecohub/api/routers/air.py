@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from ecohub.access.principal import Principal
 from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
-from ecohub.api.deps import TABLE_200, check_format, cursor, page
+from ecohub.api.deps import TABLE_200, check_format, cursor, engine, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.queries import air as service
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
+from ecohub.store.backend import AnalyticsBackend
 
 router = APIRouter(
     prefix="/api/v1/air", tags=["air"], responses=problem_responses(400, 401, 403, 404, 422)
@@ -37,6 +38,7 @@ def _aqi(kind: str):
         raw: bool = Query(False, description="every value, not the reviewed record"),
         p: Principal = Depends(guard),
         cur: duckdb.DuckDBPyConnection = Depends(cursor),
+        backend: AnalyticsBackend = Depends(engine),
     ) -> Any:
         fmt = check_format(format)
         table, nxt = service.aqi(
@@ -53,6 +55,7 @@ def _aqi(kind: str):
             cursor=cursor_,
             export=fmt != "json",
             reviewed=not raw,
+            engine=backend,
         )
         return page(request, table, nxt, fmt, f"aqi-{kind}")
 
@@ -75,6 +78,7 @@ def assessments(
     raw: bool = Query(False, description="every value, not the reviewed record"),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    backend: AnalyticsBackend = Depends(engine),
 ) -> Any:
     """HJ 663 annual assessment in your scope: statistics, category days, index, monthly."""
     out = service.assessment(
@@ -86,6 +90,7 @@ def assessments(
         scope=scope,
         edition=edition,
         reviewed=not raw,
+        engine=backend,
     )
     request.state.audit_rows = len(out["days"])
     return {"year": year, "edition": edition, **out}

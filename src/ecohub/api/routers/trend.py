@@ -8,10 +8,11 @@ import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 
 from ecohub.access.principal import Principal
-from ecohub.api.deps import cursor
+from ecohub.api.deps import cursor, engine
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.queries import analysis as service
+from ecohub.store.backend import AnalyticsBackend
 
 router = APIRouter(
     prefix="/api/v1", tags=["trend"], responses=problem_responses(400, 401, 403, 404, 422)
@@ -30,6 +31,7 @@ def trend(
     alpha: float = Query(0.05, gt=0, lt=1),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    backend: AnalyticsBackend = Depends(engine),
 ) -> list[dict[str, Any]]:
     """Trend of the monthly means of each of your stations and parameters."""
     out = service.trend(
@@ -42,6 +44,7 @@ def trend(
         year_to=to,
         seasonal=seasonal,
         alpha=alpha,
+        engine=backend,
     )
     request.state.audit_rows = len(out)
     return out

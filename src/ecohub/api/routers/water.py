@@ -8,10 +8,11 @@ import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 
 from ecohub.access.principal import Principal
-from ecohub.api.deps import cursor
+from ecohub.api.deps import cursor, engine
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.queries import analysis as service
+from ecohub.store.backend import AnalyticsBackend
 
 router = APIRouter(
     prefix="/api/v1/water", tags=["water"], responses=problem_responses(400, 401, 403, 404, 422)
@@ -49,10 +50,12 @@ def assessments(
     by: str = Query("basin", max_length=20),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
+    backend: AnalyticsBackend = Depends(engine),
 ) -> dict[str, Any]:
     """Surface-water assessment of your sections for a year (default: the latest) or month."""
     out = service.water_assessment(
-        cur, p, year=year, month=month, region=region, basin=basin, method=method, by=by
-    )
+        cur, p, year=year, month=month, region=region, basin=basin, method=method, by=by,
+        engine=backend,
+    )  # fmt: skip
     request.state.audit_rows = len(out["sections"])
     return out
