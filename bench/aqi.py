@@ -53,7 +53,7 @@ CODES = {"so2": "a21026", "no2": "a21004", "pm10": "a34002", "co": "a21005", "o3
 SERIES_HOURS = 35064  # hours of each Beijing series
 # Past the limit DuckDB spills to ``temp_directory``, but not every operator can: on
 # 2026-11-26 the national year's hourly step (pivot, hour grid, moving-mean windows, 44M rows
-# cached) ran out of memory at 4.5GB and at 6GB; 7GB completed it on 2026-11-23.
+# cached) ran out of memory at 4.5GB, 6GB and 7GB (old code too); 7GB completed it on 2026-11-23.
 MEMORY_LIMIT = "7GB"
 THREADS = 2
 TARGET_S, TARGET_GB, TARGET_RATIO = 60.0, 6.0, 10.0
