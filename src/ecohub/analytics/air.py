@@ -96,7 +96,9 @@ def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
         **counts,
     )
     if key_counts:
-        wide = wide.mutate(rows_max=ibis.greatest(*(wide[c] for c in counts))).drop(*counts)
+        wide = wide.mutate(rows_max=ibis.greatest(*(wide[c] for c in counts)).cast("int32")).drop(
+            *counts
+        )
     wide = wide.mutate(hour_index=hour_index(wide.time))
     return _moving(hour_grid(wide, "station_id"), "station_id")
 
@@ -131,10 +133,15 @@ def _moving(t: ir.Table, key: str) -> ir.Table:
     w24 = ibis.range_window(preceding=23, following=0, group_by=key, order_by="hour_index")
     # A moving mean is judged by the edition in force on the day of its last hour.
     d = day_date(t.day)
+    # Counts of at most 24 as int16: the cached hourly table is the run's largest (44M rows
+    # for a national year), and four int64 columns were a gigabyte of it.
     t = t.mutate(
-        n_o3_8h=t.o3_1h.count().over(w8),
+        n_o3_8h=t.o3_1h.count().over(w8).cast("int16"),
         o3_8h_raw=t.o3_1h.mean().over(w8),
-        **{f"n_{s}_24h": t[f"{s}_1h"].count().over(w24) for s in ("so2", "pm10", "pm25")},
+        **{
+            f"n_{s}_24h": t[f"{s}_1h"].count().over(w24).cast("int16")
+            for s in ("so2", "pm10", "pm25")
+        },
         **{f"{s}_24h_raw": t[f"{s}_1h"].mean().over(w24) for s in ("so2", "pm10", "pm25")},
     )
     names = {"so2": "SO2", "pm10": "PM10", "pm25": "PM2.5"}

@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from ecohub.analytics.aqi import POLLUTANT_COLUMNS, usable
+from ecohub.analytics.aqi import POLLUTANT_COLUMNS, usable, usable_mask
 from ecohub.analytics.detection import counted_value
 from ecohub.protocols.hj212.codes import pollutant as hj212_pollutant
 from ecohub.standards.aqi import pollutant_name
@@ -31,6 +31,7 @@ __all__ = [
     "check_observations",
     "exclude_flagged",
     "plausible_time",
+    "valid_mask",
     "valid_value",
 ]
 
@@ -99,11 +100,15 @@ class InputReport:
 
 def valid_value(value: ir.FloatingValue, flag: ir.StringValue | None) -> ir.FloatingValue:
     """The value where it is usable (finite, non-negative, flag N or none), else NULL."""
-    v = usable(value)
     if flag is None:
-        return v
-    ok = flag.isnull() | flag.isin(VALID_FLAGS)
-    return ibis.cases((ok, v), else_=ibis.null("float64"))
+        return usable(value)
+    return ibis.cases((valid_mask(value, flag), value), else_=ibis.null("float64"))
+
+
+def valid_mask(value: ir.FloatingValue, flag: ir.StringValue) -> ir.BooleanValue:
+    """True where :func:`valid_value` keeps the value; never NULL. One flat test: the
+    flag's and the number's conditions in one CASE, not one CASE inside another."""
+    return (flag.isnull() | flag.isin(VALID_FLAGS)) & usable_mask(value)
 
 
 def pollutant_code(name_or_code: str) -> str:
@@ -136,7 +141,7 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
         t.group_by(["parameter", "unit"])
         .agg(
             n=t.count(),
-            bad=(valid_value(counted_value(t), t.flag).isnull()).sum(),
+            bad=(~valid_mask(counted_value(t), t.flag)).sum(),
         )
         .to_pandas()
     )

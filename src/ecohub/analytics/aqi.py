@@ -39,6 +39,7 @@ __all__ = [
     "report_keys",
     "scaled",
     "usable",
+    "usable_mask",
 ]
 
 # The 1e-9 grid: fine enough for any written concentration, coarse enough that the
@@ -112,8 +113,15 @@ def usable(x: ir.FloatingValue) -> ir.FloatingValue:
     NaN is not NULL on Spark (nor always on DuckDB) and compares above every number, so a
     NaN that slipped through would score the top of the scale; this is the one gate.
     """
-    ok = x.notnull() & ~x.isnan() & ~x.isinf() & (x >= 0)
-    return ibis.cases((ok, x), else_=ibis.null("float64"))
+    return ibis.cases((usable_mask(x), x), else_=ibis.null("float64"))
+
+
+def usable_mask(x: ir.FloatingValue) -> ir.BooleanValue:
+    """True where ``x`` is a finite non-negative number (what :func:`usable` keeps); never
+    NULL (``notnull`` comes first: FALSE AND NULL is FALSE). A caller that adds its own
+    conditions folds them into this one test, so each row is judged by one CASE instead of
+    nested ones (a third of the pivot's value cost on DuckDB)."""
+    return x.notnull() & ~x.isnan() & ~x.isinf() & (x >= 0)
 
 
 def scaled(x: ir.FloatingValue) -> ir.IntegerValue:
@@ -334,11 +342,14 @@ def aqi_columns(t: ir.Table, kind: str, edition: ir.IntegerValue | int) -> ir.Ta
         aqi=ibis.cases((top.notnull(), ibis.greatest(top, floor)), else_=ibis.null("int64")),
     )
     level, cat = level_of(t.aqi)
-    primary = ibis.literal("")
-    for p, s in zip(
-        POLLUTANTS, (t[f"iaqi_{POLLUTANT_COLUMNS[p]}"] for p in POLLUTANTS), strict=True
-    ):
-        primary = primary + ibis.cases((s == t.aqi, ";" + p), else_="")
+    # Joined by one concat_ws that skips the NULLs of the pollutants that are not primary
+    # (six string concatenations per row cost more than the rest of the report).
+    primary = ibis.literal(";").join(
+        [
+            ibis.cases((t[f"iaqi_{POLLUTANT_COLUMNS[p]}"] == t.aqi, p), else_=ibis.null("string"))
+            for p in POLLUTANTS
+        ]
+    )
     threshold = {ed: edition_rules(ed)["missing_publish_above"] for ed in eds}
 
     def withheld(ed: int) -> ir.BooleanValue:
@@ -350,7 +361,7 @@ def aqi_columns(t: ir.Table, kind: str, edition: ir.IntegerValue | int) -> ir.Ta
     return t.mutate(
         level=level,
         category=cat,
-        primary_pollutants=ibis.cases((t.aqi > 50, primary.substr(1)), else_=ibis.null("string")),
+        primary_pollutants=ibis.cases((t.aqi > 50, primary), else_=ibis.null("string")),
         complete=t.n_pollutants == len(POLLUTANTS),
         published=ibis.cases(
             (t.aqi.isnull(), ibis.null("string")),
