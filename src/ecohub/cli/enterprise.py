@@ -3,17 +3,15 @@ API through :func:`ecohub.cli.client.door`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from ecohub.cli._common import console, fail
 from ecohub.cli.load import app as load_app
+from ecohub.cli.rows import emit_rows
 
 app = typer.Typer(no_args_is_help=True)
 FORMATS = ("table", "csv", "json")
@@ -42,23 +40,7 @@ def _cell(value: Any) -> str:
 
 
 def _emit(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, title: str) -> None:
-    if fmt == "json":
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-        return
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow([_cell(r.get(c)) for c in columns])
-        typer.echo(buf.getvalue(), nl=False)
-        return
-    table = Table(title=f"{title}: {len(rows)} row(s)")
-    for c in columns:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*(_cell(r.get(c)) or "-" for c in columns))
-    console.print(table)
+    emit_rows(rows, columns, fmt, cell=_cell, title=title)
 
 
 @app.command()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
-from rich.table import Table
 
-from ecohub.cli._common import console, fail
+from ecohub.cli._common import fail
 from ecohub.cli.load import app as load_app
+from ecohub.cli.rows import emit_rows
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -76,28 +75,12 @@ def _period(start: datetime | None, end: datetime | None) -> dict[str, str | Non
     }
 
 
-def _emit(rows: list[dict], columns: tuple[str, ...], fmt: str) -> None:
-    def text(row: dict, c: str) -> str:
-        value = row[c]
-        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
+def _cell(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
 
-    if fmt == "json":
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-        return
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow([text(r, c) if r[c] is not None else "" for c in columns])
-        typer.echo(buf.getvalue(), nl=False)
-        return
-    table = Table(title=f"{len(rows)} row(s)")
-    for c in columns:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*(text(r, c) if r[c] is not None else "-" for c in columns))
-    console.print(table)
+
+def _emit(rows: list[dict], columns: tuple[str, ...], fmt: str) -> None:
+    emit_rows(rows, columns, fmt, cell=_cell)
 
 
 @app.command()

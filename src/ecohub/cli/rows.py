@@ -1,0 +1,44 @@
+"""Rows of a listing printed as the ``--format`` option asks: a Rich table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from ecohub.cli._common import console
+
+
+def emit_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    cell: Callable[[Any], str] = str,
+    title: str | None = None,
+) -> None:
+    """``rows`` as JSON (as they are), CSV (``columns``, each value through ``cell``, NULL
+    empty) or a table titled with ``title`` and the row count (NULL and empty as ``-``)."""
+    if fmt == "json":
+        typer.echo(json.dumps(list(rows), ensure_ascii=False, indent=1))
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow(["" if r.get(c) is None else cell(r.get(c)) for c in columns])
+        typer.echo(buf.getvalue(), nl=False)
+        return
+    count = f"{len(rows)} row(s)"
+    table = Table(title=f"{title}: {count}" if title else count)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(("" if r.get(c) is None else cell(r.get(c))) or "-" for c in columns))
+    console.print(table)
