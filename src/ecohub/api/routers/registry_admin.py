@@ -49,7 +49,8 @@ class LoadBody(StrictBody):
 
 
 class LinkBody(StrictBody):
-    engine: str = Field("duckdb", max_length=20, description="duckdb | spark")
+    # The server's engine (ECOHUB_ENGINE) runs the link; naming another one is refused.
+    engine: Literal["duckdb", "spark"] | None = Field(None, description="duckdb | spark")
     # strict: JSON true / false are not probabilities (lax mode would read them as 1.0 / 0.0)
     auto_accept: float = Field(0.9, strict=True, description="link at or above this probability")
     review_low: float = Field(0.5, strict=True, description="lower edge of the review band")
