@@ -22,7 +22,6 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
@@ -89,11 +88,7 @@ def input_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     df["name_grams_n"] = df["name_grams"].map(lambda g: len(g) if g is not None else 0)
     df["addr_grams_n"] = df["addr_grams"].map(lambda g: len(g) if g is not None else 0)
     df.loc[df["address_norm"].isna(), "addr_grams"] = None
-    # Typed as lists of strings even when every value is NULL (a list without addresses):
-    # an all-NULL object column reaches the engine as INTEGER, and Splink's list comparisons
-    # then fail to bind.
-    grams = pd.ArrowDtype(pa.list_(pa.string()))
-    return df.astype({"name_grams": grams, "addr_grams": grams})
+    return df
 
 
 def _dice_level(col: str, at_least: float, dialect: str) -> Any:
@@ -219,45 +214,14 @@ def predict_pairs(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Train by EM and score candidate pairs on ``engine`` (default: DuckDB); return pairs
     with p ≥ ``review_low`` (``unique_id_l``, ``unique_id_r``, ``match_probability``) and the
-    trained model. A list too small to train on (at most :data:`SMALL_LIST` records) is linked
-    by :func:`same_code_pairs` instead, the model then saying ``fallback``."""
-    config = config or LinkConfig()
-    engine = engine or duckdb_backend()
-    if len(frame) < 2:
-        return pd.DataFrame(columns=list(_PAIR_COLUMNS)), {}
-    try:
-        return _trained_pairs(frame, engine, config)
-    except Exception as exc:
-        # A handful of records gives EM nothing to estimate, and Splink then fails inside its
-        # own SQL (e.g. a binder error on an empty sample). Too small to train is not an error
-        # of the data: link what is certain, the same valid credit code, and say so.
-        if len(frame) > SMALL_LIST:
-            raise
-        log.warning("model not trained on %d records (%s): exact credit codes only",
-                    len(frame), str(exc).split("\n")[0])  # fmt: skip
-        return same_code_pairs(frame), {"fallback": "same valid credit code", "records": len(frame)}
-
-
-#: Lists up to this many records may be linked by their credit codes alone when the model
-#: cannot be trained on them (larger ones must train: a failure there is a real error).
-SMALL_LIST = 200
-_PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_probability")
-
-
-def same_code_pairs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every pair of records with the same valid credit code (``uscc_norm``), probability 1."""
-    coded = frame.loc[frame["uscc_norm"].notna(), ["unique_id", "uscc_norm"]]
-    both = coded.merge(coded, on="uscc_norm", suffixes=("_l", "_r"))
-    both = both[both["unique_id_l"] < both["unique_id_r"]]
-    out = both[["unique_id_l", "unique_id_r"]].assign(match_probability=1.0)
-    return out.sort_values(["unique_id_l", "unique_id_r"]).reset_index(drop=True)
-
-
-def _trained_pairs(
-    frame: pd.DataFrame, engine: AnalyticsBackend, config: LinkConfig
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+    trained model."""
     from splink import Linker, block_on
 
+    config = config or LinkConfig()
+    engine = engine or duckdb_backend()
+    empty = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability"])
+    if len(frame) < 2:
+        return empty, {}
     # Splink's DuckDBAPI or SparkAPI, chosen behind the seam (store/backend.py).
     table = engine.splink_input(frame)
     linker = Linker(table, settings(engine.dialect), log_level=logging.ERROR)
