@@ -118,11 +118,13 @@ def fill_enterprise(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO eia_approval (approval_no, approval_date, project, unit_name, row_hash, loaded_at) VALUES
           ('EIA_IN', DATE '2024-06-01', '朝阳热电厂项目', '朝阳热电厂', 'h', now()),
           ('EIA_OUT', DATE '2024-06-01', '海淀水泥厂项目', '海淀水泥厂', 'h', now());
-        INSERT INTO source_record (system, record_id, name, uscc_status, row_hash, loaded_at, source_code) VALUES
-          ('enforcement', 'CASE_IN', '朝阳热电厂', 'missing', 'h', now(), '{SRC_IN}'),
-          ('enforcement', 'CASE_OUT', '海淀水泥厂', 'missing', 'h', now(), '{SRC_OUT}'),
-          ('eia_approval', 'EIA_IN', '朝阳热电厂', 'missing', 'h', now(), '{SRC_IN}'),
-          ('eia_approval', 'EIA_OUT', '海淀水泥厂', 'missing', 'h', now(), '{SRC_OUT}');
+        -- Each record names its source's district, as a loaded record would: a link run (the
+        -- registry link route) rebuilds a source's region from its records.
+        INSERT INTO source_record (system, record_id, name, uscc_status, region_code, row_hash, loaded_at, source_code) VALUES
+          ('enforcement', 'CASE_IN', '朝阳热电厂', 'missing', '{INSIDE}', 'h', now(), '{SRC_IN}'),
+          ('enforcement', 'CASE_OUT', '海淀水泥厂', 'missing', '{OUTSIDE}', 'h', now(), '{SRC_OUT}'),
+          ('eia_approval', 'EIA_IN', '朝阳热电厂', 'missing', '{INSIDE}', 'h', now(), '{SRC_IN}'),
+          ('eia_approval', 'EIA_OUT', '海淀水泥厂', 'missing', '{OUTSIDE}', 'h', now(), '{SRC_OUT}');
         """
     )
 

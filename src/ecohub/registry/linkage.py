@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
@@ -88,7 +89,11 @@ def input_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     df["name_grams_n"] = df["name_grams"].map(lambda g: len(g) if g is not None else 0)
     df["addr_grams_n"] = df["addr_grams"].map(lambda g: len(g) if g is not None else 0)
     df.loc[df["address_norm"].isna(), "addr_grams"] = None
-    return df
+    # Typed as lists of strings even when every value is NULL (a list without addresses):
+    # an all-NULL object column reaches the engine as INTEGER, and Splink's list comparisons
+    # then fail to bind (list_distinct(INTEGER)).
+    grams = pd.ArrowDtype(pa.list_(pa.string()))
+    return df.astype({"name_grams": grams, "addr_grams": grams})
 
 
 def _dice_level(col: str, at_least: float, dialect: str) -> Any:
