@@ -313,6 +313,20 @@ CASES: dict[tuple[str, str], Case] = {
         },
         "same",
     ),
+    # Outlet registration changes the whole registry's numbering: admin only, like decisions.
+    ("POST", "/api/v1/registry/outlets"): (
+        {
+            "url": "/api/v1/registry/outlets",
+            "method": "POST",
+            "json": {"source_code": d.SRC_IN, "medium": "air"},
+        },
+        {
+            "url": "/api/v1/registry/outlets",
+            "method": "POST",
+            "json": {"source_code": d.SRC_OUT, "medium": "air"},
+        },
+        "same",
+    ),
     # /api/v1/review: flags of the stations in scope.
     **{
         ("GET", f"/api/v1/review/{what}"): (

@@ -78,6 +78,11 @@ def test_load_link_review_report_export(door: Door, tmp_path: Path) -> None:
         ("POST", "/api/v1/registry/review/decision",
          {"a": "nope:1", "b": "nope:2", "decision": "match"}, 404, None, "not found"),
         ("GET", "/api/v1/registry/codes?format=json", None, 422, "format", ""),
+        ("POST", "/api/v1/registry/outlets", {"source_code": "NOSUCH", "medium": "air"}, 404,
+         None, "source 'NOSUCH' not found"),
+        ("POST", "/api/v1/registry/outlets", {"source_code": d.SRC_IN, "medium": "soil"}, 400,
+         "medium", "expected air or water"),
+        ("POST", "/api/v1/registry/outlets", {"source_code": d.SRC_IN}, 422, "medium", ""),
     ],
 )  # fmt: skip
 def test_bad_input_names_the_option(
@@ -101,3 +106,30 @@ def test_only_admins_use_the_operator_routes(door: Door, role: str) -> None:
     assert c.get("/api/v1/registry/report").status_code == 403
     assert c.get("/api/v1/registry/codes").status_code == 403
     assert c.post("/api/v1/registry/link", json={}).status_code == 403
+    body = {"source_code": d.SRC_IN, "medium": "air"}
+    assert c.post("/api/v1/registry/outlets", json=body).status_code == 403
+
+
+def test_outlets_are_numbered_per_source_and_medium(door: Door) -> None:
+    # The door's store has DA001 at both sources: the next air outlet is DA002, the first
+    # water outlet DW001 (HJ 608-2017 Figure 6: D + A|W + a 3-digit sequence per source).
+    c = _client(door, "admin")
+    got = []
+    for medium in ("air", "water", "air"):
+        r = c.post("/api/v1/registry/outlets",
+                   json={"source_code": d.SRC_OUT, "medium": medium, "name": "新排口"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        got.append(r.json())
+    assert [g["outlet_code"] for g in got] == ["DA002", "DW001", "DA003"]
+    assert {g["source_code"] for g in got} == {d.SRC_OUT}
+    rows = door.con.execute(
+        "SELECT outlet_code, medium, name FROM outlet WHERE source_code = ? ORDER BY outlet_code",
+        [d.SRC_OUT],
+    ).fetchall()
+    assert rows == [("DA001", "gas", "海淀烟囱"), ("DA002", "gas", "新排口"),
+                    ("DA003", "gas", "新排口"), ("DW001", "water", "新排口")]  # fmt: skip
+    who = door.con.execute(
+        "SELECT actor FROM source_event WHERE source_code = ? AND records[1] = 'outlet:DW001'",
+        [d.SRC_OUT],
+    ).fetchall()
+    assert who == [("u_admin",)]

@@ -184,17 +184,28 @@ def test_registry_commands_go_through_a_running_server(
             "review": cli("review", "--limit", "5"),
         }
         cli("export", "--out", str(tmp_path / "served.csv"))
-        # The audit log saw the export while the server ran (an export is always audited).
+        codes = pd.read_csv(tmp_path / "served.csv").source_code.drop_duplicates().tolist()
+        # Outlet registration writes the store: through the server too (it once opened the
+        # store itself and failed while the server held it).
+        served["outlet"] = cli("outlet", codes[0], "--medium", "water", "--name", "总排口")
+        # The audit log saw the export and the outlet while the server ran.
         audit = subprocess.run([sys.executable, "-m", "ecohub.cli.main", "audit", "show", "--json"],
                                env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
         routes = [json.loads(line) for line in audit.stdout.splitlines()]
         assert any(e["route"] == "/api/v1/registry/codes" and e["action"] == "export"
                    for e in routes), audit.stdout[-2000:]  # fmt: skip
+        outlet_entries = [e for e in routes if e["route"] == "/api/v1/registry/outlets"]
+        assert [(e["action"], e["result"], e["rows"]) for e in outlet_entries] == [
+            ("write", "201", 1)
+        ], outlet_entries
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
     # No server now: the same commands open the store in-process and answer the same.
     assert cli("report", "--json") == served["report"]
     assert cli("review", "--limit", "5") == served["review"]
+    # Another source's first water outlet: the same answer as the server gave for the first.
+    assert served["outlet"] == "DW001\n"
+    assert cli("outlet", codes[1], "--medium", "water", "--name", "总排口") == served["outlet"]
     cli("export", "--out", str(tmp_path / "local.csv"))
     assert (tmp_path / "served.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()

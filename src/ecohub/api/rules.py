@@ -121,6 +121,7 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/registry/link"): ADMIN,
     ("GET", "/api/v1/registry/review"): ADMIN,
     ("POST", "/api/v1/registry/review/decision"): ADMIN,
+    ("POST", "/api/v1/registry/outlets"): ADMIN,
     ("GET", "/api/v1/registry/report"): ADMIN,
     ("GET", "/api/v1/registry/codes"): ADMIN,
     # Users, API keys and the audit log: operators only.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import Any
@@ -10,29 +9,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ecohub.cli import _common
 from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
-_open: list[Any] = []
-
-
-def open_store(read_only: bool = False) -> Any:
-    """The store, closed again when the command ends (see ``_close``)."""
-    con = _common.open_store(read_only=read_only)
-    _open.append(con)
-    return con
-
-
-@app.callback()
-def _close(ctx: typer.Context) -> None:
-    # One command, one connection: a second command in the same process (tests, a shell)
-    # must be able to open the file again, possibly read-only.
-    def close() -> None:
-        while _open:
-            _open.pop().close()
-
-    ctx.call_on_close(close)
 
 
 def _parse_map(items: list[str] | None) -> dict[str, str]:
@@ -243,13 +222,15 @@ def outlet(
     medium: str = typer.Option(..., "--medium", help="air | water"),
     name: str = typer.Option(None, "--name"),
 ) -> None:
-    """Register the next outlet (DA001, DW001, …) of a source."""
-    from ecohub.registry.attach import add_outlet
+    """Register the next outlet (DA001, DW001, …) of a source (through the server when one runs)."""
+    from ecohub.cli.client import DoorError, door
 
-    con = open_store()
-    try:
-        console.print(add_outlet(con, code, medium, name=name, actor=getpass.getuser()))
-    except KeyError:
-        fail(f"no source {code}")
-    except ValueError as exc:
-        fail(str(exc))
+    body = {"source_code": code, "medium": medium, "name": name}
+    with door(options={"source_code": "code"}) as d:
+        try:
+            out = d.post("/api/v1/registry/outlets", body)
+        except DoorError as exc:
+            if exc.status != 404:
+                raise
+            fail(f"no source {code}")
+    console.print(out["outlet_code"])

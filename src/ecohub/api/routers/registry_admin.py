@@ -1,5 +1,5 @@
 """``/api/v1/registry`` for operators: load a system's list and link (jobs), the review band,
-decisions, the per-system report and the code export.
+decisions, outlet registration, the per-system report and the code export.
 
 These read and change the whole registry (every region), so they are admin routes; the scoped
 search and detail routes are in :mod:`ecohub.api.routers.registry`. The services validate the
@@ -102,6 +102,30 @@ def decide(
         raise NotFound("record", str(exc.args[0])) from None
     request.state.audit_rows = 1
     return dict(jsonable(out))
+
+
+class OutletBody(StrictBody):
+    source_code: str = Field(..., min_length=1, max_length=64, description="the source's code")
+    medium: str = Field(..., max_length=20, description="air | water (HJ 608-2017 Figure 6)")
+    name: str | None = Field(None, max_length=200, description="the outlet's name")
+
+
+@router.post("/outlets", status_code=201)
+def register_outlet(
+    request: Request,
+    body: OutletBody,
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, str]:
+    """Register the next outlet of ``medium`` at a source (``DA001``, ``DW001``, …)."""
+    from ecohub.registry.attach import add_outlet
+
+    try:
+        code = add_outlet(cur, body.source_code, body.medium, name=body.name, actor=p.name)
+    except KeyError:
+        raise NotFound("source", body.source_code) from None
+    request.state.audit_rows = 1
+    return {"source_code": body.source_code, "outlet_code": code}
 
 
 @router.get("/report")
