@@ -15,7 +15,17 @@ LIST_COLUMNS = ("complaint_id", "received_at", "category", "topic", "region_code
                 "repeat_of", "hotspot_id", "top_source")  # fmt: skip
 HOTSPOT_COLUMNS = ("hotspot_id", "category", "topic", "region_code", "n_complaints", "radius_m",
                    "first_at", "last_at", "lon", "lat", "top_sources")  # fmt: skip
-_OPTIONS = {"from": "from", "to": "to"}
+_OPTIONS = {"from": "from", "to": "to", "distance_m": "distance-m"}
+REGION_HELP = ("GB/T 2260 code (and below), key-region id (jjj-2+26, …), or a loaded basin's or "
+               "custom region's code or name.")  # fmt: skip
+POINT_HELP = "LON,LAT: with --distance-m, everything within that distance of the point."
+
+
+def _where(
+    region: str | None, point: str | None, distance_m: float | None, crs: str
+) -> dict[str, object]:
+    """The region query parameters (the server checks that they go together)."""
+    return {"region": region, "point": point, "distance_m": distance_m, "crs": crs}
 
 
 def _format(fmt: str) -> None:
@@ -25,7 +35,10 @@ def _format(fmt: str) -> None:
 
 @app.command("list")
 def list_(
-    region: str | None = typer.Option(None, help="GB/T 2260 code (and below)."),
+    region: str | None = typer.Option(None, help=REGION_HELP),
+    point: str | None = typer.Option(None, help=POINT_HELP),
+    distance_m: float | None = typer.Option(None, "--distance-m", help="Metres around --point."),
+    crs: str = typer.Option("wgs84", help="Datum of --point: wgs84 | gcj02."),
     category: str | None = typer.Option(None, help="air, water, noise, solid_waste, soil, ..."),
     topic: str | None = typer.Option(None, help="odour, dust, night_construction_noise, ..."),
     frm: str | None = typer.Option(None, "--from", help="Day or time (CST), inclusive."),
@@ -40,14 +53,18 @@ def list_(
 
     _format(fmt)
     with door(options=_OPTIONS) as d:
-        rows = d.pages("/api/v1/complaints", region=region, category=category, topic=topic,
-                       **{"from": frm, "to": to}, hotspot=hotspot, source=source, q=q)  # fmt: skip
+        rows = d.pages("/api/v1/complaints", **_where(region, point, distance_m, crs),
+                       category=category, topic=topic, **{"from": frm, "to": to},
+                       hotspot=hotspot, source=source, q=q)  # fmt: skip
     _emit(rows, LIST_COLUMNS, fmt)
 
 
 @app.command("hotspots")
 def hotspots(
-    region: str | None = typer.Option(None, help="GB/T 2260 code (and below)."),
+    region: str | None = typer.Option(None, help=REGION_HELP),
+    point: str | None = typer.Option(None, help=POINT_HELP),
+    distance_m: float | None = typer.Option(None, "--distance-m", help="Metres around --point."),
+    crs: str = typer.Option("wgs84", help="Datum of --point: wgs84 | gcj02."),
     category: str | None = typer.Option(None, help="air, water, noise, ..."),
     frm: str | None = typer.Option(None, "--from", help="Day or time (CST): active since."),
     to: str | None = typer.Option(None, "--to", help="Day or time (CST): active before."),
@@ -58,8 +75,8 @@ def hotspots(
 
     _format(fmt)
     with door(options=_OPTIONS) as d:
-        rows = d.pages("/api/v1/complaints/hotspots", region=region, category=category,
-                       **{"from": frm, "to": to})  # fmt: skip
+        rows = d.pages("/api/v1/complaints/hotspots", **_where(region, point, distance_m, crs),
+                       category=category, **{"from": frm, "to": to})  # fmt: skip
     if fmt == "json":
         _emit(rows, (), fmt)
         return

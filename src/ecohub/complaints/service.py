@@ -6,6 +6,10 @@ supervising roles read them — admin, analyst and inspector, each within their 
 public caller is refused (:class:`~ecohub.access.AccessDenied`, HTTP 403): nothing of a
 complaint, not even the ones linked to its own sources, is shown to the accused. A complaint
 whose county is unknown is outside every regional scope (only nationwide callers see it).
+
+The ``region`` filter of the listings takes any region (:func:`ecohub.geo.filter.region_predicate`:
+a division, key region, basin, custom region, drawn area or a distance around a point), on top
+of the caller's scope.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.listing import Keyset, Window, window
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
-from ecohub.queries.stations import region_filter, when
+from ecohub.queries.stations import when
 
 __all__ = [
     "COLUMNS",
@@ -45,6 +49,16 @@ HOTSPOT_COLUMNS = (
 MAX_QUERY_CHARS = 100
 
 
+def _within(
+    con: duckdb.DuckDBPyConnection, region: str | dict[str, Any] | None, alias: str, crs: str
+) -> tuple[str, list[Any]]:
+    """Rows of ``alias`` (a complaint or hot spot: a county code and a point) inside ``region``."""
+    from ecohub.geo.filter import region_predicate
+
+    return region_predicate(con, region, f"{alias}.region_code", lon=f"{alias}.lon",
+                            lat=f"{alias}.lat", crs=crs)  # fmt: skip
+
+
 def _readers(p: Principal) -> None:
     require_role(p, "analyst", "inspector")
 
@@ -60,7 +74,8 @@ def list_complaints(
     con: duckdb.DuckDBPyConnection,
     p: Principal,
     *,
-    region: str | None = None,
+    region: str | dict[str, Any] | None = None,
+    crs: str = "wgs84",
     category: str | None = None,
     topic: str | None = None,
     start: str | None = None,
@@ -76,7 +91,8 @@ def list_complaints(
 
     ``start`` inclusive, ``end`` exclusive (ISO date or time; CST without offset); ``q``: words
     the text contains; ``source``: complaints with that source among their candidates;
-    ``repeats``: only repeats (true) or only first complaints (false).
+    ``repeats``: only repeats (true) or only first complaints (false); ``region``: any region
+    (``crs``: the datum of its coordinates).
     """
     _readers(p)
     _check_filters(category, topic)
@@ -87,7 +103,7 @@ def list_complaints(
         raise QueryError("to", "must be later than from")
     n = page_size(limit)
     scope, sp = region_sql(p, "c.region_code", lon="c.lon", lat="c.lat")
-    want, wp = region_filter("c.region_code", region)
+    want, wp = _within(con, region, "c", crs)
     clauses, params = [scope, want], [*sp, *wp]
     for column, value in (("c.category", category), ("c.topic", topic), ("c.hotspot_id", hotspot)):
         if value is not None:
@@ -108,8 +124,9 @@ def list_complaints(
         params.append(q.strip())
     if repeats is not None:
         clauses.append("c.repeat_of IS NOT NULL" if repeats else "c.repeat_of IS NULL")
-    filters = {"region": region, "category": category, "topic": topic, "from": start, "to": end,
-               "hotspot": hotspot, "source": source, "q": q, "repeats": repeats}  # fmt: skip
+    filters = {"region": region, "crs": crs, "category": category, "topic": topic,
+               "from": start, "to": end, "hotspot": hotspot, "source": source, "q": q,
+               "repeats": repeats}  # fmt: skip
     fp = fingerprint(p, filters)
     after = decode_cursor(cursor, fp, 2)
     if after is not None:
@@ -211,7 +228,8 @@ def hotspots(
     con: duckdb.DuckDBPyConnection,
     p: Principal,
     *,
-    region: str | None = None,
+    region: str | dict[str, Any] | None = None,
+    crs: str = "wgs84",
     category: str | None = None,
     start: str | None = None,
     end: str | None = None,
@@ -219,12 +237,13 @@ def hotspots(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Hot spots in the caller's region (largest first) with their ranked candidate sources;
-    ``start``/``end`` keep hot spots active in that span. One page."""
+    ``start``/``end`` keep hot spots active in that span; ``region``: any region (a hot spot is
+    inside when its centre is). One page."""
     _readers(p)
     _check_filters(category, None)
     t0, t1 = when(start, "from"), when(end, "to")
     scope, sp = region_sql(p, "h.region_code", lon="h.lon", lat="h.lat")
-    want, wp = region_filter("h.region_code", region)
+    want, wp = _within(con, region, "h", crs)
     clauses, params = [scope, want], [*sp, *wp]
     if category is not None:
         clauses.append("h.category = ?")
@@ -235,7 +254,7 @@ def hotspots(
     if t1 is not None:
         clauses.append("h.first_at < ?")
         params.append(t1)
-    filters = {"region": region, "category": category, "from": start, "to": end}
+    filters = {"region": region, "crs": crs, "category": category, "from": start, "to": end}
     win = window(p, filters, HOTSPOT_KEY, limit, cursor)
     chunk, nxt = win.cut_rows(_hotspot_rows(con, " AND ".join(clauses), params, win))
     return {"items": jsonable(_drop_keys(chunk)), "next_cursor": nxt}

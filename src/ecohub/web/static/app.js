@@ -163,8 +163,7 @@ async function refresh() {
     else forbiddenPanels(["chart-trend", "chart-calendar", "chart-composition", "chart-ranking"]);
     if (water) waterPanel(water);
     else forbiddenPanels(["chart-water"]);
-    await showComplaints(state.complaints, $("hotspot-list"), division ? region : null,
-      () => seq === state.seq);
+    await showComplaints(state.complaints, $("hotspot-list"), region, () => seq === state.seq);
     await watchlistPanel($("watchlist"), region);
   } catch (err) {
     if (seq === state.seq) notify(err);

@@ -74,10 +74,22 @@ function topicName(topic) {
   return s === key ? (lang === "en" ? topic.replaceAll("_", " ") : topic) : s;
 }
 
-// Fetch and draw the complaints and hot spots of a division; null region: clears the layer
-// (drawn areas and key regions: the complaint API filters by division code only).
+// The complaint API's region parameters for a console region: a stored region (division, key
+// region, basin, custom region) by its code, a drawn circle as point + distance; null for a
+// drawn polygon (the GET listings cannot carry one).
+export function complaintQuery(region) {
+  if (typeof region === "string") return `region=${encodeURIComponent(region)}`;
+  if (region && region.point) {
+    return `point=${region.point[0]},${region.point[1]}&distance_m=${region.distance_m}`;
+  }
+  return null;
+}
+
+// Fetch and draw the complaints and hot spots of any region but a drawn polygon (cleared, with
+// a note).
 export async function showComplaints(layer, listEl, region, isCurrent) {
-  if (!region) {
+  const where = complaintQuery(region);
+  if (!where) {
     layer.clear();
     listEl.innerHTML = `<li class="hint">${esc(t("complaints_divisions_only"))}</li>`;
     return;
@@ -86,8 +98,8 @@ export async function showComplaints(layer, listEl, region, isCurrent) {
   let hotspots;
   try {
     [complaints, hotspots] = await Promise.all([
-      api(`/api/v1/complaints?region=${region}&limit=${MAX_DOTS}`),
-      api(`/api/v1/complaints/hotspots?region=${region}`),
+      api(`/api/v1/complaints?${where}&limit=${MAX_DOTS}`),
+      api(`/api/v1/complaints/hotspots?${where}`),
     ]);
   } catch (err) {
     if (!isCurrent()) return;
