@@ -189,6 +189,13 @@ async def run_platform(
 
     if not ingest_only:
         ensure_regions(con)  # region boundaries and key regions (about 1 s the first time)
+        from ecohub.supervision.alerts.routing import check_channel_regions
+
+        try:
+            check_channel_regions(con, settings.alert_channels)  # a channel's region must exist
+        except ValueError:
+            con.close()
+            raise
     if demo:
         register_demo_devices(con, demo, settings.data_dir)
     # Bind HTTP first: a busy port is then a plain OSError before anything else has started.

@@ -45,7 +45,9 @@ class AlertChannel(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     kind: Literal["webhook", "smtp"]
     min_severity: Literal["low", "medium", "high"] = "low"
-    region: str | None = Field(default=None, pattern=r"^\d{6}$")  # GB/T 2260; None: all
+    # None: all. A GB/T 2260 code, a key-region id (jjj-2+26) or a loaded basin's / custom
+    # region's code or name; checked against the store when the platform starts.
+    region: str | None = Field(default=None, pattern=r"^\S(?:[^\x00-\x1f]{0,98}\S)?$")
     # webhook
     url: str | None = Field(default=None, pattern=r"^https?://")
     secret: SecretStr | None = None  # HMAC-SHA256 signing key (X-Ecohub-Signature)

@@ -36,11 +36,10 @@ import pyarrow as pa
 
 from ecohub.cst import CST
 from ecohub.settings import AlertChannel
+from ecohub.supervision.alerts.routing import SEVERITY_RANK, routes
 
-__all__ = ["SEVERITY_RANK", "channel_takes", "raise_alerts"]
+__all__ = ["SEVERITY_RANK", "raise_alerts"]
 
-#: Severities in rising order (the rules' ``low | medium | high``).
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 #: An exceedance of a permit limit is a violation of the permit: the highest severity (our
 #: choice; a bureau acts on every one).
 EXCEEDANCE_SEVERITY = "high"
@@ -150,19 +149,6 @@ def dedup_key(kind: str, mn: str, pollutant: str, rule: str) -> str:
     return f"{kind}|{mn}|{pollutant}|{rule}"
 
 
-def channel_takes(channel: AlertChannel, severity: str, region_code: str | None) -> bool:
-    """Whether ``channel`` is sent an alert of ``severity`` about a source in ``region_code``
-    (a channel's region covers its GB/T 2260 sub-divisions; a source without a region reaches
-    only channels without one)."""
-    from ecohub.access.scope import region_prefix
-
-    if SEVERITY_RANK[severity] < SEVERITY_RANK[channel.min_severity]:
-        return False
-    if channel.region is None:
-        return True
-    return region_code is not None and region_code.startswith(region_prefix(channel.region))
-
-
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One transaction, or the caller's when it already has one."""
@@ -228,8 +214,7 @@ def _raise(
             [at],
         )
         con.execute(_LINK)
-        queued = [(alert_id, ch.name) for alert_id, _, severity, region in new
-                  for ch in channels if channel_takes(ch, severity, region)]  # fmt: skip
+        queued = routes(con, channels, new)
         if queued:
             q = pa.table({"alert_id": [a for a, _ in queued], "channel": [c for _, c in queued]})
             con.register("_al_queue", q)
