@@ -24,7 +24,7 @@ from ecohub.complaints.analyse import analyse
 from ecohub.complaints.classify import CATEGORIES, topics
 from ecohub.complaints.load import load_complaints
 from ecohub.jobs.plain import jsonable
-from ecohub.queries import NotFound, QueryError
+from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.listing import Keyset, Window, window
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import when
@@ -161,17 +161,13 @@ def get_complaint(
     spot; :class:`NotFound` when unknown or outside the caller's region (the same answer)."""
     _readers(p)
     scope, sp = region_sql(p, "region_code", lon="lon", lat="lat")
-    rows = (
-        con.execute(
-            f"SELECT * EXCLUDE (row_hash) FROM complaint WHERE complaint_id = ? AND {scope}",
-            [complaint_id, *sp],
-        )
-        .fetch_arrow_table()
-        .to_pylist()
+    out = scoped_row(
+        con,
+        f"SELECT * EXCLUDE (row_hash) FROM complaint WHERE complaint_id = ? AND {scope}",
+        [complaint_id, *sp],
+        "complaint",
+        complaint_id,
     )
-    if not rows:
-        raise NotFound("complaint", complaint_id)
-    out = rows[0]
     out["candidates"] = (
         con.execute(
             "SELECT k.rank, k.source_code, s.name, s.industry, k.distance_m, k.industry_fit, "

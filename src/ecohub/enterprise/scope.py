@@ -15,7 +15,7 @@ from ecohub.access.principal import Principal
 from ecohub.access.scope import region_sql, source_sql
 from ecohub.cst import CST
 from ecohub.enterprise.tables import industries
-from ecohub.queries import NotFound, QueryError
+from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.stations import region_filter
 
 __all__ = ["INDUSTRY_SQL", "Month", "month_of", "require_source", "sources_sql"]
@@ -45,8 +45,7 @@ def require_source(con: duckdb.DuckDBPyConnection, principal: Principal, code: s
     """:class:`NotFound` unless ``code`` is a source the caller may see (unknown and out of
     scope answer alike)."""
     sql, params = sources_sql(principal, code=code)
-    if con.execute(f"SELECT 1 FROM ({sql})", params).fetchone() is None:
-        raise NotFound("source", code)
+    scoped_row(con, f"SELECT 1 AS seen FROM ({sql})", params, "source", code)
 
 
 def _industry_values() -> str:

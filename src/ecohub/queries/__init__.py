@@ -8,6 +8,11 @@ unknown one does.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
 
 class QueryError(ValueError):
     """A bad argument; the message starts with the field's name (HTTP 422)."""
@@ -25,3 +30,15 @@ class NotFound(LookupError):
         super().__init__(f"{kind} {key!r} not found")
         self.kind = kind
         self.key = key
+
+
+def scoped_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], kind: str, key: str
+) -> dict[str, Any]:
+    """The first row of ``sql`` (a query that already carries the caller's scope predicate) as
+    a dict; :class:`NotFound` (``kind``, ``key``) when it has none, so an object outside the
+    scope answers exactly as an unknown one."""
+    rows = con.execute(sql, params).fetch_arrow_table().slice(0, 1).to_pylist()
+    if not rows:
+        raise NotFound(kind, key)
+    return rows[0]

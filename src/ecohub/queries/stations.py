@@ -11,7 +11,7 @@ import pyarrow as pa
 from ecohub.access.principal import Principal
 from ecohub.access.scope import region_prefix, region_sql
 from ecohub.cst import CST
-from ecohub.queries import NotFound, QueryError
+from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.listing import Keyset, window
 
 STATION_COLUMNS = (
@@ -90,16 +90,13 @@ def get_station(
     """One station with its parameters and time span; :class:`NotFound` when unknown or outside
     the caller's scope (the same error, so scope leaks nothing)."""
     scope, sp = region_sql(principal, "region_code", lon="lon", lat="lat")
-    row = (
-        con.execute(
-            f"SELECT {', '.join(STATION_COLUMNS)} FROM station WHERE station_id = ? AND {scope}",
-            [station_id, *sp],
-        )
-        .fetch_arrow_table()
-        .to_pylist()
+    station = scoped_row(
+        con,
+        f"SELECT {', '.join(STATION_COLUMNS)} FROM station WHERE station_id = ? AND {scope}",
+        [station_id, *sp],
+        "station",
+        station_id,
     )
-    if not row:
-        raise NotFound("station", station_id)
     params = (
         con.execute(
             "SELECT parameter, period, any_value(unit) AS unit, count(*) AS n, min(time) AS first,"
@@ -109,7 +106,7 @@ def get_station(
         .fetch_arrow_table()
         .to_pylist()
     )
-    return {**row[0], "parameters": params}
+    return {**station, "parameters": params}
 
 
 def _observation_where(

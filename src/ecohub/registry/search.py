@@ -13,7 +13,7 @@ import duckdb
 
 from ecohub.access.principal import Principal
 from ecohub.access.scope import region_sql, source_sql
-from ecohub.queries import NotFound, QueryError
+from ecohub.queries import NotFound, QueryError, scoped_row
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import region_filter
 
@@ -93,11 +93,8 @@ def source_detail(
     from ecohub.registry.show import show
 
     where, params = _scope(principal)
-    hit = con.execute(
-        f"SELECT 1 FROM source s WHERE s.source_code = ? AND {where}", [code, *params]
-    ).fetchone()
-    if hit is None:
-        raise NotFound("source", code)
+    scoped_row(con, f"SELECT 1 AS seen FROM source s WHERE s.source_code = ? AND {where}",
+               [code, *params], "source", code)  # fmt: skip
     try:
         return show(con, code)
     except KeyError:

@@ -18,7 +18,7 @@ import duckdb
 
 from ecohub.access import Principal, region_sql, require_role, source_sql
 from ecohub.cst import CST
-from ecohub.queries import NotFound, QueryError
+from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.listing import Keyset, Window
 from ecohub.supervision.alerts.raising import SEVERITY_RANK, transaction
 
@@ -140,12 +140,9 @@ def get_alert(
 ) -> dict[str, Any]:
     """One alert with its deliveries; :class:`NotFound` when unknown or outside the scope."""
     where, args = _scope(principal)
-    row = con.execute(
-        f"{_SELECT} WHERE a.id = ? AND {' AND '.join(where)}", [alert_id, *args]
-    ).fetchone()
-    if row is None:
-        raise NotFound("alert", str(alert_id))
-    item = _item(row)
+    row = scoped_row(con, f"{_SELECT} WHERE a.id = ? AND {' AND '.join(where)}",
+                     [alert_id, *args], "alert", str(alert_id))  # fmt: skip
+    item = _item(tuple(row.values()))
     item["deliveries"] = [
         {"channel": ch, "event": ev, "attempts": n,
          "next_try": nt.astimezone(CST).isoformat() if nt and not done else None,
