@@ -114,6 +114,39 @@ def paths(settings: Settings, table: str) -> list[str]:
     )
 
 
+def months(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> list[str] | None:
+    """The CST months holding rows of ``table``, hot or in a local lake, newest first (from the
+    lake's folder names and the hot rows; no lake file is read). None for a URL lake, whose
+    folders cannot be listed here."""
+    s = spec(table)
+    base = root(settings, table)
+    if is_remote(base):
+        return None
+    found = {r[0] for r in con.execute(f"SELECT DISTINCT {month_sql(s)} FROM {table}").fetchall()}
+    folder = Path(base)
+    if folder.is_dir():
+        found |= {
+            p.name.removeprefix("month=")
+            for p in folder.glob("month=*")
+            if p.name != SCHEMA_DIR.split("/")[0] and any(_has_data(b) for b in p.iterdir())
+        }
+    return sorted(found, reverse=True)
+
+
+def _has_data(folder: Path) -> bool:
+    return folder.is_dir() and any(
+        f.suffix == ".parquet" and not f.name.startswith("_") for f in folder.iterdir()
+    )
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The instants a CST month ``YYYY-MM`` starts and ends (end excluded)."""
+    y, m = (int(x) for x in month.split("-"))
+    start = datetime(y, m, 1, tzinfo=CST)
+    end = datetime(y + m // 12, m % 12 + 1, 1, tzinfo=CST)
+    return start, end
+
+
 def month_of(t: datetime) -> str:
     """The ``month`` partition of a time: its calendar month in China Standard Time."""
     return t.astimezone(CST).strftime("%Y-%m")
