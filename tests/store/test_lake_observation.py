@@ -42,7 +42,9 @@ def load(con: duckdb.DuckDBPyConnection, station: str, t: datetime, value: float
     )
 
 
-def seen(con: duckdb.DuckDBPyConnection, table: str = "observation_all") -> list[tuple[object, ...]]:
+def seen(
+    con: duckdb.DuckDBPyConnection, table: str = "observation_all"
+) -> list[tuple[object, ...]]:
     return con.execute(
         f"SELECT station_id, parameter, time, value, flag FROM {table} ORDER BY ALL"
     ).fetchall()
@@ -61,7 +63,9 @@ def test_settled_observations_move_and_every_reader_sees_them(
     assert con.execute("SELECT count(*) FROM observation").fetchone() == (1,)
     assert con.execute("SELECT count(*) FROM observation_lake").fetchone() == (6,)
     assert seen(con) == before
-    assert all("/observation/month=2026-10/bucket=" in f for f in lake.paths(settings, "observation"))
+    assert all(
+        "/observation/month=2026-10/bucket=" in f for f in lake.paths(settings, "observation")
+    )
     # An analytic run reads the table with its history (DuckDB: Ibis reads observation_all).
     with duckdb_backend().run(con, ["observation"]) as run:
         assert run.ibis.table("observation").count().to_pyarrow().as_py() == 7

@@ -103,7 +103,8 @@ def get_station(
     params = (
         con.execute(
             "SELECT parameter, period, any_value(unit) AS unit, count(*) AS n, min(time) AS first,"
-            " max(time) AS last FROM observation_all WHERE station_id = ? GROUP BY ALL ORDER BY 1, 2",
+            " max(time) AS last FROM observation_all WHERE station_id = ?"
+            " GROUP BY ALL ORDER BY 1, 2",
             [station_id],
         )
         .fetch_arrow_table()

@@ -6,9 +6,11 @@ Layout (docs/design.md "The data lake")::
 
 ``month`` is the calendar month of the row's time in China Standard Time; ``bucket`` is the
 first hex digit of the MD5 of the device (``mn``) or station id, so one device's rows sit in
-one of 16 folders a month. Files are only ever added, never rewritten; each names the node and
-the compaction batch that wrote it, so several ingest nodes can share one lake. Names starting
-with ``_`` (the lock, staging, the schema file) are skipped by Spark's reader.
+one of 16 folders a month. Compaction adds files; a partition is rewritten only as a whole
+(merging its files, or a reloaded observation replacing a value: :mod:`ecohub.store.lake_swap`).
+Each file names the node and the compaction batch that wrote it, so several ingest nodes can
+share one lake. Names starting with ``_`` (the lock, staging, the schema file) are skipped by
+Spark's reader.
 
 This module knows where the lake is and how to read it; :mod:`ecohub.store.lake_compact`
 moves rows into it.

@@ -243,20 +243,23 @@ def _compact_table(
         known = _count(cur, "SELECT count(*) FROM _lake_known")
         # Changed (last wins only): a newer load of a key the lake holds; its partition is
         # rewritten with the hot row in place of the lake's.
+        only_last = "" if s.winner == "last" else " WHERE false"
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _lake_changed AS SELECT {keys}, month, bucket "
             f"FROM _lake_hot SEMI JOIN _lake_seen USING ({keys}) "
-            f"ANTI JOIN _lake_known USING ({keys})"
-            + ("" if s.winner == "last" else " WHERE false")
+            f"ANTI JOIN _lake_known USING ({keys}){only_last}"
         )
-        rewrite = [(m, bk) for m, bk in cur.execute(
-            "SELECT DISTINCT month, bucket FROM _lake_changed ORDER BY ALL").fetchall()]  # fmt: skip
+        rewrite = cur.execute(
+            "SELECT DISTINCT month, bucket FROM _lake_changed ORDER BY ALL"
+        ).fetchall()
         moved = settled - known
         staged = base / "_staging" / batch
         files_written: list[Path] = []
         # Rows of a rewritten partition go into its rewrite, not into a new file.
-        outside = "" if not rewrite else (
+        outside = (
             " ANTI JOIN (SELECT DISTINCT month, bucket FROM _lake_changed) USING (month, bucket)"
+            if rewrite
+            else ""
         )
         new_rows = _count(cur, f"SELECT count(*) FROM _lake_hot ANTI JOIN _lake_known USING "
                                f"({keys}){outside}")  # fmt: skip

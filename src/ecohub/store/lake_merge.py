@@ -30,9 +30,7 @@ def crowded(base: Path, more_than: int) -> list[tuple[str, str, list[str]]]:
     """The partitions (month, bucket, files) holding more than ``more_than`` data files."""
     out = []
     for folder in sorted(base.glob("month=*/bucket=*")):
-        files = sorted(
-            str(p) for p in folder.glob("*.parquet") if not p.name.startswith("_")
-        )
+        files = sorted(str(p) for p in folder.glob("*.parquet") if not p.name.startswith("_"))
         if len(files) > more_than:
             month = folder.parent.name.removeprefix("month=")
             out.append((month, folder.name.removeprefix("bucket="), files))

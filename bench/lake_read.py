@@ -1,0 +1,139 @@
+"""Reads from the lake: one device's month, and a month of every device's minute emissions
+aggregated to hourly and daily values on DuckDB and on Spark local[2], in the same run.
+
+    python bench/lake_generate.py /tmp/ecohub-lake1b/lake          # once
+    python bench/lake_read.py /tmp/ecohub-lake1b/lake [--month 2026-05] [--no-write]
+
+Both engines run the same Ibis expression through the analytics backend
+(``ecohub.store.backend``): DuckDB reads the store's ``emission_all`` view over the lake, Spark
+reads the lake folder itself (``SparkBackend(sources=...)``). Hour and day keys are integer
+arithmetic on epoch seconds (the CST day is UTC+8 all year), so the two engines group the same
+rows whatever their session time zones; their results are compared (groups and the sum of the
+means) before any figure is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
+from lake_ingest import lake_rows, one_device_month
+
+
+def aggregates(t: Any, lo: Any, hi: Any) -> dict[str, Any]:
+    """Hourly and daily mean, min, max and count per device and pollutant of one month."""
+    rows = t.filter((t.data_time >= lo) & (t.data_time < hi))
+    secs = rows.data_time.epoch_seconds()
+    keyed = rows.mutate(hour=secs // 3600, day=(secs + 28800) // 86400)
+    out = {}
+    for name in ("hour", "day"):
+        out[name] = keyed.group_by(["mn", "pollutant", name]).aggregate(
+            mean=keyed.avg.mean(), lo=keyed.avg.min(), hi=keyed.avg.max(), n=keyed.avg.count()
+        )
+    return out
+
+
+def summary(backend: Any, expr: Any) -> tuple[int, float, int, int]:
+    """(groups, sum of the means, sum of the counts, devices): forces the whole aggregate."""
+    s = expr.aggregate(g=expr.count(), m=expr.mean.sum(), n=expr.n.sum(), d=expr.mn.nunique())
+    row = backend.to_pyarrow(s).to_pylist()[0]
+    return int(row["g"]), float(row["m"]), int(row["n"]), int(row["d"])
+
+
+def run_engine(engine: str, lake: Path, month: str) -> dict[str, Any]:
+    from ecohub.settings import Settings
+    from ecohub.store import lake as lake_mod
+    from ecohub.store.backend import SparkBackend, duckdb_backend
+    from ecohub.store.db import connect
+
+    lo, hi = lake_mod.month_bounds(month)
+    with tempfile.TemporaryDirectory(prefix="ecohub-lakeread-") as tmp:
+        s = Settings(data_dir=Path(tmp), lake=str(lake), node_id="bench")
+        con = connect(s.database)
+        lake_mod.attach(con, s)
+        if engine == "duckdb":
+            backend: Any = duckdb_backend()
+        else:
+            backend = SparkBackend("local[2]", work_dir=Path(tmp) / "spark",
+                                   sources={"emission": lake_mod.root(s, "emission")})  # fmt: skip
+            began = time.perf_counter()
+            _ = backend.session  # session start-up, reported apart
+            start_s = time.perf_counter() - began
+        out: dict[str, Any] = {"engine": engine}
+        if engine == "spark":
+            out["start_s"] = start_s
+        with backend.run(con, ["emission"]) as run:
+            exprs = aggregates(run.table("emission"), lo, hi)
+            for name, expr in exprs.items():
+                began = time.perf_counter()
+                out[name] = summary(run.ibis, expr)
+                out[f"{name}_s"] = time.perf_counter() - began
+        con.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("lake", type=Path)
+    ap.add_argument("--month", help="YYYY-MM (default: the lake's middle month)")
+    ap.add_argument("--no-write", action="store_true")
+    a = ap.parse_args()
+    rows, files = lake_rows(a.lake)
+    months = sorted(p.name.removeprefix("month=") for p in (a.lake / "emission").glob("month=2*"))
+    month = a.month or months[len(months) // 2]
+    load0 = os.getloadavg()
+    q_s, q_rows, q_month = one_device_month(a.lake)
+    load1 = os.getloadavg()
+    results = []
+    for engine in ("duckdb", "spark"):
+        before = os.getloadavg()
+        r = run_engine(engine, a.lake, month)
+        r["load"] = (before[0], os.getloadavg()[0])
+        results.append(r)
+        print(r, flush=True)
+    d, sp = results
+    for name in ("hour", "day"):
+        dg, dm, dn, _ = d[name]
+        sg, sm, sn, _ = sp[name]
+        assert (dg, dn) == (sg, sn), f"{name}: engines disagree: {d[name]} vs {sp[name]}"
+        assert abs(dm - sm) <= 1e-9 * max(1.0, abs(dm)), f"{name}: means differ {dm} vs {sm}"
+    n_rows = d["hour"][2]
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"Lake: {rows:,} emission rows in {files} files (bench/lake_generate.py: outlets x 6 "
+        f"pollutants x every minute). Machine shared with other sessions (2 cores); `uptime` at "
+        f"the end: {uptime}.",
+        "",
+        f"- **One device's month** ({q_month}, all pollutants, {q_rows:,} minute rows) through "
+        f"`emission_all`: {q_s:.2f} s (best of 3, DuckDB; load average {load0[0]:.1f} before, "
+        f"{load1[0]:.1f} after).",
+        f"- **A month of every device** ({month}: {n_rows:,} minute values of 320 outlets) "
+        "aggregated to hourly and daily mean/min/max/count per outlet and pollutant, the same "
+        "Ibis expression on both engines, results equal (groups, counts, sum of means):",
+        "",
+        "| engine | hourly groups | hourly s | daily groups | daily s | load avg before → after |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        extra = f" (+ {r['start_s']:.1f} s session start)" if "start_s" in r else ""
+        lines.append(
+            f"| {r['engine']}{' local[2]' if r['engine'] == 'spark' else ''} | "
+            f"{r['hour'][0]:,} | {r['hour_s']:.1f}{extra} | {r['day'][0]:,} | {r['day_s']:.1f} | "
+            f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if not a.no_write:
+        write_section("Reads from the lake: one device's month, a month on both engines", text)
+
+
+if __name__ == "__main__":
+    main()
