@@ -67,8 +67,8 @@ def test_a_spark_run_reads_observations_with_their_history(tmp_path: Path) -> No
     assert compact(con, s, now=old + timedelta(days=5))["observation"]["moved"] == 2
     con.execute(ins, [old + timedelta(hours=1), 5.0])  # reloaded: hot, wins
     con.execute(ins, [old + timedelta(days=4), 3.0])  # live
-    backend = SparkBackend("local[1]", work_dir=tmp_path / "spark",
-                           session=spark_session("local[1]", warehouse=str(tmp_path / "wh")))  # fmt: skip
+    session = spark_session("local[1]", warehouse=str(tmp_path / "wh"))
+    backend = SparkBackend("local[1]", work_dir=tmp_path / "spark", session=session)
     with backend.run(con, ["observation"]) as run:
         got = run.ibis.to_pyarrow(run.table("observation").order_by("time"))
     assert got.column("value").to_pylist() == [1.0, 5.0, 3.0]
