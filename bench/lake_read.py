@@ -116,6 +116,37 @@ def run_engine(engine: str, lake: Path, month: str) -> dict[str, Any]:
     return out
 
 
+def listing_pages(lake: Path, devices: int = 320) -> list[float]:
+    """Seconds for the first three pages (100 rows) of the emissions listing without a device
+    or time window (newest first, ``ecohub.queries.hj212.emissions``) over the lake."""
+    from ecohub.access.principal import SYSTEM
+    from ecohub.queries.hj212 import emissions
+    from ecohub.settings import get_settings
+    from ecohub.store import lake as lake_mod
+    from ecohub.store.db import connect
+
+    out = []
+    with tempfile.TemporaryDirectory(prefix="ecohub-lakelist-") as tmp:
+        os.environ.update(ECOHUB_DATA_DIR=tmp, ECOHUB_LAKE=str(lake), ECOHUB_NODE_ID="bench")
+        get_settings.cache_clear()
+        con = connect(get_settings().database)
+        lake_mod.attach(con, get_settings())
+        con.execute(
+            "INSERT INTO monitor_point (mn) SELECT 'GEN' || lpad(i::VARCHAR, 17, '0') "
+            "FROM range(?) t(i)",
+            [devices],
+        )
+        cursor = None
+        for _ in range(3):
+            began = time.perf_counter()
+            table, cursor = emissions(con, SYSTEM, limit=100, cursor=cursor)
+            out.append(time.perf_counter() - began)
+            assert table.num_rows == 100
+        con.close()
+        get_settings.cache_clear()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("lake", type=Path)
@@ -128,6 +159,8 @@ def main() -> None:
     load0 = os.getloadavg()
     q_s, q_rows, q_month = one_device_month(a.lake)
     load1 = os.getloadavg()
+    pages = listing_pages(a.lake)
+    load2 = os.getloadavg()
     results = []
     for engine in ("duckdb", "spark"):
         before = os.getloadavg()
@@ -151,6 +184,10 @@ def main() -> None:
         f"- **One device's month** ({q_month}, all pollutants, {q_rows:,} minute rows) through "
         f"`emission_all`: {q_s:.2f} s (best of 3, DuckDB; load average {load0[0]:.1f} before, "
         f"{load1[0]:.1f} after).",
+        "- **The emissions listing without a device or time window** (newest first, 100 rows a "
+        "page, `ecohub.queries.hj212.emissions`): pages 1, 2, 3 in "
+        + ", ".join(f"{s:.2f}" for s in pages)
+        + f" s (load average {load2[0]:.1f} after).",
         f"- **A month of every device** ({month}: {n_rows:,} minute values of "
         f"{d['hour'][3]} outlets) "
         "aggregated to hourly and daily mean/min/max/count per outlet and pollutant, the same "

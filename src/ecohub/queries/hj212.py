@@ -8,7 +8,8 @@ visible only to nationwide callers (nobody can say whose it is).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -164,10 +165,10 @@ def _newest_first(
     start: str | None, t1: datetime | None, end: str | None, limit: int | None,
     cursor: str | None, export: bool,
 ) -> tuple[pa.Table, str | None]:  # fmt: skip
-    """The unfiltered listing, by (data_time descending, mn, cn, pollutant): read month by
-    month from the newest (each month's time bounds are constants, so the lake's Parquet
-    statistics skip every other month's row groups) until the page is full, instead of sorting
-    the whole lake for one page."""
+    """The unfiltered listing, by (data_time descending, mn, cn, pollutant): read window by
+    window from the newest (:func:`_windows`; each window's bounds are constants, so the lake's
+    Parquet statistics skip the files and row groups outside it) until the page is full,
+    instead of sorting the whole lake for one page."""
     from ecohub.settings import get_settings
     from ecohub.store.lake import month_bounds, month_of, months
 
@@ -184,10 +185,10 @@ def _newest_first(
                      "(e.mn, e.cn, e.pollutant) > (?, ?, ?))")  # fmt: skip
         params += [win.after[0], *win.after]
     held = months(con, get_settings(), "emission")
-    if win.after is not None and held is not None:
-        last = month_of(datetime.fromisoformat(win.after[0]))
-        held = [m for m in held if m <= last]
-    spans = [month_bounds(m) for m in held] if held is not None else [(None, None)]
+    until = datetime.fromisoformat(win.after[0]) if win.after is not None else None
+    if until is not None and held is not None:
+        held = [m for m in held if m <= month_of(until)]
+    spans = _windows([month_bounds(m) for m in held], until) if held is not None else [(None, None)]
     got: list[pa.Table] = []
     want = win.size + 1
     for lo, hi in spans:
@@ -212,6 +213,22 @@ def _newest_first(
         )
         return empty.fetch_arrow_table(), None
     return win.cut_table(pa.concat_tables(got))
+
+
+def _windows(
+    months: list[tuple[datetime, datetime]], until: datetime | None
+) -> Iterator[tuple[Any, Any]]:
+    """Time windows from the newest back (before ``until``, a cursor's time, when given),
+    within each month (newest first): the last day, then 2, 4, 8 ... days before it, so a page
+    usually reads the files of a few days only (compaction writes a file per day)."""
+    for start, end in months:
+        hi, width = end, timedelta(days=1)
+        if until is not None:
+            hi = min(end, until + timedelta(microseconds=1))
+        while hi > start:
+            lo = max(start, hi - width)
+            yield lo, hi
+            hi, width = lo, width * 2
 
 
 def rejected(
