@@ -113,7 +113,7 @@ def _submit_air_compute(con: Any, jobs: JobRunner, sample_loaded: bool) -> str |
     from ecohub.access.principal import SYSTEM
     from ecohub.analytics import air_results
 
-    has_obs = con.execute("SELECT count(*) > 0 FROM observation").fetchone()
+    has_obs = con.execute("SELECT count(*) > 0 FROM observation_all").fetchone()
     if not (has_obs and has_obs[0]):
         return None
     if not sample_loaded and air_results.state(con).get("edition") is not None:

@@ -32,11 +32,11 @@ def open_lake(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     """Point the store's ``*_all`` views at the lake and finish a compaction a killed process
     left; a line for the start-up messages."""
     from ecohub.store.lake import LakeError, attach
-    from ecohub.store.lake_compact import recover
+    from ecohub.store.lake_compact import COMPACTED, recover
 
     attached = attach(con, settings)
     try:
-        finished = recover(con, settings)
+        finished = sum(recover(con, settings, table) for table in COMPACTED)
     except LakeError as exc:
         return f"lake: {settings.lake_root} (read only here: {exc})"
     extra = f"; {finished} interrupted compaction(s) finished" if finished else ""

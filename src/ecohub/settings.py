@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     lake_settle_hours: float = Field(default=48.0, gt=0)
     # How often `ecohub up` compacts (0: never; `ecohub lake compact` still does).
     lake_compact_every_s: float = Field(default=3600.0, ge=0)
+    # A lake partition with more data files than this is merged into one at compaction
+    # (each compaction adds a file per partition and node: ~31 a month per node).
+    lake_merge_files: int = Field(default=24, ge=1)
 
     @field_validator("data_dir")
     @classmethod

@@ -76,3 +76,48 @@ def test_footprint_reads_times_from_footers(tmp_path: Path) -> None:
     (part,) = lake.footprint(s, "emission")
     assert (part["month"], part["files"], part["rows"]) == ("2026-10", 1, 3)
     assert part["time_from"] == t and part["time_to"] == t + timedelta(minutes=2)
+
+
+def test_observation_resources_and_products_cover_the_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ECOHUB_NODE_ID", "n1")
+    get_settings.cache_clear()
+    try:
+        s = get_settings()
+        con = connect(s.database)
+        lake.attach(con, s)
+        con.execute(
+            "INSERT INTO station (station_id, name, region_code, lon, lat) "
+            "VALUES ('S1', 'one', '110101', 116.4, 39.9)"
+        )
+        for t, parameter in ((datetime(2026, 10, 5, 1, tzinfo=UTC), "a34004"),
+                             (datetime(2026, 10, 5, 2, tzinfo=UTC), "a21026"),
+                             (NOW, "a34004")):  # fmt: skip
+            con.execute(
+                "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+                "below_detection) VALUES ('S1', ?, '1h', ?, 1, 'ug/m3', false)",
+                [parameter, t],
+            )
+        assert compact(con, s, now=NOW)["observation"]["moved"] == 2
+        coverage.refresh(con)
+        whole, pm25 = coverage.get(con, "30100101-00002"), coverage.get(con, "30100101-00003")
+        assert whole is not None and pm25 is not None
+        assert (whole["rows"], whole["regions"]) == (3, ["110101"])
+        # A product (a filter on the table) counts its settled rows too.
+        assert (pm25["rows"], pm25["time_from"]) == (2, "2026-10-05T09:00:00+08:00")
+        data = service.export_dcat(con, SYSTEM, base="http://x", fmt="ttl",
+                                   licence_url="http://l", attribution="a")  # fmt: skip
+        g = Graph().parse(data=data.decode(), format="turtle")
+        ds = URIRef("http://x/api/v1/catalog/30100101-00002")
+        parquet = URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET")
+        months = [
+            str(d).rsplit("month%3D", 1)[-1]
+            for d in g.objects(ds, DCAT.distribution)
+            if (d, DCTERMS["format"], parquet) in g
+        ]
+        assert months == ["2026-10"]
+        con.close()
+    finally:
+        get_settings.cache_clear()

@@ -62,3 +62,29 @@ def test_a_url_lake_is_refused_naming_the_setting(tmp_path: Path) -> None:
     assert out.exit_code != 0
     assert "lake (s3://bucket/lake): compaction" in out.output
     assert "Traceback" not in out.output
+
+
+def test_compact_moves_observations_rewrites_and_merges(tmp_path: Path) -> None:
+    con = connect(tmp_path / "ecohub.duckdb")
+    old = datetime.now(UTC) - timedelta(days=40)
+    ins = (
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+        "below_detection) VALUES ('S1', 'a34004', '1h', ?, ?, 'ug/m3', false) "
+        "ON CONFLICT DO UPDATE SET value = EXCLUDED.value"
+    )
+    con.execute(ins, [old, 1.0])
+    con.close()
+    out = _invoke(tmp_path, "compact")
+    assert out.exit_code == 0, out.output
+    assert "observation: 1 settled rows" in out.output and "1 moved" in out.output
+    con = connect(tmp_path / "ecohub.duckdb")
+    con.execute(ins, [old, 2.0])  # a corrected reload of a settled value
+    con.close()
+    out = _invoke(tmp_path, "compact")
+    text = " ".join(out.output.split())  # the console wraps long lines
+    assert "1 partition(s) rewritten with reloaded values" in text, out.output
+    con = connect(tmp_path / "ecohub.duckdb")
+    assert con.execute("SELECT value FROM observation_all").fetchall() == [(2.0,)]
+    con.close()
+    out = _invoke(tmp_path, "status")
+    assert "observation: 1 files, 1 rows" in out.output, out.output

@@ -235,7 +235,7 @@ def test_a_url_lake_cannot_be_compacted(tmp_path: Path) -> None:
     with pytest.raises(lake.LakeError, match="needs a folder"):
         compact(c, s)
     with pytest.raises(lake.LakeError, match="not compacted"):
-        compact(c, Settings(data_dir=tmp_path), tables=("observation",))
+        compact(c, Settings(data_dir=tmp_path), tables=("station",))
 
 
 def test_node_id_is_safe_in_file_names(tmp_path: Path) -> None:

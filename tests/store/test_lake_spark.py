@@ -46,3 +46,29 @@ def test_spark_reads_the_lake_folder_and_the_file_list(tmp_path: Path) -> None:
     )
     assert first is not None
     assert first["t"] == "2026-02-01 00:30"
+
+
+def test_a_spark_run_reads_observations_with_their_history(tmp_path: Path) -> None:
+    """The backend exports a table kept partly in the lake with its history: settled rows,
+    hot rows, and a reload in the hot table hiding the lake's older value."""
+    from ecohub.store.backend import SparkBackend
+
+    s = Settings(data_dir=tmp_path, node_id="n1")
+    con = connect(s.database)
+    lake.attach(con, s)
+    old = datetime(2026, 1, 10, tzinfo=UTC)
+    ins = (
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+        "below_detection) VALUES ('S1', 'a34004', '1h', ?, ?, 'ug/m3', false) "
+        "ON CONFLICT DO UPDATE SET value = EXCLUDED.value"
+    )
+    con.execute(ins, [old, 1.0])
+    con.execute(ins, [old + timedelta(hours=1), 2.0])
+    assert compact(con, s, now=old + timedelta(days=5))["observation"]["moved"] == 2
+    con.execute(ins, [old + timedelta(hours=1), 5.0])  # reloaded: hot, wins
+    con.execute(ins, [old + timedelta(days=4), 3.0])  # live
+    session = spark_session("local[1]", warehouse=str(tmp_path / "wh"))
+    backend = SparkBackend("local[1]", work_dir=tmp_path / "spark", session=session)
+    with backend.run(con, ["observation"]) as run:
+        got = run.ibis.to_pyarrow(run.table("observation").order_by("time"))
+    assert got.column("value").to_pylist() == [1.0, 5.0, 3.0]

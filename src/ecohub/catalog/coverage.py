@@ -97,16 +97,25 @@ def measure(
             "bbox": None,
         }
     cond = f"WHERE {where}" if where else ""
+    # A table kept partly in the data lake: a filtered resource (a product) and the regions
+    # are read over its whole history; the unfiltered count and span add the lake's Parquet
+    # footers to the hot rows (_add_lake: nothing scanned).
+    history = _history(table)
+    source = history if history and where else table
     spec = resources.table_specs().get(table, {})
     tcol = spec.get("time_column") or ""
     lo, _, hi = tcol.partition(":")
     hi = hi or lo
     if lo:
         row = con.execute(
-            f'SELECT count(*), min(t."{lo}"), max(t."{hi}") FROM "{table}" t {cond}'
+            f'SELECT count(*), min(t."{lo}"), max(t."{hi}") FROM "{source}" t {cond}'
         ).fetchall()[0]
     else:
-        row = (con.execute(f'SELECT count(*) FROM "{table}" t {cond}').fetchall()[0][0], None, None)
+        row = (
+            con.execute(f'SELECT count(*) FROM "{source}" t {cond}').fetchall()[0][0],
+            None,
+            None,
+        )
     out: dict[str, Any] = {
         "rows": int(row[0]),
         "time_from": _as_time(row[1], False),
@@ -115,7 +124,7 @@ def measure(
         "n_regions": 0,
         "bbox": None,
     }
-    if not where:
+    if not where and history:
         _add_lake(out, table)
     via = _via(table)
     if via is not None and out["rows"]:
@@ -123,7 +132,8 @@ def measure(
         key_list = ", ".join(f't."{k}"' for k in keys)
         points = f"{lon}, {lat}" if lon else "NULL, NULL"
         found = con.execute(
-            f'WITH k AS (SELECT DISTINCT {key_list.replace("t.", "")} FROM "{table}" t {cond}) '
+            f'WITH k AS (SELECT DISTINCT {key_list.replace("t.", "")} FROM "{history or table}" t '
+            f"{cond}) "
             f"SELECT {reg} AS region, {points} FROM k t"
         ).fetchall()
         regions = sorted({r[0] for r in found if r[0]})
@@ -133,6 +143,13 @@ def measure(
         if lons:
             out["bbox"] = [min(lons), min(lats), max(lons), max(lats)]
     return out
+
+
+def _history(table: str) -> str | None:
+    """``<table>_all`` for a table kept partly in the data lake (ecohub.store.lake), else None."""
+    from ecohub.store import lake
+
+    return f"{table}_all" if table in lake.SPECS else None
 
 
 def _add_lake(out: dict[str, Any], table: str) -> None:

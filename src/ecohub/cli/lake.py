@@ -1,4 +1,5 @@
-"""``ecohub lake``: the data lake of settled emissions (docs/operations.md "The data lake")."""
+"""``ecohub lake``: the data lake of settled emissions and observations (docs/operations.md
+"The data lake")."""
 
 from __future__ import annotations
 
@@ -11,19 +12,25 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("compact")
 def compact_cmd() -> None:
-    """Move emissions older than ECOHUB_LAKE_SETTLE_HOURS from the hot store into the lake
-    (de-duplicated on their key; runs as a job of the running server, or here)."""
+    """Move emissions and observations older than ECOHUB_LAKE_SETTLE_HOURS from the hot store
+    into the lake (de-duplicated on their key), then merge the files of partitions holding more
+    than ECOHUB_LAKE_MERGE_FILES (runs as a job of the running server, or here)."""
     from ecohub.cli.client import door
 
     with door(name_options=False) as d:  # the message names the setting
         res = d.job("lake-compact", {}, "compacting")
     for table, r in res.items():
+        merged = r.get("merged") or {}
         console.print(
             f"{table}: {r['settled']:,} settled rows before {r['cutoff']}: {r['moved']:,} moved "
             f"to the lake in {r['files']} files, {r['known']:,} already there (dropped)"
+            + (f", {r['rewritten']} partition(s) rewritten with reloaded values"
+               if r.get("rewritten") else "")
+            + (f"; {merged['files_before']:,} files of {merged['partitions']} partition(s) "
+               f"merged" if merged.get("partitions") else "")
             + (f"; {r['recovered']} interrupted compaction(s) finished" if r["recovered"] else ""),
             highlight=False,
-        )
+        )  # fmt: skip
 
 
 @app.command("status")

@@ -57,7 +57,7 @@ def wind_at(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, p: Params) -> p
     out = pd.Series(np.nan, index=frame.index)
     stations = con.execute(
         "SELECT s.station_id, s.lon, s.lat FROM station s WHERE s.lon IS NOT NULL AND "
-        "s.lat IS NOT NULL AND EXISTS (SELECT 1 FROM observation o WHERE o.station_id = "
+        "s.lat IS NOT NULL AND EXISTS (SELECT 1 FROM observation_all o WHERE o.station_id = "
         "s.station_id AND o.parameter = ?)",
         [WIND_DIRECTION],
     ).df()
@@ -80,7 +80,7 @@ def wind_at(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, p: Params) -> p
     try:
         got = con.execute(
             "SELECT a.i, arg_min(o.value, abs(epoch(o.time) - epoch(a.ts))) AS wd "
-            "FROM _ecohub_wind_ask a JOIN observation o ON o.station_id = a.station_id "
+            "FROM _ecohub_wind_ask a JOIN observation_all o ON o.station_id = a.station_id "
             "AND o.parameter = ? AND o.time BETWEEN a.ts - to_hours(CAST(? AS BIGINT)) "
             "AND a.ts + to_hours(CAST(? AS BIGINT)) GROUP BY a.i",
             [WIND_DIRECTION, int(p.wind_hours), int(p.wind_hours)],

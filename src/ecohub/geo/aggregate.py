@@ -229,7 +229,7 @@ def observation_means(
         pick = f"station_id IN (SELECT station_id FROM {keys}) AND parameter = ? AND period = ?"
         raw = (
             "SELECT CAST(timezone('Asia/Shanghai', time) AS DATE) AS day, sum(value) AS total, "
-            "count(value) AS n, min(value) AS lo, max(value) AS hi FROM observation "
+            "count(value) AS n, min(value) AS lo, max(value) AS hi FROM observation_all "
             f"WHERE {pick} AND time >= ? AND time < ? AND isfinite(value) GROUP BY day"
         )
         if first is None or last is None:

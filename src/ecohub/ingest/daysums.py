@@ -46,7 +46,7 @@ def refresh_days(con: duckdb.DuckDBPyConnection, changed: str) -> int:
         con.execute(
             "INSERT INTO observation_day SELECT k.station_id, k.parameter, k.period, k.day, "
             f"{_AGG} "
-            "FROM observation o JOIN _ecohub_days k ON o.station_id = k.station_id "
+            "FROM observation_all o JOIN _ecohub_days k ON o.station_id = k.station_id "
             "AND o.parameter = k.parameter AND o.period = k.period "
             f"AND {DAY.format(col='o.time')} = k.day "
             "WHERE o.time >= CAST(? AS TIMESTAMPTZ) - INTERVAL 1 DAY "
@@ -65,7 +65,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("DELETE FROM observation_day")
         con.execute(
             f"INSERT INTO observation_day SELECT o.station_id, o.parameter, o.period, "
-            f"{DAY.format(col='o.time')} AS day, {_AGG} FROM observation o "
+            f"{DAY.format(col='o.time')} AS day, {_AGG} FROM observation_all o "
             "WHERE isfinite(o.value) GROUP BY ALL ORDER BY day, o.station_id"
         )
         con.execute("COMMIT")

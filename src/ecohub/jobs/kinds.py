@@ -346,5 +346,7 @@ KINDS: dict[str, Kind] = {
         LoadEnterprise, _load_enterprise("cases"), (), "load enforcement cases and link them"
     ),
     "load-eia": Kind(LoadEnterprise, _load_enterprise("eia"), (), "load EIA approvals, linked"),
-    "lake-compact": Kind(LakeCompact, _lake_compact, (), "move settled emissions to the lake"),
+    "lake-compact": Kind(
+        LakeCompact, _lake_compact, (), "move settled emissions and observations to the lake"
+    ),
 }

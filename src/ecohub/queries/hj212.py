@@ -8,7 +8,8 @@ visible only to nationwide callers (nobody can say whose it is).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -17,6 +18,7 @@ import pyarrow as pa
 from ecohub.access.principal import Principal
 from ecohub.access.scope import region_sql, source_sql
 from ecohub.queries import NotFound, QueryError
+from ecohub.queries.listing import Keyset, window
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import when
 
@@ -115,10 +117,13 @@ def emissions(
     cursor: str | None = None,
     export: bool = False,
 ) -> tuple[pa.Table, str | None]:
-    """Stored emission values of devices in scope, by (mn, cn, data_time, pollutant); one page."""
+    """Stored emission values of devices in scope, by (mn, cn, data_time, pollutant); one page.
+    Without a device or a start time: newest first (:func:`_newest_first`)."""
     if mn is not None:
         check_mn(mn)
     t0, t1 = when(start, "from"), when(end, "to")
+    if mn is None and t0 is None:
+        return _newest_first(con, principal, pollutant, start, t1, end, limit, cursor, export)
     n = page_size(limit, export=export)
     scope, params = _scope(principal)
     where = [scope]
@@ -149,6 +154,81 @@ def emissions(
         nxt = encode_cursor([r["mn"], r["cn"], r["data_time"].isoformat(), r["pollutant"]], fp)
         table = table.slice(0, n)
     return table, nxt
+
+
+NEWEST = Keyset(("data_time", "mn", "cn", "pollutant"),
+                ("TIMESTAMPTZ", "VARCHAR", "VARCHAR", "VARCHAR"))  # fmt: skip
+
+
+def _newest_first(
+    con: duckdb.DuckDBPyConnection, principal: Principal, pollutant: str | None,
+    start: str | None, t1: datetime | None, end: str | None, limit: int | None,
+    cursor: str | None, export: bool,
+) -> tuple[pa.Table, str | None]:  # fmt: skip
+    """The unfiltered listing, by (data_time descending, mn, cn, pollutant): read window by
+    window from the newest (:func:`_windows`; each window's bounds are constants, so the lake's
+    Parquet statistics skip the files and row groups outside it) until the page is full,
+    instead of sorting the whole lake for one page."""
+    from ecohub.settings import get_settings
+    from ecohub.store.lake import month_bounds, month_of, months
+
+    filters = {"mn": None, "pollutant": pollutant, "from": start, "to": end, "order": "newest"}
+    win = window(principal, filters, NEWEST, limit, cursor, export=export)
+    scope, params = _scope(principal)
+    where = [scope]
+    for cond, val in (("e.pollutant = ?", pollutant), ("e.data_time < ?", t1)):
+        if val is not None:
+            where.append(cond)
+            params.append(val)
+    if win.after is not None:
+        where.append("e.data_time <= ?::TIMESTAMPTZ AND (e.data_time < ?::TIMESTAMPTZ OR "
+                     "(e.mn, e.cn, e.pollutant) > (?, ?, ?))")  # fmt: skip
+        params += [win.after[0], *win.after]
+    held = months(con, get_settings(), "emission")
+    until = datetime.fromisoformat(win.after[0]) if win.after is not None else None
+    if until is not None and held is not None:
+        held = [m for m in held if m <= month_of(until)]
+    spans = _windows([month_bounds(m) for m in held], until) if held is not None else [(None, None)]
+    got: list[pa.Table] = []
+    want = win.size + 1
+    for lo, hi in spans:
+        span = [] if lo is None else ["e.data_time >= ?", "e.data_time < ?"]
+        sql = (
+            "SELECT e.mn, e.cn, e.data_time, e.pollutant, e.rtd, e.avg, e.min, e.max, e.cou,"
+            " e.zs_rtd, e.zs_avg, e.flag, e.edition, e.deviation, e.registered, e.received_at"
+            f" FROM emission_all e JOIN {_DEVICES} ON m.mn = e.mn"
+            f" WHERE {' AND '.join(where + span)}"
+            " ORDER BY e.data_time DESC, e.mn, e.cn, e.pollutant LIMIT ?"
+        )
+        part = con.execute(sql, [*params, *([lo, hi] if lo is not None else []), want])
+        table = part.fetch_arrow_table()
+        got.append(table)
+        want -= table.num_rows
+        if want <= 0:
+            break
+    if not got:
+        empty = con.execute(
+            "SELECT mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag,"
+            " edition, deviation, registered, received_at FROM emission LIMIT 0"
+        )
+        return empty.fetch_arrow_table(), None
+    return win.cut_table(pa.concat_tables(got))
+
+
+def _windows(
+    months: list[tuple[datetime, datetime]], until: datetime | None
+) -> Iterator[tuple[Any, Any]]:
+    """Time windows from the newest back (before ``until``, a cursor's time, when given),
+    within each month (newest first): the last day, then 2, 4, 8 ... days before it, so a page
+    usually reads the files of a few days only (compaction writes a file per day)."""
+    for start, end in months:
+        hi, width = end, timedelta(days=1)
+        if until is not None:
+            hi = min(end, until + timedelta(microseconds=1))
+        while hi > start:
+            lo = max(start, hi - width)
+            yield lo, hi
+            hi, width = lo, width * 2
 
 
 def rejected(

@@ -100,7 +100,8 @@ def get_station(
     params = (
         con.execute(
             "SELECT parameter, period, any_value(unit) AS unit, count(*) AS n, min(time) AS first,"
-            " max(time) AS last FROM observation WHERE station_id = ? GROUP BY ALL ORDER BY 1, 2",
+            " max(time) AS last FROM observation_all WHERE station_id = ?"
+            " GROUP BY ALL ORDER BY 1, 2",
             [station_id],
         )
         .fetch_arrow_table()
@@ -169,7 +170,7 @@ def observations(
     where, params = _observation_where(principal, station, region, parameter, t0, t1)
     cols = ", ".join(f"o.{c}" for c in OBSERVATION_COLUMNS)
     sql, args = win.wrap(
-        f"SELECT {cols} FROM observation o JOIN station s USING (station_id) WHERE {where}",
+        f"SELECT {cols} FROM observation_all o JOIN station s USING (station_id) WHERE {where}",
         params,
     )
     return win.cut_table(con.execute(sql, args).fetch_arrow_table())

@@ -46,7 +46,7 @@ def load_sample(
             progress=progress,
         )
     total = con.execute(
-        "SELECT count(*) FROM observation WHERE source = ?", [SAMPLE_SOURCE]
+        "SELECT count(*) FROM observation_all WHERE source = ?", [SAMPLE_SOURCE]
     ).fetchone()
     return {
         "stations": st.stored,

@@ -89,11 +89,21 @@ class AnalyticsBackend(Protocol):
 # ---------------------------------------------------------------- DuckDB
 
 
+def _history(name: str) -> bool:
+    """True for a table kept partly in the data lake: a run reads its whole history."""
+    from ecohub.store.lake import SPECS
+
+    return name in SPECS
+
+
 class _DuckDBRun:
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, tables: Iterable[str] = ()) -> None:
         from ecohub.store.engine import ibis_duckdb
 
         self.ibis = ibis_duckdb(con)
+        # A table kept partly in the lake is read with its history: Ibis's ``table(name)``
+        # gives the store's ``<name>_all`` view (hot rows and the lake's, each key once).
+        self.ibis.aliases = {name: f"{name}_all" for name in tables if _history(name)}
         # The cursor Ibis queries through: its temp tables (Table.cache) are visible only to it,
         # so writes that read them go through it too.
         self.store = self.ibis.con
@@ -118,7 +128,7 @@ class DuckDBBackend:
 
     @contextlib.contextmanager
     def run(self, con: duckdb.DuckDBPyConnection, tables: Iterable[str] = ()) -> Iterator[Run]:
-        run = _DuckDBRun(con)
+        run = _DuckDBRun(con, tables)
         try:
             yield run
         finally:
@@ -161,10 +171,12 @@ class _SparkRun:
         backend names Parquet files for it, else exported from the store now)."""
         source = self._backend.sources.get(name)
         if source is None:
+            # A table kept partly in the lake is exported with its history (``<name>_all``).
+            read = f"{name}_all" if _history(name) else name
             cols = self.store.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position",
-                [name],
+                [read],
             ).fetchall()
             if not cols:
                 return  # not in the store: the run reads it as absent, as on DuckDB
@@ -175,7 +187,7 @@ class _SparkRun:
                 for c, t in cols
             )
             path = self.work / f"in-{name}-{next(_ids)}.parquet"
-            self.store.execute(f"COPY (SELECT {select} FROM {name}) TO '{path}' (FORMAT parquet)")
+            self.store.execute(f"COPY (SELECT {select} FROM {read}) TO '{path}' (FORMAT parquet)")
             source = str(path)
         self.session.read.parquet(source).createOrReplaceTempView(name)
         self._exposed.add(name)

@@ -113,6 +113,6 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the store holds no station data and no emissions yet."""
     row = con.execute(
-        "SELECT (SELECT count(*) FROM observation) + (SELECT count(*) FROM emission)"
+        "SELECT (SELECT count(*) FROM observation_all) + (SELECT count(*) FROM emission_all)"
     ).fetchone()
     return row is None or row[0] == 0

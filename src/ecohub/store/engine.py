@@ -33,6 +33,12 @@ def _duckdb_backend() -> Any:
     from ibis.backends.duckdb import Backend
 
     class DuckDBBackend(Backend):
+        # Store table name -> what ``table(name)`` reads instead (set per analytic run).
+        aliases: dict[str, str] = {}  # noqa: RUF012 (replaced per instance, never mutated)
+
+        def table(self, name: str, /, *, database: Any = None) -> Any:
+            return super().table(self.aliases.get(name, name), database=database)
+
         def _drop_cached_table(self, name: str) -> None:
             with contextlib.suppress(duckdb.ConnectionException):
                 super()._drop_cached_table(name)

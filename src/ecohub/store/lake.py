@@ -6,9 +6,11 @@ Layout (docs/design.md "The data lake")::
 
 ``month`` is the calendar month of the row's time in China Standard Time; ``bucket`` is the
 first hex digit of the MD5 of the device (``mn``) or station id, so one device's rows sit in
-one of 16 folders a month. Files are only ever added, never rewritten; each names the node and
-the compaction batch that wrote it, so several ingest nodes can share one lake. Names starting
-with ``_`` (the lock, staging, the schema file) are skipped by Spark's reader.
+one of 16 folders a month. Compaction adds files; a partition is rewritten only as a whole
+(merging its files, or a reloaded observation replacing a value: :mod:`ecohub.store.lake_swap`).
+Each file names the node and the compaction batch that wrote it, so several ingest nodes can
+share one lake. Names starting with ``_`` (the lock, staging, the schema file) are skipped by
+Spark's reader.
 
 This module knows where the lake is and how to read it; :mod:`ecohub.store.lake_compact`
 moves rows into it.
@@ -39,20 +41,30 @@ class LakeError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    """How one hot table maps to the lake: its key, time column and bucketing column."""
+    """How one hot table maps to the lake: its key, time column and bucketing column.
+
+    ``winner`` is the hot table's own rule for a key stored twice, which the lake keeps:
+    ``first`` (emissions: a resent packet is ignored) or ``last`` (observations: a reloaded
+    file updates the value). ``compare``: for ``last``, the columns whose change makes a
+    reloaded row an update (the loader's rule, ecohub.ingest.upsert); an identical reload is
+    dropped at compaction like a resent emission.
+    """
 
     table: str
     keys: tuple[str, ...]
     time: str
     bucket_by: str
     json_columns: tuple[str, ...] = ()
+    winner: str = "first"
+    compare: tuple[str, ...] = ()
 
 
 SPECS: dict[str, Spec] = {
     "emission": Spec("emission", ("mn", "cn", "data_time", "pollutant"), "data_time", "mn",
                      ("fields",)),
     "observation": Spec("observation", ("station_id", "parameter", "period", "time"), "time",
-                        "station_id"),
+                        "station_id", winner="last",
+                        compare=("value", "unit", "flag", "below_detection")),
 }  # fmt: skip
 
 # Partition folder values are text to both readers (DuckDB would guess numbers for some buckets).
@@ -102,6 +114,39 @@ def paths(settings: Settings, table: str) -> list[str]:
     return sorted(
         str(p) for p in base.glob("month=*/bucket=*/*.parquet") if not p.name.startswith("_")
     )
+
+
+def months(con: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> list[str] | None:
+    """The CST months holding rows of ``table``, hot or in a local lake, newest first (from the
+    lake's folder names and the hot rows; no lake file is read). None for a URL lake, whose
+    folders cannot be listed here."""
+    s = spec(table)
+    base = root(settings, table)
+    if is_remote(base):
+        return None
+    found = {r[0] for r in con.execute(f"SELECT DISTINCT {month_sql(s)} FROM {table}").fetchall()}
+    folder = Path(base)
+    if folder.is_dir():
+        found |= {
+            p.name.removeprefix("month=")
+            for p in folder.glob("month=*")
+            if p.name != SCHEMA_DIR.split("/")[0] and any(_has_data(b) for b in p.iterdir())
+        }
+    return sorted(found, reverse=True)
+
+
+def _has_data(folder: Path) -> bool:
+    return folder.is_dir() and any(
+        f.suffix == ".parquet" and not f.name.startswith("_") for f in folder.iterdir()
+    )
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The instants a CST month ``YYYY-MM`` starts and ends (end excluded)."""
+    y, m = (int(x) for x in month.split("-"))
+    start = datetime(y, m, 1, tzinfo=CST)
+    end = datetime(y + m // 12, m % 12 + 1, 1, tzinfo=CST)
+    return start, end
 
 
 def month_of(t: datetime) -> str:
@@ -177,14 +222,27 @@ def attach(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
                 f"CREATE OR REPLACE VIEW {table}_lake AS SELECT {star} FROM "
                 f"read_parquet({_sql_text(glob(settings, table))}, {HIVE})"
             )
-            con.execute(
-                f"CREATE OR REPLACE VIEW {table}_all AS SELECT * FROM {table} "
-                f"UNION ALL BY NAME SELECT * EXCLUDE (month, bucket) FROM {table}_lake"
-            )
+            con.execute(f"CREATE OR REPLACE VIEW {table}_all AS {history_sql(table)}")
     except (duckdb.Error, OSError) as exc:
         log.warning("lake %s not attached: %s", settings.lake_root, exc)
         return False
     return True
+
+
+def history_sql(table: str, prefix: str = "") -> str:
+    """SQL of ``table``'s whole history: the hot rows and the lake's, each key once.
+
+    For a ``first``-wins table the two sides never share a key (the writer's lake check and
+    compaction see to it) and are simply appended. For a ``last``-wins table a hot row may be a
+    newer load of a key the lake holds: the lake's row is hidden by it until compaction rewrites
+    the partition. ``prefix`` qualifies the table names (``"db".main.``).
+    """
+    s = spec(table)
+    lake_rows = f"SELECT * EXCLUDE (month, bucket) FROM {prefix}{table}_lake"
+    if s.winner == "last":
+        keys = ", ".join(s.keys)
+        lake_rows += f" ANTI JOIN (SELECT {keys} FROM {prefix}{table}) USING ({keys})"
+    return f"SELECT * FROM {prefix}{table} UNION ALL BY NAME {lake_rows}"
 
 
 class KnownFilter:
@@ -220,11 +278,7 @@ class KnownFilter:
             .aggregate([])
             .to_pylist()
         )
-        files: list[str] = []
-        for pair in pairs:
-            folder = self._base / f"month={pair['m']}" / f"bucket={bucket_of(pair['k'])}"
-            if folder.is_dir():
-                files += [str(p) for p in folder.glob("*.parquet") if not p.name.startswith("_")]
+        files = self._files(pairs)
         if not files:
             return rows
         self.lookups += 1
@@ -236,15 +290,33 @@ class KnownFilter:
         only = f"AND {s.bucket_by} IN ({', '.join('?' * len(devices))})" if devices else ""
         cur.register("_ecohub_lake_check", rows)
         try:
-            kept = cur.execute(
-                f"SELECT * FROM _ecohub_lake_check ANTI JOIN (SELECT DISTINCT {keys} FROM "
-                f"read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? AND ? {only}) "
-                f"USING ({keys})",
-                [sorted(set(files)), lo, hi, *devices],
-            ).fetch_arrow_table()
+            for attempt in (1, 2):
+                try:
+                    kept = cur.execute(
+                        f"SELECT * FROM _ecohub_lake_check ANTI JOIN (SELECT DISTINCT {keys} "
+                        f"FROM read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? "
+                        f"AND ? {only}) USING ({keys})",
+                        [sorted(set(files)), lo, hi, *devices],
+                    ).fetch_arrow_table()
+                    break
+                except duckdb.IOException:
+                    # A merge swapped a partition between the listing and the read (its old
+                    # files are gone): list again, once.
+                    if attempt == 2:
+                        raise
+                    files = self._files(pairs)
         finally:
             cur.unregister("_ecohub_lake_check")
         return kept.select(rows.schema.names).cast(rows.schema)
+
+    def _files(self, pairs: list[dict[str, str]]) -> list[str]:
+        assert self._base is not None
+        files: list[str] = []
+        for pair in pairs:
+            folder = self._base / f"month={pair['m']}" / f"bucket={bucket_of(pair['k'])}"
+            if folder.is_dir():
+                files += [str(p) for p in folder.glob("*.parquet") if not p.name.startswith("_")]
+        return files
 
 
 def footprint(settings: Settings, table: str) -> list[dict[str, object]]:

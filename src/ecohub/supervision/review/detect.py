@@ -45,13 +45,13 @@ RULE_SQL: dict[str, str] = {
     # a level where the air is polluted: the analyser's full scale, not the air.
     "ceiling": f"""
         WITH mx AS (
-            SELECT station_id, parameter, max(value) AS m FROM observation
+            SELECT station_id, parameter, max(value) AS m FROM observation_all
             WHERE period = '1h' AND station_id IN (SELECT DISTINCT station_id FROM _rv_obs)
               AND parameter IN (SELECT DISTINCT parameter FROM _rv_rules WHERE rule = 'ceiling')
             GROUP BY ALL),
         hits AS (
             SELECT x.station_id, x.parameter, any_value(mx.m) AS m, count(*) AS n
-            FROM observation x JOIN mx USING (station_id, parameter)
+            FROM observation_all x JOIN mx USING (station_id, parameter)
             WHERE x.period = '1h' AND x.value = mx.m GROUP BY ALL)
         SELECT {_OUT}, 'ceiling',
                format('{{}} {{}} is the station''s highest value and occurs {{}} times: '

@@ -125,7 +125,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime) -> None
         "CREATE OR REPLACE TEMP TABLE _rv_obs AS "
         "SELECT o.station_id, o.parameter, o.period, o.time, o.value, o.unit, c.city_code AS city, "
         "CAST(floor(epoch(o.time) / 3600) AS BIGINT) AS h "
-        "FROM observation o LEFT JOIN _rv_city_df c USING (station_id) "
+        "FROM observation_all o LEFT JOIN _rv_city_df c USING (station_id) "
         f"WHERE o.period = '1h' AND o.parameter IN ({', '.join(repr(p) for p in PARAMETERS)}) "
         "AND o.time >= ? AND o.time <= ?",
         [lo - margin, hi + margin],
@@ -151,7 +151,7 @@ def run(
     for r in rules or ():
         _check_rule(r)
     span = con.execute(
-        "SELECT min(time), max(time) FROM observation WHERE period = '1h'"
+        "SELECT min(time), max(time) FROM observation_all WHERE period = '1h'"
     ).fetchone()
     if span is None or span[0] is None:
         return {"new": 0, "removed": 0, "flagged": {}, "window": None}
