@@ -50,17 +50,16 @@ def data_span(backend: Any) -> Span:
     obs = backend.table("observation")
     obs = obs.filter(obs.period == "1h")
     ok = plausible_time(obs.time)
-    hour = air.hour_index(obs.time)
-    r = (
-        obs.aggregate(
-            lo=hour.min(where=ok),
-            hi=hour.max(where=ok),
-            n=ok.cast("int64").sum(),
-            bad=(~ok).cast("int64").sum(),
-        )
-        .to_pyarrow()
-        .to_pylist()[0]
+    # Extremes of the raw column, turned into hours once (not per row: that was most of
+    # the scan's time).
+    agg = obs.aggregate(
+        lo=obs.time.min(where=ok),
+        hi=obs.time.max(where=ok),
+        n=obs.count(where=ok),
+        bad=obs.count(where=~ok),
     )
+    agg = agg.select("n", "bad", lo=air.hour_index(agg.lo), hi=air.hour_index(agg.hi))
+    r = agg.to_pyarrow().to_pylist()[0]
     if r["lo"] is None:
         return Span(None, None, 0, int(r["bad"] or 0))
     day = lambda h: _EPOCH + timedelta(days=int(h) // 24)  # noqa: E731
