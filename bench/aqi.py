@@ -44,7 +44,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.append(str(_BENCH))
 from _report import write_section  # noqa: E402
 from ecohub.analytics import air_stats  # noqa: E402
-from ecohub.analytics.air_chunks import CHUNK_VALUES, chunk_builds  # noqa: E402
+from ecohub.analytics.air_chunks import chunk_builds  # noqa: E402
 from ecohub.store import lake  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,9 +134,8 @@ def _lake_view(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
         "CREATE OR REPLACE VIEW observation AS SELECT * EXCLUDE (month, bucket) FROM "
         f"read_parquet('{folder / 'observation'}/month=*/bucket=*/*.parquet', {lake.HIVE})"
     )
-    con.execute(
-        f"CREATE OR REPLACE VIEW station AS SELECT * FROM read_parquet('{folder / 'station.parquet'}')"
-    )
+    station = folder / "station.parquet"
+    con.execute(f"CREATE OR REPLACE VIEW station AS SELECT * FROM read_parquet('{station}')")
 
 
 def run_duckdb(path: Path, threads: int = THREADS) -> dict[str, float]:

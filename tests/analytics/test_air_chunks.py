@@ -57,7 +57,7 @@ def _store() -> duckdb.DuckDBPyConnection:
     rng = np.random.default_rng(11)
     obs = obs_frame(start="2026-02-24", days=10, stations=("s1", "s2", "t1"))
     obs["value"] = (obs.value * rng.uniform(0.3, 3.0, len(obs))).round(1)
-    obs = obs.drop(index=rng.choice(len(obs), 400, replace=False)).reset_index(drop=True)
+    obs = obs.drop(index=list(rng.choice(len(obs), 400, replace=False))).reset_index(drop=True)
     bad = rng.choice(len(obs), 30, replace=False)
     obs.loc[bad[:15], "flag"] = "F"
     obs.loc[bad[15:], "value"] = -1.0

@@ -35,7 +35,6 @@ from ecohub.analytics.air_tables import (
     aqi_table,
     build,
     parse_edition,
-    period_tables,
     union,
 )
 from ecohub.analytics.regions import city_table
