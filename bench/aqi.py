@@ -44,7 +44,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.append(str(_BENCH))
 from _report import write_section  # noqa: E402
 from ecohub.analytics import air_stats  # noqa: E402
-from ecohub.analytics.air_chunks import chunk_builds  # noqa: E402
+from ecohub.analytics.air_chunks import CHUNK_VALUES, chunk_builds  # noqa: E402
 from ecohub.store import lake  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,10 +52,10 @@ PRSA = ROOT / "src" / "ecohub" / "sample" / "data" / "prsa_hourly.parquet"
 CODES = {"so2": "a21026", "no2": "a21004", "pm10": "a34002", "co": "a21005", "o3": "a05024",
          "pm25": "a34004"}  # fmt: skip
 SERIES_HOURS = 35064  # hours of each Beijing series
-# Past the limit DuckDB spills to ``temp_directory``, but not every operator can: on
-# 2026-11-26 the national year's hourly step (pivot, hour grid, moving-mean windows, 44M rows
-# cached) ran out of memory at 4.5GB, 6GB and 7GB (old code too); 7GB completed it on 2026-11-23.
-MEMORY_LIMIT = "7GB"
+# Below the 6 GB peak-RSS target with room for Python and Arrow: a month chunk of a national
+# year needs far less (docs/benchmarks.md). Before chunking, the hourly step of a national year
+# ran out of memory at 7GB (2026-11-26: the hour grid's join over the whole year).
+MEMORY_LIMIT = "5GB"
 THREADS = 2
 TARGET_S, TARGET_GB, TARGET_RATIO = 60.0, 6.0, 10.0
 BUILD = "checks, hourly pivot + moving means, daily values (build)"
@@ -119,8 +119,11 @@ def to_lake(db: Path, folder: Path) -> None:
     tmp = folder.with_name(folder.name + ".part")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "observation").mkdir(parents=True)
+    # The bucket (lake.partition_sql's MD5 prefix) once per station, not once per row.
     con.execute(
-        f"COPY (SELECT {lake.lake_columns_sql(s)} FROM observation) TO '{tmp / 'observation'}' "
+        f"COPY (SELECT o.*, {lake.month_sql(s)} AS month, b.bucket FROM observation o JOIN "
+        "(SELECT station_id, substr(md5(station_id), 1, 1) AS bucket FROM station) b "
+        f"USING (station_id)) TO '{tmp / 'observation'}' "
         "(FORMAT parquet, PARTITION_BY (month, bucket), ROW_GROUP_SIZE 1000000)"
     )
     con.execute(f"COPY station TO '{tmp / 'station.parquet'}' (FORMAT parquet)")
@@ -289,7 +292,7 @@ def _measure(work: Path, stations: int, hours: int) -> tuple[int, dict[str, floa
     return n, times, gen_s
 
 
-SECTION = "AQI and air assessment: national year in a minute (issue 14)"
+SECTION = "AQI and air assessment: national year from the lake, in month chunks (issue 14)"
 STEP_KEYS = ("total", "cpu s", "peak RSS GB", "load before", "load after", "chunks")
 
 
@@ -338,7 +341,11 @@ def main() -> None:
         steps = [k for k in times if k not in STEP_KEYS]
         lines = [
             f"Generated data of national shape: stations × 6 pollutants × {args.hours} h, each "
-            "station replaying a real Beijing series (2013-2017) from its own offset and scale. "
+            "station replaying a real Beijing series (2013-2017) from its own offset and scale, "
+            "read from a lake folder laid out as the platform's (hive Parquet, month × bucket) "
+            "and computed as `ecohub air compute` does: runs of whole months of about "
+            f"{CHUNK_VALUES:,} values ({times.get('chunks', 1):.0f} at full size), then the "
+            "annual statistics from the stored daily rows. "
             f"DuckDB {duckdb.__version__}, {THREADS} threads, memory_limit {args.memory_limit} "
             "(spilling to a temp_directory beside the data), preserve_insertion_order off; "
             "generation not timed; each size measured in a fresh process (peak RSS and CPU "
