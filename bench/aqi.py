@@ -44,17 +44,18 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.append(str(_BENCH))
 from _report import write_section  # noqa: E402
 from ecohub.analytics import air_stats  # noqa: E402
-from ecohub.analytics.air_service import build  # noqa: E402
+from ecohub.analytics.air_chunks import CHUNK_VALUES, chunk_builds  # noqa: E402
+from ecohub.store import lake  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PRSA = ROOT / "src" / "ecohub" / "sample" / "data" / "prsa_hourly.parquet"
 CODES = {"so2": "a21026", "no2": "a21004", "pm10": "a34002", "co": "a21005", "o3": "a05024",
          "pm25": "a34004"}  # fmt: skip
 SERIES_HOURS = 35064  # hours of each Beijing series
-# Past the limit DuckDB spills to ``temp_directory``, but not every operator can: on
-# 2026-11-26 the national year's hourly step (pivot, hour grid, moving-mean windows, 44M rows
-# cached) ran out of memory at 4.5GB, 6GB and 7GB (old code too); 7GB completed it on 2026-11-23.
-MEMORY_LIMIT = "7GB"
+# Below the 6 GB peak-RSS target with room for Python and Arrow: a month chunk of a national
+# year needs far less (docs/benchmarks.md). Before chunking, the hourly step of a national year
+# ran out of memory at 7GB (2026-11-26: the hour grid's join over the whole year).
+MEMORY_LIMIT = "5GB"
 THREADS = 2
 TARGET_S, TARGET_GB, TARGET_RATIO = 60.0, 6.0, 10.0
 BUILD = "checks, hourly pivot + moving means, daily values (build)"
@@ -108,6 +109,38 @@ def generate(path: Path, stations: int, hours: int, threads: int = 2) -> int:
     return int(n)
 
 
+def to_lake(db: Path, folder: Path) -> None:
+    """Copy the generated ``observation`` into ``folder`` laid out as the platform's lake
+    (``observation/month=YYYY-MM/bucket=H/*.parquet``, :mod:`ecohub.store.lake`), with
+    ``station`` beside it; what the timed runs read (not timed)."""
+    s = lake.spec("observation")
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET threads = 2; SET memory_limit = '6GB'; SET preserve_insertion_order = false")
+    tmp = folder.with_name(folder.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "observation").mkdir(parents=True)
+    # The bucket (lake.partition_sql's MD5 prefix) once per station, not once per row.
+    con.execute(
+        f"COPY (SELECT o.*, {lake.month_sql(s)} AS month, b.bucket FROM observation o JOIN "
+        "(SELECT station_id, substr(md5(station_id), 1, 1) AS bucket FROM station) b "
+        f"USING (station_id)) TO '{tmp / 'observation'}' "
+        "(FORMAT parquet, PARTITION_BY (month, bucket), ROW_GROUP_SIZE 1000000)"
+    )
+    con.execute(f"COPY station TO '{tmp / 'station.parquet'}' (FORMAT parquet)")
+    con.close()
+    tmp.rename(folder)
+
+
+def _lake_view(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """``observation`` and ``station`` of a scratch DuckDB as views over the lake folder."""
+    con.execute(
+        "CREATE OR REPLACE VIEW observation AS SELECT * EXCLUDE (month, bucket) FROM "
+        f"read_parquet('{folder / 'observation'}/month=*/bucket=*/*.parquet', {lake.HIVE})"
+    )
+    station = folder / "station.parquet"
+    con.execute(f"CREATE OR REPLACE VIEW station AS SELECT * FROM read_parquet('{station}')")
+
+
 def run_duckdb(path: Path, threads: int = THREADS) -> dict[str, float]:
     """Time the analytics in a fresh process; ``peak RSS GB`` is that process's alone."""
     ctx = multiprocessing.get_context("spawn")
@@ -123,69 +156,87 @@ def _cpu() -> float:
 def _run_duckdb(path: Path, threads: int) -> dict[str, float]:
     from ecohub.store.engine import ibis_duckdb
 
-    con = duckdb.connect(str(path))
-    spill = path.parent / f"spill-{path.stem}"
+    scratch = path.parent / f"run-{path.name}.duckdb"
+    scratch.unlink(missing_ok=True)
+    con = duckdb.connect(str(scratch))
+    spill = path.parent / f"spill-{path.name}"
     con.execute(
         f"SET threads = {threads}; "
         f"SET memory_limit = '{os.environ.get('ECOHUB_BENCH_MEMORY_LIMIT', MEMORY_LIMIT)}'; "
         f"SET temp_directory = '{spill}'; "
         "SET preserve_insertion_order = false"
     )
+    _lake_view(con, path)
     b = ibis_duckdb(con)
     load = os.getloadavg()[0]
     cpu = _cpu()
-    times = _run(b, lambda name, expr: b.create_table(name, expr, overwrite=True), con.close)
+    times = _run(b, _store(b), con.close)
     times["cpu s"] = _cpu() - cpu
     times["peak RSS GB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     times["load before"], times["load after"] = load, os.getloadavg()[0]
     shutil.rmtree(spill, ignore_errors=True)
+    scratch.unlink(missing_ok=True)
     return times
+
+
+def _store(b: Any) -> Any:
+    """Write an expression to a table: created by the first chunk, appended by the next."""
+
+    def store(name: str, expr: Any, append: bool = False) -> Any:
+        if append:
+            b.insert(name, expr)
+            return b.table(name)
+        return b.create_table(name, expr, overwrite=True)
+
+    return store
 
 
 def run_spark(path: Path, parquet_dir: Path) -> dict[str, float]:
     from ecohub.store.engine import ibis_spark, spark_session
 
-    con = duckdb.connect(str(path))
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY observation TO '{parquet_dir / 'observation.parquet'}' (FORMAT parquet)")
-    con.execute(f"COPY station TO '{parquet_dir / 'station.parquet'}' (FORMAT parquet)")
-    con.close()
     # Managed tables go under ./spark-warehouse: keep them in the scratch folder.
+    parquet_dir.mkdir(parents=True, exist_ok=True)
     here = os.getcwd()
     os.chdir(parquet_dir)
     session = spark_session("local[2]", app="ecohub-bench")
     b = ibis_spark(session)
-    b.read_parquet(str(parquet_dir / "observation.parquet"), table_name="observation")
-    b.read_parquet(str(parquet_dir / "station.parquet"), table_name="station")
-
-    def store(name: str, expr: Any) -> Any:
-        return b.create_table(name, expr, overwrite=True)
-
+    # The lake's folders as Spark reads them (hive partitions month and bucket as columns).
+    session.read.parquet(str(path / "observation")).createOrReplaceTempView("observation")
+    session.read.parquet(str(path / "station.parquet")).createOrReplaceTempView("station")
     try:
-        return _run(b, store, lambda: None)
+        return _run(b, _store(b), lambda: None)
     finally:
         session.stop()
         os.chdir(here)
 
 
 def _run(b: Any, store: Any, close: Any) -> dict[str, float]:
-    times: dict[str, float] = {}
+    """As ``ecohub air compute`` does it (analytics/air_results.py): the hourly and daily
+    rows chunk by chunk (runs of whole months past CHUNK_VALUES values), then the annual
+    statistics and category days from the stored daily rows."""
+    times = dict.fromkeys((BUILD, "hourly AQI (written out)", "daily AQI (written out)"), 0.0)
     t0 = time.perf_counter()
-    tables = build(b, edition="auto")
-    times[BUILD] = time.perf_counter() - t0
+    t = t0
+    chunks = 0
+    for tables in chunk_builds(b, edition="auto"):
+        times[BUILD] += time.perf_counter() - t
+        t = time.perf_counter()
+        hourly = tables.hourly_aqi.drop("n_o3_8h", "n_so2_24h", "n_pm10_24h", "n_pm25_24h")
+        store("b_hourly_aqi", hourly, append=chunks > 0)
+        times["hourly AQI (written out)"] += time.perf_counter() - t
+        t = time.perf_counter()
+        store("b_daily_aqi", tables.daily_aqi, append=chunks > 0)
+        times["daily AQI (written out)"] += time.perf_counter() - t
+        chunks += 1
+        t = time.perf_counter()
+    times[BUILD] += time.perf_counter() - t
     t = time.perf_counter()
-    store(
-        "b_hourly_aqi", tables.hourly_aqi.drop("n_o3_8h", "n_so2_24h", "n_pm10_24h", "n_pm25_24h")
-    )
-    times["hourly AQI (written out)"] = time.perf_counter() - t
-    t = time.perf_counter()
-    daily = store("b_daily_aqi", tables.daily_aqi)
-    times["daily AQI (written out)"] = time.perf_counter() - t
-    t = time.perf_counter()
+    daily = b.table("b_daily_aqi")
     store("b_annual", air_stats.period_statistics(daily, "station_id", "year"))
     store("b_days", air_stats.category_days(daily, "station_id", "year"))
     times["annual HJ 663 + category days"] = time.perf_counter() - t
     times["total"] = time.perf_counter() - t0
+    times["chunks"] = chunks
     close()
     return times
 
@@ -231,15 +282,18 @@ def _measure(work: Path, stations: int, hours: int) -> tuple[int, dict[str, floa
         con.close()
     else:
         n = generate(db, stations, hours)
+    folder = work / f"lake{stations}x{hours}"
+    if not folder.exists():
+        to_lake(db, folder)
     gen_s = time.perf_counter() - t
-    times = run_duckdb(db)
+    times = run_duckdb(folder)
     print(f"{stations} stations, {n:,} values (generated in {gen_s:.0f} s, not timed): "
           + ", ".join(f"{k} {v:.1f}" for k, v in times.items()), flush=True)  # fmt: skip
     return n, times, gen_s
 
 
-SECTION = "AQI and air assessment: national year in a minute (issue 14)"
-STEP_KEYS = ("total", "cpu s", "peak RSS GB", "load before", "load after")
+SECTION = "AQI and air assessment: national year from the lake, in month chunks (issue 14)"
+STEP_KEYS = ("total", "cpu s", "peak RSS GB", "load before", "load after", "chunks")
 
 
 def main() -> None:
@@ -278,6 +332,7 @@ def main() -> None:
             results[st] = _measure(work, st, args.hours)
             if st != full and args.data is None:
                 (work / f"gen{st}x{args.hours}.duckdb").unlink()
+                shutil.rmtree(work / f"lake{st}x{args.hours}")
         n, times, _ = results[full]
         # The baseline runs after the DuckDB run, in the same invocation (same machine state).
         load_base = os.getloadavg()[0]
@@ -286,7 +341,11 @@ def main() -> None:
         steps = [k for k in times if k not in STEP_KEYS]
         lines = [
             f"Generated data of national shape: stations × 6 pollutants × {args.hours} h, each "
-            "station replaying a real Beijing series (2013-2017) from its own offset and scale. "
+            "station replaying a real Beijing series (2013-2017) from its own offset and scale, "
+            "read from a lake folder laid out as the platform's (hive Parquet, month × bucket) "
+            "and computed as `ecohub air compute` does: runs of whole months of about "
+            f"{CHUNK_VALUES:,} values ({times.get('chunks', 1):.0f} at full size), then the "
+            "annual statistics from the stored daily rows. "
             f"DuckDB {duckdb.__version__}, {THREADS} threads, memory_limit {args.memory_limit} "
             "(spilling to a temp_directory beside the data), preserve_insertion_order off; "
             "generation not timed; each size measured in a fresh process (peak RSS and CPU "
@@ -320,14 +379,14 @@ def main() -> None:
             )
         if args.spark:
             sst = args.spark_stations or full
-            db = work / f"gen{sst}x{args.hours}.duckdb"
-            if sst not in results or not db.exists():
+            folder = work / f"lake{sst}x{args.hours}"
+            if sst not in results or not folder.exists():
                 results[sst] = _measure(work, sst, args.hours)
             sn, dtimes, _ = results[sst]
             load = os.getloadavg()[0]
-            stimes = run_spark(db, work / "lake")
+            stimes = run_spark(folder, work / "spark")
             lines.append(
-                f"- Spark local[2] (driver 4 GB) on the same {sn:,} values, read from Parquet, "
+                f"- Spark local[2] (driver 4 GB) on the same {sn:,} values, read from the lake, "
                 f"same run (load {load:.1f}): {stimes['total']:.1f} s "
                 f"({', '.join(f'{k} {v:.1f} s' for k, v in stimes.items() if k != 'total')}); "
                 f"DuckDB {dtimes['total']:.1f} s on that size is "

@@ -117,7 +117,9 @@ def pollutant_code(name_or_code: str) -> str:
     return next(code for code, (col, _) in _codes().items() if col == POLLUTANT_COLUMNS[name])
 
 
-def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
+def check_observations(
+    obs: ir.Table, duplicates: bool = True, count_from: datetime | None = None
+) -> InputReport:
     """Check an ``observation``-shaped table before assessment; raise on structural errors.
 
     Raises :class:`AirInputError` when the value column is not numeric, a
@@ -128,6 +130,10 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
 
     ``duplicates=False`` leaves out the scan for duplicated keys, for a caller that checks
     them on the hourly pivot it builds anyway (:func:`check_keys`).
+
+    ``count_from``: rows before this instant are checked but not counted in the report (a
+    run that reads the day before its first day for the moving means reports only its own
+    days, so the reports of consecutive runs add up).
     """
     if not obs.schema()["value"].is_numeric():
         raise AirInputError(
@@ -137,14 +143,13 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
     t = obs.filter(obs.period == "1h")
     bad_time = t.filter(~plausible_time(t.time)).count().to_pyarrow().as_py()
     t = t.filter(plausible_time(t.time))
-    summary = (
-        t.group_by(["parameter", "unit"])
-        .agg(
-            n=t.count(),
-            bad=(~valid_mask(counted_value(t), t.flag)).sum(),
-        )
-        .to_pandas()
-    )
+    bad = ~valid_mask(counted_value(t), t.flag)
+    if count_from is None:
+        aggs = {"n": t.count(), "bad": bad.sum()}
+    else:
+        counted = t.time >= ibis.literal(count_from)
+        aggs = {"n": counted.cast("int64").sum(), "bad": (counted & bad).sum()}
+    summary = t.group_by(["parameter", "unit"]).agg(**aggs).to_pandas()
     report = InputReport(rows=int(summary.n.sum()) if len(summary) else 0)
     if bad_time:
         report.set_aside[TIME_SET_ASIDE] = int(bad_time)
@@ -166,7 +171,7 @@ def check_observations(obs: ir.Table, duplicates: bool = True) -> InputReport:
                 f"unknown parameter code {code!r} ({int(r.n)} rows): not an HJ 212 code; "
                 f"the AQI pollutants are {', '.join(sorted(CODES))}"
             )
-        else:
+        elif int(r.n):
             report.ignored_parameters[code] = report.ignored_parameters.get(code, 0) + int(r.n)
     if duplicates:
         keys = ["station_id", "parameter", "period", "time"]

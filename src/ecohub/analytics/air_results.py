@@ -29,13 +29,12 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ecohub.analytics import air_stats
+from ecohub.analytics.air_chunks import CHUNK_VALUES, chunk_builds, merge_reports
 from ecohub.analytics.air_input import EARLIEST_TIME, FUTURE_SLACK, AirInputError
 from ecohub.analytics.air_tables import (
-    AirTables,
     aqi_table,
     build,
     parse_edition,
-    period_tables,
     union,
 )
 from ecohub.analytics.regions import city_table
@@ -192,54 +191,77 @@ def _period_rows(
     return stat_rows, day_rows
 
 
-def _last_day(tables: AirTables) -> date | None:
-    last = tables.daily_aqi.date.max().to_pyarrow().as_py()
-    return last
-
-
 def compute_full(
     con: duckdb.DuckDBPyConnection,
     edition: int | str = "auto",
     reviewed: bool = True,
     engine: AnalyticsBackend | None = None,
+    chunk_values: int = CHUNK_VALUES,
 ) -> ComputeResult:
     """Compute every ``air_*`` table from ``observation`` and replace them whole
     (``reviewed``: from the reviewed record, the default, or the raw one) on ``engine``
-    (default: DuckDB, the store itself)."""
+    (default: DuckDB, the store itself), in one transaction.
+
+    A record of more than ``chunk_values`` values is computed in runs of whole months
+    (:mod:`ecohub.analytics.air_chunks`), so memory stays bounded; the results are the same."""
     with (engine or duckdb_backend()).run(con, INPUTS) as run:
-        return _compute_full(con, run, parse_edition(edition), reviewed)
+        return _compute_full(con, run, parse_edition(edition), reviewed, chunk_values)
 
 
 def _compute_full(
-    con: duckdb.DuckDBPyConnection, run: Run, ed: int | str, reviewed: bool
+    con: duckdb.DuckDBPyConnection, run: Run, ed: int | str, reviewed: bool, chunk_values: int
 ) -> ComputeResult:
-    tables = build(run.ibis, edition=ed, reviewed=reviewed)
-    frames: dict[str, list[ir.Table]] = {t: [] for t in TABLES}
-    for scope in ("station", "city"):
-        frames["air_hourly_aqi"].append(aqi_table(tables, "hourly", scope))
-        frames["air_daily"].append(aqi_table(tables, "daily", scope))
-        key = "city_code" if scope == "city" else "station_id"
-        for period in ("year", "month"):
-            stats, days = period_tables(tables, scope, period)
-            srows, drows = _period_rows(stats, days, scope, key, period)
-            frames["air_period_stat"].append(srows)
-            frames["air_category_days"].append(drows)
-    plan = {name: (union(parts), None) for name, parts in frames.items()}
     db = run.store
+    written = dict.fromkeys(TABLES, 0)
+    reports = []
+    cities = None
     db.register("_air_stale_run", db.execute("SELECT * FROM air_stale").df())
+    db.execute("BEGIN")
     try:
-        written = _write(run, plan, stale=pd.DataFrame())
+        for name in TABLES:
+            db.execute(f"DELETE FROM {name}")
+        for tables in chunk_builds(run.ibis, edition=ed, reviewed=reviewed,
+                                   chunk_values=chunk_values):  # fmt: skip
+            for kind, name in (("hourly", "air_hourly_aqi"), ("daily", "air_daily")):
+                rows = union([aqi_table(tables, kind, scope) for scope in ("station", "city")])
+                written[name] += run.insert(name, rows)
+            reports.append(tables.report)
+            cities = tables.cities
+        # Periods need every day: from the daily rows just stored (as an incremental run).
+        stored = run.table("air_daily")
+        for scope, key in (("station", "station_id"), ("city", "city_code")):
+            daily = stored.filter(stored.scope == scope)
+            daily = daily.mutate(**{key: daily.code})
+            keys = sorted(set(cities[key])) if cities is not None else []
+            for period in ("year", "month"):
+                stats = air_stats.period_statistics(daily, key, period)
+                days = air_stats.category_days(daily, key, period, keys=keys)
+                srows, drows = _period_rows(stats, days, scope, key, period)
+                written["air_period_stat"] += run.insert("air_period_stat", srows)
+                written["air_category_days"] += run.insert("air_category_days", drows)
+        db.execute(
+            "DELETE FROM air_stale a USING _air_stale_run r "
+            "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
+        )
+        row = db.execute(
+            "SELECT count(*), max(date) FROM air_daily WHERE scope = 'station'"
+        ).fetchone()
+        db.execute("COMMIT")
+    except Exception:
+        db.execute("ROLLBACK")
+        raise
     finally:
         db.unregister("_air_stale_run")
-    last = _last_day(tables)
+    station_days, last = (int(row[0]), row[1]) if row else (0, None)
     _set_state(con, edition=str(ed), last_day=last.isoformat() if last else "")
     _set_state(con, reviewed=str(reviewed).lower())
+    report = merge_reports(reports)
     return ComputeResult(
         "full",
         written,
-        station_days=int(tables.daily_aqi.count().to_pyarrow().as_py()),
-        invalid=dict(tables.report.invalid),
-        set_aside=dict(tables.report.set_aside),
+        station_days=station_days,
+        invalid=dict(report.invalid),
+        set_aside=dict(report.set_aside),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -143,14 +143,22 @@ def build(
     if reviewed:
         obs = exclude_flagged(backend, obs)
     obs = obs.filter(obs.station_id.isin(list(cities.station_id)))
-    # Bounds as epoch seconds: time-zone literals are spelled differently per engine.
+    # Bounds as instants compared with the stored column itself (no expression over it), so
+    # a scan skips row groups and lake files by their min/max; UTC-aware literals read the
+    # same on every engine (as plausible_time's).
     if start is not None:
-        obs = obs.filter(obs.time.epoch_seconds() >= _cst(start - timedelta(days=1)))
+        obs = obs.filter(obs.time >= ibis.literal(_cst(start - timedelta(days=1))))
     if end is not None:
-        obs = obs.filter(obs.time.epoch_seconds() < _cst(end + timedelta(days=1)))
+        obs = obs.filter(obs.time < ibis.literal(_cst(end + timedelta(days=1))))
     # Impossible stored times are counted by the check, then left out before any calendar
-    # arithmetic (they are outside any start/end anyway).
-    report = check_observations(obs, duplicates=False) if check else InputReport()
+    # arithmetic (they are outside any start/end anyway). The day before ``start`` is read
+    # for the moving means only: checked, not reported.
+    first_instant = _cst(start) if start is not None else None
+    report = (
+        check_observations(obs, duplicates=False, count_from=first_instant)
+        if check
+        else InputReport()
+    )
     obs = obs.filter(plausible_time(obs.time))
     if days is not None:
         obs = obs.filter((air.hour_index(obs.time) // 24).isin(sorted({int(d) for d in days})))
@@ -188,9 +196,9 @@ def build(
     )
 
 
-def _cst(d: date) -> int:
-    """Epoch seconds of 00:00 CST (UTC+8) on ``d``."""
-    return int(datetime(d.year, d.month, d.day, tzinfo=CST).timestamp())
+def _cst(d: date) -> datetime:
+    """00:00 CST (UTC+8) on ``d``, as a UTC instant."""
+    return datetime(d.year, d.month, d.day, tzinfo=CST).astimezone(UTC)
 
 
 _HOURLY_COLS = [
