@@ -186,6 +186,15 @@ class Settings(BaseSettings):
     lake_settle_hours: float = Field(default=48.0, gt=0)
     # How often `ecohub up` compacts (0: never; `ecohub lake compact` still does).
     lake_compact_every_s: float = Field(default=3600.0, ge=0)
+    # --- Serving the API under load (docs/benchmarks.md "API under load") ---
+    # DuckDB threads for the server's store (0: DuckDB's own, one per core). The API runs many
+    # small queries at once; on 2 cores one thread each costs ~40% less CPU than two, and the
+    # requests themselves are the parallelism. A job still caps it with `job_threads`.
+    db_threads: int = Field(default=1, ge=0, le=64)
+    # Worker threads for the API's blocking route bodies (AnyIO's default limiter is 40). More
+    # threads than cores only queue on DuckDB and the GIL, taking it from the event loop that
+    # also answers HJ 212 devices.
+    http_threads: int = Field(default=8, ge=1, le=256)
 
     @field_validator("data_dir")
     @classmethod
