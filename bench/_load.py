@@ -11,7 +11,8 @@ Two modes per client (one connection each):
 - **open loop** (``rate`` > 0): client *i* is scheduled to send at ``t0 + phase_i + k / rate``;
   latency is measured from the *scheduled* time, so a slow answer that delays the next send is
   counted in the next request's latency too (no coordinated omission). The offered load is
-  fixed (``clients * rate`` requests/s), whatever the server does.
+  fixed (``clients * rate`` requests/s), whatever the server does; a client that has fallen
+  more than ``GRACE_S`` behind at the end stops and reports what it did not send (``unsent``).
 - **closed loop** (``rate`` = 0): send, wait for the answer, send again (no think time); the
   server's pace sets the load, so mean latency = clients / throughput.
 
@@ -28,6 +29,10 @@ import random
 import sys
 import time
 from typing import Any
+
+#: Open loop: a client still sending this long after the run's end (it fell behind schedule)
+#: stops; the requests it had yet to send are reported as ``unsent``, never silently dropped.
+GRACE_S = 5.0
 
 
 async def _answer(reader: asyncio.StreamReader) -> int:
@@ -51,7 +56,7 @@ async def _answer(reader: asyncio.StreamReader) -> int:
 
 async def _client(
     host: str, port: int, spec: dict[str, Any], rate: float, t0: float, stop: float,
-    phase: float, lat: list[float], status: dict[int, int],
+    phase: float, lat: list[float], status: dict[int, int], unsent: list[int],
 ) -> None:  # fmt: skip
     extra = "".join(f"{k}: {v}\r\n" for k, v in spec["headers"].items())
     requests = [
@@ -66,6 +71,9 @@ async def _client(
             now = loop.time()
             if rate > 0:
                 if due >= stop:
+                    break
+                if now >= stop + GRACE_S:  # far behind schedule: what is left is not sent
+                    unsent[0] += int((stop - due) * rate) + 1
                     break
                 if due > now:
                     await asyncio.sleep(due - now)
@@ -95,6 +103,7 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     lat: list[float] = []
     status: dict[int, int] = {}
+    unsent = [0]
     rate = float(cfg["rate"])
     t0 = loop.time() + 0.2
     stop = t0 + float(cfg["duration"])
@@ -104,22 +113,24 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await asyncio.gather(
         *(
-            _client(cfg["host"], cfg["port"], spec, rate, t0, stop, ph, lat, status)
+            _client(cfg["host"], cfg["port"], spec, rate, t0, stop, ph, lat, status, unsent)
             for spec, ph in zip(cfg["clients"], phases, strict=True)
         )
     )
     took = loop.time() - t0
     return {"lat": lat, "status": {str(k): v for k, v in status.items()}, "wall": took,
+            "unsent": unsent[0],
             "cpu": time.process_time() - cpu0, "elapsed": time.perf_counter() - wall0}  # fmt: skip
 
 
 def main() -> None:
     cfg = json.load(sys.stdin)
     try:
-        from uvloop import run as run_loop
+        import uvloop
     except ImportError:  # the stdlib loop works, at a little more CPU per request
-        run_loop = asyncio.run
-    json.dump(run_loop(run(cfg)), sys.stdout)
+        json.dump(asyncio.run(run(cfg)), sys.stdout)
+        return
+    json.dump(uvloop.run(run(cfg)), sys.stdout)
 
 
 if __name__ == "__main__":

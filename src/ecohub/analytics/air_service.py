@@ -105,9 +105,7 @@ def _stations(
     """``station_id, city_code, city_name`` of the air stations the caller may see, narrowed
     to ``stations`` / ``region`` (a region: its stations and every station of its city)."""
     scoped = _scoped(con, principal, stations, region)
-    df = pd.DataFrame(
-        {"station_id": [s for s, _ in scoped], "region_code": [c for _, c in scoped]}
-    )
+    df = pd.DataFrame({"station_id": [s for s, _ in scoped], "region_code": [c for _, c in scoped]})
     return city_table(df)
 
 

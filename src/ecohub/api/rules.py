@@ -159,9 +159,7 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
 READS: dict[tuple[str, str], tuple[str, ...]] = GRANT_READS
 
 
-async def guard(
-    request: Request, principal: Principal = Depends(current_principal)
-) -> Principal:
+async def guard(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
     """The authenticated caller, if its role may use this route (else 403; no rule: 403),
     carrying its grants in force today on the tables the route reads (:data:`READS`)."""
     route = request.scope.get("route")
@@ -197,7 +195,7 @@ def _cached_grants(state: Any, p: Principal, tables: tuple[str, ...]) -> tuple[G
 
     hit = state.grant_cache.get(_grant_key(state, p, tables))
     if hit is not None and hit[1] > time.monotonic() and hit[2] == generation():
-        return hit[0]  # type: ignore[no-any-return]
+        return hit[0]
     return None
 
 

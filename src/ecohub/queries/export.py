@@ -47,14 +47,14 @@ def _column(col: pa.ChunkedArray) -> list[Any]:
         if zone is not None:
             naive = col.cast(pa.timestamp(t.unit)).to_pylist()  # the UTC wall clock
             return [None if d is None else d.replace(tzinfo=UTC).astimezone(zone) for d in naive]
-    return col.to_pylist()  # type: ignore[no-any-return]
+    return col.to_pylist()
 
 
 def pylist(table: pa.Table) -> list[dict[str, Any]]:
     """``table.to_pylist()``, the same values, faster for zoned timestamp columns."""
     names = table.column_names
     if not names or len(set(names)) != len(names):
-        return table.to_pylist()  # type: ignore[no-any-return]
+        return table.to_pylist()
     columns = [_column(table.column(i)) for i in range(len(names))]
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
