@@ -8,8 +8,12 @@ hourly observations of six pollutants, daily AQI rows), made with SQL straight i
 the baseline: the same service calls straight on DuckDB, ``--clients`` threads, no HTTP. Then
 ``ecohub up`` on the store, an HJ 212 simulator at ``--hj212-rate`` packets/s and ``--clients``
 concurrent API clients (analysts of one province or prefecture each, API keys) sending a mix of
-region-filtered observation pages and daily-AQI queries for ``--duration`` seconds. Reported:
-p50/p99 latency and requests/s for both, and the HJ 212 answer latency during the run.
+region-filtered observation pages and daily-AQI queries for ``--duration`` seconds, twice: closed
+loop (each client waits for its answer, then sends again) and open loop (each client scheduled at
+``--rate`` requests/s, latency counted from the scheduled send time, so queueing is not hidden).
+The clients are bench/_load.py, a lean asyncio process, so they take little of the two cores.
+Reported: p50/p99 latency, requests/s and the server's CPU per request, and the HJ 212 answer
+latency during each run.
 
 ``job``: HJ 212 answer latency (p50/p99 of probe packets, one at a time) with the simulator
 running, first alone, then while an ``air-compute`` job (full) runs on the server.
@@ -165,7 +169,12 @@ def call_direct(con: Any, p: Principal, path: str, params: dict[str, Any]) -> in
 
 
 def baseline(db: Path, who: list[tuple[str, str]], days: int, duration: float) -> dict[str, Any]:
+    from ecohub.settings import Settings
+
     con = connect(db)
+    threads = Settings().db_threads  # as the server runs (runtime.tune_serving)
+    if threads:
+        con.execute(f"SET threads = {threads}")
     lat: list[float] = []
     lock = threading.Lock()
     stop = time.monotonic() + duration
@@ -187,7 +196,8 @@ def baseline(db: Path, who: list[tuple[str, str]], days: int, duration: float) -
         list(pool.map(worker, range(len(who))))
     took = time.monotonic() - t0
     con.close()
-    return {"n": len(lat), "rps": len(lat) / took, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99)}
+    return {"n": len(lat), "rps": len(lat) / took, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+            "threads": threads or "default"}  # fmt: skip
 
 
 # ------------------------------------------------------------------ the platform
@@ -250,31 +260,49 @@ async def probe(port: int, seconds: float, out: list[float]) -> None:
     writer.close()
 
 
-async def api_clients(url: str, who: list[tuple[str, str]], days: int, duration: float,
-                      lat: list[float], errors: list[int]) -> float:  # fmt: skip
-    limits = httpx.Limits(max_connections=len(who) + 5)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-        stop = time.monotonic() + duration
+def client_specs(
+    who: list[tuple[str, str]], days: int, per_client: int = 400
+) -> list[dict[str, Any]]:
+    """Each client's requests (its analyst's key, the mix of :func:`queries`), for bench/_load.py."""
+    from urllib.parse import urlencode
 
-        async def one(i: int) -> None:
-            rng = random.Random(i)
-            headers = {"Authorization": f"Bearer {who[i][1]}"}
-            while time.monotonic() < stop:
-                path, params = queries(who[i][0], days, rng)
-                t = time.perf_counter()
-                try:
-                    r = await client.get(path, params=params, headers=headers)
-                except httpx.HTTPError:  # counted, not fatal: the report says how many
-                    lat.append(time.perf_counter() - t)
-                    errors.append(0)
-                    continue
-                lat.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    errors.append(r.status_code)
+    specs = []
+    for i, (region, key) in enumerate(who):
+        rng = random.Random(i)
+        paths = []
+        for _ in range(per_client):
+            path, params = queries(region, days, rng)
+            paths.append(f"{path}?{urlencode(params)}")
+        specs.append({"headers": {"Authorization": f"Bearer {key}"}, "paths": paths})
+    return specs
 
-        t0 = time.monotonic()
-        await asyncio.gather(*(one(i) for i in range(len(who))))
-        return time.monotonic() - t0
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc): the server's CPU per
+    request is comparable between runs even when the shared machine's load is not."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def api_load(url: str, specs: list[dict[str, Any]], duration: float, rate: float,
+             server_pid: int) -> dict[str, Any]:  # fmt: skip
+    """Run bench/_load.py (its own process, asyncio + raw HTTP/1.1 keep-alive) against the
+    server: ``rate`` requests/s per client (open loop), or closed loop when ``rate`` is 0."""
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+    cfg = {"host": host, "port": int(port), "duration": duration, "rate": rate, "clients": specs}
+    cpu0 = cpu_seconds(server_pid)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().parent / "_load.py")],
+        input=json.dumps(cfg), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    res = json.loads(out.stdout)
+    lat = res["lat"]
+    bad = sum(n for code, n in res["status"].items() if code != "200")
+    return {"n": len(lat), "rps": len(lat) / res["wall"], "p50": pct(lat, 0.5),
+            "unsent": res["unsent"],
+            "p99": pct(lat, 0.99), "max": max(lat) if lat else float("nan"), "errors": bad,
+            "status": res["status"], "client_cpu": res["cpu"],
+            "server_cpu_ms": (cpu_seconds(server_pid) - cpu0) / max(1, len(lat)) * 1000}  # fmt: skip
 
 
 def load_average() -> str:
@@ -300,48 +328,88 @@ def run_queries(args: argparse.Namespace) -> None:
     print(gen, flush=True)
     who = analysts(db, args.clients)
     print("baseline (service calls straight on DuckDB) ...", flush=True)
-    base_res = baseline(db, who, gen["days"], args.duration)
+    base_res: dict[str, Any] = (
+        {"n": 0, "rps": float("nan"), "p50": float("nan"), "p99": float("nan"), "threads": "-"}
+        if args.no_baseline
+        else baseline(db, who, gen["days"], args.duration)
+    )
     print(base_res, flush=True)
     proc, url, port, _ = start_platform(base, db)
+    specs = client_specs(who, gen["days"])
+    runs: dict[str, dict[str, Any]] = {}
+    hj: dict[str, list[float]] = {}
+    sim_lines: list[str] = []
     try:
-        sim = start_simulator(port, args.hj212_rate, args.duration + 10)
-        time.sleep(3)
-        lat: list[float] = []
-        errors: list[int] = []
-        hj: list[float] = []
+        # Warm-up (first touches of the store's blocks), not counted.
+        api_load(url, specs, 3, 0, proc.pid)
+        for name, rate in (("closed", 0.0), ("open", args.rate)):
+            sim = start_simulator(port, args.hj212_rate, args.duration + 15)
+            time.sleep(3)
+            # The server's CPU for HJ 212 ingest alone (no API requests), to tell it apart.
+            c0 = cpu_seconds(proc.pid)
+            time.sleep(3)
+            ingest_cpu = (cpu_seconds(proc.pid) - c0) / 3
+            probes: list[float] = []
 
-        async def both() -> float:
-            took, _ = await asyncio.gather(
-                api_clients(url, who, gen["days"], args.duration, lat, errors),
-                probe(port, args.duration, hj),
-            )
-            return took
+            async def both(rate: float = rate, probes: list[float] = probes) -> dict[str, Any]:
+                res, _ = await asyncio.gather(
+                    asyncio.to_thread(api_load, url, specs, args.duration, rate, proc.pid),
+                    probe(port, args.duration, probes),
+                )
+                return res
 
-        took = asyncio.run(both())
-        sim_out, _ = sim.communicate(timeout=120)
+            runs[name] = asyncio.run(both())
+            runs[name]["ingest_cpu"] = ingest_cpu
+            hj[name] = probes
+            sim.send_signal(signal.SIGINT)
+            try:
+                sim_out, _ = sim.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                sim.kill()
+                sim_out, _ = sim.communicate()
+            lines = sim_out.strip().splitlines()
+            sim_lines.append(lines[-2] if len(lines) > 1 else "-")
+            print(name, runs[name] | {"status": runs[name]["status"]},
+                  {"hj_p50": pct(probes, 0.5), "hj_p99": pct(probes, 0.99)}, flush=True)  # fmt: skip
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=300)
         (base / "server.err").write_text(err or "", encoding="utf-8")
-    api = {"n": len(lat), "rps": len(lat) / took, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
-           "errors": len(errors)}  # fmt: skip
-    print(api, {"hj_p50": pct(hj, 0.5), "hj_p99": pct(hj, 0.99)}, flush=True)
-    body = f"""`python bench/api.py --rows {args.rows} --clients {args.clients} --duration {args.duration:g} --hj212-rate {args.hj212_rate:g}`
+
+    def row(label: str, r: dict[str, Any]) -> str:
+        return (f"| {label} | {r['n']:,} | {r['rps']:,.0f} | {r['p50'] * 1000:.1f} | "
+                f"{r['p99'] * 1000:.1f} | {r['errors']} | {r['unsent']} | {r['server_cpu_ms']:.1f} |")  # fmt: skip
+
+    def hj_text(name: str) -> str:
+        v = hj[name]
+        return (f"p50 {pct(v, 0.5) * 1000:.1f} ms, p99 {pct(v, 0.99) * 1000:.1f} ms, "
+                f"max {max(v) * 1000 if v else float('nan'):.0f} ms ({len(v)} probe packets)")  # fmt: skip
+
+    offered = args.rate * args.clients
+    body = f"""`python bench/api.py --rows {args.rows} --clients {args.clients} --duration {args.duration:g} --hj212-rate {args.hj212_rate:g} --rate {args.rate:g}`
 
 Store: {gen["observations"]:,} hourly observations ({gen["stations"]:,} stations in counties of every
-province, six pollutants, {gen["hours"]:,} hours; generated with SQL in {gen["seconds"]:.0f} s), and
-{gen["stations"] * gen["days"]:,} daily AQI rows. {args.clients} analysts, each bound to one province or
-prefecture, API keys. The mix: half observation pages (`region`, PM2.5, from a day, 100 rows), half
-daily-AQI ranges (`region`, 7 days). The HJ 212 simulator offered {args.hj212_rate:g} packets/s (200 units,
-nice 10) during the API run; a probe unit sent one packet at a time and timed each answer.
+province, six pollutants, {gen["hours"]:,} hours), and {gen["stations"] * gen["days"]:,} daily AQI rows.
+{args.clients} analysts, each bound to one province or prefecture, API keys. The mix: half observation
+pages (`region`, PM2.5, from a day, 100 rows), half daily-AQI ranges (`region`, 7 days, up to 500 rows).
+During each API run the HJ 212 simulator offered {args.hj212_rate:g} packets/s (200 units, nice 10) and a
+probe unit sent one packet at a time and timed each answer. Clients: bench/_load.py, one asyncio process,
+one keep-alive HTTP/1.1 connection per client. *Closed loop*: each client sends its next request when the
+last is answered. *Open loop*: each client is scheduled at {args.rate:g} requests/s ({offered:,.0f}/s offered in
+all) and latency counts from the scheduled send time, so time queued behind a slow answer is counted.
+Server CPU is the `ecohub up` process's CPU seconds (HTTP, DuckDB, HJ 212 ingest) per API request;
+HJ 212 ingest alone took {runs["closed"]["ingest_cpu"]:.2f} / {runs["open"]["ingest_cpu"]:.2f} CPU s per s before the closed / open run.
+"Not sent": open-loop requests a client had still to send 5 s after the run's end (it had fallen behind).
 
-| | requests | requests/s | p50 ms | p99 ms |
-|---|---|---|---|---|
-| baseline: the same service calls straight on DuckDB ({args.clients} threads) | {base_res["n"]:,} | {base_res["rps"]:,.0f} | {base_res["p50"] * 1000:.1f} | {base_res["p99"] * 1000:.1f} |
-| API over HTTP, {args.clients} clients, during HJ 212 ingest | {api["n"]:,} | {api["rps"]:,.0f} | {api["p50"] * 1000:.1f} | {api["p99"] * 1000:.1f} |
+| | requests | requests/s | p50 ms | p99 ms | non-200 | not sent | server CPU ms / request |
+|---|---|---|---|---|---|---|---|
+| baseline: the same service calls straight on DuckDB ({args.clients} threads, DuckDB threads {base_res["threads"]}) | {base_res["n"]:,} | {base_res["rps"]:,.0f} | {base_res["p50"] * 1000:.1f} | {base_res["p99"] * 1000:.1f} | - | - | - |
+{row(f"API over HTTP, {args.clients} clients, closed loop, during HJ 212 ingest", runs["closed"])}
+{row(f"API over HTTP, {args.clients} clients x {args.rate:g}/s open loop, during HJ 212 ingest", runs["open"])}
 
-Non-200 answers: {api["errors"]} (connection errors counted as 0: {errors.count(0)}). HJ 212 answer latency meanwhile: p50 {pct(hj, 0.5) * 1000:.1f} ms,
-p99 {pct(hj, 0.99) * 1000:.1f} ms ({len(hj)} probe packets). Simulator: {sim_out.strip().splitlines()[-2] if sim_out.strip() else "-"}
+HJ 212 answer latency meanwhile: closed loop {hj_text("closed")}; open loop {hj_text("open")}.
+Simulator (units, sent, answered, unanswered, connect errors, answered/s): closed {sim_lines[0]}; open {sim_lines[1]}.
+Load generator CPU: {runs["closed"]["client_cpu"]:.1f} s (closed), {runs["open"]["client_cpu"]:.1f} s (open) over {args.duration:g} s each.
 
 Taken under load: load average (1 / 5 / 15 min) {load0} at the start, {load_average()} at the end (a
 2-core machine shared with other work).
@@ -415,6 +483,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=30.0)
     ap.add_argument("--hj212-rate", type=float, default=2000.0)
+    ap.add_argument("--rate", type=float, default=10.0,
+                    help="open loop: requests/s per client (50 x 10 = the issue's 500/s)")  # fmt: skip
+    ap.add_argument("--no-baseline", action="store_true", help="skip the straight-on-DuckDB run")
     ap.add_argument("--data-dir", default=None, help="reuse a generated store")
     args = ap.parse_args()
     from argon2 import PasswordHasher

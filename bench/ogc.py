@@ -132,17 +132,34 @@ def build(path: Path, n: int, hilbert: bool = False) -> dict[str, str]:
 
 
 def serve(store: str, port: int) -> None:
-    """Child process: the API over the store on 127.0.0.1:port."""
+    """Child process: the API over the store on 127.0.0.1:port, served as ``ecohub up`` serves
+    it (uvloop, httptools, the same DuckDB and worker-thread settings: ``tune_serving``)."""
+    import asyncio
+
     import uvicorn
 
     from ecohub.api.app import create_app
+    from ecohub.runtime import tune_serving
     from ecohub.settings import Settings
 
     con = connect(store)
     data = Path(store).parent
-    app = create_app(con, settings=Settings(data_dir=data), data_dir=data, audit=False)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                lifespan="off")  # fmt: skip
+    settings = Settings(data_dir=data)
+    # Audited as `ecohub up` audits (the sources pages are non-open reads, each one an entry).
+    app = create_app(con, settings=settings, data_dir=data)
+
+    async def main() -> None:
+        tune_serving(con, settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                access_log=False, lifespan="off")  # fmt: skip
+        await uvicorn.Server(config).serve()
+
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+        return
+    uvloop.run(main())
 
 
 def _free_port() -> int:

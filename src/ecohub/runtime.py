@@ -50,6 +50,17 @@ def _tls(settings: Settings) -> dict[str, Any]:
             "ssl_keyfile": str(settings.http_ssl_keyfile)}  # fmt: skip
 
 
+def tune_serving(con: Any, settings: Settings) -> None:
+    """DuckDB threads and the API's worker threads for serving (``db_threads``,
+    ``http_threads``; docs/benchmarks.md "API under load"). Call in the running event loop,
+    after start-up work that wants every core (the sample load, regions)."""
+    import anyio.to_thread
+
+    if settings.db_threads:
+        con.execute(f"SET threads = {int(settings.db_threads)}")
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
+
+
 @dataclass
 class Endpoints:
     hj212: tuple[str, int]
@@ -257,6 +268,7 @@ async def run_platform(
             engine=engine,
         )
     )
+    tune_serving(con, settings)
     http = _Http(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
                        lifespan="off", access_log=False, **_tls(settings))

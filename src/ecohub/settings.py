@@ -191,6 +191,15 @@ class Settings(BaseSettings):
     # A lake partition with more data files than this is merged into one at compaction
     # (each compaction adds a file per partition and node: ~31 a month per node).
     lake_merge_files: int = Field(default=24, ge=1)
+    # --- Serving the API under load (docs/benchmarks.md "API under load") ---
+    # DuckDB threads for the server's store (0: DuckDB's own, one per core). The API runs many
+    # small queries at once; on 2 cores one thread each costs ~40% less CPU than two, and the
+    # requests themselves are the parallelism. A job still caps it with `job_threads`.
+    db_threads: int = Field(default=1, ge=0, le=64)
+    # Worker threads for the API's blocking route bodies (AnyIO's default limiter is 40). More
+    # threads than cores only queue on DuckDB and the GIL, taking it from the event loop that
+    # also answers HJ 212 devices.
+    http_threads: int = Field(default=8, ge=1, le=256)
 
     @field_validator("data_dir")
     @classmethod

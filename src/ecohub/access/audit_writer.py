@@ -10,9 +10,9 @@ Two kinds of entries go through it:
 - *durable* ones (writes, exports, refused credentials): :meth:`submit` gets an ``on_commit``
   callback and the API holds the response until it is called, so an answered write or export
   is always in the log, even after a SIGKILL. Concurrent durable entries share one commit.
-- *batched* ones (non-open reads): committed a few milliseconds *after* the response, so a
-  SIGKILL can lose the read entries of the last moments (a clean stop flushes them:
-  :meth:`close`). That window is documented in docs/api.md.
+- *batched* ones (non-open reads): committed within :data:`READ_LINGER_S` (50 ms) plus one
+  commit *after* the response, so a SIGKILL can lose the read entries of that last window (a
+  clean stop flushes them: :meth:`close`). That window is documented in docs/api.md.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,11 @@ from ecohub.access.audit import Entry, append, head_path
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 2000
+#: How long a batch of read entries waits for more before its commit. A commit costs a WAL
+#: sync and DuckDB's commit work whether it holds one entry or a hundred; under load, reads
+#: arriving a few ms apart would otherwise each pay one. A SIGKILL can lose at most this
+#: window of read entries (plus the commit in flight); durable entries never wait for it.
+READ_LINGER_S = 0.05
 _Item = Entry | tuple[Entry, Callable[[bool], None]] | threading.Event | None
 
 
@@ -75,6 +81,9 @@ class AuditWriter:
             batch: list[Entry] = []
             events: list[threading.Event] = []
             callbacks: list[Callable[[bool], None]] = []
+            # A batch of reads only waits up to READ_LINGER_S for more entries; anything that
+            # someone waits for (a durable entry, a flush, the stop) ends the wait at once.
+            linger_until = time.monotonic() + READ_LINGER_S
             while True:
                 if item is None:
                     stop = True
@@ -90,7 +99,13 @@ class AuditWriter:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    wait = linger_until - time.monotonic()
+                    if stop or events or callbacks or wait <= 0:
+                        break
+                    try:
+                        item = self._queue.get(timeout=wait)
+                    except queue.Empty:
+                        break
             ok = self._write(batch)
             for callback in callbacks:
                 try:

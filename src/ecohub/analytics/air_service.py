@@ -38,7 +38,7 @@ from ecohub.analytics.air_tables import (
     parse_edition,
     tidy_assessment,
 )
-from ecohub.analytics.regions import city_table
+from ecohub.analytics.regions import city_of, city_table
 from ecohub.cst import CST
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
@@ -62,6 +62,40 @@ SCOPES = ("station", "city")
 # ---------------------------------------------------------------- scope
 
 
+def _scoped(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal | None,
+    stations: Sequence[str] | None = None,
+    region: str | None = None,
+) -> list[tuple[str, str]]:
+    """``(station_id, region_code)`` of the air stations the caller may see, narrowed to
+    ``stations`` / ``region`` (a region: its stations only, never wider), in id order.
+
+    Plain tuples, no pandas: the API's AQI pages call this on every request. A station
+    without a region code belongs to no city and is left out (as in :func:`city_table`)."""
+    pred, params = region_sql(principal, "region_code") if principal else ("TRUE", [])
+    rows = con.execute(
+        f"SELECT station_id, region_code FROM station WHERE network = 'air' AND {pred} "
+        "AND region_code IS NOT NULL ORDER BY station_id",
+        params,
+    ).fetchall()
+    if stations:
+        known = {str(r[0]) for r in rows}
+        unknown = sorted(set(stations) - known)
+        if unknown:
+            raise AirInputError(f"unknown air station(s): {', '.join(unknown)}", "station")
+        wanted = set(stations)
+        rows = [r for r in rows if r[0] in wanted]
+    if region:
+        # A region filter means that region and the divisions below it, never wider: not the
+        # whole city of a county (an admin's district filter must not show the city).
+        prefix = _prefix(region)
+        rows = [r for r in rows if str(r[1]).startswith(prefix)]
+        if not rows:
+            raise AirInputError(f"no air stations in region {region}", "region")
+    return [(str(sid), str(code)) for sid, code in rows]
+
+
 def _stations(
     con: duckdb.DuckDBPyConnection,
     principal: Principal | None,
@@ -70,25 +104,9 @@ def _stations(
 ) -> pd.DataFrame:
     """``station_id, city_code, city_name`` of the air stations the caller may see, narrowed
     to ``stations`` / ``region`` (a region: its stations and every station of its city)."""
-    pred, params = region_sql(principal, "region_code") if principal else ("TRUE", [])
-    df = con.execute(
-        f"SELECT station_id, region_code FROM station WHERE network = 'air' AND {pred}", params
-    ).df()
-    cities = city_table(df)
-    if stations:
-        unknown = sorted(set(stations) - set(cities.station_id))
-        if unknown:
-            raise AirInputError(f"unknown air station(s): {', '.join(unknown)}", "station")
-        cities = cities[cities.station_id.isin(list(stations))]
-    if region:
-        # A region filter means that region and the divisions below it, never wider: not the
-        # whole city of a county (an admin's district filter must not show the city).
-        prefix = _prefix(region)
-        codes = df.set_index("station_id").region_code.astype(str)
-        cities = cities[codes.reindex(cities.station_id).str.startswith(prefix).to_numpy()]
-        if cities.empty:
-            raise AirInputError(f"no air stations in region {region}", "region")
-    return cities.reset_index(drop=True)
+    scoped = _scoped(con, principal, stations, region)
+    df = pd.DataFrame({"station_id": [s for s, _ in scoped], "region_code": [c for _, c in scoped]})
+    return city_table(df)
 
 
 def _prefix(region: str) -> str:
@@ -185,8 +203,16 @@ def _stored(
     """Whether the stored results answer for ``edition`` — computing what is stale or was
     never computed first (the default edition only: a what-if is never stored)."""
     ed = parse_edition(edition)
-    stored = air_results.state(con).get("edition")
-    if stored is not None and _stored_reviewed(con) != reviewed:
+    # One statement (every API read of AQI asks this): the stored edition, whether it is of
+    # the reviewed record (results stored before review existed count as reviewed), and
+    # whether any station-day is stale.
+    got = con.execute(
+        "SELECT (SELECT value FROM air_state WHERE name = 'edition'), "
+        "coalesce((SELECT value FROM air_state WHERE name = 'reviewed'), 'true'), "
+        "EXISTS (SELECT 1 FROM air_stale)"
+    ).fetchall()[0]
+    stored = None if got[0] is None else str(got[0])
+    if stored is not None and (str(got[1]) == "true") != reviewed:
         return False  # the other record: computed, not stored
     if stored is None:
         if ed != "auto" or not reviewed:
@@ -195,7 +221,7 @@ def _stored(
         return True
     if stored != str(ed):
         return False
-    if con.execute("SELECT EXISTS (SELECT 1 FROM air_stale)").fetchall()[0][0]:
+    if got[2]:
         air_results.compute_stale(con, ed, reviewed, engine)
     return True
 
@@ -368,12 +394,12 @@ def aqi(
     if start is not None and end is not None and start > end:
         raise AirInputError(f"from {start} is after to {end}", "from")
     parse_edition(edition)
-    cities = _stations(con, principal, stations=stations, region=region)
+    scoped = _scoped(con, principal, stations, region)
     when = "date" if kind == "daily" else "time"
     if not _stored(con, edition, reviewed, engine):
         with (engine or duckdb_backend()).run(con, air_results.INPUTS) as run:
             tables = build(
-                run.ibis, edition=edition, stations=list(cities.station_id),
+                run.ibis, edition=edition, stations=[sid for sid, _ in scoped],
                 start=start, end=end, reviewed=reviewed,
             )  # fmt: skip
             t = aqi_table(tables, kind, scope, with_day=True)
@@ -399,8 +425,11 @@ def aqi(
         params.append(end + timedelta(days=1) if kind == "daily"
                       else datetime.combine(end + timedelta(days=1), time(), CST))  # fmt: skip
     pred, scope_params = _city_scope(principal)
-    allowed = _allowed(cities, region)
-    codes = [str(c) for c in allowed.code[allowed.scope == scope]]
+    if scope == "station":
+        codes = [sid for sid, _ in scoped]
+    else:  # a city row aggregates the whole city, so a narrower region does not show it
+        prefix = _prefix(region) if region else ""
+        codes = sorted({c for c in (city_of(code) for _, code in scoped) if c.startswith(prefix)})
     # The caller's codes as a list parameter (a semi join: DuckDB pushes their min/max into
     # the scan), not a registered pandas frame (registering costs more than the query).
     sql = (

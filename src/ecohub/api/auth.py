@@ -29,12 +29,13 @@ import duckdb
 from fastapi import APIRouter, FastAPI, Form, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from ecohub.access import apikeys, local, revocation, tokens, users
 from ecohub.access.audit import record
 from ecohub.access.audit_writer import AuditWriter
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
-from ecohub.access.principal import ANONYMOUS, Principal
+from ecohub.access.principal import ANONYMOUS, Grant, Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.api.problems import problem
 from ecohub.cst import today
@@ -76,6 +77,12 @@ class AuthState:
     # (``access.revocation``); a token's own expiry takes effect within ``cache_s``.
     cache_s: float = 2.0
     cache: dict[bytes, tuple[Principal, float, int]] = field(default_factory=dict)
+    # The caller's grants in force on a route's tables (``ecohub.api.rules.guard``), by user,
+    # role, day and tables, for ``cache_s`` seconds; a decision on an application forgets them
+    # all at once (``catalog.grant_scope.generation``). Per caller: never shared across scopes.
+    grant_cache: dict[tuple[Any, ...], tuple[tuple[Grant, ...], float, int]] = field(
+        default_factory=dict
+    )
     #: The China calendar day of a request: grants are in force by it (a test may set it).
     today: Callable[[], date] = field(default=today)
 
@@ -136,17 +143,26 @@ def _auth_state(request: Request) -> AuthState:
     return state
 
 
-def _resolve(state: AuthState, credential: str) -> Principal:
+def _cached(state: AuthState, credential: str) -> Principal | None:
+    """The caller, when that needs no store access: the local credential, or a credential
+    verified within ``cache_s`` and not revoked since; else ``None``."""
     if credential.startswith(local.PREFIX):
         if local.matches(state.local_credential, credential):
             return local.LOCAL
         raise AuthFailed("wrong local credential")
+    hit = state.cache.get(hashlib.sha256(credential.encode()).digest())
+    if hit is not None and hit[1] > time.monotonic() and hit[2] == revocation.generation():
+        return hit[0]
+    return None
+
+
+def _resolve(state: AuthState, credential: str) -> Principal:
+    hit = _cached(state, credential)
+    if hit is not None:
+        return hit
     now = time.monotonic()
     digest = hashlib.sha256(credential.encode()).digest()
     gen = revocation.generation()
-    hit = state.cache.get(digest)
-    if hit is not None and hit[1] > now and hit[2] == gen:
-        return hit[0]
     cur = state.con.cursor()
     try:
         if apikeys.looks_like_key(credential):
@@ -168,24 +184,32 @@ def _via(credential: str) -> str:
     return "apikey" if apikeys.looks_like_key(credential) else "token"
 
 
-def _authenticate(request: Request, bearer: str | None, api_key: str | None) -> Principal | None:
+async def _authenticate(
+    request: Request, bearer: str | None, api_key: str | None
+) -> Principal | None:
     credential = bearer or api_key
     if not credential:
         return None
+    state = _auth_state(request)
     try:
-        return _resolve(_auth_state(request), credential)
+        # A cached verification is answered on the event loop; only a store lookup goes to a
+        # worker thread (each hop to one costs more than the check itself).
+        principal = _cached(state, credential)
+        if principal is None:
+            principal = await run_in_threadpool(_resolve, state, credential)
+        return principal
     except AuthFailed as exc:
         request.state.auth_failure = (exc.user or "-", _via(credential), exc.reason)
         raise Unauthorized() from None
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     bearer: str | None = Security(_bearer),
     api_key: str | None = Security(_api_key),
 ) -> Principal:
     """The authenticated caller; 401 when credentials are missing or not valid."""
-    principal = _authenticate(request, bearer, api_key)
+    principal = await _authenticate(request, bearer, api_key)
     if principal is None:
         request.state.auth_failure = ("-", "anonymous", "no credentials")
         raise Unauthorized("authentication required")
@@ -193,7 +217,7 @@ def current_principal(
     return principal
 
 
-def optional_principal(
+async def optional_principal(
     request: Request,
     bearer: str | None = Security(_bearer),
     api_key: str | None = Security(_api_key),
@@ -202,7 +226,7 @@ def optional_principal(
     (401 if it sent wrong ones, so a client learns its key is broken). Open reads are not
     audited."""
     request.state.audit_open = True
-    principal = _authenticate(request, bearer, api_key)
+    principal = await _authenticate(request, bearer, api_key)
     return principal if principal is not None else ANONYMOUS
 
 

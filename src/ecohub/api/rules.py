@@ -9,10 +9,12 @@ capability at all (else 403).
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from ecohub.access.principal import ROLES, Grant, Principal, Role
 from ecohub.access.scope import AccessDenied
@@ -158,7 +160,7 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
 READS: dict[tuple[str, str], tuple[str, ...]] = GRANT_READS
 
 
-def guard(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+async def guard(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
     """The authenticated caller, if its role may use this route (else 403; no rule: 403),
     carrying its grants in force today on the tables the route reads (:data:`READS`)."""
     route = request.scope.get("route")
@@ -168,14 +170,10 @@ def guard(request: Request, principal: Principal = Depends(current_principal)) -
         raise AccessDenied(f"role {principal.role!r} may not use this route")
     held: tuple[Grant, ...] = ()
     if key in READS and principal.role != "admin":
-        from ecohub.catalog.grant_scope import for_tables
-
         state = request.app.state.auth
-        cur = state.con.cursor()
-        try:
-            held = for_tables(cur, principal, READS[key], state.today())
-        finally:
-            cur.close()
+        cached = _cached_grants(state, principal, READS[key])
+        held = cached if cached is not None else await run_in_threadpool(
+            _grants, state, principal, READS[key])  # fmt: skip
     if principal.role not in roles:
         if not held:
             raise AccessDenied(f"role {principal.role!r} may not use this route")
@@ -185,6 +183,38 @@ def guard(request: Request, principal: Principal = Depends(current_principal)) -
     if held:
         request.state.audit_grants = [g.id for g in held]
     return principal
+
+
+def _grant_key(state: Any, p: Principal, tables: tuple[str, ...]) -> tuple[Any, ...]:
+    return (p.name, p.role, state.today(), tables)
+
+
+def _cached_grants(state: Any, p: Principal, tables: tuple[str, ...]) -> tuple[Grant, ...] | None:
+    """``p``'s grants on ``tables`` as looked up within ``cache_s`` (by this caller's name,
+    role and today's date) and no decision since; ``None`` when they must be looked up."""
+    from ecohub.catalog.grant_scope import generation
+
+    hit = state.grant_cache.get(_grant_key(state, p, tables))
+    if hit is not None and hit[1] > time.monotonic() and hit[2] == generation():
+        return hit[0]
+    return None
+
+
+def _grants(state: Any, p: Principal, tables: tuple[str, ...]) -> tuple[Grant, ...]:
+    """Look ``p``'s grants in force today on ``tables`` up in the store (and remember them)."""
+    from ecohub.catalog.grant_scope import for_tables, generation
+
+    key, gen, now = _grant_key(state, p, tables), generation(), time.monotonic()
+    cur = state.con.cursor()
+    try:
+        held = for_tables(cur, p, tables, key[2])
+    finally:
+        cur.close()
+    if state.cache_s > 0:
+        if len(state.grant_cache) >= 10_000:
+            state.grant_cache.clear()
+        state.grant_cache[key] = (held, now + state.cache_s, gen)
+    return held
 
 
 def route_table(app: Any) -> list[tuple[str, str, Any]]:

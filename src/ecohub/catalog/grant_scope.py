@@ -4,8 +4,9 @@ The door (``ecohub.api.rules.guard``) asks :func:`for_tables` which of the calle
 force today for the tables a route reads, and puts them on the principal; then
 :func:`ecohub.access.scope.region_sql` adds ``OR starts_with(region, granted prefix)`` to the
 query's ``WHERE`` clause, in the same place as the role's own region predicate. Nothing filters
-fetched rows, and expiry needs nobody: the grants are looked up again for every request, with the
-day of that request.
+fetched rows, and expiry needs nobody: the door remembers a caller's lookup for at most
+``auth_cache_s`` seconds and only for the day it was made (a decision forgets every remembered
+lookup at once: :func:`changed`), so each request uses the grants in force on its own day.
 
 Only grants on table resources count here: a product (a filtered view of a table) can be read
 through ``/api/v1/catalog/{code}/data`` alone, where its filter is applied. A resource of type
@@ -14,6 +15,7 @@ through ``/api/v1/catalog/{code}/data`` alone, where its filter is applied. A re
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import date
 
@@ -33,6 +35,22 @@ WHERE a.applicant = ? AND r.sharing_type <> ?
   AND coalesce(d.valid_from, a.valid_from) <= ? AND ? <= coalesce(d.valid_to, a.valid_to)
 ORDER BY a.id
 """
+
+
+_lock = threading.Lock()
+_generation = 0
+
+
+def changed() -> None:
+    """A decision was recorded: grants remembered by the API (``api.rules.guard``) are stale."""
+    global _generation
+    with _lock:
+        _generation += 1
+
+
+def generation() -> int:
+    """Moves on every :func:`changed`; a remembered lookup counts only while it stands still."""
+    return _generation
 
 
 def in_force(con: duckdb.DuckDBPyConnection, user: str, day: date) -> list[Grant]:

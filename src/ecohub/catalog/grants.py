@@ -28,7 +28,7 @@ import duckdb
 from ecohub.access import audit
 from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied, region_prefix, scope_prefixes
-from ecohub.catalog import resources
+from ecohub.catalog import grant_scope, resources
 from ecohub.catalog._db import transaction
 from ecohub.catalog._time import iso
 from ecohub.catalog.errors import Conflict
@@ -303,6 +303,7 @@ def decide(
                 g_to,
             ],
         )
+    grant_scope.changed()  # the API's remembered grants are stale from now on
     audit.record(
         con,
         principal,
