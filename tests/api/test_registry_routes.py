@@ -35,7 +35,7 @@ def test_load_link_review_report_export(door: Door, tmp_path: Path) -> None:
     for system, df in bench.systems.items():
         path = tmp_path / f"{system}.csv"
         df.to_csv(path, index=False)
-        body = {"system": system, "path": str(path)}
+        body: dict[str, object] = {"system": system, "path": str(path)}
         if system == "tax":
             body["mapping"] = {"name": "纳税人名称", "uscc": "纳税人识别号"}
         job = _follow(c, c.post("/api/v1/registry/loads", json=body))

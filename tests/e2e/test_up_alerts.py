@@ -97,3 +97,26 @@ def test_up_sends_alerts_of_the_misbehaving_outlets(tmp_path: Path, smtp: Smtp, 
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
     assert proc.returncode == 0, "".join(out)
+
+
+def test_up_refuses_a_channel_region_the_store_does_not_know(tmp_path: Path, hook: Hook) -> None:
+    """A channel's region may be a key region or a loaded region's name; one the store does not
+    know stops `ecohub up` at start with one line naming the channel, not later in silence."""
+    channels = [
+        {"name": "jjj", "kind": "webhook", "url": hook.url, "region": "jjj-2+26"},
+        {"name": "typo", "kind": "webhook", "url": hook.url, "region": "Beijing"},
+    ]
+    env = {**os.environ, "ECOHUB_DATA_DIR": str(tmp_path), "ECOHUB_HTTP_HOST": "127.0.0.1",
+           "ECOHUB_HJ212_HOST": "127.0.0.1",
+           "ECOHUB_ALERT_CHANNELS": json.dumps(channels)}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
+         "--http-port", "0"],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(
+        "error: settings: alert_channels.1.region (ECOHUB_ALERT_CHANNELS): channel typo: "
+        "no region 'Beijing'"
+    ), done.stderr
+    assert "Traceback" not in done.stderr and hook.requests == []
