@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +32,21 @@ from duckdb import func, sqltypes
 from ecohub.access.errors import InvalidInput
 
 KINDS = {"key": ("key_region",), "user": ("basin", "custom")}
-_AREAS: dict[str, shapely.Geometry] = {}  # area key -> prepared geometry (ecohub_in_area)
-_SCOPES: dict[tuple[str, str], RegionScope] = {}  # (ref, sha256 of the polygon) -> resolved
+# Both caches are bounded: every drawn area or distance filter adds a geometry, and a server
+# runs for months. Least recently used goes first; an area evicted while its query runs is
+# unknown to ``ecohub_in_area`` and so matches nothing (narrower, never wider).
+_MAX_AREAS = 512
+_AREAS: OrderedDict[str, shapely.Geometry] = OrderedDict()  # area key -> prepared geometry
+_SCOPES: OrderedDict[tuple[str, str], RegionScope] = OrderedDict()  # (ref, polygon sha256)
+_LOCK = threading.Lock()
+
+
+def _put(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    with _LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _MAX_AREAS:
+            cache.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,8 @@ def load(con: duckdb.DuckDBPyConnection, region: str) -> RegionScope:
     wkb = bytes(row[0])
     cached = _SCOPES.get((region, hashlib.sha256(wkb).hexdigest()))
     if cached is not None:
+        with _LOCK, contextlib.suppress(KeyError):
+            _SCOPES.move_to_end((region, hashlib.sha256(wkb).hexdigest()))
         return cached
     geom = shapely.from_wkb(wkb)
     shapely.prepare(geom)
@@ -121,17 +138,20 @@ def load(con: duckdb.DuckDBPyConnection, region: str) -> RegionScope:
     inside = [c for c, w in cands if geom.covers(shapely.from_wkb(bytes(w)))]
     scope = RegionScope(region, _minimal([region_prefix(c) for c in inside]), wkb, (x0, y0, x1, y1))
     # Resolved per request (token, API key): the polygon tests run once per region version.
-    _SCOPES[(region, hashlib.sha256(wkb).hexdigest())] = scope
+    _put(_SCOPES, (region, hashlib.sha256(wkb).hexdigest()), scope)
     return scope
 
 
 def remember(scope: RegionScope) -> str:
     """Make ``scope``'s polygon known to ``ecohub_in_area``; returns its key."""
     key = scope.key
-    if key not in _AREAS and scope.wkb is not None:
+    if key in _AREAS:
+        with _LOCK, contextlib.suppress(KeyError):
+            _AREAS.move_to_end(key)
+    elif scope.wkb is not None:
         geom = shapely.from_wkb(scope.wkb)
         shapely.prepare(geom)
-        _AREAS[key] = geom
+        _put(_AREAS, key, geom)
     return key
 
 
