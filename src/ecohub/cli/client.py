@@ -229,7 +229,13 @@ def door(
         field = exc.field.removeprefix("params.") if exc.field else None
         if name_options and field and not str(exc).startswith("--"):
             option = (options or {}).get(field, field).replace("_", "-")
-            fail(f"--{option}: {exc}")
+            # The server's detail often starts with the field's own name: say the option once.
+            message = str(exc)
+            for name in (field, f"params.{field}"):
+                if message.startswith(f"{name}: "):
+                    message = message[len(name) + 2 :]
+                    break
+            fail(f"--{option}: {message}")
         fail(str(exc))
     finally:
         d.close()
