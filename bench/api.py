@@ -361,8 +361,7 @@ def run_queries(args: argparse.Namespace) -> None:
             runs[name] = asyncio.run(both())
             runs[name]["ingest_cpu"] = ingest_cpu
             hj[name] = probes
-            sim.send_signal(signal.SIGINT)
-            try:
+            try:  # it stops by itself a few seconds after the run, with its summary line
                 sim_out, _ = sim.communicate(timeout=120)
             except subprocess.TimeoutExpired:
                 sim.kill()

@@ -22,8 +22,8 @@ entries per commit). Writes, exports and refused credentials are *durable*: the 
 first message is held until the commit holding the entry has ended, so an answered write or
 export is in the log even if the server is killed the next moment. Non-open reads are queued
 after the response has been sent (the client does not wait; a SIGKILL may lose the read entries
-of the last few milliseconds). A failing audit write is logged in full; it does not fail the
-request (the change it records has already been made).
+of the last ~50 ms: ``audit_writer.READ_LINGER_S``). A failing audit write is logged in full; it
+does not fail the request (the change it records has already been made).
 """
 
 from __future__ import annotations
