@@ -388,7 +388,7 @@ def main() -> None:
             lines.append(
                 f"- Spark local[2] (driver 4 GB) on the same {sn:,} values, read from the lake, "
                 f"same run (load {load:.1f}): {stimes['total']:.1f} s "
-                f"({', '.join(f'{k} {v:.1f} s' for k, v in stimes.items() if k != 'total')}); "
+                f"({', '.join(f'{k} {v:.1f} s' for k, v in stimes.items() if k in steps)}); "
                 f"DuckDB {dtimes['total']:.1f} s on that size is "
                 f"**{stimes['total'] / dtimes['total']:.1f}×** faster on one box."
             )
