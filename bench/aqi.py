@@ -4,9 +4,11 @@ data, on DuckDB (and optionally Spark local), beside a per-row Python baseline.
 Data: ``--stations`` × 6 pollutants × ``--hours`` hourly values, each station replaying one of
 the 12 real Beijing series (2013-2017) from its own offset and scaled by its own factor, so
 the distributions (and gaps) are the real record's. Generated once per size into a scratch
-DuckDB file (not timed); the timed part is ``ecohub.analytics`` end to end: checks, hourly
-AQI (with the 8-h and 24-h moving means), daily values and AQI, annual statistics with
-percentiles and category days, each materialised.
+DuckDB file and copied into a lake folder laid out as the platform's lake (hive Parquet by
+month and bucket; not timed). The timed part reads the lake and runs ``ecohub.analytics`` as
+``air compute`` does (runs of whole months, ``analytics/air_chunks.py``): checks, hourly AQI
+(with the 8-h and 24-h moving means), daily values and AQI, then the annual statistics with
+percentiles and category days from the written daily rows, each materialised.
 
 Baseline: the ``python-aqi`` package's China (MEP) algorithm called per row on a sample of
 station-days — a speed reference only (it is wrong on many 2012 cases and has no 2026).
