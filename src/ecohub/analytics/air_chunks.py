@@ -111,6 +111,9 @@ def chunk_builds(
             report.set_aside[TIME_SET_ASIDE] = span.set_aside
             report.rows += span.set_aside
         yield tables
+        # The caller has written this chunk: its cached tables go before the next is built
+        # (not left to garbage collection, which may come chunks later).
+        tables.release()
 
 
 def merge_reports(reports: list[InputReport]) -> InputReport:

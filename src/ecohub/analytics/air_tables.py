@@ -10,7 +10,7 @@ are in :mod:`ecohub.analytics.air_service`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -85,6 +85,15 @@ class AirTables:
     city_daily_aqi: ir.Table
     cities: pd.DataFrame
     report: InputReport
+    #: The tables materialised for this run (``Table.cache``), dropped by :meth:`release`.
+    cached: list[Any] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Drop the materialised tables now (a chunked run frees each chunk's before the
+        next; otherwise they go when the expressions are garbage-collected)."""
+        for t in self.cached:
+            t.release()
+        self.cached.clear()
 
 
 def _cities(backend: Any, stations: list[str] | None, region: str | None) -> pd.DataFrame:
@@ -142,7 +151,10 @@ def build(
     obs = backend.table("observation")
     if reviewed:
         obs = exclude_flagged(backend, obs)
-    obs = obs.filter(obs.station_id.isin(list(cities.station_id)))
+    # A semi join, not an IN list: DuckDB tests an IN list of constants item by item in the
+    # scan (5,000 stations cost 4.4 CPU s per 26 M values against 0.9 for the join).
+    ids = ibis.memtable(cities[["station_id"]].astype({"station_id": str}))
+    obs = obs.semi_join(ids, "station_id")
     # Bounds as instants compared with the stored column itself (no expression over it), so
     # a scan skips row groups and lake files by their min/max; UTC-aware literals read the
     # same on every engine (as plausible_time's).
@@ -163,6 +175,7 @@ def build(
     if days is not None:
         obs = obs.filter((air.hour_index(obs.time) // 24).isin(sorted({int(d) for d in days})))
     hourly = air.hourly_values(obs, key_counts=check).cache()
+    cached = [hourly]
     if check:
         check_keys(obs, hourly)
         hourly = hourly.drop("rows_max")
@@ -176,6 +189,7 @@ def build(
         hourly_all = hourly
     cmap = ibis.memtable(cities[["station_id", "city_code"]])
     daily = air.daily_values(hourly).cache()
+    cached.append(daily)
     c_hourly = air.city_hourly(hourly_all, cmap)
     if start is not None:
         c_hourly = c_hourly.filter(c_hourly.day >= (start - date(1970, 1, 1)).days)
@@ -184,15 +198,18 @@ def build(
     # the hourly report is only of the hours that were measured.
     observed = hourly.filter(hourly.observed)
     c_observed = c_hourly.filter(c_hourly.n_stations > 0)
+    daily_aqi = air.daily_aqi(daily, ed, days=days).cache()
+    # Cached too: every period table reads it, and its expression is the largest.
+    city_daily_aqi = air.daily_aqi(c_daily, ed, days=days).cache()
     return AirTables(
         hourly=hourly,
         hourly_aqi=air.hourly_aqi(observed, ed, days=days),
-        daily_aqi=air.daily_aqi(daily, ed, days=days).cache(),
+        daily_aqi=daily_aqi,
         city_hourly_aqi=air.hourly_aqi(c_observed, ed, days=days),
-        # Cached too: every period table reads it, and its expression is the largest.
-        city_daily_aqi=air.daily_aqi(c_daily, ed, days=days).cache(),
+        city_daily_aqi=city_daily_aqi,
         cities=cities,
         report=report,
+        cached=[*cached, daily_aqi, city_daily_aqi],
     )
 
 
