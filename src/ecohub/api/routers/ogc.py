@@ -9,7 +9,7 @@ are taken raw and checked by the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import duckdb
@@ -132,7 +132,7 @@ _ITEMS_DOC: dict[str, Any] = {
 }
 
 
-def _items_route(collection_id: str, who: Callable[..., Principal]) -> None:
+def _items_route(collection_id: str, who: Callable[..., Awaitable[Principal]]) -> None:
     def list_items(
         request: Request,
         limit: str | None = _ITEMS_DOC["limit"],
