@@ -18,18 +18,6 @@ from ecohub.store.lake_compact import compact, recover
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, node_id="n1", lake_settle_hours=48)
-
-
-@pytest.fixture
-def con(settings: Settings) -> duckdb.DuckDBPyConnection:
-    c = connect(settings.database)
-    assert lake.attach(c, settings)
-    return c
-
-
 def put(con: duckdb.DuckDBPyConnection, mn: str, t: datetime, avg: float, pollutant: str = "a21026",
         received: datetime | None = None) -> None:  # fmt: skip
     con.execute(

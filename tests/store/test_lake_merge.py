@@ -24,13 +24,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, node_id="n1", lake_merge_files=2)
 
 
-@pytest.fixture
-def con(settings: Settings) -> duckdb.DuckDBPyConnection:
-    c = connect(settings.database)
-    assert lake.attach(c, settings)
-    return c
-
-
 def put(con: duckdb.DuckDBPyConnection, t: datetime, avg: float) -> None:
     con.execute(
         "INSERT OR IGNORE INTO emission (mn, cn, data_time, pollutant, avg, fields, received_at) "

@@ -7,28 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from ecohub.settings import Settings
 from ecohub.store import lake, lake_swap
 from ecohub.store.backend import duckdb_backend
-from ecohub.store.db import connect
 from ecohub.store.lake_compact import compact, recover
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OLD = datetime(2026, 10, 5, 4, 0, tzinfo=UTC)  # settled at NOW: October 2026 in CST
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, node_id="n1", lake_settle_hours=48)
-
-
-@pytest.fixture
-def con(settings: Settings) -> duckdb.DuckDBPyConnection:
-    c = connect(settings.database)
-    assert lake.attach(c, settings)
-    return c
 
 
 def load(con: duckdb.DuckDBPyConnection, station: str, t: datetime, value: float,

@@ -102,14 +102,6 @@ def _data_files(folder: Path) -> list[str]:
     )
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def recover(con: duckdb.DuckDBPyConnection, settings: Settings, table: str = "emission") -> int:
     """Finish what a killed compaction of this node left; returns the batches finished."""
     s = spec(table)
@@ -268,7 +260,7 @@ def _compact_table(
             cur.execute(
                 f"COPY (SELECT {value_columns_sql(s)} FROM _lake_hot ANTI JOIN _lake_known "
                 f"USING ({keys}){outside} ORDER BY month, bucket, {s.bucket_by}, {t}) "
-                f"TO '{_quote(staged)}' (FORMAT parquet, PARTITION_BY (month, bucket), "
+                f"TO '{lake_swap.sql_path(staged)}' (FORMAT parquet, PARTITION_BY (month, bucket), "
                 f"FILENAME_PATTERN '{batch}-{{i}}')"
             )
             files_written = sorted(staged.glob("month=*/bucket=*/*.parquet"))
@@ -277,7 +269,7 @@ def _compact_table(
                 _stage_rewrite(cur, s, base, batch, month, bucket, partition_files[(month, bucket)])
             )
         for f in files_written:
-            _fsync(f)
+            lake_swap.fsync_file(f)
         cur.execute(
             "INSERT INTO lake_batch (batch, tbl, node, cutoff, rows_moved, rows_known, files, "
             "state, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'moving', now())",
@@ -324,7 +316,7 @@ def _stage_rewrite(
         f"USING ({keys}) UNION ALL BY NAME "
         f"SELECT {value_columns_sql(s)} FROM (SELECT * EXCLUDE (month, bucket) FROM (SELECT * "
         f"FROM _lake_hot ANTI JOIN _lake_known USING ({keys}) WHERE month = ? AND bucket = ?)) "
-        f"ORDER BY {s.bucket_by}, {s.time}) TO '{_quote(target)}' (FORMAT parquet)",
+        f"ORDER BY {s.bucket_by}, {s.time}) TO '{lake_swap.sql_path(target)}' (FORMAT parquet)",
         [files, month, bucket, month, bucket],
     )
     return target
@@ -341,7 +333,3 @@ def settled_before(now: datetime, settle_hours: float) -> datetime:
 def _count(cur: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = cur.execute(sql).fetchone()
     return int(row[0]) if row else 0
-
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")

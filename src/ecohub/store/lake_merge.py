@@ -53,14 +53,14 @@ def merge(
             cur.execute(
                 "COPY (SELECT * FROM read_parquet(?, union_by_name = true, "
                 f"hive_partitioning = false) ORDER BY {s.bucket_by}, {s.time}) "
-                f"TO '{_quote(target)}' (FORMAT parquet)",
+                f"TO '{lake_swap.sql_path(target)}' (FORMAT parquet)",
                 [files],
             )
             row = cur.execute(
                 "SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(target)]
             ).fetchone()
             rows = int(row[0]) if row else 0
-            _fsync(target)
+            lake_swap.fsync_file(target)
             cur.execute(
                 "INSERT INTO lake_batch (batch, tbl, node, cutoff, rows_moved, rows_known, "
                 "files, state, started_at) VALUES (?, ?, ?, now(), 0, 0, 1, 'moving', now())",
@@ -78,17 +78,3 @@ def merge(
         done["files_before"] += len(files)
         done["rows"] += rows
     return done
-
-
-def _fsync(path: Path) -> None:
-    import os
-
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -87,3 +87,17 @@ def finish(base: Path, batch: str) -> None:
             os.replace(new, live)
             log.warning("lake partition %s put in place after an interrupted swap", live)
     shutil.rmtree(base / "_staging" / batch, ignore_errors=True)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush one written file to disk (a folder swap must never expose a half-written file)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sql_path(path: Path) -> str:
+    """``path`` as the body of a single-quoted SQL string literal."""
+    return str(path).replace("'", "''")
