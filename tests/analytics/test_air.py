@@ -225,7 +225,15 @@ def test_compute_counts_the_rows_it_writes() -> None:
     from ecohub.store.engine import ibis_duckdb
 
     con = connect(":memory:")
-    setup(ibis_duckdb(con), obs_frame(days=2))
+    # Into the store's own `observation` (naming the columns: the table has more, and the
+    # store's views over it must keep binding), not a replacement table.
+    con.register("obs_frame", obs_frame(days=2))
+    con.execute(
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, flag, source) "
+        "SELECT station_id, parameter, period, time, value, unit, flag, source FROM obs_frame"
+    )
+    con.unregister("obs_frame")
+    put(ibis_duckdb(con), "station", stations_frame())
     for _ in range(2):  # idempotent: the second run replaces, not adds
         written = compute(con, full=True)["written"]
         for name, n in written.items():

@@ -65,7 +65,7 @@ def test_anomalies_formats(db: Path) -> None:
     ("args", "message"),
     [
         (["anomalies", "--format", "xml"], "--format: expected one of table, csv, json"),
-        (["anomalies", "--rule", "nope"], "--rule: rule: unknown rule 'nope'"),
+        (["anomalies", "--rule", "nope"], "--rule: unknown rule 'nope'"),
         (["anomalies", "--from", "yesterday"], "--from: expected a day"),
         (["anomalies", "--from", "2026-03-03", "--to", "2026-03-01"], "is not before"),
         (["detect", "--from", "2026-03-02", "--to", "2026-02-01"], "is not before"),
