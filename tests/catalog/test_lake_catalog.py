@@ -3,9 +3,11 @@ distribution per month partition in the DCAT export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS
@@ -21,9 +23,11 @@ EMISSION = "30100202-00002"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def test_coverage_and_dcat_include_the_lake(
+@pytest.fixture
+def node(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Iterator[tuple[Settings, duckdb.DuckDBPyConnection]]:
+    """Node n1's settings (as the catalog reads them) and its store with the lake attached."""
     monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ECOHUB_NODE_ID", "n1")
     get_settings.cache_clear()
@@ -31,35 +35,46 @@ def test_coverage_and_dcat_include_the_lake(
         s = get_settings()
         con = connect(s.database)
         lake.attach(con, s)
-        # Two rows settle (October and early November, CST), one stays hot (today).
-        for t in (datetime(2026, 10, 5, 1, tzinfo=UTC), datetime(2026, 11, 2, 1, tzinfo=UTC),
-                  NOW):  # fmt: skip
-            con.execute(
-                "INSERT INTO emission (mn, cn, data_time, pollutant, avg, received_at) "
-                "VALUES ('MN000000000000000001', '2051', ?, 'a21026', 1, ?)",
-                [t, t],
-            )
-        assert compact(con, s, now=NOW)["emission"]["moved"] == 2
-        coverage.refresh(con)
-        c = coverage.get(con, EMISSION)
-        assert c is not None
-        assert c["rows"] == 3
-        assert c["time_from"] == "2026-10-05T09:00:00+08:00"
-        assert c["time_to"] == "2026-11-26T20:00:00+08:00"
-        data = service.export_dcat(con, SYSTEM, base="http://x", fmt="ttl",
-                                   licence_url="http://l", attribution="a")  # fmt: skip
-        g = Graph().parse(data=data.decode(), format="turtle")
-        ds = URIRef(f"http://x/api/v1/catalog/{EMISSION}")
-        parquet = URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET")
-        months = sorted(
-            str(d).rsplit("month%3D", 1)[-1]
-            for d in g.objects(ds, DCAT.distribution)
-            if (d, DCTERMS["format"], parquet) in g
-        )
-        assert months == ["2026-10", "2026-11"]
+        yield s, con
         con.close()
     finally:
         get_settings.cache_clear()
+
+
+def parquet_months(con: duckdb.DuckDBPyConnection, resource: str) -> list[str]:
+    """The months of ``resource``'s Parquet distributions in the DCAT export, sorted."""
+    data = service.export_dcat(con, SYSTEM, base="http://x", fmt="ttl",
+                               licence_url="http://l", attribution="a")  # fmt: skip
+    g = Graph().parse(data=data.decode(), format="turtle")
+    ds = URIRef(f"http://x/api/v1/catalog/{resource}")
+    parquet = URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET")
+    return sorted(
+        str(d).rsplit("month%3D", 1)[-1]
+        for d in g.objects(ds, DCAT.distribution)
+        if (d, DCTERMS["format"], parquet) in g
+    )
+
+
+def test_coverage_and_dcat_include_the_lake(
+    node: tuple[Settings, duckdb.DuckDBPyConnection],
+) -> None:
+    s, con = node
+    # Two rows settle (October and early November, CST), one stays hot (today).
+    for t in (datetime(2026, 10, 5, 1, tzinfo=UTC), datetime(2026, 11, 2, 1, tzinfo=UTC),
+              NOW):  # fmt: skip
+        con.execute(
+            "INSERT INTO emission (mn, cn, data_time, pollutant, avg, received_at) "
+            "VALUES ('MN000000000000000001', '2051', ?, 'a21026', 1, ?)",
+            [t, t],
+        )
+    assert compact(con, s, now=NOW)["emission"]["moved"] == 2
+    coverage.refresh(con)
+    c = coverage.get(con, EMISSION)
+    assert c is not None
+    assert c["rows"] == 3
+    assert c["time_from"] == "2026-10-05T09:00:00+08:00"
+    assert c["time_to"] == "2026-11-26T20:00:00+08:00"
+    assert parquet_months(con, EMISSION) == ["2026-10", "2026-11"]
 
 
 def test_footprint_reads_times_from_footers(tmp_path: Path) -> None:
@@ -79,45 +94,26 @@ def test_footprint_reads_times_from_footers(tmp_path: Path) -> None:
 
 
 def test_observation_resources_and_products_cover_the_lake(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    node: tuple[Settings, duckdb.DuckDBPyConnection],
 ) -> None:
-    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("ECOHUB_NODE_ID", "n1")
-    get_settings.cache_clear()
-    try:
-        s = get_settings()
-        con = connect(s.database)
-        lake.attach(con, s)
+    s, con = node
+    con.execute(
+        "INSERT INTO station (station_id, name, region_code, lon, lat) "
+        "VALUES ('S1', 'one', '110101', 116.4, 39.9)"
+    )
+    for t, parameter in ((datetime(2026, 10, 5, 1, tzinfo=UTC), "a34004"),
+                         (datetime(2026, 10, 5, 2, tzinfo=UTC), "a21026"),
+                         (NOW, "a34004")):  # fmt: skip
         con.execute(
-            "INSERT INTO station (station_id, name, region_code, lon, lat) "
-            "VALUES ('S1', 'one', '110101', 116.4, 39.9)"
+            "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+            "below_detection) VALUES ('S1', ?, '1h', ?, 1, 'ug/m3', false)",
+            [parameter, t],
         )
-        for t, parameter in ((datetime(2026, 10, 5, 1, tzinfo=UTC), "a34004"),
-                             (datetime(2026, 10, 5, 2, tzinfo=UTC), "a21026"),
-                             (NOW, "a34004")):  # fmt: skip
-            con.execute(
-                "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
-                "below_detection) VALUES ('S1', ?, '1h', ?, 1, 'ug/m3', false)",
-                [parameter, t],
-            )
-        assert compact(con, s, now=NOW)["observation"]["moved"] == 2
-        coverage.refresh(con)
-        whole, pm25 = coverage.get(con, "30100101-00002"), coverage.get(con, "30100101-00003")
-        assert whole is not None and pm25 is not None
-        assert (whole["rows"], whole["regions"]) == (3, ["110101"])
-        # A product (a filter on the table) counts its settled rows too.
-        assert (pm25["rows"], pm25["time_from"]) == (2, "2026-10-05T09:00:00+08:00")
-        data = service.export_dcat(con, SYSTEM, base="http://x", fmt="ttl",
-                                   licence_url="http://l", attribution="a")  # fmt: skip
-        g = Graph().parse(data=data.decode(), format="turtle")
-        ds = URIRef("http://x/api/v1/catalog/30100101-00002")
-        parquet = URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET")
-        months = [
-            str(d).rsplit("month%3D", 1)[-1]
-            for d in g.objects(ds, DCAT.distribution)
-            if (d, DCTERMS["format"], parquet) in g
-        ]
-        assert months == ["2026-10"]
-        con.close()
-    finally:
-        get_settings.cache_clear()
+    assert compact(con, s, now=NOW)["observation"]["moved"] == 2
+    coverage.refresh(con)
+    whole, pm25 = coverage.get(con, "30100101-00002"), coverage.get(con, "30100101-00003")
+    assert whole is not None and pm25 is not None
+    assert (whole["rows"], whole["regions"]) == (3, ["110101"])
+    # A product (a filter on the table) counts its settled rows too.
+    assert (pm25["rows"], pm25["time_from"]) == (2, "2026-10-05T09:00:00+08:00")
+    assert parquet_months(con, "30100101-00002") == ["2026-10"]
