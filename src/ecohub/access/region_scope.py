@@ -121,10 +121,11 @@ def load(con: duckdb.DuckDBPyConnection, region: str) -> RegionScope:
     if prefix != "user" or row is None or row[0] is None:
         return RegionScope(region, ())
     wkb = bytes(row[0])
-    cached = _SCOPES.get((region, hashlib.sha256(wkb).hexdigest()))
+    cache_key = (region, hashlib.sha256(wkb).hexdigest())
+    cached = _SCOPES.get(cache_key)
     if cached is not None:
         with _LOCK, contextlib.suppress(KeyError):
-            _SCOPES.move_to_end((region, hashlib.sha256(wkb).hexdigest()))
+            _SCOPES.move_to_end(cache_key)
         return cached
     geom = shapely.from_wkb(wkb)
     shapely.prepare(geom)
@@ -138,7 +139,7 @@ def load(con: duckdb.DuckDBPyConnection, region: str) -> RegionScope:
     inside = [c for c, w in cands if geom.covers(shapely.from_wkb(bytes(w)))]
     scope = RegionScope(region, _minimal([region_prefix(c) for c in inside]), wkb, (x0, y0, x1, y1))
     # Resolved per request (token, API key): the polygon tests run once per region version.
-    _put(_SCOPES, (region, hashlib.sha256(wkb).hexdigest()), scope)
+    _put(_SCOPES, cache_key, scope)
     return scope
 
 
