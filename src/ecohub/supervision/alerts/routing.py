@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from ecohub.access.region_scope import is_division
 from ecohub.settings import AlertChannel, SettingsError
 
 __all__ = ["check_channel_regions", "routes"]
@@ -28,17 +29,13 @@ log = logging.getLogger(__name__)
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
-def _division(region: str) -> bool:
-    return len(region) == 6 and region.isdigit()
-
-
 def check_channel_regions(con: duckdb.DuckDBPyConnection, channels: Sequence[AlertChannel]) -> None:
     """:class:`SettingsError` naming the first channel whose region the store does not know."""
     from ecohub.geo.errors import GeoError
     from ecohub.geo.filter import area_scope
 
     for i, ch in enumerate(channels):
-        if ch.region is None or _division(ch.region):
+        if ch.region is None or is_division(ch.region):
             continue
         try:
             area_scope(con, ch.region)
