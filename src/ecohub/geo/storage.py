@@ -19,6 +19,7 @@ from __future__ import annotations
 import duckdb
 
 from ecohub.geo.spatial import load_spatial
+from ecohub.store.db import in_transaction
 
 # China's box (lon 73..136, lat 3..54): the curve's extent; points outside it clamp to its edge.
 _ORDER = (
@@ -37,7 +38,7 @@ def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:
     """Rewrite ``source`` in Hilbert-curve order, inside the caller's transaction if one is
     open (else in its own). Returns the number of rows rewritten."""
     load_spatial(con)
-    own = not _in_transaction(con)
+    own = not in_transaction(con)
     if own:
         con.execute("BEGIN")
     try:
@@ -55,12 +56,3 @@ def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("ROLLBACK")
         raise
     return int(row[0]) if row else 0
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    try:
-        con.execute("BEGIN")
-    except duckdb.TransactionException:
-        return True
-    con.execute("ROLLBACK")
-    return False

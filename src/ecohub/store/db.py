@@ -116,3 +116,14 @@ def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
         "SELECT (SELECT count(*) FROM observation_all) + (SELECT count(*) FROM emission_all)"
     ).fetchone()
     return row is None or row[0] == 0
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` (a connection or cursor) is inside an explicit transaction.
+
+    Not by trying ``BEGIN``: in DuckDB a refused ``BEGIN`` aborts the transaction that is
+    open, so the caller's work would be lost. In autocommit mode every statement is a
+    transaction of its own with a new id; inside ``BEGIN`` .. ``COMMIT`` the id stays.
+    """
+    q = "SELECT txid_current()"
+    return bool(con.execute(q).fetchall() == con.execute(q).fetchall())

@@ -9,13 +9,25 @@ by a batch run over a longer period becomes one row with the earliest start.
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import duckdb
 import pyarrow as pa
 
+from ecohub.store.db import in_transaction
+
 __all__ = ["store_findings"]
 
+#: Tries of a merge that another transaction's write conflicted with (its own transaction
+#: only: inside the caller's, the caller's transaction is aborted and the error is theirs).
+RETRIES = 5
+
 # Coalesce the incoming findings among themselves first (adjacent hours, overlapping windows),
-# then widen the stored rows they meet and insert the rest.
+# then widen the stored rows they meet and insert the rest. The widened ids are selected first
+# and the UPDATE has no RETURNING: DuckDB makes an ``UPDATE ... RETURNING`` of a row that an
+# open reader transaction still sees in an older version fail with a write-write conflict
+# (found under HJ 212 load: the second widening of one finding while the alert dispatcher read).
 _COALESCE = """
 CREATE OR REPLACE TEMP TABLE _anomaly_in AS
 WITH f AS (
@@ -34,15 +46,20 @@ SELECT mn, pollutant, rule, min(start) AS start, max("end") AS "end",
 FROM g GROUP BY mn, pollutant, rule, grp
 """
 
-_WIDEN = """
+_MEETS = """
+a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
+  AND a.start <= f."end" AND a."end" >= f.start
+  AND (f.start < a.start OR f."end" > a."end" OR f.evidence::JSON <> a.evidence)
+"""
+
+_WIDENED = f"SELECT DISTINCT a.id FROM anomaly a JOIN _anomaly_in f ON {_MEETS} ORDER BY a.id"
+
+_WIDEN = f"""
 UPDATE anomaly AS a SET start = least(a.start, f.start), "end" = greatest(a."end", f."end"),
        evidence = CASE WHEN f."end" >= a."end" THEN f.evidence::JSON ELSE a.evidence END,
        updated_at = now()
 FROM _anomaly_in f
-WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
-  AND a.start <= f."end" AND a."end" >= f.start
-  AND (f.start < a.start OR f."end" > a."end" OR f.evidence::JSON <> a.evidence)
-RETURNING a.id
+WHERE {_MEETS}
 """
 
 _INSERT = """
@@ -63,16 +80,40 @@ def store_findings(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> list[i
     """Merge ``findings`` (FINDING_SCHEMA) into `anomaly`; returns the ids of the rows it
     inserted or changed (what alerts are raised from: ``raise_alerts(only=...)``).
 
-    Runs in the caller's transaction when there is one, else in its own.
+    Runs in the caller's transaction when there is one, else in its own, which is tried again
+    (up to :data:`RETRIES` times) when a concurrent write conflicts with it.
     """
     if findings.num_rows == 0:
         return []
     con.register("_anomaly_src", findings)
     try:
-        con.execute(_COALESCE)
-        widened = con.execute(_WIDEN).fetchall()
-        inserted = con.execute(_INSERT).fetchall()
+        if in_transaction(con):
+            return _merge(con)
+        for attempt in range(RETRIES):
+            con.execute("BEGIN")
+            try:
+                ids = _merge(con)
+                con.execute("COMMIT")
+                return ids
+            except duckdb.TransactionException:
+                # A failed COMMIT has ended the transaction already.
+                with contextlib.suppress(duckdb.TransactionException):
+                    con.execute("ROLLBACK")
+                if attempt == RETRIES - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        raise AssertionError("unreachable")
     finally:
         con.unregister("_anomaly_src")
         con.execute("DROP TABLE IF EXISTS _anomaly_in")
+
+
+def _merge(con: duckdb.DuckDBPyConnection) -> list[int]:
+    con.execute(_COALESCE)
+    widened = con.execute(_WIDENED).fetchall()
+    con.execute(_WIDEN)
+    inserted = con.execute(_INSERT).fetchall()
     return [int(i) for (i,) in widened + inserted]

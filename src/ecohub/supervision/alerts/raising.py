@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from ecohub.cst import CST
 from ecohub.settings import AlertChannel
+from ecohub.store.db import in_transaction
 from ecohub.supervision.alerts.routing import SEVERITY_RANK, routes
 
 __all__ = ["SEVERITY_RANK", "raise_alerts"]
@@ -152,11 +153,10 @@ def dedup_key(kind: str, mn: str, pollutant: str, rule: str) -> str:
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One transaction, or the caller's when it already has one."""
-    try:
-        con.execute("BEGIN")
-    except duckdb.TransactionException:  # the caller's transaction: it commits
+    if in_transaction(con):  # the caller's transaction: it commits
         yield
         return
+    con.execute("BEGIN")
     try:
         yield
         con.execute("COMMIT")

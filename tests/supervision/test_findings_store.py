@@ -1,0 +1,68 @@
+"""Merging findings into `anomaly` while another transaction reads it (as the alert dispatcher
+and API readers do while the HJ 212 detector stores): a finding widened twice under an open
+reader must be stored, not lost to a write-write conflict."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from ecohub.store.db import connect, in_transaction
+from ecohub.supervision.findings import store_findings
+from ecohub.supervision.runs import FINDING_SCHEMA
+
+CST = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=CST)
+MN = "88888880000001"
+
+
+def finding(start: datetime, hours: float) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{"mn": MN, "pollutant": "a21026", "rule": "constant", "start": start,
+          "end": start + timedelta(hours=hours), "evidence": json.dumps({"h": hours}),
+          "severity": "medium"}],
+        schema=FINDING_SCHEMA,
+    )  # fmt: skip
+
+
+def test_widening_twice_under_an_open_reader(tmp_path: Path) -> None:
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    writer = con.cursor()
+    (first,) = store_findings(writer, finding(T0, 1))
+    reader = con.cursor()
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM anomaly").fetchall() == [(1,)]
+    # The stream reports the open run again after each batch, each time with a later end.
+    assert store_findings(writer, finding(T0, 2)) == [first]
+    assert store_findings(writer, finding(T0, 3)) == [first]
+    reader.execute("COMMIT")
+    rows = con.execute('SELECT id, start, "end", evidence FROM anomaly').fetchall()
+    assert [(r[0], r[1], r[2], json.loads(r[3])) for r in rows] == [
+        (first, T0, T0 + timedelta(hours=3), {"h": 3})
+    ]
+
+
+def test_inside_the_callers_transaction_it_commits_with_the_caller(tmp_path: Path) -> None:
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    con.execute("BEGIN")
+    store_findings(con, finding(T0, 1))
+    con.execute("ROLLBACK")
+    assert con.execute("SELECT count(*) FROM anomaly").fetchall() == [(0,)]
+
+
+def test_in_transaction_leaves_the_callers_transaction_usable() -> None:
+    con = connect(":memory:")
+    assert not in_transaction(con)
+    con.execute("BEGIN")
+    con.execute("CREATE TABLE t (x INTEGER)")
+    assert in_transaction(con)
+    con.execute("INSERT INTO t VALUES (1)")  # not aborted by the check
+    con.execute("COMMIT")
+    assert not in_transaction(con)
+    assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
