@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow as pa
+import pytest
 
 from ecohub.store.db import connect, in_transaction
 from ecohub.supervision.findings import store_findings
@@ -66,3 +68,21 @@ def test_in_transaction_leaves_the_callers_transaction_usable() -> None:
     con.execute("COMMIT")
     assert not in_transaction(con)
     assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
+def test_the_stream_keeps_findings_a_failed_store_left(tmp_path: Path) -> None:
+    from ecohub.supervision.stream import Detector
+
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    detector = Detector(alerts=False)
+    try:
+        con.execute("ALTER TABLE anomaly RENAME TO anomaly_away")  # the store fails
+        with pytest.raises(duckdb.CatalogException):
+            detector._store(con, finding(T0, 1))
+        con.execute("ALTER TABLE anomaly_away RENAME TO anomaly")
+        detector._store(con, finding(T0 + timedelta(hours=5), 1))
+    finally:
+        detector.close()
+    starts = [r[0] for r in con.execute("SELECT start FROM anomaly ORDER BY start").fetchall()]
+    assert starts == [T0, T0 + timedelta(hours=5)]

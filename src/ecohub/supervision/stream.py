@@ -95,6 +95,9 @@ class Detector:
         self._flush_s = flush_s
         self._max_rows = max_rows
         self._buffer: list[pa.Table] = []
+        # Findings judged but not yet stored (a store that failed): stored with the next ones,
+        # so a write error delays a finding and never drops it.
+        self._unsaved: list[pa.Table] = []
         self._buffered = 0
         self._since = 0.0
         self._state = RunState(self.rules)
@@ -181,10 +184,17 @@ class Detector:
             events: list[int] = []
             judge_exceedance(con, completed, events)
             self._pending["exceedance"].update(events)
-        self._pending["finding"].update(store_findings(con, found))
+        self._store(con, found)
         self.findings += found.num_rows
         self._raise(con)
         return found.num_rows
+
+    def _store(self, con: duckdb.DuckDBPyConnection, found: pa.Table) -> None:
+        """Store ``found`` with any findings a failed store left; on failure keep them all."""
+        todo = pa.concat_tables([*self._unsaved, found.cast(FINDING_SCHEMA)])
+        self._unsaved = [todo]
+        self._pending["finding"].update(store_findings(con, todo))
+        self._unsaved = []
 
     def _raise(self, con: duckdb.DuckDBPyConnection) -> None:
         """Alerts from the findings and events this detector has just stored, by their ids
@@ -283,6 +293,6 @@ class Detector:
         table = pa.Table.from_pylist(
             [dict(zip(FINDING_SCHEMA.names, r, strict=True)) for r in rows], schema=FINDING_SCHEMA
         )
-        self._pending["finding"].update(store_findings(con, table))
+        self._store(con, table)
         self._raise(con)
         return len(rows)
