@@ -208,3 +208,40 @@ def test_readers_outside_the_analytics_see_compacted_observations(
     from ecohub.store.db import is_empty
 
     assert not is_empty(con)
+
+
+def test_the_loader_counts_a_reload_of_settled_rows_as_unchanged(
+    con: duckdb.DuckDBPyConnection, settings: Settings, tmp_path: Path
+) -> None:
+    """A file loaded again after its rows moved to the lake is unchanged (not new: nothing is
+    written to the hot table); a corrected value of a settled row is an update that wins."""
+    import importlib.resources as pkg
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ecohub.ingest.files import load_observations, load_stations
+
+    data = pkg.files("ecohub.sample").joinpath("data")
+    stations = tmp_path / "stations.csv"
+    stations.write_bytes(data.joinpath("stations.csv").read_bytes())
+    load_stations(con, stations, write_rejects=False)
+    sample = data.joinpath("prsa_hourly.parquet")
+    rows = pq.read_table(str(sample)).slice(0, 3)  # 3 hours x 6 pollutants of 2013
+    path = tmp_path / "obs.parquet"
+    pq.write_table(rows, path)
+    first = load_observations(con, path, period="1h", write_rejects=False)
+    assert (first.new, first.updated, first.unchanged) == (18, 0, 0)
+    assert compact(con, settings, now=NOW)["observation"]["moved"] == 18
+    again = load_observations(con, path, period="1h", write_rejects=False, force=True)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 18)
+    assert con.execute("SELECT count(*) FROM observation").fetchone() == (0,)
+    # The first hour's PM2.5 corrected from 4.0 to 5.0.
+    pm25 = [5.0, *rows["pm25"].to_pylist()[1:]]
+    pq.write_table(rows.set_column(2, "pm25", pa.array(pm25)), path)
+    fixed = load_observations(con, path, period="1h", write_rejects=False, force=True)
+    assert (fixed.new, fixed.updated, fixed.unchanged) == (0, 1, 17)
+    assert con.execute(
+        "SELECT value FROM observation_all WHERE parameter = 'a34004' ORDER BY time LIMIT 1"
+    ).fetchall() == [(5.0,)]
+    assert con.execute("SELECT count(*) FROM observation_all").fetchone() == (18,)

@@ -13,6 +13,7 @@ import duckdb
 
 from ecohub.ingest.daysums import refresh_days
 from ecohub.ingest.report import LoadReport
+from ecohub.store import lake
 
 __all__ = ["upsert_observations", "upsert_stations"]
 
@@ -29,32 +30,55 @@ def upsert_observations(con: duckdb.DuckDBPyConnection, report: LoadReport, sour
     assert counts is not None
     rows_read, report.skipped_null, good = (int(x) for x in counts)
     report.rows_read += rows_read
+    # What a key holds now: its hot row, else its lake row (a hot row is a newer load and
+    # wins). A reload of settled data is then unchanged, not new; a changed value of a settled
+    # row is an update, written to the hot table (where it hides the lake's until compaction).
+    # The lake is read within the keys' months only (partition and row-group pruning).
+    month = lake.month_sql(lake.spec("observation"))
+    span = con.execute(
+        f"SELECT min(m), max(m) FROM (SELECT {month} AS m FROM _ecohub_keys WHERE NOT conflict)"
+    ).fetchall()[0]
     con.execute(
         """
         CREATE TEMP TABLE _ecohub_changes AS
-        SELECT k.station_id, k.parameter, k.period, k.time, k.value, k.unit, k.flag,
-               k.below_detection, o.station_id IS NULL AS is_new
-        FROM _ecohub_keys k
-        LEFT JOIN observation o ON o.station_id = k.station_id AND o.parameter = k.parameter
-             AND o.period = k.period AND o.time = k.time
-        WHERE NOT k.conflict AND (o.station_id IS NULL OR o.value IS DISTINCT FROM k.value
-              OR o.unit IS DISTINCT FROM k.unit OR o.flag IS DISTINCT FROM k.flag
-              OR COALESCE(o.below_detection, FALSE) <> k.below_detection)
-        """
+        WITH cur AS (
+            SELECT k.*, o.station_id IS NOT NULL AS in_hot, l.station_id IS NOT NULL AS in_lake,
+                   CASE WHEN o.station_id IS NOT NULL THEN o.value ELSE l.value END AS c_value,
+                   CASE WHEN o.station_id IS NOT NULL THEN o.unit ELSE l.unit END AS c_unit,
+                   CASE WHEN o.station_id IS NOT NULL THEN o.flag ELSE l.flag END AS c_flag,
+                   CASE WHEN o.station_id IS NOT NULL THEN o.below_detection
+                        ELSE l.below_detection END AS c_below
+            FROM _ecohub_keys k
+            LEFT JOIN observation o ON o.station_id = k.station_id
+                 AND o.parameter = k.parameter AND o.period = k.period AND o.time = k.time
+            LEFT JOIN (SELECT * FROM observation_lake
+                       WHERE month BETWEEN $lo AND $hi) l
+                 ON l.station_id = k.station_id AND l.parameter = k.parameter
+                 AND l.period = k.period AND l.time = k.time
+            WHERE NOT k.conflict
+        )
+        SELECT station_id, parameter, period, time, value, unit, flag, below_detection,
+               NOT in_hot AND NOT in_lake AS is_new, in_hot
+        FROM cur
+        WHERE (NOT in_hot AND NOT in_lake) OR c_value IS DISTINCT FROM value
+              OR c_unit IS DISTINCT FROM unit OR c_flag IS DISTINCT FROM flag
+              OR COALESCE(c_below, FALSE) <> below_detection
+        """,
+        {"lo": span[0] or "", "hi": span[1] or ""},
     )
     con.execute(
         "INSERT INTO observation (station_id, parameter, period, time, value, unit, flag, "
         "below_detection, source) "
         "SELECT station_id, parameter, period, time, value, unit, flag, below_detection, ? "
-        "FROM _ecohub_changes WHERE is_new",
+        "FROM _ecohub_changes WHERE NOT in_hot",
         [source],
     )
-    changed = con.execute("SELECT count(*) FROM _ecohub_changes WHERE NOT is_new").fetchone()
+    changed = con.execute("SELECT count(*) FROM _ecohub_changes WHERE in_hot").fetchone()
     if changed and changed[0]:
         con.execute(
             "UPDATE observation o SET value = c.value, unit = c.unit, flag = c.flag, "
             "below_detection = c.below_detection, source = ? FROM _ecohub_changes c "
-            "WHERE NOT c.is_new AND o.station_id = c.station_id AND o.parameter = c.parameter "
+            "WHERE c.in_hot AND o.station_id = c.station_id AND o.parameter = c.parameter "
             "AND o.period = c.period AND o.time = c.time",
             [source],
         )
