@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from ecohub.store import lake
 from tests.api import door_data as d
 from tests.api.door_data import Door
 
@@ -76,3 +77,32 @@ def test_a_cursor_never_crosses_scopes(door: Door, url: str, params: dict[str, A
     assert all(row in whole for row in mine)
     outside = {d.ST_OUT, d.MN_OUT, d.SRC_OUT, d.OUTSIDE}
     assert not any(set(map(str, row.values())) & outside for row in mine)
+
+
+def test_a_lake_file_gone_mid_read_is_a_503_to_retry(door: Door, tmp_path: Path) -> None:
+    """A reader that listed a lake partition's files before a swap and opens one after it finds
+    the file gone (store/lake_swap.py): a 503 with Retry-After, no path, never a 500."""
+    gone = tmp_path / "month=2026-10" / "bucket=a" / "n1-b1-0.parquet"
+    gone.parent.mkdir(parents=True)
+    door.con.execute(
+        f"COPY (SELECT *, '2026-10' AS month, 'a' AS bucket FROM observation LIMIT 1) "
+        f"TO '{gone}' (FORMAT parquet)"
+    )
+    views = door.con.execute(
+        "SELECT replace(sql, 'CREATE VIEW', 'CREATE OR REPLACE VIEW') FROM duckdb_views() "
+        "WHERE view_name IN ('observation_lake', 'observation_all')"
+    ).fetchall()
+    # The view names the file, as a query that listed the partition before the swap holds it.
+    door.con.execute(f"CREATE OR REPLACE VIEW observation_lake AS SELECT * FROM '{gone}'")
+    door.con.execute(f"CREATE OR REPLACE VIEW observation_all AS {lake.history_sql('observation')}")
+    gone.unlink()
+    try:
+        r = _client(door, "admin").get("/api/v1/observations")
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "1"
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "try again" in r.json()["detail"] and str(tmp_path) not in r.text
+    finally:
+        for (sql,) in views:
+            door.con.execute(sql)
+    assert _client(door, "admin").get("/api/v1/observations").status_code == 200

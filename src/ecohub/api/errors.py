@@ -90,9 +90,13 @@ def _service(request: Request, exc: Exception) -> JSONResponse:
     if failure.status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     body = failure.problem()
+    # A 503 is passing (a store being opened, a lake partition being swapped): say when to retry.
+    headers = {"Retry-After": "1"} if failure.status == 503 else None
     if "errors" in body:
-        return problem(failure.status, detail=failure.detail, errors=body["errors"])
-    return problem(failure.status, detail=failure.detail)
+        return problem(
+            failure.status, detail=failure.detail, errors=body["errors"], headers=headers
+        )
+    return problem(failure.status, detail=failure.detail, headers=headers)
 
 
 def install_errors(app: FastAPI) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
+
 from ecohub.access.scope import AccessDenied
 from ecohub.queries import NotFound, QueryError
 
@@ -72,6 +74,15 @@ def classify(exc: BaseException) -> Failure:
         return Failure(400, "Bad Request", msg, _field_of(msg))
     if isinstance(exc, StoreError):
         return Failure(503, "Service Unavailable", str(exc))
+    if isinstance(exc, duckdb.IOException):
+        # Most often a lake partition swapped in by compaction or merging between the query's
+        # listing of its files and its opening of one (store/lake_swap.py): running the same
+        # request again reads the new files. The path stays in the server log.
+        return Failure(
+            503,
+            "Service Unavailable",
+            "a data file was replaced or could not be read while the request ran; try again",
+        )
     if isinstance(exc, ValueError):
         # Service functions raise ValueError("field: reason") for a bad argument.
         msg = str(exc)
