@@ -67,6 +67,21 @@ def test_policy_never_creates_or_registers_a_device(tmp_path: Path) -> None:
     con.close()
 
 
+def test_policy_set_twice_while_a_reader_holds_the_row(tmp_path: Path) -> None:
+    """The writer and the API read `monitor_point` all the time: a policy changed twice while
+    another transaction still sees the first version is stored, not a write-write conflict."""
+    con = connect(tmp_path / "d.duckdb")
+    con.execute("INSERT INTO monitor_point (mn, registered) VALUES ('SEEN01', FALSE)")
+    reader = con.cursor()
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT policy FROM monitor_point").fetchall() == [("strict",)]
+    set_policy(con, "SEEN01", "lenient")
+    set_policy(con, "SEEN01", "strict")
+    set_policy(con, "SEEN01", "lenient")
+    reader.execute("COMMIT")
+    assert con.execute("SELECT policy FROM monitor_point").fetchall() == [("lenient",)]
+
+
 def test_policy_put_with_a_bad_mn_is_a_clear_error(tmp_path: Path) -> None:
     """An MN no packet could carry is a 422 naming `mn`; a valid but unknown MN is a 404 (as
     an out-of-scope one); neither creates a device."""

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from ecohub.protocols.hj212.constants import MAX_MN_LENGTH
+from ecohub.store.db import retried_write
 
 
 def device_status(
@@ -109,10 +110,16 @@ def set_policy(con: duckdb.DuckDBPyConnection, mn: str, policy: str) -> None:
     validate_mn(mn)
     if policy not in ("strict", "lenient"):
         raise ValueError(f"policy: must be 'strict' or 'lenient', not {policy!r}")
-    row = con.execute(
-        "UPDATE monitor_point SET policy = ? WHERE mn = ? RETURNING mn", [policy, mn]
-    ).fetchone()
-    if row is None:
+
+    # No UPDATE ... RETURNING: DuckDB fails it with a write-write conflict when an open reader
+    # still sees an older version of the row (the writer updates monitor_point all the time).
+    def work() -> bool:
+        if not con.execute("SELECT 1 FROM monitor_point WHERE mn = ?", [mn]).fetchall():
+            return False
+        con.execute("UPDATE monitor_point SET policy = ? WHERE mn = ?", [policy, mn])
+        return True
+
+    if not retried_write(con, work):
         raise ValueError(
             f"mn: no device {mn!r} has been registered or seen; register it first "
             "(ecohub hj212 register)"

@@ -6,11 +6,17 @@ transaction each; ``schema_version`` records which ran.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -127,3 +133,29 @@ def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """
     q = "SELECT txid_current()"
     return bool(con.execute(q).fetchall() == con.execute(q).fetchall())
+
+
+def retried_write(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, tries: int = 5) -> T:
+    """``work()`` in one transaction of its own, tried again (up to ``tries`` times, with a short
+    pause) when DuckDB aborts it for a write-write conflict with another transaction; inside
+    the caller's transaction it runs once, and a conflict is the caller's to handle."""
+    if in_transaction(con):
+        return work()
+    for attempt in range(tries):
+        con.execute("BEGIN")
+        try:
+            out = work()
+            con.execute("COMMIT")
+            return out
+        except duckdb.TransactionException:
+            # A failed COMMIT has ended the transaction already.
+            with contextlib.suppress(duckdb.TransactionException):
+                con.execute("ROLLBACK")
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+        except BaseException:
+            with contextlib.suppress(duckdb.TransactionException):
+                con.execute("ROLLBACK")
+            raise
+    raise AssertionError("unreachable")

@@ -18,6 +18,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ecohub.store.db import retried_write
+
 __all__ = ["judge_exceedance"]
 
 VALID_MINUTES = 45
@@ -76,16 +78,22 @@ SELECT mn, pollutant, period, min(start) AS start, max("end") AS "end", max(x) A
 FROM g GROUP BY mn, pollutant, period, grp
 """
 
-_WIDEN = """
+# The ids an UPDATE changes are selected before it, and the UPDATE has no RETURNING: DuckDB
+# fails an ``UPDATE ... RETURNING`` of a row an open reader still sees in an older version
+# (a write-write conflict; supervision/findings.py).
+_MEETS = """a.mn = f.mn AND a.pollutant = f.pollutant AND a.period = f.period
+  AND a.start <= f."end" AND a."end" >= f.start"""
+
+_WIDENED = f"SELECT DISTINCT a.id FROM exceedance a JOIN _xevents f ON {_MEETS}"
+
+_WIDEN = f"""
 UPDATE exceedance AS a SET start = least(a.start, f.start), "end" = greatest(a."end", f."end"),
        peak = greatest(a.peak, f.peak),
        "limit" = CASE WHEN f.multiple > a.multiple THEN f.lim ELSE a."limit" END,
        multiple = greatest(a.multiple, f.multiple),
        open = CASE WHEN f."end" >= a."end" THEN true ELSE a.open END, updated_at = now()
 FROM _xevents f
-WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.period = f.period
-  AND a.start <= f."end" AND a."end" >= f.start
-RETURNING a.id
+WHERE {_MEETS}
 """
 
 _INSERT = """
@@ -100,13 +108,17 @@ RETURNING id
 """
 
 # A judged period under the limit closes every open event of its series that ended before it.
-_CLOSE = """
-UPDATE exceedance AS a SET open = false, updated_at = now()
-FROM (SELECT mn, pollutant, period, max(start) AS start FROM _xperiods WHERE x <= lim
+_CLOSING = """
+CREATE OR REPLACE TEMP TABLE _xclose AS
+SELECT DISTINCT a.id FROM exceedance a
+JOIN (SELECT mn, pollutant, period, max(start) AS start FROM _xperiods WHERE x <= lim
       GROUP BY mn, pollutant, period) u
-WHERE a.open AND a.mn = u.mn AND a.pollutant = u.pollutant AND a.period = u.period
-  AND a."end" <= u.start
-RETURNING a.id
+  ON a.open AND a.mn = u.mn AND a.pollutant = u.pollutant AND a.period = u.period
+ AND a."end" <= u.start
+"""
+
+_CLOSE = """
+UPDATE exceedance SET open = false, updated_at = now() WHERE id IN (SELECT id FROM _xclose)
 """
 
 
@@ -124,12 +136,22 @@ def judge_exceedance(
         con.execute(_PERIODS)
         over = con.execute("SELECT count(*) FROM _xperiods WHERE x > lim").fetchall()[0][0]
         con.execute(_EVENTS)
-        ids = con.execute(_WIDEN).fetchall() + con.execute(_INSERT).fetchall()
-        ids += con.execute(_CLOSE).fetchall()
+        ids = retried_write(con, lambda: _store(con))
         if touched is not None:
-            touched.extend(int(i) for (i,) in ids)
+            touched.extend(ids)
     finally:
         con.unregister("_xevalh_src")
-        for t in ("_xevalh", "_xperiods", "_xevents"):
+        for t in ("_xevalh", "_xperiods", "_xevents", "_xclose"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return int(over)
+
+
+def _store(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Widen, insert and close the events of ``_xevents`` / ``_xperiods``; the ids touched."""
+    ids = con.execute(_WIDENED).fetchall()
+    con.execute(_WIDEN)
+    ids += con.execute(_INSERT).fetchall()
+    con.execute(_CLOSING)
+    ids += con.execute("SELECT id FROM _xclose").fetchall()
+    con.execute(_CLOSE)
+    return [int(i) for (i,) in ids]

@@ -9,13 +9,10 @@ by a batch run over a longer period becomes one row with the earliest start.
 
 from __future__ import annotations
 
-import contextlib
-import time
-
 import duckdb
 import pyarrow as pa
 
-from ecohub.store.db import in_transaction
+from ecohub.store.db import retried_write
 
 __all__ = ["store_findings"]
 
@@ -87,25 +84,7 @@ def store_findings(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> list[i
         return []
     con.register("_anomaly_src", findings)
     try:
-        if in_transaction(con):
-            return _merge(con)
-        for attempt in range(RETRIES):
-            con.execute("BEGIN")
-            try:
-                ids = _merge(con)
-                con.execute("COMMIT")
-                return ids
-            except duckdb.TransactionException:
-                # A failed COMMIT has ended the transaction already.
-                with contextlib.suppress(duckdb.TransactionException):
-                    con.execute("ROLLBACK")
-                if attempt == RETRIES - 1:
-                    raise
-                time.sleep(0.02 * (attempt + 1))
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        raise AssertionError("unreachable")
+        return retried_write(con, lambda: _merge(con), tries=RETRIES)
     finally:
         con.unregister("_anomaly_src")
         con.execute("DROP TABLE IF EXISTS _anomaly_in")
