@@ -225,6 +225,30 @@ def start_platform(data: Path, db: Path) -> tuple[subprocess.Popen[str], str, in
     return proc, s["http"], int(s["hj212"][1]), cred
 
 
+def start_ingest_node(data: Path, lake: Path) -> tuple[subprocess.Popen[str], int]:
+    """``ecohub up --role ingest`` in its own data folder, writing the platform's lake: the
+    ministry deployment, where HJ 212 has a process (and a GIL) of its own."""
+    data.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_LAKE": str(lake),
+           "ECOHUB_NODE_ID": "bench-ingest-1", "ECOHUB_HJ212_HOST": "127.0.0.1",
+           "ECOHUB_HJ212_REJECT_UNKNOWN_MN": "false"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecohub.cli.main", "up", "--role", "ingest", "--hj212-port", "0",
+         "--http-port", "0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    state = data / "server.json"
+    deadline = time.monotonic() + 120
+    while not state.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read() if proc.stderr else "ingest node failed")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the ingest node did not start")
+        time.sleep(0.2)
+    time.sleep(0.3)
+    return proc, int(json.loads(state.read_text())["hj212"][1])
+
+
 def start_simulator(port: int, rate: float, duration: float) -> subprocess.Popen[str]:
     """Simulated outlets at ``rate`` packets/s in all (200 units), at nice 10 like the loggers
     they stand in for."""
@@ -335,6 +359,12 @@ def run_queries(args: argparse.Namespace) -> None:
     )
     print(base_res, flush=True)
     proc, url, port, _ = start_platform(base, db)
+    node: subprocess.Popen[str] | None = None
+    ingest_pid = proc.pid
+    if args.ingest_node:
+        node, port = start_ingest_node(Path(tempfile.mkdtemp(prefix="ecohub-bench-node-")),
+                                       base / "lake")  # fmt: skip
+        ingest_pid = node.pid
     specs = client_specs(who, gen["days"])
     runs: dict[str, dict[str, Any]] = {}
     hj: dict[str, list[float]] = {}
@@ -346,9 +376,9 @@ def run_queries(args: argparse.Namespace) -> None:
             sim = start_simulator(port, args.hj212_rate, args.duration + 15)
             time.sleep(3)
             # The server's CPU for HJ 212 ingest alone (no API requests), to tell it apart.
-            c0 = cpu_seconds(proc.pid)
+            c0 = cpu_seconds(ingest_pid)
             time.sleep(3)
-            ingest_cpu = (cpu_seconds(proc.pid) - c0) / 3
+            ingest_cpu = (cpu_seconds(ingest_pid) - c0) / 3
             probes: list[float] = []
 
             async def both(rate: float = rate, probes: list[float] = probes) -> dict[str, Any]:
@@ -371,6 +401,9 @@ def run_queries(args: argparse.Namespace) -> None:
             print(name, runs[name] | {"status": runs[name]["status"]},
                   {"hj_p50": pct(probes, 0.5), "hj_p99": pct(probes, 0.99)}, flush=True)  # fmt: skip
     finally:
+        if node is not None:
+            node.send_signal(signal.SIGTERM)
+            node.communicate(timeout=300)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=300)
         (base / "server.err").write_text(err or "", encoding="utf-8")
@@ -385,19 +418,23 @@ def run_queries(args: argparse.Namespace) -> None:
                 f"max {max(v) * 1000 if v else float('nan'):.0f} ms ({len(v)} probe packets)")  # fmt: skip
 
     offered = args.rate * args.clients
-    body = f"""`python bench/api.py --rows {args.rows} --clients {args.clients} --duration {args.duration:g} --hj212-rate {args.hj212_rate:g} --rate {args.rate:g}`
+    where = ("on its own ingest node (`ecohub up --role ingest`, its own process and store, "
+             "writing the same lake)" if args.ingest_node else "in the `ecohub up` process")  # fmt: skip
+    cpu_of = ("HJ 212 ingest (the ingest node's process) alone"
+              if args.ingest_node else "HJ 212 ingest alone")  # fmt: skip
+    body = f"""`python bench/api.py --rows {args.rows} --clients {args.clients} --duration {args.duration:g} --hj212-rate {args.hj212_rate:g} --rate {args.rate:g}{" --ingest-node" if args.ingest_node else ""}`
 
 Store: {gen["observations"]:,} hourly observations ({gen["stations"]:,} stations in counties of every
 province, six pollutants, {gen["hours"]:,} hours), and {gen["stations"] * gen["days"]:,} daily AQI rows.
 {args.clients} analysts, each bound to one province or prefecture, API keys. The mix: half observation
 pages (`region`, PM2.5, from a day, 100 rows), half daily-AQI ranges (`region`, 7 days, up to 500 rows).
-During each API run the HJ 212 simulator offered {args.hj212_rate:g} packets/s (200 units, nice 10) and a
-probe unit sent one packet at a time and timed each answer. Clients: bench/_load.py, one asyncio process,
+During each API run the HJ 212 simulator offered {args.hj212_rate:g} packets/s (200 units, nice 10) to the
+listener {where}, and a probe unit sent one packet at a time and timed each answer. Clients: bench/_load.py, one asyncio process,
 one keep-alive HTTP/1.1 connection per client. *Closed loop*: each client sends its next request when the
 last is answered. *Open loop*: each client is scheduled at {args.rate:g} requests/s ({offered:,.0f}/s offered in
 all) and latency counts from the scheduled send time, so time queued behind a slow answer is counted.
-Server CPU is the `ecohub up` process's CPU seconds (HTTP, DuckDB, HJ 212 ingest) per API request;
-HJ 212 ingest alone took {runs["closed"]["ingest_cpu"]:.2f} / {runs["open"]["ingest_cpu"]:.2f} CPU s per s before the closed / open run.
+Server CPU is the `ecohub up` process's CPU seconds (HTTP, DuckDB{"" if args.ingest_node else ", HJ 212 ingest"}) per API request;
+{cpu_of} took {runs["closed"]["ingest_cpu"]:.2f} / {runs["open"]["ingest_cpu"]:.2f} CPU s per s before the closed / open run.
 "Not sent": open-loop requests a client had still to send 5 s after the run's end (it had fallen behind).
 
 | | requests | requests/s | p50 ms | p99 ms | non-200 | not sent | server CPU ms / request |
@@ -413,7 +450,8 @@ Load generator CPU: {runs["closed"]["client_cpu"]:.1f} s (closed), {runs["open"]
 Taken under load: load average (1 / 5 / 15 min) {load0} at the start, {load_average()} at the end (a
 2-core machine shared with other work).
 """
-    write_section("API under load (bench/api.py)", body)
+    title = "API under load (bench/api.py)"
+    write_section(title + (", HJ 212 on its own ingest node" if args.ingest_node else ""), body)
 
 
 def run_job(args: argparse.Namespace) -> None:
@@ -486,6 +524,8 @@ def main() -> None:
                     help="open loop: requests/s per client (50 x 10 = the issue's 500/s)")  # fmt: skip
     ap.add_argument("--no-baseline", action="store_true", help="skip the straight-on-DuckDB run")
     ap.add_argument("--data-dir", default=None, help="reuse a generated store")
+    ap.add_argument("--ingest-node", action="store_true",
+                    help="HJ 212 on its own `ecohub up --role ingest` process (same lake)")  # fmt: skip
     args = ap.parse_args()
     from argon2 import PasswordHasher
 
