@@ -256,12 +256,13 @@ def http_run(
         specs = [{"headers": headers, "paths": [path]} for _ in range(clients)]
         cfg = {"host": "127.0.0.1", "port": port, "duration": duration, "rate": 0,
                "warmup": warmup, "cpu_pid": pid, "clients": specs}  # fmt: skip
-        res = json.loads(
-            subprocess.run(
-                [sys.executable, str(Path(__file__).resolve().parent / "_load.py")],
-                input=json.dumps(cfg), capture_output=True, text=True, check=True,
-            ).stdout
+        run = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve().parent / "_load.py")],
+            input=json.dumps(cfg), capture_output=True, text=True,
         )  # fmt: skip
+        if run.returncode != 0:
+            raise RuntimeError(f"{name}: the load generator failed: {run.stderr[-2000:]}")
+        res = json.loads(run.stdout)
         bad = {k: v for st in (res["status"], res["warmup_status"]) for k, v in st.items()
                if k != "200"}  # fmt: skip
         if bad:

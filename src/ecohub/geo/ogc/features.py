@@ -100,6 +100,7 @@ def _select(c: Collection) -> str:
 def _feature(c: Collection, row: tuple[Any, ...], base: str) -> dict[str, Any]:
     n = len(c.props)
     props = {}
+    geometry: Any
     for p, v in zip(c.props, row[1 : 1 + n], strict=True):
         props[p.name] = v.isoformat() if isinstance(v, datetime) else v
     if c.geometry == "point":
