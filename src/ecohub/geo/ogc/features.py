@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -206,11 +207,10 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     wide = c.large and all(sql == "TRUE" for sql, _ in narrowing) and "filter" not in params
     spatial = c.geometry == "wkb"
     if "filter" in params:
-        tree = cql2.parse(params["filter"], params.get("filter-lang"))
-        sql, ps = cql2.to_sql(tree, c)
+        sql, fps, uses = _filter_sql(params["filter"], params.get("filter-lang"), c.id)
         where.append(sql)
-        args += ps
-        spatial = spatial or cql2.uses_spatial(tree)
+        args += fps
+        spatial = spatial or uses
     elif "filter-lang" in params:
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
     head = _IDS.format(key=_key(c), source=c.source)
@@ -222,6 +222,19 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         f"ORDER BY {', '.join(c.key)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
     )
     return PageQuery(c, text, args, limit, offset, spatial, scope, wide)
+
+
+@lru_cache(maxsize=256)
+def _filter_sql(
+    text: str, lang: str | None, collection_id: str
+) -> tuple[str, tuple[Any, ...], bool]:
+    """A filter's SQL, its parameters and whether it needs DuckDB spatial. Remembered for
+    the last 256 filters (the parse and the translation, never a page): a client paging
+    through one filter's result sends the same text with every page. A bad filter raises
+    :class:`OgcBadRequest` each time (exceptions are not remembered)."""
+    tree = cql2.parse(text, lang)
+    sql, ps = cql2.to_sql(tree, get(collection_id))
+    return sql, tuple(ps), cql2.uses_spatial(tree)
 
 
 def after_sql(c: Collection, raw: str) -> tuple[str, list[Any]]:
