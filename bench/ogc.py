@@ -293,7 +293,7 @@ def baseline_run(store: Path, clients: int, per: int) -> list[dict[str, Any]]:
 
         def cursor(q: Any = q) -> Any:
             cur = con.cursor()
-            return lambda: q.fetch(cur)
+            return lambda: q.fetch(cur, spatial_ready=True)  # loaded above, as the server does
 
         cursor()()
         alone = _concurrent(cursor, 1, per)
