@@ -19,12 +19,19 @@ Two modes per client (one connection each):
 Input (JSON on stdin): ``{"host", "port", "duration", "rate", "clients": [{"headers": {...},
 "paths": [...]}]}`` — each client cycles through its paths. Output (JSON on stdout):
 latencies in seconds, status counts, the wall time and this process's CPU seconds.
+
+Optional input: ``warmup`` seconds (default 0) run before the measured ``duration``: requests
+sent (open loop: scheduled) before ``t0 + warmup`` are not in ``lat`` or ``status`` (their
+status counts are in ``warmup_status``, so a failing warm-up is still seen), and ``wall`` is
+the measured part only; ``cpu_pid``: a process (the server) whose CPU seconds over the
+measured part are reported as ``pid_cpu`` (Linux /proc).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -57,6 +64,7 @@ async def _answer(reader: asyncio.StreamReader) -> int:
 async def _client(
     host: str, port: int, spec: dict[str, Any], rate: float, t0: float, stop: float,
     phase: float, lat: list[float], status: dict[int, int], unsent: list[int],
+    measured: float = 0.0, warm: dict[int, int] | None = None,
 ) -> None:  # fmt: skip
     extra = "".join(f"{k}: {v}\r\n" for k, v in spec["headers"].items())
     requests = [
@@ -88,10 +96,11 @@ async def _client(
             try:
                 code = await asyncio.wait_for(_answer(reader), 30)
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, RuntimeError):
-                status[0] = status.get(0, 0) + 1
-                lat.append(loop.time() - sent_for)
+                code = 0
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
+            if sent_for < measured and warm is not None:  # warm-up: counted apart, not timed
+                warm[code] = warm.get(code, 0) + 1
                 continue
             lat.append(loop.time() - sent_for)
             status[code] = status.get(code, 0) + 1
@@ -99,28 +108,48 @@ async def _client(
         writer.close()
 
 
+def _pid_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     lat: list[float] = []
     status: dict[int, int] = {}
+    warm: dict[int, int] = {}
     unsent = [0]
     rate = float(cfg["rate"])
+    warmup = float(cfg.get("warmup", 0.0))
+    pid = cfg.get("cpu_pid")
     t0 = loop.time() + 0.2
-    stop = t0 + float(cfg["duration"])
+    measured = t0 + warmup
+    stop = measured + float(cfg["duration"])
     rng = random.Random(11)
     # Phases spread the clients' sends over one period, so the offered load is smooth.
     phases = [rng.uniform(0, 1.0 / rate) if rate > 0 else 0.0 for _ in cfg["clients"]]
     cpu0, wall0 = time.process_time(), time.perf_counter()
+    pid_cpu: list[float] = []
+    if pid is not None:
+        loop.call_at(measured, lambda: pid_cpu.append(_pid_cpu(int(pid))))
     await asyncio.gather(
         *(
-            _client(cfg["host"], cfg["port"], spec, rate, t0, stop, ph, lat, status, unsent)
+            _client(cfg["host"], cfg["port"], spec, rate, t0, stop, ph, lat, status, unsent,
+                    measured, warm if warmup > 0 else None)
             for spec, ph in zip(cfg["clients"], phases, strict=True)
         )
-    )
-    took = loop.time() - t0
-    return {"lat": lat, "status": {str(k): v for k, v in status.items()}, "wall": took,
-            "unsent": unsent[0],
-            "cpu": time.process_time() - cpu0, "elapsed": time.perf_counter() - wall0}  # fmt: skip
+    )  # fmt: skip
+    took = loop.time() - measured
+    out = {"lat": lat, "status": {str(k): v for k, v in status.items()}, "wall": took,
+           "unsent": unsent[0],
+           "cpu": time.process_time() - cpu0, "elapsed": time.perf_counter() - wall0}  # fmt: skip
+    if warmup > 0:
+        out["warmup_status"] = {str(k): v for k, v in warm.items()}
+    if pid is not None:
+        out["pid_cpu"] = _pid_cpu(int(pid)) - pid_cpu[0]
+    return out
 
 
 def main() -> None:

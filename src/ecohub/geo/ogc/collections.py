@@ -50,6 +50,9 @@ class Collection:
     source_col: str | None = None
     open: bool = False
     temporal: tuple[str, str] | None = None
+    #: A table of millions of rows (the registry): a page without a narrowing filter has its
+    #: rows read late (``features.PageQuery.fetch``); not worth it on small tables.
+    large: bool = False
 
     def prop(self, name: str) -> Prop | None:
         for p in self.props:
@@ -105,6 +108,7 @@ COLLECTIONS: dict[str, Collection] = {
             region_col="region_code",
             source_col="source_code",
             temporal=("valid_from", "valid_to"),
+            large=True,
         ),
         Collection(
             id="outlets",

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ import duckdb
 import orjson
 
 from ecohub.access import Principal, region_sql, source_sql
+from ecohub.access.scope import region_prefix
 from ecohub.geo.ogc import cql2
 from ecohub.geo.ogc.collections import Collection, get
 from ecohub.geo.ogc.errors import OgcBadRequest
@@ -53,7 +55,26 @@ def _scope(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
     point = {"lon": "lon", "lat": "lat"} if c.geometry == "point" else {}
     region, rp = region_sql(p, c.region_col or "NULL", **point)
     own, op = source_sql(p, c.source_col) if c.source_col else ("TRUE", [])
-    return f"({region}) AND ({own})", [*rp, *op]
+    if region == "TRUE" and own == "TRUE":
+        return "TRUE", []  # nationwide: said plainly, so a page can tell it reads everything
+    return f"({region}) AND ({own}){_prefix_range(c, p)}", [*rp, *op]
+
+
+def _prefix_range(c: Collection, p: Principal) -> str:
+    """For a one-division scope (``starts_with(code, prefix)``, no grants): the same rows as a
+    code range, ANDed beside it. It is implied by the prefix test (every code starting with
+    ``P`` lies in ``[P, P')``, ``P'`` being ``P`` with its last digit raised by one, in
+    DuckDB's byte order), so it adds no row and drops none, but DuckDB can test a range
+    against each row group's min/max and skip the groups outside it, which it cannot do for
+    ``starts_with``. Digits only, so the bounds are written into the SQL."""
+    if c.region_col is None or p.region is None or p.area is not None or p.grants:
+        return ""
+    if not p.own_scope or len(p.region) != 6 or not p.region.isdigit():
+        return ""
+    prefix = region_prefix(p.region)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    col = c.region_col
+    return f" AND ({col} >= '{prefix}' AND {col} < '{upper}')"
 
 
 def _key(c: Collection) -> str:
@@ -80,6 +101,7 @@ def _select(c: Collection) -> str:
 def _feature(c: Collection, row: tuple[Any, ...], base: str) -> dict[str, Any]:
     n = len(c.props)
     props = {}
+    geometry: Any
     for p, v in zip(c.props, row[1 : 1 + n], strict=True):
         props[p.name] = v.isoformat() if isinstance(v, datetime) else v
     if c.geometry == "point":
@@ -89,7 +111,8 @@ def _feature(c: Collection, row: tuple[Any, ...], base: str) -> dict[str, Any]:
         )
     else:
         raw = row[1 + n]
-        geometry = None if raw is None else orjson.loads(raw)
+        # DuckDB's GeoJSON text goes into the answer as it is (not parsed and written again).
+        geometry = None if raw is None else orjson.Fragment(raw)
     fid = str(row[0])
     return {
         "type": "Feature",
@@ -121,15 +144,28 @@ class PageQuery:
     offset: int
     spatial: bool
     scope: tuple[str, list[Any]]
+    #: A large collection and no predicate but ``after`` narrows its rows (no bbox, filter,
+    #: datetime or scope), so the top-N reads most of the table: read the page's rows late
+    #: (see :meth:`fetch`).
+    wide: bool = False
 
-    def fetch(self, con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-        """The page's rows (id first), in id order."""
-        if self.spatial:
+    def fetch(
+        self, con: duckdb.DuckDBPyConnection, *, spatial_ready: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """The page's rows (id first), in id order. ``spatial_ready``: the caller has loaded
+        DuckDB spatial into this database already (the check costs a query)."""
+        if self.spatial and not spatial_ready:
             load_spatial(con)
         c = self.collection
         if c.geometry == "point":
-            # Point rows are small: one statement (DuckDB materialises the other columns of
-            # the top rows only); measured cheaper than ids-then-rows on a box page.
+            # Point rows are small: one statement; measured cheaper than ids-then-rows on a
+            # box page (a few thousand rows match). On a wide page (next links, offsets, no
+            # filter) DuckDB's own late materialisation (the top-N on the key and row ids,
+            # then the other columns of those rows only) halves the time, but it only plans
+            # it for a LIMIT up to late_materialization_max_rows (50 by default): raised on
+            # this connection for the page. It changes the plan, not the answer.
+            if self.wide and self.limit + 1 > 50:
+                con.execute(f"SET late_materialization_max_rows = {int(self.limit) + 1}")
             head = _IDS.format(key=_key(c), source=c.source)
             return con.execute(self.sql.replace(head, _select(c), 1), self.params).fetchall()
         ids = [r[0] for r in con.execute(self.sql, self.params).fetchall()]
@@ -160,30 +196,45 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         raise OgcBadRequest("filter-crs", f"only {CRS84_URIS[0]} is supported")
     scope = _scope(c, p)
     where, args = [], []
-    for sql, ps in (
+    narrowing = (
         scope,
         bbox_sql(c, parse_bbox(params["bbox"])) if "bbox" in params else ("TRUE", []),
         datetime_sql(c, params["datetime"]) if "datetime" in params else ("TRUE", []),
-        after or ("TRUE", []),
-    ):
+    )
+    for sql, ps in (*narrowing, after or ("TRUE", [])):
         where.append(sql)
         args += ps
+    wide = c.large and all(sql == "TRUE" for sql, _ in narrowing) and "filter" not in params
     spatial = c.geometry == "wkb"
     if "filter" in params:
-        tree = cql2.parse(params["filter"], params.get("filter-lang"))
-        sql, ps = cql2.to_sql(tree, c)
+        sql, fps, uses = _filter_sql(params["filter"], params.get("filter-lang"), c.id)
         where.append(sql)
-        args += ps
-        spatial = spatial or cql2.uses_spatial(tree)
+        args += fps
+        spatial = spatial or uses
     elif "filter-lang" in params:
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
     head = _IDS.format(key=_key(c), source=c.source)
+    skip = 0 if after else offset
+    # LIMIT and OFFSET are checked integers, written into the SQL: DuckDB plans a late
+    # materialisation only for a constant LIMIT (see PageQuery.fetch).
     text = (
         f"{head} WHERE {' AND '.join(f'({w})' for w in where)} "
-        f"ORDER BY {', '.join(c.key)} LIMIT ? OFFSET ?"
+        f"ORDER BY {', '.join(c.key)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
     )
-    skip = 0 if after else offset
-    return PageQuery(c, text, [*args, limit + 1, skip], limit, offset, spatial, scope)
+    return PageQuery(c, text, args, limit, offset, spatial, scope, wide)
+
+
+@lru_cache(maxsize=256)
+def _filter_sql(
+    text: str, lang: str | None, collection_id: str
+) -> tuple[str, tuple[Any, ...], bool]:
+    """A filter's SQL, its parameters and whether it needs DuckDB spatial. Remembered for
+    the last 256 filters (the parse and the translation, never a page): a client paging
+    through one filter's result sends the same text with every page. A bad filter raises
+    :class:`OgcBadRequest` each time (exceptions are not remembered)."""
+    tree = cql2.parse(text, lang)
+    sql, ps = cql2.to_sql(tree, get(collection_id))
+    return sql, tuple(ps), cql2.uses_spatial(tree)
 
 
 def after_sql(c: Collection, raw: str) -> tuple[str, list[Any]]:
@@ -206,15 +257,19 @@ def items(
     base: str,
     collection_id: str,
     params: Mapping[str, str],
+    *,
+    spatial_ready: bool = False,
 ) -> dict[str, Any]:
     """``/collections/{collectionId}/items``: one page as a GeoJSON FeatureCollection.
 
     ``p`` is the caller (ignored for an open collection); ``params`` are the raw query
-    parameters (see :func:`page_query`).
+    parameters (see :func:`page_query`); ``spatial_ready``: DuckDB spatial is loaded in
+    ``con``'s database already. A region's geometry is an :class:`orjson.Fragment` (DuckDB's
+    GeoJSON text, written as it is by :func:`orjson.dumps`).
     """
     q = page_query(p, collection_id, params)
     c, limit, offset = q.collection, q.limit, q.offset
-    rows = q.fetch(con)
+    rows = q.fetch(con, spatial_ready=spatial_ready)
     more = len(rows) > limit
     feats = [_feature(c, r, base) for r in rows[:limit]]
     url = f"{base}/collections/{c.id}/items"
@@ -252,16 +307,18 @@ def item(
     collection_id: str,
     feature_id: str,
     params: Mapping[str, str],
+    *,
+    spatial_ready: bool = False,
 ) -> dict[str, Any]:
     """``/collections/{collectionId}/items/{featureId}``: one Feature; 404 when unknown or
-    outside ``p``'s scope (the same answer)."""
+    outside ``p``'s scope (the same answer). ``spatial_ready`` as for :func:`items`."""
     c = get(collection_id)
     check_params(params, ITEM_PARAMS)
     parts = feature_id.split(".") if len(c.key) > 1 else [feature_id]
     if len(parts) != len(c.key) or len(feature_id) > 200:
         raise NotFound(c.id, feature_id[:200])
     scope, args = _scope(c, p)
-    if c.geometry == "wkb":
+    if c.geometry == "wkb" and not spatial_ready:
         load_spatial(con)
     keys = " AND ".join(f"{k} = ?" for k in c.key)
     row = con.execute(f"{_select(c)} WHERE {keys} AND ({scope})", [*parts, *args]).fetchone()
