@@ -162,6 +162,7 @@ def build(
         obs = obs.filter(obs.time >= ibis.literal(_cst(start - timedelta(days=1))))
     if end is not None:
         obs = obs.filter(obs.time < ibis.literal(_cst(end + timedelta(days=1))))
+    obs = _month_partitions(obs, start, end)
     # Impossible stored times are counted by the check, then left out before any calendar
     # arithmetic (they are outside any start/end anyway). The day before ``start`` is read
     # for the moving means only: checked, not reported.
@@ -211,6 +212,25 @@ def build(
         report=report,
         cached=[*cached, daily_aqi, city_daily_aqi],
     )
+
+
+def _month_partitions(obs: ir.Table, start: date | None, end: date | None) -> ir.Table:
+    """``obs`` limited to the lake's ``month`` partitions (CST ``YYYY-MM``) that can hold
+    ``start - 1 day .. end``, when it has that column (a lake read with its hive columns).
+
+    The time bounds alone already give the right rows, but an engine learns that a file
+    holds none of them only by opening it (its footer's min/max); a partition value it
+    can test on the path. A run in month chunks reads the lake once per chunk, so the
+    files of the other months were opened again by every chunk.
+    """
+    if "month" not in obs.columns or not obs.schema()["month"].is_string():
+        return obs
+    if start is not None:
+        first = start - timedelta(days=1)
+        obs = obs.filter(obs.month >= f"{first.year:04d}-{first.month:02d}")
+    if end is not None:
+        obs = obs.filter(obs.month <= f"{end.year:04d}-{end.month:02d}")
+    return obs
 
 
 def _cst(d: date) -> datetime:
