@@ -132,15 +132,18 @@ def hour_grid(wide: ir.Table, key: str) -> ir.Table:
     missing = grid.anti_join(
         have, [grid[key] == have[key], grid.hour_index == have.hour_index]
     )
+    # The missing hours have NULL values: every column is nullable on both sides (a store
+    # table's ``time`` and ``station_id`` are NOT NULL), so the two unite.
+    loose = {c: w[c].type().copy(nullable=True) for c in w.columns}
     nulls = {
-        c: ibis.null(w[c].type())
-        for c in w.columns
-        if c not in (key, "hour_index", "day", "observed")
+        c: ibis.null(t) for c, t in loose.items() if c not in (key, "hour_index", "day", "observed")
     }
-    missing = missing.select(
-        key, observed=ibis.literal(False), **nulls, hour_index="hour_index", day="day"
-    )
-    return ibis.union(w, missing.select(*w.columns), distinct=False)
+    missing = missing.mutate(observed=ibis.literal(False), **nulls)
+    parts = [
+        p.select(**{c: p[c] if p[c].type() == t else p[c].cast(t) for c, t in loose.items()})
+        for p in (w, missing)
+    ]
+    return ibis.union(*parts, distinct=False)
 
 
 def _moving(t: ir.Table, key: str) -> ir.Table:
