@@ -129,9 +129,7 @@ def hour_grid(wide: ir.Table, key: str) -> ir.Table:
     # .view(): grid and have both derive from w; Ibis needs them as distinct relations.
     grid = grid.select(key, "day", hour_index=grid.day * 24 + grid.hour_of_day).view()
     have = w.semi_join(gaps, [key, "day"]).select(key, "hour_index").view()
-    missing = grid.anti_join(
-        have, [grid[key] == have[key], grid.hour_index == have.hour_index]
-    )
+    missing = grid.anti_join(have, [grid[key] == have[key], grid.hour_index == have.hour_index])
     # The missing hours have NULL values: every column is nullable on both sides (a store
     # table's ``time`` and ``station_id`` are NOT NULL), so the two unite.
     loose = {c: w[c].type().copy(nullable=True) for c in w.columns}

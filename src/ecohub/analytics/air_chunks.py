@@ -31,8 +31,8 @@ __all__ = ["CHUNK_VALUES", "Span", "chunk_builds", "chunks", "data_span", "merge
 # Values per chunk: ~30 M values make ~5 M station-hours (a month of a national year). Fewer,
 # larger chunks cost less CPU at 26 M values (500 stations' year in 12 / 6 / 1 chunks: 58 / 44 /
 # 30 CPU s), but not at the national year (6 chunks of 2 months: 386.7 CPU s, 12 of one month:
-# 386.1), where the two-month chunks ran near the 5 GB memory limit and used 1.1 of the 2 cores
-# (345.8 s) against 1.8 (216.6 s) (bench/aqi.py, docs/benchmarks.md).
+# 386.1), where the two-month chunks kept 1.1 of the 2 cores busy (345.8 s) against 1.8
+# (216.6 s) (bench/aqi.py, docs/benchmarks.md).
 CHUNK_VALUES = 30_000_000
 _EPOCH = date(1970, 1, 1)
 
