@@ -110,22 +110,38 @@ def hour_grid(wide: ir.Table, key: str) -> ir.Table:
     An 8-h window ending at an hour with no row at all is still a window (GB 3095 Table 4:
     6 of its 8 hours make it valid), so the moving means must be evaluated at every hour,
     not only at the hours present.
+
+    ``wide``'s rows are kept as they are and only the missing hours are added (a union, no
+    join of the wide rows): a day is complete when it has 24 rows whose hours-of-day are
+    0..23 once each (24 rows whose bits ``1 << hour`` add up to 2**24 - 1: 24 powers of two
+    make that sum only when all differ); only the other days are expanded to 24 hours and
+    matched against their own rows. Most days are complete, so the join that finds the
+    missing hours sees few rows.
     """
-    days = wide.select(key, day=wide.hour_index // 24).distinct()
-    hours = ibis.memtable({"hour_of_day": list(range(24))})
-    grid = days.cross_join(hours)
-    # .view(): grid and w both derive from wide; Ibis needs them as distinct relations.
-    grid = grid.select(key, "day", hour_index=grid.day * 24 + grid.hour_of_day).view()
-    w = wide.mutate(observed=ibis.literal(True))
-    j = grid.left_join(w, [grid[key] == w[key], grid.hour_index == w.hour_index])
-    other = [c for c in w.columns if c not in (key, "hour_index", "observed")]
-    return j.select(
-        grid[key],
-        *(w[c] for c in other),
-        hour_index=grid.hour_index,
-        day=grid.day,
-        observed=w.observed.fill_null(False),
+    w = wide.mutate(day=wide.hour_index // 24, observed=ibis.literal(True))
+    hod = w.hour_index - w.day * 24
+    per_day = w.group_by([key, "day"]).agg(
+        n=w.count(), bits=(ibis.literal(1, "int64") << hod).sum()
     )
+    gaps = per_day.filter((per_day.n != 24) | (per_day.bits != 2**24 - 1)).select(key, "day")
+    hours = ibis.memtable({"hour_of_day": list(range(24))})
+    grid = gaps.cross_join(hours)
+    # .view(): grid and have both derive from w; Ibis needs them as distinct relations.
+    grid = grid.select(key, "day", hour_index=grid.day * 24 + grid.hour_of_day).view()
+    have = w.semi_join(gaps, [key, "day"]).select(key, "hour_index").view()
+    missing = grid.anti_join(have, [grid[key] == have[key], grid.hour_index == have.hour_index])
+    # The missing hours have NULL values: every column is nullable on both sides (a store
+    # table's ``time`` and ``station_id`` are NOT NULL), so the two unite.
+    loose = {c: w[c].type().copy(nullable=True) for c in w.columns}
+    nulls = {
+        c: ibis.null(t) for c, t in loose.items() if c not in (key, "hour_index", "day", "observed")
+    }
+    missing = missing.mutate(observed=ibis.literal(False), **nulls)
+    parts = [
+        p.select(**{c: p[c] if p[c].type() == t else p[c].cast(t) for c, t in loose.items()})
+        for p in (w, missing)
+    ]
+    return ibis.union(*parts, distinct=False)
 
 
 def _moving(t: ir.Table, key: str) -> ir.Table:

@@ -28,8 +28,11 @@ from ecohub.analytics.air_tables import AirTables, build
 
 __all__ = ["CHUNK_VALUES", "Span", "chunk_builds", "chunks", "data_span", "merge_reports"]
 
-# Values per chunk: ~30 M values make ~5 M station-hours, whose pivot, windows and cached
-# table stay near a gigabyte on DuckDB (measured: bench/aqi.py, docs/benchmarks.md).
+# Values per chunk: ~30 M values make ~5 M station-hours (a month of a national year). Fewer,
+# larger chunks cost less CPU at 26 M values (500 stations' year in 12 / 6 / 1 chunks: 58 / 44 /
+# 30 CPU s), but not at the national year (6 chunks of 2 months: 386.7 CPU s, 12 of one month:
+# 386.1), where the two-month chunks kept 1.1 of the 2 cores busy (345.8 s) against 1.8
+# (216.6 s) (bench/aqi.py, docs/benchmarks.md).
 CHUNK_VALUES = 30_000_000
 _EPOCH = date(1970, 1, 1)
 
@@ -102,7 +105,16 @@ def chunk_builds(
         return
     for i, part in enumerate(parts):
         assert part is not None
-        tables = build(backend, edition=edition, reviewed=reviewed, start=part[0], end=part[1])
+        # The day before a chunk is the previous chunk's last day, checked there (and the
+        # first chunk starts with the data): each chunk checks only its own months.
+        tables = build(
+            backend,
+            edition=edition,
+            reviewed=reviewed,
+            start=part[0],
+            end=part[1],
+            check_day_before=False,
+        )
         # Impossible times are counted once, by the span's scan (a chunk can hold a future
         # time of its last month too).
         report = tables.report

@@ -141,19 +141,27 @@ def check_observations(
             "convert or reject the text values when loading"
         )
     t = obs.filter(obs.period == "1h")
-    bad_time = t.filter(~plausible_time(t.time)).count().to_pyarrow().as_py()
-    t = t.filter(plausible_time(t.time))
-    bad = ~valid_mask(counted_value(t), t.flag)
-    if count_from is None:
-        aggs = {"n": t.count(), "bad": bad.sum()}
-    else:
-        counted = t.time >= ibis.literal(count_from)
-        aggs = {"n": counted.cast("int64").sum(), "bad": (counted & bad).sum()}
-    summary = t.group_by(["parameter", "unit"]).agg(**aggs).to_pandas()
+    # One scan: rows at an impossible time are counted beside the others (``bad_time``) and
+    # take part in nothing else (``ok``), as if filtered out first.
+    ok = plausible_time(t.time)
+    bad = ok & ~valid_mask(counted_value(t), t.flag)
+    counted = ok if count_from is None else ok & (t.time >= ibis.literal(count_from))
+    summary = (
+        t.group_by(["parameter", "unit"])
+        .agg(
+            m=ok.sum(),
+            n=counted.sum(),
+            bad=(counted & bad).sum(),
+            bad_time=(~ok).sum(),
+        )
+        .to_pandas()
+    )
+    bad_time = int(summary.bad_time.sum()) if len(summary) else 0
+    summary = summary[summary.m > 0]
     report = InputReport(rows=int(summary.n.sum()) if len(summary) else 0)
     if bad_time:
-        report.set_aside[TIME_SET_ASIDE] = int(bad_time)
-        report.rows += int(bad_time)
+        report.set_aside[TIME_SET_ASIDE] = bad_time
+        report.rows += bad_time
     for r in summary.itertuples():
         code = str(r.parameter)
         if code in _codes():
@@ -175,6 +183,7 @@ def check_observations(
             report.ignored_parameters[code] = report.ignored_parameters.get(code, 0) + int(r.n)
     if duplicates:
         keys = ["station_id", "parameter", "period", "time"]
+        t = t.filter(ok)
         six = t.filter(t.parameter.isin(list(CODES)))
         dup = six.group_by(keys).agg(n=six.count())
         _raise_duplicates(dup.filter(dup.n > 1).limit(3).to_pandas())

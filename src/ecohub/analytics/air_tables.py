@@ -133,11 +133,14 @@ def build(
     check: bool = True,
     days: Sequence[int] | None = None,
     reviewed: bool = True,
+    check_day_before: bool = True,
 ) -> AirTables:
     """Check the observations and build every air expression for the selection.
 
     ``start``/``end`` (inclusive, CST days) bound the result; a day before ``start`` is
-    read too, so the moving means of its first hours are whole.
+    read too, so the moving means of its first hours are whole, and checked (not counted)
+    unless ``check_day_before`` is False — for a caller whose previous run checked that day
+    (month chunks: the check then reads only the chunk's own months).
     ``days``: read only the observations of these CST day indices (an incremental run).
     ``reviewed``: leave out values the automatic data review set aside (the default);
     False assesses the raw record.
@@ -162,12 +165,17 @@ def build(
         obs = obs.filter(obs.time >= ibis.literal(_cst(start - timedelta(days=1))))
     if end is not None:
         obs = obs.filter(obs.time < ibis.literal(_cst(end + timedelta(days=1))))
+    obs = _month_partitions(obs, start - timedelta(days=1) if start is not None else None, end)
     # Impossible stored times are counted by the check, then left out before any calendar
     # arithmetic (they are outside any start/end anyway). The day before ``start`` is read
     # for the moving means only: checked, not reported.
     first_instant = _cst(start) if start is not None else None
+    checked = obs
+    if first_instant is not None and not check_day_before:
+        checked = obs.filter(obs.time >= ibis.literal(first_instant))
+        checked = _month_partitions(checked, start, end)
     report = (
-        check_observations(obs, duplicates=False, count_from=first_instant)
+        check_observations(checked, duplicates=False, count_from=first_instant)
         if check
         else InputReport()
     )
@@ -211,6 +219,24 @@ def build(
         report=report,
         cached=[*cached, daily_aqi, city_daily_aqi],
     )
+
+
+def _month_partitions(obs: ir.Table, first: date | None, last: date | None) -> ir.Table:
+    """``obs`` limited to the lake's ``month`` partitions (CST ``YYYY-MM``) that can hold
+    the days ``first .. last``, when it has that column (a lake read with its hive columns).
+
+    The time bounds alone already give the right rows, but an engine learns that a file
+    holds none of them only by opening it (its footer's min/max); a partition value it
+    can test on the path. A run in month chunks reads the lake once per chunk, so the
+    files of the other months were opened again by every chunk.
+    """
+    if "month" not in obs.columns or not obs.schema()["month"].is_string():
+        return obs
+    if first is not None:
+        obs = obs.filter(obs.month >= f"{first.year:04d}-{first.month:02d}")
+    if last is not None:
+        obs = obs.filter(obs.month <= f"{last.year:04d}-{last.month:02d}")
+    return obs
 
 
 def _cst(d: date) -> datetime:
