@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     # commits/s and cost the server 1.0 CPU s per s; 50 ms costs 0.6 (docs/benchmarks.md), and
     # an answer waits at most 50 ms more, far inside the devices' answer timeout.
     hj212_commit_interval_ms: float = Field(default=50.0, ge=0, le=1000)
+    # ... but a batch of this many packets waits for nobody: under heavy load the backlog left
+    # by the last commit is company enough, and waiting longer only delays its answers.
+    hj212_commit_enough_packets: int = Field(default=256, ge=1)
     hj212_offline_after_s: float = 900.0
 
     # Open data /open/v1 and server-side jobs (docs/api.md)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,20 @@ def test_value_that_is_not_a_number_is_refused_naming_the_field(value: str, reas
     with pytest.raises(Rejected) as err:
         emission_values(hj212.parse(raw))
     assert err.value.error == "MalformedNumber" and err.value.reason == reason
+
+
+def test_a_backlog_is_company_enough(tmp_path: Path) -> None:
+    """A batch that already has ``enough`` packets queued is taken at once: the group commit
+    waits for company only while traffic is light (here it would wait an hour)."""
+    con = connect(tmp_path / "s.duckdb")
+    w = StoreWriter(con, lambda batch: None, IngestMetrics(), interval_ms=3_600_000, enough=3)
+    works = [data_work(f"MN{i:012d}", "20260301120000", {"a21026": "1"}) for i in range(5)]
+    for work in works:
+        w.submit(work)
+    out: list[tuple[list[Work], bool]] = []
+    taker = threading.Thread(target=lambda: out.append(w._take_batch()), daemon=True)
+    taker.start()
+    taker.join(30)
+    assert not taker.is_alive(), "the writer waited for company it did not need"
+    assert out == [(works, False)]
+    con.close()

@@ -76,6 +76,7 @@ class Hj212Server:
             self.metrics,
             max_batch=settings.hj212_commit_max_packets,
             interval_ms=settings.hj212_commit_interval_ms,
+            enough=settings.hj212_commit_enough_packets,
         )
         from ecohub.store.lake import KnownFilter
 
