@@ -203,24 +203,33 @@ def baseline(db: Path, who: list[tuple[str, str]], days: int, duration: float) -
 # ------------------------------------------------------------------ the platform
 
 
-def start_platform(data: Path, db: Path) -> tuple[subprocess.Popen[str], str, int, str]:
-    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_DB_PATH": str(db),
-           "ECOHUB_HJ212_HOST": "127.0.0.1", "ECOHUB_HJ212_REJECT_UNKNOWN_MN": "false"}  # fmt: skip
+def _up(
+    data: Path, env: dict[str, str], role: str, wait_s: float
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """``ecohub up`` (``role``: all or ingest) on loopback with ports the OS picks, waited for
+    until it writes its ``server.json``; the process and that state."""
+    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1",
+           "ECOHUB_HJ212_REJECT_UNKNOWN_MN": "false", **env}  # fmt: skip
+    extra = ["--no-sample"] if role == "all" else ["--role", role]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
+        [sys.executable, "-m", "ecohub.cli.main", "up", *extra, "--hj212-port", "0",
          "--http-port", "0"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     state = data / "server.json"
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + wait_s
     while not state.exists():
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read() if proc.stderr else "ecohub up failed")
+            raise RuntimeError(proc.stderr.read() if proc.stderr else f"ecohub up ({role}) failed")
         if time.monotonic() > deadline:
-            raise RuntimeError("ecohub up did not start")
+            raise RuntimeError(f"ecohub up ({role}) did not start")
         time.sleep(0.2)
     time.sleep(0.3)
-    s = json.loads(state.read_text())
+    return proc, json.loads(state.read_text())
+
+
+def start_platform(data: Path, db: Path) -> tuple[subprocess.Popen[str], str, int, str]:
+    proc, s = _up(data, {"ECOHUB_DB_PATH": str(db)}, "all", 300)
     cred = (data / "local.credential").read_text().strip()
     return proc, s["http"], int(s["hj212"][1]), cred
 
@@ -229,24 +238,9 @@ def start_ingest_node(data: Path, lake: Path) -> tuple[subprocess.Popen[str], in
     """``ecohub up --role ingest`` in its own data folder, writing the platform's lake: the
     ministry deployment, where HJ 212 has a process (and a GIL) of its own."""
     data.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_LAKE": str(lake),
-           "ECOHUB_NODE_ID": "bench-ingest-1", "ECOHUB_HJ212_HOST": "127.0.0.1",
-           "ECOHUB_HJ212_REJECT_UNKNOWN_MN": "false"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ecohub.cli.main", "up", "--role", "ingest", "--hj212-port", "0",
-         "--http-port", "0"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    state = data / "server.json"
-    deadline = time.monotonic() + 120
-    while not state.exists():
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read() if proc.stderr else "ingest node failed")
-        if time.monotonic() > deadline:
-            raise RuntimeError("the ingest node did not start")
-        time.sleep(0.2)
-    time.sleep(0.3)
-    return proc, int(json.loads(state.read_text())["hj212"][1])
+    env = {"ECOHUB_LAKE": str(lake), "ECOHUB_NODE_ID": "bench-ingest-1"}
+    proc, s = _up(data, env, "ingest", 120)
+    return proc, int(s["hj212"][1])
 
 
 def start_simulator(port: int, rate: float, duration: float) -> subprocess.Popen[str]:

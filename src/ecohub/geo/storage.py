@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 
 from ecohub.geo.spatial import load_spatial
-from ecohub.store.db import in_transaction
+from ecohub.store.db import own_transaction
 
 # China's box (lon 73..136, lat 3..54): the curve's extent; points outside it clamp to its edge.
 _ORDER = (
@@ -38,10 +38,7 @@ def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:
     """Rewrite ``source`` in Hilbert-curve order, inside the caller's transaction if one is
     open (else in its own). Returns the number of rows rewritten."""
     load_spatial(con)
-    own = not in_transaction(con)
-    if own:
-        con.execute("BEGIN")
-    try:
+    with own_transaction(con):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _ecohub_src AS SELECT * FROM source {hilbert_order()}"
         )
@@ -49,10 +46,4 @@ def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("INSERT INTO source SELECT * FROM _ecohub_src")
         row = con.execute("SELECT count(*) FROM _ecohub_src").fetchone()
         con.execute("DROP TABLE _ecohub_src")
-        if own:
-            con.execute("COMMIT")
-    except Exception:
-        if own:
-            con.execute("ROLLBACK")
-        raise
     return int(row[0]) if row else 0

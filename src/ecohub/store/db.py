@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -135,27 +135,49 @@ def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute(q).fetchall() == con.execute(q).fetchall())
 
 
-def retried_write(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, tries: int = 5) -> T:
-    """``work()`` in one transaction of its own, tried again (up to ``tries`` times, with a short
-    pause) when DuckDB aborts it for a write-write conflict with another transaction; inside
-    the caller's transaction it runs once, and a conflict is the caller's to handle."""
+@contextlib.contextmanager
+def own_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block in a transaction of its own, or in the caller's when one is open (the caller
+    commits it). Any error rolls the block's own transaction back and is raised."""
+    if in_transaction(con):
+        yield
+        return
+    with _transaction(con):
+        yield
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("BEGIN")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        # A COMMIT that failed (a write conflict) has ended the transaction already.
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("ROLLBACK")
+        raise
+
+
+def retried_write(
+    con: duckdb.DuckDBPyConnection,
+    work: Callable[[], T],
+    *,
+    tries: int = 5,
+    pause_s: float = 0.02,
+) -> T:
+    """``work()`` in one transaction of its own, tried again (up to ``tries`` times, pausing
+    ``pause_s`` times the attempt number) when DuckDB aborts it for a write-write conflict with
+    another transaction; inside the caller's transaction it runs once, and a conflict is the
+    caller's to handle."""
     if in_transaction(con):
         return work()
-    for attempt in range(tries):
-        con.execute("BEGIN")
+    for attempt in range(1, tries + 1):
         try:
-            out = work()
-            con.execute("COMMIT")
-            return out
+            with _transaction(con):
+                return work()
         except duckdb.TransactionException:
-            # A failed COMMIT has ended the transaction already.
-            with contextlib.suppress(duckdb.TransactionException):
-                con.execute("ROLLBACK")
-            if attempt == tries - 1:
+            if attempt == tries:
                 raise
-            time.sleep(0.02 * (attempt + 1))
-        except BaseException:
-            with contextlib.suppress(duckdb.TransactionException):
-                con.execute("ROLLBACK")
-            raise
+            time.sleep(pause_s * attempt)
     raise AssertionError("unreachable")

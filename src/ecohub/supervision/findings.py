@@ -16,10 +16,6 @@ from ecohub.store.db import retried_write
 
 __all__ = ["store_findings"]
 
-#: Tries of a merge that another transaction's write conflicted with (its own transaction
-#: only: inside the caller's, the caller's transaction is aborted and the error is theirs).
-RETRIES = 5
-
 # Coalesce the incoming findings among themselves first (adjacent hours, overlapping windows),
 # then widen the stored rows they meet and insert the rest. The widened ids are selected first
 # and the UPDATE has no RETURNING: DuckDB makes an ``UPDATE ... RETURNING`` of a row that an
@@ -78,13 +74,13 @@ def store_findings(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> list[i
     inserted or changed (what alerts are raised from: ``raise_alerts(only=...)``).
 
     Runs in the caller's transaction when there is one, else in its own, which is tried again
-    (up to :data:`RETRIES` times) when a concurrent write conflicts with it.
+    when a concurrent write conflicts with it (:func:`ecohub.store.db.retried_write`).
     """
     if findings.num_rows == 0:
         return []
     con.register("_anomaly_src", findings)
     try:
-        return retried_write(con, lambda: _merge(con), tries=RETRIES)
+        return retried_write(con, lambda: _merge(con))
     finally:
         con.unregister("_anomaly_src")
         con.execute("DROP TABLE IF EXISTS _anomaly_in")

@@ -27,8 +27,7 @@ leaves the rows unmarked and the next call takes them again, so no finding is ev
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import duckdb
@@ -36,7 +35,7 @@ import pyarrow as pa
 
 from ecohub.cst import CST
 from ecohub.settings import AlertChannel
-from ecohub.store.db import in_transaction
+from ecohub.store.db import own_transaction
 from ecohub.supervision.alerts.routing import SEVERITY_RANK, routes
 
 __all__ = ["SEVERITY_RANK", "raise_alerts"]
@@ -150,23 +149,6 @@ def dedup_key(kind: str, mn: str, pollutant: str, rule: str) -> str:
     return f"{kind}|{mn}|{pollutant}|{rule}"
 
 
-@contextlib.contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction, or the caller's when it already has one."""
-    if in_transaction(con):  # the caller's transaction: it commits
-        yield
-        return
-    con.execute("BEGIN")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException:
-        # a COMMIT that failed (a write conflict) has ended the transaction already
-        with contextlib.suppress(duckdb.TransactionException):
-            con.execute("ROLLBACK")
-        raise
-
-
 def raise_alerts(
     con: duckdb.DuckDBPyConnection,
     channels: Sequence[AlertChannel] | None = None,
@@ -188,7 +170,7 @@ def raise_alerts(
     counts = {"opened": 0, "updated": 0, "queued": 0}
     if only is not None and not any(only.get(k) for k in ("finding", "exceedance")):
         return counts
-    with transaction(con):
+    with own_transaction(con):
         _raise(con, channels, at, counts, only)
     return counts
 

@@ -10,7 +10,6 @@ any other step is an :class:`AlertConflict` (HTTP 409) naming the state the aler
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,8 @@ from ecohub.access import Principal, region_sql, require_role, source_sql
 from ecohub.cst import CST
 from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.listing import Keyset, Window
-from ecohub.supervision.alerts.raising import SEVERITY_RANK, transaction
+from ecohub.store.db import retried_write
+from ecohub.supervision.alerts.raising import SEVERITY_RANK
 
 __all__ = [
     "ALERT_KEY",
@@ -195,36 +195,31 @@ def _step(
         raise QueryError("comment", f"at most {MAX_COMMENT} characters, got {len(comment)}")
     get_alert(con, principal, alert_id)  # NotFound when unknown or out of scope
     starts, new_state, cols = _STEPS[step]
-    for attempt in range(RETRIES):
-        try:
-            with transaction(con):
-                found = con.execute(
-                    "SELECT state, acked_by, closed_by FROM alert WHERE id = ?", [alert_id]
-                ).fetchone()
-                assert found is not None
-                if found[0] not in starts:
-                    who = found[2] if found[0] == "closed" else found[1]
-                    raise AlertConflict(
-                        "state", f"alert {alert_id} is already {found[0]} (by {who}); "
-                        f"{step} needs {' or '.join(starts)}",
-                    )  # fmt: skip
-                sets = ", ".join(f"{c} = ?" for c in cols)
-                con.execute(
-                    f"UPDATE alert SET state = ?, {sets}, updated_at = ? WHERE id = ?",
-                    [new_state, principal.name, datetime.now(CST), comment, datetime.now(CST),
-                     alert_id],
-                )  # fmt: skip
-                # The findings the alert covers show its state (`supervise anomalies`).
-                con.execute(
-                    "UPDATE anomaly SET status = ? WHERE id IN (SELECT ref_id FROM alert_source "
-                    "WHERE kind = 'finding' AND alert_id = ?)",
-                    [new_state, alert_id],
-                )
-            break
-        except duckdb.TransactionException:
-            if attempt == RETRIES - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+
+    def work() -> None:
+        found = con.execute(
+            "SELECT state, acked_by, closed_by FROM alert WHERE id = ?", [alert_id]
+        ).fetchone()
+        assert found is not None
+        if found[0] not in starts:
+            who = found[2] if found[0] == "closed" else found[1]
+            raise AlertConflict(
+                "state", f"alert {alert_id} is already {found[0]} (by {who}); "
+                f"{step} needs {' or '.join(starts)}",
+            )  # fmt: skip
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        con.execute(
+            f"UPDATE alert SET state = ?, {sets}, updated_at = ? WHERE id = ?",
+            [new_state, principal.name, datetime.now(CST), comment, datetime.now(CST), alert_id],
+        )
+        # The findings the alert covers show its state (`supervise anomalies`).
+        con.execute(
+            "UPDATE anomaly SET status = ? WHERE id IN (SELECT ref_id FROM alert_source "
+            "WHERE kind = 'finding' AND alert_id = ?)",
+            [new_state, alert_id],
+        )
+
+    retried_write(con, work, tries=RETRIES, pause_s=0.05)
     from ecohub.access.audit import record
 
     record(con, principal, f"alert.{step}", f"alerts/{step}",
