@@ -92,7 +92,7 @@ def _service(request: Request, exc: Exception) -> JSONResponse:
     body = failure.problem()
     # A 503 is passing (a store being opened, a lake partition being swapped): say when to retry.
     headers = {"Retry-After": "1"} if failure.status == 503 else None
-    extra = {"errors": body["errors"]} if "errors" in body else {}
+    extra: dict[str, Any] = {"errors": body["errors"]} if "errors" in body else {}
     return problem(failure.status, detail=failure.detail, headers=headers, **extra)
 
 
