@@ -164,6 +164,7 @@ def serve(store: str, port: int) -> None:
     import uvicorn
 
     from ecohub.api.app import create_app
+    from ecohub.process import tune_gc
     from ecohub.runtime import tune_serving
     from ecohub.settings import Settings
 
@@ -175,6 +176,7 @@ def serve(store: str, port: int) -> None:
 
     async def main() -> None:
         tune_serving(con, settings)
+        tune_gc()  # as `ecohub up` does once started: what start-up left alive is frozen
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                 access_log=False, lifespan="off")  # fmt: skip
         await uvicorn.Server(config).serve()
