@@ -223,7 +223,8 @@ def build(
 
 def _month_partitions(obs: ir.Table, first: date | None, last: date | None) -> ir.Table:
     """``obs`` limited to the lake's ``month`` partitions (CST ``YYYY-MM``) that can hold
-    the days ``first .. last``, when it has that column (a lake read with its hive columns).
+    the days ``first .. last``, when it has that column (the store's ``observation_all``,
+    whose hot rows have none, or a lake read with its hive columns).
 
     The time bounds alone already give the right rows, but an engine learns that a file
     holds none of them only by opening it (its footer's min/max); a partition value it
@@ -232,10 +233,11 @@ def _month_partitions(obs: ir.Table, first: date | None, last: date | None) -> i
     """
     if "month" not in obs.columns or not obs.schema()["month"].is_string():
         return obs
+    # Hot rows of the store's `observation_all` have no partition (NULL): always kept.
     if first is not None:
-        obs = obs.filter(obs.month >= f"{first.year:04d}-{first.month:02d}")
+        obs = obs.filter(obs.month.isnull() | (obs.month >= f"{first.year:04d}-{first.month:02d}"))
     if last is not None:
-        obs = obs.filter(obs.month <= f"{last.year:04d}-{last.month:02d}")
+        obs = obs.filter(obs.month.isnull() | (obs.month <= f"{last.year:04d}-{last.month:02d}"))
     return obs
 
 

@@ -22,6 +22,7 @@ from ecohub.access import Principal
 from ecohub.cst import CST
 from ecohub.geo.query import inside_frame
 from ecohub.geo.resolve import Area, resolve
+from ecohub.store.lake import partition_where
 
 WATER_GRADES = ("I", "II", "III", "IV", "V", "劣V")
 AIR_MEANS = ("so2_24h", "no2_24h", "pm10_24h", "co_24h", "o3_8h", "pm25_24h")
@@ -183,13 +184,16 @@ def emission_totals(
     """
     area = resolve(con, region, crs=crs)
     sources = inside_frame(con, p, "source", area)[["source_code"]]
+    # The same rows; the lake's files of other months are not opened.
+    parts, months = partition_where("emission", "e", start=start, end=end)
     with _keys(con, sources) as keys:
         rows = con.execute(
             f"SELECT e.pollutant, sum(e.cou), count(e.cou), count(DISTINCT m.source_code) "
             f"FROM emission_all e JOIN monitor_point m USING (mn) JOIN {keys} k "
             "ON m.source_code = k.source_code WHERE e.cn = ? AND e.data_time >= ? "
-            "AND e.data_time < ? GROUP BY e.pollutant ORDER BY e.pollutant",
-            [cn, start, end],
+            f"AND e.data_time < ? AND {' AND '.join(parts)} "
+            "GROUP BY e.pollutant ORDER BY e.pollutant",
+            [cn, start, end, *months],
         ).fetchall()
     return {
         "region": area.ref,
@@ -230,10 +234,16 @@ def observation_means(
         raw = (
             "SELECT CAST(timezone('Asia/Shanghai', time) AS DATE) AS day, sum(value) AS total, "
             "count(value) AS n, min(value) AS lo, max(value) AS hi FROM observation_all "
-            f"WHERE {pick} AND time >= ? AND time < ? AND isfinite(value) GROUP BY day"
+            f"WHERE {pick} AND time >= ? AND time < ? "
+            "AND (month IS NULL OR month BETWEEN ? AND ?) AND isfinite(value) GROUP BY day"
         )
+
+        def rows_of(lo: datetime, hi: datetime) -> list[Any]:
+            # Parameters of ``raw``: its time range and the lake months that range spans.
+            return [parameter, period, lo, hi, *partition_where("observation", start=lo, end=hi)[1]]
+
         if first is None or last is None:
-            sql, params = raw, [parameter, period, start, end]
+            sql, params = raw, rows_of(start, end)
         else:
             # Whole days [first, last) from the sums; the partial edges from the rows.
             edge_lo, edge_hi = _cst_midnight(first), _cst_midnight(last)
@@ -242,8 +252,8 @@ def observation_means(
                 f"FROM observation_day WHERE {pick} AND day >= ? AND day < ? GROUP BY day "
                 f"UNION ALL {raw} UNION ALL {raw}"
             )
-            params = [parameter, period, first, last, parameter, period, start, edge_lo,
-                      parameter, period, edge_hi, end]  # fmt: skip
+            params = [parameter, period, first, last, *rows_of(start, edge_lo),
+                      *rows_of(edge_hi, end)]  # fmt: skip
         rows = con.execute(
             f"SELECT day, total / n, lo, hi, n FROM ({sql}) WHERE n > 0 ORDER BY day", params
         ).fetchall()

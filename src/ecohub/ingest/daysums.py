@@ -13,7 +13,12 @@ changed. A store filled some other way (bulk SQL, a restore) is rebuilt with :fu
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import duckdb
+
+from ecohub.cst import CST
+from ecohub.store.lake import partition_where
 
 __all__ = ["DAY", "rebuild", "refresh_days"]
 
@@ -37,6 +42,12 @@ def refresh_days(con: duckdb.DuckDBPyConnection, changed: str) -> int:
     assert row is not None
     count, first, last = row
     if count:
+        # The lake months those days can be in (same rows; other months' files not opened).
+        parts, months = partition_where(
+            "observation", "o",
+            start=datetime(first.year, first.month, first.day, tzinfo=CST) - timedelta(days=1),
+            end=datetime(last.year, last.month, last.day, tzinfo=CST) + timedelta(days=2),
+        )  # fmt: skip
         con.execute(
             "DELETE FROM observation_day d USING _ecohub_days k WHERE d.station_id = "
             "k.station_id AND d.parameter = k.parameter AND d.period = k.period AND d.day = k.day"
@@ -51,8 +62,8 @@ def refresh_days(con: duckdb.DuckDBPyConnection, changed: str) -> int:
             f"AND {DAY.format(col='o.time')} = k.day "
             "WHERE o.time >= CAST(? AS TIMESTAMPTZ) - INTERVAL 1 DAY "
             "AND o.time < CAST(? AS TIMESTAMPTZ) + INTERVAL 2 DAY AND isfinite(o.value) "
-            "GROUP BY ALL",
-            [str(first), str(last)],
+            f"AND {' AND '.join(parts)} GROUP BY ALL",
+            [str(first), str(last), *months],
         )
     con.execute("DROP TABLE _ecohub_days")
     return int(count)

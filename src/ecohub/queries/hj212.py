@@ -21,6 +21,7 @@ from ecohub.queries import NotFound, QueryError
 from ecohub.queries.listing import Keyset, window
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import when
+from ecohub.store.lake import partition_where
 
 # HJ 212 6.3.2 table 4: MN is C27; the character set is the codec's (letters, digits, _ - .).
 MN_RE = re.compile(r"[0-9A-Za-z_.\-]{1,27}")
@@ -136,6 +137,9 @@ def emissions(
         if val is not None:
             where.append(cond)
             params.append(val)
+    parts, pp = partition_where("emission", "e", start=t0, end=t1, key=mn)
+    where += parts
+    params += pp
     fp = fingerprint(principal, {"mn": mn, "pollutant": pollutant, "from": start, "to": end})
     after = decode_cursor(cursor, fp, 4)
     if after is not None:
@@ -192,7 +196,10 @@ def _newest_first(
     got: list[pa.Table] = []
     want = win.size + 1
     for lo, hi in spans:
-        span = [] if lo is None else ["e.data_time >= ?", "e.data_time < ?"]
+        span, span_args = [], []
+        if lo is not None:
+            parts, pp = partition_where("emission", "e", start=lo, end=hi)
+            span, span_args = ["e.data_time >= ?", "e.data_time < ?", *parts], [lo, hi, *pp]
         sql = (
             "SELECT e.mn, e.cn, e.data_time, e.pollutant, e.rtd, e.avg, e.min, e.max, e.cou,"
             " e.zs_rtd, e.zs_avg, e.flag, e.edition, e.deviation, e.registered, e.received_at"
@@ -200,7 +207,7 @@ def _newest_first(
             f" WHERE {' AND '.join(where + span)}"
             " ORDER BY e.data_time DESC, e.mn, e.cn, e.pollutant LIMIT ?"
         )
-        part = con.execute(sql, [*params, *([lo, hi] if lo is not None else []), want])
+        part = con.execute(sql, [*params, *span_args, want])
         table = part.fetch_arrow_table()
         got.append(table)
         want -= table.num_rows

@@ -13,6 +13,7 @@ from ecohub.access.scope import region_prefix, region_sql
 from ecohub.cst import CST
 from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.listing import Keyset, window
+from ecohub.store.lake import partition_where
 
 STATION_COLUMNS = (
     "station_id",
@@ -134,7 +135,9 @@ def _observation_where(
     if end is not None:
         clauses.append("o.time < ?")
         params.append(end)
-    return " AND ".join(clauses), params
+    # The same rows; the lake's files of other months and buckets are not opened.
+    parts, pp = partition_where("observation", "o", start=start, end=end, key=station)
+    return " AND ".join([*clauses, *parts]), [*params, *pp]
 
 
 def observations(

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -235,14 +236,50 @@ def history_sql(table: str, prefix: str = "") -> str:
     For a ``first``-wins table the two sides never share a key (the writer's lake check and
     compaction see to it) and are simply appended. For a ``last``-wins table a hot row may be a
     newer load of a key the lake holds: the lake's row is hidden by it until compaction rewrites
-    the partition. ``prefix`` qualifies the table names (``"db".main.``).
+    the partition. The lake's ``month`` and ``bucket`` columns are kept (NULL on hot rows), so a
+    reader can name the partitions it needs (:func:`partition_where`). ``prefix`` qualifies the
+    table names (``"db".main.``).
     """
     s = spec(table)
-    lake_rows = f"SELECT * EXCLUDE (month, bucket) FROM {prefix}{table}_lake"
+    lake_rows = f"SELECT * FROM {prefix}{table}_lake"
     if s.winner == "last":
         keys = ", ".join(s.keys)
         lake_rows += f" ANTI JOIN (SELECT {keys} FROM {prefix}{table}) USING ({keys})"
-    return f"SELECT * FROM {prefix}{table} UNION ALL BY NAME {lake_rows}"
+    return f"SELECT {HOT_PARTITIONS} FROM {prefix}{table} UNION ALL BY NAME {lake_rows}"
+
+
+#: The partition columns of a hot row in ``<table>_all``: NULL, "in no lake file" (see
+#: :func:`partition_where`). A constant, so a partition predicate costs a hot row nothing.
+HOT_PARTITIONS = "*, NULL::VARCHAR AS month, NULL::VARCHAR AS bucket"
+
+
+def partition_where(
+    table: str,
+    alias: str = "",
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    key: str | None = None,
+) -> tuple[list[str], list[Any]]:
+    """Predicates on ``<table>_all``'s ``month`` and ``bucket`` columns implied by a time range
+    (``start`` inclusive, ``end`` exclusive) and one device or station id ``key``, with their
+    parameters: ANDed beside the time and key conditions themselves, they select the same rows,
+    but the lake's files of other months and buckets are skipped by their folder names instead
+    of being opened for their footers' statistics. Hot rows (partition NULL) always pass.
+    """
+    spec(table)  # an unknown table is an error here too
+    col = f"{alias}." if alias else ""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if start is not None or end is not None:
+        lo = month_of(start) if start is not None else "0000-00"
+        hi = month_of(end - timedelta(microseconds=1)) if end is not None else "9999-99"
+        clauses.append(f"({col}month IS NULL OR {col}month BETWEEN ? AND ?)")
+        params += [lo, hi]
+    if key is not None:
+        clauses.append(f"({col}bucket IS NULL OR {col}bucket = ?)")
+        params.append(bucket_of(key))
+    return clauses, params
 
 
 class KnownFilter:

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, source_sql
 from ecohub.queries.listing import Keyset, Window
+from ecohub.store.lake import partition_where
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
@@ -38,17 +39,27 @@ _CHUNK = timedelta(days=1)
 _CHUNK_SQL = f"""
 SELECT mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag
 FROM emission_all WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
+  AND (month IS NULL OR month BETWEEN ? AND ?)
 """
 _SEED_SQL = f"""
 SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
 FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
+  AND (month IS NULL OR month BETWEEN ? AND ?)
   AND coalesce(flag, 'N') NOT IN {_MARKED}
 GROUP BY mn, pollutant
 UNION ALL
 SELECT mn, '*', max(data_time), NULL FROM emission_all
-WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ? GROUP BY mn
+WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
+  AND (month IS NULL OR month BETWEEN ? AND ?) GROUP BY mn
 """
+
+
+def _window(start: datetime, end: datetime) -> list[Any]:
+    """Parameters of ``data_time >= ? AND data_time < ?`` and of the lake months it spans
+    (the same rows; the other months' files are not opened: store.lake.partition_where)."""
+    _, months = partition_where("emission", start=start, end=end)
+    return [start, end, *months]
 
 
 def select_rules(names: list[str] | None = None) -> list[Rule]:
@@ -84,13 +95,13 @@ def detect(
     try:
         state.load_facts(con)
         seed = con.execute(
-            _SEED_SQL, [frm - SEED_LOOKBACK, frm, frm - SEED_LOOKBACK, frm]
+            _SEED_SQL, [*_window(frm - SEED_LOOKBACK, frm), *_window(frm - SEED_LOOKBACK, frm)]
         ).fetch_arrow_table()
         state.seed_last(seed)
         start = frm
         while start < to:
             end = min(start + _CHUNK, to)
-            chunk = con.execute(_CHUNK_SQL, [start, end]).fetch_arrow_table()
+            chunk = con.execute(_CHUNK_SQL, _window(start, end)).fetch_arrow_table()
             judged += chunk.num_rows
             _store(con, state.process(chunk))
             start = end

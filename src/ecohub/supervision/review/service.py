@@ -24,6 +24,7 @@ import pandas as pd
 from ecohub.access import Principal, region_sql, require_role
 from ecohub.cst import CST
 from ecohub.queries.listing import Keyset, Window
+from ecohub.store.lake import partition_where
 from ecohub.supervision.review.detect import FLAG_COLUMNS, RULE_SQL, detect, margin_hours
 from ecohub.supervision.review.rules import PARAMETERS, load_review_rules
 
@@ -121,14 +122,18 @@ def _prepare(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime) -> None
     con.register("_rv_rules_df", rules)
     margin = timedelta(hours=margin_hours())
     con.execute("CREATE OR REPLACE TEMP TABLE _rv_rules AS SELECT * FROM _rv_rules_df")
+    # The same rows; the lake's files of other months are not opened.
+    parts, months = partition_where(
+        "observation", "o", start=lo - margin, end=hi + margin + timedelta(microseconds=1)
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _rv_obs AS "
         "SELECT o.station_id, o.parameter, o.period, o.time, o.value, o.unit, c.city_code AS city, "
         "CAST(floor(epoch(o.time) / 3600) AS BIGINT) AS h "
         "FROM observation_all o LEFT JOIN _rv_city_df c USING (station_id) "
         f"WHERE o.period = '1h' AND o.parameter IN ({', '.join(repr(p) for p in PARAMETERS)}) "
-        "AND o.time >= ? AND o.time <= ?",
-        [lo - margin, hi + margin],
+        f"AND o.time >= ? AND o.time <= ? AND {' AND '.join(parts)}",
+        [lo - margin, hi + margin, *months],
     )
     con.unregister("_rv_city_df")
     con.unregister("_rv_rules_df")
