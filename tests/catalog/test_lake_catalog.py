@@ -117,3 +117,41 @@ def test_observation_resources_and_products_cover_the_lake(
     # A product (a filter on the table) counts its settled rows too.
     assert (pm25["rows"], pm25["time_from"]) == (2, "2026-10-05T09:00:00+08:00")
     assert parquet_months(con, "30100101-00002") == ["2026-10"]
+
+
+def test_a_corrected_settled_value_is_counted_once(
+    node: tuple[Settings, duckdb.DuckDBPyConnection],
+) -> None:
+    s, con = node
+    con.execute(
+        "INSERT INTO station (station_id, name, region_code, lon, lat) "
+        "VALUES ('S1', 'one', '110101', 116.4, 39.9)"
+    )
+    settled = datetime(2026, 10, 5, 1, tzinfo=UTC)
+    for t in (settled, settled + timedelta(hours=1), NOW):
+        con.execute(
+            "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+            "below_detection) VALUES ('S1', 'a34004', '1h', ?, 1, 'ug/m3', false)",
+            [t],
+        )
+    assert compact(con, s, now=NOW)["observation"]["moved"] == 2
+    # A reloaded file corrects a settled value: the new row is hot, the old one still in the
+    # lake until compaction rewrites its partition; the table shows the key once.
+    con.execute(
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+        "below_detection) VALUES ('S1', 'a34004', '1h', ?, 2, 'ug/m3', false)",
+        [settled],
+    )
+    assert con.execute("SELECT count(*) FROM observation_all").fetchone() == (3,)
+    coverage.refresh(con)
+    whole = coverage.get(con, "30100101-00002")
+    assert whole is not None and whole["rows"] == 3
+    # A new hour is a new row.
+    con.execute(
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+        "below_detection) VALUES ('S1', 'a34004', '1h', ?, 3, 'ug/m3', false)",
+        [settled + timedelta(hours=2)],
+    )
+    coverage.refresh(con)
+    whole = coverage.get(con, "30100101-00002")
+    assert whole is not None and whole["rows"] == 4

@@ -126,6 +126,7 @@ def measure(
     }
     if not where and history:
         _add_lake(out, table)
+        out["rows"] -= _hot_over_lake(con, table)
     via = _via(table)
     if via is not None and out["rows"]:
         reg, lon, lat, keys = via
@@ -167,6 +168,30 @@ def _add_lake(out: dict[str, Any], table: str) -> None:
             if part[key] is not None:
                 t = part[key]
                 out[key] = t if out[key] is None else pick(out[key], t)
+
+
+def _hot_over_lake(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Hot rows of a last-load-wins table (observations) whose key the lake holds too: a
+    corrected reload of a settled value, which ``<table>_all`` shows once (the hot row) but
+    the hot count plus the lake's footers counted twice until compaction rewrites the
+    partition. Only the lake partitions of the hot rows' months are read."""
+    from ecohub.store import lake
+
+    s = lake.spec(table)
+    if s.winner != "last":  # first-wins: the two sides never share a key
+        return 0
+    months = [
+        r[0] for r in con.execute(f"SELECT DISTINCT {lake.month_sql(s)} FROM {table}").fetchall()
+    ]
+    if not months:
+        return 0
+    keys = ", ".join(s.keys)
+    row = con.execute(
+        f"SELECT count(*) FROM {table} SEMI JOIN (SELECT {keys} FROM {table}_lake "
+        f"WHERE month IN ({', '.join('?' for _ in months)})) USING ({keys})",
+        months,
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> int:
