@@ -82,6 +82,14 @@ class Work:
     raw_size: int | None = None
 
 
+class Committed(list[Work]):
+    """A committed batch as the after-commit hooks get it: its items, and ``emission``, the
+    `emission` rows the writer stored for them as one Arrow table (None when it held no data
+    packet), so a consumer need not convert the items' values again."""
+
+    emission: pa.Table | None = None
+
+
 # Device last-seen times are written with a batch when the queue is idle, else at most this
 # often (our choice): upserting every device on every batch cost as much as the data itself.
 SEEN_FLUSH_S = 1.0
@@ -125,6 +133,8 @@ class StoreWriter:
         # Drops `emission` rows whose key the data lake already holds (resent settled data;
         # ecohub.store.lake.KnownFilter); set by the server when a lake is configured.
         self.lake_filter: Callable[[duckdb.DuckDBPyConnection, pa.Table], pa.Table] | None = None
+        # The `emission` rows the last write() stored, handed to the hooks with its batch.
+        self._emission: pa.Table | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -201,9 +211,11 @@ class StoreWriter:
             self._metrics.batch_packets.observe(len(batch))
             self.committed_batches += 1
             self._on_committed(batch)
+            committed = Committed(batch)
+            committed.emission = self._emission
             for hook in self.after_commit:
                 try:
-                    hook(batch)
+                    hook(committed)
                 except Exception:  # the batch is stored and answered: a hook cannot undo that
                     log.exception("after-commit hook %r failed", hook)
             return
@@ -264,11 +276,13 @@ class StoreWriter:
             or time.monotonic() - self._seen_flushed >= SEEN_FLUSH_S
         )
         tables: list[tuple[str, str, pa.Table]] = []
+        self._emission = None
         if works:
             rows = emission_table(works)
             if self.lake_filter is not None:
                 rows = self.lake_filter(self._cur, rows)
             tables.append(("emission", EMISSION_INSERT, rows))
+            self._emission = rows
         if messages:
             tables.append(("hj212_message", MESSAGE_INSERT, arrow_table(MESSAGE_SCHEMA, messages)))
         if rejected:

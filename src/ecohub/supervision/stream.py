@@ -77,6 +77,19 @@ def rows_from_works(works: Iterable[Any]) -> pa.Table:
     )
 
 
+def _minute_rows(batch_rows: Any) -> pa.Table:
+    """The minute rows of what :meth:`Detector.on_batch` got: an Arrow table as it is; a
+    writer's committed batch from the rows it stored (``emission``: no second conversion of
+    the items' values, which cost more than building that table); else from the items."""
+    if isinstance(batch_rows, pa.Table):
+        return batch_rows
+    stored = getattr(batch_rows, "emission", None)
+    if isinstance(stored, pa.Table):
+        minute = stored.filter(pc.equal(stored.column("cn"), CN_MINUTE))
+        return minute.select(EMISSION_COLUMNS.names)
+    return rows_from_works(batch_rows)
+
+
 class Detector:
     """Judges committed batches; keeps per-device state between them (see module doc)."""
 
@@ -133,7 +146,7 @@ class Detector:
         buffer when it is due and store the findings through ``con``. Returns the number of
         findings reported by this call (0 while buffering, and on error)."""
         try:
-            chunk = batch_rows if isinstance(batch_rows, pa.Table) else rows_from_works(batch_rows)
+            chunk = _minute_rows(batch_rows)
             self._note_arrivals(batch_rows)
             if chunk.num_rows:
                 if not self._buffer:
