@@ -85,8 +85,9 @@ def _minute_rows(batch_rows: Any) -> pa.Table:
         return batch_rows
     stored = getattr(batch_rows, "emission", None)
     if isinstance(stored, pa.Table):
-        minute = stored.filter(pc.equal(stored.column("cn"), CN_MINUTE))
-        return minute.select(EMISSION_COLUMNS.names)
+        # The judged columns first: filtering copies each column it keeps (`fields` is large).
+        judged = stored.select(EMISSION_COLUMNS.names)
+        return judged.filter(pc.equal(judged.column("cn"), CN_MINUTE))
     return rows_from_works(batch_rows)
 
 
