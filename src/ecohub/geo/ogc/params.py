@@ -82,14 +82,17 @@ def bbox_sql(c: Collection, box: tuple[float, float, float, float]) -> tuple[str
     if c.geometry == "point":
         lon = " OR ".join("lon BETWEEN ? AND ?" for _ in parts)
         return f"({lon}) AND lat BETWEEN ? AND ?", [v for p in parts for v in p] + [y0, y1]
-    # Regions: the stored bounding box first (cheap), then the exact test on the boundary.
+    # Regions: the stored bounding box first (cheap), then the exact test on the boundary,
+    # which a region whose box lies inside the query's passes without (its geometry is inside
+    # the box; DuckDB tests the OR's second term only for rows the first did not select).
     sql, params = [], []
     for a, b in parts:
         sql.append(
             "(xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ? "
-            "AND ST_Intersects(ST_GeomFromWKB(geom_wkb), ST_MakeEnvelope(?, ?, ?, ?)))"
+            "AND ((xmin >= ? AND xmax <= ? AND ymin >= ? AND ymax <= ?) "
+            "OR ST_Intersects(ST_GeomFromWKB(geom_wkb), ST_MakeEnvelope(?, ?, ?, ?))))"
         )
-        params += [a, b, y0, y1, a, y0, b, y1]
+        params += [a, b, y0, y1, a, b, y0, y1, a, y0, b, y1]
     return "(" + " OR ".join(sql) + ")", params
 
 
