@@ -125,8 +125,8 @@ def measure(
         "bbox": None,
     }
     if not where and history:
-        _add_lake(out, table)
-        out["rows"] -= _hot_over_lake(con, table)
+        months = _add_lake(out, table)
+        out["rows"] -= _hot_over_lake(con, table, months)
     via = _via(table)
     if via is not None and out["rows"]:
         reg, lon, lat, keys = via
@@ -153,43 +153,53 @@ def _history(table: str) -> str | None:
     return f"{table}_all" if table in lake.SPECS else None
 
 
-def _add_lake(out: dict[str, Any], table: str) -> None:
+def _add_lake(out: dict[str, Any], table: str) -> set[str]:
     """Count the rows compaction moved to the data lake (ecohub.store.lake) and widen the time
-    coverage to theirs, from the Parquet footers (nothing is scanned). Regions stay those of
-    the store's rows."""
+    coverage to theirs, from the Parquet footers (nothing is scanned); returns the lake's
+    months that hold rows. Regions stay those of the store's rows."""
     from ecohub.settings import get_settings
     from ecohub.store import lake
 
     if table not in lake.SPECS:
-        return
+        return set()
+    months: set[str] = set()
     for part in lake.footprint(get_settings(), table):
+        if part["rows"]:
+            months.add(str(part["month"]))
         out["rows"] += int(part["rows"])  # type: ignore[call-overload]
         for key, pick in (("time_from", min), ("time_to", max)):
             if part[key] is not None:
                 t = part[key]
                 out[key] = t if out[key] is None else pick(out[key], t)
+    return months
 
 
-def _hot_over_lake(con: duckdb.DuckDBPyConnection, table: str) -> int:
+def _hot_over_lake(con: duckdb.DuckDBPyConnection, table: str, lake_months: set[str]) -> int:
     """Hot rows of a last-load-wins table (observations) whose key the lake holds too: a
     corrected reload of a settled value, which ``<table>_all`` shows once (the hot row) but
     the hot count plus the lake's footers counted twice until compaction rewrites the
-    partition. Only the lake partitions of the hot rows' months are read."""
+    partition. Only months both sides hold are compared (``lake_months``: the lake's, from
+    its folders; the hot side's from its first and last time), so a hot store of recent rows
+    over a lake of settled ones reads nothing."""
     from ecohub.store import lake
 
     s = lake.spec(table)
-    if s.winner != "last":  # first-wins: the two sides never share a key
+    if s.winner != "last" or not lake_months:  # first-wins: the two sides never share a key
         return 0
-    months = [
-        r[0] for r in con.execute(f"SELECT DISTINCT {lake.month_sql(s)} FROM {table}").fetchall()
-    ]
-    if not months:
+    span = con.execute(f"SELECT min({s.time}), max({s.time}) FROM {table}").fetchone()
+    if span is None or span[0] is None:
         return 0
+    first, last = lake.month_of(span[0]), lake.month_of(span[1])
+    both = sorted(m for m in lake_months if first <= m <= last)
+    if not both:
+        return 0
+    lo, hi = lake.month_bounds(both[0])[0], lake.month_bounds(both[-1])[1]
     keys = ", ".join(s.keys)
     row = con.execute(
         f"SELECT count(*) FROM {table} SEMI JOIN (SELECT {keys} FROM {table}_lake "
-        f"WHERE month IN ({', '.join('?' for _ in months)})) USING ({keys})",
-        months,
+        f"WHERE month IN ({', '.join('?' for _ in both)})) USING ({keys}) "
+        f"WHERE {s.time} >= ? AND {s.time} < ?",
+        [*both, lo, hi],
     ).fetchone()
     return int(row[0]) if row else 0
 
