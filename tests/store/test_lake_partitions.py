@@ -83,6 +83,13 @@ def test_partitions_of_a_time_range_are_its_cst_months() -> None:
     # An instant late on 30 September in UTC is already October in CST.
     late = datetime(2026, 9, 30, 16, 30, tzinfo=UTC)
     assert lake.partition_where("observation", start=late)[1] == ["2026-10", "9999-99"]
+    # A naive time is read in the session's zone, whichever that is: 20:00 on 30 September is
+    # still September in UTC and already October in CST, so both months are read.
+    naive = datetime(2026, 9, 30, 20, 0)
+    assert lake.partition_where("observation", start=naive, end=naive)[1] == [
+        "2026-09",
+        "2026-10",
+    ]
     # A station names its bucket: the first hex digit of the MD5 of its id.
     assert lake.partition_where("observation", key="S1")[1] == [lake.bucket_of("S1")]
     with pytest.raises(lake.LakeError):

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +253,19 @@ def history_sql(table: str, prefix: str = "") -> str:
 HOT_PARTITIONS = "*, NULL::VARCHAR AS month, NULL::VARCHAR AS bucket"
 
 
+# A naive time means what the reading session's time zone makes of it (CST on the store's own
+# connection, the system's on a plain cursor): its months are taken wide enough for any zone.
+_ANY_ZONE = timedelta(hours=14)
+
+
+def _earliest(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC) - _ANY_ZONE
+
+
+def _latest(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC) + _ANY_ZONE
+
+
 def partition_where(
     table: str,
     alias: str = "",
@@ -263,17 +276,18 @@ def partition_where(
 ) -> tuple[list[str], list[Any]]:
     """Predicates on ``<table>_all``'s ``month`` and ``bucket`` columns implied by a time range
     (``start`` inclusive, ``end`` exclusive) and one device or station id ``key``, with their
-    parameters: ANDed beside the time and key conditions themselves, they select the same rows,
-    but the lake's files of other months and buckets are skipped by their folder names instead
-    of being opened for their footers' statistics. Hot rows (partition NULL) always pass.
+    parameters (a naive time: the months it can be in, in any zone): ANDed beside the time and
+    key conditions themselves, they select the same rows, but the lake's files of other months
+    and buckets are skipped by their folder names instead of being opened for their footers'
+    statistics. Hot rows (partition NULL) always pass.
     """
     spec(table)  # an unknown table is an error here too
     col = f"{alias}." if alias else ""
     clauses: list[str] = []
     params: list[Any] = []
     if start is not None or end is not None:
-        lo = month_of(start) if start is not None else "0000-00"
-        hi = month_of(end - timedelta(microseconds=1)) if end is not None else "9999-99"
+        lo = month_of(_earliest(start)) if start is not None else "0000-00"
+        hi = month_of(_latest(end) - timedelta(microseconds=1)) if end is not None else "9999-99"
         clauses.append(f"({col}month IS NULL OR {col}month BETWEEN ? AND ?)")
         params += [lo, hi]
     if key is not None:
