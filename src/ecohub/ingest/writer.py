@@ -133,8 +133,6 @@ class StoreWriter:
         # Drops `emission` rows whose key the data lake already holds (resent settled data;
         # ecohub.store.lake.KnownFilter); set by the server when a lake is configured.
         self.lake_filter: Callable[[duckdb.DuckDBPyConnection, pa.Table], pa.Table] | None = None
-        # The `emission` rows the last write() stored, handed to the hooks with its batch.
-        self._emission: pa.Table | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -199,7 +197,7 @@ class StoreWriter:
         for attempt in range(3):
             started = time.perf_counter()
             try:
-                self.write(batch)
+                stored = self.write(batch)
             except Exception:  # the store failed: answer nothing, devices will resend
                 log.exception(
                     "group commit failed (attempt %d, %d packets)", attempt + 1, len(batch)
@@ -212,7 +210,7 @@ class StoreWriter:
             self.committed_batches += 1
             self._on_committed(batch)
             committed = Committed(batch)
-            committed.emission = self._emission
+            committed.emission = stored
             for hook in self.after_commit:
                 try:
                     hook(committed)
@@ -223,8 +221,9 @@ class StoreWriter:
             work.answer = None  # never answer what was not stored
         self._on_committed(batch)
 
-    def write(self, batch: list[Work]) -> None:
-        """Write one batch in one transaction (idempotent on every natural key)."""
+    def write(self, batch: list[Work]) -> pa.Table | None:
+        """Write one batch in one transaction (idempotent on every natural key); returns the
+        `emission` rows it stored, as one Arrow table (None when it held no data packet)."""
         data: dict[tuple[Any, ...], Work] = {}
         repeated = False
         messages: list[tuple[Any, ...]] = []
@@ -276,13 +275,12 @@ class StoreWriter:
             or time.monotonic() - self._seen_flushed >= SEEN_FLUSH_S
         )
         tables: list[tuple[str, str, pa.Table]] = []
-        self._emission = None
+        rows: pa.Table | None = None
         if works:
             rows = emission_table(works)
             if self.lake_filter is not None:
                 rows = self.lake_filter(self._cur, rows)
             tables.append(("emission", EMISSION_INSERT, rows))
-            self._emission = rows
         if messages:
             tables.append(("hj212_message", MESSAGE_INSERT, arrow_table(MESSAGE_SCHEMA, messages)))
         if rejected:
@@ -306,6 +304,7 @@ class StoreWriter:
         if flush_seen:
             seen.clear()
             self._seen_flushed = time.monotonic()
+        return rows
 
     def _write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> int:
         """All tables in one transaction and, normally, one call into DuckDB; returns the
