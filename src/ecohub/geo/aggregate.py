@@ -22,7 +22,7 @@ from ecohub.access import Principal
 from ecohub.cst import CST
 from ecohub.geo.query import inside_frame
 from ecohub.geo.resolve import Area, resolve
-from ecohub.store.lake import partition_where
+from ecohub.store.lake import months_sql, partition_where
 
 WATER_GRADES = ("I", "II", "III", "IV", "V", "劣V")
 AIR_MEANS = ("so2_24h", "no2_24h", "pm10_24h", "co_24h", "o3_8h", "pm25_24h")
@@ -235,7 +235,7 @@ def observation_means(
             "SELECT CAST(timezone('Asia/Shanghai', time) AS DATE) AS day, sum(value) AS total, "
             "count(value) AS n, min(value) AS lo, max(value) AS hi FROM observation_all "
             f"WHERE {pick} AND time >= ? AND time < ? "
-            "AND (month IS NULL OR month BETWEEN ? AND ?) AND isfinite(value) GROUP BY day"
+            f"AND {months_sql()} AND isfinite(value) GROUP BY day"
         )
 
         def rows_of(lo: datetime, hi: datetime) -> list[Any]:

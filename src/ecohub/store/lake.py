@@ -266,6 +266,13 @@ def _latest(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC) + _ANY_ZONE
 
 
+def months_sql(alias: str = "") -> str:
+    """The predicate on ``<table>_all``'s ``month`` for a range of months, its two parameters
+    the first and last ``YYYY-MM`` (:func:`partition_where` gives them); hot rows pass."""
+    col = f"{alias}." if alias else ""
+    return f"({col}month IS NULL OR {col}month BETWEEN ? AND ?)"
+
+
 def partition_where(
     table: str,
     alias: str = "",
@@ -288,7 +295,7 @@ def partition_where(
     if start is not None or end is not None:
         lo = month_of(_earliest(start)) if start is not None else "0000-00"
         hi = month_of(_latest(end) - timedelta(microseconds=1)) if end is not None else "9999-99"
-        clauses.append(f"({col}month IS NULL OR {col}month BETWEEN ? AND ?)")
+        clauses.append(months_sql(alias))
         params += [lo, hi]
     if key is not None:
         clauses.append(f"({col}bucket IS NULL OR {col}bucket = ?)")

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, source_sql
 from ecohub.queries.listing import Keyset, Window
-from ecohub.store.lake import partition_where
+from ecohub.store.lake import months_sql, partition_where
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
@@ -39,19 +39,19 @@ _CHUNK = timedelta(days=1)
 _CHUNK_SQL = f"""
 SELECT mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag
 FROM emission_all WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
-  AND (month IS NULL OR month BETWEEN ? AND ?)
+  AND {months_sql()}
 """
 _SEED_SQL = f"""
 SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
 FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
-  AND (month IS NULL OR month BETWEEN ? AND ?)
+  AND {months_sql()}
   AND coalesce(flag, 'N') NOT IN {_MARKED}
 GROUP BY mn, pollutant
 UNION ALL
 SELECT mn, '*', max(data_time), NULL FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
-  AND (month IS NULL OR month BETWEEN ? AND ?) GROUP BY mn
+  AND {months_sql()} GROUP BY mn
 """
 
 
