@@ -93,22 +93,33 @@ def test_footprint_reads_times_from_footers(tmp_path: Path) -> None:
     assert part["time_from"] == t and part["time_to"] == t + timedelta(minutes=2)
 
 
-def test_observation_resources_and_products_cover_the_lake(
-    node: tuple[Settings, duckdb.DuckDBPyConnection],
-) -> None:
-    s, con = node
+def _station(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT INTO station (station_id, name, region_code, lon, lat) "
         "VALUES ('S1', 'one', '110101', 116.4, 39.9)"
     )
+
+
+def _observe(
+    con: duckdb.DuckDBPyConnection, t: datetime, value: float, parameter: str = "a34004"
+) -> None:
+    """One hourly value of station S1, as the loader stores it in the hot table."""
+    con.execute(
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+        "below_detection) VALUES ('S1', ?, '1h', ?, ?, 'ug/m3', false)",
+        [parameter, t, value],
+    )
+
+
+def test_observation_resources_and_products_cover_the_lake(
+    node: tuple[Settings, duckdb.DuckDBPyConnection],
+) -> None:
+    s, con = node
+    _station(con)
     for t, parameter in ((datetime(2026, 10, 5, 1, tzinfo=UTC), "a34004"),
                          (datetime(2026, 10, 5, 2, tzinfo=UTC), "a21026"),
                          (NOW, "a34004")):  # fmt: skip
-        con.execute(
-            "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
-            "below_detection) VALUES ('S1', ?, '1h', ?, 1, 'ug/m3', false)",
-            [parameter, t],
-        )
+        _observe(con, t, 1, parameter)
     assert compact(con, s, now=NOW)["observation"]["moved"] == 2
     coverage.refresh(con)
     whole, pm25 = coverage.get(con, "30100101-00002"), coverage.get(con, "30100101-00003")
@@ -123,35 +134,20 @@ def test_a_corrected_settled_value_is_counted_once(
     node: tuple[Settings, duckdb.DuckDBPyConnection],
 ) -> None:
     s, con = node
-    con.execute(
-        "INSERT INTO station (station_id, name, region_code, lon, lat) "
-        "VALUES ('S1', 'one', '110101', 116.4, 39.9)"
-    )
+    _station(con)
     settled = datetime(2026, 10, 5, 1, tzinfo=UTC)
     for t in (settled, settled + timedelta(hours=1), NOW):
-        con.execute(
-            "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
-            "below_detection) VALUES ('S1', 'a34004', '1h', ?, 1, 'ug/m3', false)",
-            [t],
-        )
+        _observe(con, t, 1)
     assert compact(con, s, now=NOW)["observation"]["moved"] == 2
     # A reloaded file corrects a settled value: the new row is hot, the old one still in the
     # lake until compaction rewrites its partition; the table shows the key once.
-    con.execute(
-        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
-        "below_detection) VALUES ('S1', 'a34004', '1h', ?, 2, 'ug/m3', false)",
-        [settled],
-    )
+    _observe(con, settled, 2)
     assert con.execute("SELECT count(*) FROM observation_all").fetchone() == (3,)
     coverage.refresh(con)
     whole = coverage.get(con, "30100101-00002")
     assert whole is not None and whole["rows"] == 3
     # A new hour is a new row.
-    con.execute(
-        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
-        "below_detection) VALUES ('S1', 'a34004', '1h', ?, 3, 'ug/m3', false)",
-        [settled + timedelta(hours=2)],
-    )
+    _observe(con, settled + timedelta(hours=2), 3)
     coverage.refresh(con)
     whole = coverage.get(con, "30100101-00002")
     assert whole is not None and whole["rows"] == 4
