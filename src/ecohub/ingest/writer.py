@@ -319,17 +319,24 @@ class StoreWriter:
         names = [f"_ecohub_{name}" for name, _, _ in tables]
         self._register(names, tables)
         try:
-            script = "; ".join(
+            statements = [
                 sql.format(src=alias, verb="INSERT")
                 for alias, (_, sql, _) in zip(names, tables, strict=True)
-            )
+            ]
+            # One table (most batches): one statement, its own transaction. Each statement
+            # DuckDB runs takes the GIL back from the event loop several times while it
+            # waits for its tasks, so BEGIN and COMMIT of their own cost ~12 ms a batch at
+            # full ingest rate (docs/benchmarks.md).
+            single = len(statements) == 1
             try:
-                cur.execute(f"BEGIN; {script}; COMMIT")
+                cur.execute(statements[0] if single else f"BEGIN; {'; '.join(statements)}; COMMIT")
             except duckdb.ConstraintException:
-                cur.execute("ROLLBACK")
+                if not single:
+                    cur.execute("ROLLBACK")
                 return self._write_ignoring_duplicates(names, tables)
             except Exception:
-                cur.execute("ROLLBACK")
+                if not single:
+                    cur.execute("ROLLBACK")
                 raise
         finally:
             for alias in names:

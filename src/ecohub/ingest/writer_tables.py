@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,6 +56,17 @@ SEEN_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
+# Per-value and per-packet fields as Arrow structs: pyarrow converts a list of tuples to a
+# struct array in C++, one call for all fields, where transposing the tuples into columns in
+# Python (``zip(*rows)``) cost more than the conversion itself (docs/benchmarks.md).
+_VALUE_TYPE = pa.struct([EMISSION_SCHEMA.field(i + 3) for i in range(_PER_VALUE)])
+_PACKET_FIELDS = (
+    "mn", "cn", "data_time", "qn", "st", "edition", "deviation", "registered", "received_at",
+    "incomplete",
+)  # fmt: skip
+_PACKET_TYPE = pa.struct([EMISSION_SCHEMA.field(name) for name in _PACKET_FIELDS])
+
+
 def emission_table(works: list[Work]) -> pa.Table:
     """The `emission` rows of these data packets, built column by column.
 
@@ -63,28 +75,26 @@ def emission_table(works: list[Work]) -> pa.Table:
     """
     counts = [len(w.values) for w in works]
     repeat = pa.array(np.repeat(np.arange(len(works), dtype=np.int32), counts))
-
-    def per_packet(values: list[Any], type_: pa.DataType) -> pa.Array:
-        return pa.array(values, type=type_).take(repeat)
-
-    per_value: list[tuple[Any, ...]] = list(zip(*(v for w in works for v in w.values), strict=True))
-    if not per_value:
-        per_value = [() for _ in range(_PER_VALUE)]
-    f = EMISSION_SCHEMA.field
-    columns = [
-        per_packet([w.mn for w in works], f("mn").type),
-        per_packet([w.cn for w in works], f("cn").type),
-        per_packet([w.data_time for w in works], f("data_time").type),
-        *(pa.array(col, type=f(i + 3).type) for i, col in enumerate(per_value)),
-        per_packet([w.qn for w in works], f("qn").type),
-        per_packet([w.st for w in works], f("st").type),
-        per_packet([w.edition for w in works], f("edition").type),
-        per_packet([w.deviation for w in works], f("deviation").type),
-        per_packet([w.registered for w in works], f("registered").type),
-        per_packet([w.received_at for w in works], f("received_at").type),
-        per_packet([w.incomplete for w in works], f("incomplete").type),
-    ]
-    return pa.Table.from_arrays(columns, schema=EMISSION_SCHEMA)
+    values = pa.array(
+        list(chain.from_iterable([w.values for w in works])), type=_VALUE_TYPE
+    ).flatten()
+    packet = dict(
+        zip(
+            _PACKET_FIELDS,
+            pa.array(
+                [
+                    (w.mn, w.cn, w.data_time, w.qn, w.st, w.edition, w.deviation, w.registered,
+                     w.received_at, w.incomplete)
+                    for w in works
+                ],
+                type=_PACKET_TYPE,
+            ).take(repeat).flatten(),
+            strict=True,
+        )
+    )  # fmt: skip
+    head = [packet["mn"], packet["cn"], packet["data_time"]]
+    tail = [packet[name] for name in _PACKET_FIELDS[3:]]
+    return pa.Table.from_arrays([*head, *values, *tail], schema=EMISSION_SCHEMA)
 
 
 def merge_repeats(batch: list[Work]) -> list[Work]:
