@@ -49,11 +49,14 @@ def parse_speed() -> float:
     return best * 1e6
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
+def start_server(
+    data_dir: Path, extra_env: dict[str, str], *, port: int = 0, ingest_role: bool = False
+) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data_dir), "ECOHUB_HJ212_HOST": "127.0.0.1",
            **extra_env}  # fmt: skip
+    role = ["--role", "ingest"] if ingest_role else ["--no-sample"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
+        [sys.executable, "-m", "ecohub.cli.main", "up", *role, "--hj212-port", str(port),
          "--http-port", "0"], env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     state = data_dir / "server.json"
@@ -66,6 +69,24 @@ def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.
         time.sleep(0.1)
     proc.kill()
     raise SystemExit("server did not start")
+
+
+def start_nodes(root: Path, nodes: int) -> tuple[list[subprocess.Popen], int]:  # type: ignore[type-arg]
+    """``nodes`` ingest nodes (``ecohub up --role ingest``) on one port (SO_REUSEPORT), each
+    with its own store, all writing one lake: the ministry deployment on one host."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    procs = []
+    for i in range(nodes):
+        folder = root / f"node{i}"
+        folder.mkdir()
+        env = {"ECOHUB_HJ212_REUSE_PORT": "true", "ECOHUB_NODE_ID": f"node{i}",
+               "ECOHUB_LAKE": str(root / "lake")}  # fmt: skip
+        procs.append(start_server(folder, env, port=port, ingest_role=True)[0])
+    return procs, port
 
 
 def _worker(
@@ -91,10 +112,17 @@ def _worker(
 
 
 def run_load(label: str, devices: int, rate: float, duration: float, window: int, workers: int,
-             extra_env: dict[str, str], nice: int = 0) -> dict[str, float]:  # fmt: skip
+             extra_env: dict[str, str], nice: int = 0,
+             nodes: int = 0) -> dict[str, float]:  # fmt: skip
+    """One run; ``nodes`` > 0: that many ingest nodes behind one port instead of `ecohub up`."""
     with tempfile.TemporaryDirectory(prefix="ecohub-bench-") as tmp:
-        data_dir = Path(tmp)
-        proc, port = start_server(data_dir, extra_env)
+        root = Path(tmp)
+        if nodes:
+            procs, port = start_nodes(root, nodes)
+            stores = [root / f"node{i}" / "ecohub.duckdb" for i in range(nodes)]
+        else:
+            proc, port = start_server(root, extra_env)
+            procs, stores = [proc], [root / "ecohub.duckdb"]
         devs = demo_devices(devices, prefix=label.upper()[:3])
         chunks = [devs[i::workers] for i in range(workers)]
         began = time.monotonic()
@@ -104,16 +132,20 @@ def run_load(label: str, devices: int, rate: float, duration: float, window: int
                 [(c, port, rate, duration, window, 1000 * i, nice) for i, c in enumerate(chunks)],
             )
         elapsed = time.monotonic() - began
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=120)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=120)
         import duckdb
 
-        con = duckdb.connect(str(data_dir / "ecohub.duckdb"), read_only=True)
-        packets_stored = con.execute(
-            "SELECT count(*) FROM (SELECT DISTINCT mn, cn, data_time FROM emission)"
-        ).fetchone()[0]
-        rows = con.execute("SELECT count(*) FROM emission").fetchone()[0]
-        con.close()
+        packets_stored = rows = 0
+        for store in stores:
+            con = duckdb.connect(str(store), read_only=True)
+            packets_stored += con.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT mn, cn, data_time FROM emission)"
+            ).fetchone()[0]
+            rows += con.execute("SELECT count(*) FROM emission").fetchone()[0]
+            con.close()
     sent = sum(r[0] for r in results)
     acked = sum(r[1] for r in results)
     return {
@@ -134,6 +166,8 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--nice", type=int, default=10, help="niceness of the simulator processes")
+    ap.add_argument("--nodes", type=int, default=0,
+                    help="also run N ingest nodes (--role ingest) behind one port")  # fmt: skip
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     speed = parse_speed()
@@ -142,8 +176,15 @@ def main() -> None:
         "base", a.devices, a.rate, a.baseline_duration, a.window, a.workers, one_by_one, a.nice
     )
     main_run = run_load("main", a.devices, a.rate, a.duration, a.window, a.workers, {}, a.nice)
+    runs = [("baseline: commit per packet", base), ("group commit", main_run)]
+    if a.nodes:
+        runs.append((
+            f"group commit, {a.nodes} ingest nodes behind one port (SO_REUSEPORT)",
+            run_load("nodes", a.devices, a.rate, a.duration, a.window, a.workers, {}, a.nice,
+                     nodes=a.nodes),
+        ))  # fmt: skip
     ratio = main_run["acked_per_s"] / base["acked_per_s"] if base["acked_per_s"] else float("inf")
-    exact = main_run["stored_packets"] == main_run["acked"]
+    exact = all(r["stored_packets"] == r["acked"] for _, r in runs[1:])
     lines = [
         f"{a.devices} connections, offered {a.devices * a.rate:,.0f} packets/s, "
         f"{a.duration:g} s (baseline {a.baseline_duration:g} s), window {a.window}, "
@@ -155,7 +196,7 @@ def main() -> None:
         "| stored = answered |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in (("baseline: commit per packet", base), ("group commit", main_run)):
+    for name, r in runs:
         lines.append(
             f"| {name} | {r['sent']:,} | {r['acked']:,} | {r['acked_per_s']:,.0f} | "
             f"{r['connect_errors']:,} | "
@@ -167,7 +208,9 @@ def main() -> None:
     if not a.no_write:
         write_section("HJ 212 ingest (end to end)", text)
     if not exact:
-        print(f"MISMATCH: stored {main_run['stored_packets']} != answered {main_run['acked']}")
+        print("MISMATCH: " + "; ".join(
+            f"{name}: stored {r['stored_packets']} != answered {r['acked']}" for name, r in runs
+        ))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     # HJ 212 listener
     hj212_host: str = "0.0.0.0"
     hj212_port: Port = 9212
+    # Several processes on one host listen on the same port (Linux SO_REUSEPORT; the kernel
+    # spreads new connections between them): ingest nodes behind one address with no load
+    # balancer, each with its own GIL (docs/operations.md "Several ingest nodes").
+    hj212_reuse_port: bool = False
     hj212_idle_timeout_s: float = 600.0
     # A frame is at most '##' + 4-digit length + 9999 + CRC + CRLF; we allow no more (our choice:
     # the length field cannot express a longer segment).

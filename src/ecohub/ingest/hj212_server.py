@@ -106,6 +106,7 @@ class Hj212Server:
             host if host is not None else self.settings.hj212_host,
             self.settings.hj212_port if port is None else port,
             reuse_address=True,
+            reuse_port=self.settings.hj212_reuse_port or None,
             backlog=4096,
         )
         self.writer.start()
