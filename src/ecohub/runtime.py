@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,14 +52,16 @@ def _tls(settings: Settings) -> dict[str, Any]:
 
 
 def tune_serving(con: Any, settings: Settings) -> None:
-    """DuckDB threads and the API's worker threads for serving (``db_threads``,
-    ``http_threads``; docs/benchmarks.md "API under load"). Call in the running event loop,
-    after start-up work that wants every core (the sample load, regions)."""
+    """DuckDB threads, the API's worker threads and the GIL switch interval for serving
+    (``db_threads``, ``http_threads``, ``gil_switch_ms``; docs/benchmarks.md "API under load",
+    "OGC API"). Call in the running event loop, after start-up work that wants every core
+    (the sample load, regions)."""
     import anyio.to_thread
 
     if settings.db_threads:
         con.execute(f"SET threads = {int(settings.db_threads)}")
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
+    sys.setswitchinterval(settings.gil_switch_ms / 1000)
 
 
 @dataclass

@@ -211,6 +211,12 @@ class Settings(BaseSettings):
     # threads than cores only queue on DuckDB and the GIL, taking it from the event loop that
     # also answers HJ 212 devices.
     http_threads: int = Field(default=8, ge=1, le=256)
+    # Python's GIL switch interval in the running server, in ms (CPython's default is 5).
+    # DuckDB's Python client takes the GIL back after every step of a running statement (to
+    # check for Ctrl-C), so a query waits up to this long at each step while another thread
+    # holds the GIL: an observation page took 146 ms instead of 5 beside one busy thread at
+    # 5 ms, 36 ms at 1 ms (docs/benchmarks.md "OGC API": +6-15 % pages/s at 0.5 ms).
+    gil_switch_ms: float = Field(default=0.5, gt=0, le=100)
 
     @field_validator("data_dir")
     @classmethod
