@@ -286,6 +286,44 @@ def test_idle_connection_closed(tmp_path: Path) -> None:
     run(go())
 
 
+def test_answers_of_one_commit_come_in_the_order_sent(tmp_path: Path) -> None:
+    # Several packets of one device in one commit: answered in one write, in the sent order.
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            qns = [f"2026010112000012{i}" for i in range(5)]
+            await dev.send(b"".join(
+                frame(data_time=f"2026010111{i:02d}00", qn=qn) for i, qn in enumerate(qns)
+            ))  # fmt: skip
+            got = [hj212.parse(await dev.answer()).qn for _ in qns]
+            assert got == qns
+            assert srv.scalar("SELECT count(DISTINCT data_time) FROM emission") == 5
+
+    run(go())
+
+
+def test_active_connection_stays_open_and_is_closed_once_quiet(tmp_path: Path) -> None:
+    # Reads push the idle deadline back (the timer, when it fires, looks at the last read).
+    async def go() -> None:
+        async with serving(tmp_path, hj212_idle_timeout_s=0.4) as srv:
+            dev = await srv.device()
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            for minute in range(8):  # 8 x 0.15 s = 1.2 s, three times the timeout
+                await dev.send(frame(data_time=f"202601011{minute:d}0000"))
+                await dev.answer()
+                await asyncio.sleep(0.15)
+            assert srv.server.metrics.disconnects.labels("idle")._value.get() == 0
+            quiet_from = loop.time()
+            assert await dev.closed_by_server(timeout=3)
+            closed_after = loop.time() - quiet_from
+            assert srv.server.metrics.disconnects.labels("idle")._value.get() == 1
+            assert loop.time() - began > 1.2
+            assert 0.2 <= closed_after < 1.5  # the timeout after the last read, not before
+
+    run(go())
+
+
 def test_2005_device_codes_mapped_and_answered_in_2005_form(tmp_path: Path) -> None:
     # HJ/T 212-2005 (Flag version bits 0): its codes (02 = SO2, 011 = COD) map to 2017 codes
     seg = (

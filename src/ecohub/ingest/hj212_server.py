@@ -329,14 +329,23 @@ class Hj212Server:
             loop.call_soon_threadsafe(self._committed, batch)
 
     def _committed(self, batch: list[Work]) -> None:
-        answered = 0
+        # A device's answers of one batch go out in one write, in the order it sent the
+        # packets: a device with two packets in flight usually has both in the same commit.
+        answers: dict[DeviceConnection, list[bytes]] = {}
         for work in batch:
             conn = work.owner
             if conn is None:
                 continue
             conn.pending -= 1
-            if work.answer is not None and conn.send(work.answer):
-                answered += 1
+            mine = answers.get(conn)
+            if mine is None:
+                mine = answers[conn] = []
+            if work.answer is not None:
+                mine.append(work.answer)
+        answered = 0
+        for conn, mine in answers.items():
+            if mine and conn.send(mine[0] if len(mine) == 1 else b"".join(mine)):
+                answered += len(mine)
             if conn.paused and conn.pending < MAX_PENDING_PER_CONNECTION // 2:
                 conn.resume()
         self.metrics.acks.inc(answered)
