@@ -181,3 +181,23 @@ def test_parse_rejects_other_types_with_protocol_error() -> None:
     with pytest.raises(ProtocolError):
         parse("\ud800")
     assert parse(bytearray(MINUTE)).cn == "2051"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20260101115000", datetime(2026, 1, 1, 11, 50, tzinfo=timezone(timedelta(hours=8)))),
+        ("20240229235959", datetime(2024, 2, 29, 23, 59, 59, tzinfo=timezone(timedelta(hours=8)))),
+        ("20250229000000", None),  # not a leap year
+        ("20260101246000", None),  # hour 24
+        ("2026010111500", None),  # 13 digits
+        ("2026010111500０", None),  # a full-width digit: isdigit() but not ASCII
+    ],
+)
+def test_data_time_of_a_packet(text: str, expected: datetime | None) -> None:
+    # A packet's CP as a lenient parse or a replayed log may hold it (a strict parse refuses
+    # a malformed DataTime). Twice: the second read is a remembered conversion, the same.
+    pkt = parse(MINUTE)._replace(cp={"DataTime": text, "a21026-Avg": "12.5"})
+    for _ in range(2):
+        assert pkt.data_time == expected
+    assert parse(MINUTE)._replace(cp={"a21026-Avg": "12.5"}).data_time is None

@@ -19,6 +19,7 @@ from ecohub.protocols.hj212.numbers import parse_number
 
 # Numeric fields that get their own column; every field also stays as text in `fields`.
 _NUMERIC = {"Rtd": 0, "Avg": 1, "Min": 2, "Max": 3, "Cou": 4, "ZsRtd": 5, "ZsAvg": 6}
+_NO_NUMBERS: tuple[float | None, ...] = (None,) * len(_NUMERIC)
 # Fast path, for speed only: texts that are plain decimals of at most 15 characters, checked for
 # a whole packet in one regex pass over the texts joined by newlines. Every such text is in
 # parse_number's syntax, has at most 15 significant digits and cannot overflow or underflow, so
@@ -107,18 +108,20 @@ def rows_of(groups: Groups) -> list[tuple[Any, ...]]:
     # This runs once per stored value at full ingest rate: convert with float() and check the
     # packet's texts afterwards in one regex pass (plain_numbers); only a packet with a text
     # off the fast path (a limit 'L', a '+', a bad value) is read again with parse_number.
-    values = []
+    values: list[tuple[Any, ...]] = []
+    add = values.append
     texts: list[str] = []
     keep = texts.append
+    numeric = _NUMERIC
     try:
         for code, fields in groups.items():
-            nums: list[float | None] = [None] * len(_NUMERIC)
+            nums: list[float | None] = list(_NO_NUMBERS)
             for name, text in fields.items():
-                col = _NUMERIC.get(name)
+                col = numeric.get(name)
                 if col is not None and text:
                     keep(text)
                     nums[col] = float(text) or 0.0  # "-0" is zero, as in parse_number
-            values.append((code, *nums, fields.get("Flag"), fields_json(fields), False))
+            add((code, *nums, fields.get("Flag"), fields_json(fields), False))
     except ValueError:
         return _rows_checked(groups)
     return values if plain_numbers(texts) else _rows_checked(groups)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ecohub.cst import CST
@@ -62,20 +63,7 @@ class Packet(NamedTuple):
     def data_time(self) -> datetime | None:
         """CP ``DataTime`` as an aware datetime in UTC+8, or None when absent or malformed."""
         text = self.cp.get("DataTime")
-        if text is None or len(text) != 14 or not (text.isascii() and text.isdigit()):
-            return None
-        try:
-            return datetime(
-                int(text[0:4]),
-                int(text[4:6]),
-                int(text[6:8]),
-                int(text[8:10]),
-                int(text[10:12]),
-                int(text[12:14]),
-                tzinfo=CST,
-            )
-        except ValueError:
-            return None
+        return None if text is None else _cst_time(text)
 
     def pollutants(self) -> dict[str, dict[str, str]]:
         """CP fields grouped by the ``code-Field`` key form: ``{"a34004": {"Rtd": "35.2"}}``.
@@ -127,3 +115,18 @@ class Packet(NamedTuple):
         if include_deviation or self.deviation is not None:
             out["deviation"] = self.deviation
         return out
+
+
+@lru_cache(maxsize=4096)
+def _cst_time(text: str) -> datetime | None:
+    """``YYYYMMDDhhmmss`` as an aware datetime in UTC+8, None when malformed. Remembered: every
+    device of a network sends the same minute's DataTime, and a datetime is immutable."""
+    if len(text) != 14 or not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
+            int(text[12:14]), tzinfo=CST,
+        )  # fmt: skip
+    except ValueError:
+        return None
