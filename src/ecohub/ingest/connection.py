@@ -198,10 +198,11 @@ class DeviceConnection(asyncio.Protocol):
 
     def _arm_idle(self) -> None:
         loop = self.server._loop
-        if self.server.settings.hj212_idle_timeout_s <= 0 or loop is None:
+        timeout = self.server.settings.hj212_idle_timeout_s
+        if timeout <= 0 or loop is None:
             return
         self._last_read = loop.time()
-        self._idle = loop.call_later(self.server.settings.hj212_idle_timeout_s, self._on_idle)
+        self._idle = loop.call_later(timeout, self._on_idle)
 
     def _on_idle(self) -> None:
         """Close the connection when nothing was read for the idle timeout; otherwise look

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,6 +66,7 @@ _PACKET_FIELDS = (
     "incomplete",
 )  # fmt: skip
 _PACKET_TYPE = pa.struct([EMISSION_SCHEMA.field(name) for name in _PACKET_FIELDS])
+_packet_of = attrgetter(*_PACKET_FIELDS)
 
 
 def emission_table(works: list[Work]) -> pa.Table:
@@ -78,23 +80,9 @@ def emission_table(works: list[Work]) -> pa.Table:
     values = pa.array(
         list(chain.from_iterable([w.values for w in works])), type=_VALUE_TYPE
     ).flatten()
-    packet = dict(
-        zip(
-            _PACKET_FIELDS,
-            pa.array(
-                [
-                    (w.mn, w.cn, w.data_time, w.qn, w.st, w.edition, w.deviation, w.registered,
-                     w.received_at, w.incomplete)
-                    for w in works
-                ],
-                type=_PACKET_TYPE,
-            ).take(repeat).flatten(),
-            strict=True,
-        )
-    )  # fmt: skip
-    head = [packet["mn"], packet["cn"], packet["data_time"]]
-    tail = [packet[name] for name in _PACKET_FIELDS[3:]]
-    return pa.Table.from_arrays([*head, *values, *tail], schema=EMISSION_SCHEMA)
+    packet = pa.array([_packet_of(w) for w in works], type=_PACKET_TYPE).take(repeat).flatten()
+    # The schema's order: mn, cn, data_time, the per-value columns, then qn .. incomplete.
+    return pa.Table.from_arrays([*packet[:3], *values, *packet[3:]], schema=EMISSION_SCHEMA)
 
 
 def merge_repeats(batch: list[Work]) -> list[Work]:
