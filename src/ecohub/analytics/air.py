@@ -16,12 +16,16 @@ they neither count nor score.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
+from ecohub.analytics import air_hours
 from ecohub.analytics.air_input import CODES, valid_value
 from ecohub.analytics.aqi import (
     POLLUTANT_COLUMNS,
@@ -31,6 +35,7 @@ from ecohub.analytics.aqi import (
 )
 from ecohub.analytics.detection import counted_value
 from ecohub.analytics.hj663 import valid
+from ecohub.store.engine import map_groups
 
 __all__ = [
     "DAILY_VALUES",
@@ -40,7 +45,6 @@ __all__ = [
     "daily_aqi",
     "daily_values",
     "day_date",
-    "hour_grid",
     "hourly_aqi",
     "hourly_values",
 ]
@@ -68,7 +72,9 @@ def hour_index(time: ir.TimestampValue) -> ir.IntegerValue:
 # ---------------------------------------------------------------- hourly
 
 
-def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
+def hourly_values(
+    obs: ir.Table, key_counts: bool = False, stations: Sequence[str] | None = None
+) -> ir.Table:
     """One row per station and hour: the six pollutants' valid 1-h values and moving means.
 
     Columns: ``station_id, time, hour_index, day`` and the hourly report values
@@ -77,89 +83,57 @@ def hourly_values(obs: ir.Table, key_counts: bool = False) -> ir.Table:
     24-h moving means ``so2_24h pm10_24h pm25_24h`` of hours t-23..t. Moving means are
     NULL below their validity count. Windows are over time, not rows: a missing hour is
     missing, never skipped over. Every hour 00..23 of a station-day with any row is present
-    (:func:`hour_grid`; ``observed`` is False where the hour had no row), so a window
-    ending at an empty hour is evaluated too.
+    (``observed`` is False where the hour had no row, and its ``time`` NULL), so a window
+    ending at an empty hour is evaluated too (GB 3095 Table 4: 6 of its 8 hours make an 8-h
+    mean valid, whether its own hour was measured or not).
 
     ``key_counts`` adds ``rows_max``: the most rows one of the six pollutants has for that
-    station and hour — above 1 means duplicated keys. It comes with the pivot for almost
-    nothing, so input checks need no separate scan for duplicates.
+    station and hour — above 1 means duplicated keys, so input checks need no separate scan.
+    ``stations``: the station ids ``obs`` can hold (read from it when not given).
+
+    The grid is computed on arrays by :func:`ecohub.analytics.air_hours.station_hours`, run
+    by the engine (:func:`ecohub.store.engine.map_groups`); validity is judged here.
     """
     o = obs.filter((obs.period == "1h") & obs.parameter.isin(list(CODES)))
-    v = valid_value(counted_value(o), o.flag)
-    counts = (
-        {f"_rows_{col}": o.count(where=o.parameter == code) for code, col in CODES.items()}
-        if key_counts
-        else {}
-    )
-    wide = o.group_by(["station_id", "time"]).agg(
-        **{f"{col}_1h": v.max(where=o.parameter == code) for code, col in CODES.items()},
-        **counts,
-    )
-    if key_counts:
-        wide = wide.mutate(rows_max=ibis.greatest(*(wide[c] for c in counts)).cast("int32")).drop(
-            *counts
+    if stations is None:
+        stations = sorted(
+            str(s) for s in o.select("station_id").distinct().to_pyarrow()[0].to_pylist()
         )
-    wide = wide.mutate(hour_index=hour_index(wide.time))
-    return _moving(hour_grid(wide, "station_id"), "station_id")
-
-
-def hour_grid(wide: ir.Table, key: str) -> ir.Table:
-    """Every hour 00..23 of each (``key``, day) that has a row in ``wide``, with ``wide``'s
-    columns where it has that hour (NULL where not) and ``observed`` saying which.
-
-    An 8-h window ending at an hour with no row at all is still a window (GB 3095 Table 4:
-    6 of its 8 hours make it valid), so the moving means must be evaluated at every hour,
-    not only at the hours present.
-
-    ``wide``'s rows are kept as they are and only the missing hours are added (a union, no
-    join of the wide rows): a day is complete when it has 24 rows whose hours-of-day are
-    0..23 once each (24 rows whose bits ``1 << hour`` add up to 2**24 - 1: 24 powers of two
-    make that sum only when all differ); only the other days are expanded to 24 hours and
-    matched against their own rows. Most days are complete, so the join that finds the
-    missing hours sees few rows.
-    """
-    w = wide.mutate(day=wide.hour_index // 24, observed=ibis.literal(True))
-    hod = w.hour_index - w.day * 24
-    per_day = w.group_by([key, "day"]).agg(
-        n=w.count(), bits=(ibis.literal(1, "int64") << hod).sum()
+    ids = list(stations)
+    keyed = ibis.memtable(
+        pa.table(
+            {"station_id": pa.array(ids, pa.string()), "k": pa.array(range(len(ids)), pa.int32())}
+        )
     )
-    gaps = per_day.filter((per_day.n != 24) | (per_day.bits != 2**24 - 1)).select(key, "day")
-    hours = ibis.memtable({"hour_of_day": list(range(24))})
-    grid = gaps.cross_join(hours)
-    # .view(): grid and have both derive from w; Ibis needs them as distinct relations.
-    grid = grid.select(key, "day", hour_index=grid.day * 24 + grid.hour_of_day).view()
-    have = w.semi_join(gaps, [key, "day"]).select(key, "hour_index").view()
-    missing = grid.anti_join(have, [grid[key] == have[key], grid.hour_index == have.hour_index])
-    # The missing hours have NULL values: every column is nullable on both sides (a store
-    # table's ``time`` and ``station_id`` are NOT NULL), so the two unite.
-    loose = {c: w[c].type().copy(nullable=True) for c in w.columns}
-    nulls = {
-        c: ibis.null(t) for c, t in loose.items() if c not in (key, "hour_index", "day", "observed")
-    }
-    missing = missing.mutate(observed=ibis.literal(False), **nulls)
-    parts = [
-        p.select(**{c: p[c] if p[c].type() == t else p[c].cast(t) for c, t in loose.items()})
-        for p in (w, missing)
-    ]
-    return ibis.union(*parts, distinct=False)
+    o = o.inner_join(keyed, "station_id")
+    v = valid_value(counted_value(o), o.flag)
+    p = o.parameter.cases(*((code, air_hours.STEMS.index(col)) for code, col in CODES.items()))
+    data = o.select(
+        k=o.k,
+        time=o.time,
+        p=p.cast("int8"),
+        v=v.fill_null(float("nan")),
+    )
+    grid = map_groups(
+        data._find_backend(),
+        data,
+        functools.partial(air_hours.station_hours, station_ids=ids),
+        air_hours.OUTPUT_SCHEMA,
+        key="k",
+    )
+    out = _judged(grid)
+    cols = [
+        "station_id", "time", *(f"{s}_1h" for s in STEMS), "hour_index", "day", "observed",
+        "n_o3_8h", "n_so2_24h", "n_pm10_24h", "n_pm25_24h",
+        "o3_8h", "so2_24h", "pm10_24h", "pm25_24h",
+    ]  # fmt: skip
+    return out.select(*cols, *(["rows_max"] if key_counts else []))
 
 
-def _moving(t: ir.Table, key: str) -> ir.Table:
-    w8 = ibis.range_window(preceding=7, following=0, group_by=key, order_by="hour_index")
-    w24 = ibis.range_window(preceding=23, following=0, group_by=key, order_by="hour_index")
+def _judged(t: ir.Table) -> ir.Table:
+    """The raw moving means of :func:`station_hours` kept where HJ 663 finds them valid."""
     # A moving mean is judged by the edition in force on the day of its last hour.
     d = day_date(t.day)
-    # Counts of at most 24 as int16: the cached hourly table is the run's largest (44M rows
-    # for a national year), and four int64 columns were a gigabyte of it.
-    t = t.mutate(
-        n_o3_8h=t.o3_1h.count().over(w8).cast("int16"),
-        o3_8h_raw=t.o3_1h.mean().over(w8),
-        **{
-            f"n_{s}_24h": t[f"{s}_1h"].count().over(w24).cast("int16")
-            for s in ("so2", "pm10", "pm25")
-        },
-        **{f"{s}_24h_raw": t[f"{s}_1h"].mean().over(w24) for s in ("so2", "pm10", "pm25")},
-    )
     names = {"so2": "SO2", "pm10": "PM10", "pm25": "PM2.5"}
     return t.mutate(
         o3_8h=ibis.cases(
@@ -176,7 +150,7 @@ def _moving(t: ir.Table, key: str) -> ir.Table:
             )
             for s in ("so2", "pm10", "pm25")
         },
-    ).drop("o3_8h_raw", "so2_24h_raw", "pm10_24h_raw", "pm25_24h_raw")
+    )
 
 
 def _day_date(day: int) -> date:

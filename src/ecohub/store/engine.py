@@ -6,11 +6,16 @@ Engine differences live here and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
+import weakref
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ecohub.settings import Settings, get_settings
 
@@ -61,6 +66,9 @@ def spark_session(
 
     from pyspark.sql import SparkSession
 
+    # The context starts its Python workers with $PYSPARK_PYTHON (default `python3`, not this
+    # virtual environment: no pyarrow there); the conf below is read by spark-submit only.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
     if warehouse is not None:
         builder = builder.config("spark.sql.warehouse.dir", warehouse)
@@ -132,6 +140,59 @@ def _spark_backend() -> Any:
             )
 
     return SparkBackend
+
+
+def map_groups(
+    backend: Any,
+    expr: Any,
+    fn: Callable[[pa.Table], pa.Table],
+    schema: pa.Schema,
+    key: str,
+    buckets: int = 64,
+) -> Any:
+    """The rows ``fn`` makes of ``expr``'s, as an Ibis table of ``backend`` (of ``schema``).
+
+    ``fn`` takes an Arrow table of whole groups — every row of each value of the integer
+    column ``key`` that it holds — and returns the rows those groups make; it is called once
+    on DuckDB (every group, in memory: callers give it a bounded chunk), once per bucket of
+    ``key % buckets`` on Spark (``applyInArrow`` in the executors; ``fn`` must pickle).
+    """
+    if isinstance(backend, _spark_backend()):
+        from pyspark.sql import functions as F
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        backend._run_pre_execute_hooks(expr)
+        df = backend._session.sql(str(backend.compile(expr)))
+
+        def apply(table: pa.Table) -> pa.Table:  # pickled by Spark (cloudpickle)
+            return fn(table.drop_columns(["_bucket"]))
+
+        out = (
+            df.withColumn("_bucket", F.col(key) % buckets)
+            .groupBy("_bucket")
+            .applyInArrow(apply, from_arrow_schema(schema))
+        )
+        name = f"_ecohub_groups_{next(_views)}"
+        out.createOrReplaceTempView(name)
+        return backend.table(name)
+    # Registered with the store's connection, not an ``ibis.memtable``: an expression over
+    # memtables alone runs on Ibis's default backend, where this run's temp tables are not.
+    # Zero-copy; unregistered when the table's expression is collected (a ``cache()`` of it
+    # holds it until released).
+    name = f"_ecohub_groups_{next(_views)}"
+    con = backend.con
+    con.register(name, fn(backend.to_pyarrow(expr)))
+    table = backend.table(name)
+    weakref.finalize(table.op(), _unregister, con, name)
+    return table
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    with contextlib.suppress(duckdb.Error):
+        con.unregister(name)
+
+
+_views = itertools.count()
 
 
 def connect_engine(settings: Settings | None = None, con: Any | None = None) -> Any:
