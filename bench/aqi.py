@@ -202,6 +202,9 @@ def run_spark(path: Path, parquet_dir: Path) -> dict[str, float]:
 
     # Managed tables go under ./spark-warehouse: keep them in the scratch folder.
     parquet_dir.mkdir(parents=True, exist_ok=True)
+    # A kept --data folder holds the last run's managed tables: Spark refuses to create a
+    # table over a location that exists.
+    shutil.rmtree(parquet_dir / "spark-warehouse", ignore_errors=True)
     here = os.getcwd()
     os.chdir(parquet_dir)
     session = spark_session("local[2]", app="ecohub-bench")
