@@ -42,6 +42,10 @@ function row(a, canAct) {
 }
 
 export async function alertsPage(el, me, stateFilter) {
+  // Each call owns the page until a newer one starts (a filter change, the reload after an
+  // action): an answer that arrives after a newer call started is dropped, not drawn over it.
+  const gen = (el.alertsGen = (el.alertsGen || 0) + 1);
+  const stale = () => el.alertsGen !== gen;
   const canAct = me.role === "admin" || me.role === "inspector";
   const filter = stateFilter || "active";
   el.innerHTML = `
@@ -59,10 +63,12 @@ export async function alertsPage(el, me, stateFilter) {
     const lists = await Promise.all(states.map((s) => api(`/api/v1/alerts?limit=10000${s ? `&state=${s}` : ""}`)));
     items = lists.flatMap((l) => l.items).sort((x, y) => y.id - x.id);
   } catch (err) {
+    if (stale()) return;
     const msg = err instanceof ApiError && err.status === 403 ? t("forbidden") : t("request_failed", { detail: err.message });
     el.querySelector("#alert-table").innerHTML = `<p class="error">${esc(msg)}</p>`;
     return;
   }
+  if (stale()) return;
   const head = ["id", "alert_severity", "status", "alert_what", "source", "alert_rule",
     "alert_period", "alert_occurrences", "alert_handled", ""].map((k) => `<th>${k ? esc(t(k)) : ""}</th>`).join("");
   el.querySelector("#alert-table").innerHTML = items.length
