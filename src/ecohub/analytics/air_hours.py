@@ -23,17 +23,21 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ecohub.analytics._time import CST_OFFSET_S
+from ecohub.analytics.aqi import POLLUTANT_COLUMNS
+
 __all__ = ["INPUT_COLUMNS", "OUTPUT_SCHEMA", "STEMS", "WINDOWS", "station_hours"]
 
-#: Column stems in the order the input's pollutant index ``p`` counts them (0..5).
-STEMS = ("so2", "no2", "pm10", "co", "o3", "pm25")
+#: Column stems in the order the input's pollutant index ``p`` counts them (0..5): HJ 633's
+#: table order, as ``air.STEMS``.
+STEMS = tuple(POLLUTANT_COLUMNS.values())
 #: Moving windows: stem -> hours (t-hours+1 .. t).
 WINDOWS = {"o3": 8, "so2": 24, "pm10": 24, "pm25": 24}
 #: What :func:`station_hours` reads: station index into its ``station_ids``, the instant
 #: (start of the hour), pollutant index into :data:`STEMS`, and the value (NaN where missing
 #: or not valid).
 INPUT_COLUMNS = ("k", "time", "p", "v")
-_CST_OFFSET_H = 8
+_CST_OFFSET_H = CST_OFFSET_S // 3600
 _NP = len(STEMS)
 
 OUTPUT_SCHEMA = pa.schema(
@@ -77,11 +81,11 @@ def station_hours(data: pa.Table, station_ids: Sequence[str]) -> pa.Table:
     # the days any station has, so a long sparse record costs no more than its own days.
     d0 = int(day.min())
     day -= d0
-    seen = np.bincount(day)
-    days = np.flatnonzero(seen) + d0
+    seen = np.flatnonzero(np.bincount(day))
+    days = seen + d0
     n_days = len(days)
-    rank = np.full(len(seen), -1, _index(n_days))
-    rank[days - d0] = np.arange(n_days)
+    rank = np.full(int(seen[-1]) + 1, -1, _index(n_days))
+    rank[seen] = np.arange(n_days)
     n_cells = len(station_ids) * n_days
     cell = k.astype(_index(n_cells)) * n_days + rank[day]
     del day

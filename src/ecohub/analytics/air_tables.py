@@ -187,7 +187,7 @@ def build(
     hourly = air.hourly_values(obs, key_counts=check, stations=list(cities.station_id)).cache()
     cached = [hourly]
     if check:
-        check_keys(obs.semi_join(ids, "station_id"), hourly)
+        check_keys(obs, hourly)
         hourly = hourly.drop("rows_max")
     span = hourly.aggregate(lo=hourly.day.min(), hi=hourly.day.max()).to_pyarrow().to_pylist()[0]
     days = None if span["lo"] is None else (int(span["lo"]), int(span["hi"]))
