@@ -38,7 +38,7 @@ from _report import write_section
 from ecohub.access.principal import ANONYMOUS, Principal
 from ecohub.geo.ogc.features import page_query
 from ecohub.geo.spatial import load_spatial
-from ecohub.geo.storage import hilbert_order
+from ecohub.geo.storage import hkey_sql
 from ecohub.store.db import connect
 
 DRAWN = "POLYGON((114 36,119.5 36.5,120 40.5,115.5 41.5,113.5 39,114 36))"
@@ -115,11 +115,17 @@ def build(path: Path, n: int, hilbert: bool = False) -> dict[str, str]:
     # old storage order, for comparison.
     if hilbert:
         load_spatial(con)
-    con.execute(
-        "INSERT INTO source (source_code, name, region_code, industry, lon, lat) "
-        "SELECT source_code, name, region_code, industry, lon, lat FROM frame"
-        + ("" if not hilbert else f" {hilbert_order()}")
-    )
+    if hilbert:
+        con.execute(
+            "INSERT INTO source (source_code, name, region_code, industry, lon, lat, hkey) "
+            "SELECT source_code, name, region_code, industry, lon, lat, hkey FROM "
+            f"(SELECT *, {hkey_sql()} AS hkey FROM frame) ORDER BY hkey"
+        )
+    else:  # keys in insertion order (the column's default)
+        con.execute(
+            "INSERT INTO source (source_code, name, region_code, industry, lon, lat) "
+            "SELECT source_code, name, region_code, industry, lon, lat FROM frame"
+        )
     users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     keys = {}
     for p in (ADMIN, ANALYST):

@@ -157,12 +157,13 @@ def test_region_item_is_the_county_boundary(ogc: Ogc) -> None:
 def test_datetime_on_sources_intersects_the_validity(ogc: Ogc) -> None:
     c = ogc.client("admin")
     # 2018: CY2 (2015-2019) and the two without a start (open) are valid; CY1 starts 2020.
+    # (Which sources; their order is the page order's, tested in test_wide_pages.)
     r = c.get("/ogc/collections/sources/items", params={"datetime": "2018-06-01T00:00:00Z"})
-    assert r.status_code == 200 and ids(r.json()) == [CY2, NOPT, HD1]
+    assert r.status_code == 200 and sorted(ids(r.json())) == sorted([CY2, NOPT, HD1])
     r = c.get("/ogc/collections/sources/items", params={"datetime": "2021-01-01/.."})
-    assert ids(r.json()) == [CY1, NOPT, HD1]
+    assert sorted(ids(r.json())) == sorted([CY1, NOPT, HD1])
     r = c.get("/ogc/collections/sources/items", params={"datetime": "../2015-06-01"})
-    assert ids(r.json()) == [CY2, NOPT, HD1]
+    assert sorted(ids(r.json())) == sorted([CY2, NOPT, HD1])
     assert len(SOURCES) == 4
 
 

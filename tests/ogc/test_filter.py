@@ -126,7 +126,7 @@ def test_filters_on_sources_with_timestamps(ogc: Ogc) -> None:
     r = _get(ogc, "sources", "admin", filter=f)
     assert r.status_code == 200 and ids(r.json()) == [CY2]
     r = _get(ogc, "sources", "admin", filter="valid_from IS NULL")
-    assert ids(r.json()) == [NOPT, HD1]
+    assert sorted(ids(r.json())) == sorted([NOPT, HD1])  # (page order: test_wide_pages)
     r = _get(ogc, "sources", "admin", filter="valid_to >= DATE('2019-01-01')")
     assert ids(r.json()) == [CY2]
     assert CY1 not in ids(r.json())

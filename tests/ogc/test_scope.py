@@ -24,7 +24,8 @@ def test_sources_and_outlets_follow_region_and_own_sources(ogc: Ogc) -> None:
     }
     for who, (sources, outlets) in expect.items():
         r = _items(ogc, "sources", who, limit=100)
-        assert r.status_code == 200 and ids(r.json()) == sources, (who, r.text)
+        # Which sources (their order is the page order's, tested in test_wide_pages).
+        assert r.status_code == 200 and sorted(ids(r.json())) == sorted(sources), (who, r.text)
         r = _items(ogc, "outlets", who, limit=100)
         assert r.status_code == 200 and ids(r.json()) == outlets, (who, r.text)
 

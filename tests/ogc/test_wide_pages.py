@@ -1,7 +1,9 @@
 """Pages of a larger ``sources`` table through the two SQL paths chosen for speed: late
 materialisation on pages nothing but ``after`` narrows (next links, offsets, no filter; it is
 planned only for a LIMIT above 50, so the pages here take 60 or 100), and the code range beside
-a one-division scope. Expected ids are worked out here from the rows this file writes."""
+a one-division scope. Sources page in ``hkey`` order (their place along the storage curve,
+ecohub.geo.storage); the rows here are given keys unlike both their code order and their
+insertion order, and the expected ids are worked out from those keys."""
 
 from __future__ import annotations
 
@@ -12,14 +14,22 @@ import duckdb
 import pytest
 
 from ecohub.access.principal import Grant, Principal
-from ecohub.geo.ogc import items
+from ecohub.geo.ogc import OgcBadRequest, items
 
-#: 300 sources: three counties (two of Beijing's, one of Tianjin's), codes not in storage order.
+#: 300 sources: three counties (two of Beijing's, one of Tianjin's), codes not in key order
+#: (a code's sequence is i * 7919 mod 1000) and keys a permutation of 1..300 (i * 37 mod 300).
 COUNTIES = ("110105", "110108", "120101")
 ROWS = [
-    (f"H9{COUNTIES[i % 3]}{(i * 7919) % 1000:010d}001P", COUNTIES[i % 3], 116.0 + i / 1000, 39.9)
+    (f"H9{COUNTIES[i % 3]}{(i * 7919) % 1000:010d}001P", COUNTIES[i % 3], 116.0 + i / 1000, 39.9,
+     1 + (i * 37) % 300)
     for i in range(300)
-]
+]  # fmt: skip
+
+
+def _in_key_order(rows: list[tuple[Any, ...]]) -> list[str]:
+    return [r[0] for r in sorted(rows, key=lambda r: r[4])]
+
+
 ADMIN = Principal("u_admin", "admin", None, via="apikey")
 CHAOYANG = Principal("u_a", "analyst", "110105", via="apikey")
 BEIJING = Principal("u_b", "analyst", "110000", via="apikey")
@@ -30,10 +40,11 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     from ecohub.store.db import connect
 
     c = connect(":memory:")
-    # Inserted in an order unlike the code order, as the registry stores sources along a curve.
+    # Inserted in an order unlike both the code order and the key order.
     c.executemany(
-        "INSERT INTO source (source_code, name, region_code, lon, lat) VALUES (?, ?, ?, ?, ?)",
-        [(code, f"name {code}", region, lon, lat) for code, region, lon, lat in reversed(ROWS)],
+        "INSERT INTO source (source_code, name, region_code, lon, lat, hkey) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(code, f"name {code}", region, x, y, k) for code, region, x, y, k in reversed(ROWS)],
     )
     yield c
     c.close()
@@ -68,27 +79,44 @@ def _walk(con: duckdb.DuckDBPyConnection, p: Principal, limit: int) -> list[str]
 def test_next_links_and_offsets_over_a_wide_table_give_every_id_once_in_order(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    want = sorted(code for code, *_ in ROWS)
+    want = _in_key_order(ROWS)
+    assert want != sorted(want)  # the key order is not the code order
     assert _walk(con, ADMIN, 60) == want
     assert _ids(_page(con, ADMIN, limit=100, offset=150)) == want[150:250]
     body = _page(con, ADMIN, limit=100, after=want[249], offset=250)
     assert _ids(body) == want[250:] and body["numberMatched"] == 300
     # Properties and geometry are those of the row (read late, still the right row).
     feature = _page(con, ADMIN, limit=60, after=want[9])["features"][0]
-    code, region, lon, lat = next(r for r in ROWS if r[0] == want[10])
+    code, region, lon, lat, _ = next(r for r in ROWS if r[0] == want[10])
     assert feature["properties"]["name"] == f"name {code}"
     assert feature["properties"]["region_code"] == region
     assert feature["geometry"] == {"type": "Point", "coordinates": [lon, lat]}
 
 
 def test_a_division_scope_reads_its_codes_only(con: duckdb.DuckDBPyConnection) -> None:
-    chaoyang = sorted(code for code, region, *_ in ROWS if region == "110105")
-    beijing = sorted(code for code, region, *_ in ROWS if region.startswith("11"))
+    chaoyang = _in_key_order([r for r in ROWS if r[1] == "110105"])
+    beijing = _in_key_order([r for r in ROWS if r[1].startswith("11")])
     assert _walk(con, CHAOYANG, 60) == chaoyang
     assert _walk(con, BEIJING, 100) == beijing
     # With a grant the scope is an OR of prefixes (no range added): Tianjin's rows join in.
     granted = Principal(
         "u_g", "analyst", "110105", via="apikey", grants=(Grant("g1", "r1", "source", "1201"),)
     )
-    tianjin = sorted(code for code, region, *_ in ROWS if region == "120101")
-    assert _walk(con, granted, 60) == sorted(chaoyang + tianjin)
+    both = _in_key_order([r for r in ROWS if r[1] in ("110105", "120101")])
+    assert _walk(con, granted, 60) == both
+
+
+def test_after_an_unknown_or_unseen_source_is_the_same_400(con: duckdb.DuckDBPyConnection) -> None:
+    """``after`` places the page at its item, looked up in the caller's scope: an item outside
+    it must not reveal where it lies, so it answers exactly as an unknown one."""
+    haidian = next(r[0] for r in ROWS if r[1] == "110108")
+    chaoyang = next(r[0] for r in ROWS if r[1] == "110105")
+    assert _ids(_page(con, CHAOYANG, limit=5, after=chaoyang))  # in scope: a page
+    answers = []
+    for after in (haidian, "H9110105999999999001P"):
+        with pytest.raises(OgcBadRequest) as caught:
+            _page(con, CHAOYANG, limit=5, after=after)
+        answers.append((caught.value.field, caught.value.reason))
+    assert answers[0] == answers[1] == ("after", "must be an item id of collection sources")
+    # The administrator sees Haidian's source: a page after it.
+    assert _ids(_page(con, ADMIN, limit=5, after=haidian))

@@ -48,12 +48,23 @@ def test_accuracy_and_code_stability(bench: generator.Benchmark) -> None:
     status = dict(con.execute("SELECT source_code, merged_into FROM source").fetchall())
     for old, new in zip(moved.source_code_1, moved.source_code_2, strict=True):
         assert status[old] == new
-    # A run with nothing new changes nothing.
+    # Every source has its page key (ecohub.geo.storage): unique, with its point's cell on the
+    # curve (DuckDB spatial's ST_Hilbert over China's box) in the high 32 bits.
+    keys = con.execute(
+        "SELECT hkey, hkey >> 32, CASE WHEN lon IS NULL OR lat IS NULL THEN 4294967295 ELSE "
+        "ST_Hilbert(lon, lat, ST_Extent(ST_MakeEnvelope(73, 3, 136, 54))) END FROM source"
+    ).fetchall()
+    assert len({k for k, *_ in keys}) == len(keys) > 0
+    assert all(cell == want for _, cell, want in keys)
+    # A run with nothing new changes nothing (the keys included).
     service.link(con)
     assert (
         _codes(con)
         .sort_values(["system", "record_id"])
         .equals(after.sort_values(["system", "record_id"]))
+    )
+    assert sorted(con.execute("SELECT hkey FROM source").fetchall()) == sorted(
+        (k,) for k, *_ in keys
     )
 
 

@@ -109,3 +109,52 @@ def test_duckdb_file_of_another_application_is_a_store_error(tmp_path: Path) -> 
 
 def test_lock_is_its_own_error_class() -> None:
     assert issubclass(StoreLocked, StoreError)
+
+
+def test_the_page_key_migration_keeps_every_source_and_numbers_them_in_storage_order(
+    tmp_path: Path,
+) -> None:
+    """023 rebuilds `source` with `hkey` (ecohub.geo.storage): a store of 022 keeps its rows and
+    values, its rows are numbered in the order they are stored, and the store still opens after
+    a crash that leaves the migration in the write-ahead log."""
+    import subprocess
+    import sys
+
+    from ecohub.store.db import migrate
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
+                "applied_at TIMESTAMPTZ DEFAULT now())")  # fmt: skip
+    for version, name, sql in migrations():
+        if version < 23:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    rows = [("S3", "c", 116.1, 39.9, "merged", "S1"), ("S1", "a", None, None, "active", None),
+            ("S2", "b", 121.4, 31.2, "active", None)]  # fmt: skip
+    con.executemany(
+        "INSERT INTO source (source_code, name, lon, lat, status, merged_into) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    con.execute("CHECKPOINT")
+    assert migrate(con) == [v for v, _, _ in migrations() if v >= 23]
+    got = con.execute(
+        "SELECT source_code, name, lon, lat, status, merged_into FROM source ORDER BY hkey"
+    ).fetchall()
+    assert got == rows  # stored order: S3, S1, S2 (keys 1, 2, 3)
+    assert [k for (k,) in con.execute("SELECT hkey FROM source ORDER BY hkey").fetchall()] == [
+        1, 2, 3,
+    ]  # fmt: skip
+    con.close()
+    # A fresh store killed right after its migrations (nothing checkpointed) opens again.
+    fresh = tmp_path / "fresh.duckdb"
+    script = (
+        "import os, sys; from ecohub.store.db import connect; "
+        "c = connect(sys.argv[1]); c.execute(\"INSERT INTO source (source_code) VALUES ('X')\"); "
+        "os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", script, str(fresh)], check=True)
+    con = connect(fresh)
+    assert con.execute("SELECT source_code, hkey FROM source").fetchall() == [("X", 1)]
+    con.close()

@@ -96,8 +96,9 @@ def install() -> None:
 
 @app.command("reorder")
 def reorder() -> None:
-    """Store registry sources along a Hilbert curve (a box or county page then reads only its
-    part of the table); the registry's link run does this itself."""
+    """Re-key registry sources along a Hilbert curve and store them in that order (a box or
+    county page then reads only its part of the table, and OGC pages of sources follow it); the
+    registry's link run does this itself for the sources it adds."""
     from ecohub.geo.storage import reorder_sources
 
     _print_json({"sources": reorder_sources(_store())})

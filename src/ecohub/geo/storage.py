@@ -1,17 +1,26 @@
-"""The physical order of ``source``: along a Hilbert curve over China's box.
+"""The physical order of ``source`` and the order its OGC pages walk: along a Hilbert curve.
 
 DuckDB keeps a min/max per column and row group (zone maps) and skips the row groups a
 predicate cannot match. Stored in code order, registry sources of one area are spread over the
 whole table, so a box, a polygon or a county page reads every row group of ``lon``/``lat``;
 stored along a Hilbert curve, neighbours in space share row groups and such a page reads only
-its own (docs/ogc.md, "Storage order"). Sources without a point go last, in code order.
+its own (docs/ogc.md, "Storage order"). Sources without a point go last.
 
-The registry's link run inserts new sources in this order (:mod:`ecohub.registry.coding`), so a
-first run over the national registry stores it so at no extra cost, and later runs append each
-batch of new sources clustered; ``ecohub geo reorder`` rewrites the whole table in this order
-(a maintenance step after many runs or a bulk load by SQL: it rewrites every row, 338 s for
-1 M sources on the loaded shared machine, so it is not done on every run). The rows, their values
-and every query's answer are unchanged; only where they sit in the file changes.
+``source.hkey`` holds each row's place on that curve: the point's cell (16 bits a side over
+China's box) in the high 32 bits and a number from ``source_hkey_seq`` in the low 32, so no two
+rows share a key. The table is stored in ``hkey`` order and OGC pages of sources are ordered by
+it too: a page is then a stretch of the file, its next link (``hkey`` above the last one's)
+and a deep ``offset`` read one row group, and a filtered page stops at the first row groups that
+fill it (the top-N's dynamic filter skips the rest by their ``hkey`` min/max), where the item
+id's order had to read every row group's codes. A row inserted without a key (a bulk load by
+SQL) gets the next number alone: it pages first, in insertion order, until it is re-keyed.
+
+The registry's link run inserts new sources with their keys, in key order
+(:mod:`ecohub.registry.coding`), so a first run over the national registry stores them so at no
+extra cost and later runs append each batch clustered; ``ecohub geo reorder`` re-keys and
+rewrites the whole table in key order (a maintenance step after many runs or a bulk load by SQL:
+it rewrites every row). The rows and their values are unchanged; only ``hkey`` and where the rows
+sit in the file change, and with them the order of the OGC pages.
 """
 
 from __future__ import annotations
@@ -22,25 +31,31 @@ from ecohub.geo.spatial import load_spatial
 from ecohub.store.db import own_transaction
 
 # China's box (lon 73..136, lat 3..54): the curve's extent; points outside it clamp to its edge.
-_ORDER = (
-    "ORDER BY {p}lon IS NULL OR {p}lat IS NULL, ST_Hilbert(least(greatest({p}lon, 73), 136), "
-    "least(greatest({p}lat, 3), 54), ST_Extent(ST_MakeEnvelope(73, 3, 136, 54))), "
-    "{p}source_code"
+# No point: the last cell, so such rows go last.
+_CELL = (
+    "CASE WHEN {p}lon IS NULL OR {p}lat IS NULL THEN 4294967295 ELSE "
+    "ST_Hilbert(least(greatest({p}lon, 73), 136), least(greatest({p}lat, 3), 54), "
+    "ST_Extent(ST_MakeEnvelope(73, 3, 136, 54))) END"
 )
 
 
-def hilbert_order(alias: str = "") -> str:
-    """The ``ORDER BY`` clause of the storage order (DuckDB spatial must be loaded)."""
-    return _ORDER.format(p=f"{alias}." if alias else "")
+def hkey_sql(alias: str = "") -> str:
+    """SQL for a new ``hkey`` of the row's ``lon``/``lat`` (draws a number from
+    ``source_hkey_seq``; DuckDB spatial must be loaded)."""
+    cell = _CELL.format(p=f"{alias}." if alias else "")
+    number = "(nextval('source_hkey_seq') % 4294967296)::UBIGINT"
+    return f"((({cell})::UBIGINT << 32) | {number})"
 
 
 def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:
-    """Rewrite ``source`` in Hilbert-curve order, inside the caller's transaction if one is
-    open (else in its own). Returns the number of rows rewritten."""
+    """Give every row of ``source`` a new ``hkey`` and rewrite the table in that order, inside
+    the caller's transaction if one is open (else in its own). Returns the number of rows
+    rewritten."""
     load_spatial(con)
     with own_transaction(con):
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _ecohub_src AS SELECT * FROM source {hilbert_order()}"
+            "CREATE OR REPLACE TEMP TABLE _ecohub_src AS SELECT * FROM "
+            f"(SELECT * REPLACE ({hkey_sql()} AS hkey) FROM source) ORDER BY hkey"
         )
         con.execute("DELETE FROM source")
         con.execute("INSERT INTO source SELECT * FROM _ecohub_src")

@@ -191,10 +191,11 @@ def _write(
     src = src.reset_index()
     con.register("_assign", assign)
     con.register("_src", src)
-    # New sources go in along a Hilbert curve, so an area's sources share row groups
-    # (ecohub.geo.storage: box, county and polygon pages then skip the rest of the table).
+    # New sources go in along a Hilbert curve, with their keys on it, so an area's sources
+    # share row groups (ecohub.geo.storage: box, county and polygon pages then skip the rest of
+    # the table, and next links read one row group).
     from ecohub.geo.spatial import load_spatial
-    from ecohub.geo.storage import hilbert_order
+    from ecohub.geo.storage import hkey_sql
 
     load_spatial(con)
     con.register("_seq", new_last)
@@ -208,12 +209,17 @@ def _write(
         )
         con.execute(
             "INSERT INTO source (source_code, uscc, name, address, region_code, industry, lon, "
-            "lat, status, valid_from, code_kind, n_records, updated_at) "
+            "lat, status, valid_from, code_kind, n_records, updated_at, hkey) "
             "SELECT source_code, uscc, name, address, region_code, industry, lon, lat, 'active', "
-            f"$1, code_kind, n_records, $1 FROM _src WHERE true {hilbert_order()} "
+            "$1, code_kind, n_records, $1, hkey FROM "
+            f"(SELECT *, {hkey_sql()} AS hkey FROM _src) ORDER BY hkey "
             "ON CONFLICT (source_code) DO UPDATE SET name = excluded.name, "
             "address = excluded.address, region_code = excluded.region_code, "
             "industry = excluded.industry, lon = excluded.lon, lat = excluded.lat, "
+            # A point that moved gets its new place on the curve (the row stays where it is
+            # in the file until `ecohub geo reorder`).
+            "hkey = CASE WHEN source.lon IS NOT DISTINCT FROM excluded.lon AND "
+            "source.lat IS NOT DISTINCT FROM excluded.lat THEN source.hkey ELSE excluded.hkey END, "
             "n_records = excluded.n_records, updated_at = excluded.updated_at, "
             "uscc = coalesce(source.uscc, excluded.uscc)",
             [now],

@@ -8,6 +8,9 @@ import duckdb
 
 __all__ = ["show"]
 
+# hkey is the row's place in the file and in OGC pages (ecohub.geo.storage), not a fact about it.
+_SOURCE = "SELECT * EXCLUDE (hkey) FROM source"
+
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], con.execute(sql, params).df().to_dict("records"))
@@ -16,7 +19,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
 def show(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
     """The source ``code`` (following ``merged_into`` to the live code), its records from every
     system, outlets, permits, monitoring points with their latest values, and its history."""
-    src = _rows(con, "SELECT * FROM source WHERE source_code = ?", [code])
+    src = _rows(con, f"{_SOURCE} WHERE source_code = ?", [code])
     if not src:
         raise KeyError(code)
     head = src[0]
@@ -27,7 +30,7 @@ def show(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
         if live in seen:
             break
         seen.add(live)
-        head = _rows(con, "SELECT * FROM source WHERE source_code = ?", [live])[0]
+        head = _rows(con, f"{_SOURCE} WHERE source_code = ?", [live])[0]
     return {
         "source": head,
         "asked_for": code,

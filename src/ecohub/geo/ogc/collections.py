@@ -53,6 +53,11 @@ class Collection:
     #: A table of millions of rows (the registry): a page without a narrowing filter has its
     #: rows read late (``features.PageQuery.fetch``); not worth it on small tables.
     large: bool = False
+    #: The column the pages are ordered by when it is not the item id: a unique, non-null UBIGINT
+    #: column of ``source`` (``after`` then names an item, whose place is looked up in the
+    #: caller's scope). ``sources``: ``hkey``, their place along the storage order's Hilbert
+    #: curve (:mod:`ecohub.geo.storage`).
+    order: str | None = None
 
     def prop(self, name: str) -> Prop | None:
         for p in self.props:
@@ -109,6 +114,7 @@ COLLECTIONS: dict[str, Collection] = {
             source_col="source_code",
             temporal=("valid_from", "valid_to"),
             large=True,
+            order="hkey",
         ),
         Collection(
             id="outlets",

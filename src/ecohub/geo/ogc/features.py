@@ -2,13 +2,17 @@
 
 One SQL query per page: the caller's scope (:func:`ecohub.access.region_sql` /
 :func:`~ecohub.access.source_sql`), ``bbox``, ``datetime`` and the CQL2 filter all go into its
-``WHERE``, ordered by the item id, ``limit + 1`` rows fetched to know whether a next page exists.
+``WHERE``, ordered by the item id (``sources``: by their place along the Hilbert curve their
+table is stored in, :attr:`Collection.order`), ``limit + 1`` rows fetched to know whether a next
+page exists.
 
 ``numberMatched`` is given only when it costs nothing: on a page that reaches the end of the
 result (then it is ``offset + numberReturned``); otherwise it is omitted rather than counted over
 a collection that may hold millions of rows.
 
-Next links are keyset links: ``after=<id of the page's last item>`` (rows with a larger id), so
+Next links are keyset links: ``after=<id of the page's last item>`` (the rows after it in the
+page order: a larger id, or for ``sources`` a larger ``hkey``, looked up for that item in the
+caller's scope, so an unknown item and one outside the scope answer the same 400), so
 page 50 costs what page 1 costs; a deep ``offset`` has to read and drop every earlier id. Beside
 ``after`` the link keeps ``offset`` as the position of the page's first item: it then skips
 nothing and only numbers the page (for ``numberMatched`` on the last page and the ``prev``
@@ -75,6 +79,18 @@ def _prefix_range(c: Collection, p: Principal) -> str:
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     col = c.region_col
     return f" AND ({col} >= '{prefix}' AND {col} < '{upper}')"
+
+
+class _After:
+    """The place of ``after``'s item in a collection with its own page order (a parameter that
+    :meth:`PageQuery.fetch` fills in once it has looked the item up)."""
+
+    def __init__(self, item_id: str) -> None:
+        self.item_id = item_id
+
+
+def _order(c: Collection) -> str:
+    return c.order or ", ".join(c.key)
 
 
 def _key(c: Collection) -> str:
@@ -157,6 +173,7 @@ class PageQuery:
         if self.spatial and not spatial_ready:
             load_spatial(con)
         c = self.collection
+        params = [self._place(con, a) if isinstance(a, _After) else a for a in self.params]
         if c.geometry == "point":
             # Point rows are small: one statement; measured cheaper than ids-then-rows on a
             # box page (a few thousand rows match). On a wide page (next links, offsets, no
@@ -167,17 +184,30 @@ class PageQuery:
             if self.wide and self.limit + 1 > 50:
                 con.execute(f"SET late_materialization_max_rows = {int(self.limit) + 1}")
             head = _IDS.format(key=_key(c), source=c.source)
-            return con.execute(self.sql.replace(head, _select(c), 1), self.params).fetchall()
-        ids = [r[0] for r in con.execute(self.sql, self.params).fetchall()]
+            return con.execute(self.sql.replace(head, _select(c), 1), params).fetchall()
+        ids = [r[0] for r in con.execute(self.sql, params).fetchall()]
         if not ids:
             return []
         scope, scope_args = self.scope
         marks = ", ".join("?" for _ in ids)
         # The scope again: the rows are read in a second statement.
         return con.execute(
-            f"{_select(c)} WHERE {_key(c)} IN ({marks}) AND ({scope}) ORDER BY {', '.join(c.key)}",
+            f"{_select(c)} WHERE {_key(c)} IN ({marks}) AND ({scope}) ORDER BY {_order(c)}",
             [*ids, *scope_args],
         ).fetchall()
+
+    def _place(self, con: duckdb.DuckDBPyConnection, after: _After) -> Any:
+        """``after``'s item's value of the page order, found in the caller's scope; 400 when
+        there is no such item there (unknown and out of scope alike)."""
+        c = self.collection
+        scope, scope_args = self.scope
+        row = con.execute(
+            f"SELECT {c.order} FROM {c.source} AS t WHERE {_key(c)} = ? AND ({scope})",
+            [after.item_id, *scope_args],
+        ).fetchone()
+        if row is None:
+            raise OgcBadRequest("after", f"must be an item id of collection {c.id}")
+        return row[0]
 
 
 def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str]) -> PageQuery:
@@ -219,7 +249,7 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     # materialisation only for a constant LIMIT (see PageQuery.fetch).
     text = (
         f"{head} WHERE {' AND '.join(f'({w})' for w in where)} "
-        f"ORDER BY {', '.join(c.key)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
+        f"ORDER BY {_order(c)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
     )
     return PageQuery(c, text, args, limit, offset, spatial, scope, wide)
 
@@ -238,10 +268,14 @@ def _filter_sql(
 
 
 def after_sql(c: Collection, raw: str) -> tuple[str, list[Any]]:
-    """Rows whose id sorts after the item id ``raw`` (the keyset of a next link)."""
+    """Rows after the item id ``raw`` in the page order (the keyset of a next link)."""
     parts = raw.split(".") if len(c.key) > 1 else [raw]
     if len(raw) > 200 or len(parts) != len(c.key) or not raw:
         raise OgcBadRequest("after", f"must be an item id of collection {c.id}")
+    if c.order is not None:
+        # Typed as the column, so the comparison stays on the column and its zone maps serve
+        # (a Python int binds wider, and DuckDB would cast every value of the column instead).
+        return f"{c.order} > CAST(? AS UBIGINT)", [_After(raw)]
     # (k1, k2) > (a, b) spelt out, so each column's comparison can use its zone maps.
     terms, params = [], []
     for i, k in enumerate(c.key):
