@@ -25,6 +25,8 @@ sit in the file change, and with them the order of the OGC pages.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from ecohub.geo.spatial import load_spatial
@@ -52,13 +54,24 @@ def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:
     the caller's transaction if one is open (else in its own). Returns the number of rows
     rewritten."""
     load_spatial(con)
+    row = con.execute(
+        "SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'source'"
+    ).fetchone()
+    ddl = str(row[0]) if row else ""
+    head = re.match(r'CREATE TABLE "?source"?\s*\(', ddl)
+    if head is None:
+        raise RuntimeError("table source is not where ecohub's schema puts it")
+    # A new table with the same definition, filled in key order, takes the old one's place:
+    # deleting every row and inserting them again left the deleted row groups in the file, and
+    # every later scan walked both (1 M sources: 18 row groups instead of 9).
+    create = "CREATE TABLE _ecohub_source_sorted (" + ddl[head.end() :]
     with own_transaction(con):
+        con.execute(create)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _ecohub_src AS SELECT * FROM "
+            "INSERT INTO _ecohub_source_sorted SELECT * FROM "
             f"(SELECT * REPLACE ({hkey_sql()} AS hkey) FROM source) ORDER BY hkey"
         )
-        con.execute("DELETE FROM source")
-        con.execute("INSERT INTO source SELECT * FROM _ecohub_src")
-        row = con.execute("SELECT count(*) FROM _ecohub_src").fetchone()
-        con.execute("DROP TABLE _ecohub_src")
-    return int(row[0]) if row else 0
+        con.execute("DROP TABLE source")
+        con.execute("ALTER TABLE _ecohub_source_sorted RENAME TO source")
+        count = con.execute("SELECT count(*) FROM source").fetchone()
+    return int(count[0]) if count else 0
