@@ -4,6 +4,7 @@ file (read with csv) and the hand-placed rows in conftest, never from the servic
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -245,3 +246,49 @@ def test_after_with_a_two_column_key_and_bad_after(ogc: Ogc) -> None:
     for bad in ("no-dot", "a" * 201, ""):
         r = c.get("/ogc/collections/outlets/items", params={"after": bad})
         assert r.status_code == 400 and r.json()["errors"][0]["field"] == "after"
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (116.0, 39.6, 116.8, 40.2),  # Beijing's centre: districts inside, larger regions across
+        (170.0, 35.0, 75.0, 42.0),  # across the antimeridian: China's western edge only
+    ],
+)
+def test_region_box_pages_walk_the_exact_intersection_in_code_order(
+    ogc: Ogc, box: tuple[float, float, float, float]
+) -> None:
+    """Every level, small pages: regions whose boundary meets the box (tested against Shapely
+    on the stored WKB), each once and in code order through offsets and next links, a box
+    across the antimeridian included."""
+    import shapely
+
+    parts = (
+        [box]
+        if box[0] <= box[2]
+        else [(box[0], box[1], 180, box[3]), (-180, box[1], box[2], box[3])]
+    )
+    c = ogc.con.cursor()
+    rows = c.execute("SELECT code, geom_wkb FROM region WHERE geom_wkb IS NOT NULL").fetchall()
+    c.close()
+    want = sorted(
+        code
+        for code, wkb in rows
+        if any(shapely.from_wkb(bytes(wkb)).intersects(shapely.box(*p)) for p in parts)
+    )
+    assert len(want) > 3
+    client = ogc.client("admin")
+    params: dict[str, Any] = {"bbox": ",".join(map(str, box)), "limit": 3}
+    walked: list[str] = []
+    while True:
+        body = client.get("/ogc/collections/regions/items", params=params).json()
+        walked += ids(body)
+        nxt = [link for link in body["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        params = {"bbox": params["bbox"], "limit": 3, "after": walked[-1], "offset": len(walked)}
+    assert walked == want
+    page = client.get(
+        "/ogc/collections/regions/items", params={"bbox": params["bbox"], "limit": 2, "offset": 3}
+    ).json()
+    assert ids(page) == want[3:5]
