@@ -59,6 +59,12 @@ class Collection:
     #: curve (:mod:`ecohub.geo.storage`).
     order: str | None = None
 
+    @property
+    def id_sql(self) -> str:
+        """The item id as SQL (the key column itself for a one-column key, so its index
+        serves)."""
+        return " || '.' || ".join(self.key) if len(self.key) > 1 else self.key[0]
+
     def prop(self, name: str) -> Prop | None:
         for p in self.props:
             if p.name == name:

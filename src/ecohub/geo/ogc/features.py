@@ -33,7 +33,8 @@ import orjson
 
 from ecohub.access import Principal, region_sql, source_sql
 from ecohub.access.scope import region_prefix
-from ecohub.geo.ogc import cql2
+from ecohub.geo.ogc import boxes as box_pages
+from ecohub.geo.ogc import cql2, keyset
 from ecohub.geo.ogc.collections import Collection, get
 from ecohub.geo.ogc.errors import OgcBadRequest
 from ecohub.geo.ogc.params import (
@@ -81,21 +82,12 @@ def _prefix_range(c: Collection, p: Principal) -> str:
     return f" AND ({col} >= '{prefix}' AND {col} < '{upper}')"
 
 
-class _After:
-    """The place of ``after``'s item in a collection with its own page order (a parameter that
-    :meth:`PageQuery.fetch` fills in once it has looked the item up)."""
-
-    def __init__(self, item_id: str) -> None:
-        self.item_id = item_id
-
-
 def _order(c: Collection) -> str:
     return c.order or ", ".join(c.key)
 
 
 def _key(c: Collection) -> str:
-    """The item id as SQL (the key column itself for a one-column key, so its index serves)."""
-    return " || '.' || ".join(c.key) if len(c.key) > 1 else c.key[0]
+    return c.id_sql
 
 
 _IDS = "SELECT {key} FROM {source} AS t"
@@ -164,6 +156,11 @@ class PageQuery:
     #: datetime or scope), so the top-N reads most of the table: read the page's rows late
     #: (see :meth:`fetch`).
     wide: bool = False
+    #: Boundaries (``wkb``) in a ``bbox``: ``sql`` lists every candidate (id, box inside the
+    #: query box) in page order, and :func:`boxes.ids_in_box` tests the crossing ones only as
+    #: far as the page needs; ``skip`` is then the offset it applies (not in the SQL).
+    boxes: tuple[box_pages.Box, ...] | None = None
+    skip: int = 0
 
     def fetch(
         self, con: duckdb.DuckDBPyConnection, *, spatial_ready: bool = False
@@ -173,7 +170,8 @@ class PageQuery:
         if self.spatial and not spatial_ready:
             load_spatial(con)
         c = self.collection
-        params = [self._place(con, a) if isinstance(a, _After) else a for a in self.params]
+        params = [keyset.place(con, c, self.scope, a) if isinstance(a, keyset.After) else a
+                  for a in self.params]  # fmt: skip
         if c.geometry == "point":
             # Point rows are small: one statement; measured cheaper than ids-then-rows on a
             # box page (a few thousand rows match). On a wide page (next links, offsets, no
@@ -185,7 +183,18 @@ class PageQuery:
                 con.execute(f"SET late_materialization_max_rows = {int(self.limit) + 1}")
             head = _IDS.format(key=_key(c), source=c.source)
             return con.execute(self.sql.replace(head, _select(c), 1), params).fetchall()
-        ids = [r[0] for r in con.execute(self.sql, params).fetchall()]
+        if self.boxes is not None:
+            ids = box_pages.ids_in_box(
+                con,
+                con.execute(self.sql, params).fetchall(),
+                self.boxes,
+                source=c.source,
+                key=_key(c),
+                skip=self.skip,
+                want=self.limit + 1,
+            )
+        else:
+            ids = [r[0] for r in con.execute(self.sql, params).fetchall()]
         if not ids:
             return []
         scope, scope_args = self.scope
@@ -195,19 +204,6 @@ class PageQuery:
             f"{_select(c)} WHERE {_key(c)} IN ({marks}) AND ({scope}) ORDER BY {_order(c)}",
             [*ids, *scope_args],
         ).fetchall()
-
-    def _place(self, con: duckdb.DuckDBPyConnection, after: _After) -> Any:
-        """``after``'s item's value of the page order, found in the caller's scope; 400 when
-        there is no such item there (unknown and out of scope alike)."""
-        c = self.collection
-        scope, scope_args = self.scope
-        row = con.execute(
-            f"SELECT {c.order} FROM {c.source} AS t WHERE {_key(c)} = ? AND ({scope})",
-            [after.item_id, *scope_args],
-        ).fetchone()
-        if row is None:
-            raise OgcBadRequest("after", f"must be an item id of collection {c.id}")
-        return row[0]
 
 
 def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str]) -> PageQuery:
@@ -220,15 +216,22 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     offset = read_int(params, "offset", 0, 0)
     if offset > MAX_OFFSET:
         raise OgcBadRequest("offset", f"must be <= {MAX_OFFSET}")
-    after = after_sql(c, params["after"]) if "after" in params else None
+    after = keyset.after_sql(c, params["after"]) if "after" in params else None
     crs = params.get("filter-crs")
     if crs is not None and crs not in CRS84_URIS:
         raise OgcBadRequest("filter-crs", f"only {CRS84_URIS[0]} is supported")
     scope = _scope(c, p)
     where, args = [], []
+    box = parse_bbox(params["bbox"]) if "bbox" in params else None
+    cut = None if box is None or c.geometry == "point" else box_pages.parts(box)
+    by_box: tuple[str, list[Any]] = ("TRUE", [])
+    if cut is not None:  # boundaries: the stored boxes here, the exact test in PageQuery.fetch
+        by_box = (box_pages.overlap_sql(cut), [])
+    elif box is not None:
+        by_box = bbox_sql(c, box)
     narrowing = (
         scope,
-        bbox_sql(c, parse_bbox(params["bbox"])) if "bbox" in params else ("TRUE", []),
+        by_box,
         datetime_sql(c, params["datetime"]) if "datetime" in params else ("TRUE", []),
     )
     for sql, ps in (*narrowing, after or ("TRUE", [])):
@@ -245,11 +248,17 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
     head = _IDS.format(key=_key(c), source=c.source)
     skip = 0 if after else offset
+    conditions = " AND ".join(f"({w})" for w in where)
+    if cut is not None:
+        text = (
+            f"SELECT {_key(c)}, {box_pages.inside_sql(cut)} FROM {c.source} AS t "
+            f"WHERE {conditions} ORDER BY {_order(c)}"
+        )
+        return PageQuery(c, text, args, limit, offset, True, scope, wide, cut, skip)
     # LIMIT and OFFSET are checked integers, written into the SQL: DuckDB plans a late
     # materialisation only for a constant LIMIT (see PageQuery.fetch).
     text = (
-        f"{head} WHERE {' AND '.join(f'({w})' for w in where)} "
-        f"ORDER BY {_order(c)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
+        f"{head} WHERE {conditions} ORDER BY {_order(c)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
     )
     return PageQuery(c, text, args, limit, offset, spatial, scope, wide)
 
@@ -265,24 +274,6 @@ def _filter_sql(
     tree = cql2.parse(text, lang)
     sql, ps = cql2.to_sql(tree, get(collection_id))
     return sql, tuple(ps), cql2.uses_spatial(tree)
-
-
-def after_sql(c: Collection, raw: str) -> tuple[str, list[Any]]:
-    """Rows after the item id ``raw`` in the page order (the keyset of a next link)."""
-    parts = raw.split(".") if len(c.key) > 1 else [raw]
-    if len(raw) > 200 or len(parts) != len(c.key) or not raw:
-        raise OgcBadRequest("after", f"must be an item id of collection {c.id}")
-    if c.order is not None:
-        # Typed as the column, so the comparison stays on the column and its zone maps serve
-        # (a Python int binds wider, and DuckDB would cast every value of the column instead).
-        return f"{c.order} > CAST(? AS UBIGINT)", [_After(raw)]
-    # (k1, k2) > (a, b) spelt out, so each column's comparison can use its zone maps.
-    terms, params = [], []
-    for i, k in enumerate(c.key):
-        eq = [f"{c.key[j]} = ?" for j in range(i)]
-        terms.append("(" + " AND ".join([*eq, f"{k} > ?"]) + ")")
-        params += [*parts[:i], parts[i]]
-    return "(" + " OR ".join(terms) + ")", params
 
 
 def items(

@@ -75,25 +75,14 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
 
 
 def bbox_sql(c: Collection, box: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
-    """Features whose geometry intersects the box (edges included). A box with
-    ``minlon > maxlon`` crosses the antimeridian (Part 1) and is two boxes."""
+    """Point features inside the box (edges included). A box with ``minlon > maxlon`` crosses
+    the antimeridian (Part 1) and is two boxes. Boundaries: :mod:`ecohub.geo.ogc.boxes`."""
+    if c.geometry != "point":
+        raise ValueError(f"collection {c.id}: boundaries are cut by ecohub.geo.ogc.boxes")
     x0, y0, x1, y1 = box
     parts = [(x0, x1)] if x0 <= x1 else [(x0, 180.0), (-180.0, x1)]
-    if c.geometry == "point":
-        lon = " OR ".join("lon BETWEEN ? AND ?" for _ in parts)
-        return f"({lon}) AND lat BETWEEN ? AND ?", [v for p in parts for v in p] + [y0, y1]
-    # Regions: the stored bounding box first (cheap), then the exact test on the boundary,
-    # which a region whose box lies inside the query's passes without (its geometry is inside
-    # the box; DuckDB tests the OR's second term only for rows the first did not select).
-    sql, params = [], []
-    for a, b in parts:
-        sql.append(
-            "(xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ? "
-            "AND ((xmin >= ? AND xmax <= ? AND ymin >= ? AND ymax <= ?) "
-            "OR ST_Intersects(ST_GeomFromWKB(geom_wkb), ST_MakeEnvelope(?, ?, ?, ?))))"
-        )
-        params += [a, b, y0, y1, a, b, y0, y1, a, y0, b, y1]
-    return "(" + " OR ".join(sql) + ")", params
+    lon = " OR ".join("lon BETWEEN ? AND ?" for _ in parts)
+    return f"({lon}) AND lat BETWEEN ? AND ?", [v for p in parts for v in p] + [y0, y1]
 
 
 def _instant(raw: str, end: bool) -> datetime | None:
