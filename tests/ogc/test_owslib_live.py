@@ -93,3 +93,25 @@ def test_owslib_reads_the_live_service(
     assert [f["id"] for f in mine["features"]] == [CY1]
     region = owner.collection_item("regions", INSIDE)
     assert region["id"] == INSIDE and region["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_the_first_pages_arriving_together_all_answer(live: tuple[str, dict[str, str]]) -> None:
+    """DuckDB spatial is loaded on the first page that needs it; pages that arrive at the same
+    moment must not use the store's connection together (that gave a 500)."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, keys = live
+    req = urllib.request.Request(
+        f"{url}/collections/regions/items?bbox=116.0,39.6,116.8,40.2&limit=5",
+        headers={"Authorization": f"Bearer {keys['admin']}"},
+    )
+    start = threading.Barrier(16)
+
+    def get(_: int) -> int:
+        start.wait()
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return int(r.status)
+
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(get, range(16))) == [200] * 16

@@ -9,6 +9,7 @@ are taken raw and checked by the service.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,9 +47,21 @@ def _spatial_ready(request: Request) -> bool:
     is loaded on every request (~0.3 ms: ``duckdb_extensions()`` looks at the disk)."""
     state = request.app.state
     if not getattr(state, "ogc_spatial_ready", False):
-        load_spatial(context(request).con)
-        state.ogc_spatial_ready = True
+        # One thread loads it: the first pages arrive together, and the store's connection
+        # is not to be used by two threads at once (DuckDB then answered one of them "No open
+        # result set", a 500, in the first burst of a 20-client benchmark).
+        with _SPATIAL_LOCK:
+            if not getattr(state, "ogc_spatial_ready", False):
+                cur = context(request).con.cursor()
+                try:
+                    load_spatial(cur)  # into the database: every cursor has it then
+                finally:
+                    cur.close()
+                state.ogc_spatial_ready = True
     return True
+
+
+_SPATIAL_LOCK = threading.Lock()
 
 
 def _answer(
