@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ecohub.store.db import connect, migrations
+from ecohub.store.db import connect, migrate
 
 pytestmark = pytest.mark.e2e
 
@@ -17,12 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_store_opens_after_kill_9_right_after_migration_006(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMPTZ DEFAULT now())")  # fmt: skip
-    for version, name, sql in migrations():
-        if version < 6:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
+    migrate(con, before=6)
     con.execute(
         "INSERT INTO packet_log (received_at, raw, status) VALUES (now(), 'abc', 'rejected')"
     )

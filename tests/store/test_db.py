@@ -124,12 +124,7 @@ def test_the_page_key_migration_keeps_every_source_and_numbers_them_in_storage_o
 
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMPTZ DEFAULT now())")  # fmt: skip
-    for version, name, sql in migrations():
-        if version < 23:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    migrate(con, before=23)
     rows = [("S3", "c", 116.1, 39.9, "merged", "S1"), ("S1", "a", None, None, "active", None),
             ("S2", "b", 121.4, 31.2, "active", None)]  # fmt: skip
     con.executemany(

@@ -39,8 +39,10 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations this database has not seen; return the versions applied."""
+def migrate(con: duckdb.DuckDBPyConnection, *, before: int | None = None) -> list[int]:
+    """Apply the migrations this database has not seen; return the versions applied.
+    ``before``: only those numbered below it (a store as an older release left it, for tests
+    of a later migration)."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
@@ -48,7 +50,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
     for version, name, sql in migrations():
-        if version in done:
+        if version in done or (before is not None and version >= before):
             continue
         con.execute("BEGIN")
         try:

@@ -86,15 +86,11 @@ def _order(c: Collection) -> str:
     return c.order or ", ".join(c.key)
 
 
-def _key(c: Collection) -> str:
-    return c.id_sql
-
-
 _IDS = "SELECT {key} FROM {source} AS t"
 
 
 def _select(c: Collection) -> str:
-    key = _key(c)
+    key = c.id_sql
     cols = ", ".join(p.sql for p in c.props)
     geom = (
         "lon, lat"
@@ -181,7 +177,7 @@ class PageQuery:
             # this connection for the page. It changes the plan, not the answer.
             if self.wide and self.limit + 1 > 50:
                 con.execute(f"SET late_materialization_max_rows = {int(self.limit) + 1}")
-            head = _IDS.format(key=_key(c), source=c.source)
+            head = _IDS.format(key=c.id_sql, source=c.source)
             return con.execute(self.sql.replace(head, _select(c), 1), params).fetchall()
         if self.boxes is not None:
             ids = box_pages.ids_in_box(
@@ -189,7 +185,7 @@ class PageQuery:
                 con.execute(self.sql, params).fetchall(),
                 self.boxes,
                 source=c.source,
-                key=_key(c),
+                key=c.id_sql,
                 skip=self.skip,
                 want=self.limit + 1,
             )
@@ -201,7 +197,7 @@ class PageQuery:
         marks = ", ".join("?" for _ in ids)
         # The scope again: the rows are read in a second statement.
         return con.execute(
-            f"{_select(c)} WHERE {_key(c)} IN ({marks}) AND ({scope}) ORDER BY {_order(c)}",
+            f"{_select(c)} WHERE {c.id_sql} IN ({marks}) AND ({scope}) ORDER BY {_order(c)}",
             [*ids, *scope_args],
         ).fetchall()
 
@@ -246,12 +242,12 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         spatial = spatial or uses
     elif "filter-lang" in params:
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
-    head = _IDS.format(key=_key(c), source=c.source)
+    head = _IDS.format(key=c.id_sql, source=c.source)
     skip = 0 if after else offset
     conditions = " AND ".join(f"({w})" for w in where)
     if cut is not None:
         text = (
-            f"SELECT {_key(c)}, {box_pages.inside_sql(cut)} FROM {c.source} AS t "
+            f"SELECT {c.id_sql}, {box_pages.inside_sql(cut)} FROM {c.source} AS t "
             f"WHERE {conditions} ORDER BY {_order(c)}"
         )
         return PageQuery(c, text, args, limit, offset, True, scope, wide, cut, skip)
