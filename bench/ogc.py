@@ -11,7 +11,7 @@ load generator in its own process (so client CPU and a client-side GIL are not i
 latencies): 20 keep-alive connections in closed loop per scenario, ``--warmup`` seconds
 unmeasured, then ``--duration`` seconds measured.
 Target: items page p99 <= 100 ms. Baseline, in the same run: the very SQL of each page
-(:func:`ecohub.geo.ogc.features.page_query`) straight on DuckDB, alone and from 20 threads, so
+(:func:`ecohub.geo.ogc.pages.page_query`) straight on DuckDB, alone and from 20 threads, so
 the HTTP + JSON share is visible. The server holds the store's lock, so the baseline runs
 after it stops.
 """
@@ -36,7 +36,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import write_section
 from ecohub.access.principal import ANONYMOUS, Principal
-from ecohub.geo.ogc.features import page_query
+from ecohub.geo.ogc.pages import page_query
 from ecohub.geo.spatial import load_spatial
 from ecohub.geo.storage import hkey_sql
 from ecohub.store.db import connect

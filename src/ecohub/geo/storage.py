@@ -29,6 +29,7 @@ import re
 
 import duckdb
 
+from ecohub.geo.hilbert import cell_range
 from ecohub.geo.spatial import load_spatial
 from ecohub.store.db import own_transaction
 
@@ -47,6 +48,32 @@ def hkey_sql(alias: str = "") -> str:
     cell = _CELL.format(p=f"{alias}." if alias else "")
     number = "(nextval('source_hkey_seq') % 4294967296)::UBIGINT"
     return f"((({cell})::UBIGINT << 32) | {number})"
+
+
+#: ``hkey`` below this: rows inserted without a key (cell 0 in the high bits, never re-keyed).
+UNKEYED_KEYS = 1 << 32
+
+
+def stretch_sql(box: tuple[float, float, float, float]) -> tuple[str, list[int]]:
+    """``source`` narrowed to the rows whose point can lie inside ``box`` (minlon, minlat,
+    maxlon, maxlat; not across the antimeridian), as a table expression with its parameters.
+
+    A keyed row carries its point's cell (:func:`hkey_sql`; the registry re-keys a source
+    whose point moves, ``ecohub geo reorder`` re-keys all), so the box's points lie in one
+    stretch of keys, from the box's smallest cell to its largest
+    (:func:`ecohub.geo.hilbert.cell_range`); rows inserted without a key (a bulk load by SQL)
+    are kept as well. Two ``UNION ALL`` branches, each a plain key range: DuckDB skips the row
+    groups and segments outside it by their ``hkey`` min/max (an ``OR`` of ranges is not
+    pushed down), and drops the unkeyed branch while planning when the table's statistics
+    rule it out. A superset still: the caller tests the box itself. A point changed by SQL
+    outside the registry keeps its old key until ``ecohub geo reorder`` (docs/ogc.md)."""
+    first, last = cell_range(*box)
+    key = "CAST(? AS UBIGINT)"  # typed as the column, so its zone maps serve (see keyset)
+    sql = (
+        f"(SELECT * FROM source WHERE hkey < {key} UNION ALL "
+        f"SELECT * FROM source WHERE hkey BETWEEN {key} AND {key})"
+    )
+    return sql, [UNKEYED_KEYS, max(first << 32, UNKEYED_KEYS), ((last + 1) << 32) - 1]
 
 
 def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:

@@ -279,6 +279,27 @@ def _intersects(args: list[Any], c: Collection) -> Sql:
     )
 
 
+def implied_box(tree: Any) -> tuple[float, float, float, float] | None:
+    """A box every matching feature's geometry meets: the envelope of an ``S_INTERSECTS``
+    with a literal that the filter's top-level ``AND`` requires (the first such); None when
+    the filter implies none (say, under ``OR`` or ``NOT``). Call on a tree :func:`to_sql` has
+    accepted."""
+    if not isinstance(tree, dict):
+        return None
+    op, args = str(tree.get("op", "")), tree.get("args") or []
+    if op == "and":
+        for arg in args:
+            box = implied_box(arg)
+            if box is not None:
+                return box
+        return None
+    if op != "s_intersects" or len(args) != 2:
+        return None
+    literal = args[1] if _is_prop(args[0]) else args[0]
+    x0, y0, x1, y1 = (float(v) for v in _geometry(literal).bounds)
+    return x0, y0, x1, y1
+
+
 def uses_spatial(tree: Any) -> bool:
     """Whether the filter needs DuckDB spatial loaded."""
     return "s_intersects" in json.dumps(tree)

@@ -1,0 +1,90 @@
+"""The Hilbert curve ``source.hkey`` is keyed on, computed in Python: a point's cell, and the
+smallest and largest cell of any point inside a box.
+
+DuckDB spatial's ``ST_Hilbert(x, y, box)`` scales each coordinate to a 16-bit grid over the box
+(``int((x - xmin) * (65535 / (xmax - xmin)))``) and numbers the grid's cells along the curve
+(the textbook ``xy2d`` order: the lower-left quadrant first, then upper-left, upper-right,
+lower-right, each turned so the curve runs on). :func:`cell` gives the same numbers, which a
+test holds against DuckDB's; :func:`cell_range` needs only the order of the quadrants, so a page
+can ask for the rows of one stretch of the curve without asking DuckDB first.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+ORDER = 16  # bits a side
+SIDE = 1 << ORDER
+#: China's box (lon 73..136, lat 3..54), the curve's extent (ecohub.geo.storage).
+BOX = (73.0, 3.0, 136.0, 54.0)
+
+
+def _grid(v: float, lo: float, hi: float) -> int:
+    """``v``'s grid column (or row) as DuckDB spatial scales it, clamped to the box first."""
+    v = min(max(v, lo), hi)
+    return int((v - lo) * ((SIDE - 1) / (hi - lo)))
+
+
+def xy2d(x: int, y: int) -> int:
+    """The curve's number of grid cell ``(x, y)`` (each ``0 <= x, y < SIDE``)."""
+    d, s = 0, SIDE >> 1
+    while s:
+        rx = 1 if x & s else 0
+        ry = 1 if y & s else 0
+        d += s * s * ((3 * rx) ^ ry)
+        if not ry:  # the quadrant is turned: so is the rest of the path through it
+            if rx:
+                x, y = s - 1 - x, s - 1 - y
+            x, y = y, x
+        s >>= 1
+    return d
+
+
+def cell(lon: float, lat: float) -> int:
+    """The cell of a point, as ``ST_Hilbert(lon, lat, <China's box>)`` numbers it (points
+    outside the box are clamped to its edge, as ``source.hkey`` is)."""
+    x0, y0, x1, y1 = BOX
+    return xy2d(_grid(lon, x0, x1), _grid(lat, y0, y1))
+
+
+def _end(x0: int, y0: int, x1: int, y1: int, last: bool) -> int:
+    """The smallest (``last`` False) or largest cell number of grid rectangle
+    ``[x0, x1] x [y0, y1]`` (inclusive, inside the grid): down the quadrants in curve order,
+    into the first (or last) one the rectangle reaches, turning the rectangle with the curve."""
+    d, s = 0, SIDE >> 1
+    while s:
+        # The quadrants the rectangle reaches, in the curve's order (digit = (3 * rx) ^ ry).
+        reach = [
+            ((3 * rx) ^ ry, rx, ry)
+            for rx in (0, 1)
+            if (x0 < s if rx == 0 else x1 >= s)
+            for ry in (0, 1)
+            if (y0 < s if ry == 0 else y1 >= s)
+        ]
+        digit, rx, ry = max(reach) if last else min(reach)
+        d += s * s * digit
+        # The rectangle's part in that quadrant, in the quadrant's own coordinates.
+        x0, x1 = (max(x0, s), x1) if rx else (x0, min(x1, s - 1))
+        y0, y1 = (max(y0, s), y1) if ry else (y0, min(y1, s - 1))
+        x0, x1, y0, y1 = x0 - rx * s, x1 - rx * s, y0 - ry * s, y1 - ry * s
+        if x0 == 0 and y0 == 0 and x1 == s - 1 and y1 == s - 1:
+            return d + (s * s - 1 if last else 0)  # the whole quadrant: its first or last cell
+        if not ry:
+            if rx:
+                x0, x1, y0, y1 = s - 1 - x1, s - 1 - x0, s - 1 - y1, s - 1 - y0
+            x0, x1, y0, y1 = y0, y1, x0, x1
+        s >>= 1
+    return d
+
+
+@lru_cache(maxsize=1024)
+def cell_range(minlon: float, minlat: float, maxlon: float, maxlat: float) -> tuple[int, int]:
+    """The smallest and the largest cell of any point inside the box (edges included; boxes
+    reaching past China's box are clamped as the points are). One grid step of margin on each
+    side, so a point that the float arithmetic puts in the next cell is still inside."""
+    bx0, by0, bx1, by1 = BOX
+    x0 = max(_grid(minlon, bx0, bx1) - 1, 0)
+    x1 = min(_grid(maxlon, bx0, bx1) + 1, SIDE - 1)
+    y0 = max(_grid(minlat, by0, by1) - 1, 0)
+    y1 = min(_grid(maxlat, by0, by1) + 1, SIDE - 1)
+    return _end(x0, y0, x1, y1, last=False), _end(x0, y0, x1, y1, last=True)

@@ -1,0 +1,104 @@
+"""ecohub.geo.hilbert: the same cells as DuckDB spatial's ST_Hilbert over China's box, and the
+smallest and largest cell of a box. Expected values: DuckDB's own function, a brute force over
+every cell of small grid rectangles (``xy2d`` cell by cell), and the curve's first-level
+quadrant order worked out by hand."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecohub.geo import hilbert
+from ecohub.geo.spatial import load_spatial
+
+Q = 1 << 30  # cells in a first-level quadrant (2^15 x 2^15)
+
+
+@pytest.fixture(scope="module")
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    c = duckdb.connect()
+    load_spatial(c)
+    yield c
+    c.close()
+
+
+def _duckdb_cells(con: duckdb.DuckDBPyConnection, pts: list[tuple[float, float]]) -> list[int]:
+    con.execute("CREATE OR REPLACE TEMP TABLE p (i INTEGER, lon DOUBLE, lat DOUBLE)")
+    con.executemany("INSERT INTO p VALUES (?, ?, ?)", [(i, x, y) for i, (x, y) in enumerate(pts)])
+    # As source.hkey's high half (ecohub.geo.storage): clamped to the box, then ST_Hilbert.
+    rows = con.execute(
+        "SELECT ST_Hilbert(least(greatest(lon, 73), 136), least(greatest(lat, 3), 54), "
+        "ST_Extent(ST_MakeEnvelope(73, 3, 136, 54))) FROM p ORDER BY i"
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def test_cells_are_duckdbs_for_random_edge_and_outside_points(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    rng = random.Random(20261126)
+    pts = [(rng.uniform(73, 136), rng.uniform(3, 54)) for _ in range(3000)]
+    # The box's corners and edges, grid lines, points outside the box (clamped) and Beijing.
+    pts += [(73, 3), (136, 54), (73, 54), (136, 3), (104.5, 28.5), (73.0000001, 53.9999999)]
+    pts += [(60.0, 20.0), (150.0, 60.0), (-179.9, -89.9), (180.0, 2.0), (116.397, 39.909)]
+    pts += [(73 + 63 * k / 65535, 3 + 51 * k / 65535) for k in range(0, 65536, 4093)]
+    assert [hilbert.cell(x, y) for x, y in pts] == _duckdb_cells(con, pts)
+
+
+def test_the_first_level_quadrants_come_in_the_curves_order() -> None:
+    # Worked by hand from the curve: lower left, upper left, upper right, lower right.
+    assert hilbert.cell_range(73, 3, 136, 54) == (0, 4 * Q - 1)
+    # A box inside one quadrant: its range lies inside that quadrant's quarter of the curve.
+    for box, k in (
+        ((74, 4, 100, 27), 0),
+        ((74, 30, 100, 53), 1),
+        ((106, 30, 135, 53), 2),
+        ((106, 4, 135, 27), 3),
+    ):
+        first, last = hilbert.cell_range(*box)
+        assert k * Q <= first < last < (k + 1) * Q, box
+    # Across the vertical middle line at the bottom: the lower-left and lower-right quadrants,
+    # which the curve visits first and last.
+    first, last = hilbert.cell_range(100, 4, 110, 10)
+    assert first < Q and last >= 3 * Q
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rectangle_ends_are_the_smallest_and_largest_cell_inside(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(60):
+        w, h = rng.randint(1, 40), rng.randint(1, 40)
+        if rng.random() < 0.5:  # across the grid lines of some level
+            x0 = rng.choice([32768, 16384, 49152, 8192, 1024]) - rng.randint(1, w)
+            y0 = rng.choice([32768, 16384, 49152, 24576, 512]) - rng.randint(1, h)
+        else:
+            x0, y0 = rng.randint(0, 65535 - w), rng.randint(0, 65535 - h)
+        x1, y1 = x0 + w - 1, y0 + h - 1
+        cells = [hilbert.xy2d(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+        assert hilbert._end(x0, y0, x1, y1, last=False) == min(cells)
+        assert hilbert._end(x0, y0, x1, y1, last=True) == max(cells)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(60, 150),
+    st.floats(-10, 60),
+    st.floats(0, 8),
+    st.floats(0, 8),
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
+def test_a_point_inside_a_box_has_a_cell_inside_its_range(
+    x: float, y: float, w: float, h: float, fx: float, fy: float
+) -> None:
+    first, last = hilbert.cell_range(x, y, x + w, y + h)
+    px, py = x + fx * w, y + fy * h
+    assert first <= hilbert.cell(px, py) <= last
+    # The box's own edges, where the float arithmetic may round into the next cell.
+    for cx, cy in ((x, y), (x + w, y + h), (x, y + h), (x + w, y)):
+        assert first <= hilbert.cell(cx, cy) <= last
