@@ -1,9 +1,9 @@
 """Pages of a larger ``sources`` table through the two SQL paths chosen for speed: pages
 nothing but ``after`` narrows (next links, offsets, no filter) read as the page's keys, then the
 stretch of rows between its first and last key (the pages here take 60 or 100 rows), and the
-code range beside a one-division scope. Sources page in ``hkey`` order (their place along the storage curve,
-ecohub.geo.storage); the rows here are given keys unlike both their code order and their
-insertion order, and the expected ids are worked out from those keys."""
+code range beside a one-division scope. Sources page in ``hkey`` order (their place along the
+storage curve, ecohub.geo.storage); the rows here are given keys unlike both their code order
+and their insertion order, and the expected ids are worked out from those keys."""
 
 from __future__ import annotations
 
