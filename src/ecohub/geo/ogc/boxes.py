@@ -5,8 +5,9 @@ box answers for most rows: a region whose box misses the query box is out, one w
 inside it is in. Only a region whose box crosses the query box's edge needs the exact test on
 its boundary. Testing it in the same scan made DuckDB read the boundary column (WKB, 11 MB for
 China's divisions) for every vector holding a candidate; so the candidates are listed first
-without their boundaries, in page order, and the crossing ones are tested in a second
-statement, batch by batch, only until the page is full.
+without their boundaries, in page order; then the page's rows are read batch by batch, only
+until the page is full, each batch testing its crossing boundaries in the statement that reads
+it.
 """
 
 from __future__ import annotations
@@ -55,31 +56,47 @@ def _exact_sql(boxes: Sequence[Box]) -> str:
     )
 
 
-def ids_in_box(
+def id_list_sql(key: str, ids: Sequence[Any]) -> tuple[str, list[Any]]:
+    """Rows whose ``key`` is one of ``ids`` (strings), as SQL and parameters. Written as the
+    ids' range and a list lookup rather than ``IN (?, ...)``: DuckDB plans an ``IN`` list as a
+    join, and the range lets it skip the row groups outside it (an 11-id page of regions:
+    0.70 -> 0.42 ms)."""
+    return (
+        f"({key} BETWEEN ? AND ? AND list_contains(CAST(? AS VARCHAR[]), {key}))",
+        [min(ids), max(ids), list(ids)],
+    )
+
+
+def rows_in_box(
     con: duckdb.DuckDBPyConnection,
     candidates: list[tuple[Any, bool]],
     boxes: Sequence[Box],
     *,
-    source: str,
+    select: str,
     key: str,
+    scope: tuple[str, list[Any]],
+    order: str,
     skip: int,
     want: int,
-) -> list[Any]:
-    """Of ``candidates`` (id, box inside the query box; in page order), the ids whose boundary
-    meets ``boxes``, after the first ``skip`` of them, at most ``want``. Boundaries that cross
-    the box's edge are tested in batches of the size still missing, so no more are read than
-    the page can use. DuckDB spatial must be loaded."""
+) -> list[tuple[Any, ...]]:
+    """Of ``candidates`` (id, box inside the query box; in page order), the rows (``select``,
+    in ``order``, within ``scope``) whose boundary meets ``boxes``, after the first ``skip`` of
+    them, at most ``want``. Read in batches of the size still missing, each one statement that
+    tests the boundaries crossing the box's edge and reads the rows at once (a row whose stored
+    box lies inside needs no test), so no more boundaries are read than the page can use.
+    DuckDB spatial must be loaded."""
     need = skip + want
-    found: list[Any] = []
+    found: list[tuple[Any, ...]] = []
+    scope_sql, scope_args = scope
     i = 0
     while len(found) < need and i < len(candidates):
         batch = candidates[i : i + need - len(found)]
         i += len(batch)
-        crossing = [rid for rid, inside in batch if not inside]
-        met: set[Any] = set()
-        if crossing:
-            marks = ", ".join("?" for _ in crossing)
-            sql = f"SELECT {key} FROM {source} WHERE {key} IN ({marks}) AND ({_exact_sql(boxes)})"
-            met = {r[0] for r in con.execute(sql, crossing).fetchall()}
-        found += [rid for rid, inside in batch if inside or rid in met]
+        keep = f"CASE WHEN {inside_sql(boxes)} THEN TRUE ELSE ({_exact_sql(boxes)}) END"
+        ids_sql, ids_args = id_list_sql(key, [rid for rid, _ in batch])
+        rows = con.execute(
+            f"{select} WHERE {ids_sql} AND ({scope_sql}) AND ({keep}) ORDER BY {order}",
+            [*ids_args, *scope_args],
+        ).fetchall()
+        found += rows
     return found[skip:need]

@@ -113,8 +113,9 @@ class PageQuery:
     #: (see :meth:`fetch`).
     wide: bool = False
     #: Boundaries (``wkb``) in a ``bbox``: ``sql`` lists every candidate (id, box inside the
-    #: query box) in page order, and :func:`boxes.ids_in_box` tests the crossing ones only as
-    #: far as the page needs; ``skip`` is then the offset it applies (not in the SQL).
+    #: query box) in page order, and :func:`boxes.rows_in_box` reads the page's rows (testing
+    #: the crossing ones) only as far as the page needs; ``skip`` is then the offset it applies
+    #: (not in the SQL).
     boxes: tuple[box_pages.Box, ...] | None = None
     skip: int = 0
     #: The table expression ``sql`` reads (``FROM <source> AS t``): the collection's own, or
@@ -161,25 +162,26 @@ class PageQuery:
                 con.execute(f"SET late_materialization_max_rows = {int(self.limit) + 1}")
             return con.execute(self.sql.replace(head, select_sql(c, source), 1), params).fetchall()
         if self.boxes is not None:
-            ids = box_pages.ids_in_box(
+            return box_pages.rows_in_box(
                 con,
                 con.execute(self.sql, params).fetchall(),
                 self.boxes,
-                source=c.source,
+                select=select_sql(c),
                 key=c.id_sql,
+                scope=self.scope,
+                order=_order(c),
                 skip=self.skip,
                 want=self.limit + 1,
             )
-        else:
-            ids = [r[0] for r in con.execute(self.sql, params).fetchall()]
+        ids = [r[0] for r in con.execute(self.sql, params).fetchall()]
         if not ids:
             return []
         scope, scope_args = self.scope
-        marks = ", ".join("?" for _ in ids)
+        ids_sql, ids_args = box_pages.id_list_sql(c.id_sql, [str(i) for i in ids])
         # The scope again: the rows are read in a second statement.
         return con.execute(
-            f"{select_sql(c)} WHERE {c.id_sql} IN ({marks}) AND ({scope}) ORDER BY {_order(c)}",
-            [*ids, *scope_args],
+            f"{select_sql(c)} WHERE {ids_sql} AND ({scope}) ORDER BY {_order(c)}",
+            [*ids_args, *scope_args],
         ).fetchall()
 
 
