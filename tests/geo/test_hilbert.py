@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ecohub.geo import hilbert
 from ecohub.geo.spatial import load_spatial
+from ecohub.geo.storage import hkey_sql
 
 Q = 1 << 30  # cells in a first-level quadrant (2^15 x 2^15)
 
@@ -30,11 +31,9 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
 def _duckdb_cells(con: duckdb.DuckDBPyConnection, pts: list[tuple[float, float]]) -> list[int]:
     con.execute("CREATE OR REPLACE TEMP TABLE p (i INTEGER, lon DOUBLE, lat DOUBLE)")
     con.executemany("INSERT INTO p VALUES (?, ?, ?)", [(i, x, y) for i, (x, y) in enumerate(pts)])
-    # As source.hkey's high half (ecohub.geo.storage): clamped to the box, then ST_Hilbert.
-    rows = con.execute(
-        "SELECT ST_Hilbert(least(greatest(lon, 73), 136), least(greatest(lat, 3), 54), "
-        "ST_Extent(ST_MakeEnvelope(73, 3, 136, 54))) FROM p ORDER BY i"
-    ).fetchall()
+    # The high half of the key the store writes (ecohub.geo.storage.hkey_sql).
+    con.execute("CREATE SEQUENCE IF NOT EXISTS source_hkey_seq")
+    rows = con.execute(f"SELECT {hkey_sql('p')} >> 32 FROM p ORDER BY i").fetchall()
     return [int(r[0]) for r in rows]
 
 
