@@ -82,6 +82,9 @@ _IDS = "SELECT {key} FROM {source} AS t"
 
 
 def select_sql(c: Collection, source: str | None = None) -> str:
+    """``SELECT`` of a feature's row from ``source`` (default: the collection's table) as
+    ``t``: the item id as ``__id``, the properties in ``c.props`` order, then ``lon, lat`` or
+    the boundary as GeoJSON text. The caller adds ``WHERE`` and ``ORDER BY``."""
     key = c.id_sql
     cols = ", ".join(p.sql for p in c.props)
     geom = (
