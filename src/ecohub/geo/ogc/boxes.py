@@ -88,11 +88,11 @@ def rows_in_box(
     need = skip + want
     found: list[tuple[Any, ...]] = []
     scope_sql, scope_args = scope
+    keep = f"CASE WHEN {inside_sql(boxes)} THEN TRUE ELSE ({_exact_sql(boxes)}) END"
     i = 0
     while len(found) < need and i < len(candidates):
         batch = candidates[i : i + need - len(found)]
         i += len(batch)
-        keep = f"CASE WHEN {inside_sql(boxes)} THEN TRUE ELSE ({_exact_sql(boxes)}) END"
         ids_sql, ids_args = id_list_sql(key, [rid for rid, _ in batch])
         rows = con.execute(
             f"{select} WHERE {ids_sql} AND ({scope_sql}) AND ({keep}) ORDER BY {order}",

@@ -50,8 +50,9 @@ class Collection:
     source_col: str | None = None
     open: bool = False
     temporal: tuple[str, str] | None = None
-    #: A table of millions of rows (the registry): a page without a narrowing filter has its
-    #: rows read late (``pages.PageQuery.fetch``); not worth it on small tables.
+    #: A table of millions of rows (the registry): a page without a narrowing filter reads its
+    #: keys first and its rows after (``pages.PageQuery.fetch``; needs ``order``); not worth it
+    #: on small tables.
     large: bool = False
     #: The column the pages are ordered by when it is not the item id: a unique, non-null UBIGINT
     #: column of ``source`` (``after`` then names an item, whose place is looked up in the

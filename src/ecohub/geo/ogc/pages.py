@@ -112,8 +112,8 @@ class PageQuery:
     spatial: bool
     scope: tuple[str, list[Any]]
     #: A large collection and no predicate but ``after`` narrows its rows (no bbox, filter,
-    #: datetime or scope), so the top-N reads most of the table: read the page's rows late
-    #: (see :meth:`fetch`).
+    #: datetime or scope), so the top-N reads most of the table: a collection with its own
+    #: page order then reads its page's keys first, its rows after (see :meth:`fetch`).
     wide: bool = False
     #: Boundaries (``wkb``) in a ``bbox``: ``sql`` lists every candidate (id, box inside the
     #: query box) in page order, and :func:`boxes.rows_in_box` reads the page's rows (testing
@@ -156,13 +156,7 @@ class PageQuery:
                     [keys[0][0], keys[-1][0]],
                 ).fetchall()
             # Point rows are small: one statement; measured cheaper than ids-then-rows on a
-            # box page (a few thousand rows match). On a wide page DuckDB's own late
-            # materialisation (the top-N on the key and row ids, then the other columns of
-            # those rows only) halves the time, but it only plans it for a LIMIT up to
-            # late_materialization_max_rows (50 by default): raised on this connection for
-            # the page. It changes the plan, not the answer.
-            if self.wide and self.limit + 1 > 50:
-                con.execute(f"SET late_materialization_max_rows = {int(self.limit) + 1}")
+            # box page (a few thousand rows match).
             return con.execute(self.sql.replace(head, select_sql(c, source), 1), params).fetchall()
         if self.boxes is not None:
             return box_pages.rows_in_box(
@@ -246,8 +240,8 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
             f"WHERE {conditions} ORDER BY {_order(c)}"
         )
         return PageQuery(c, text, args, limit, offset, True, scope, wide, cut, skip)
-    # LIMIT and OFFSET are checked integers, written into the SQL: DuckDB plans a late
-    # materialisation only for a constant LIMIT (see PageQuery.fetch).
+    # LIMIT and OFFSET are checked integers, written into the SQL: DuckDB plans a top-N
+    # (no full sort) only for a constant LIMIT.
     text = (
         f"{head} WHERE {conditions} ORDER BY {_order(c)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
     )
