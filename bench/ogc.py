@@ -54,7 +54,7 @@ SCENARIOS: list[tuple[str, str, str, dict[str, str]]] = [
      {"limit": "100", "filter": FILTER}),
     ("sources, district analyst's scope (110105)", "sources", "analyst", {"limit": "100"}),
     ("sources, 50th page (offset 4900)", "sources", "admin", {"limit": "100", "offset": "4900"}),
-    ("sources, 50th page by its next link (after = 4900th id)", "sources", "admin",
+    ("sources, 50th page by its next link (after = 4900th id and its place)", "sources", "admin",
      {"limit": "100", "offset": "4900", "after": "<4900>"}),
     ("regions, bbox Beijing, 10 county boundaries", "regions", "admin",
      {"limit": "10", "bbox": "116.0,39.6,116.8,40.2"}),
@@ -152,13 +152,21 @@ def open_or_build(store: Path, n: int, hilbert: bool) -> dict[str, str]:
         print(f"store with {n:,} sources built in {time.perf_counter() - t:.1f} s")
     import duckdb
 
-    con = duckdb.connect(str(store), read_only=True)
-    row = con.execute("SELECT source_code FROM source ORDER BY 1 LIMIT 1 OFFSET 4899").fetchone()
+    # Read-write, to fold what the last runs left in the WAL into the file (a killed server's
+    # audit entries): otherwise each server start replays it, and a run may pay the fold.
+    con = duckdb.connect(str(store))
+    con.execute("CHECKPOINT")
+    row = con.execute(
+        "SELECT source_code, hkey FROM source ORDER BY 1 LIMIT 1 OFFSET 4899"
+    ).fetchone()
     con.close()
-    # The 50th page as its next link names it (keyset: ids after the 4900th).
+    # The 50th page as a next link names it (keyset: the 4900th id and its place).
+    from ecohub.geo.ogc import keyset
+    from ecohub.geo.ogc.collections import get
+
     for _, _, _, params in SCENARIOS:
         if params.get("after") == "<4900>":
-            params["after"] = row[0] if row else ""
+            params["after"] = keyset.token(get("sources"), row[0], row[1]) if row else ""
     return keys
 
 
@@ -169,7 +177,7 @@ def serve(store: str, port: int) -> None:
 
     import uvicorn
 
-    from ecohub.api.app import create_app
+    from ecohub.api.app import close_app, create_app
     from ecohub.process import tune_gc
     from ecohub.runtime import tune_serving
     from ecohub.settings import Settings
@@ -191,8 +199,12 @@ def serve(store: str, port: int) -> None:
         import uvloop
     except ImportError:
         asyncio.run(main())
-        return
-    uvloop.run(main())
+    else:
+        uvloop.run(main())
+    # Stopped (SIGTERM) as `ecohub up` stops: audit entries committed, the WAL folded.
+    close_app(app)
+    con.execute("CHECKPOINT")
+    con.close()
 
 
 def _free_port() -> int:

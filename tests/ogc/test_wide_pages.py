@@ -120,3 +120,54 @@ def test_after_an_unknown_or_unseen_source_is_the_same_400(con: duckdb.DuckDBPyC
     assert answers[0] == answers[1] == ("after", "must be an item id of collection sources")
     # The administrator sees Haidian's source: a page after it.
     assert _ids(_page(con, ADMIN, limit=5, after=haidian))
+
+
+def _follow(con: duckdb.DuckDBPyConnection, p: Principal, limit: int) -> list[str]:
+    """Every id, following the next links the pages give (their ``after`` as sent)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    got: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    while True:
+        body = _page(con, p, **params)
+        got += _ids(body)
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        if not nxt:
+            return got
+        params = {k: v[0] for k, v in parse_qs(urlsplit(nxt[0]).query).items()}
+
+
+def test_next_links_carry_the_last_items_place_and_walk_every_id_once(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A next link's ``after`` is ``<id>~<hkey>``: the page after it needs no look-up."""
+    first = _page(con, ADMIN, limit=60)
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    last = _in_key_order(ROWS)[59]
+    key = next(r[4] for r in ROWS if r[0] == last)
+    assert f"after={last}~{key}&" in nxt + "&" or f"after={last}%7E{key}" in nxt
+    assert _follow(con, ADMIN, 60) == _in_key_order(ROWS)
+    assert _follow(con, CHAOYANG, 25) == _in_key_order([r for r in ROWS if r[1] == "110105"])
+
+
+def test_a_place_shows_only_the_callers_rows_after_it(con: duckdb.DuckDBPyConnection) -> None:
+    """The place in ``after`` is taken as sent (any number, with any id): the page is still
+    the caller's own rows after it, so a made-up place reveals nothing outside the scope."""
+    chaoyang = [r for r in ROWS if r[1] == "110105"]
+    haidian = next(r for r in ROWS if r[1] == "110108")
+    for place in (0, haidian[4], 150, 299):
+        want = _in_key_order([r for r in chaoyang if r[4] > place])[:5]
+        # The id beside the place is not looked up: an unknown or unseen one is the same.
+        for item in (haidian[0], "H9110105999999999001P"):
+            assert _ids(_page(con, CHAOYANG, limit=5, after=f"{item}~{place}")) == want
+    assert _ids(_page(con, CHAOYANG, limit=5, after=f"x~{2**64 - 1}")) == []
+
+
+@pytest.mark.parametrize(
+    "bad", ["~5", "H9110105~", "H9110105~-1", "H9110105~1.5", "H9110105~ 7", "H9110105~²",
+            f"H9110105~{2**64}", "H9110105~0x10"],
+)  # fmt: skip
+def test_a_bad_place_is_a_400_naming_after(con: duckdb.DuckDBPyConnection, bad: str) -> None:
+    with pytest.raises(OgcBadRequest) as caught:
+        _page(con, ADMIN, limit=5, after=bad)
+    assert caught.value.field == "after"

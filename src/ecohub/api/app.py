@@ -77,6 +77,11 @@ def create_app(
     app.state.metrics_registry = metrics_registry
     app.state.health = health
     install_errors(app)
+    # Routers are matched in the order included, route by route (FastAPI skips no router by
+    # its prefix), ~2-3 us a route under the GIL: the busiest reads come first. The OGC items
+    # page (the map's) was matched after every other router (~147 us a request); after the
+    # API's station, air, water and trend reads it takes ~57 us, and those pay nothing more.
+    # No two routers share a path, so the order changes no answer.
     for module in (
         platform,
         regions,
@@ -84,6 +89,7 @@ def create_app(
         air,
         water,
         trend,
+        ogc_router,
         hj212,
         registry,
         jobs_router,
@@ -91,7 +97,6 @@ def create_app(
         geo_router,
     ):
         app.include_router(module.router)
-    app.include_router(ogc_router.router)
     open_router.install_open(app)
     app.include_router(__import__("ecohub.api.routers.catalog", fromlist=["router"]).router)
     from ecohub.api.routers import admin, registry_admin, review, supervision

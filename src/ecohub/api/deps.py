@@ -4,6 +4,7 @@ turning a service's table page into JSON, CSV or Parquet."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,18 @@ async def engine(request: Request) -> AnalyticsBackend:
 
 async def cursor(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
     """A DuckDB cursor of the store for this request (closed after it)."""
+    cur = context(request).con.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+@contextmanager
+def request_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """:func:`cursor` for a route body to open itself (``with``): the same cursor, without
+    FastAPI's machinery for a dependency that yields (an exit stack and an async context
+    manager per request, ~5 % of the GIL time of an OGC items page under load)."""
     cur = context(request).con.cursor()
     try:
         yield cur

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from ecohub.access.principal import Principal
 from ecohub.api.auth import optional_principal
-from ecohub.api.deps import context, cursor
+from ecohub.api.deps import context, cursor, request_cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.problems import problem
 from ecohub.api.rules import guard
@@ -170,20 +170,17 @@ _ITEMS_PARAMETERS: list[dict[str, Any]] = [
 
 
 def _items_route(collection_id: str, who: Callable[..., Awaitable[Principal]]) -> None:
-    def list_items(
-        request: Request,
-        p: Principal = Depends(who),
-        cur: duckdb.DuckDBPyConnection = Depends(cursor),
-    ) -> Response:
+    def list_items(request: Request, p: Principal = Depends(who)) -> Response:
         def run() -> dict[str, Any]:
-            out = ogc.items(
-                cur,
-                p,
-                _base(request),
-                collection_id,
-                request.query_params,
-                spatial_ready=_spatial_ready(request),
-            )
+            with request_cursor(request) as cur:
+                out = ogc.items(
+                    cur,
+                    p,
+                    _base(request),
+                    collection_id,
+                    request.query_params,
+                    spatial_ready=_spatial_ready(request),
+                )
             request.state.audit_rows = out["numberReturned"]
             return out
 
@@ -193,18 +190,18 @@ def _items_route(collection_id: str, who: Callable[..., Awaitable[Principal]]) -
         request: Request,
         feature_id: str = Path(..., max_length=200),
         p: Principal = Depends(who),
-        cur: duckdb.DuckDBPyConnection = Depends(cursor),
     ) -> Response:
         def run() -> dict[str, Any]:
-            out = ogc.item(
-                cur,
-                p,
-                _base(request),
-                collection_id,
-                feature_id,
-                request.query_params,
-                spatial_ready=_spatial_ready(request),
-            )
+            with request_cursor(request) as cur:
+                out = ogc.item(
+                    cur,
+                    p,
+                    _base(request),
+                    collection_id,
+                    feature_id,
+                    request.query_params,
+                    spatial_ready=_spatial_ready(request),
+                )
             request.state.audit_rows = 1
             return out
 

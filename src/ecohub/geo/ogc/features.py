@@ -8,12 +8,12 @@ result (then it is ``offset + numberReturned``); otherwise it is omitted rather 
 a collection that may hold millions of rows.
 
 Next links are keyset links: ``after=<id of the page's last item>`` (the rows after it in the
-page order: a larger id, or for ``sources`` a larger ``hkey``, looked up for that item in the
-caller's scope, so an unknown item and one outside the scope answer the same 400), so
-page 50 costs what page 1 costs; a deep ``offset`` has to read and drop every earlier id. Beside
-``after`` the link keeps ``offset`` as the position of the page's first item: it then skips
-nothing and only numbers the page (for ``numberMatched`` on the last page and the ``prev``
-link, which is an offset link). A client may still ask any ``offset`` without ``after``.
+page order: a larger id, or for ``sources`` a larger ``hkey``, which the link carries beside the
+id: :func:`keyset.token`), so page 50 costs what page 1 costs; a deep ``offset`` has to read
+and drop every earlier id. Beside ``after`` the link keeps ``offset`` as the position of the
+page's first item: it then skips nothing and only numbers the page (for ``numberMatched`` on the
+last page and the ``prev`` link, which is an offset link). A client may still ask any
+``offset`` without ``after``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import duckdb
 import orjson
 
 from ecohub.access import Principal
+from ecohub.geo.ogc import keyset
 from ecohub.geo.ogc.collections import Collection, get
 from ecohub.geo.ogc.pages import page_query, scope_sql, select_sql
 from ecohub.geo.ogc.params import ITEM_PARAMS, check_params
@@ -107,7 +108,9 @@ def items(
 
     links = [link("self", offset, params.get("after"))]
     if more:
-        links.append(link("next", offset + limit, feats[-1]["id"]))
+        links.append(
+            link("next", offset + limit, keyset.token(c, feats[-1]["id"], rows[limit - 1][-1]))
+        )
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
     links.append(

@@ -84,7 +84,8 @@ _IDS = "SELECT {key} FROM {source} AS t"
 def select_sql(c: Collection, source: str | None = None) -> str:
     """``SELECT`` of a feature's row from ``source`` (default: the collection's table) as
     ``t``: the item id as ``__id``, the properties in ``c.props`` order, then ``lon, lat`` or
-    the boundary as GeoJSON text. The caller adds ``WHERE`` and ``ORDER BY``."""
+    the boundary as GeoJSON text, and last the page order's column when the collection has its
+    own (for next links: :func:`keyset.token`). The caller adds ``WHERE`` and ``ORDER BY``."""
     key = c.id_sql
     cols = ", ".join(p.sql for p in c.props)
     geom = (
@@ -94,7 +95,8 @@ def select_sql(c: Collection, source: str | None = None) -> str:
             "CASE WHEN geom_wkb IS NULL THEN NULL ELSE ST_AsGeoJSON(ST_GeomFromWKB(geom_wkb)) END"
         )
     )
-    return f"SELECT {key} AS __id, {cols}, {geom} FROM {source or c.source} AS t"
+    place = f", {c.order}" if c.order is not None else ""
+    return f"SELECT {key} AS __id, {cols}, {geom}{place} FROM {source or c.source} AS t"
 
 
 @dataclass(frozen=True)
