@@ -101,3 +101,39 @@ def test_a_point_inside_a_box_has_a_cell_inside_its_range(
     # The box's own edges, where the float arithmetic may round into the next cell.
     for cx, cy in ((x, y), (x + w, y + h), (x, y + h), (x + w, y)):
         assert first <= hilbert.cell(cx, cy) <= last
+
+
+def test_share_cell_of_the_whole_box_ends_its_quadrants() -> None:
+    """China's whole box: a quarter of its area is the first quadrant, a half the first two,
+    so the cut is each one's last cell (worked out from the quadrant order by hand)."""
+    assert hilbert.share_cell(73, 3, 136, 54, 0.25) == Q - 1
+    assert hilbert.share_cell(73, 3, 136, 54, 0.5) == 2 * Q - 1
+    assert hilbert.share_cell(73, 3, 136, 54, 1.0) == 4 * Q - 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=st.floats(73, 130),
+    y=st.floats(3, 50),
+    w=st.floats(0.05, 6),
+    h=st.floats(0.05, 4),
+    share=st.sampled_from([0.05, 0.125, 0.5]),
+)
+def test_share_cell_covers_about_the_share_of_the_box(
+    x: float, y: float, w: float, h: float, share: float
+) -> None:
+    """The cells up to the cut hold at least about ``share`` of the box's points, and not much
+    more (one quadrant a sixteenth of the box's side, crossing it, at most): counted over a
+    16 x 16 lattice of points in the box, each point's cell from :func:`hilbert.cell`."""
+    box = (x, y, min(x + w, 136.0), min(y + h, 54.0))
+    cut = hilbert.share_cell(*box, share)
+    assert hilbert.cell_range(*box)[0] <= cut
+    n = 16
+    cells = [
+        hilbert.cell(box[0] + (box[2] - box[0]) * (i + 0.5) / n,
+                     box[1] + (box[3] - box[1]) * (j + 0.5) / n)
+        for i in range(n)
+        for j in range(n)
+    ]  # fmt: skip
+    covered = sum(c <= cut for c in cells) / len(cells)
+    assert share - 2 / n <= covered <= share + 0.15

@@ -199,3 +199,58 @@ def test_the_stretch_holds_every_key_of_the_boxs_cells_and_no_other() -> None:
     want = {"u1", f"u{2**32 - 1}"}
     want |= {f"c{cell}s{s}" for cell in (first, last) for s in (0, 1, 2**32 - 1)}
     assert got == want
+
+
+def test_the_two_parts_of_a_stretch_hold_its_keys_first_part_first() -> None:
+    """``stretch_parts``: every key of the stretch in exactly one part, every key of the first
+    (the unkeyed rows too) below every key of the second; keys written by hand."""
+    from ecohub.geo.hilbert import cell_range, share_cell
+    from ecohub.geo.storage import stretch_parts, stretch_sql
+    from ecohub.store.db import connect
+
+    box = (100.0, 25.0, 110.0, 32.0)
+    first, last = cell_range(*box)
+    cut = share_cell(*box, 0.125)
+    assert first <= cut < last
+    c = connect(":memory:")
+    try:
+        rows = [(f"u{s}", s) for s in (1, 2**32 - 1)]
+        for cell in (first - 1, first, cut, cut + 1, last, last + 1):
+            rows += [(f"c{cell}s{s}", (cell << 32) | s) for s in (0, 2**32 - 1)]
+        c.executemany("INSERT INTO source (source_code, hkey) VALUES (?, ?)", rows)
+        halves = stretch_parts(box, 0.125)
+        assert halves is not None
+        (a, a_ps), (b, b_ps) = halves
+        one = c.execute(f"SELECT source_code, hkey FROM {a} AS t", a_ps).fetchall()
+        two = c.execute(f"SELECT source_code, hkey FROM {b} AS t", b_ps).fetchall()
+        sql, ps = stretch_sql(box)
+        whole = {r[0] for r in c.execute(f"SELECT source_code FROM {sql} AS t", ps).fetchall()}
+    finally:
+        c.close()
+    assert {r[0] for r in one} == {"u1", f"u{2**32 - 1}"} | {
+        f"c{cell}s{s}" for cell in (first, cut) for s in (0, 2**32 - 1)
+    }
+    assert {r[0] for r in two} == {
+        f"c{cell}s{s}" for cell in (cut + 1, last) for s in (0, 2**32 - 1)
+    }
+    assert max(k for _, k in one) < min(k for _, k in two)
+    assert {r[0] for r in one} | {r[0] for r in two} == whole
+
+
+@pytest.mark.parametrize("box", BOXES)
+@pytest.mark.parametrize("limit", [1, 7, 100])
+def test_a_first_box_page_is_the_first_sources_in_key_order(
+    con: duckdb.DuckDBPyConnection, box: tuple[float, float, float, float], limit: int
+) -> None:
+    """A first page (read in two parts of its stretch when the first holds too few rows) holds
+    the box's first ``limit`` sources in key order, and says so by its next link."""
+    cur = con.cursor()
+    try:
+        body = items(cur, ADMIN, "http://x/ogc", "sources",
+                     {"limit": str(limit), "bbox": ",".join(map(str, box))})  # fmt: skip
+    finally:
+        cur.close()
+    inside = sorted(_in_box(box))
+    want = [code for _, code in sorted(zip(_keys(con, inside), inside, strict=True))][:limit]
+    assert [f["id"] for f in body["features"]] == want
+    assert any(link["rel"] == "next" for link in body["links"]) == (len(_in_box(box)) > limit)

@@ -1,5 +1,6 @@
-"""The Hilbert curve ``source.hkey`` is keyed on, computed in Python: a point's cell, and the
-smallest and largest cell of any point inside a box.
+"""The Hilbert curve ``source.hkey`` is keyed on, computed in Python: a point's cell, the
+smallest and largest cell of any point inside a box, and the cell by which the curve has
+covered a given share of a box.
 
 DuckDB spatial's ``ST_Hilbert(x, y, box)`` scales each coordinate to a 16-bit grid over the box
 (``int((x - xmin) * (65535 / (xmax - xmin)))``) and numbers the grid's cells along the curve
@@ -88,3 +89,49 @@ def cell_range(minlon: float, minlat: float, maxlon: float, maxlat: float) -> tu
     y0 = max(_grid(minlat, by0, by1) - 1, 0)
     y1 = min(_grid(maxlat, by0, by1) + 1, SIDE - 1)
     return _end(x0, y0, x1, y1, last=False), _end(x0, y0, x1, y1, last=True)
+
+
+#: Where :func:`share_cell` stops descending: at quadrants this many times smaller (a side) than
+#: the box's longer side; the share it reaches is then exact to about one such quadrant's area.
+_SHARE_STEPS = 16
+
+
+@lru_cache(maxsize=1024)
+def share_cell(minlon: float, minlat: float, maxlon: float, maxlat: float, share: float) -> int:
+    """A cell ``T`` such that the curve's cells up to ``T`` cover about ``share`` (0..1) of the
+    box's area, never less: down the quadrants in curve order, as :func:`_end`, into the one
+    in which the covered area reaches the share, until the quadrants are a sixteenth of the
+    box's side; then that quadrant's last cell. An estimate of where a box page's first rows
+    lie (the rows themselves are never judged by it)."""
+    bx0, by0, bx1, by1 = BOX
+    x0, x1 = _grid(minlon, bx0, bx1), _grid(maxlon, bx0, bx1)
+    y0, y1 = _grid(minlat, by0, by1), _grid(maxlat, by0, by1)
+    stop = max(x1 - x0 + 1, y1 - y0 + 1) // _SHARE_STEPS
+    target = share * (x1 - x0 + 1) * (y1 - y0 + 1)
+    d, s = 0, SIDE >> 1
+    while s:
+        # The rectangle's part in each quadrant it reaches, in the curve's order.
+        parts = []
+        for rx, ry in ((0, 0), (0, 1), (1, 1), (1, 0)):
+            px0, px1 = (max(x0, s), x1) if rx else (x0, min(x1, s - 1))
+            py0, py1 = (max(y0, s), y1) if ry else (y0, min(y1, s - 1))
+            if px0 <= px1 and py0 <= py1:
+                parts.append((rx, ry, px0, px1, py0, py1))
+        pick = len(parts) - 1  # the last one if rounding left the target beyond them all
+        for i, (_, _, px0, px1, py0, py1) in enumerate(parts):
+            area = (px1 - px0 + 1) * (py1 - py0 + 1)
+            if area >= target:
+                pick = i
+                break
+            target -= area
+        rx, ry, px0, px1, py0, py1 = parts[pick]
+        d += s * s * ((3 * rx) ^ ry)
+        if s <= stop:
+            return d + s * s - 1  # the whole quadrant: its last cell
+        x0, x1, y0, y1 = px0 - rx * s, px1 - rx * s, py0 - ry * s, py1 - ry * s
+        if not ry:
+            if rx:
+                x0, x1, y0, y1 = s - 1 - x1, s - 1 - x0, s - 1 - y1, s - 1 - y0
+            x0, x1, y0, y1 = y0, y1, x0, x1
+        s >>= 1
+    return d

@@ -29,7 +29,7 @@ import re
 
 import duckdb
 
-from ecohub.geo.hilbert import cell_range
+from ecohub.geo.hilbert import cell_range, share_cell
 from ecohub.geo.spatial import load_spatial
 from ecohub.store.db import own_transaction
 
@@ -74,6 +74,31 @@ def stretch_sql(box: tuple[float, float, float, float]) -> tuple[str, list[int]]
         f"SELECT * FROM source WHERE hkey BETWEEN {key} AND {key})"
     )
     return sql, [UNKEYED_KEYS, max(first << 32, UNKEYED_KEYS), ((last + 1) << 32) - 1]
+
+
+def stretch_parts(
+    box: tuple[float, float, float, float], share: float
+) -> tuple[tuple[str, list[int]], tuple[str, list[int]]] | None:
+    """:func:`stretch_sql` cut in two where the curve has covered about ``share`` of the box
+    (:func:`ecohub.geo.hilbert.share_cell`): the first part (with the unkeyed rows) holds every
+    key up to that cell, the second the rest. In key order, every row of the first comes before
+    every row of the second, so a page can read the first and stop there when it holds enough
+    rows. None when the cut leaves nothing after it."""
+    first, last = cell_range(*box)
+    cut = min(max(share_cell(*box, share), first), last)
+    if cut >= last:
+        return None
+    key = "CAST(? AS UBIGINT)"
+    head = (
+        f"(SELECT * FROM source WHERE hkey < {key} UNION ALL "
+        f"SELECT * FROM source WHERE hkey BETWEEN {key} AND {key})"
+    )
+    tail = f"(SELECT * FROM source WHERE hkey BETWEEN {key} AND {key})"
+    end = ((cut + 1) << 32) - 1
+    return (
+        (head, [UNKEYED_KEYS, max(first << 32, UNKEYED_KEYS), end]),
+        (tail, [end + 1, ((last + 1) << 32) - 1]),
+    )
 
 
 def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:

@@ -37,7 +37,7 @@ from ecohub.geo.ogc.params import (
     read_int,
 )
 from ecohub.geo.spatial import load_spatial
-from ecohub.geo.storage import stretch_sql
+from ecohub.geo.storage import stretch_parts, stretch_sql
 
 
 def scope_sql(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
@@ -127,6 +127,11 @@ class PageQuery:
     #: for a box on ``sources`` the stretch of the curve the box lies on
     #: (:func:`ecohub.geo.storage.stretch_sql`; its parameters lead ``params``).
     source: str = ""
+    #: A first box page on ``sources`` read in two parts of its stretch
+    #: (:func:`ecohub.geo.storage.stretch_parts`), each a table expression and the page's
+    #: parameters with its own leading: the second is read only when the first holds fewer
+    #: rows than the page needs.
+    parts: tuple[tuple[str, list[Any]], tuple[str, list[Any]]] | None = None
 
     def fetch(
         self, con: duckdb.DuckDBPyConnection, *, spatial_ready: bool = False
@@ -157,6 +162,8 @@ class PageQuery:
                     f"CAST(? AS UBIGINT) ORDER BY {c.order}",
                     [keys[0][0], keys[-1][0]],
                 ).fetchall()
+            if self.parts is not None:
+                return self._in_parts(con, head)
             # Point rows are small: one statement; measured cheaper than ids-then-rows on a
             # box page (a few thousand rows match).
             return con.execute(self.sql.replace(head, select_sql(c, source), 1), params).fetchall()
@@ -182,6 +189,27 @@ class PageQuery:
             f"{select_sql(c)} WHERE {ids_sql} AND ({scope}) ORDER BY {_order(c)}",
             [*ids_args, *scope_args],
         ).fetchall()
+
+    def _in_parts(self, con: duckdb.DuckDBPyConnection, head: str) -> list[tuple[Any, ...]]:
+        """The page from the parts of its stretch in key order, the second only when the first
+        holds fewer rows than the page needs (then only the rows still wanted)."""
+        assert self.parts is not None
+        want = self.limit + 1
+        rows: list[tuple[Any, ...]] = []
+        for source, params in self.parts:
+            sql = self.sql.replace(head, select_sql(self.collection, source), 1)
+            sql = f"{sql[: sql.rindex(' LIMIT ')]} LIMIT {want - len(rows)}"
+            rows += con.execute(sql, params).fetchall()
+            if len(rows) >= want:
+                break
+        return rows
+
+
+#: The share of a box whose rows a first box page on ``sources`` reads first (``parts``):
+#: in a Beijing-Tianjin box of 11,468 sources the first eighth held 974 rows, and the page
+#: cost 1.3 instead of 2.3 ms of DuckDB; where it holds fewer than a page, one more
+#: statement (~0.2 ms) reads the rest.
+FIRST_SHARE = 0.125
 
 
 def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str]) -> PageQuery:
@@ -227,11 +255,17 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     elif "filter-lang" in params:
         cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
     source = c.source
+    parts = None
     if near and c.order == CURVE and c.source == "source":
         # Both boxes hold every match: their overlap does (an empty overlap: no match anyway).
         x0, y0 = max(b[0] for b in near), max(b[1] for b in near)
         x1, y1 = min(b[2] for b in near), min(b[3] for b in near)
-        source, stretch = stretch_sql((x0, y0, max(x0, x1), max(y0, y1)))
+        box = (x0, y0, max(x0, x1), max(y0, y1))
+        source, stretch = stretch_sql(box)
+        halves = stretch_parts(box, FIRST_SHARE) if after is None and offset == 0 else None
+        if halves is not None:  # a first page: the stretch's first part may hold it whole
+            (a, a_ps), (b, b_ps) = halves
+            parts = ((a, [*a_ps, *args]), (b, [*b_ps, *args]))
         args = [*stretch, *args]
     head = _IDS.format(key=c.id_sql, source=source)
     skip = 0 if after else offset
@@ -247,7 +281,7 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     text = (
         f"{head} WHERE {conditions} ORDER BY {_order(c)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
     )
-    return PageQuery(c, text, args, limit, offset, spatial, scope, wide, source=source)
+    return PageQuery(c, text, args, limit, offset, spatial, scope, wide, source=source, parts=parts)
 
 
 @lru_cache(maxsize=256)
