@@ -51,11 +51,8 @@ async def engine(request: Request) -> AnalyticsBackend:
 
 async def cursor(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
     """A DuckDB cursor of the store for this request (closed after it)."""
-    cur = context(request).con.cursor()
-    try:
+    with request_cursor(request) as cur:
         yield cur
-    finally:
-        cur.close()
 
 
 @contextmanager

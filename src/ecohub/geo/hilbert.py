@@ -48,32 +48,43 @@ def cell(lon: float, lat: float) -> int:
     return xy2d(_grid(lon, x0, x1), _grid(lat, y0, y1))
 
 
+def _parts(x0: int, x1: int, y0: int, y1: int, s: int) -> list[tuple[int, int, int, int, int, int]]:
+    """The parts of grid rectangle ``[x0, x1] x [y0, y1]`` in the quadrants of side ``s`` it
+    reaches, in the curve's order (quadrant ``(rx, ry)`` is digit ``(3 * rx) ^ ry``):
+    ``(rx, ry, px0, px1, py0, py1)`` each, in the square's coordinates."""
+    out = []
+    for rx, ry in ((0, 0), (0, 1), (1, 1), (1, 0)):
+        px0, px1 = (max(x0, s), x1) if rx else (x0, min(x1, s - 1))
+        py0, py1 = (max(y0, s), y1) if ry else (y0, min(y1, s - 1))
+        if px0 <= px1 and py0 <= py1:
+            out.append((rx, ry, px0, px1, py0, py1))
+    return out
+
+
+def _into(
+    rx: int, ry: int, s: int, x0: int, x1: int, y0: int, y1: int
+) -> tuple[int, int, int, int]:
+    """A rectangle inside quadrant ``(rx, ry)`` of side ``s`` in that quadrant's own
+    coordinates, turned as the curve turns through it: ``(x0, x1, y0, y1)``."""
+    x0, x1, y0, y1 = x0 - rx * s, x1 - rx * s, y0 - ry * s, y1 - ry * s
+    if not ry:
+        if rx:
+            x0, x1, y0, y1 = s - 1 - x1, s - 1 - x0, s - 1 - y1, s - 1 - y0
+        x0, x1, y0, y1 = y0, y1, x0, x1
+    return x0, x1, y0, y1
+
+
 def _end(x0: int, y0: int, x1: int, y1: int, last: bool) -> int:
     """The smallest (``last`` False) or largest cell number of grid rectangle
     ``[x0, x1] x [y0, y1]`` (inclusive, inside the grid): down the quadrants in curve order,
     into the first (or last) one the rectangle reaches, turning the rectangle with the curve."""
     d, s = 0, SIDE >> 1
     while s:
-        # The quadrants the rectangle reaches, in the curve's order (digit = (3 * rx) ^ ry).
-        reach = [
-            ((3 * rx) ^ ry, rx, ry)
-            for rx in (0, 1)
-            if (x0 < s if rx == 0 else x1 >= s)
-            for ry in (0, 1)
-            if (y0 < s if ry == 0 else y1 >= s)
-        ]
-        digit, rx, ry = max(reach) if last else min(reach)
-        d += s * s * digit
-        # The rectangle's part in that quadrant, in the quadrant's own coordinates.
-        x0, x1 = (max(x0, s), x1) if rx else (x0, min(x1, s - 1))
-        y0, y1 = (max(y0, s), y1) if ry else (y0, min(y1, s - 1))
-        x0, x1, y0, y1 = x0 - rx * s, x1 - rx * s, y0 - ry * s, y1 - ry * s
-        if x0 == 0 and y0 == 0 and x1 == s - 1 and y1 == s - 1:
+        rx, ry, px0, px1, py0, py1 = _parts(x0, x1, y0, y1, s)[-1 if last else 0]
+        d += s * s * ((3 * rx) ^ ry)
+        if px1 - px0 + 1 == s and py1 - py0 + 1 == s:
             return d + (s * s - 1 if last else 0)  # the whole quadrant: its first or last cell
-        if not ry:
-            if rx:
-                x0, x1, y0, y1 = s - 1 - x1, s - 1 - x0, s - 1 - y1, s - 1 - y0
-            x0, x1, y0, y1 = y0, y1, x0, x1
+        x0, x1, y0, y1 = _into(rx, ry, s, px0, px1, py0, py1)
         s >>= 1
     return d
 
@@ -110,13 +121,7 @@ def share_cell(minlon: float, minlat: float, maxlon: float, maxlat: float, share
     target = share * (x1 - x0 + 1) * (y1 - y0 + 1)
     d, s = 0, SIDE >> 1
     while s:
-        # The rectangle's part in each quadrant it reaches, in the curve's order.
-        parts = []
-        for rx, ry in ((0, 0), (0, 1), (1, 1), (1, 0)):
-            px0, px1 = (max(x0, s), x1) if rx else (x0, min(x1, s - 1))
-            py0, py1 = (max(y0, s), y1) if ry else (y0, min(y1, s - 1))
-            if px0 <= px1 and py0 <= py1:
-                parts.append((rx, ry, px0, px1, py0, py1))
+        parts = _parts(x0, x1, y0, y1, s)
         pick = len(parts) - 1  # the last one if rounding left the target beyond them all
         for i, (_, _, px0, px1, py0, py1) in enumerate(parts):
             area = (px1 - px0 + 1) * (py1 - py0 + 1)
@@ -128,10 +133,6 @@ def share_cell(minlon: float, minlat: float, maxlon: float, maxlat: float, share
         d += s * s * ((3 * rx) ^ ry)
         if s <= stop:
             return d + s * s - 1  # the whole quadrant: its last cell
-        x0, x1, y0, y1 = px0 - rx * s, px1 - rx * s, py0 - ry * s, py1 - ry * s
-        if not ry:
-            if rx:
-                x0, x1, y0, y1 = s - 1 - x1, s - 1 - x0, s - 1 - y1, s - 1 - y0
-            x0, x1, y0, y1 = y0, y1, x0, x1
+        x0, x1, y0, y1 = _into(rx, ry, s, px0, px1, py0, py1)
         s >>= 1
     return d

@@ -68,10 +68,18 @@ def stretch_sql(box: tuple[float, float, float, float]) -> tuple[str, list[int]]
     rule it out. A superset still: the caller tests the box itself. A point changed by SQL
     outside the registry keeps its old key until ``ecohub geo reorder`` (docs/ogc.md)."""
     first, last = cell_range(*box)
-    key = "CAST(? AS UBIGINT)"  # typed as the column, so its zone maps serve (see keyset)
+    return _with_unkeyed(first, last)
+
+
+_KEY = "CAST(? AS UBIGINT)"  # typed as the column, so its zone maps serve (see keyset)
+
+
+def _with_unkeyed(first: int, last: int) -> tuple[str, list[int]]:
+    """The rows keyed in cells ``first..last`` and the unkeyed rows, as two ``UNION ALL``
+    branches (a table expression) and their parameters."""
     sql = (
-        f"(SELECT * FROM source WHERE hkey < {key} UNION ALL "
-        f"SELECT * FROM source WHERE hkey BETWEEN {key} AND {key})"
+        f"(SELECT * FROM source WHERE hkey < {_KEY} UNION ALL "
+        f"SELECT * FROM source WHERE hkey BETWEEN {_KEY} AND {_KEY})"
     )
     return sql, [UNKEYED_KEYS, max(first << 32, UNKEYED_KEYS), ((last + 1) << 32) - 1]
 
@@ -88,17 +96,8 @@ def stretch_parts(
     cut = min(max(share_cell(*box, share), first), last)
     if cut >= last:
         return None
-    key = "CAST(? AS UBIGINT)"
-    head = (
-        f"(SELECT * FROM source WHERE hkey < {key} UNION ALL "
-        f"SELECT * FROM source WHERE hkey BETWEEN {key} AND {key})"
-    )
-    tail = f"(SELECT * FROM source WHERE hkey BETWEEN {key} AND {key})"
-    end = ((cut + 1) << 32) - 1
-    return (
-        (head, [UNKEYED_KEYS, max(first << 32, UNKEYED_KEYS), end]),
-        (tail, [end + 1, ((last + 1) << 32) - 1]),
-    )
+    tail = f"(SELECT * FROM source WHERE hkey BETWEEN {_KEY} AND {_KEY})"
+    return _with_unkeyed(first, cut), (tail, [(cut + 1) << 32, ((last + 1) << 32) - 1])
 
 
 def reorder_sources(con: duckdb.DuckDBPyConnection) -> int:
