@@ -3,6 +3,7 @@ bad input, and DuckDB/Spark parity on the same data."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,12 @@ import pandas as pd
 import pytest
 
 from ecohub.analytics import air, air_stats
-from ecohub.analytics.air_input import AirInputError, check_observations
+from ecohub.analytics.air_input import (
+    AirInputError,
+    check_observations,
+    grid_value,
+    valid_mask,
+)
 from ecohub.analytics.air_service import aqi_table, build
 
 from .conftest import put
@@ -216,6 +222,41 @@ def test_hourly_values_drop_non_1h_periods(engine: Any) -> None:
     setup(engine, pd.concat([obs, extra]))
     h = air.hourly_values(engine.table("observation")).to_pandas()
     assert len(h) == 24
+
+
+def test_grid_value_is_the_valid_value_or_nan(engine: Any) -> None:
+    """What the station-hour grid reads: the value where it is a finite non-negative number
+    with flag N (or none), NaN otherwise (worked by hand from HJ 212's flags)."""
+    values = [5.0, 0.0, -1.0, np.nan, np.inf, -np.inf, None, 7.0, 8.0, 9.5]
+    flags = ["N", None, "N", "N", "N", "N", "N", "F", "M", None]
+    want = [5.0, 0.0, None, None, None, None, None, None, None, 9.5]  # None: NaN
+    frame = pd.DataFrame({"i": range(len(values)), "value": values, "flag": flags})
+    t = put(engine, "gate", frame)
+    got = t.select("i", v=grid_value(t.value, t.flag), ok=valid_mask(t.value, t.flag))
+    got = got.order_by("i").to_pandas()
+    for g, w in zip(got.v.tolist(), want, strict=True):
+        assert (np.isnan(g) and w is None) or g == w
+    # The check's test keeps the same values (an infinite one passed it on Spark until
+    # 2026-11-27: Ibis compiled isinf() there to FALSE).
+    assert got.ok.tolist() == [w is not None for w in want]
+
+
+def test_check_within_a_window_reports_as_the_full_check(engine: Any) -> None:
+    """Told the rows' time window, the check leaves its time tests out and reports the same:
+    3 days x 24 h x 6 pollutants; counting from day 2 (48 h x 6 = 288 rows), of which two
+    PM2.5 values are negative (three more on day 1 are checked, not counted)."""
+    obs = obs_frame(start="2025-03-01", days=3)
+    pm = obs.index[obs.parameter == "a34004"]
+    obs.loc[pm[[0, 1, 2, 30, 40]], "value"] = -5.0
+    setup(engine, obs)
+    lo = datetime(2025, 2, 28, 16, tzinfo=UTC)  # 2025-03-01 00:00 CST
+    day2, hi = lo + timedelta(days=1), lo + timedelta(days=3)
+    table = engine.table("observation")
+    for within in (None, (lo, hi), (lo, datetime.now(UTC) + timedelta(days=10))):
+        report = check_observations(table, count_from=day2, within=within)
+        assert (report.rows, report.used, report.invalid) == (288, 286, {"a34004": 2})
+        full = check_observations(table, within=within)
+        assert (full.rows, full.used, full.invalid) == (432, 427, {"a34004": 5})
 
 
 def test_compute_counts_the_rows_it_writes() -> None:

@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ecohub.analytics import air_hours
-from ecohub.analytics.air_input import CODES, valid_value
+from ecohub.analytics.air_input import CODES, grid_value
 from ecohub.analytics.aqi import (
     POLLUTANT_COLUMNS,
     aqi_columns,
@@ -72,6 +72,17 @@ def hour_index(time: ir.TimestampValue) -> ir.IntegerValue:
 # ---------------------------------------------------------------- hourly
 
 
+#: HJ 212 code -> the grid's pollutant index (:data:`air_hours.STEMS` order), as a table.
+_POLLUTANT_INDEX = ibis.memtable(
+    pa.table(
+        {
+            "parameter": pa.array(list(CODES), pa.string()),
+            "p": pa.array([air_hours.STEMS.index(c) for c in CODES.values()], pa.int8()),
+        }
+    )
+)
+
+
 def hourly_values(
     obs: ir.Table, key_counts: bool = False, stations: Sequence[str] | None = None
 ) -> ir.Table:
@@ -94,10 +105,11 @@ def hourly_values(
     The grid is computed on arrays by :func:`ecohub.analytics.air_hours.station_hours`, run
     by the engine (:func:`ecohub.store.engine.map_groups`); validity is judged here.
     """
-    o = obs.filter((obs.period == "1h") & obs.parameter.isin(list(CODES)))
+    o = obs.filter(obs.period == "1h")
     if stations is None:
+        six = o.filter(o.parameter.isin(list(CODES)))
         stations = sorted(
-            str(s) for s in o.select("station_id").distinct().to_pyarrow()[0].to_pylist()
+            str(s) for s in six.select("station_id").distinct().to_pyarrow()[0].to_pylist()
         )
     ids = list(stations)
     keyed = ibis.memtable(
@@ -105,15 +117,10 @@ def hourly_values(
             {"station_id": pa.array(ids, pa.string()), "k": pa.array(range(len(ids)), pa.int32())}
         )
     )
-    o = o.inner_join(keyed, "station_id")
-    v = valid_value(counted_value(o), o.flag)
-    p = o.parameter.cases(*((code, air_hours.STEMS.index(col)) for code, col in CODES.items()))
-    data = o.select(
-        k=o.k,
-        time=o.time,
-        p=p.cast("int8"),
-        v=v.fill_null(float("nan")),
-    )
+    # The pollutant index by a join with the six codes, which also keeps only their rows:
+    # a CASE over the code text cost a third of this read (22 M values: 3.0 -> 2.4 CPU s).
+    o = o.inner_join(_POLLUTANT_INDEX, "parameter").inner_join(keyed, "station_id")
+    data = o.select(k=o.k, time=o.time, p=o.p, v=grid_value(counted_value(o), o.flag))
     grid = map_groups(
         data._find_backend(),
         data,

@@ -105,20 +105,23 @@ def period_statistics(daily: ir.Table, key: str = "station_id", period: str = "y
     long_t = long_t.filter(long_t.input == want)
     long_t = long_t.mutate(p=_per_pollutant(long_t.pollutant, end, _percentile, "int64"))
     groups = [key, *pkeys, "pollutant"]
+    # Only the series scored by a percentile (p > 0: CO, O3) are ranked; p is the same on
+    # every row of a group, so whole groups are kept. Ranking every series sorted three
+    # times the rows the percentiles need (a national year: 9.4 s for these statistics).
+    ranked = long_t.filter(long_t.p > 0)
     w = ibis.window(group_by=groups, order_by="value")
-    ranked = long_t.mutate(
-        rn=ibis.row_number().over(w) + 1, n=long_t.value.count().over(ibis.window(group_by=groups))
+    ranked = ranked.mutate(
+        rn=ibis.row_number().over(w) + 1, n=ranked.value.count().over(ibis.window(group_by=groups))
     )
     # k = 1 + (n-1)p/100 = s + f with s integer: exact in integers.
     s = 1 + ((ranked.n - 1) * ranked.p) // 100
     f = (((ranked.n - 1) * ranked.p) % 100).cast("float64") / 100
     weight = ibis.cases((ranked.rn == s, 1 - f), (ranked.rn == s + 1, f), else_=0.0)
-    agg = ranked.group_by(groups).agg(
-        n_days=ranked.count(),
-        mean=ranked.value.mean(),
-        pct=(ranked.value * weight).sum(),
-        p=ranked.p.max(),
+    pct = ranked.group_by(groups).agg(pct=(ranked.value * weight).sum())
+    agg = long_t.group_by(groups).agg(
+        n_days=long_t.count(), mean=long_t.value.mean(), p=long_t.p.max()
     )
+    agg = agg.left_join(pct, groups).select(agg, pct.pct)
     aend = period_end(agg.year, agg.month if period == "month" else None)
     raw = ibis.cases((agg.p > 0, agg.pct), else_=agg.mean)
     decimals = _per_pollutant(agg.pollutant, aend, lambda r: int(r["decimals"]), "int64")

@@ -173,11 +173,16 @@ def build(
     # for the moving means only: checked, not reported.
     first_instant = _cst(start) if start is not None else None
     checked = selected
+    # The times ``checked`` can hold, when bounded on both sides (see check_observations).
+    within = None
+    if start is not None and end is not None:
+        within = (_cst(start - timedelta(days=1)), _cst(end + timedelta(days=1)))
     if first_instant is not None and not check_day_before:
         checked = selected.filter(selected.time >= ibis.literal(first_instant))
         checked = _month_partitions(checked, start, end)
+        within = None if within is None else (first_instant, within[1])
     report = (
-        check_observations(checked, duplicates=False, count_from=first_instant)
+        check_observations(checked, duplicates=False, count_from=first_instant, within=within)
         if check
         else InputReport()
     )

@@ -36,6 +36,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from ecohub.analytics._floats import infinite
 from ecohub.analytics._time import cst_date
 from ecohub.analytics.air_input import TIME_SET_ASIDE, plausible_time
 from ecohub.standards import air
@@ -257,7 +258,7 @@ def monthly_means(
     bad = (
         t.value.isnull()
         | t.value.isnan()
-        | t.value.isinf()
+        | infinite(t.value)
         | (t.value < 0)
         | (flag.notnull() & ~flag.isin(VALID_FLAGS))
     )

@@ -26,6 +26,7 @@ from typing import Any
 
 import ibis
 
+from ecohub.analytics._floats import infinite
 from ecohub.analytics._time import cst_date
 from ecohub.analytics._water_tables import (
     METHODS,
@@ -105,7 +106,7 @@ def water_samples(
         (t.body.isnull(), "waterbody: " + t.raw_body.fill_null("NULL") + " is not river/lake"),
         (t.item.isnull(), "parameter: " + t.parameter + " is not a GB 3838-2002 basic item"),
         (t.value.isnull(), "value: missing"),
-        (t.value.isnan() | t.value.isinf(), "value: not a finite number"),
+        (t.value.isnan() | infinite(t.value), "value: not a finite number"),
         (t.value < 0, "value: negative concentration " + t.value.cast("string")),
         ((t.item == "pH") & (t.value > 14), "value: pH outside 0-14"),
         (
