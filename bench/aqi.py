@@ -382,7 +382,8 @@ def main() -> None:
         lines = [
             f"Generated data of national shape: stations × 6 pollutants × {args.hours} h, each "
             "station replaying a real Beijing series (2013-2017) from its own offset and scale, "
-            "read from a lake folder laid out as the platform's (hive Parquet, month × bucket) "
+            "read from a lake folder laid out as the platform's (hive Parquet, month × bucket, "
+            "each partition one file sorted by station and time as lake compaction merges it) "
             "and computed as `ecohub air compute` does: runs of whole months of about "
             f"{CHUNK_VALUES:,} values ({times.get('chunks', 1):.0f} at full size), then the "
             "annual statistics from the stored daily rows. "
