@@ -128,6 +128,7 @@ def test_monthly_series_and_trend_on_engines(engine: Any) -> None:
     obs.loc[0, "value"] = -5.0
     obs.loc[1, "flag"] = "D"
     obs.loc[2, "value"] = np.nan
+    obs.loc[3, "value"] = np.inf  # counted as good on Spark until 2026-11-27 (Ibis's isinf)
     del bad
     obs["flag"] = obs["flag"].astype("string")
     t = put(engine, "observation", obs)
@@ -135,7 +136,7 @@ def test_monthly_series_and_trend_on_engines(engine: Any) -> None:
     s1, s2 = res.loc["S1"], res.loc["S2"]
     assert s1.trend == "decreasing" and s1.slope_per_year == pytest.approx(-6.0, abs=1.0)
     assert s1.n == 47 and s1.n_months == 48  # June 2014 invalid (20 days < 27)
-    assert s1.n_rejected == 3
+    assert s1.n_rejected == 4
     assert s1.period_from == date(2013, 3, 1) and s1.period_to == date(2017, 2, 1)
     assert s2.trend == "no trend"
     # The engine's monthly means equal pandas' mean of daily means.

@@ -270,6 +270,8 @@ def test_bad_samples_are_listed_not_averaged(engine: Any) -> None:
         {**base, "parameter": "w21003", "time": t0, "value": -0.5},  # negative
         {**base, "parameter": "w99999", "time": t0, "value": 1.0},  # unknown item
         {**base, "parameter": "w01019", "time": t0, "value": None},  # missing
+        # infinite: passed as a number on Spark until 2026-11-27 (Ibis compiled isinf to FALSE)
+        {**base, "parameter": "w20122", "time": t0, "value": math.inf},
         {**base, "parameter": "w21011", "time": t0, "value": 0.1, "unit": "µg/L"},  # unit
         {**base, "parameter": "w01009", "time": t0, "value": 8.0, "flag": "D"},  # fault flag
         {**base, "parameter": "w01001", "time": t0, "value": 15.0, "unit": "dimensionless"},
@@ -288,6 +290,7 @@ def test_bad_samples_are_listed_not_averaged(engine: Any) -> None:
     assert problems[("R000", "w21003", -0.5)].startswith("value: negative")
     assert problems[("R000", "w99999", 1.0)].startswith("parameter: w99999")
     assert problems[("R000", "w01019", None)] == "value: missing"
+    assert problems[("R000", "w20122", math.inf)] == "value: not a finite number"
     assert problems[("R000", "w21011", 0.1)].startswith("unit: µg/L, expected mg/L")
     assert problems[("R000", "w01009", 8.0)].startswith("flag: D")
     assert problems[("R000", "w01001", 15.0)] == "value: pH outside 0-14"
