@@ -119,14 +119,19 @@ def grid_value(value: ir.FloatingValue, flag: ir.StringValue) -> ir.FloatingValu
     A leaner test than :func:`valid_mask` for the same result: a NaN value may pass it (both
     engines order NaN above every number, so ``NaN >= 0`` holds), but it is NaN either way;
     a NULL value or flag test makes the condition NULL, which takes the ``else``."""
-    ok = (flag.isnull() | flag.isin(VALID_FLAGS)) & (value >= 0) & ~infinite(value)
+    ok = _flag_valid(flag) & (value >= 0) & ~infinite(value)
     return ibis.cases((ok, value), else_=ibis.literal(float("nan"), "float64"))
 
 
 def valid_mask(value: ir.FloatingValue, flag: ir.StringValue) -> ir.BooleanValue:
     """True where :func:`valid_value` keeps the value; never NULL. One flat test: the
     flag's and the number's conditions in one CASE, not one CASE inside another."""
-    return (flag.isnull() | flag.isin(VALID_FLAGS)) & usable_mask(value)
+    return _flag_valid(flag) & usable_mask(value)
+
+
+def _flag_valid(flag: ir.StringValue) -> ir.BooleanValue:
+    """A flag HJ 663 may use: N, or none (see ``VALID_FLAGS``)."""
+    return flag.isnull() | flag.isin(VALID_FLAGS)
 
 
 def pollutant_code(name_or_code: str) -> str:
@@ -170,24 +175,21 @@ def check_observations(
     # One scan: rows at an impossible time are counted beside the others (``bad_time``) and
     # take part in nothing else (``ok``), as if filtered out first.
     invalid = ~valid_mask(counted_value(t), t.flag)
-    aggs: dict[str, ir.Scalar]
-    ok: ir.BooleanValue | None = None  # None: every row is plausible
-    if within is not None and _plausible_window(*within):
-        # Every row is plausible: only the counting start may still need a test.
-        if count_from is None or count_from <= within[0]:
-            aggs = {"m": t.count(), "n": t.count(), "bad": invalid.sum()}
-        else:
-            later = t.time >= ibis.literal(count_from)
-            aggs = {"m": t.count(), "n": later.sum(), "bad": (later & invalid).sum()}
-    else:
-        ok = plausible_time(t.time)
-        counted = ok if count_from is None else ok & (t.time >= ibis.literal(count_from))
-        aggs = {
-            "m": ok.sum(),
-            "n": counted.sum(),
-            "bad": (counted & invalid).sum(),
-            "bad_time": (~ok).sum(),
-        }
+    # ``ok`` (plausible time) and ``later`` (counted from ``count_from``) are None where
+    # they hold for every row, and then left out of the scan.
+    lo = within[0] if within is not None and _plausible_window(*within) else None
+    ok = None if lo is not None else plausible_time(t.time)
+    later = None
+    if count_from is not None and (lo is None or count_from > lo):
+        later = t.time >= ibis.literal(count_from)
+    counted = ok if later is None else later if ok is None else ok & later
+    aggs: dict[str, ir.Scalar] = {
+        "m": t.count() if ok is None else ok.sum(),
+        "n": t.count() if counted is None else counted.sum(),
+        "bad": invalid.sum() if counted is None else (counted & invalid).sum(),
+    }
+    if ok is not None:
+        aggs["bad_time"] = (~ok).sum()
     summary = t.group_by(["parameter", "unit"]).agg(**aggs).to_pandas()
     bad_time = int(summary.bad_time.sum()) if "bad_time" in summary and len(summary) else 0
     summary = summary[summary.m > 0]
