@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, require_role
-from ecohub.analytics import air_results, air_stats
+from ecohub.analytics import air_results, air_stale, air_stats
 from ecohub.analytics.air_input import AirInputError
 from ecohub.analytics.air_tables import (
     EDITION_CHOICES,
@@ -169,7 +169,7 @@ def compute(
     if full or stored is None or stored != str(ed) or _stored_reviewed(con) != reviewed:
         out = air_results.compute_full(con, ed, reviewed, engine).as_dict()
     else:
-        out = air_results.compute_stale(con, ed, reviewed, engine).as_dict()
+        out = air_stale.compute_stale(con, ed, reviewed, engine).as_dict()
     _lineage(con, out, ed, full, reviewed)
     return out
 
@@ -222,7 +222,7 @@ def _stored(
     if stored != str(ed):
         return False
     if got[2]:
-        air_results.compute_stale(con, ed, reviewed, engine)
+        air_stale.compute_stale(con, ed, reviewed, engine)
     return True
 
 
