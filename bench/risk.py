@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ecohub.access.principal import SYSTEM
-from ecohub.enterprise import population, unapproved, watchlist
+from ecohub.enterprise import measured, unapproved, watchlist
 from ecohub.enterprise.risk import scored
 from ecohub.enterprise.scope import month_of
 from ecohub.enterprise.tables import factors
@@ -32,7 +32,7 @@ def measure(n: int, seed: int, noise: float) -> list[str]:
     with tempfile.TemporaryDirectory(dir="/tmp", prefix="ecohub-risk-") as tmp:
         con = connect(Path(tmp) / "bench.duckdb")
         t0 = time.perf_counter()
-        pop = population.build(con, Path(tmp) / "files", n=n, seed=seed, noise=noise)
+        pop = measured.build(con, Path(tmp) / "files", n=n, seed=seed, noise=noise)
         t_build = time.perf_counter() - t0
         bad = pop.bad()
         t1 = time.perf_counter()

@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 
 from ecohub.access.principal import SYSTEM
-from ecohub.enterprise import population, unapproved, watchlist
+from ecohub.enterprise import measured, unapproved, watchlist
 
 
 def test_bad_actors_top_the_watch_list(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    pop = population.build(con, tmp_path, n=150, seed=3)
+    pop = measured.build(con, tmp_path, n=150, seed=3)
     assert len(pop.codes) == 150  # every listed source got a code
     bad = pop.bad()
     assert len(bad) >= 10

@@ -11,7 +11,8 @@ import duckdb
 
 from ecohub.ingest.after_commit import AfterCommit
 from ecohub.ingest.metrics import IngestMetrics
-from ecohub.ingest.writer import StoreWriter, Work
+from ecohub.ingest.work import Work
+from ecohub.ingest.writer import StoreWriter
 from ecohub.store.db import connect
 from tests.ingest.test_writer import data_work
 

@@ -12,7 +12,8 @@ import pytest
 from ecohub.cst import CST
 from ecohub.ingest.emission_rows import Rejected, emission_values
 from ecohub.ingest.metrics import IngestMetrics
-from ecohub.ingest.writer import StoreWriter, Work
+from ecohub.ingest.work import Work
+from ecohub.ingest.writer import StoreWriter
 from ecohub.protocols import hj212
 from ecohub.store.db import connect
 

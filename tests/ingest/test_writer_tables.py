@@ -7,7 +7,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from ecohub.cst import CST
-from ecohub.ingest.writer import Work
+from ecohub.ingest.work import Work
 from ecohub.ingest.writer_tables import EMISSION_SCHEMA, emission_table
 
 T1 = datetime(2026, 11, 26, 10, 0, tzinfo=CST)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ecohub.cst import CST
-from ecohub.ingest.writer import Committed, Work, fields_json
+from ecohub.ingest.work import Work
+from ecohub.ingest.writer import Committed, fields_json
 from ecohub.ingest.writer_tables import emission_table
 from ecohub.supervision.stream import EMISSION_COLUMNS, _minute_rows, rows_from_works
 

@@ -15,7 +15,7 @@ from ecohub.ingest.after_commit import AfterCommit
 from ecohub.ingest.devices import register_device
 from ecohub.ingest.hj212_server import Hj212Server
 from ecohub.ingest.simulator import SimDevice, simulate
-from ecohub.ingest.writer import Work
+from ecohub.ingest.work import Work
 from ecohub.settings import Settings
 from ecohub.store.db import connect
 from ecohub.supervision import Detector

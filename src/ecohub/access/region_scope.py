@@ -104,11 +104,20 @@ def _minimal(prefixes: list[str]) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def region_prefix(code: str) -> str:
+    """The prefix that every division code under ``code`` (and ``code`` itself) starts with."""
+    if len(code) != 6 or not code.isdigit():
+        raise ValueError(f"region: {code!r} is not a six-digit GB/T 2260 code")
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 def load(con: duckdb.DuckDBPyConnection, region: str) -> RegionScope:
     """Resolve a stored ``key:`` / ``user:`` scope. A region that has gone (deleted since the
     user was made) resolves to an empty scope: the user then sees nothing regional."""
-    from ecohub.access.scope import region_prefix
-
     prefix, _, code = region.partition(":")
     if prefix == "key":
         members = con.execute(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecohub.access.principal import Principal, Role
-from ecohub.access.region_scope import RegionScope, point_sql
+from ecohub.access.region_scope import RegionScope, point_sql, region_prefix
 
 
 class AccessDenied(Exception):
@@ -20,17 +20,6 @@ class AccessDenied(Exception):
     Never raised for an object outside the principal's scope: that object is simply not found,
     exactly as an unknown one (HTTP 404), so scope leaks nothing.
     """
-
-
-def region_prefix(code: str) -> str:
-    """The prefix that every division code under ``code`` (and ``code`` itself) starts with."""
-    if len(code) != 6 or not code.isdigit():
-        raise ValueError(f"region: {code!r} is not a six-digit GB/T 2260 code")
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
 
 
 def region_sql(

@@ -2,12 +2,14 @@
 offline gaps), exceedance events, anomaly findings, permit dates and complaint links.
 
 Deterministic per source (seeded by its record id), so the same population gives the same rows.
+``build`` writes a population (:mod:`ecohub.enterprise.population`), loads it and adds these.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -15,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ecohub.cst import CST
-from ecohub.enterprise.population import Population
+from ecohub.enterprise.population import Population, write
 
-__all__ = ["write_measured"]
+__all__ = ["build", "write_measured"]
 
 
 def _seed(record_id: str) -> int:
@@ -103,3 +105,26 @@ def write_measured(con: duckdb.DuckDBPyConnection, pop: Population) -> None:
                     [list(c) for c in compl])  # fmt: skip
     con.executemany("UPDATE permit SET valid_from = ? WHERE permit_no = ? AND source_code = ?",
                     [[p[2], p[1], p[0]] for p in permits if p[2] is not None])  # fmt: skip
+
+
+def build(con: duckdb.DuckDBPyConnection, out: Path, n: int = 400, seed: int = 7,
+          month: str = "2026-10", *, beijing: bool = False,
+          noise: float = 0.2) -> Population:  # fmt: skip
+    """Write the population, load it through the loaders (one link run) and add the measured
+    rows; returns it with ``codes`` filled."""
+    from ecohub.enterprise.loads import load_cases, load_eia
+    from ecohub.registry.records import load_records
+    from ecohub.registry.service import link
+
+    pop = write(out, n, seed, month, beijing=beijing, noise=noise)
+    load_records(con, "permit", pop.files["sources"])
+    load_cases(con, pop.files["cases"], link=False)
+    load_eia(con, pop.files["eia"], link=False)
+    link(con, actor="population")
+    pop.codes = dict(
+        con.execute(
+            "SELECT record_id, source_code FROM source_record WHERE system = 'permit'"
+        ).fetchall()
+    )
+    write_measured(con, pop)
+    return pop

@@ -3,10 +3,11 @@
 ``write`` draws the sources and writes the files an operator would load: a departmental list
 of sources (registry system ``permit``), enforcement cases (Chinese headers) and EIA approvals
 (English headers), with the noise of real lists in the unit names and credit codes of the last
-two. ``build`` loads them through the ordinary loaders (so cases and approvals reach their
-sources only through the registry's linkage) and then writes what the platform would have
-measured - HJ 212 hours, exceedance events, anomaly findings, permit dates, complaint links - as
-rows of those tables. ``truth`` says which sources are bad actors and why.
+two. :func:`ecohub.enterprise.measured.build` loads them through the ordinary loaders (so
+cases and approvals reach their sources only through the registry's linkage) and then writes
+what the platform would have measured - HJ 212 hours, exceedance events, anomaly findings,
+permit dates, complaint links - as rows of those tables. ``truth`` says which sources are bad
+actors and why.
 
 Bad actors (about 12 %) have one or two of: long or high exceedances, high-severity anomalies,
 recent violation cases with penalties (one still open), no EIA approval in an industry that
@@ -23,11 +24,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-__all__ = ["BAD_KINDS", "Population", "build", "write"]
+__all__ = ["BAD_KINDS", "Population", "write"]
 
 BAD_KINDS = ("exceed", "fraud", "cases", "no_eia", "built_before")
 UNAPPROVED_KINDS = ("no_eia", "built_before")
@@ -230,29 +230,4 @@ def write(
     src["approval"] = [p["approval"] for p in plan]
     pop = Population(month, counties[0][0][:2] + "0000", src, files,
                      {r: k for r, k in zip(src.record_id, kinds, strict=True)})  # fmt: skip
-    return pop
-
-
-def build(con: duckdb.DuckDBPyConnection, out: Path, n: int = 400, seed: int = 7,
-          month: str = "2026-10", *, beijing: bool = False,
-          noise: float = 0.2) -> Population:  # fmt: skip
-    """Write the population, load it through the loaders (one link run) and add the measured
-    rows; returns it with ``codes`` filled."""
-    from ecohub.enterprise.loads import load_cases, load_eia
-    from ecohub.registry.records import load_records
-    from ecohub.registry.service import link
-
-    pop = write(out, n, seed, month, beijing=beijing, noise=noise)
-    load_records(con, "permit", pop.files["sources"])
-    load_cases(con, pop.files["cases"], link=False)
-    load_eia(con, pop.files["eia"], link=False)
-    link(con, actor="population")
-    pop.codes = dict(
-        con.execute(
-            "SELECT record_id, source_code FROM source_record WHERE system = 'permit'"
-        ).fetchall()
-    )
-    from ecohub.enterprise.measured import write_measured
-
-    write_measured(con, pop)
     return pop

@@ -22,7 +22,8 @@ from ecohub.ingest.connection import DeviceConnection, RawLogBudget
 from ecohub.ingest.emission_rows import Rejected, data_time_of, rows_of, stored_groups
 from ecohub.ingest.metrics import IngestMetrics
 from ecohub.ingest.subpackets import Reassembler, SplitUploads, peer_host
-from ecohub.ingest.writer import StoreWriter, Work
+from ecohub.ingest.work import Work
+from ecohub.ingest.writer import StoreWriter
 from ecohub.protocols import hj212
 from ecohub.settings import Settings
 

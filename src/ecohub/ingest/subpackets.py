@@ -22,7 +22,7 @@ import duckdb
 import orjson
 
 from ecohub.ingest.emission_rows import Groups, Rejected, rows_of
-from ecohub.ingest.writer import Work
+from ecohub.ingest.work import Work
 from ecohub.protocols import hj212
 
 #: (MN, CN, DataTime, PNUM): the parts of one split upload.

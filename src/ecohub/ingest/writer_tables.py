@@ -9,13 +9,12 @@ import copy
 from collections.abc import Iterable
 from itertools import chain
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from ecohub.ingest.writer import Work
+from ecohub.ingest.work import Work
 
 _TS = pa.timestamp("us", tz="Asia/Shanghai")
 EMISSION_SCHEMA = pa.schema(

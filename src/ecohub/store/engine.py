@@ -208,10 +208,3 @@ def connect_engine(settings: Settings | None = None, con: Any | None = None) -> 
 
         con = connect(Path(settings.database))
     return ibis_duckdb(con)
-
-
-def open_backend(settings: Settings | None = None) -> Any:
-    """The analytics backend the settings choose (see :mod:`ecohub.store.backend`)."""
-    from ecohub.store.backend import open_backend as _open
-
-    return _open(settings)

@@ -56,7 +56,7 @@ EMISSION_COLUMNS = pa.schema(
 
 
 def rows_from_works(works: Iterable[Any]) -> pa.Table:
-    """The minute rows of a writer batch (``ingest.writer.Work`` items) as an Arrow table.
+    """The minute rows of a writer batch (``ingest.work.Work`` items) as an Arrow table.
 
     A ``Work`` of kind ``data`` carries per pollutant ``(pollutant, rtd, avg, min, max, cou,
     zs_rtd, zs_avg, flag, fields)``; other kinds and other CNs are skipped.
