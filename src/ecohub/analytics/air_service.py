@@ -25,8 +25,8 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from ecohub.access import Principal, region_sql, require_role
-from ecohub.analytics import air_results, air_stale, air_stats
+from ecohub.access import Principal, require_role
+from ecohub.analytics import air_results, air_scope, air_stale, air_stats
 from ecohub.analytics.air_input import AirInputError
 from ecohub.analytics.air_tables import (
     EDITION_CHOICES,
@@ -38,7 +38,7 @@ from ecohub.analytics.air_tables import (
     parse_edition,
     tidy_assessment,
 )
-from ecohub.analytics.regions import city_of, city_table
+from ecohub.analytics.regions import city_of
 from ecohub.cst import CST
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
@@ -57,75 +57,6 @@ __all__ = [
 
 KINDS = ("hourly", "daily")
 SCOPES = ("station", "city")
-
-
-# ---------------------------------------------------------------- scope
-
-
-def _scoped(
-    con: duckdb.DuckDBPyConnection,
-    principal: Principal | None,
-    stations: Sequence[str] | None = None,
-    region: str | None = None,
-) -> list[tuple[str, str]]:
-    """``(station_id, region_code)`` of the air stations the caller may see, narrowed to
-    ``stations`` / ``region`` (a region: its stations only, never wider), in id order.
-
-    Plain tuples, no pandas: the API's AQI pages call this on every request. A station
-    without a region code belongs to no city and is left out (as in :func:`city_table`)."""
-    pred, params = region_sql(principal, "region_code") if principal else ("TRUE", [])
-    rows = con.execute(
-        f"SELECT station_id, region_code FROM station WHERE network = 'air' AND {pred} "
-        "AND region_code IS NOT NULL ORDER BY station_id",
-        params,
-    ).fetchall()
-    if stations:
-        known = {str(r[0]) for r in rows}
-        unknown = sorted(set(stations) - known)
-        if unknown:
-            raise AirInputError(f"unknown air station(s): {', '.join(unknown)}", "station")
-        wanted = set(stations)
-        rows = [r for r in rows if r[0] in wanted]
-    if region:
-        # A region filter means that region and the divisions below it, never wider: not the
-        # whole city of a county (an admin's district filter must not show the city).
-        prefix = _prefix(region)
-        rows = [r for r in rows if str(r[1]).startswith(prefix)]
-        if not rows:
-            raise AirInputError(f"no air stations in region {region}", "region")
-    return [(str(sid), str(code)) for sid, code in rows]
-
-
-def _stations(
-    con: duckdb.DuckDBPyConnection,
-    principal: Principal | None,
-    stations: Sequence[str] | None = None,
-    region: str | None = None,
-) -> pd.DataFrame:
-    """``station_id, city_code, city_name`` of the air stations the caller may see, narrowed
-    to ``stations`` / ``region`` (a region: its stations and every station of its city)."""
-    scoped = _scoped(con, principal, stations, region)
-    df = pd.DataFrame({"station_id": [s for s, _ in scoped], "region_code": [c for _, c in scoped]})
-    return city_table(df)
-
-
-def _prefix(region: str) -> str:
-    from ecohub.access.scope import region_prefix
-
-    try:
-        return region_prefix(region)
-    except ValueError:
-        raise AirInputError(
-            f"region {region!r} is not a six-digit GB/T 2260 code", "region"
-        ) from None
-
-
-def _in_region(codes: pd.Series, region: str | None) -> pd.Series:
-    """Which city codes lie inside ``region`` (all when there is no region filter): a city
-    row aggregates the whole city, so a narrower region does not show it."""
-    if not region:
-        return pd.Series(True, index=codes.index)
-    return codes.astype(str).str.startswith(_prefix(region))
 
 
 # ---------------------------------------------------------------- writing
@@ -240,25 +171,6 @@ def _read(con: duckdb.DuckDBPyConnection, sql: str, frames: dict[str, pd.DataFra
             con.unregister(name)
 
 
-def _allowed(cities: pd.DataFrame, region: str | None = None) -> pd.DataFrame:
-    city = pd.Series(sorted(set(cities.city_code)), dtype=object)
-    return pd.concat(
-        [
-            pd.DataFrame({"scope": "station", "code": cities.station_id}),
-            pd.DataFrame({"scope": "city", "code": city[_in_region(city, region)]}),
-        ],
-        ignore_index=True,
-    )
-
-
-def _city_scope(principal: Principal | None) -> tuple[str, list[Any]]:
-    """The principal's region on city rows (the city code is itself a GB/T 2260 code)."""
-    if principal is None:
-        return "TRUE", []
-    sql, params = region_sql(principal, "t.code")
-    return f"(t.scope = 'station' OR {sql})", params
-
-
 def assess(
     con: duckdb.DuckDBPyConnection,
     year: int,
@@ -280,7 +192,7 @@ def assess(
     check_year(year)
     parse_edition(edition)
     engine = engine or duckdb_backend()
-    cities = _stations(con, principal, region=region)
+    cities = air_scope.visible_cities(con, principal, region=region)
     if not _stored(con, edition, reviewed, engine):
         with engine.run(con, air_results.INPUTS) as run:
             tables = build(
@@ -290,13 +202,13 @@ def assess(
             out = assess_tables(tables, year)
         for name, frame in out.items():  # city rows wider than the region are not shown
             if "scope" in frame and "code" in frame:
-                keep = (frame.scope != "city") | _in_region(frame.code, region)
+                keep = (frame.scope != "city") | air_scope.in_region(frame.code, region)
                 out[name] = frame[keep.to_numpy()]
             elif name == "monthly" and region:
-                out[name] = frame[_in_region(frame.code, region).to_numpy()]
+                out[name] = frame[air_scope.in_region(frame.code, region).to_numpy()]
         return out
-    allowed = {"_air_allowed": _allowed(cities, region)}
-    pred, params = _city_scope(principal)
+    allowed = {"_air_allowed": air_scope.allowed_codes(cities, region)}
+    pred, params = air_scope.city_scope(principal)
     where = (
         "FROM {table} t JOIN _air_allowed a ON a.scope = t.scope AND a.code = t.code "
         f"WHERE t.year = ? AND {pred}"
@@ -394,7 +306,7 @@ def aqi(
     if start is not None and end is not None and start > end:
         raise AirInputError(f"from {start} is after to {end}", "from")
     parse_edition(edition)
-    scoped = _scoped(con, principal, stations, region)
+    scoped = air_scope.visible_stations(con, principal, stations, region)
     when = "date" if kind == "daily" else "time"
     if not _stored(con, edition, reviewed, engine):
         with (engine or duckdb_backend()).run(con, air_results.INPUTS) as run:
@@ -406,7 +318,7 @@ def aqi(
             if end is not None:
                 t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
             if scope == "city" and region:
-                t = t.filter(t.code.startswith(_prefix(region)))
+                t = t.filter(t.code.startswith(air_scope.code_prefix(region)))
             frame = t.drop("day").order_by(["code", when]).to_pandas()
         if page is None:
             return pa.Table.from_pandas(frame, preserve_index=False) if arrow else frame
@@ -424,11 +336,11 @@ def aqi(
         conds.append(f"t.{when} < ?")
         params.append(end + timedelta(days=1) if kind == "daily"
                       else datetime.combine(end + timedelta(days=1), time(), CST))  # fmt: skip
-    pred, scope_params = _city_scope(principal)
+    pred, scope_params = air_scope.city_scope(principal)
     if scope == "station":
         codes = [sid for sid, _ in scoped]
     else:  # a city row aggregates the whole city, so a narrower region does not show it
-        prefix = _prefix(region) if region else ""
+        prefix = air_scope.code_prefix(region) if region else ""
         codes = sorted({c for c in (city_of(code) for _, code in scoped) if c.startswith(prefix)})
     # The caller's codes as a list parameter (a semi join: DuckDB pushes their min/max into
     # the scan), not a registered pandas frame (registering costs more than the query).
