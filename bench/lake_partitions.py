@@ -12,7 +12,7 @@ and station bucket), then, through the services the API calls, each best of 5 an
 and, apart, what binding a statement over the lake's view costs at all (``EXPLAIN``: the glob
 and, with ``union_by_name``, every file's footer), which no predicate removes.
 
-Baseline: the same calls with ``store.lake.partition_where`` returning no predicate, which is
+Baseline: the same calls with ``store.lake_where.partition_where`` returning no predicate, which is
 the statement the services sent before they named partitions (the time and key conditions alone:
 DuckDB opens every file for its footer to learn that it holds no row of the month).
 """

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from ecohub.settings import Settings
-from ecohub.store import lake
+from ecohub.store import lake, lake_known
 from ecohub.store.db import connect
 from ecohub.store.lake_compact import compact, recover
 
@@ -141,7 +141,7 @@ def test_known_filter_drops_only_keys_the_lake_holds(
         ],
         schema=EMISSION_SCHEMA,
     )
-    f = lake.KnownFilter(settings)
+    f = lake_known.KnownFilter(settings)
     kept = f(con.cursor(), batch)
     assert kept.schema == batch.schema
     assert sorted(kept.column("avg").to_pylist()) == [3.0, 4.0]

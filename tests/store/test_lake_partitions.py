@@ -14,7 +14,7 @@ from ecohub.access.principal import Principal
 from ecohub.cst import CST
 from ecohub.queries.stations import observations
 from ecohub.settings import Settings
-from ecohub.store import lake
+from ecohub.store import lake, lake_where
 from ecohub.store.lake_compact import compact
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -76,24 +76,24 @@ def history(con: duckdb.DuckDBPyConnection, settings: Settings) -> duckdb.DuckDB
 def test_partitions_of_a_time_range_are_its_cst_months() -> None:
     # [1 Sep, 1 Oct) CST: the end is excluded, so October is not needed.
     start, end = datetime(2026, 9, 1, tzinfo=CST), datetime(2026, 10, 1, tzinfo=CST)
-    assert lake.partition_where("observation", "o", start=start, end=end) == (
+    assert lake_where.partition_where("observation", "o", start=start, end=end) == (
         ["(o.month IS NULL OR o.month BETWEEN ? AND ?)"],
         ["2026-09", "2026-09"],
     )
     # An instant late on 30 September in UTC is already October in CST.
     late = datetime(2026, 9, 30, 16, 30, tzinfo=UTC)
-    assert lake.partition_where("observation", start=late)[1] == ["2026-10", "9999-99"]
+    assert lake_where.partition_where("observation", start=late)[1] == ["2026-10", "9999-99"]
     # A naive time is read in the session's zone, whichever that is: 20:00 on 30 September is
     # still September in UTC and already October in CST, so both months are read.
     naive = datetime(2026, 9, 30, 20, 0)
-    assert lake.partition_where("observation", start=naive, end=naive)[1] == [
+    assert lake_where.partition_where("observation", start=naive, end=naive)[1] == [
         "2026-09",
         "2026-10",
     ]
     # A station names its bucket: the first hex digit of the MD5 of its id.
-    assert lake.partition_where("observation", key="S1")[1] == [lake.bucket_of("S1")]
+    assert lake_where.partition_where("observation", key="S1")[1] == [lake.bucket_of("S1")]
     with pytest.raises(lake.LakeError):
-        lake.partition_where("station")
+        lake_where.partition_where("station")
 
 
 def test_a_month_range_reads_only_its_files_and_the_same_rows(
@@ -102,7 +102,7 @@ def test_a_month_range_reads_only_its_files_and_the_same_rows(
     con = history
     start, end = datetime(2026, 9, 1, tzinfo=CST), datetime(2026, 12, 1, tzinfo=CST)
     base = "SELECT station_id, time, value FROM observation_all o WHERE o.time >= ? AND o.time < ?"
-    parts, pp = lake.partition_where("observation", "o", start=start, end=end)
+    parts, pp = lake_where.partition_where("observation", "o", start=start, end=end)
     narrowed = f"{base} AND {' AND '.join(parts)}"
     every = con.execute(f"{base} ORDER BY ALL", [start, end]).fetchall()
     assert con.execute(f"{narrowed} ORDER BY ALL", [start, end, *pp]).fetchall() == every

@@ -22,7 +22,7 @@ from ecohub.access import Principal
 from ecohub.cst import CST
 from ecohub.geo.query import inside_frame
 from ecohub.geo.resolve import Area, resolve
-from ecohub.store.lake import months_sql, partition_where
+from ecohub.store.lake_where import months_sql, partition_where
 
 WATER_GRADES = ("I", "II", "III", "IV", "V", "劣V")
 AIR_MEANS = ("so2_24h", "no2_24h", "pm10_24h", "co_24h", "o3_8h", "pm25_24h")

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from ecohub.cst import CST
-from ecohub.store.lake import partition_where
+from ecohub.store.lake_where import partition_where
 
 __all__ = ["DAY", "rebuild", "refresh_days"]
 

@@ -79,7 +79,7 @@ class Hj212Server:
             interval_ms=settings.hj212_commit_interval_ms,
             enough=settings.hj212_commit_enough_packets,
         )
-        from ecohub.store.lake import KnownFilter
+        from ecohub.store.lake_known import KnownFilter
 
         self.writer.lake_filter = KnownFilter(settings)
         self.raw_budget = RawLogBudget(

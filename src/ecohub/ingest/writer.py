@@ -91,7 +91,7 @@ class StoreWriter:
         # batch to their own thread); one that raises is logged, never seen by the writer.
         self.after_commit: list[Callable[[list[Work]], None]] = []
         # Drops `emission` rows whose key the data lake already holds (resent settled data;
-        # ecohub.store.lake.KnownFilter); set by the server when a lake is configured.
+        # ecohub.store.lake_known.KnownFilter); set by the server when a lake is configured.
         self.lake_filter: Callable[[duckdb.DuckDBPyConnection, pa.Table], pa.Table] | None = None
 
     def start(self) -> None:

@@ -21,7 +21,7 @@ from ecohub.queries import NotFound, QueryError
 from ecohub.queries.listing import Keyset, window
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import when
-from ecohub.store.lake import partition_where
+from ecohub.store.lake_where import partition_where
 
 # HJ 212 6.3.2 table 4: MN is C27; the character set is the codec's (letters, digits, _ - .).
 MN_RE = re.compile(r"[0-9A-Za-z_.\-]{1,27}")

@@ -13,7 +13,7 @@ from ecohub.access.scope import region_prefix, region_sql
 from ecohub.cst import CST
 from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.listing import Keyset, window
-from ecohub.store.lake import partition_where
+from ecohub.store.lake_where import partition_where
 
 STATION_COLUMNS = (
     "station_id",

@@ -22,13 +22,10 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ecohub.cst import CST
 from ecohub.settings import Settings
@@ -237,8 +234,8 @@ def history_sql(table: str, prefix: str = "") -> str:
     compaction see to it) and are simply appended. For a ``last``-wins table a hot row may be a
     newer load of a key the lake holds: the lake's row is hidden by it until compaction rewrites
     the partition. The lake's ``month`` and ``bucket`` columns are kept (NULL on hot rows), so a
-    reader can name the partitions it needs (:func:`partition_where`). ``prefix`` qualifies the
-    table names (``"db".main.``).
+    reader can name the partitions it needs (:func:`ecohub.store.lake_where.partition_where`).
+    ``prefix`` qualifies the table names (``"db".main.``).
     """
     s = spec(table)
     lake_rows = f"SELECT * FROM {prefix}{table}_lake"
@@ -249,132 +246,9 @@ def history_sql(table: str, prefix: str = "") -> str:
 
 
 #: The partition columns of a hot row in ``<table>_all``: NULL, "in no lake file" (see
-#: :func:`partition_where`). A constant, so a partition predicate costs a hot row nothing.
+#: :func:`ecohub.store.lake_where.partition_where`). A constant, so a partition predicate costs
+#: a hot row nothing.
 HOT_PARTITIONS = "*, NULL::VARCHAR AS month, NULL::VARCHAR AS bucket"
-
-
-# A naive time means what the reading session's time zone makes of it (CST on the store's own
-# connection, the system's on a plain cursor): its months are taken wide enough for any zone.
-_ANY_ZONE = timedelta(hours=14)
-
-
-def _earliest(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC) - _ANY_ZONE
-
-
-def _latest(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC) + _ANY_ZONE
-
-
-def months_sql(alias: str = "") -> str:
-    """The predicate on ``<table>_all``'s ``month`` for a range of months, its two parameters
-    the first and last ``YYYY-MM`` (:func:`partition_where` gives them); hot rows pass."""
-    col = f"{alias}." if alias else ""
-    return f"({col}month IS NULL OR {col}month BETWEEN ? AND ?)"
-
-
-def partition_where(
-    table: str,
-    alias: str = "",
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    key: str | None = None,
-) -> tuple[list[str], list[Any]]:
-    """Predicates on ``<table>_all``'s ``month`` and ``bucket`` columns implied by a time range
-    (``start`` inclusive, ``end`` exclusive) and one device or station id ``key``, with their
-    parameters (a naive time: the months it can be in, in any zone): ANDed beside the time and
-    key conditions themselves, they select the same rows, but the lake's files of other months
-    and buckets are skipped by their folder names instead of being opened for their footers'
-    statistics. Hot rows (partition NULL) always pass.
-    """
-    spec(table)  # an unknown table is an error here too
-    col = f"{alias}." if alias else ""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if start is not None or end is not None:
-        lo = month_of(_earliest(start)) if start is not None else "0000-00"
-        hi = month_of(_latest(end) - timedelta(microseconds=1)) if end is not None else "9999-99"
-        clauses.append(months_sql(alias))
-        params += [lo, hi]
-    if key is not None:
-        clauses.append(f"({col}bucket IS NULL OR {col}bucket = ?)")
-        params.append(bucket_of(key))
-    return clauses, params
-
-
-class KnownFilter:
-    """Drops from a batch of hot-bound rows those whose key the lake already holds.
-
-    The ingest writer calls it on every batch: a device resending data old enough to have been
-    compacted must not put a second copy in the hot store (the lake's copy was stored first and
-    wins, as a resent key does in the hot table). Rows newer than ``lake_settle_hours`` cannot be
-    in the lake and are not looked up, so live traffic never reads the lake.
-    """
-
-    def __init__(self, settings: Settings, table: str = "emission") -> None:
-        self._settings = settings
-        self._spec = spec(table)
-        self._base = None if is_remote(root(settings, table)) else Path(root(settings, table))
-        self.lookups = 0  # batches that had to read the lake (for tests and metrics)
-
-    def __call__(self, cur: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
-        if self._base is None or rows.num_rows == 0:
-            return rows
-        s = self._spec
-        horizon = datetime.now(CST) - timedelta(hours=self._settings.lake_settle_hours)
-        times = rows.column(s.time)
-        oldest = pc.min(times).as_py()
-        if oldest is None or oldest >= horizon:
-            return rows
-        old = rows.filter(pc.less(times, pa.scalar(horizon, type=times.type)))
-        # Month of each row in CST, computed by Arrow: per-row Python cost ~0.1 ms a row.
-        local = old.column(s.time).cast(pa.timestamp("us", tz="Asia/Shanghai"))
-        pairs = (
-            pa.table({"k": old.column(s.bucket_by), "m": pc.strftime(local, format="%Y-%m")})
-            .group_by(["k", "m"])
-            .aggregate([])
-            .to_pylist()
-        )
-        files = self._files(pairs)
-        if not files:
-            return rows
-        self.lookups += 1
-        keys = ", ".join(s.keys)
-        lo, hi = pc.min(old.column(s.time)).as_py(), pc.max(old.column(s.time)).as_py()
-        # The devices as constants too: files are sorted by device, so the row groups of other
-        # devices are skipped by their statistics (every device shares the time span).
-        devices = pc.unique(old.column(s.bucket_by)).to_pylist()
-        only = f"AND {s.bucket_by} IN ({', '.join('?' * len(devices))})" if devices else ""
-        cur.register("_ecohub_lake_check", rows)
-        try:
-            for attempt in (1, 2):
-                try:
-                    kept = cur.execute(
-                        f"SELECT * FROM _ecohub_lake_check ANTI JOIN (SELECT DISTINCT {keys} "
-                        f"FROM read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? "
-                        f"AND ? {only}) USING ({keys})",
-                        [sorted(set(files)), lo, hi, *devices],
-                    ).fetch_arrow_table()
-                    break
-                except duckdb.IOException:
-                    # A merge swapped a partition between the listing and the read (its old
-                    # files are gone): list again, once.
-                    if attempt == 2:
-                        raise
-                    files = self._files(pairs)
-        finally:
-            cur.unregister("_ecohub_lake_check")
-        return kept.select(rows.schema.names).cast(rows.schema)
-
-    def _files(self, pairs: list[dict[str, str]]) -> list[str]:
-        assert self._base is not None
-        files: list[str] = []
-        for pair in pairs:
-            folder = self._base / f"month={pair['m']}" / f"bucket={bucket_of(pair['k'])}"
-            if folder.is_dir():
-                files += [str(p) for p in folder.glob("*.parquet") if not p.name.startswith("_")]
-        return files
 
 
 def footprint(settings: Settings, table: str) -> list[dict[str, object]]:

@@ -14,7 +14,7 @@ them is finished by :func:`finish`, which puts the staged new folder in place.
 
 A query that listed the old files before the exchange and opens one after it fails with a
 missing file: it can be run again (nothing was lost or doubled). The writer's lake check does
-so by itself (:class:`ecohub.store.lake.KnownFilter`).
+so by itself (:class:`ecohub.store.lake_known.KnownFilter`).
 """
 
 from __future__ import annotations

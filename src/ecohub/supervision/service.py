@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, source_sql
 from ecohub.queries.listing import Keyset, Window
-from ecohub.store.lake import months_sql, partition_where
+from ecohub.store.lake_where import months_sql, partition_where
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
@@ -57,7 +57,7 @@ WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
 
 def _window(start: datetime, end: datetime) -> list[Any]:
     """Parameters of ``data_time >= ? AND data_time < ?`` and of the lake months it spans
-    (the same rows; the other months' files are not opened: store.lake.partition_where)."""
+    (the same rows; the other months' files are not opened: store.lake_where.partition_where)."""
     _, months = partition_where("emission", start=start, end=end)
     return [start, end, *months]
 

@@ -24,7 +24,7 @@ import pandas as pd
 from ecohub.access import Principal, region_sql, require_role
 from ecohub.cst import CST
 from ecohub.queries.listing import Keyset, Window
-from ecohub.store.lake import partition_where
+from ecohub.store.lake_where import partition_where
 from ecohub.supervision.review.detect import FLAG_COLUMNS, RULE_SQL, detect, margin_hours
 from ecohub.supervision.review.rules import PARAMETERS, load_review_rules
 
