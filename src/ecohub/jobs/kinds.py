@@ -235,7 +235,7 @@ def _load_permits(
 def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
     from ecohub.queries import QueryError
     from ecohub.supervision.review import ReviewError, run
-    from ecohub.supervision.review.service import day_window
+    from ecohub.supervision.review.inputs import day_window
 
     cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
     try:

@@ -25,7 +25,7 @@ from ecohub.queries.export import rows
 from ecohub.queries.listing import window
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 from ecohub.supervision import review as service
-from ecohub.supervision.review.service import FLAG_KEY
+from ecohub.supervision.review.reading import FLAG_KEY
 
 router = APIRouter(
     prefix="/api/v1/review", tags=["review"], responses=problem_responses(400, 401, 403, 422)

@@ -6,17 +6,10 @@ value untouched. Operators confirm or overrule flags; assessments leave out ever
 a flag that is not overruled unless asked for the raw record.
 """
 
+from ecohub.supervision.review.inputs import STATUSES, ReviewError
+from ecohub.supervision.review.reading import COLUMNS, flags, summary
 from ecohub.supervision.review.rules import ReviewRule, ReviewRuleError, load_review_rules
-from ecohub.supervision.review.service import (
-    COLUMNS,
-    STATUSES,
-    ReviewError,
-    decide,
-    flags,
-    run,
-    run_after_load,
-    summary,
-)
+from ecohub.supervision.review.service import decide, run, run_after_load
 
 __all__ = [
     "COLUMNS",

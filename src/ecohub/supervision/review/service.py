@@ -5,7 +5,8 @@
 - :func:`run_after_load` is what a loader calls after its commit.
 - :func:`decide` records an operator's ``confirmed`` / ``overruled`` (inspector or admin;
   audited through :func:`ecohub.access.audit.record`).
-- :func:`flags` and :func:`summary` read the flags under the caller's region scope.
+- :func:`ecohub.supervision.review.reading.flags` and ``summary`` read the flags under the
+  caller's region scope.
 
 Observations are never changed: a flag only says whether assessments use the value
 (``ecohub.analytics.air_input.exclude_flagged``). After flags change, the station-days they
@@ -15,7 +16,7 @@ touch are marked stale for the stored air results.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -23,85 +24,17 @@ import pandas as pd
 
 from ecohub.access import Principal, region_sql, require_role
 from ecohub.cst import CST
-from ecohub.queries.listing import Keyset, Window
 from ecohub.store.lake_where import partition_where
-from ecohub.supervision.review.detect import FLAG_COLUMNS, RULE_SQL, detect, margin_hours
+from ecohub.supervision.review.detect import FLAG_COLUMNS, detect, margin_hours
+from ecohub.supervision.review.inputs import (
+    STATUSES,
+    ReviewError,
+    check_rule,
+    parameter_code,
+)
 from ecohub.supervision.review.rules import PARAMETERS, load_review_rules
 
-__all__ = [
-    "COLUMNS",
-    "STATUSES",
-    "ReviewError",
-    "decide",
-    "flags",
-    "run",
-    "run_after_load",
-    "summary",
-]
-
-#: The columns of :func:`flags`, in order.
-COLUMNS = ["station_id", "parameter", "period", "time", "value", "rule", "reason", "status"]
-STATUSES = ("flagged", "confirmed", "overruled")
-#: The order (and paging key) of :func:`flags`.
-FLAG_KEY = Keyset(("station_id", "parameter", "time", "rule", "period"),
-                  ("VARCHAR", "VARCHAR", "TIMESTAMPTZ", "VARCHAR", "VARCHAR"))  # fmt: skip
-
-
-class ReviewError(ValueError):
-    """A bad request; ``field`` names the option at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-# ---------------------------------------------------------------- inputs
-
-
-def parameter_code(text: str) -> str:
-    """HJ 212 code of one of the six pollutants, given by code or name (``PM2.5``)."""
-    if text in PARAMETERS:
-        return text
-    from ecohub.analytics.air_input import pollutant_code
-
-    try:
-        return pollutant_code(text)
-    except Exception:  # the standards lookup raises its own error types for unknown names
-        raise ReviewError(
-            f"unknown pollutant {text!r}; one of {', '.join(PARAMETERS)} or a name such as PM2.5",
-            "parameter",
-        ) from None
-
-
-def _check_rule(rule: str | None) -> None:
-    if rule is not None and rule not in RULE_SQL:
-        raise ReviewError(f"unknown rule {rule!r}; one of {', '.join(RULE_SQL)}", "rule")
-
-
-def _day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """CST days to ``[first instant, last instant]``."""
-    if start is not None and end is not None and start > end:
-        raise ReviewError(f"from {start} is after to {end}", "from")
-    lo = datetime(start.year, start.month, start.day, tzinfo=CST) if start else None
-    hi = (
-        datetime(end.year, end.month, end.day, tzinfo=CST) + timedelta(days=1, microseconds=-1)
-        if end
-        else None
-    )
-    return lo, hi
-
-
-def day_window(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
-    """``YYYY-MM-DD`` CST days (text, as a request gives them) to ``[first, last instant]``;
-    :class:`ReviewError` naming ``from`` / ``to`` for a bad day or an empty window."""
-    days: list[date | None] = []
-    for field, text in (("from", start), ("to", end)):
-        try:
-            days.append(date.fromisoformat(text) if text is not None else None)
-        except ValueError:
-            raise ReviewError(f"expected a day YYYY-MM-DD, got {text!r}", field) from None
-    return _day_bounds(days[0], days[1])
-
+__all__ = ["decide", "run", "run_after_load"]
 
 # ---------------------------------------------------------------- running
 
@@ -154,7 +87,7 @@ def run(
     Decided flags stay as they are; an undecided flag the rules no longer raise (the value was
     reloaded) is removed. Naive times are CST."""
     for r in rules or ():
-        _check_rule(r)
+        check_rule(r)
     span = con.execute(
         "SELECT min(time), max(time) FROM observation_all WHERE period = '1h'"
     ).fetchone()
@@ -282,7 +215,7 @@ def decide(
     require_role(principal, "inspector")
     if status not in STATUSES:
         raise ReviewError(f"status must be one of {', '.join(STATUSES)}, got {status!r}", "status")
-    _check_rule(rule)
+    check_rule(rule)
     code = parameter_code(parameter)
     pred, params = region_sql(principal, "s.region_code")
     visible = con.execute(
@@ -327,107 +260,3 @@ def decide(
         rows=n,
     )  # fmt: skip
     return n
-
-
-# ---------------------------------------------------------------- reading
-
-
-def _where(
-    principal: Principal | None,
-    station: str | None,
-    parameter: str | None,
-    start: date | None,
-    end: date | None,
-    rule: str | None,
-    status: str | None,
-) -> tuple[str, list[Any]]:
-    _check_rule(rule)
-    if status is not None and status not in STATUSES:
-        raise ReviewError(f"status must be one of {', '.join(STATUSES)}, got {status!r}", "status")
-    lo, hi = _day_bounds(start, end)
-    conds, params = ["TRUE"], []
-    if principal is not None:
-        pred, p = region_sql(principal, "s.region_code")
-        conds.append(pred)
-        params += p
-    for col, val in (
-        ("f.station_id", station),
-        ("f.parameter", parameter_code(parameter) if parameter else None),
-        ("f.rule", rule),
-        ("f.status", status),
-    ):
-        if val is not None:
-            conds.append(f"{col} = ?")
-            params.append(val)
-    if lo is not None:
-        conds.append("f.time >= ?")
-        params.append(lo)
-    if hi is not None:
-        conds.append("f.time <= ?")
-        params.append(hi)
-    return " AND ".join(conds), params
-
-
-def flags(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    station: str | None = None,
-    parameter: str | None = None,
-    start: date | None = None,
-    end: date | None = None,
-    rule: str | None = None,
-    status: str | None = None,
-    principal: Principal | None = None,
-    page: Window | None = None,
-) -> pd.DataFrame:
-    """One row per flag (:data:`COLUMNS`), ordered by station, parameter, time, rule (and
-    period); ``start``/``end`` are inclusive CST days. ``page``: only that page's rows (keyed
-    on :data:`FLAG_KEY`), plus one when there is a next page."""
-    where, params = _where(principal, station, parameter, start, end, rule, status)
-    sql = (
-        f"SELECT {', '.join('f.' + c for c in COLUMNS)} FROM review_flag f "
-        f"LEFT JOIN station s USING (station_id) WHERE {where}"
-    )
-    if page is not None:
-        sql, params = page.wrap(sql, params)
-    else:
-        sql += " ORDER BY f.station_id, f.parameter, f.time, f.rule, f.period"
-    return con.execute(sql, params).df()
-
-
-def summary(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    station: str | None = None,
-    parameter: str | None = None,
-    start: date | None = None,
-    end: date | None = None,
-    principal: Principal | None = None,
-) -> pd.DataFrame:
-    """Per station, parameter and rule: values ``flagged`` (undecided), ``confirmed``,
-    ``overruled`` and ``set_aside`` (= not overruled: what assessments leave out). A row with
-    rule ``(any)`` counts each value once, however many rules flagged it."""
-    where, params = _where(principal, station, parameter, start, end, None, None)
-    return con.execute(
-        f"""
-        WITH f AS (SELECT f.* FROM review_flag f LEFT JOIN station s USING (station_id)
-                   WHERE {where}),
-        per_rule AS (
-            SELECT station_id, parameter, rule,
-                   count(*) FILTER (status = 'flagged') AS flagged,
-                   count(*) FILTER (status = 'confirmed') AS confirmed,
-                   count(*) FILTER (status = 'overruled') AS overruled,
-                   count(*) FILTER (status <> 'overruled') AS set_aside
-            FROM f GROUP BY ALL),
-        per_value AS (
-            SELECT station_id, parameter, period, time,
-                   bool_or(status <> 'overruled') AS aside FROM f GROUP BY ALL),
-        anyrule AS (
-            SELECT station_id, parameter, '(any)' AS rule, NULL AS flagged, NULL AS confirmed,
-                   NULL AS overruled, count(*) FILTER (aside) AS set_aside
-            FROM per_value GROUP BY ALL)
-        SELECT * FROM (SELECT * FROM per_rule UNION ALL SELECT * FROM anyrule)
-        ORDER BY station_id, parameter, rule = '(any)', rule
-        """,
-        params,
-    ).df()
