@@ -52,6 +52,10 @@ BAD_SETTINGS = [
     ("ECOHUB_HJ212_PORT", "99999", "hj212_port (ECOHUB_HJ212_PORT): Input should be less than"),
     ("ECOHUB_HTTP_PORT", "-1", "http_port (ECOHUB_HTTP_PORT): Input should be greater than"),
     ("ECOHUB_ENGINE", "oracle", "engine (ECOHUB_ENGINE): Input should be 'duckdb' or 'spark'"),
+    *(
+        ("ECOHUB_DB_MEMORY_LIMIT", bad, "db_memory_limit (ECOHUB_DB_MEMORY_LIMIT): Value error")
+        for bad in ("lots", "6", "50%", "6 GBs")
+    ),
 ]
 
 

@@ -30,7 +30,7 @@ from ecohub.ingest.simulator import SimDevice, demo_outlets, send_history, simul
 from ecohub.jobs.runner import JobRunner
 from ecohub.process import raise_fd_limit, tune_gc
 from ecohub.settings import Settings
-from ecohub.store.db import connect, is_empty
+from ecohub.store.db import apply_settings, connect, is_empty
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,7 @@ async def run_platform(
     ingest_only = role == "ingest"
     fd_limit = raise_fd_limit()
     con = connect(settings.database)
+    apply_settings(con, settings)
     lake_line = open_lake(con, settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

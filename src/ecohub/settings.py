@@ -8,6 +8,7 @@ environment.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: A TCP port: 0 (the OS picks a free one) to 65535; anything else is refused, never wrapped.
 Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+# A DuckDB memory size: a number and a unit DuckDB knows (1000- or 1024-based).
+MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
 
 
 class SettingsError(ValueError):
@@ -207,6 +212,11 @@ class Settings(BaseSettings):
     # small queries at once; on 2 cores one thread each costs ~40% less CPU than two, and the
     # requests themselves are the parallelism. A job still caps it with `job_threads`.
     db_threads: int = Field(default=1, ge=0, le=64)
+    # DuckDB's memory budget for the store, e.g. "6GB" (None: DuckDB's own, 80 % of the
+    # machine's RAM). Beyond it DuckDB spills to disk (`<store>.tmp`): a national year of
+    # `air compute` peaked at 23 GB of RSS with DuckDB's own budget on a 24 GB machine
+    # (docs/benchmarks.md, "the command itself"). Applies to every process that opens the store.
+    db_memory_limit: str | None = None
     # Worker threads for the API's blocking route bodies (AnyIO's default limiter is 40). More
     # threads than cores only queue on DuckDB and the GIL, taking it from the event loop that
     # also answers HJ 212 devices.
@@ -217,6 +227,16 @@ class Settings(BaseSettings):
     # holds the GIL: an observation page took 146 ms instead of 5 beside one busy thread at
     # 5 ms, 36 ms at 1 ms (docs/benchmarks.md "OGC API": +6-15 % pages/s at 0.5 ms).
     gil_switch_ms: float = Field(default=0.5, gt=0, le=100)
+
+    @field_validator("db_memory_limit")
+    @classmethod
+    def _memory_is_a_size(cls, value: str | None) -> str | None:
+        if value is not None and re.fullmatch(MEMORY_PATTERN, value.strip()) is None:
+            raise ValueError(
+                f"must be a size such as 6GB or 512MiB (a number and one of KB, MB, GB, TB, "
+                f"KiB, MiB, GiB, TiB), got {value!r}"
+            )
+        return None if value is None else value.strip()
 
     @field_validator("data_dir")
     @classmethod

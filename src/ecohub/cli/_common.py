@@ -36,7 +36,7 @@ def check_finite(option: str, value: float, *, minimum: float = 0.0) -> None:
 def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """The configured store, opened and migrated; a clear error instead of a traceback."""
     from ecohub.settings import get_settings
-    from ecohub.store.db import StoreError, connect
+    from ecohub.store.db import StoreError, apply_settings, connect
     from ecohub.store.lake import attach
 
     settings = get_settings()
@@ -44,6 +44,7 @@ def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = connect(settings.database, read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
+    apply_settings(con, settings)
     if not read_only:
         attach(con, settings)  # `*_all` views over the configured lake
     return con

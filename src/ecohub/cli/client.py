@@ -92,12 +92,13 @@ class Door:
         from fastapi.testclient import TestClient
 
         from ecohub.api.app import create_app
-        from ecohub.store.db import StoreError, connect
+        from ecohub.store.db import StoreError, apply_settings, connect
 
         try:
             con = connect(self.settings.database)
         except StoreError as exc:
             raise DoorError(str(exc)) from exc
+        apply_settings(con, self.settings)
         from ecohub.store.lake import attach
 
         attach(con, self.settings)  # `*_all` views over this settings' lake

@@ -12,9 +12,12 @@ import time
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
+
+if TYPE_CHECKING:
+    from ecohub.settings import Settings
 
 T = TypeVar("T")
 
@@ -121,6 +124,13 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         con.close()
         raise StoreError(f"store {target} cannot be used by ecohub: {exc}") from exc
     return con
+
+
+def apply_settings(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """What the settings say about the store's engine as a whole: its memory budget
+    (``db_memory_limit``; a DuckDB setting of the database, so every cursor shares it)."""
+    if settings.db_memory_limit is not None:
+        con.execute(f"SET memory_limit = '{settings.db_memory_limit}'")
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
