@@ -149,3 +149,53 @@ def test_compute_is_for_admins(store: Any) -> None:
 
     with pytest.raises(AccessDenied):
         compute(store, principal=Principal("a", "analyst", region="110000"))
+
+
+def _key_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Rows and distinct keys of each result table."""
+    return {
+        name: con.execute(
+            f"SELECT count(*), count(DISTINCT ({', '.join(keys)})) FROM {name}"
+        ).fetchone()
+        for name, keys in TABLES.items()
+    }
+
+
+def test_a_full_run_replaces_the_tables_at_once_and_a_failed_one_changes_nothing(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full run writes its rows beside the old tables, chunk by chunk, and swaps them in at
+    the end: the tables keep their keys, nothing of the run is left behind, and a run that
+    fails after its chunks were written leaves the old results as they were."""
+    from ecohub.analytics import air_results, air_stats
+
+    con = store
+    compute(con, full=True)
+    before = _tables(con)
+    counts = _key_counts(con)
+    assert all(rows == keys > 0 for rows, keys in counts.values()), counts
+    # Every table still has its key (made as the old one was).
+    keyed = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+    ).fetchall()}  # fmt: skip
+    assert set(TABLES) <= keyed
+    # A full run in month chunks (tiny chunks: one month each) gives the same tables.
+    res = air_results.compute_full(con, chunk_values=1)
+    assert res.mode == "full"
+    for name, df in _tables(con).items():
+        pd.testing.assert_frame_equal(before[name], df, check_exact=False, rtol=1e-12)
+    leftovers = "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'air%' || ?"
+    assert con.execute(leftovers, [air_results.NEXT]).fetchone()[0] == 0
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("statistics failed")
+
+    con.execute("UPDATE air_daily SET aqi = -7 WHERE code = 's1'")  # marks the old results
+    marked = mark_stale(con, ["s2"], datetime(2026, 3, 2), datetime(2026, 3, 2))
+    monkeypatch.setattr(air_stats, "period_statistics", broken)
+    with pytest.raises(RuntimeError, match="statistics failed"):
+        air_results.compute_full(con)
+    assert con.execute("SELECT count(*) FROM air_daily WHERE aqi = -7").fetchone()[0] == 6
+    assert _key_counts(con) == counts
+    assert con.execute(leftovers, [air_results.NEXT]).fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM air_stale").fetchone()[0] == marked == 1

@@ -9,7 +9,8 @@ last write: a failed run leaves them, so the next run does that work again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -194,6 +195,39 @@ def period_rows(
     return stat_rows, day_rows
 
 
+# A full run writes each table's new rows beside the old ones, under this suffix, committing
+# chunk by chunk, and swaps them in at the end: one transaction over a national year (46 M rows)
+# held them all in memory until its commit (23 GB of RSS on a 24 GB machine; out of memory in a
+# 5 GB budget), where chunk commits need 6.4 GB (docs/benchmarks.md, "the command itself").
+NEXT = "_next"
+
+
+@contextlib.contextmanager
+def _transaction(db: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    db.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _create_next(db: duckdb.DuckDBPyConnection, next_of: Mapping[str, str]) -> None:
+    """Empty tables ``next_of[name]`` made as ``name`` is (columns, types, key), after
+    dropping any a killed run left."""
+    for name, nxt in next_of.items():
+        db.execute(f"DROP TABLE IF EXISTS {nxt}")
+        row = db.execute(
+            "SELECT sql FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+            "AND NOT temporary",
+            [name],
+        ).fetchone()
+        if row is None:
+            raise RuntimeError(f"store table {name} is missing (a store not migrated?)")
+        db.execute(str(row[0]).replace(f"CREATE TABLE {name}(", f"CREATE TABLE {nxt}(", 1))
+
+
 def compute_full(
     con: duckdb.DuckDBPyConnection,
     edition: int | str = "auto",
@@ -203,10 +237,12 @@ def compute_full(
 ) -> ComputeResult:
     """Compute every ``air_*`` table from ``observation`` and replace them whole
     (``reviewed``: from the reviewed record, the default, or the raw one) on ``engine``
-    (default: DuckDB, the store itself), in one transaction.
+    (default: DuckDB, the store itself). Readers see the old tables until the new ones
+    replace them all at once; a run that fails leaves the old ones.
 
     A record of more than ``chunk_values`` values is computed in runs of whole months
-    (:mod:`ecohub.analytics.air_chunks`), so memory stays bounded; the results are the same."""
+    (:mod:`ecohub.analytics.air_chunks`), each written and committed beside the old tables,
+    so memory stays bounded; the results are the same."""
     with (engine or duckdb_backend()).run(con, INPUTS) as run:
         return _compute_full(con, run, parse_edition(edition), reviewed, chunk_values)
 
@@ -219,39 +255,47 @@ def _compute_full(
     reports = []
     cities = None
     db.register("_air_stale_run", db.execute("SELECT * FROM air_stale").df())
-    db.execute("BEGIN")
+    next_of = {name: f"{name}{NEXT}" for name in TABLES}
     try:
-        for name in TABLES:
-            db.execute(f"DELETE FROM {name}")
+        _create_next(db, next_of)
         for tables in chunk_builds(run.ibis, edition=ed, reviewed=reviewed,
                                    chunk_values=chunk_values):  # fmt: skip
-            for kind, name in (("hourly", "air_hourly_aqi"), ("daily", "air_daily")):
-                rows = union([aqi_table(tables, kind, scope) for scope in ("station", "city")])
-                written[name] += run.insert(name, rows)
+            with _transaction(db):
+                for kind, name in (("hourly", "air_hourly_aqi"), ("daily", "air_daily")):
+                    rows = union([aqi_table(tables, kind, scope) for scope in ("station", "city")])
+                    written[name] += run.insert(next_of[name], rows)
             reports.append(tables.report)
             cities = tables.cities
         # Periods need every day: from the daily rows just stored (as an incremental run).
-        stored = run.table("air_daily")
-        for scope, key in (("station", "station_id"), ("city", "city_code")):
-            daily = stored.filter(stored.scope == scope)
-            daily = daily.mutate(**{key: daily.code})
-            keys = sorted(set(cities[key])) if cities is not None else []
-            for period in ("year", "month"):
-                stats = air_stats.period_statistics(daily, key, period)
-                days = air_stats.category_days(daily, key, period, keys=keys)
-                srows, drows = period_rows(stats, days, scope, key, period)
-                written["air_period_stat"] += run.insert("air_period_stat", srows)
-                written["air_category_days"] += run.insert("air_category_days", drows)
-        db.execute(
-            "DELETE FROM air_stale a USING _air_stale_run r "
-            "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
-        )
-        row = db.execute(
-            "SELECT count(*), max(date) FROM air_daily WHERE scope = 'station'"
-        ).fetchone()
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
+        stored = run.table(next_of["air_daily"])
+        with _transaction(db):
+            for scope, key in (("station", "station_id"), ("city", "city_code")):
+                daily = stored.filter(stored.scope == scope)
+                daily = daily.mutate(**{key: daily.code})
+                keys = sorted(set(cities[key])) if cities is not None else []
+                for period in ("year", "month"):
+                    stats = air_stats.period_statistics(daily, key, period)
+                    days = air_stats.category_days(daily, key, period, keys=keys)
+                    srows, drows = period_rows(stats, days, scope, key, period)
+                    written["air_period_stat"] += run.insert(next_of["air_period_stat"], srows)
+                    written["air_category_days"] += run.insert(next_of["air_category_days"], drows)
+        # The new tables take the old ones' places in one short transaction: a reader sees
+        # the old results or the new, never a mix.
+        with _transaction(db):
+            for name, nxt in next_of.items():
+                db.execute(f"DROP TABLE {name}")
+                db.execute(f"ALTER TABLE {nxt} RENAME TO {name}")
+            db.execute(
+                "DELETE FROM air_stale a USING _air_stale_run r "
+                "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
+            )
+            row = db.execute(
+                "SELECT count(*), max(date) FROM air_daily WHERE scope = 'station'"
+            ).fetchone()
+    except BaseException:
+        # The old results stay as they were; what this run wrote goes.
+        for nxt in next_of.values():
+            db.execute(f"DROP TABLE IF EXISTS {nxt}")
         raise
     finally:
         db.unregister("_air_stale_run")
