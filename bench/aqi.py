@@ -11,7 +11,7 @@ month and bucket; not timed). The timed part reads the lake and runs ``ecohub.an
 percentiles and category days from the written daily rows, each materialised into a scratch
 table. That is the stations' part of the command: ``--platform`` also times the command itself
 (``air_results.compute_full`` on a new store with the lake attached), which adds the city rows,
-the month statistics, and writes into the store's keyed ``air_*`` tables in one transaction.
+the month statistics, and writes into the store's keyed ``air_*`` tables.
 
 Baseline: the ``python-aqi`` package's China (MEP) algorithm called per row on a sample of
 station-days — a speed reference only (it is wrong on many 2012 cases and has no 2026).
@@ -228,18 +228,20 @@ def run_platform(folder: Path) -> dict[str, float]:
 
 def _run_platform(folder: Path) -> dict[str, float]:
     """A new store opened as the CLI opens it (migrated, the lake attached as its ``*_all``
-    views, DuckDB's defaults), the stations loaded, then the command's whole computation
-    (:func:`ecohub.analytics.air_results.compute_full`): station and city hourly and daily
-    rows into the keyed ``air_*`` tables in one transaction, year and month statistics and
-    category days. What :func:`_run` leaves out: city rows, months, keys, the transaction."""
+    views, ``ECOHUB_DB_MEMORY_LIMIT`` or DuckDB's own budget), the stations loaded, then the
+    command's whole computation (:func:`ecohub.analytics.air_results.compute_full`): station
+    and city hourly and daily rows into the keyed ``air_*`` tables (beside the old ones, month
+    chunk by month chunk, swapped in at the end), year and month statistics and category days.
+    What :func:`_run` leaves out: city rows, months, keys, the store's transactions."""
     from ecohub.analytics import air_results
     from ecohub.settings import Settings
-    from ecohub.store.db import connect
+    from ecohub.store.db import apply_settings, connect
 
     data = folder.with_name(f"platform-{folder.name}")
     shutil.rmtree(data, ignore_errors=True)
     settings = Settings(data_dir=data, lake=str(folder))
     con = connect(settings.database)
+    apply_settings(con, settings)  # ECOHUB_DB_MEMORY_LIMIT, as every platform process does
     # Spilling beside the data (the default would be beside the store, also under /tmp).
     con.execute(f"SET temp_directory = '{data / 'spill'}'")
     con.execute(
@@ -473,7 +475,7 @@ def main() -> None:
             lines.append(
                 f"- `ecohub air compute` itself on the same lake, same run "
                 f"(`air_results.compute_full` on a new store with the lake attached: station "
-                f"and city rows into the keyed `air_*` tables in one transaction, year and month "
+                f"and city rows into the keyed `air_*` tables, year and month "
                 f"statistics; load {p['load before']:.1f} → {p['load after']:.1f}): "
                 f"**{p['total']:.1f} s**, {p['cpu s']:.1f} CPU s, "
                 f"peak RSS {p['peak RSS GB']:.1f} GB, {p['rows written']:,.0f} rows written "
