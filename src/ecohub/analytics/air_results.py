@@ -9,8 +9,7 @@ last write: a failed run leaves them, so the next run does that work again.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,6 +30,7 @@ from ecohub.analytics.air_tables import (
 from ecohub.analytics.regions import city_table
 from ecohub.cst import CST
 from ecohub.store.backend import AnalyticsBackend, Run, duckdb_backend
+from ecohub.store.db import transaction
 
 __all__ = [
     "DAY_SQL",
@@ -40,6 +40,7 @@ __all__ = [
     "air_stations",
     "compute_full",
     "day_pairs",
+    "delete_consumed_marks",
     "mark_days",
     "period_rows",
     "set_state",
@@ -137,6 +138,15 @@ def day_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[["scope", "code", "day"]].drop_duplicates().reset_index(drop=True)
 
 
+def delete_consumed_marks(db: duckdb.DuckDBPyConnection) -> None:
+    """Remove the stale marks this run read (registered as ``_air_stale_run``), unless a
+    loader marked the station-day again since (a newer ``marked_at``)."""
+    db.execute(
+        "DELETE FROM air_stale a USING _air_stale_run r "
+        "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
+    )
+
+
 def write_plan(
     run: Run, plan: Mapping[str, tuple[ir.Table, str | None]], stale: pd.DataFrame | None
 ) -> dict[str, int]:
@@ -147,8 +157,7 @@ def write_plan(
     removed with it."""
     db = run.store
     written: dict[str, int] = {}
-    db.execute("BEGIN")
-    try:
+    with transaction(db):
         for name, (expr, cond) in plan.items():
             if cond is None:
                 db.execute(f"DELETE FROM {name}")
@@ -156,14 +165,7 @@ def write_plan(
                 db.execute(f"DELETE FROM {name} t WHERE {cond}")
             written[name] = run.insert(name, expr)
         if stale is not None:
-            db.execute(
-                "DELETE FROM air_stale a USING _air_stale_run r "
-                "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
-            )
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
+            delete_consumed_marks(db)
     return written
 
 
@@ -200,17 +202,6 @@ def period_rows(
 # held them all in memory until its commit (23 GB of RSS on a 24 GB machine; out of memory in a
 # 5 GB budget), where chunk commits need 6.4 GB (docs/benchmarks.md, "the command itself").
 NEXT = "_next"
-
-
-@contextlib.contextmanager
-def _transaction(db: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    db.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _create_next(db: duckdb.DuckDBPyConnection, next_of: Mapping[str, str]) -> None:
@@ -260,7 +251,7 @@ def _compute_full(
         _create_next(db, next_of)
         for tables in chunk_builds(run.ibis, edition=ed, reviewed=reviewed,
                                    chunk_values=chunk_values):  # fmt: skip
-            with _transaction(db):
+            with transaction(db):
                 for kind, name in (("hourly", "air_hourly_aqi"), ("daily", "air_daily")):
                     rows = union([aqi_table(tables, kind, scope) for scope in ("station", "city")])
                     written[name] += run.insert(next_of[name], rows)
@@ -268,7 +259,7 @@ def _compute_full(
             cities = tables.cities
         # Periods need every day: from the daily rows just stored (as an incremental run).
         stored = run.table(next_of["air_daily"])
-        with _transaction(db):
+        with transaction(db):
             for scope, key in (("station", "station_id"), ("city", "city_code")):
                 daily = stored.filter(stored.scope == scope)
                 daily = daily.mutate(**{key: daily.code})
@@ -281,14 +272,11 @@ def _compute_full(
                     written["air_category_days"] += run.insert(next_of["air_category_days"], drows)
         # The new tables take the old ones' places in one short transaction: a reader sees
         # the old results or the new, never a mix.
-        with _transaction(db):
+        with transaction(db):
             for name, nxt in next_of.items():
                 db.execute(f"DROP TABLE {name}")
                 db.execute(f"ALTER TABLE {nxt} RENAME TO {name}")
-            db.execute(
-                "DELETE FROM air_stale a USING _air_stale_run r "
-                "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
-            )
+            delete_consumed_marks(db)
             row = db.execute(
                 "SELECT count(*), max(date) FROM air_daily WHERE scope = 'station'"
             ).fetchone()

@@ -33,6 +33,7 @@ from ecohub.analytics.air_results import (
     ComputeResult,
     air_stations,
     day_pairs,
+    delete_consumed_marks,
     period_rows,
     set_state,
     state,
@@ -40,6 +41,7 @@ from ecohub.analytics.air_results import (
 )
 from ecohub.analytics.air_tables import aqi_table, build, parse_edition, union
 from ecohub.store.backend import AnalyticsBackend, Run, duckdb_backend
+from ecohub.store.db import transaction
 
 __all__ = ["compute_stale"]
 
@@ -218,8 +220,7 @@ def _recompute_periods(
             computed["air_period_stat"].append(srows.to_pandas())
             computed["air_category_days"].append(drows.to_pandas())
     written: dict[str, int] = {}
-    db.execute("BEGIN")
-    try:
+    with transaction(db):
         for name, target in targets.items():
             df = pd.concat(computed[name], ignore_index=True)
             df = df.merge(target, on=cols) if len(df) else df
@@ -235,19 +236,9 @@ def _recompute_periods(
             db.unregister("_air_period_rows")
             db.unregister("_air_targets")
             written[name] = len(df)
-        db.execute(
-            "DELETE FROM air_stale a USING _air_stale_run r "
-            "WHERE a.station_id = r.station_id AND a.day = r.day AND a.marked_at = r.marked_at"
-        )
+        delete_consumed_marks(db)
         if new_last is not None:
-            db.execute(
-                "INSERT OR REPLACE INTO air_state (name, value) VALUES ('last_day', ?)",
-                [new_last.isoformat()],
-            )
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
+            set_state(db, last_day=new_last.isoformat())
     return written
 
 

@@ -159,12 +159,13 @@ def own_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     if in_transaction(con):
         yield
         return
-    with _transaction(con):
+    with transaction(con):
         yield
 
 
 @contextlib.contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block in a transaction of its own: committed at its end, rolled back on any error."""
     con.execute("BEGIN")
     try:
         yield
@@ -191,7 +192,7 @@ def retried_write(
         return work()
     for attempt in range(1, tries + 1):
         try:
-            with _transaction(con):
+            with transaction(con):
                 return work()
         except duckdb.TransactionException:
             if attempt == tries:
