@@ -166,6 +166,12 @@ def test_watch_list_holds_serious_sources_only_highest_first(
     assert codes == [A, B]
     assert out["items"][0]["top_factors"][0] == {"factor": "exceedance_excess", "raw": 1.5,
                                                  "contribution": 30.0}  # fmt: skip
+    # Every factor code the items mention is named (risk_factors.csv), and no other.
+    used = {c for i in out["items"] for c in i["serious"]}
+    used |= {f["factor"] for i in out["items"] for f in i["top_factors"]}
+    assert set(out["factors"]) == used
+    assert out["factors"]["exceedance_excess"] == {
+        "name_zh": "超标倍数", "name_en": "highest exceedance multiple above 1"}  # fmt: skip
     assert watchlist(store, Principal("a", "analyst", "110105"), month=MONTH)["items"] == []
     with pytest.raises(QueryError, match=r"^limit"):
         watchlist(store, SYSTEM, limit=0)

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,6 +72,10 @@ def page(browser: Browser) -> Iterator[Page]:
     pg.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    # A resource or style the content security policy blocked is a console error, not a
+    # page error: caught here, so a page that loses a part to the policy fails its test.
+    pg.on("console", lambda m: errors.append(m.text)
+          if m.type == "error" and "Content Security Policy" in m.text else None)  # fmt: skip
     yield pg
     ctx.close()
     assert not errors, errors
@@ -90,7 +95,9 @@ def log_in(page: Page, url: str, user: str) -> None:
 
 def settled(page: Page) -> None:
     page.wait_for_selector("#main-view:not([hidden])")
-    page.wait_for_function("!document.body.dataset.loading")
+    # A selector, not a JavaScript predicate: the console's content security policy forbids
+    # evaluating strings (no 'unsafe-eval'), and Playwright's wait_for_function does that.
+    page.wait_for_selector("body:not([data-loading])", state="attached")
 
 
 def listed_stations(page: Page) -> set[str]:
@@ -335,6 +342,9 @@ def test_watch_list_and_source_profile(page: Page, url: str) -> None:
     log_in(page, url, "bei")
     expect(page.locator("#watchlist")).to_have_attribute("data-state", "drawn")
     expect(page.locator("#watchlist li[data-source]")).to_have_count(2)
+    # The serious factors by name (risk_factors.csv), not by code.
+    expect(page.locator("#watchlist")).to_contain_text("未结案件数")
+    expect(page.locator("#watchlist")).not_to_contain_text("open_cases")
     shot(page, "14-watch-list")
     page.click("#logout")
     log_in(page, url, "ana")  # Chaoyang only
@@ -345,7 +355,7 @@ def test_watch_list_and_source_profile(page: Page, url: str) -> None:
     expect(page.locator("#detail-title")).to_contain_text(CHAOYANG_SOURCE)
     expect(page.locator("#risk-chart")).to_have_attribute("data-state", "drawn")
     page.wait_for_selector("#risk-chart canvas")
-    expect(page.locator("#risk-serious")).to_contain_text("open_cases")
+    expect(page.locator("#risk-serious")).to_contain_text("未结案件数")
     expect(page.locator("#case-list")).to_contain_text(CASE_NO)
     expect(page.locator("#eia-list")).to_contain_text(APPROVAL_NO)
     shot(page, "15-source-profile")
@@ -357,3 +367,33 @@ def test_enterprise_user_has_its_profile_but_no_watch_list(page: Page, url: str)
     page.click("#source-list li[data-source] a")
     expect(page.locator("#risk-chart")).to_have_attribute("data-state", "drawn")
     expect(page.locator("#case-list")).to_contain_text(CASE_NO)
+
+
+def _outside(page: Page, url: str) -> list[str]:
+    """Every request the page makes to anywhere but the platform is refused and listed."""
+    outside: list[str] = []
+
+    def check(route: Any) -> None:
+        if route.request.url.startswith(url) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", check)
+    return outside
+
+
+def test_console_and_api_docs_need_nothing_from_the_internet(page: Page, url: str) -> None:
+    # A bureau's network often has no way out: the console and the API's interactive docs
+    # (Swagger UI, which FastAPI loads from a CDN by default) come from the platform itself.
+    outside = _outside(page, url)
+    log_in(page, url, "bei")
+    page.goto(url + "/api/v1/docs")
+    expect(page).to_have_title(re.compile("ecohub"))
+    # Swagger UI drew the API from its OpenAPI document: the operations are listed.
+    expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible()
+    assert page.locator(".swagger-ui .opblock").count() > 50
+    expect(page.locator(".swagger-ui .btn.authorize")).to_be_visible()
+    shot(page, "16-api-docs")
+    assert outside == []

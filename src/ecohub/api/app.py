@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from ecohub import __version__
 from ecohub.api.deps import Context
 from ecohub.api.errors import document_problems, install_errors
+from ecohub.api.http_basics import HttpBasics
 from ecohub.api.limits import BodyLimit
 from ecohub.jobs.runner import JobRunner
 from ecohub.settings import Settings
@@ -56,8 +57,10 @@ def create_app(
         title="ecohub",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
-        swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect",
+        # FastAPI's own docs page loads Swagger UI from a CDN; ecohub.web.api_docs serves the
+        # same page at the same paths from the npm-installed copy (no internet at run time).
+        docs_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
         description="Ecological-environment data platform. Errors are application/problem+json "
         "(RFC 9457). Log in at /api/v1/auth/token; open data under /open/v1 needs no log-in.",
@@ -120,10 +123,13 @@ def create_app(
         write_local_credential=write_local_credential,
         audit=audit,
     )
+    from ecohub.web.api_docs import install_docs
     from ecohub.web.mount import install_console
 
+    install_docs(app)
     install_console(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(HttpBasics)  # outermost: HEAD and the headers cover every answer
     document_problems(app)
     return app
 

@@ -85,7 +85,8 @@ def watchlist(
     limit: int = 50,
 ) -> dict[str, Any]:
     """The month's watch list of ``region``: sources with a serious violation, highest score
-    first, at most ``limit``; each with its three largest contributions."""
+    first, at most ``limit``; each with its three largest contributions. ``factors`` names
+    (zh-CN and en) every factor code the items mention, so a reader needs no second call."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_WATCHLIST:
         raise QueryError("limit", f"must be a whole number 1..{MAX_WATCHLIST}, got {limit!r}")
     m = month_of(month)
@@ -104,4 +105,7 @@ def watchlist(
         })  # fmt: skip
         if len(items) == limit:
             break
-    return {"month": m.label, "region": region, "items": items}
+    used = {c for i in items for c in (*i["serious"], *(f["factor"] for f in i["top_factors"]))}
+    names = {f.factor: {"name_zh": f.name_zh, "name_en": f.name_en}
+             for f in factors() if f.factor in used}  # fmt: skip
+    return {"month": m.label, "region": region, "items": items, "factors": names}

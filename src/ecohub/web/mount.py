@@ -16,8 +16,13 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(str(resources.files("ecohub.web").joinpath("static")))
-# Only these packages are served (not the whole node_modules tree).
-VENDOR_PACKAGES = ("leaflet", "echarts")
+# Only these packages are served (not the whole node_modules tree): the URL name under
+# /static/vendor, and the package's folder of ready-built files.
+VENDOR_PACKAGES = {
+    "leaflet": "leaflet/dist",
+    "echarts": "echarts/dist",
+    "swagger-ui": "swagger-ui-dist",  # the API's interactive docs (ecohub.web.api_docs)
+}
 
 
 def vendor_dir() -> Path:
@@ -32,8 +37,8 @@ def install_console(app: FastAPI) -> None:
     """Mount the console's files; vendor packages that are missing are left unmounted (the page
     then says the install step did not run)."""
     base = vendor_dir()
-    for name in VENDOR_PACKAGES:
-        folder = base / name / "dist"
+    for name, sub in VENDOR_PACKAGES.items():
+        folder = base / sub
         if folder.is_dir():
             app.mount(f"/static/vendor/{name}", StaticFiles(directory=folder), name=f"v-{name}")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -46,10 +46,12 @@ export async function enterpriseSection(el, code) {
     const p = await api(`/api/v1/sources/${encodeURIComponent(code)}/profile`);
     const r = p.risk;
     const u = p.unapproved;
+    const named = Object.fromEntries(r.factors.map((f) => [f.factor, f]));
     el.innerHTML = `
       <h2>${esc(t("risk"))} ${esc(r.month)}: <span id="risk-score">${esc(r.score.toFixed(1))}</span></h2>
       <p id="risk-serious" class="${r.serious.length ? "error" : "hint"}">${esc(r.serious.length
-        ? t("serious", { list: r.serious.join(", ") }) : t("not_serious"))}</p>
+        ? t("serious", { list: r.serious.map((c) => factorName(named, c)).join(lang === "en" ? ", " : "、") })
+        : t("not_serious"))}</p>
       <div class="chart" id="risk-chart"></div>
       ${rows(r.factors, ["factor", "raw", "weight", "cap", "contribution"])}
       <h2>${esc(t("unapproved"))}</h2>
@@ -69,6 +71,12 @@ export async function enterpriseSection(el, code) {
   }
 }
 
+// A factor's name in the console's language (the answer names the codes it uses).
+function factorName(names, code) {
+  const n = names && names[code];
+  return n ? (lang === "en" ? n.name_en : n.name_zh) : code;
+}
+
 // The region's watch list (a division code; a drawn area has none).
 export async function watchlistPanel(el, region) {
   if (typeof region !== "string" || !/^\d{6}$/.test(region)) {
@@ -82,7 +90,7 @@ export async function watchlistPanel(el, region) {
     el.dataset.state = w.items.length ? "drawn" : "empty";
     el.innerHTML = w.items.length ? `<ol class="list">${w.items.map((i) => `
       <li data-source="${esc(i.source_code)}"><a href="#/source/${encodeURIComponent(i.source_code)}">${esc(i.name || i.source_code)}</a>
-      <small>${esc(i.score.toFixed(1))} · ${esc(i.serious.join(", "))}</small></li>`).join("")}</ol>`
+      <small>${esc(i.score.toFixed(1))} · ${esc(i.serious.map((c) => factorName(w.factors, c)).join(lang === "en" ? ", " : "、"))}</small></li>`).join("")}</ol>`
       : `<p class="hint">${esc(t("none"))}</p>`;
   } catch (err) {
     el.dataset.state = err instanceof ApiError && err.status === 403 ? "forbidden" : "error";

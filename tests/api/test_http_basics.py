@@ -1,0 +1,105 @@
+"""HEAD on every readable resource and the security headers, against the whole app served by
+a real uvicorn on loopback (uvicorn's own HEAD handling is part of what is tested)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from tests.api import door_data as d
+from tests.api.door_data import Door
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Door, str]]:
+    for door in d.serve(tmp_path_factory.mktemp("basics")):
+        config = uvicorn.Config(door.app, host="127.0.0.1", port=0, log_level="warning",
+                                lifespan="off")  # fmt: skip
+        srv = uvicorn.Server(config)
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not srv.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.02)
+        port = srv.servers[0].sockets[0].getsockname()[1]
+        yield door, f"http://127.0.0.1:{port}"
+        srv.should_exit = True
+        thread.join(timeout=20)
+
+
+def _key(door: Door, role: str = "admin") -> dict[str, str]:
+    return {"Authorization": f"Bearer {door.keys[role]}"}
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("/healthz", None),  # what a load balancer's probe asks
+        ("/open/v1/stations", None),
+        ("/open/v1/bulk/aqi-daily.csv", None),  # a streamed download
+        ("/api/v1/stations?limit=2", "admin"),
+        ("/api/v1/docs", None),
+    ],
+)
+def test_head_answers_as_get_without_the_body(
+    served: tuple[Door, str], path: str, role: str | None
+) -> None:
+    door, base = served
+    headers = _key(door, role) if role else {}
+    got = httpx.get(base + path, headers=headers)
+    head = httpx.head(base + path, headers=headers)
+    assert got.status_code == 200, got.text
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    if "content-length" in got.headers:  # a streamed answer has none
+        assert head.headers["content-length"] == got.headers["content-length"]
+
+
+def test_head_follows_the_get_access_rules(served: tuple[Door, str]) -> None:
+    door, base = served
+    # No credentials: 401 as for GET; a role the route does not admit: 403 as for GET.
+    assert httpx.head(base + "/api/v1/stations").status_code == 401
+    path = "/api/v1/audit"
+    got = httpx.get(base + path, headers=_key(door, "analyst"))
+    head = httpx.head(base + path, headers=_key(door, "analyst"))
+    assert got.status_code == head.status_code == 403
+    assert head.content == b""
+    # A route that only takes POST still refuses HEAD (its GET is refused too).
+    assert httpx.head(base + "/api/v1/auth/token").status_code == 405
+
+
+def test_every_answer_carries_the_security_headers(served: tuple[Door, str]) -> None:
+    door, base = served
+    answers = {
+        "json": httpx.get(base + "/api/v1/stations?limit=1", headers=_key(door)),
+        "problem": httpx.get(base + "/api/v1/stations"),
+        "open": httpx.get(base + "/open/v1/stations"),
+        "console": httpx.get(base + "/", headers={"Accept": "text/html"}),
+        "docs": httpx.get(base + "/api/v1/docs"),
+        "static": httpx.get(base + "/static/app.js"),
+    }
+    assert answers["problem"].status_code == 401
+    for name, r in answers.items():
+        assert r.headers["x-content-type-options"] == "nosniff", name
+        assert r.headers["x-frame-options"] == "DENY", name
+        assert r.headers["referrer-policy"] == "no-referrer", name
+    # Answers to a request with credentials are not kept by any cache; open ones may be.
+    assert answers["json"].headers["cache-control"] == "no-store"
+    assert "no-store" not in answers["open"].headers.get("cache-control", "")
+    # HTML pages have a content security policy: the console runs no inline script at all,
+    # the docs page only its one start-up script; neither loads anything from elsewhere.
+    console = answers["console"].headers["content-security-policy"]
+    docs = answers["docs"].headers["content-security-policy"]
+    assert "script-src 'self';" in console and "unsafe-inline" not in console.split("style-src")[0]
+    assert "script-src 'self' 'unsafe-inline';" in docs
+    for csp in (console, docs):
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "http" not in csp  # no outside origin is allowed
+    assert "content-security-policy" not in answers["json"].headers
