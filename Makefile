@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install -q -e '.[spark,test]'
 	touch $(STAMP)
 
-# The console's third-party JavaScript (Leaflet, ECharts), pinned by web/package-lock.json.
+# The console's third-party JavaScript (Leaflet, ECharts, Swagger UI for the API docs), pinned by
+# web/package-lock.json.
 $(WEB): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $(WEB)
