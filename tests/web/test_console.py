@@ -167,6 +167,10 @@ def test_station_and_source_pages(page: Page, url: str) -> None:
     expect(page.locator("#detail-title")).to_contain_text("北京示例热电有限公司")
     expect(page.locator("#detail")).to_contain_text("SIM000000000000000000000")
     expect(page.locator("#devices .badge")).to_have_count(1)
+    # Column headings in the console's language, not the API's field names.
+    expect(page.locator("#detail th[data-col=source_code]").first).to_have_text("污染源编码")
+    expect(page.locator("#detail th[data-col=uscc]").first).to_have_text("统一社会信用代码")
+    expect(page.locator("#code-history")).to_be_visible()
     shot(page, "06-source")
 
 
@@ -356,6 +360,9 @@ def test_watch_list_and_source_profile(page: Page, url: str) -> None:
     expect(page.locator("#risk-chart")).to_have_attribute("data-state", "drawn")
     page.wait_for_selector("#risk-chart canvas")
     expect(page.locator("#risk-serious")).to_contain_text("未结案件数")
+    # The factors table and the complaints by name too.
+    expect(page.locator("#enterprise table").first).to_contain_text("超标小时数")
+    expect(page.locator("#enterprise table").first).not_to_contain_text("exceedance_hours")
     expect(page.locator("#case-list")).to_contain_text(CASE_NO)
     expect(page.locator("#eia-list")).to_contain_text(APPROVAL_NO)
     shot(page, "15-source-profile")

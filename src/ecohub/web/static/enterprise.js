@@ -53,7 +53,7 @@ export async function enterpriseSection(el, code) {
         ? t("serious", { list: r.serious.map((c) => factorName(named, c)).join(lang === "en" ? ", " : "、") })
         : t("not_serious"))}</p>
       <div class="chart" id="risk-chart"></div>
-      ${rows(r.factors, ["factor", "raw", "weight", "cap", "contribution"])}
+      ${rows(r.factors.map((f) => ({ ...f, factor: factorName(named, f.factor) })), ["factor", "raw", "weight", "cap", "contribution"])}
       <h2>${esc(t("unapproved"))}</h2>
       <div id="unapproved-finding">${u ? `<p class="error">${esc(t(`unapproved_${u.status}`))}
         ${esc(u.first_approval ? `(${u.approval_no} ${u.first_approval})` : "")}</p>
@@ -62,13 +62,19 @@ export async function enterpriseSection(el, code) {
       <h2>${esc(t("cases"))}</h2><div id="case-list">${rows(p.cases, ["case_id", "case_date", "violation_type", "penalty_yuan", "status", "link_status"])}</div>
       <h2>${esc(t("exceedances"))}</h2>${rows(p.exceedances, ["mn", "pollutant", "start", "end", "multiple"])}
       <h2>${esc(t("anomalies"))}</h2>${rows(p.anomalies, ["mn", "rule", "start", "end", "severity"])}
-      <h2>${esc(t("complaints"))}</h2>${rows(p.complaints, ["complaint_id", "received_at", "topic", "distance_m"])}`;
+      <h2>${esc(t("complaints"))}</h2>${rows((p.complaints || []).map((c) => ({ ...c, topic: topicName(c.topic) })), ["complaint_id", "received_at", "topic", "distance_m"])}`;
     drawRisk(document.getElementById("risk-chart"), r.factors);
   } catch (err) {
     const msg = err instanceof ApiError && err.status === 403 ? t("forbidden")
       : t("request_failed", { detail: err.message });
     el.innerHTML = `<p class="hint" data-state="${err.status || "error"}">${esc(msg)}</p>`;
   }
+}
+
+// A complaint topic's name in the console's language (the code when it has none).
+function topicName(code) {
+  const name = t(`topic_${code}`);
+  return name === `topic_${code}` ? code : name;
 }
 
 // A factor's name in the console's language (the answer names the codes it uses).

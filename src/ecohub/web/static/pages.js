@@ -4,10 +4,18 @@ import { esc, t } from "./i18n.js";
 import { stationChart } from "./charts.js";
 import { enterpriseSection } from "./enterprise.js";
 
-function table(rows, columns) {
+// A column's heading: its label in the console's language (col_<name>), else the name itself;
+// ``labels`` overrides a name whose label means something else here.
+function heading(c, labels) {
+  if (labels && labels[c]) return labels[c];
+  const label = t(`col_${c}`);
+  return label === `col_${c}` ? c : label;
+}
+
+function table(rows, columns, labels) {
   if (!rows || !rows.length) return `<p class="hint">${esc(t("none"))}</p>`;
   const cols = columns || Object.keys(rows[0]);
-  const head = cols.map((c) => `<th>${esc(c)}</th>`).join("");
+  const head = cols.map((c) => `<th data-col="${esc(c)}">${esc(heading(c, labels))}</th>`).join("");
   const body = rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(fmt(r[c]))}</td>`).join("")}</tr>`).join("");
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -70,6 +78,7 @@ export async function sourcePage(el, code) {
         <span class="badge ${m.online ? "on" : "off"}">${esc(m.online ? t("online") : t("offline"))}</span>
         ${esc(t("latest_data"))}: ${esc(fmt(m.latest_data))}</p>`).join("") : `<p class="hint">${esc(t("none"))}</p>`}</div>
       <h2>${esc(t("latest_data"))}</h2>${table(d.latest)}
+      <h2>${esc(t("code_history"))}</h2><div id="code-history">${table(d.history, null, { kind: t("event_kind") })}</div>
       <div id="enterprise"></div>`;
     await enterpriseSection(document.getElementById("enterprise"), code);
   } catch (err) {
