@@ -77,7 +77,7 @@ def deviations(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 # says they are the EPC-96 code written as 24 characters 0-9 A-F; HJ/T 212-2005 gives a 14-digit
 # monitoring-point number (7 digits of the maker's organisation code + 7 of its own). Real MNs
 # stray from both (letters, '_', '-', '.'), and the codec accepts 1..MAX_MN_LENGTH of
-# [0-9A-Za-z_.-] (codec._MN_RE). An MN is valid here exactly when the codec would accept it
+# [0-9A-Za-z_.-] (header._MN_RE). An MN is valid here exactly when the codec would accept it
 # in a packet, so every device that can send can be registered, and nothing else can be.
 _MN_RE = re.compile(rf"[0-9A-Za-z_.\-]{{1,{MAX_MN_LENGTH}}}")
 

@@ -20,21 +20,10 @@ views of it. Work per frame is linear in its size and bounded (``MAX_CP_ITEMS``)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
 
 from ecohub.protocols.hj212 import codes
-from ecohub.protocols.hj212.constants import (
-    FLAG_D,
-    FLAG_VERSION_SHIFT,
-    HEADER,
-    MAX_FLAG,
-    MAX_PACKET_NUMBER,
-    MAX_YEAR,
-    MIN_YEAR,
-    TERMINATOR,
-)
+from ecohub.protocols.hj212.constants import HEADER, TERMINATOR
 from ecohub.protocols.hj212.cp_text import parse_cp
 from ecohub.protocols.hj212.crc import crc16, crc16_modbus
 from ecohub.protocols.hj212.errors import (
@@ -45,6 +34,14 @@ from ecohub.protocols.hj212.errors import (
     MalformedField,
     MissingField,
     ProtocolError,
+)
+from ecohub.protocols.hj212.header import (
+    Notes,
+    check_header,
+    check_time,
+    deviate,
+    header_fields,
+    is_valid_mn,
 )
 from ecohub.protocols.hj212.packet import Packet
 
@@ -80,36 +77,8 @@ DEVIATIONS = (
     "code_collision",
 )
 
-_HEADER_KEYS = frozenset({"QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO"})
 _HEX = b"0123456789ABCDEFabcdef"
-# 6.3.2 table 4: PW C9, MN C27. The standard gives lengths, not a character set; we allow the
-# characters real MNs and passwords use (letters, digits, _ - .), our choice.
-_PW_RE = re.compile(r"[0-9A-Za-z_.\-]{0,9}")
-_MN_RE = re.compile(r"[0-9A-Za-z_.\-]{1,27}")
-# Environmental-quality systems (6.6.1 table 5, ST 21..27): outside HJ 212-2025's scope
-# (pollution sources), so Flag version 2 from them is the pre-2025 surface-water dialect.
-_QUALITY_ST = frozenset({"21", "22", "23", "24", "25", "26", "27"})
 _COLLISION_PREFIXES = ("g119", "e701")
-
-
-class _Notes:
-    """What a lenient pass learned: the strict error (first failure) and the deviations."""
-
-    __slots__ = ("deviations", "strict_error")
-
-    def __init__(self) -> None:
-        self.strict_error: ProtocolError | None = None
-        self.deviations: list[str] = []
-
-
-def _deviate(notes: _Notes | None, error: ProtocolError, name: str) -> None:
-    """A check failed in a way the deviation ``name`` explains. Strict (``notes`` None): raise
-    ``error``. Lenient: remember ``error`` if it is the first failure, note ``name``, go on."""
-    if notes is None:
-        raise error
-    if notes.strict_error is None:
-        notes.strict_error = error
-    notes.deviations.append(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +106,6 @@ class Analysis:
         return self.packet.deviation
 
 
-def _digits(text: str, low: int, high: int) -> bool:
-    return low <= len(text) <= high and text.isascii() and text.isdigit()
-
-
 def _decode(segment: bytes) -> str:
     try:
         return segment.decode("utf-8")
@@ -154,151 +119,7 @@ def _decode(segment: bytes) -> str:
         ) from None
 
 
-# Calendar dates (YYYYMMDD) already found valid: a packet's times share their date with the
-# packets before it, so the date is built and checked once per day, not once per packet. Our
-# choice: at most 4096 remembered (cleared when full), a few kB.
-_VALID_DATES: set[str] = set()
-_MAX_REMEMBERED_DATES = 4096
-
-
-def check_time(text: str, field: str, *, millis: bool = False) -> None:
-    """Raise ``MalformedField(field=field)`` unless ``text`` is ``YYYYMMDDhhmmss`` (``zzz``).
-
-    A real calendar time with the year in ``MIN_YEAR..MAX_YEAR`` (constants.py says why).
-    """
-    size = 17 if millis else 14
-    if len(text) != size or not (text.isdigit() and text.isascii()):
-        form = "YYYYMMDDhhmmsszzz" if millis else "YYYYMMDDhhmmss"
-        raise MalformedField(f"{field} must be {form} ({size} digits): {text[:40]!r}", field=field)
-    # Two ASCII digits compare as text the way they compare as numbers.
-    if text[8:10] > "23" or text[10:12] > "59" or text[12:14] > "59":
-        raise MalformedField(f"{field} is not a time of day: {text!r}", field=field)
-    day = text[:8]
-    if day in _VALID_DATES:
-        return
-    year = int(text[0:4])
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise MalformedField(
-            f"{field} year {year} is outside {MIN_YEAR}..{MAX_YEAR}: {text!r}", field=field
-        )
-    try:
-        date(year, int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        raise MalformedField(f"{field} is not a calendar date: {text!r}", field=field) from None
-    if len(_VALID_DATES) >= _MAX_REMEMBERED_DATES:
-        _VALID_DATES.clear()
-    _VALID_DATES.add(day)
-
-
-def is_valid_mn(mn: str) -> bool:
-    """True when ``mn`` is an MN this codec reads (C27, letters, digits, ``_ - .``)."""
-    return isinstance(mn, str) and _MN_RE.fullmatch(mn) is not None
-
-
-def _header_fields(head: str) -> dict[str, str]:
-    """6.3.2: ``key=value;`` pairs before CP; known keys only, each once."""
-    if head and head[-1] != ";":
-        raise MalformedField("header fields must be followed by ';' before CP", field="CP")
-    fields: dict[str, str] = {}
-    for part in head[:-1].split(";") if head else ():
-        key, eq, value = part.partition("=")
-        if not eq or key not in _HEADER_KEYS:
-            raise MalformedField(f"unknown header field {part[:40]!r}", field=key[:40] or None)
-        if key in fields:
-            raise MalformedField(f"{key} given twice", field=key)
-        fields[key] = value
-    return fields
-
-
-def _packet_number(fields: dict[str, str], key: str) -> int | None:
-    text = fields.get(key)
-    if text is None:
-        return None
-    if not _digits(text, 1, 4) or int(text) > MAX_PACKET_NUMBER:
-        raise MalformedField(f"{key} must be 1..4 digits", field=key)
-    return int(text)
-
-
-# qn, st, cn, pw, mn, flag, pnum, pno, edition, d_without_pnum
-_Header = tuple[str | None, str, str, str, str, int | None, int | None, int | None, str, bool]
-
-
-def _check_header(fields: dict[str, str], notes: _Notes | None) -> _Header:
-    """The header fields' grammar (6.3.2 table 4) and the edition they say."""
-    qn = fields.get("QN")
-    if qn is not None:
-        check_time(qn, "QN", millis=True)
-    st = fields.get("ST")
-    if st is None:
-        raise MissingField("ST is required", field="ST")
-    if not (len(st) == 2 and st.isdigit() and st.isascii()):
-        if not _digits(st, 3, 3):
-            raise MalformedField("ST must be 2 digits", field="ST")
-        _deviate(notes, MalformedField("ST must be 2 digits", field="ST"), "st_3digit")
-    cn = fields.get("CN")
-    if cn is None:
-        raise MissingField("CN is required", field="CN")
-    if not (len(cn) == 4 and cn.isdigit() and cn.isascii()):
-        raise MalformedField("CN must be 4 digits", field="CN")
-    pw = fields.get("PW")
-    if pw is None:
-        raise MissingField("PW is required", field="PW")
-    if not _PW_RE.fullmatch(pw):
-        raise MalformedField("PW must be at most 9 letters or digits", field="PW")
-    mn = fields.get("MN")
-    if mn is None:
-        raise MissingField("MN is required", field="MN")
-    if not _MN_RE.fullmatch(mn):
-        raise MalformedField("MN must be 1..27 letters or digits", field="MN")
-    flag_text = fields.get("Flag")
-    flag: int | None = None
-    if flag_text is not None:
-        if not _digits(flag_text, 1, 3) or int(flag_text) > MAX_FLAG:
-            raise MalformedField("Flag must be an integer 0..255", field="Flag")
-        flag = int(flag_text)
-    pnum = _packet_number(fields, "PNUM")
-    pno = _packet_number(fields, "PNO")
-    version = flag >> FLAG_VERSION_SHIFT if flag is not None else 0
-    d_without_pnum = False
-    if flag is not None and flag & FLAG_D and (pnum is None or pno is None):
-        if pnum is not None or pno is not None:
-            missing = "PNO" if pno is None else "PNUM"
-            raise MissingField(f"Flag D bit set: {missing} is required", field=missing)
-        # HJ/T 212-2005 sends every upper-computer request with Flag=3 and no PNUM/PNO (see
-        # docs/standards.md): a whole packet in 2005, a deviation from 2017 on.
-        d_without_pnum = True
-        if version != 0:
-            _deviate(
-                notes,
-                MissingField("Flag D bit set: PNUM and PNO are required", field="PNUM"),
-                "flag_d_without_pnum",
-            )
-    if pnum is not None and pno is not None and not 1 <= pno <= pnum:
-        raise MalformedField("PNO must be between 1 and PNUM", field="PNO")
-    edition = _edition(version, flag, qn, st, cn, notes)
-    return qn, st, cn, pw, mn, flag, pnum, pno, edition, d_without_pnum
-
-
-def _edition(
-    version: int, flag: int | None, qn: str | None, st: str, cn: str, notes: _Notes | None
-) -> str:
-    """Edition from Flag's version bits, QN presence, ST and CN (see docs/standards.md)."""
-    if flag is None or version == 0:
-        return "2005"
-    if version > 2:
-        raise MalformedField(f"Flag version {version} is no known edition", field="Flag")
-    if qn is None:
-        _deviate(notes, MissingField("QN is required from HJ 212-2017 on", field="QN"), "no_qn")
-    if version == 1:
-        return "2017"
-    # Surface-water station software sent Flag=8 before 2025: a quality-monitoring ST with a
-    # CN that 2017 already had is that dialect, not HJ 212-2025.
-    if st in _QUALITY_ST and codes.command(cn, "2017") is not None:
-        return "2017"
-    return "2025"
-
-
-def _read(raw: bytes, notes: _Notes | None) -> Packet:
+def _read(raw: bytes, notes: Notes | None) -> Packet:
     body = raw[:-2] if raw[-2:] == TERMINATOR else raw
     # 6.3.1: '##' then the 4-digit length of the data segment.
     if body[:2] != HEADER:
@@ -323,7 +144,7 @@ def _read(raw: bytes, notes: _Notes | None) -> Packet:
         text = _decode(segment)
         if len(text) != declared:
             raise error
-        _deviate(notes, error, "length_chars")
+        deviate(notes, error, "length_chars")
     # 6.3.1: CRC16 of the data segment, 4 hex digits (upper case in the text; lower case seen).
     crc_text = body[seg_end:]
     if crc_text.strip(_HEX):
@@ -345,7 +166,7 @@ def _read(raw: bytes, notes: _Notes | None) -> Packet:
         )
         if notes is None or crc16_modbus(segment) != actual:
             raise crc_error
-        _deviate(notes, crc_error, "crc_modbus")
+        deviate(notes, crc_error, "crc_modbus")
     if text is None:
         text = _decode(segment)
 
@@ -360,12 +181,12 @@ def _read(raw: bytes, notes: _Notes | None) -> Packet:
         # No header value may hold ',' (6.3.2 table 4), so a ',' here fails the strict reading
         # somewhere; find that strict error (a header is short), then read ',' as ';'.
         try:
-            _check_header(_header_fields(head), None)
+            check_header(header_fields(head), None)
         except ProtocolError as error:
-            _deviate(notes, error, "comma_separator")
+            deviate(notes, error, "comma_separator")
             head = head.replace(",", ";")
-    qn, st, cn, pw, mn, flag, pnum, pno, edition, d_without_pnum = _check_header(
-        _header_fields(head), notes
+    qn, st, cn, pw, mn, flag, pnum, pno, edition, d_without_pnum = check_header(
+        header_fields(head), notes
     )
 
     cp_text = text[cp_at + 5 : -2]
@@ -373,7 +194,7 @@ def _read(raw: bytes, notes: _Notes | None) -> Packet:
     if edition != "2005" and ("g119" in cp_text or "e701" in cp_text):
         colliding = [k for k in cp if k[:4] in _COLLISION_PREFIXES and codes.code_collision(k[:6])]
         if colliding:
-            _deviate(
+            deviate(
                 notes,
                 MalformedCP(
                     f"code {colliding[0][:6]} has two meanings in the 2017 tables",
@@ -404,7 +225,7 @@ def _coerce(data: bytes | bytearray | memoryview | str) -> bytes:
     raise BadHeader(f"expected bytes or str, got {type(data).__name__}", field="header")
 
 
-def _read_guarded(raw: bytes, notes: _Notes | None) -> Packet:
+def _read_guarded(raw: bytes, notes: Notes | None) -> Packet:
     try:
         return _read(raw, notes)
     except ProtocolError:
@@ -424,7 +245,7 @@ def analyse(data: bytes | bytearray | memoryview | str) -> Analysis:
         raw = _coerce(data)
     except ProtocolError as error:
         return Analysis(None, error)
-    notes = _Notes()
+    notes = Notes()
     try:
         packet = _read_guarded(raw, notes)
     except ProtocolError as error:
