@@ -3,34 +3,21 @@ a real uvicorn on loopback (uvicorn's own HEAD handling is part of what is teste
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from tests.api import door_data as d
 from tests.api.door_data import Door
+from tests.loopback import on_loopback
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Door, str]]:
     for door in d.serve(tmp_path_factory.mktemp("basics")):
-        config = uvicorn.Config(door.app, host="127.0.0.1", port=0, log_level="warning",
-                                lifespan="off")  # fmt: skip
-        srv = uvicorn.Server(config)
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not srv.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.02)
-        port = srv.servers[0].sockets[0].getsockname()[1]
-        yield door, f"http://127.0.0.1:{port}"
-        srv.should_exit = True
-        thread.join(timeout=20)
+        with on_loopback(door.app) as base:
+            yield door, base
 
 
 def _key(door: Door, role: str = "admin") -> dict[str, str]:

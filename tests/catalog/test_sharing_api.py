@@ -7,15 +7,12 @@ it, the analyst reads Haidian's rows, and a grant whose period has ended gives n
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 from rdflib import Graph
 from rdflib.namespace import DCAT, RDF
 
@@ -26,6 +23,7 @@ from ecohub.catalog import grants
 from ecohub.cst import CST
 from ecohub.settings import Settings
 from tests.catalog.conftest import Sample
+from tests.loopback import on_loopback
 
 OBS, AUDIT_LOG, DAILY = "30100101-00002", "30100602-00006", "30100101-00005"
 PASSWORD = "correct horse battery"
@@ -56,19 +54,8 @@ def api(sample: Sample) -> Iterator[Api]:
         users.add_user(sample.con, name, role, region, sources, PASSWORD)
         keys[name] = apikeys.create(sample.con, name)[0]
     app = create_app(sample.con, settings=Settings(data_dir=sample.dir), data_dir=sample.dir)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield Api(f"http://127.0.0.1:{port}", keys)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with on_loopback(app) as base:
+        yield Api(base, keys)
     close_app(app)
 
 

@@ -10,8 +10,6 @@ server's clock moved, no sleeping) cannot; the DCAT-AP 3 export passes the shape
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pyshacl import validate
 from rdflib import Graph
 
@@ -29,6 +26,7 @@ from ecohub.cst import today
 from ecohub.settings import Settings
 from tests.catalog.conftest import Sample
 from tests.catalog.test_dcat import SHAPES
+from tests.loopback import on_loopback
 
 OBS = "30100101-00002"
 PASSWORD = "correct horse battery"
@@ -51,19 +49,8 @@ def server(sample: Sample) -> Iterator[Server]:
     users.add_user(sample.con, "story_boss", "admin", None, [], PASSWORD)
     keys = {"boss": apikeys.create(sample.con, "story_boss")[0]}
     app = create_app(sample.con, settings=Settings(data_dir=sample.dir), data_dir=sample.dir)
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"http://127.0.0.1:{port}", app, keys)
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with on_loopback(app) as base:
+        yield Server(base, app, keys)
     close_app(app)
 
 

@@ -6,13 +6,12 @@ stations, the real boundaries and conftest's sources."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from tests.loopback import on_loopback
 from tests.ogc.conftest import CY1, INSIDE, open_app, sample_stations
 
 pytestmark = pytest.mark.e2e
@@ -23,19 +22,8 @@ def live(ogc_store: Path, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]
     from tests.ogc.conftest import _keys
 
     app, con = open_app(ogc_store, tmp_path)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/ogc", _keys(ogc_store)
-    srv.should_exit = True
-    thread.join(timeout=20)
+    with on_loopback(app) as base:
+        yield f"{base}/ogc", _keys(ogc_store)
     app.state.ctx.jobs.shutdown()
     con.close()
 
