@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	touch $(STAMP)
 
 # The console's third-party JavaScript (Leaflet, ECharts, Swagger UI for the API docs), pinned by
-# web/package-lock.json.
+# web/package-lock.json. Ready-built browser files: no package needs an install script, and none
+# runs (swagger-ui-dist pulls in @scarf/scarf, whose install script reports the install home).
 $(WEB): web/package.json web/package-lock.json
-	cd web && npm ci --no-audit --no-fund
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
 	touch $(WEB)
 
 # The browser tests drive Debian's chromium (never a downloaded browser build); Chinese needs a font.
