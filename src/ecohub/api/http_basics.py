@@ -7,8 +7,10 @@ resource, and the browser security headers.
   the access rules, scope and audit are the ``GET``'s.
 - Security headers (the OWASP secure-headers set that applies to an API and a single-page
   console): no MIME sniffing, no framing (clickjacking), no referrer leaving the platform, a
-  content security policy on HTML pages, and ``Cache-Control: no-store`` on answers to
-  requests that carried credentials, so no shared cache keeps scoped data.
+  content security policy on HTML pages, ``Cache-Control: no-store`` on answers to
+  requests that carried credentials, so no shared cache keeps scoped data, and over HTTPS
+  ``Strict-Transport-Security``, so a browser that reached the platform once by HTTPS never
+  sends a password to it in clear text.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _ALWAYS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _CREDENTIALS = (b"authorization", b"x-api-key", b"cookie")
+#: One year (our choice; what browsers' preload rules ask as a minimum).
+_HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 class HttpBasics:
@@ -50,6 +54,7 @@ class HttpBasics:
             scope = {**scope, "method": "GET"}
         credentials = any(name in _CREDENTIALS for name, _ in scope.get("headers", ()))
         docs = scope["path"].startswith(DOCS_PATH)
+        https = scope.get("scheme") == "https"
         ended = False
 
         async def answer(message: Message) -> None:
@@ -58,6 +63,8 @@ class HttpBasics:
                 headers = list(message.get("headers", ()))
                 names = {name.lower() for name, _ in headers}
                 headers += [h for h in _ALWAYS if h[0] not in names]
+                if https:
+                    headers.append(_HSTS)
                 if credentials and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 html = any(n.lower() == b"content-type" and v.startswith(b"text/html")

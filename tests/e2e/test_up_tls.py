@@ -1,0 +1,86 @@
+"""``ecohub up`` serving HTTPS (docs/operations.md: ``ECOHUB_HTTP_SSL_CERTFILE`` and
+``ECOHUB_HTTP_SSL_KEYFILE``), with a certificate made by openssl for 127.0.0.1: the API answers
+over TLS only, with HSTS, and the CLI reaches the running server over TLS, trusting that
+certificate."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for IP 127.0.0.1 and its key (openssl, as an operator would make one)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_up_serves_https_and_the_cli_follows(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    data = tmp_path / "data"
+    env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1",
+           "ECOHUB_HTTP_SSL_CERTFILE": str(cert), "ECOHUB_HTTP_SSL_KEYFILE": str(key),
+           "COLUMNS": "200"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
+         "--http-port", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        state = data / "server.json"
+        deadline = time.monotonic() + 180
+        while not state.exists():
+            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "ecohub up did not come up"
+            time.sleep(0.2)
+        time.sleep(0.3)
+        url = json.loads(state.read_text())["http"]
+        assert url.startswith("https://127.0.0.1:")
+        trust = ssl.create_default_context(cafile=str(cert))
+        health = httpx.get(url + "/healthz", verify=trust, timeout=30)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert health.headers["strict-transport-security"] == "max-age=31536000"
+        # Without trusting the certificate a client refuses it; in clear text nothing answers.
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url + "/healthz", timeout=30)
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(url.replace("https:", "http:") + "/healthz", timeout=30)
+        # The CLI finds the store in use and goes through the server, over TLS.
+        added = subprocess.run(
+            [sys.executable, "-m", "ecohub.cli.main", "user", "add", "ana", "--role", "analyst",
+             "--region", "110105", "--password-stdin"],
+            env=env, input="a long enough password\n", capture_output=True, text=True,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        listed = subprocess.run(
+            [sys.executable, "-m", "ecohub.cli.main", "user", "list", "--json"],
+            env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        users = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert [(u["name"], u["region"]) for u in users] == [("ana", "110105")]
+        # ... and logs in over HTTPS.
+        token = httpx.post(url + "/api/v1/auth/token", verify=trust, timeout=30,
+                           data={"username": "ana", "password": "a long enough password"})  # fmt: skip
+        assert token.status_code == 200, token.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
