@@ -77,10 +77,11 @@ def test_up_serves_https_and_the_cli_follows(tmp_path: Path) -> None:
         users = [json.loads(line) for line in listed.stdout.splitlines()]
         assert [(u["name"], u["region"]) for u in users] == [("ana", "110105")]
         # ... and logs in over HTTPS.
-        token = httpx.post(url + "/api/v1/auth/token", verify=trust, timeout=30,
-                           data={"username": "ana", "password": "a long enough password"})  # fmt: skip
+        form = {"username": "ana", "password": "a long enough password"}
+        token = httpx.post(url + "/api/v1/auth/token", data=form, verify=trust, timeout=30)
         assert token.status_code == 200, token.text
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
+    assert "stopped." in out
