@@ -51,6 +51,15 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
+def _table(*columns: str) -> Table:
+    """A table whose cells fold in a narrow terminal instead of ending in "…": names and key
+    ids are copied from here into other commands."""
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 @user_app.command("add")
 def user_add(
     name: str = typer.Argument(..., help="Log-in name: a-z first, then a-z 0-9 . _ - (2-32)."),
@@ -91,9 +100,8 @@ def user_list(
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = Table(
-        "name", "role", "region", "department", "sources", "enabled", "locked until", "created"
-    )
+    table = _table("name", "role", "region", "department", "sources", "enabled", "locked until",
+                   "created")  # fmt: skip
     for r in rows:
         dept = r.get("department") or {}
         table.add_row(
@@ -149,7 +157,7 @@ def apikey_list(
         for row in rows:
             typer.echo(json.dumps(row))
         return
-    table = Table("id", "user", "created", "expires", "revoked", "last used")
+    table = _table("id", "user", "created", "expires", "revoked", "last used")
     for r in rows:
         table.add_row(
             r["id"], r["user"], r["created_at"][:19], (r["expires_at"] or "never")[:19],
@@ -206,7 +214,7 @@ def audit_show(
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = Table("seq", "at", "user", "via", "action", "route", "filters", "rows", "result")
+    table = _table("seq", "at", "user", "via", "action", "route", "filters", "rows", "result")
     for r in rows:
         filters = json.dumps(r["filters"], ensure_ascii=False)
         table.add_row(
