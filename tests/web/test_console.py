@@ -160,6 +160,13 @@ def test_station_and_source_pages(page: Page, url: str) -> None:
     page.click("#station-list li[data-station=Nongzhanguan] a")
     expect(page.locator("#detail-title")).to_contain_text("农展馆")
     page.wait_for_selector("#station-chart canvas")
+    # The last 7 days hour by hour, and the latest hour's six concentrations (CO in mg/m³).
+    expect(page.locator("#station-hourly")).to_have_attribute("data-state", "drawn")
+    page.wait_for_selector("#station-hourly canvas")
+    latest = page.locator("#latest-hour")
+    expect(latest).to_contain_text("PM2.5 (µg/m³)")
+    expect(latest).to_contain_text("CO (mg/m³)")
+    expect(latest).to_contain_text("时间（北京时间）")
     shot(page, "05-station")
     page.click("text=返回地图")
     settled(page)

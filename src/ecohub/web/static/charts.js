@@ -137,3 +137,22 @@ export function stationChart(el, rows, levels) {
     series: [{ type: "bar", data: rows.map((r) => ({ value: r.aqi, itemStyle: { color: colors[r.level] || "#9aa5ad" } })) }],
   });
 }
+
+// A station's hourly AQI as a line, each point in its category's colour (hours without an AQI
+// are gaps, not zeros).
+export function hourlyChart(el, rows, levels) {
+  const colors = Object.fromEntries(levels.map((l) => [l.level, l.color]));
+  const c = echarts.init(el);
+  c.setOption({
+    animation: false,
+    tooltip: { trigger: "axis" },
+    grid: { left: 40, right: 12, top: 16, bottom: 30 },
+    xAxis: { type: "category", data: rows.map((r) => r.label) },
+    yAxis: { type: "value", name: "AQI" },
+    series: [{
+      type: "line", connectNulls: false, symbolSize: 5, lineStyle: { color: "#6b7a86", width: 1 },
+      data: rows.map((r) => ({ value: r.aqi ?? null, itemStyle: { color: colors[r.level] || "#9aa5ad" } })),
+    }],
+  });
+  el.dataset.state = "drawn";
+}

@@ -1,7 +1,7 @@
 // The station page and the source page (hash routes #/station/ID and #/source/CODE).
 import { api, ApiError } from "./api.js";
 import { esc, t } from "./i18n.js";
-import { stationChart } from "./charts.js";
+import { hourlyChart, stationChart } from "./charts.js";
 import { enterpriseSection } from "./enterprise.js";
 
 // A column's heading: its label in the console's language (col_<name>), else the name itself;
@@ -46,11 +46,39 @@ export async function stationPage(el, id, levels) {
         [t("coordinates")]: `${s.lon}, ${s.lat}`,
         [t("latest_aqi")]: last ? `${last.aqi} ${last.category ?? ""} (${last.date})` : "—",
         [t("primary")]: last ? last.primary_pollutants : "—" }])}
+      <h2>${esc(t("latest_hour"))}</h2><div id="latest-hour"></div>
+      <h2>${esc(t("hourly_aqi"))}</h2><div class="chart" id="station-hourly"></div>
       <h2>${esc(t("daily_aqi"))}</h2><div class="chart" id="station-chart"></div>`;
     if (rows.length) stationChart(document.getElementById("station-chart"), rows, levels);
+    if (last) await stationHours(id, last.date, levels);
   } catch (err) {
     failure(el, err);
   }
+}
+
+// The six pollutants of an hourly row: (label, column, unit); CO in mg/m³ (HJ 633).
+const HOUR_VALUES = [["SO2", "so2_1h", "µg/m³"], ["NO2", "no2_1h", "µg/m³"], ["PM10", "pm10_1h", "µg/m³"],
+  ["CO", "co_1h", "mg/m³"], ["O3", "o3_1h", "µg/m³"], ["PM2.5", "pm25_1h", "µg/m³"]];
+
+function cst(iso) {
+  // Station hours are stored as instants; people read them in China Standard Time.
+  return new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Shanghai" }).slice(0, 16);
+}
+
+// The station's last 7 days of hourly AQI (to its last reported day) and its latest hour.
+async function stationHours(id, lastDay, levels) {
+  const from = new Date(Date.parse(`${lastDay}T00:00:00Z`) - 6 * 86400000).toISOString().slice(0, 10);
+  const q = `station=${encodeURIComponent(id)}&from=${from}&to=${lastDay}&limit=500`;
+  const hourly = await api(`/api/v1/air/aqi/hourly?${q}`);
+  const hours = hourly.items || hourly;
+  const box = document.getElementById("latest-hour");
+  const latest = hours[hours.length - 1];
+  box.innerHTML = latest ? table([{
+    [t("hour_time")]: cst(latest.time), AQI: latest.aqi ?? "—", [t("col_category")]: latest.category ?? "—",
+    ...Object.fromEntries(HOUR_VALUES.map(([name, col, unit]) => [`${name} (${unit})`, latest[col]])),
+  }]) : `<p class="hint">${esc(t("none"))}</p>`;
+  const chart = document.getElementById("station-hourly");
+  if (hours.length) hourlyChart(chart, hours.map((h) => ({ ...h, label: cst(h.time) })), levels);
 }
 
 export async function sourcePage(el, code) {
