@@ -167,6 +167,7 @@ def test_station_and_source_pages(page: Page, url: str) -> None:
     expect(latest).to_contain_text("PM2.5 (µg/m³)")
     expect(latest).to_contain_text("CO (mg/m³)")
     expect(latest).to_contain_text("时间（北京时间）")
+    expect(page.locator("#detail table").first).to_contain_text("环境空气")  # network, by name
     shot(page, "05-station")
     page.click("text=返回地图")
     settled(page)

@@ -12,6 +12,12 @@ function heading(c, labels) {
   return label === `col_${c}` ? c : label;
 }
 
+// A coded value's name in the console's language (``<kind>_<code>``), else the code itself.
+function label(kind, code) {
+  const name = t(`${kind}_${code}`);
+  return name === `${kind}_${code}` ? code : name;
+}
+
 function table(rows, columns, labels) {
   if (!rows || !rows.length) return `<p class="hint">${esc(t("none"))}</p>`;
   const cols = columns || Object.keys(rows[0]);
@@ -42,7 +48,7 @@ export async function stationPage(el, id, levels) {
     const last = rows[rows.length - 1];
     el.innerHTML = `
       <h1 id="detail-title">${esc(t("station"))}：${esc(s.name || s.station_id)}</h1>
-      ${table([{ id: s.station_id, [t("network")]: s.network, [t("region_code")]: s.region_code,
+      ${table([{ id: s.station_id, [t("network")]: label("network", s.network), [t("region_code")]: s.region_code,
         [t("coordinates")]: `${s.lon}, ${s.lat}`,
         [t("latest_aqi")]: last ? `${last.aqi} ${last.category ?? ""} (${last.date})` : "—",
         [t("primary")]: last ? last.primary_pollutants : "—" }])}
