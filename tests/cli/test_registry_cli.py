@@ -146,10 +146,10 @@ def test_registry_commands_go_through_a_running_server(
     """While `ecohub up` owns the store, every registry command works through it, and prints
     what the same command prints once the server is gone (the CLI then opens the store)."""
     import os
-    import signal
     import subprocess
     import sys
-    import time
+
+    from tests.platform_up import ecohub_up
 
     files = store[1]
     data = tmp_path / "data"
@@ -163,17 +163,7 @@ def test_registry_commands_go_through_a_running_server(
         assert "Traceback" not in done.stderr
         return done.stdout
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
-         "--http-port", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 240
-        while not (data / "server.json").exists():
-            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "ecohub up did not come up"
-            time.sleep(0.2)
+    with ecohub_up(data, "--no-sample", env=env):
         loaded = json.loads(cli("load", "--system", "permit", str(files / "permit.csv"), "--json"))
         assert loaded["rows_loaded"] > 0 and loaded["rows_rejected"] == 3
         cli("load", "--system", "eia", str(files / "eia.xlsx"))
@@ -198,9 +188,6 @@ def test_registry_commands_go_through_a_running_server(
         assert [(e["action"], e["result"], e["rows"]) for e in outlet_entries] == [
             ("write", "201", 1)
         ], outlet_entries
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
     # No server now: the same commands open the store in-process and answer the same.
     assert cli("report", "--json") == served["report"]
     assert cli("review", "--limit", "5") == served["review"]

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import ssl
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.platform_up import ecohub_up
 
 pytestmark = pytest.mark.e2e
 
@@ -38,20 +38,8 @@ def test_up_serves_https_and_the_cli_follows(tmp_path: Path) -> None:
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1",
            "ECOHUB_HTTP_SSL_CERTFILE": str(cert), "ECOHUB_HTTP_SSL_KEYFILE": str(key),
            "COLUMNS": "200"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--hj212-port", "0",
-         "--http-port", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        state = data / "server.json"
-        deadline = time.monotonic() + 180
-        while not state.exists():
-            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "ecohub up did not come up"
-            time.sleep(0.2)
-        time.sleep(0.3)
-        url = json.loads(state.read_text())["http"]
+    with ecohub_up(data, "--no-sample", env=env) as up:
+        url = up.url
         assert url.startswith("https://127.0.0.1:")
         trust = ssl.create_default_context(cafile=str(cert))
         health = httpx.get(url + "/healthz", verify=trust, timeout=30)
@@ -80,8 +68,5 @@ def test_up_serves_https_and_the_cli_follows(tmp_path: Path) -> None:
         form = {"username": "ana", "password": "a long enough password"}
         token = httpx.post(url + "/api/v1/auth/token", data=form, verify=trust, timeout=30)
         assert token.status_code == 200, token.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    assert "stopped." in out
+    assert up.returncode == 0, up.err
+    assert "stopped." in up.out

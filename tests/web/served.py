@@ -4,12 +4,7 @@ simulated outlets, three analysts and an enterprise user; then ``ecohub up --no-
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -18,6 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from tests.platform_up import ecohub_up
 
 PASSWORD = "correct horse battery"
 # (user, region): a Chaoyang analyst, a Haidian analyst, a Beijing analyst.
@@ -121,20 +118,5 @@ def enterprise_decisions(con: object) -> None:
 def running(data: Path) -> Iterator[str]:
     """``ecohub up`` over ``data`` with two simulated outlets; yields the HTTP base URL."""
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ecohub.cli.main", "up", "--no-sample", "--simulate", "2",
-         "--hj212-port", "0", "--http-port", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        state = data / "server.json"
-        deadline = time.monotonic() + 180
-        while not state.exists():
-            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "ecohub up did not come up"
-            time.sleep(0.2)
-        time.sleep(0.3)
-        yield json.loads(state.read_text())["http"]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=120)
+    with ecohub_up(data, "--no-sample", "--simulate", "2", env=env, start_s=180) as up:
+        yield up.url

@@ -125,34 +125,29 @@ export function waterPanel(water) {
   });
 }
 
-export function stationChart(el, rows, levels) {
+// AQI values over time as one series, each point in its category's colour (a missing AQI is a
+// gap, not a zero).
+function aqiSeries(el, labels, rows, levels, series) {
   const colors = Object.fromEntries(levels.map((l) => [l.level, l.color]));
   const c = echarts.init(el);
   c.setOption({
     animation: false,
     tooltip: { trigger: "axis" },
     grid: { left: 40, right: 12, top: 16, bottom: 30 },
-    xAxis: { type: "category", data: rows.map((r) => r.date) },
+    xAxis: { type: "category", data: labels },
     yAxis: { type: "value", name: "AQI" },
-    series: [{ type: "bar", data: rows.map((r) => ({ value: r.aqi, itemStyle: { color: colors[r.level] || "#9aa5ad" } })) }],
+    series: [{ ...series, data: rows.map((r) => ({ value: r.aqi ?? null, itemStyle: { color: colors[r.level] || "#9aa5ad" } })) }],
   });
 }
 
-// A station's hourly AQI as a line, each point in its category's colour (hours without an AQI
-// are gaps, not zeros).
+// A station's daily AQI as bars.
+export function stationChart(el, rows, levels) {
+  aqiSeries(el, rows.map((r) => r.date), rows, levels, { type: "bar" });
+}
+
+// A station's hourly AQI as a line (``label``: each hour as people read it).
 export function hourlyChart(el, rows, levels) {
-  const colors = Object.fromEntries(levels.map((l) => [l.level, l.color]));
-  const c = echarts.init(el);
-  c.setOption({
-    animation: false,
-    tooltip: { trigger: "axis" },
-    grid: { left: 40, right: 12, top: 16, bottom: 30 },
-    xAxis: { type: "category", data: rows.map((r) => r.label) },
-    yAxis: { type: "value", name: "AQI" },
-    series: [{
-      type: "line", connectNulls: false, symbolSize: 5, lineStyle: { color: "#6b7a86", width: 1 },
-      data: rows.map((r) => ({ value: r.aqi ?? null, itemStyle: { color: colors[r.level] || "#9aa5ad" } })),
-    }],
-  });
+  aqiSeries(el, rows.map((r) => r.label), rows, levels,
+    { type: "line", connectNulls: false, symbolSize: 5, lineStyle: { color: "#6b7a86", width: 1 } });
   el.dataset.state = "drawn";
 }
