@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ecohub.web.api_docs import DOCS
+
 #: The console and the docs load scripts, styles, images and data from the platform only.
 #: Styles may be inline (Leaflet and ECharts set style attributes); scripts may not, except
 #: the docs page's one start-up script (Swagger UI's initialiser, which FastAPI writes inline).
@@ -26,7 +28,6 @@ CONSOLE_CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_CSP = CONSOLE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
-DOCS_PATH = "/api/v1/docs"
 
 _ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
@@ -36,6 +37,7 @@ _ALWAYS = [
 _CREDENTIALS = (b"authorization", b"x-api-key", b"cookie")
 #: One year (our choice; what browsers' preload rules ask as a minimum).
 _HSTS = (b"strict-transport-security", b"max-age=31536000")
+_ALWAYS_HTTPS = [*_ALWAYS, _HSTS]
 
 
 class HttpBasics:
@@ -53,8 +55,8 @@ class HttpBasics:
             # A copy: the server keeps its own scope, and still knows it answers a HEAD.
             scope = {**scope, "method": "GET"}
         credentials = any(name in _CREDENTIALS for name, _ in scope.get("headers", ()))
-        docs = scope["path"].startswith(DOCS_PATH)
-        https = scope.get("scheme") == "https"
+        docs = scope["path"].startswith(DOCS)
+        always = _ALWAYS_HTTPS if scope.get("scheme") == "https" else _ALWAYS
         ended = False
 
         async def answer(message: Message) -> None:
@@ -62,9 +64,7 @@ class HttpBasics:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 names = {name.lower() for name, _ in headers}
-                headers += [h for h in _ALWAYS if h[0] not in names]
-                if https:
-                    headers.append(_HSTS)
+                headers += [h for h in always if h[0] not in names]
                 if credentials and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 html = any(n.lower() == b"content-type" and v.startswith(b"text/html")

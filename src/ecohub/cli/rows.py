@@ -14,6 +14,15 @@ from rich.table import Table
 from ecohub.cli._common import console
 
 
+def folding_table(*columns: str, title: str | None = None) -> Table:
+    """A table whose cells fold in a narrow terminal instead of ending in "…": names, codes and
+    key ids are copied from tables into other commands."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def emit_rows(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[str],
@@ -36,9 +45,7 @@ def emit_rows(
         typer.echo(buf.getvalue(), nl=False)
         return
     count = f"{len(rows)} row(s)"
-    table = Table(title=f"{title}: {count}" if title else count)
-    for c in columns:
-        table.add_column(c, overflow="fold")
+    table = folding_table(*columns, title=f"{title}: {count}" if title else count)
     for r in rows:
         table.add_row(*(("" if r.get(c) is None else cell(r.get(c))) or "-" for c in columns))
     console.print(table)

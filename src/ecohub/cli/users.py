@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import quote
 
 import typer
-from rich.table import Table
 
 from ecohub.cli._common import console, fail
+from ecohub.cli.rows import folding_table
 from ecohub.cst import CST
 
 user_app = typer.Typer(no_args_is_help=True)
@@ -49,15 +49,6 @@ def _read_password(from_stdin: bool) -> str:
     if getpass.getpass("again: ") != first:
         fail("password: the two entries differ")
     return first
-
-
-def _table(*columns: str) -> Table:
-    """A table whose cells fold in a narrow terminal instead of ending in "…": names and key
-    ids are copied from here into other commands."""
-    table = Table()
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
 
 
 @user_app.command("add")
@@ -100,8 +91,9 @@ def user_list(
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = _table("name", "role", "region", "department", "sources", "enabled", "locked until",
-                   "created")  # fmt: skip
+    table = folding_table(
+        "name", "role", "region", "department", "sources", "enabled", "locked until", "created"
+    )
     for r in rows:
         dept = r.get("department") or {}
         table.add_row(
@@ -157,7 +149,7 @@ def apikey_list(
         for row in rows:
             typer.echo(json.dumps(row))
         return
-    table = _table("id", "user", "created", "expires", "revoked", "last used")
+    table = folding_table("id", "user", "created", "expires", "revoked", "last used")
     for r in rows:
         table.add_row(
             r["id"], r["user"], r["created_at"][:19], (r["expires_at"] or "never")[:19],
@@ -214,7 +206,9 @@ def audit_show(
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = _table("seq", "at", "user", "via", "action", "route", "filters", "rows", "result")
+    table = folding_table(
+        "seq", "at", "user", "via", "action", "route", "filters", "rows", "result"
+    )
     for r in rows:
         filters = json.dumps(r["filters"], ensure_ascii=False)
         table.add_row(

@@ -1,7 +1,7 @@
 // The enterprise parts of the console: the source profile's risk, cases and approvals
 // (under the source page), and the region's watch list panel.
 import { api, ApiError } from "./api.js";
-import { esc, lang, t } from "./i18n.js";
+import { esc, lang, listed, named, t } from "./i18n.js";
 
 function rows(items, columns) {
   if (!items || !items.length) return `<p class="hint">${esc(t("none"))}</p>`;
@@ -46,14 +46,14 @@ export async function enterpriseSection(el, code) {
     const p = await api(`/api/v1/sources/${encodeURIComponent(code)}/profile`);
     const r = p.risk;
     const u = p.unapproved;
-    const named = Object.fromEntries(r.factors.map((f) => [f.factor, f]));
+    const byCode = Object.fromEntries(r.factors.map((f) => [f.factor, f]));
     el.innerHTML = `
       <h2>${esc(t("risk"))} ${esc(r.month)}: <span id="risk-score">${esc(r.score.toFixed(1))}</span></h2>
       <p id="risk-serious" class="${r.serious.length ? "error" : "hint"}">${esc(r.serious.length
-        ? t("serious", { list: r.serious.map((c) => factorName(named, c)).join(lang === "en" ? ", " : "、") })
+        ? t("serious", { list: listed(r.serious.map((c) => factorName(byCode, c))) })
         : t("not_serious"))}</p>
       <div class="chart" id="risk-chart"></div>
-      ${rows(r.factors.map((f) => ({ ...f, factor: factorName(named, f.factor) })), ["factor", "raw", "weight", "cap", "contribution"])}
+      ${rows(r.factors.map((f) => ({ ...f, factor: factorName(byCode, f.factor) })), ["factor", "raw", "weight", "cap", "contribution"])}
       <h2>${esc(t("unapproved"))}</h2>
       <div id="unapproved-finding">${u ? `<p class="error">${esc(t(`unapproved_${u.status}`))}
         ${esc(u.first_approval ? `(${u.approval_no} ${u.first_approval})` : "")}</p>
@@ -62,19 +62,13 @@ export async function enterpriseSection(el, code) {
       <h2>${esc(t("cases"))}</h2><div id="case-list">${rows(p.cases, ["case_id", "case_date", "violation_type", "penalty_yuan", "status", "link_status"])}</div>
       <h2>${esc(t("exceedances"))}</h2>${rows(p.exceedances, ["mn", "pollutant", "start", "end", "multiple"])}
       <h2>${esc(t("anomalies"))}</h2>${rows(p.anomalies, ["mn", "rule", "start", "end", "severity"])}
-      <h2>${esc(t("complaints"))}</h2>${rows((p.complaints || []).map((c) => ({ ...c, topic: topicName(c.topic) })), ["complaint_id", "received_at", "topic", "distance_m"])}`;
+      <h2>${esc(t("complaints"))}</h2>${rows((p.complaints || []).map((c) => ({ ...c, topic: named(`topic_${c.topic}`, c.topic) })), ["complaint_id", "received_at", "topic", "distance_m"])}`;
     drawRisk(document.getElementById("risk-chart"), r.factors);
   } catch (err) {
     const msg = err instanceof ApiError && err.status === 403 ? t("forbidden")
       : t("request_failed", { detail: err.message });
     el.innerHTML = `<p class="hint" data-state="${err.status || "error"}">${esc(msg)}</p>`;
   }
-}
-
-// A complaint topic's name in the console's language (the code when it has none).
-function topicName(code) {
-  const name = t(`topic_${code}`);
-  return name === `topic_${code}` ? code : name;
 }
 
 // A factor's name in the console's language (the answer names the codes it uses).
@@ -96,7 +90,7 @@ export async function watchlistPanel(el, region) {
     el.dataset.state = w.items.length ? "drawn" : "empty";
     el.innerHTML = w.items.length ? `<ol class="list">${w.items.map((i) => `
       <li data-source="${esc(i.source_code)}"><a href="#/source/${encodeURIComponent(i.source_code)}">${esc(i.name || i.source_code)}</a>
-      <small>${esc(i.score.toFixed(1))} · ${esc(i.serious.map((c) => factorName(w.factors, c)).join(lang === "en" ? ", " : "、"))}</small></li>`).join("")}</ol>`
+      <small>${esc(i.score.toFixed(1))} · ${esc(listed(i.serious.map((c) => factorName(w.factors, c))))}</small></li>`).join("")}</ol>`
       : `<p class="hint">${esc(t("none"))}</p>`;
   } catch (err) {
     el.dataset.state = err instanceof ApiError && err.status === 403 ? "forbidden" : "error";

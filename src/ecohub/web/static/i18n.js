@@ -20,6 +20,17 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
 
+// The name ``key`` has in the console's language, or ``fallback`` when the dictionary has none
+// (a code the dictionaries do not know is shown as it is).
+export function named(key, fallback) {
+  return dict[key] ?? fallback;
+}
+
+// Names listed the way the language lists them (、 in Chinese, a comma in English).
+export function listed(names) {
+  return names.join(lang === "en" ? ", " : "、");
+}
+
 // Text from the store (names of stations, sources, regions) is escaped before it goes into HTML.
 export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => (

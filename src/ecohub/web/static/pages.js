@@ -1,21 +1,13 @@
 // The station page and the source page (hash routes #/station/ID and #/source/CODE).
 import { api, ApiError } from "./api.js";
-import { esc, t } from "./i18n.js";
+import { esc, named, t } from "./i18n.js";
 import { hourlyChart, stationChart } from "./charts.js";
 import { enterpriseSection } from "./enterprise.js";
 
 // A column's heading: its label in the console's language (col_<name>), else the name itself;
 // ``labels`` overrides a name whose label means something else here.
 function heading(c, labels) {
-  if (labels && labels[c]) return labels[c];
-  const label = t(`col_${c}`);
-  return label === `col_${c}` ? c : label;
-}
-
-// A coded value's name in the console's language (``<kind>_<code>``), else the code itself.
-function label(kind, code) {
-  const name = t(`${kind}_${code}`);
-  return name === `${kind}_${code}` ? code : name;
+  return (labels && labels[c]) || named(`col_${c}`, c);
 }
 
 function table(rows, columns, labels) {
@@ -48,7 +40,7 @@ export async function stationPage(el, id, levels) {
     const last = rows[rows.length - 1];
     el.innerHTML = `
       <h1 id="detail-title">${esc(t("station"))}：${esc(s.name || s.station_id)}</h1>
-      ${table([{ id: s.station_id, [t("network")]: label("network", s.network), [t("region_code")]: s.region_code,
+      ${table([{ id: s.station_id, [t("network")]: named(`network_${s.network}`, s.network), [t("region_code")]: s.region_code,
         [t("coordinates")]: `${s.lon}, ${s.lat}`,
         [t("latest_aqi")]: last ? `${last.aqi} ${last.category ?? ""} (${last.date})` : "—",
         [t("primary")]: last ? last.primary_pollutants : "—" }])}
