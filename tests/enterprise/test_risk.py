@@ -191,3 +191,34 @@ def test_profile_of_a_merged_code_is_the_live_source(store: duckdb.DuckDBPyConne
     assert out["risk"]["score"] == pytest.approx(152.7)
     with pytest.raises(NotFound):
         profile(store, Principal("e", "enterprise", "130203", (B,)), "OLD")
+
+
+def test_profile_names_the_pollutants_and_rules_of_its_lists(
+    store: duckdb.DuckDBPyConnection,
+) -> None:
+    """A reader shows words, not codes: the profile names every pollutant code and anomaly
+    rule its recent exceedances and anomalies use (HJ 212-2017 Appendix B: a21026 is SO2)."""
+    from ecohub.enterprise import profile
+
+    store.execute(
+        "INSERT INTO anomaly (mn, source_code, pollutant, rule, start, \"end\", severity, "
+        "found_at, updated_at) VALUES ('MNA', ?, 'a21026', 'constant', now() - INTERVAL 5 HOUR, "
+        "now() - INTERVAL 1 HOUR, 'high', now(), now()), ('MNA', ?, '*', 'silent', "
+        "now() - INTERVAL 3 HOUR, now() - INTERVAL 2 HOUR, 'medium', now(), now())",
+        [A, A],
+    )
+    store.execute(
+        "INSERT INTO exceedance (mn, source_code, pollutant, period, start, \"end\", peak, "
+        "\"limit\", multiple, open, found_at, updated_at) VALUES ('MNA', ?, 'a34013', 'hour', "
+        "now() - INTERVAL 2 HOUR, now() - INTERVAL 1 HOUR, 30, 20, 1.5, true, now(), now())",
+        [A],
+    )
+    names = profile(store, SYSTEM, A, month=MONTH)["names"]
+    assert names["rules"] == {
+        "constant": {"name_zh": "数据恒定不变", "name_en": "constant value while the plant runs"},
+        "silent": {"name_zh": "数据中断", "name_en": "device silent past its interval"},
+    }
+    # "*" (the whole device) is not a pollutant; a34013 is 烟尘 (smoke dust) in HJ 212-2017 B.1.
+    assert set(names["pollutants"]) == {"a21026", "a34013"}
+    assert names["pollutants"]["a21026"]["name_zh"] == "二氧化硫"
+    assert names["pollutants"]["a34013"]["name_zh"] == "烟尘"

@@ -293,14 +293,19 @@ def _alerts(url: str, user: str) -> list[dict[str, object]]:
     return list(r.json()["items"])
 
 
-def test_alerts_marked_on_the_map_and_worked_by_an_inspector(page: Page, url: str) -> None:
-    # The stuck simulated analyser (SIM...000, the Chaoyang source's) raises a `constant`
-    # alert once its backfilled hours are judged.
+def _stuck_alert(url: str) -> dict[str, object]:
+    """The alert of the stuck simulated analyser (SIM...000, the Chaoyang source's): a
+    `constant` alert, raised once its backfilled hours are judged."""
     deadline = time.monotonic() + 120
     while not any(a["rule"] == "constant" for a in _alerts(url, "insp")):
         assert time.monotonic() < deadline, "no alert of the stuck analyser"
         time.sleep(1)
     (stuck,) = [a for a in _alerts(url, "insp") if a["rule"] == "constant"]
+    return stuck
+
+
+def test_alerts_marked_on_the_map_and_worked_by_an_inspector(page: Page, url: str) -> None:
+    stuck = _stuck_alert(url)
     source = str(stuck["source_code"])
     log_in(page, url, "insp")
     expect(page.locator("#alerts-link")).to_be_visible()
@@ -374,6 +379,20 @@ def test_watch_list_and_source_profile(page: Page, url: str) -> None:
     expect(page.locator("#case-list")).to_contain_text(CASE_NO)
     expect(page.locator("#eia-list")).to_contain_text(APPROVAL_NO)
     shot(page, "15-source-profile")
+
+
+def test_source_profile_names_anomaly_rules_and_pollutants(page: Page, url: str) -> None:
+    stuck = _stuck_alert(url)  # its anomaly is the Chaoyang source's
+    log_in(page, url, "ana")
+    page.goto(url + f"/#/source/{stuck['source_code']}")
+    anomalies = page.locator("#anomaly-list")
+    # The rule's name (anomaly_rules.csv) and the pollutant's (HJ 212-2017 Appendix B), as words.
+    expect(anomalies).to_contain_text("数据恒定不变")
+    cells = anomalies.locator("td").all_inner_texts()
+    assert "constant" not in cells
+    assert not [c for c in cells if re.fullmatch(r"[a-z]\d{5}", c)], cells
+    page.click("#lang")
+    expect(page.locator("#anomaly-list")).to_contain_text("constant value while the plant runs")
 
 
 def test_enterprise_user_has_its_profile_but_no_watch_list(page: Page, url: str) -> None:

@@ -92,4 +92,26 @@ def profile(
         "risk": risk.risk(con, principal, code, month),
         "unapproved": jsonable(found[0]) if found else None,
         "history": jsonable(reg["history"]),
+        "names": _names(exceed, anomalies),
+    }
+
+
+def _names(exceed: list[dict[str, Any]], anomalies: list[dict[str, Any]]) -> dict[str, Any]:
+    """zh-CN and English names of the pollutant codes and anomaly rules the lists use, so a
+    reader shows words without a second call (``{"pollutants": {code: {name_zh, name_en}},
+    "rules": {rule: {name_zh, name_en}}}``; a code without a name is left out)."""
+    from ecohub.protocols.hj212.codes import pollutant
+    from ecohub.supervision.rules import load_rules
+
+    polls: dict[str, Any] = {}
+    for row in (*exceed, *anomalies):
+        code = row.get("pollutant")
+        known = pollutant(code) if code and code != "*" else None
+        if known is not None:
+            polls[code] = {"name_zh": known.name_zh, "name_en": known.name_en}
+    rules = load_rules()
+    used = {r["rule"] for r in anomalies if r.get("rule") in rules}
+    return {
+        "pollutants": polls,
+        "rules": {k: {"name_zh": rules[k].name_zh, "name_en": rules[k].name_en} for k in used},
     }

@@ -50,18 +50,21 @@ export async function enterpriseSection(el, code) {
     el.innerHTML = `
       <h2>${esc(t("risk"))} ${esc(r.month)}: <span id="risk-score">${esc(r.score.toFixed(1))}</span></h2>
       <p id="risk-serious" class="${r.serious.length ? "error" : "hint"}">${esc(r.serious.length
-        ? t("serious", { list: listed(r.serious.map((c) => factorName(byCode, c))) })
+        ? t("serious", { list: listed(r.serious.map((c) => nameOf(byCode, c))) })
         : t("not_serious"))}</p>
       <div class="chart" id="risk-chart"></div>
-      ${rows(r.factors.map((f) => ({ ...f, factor: factorName(byCode, f.factor) })), ["factor", "raw", "weight", "cap", "contribution"])}
+      ${rows(r.factors.map((f) => ({ ...f, factor: nameOf(byCode, f.factor) })), ["factor", "raw", "weight", "cap", "contribution"])}
       <h2>${esc(t("unapproved"))}</h2>
       <div id="unapproved-finding">${u ? `<p class="error">${esc(t(`unapproved_${u.status}`))}
         ${esc(u.first_approval ? `(${u.approval_no} ${u.first_approval})` : "")}</p>
         ${rows(u.evidence, ["kind", "day", "ref", "days_before"])}` : `<p class="hint">${esc(t("none"))}</p>`}</div>
       <h2>${esc(t("eia"))}</h2><div id="eia-list">${rows(p.eia, ["approval_no", "approval_date", "project", "capacity", "link_status"])}</div>
       <h2>${esc(t("cases"))}</h2><div id="case-list">${rows(p.cases, ["case_id", "case_date", "violation_type", "penalty_yuan", "status", "link_status"])}</div>
-      <h2>${esc(t("exceedances"))}</h2>${rows(p.exceedances, ["mn", "pollutant", "start", "end", "multiple"])}
-      <h2>${esc(t("anomalies"))}</h2>${rows(p.anomalies, ["mn", "rule", "start", "end", "severity"])}
+      <h2>${esc(t("exceedances"))}</h2><div id="exceedance-list">${rows(p.exceedances.map((x) => ({ ...x,
+        pollutant: nameOf(p.names.pollutants, x.pollutant) })), ["mn", "pollutant", "start", "end", "multiple"])}</div>
+      <h2>${esc(t("anomalies"))}</h2><div id="anomaly-list">${rows(p.anomalies.map((a) => ({ ...a,
+        rule: nameOf(p.names.rules, a.rule), pollutant: a.pollutant === "*" ? t("whole_device") : nameOf(p.names.pollutants, a.pollutant),
+        severity: named(`sev_${a.severity}`, a.severity) })), ["mn", "rule", "pollutant", "start", "end", "severity"])}</div>
       <h2>${esc(t("complaints"))}</h2>${rows((p.complaints || []).map((c) => ({ ...c, topic: named(`topic_${c.topic}`, c.topic) })), ["complaint_id", "received_at", "topic", "distance_m"])}`;
     drawRisk(document.getElementById("risk-chart"), r.factors);
   } catch (err) {
@@ -71,8 +74,9 @@ export async function enterpriseSection(el, code) {
   }
 }
 
-// A factor's name in the console's language (the answer names the codes it uses).
-function factorName(names, code) {
+// A code's name in the console's language, from the names an answer gives for the codes it
+// uses (risk factors, pollutants, rules); the code itself when there is none.
+function nameOf(names, code) {
   const n = names && names[code];
   return n ? (lang === "en" ? n.name_en : n.name_zh) : code;
 }
@@ -90,7 +94,7 @@ export async function watchlistPanel(el, region) {
     el.dataset.state = w.items.length ? "drawn" : "empty";
     el.innerHTML = w.items.length ? `<ol class="list">${w.items.map((i) => `
       <li data-source="${esc(i.source_code)}"><a href="#/source/${encodeURIComponent(i.source_code)}">${esc(i.name || i.source_code)}</a>
-      <small>${esc(i.score.toFixed(1))} · ${esc(listed(i.serious.map((c) => factorName(w.factors, c))))}</small></li>`).join("")}</ol>`
+      <small>${esc(i.score.toFixed(1))} · ${esc(listed(i.serious.map((c) => nameOf(w.factors, c))))}</small></li>`).join("")}</ol>`
       : `<p class="hint">${esc(t("none"))}</p>`;
   } catch (err) {
     el.dataset.state = err instanceof ApiError && err.status === 403 ? "forbidden" : "error";
