@@ -201,14 +201,14 @@ def test_profile_names_the_pollutants_and_rules_of_its_lists(
     from ecohub.enterprise import profile
 
     store.execute(
-        "INSERT INTO anomaly (mn, source_code, pollutant, rule, start, \"end\", severity, "
+        'INSERT INTO anomaly (mn, source_code, pollutant, rule, start, "end", severity, '
         "found_at, updated_at) VALUES ('MNA', ?, 'a21026', 'constant', now() - INTERVAL 5 HOUR, "
         "now() - INTERVAL 1 HOUR, 'high', now(), now()), ('MNA', ?, '*', 'silent', "
         "now() - INTERVAL 3 HOUR, now() - INTERVAL 2 HOUR, 'medium', now(), now())",
         [A, A],
     )
     store.execute(
-        "INSERT INTO exceedance (mn, source_code, pollutant, period, start, \"end\", peak, "
+        'INSERT INTO exceedance (mn, source_code, pollutant, period, start, "end", peak, '
         "\"limit\", multiple, open, found_at, updated_at) VALUES ('MNA', ?, 'a34013', 'hour', "
         "now() - INTERVAL 2 HOUR, now() - INTERVAL 1 HOUR, 30, 20, 1.5, true, now(), now())",
         [A],
