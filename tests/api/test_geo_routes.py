@@ -194,6 +194,15 @@ def _first_xy(coords: Any) -> list[float]:
          422, None),
         ({"region": {"geojson": "{not json"}}, 422, None),
         ({"region": {"nothing": 1}}, 422, "region"),
+        # Coordinates and distances that are not numbers (a string once gave a 500).
+        ({"region": {"point": "116.4,39.9", "distance_m": 3000}}, 422, "point"),
+        ({"region": {"point": ["116.4", 39.9], "distance_m": 3000}}, 422, "point"),
+        ({"region": {"line": [[116.3, "x"], [116.5, 40]], "distance_m": 2000}}, 422, "line"),
+        ({"region": {"line": [[116.3, 39.9], [116.5]], "distance_m": 2000}}, 422, "line"),
+        ({"region": {"line": [[[116.3, 39.9]], [116.5, 40]], "distance_m": 2000}}, 422, "line"),
+        ({"region": {"point": [116.4, 39.9], "distance_m": True}}, 422, "distance_m"),
+        ({"region": {"point": [116.4, 39.9], "distance_m": "3000"}}, 422, "distance_m"),
+        ({"region": {"point": [True, 39.9], "distance_m": 3000}}, 422, "point"),
     ],
 )  # fmt: skip
 def test_bad_bodies_are_named(

@@ -79,18 +79,30 @@ def _stored(con: duckdb.DuckDBPyConnection, ref: str) -> Area:
     return Area(row[0], row[1], row[2], geom)
 
 
+def _number(v: Any) -> bool:
+    # JSON true/false are Python bools, and bool is an int: not a coordinate or a distance.
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _xy(raw: Any, where: str) -> np.ndarray:
-    arr = np.asarray(raw, dtype=float) if isinstance(raw, list | tuple) else None
-    if arr is None or arr.ndim != 2 or arr.shape[1] != 2 or not np.isfinite(arr).all():
+    """``raw`` as an (n, 2) array; GeoError naming ``where`` unless it is a list of [lon, lat]
+    pairs of finite numbers (a string, a ragged list or a nested one is refused, not cast)."""
+    pairs = raw if isinstance(raw, list | tuple) and raw else None
+    if pairs is None or not all(
+        isinstance(p, list | tuple) and len(p) == 2 and all(map(_number, p)) for p in pairs
+    ):
+        raise GeoError(where, "must be [lon, lat] pairs of finite numbers")
+    arr = np.asarray(pairs, dtype=float)
+    if not np.isfinite(arr).all():
         raise GeoError(where, "must be [lon, lat] pairs of finite numbers")
     return arr
 
 
 def _buffer(con: duckdb.DuckDBPyConnection, spec: dict[str, Any], crs: str) -> Area:
-    try:
-        dist = float(spec["distance_m"])
-    except (KeyError, TypeError, ValueError):
-        raise GeoError("distance_m", "a distance in metres is required") from None
+    dist = spec.get("distance_m")
+    if not _number(dist):
+        raise GeoError("distance_m", "a distance in metres (a number) is required")
+    dist = float(dist)
     if not 0 < dist <= MAX_DISTANCE_M:
         raise GeoError("distance_m", f"must be > 0 and <= {MAX_DISTANCE_M:.0f}, not {dist}")
     if "point" in spec:
