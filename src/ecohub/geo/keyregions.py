@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -30,8 +31,9 @@ class KeyRegion:
     source: str
 
 
-def definitions() -> list[KeyRegion]:
-    """The key regions of the bundled CSV, members checked against GB/T 2260."""
+@cache
+def definitions() -> tuple[KeyRegion, ...]:
+    """The key regions of the bundled CSV, members checked against GB/T 2260 (read once)."""
     text = resources.files("ecohub.geo").joinpath("data", TABLE).read_text(encoding="utf-8")
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     out = []
@@ -40,7 +42,7 @@ def definitions() -> list[KeyRegion]:
         for code in members:
             divisions.validate(code)
         out.append(KeyRegion(row["region_id"], row["name"], row["name_en"], members, row["source"]))
-    return out
+    return tuple(out)
 
 
 def install(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -60,11 +62,15 @@ def install(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         rows.append((region, union))
     con.execute("BEGIN")
     try:
-        con.execute(
-            "DELETE FROM region_member WHERE region_code IN "
-            "(SELECT code FROM region WHERE kind = 'key_region' AND source LIKE 'bundled:%')"
+        # The bundled codes are reserved: a region a user loaded under one (possible before
+        # loading refused them) gives way to the bundled region.
+        ids = [region.region_id for region, _ in rows]
+        bundled = (
+            "(SELECT code FROM region WHERE kind <> 'division' AND "
+            "((kind = 'key_region' AND source LIKE 'bundled:%') OR list_contains(?, code)))"
         )
-        con.execute("DELETE FROM region WHERE kind = 'key_region' AND source LIKE 'bundled:%'")
+        con.execute(f"DELETE FROM region_member WHERE region_code IN {bundled}", [ids])
+        con.execute(f"DELETE FROM region WHERE code IN {bundled}", [ids])
         for region, geom in rows:
             x0, y0, x1, y1 = geom.bounds
             con.execute(

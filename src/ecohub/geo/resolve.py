@@ -56,8 +56,15 @@ def ensure_regions(con: duckdb.DuckDBPyConnection) -> None:
     from ecohub.geo import keyregions
 
     fresh = boundaries.ensure(con) is not None
-    count = con.execute("SELECT count(*) FROM region WHERE kind = 'key_region'").fetchone()
-    if fresh or count == (0,):
+    ids = [k.region_id for k in keyregions.definitions()]
+    # Every bundled key region, each under its own code (not just "some key region"): one
+    # missing or held by another region is installed again.
+    row = con.execute(
+        "SELECT count(*) FROM region WHERE kind = 'key_region' AND source LIKE 'bundled:%' "
+        "AND list_contains(?, code)",
+        [ids],
+    ).fetchone()
+    if fresh or row is None or row[0] < len(set(ids)):
         keyregions.install(con)
 
 

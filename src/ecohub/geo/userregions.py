@@ -28,6 +28,25 @@ def region_code(kind: str, name: str) -> str:
     return f"{kind}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:10]}"
 
 
+def _check_code_free(con: duckdb.DuckDBPyConnection, code: str, kind: str) -> None:
+    """Loading replaces only a user region of the same kind under the same code: a division,
+    a bundled key region (even one not installed yet) or a region of another kind keeps it."""
+    from ecohub.geo.keyregions import definitions
+
+    if code in {k.region_id for k in definitions()}:
+        raise GeoError("code", f"{code!r} is a bundled key region's code")
+    clash = con.execute("SELECT kind, name, source FROM region WHERE code = ?", [code]).fetchone()
+    if clash is None:
+        return
+    held, name, source = clash
+    if held == "division":
+        raise GeoError("code", f"{code!r} is a division code")
+    if str(source or "").startswith("bundled:"):
+        raise GeoError("code", f"{code!r} is the bundled {held} {name!r}")
+    if held != kind:
+        raise GeoError("code", f"{code!r} is the {held} {name!r}, not a {kind}: use another code")
+
+
 def load_region(
     con: duckdb.DuckDBPyConnection,
     source: Path | str | bytes,
@@ -54,9 +73,7 @@ def load_region(
     else:
         data = source
     parsed = parse_area(data, crs=crs, border=boundaries.national_border())
-    clash = con.execute("SELECT kind FROM region WHERE code = ?", [code]).fetchone()
-    if clash is not None and clash[0] == "division":
-        raise GeoError("code", f"{code!r} is a division code")
+    _check_code_free(con, code, kind)
     geom = parsed.geometry
     x0, y0, x1, y1 = geom.bounds
     con.execute("BEGIN")
