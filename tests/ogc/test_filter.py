@@ -149,6 +149,43 @@ def test_filters_on_sources_with_timestamps(ogc: Ogc) -> None:
             "not valid (Self-intersection",
         ),
         ({"filter": "S_INTERSECTS(geometry, POINT(200 95))"}, "filter", "CRS84"),
+        # Rings as written: closed, at least four positions (RFC 7946 3.1.6), not closed for us.
+        (
+            {"filter": "S_INTERSECTS(geometry, POLYGON((116.3 39.9, 116.45 39.9, 116.45 40.0)))"},
+            "filter",
+            "ring 0 needs at least 4 positions",
+        ),
+        (
+            {
+                "filter": "S_INTERSECTS(geometry, POLYGON((116.3 39.9, 116.45 39.9, 116.45 40.0, "
+                "116.3 40.0)))"
+            },
+            "filter",
+            "ring 0 is not closed",
+        ),
+        (
+            {
+                "filter": json.dumps(
+                    {
+                        "op": "s_intersects",
+                        "args": [
+                            {"property": "geometry"},
+                            {
+                                "type": "Polygon",
+                                "coordinates": [
+                                    [[116.3, 39.9], [116.45, 39.9], [116.45, 40.0], [116.3, 40.0]]
+                                ],
+                            },
+                        ],
+                    }
+                ),
+                "filter-lang": "cql2-json",
+            },
+            "filter",
+            "ring 0 is not closed",
+        ),
+        ({"bbox": "200,0,210,10"}, "bbox", "longitudes must be within -180..180"),
+        ({"bbox": "116,-95,117,40"}, "bbox", "latitudes must be within -90..90"),
         ({"filter": "name = 'x'", "filter-lang": "ecql"}, "filter-lang", "must be one of"),
         ({"filter": "{not json", "filter-lang": "cql2-json"}, "filter", "not valid cql2-json"),
         ({"filter": "x" * 20_001}, "filter", "longer than"),

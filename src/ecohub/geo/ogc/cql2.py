@@ -228,6 +228,7 @@ def _geometry(node: Any) -> shapely.Geometry:
         return shapely.box(x0, y0, x1, y1)
     if not isinstance(node, dict) or "type" not in node:
         raise OgcBadRequest("filter", "s_intersects: the second operand must be a geometry")
+    _check_rings(node)
     try:
         geom = shape(node)
     except Exception as exc:  # shapely raises several types for malformed GeoJSON
@@ -243,13 +244,34 @@ def _geometry(node: Any) -> shapely.Geometry:
     return geom
 
 
+def _check_rings(node: dict[str, Any]) -> None:
+    """A polygon literal's rings as written: closed (last position = first) with at least four
+    positions (RFC 7946 3.1.6; Simple Features). Shapely would close an open ring itself, so a
+    three-corner "polygon" would be answered as a triangle instead of refused."""
+    kind, coords = node.get("type"), node.get("coordinates")
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
+    if not isinstance(polygons, list):
+        return  # other types: shapely's own checks
+    for i, rings in enumerate(polygons):
+        for j, ring in enumerate(rings if isinstance(rings, list) else []):
+            where = f"polygon {i} ring {j}" if kind == "MultiPolygon" else f"ring {j}"
+            if not isinstance(ring, list) or len(ring) < 4:
+                raise OgcBadRequest("filter", f"geometry: {where} needs at least 4 positions")
+            if list(ring[0]) != list(ring[-1]):
+                raise OgcBadRequest("filter", f"geometry: {where} is not closed (last != first)")
+
+
 def _check_box(x0: Any, y0: Any, x1: Any, y1: Any, field: str) -> None:
     nums = (x0, y0, x1, y1)
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in nums):
         raise OgcBadRequest(field, "bounding box values must be numbers")
     if not all(math.isfinite(v) for v in nums):
         raise OgcBadRequest(field, "bounding box values must be finite")
-    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180):
+        raise OgcBadRequest(field, "longitudes must be within -180..180 (lon/lat, CRS84)")
+    if not (-90 <= y0 <= 90 and -90 <= y1 <= 90):
+        raise OgcBadRequest(field, "latitudes must be within -90..90 (lon/lat, CRS84)")
+    if y0 > y1:
         raise OgcBadRequest(field, "must be lon/lat (CRS84) with min lat <= max lat")
     if x0 > x1:
         raise OgcBadRequest(field, "a box across the antimeridian is not supported in filters")

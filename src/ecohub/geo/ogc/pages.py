@@ -218,8 +218,8 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     maximum is served as the maximum (Part 1, 7.15.3)."""
     c = get(collection_id)
     check_params(params, ITEMS_PARAMS)
-    limit = min(read_int(params, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-    offset = read_int(params, "offset", 0, 0)
+    limit = read_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = read_int(params, "offset", 0, 0, MAX_OFFSET + 1)
     if offset > MAX_OFFSET:
         raise OgcBadRequest("offset", f"must be <= {MAX_OFFSET}")
     after = keyset.after_sql(c, params["after"]) if "after" in params else None

@@ -41,16 +41,18 @@ def check_params(params: Mapping[str, str], allowed: frozenset[str]) -> None:
         raise OgcBadRequest("f", f"must be one of {', '.join(FORMATS)} (only GeoJSON is served)")
 
 
-def read_int(params: Mapping[str, str], name: str, default: int, lo: int) -> int:
+def read_int(params: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    """The parameter as an integer >= ``lo``; a larger one than ``hi`` is ``hi`` (Part 1,
+    7.15.3: a limit over the server's maximum is not an error; the most is served)."""
     raw = params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 1000:
         raise OgcBadRequest(name, f"must be an integer >= {lo}")
     value = int(raw)
     if value < lo:
         raise OgcBadRequest(name, f"must be an integer >= {lo}")
-    return value
+    return min(value, hi)
 
 
 def parse_bbox(raw: str) -> tuple[float, float, float, float]:
