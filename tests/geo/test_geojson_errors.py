@@ -72,7 +72,7 @@ BAD: list[tuple[str, Any, str]] = [
      r"feature 0 .*: the area lies entirely outside China's territory"),
     ("web mercator crs", {**fc(GOOD), "crs": {"type": "name",
                                                "properties": {"name": "EPSG:3857"}}},
-     r"crs: 'EPSG:3857' is not WGS84"),
+     r"crs: 'EPSG:3857' is neither WGS84 nor CGCS2000 lon/lat: reproject the file to EPSG:4326"),
 ]  # fmt: skip
 
 
@@ -95,6 +95,19 @@ def test_clockwise_exterior_is_fixed_with_a_note() -> None:
         "(exterior counter-clockwise)"
     ]
     assert shapely.is_ccw(parsed.geometry.exterior)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["EPSG:4490", "urn:ogc:def:crs:EPSG::4490", "http://www.opengis.net/def/crs/EPSG/0/4490"],
+)
+def test_cgcs2000_is_taken_as_wgs84_with_a_note(name: str) -> None:
+    # CGCS2000 (China's datum; Tianditu and water-resources exports) is within centimetres of
+    # WGS84: the coordinates stay as they are (GCJ-02 would move them by hundreds of metres).
+    doc = {**fc(GOOD), "crs": {"type": "name", "properties": {"name": name}}}
+    parsed = parse_area(json.dumps(doc), border=national_border())
+    assert parsed.geometry.bounds[:2] == (116.3, 39.8)
+    assert parsed.notes == [f"crs {name} (CGCS2000) taken as WGS84: they differ by centimetres"]
 
 
 def test_gcj02_file_is_converted(con: duckdb.DuckDBPyConnection) -> None:

@@ -34,6 +34,15 @@ CRS_OK = {
     "urn:ogc:def:crs:EPSG::4326",
     "EPSG:4326",
     "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+}
+#: CGCS2000 (China's national datum, EPSG:4490: what Tianditu, the Ministry of Water Resources
+#: and most Chinese GIS exports carry) differs from WGS84 by centimetres, far below any
+#: boundary's accuracy: taken as WGS84, as the bundled Tianditu boundaries are (docs/geo.md).
+CRS_CGCS2000 = {
+    "urn:ogc:def:crs:EPSG::4490",
+    "EPSG:4490",
+    "http://www.opengis.net/def/crs/EPSG/0/4490",
 }
 AREA_TYPES = ("Polygon", "MultiPolygon")
 
@@ -161,12 +170,15 @@ def parse_area(
     if crs_member is not None:
         props = crs_member.get("properties") if isinstance(crs_member, dict) else None
         name = props.get("name") if isinstance(props, dict) else None
-        if not isinstance(name, str) or name not in CRS_OK:
+        if not isinstance(name, str) or name not in CRS_OK | CRS_CGCS2000:
             raise GeoError(
-                "crs", f"{name or crs_member!r} is not WGS84; RFC 7946 data is WGS84 lon/lat "
-                "(declare Chinese web-map coordinates with --crs gcj02)"
+                "crs", f"{name or crs_member!r} is neither WGS84 nor CGCS2000 lon/lat: reproject "
+                "the file to EPSG:4326 (RFC 7946); only GCJ-02 web-map coordinates are converted "
+                "here, declared with --crs gcj02"
             )  # fmt: skip
     notes: list[str] = []
+    if crs_member is not None and name in CRS_CGCS2000:
+        notes.append(f"crs {name} (CGCS2000) taken as WGS84: they differ by centimetres")
     kind = doc.get("type")
     if kind == "FeatureCollection":
         feats = doc.get("features")
