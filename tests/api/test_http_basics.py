@@ -90,3 +90,40 @@ def test_every_answer_carries_the_security_headers(served: tuple[Door, str]) -> 
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert "http" not in csp  # no outside origin is allowed
     assert "content-security-policy" not in answers["json"].headers
+
+
+def _chunks(total: int, size: int = 8192) -> Iterator[bytes]:
+    yield b'{"region": "'
+    for _ in range(total // size):
+        yield b"x" * size
+    yield b'"}'
+
+
+def test_bodies_named_over_real_http(served: tuple[Door, str]) -> None:
+    """What a client that streams, truncates or mislabels its body gets: 413 for a chunked body
+    over the cap (no Content-Length to refuse it on: it once became a 400 "error parsing the
+    body"), 400 naming the body for broken JSON (it named a character position), 415 for a
+    body that is not sent as JSON."""
+    door, base = served
+    url = base + "/api/v1/geo/stations"
+    with httpx.Client(headers=_key(door, "analyst")) as c:
+        big = c.post(url, content=_chunks(200_000), headers={"content-type": "application/json"})
+        assert big.status_code == 413, big.text
+        assert big.headers["content-type"] == "application/problem+json"
+        assert big.json()["detail"].startswith("body: larger than")
+        broken = c.post(
+            url, content=b'{"region":"110105"', headers={"content-type": "application/json"}
+        )
+        assert broken.status_code == 400, broken.text
+        assert broken.json()["errors"] == [
+            {"field": "body", "reason": broken.json()["detail"].removeprefix("body: ")}
+        ]
+        assert broken.json()["detail"].startswith("body: not valid JSON")
+        plain = c.post(url, content=b'{"region":"110105"}', headers={"content-type": "text/plain"})
+        assert plain.status_code == 415, plain.text
+        assert plain.json()["errors"][0]["field"] == "body"
+        # the log-in form still takes its form
+        form = c.post(
+            base + "/api/v1/auth/token", data={"username": "nobody", "password": "x" * 12}
+        )
+        assert form.status_code == 401, form.text

@@ -51,6 +51,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "not found (or outside your scope)",
         409: "conflict",
         413: "body too large",
+        415: "body not sent as JSON",
         422: "invalid field",
         429: "rate limited",
         503: "store unavailable",
@@ -71,7 +72,30 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
+def _body_problem(request: Request, exc: RequestValidationError) -> JSONResponse | None:
+    """A body that is not JSON (400, RFC 9457 names it ``body``), or not sent as JSON to a
+    route that reads JSON (415), instead of a 422 naming a character position."""
+    errs = exc.errors()
+    bad = next((e for e in errs if e.get("type") == "json_invalid"), None)
+    if bad is not None:
+        loc = tuple(bad.get("loc", ()))
+        at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        ctx = bad.get("ctx") or {}
+        why = str(ctx.get("error") or bad.get("msg") or "invalid")
+        reason = f"not valid JSON ({why}{at})"
+        return problem(400, detail=f"body: {reason}", errors=[{"field": "body", "reason": reason}])
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    whole = errs and all(tuple(e.get("loc", ())) == ("body",) for e in errs)
+    if whole and ctype and "json" not in ctype and ctype != "application/x-www-form-urlencoded":
+        reason = f"sent as {ctype}: send application/json"
+        return problem(415, detail=f"body: {reason}", errors=[{"field": "body", "reason": reason}])
+    return None
+
+
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    body = _body_problem(request, exc)
+    if body is not None:
+        return body
     errors = [
         {"field": _loc(tuple(e.get("loc", ()))), "reason": str(e.get("msg", "invalid"))}
         for e in exc.errors()[:20]
@@ -106,7 +130,8 @@ def install_errors(app: FastAPI) -> None:
 def document_problems(app: FastAPI) -> None:
     """Make the OpenAPI document say what every operation can answer: problem+json for 400
     (malformed body), 413 (body too large) and 422 (FastAPI would document its own JSON shape
-    there; ours is problem+json), besides each router's own error statuses."""
+    there; ours is problem+json), 415 where it takes a body (not sent as JSON), besides each
+    router's own error statuses."""
     from fastapi.openapi.utils import get_openapi
 
     def openapi() -> dict[str, Any]:
@@ -116,12 +141,15 @@ def document_problems(app: FastAPI) -> None:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         extra = problem_responses(400, 413, 422)
+        body_type = problem_responses(415)[415]
         for item in doc.get("paths", {}).values():
             for op in item.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
                 for status, entry in extra.items():
                     op["responses"][str(status)] = dict(entry)
+                if "requestBody" in op:
+                    op["responses"]["415"] = dict(body_type)
         app.openapi_schema = doc
         return doc
 

@@ -7,6 +7,7 @@ import math
 import threading
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: The largest request body any route takes (the bodies are small JSON documents and log-in
@@ -61,7 +62,7 @@ class BodyLimit:
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    raise _TooLarge(self.limit)
             return msg
 
         try:
@@ -71,8 +72,13 @@ class BodyLimit:
                 await send(m)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from ``receive`` past the cap. An HTTPException (413) because a body parser that
+    is reading (FastAPI's) turns any other exception into a 400 "error parsing the body"; the
+    app's handler answers it as problem+json, and the middleware itself when nothing did."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"body: larger than {limit} bytes")
 
 
 class TokenBuckets:
