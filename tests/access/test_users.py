@@ -38,6 +38,8 @@ def test_password_is_stored_as_argon2_only(store: duckdb.DuckDBPyConnection) -> 
         ("ana", "analyst", "11010", [], PASSWORD, "region"),
         ("ana", "enterprise", "110105", [], PASSWORD, "source"),  # needs a source
         ("ana", "enterprise", None, ["91130200699229617X001X"], PASSWORD, "source"),
+        # an enterprise's scope is its sources and a region: with none it would see nothing
+        ("ana", "enterprise", None, [SOURCE], PASSWORD, "region"),
         ("ana", "analyst", "110105", [SOURCE], PASSWORD, "source"),  # sources are enterprise-only
         ("ana", "analyst", "110105", [], "short pass", "password"),
         ("ana", "analyst", "110105", [], "x" * 11, "password"),
@@ -59,6 +61,19 @@ def test_bad_input_names_the_field(
     assert store.execute("SELECT count(*) FROM app_user").fetchone() == (0,)
 
 
+def test_an_enterprise_source_outside_its_region_is_refused(
+    store: duckdb.DuckDBPyConnection,
+) -> None:
+    store.execute(
+        "INSERT INTO source (source_code, region_code, status) VALUES (?, '130203', 'active')",
+        [SOURCE],
+    )
+    with pytest.raises(InvalidInput, match=f"{SOURCE} lies in 130203, outside region 110105"):
+        users.add_user(store, "plant", "enterprise", "110105", [SOURCE], PASSWORD)
+    # its own district, or a division above it, is fine
+    assert users.add_user(store, "plant", "enterprise", "130200", [SOURCE], PASSWORD).sources
+
+
 def test_minimum_length_says_why(store: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(InvalidInput, match="at least 12 characters"):
         users.add_user(store, "ana", "analyst", "110105", [], "eleven char")
@@ -66,7 +81,7 @@ def test_minimum_length_says_why(store: duckdb.DuckDBPyConnection) -> None:
 
 def test_valid_scopes(store: duckdb.DuckDBPyConnection) -> None:
     admin = users.add_user(store, "root", "admin", None, [], PASSWORD)
-    ent = users.add_user(store, "plant", "enterprise", None, [SOURCE, SOURCE], PASSWORD)
+    ent = users.add_user(store, "plant", "enterprise", "130200", [SOURCE, SOURCE], PASSWORD)
     ana = users.add_user(store, "ana", "analyst", "110000", [], PASSWORD)
     assert (admin.region, ent.sources, ana.region) == (None, (SOURCE,), "110000")
     assert [u.name for u in users.list_users(store)] == ["ana", "plant", "root"]

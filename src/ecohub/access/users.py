@@ -24,7 +24,7 @@ from ecohub.access import region_scope, revocation
 from ecohub.access._db import WRITE_LOCK, first
 from ecohub.access.errors import AuthFailed, InvalidInput
 from ecohub.access.principal import ROLES, Principal, Role
-from ecohub.access.region_scope import is_division
+from ecohub.access.region_scope import is_division, region_prefix
 from ecohub.standards import divisions
 from ecohub.standards.errors import InvalidCode
 from ecohub.standards.source_codes import validate_source_code
@@ -133,6 +133,12 @@ def _check_scope(
     if role == "enterprise":
         if not clean:
             raise InvalidInput("source", "an enterprise user needs at least one source code")
+        if region is None:
+            # Scope is the sources AND a region: with none, the user would see nothing at all.
+            raise InvalidInput(
+                "region", "an enterprise user needs the region of its sources (e.g. 110105)"
+            )
+        _sources_inside(con, region, clean)
     elif clean:
         raise InvalidInput("source", f"only enterprise users are bound to sources, not {role}")
     elif role != "admin" and region is None:
@@ -140,6 +146,22 @@ def _check_scope(
             "region", f"a {role} user needs a region (only an admin may be nationwide)"
         )
     return cast(Role, role), region, tuple(clean)
+
+
+def _sources_inside(con: duckdb.DuckDBPyConnection | None, region: str, sources: list[str]) -> None:
+    """Each registered source of an enterprise user lies in its division region (a source
+    outside would be invisible to it); sources not registered yet are taken on trust."""
+    if con is None or ":" in region:
+        return
+    marks = ", ".join("?" for _ in sources)
+    rows = con.execute(
+        f"SELECT source_code, region_code FROM source WHERE source_code IN ({marks}) "
+        "AND region_code IS NOT NULL AND NOT starts_with(region_code, ?) ORDER BY 1",
+        [*sources, region_prefix(region)],
+    ).fetchall()
+    if rows:
+        code, where = rows[0]
+        raise InvalidInput("source", f"{code} lies in {where}, outside region {region}")
 
 
 def check_name(name: str) -> str:
