@@ -98,6 +98,7 @@ def ogc_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("analyst", "analyst", INSIDE, []),
         ("enterprise", "enterprise", INSIDE, [CY1]),
         ("inspector_hd", "inspector", OUTSIDE, []),
+        ("fenwei", "analyst", "key:fenwei", []),  # a key-region scope (汾渭平原)
     ):
         users.add_user(con, f"u_{name}", role, region, sources, PASSWORD)
         keys[name] = apikeys.create(con, f"u_{name}")[0]

@@ -71,6 +71,18 @@ def test_regions_follow_the_region_scope(ogc: Ogc) -> None:
     assert r.status_code == 200 and r.json()["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
 
+def test_a_key_region_scope_sees_its_own_boundary(ogc: Ogc) -> None:
+    # 汾渭平原's code is no division's: its own item was a 404 to the analyst working in it.
+    r = ogc.client("fenwei").get("/ogc/collections/regions/items/fenwei")
+    assert r.status_code == 200, r.text
+    assert r.json()["properties"]["kind"] == "key_region"
+    listed = ids(_items(ogc, "regions", "fenwei", limit=1000).json())
+    assert "fenwei" in listed and "610100" in listed  # Xi'an, one of its cities
+    assert INSIDE not in listed and "jjj-2+26" not in listed  # Beijing, another key region
+    # and nobody else gains it
+    assert ogc.client("analyst").get("/ogc/collections/regions/items/fenwei").status_code == 404
+
+
 def test_who_may_read_what(ogc: Ogc) -> None:
     anon = ogc.client()
     assert _items(ogc, "stations", None).status_code == 200

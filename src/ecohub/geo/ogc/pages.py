@@ -50,6 +50,10 @@ def scope_sql(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
     own, op = source_sql(p, c.source_col) if c.source_col else ("TRUE", [])
     if region == "TRUE" and own == "TRUE":
         return "TRUE", []  # nationwide: said plainly, so a page can tell it reads everything
+    if c.id == "regions" and p.region and ":" in p.region and p.own_scope:
+        # A key-region or basin scope's own boundary (its code is no division's): the region
+        # the caller works in is one it may see.
+        region, rp = f"({region}) OR code = ?", [*rp, p.region.split(":", 1)[1]]
     return f"({region}) AND ({own}){_prefix_range(c, p)}", [*rp, *op]
 
 
