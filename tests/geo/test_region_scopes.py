@@ -125,3 +125,14 @@ def test_unknown_or_wrong_kind_region_is_refused(
 def test_unresolved_non_division_scope_sees_nothing() -> None:
     p = Principal("x", "analyst", "user:basin-test")  # no area resolved
     assert region_sql(p, "region_code", lon="lon", lat="lat") == ("FALSE", [])
+
+
+def test_a_name_two_regions_share_is_refused_not_guessed(store: duckdb.DuckDBPyConnection) -> None:
+    # 'test basin' as a basin (the fixture's) and as a custom region: which one is meant?
+    load_region(store, json.dumps(SQUARE), name="test basin", kind="custom", code="custom-test")
+    with pytest.raises(InvalidInput, match=r"several regions \(basin-test, custom-test\)") as err:
+        users.add_user(store, "ana", "analyst", "user:test basin", [], PASSWORD)
+    assert err.value.field == "region"
+    # by code it is plain
+    ana = users.add_user(store, "ana", "analyst", "user:custom-test", [], PASSWORD)
+    assert ana.region == "user:custom-test"

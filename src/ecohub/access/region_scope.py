@@ -79,21 +79,22 @@ def check_ref(con: duckdb.DuckDBPyConnection, region: str) -> str:
             f"{region!r}: a six-digit GB/T 2260 code, key:<key region code> or "
             "user:<basin or custom region code> (see `ecohub geo list`)",
         )
-    row = con.execute(
-        "SELECT kind FROM region WHERE code = ? OR (kind <> 'division' AND name = ?) "
-        "ORDER BY code = ? DESC LIMIT 1",
+    # The code itself, else every non-division region of that name: a name two regions share
+    # is refused as the geo commands refuse it, not bound to whichever sorts first.
+    rows = con.execute(
+        "SELECT code, kind FROM region WHERE code = ? OR (kind <> 'division' AND name = ?) "
+        "ORDER BY code = ? DESC, code",
         [code, code, code],
-    ).fetchone()
-    if row is None or row[0] not in KINDS[prefix]:
+    ).fetchall()
+    if rows and rows[0][0] != code and len(rows) > 1:
+        codes = ", ".join(r[0] for r in rows)
+        raise InvalidInput(
+            "region", f"{region!r}: the name matches several regions ({codes}): use a code"
+        )
+    if not rows or rows[0][1] not in KINDS[prefix]:
         kinds = " or ".join(KINDS[prefix])
         raise InvalidInput("region", f"{region!r}: no stored {kinds} with that code or name")
-    found = con.execute(
-        "SELECT code FROM region WHERE code = ? OR (kind <> 'division' AND name = ?) "
-        "ORDER BY code = ? DESC LIMIT 1",
-        [code, code, code],
-    ).fetchone()
-    assert found is not None
-    return f"{prefix}:{found[0]}"
+    return f"{prefix}:{rows[0][0]}"
 
 
 def _minimal(prefixes: list[str]) -> tuple[str, ...]:
