@@ -163,6 +163,12 @@ def _is_prop(node: Any) -> bool:
 
 
 def _prop(node: Any, c: Collection, op: str) -> Prop:
+    if isinstance(node, dict) and isinstance(node.get("op"), str) and "args" in node:
+        # CASEI / ACCENTI / a function: conformance classes this server does not claim.
+        raise OgcBadRequest(
+            "filter", f"{op}: {node['op'].upper()}() is not supported (only properties compared "
+            "with literals; see /conformance)"
+        )  # fmt: skip
     if not _is_prop(node):
         raise OgcBadRequest("filter", f"{op}: the first operand must be a property")
     name = str(node["property"])
