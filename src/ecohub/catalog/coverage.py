@@ -15,17 +15,21 @@ The same expressions give the row predicate that :mod:`ecohub.catalog.grants` sc
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
 
 from ecohub.catalog import resources
-from ecohub.catalog._db import transaction
+from ecohub.catalog._db import WRITE_LOCK, replace_rows, rollback, transaction
 from ecohub.catalog._time import iso
 from ecohub.cst import CST
 
+log = logging.getLogger(__name__)
 MAX_REGIONS_LISTED = 200
+_COLUMNS = ("code", "rows", "time_from", "time_to", "regions", "n_regions", "lon_min", "lat_min",
+            "lon_max", "lat_max", "refreshed_at")  # fmt: skip
 #: Coverage older than this is recomputed when the catalogue is read (seconds).
 STALE_AFTER_S = 300.0
 
@@ -228,13 +232,9 @@ def refresh(con: duckdb.DuckDBPyConnection, codes: list[str] | None = None) -> i
         ]
         for code, m in measured
     ]
-    with transaction(con):
-        if codes is None:
-            con.execute("DELETE FROM catalog_coverage")
-        else:
-            for code in codes:
-                con.execute("DELETE FROM catalog_coverage WHERE code = ?", [code])
-        resources.insert_rows(con, "catalog_coverage", rows)
+    scope = None if codes is None else (f"code IN ({', '.join('?' for _ in codes)})", codes)
+    with transaction(con):  # in place: a delete and insert of a key conflicts (catalog._db)
+        replace_rows(con, "catalog_coverage", _COLUMNS, ["code"], rows, scope=scope)
     if codes is None:
         lineage.derive(con)  # stored for run counts; walks compute their own (lineage._live)
     return len(measured)
@@ -255,23 +255,43 @@ WHERE EXISTS (SELECT 1 FROM catalog_run r WHERE r.resource_code = t.code AND NOT
 DEVICE_REFRESH_S = 10.0
 
 
-def current(con: duckdb.DuckDBPyConnection, max_age_s: float = STALE_AFTER_S) -> None:
-    """Refresh when any resource's coverage is missing or older than ``max_age_s``; else
-    refresh the resources whose tables producers wrote since they were measured."""
-    resources.sync(con)
-    row = con.execute(
+def _due(con: duckdb.DuckDBPyConnection, max_age_s: float) -> tuple[bool, list[str] | None]:
+    """(whether some coverage is missing, what to refresh: ``None`` all, ``[]`` nothing)."""
+    missing, oldest = con.execute(
         "SELECT count(*) FILTER (WHERE c.code IS NULL), min(c.refreshed_at) "
         "FROM catalog_resource r LEFT JOIN catalog_coverage c USING (code)"
     ).fetchall()[0]
-    missing, oldest = row
     now = datetime.now(UTC)
     if missing or oldest is None or now - oldest > timedelta(seconds=max_age_s):
-        refresh(con)
-        return
+        return bool(missing), None
     since = now - timedelta(seconds=DEVICE_REFRESH_S)
-    changed = [r[0] for r in con.execute(_CHANGED_SQL, [since]).fetchall()]
-    if changed:
-        refresh(con, changed)
+    return False, [r[0] for r in con.execute(_CHANGED_SQL, [since]).fetchall()]
+
+
+def current(con: duckdb.DuckDBPyConnection, max_age_s: float | None = None) -> None:
+    """Refresh when any resource's coverage is missing or older than ``max_age_s`` (default
+    :data:`STALE_AFTER_S`); else refresh the resources whose tables producers wrote since they
+    were measured.
+
+    For a read, so it never fails and never queues: while another thread writes the catalogue
+    the stored coverage is served (only missing coverage is waited for), and a refresh that
+    fails (a DuckDB conflict) is rolled back, logged and left to the next read.
+    """
+    age = STALE_AFTER_S if max_age_s is None else max_age_s
+    missing, codes = _due(con, age)
+    if codes == []:
+        return
+    if not WRITE_LOCK.acquire(blocking=missing):
+        return
+    try:
+        missing, codes = _due(con, age)  # another thread may have refreshed meanwhile
+        if codes != []:
+            refresh(con, codes)
+    except duckdb.Error as exc:
+        rollback(con)
+        log.warning("catalog: coverage refresh failed, serving the stored coverage: %s", exc)
+    finally:
+        WRITE_LOCK.release()
 
 
 _SQL = (

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from ecohub.catalog import resources
-from ecohub.catalog._db import transaction
+from ecohub.catalog._db import replace_rows, transaction
 from ecohub.catalog._time import iso, json_default
 from ecohub.queries import NotFound, QueryError
 
@@ -183,15 +183,32 @@ def derive(con: duckdb.DuckDBPyConnection) -> int:
     """Replace the derived runs with what the store records now; return how many there are."""
     runs = _derived_runs(con)
     now = datetime.now(UTC)
+    run_rows, input_rows = [], []
+    for rid, code, kind, params, started, ins in runs:
+        params_text = json.dumps(dict(params or {}), default=json_default, ensure_ascii=False)
+        run_rows.append([rid, code, kind, "system", params_text, started, now, True])
+        seen = set()
+        for k, ref, detail in ins:
+            if (k, ref) not in seen:
+                seen.add((k, ref))
+                text = json.dumps(detail, default=json_default, ensure_ascii=False)
+                input_rows.append([rid, k, ref, text])
+    derived: tuple[str, list[Any]] = (
+        "run_id IN (SELECT run_id FROM catalog_run WHERE derived)",
+        [],
+    )
+    # In place (catalog._db.replace_rows): the derived run ids are the same each time, and a
+    # delete and insert of a key conflicts with any older open transaction.
     with transaction(con):
-        con.execute(
-            "DELETE FROM catalog_run_input WHERE run_id IN "
-            "(SELECT run_id FROM catalog_run WHERE derived)"
-        )
-        con.execute("DELETE FROM catalog_run WHERE derived")
-        for rid, code, kind, params, started, ins in runs:
-            _write(con, rid, code, kind, "system", params, started, now, True, list(ins))
+        replace_rows(con, "catalog_run_input", _INPUT_COLUMNS, _INPUT_COLUMNS[:3], input_rows,
+                     scope=derived)  # fmt: skip
+        replace_rows(con, "catalog_run", _RUN_COLUMNS, ["run_id"], run_rows, scope=("derived", []))
     return len(runs)
+
+
+_RUN_COLUMNS = ("run_id", "resource_code", "kind", "actor", "params", "started_at", "recorded_at",
+                "derived")  # fmt: skip
+_INPUT_COLUMNS = ("run_id", "input_kind", "input_ref", "detail")
 
 
 def _live(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ecohub.catalog._db import WRITE_LOCK, transaction
+from ecohub.catalog._db import WRITE_LOCK, replace_rows, transaction
 from ecohub.queries import QueryError
 
 SHARING_TYPES = ("无条件共享", "有条件共享", "不予共享")
@@ -216,9 +216,14 @@ def _item_rows(code: str, table: str, columns: list[tuple[str, str]]) -> list[li
     return rows
 
 
+ITEM_COLUMNS = ("code", "position", "name", "name_zh", "data_type", "unit", "standard")
+
+
 def _items(con: duckdb.DuckDBPyConnection, code: str, table: str) -> None:
-    con.execute("DELETE FROM catalog_item WHERE code = ?", [code])
-    insert_rows(con, "catalog_item", _item_rows(code, table, _all_columns(con).get(table, [])))
+    rows = _item_rows(code, table, _all_columns(con).get(table, []))
+    replace_rows(
+        con, "catalog_item", ITEM_COLUMNS, ["code", "name"], rows, scope=("code = ?", [code])
+    )
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list[Any]]) -> None:
@@ -275,8 +280,14 @@ def sync(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
         with transaction(con):
             known = dict(con.execute("SELECT code, defined_at FROM catalog_resource").fetchall())
             builtin = [{**d, "defined_at": known.get(d["code"], now)} for d in definitions()]
-            con.execute("DELETE FROM catalog_resource WHERE origin = 'builtin'")
-            insert_rows(con, "catalog_resource", [[d.get(c) for c in COLUMNS] for d in builtin])
+            replace_rows(
+                con,
+                "catalog_resource",
+                COLUMNS,
+                ["code"],
+                [[d.get(c) for c in COLUMNS] for d in builtin],
+                scope=("origin = 'builtin'", []),
+            )
             published = [
                 [d["code"], "publish", "system", now]
                 for d in builtin
@@ -293,13 +304,12 @@ def sync(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
             }
             for table in sorted(tables - described):
                 _insert(con, _discovered(con, table, now))
-            con.execute("DELETE FROM catalog_item")
             items: list[list[Any]] = []
             for code, table in con.execute(
                 "SELECT code, table_name FROM catalog_resource ORDER BY code"
             ).fetchall():
                 items += _item_rows(code, table, columns.get(table, []))
-            insert_rows(con, "catalog_item", items)
+            replace_rows(con, "catalog_item", ITEM_COLUMNS, ["code", "name"], items)
             written = len(builtin) + len(tables - described)
         _SYNCED.add(key)
         return written

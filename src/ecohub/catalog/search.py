@@ -23,8 +23,7 @@ from typing import Any
 
 import duckdb
 
-from ecohub.catalog._db import transaction
-from ecohub.catalog.resources import insert_rows
+from ecohub.catalog._db import replace_rows, transaction
 from ecohub.queries import QueryError
 
 _LATIN = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
@@ -77,8 +76,7 @@ def reindex(con: duckdb.DuckDBPyConnection) -> int:
     codes = [r[0] for r in con.execute("SELECT code FROM catalog_resource").fetchall()]
     rows = [[code, term, n] for code in codes for term, n in _document(con, code).items()]
     with transaction(con):
-        con.execute("DELETE FROM catalog_term")
-        insert_rows(con, "catalog_term", rows)
+        replace_rows(con, "catalog_term", ("code", "term", "tf"), ("code", "term"), rows)
     return len(codes)
 
 

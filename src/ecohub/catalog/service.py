@@ -8,6 +8,7 @@ roles see the whole catalogue (a resource's existence and terms are not secret, 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from ecohub.access import audit
 from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied, region_prefix
 from ecohub.catalog import coverage, dcat, grants, lineage, resources, search
-from ecohub.catalog._db import WRITE_LOCK, transaction
+from ecohub.catalog._db import WRITE_LOCK, rollback, transaction
 from ecohub.catalog._time import iso
 from ecohub.catalog.errors import Conflict
 from ecohub.queries import NotFound, QueryError
@@ -30,6 +31,7 @@ FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
 #: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
 BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-hourly"}
 _INDEXED: set[str] = set()
+log = logging.getLogger(__name__)
 
 
 class NotShared(AccessDenied):
@@ -37,12 +39,22 @@ class NotShared(AccessDenied):
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Definitions written, search index built, coverage and derived lineage current."""
+    """Definitions written, search index built, coverage and derived lineage current.
+
+    Called by reads: a write here that fails (a DuckDB conflict with another transaction) is
+    rolled back and logged, and the read goes on with what is stored (:func:`coverage.current`
+    does the same for the coverage)."""
     with WRITE_LOCK:
         key = resources._store_key(con)
-        if resources.sync(con) or key not in _INDEXED:
-            search.reindex(con)
-            _INDEXED.add(key)
+        try:
+            if resources.sync(con) or key not in _INDEXED:
+                search.reindex(con)
+                _INDEXED.add(key)
+        except duckdb.Error as exc:
+            rollback(con)
+            if not con.execute("SELECT count(*) FROM catalog_resource").fetchall()[0][0]:
+                raise
+            log.warning("catalog: definitions not rewritten, serving the stored ones: %s", exc)
     coverage.current(con)
 
 
