@@ -247,6 +247,33 @@ CASES: dict[tuple[str, str], Case] = {
         )
         for path in ("feature", "stations", "sources", "air", "water")
     },
+    # The `ecohub geo` commands' routes; their scope: tests/api/test_geo_query_routes.py.
+    ("GET", "/api/v1/geo/county"): (
+        {"url": "/api/v1/geo/county?lon=116.461&lat=39.937"},
+        {"url": "/api/v1/geo/county?lon=116.287&lat=39.987"},
+        "same",
+    ),
+    ("GET", "/api/v1/geo/regions"): (
+        {"url": "/api/v1/geo/regions"},
+        {"url": "/api/v1/geo/regions?kind=key_region"},
+        "same",
+    ),
+    **{
+        ("POST", f"/api/v1/geo/{path}"): (
+            {
+                "url": f"/api/v1/geo/{path}",
+                "method": "POST",
+                "json": {"region": d.INSIDE, "what": "sources"},
+            },
+            {
+                "url": f"/api/v1/geo/{path}",
+                "method": "POST",
+                "json": {"region": d.OUTSIDE, "what": "sources"},
+            },
+            "same",
+        )
+        for path in ("in", "summary")
+    },
     ("GET", "/api/v1/jobs/{job_id}"): (
         {"url": "/api/v1/jobs/{own_job}"},
         {"url": "/api/v1/jobs/{other_job}"},

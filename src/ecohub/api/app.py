@@ -47,6 +47,7 @@ def create_app(
     from ecohub.api.auth import install_auth
     from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
     from ecohub.api.routers import geo as geo_router
+    from ecohub.api.routers import geo_query as geo_query_router
     from ecohub.api.routers import jobs as jobs_router
     from ecohub.api.routers import ogc as ogc_router
     from ecohub.api.routers import open as open_router
@@ -98,6 +99,7 @@ def create_app(
         jobs_router,
         open_router,
         geo_router,
+        geo_query_router,
     ):
         app.include_router(module.router)
     open_router.install_open(app)

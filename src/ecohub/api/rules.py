@@ -145,6 +145,13 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/geo/sources"): SOURCE_READERS,
     ("POST", "/api/v1/geo/air"): READERS,
     ("POST", "/api/v1/geo/water"): READERS,
+    # The `ecohub geo` commands' routes (api/routers/geo_query.py): the county of a point and
+    # the stored regions are reference data; what is inside a region, and its summaries, are
+    # data read in the caller's scope (region, own sources).
+    ("GET", "/api/v1/geo/county"): ALL,
+    ("GET", "/api/v1/geo/regions"): ALL,
+    ("POST", "/api/v1/geo/in"): READERS,
+    ("POST", "/api/v1/geo/summary"): READERS,
     # OGC API - Features: each read in the caller's scope (region, own sources).
     ("GET", "/ogc/collections/sources/items"): SOURCE_READERS,
     ("GET", "/ogc/collections/sources/items/{feature_id}"): SOURCE_READERS,

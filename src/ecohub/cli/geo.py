@@ -1,44 +1,51 @@
-"""`ecohub geo` sub-commands: a thin shell over ``ecohub.geo`` service functions."""
+"""`ecohub geo` sub-commands: a thin shell over the ``/api/v1/geo`` routes and the ``geo-*`` jobs.
+
+Every command goes through :mod:`ecohub.cli.client` (the running server, or the same app
+in-process), so it works while ``ecohub up`` owns the store and prints the same either way; the
+work is done by :mod:`ecohub.geo.service` and the jobs of :mod:`ecohub.jobs.geo_kinds`.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from ecohub.cli import _common
 from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
-_open: list[Any] = []
-# The CLI runs on the server's own machine with the store file: it sees everything.
-_KINDS = ("basin", "key_region", "custom")
+
+# The API's fields that are this group's options (the others, e.g. a feature of a file, are
+# named by the message itself).
+_OPTIONS = {
+    "what": "what", "crs": "crs", "from": "from", "to": "to", "year": "year", "kind": "kind",
+    "name": "name", "code": "code", "point": "point", "line": "line", "distance_m": "distance",
+}  # fmt: skip
 
 
-def _store() -> Any:
-    con = _common.open_store()
-    _open.append(con)
-    return con
+@contextmanager
+def _door(file: Path | None = None) -> Iterator[Any]:
+    """A door whose refusals name this command's option (or ``file``) when the field is one."""
+    from ecohub.cli.client import DoorError, door
 
-
-@app.callback()
-def _close(ctx: typer.Context) -> None:
-    def close() -> None:
-        while _open:
-            _open.pop().close()
-
-    ctx.call_on_close(close)
-
-
-def _principal() -> Any:
-    from ecohub.access import Principal
-
-    return Principal("cli", "admin", None, via="local")
+    with door(name_options=False) as d:
+        try:
+            yield d
+        except DoorError as exc:
+            field = (exc.field or "").removeprefix("params.")
+            message = str(exc).removeprefix(f"{exc.field}: ")
+            if field == "path" and file is not None:
+                fail(f"{file}: {message}")
+            if field in _OPTIONS:
+                fail(f"--{_OPTIONS[field]}: {message}")
+            if exc.status == 413:
+                fail(f"{exc} (a larger area: `ecohub geo load` it and name the region)")
+            raise
 
 
 def _print_json(data: Any) -> None:
@@ -57,6 +64,7 @@ def _region(
     region: str | None, point: str | None, line: str | None, distance: float | None,
     geojson: Path | None,
 ) -> str | dict[str, Any]:  # fmt: skip
+    """The region as the API takes it (a file named by --geojson is read here and sent)."""
     given = sum(x is not None for x in (region, point, line, geojson))
     if given != 1:
         fail("give exactly one of REGION, --point, --line or --geojson")
@@ -64,11 +72,10 @@ def _region(
         return region
     if geojson is not None:
         try:
-            return {"geojson": geojson.read_bytes(), "name": geojson.name}
-        except OSError as exc:
-            fail(f"--geojson: cannot read {geojson}: {exc.strerror}")
-    if distance is None:
-        fail("--distance (metres) is required with --point or --line")
+            text = geojson.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"--geojson: cannot read {geojson}: {getattr(exc, 'strerror', None) or exc}")
+        return {"geojson": text, "name": geojson.name}
     if point is not None:
         return {"point": _pair(point, "--point"), "distance_m": distance}
     assert line is not None
@@ -87,11 +94,8 @@ _JSON = typer.Option(False, "--json", help="Print JSON")
 @app.command("install")
 def install() -> None:
     """Install (or refresh) the division boundaries and the bundled key regions."""
-    from ecohub.geo import boundaries, keyregions
-
-    con = _store()
-    result = boundaries.install(con) | keyregions.install(con)
-    _print_json(result)
+    with _door() as d:
+        _print_json(d.job("geo-install", {}, "installing the regions"))
 
 
 @app.command("reorder")
@@ -99,9 +103,8 @@ def reorder() -> None:
     """Re-key registry sources along a Hilbert curve and store them in that order (a box or
     county page then reads only its part of the table, and OGC pages of sources follow it); the
     registry's link run does this itself for the sources it adds."""
-    from ecohub.geo.storage import reorder_sources
-
-    _print_json({"sources": reorder_sources(_store())})
+    with _door() as d:
+        _print_json(d.job("geo-reorder", {}, "reordering the sources"))
 
 
 @app.command("load")
@@ -113,28 +116,20 @@ def load(
     code: str = typer.Option(None, "--code", help="Code to store it under (default: from name)"),
 ) -> None:
     """Load a user region from GeoJSON; any problem names the feature and the reason."""
-    from ecohub.geo import GeoError, ensure_regions, load_region
-
-    if kind not in _KINDS:
-        fail(f"--kind: must be one of {', '.join(_KINDS)}, not {kind!r}")
-    con = _store()
-    try:
-        ensure_regions(con)
-        result = load_region(con, file, name=name, kind=kind, crs=crs, code=code)
-    except GeoError as exc:
-        fail(f"{file}: {exc}")
-    _print_json(result)
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    params = {"path": str(file.resolve()), "name": name, "kind": kind, "crs": crs, "code": code}
+    with _door(file) as d:
+        _print_json(d.job("geo-load", params, file.name))
 
 
 @app.command("list")
 def list_(kind: str = typer.Option(None, "--kind", help="basin | key_region | custom")) -> None:
     """Key, basin and custom regions."""
-    from ecohub.geo import ensure_regions, list_regions
-
-    con = _store()
-    ensure_regions(con)
+    with _door() as d:
+        rows = d.get("/api/v1/geo/regions", kind=kind)
     table = Table("code", "name", "kind", "source")
-    for row in list_regions(con, kind):
+    for row in rows:
         table.add_row(row["code"], row["name"], row["kind"], row["source"] or "")
     console.print(table)
 
@@ -143,18 +138,9 @@ def list_(kind: str = typer.Option(None, "--kind", help="basin | key_region | cu
 def county(lon: float = typer.Argument(...), lat: float = typer.Argument(...),
            crs: str = _CRS) -> None:  # fmt: skip
     """The county (finest division) containing a point."""
-    from ecohub.geo import assign_counties
-    from ecohub.geo.gcj02 import gcj02_to_wgs84
-
-    if crs == "gcj02":
-        x, y = gcj02_to_wgs84(np.array([lon]), np.array([lat]))
-        lon, lat = float(x[0]), float(y[0])
-    con = _store()
-    (code,) = assign_counties(con, [lon], [lat])
-    if code is None:
-        fail(f"{lon},{lat} is in no county")
-    name = con.execute("SELECT name FROM region WHERE code = ?", [code]).fetchone()
-    console.print(f"{code} {name[0] if name else ''}")
+    with _door() as d:
+        found = d.get("/api/v1/geo/county", lon=lon, lat=lat, crs=crs)
+    console.print(f"{found['code']} {found['name'] or ''}")
 
 
 @app.command("in")
@@ -165,17 +151,9 @@ def inside(
     as_json: bool = _JSON,
 ) -> None:  # fmt: skip
     """Stations, sources or outlets inside a region."""
-    from ecohub import geo
-
-    fns = {"stations": geo.stations_in, "sources": geo.sources_in, "outlets": geo.outlets_in}
-    if what not in fns:
-        fail(f"--what: must be one of {', '.join(fns)}, not {what!r}")
-    con = _store()
-    spec = _region(region, point, line, distance, geojson)
-    try:
-        rows = fns[what](con, _principal(), spec, crs=crs)
-    except geo.GeoError as exc:
-        fail(str(exc))
+    body = {"region": _region(region, point, line, distance, geojson), "crs": crs, "what": what}
+    with _door() as d:
+        rows = d.post("/api/v1/geo/in", body)["items"]
     if as_json:
         _print_json(rows)
         return
@@ -195,40 +173,7 @@ def summary(
     year: int = typer.Option(None, "--year", help="Year (water)"),
 ) -> None:  # fmt: skip
     """Aggregate over a region: air AQI days, water classes, sources by industry, emissions."""
-    from ecohub import geo
-
-    con = _store()
-    spec = _region(region, point, line, distance, geojson)
-    p = _principal()
-    try:
-        if what == "sources":
-            result = geo.source_counts(con, p, spec, crs=crs)
-        elif what == "water":
-            if year is None:
-                fail("--year is required for --what water")
-            result = geo.water_classes(con, p, spec, year=year, crs=crs)
-        elif what in ("air", "emissions"):
-            if not start or not end:
-                fail("--from and --to are required")
-            try:
-                d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
-            except ValueError as exc:
-                fail(f"--from/--to: {exc}")
-            if what == "air":
-                result = geo.air_summary(con, p, spec, start=d0, end=d1, crs=crs)
-            else:
-                t0 = datetime.combine(d0, datetime.min.time())
-                t1 = datetime.combine(d1, datetime.min.time())
-                from datetime import timedelta
-
-                from ecohub.cst import CST
-
-                result = geo.emission_totals(
-                    con, p, spec, start=t0.replace(tzinfo=CST),
-                    end=(t1 + timedelta(days=1)).replace(tzinfo=CST), crs=crs,
-                )  # fmt: skip
-        else:
-            fail(f"--what: must be air, water, sources or emissions, not {what!r}")
-    except geo.GeoError as exc:
-        fail(str(exc))
-    _print_json(result)
+    body = {"region": _region(region, point, line, distance, geojson), "crs": crs, "what": what,
+            "from": start, "to": end, "year": year}  # fmt: skip
+    with _door() as d:
+        _print_json(d.post("/api/v1/geo/summary", body))

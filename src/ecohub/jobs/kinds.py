@@ -17,6 +17,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecohub.access.principal import Principal, Role
+from ecohub.jobs import geo_kinds
 from ecohub.jobs.plain import jsonable
 from ecohub.jobs.registry_kinds import RegistryLink, RegistryLoad, run_link, run_load
 
@@ -348,5 +349,12 @@ KINDS: dict[str, Kind] = {
     "load-eia": Kind(LoadEnterprise, _load_enterprise("eia"), (), "load EIA approvals, linked"),
     "lake-compact": Kind(
         LakeCompact, _lake_compact, (), "move settled emissions and observations to the lake"
+    ),
+    "geo-load": Kind(geo_kinds.GeoLoad, geo_kinds.run_load, (), "load a region from GeoJSON"),
+    "geo-install": Kind(
+        geo_kinds.GeoInstall, geo_kinds.run_install, (), "install boundaries and key regions"
+    ),
+    "geo-reorder": Kind(
+        geo_kinds.GeoReorder, geo_kinds.run_reorder, (), "store sources in Hilbert order"
     ),
 }
