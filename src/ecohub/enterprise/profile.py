@@ -105,7 +105,7 @@ def _names(exceed: list[dict[str, Any]], anomalies: list[dict[str, Any]]) -> dic
 
     polls: dict[str, Any] = {}
     for row in (*exceed, *anomalies):
-        code = row.get("pollutant")
+        code = str(row.get("pollutant") or "")
         known = pollutant(code) if code and code != "*" else None
         if known is not None:
             polls[code] = {"name_zh": known.name_zh, "name_en": known.name_en}

@@ -106,10 +106,10 @@ def _xy(raw: Any, where: str) -> np.ndarray:
 
 
 def _buffer(con: duckdb.DuckDBPyConnection, spec: dict[str, Any], crs: str) -> Area:
-    dist = spec.get("distance_m")
-    if not _number(dist):
+    raw = spec.get("distance_m")
+    if not _number(raw):
         raise GeoError("distance_m", "a distance in metres (a number) is required")
-    dist = float(dist)
+    dist = float(raw)
     if not 0 < dist <= MAX_DISTANCE_M:
         raise GeoError("distance_m", f"must be > 0 and <= {MAX_DISTANCE_M:.0f}, not {dist}")
     if "point" in spec:
