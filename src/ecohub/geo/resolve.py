@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import duckdb
 import numpy as np
@@ -86,7 +86,7 @@ def _stored(con: duckdb.DuckDBPyConnection, ref: str) -> Area:
     return Area(row[0], row[1], row[2], geom)
 
 
-def _number(v: Any) -> bool:
+def _number(v: Any) -> TypeGuard[int | float]:
     # JSON true/false are Python bools, and bool is an int: not a coordinate or a distance.
     return isinstance(v, int | float) and not isinstance(v, bool)
 
