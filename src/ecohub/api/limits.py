@@ -13,6 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 #: The largest request body any route takes (the bodies are small JSON documents and log-in
 #: forms); larger ones are refused with 413 without being read.
 MAX_BODY_BYTES = 64 * 1024
+#: Routes whose body can carry a region's geometry (a drawn polygon, a basin's outline sent with
+#: ``ecohub geo in --geojson``): a real outline is easily hundreds of KiB.
+GEOMETRY_BODY_BYTES = 8 * 1024 * 1024
+GEOMETRY_PATHS = ("/api/v1/geo/",)
 
 
 def _problem(
@@ -41,17 +45,29 @@ def _problem(
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes (declared or streamed) with 413."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        larger: tuple[tuple[str, int], ...] = tuple(
+            (p, GEOMETRY_BODY_BYTES) for p in GEOMETRY_PATHS
+        ),
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.larger = larger  # (path prefix, limit) pairs
+
+    def limit_for(self, path: str) -> int:
+        return next((n for prefix, n in self.larger if path.startswith(prefix)), self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                for m in _problem(413, f"body: larger than {self.limit} bytes"):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                for m in _problem(413, f"body: larger than {limit} bytes"):
                     await send(m)
                 return
         seen = 0
@@ -61,14 +77,14 @@ class BodyLimit:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge(self.limit)
+                if seen > limit:
+                    raise _TooLarge(limit)
             return msg
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            for m in _problem(413, f"body: larger than {self.limit} bytes"):
+            for m in _problem(413, f"body: larger than {limit} bytes"):
                 await send(m)
 
 
