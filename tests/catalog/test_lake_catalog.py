@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS
 
-from ecohub.access.principal import SYSTEM
+from ecohub.access.principal import SYSTEM, Principal
 from ecohub.catalog import coverage, service
 from ecohub.settings import Settings, get_settings
 from ecohub.store import lake
@@ -151,3 +151,65 @@ def test_a_corrected_settled_value_is_counted_once(
     coverage.refresh(con)
     whole = coverage.get(con, "30100101-00002")
     assert whole is not None and whole["rows"] == 4
+
+
+def _pages(con: duckdb.DuckDBPyConnection, p: Principal, code: str, **kw: object) -> list[dict]:
+    """Every row of ``code``'s data route for ``p``, one row a page (the cursor crosses from the
+    hot rows to the lake's)."""
+    out, cursor = [], None
+    while True:
+        page = service.data(con, p, code, limit=1, cursor=cursor, **kw)  # type: ignore[arg-type]
+        out += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return out
+
+
+def test_the_data_route_reads_the_lake_too(
+    node: tuple[Settings, duckdb.DuckDBPyConnection],
+) -> None:
+    s, con = node
+    _station(con)
+    con.execute(
+        "INSERT INTO station (station_id, name, region_code, lon, lat) "
+        "VALUES ('S2', 'two', '120101', 117.2, 39.1)"
+    )
+    settled = datetime(2026, 10, 5, 1, tzinfo=UTC)
+    for t in (settled, settled + timedelta(hours=1), NOW):
+        _observe(con, t, 1)
+    con.execute(
+        "INSERT INTO observation (station_id, parameter, period, time, value, unit, "
+        "below_detection) VALUES ('S2', 'a34004', '1h', ?, 5, 'ug/m3', false)",
+        [settled],
+    )
+    for t in (settled, NOW):
+        con.execute(
+            "INSERT INTO emission (mn, cn, data_time, pollutant, avg, received_at) "
+            "VALUES ('MN000000000000000001', '2051', ?, 'a21026', 1, ?)",
+            [t, t],
+        )
+    moved = compact(con, s, now=NOW)
+    assert (moved["observation"]["moved"], moved["emission"]["moved"]) == (3, 1)
+    assert con.execute("SELECT count(*) FROM observation").fetchone() == (1,)
+
+    admin = _pages(con, SYSTEM, "30100101-00002")
+    # Key order (station, parameter, period, time): S1's three hours, then S2's one.
+    assert [(r["station_id"], r["time"]) for r in admin] == [
+        ("S1", "2026-10-05T09:00:00+08:00"),
+        ("S1", "2026-10-05T10:00:00+08:00"),
+        ("S1", "2026-11-26T20:00:00+08:00"),
+        ("S2", "2026-10-05T09:00:00+08:00"),
+    ]
+    assert "month" not in admin[0] and "bucket" not in admin[0]
+    # The caller's scope is still a predicate of the query: Tianjin's analyst reads S2 only,
+    # and a region filter narrows an admin's read.
+    tianjin = Principal("tj", "analyst", "120000")
+    assert [r["station_id"] for r in _pages(con, tianjin, "30100101-00002")] == ["S2"]
+    assert len(_pages(con, SYSTEM, "30100101-00002", region="110101")) == 3
+    # A product (hourly PM2.5, a filter on the table) reads the lake too.
+    assert len(_pages(con, SYSTEM, "30100101-00003")) == 4
+    emissions = _pages(con, SYSTEM, EMISSION)
+    assert [r["data_time"] for r in emissions] == [
+        "2026-10-05T09:00:00+08:00",
+        "2026-11-26T20:00:00+08:00",
+    ]

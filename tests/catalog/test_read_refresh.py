@@ -118,6 +118,7 @@ def base(sample: Sample) -> Iterator[str]:
     with on_loopback(app) as url:
         yield f"{url}|{key}"
     close_app(app)
+    coverage.refresh(sample.con)  # the session's sample as the other modules expect it
 
 
 def test_concurrent_reads_all_answer(base: str, sample: Sample, always_stale: None) -> None:

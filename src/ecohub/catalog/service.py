@@ -14,18 +14,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from ecohub.access import audit
 from ecohub.access.principal import Principal
-from ecohub.access.scope import AccessDenied, region_prefix
-from ecohub.catalog import coverage, dcat, grants, lineage, resources, search
+from ecohub.access.scope import AccessDenied
+from ecohub.catalog import coverage, dcat, grants, lineage, resources, rows, search
 from ecohub.catalog._db import WRITE_LOCK, rollback, transaction
 from ecohub.catalog._time import iso
 from ecohub.catalog.errors import Conflict
-from ecohub.queries import NotFound, QueryError
-from ecohub.queries.export import plain
-from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
+from ecohub.queries import NotFound
 
 FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
 #: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
@@ -231,46 +228,9 @@ def data(
             f"(POST /api/v1/catalog/{code}/applications)"
         )
         raise NotShared(why)
-    table = res["table_name"]
-    if table not in resources.store_tables(con):
+    if res["table_name"] not in resources.store_tables(con):
         raise NotFound("resource data", code)
-    n = page_size(limit)
-    fp = fingerprint(p, {"code": code, "region": region, "grants": list(scope.grants)})
-    after = decode_cursor(cursor, fp, 1)
-    reg_col = coverage.region_expression(table)
-    pred, params = scope.sql(reg_col)
-    where = [pred]
-    if res.get("row_filter"):
-        where.append(f"({res['row_filter']})")
-    if region is not None:
-        pre = region_prefix(region) if len(region) == 6 and region.isdigit() else None
-        if pre is None:
-            raise QueryError("region", "must be a six-digit GB/T 2260 code")
-        if reg_col is None:
-            where.append("FALSE")
-        else:
-            where.append(f"starts_with({reg_col}, ?)")
-            params.append(pre)
-    if after is not None:
-        if not after[0].isdigit():
-            raise QueryError("cursor", "not a cursor this server issued")
-        where.append("t.rowid > ?")
-        params.append(int(after[0]))
-    # Bytes (packet_log.raw) go out as hex: JSON has no bytes, and they need not be UTF-8.
-    cols = resources.table_columns(con, table)
-    select = ", ".join(f'hex(t."{c}") AS "{c}"' if typ == "BLOB" else f't."{c}"' for c, typ in cols)
-    sql = (
-        f'SELECT t.rowid AS __rowid, {select} FROM "{table}" t WHERE {" AND ".join(where)} '
-        f"ORDER BY t.rowid LIMIT {n + 1}"
-    )
-    got: pa.Table = con.execute(sql, params).arrow()
-    if not isinstance(got, pa.Table):
-        got = got.read_all()
-    more = got.num_rows > n
-    got = got.slice(0, n)
-    ids = got.column("__rowid").to_pylist()
-    got = got.drop(["__rowid"])
-    next_cursor = encode_cursor([str(ids[-1])], fp) if more and ids else None
+    items, next_cursor = rows.page(con, p, res, scope, region=region, limit=limit, cursor=cursor)
     if scope.grants:
         audit.record(
             con,
@@ -278,11 +238,11 @@ def data(
             "read",
             f"catalog:{code}/data",
             {"grants": list(scope.grants), "region": region},
-            rows=got.num_rows,
+            rows=len(items),
         )
     return {
         "resource": code,
-        "items": [{k: plain(iso(v)) for k, v in r.items()} for r in got.to_pylist()],
+        "items": items,
         "next_cursor": next_cursor,
         "scope": {
             "regions": list(scope.prefixes) if scope.prefixes is not None else "all",

@@ -1,0 +1,93 @@
+"""The rows of a resource as the catalogue's ``…/data`` route serves them.
+
+One scoped query: the caller's scope (:class:`ecohub.catalog.grants.Scope`), the product's
+filter and the region asked for are predicates of its ``WHERE``, paged by a keyset cursor
+(:class:`ecohub.queries.listing.Window`). A table kept partly in the data lake is read through
+its ``<table>_all`` view (the hot rows and the lake's, each key once), ordered by its key; any
+other table in storage order (``rowid``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from ecohub.access.principal import Principal
+from ecohub.access.scope import region_prefix
+from ecohub.catalog import coverage, resources
+from ecohub.catalog._time import iso
+from ecohub.catalog.grants import Scope
+from ecohub.queries import QueryError
+from ecohub.queries.export import plain
+from ecohub.queries.listing import Keyset, window
+
+ROWID = "__rowid"
+
+
+def _keyset(table: str, types: dict[str, str]) -> tuple[str, Keyset]:
+    """(what to select from, the order) of ``table``."""
+    from ecohub.store import lake
+
+    if table in lake.SPECS:
+        keys = lake.spec(table).keys
+        return f'"{table}_all"', Keyset(keys, tuple(types[k] for k in keys))
+    return f'"{table}"', Keyset((ROWID,), ("BIGINT",))
+
+
+def _check_after(after: list[str] | None, keyset: Keyset) -> None:
+    """A cursor's key values must read back as their columns' types (else a 422, not a
+    conversion error from DuckDB)."""
+    if after is None:
+        return
+    for value, typ in zip(after, keyset.types, strict=True):
+        try:
+            if typ in ("BIGINT", "INTEGER"):
+                int(value)
+            elif typ.startswith("TIMESTAMP") or typ == "DATE":
+                datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise QueryError("cursor", "not a cursor this server issued") from exc
+
+
+def page(
+    con: duckdb.DuckDBPyConnection,
+    p: Principal,
+    res: dict[str, Any],
+    scope: Scope,
+    *,
+    region: str | None,
+    limit: int | None,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``res``'s rows inside ``scope`` (plain data) and the next cursor."""
+    table = res["table_name"]
+    cols = resources.table_columns(con, table)
+    source, keyset = _keyset(table, dict(cols))
+    filters = {"code": res["code"], "region": region, "grants": list(scope.grants)}
+    win = window(p, filters, keyset, limit, cursor)
+    _check_after(win.after, keyset)
+    reg_col = coverage.region_expression(table)
+    pred, params = scope.sql(reg_col)
+    where = [pred]
+    if res.get("row_filter"):
+        where.append(f"({res['row_filter']})")
+    if region is not None:
+        pre = region_prefix(region) if len(region) == 6 and region.isdigit() else None
+        if pre is None:
+            raise QueryError("region", "must be a six-digit GB/T 2260 code")
+        if reg_col is None:
+            where.append("FALSE")
+        else:
+            where.append(f"starts_with({reg_col}, ?)")
+            params.append(pre)
+    # Bytes (packet_log.raw) go out as hex: JSON has no bytes, and they need not be UTF-8.
+    select = ", ".join(f'hex(t."{c}") AS "{c}"' if typ == "BLOB" else f't."{c}"' for c, typ in cols)
+    if keyset.names == (ROWID,):
+        select = f"t.rowid AS {ROWID}, {select}"
+    sql, args = win.wrap(f"SELECT {select} FROM {source} t WHERE {' AND '.join(where)}", params)
+    got, next_cursor = win.cut_table(con.execute(sql, args).fetch_arrow_table())
+    if ROWID in got.column_names:
+        got = got.drop([ROWID])
+    return [{k: plain(iso(v)) for k, v in r.items()} for r in got.to_pylist()], next_cursor
