@@ -9,6 +9,7 @@ last write: a failed run leaves them, so the next run does that work again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -47,6 +48,8 @@ __all__ = [
     "state",
     "write_plan",
 ]
+
+log = logging.getLogger(__name__)
 
 TABLES = ("air_hourly_aqi", "air_daily", "air_period_stat", "air_category_days")
 _EPOCH = date(1970, 1, 1)
@@ -115,14 +118,35 @@ def mark_days(
     hi = min(_cst_day(last_time), _cst_day(datetime.now(UTC) + FUTURE_SLACK))
     if lo > hi:
         return 0
-    rows = con.execute(
-        "INSERT OR REPLACE INTO air_stale (station_id, day, marked_at) "
+    sql = (
+        "INSERT INTO air_stale (station_id, day, marked_at) "
         "SELECT s.station_id, CAST(g.d AS DATE), current_timestamp "
-        "FROM (SELECT unnest(CAST(? AS VARCHAR[])) AS station_id) s, "
-        "generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY) g(d)",
-        [ids, lo, hi],
-    ).fetchone()
+        "FROM (SELECT DISTINCT unnest(CAST(? AS VARCHAR[])) AS station_id) s, "
+        "generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY) g(d) "
+        "ON CONFLICT (station_id, day) DO UPDATE SET marked_at = excluded.marked_at"
+    )
+    try:
+        rows = con.execute(sql, [ids, lo, hi]).fetchone()
+    except duckdb.ConstraintException:
+        # DuckDB (1.4) refuses to insert a key whose row was deleted (a mark a compute run
+        # consumed) while any older transaction can still see that row - and an idle cursor
+        # whose last SELECT was read with fetchone() keeps its transaction open. No statement
+        # on ``air_stale`` can write the mark then, so the stored results are invalidated
+        # instead: the next compute (or read) recomputes in full. Only outside a transaction
+        # (a failed statement aborts the caller's transaction; callers mark after committing).
+        set_state(con, edition=INVALIDATED)
+        log.warning(
+            "air_stale: could not mark %d station(s) %s..%s (a consumed mark still visible "
+            "to an older transaction); stored air results invalidated: next compute is full",
+            len(ids), lo, hi,
+        )  # fmt: skip
+        return len(ids) * ((hi - lo).days + 1)
     return int(rows[0]) if rows else 0
+
+
+#: ``air_state.edition`` when a stale mark could not be written: no edition equals it, so
+#: the next ``compute`` is full and reads compute until then (never serve stale results).
+INVALIDATED = "invalidated"
 
 
 # ---------------------------------------------------------------- writing

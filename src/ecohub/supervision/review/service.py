@@ -133,13 +133,12 @@ def run(
             f"SELECT DISTINCT ON ({key}) {', '.join(FLAG_COLUMNS)} FROM _rv_found "
             "ON CONFLICT DO NOTHING RETURNING station_id, time"
         ).df()
-        _mark_stale(
-            con, pd.concat([new, con.execute("SELECT * FROM _rv_gone").df()], ignore_index=True)
-        )
+        changed = pd.concat([new, con.execute("SELECT * FROM _rv_gone").df()], ignore_index=True)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    _mark_stale(con, changed)
     by_rule = dict(
         con.execute("SELECT rule, count(*) FROM _rv_found GROUP BY rule ORDER BY rule").fetchall()
     )
@@ -184,7 +183,11 @@ def _aware(t: datetime) -> datetime:
 
 
 def _mark_stale(con: duckdb.DuckDBPyConnection, changed: pd.DataFrame) -> None:
-    """The stored air results of these station-days no longer match the reviewed data."""
+    """The stored air results of these station-days no longer match the reviewed data.
+
+    Called after the flags' commit, not inside it: a mark DuckDB cannot write (a consumed mark
+    an older transaction still sees; ``air_results.mark_days``) must not abort the decision,
+    and outside a transaction the marker can fall back to invalidating the stored results."""
     if changed.empty:
         return
     from ecohub.analytics.air_service import mark_stale
@@ -243,11 +246,11 @@ def decide(
                 + (f" by rule {rule}" if rule else ""),
                 "time",
             )
-        _mark_stale(con, pd.DataFrame({"station_id": [station_id], "time": [when]}))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    _mark_stale(con, pd.DataFrame({"station_id": [station_id], "time": [when]}))
     from ecohub.access.audit import record
 
     record(
