@@ -111,8 +111,10 @@ def test_detect_is_a_job_of_inspectors(door: Door) -> None:
     assert job["state"] == "done", job
     assert job["result"]["from"] == "2024-01-01T00:00:00+08:00"
     assert job["result"]["to"] == "2024-01-02T00:00:00+08:00"
-    bad = _follow(c, c.post("/api/v1/supervision/detect", json={**body, "rules": ["nope"]}))
-    assert bad["state"] == "failed" and "unknown rule" in bad["error"]["detail"]
+    # An unknown rule is refused before anything is queued (it was a 202 and a failed job).
+    bad = c.post("/api/v1/supervision/detect", json={**body, "rules": ["nope"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "rules"
+    assert "unknown rule 'nope'" in bad.json()["detail"]
 
 
 def test_review_flags_are_region_scoped_and_decisions_audited(door: Door) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +20,15 @@ FORMATS = ("table", "csv", "json")
 
 def _time(option: str, text: str | None, *, end: bool = False) -> datetime | None:
     """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS][+08:00]``; CST when no offset is given. A bare
-    day as ``--to`` means the end of that day."""
-    from ecohub.cst import CST
+    day as ``--to`` means the end of that day. Read as the API reads it
+    (``supervision.period.bound``); a bad value ends with a message naming ``option``."""
+    from ecohub.queries import QueryError
+    from ecohub.supervision.period import bound
 
-    if text is None:
-        return None
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: expected a day (2026-03-02) or a time (2026-03-02T08:00), got {text!r}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=CST)
-    if end and len(text) == 10:
-        value += timedelta(days=1)
-    return value
+        return bound(option, text, end=end)
+    except QueryError as exc:
+        fail(f"{option}: {exc.reason}")
 
 
 def _principal():  # the operator at the store's own machine

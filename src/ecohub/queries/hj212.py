@@ -123,6 +123,8 @@ def emissions(
     if mn is not None:
         check_mn(mn)
     t0, t1 = when(start, "from"), when(end, "to")
+    if t0 is not None and t1 is not None and t0 > t1:
+        raise QueryError("from", f"{start} is after to: {end}")
     if mn is None and t0 is None:
         return _newest_first(con, principal, pollutant, start, t1, end, limit, cursor, export)
     n = page_size(limit, export=export)

@@ -13,6 +13,7 @@ from ecohub.supervision.service import (
     EXCEEDANCE_COLUMNS,
     anomalies,
     detect,
+    detect_request,
     exceedances,
     select_rules,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "RuleError",
     "anomalies",
     "detect",
+    "detect_request",
     "exceedances",
     "load_permits",
     "load_rules",

@@ -11,6 +11,7 @@ Batch and stream call the same two functions; only the set differs.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -46,14 +47,17 @@ def aggregate_hours(
     frm: datetime,
     to: datetime,
     device_hours: pa.Table | None = None,
+    scope: tuple[str, list[Any]] = ("TRUE", []),
 ) -> None:
     """(Re)build `anomaly_hour` from minute data in [frm, to), for every device or only for the
-    ``(mn, hour)`` pairs of ``device_hours``.
+    ``(mn, hour)`` pairs of ``device_hours``; ``scope``: a predicate (and its parameters) on
+    ``mn`` limiting a whole period's devices (``service.device_scope``).
 
     A whole period reads `emission_all` (hot store and lake: batch detection over history); the
     stream's just-committed hours read the hot table only (they cannot have settled yet)."""
     if device_hours is None:
-        con.execute(_AGGREGATE.format(only="", table="emission_all"), [frm, to])
+        pred, args = scope
+        con.execute(_AGGREGATE.format(only=f"AND {pred}", table="emission_all"), [frm, to, *args])
         return
     con.register("_agg_hours", device_hours)
     try:

@@ -14,15 +14,25 @@ import duckdb
 import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, source_sql
+from ecohub.cst import CST
 from ecohub.queries.listing import Keyset, Window
 from ecohub.store.lake_where import months_sql, partition_where
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
-from ecohub.supervision.rules import FLAGS_MARKED, Rule, load_rules, rule
+from ecohub.supervision.rules import FLAGS_MARKED, Rule, RuleError, load_rules, rule
 from ecohub.supervision.runs import RunState
 
-__all__ = ["COLUMNS", "EXCEEDANCE_COLUMNS", "anomalies", "detect", "exceedances", "select_rules"]
+__all__ = [
+    "COLUMNS",
+    "EXCEEDANCE_COLUMNS",
+    "anomalies",
+    "detect",
+    "detect_request",
+    "exceedances",
+    "judged_until",
+    "select_rules",
+]
 
 #: The columns of one finding as ``anomalies`` returns it.
 COLUMNS = (
@@ -41,18 +51,6 @@ SELECT mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, fl
 FROM emission_all WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
   AND {months_sql()}
 """
-_SEED_SQL = f"""
-SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
-FROM emission_all
-WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
-  AND {months_sql()}
-  AND coalesce(flag, 'N') NOT IN {_MARKED}
-GROUP BY mn, pollutant
-UNION ALL
-SELECT mn, '*', max(data_time), NULL FROM emission_all
-WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
-  AND {months_sql()} GROUP BY mn
-"""
 
 
 def _window(start: datetime, end: datetime) -> list[Any]:
@@ -69,6 +67,34 @@ def select_rules(names: list[str] | None = None) -> list[Rule]:
     return [rule(n) for n in names]
 
 
+def detect_request(
+    frm: str, to: str, rules: list[str] | None = None
+) -> tuple[datetime, datetime, list[Rule]]:
+    """The period and rules of a detection request (API body, job parameters), checked before
+    any work is queued: :class:`QueryError` naming ``from``, ``to`` or ``rules``."""
+    from ecohub.queries import QueryError
+    from ecohub.supervision.period import bound
+
+    start, end = bound("from", frm), bound("to", to, end=True)
+    if start is None or end is None:
+        raise QueryError("from" if start is None else "to", "is required")
+    if start >= end:
+        raise QueryError("from", f"{start.isoformat()} is not before to: {end.isoformat()}")
+    try:
+        chosen = select_rules(rules)
+    except RuleError as exc:
+        raise QueryError("rules", str(exc).removeprefix("rule: ")) from None
+    return start, end, chosen
+
+
+def judged_until(now: datetime | None = None) -> datetime:
+    """The start of the current hour (CST): batch detection judges nothing at or after it, so
+    the unfinished hour is not read as an hour with missing minutes (the stream judges it when
+    it completes)."""
+    t = (now or datetime.now(CST)).astimezone(CST)
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
 def _check_period(frm: datetime, to: datetime) -> None:
     if frm.tzinfo is None or to.tzinfo is None:
         raise ValueError("from/to: give times with a time zone (data are in CST, UTC+8)")
@@ -76,68 +102,223 @@ def _check_period(frm: datetime, to: datetime) -> None:
         raise ValueError(f"from: {frm.isoformat()} is not before to: {to.isoformat()}")
 
 
+def device_scope(principal: Principal | None, column: str = "mn") -> tuple[str, list[Any]]:
+    """A predicate on ``column`` (a device MN) limiting detection to the devices ``principal``
+    may see: those of a source in its region (``region_sql`` on the source's region) and, for
+    an enterprise, of its own sources (``source_sql``). Devices not linked to a source are
+    nationwide only, as in the listings. ``("TRUE", [])`` for no principal or a nationwide one."""
+    if principal is None:
+        return "TRUE", []
+    src_pred, src_args = source_sql(principal, "dmp.source_code")
+    reg_pred, reg_args = region_sql(principal, "dsrc.region_code")
+    if src_pred == "TRUE" and reg_pred == "TRUE":
+        return "TRUE", []
+    return (
+        f"{column} IN (SELECT dmp.mn FROM monitor_point dmp JOIN source dsrc "
+        f"ON dsrc.source_code = dmp.source_code WHERE {src_pred} AND {reg_pred})",
+        [*src_args, *reg_args],
+    )
+
+
 def detect(
     con: duckdb.DuckDBPyConnection,
     frm: datetime,
     to: datetime,
     rules: list[Rule] | None = None,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """Run every rule over the minute data of [frm, to) and store the findings.
 
     Idempotent: a second run over the same period finds the same runs and adds nothing; a run
-    that continues past an earlier finding widens it. Returns the values judged, per rule the
-    findings that now overlap the period, and the alerts opened / updated from them.
+    that continues past an earlier finding widens it. Only complete hours are judged: ``to`` is
+    cut at the start of the current hour (CST; :func:`judged_until`). With ``principal``, only
+    the devices it may see are judged (:func:`device_scope`, a predicate in every query), and
+    only the findings, events and alerts of those devices are written.
+
+    A batch run gives the settled answer for its period: the undecided findings (``status``
+    new) of the rules it ran, on its devices, lying wholly inside the judged period, that it no
+    longer finds (late data, 补发, completed an hour; a corrected value) are withdrawn, and their
+    alerts closed when still open and unacknowledged (:func:`_withdraw`).
+
+    Returns the values judged, per rule the findings that now overlap the period, the findings
+    withdrawn and the alerts opened / updated / closed.
     """
     _check_period(frm, to)
     chosen = rules if rules is not None else select_rules()
+    asked_to = to
+    to = min(to, judged_until())
+    zero = {"opened": 0, "updated": 0, "queued": 0}
+    if frm >= to:  # all of the period is in the current hour or later: nothing complete yet
+        return {"from": frm.isoformat(), "to": asked_to.isoformat(), "judged_until":
+                to.isoformat(), "values_judged": 0, "findings": {}, "over_limit_periods": 0,
+                "withdrawn": 0, "alerts": zero, "alerts_closed": 0}  # fmt: skip
+    scoped = device_scope(principal)
+    pred, pargs = scoped
     state = RunState(chosen)
     judged = 0
+    found: list[pa.Table] = []
+    touched: list[int] = []
     try:
         state.load_facts(con)
         seed = con.execute(
-            _SEED_SQL, [*_window(frm - SEED_LOOKBACK, frm), *_window(frm - SEED_LOOKBACK, frm)]
-        ).fetch_arrow_table()
+            _seed_sql(pred),
+            [*_window(frm - SEED_LOOKBACK, frm), *pargs, *_window(frm - SEED_LOOKBACK, frm),
+             *pargs],
+        ).fetch_arrow_table()  # fmt: skip
         state.seed_last(seed)
         start = frm
         while start < to:
             end = min(start + _CHUNK, to)
-            chunk = con.execute(_CHUNK_SQL, _window(start, end)).fetch_arrow_table()
+            chunk = con.execute(
+                f"{_CHUNK_SQL} AND {pred}", [*_window(start, end), *pargs]
+            ).fetch_arrow_table()
             judged += chunk.num_rows
-            _store(con, state.process(chunk))
+            got = state.process(chunk)
+            found.append(got)
+            touched += _store(con, got)
             start = end
     finally:
         state.close()
     window = max((r.duration_s for r in chosen if r.level == "window"), default=0)
-    aggregate_hours(con, frm - timedelta(seconds=window), to)
+    aggregate_hours(con, frm - timedelta(seconds=window), to, scope=scoped)
     hours = con.execute(
         "SELECT DISTINCT mn, hour FROM anomaly_hour "
-        "WHERE hour >= ? AND hour + INTERVAL 1 HOUR <= ?",
-        [frm, to],
+        f"WHERE hour >= ? AND hour + INTERVAL 1 HOUR <= ? AND {pred}",
+        [frm, to, *pargs],
     ).fetch_arrow_table()
-    _store(con, judge_hours(con, chosen, hours))
-    over = judge_exceedance(con, hours)
+    got = judge_hours(con, chosen, hours)
+    found.append(got)
+    touched += _store(con, got)
+    events: list[int] = []
+    over = judge_exceedance(con, hours, events)
+    withdrawn, closed = _withdraw(con, found, chosen, frm, to, principal)
     counts = con.execute(
         'SELECT rule, count(*) FROM anomaly WHERE "end" >= ? AND start < ? '
-        "GROUP BY rule ORDER BY rule",
-        [frm, to],
+        f"AND {pred} GROUP BY rule ORDER BY rule",
+        [frm, to, *pargs],
     ).fetchall()
     from ecohub.supervision.alerts.raising import raise_alerts
 
-    raised = raise_alerts(con)  # the same alerts as the stream raises (docs/supervision.md)
+    # The same alerts as the stream raises (docs/supervision.md): a nationwide run takes every
+    # new or changed row; a scoped one only the rows it wrote, so it touches no other alert.
+    only = None if pred == "TRUE" else {"finding": touched, "exceedance": events}
+    raised = raise_alerts(con, only=only)
     return {
         "from": frm.isoformat(),
-        "to": to.isoformat(),
+        "to": asked_to.isoformat(),
+        "judged_until": to.isoformat(),
         "values_judged": judged,
         "findings": {name: n for name, n in counts},
         "over_limit_periods": over,
+        "withdrawn": withdrawn,
         "alerts": raised,
+        "alerts_closed": closed,
     }
 
 
-def _store(con: duckdb.DuckDBPyConnection, found: pa.Table) -> None:
+def _seed_sql(pred: str) -> str:
+    return f"""
+SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
+FROM emission_all
+WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
+  AND {months_sql()}
+  AND coalesce(flag, 'N') NOT IN {_MARKED} AND {pred}
+GROUP BY mn, pollutant
+UNION ALL
+SELECT mn, '*', max(data_time), NULL FROM emission_all
+WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
+  AND {months_sql()} AND {pred} GROUP BY mn
+"""
+
+
+#: Who closes an alert whose findings a batch run withdrew (``alert.closed_by``).
+WITHDRAWN_BY = "ecohub"
+
+
+def _withdraw(
+    con: duckdb.DuckDBPyConnection,
+    found: list[pa.Table],
+    chosen: list[Rule],
+    frm: datetime,
+    to: datetime,
+    principal: Principal | None,
+) -> tuple[int, int]:
+    """Withdraw the undecided findings of ``chosen`` rules on the scoped devices lying wholly
+    in [frm, to] that meet none of this run's findings (as data review withdraws the undecided
+    flags a re-run no longer raises); close their alerts that are still ``open`` (not
+    acknowledged) and fed by no other finding, with the reason in ``close_comment``. Decided
+    findings (acknowledged, closed) are kept. Returns (findings withdrawn, alerts closed)."""
+    from ecohub.store.db import retried_write
+
+    pred, pargs = device_scope(principal, "a.mn")
+    tables = [t for t in found if t.num_rows]
+    cols = ["mn", "pollutant", "rule", "start", "end"]
+    ran = pa.concat_tables([t.select(cols) for t in tables]) if tables else None
+    names = [r.rule for r in chosen]
+    marks = ", ".join("?" for _ in names)
+    reason = (
+        f"withdrawn: batch detect over {frm.isoformat()} .. {to.isoformat()} no longer finds it "
+        "(late or corrected data)"
+    )
+
+    def work() -> tuple[int, int]:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _wd_found (mn VARCHAR, pollutant VARCHAR, "
+            'rule VARCHAR, start TIMESTAMPTZ, "end" TIMESTAMPTZ)'
+        )
+        if ran is not None:
+            con.register("_wd_src", ran)
+            try:
+                con.execute("INSERT INTO _wd_found SELECT * FROM _wd_src")
+            finally:
+                con.unregister("_wd_src")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wd AS
+            SELECT a.id FROM anomaly a
+            WHERE a.status = 'new' AND a.rule IN ({marks}) AND a.start >= ? AND a."end" <= ?
+              AND {pred}
+              AND NOT EXISTS (SELECT 1 FROM _wd_found f WHERE f.mn = a.mn
+                  AND f.pollutant = a.pollutant AND f.rule = a.rule
+                  AND f.start <= a."end" AND f."end" >= a.start)""",
+            [*names, frm, to, *pargs],
+        )
+        n = con.execute("SELECT count(*) FROM _wd").fetchall()[0][0]
+        if not n:
+            return 0, 0
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _wd_alert AS
+            SELECT DISTINCT s.alert_id AS id FROM alert_source s
+            JOIN alert al ON al.id = s.alert_id
+            WHERE s.kind = 'finding' AND s.ref_id IN (SELECT id FROM _wd)
+              AND al.state = 'open' AND al.acked_by IS NULL
+              AND NOT EXISTS (SELECT 1 FROM alert_source o JOIN anomaly x ON x.id = o.ref_id
+                              WHERE o.kind = 'finding' AND o.alert_id = s.alert_id
+                                AND o.ref_id NOT IN (SELECT id FROM _wd))"""
+        )
+        closed = con.execute("SELECT count(*) FROM _wd_alert").fetchall()[0][0]
+        con.execute(
+            "UPDATE alert SET state = 'closed', active = false, closed_by = ?, "
+            "closed_at = now(), close_comment = ?, updated_at = now() "
+            "WHERE id IN (SELECT id FROM _wd_alert)",
+            [WITHDRAWN_BY, reason],
+        )
+        con.execute(
+            "DELETE FROM alert_source WHERE kind = 'finding' AND ref_id IN (SELECT id FROM _wd)"
+        )
+        con.execute("DELETE FROM anomaly WHERE id IN (SELECT id FROM _wd)")
+        return int(n), int(closed)
+
+    try:
+        return retried_write(con, work)
+    finally:
+        for t in ("_wd_found", "_wd", "_wd_alert"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _store(con: duckdb.DuckDBPyConnection, found: pa.Table) -> list[int]:
     from ecohub.supervision.findings import store_findings
 
-    store_findings(con, found)
+    return store_findings(con, found)
 
 
 def anomalies(

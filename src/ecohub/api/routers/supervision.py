@@ -21,7 +21,13 @@ from ecohub.api.routers.hj212 import MN_PATTERN
 from ecohub.api.rules import guard
 from ecohub.queries.listing import Window, window
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
-from ecohub.supervision import COLUMNS, EXCEEDANCE_COLUMNS, anomalies, exceedances
+from ecohub.supervision import (
+    COLUMNS,
+    EXCEEDANCE_COLUMNS,
+    anomalies,
+    detect_request,
+    exceedances,
+)
 from ecohub.supervision.period import bound
 from ecohub.supervision.service import ANOMALY_KEY, EXCEEDANCE_KEY
 
@@ -119,7 +125,9 @@ class PermitsBody(StrictBody):
 
 @router.post("/detect", status_code=202, responses=QUEUED)
 def start_detect(request: Request, body: DetectBody, p: Principal = Depends(guard)) -> JSONResponse:
-    """Run the anomaly rules over the stored minute data of [from, to) as a job (idempotent)."""
+    """Run the anomaly rules over the stored minute data of [from, to) as a job (idempotent).
+    The period and the rules are checked before the job is queued (422 naming the field)."""
+    detect_request(body.from_, body.to, body.rules)
     params = {"from": body.from_, "to": body.to, "rules": body.rules}
     return queue(request, p, "supervise-detect", params)
 
