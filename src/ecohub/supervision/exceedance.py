@@ -1,13 +1,18 @@
 """Exceedance events against permit limits.
 
-A limit applies to the converted concentration (reference O2 of the permit, HJ 75) averaged over
-its period: hour = the hourly mean of valid, unmarked minute values (`anomaly_hour`, >= 45
-values, as the missing-minutes rule reads HJ 75), day = the mean of the day's valid hourly means
-when there are >= 20 of them (our choice, as HJ 663 asks of ambient daily values). The limit in
-force on the period's day is used (permit and limit validity dates). Consecutive periods over the
-limit are one event (start, end, peak, multiple = peak / limit); an event stays ``open`` until a
-later judged period of the same series is under the limit. Marked values never count, so a
-marked hour is no exceedance - and no evidence of compliance either: it closes nothing.
+A limit applies to the converted concentration (HJ 75-2017, GB 13223: C x (21 - O2_ref) /
+(21 - O2), O2_ref the permit's ``reference_o2``), averaged over its period. The hour's value
+(:func:`converted_sql`) is the device's ``ZsAvg`` when it sent one; else, with a permit
+reference O2, the measured mean converted with the hour's mean O2; an hour whose O2 is missing or
+not below 21 % cannot be converted and is not judged; a limit without a reference O2 is judged
+on the measured mean. Hour = the hourly mean of valid, unmarked minute values (`anomaly_hour`,
+>= 45 values, as the missing-minutes rule reads HJ 75); day = the mean of the day's valid
+converted hourly means when there are >= 20 of them (our choice, as HJ 663 asks of ambient
+daily values). The limit in force on the period's day is used (permit and limit validity
+dates). Consecutive periods over the limit are one event (start, end, peak, multiple = peak /
+limit); an event stays ``open`` until a later judged period of the same series is under the
+limit. Marked values never count, so a marked hour is no exceedance - and no evidence of
+compliance either: it closes nothing.
 
 Batch (`detect`) and the stream call :func:`judge_exceedance` with the device-hours that have
 completed, exactly as for the hour rules.
@@ -26,7 +31,7 @@ VALID_MINUTES = 45
 VALID_HOURS_A_DAY = 20
 
 _LIMITS = """
-SELECT mp.mn, pl.pollutant, pl.period, pl."limit" AS lim, pl.permit_no,
+SELECT mp.mn, pl.pollutant, pl.period, pl."limit" AS lim, pl.permit_no, pl.reference_o2,
        pl.valid_from, pl.valid_to, p.valid_from AS p_from, p.valid_to AS p_to
 FROM permit_limit pl JOIN permit p USING (permit_no)
 JOIN monitor_point mp ON mp.source_code = p.source_code AND mp.outlet_code = pl.outlet_code
@@ -37,24 +42,52 @@ _IN_FORCE = """(l.valid_from IS NULL OR l.valid_from <= {d}) AND (l.valid_to IS 
     l.valid_to >= {d}) AND (l.p_from IS NULL OR l.p_from <= {d}) AND (l.p_to IS NULL OR
     l.p_to >= {d})"""
 
+O2 = "a19001"
+
+
+def converted_sql(h: str = "h", o2: str = "o2", ref: str = "l.reference_o2") -> str:
+    """The hour's concentration a limit is judged on (NULL: cannot be judged), HJ 75-2017:
+    the device's converted value (``ZsAvg``) when it sent one; else, when the permit gives a
+    reference O2, the measured mean converted with the hour's mean O2,
+    C x (21 - O2_ref) / (21 - O2_measured); else (no reference O2: a limit on the measured
+    concentration) the measured mean. An hour whose O2 is missing, not valid (< 45 unmarked
+    minutes) or not in [0, 21) % cannot be converted and is not judged (our choice: the limit
+    applies to the converted value, and the measured one, diluted by air, would understate it)."""
+    return f"""CASE WHEN {h}.zs_mean IS NOT NULL THEN {h}.zs_mean
+        WHEN {ref} IS NULL THEN {h}.mean
+        WHEN {o2}.mean >= 0 AND {o2}.mean < 21
+            THEN {h}.mean * (21 - {ref}) / (21 - {o2}.mean)
+        END"""
+
+
+def o2_join(h: str = "h", o2: str = "o2") -> str:
+    """The hour's valid O2 mean (``anomaly_hour`` of a19001 with >= 45 unmarked minutes)."""
+    return (
+        f"LEFT JOIN anomaly_hour {o2} ON {o2}.mn = {h}.mn AND {o2}.hour = {h}.hour "
+        f"AND {o2}.pollutant = '{O2}' AND {o2}.n >= {VALID_MINUTES}"
+    )
+
+
 _PERIODS = f"""
 CREATE OR REPLACE TEMP TABLE _xperiods AS
 WITH l AS ({_LIMITS})
 SELECT h.mn, h.pollutant, 'hour' AS period, h.hour AS start, h.hour + INTERVAL 1 HOUR AS "end",
-       coalesce(h.zs_mean, h.mean) AS x, l.lim, l.permit_no
+       {converted_sql()} AS x, l.lim, l.permit_no
 FROM anomaly_hour h JOIN _xevalh e ON e.mn = h.mn AND e.hour = h.hour
 JOIN l ON l.mn = h.mn AND l.pollutant = h.pollutant AND l.period = 'hour'
      AND {_IN_FORCE.format(d="h.hour::DATE")}
-WHERE h.n >= {VALID_MINUTES}
+{o2_join()}
+WHERE h.n >= {VALID_MINUTES} AND ({converted_sql()}) IS NOT NULL
 UNION ALL
-SELECT w.mn, h.pollutant, 'day', w.d, w.d + INTERVAL 1 DAY, avg(coalesce(h.zs_mean, h.mean)),
+SELECT w.mn, h.pollutant, 'day', w.d, w.d + INTERVAL 1 DAY, avg({converted_sql()}),
        any_value(l.lim), any_value(l.permit_no)
 FROM (SELECT DISTINCT mn, date_trunc('day', hour) AS d FROM _xevalh
       WHERE hour = date_trunc('day', hour) + INTERVAL 23 HOUR) w
 JOIN anomaly_hour h ON h.mn = w.mn AND h.hour >= w.d AND h.hour < w.d + INTERVAL 1 DAY
 JOIN l ON l.mn = h.mn AND l.pollutant = h.pollutant AND l.period = 'day'
      AND {_IN_FORCE.format(d="w.d::DATE")}
-WHERE h.n >= {VALID_MINUTES}
+{o2_join()}
+WHERE h.n >= {VALID_MINUTES} AND ({converted_sql()}) IS NOT NULL
 GROUP BY w.mn, h.pollutant, w.d
 HAVING count(*) >= {VALID_HOURS_A_DAY}
 """

@@ -136,6 +136,11 @@ def _narrow_range(r: Rule, valid: float) -> str:
 
 def _held_under_limit(r: Rule, valid: float) -> str:
     # The limit in force on the day; a device without one is not judged (no invented limits).
+    # Judged on the converted hourly means as the exceedances are (exceedance.converted_sql:
+    # ZsAvg, else the mean converted with the hour's O2 and the permit's reference O2).
+    from ecohub.supervision.exceedance import converted_sql, o2_join
+
+    cx = f"({converted_sql()})"
     return f"""
     SELECT mn, pollutant, '{r.rule}' AS rule, d AS start, d + INTERVAL 1 DAY AS "end",
            json_object('hours', count(*), 'hours_near_limit', count(*) FILTER (WHERE near),
@@ -143,13 +148,12 @@ def _held_under_limit(r: Rule, valid: float) -> str:
                        'threshold', {_f(r.threshold)},
                        'threshold_2', {_f(r.threshold_2)})::VARCHAR AS evidence
     FROM (
-        SELECT w.mn, h.pollutant, w.d, coalesce(h.zs_mean, h.mean) AS x, l.lim,
-               coalesce(h.zs_mean, h.mean) >= {_f(r.threshold)} * l.lim
-               AND coalesce(h.zs_mean, h.mean) < l.lim AS near
+        SELECT w.mn, h.pollutant, w.d, {cx} AS x, l.lim,
+               {cx} >= {_f(r.threshold)} * l.lim AND {cx} < l.lim AS near
         FROM {_DAYS} w JOIN anomaly_hour h ON h.mn = w.mn
              AND h.hour >= w.d AND h.hour < w.d + INTERVAL 1 DAY
         JOIN (SELECT mp.mn, pl.pollutant, pl."limit" AS lim, pl.valid_from, pl.valid_to,
-                     p.valid_from AS p_from, p.valid_to AS p_to
+                     pl.reference_o2, p.valid_from AS p_from, p.valid_to AS p_to
               FROM permit_limit pl JOIN permit p USING (permit_no)
               JOIN monitor_point mp ON mp.source_code = p.source_code
                    AND mp.outlet_code = pl.outlet_code
@@ -158,7 +162,8 @@ def _held_under_limit(r: Rule, valid: float) -> str:
              AND (l.valid_to IS NULL OR l.valid_to >= w.d::DATE)
              AND (l.p_from IS NULL OR l.p_from <= w.d::DATE)
              AND (l.p_to IS NULL OR l.p_to >= w.d::DATE)
-        WHERE h.pollutant IN {_in(r.pollutants)} AND h.n >= {_f(valid)}
+        {o2_join()}
+        WHERE h.pollutant IN {_in(r.pollutants)} AND h.n >= {_f(valid)} AND {cx} IS NOT NULL
     )
     GROUP BY mn, pollutant, d
     HAVING count(*) >= 20
