@@ -8,7 +8,6 @@ roles see the whole catalogue (a resource's existence and terms are not secret, 
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,98 +18,35 @@ from ecohub.access import audit
 from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.catalog import coverage, dcat, grants, lineage, resources, rows, search
-from ecohub.catalog._db import WRITE_LOCK, rollback, transaction
 from ecohub.catalog._time import iso
-from ecohub.catalog.errors import Conflict
+from ecohub.catalog.opendata import BULK, open_resources, publish, require_open, withdraw
+from ecohub.catalog.state import _open, _summaries, _visible, ensure
 from ecohub.queries import NotFound
 
+__all__ = [
+    "BULK",
+    "NotShared",
+    "applications",
+    "apply",
+    "data",
+    "decide",
+    "ensure",
+    "export_dcat",
+    "lineage_of",
+    "list_resources",
+    "open_resources",
+    "publish",
+    "refresh",
+    "require_open",
+    "show",
+    "withdraw",
+]
+
 FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
-#: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
-BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-hourly"}
-_INDEXED: set[str] = set()
-log = logging.getLogger(__name__)
 
 
 class NotShared(AccessDenied):
     """The caller may not read this resource's rows (HTTP 403; the message says why)."""
-
-
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Definitions written, search index built, coverage and derived lineage current.
-
-    Called by reads: a write here that fails (a DuckDB conflict with another transaction) is
-    rolled back and logged, and the read goes on with what is stored (:func:`coverage.current`
-    does the same for the coverage)."""
-    with WRITE_LOCK:
-        key = resources._store_key(con)
-        try:
-            if resources.sync(con) or key not in _INDEXED:
-                search.reindex(con)
-                _INDEXED.add(key)
-        except duckdb.Error as exc:
-            rollback(con)
-            if not con.execute("SELECT count(*) FROM catalog_resource").fetchall()[0][0]:
-                raise
-            log.warning("catalog: definitions not rewritten, serving the stored ones: %s", exc)
-    coverage.current(con)
-
-
-def _visible(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> bool:
-    if p.role != "public":
-        return True
-    res = resources.get(con, code)
-    return res is not None and res["open_type"] != "不予开放" and grants.is_published(con, code)
-
-
-_SUMMARY_SQL = """
-SELECT r.code, r.name_zh, r.name_en, r.theme, r.subtheme, r.provider, r.provider_code, r.kind,
-       r.table_name, r.sharing_type, r.open_type, r.update_cycle,
-       coalesce(p.action = 'publish', FALSE) AS published, c.rows, c.time_from, c.time_to,
-       c.n_regions
-FROM catalog_resource r
-LEFT JOIN catalog_coverage c USING (code)
-LEFT JOIN (SELECT code, arg_max(action, id) AS action FROM catalog_publication GROUP BY code) p
-  USING (code)
-"""
-_SUMMARY_KEYS = (
-    "code",
-    "name_zh",
-    "name_en",
-    "theme",
-    "subtheme",
-    "provider",
-    "provider_code",
-    "kind",
-    "table",
-    "sharing_type",
-    "open_type",
-    "update_cycle",
-    "published",
-    "rows",
-    "time_from",
-    "time_to",
-    "n_regions",
-)
-
-
-def _summaries(
-    con: duckdb.DuckDBPyConnection, codes: list[str] | None = None
-) -> list[dict[str, Any]]:
-    """Catalogue entries with their coverage and publication state, by code (one query)."""
-    rows = con.execute(_SUMMARY_SQL + " ORDER BY r.code").fetchall()
-    out = []
-    for r in rows:
-        s = dict(zip(_SUMMARY_KEYS, r, strict=True))
-        if codes is not None and s["code"] not in codes:
-            continue
-        for k in ("time_from", "time_to"):
-            s[k] = iso(s[k])
-        out.append(s)
-    return out
-
-
-def _open(s: dict[str, Any]) -> bool:
-    return bool(s["published"]) and s["open_type"] != "不予开放"
 
 
 def list_resources(
@@ -249,75 +185,6 @@ def data(
             "grants": list(scope.grants),
         },
     }
-
-
-def open_resources(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    licence: str = "",
-    licence_url: str = "",
-    attribution: str = "",
-) -> list[dict[str, Any]]:
-    """The published open resources with their licence, attribution and update cycle (for
-    ``/open/v1``: no principal needed)."""
-    ensure(con)
-    out = []
-    for s in _summaries(con):
-        if not _open(s):
-            continue
-        res = resources.get(con, s["code"]) or {}
-        code = s["code"]
-        s.update(
-            {
-                "licence": res.get("licence") or licence,
-                "licence_url": licence_url,
-                "attribution": attribution,
-                "abstract_zh": res.get("abstract_zh"),
-                "abstract_en": res.get("abstract_en"),
-                "data_url": f"/api/v1/catalog/{code}/data",
-                "downloads": (
-                    {f: f"/open/v1/bulk/{BULK[s['table']]}.{f}" for f in ("csv", "parquet")}
-                    if s["kind"] == "table" and s["table"] in BULK
-                    else {}
-                ),
-            }
-        )
-        out.append(s)
-    return out
-
-
-def _publication(
-    con: duckdb.DuckDBPyConnection, p: Principal, code: str, action: str
-) -> dict[str, Any]:
-    if p.role != "admin":
-        raise AccessDenied("only an administrator publishes or withdraws resources")
-    ensure(con)
-    res = resources.get(con, code)
-    if res is None:
-        raise NotFound("resource", code)
-    if action == "publish" and res["open_type"] == "不予开放":
-        raise Conflict(f"resource {code} is 不予开放: it cannot be published as open data")
-    with transaction(con):
-        was = grants.is_published(con, code)
-        changed = was != (action == "publish")
-        if changed:
-            con.execute(
-                "INSERT INTO catalog_publication (code, action, actor, acted_at) "
-                "VALUES (?, ?, ?, ?)",
-                [code, action, p.name, datetime.now(UTC)],
-            )
-    audit.record(con, p, "admin", f"catalog:{code}/{action}", {"changed": changed})
-    return {"code": code, "published": action == "publish", "changed": changed}
-
-
-def publish(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
-    """Publish a resource as open data (admin; audited). 409 for a 不予开放 resource."""
-    return _publication(con, p, code, "publish")
-
-
-def withdraw(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
-    """Withdraw a resource from the open data (admin; audited)."""
-    return _publication(con, p, code, "withdraw")
 
 
 def export_dcat(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from typing import Any, Literal
+from urllib.parse import quote
 
 import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -19,6 +20,8 @@ from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
 from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.limits import TokenBuckets
+from ecohub.catalog.opendata import BULK as BULK_TABLES
+from ecohub.catalog.opendata import require_open
 from ecohub.queries import air, stations
 from ecohub.queries.export import MEDIA_TYPES, rows, to_bytes
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
@@ -47,8 +50,25 @@ def open_gate(request: Request, response: Response) -> dict[str, str]:
     if wait > 0:
         raise RateLimited(wait)
     lic = _licence(request)
-    response.headers["Link"] = f'<{lic["licence_url"]}>; rel="license"'
+    response.headers["Link"] = link(lic["licence_url"])
     return lic
+
+
+def link(url: str) -> str:
+    """The ``Link`` header of the licence: a URI is ASCII (an IRI setting is percent-encoded)."""
+    return f'<{quote(url, safe=URI_CHARS)}>; rel="license"'
+
+
+URI_CHARS = ":/?#[]@!$&'()*+,;=%~"
+
+
+def header_text(value: str) -> str:
+    """A setting as a header value. Header values are latin-1 (RFC 9110 §5.5) and a licence or
+    an attribution may be in any language: printable ASCII goes as it is, anything else as an
+    RFC 8187 ext-value (``UTF-8''`` and the percent-encoded UTF-8). The body has the text."""
+    if value.isascii() and value.isprintable():
+        return value
+    return "UTF-8''" + quote(value, safe="")
 
 
 router = APIRouter(
@@ -72,10 +92,17 @@ def open_stations(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """The air-quality stations."""
+    require_open(cur, ("station",), "stations")
     out = stations.list_stations(
         cur, ANONYMOUS, region=region, network="air", limit=limit, cursor=cursor_
     )
     return {**lic, **out}
+
+
+#: The tables behind each route: served only while their resources are published open data
+#: (``ecohub catalog withdraw`` takes them off ``/open/v1`` at once; 404 as for no such data).
+AQI_TABLES = {"hourly": "air_hourly_aqi", "daily": "air_daily"}
+ASSESSMENT_TABLES = ("air_period_stat", "air_category_days")
 
 
 def _station_aqi(kind: Literal["hourly", "daily"]):
@@ -88,6 +115,7 @@ def _station_aqi(kind: Literal["hourly", "daily"]):
         lic: dict[str, str] = Depends(open_gate),
         cur: duckdb.DuckDBPyConnection = Depends(cursor),
     ) -> dict[str, Any]:
+        require_open(cur, (AQI_TABLES[kind],), f"aqi-{kind}")
         stations.get_station(cur, ANONYMOUS, station_id)  # 404 for an unknown station
         table, nxt = air.aqi(
             cur,
@@ -118,6 +146,7 @@ def open_assessments(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """HJ 663 annual assessment of every station (or city) for ``year``."""
+    require_open(cur, ASSESSMENT_TABLES, "assessments")
     out = air.assessment(cur, ANONYMOUS, year=year, scope=scope)
     return {**lic, "year": year, **out}
 
@@ -149,6 +178,7 @@ def bulk(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Response:
     """A whole data set as CSV or Parquet (pages of up to 200,000 rows)."""
+    require_open(cur, tuple(t for t, d in BULK_TABLES.items() if d == dataset), dataset)
     if dataset == "stations":
         import pyarrow as pa
 
@@ -159,9 +189,9 @@ def bulk(
         table, nxt = air.aqi(cur, ANONYMOUS, kind=kind, limit=limit, cursor=cursor_, export=True)
     headers = {
         "Content-Disposition": f'attachment; filename="{dataset}.{fmt}"',
-        "Link": f'<{lic["licence_url"]}>; rel="license"',
-        "X-Licence": lic["licence"],
-        "X-Attribution": lic["attribution"],
+        "Link": link(lic["licence_url"]),
+        "X-Licence": header_text(lic["licence"]),
+        "X-Attribution": header_text(lic["attribution"]),
         "X-Result-Count": str(table.num_rows),
     }
     if nxt is not None:

@@ -1,0 +1,110 @@
+"""Open data: the published open resources (``/open/v1/catalog``), whether an open route may
+serve a table now (:func:`require_open`), and publishing / withdrawing (admin, audited)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from ecohub.access import audit
+from ecohub.access.principal import Principal
+from ecohub.access.scope import AccessDenied
+from ecohub.catalog import grants, resources
+from ecohub.catalog._db import transaction
+from ecohub.catalog.errors import Conflict
+from ecohub.catalog.state import _open, _summaries, definitions, ensure
+from ecohub.queries import NotFound
+
+#: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
+BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-hourly"}
+NEVER_OPEN = "不予开放"
+
+
+def require_open(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], name: str) -> None:
+    """For an ``/open/v1`` route serving ``tables``: :class:`NotFound` (404, as for an unknown
+    data set ``name``) unless the resource of each table is published as open data now."""
+    definitions(con)
+    marks = ", ".join("?" for _ in tables)
+    found = con.execute(
+        "SELECT r.table_name, r.open_type, p.action FROM catalog_resource r "
+        "LEFT JOIN (SELECT code, arg_max(action, id) AS action FROM catalog_publication "
+        "GROUP BY code) p USING (code) "
+        f"WHERE r.kind = 'table' AND r.table_name IN ({marks})",
+        list(tables),
+    ).fetchall()
+    open_tables = {
+        t for t, open_type, action in found if open_type != NEVER_OPEN and action == "publish"
+    }
+    if not set(tables) <= open_tables:
+        raise NotFound("open data set", name)
+
+
+def open_resources(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    licence: str = "",
+    licence_url: str = "",
+    attribution: str = "",
+) -> list[dict[str, Any]]:
+    """The published open resources with their licence, attribution and update cycle (for
+    ``/open/v1``: no principal needed)."""
+    ensure(con)
+    out = []
+    for s in _summaries(con):
+        if not _open(s):
+            continue
+        res = resources.get(con, s["code"]) or {}
+        code = s["code"]
+        s.update(
+            {
+                "licence": res.get("licence") or licence,
+                "licence_url": licence_url,
+                "attribution": attribution,
+                "abstract_zh": res.get("abstract_zh"),
+                "abstract_en": res.get("abstract_en"),
+                "data_url": f"/api/v1/catalog/{code}/data",
+                "downloads": (
+                    {f: f"/open/v1/bulk/{BULK[s['table']]}.{f}" for f in ("csv", "parquet")}
+                    if s["kind"] == "table" and s["table"] in BULK
+                    else {}
+                ),
+            }
+        )
+        out.append(s)
+    return out
+
+
+def _publication(
+    con: duckdb.DuckDBPyConnection, p: Principal, code: str, action: str
+) -> dict[str, Any]:
+    if p.role != "admin":
+        raise AccessDenied("only an administrator publishes or withdraws resources")
+    ensure(con)
+    res = resources.get(con, code)
+    if res is None:
+        raise NotFound("resource", code)
+    if action == "publish" and res["open_type"] == "不予开放":
+        raise Conflict(f"resource {code} is 不予开放: it cannot be published as open data")
+    with transaction(con):
+        was = grants.is_published(con, code)
+        changed = was != (action == "publish")
+        if changed:
+            con.execute(
+                "INSERT INTO catalog_publication (code, action, actor, acted_at) "
+                "VALUES (?, ?, ?, ?)",
+                [code, action, p.name, datetime.now(UTC)],
+            )
+    audit.record(con, p, "admin", f"catalog:{code}/{action}", {"changed": changed})
+    return {"code": code, "published": action == "publish", "changed": changed}
+
+
+def publish(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
+    """Publish a resource as open data (admin; audited). 409 for a 不予开放 resource."""
+    return _publication(con, p, code, "publish")
+
+
+def withdraw(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, Any]:
+    """Withdraw a resource from the open data (admin; audited)."""
+    return _publication(con, p, code, "withdraw")
