@@ -5,10 +5,15 @@ filter and the region asked for are predicates of its ``WHERE``, paged by a keys
 (:class:`ecohub.queries.listing.Window`). A table kept partly in the data lake is read through
 its ``<table>_all`` view (the hot rows and the lake's, each key once), ordered by its key; any
 other table in storage order (``rowid``).
+
+Credentials are never served, to anyone, an administrator included: the columns of
+:data:`CREDENTIALS` and any column whose name looks like one (:data:`CREDENTIAL_NAME`) are left
+out of the query, and the ``PW=`` field of raw HJ 212 packets (:data:`PACKETS`) is masked in it.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +29,41 @@ from ecohub.queries.export import plain
 from ecohub.queries.listing import Keyset, window
 
 ROWID = "__rowid"
+#: Credential columns by table: password and token hashes (offline guessing targets), device
+#: passwords. Never served.
+CREDENTIALS = {
+    "app_user": ("password_hash",),
+    "api_key": ("secret_hash",),
+    "refresh_token": ("token_hash",),
+    "monitor_point": ("pw",),
+}
+#: A column of any table (a later migration, a discovered table) named like a credential.
+CREDENTIAL_NAME = re.compile(r"^(pw|passw(or)?d.*|.*secret.*|.*(token|key|password)_hash)$", re.I)
+#: Columns holding raw HJ 212 packets, whose ``PW=`` field is the device password (masked).
+PACKETS = {"hj212_message": ("raw",), "packet_log": ("raw",)}
+_PW = r"'(PW=)[^;&]*', '\1***', 'g'"
+#: The same on a packet's bytes as hex (they need not be text): from a byte boundary, ``PW=``
+#: (50 57 3D) and the bytes up to ``;`` (3B) or ``&`` (26), as ``PW=***`` (the first one).
+_PW_HEX = (
+    r"'^((?:[0-9A-F]{2})*?)50573D(?:[014-9A-F][0-9A-F]|2[0-57-9A-F]|3[0-9AC-F])*', "
+    r"'\150573D2A2A2A'"
+)
+
+
+def served_columns(table: str, cols: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``table``'s columns without its credentials."""
+    deny = set(CREDENTIALS.get(table, ()))
+    return [(c, t) for c, t in cols if c not in deny and not CREDENTIAL_NAME.match(c)]
+
+
+def _select(table: str, column: str, typ: str) -> str:
+    c = f't."{column}"'
+    if column in PACKETS.get(table, ()):
+        if typ == "BLOB":
+            return f'regexp_replace(hex({c}), {_PW_HEX}) AS "{column}"'
+        return f'regexp_replace({c}, {_PW}) AS "{column}"'
+    # Bytes go out as hex: JSON has no bytes, and they need not be UTF-8.
+    return f'hex({c}) AS "{column}"' if typ == "BLOB" else c
 
 
 def _keyset(table: str, types: dict[str, str]) -> tuple[str, Keyset]:
@@ -63,8 +103,9 @@ def page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of ``res``'s rows inside ``scope`` (plain data) and the next cursor."""
     table = res["table_name"]
-    cols = resources.table_columns(con, table)
-    source, keyset = _keyset(table, dict(cols))
+    every = resources.table_columns(con, table)
+    source, keyset = _keyset(table, dict(every))
+    cols = served_columns(table, every)
     filters = {"code": res["code"], "region": region, "grants": list(scope.grants)}
     win = window(p, filters, keyset, limit, cursor)
     _check_after(win.after, keyset)
@@ -82,8 +123,7 @@ def page(
         else:
             where.append(f"starts_with({reg_col}, ?)")
             params.append(pre)
-    # Bytes (packet_log.raw) go out as hex: JSON has no bytes, and they need not be UTF-8.
-    select = ", ".join(f'hex(t."{c}") AS "{c}"' if typ == "BLOB" else f't."{c}"' for c, typ in cols)
+    select = ", ".join(_select(table, c, typ) for c, typ in cols)
     if keyset.names == (ROWID,):
         select = f"t.rowid AS {ROWID}, {select}"
     sql, args = win.wrap(f"SELECT {select} FROM {source} t WHERE {' AND '.join(where)}", params)
