@@ -231,3 +231,40 @@ def test_cli_far_future_end(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["supervise", "anomalies", "--to", "9999-12-30", "--format",
                                    "json"], env={"ECOHUB_DB_PATH": str(db)})  # fmt: skip
     assert out.exit_code == 0 and json.loads(out.output) == []
+
+
+# -- 8: a pollutant by name, or a 422 naming it ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["a21026", "二氧化硫", "SO2", "so2", "sulphur dioxide"])
+def test_exceedances_by_pollutant_name(door: Door, name: str) -> None:
+    c = d.client(door, "admin")
+    r = c.get("/api/v1/supervision/exceedances", params={"pollutant": name})
+    assert r.status_code == 200, r.text
+    assert sorted(x["mn"] for x in r.json()["items"]) == [d.MN_IN, d.MN_OUT]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/supervision/exceedances",
+                                  "/api/v1/supervision/anomalies"])  # fmt: skip
+def test_unknown_pollutant_is_a_422(door: Door, path: str) -> None:
+    c = d.client(door, "admin")
+    assert "zzz" in _problem(c.get(path, params={"pollutant": "zzz"}), "pollutant")
+
+
+def test_anomalies_of_device_wide_rules_by_star(door: Door) -> None:
+    c = d.client(door, "admin")
+    assert c.get("/api/v1/supervision/anomalies", params={"pollutant": "*"}).status_code == 200
+
+
+def test_cli_unknown_pollutant(tmp_path: Path) -> None:
+    from ecohub.cli.main import app
+    from ecohub.settings import get_settings
+    from ecohub.store.db import connect
+
+    db = tmp_path / "ecohub.duckdb"
+    connect(db).close()
+    get_settings.cache_clear()
+    out = CliRunner().invoke(app, ["supervise", "exceedances", "--pollutant", "zzz"],
+                             env={"ECOHUB_DB_PATH": str(db)})  # fmt: skip
+    assert out.exit_code != 0 and "pollutant" in out.output and "zzz" in out.output
+    assert "Traceback" not in out.output

@@ -83,7 +83,9 @@ def exceedances(
     frm: str | None = typer.Option(None, "--from", help="Day or time (CST) the events reach."),
     to: str | None = typer.Option(None, "--to", help="Day (inclusive) or time (exclusive)."),
     mn: str | None = typer.Option(None, "--mn", help="Device (HJ 212 MN)."),
-    pollutant: str | None = typer.Option(None, "--pollutant", help="HJ 212 code, e.g. a21026."),
+    pollutant: str | None = typer.Option(
+        None, "--pollutant", help="HJ 212 code (a21026), name (二氧化硫) or formula (SO2)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """One row per exceedance event: converted period means over the permit limit."""

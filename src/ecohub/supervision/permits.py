@@ -108,14 +108,34 @@ def _number(text: str, name: str) -> float:
     return value
 
 
-def _pollutant(text: str) -> str:
+# Common formulas / abbreviations of flue-gas and waste-water pollutants (HJ 212-2017 codes).
+ALIASES = {
+    "so2": "a21026", "nox": "a21002", "no2": "a21004", "no": "a21003", "co": "a21005",
+    "o2": "a19001", "nh3": "a21001", "hcl": "a21024", "h2s": "a21028", "hg": "a20057",
+    "cod": "w01018", "codcr": "w01018", "nh3-n": "w21003", "ph": "w01001",
+}  # fmt: skip
+
+
+def pollutant_code(text: str) -> str:
+    """The HJ 212-2017 code of ``text``: a code, its Chinese or English name (any case), or a
+    common formula (SO2, NOx, COD ...); ValueError naming ``pollutant`` otherwise. The permit
+    loader and the supervision listings read a pollutant the same way."""
     table = pollutants()
+    text = text.strip()
     if text in table:
         return text
+    if text.lower() in table:
+        return text.lower()
     for code, p in table.items():
         if text in (p.name_zh, p.name_en) or text.lower() == p.name_en.lower():
             return code
+    alias = ALIASES.get(text.replace(" ", "").replace("₂", "2").lower())
+    if alias is not None:
+        return alias
     raise ValueError(f"pollutant: unknown HJ 212 code or name {text!r}")
+
+
+_pollutant = pollutant_code
 
 
 def _row(raw: dict[str, str], known: dict[str, Any]) -> tuple[Any, ...]:

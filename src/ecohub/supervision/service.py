@@ -315,6 +315,18 @@ def _withdraw(
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
+def _pollutant_code(text: str) -> str:
+    """``text`` as an HJ 212 code (the permit loader's resolver); QueryError naming
+    ``pollutant`` when it is none."""
+    from ecohub.queries import QueryError
+    from ecohub.supervision.permits import pollutant_code
+
+    try:
+        return pollutant_code(text)
+    except ValueError as exc:
+        raise QueryError("pollutant", str(exc).removeprefix("pollutant: ")) from None
+
+
 def _store(con: duckdb.DuckDBPyConnection, found: pa.Table) -> list[int]:
     from ecohub.supervision.findings import store_findings
 
@@ -342,6 +354,8 @@ def anomalies(
     """
     if rule_name is not None:
         rule(rule_name)
+    if pollutant is not None and pollutant != "*":  # '*': the device-wide rules' findings
+        pollutant = _pollutant_code(pollutant)
     if frm is not None and to is not None:
         _check_period(frm, to)
     if limit is not None and limit < 1:
@@ -404,7 +418,11 @@ def exceedances(
     page: Window | None = None,
 ) -> list[dict[str, Any]]:
     """Exceedance events overlapping [frm, to) that ``principal`` may see, oldest first
-    (``page``: one page keyed on :data:`EXCEEDANCE_KEY`, as :func:`anomalies`)."""
+    (``page``: one page keyed on :data:`EXCEEDANCE_KEY`, as :func:`anomalies`). ``pollutant``:
+    an HJ 212 code, its Chinese or English name or a common formula (SO2); an unknown one is a
+    :class:`QueryError` naming ``pollutant``, never an empty answer."""
+    if pollutant is not None:
+        pollutant = _pollutant_code(pollutant)
     if frm is not None and to is not None:
         _check_period(frm, to)
     src_pred, src_args = source_sql(principal, "a.source_code")
