@@ -64,7 +64,15 @@ def _read(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # UTF-8 or GB 18030 / GBK, sniffed as the other loaders do (ingest.readers).
+            from ecohub.ingest.readers import ReadError, sniff_encoding
+
+            try:
+                enc = sniff_encoding(path)
+            except ReadError as exc:
+                raise PermitLoadError(str(exc)) from None
+            enc = "utf-8-sig" if enc == "utf-8" else enc
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(path, dtype=str, keep_default_na=False)
         if suffix == ".parquet":
@@ -173,6 +181,19 @@ def _row(raw: dict[str, str], known: dict[str, Any]) -> tuple[Any, ...]:
         raise ValueError(f"permit_no: {permit_no} belongs to {owner}, not to source {source}")
     if (source, outlet) not in known["outlets"]:
         raise ValueError(f"outlet_code: {outlet} is not an outlet of source {source}")
+    # HJ 212 codes: a = air / flue gas, w = water. The outlet's medium is the registered one
+    # (outlet.medium), else its permit code (HJ 608): DA = 废气 (waste gas), DW = 废水 (waste
+    # water). A flue-gas limit on a waste-water outlet (or the other way round) is a mistake.
+    medium = known.get("media", {}).get((source, outlet))  # outlet.medium: gas | water
+    kind = {"gas": "a", "water": "w"}.get(medium or "") or {"DA": "a", "DW": "w"}.get(
+        outlet[:2].upper()
+    )
+    if kind is not None and code[0] != kind:
+        what = {"a": "flue-gas (a…)", "w": "water (w…)"}
+        raise ValueError(
+            f"pollutant: {code} is a {what.get(code[0], code[0])} pollutant, not one of outlet "
+            f"{outlet} ({'废气 waste gas' if kind == 'a' else '废水 waste water'}, HJ 608)"
+        )
     return (permit_no, source, outlet, code, limit, unit, period, ref_o2,
             raw.get("standard") or None, v_from, v_to)  # fmt: skip
 
@@ -185,6 +206,10 @@ def load_permits(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
     known: dict[str, Any] = {
         "sources": {r[0] for r in con.execute("SELECT source_code FROM source").fetchall()},
         "permits": dict(con.execute("SELECT permit_no, source_code FROM permit").fetchall()),
+        "media": {
+            (r[0], r[1]): r[2]
+            for r in con.execute("SELECT source_code, outlet_code, medium FROM outlet").fetchall()
+        },
         "outlets": set(
             con.execute(
                 "SELECT source_code, outlet_code FROM outlet UNION "
@@ -195,6 +220,11 @@ def load_permits(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
     }
     result = _Result(str(path), rows=len(frame))
     good: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+    first: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # the first copy's reject row
+    conflicting: set[tuple[str, str, str, str]] = set()
+    repeated = (
+        "permit, outlet, pollutant and period repeated with different values (every copy rejected)"
+    )
     for i, values in enumerate(frame.to_dict("records"), start=2):  # line 1 is the header
         raw = {f: str(values[c]).strip() for f, c in cols.items()}
         try:
@@ -203,15 +233,17 @@ def load_permits(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
             result.rejected.append({"line": i, **raw, "reason": str(exc)})
             continue
         key = (row[0], row[2], row[3], row[6])
-        if key in good and good[key] != row:
-            result.rejected.append(
-                {"line": i, **raw, "reason": "permit, outlet, pollutant and period repeated with "
-                 "different values (both copies rejected)"}
-            )  # fmt: skip
+        if key in conflicting or (key in good and good[key] != row):
+            if key not in conflicting:  # the first copy goes to the rejects too, with the reason
+                conflicting.add(key)
+                result.rejected.append({**first[key], "reason": repeated})
+            result.rejected.append({"line": i, **raw, "reason": repeated})
             good[key] = ()
             continue
         good[key] = row
+        first.setdefault(key, {"line": i, **raw})
         known["permits"].setdefault(row[0], row[1])
+    result.rejected.sort(key=lambda r: int(r["line"]))
     rows = [r for r in good.values() if r]
     con.execute("BEGIN")
     try:
