@@ -84,14 +84,32 @@ def test_both_serialisations_read_back_with_every_resource(sample: Sample, turtl
     assert isomorphic(turtle, jsonld)
 
 
-def test_access_rights_follow_the_sharing_type(turtle: Graph) -> None:
+def test_access_rights_follow_publication_and_sharing(sample: Sample, turtle: Graph) -> None:
+    """PUBLIC (publicly accessible, in the EU access-right table) only for a resource published
+    as open data; shared between departments but not open → RESTRICTED; never shared →
+    NON_PUBLIC."""
     text = pkg.files("ecohub.catalog").joinpath("data", "resources.csv").read_text("utf-8")
-    mapping = {"无条件共享": "PUBLIC", "有条件共享": "RESTRICTED", "不予共享": "NON_PUBLIC"}
+    summaries = {s["code"]: s for s in service.list_resources(sample.con, SYSTEM)["items"]}
     for row in csv.DictReader(text.splitlines()):
+        s = summaries[row["code"]]
+        if s["published"] and row["open_type"] != "不予开放":
+            want = "PUBLIC"
+        else:
+            want = "NON_PUBLIC" if row["sharing_type"] == "不予共享" else "RESTRICTED"
         ds = URIRef(f"{BASE}/api/v1/catalog/{row['code']}")
-        assert list(turtle.objects(ds, DCTERMS.accessRights)) == [
-            URIRef(AR + mapping[row["sharing_type"]])
-        ], row["code"]
+        assert list(turtle.objects(ds, DCTERMS.accessRights)) == [URIRef(AR + want)], row["code"]
+    # Hand-picked: the station list is open data; water classes (无条件共享, 有条件开放, not
+    # published) and the catalogue's own resource table (无条件共享, 无条件开放, not published)
+    # are shared between departments only; observations 有条件共享; users never shared.
+    for code, want in (
+        ("30100101-00001", "PUBLIC"),
+        ("30100102-00001", "RESTRICTED"),
+        ("30100602-00008", "RESTRICTED"),
+        ("30100101-00002", "RESTRICTED"),
+        ("30100602-00003", "NON_PUBLIC"),
+    ):
+        ds = URIRef(f"{BASE}/api/v1/catalog/{code}")
+        assert list(turtle.objects(ds, DCTERMS.accessRights)) == [URIRef(AR + want)], code
 
 
 def test_the_shapes_catch_a_missing_mandatory_property(turtle: Graph) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from ecohub.access.principal import SYSTEM, Principal
 from ecohub.catalog import coverage, service
@@ -49,7 +49,7 @@ def parquet_months(con: duckdb.DuckDBPyConnection, resource: str) -> list[str]:
     ds = URIRef(f"http://x/api/v1/catalog/{resource}")
     parquet = URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET")
     return sorted(
-        str(d).rsplit("month%3D", 1)[-1]
+        str(d).rsplit("#lake-", 1)[-1]
         for d in g.objects(ds, DCAT.distribution)
         if (d, DCTERMS["format"], parquet) in g
     )
@@ -213,3 +213,39 @@ def test_the_data_route_reads_the_lake_too(
         "2026-10-05T09:00:00+08:00",
         "2026-11-26T20:00:00+08:00",
     ]
+
+
+def test_dcat_publishes_no_server_paths(
+    node: tuple[Settings, duckdb.DuckDBPyConnection],
+) -> None:
+    """The lake's partitions are described with the API's URL, never a file URL, and each
+    distribution belongs to one dataset (the observations and hourly PM2.5, a product over the
+    same table, used to share one node with two descriptions)."""
+    s, con = node
+    _station(con)
+    for t, parameter in ((datetime(2026, 10, 5, 1, tzinfo=UTC), "a34004"),
+                         (datetime(2026, 10, 5, 2, tzinfo=UTC), "a21026"),
+                         (NOW, "a34004")):  # fmt: skip
+        _observe(con, t, 1, parameter)
+    assert compact(con, s, now=NOW)["observation"]["moved"] == 2
+    enterprise = Principal("plant", "enterprise", "110101", ("S1",))
+    for who in (SYSTEM, enterprise):
+        data = service.export_dcat(con, who, base="http://x", fmt="ttl",
+                                   licence_url="http://l", attribution="a")  # fmt: skip
+        text = data.decode()
+        assert "file://" not in text and str(s.data_dir) not in text
+        g = Graph().parse(data=text, format="turtle")
+        for dist in set(g.subjects(RDF.type, DCAT.Distribution)):
+            owners = list(g.subjects(DCAT.distribution, dist))
+            assert len(owners) == 1, dist
+            for url in g.objects(dist, DCAT.accessURL):
+                assert str(url).startswith("http://x/api/v1/catalog/"), url
+    obs = URIRef("http://x/api/v1/catalog/30100101-00002")
+    (lake_dist,) = [d for d in g.objects(obs, DCAT.distribution) if "#lake-" in str(d)]
+    assert str(lake_dist) == "http://x/api/v1/catalog/30100101-00002#lake-2026-10"
+    assert list(g.objects(lake_dist, DCAT.accessURL)) == [
+        URIRef("http://x/api/v1/catalog/30100101-00002/data")
+    ]
+    # A product's rows are a filter of the table: its lake is not the partition's files.
+    pm25 = URIRef("http://x/api/v1/catalog/30100101-00003")
+    assert [str(d) for d in g.objects(pm25, DCAT.distribution)] == [f"{pm25}/data"]

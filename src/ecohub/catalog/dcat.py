@@ -3,9 +3,14 @@
 One ``dcat:Catalog`` (the platform), one ``dcat:Dataset`` per resource with one
 ``dcat:Distribution`` (its rows through the API), and the API itself as a ``dcat:DataService``
 that serves every dataset. Controlled vocabularies are the EU Publications Office authority
-tables DCAT-AP names: ``access-right`` (from the sharing type: 无条件共享 → PUBLIC, 有条件共享 →
-RESTRICTED, 不予共享 → NON_PUBLIC), ``frequency`` (update cycle), ``data-theme``, ``file-type``,
-``language`` and ``planned-availability``.
+tables DCAT-AP names: ``access-right`` (:func:`access_right`: PUBLIC, "publicly accessible",
+only for a resource published as open data; shared between departments (无条件共享, 有条件共享)
+→ RESTRICTED; 不予共享 → NON_PUBLIC), ``frequency`` (update cycle), ``data-theme``,
+``file-type``, ``language`` and ``planned-availability``.
+
+No local path is published: the data lake's month partitions are described as distributions of
+their dataset reached through the API (its ``…/data`` route reads the lake), one node per
+dataset and month.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 ADMS_PUBLISHER = Namespace("http://purl.org/adms/publishertype/")
 ADMS_LICENCE = Namespace("http://purl.org/adms/licencetype/")
 
-ACCESS_RIGHTS = {"无条件共享": "PUBLIC", "有条件共享": "RESTRICTED", "不予共享": "NON_PUBLIC"}
+#: Sharing type → access right of a resource that is not open data (PUBLIC needs publication).
+ACCESS_RIGHTS = {"无条件共享": "RESTRICTED", "有条件共享": "RESTRICTED", "不予共享": "NON_PUBLIC"}
 FREQUENCY = {
     "实时": "CONT",
     "每小时": "HOURLY",
@@ -45,6 +51,14 @@ CONTEXT = {
     "xsd": str(XSD),
     "gsp": str(GSP),
 }
+
+
+def access_right(resource: dict[str, Any], published: bool) -> str:
+    """The EU access-right code of a resource: PUBLIC means anyone may access it, which is true
+    only of published open data; sharing between departments is RESTRICTED."""
+    if published and resource.get("open_type") != "不予开放":
+        return "PUBLIC"
+    return ACCESS_RIGHTS[resource["sharing_type"]]
 
 
 def _auth(table: str, code: str) -> URIRef:
@@ -171,7 +185,8 @@ def graph(
             g.add((contact, VCARD.hasURL, URIRef(f"{base}/")))
         g.add((ds, DCTERMS.publisher, agent))
         g.add((ds, DCAT.contactPoint, URIRef(f"{base}/#contact-{r['provider_code']}")))
-        g.add((ds, DCTERMS.accessRights, _auth("access-right", ACCESS_RIGHTS[r["sharing_type"]])))
+        right = access_right(r, bool(item.get("published")))
+        g.add((ds, DCTERMS.accessRights, _auth("access-right", right)))
         g.add((ds, DCTERMS.accrualPeriodicity, _auth("frequency", FREQUENCY[r["update_cycle"]])))
         if r.get("published_on"):
             g.add((ds, DCTERMS.issued, Literal(r["published_on"], datatype=XSD.date)))
@@ -220,18 +235,23 @@ def graph(
         g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
         if item.get("published"):
             g.add((dist, DCTERMS.license, licence))
-        for part in (lake or {}).get(r.get("table_name") or "", []):
-            _lake_distribution(g, ds, r, part)
+        if r.get("kind") == "table":  # a product's rows are a filter, not the partition's files
+            for part in (lake or {}).get(r.get("table_name") or "", []):
+                _lake_distribution(g, ds, r, part, service)
     return g
 
 
-def _lake_distribution(g: Graph, ds: URIRef, r: dict[str, Any], part: dict[str, Any]) -> None:
-    """One month of the resource's table in the data lake: hive-partitioned Parquet files
-    that DuckDB and Spark read in place (docs/design.md "The data lake")."""
-    dist = URIRef(str(part["url"]))
+def _lake_distribution(
+    g: Graph, ds: URIRef, r: dict[str, Any], part: dict[str, Any], service: URIRef
+) -> None:
+    """One month of the resource's table in the data lake: hive-partitioned Parquet files that
+    DuckDB and Spark read in place (docs/design.md "The data lake"), reached here through the
+    API (the ``…/data`` route reads them): a node of this dataset's own, never a file URL."""
+    dist = URIRef(f"{ds}#lake-{part['month']}")
     g.add((ds, DCAT.distribution, dist))
     g.add((dist, RDF.type, DCAT.Distribution))
-    g.add((dist, DCAT.accessURL, dist))
+    g.add((dist, DCAT.accessURL, URIRef(f"{ds}/data")))
+    g.add((dist, DCAT.accessService, service))
     g.add((dist, DCTERMS.title, Literal(f"{r['table_name']} {part['month']} (Parquet)")))
     g.add((dist, DCTERMS.description, Literal(
         f"{r['name_zh']}：数据湖 {part['month']} 月分区，{part['files']} 个 Parquet 文件，"
