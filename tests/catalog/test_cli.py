@@ -12,7 +12,7 @@ from rdflib.namespace import DCAT, RDF
 from typer.testing import CliRunner
 
 from ecohub.access import users
-from ecohub.catalog.produce import note
+from ecohub.catalog.produce import DEVICE_UPSERT, device_rows, note
 from ecohub.cli.main import app
 from ecohub.cst import CST
 from ecohub.store.db import connect
@@ -139,3 +139,61 @@ def test_refused_requests_end_with_the_reason(data_dir: Path) -> None:
         app, ["catalog", "lineage", "no_such_table"], env={"ECOHUB_DATA_DIR": str(data_dir)}
     )
     assert r.exit_code == 1 and "RESOURCE" in r.output
+
+
+def _fail(data_dir: Path, *args: str) -> tuple[int, str]:
+    """Exit code and stderr of a command that must be refused (no traceback)."""
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    r = runner.invoke(app, ["catalog", *args], env={"ECOHUB_DATA_DIR": str(data_dir)})
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    assert "Traceback" not in r.output
+    return r.exit_code, r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", ""),
+        ("show", "dcat"),
+        ("show", "applications"),
+        ("show", "30100101-0002"),
+        ("show", "../30100101-00002"),
+        ("publish", "dcat"),
+        ("withdraw", "applications"),
+        ("apply", "coverage", "--purpose", "x", "--region", "110108", "--to", "2099-01-01",
+         "--for", "chaoyang"),
+        ("grants", "--resource", "dcat"),
+    ],
+)  # fmt: skip
+def test_a_malformed_code_is_refused_naming_it(data_dir: Path, args: tuple[str, ...]) -> None:
+    code, err = _fail(data_dir, *args)
+    assert code == 1
+    assert ("--resource" if args[0] == "grants" else "CODE") in err
+    assert "30100101-00002" in err  # the example of a code
+
+
+def test_refusals_name_the_command_line_options(data_dir: Path) -> None:
+    base = ("apply", OBS, "--purpose", "x", "--region", "110108", "--for", "chaoyang")
+    code, err = _fail(data_dir, *base, "--from", "2099-01-10", "--to", "2099-01-01")
+    assert code == 1 and "--to" in err and "valid_to" not in err
+    code, err = _fail(data_dir, *base[:-1], "nobody", "--to", "2099-01-01")
+    assert code == 1 and "--for" in err and "applicant" not in err
+    code, err = _fail(data_dir, *base, "--to", "2099-13-01")
+    assert code == 1 and "--to" in err and "valid_to" not in err
+
+
+def test_lineage_shows_the_packets_of_each_device(data_dir: Path) -> None:
+    con = connect(data_dir / "ecohub.duckdb")
+    counts = {("emission", "SIM000000000000000000000"): [
+        datetime(2024, 1, 1, tzinfo=CST), datetime(2024, 1, 2, tzinfo=CST), 1112]}  # fmt: skip
+    con.register("_devices", device_rows(counts))
+    con.execute(DEVICE_UPSERT.format(src="_devices"))
+    con.close()
+    tree = json.loads(_run(data_dir, "lineage", "emission", "--json"))
+    (run,) = tree["runs"]
+    assert run["inputs"][0]["packets"] == 1112
+    out = _run(data_dir, "lineage", "emission")
+    assert "device SIM000000000000000000000" in out and "1,112 packets" in out
+    assert "0 rows" not in out

@@ -7,6 +7,7 @@ running server, else the same app in-process), so it prints what the API answers
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,19 @@ from ecohub.cst import CST
 
 app = typer.Typer(no_args_is_help=True)
 CATALOG = "/api/v1/catalog"
+CODE = re.compile(r"\d{8}-\d{5}")
+#: API field -> the option that sets it, for refusals (``door(options=...)``).
+LIST_OPTIONS = {"sharing_type": "sharing", "open_type": "open", "update_cycle": "cycle"}
+APPLY_OPTIONS = {"valid_from": "from", "valid_to": "to", "applicant": "for"}
+GRANT_OPTIONS = {"valid_to": "to"}
+
+
+def _code(code: str, name: str = "CODE") -> str:
+    """A resource code (分类码-顺序码), checked before it goes into a URL: anything else would
+    name another route (``dcat``, ``applications``) or none."""
+    if not CODE.fullmatch(code):
+        fail(f"{name}: {code!r} is not a resource code (分类码-顺序码, e.g. 30100101-00002)")
+    return code
 
 
 def register(root: typer.Typer) -> None:
@@ -69,7 +83,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="the API's JSON"),
 ) -> None:
     """Every resource with its coverage, and the facet counts."""
-    with door() as d:
+    with door(options=LIST_OPTIONS) as d:
         out = d.get(
             CATALOG,
             theme=theme,
@@ -106,7 +120,7 @@ def search(
 def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """One resource: its catalogue entry, data items and coverage."""
     with door() as d:
-        out = d.get(f"{CATALOG}/{code}")
+        out = d.get(f"{CATALOG}/{_code(code)}")
     if as_json:
         _json(out)
         return
@@ -147,7 +161,7 @@ def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 def _code_of(d: Any, resource: str) -> str:
-    if len(resource) == 14 and resource[8] == "-":
+    if CODE.fullmatch(resource):
         return resource
     for s in d.get(CATALOG)["items"]:
         if s["table"] == resource and s["kind"] == "table":
@@ -186,14 +200,22 @@ def lineage(
                         f"{pad}    file {i['ref'][:16]}… {i.get('path') or ''}", highlight=False
                     )
                 elif i["kind"] == "device":
-                    console.print(
-                        f"{pad}    device {i['ref']} ({i.get('rows') or 0} rows)", highlight=False
-                    )
+                    console.print(f"{pad}    device {_device(i)}", highlight=False)
                 else:
                     console.print(f"{pad}    {i['kind']} {i['ref']}", highlight=False)
 
     show_node(out, 0)
     console.print(f"files: {len(out['files'])}, devices: {len(out['devices'])}")
+
+
+def _device(i: dict[str, Any]) -> str:
+    """An HJ 212 device as a lineage input: its MN, monitoring point's source, packets, span."""
+    parts = [f"{i.get('packets') or 0:,} packets"]
+    if i.get("source_code"):
+        parts.insert(0, f"source {i['source_code']}")
+    if i.get("first") or i.get("last"):
+        parts.append(f"{i.get('first') or '?'} – {i.get('last') or '?'}")
+    return f"{i['ref']} ({', '.join(parts)})"
 
 
 @app.command()
@@ -223,12 +245,12 @@ def apply(
         "valid_to": end,
         "applicant": user,
     }
-    with door() as d:
-        _json(d.request("POST", f"{CATALOG}/{code}/applications", body=body).json())
+    with door(options=APPLY_OPTIONS) as d:
+        _json(d.request("POST", f"{CATALOG}/{_code(code)}/applications", body=body).json())
 
 
 def _decide(app_id: str, body: dict[str, Any]) -> None:
-    with door() as d:
+    with door(options=GRANT_OPTIONS) as d:
         found = [a for a in d.get(f"{CATALOG}/applications")["items"] if a["id"] == app_id]
         if not found:
             fail(f"APPLICATION: no application {app_id}")
@@ -265,6 +287,8 @@ def grants(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Sharing applications and their decisions."""
+    if resource is not None:
+        _code(resource, "--resource")
     with door() as d:
         out = d.get(f"{CATALOG}/applications", resource=resource, state=state)
     if as_json:
@@ -295,14 +319,14 @@ def grants(
 def publish(code: str) -> None:
     """Publish a resource as open data (audited)."""
     with door() as d:
-        _json(d.request("POST", f"{CATALOG}/{code}/publish").json())
+        _json(d.request("POST", f"{CATALOG}/{_code(code)}/publish").json())
 
 
 @app.command()
 def withdraw(code: str) -> None:
     """Withdraw a resource from the open data (audited)."""
     with door() as d:
-        _json(d.request("POST", f"{CATALOG}/{code}/withdraw").json())
+        _json(d.request("POST", f"{CATALOG}/{_code(code)}/withdraw").json())
 
 
 @app.command("dcat")
