@@ -127,8 +127,10 @@ def _submit_air_compute(con: Any, jobs: JobRunner, sample_loaded: bool) -> str |
     from ecohub.access.principal import SYSTEM
     from ecohub.analytics import air_results
 
-    has_obs = con.execute("SELECT count(*) > 0 FROM observation_all").fetchone()
-    if not (has_obs and has_obs[0]):
+    # Read to the end: a half-read result on the server's own connection would hold its
+    # transaction open for the server's whole life (docs/design.md, "Results read to the end").
+    (has_obs,) = con.execute("SELECT count(*) > 0 FROM observation_all").fetchall()[0]
+    if not has_obs:
         return None
     if not sample_loaded and air_results.state(con).get("edition") is not None:
         return None

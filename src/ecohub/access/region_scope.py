@@ -29,6 +29,7 @@ import pyarrow as pa
 import shapely
 from duckdb import func, sqltypes
 
+from ecohub.access._db import first
 from ecohub.access.errors import InvalidInput
 
 KINDS = {"key": ("key_region",), "user": ("basin", "custom")}
@@ -125,9 +126,11 @@ def load(con: duckdb.DuckDBPyConnection, region: str) -> RegionScope:
             "SELECT member_code FROM region_member WHERE region_code = ?", [code]
         ).fetchall()
         return RegionScope(region, _minimal([region_prefix(m) for (m,) in members]))
-    row = con.execute(
-        "SELECT geom_wkb FROM region WHERE code = ? AND kind IN ('basin', 'custom')", [code]
-    ).fetchone()
+    row = first(
+        con.execute(
+            "SELECT geom_wkb FROM region WHERE code = ? AND kind IN ('basin', 'custom')", [code]
+        ).fetchall()
+    )
     if prefix != "user" or row is None or row[0] is None:
         return RegionScope(region, ())
     wkb = bytes(row[0])

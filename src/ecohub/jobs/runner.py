@@ -174,8 +174,8 @@ class JobRunner:
             self._running += 1 if start else -1
             try:
                 if start and self._running == 1:
-                    got = self._meta.execute("SELECT current_setting('threads')").fetchone()
-                    self._threads_before = int(got[0]) if got else None
+                    got = self._meta.execute("SELECT current_setting('threads')").fetchall()
+                    self._threads_before = int(got[0][0]) if got else None
                     self._meta.execute(f"SET threads = {int(self._threads)}")
                 elif not start and self._running == 0 and self._threads_before is not None:
                     self._meta.execute(f"SET threads = {self._threads_before}")
@@ -244,13 +244,17 @@ class JobRunner:
             live = self._live.get(job_id)
             if live is not None and (live["owner"] == principal.name or principal.role == "admin"):
                 return self._public(dict(live))
-            got = self._meta.execute(
+            # Read to the end (fetchall): a result left half-read keeps this long-lived
+            # cursor's transaction open until its next statement, and while it is open no
+            # other cursor can re-insert a key deleted since (DuckDB refuses the key:
+            # docs/design.md, "Results read to the end").
+            rows = self._meta.execute(
                 f"SELECT {', '.join(_COLS)} FROM job WHERE id = ? AND (owner = ? OR ?)",
                 [job_id, principal.name, principal.role == "admin"],
-            ).fetchone()
-        if got is None:
+            ).fetchall()
+        if not rows:
             raise NotFound("job", job_id)
-        return self._public(dict(zip(_COLS, got, strict=True)))
+        return self._public(dict(zip(_COLS, rows[0], strict=True)))
 
     def list(self, principal: Principal, *, limit: int | None = None) -> list[dict[str, Any]]:
         """The caller's jobs (an admin: everyone's), newest first."""
