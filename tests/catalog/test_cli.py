@@ -197,3 +197,13 @@ def test_lineage_shows_the_packets_of_each_device(data_dir: Path) -> None:
     out = _run(data_dir, "lineage", "emission")
     assert "device SIM000000000000000000000" in out and "1,112 packets" in out
     assert "0 rows" not in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--sharing", "bogus"), ("--open", "开放"), ("--cycle", "weekly"), ("--theme", "空气"),
+     ("--provider", "D99")],
+)  # fmt: skip
+def test_an_unknown_facet_value_is_refused(data_dir: Path, option: str, value: str) -> None:
+    code, err = _fail(data_dir, "list", option, value)
+    assert code == 1 and err.startswith(f"error: {option}:") and repr(value) in err

@@ -116,3 +116,28 @@ def test_ascii_licence_headers_stay_as_they_are(api: Open) -> None:
 def test_bodies_carry_the_text_itself(chinese: Open) -> None:
     body = chinese.get("/open/v1/licence").json()
     assert (body["licence"], body["attribution"]) == (LICENCE, ATTRIBUTION)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_bulk_stations_page_with_their_cursor(api: Open, sample: Sample, fmt: str) -> None:
+    r = api.get(f"/open/v1/bulk/stations.{fmt}", params={"cursor": "garbage"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor", r.text
+    first = api.get(f"/open/v1/bulk/stations.{fmt}", params={"limit": 5})
+    assert first.headers["X-Result-Count"] == "5"
+    rest = api.get(
+        f"/open/v1/bulk/stations.{fmt}", params={"cursor": first.headers["X-Next-Cursor"]}
+    )
+    assert int(rest.headers["X-Result-Count"]) == len(sample.stations) - 5
+    assert "X-Next-Cursor" not in rest.headers
+
+
+def test_bulk_csv_times_are_rfc3339_as_in_json(api: Open) -> None:
+    import csv
+    import io
+
+    r = api.get("/open/v1/bulk/aqi-hourly.csv", params={"limit": 3})
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    station = rows[0]["code"]
+    as_json = api.get(f"/open/v1/stations/{station}/aqi/hourly", params={"limit": 3}).json()
+    assert rows[0]["time"] == as_json["items"][0]["time"]
+    assert rows[0]["time"] == "2013-02-28T16:00:00+00:00"  # 2013-03-01 00:00 CST, the first hour

@@ -304,3 +304,15 @@ def test_unknown_and_malformed_codes(api: Api) -> None:
     assert api.call("citizen", "GET", f"/api/v1/catalog/{DAILY}/lineage").status_code == 403
     assert api.call("chaoyang", "POST", "/api/v1/catalog/coverage/refresh").status_code == 403
     assert api.call("boss", "POST", "/api/v1/catalog/coverage/refresh").json()["resources"] >= 42
+
+
+def test_an_unknown_facet_value_is_a_422_naming_it(api: Api) -> None:
+    for field, value in (("sharing_type", "bogus"), ("update_cycle", "每周"), ("theme", "x")):
+        r = api.call("chaoyang", "GET", "/api/v1/catalog", params={field: value})
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["field"] == field, r.text
+    # A known value that matches nothing for this caller is an empty answer, not an error.
+    r = api.call("citizen", "GET", "/api/v1/catalog", params={"sharing_type": "不予共享"})
+    assert r.status_code == 200 and r.json()["total"] == 0
+    r = api.call("chaoyang", "GET", "/api/v1/catalog", params={"provider": "D01"})
+    assert r.status_code == 200 and r.json()["total"] > 0

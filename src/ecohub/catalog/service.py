@@ -21,7 +21,7 @@ from ecohub.catalog import coverage, dcat, grants, lineage, resources, rows, sea
 from ecohub.catalog._time import iso
 from ecohub.catalog.opendata import BULK, open_resources, publish, require_open, withdraw
 from ecohub.catalog.state import _open, _summaries, _visible, ensure
-from ecohub.queries import NotFound
+from ecohub.queries import NotFound, QueryError
 
 __all__ = [
     "BULK",
@@ -43,6 +43,27 @@ __all__ = [
 ]
 
 FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
+#: The closed vocabularies of the guide (theme and provider: the catalogue's own values).
+VOCABULARIES = {
+    "sharing_type": ("无条件共享", "有条件共享", "不予共享"),
+    "open_type": ("无条件开放", "有条件开放", "不予开放"),
+    "update_cycle": tuple(dcat.FREQUENCY),
+}
+
+
+def _check_facets(con: duckdb.DuckDBPyConnection, chosen: dict[str, str | None]) -> None:
+    """A facet value no resource could have is a mistake (422 naming the facet), not a search
+    with no result."""
+    for field, value in chosen.items():
+        if value is None:
+            continue
+        allowed = VOCABULARIES.get(field)
+        if allowed is None:
+            cols = "provider, provider_code" if field == "provider" else field
+            found = con.execute(f"SELECT DISTINCT {cols} FROM catalog_resource").fetchall()
+            allowed = tuple(sorted({v for row in found for v in row if v}))
+        if value not in allowed:
+            raise QueryError(field, f"must be one of {', '.join(allowed)}; got {value!r}")
 
 
 class NotShared(AccessDenied):
@@ -78,6 +99,7 @@ def list_resources(
         "open_type": open_type,
         "update_cycle": update_cycle,
     }
+    _check_facets(con, chosen)
 
     def keep(s: dict[str, Any], skip: str | None = None) -> bool:
         return all(

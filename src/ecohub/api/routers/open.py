@@ -13,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import duckdb
+import pyarrow as pa
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from ecohub.access.principal import ANONYMOUS
@@ -180,9 +181,9 @@ def bulk(
     """A whole data set as CSV or Parquet (pages of up to 200,000 rows)."""
     require_open(cur, tuple(t for t, d in BULK_TABLES.items() if d == dataset), dataset)
     if dataset == "stations":
-        import pyarrow as pa
-
-        out = stations.list_stations(cur, ANONYMOUS, network="air", limit=10_000)
+        # The station listing's pages (at most 10,000 stations: more pages through the cursor).
+        size = min(limit or MAX_STATION_PAGE, MAX_STATION_PAGE)
+        out = stations.list_stations(cur, ANONYMOUS, network="air", limit=size, cursor=cursor_)
         table, nxt = pa.Table.from_pylist(out["items"]), out["next_cursor"]
     else:
         kind: Literal["hourly", "daily"] = "daily" if dataset == "aqi-daily" else "hourly"
@@ -196,7 +197,22 @@ def bulk(
     }
     if nxt is not None:
         headers["X-Next-Cursor"] = nxt
+    if fmt == "csv":
+        table = rfc3339_times(table)
     return Response(to_bytes(table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+MAX_STATION_PAGE = 10_000
+
+
+def rfc3339_times(table: pa.Table) -> pa.Table:
+    """Times as RFC 3339 text (``2013-02-28T16:00:00+00:00``), as the JSON answers give them,
+    instead of the CSV writer's ``2013-02-28 16:00:00.000000+0000``."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            text = [None if v is None else v.isoformat() for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field.name, pa.array(text, pa.string()))
+    return table
 
 
 def install_open(app: Any) -> None:
