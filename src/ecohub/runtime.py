@@ -76,7 +76,12 @@ class Endpoints:
         return f"{'https' if self.tls else 'http'}://{host}:{self.http[1]}"
 
 
-DEMO_SOURCE = "DEMO0000000000000001"  # the simulated outlets' polluter (not a real code)
+#: The simulated outlets' polluter: a provisional HJ 608 code (H9 + its district, for a unit with
+#: no credit code) in Chaoyang, so a Chaoyang or Beijing inspector, analyst or enterprise user can
+#: work its findings and alerts (with no region only an admin saw them).
+DEMO_SOURCE = "H9110105000000099w001P"
+DEMO_REGION = "110105"
+DEMO_POINT = (116.486, 39.921)  # a plant in eastern Chaoyang (WGS84)
 DEMO_PERMIT = "DEMO-PERMIT-0001"
 DEMO_LIMIT_MG_M3 = 100.0  # hourly SO2 limit of the demo flue-gas outlets (our choice)
 
@@ -86,8 +91,9 @@ def register_demo_devices(con: Any, devs: list[SimDevice], data_dir: Path | None
     source, registered; with ``data_dir``, also a demo permit with an hourly SO2 limit for each
     flue-gas outlet, loaded through the permits service (so the exceeding unit is judged)."""
     con.execute(
-        "INSERT INTO source (source_code, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        [DEMO_SOURCE, "示例企业 (simulated)"],
+        "INSERT INTO source (source_code, name, region_code, lon, lat, status) "
+        "VALUES (?, ?, ?, ?, ?, 'active') ON CONFLICT DO NOTHING",
+        [DEMO_SOURCE, "示例企业 (simulated)", DEMO_REGION, *DEMO_POINT],
     )
     rows = []
     # A device an operator already gave to another source (a registry link) stays with it.
