@@ -22,10 +22,13 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=CST)
 MN = "88888880000001"
 
 
-def finding(start: datetime, hours: float) -> pa.Table:
+def finding(
+    start: datetime, hours: float, rule: str = "constant", evidence: dict[str, float] | None = None
+) -> pa.Table:
     return pa.Table.from_pylist(
-        [{"mn": MN, "pollutant": "a21026", "rule": "constant", "start": start,
-          "end": start + timedelta(hours=hours), "evidence": json.dumps({"h": hours}),
+        [{"mn": MN, "pollutant": "a21026", "rule": rule, "start": start,
+          "end": start + timedelta(hours=hours),
+          "evidence": json.dumps(evidence if evidence is not None else {"h": hours}),
           "severity": "medium"}],
         schema=FINDING_SCHEMA,
     )  # fmt: skip
@@ -86,3 +89,27 @@ def test_the_stream_keeps_findings_a_failed_store_left(tmp_path: Path) -> None:
         detector.close()
     starts = [r[0] for r in con.execute("SELECT start FROM anomaly ORDER BY start").fetchall()]
     assert starts == [T0, T0 + timedelta(hours=5)]
+
+
+def test_a_drop_keeps_the_evidence_of_its_onset(tmp_path: Path) -> None:
+    """drop_flat fires at the drop and again an hour later, when its three hours "before"
+    include the first flat hour: the merged finding keeps the drop's level (36.2 -> 11.0), not
+    the re-fire's diluted one (27.6). A stuck value keeps the latest (its run grows)."""
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    onset = {"before": 36.2, "after": 11.0}
+    refire = {"before": 27.6, "after": 11.0}
+    store_findings(con, finding(T0, 3, "drop_flat", onset))
+    store_findings(con, finding(T0 + timedelta(hours=1), 3, "drop_flat", refire))
+    # and both in one batch (the batch detector reports both runs at once)
+    store_findings(con, pa.concat_tables([
+        finding(T0 + timedelta(days=1, hours=1), 3, "drop_flat", refire),
+        finding(T0 + timedelta(days=1), 3, "drop_flat", onset),
+    ]))  # fmt: skip
+    rows = con.execute(
+        "SELECT start, \"end\", evidence FROM anomaly WHERE rule = 'drop_flat' ORDER BY start"
+    ).fetchall()
+    assert [(r[0], r[1], json.loads(r[2])) for r in rows] == [
+        (T0, T0 + timedelta(hours=4), onset),
+        (T0 + timedelta(days=1), T0 + timedelta(days=1, hours=4), onset),
+    ]

@@ -16,6 +16,13 @@ from ecohub.store.db import retried_write
 
 __all__ = ["store_findings"]
 
+#: Rules whose evidence describes how the run began (drop_flat: the level before the drop):
+#: a merged finding keeps its earliest run's evidence. The others keep the latest (a stuck
+#: value's run length grows with each hour). A re-fire one hour later measured "before" over
+#: hours that include the first flat hour, and its evidence replaced the real level.
+ONSET_RULES = ("drop_flat",)
+_ONSET = "(" + ", ".join(f"'{r}'" for r in ONSET_RULES) + ")"
+
 # Coalesce the incoming findings among themselves first (adjacent hours, overlapping windows),
 # then widen the stored rows they meet and insert the rest. The widened ids are selected first
 # and the UPDATE has no RETURNING: DuckDB makes an ``UPDATE ... RETURNING`` of a row that an
@@ -35,9 +42,11 @@ WITH f AS (
     FROM f
 )
 SELECT mn, pollutant, rule, min(start) AS start, max("end") AS "end",
-       arg_max(evidence, "end") AS evidence, any_value(severity) AS severity
+       CASE WHEN rule IN {onset} THEN arg_min(evidence, start) ELSE arg_max(evidence, "end") END
+           AS evidence,
+       any_value(severity) AS severity
 FROM g GROUP BY mn, pollutant, rule, grp
-"""
+""".replace("{onset}", _ONSET)
 
 _MEETS = """
 a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
@@ -49,7 +58,9 @@ _WIDENED = f"SELECT DISTINCT a.id FROM anomaly a JOIN _anomaly_in f ON {_MEETS} 
 
 _WIDEN = f"""
 UPDATE anomaly AS a SET start = least(a.start, f.start), "end" = greatest(a."end", f."end"),
-       evidence = CASE WHEN f."end" >= a."end" THEN f.evidence::JSON ELSE a.evidence END,
+       evidence = CASE WHEN a.rule IN {_ONSET} THEN
+                           CASE WHEN f.start < a.start THEN f.evidence::JSON ELSE a.evidence END
+                       WHEN f."end" >= a."end" THEN f.evidence::JSON ELSE a.evidence END,
        updated_at = now()
 FROM _anomaly_in f
 WHERE {_MEETS}
