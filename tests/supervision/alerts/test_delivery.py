@@ -75,6 +75,24 @@ def test_exceedance_mail_says_peak_limit_and_multiple(smtp: Smtp) -> None:
     assert "peak 150.0 mg/m3, limit 100.0 mg/m3, 1.50 x the limit (permit P1)" in text
 
 
+def test_exceedance_mail_says_the_peak_is_converted_and_rounds_it(smtp: Smtp) -> None:
+    # The permit's limit applies at 6 % O2 (GB 13223 for coal-fired boilers): the peak is that
+    # converted concentration, said so, and read as a person writes it (167.4, not 167.38146...).
+    con = store()
+    con.execute(
+        'INSERT INTO permit_limit (permit_no, outlet_code, pollutant, "limit", unit, period, '
+        "reference_o2) VALUES ('P1', 'DA001', 'a21026', 100.0, 'mg/m3', 'hour', 6)"
+    )
+    exceedance(con, peak=167.3814666666667)
+    ch = [mail_channel(smtp.port)]
+    raise_alerts(con, ch, now=NOW)
+    Dispatcher(con, ch).run_once(NOW)
+    (_, _, msg), = smtp.box.received  # fmt: skip
+    text = msg.get_content()
+    assert "折算浓度（基准氧含量 6%）峰值 167.4 mg/m³，限值 100.0 mg/m³，为限值的 1.67 倍" in text
+    assert "concentration at 6 % O2 peak 167.4 mg/m3, limit 100.0 mg/m3, 1.67 x the limit" in text
+
+
 def test_webhook_payload_and_signature(hook: Hook) -> None:
     con = store()
     secret = "s3cret-for-hmac"

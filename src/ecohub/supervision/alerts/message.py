@@ -55,12 +55,25 @@ def subject(alert: dict[str, Any]) -> str:
     )
 
 
+def _conc(value: Any) -> str:
+    """A concentration as a person reads it: one decimal from 1 up (167.4, not
+    167.3814666666667), three significant digits below (0.0312)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
 def _evidence(alert: dict[str, Any]) -> tuple[str, str]:
     d = alert["detail"] or {}
     if alert["kind"] == "exceedance":
-        zh = (f"峰值 {d.get('peak')} mg/m³，限值 {d.get('limit')} mg/m³，"
+        ref = d.get("reference_o2")
+        # The limit applies to the concentration converted to the permit's reference O2
+        # (supervision/exceedance.py), and the peak is that value: said so.
+        what_zh = f"折算浓度（基准氧含量 {ref:g}%）" if isinstance(ref, int | float) else ""
+        what_en = f"concentration at {ref:g} % O2 " if isinstance(ref, int | float) else ""
+        zh = (f"{what_zh}峰值 {_conc(d.get('peak'))} mg/m³，限值 {_conc(d.get('limit'))} mg/m³，"
               f"为限值的 {d.get('multiple', 0):.2f} 倍（许可证 {d.get('permit_no')}）")  # fmt: skip
-        en = (f"peak {d.get('peak')} mg/m3, limit {d.get('limit')} mg/m3, "
+        en = (f"{what_en}peak {_conc(d.get('peak'))} mg/m3, limit {_conc(d.get('limit'))} mg/m3, "
               f"{d.get('multiple', 0):.2f} x the limit (permit {d.get('permit_no')})")  # fmt: skip
         return zh, en
     text = json.dumps(d, ensure_ascii=False, sort_keys=True)

@@ -59,7 +59,12 @@ UNION ALL
 SELECT 'exceedance', e.id, e.updated_at, l.alert_id, e.mn, e.source_code, e.outlet_code,
        src.region_code, e.pollutant, e.period, '{EXCEEDANCE_SEVERITY}', e.start, e."end",
        json_object('peak', e.peak, 'limit', e."limit", 'multiple', e.multiple,
-                   'permit_no', e.permit_no, 'period', e.period)::VARCHAR,
+                   'permit_no', e.permit_no, 'period', e.period,
+                   'reference_o2', (SELECT max(pl.reference_o2) FROM permit_limit pl
+                                    WHERE pl.permit_no = e.permit_no
+                                      AND pl.outlet_code = e.outlet_code
+                                      AND pl.pollutant = e.pollutant
+                                      AND pl.period = e.period))::VARCHAR,
        e.multiple, e.open
 FROM exceedance e
 LEFT JOIN alert_source l ON l.kind = 'exceedance' AND l.ref_id = e.id
