@@ -65,7 +65,7 @@ def test_export_passes_the_shapes(sample: Sample, turtle: Graph) -> None:
         ds = f"{BASE}/api/v1/catalog/{code}"
         if not covs[code]["time_from"]:
             expected.add(("Warning", ds, str(DCTERMS.temporal)))
-        if not s["published"]:
+        if not (s["published"] and s["open_type"] == "无条件开放"):
             expected.add(("Warning", f"{ds}/data", str(DCTERMS.license)))
     assert set(results) == expected
 
@@ -86,14 +86,16 @@ def test_both_serialisations_read_back_with_every_resource(sample: Sample, turtl
 
 def test_access_rights_follow_publication_and_sharing(sample: Sample, turtle: Graph) -> None:
     """PUBLIC (publicly accessible, in the EU access-right table) only for a resource published
-    as open data; shared between departments but not open → RESTRICTED; never shared →
-    NON_PUBLIC."""
+    as 无条件开放 open data (有条件开放: RESTRICTED, like sharing); shared between departments
+    but not open → RESTRICTED; never shared → NON_PUBLIC."""
     text = pkg.files("ecohub.catalog").joinpath("data", "resources.csv").read_text("utf-8")
     summaries = {s["code"]: s for s in service.list_resources(sample.con, SYSTEM)["items"]}
     for row in csv.DictReader(text.splitlines()):
         s = summaries[row["code"]]
-        if s["published"] and row["open_type"] != "不予开放":
+        if s["published"] and row["open_type"] == "无条件开放":
             want = "PUBLIC"
+        elif s["published"] and row["open_type"] == "有条件开放":
+            want = "RESTRICTED"  # given to applicants who meet its conditions
         else:
             want = "NON_PUBLIC" if row["sharing_type"] == "不予共享" else "RESTRICTED"
         ds = URIRef(f"{BASE}/api/v1/catalog/{row['code']}")

@@ -55,9 +55,12 @@ CONTEXT = {
 
 def access_right(resource: dict[str, Any], published: bool) -> str:
     """The EU access-right code of a resource: PUBLIC means anyone may access it, which is true
-    only of published open data; sharing between departments is RESTRICTED."""
-    if published and resource.get("open_type") != "不予开放":
+    only of published 无条件开放 data; published 有条件开放 data (given to applicants who meet
+    its conditions) and sharing between departments are RESTRICTED."""
+    if published and resource.get("open_type") == "无条件开放":
         return "PUBLIC"
+    if published and resource.get("open_type") == "有条件开放":
+        return "RESTRICTED"
     return ACCESS_RIGHTS[resource["sharing_type"]]
 
 
@@ -233,7 +236,7 @@ def graph(
             )
         )
         g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
-        if item.get("published"):
+        if item.get("published") and r.get("open_type") == "无条件开放":
             g.add((dist, DCTERMS.license, licence))
         if r.get("kind") == "table":  # a product's rows are a filter, not the partition's files
             for part in (lake or {}).get(r.get("table_name") or "", []):

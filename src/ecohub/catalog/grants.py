@@ -8,7 +8,10 @@ with the date of the read. Resources of type 不予共享 are never granted (:cl
 
 What :func:`allowed` answers, for one principal, resource and moment:
 
-- an open resource that is published (``open_resources``): everyone, every row;
+- a published 无条件开放 (unconditionally open) resource: everyone, every row;
+- a published 有条件开放 (conditionally open) resource is listed as open data (its metadata) but
+  its rows follow the rules below: only those who meet its conditions, i.e. hold a grant, read
+  them (public and anonymous users without one read nothing);
 - ``admin``: its own scope (nationwide when it has no region);
 - 不予共享: nobody else;
 - 无条件共享 / 有条件共享: ``analyst`` and ``inspector`` read inside their own region (the rule of
@@ -41,6 +44,8 @@ APPLICANT_ROLES = ("analyst", "inspector", "enterprise")
 MAX_PERIOD_DAYS = 3 * 366  # our choice: a grant is reviewed at least every three years
 MAX_PURPOSE_CHARS = 2000
 NEVER = "不予共享"
+#: Open types: only 无条件开放 data is served to everyone once published.
+OPEN_TO_ALL = "无条件开放"
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def allowed(
     res = resources.get(con, resource_code)
     if res is None:
         return None
-    if res["open_type"] != "不予开放" and is_published(con, resource_code):
+    if res["open_type"] == OPEN_TO_ALL and is_published(con, resource_code):
         return Scope(None)
     if principal.role == "admin":
         # scope_prefixes: a key-region or basin scope as its whole divisions (never wider).

@@ -20,11 +20,15 @@ from ecohub.queries import NotFound
 #: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
 BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-hourly"}
 NEVER_OPEN = "不予开放"
+#: Open to everyone once published; 有条件开放 data goes only to applicants granted it.
+OPEN_TO_ALL = grants.OPEN_TO_ALL
+CONDITIONAL = "有条件开放"
 
 
 def require_open(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], name: str) -> None:
     """For an ``/open/v1`` route serving ``tables``: :class:`NotFound` (404, as for an unknown
-    data set ``name``) unless the resource of each table is published as open data now."""
+    data set ``name``) unless the resource of each table is published as 无条件开放 open data
+    now (a 有条件开放 resource's rows go only to holders of a grant, never anonymously)."""
     definitions(con)
     marks = ", ".join("?" for _ in tables)
     found = con.execute(
@@ -35,7 +39,7 @@ def require_open(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], name: 
         list(tables),
     ).fetchall()
     open_tables = {
-        t for t, open_type, action in found if open_type != NEVER_OPEN and action == "publish"
+        t for t, open_type, action in found if open_type == OPEN_TO_ALL and action == "publish"
     }
     if not set(tables) <= open_tables:
         raise NotFound("open data set", name)
@@ -49,7 +53,11 @@ def open_resources(
     attribution: str = "",
 ) -> list[dict[str, Any]]:
     """The published open resources with their licence, attribution and update cycle (for
-    ``/open/v1``: no principal needed)."""
+    ``/open/v1``: no principal needed).
+
+    ``access`` is ``open`` (无条件开放: anyone, under the licence) or ``conditional``
+    (有条件开放: the metadata is public, the rows go only to applicants granted them; ``apply``
+    says how, and there is no licence, download or anonymous data route)."""
     ensure(con)
     out = []
     for s in _summaries(con):
@@ -57,23 +65,46 @@ def open_resources(
             continue
         res = resources.get(con, s["code"]) or {}
         code = s["code"]
+        everyone = s["open_type"] == OPEN_TO_ALL
         s.update(
             {
-                "licence": res.get("licence") or licence,
-                "licence_url": licence_url,
+                "access": "open" if everyone else "conditional",
+                "licence": (res.get("licence") or licence) if everyone else None,
+                "licence_url": licence_url if everyone else None,
                 "attribution": attribution,
                 "abstract_zh": res.get("abstract_zh"),
                 "abstract_en": res.get("abstract_en"),
                 "data_url": f"/api/v1/catalog/{code}/data",
-                "downloads": (
-                    {f: f"/open/v1/bulk/{BULK[s['table']]}.{f}" for f in ("csv", "parquet")}
-                    if s["kind"] == "table" and s["table"] in BULK
-                    else {}
-                ),
+                "downloads": downloads(s) if everyone else {},
             }
         )
+        if not everyone:
+            s["apply"] = how_to_apply(code, res.get("sharing_conditions"))
         out.append(s)
     return out
+
+
+def downloads(s: dict[str, Any]) -> dict[str, str]:
+    """CSV and Parquet links of a resource whose table has a bulk route (else none)."""
+    if s["kind"] != "table" or s["table"] not in BULK:
+        return {}
+    return {f: f"/open/v1/bulk/{BULK[s['table']]}.{f}" for f in ("csv", "parquet")}
+
+
+def how_to_apply(code: str, conditions: str | None) -> dict[str, Any]:
+    """How to obtain a 有条件开放 resource: an application (purpose, region, period) that an
+    administrator grants, through the ordinary sharing flow."""
+    return {
+        "conditions": conditions or None,
+        "url": f"/api/v1/catalog/{code}/applications",
+        "method": "POST",
+        "body": ["purpose", "region", "valid_from", "valid_to"],
+        "who": "a signed-in user (analyst, inspector, enterprise); an administrator may file "
+        "a paper application for one",
+        "how": "有条件开放：提交申请（用途、区域、期限），经管理员审核同意（授权）后，"
+        "在授权的区域和期限内读取数据 / conditionally open: apply (purpose, region, period); "
+        "once an administrator grants it, read the rows of the granted region and period",
+    }
 
 
 def _publication(

@@ -1,0 +1,152 @@
+"""Open types and scopes of the catalogue's rows, over the real API (uvicorn on loopback).
+
+A store of its own (the session sample has no permits), with three permits of sources in three
+districts of Beijing, written here by hand so that every expected row is known:
+
+- 有条件开放 (conditionally open): published, a resource is listed as open data (metadata, marked
+  conditional, with how to apply) but its rows go only to holders of a grant in force;
+- 无条件开放: published, anyone reads every row (unchanged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ecohub.access import apikeys, users
+from ecohub.access.principal import ANONYMOUS
+from ecohub.api.app import close_app, create_app
+from ecohub.catalog import grants, service
+from ecohub.cst import CST
+from ecohub.settings import Settings
+from ecohub.store.db import connect
+from tests.loopback import on_loopback
+
+PERMIT, STATION = "30100201-00004", "30100101-00001"
+PASSWORD = "correct horse battery"
+TODAY = datetime.now(CST).date()
+#: source code -> district; one permit each (permit number = "P-" + district).
+SOURCES = {
+    "91110105MA0000001A": "110105",  # Chaoyang
+    "91110108MA0000002B": "110108",  # Haidian
+    "91110102MA0000003C": "110102",  # Xicheng
+}
+
+
+@dataclass
+class Api:
+    base: str
+    keys: dict[str, str]
+    con: object
+
+    def call(self, who: str | None, method: str, path: str, **kw: object) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
+        with httpx.Client(base_url=self.base, timeout=60) as c:
+            return c.request(method, path, headers=headers, **kw)  # type: ignore[arg-type]
+
+
+def _store(path: Path):  # type: ignore[no-untyped-def]
+    con = connect(path)
+    now = datetime.now(UTC)
+    for i, (code, district) in enumerate(SOURCES.items()):
+        con.execute(
+            "INSERT INTO source (source_code, name, region_code, lon, lat, status, updated_at, "
+            "hkey) VALUES (?, ?, ?, 116.4, 39.9, 'active', ?, ?)",
+            [code, f"企业{i}", district, now, i + 1],
+        )
+        con.execute(
+            "INSERT INTO permit (permit_no, source_code, valid_from, valid_to, system) "
+            "VALUES (?, ?, DATE '2024-01-01', DATE '2028-12-31', 'test')",
+            [f"P-{district}", code],
+        )
+    return con
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    tmp = tmp_path_factory.mktemp("open-types")
+    con = _store(tmp / "ecohub.duckdb")
+    keys = {}
+    for name, role, region, own in (
+        ("boss", "admin", None, []),
+        ("chaoyang", "analyst", "110105", []),
+        ("firm", "enterprise", "110108", ["H9110108000000002v001P"]),
+        ("citizen", "public", "110105", []),
+    ):
+        users.add_user(con, name, role, region, own, PASSWORD)
+        keys[name] = apikeys.create(con, name)[0]
+    app = create_app(con, settings=Settings(data_dir=tmp), data_dir=tmp)
+    with on_loopback(app) as base:
+        yield Api(base, keys, con)
+    close_app(app)
+    con.close()
+
+
+def _permits(r: httpx.Response) -> set[str]:
+    assert r.status_code == 200, r.text
+    return {row["permit_no"] for row in r.json()["items"]}
+
+
+def test_published_conditionally_open_rows_go_only_to_grant_holders(api: Api) -> None:
+    data = f"/api/v1/catalog/{PERMIT}/data"
+    r = api.call("boss", "POST", f"/api/v1/catalog/{PERMIT}/publish")
+    assert r.status_code == 200 and r.json()["published"] is True
+    # Listed as open data: metadata, marked conditional, how to apply; no licence, no download.
+    items = {i["code"]: i for i in api.call(None, "GET", "/open/v1/catalog").json()["items"]}
+    item = items[PERMIT]
+    assert item["open_type"] == "有条件开放" and item["access"] == "conditional"
+    assert item["licence"] is None and item["downloads"] == {}
+    assert item["apply"]["url"] == f"/api/v1/catalog/{PERMIT}/applications"
+    assert items[STATION]["access"] == "open" and items[STATION]["licence"] == "CC BY 4.0"
+    # The public user sees the metadata, not the rows; anonymous callers neither.
+    assert api.call("citizen", "GET", f"/api/v1/catalog/{PERMIT}").status_code == 200
+    r = api.call("citizen", "GET", data)
+    assert r.status_code == 403 and "apply" in r.json()["detail"]
+    assert grants.allowed(api.con, ANONYMOUS, PERMIT) is None  # type: ignore[arg-type]
+    with pytest.raises(service.NotShared):
+        service.data(api.con, ANONYMOUS, PERMIT)  # type: ignore[arg-type]
+    # An enterprise user (no rows of this resource without a grant) applies for Chaoyang.
+    assert api.call("firm", "GET", data).status_code == 403
+    r = api.call(
+        "firm",
+        "POST",
+        f"/api/v1/catalog/{PERMIT}/applications",
+        json={
+            "purpose": "排污许可信息核验",
+            "region": "110105",
+            "valid_from": (TODAY - timedelta(days=1)).isoformat(),
+            "valid_to": (TODAY + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    decision = f"/api/v1/catalog/{PERMIT}/applications/{r.json()['id']}/decision"
+    assert api.call("boss", "POST", decision, json={"decision": "grant"}).status_code == 200
+    assert _permits(api.call("firm", "GET", data)) == {"P-110105"}
+    # Others still read nothing; the analyst its own district (the sharing rule, no grant).
+    assert api.call("citizen", "GET", data).status_code == 403
+    assert _permits(api.call("chaoyang", "GET", data)) == {"P-110105"}
+    assert _permits(api.call("boss", "GET", data)) == {"P-110105", "P-110108", "P-110102"}
+    # Withdrawn, it leaves the open catalogue and the public user no longer sees it.
+    api.call("boss", "POST", f"/api/v1/catalog/{PERMIT}/withdraw")
+    listed = api.call(None, "GET", "/open/v1/catalog").json()["items"]
+    assert PERMIT not in {i["code"] for i in listed}
+    assert api.call("citizen", "GET", data).status_code == 404
+
+
+def test_published_unconditionally_open_rows_go_to_everyone(api: Api) -> None:
+    api.con.execute(  # type: ignore[attr-defined]
+        "INSERT INTO station (station_id, name, network, region_code, lon, lat) "
+        "VALUES ('T1', '测试站', 'air', '110108', 116.3, 39.95)"
+    )
+    r = api.call("citizen", "GET", f"/api/v1/catalog/{STATION}/data")
+    assert r.status_code == 200 and r.json()["scope"]["regions"] == "all"
+    assert [row["station_id"] for row in r.json()["items"]] == ["T1"]  # outside 110105, too
+    assert [
+        row["station_id"]
+        for row in service.data(api.con, ANONYMOUS, STATION)["items"]  # type: ignore[arg-type]
+    ] == ["T1"]
