@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecohub.access.principal import Principal
 from ecohub.jobs.plain import jsonable
+from ecohub.jobs.server_paths import server_file
 
 # Fields of load_region whose errors name themselves; any other (the file, a feature) is the
 # file's fault.
@@ -33,12 +34,7 @@ class GeoLoad(BaseModel):
     @field_validator("path")
     @classmethod
     def _file(cls, value: str) -> str:
-        p = Path(value)
-        if not p.is_absolute():
-            raise ValueError("must be an absolute path on the server")
-        if not p.is_file():
-            raise ValueError("no such file on the server")
-        return value
+        return server_file(value)
 
 
 class GeoInstall(BaseModel):

@@ -20,6 +20,7 @@ from ecohub.access.principal import Principal, Role
 from ecohub.jobs import geo_kinds
 from ecohub.jobs.plain import jsonable
 from ecohub.jobs.registry_kinds import RegistryLink, RegistryLoad, run_link, run_load
+from ecohub.jobs.server_paths import server_file, server_path
 
 Progress = Callable[[int | None, int | None, str], None]
 
@@ -47,19 +48,12 @@ class _FileLoad(_Params):
     @field_validator("reject")
     @classmethod
     def _absolute(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_absolute():
-            raise ValueError("must be an absolute path on the server")
-        return value
+        return None if value is None else server_path(value)
 
     @field_validator("path")
     @classmethod
     def _file(cls, value: str) -> str:
-        p = Path(value)
-        if not p.is_absolute():
-            raise ValueError("must be an absolute path on the server")
-        if not p.is_file():
-            raise ValueError("no such file on the server")
-        return value
+        return server_file(value)
 
 
 class LoadObservations(_FileLoad):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecohub.access.principal import Principal
 from ecohub.jobs.plain import jsonable
+from ecohub.jobs.server_paths import server_path
 
 _TEXT = 200
 
@@ -30,9 +31,7 @@ class RegistryLoad(BaseModel):
     @field_validator("path", "rejects")
     @classmethod
     def _absolute(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_absolute():
-            raise ValueError("must be an absolute path on the server")
-        return value
+        return None if value is None else server_path(value)
 
 
 class RegistryLink(BaseModel):
