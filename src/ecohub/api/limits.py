@@ -17,6 +17,8 @@ MAX_BODY_BYTES = 64 * 1024
 #: ``ecohub geo in --geojson``): a real outline is easily hundreds of KiB.
 GEOMETRY_BODY_BYTES = 8 * 1024 * 1024
 GEOMETRY_PATHS = ("/api/v1/geo/",)
+#: (path prefix, cap) pairs of the routes with a larger cap than MAX_BODY_BYTES.
+LARGER: tuple[tuple[str, int], ...] = tuple((path, GEOMETRY_BODY_BYTES) for path in GEOMETRY_PATHS)
 
 
 def _problem(
@@ -49,9 +51,7 @@ class BodyLimit:
         self,
         app: ASGIApp,
         limit: int = MAX_BODY_BYTES,
-        larger: tuple[tuple[str, int], ...] = tuple(
-            (p, GEOMETRY_BODY_BYTES) for p in GEOMETRY_PATHS
-        ),
+        larger: tuple[tuple[str, int], ...] = LARGER,
     ) -> None:
         self.app = app
         self.limit = limit
