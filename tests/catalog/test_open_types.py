@@ -5,7 +5,9 @@ districts of Beijing, written here by hand so that every expected row is known:
 
 - 有条件开放 (conditionally open): published, a resource is listed as open data (metadata, marked
   conditional, with how to apply) but its rows go only to holders of a grant in force;
-- 无条件开放: published, anyone reads every row (unchanged).
+- 无条件开放: published, anyone reads every row (unchanged);
+- rows that belong to no region (a table without a region column, the division list) are read
+  whole by a regional analyst when the resource is shared with its role, else refused (403).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from ecohub.store.db import connect
 from tests.loopback import on_loopback
 
 PERMIT, STATION = "30100201-00004", "30100101-00001"
+REGION, RESOURCES = "30100601-00001", "30100602-00008"
+RUNS, LOAD_LOG = "30100602-00011", "30100602-00001"
+#: Three divisions of the division table: the city and two of its districts.
+DIVISIONS = {"110000": "北京市", "110105": "朝阳区", "110108": "海淀区"}
 PASSWORD = "correct horse battery"
 TODAY = datetime.now(CST).date()
 #: source code -> district; one permit each (permit number = "P-" + district).
@@ -64,6 +70,16 @@ def _store(path: Path):  # type: ignore[no-untyped-def]
             "VALUES (?, ?, DATE '2024-01-01', DATE '2028-12-31', 'test')",
             [f"P-{district}", code],
         )
+    for code, name in DIVISIONS.items():
+        con.execute(
+            "INSERT INTO region (code, name, level, kind) VALUES (?, ?, ?, 'division')",
+            [code, name, "province" if code.endswith("0000") else "county"],
+        )
+    con.execute(
+        "INSERT INTO catalog_run (run_id, resource_code, kind, recorded_at, derived) "
+        "VALUES ('run-1', ?, 'load', now(), FALSE)",
+        [PERMIT],
+    )
     return con
 
 
@@ -74,6 +90,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     keys = {}
     for name, role, region, own in (
         ("boss", "admin", None, []),
+        ("district-boss", "admin", "110105", []),
         ("chaoyang", "analyst", "110105", []),
         ("firm", "enterprise", "110108", ["H9110108000000002v001P"]),
         ("citizen", "public", "110105", []),
@@ -150,3 +167,56 @@ def test_published_unconditionally_open_rows_go_to_everyone(api: Api) -> None:
         row["station_id"]
         for row in service.data(api.con, ANONYMOUS, STATION)["items"]  # type: ignore[arg-type]
     ] == ["T1"]
+
+
+def test_rows_of_no_region_are_read_whole_when_shared_with_the_role(api: Api) -> None:
+    # The catalogue's own resource table and its runs have no region column; 无条件共享.
+    r = api.call("chaoyang", "GET", f"/api/v1/catalog/{RESOURCES}/data", params={"limit": 1000})
+    codes = {row["code"] for row in r.json()["items"]}
+    total = api.con.execute("SELECT count(*) FROM catalog_resource").fetchall()[0][0]  # type: ignore[attr-defined]
+    assert r.status_code == 200 and {PERMIT, STATION, REGION} <= codes and len(codes) == total
+    r = api.call("chaoyang", "GET", f"/api/v1/catalog/{RUNS}/data")
+    runs = api.con.execute("SELECT run_id FROM catalog_run").fetchall()  # type: ignore[attr-defined]
+    assert r.status_code == 200 and "run-1" in {row["run_id"] for row in r.json()["items"]}
+    assert len(r.json()["items"]) == len(runs)
+    # The division list is reference data: all three divisions, not only the analyst's own.
+    r = api.call("chaoyang", "GET", f"/api/v1/catalog/{REGION}/data")
+    assert r.status_code == 200 and {row["code"] for row in r.json()["items"]} == set(DIVISIONS)
+    # ... and the region filter still picks divisions by code.
+    r = api.call("chaoyang", "GET", f"/api/v1/catalog/{REGION}/data", params={"region": "110108"})
+    assert [row["code"] for row in r.json()["items"]] == ["110108"]
+    # A regional admin reads them whole too; a table with a region column stays bounded.
+    r = api.call("district-boss", "GET", f"/api/v1/catalog/{REGION}/data")
+    assert {row["code"] for row in r.json()["items"]} == set(DIVISIONS)
+    assert _permits(api.call("district-boss", "GET", f"/api/v1/catalog/{PERMIT}/data")) == {
+        "P-110105"
+    }
+    # Never shared (不予共享), region-less: 403 for the analyst, as for any resource it may
+    # not read.
+    r = api.call("chaoyang", "GET", f"/api/v1/catalog/{LOAD_LOG}/data")
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    # A role the sharing does not cover (enterprise), without a grant: 403, not an empty page.
+    r = api.call("firm", "GET", f"/api/v1/catalog/{RESOURCES}/data")
+    assert r.status_code == 403
+
+
+def test_conditionally_shared_rows_of_no_region_need_a_grant(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No built-in resource is 有条件共享 without a region column: the same resource table, as if
+    it were, gives a regional analyst nothing without a grant (None: the route's 403)."""
+    from ecohub.access.principal import Principal
+    from ecohub.catalog import resources
+
+    real = resources.get
+
+    def conditional(con: object, code: str) -> object:
+        res = real(con, code)  # type: ignore[arg-type]
+        return {**res, "sharing_type": "有条件共享"} if res and code == RESOURCES else res
+
+    monkeypatch.setattr(resources, "get", conditional)
+    analyst = Principal("chaoyang", "analyst", "110105")
+    assert grants.allowed(api.con, analyst, RESOURCES) is None  # type: ignore[arg-type]
+    admin = Principal("boss-110105", "admin", "110105")
+    whole = grants.allowed(api.con, admin, RESOURCES)  # type: ignore[arg-type]
+    assert whole is not None and whole.prefixes is None

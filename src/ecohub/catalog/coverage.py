@@ -70,6 +70,18 @@ def region_expression(table: str) -> str | None:
     return v[0] if v else None
 
 
+#: Reference tables whose rows describe places (the division list and boundaries) rather than
+#: belong to one: they locate rows for coverage and the ``region=`` filter, but no region
+#: scope bounds them (``/api/v1/geo/boundaries`` serves them to every signed-in user, too).
+REFERENCE = frozenset({"region"})
+
+
+def scope_expression(table: str) -> str | None:
+    """The expression a region scope bounds ``table``'s rows by, or ``None`` when its rows belong
+    to no region (no region column, or a :data:`REFERENCE` table)."""
+    return None if table in REFERENCE else region_expression(table)
+
+
 def _as_time(value: Any, end: bool) -> datetime | None:
     if value is None:
         return None

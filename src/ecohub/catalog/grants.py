@@ -17,6 +17,13 @@ What :func:`allowed` answers, for one principal, resource and moment:
 - 无条件共享 / 有条件共享: ``analyst`` and ``inspector`` read inside their own region (the rule of
   every other route), widened by their active grants; ``enterprise`` and ``public`` users read
   only through active grants.
+
+Rows that belong to no region (a table without a region column, or a reference table such as
+the division list: :func:`ecohub.catalog.coverage.scope_expression`) are no region's data, so a
+region scope does not bound them: such a resource is readable whole or not at all. Whole by an
+admin, by ``analyst`` and ``inspector`` when it is 无条件共享 (shared with their roles as it
+is), and by the holder of a grant in force; else nobody (``None``: the route answers 403, not
+an empty page).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import duckdb
 from ecohub.access import audit
 from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied, region_prefix, scope_prefixes
-from ecohub.catalog import grant_scope, resources
+from ecohub.catalog import coverage, grant_scope, resources
 from ecohub.catalog._db import transaction
 from ecohub.catalog._time import iso
 from ecohub.catalog.errors import Conflict
@@ -44,6 +51,7 @@ APPLICANT_ROLES = ("analyst", "inspector", "enterprise")
 MAX_PERIOD_DAYS = 3 * 366  # our choice: a grant is reviewed at least every three years
 MAX_PURPOSE_CHARS = 2000
 NEVER = "不予共享"
+ALWAYS = "无条件共享"
 #: Open types: only 无条件开放 data is served to everyone once published.
 OPEN_TO_ALL = "无条件开放"
 
@@ -123,16 +131,23 @@ def allowed(
         return None
     if res["open_type"] == OPEN_TO_ALL and is_published(con, resource_code):
         return Scope(None)
+    # Rows of no region are no region's data: the whole resource or none of it.
+    placeless = coverage.scope_expression(res["table_name"]) is None
     if principal.role == "admin":
         # scope_prefixes: a key-region or basin scope as its whole divisions (never wider).
-        return Scope(scope_prefixes(principal))
+        return Scope(None) if placeless else Scope(scope_prefixes(principal))
     if res["sharing_type"] == NEVER:
         return None
+    shared = principal.role in ("analyst", "inspector")
+    grants = active_grants(con, principal.name, resource_code, at)
+    if placeless:
+        if grants or (shared and res["sharing_type"] == ALWAYS):
+            return Scope(None, tuple(g for g, _ in grants))
+        return None
     base: list[str] | None = []
-    if principal.role in ("analyst", "inspector"):
+    if shared:
         mine = scope_prefixes(principal)
         base = None if mine is None else list(mine)
-    grants = active_grants(con, principal.name, resource_code, at)
     if base is None:
         return Scope(None, tuple(g for g, _ in grants))
     prefixes = base + [region_prefix(r) for _, r in grants]

@@ -110,7 +110,8 @@ def page(
     win = window(p, filters, keyset, limit, cursor)
     _check_after(win.after, keyset)
     reg_col = coverage.region_expression(table)
-    pred, params = scope.sql(reg_col)
+    # The scope bounds rows that belong to a region; grants.allowed decided about the others.
+    pred, params = scope.sql(coverage.scope_expression(table))
     where = [pred]
     if res.get("row_filter"):
         where.append(f"({res['row_filter']})")
