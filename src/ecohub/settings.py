@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     # HTTP endpoint (health, metrics, API)
     http_host: str = "127.0.0.1"
     http_port: Port = 8212
+    # The platform's public address (scheme, host, port, any path prefix), used for the IRIs it
+    # publishes (DCAT dataset and distribution IRIs); never taken from a request's Host header.
+    # Unset: the configured http_host and http_port (https when TLS files are set).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
     load_sample: bool = True
 

@@ -238,8 +238,10 @@ def test_dcat_publishes_no_server_paths(
         for dist in set(g.subjects(RDF.type, DCAT.Distribution)):
             owners = list(g.subjects(DCAT.distribution, dist))
             assert len(owners) == 1, dist
-            for url in g.objects(dist, DCAT.accessURL):
-                assert str(url).startswith("http://x/api/v1/catalog/"), url
+            for url in g.objects(dist, DCAT.accessURL):  # the API, or an open bulk download
+                assert str(url).startswith(
+                    ("http://x/api/v1/catalog/", "http://x/open/v1/bulk/")
+                ), url
     obs = URIRef("http://x/api/v1/catalog/30100101-00002")
     (lake_dist,) = [d for d in g.objects(obs, DCAT.distribution) if "#lake-" in str(d)]
     assert str(lake_dist) == "http://x/api/v1/catalog/30100101-00002#lake-2026-10"

@@ -74,6 +74,29 @@ def _dt(value: str | None) -> Literal | None:
     return Literal(datetime.fromisoformat(value).astimezone(UTC).isoformat(), datatype=XSD.dateTime)
 
 
+def base_url(settings: Any) -> str:
+    """The address the platform publishes IRIs under: the ``public_url`` setting, else the
+    server's own configured ``http_host`` and ``http_port`` (https with TLS files), never a
+    request's ``Host`` header (which the client chooses)."""
+    if settings.public_url:
+        return str(settings.public_url).rstrip("/")
+    tls = settings.http_ssl_certfile and settings.http_ssl_keyfile
+    host = str(settings.http_host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"{'https' if tls else 'http'}://{host}:{settings.http_port}"
+
+
+#: Bulk formats of the open data: file-type code and IANA media type.
+BULK_FORMATS = {
+    "csv": ("CSV", "https://www.iana.org/assignments/media-types/text/csv"),
+    "parquet": (
+        "PARQUET",
+        "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet",
+    ),
+}
+
+
 def graph(
     resources: list[dict[str, Any]],
     *,
@@ -82,16 +105,23 @@ def graph(
     attribution: str,
     title: str = "ecohub 生态环境信息资源目录",
     lake: dict[str, list[dict[str, Any]]] | None = None,
+    bulk: dict[str, str] | None = None,
+    open_catalog: bool = False,
 ) -> Graph:
     """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
     dicts (resource, coverage, published). ``lake``: per table, the month partitions of the
-    data lake (:func:`ecohub.store.lake.footprint`), each one more Parquet distribution."""
+    data lake (:func:`ecohub.store.lake.footprint`), each one more Parquet distribution.
+    ``bulk``: table → the name of its anonymous bulk download (``/open/v1/bulk/<name>.csv``
+    and ``.parquet``), two more distributions with a ``dcat:downloadURL`` each for a resource
+    published as 无条件开放. ``open_catalog``: the open-data catalogue (``/open/v1/catalog``),
+    with the anonymous ``/open/v1`` service beside the API."""
     base = base.rstrip("/")
     g = Graph()
     for prefix, ns in CONTEXT.items():
         g.bind(prefix, Namespace(ns))
-    cat = URIRef(f"{base}/api/v1/catalog")
+    cat = URIRef(f"{base}/open/v1/catalog" if open_catalog else f"{base}/api/v1/catalog")
     service = URIRef(f"{base}/api/v1")
+    open_service = URIRef(f"{base}/open/v1")
     licence = URIRef(licence_url)
     g.add((licence, RDF.type, DCTERMS.LicenseDocument))
     g.add((licence, DCTERMS.type, ADMS_LICENCE.Attribution))
@@ -101,35 +131,26 @@ def graph(
     g.add((platform, DCTERMS.type, ADMS_PUBLISHER.LocalAuthority))
 
     g.add((cat, RDF.type, DCAT.Catalog))
-    g.add((cat, DCTERMS.title, Literal(title, lang="zh")))
-    g.add(
-        (
-            cat,
-            DCTERMS.title,
-            Literal("ecohub environmental information resource catalogue", lang="en"),
+    if open_catalog:
+        texts = (
+            "ecohub 生态环境开放数据目录",
+            "ecohub environmental open data catalogue",
+            "已发布的开放数据：无条件开放数据可匿名下载；有条件开放数据经申请授权后提供。",
+            "The published open data: unconditionally open data to download without log-in; "
+            "conditionally open data supplied to applicants who are granted it.",
         )
-    )
-    g.add(
-        (
-            cat,
-            DCTERMS.description,
-            Literal(
-                "生态环境数据平台的全部信息资源：数据表和数据产品，及其共享、开放属性和数据血缘。",
-                lang="zh",
-            ),
+    else:
+        texts = (
+            title,
+            "ecohub environmental information resource catalogue",
+            "生态环境数据平台的全部信息资源：数据表和数据产品，及其共享、开放属性和数据血缘。",
+            "Every information resource of the platform: tables and data products, with their "
+            "sharing and open-data terms and their lineage.",
         )
-    )
-    g.add(
-        (
-            cat,
-            DCTERMS.description,
-            Literal(
-                "Every information resource of the platform: tables and data products, with their "
-                "sharing and open-data terms and their lineage.",
-                lang="en",
-            ),
-        )
-    )
+    g.add((cat, DCTERMS.title, Literal(texts[0], lang="zh")))
+    g.add((cat, DCTERMS.title, Literal(texts[1], lang="en")))
+    g.add((cat, DCTERMS.description, Literal(texts[2], lang="zh")))
+    g.add((cat, DCTERMS.description, Literal(texts[3], lang="en")))
     g.add((cat, DCTERMS.publisher, platform))
     g.add((cat, FOAF.homepage, URIRef(f"{base}/")))
     g.add((cat, DCTERMS.language, _auth("language", "ZHO")))
@@ -156,6 +177,33 @@ def graph(
     g.add((service, DCAT.endpointDescription, URIRef(f"{base}/api/v1/openapi.json")))
     g.add((service, DCTERMS.accessRights, _auth("access-right", "RESTRICTED")))
     g.add((service, DCTERMS.publisher, platform))
+    bulk = bulk or {}
+    open_served = [
+        i
+        for i in resources
+        if access_right(i["resource"], bool(i.get("published"))) == "PUBLIC"
+        and i["resource"].get("kind") == "table"
+        and i["resource"].get("table_name") in bulk
+    ]
+    if open_catalog or open_served:
+        g.add((cat, DCAT.service, open_service))
+        g.add((open_service, RDF.type, DCAT.DataService))
+        g.add((open_service, DCTERMS.title, Literal("ecohub open data", lang="en")))
+        g.add((open_service, DCTERMS.title, Literal("ecohub 开放数据接口", lang="zh")))
+        g.add(
+            (
+                open_service,
+                DCTERMS.description,
+                Literal(
+                    "Open data without log-in (/open/v1), rate-limited per address.", lang="en"
+                ),
+            )
+        )
+        g.add((open_service, DCAT.endpointURL, open_service))
+        g.add((open_service, DCAT.endpointDescription, URIRef(f"{base}/api/v1/openapi.json")))
+        g.add((open_service, DCTERMS.accessRights, _auth("access-right", "PUBLIC")))
+        g.add((open_service, DCTERMS.publisher, platform))
+        g.add((open_service, DCTERMS.license, licence))
 
     agents: dict[str, URIRef] = {}
     issued = [i["resource"]["published_on"] for i in resources if i["resource"].get("published_on")]
@@ -238,6 +286,12 @@ def graph(
         g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
         if item.get("published") and r.get("open_type") == "无条件开放":
             g.add((dist, DCTERMS.license, licence))
+        if item in open_served:
+            g.add((open_service, DCAT.servesDataset, ds))
+            for fmt in BULK_FORMATS:
+                _bulk_distribution(g, ds, r, f"{bulk[r['table_name']]}.{fmt}", fmt, base, licence)
+                g.add((URIRef(f"{base}/open/v1/bulk/{bulk[r['table_name']]}.{fmt}"),
+                       DCAT.accessService, open_service))  # fmt: skip
         if r.get("kind") == "table":  # a product's rows are a filter, not the partition's files
             for part in (lake or {}).get(r.get("table_name") or "", []):
                 _lake_distribution(g, ds, r, part, service)
@@ -262,6 +316,27 @@ def _lake_distribution(
     g.add((dist, DCTERMS.format, _auth("file-type", "PARQUET")))
     g.add((dist, DCAT.byteSize, Literal(int(part["bytes"]), datatype=XSD.nonNegativeInteger)))
     g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
+
+
+def _bulk_distribution(
+    g: Graph, ds: URIRef, r: dict[str, Any], file: str, fmt: str, base: str, licence: URIRef
+) -> None:
+    """An anonymous bulk download of open data: the file's URL is both access and download URL
+    (pages of up to 200,000 rows; the next page's cursor in ``X-Next-Cursor``)."""
+    url = URIRef(f"{base}/open/v1/bulk/{file}")
+    code, media = BULK_FORMATS[fmt]
+    g.add((ds, DCAT.distribution, url))
+    g.add((url, RDF.type, DCAT.Distribution))
+    g.add((url, DCAT.accessURL, url))
+    g.add((url, DCAT.downloadURL, url))
+    g.add((url, DCTERMS.title, Literal(f"{r['name_en']} ({code})", lang="en")))
+    g.add((url, DCTERMS.description, Literal(
+        f"{r['name_zh']}：{code} 文件，无需登录下载（每页至多 200,000 行，下一页见 X-Next-Cursor）",
+        lang="zh")))  # fmt: skip
+    g.add((url, DCTERMS.format, _auth("file-type", code)))
+    g.add((url, DCAT.mediaType, URIRef(media)))
+    g.add((url, DCTERMS.license, licence))
+    g.add((url, DCATAP.availability, _auth("planned-availability", "STABLE")))
 
 
 def serialize(g: Graph, fmt: str) -> bytes:

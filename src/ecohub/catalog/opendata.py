@@ -20,6 +20,13 @@ from ecohub.queries import NotFound
 #: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
 BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-hourly"}
 NEVER_OPEN = "不予开放"
+#: Anonymous routes serving a whole open table (the first page; more through the cursor): an
+#: open resource's ``data_url`` when it is published 无条件开放.
+ANONYMOUS_DATA = {
+    "station": "/open/v1/stations",
+    "air_daily": "/open/v1/bulk/aqi-daily.csv",
+    "air_hourly_aqi": "/open/v1/bulk/aqi-hourly.csv",
+}
 #: Open to everyone once published; 有条件开放 data goes only to applicants granted it.
 OPEN_TO_ALL = grants.OPEN_TO_ALL
 CONDITIONAL = "有条件开放"
@@ -66,6 +73,7 @@ def open_resources(
         res = resources.get(con, s["code"]) or {}
         code = s["code"]
         everyone = s["open_type"] == OPEN_TO_ALL
+        anonymous = data_url(s) if everyone else None
         s.update(
             {
                 "access": "open" if everyone else "conditional",
@@ -74,7 +82,10 @@ def open_resources(
                 "attribution": attribution,
                 "abstract_zh": res.get("abstract_zh"),
                 "abstract_en": res.get("abstract_en"),
-                "data_url": f"/api/v1/catalog/{code}/data",
+                # An anonymous route where there is one, else the API's (log-in; a grant for
+                # conditionally open data).
+                "data_url": anonymous or f"/api/v1/catalog/{code}/data",
+                "data_url_anonymous": anonymous is not None,
                 "downloads": downloads(s) if everyone else {},
             }
         )
@@ -82,6 +93,12 @@ def open_resources(
             s["apply"] = how_to_apply(code, res.get("sharing_conditions"))
         out.append(s)
     return out
+
+
+def data_url(s: dict[str, Any]) -> str | None:
+    """The anonymous route serving a resource's whole table, if there is one (a product, a
+    filtered view, has none: its rows are read through ``/api/v1/catalog/{code}/data``)."""
+    return ANONYMOUS_DATA.get(s["table"]) if s["kind"] == "table" else None
 
 
 def downloads(s: dict[str, Any]) -> dict[str, str]:

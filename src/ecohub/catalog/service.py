@@ -32,6 +32,7 @@ __all__ = [
     "decide",
     "ensure",
     "export_dcat",
+    "export_open_dcat",
     "lineage_of",
     "list_resources",
     "open_resources",
@@ -235,7 +236,42 @@ def export_dcat(
 
     tables = {s["resource"].get("table_name") for s in shown} & set(lake.SPECS)
     parts = {str(t): lake.footprint(get_settings(), str(t)) for t in tables}
-    g = dcat.graph(shown, base=base, licence_url=licence_url, attribution=attribution, lake=parts)
+    g = dcat.graph(
+        shown,
+        base=base,
+        licence_url=licence_url,
+        attribution=attribution,
+        lake=parts,
+        bulk=BULK,
+    )
+    return dcat.serialize(g, fmt)
+
+
+def export_open_dcat(
+    con: duckdb.DuckDBPyConnection, *, base: str, fmt: str, licence_url: str, attribution: str
+) -> bytes:
+    """The open-data catalogue as DCAT-AP 3 (no principal: ``/open/v1/catalog/dcat``): the
+    published 无条件开放 and 有条件开放 resources' metadata and nothing else; the open tables
+    with a bulk route get CSV and Parquet distributions with a ``dcat:downloadURL``."""
+    listed = {s["code"]: s for s in open_resources(con)}
+    covs = coverage.every(con)
+    shown = [
+        {
+            "resource": {k: iso(v) for k, v in r.items()},
+            "coverage": covs.get(r["code"]),
+            "published": True,
+        }
+        for r in resources.every(con)
+        if r["code"] in listed
+    ]
+    g = dcat.graph(
+        shown,
+        base=base,
+        licence_url=licence_url,
+        attribution=attribution,
+        bulk=BULK,
+        open_catalog=True,
+    )
     return dcat.serialize(g, fmt)
 
 

@@ -21,6 +21,7 @@ from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
 from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
+from ecohub.api.routers.open import link as request_link
 from ecohub.api.routers.open import open_gate
 from ecohub.api.rules import guard
 from ecohub.catalog import Conflict, dcat, service
@@ -92,7 +93,7 @@ def export_dcat(
     """The catalogue as DCAT-AP 3: JSON-LD or Turtle (``?format=`` or the Accept header)."""
     fmt = dcat.negotiate(request.headers.get("accept"), format)
     s = context(request).settings
-    base = str(request.base_url).rstrip("/")
+    base = dcat.base_url(s)  # configured: a request's Host header is the client's choice
     body = service.export_dcat(
         cur, p, base=base, fmt=fmt, licence_url=s.open_licence_url, attribution=s.open_attribution
     )
@@ -248,6 +249,30 @@ def open_catalog(
         cur, licence=lic["licence"], licence_url=lic["licence_url"], attribution=lic["attribution"]
     )
     return {**lic, "items": items}
+
+
+@open_router.get("/catalog/dcat", responses=DCAT_200)
+def open_dcat(
+    request: Request,
+    format: Literal["jsonld", "ttl", "turtle", "json-ld"] | None = Query(None),
+    lic: dict[str, str] = Depends(open_gate),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> Response:
+    """The open data as DCAT-AP 3 for harvesters (no log-in): the published 无条件开放 and
+    有条件开放 resources, with CSV / Parquet download URLs where there are bulk routes."""
+    fmt = dcat.negotiate(request.headers.get("accept"), format)
+    body = service.export_open_dcat(
+        cur,
+        base=dcat.base_url(context(request).settings),
+        fmt=fmt,
+        licence_url=lic["licence_url"],
+        attribution=lic["attribution"],
+    )
+    return Response(
+        body,
+        media_type=dcat.MEDIA_TYPES[fmt],
+        headers={"Vary": "Accept", "Link": request_link(lic["licence_url"])},
+    )
 
 
 #: What the app includes: both routers above.

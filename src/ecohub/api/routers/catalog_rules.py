@@ -17,6 +17,7 @@ _SIGNED_IN: frozenset[Role] = _ALL - {"public"}
 
 CATALOG_OPEN: dict[tuple[str, str], str] = {
     ("GET", "/open/v1/catalog"): "open data: the published open resources",
+    ("GET", "/open/v1/catalog/dcat"): "open data: the published open resources as DCAT-AP 3",
 }
 
 CATALOG_ACCESS: dict[tuple[str, str], frozenset[Role]] = {
