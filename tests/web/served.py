@@ -76,11 +76,17 @@ def prepare(data: Path) -> None:
         users.add_user(con, "qiye", "enterprise", "110105", [code], PASSWORD)
         # A Beijing inspector: acknowledges and closes alerts (the stuck simulated analyser's).
         users.add_user(con, "insp", "inspector", "110000", [], PASSWORD)
+        # Permits (有条件开放) published: listed on the open-data page, rows only under a grant.
+        from ecohub.access.principal import SYSTEM
+        from ecohub.catalog.opendata import publish
+
+        publish(con, SYSTEM, CONDITIONAL_RESOURCE)
     finally:
         con.close()
 
 
 CASE_NO = "京朝环罚〔2026〕12号"
+CONDITIONAL_RESOURCE = "30100201-00004"  # permits: open type 有条件开放
 APPROVAL_NO = "京朝环审〔2026〕88号"
 
 

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.web.served import CONDITIONAL_RESOURCE
 from tests.web.test_console import browser, page, shot, url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +35,12 @@ def test_open_data_page_lists_and_downloads(page: Page, url: str) -> None:  # no
     expect(daily.locator('a[rel="license"]')).to_have_attribute("href", listed["licence_url"])
     # A resource without a bulk route says so instead of offering a link.
     expect(page.locator(f'tr[data-code="{STATS}"] a.download')).to_have_count(0)
+    # A conditionally open one (有条件开放) is listed, without licence or download: apply first.
+    conditional = page.locator(f'tr[data-code="{CONDITIONAL_RESOURCE}"]')
+    expect(conditional).to_have_attribute("data-access", "conditional")
+    expect(conditional).to_contain_text("有条件开放")
+    expect(conditional.locator("a.download, a[rel=license]")).to_have_count(0)
+    assert httpx.get(url + "/api/v1/catalog/" + CONDITIONAL_RESOURCE + "/data").status_code == 401
     shot(page, "20-open-data")
     # CSV: the browser downloads the file the link names.
     with page.expect_download() as got:

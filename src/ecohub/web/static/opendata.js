@@ -31,12 +31,13 @@ export async function openPage(el) {
   const licence = body.licence_url
     ? `<a href="${esc(body.licence_url)}" rel="license">${esc(body.licence)}</a>` : esc(body.licence);
   const rows = (body.items || []).map((i) => `
-    <tr data-code="${esc(i.code)}">
+    <tr data-code="${esc(i.code)}" data-access="${esc(i.access || "open")}">
       <td>${esc(lang === "en" ? i.name_en : i.name_zh)}<br><small>${esc(i.code)}</small></td>
       <td>${esc(cycle(i.update_cycle))}</td>
-      <td>${i.licence_url ? `<a href="${esc(i.licence_url)}" rel="license">${esc(i.licence)}</a>` : esc(i.licence)}</td>
-      <td>${esc(i.attribution)}</td>
-      <td>${links(i)}</td>
+      <td>${i.access === "conditional" ? esc(t("open_conditional"))
+        : i.licence_url ? `<a href="${esc(i.licence_url)}" rel="license">${esc(i.licence)}</a>` : esc(i.licence)}</td>
+      <td>${esc(i.attribution || "")}</td>
+      <td>${i.access === "conditional" ? `<span class="hint">${esc(t("open_apply"))}</span>` : links(i)}</td>
     </tr>`).join("");
   el.innerHTML = `
     <h1>${esc(t("open_data"))}</h1>
