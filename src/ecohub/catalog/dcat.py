@@ -97,6 +97,27 @@ BULK_FORMATS = {
 }
 
 
+def _data_service(
+    g: Graph,
+    node: URIRef,
+    titles: tuple[str, str],
+    description: str,
+    access: str,
+    publisher: URIRef,
+    base: str,
+) -> None:
+    """One dcat:DataService: its titles (en, zh), description, endpoint (itself) and the API's
+    OpenAPI document, access right and publisher."""
+    g.add((node, RDF.type, DCAT.DataService))
+    g.add((node, DCTERMS.title, Literal(titles[0], lang="en")))
+    g.add((node, DCTERMS.title, Literal(titles[1], lang="zh")))
+    g.add((node, DCTERMS.description, Literal(description, lang="en")))
+    g.add((node, DCAT.endpointURL, node))
+    g.add((node, DCAT.endpointDescription, URIRef(f"{base}/api/v1/openapi.json")))
+    g.add((node, DCTERMS.accessRights, _auth("access-right", access)))
+    g.add((node, DCTERMS.publisher, publisher))
+
+
 def graph(
     resources: list[dict[str, Any]],
     *,
@@ -161,22 +182,11 @@ def graph(
     g.add((cat, DCAT.service, service))
     g.add((cat, DCTERMS.spatial, _auth("country", "CHN")))
 
-    g.add((service, RDF.type, DCAT.DataService))
-    g.add((service, DCTERMS.title, Literal("ecohub API", lang="en")))
-    g.add((service, DCTERMS.title, Literal("ecohub 数据服务接口", lang="zh")))
-    g.add(
-        (
-            service,
-            DCTERMS.description,
-            Literal(
-                "HTTP API (/api/v1, log-in required; /open/v1 open data without log-in).", lang="en"
-            ),
-        )
-    )
-    g.add((service, DCAT.endpointURL, service))
-    g.add((service, DCAT.endpointDescription, URIRef(f"{base}/api/v1/openapi.json")))
-    g.add((service, DCTERMS.accessRights, _auth("access-right", "RESTRICTED")))
-    g.add((service, DCTERMS.publisher, platform))
+    _data_service(
+        g, service, ("ecohub API", "ecohub 数据服务接口"),
+        "HTTP API (/api/v1, log-in required; /open/v1 open data without log-in).",
+        "RESTRICTED", platform, base,
+    )  # fmt: skip
     bulk = bulk or {}
     open_served = [
         i
@@ -187,22 +197,11 @@ def graph(
     ]
     if open_catalog or open_served:
         g.add((cat, DCAT.service, open_service))
-        g.add((open_service, RDF.type, DCAT.DataService))
-        g.add((open_service, DCTERMS.title, Literal("ecohub open data", lang="en")))
-        g.add((open_service, DCTERMS.title, Literal("ecohub 开放数据接口", lang="zh")))
-        g.add(
-            (
-                open_service,
-                DCTERMS.description,
-                Literal(
-                    "Open data without log-in (/open/v1), rate-limited per address.", lang="en"
-                ),
-            )
-        )
-        g.add((open_service, DCAT.endpointURL, open_service))
-        g.add((open_service, DCAT.endpointDescription, URIRef(f"{base}/api/v1/openapi.json")))
-        g.add((open_service, DCTERMS.accessRights, _auth("access-right", "PUBLIC")))
-        g.add((open_service, DCTERMS.publisher, platform))
+        _data_service(
+            g, open_service, ("ecohub open data", "ecohub 开放数据接口"),
+            "Open data without log-in (/open/v1), rate-limited per address.",
+            "PUBLIC", platform, base,
+        )  # fmt: skip
         g.add((open_service, DCTERMS.license, licence))
 
     agents: dict[str, URIRef] = {}
