@@ -210,6 +210,21 @@ def data(
     }
 
 
+def _described(con: duckdb.DuckDBPyConnection, published: dict[str, bool]) -> list[dict[str, Any]]:
+    """What :func:`dcat.graph` takes of the resources ``published`` names (code -> published
+    as open data): each definition (times as ISO text), its coverage and that flag."""
+    covs = coverage.every(con)
+    return [
+        {
+            "resource": {k: iso(v) for k, v in r.items()},
+            "coverage": covs.get(r["code"]),
+            "published": published[r["code"]],
+        }
+        for r in resources.every(con)
+        if r["code"] in published
+    ]
+
+
 def export_dcat(
     con: duckdb.DuckDBPyConnection,
     p: Principal,
@@ -220,17 +235,8 @@ def export_dcat(
     attribution: str,
 ) -> bytes:
     """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``."""
-    listed = {s["code"]: s for s in list_resources(con, p)["items"]}
-    covs = coverage.every(con)
-    shown = [
-        {
-            "resource": {k: iso(v) for k, v in r.items()},
-            "coverage": covs.get(r["code"]),
-            "published": listed[r["code"]]["published"],
-        }
-        for r in resources.every(con)
-        if r["code"] in listed
-    ]
+    listed = list_resources(con, p)["items"]
+    shown = _described(con, {s["code"]: s["published"] for s in listed})
     from ecohub.settings import get_settings
     from ecohub.store import lake
 
@@ -253,17 +259,7 @@ def export_open_dcat(
     """The open-data catalogue as DCAT-AP 3 (no principal: ``/open/v1/catalog/dcat``): the
     published 无条件开放 and 有条件开放 resources' metadata and nothing else; the open tables
     with a bulk route get CSV and Parquet distributions with a ``dcat:downloadURL``."""
-    listed = {s["code"]: s for s in open_resources(con)}
-    covs = coverage.every(con)
-    shown = [
-        {
-            "resource": {k: iso(v) for k, v in r.items()},
-            "coverage": covs.get(r["code"]),
-            "published": True,
-        }
-        for r in resources.every(con)
-        if r["code"] in listed
-    ]
+    shown = _described(con, {s["code"]: True for s in open_resources(con)})
     g = dcat.graph(
         shown,
         base=base,
