@@ -27,6 +27,7 @@ import duckdb
 from ecohub.catalog import resources
 from ecohub.catalog._db import replace_rows, transaction
 from ecohub.catalog._time import iso, json_default
+from ecohub.catalog.produce import input_rows
 from ecohub.queries import NotFound, QueryError
 
 INPUT_KINDS = ("file", "device", "resource", "job", "run")
@@ -120,14 +121,7 @@ def _write(
             derived,
         ],
     )
-    seen = set()
-    rows = []
-    for k, ref, detail in inputs:
-        if (k, ref) in seen:
-            continue
-        seen.add((k, ref))
-        rows.append([rid, k, ref, json.dumps(detail, default=json_default, ensure_ascii=False)])
-    resources.insert_rows(con, "catalog_run_input", rows)
+    resources.insert_rows(con, "catalog_run_input", input_rows(rid, inputs))
 
 
 def _code_of(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
@@ -183,16 +177,12 @@ def derive(con: duckdb.DuckDBPyConnection) -> int:
     """Replace the derived runs with what the store records now; return how many there are."""
     runs = _derived_runs(con)
     now = datetime.now(UTC)
-    run_rows, input_rows = [], []
+    run_rows: list[list[Any]] = []
+    inputs: list[list[Any]] = []
     for rid, code, kind, params, started, ins in runs:
         params_text = json.dumps(dict(params or {}), default=json_default, ensure_ascii=False)
         run_rows.append([rid, code, kind, "system", params_text, started, now, True])
-        seen = set()
-        for k, ref, detail in ins:
-            if (k, ref) not in seen:
-                seen.add((k, ref))
-                text = json.dumps(detail, default=json_default, ensure_ascii=False)
-                input_rows.append([rid, k, ref, text])
+        inputs.extend(input_rows(rid, ins))
     derived: tuple[str, list[Any]] = (
         "run_id IN (SELECT run_id FROM catalog_run WHERE derived)",
         [],
@@ -200,7 +190,7 @@ def derive(con: duckdb.DuckDBPyConnection) -> int:
     # In place (catalog._db.replace_rows): the derived run ids are the same each time, and a
     # delete and insert of a key conflicts with any older open transaction.
     with transaction(con):
-        replace_rows(con, "catalog_run_input", _INPUT_COLUMNS, _INPUT_COLUMNS[:3], input_rows,
+        replace_rows(con, "catalog_run_input", _INPUT_COLUMNS, _INPUT_COLUMNS[:3], inputs,
                      scope=derived)  # fmt: skip
         replace_rows(con, "catalog_run", _RUN_COLUMNS, ["run_id"], run_rows, scope=("derived", []))
     return len(runs)

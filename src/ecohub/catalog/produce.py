@@ -32,6 +32,19 @@ from ecohub.catalog._time import json_default
 _JOB: ContextVar[tuple[str, str, Mapping[str, Any]] | None] = ContextVar("ecohub_job", default=None)
 
 
+def input_rows(run_id: str, inputs: Iterable[tuple[str, str, Any]]) -> list[list[Any]]:
+    """``catalog_run_input`` rows of one run: each (kind, ref) input once (the first one's
+    detail, as JSON text)."""
+    rows: list[list[Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for kind, ref, detail in inputs:
+        if (kind, ref) not in seen:
+            seen.add((kind, ref))
+            text = json.dumps(detail, default=json_default, ensure_ascii=False)
+            rows.append([run_id, kind, ref, text])
+    return rows
+
+
 @contextmanager
 def job_context(job_id: str, kind: str, params: Mapping[str, Any]) -> Iterator[None]:
     """Runs noted inside this block name job ``job_id`` (of ``kind``, with ``params``)."""
@@ -92,12 +105,7 @@ def note(
         rid = uuid.uuid4().hex
         run_ids.append(rid)
         runs.append([rid, code_of(table), kind, actor, dumped, now, now, False])
-        seen = set()
-        for k, ref, detail in rows_in:
-            if (k, ref) not in seen:
-                seen.add((k, ref))
-                text = json.dumps(detail, default=json_default, ensure_ascii=False)
-                ins.append([rid, k, ref, text])
+        ins.extend(input_rows(rid, rows_in))
     resources.insert_rows(con, "catalog_run", runs)
     resources.insert_rows(con, "catalog_run_input", ins)
     return run_ids
