@@ -24,6 +24,7 @@ from ecohub.api.errors import problem_responses
 from ecohub.api.problems import problem
 from ecohub.api.rules import guard
 from ecohub.geo import ogc
+from ecohub.geo.ogc.marks import PageMarks
 from ecohub.geo.ogc.params import DEFAULT_LIMIT, ITEM_PARAMS, MAX_LIMIT, check_params
 from ecohub.geo.spatial import load_spatial
 from ecohub.queries import NotFound
@@ -62,6 +63,19 @@ def _spatial_ready(request: Request) -> bool:
 
 
 _SPATIAL_LOCK = threading.Lock()
+
+
+def _marks(request: Request) -> PageMarks:
+    """The app's rank marks of its store (:mod:`ecohub.geo.ogc.marks`), made at the first
+    page; kept across requests."""
+    state = request.app.state
+    marks: PageMarks | None = getattr(state, "ogc_marks", None)
+    if marks is None:
+        with _SPATIAL_LOCK:
+            marks = getattr(state, "ogc_marks", None)
+            if marks is None:
+                marks = state.ogc_marks = PageMarks()
+    return marks
 
 
 def _answer(
@@ -180,6 +194,7 @@ def _items_route(collection_id: str, who: Callable[..., Awaitable[Principal]]) -
                     collection_id,
                     request.query_params,
                     spatial_ready=_spatial_ready(request),
+                    marks=_marks(request),
                 )
             request.state.audit_rows = out["numberReturned"]
             return out

@@ -29,8 +29,10 @@ import orjson
 from ecohub.access import Principal
 from ecohub.geo.ogc import keyset
 from ecohub.geo.ogc.collections import Collection, get
-from ecohub.geo.ogc.pages import page_query, scope_sql, select_sql
+from ecohub.geo.ogc.marks import PageMarks
+from ecohub.geo.ogc.pages import page_query, select_sql
 from ecohub.geo.ogc.params import ITEM_PARAMS, check_params
+from ecohub.geo.ogc.scope import scope_sql
 from ecohub.geo.spatial import load_spatial
 from ecohub.queries import NotFound
 
@@ -85,17 +87,19 @@ def items(
     params: Mapping[str, str],
     *,
     spatial_ready: bool = False,
+    marks: PageMarks | None = None,
 ) -> dict[str, Any]:
     """``/collections/{collectionId}/items``: one page as a GeoJSON FeatureCollection.
 
     ``p`` is the caller (ignored for an open collection); ``params`` are the raw query
     parameters (see :func:`page_query`); ``spatial_ready``: DuckDB spatial is loaded in
-    ``con``'s database already. A region's geometry is an :class:`orjson.Fragment` (DuckDB's
-    GeoJSON text, written as it is by :func:`orjson.dumps`).
+    ``con``'s database already; ``marks``: the server's rank marks of that database
+    (:mod:`ecohub.geo.ogc.marks`), kept across requests. A region's geometry is an
+    :class:`orjson.Fragment` (DuckDB's GeoJSON text, written as it is by :func:`orjson.dumps`).
     """
     q = page_query(p, collection_id, params)
     c, limit, offset = q.collection, q.limit, q.offset
-    rows = q.fetch(con, spatial_ready=spatial_ready)
+    rows = q.fetch(con, spatial_ready=spatial_ready, marks=marks)
     more = len(rows) > limit
     feats = _features(c, rows[:limit], base)
     url = f"{base}/collections/{c.id}/items"

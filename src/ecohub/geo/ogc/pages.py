@@ -18,12 +18,12 @@ from typing import Any
 
 import duckdb
 
-from ecohub.access import Principal, region_sql, source_sql
-from ecohub.access.scope import region_prefix
+from ecohub.access import Principal
 from ecohub.geo.ogc import boxes as box_pages
 from ecohub.geo.ogc import cql2, keyset
 from ecohub.geo.ogc.collections import Collection, get
 from ecohub.geo.ogc.errors import OgcBadRequest
+from ecohub.geo.ogc.marks import PageMarks
 from ecohub.geo.ogc.params import (
     CRS84_URIS,
     DEFAULT_LIMIT,
@@ -36,43 +36,9 @@ from ecohub.geo.ogc.params import (
     parse_bbox,
     read_int,
 )
+from ecohub.geo.ogc.scope import scope_sql
 from ecohub.geo.spatial import load_spatial
 from ecohub.geo.storage import stretch_parts, stretch_sql
-
-
-def scope_sql(c: Collection, p: Principal | None) -> tuple[str, list[Any]]:
-    """The caller's scope on ``c`` as SQL and parameters (``TRUE`` for an open collection or
-    a nationwide caller)."""
-    if c.open or p is None:
-        return "TRUE", []
-    point = {"lon": "lon", "lat": "lat"} if c.geometry == "point" else {}
-    region, rp = region_sql(p, c.region_col or "NULL", **point)
-    own, op = source_sql(p, c.source_col) if c.source_col else ("TRUE", [])
-    if region == "TRUE" and own == "TRUE":
-        return "TRUE", []  # nationwide: said plainly, so a page can tell it reads everything
-    if c.id == "regions" and p.region and ":" in p.region and p.own_scope:
-        # A key-region or basin scope's own boundary (its code is no division's): the region
-        # the caller works in is one it may see.
-        region, rp = f"({region}) OR code = ?", [*rp, p.region.split(":", 1)[1]]
-    return f"({region}) AND ({own}){_prefix_range(c, p)}", [*rp, *op]
-
-
-def _prefix_range(c: Collection, p: Principal) -> str:
-    """For a one-division scope (``starts_with(code, prefix)``, no grants): the same rows as a
-    code range, ANDed beside it. It is implied by the prefix test (every code starting with
-    ``P`` lies in ``[P, P')``, ``P'`` being ``P`` with its last digit raised by one, in
-    DuckDB's byte order), so it adds no row and drops none, but DuckDB can test a range
-    against each row group's min/max and skip the groups outside it, which it cannot do for
-    ``starts_with``. Digits only, so the bounds are written into the SQL."""
-    if c.region_col is None or p.region is None or p.area is not None or p.grants:
-        return ""
-    if not p.own_scope or len(p.region) != 6 or not p.region.isdigit():
-        return ""
-    prefix = region_prefix(p.region)
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    col = c.region_col
-    return f" AND ({col} >= '{prefix}' AND {col} < '{upper}')"
-
 
 #: The page order of a collection stored along the Hilbert curve (``source.hkey``).
 CURVE = "hkey"
@@ -136,12 +102,19 @@ class PageQuery:
     #: parameters with its own leading: the second is read only when the first holds fewer
     #: rows than the page needs.
     parts: tuple[tuple[str, list[Any]], tuple[str, list[Any]]] | None = None
+    #: The page follows an ``after`` (its rank in the page order is not known).
+    after: bool = False
 
     def fetch(
-        self, con: duckdb.DuckDBPyConnection, *, spatial_ready: bool = False
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        spatial_ready: bool = False,
+        marks: PageMarks | None = None,
     ) -> list[tuple[Any, ...]]:
         """The page's rows (id first), in id order. ``spatial_ready``: the caller has loaded
-        DuckDB spatial into this database already (the check costs a query)."""
+        DuckDB spatial into this database already (the check costs a query). ``marks``: the
+        server's rank marks, which end a wide page's scan early (:mod:`.marks`)."""
         if self.spatial and not spatial_ready:
             load_spatial(con)
         c = self.collection
@@ -156,16 +129,17 @@ class PageQuery:
                 # as the stretch of the table between the first and the last key, which holds
                 # no other row (nothing else narrows the page). Cheaper than DuckDB's own late
                 # materialisation (a join on row ids): 1.4 against 1.8 ms for a next link.
-                keys = con.execute(
-                    self.sql.replace(head, f"SELECT {c.order} FROM {source} AS t", 1), params
-                ).fetchall()
+                keys = self._wide_keys(con, source, head, params, marks)
                 if not keys:
                     return []
-                return con.execute(
+                rows = con.execute(
                     f"{select_sql(c, source)} WHERE {c.order} BETWEEN CAST(? AS UBIGINT) AND "
-                    f"CAST(? AS UBIGINT) ORDER BY {c.order}",
+                    f"CAST(? AS UBIGINT)",
                     [keys[0][0], keys[-1][0]],
                 ).fetchall()
+                # Put in page order here: DuckDB's ORDER BY of 101 rows cost 0.3 of 1.0 ms.
+                rows.sort(key=_last)
+                return rows
             if self.parts is not None:
                 return self._in_parts(con, head)
             # Point rows are small: one statement; measured cheaper than ids-then-rows on a
@@ -194,6 +168,24 @@ class PageQuery:
             [*ids_args, *scope_args],
         ).fetchall()
 
+    def _wide_keys(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: str,
+        head: str,
+        params: list[Any],
+        marks: PageMarks | None,
+    ) -> list[tuple[Any, ...]]:
+        """A wide page's keys in page order: between two rank marks when they are known
+        (:meth:`PageMarks.page_keys`), else by a top-N over every key."""
+        c = self.collection
+        if marks is not None and not self.after and not params:
+            keys = marks.page_keys(con, c, self.offset, self.limit + 1)
+            if keys is not None:
+                return keys
+        sql = self.sql.replace(head, f"SELECT {c.order} FROM {source} AS t", 1)
+        return con.execute(sql, params).fetchall()
+
     def _in_parts(self, con: duckdb.DuckDBPyConnection, head: str) -> list[tuple[Any, ...]]:
         """The page from the parts of its stretch in key order, the second only when the first
         holds fewer rows than the page needs (then only the rows still wanted)."""
@@ -207,6 +199,10 @@ class PageQuery:
             if len(rows) >= want:
                 break
         return rows
+
+
+def _last(row: tuple[Any, ...]) -> Any:
+    return row[-1]
 
 
 #: The share of a box whose rows a first box page on ``sources`` reads first (``parts``):
@@ -285,7 +281,19 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
     text = (
         f"{head} WHERE {conditions} ORDER BY {_order(c)} LIMIT {int(limit) + 1} OFFSET {int(skip)}"
     )
-    return PageQuery(c, text, args, limit, offset, spatial, scope, wide, source=source, parts=parts)
+    return PageQuery(
+        c,
+        text,
+        args,
+        limit,
+        offset,
+        spatial,
+        scope,
+        wide,
+        source=source,
+        parts=parts,
+        after=after is not None,
+    )
 
 
 @lru_cache(maxsize=256)
