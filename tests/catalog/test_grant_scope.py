@@ -49,7 +49,8 @@ def test_table_grants_in_their_period_widen_the_region_predicate(
         [AUDIT_LOG, *JAN, datetime.now(UTC)],
     )
     small.execute(
-        "INSERT INTO catalog_decision VALUES ('x1', 'grant', 'boss', ?, NULL, '110102', ?, ?)",
+        "INSERT INTO catalog_decision (application_id, decision, decided_by, decided_at, reason, "
+        "region, valid_from, valid_to) VALUES ('x1', 'grant', 'boss', ?, NULL, '110102', ?, ?)",
         [datetime.now(UTC), *JAN],
     )
     got = grant_scope.in_force(small, "ana", date(2026, 1, 15))

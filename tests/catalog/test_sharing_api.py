@@ -165,6 +165,55 @@ def test_an_expired_grant_gives_nothing(api: Api) -> None:
     assert {a["applicant"] for a in mine} == {"plant"} and len(mine) == 2
 
 
+def test_a_revoked_grant_gives_nothing_from_the_moment_it_is_revoked(
+    api: Api, sample: Sample
+) -> None:
+    # The Chaoyang analyst applies for Dongcheng's (110101) observations.
+    dongcheng = {s["station"] for s in sample.stations if s["district_code"] == "110101"}
+    assert dongcheng
+    data, where = f"/api/v1/catalog/{OBS}/data", {"region": "110101", "limit": 200}
+    assert api.call("chaoyang", "GET", data, params=where).json()["items"] == []
+    app_id = _apply(api, "chaoyang", OBS, "110101", TODAY, TODAY + timedelta(days=10)).json()["id"]
+    base = f"/api/v1/catalog/{OBS}/applications/{app_id}"
+    revocation = f"{base}/revocation"
+    reason = {"reason": "项目提前结束"}
+    # Only a grant is revoked: a pending application is not one.
+    assert api.call("boss", "POST", revocation, json=reason).status_code == 409
+    assert api.call("boss", "POST", f"{base}/decision", json={"decision": "grant"}).is_success
+    got = _stations(api.call("chaoyang", "GET", data, params=where))
+    assert got and got <= dongcheng
+    # Only an administrator revokes, and says why.
+    assert api.call("chaoyang", "POST", revocation, json=reason).status_code == 403
+    r = api.call("boss", "POST", revocation, json={})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    r = api.call("boss", "POST", f"/api/v1/catalog/{DAILY}/applications/{app_id}/revocation",
+                 json=reason)  # fmt: skip
+    assert r.status_code == 404  # the application is not one on that resource
+    r = api.call("boss", "POST", revocation, json=reason)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["state"] == "revoked" and not got["grant"]["in_force"]
+    assert got["grant"]["valid_to"] == (TODAY - timedelta(days=1)).isoformat()
+    assert got["revocation"]["reason"] == "项目提前结束"
+    assert got["revocation"]["revoked_by"] == "boss"
+    assert got["revocation"]["granted_to"] == (TODAY + timedelta(days=10)).isoformat()
+    # At once: the next read has the analyst's own district again, and no Dongcheng rows.
+    r = api.call("chaoyang", "GET", data, params=where)
+    assert r.status_code == 200 and r.json()["items"] == []
+    assert api.call("boss", "POST", revocation, json=reason).status_code == 409  # once
+    # The applicant sees it; the list filters by it; the audit log has it.
+    mine = api.call("chaoyang", "GET", "/api/v1/catalog/applications",
+                    params={"state": "revoked"}).json()["items"]  # fmt: skip
+    assert [a["id"] for a in mine] == [app_id]
+    assert mine[0]["revocation"]["reason"] == "项目提前结束"
+    rows = sample.con.execute(
+        "SELECT user_name, action, filters FROM audit_log WHERE route = ?",
+        [f"catalog:applications/{app_id}/revocation"],
+    ).fetchall()
+    assert [(u, a) for u, a, _ in rows] == [("boss", "admin")]
+    assert json.loads(rows[0][2])["granted_to"] == (TODAY + timedelta(days=10)).isoformat()
+
+
 def test_never_shared_resources_are_never_granted(api: Api) -> None:
     r = _apply(api, "chaoyang", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1))
     assert r.status_code == 409

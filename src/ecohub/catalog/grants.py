@@ -54,6 +54,8 @@ NEVER = "不予共享"
 ALWAYS = "无条件共享"
 #: Open types: only 无条件开放 data is served to everyone once published.
 OPEN_TO_ALL = "无条件开放"
+#: An application's states (``revoked``: granted, then ended early by an administrator).
+STATES = ("pending", "granted", "refused", "revoked")
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,8 @@ def decide(
         if taken:
             raise Conflict(f"application {application_id} was already decided")
         con.execute(
-            "INSERT INTO catalog_decision VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO catalog_decision (application_id, decision, decided_by, decided_at, "
+            "reason, region, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 application_id,
                 decision,
@@ -343,7 +346,8 @@ def decide(
 _APP_SQL = (
     "SELECT a.id, a.resource_code, a.applicant, a.filed_by, a.purpose, a.region, a.valid_from, "
     "a.valid_to, a.submitted_at, d.decision, d.decided_by, d.decided_at, d.reason, d.region, "
-    "d.valid_from, d.valid_to, a.applicant_department_code, a.applicant_department_name "
+    "d.valid_from, d.valid_to, a.applicant_department_code, a.applicant_department_name, "
+    "d.revoked_at, d.revoked_by, d.revoke_reason, d.granted_to "
     "FROM catalog_application a "
     "LEFT JOIN catalog_decision d ON d.application_id = a.id"
 )
@@ -352,6 +356,8 @@ _APP_SQL = (
 def _app_row(r: tuple[Any, ...], today: date) -> dict[str, Any]:
     decision = r[9]
     state = "pending" if decision is None else ("refused" if decision == "refuse" else "granted")
+    if r[18] is not None:
+        state = "revoked"
     out: dict[str, Any] = {
         "id": r[0],
         "resource_code": r[1],
@@ -374,7 +380,14 @@ def _app_row(r: tuple[Any, ...], today: date) -> dict[str, Any]:
             "valid_from": r[14].isoformat(),
             "valid_to": r[15].isoformat(),
             "in_force": r[14] <= today <= r[15],
-            "expired": today > r[15],
+            "expired": today > r[15] and r[18] is None,
+        }
+    if r[18] is not None:
+        out["revocation"] = {
+            "revoked_by": r[19],
+            "revoked_at": iso(r[18]),
+            "reason": r[20],
+            "granted_to": r[21].isoformat() if r[21] else None,
         }
     return out
 
@@ -397,8 +410,8 @@ def applications(
     state: str | None = None,
 ) -> list[dict[str, Any]]:
     """Applications the caller may see (an admin: all; others: their own), newest first."""
-    if state not in (None, "pending", "granted", "refused"):
-        raise QueryError("state", "must be pending, granted or refused")
+    if state not in (None, *STATES):
+        raise QueryError("state", f"must be one of {', '.join(STATES)}")
     where, params = [], []
     if principal.role != "admin":
         where.append("(a.applicant = ? OR a.filed_by = ?)")

@@ -17,7 +17,7 @@ import duckdb
 from ecohub.access import audit
 from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied
-from ecohub.catalog import coverage, dcat, grants, lineage, resources, rows, search
+from ecohub.catalog import coverage, dcat, grants, lineage, resources, revocation, rows, search
 from ecohub.catalog._time import iso
 from ecohub.catalog.opendata import BULK, open_resources, publish, require_open, withdraw
 from ecohub.catalog.state import _open, _summaries, _visible, ensure
@@ -285,6 +285,16 @@ def decide(
     if app["resource_code"] != code:
         raise NotFound("application", app_id)
     return grants.decide(con, p, app_id, decision, **kw)
+
+
+def revoke(
+    con: duckdb.DuckDBPyConnection, p: Principal, code: str, app_id: str, reason: str
+) -> dict[str, Any]:
+    """End a grant on ``code`` now (:func:`ecohub.catalog.revocation.revoke`)."""
+    app = grants.application(con, p, app_id)
+    if app["resource_code"] != code:
+        raise NotFound("application", app_id)
+    return revocation.revoke(con, p, app_id, reason)
 
 
 def applications(con: duckdb.DuckDBPyConnection, p: Principal, **kw: Any) -> dict[str, Any]:

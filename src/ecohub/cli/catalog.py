@@ -249,15 +249,15 @@ def apply(
         _json(d.request("POST", f"{CATALOG}/{_code(code)}/applications", body=body).json())
 
 
-def _decide(app_id: str, body: dict[str, Any]) -> None:
+def _decide(app_id: str, body: dict[str, Any], what: str = "decision") -> None:
+    """POST ``body`` to the application's ``what`` (``decision``, ``revocation``)."""
     with door(options=GRANT_OPTIONS) as d:
         found = [a for a in d.get(f"{CATALOG}/applications")["items"] if a["id"] == app_id]
         if not found:
             fail(f"APPLICATION: no application {app_id}")
         code = found[0]["resource_code"]
-        _json(
-            d.request("POST", f"{CATALOG}/{code}/applications/{app_id}/decision", body=body).json()
-        )
+        url = f"{CATALOG}/{code}/applications/{app_id}/{what}"
+        _json(d.request("POST", url, body=body).json())
 
 
 @app.command()
@@ -281,9 +281,18 @@ def refuse(
 
 
 @app.command()
+def revoke(
+    app_id: str = typer.Argument(..., metavar="APPLICATION"),
+    reason: str = typer.Option(..., help="why (the applicant sees it)"),
+) -> None:
+    """End a grant now, before its end, saying why."""
+    _decide(app_id, {"reason": reason}, "revocation")
+
+
+@app.command()
 def grants(
     resource: str | None = typer.Option(None, help="resource code"),
-    state: str | None = typer.Option(None, help="pending | granted | refused"),
+    state: str | None = typer.Option(None, help="pending | granted | refused | revoked"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Sharing applications and their decisions."""

@@ -104,7 +104,7 @@ def export_dcat(
 @api.get("/applications")
 def list_applications(
     resource: str | None = Query(None, pattern=r"^\d{8}-\d{5}$"),
-    state: Literal["pending", "granted", "refused"] | None = None,
+    state: Literal["pending", "granted", "refused", "revoked"] | None = None,
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
@@ -216,6 +216,23 @@ def decide(
             valid_from=body.valid_from,
             valid_to=body.valid_to,
         )
+
+
+class Revocation(StrictBody):
+    reason: str = Field(..., min_length=1, max_length=2000, description="why (shown to the user)")
+
+
+@api.post("/{code}/applications/{app_id}/revocation", responses=problem_responses(409))
+def revoke(
+    body: Revocation,
+    code: str = CODE,
+    app_id: str = Path(..., pattern=r"^[0-9a-f]{32}$"),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """End a grant now, before its end (409 unless it is a grant still in force or to come)."""
+    with _conflicts():
+        return service.revoke(cur, p, code, app_id, body.reason)
 
 
 @api.post("/{code}/publish", responses=problem_responses(409))

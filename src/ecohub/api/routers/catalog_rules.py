@@ -31,6 +31,7 @@ CATALOG_ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/catalog/applications"): _SIGNED_IN,
     ("POST", "/api/v1/catalog/{code}/applications"): _APPLICANTS,
     ("POST", "/api/v1/catalog/{code}/applications/{app_id}/decision"): _ADMIN,
+    ("POST", "/api/v1/catalog/{code}/applications/{app_id}/revocation"): _ADMIN,
     ("POST", "/api/v1/catalog/{code}/publish"): _ADMIN,
     ("POST", "/api/v1/catalog/{code}/withdraw"): _ADMIN,
     ("POST", "/api/v1/catalog/coverage/refresh"): _ADMIN,
