@@ -132,6 +132,36 @@ def test_split_upload_stored_whole_when_the_last_part_arrives(tmp_path: Path) ->
 
 
 @pytest.mark.e2e
+def test_parts_arriving_together_are_stored_with_other_devices_packets(tmp_path: Path) -> None:
+    # Both parts in one TCP write land in one commit batch, with another device's packet: the
+    # batch then both stores a part and deletes the finished upload's parts (it once failed
+    # whole, every packet of the batch unanswered and lost).
+    other = "010000A8900016F000169DC1"
+    seg = (f"QN=20260101120000200;ST=31;CN=2011;PW=123456;MN={other};Flag=5;"
+           "CP=&&DataTime=20260101115000;a21026-Rtd=7&&")  # fmt: skip
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev, dev2 = await srv.device(), await srv.device()
+            await dev2.send(frame_segment(seg.encode()))
+            await dev.send(
+                part(2, 2, "a21002-Rtd=2", qn="20260101120000102")
+                + part(1, 2, "a21026-Rtd=1", qn="20260101120000101")
+            )
+            got = {hj212.parse(await dev.answer()).qn, hj212.parse(await dev.answer()).qn}
+            assert got == {"20260101120000101", "20260101120000102"}
+            assert hj212.parse(await dev2.answer()).qn == "20260101120000200"
+            assert srv.query(
+                "SELECT mn, pollutant, rtd FROM emission ORDER BY mn, pollutant"
+            ) == [(MN, "a21002", 2.0), (MN, "a21026", 1.0), (other, "a21026", 7.0)]
+            assert srv.scalar("SELECT count(*) FROM hj212_subpacket_part") == 0
+            await dev.close()
+            await dev2.close()
+
+    run(go())
+
+
+@pytest.mark.e2e
 def test_part_without_answer_bit_is_not_answered(tmp_path: Path) -> None:
     async def go() -> None:
         async with serving(tmp_path) as srv:

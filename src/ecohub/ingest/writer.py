@@ -276,7 +276,8 @@ class StoreWriter:
         hands the GIL back and forth with the event loop.
         """
         cur = self._cur
-        names = [f"_ecohub_{name}" for name, _, _ in tables]
+        # One alias a table: a batch may hold two writes of one table (parts and finished uploads).
+        names = [f"_ecohub_{i}_{name}" for i, (name, _, _) in enumerate(tables)]
         self._register(names, tables)
         try:
             statements = [
