@@ -203,3 +203,26 @@ def test_trend_station_with_control_characters_is_refused_not_a_500(
     r = _client(door).get("/api/v1/trend", params={"station": station})
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "station"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/v1/air/aqi/daily", {"from": "2016-01-01", "to": "9999-12-31"}, "to"),
+        ("/api/v1/air/aqi/hourly", {"from": "2016-01-01", "to": "9999-12-31"}, "to"),
+        ("/api/v1/air/aqi/hourly", {"from": "0001-01-01", "to": "2016-01-01"}, "from"),
+        ("/api/v1/hj212/emissions", {"from": "0001-01-01", "to": "0001-01-01"}, "from"),
+        ("/api/v1/hj212/emissions", {"from": "2026-01-01", "to": "9999-12-31"}, "to"),
+        ("/api/v1/observations", {"from": "2016-01-01", "to": "9999-12-31T23:00:00"}, "to"),
+        (f"/open/v1/stations/{d.ST_IN}/aqi/daily", {"from": "2016-01-01", "to": "9999-12-31"}, "to"),
+    ],
+)
+def test_days_at_the_ends_of_the_calendar_are_refused_naming_the_field(
+    door: Door, path: str, params: dict[str, str], field: str
+) -> None:
+    # The day after 9999-12-31 and the day before 0001-01-01 are no dates: they once made
+    # these routes answer 500 (the services look one day past an end, or before a start).
+    r = _client(door).get(path, params=params)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == field
+    assert "outside the days accepted" in r.json()["errors"][0]["reason"]

@@ -18,7 +18,7 @@ from ecohub.access.scope import region_sql
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.listing import Keyset, window
-from ecohub.queries.stations import region_filter
+from ecohub.queries.stations import in_range, region_filter
 from ecohub.store.backend import AnalyticsBackend
 
 KINDS = ("hourly", "daily")
@@ -33,9 +33,11 @@ def _day(value: str | None, field: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise QueryError(field, f"expected YYYY-MM-DD, got {value!r}") from None
+    in_range(day, value, field)
+    return day
 
 
 def aqi(

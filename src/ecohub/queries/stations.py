@@ -45,16 +45,29 @@ def region_filter(column: str, region: str | None) -> tuple[str, list[Any]]:
         raise QueryError("region", f"{region!r} is not a six-digit GB/T 2260 code") from None
 
 
+#: The days a period may start or end on: a day's neighbours (the day before a start, the end
+#: of an end day) must still be dates, in UTC too, where the services and DuckDB compute them.
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
+
+
+def in_range(value: date, text: str, field: str) -> None:
+    """:class:`QueryError` naming ``field`` unless ``value`` lies in FIRST_DAY..LAST_DAY."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise QueryError(field, f"{text} is outside the days accepted ({FIRST_DAY} to {LAST_DAY})")
+
+
 def when(value: str | None, field: str) -> datetime | None:
     """An ISO 8601 date or date-time; without an offset it is China Standard Time."""
     if value is None:
         return None
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), CST)
-        parsed = datetime.fromisoformat(value)
+            parsed = datetime.combine(date.fromisoformat(value), time(), CST)
+        else:
+            parsed = datetime.fromisoformat(value)
     except ValueError:
         raise QueryError(field, f"expected YYYY-MM-DD or an ISO 8601 time, got {value!r}") from None
+    in_range(parsed.date(), value, field)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
 
 
