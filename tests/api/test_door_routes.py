@@ -214,7 +214,11 @@ def test_trend_station_with_control_characters_is_refused_not_a_500(
         ("/api/v1/hj212/emissions", {"from": "0001-01-01", "to": "0001-01-01"}, "from"),
         ("/api/v1/hj212/emissions", {"from": "2026-01-01", "to": "9999-12-31"}, "to"),
         ("/api/v1/observations", {"from": "2016-01-01", "to": "9999-12-31T23:00:00"}, "to"),
-        (f"/open/v1/stations/{d.ST_IN}/aqi/daily", {"from": "2016-01-01", "to": "9999-12-31"}, "to"),
+        (
+            f"/open/v1/stations/{d.ST_IN}/aqi/daily",
+            {"from": "2016-01-01", "to": "9999-12-31"},
+            "to",
+        ),
     ],
 )
 def test_days_at_the_ends_of_the_calendar_are_refused_naming_the_field(
