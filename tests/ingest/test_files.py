@@ -333,6 +333,16 @@ def test_station_loader_checks_and_upserts(con: duckdb.DuckDBPyConnection, tmp_p
     assert load_stations(con, f, force=True).stored == 0
 
 
+def test_a_station_file_with_every_row_rejected_reports_them(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # Nothing to store: the counts are zero (they were NULL, and the load failed with a 500).
+    f = write(tmp_path / "bad.csv", "station_id,name,region_code,lon,lat\nX1,x,abc,999,999\n")
+    report = load_stations(con, f)
+    assert (report.new, report.updated, report.unchanged, report.rejected) == (0, 0, 0, 1)
+    assert con.execute("SELECT count(*) FROM station WHERE station_id = 'X1'").fetchall() == [(0,)]
+
+
 # --- vocabulary tables -----------------------------------------------------------------------
 
 

@@ -153,10 +153,11 @@ def upsert_stations(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
         "waterbody = EXCLUDED.waterbody, lon = EXCLUDED.lon, lat = EXCLUDED.lat, "
         "attrs = EXCLUDED.attrs, source = EXCLUDED.source"
     )
+    # coalesce: with every row rejected there is no change row, and count_if over none is NULL.
     row = con.execute(
-        "SELECT (SELECT count(*) FROM _ecohub_st), count_if(is_new), count_if(is_changed), "
-        "count_if(NOT is_new AND NOT is_changed) FROM _ecohub_st_changes"
-    ).fetchone()
-    assert row is not None
+        "SELECT (SELECT count(*) FROM _ecohub_st), coalesce(count_if(is_new), 0), "
+        "coalesce(count_if(is_changed), 0), "
+        "coalesce(count_if(NOT is_new AND NOT is_changed), 0) FROM _ecohub_st_changes"
+    ).fetchall()[0]
     rows_read, report.new, report.updated, report.unchanged = (int(x) for x in row)
     report.rows_read += rows_read
