@@ -230,3 +230,18 @@ def test_days_at_the_ends_of_the_calendar_are_refused_naming_the_field(
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == field
     assert "outside the days accepted" in r.json()["errors"][0]["reason"]
+
+
+def test_rejected_packets_never_show_the_device_password(door: Door) -> None:
+    # A packet refused for its CRC still carries the password its device signs in with.
+    raw = f"##0080QN=1;ST=31;CN=2011;PW=s3cret-Pw;MN={d.MN_IN};Flag=5;CP=&&a21026-Rtd=1&&ABCD\r\n"
+    door.con.execute(
+        "INSERT INTO packet_log (received_at, peer, mn, raw, status, error, reason) "
+        "VALUES (now(), '127.0.0.1', ?, ?, 'rejected', 'CrcError', 'crc')",
+        [d.MN_IN, raw.encode()],
+    )
+    r = _client(door).get("/api/v1/hj212/rejected", params={"mn": d.MN_IN})
+    assert r.status_code == 200, r.text
+    texts = [bytes.fromhex(i["raw_hex"]).decode() for i in r.json()["items"]]
+    assert raw.replace("s3cret-Pw", "***") in texts
+    assert "s3cret" not in r.text

@@ -151,9 +151,11 @@ def test_parts_arriving_together_are_stored_with_other_devices_packets(tmp_path:
             got = {hj212.parse(await dev.answer()).qn, hj212.parse(await dev.answer()).qn}
             assert got == {"20260101120000101", "20260101120000102"}
             assert hj212.parse(await dev2.answer()).qn == "20260101120000200"
-            assert srv.query(
-                "SELECT mn, pollutant, rtd FROM emission ORDER BY mn, pollutant"
-            ) == [(MN, "a21002", 2.0), (MN, "a21026", 1.0), (other, "a21026", 7.0)]
+            assert srv.query("SELECT mn, pollutant, rtd FROM emission ORDER BY mn, pollutant") == [
+                (MN, "a21002", 2.0),
+                (MN, "a21026", 1.0),
+                (other, "a21026", 7.0),
+            ]
             assert srv.scalar("SELECT count(*) FROM hj212_subpacket_part") == 0
             await dev.close()
             await dev2.close()

@@ -24,7 +24,7 @@ from ecohub.access.scope import region_prefix
 from ecohub.catalog import coverage, resources
 from ecohub.catalog._time import iso
 from ecohub.catalog.grants import Scope
-from ecohub.queries import QueryError
+from ecohub.queries import QueryError, packets
 from ecohub.queries.export import plain
 from ecohub.queries.listing import Keyset, window
 
@@ -41,13 +41,6 @@ CREDENTIALS = {
 CREDENTIAL_NAME = re.compile(r"^(pw|passw(or)?d.*|.*secret.*|.*(token|key|password)_hash)$", re.I)
 #: Columns holding raw HJ 212 packets, whose ``PW=`` field is the device password (masked).
 PACKETS = {"hj212_message": ("raw",), "packet_log": ("raw",)}
-_PW = r"'(PW=)[^;&]*', '\1***', 'g'"
-#: The same on a packet's bytes as hex (they need not be text): from a byte boundary, ``PW=``
-#: (50 57 3D) and the bytes up to ``;`` (3B) or ``&`` (26), as ``PW=***`` (the first one).
-_PW_HEX = (
-    r"'^((?:[0-9A-F]{2})*?)50573D(?:[014-9A-F][0-9A-F]|2[0-57-9A-F]|3[0-9AC-F])*', "
-    r"'\150573D2A2A2A'"
-)
 
 
 def served_columns(table: str, cols: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -60,8 +53,8 @@ def _select(table: str, column: str, typ: str) -> str:
     c = f't."{column}"'
     if column in PACKETS.get(table, ()):
         if typ == "BLOB":
-            return f'regexp_replace(hex({c}), {_PW_HEX}) AS "{column}"'
-        return f'regexp_replace({c}, {_PW}) AS "{column}"'
+            return f'{packets.hex_sql(c)} AS "{column}"'
+        return f'{packets.text_sql(c)} AS "{column}"'
     # Bytes go out as hex: JSON has no bytes, and they need not be UTF-8.
     return f'hex({c}) AS "{column}"' if typ == "BLOB" else c
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from ecohub.access.principal import Principal
 from ecohub.access.scope import region_sql, source_sql
-from ecohub.queries import NotFound, QueryError
+from ecohub.queries import NotFound, QueryError, packets
 from ecohub.queries.listing import Keyset, window
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import when
@@ -267,7 +267,7 @@ def rejected(
     rows = (
         con.execute(
             "SELECT p.id, p.received_at, p.peer, p.mn, p.status, p.error, p.reason, p.would_pass,"
-            " hex(p.raw) AS raw_hex, decode(p.raw) IS NOT NULL AS is_text"
+            f" {packets.hex_sql('p.raw')} AS raw_hex, decode(p.raw) IS NOT NULL AS is_text"
             f" FROM packet_log p LEFT JOIN {_DEVICES} ON m.mn = p.mn WHERE {' AND '.join(where)}"
             " ORDER BY p.id DESC LIMIT ?",
             [*params, n + 1],
