@@ -169,6 +169,40 @@ def test_annual_statistics_percentile_and_days(engine: Any) -> None:
     assert days.days[0] == 10 and days.good_days[0] == 10 and days.good_ratio[0] == 100.0
 
 
+def test_a_year_has_the_24h_percentiles_and_the_index_keeps_the_means(engine: Any) -> None:
+    # Ten days in March 2026 with daily SO2 10, 20, ..., 100 and NO2, PM10, PM2.5 1 .. 10.
+    # HJ 663-2013 Table 1 / Appendix A, n = 10: P98 k = 1 + 9 x 0.98 = 9.82 -> SO2 90 + 0.82
+    # x 10 = 98.2 -> 98, NO2 9.82 -> 10; P95 k = 9.55 -> PM10, PM2.5 9.55 -> 10 (half even).
+    # Means: SO2 55, NO2 5.5 -> 6 (half even), PM10 and PM2.5 5.5 -> 6.
+    obs = obs_frame(start="2026-03-01", days=10)
+    ramp = np.repeat(np.arange(1, 11, dtype=float), 24)
+    for code, scale in (("a21026", 10.0), ("a21004", 1.0), ("a34002", 1.0), ("a34004", 1.0)):
+        obs.loc[obs.parameter == code, "value"] = ramp * scale
+    setup(engine, obs)
+    t = build(engine)
+    stats = air_stats.period_statistics(t.daily_aqi, "station_id").to_pandas()
+    got = {(r.pollutant, r.statistic): r.value for r in stats.itertuples()}
+    assert got == {
+        ("SO2", "mean"): 55, ("SO2", "p98"): 98, ("NO2", "mean"): 6, ("NO2", "p98"): 10,
+        ("PM10", "mean"): 6, ("PM10", "p95"): 10, ("PM2.5", "mean"): 6, ("PM2.5", "p95"): 10,
+        ("CO", "p95"): got[("CO", "p95")], ("O3", "p90"): got[("O3", "p90")],
+    }  # fmt: skip
+    assert not stats.valid.any()  # 10 days: no valid year, whichever the statistic
+    months = air_stats.period_statistics(t.daily_aqi, "station_id", "month").to_pandas()
+    assert sorted(months.statistic) == ["mean"] * 4 + ["p90", "p95"]  # the year's alone
+    # The comprehensive index sums the index statistics only, over the class-2 limits in force
+    # at the year's end (GB 3095-2026 transitional values: SO2 60, NO2 40, PM10 60, PM2.5 30
+    # annual; CO 4 24-h; O3 160 daily max 8-h): SO2 55/60 + NO2 6/40 + PM10 6/60 + PM2.5 6/30
+    # + CO's P95/4 + O3's P90/160. With the P98 of SO2 (98/60) in it, it would be 1.63 more.
+    index = air_stats.comprehensive(
+        air_stats.period_statistics(t.daily_aqi, "station_id"), "station_id"
+    ).to_pandas()
+    co, o3 = got[("CO", "p95")] / 4, got[("O3", "p90")] / 160
+    want = 55 / 60 + 6 / 40 + 6 / 60 + 6 / 30 + co + o3
+    assert index["index"][0] == pytest.approx(round(want, 2), abs=0.005)
+    assert bool(index.complete[0])
+
+
 @pytest.mark.spark
 def test_duckdb_and_spark_agree(spark_session: Any) -> None:
     """Same inputs -> equal hourly and daily AQI, statistics and days on both engines."""

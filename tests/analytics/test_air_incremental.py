@@ -24,7 +24,7 @@ from .test_air import obs_frame
 TABLES = {
     "air_hourly_aqi": ["scope", "code", "time"],
     "air_daily": ["scope", "code", "date"],
-    "air_period_stat": ["scope", "code", "year", "month", "pollutant"],
+    "air_period_stat": ["scope", "code", "year", "month", "pollutant", "statistic"],
     "air_category_days": ["scope", "code", "year", "month"],
 }
 
@@ -82,8 +82,9 @@ def test_incremental_recompute_equals_full_and_writes_only_what_depends(store: A
     # category days of March and of 2026: the calendar grew to 03-07, so every station (3)
     # and city (2) gets its March and 2026 rows again.
     assert w["air_category_days"] == (3 + 2) * 2
-    # statistics only of the stale codes: s1, s2 and 110000, March and 2026, 6 pollutants.
-    assert w["air_period_stat"] <= 3 * 2 * 6
+    # statistics only of the stale codes: s1, s2 and 110000, March (6 pollutants, one
+    # statistic each) and 2026 (the same 6, and the 24-h percentiles of SO2, NO2, PM10, PM2.5).
+    assert w["air_period_stat"] <= 3 * (6 + 6 + 4)
     assert con.execute("SELECT count(*) FROM air_stale").fetchone()[0] == 0
     incremental = _tables(con)
     full = compute(con, full=True)

@@ -101,7 +101,7 @@ def test_days_without_any_row_count_as_incomplete(engine: Any) -> None:
 
 HJ663_24H = "2026,24h,SO2;NO2;CO;PM10;PM2.5;NOx,20,no,HJ 663-2026,assumed-2013"
 HJ663_O3MAX = "2026,8h_daily_max,O3,14,yes,HJ 663-2026,assumed-2013"
-HJ663_CO = "2026,CO,CO_24h,percentile,95,24h,24h,1,HJ 663-2026,assumed-2013"
+HJ663_CO = "2026,CO,CO_24h,percentile,95,24h,24h,1,HJ 663-2026,assumed-2013,index"
 
 
 def test_corrected_2026_validity_rows_apply_from_2026_03_01(engine: Any, edit_table: Any) -> None:

@@ -96,6 +96,39 @@ def test_annual_statistics_and_compliance() -> None:
     assert air.compliance({"PM2.5": 30}, on=date(2031, 1, 1)) == {"PM2.5": False}
 
 
+def test_annual_percentiles_worked_by_hand() -> None:
+    # Day d = 1..365: NO2, PM10 and PM2.5 daily means d, SO2 2d. Appendix A: k = 1 + (n-1)p/100.
+    days = range(1, 366)
+    daily = {"SO2_24h": [2.0 * d for d in days], "NO2_24h": [float(d) for d in days],
+             "PM10_24h": [float(d) for d in days], "PM2.5_24h": [float(d) for d in days],
+             "CO_24h": [1.0] * 365}  # fmt: skip
+    got = air.annual_percentiles(daily, edition=2013)
+    # P98: k = 1 + 364 x 0.98 = 357.72 -> SO2 714 + 0.72 x 2 = 715.44, NO2 357.72;
+    # P95: k = 1 + 364 x 0.95 = 346.8 -> 346.8. CO has no such statistic (its P95 is its one).
+    assert got == {"SO2": 715, "NO2": 358, "PM10": 347, "PM2.5": 347}
+    with pytest.raises(UnknownParameter):
+        air.annual_percentiles({"TSP_24h": [1.0]})
+
+
+def test_a_pollutant_meets_the_annual_standard_only_when_mean_and_percentile_both_do() -> None:
+    # 330 valid days. PM2.5: 300 days at 20, 30 at 100 -> mean 27.27 -> 27 (<= 35), but P95:
+    # k = 1 + 329 x 0.95 = 313.55, the 313th and 314th values are 100 (> 75, the 24-h limit).
+    # SO2: 320 days at 10, 10 at 200 -> mean 15.76 -> 16 (<= 60); P98: k = 323.42 -> 200
+    # (> 150). NO2 30 every day, PM10 60 every day: both statistics meet their limits.
+    daily = {"PM2.5_24h": [20.0] * 300 + [100.0] * 30, "SO2_24h": [10.0] * 320 + [200.0] * 10,
+             "NO2_24h": [30.0] * 330, "PM10_24h": [60.0] * 330}  # fmt: skip
+    means = air.annual_statistics(daily, edition=2013)
+    pcts = air.annual_percentiles(daily, edition=2013)
+    assert means == {"PM2.5": 27, "SO2": 16, "NO2": 30, "PM10": 60}
+    assert pcts == {"PM2.5": 100, "SO2": 200, "NO2": 30, "PM10": 60}
+    assert air.compliance(means, phase="2012", edition=2013) == dict.fromkeys(means, True)
+    assert air.compliance(means, phase="2012", edition=2013, percentiles=pcts) == {
+        "PM2.5": False, "SO2": False, "NO2": True, "PM10": True
+    }  # fmt: skip
+    with pytest.raises(UnknownParameter):
+        air.compliance({}, phase="2012", percentiles={"CO": 1.0})
+
+
 def test_limit_errors() -> None:
     with pytest.raises(UnknownParameter) as info:
         air.limit("PM2.5", "1h", phase="2012")

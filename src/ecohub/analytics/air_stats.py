@@ -29,15 +29,21 @@ __all__ = ["PERIODS", "category_days", "change", "comprehensive", "period_statis
 PERIODS = ("year", "month")
 
 
-def _rows() -> dict[int, dict[str, dict[str, str]]]:
-    """``edition -> pollutant -> hj663_statistics.csv row``."""
-    return {ed: {r["pollutant"]: r for r in statistic_rows(ed)} for ed in hj663_editions()}
+Rows = dict[int, dict[str, dict[str, str]]]
 
 
-def _per_pollutant(pollutant: ir.StringValue, day: ir.DateValue, value_of: Any, typ: str) -> Any:
+def _rows(role: str = "index") -> Rows:
+    """``edition -> pollutant -> hj663_statistics.csv row`` of ``role`` (``index``: every
+    period's statistic; ``annual``: the annual assessment's further percentiles)."""
+    return {ed: {r["pollutant"]: r for r in statistic_rows(ed, role)} for ed in hj663_editions()}
+
+
+def _per_pollutant(
+    pollutant: ir.StringValue, day: ir.DateValue, value_of: Any, typ: str, rows: Rows | None = None
+) -> Any:
     """``value_of(row)`` of the statistics row of the row's pollutant, under the HJ 663
     edition in force on ``day`` (a literal CASE when every edition agrees)."""
-    rows = _rows()
+    rows = rows or _rows()
 
     def per_edition(ed: int) -> ir.Value:
         return ibis.cases(
@@ -54,6 +60,11 @@ def _percentile(r: dict[str, str]) -> int:
     return int(r["percentile"]) if r["statistic"] == "percentile" else 0
 
 
+def _label(r: dict[str, str]) -> str:
+    """A statistic row's name in the results: ``mean`` or ``p<percentile>``."""
+    return f"p{_percentile(r)}" if _percentile(r) else "mean"
+
+
 def _period_keys(t: ir.Table, period: str) -> tuple[ir.Table, list[str]]:
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
@@ -61,12 +72,12 @@ def _period_keys(t: ir.Table, period: str) -> tuple[ir.Table, list[str]]:
     return t, (["year"] if period == "year" else ["year", "month"])
 
 
-def _long(daily: ir.Table, key: str) -> ir.Table:
+def _long(daily: ir.Table, key: str, statistics: Rows) -> ir.Table:
     """Valid daily inputs in long form: ``key, date, pollutant, input, value`` — one part per
     (pollutant, input) any edition assesses."""
     parts = []
     seen: set[tuple[str, str]] = set()
-    for rows in _rows().values():
+    for rows in statistics.values():
         for r in rows.values():
             if (r["pollutant"], r["input"]) in seen:
                 continue
@@ -92,22 +103,58 @@ def _period_valid(out: ir.Table, statistic: str, end: ir.DateValue) -> ir.Boolea
 
 
 def period_statistics(daily: ir.Table, key: str = "station_id", period: str = "year") -> ir.Table:
-    """HJ 663 statistic per ``key``, period and pollutant from daily values.
+    """HJ 663 statistics per ``key``, period and pollutant from daily values.
 
-    Columns: ``key, year[, month], pollutant, statistic ('mean'|'p95'|'p90'), value``
-    (rounded), ``n_days``, ``valid`` and, for years, ``months_valid``. The statistic, its
-    input series, percentile, precision and validity counts are those of the HJ 663
-    edition in force at the period's end (a month: its first day).
+    Columns: ``key, year[, month], pollutant, statistic ('mean'|'p98'|'p95'|'p90'), value``
+    (rounded), ``n_days``, ``valid`` and, for years, ``months_valid``. Each period has each
+    pollutant's ``index`` statistic (its mean, or CO's P95 and O3's P90); a year also has the
+    ``annual`` ones (HJ 663-2013 Table 1: the 24-h P98 of SO2 and NO2, the P95 of PM10 and
+    PM2.5). The statistic, its input series, percentile, precision and validity counts are
+    those of the HJ 663 edition in force at the period's end (a month: its first day).
     """
-    long_t, pkeys = _period_keys(_long(daily, key), period)
+    out, groups = _statistics(daily, key, period, _rows())
+    oend = period_end(out.year, out.month if period == "month" else None)
+    if period == "month":
+        valid_m = ibis.cases(
+            (out.month == 2, _period_valid(out, "month_feb", oend)),
+            else_=_period_valid(out, "month", oend),
+        )
+        return out.mutate(valid=valid_m).select(
+            *groups[:-1], "pollutant", "statistic", "value", "n_days", "valid"
+        )
+    annual = _rows("annual")
+    if any(annual.values()):
+        # Same input series and days as the pollutant's index statistic: the same validity.
+        out = ibis.union(out, _statistics(daily, key, period, annual)[0])
+    months = period_statistics(daily, key, "month")
+    mv = months.group_by([key, "year", "pollutant"]).agg(
+        months_valid=months.valid.cast("int32").sum()
+    )
+    out = out.left_join(mv, [key, "year", "pollutant"]).select(out, mv.months_valid)
+    valid_y = _period_valid(out, "annual", period_end(out.year, None)) & (
+        out.months_valid.fill_null(0) == 12
+    )
+    return out.mutate(valid=valid_y).select(
+        key, "year", "pollutant", "statistic", "value", "n_days", "months_valid", "valid"
+    )
+
+
+def _statistics(
+    daily: ir.Table, key: str, period: str, statistics: Rows
+) -> tuple[ir.Table, list[str]]:
+    """``key, year[, month], pollutant, statistic, value, n_days`` of the ``statistics``
+    rows, before validity; and the group columns."""
+    long_t, pkeys = _period_keys(_long(daily, key, statistics), period)
     end = period_end(long_t.year, long_t.month if period == "month" else None)
-    want = _per_pollutant(long_t.pollutant, end, lambda r: r["input"], "string")
+    want = _per_pollutant(long_t.pollutant, end, lambda r: r["input"], "string", statistics)
     long_t = long_t.filter(long_t.input == want)
-    long_t = long_t.mutate(p=_per_pollutant(long_t.pollutant, end, _percentile, "int64"))
+    long_t = long_t.mutate(
+        p=_per_pollutant(long_t.pollutant, end, _percentile, "int64", statistics)
+    )
     groups = [key, *pkeys, "pollutant"]
-    # Only the series scored by a percentile (p > 0: CO, O3) are ranked; p is the same on
-    # every row of a group, so whole groups are kept. Ranking every series sorted three
-    # times the rows the percentiles need (a national year: 9.4 s for these statistics).
+    # Only the series scored by a percentile (p > 0) are ranked; p is the same on every row of
+    # a group, so whole groups are kept. Ranking every series sorted three times the rows the
+    # percentiles need (a national year: 9.4 s for these statistics).
     ranked = long_t.filter(long_t.p > 0)
     w = ibis.window(group_by=groups, order_by="value")
     ranked = ranked.mutate(
@@ -124,31 +171,14 @@ def period_statistics(daily: ir.Table, key: str = "station_id", period: str = "y
     agg = agg.left_join(pct, groups).select(agg, pct.pct)
     aend = period_end(agg.year, agg.month if period == "month" else None)
     raw = ibis.cases((agg.p > 0, agg.pct), else_=agg.mean)
-    decimals = _per_pollutant(agg.pollutant, aend, lambda r: int(r["decimals"]), "int64")
-    places = sorted({int(r["decimals"]) for rows in _rows().values() for r in rows.values()})
+    decimals = _per_pollutant(
+        agg.pollutant, aend, lambda r: int(r["decimals"]), "int64", statistics
+    )
+    places = sorted({int(r["decimals"]) for rows in statistics.values() for r in rows.values()})
     value = ibis.cases(*((decimals == d, half_even(raw, d)) for d in places))
     stat = ibis.cases((agg.p > 0, "p" + agg.p.cast("string")), else_="mean")
     out = agg.mutate(statistic=stat, value=value)
-    oend = period_end(out.year, out.month if period == "month" else None)
-    if period == "month":
-        valid_m = ibis.cases(
-            (out.month == 2, _period_valid(out, "month_feb", oend)),
-            else_=_period_valid(out, "month", oend),
-        )
-        return out.mutate(valid=valid_m).select(
-            *groups[:-1], "pollutant", "statistic", "value", "n_days", "valid"
-        )
-    months = period_statistics(daily, key, "month")
-    mv = months.group_by([key, "year", "pollutant"]).agg(
-        months_valid=months.valid.cast("int32").sum()
-    )
-    out = out.left_join(mv, [key, "year", "pollutant"]).select(out, mv.months_valid)
-    valid_y = _period_valid(out, "annual", period_end(out.year, None)) & (
-        out.months_valid.fill_null(0) == 12
-    )
-    return out.mutate(valid=valid_y).select(
-        key, "year", "pollutant", "statistic", "value", "n_days", "months_valid", "valid"
-    )
+    return out.select(*groups, "statistic", "value", "n_days"), groups
 
 
 def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
@@ -159,9 +189,14 @@ def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
     after summing. ``max_pollutant`` = the largest Ii; ``complete`` = all six present.
     """
     pkeys = ["year", "month"] if "month" in stats.columns else ["year"]
+    rows = _rows()
+    # Only each pollutant's index statistic (a year's statistics hold its annual P98/P95 too).
+    index_stat = sorted({(p, _label(r)) for ed_rows in rows.values() for p, r in ed_rows.items()})
+    stats = stats.filter(
+        ibis.or_(*((stats.pollutant == p) & (stats.statistic == s) for p, s in index_stat))
+    )
     # Si: the GB 3095 phase in force at the period's end (a month: its first day).
     end = period_end(stats.year, stats.month if "month" in pkeys else None)
-    rows = _rows()
 
     def si(phase: object) -> ir.Value:
         def of(r: dict[str, str]) -> float:

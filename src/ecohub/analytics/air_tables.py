@@ -381,7 +381,9 @@ def tidy_assessment(result: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The assessment frames in one order: by scope, code (and pollutant or month)."""
     result["monthly"] = result["monthly"].sort_values(["code", "month"]).reset_index(drop=True)
     result["stats"] = (
-        result["stats"].sort_values(["scope", "code", "pollutant"]).reset_index(drop=True)
+        result["stats"]
+        .sort_values(["scope", "code", "pollutant", "statistic"])
+        .reset_index(drop=True)
     )
     result["days"] = result["days"].sort_values(["scope", "code"]).reset_index(drop=True)
     result["index"] = result["index"].sort_values(["scope", "code"]).reset_index(drop=True)

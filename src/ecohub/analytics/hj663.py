@@ -102,9 +102,15 @@ def _rule(statistic: str, pollutant: str, edition: int) -> tuple[int, bool]:
         raise RuleError(f"hj663_validity.csv: {exc}") from exc
 
 
-def statistic_rows(edition: int) -> list[dict[str, str]]:
-    """The ``hj663_statistics.csv`` rows of one edition, in table order."""
-    rows = [r for r in load_table("hj663_statistics.csv") if int(r["edition"]) == edition]
+def statistic_rows(edition: int, role: str = "index") -> list[dict[str, str]]:
+    """The ``hj663_statistics.csv`` rows of one edition and ``role`` (``index``: each
+    pollutant's statistic of every period and of the comprehensive index; ``annual``: the
+    further statistics of the annual assessment), in table order."""
+    rows = [
+        r
+        for r in load_table("hj663_statistics.csv")
+        if int(r["edition"]) == edition and r["role"] == role
+    ]
     if not rows:
         raise RuleError(f"hj663_statistics.csv has no rows for HJ 663-{edition}")
     return rows

@@ -128,16 +128,15 @@ def assess_cmd(
     res = {k: pd.DataFrame(got[k]) for k in ("stats", "days", "index", "monthly")}
     if res["days"].empty or (int(res["days"].days.sum()) == 0 and res["stats"].empty):
         fail(f"no air data in {year}" + (f" for region {region}" if region else ""))
-    stats = (
-        res["stats"]
-        .pivot_table(index=["scope", "code"], columns="pollutant", values="value", aggfunc="first")
-        .reset_index()
-    )
+    named = res["stats"].assign(column=res["stats"].pollutant + " " + res["stats"].statistic)
+    stats = named.pivot_table(
+        index=["scope", "code"], columns="column", values="value", aggfunc="first"
+    ).reset_index()
     valid = res["stats"].groupby(["scope", "code"]).valid.all().rename("all valid").reset_index()
     stats = stats.merge(valid, on=["scope", "code"])
     idx = res["index"][["scope", "code", "index"] + (["rank"] if "rank" in res["index"] else [])]
     stats = stats.merge(idx, on=["scope", "code"], how="left")
-    _print(stats, f"HJ 663 statistics {year} (µg/m³; CO mg/m³ P95; O3 P90 of daily max 8-h)")
+    _print(stats, f"HJ 663 statistics {year} (µg/m³, CO mg/m³; O3 of daily max 8-h means)")
     day_cols = ["scope", "code", "days", "days_incomplete", "good_days", "good_ratio"]
     day_cols += [f"level{i}" for i in range(1, 7)] + ["primary_pm25", "primary_o3"]
     _print(res["days"][day_cols], f"AQI category days {year}")
