@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import duckdb
@@ -153,3 +154,29 @@ def test_the_page_key_migration_keeps_every_source_and_numbers_them_in_storage_o
     con = connect(fresh)
     assert con.execute("SELECT source_code, hkey FROM source").fetchall() == [("X", 1)]
     con.close()
+
+
+def test_the_store_and_its_data_folder_are_readable_by_their_owner_alone(tmp_path: Path) -> None:
+    # The store holds credential hashes and every region's data: a copy by another local
+    # account bypasses every role and scope.
+    from ecohub.settings import Settings
+    from ecohub.store.db import apply_settings
+
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)
+    con = connect(data / "ecohub.duckdb")
+    try:
+        apply_settings(con, Settings(data_dir=data))
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")  # a WAL now, inside the private folder
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert stat.S_IMODE((data / "ecohub.duckdb").stat().st_mode) == 0o600
+    finally:
+        con.close()
+    # A shared folder (sticky bit, as /tmp) is left as it is; the store file is still private.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    connect(shared / "s.duckdb").close()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "s.duckdb").stat().st_mode) == 0o600

@@ -7,7 +7,10 @@ transaction each; ``schema_version`` records which ran.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -18,6 +21,8 @@ import duckdb
 
 if TYPE_CHECKING:
     from ecohub.settings import Settings
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -123,12 +128,42 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"store {target} cannot be used by ecohub: {exc}") from exc
+    if target != ":memory:" and not read_only:
+        keep_private(Path(target))
     return con
 
 
+def keep_private(store: Path) -> None:
+    """The store file and its WAL readable by their owner alone (0600): they hold password,
+    key and token hashes, device passwords and every region's data, so a file others can
+    read would bypass every role and scope. The data folder is made private by
+    :func:`apply_settings` (a WAL made later takes the folder's protection)."""
+    try:
+        for f in (store, store.with_name(store.name + ".wal")):
+            if f.exists():
+                os.chmod(f, 0o600)
+    except OSError as exc:  # a file system without modes: said, not fatal
+        log.warning("could not make the store %s private: %s", store, exc)
+
+
+def private_folder(folder: Path) -> None:
+    """``folder`` (the data folder: the store, its WAL, the lake, the signing secret)
+    searchable and readable by its owner alone (0700), unless it is a shared folder (sticky
+    bit, as /tmp) or another user's."""
+    try:
+        info = folder.stat()
+        if not info.st_mode & stat.S_ISVTX and info.st_uid == os.geteuid():
+            os.chmod(folder, stat.S_IMODE(info.st_mode) & 0o700)
+    except OSError as exc:
+        log.warning("could not make the data folder %s private: %s", folder, exc)
+
+
 def apply_settings(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """What the settings say about the store's engine as a whole: its memory budget
-    (``db_memory_limit``; a DuckDB setting of the database, so every cursor shares it)."""
+    """What the settings say about the store as a whole: its memory budget
+    (``db_memory_limit``; a DuckDB setting of the database, so every cursor shares it), and
+    its data folder kept private (:func:`private_folder`)."""
+    if settings.data_dir.is_dir():
+        private_folder(settings.data_dir)
     if settings.db_memory_limit is not None:
         con.execute(f"SET memory_limit = '{settings.db_memory_limit}'")
 
