@@ -200,7 +200,13 @@ def test_a_year_has_the_24h_percentiles_and_the_index_keeps_the_means(engine: An
     co, o3 = got[("CO", "p95")] / 4, got[("O3", "p90")] / 160
     want = 55 / 60 + 6 / 40 + 6 / 60 + 6 / 30 + co + o3
     assert index["index"][0] == pytest.approx(round(want, 2), abs=0.005)
-    assert bool(index.complete[0])
+    # All six present, but none a valid annual statistic (10 days): not a valid index, and
+    # not ranked.
+    assert bool(index.complete[0]) and not bool(index.valid[0])
+    assert air_stats.ranking(
+        air_stats.comprehensive(air_stats.period_statistics(t.daily_aqi, "station_id"),
+                                "station_id"), "station_id"
+    ).to_pandas().empty  # fmt: skip
 
 
 @pytest.mark.spark

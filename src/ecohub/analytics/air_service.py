@@ -241,7 +241,7 @@ def assess(
         "stats": stats,
         "days": days,
         "index": pd.concat(index, ignore_index=True) if index else pd.DataFrame(
-            columns=["scope", "code", "year", "index", "max_pollutant", "complete"]),
+            columns=["scope", "code", "year", "index", "max_pollutant", "complete", "valid"]),
         "monthly": change,
     }  # fmt: skip
     return tidy_assessment(result)

@@ -186,7 +186,10 @@ def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
 
     Si = the class-2 limits of the GB 3095 phase in force at the period's end (annual
     for SO2/NO2/PM10/PM2.5, 24-h for CO, daily-max 8-h for O3); rounded to 2 decimals
-    after summing. ``max_pollutant`` = the largest Ii; ``complete`` = all six present.
+    after summing. ``max_pollutant`` = the largest Ii; ``complete`` = all six present;
+    ``valid`` = all six present and each a valid statistic of its period (HJ 663 s6: a
+    statistic without enough valid days is not a valid assessment, and neither is an index
+    built from one); only valid indices are ranked (:func:`ranking`).
     """
     pkeys = ["year", "month"] if "month" in stats.columns else ["year"]
     rows = _rows()
@@ -210,6 +213,7 @@ def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
     agg = t.group_by([key, *pkeys]).agg(
         index=t.ii.sum(),
         n=t.count(),
+        n_valid=t.valid.fill_null(False).cast("int64").sum(),
         max_pollutant=t.pollutant.min(where=t.ii == t.top),
     )
     aend = period_end(agg.year, agg.month if "month" in pkeys else None)
@@ -218,14 +222,16 @@ def comprehensive(stats: ir.Table, key: str = "station_id") -> ir.Table:
         lambda ed: ibis.literal(len(rows[ed]), "int64"),
         same=len({len(r) for r in rows.values()}) == 1,
     )
-    return agg.mutate(index=half_even(agg.index, 2), complete=agg.n == n_rows).drop("n")
+    return agg.mutate(
+        index=half_even(agg.index, 2), complete=agg.n == n_rows, valid=agg.n_valid == n_rows
+    ).drop("n", "n_valid")
 
 
 def ranking(index: ir.Table, key: str = "city_code") -> ir.Table:
     """Rank per period by comprehensive index, 1 = cleanest (ties share the lower rank);
-    only complete indices are ranked."""
+    only valid indices (all six statistics present and valid) are ranked."""
     pkeys = ["year", "month"] if "month" in index.columns else ["year"]
-    t = index.filter(index.complete)
+    t = index.filter(index.valid)
     return t.mutate(rank=ibis.rank().over(ibis.window(group_by=pkeys, order_by="index")) + 1)
 
 
