@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +246,22 @@ def test_rejected_packets_never_show_the_device_password(door: Door) -> None:
     texts = [bytes.fromhex(i["raw_hex"]).decode() for i in r.json()["items"]]
     assert raw.replace("s3cret-Pw", "***") in texts
     assert "s3cret" not in r.text
+
+
+def test_emissions_say_which_values_are_below_the_detection_limit(door: Door) -> None:
+    # w01018-Rtd=4L (HJ 212-2017 6.3.4): 4 is the detection limit, an upper bound.
+    door.con.execute(
+        "INSERT INTO emission (mn, cn, data_time, pollutant, rtd, below_detection, fields, "
+        "registered, received_at) VALUES (?, '2011', TIMESTAMPTZ '2024-01-02 10:00:00+08', "
+        "'w01018', 4, TRUE, '{\"Rtd\": \"4L\"}', TRUE, now())",
+        [d.MN_IN],
+    )
+    r = _client(door).get("/api/v1/hj212/emissions", params={"mn": d.MN_IN, "from": "2024-01-02"})
+    assert r.status_code == 200, r.text
+    (row,) = [i for i in r.json()["items"] if i["pollutant"] == "w01018"]
+    assert row["rtd"] == 4 and row["below_detection"] is True and row["incomplete"] is False
+    assert json.loads(row["fields"]) == {"Rtd": "4L"}
+    csv = _client(door).get(
+        "/api/v1/hj212/emissions", params={"mn": d.MN_IN, "from": "2024-01-02", "format": "csv"}
+    )
+    assert "below_detection" in csv.text.splitlines()[0]

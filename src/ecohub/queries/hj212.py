@@ -149,7 +149,8 @@ def emissions(
         params += after
     sql = (
         "SELECT e.mn, e.cn, e.data_time, e.pollutant, e.rtd, e.avg, e.min, e.max, e.cou,"
-        " e.zs_rtd, e.zs_avg, e.flag, e.edition, e.deviation, e.registered, e.received_at"
+        f" e.zs_rtd, e.zs_avg, e.flag, {_VALUE_NOTES}, e.edition, e.deviation, e.registered,"
+        " e.received_at"
         f" FROM emission_all e JOIN {_DEVICES} ON m.mn = e.mn WHERE {' AND '.join(where)}"
         " ORDER BY e.mn, e.cn, e.data_time, e.pollutant LIMIT ?"
     )
@@ -161,6 +162,12 @@ def emissions(
         table = table.slice(0, n)
     return table, nxt
 
+
+#: How to read a row's numbers: ``below_detection`` (a value written ``…L``, HJ 212-2017
+#: 6.3.4: the number is the detection limit, an upper bound, not a measurement), ``incomplete``
+#: (a split upload stored without all its parts) and ``fields`` (every field of the pollutant,
+#: text exactly as the device sent it).
+_VALUE_NOTES = "e.below_detection, e.incomplete, CAST(e.fields AS VARCHAR) AS fields"
 
 NEWEST = Keyset(("data_time", "mn", "cn", "pollutant"),
                 ("TIMESTAMPTZ", "VARCHAR", "VARCHAR", "VARCHAR"))  # fmt: skip
@@ -204,7 +211,8 @@ def _newest_first(
             span, span_args = ["e.data_time >= ?", "e.data_time < ?", *parts], [lo, hi, *pp]
         sql = (
             "SELECT e.mn, e.cn, e.data_time, e.pollutant, e.rtd, e.avg, e.min, e.max, e.cou,"
-            " e.zs_rtd, e.zs_avg, e.flag, e.edition, e.deviation, e.registered, e.received_at"
+            f" e.zs_rtd, e.zs_avg, e.flag, {_VALUE_NOTES}, e.edition, e.deviation, e.registered,"
+            " e.received_at"
             f" FROM emission_all e JOIN {_DEVICES} ON m.mn = e.mn"
             f" WHERE {' AND '.join(where + span)}"
             " ORDER BY e.data_time DESC, e.mn, e.cn, e.pollutant LIMIT ?"
