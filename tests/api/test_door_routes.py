@@ -265,3 +265,15 @@ def test_emissions_say_which_values_are_below_the_detection_limit(door: Door) ->
         "/api/v1/hj212/emissions", params={"mn": d.MN_IN, "from": "2024-01-02", "format": "csv"}
     )
     assert "below_detection" in csv.text.splitlines()[0]
+
+
+def test_observations_take_parameter_names_and_refuse_unknown_ones(door: Door) -> None:
+    c = _client(door)
+    by_code = c.get("/api/v1/observations", params={"parameter": "a34004"}).json()["items"]
+    assert by_code
+    for name in ("PM2.5", "pm2.5", "细颗粒物"):
+        r = c.get("/api/v1/observations", params={"parameter": name})
+        assert r.status_code == 200 and r.json()["items"] == by_code, name
+    r = c.get("/api/v1/observations", params={"parameter": "XYZ"})
+    assert r.status_code == 422  # an empty page would read as "no data"
+    assert r.json()["errors"][0]["field"] == "parameter"

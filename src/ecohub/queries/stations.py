@@ -56,6 +56,20 @@ def in_range(value: date, text: str, field: str) -> None:
         raise QueryError(field, f"{text} is outside the days accepted ({FIRST_DAY} to {LAST_DAY})")
 
 
+def parameter_code(text: str, field: str = "parameter") -> str:
+    """The stored code of a parameter named as users name it (PM2.5, 二氧化硫, COD, a34004);
+    :class:`QueryError` naming ``field`` for one the platform does not know (an unknown name
+    would otherwise match no row and read as "no data")."""
+    from ecohub.ingest.params import resolve_parameter
+
+    hit = resolve_parameter(text)
+    if hit is None:
+        raise QueryError(
+            field, f"unknown parameter {text!r} (use a name such as PM2.5 or an HJ 212 code)"
+        )
+    return hit.code
+
+
 def when(value: str | None, field: str) -> datetime | None:
     """An ISO 8601 date or date-time; without an offset it is China Standard Time."""
     if value is None:
@@ -175,6 +189,8 @@ def observations(
     t0, t1 = when(start, "from"), when(end, "to")
     if t0 is not None and t1 is not None and t1 <= t0:
         raise QueryError("to", "must be later than from")
+    if parameter is not None:
+        parameter = parameter_code(parameter)
     filters = {
         "station": station,
         "region": region,
