@@ -121,3 +121,19 @@ def test_joined_name_with_one_part_missing_loads(
 def test_unknown_map_field(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no column"):
         load_records(con, "x", _write(tmp_path, [_base()]), column_map={"name": "nope"})
+
+
+@pytest.mark.parametrize(("drop", "field"), [("编号", "record_id"), ("单位名称", "name")])
+def test_a_file_without_a_required_column_loads_nothing_and_can_be_loaded_again(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, drop: str, field: str
+) -> None:
+    # A permit list keyed by 许可证编号 (no header the loader knows for the record id): one
+    # error naming the field, not every row rejected as "empty record_id".
+    rows = [{("许可证编号" if k == drop else k): v for k, v in _base(**{drop: "P-1"}).items()}]
+    path = _write(tmp_path, rows)
+    with pytest.raises(ValueError, match=f"no {field} column.*--map {field}=COLUMN"):
+        load_records(con, "permit", path)
+    assert con.execute("SELECT count(*) FROM load_log").fetchall() == [(0,)]
+    # The same file, with the column named: loaded (not skipped as seen before).
+    got = load_records(con, "permit", path, column_map={field: "许可证编号"})
+    assert not got.skipped and (got.rows_loaded, got.rows_rejected) == (1, 0)

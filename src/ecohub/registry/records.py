@@ -152,6 +152,10 @@ def read_table(path: Path) -> pd.DataFrame:
     return df
 
 
+#: Fields every row needs (the system's own id of the record, and the unit's name).
+REQUIRED = ("record_id", "name")
+
+
 def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.DataFrame:
     lookup = {str(c).strip().lower(): c for c in df.columns}
     out = pd.DataFrame(index=df.index)
@@ -172,6 +176,14 @@ def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.Data
                 out[fld] = df[lookup[alias]]
                 break
         else:
+            if fld in REQUIRED:
+                # A whole file without the column, not rows with it empty: said once, and
+                # nothing is loaded (nor the file remembered as loaded).
+                raise ValueError(
+                    f"no {fld} column: the file has none of the headers "
+                    f"{', '.join(HEADERS[fld][:6])}, …; name yours with --map {fld}=COLUMN; "
+                    "nothing loaded"
+                )
             out[fld] = None
     unknown = set(column_map or {}) - set(FIELDS)
     if unknown:
