@@ -106,9 +106,11 @@ def test_cut_off_tail_caught_by_the_head_file(
     store.execute("DELETE FROM audit_log WHERE seq >= 5")
     bad = audit.verify(store)
     assert bad is not None and bad.seq == 5 and "end" in bad.reason
-    # Without the independent head the rest of the chain is whole: that is what the file is for.
+    # The head file removed too, to hide the cut: the chain alone is whole, but a log with
+    # entries and no head file is itself a finding (every append writes the head).
     (tmp_path / "audit.head").unlink()
-    assert audit.verify(store) is None
+    bad = audit.verify(store)
+    assert bad is not None and bad.seq == 5 and "head file audit.head is missing" in bad.reason
 
 
 def test_rewritten_tail_differs_from_the_head(store: duckdb.DuckDBPyConnection) -> None:

@@ -301,7 +301,15 @@ def verify(con: duckdb.DuckDBPyConnection, head_file: Path | None = None) -> Bad
     finally:
         cur.close()
     last_seq = expected_seq - 1
-    anchor = read_head(head_file if head_file is not None else head_path(con))
+    path = head_file if head_file is not None else head_path(con)
+    anchor = read_head(path)
+    if anchor is None and path is not None and last_seq >= 1:
+        # Every append writes the head: a log with entries and no head file lost its end's
+        # witness, the way entries cut from the end would be hidden.
+        return BadEntry(
+            last_seq + 1,
+            f"the head file {HEAD_FILE} is missing: entries may have been removed from the end",
+        )
     if anchor is not None:
         seq, digest = anchor
         if seq < 0:
