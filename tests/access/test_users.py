@@ -129,6 +129,52 @@ def test_lockout_after_n_failures(store: duckdb.DuckDBPyConnection) -> None:
     assert store.execute("SELECT locked_until FROM app_user").fetchone() == (None,)
 
 
+def test_parallel_guesses_get_no_more_verifications_than_the_limit(
+    store: duckdb.DuckDBPyConnection,
+) -> None:
+    # 40 guesses at once: once the lock was checked before the slow verification, 11 of them
+    # were verified against a limit of 5. Verifications of the stored hash are counted on the
+    # real hasher (a refused guess still burns one on a dummy hash, for equal timing).
+    import threading
+
+    users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
+    (stored,) = store.execute("SELECT password_hash FROM app_user").fetchall()[0]
+    real, seen, lock = users.HASHER, [], threading.Lock()
+
+    class Counting:
+        def __getattr__(self, attr: str) -> object:
+            return getattr(real, attr)
+
+        def verify(self, digest: str, password: str) -> bool:
+            if digest == stored:
+                with lock:
+                    seen.append(password)
+            return real.verify(digest, password)
+
+    users.HASHER = Counting()  # type: ignore[assignment]
+    try:
+        barrier = threading.Barrier(8)
+
+        def guess() -> None:
+            cur = store.cursor()
+            try:
+                barrier.wait()
+                for _ in range(5):
+                    with pytest.raises(AuthFailed):
+                        users.authenticate(cur, "ana", "not the password", max_failures=5)
+            finally:
+                cur.close()
+
+        threads = [threading.Thread(target=guess) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        users.HASHER = real
+    assert len(seen) == 5
+
+
 def test_disable_unknown_user(store: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(InvalidInput, match="no user"):
         users.disable_user(store, "ghost")
