@@ -13,6 +13,10 @@ How a route reports its row count (pick one):
 - ``request.state.audit_rows = n`` in the route (or its service call's caller), or
 - a response header ``X-Result-Count: n`` (useful for streamed exports).
 
+A write route says what it did to which object with ``request.state.audit_detail = {...}``
+(merged into ``filters``: the user created and its role and region, the job kind and its
+parameters; never a secret), since a body is not in the path or query.
+
 A route may also set ``request.state.audit_action`` (``read``, ``write``, ``export``, ...);
 by default GET/HEAD are ``read`` (``export`` when ``format`` is ``csv`` or ``parquet``) and
 every other method is ``write``.
@@ -29,6 +33,7 @@ does not fail the request (the change it records has already been made).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -59,6 +64,17 @@ def _filters(scope: Scope) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def _capped(value: Any) -> Any:
+    """A detail value as it is, or, when its text is longer than :data:`MAX_FILTER_CHARS`
+    (a drawn polygon, a long parameter), its JSON text cut to that length."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= MAX_FILTER_CHARS:
+        return value
+    return text[:MAX_FILTER_CHARS] + "…"
 
 
 def _action(scope: Scope, state: dict[str, Any], filters: dict[str, Any]) -> str:
@@ -140,6 +156,8 @@ class AuditMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or scope.get("path", "")
         filters = _filters(scope)
+        for key, value in (state.get("audit_detail") or {}).items():
+            filters[key] = _capped(value)
         if state.get("audit_grants"):
             filters["grants"] = list(state["audit_grants"])  # the reads a grant made possible
         rows = state.get("audit_rows", header_rows)

@@ -72,6 +72,9 @@ def add_user(
         department=body.department, department_code=body.department_code,
     )  # fmt: skip
     request.state.audit_rows = 1
+    request.state.audit_detail = {
+        "user": body.name, "role": body.role, "region": body.region, "sources": body.sources,
+    }  # fmt: skip
     return user.as_dict()
 
 
@@ -111,6 +114,9 @@ def create_key(
     """A new key for ``user``, shown once in ``key`` (only a digest is stored)."""
     key, rec = apikeys.create(cur, body.user, body.expires_days)
     request.state.audit_rows = 1
+    request.state.audit_detail = {
+        "user": body.user, "key_id": rec.key_id, "expires_days": body.expires_days,
+    }  # fmt: skip
     return {"key": key, **rec.as_dict()}
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import Field
 
 from ecohub.access.principal import Principal
+from ecohub.api.bodies import StrictBody
 from ecohub.api.deps import cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.routers.geo import Crs, RegionBody, _run
@@ -72,6 +73,7 @@ def inside(
     """Stations, registry sources or outlets inside the region and your scope."""
     items = _run(service.inside, cur, p, body.region, what=body.what, crs=body.crs)
     request.state.audit_rows = len(items)
+    _audit_query(request, body)
     return {"items": items}
 
 
@@ -88,4 +90,12 @@ def summary(
     out = _run(service.summary, cur, p, body.region, what=body.what, crs=body.crs,
                start=body.from_, end=body.to, year=body.year)  # fmt: skip
     request.state.audit_rows = 1
+    _audit_query(request, body)
     return out
+
+
+def _audit_query(request: Request, body: StrictBody) -> None:
+    """A question asked in a body (a region may not fit a URL) is a read: logged as one, with
+    what was asked (a drawn polygon cut to the log's length)."""
+    request.state.audit_action = "read"
+    request.state.audit_detail = body.model_dump(by_alias=True, mode="json")

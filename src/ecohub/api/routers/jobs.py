@@ -28,6 +28,8 @@ def start_job(request: Request, body: JobBody, p: Principal = Depends(guard)) ->
     """Queue a job; ``GET /api/v1/jobs/{id}`` gives its state, progress and result."""
     job = context(request).jobs.submit(p, body.kind, body.params)
     request.state.audit_rows = 1
+    # What ran, on which server files: job parameters hold paths and options, no secrets.
+    request.state.audit_detail = {"job": job["id"], "kind": body.kind, "params": body.params}
     return JSONResponse(job, status_code=202, headers={"Location": f"/api/v1/jobs/{job['id']}"})
 
 
