@@ -131,7 +131,10 @@ def register(app: typer.Typer) -> None:
             )  # fmt: skip
         console.print(table)
         if rows:
-            console.print("Switch a device with: ecohub hj212 policy MN lenient")
+            console.print(
+                "Switch a device with: ecohub hj212 policy MN lenient. A device whose packets "
+                "were all rejected is not known yet: register it first (ecohub hj212 register MN)."
+            )
 
     @app.command()
     def policy(
