@@ -277,3 +277,20 @@ def test_observations_take_parameter_names_and_refuse_unknown_ones(door: Door) -
     r = c.get("/api/v1/observations", params={"parameter": "XYZ"})
     assert r.status_code == 422  # an empty page would read as "no data"
     assert r.json()["errors"][0]["field"] == "parameter"
+
+
+@pytest.mark.parametrize("kind", ["hourly", "daily"])
+def test_aqi_numbers_are_integers_on_the_raw_record_too(door: Door, kind: str) -> None:
+    # AQI, level and IAQI are whole numbers (HJ 633-2012 rounds them up); the raw record is
+    # computed on the fly and once answered 200.0 where the stored one answers 200.
+    for raw in ("true", "false"):
+        items = (
+            _client(door)
+            .get(f"/api/v1/air/aqi/{kind}", params={"station": d.ST_IN, "raw": raw})
+            .json()["items"]
+        )
+        valued = [i for i in items if i["aqi"] is not None]
+        assert valued, raw
+        for i in valued:
+            assert type(i["aqi"]) is int and type(i["level"]) is int, (raw, i)
+            assert all(type(i[k]) is int for k in i if k.startswith("iaqi_") and i[k] is not None)

@@ -23,7 +23,6 @@ from typing import Any
 import duckdb
 import ibis
 import pandas as pd
-import pyarrow as pa
 
 from ecohub.access import Principal, require_role
 from ecohub.analytics import air_results, air_scope, air_stale, air_stats
@@ -319,12 +318,18 @@ def aqi(
                 t = t.filter(t.day <= (end - date(1970, 1, 1)).days)
             if scope == "city" and region:
                 t = t.filter(t.code.startswith(air_scope.code_prefix(region)))
-            frame = t.drop("day").order_by(["code", when]).to_pandas()
+            # As Arrow: integer columns with gaps (AQI, level, IAQI) stay integers, as the
+            # stored results give them (through pandas they came out as 200.0).
+            computed = t.drop("day").order_by(["code", when]).to_pyarrow()
         if page is None:
-            return pa.Table.from_pandas(frame, preserve_index=False) if arrow else frame
+            return computed if arrow else computed.to_pandas()
         sql, params = page.wrap("SELECT * FROM _air_whatif", [])  # computed, then paged
-        out = _read(con, sql, {"_air_whatif": frame}, params)
-        return pa.Table.from_pandas(out, preserve_index=False) if arrow else out
+        con.register("_air_whatif", computed)
+        try:
+            out = con.execute(sql, params).fetch_arrow_table()
+        finally:
+            con.unregister("_air_whatif")
+        return out if arrow else out.to_pandas()
     table = "air_daily" if kind == "daily" else "air_hourly_aqi"
     conds, params = [f"t.scope = '{scope}'"], []
     # Plain comparisons on the stored column (no expression over it), so the scan can skip
