@@ -321,3 +321,20 @@ def test_compute_counts_the_rows_it_writes() -> None:
             assert n > 0
             assert n == con.execute(f"SELECT count(*) FROM {name}").fetchone()[0], name
     con.close()
+
+
+def test_good_ratio_change_in_percentage_points_and_percent() -> None:
+    # Good-day ratio (%) of one city: 2025-01 35.5, 2025-12 71.0, 2026-01 58.1. January 2026:
+    # against December 58.1 - 71.0 = -12.9 points, -12.9 / 71.0 = -18.17 % -> -18.2;
+    # against January 2025 +22.6 points, 22.6 / 35.5 = +63.66 % -> 63.7.
+    import ibis
+
+    m = ibis.memtable(
+        pd.DataFrame({"code": ["c"] * 3, "year": [2025, 2025, 2026], "month": [1, 12, 1],
+                      "good_ratio": [35.5, 71.0, 58.1]}).astype({"year": "int32", "month": "int32"})
+    )  # fmt: skip
+    got = air_stats.change(m, "code", "good_ratio").to_pandas().set_index(["year", "month"])
+    jan = got.loc[(2026, 1)]
+    assert (jan.mom_points, jan.mom_pct) == (-12.9, -18.2)
+    assert (jan.yoy_points, jan.yoy_pct) == (22.6, 63.7)
+    assert pd.isna(got.loc[(2025, 1)].mom_points)  # no December 2024

@@ -305,11 +305,14 @@ def _calendar(periods: pd.DataFrame, pkeys: list[str], last_day: date) -> pd.Dat
 
 
 def change(monthly: ir.Table, key: str, value: str) -> ir.Table:
-    """Month-on-month (环比) and year-on-year (同比) change of ``value`` in percent.
+    """Month-on-month (环比) and year-on-year (同比) change of ``value``.
 
     ``monthly`` has ``key, year, month`` (plus ``pollutant`` when present) and ``value``;
-    adds ``prev_month, mom_pct, prev_year, yoy_pct`` (NULL where the other period is
-    missing or zero).
+    adds ``prev_month, mom_pct, prev_year, yoy_pct``: the relative change in percent (NULL
+    where the other period is missing or zero), and ``mom_points, yoy_points``: the
+    difference itself, which for a ratio in percent such as the good-day ratio is its change
+    in percentage points (个百分点), the way bulletins state it (NULL where the other period
+    is missing).
     """
     groups = [key] + (["pollutant"] if "pollutant" in monthly.columns else [])
     t = monthly.mutate(m=monthly.year * 12 + monthly.month - 1)
@@ -329,4 +332,12 @@ def change(monthly: ir.Table, key: str, value: str) -> ir.Table:
             else_=ibis.null("float64"),
         )
 
-    return out.mutate(mom_pct=pct(out.prev_month), yoy_pct=pct(out.prev_year)).drop("m")
+    def points(prev: ir.FloatingValue) -> ir.FloatingValue:
+        return half_even(out[value] - prev, 1)
+
+    return out.mutate(
+        mom_pct=pct(out.prev_month),
+        yoy_pct=pct(out.prev_year),
+        mom_points=points(out.prev_month),
+        yoy_points=points(out.prev_year),
+    ).drop("m")
