@@ -1,8 +1,9 @@
 """Registry jobs: loading one system's list and linking every loaded record.
 
 The options are checked by :mod:`ecohub.registry.service` (its messages name the command-line
-option, ``--system: must not be empty``); the parameter models here only cap sizes, so a job
-fails with the same words the CLI printed when it ran the service itself.
+option, ``--system: must not be empty``). The parameter models call the same checks when the job
+is submitted, so a bad option is a 422 naming ``params.<field>`` before any job exists (the
+service checks again when the job runs: a file can go away in between).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ecohub.access.principal import Principal
 from ecohub.jobs.plain import jsonable
-from ecohub.jobs.server_paths import server_path
+from ecohub.jobs.server_paths import server_file, server_path
 
 _TEXT = 200
 
@@ -28,10 +29,37 @@ class RegistryLoad(BaseModel):
     crs: str = Field("wgs84", max_length=20, description="wgs84 | gcj02")
     rejects: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
 
-    @field_validator("path", "rejects")
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        return server_file(value)
+
+    @field_validator("rejects")
     @classmethod
     def _absolute(cls, value: str | None) -> str | None:
-        return None if value is None else server_path(value)
+        if value is None:
+            return None
+        from ecohub.registry.service import check_writable
+
+        check_writable("--rejects", Path(server_path(value)))
+        return value
+
+    @field_validator("system")
+    @classmethod
+    def _system(cls, value: str) -> str:
+        from ecohub.registry.service import check_system
+
+        check_system(value)
+        return value
+
+    @field_validator("crs")
+    @classmethod
+    def _crs(cls, value: str) -> str:
+        from ecohub.registry.service import CRS
+
+        if value not in CRS:
+            raise ValueError(f"--crs: expected {' or '.join(CRS)}, got {value[:40]!r}")
+        return value
 
 
 class RegistryLink(BaseModel):
@@ -40,6 +68,19 @@ class RegistryLink(BaseModel):
     engine: Literal["duckdb", "spark"] | None = Field(None, description="duckdb | spark")
     auto_accept: float = Field(0.9, description="link pairs at or above this probability")
     review_low: float = Field(0.5, description="lower edge of the review band")
+
+    @field_validator("auto_accept", "review_low")
+    @classmethod
+    def _probability(cls, value: float, info: ValidationInfo) -> float:
+        from ecohub.registry.linkage import LinkConfig
+        from ecohub.registry.service import check_link_config
+
+        # Each field on its own (the band check needs both: review_low comes second).
+        band = {"auto_accept": value, "review_low": 0.0} if info.field_name == "auto_accept" else {
+            "auto_accept": info.data.get("auto_accept", 1.0), "review_low": value
+        }  # fmt: skip
+        check_link_config(LinkConfig(**band))
+        return value
 
 
 def run_load(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Any) -> Any:
