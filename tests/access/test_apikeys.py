@@ -72,3 +72,11 @@ def test_create_rejects_bad_input(store: duckdb.DuckDBPyConnection, ana: str) ->
         apikeys.revoke(store, "nope")
     assert err.value.field == "id"
     assert store.execute("SELECT count(*) FROM api_key").fetchone() == (0,)
+
+
+def test_a_key_given_no_lifetime_expires_after_a_year(store: duckdb.DuckDBPyConnection) -> None:
+    users.add_user(store, "robot", "analyst", "110105", [], PASSWORD)
+    _, rec = apikeys.create(store, "robot")
+    assert rec.expires_at is not None
+    left = rec.expires_at - datetime.now(UTC)
+    assert timedelta(days=364) < left <= timedelta(days=365)

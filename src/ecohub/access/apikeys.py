@@ -26,6 +26,9 @@ from ecohub.access.users import active_user, get_user
 
 PREFIX = "ehk_"
 MAX_EXPIRY_DAYS = 3650
+#: A key given no lifetime lives a year: a machine credential is renewed, not kept forever
+#: (MLPS level 3 asks for a credential lifecycle; a forgotten key stops working by itself).
+DEFAULT_EXPIRY_DAYS = 365
 #: How stale ``last_used_at`` may be: writing it on every request would make every read a write
 #: (and concurrent requests of one key would conflict on the row).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -63,18 +66,20 @@ def _digest(secret: str) -> str:
 def create(
     con: duckdb.DuckDBPyConnection, user: str, expires_days: float | None = None
 ) -> tuple[str, ApiKey]:
-    """A new key for ``user``: ``(key, record)``. Only a digest is stored: the key cannot be
-    shown again."""
+    """A new key for ``user``: ``(key, record)``, valid ``expires_days`` (default
+    :data:`DEFAULT_EXPIRY_DAYS`). Only a digest is stored: the key cannot be shown again."""
     if get_user(con, user) is None:
         raise InvalidInput("user", f"no user {user!r}")
     if active_user(con, user) is None:
         raise InvalidInput("user", f"user {user!r} is disabled")
-    if expires_days is not None and not 0 < expires_days <= MAX_EXPIRY_DAYS:
+    if expires_days is None:
+        expires_days = DEFAULT_EXPIRY_DAYS
+    if not 0 < expires_days <= MAX_EXPIRY_DAYS:
         raise InvalidInput("expires", f"must be 1 to {MAX_EXPIRY_DAYS} days, got {expires_days}")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    expires = now + timedelta(days=expires_days) if expires_days is not None else None
+    expires = now + timedelta(days=expires_days)
     con.execute(
         "INSERT INTO api_key (key_id, user_name, secret_hash, created_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",

@@ -116,7 +116,7 @@ def user_disable(name: str) -> None:
 @apikey_app.command("create")
 def apikey_create(
     user: str = typer.Option(..., help="The user the key acts as."),
-    expires: float | None = typer.Option(None, help="Days until the key expires (default never)."),
+    expires: float | None = typer.Option(None, help="Days until the key expires (default 365)."),
 ) -> None:
     """Create an API key and print it once: it is stored only as a digest."""
     with _door() as d:

@@ -44,7 +44,7 @@ class UserBody(StrictBody):
 
 class KeyBody(StrictBody):
     user: str = Field(..., min_length=1, max_length=32)
-    expires_days: float | None = Field(None, description="days until it expires (default never)")
+    expires_days: float | None = Field(None, description="days until it expires (default 365)")
 
 
 @router.get("/users")
