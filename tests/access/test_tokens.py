@@ -70,8 +70,15 @@ def test_refresh_rotates_and_reuse_revokes_the_family(
     # The rotated token keeps the family's end (12 h from the log-in), not a fresh 12 h.
     ends = store.execute("SELECT DISTINCT expires_at FROM refresh_token").fetchall()
     assert len(ends) == 1
+    assert tokens.verify_access_token(store, secret, second.access_token).name == "ana"
     assert "reused" in _reason(tokens.refresh, store, secret, pair.refresh_token)
     assert _reason(tokens.refresh, store, secret, second.refresh_token) == "refresh token revoked"
+    # The family's access tokens fail too (the thief's and the owner's: both log in again).
+    for access in (pair.access_token, second.access_token):
+        assert "revoked log-in" in _reason(tokens.verify_access_token, store, secret, access)
+    # Another log-in of the same user is not touched.
+    other = tokens.login_tokens(store, secret, ana)
+    assert tokens.verify_access_token(store, secret, other.access_token).name == "ana"
 
 
 def test_refresh_expired_unknown_and_disabled(

@@ -85,11 +85,17 @@ class TokenPair:
 
 
 def issue_access_token(
-    secret: bytes, p: Principal, minutes: float = 15.0, *, now: datetime | None = None
+    secret: bytes,
+    p: Principal,
+    minutes: float = 15.0,
+    *,
+    now: datetime | None = None,
+    family: str | None = None,
 ) -> str:
-    """A signed access token for ``p`` valid ``minutes`` from ``now``."""
+    """A signed access token for ``p`` valid ``minutes`` from ``now``; ``family``: the refresh
+    family it was issued with (the token fails once that family is revoked)."""
     now = now or datetime.now(UTC)
-    claims = {
+    claims: dict[str, Any] = {
         "sub": p.name,
         "role": p.role,
         "region": p.region,
@@ -99,6 +105,8 @@ def issue_access_token(
         "exp": now + timedelta(minutes=minutes),
         "typ": "access",
     }
+    if family is not None:
+        claims["fam"] = family
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -120,6 +128,16 @@ def verify_access_token(con: duckdb.DuckDBPyConnection, secret: bytes, token: st
     user = active_user(con, claims["sub"])
     if user is None:
         raise AuthFailed("token of a disabled or removed user", claims["sub"])
+    family = claims.get("fam")
+    if (
+        family is not None
+        and con.execute(
+            "SELECT 1 FROM refresh_token WHERE family = ? AND revoked_at IS NOT NULL LIMIT 1",
+            [str(family)],
+        ).fetchall()
+    ):
+        # A reused refresh token revoked its family: the access tokens issued with it too.
+        raise AuthFailed("access token of a revoked log-in", claims["sub"])
     return user.principal("token", con)
 
 
@@ -150,8 +168,9 @@ def login_tokens(
 ) -> TokenPair:
     """Tokens for a principal that just proved its password: a new refresh family."""
     now = datetime.now(UTC)
-    refresh = _new_refresh(con, p.name, uuid.uuid4().hex, now, now + timedelta(hours=refresh_hours))
-    access = issue_access_token(secret, p, access_minutes, now=now)
+    family = uuid.uuid4().hex
+    refresh = _new_refresh(con, p.name, family, now, now + timedelta(hours=refresh_hours))
+    access = issue_access_token(secret, p, access_minutes, now=now, family=family)
     return TokenPair(access, round(access_minutes * 60), refresh)
 
 
@@ -206,7 +225,7 @@ def refresh(
         revoke_family(con, family)
         raise AuthFailed("refresh token reused: family revoked", user_name)
     p = user.principal("token", con)
-    access = issue_access_token(secret, p, access_minutes, now=now)
+    access = issue_access_token(secret, p, access_minutes, now=now, family=family)
     return p, TokenPair(access, round(access_minutes * 60), new_refresh)
 
 
