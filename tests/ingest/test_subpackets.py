@@ -258,3 +258,29 @@ def test_any_arrival_order_with_resends_completes_exactly_once(case: tuple[int, 
         else:
             assert added.state == "held"
     assert r.parts_held == len(held) and r.open_count == (1 if held else 0)
+
+
+@pytest.mark.e2e
+def test_an_upload_dated_days_ahead_is_refused_naming_the_clock(tmp_path: Path) -> None:
+    ahead = (datetime.now(CST) + timedelta(days=3)).strftime("%Y%m%d%H%M%S")
+    near = (datetime.now(CST) + timedelta(hours=2)).strftime("%Y%m%d%H%M%S")
+    seg = f"QN=20260101120000300;ST=31;CN=2011;PW=123456;MN={MN};Flag=5;CP=&&DataTime={{}};" \
+          "a21026-Rtd=1&&"  # fmt: skip
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(frame_segment(seg.format(ahead).encode()))
+            assert await dev.no_answer()
+            await dev.send(frame_segment(seg.format(near).encode()))  # a fast clock: kept
+            assert hj212.parse(await dev.answer()).cn == "9014"
+            await srv.settle()
+            assert srv.query("SELECT error, reason FROM packet_log") == [
+                ("FutureDataTime", f"CP.DataTime {ahead[:4]}-{ahead[4:6]}-{ahead[6:8]} "
+                 f"{ahead[8:10]}:{ahead[10:12]}:{ahead[12:]} is more than 1 day after the packet "
+                 "was received; check the device clock")
+            ]  # fmt: skip
+            assert srv.scalar("SELECT count(*) FROM emission") == 1
+            await dev.close()
+
+    run(go())

@@ -18,6 +18,7 @@ from datetime import datetime
 import duckdb
 
 from ecohub.cst import CST
+from ecohub.ingest.checks import LATEST_AHEAD
 from ecohub.ingest.connection import DeviceConnection, RawLogBudget
 from ecohub.ingest.emission_rows import Rejected, data_time_of, rows_of, stored_groups
 from ecohub.ingest.metrics import IngestMetrics
@@ -234,6 +235,14 @@ class Hj212Server:
     def handle_data(self, pkt: hj212.Packet, work: Work) -> None:
         """An upload of values: its rows, or (split, PNUM > 1) one part of them."""
         data_time = data_time_of(pkt)
+        if data_time - work.received_at > LATEST_AHEAD:
+            # The file loaders' bound (ingest.checks): a time this far ahead is a wrong clock,
+            # and stored it would stand as the device's newest data until the clock is right.
+            raise Rejected(
+                "FutureDataTime",
+                f"CP.DataTime {data_time.astimezone(CST):%Y-%m-%d %H:%M:%S} is more than "
+                f"{LATEST_AHEAD.days} day after the packet was received; check the device clock",
+            )
         groups = stored_groups(pkt)
         if not groups:
             raise Rejected("MalformedCP", "CP: a data upload without any pollutant field")
