@@ -9,6 +9,8 @@ import pytest
 
 from ecohub.ingest.devices import deviations, device_status, register_device
 from ecohub.protocols import hj212
+from ecohub.protocols.hj212.codec import frame_segment
+from ecohub.protocols.hj212.crc import crc16, crc16_modbus
 from tests.ingest.conftest import serving
 
 pytestmark = pytest.mark.e2e
@@ -189,7 +191,12 @@ def test_modbus_crc_device_listed_then_switched_to_lenient(tmp_path: Path) -> No
             ]
             srv.server.set_policy(MN, lenient=True)
             await dev.send(mb)
-            assert hj212.parse(await dev.answer()).cn == "9014"
+            # Answered in its own dialect: a logger that checks with CRC-16/MODBUS would
+            # reject the standard's CRC and send the packet again and again.
+            answer = await dev.answer()
+            segment = answer[6:-6]
+            assert int(answer[-6:-2], 16) == crc16_modbus(segment) != crc16(segment)
+            assert hj212.parse(frame_segment(segment)).cn == "9014"
             assert srv.query("SELECT DISTINCT deviation FROM emission") == [("crc_modbus",)]
             await dev.close()
 

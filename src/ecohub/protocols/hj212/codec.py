@@ -20,6 +20,7 @@ views of it. Work per frame is linear in its size and bounded (``MAX_CP_ITEMS``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ecohub.protocols.hj212 import codes
@@ -278,6 +279,7 @@ def diagnose(data: bytes | bytearray | memoryview | str) -> str | None:
     return analyse(data).would_pass
 
 
-def frame_segment(segment: bytes) -> bytes:
-    """Wrap a data segment into a frame: ``##`` + length + segment + CRC + CR LF (6.3.1)."""
-    return b"##%04d%s%04X\r\n" % (len(segment), segment, crc16(segment))
+def frame_segment(segment: bytes, crc: Callable[[bytes], int] = crc16) -> bytes:
+    """Wrap a data segment into a frame: ``##`` + length + segment + CRC + CR LF (6.3.1);
+    ``crc``: the standard's (default), or a device dialect's (``crc16_modbus``)."""
+    return b"##%04d%s%04X\r\n" % (len(segment), segment, crc(segment))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ecohub.protocols.hj212 import codes
 from ecohub.protocols.hj212.codec import frame_segment
 from ecohub.protocols.hj212.constants import FLAG_VERSION_SHIFT
+from ecohub.protocols.hj212.crc import crc16_modbus
 from ecohub.protocols.hj212.packet import Packet
 
 __all__ = [
@@ -37,6 +38,11 @@ def _answer(pkt: Packet, cn: str, cp: str, *, flag_2005: bool = False) -> bytes:
         flag_value = pkt.flag & ~0x03 if pkt.flag is not None else _DEFAULT_FLAG[pkt.edition]
         qn = f"QN={pkt.qn};" if pkt.qn is not None else ""
         segment = f"{qn}ST=91;CN={cn};PW={pw};MN={mn};Flag={flag_value};CP=&&{cp}&&"
+    if not pkt.crc_ok:
+        # A lenient device read under crc_modbus checks what it receives with the same
+        # routine: an answer under the standard's CRC would fail there, and the device would
+        # send the packet again and again. It is answered in its own dialect.
+        return frame_segment(segment.encode("utf-8"), crc16_modbus)
     return frame_segment(segment.encode("utf-8"))
 
 
