@@ -69,14 +69,15 @@ def data(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         ("a_gm", "2025-01-02", 120, 3, 90.0),
         ("a_oly", "2025-01-01", 60, 2, 40.0),
         ("a_oly", "2025-01-02", 220, 5, 170.0),
-        ("a_oly", "2025-01-03", None, None, None),  # incomplete day: no AQI
+        # incomplete day: only CO left (AQI 13, level 1 over one pollutant): no good day
+        ("a_oly", "2025-01-03", 13, 1, None),
         ("a_dc", "2025-01-01", 300, 5, 250.0),  # outside the analyst's scope
         ("a_gm", "2025-02-01", 10, 1, 5.0),  # outside the dates
     ]:
         con.execute(
-            "INSERT INTO air_daily (scope, code, date, aqi, level, pm25_24h) "
-            "VALUES ('station', ?, ?, ?, ?, ?)",
-            [sid, day, aqi, level, pm],
+            "INSERT INTO air_daily (scope, code, date, aqi, level, pm25_24h, complete) "
+            "VALUES ('station', ?, ?, ?, ?, ?, ?)",
+            [sid, day, aqi, level, pm, pm is not None],
         )
     for sid, grade, rank in [("w1", "II", 2), ("w2", "II", 2), ("w3", "IV", 4), ("w_dc", "V", 5)]:
         con.execute(
@@ -144,8 +145,10 @@ def test_air_summary(data: duckdb.DuckDBPyConnection) -> None:
     out = air_summary(data, ANALYST_CHAOYANG, "110000", start=date(2025, 1, 1),
                       end=date(2025, 1, 31))  # fmt: skip
     assert out["stations"] == 2
-    assert out["station_days"] == 5  # a_gm x2, a_oly x3 (one without AQI)
+    assert out["station_days"] == 5  # a_gm x2, a_oly x3 (one incomplete)
+    # Complete days only (HJ 663): a_oly's CO-only day at level 1 is not a good day.
     assert out["days_by_level"] == {1: 1, 2: 1, 3: 1, 5: 1}
+    assert out["station_days_incomplete"] == 1
     assert out["good_ratio"] == pytest.approx(2 / 4)
     assert out["max_aqi"] == 220
     assert out["means"]["pm25_24h"] == pytest.approx((20 + 90 + 40 + 170) / 4)
@@ -154,7 +157,7 @@ def test_air_summary(data: duckdb.DuckDBPyConnection) -> None:
          "pm25_24h_mean": 30.0},
         {"date": date(2025, 1, 2), "stations": 2, "aqi_mean": 170.0, "aqi_max": 220,
          "pm25_24h_mean": 130.0},
-        {"date": date(2025, 1, 3), "stations": 1, "aqi_mean": None, "aqi_max": None,
+        {"date": date(2025, 1, 3), "stations": 1, "aqi_mean": 13.0, "aqi_max": 13,
          "pm25_24h_mean": None},
     ]  # fmt: skip
 

@@ -58,8 +58,11 @@ def air_summary(
 ) -> dict[str, Any]:
     """Station-day AQI over the air stations inside ``region``, days ``start``..``end``.
 
-    Station-days per AQI level (HJ 633 levels as stored), the share of levels 1-2 among
-    station-days with a level, mean daily concentrations, and the per-day mean and maximum AQI.
+    Station-days per AQI level (HJ 633 levels as stored) and the share of levels 1-2 among
+    them, counted over complete station-days only (all six pollutants' daily values valid, as
+    HJ 663 counts category days; a day with only CO left is not a good day), with the other
+    station-days as ``station_days_incomplete``; mean daily concentrations, and the per-day
+    mean and maximum AQI.
     """
     area = resolve(con, region, crs=crs)
     stations = inside_frame(con, p, "station", area, where="network = 'air'")[["station_id"]]
@@ -67,7 +70,9 @@ def air_summary(
     with _keys(con, stations) as keys:
         means = ", ".join(f"avg(d.{c}) AS {c}" for c in AIR_MEANS)
         total = con.execute(
-            f"SELECT count(*), count(d.level), count(*) FILTER (d.level <= 2), max(d.aqi), {means} "
+            "SELECT count(*), count(d.level) FILTER (d.complete), "
+            f"count(*) FILTER (d.level <= 2 AND d.complete), max(d.aqi), {means}, "
+            "count(*) FILTER (NOT coalesce(d.complete AND d.level IS NOT NULL, FALSE)) "
             f"FROM air_daily d JOIN {keys} k ON d.scope = 'station' AND d.code = k.station_id "
             "WHERE d.date BETWEEN ? AND ?",
             [start, end],
@@ -76,6 +81,7 @@ def air_summary(
         levels = con.execute(
             f"SELECT d.level, count(*) FROM air_daily d JOIN {keys} k ON d.scope = 'station' "
             "AND d.code = k.station_id WHERE d.date BETWEEN ? AND ? AND d.level IS NOT NULL "
+            "AND d.complete "
             "GROUP BY d.level ORDER BY d.level",
             [start, end],
         ).fetchall()
@@ -86,10 +92,11 @@ def air_summary(
             [start, end],
         ).fetchall()
     out["station_days"] = total[0]
+    out["station_days_incomplete"] = total[-1]
     out["days_by_level"] = {int(level): n for level, n in levels}
     out["good_ratio"] = (total[2] / total[1]) if total[1] else None
     out["max_aqi"] = _plain(total[3])
-    out["means"] = {c: _plain(v) for c, v in zip(AIR_MEANS, total[4:], strict=True)}
+    out["means"] = {c: _plain(v) for c, v in zip(AIR_MEANS, total[4:-1], strict=True)}
     out["daily"] = [
         {"date": d, "stations": n, "aqi_mean": _plain(a), "aqi_max": _plain(m),
          "pm25_24h_mean": _plain(pm)}

@@ -175,8 +175,10 @@ def _ranking(
     con.register(name, frame)
     try:
         rows = con.execute(
-            f"SELECT k.key, any_value(k.label), avg(d.aqi), count(d.level), "
-            f"count(*) FILTER (d.level <= 2), count(DISTINCT k.station_id) FROM {name} k "
+            # Good-day ratio over complete station-days, as the region summary counts them.
+            f"SELECT k.key, any_value(k.label), avg(d.aqi), count(d.level) FILTER (d.complete), "
+            f"count(*) FILTER (d.level <= 2 AND d.complete), count(DISTINCT k.station_id) "
+            f"FROM {name} k "
             "JOIN air_daily d ON d.scope = 'station' AND d.code = k.station_id "
             "WHERE d.date BETWEEN ? AND ? GROUP BY k.key ORDER BY avg(d.aqi) NULLS LAST",
             [start, end],
