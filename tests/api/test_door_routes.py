@@ -294,3 +294,10 @@ def test_aqi_numbers_are_integers_on_the_raw_record_too(door: Door, kind: str) -
         for i in valued:
             assert type(i["aqi"]) is int and type(i["level"]) is int, (raw, i)
             assert all(type(i[k]) is int for k in i if k.startswith("iaqi_") and i[k] is not None)
+
+
+def test_water_classes_refuse_an_unknown_method(door: Door) -> None:
+    r = _client(door).get("/api/v1/water/classes", params={"method": "bogus"})
+    assert r.status_code == 422  # an empty list would read as "no section assessed"
+    assert r.json()["errors"][0]["field"] == "method"
+    assert _client(door).get("/api/v1/water/classes", params={"method": "2011"}).status_code == 200

@@ -92,7 +92,13 @@ def water_classes(
     method: str | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Stored annual section classes (``water assess`` wrote them) in the caller's scope."""
+    """Stored annual section classes (``water assess`` wrote them) in the caller's scope;
+    :class:`QueryError` for a method that is not one (it would match no row and read as "no
+    data"), as the water assessment route says."""
+    from ecohub.standards.water import METHODS
+
+    if method is not None and method not in METHODS:
+        raise QueryError("method", f"expected one of {', '.join(METHODS)}, got {method[:20]!r}")
     n = page_size(limit)
     mine, mp = region_sql(principal, "s.region_code")
     want, wp = region_filter("s.region_code", region)
