@@ -42,6 +42,21 @@ def test_user_add_list_disable(data: Path) -> None:
     assert row["department"] is None
     assert _run(data, "user", "disable", "ana")[0] == 0
     assert json.loads(_run(data, "user", "list", "--json")[1])["enabled"] is False
+    # Enabled again, with a new password set by the administrator.
+    assert _run(data, "user", "enable", "ana")[0] == 0
+    assert json.loads(_run(data, "user", "list", "--json")[1])["enabled"] is True
+    code, out, _ = _run(data, "user", "passwd", "ana", "--password-stdin",
+                        stdin="a brand new pass phrase\n")  # fmt: skip
+    assert code == 0 and "password of ana set" in out
+    code, _, err = _run(data, "user", "passwd", "ana", "--password-stdin", stdin="short\n")
+    assert code != 0 and "password: must have at least 12" in err
+    from ecohub.access import users
+
+    con = connect(data / "ecohub.duckdb")
+    try:
+        assert users.authenticate(con, "ana", "a brand new pass phrase").name == "ana"
+    finally:
+        con.close()
 
 
 @pytest.mark.parametrize(

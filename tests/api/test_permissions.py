@@ -386,6 +386,38 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": "/api/v1/users/{new_user}/disable", "method": "POST"},
         "same",
     ),
+    ("POST", "/api/v1/users/{name}/enable"): (
+        {"url": "/api/v1/users/{new_user}/enable", "method": "POST"},
+        {"url": "/api/v1/users/{new_user}/enable", "method": "POST"},
+        "same",
+    ),
+    ("POST", "/api/v1/users/{name}/password"): (
+        {
+            "url": "/api/v1/users/{new_user}/password",
+            "method": "POST",
+            "json": {"password": "a new long password"},
+        },
+        {
+            "url": "/api/v1/users/{new_user}/password",
+            "method": "POST",
+            "json": {"password": "a new long password"},
+        },
+        "same",
+    ),
+    # Every role changes its own password (the caller's password is set to d.PASSWORD first).
+    ("POST", "/api/v1/auth/password"): (
+        {
+            "url": "/api/v1/auth/password",
+            "method": "POST",
+            "json": {"current_password": d.PASSWORD, "new_password": "a new long password"},
+        },
+        {
+            "url": "/api/v1/auth/password",
+            "method": "POST",
+            "json": {"current_password": d.PASSWORD, "new_password": "a new long password"},
+        },
+        "same",
+    ),
     ("GET", "/api/v1/apikeys"): ({"url": "/api/v1/apikeys"}, {"url": "/api/v1/apikeys"}, "same"),
     ("POST", "/api/v1/apikeys"): (
         {"url": "/api/v1/apikeys", "method": "POST", "json": {"user": "u_analyst"}},
@@ -440,6 +472,20 @@ CASES: dict[tuple[str, str], Case] = {
             "url": f"/api/v1/catalog/{CAT_OPEN}/applications/{{new_app}}/decision",
             "method": "POST",
             "json": {"decision": "grant", "region": d.INSIDE},
+        },
+        "same",
+    ),
+    # Admin only; {granted_app}: an application filed and granted just before.
+    ("POST", "/api/v1/catalog/{code}/applications/{app_id}/revocation"): (
+        {
+            "url": f"/api/v1/catalog/{CAT_OPEN}/applications/{{granted_app}}/revocation",
+            "method": "POST",
+            "json": {"reason": "test"},
+        },
+        {
+            "url": f"/api/v1/catalog/{CAT_OPEN}/applications/{{granted_app}}/revocation",
+            "method": "POST",
+            "json": {"reason": "test"},
         },
         "same",
     ),
@@ -564,6 +610,22 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
             headers={"Authorization": f"Bearer {door.keys['analyst']}"},
         )
         new_app = filed.json()["id"]
+    granted_app = "0" * 32
+    if "{granted_app}" in spec["url"]:
+        first = today()  # a grant still in force (an ended one is a 409)
+        filed = client.post(
+            f"/api/v1/catalog/{CAT_OPEN}/applications",
+            json={**APPLY_IN, "valid_from": first.isoformat(),
+                  "valid_to": (first + timedelta(days=30)).isoformat()},
+            headers={"Authorization": f"Bearer {door.keys['analyst']}"},
+        )  # fmt: skip
+        granted_app = filed.json()["id"]
+        granted = client.post(
+            f"/api/v1/catalog/{CAT_OPEN}/applications/{granted_app}/decision",
+            json={"decision": "grant"},
+            headers={"Authorization": f"Bearer {door.keys['admin']}"},
+        )
+        assert granted.status_code == 200, granted.text
     made = {"new_user": "", "new_key": ""}
     if "{new_user}" in spec["url"] or "{new_key}" in spec["url"]:
         from ecohub.access import apikeys, users
@@ -577,8 +639,18 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
         if "{" + name + "}" in spec["url"]:
             fresh[name] = _fresh_alert(door.con, mn, source)
     url = spec["url"].format(
-        own_job=door.jobs[role], other_job=door.jobs[other], new_app=new_app, **made, **fresh
+        own_job=door.jobs[role],
+        other_job=door.jobs[other],
+        new_app=new_app,
+        granted_app=granted_app,
+        **made,
+        **fresh,
     )
+    if spec["url"] == "/api/v1/auth/password" and key:
+        from ecohub.access import passwords, users
+
+        if users.get_user(door.con, f"u_{role}") is not None:
+            passwords.set_password(door.con, f"u_{role}", d.PASSWORD)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     method = spec.get("method") or (
         "PUT" if "json" in spec and "jobs" not in url else ("POST" if "json" in spec else "GET")

@@ -130,6 +130,10 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users/{name}/disable"): ADMIN,
+    ("POST", "/api/v1/users/{name}/enable"): ADMIN,
+    ("POST", "/api/v1/users/{name}/password"): ADMIN,
+    # Every signed-in person changes its own password (an API key's client has none: 400).
+    ("POST", "/api/v1/auth/password"): ALL,
     ("GET", "/api/v1/apikeys"): ADMIN,
     ("POST", "/api/v1/apikeys"): ADMIN,
     ("POST", "/api/v1/apikeys/{key_id}/revoke"): ADMIN,

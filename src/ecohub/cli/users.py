@@ -26,7 +26,7 @@ audit_app = typer.Typer(no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(user_app, name="user", help="Users: add, list, disable.")
+    app.add_typer(user_app, name="user", help="Users: add, list, passwd, enable, disable.")
     app.add_typer(apikey_app, name="apikey", help="API keys for machine clients.")
     app.add_typer(audit_app, name="audit", help="The hash-chained audit log: verify, show.")
 
@@ -103,6 +103,28 @@ def user_list(
             "yes" if r["enabled"] else "no", r["locked_until"] or "-", r["created_at"][:19],
         )  # fmt: skip
     console.print(table)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: str,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from the first line of stdin."
+    ),
+) -> None:
+    """Set a user's password (a reset): its lock is cleared and its log-ins end."""
+    password = _read_password(password_stdin)
+    with _door() as d:
+        d.post(f"/api/v1/users/{quote(name, safe='')}/password", {"password": password})
+    console.print(f"password of {name} set; its log-ins have ended", highlight=False)
+
+
+@user_app.command("enable")
+def user_enable(name: str) -> None:
+    """Let a disabled or locked user log in again."""
+    with _door() as d:
+        d.post(f"/api/v1/users/{quote(name, safe='')}/enable", None)
+    console.print(f"enabled {name}", highlight=False)
 
 
 @user_app.command("disable")

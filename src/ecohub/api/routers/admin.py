@@ -14,11 +14,13 @@ import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
-from ecohub.access import apikeys, audit, users
+from ecohub.access import apikeys, audit, passwords, users
+from ecohub.access.errors import AuthFailed
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
 from ecohub.api.deps import cursor
 from ecohub.api.errors import problem_responses
+from ecohub.api.problems import problem
 from ecohub.api.rules import guard
 from ecohub.supervision.period import bound
 
@@ -87,6 +89,73 @@ def disable_user(
 ) -> dict[str, Any]:
     """Disable a user: no log-in; its tokens and API keys fail from their next use."""
     user = users.disable_user(cur, name)
+    request.state.audit_rows = 1
+    return user.as_dict()
+
+
+class PasswordBody(StrictBody):
+    password: str = Field(..., min_length=1, max_length=1024, json_schema_extra={"writeOnly": True})
+
+
+class OwnPasswordBody(StrictBody):
+    current_password: str = Field(
+        ..., min_length=1, max_length=1024, json_schema_extra={"writeOnly": True}
+    )
+    new_password: str = Field(
+        ..., min_length=1, max_length=1024, json_schema_extra={"writeOnly": True}
+    )
+
+
+@router.post("/users/{name}/password")
+def reset_password(
+    request: Request,
+    body: PasswordBody,
+    name: str = Path(..., pattern=NAME),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """Set a user's password (a reset): its lock is cleared and its log-ins end."""
+    user = passwords.set_password(cur, name, body.password)
+    request.state.audit_rows = 1
+    request.state.audit_detail = {"user": name}
+    return user.as_dict()
+
+
+@router.post("/users/{name}/enable")
+def enable_user(
+    request: Request,
+    name: str = Path(..., pattern=NAME),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """Let a disabled or locked user log in again (it logs in afresh)."""
+    user = passwords.enable_user(cur, name)
+    request.state.audit_rows = 1
+    return user.as_dict()
+
+
+@router.post("/auth/password", responses=problem_responses(400, 401, 422))
+def change_password(
+    request: Request,
+    body: OwnPasswordBody,
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> Any:
+    """Change your own password, giving the current one; every log-in of yours ends (log in
+    again). A wrong current password counts toward the lock, as a failed log-in does."""
+    auth = request.app.state.auth
+    try:
+        user = passwords.change_own(
+            cur, p, body.current_password, body.new_password,
+            max_failures=auth.max_failures, lockout_minutes=auth.lockout_minutes,
+        )  # fmt: skip
+    except AuthFailed:
+        reason = "does not match (or the account is locked)"
+        return problem(
+            400,
+            detail=f"current_password: {reason}",
+            errors=[{"field": "current_password", "reason": reason}],
+        )
     request.state.audit_rows = 1
     return user.as_dict()
 
