@@ -284,13 +284,21 @@ def annual_statistics(
         if row["statistic"] == "mean":
             xs = [_number(key, v) for v in series]
             raw = float(sum(xs, Fraction(0)) / len(xs))
+            out[row["pollutant"]] = round_statistic(row["pollutant"], raw, edition)
         else:
-            try:
-                raw = percentile(series, float(row["percentile"]))
-            except StandardsError as exc:
-                raise InvalidValue(key, exc.message) from exc
-        out[row["pollutant"]] = round_statistic(row["pollutant"], raw, edition)
+            out[row["pollutant"]] = _rounded_percentile(key, series, row, edition)
     return out
+
+
+def _rounded_percentile(
+    key: str, series: Sequence[float], row: Mapping[str, str], edition: int
+) -> float:
+    """The percentile of ``row`` of ``series`` (Appendix A), rounded for reporting."""
+    try:
+        raw = percentile(series, float(row["percentile"]))
+    except StandardsError as exc:
+        raise InvalidValue(key, exc.message) from exc
+    return round_statistic(row["pollutant"], raw, edition)
 
 
 def annual_percentiles(
@@ -309,13 +317,8 @@ def annual_percentiles(
         if key not in known:
             raise UnknownParameter(str(key), f"expected one of {tuple(sorted(known))}")
         row = by_input.get(key)
-        if row is None:
-            continue
-        try:
-            raw = percentile(series, float(row["percentile"]))
-        except StandardsError as exc:
-            raise InvalidValue(key, exc.message) from exc
-        out[row["pollutant"]] = round_statistic(row["pollutant"], raw, edition)
+        if row is not None:
+            out[row["pollutant"]] = _rounded_percentile(key, series, row, edition)
     return out
 
 
