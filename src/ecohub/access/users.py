@@ -324,10 +324,7 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         if attempt >= max_failures:
             with WRITE_LOCK:
-                con.execute(
-                    "UPDATE app_user SET failed_logins = 0, locked_until = ? WHERE name = ?",
-                    [now + timedelta(minutes=lockout_minutes), name],
-                )
+                _lock(con, name, now + timedelta(minutes=lockout_minutes))
             raise AuthFailed(f"wrong password; locked after {attempt} failures", name) from None
         raise AuthFailed("wrong password", name) from None
     with WRITE_LOCK:
@@ -361,13 +358,18 @@ def _take_attempt(
         if row is None or (row[1] is not None and row[1] > now):
             return None
         if int(row[0]) >= max_failures:  # the limit was lowered since: locked now
-            con.execute(
-                "UPDATE app_user SET failed_logins = 0, locked_until = ? WHERE name = ?",
-                [now + timedelta(minutes=lockout_minutes), name],
-            )
+            _lock(con, name, now + timedelta(minutes=lockout_minutes))
             return None
         con.execute("UPDATE app_user SET failed_logins = failed_logins + 1 WHERE name = ?", [name])
         return int(row[0]) + 1
+
+
+def _lock(con: duckdb.DuckDBPyConnection, name: str, until: datetime) -> None:
+    """Lock ``name`` until ``until`` and start its failure count afresh (the caller holds
+    ``WRITE_LOCK``)."""
+    con.execute(
+        "UPDATE app_user SET failed_logins = 0, locked_until = ? WHERE name = ?", [until, name]
+    )
 
 
 def _burn(password: str) -> None:
