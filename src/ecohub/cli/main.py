@@ -13,6 +13,7 @@ from ecohub.cli import (
     enterprise,
     geo,
     hj212,
+    hj212_data,
     hj212_ops,
     lake,
     load,
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 platform.register(app)
 hj212_ops.register(hj212.app)
+hj212_data.register(hj212.app)
 app.add_typer(hj212.app, name="hj212", help="HJ 212 codec, simulator and device tools.")
 app.add_typer(load.app, name="load", help="Load station networks and observations from files.")
 app.add_typer(air.app, name="air", help="Air quality: AQI and HJ 663 assessment.")

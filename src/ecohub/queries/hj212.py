@@ -275,7 +275,9 @@ def rejected(
     rows = (
         con.execute(
             "SELECT p.id, p.received_at, p.peer, p.mn, p.status, p.error, p.reason, p.would_pass,"
-            f" {packets.hex_sql('p.raw')} AS raw_hex, decode(p.raw) IS NOT NULL AS is_text"
+            f" {packets.hex_sql('p.raw')} AS raw_hex,"
+            # try(): bytes that are not UTF-8 (a scanner, a TLS hello) are not text, not an error.
+            " try(decode(p.raw)) IS NOT NULL AS is_text"
             f" FROM packet_log p LEFT JOIN {_DEVICES} ON m.mn = p.mn WHERE {' AND '.join(where)}"
             " ORDER BY p.id DESC LIMIT ?",
             [*params, n + 1],
