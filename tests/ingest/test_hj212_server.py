@@ -360,3 +360,63 @@ def test_2005_device_codes_mapped_and_answered_in_2005_form(tmp_path: Path) -> N
             await dev.close()
 
     run(go())
+
+
+def test_frame_without_crlf_is_answered_while_the_device_waits(tmp_path: Path) -> None:
+    # A logger that omits CR LF and waits for its answer: answered after a short grace, not
+    # only when its next frame arrives.
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(frame()[:-2])
+            ans = hj212.parse(await dev.answer(timeout=3.0))
+            assert ans.cn == "9014" and ans.qn == "20260101120000123"
+            assert srv.scalar("SELECT count(*) FROM emission") == 2
+            await dev.send(frame(data_time="20260101120000", qn="20260101120100000"))
+            assert hj212.parse(await dev.answer()).qn == "20260101120100000"
+            assert srv.scalar("SELECT count(*) FROM emission") == 4
+            await dev.close()
+
+    run(go())
+
+
+def test_last_frame_without_crlf_is_stored_when_the_device_hangs_up(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(frame()[:-2])
+            await dev.close()  # at once: no grace, no answer wanted
+            await asyncio.sleep(0.1)
+            await srv.settle()
+            rows = srv.query("SELECT pollutant, avg FROM emission ORDER BY 1")
+            assert rows == [("a21002", 40.0), ("a21026", 12.5)]
+            assert srv.scalar("SELECT count(*) FROM packet_log") == 0
+
+    run(go())
+
+
+def test_frame_cut_short_by_a_hang_up_is_logged(tmp_path: Path) -> None:
+    good = frame()
+    cut = good[: good.index(b"CP=") + 10]  # past the MN field, inside CP
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(cut)
+            await dev.close()
+            await asyncio.sleep(0.1)
+            await srv.settle()
+            log = srv.query("SELECT raw, error, reason, mn, status FROM packet_log")
+            assert log == [
+                (cut, "FramingError", f"truncated: discarded {len(cut)} bytes", MN, "rejected")
+            ]
+            assert srv.scalar("SELECT count(*) FROM emission") == 0
+            # Cut inside the MN field: the device is not guessed.
+            dev = await srv.device()
+            await dev.send(good[: good.index(b"MN=") + 6])
+            await dev.close()
+            await asyncio.sleep(0.1)
+            await srv.settle()
+            assert srv.query("SELECT mn FROM packet_log ORDER BY id")[1:] == [(None,)]
+
+    run(go())

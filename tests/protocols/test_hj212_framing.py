@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecohub.protocols.hj212 import Framer, FramingError
 
@@ -87,3 +89,65 @@ def test_oversize_error_caps_discarded_bytes() -> None:
 def test_junk_is_capped() -> None:
     out = Framer().feed(b"j" * 1000 + A)
     assert out == [FramingError("junk", b"j" * 256, 1000), A]
+
+
+# -- flush: what the buffer holds when the stream pauses or ends --------------------------------
+
+
+def test_last_frame_without_crlf_is_taken_when_the_stream_pauses_or_ends() -> None:
+    framer = Framer()
+    assert framer.feed(A_NO_CRLF) == []  # could still be followed by CR LF
+    assert framer.complete_without_terminator()
+    assert framer.flush(final=False) == [A_NO_CRLF]
+    assert framer.buffered == 0 and not framer.complete_without_terminator()
+    framer.feed(A_NO_CRLF)
+    assert framer.flush(final=True) == [A_NO_CRLF]
+
+
+def test_a_frame_cut_short_is_reported_only_when_the_stream_ends() -> None:
+    framer = Framer()
+    cut = A[:40]
+    assert framer.feed(cut) == [] and not framer.complete_without_terminator()
+    assert framer.flush(final=False) == []  # a pause: the rest may still come
+    assert framer.buffered == 40
+    assert framer.flush(final=True) == [FramingError("truncated", cut, 40)]
+    assert framer.buffered == 0 and framer.flush(final=True) == []
+
+
+def test_a_frame_longer_than_declared_is_not_taken_early() -> None:
+    # 0080 declares 80 characters; one more byte means it is not the logger without CR LF.
+    framer = Framer()
+    framer.feed(A_NO_CRLF + b"X")
+    assert not framer.complete_without_terminator() and framer.flush(final=False) == []
+    assert framer.flush(final=True) == [FramingError("truncated", A_NO_CRLF + b"X", 91)]
+
+
+def test_junk_and_an_oversize_frame_are_reported_at_the_end() -> None:
+    framer = Framer()
+    assert framer.feed(b"hello") == []  # junk is reported when the next '##' shows its end
+    assert framer.flush(final=True) == [FramingError("junk", b"hello", 5)]
+    framer = Framer(max_frame=100)
+    out = framer.feed(b"##" + b"z" * 300)
+    assert out == []  # skipping until '##' or CR LF
+    (err,) = framer.flush(final=True)
+    assert isinstance(err, FramingError) and err.reason == "oversize" and err.size == 302
+
+
+PIECES = st.sampled_from([A, B, A_NO_CRLF, A[:30], b"##", b"#", b"\r\n", b"\r", b"xyz"])
+
+
+@given(
+    st.lists(PIECES | st.binary(max_size=20), max_size=12).map(b"".join),
+    st.lists(st.integers(1, 50), max_size=20),
+)
+def test_split_then_flush_equals_whole_then_flush(stream: bytes, cuts: list[int]) -> None:
+    whole = Framer()
+    expected = whole.feed(stream) + whole.flush(final=True)
+    split, out, at = Framer(), [], 0
+    for n in cuts:
+        out += split.feed(stream[at : at + n])
+        at += n
+    out += split.feed(stream[at:]) + split.flush(final=True)
+    assert out == expected
+    # Nothing is lost: every byte is in a frame or counted in an error.
+    assert sum(len(x) if isinstance(x, bytes) else x.size for x in out) == len(stream)

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How long a frame complete by its declared length but without CR LF waits for more bytes
+#: before it is taken as it is: a CR LF split into the next TCP segment arrives well within it,
+#: a device waiting for its answer (HJ 212-2017 default time-out 5 s) is answered in time.
+UNTERMINATED_GRACE_S = 0.3
+
 
 class BadFrameWindow:
     """How many of the last ``size`` frames were bad: a good frame now and then no longer
@@ -108,6 +113,8 @@ class DeviceConnection(asyncio.Protocol):
         # no timer (one per timeout per connection instead of one per packet).
         self._last_read = 0.0
         self._closed = False
+        # Armed while the framer holds a frame complete by its declared length without CR LF.
+        self._unfinished: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing asyncio.Transport.
@@ -127,12 +134,27 @@ class DeviceConnection(asyncio.Protocol):
         self._arm_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        by_peer = not self._closed  # we close (cut, idle, shutdown) only after saying why
         self._closed = True
         if self._idle is not None:
             self._idle.cancel()
+        if self._unfinished is not None:
+            self._unfinished.cancel()
+        if by_peer and self in self.server._connections:
+            # The peer hung up: a last frame without CR LF is stored (there is no one left to
+            # answer), and a frame cut short is logged as rejected rather than forgotten.
+            for item in self.framer.flush(final=True):
+                self._handle(item)
         if self in self.server._connections:
             self.server._connections.discard(self)
             self.server.metrics.connections.dec()
+
+    def _handle(self, item: bytes | hj212.FramingError) -> bool:
+        """One framer item to the server; whether it was a good frame."""
+        if isinstance(item, bytes):
+            return self.server.on_frame(self, item)
+        self.server.on_framing_error(self, item)
+        return False
 
     def data_received(self, data: bytes) -> None:
         if self._closed:
@@ -143,11 +165,7 @@ class DeviceConnection(asyncio.Protocol):
         settings = server.settings
         items = self.framer.feed(data)
         for item in items:
-            if isinstance(item, bytes):
-                ok = server.on_frame(self, item)
-            else:
-                server.on_framing_error(self, item)
-                ok = False
+            ok = self._handle(item)
             if self.bad.add(not ok) >= settings.hj212_max_bad_frames:
                 self._cut(
                     "flood",
@@ -168,6 +186,34 @@ class DeviceConnection(asyncio.Protocol):
             self.frame_started = loop.time()
         else:
             self.check_deadline(loop.time())
+        if (
+            loop is not None
+            and self.since_frame  # nothing held back (the common case): nothing to look at
+            and self._unfinished is None
+            and self.framer.complete_without_terminator()
+        ):
+            self._unfinished = loop.call_later(UNTERMINATED_GRACE_S, self._take_unterminated)
+
+    def _take_unterminated(self) -> None:
+        """A frame complete by its declared length but without CR LF, with nothing read for
+        ``UNTERMINATED_GRACE_S``: a logger that omits CR LF and waits for the answer. Taken as
+        the frame it is, so it is answered now, not when the device's next frame arrives."""
+        self._unfinished = None
+        loop = self.server._loop
+        if self._closed or loop is None:
+            return
+        quiet = loop.time() - self._last_read
+        if quiet < UNTERMINATED_GRACE_S:  # more bytes came: look again when they have settled
+            if self.framer.complete_without_terminator():
+                self._unfinished = loop.call_later(
+                    UNTERMINATED_GRACE_S - quiet, self._take_unterminated
+                )
+            return
+        for item in self.framer.flush(final=False):
+            self.bad.add(not self._handle(item))
+        self.since_frame = self.framer.buffered
+        if self.since_frame == 0:
+            self.frame_started = None
 
     def check_deadline(self, now: float) -> None:
         """Cut the peer when the frame under way began ``hj212_frame_deadline_s`` ago or more.

@@ -305,7 +305,12 @@ class Hj212Server:
         )
 
     def on_framing_error(self, conn: DeviceConnection, err: hj212.FramingError) -> None:
-        self._reject(conn, err.discarded, "FramingError", err.detail, self._clock(), size=err.size)
+        # A frame cut short by a hang-up names its device when its MN field is whole, so the
+        # device's users find it among their rejected packets.
+        mn = _whole_mn(err.discarded) if err.reason == "truncated" else None
+        self._reject(
+            conn, err.discarded, "FramingError", err.detail, self._clock(), mn=mn, size=err.size
+        )
 
     def _sweep_deadlines(self) -> None:
         """Cut peers whose frame under way is past hj212_frame_deadline_s (a stalled sender
@@ -360,6 +365,14 @@ class Hj212Server:
                 conn.resume()
         self.metrics.acks.inc(answered)
         self.metrics.queue_depth.set(self.writer.depth())
+
+
+def _whole_mn(frame: bytes) -> str | None:
+    """The MN of a frame's first bytes when its field ends before they do, else ``None``."""
+    at = frame.find(b"MN=")
+    if at < 0 or not any(frame.find(sep, at) >= 0 for sep in (b";", b"&")):
+        return None
+    return _sniff_mn(frame)
 
 
 def _sniff_mn(frame: bytes) -> str | None:

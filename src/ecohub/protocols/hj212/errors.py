@@ -79,7 +79,8 @@ class FramingError(ProtocolError):
     """Bytes the :class:`~ecohub.protocols.hj212.framing.Framer` had to throw away.
 
     Returned as an item by ``Framer.feed`` (never raised). ``reason`` is ``"junk"`` (bytes
-    before ``##``) or ``"oversize"`` (a frame longer than ``max_frame``); ``discarded`` holds the
+    before ``##``), ``"oversize"`` (a frame longer than ``max_frame``) or ``"truncated"`` (the
+    stream ended inside a frame, from ``Framer.flush``); ``discarded`` holds the
     first discarded bytes (capped, see ``constants.MAX_REPORTED_DISCARD``) and ``size`` how many
     bytes were discarded in all.
     """

@@ -15,7 +15,9 @@ bytes arrive.
 Bytes before ``##`` are returned as one ``FramingError("junk")`` once the next ``##`` shows
 where they end; a frame longer than ``max_frame`` as ``FramingError("oversize")``, and the
 framer skips to the next ``##``. The output does not depend on how the bytes were split
-into ``feed`` calls.
+into ``feed`` calls. ``flush`` says what the buffer holds when the stream pauses (a last frame
+without CR LF, complete by its declared length) or ends (that frame, or the unfinished bytes
+as ``FramingError("truncated")``), so neither a last frame nor a cut one goes unseen.
 """
 
 from __future__ import annotations
@@ -116,6 +118,41 @@ class Framer:
             else:
                 self._skipping = FramingError("oversize", cap[:2], 2)
                 del buf[:2]
+        return out
+
+    def complete_without_terminator(self) -> bool:
+        """The buffer holds exactly one frame by its declared length, without CR LF (a logger
+        that omits it): complete, unless more bytes of it are still on their way."""
+        buf = self._buf
+        if self._skipping is not None or buf[:2] != HEADER or len(buf) < 10:
+            return False
+        length = buf[2:6]
+        return length.isdigit() and len(buf) == 10 + int(length)
+
+    def flush(self, *, final: bool) -> list[bytes | FramingError]:
+        """What is held back, as if the stream had paused (``final=False``) or ended
+        (``final=True``). Paused: a frame complete by its declared length without CR LF (see
+        :meth:`complete_without_terminator`), else nothing. Ended: that frame, or else the
+        unfinished bytes as ``FramingError("truncated")``; junk not reported yet and an
+        oversize frame being skipped are reported too. Nothing is held back afterwards when
+        ``final``."""
+        out: list[bytes | FramingError] = []
+        if self.complete_without_terminator():
+            self._flush_junk(out)
+            out.append(bytes(self._buf))
+            self._buf.clear()
+            return out
+        if not final:
+            return out
+        self._flush_junk(out)
+        buf = self._buf
+        if self._skipping is not None:
+            self._skip(self._skipping, len(buf))
+            out.append(self._skipping)
+            self._skipping = None
+        elif buf:
+            out.append(FramingError("truncated", bytes(buf[:MAX_REPORTED_DISCARD]), len(buf)))
+            buf.clear()
         return out
 
     def _skip(self, skipping: FramingError, cut: int) -> None:
