@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,4 +75,26 @@ def test_after_commit_thread_feeds_ticks_and_flushes_on_close(tmp_path: Path) ->
     feed.close()
     assert calls == [("batch", [1, 2]), ("batch", [3]), ("flush", (1,))]
     assert feed.errors == 1 and feed.batches == 3
+    con.close()
+
+
+def test_the_detector_cursor_cuts_china_standard_time_days(tmp_path: Path) -> None:
+    # The stream's daily limits and day rules use date_trunc('day', ...): 07:30 Beijing time on
+    # 22 Nov belongs to 22 Nov (a UTC cursor put it in the day that began 21 Nov 08:00 CST).
+    con = connect(tmp_path / "s.duckdb")
+    days: list[Any] = []
+
+    def on_batch(cur: duckdb.DuckDBPyConnection, batch: list[Any]) -> None:
+        days.append(
+            cur.execute(
+                "SELECT strftime(date_trunc('day', TIMESTAMPTZ '2026-11-22 07:30:00+08'), "
+                "'%Y-%m-%d %H:%M %z'), TIMESTAMPTZ '2026-11-22 07:30:00+08'::DATE"
+            ).fetchone()
+        )
+
+    feed = AfterCommit(con, on_batch)
+    feed.start()
+    feed.submit([1])
+    feed.close()
+    assert days == [("2026-11-22 00:00 +08", date(2026, 11, 22))]
     con.close()

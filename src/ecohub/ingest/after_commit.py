@@ -41,6 +41,9 @@ class AfterCommit:
         tick_s: float = 1.0,
     ) -> None:
         self._cur = con.cursor()
+        # A cursor does not inherit the store connection's zone: the detectors' days (daily
+        # limits, day rules, permits in force) are China Standard Time days, as in a batch run.
+        self._cur.execute("SET TimeZone = 'Asia/Shanghai'")
         self._on_batch = on_batch
         self._tick = tick
         self._flush = flush
