@@ -99,7 +99,9 @@ def test_batch_rerun_adds_nothing_and_a_longer_run_widens() -> None:
     assert _count(con) == n
 
 
-@pytest.mark.parametrize("flag", ["M", "C", "D", "S"])
+# The marks of HJ 212-2017, and flags it does not define (a lower-case 'c', 'X', 2005's 'P'
+# power failure): neither says the instrument worked, so neither is judged.
+@pytest.mark.parametrize("flag", ["M", "C", "D", "S", "B", "c", "X", "P"])
 def test_marked_values_are_kept_but_not_judged(flag: str) -> None:
     v = clean(600)
     v["a21026"][100:400] = 0.0  # would be constant and zero ...

@@ -106,10 +106,12 @@ def test_hourly_exceedance_event(tmp_path: Path) -> None:
     assert got == [("a21026", "hour", T0 + 2 * H, T0 + 5 * H, 44.0, 35.0, 44.0 / 35.0, False)]
 
 
-def test_marked_hours_are_not_exceedances(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flag", ["C", "X", "c"])
+def test_marked_hours_are_not_exceedances(tmp_path: Path, flag: str) -> None:
     v = clean(4 * 60)
     zs = np.full(4 * 60, 50.0)
-    flags = {p: np.full(4 * 60, "C", dtype=object) for p in v}  # calibration all along
+    # calibration all along, or a flag HJ 212-2017 does not define
+    flags = {p: np.full(4 * 60, flag, dtype=object) for p in v}
     con = store()
     _limits(con, tmp_path, [GOOD])
     load(con, table(v, zs={"a21026": zs}, flags=flags))

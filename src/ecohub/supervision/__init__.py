@@ -7,7 +7,7 @@ read, under the caller's scope, with :func:`anomalies`.
 """
 
 from ecohub.supervision.permits import PermitLoadError, load_permits
-from ecohub.supervision.rules import FLAGS_MARKED, Rule, RuleError, load_rules
+from ecohub.supervision.rules import FLAGS_JUDGED, Rule, RuleError, load_rules
 from ecohub.supervision.service import (
     COLUMNS,
     EXCEEDANCE_COLUMNS,
@@ -22,7 +22,7 @@ from ecohub.supervision.stream import Detector
 __all__ = [
     "COLUMNS",
     "EXCEEDANCE_COLUMNS",
-    "FLAGS_MARKED",
+    "FLAGS_JUDGED",
     "Detector",
     "PermitLoadError",
     "Rule",

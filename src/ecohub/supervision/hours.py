@@ -17,12 +17,12 @@ import duckdb
 import pyarrow as pa
 
 from ecohub.supervision.minute_sql import CN_MINUTE
-from ecohub.supervision.rules import FLAGS_MARKED, Rule
+from ecohub.supervision.rules import Rule, marked_sql
 from ecohub.supervision.runs import FINDING_SCHEMA
 
 __all__ = ["aggregate_hours", "judge_hours"]
 
-_MARKED = "(" + ", ".join(f"'{f}'" for f in FLAGS_MARKED) + ")"
+_MARKED = marked_sql()
 
 _AGGREGATE = f"""
 INSERT OR REPLACE INTO anomaly_hour
@@ -35,7 +35,7 @@ SELECT mn, pollutant, date_trunc('hour', data_time) AS hour,
        avg(zs) FILTER (WHERE NOT marked) AS zs_mean
 FROM (
     SELECT mn, pollutant, data_time, coalesce(avg, rtd) AS v, coalesce(zs_avg, zs_rtd) AS zs,
-           coalesce(flag, 'N') IN {_MARKED} AS marked
+           {_MARKED} AS marked
     FROM {{table}} e
     WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ? {{only}}
 ) GROUP BY ALL

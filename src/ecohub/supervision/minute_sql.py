@@ -13,7 +13,7 @@ series), kept by :class:`ecohub.supervision.runs.RunState`.
 
 from __future__ import annotations
 
-from ecohub.supervision.rules import FLAGS_MARKED, Rule
+from ecohub.supervision.rules import Rule, marked_sql
 
 __all__ = ["CN_MINUTE", "FLOW", "O2", "hit_rows_sql"]
 
@@ -30,7 +30,7 @@ def _num(x: float | None) -> str:
     return "NULL" if x is None else repr(float(x))
 
 
-_MARKED = _in(FLAGS_MARKED)
+_MARKED = marked_sql()
 
 # Shared relations: `raw` every minute value, `ctx` the O2 and flow of each device-minute,
 # `ok` the unmarked values with the previous unmarked value of their series.
@@ -38,7 +38,7 @@ _BASE = f"""
 raw AS (
     SELECT mn, pollutant, data_time AS t, coalesce(avg, rtd) AS v,
            coalesce(zs_avg, zs_rtd) AS zs, cou, coalesce(flag, 'N') AS flag,
-           coalesce(flag, 'N') IN {_MARKED} AS marked
+           {_MARKED} AS marked
     FROM chunk WHERE cn = '{CN_MINUTE}'
 ),
 ctx AS (

@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["FLAGS_MARKED", "LEVELS", "Rule", "RuleError", "load_rules", "rule"]
+__all__ = ["FLAGS_JUDGED", "LEVELS", "Rule", "RuleError", "load_rules", "marked_sql", "rule"]
 
-#: HJ 212-2017 data flags that take a value out of judgement (it is kept and shown, never
-#: deleted): F stopped, M maintenance, S manually set value, D fault, C calibration,
-#: B communication failure. N (normal) and T (above range: a real, capped reading) stay in.
-FLAGS_MARKED = ("F", "M", "S", "D", "C", "B")
+#: HJ 212-2017 data flags whose values are judged: N (normal) and T (above range: a real,
+#: capped reading); a value without a flag is normal. Every other flag takes a value out of
+#: judgement (it is kept and shown, never deleted): the marks F stopped, M maintenance,
+#: S manually set value, D fault, C calibration, B communication failure, and any flag the
+#: standard does not define ('c', 'X', 2005's P): it does not say the instrument worked.
+FLAGS_JUDGED = ("N", "T")
+
+
+def marked_sql(column: str = "flag") -> str:
+    """SQL: the value in this row is marked (out of judgement), by its data flag."""
+    judged = ", ".join(f"'{f}'" for f in FLAGS_JUDGED)
+    return f"(coalesce({column}, 'N') NOT IN ({judged}))"
 
 #: minute: judged per minute value, runs carried across batches; hour: per complete hour;
 #: day: per calendar day of hourly means; window: a trailing window of hourly means.

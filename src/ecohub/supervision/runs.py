@@ -14,11 +14,11 @@ import duckdb
 import pyarrow as pa
 
 from ecohub.supervision.minute_sql import hit_rows_sql
-from ecohub.supervision.rules import FLAGS_MARKED, Rule
+from ecohub.supervision.rules import Rule, marked_sql
 
 __all__ = ["FINDING_SCHEMA", "RunState"]
 
-_MARKED = "(" + ", ".join(f"'{f}'" for f in FLAGS_MARKED) + ")"
+_MARKED = marked_sql()
 _TS = pa.timestamp("us", tz="Asia/Shanghai")
 #: What every detector returns: one row per finding, before it is matched with stored ones.
 FINDING_SCHEMA = pa.schema(
@@ -188,7 +188,7 @@ INSERT INTO open_run
 CREATE OR REPLACE TEMP TABLE newest AS
     SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
     FROM chunk
-    WHERE cn = '2051' AND coalesce(flag, 'N') NOT IN {marked}
+    WHERE cn = '2051' AND NOT {marked}
     GROUP BY mn, pollutant
     UNION ALL
     SELECT mn, '*', max(data_time), NULL FROM chunk WHERE cn = '2051' GROUP BY mn;

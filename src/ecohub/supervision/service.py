@@ -20,7 +20,7 @@ from ecohub.store.lake_where import months_sql, partition_where
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
 from ecohub.supervision.minute_sql import CN_MINUTE
-from ecohub.supervision.rules import FLAGS_MARKED, Rule, RuleError, load_rules, rule
+from ecohub.supervision.rules import Rule, RuleError, load_rules, marked_sql, rule
 from ecohub.supervision.runs import RunState
 
 __all__ = [
@@ -40,7 +40,7 @@ COLUMNS = (
     "status",
 )  # fmt: skip
 
-_MARKED = "(" + ", ".join(f"'{f}'" for f in FLAGS_MARKED) + ")"
+_MARKED = marked_sql()
 # How far before `frm` batch detection looks for the last value of each series (for rules
 # comparing a value with the one before) and the device's last packet (for silence).
 SEED_LOOKBACK = timedelta(days=1)
@@ -222,7 +222,7 @@ SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time
 FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
   AND {months_sql()}
-  AND coalesce(flag, 'N') NOT IN {_MARKED} AND {pred}
+  AND NOT {_MARKED} AND {pred}
 GROUP BY mn, pollutant
 UNION ALL
 SELECT mn, '*', max(data_time), NULL FROM emission_all
