@@ -27,6 +27,7 @@ def marked_sql(column: str = "flag") -> str:
     judged = ", ".join(f"'{f}'" for f in FLAGS_JUDGED)
     return f"(coalesce({column}, 'N') NOT IN ({judged}))"
 
+
 #: minute: judged per minute value, runs carried across batches; hour: per complete hour;
 #: day: per calendar day of hourly means; window: a trailing window of hourly means.
 LEVELS = ("minute", "hour", "day", "window")
