@@ -23,10 +23,17 @@ class AccessDenied(Exception):
 
 
 def region_sql(
-    p: Principal, column: str, *, lon: str | None = None, lat: str | None = None
+    p: Principal,
+    column: str,
+    *,
+    lon: str | None = None,
+    lat: str | None = None,
+    table: str | None = None,
 ) -> tuple[str, list[Any]]:
     """A predicate on ``column`` (a GB/T 2260 code) limiting rows to ``p``'s region, widened
-    by ``p``'s grants (each one ``OR starts_with(column, prefix)``).
+    by ``p``'s grants (each one ``OR starts_with(column, prefix)``): with ``table``, only the
+    grants on that store table (a route that reads several tables names the one it filters, so
+    a grant on one resource never opens another's rows).
 
     ``("TRUE", [])`` for a nationwide principal; rows with a NULL region are outside every
     regional scope (nobody can say whose they are). For a key-region scope: the OR of its
@@ -47,7 +54,9 @@ def region_sql(
             own = f"starts_with({column}, ?)", [region_prefix(p.region)]
     else:
         own = area_sql(p.area, column, lon=lon, lat=lat)
-    prefixes = list(dict.fromkeys(g.prefix for g in p.grants))
+    prefixes = list(
+        dict.fromkeys(g.prefix for g in p.grants if table is None or g.table == table)
+    )
     if own[0] == "TRUE" or not prefixes:
         return own
     ors = [f"starts_with({column}, ?)" for _ in prefixes]

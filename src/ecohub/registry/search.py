@@ -7,6 +7,7 @@ out-of-scope source exactly as an unknown one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -21,8 +22,8 @@ _COLS = "s.source_code, s.uscc, s.name, s.address, s.region_code, s.industry, s.
 MAX_QUERY_CHARS = 100
 
 
-def _scope(principal: Principal) -> tuple[str, list[Any]]:
-    reg, rp = region_sql(principal, "s.region_code", lon="s.lon", lat="s.lat")
+def _scope(principal: Principal, table: str | None = "source") -> tuple[str, list[Any]]:
+    reg, rp = region_sql(principal, "s.region_code", lon="s.lon", lat="s.lat", table=table)
     own, op = source_sql(principal, "s.source_code")
     if principal.nationwide:
         return own, op
@@ -89,13 +90,30 @@ def source_detail(
     con: duckdb.DuckDBPyConnection, principal: Principal, code: str
 ) -> dict[str, Any]:
     """Everything known about source ``code`` (see :func:`ecohub.registry.show.show`) when it is
-    in the caller's scope; :class:`NotFound` otherwise."""
-    from ecohub.registry.show import show
+    in the caller's scope; :class:`NotFound` otherwise. A source seen only through a
+    conditional-sharing grant on the registry (not the caller's own region) shows its row, and
+    of its other parts only those whose own resource is granted for its region too (outlets,
+    permits, ...); the system records (不予共享) never. The parts left out are named in
+    ``withheld``, and are not read."""
+    from ecohub.registry.show import PART_TABLES, show
 
     where, params = _scope(principal)
-    scoped_row(con, f"SELECT 1 AS seen FROM source s WHERE s.source_code = ? AND {where}",
-               [code, *params], "source", code)  # fmt: skip
+    own, own_params = _scope(replace(principal, grants=()))
+    checks, check_params = [f"({own}) AS own"], list(own_params)
+    for part, table in PART_TABLES.items():
+        held = tuple(g for g in principal.grants if g.table == table)
+        pred, pp = _scope(replace(principal, grants=held, own_scope=False), table)
+        checks.append(f"({pred}) AS {part}")
+        check_params += pp
+    row = scoped_row(
+        con,
+        f"SELECT {', '.join(checks)} FROM source s WHERE s.source_code = ? AND {where}",
+        [*check_params, code, *params],
+        "source",
+        code,
+    )
+    parts = None if row["own"] else frozenset(k for k in PART_TABLES if row[k])
     try:
-        return show(con, code)
+        return show(con, code, parts)
     except KeyError:
         raise NotFound("source", code) from None

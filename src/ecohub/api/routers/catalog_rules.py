@@ -53,7 +53,11 @@ GRANT_READS: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/v1/hj212/devices/{mn}"): ("monitor_point",),
     ("GET", "/api/v1/hj212/emissions"): ("emission",),
     ("GET", "/api/v1/registry/sources"): ("source",),
-    ("GET", "/api/v1/registry/sources/{code}"): ("source",),
+    # The source row by a grant on `source`; each other part of the detail only by its own
+    # resource's grant (``registry.search.source_detail``); records (不予共享) never by one.
+    ("GET", "/api/v1/registry/sources/{code}"): (
+        "source", "outlet", "permit", "monitor_point", "emission", "source_event",
+    ),  # fmt: skip
     ("GET", "/ogc/collections/sources/items"): ("source",),
     ("GET", "/ogc/collections/sources/items/{feature_id}"): ("source",),
     ("GET", "/ogc/collections/outlets/items"): ("outlet",),
