@@ -56,8 +56,13 @@ GRANT_READS: dict[tuple[str, str], tuple[str, ...]] = {
     # The source row by a grant on `source`; each other part of the detail only by its own
     # resource's grant (``registry.search.source_detail``); records (不予共享) never by one.
     ("GET", "/api/v1/registry/sources/{code}"): (
-        "source", "outlet", "permit", "monitor_point", "emission", "source_event",
-    ),  # fmt: skip
+        "source",
+        "outlet",
+        "permit",
+        "monitor_point",
+        "emission",
+        "source_event",
+    ),
     ("GET", "/ogc/collections/sources/items"): ("source",),
     ("GET", "/ogc/collections/sources/items/{feature_id}"): ("source",),
     ("GET", "/ogc/collections/outlets/items"): ("outlet",),
