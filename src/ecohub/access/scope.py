@@ -54,9 +54,7 @@ def region_sql(
             own = f"starts_with({column}, ?)", [region_prefix(p.region)]
     else:
         own = area_sql(p.area, column, lon=lon, lat=lat)
-    prefixes = list(
-        dict.fromkeys(g.prefix for g in p.grants if table is None or g.table == table)
-    )
+    prefixes = list(dict.fromkeys(g.prefix for g in p.grants if table is None or g.table == table))
     if own[0] == "TRUE" or not prefixes:
         return own
     ors = [f"starts_with({column}, ?)" for _ in prefixes]
