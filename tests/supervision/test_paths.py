@@ -190,3 +190,35 @@ def test_stream_reports_a_silent_device_and_widens_it_when_data_return() -> None
     det.on_batch(con, back)
     assert findings(con, "silent") == [(MN, "*", "silent", last, last + 20 * M)]
     assert det.errors == 0
+
+
+@pytest.mark.parametrize("marks", [(150, 153), (100, 110)])
+def test_marked_minutes_inside_a_stuck_run_neither_start_nor_break_it(
+    marks: tuple[int, int],
+) -> None:
+    # SO2 stuck at 42.0 from minute 0 to 299 (5 h); a few minutes in the middle flagged C
+    # (calibration). The marks take those minutes out of judgement, not out of the run: one
+    # constant finding over the whole 5 h, judged whole (minute 0 to 299).
+    v = clean(600)
+    v["a21026"][0:300] = 42.0
+    flags = {p: np.full(600, "N", dtype=object) for p in v}
+    flags["a21026"][marks[0] : marks[1]] = "C"
+    con = store()
+    load(con, table(v, flags=flags))
+    detect(con, T0, T0 + D)
+    assert [(p, s, e) for _, p, _, s, e in findings(con, "constant")] == [
+        ("a21026", T0, T0 + 299 * M)
+    ]
+
+
+def test_a_silence_inside_a_stuck_run_still_breaks_it() -> None:
+    # The same stuck value, but minutes 150-159 never sent (a real gap of 11 min > 120 s): two
+    # runs of 150 and 140 minutes, each shorter than the rule's 4 h, so no finding.
+    v = clean(600)
+    v["a21026"][0:300] = 42.0
+    keep = np.ones(600, bool)
+    keep[150:160] = False
+    con = store()
+    load(con, table(v, keep=keep))
+    detect(con, T0, T0 + D)
+    assert findings(con, "constant") == []

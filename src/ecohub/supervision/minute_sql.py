@@ -32,14 +32,34 @@ def _num(x: float | None) -> str:
 
 _MARKED = marked_sql()
 
-# Shared relations: `raw` every minute value, `ctx` the O2 and flow of each device-minute,
-# `ok` the unmarked values with the previous unmarked value of their series.
+#: A marked value covers the time since the value before it (marks neither start nor break a
+#: run: the time is taken out of the gap between the unmarked values around it), unless that
+#: time is longer than this: a silence before a mark is a real gap.
+MARK_COVER_S = 120
+
+# Shared relations: `raw` every minute value, with `te`, its time less the time covered by
+# marked values of its series so far (the clock the runs' gaps are measured on); `ctx` the O2
+# and flow of each device-minute; `ok` the unmarked values with the previous unmarked value of
+# their series.
 _BASE = f"""
-raw AS (
+raw0 AS (
     SELECT mn, pollutant, data_time AS t, coalesce(avg, rtd) AS v,
            coalesce(zs_avg, zs_rtd) AS zs, cou, coalesce(flag, 'N') AS flag,
            {_MARKED} AS marked
     FROM chunk WHERE cn = '{CN_MINUTE}'
+),
+raw1 AS (
+    SELECT raw0.*,
+           epoch(raw0.t) - epoch(coalesce(lag(raw0.t) OVER (PARTITION BY raw0.mn, raw0.pollutant
+                                                           ORDER BY raw0.t), dl.t)) AS since
+    FROM raw0 LEFT JOIN last dl ON dl.mn = raw0.mn AND dl.pollutant = '*'
+),
+raw AS (
+    SELECT * EXCLUDE (since),
+           epoch(t) - sum(CASE WHEN marked AND since <= {MARK_COVER_S} THEN since ELSE 0 END)
+               OVER (PARTITION BY mn, pollutant ORDER BY t
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS te
+    FROM raw1
 ),
 ctx AS (
     SELECT mn, t,
@@ -53,7 +73,8 @@ ctx AS (
 ok AS (
     SELECT raw.mn, raw.pollutant, raw.t, raw.v, raw.zs, raw.cou, ctx.o2, ctx.flow, ctx.flow_cou,
            coalesce(lag(raw.v) OVER w, last.v) AS prev_v,
-           coalesce(lag(raw.t) OVER w, last.t) AS prev_t
+           coalesce(lag(raw.t) OVER w, last.t) AS prev_t,
+           raw.te, coalesce(lag(raw.te) OVER w, epoch(last.t)) AS prev_te
     FROM raw JOIN ctx USING (mn, t)
     LEFT JOIN last ON last.mn = raw.mn AND last.pollutant = raw.pollutant
     WHERE NOT raw.marked
@@ -66,7 +87,7 @@ dev_t AS (
 
 def _zero_negative(r: Rule) -> str:
     return f"""SELECT mn, pollutant, '{r.rule}' AS rule, t, t AS from_t,
-        v <= {_num(r.threshold)} AS hit, v
+        v <= {_num(r.threshold)} AS hit, v, te
     FROM ok WHERE pollutant IN {_in(r.pollutants)}"""
 
 
@@ -74,14 +95,14 @@ def _constant(r: Rule) -> str:
     # Two consecutive values equal, close enough in time, while the plant runs (flow above 0,
     # or no flow reported). The run starts at the first of the equal values.
     return f"""SELECT mn, pollutant, '{r.rule}' AS rule, t, prev_t AS from_t,
-        (abs(v - prev_v) <= {_num(r.threshold)} AND epoch(t) - epoch(prev_t) <= {r.gap_s}
-         AND coalesce(flow, 1) > 0) AS hit, v
+        (abs(v - prev_v) <= {_num(r.threshold)} AND te - prev_te <= {r.gap_s}
+         AND coalesce(flow, 1) > 0) AS hit, v, te
     FROM ok WHERE pollutant IN {_in(r.pollutants)} AND prev_t IS NOT NULL"""
 
 
 def _o2_air(r: Rule) -> str:
     return f"""SELECT mn, pollutant, '{r.rule}' AS rule, t, t AS from_t,
-        (o2 >= {_num(r.threshold)} AND v > {_num(r.threshold_2 or 0)}) AS hit, o2 AS v
+        (o2 >= {_num(r.threshold)} AND v > {_num(r.threshold_2 or 0)}) AS hit, o2 AS v, te
     FROM ok WHERE pollutant IN {_in(r.pollutants)} AND o2 IS NOT NULL"""
 
 
@@ -91,7 +112,7 @@ def _zs_mismatch(r: Rule) -> str:
     refs = "[" + ", ".join(repr(x) for x in r.param_floats("refs")) + "]"
     dev = "abs(zs * (21 - o2) / (v * (21 - {ref})) - 1)"
     return f"""SELECT ok.mn, ok.pollutant, '{r.rule}' AS rule, t, t AS from_t,
-        dev > {_num(r.threshold)} AS hit, dev AS v
+        dev > {_num(r.threshold)} AS hit, dev AS v, te
     FROM (SELECT ok.*, CASE WHEN ref.reference_o2 IS NOT NULL
                  THEN {dev.format(ref="ref.reference_o2")}
                  ELSE list_min(list_transform({refs}, x -> {dev.format(ref="x")})) END AS dev
@@ -105,7 +126,7 @@ def _rate_mismatch(r: Rule) -> str:
     expected = "(v * flow_cou * 1e-6)"
     return f"""SELECT mn, pollutant, '{r.rule}' AS rule, t, t AS from_t,
         abs(cou - {expected}) > {_num(r.threshold)} * {expected} AS hit,
-        abs(cou - {expected}) / {expected} AS v
+        abs(cou - {expected}) / {expected} AS v, te
     FROM ok WHERE pollutant IN {_in(r.pollutants)} AND cou IS NOT NULL AND flow_cou IS NOT NULL
       AND {expected} >= {_num(r.threshold_2 or 0)}"""
 
@@ -114,7 +135,7 @@ def _shutdown_data(r: Rule) -> str:
     # Marked rows count here: a stop mark (F) or a declared shutdown is what is being checked.
     return f"""SELECT raw.mn, raw.pollutant, '{r.rule}' AS rule, raw.t, raw.t AS from_t,
         (raw.v > {_num(r.threshold_2 or 0)} AND coalesce(ctx.o2_any, 21) < {_num(r.threshold)})
-            AS hit, raw.v
+            AS hit, raw.v, epoch(raw.t) AS te
     FROM raw JOIN ctx USING (mn, t)
     WHERE raw.pollutant IN {_in(r.pollutants)} AND raw.v IS NOT NULL
       AND (ctx.stopped OR EXISTS (SELECT 1 FROM sd WHERE sd.mn = raw.mn
@@ -126,7 +147,7 @@ def _silent(r: Rule) -> str:
     return f"""SELECT mn, '*' AS pollutant, '{r.rule}' AS rule, t, prev_t AS from_t,
         epoch(t) - epoch(prev_t) > greatest({_num(r.threshold)} * coalesce(dev.interval_s, 60),
                                             {_num(r.threshold_2 or 0)}) AS hit,
-        epoch(t) - epoch(prev_t) AS v
+        epoch(t) - epoch(prev_t) AS v, epoch(t) AS te
     FROM (SELECT d.mn, d.t,
                  coalesce(lag(d.t) OVER (PARTITION BY d.mn ORDER BY d.t), last.t) AS prev_t
           FROM dev_t d LEFT JOIN last ON last.mn = d.mn AND last.pollutant = '*') s
