@@ -151,6 +151,9 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("POST", "in", {"region": "110105", "crs": "bd09"}, "crs"),
     ("POST", "in", {"region": ""}, "region"),
     ("POST", "in", {"region": {"point": [116.4, 39.9]}}, "distance_m"),
+    # A point and a line together: which one was meant? (the line is outside China too)
+    ("POST", "in", {"region": {"point": [116.4, 39.9], "line": [[1, 2]], "distance_m": 50}},
+     "region"),  # fmt: skip
     ("POST", "summary", {"region": "110105", "what": "noise"}, "what"),
     ("POST", "summary", {"region": "110105", "what": "water"}, "year"),
     ("POST", "summary", {"region": "110105", "what": "water", "year": 1800}, "year"),

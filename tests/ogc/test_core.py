@@ -231,6 +231,16 @@ def test_next_links_are_keyset_links_and_after_pages_like_offset(ogc: Ogc) -> No
         "/ogc/collections/stations/items", params={"limit": 5, "after": want[9], "offset": 10}
     ).json()
     assert ids(last) == want[10:] and last["numberMatched"] == 12
+    # A client's own `after` without `offset`: the page starts after it, and nobody knows how
+    # many items precede it, so the last page gives no numberMatched (12 stations, not 2).
+    own = c.get("/ogc/collections/stations/items", params={"limit": 5, "after": want[9]}).json()
+    assert ids(own) == want[10:] and "numberMatched" not in own
+    # filter-lang without a filter: accepted for either encoding; an unknown one is named.
+    for lang in ("cql2-text", "cql2-json"):
+        r = c.get("/ogc/collections/stations/items", params={"limit": 1, "filter-lang": lang})
+        assert r.status_code == 200, r.text
+    r = c.get("/ogc/collections/stations/items", params={"filter-lang": "ecql"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "filter-lang"
     # An id between two stored ids works too (rows strictly after it).
     assert (
         ids(c.get("/ogc/collections/stations/items", params={"after": want[0] + "~"}).json())[0]

@@ -152,6 +152,9 @@ def resolve(
         return _stored(con, ref)
     if not isinstance(region, dict):
         raise GeoError("region", "must be a code, a name, or an object (geojson / point / line)")
+    given = [k for k in ("geojson", "point", "line") if k in region]
+    if len(given) > 1:
+        raise GeoError("region", f"give one of geojson, point or line, not {' and '.join(given)}")
     if "geojson" in region:
         parsed = parse_area(region["geojson"], crs=crs, border=boundaries.national_border())
         shapely.prepare(parsed.geometry)

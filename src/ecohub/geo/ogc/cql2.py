@@ -35,11 +35,17 @@ SUPPORTED = "and, or, not, =, <>, <, <=, >, >=, like, in, between, isNull, s_int
 Sql = tuple[str, list[Any]]
 
 
-def parse(text: str, lang: str | None) -> Any:
-    """The filter as CQL2-JSON (a dict, or a bare boolean); 400 when it does not parse."""
+def check_lang(lang: str | None) -> str:
+    """``filter-lang`` (default cql2-text) when this service reads it; 400 otherwise."""
     lang = lang or "cql2-text"
     if lang not in LANGS:
         raise OgcBadRequest("filter-lang", f"must be one of {', '.join(LANGS)}, got {lang[:40]!r}")
+    return lang
+
+
+def parse(text: str, lang: str | None) -> Any:
+    """The filter as CQL2-JSON (a dict, or a bare boolean); 400 when it does not parse."""
+    lang = check_lang(lang)
     if len(text) > MAX_FILTER_CHARS:
         raise OgcBadRequest("filter", f"longer than {MAX_FILTER_CHARS} characters")
     if lang == "cql2-text":

@@ -125,7 +125,10 @@ def items(
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "numberReturned": len(feats),
     }
-    if not more and (feats or offset == 0):
+    # The last page numbers every match when its position is known: an `after` without
+    # `offset` (a client's own) says where the page starts, not how many items precede it.
+    placed = "after" not in params or "offset" in params
+    if not more and placed and (feats or offset == 0):
         out["numberMatched"] = offset + len(feats)
     out["features"] = feats
     out["links"] = links

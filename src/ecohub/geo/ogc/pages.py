@@ -253,7 +253,7 @@ def page_query(p: Principal | None, collection_id: str, params: Mapping[str, str
         spatial = spatial or uses
         near += [implied] if implied is not None else []
     elif "filter-lang" in params:
-        cql2.parse("TRUE", params["filter-lang"])  # still say when the language is unknown
+        cql2.check_lang(params["filter-lang"])  # no filter: only say when it is unknown
     source = c.source
     parts = None
     if near and c.order == CURVE and c.source == "source":
