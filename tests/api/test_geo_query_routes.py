@@ -140,6 +140,7 @@ def test_summaries_follow_the_callers_scope(door: Door) -> None:
     post(door, "public", "summary", {"region": "110000", "what": "sources"}, 403)
 
 
+POINT_AND_LINE = {"point": [116.4, 39.9], "line": [[1, 2]], "distance_m": 9}
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("GET", "county", {"lon": 116.4, "lat": 39.9, "crs": "bd09"}, "crs"),
     ("GET", "county", {"lon": 200, "lat": 39.9}, "lon"),
@@ -152,8 +153,7 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("POST", "in", {"region": ""}, "region"),
     ("POST", "in", {"region": {"point": [116.4, 39.9]}}, "distance_m"),
     # A point and a line together: which one was meant? (the line is outside China too)
-    ("POST", "in", {"region": {"point": [116.4, 39.9], "line": [[1, 2]], "distance_m": 50}},
-     "region"),  # fmt: skip
+    ("POST", "in", {"region": POINT_AND_LINE}, "region"),
     ("POST", "summary", {"region": "110105", "what": "noise"}, "what"),
     ("POST", "summary", {"region": "110105", "what": "water"}, "year"),
     ("POST", "summary", {"region": "110105", "what": "water", "year": 1800}, "year"),
