@@ -6,6 +6,9 @@ hourly and daily AQI and the two annual assessment tables (resources.csv, ``publ
 
 from __future__ import annotations
 
+import csv
+import io
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,8 +115,11 @@ def test_bulk_tables_have_download_urls(configured: Api) -> None:
     for code in OPEN_CODES:
         ds = URIRef(f"{PUBLIC_URL}/api/v1/catalog/{code}")
         downloads = {str(d): g.value(d, DCAT.downloadURL) for d in g.objects(ds, DCAT.distribution)}
+        # The AQI data sets hold the stations' and the cities' rows: a file for each.
+        scopes = ("", "?scope=city") if BULK.get(code, "").startswith("aqi") else ("",)
         want = (
-            {f"{PUBLIC_URL}/open/v1/bulk/{BULK[code]}.{f}" for f in ("csv", "parquet")}
+            {f"{PUBLIC_URL}/open/v1/bulk/{BULK[code]}.{f}{s}" for f in ("csv", "parquet")
+             for s in scopes}  # fmt: skip
             if code in BULK
             else set()
         )
@@ -127,6 +133,15 @@ def test_bulk_tables_have_download_urls(configured: Api) -> None:
     for name in BULK.values():
         r = configured.get(f"/open/v1/bulk/{name}.csv", params={"limit": 1})
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    # The cities' file holds the city AQI (Beijing, 110000) and nothing else; the station
+    # list has no city rows.
+    r = configured.get("/open/v1/bulk/aqi-daily.csv", params={"scope": "city", "limit": 50})
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows and {(x["scope"], x["code"]) for x in rows} == {("city", "110000")}
+    assert 'filename="aqi-daily-city.csv"' in r.headers["content-disposition"]
+    r = configured.get("/open/v1/bulk/stations.csv", params={"scope": "city"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "scope"
 
 
 def test_open_dcat_has_the_mandatory_properties(configured: Api) -> None:
@@ -145,7 +160,8 @@ def test_open_dcat_has_the_mandatory_properties(configured: Api) -> None:
     for ds in g.subjects(RDF.type, DCAT.Dataset):
         assert g.value(ds, DCTERMS.title) and g.value(ds, DCTERMS.description), ds
     dists = set(g.subjects(RDF.type, DCAT.Distribution))
-    assert len(dists) == len(OPEN_CODES) + 2 * len(BULK)  # the API's page route + CSV, Parquet
+    # The API's page route + CSV and Parquet; the two AQI data sets their cities' files too.
+    assert len(dists) == len(OPEN_CODES) + 2 * len(BULK) + 2 * 2
     for dist in dists:
         assert isinstance(g.value(dist, DCAT.accessURL), URIRef), dist
 

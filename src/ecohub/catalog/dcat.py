@@ -127,6 +127,7 @@ def graph(
     title: str = "ecohub 生态环境信息资源目录",
     lake: dict[str, list[dict[str, Any]]] | None = None,
     bulk: dict[str, str] | None = None,
+    city_rows: tuple[str, ...] = (),
     open_catalog: bool = False,
 ) -> Graph:
     """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
@@ -134,8 +135,9 @@ def graph(
     data lake (:func:`ecohub.store.lake.footprint`), each one more Parquet distribution.
     ``bulk``: table → the name of its anonymous bulk download (``/open/v1/bulk/<name>.csv``
     and ``.parquet``), two more distributions with a ``dcat:downloadURL`` each for a resource
-    published as 无条件开放. ``open_catalog``: the open-data catalogue (``/open/v1/catalog``),
-    with the anonymous ``/open/v1`` service beside the API."""
+    published as 无条件开放; for the tables in ``city_rows`` (station and city rows) two more,
+    the cities' rows (``?scope=city``). ``open_catalog``: the open-data catalogue
+    (``/open/v1/catalog``), with the anonymous ``/open/v1`` service beside the API."""
     base = base.rstrip("/")
     g = Graph()
     for prefix, ns in CONTEXT.items():
@@ -287,10 +289,14 @@ def graph(
             g.add((dist, DCTERMS.license, licence))
         if item in open_served:
             g.add((open_service, DCAT.servesDataset, ds))
+            # The AQI tables' bulk files: the stations' rows, and the cities' (?scope=city).
+            scopes = ("", "?scope=city") if r["table_name"] in city_rows else ("",)
             for fmt in BULK_FORMATS:
-                _bulk_distribution(g, ds, r, f"{bulk[r['table_name']]}.{fmt}", fmt, base, licence)
-                g.add((URIRef(f"{base}/open/v1/bulk/{bulk[r['table_name']]}.{fmt}"),
-                       DCAT.accessService, open_service))  # fmt: skip
+                for scope in scopes:
+                    file = f"{bulk[r['table_name']]}.{fmt}{scope}"
+                    _bulk_distribution(g, ds, r, file, fmt, base, licence, city=bool(scope))
+                    g.add((URIRef(f"{base}/open/v1/bulk/{file}"), DCAT.accessService,
+                           open_service))  # fmt: skip
         if r.get("kind") == "table":  # a product's rows are a filter, not the partition's files
             for part in (lake or {}).get(r.get("table_name") or "", []):
                 _lake_distribution(g, ds, r, part, service)
@@ -318,20 +324,30 @@ def _lake_distribution(
 
 
 def _bulk_distribution(
-    g: Graph, ds: URIRef, r: dict[str, Any], file: str, fmt: str, base: str, licence: URIRef
+    g: Graph,
+    ds: URIRef,
+    r: dict[str, Any],
+    file: str,
+    fmt: str,
+    base: str,
+    licence: URIRef,
+    *,
+    city: bool = False,
 ) -> None:
     """An anonymous bulk download of open data: the file's URL is both access and download URL
-    (pages of up to 200,000 rows; the next page's cursor in ``X-Next-Cursor``)."""
+    (pages of up to 200,000 rows; the next page's cursor in ``X-Next-Cursor``); ``city``: the
+    file of the cities' rows of an AQI table."""
     url = URIRef(f"{base}/open/v1/bulk/{file}")
     code, media = BULK_FORMATS[fmt]
+    whose_en, whose_zh = (" - cities", "（城市）") if city else ("", "")
     g.add((ds, DCAT.distribution, url))
     g.add((url, RDF.type, DCAT.Distribution))
     g.add((url, DCAT.accessURL, url))
     g.add((url, DCAT.downloadURL, url))
-    g.add((url, DCTERMS.title, Literal(f"{r['name_en']} ({code})", lang="en")))
+    g.add((url, DCTERMS.title, Literal(f"{r['name_en']}{whose_en} ({code})", lang="en")))
     g.add((url, DCTERMS.description, Literal(
-        f"{r['name_zh']}：{code} 文件，无需登录下载（每页至多 200,000 行，下一页见 X-Next-Cursor）",
-        lang="zh")))  # fmt: skip
+        f"{r['name_zh']}{whose_zh}：{code} 文件，无需登录下载（每页至多 200,000 行，下一页见 "
+        "X-Next-Cursor）", lang="zh")))  # fmt: skip
     g.add((url, DCTERMS.format, _auth("file-type", code)))
     g.add((url, DCAT.mediaType, URIRef(media)))
     g.add((url, DCTERMS.license, licence))

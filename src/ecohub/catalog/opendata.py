@@ -19,6 +19,8 @@ from ecohub.queries import NotFound
 
 #: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
 BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-hourly"}
+#: Bulk tables whose rows are the stations' and the cities': the cities' with ``?scope=city``.
+CITY_ROWS = ("air_daily", "air_hourly_aqi")
 NEVER_OPEN = "不予开放"
 #: Anonymous routes serving a whole open table (the first page; more through the cursor): an
 #: open resource's ``data_url`` when it is published 无条件开放.
@@ -105,7 +107,11 @@ def downloads(s: dict[str, Any]) -> dict[str, str]:
     """CSV and Parquet links of a resource whose table has a bulk route (else none)."""
     if s["kind"] != "table" or s["table"] not in BULK:
         return {}
-    return {f: f"/open/v1/bulk/{BULK[s['table']]}.{f}" for f in ("csv", "parquet")}
+    out = {f: f"/open/v1/bulk/{BULK[s['table']]}.{f}" for f in ("csv", "parquet")}
+    if s["table"] in CITY_ROWS:  # the AQI tables hold the cities' rows beside the stations'
+        out |= {f"city {f}": f"/open/v1/bulk/{BULK[s['table']]}.{f}?scope=city"
+                for f in ("csv", "parquet")}  # fmt: skip
+    return out
 
 
 def how_to_apply(code: str, conditions: str | None) -> dict[str, Any]:

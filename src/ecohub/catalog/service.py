@@ -19,7 +19,14 @@ from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.catalog import coverage, dcat, grants, lineage, resources, revocation, rows, search
 from ecohub.catalog._time import iso
-from ecohub.catalog.opendata import BULK, open_resources, publish, require_open, withdraw
+from ecohub.catalog.opendata import (
+    BULK,
+    CITY_ROWS,
+    open_resources,
+    publish,
+    require_open,
+    withdraw,
+)
 from ecohub.catalog.state import _open, _summaries, _visible, ensure
 from ecohub.queries import NotFound, QueryError
 
@@ -249,6 +256,7 @@ def export_dcat(
         attribution=attribution,
         lake=parts,
         bulk=BULK,
+        city_rows=CITY_ROWS,
     )
     return dcat.serialize(g, fmt)
 
@@ -266,6 +274,7 @@ def export_open_dcat(
         licence_url=licence_url,
         attribution=attribution,
         bulk=BULK,
+        city_rows=CITY_ROWS,
         open_catalog=True,
     )
     return dcat.serialize(g, fmt)

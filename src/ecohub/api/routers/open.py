@@ -23,7 +23,7 @@ from ecohub.api.errors import problem_responses
 from ecohub.api.limits import TokenBuckets
 from ecohub.catalog.opendata import BULK as BULK_TABLES
 from ecohub.catalog.opendata import require_open
-from ecohub.queries import air, stations
+from ecohub.queries import QueryError, air, stations
 from ecohub.queries.export import MEDIA_TYPES, rows, to_bytes
 from ecohub.queries.paging import MAX_EXPORT_LIMIT
 
@@ -175,11 +175,17 @@ def bulk(
     fmt: Literal["csv", "parquet"],
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
+    scope: Literal["station", "city"] = Query(
+        "station", description="AQI data sets: the stations' rows or the cities' rows"
+    ),
     lic: dict[str, str] = Depends(open_gate),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Response:
-    """A whole data set as CSV or Parquet (pages of up to 200,000 rows)."""
+    """A whole data set as CSV or Parquet (pages of up to 200,000 rows); the AQI data sets
+    hold the stations' rows, or with ``scope=city`` the cities' (HJ 633 city AQI)."""
     require_open(cur, tuple(t for t, d in BULK_TABLES.items() if d == dataset), dataset)
+    if dataset == "stations" and scope != "station":
+        raise QueryError("scope", "the station list has no city rows (scope is for AQI)")
     if dataset == "stations":
         # The station listing's pages (at most 10,000 stations: more pages through the cursor).
         size = min(limit or MAX_STATION_PAGE, MAX_STATION_PAGE)
@@ -187,9 +193,12 @@ def bulk(
         table, nxt = pa.Table.from_pylist(out["items"]), out["next_cursor"]
     else:
         kind: Literal["hourly", "daily"] = "daily" if dataset == "aqi-daily" else "hourly"
-        table, nxt = air.aqi(cur, ANONYMOUS, kind=kind, limit=limit, cursor=cursor_, export=True)
+        table, nxt = air.aqi(
+            cur, ANONYMOUS, kind=kind, scope=scope, limit=limit, cursor=cursor_, export=True
+        )
+    name = dataset if scope == "station" else f"{dataset}-city"
     headers = {
-        "Content-Disposition": f'attachment; filename="{dataset}.{fmt}"',
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
         "Link": link(lic["licence_url"]),
         "X-Licence": header_text(lic["licence"]),
         "X-Attribution": header_text(lic["attribution"]),
