@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from tests.catalog.conftest import Sample
 from tests.loopback import on_loopback
 
 PUBLIC_URL = "https://data.ecohub.example/portal"
+FORMATS = ("csv", "parquet")
 OPEN_CODES = {
     "30100101-00001",  # stations
     "30100101-00004",  # hourly AQI
@@ -118,8 +118,7 @@ def test_bulk_tables_have_download_urls(configured: Api) -> None:
         # The AQI data sets hold the stations' and the cities' rows: a file for each.
         scopes = ("", "?scope=city") if BULK.get(code, "").startswith("aqi") else ("",)
         want = (
-            {f"{PUBLIC_URL}/open/v1/bulk/{BULK[code]}.{f}{s}" for f in ("csv", "parquet")
-             for s in scopes}  # fmt: skip
+            {f"{PUBLIC_URL}/open/v1/bulk/{BULK[code]}.{f}{s}" for f in FORMATS for s in scopes}
             if code in BULK
             else set()
         )
