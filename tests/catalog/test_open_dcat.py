@@ -21,6 +21,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, SH
 
 from ecohub.access import apikeys, users
 from ecohub.api.app import close_app, create_app
+from ecohub.cst import CST
 from ecohub.settings import Settings
 from tests.catalog.conftest import Sample
 from tests.loopback import on_loopback
@@ -200,3 +201,25 @@ def test_open_dcat_is_rate_limited(sample: Sample, analyst: None) -> None:
             assert codes == [200, 200, 429]
     finally:
         close_app(app)
+
+
+def test_issued_is_the_day_each_resource_was_first_published(
+    sample: Sample, configured: Api
+) -> None:
+    # The open catalogue's resources were published when this store was made (or by a test
+    # since); a resource's dct:issued is the China date of its first 'publish', read here from
+    # the store, not the day ecohub wrote its definitions (2026-11-25 in resources.csv).
+    first = dict(
+        sample.con.execute(
+            "SELECT code, min(acted_at) FROM catalog_publication WHERE action = 'publish' "
+            "GROUP BY code"
+        ).fetchall()
+    )
+    g = _graph(configured.get("/open/v1/catalog/dcat", params={"format": "ttl"}), "turtle")
+    days = {}
+    for code in OPEN_CODES:
+        ds = URIRef(f"{PUBLIC_URL}/api/v1/catalog/{code}")
+        days[code] = str(g.value(ds, DCTERMS.issued))
+        assert days[code] == first[code].astimezone(CST).date().isoformat(), code
+    (cat,) = g.subjects(RDF.type, DCAT.Catalog)
+    assert str(g.value(cat, DCTERMS.issued)) == min(days.values())

@@ -131,8 +131,9 @@ def graph(
     open_catalog: bool = False,
 ) -> Graph:
     """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
-    dicts (resource, coverage, published). ``lake``: per table, the month partitions of the
-    data lake (:func:`ecohub.store.lake.footprint`), each one more Parquet distribution.
+    dicts (resource, coverage, published, issued: the day as ISO text). ``lake``: per table,
+    the month partitions of the data lake (:func:`ecohub.store.lake.footprint`), each one more
+    Parquet distribution.
     ``bulk``: table → the name of its anonymous bulk download (``/open/v1/bulk/<name>.csv``
     and ``.parquet``), two more distributions with a ``dcat:downloadURL`` each for a resource
     published as 无条件开放; for the tables in ``city_rows`` (station and city rows) two more,
@@ -207,7 +208,7 @@ def graph(
         g.add((open_service, DCTERMS.license, licence))
 
     agents: dict[str, URIRef] = {}
-    issued = [i["resource"]["published_on"] for i in resources if i["resource"].get("published_on")]
+    issued = [i["issued"] for i in resources if i.get("issued")]
     if issued:
         g.add((cat, DCTERMS.issued, Literal(min(issued), datatype=XSD.date)))
     for item in resources:
@@ -240,8 +241,8 @@ def graph(
         right = access_right(r, bool(item.get("published")))
         g.add((ds, DCTERMS.accessRights, _auth("access-right", right)))
         g.add((ds, DCTERMS.accrualPeriodicity, _auth("frequency", FREQUENCY[r["update_cycle"]])))
-        if r.get("published_on"):
-            g.add((ds, DCTERMS.issued, Literal(r["published_on"], datatype=XSD.date)))
+        if item.get("issued"):
+            g.add((ds, DCTERMS.issued, Literal(item["issued"], datatype=XSD.date)))
         for rel in (r.get("related") or "").split():
             g.add((ds, DCTERMS.relation, URIRef(f"{base}/api/v1/catalog/{rel}")))
         start, end = _dt(cov.get("time_from")), _dt(cov.get("time_to"))

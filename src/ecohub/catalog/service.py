@@ -28,6 +28,7 @@ from ecohub.catalog.opendata import (
     withdraw,
 )
 from ecohub.catalog.state import _open, _summaries, _visible, ensure
+from ecohub.cst import CST
 from ecohub.queries import NotFound, QueryError
 
 __all__ = [
@@ -217,15 +218,32 @@ def data(
     }
 
 
-def _described(con: duckdb.DuckDBPyConnection, published: dict[str, bool]) -> list[dict[str, Any]]:
+def _described(
+    con: duckdb.DuckDBPyConnection, published: dict[str, bool], *, open_data: bool = False
+) -> list[dict[str, Any]]:
     """What :func:`dcat.graph` takes of the resources ``published`` names (code -> published
-    as open data): each definition (times as ISO text), its coverage and that flag."""
+    as open data): each definition (times as ISO text), its coverage, that flag and the day it
+    was issued (China's calendar): in the open-data catalogue (``open_data``) the day it was
+    first published as open data, else the day it entered this platform's catalogue (its
+    ``defined_at``; the definitions' own ``published_on`` is the day ecohub wrote them)."""
     covs = coverage.every(con)
+    first = dict(
+        con.execute(
+            "SELECT code, min(acted_at) FROM catalog_publication WHERE action = 'publish' "
+            "GROUP BY code"
+        ).fetchall()
+    )
+
+    def issued(r: dict[str, Any]) -> str | None:
+        at = first.get(r["code"]) if open_data else r.get("defined_at")
+        return at.astimezone(CST).date().isoformat() if at is not None else None
+
     return [
         {
             "resource": {k: iso(v) for k, v in r.items()},
             "coverage": covs.get(r["code"]),
             "published": published[r["code"]],
+            "issued": issued(r),
         }
         for r in resources.every(con)
         if r["code"] in published
@@ -267,7 +285,7 @@ def export_open_dcat(
     """The open-data catalogue as DCAT-AP 3 (no principal: ``/open/v1/catalog/dcat``): the
     published 无条件开放 and 有条件开放 resources' metadata and nothing else; the open tables
     with a bulk route get CSV and Parquet distributions with a ``dcat:downloadURL``."""
-    shown = _described(con, {s["code"]: True for s in open_resources(con)})
+    shown = _described(con, {s["code"]: True for s in open_resources(con)}, open_data=True)
     g = dcat.graph(
         shown,
         base=base,
