@@ -129,6 +129,10 @@ class Settings(BaseSettings):
         "(doi:10.24432/C5RK5G), Beijing Municipal Environmental Monitoring Center; "
         "AQI and assessments computed by ecohub"
     )
+    # The catalogue's publisher (DCAT dct:publisher): the bureau or operator running this
+    # platform, in Chinese and English. The attribution above is the data's citation, not it.
+    publisher_name: str = "ecohub 生态环境数据平台"
+    publisher_name_en: str = "ecohub environmental data platform"
     job_workers: int = Field(default=1, ge=1, le=8)  # jobs run one after another by default
     job_nice: int = Field(default=10, ge=0, le=19)  # job threads yield the CPU to HJ 212 ingest
     # DuckDB threads while a job runs (0: leave DuckDB's own). DuckDB's `threads` is one

@@ -17,7 +17,7 @@ import pytest
 from pyshacl import validate
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, RDF, SH
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SH
 
 from ecohub.access import apikeys, users
 from ecohub.api.app import close_app, create_app
@@ -159,6 +159,17 @@ def test_open_dcat_has_the_mandatory_properties(configured: Api) -> None:
             assert g.value(cat, prop) is not None, prop
     for ds in g.subjects(RDF.type, DCAT.Dataset):
         assert g.value(ds, DCTERMS.title) and g.value(ds, DCTERMS.description), ds
+    # The publisher is the platform's operator (a setting), named in both languages; the data's
+    # citation (the attribution) is the catalogue's rights statement, not the publisher's name.
+    (cat,) = g.subjects(RDF.type, DCAT.Catalog)
+    publisher = g.value(cat, DCTERMS.publisher)
+    names = {(str(n), n.language) for n in g.objects(publisher, FOAF.name)}
+    assert names == {
+        ("ecohub 生态环境数据平台", "zh"),
+        ("ecohub environmental data platform", "en"),
+    }
+    rights = g.value(cat, DCTERMS.rights)
+    assert "UCI Machine Learning Repository" in str(g.value(rights, RDFS.label))
     dists = set(g.subjects(RDF.type, DCAT.Distribution))
     # The API's page route + CSV and Parquet; the two AQI data sets their cities' files too.
     assert len(dists) == len(OPEN_CODES) + 2 * len(BULK) + 2 * 2

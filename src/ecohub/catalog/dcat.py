@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
 AUTH = "http://publications.europa.eu/resource/authority/"
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -129,6 +129,7 @@ def graph(
     bulk: dict[str, str] | None = None,
     city_rows: tuple[str, ...] = (),
     open_catalog: bool = False,
+    publisher: tuple[str, str] = ("ecohub 生态环境数据平台", "ecohub environmental data platform"),
 ) -> Graph:
     """The catalogue as an RDF graph. ``resources`` are :func:`ecohub.catalog.service.show`
     dicts (resource, coverage, published, issued: the day as ISO text). ``lake``: per table,
@@ -151,8 +152,12 @@ def graph(
     g.add((licence, DCTERMS.type, ADMS_LICENCE.Attribution))
     platform = URIRef(f"{base}/#publisher")
     g.add((platform, RDF.type, FOAF.Agent))
-    g.add((platform, FOAF.name, Literal(attribution)))
+    g.add((platform, FOAF.name, Literal(publisher[0], lang="zh")))
+    g.add((platform, FOAF.name, Literal(publisher[1], lang="en")))
     g.add((platform, DCTERMS.type, ADMS_PUBLISHER.LocalAuthority))
+    rights = URIRef(f"{base}/#attribution")
+    g.add((rights, RDF.type, DCTERMS.RightsStatement))
+    g.add((rights, RDFS.label, Literal(attribution)))
 
     g.add((cat, RDF.type, DCAT.Catalog))
     if open_catalog:
@@ -176,6 +181,7 @@ def graph(
     g.add((cat, DCTERMS.description, Literal(texts[2], lang="zh")))
     g.add((cat, DCTERMS.description, Literal(texts[3], lang="en")))
     g.add((cat, DCTERMS.publisher, platform))
+    g.add((cat, DCTERMS.rights, rights))
     g.add((cat, FOAF.homepage, URIRef(f"{base}/")))
     g.add((cat, DCTERMS.language, _auth("language", "ZHO")))
     g.add((cat, DCTERMS.language, _auth("language", "ENG")))

@@ -250,6 +250,13 @@ def _described(
     ]
 
 
+def _publisher() -> tuple[str, str]:
+    from ecohub.settings import get_settings
+
+    s = get_settings()
+    return s.publisher_name, s.publisher_name_en
+
+
 def export_dcat(
     con: duckdb.DuckDBPyConnection,
     p: Principal,
@@ -258,8 +265,10 @@ def export_dcat(
     fmt: str,
     licence_url: str,
     attribution: str,
+    publisher: tuple[str, str] | None = None,
 ) -> bytes:
-    """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``."""
+    """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``; ``publisher``
+    (zh, en): the catalogue's publisher (default: the settings')."""
     listed = list_resources(con, p)["items"]
     shown = _described(con, {s["code"]: s["published"] for s in listed})
     from ecohub.settings import get_settings
@@ -272,6 +281,7 @@ def export_dcat(
         base=base,
         licence_url=licence_url,
         attribution=attribution,
+        publisher=publisher or _publisher(),
         lake=parts,
         bulk=BULK,
         city_rows=CITY_ROWS,
@@ -280,7 +290,13 @@ def export_dcat(
 
 
 def export_open_dcat(
-    con: duckdb.DuckDBPyConnection, *, base: str, fmt: str, licence_url: str, attribution: str
+    con: duckdb.DuckDBPyConnection,
+    *,
+    base: str,
+    fmt: str,
+    licence_url: str,
+    attribution: str,
+    publisher: tuple[str, str] | None = None,
 ) -> bytes:
     """The open-data catalogue as DCAT-AP 3 (no principal: ``/open/v1/catalog/dcat``): the
     published 无条件开放 and 有条件开放 resources' metadata and nothing else; the open tables
@@ -291,6 +307,7 @@ def export_open_dcat(
         base=base,
         licence_url=licence_url,
         attribution=attribution,
+        publisher=publisher or _publisher(),
         bulk=BULK,
         city_rows=CITY_ROWS,
         open_catalog=True,

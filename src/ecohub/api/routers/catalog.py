@@ -95,8 +95,9 @@ def export_dcat(
     s = context(request).settings
     base = dcat.base_url(s)  # configured: a request's Host header is the client's choice
     body = service.export_dcat(
-        cur, p, base=base, fmt=fmt, licence_url=s.open_licence_url, attribution=s.open_attribution
-    )
+        cur, p, base=base, fmt=fmt, licence_url=s.open_licence_url,
+        attribution=s.open_attribution, publisher=(s.publisher_name, s.publisher_name_en),
+    )  # fmt: skip
     request.state.audit_action = "export"
     return Response(body, media_type=dcat.MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
@@ -284,7 +285,9 @@ def open_dcat(
         fmt=fmt,
         licence_url=lic["licence_url"],
         attribution=lic["attribution"],
-    )
+        publisher=(context(request).settings.publisher_name,
+                   context(request).settings.publisher_name_en),
+    )  # fmt: skip
     return Response(
         body,
         media_type=dcat.MEDIA_TYPES[fmt],
