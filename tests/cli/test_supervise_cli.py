@@ -59,6 +59,12 @@ def test_anomalies_formats(db: Path) -> None:
     assert (
         _invoke(db, "anomalies", "--format", "json", "--from", "2026-03-03").output.strip() == "[]"
     )
+    # --pollutant by code or formula; another pollutant has no finding.
+    for name in ("a21026", "SO2"):
+        out = _invoke(db, "anomalies", "--format", "json", "--pollutant", name)
+        assert [r["pollutant"] for r in json.loads(out.output)] == ["a21026"], out.output
+    out = _invoke(db, "anomalies", "--format", "json", "--pollutant", "a21002")
+    assert out.output.strip() == "[]"
 
 
 @pytest.mark.parametrize(

@@ -87,3 +87,10 @@ def test_bad_filters_name_the_field(con: duckdb.DuckDBPyConnection) -> None:
         with pytest.raises(QueryError) as e:
             list_complaints(con, ADMIN, **kw)  # type: ignore[arg-type]
         assert e.value.field == field
+    # The hot spots read the same period the same way (a reversed one was an empty answer).
+    for kw, field in (({"start": "2026-10-02", "end": "2026-10-01"}, "to"),
+                      ({"start": "2026-10-01", "end": "2026-10-01"}, "to"),
+                      ({"category": "smell"}, "category")):  # fmt: skip
+        with pytest.raises(QueryError) as e:
+            hotspots(con, ADMIN, **kw)  # type: ignore[arg-type]
+        assert e.value.field == field

@@ -43,6 +43,9 @@ def anomalies(
     to: str | None = typer.Option(None, "--to", help="Day (inclusive) or time (exclusive)."),
     mn: str | None = typer.Option(None, "--mn", help="Device (HJ 212 MN)."),
     rule: str | None = typer.Option(None, "--rule", help="Rule id (see docs/supervision.md)."),
+    pollutant: str | None = typer.Option(
+        None, "--pollutant", help="HJ 212 code (a21026), name (二氧化硫) or formula (SO2)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """One row per finding: mn, source_code, outlet, pollutant, rule, start, end, evidence,
@@ -54,7 +57,8 @@ def anomalies(
         fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     start, end = _time("--from", frm), _time("--to", to, end=True)
     with door(options=_OPTIONS) as d:
-        rows = d.pages("/api/v1/supervision/anomalies", **_period(start, end), mn=mn, rule=rule)
+        rows = d.pages("/api/v1/supervision/anomalies", **_period(start, end), mn=mn, rule=rule,
+                       pollutant=pollutant)  # fmt: skip
     _emit(rows, COLUMNS, fmt)
 
 

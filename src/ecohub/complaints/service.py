@@ -238,6 +238,8 @@ def hotspots(
     _readers(p)
     _check_filters(category, None)
     t0, t1 = when(start, "from"), when(end, "to")
+    if t0 is not None and t1 is not None and t1 <= t0:  # as the complaint list says it
+        raise QueryError("to", "must be later than from")
     scope, sp = region_sql(p, "h.region_code", lon="h.lon", lat="h.lat")
     want, wp = _within(con, region, "h", crs)
     clauses, params = [scope, want], [*sp, *wp]

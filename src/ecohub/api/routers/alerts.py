@@ -91,10 +91,11 @@ class AckBody(StrictBody):
 
 
 class CloseBody(StrictBody):
-    comment: str = Field(
-        ..., min_length=1, max_length=MAX_COMMENT,
-        description="how the case was handled",
-    )  # fmt: skip
+    # Required; checked by the service, so a missing body or comment is the same 422 naming
+    # `comment` as a blank one.
+    comment: str | None = Field(
+        None, max_length=MAX_COMMENT, description="how the case was handled (required)"
+    )
 
 
 def _step(request: Request, fn: Any, *args: Any) -> Any:
@@ -122,10 +123,11 @@ def ack_alert(
 @router.post("/{alert_id}/close", responses=STEP)
 def close_alert(
     request: Request,
-    body: CloseBody,
+    body: CloseBody | None = None,
     alert_id: int = ALERT_ID,
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
 ) -> Any:
     """Close an open or acknowledged alert with a comment; 409 when it is closed already."""
-    return _step(request, service.close, cur, p, alert_id, body.comment)
+    comment = body.comment if body is not None else None
+    return _step(request, service.close, cur, p, alert_id, comment)

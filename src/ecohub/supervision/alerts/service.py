@@ -165,7 +165,7 @@ def acknowledge(
 
 
 def close(
-    con: duckdb.DuckDBPyConnection, principal: Principal, alert_id: int, comment: str
+    con: duckdb.DuckDBPyConnection, principal: Principal, alert_id: int, comment: str | None
 ) -> dict[str, Any]:
     """``open`` or ``acknowledged`` -> ``closed`` with a comment saying how it was handled
     (required); audited. Returns the alert."""
