@@ -84,8 +84,16 @@ def test_apply_grant_grants_publish_dcat(data_dir: Path) -> None:
         )
     )
     assert out["state"] == "pending" and out["applicant"] == "chaoyang"
-    granted = json.loads(_run(data_dir, "grant", out["id"], "--to", EARLIER.isoformat()))
+    # A grant before the applied period is refused naming --from; a later first day is kept.
+    r = runner.invoke(app, ["catalog", "grant", out["id"], "--from", "2020-01-01"],
+                      env={"ECOHUB_DATA_DIR": str(data_dir)})  # fmt: skip
+    assert r.exit_code == 1 and "--from: a grant may shorten the period" in r.output, r.output
+    later = (datetime.now(CST).date() + timedelta(days=1)).isoformat()
+    granted = json.loads(
+        _run(data_dir, "grant", out["id"], "--from", later, "--to", EARLIER.isoformat())
+    )
     assert granted["grant"]["valid_to"] == EARLIER.isoformat()
+    assert granted["grant"]["valid_from"] == later
     listed = json.loads(_run(data_dir, "grants", "--json"))
     assert [a["state"] for a in listed["items"]] == ["granted"]
     second = json.loads(

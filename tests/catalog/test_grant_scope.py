@@ -66,3 +66,28 @@ def test_table_grants_in_their_period_widen_the_region_predicate(
     # In by the grant alone (a role the route does not list): only the granted district.
     assert _regions(small, replace(ANA, grants=tuple(got), own_scope=False)) == ["110108"]
     assert _regions(small, replace(ANA, own_scope=False)) == []
+
+
+def test_a_grant_that_extends_the_period_names_the_bound_at_fault(
+    small: duckdb.DuckDBPyConnection,
+) -> None:
+    from ecohub.queries import QueryError
+
+    service.ensure(small)
+    for bound, value in (("valid_from", "2025-12-31"), ("valid_to", "2026-02-01")):
+        a = grants.apply(
+            small, ANA, OBS, purpose="协查", region="110108", valid_from=JAN[0], valid_to=JAN[1]
+        )
+        try:
+            grants.decide(small, BOSS, a["id"], "grant", **{bound: value})
+        except QueryError as exc:
+            assert exc.field == bound
+            assert "2026-01-01 to 2026-01-31" in exc.reason
+        else:
+            raise AssertionError(f"{bound} {value} was granted")
+    # And a grant that shortens the period is a grant, with the shorter period.
+    a = grants.apply(
+        small, ANA, OBS, purpose="协查", region="110108", valid_from=JAN[0], valid_to=JAN[1]
+    )
+    got = grants.decide(small, BOSS, a["id"], "grant", valid_from="2026-01-10")
+    assert got["grant"]["valid_from"] == "2026-01-10"

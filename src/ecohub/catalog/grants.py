@@ -298,12 +298,17 @@ def decide(
             _date("valid_from", valid_from) if valid_from else date.fromisoformat(app["valid_from"])
         )
         g_to = _date("valid_to", valid_to) if valid_to else date.fromisoformat(app["valid_to"])
-        if g_from < date.fromisoformat(app["valid_from"]) or g_to > date.fromisoformat(
-            app["valid_to"]
+        # The bound that extends the period is the field at fault.
+        for field, extends in (
+            ("valid_from", g_from < date.fromisoformat(app["valid_from"])),
+            ("valid_to", g_to > date.fromisoformat(app["valid_to"])),
         ):
-            raise QueryError(
-                "valid_to", "a grant may shorten the period applied for, not extend it"
-            )
+            if extends:
+                raise QueryError(
+                    field,
+                    f"a grant may shorten the period applied for ({app['valid_from']} to "
+                    f"{app['valid_to']}), not extend it",
+                )
         if g_to < g_from:
             raise QueryError("valid_to", "must not be before valid_from")
     with transaction(con):

@@ -25,7 +25,7 @@ CODE = re.compile(r"\d{8}-\d{5}")
 #: API field -> the option that sets it, for refusals (``door(options=...)``).
 LIST_OPTIONS = {"sharing_type": "sharing", "open_type": "open", "update_cycle": "cycle"}
 APPLY_OPTIONS = {"valid_from": "from", "valid_to": "to", "applicant": "for"}
-GRANT_OPTIONS = {"valid_to": "to"}
+GRANT_OPTIONS = {"valid_from": "from", "valid_to": "to"}
 
 
 def _code(code: str, name: str = "CODE") -> str:
@@ -264,11 +264,13 @@ def _decide(app_id: str, body: dict[str, Any], what: str = "decision") -> None:
 def grant(
     app_id: str = typer.Argument(..., metavar="APPLICATION"),
     region: str | None = typer.Option(None, help="narrow the region"),
+    start: str | None = typer.Option(None, "--from", help="shorten the period: first day"),
     end: str | None = typer.Option(None, "--to", help="shorten the period: last day"),
     reason: str | None = typer.Option(None),
 ) -> None:
     """Grant an application (its region and period, or narrower)."""
-    _decide(app_id, {"decision": "grant", "region": region, "valid_to": end, "reason": reason})
+    _decide(app_id, {"decision": "grant", "region": region, "valid_from": start,
+                     "valid_to": end, "reason": reason})  # fmt: skip
 
 
 @app.command()
