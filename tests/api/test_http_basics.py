@@ -129,6 +129,10 @@ def test_bodies_named_over_real_http(served: tuple[Door, str]) -> None:
         plain = c.post(url, content=b'{"region":"110105"}', headers={"content-type": "text/plain"})
         assert plain.status_code == 415, plain.text
         assert plain.json()["errors"][0]["field"] == "body"
+        # a form (curl -d) to a JSON route is not JSON either
+        form = c.post(url, data={"region": "110105"})
+        assert form.status_code == 415, form.text
+        assert form.json()["detail"].startswith("body: sent as application/x-www-form-urlencoded")
         # the log-in form still takes its form
         form = c.post(
             base + "/api/v1/auth/token", data={"username": "nobody", "password": "x" * 12}
