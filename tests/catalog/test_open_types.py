@@ -220,3 +220,15 @@ def test_conditionally_shared_rows_of_no_region_need_a_grant(
     admin = Principal("boss-110105", "admin", "110105")
     whole = grants.allowed(api.con, admin, RESOURCES)  # type: ignore[arg-type]
     assert whole is not None and whole.prefixes is None
+
+
+def test_the_catalogues_own_tables_are_never_open_data(api: Api) -> None:
+    # The definitions, data items and coverage of every resource (the 不予开放 ones too) are
+    # shared between departments, not opened: the public reads the open catalogue
+    # (/open/v1/catalog), filtered to what is published. Publishing them is refused.
+    for code in (RESOURCES, "30100602-00009", "30100602-00010"):
+        r = api.call("boss", "POST", f"/api/v1/catalog/{code}/publish")
+        assert r.status_code == 409, r.text
+        assert api.call("citizen", "GET", f"/api/v1/catalog/{code}/data").status_code in (403, 404)
+    r = api.call("chaoyang", "GET", f"/api/v1/catalog/{RESOURCES}/data", params={"limit": 1})
+    assert r.status_code == 200  # still shared with the departments
