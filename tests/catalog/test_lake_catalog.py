@@ -14,6 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from ecohub.access.principal import SYSTEM, Principal
 from ecohub.catalog import coverage, service
+from ecohub.queries import QueryError
 from ecohub.settings import Settings, get_settings
 from ecohub.store import lake
 from ecohub.store.db import connect
@@ -42,16 +43,13 @@ def node(
 
 
 def parquet_months(con: duckdb.DuckDBPyConnection, resource: str) -> list[str]:
-    """The months of ``resource``'s Parquet distributions in the DCAT export, sorted."""
+    """The months of ``resource``'s lake-partition distributions in the DCAT export, sorted."""
     data = service.export_dcat(con, SYSTEM, base="http://x", fmt="ttl",
                                licence_url="http://l", attribution="a")  # fmt: skip
     g = Graph().parse(data=data.decode(), format="turtle")
     ds = URIRef(f"http://x/api/v1/catalog/{resource}")
-    parquet = URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET")
     return sorted(
-        str(d).rsplit("#lake-", 1)[-1]
-        for d in g.objects(ds, DCAT.distribution)
-        if (d, DCTERMS["format"], parquet) in g
+        str(d).rsplit("#lake-", 1)[-1] for d in g.objects(ds, DCAT.distribution) if "#lake-" in d
     )
 
 
@@ -245,9 +243,26 @@ def test_dcat_publishes_no_server_paths(
     obs = URIRef("http://x/api/v1/catalog/30100101-00002")
     (lake_dist,) = [d for d in g.objects(obs, DCAT.distribution) if "#lake-" in str(d)]
     assert str(lake_dist) == "http://x/api/v1/catalog/30100101-00002#lake-2026-10"
+    # Its access URL serves that month (JSON pages of the API); the files are only described.
     assert list(g.objects(lake_dist, DCAT.accessURL)) == [
-        URIRef("http://x/api/v1/catalog/30100101-00002/data")
+        URIRef("http://x/api/v1/catalog/30100101-00002/data?month=2026-10")
     ]
+    json_type = URIRef("http://publications.europa.eu/resource/authority/file-type/JSON")
+    assert list(g.objects(lake_dist, DCTERMS["format"])) == [json_type]
+    assert list(g.objects(lake_dist, DCAT.byteSize)) == []
+    october = service.data(con, SYSTEM, "30100101-00002", month="2026-10")["items"]
+    assert sorted(r["parameter"] for r in october) == ["a21026", "a34004"]
+    assert service.data(con, SYSTEM, "30100101-00002", month="2026-09")["items"] == []
+    for code, month, why in (
+        ("30100101-00002", "2026-13", "expected YYYY-MM"),
+        ("30100101-00001", "2026-10", "only for tables kept in the lake"),
+    ):
+        try:
+            service.data(con, SYSTEM, code, month=month)
+        except QueryError as exc:
+            assert exc.field == "month" and why.split()[0] in exc.reason, exc.reason
+        else:
+            raise AssertionError(f"{code} month={month} answered")
     # A product's rows are a filter of the table: its lake is not the partition's files.
     pm25 = URIRef("http://x/api/v1/catalog/30100101-00003")
     assert [str(d) for d in g.objects(pm25, DCAT.distribution)] == [f"{pm25}/data"]

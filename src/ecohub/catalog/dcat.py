@@ -313,20 +313,30 @@ def graph(
 def _lake_distribution(
     g: Graph, ds: URIRef, r: dict[str, Any], part: dict[str, Any], service: URIRef
 ) -> None:
-    """One month of the resource's table in the data lake: hive-partitioned Parquet files that
-    DuckDB and Spark read in place (docs/design.md "The data lake"), reached here through the
-    API (the ``…/data`` route reads them): a node of this dataset's own, never a file URL."""
-    dist = URIRef(f"{ds}#lake-{part['month']}")
+    """One month of the resource's table in the data lake (hive-partitioned Parquet files that
+    DuckDB and Spark read in place, docs/design.md "The data lake"), as the API serves it: the
+    ``…/data`` route's pages of that month (``?month=``), JSON. The files themselves (their
+    count, rows and bytes) are described, never linked: no file URL is published."""
+    month = part["month"]
+    dist = URIRef(f"{ds}#lake-{month}")
     g.add((ds, DCAT.distribution, dist))
     g.add((dist, RDF.type, DCAT.Distribution))
-    g.add((dist, DCAT.accessURL, URIRef(f"{ds}/data")))
+    g.add((dist, DCAT.accessURL, URIRef(f"{ds}/data?month={month}")))
     g.add((dist, DCAT.accessService, service))
-    g.add((dist, DCTERMS.title, Literal(f"{r['table_name']} {part['month']} (Parquet)")))
+    g.add((dist, DCTERMS.title, Literal(f"{r['name_zh']} {month}", lang="zh")))
+    g.add((dist, DCTERMS.title, Literal(f"{r['name_en']} {month}", lang="en")))
     g.add((dist, DCTERMS.description, Literal(
-        f"{r['name_zh']}：数据湖 {part['month']} 月分区，{part['files']} 个 Parquet 文件，"
-        f"{part['rows']} 行（按 month=/bucket= 目录分区）", lang="zh")))  # fmt: skip
-    g.add((dist, DCTERMS.format, _auth("file-type", "PARQUET")))
-    g.add((dist, DCAT.byteSize, Literal(int(part["bytes"]), datatype=XSD.nonNegativeInteger)))
+        f"{r['name_zh']}：{month} 月的数据（中国标准时间），经接口分页读取（JSON）；数据湖中存为 "
+        f"{part['files']} 个 Parquet 文件，{part['rows']} 行，{int(part['bytes'])} 字节"
+        "（按 month=/bucket= 目录分区）。", lang="zh")))  # fmt: skip
+    g.add((dist, DCTERMS.format, _auth("file-type", "JSON")))
+    g.add(
+        (
+            dist,
+            DCAT.mediaType,
+            URIRef("https://www.iana.org/assignments/media-types/application/json"),
+        )
+    )
     g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
 
 

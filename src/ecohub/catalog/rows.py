@@ -93,13 +93,18 @@ def page(
     region: str | None,
     limit: int | None,
     cursor: str | None,
+    month: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of ``res``'s rows inside ``scope`` (plain data) and the next cursor."""
+    """One page of ``res``'s rows inside ``scope`` (plain data) and the next cursor;
+    ``month`` (``YYYY-MM``, China Standard Time): only that month's rows of a table kept in
+    the data lake (one of its month partitions and the hot rows of that month)."""
     table = res["table_name"]
     every = resources.table_columns(con, table)
     source, keyset = _keyset(table, dict(every))
     cols = served_columns(table, every)
     filters = {"code": res["code"], "region": region, "grants": list(scope.grants)}
+    if month is not None:
+        filters["month"] = month
     win = window(p, filters, keyset, limit, cursor)
     _check_after(win.after, keyset)
     reg_col = coverage.region_expression(table)
@@ -117,6 +122,10 @@ def page(
         else:
             where.append(f"starts_with({reg_col}, ?)")
             params.append(pre)
+    if month is not None:
+        column, bounds = _month(table, month)
+        where.append(f"t.{column} >= ? AND t.{column} < ?")
+        params += bounds
     select = ", ".join(_select(table, c, typ) for c, typ in cols)
     if keyset.names == (ROWID,):
         select = f"t.rowid AS {ROWID}, {select}"
@@ -125,3 +134,17 @@ def page(
     if ROWID in got.column_names:
         got = got.drop([ROWID])
     return [{k: plain(iso(v)) for k, v in r.items()} for r in got.to_pylist()], next_cursor
+
+
+def _month(table: str, month: str) -> tuple[str, list[Any]]:
+    """The time column of a lake table and the instants its CST ``month`` starts and ends."""
+    from ecohub.store import lake
+
+    spec = lake.SPECS.get(table)
+    if spec is None:
+        raise QueryError(
+            "month", f"only for tables kept in the data lake ({', '.join(lake.SPECS)})"
+        )
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month) is None or month < "0001-01":
+        raise QueryError("month", f"expected YYYY-MM, got {month[:20]!r}")
+    return spec.time, list(lake.month_bounds(month))

@@ -176,8 +176,10 @@ def data(
     limit: int | None = None,
     cursor: str | None = None,
     at: datetime | date | None = None,
+    month: str | None = None,
 ) -> dict[str, Any]:
-    """A page of the resource's rows that ``p`` may read now (its role's scope plus its grants).
+    """A page of the resource's rows that ``p`` may read now (its role's scope plus its grants);
+    ``month``: one CST month of a table kept in the data lake (a lake partition's rows).
 
     403 (:class:`NotShared`) when the caller may read none of it; rows outside the caller's
     scope are simply not there. A read that a grant made possible is audited with the grant.
@@ -197,14 +199,16 @@ def data(
         raise NotShared(why)
     if res["table_name"] not in resources.store_tables(con):
         raise NotFound("resource data", code)
-    items, next_cursor = rows.page(con, p, res, scope, region=region, limit=limit, cursor=cursor)
+    items, next_cursor = rows.page(
+        con, p, res, scope, region=region, limit=limit, cursor=cursor, month=month
+    )
     if scope.grants:
         audit.record(
             con,
             p,
             "read",
             f"catalog:{code}/data",
-            {"grants": list(scope.grants), "region": region},
+            {"grants": list(scope.grants), "region": region, "month": month},
             rows=len(items),
         )
     return {

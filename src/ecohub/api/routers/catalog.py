@@ -148,13 +148,18 @@ def read_data(
     region: str | None = Query(None, pattern=REGION),
     limit: int | None = Query(None, ge=1, le=MAX_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
+    month: str | None = Query(
+        None, max_length=7, description="YYYY-MM (CST): one month of a table in the data lake"
+    ),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """The resource's rows you may read: your role's scope and your grants in force (403 when
-    none); page with ``next_cursor``."""
+    none); page with ``next_cursor``; ``month``: one month partition of a lake table."""
     day = request.app.state.auth.today()
-    out = service.data(cur, p, code, region=region, limit=limit, cursor=cursor_, at=day)
+    out = service.data(
+        cur, p, code, region=region, limit=limit, cursor=cursor_, at=day, month=month
+    )
     request.state.audit_rows = len(out["items"])
     return out
 
