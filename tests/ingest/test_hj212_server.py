@@ -69,6 +69,8 @@ def test_resent_packet_never_doubles_rows(tmp_path: Path) -> None:
                 await dev.send(frame())
                 await dev.answer()
             assert srv.scalar("SELECT count(*) FROM emission") == 2
+            await srv.settle()
+            assert srv.scalar("SELECT count(*) FROM packet_log") == 0  # same values: no conflict
             await dev.close()
 
     run(go())
@@ -418,5 +420,41 @@ def test_frame_cut_short_by_a_hang_up_is_logged(tmp_path: Path) -> None:
             await asyncio.sleep(0.1)
             await srv.settle()
             assert srv.query("SELECT mn FROM packet_log ORDER BY id")[1:] == [(None,)]
+
+    run(go())
+
+
+def test_a_resend_that_changes_stored_values_is_kept_as_evidence(tmp_path: Path) -> None:
+    # The stored value stays (first copy wins); the packet that would have changed it is kept
+    # verbatim with what it would have changed, and the device is answered.
+    first = frame()
+    changed = frame(
+        qn="20260101120500000",
+        values={"a21026": {"Avg": "99", "Flag": "N"}, "a21002": {"Avg": "40", "Flag": "N"}},
+    )
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(first)
+            await dev.answer()
+            await dev.send(changed)
+            assert hj212.parse(await dev.answer()).cn == "9014"
+            await srv.settle()
+            rows = srv.query("SELECT pollutant, avg FROM emission ORDER BY 1")
+            assert rows == [("a21002", 40.0), ("a21026", 12.5)]
+            log = srv.query("SELECT raw, status, error, reason, mn FROM packet_log")
+            assert log == [
+                (
+                    changed,
+                    "conflict",
+                    "ConflictingResend",
+                    "resent with other values than stored (the stored ones kept): "
+                    "a21026 Avg=12.5,Flag=N -> Avg=99.0,Flag=N",
+                    MN,
+                )
+            ]
+            assert srv.server.writer._metrics.conflicts._value.get() == 1
+            await dev.close()
 
     run(go())

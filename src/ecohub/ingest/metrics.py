@@ -26,6 +26,11 @@ class IngestMetrics:
             registry=r,
         )
         self.rows = Counter("ecohub_hj212_rows_stored", "Emission rows written", registry=r)
+        self.conflicts = Counter(
+            "ecohub_hj212_conflicting_resends",
+            "Packets that resent stored values with other values (kept in packet_log)",
+            registry=r,
+        )
         self.messages = Counter(
             "ecohub_hj212_messages_stored", "Non-data messages stored verbatim", registry=r
         )

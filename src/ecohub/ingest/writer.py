@@ -20,6 +20,7 @@ import orjson
 import pyarrow as pa
 
 from ecohub.catalog.produce import DEVICE_UPSERT, device_rows
+from ecohub.ingest.conflicts import log_conflicts
 from ecohub.ingest.metrics import IngestMetrics
 from ecohub.ingest.work import Work
 from ecohub.ingest.writer_tables import (
@@ -86,6 +87,7 @@ class StoreWriter:
         # last-seen times into catalog_device (ecohub.catalog.produce).
         self._devices: dict[tuple[str, str], list[Any]] = {}
         self._seen_flushed = time.monotonic()
+        self._works: list[Work] = []
         # Called with each committed batch after its answers are handed to the loop (runtime
         # registers the anomaly detector's feed here). Hooks must return at once (hand the
         # batch to their own thread); one that raises is logged, never seen by the writer.
@@ -229,6 +231,7 @@ class StoreWriter:
                     seen[w.mn] = (w.mn, w.received_at, w.cn, w.peer, w.edition, w.registered, w.st)
         # The same packet twice in one batch: keep the last value of each key.
         works = merge_repeats(batch) if repeated else list(data.values())
+        self._works = works  # the data packets, for the evidence of a conflicting resend
         flush_seen = bool(seen) and (
             self._stopping
             or self._queue.empty()
@@ -319,7 +322,9 @@ class StoreWriter:
         self._register(names, tables)  # the first try consumed the streams
         cur.execute("BEGIN")
         try:
-            for alias, (name, sql, _) in zip(names, tables, strict=True):
+            for alias, (name, sql, table) in zip(names, tables, strict=True):
+                if name == "emission":
+                    log_conflicts(cur, table, self._works, self._metrics)
                 result = cur.execute(sql.format(src=alias, verb="INSERT OR IGNORE")).fetchone()
                 if name == "emission":
                     inserted = int(result[0]) if result else 0

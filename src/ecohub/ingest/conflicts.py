@@ -1,0 +1,89 @@
+"""Evidence of a conflicting resend: stored values that a device sent again, changed.
+
+The first stored copy of a key stays (HJ 212 devices resend what they think was not answered,
+and a resend must never double or move a row). A resend whose values differ is not a resend
+but a rewrite of the past, which is what a supervisor looks for (the MEE's rules on faked
+automatic-monitoring data name tampering with stored data); so each packet that tried to
+change a stored value is kept verbatim in `packet_log` with status ``conflict``, error
+``ConflictingResend`` and the values it would have changed, in the same transaction that
+ignores its rows, and counted (``ecohub_hj212_conflicting_resends``). The device is still
+answered: its packet was received and its key is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ecohub.ingest.metrics import IngestMetrics
+from ecohub.ingest.work import Work
+from ecohub.ingest.writer_tables import REJECTED_INSERT, REJECTED_SCHEMA, arrow_table
+
+#: The value columns compared, as the device names them.
+_COLUMNS = {"rtd": "Rtd", "avg": "Avg", "min": "Min", "max": "Max", "cou": "Cou",
+            "zs_rtd": "ZsRtd", "zs_avg": "ZsAvg", "flag": "Flag"}  # fmt: skip
+
+
+def _text(alias: str) -> str:
+    """SQL: a row's values as ``Avg=60,Flag=N`` (the fields it has, in the device's names)."""
+    parts = ", ".join(f"'{name}=' || {alias}.{col}" for col, name in _COLUMNS.items())
+    return f"concat_ws(',', {parts})"
+
+
+#: Rows of a batch (``_ecohub_resent``) whose key is stored with other values: the key, and the
+#: stored and the resent values as text.
+CONFLICTS = """
+SELECT s.mn, s.cn, s.data_time, s.pollutant,
+       {stored}, {sent}
+FROM _ecohub_resent s
+JOIN emission e ON e.mn = s.mn AND e.cn = s.cn AND e.data_time = s.data_time
+                AND e.pollutant = s.pollutant
+WHERE e.rtd IS DISTINCT FROM s.rtd OR e.avg IS DISTINCT FROM s.avg
+   OR e.min IS DISTINCT FROM s.min OR e.max IS DISTINCT FROM s.max
+   OR e.cou IS DISTINCT FROM s.cou OR e.zs_rtd IS DISTINCT FROM s.zs_rtd
+   OR e.zs_avg IS DISTINCT FROM s.zs_avg OR e.flag IS DISTINCT FROM s.flag
+ORDER BY s.mn, s.cn, s.data_time, s.pollutant
+""".format(stored=_text("e"), sent=_text("s"))
+
+#: Changed values a reason lists before "n more".
+SHOWN = 5
+
+
+def log_conflicts(
+    cur: duckdb.DuckDBPyConnection, rows: pa.Table, works: list[Work], metrics: IngestMetrics
+) -> int:
+    """Keep the packets of ``works`` whose ``rows`` (about to be inserted, duplicates ignored)
+    would change stored values; how many. Runs inside the caller's transaction."""
+    cur.register("_ecohub_resent", rows)
+    try:
+        found = cur.execute(CONFLICTS).fetchall()
+    finally:
+        cur.unregister("_ecohub_resent")
+    if not found:
+        return 0
+    changes: dict[tuple[Any, ...], list[str]] = {}
+    for mn, cn, data_time, pollutant, stored, sent in found:
+        changes.setdefault((mn, cn, data_time), []).append(
+            f"{pollutant} {stored or '-'} -> {sent or '-'}"
+        )
+    entries = []
+    for w in works:
+        changed = changes.get((w.mn, w.cn, w.data_time))
+        if not changed:
+            continue
+        listed = "; ".join(changed[:SHOWN])
+        if len(changed) > SHOWN:
+            listed += f"; {len(changed) - SHOWN} more"
+        reason = f"resent with other values than stored (the stored ones kept): {listed}"
+        entries.append((w.received_at, w.peer, w.mn, w.raw, "conflict", "ConflictingResend",
+                        reason, None, len(w.raw)))  # fmt: skip
+    if entries:
+        metrics.conflicts.inc(len(entries))
+        cur.register("_ecohub_conflicts", arrow_table(REJECTED_SCHEMA, entries))
+        try:
+            cur.execute(REJECTED_INSERT.format(src="_ecohub_conflicts"))
+        finally:
+            cur.unregister("_ecohub_conflicts")
+    return len(entries)
