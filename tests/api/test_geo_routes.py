@@ -191,8 +191,9 @@ def _first_xy(coords: Any) -> list[float]:
         ({"region": {"point": [116.4, 39.9], "distance_m": 10_000_000}}, 422, "distance_m"),
         ({"region": {"point": [39.9, 116.4], "distance_m": 100}}, 422, "point"),
         ({"region": {"geojson": {"type": "Polygon", "coordinates": [[[116, 39], [117, 39]]]}}},
-         422, None),
-        ({"region": {"geojson": "{not json"}}, 422, None),
+         422, "region.geojson"),
+        ({"region": {"geojson": "{not json"}}, 422, "region.geojson"),
+        ({"region": {"geojson": None}}, 422, "region.geojson"),
         ({"region": {"nothing": 1}}, 422, "region"),
         # Coordinates and distances that are not numbers (a string once gave a 500).
         ({"region": {"point": "116.4,39.9", "distance_m": 3000}}, 422, "point"),
@@ -213,6 +214,8 @@ def test_bad_bodies_are_named(
     assert r.headers["content-type"] == "application/problem+json"
     if field is not None:
         assert field in r.json()["detail"], r.text
+    if field == "region.geojson":  # the request's field, not the file checker's word
+        assert r.json()["errors"][0]["field"] == field, r.text
 
 
 def test_root_serves_the_console_to_a_browser(door: Door) -> None:

@@ -156,7 +156,13 @@ def resolve(
     if len(given) > 1:
         raise GeoError("region", f"give one of geojson, point or line, not {' and '.join(given)}")
     if "geojson" in region:
-        parsed = parse_area(region["geojson"], crs=crs, border=boundaries.national_border())
+        try:
+            parsed = parse_area(region["geojson"], crs=crs, border=boundaries.national_border())
+        except GeoError as exc:
+            # The checker names the part of a file (`file`, `feature 0`, `geometry ring 1`);
+            # here the field is the request's `region.geojson`, and the part goes in the reason.
+            reason = exc.reason if exc.where == "file" else f"{exc.where}: {exc.reason}"
+            raise GeoError("region.geojson", reason) from None
         shapely.prepare(parsed.geometry)
         return Area("geojson", str(region.get("name") or "drawn area"), "geojson", parsed.geometry)
     if "point" in region or "line" in region:
