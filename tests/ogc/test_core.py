@@ -162,6 +162,15 @@ def test_datetime_on_sources_intersects_the_validity(ogc: Ogc) -> None:
     # (Which sources; their order is the page order's, tested in test_wide_pages.)
     r = c.get("/ogc/collections/sources/items", params={"datetime": "2018-06-01T00:00:00Z"})
     assert r.status_code == 200 and sorted(ids(r.json())) == sorted([CY2, NOPT, HD1])
+    # RFC 3339 5.6 NOTE: 't' and 'z' in lower case are the same instant; forms outside RFC 3339
+    # (a space for T, the basic format) are not.
+    r = c.get("/ogc/collections/sources/items", params={"datetime": "2018-06-01t08:00:00+08:00"})
+    assert r.status_code == 200 and sorted(ids(r.json())) == sorted([CY2, NOPT, HD1])
+    r = c.get("/ogc/collections/sources/items", params={"datetime": "2018-06-01t00:00:00z"})
+    assert r.status_code == 200, r.text
+    for bad in ("2018-06-01 00:00:00Z", "20180601T000000Z", "2018-06-01T00:00Z"):
+        r = c.get("/ogc/collections/sources/items", params={"datetime": bad})
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == "datetime", bad
     r = c.get("/ogc/collections/sources/items", params={"datetime": "2021-01-01/.."})
     assert sorted(ids(r.json())) == sorted([CY1, NOPT, HD1])
     r = c.get("/ogc/collections/sources/items", params={"datetime": "../2015-06-01"})

@@ -6,6 +6,7 @@ predicates; each bad one is an :class:`OgcBadRequest` naming it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -87,18 +88,27 @@ def bbox_sql(c: Collection, box: tuple[float, float, float, float]) -> tuple[str
     return f"({lon}) AND lat BETWEEN ? AND ?", [v for p in parts for v in p] + [y0, y1]
 
 
+#: RFC 3339 section 5.6: full-date, or date-time with its zone (``T`` and ``Z`` in either case,
+#: section 5.6 NOTE); nothing looser (no space for ``T``, no basic format).
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
+
+
 def _instant(raw: str, end: bool) -> datetime | None:
     if raw in ("", ".."):
         return None
+    bad = OgcBadRequest("datetime", "not an RFC 3339 date-time, date or interval")
     try:
-        if len(raw) == 10:
+        if _DATE.fullmatch(raw):
             d = date.fromisoformat(raw)
             # A date is the whole day (UTC): its start, or the end of it.
             t = time.max if end else time.min
             return datetime.combine(d, t, tzinfo=UTC)
-        value = datetime.fromisoformat(raw)
+        if not _DATE_TIME.fullmatch(raw):
+            raise bad
+        value = datetime.fromisoformat(raw.upper())
     except ValueError:
-        raise OgcBadRequest("datetime", "not an RFC 3339 date-time, date or interval") from None
+        raise bad from None
     if value.tzinfo is None:
         raise OgcBadRequest("datetime", "a date-time needs a time zone (Z or +hh:mm)")
     return value
