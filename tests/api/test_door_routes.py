@@ -62,6 +62,10 @@ def test_cursor_is_bound_to_its_filters_and_caller(door: Door) -> None:
         params={"limit": 5, "cursor": first["next_cursor"], "region": "110105"},
     )
     assert other.status_code == 422 and other.json()["errors"][0]["field"] == "cursor"
+    # The detail names the field; the reason does not repeat it (clients print field: reason).
+    problem = other.json()
+    assert problem["detail"] == f"cursor: {problem['errors'][0]['reason']}"
+    assert not problem["errors"][0]["reason"].startswith("cursor")
     # The analyst cannot reuse the admin's cursor either (nor read past its scope with it).
     ana = _client(door, "analyst")
     r = ana.get("/api/v1/observations", params={"limit": 5, "cursor": first["next_cursor"]})

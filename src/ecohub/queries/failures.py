@@ -30,7 +30,10 @@ class Failure:
             "detail": self.detail,
         }
         if self.field is not None:
-            body["errors"] = [{"field": self.field, "reason": self.detail}]
+            # The reason without the field's name in front (the detail keeps it): clients print
+            # `field: reason` themselves.
+            reason = self.detail.removeprefix(f"{self.field}: ")
+            body["errors"] = [{"field": self.field, "reason": reason}]
         return body
 
 
