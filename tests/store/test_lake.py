@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from ecohub.cst import CST
 from ecohub.settings import Settings
 from ecohub.store import lake, lake_known
 from ecohub.store.db import connect
@@ -146,6 +147,10 @@ def test_known_filter_drops_only_keys_the_lake_holds(
     assert kept.schema == batch.schema
     assert sorted(kept.column("avg").to_pylist()) == [3.0, 4.0]
     assert f.lookups == 1
+    # The dropped row was resent with another value than the lake's (1.0): reported.
+    assert [(c[0], c[3], c[4], c[5]) for c in f.conflicts] == [
+        ("MN000000000000000001", "a21026", "Avg=1.0", "Avg=9.0")
+    ]
     # A batch of live data never reads the lake.
     assert f(con.cursor(), batch.slice(2, 1)).num_rows == 1
     assert f.lookups == 1
@@ -228,3 +233,34 @@ def test_a_url_lake_cannot_be_compacted(tmp_path: Path) -> None:
 
 def test_node_id_is_safe_in_file_names(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, node_id="ingest-1/a b").node == "ingest_1_a_b"
+
+
+def test_a_changed_resend_of_compacted_data_is_kept_as_evidence(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    """The writer with the lake filter, as a listener runs it: a packet resending a compacted
+    minute with another value stores nothing and leaves a `conflict` entry; an identical
+    resend leaves none."""
+    from ecohub.ingest.metrics import IngestMetrics
+    from ecohub.ingest.writer import StoreWriter
+    from tests.ingest.test_writer import data_work
+
+    old = datetime.now(UTC) - timedelta(days=10)
+    stamp = old.astimezone(CST).strftime("%Y%m%d%H%M%S")
+    w = StoreWriter(con, lambda batch: None, IngestMetrics())
+    w.lake_filter = lake_known.KnownFilter(settings)
+    w.write([data_work("MN1", stamp, {"a21026": "35.2"})])
+    compact(con, settings)
+    assert con.execute("SELECT count(*) FROM emission").fetchone() == (0,)  # all in the lake
+    w.write([data_work("MN1", stamp, {"a21026": "35.2"}, qn="20260301120000002")])
+    assert con.execute("SELECT count(*) FROM packet_log").fetchone() == (0,)
+    w.write([data_work("MN1", stamp, {"a21026": "88"}, qn="20260301120000003")])
+    logged = con.execute("SELECT status, error, reason, mn FROM packet_log").fetchall()
+    assert logged == [
+        ("conflict", "ConflictingResend",
+         "resent with other values than stored (the stored ones kept): "
+         "a21026 Rtd=35.2,Flag=N -> Rtd=88.0,Flag=N", "MN1"),
+    ]  # fmt: skip
+    assert con.execute("SELECT mn, pollutant, rtd FROM emission_all").fetchall() == [
+        ("MN1", "a21026", 35.2)
+    ]

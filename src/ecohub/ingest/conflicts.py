@@ -20,32 +20,18 @@ import pyarrow as pa
 from ecohub.ingest.metrics import IngestMetrics
 from ecohub.ingest.work import Work
 from ecohub.ingest.writer_tables import REJECTED_INSERT, REJECTED_SCHEMA, arrow_table
-
-#: The value columns compared, as the device names them.
-_COLUMNS = {"rtd": "Rtd", "avg": "Avg", "min": "Min", "max": "Max", "cou": "Cou",
-            "zs_rtd": "ZsRtd", "zs_avg": "ZsAvg", "flag": "Flag"}  # fmt: skip
-
-
-def _text(alias: str) -> str:
-    """SQL: a row's values as ``Avg=60,Flag=N`` (the fields it has, in the device's names)."""
-    parts = ", ".join(f"'{name}=' || {alias}.{col}" for col, name in _COLUMNS.items())
-    return f"concat_ws(',', {parts})"
-
+from ecohub.store.emission_diff import differ_sql, values_text
 
 #: Rows of a batch (``_ecohub_resent``) whose key is stored with other values: the key, and the
 #: stored and the resent values as text.
-CONFLICTS = """
-SELECT s.mn, s.cn, s.data_time, s.pollutant,
-       {stored}, {sent}
+CONFLICTS = f"""
+SELECT s.mn, s.cn, s.data_time, s.pollutant, {values_text("e")}, {values_text("s")}
 FROM _ecohub_resent s
 JOIN emission e ON e.mn = s.mn AND e.cn = s.cn AND e.data_time = s.data_time
                 AND e.pollutant = s.pollutant
-WHERE e.rtd IS DISTINCT FROM s.rtd OR e.avg IS DISTINCT FROM s.avg
-   OR e.min IS DISTINCT FROM s.min OR e.max IS DISTINCT FROM s.max
-   OR e.cou IS DISTINCT FROM s.cou OR e.zs_rtd IS DISTINCT FROM s.zs_rtd
-   OR e.zs_avg IS DISTINCT FROM s.zs_avg OR e.flag IS DISTINCT FROM s.flag
+WHERE {differ_sql("e", "s")}
 ORDER BY s.mn, s.cn, s.data_time, s.pollutant
-""".format(stored=_text("e"), sent=_text("s"))
+"""
 
 #: Changed values a reason lists before "n more".
 SHOWN = 5
@@ -61,14 +47,28 @@ def log_conflicts(
         found = cur.execute(CONFLICTS).fetchall()
     finally:
         cur.unregister("_ecohub_resent")
+    logged = entries(found, works)
+    if logged:
+        metrics.conflicts.inc(len(logged))
+        cur.register("_ecohub_conflicts", arrow_table(REJECTED_SCHEMA, logged))
+        try:
+            cur.execute(REJECTED_INSERT.format(src="_ecohub_conflicts"))
+        finally:
+            cur.unregister("_ecohub_conflicts")
+    return len(logged)
+
+
+def entries(found: list[tuple[Any, ...]], works: list[Work]) -> list[tuple[Any, ...]]:
+    """`packet_log` rows (REJECTED_SCHEMA) for the packets of ``works`` that ``found`` (key,
+    stored values, resent values) says would change stored values."""
     if not found:
-        return 0
+        return []
     changes: dict[tuple[Any, ...], list[str]] = {}
     for mn, cn, data_time, pollutant, stored, sent in found:
         changes.setdefault((mn, cn, data_time), []).append(
             f"{pollutant} {stored or '-'} -> {sent or '-'}"
         )
-    entries = []
+    out = []
     for w in works:
         changed = changes.get((w.mn, w.cn, w.data_time))
         if not changed:
@@ -77,13 +77,6 @@ def log_conflicts(
         if len(changed) > SHOWN:
             listed += f"; {len(changed) - SHOWN} more"
         reason = f"resent with other values than stored (the stored ones kept): {listed}"
-        entries.append((w.received_at, w.peer, w.mn, w.raw, "conflict", "ConflictingResend",
-                        reason, None, len(w.raw)))  # fmt: skip
-    if entries:
-        metrics.conflicts.inc(len(entries))
-        cur.register("_ecohub_conflicts", arrow_table(REJECTED_SCHEMA, entries))
-        try:
-            cur.execute(REJECTED_INSERT.format(src="_ecohub_conflicts"))
-        finally:
-            cur.unregister("_ecohub_conflicts")
-    return len(entries)
+        out.append((w.received_at, w.peer, w.mn, w.raw, "conflict", "ConflictingResend",
+                    reason, None, len(w.raw)))  # fmt: skip
+    return out

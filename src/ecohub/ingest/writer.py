@@ -20,6 +20,7 @@ import orjson
 import pyarrow as pa
 
 from ecohub.catalog.produce import DEVICE_UPSERT, device_rows
+from ecohub.ingest.conflicts import entries as conflict_entries
 from ecohub.ingest.conflicts import log_conflicts
 from ecohub.ingest.metrics import IngestMetrics
 from ecohub.ingest.work import Work
@@ -243,6 +244,12 @@ class StoreWriter:
             rows = emission_table(works)
             if self.lake_filter is not None:
                 rows = self.lake_filter(self._cur, rows)
+                # Resent with other values than the lake's copy: evidence, in this transaction.
+                lake_conflicts = getattr(self.lake_filter, "conflicts", None)
+                if lake_conflicts:
+                    logged = conflict_entries(lake_conflicts, works)
+                    rejected += logged
+                    self._metrics.conflicts.inc(len(logged))
             tables.append(("emission", EMISSION_INSERT, rows))
         if messages:
             tables.append(("hj212_message", MESSAGE_INSERT, arrow_table(MESSAGE_SCHEMA, messages)))

@@ -1,10 +1,12 @@
 """The ingest writer's guard against a second copy: rows whose key the lake already holds are
-dropped from a hot-bound batch (:class:`KnownFilter`)."""
+dropped from a hot-bound batch (:class:`KnownFilter`), and those resent with other values than
+the lake's are reported (``conflicts``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -12,6 +14,7 @@ import pyarrow.compute as pc
 
 from ecohub.cst import CST
 from ecohub.settings import Settings
+from ecohub.store.emission_diff import differ_sql, values_text
 from ecohub.store.lake import bucket_of, is_remote, root, spec
 
 __all__ = ["KnownFilter"]
@@ -31,8 +34,12 @@ class KnownFilter:
         self._spec = spec(table)
         self._base = None if is_remote(root(settings, table)) else Path(root(settings, table))
         self.lookups = 0  # batches that had to read the lake (for tests and metrics)
+        #: Of the last batch, the dropped rows whose values differ from the lake's copy: key,
+        #: the lake's values and the batch's as text (ecohub.ingest.conflicts makes evidence).
+        self.conflicts: list[tuple[Any, ...]] = []
 
     def __call__(self, cur: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
+        self.conflicts = []
         if self._base is None or rows.num_rows == 0:
             return rows
         s = self._spec
@@ -64,12 +71,24 @@ class KnownFilter:
         try:
             for attempt in (1, 2):
                 try:
+                    args = [sorted(set(files)), lo, hi, *devices]
                     kept = cur.execute(
                         f"SELECT * FROM _ecohub_lake_check ANTI JOIN (SELECT DISTINCT {keys} "
                         f"FROM read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? "
                         f"AND ? {only}) USING ({keys})",
-                        [sorted(set(files)), lo, hi, *devices],
+                        args,
                     ).fetch_arrow_table()
+                    if kept.num_rows < rows.num_rows and s.table == "emission":
+                        # Some keys are in the lake: those resent with other values.
+                        on = " AND ".join(f"l.{k} = b.{k}" for k in s.keys)
+                        self.conflicts = cur.execute(
+                            f"SELECT b.mn, b.cn, b.data_time, b.pollutant, {values_text('l')}, "
+                            f"{values_text('b')} FROM _ecohub_lake_check b JOIN (SELECT * FROM "
+                            f"read_parquet(?, union_by_name = true) WHERE {s.time} BETWEEN ? "
+                            f"AND ? {only}) l ON {on} WHERE {differ_sql('l', 'b')} "
+                            "ORDER BY ALL",
+                            args,
+                        ).fetchall()
                     break
                 except duckdb.IOException:
                     # A merge swapped a partition between the listing and the read (its old
