@@ -119,6 +119,11 @@ def test_published_conditionally_open_rows_go_only_to_grant_holders(api: Api) ->
     assert item["open_type"] == "有条件开放" and item["access"] == "conditional"
     assert item["licence"] is None and item["downloads"] == {}
     assert item["apply"]["url"] == f"/api/v1/catalog/{PERMIT}/applications"
+    # Its open conditions (开放条件) are published, so an applicant knows whether it qualifies;
+    # they are its own, not its sharing conditions between departments (none: 无条件共享).
+    assert "排污许可监督" in item["apply"]["conditions"]
+    ttl = api.call(None, "GET", "/open/v1/catalog/dcat", params={"format": "ttl"}).text
+    assert "dct:RightsStatement" in ttl and "排污许可监督" in ttl
     assert items[STATION]["access"] == "open" and items[STATION]["licence"] == "CC BY 4.0"
     # The public user sees the metadata, not the rows; anonymous callers neither.
     assert api.call("citizen", "GET", f"/api/v1/catalog/{PERMIT}").status_code == 200

@@ -294,6 +294,13 @@ def graph(
         g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
         if item.get("published") and r.get("open_type") == "无条件开放":
             g.add((dist, DCTERMS.license, licence))
+        conditions = r.get("open_conditions") if r.get("open_type") == "有条件开放" else None
+        if item.get("published") and conditions:
+            # 开放条件: what an applicant must meet, as the distribution's rights statement.
+            rights = URIRef(f"{ds}#open-conditions")
+            g.add((rights, RDF.type, DCTERMS.RightsStatement))
+            g.add((rights, RDFS.label, Literal(conditions, lang="zh")))
+            g.add((dist, DCTERMS.rights, rights))
         if item in open_served:
             g.add((open_service, DCAT.servesDataset, ds))
             # The AQI tables' bulk files: the stations' rows, and the cities' (?scope=city).

@@ -92,7 +92,7 @@ def open_resources(
             }
         )
         if not everyone:
-            s["apply"] = how_to_apply(code, res.get("sharing_conditions"))
+            s["apply"] = how_to_apply(code, res.get("open_conditions"))
         out.append(s)
     return out
 
@@ -115,8 +115,9 @@ def downloads(s: dict[str, Any]) -> dict[str, str]:
 
 
 def how_to_apply(code: str, conditions: str | None) -> dict[str, Any]:
-    """How to obtain a 有条件开放 resource: an application (purpose, region, period) that an
-    administrator grants, through the ordinary sharing flow."""
+    """How to obtain a 有条件开放 resource: its open conditions (开放条件, what an applicant must
+    meet), and an application (purpose, region, period) that an administrator grants, through
+    the ordinary sharing flow."""
     return {
         "conditions": conditions or None,
         "url": f"/api/v1/catalog/{code}/applications",

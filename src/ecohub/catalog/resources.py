@@ -52,6 +52,7 @@ COLUMNS = (
     "sharing_conditions",
     "sharing_method",
     "open_type",
+    "open_conditions",
     "update_cycle",
     "published_on",
     "related",
@@ -114,6 +115,8 @@ def _check(row: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{field}: {row[field]!r} of {row['code']} is not one of {allowed}")
     if row["sharing_type"] == "有条件共享" and not row.get("sharing_conditions"):
         raise ValueError(f"sharing_conditions: {row['code']} is 有条件共享 but states no condition")
+    if row["open_type"] == "有条件开放" and not row.get("open_conditions"):
+        raise ValueError(f"open_conditions: {row['code']} is 有条件开放 but states no condition")
     return row
 
 
@@ -143,6 +146,7 @@ def definitions() -> tuple[dict[str, Any], ...]:
             "sharing_conditions": r["sharing_conditions"] or None,
             "sharing_method": r["sharing_method"] or None,
             "open_type": r["open_type"],
+            "open_conditions": r.get("open_conditions") or None,
             "update_cycle": r["update_cycle"],
             "published_on": date.fromisoformat(r["published_on"]) if r["published_on"] else None,
             "related": r["related"] or None,
@@ -337,6 +341,7 @@ def _discovered(con: duckdb.DuckDBPyConnection, table: str, now: datetime) -> di
         "sharing_conditions": "尚未编目，默认不予共享",
         "sharing_method": "数据库表",
         "open_type": "不予开放",
+        "open_conditions": None,
         "update_cycle": "不定期",
         "published_on": None,
         "related": None,
