@@ -87,13 +87,12 @@ def base_url(settings: Any) -> str:
     return f"{'https' if tls else 'http'}://{host}:{settings.http_port}"
 
 
+#: The IANA media types register (DCAT-AP: dcat:mediaType is one of its IRIs).
+IANA = "https://www.iana.org/assignments/media-types"
 #: Bulk formats of the open data: file-type code and IANA media type.
 BULK_FORMATS = {
-    "csv": ("CSV", "https://www.iana.org/assignments/media-types/text/csv"),
-    "parquet": (
-        "PARQUET",
-        "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet",
-    ),
+    "csv": ("CSV", f"{IANA}/text/csv"),
+    "parquet": ("PARQUET", f"{IANA}/application/vnd.apache.parquet"),
 }
 
 
@@ -283,14 +282,7 @@ def graph(
                 ),
             )
         )
-        g.add((dist, DCTERMS.format, _auth("file-type", "JSON")))
-        g.add(
-            (
-                dist,
-                DCAT.mediaType,
-                URIRef("https://www.iana.org/assignments/media-types/application/json"),
-            )
-        )
+        _json_pages(g, dist)
         g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
         if item.get("published") and r.get("open_type") == "无条件开放":
             g.add((dist, DCTERMS.license, licence))
@@ -336,15 +328,14 @@ def _lake_distribution(
         f"{r['name_zh']}：{month} 月的数据（中国标准时间），经接口分页读取（JSON）；数据湖中存为 "
         f"{part['files']} 个 Parquet 文件，{part['rows']} 行，{int(part['bytes'])} 字节"
         "（按 month=/bucket= 目录分区）。", lang="zh")))  # fmt: skip
-    g.add((dist, DCTERMS.format, _auth("file-type", "JSON")))
-    g.add(
-        (
-            dist,
-            DCAT.mediaType,
-            URIRef("https://www.iana.org/assignments/media-types/application/json"),
-        )
-    )
+    _json_pages(g, dist)
     g.add((dist, DCATAP.availability, _auth("planned-availability", "STABLE")))
+
+
+def _json_pages(g: Graph, dist: URIRef) -> None:
+    """A distribution served as the API's JSON pages: its format and media type."""
+    g.add((dist, DCTERMS.format, _auth("file-type", "JSON")))
+    g.add((dist, DCAT.mediaType, URIRef(f"{IANA}/application/json")))
 
 
 def _bulk_distribution(

@@ -307,7 +307,7 @@ class Hj212Server:
     def on_framing_error(self, conn: DeviceConnection, err: hj212.FramingError) -> None:
         # A frame cut short by a hang-up names its device when its MN field is whole, so the
         # device's users find it among their rejected packets.
-        mn = _whole_mn(err.discarded) if err.reason == "truncated" else None
+        mn = _sniff_mn(err.discarded, whole=True) if err.reason == "truncated" else None
         self._reject(
             conn, err.discarded, "FramingError", err.detail, self._clock(), mn=mn, size=err.size
         )
@@ -367,16 +367,10 @@ class Hj212Server:
         self.metrics.queue_depth.set(self.writer.depth())
 
 
-def _whole_mn(frame: bytes) -> str | None:
-    """The MN of a frame's first bytes when its field ends before they do, else ``None``."""
-    at = frame.find(b"MN=")
-    if at < 0 or not any(frame.find(sep, at) >= 0 for sep in (b";", b"&")):
-        return None
-    return _sniff_mn(frame)
-
-
-def _sniff_mn(frame: bytes) -> str | None:
-    """Best-effort MN of an unparseable frame, so its rejections can be listed per device."""
+def _sniff_mn(frame: bytes, *, whole: bool = False) -> str | None:
+    """Best-effort MN of an unparseable frame, so its rejections can be listed per device;
+    ``whole``: only when the field ends before the bytes do (a frame cut short may have cut
+    its MN)."""
     at = frame.find(b"MN=")
     if at < 0:
         return None
@@ -385,5 +379,7 @@ def _sniff_mn(frame: bytes) -> str | None:
         pos = frame.find(sep, at)
         if 0 <= pos < end:
             end = pos
+    if whole and end == len(frame):
+        return None
     mn = frame[at + 3 : end].decode("ascii", "replace")
     return mn[:64] or None

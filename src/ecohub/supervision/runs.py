@@ -131,7 +131,6 @@ WITH h AS (
     SELECT u.*, rp.gap_s,
            row_number() OVER s AS rn,
            count(*) OVER (PARTITION BY u.mn, u.pollutant, u.rule) AS cnt,
-           coalesce(lag(u.t) OVER s, o.last_t) AS prev_u,
            coalesce(lag(u.te) OVER s, epoch(o.last_t)) AS prev_te,
            o.start IS NOT NULL AS has_open
     FROM u_t u JOIN rp USING (rule)
@@ -140,9 +139,9 @@ WITH h AS (
 ),
 b AS (
     SELECT *,
-           gap_s > 0 AND prev_u IS NOT NULL AND te - prev_te > gap_s AS gap_break,
+           gap_s > 0 AND te - prev_te > gap_s AS gap_break,
            sum(CASE WHEN NOT coalesce(hit, false)
-                      OR (gap_s > 0 AND prev_u IS NOT NULL AND te - prev_te > gap_s)
+                      OR (gap_s > 0 AND te - prev_te > gap_s)
                     THEN 1 ELSE 0 END)
                OVER (PARTITION BY mn, pollutant, rule ORDER BY t
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp

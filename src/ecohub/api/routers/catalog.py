@@ -284,15 +284,15 @@ def open_dcat(
     """The open data as DCAT-AP 3 for harvesters (no log-in): the published 无条件开放 and
     有条件开放 resources, with CSV / Parquet download URLs where there are bulk routes."""
     fmt = dcat.negotiate(request.headers.get("accept"), format)
+    s = context(request).settings
     body = service.export_open_dcat(
         cur,
-        base=dcat.base_url(context(request).settings),
+        base=dcat.base_url(s),
         fmt=fmt,
         licence_url=lic["licence_url"],
         attribution=lic["attribution"],
-        publisher=(context(request).settings.publisher_name,
-                   context(request).settings.publisher_name_en),
-    )  # fmt: skip
+        publisher=(s.publisher_name, s.publisher_name_en),
+    )
     return Response(
         body,
         media_type=dcat.MEDIA_TYPES[fmt],

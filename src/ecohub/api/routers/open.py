@@ -184,9 +184,9 @@ def bulk(
     """A whole data set as CSV or Parquet (pages of up to 200,000 rows); the AQI data sets
     hold the stations' rows, or with ``scope=city`` the cities' (HJ 633 city AQI)."""
     require_open(cur, tuple(t for t, d in BULK_TABLES.items() if d == dataset), dataset)
-    if dataset == "stations" and scope != "station":
-        raise QueryError("scope", "the station list has no city rows (scope is for AQI)")
     if dataset == "stations":
+        if scope != "station":
+            raise QueryError("scope", "the station list has no city rows (scope is for AQI)")
         # The station listing's pages (at most 10,000 stations: more pages through the cursor).
         size = min(limit or MAX_STATION_PAGE, MAX_STATION_PAGE)
         out = stations.list_stations(cur, ANONYMOUS, network="air", limit=size, cursor=cursor_)
