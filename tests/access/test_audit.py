@@ -48,6 +48,27 @@ def test_entries_chain_and_hash_by_hand(store: duckdb.DuckDBPyConnection) -> Non
     assert audit.verify(store) is None
 
 
+def test_client_address_is_hashed_when_there_is_one(store: duckdb.DuckDBPyConnection) -> None:
+    """An entry with the request's address hashes it as one more array element; one without
+    (a local call, or an entry written before migration 027) hashes as before."""
+    audit.record(store, ANA, "login", "/api/v1/auth/token", None, None, "ok", client="10.1.2.3")
+    audit.record(store, ANA, "read", "/api/v1/x", None, None, "200")
+    rows = store.execute("SELECT logged_at, hash, client FROM audit_log ORDER BY seq").fetchall()
+    at = rows[0][0].astimezone(UTC).isoformat(timespec="microseconds")
+    text = f'[1,"{at}","ana","token","login","/api/v1/auth/token","{{}}",null,"ok","{"0" * 64}","10.1.2.3"]'
+    assert rows[0][2] == "10.1.2.3" and rows[0][1] == hashlib.sha256(text.encode()).hexdigest()
+    assert rows[1][2] is None
+    assert audit.show(store)[0]["client"] == "10.1.2.3"
+    assert audit.verify(store) is None
+    # Changing or erasing the address is an alteration like any other.
+    store.execute("UPDATE audit_log SET client = '192.168.0.9' WHERE seq = 1")
+    bad = audit.verify(store)
+    assert bad is not None and bad.seq == 1 and "altered" in bad.reason
+    store.execute("UPDATE audit_log SET client = NULL WHERE seq = 1")
+    bad = audit.verify(store)
+    assert bad is not None and bad.seq == 1
+
+
 def test_altered_entry(store: duckdb.DuckDBPyConnection) -> None:
     _fill(store)
     store.execute("UPDATE audit_log SET rows = 999 WHERE seq = 4")

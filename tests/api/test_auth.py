@@ -152,6 +152,9 @@ def test_audit_records_logins_and_requests(server: Server) -> None:
     ]
     assert entries[2]["filters"] == {"region": "110105"}
     assert entries[3]["filters"] == {"thing": "t1"}
+    # Every entry names the address the request came from: a reviewer tells a guessing
+    # attack from a typo by it (GB/T 22239-2019 8.1.4.3). The server listens on loopback.
+    assert [e["client"] for e in entries] == ["127.0.0.1"] * 5
     assert audit.verify(server.con) is None
 
 

@@ -37,7 +37,9 @@ from ecohub.access.principal import Principal
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit.head"
-_COLUMNS = "seq, logged_at, user_name, via, action, route, filters, rows, result, prev_hash, hash"
+_COLUMNS = (
+    "seq, logged_at, user_name, via, action, route, filters, rows, result, prev_hash, hash, client"
+)
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,15 @@ def canonical(
     rows: int | None,
     result: str,
     prev_hash: str,
+    client: str | None = None,
 ) -> bytes:
-    """The bytes an entry's hash covers: a JSON array of every column but ``hash``."""
+    """The bytes an entry's hash covers: a JSON array of every column but ``hash``.
+
+    ``client`` (the address a request came from) is appended only when there is one, so
+    entries written before the column existed (migration 027) keep their hashes."""
     fields = [seq, _iso(at), user, via, action, route, filters, rows, result, prev_hash]
+    if client is not None:
+        fields.append(client)
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -125,6 +133,7 @@ class Entry:
     filters: str  # canonical JSON text
     rows: int | None
     result: str
+    client: str | None = None  # the address the request came from; None for local calls
 
 
 def entry(
@@ -137,6 +146,7 @@ def entry(
     *,
     user: str | None = None,
     via: str | None = None,
+    client: str | None = None,
 ) -> Entry:
     """An entry stamped now; ``user`` and ``via`` override the principal's."""
     return Entry(
@@ -148,6 +158,7 @@ def entry(
         canonical_filters(filters),
         rows,
         result,
+        client,
     )
 
 
@@ -204,7 +215,7 @@ def _arrow(rows: list[list[Any]]) -> pa.Table:
     columns = list(zip(*rows, strict=True))
     types = [
         pa.int64(), pa.timestamp("us", tz="UTC"), pa.string(), pa.string(), pa.string(),
-        pa.string(), pa.string(), pa.int64(), pa.string(), pa.string(), pa.string(),
+        pa.string(), pa.string(), pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(),
     ]  # fmt: skip
     names = [c.strip() for c in _COLUMNS.split(",")]
     return pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=names)
@@ -226,14 +237,14 @@ def _append_locked(
     for e in entries:
         seq += 1
         fields = (seq, e.at, e.user, e.via, e.action, e.route, e.filters, e.rows, e.result)
-        digest = entry_hash(*fields, prev)
-        rows.append([*fields, prev, digest])
+        digest = entry_hash(*fields, prev, e.client)
+        rows.append([*fields, prev, digest, e.client])
         prev = digest
     con.execute("BEGIN")
     try:
         if len(rows) == 1:
             con.execute(
-                f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' * 11)})", rows[0]
+                f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' * 12)})", rows[0]
             )
         else:  # one Arrow table per batch: executemany costs ~1 ms per row
             batch = _arrow(rows)  # noqa: F841 - read by the INSERT below (DuckDB replacement scan)
@@ -260,14 +271,15 @@ def record(
     *,
     user: str | None = None,
     via: str | None = None,
+    client: str | None = None,
 ) -> int:
     """Append one entry now (committed when this returns) and return its ``seq``.
 
     ``user`` and ``via`` override the principal's (a failed log-in records the name that was
-    tried and how). Requests in the API go through :class:`ecohub.access.audit_writer.AuditWriter`
+    tried and how; ``client`` the address it came from). Requests in the API go through :class:`ecohub.access.audit_writer.AuditWriter`
     instead, which commits many entries at once.
     """
-    e = entry(principal, action, route, filters, rows, result, user=user, via=via)
+    e = entry(principal, action, route, filters, rows, result, user=user, via=via, client=client)
     return append(con, [e], head_path(con))
 
 
@@ -282,7 +294,20 @@ def verify(con: duckdb.DuckDBPyConnection, head_file: Path | None = None) -> Bad
         cur.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
         while batch := cur.fetchmany(10_000):
             for row in batch:
-                seq, at, user, via, action, route, filters, rows, result, prev_hash, digest = row
+                (
+                    seq,
+                    at,
+                    user,
+                    via,
+                    action,
+                    route,
+                    filters,
+                    rows,
+                    result,
+                    prev_hash,
+                    digest,
+                    client,
+                ) = row
                 if seq != expected_seq:
                     return BadEntry(
                         expected_seq,
@@ -291,7 +316,7 @@ def verify(con: duckdb.DuckDBPyConnection, head_file: Path | None = None) -> Bad
                         else f"removed (entries {expected_seq}-{seq - 1} are missing)",
                     )
                 fields = (seq, at, user, via, action, route, filters, rows, result, prev_hash)
-                if entry_hash(*fields) != digest:
+                if entry_hash(*fields, client) != digest:
                     return BadEntry(
                         seq, "content does not match its hash (altered, or moved from elsewhere)"
                     )
@@ -351,7 +376,7 @@ def show(
         sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY seq"
     out = []
     for row in con.execute(sql, params).fetchall():
-        seq, at, name, via, action, route, filters, rows, result, _prev, digest = row
+        seq, at, name, via, action, route, filters, rows, result, _prev, digest, client = row
         with contextlib.suppress(ValueError):
             filters = json.loads(filters)
         out.append(
@@ -360,6 +385,7 @@ def show(
                 "at": at.isoformat(),
                 "user": name,
                 "via": via,
+                "client": client,
                 "action": action,
                 "route": route,
                 "filters": filters,

@@ -6,7 +6,8 @@ not recorded: open-data routes (they use ``optional_principal``), ``/healthz``, 
 and the token route (which records each log-in itself).
 
 Each entry holds the route *template* (``/api/v1/stations/{station_id}``), the path and query
-parameters as ``filters``, the HTTP status as ``result`` and the number of rows answered.
+parameters as ``filters``, the HTTP status as ``result``, the number of rows answered and the
+client's address (``client``).
 
 How a route reports its row count (pick one):
 
@@ -64,6 +65,13 @@ def _filters(scope: Scope) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def client_address(scope: Scope) -> str | None:
+    """The address a request came from, as the server saw it (behind a reverse proxy, the
+    proxy's, unless uvicorn is told to trust its forwarded headers: docs/api.md, "TLS")."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def _capped(value: Any) -> Any:
@@ -172,6 +180,7 @@ class AuditMiddleware:
                 "filters": filters,
                 "rows": None,
                 "result": f"{status}: {reason}",
+                "client": client_address(scope),
             }
         assert principal is not None
         return {
@@ -183,6 +192,7 @@ class AuditMiddleware:
             "filters": filters,
             "rows": int(rows) if rows is not None else None,
             "result": str(status),
+            "client": client_address(scope),
         }
 
     @staticmethod

@@ -37,6 +37,7 @@ from ecohub.access.audit_writer import AuditWriter
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
 from ecohub.access.principal import ANONYMOUS, Grant, Principal
 from ecohub.access.scope import AccessDenied
+from ecohub.api.audit import client_address
 from ecohub.api.problems import problem
 from ecohub.cst import today
 from ecohub.settings import Settings
@@ -250,9 +251,9 @@ def token(
     cur = state.con.cursor()
     try:
         if grant_type == "password":
-            return _password_grant(cur, state, username, password)
+            return _password_grant(cur, state, username, password, client_address(request.scope))
         if grant_type == "refresh_token":
-            return _refresh_grant(cur, state, refresh_token)
+            return _refresh_grant(cur, state, refresh_token, client_address(request.scope))
         return problem(
             400,
             detail="grant_type: must be 'password' or 'refresh_token'",
@@ -274,7 +275,11 @@ def _denied(reason: str) -> JSONResponse:
 
 
 def _password_grant(
-    cur: duckdb.DuckDBPyConnection, state: AuthState, username: str | None, password: str | None
+    cur: duckdb.DuckDBPyConnection,
+    state: AuthState,
+    username: str | None,
+    password: str | None,
+    client: str | None,
 ) -> JSONResponse:
     if not username or password is None:
         return problem(
@@ -302,6 +307,7 @@ def _password_grant(
             f"denied: {exc.reason}",
             user=attempted,
             via="password",
+            client=client,
         )
         return _denied(exc.reason)
     pair = tokens.login_tokens(
@@ -311,12 +317,12 @@ def _password_grant(
         access_minutes=state.access_minutes,
         refresh_hours=state.refresh_hours,
     )
-    record(cur, p, "login", TOKEN_PATH, {"grant_type": "password"}, None, "ok")
+    record(cur, p, "login", TOKEN_PATH, {"grant_type": "password"}, None, "ok", client=client)
     return _tokens_response(pair)
 
 
 def _refresh_grant(
-    cur: duckdb.DuckDBPyConnection, state: AuthState, refresh_token: str | None
+    cur: duckdb.DuckDBPyConnection, state: AuthState, refresh_token: str | None, client: str | None
 ) -> JSONResponse:
     if not refresh_token:
         return problem(
@@ -339,9 +345,10 @@ def _refresh_grant(
             f"denied: {exc.reason}",
             user=exc.user or "-",
             via="token",
+            client=client,
         )
         return _denied(exc.reason)
-    record(cur, p, "login", TOKEN_PATH, {"grant_type": "refresh_token"}, None, "ok")
+    record(cur, p, "login", TOKEN_PATH, {"grant_type": "refresh_token"}, None, "ok", client=client)
     return _tokens_response(pair)
 
 

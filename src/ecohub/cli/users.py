@@ -229,12 +229,13 @@ def audit_show(
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
     table = folding_table(
-        "seq", "at", "user", "via", "action", "route", "filters", "rows", "result"
+        "seq", "at", "user", "via", "client", "action", "route", "filters", "rows", "result"
     )
     for r in rows:
         filters = json.dumps(r["filters"], ensure_ascii=False)
         table.add_row(
-            str(r["seq"]), r["at"][:19], r["user"], r["via"], r["action"], r["route"],
+            str(r["seq"]), r["at"][:19], r["user"], r["via"], r.get("client") or "-",
+            r["action"], r["route"],
             filters, "-" if r["rows"] is None else str(r["rows"]), r["result"],
         )  # fmt: skip
     console.print(table)
