@@ -458,3 +458,32 @@ def test_a_resend_that_changes_stored_values_is_kept_as_evidence(tmp_path: Path)
             await dev.close()
 
     run(go())
+
+
+def test_a_conflicting_resend_is_counted_only_once_its_evidence_is_committed(
+    tmp_path: Path,
+) -> None:
+    # The evidence cannot be stored (here packet_log refuses a row without `would_pass`, which
+    # a conflict's entry has not):
+    # the writer tries the batch three times and answers nothing. Nothing was committed, so
+    # no conflicting resend may be counted, let alone one per try.
+    changed = frame(qn="20260101120500000", values={"a21026": {"Avg": "99", "Flag": "N"}})
+
+    async def go() -> None:
+        async with serving(tmp_path) as srv:
+            dev = await srv.device()
+            await dev.send(frame())
+            await dev.answer()
+            await srv.settle()
+            for (index,) in srv.query(
+                "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'packet_log'"
+            ):
+                srv.query(f"DROP INDEX {index}")  # DuckDB alters no table with an index
+            srv.query("ALTER TABLE packet_log ALTER COLUMN would_pass SET NOT NULL")
+            await dev.send(changed)
+            assert await dev.no_answer(wait=1.0)
+            assert srv.server.writer._metrics.conflicts._value.get() == 0
+            assert srv.server.writer._metrics.write_errors._value.get() == 3
+            await dev.close()
+
+    run(go())

@@ -6,7 +6,7 @@ but a rewrite of the past, which is what a supervisor looks for (the MEE's rules
 automatic-monitoring data name tampering with stored data); so each packet that tried to
 change a stored value is kept verbatim in `packet_log` with status ``conflict``, error
 ``ConflictingResend`` and the values it would have changed, in the same transaction that
-ignores its rows, and counted (``ecohub_hj212_conflicting_resends``). The device is still
+ignores its rows, and counted (``ecohub_hj212_conflicting_resends``) once that has committed. The device is still
 answered: its packet was received and its key is stored.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ecohub.ingest.metrics import IngestMetrics
 from ecohub.ingest.work import Work
 from ecohub.ingest.writer_tables import REJECTED_INSERT, REJECTED_SCHEMA, arrow_table
 from ecohub.store.emission_diff import differ_sql, values_text
@@ -37,11 +36,10 @@ ORDER BY s.mn, s.cn, s.data_time, s.pollutant
 SHOWN = 5
 
 
-def log_conflicts(
-    cur: duckdb.DuckDBPyConnection, rows: pa.Table, works: list[Work], metrics: IngestMetrics
-) -> int:
+def log_conflicts(cur: duckdb.DuckDBPyConnection, rows: pa.Table, works: list[Work]) -> int:
     """Keep the packets of ``works`` whose ``rows`` (about to be inserted, duplicates ignored)
-    would change stored values; how many. Runs inside the caller's transaction."""
+    would change stored values; how many. Runs inside the caller's transaction, which counts
+    them once it has committed (a rolled-back try that is retried must not count twice)."""
     cur.register("_ecohub_resent", rows)
     try:
         found = cur.execute(CONFLICTS).fetchall()
@@ -49,7 +47,6 @@ def log_conflicts(
         cur.unregister("_ecohub_resent")
     logged = entries(found, works)
     if logged:
-        metrics.conflicts.inc(len(logged))
         cur.register("_ecohub_conflicts", arrow_table(REJECTED_SCHEMA, logged))
         try:
             cur.execute(REJECTED_INSERT.format(src="_ecohub_conflicts"))

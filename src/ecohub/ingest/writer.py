@@ -89,6 +89,7 @@ class StoreWriter:
         self._devices: dict[tuple[str, str], list[Any]] = {}
         self._seen_flushed = time.monotonic()
         self._works: list[Work] = []
+        self._conflicting = 0  # conflicting resends logged by the transaction being written
         # Called with each committed batch after its answers are handed to the loop (runtime
         # registers the anomaly detector's feed here). Hooks must return at once (hand the
         # batch to their own thread); one that raises is logged, never seen by the writer.
@@ -240,6 +241,7 @@ class StoreWriter:
         )
         tables: list[tuple[str, str, pa.Table]] = []
         rows: pa.Table | None = None
+        lake_conflicting = 0
         if works:
             rows = emission_table(works)
             if self.lake_filter is not None:
@@ -249,7 +251,7 @@ class StoreWriter:
                 if lake_conflicts:
                     logged = conflict_entries(lake_conflicts, works)
                     rejected += logged
-                    self._metrics.conflicts.inc(len(logged))
+                    lake_conflicting = len(logged)
             tables.append(("emission", EMISSION_INSERT, rows))
         if messages:
             tables.append(("hj212_message", MESSAGE_INSERT, arrow_table(MESSAGE_SCHEMA, messages)))
@@ -266,8 +268,12 @@ class StoreWriter:
             if devices:
                 tables.append(("catalog_device", DEVICE_UPSERT, device_rows(devices)))
         if tables:
+            self._conflicting = 0
             inserted = self._write_tables(tables)
             self._metrics.rows.inc(inserted)
+            # Counted once committed: a failed try is retried and would count them again.
+            if lake_conflicting + self._conflicting:
+                self._metrics.conflicts.inc(lake_conflicting + self._conflicting)
         if messages:
             self._metrics.messages.inc(len(messages))
         self._devices = {} if flush_seen else devices
@@ -331,7 +337,7 @@ class StoreWriter:
         try:
             for alias, (name, sql, table) in zip(names, tables, strict=True):
                 if name == "emission":
-                    log_conflicts(cur, table, self._works, self._metrics)
+                    self._conflicting = log_conflicts(cur, table, self._works)
                 result = cur.execute(sql.format(src=alias, verb="INSERT OR IGNORE")).fetchone()
                 if name == "emission":
                     inserted = int(result[0]) if result else 0
