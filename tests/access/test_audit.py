@@ -55,7 +55,10 @@ def test_client_address_is_hashed_when_there_is_one(store: duckdb.DuckDBPyConnec
     audit.record(store, ANA, "read", "/api/v1/x", None, None, "200")
     rows = store.execute("SELECT logged_at, hash, client FROM audit_log ORDER BY seq").fetchall()
     at = rows[0][0].astimezone(UTC).isoformat(timespec="microseconds")
-    text = f'[1,"{at}","ana","token","login","/api/v1/auth/token","{{}}",null,"ok","{"0" * 64}","10.1.2.3"]'
+    text = (
+        f'[1,"{at}","ana","token","login","/api/v1/auth/token","{{}}",null,"ok","{"0" * 64}",'
+        '"10.1.2.3"]'
+    )
     assert rows[0][2] == "10.1.2.3" and rows[0][1] == hashlib.sha256(text.encode()).hexdigest()
     assert rows[1][2] is None
     assert audit.show(store)[0]["client"] == "10.1.2.3"

@@ -276,8 +276,8 @@ def record(
     """Append one entry now (committed when this returns) and return its ``seq``.
 
     ``user`` and ``via`` override the principal's (a failed log-in records the name that was
-    tried and how; ``client`` the address it came from). Requests in the API go through :class:`ecohub.access.audit_writer.AuditWriter`
-    instead, which commits many entries at once.
+    tried and how; ``client`` the address it came from). Requests in the API go through
+    :class:`ecohub.access.audit_writer.AuditWriter` instead, which commits many entries at once.
     """
     e = entry(principal, action, route, filters, rows, result, user=user, via=via, client=client)
     return append(con, [e], head_path(con))

@@ -6,8 +6,8 @@ but a rewrite of the past, which is what a supervisor looks for (the MEE's rules
 automatic-monitoring data name tampering with stored data); so each packet that tried to
 change a stored value is kept verbatim in `packet_log` with status ``conflict``, error
 ``ConflictingResend`` and the values it would have changed, in the same transaction that
-ignores its rows, and counted (``ecohub_hj212_conflicting_resends``) once that has committed. The device is still
-answered: its packet was received and its key is stored.
+ignores its rows, and counted (``ecohub_hj212_conflicting_resends``) once that has committed.
+The device is still answered: its packet was received and its key is stored.
 """
 
 from __future__ import annotations
