@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from ecohub.cli.main import app
 from ecohub.store.db import connect
+from tests.cli._run import run_cli
 from tests.supervision.series import MN, clean, load, table
 
-runner = CliRunner()
 
-
-def _invoke(db: Path, *args: str) -> Any:
-    from ecohub.settings import get_settings
-
-    get_settings.cache_clear()
-    env = {"ECOHUB_DB_PATH": str(db), "ECOHUB_DATA_DIR": str(db.parent), "COLUMNS": "200"}
-    return runner.invoke(app, list(args), env=env)
+def _invoke(db: Path, *args: str) -> Result:
+    return run_cli(*args, db=db, columns=200)
 
 
 @pytest.fixture(scope="module")

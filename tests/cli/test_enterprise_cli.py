@@ -9,22 +9,17 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from ecohub.cli.main import app
 from ecohub.registry.records import load_records
 from ecohub.registry.service import link
 from ecohub.store.db import connect
+from tests.cli._run import run_cli
 from tests.enterprise.test_loads import CASES, REGISTRY, _code
 
-runner = CliRunner()
 
-
-def _invoke(data: Path, *args: str):
-    from ecohub.settings import get_settings
-
-    get_settings.cache_clear()
-    return runner.invoke(app, list(args), env={"ECOHUB_DATA_DIR": str(data)})
+def _invoke(data: Path, *args: str) -> Result:
+    return run_cli(*args, data_dir=data)
 
 
 @pytest.fixture(scope="module")

@@ -7,27 +7,21 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from ecohub.cli.main import app
 from ecohub.store.db import connect
+from tests.cli._run import run_cli
 
-runner = CliRunner()
 MN = "88888880000001"
 CRC_BAD = (
     "##0101QN=20260302000000000;ST=31;CN=2011;PW=123456;MN=88888880000001;Flag=4;CP=&&&&ABCD\r\n"
 )
 
 
-def _invoke(db: Path, *args: str) -> Any:
-    from ecohub.settings import get_settings
-
-    get_settings.cache_clear()
-    env = {"ECOHUB_DB_PATH": str(db), "ECOHUB_DATA_DIR": str(db.parent), "COLUMNS": "220"}
-    return runner.invoke(app, list(args), env=env)
+def _invoke(db: Path, *args: str) -> Result:
+    return run_cli(*args, db=db, columns=220)
 
 
 @pytest.fixture(scope="module")

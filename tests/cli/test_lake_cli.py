@@ -5,23 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from ecohub.cli.main import app
 from ecohub.store.db import connect
-
-runner = CliRunner()
+from tests.cli._run import run_cli
 
 
 def _invoke(data_dir: Path, *args: str) -> Result:
-    from ecohub.settings import get_settings
-
-    get_settings.cache_clear()
-    env = {"ECOHUB_DATA_DIR": str(data_dir), "ECOHUB_NODE_ID": "cli"}
-    try:
-        return runner.invoke(app, ["lake", *args], env=env)
-    finally:
-        get_settings.cache_clear()
+    return run_cli("lake", *args, data_dir=data_dir, ECOHUB_NODE_ID="cli")
 
 
 def test_compact_then_status(tmp_path: Path) -> None:
@@ -53,12 +44,7 @@ def test_compact_then_status(tmp_path: Path) -> None:
 
 
 def test_a_url_lake_is_refused_naming_the_setting(tmp_path: Path) -> None:
-    from ecohub.settings import get_settings
-
-    get_settings.cache_clear()
-    env = {"ECOHUB_DATA_DIR": str(tmp_path), "ECOHUB_LAKE": "s3://bucket/lake"}
-    out = runner.invoke(app, ["lake", "compact"], env=env)
-    get_settings.cache_clear()
+    out = run_cli("lake", "compact", data_dir=tmp_path, ECOHUB_LAKE="s3://bucket/lake")
     assert out.exit_code != 0
     assert "lake (s3://bucket/lake): compaction" in out.output
     assert "Traceback" not in out.output

@@ -8,20 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from ecohub.cli.main import app
 from ecohub.store.db import connect
+from tests.cli._run import run_cli
 from tests.supervision.series import MN, clean, load, table
 
-runner = CliRunner()
 
-
-def _invoke(db: Path, *args: str):
-    from ecohub.settings import get_settings
-
-    get_settings.cache_clear()
-    return runner.invoke(app, ["supervise", *args], env={"ECOHUB_DB_PATH": str(db)})
+def _invoke(db: Path, *args: str) -> Result:
+    return run_cli("supervise", *args, db=db)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +91,7 @@ def test_load_permits_and_exceedances(db: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     get_settings.cache_clear()
-    out = runner.invoke(app, ["load", "permits", str(permits)], env={"ECOHUB_DB_PATH": str(db)})
+    out = run_cli("load", "permits", str(permits), db=db)
     assert out.exit_code == 0, out.output
     summary = json.loads(out.output)
     assert (summary["loaded"], summary["rejected"]) == (1, 1)
@@ -107,9 +102,7 @@ def test_load_permits_and_exceedances(db: Path, tmp_path: Path) -> None:
     # the series' SO2 of 42 mg/m3 (hours 1-6) converts at 6 % O2 to more than 35
     assert rows and {r["pollutant"] for r in rows} == {"a21026"}
     assert all(r["multiple"] > 1 for r in rows)
-    missing = runner.invoke(
-        app, ["load", "permits", str(tmp_path / "none.csv")], env={"ECOHUB_DB_PATH": str(db)}
-    )
+    missing = run_cli("load", "permits", str(tmp_path / "none.csv"), db=db)
     assert missing.exit_code == 1 and "no such file" in missing.output
 
 
@@ -124,13 +117,13 @@ def test_load_permits_through_the_door(db: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     get_settings.cache_clear()
-    out = runner.invoke(app, ["load", "permits", str(good)], env={"ECOHUB_DB_PATH": str(db)})
+    out = run_cli("load", "permits", str(good), db=db)
     assert out.exit_code == 0, out.output
     summary = json.loads(out.output)
     assert (summary["rows"], summary["loaded"], summary["rejected"]) == (2, 1, 1)
     assert "rejects" not in summary and Path(summary["reject_path"]).exists()
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
-    out = runner.invoke(app, ["load", "permits", str(bad)], env={"ECOHUB_DB_PATH": str(db)})
+    out = run_cli("load", "permits", str(bad), db=db)
     assert out.exit_code == 1 and "missing column(s): permit_no" in out.output
     assert "Traceback" not in out.output
