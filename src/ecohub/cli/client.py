@@ -228,6 +228,9 @@ def door(
         yield d
     except DoorError as exc:
         field = exc.field.removeprefix("params.") if exc.field else None
+        if field == "path":
+            # The command's FILE argument, not an option: the message names the file itself.
+            fail(str(exc).removeprefix("path: "))
         if name_options and field and not str(exc).startswith("--"):
             option = (options or {}).get(field, field).replace("_", "-")
             # The server's detail often starts with the field's own name: say the option once.

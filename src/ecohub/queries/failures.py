@@ -72,6 +72,10 @@ def classify(exc: BaseException) -> Failure:
         StandardsError,
         OptionError,  # the registry's options: the message names the option
     )
+    if isinstance(exc, ReadError) or isinstance(exc.__cause__, ReadError):
+        # The file as a whole (missing, empty, damaged): its message starts with the file's
+        # name, which is not a field; the field is the request's `path`.
+        return Failure(400, "Bad Request", str(exc), "path")
     if isinstance(exc, known):
         msg = str(exc)
         return Failure(400, "Bad Request", msg, _field_of(msg))
