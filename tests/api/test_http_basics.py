@@ -159,3 +159,27 @@ def test_a_region_outline_of_hundreds_of_kib_is_taken(served: tuple[Door, str]) 
         assert r.json()["items"] == []  # read and judged (this store's stations have no points)
         other = c.post(base + "/api/v1/jobs", json={"kind": "x", "params": {"pad": "x" * 400_000}})
         assert other.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "field"),
+    [
+        # A NUL ends a string literal in the SQL text Ibis compiles: it was a 500.
+        ("GET", "/api/v1/water/assessments", {"params": {"basin": "\x00"}}, "basin"),
+        ("GET", "/api/v1/water/assessments", {"params": {"basin": "海河\x00x"}}, "basin"),
+        ("GET", "/api/v1/stations", {"params": {"region": "110105\x00"}}, "region"),
+        ("GET", "/open/v1/stations", {"params": {"q": "\x00"}}, "q"),
+        ("GET", "/api/v1/stations/A%00B", {}, "path"),
+        ("POST", "/api/v1/jobs", {"json": {"kind": "water-assess", "params": {"basin": "\x00"}}},
+         "params"),
+    ],
+)  # fmt: skip
+def test_a_nul_character_is_refused_naming_its_field(
+    served: tuple[Door, str], method: str, path: str, kwargs: dict, field: str
+) -> None:
+    door, base = served
+    r = httpx.request(method, base + path, headers=_key(door), **kwargs)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == field
+    assert "NUL" in r.json()["errors"][0]["reason"]

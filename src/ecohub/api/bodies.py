@@ -1,7 +1,8 @@
-"""Request-body base model: unknown members refused, text without lone surrogates.
+"""Request-body base model: unknown members refused, text without lone surrogates or NUL.
 
-JSON may carry ``\\ud800`` escapes that decode to text no UTF-8 store can hold; such text is
-refused at the door (422 naming the field) instead of failing deep inside a write.
+JSON may carry ``\\ud800`` escapes that decode to text no UTF-8 store can hold, and ``\\u0000``,
+which ends a string literal in the SQL text a query engine compiles (Ibis writes literals into
+it); such text is refused at the door (422 naming the field) instead of failing deep inside.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ def _check(value: Any) -> Any:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+        if "\x00" in value:
+            raise ValueError("text must not contain a NUL character")
     elif isinstance(value, dict):
         for k, v in value.items():
             _check(k)

@@ -1,4 +1,5 @@
-"""Request-body cap (413 before the body is read past the cap) and the open-data rate limit."""
+"""Request-body cap (413 before the body is read past the cap), NUL characters refused in the
+query and the path (422), and the open-data rate limit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import math
 import threading
 import time
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,16 +24,22 @@ LARGER: tuple[tuple[str, int], ...] = tuple((path, GEOMETRY_BODY_BYTES) for path
 
 
 def _problem(
-    status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+    status: int,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    field: str | None = None,
 ) -> tuple[Message, Message]:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": {413: "Content Too Large", 429: "Too Many Requests"}[status],
-            "status": status,
-            "detail": detail,
-        }
-    ).encode()
+    doc: dict[str, object] = {
+        "type": "about:blank",
+        "title": {413: "Content Too Large", 422: "Unprocessable Content", 429: "Too Many Requests"}[
+            status
+        ],
+        "status": status,
+        "detail": detail,
+    }
+    if field is not None:
+        doc["errors"] = [{"field": field, "reason": detail.removeprefix(f"{field}: ")}]
+    body = json.dumps(doc, ensure_ascii=False).encode()
     start: Message = {
         "type": "http.response.start",
         "status": status,
@@ -64,6 +72,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        nul = _nul_field(scope)
+        if nul is not None:
+            for m in _problem(422, f"{nul}: must not contain a NUL character", field=nul):
+                await send(m)
+            return
         limit = self.limit_for(scope.get("path", ""))
         for name, value in scope.get("headers", []):
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
@@ -86,6 +99,23 @@ class BodyLimit:
         except _TooLarge:
             for m in _problem(413, f"body: larger than {limit} bytes"):
                 await send(m)
+
+
+def _nul_field(scope: Scope) -> str | None:
+    """The query parameter (or ``path``) holding a NUL character, else None.
+
+    A NUL ends a string literal in the SQL text a query engine compiles (Ibis writes literals
+    into it), so a value with one would fail inside a query as a server error; no field of any
+    route means one. One byte search per request; the parse only when there is one."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in key or "\x00" in value:
+            return key.replace("\x00", "") or "query"
+    return "query"
 
 
 class _TooLarge(HTTPException):
