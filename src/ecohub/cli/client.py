@@ -161,7 +161,13 @@ class Door:
 
         ``path``: the capability's own route that queues it (its body is ``params``; roles
         besides admin may use it), instead of the generic ``POST /api/v1/jobs``."""
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         from ecohub.cli._common import console
 
@@ -172,7 +178,7 @@ class Door:
         with Progress(
             TextColumn(f"{title}: " + "{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+            MofNCompleteColumn(),  # "3/?" while the job does not know its total yet
             TimeElapsedColumn(),
             console=console,
             transient=True,
