@@ -180,3 +180,22 @@ def test_the_store_and_its_data_folder_are_readable_by_their_owner_alone(tmp_pat
     connect(shared / "s.duckdb").close()
     assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
     assert stat.S_IMODE((shared / "s.duckdb").stat().st_mode) == 0o600
+
+
+def test_a_wal_made_later_is_private_outside_the_data_folder(tmp_path: Path) -> None:
+    # The store where an operator keeps it, in a folder others may list and read (0755): the
+    # WAL DuckDB makes after a checkpoint must still be its owner's alone.
+    folder = tmp_path / "dbdir"
+    folder.mkdir()
+    folder.chmod(0o755)
+    store = folder / "ecohub.duckdb"
+    con = connect(store)
+    try:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+        con.execute("CHECKPOINT")  # the WAL is folded in and gone
+        con.execute("INSERT INTO t VALUES (2)")  # a new WAL, made now
+        wal = folder / "ecohub.duckdb.wal"
+        assert wal.exists()
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    finally:
+        con.close()

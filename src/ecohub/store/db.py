@@ -129,8 +129,18 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         con.close()
         raise StoreError(f"store {target} cannot be used by ecohub: {exc}") from exc
     if target != ":memory:" and not read_only:
+        private_files()
         keep_private(Path(target))
     return con
+
+
+def private_files() -> None:
+    """Files this process creates from now on readable by their owner alone (the umask
+    narrowed to 077). DuckDB makes a new WAL after every checkpoint and clean start; outside
+    a private data folder (``ECOHUB_DB_PATH`` elsewhere) it would take the default mode and
+    any local account could read what it holds. Narrows only: a stricter umask stays."""
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
 
 
 def keep_private(store: Path) -> None:
