@@ -15,6 +15,7 @@ import httpx
 import pytest
 from rdflib import Graph
 from rdflib.namespace import DCAT, RDF
+from rdflib.namespace import DCTERMS as DCT
 
 from ecohub.access import apikeys, users
 from ecohub.access.principal import Principal
@@ -365,3 +366,31 @@ def test_an_unknown_facet_value_is_a_422_naming_it(api: Api) -> None:
     assert r.status_code == 200 and r.json()["total"] == 0
     r = api.call("chaoyang", "GET", "/api/v1/catalog", params={"provider": "D01"})
     assert r.status_code == 200 and r.json()["total"] > 0
+
+
+def test_coverage_figures_follow_the_callers_scope(api: Api, sample: Sample) -> None:
+    # The observations lie in several Beijing districts. Their whole-table count, span and box
+    # are other districts' figures to the Chaoyang analyst (and to an enterprise), not to a
+    # Beijing analyst, whose division holds every one of the table's regions, nor to an admin.
+    users.add_user(sample.con, "beijing", "analyst", "110000", [], PASSWORD)
+    api.keys["beijing"] = apikeys.create(sample.con, "beijing")[0]
+    whole = api.call("boss", "GET", f"/api/v1/catalog/{OBS}").json()["coverage"]
+    assert whole["rows"] > 0 and len(whole["regions"]) > 1 and whole["bbox"] is not None
+    assert all(r.startswith("11") for r in whole["regions"])
+    assert api.call("beijing", "GET", f"/api/v1/catalog/{OBS}").json()["coverage"] == whole
+    for who in ("chaoyang", "plant"):
+        r = api.call(who, "GET", f"/api/v1/catalog/{OBS}")
+        if r.status_code == 403:  # a role the catalogue is not for
+            continue
+        got = r.json()["coverage"]
+        assert got["withheld"] and got["rows"] is None and got["bbox"] is None
+        assert got["regions"] is None and got["time_from"] is None
+        listed = {s["code"]: s for s in api.call(who, "GET", "/api/v1/catalog").json()["items"]}
+        assert listed[OBS]["rows"] is None and listed[OBS]["coverage_withheld"]
+        assert listed[OBS]["n_regions"] is None and listed[OBS]["time_from"] is None
+        ttl = api.call(who, "GET", "/api/v1/catalog/dcat", params={"format": "ttl"}).text
+        g = Graph().parse(data=ttl, format="turtle")
+        obs = next(s for s in g.subjects(RDF.type, DCAT.Dataset) if str(s).endswith(OBS))
+        assert not list(g.objects(obs, DCT.temporal)), "the span is withheld"
+    listed = {s["code"]: s for s in api.call("beijing", "GET", "/api/v1/catalog").json()["items"]}
+    assert listed[OBS]["rows"] == whole["rows"] and "coverage_withheld" not in listed[OBS]

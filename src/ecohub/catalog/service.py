@@ -27,7 +27,15 @@ from ecohub.catalog.opendata import (
     require_open,
     withdraw,
 )
-from ecohub.catalog.state import _open, _summaries, _visible, ensure
+from ecohub.catalog.state import (
+    FIGURES,
+    WITHHELD,
+    _open,
+    _summaries,
+    _visible,
+    coverage_visible,
+    ensure,
+)
 from ecohub.cst import CST
 from ecohub.queries import NotFound, QueryError
 
@@ -96,7 +104,7 @@ def list_resources(
     shows what choosing one of its values would give.
     """
     ensure(con)
-    summaries = [s for s in _summaries(con) if p.role != "public" or _open(s)]
+    summaries = [s for s in _summaries(con, p=p) if p.role != "public" or _open(s)]
     scores: dict[str, float] = {}
     if q:
         scores = search.match(con, q)
@@ -141,12 +149,17 @@ def show(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, A
         "WHERE resource_code = ?",
         [code],
     ).fetchall()[0]
+    cov = coverage.get(con, code)
+    if cov is not None and not coverage_visible(
+        p, res.get("table_name"), cov["regions"], cov["n_regions"] or 0
+    ):
+        cov = {**dict.fromkeys(FIGURES), "refreshed_at": cov["refreshed_at"], "withheld": WITHHELD}
     return {
         "resource": res,
         "items": resources.items(con, code),
-        "coverage": coverage.get(con, code),
+        "coverage": cov,
         "published": grants.is_published(con, code),
-        "related": _summaries(con, (res.get("related") or "").split()),
+        "related": _summaries(con, (res.get("related") or "").split(), p=p),
         "lineage": {"runs": runs[0], "latest": iso(runs[1])},
     }
 
@@ -223,13 +236,18 @@ def data(
 
 
 def _described(
-    con: duckdb.DuckDBPyConnection, published: dict[str, bool], *, open_data: bool = False
+    con: duckdb.DuckDBPyConnection,
+    published: dict[str, bool],
+    *,
+    open_data: bool = False,
+    withheld: set[str] | frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """What :func:`dcat.graph` takes of the resources ``published`` names (code -> published
     as open data): each definition (times as ISO text), its coverage, that flag and the day it
     was issued (China's calendar): in the open-data catalogue (``open_data``) the day it was
     first published as open data, else the day it entered this platform's catalogue (its
-    ``defined_at``; the definitions' own ``published_on`` is the day ecohub wrote them)."""
+    ``defined_at``; the definitions' own ``published_on`` is the day ecohub wrote them).
+    ``withheld``: codes whose coverage the caller may not see (none is given)."""
     covs = coverage.every(con)
     first = dict(
         con.execute(
@@ -245,7 +263,7 @@ def _described(
     return [
         {
             "resource": {k: iso(v) for k, v in r.items()},
-            "coverage": covs.get(r["code"]),
+            "coverage": None if r["code"] in withheld else covs.get(r["code"]),
             "published": published[r["code"]],
             "issued": issued(r),
         }
@@ -274,11 +292,15 @@ def export_dcat(
     """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``; ``publisher``
     (zh, en): the catalogue's publisher (default: the settings')."""
     listed = list_resources(con, p)["items"]
-    shown = _described(con, {s["code"]: s["published"] for s in listed})
+    withheld = {s["code"] for s in listed if s.get("coverage_withheld")}
+    shown = _described(con, {s["code"]: s["published"] for s in listed}, withheld=withheld)
     from ecohub.settings import get_settings
     from ecohub.store import lake
 
-    tables = {s["resource"].get("table_name") for s in shown} & set(lake.SPECS)
+    # A lake's month partitions are its time coverage: not listed where that is withheld.
+    tables = {
+        s["resource"].get("table_name") for s in shown if s["resource"]["code"] not in withheld
+    } & set(lake.SPECS)
     parts = {str(t): lake.footprint(get_settings(), str(t)) for t in tables}
     g = dcat.graph(
         shown,
