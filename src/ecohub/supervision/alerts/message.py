@@ -63,6 +63,11 @@ def _conc(value: Any) -> str:
     return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
+def _ascii(unit: str) -> str:
+    """The English part spells units in ASCII, as it always has (mg/m3)."""
+    return unit.replace("³", "3").replace("µ", "u")
+
+
 def _evidence(alert: dict[str, Any]) -> tuple[str, str]:
     d = alert["detail"] or {}
     if alert["kind"] == "exceedance":
@@ -71,9 +76,12 @@ def _evidence(alert: dict[str, Any]) -> tuple[str, str]:
         # (supervision/exceedance.py), and the peak is that value: said so.
         what_zh = f"折算浓度（基准氧含量 {ref:g}%）" if isinstance(ref, int | float) else ""
         what_en = f"concentration at {ref:g} % O2 " if isinstance(ref, int | float) else ""
-        zh = (f"{what_zh}峰值 {_conc(d.get('peak'))} mg/m³，限值 {_conc(d.get('limit'))} mg/m³，"
+        # The permit limit's unit (service._unit): mg/m³ for flue gas, mg/L for waste water.
+        u_zh = f" {alert['unit']}" if alert.get("unit") else ""
+        u_en = _ascii(u_zh)
+        zh = (f"{what_zh}峰值 {_conc(d.get('peak'))}{u_zh}，限值 {_conc(d.get('limit'))}{u_zh}，"
               f"为限值的 {d.get('multiple', 0):.2f} 倍（许可证 {d.get('permit_no')}）")  # fmt: skip
-        en = (f"{what_en}peak {_conc(d.get('peak'))} mg/m3, limit {_conc(d.get('limit'))} mg/m3, "
+        en = (f"{what_en}peak {_conc(d.get('peak'))}{u_en}, limit {_conc(d.get('limit'))}{u_en}, "
               f"{d.get('multiple', 0):.2f} x the limit (permit {d.get('permit_no')})")  # fmt: skip
         return zh, en
     text = json.dumps(d, ensure_ascii=False, sort_keys=True)
