@@ -111,7 +111,7 @@ def test_key_region_and_basin_channels_get_their_sources_alerts(
     assert posted == ["S1", "S1", "S1", "S2", "S2", "S2", "S3"]
     ((_, rcpt, msg),) = smtp.box.received
     assert rcpt == ["duty@bureau.example", "chief@bureau.example"]
-    assert "Source: S3" in msg.get_content()
+    assert "Source: 上海某化工 (S3)" in msg.get_content()
 
 
 def test_a_channel_region_the_store_does_not_know_stops_the_start(

@@ -41,16 +41,18 @@ MAX_COMMENT = 2000
 
 #: The columns of one alert as :func:`list_alerts` returns it.
 COLUMNS = (
-    "id", "kind", "state", "severity", "mn", "source_code", "outlet", "region_code", "pollutant",
-    "rule", "first_seen", "last_seen", "occurrences", "peak", "active", "detail", "raised_at",
-    "updated_at", "acked_by", "acked_at", "ack_comment", "closed_by", "closed_at",
-    "close_comment", "title_zh", "title_en", "unit",
+    "id", "kind", "state", "severity", "mn", "source_code", "source_name", "source_address",
+    "outlet", "region_code", "pollutant", "rule", "first_seen", "last_seen", "occurrences", "peak",
+    "active", "detail", "raised_at", "updated_at", "acked_by", "acked_at", "ack_comment",
+    "closed_by", "closed_at", "close_comment", "title_zh", "title_en", "unit",
 )  # fmt: skip
+# The source's name and address come with the one join the scope needs anyway (the registry's
+# current record), not from a look-up per alert.
 _SELECT = """
-SELECT a.id, a.kind, a.state, a.severity, a.mn, a.source_code, a.outlet_code, s.region_code,
-       a.pollutant, a.rule, a.first_seen, a.last_seen, a.occurrences, a.peak, a.active,
-       a.detail::VARCHAR, a.raised_at, a.updated_at, a.acked_by, a.acked_at, a.ack_comment,
-       a.closed_by, a.closed_at, a.close_comment
+SELECT a.id, a.kind, a.state, a.severity, a.mn, a.source_code, s.name, s.address, a.outlet_code,
+       s.region_code, a.pollutant, a.rule, a.first_seen, a.last_seen, a.occurrences, a.peak,
+       a.active, a.detail::VARCHAR, a.raised_at, a.updated_at, a.acked_by, a.acked_at,
+       a.ack_comment, a.closed_by, a.closed_at, a.close_comment
 FROM alert a LEFT JOIN source s ON s.source_code = a.source_code
 """
 _SELECT_SEQ = _SELECT.replace("SELECT a.id,", "SELECT -a.id AS seq, a.id,", 1)
