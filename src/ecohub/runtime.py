@@ -255,6 +255,7 @@ async def run_platform(
     dispatcher = Dispatcher(
         con, settings.alert_channels, interval_s=settings.alert_dispatch_interval_s,
         base_s=settings.alert_retry_base_s, max_s=settings.alert_retry_max_s,
+        public_url=settings.public_url,  # the console link in each notice (none when unset)
     )  # fmt: skip
     dispatcher.start()
 

@@ -182,7 +182,8 @@ class Settings(BaseSettings):
     http_port: Port = 8212
     # The platform's public address (scheme, host, port, any path prefix), used for the IRIs it
     # publishes (DCAT dataset and distribution IRIs); never taken from a request's Host header.
-    # Unset: the configured http_host and http_port (https when TLS files are set).
+    # Unset: the configured http_host and http_port (https when TLS files are set) for the IRIs;
+    # alert notices then carry no console link (a bind address means nothing in a mailbox).
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
     load_sample: bool = True

@@ -36,7 +36,8 @@ def test_up_sends_alerts_of_the_misbehaving_outlets(tmp_path: Path, smtp: Smtp, 
     env = {**os.environ, "ECOHUB_DATA_DIR": str(tmp_path), "ECOHUB_HTTP_HOST": "127.0.0.1",
            "ECOHUB_HJ212_HOST": "127.0.0.1", "COLUMNS": "200",
            "ECOHUB_ALERT_CHANNELS": json.dumps(channels),
-           "ECOHUB_ALERT_DISPATCH_INTERVAL_S": "0.5"}  # fmt: skip
+           "ECOHUB_ALERT_DISPATCH_INTERVAL_S": "0.5",
+           "ECOHUB_PUBLIC_URL": "https://ecohub.bureau.example/hub"}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "ecohub.cli.main", "up", "--simulate", "4", "--no-sample",
          "--history-hours", "5", "--hj212-port", "0", "--http-port", "0"],
@@ -76,6 +77,14 @@ def test_up_sends_alerts_of_the_misbehaving_outlets(tmp_path: Path, smtp: Smtp, 
         # One mail per alert: de-duplicated while the stuck analyser keeps being stuck.
         ids = [m["X-Ecohub-Alert"] for _, _, m in smtp.box.received]
         assert len(ids) == len(set(ids))
+        # Each notice links to its alert in the console under the public address.
+        for _, _, m in smtp.box.received:
+            link = f"https://ecohub.bureau.example/hub/#/alerts/{m['X-Ecohub-Alert']}"
+            assert f"在控制台查看：{link}" in m.get_content()
+        for _, body in hook.requests:
+            data = json.loads(body)
+            link = f"https://ecohub.bureau.example/hub/#/alerts/{data['alert']['id']}"
+            assert data["url"] == link
 
         # The CLI works the alerts through the running server.
         def cli(*args: str) -> subprocess.CompletedProcess[str]:

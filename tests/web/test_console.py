@@ -334,6 +334,24 @@ def test_alerts_marked_on_the_map_and_worked_by_an_inspector(page: Page, url: st
     shot(page, "13-alert-closed")
 
 
+def test_the_link_of_an_alert_mail_shows_that_alert_with_its_source_name(
+    page: Page, url: str
+) -> None:
+    # The mail links to {public_url}/#/alerts/N (supervision/alerts/message.py): the page lists
+    # every state (the alert may be closed by now) and marks the row; the source's name from the
+    # registry stands beside its code.
+    stuck = _stuck_alert(url)
+    assert stuck["source_name"]
+    log_in(page, url, "insp")
+    page.goto(f"{url}/#/alerts/{stuck['id']}")
+    row = page.locator(f"#alerts tr[data-alert='{stuck['id']}']")
+    expect(row).to_have_class("alert-focus")
+    expect(row.locator("td:nth-child(5) .source-name")).to_have_text(str(stuck["source_name"]))
+    expect(page.locator("#alert-missing")).to_have_count(0)
+    page.goto(f"{url}/#/alerts/987654")  # no such alert (or outside the region): said so
+    expect(page.locator("#alert-missing")).to_have_text("告警 987654 不存在或不在您的辖区内。")
+
+
 def test_alerts_follow_the_region_and_the_role(page: Page, url: str) -> None:
     chaoyang = {a["source_code"] for a in _alerts(url, "ana")}
     haidian = {a["source_code"] for a in _alerts(url, "hai")}

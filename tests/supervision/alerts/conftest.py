@@ -67,16 +67,23 @@ def finding(
 
 
 def exceedance(
-    con: duckdb.DuckDBPyConnection, mn: str = MN1, start: datetime = T0, peak: float = 150.0
+    con: duckdb.DuckDBPyConnection,
+    mn: str = MN1,
+    start: datetime = T0,
+    peak: float = 150.0,
+    *,
+    pollutant: str = "a21026",
+    limit: float = 100.0,
 ) -> int:
-    """One open hourly exceedance event against a 100 mg/m3 limit; returns its id."""
+    """One open hourly exceedance event (by default SO2 against a 100 mg/m3 limit of permit
+    P1); returns its id."""
     source = "S1" if mn == MN1 else "S2"
     row = con.execute(
         "INSERT INTO exceedance (mn, source_code, outlet_code, pollutant, period, start, "
         '"end", peak, "limit", multiple, permit_no, open, found_at, updated_at) VALUES '
-        "(?, ?, 'DA001', 'a21026', 'hour', ?, ?, ?, 100.0, ?, 'P1', true, now(), now()) "
+        "(?, ?, 'DA001', ?, 'hour', ?, ?, ?, ?, ?, 'P1', true, now(), now()) "
         "RETURNING id",
-        [mn, source, start, start + timedelta(hours=1), peak, peak / 100.0],
+        [mn, source, pollutant, start, start + timedelta(hours=1), peak, limit, peak / limit],
     ).fetchone()
     assert row is not None
     return int(row[0])

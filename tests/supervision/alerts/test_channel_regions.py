@@ -111,7 +111,7 @@ def test_key_region_and_basin_channels_get_their_sources_alerts(
     assert posted == ["S1", "S1", "S1", "S2", "S2", "S2", "S3"]
     ((_, rcpt, msg),) = smtp.box.received
     assert rcpt == ["duty@bureau.example", "chief@bureau.example"]
-    assert "Source: S3" in msg.get_content()
+    assert "Source: 上海某化工 (S3)" in msg.get_content()
 
 
 def test_a_channel_region_the_store_does_not_know_stops_the_start(
@@ -139,3 +139,29 @@ def test_a_region_removed_while_running_takes_nothing_and_others_go_on(
     assert _sources(con, "basin") == []
     assert _sources(con, "jjj") == ["S1", "S2"]
     assert "alert channel basin takes nothing" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        # 110501: 110105 (Chaoyang) with two digits swapped; there is no prefecture 1105.
+        ("110501", "110501 is not in the 2023 division table"),
+        ("990000", "990000 is not in the 2023 division table"),
+        # A functional zone's statistical code is no GB/T 2260 division (standards.divisions).
+        ("130171", "130171 (石家庄高新技术产业开发区) is a statistical code of a functional zone"),
+    ],
+)
+def test_a_six_digit_code_that_is_no_division_stops_the_start(
+    regions: duckdb.DuckDBPyConnection, hook: Hook, code: str, reason: str
+) -> None:
+    # A mistyped district code would leave that district's duty mailbox silently empty.
+    con = _store(regions)
+    channels = [hook_channel(hook.url, name="ok", region="110105"),
+                hook_channel(hook.url, name="typo", region=code)]  # fmt: skip
+    with pytest.raises(SettingsError) as info:
+        check_channel_regions(con, channels)
+    text = str(info.value)
+    assert text.startswith(
+        f"alert_channels.1.region (ECOHUB_ALERT_CHANNELS): channel typo: no region '{code}': "
+    )
+    assert reason in text and "\n" not in text

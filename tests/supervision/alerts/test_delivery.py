@@ -56,7 +56,7 @@ def test_mail_arrives_once_for_many_findings_of_one_key(smtp: Smtp) -> None:
     text = msg.get_content()
     # zh-CN first, then English
     assert text.index("告警编号：1") < text.index("Alert 1 (data anomaly, severity medium)")
-    assert f"设备 MN：{MN1}" in text and "Source: S1" in text
+    assert f"设备 MN：{MN1}" in text and "Source: 唐山某电厂 (S1)" in text
     assert msg["Message-ID"] == "<alert-1.delivery-1@ecohub>"
     assert alert["deliveries"][0]["delivered_at"] is not None
     assert alert["deliveries"][0]["attempts"] == 1

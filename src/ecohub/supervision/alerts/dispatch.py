@@ -61,8 +61,12 @@ class Dispatcher:
         interval_s: float = 2.0,
         base_s: float = 30.0,
         max_s: float = 3600.0,
+        public_url: str | None = None,
     ) -> None:
         self._con = con
+        # The console's address (the `public_url` setting) for the link in each notice; none
+        # without it: the server's bind address means nothing in a reader's mailbox.
+        self._public_url = public_url
         self._cur = con.cursor()
         self._cur.execute("SET TimeZone = 'Asia/Shanghai'")
         self._channels = {c.name: c for c in channels}
@@ -148,10 +152,11 @@ class Dispatcher:
     def _send(self, channel: AlertChannel, alert_id: int, event: str, delivery_id: int) -> Any:
         alert = get_alert(self._cur, SYSTEM, alert_id)
         if channel.kind == "webhook":
-            send_webhook(channel, payload(alert, event, delivery_id))
+            send_webhook(channel, payload(alert, event, delivery_id, self._public_url))
             return None
         assert channel.sender is not None
-        refused = send_smtp(channel, email_message(alert, channel.sender, channel.to, delivery_id))
+        mail = email_message(alert, channel.sender, channel.to, delivery_id, self._public_url)
+        refused = send_smtp(channel, mail)
         return f"recipients refused: {', '.join(refused)}" if refused else None
 
     def _record(self, delivery_id: int, attempts: int, error: str, next_try: datetime) -> None:

@@ -6,12 +6,15 @@ Plain functions of an alert as :func:`ecohub.supervision.alerts.service.get_aler
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import format_datetime
 from typing import Any
 
-__all__ = ["email_message", "payload", "subject", "titles"]
+from ecohub.cst import CST
+from ecohub.supervision.alerts.evidence import ascii_unit, conc, evidence
+
+__all__ = ["alert_url", "email_message", "payload", "subject", "titles"]
 
 _SEVERITY_ZH = {"low": "低", "medium": "中", "high": "高"}
 _KIND_ZH = {"finding": "数据异常", "exceedance": "超标"}
@@ -55,54 +58,80 @@ def subject(alert: dict[str, Any]) -> str:
     )
 
 
-def _conc(value: Any) -> str:
-    """A concentration as a person reads it: one decimal from 1 up (167.4, not
-    167.3814666666667), three significant digits below (0.0312)."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return str(value)
-    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
-
-
-def _evidence(alert: dict[str, Any]) -> tuple[str, str]:
+def _exceedance(alert: dict[str, Any]) -> tuple[str, str]:
     d = alert["detail"] or {}
+    ref = d.get("reference_o2")
+    # The limit applies to the concentration converted to the permit's reference O2
+    # (supervision/exceedance.py), and the peak is that value: said so.
+    what_zh = f"折算浓度（基准氧含量 {ref:g}%）" if isinstance(ref, int | float) else ""
+    what_en = f"concentration at {ref:g} % O2 " if isinstance(ref, int | float) else ""
+    # The permit limit's unit (service._unit): mg/m³ for flue gas, mg/L for waste water.
+    u_zh = f" {alert['unit']}" if alert.get("unit") else ""
+    u_en = ascii_unit(u_zh)
+    peak, limit = conc(d.get("peak")), conc(d.get("limit"))
+    zh = (f"{what_zh}峰值 {peak}{u_zh}，限值 {limit}{u_zh}，"
+          f"为限值的 {d.get('multiple', 0):.2f} 倍（许可证 {d.get('permit_no')}）")  # fmt: skip
+    en = (f"{what_en}peak {peak}{u_en}, limit {limit}{u_en}, "
+          f"{d.get('multiple', 0):.2f} x the limit (permit {d.get('permit_no')})")  # fmt: skip
+    return zh, en
+
+
+def _evidence(alert: dict[str, Any]) -> tuple[list[str], list[str]]:
     if alert["kind"] == "exceedance":
-        ref = d.get("reference_o2")
-        # The limit applies to the concentration converted to the permit's reference O2
-        # (supervision/exceedance.py), and the peak is that value: said so.
-        what_zh = f"折算浓度（基准氧含量 {ref:g}%）" if isinstance(ref, int | float) else ""
-        what_en = f"concentration at {ref:g} % O2 " if isinstance(ref, int | float) else ""
-        zh = (f"{what_zh}峰值 {_conc(d.get('peak'))} mg/m³，限值 {_conc(d.get('limit'))} mg/m³，"
-              f"为限值的 {d.get('multiple', 0):.2f} 倍（许可证 {d.get('permit_no')}）")  # fmt: skip
-        en = (f"{what_en}peak {_conc(d.get('peak'))} mg/m3, limit {_conc(d.get('limit'))} mg/m3, "
-              f"{d.get('multiple', 0):.2f} x the limit (permit {d.get('permit_no')})")  # fmt: skip
-        return zh, en
-    text = json.dumps(d, ensure_ascii=False, sort_keys=True)
-    return f"证据：{text}", f"evidence: {text}"
+        zh, en = _exceedance(alert)
+        return [zh], [en]
+    zh_lines, en_lines = evidence(alert)
+    return (["证据：", *(f"  {x}" for x in zh_lines)],
+            ["Evidence:", *(f"  {x}" for x in en_lines)])  # fmt: skip
 
 
-def body(alert: dict[str, Any]) -> str:
+def _source(alert: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Who: the enterprise's name from the registry beside its code, and its address when the
+    registry has one; an inspector on duty acts on these, not on a code."""
+    code, name, address = alert["source_code"], alert["source_name"], alert["source_address"]
+    if code is None:
+        return ["污染源：未关联"], ["Source: not linked"]
+    zh = [f"污染源：{name}（{code}）" if name else f"污染源：{code}"]
+    en = [f"Source: {name} ({code})" if name else f"Source: {code}"]
+    if address:
+        zh.append(f"地址：{address}")
+        en.append(f"Address: {address}")
+    return zh, en
+
+
+def alert_url(public_url: str | None, alert_id: int) -> str | None:
+    """The console's page of the alert under the platform's public address, or None without
+    one (the console is served at the root: ``/#/alerts/N``)."""
+    return f"{public_url.rstrip('/')}/#/alerts/{alert_id}" if public_url else None
+
+
+def body(alert: dict[str, Any], public_url: str | None = None) -> str:
     """The mail text: a zh-CN part, then the same in English."""
     p_zh, p_en, w_zh, w_en = _names(alert)
     e_zh, e_en = _evidence(alert)
+    s_zh, s_en = _source(alert)
+    link = alert_url(public_url, alert["id"])
     sev = alert["severity"]
     zh = [
         f"告警编号：{alert['id']}（{_KIND_ZH[alert['kind']]}，严重程度：{_SEVERITY_ZH[sev]}）",
         f"内容：{w_zh}",
-        f"污染源：{alert['source_code'] or '未关联'}  排放口：{alert['outlet'] or '-'}  "
-        f"设备 MN：{alert['mn']}",
+        *s_zh,
+        f"排放口：{alert['outlet'] or '-'}  设备 MN：{alert['mn']}",
         f"污染物：{p_zh}",
         f"时段：{alert['first_seen']} 至 {alert['last_seen']}",
-        e_zh,
+        *e_zh,
+        *([f"在控制台查看：{link}"] if link else []),
         "请在 ecohub 中确认（ecohub alerts ack）并在处置后关闭（ecohub alerts close）。",
     ]
     en = [
         f"Alert {alert['id']} ({_KIND_EN[alert['kind']]}, severity {sev})",
         f"What: {w_en}",
-        f"Source: {alert['source_code'] or 'not linked'}  outlet: {alert['outlet'] or '-'}  "
-        f"device MN: {alert['mn']}",
+        *s_en,
+        f"Outlet: {alert['outlet'] or '-'}  device MN: {alert['mn']}",
         f"Pollutant: {p_en}",
         f"Period: {alert['first_seen']} to {alert['last_seen']}",
-        e_en,
+        *e_en,
+        *([f"Open in the console: {link}"] if link else []),
         "Acknowledge it in ecohub (ecohub alerts ack) and close it once handled "
         "(ecohub alerts close).",
     ]
@@ -110,7 +139,11 @@ def body(alert: dict[str, Any]) -> str:
 
 
 def email_message(
-    alert: dict[str, Any], sender: str, to: list[str], delivery_id: int
+    alert: dict[str, Any],
+    sender: str,
+    to: list[str],
+    delivery_id: int,
+    public_url: str | None = None,
 ) -> EmailMessage:
     """The mail of one delivery; its Message-ID names the delivery, so a resent copy (the
     server took it but the answer was lost) is recognisable as the same message."""
@@ -118,15 +151,21 @@ def email_message(
     msg["Subject"] = subject(alert)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
-    msg["Date"] = formatdate(localtime=False)
+    # China Standard Time with its offset (+0800), as the rest of the platform shows times;
+    # formatdate(localtime=False) wrote "-0000", which RFC 5322 3.3 reads as "zone unknown".
+    msg["Date"] = format_datetime(datetime.now(CST))
     msg["Message-ID"] = f"<alert-{alert['id']}.delivery-{delivery_id}@ecohub>"
     msg["X-Ecohub-Alert"] = str(alert["id"])
-    msg.set_content(body(alert), charset="utf-8")
+    msg.set_content(body(alert, public_url), charset="utf-8")
     return msg
 
 
-def payload(alert: dict[str, Any], event: str, delivery_id: int) -> dict[str, Any]:
+def payload(
+    alert: dict[str, Any], event: str, delivery_id: int, public_url: str | None = None
+) -> dict[str, Any]:
     """The webhook's JSON body: the event, the delivery id (a receiver de-duplicates on it:
-    delivery is at least once), the subject line and the alert itself."""
+    delivery is at least once), the subject line, the console link (None without the
+    ``public_url`` setting) and the alert itself."""
     item = {k: v for k, v in alert.items() if k != "deliveries"}
-    return {"event": event, "delivery_id": delivery_id, "subject": subject(alert), "alert": item}
+    return {"event": event, "delivery_id": delivery_id, "subject": subject(alert),
+            "url": alert_url(public_url, alert["id"]), "alert": item}  # fmt: skip

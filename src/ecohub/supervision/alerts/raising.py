@@ -60,15 +60,15 @@ SELECT 'exceedance', e.id, e.updated_at, l.alert_id, e.mn, e.source_code, e.outl
        src.region_code, e.pollutant, e.period, '{EXCEEDANCE_SEVERITY}', e.start, e."end",
        json_object('peak', e.peak, 'limit', e."limit", 'multiple', e.multiple,
                    'permit_no', e.permit_no, 'period', e.period,
-                   'reference_o2', (SELECT max(pl.reference_o2) FROM permit_limit pl
-                                    WHERE pl.permit_no = e.permit_no
-                                      AND pl.outlet_code = e.outlet_code
-                                      AND pl.pollutant = e.pollutant
-                                      AND pl.period = e.period))::VARCHAR,
+                   'reference_o2', pl.reference_o2, 'unit', pl.unit)::VARCHAR,
        e.multiple, e.open
 FROM exceedance e
 LEFT JOIN alert_source l ON l.kind = 'exceedance' AND l.ref_id = e.id
 LEFT JOIN source src ON src.source_code = e.source_code
+-- The limit's row (its key: at most one): its reference O2, and its unit, the unit of the peak
+-- and the limit (mg/m3 for flue gas, mg/L for waste water).
+LEFT JOIN permit_limit pl ON pl.permit_no = e.permit_no AND pl.outlet_code = e.outlet_code
+      AND pl.pollutant = e.pollutant AND pl.period = e.period
 WHERE (l.ref_id IS NULL OR l.ref_updated_at IS DISTINCT FROM e.updated_at){{only_exceedance}}
 """
 _RANK = "CASE {c} WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"

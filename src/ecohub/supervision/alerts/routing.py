@@ -6,8 +6,10 @@ code or name of a loaded basin or custom region (the alert's source point inside
 a source without a point counts by a division lying entirely inside). So a channel for the
 "2+26" cities gets the alerts of the sources in any of them, exactly the alerts a user scoped to
 that region would see. A channel whose region names nothing the store knows is refused when the
-platform starts (:func:`check_channel_regions`); if its region is removed while the platform
-runs, it takes nothing and says so in the log, and raising goes on for the other channels.
+platform starts (:func:`check_channel_regions`), and so is a six-digit code that is no GB/T 2260
+division (``110501``, ``110105`` mistyped: the code's form alone would route it nothing); if
+its region is removed while the platform runs, it takes nothing and says so in the log, and
+raising goes on for the other channels.
 """
 
 from __future__ import annotations
@@ -30,20 +32,33 @@ SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
 def check_channel_regions(con: duckdb.DuckDBPyConnection, channels: Sequence[AlertChannel]) -> None:
-    """:class:`SettingsError` naming the first channel whose region the store does not know."""
+    """:class:`SettingsError` naming the first channel whose region the store does not know, or
+    whose six-digit code is no GB/T 2260 division."""
     from ecohub.geo.errors import GeoError
     from ecohub.geo.filter import area_scope
+    from ecohub.standards import divisions
+    from ecohub.standards.errors import InvalidCode
 
     for i, ch in enumerate(channels):
-        if ch.region is None or is_division(ch.region):
+        if ch.region is None:
             continue
-        try:
-            area_scope(con, ch.region)
-        except GeoError as exc:
+        reason = None
+        if is_division(ch.region):
+            # Checked against the division table, as a user's region is: the resolver takes
+            # any six digits as a code prefix, so a mistyped code would route nothing, silently.
+            try:
+                divisions.validate(ch.region)
+            except InvalidCode as exc:
+                reason = f"no region {ch.region!r}: {exc.message}"
+        else:
+            try:
+                area_scope(con, ch.region)
+            except GeoError as exc:
+                reason = exc.reason
+        if reason is not None:
             raise SettingsError(
-                f"alert_channels.{i}.region (ECOHUB_ALERT_CHANNELS): channel {ch.name}: "
-                f"{exc.reason}"
-            ) from None
+                f"alert_channels.{i}.region (ECOHUB_ALERT_CHANNELS): channel {ch.name}: {reason}"
+            )
 
 
 def _inside(con: duckdb.DuckDBPyConnection, region: str, ids: list[int]) -> set[int]:

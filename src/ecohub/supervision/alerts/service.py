@@ -41,16 +41,18 @@ MAX_COMMENT = 2000
 
 #: The columns of one alert as :func:`list_alerts` returns it.
 COLUMNS = (
-    "id", "kind", "state", "severity", "mn", "source_code", "outlet", "region_code", "pollutant",
-    "rule", "first_seen", "last_seen", "occurrences", "peak", "active", "detail", "raised_at",
-    "updated_at", "acked_by", "acked_at", "ack_comment", "closed_by", "closed_at",
-    "close_comment", "title_zh", "title_en",
+    "id", "kind", "state", "severity", "mn", "source_code", "source_name", "source_address",
+    "outlet", "region_code", "pollutant", "rule", "first_seen", "last_seen", "occurrences", "peak",
+    "active", "detail", "raised_at", "updated_at", "acked_by", "acked_at", "ack_comment",
+    "closed_by", "closed_at", "close_comment", "title_zh", "title_en", "unit",
 )  # fmt: skip
+# The source's name and address come with the one join the scope needs anyway (the registry's
+# current record), not from a look-up per alert.
 _SELECT = """
-SELECT a.id, a.kind, a.state, a.severity, a.mn, a.source_code, a.outlet_code, s.region_code,
-       a.pollutant, a.rule, a.first_seen, a.last_seen, a.occurrences, a.peak, a.active,
-       a.detail::VARCHAR, a.raised_at, a.updated_at, a.acked_by, a.acked_at, a.ack_comment,
-       a.closed_by, a.closed_at, a.close_comment
+SELECT a.id, a.kind, a.state, a.severity, a.mn, a.source_code, s.name, s.address, a.outlet_code,
+       s.region_code, a.pollutant, a.rule, a.first_seen, a.last_seen, a.occurrences, a.peak,
+       a.active, a.detail::VARCHAR, a.raised_at, a.updated_at, a.acked_by, a.acked_at,
+       a.ack_comment, a.closed_by, a.closed_at, a.close_comment
 FROM alert a LEFT JOIN source s ON s.source_code = a.source_code
 """
 _SELECT_SEQ = _SELECT.replace("SELECT a.id,", "SELECT -a.id AS seq, a.id,", 1)
@@ -74,13 +76,30 @@ def _scope(p: Principal) -> tuple[list[str], list[Any]]:
 def _item(row: tuple[Any, ...]) -> dict[str, Any]:
     from ecohub.supervision.alerts.message import titles
 
-    item: dict[str, Any] = dict(zip(COLUMNS[:-2], row, strict=True))
+    item: dict[str, Any] = dict(zip(COLUMNS[:-3], row, strict=True))
     item["title_zh"], item["title_en"] = titles(item)
     for key in ("first_seen", "last_seen", "raised_at", "updated_at", "acked_at", "closed_at"):
         if item[key] is not None:
             item[key] = item[key].astimezone(CST).isoformat()
     item["detail"] = json.loads(item["detail"]) if item["detail"] else {}
+    item["unit"] = _unit(item)
     return item
+
+
+def _unit(item: dict[str, Any]) -> str | None:
+    """The unit of the alert's concentrations: the permit limit's for an exceedance (kept in
+    its detail when raised), else the pollutant's HJ 212 unit (mg/m³ flue gas, mg/L water);
+    the permit loader requires the two to agree, so the fallback only covers alerts raised
+    before the unit was kept, or whose permit row is gone."""
+    from ecohub.protocols.hj212.codes import pollutant
+    from ecohub.supervision.permits import UNITS
+
+    unit = item["detail"].get("unit") if item["kind"] == "exceedance" else None
+    if isinstance(unit, str) and unit:
+        # In HJ 212's spelling (mg/m³), whatever spelling an older load kept (mg/m3).
+        return UNITS.get(unit.replace(" ", "").lower(), unit)
+    known = pollutant(item["pollutant"]) if item["pollutant"] != "*" else None
+    return known.unit if known and known.unit else None
 
 
 def list_alerts(

@@ -32,7 +32,7 @@ function row(a, canAct) {
     <td><span class="sev sev-${esc(a.severity)}">${esc(t(`sev_${a.severity}`))}</span></td>
     <td>${esc(t(`state_${a.state}`))}</td>
     <td>${esc(what)}</td>
-    <td><a href="#/source/${encodeURIComponent(a.source_code || "")}">${esc(a.source_code || "—")}</a><br><code>${esc(a.mn)}</code></td>
+    <td>${a.source_name ? `<span class="source-name">${esc(a.source_name)}</span><br>` : ""}<a href="#/source/${encodeURIComponent(a.source_code || "")}">${esc(a.source_code || "—")}</a><br><code>${esc(a.mn)}</code></td>
     <td><small>${esc(a.rule)}</small></td>
     <td>${esc(when(a.first_seen))}<br>${esc(when(a.last_seen))}</td>
     <td>${esc(a.occurrences)}</td>
@@ -41,13 +41,15 @@ function row(a, canAct) {
   </tr>`;
 }
 
-export async function alertsPage(el, me, stateFilter) {
+// focus: the id of an alert to show (#/alerts/N, the link in an alert's mail): every state is
+// listed so a closed one is found too, and its row is marked and scrolled to.
+export async function alertsPage(el, me, stateFilter, focus) {
   // Each call owns the page until a newer one starts (a filter change, the reload after an
   // action): an answer that arrives after a newer call started is dropped, not drawn over it.
   const gen = (el.alertsGen = (el.alertsGen || 0) + 1);
   const stale = () => el.alertsGen !== gen;
   const canAct = me.role === "admin" || me.role === "inspector";
-  const filter = stateFilter || "active";
+  const filter = stateFilter || (focus ? "all" : "active");
   el.innerHTML = `
     <h1 id="detail-title">${esc(t("alerts"))}</h1>
     <label>${esc(t("status"))}
@@ -74,6 +76,17 @@ export async function alertsPage(el, me, stateFilter) {
   el.querySelector("#alert-table").innerHTML = items.length
     ? `<table id="alerts"><thead><tr>${head}</tr></thead><tbody>${items.map((a) => row(a, canAct)).join("")}</tbody></table>`
     : `<p class="hint">${esc(t("none"))}</p>`;
+  if (focus) {
+    const tr = el.querySelector(`tr[data-alert="${CSS.escape(String(focus))}"]`);
+    if (tr) {
+      tr.classList.add("alert-focus");
+      tr.scrollIntoView({ block: "center" });
+    } else {
+      // Unknown, or outside the user's region (the API answers both alike).
+      el.querySelector("#alert-table").insertAdjacentHTML("afterbegin",
+        `<p class="hint" id="alert-missing">${esc(t("alert_not_found", { id: focus }))}</p>`);
+    }
+  }
   for (const tr of el.querySelectorAll("tr[data-alert]")) {
     const id = tr.dataset.alert;
     const step = async (name) => {

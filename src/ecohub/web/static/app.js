@@ -243,9 +243,10 @@ async function route(fresh = false) {
     show("login-view");
     return;
   }
-  if (location.hash === "#/alerts") {
+  const alerts = location.hash.match(/^#\/alerts(?:\/(\d+))?$/);
+  if (alerts) {
     show("alerts-view");
-    await alertsPage($("alerts-page"), state.me);
+    await alertsPage($("alerts-page"), state.me, null, alerts[1]);
     return;
   }
   const m = location.hash.match(/^#\/(station|source)\/(.+)$/);
