@@ -137,3 +137,37 @@ def test_missing_columns_and_bad_options(con: duckdb.DuckDBPyConnection, tmp_pat
     with pytest.raises(LoadError, match="--map nope"):
         load_complaints(con, _write(tmp_path, "m.csv", "time,text\n"), mapping={"nope": "text"})
     assert con.execute("SELECT count(*) FROM complaint").fetchone() == (0,)
+
+
+def test_a_region_code_that_is_no_division_gives_way_to_the_point(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # 116.49, 39.97 lies in Chaoyang (110105), as T1 above; 110501 is 110105 mistyped.
+    text = """工单号,投诉时间,投诉内容,事发地址,经度,纬度,行政区划代码
+R1,2026-10-01 08:00,化工厂异味,北京市朝阳区酒仙桥路10号,116.49,39.97,000000
+R2,2026-10-01 08:05,化工厂异味,北京市朝阳区酒仙桥路10号,116.49,39.97,110501
+R3,2026-10-01 08:10,化工厂异味,北京市朝阳区酒仙桥路10号,,,999999
+R4,2026-10-01 08:15,化工厂异味,北京市朝阳区酒仙桥路10号,116.49,39.97,110105
+R5,2026-10-01 08:20,工地噪声,北京市海淀区中关村大街1号,,,110108
+"""
+    r = load_complaints(con, _write(tmp_path, "rc.csv", text))
+    assert (r.new, r.rejected) == (4, 1)
+    rows = con.execute(
+        "SELECT complaint_id, region_code, region_from FROM complaint ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        ("R1", "110105", "point; given 000000 is no GB/T 2260 division"),
+        ("R2", "110105", "point; given 110501 is no GB/T 2260 division"),
+        ("R4", "110105", "given"),
+        ("R5", "110108", "given"),
+    ]
+    with (tmp_path / "rc.csv.rejects.csv").open(encoding="utf-8") as fh:
+        rejects = [(x["row"], x["column"], x["value"], x["reason"]) for x in csv.DictReader(fh)]
+    assert rejects == [
+        (
+            "4",
+            "行政区划代码",
+            "999999",
+            "not a GB/T 2260 division, and no lon/lat to place the complaint by",
+        )
+    ]

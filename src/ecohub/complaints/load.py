@@ -9,6 +9,9 @@ Promises (the loaders' promises of :mod:`ecohub.ingest.files`, for complaints):
   rejected.
 - **Coordinates.** WGS84, or GCJ-02 with ``crs="gcj02"`` (converted by
   :mod:`ecohub.geo.gcj02`). A point outside China's box, or only one of lon/lat, is rejected.
+- **Region code.** A given code must be a GB/T 2260 division (:mod:`ecohub.standards.divisions`);
+  one that is not gives way to the county of the row's point, and a row without a point is
+  rejected: a mistyped code must not take a complaint away from the district that owns it.
 - **Bad rows** go to the reject file with row, column, value and reason; the good rows land.
 - **Idempotent.** Upsert on ``complaint_id`` (the ticket number, or a hash of time, text and
   address); an unchanged row is not rewritten; a file already in ``load_log`` is not read again
@@ -39,6 +42,7 @@ from ecohub.ingest.readers import Staged
 from ecohub.ingest.rejects import collect_rejects, reject_target
 from ecohub.ingest.report import LoadError, LoadReport, shorten
 from ecohub.ingest.staging import NO_TEXT, STAGE, blank_filter, drop_temps, stage_file
+from ecohub.standards.divisions import is_valid
 
 __all__ = ["CRS", "MAX_TEXT", "ROLES", "load_complaints"]
 
@@ -126,6 +130,7 @@ def load_complaints(
             "SELECT _row, id, ts, text, address, lon, lat, channel, result, region_code "
             "FROM _ecohub_cp_checked WHERE reason IS NULL ORDER BY _row"
         ).df()
+        good = _unplaceable(con, good, staged.headers.get(roles.get("region_code", ""), ""))
         report.rows_read = len(good) + _count(con, "SELECT count(DISTINCT row_no) FROM "
                                               "_ecohub_rejects")  # fmt: skip
         records, dupes = build_records(con, good, crs=crs, source_file=file.name)
@@ -139,6 +144,21 @@ def load_complaints(
         drop_temps(con)
     report.seconds = _time.perf_counter() - started
     return report
+
+
+def _unplaceable(con: duckdb.DuckDBPyConnection, good: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``good`` without the rows whose region code is no GB/T 2260 division and that have no
+    point to place them by; those become rejects naming the column. (With a point, the code
+    gives way to it: :func:`ecohub.complaints.places.locate`.)"""
+    code = good["region_code"]
+    bad = code.notna() & ~code.map(lambda c: not isinstance(c, str) or is_valid(c)).astype(bool)
+    bad &= good["lon"].isna()
+    if bad.any():
+        why = "not a GB/T 2260 division, and no lon/lat to place the complaint by"
+        con.executemany("INSERT INTO _ecohub_rejects VALUES (?, ?, ?, ?)",
+                        [[int(r), column, c, why] for r, c in zip(good["_row"][bad], code[bad],
+                                                                  strict=True)])  # fmt: skip
+    return good[~bad].reset_index(drop=True)
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
