@@ -171,6 +171,9 @@ def test_cli_and_api_take_any_region(cli_store: Path) -> None:
     near = run("list", "--point", "116.46,39.91", "--distance-m", "1000")
     assert ids(near) == ["C_CY", "C_NEAR"]
     assert ids(run("hotspots", "--region", "yrd"), "hotspot_id") == ["H_SH"]
+    # A bare day as --to is through its end: all seven came in on 1 October from 08:00.
+    day = ("--from", "2026-10-01", "--to", "2026-10-01")
+    assert ids(run("list", *day)) == sorted(c[0] for c in COMPLAINTS)
     for args, option, words in (
         (["--region", "nowhere"], "--region", "no region 'nowhere'"),
         (["--region", "110199"], "--region", "no region '110199'"),
