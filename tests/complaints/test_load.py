@@ -171,3 +171,54 @@ R5,2026-10-01 08:20,工地噪声,北京市海淀区中关村大街1号,,,110108
             "not a GB/T 2260 division, and no lon/lat to place the complaint by",
         )
     ]
+
+
+def test_full_width_digits_and_hotline_time_forms(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    text = """工单号,受理时间,投诉内容,经度,纬度,行政区划代码
+W1,2026年11月22日 14时30分,油烟扰民,,,110105
+W2,2026年11月22日14:30,油烟扰民,,,110105
+W3,2026-11-22 14:30,油烟扰民,１１６．５１２,３９．９２,110105
+W4,2026-11-22 14:30,工地扬尘,,,１１０１０５
+W5,２０２６－１１－２２　１４：３０,工地扬尘,,,110105
+"""
+    r = load_complaints(con, _write(tmp_path, "w.csv", text))
+    assert (r.new, r.rejected) == (5, 0), r.first_rejects
+    rows = con.execute(
+        "SELECT complaint_id, received_at, lon, lat, region_code FROM complaint ORDER BY 1"
+    ).fetchall()
+    at = datetime(2026, 11, 22, 14, 30, tzinfo=CST)
+    assert rows == [
+        ("W1", at, None, None, "110105"),
+        ("W2", at, None, None, "110105"),
+        ("W3", at, 116.512, 39.92, "110105"),
+        ("W4", at, None, None, "110105"),
+        ("W5", at, None, None, "110105"),
+    ]
+
+
+def test_excel_serial_times_in_xlsx_number_cells(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    # Excel 1900 system by hand: 2024-01-01 is serial 45292, so 2026-01-01 is 45292 + 366 + 365
+    # = 46023, and 46336 is 313 days later: 304 days to 1 November, 9 more, 10 November 2026.
+    # .5 is noon; 14:30 is 14.5 / 24 = 0.6041666… of a day.
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["工单号", "受理时间", "投诉内容"])
+    ws.append(["X1", 46336.5, "油烟扰民"])
+    ws.append(["X2", 46336 + 14.5 / 24, "油烟扰民"])
+    ws.append(["X3", 46336, "油烟扰民"])
+    path = tmp_path / "x.xlsx"
+    wb.save(path)
+    r = load_complaints(con, path)
+    assert (r.new, r.rejected) == (3, 0), r.first_rejects
+    rows = con.execute("SELECT complaint_id, received_at FROM complaint ORDER BY 1").fetchall()
+    assert rows == [
+        ("X1", datetime(2026, 11, 10, 12, 0, tzinfo=CST)),
+        ("X2", datetime(2026, 11, 10, 14, 30, tzinfo=CST)),
+        ("X3", datetime(2026, 11, 10, 0, 0, tzinfo=CST)),
+    ]

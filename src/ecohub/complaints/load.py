@@ -5,8 +5,10 @@ Promises (the loaders' promises of :mod:`ecohub.ingest.files`, for complaints):
 - **Columns.** time and text are required; id (ticket number), address, lon, lat, channel,
   result and region_code are optional. Headers are Chinese or English (``data/columns.csv``);
   ``mapping`` (``--map COLUMN=ROLE``) overrides them. Other columns are ignored and reported.
-- **Time.** Naive times are China Standard Time. Times before 1973 or more than a day ahead are
-  rejected.
+- **Time.** Naive times are China Standard Time; the forms of :mod:`ecohub.ingest._sql` and
+  those of hotline exports (``2026年11月22日 14时30分``, an Excel serial in an XLSX number cell;
+  :mod:`.cells`), with full-width digits folded in the time, lon, lat and region-code cells.
+  Times before 1973 or more than a day ahead are rejected.
 - **Coordinates.** WGS84, or GCJ-02 with ``crs="gcj02"`` (converted by
   :mod:`ecohub.geo.gcj02`). A point outside China's box, or only one of lon/lat, is rejected.
 - **Region code.** A given code must be a GB/T 2260 division (:mod:`ecohub.standards.divisions`);
@@ -33,6 +35,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ecohub.complaints.cells import fold, time_cell
 from ecohub.complaints.records import build_records
 from ecohub.ingest import _sql as sql
 from ecohub.ingest.checks import plausible_times
@@ -172,17 +175,24 @@ def _candidates(con: duckdb.DuckDBPyConnection, staged: Staged, roles: dict[str,
 
     def num(role: str) -> str:
         c = roles.get(role)
-        return sql.plain_number(c, staged.types[c]) if c else "CAST(NULL AS DOUBLE)"
+        return sql.plain_number(fold(c, staged.types[c]), staged.types[c]) if c else \
+            "CAST(NULL AS DOUBLE)"  # fmt: skip
 
+    def code(role: str) -> str:
+        c = roles.get(role)
+        return sql.text(fold(c, staged.types[c])) if c else NO_TEXT
+
+    # time, lon, lat and region code: full-width forms folded (.cells); the *_raw columns keep
+    # the cell as written for the reject file.
     t = roles["time"]
     con.execute(
         f"""
         CREATE TEMP TABLE _ecohub_cp AS
-        SELECT _row, {txt("id")} AS id, {sql.time_value(t, staged.types[t])} AS ts,
+        SELECT _row, {txt("id")} AS id, {time_cell(t, staged.types[t], staged.format)} AS ts,
                {sql.text(t)} AS time_raw, {txt("text")} AS text, {txt("address")} AS address,
                {txt("lon")} AS lon_raw, {num("lon")} AS lon, {txt("lat")} AS lat_raw,
                {num("lat")} AS lat, {txt("channel")} AS channel, {txt("result")} AS result,
-               {txt("region_code")} AS region_code
+               {code("region_code")} AS region_code
         FROM {STAGE} WHERE {blank_filter(staged)}
         """
     )
