@@ -87,3 +87,29 @@ def test_enterprise_user_sees_its_own_cases_profile_only(door: Door) -> None:
     assert prof["unapproved"]["evidence"][0]["kind"] == "hj212_data"
     assert c.get(f"/api/v1/sources/{d.SRC_OUT}/profile").status_code == 404
     assert c.get("/api/v1/sources/watchlist").status_code == 403
+
+
+def test_profile_complaints_follow_the_complaint_rules(door: Door) -> None:
+    """An enterprise sees only how many complaints are linked to its source; a reader sees the
+    linked complaints inside its region (scope in the query), admin all of them."""
+    door.con.execute(
+        f"""INSERT INTO complaint_source VALUES
+          ('{d.CP_IN}', '{d.SRC_IN}', TIMESTAMP '2026-10-01 08:00:00', 'odour', 250.0, 0.88),
+          ('{d.CP_OUT}', '{d.SRC_IN}', TIMESTAMP '2026-10-01 09:00:00', 'odour', 2600.0, 0.3)"""
+    )
+    url = f"/api/v1/sources/{d.SRC_IN}/profile"
+    try:
+        r = _client(door, "enterprise").get(url)
+        assert r.status_code == 200, r.text
+        assert r.json()["complaints"] is None and r.json()["complaint_count"] == 2
+        # nothing of either complaint anywhere in the answer: no id, no distance
+        assert d.CP_IN not in r.text and d.CP_OUT not in r.text and "2600" not in r.text
+        for role in ("analyst", "inspector"):  # Chaoyang: CP_OUT lies in Haidian
+            prof = _client(door, role).get(url).json()
+            assert [c["complaint_id"] for c in prof["complaints"]] == [d.CP_IN], role
+            assert prof["complaint_count"] == 1
+        prof = _client(door, "admin").get(url).json()
+        assert [c["complaint_id"] for c in prof["complaints"]] == [d.CP_OUT, d.CP_IN]
+        assert prof["complaint_count"] == 2
+    finally:
+        door.con.execute("DELETE FROM complaint_source")

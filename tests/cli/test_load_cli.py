@@ -144,3 +144,16 @@ def test_a_huge_cell_prints_a_short_line(store: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert len(result.stdout) < 3000
     assert "(1000000 characters)" in " ".join(result.stdout.split())
+
+
+def test_already_loaded_says_when_in_china_standard_time(store: Path, tmp_path: Path) -> None:
+    stations = tmp_path / "st.csv"
+    stations.write_text("station_id,name,network\nS1,一号站,air\n", encoding="utf-8")
+    assert runner().invoke(app, ["load", "stations", str(stations)]).exit_code == 0
+    # The load as if it ran at 00:36 UTC on 28 November: 08:36 the same day in Beijing.
+    con = connect(store)
+    con.execute("UPDATE load_log SET loaded_at = TIMESTAMPTZ '2026-11-28 00:36:00+00'")
+    con.close()
+    again = runner().invoke(app, ["load", "stations", str(stations)])
+    assert again.exit_code == 0, again.output
+    assert "already loaded on 2026-11-28 08:36 CST" in " ".join(again.stdout.split())

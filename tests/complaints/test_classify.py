@@ -62,6 +62,12 @@ def test_every_category_is_mostly_right() -> None:
         ("白天施工噪音太大", "noise", "construction_noise"),
         ("隔壁太吵了", "noise", "noise_other"),
         ("楼下ＫＴＶ唱歌到两点", "noise", "social_noise"),
+        # industrial noise in everyday words and in GB 12348's (工业企业厂界环境噪声)
+        ("工业噪声扰民", "noise", "industrial_noise"),
+        ("旁边工厂噪音很大晚上睡不着", "noise", "industrial_noise"),
+        ("厂区噪声很大", "noise", "industrial_noise"),
+        ("企业厂界噪声超标", "noise", "industrial_noise"),
+        ("工厂半夜施工噪音", "noise", "night_construction_noise"),  # the night work still wins
         ("请问怎么查询环评公示", "other", "other"),
         ("", "other", "other"),
     ],

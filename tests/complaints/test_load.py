@@ -137,3 +137,88 @@ def test_missing_columns_and_bad_options(con: duckdb.DuckDBPyConnection, tmp_pat
     with pytest.raises(LoadError, match="--map nope"):
         load_complaints(con, _write(tmp_path, "m.csv", "time,text\n"), mapping={"nope": "text"})
     assert con.execute("SELECT count(*) FROM complaint").fetchone() == (0,)
+
+
+def test_a_region_code_that_is_no_division_gives_way_to_the_point(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # 116.49, 39.97 lies in Chaoyang (110105), as T1 above; 110501 is 110105 mistyped.
+    text = """工单号,投诉时间,投诉内容,事发地址,经度,纬度,行政区划代码
+R1,2026-10-01 08:00,化工厂异味,北京市朝阳区酒仙桥路10号,116.49,39.97,000000
+R2,2026-10-01 08:05,化工厂异味,北京市朝阳区酒仙桥路10号,116.49,39.97,110501
+R3,2026-10-01 08:10,化工厂异味,北京市朝阳区酒仙桥路10号,,,999999
+R4,2026-10-01 08:15,化工厂异味,北京市朝阳区酒仙桥路10号,116.49,39.97,110105
+R5,2026-10-01 08:20,工地噪声,北京市海淀区中关村大街1号,,,110108
+"""
+    r = load_complaints(con, _write(tmp_path, "rc.csv", text))
+    assert (r.new, r.rejected) == (4, 1)
+    rows = con.execute(
+        "SELECT complaint_id, region_code, region_from FROM complaint ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        ("R1", "110105", "point; given 000000 is no GB/T 2260 division"),
+        ("R2", "110105", "point; given 110501 is no GB/T 2260 division"),
+        ("R4", "110105", "given"),
+        ("R5", "110108", "given"),
+    ]
+    with (tmp_path / "rc.csv.rejects.csv").open(encoding="utf-8") as fh:
+        rejects = [(x["row"], x["column"], x["value"], x["reason"]) for x in csv.DictReader(fh)]
+    assert rejects == [
+        (
+            "4",
+            "行政区划代码",
+            "999999",
+            "not a GB/T 2260 division, and no lon/lat to place the complaint by",
+        )
+    ]
+
+
+def test_full_width_digits_and_hotline_time_forms(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    text = """工单号,受理时间,投诉内容,经度,纬度,行政区划代码
+W1,2026年11月22日 14时30分,油烟扰民,,,110105
+W2,2026年11月22日14:30,油烟扰民,,,110105
+W3,2026-11-22 14:30,油烟扰民,１１６．５１２,３９．９２,110105
+W4,2026-11-22 14:30,工地扬尘,,,１１０１０５
+W5,２０２６－１１－２２　１４：３０,工地扬尘,,,110105
+"""
+    r = load_complaints(con, _write(tmp_path, "w.csv", text))
+    assert (r.new, r.rejected) == (5, 0), r.first_rejects
+    rows = con.execute(
+        "SELECT complaint_id, received_at, lon, lat, region_code FROM complaint ORDER BY 1"
+    ).fetchall()
+    at = datetime(2026, 11, 22, 14, 30, tzinfo=CST)
+    assert rows == [
+        ("W1", at, None, None, "110105"),
+        ("W2", at, None, None, "110105"),
+        ("W3", at, 116.512, 39.92, "110105"),
+        ("W4", at, None, None, "110105"),
+        ("W5", at, None, None, "110105"),
+    ]
+
+
+def test_excel_serial_times_in_xlsx_number_cells(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    # Excel 1900 system by hand: 2024-01-01 is serial 45292, so 2026-01-01 is 45292 + 366 + 365
+    # = 46023, and 46336 is 313 days later: 304 days to 1 November, 9 more, 10 November 2026.
+    # .5 is noon; 14:30 is 14.5 / 24 = 0.6041666… of a day.
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["工单号", "受理时间", "投诉内容"])
+    ws.append(["X1", 46336.5, "油烟扰民"])
+    ws.append(["X2", 46336 + 14.5 / 24, "油烟扰民"])
+    ws.append(["X3", 46336, "油烟扰民"])
+    path = tmp_path / "x.xlsx"
+    wb.save(path)
+    r = load_complaints(con, path)
+    assert (r.new, r.rejected) == (3, 0), r.first_rejects
+    rows = con.execute("SELECT complaint_id, received_at FROM complaint ORDER BY 1").fetchall()
+    assert rows == [
+        ("X1", datetime(2026, 11, 10, 12, 0, tzinfo=CST)),
+        ("X2", datetime(2026, 11, 10, 14, 30, tzinfo=CST)),
+        ("X3", datetime(2026, 11, 10, 0, 0, tzinfo=CST)),
+    ]

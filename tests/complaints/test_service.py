@@ -89,8 +89,22 @@ def test_bad_filters_name_the_field(con: duckdb.DuckDBPyConnection) -> None:
         assert e.value.field == field
     # The hot spots read the same period the same way (a reversed one was an empty answer).
     for kw, field in (({"start": "2026-10-02", "end": "2026-10-01"}, "to"),
-                      ({"start": "2026-10-01", "end": "2026-10-01"}, "to"),
+                      ({"start": "2026-10-01T08:00", "end": "2026-10-01T08:00"}, "to"),
                       ({"category": "smell"}, "category")):  # fmt: skip
         with pytest.raises(QueryError) as e:
             hotspots(con, ADMIN, **kw)  # type: ignore[arg-type]
         assert e.value.field == field
+
+
+def test_a_bare_day_as_to_is_through_its_end(con: duckdb.DuckDBPyConnection) -> None:
+    # The fixture's complaints: 2026-10-01 08:00 + (i % 5) hours CST, i = 0..29; the hot spot
+    # HQ01 runs 08:00-12:00 that day. "The complaints of 1 October" is from=to=that day.
+    day = {"start": "2026-10-01", "end": "2026-10-01"}
+    assert sorted(_all(con, ADMIN, **day)) == [f"Q{i:02d}" for i in range(30)]
+    assert _all(con, ADMIN, start="2026-09-30", end="2026-09-30") == []
+    # A time stays exclusive: before 10:00 are the 08:00 and 09:00 ones (i % 5 in 0, 1).
+    early = _all(con, ADMIN, end="2026-10-01T10:00")
+    assert sorted(early) == [f"Q{i:02d}" for i in range(30) if i % 5 < 2]
+    assert [h["hotspot_id"] for h in hotspots(con, ADMIN, **day)["items"]] == ["HQ01"]
+    with pytest.raises(QueryError, match="to"):
+        list_complaints(con, ADMIN, start="2026-10-02", end="2026-10-01")

@@ -42,7 +42,9 @@ def list_(
     category: str | None = typer.Option(None, help="air, water, noise, solid_waste, soil, ..."),
     topic: str | None = typer.Option(None, help="odour, dust, night_construction_noise, ..."),
     frm: str | None = typer.Option(None, "--from", help="Day or time (CST), inclusive."),
-    to: str | None = typer.Option(None, "--to", help="Day or time (CST), exclusive."),
+    to: str | None = typer.Option(
+        None, "--to", help="Time (CST), exclusive; a bare day: through its end."
+    ),
     hotspot: str | None = typer.Option(None, help="Only the complaints of this hot spot."),
     source: str | None = typer.Option(None, help="Only complaints with this candidate source."),
     q: str | None = typer.Option(None, "--q", help="Words the text contains."),
@@ -67,7 +69,9 @@ def hotspots(
     crs: str = typer.Option("wgs84", help="Datum of --point: wgs84 | gcj02."),
     category: str | None = typer.Option(None, help="air, water, noise, ..."),
     frm: str | None = typer.Option(None, "--from", help="Day or time (CST): active since."),
-    to: str | None = typer.Option(None, "--to", help="Day or time (CST): active before."),
+    to: str | None = typer.Option(
+        None, "--to", help="Time (CST): active before; a bare day: through its end."
+    ),
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """Hot spots (largest first) with their ranked candidate sources."""

@@ -76,6 +76,8 @@ def profile(
         u = data["unapproved"]
         console.print(f"unapproved: {u['status']} (first approval {u['first_approval'] or '-'})",
                       highlight=False)  # fmt: skip
+    # An enterprise caller gets the count alone (``complaints`` is null; see the profile).
+    console.print(f"linked complaints: {data.get('complaint_count', 0)}", highlight=False)
     for title in ("devices", "exceedances", "anomalies", "cases", "eia", "complaints",
                   "permits"):  # fmt: skip
         rows = data[title]

@@ -34,6 +34,18 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+def _cst(stamp: str) -> str:
+    """An ISO time as China Standard Time with its zone (``2026-11-28 08:36 CST``): the store
+    keeps UTC, and a bare ``00:36`` read as midnight by an operator in Beijing."""
+    from datetime import UTC, datetime
+
+    from ecohub.cst import CST
+
+    value = datetime.fromisoformat(stamp)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return f"{value.astimezone(CST):%Y-%m-%d %H:%M} CST"
+
+
 def _print_report(data: dict[str, Any], unit: str | None = None) -> None:
     """Print a load report (the plain data a load job returns)."""
     from ecohub.ingest.report import shorten
@@ -43,7 +55,7 @@ def _print_report(data: dict[str, Any], unit: str | None = None) -> None:
     report.stored = report.new + report.updated
     unit = unit or ("values" if report.kind == "observations" else "stations")
     if report.already_loaded:
-        when = f" on {report.loaded_at[:16].replace('T', ' ')}" if report.loaded_at else ""
+        when = f" on {_cst(report.loaded_at)}" if report.loaded_at else ""
         console.print(
             f"{report.path}: already loaded{when} ({report.unchanged:,} {unit}); nothing to do "
             "(use --force to load it again)",

@@ -3,7 +3,8 @@
 Modules, dependencies pointing down: :mod:`.service` (what the API and CLI call) →
 :mod:`.load` (the file loader) and :mod:`.analyse` (repeats, hot spots, candidates) →
 :mod:`.records`, :mod:`.classify`, :mod:`.places`, :mod:`.repeats`, :mod:`.hotspots`,
-:mod:`.linking`, :mod:`.params`; :mod:`.generate` and :mod:`.sample` make the demonstration set.
+:mod:`.linking`, :mod:`.params`; :mod:`.linked` (a source's complaints, for its profile);
+:mod:`.generate` and :mod:`.sample` make the demonstration set.
 docs/complaints.md describes the whole.
 """
 

@@ -5,11 +5,15 @@ Space: scikit-learn's DBSCAN on (lat, lon) in radians with ``metric="haversine"`
 
 Time, as a windowed run (not a scaled extra dimension, which the haversine metric cannot carry):
 the complaints of one category are cut into windows of ``hotspot_window_days`` starting every
-``hotspot_step_days`` (overlapping by half), DBSCAN runs on each window, and clusters that share
-a complaint (the same burst seen in two overlapping windows) are merged. A hot spot is therefore
-at least ``hotspot_min_samples`` complaints of one category within ``hotspot_eps_m`` chains of
-each other inside one window; a place complained about for months stays one hot spot as long as
-consecutive windows keep it dense.
+``hotspot_step_days`` (overlapping by half) from a fixed calendar anchor (:data:`ANCHOR`, a
+Monday 00:00 CST, so with the shipped 7-day step every window starts on a Monday), DBSCAN runs
+on each window, and clusters that share a complaint (the same burst seen in two overlapping
+windows) are merged. A hot spot is therefore at least ``hotspot_min_samples`` complaints of one
+category within ``hotspot_eps_m`` chains of each other inside one window; a burst within any
+``hotspot_window_days - hotspot_step_days`` (7 days) always falls inside one window. The
+windows never move with the data: anchored at the oldest complaint, loading an older, unrelated
+complaint anywhere shifted every window and made hot spots vanish or reappear. A place
+complained about for months stays one hot spot as long as consecutive windows keep it dense.
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ from sklearn.cluster import DBSCAN
 from ecohub.complaints.params import Params
 from ecohub.complaints.places import EARTH_RADIUS_M, haversine_m
 
-__all__ = ["Hotspot", "find_hotspots"]
+__all__ = ["ANCHOR", "Hotspot", "find_hotspots"]
+
+#: Where the windows are counted from: a Monday at midnight, China Standard Time. Any fixed
+#: instant keeps a cluster independent of other data; a Monday makes the windows calendar weeks.
+ANCHOR = pd.Timestamp("2000-01-03T00:00:00+08:00")
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,8 @@ def _clusters(group: pd.DataFrame, p: Params) -> list[list[int]]:
     parent = list(range(len(group)))
     clustered = np.zeros(len(group), dtype=bool)
     window, step = pd.Timedelta(days=p.hotspot_window_days), pd.Timedelta(days=p.hotspot_step_days)
-    start = times.min().floor("D") - window + step  # the first window ends just after the first
+    # The first anchored window that still reaches the oldest complaint (start + window > it).
+    start = ANCHOR + ((times.min() - ANCHOR - window) // step + 1) * step
     last = times.max()
     eps = p.hotspot_eps_m / EARTH_RADIUS_M
     while start <= last:

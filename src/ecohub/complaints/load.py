@@ -5,10 +5,15 @@ Promises (the loaders' promises of :mod:`ecohub.ingest.files`, for complaints):
 - **Columns.** time and text are required; id (ticket number), address, lon, lat, channel,
   result and region_code are optional. Headers are Chinese or English (``data/columns.csv``);
   ``mapping`` (``--map COLUMN=ROLE``) overrides them. Other columns are ignored and reported.
-- **Time.** Naive times are China Standard Time. Times before 1973 or more than a day ahead are
-  rejected.
+- **Time.** Naive times are China Standard Time; the forms of :mod:`ecohub.ingest._sql` and
+  those of hotline exports (``2026年11月22日 14时30分``, an Excel serial in an XLSX number cell;
+  :mod:`.cells`), with full-width digits folded in the time, lon, lat and region-code cells.
+  Times before 1973 or more than a day ahead are rejected.
 - **Coordinates.** WGS84, or GCJ-02 with ``crs="gcj02"`` (converted by
   :mod:`ecohub.geo.gcj02`). A point outside China's box, or only one of lon/lat, is rejected.
+- **Region code.** A given code must be a GB/T 2260 division (:mod:`ecohub.standards.divisions`);
+  one that is not gives way to the county of the row's point, and a row without a point is
+  rejected: a mistyped code must not take a complaint away from the district that owns it.
 - **Bad rows** go to the reject file with row, column, value and reason; the good rows land.
 - **Idempotent.** Upsert on ``complaint_id`` (the ticket number, or a hash of time, text and
   address); an unchanged row is not rewritten; a file already in ``load_log`` is not read again
@@ -30,6 +35,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ecohub.complaints.cells import fold, time_cell
 from ecohub.complaints.records import build_records
 from ecohub.ingest import _sql as sql
 from ecohub.ingest.checks import plausible_times
@@ -39,6 +45,7 @@ from ecohub.ingest.readers import Staged
 from ecohub.ingest.rejects import collect_rejects, reject_target
 from ecohub.ingest.report import LoadError, LoadReport, shorten
 from ecohub.ingest.staging import NO_TEXT, STAGE, blank_filter, drop_temps, stage_file
+from ecohub.standards.divisions import is_valid
 
 __all__ = ["CRS", "MAX_TEXT", "ROLES", "load_complaints"]
 
@@ -126,6 +133,7 @@ def load_complaints(
             "SELECT _row, id, ts, text, address, lon, lat, channel, result, region_code "
             "FROM _ecohub_cp_checked WHERE reason IS NULL ORDER BY _row"
         ).df()
+        good = _unplaceable(con, good, staged.headers.get(roles.get("region_code", ""), ""))
         report.rows_read = len(good) + _count(con, "SELECT count(DISTINCT row_no) FROM "
                                               "_ecohub_rejects")  # fmt: skip
         records, dupes = build_records(con, good, crs=crs, source_file=file.name)
@@ -141,6 +149,21 @@ def load_complaints(
     return report
 
 
+def _unplaceable(con: duckdb.DuckDBPyConnection, good: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``good`` without the rows whose region code is no GB/T 2260 division and that have no
+    point to place them by; those become rejects naming the column. (With a point, the code
+    gives way to it: :func:`ecohub.complaints.places.locate`.)"""
+    code = good["region_code"]
+    bad = code.notna() & ~code.map(lambda c: not isinstance(c, str) or is_valid(c)).astype(bool)
+    bad &= good["lon"].isna()
+    if bad.any():
+        why = "not a GB/T 2260 division, and no lon/lat to place the complaint by"
+        con.executemany("INSERT INTO _ecohub_rejects VALUES (?, ?, ?, ?)",
+                        [[int(r), column, c, why] for r, c in zip(good["_row"][bad], code[bad],
+                                                                  strict=True)])  # fmt: skip
+    return good[~bad].reset_index(drop=True)
+
+
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
     row = con.execute(query).fetchone()
     return int(row[0]) if row else 0
@@ -152,17 +175,24 @@ def _candidates(con: duckdb.DuckDBPyConnection, staged: Staged, roles: dict[str,
 
     def num(role: str) -> str:
         c = roles.get(role)
-        return sql.plain_number(c, staged.types[c]) if c else "CAST(NULL AS DOUBLE)"
+        return sql.plain_number(fold(c, staged.types[c]), staged.types[c]) if c else \
+            "CAST(NULL AS DOUBLE)"  # fmt: skip
 
+    def code(role: str) -> str:
+        c = roles.get(role)
+        return sql.text(fold(c, staged.types[c])) if c else NO_TEXT
+
+    # time, lon, lat and region code: full-width forms folded (.cells); the *_raw columns keep
+    # the cell as written for the reject file.
     t = roles["time"]
     con.execute(
         f"""
         CREATE TEMP TABLE _ecohub_cp AS
-        SELECT _row, {txt("id")} AS id, {sql.time_value(t, staged.types[t])} AS ts,
+        SELECT _row, {txt("id")} AS id, {time_cell(t, staged.types[t], staged.format)} AS ts,
                {sql.text(t)} AS time_raw, {txt("text")} AS text, {txt("address")} AS address,
                {txt("lon")} AS lon_raw, {num("lon")} AS lon, {txt("lat")} AS lat_raw,
                {num("lat")} AS lat, {txt("channel")} AS channel, {txt("result")} AS result,
-               {txt("region_code")} AS region_code
+               {code("region_code")} AS region_code
         FROM {STAGE} WHERE {blank_filter(staged)}
         """
     )

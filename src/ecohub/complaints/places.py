@@ -5,6 +5,9 @@
 - The county: a GB/T 2260 code the file gives wins (``given``); else the county whose boundary
   holds the point (``point``, :func:`ecohub.geo.assign_counties`); else the most specific
   division the address names (``address``, :func:`ecohub.standards.divisions.resolve_address`).
+  A given code that is no division is passed over, and ``region_from`` says so
+  (``point; given 110501 is no GB/T 2260 division``); the loader has already rejected such a
+  row when it has no point.
 - The normalised address (NFKC, simplified characters, without the leading division names and
   punctuation) is what "same place" compares when a complaint has no point.
 """
@@ -17,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ecohub.geo.gcj02 import gcj02_to_wgs84
-from ecohub.standards.divisions import resolve_address
+from ecohub.standards.divisions import is_valid, resolve_address
 
 __all__ = ["EARTH_RADIUS_M", "haversine_m", "locate"]
 
@@ -55,9 +58,15 @@ def locate(
     region: list[str | None] = [None] * n
     source: list[str | None] = [None] * n
     given = region_code.reset_index(drop=True)
+    unknown: dict[int, str] = {}
     for i, code in enumerate(given):
         if isinstance(code, str) and code:
-            region[i], source[i] = code, "given"
+            if is_valid(code):
+                region[i], source[i] = code, "given"
+            else:
+                # A code no division has (000000, or 110501 for 110105) would hide the complaint
+                # from the district that owns it: the point (or address) places it instead.
+                unknown[i] = code
     need_point = np.flatnonzero(has_point & np.array([r is None for r in region], dtype=bool))
     if need_point.size:
         from ecohub.geo import assign_counties
@@ -72,6 +81,9 @@ def locate(
             code = resolve_address(text)
             if code is not None:
                 region[i], source[i] = code, "address"
+    for i, code in unknown.items():
+        found = source[i] or "none"
+        source[i] = f"{found}; given {code} is no GB/T 2260 division"
     norm = normalize_addresses(addresses.astype(object).where(addresses.notna(), None))
     return pd.DataFrame(
         {

@@ -1,7 +1,10 @@
 """Repeat complaints: the same topic about the same place within a few days.
 
-"Same place" is within ``repeat_distance_m`` of each other when both have a point, or the same
-normalised address. A repeat points at the first complaint of its chain (``repeat_of``), so a
+"Same place" is within ``repeat_distance_m`` of each other when both have a point; otherwise
+the same normalised address in the same county. The normalised address drops the division
+names, so 幸福小区 in Dongcheng and 幸福小区 in Pudong compare equal: only the county (region
+code) tells them apart. And two points farther apart than the threshold are two places, whatever
+their addresses say. A repeat points at the first complaint of its chain (``repeat_of``), so a
 place complained about every day for a month is one chain, not thirty pairs.
 """
 
@@ -17,8 +20,8 @@ __all__ = ["find_repeats"]
 
 
 def find_repeats(frame: pd.DataFrame, p: Params) -> pd.Series:
-    """``repeat_of`` per row of ``frame`` (complaint_id, received_at, topic, lon, lat,
-    address_norm): the id of its chain's first complaint, or None."""
+    """``repeat_of`` per row of ``frame`` (complaint_id, received_at, topic, region_code, lon,
+    lat, address_norm): the id of its chain's first complaint, or None."""
     out = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     window = pd.Timedelta(days=p.repeat_days)
     for _, group in frame.sort_values("received_at").groupby("topic", sort=False):
@@ -28,6 +31,7 @@ def find_repeats(frame: pd.DataFrame, p: Params) -> pd.Series:
         times = group["received_at"].to_numpy("datetime64[ns]")
         lon, lat = group["lon"].to_numpy(float), group["lat"].to_numpy(float)
         addr = group["address_norm"].to_numpy(object)
+        county = group["region_code"].to_numpy(object)
         root: list[str | None] = [None] * len(group)
         start = 0
         for i in range(len(group)):
@@ -39,8 +43,11 @@ def find_repeats(frame: pd.DataFrame, p: Params) -> pd.Series:
             near = np.zeros(len(js), dtype=bool)
             if not np.isnan(lon[i]):
                 near = haversine_m(lon[i], lat[i], lon[js], lat[js]) <= p.repeat_distance_m
-            if isinstance(addr[i], str):
-                near |= addr[js] == addr[i]
+            if isinstance(addr[i], str) and isinstance(county[i], str):
+                same = (addr[js] == addr[i]) & (county[js] == county[i])
+                # Both placed: the distance above has decided, an equal address cannot undo it.
+                both = ~np.isnan(lon[js]) & (not np.isnan(lon[i]))
+                near |= same & ~both
             hits = js[near]
             if hits.size:
                 j = int(hits[-1])  # the latest earlier one; its chain's first is the root

@@ -27,7 +27,7 @@ from ecohub.jobs.plain import jsonable
 from ecohub.queries import QueryError, scoped_row
 from ecohub.queries.listing import Keyset, Window, window
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
-from ecohub.queries.stations import when
+from ecohub.supervision.period import bound
 
 __all__ = [
     "COLUMNS",
@@ -89,7 +89,9 @@ def list_complaints(
 ) -> dict[str, Any]:
     """Complaints in the caller's region, newest first, one page (``items``, ``next_cursor``).
 
-    ``start`` inclusive, ``end`` exclusive (ISO date or time; CST without offset); ``q``: words
+    ``start`` inclusive, ``end`` exclusive (a day or an ISO time; CST without offset), except
+    that a bare day as ``end`` is through the end of that day, the platform's rule
+    (:func:`ecohub.supervision.period.bound`, as alerts and anomalies read it); ``q``: words
     the text contains; ``source``: complaints with that source among their candidates;
     ``repeats``: only repeats (true) or only first complaints (false); ``region``: any region
     (``crs``: the datum of its coordinates).
@@ -98,7 +100,7 @@ def list_complaints(
     _check_filters(category, topic)
     if q is not None and (not q.strip() or len(q) > MAX_QUERY_CHARS):
         raise QueryError("q", f"must be 1-{MAX_QUERY_CHARS} non-blank characters")
-    t0, t1 = when(start, "from"), when(end, "to")
+    t0, t1 = bound("from", start), bound("to", end, end=True)
     if t0 is not None and t1 is not None and t1 <= t0:
         raise QueryError("to", "must be later than from")
     n = page_size(limit)
@@ -233,11 +235,11 @@ def hotspots(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Hot spots in the caller's region (largest first) with their ranked candidate sources;
-    ``start``/``end`` keep hot spots active in that span; ``region``: any region (a hot spot is
-    inside when its centre is). One page."""
+    ``start``/``end`` keep hot spots active in that span (a bare day as ``end``: its end);
+    ``region``: any region (a hot spot is inside when its centre is). One page."""
     _readers(p)
     _check_filters(category, None)
-    t0, t1 = when(start, "from"), when(end, "to")
+    t0, t1 = bound("from", start), bound("to", end, end=True)
     if t0 is not None and t1 is not None and t1 <= t0:  # as the complaint list says it
         raise QueryError("to", "must be later than from")
     scope, sp = region_sql(p, "h.region_code", lon="h.lon", lat="h.lat")

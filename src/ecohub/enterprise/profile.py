@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from ecohub.access.principal import Principal
+from ecohub.complaints.linked import linked_to_source
 from ecohub.cst import CST
 from ecohub.enterprise import listings, risk, unapproved
 from ecohub.enterprise.scope import require_source
@@ -33,9 +34,11 @@ def profile(
 ) -> dict[str, Any]:
     """The registry record with every system's record, permits and their limits, outlets,
     devices with online state and latest HJ 212 values, recent exceedances and anomalies,
-    cases, linked complaints, EIA approvals, the risk score of ``month`` and the
-    built-before-approval finding. A merged code answers for the source it was merged into
-    (``asked_for`` keeps the code asked for). ``NotFound`` for an unknown or out-of-scope code."""
+    cases, linked complaints (``complaints``: a complaint reader's in-region ones, ``None``
+    for anyone else; ``complaint_count``: how many), EIA approvals, the risk score of
+    ``month`` and the built-before-approval finding. A merged code answers for the source it
+    was merged into (``asked_for`` keeps the code asked for). ``NotFound`` for an unknown or
+    out-of-scope code."""
     from ecohub.queries.hj212 import devices
     from ecohub.registry.search import source_detail
 
@@ -68,12 +71,8 @@ def profile(
         f'FROM anomaly WHERE source_code = ? AND "end" >= ? ORDER BY start DESC LIMIT {MAX_ROWS}',
         [code, since],
     )
-    complaints = _rows(
-        con,
-        "SELECT complaint_id, received_at, topic, distance_m, score FROM complaint_source "
-        f"WHERE source_code = ? ORDER BY received_at DESC LIMIT {MAX_ROWS}",
-        [code],
-    )
+    # Complaints by the complaint rules: a reader's own region only, an enterprise the count.
+    linked = linked_to_source(con, principal, code, limit=MAX_ROWS)
     found = unapproved.judge(con, principal, code=code)
     return {
         "source": jsonable(reg["source"]),
@@ -88,7 +87,8 @@ def profile(
         "anomalies": anomalies,
         "cases": listings.cases(con, principal, source=code)[:MAX_ROWS],
         "eia": listings.eia(con, principal, source=code)[:MAX_ROWS],
-        "complaints": complaints,
+        "complaints": linked["items"],
+        "complaint_count": linked["count"],
         "risk": risk.risk(con, principal, code, month),
         "unapproved": jsonable(found[0]) if found else None,
         "history": jsonable(reg["history"]),

@@ -8,7 +8,9 @@ user's non-division scope resolves to, and the predicate is
 :func:`ecohub.access.scope.area_sql`'s — so a listing filtered by a key region, basin or
 polygon selects exactly the rows a user *scoped* to that region would see:
 
-- a division: its code and the codes below it (the region code column; no geometry);
+- a division: its code and the codes below it (the region code column; no geometry). Six
+  digits that are no GB/T 2260 division (:mod:`ecohub.standards.divisions`) and no stored region
+  are unknown, as any other name is;
 - a key region: the OR of its member divisions (by code, with or without a point);
 - a basin or custom region: a row's point intersects the polygon (on the boundary is inside);
   a row without a point falls back to the divisions lying entirely inside the polygon;
@@ -32,6 +34,7 @@ from ecohub.access.scope import area_sql, region_prefix
 from ecohub.geo.errors import GeoError, UnknownRegion
 from ecohub.geo.resolve import resolve
 from ecohub.queries import QueryError
+from ecohub.standards.divisions import is_valid
 
 __all__ = ["area_scope", "region_predicate", "request_region"]
 
@@ -55,7 +58,10 @@ def area_scope(
 ) -> RegionScope:
     """``region`` as a resolved scope (see the module doc); :class:`GeoError` when it names
     nothing or its geometry is bad."""
-    if isinstance(region, str) and _DIVISION.match(region.strip()):
+    if isinstance(region, str) and _DIVISION.match(region.strip()) and is_valid(region.strip()):
+        # A GB/T 2260 division needs no store look-up (its rows are selected by code). Any other
+        # six digits (110199, 990000) must be a stored region, or it is unknown: taken as a
+        # prefix it would select nothing and answer an empty list instead of naming the typo.
         code = region.strip()
         return RegionScope(code, (region_prefix(code),))
     area = resolve(con, region, crs=crs)

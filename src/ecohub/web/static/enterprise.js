@@ -65,13 +65,21 @@ export async function enterpriseSection(el, code) {
       <h2>${esc(t("anomalies"))}</h2><div id="anomaly-list">${rows(p.anomalies.map((a) => ({ ...a,
         rule: nameOf(p.names.rules, a.rule), pollutant: a.pollutant === "*" ? t("whole_device") : nameOf(p.names.pollutants, a.pollutant),
         severity: named(`sev_${a.severity}`, a.severity) })), ["mn", "rule", "pollutant", "start", "end", "severity"])}</div>
-      <h2>${esc(t("complaints"))}</h2>${rows((p.complaints || []).map((c) => ({ ...c, topic: named(`topic_${c.topic}`, c.topic) })), ["complaint_id", "received_at", "topic", "distance_m"])}`;
+      <h2>${esc(t("complaints"))}: <span id="complaint-count">${esc(String(p.complaint_count ?? 0))}</span></h2>
+      <div id="complaint-list">${complaintRows(p.complaints)}</div>`;
     drawRisk(document.getElementById("risk-chart"), r.factors);
   } catch (err) {
     const msg = err instanceof ApiError && err.status === 403 ? t("forbidden")
       : t("request_failed", { detail: err.message });
     el.innerHTML = `<p class="hint" data-state="${err.status || "error"}">${esc(msg)}</p>`;
   }
+}
+
+// The linked complaints: a table for a complaint reader; an enterprise (or any role that may not
+// read complaints) gets the count alone (null items), so nothing identifies a complainant.
+function complaintRows(items) {
+  if (items == null) return `<p class="hint">${esc(t("complaints_count_only"))}</p>`;
+  return rows(items.map((c) => ({ ...c, topic: named(`topic_${c.topic}`, c.topic) })), ["complaint_id", "received_at", "topic", "distance_m"]);
 }
 
 // A code's name in the console's language, from the names an answer gives for the codes it
