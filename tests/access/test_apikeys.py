@@ -64,10 +64,13 @@ def test_create_rejects_bad_input(store: duckdb.DuckDBPyConnection, ana: str) ->
     with pytest.raises(InvalidInput) as err:
         apikeys.create(store, "ghost")
     assert err.value.field == "user"
-    for days in (0, -1, 100_000):
+    # Whole days from 1 to 3650, as the message says: 0.0001 days (8.6 s), NaN, "5" and True
+    # were taken (the check was 0 < x <= 3650, the field named `expires`).
+    for days in (0, -1, 3651, 100_000, 0.0001, 0.5, 5.0, float("nan"), float("inf"), "5", True):
         with pytest.raises(InvalidInput) as err:
-            apikeys.create(store, ana, days)
-        assert err.value.field == "expires"
+            apikeys.create(store, ana, days)  # type: ignore[arg-type]
+        assert err.value.field == "expires_days"
+        assert "whole number of days from 1 to 3650" in err.value.message
     with pytest.raises(InvalidInput) as err:
         apikeys.revoke(store, "nope")
     assert err.value.field == "id"

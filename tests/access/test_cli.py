@@ -117,6 +117,23 @@ def test_apikey_create_list_revoke(data: Path) -> None:
     assert code == 1 and "user: no user 'ghost'" in err
 
 
+@pytest.mark.parametrize("days", ["nan", "inf", "0.5", "five"])
+def test_apikey_expiry_that_is_no_whole_number_is_a_clean_error(data: Path, days: str) -> None:
+    # `--expires nan` printed a traceback (the float NaN could not be sent as JSON).
+    _run(data, "user", "add", "ana", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    code, out, err = _run(data, "apikey", "create", "--user", "ana", "--expires", days)
+    assert code != 0 and out == ""
+    assert "--expires" in err and "Traceback" not in err + out
+
+
+@pytest.mark.parametrize("days", ["0", "3651"])
+def test_apikey_expiry_out_of_range_names_the_option(data: Path, days: str) -> None:
+    _run(data, "user", "add", "ana", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    code, out, err = _run(data, "apikey", "create", "--user", "ana", "--expires", days)
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert err.startswith("error: --expires: ") or "--expires: " in err, err
+
+
 def test_audit_show_and_verify_catches_an_altered_entry(data: Path) -> None:
     _run(data, "user", "add", "ana", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
     _run(data, "apikey", "create", "--user", "ana")

@@ -63,23 +63,37 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def check_expiry(expires_days: object) -> int:
+    """``expires_days`` as the whole number of days a key lives (``None``:
+    :data:`DEFAULT_EXPIRY_DAYS`); :class:`InvalidInput` naming ``expires_days`` for anything
+    but a whole number from 1 to :data:`MAX_EXPIRY_DAYS` (0.0001, NaN, ``"5"`` and ``True``
+    included)."""
+    if expires_days is None:
+        return DEFAULT_EXPIRY_DAYS
+    whole = isinstance(expires_days, int) and not isinstance(expires_days, bool)
+    if not whole or not 1 <= expires_days <= MAX_EXPIRY_DAYS:  # type: ignore[operator]
+        raise InvalidInput(
+            "expires_days",
+            f"must be a whole number of days from 1 to {MAX_EXPIRY_DAYS}, got {expires_days!r}",
+        )
+    return int(expires_days)  # type: ignore[call-overload]
+
+
 def create(
-    con: duckdb.DuckDBPyConnection, user: str, expires_days: float | None = None
+    con: duckdb.DuckDBPyConnection, user: str, expires_days: int | None = None
 ) -> tuple[str, ApiKey]:
-    """A new key for ``user``: ``(key, record)``, valid ``expires_days`` (default
-    :data:`DEFAULT_EXPIRY_DAYS`). Only a digest is stored: the key cannot be shown again."""
+    """A new key for ``user``: ``(key, record)``, valid ``expires_days`` whole days (default
+    :data:`DEFAULT_EXPIRY_DAYS`; :func:`check_expiry`). Only a digest is stored: the key
+    cannot be shown again."""
+    days = check_expiry(expires_days)
     if get_user(con, user) is None:
         raise InvalidInput("user", f"no user {user!r}")
     if active_user(con, user) is None:
         raise InvalidInput("user", f"user {user!r} is disabled")
-    if expires_days is None:
-        expires_days = DEFAULT_EXPIRY_DAYS
-    if not 0 < expires_days <= MAX_EXPIRY_DAYS:
-        raise InvalidInput("expires", f"must be 1 to {MAX_EXPIRY_DAYS} days, got {expires_days}")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    expires = now + timedelta(days=expires_days)
+    expires = now + timedelta(days=days)
     con.execute(
         "INSERT INTO api_key (key_id, user_name, secret_hash, created_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",

@@ -84,11 +84,19 @@ def _filtered(backend: Any, region: str | None, basin: str | None) -> Any:
     return t
 
 
-def _parse_period(year: int | None, month: str | None) -> tuple[str, int | None, int | None]:
+#: The years an assessment may name (as ``year`` in the API and the job parameters).
+YEARS = (1900, 2200)
+
+
+def parse_period(year: int | None, month: str | None) -> tuple[str, int | None, int | None]:
+    """``("year" | "month", year, month)`` of a request; ``ValueError`` naming ``month`` for a
+    month that is not ``YYYY-MM`` of a year in :data:`YEARS`, or not in ``year``."""
     if month is not None:
         m = re.fullmatch(r"(\d{4})-(\d{2})", month.strip())
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValueError(f"month: expected YYYY-MM, got {month!r}")
+        if not m or not 1 <= int(m.group(2)) <= 12 or not YEARS[0] <= int(m.group(1)) <= YEARS[1]:
+            raise ValueError(
+                f"month: expected YYYY-MM of the years {YEARS[0]}-{YEARS[1]}, got {month!r}"
+            )
         if year is not None and year != int(m.group(1)):
             raise ValueError(f"month: {month} is not in year {year}")
         return "month", int(m.group(1)), int(m.group(2))
@@ -211,7 +219,7 @@ def assess(
         raise ValueError(f"method: expected one of {', '.join(aw.METHODS)}, got {method!r}")
     if by not in GROUPS:
         raise ValueError(f"by: expected one of {', '.join(GROUPS)}, got {by!r}")
-    kind, y, m = _parse_period(year, month)
+    kind, y, m = parse_period(year, month)
     samples = _filtered(backend, region, basin)
     if y is None:
         latest = samples.filter(samples.problem.isnull()).date.max().to_pyarrow().as_py()

@@ -1,6 +1,7 @@
 """Authentication for the HTTP API: the token route and the principal dependencies.
 
-Credentials accepted on every protected route, checked in this order:
+Credentials accepted on every protected route, one per request (both headers: 400
+``invalid_request``, :mod:`ecohub.api.credentials`), whitespace around the value ignored:
 
 - ``Authorization: Bearer <credential>`` where the credential is an access token (JWT), an API
   key (``ehk_...``) or the server's local credential (``ehl_...``);
@@ -38,6 +39,7 @@ from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
 from ecohub.access.principal import ANONYMOUS, Grant, Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.api.audit import client_address
+from ecohub.api.credentials import TwoCredentials, one_credential, two_credentials
 from ecohub.api.problems import problem
 from ecohub.cst import today
 from ecohub.settings import Settings
@@ -123,6 +125,7 @@ def install_auth(
     app.include_router(router)
     app.add_exception_handler(Unauthorized, _unauthorized)  # type: ignore[arg-type]
     app.add_exception_handler(AccessDenied, _forbidden)  # type: ignore[arg-type]
+    app.add_exception_handler(TwoCredentials, two_credentials)  # type: ignore[arg-type]
     if audit:
         from ecohub.api.audit import AuditMiddleware
 
@@ -188,8 +191,13 @@ def _via(credential: str) -> str:
 async def _authenticate(
     request: Request, bearer: str | None, api_key: str | None
 ) -> Principal | None:
-    credential = bearer or api_key
-    if not credential:
+    try:
+        credential = one_credential(bearer, api_key)
+    except TwoCredentials:
+        via = f"{_via(bearer.strip()) if bearer else 'token'}+apikey"
+        request.state.auth_failure = ("-", via, "two credentials: Authorization and X-API-Key")
+        raise
+    if credential is None:
         return None
     state = _auth_state(request)
     try:

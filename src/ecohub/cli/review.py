@@ -97,9 +97,13 @@ def run_cmd(
     end: str = typer.Option(None, "--to", help="last day, YYYY-MM-DD (CST); default: all"),
 ) -> None:
     """Review stored history: flag the hourly values the rules find (decisions are kept)."""
-    d0, d1 = _day(start, "from"), _day(end, "to")
-    if d0 and d1 and d0 > d1:
-        fail(f"--from: {d0} is after --to {d1}", code=2)
+    from ecohub.supervision.review import ReviewError
+    from ecohub.supervision.review.inputs import day_window
+
+    try:
+        day_window(start, end)  # the service's check, before anything is queued
+    except ReviewError as exc:
+        fail(f"--{exc.field or 'from'}: {exc}", code=2)
     with _door() as d:
         body = {"from": start, "to": end}
         res = d.job("review-run", body, "reviewing", path="/api/v1/review/run")

@@ -138,10 +138,15 @@ def user_disable(name: str) -> None:
 @apikey_app.command("create")
 def apikey_create(
     user: str = typer.Option(..., help="The user the key acts as."),
-    expires: float | None = typer.Option(None, help="Days until the key expires (default 365)."),
+    expires: int | None = typer.Option(
+        None, help="Whole days until the key expires, 1 to 3650 (default 365)."
+    ),
 ) -> None:
     """Create an API key and print it once: it is stored only as a digest."""
-    with _door() as d:
+    from ecohub.cli.client import door
+
+    # A refused field is named as this command's option (expires_days: --expires).
+    with door(options={"expires_days": "expires"}) as d:
         rec = d.post("/api/v1/apikeys", {"user": user, "expires_days": expires})
     typer.echo(rec["key"])
     expiry = rec["expires_at"] or "never"

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecohub.access.principal import Principal, Role
 from ecohub.jobs import geo_kinds
+from ecohub.jobs import supervision_kinds as sk
 from ecohub.jobs.plain import jsonable
 from ecohub.jobs.registry_kinds import RegistryLink, RegistryLoad, run_link, run_load
 from ecohub.jobs.server_paths import server_file, server_path
@@ -87,6 +88,27 @@ class Trend(_Params):
     seasonal: bool = True
     alpha: float = Field(0.05, gt=0, lt=1)
     store: bool = True
+
+
+def _check_water(p: Any) -> None:
+    from ecohub.analytics.water_assess import parse_period
+    from ecohub.queries import QueryError
+
+    try:
+        parse_period(p.year, p.month)
+    except ValueError as exc:  # "month: <reason>"
+        raise QueryError("month", str(exc).removeprefix("month: ")) from None
+
+
+def _check_trend(p: Any) -> None:
+    from ecohub.queries import QueryError
+    from ecohub.queries.analysis import trend_request
+
+    names = {"to": "year_to", "station": "stations", "parameter": "parameters"}
+    try:
+        trend_request(p.stations, p.parameters, p.year_from, p.year_to, p.alpha)
+    except QueryError as exc:  # the service names the GET /trend parameters
+        raise QueryError(names.get(exc.field, exc.field), exc.reason) from None
 
 
 def _water_assess(
@@ -174,71 +196,6 @@ def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progres
     return jsonable(result)
 
 
-class SuperviseDetect(_Params):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    # ISO 8601 times (naive = CST); a bare day as ``to`` is the end of that day.
-    start: str = Field(..., alias="from", min_length=10, max_length=40)
-    end: str = Field(..., alias="to", min_length=10, max_length=40)
-    rules: list[str] | None = Field(None, max_length=50)
-
-
-class LoadPermits(_Params):
-    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
-
-    @field_validator("path")
-    @classmethod
-    def _file(cls, value: str) -> str:
-        return _FileLoad._file(value)
-
-
-class ReviewRun(_Params):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: str | None = Field(None, alias="from", min_length=10, max_length=10)
-    end: str | None = Field(None, alias="to", min_length=10, max_length=10)
-
-
-def _supervise_detect(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
-) -> Any:
-    from ecohub.supervision import detect as run
-    from ecohub.supervision import detect_request
-
-    cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
-    start, end, rules = detect_request(p.start, p.end, p.rules)  # QueryError names the field
-    progress(0, 1, "running the anomaly rules")
-    # Only the devices the caller may see are judged and written (a district inspector's run).
-    return jsonable(run(cur, start, end, rules, principal=who))
-
-
-def _load_permits(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
-) -> Any:
-    from ecohub.queries import QueryError
-    from ecohub.supervision import PermitLoadError, load_permits
-
-    progress(0, 1, "loading the permit limits")
-    try:
-        out = load_permits(cur, Path(p.path))
-    except PermitLoadError as exc:  # the file as a whole is unreadable: name the parameter
-        raise QueryError("path", str(exc)) from None
-    out.pop("rejects")  # written beside the file (reject_path); the count is in "rejected"
-    return jsonable(out)
-
-
-def _review_run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
-    from ecohub.queries import QueryError
-    from ecohub.supervision.review import ReviewError, run
-    from ecohub.supervision.review.inputs import day_window
-
-    cur.execute("SET TimeZone = 'Asia/Shanghai'")  # as the store connection the CLI used
-    try:
-        lo, hi = day_window(p.start, p.end)
-        progress(0, 1, "reviewing the hourly values")
-        return jsonable(run(cur, first_time=lo, last_time=hi))
-    except ReviewError as exc:
-        raise QueryError(exc.field or "params", str(exc)) from None
-
-
 class LoadComplaints(_FileLoad):
     crs: Literal["wgs84", "gcj02"] = "wgs84"
 
@@ -314,6 +271,10 @@ class Kind:
     roles: tuple[Role, ...]  # besides admin
     summary: str
     engine: bool = False  # an analytic: ``run`` takes the analytics backend as ``engine``
+    # The service's checks of the checked parameters that need more than one field or the
+    # service's rules (a period): run when the job is submitted, so a request it refuses is a
+    # 422 before any job exists; raises QueryError naming the parameter.
+    check: Callable[[Any], Any] | None = None
 
 
 KINDS: dict[str, Kind] = {
@@ -326,14 +287,29 @@ KINDS: dict[str, Kind] = {
     "registry-link": Kind(RegistryLink, run_link, (), "link the registry records", engine=True),
     "registry-load": Kind(RegistryLoad, run_load, (), "load one system's source list"),
     "water-assess": Kind(
-        WaterAssess, _water_assess, (), "assess surface water and store it", engine=True
+        WaterAssess,
+        _water_assess,
+        (),
+        "assess surface water and store it",
+        engine=True,
+        check=_check_water,
     ),
-    "trend": Kind(Trend, _trend, (), "trend tests, stored", engine=True),
+    "trend": Kind(Trend, _trend, (), "trend tests, stored", engine=True, check=_check_trend),
     "supervise-detect": Kind(
-        SuperviseDetect, _supervise_detect, ("inspector",), "run the HJ 212 anomaly rules"
+        sk.SuperviseDetect,
+        sk.run_detect,
+        ("inspector",),
+        "run the HJ 212 anomaly rules",
+        check=sk.check_detect,
     ),
-    "load-permits": Kind(LoadPermits, _load_permits, (), "load permit emission limits"),
-    "review-run": Kind(ReviewRun, _review_run, ("inspector",), "review stored hourly values"),
+    "load-permits": Kind(sk.LoadPermits, sk.run_permits, (), "load permit emission limits"),
+    "review-run": Kind(
+        sk.ReviewRun,
+        sk.run_review,
+        ("inspector",),
+        "review stored hourly values",
+        check=sk.check_review,
+    ),
     "load-complaints": Kind(LoadComplaints, _load_complaints, (), "load a 12369 complaint file"),
     "load-cases": Kind(
         LoadEnterprise, _load_enterprise("cases"), (), "load enforcement cases and link them"

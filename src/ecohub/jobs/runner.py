@@ -100,19 +100,32 @@ class JobRunner:
             )
 
     def submit(
-        self, principal: Principal, kind: str, params: dict[str, Any] | None
+        self,
+        principal: Principal,
+        kind: str,
+        params: dict[str, Any] | None,
+        *,
+        prefix: str = "params.",
     ) -> dict[str, Any]:
-        """Check and queue a job; its first state. :class:`QueryError` names a bad parameter."""
+        """Check and queue a job; its first state. :class:`QueryError` names a bad parameter
+        as ``prefix`` + its name (``params.from`` for ``POST /jobs``; a route whose body
+        members are the parameters passes ``""``). The kind's ``check`` (the service's own
+        checks, a period) runs here too: a request it refuses never becomes a job."""
         spec = KINDS.get(kind)
         if spec is None:
             raise QueryError("kind", f"must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
         require_role(principal, *spec.roles)
         try:
             checked = spec.params.model_validate(params or {})
+            if spec.check is not None:
+                spec.check(checked)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(x) for x in ("params", *first["loc"]))
-            raise QueryError(where, first["msg"]) from None
+            where = ".".join(str(x) for x in first["loc"])
+            field = prefix + where if where else prefix.rstrip(".") or "body"
+            raise QueryError(field, first["msg"]) from None
+        except QueryError as exc:
+            raise QueryError(prefix + exc.field, exc.reason) from None
         job_id = uuid.uuid4().hex
         row = {
             "id": job_id,

@@ -119,6 +119,38 @@ def water_classes(
     return jsonable(rows.fetch_arrow_table().to_pylist())
 
 
+def trend_request(
+    stations: list[str] | None,
+    parameters: list[str] | None,
+    year_from: int | None,
+    year_to: int | None,
+    alpha: float,
+) -> list[str] | None:
+    """The options of a trend request checked (before any work, or before a job is queued):
+    the HJ 212 codes of ``parameters``; :class:`QueryError` naming ``alpha``, ``to``,
+    ``station`` or ``parameter`` (the ``GET /trend`` names)."""
+    from ecohub.ingest.params import resolve_parameter
+
+    if not 0 < alpha < 1:
+        raise QueryError("alpha", f"must be between 0 and 1, got {alpha}")
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise QueryError("to", f"{year_to} is before from {year_from}")
+    for text in stations or ():
+        # Station ids reach the trend query as literals (ibis compiles them into the SQL): an id
+        # with a control character (NUL) is refused here, before any SQL is built.
+        if not text or not text.isprintable():
+            raise QueryError("station", f"not a station id: {text!r}")
+    codes: list[str] | None = None
+    if parameters:
+        codes = []
+        for text in parameters:
+            hit = resolve_parameter(text)
+            if hit is None:
+                raise QueryError("parameter", f"unknown parameter {text!r}")
+            codes.append(hit.code)
+    return codes
+
+
 def trend(
     con: duckdb.DuckDBPyConnection,
     principal: Principal,
@@ -140,25 +172,8 @@ def trend(
     are built on ``engine`` (default: DuckDB).
     """
     from ecohub.analytics.trend import store_trends, trends
-    from ecohub.ingest.params import resolve_parameter
 
-    if not 0 < alpha < 1:
-        raise QueryError("alpha", f"must be between 0 and 1, got {alpha}")
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise QueryError("to", f"{year_to} is before from {year_from}")
-    for text in stations or ():
-        # Station ids reach the trend query as literals (ibis compiles them into the SQL): an id
-        # with a control character (NUL) is refused here, before any SQL is built.
-        if not text or not text.isprintable():
-            raise QueryError("station", f"not a station id: {text!r}")
-    codes = None
-    if parameters:
-        codes = []
-        for text in parameters:
-            hit = resolve_parameter(text)
-            if hit is None:
-                raise QueryError("parameter", f"unknown parameter {text!r}")
-            codes.append(hit.code)
+    codes = trend_request(stations, parameters, year_from, year_to, alpha)
     ids: list[str] | None
     if principal.nationwide and region is None:
         ids = stations or None  # every series, with or without a station row

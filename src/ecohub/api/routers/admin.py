@@ -46,7 +46,14 @@ class UserBody(StrictBody):
 
 class KeyBody(StrictBody):
     user: str = Field(..., min_length=1, max_length=32)
-    expires_days: float | None = Field(None, description="days until it expires (default 365)")
+    # Strict: a whole JSON number only ("5", true, 0.5 and NaN are 422 naming expires_days).
+    expires_days: int | None = Field(
+        None,
+        strict=True,
+        ge=1,
+        le=apikeys.MAX_EXPIRY_DAYS,
+        description=f"whole days until it expires (default {apikeys.DEFAULT_EXPIRY_DAYS})",
+    )
 
 
 @router.get("/users")

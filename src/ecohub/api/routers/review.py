@@ -130,5 +130,6 @@ class RunBody(StrictBody):
 
 @router.post("/run", status_code=202, responses=QUEUED)
 def start_run(request: Request, body: RunBody, p: Principal = Depends(guard)) -> JSONResponse:
-    """Review the stored hourly values of [from, to] (CST days; default all) as a job."""
+    """Review the stored hourly values of [from, to] (CST days; default all) as a job. The days
+    are checked before the job is queued (422 naming ``from`` or ``to``)."""
     return queue(request, p, "review-run", {"from": body.from_, "to": body.to})

@@ -25,7 +25,6 @@ from ecohub.supervision import (
     COLUMNS,
     EXCEEDANCE_COLUMNS,
     anomalies,
-    detect_request,
     exceedances,
 )
 from ecohub.supervision.period import bound
@@ -64,8 +63,10 @@ def listing(
 
 
 def queue(request: Request, p: Principal, kind: str, params: dict[str, Any]) -> JSONResponse:
-    """Queue a job of ``kind``; 202 with its first state and ``Location``."""
-    job = context(request).jobs.submit(p, kind, params)
+    """Queue a job of ``kind`` whose parameters are the request body's members (a refused one
+    is a 422 naming the member, checked before the job exists); 202 with its first state and
+    ``Location``."""
+    job = context(request).jobs.submit(p, kind, params, prefix="")
     request.state.audit_rows = 1
     return JSONResponse(job, status_code=202, headers={"Location": f"/api/v1/jobs/{job['id']}"})
 
@@ -127,7 +128,6 @@ class PermitsBody(StrictBody):
 def start_detect(request: Request, body: DetectBody, p: Principal = Depends(guard)) -> JSONResponse:
     """Run the anomaly rules over the stored minute data of [from, to) as a job (idempotent).
     The period and the rules are checked before the job is queued (422 naming the field)."""
-    detect_request(body.from_, body.to, body.rules)
     params = {"from": body.from_, "to": body.to, "rules": body.rules}
     return queue(request, p, "supervise-detect", params)
 
