@@ -78,7 +78,7 @@ def test_filters_and_formats(door: Door) -> None:
                                             "mn": d.MN_IN}).json()["items"]  # fmt: skip
     assert [a["kind"] for a in early] == ["finding"]
     r = c.get("/api/v1/alerts", params={"mn": d.MN_IN, "kind": "exceedance", "format": "csv"})
-    (row,) = list(csv.DictReader(io.StringIO(r.text)))
+    (row,) = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert row["peak"] == "1.2" and row["severity"] == "high" and '"limit": 50.0' in row["detail"]
     bad = c.get("/api/v1/alerts", params={"severity": "urgent"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "severity"

@@ -32,6 +32,9 @@ def _key(door: Door, role: str = "admin") -> dict[str, str]:
         ("/healthz", None),  # what a load balancer's probe asks
         ("/open/v1/stations", None),
         ("/open/v1/bulk/aqi-daily.csv", None),  # a streamed download
+        ("/open/v1/bulk/stations.csv", None),  # CSV: the BOM counts in both lengths
+        ("/api/v1/observations?format=csv&limit=3", "admin"),
+        ("/api/v1/registry/codes?format=csv", "admin"),
         ("/api/v1/stations?limit=2", "admin"),
         ("/api/v1/docs", None),
     ],

@@ -51,7 +51,8 @@ def test_load_link_review_report_export(door: Door, tmp_path: Path) -> None:
     assert list(codes.columns) == ["system", "record_id", "source_code"]
     assert int(r.headers["x-result-count"]) == len(codes) == linked["result"]["records"]
     csv = c.get("/api/v1/registry/codes").text.splitlines()
-    assert csv[0] == "system,record_id,source_code" and len(csv) == len(codes) + 1
+    # One UTF-8 byte-order mark before the header (Excel reads the file as UTF-8).
+    assert csv[0] == "\ufeffsystem,record_id,source_code" and len(csv) == len(codes) + 1
 
     rep = c.get("/api/v1/registry/report").json()
     assert {s["system"] for s in rep["systems"]} >= set(bench.systems)

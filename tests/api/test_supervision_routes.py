@@ -75,7 +75,7 @@ def test_anomaly_row_json_and_csv(door: Door) -> None:
     assert (row["rule"], row["evidence"], row["status"]) == ("constant", {"min": 42.0}, "new")
     r = c.get("/api/v1/supervision/anomalies", params={"mn": d.MN_IN, "format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    (got,) = list(csv.DictReader(io.StringIO(r.text)))
+    (got,) = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert json.loads(got["evidence"]) == {"min": 42.0} and got["mn"] == d.MN_IN
 
 

@@ -137,7 +137,7 @@ def test_bulk_tables_have_download_urls(configured: Api) -> None:
     # list has no city rows.
     r = configured.get("/open/v1/bulk/aqi-daily.csv", params={"scope": "city", "limit": 50})
     assert r.status_code == 200, r.text
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows and {(x["scope"], x["code"]) for x in rows} == {("city", "110000")}
     assert 'filename="aqi-daily-city.csv"' in r.headers["content-disposition"]
     r = configured.get("/open/v1/bulk/stations.csv", params={"scope": "city"})

@@ -136,7 +136,7 @@ def test_bulk_csv_times_are_rfc3339_as_in_json(api: Open) -> None:
     import io
 
     r = api.get("/open/v1/bulk/aqi-hourly.csv", params={"limit": 3})
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     station = rows[0]["code"]
     as_json = api.get(f"/open/v1/stations/{station}/aqi/hourly", params={"limit": 3}).json()
     assert rows[0]["time"] == as_json["items"][0]["time"]

@@ -36,3 +36,13 @@ def run_cli(
         return _RUNNER.invoke(app, list(args), env=environ)
     finally:
         get_settings.cache_clear()
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a ``--format csv`` output, after checking it starts with the one UTF-8
+    byte-order mark every CSV of the platform carries (Excel reads the file as UTF-8)."""
+    import csv
+    import io
+
+    assert text.startswith("\ufeff") and text.count("\ufeff") == 1, text[:40]
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))

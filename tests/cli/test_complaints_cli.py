@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from typer.testing import CliRunner
 
 from ecohub.cli.main import app
 from ecohub.settings import get_settings
+from tests.cli._run import csv_rows
 
 runner = CliRunner()
 # Five odour complaints within ~100 m over two days (a hot spot), one noise complaint elsewhere.
@@ -46,7 +46,7 @@ def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_list_hotspots_show(loaded: Path) -> None:
     r = runner.invoke(app, ["complaints", "list", "--category", "air", "--format", "csv"])
     assert r.exit_code == 0, r.output
-    rows = list(csv.DictReader(io.StringIO(r.output)))
+    rows = csv_rows(r.output)
     assert [x["complaint_id"] for x in rows] == ["K5", "K4", "K3", "K2", "K1"]  # newest first
     assert {x["hotspot_id"] for x in rows} == {"HK1"}
     r = runner.invoke(app, ["complaints", "hotspots", "--format", "json"])

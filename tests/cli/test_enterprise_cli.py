@@ -3,8 +3,6 @@ temporary store (the CLI's door runs the API in-process)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from typer.testing import Result
 from ecohub.registry.records import load_records
 from ecohub.registry.service import link
 from ecohub.store.db import connect
-from tests.cli._run import run_cli
+from tests.cli._run import csv_rows, run_cli
 from tests.enterprise.test_loads import CASES, REGISTRY, _code
 
 
@@ -69,7 +67,7 @@ def test_source_commands(data: Path) -> None:
     assert "open_cases" in prof["risk"]["serious"]
     out = _invoke(data, "source", "watchlist", "--region", "130000", "--format", "csv")
     assert out.exit_code == 0, out.output
-    listed = list(csv.DictReader(io.StringIO(out.output)))
+    listed = csv_rows(out.output)
     assert code in [r["source_code"] for r in listed]
     out = _invoke(data, "source", "unapproved", "--region", "130000")
     assert out.exit_code == 0, out.output

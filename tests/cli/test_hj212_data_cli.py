@@ -3,8 +3,6 @@ as a table, CSV and JSON, paging, and bad options named."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 from typer.testing import Result
 
 from ecohub.store.db import connect
-from tests.cli._run import run_cli
+from tests.cli._run import csv_rows, run_cli
 
 MN = "88888880000001"
 CRC_BAD = (
@@ -64,7 +62,7 @@ def test_emissions_as_json_csv_and_table(db: Path) -> None:
     assert rows[1]["data_time"].startswith("2026-03-01T16:01:00")
     text = _invoke(db, "hj212", "emissions", "--mn", MN, "--pollutant", "a21026", "--format", "csv")
     assert text.exit_code == 0, text.output
-    got = list(csv.DictReader(io.StringIO(text.stdout)))
+    got = csv_rows(text.stdout)
     assert [g["avg"] for g in got] == ["30.0", "31.5", "33.0"] and "received_at" in got[0]
     shown = _invoke(db, "hj212", "emissions", "--mn", MN, "--pollutant", "a21026")
     assert shown.exit_code == 0, shown.output
@@ -103,7 +101,7 @@ def test_rejected_packets(db: Path) -> None:
     assert "FFFE006A756E6B" in shown.stdout
     assert "2026-03-02 08:01:00" in shown.stdout
     one = _invoke(db, "hj212", "rejected", "--limit", "1", "--format", "csv")
-    assert one.exit_code == 0 and len(list(csv.DictReader(io.StringIO(one.stdout)))) == 1
+    assert one.exit_code == 0 and len(csv_rows(one.stdout)) == 1
     assert "more rows than the 1 shown" in one.stderr
 
 

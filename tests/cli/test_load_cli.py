@@ -67,10 +67,11 @@ def test_stations_then_observations_with_map_unit_and_rejects(store: Path, tmp_p
     assert "3 rows read, 3 values stored" in out
     assert "2 rejected" in out and str(rejects) in out
     assert "ignored: 风向" in out
+    # The platform's CSV: a byte-order mark first (Excel reads UTF-8), text cells quoted.
     assert rejects.read_text(encoding="utf-8").splitlines() == [
-        "row,column,value,reason",
-        "3,fine,x,not a number",
-        "4,site,A9,unknown station",
+        '\ufeff"row","column","value","reason"',
+        '3,"fine","x","not a number"',
+        '4,"site","A9","unknown station"',
     ]
     assert count(store, "SELECT sum(value) FROM observation WHERE parameter = 'a21005'") == 2.7
     assert count(store, "SELECT DISTINCT unit FROM observation WHERE parameter = 'a21005'") == (

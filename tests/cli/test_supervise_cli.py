@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -11,7 +9,7 @@ import pytest
 from typer.testing import Result
 
 from ecohub.store.db import connect
-from tests.cli._run import run_cli
+from tests.cli._run import csv_rows, run_cli
 from tests.supervision.series import MN, clean, load, table
 
 
@@ -45,7 +43,7 @@ def test_anomalies_formats(db: Path) -> None:
             for r in rows] == [(MN, "S1", "DA001", "a21026", "2026-03-02T01:40:00+08:00",
                                 "2026-03-02T06:39:00+08:00")]  # fmt: skip
     out = _invoke(db, "anomalies", "--format", "csv", "--mn", MN, "--from", "2026-03-02")
-    got = list(csv.DictReader(io.StringIO(out.output)))
+    got = csv_rows(out.output)
     assert list(got[0]) == ["mn", "source_code", "outlet", "pollutant", "rule", "start", "end",
                             "evidence", "severity", "status"]  # fmt: skip
     assert json.loads(got[0]["evidence"])["min"] == 42.0

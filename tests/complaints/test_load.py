@@ -54,7 +54,8 @@ def test_chinese_headers_rows_and_rejects(con: duckdb.DuckDBPyConnection, tmp_pa
     ]
     t1 = con.execute("SELECT received_at FROM complaint WHERE complaint_id = 'T1'").fetchone()
     assert t1 is not None and t1[0] == datetime(2026, 10, 1, 8, tzinfo=CST)
-    with (tmp_path / "c.csv.rejects.csv").open(encoding="utf-8") as fh:
+    assert (tmp_path / "c.csv.rejects.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    with (tmp_path / "c.csv.rejects.csv").open(encoding="utf-8-sig") as fh:
         rejects = [(r["row"], r["column"], r["reason"]) for r in csv.DictReader(fh)]
     assert rejects == [
         ("4", "投诉时间", "time is not a date-time"),

@@ -76,6 +76,10 @@ def test_cases_load_link_and_reject(registered: duckdb.DuckDBPyConnection, tmp_p
     path.write_text(CASES.format(c0=_code(0)), encoding="utf-8")
     out = load_cases(registered, path)
     assert (out["rows_read"], out["new"], out["rejected"]) == (7, 3, 4)
+    # UTF-8 after a byte-order mark, so Excel shows the Chinese (pandas takes the mark off).
+    assert (
+        Path(out["reject_path"]).read_bytes().startswith(b"\xef\xbb\xbfrow,column,value,reason\n")
+    )
     rejects = pd.read_csv(out["reject_path"], dtype=str)
     assert list(rejects.columns) == ["row", "column", "value", "reason"]
     assert rejects[["row", "column"]].values.tolist() == [

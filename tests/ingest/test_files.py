@@ -29,7 +29,9 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def read_rejects(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8") as fh:
+    """The reject file as a spreadsheet reads it: UTF-8 after its byte-order mark."""
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with path.open(encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 

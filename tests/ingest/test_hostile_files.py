@@ -32,7 +32,8 @@ def write(path: Path, text: str) -> Path:
 
 
 def rejects(path: Path) -> list[tuple[str, str, str, str]]:
-    with path.open(encoding="utf-8") as fh:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # the reject file's BOM
+    with path.open(encoding="utf-8-sig") as fh:
         return [(r["row"], r["column"], r["value"], r["reason"]) for r in csv.DictReader(fh)]
 
 

@@ -98,7 +98,7 @@ def test_random_cells_land_or_are_rejected(records: list[tuple[Any, ...]]) -> No
     }
     rows = []
     if report.rejected:
-        with reject_file.open(encoding="utf-8") as fh:
+        with reject_file.open(encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
     assert len(rows) == report.rejected
     assert all(r["reason"] for r in rows)

@@ -56,6 +56,7 @@ def test_rejects_and_flags(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> No
     path = _write(tmp_path, rows)
     res = load_records(con, "permit", path)
     assert res.rows_rejected == 3 and res.reject_path is not None
+    assert Path(res.reject_path).read_bytes().startswith(b"\xef\xbb\xbf")
     rej = pd.read_csv(res.reject_path, dtype=str)
     assert sorted(rej.reason) == ["duplicate record_id with different content"] * 2 + ["empty name"]
     flags = dict(con.execute("SELECT record_id, flags FROM source_record").fetchall())

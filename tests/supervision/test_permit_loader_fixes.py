@@ -13,7 +13,10 @@ from .test_permits import GOOD, HEADER, _write
 
 
 def _rejects(out: dict) -> list[dict[str, str]]:
-    with Path(out["reject_path"]).open(encoding="utf-8") as f:
+    """The reject file as a spreadsheet reads it: UTF-8 after its byte-order mark."""
+    path = Path(out["reject_path"])
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with path.open(encoding="utf-8-sig") as f:
         return list(csv.DictReader(f))
 
 

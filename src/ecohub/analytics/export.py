@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from ecohub.queries.export import write_csv
+
 __all__ = ["EXPORT_SUFFIXES", "ExportError", "check_target", "export_table"]
 
 EXPORT_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -57,10 +59,12 @@ def _frame(table: Any) -> pd.DataFrame:
 def export_table(table: Any, path: Path | str, *, sheet: str = "result") -> Path:
     """Write ``table`` (DataFrame, Ibis table, or an iterable of dicts) to ``path``.
 
-    The suffix picks the format: ``.csv`` (UTF-8 with BOM, so spreadsheet programs show
-    Chinese text correctly), ``.parquet`` or ``.xlsx`` (one sheet named ``sheet``). Time
-    zones are kept in CSV and Parquet; XLSX cannot store them, so aware times are written as
-    CST wall-clock times. Returns the path written; raises :class:`ExportError` for any
+    The suffix picks the format: ``.csv`` (the platform's CSV,
+    :func:`ecohub.queries.export.write_csv`: UTF-8 with BOM, so spreadsheet programs show
+    Chinese text correctly, and times as ISO 8601 with their offset), ``.parquet`` or
+    ``.xlsx`` (one sheet named ``sheet``). Time zones are kept in CSV and Parquet; XLSX cannot
+    store them, so aware times are written as CST wall-clock times. Returns the path written;
+    raises :class:`ExportError` for any
     other suffix.
     """
     target = check_target(path)
@@ -76,7 +80,7 @@ def export_table(table: Any, path: Path | str, *, sheet: str = "result") -> Path
 def _write(df: pd.DataFrame, target: Path, suffix: str, sheet: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        df.to_csv(target, index=False, encoding="utf-8-sig")
+        write_csv(df, target)
     elif suffix == ".parquet":
         df.to_parquet(target, index=False)
     else:

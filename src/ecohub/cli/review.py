@@ -65,7 +65,9 @@ def _frame(items: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 def _emit(df: pd.DataFrame, fmt: str, title: str) -> None:
     if fmt == "csv":
-        typer.echo(df.to_csv(index=False), nl=False)
+        from ecohub.queries.export import csv_bytes
+
+        typer.echo(csv_bytes(df).decode("utf-8"), nl=False)
     elif fmt == "json":
         out = df.copy()
         for col in out.columns:

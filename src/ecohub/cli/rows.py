@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -36,13 +34,11 @@ def emit_rows(
     if fmt == "json":
         typer.echo(json.dumps(list(rows), ensure_ascii=False, indent=1))
         return
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow(["" if r.get(c) is None else cell(r.get(c)) for c in columns])
-        typer.echo(buf.getvalue(), nl=False)
+    if fmt == "csv":  # the platform's CSV (BOM first; times as the API's JSON gave them)
+        from ecohub.queries.export import cells_csv
+
+        cells = (["" if r.get(c) is None else cell(r.get(c)) for c in columns] for r in rows)
+        typer.echo(cells_csv(columns, cells), nl=False)
         return
     count = f"{len(rows)} row(s)"
     table = folding_table(*columns, title=f"{title}: {count}" if title else count)

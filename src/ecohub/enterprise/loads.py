@@ -27,6 +27,7 @@ import pandas as pd
 
 from ecohub.enterprise.rows import KINDS, Kind, parse
 from ecohub.ingest.report import LoadError, shorten
+from ecohub.queries.export import write_csv
 
 __all__ = ["LoadError", "load_cases", "load_eia"]
 
@@ -44,7 +45,7 @@ def _write_rejects(rejects: list[dict[str, Any]], target: Path) -> None:
     frame["value"] = frame["value"].map(lambda v: shorten(v, 200) if isinstance(v, str) else v)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        frame.sort_values(["row", "column"]).to_csv(target, index=False, encoding="utf-8")
+        write_csv(frame.sort_values(["row", "column"]), target)
     except OSError as exc:
         raise LoadError(
             f"--reject {target}: cannot write the reject file, nothing was stored: "

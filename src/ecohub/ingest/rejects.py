@@ -1,6 +1,7 @@
 """The rejects of a load: count them, keep the first few in the report, write the reject file.
 
-The reject file is CSV with the columns ``row, column, value, reason``, sorted by row and column;
+The reject file is the platform's CSV (:func:`ecohub.queries.export.write_csv`: UTF-8 with a
+byte-order mark) with the columns ``row, column, value, reason``, sorted by row and column;
 by default it sits beside the loaded file as ``<name>.rejects.csv``. Cell text longer than
 :data:`~ecohub.ingest.report.MAX_SHOWN_CHARS` is cut in the file and the report alike.
 
@@ -14,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from ecohub.ingest import _sql as sql
 from ecohub.ingest.readers import Staged
 from ecohub.ingest.report import MAX_SHOWN_CHARS, LoadError, LoadReport, Reject
+from ecohub.queries.export import write_csv
 
 __all__ = ["REJECT_PREVIEW", "check_reject_path", "collect_rejects", "reject_target"]
 
@@ -90,10 +91,10 @@ def collect_rejects(
     if report.rejected and target is not None:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(
-                f"COPY (SELECT {_REJECT_COLS} FROM _ecohub_rejects "
-                f"ORDER BY row_no, col_name) TO {sql.lit(str(target))} (HEADER, DELIMITER ',')"
-            )
+            reader = con.execute(
+                f"SELECT {_REJECT_COLS} FROM _ecohub_rejects ORDER BY row_no, col_name"
+            ).fetch_record_batch()
+            write_csv(reader, target)
         except (duckdb.IOException, OSError) as exc:
             raise LoadError(
                 f"--reject {target}: cannot write the reject file, nothing was stored "

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from ecohub.ingest.report import shorten
+from ecohub.queries.export import write_csv
 from ecohub.registry import normalize
 
 __all__ = [
@@ -381,7 +382,7 @@ def load_records(
             # Written before COMMIT: a reject file that cannot be written stores nothing.
             out_path = reject_path or path.with_name(path.stem + ".rejects.csv")
             try:
-                rejected.to_csv(out_path, index=False, encoding="utf-8-sig")
+                write_csv(rejected, out_path)
             except OSError as exc:
                 raise ValueError(
                     f"--rejects {out_path}: cannot write: {exc.strerror or exc}; nothing loaded"

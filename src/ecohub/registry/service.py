@@ -20,6 +20,7 @@ import pandas as pd
 
 from ecohub.catalog.produce import note
 from ecohub.ingest.report import shorten
+from ecohub.queries.export import csv_bytes
 from ecohub.registry import attach, coding, linkage, records, review
 from ecohub.registry.cluster import cluster
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
@@ -272,7 +273,7 @@ def export_codes_bytes(con: duckdb.DuckDBPyConnection, fmt: str = "csv") -> tupl
     df = export_codes(con)
     buf = io.BytesIO()
     if fmt == "csv":
-        buf.write(df.to_csv(index=False).encode("utf-8"))
+        buf.write(csv_bytes(df))
     elif fmt == "parquet":
         df.to_parquet(buf, index=False)
     else:

@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from ecohub.protocols.hj212.codes import pollutants
+from ecohub.queries.export import write_csv
 
 __all__ = ["HEADERS", "PermitLoadError", "load_permits"]
 
@@ -266,7 +267,7 @@ def load_permits(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
     result.loaded = len(rows)
     if result.rejected:
         out = path.with_name(path.name + ".rejects.csv")
-        pd.DataFrame(result.rejected).to_csv(out, index=False)
+        write_csv(pd.DataFrame(result.rejected), out)
         result.reject_path = str(out)
     return {
         "path": result.path,

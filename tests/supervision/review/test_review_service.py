@@ -147,7 +147,8 @@ def test_cli_run_flags_decide(cli_store: Path) -> None:
     r = runner.invoke(app, ["review", "flags", "--station", "s1", "--format", "csv"])
     assert r.exit_code == 0, r.output
     lines = r.output.strip().splitlines()
-    assert lines[0] == "station_id,parameter,period,time,value,rule,reason,status"
+    # The platform's CSV: one UTF-8 byte-order mark, then the header.
+    assert lines[0] == "\ufeffstation_id,parameter,period,time,value,rule,reason,status"
     assert len(lines) == 2 and ",negative," in lines[1]
     r = runner.invoke(app, ["review", "decide", "--station", "s1", "--parameter", "PM2.5",
                             "--time", "2024-05-01T02:00", "--status", "overruled"])  # fmt: skip

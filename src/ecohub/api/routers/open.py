@@ -206,22 +206,10 @@ def bulk(
     }
     if nxt is not None:
         headers["X-Next-Cursor"] = nxt
-    if fmt == "csv":
-        table = rfc3339_times(table)
     return Response(to_bytes(table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 MAX_STATION_PAGE = 10_000
-
-
-def rfc3339_times(table: pa.Table) -> pa.Table:
-    """Times as RFC 3339 text (``2013-02-28T16:00:00+00:00``), as the JSON answers give them,
-    instead of the CSV writer's ``2013-02-28 16:00:00.000000+0000``."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type):
-            text = [None if v is None else v.isoformat() for v in table.column(i).to_pylist()]
-            table = table.set_column(i, field.name, pa.array(text, pa.string()))
-    return table
 
 
 def install_open(app: Any) -> None:

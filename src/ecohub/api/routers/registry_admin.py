@@ -24,6 +24,7 @@ from ecohub.api.routers.supervision import QUEUED, queue
 from ecohub.api.rules import guard
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound
+from ecohub.queries.export import CSV_MEDIA_TYPE
 from ecohub.registry import service
 
 router = APIRouter(
@@ -32,7 +33,7 @@ router = APIRouter(
     responses=problem_responses(400, 401, 403, 404, 422),
 )
 MEDIA = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": CSV_MEDIA_TYPE,
     "parquet": "application/vnd.apache.parquet",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }

@@ -1,0 +1,1 @@
+"""Tests of the scoped read services and their serialisers (ecohub.queries)."""
