@@ -196,7 +196,7 @@ def main() -> None:
         "background complaints over six months and the city (600 per scale unit; the last runs "
         "10 and 100 times denser, first seed only), decoys (three close complaints; one "
         "complaint a month at one plant). DBSCAN eps 500 m, min_samples 4, 14-day windows "
-        "stepped by 7 days. The "
+        "starting every Monday 00:00 CST (fixed calendar positions). The "
         "generated bursts are dense and the normal background sparse, so these runs show that "
         "the pipeline finds and attributes what is there; the dense runs show where chance "
         "clusters of the background start to count as hot spots.", "", *rows,
