@@ -67,18 +67,6 @@ def request_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.close()
 
 
-def cst_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor in China Standard Time, as the store connection is (a cursor does not inherit
-    ``SET TimeZone``): for services whose SQL and answers follow the session's zone (day
-    boundaries, the offset of the times they return), so they answer as they do in-process."""
-    cur = context(request).con.cursor()
-    try:
-        cur.execute("SET TimeZone = 'Asia/Shanghai'")
-        yield cur
-    finally:
-        cur.close()
-
-
 class FastJSON(Response):
     """JSON by orjson, straight from plain data (a page's rows are plain already: no second
     walk through FastAPI's encoder)."""

@@ -112,7 +112,10 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             ) from exc
         raise StoreError(f"cannot open store {target}: {text}") from exc
     try:
-        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        # GLOBAL: every cursor of this store (each request's, the HJ 212 writer's, a job's) is a
+        # connection of its own and would otherwise take the host's zone, so answers (the
+        # offset of a time, a day's boundaries) would depend on how the server's clock is set.
+        con.execute("SET GLOBAL TimeZone = 'Asia/Shanghai'")
         # The lake's views read Parquet by name across files (union_by_name), which reads every
         # file's footer when a statement is bound: remembered, a footer is parsed once per file
         # (DuckDB checks the file's modification time before it uses the copy). A page over a

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
-from ecohub.api.deps import TABLE_200, context, cst_cursor
+from ecohub.api.deps import TABLE_200, context, cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.problems import problem
 from ecohub.api.routers.hj212 import MN_PATTERN
@@ -48,7 +48,7 @@ def list_alerts(
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Alerts about the sources in your scope, newest first (``from``/``to``: the alerts whose
     data period overlaps them; ``severity``: at least this)."""
@@ -65,7 +65,7 @@ def list_alerts(
 def list_channels(
     request: Request,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> list[dict[str, Any]]:
     """The configured channels (settings ``alert_channels``; secrets never shown) and their
     outbox: delivered, pending, retrying, the latest error."""
@@ -79,7 +79,7 @@ def show_alert(
     request: Request,
     alert_id: int = ALERT_ID,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """One alert with its deliveries (404 when unknown or outside your scope)."""
     request.state.audit_rows = 1
@@ -113,7 +113,7 @@ def ack_alert(
     body: AckBody | None = None,
     alert_id: int = ALERT_ID,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Acknowledge an open alert (you are on it); 409 when it is not open."""
     comment = body.comment if body is not None else None
@@ -126,7 +126,7 @@ def close_alert(
     body: CloseBody | None = None,
     alert_id: int = ALERT_ID,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Close an open or acknowledged alert with a comment; 409 when it is closed already."""
     comment = body.comment if body is not None else None

@@ -13,7 +13,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from ecohub.access.principal import Principal
-from ecohub.api.deps import cst_cursor
+from ecohub.api.deps import cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.complaints import service
@@ -48,7 +48,7 @@ def list_complaints(
     limit: int | None = Query(None, ge=1, le=10_000),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Complaints in your region, newest first; page with ``next_cursor``."""
     out = service.list_complaints(
@@ -73,7 +73,7 @@ def list_hotspots(
     limit: int | None = Query(None, ge=1, le=10_000),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Spatio-temporal hot spots in your region with their ranked candidate sources."""
     out = service.hotspots(cur, p, region=request_region(region, point, distance_m), crs=crs,
@@ -88,7 +88,7 @@ def get_complaint(
     request: Request,
     complaint_id: str = Path(..., min_length=1, max_length=64),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """One complaint: text, class, place, candidate sources, repeat chain, hot spot."""
     out = service.get_complaint(cur, p, complaint_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from ecohub import enterprise as service
 from ecohub.access.principal import Principal
-from ecohub.api.deps import context, cst_cursor
+from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.enterprise.listings import LINK_STATES
@@ -35,7 +35,7 @@ def watchlist(
     month: str | None = MONTH,
     limit: int = Query(50, ge=1, le=MAX_WATCHLIST),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """The month's watch list: sources with a serious violation, highest risk score first."""
     out = service.watchlist(cur, p, region=region, month=month, limit=limit)
@@ -48,7 +48,7 @@ def unapproved(
     request: Request,
     region: str | None = REGION,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Sources with data, a permit or an inspection before their EIA approval, or with no
     approval while their industry needs one; with the evidence and dates."""
@@ -63,7 +63,7 @@ def profile(
     code: str = CODE,
     month: str | None = MONTH,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Everything known about one source, with its explained risk score of ``month``."""
     out = service.profile(cur, p, code, month=month,
@@ -80,7 +80,7 @@ def cases(
     link: Link | None = Query(None, description="link state of the case's registry record"),
     limit: int = Query(1000, ge=1, le=MAX_LIST),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Enforcement cases of the sources in your scope, newest first."""
     items = service.cases(cur, p, region=region, source=source, link_status=link)
@@ -96,7 +96,7 @@ def eia(
     link: Link | None = Query(None, description="link state of the approval's registry record"),
     limit: int = Query(1000, ge=1, le=MAX_LIST),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """EIA approvals of the sources in your scope, newest first."""
     items = service.eia(cur, p, region=region, source=source, link_status=link)

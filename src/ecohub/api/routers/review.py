@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
-from ecohub.api.deps import TABLE_200, cst_cursor, page
+from ecohub.api.deps import TABLE_200, cursor, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.routers.supervision import QUEUED, listing, queue
 from ecohub.api.rules import guard
@@ -67,7 +67,7 @@ def list_flags(
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """One row per flagged hourly value of the stations in your region."""
     filters = {"station": station, "parameter": parameter, "from": from_, "to": to,
@@ -90,7 +90,7 @@ def flag_summary(
     to: str | None = Query(None, pattern=DAY, description="last day (CST), inclusive"),
     format: Literal["json", "csv"] = "json",
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Values each rule set aside per station and pollutant (rule ``(any)``: each value once)."""
     with _fields():
@@ -113,7 +113,7 @@ def decide(
     request: Request,
     body: DecisionBody,
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Confirm or overrule the flags of one value (``flagged`` undoes a decision); audited."""
     with _fields():

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
-from ecohub.api.deps import TABLE_200, context, cst_cursor, page
+from ecohub.api.deps import TABLE_200, context, cursor, page
 from ecohub.api.errors import problem_responses
 from ecohub.api.routers.hj212 import MN_PATTERN
 from ecohub.api.rules import guard
@@ -83,7 +83,7 @@ def list_anomalies(
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Anomaly findings of the sources in your scope overlapping [from, to), oldest first."""
     start, end = bound("from", from_), bound("to", to, end=True)
@@ -104,7 +104,7 @@ def list_exceedances(
     limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     p: Principal = Depends(guard),
-    cur: duckdb.DuckDBPyConnection = Depends(cst_cursor),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Exceedance events (period means over the permit limit) of the sources in your scope."""
     start, end = bound("from", from_), bound("to", to, end=True)
