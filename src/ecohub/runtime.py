@@ -175,6 +175,9 @@ async def run_platform(
     from ecohub.runtime_ingest import cancel, compact_every, ingest_app, open_lake
 
     ingest_only = role == "ingest"
+    from ecohub.store.folders import check_folders
+
+    check_folders(settings)  # a configured lake that is not there stops start-up
     fd_limit = raise_fd_limit()
     con = connect(settings.database)
     apply_settings(con, settings)

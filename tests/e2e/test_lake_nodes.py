@@ -81,6 +81,7 @@ def missing(con: object, acked: list[tuple[str, str, str]]) -> int:
 
 def test_sigkill_while_compacting_under_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
     lake_dir = tmp_path / "lake"
+    lake_dir.mkdir()  # a configured lake must exist (ecohub makes only its default one)
     proc, port = start_node(tmp_path / "a", lake_dir, "a")
 
     async def kill_while_compacting() -> None:
@@ -110,6 +111,7 @@ def test_sigkill_while_compacting_under_load_loses_and_doubles_nothing(tmp_path:
 
 def test_two_ingest_nodes_one_lake_device_moves_and_resends(tmp_path: Path) -> None:
     lake_dir = tmp_path / "lake"
+    lake_dir.mkdir()
     a, port_a = start_node(tmp_path / "a", lake_dir, "a")
     b, port_b = start_node(tmp_path / "b", lake_dir, "b")
     devs = demo_devices(10, prefix="TWO")

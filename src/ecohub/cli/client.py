@@ -89,6 +89,9 @@ class Door:
                 verify=verify,
             )
             return self._client
+        from ecohub.store.folders import check_folders
+
+        check_folders(self.settings)  # SettingsError: one line naming the setting, exit 2
         from fastapi.testclient import TestClient
 
         from ecohub.api.app import create_app
