@@ -299,7 +299,9 @@ async def run_platform(
     state = settings.data_dir / "server.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(
-        json.dumps({"pid": os.getpid(), "http": ends.http_url, "hj212": list(hj_addr)}),
+        json.dumps(
+            {"pid": os.getpid(), "http": ends.http_url, "hj212": list(hj_addr), "role": role}
+        ),
         encoding="utf-8",
     )
     on_status(f"HJ 212 listener on {hj_addr[0]}:{hj_addr[1]}")

@@ -45,7 +45,9 @@ def start_node(data_dir: Path, lake_dir: Path, node: str) -> tuple[subprocess.Po
             raise AssertionError(f"ecohub up exited: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
         if state.exists():
             try:
-                return proc, json.loads(state.read_text())["hj212"][1]
+                running = json.loads(state.read_text())
+                assert running["role"] == "ingest"  # what the CLI tells apart (no API)
+                return proc, running["hj212"][1]
             except ValueError:
                 pass
         time.sleep(0.1)
