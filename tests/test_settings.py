@@ -175,3 +175,90 @@ def test_up_port_option_out_of_range_is_one_line(
     line = one_line_error(*run_cli(monkeypatch, capsys, "up", "--no-sample", option, value))
     assert line.startswith(f"error: {option}: {value} is not a TCP port")
     assert not (tmp_path / "ecohub.duckdb").exists()  # refused before anything opened
+
+
+# -- walk B findings 3, 4, 8: JSON that is not JSON, tiny memory, the TOML file's keys ------
+
+
+@pytest.mark.parametrize(
+    ("var", "shape"),
+    [("ECOHUB_SPARK_CONF", "an object"), ("ECOHUB_HJ212_LENIENT_MNS", "a list"),
+     ("ECOHUB_ALERT_CHANNELS", "a list")],
+)  # fmt: skip
+def test_cli_setting_that_is_not_json_is_one_line_without_the_value(
+    var: str, shape: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(var, 'notjson {"password": "hunter2"')
+    code, err = run_cli(monkeypatch, capsys, "lake", "status")
+    line = one_line_error(code, err)
+    assert code == 2
+    name = var.removeprefix("ECOHUB_").lower()
+    assert line.startswith(f"error: settings: {name} ({var}): not valid JSON")
+    assert f"expected {shape}" in line
+    assert "hunter2" not in err and "notjson" not in err
+
+
+@pytest.mark.parametrize("value", ["0GB", "1KB", "127MB", "0.1GB", "100MiB"])
+def test_memory_limit_below_128mb_is_refused(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECOHUB_DB_MEMORY_LIMIT", value)
+    with pytest.raises(SettingsError, match=r"db_memory_limit .*at least 128MB"):
+        load_settings()
+
+
+@pytest.mark.parametrize("value", ["128MB", "512MiB", "6GB", " 1.5 TiB "])
+def test_memory_limit_of_128mb_or_more_is_kept(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECOHUB_DB_MEMORY_LIMIT", value)
+    assert load_settings().db_memory_limit == value.strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('[ecohub]\nlake_path = "/x"\n', "unknown setting 'lake_path' (did you mean lake?)"),
+        ('[ecohub]\nnode = "a"\n', "unknown setting 'node' (did you mean node_id?)"),
+        ("httpport = 5\n", "unknown setting 'httpport' (did you mean http_port?)"),
+        ("[ecohub]\nzzz = 5\n", "unknown setting 'zzz'"),
+    ],
+)
+def test_unknown_key_in_the_toml_file_is_refused(
+    text: str, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(text)
+    monkeypatch.setenv("ECOHUB_CONFIG", str(cfg))
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value) == f"ECOHUB_CONFIG ({cfg}): {words}"
+
+
+def test_bad_value_from_the_toml_file_names_the_file_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "t.toml"
+    cfg.write_text('[ecohub]\nhttp_port = "abc"\nlake = 5\n')
+    monkeypatch.setenv("ECOHUB_CONFIG", str(cfg))
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"http_port (key http_port in {cfg}): Input should be a valid int")
+    assert f"lake (key lake in {cfg}): " in message and "ECOHUB_" not in message
+    monkeypatch.setenv("ECOHUB_HTTP_PORT", "8300")  # the variable wins; the file's lake is bad
+    with pytest.raises(SettingsError, match=rf"^lake \(key lake in {re.escape(str(cfg))}\)"):
+        load_settings()
+    monkeypatch.setenv("ECOHUB_HTTP_PORT", "x")  # a bad variable is named as the variable
+    with pytest.raises(SettingsError, match=r"^http_port \(ECOHUB_HTTP_PORT\)"):
+        load_settings()
+
+
+def test_origin_names_the_variable_or_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(f'[ecohub]\nlake = "{tmp_path}/lake"\nnode_id = "a"\n')
+    monkeypatch.setenv("ECOHUB_CONFIG", str(cfg))
+    monkeypatch.setenv("ECOHUB_NODE_ID", "b")
+    s = load_settings()
+    assert s.origin("lake") == f"key lake in {cfg}"
+    assert s.origin("node_id") == "ECOHUB_NODE_ID" and s.node == "b"

@@ -175,6 +175,9 @@ async def run_platform(
     from ecohub.runtime_ingest import cancel, compact_every, ingest_app, open_lake
 
     ingest_only = role == "ingest"
+    from ecohub.store.folders import check_folders
+
+    check_folders(settings)  # a configured lake that is not there stops start-up
     fd_limit = raise_fd_limit()
     con = connect(settings.database)
     apply_settings(con, settings)
@@ -297,7 +300,9 @@ async def run_platform(
     state = settings.data_dir / "server.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(
-        json.dumps({"pid": os.getpid(), "http": ends.http_url, "hj212": list(hj_addr)}),
+        json.dumps(
+            {"pid": os.getpid(), "http": ends.http_url, "hj212": list(hj_addr), "role": role}
+        ),
         encoding="utf-8",
     )
     on_status(f"HJ 212 listener on {hj_addr[0]}:{hj_addr[1]}")

@@ -7,80 +7,47 @@ environment.
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-#: A TCP port: 0 (the OS picks a free one) to 65535; anything else is refused, never wrapped.
-Port = Annotated[int, Field(ge=0, le=65535)]
-
+from ecohub.settings_channels import AlertChannel as AlertChannel
+from ecohub.settings_channels import Port
+from ecohub.settings_sources import BadEnvJson, EnvSource, describe, toml_values
+from ecohub.settings_sources import SettingsError as SettingsError
 
 # A DuckDB memory size: a number and a unit DuckDB knows (1000- or 1024-based).
-MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
-
-
-class SettingsError(ValueError):
-    """Settings that cannot be used. The message is one line naming the setting (and its
-    ``ECOHUB_*`` variable or the TOML file) and the reason; the CLI prints it as it is."""
-
-
-class AlertChannel(BaseModel):
-    """One place alerts go (docs/operations.md "Alert channels"): a webhook or an SMTP server.
-
-    Secrets (the webhook's signing secret, the SMTP password) live here, in the settings file or
-    ``ECOHUB_ALERT_CHANNELS``, never in the store: the platform must be able to use them.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
-    kind: Literal["webhook", "smtp"]
-    min_severity: Literal["low", "medium", "high"] = "low"
-    # None: all. A GB/T 2260 code, a key-region id (jjj-2+26) or a loaded basin's / custom
-    # region's code or name; checked against the store when the platform starts.
-    region: str | None = Field(default=None, pattern=r"^\S(?:[^\x00-\x1f]{0,98}\S)?$")
-    # webhook
-    url: str | None = Field(default=None, pattern=r"^https?://")
-    secret: SecretStr | None = None  # HMAC-SHA256 signing key (X-Ecohub-Signature)
-    # smtp
-    host: str | None = None
-    port: Port = 25
-    security: Literal["none", "starttls", "ssl"] = "none"
-    username: str | None = None
-    password: SecretStr | None = None
-    sender: str | None = None
-    to: list[str] = Field(default_factory=list)
-    timeout_s: float = Field(default=10.0, gt=0, le=120)
-
-    @model_validator(mode="after")
-    def _complete(self) -> AlertChannel:
-        if self.kind == "webhook" and not self.url:
-            raise ValueError(f"channel {self.name}: a webhook needs url")
-        if self.kind == "smtp":
-            missing = [f for f in ("host", "sender") if not getattr(self, f)]
-            if missing or not self.to:
-                raise ValueError(f"channel {self.name}: smtp needs {', '.join(missing or ['to'])}")
-            if any("@" not in a for a in [self.sender or "", *self.to]):
-                raise ValueError(f"channel {self.name}: sender and to must be e-mail addresses")
-        return self
+MEMORY_PATTERN = r"^([0-9]+(?:\.[0-9]+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+MEMORY_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+                "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}  # fmt: skip
+# The smallest memory budget accepted: 128MB. DuckDB cannot even set a budget below its blocks
+# in use (1KB, 0GB: "could not free up enough memory"; a fresh store failed at 1MB), and each
+# query thread pins 256 KiB blocks; the Beijing sample's `air assess` ran in 32MB. 128MB leaves
+# room for a real store's indexes and threads, and a value below it is a typo (KB for MB, 0GB).
+MEMORY_MIN_BYTES = 128 * 10**6
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ECOHUB_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment through EnvSource: JSON that is not JSON is a one-line error.
+        return init_settings, EnvSource(settings_cls), dotenv_settings, file_secret_settings
+
+    # Settings whose value came from the TOML file -> the file, for messages (load_settings).
+    _from_file: dict[str, str] = PrivateAttr(default_factory=dict)
 
     data_dir: Path = Path("ecohub-data")
     db_path: Path | None = None  # default: <data_dir>/ecohub.duckdb
@@ -240,12 +207,17 @@ class Settings(BaseSettings):
     @field_validator("db_memory_limit")
     @classmethod
     def _memory_is_a_size(cls, value: str | None) -> str | None:
-        if value is not None and re.fullmatch(MEMORY_PATTERN, value.strip()) is None:
+        if value is None:
+            return None
+        size = re.fullmatch(MEMORY_PATTERN, value.strip())
+        if size is None:
             raise ValueError(
-                f"must be a size such as 6GB or 512MiB (a number and one of KB, MB, GB, TB, "
-                f"KiB, MiB, GiB, TiB), got {value!r}"
+                "must be a size such as 6GB or 512MiB (a number and one of KB, MB, GB, TB, "
+                "KiB, MiB, GiB, TiB)"
             )
-        return None if value is None else value.strip()
+        if float(size[1]) * MEMORY_UNITS[size[2]] < MEMORY_MIN_BYTES:
+            raise ValueError("must be at least 128MB (DuckDB cannot work in less)")
+        return value.strip()
 
     @field_validator("data_dir")
     @classmethod
@@ -260,6 +232,12 @@ class Settings(BaseSettings):
         if value is not None and value.is_dir():
             raise ValueError(f"{value} is a directory, not a store file")
         return value
+
+    def origin(self, name: str) -> str:
+        """Where the value of setting ``name`` came from, for messages: ``ECOHUB_NAME``, or the
+        key in the TOML file."""
+        source = self._from_file.get(name)
+        return f"key {name} in {source}" if source else f"ECOHUB_{name.upper()}"
 
     @property
     def database(self) -> Path:
@@ -282,55 +260,26 @@ class Settings(BaseSettings):
         return re.sub(r"[^A-Za-z0-9._]", "_", raw)[:64]
 
 
-def _toml_values() -> dict[str, Any]:
-    path = os.environ.get("ECOHUB_CONFIG")
-    candidate = Path(path) if path else Path("ecohub.toml")
-    where = f"ECOHUB_CONFIG ({candidate})" if path else f"settings file {candidate}"
-    if not candidate.is_file():
-        if path:
-            reason = "is not a file" if candidate.exists() else "no such file"
-            raise SettingsError(f"{where}: {reason}")
-        return {}
-    try:
-        with candidate.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{where}: malformed TOML: {exc}") from None
-    except (OSError, ValueError) as exc:  # unreadable, or not UTF-8 text
-        raise SettingsError(f"{where}: cannot read: {exc}") from None
-    section = data.get("ecohub", data)
-    if not isinstance(section, dict):
-        raise SettingsError(f"{where}: [ecohub] must be a table of settings")
-    return dict(section)
-
-
-def _describe(exc: ValidationError) -> str:
-    """One line naming each bad setting, its variable, the reason and the value given."""
-    parts = []
-    for err in exc.errors():
-        loc = [str(part) for part in err["loc"]]
-        name = ".".join(loc) or "settings"
-        given = repr(err.get("input"))
-        given = given if len(given) <= 60 else given[:57] + "..."
-        if loc[0] == "alert_channels":  # a channel holds its secrets: never echo it
-            given = "(not shown: a channel may hold secrets)"
-        parts.append(f"{name} (ECOHUB_{loc[0].upper()}): {err['msg']}; got {given}")
-    return "; ".join(parts)
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Settings from TOML, then the environment, then explicit ``overrides`` (highest).
 
-    Raises :class:`SettingsError` (one line, naming the setting) for a missing or malformed
-    settings file or a value that does not validate.
+    Raises :class:`SettingsError` (one line, naming the setting and the variable or the TOML
+    key it came from) for a missing or malformed settings file, a key in it that is not a
+    setting, or a value that does not validate.
     """
-    base = _toml_values()
+    base, toml_file = toml_values(Settings.model_fields)
+    from_file: dict[str, str] = {}
     try:
         env = Settings()
-        merged = {**base, **env.model_dump(exclude_unset=True), **overrides}
-        return Settings.model_validate(merged) if merged else env
+        given = {**env.model_dump(exclude_unset=True), **overrides}
+        from_file = {key: toml_file for key in base if key not in given}
+        settings = Settings.model_validate({**base, **given}) if base or given else env
+    except BadEnvJson as exc:
+        raise SettingsError(str(exc)) from None
     except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+        raise SettingsError(describe(exc, from_file)) from None
+    settings._from_file = from_file
+    return settings
 
 
 @lru_cache(maxsize=1)

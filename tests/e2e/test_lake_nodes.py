@@ -45,7 +45,9 @@ def start_node(data_dir: Path, lake_dir: Path, node: str) -> tuple[subprocess.Po
             raise AssertionError(f"ecohub up exited: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
         if state.exists():
             try:
-                return proc, json.loads(state.read_text())["hj212"][1]
+                running = json.loads(state.read_text())
+                assert running["role"] == "ingest"  # what the CLI tells apart (no API)
+                return proc, running["hj212"][1]
             except ValueError:
                 pass
         time.sleep(0.1)
@@ -81,6 +83,7 @@ def missing(con: object, acked: list[tuple[str, str, str]]) -> int:
 
 def test_sigkill_while_compacting_under_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
     lake_dir = tmp_path / "lake"
+    lake_dir.mkdir()  # a configured lake must exist (ecohub makes only its default one)
     proc, port = start_node(tmp_path / "a", lake_dir, "a")
 
     async def kill_while_compacting() -> None:
@@ -110,6 +113,7 @@ def test_sigkill_while_compacting_under_load_loses_and_doubles_nothing(tmp_path:
 
 def test_two_ingest_nodes_one_lake_device_moves_and_resends(tmp_path: Path) -> None:
     lake_dir = tmp_path / "lake"
+    lake_dir.mkdir()
     a, port_a = start_node(tmp_path / "a", lake_dir, "a")
     b, port_b = start_node(tmp_path / "b", lake_dir, "b")
     devs = demo_devices(10, prefix="TWO")

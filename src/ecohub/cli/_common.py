@@ -40,6 +40,10 @@ def open_store(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     from ecohub.store.lake import attach
 
     settings = get_settings()
+    if not read_only:
+        from ecohub.store.folders import check_lake
+
+        check_lake(settings)  # SettingsError: one line naming the setting, exit 2
     try:
         con = connect(settings.database, read_only=read_only)
     except StoreError as exc:

@@ -39,9 +39,16 @@ class DoorError(Exception):
 
 def running_server(data_dir: Path) -> str | None:
     """The running server's base URL, from ``server.json`` when its process is alive."""
+    state = running_state(data_dir)
+    return None if state is None else str(state["http"])
+
+
+def running_state(data_dir: Path) -> dict[str, Any] | None:
+    """``server.json`` of the running server (``pid``, ``http``, ``hj212``, ``role``: ``all``,
+    or ``ingest``, which serves no API), when its process is alive."""
     try:
         state = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
-        url, pid = str(state["http"]), int(state["pid"])
+        _, pid = str(state["http"]), int(state["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     try:
@@ -50,7 +57,7 @@ def running_server(data_dir: Path) -> str | None:
         return None  # a stale file of a server that died
     except PermissionError:
         pass  # alive, run by another account
-    return url
+    return state if isinstance(state, dict) else None
 
 
 class Door:
@@ -68,7 +75,14 @@ class Door:
         from ecohub.access.local import read_local_credential
 
         data_dir = self.settings.data_dir
-        url = running_server(data_dir)
+        state = running_state(data_dir)
+        url = None if state is None else str(state["http"])
+        if state is not None and state.get("role") == "ingest":
+            raise DoorError(
+                f"an ingest node is running on the data folder {data_dir} ({url}); it serves no "
+                "API: stop it first to run this command here (an ingest node compacts its lake "
+                "on its own schedule)"
+            )
         if url is not None:
             credential = read_local_credential(data_dir)
             if credential is None:
@@ -89,6 +103,9 @@ class Door:
                 verify=verify,
             )
             return self._client
+        from ecohub.store.folders import check_folders
+
+        check_folders(self.settings)  # SettingsError: one line naming the setting, exit 2
         from fastapi.testclient import TestClient
 
         from ecohub.api.app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from ecohub.cli._common import console
+from ecohub.cli._common import console, fail
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -37,9 +37,15 @@ def compact_cmd() -> None:
 def status_cmd() -> None:
     """Where the lake is, and its files, rows and months per table."""
     from ecohub.settings import get_settings
+    from ecohub.store.folders import check_lake, lake_folder
     from ecohub.store.lake import status
 
-    st = status(get_settings())
+    settings = get_settings()
+    check_lake(settings, write=False)  # not a folder, or a configured one missing: exit 2
+    folder = lake_folder(settings)
+    if folder is not None and not folder.is_dir():
+        fail(f"lake {folder}: no lake folder yet (made when ecohub first opens the store)")
+    st = status(settings)
     console.print(f"lake: {st['lake']}  (this node: {st['node']})", highlight=False)
     for table, t in st["tables"].items():  # type: ignore[attr-defined]
         months = t["months"]

@@ -259,7 +259,14 @@ class SparkBackend:
     @contextlib.contextmanager
     def run(self, con: duckdb.DuckDBPyConnection, tables: Iterable[str] = ()) -> Iterator[Run]:
         if self.work_dir is not None:
-            self.work_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self.work_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # --engine spark with ECOHUB_ENGINE=duckdb: not checked before
+                from ecohub.store.db import StoreError
+
+                raise StoreError(
+                    f"spark_work_dir: {self.work_dir}: cannot create it ({exc.strerror or exc})"
+                ) from None
         work = Path(tempfile.mkdtemp(prefix=f"run-{uuid.uuid4().hex[:8]}-", dir=self.work_dir))
         run = _SparkRun(self, con, self.session.newSession(), work)
         try:
