@@ -104,6 +104,42 @@ def test_refresh_rotation_and_reuse(server: Server) -> None:
     assert bad.status_code == 400 and "grant_type" in bad.json()["detail"]
 
 
+LOGOUT = "/api/v1/auth/logout"
+
+
+def test_logout_ends_the_login_on_the_server(server: Server) -> None:
+    # A token copied from a shared office PC must die when its user logs out there.
+    users.add_user(server.con, "ana", "analyst", "110105", [], PASSWORD)
+    pair = _login(server, "ana", PASSWORD).json()
+    auth = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert server.client.get("/api/v1/whoami", headers=auth).status_code == 200
+    r = server.client.post(LOGOUT, headers=auth)
+    assert r.status_code == 204 and r.content == b""
+    _is_generic_401(server.client.get("/api/v1/whoami", headers=auth))
+    refreshed = {"grant_type": "refresh_token", "refresh_token": pair["refresh_token"]}
+    _is_generic_401(server.client.post(TOKEN, data=refreshed))
+    # The refresh token alone ends its log-in too (an access token that has expired).
+    other = _login(server, "ana", PASSWORD).json()
+    r = server.client.post(LOGOUT, json={"refresh_token": other["refresh_token"]})
+    assert r.status_code == 204
+    gone = {"grant_type": "refresh_token", "refresh_token": other["refresh_token"]}
+    _is_generic_401(server.client.post(TOKEN, data=gone))
+    # Other log-ins of the same user live on; nonsense is answered alike (no oracle).
+    third = _login(server, "ana", PASSWORD).json()
+    for junk in (
+        {"json": {"refresh_token": "ehr_nope_nope"}},
+        {"headers": {"Authorization": "Bearer x.y.z"}},
+    ):
+        assert server.client.post(LOGOUT, **junk).status_code == 204  # type: ignore[arg-type]
+    fine = {"Authorization": f"Bearer {third['access_token']}"}
+    assert server.client.get("/api/v1/whoami", headers=fine).status_code == 200
+    server.auth.audit_writer.flush()
+    logged = [(e["user"], e["action"], e["result"]) for e in audit.show(server.con)
+              if e["route"] == LOGOUT]  # fmt: skip
+    nothing = ("-", "logout", "no log-in of ours")
+    assert logged == [("ana", "logout", "ok"), ("ana", "logout", "ok"), nothing, nothing]
+
+
 def test_api_key_both_headers_and_revoke(server: Server) -> None:
     users.add_user(server.con, "ana", "analyst", "110105", [], PASSWORD)
     key, rec = apikeys.create(server.con, "ana", 30)

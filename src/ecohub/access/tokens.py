@@ -235,3 +235,42 @@ def revoke_family(con: duckdb.DuckDBPyConnection, family: str) -> None:
             "UPDATE refresh_token SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
             [datetime.now(UTC), family],
         )
+
+
+def end_login(
+    con: duckdb.DuckDBPyConnection,
+    secret: bytes,
+    access_token: str | None = None,
+    refresh_token: str | None = None,
+) -> str | None:
+    """Log out: revoke the log-in (the refresh family) that ``access_token`` or
+    ``refresh_token`` belongs to, so neither the refresh tokens nor the access tokens issued
+    with them work any more; the user whose log-in ended, or ``None`` when neither token is
+    ours. Holding a token is what entitles one to end it (as in RFC 7009); an expired access
+    token still names its log-in, a forged one names nothing."""
+    ended: str | None = None
+    families: list[tuple[str, str]] = []
+    if access_token:
+        with contextlib.suppress(jwt.PyJWTError):
+            claims = jwt.decode(
+                access_token,
+                secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "jti"], "verify_exp": False},
+            )
+            if claims.get("typ") == "access" and isinstance(claims.get("fam"), str):
+                families.append((claims["fam"], str(claims["sub"])))
+    if refresh_token:
+        token_id, _, secret_part = refresh_token.removeprefix(REFRESH_PREFIX).partition("_")
+        row = first(
+            con.execute(
+                "SELECT family, user_name, token_hash FROM refresh_token WHERE token_id = ?",
+                [token_id[:64]],
+            ).fetchall()
+        )
+        if row is not None and hmac.compare_digest(row[2], _digest(secret_part)):
+            families.append((row[0], row[1]))
+    for family, user in families:
+        revoke_family(con, family)
+        ended = user
+    return ended

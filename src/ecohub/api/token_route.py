@@ -6,18 +6,62 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
-from ecohub.access import tokens, users
+from ecohub.access import revocation, tokens, users
 from ecohub.access.audit import record
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
 from ecohub.access.principal import ANONYMOUS
 from ecohub.api.audit import client_address
 from ecohub.api.auth import MAX_NAME_IN_AUDIT, TOKEN_PATH, AuthState, _auth_state
+from ecohub.api.bodies import StrictBody
 from ecohub.api.problems import problem
 
 router = APIRouter(tags=["auth"])
+LOGOUT_PATH = "/api/v1/auth/logout"
+
+
+class LogoutBody(StrictBody):
+    refresh_token: str | None = Field(None, max_length=256)
+
+
+@router.post(
+    LOGOUT_PATH,
+    summary="Log out: end the log-in of the tokens sent",
+    status_code=204,
+    response_class=Response,
+)
+def logout(request: Request, body: LogoutBody | None = None) -> Response:
+    """Revoke the log-in that the bearer access token (``Authorization: Bearer``) and/or the
+    body's ``refresh_token`` belong to: its refresh tokens and the access tokens issued with
+    them stop working at once. Always 204, whether or not a token was ours (no oracle); the
+    audit log says which log-in ended."""
+    state = _auth_state(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    access = value.strip() if scheme.lower() == "bearer" else None
+    cur = state.con.cursor()
+    try:
+        user = tokens.end_login(cur, state.secret, access, body.refresh_token if body else None)
+        if user is not None:
+            revocation.bump()  # cached verifications of its access tokens are stale now
+        record(
+            cur,
+            ANONYMOUS,
+            "logout",
+            LOGOUT_PATH,
+            None,
+            None,
+            "ok" if user is not None else "no log-in of ours",
+            user=user or "-",
+            via="token",
+            client=client_address(request.scope),
+        )
+    finally:
+        cur.close()
+    return Response(status_code=204)
 
 
 @router.post(
