@@ -33,6 +33,7 @@ __all__ = [
     "exclude_flagged",
     "grid_value",
     "plausible_time",
+    "valid_flag_sql",
     "valid_mask",
     "valid_value",
 ]
@@ -132,6 +133,12 @@ def valid_mask(value: ir.FloatingValue, flag: ir.StringValue) -> ir.BooleanValue
 def _flag_valid(flag: ir.StringValue) -> ir.BooleanValue:
     """A flag HJ 663 may use: N, or none (see ``VALID_FLAGS``)."""
     return flag.isnull() | flag.isin(VALID_FLAGS)
+
+
+def valid_flag_sql(column: str) -> str:
+    """The same test as SQL text over ``column`` (a flag column): for the data review's
+    statements, which judge only values an assessment may use."""
+    return f"({column} IS NULL OR {column} IN ({', '.join(repr(f) for f in VALID_FLAGS)}))"
 
 
 def pollutant_code(name_or_code: str) -> str:
@@ -234,13 +241,15 @@ def check_observations(
 
 
 def exclude_flagged(backend: object, obs: ir.Table) -> ir.Table:
-    """``obs`` without the rows that have a ``review_flag`` whose status is not 'overruled'."""
+    """``obs`` without the rows that have a ``review_flag`` whose status is not 'overruled'
+    and whose value is the stored value: a flag (and its decision) belongs to the value it
+    was raised on, so a value changed since (a corrected reload) is not set aside by it."""
     if "review_flag" not in backend.list_tables():  # type: ignore[attr-defined]
         return obs
     f = backend.table("review_flag")  # type: ignore[attr-defined]
-    keys = ["station_id", "parameter", "period", "time"]
+    keys = ["station_id", "parameter", "period", "time", "value"]
     f = f.filter(f.status != "overruled").select(*keys).distinct()
-    return obs.anti_join(f, keys)
+    return obs.anti_join(f, [obs[k] == f[k] for k in keys])
 
 
 def check_keys(obs: ir.Table, hourly: ir.Table) -> None:

@@ -114,7 +114,8 @@ def run_cmd(
         return
     rows = sorted(res["flagged"].items())
     _emit(pd.DataFrame(rows, columns=["rule", "flags"]), "table", "flags in the window")
-    console.print(f"new flags: {res['new']}, undecided flags withdrawn: {res['removed']}",
+    console.print(f"new flags: {res['new']}, undecided flags withdrawn: {res['removed']}, "
+                  f"decisions lapsed (value changed): {res.get('lapsed', 0)}",
                   highlight=False)  # fmt: skip
 
 

@@ -23,7 +23,9 @@ def at(hour: int) -> datetime:
     return T0 + timedelta(hours=hour)
 
 
-def put(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, int, float]]) -> None:
+def put(
+    con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, int, float]], flag: str = "N"
+) -> None:
     df = pd.DataFrame(
         {
             "station_id": [r[0] for r in rows],
@@ -32,7 +34,7 @@ def put(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, int, float]])
             "time": [at(r[2]) for r in rows],
             "value": [float(r[3]) for r in rows],
             "unit": [UNITS.get(r[1], "µg/m³") for r in rows],
-            "flag": "N",
+            "flag": flag,
             "source": "test",
         }
     )

@@ -3,10 +3,13 @@ joined in from the rules table (:mod:`ecohub.supervision.review.rules`), no per-
 
 :func:`detect` expects two temporary relations prepared by the service:
 
-- ``_rv_obs``: hourly values of the six pollutants (``station_id, parameter, period, time,
-  value, unit, city, h``; ``h`` = whole hours since the epoch) for every station in the time
-  window widened by :func:`margin_hours` on each side, so runs and neighbours at the edges
-  are whole and the city median sees every station of the city;
+- ``_rv_obs``: the *valid* hourly values of the six pollutants (``station_id, parameter,
+  period, time, value, unit, city, h``; ``h`` = whole hours since the epoch) for every
+  station in the time window widened by :func:`margin_hours` on each side, so runs and
+  neighbours at the edges are whole and the city median sees every station of the city.
+  Valid is the assessment's test (``air_input.valid_flag_sql``: HJ 212 flag N or none): a
+  value flagged C, M, D, ... is invalid already, is not judged and judges nothing; to every
+  rule it is a missing hour;
 - ``_rv_rules``: ``rule, parameter, threshold, threshold2``.
 
 It returns the flags (``station_id, parameter, period, time, value, rule, reason``) of values
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ecohub.analytics.air_input import valid_flag_sql
 from ecohub.supervision.review.rules import load_review_rules
 
 __all__ = ["FLAG_COLUMNS", "RULE_SQL", "detect", "margin_hours"]
@@ -41,18 +45,21 @@ RULE_SQL: dict[str, str] = {
                format('{{}} {{}} is above the instrument range (top {{}} {{}})',
                       o.value, o.unit, r.threshold, o.unit)
         FROM _rv_obs o {_join("range")} WHERE o.value > r.threshold""",
-    # The station's highest value over its whole stored record, reached again and again, at
-    # a level where the air is polluted: the analyser's full scale, not the air.
+    # The station's highest valid value over its whole stored record, reached again and
+    # again, at a level that can be an analyser's full scale (threshold: the lowest such
+    # level, see the CSV): the instrument's ceiling, not the air.
     "ceiling": f"""
         WITH mx AS (
             SELECT station_id, parameter, max(value) AS m FROM observation_all
             WHERE period = '1h' AND station_id IN (SELECT DISTINCT station_id FROM _rv_obs)
               AND parameter IN (SELECT DISTINCT parameter FROM _rv_rules WHERE rule = 'ceiling')
+              AND {valid_flag_sql("flag")}
             GROUP BY ALL),
         hits AS (
             SELECT x.station_id, x.parameter, any_value(mx.m) AS m, count(*) AS n
             FROM observation_all x JOIN mx USING (station_id, parameter)
-            WHERE x.period = '1h' AND x.value = mx.m GROUP BY ALL)
+            WHERE x.period = '1h' AND x.value = mx.m AND {valid_flag_sql("x.flag")}
+            GROUP BY ALL)
         SELECT {_OUT}, 'ceiling',
                format('{{}} {{}} is the station''s highest value and occurs {{}} times: '
                       'readings clipped at the instrument ceiling', o.value, o.unit, hits.n)

@@ -1,7 +1,9 @@
 """Review services: run the rules, list and summarise flags, and record operators' decisions.
 
-- :func:`run` flags the hourly values of a time window (all of history by default); a
-  re-run keeps every decided flag and drops undecided ones the rules no longer raise.
+- :func:`run` flags the valid hourly values of a time window (all of history by default); a
+  re-run keeps every decided flag and drops undecided ones the rules no longer raise. A flag
+  whose value is no longer the stored one lapses first, decided or not
+  (:mod:`ecohub.supervision.review.lapse`): the stored value is judged afresh.
 - :func:`run_after_load` is what a loader calls after its commit.
 - :func:`decide` records an operator's ``confirmed`` / ``overruled`` (inspector or admin;
   audited through :func:`ecohub.access.audit.record`).
@@ -23,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from ecohub.access import Principal, region_sql, require_role
+from ecohub.analytics.air_input import valid_flag_sql
 from ecohub.cst import CST
 from ecohub.store.lake_where import partition_where
 from ecohub.supervision.review.detect import FLAG_COLUMNS, detect, margin_hours
@@ -32,6 +35,7 @@ from ecohub.supervision.review.inputs import (
     check_rule,
     parameter_code,
 )
+from ecohub.supervision.review.lapse import decided_value, lapse
 from ecohub.supervision.review.rules import PARAMETERS, load_review_rules
 
 __all__ = ["decide", "run", "run_after_load"]
@@ -55,18 +59,22 @@ def _prepare(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime) -> None
     con.register("_rv_rules_df", rules)
     margin = timedelta(hours=margin_hours())
     con.execute("CREATE OR REPLACE TEMP TABLE _rv_rules AS SELECT * FROM _rv_rules_df")
-    # The same rows; the lake's files of other months are not opened.
+    # The same rows; the lake's files of other months are not opened. _rv_all holds every
+    # stored value (a flag lapses against it); the rules read only the valid ones (_rv_obs).
     parts, months = partition_where(
         "observation", "o", start=lo - margin, end=hi + margin + timedelta(microseconds=1)
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rv_obs AS "
+        "CREATE OR REPLACE TEMP TABLE _rv_all AS "
         "SELECT o.station_id, o.parameter, o.period, o.time, o.value, o.unit, c.city_code AS city, "
-        "CAST(floor(epoch(o.time) / 3600) AS BIGINT) AS h "
+        f"CAST(floor(epoch(o.time) / 3600) AS BIGINT) AS h, {valid_flag_sql('o.flag')} AS valid "
         "FROM observation_all o LEFT JOIN _rv_city_df c USING (station_id) "
         f"WHERE o.period = '1h' AND o.parameter IN ({', '.join(repr(p) for p in PARAMETERS)}) "
         f"AND o.time >= ? AND o.time <= ? AND {' AND '.join(parts)}",
         [lo - margin, hi + margin, *months],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _rv_obs AS SELECT * EXCLUDE (valid) FROM _rv_all WHERE valid"
     )
     con.unregister("_rv_city_df")
     con.unregister("_rv_rules_df")
@@ -81,18 +89,21 @@ def run(
     rules: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Flag the hourly values of ``station_ids`` (default: all) in ``[first_time, last_time]``
-    (default: all stored); returns ``new`` and ``removed`` flag counts, ``flagged`` (per rule,
-    in the window after the run) and the ``window``.
+    (default: all stored); returns ``new`` and ``removed`` (undecided) flag counts, ``lapsed``
+    (decisions on values that changed since), ``flagged`` (per rule, in the window after the
+    run) and the ``window``.
 
-    Decided flags stay as they are; an undecided flag the rules no longer raise (the value was
-    reloaded) is removed. Naive times are CST."""
+    A flag whose value is no longer the stored value lapses (a decided one is kept in
+    ``review_flag_lapsed``) and the stored value is judged afresh; other decided flags stay
+    as they are; an undecided flag the rules no longer raise is removed. Naive times are
+    CST."""
     for r in rules or ():
         check_rule(r)
     span = con.execute(
         "SELECT min(time), max(time) FROM observation_all WHERE period = '1h'"
     ).fetchone()
     if span is None or span[0] is None:
-        return {"new": 0, "removed": 0, "flagged": {}, "window": None}
+        return {"new": 0, "removed": 0, "lapsed": 0, "flagged": {}, "window": None}
     lo = _aware(first_time) if first_time is not None else span[0]
     hi = _aware(last_time) if last_time is not None else span[1]
     ids = sorted(set(station_ids)) if station_ids is not None else None
@@ -115,6 +126,7 @@ def run(
     key = "station_id, parameter, period, time, rule"
     con.execute("BEGIN")
     try:
+        withdrawn, lapsed, touched = lapse(con, scope, [lo, hi], "_rv_all")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _rv_gone AS SELECT f.station_id, f.time "
             f"FROM review_flag f WHERE f.status = 'flagged' AND {scope} "
@@ -133,7 +145,8 @@ def run(
             f"SELECT DISTINCT ON ({key}) {', '.join(FLAG_COLUMNS)} FROM _rv_found "
             "ON CONFLICT DO NOTHING RETURNING station_id, time"
         ).df()
-        changed = pd.concat([new, con.execute("SELECT * FROM _rv_gone").df()], ignore_index=True)
+        gone = con.execute("SELECT * FROM _rv_gone").df()
+        changed = pd.concat([new, gone, touched], ignore_index=True)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -142,11 +155,13 @@ def run(
     by_rule = dict(
         con.execute("SELECT rule, count(*) FROM _rv_found GROUP BY rule ORDER BY rule").fetchall()
     )
-    for t in ("_rv_obs", "_rv_rules", "_rv_found", "_rv_gone", "_rv_ids"):
+    con.execute("DROP VIEW IF EXISTS _rv_obs")
+    for t in ("_rv_all", "_rv_rules", "_rv_found", "_rv_gone", "_rv_ids"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {
         "new": len(new),
-        "removed": int(removed[0]) if removed else 0,
+        "removed": withdrawn + (int(removed[0]) if removed else 0),
+        "lapsed": lapsed,
         "flagged": {str(k): int(v) for k, v in by_rule.items()},
         "window": (lo, hi),
     }
@@ -166,7 +181,7 @@ def run_after_load(
     these hours are not re-judged: ``ecohub review run`` over the period does that."""
     ids = list(station_ids)
     if not ids:
-        return {"new": 0, "removed": 0, "flagged": {}, "window": None}
+        return {"new": 0, "removed": 0, "lapsed": 0, "flagged": {}, "window": None}
     # New hours can complete a constant run that began earlier, or be the "hour after" that
     # makes the hour before them a spike: judge those earlier hours again too.
     back = timedelta(hours=margin_hours())
@@ -227,12 +242,11 @@ def decide(
     if not visible or not visible[0]:
         raise ReviewError(f"unknown station {station_id!r}", "station")
     when = _aware(time)
-    cond = "station_id = ? AND parameter = ? AND period = ? AND time = ?"
-    args: list[Any] = [station_id, code, period, when]
-    if rule is not None:
-        cond += " AND rule = ?"
-        args.append(rule)
+    cols = ["station_id", "parameter", "period", "time"] + (["rule"] if rule else [])
+    cond = " AND ".join(f"{c} = ?" for c in cols)
+    args: list[Any] = [station_id, code, period, when] + ([rule] if rule else [])
     decided = (None, None) if status == "flagged" else (principal.name, datetime.now(CST))
+    value = decided_value(con, " AND ".join(f"f.{c} = ?" for c in cols), args)
     con.execute("BEGIN")
     try:
         row = con.execute(
@@ -259,7 +273,7 @@ def decide(
         "review.decide",
         "review/decide",
         {"station": station_id, "parameter": code, "time": when.isoformat(),
-         "rule": rule, "status": status},
+         "rule": rule, "status": status, "value": value},
         rows=n,
     )  # fmt: skip
     return n
