@@ -32,6 +32,12 @@ def test_thresholds_are_the_tables() -> None:
         assert table[key] == want, key
 
 
+def test_every_rule_keeps_its_whole_choice_text() -> None:
+    # The PM2.5 city_spike row once had an unquoted comma: its choice was cut at "threshold2".
+    (pm25,) = [r for r in load_review_rules() if (r.rule, r.parameter) == ("city_spike", "a34004")]
+    assert pm25.choice.endswith("a plume passing one station lasts hours)")
+
+
 def test_negative(store: duckdb.DuckDBPyConnection) -> None:
     put(store, [("s1", "a34004", h, v) for h, v in enumerate([10, 12, -1, 0, 11])])
     run(store)

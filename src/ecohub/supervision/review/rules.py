@@ -69,7 +69,13 @@ def load_review_rules() -> tuple[ReviewRule, ...]:
         resources.files("ecohub.supervision").joinpath("data/review_rules.csv").read_text("utf-8")
     )
     out: list[ReviewRule] = []
-    for i, r in enumerate(csv.DictReader(text.splitlines()), start=2):
+    reader = csv.DictReader(text.splitlines())
+    for i, r in enumerate(reader, start=2):
+        if None in r or None in r.values():  # DictReader would drop or blank the difference
+            raise ReviewRuleError(
+                f"review_rules.csv row {i}: not the header's {len(reader.fieldnames or [])} "
+                "fields (a comma inside an unquoted text?)"
+            )
         if r["rule"] not in KINDS:
             raise ReviewRuleError(f"review_rules.csv row {i}: unknown rule {r['rule']!r}")
         params = PARAMETERS if r["parameter"] == "*" else (r["parameter"],)
