@@ -26,6 +26,7 @@ from ecohub.standards.editions import load_table
 
 __all__ = [
     "CODES",
+    "REVIEW_KEYS",
     "AirInputError",
     "InputReport",
     "check_keys",
@@ -33,6 +34,7 @@ __all__ = [
     "exclude_flagged",
     "grid_value",
     "plausible_time",
+    "review_set_aside",
     "valid_mask",
     "valid_value",
 ]
@@ -233,14 +235,23 @@ def check_observations(
 # ran review) has nothing flagged.
 
 
+REVIEW_KEYS = ("station_id", "parameter", "period", "time")
+
+
+def review_set_aside(backend: object) -> ir.Table | None:
+    """The keys (``REVIEW_KEYS``) of the values the review set aside: those with a
+    ``review_flag`` whose status is not 'overruled', each once; None when ``backend`` has no
+    ``review_flag`` table (nothing is flagged). Trends count these beside leaving them out."""
+    if "review_flag" not in backend.list_tables():  # type: ignore[attr-defined]
+        return None
+    f = backend.table("review_flag")  # type: ignore[attr-defined]
+    return f.filter(f.status != "overruled").select(*REVIEW_KEYS).distinct()
+
+
 def exclude_flagged(backend: object, obs: ir.Table) -> ir.Table:
     """``obs`` without the rows that have a ``review_flag`` whose status is not 'overruled'."""
-    if "review_flag" not in backend.list_tables():  # type: ignore[attr-defined]
-        return obs
-    f = backend.table("review_flag")  # type: ignore[attr-defined]
-    keys = ["station_id", "parameter", "period", "time"]
-    f = f.filter(f.status != "overruled").select(*keys).distinct()
-    return obs.anti_join(f, keys)
+    f = review_set_aside(backend)
+    return obs if f is None else obs.anti_join(f, list(REVIEW_KEYS))
 
 
 def check_keys(obs: ir.Table, hourly: ir.Table) -> None:
