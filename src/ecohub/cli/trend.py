@@ -17,13 +17,11 @@ app = typer.Typer(no_args_is_help=False)
 
 
 def _code(text: str) -> str:
-    from ecohub.ingest.params import resolve_parameter
+    from ecohub.ingest.params import parameter_hint, resolve_parameter
 
     hit = resolve_parameter(text)
     if hit is None:
-        fail(
-            f"--parameter: unknown parameter {text!r} (use a name such as PM2.5 or an HJ 212 code)"
-        )
+        fail(f"--parameter: unknown parameter {text!r}; {parameter_hint(text)}")
     return hit.code
 
 

@@ -129,7 +129,7 @@ def trend_request(
     """The options of a trend request checked (before any work, or before a job is queued):
     the HJ 212 codes of ``parameters``; :class:`QueryError` naming ``alpha``, ``to``,
     ``station`` or ``parameter`` (the ``GET /trend`` names)."""
-    from ecohub.ingest.params import resolve_parameter
+    from ecohub.ingest.params import parameter_hint, resolve_parameter
 
     if not 0 < alpha < 1:
         raise QueryError("alpha", f"must be between 0 and 1, got {alpha}")
@@ -146,7 +146,7 @@ def trend_request(
         for text in parameters:
             hit = resolve_parameter(text)
             if hit is None:
-                raise QueryError("parameter", f"unknown parameter {text!r}")
+                raise QueryError("parameter", f"unknown parameter {text!r}; {parameter_hint(text)}")
             codes.append(hit.code)
     return codes
 
