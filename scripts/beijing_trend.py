@@ -1,12 +1,13 @@
 """Seasonal Kendall trend per station and pollutant on the Beijing multi-site record.
 
-Reads ``../shared/data/beijing-multisite/prsa_hourly.parquet`` (12 stations, hourly,
-2013-03-01..2017-02-28, CC BY 4.0; see that folder's README), loads it into an in-memory
-store as ``observation`` rows (HJ 212 codes; CO converted to mg/m³), runs
+Loads the bundled sample (``ecohub.sample``: the 12 stations' hourly record,
+2013-03-01..2017-02-28, CC BY 4.0, the same the platform ships) into an in-memory store, runs
+the automatic data review over it (``ecohub.supervision.review.run``, docs/review.md), then
 :func:`ecohub.analytics.trend.trends` (monthly means with HJ 663's day and month minimums,
-seasonal Kendall, Sen's slope per year) and writes ``docs/trend-beijing.md``.
+seasonal Kendall, Sen's slope per year) on the reviewed record and on the raw record, and
+writes ``docs/trend-beijing.md`` (the reviewed record; the series the review changes listed).
 
-    .venv/bin/python scripts/beijing_trend.py [--data PATH] [--out docs/trend-beijing.md]
+    .venv/bin/python scripts/beijing_trend.py [--out docs/trend-beijing.md]
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecohub.analytics.air_input import review_set_aside
 from ecohub.analytics.trend import trends
+from ecohub.sample import load_sample
 from ecohub.store.db import connect
 from ecohub.store.engine import ibis_duckdb
+from ecohub.supervision import review
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "beijing-multisite" / "prsa_hourly.parquet"
 # column -> (HJ 212 code, label, unit as stored, factor to that unit)
 POLLUTANTS = {
     "pm25": ("a34004", "PM2.5", "µg/m³", 1.0),
@@ -34,26 +37,7 @@ POLLUTANTS = {
 }
 
 
-def observations(path: Path) -> pd.DataFrame:
-    raw = pd.read_parquet(path, columns=["station", "time_local", *POLLUTANTS])
-    long = raw.melt(["station", "time_local"], var_name="column", value_name="value")
-    long = long.dropna(subset=["value"])
-    spec = long.column.map(POLLUTANTS)
-    return pd.DataFrame(
-        {
-            "station_id": long.station,
-            "parameter": spec.str[0],
-            "period": "1h",
-            "time": long.time_local.dt.tz_localize("Asia/Shanghai"),
-            "value": long.value * spec.str[3],
-            "unit": spec.str[2],
-            "flag": None,
-            "source": "UCI Beijing Multi-Site Air Quality (CC BY 4.0)",
-        }
-    )
-
-
-def report(table: pd.DataFrame) -> str:
+def report(table: pd.DataFrame, raw: pd.DataFrame) -> str:
     labels = {code: label for code, label, _, _ in POLLUTANTS.values()}
     order = [code for code, *_ in POLLUTANTS.values()]
     lines = [
@@ -72,6 +56,11 @@ def report(table: pd.DataFrame) -> str:
         "values (not the daily maximum 8-h statistic of HJ 663). CO in mg/m³, others µg/m³.",
         "`n` = valid months of 48.",
         "",
+        "**Reviewed record** (as `ecohub trend` reads by default): the values the automatic data",
+        "review set aside (`ecohub review run` over the whole record, docs/review.md; every flag",
+        "undecided) are left out; `set aside` counts them per series. `ecohub trend --raw` reads",
+        "every value; the series whose result the review changes are listed at the end.",
+        "",
     ]
     counts = table.trend.value_counts().to_dict()
     lines.append(
@@ -88,37 +77,68 @@ def report(table: pd.DataFrame) -> str:
         lines += [
             f"## {labels[code]} ({code}, {unit})",
             "",
-            f"| station | n | slope ({unit}/yr) | Z | p | tau | trend |",
-            "|---|---:|---:|---:|---:|---:|---|",
+            f"| station | n | set aside | slope ({unit}/yr) | Z | p | tau | trend |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         digits = 3 if code == "a21005" else 2
         for r in sub.itertuples():
             lines.append(
-                f"| {r.station_id} | {r.n} | {r.slope_per_year:.{digits}f} | {r.z:.2f} | "
+                f"| {r.station_id} | {r.n} | {r.n_set_aside} | {r.slope_per_year:.{digits}f} | "
+                f"{r.z:.2f} | "
                 f"{r.p:.3f} | {r.tau:.2f} | {r.trend} |"
             )
         lines.append("")
+    lines += _changes(table, raw, labels, order)
     return "\n".join(lines)
+
+
+def _changes(
+    table: pd.DataFrame, raw: pd.DataFrame, labels: dict[str, str], order: list[str]
+) -> list[str]:
+    """The series whose n, S or trend differ between the raw and the reviewed record."""
+    keys = ["station_id", "parameter"]
+    both = table.merge(raw, on=keys, suffixes=("", "_raw"))
+    both["rank"] = both.parameter.map(order.index)
+    changed = both[
+        (both.n != both.n_raw) | (both.s != both.s_raw) | (both.trend != both.trend_raw)
+    ].sort_values(["rank", "station_id"])
+    moved = int((changed.trend != changed.trend_raw).sum())
+    lines = [
+        "## What the review changes",
+        "",
+        f"{len(changed)} of {len(both)} series differ between the raw and the reviewed record "
+        f"(n, S or trend); the trend class changes in {moved}.",
+        "",
+        "| pollutant | station | set aside | n raw → reviewed | S raw → reviewed "
+        "| slope/yr raw → reviewed | trend raw → reviewed |",
+        "|---|---|---:|---|---|---|---|",
+    ]
+    for r in changed.itertuples():
+        lines.append(
+            f"| {labels[r.parameter]} | {r.station_id} | {r.n_set_aside} | {r.n_raw} → {r.n} | "
+            f"{r.s_raw:.0f} → {r.s:.0f} | {r.slope_per_year_raw:.3g} → {r.slope_per_year:.3g} | "
+            f"{r.trend_raw} → {r.trend} |"
+        )
+    lines.append("")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "trend-beijing.md")
     args = parser.parse_args()
     con = connect(":memory:")
-    obs = observations(args.data)
-    con.register("_obs", obs)
-    con.execute("INSERT INTO observation BY NAME SELECT * FROM _obs")
-    con.unregister("_obs")
-    table = trends(
-        ibis_duckdb(con).table("observation"),
-        start=date(2013, 3, 1),
-        end=date(2017, 2, 28),
-        seasonal=True,
-    )
-    args.out.write_text(report(table) + "\n", encoding="utf-8")
-    print(f"{len(obs)} hourly values, {len(table)} series -> {args.out}")
+    loaded = load_sample(con)
+    review.run(con)  # the load reviewed what it wrote; this reviews the whole record again
+    n_flags = con.execute("SELECT count(*) FROM review_flag").fetchone()[0]  # type: ignore[index]
+    backend = ibis_duckdb(con)
+    obs = backend.table("observation")
+    span = {"start": date(2013, 3, 1), "end": date(2017, 2, 28), "seasonal": True}
+    table = trends(obs, set_aside=review_set_aside(backend), **span)
+    raw = trends(obs, **span)
+    args.out.write_text(report(table, raw) + "\n", encoding="utf-8")
+    print(f"{loaded['observations_total']} hourly values, {n_flags} review flags, "
+          f"{len(table)} series -> {args.out}")  # fmt: skip
     print(table.trend.value_counts().to_string())
 
 

@@ -153,6 +153,13 @@ def trend_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         load_stations(con, stations, network="air", source="t", write_rejects=False)
         load_observations(con, root / "pm25.parquet", period="1h", source="t",
                           write_rejects=False)  # fmt: skip
+        # Two days confirmed as set aside by the review: the reviewed record leaves them out.
+        con.execute(
+            "INSERT INTO review_flag (station_id, parameter, period, time, value, rule, reason, "
+            "status) SELECT station_id, parameter, period, time, value, 'range', 'test', "
+            "'confirmed' FROM observation WHERE time >= TIMESTAMPTZ '2014-05-01 00:00:00+08' "
+            "AND time < TIMESTAMPTZ '2014-05-03 00:00:00+08'"
+        )
 
     return _stores(tmp_path_factory.mktemp("trend"), fill)
 
@@ -161,8 +168,14 @@ def test_trend_same_on_spark(trend_stores: dict[str, Path]) -> None:
     out = {e: _unpath(cli(d, e, "trend", "--out", str(d / "t.csv")), d)
            for e, d in trend_stores.items()}  # fmt: skip
     assert "SeasonalKendall" in out["spark"] and out["spark"] == out["duckdb"]
-    _same({e: pd.read_csv(d / "t.csv") for e, d in trend_stores.items()}, ["station_id"])
-    cols = "station_id, parameter, test, period_from, period_to, n, s, z, p, tau, slope_per_year"
+    tables = {e: pd.read_csv(d / "t.csv") for e, d in trend_stores.items()}
+    _same(tables, ["station_id"])
+    # The reviewed record (the default): the 48 values set aside are left out on both
+    # engines (the anti-join with review_flag runs on Spark too).
+    assert tables["spark"].record.tolist() == ["reviewed"]
+    assert tables["spark"].n_set_aside.tolist() == [48]
+    cols = "station_id, parameter, test, record, n_set_aside, period_from, period_to, n, s, z, "
+    cols += "p, tau, slope_per_year"
     _same({e: _table(d, f"SELECT {cols} FROM trend_result") for e, d in trend_stores.items()},
           ["station_id", "parameter"])  # fmt: skip
 

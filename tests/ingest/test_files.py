@@ -120,7 +120,7 @@ def test_long_parquet_with_units_periods_and_flags(
     flag = con.execute("SELECT flag FROM observation WHERE parameter = 'w21011'").fetchone()
     assert flag == ("M",)
     rejects = {(r["row"], r["column"], r["reason"]) for r in read_rejects(report.reject_path)}  # type: ignore[arg-type]
-    assert ("3", "污染物", "unknown parameter") in rejects
+    assert ("3", "污染物", "unknown parameter; " + params.parameter_hint("XYZ")) in rejects
     assert ("5", "单位", "unknown unit 'ppb'") in rejects
 
 

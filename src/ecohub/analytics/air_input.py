@@ -26,6 +26,7 @@ from ecohub.standards.editions import load_table
 
 __all__ = [
     "CODES",
+    "REVIEW_KEYS",
     "AirInputError",
     "InputReport",
     "check_keys",
@@ -33,6 +34,7 @@ __all__ = [
     "exclude_flagged",
     "grid_value",
     "plausible_time",
+    "review_set_aside",
     "valid_flag_sql",
     "valid_mask",
     "valid_value",
@@ -240,16 +242,26 @@ def check_observations(
 # ran review) has nothing flagged.
 
 
-def exclude_flagged(backend: object, obs: ir.Table) -> ir.Table:
-    """``obs`` without the rows that have a ``review_flag`` whose status is not 'overruled'
-    and whose value is the stored value: a flag (and its decision) belongs to the value it
-    was raised on, so a value changed since (a corrected reload) is not set aside by it."""
+#: A flag (and its decision) belongs to the value it was raised on: with ``value`` in the key,
+#: a value changed since (a corrected reload) is not set aside by the old flag.
+REVIEW_KEYS = ("station_id", "parameter", "period", "time", "value")
+
+
+def review_set_aside(backend: object) -> ir.Table | None:
+    """The keys (``REVIEW_KEYS``, the value included) of the values the review set aside:
+    those with a ``review_flag`` whose status is not 'overruled', each once; None when
+    ``backend`` has no ``review_flag`` table (nothing is flagged). Trends count these beside
+    leaving them out."""
     if "review_flag" not in backend.list_tables():  # type: ignore[attr-defined]
-        return obs
+        return None
     f = backend.table("review_flag")  # type: ignore[attr-defined]
-    keys = ["station_id", "parameter", "period", "time", "value"]
-    f = f.filter(f.status != "overruled").select(*keys).distinct()
-    return obs.anti_join(f, [obs[k] == f[k] for k in keys])
+    return f.filter(f.status != "overruled").select(*REVIEW_KEYS).distinct()
+
+
+def exclude_flagged(backend: object, obs: ir.Table) -> ir.Table:
+    """``obs`` without the values the review set aside (:func:`review_set_aside`)."""
+    f = review_set_aside(backend)
+    return obs if f is None else obs.anti_join(f, list(REVIEW_KEYS))
 
 
 def check_keys(obs: ir.Table, hourly: ir.Table) -> None:

@@ -17,13 +17,11 @@ app = typer.Typer(no_args_is_help=False)
 
 
 def _code(text: str) -> str:
-    from ecohub.ingest.params import resolve_parameter
+    from ecohub.ingest.params import parameter_hint, resolve_parameter
 
     hit = resolve_parameter(text)
     if hit is None:
-        fail(
-            f"--parameter: unknown parameter {text!r} (use a name such as PM2.5 or an HJ 212 code)"
-        )
+        fail(f"--parameter: unknown parameter {text!r}; {parameter_hint(text)}")
     return hit.code
 
 
@@ -45,6 +43,9 @@ def trend(
         True, "--seasonal/--no-seasonal", help="Seasonal Kendall (12 months) or plain MK."
     ),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    raw: bool = typer.Option(
+        False, "--raw", help="Every value; default: leave out what the data review set aside."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write the results (.csv/.parquet/.xlsx)."),
     store: bool = typer.Option(True, "--store/--no-store", help="Save the results in the store."),
 ) -> None:
@@ -65,13 +66,17 @@ def trend(
             fail(f"--out: {exc}")
     codes = [_code(p) for p in parameter] if parameter else None
     params = {"stations": station or None, "parameters": codes, "year_from": year_from,
-              "year_to": year_to, "seasonal": seasonal, "alpha": alpha, "store": store}  # fmt: skip
+              "year_to": year_to, "seasonal": seasonal, "alpha": alpha, "raw": raw,
+              "store": store}  # fmt: skip
     with door(name_options=False) as d:
         rows = d.job("trend", params, "trend")["rows"]
     if not rows:
         fail("no observation matches the station, parameter and years given")
     table = pd.DataFrame(rows)
-    t = Table(title=f"{'Seasonal Kendall' if seasonal else 'Mann-Kendall'} trend, α = {alpha}")
+    record = "raw record" if raw else "reviewed record"
+    t = Table(
+        title=f"{'Seasonal Kendall' if seasonal else 'Mann-Kendall'} trend, α = {alpha}, {record}"
+    )
     for col in ("station", "parameter", "from", "to", "n", "slope/yr", "unit", "Z", "p", "tau"):
         t.add_column(col, justify="right" if col in ("n", "slope/yr", "Z", "p", "tau") else "left")
     t.add_column("trend")
@@ -91,6 +96,9 @@ def trend(
             f"[{style}]{r.trend}[/]" if style else str(r.trend),
         )
     console.print(t)
+    if not raw:
+        n = int(table.n_set_aside.sum())
+        console.print(f"{n} value(s) set aside by the data review left out (--raw: all)")
     for r in table[table.note != ""].itertuples(index=False):
         err_console.print(f"[yellow]{r.station_id} {r.parameter}:[/] {r.note}", highlight=False)
     if out is not None:

@@ -20,6 +20,7 @@ from ecohub.ingest.params import (
     ParamMatch,
     VocabularyError,
     normalise_period,
+    parameter_hint,
     parameters,
     resolve_parameter,
     unit_factor,
@@ -278,17 +279,22 @@ def _long_candidates(
             umap[(p_raw, u_raw)] = (unit_factor(declared, match.code), None)
         except VocabularyError as exc:
             umap[(p_raw, u_raw)] = (None, str(exc))
-    con.execute("CREATE TEMP TABLE _ecohub_pmap (raw VARCHAR, code VARCHAR, period VARCHAR)")
-    con.executemany(
-        "INSERT INTO _ecohub_pmap VALUES (?, ?, ?)",
-        [[k, m.code, m.period] for k, m in pmap.items() if m],
+    con.execute(
+        "CREATE TEMP TABLE _ecohub_pmap (raw VARCHAR, code VARCHAR, period VARCHAR, error VARCHAR)"
     )
+    # An unknown parameter's reason says what was meant or what is accepted.
+    hint = {k: None if m else f"unknown parameter; {parameter_hint(k)}" for k, m in pmap.items()}
+    rows = [[k, m and m.code, m and m.period, hint[k]] for k, m in pmap.items() if m or k]
+    if rows:
+        con.executemany("INSERT INTO _ecohub_pmap VALUES (?, ?, ?, ?)", rows)
     con.execute(
         "CREATE TEMP TABLE _ecohub_umap (p VARCHAR, u VARCHAR, factor DOUBLE, error VARCHAR)"
     )
-    con.executemany(
-        "INSERT INTO _ecohub_umap VALUES (?, ?, ?, ?)", [[p, u, *v] for (p, u), v in umap.items()]
-    )
+    if umap:  # empty when no parameter of the file is known (executemany refuses [])
+        con.executemany(
+            "INSERT INTO _ecohub_umap VALUES (?, ?, ?, ?)",
+            [[p, u, *v] for (p, u), v in umap.items()],
+        )
     con.execute("CREATE TEMP TABLE _ecohub_permap (raw VARCHAR, period VARCHAR, error VARCHAR)")
     con.executemany(
         "INSERT INTO _ecohub_permap VALUES (?, ?, ?)", [[k, *v] for k, v in permap.items()]
@@ -306,7 +312,8 @@ def _long_candidates(
                {sql.lit(staged.headers[vcol])} AS col,
                pm.code AS parameter, COALESCE(pm.period, per.period) AS period,
                um.factor, un.unit,
-               CASE WHEN pm.code IS NULL THEN 'unknown parameter' END AS param_error,
+               CASE WHEN pm.code IS NULL
+                    THEN COALESCE(pm.error, 'unknown parameter') END AS param_error,
                per.error AS period_error, um.error AS unit_error,
                x.p AS param_raw, x.u AS unit_raw, x.per AS period_raw,
                CAST({v} AS VARCHAR) AS value_raw, {sql.number(v, vtype)} AS value_num,

@@ -11,6 +11,7 @@ Parameters are HJ 212-2017/2025 pollutant codes (``a34004`` PM2.5, ``w21003`` am
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -167,6 +168,32 @@ def resolve_parameter(text: str) -> ParamMatch | None:
         if hit is not None and unit is not None:
             return ParamMatch(hit[0], hit[1], unit)
     return None
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, tuple[str, str]]:
+    """Compare-key -> (an alias as ``param_aliases.csv`` writes it, its HJ 212 code)."""
+    out: dict[str, tuple[str, str]] = {}
+    for row in _rows("param_aliases.csv"):
+        for alias in [*row["aliases"].split("|"), row["code"]]:
+            out.setdefault(norm(alias), (alias, row["code"]))
+    return out
+
+
+def parameter_hint(text: str, n: int = 3) -> str:
+    """What to write instead of an unknown parameter ``text``: the closest known spellings
+    (``did you mean 'VPhenol' (w23002 挥发酚)?``), or what kinds of names are accepted."""
+    spellings = _spellings()
+    close = difflib.get_close_matches(norm(text), list(spellings), n=4 * n, cutoff=0.6)
+    shown: dict[str, str] = {}
+    for key in close:
+        alias, code = spellings[key]
+        if code not in shown and len(shown) < n:
+            name = parameters()[code].name_zh
+            shown[code] = f"{code} ({name})" if alias == code else f"{alias!r} ({code} {name})"
+    if shown:
+        return f"did you mean {' or '.join(shown.values())}?"
+    return "use a name such as PM2.5, COD, 氨氮, a GB 3838 item key (NH3N, CN) or an HJ 212 code"
 
 
 _PERIOD = re.compile(r"^(\d+)\s*(min|m|h|hr|hour|hours|d|day|days)$")

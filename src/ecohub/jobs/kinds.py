@@ -87,6 +87,7 @@ class Trend(_Params):
     year_to: int | None = Field(None, ge=1900, le=2200)
     seasonal: bool = True
     alpha: float = Field(0.05, gt=0, lt=1)
+    raw: bool = False
     store: bool = True
 
 

@@ -129,7 +129,7 @@ def trend_request(
     """The options of a trend request checked (before any work, or before a job is queued):
     the HJ 212 codes of ``parameters``; :class:`QueryError` naming ``alpha``, ``to``,
     ``station`` or ``parameter`` (the ``GET /trend`` names)."""
-    from ecohub.ingest.params import resolve_parameter
+    from ecohub.ingest.params import parameter_hint, resolve_parameter
 
     if not 0 < alpha < 1:
         raise QueryError("alpha", f"must be between 0 and 1, got {alpha}")
@@ -146,7 +146,7 @@ def trend_request(
         for text in parameters:
             hit = resolve_parameter(text)
             if hit is None:
-                raise QueryError("parameter", f"unknown parameter {text!r}")
+                raise QueryError("parameter", f"unknown parameter {text!r}; {parameter_hint(text)}")
             codes.append(hit.code)
     return codes
 
@@ -162,15 +162,20 @@ def trend(
     year_to: int | None = None,
     seasonal: bool = True,
     alpha: float = 0.05,
+    raw: bool = False,
     store: bool = False,
     engine: AnalyticsBackend | None = None,
 ) -> list[dict[str, Any]]:
     """Mann-Kendall / seasonal Kendall trends of the caller's stations (nothing is stored).
 
     ``parameters`` are names or HJ 212 codes; a station outside the scope is unknown.
-    ``store`` (admin only) also saves the results in ``trend_result``. The monthly series
-    are built on ``engine`` (default: DuckDB).
+    The series are of the reviewed record: the values the automatic data review set aside
+    (a flag not overruled; docs/review.md) are left out, as in the air assessment, and
+    counted in ``n_set_aside``; ``raw`` reads every value. Each row says which in
+    ``record``. ``store`` (admin only) also saves the results in ``trend_result``. The
+    monthly series are built on ``engine`` (default: DuckDB).
     """
+    from ecohub.analytics.air_input import review_set_aside
     from ecohub.analytics.trend import store_trends, trends
 
     codes = trend_request(stations, parameters, year_from, year_to, alpha)
@@ -192,7 +197,7 @@ def trend(
                 raise NotFound("station", missing[0])
         if not ids:
             return []
-    with (engine or duckdb_backend()).run(con, ["observation"]) as run:
+    with (engine or duckdb_backend()).run(con, ["observation", "review_flag"]) as run:
         table = trends(
             run.ibis.table("observation"),
             stations=ids,
@@ -201,6 +206,7 @@ def trend(
             end=date(year_to, 12, 31) if year_to else None,
             seasonal=seasonal,
             alpha=alpha,
+            set_aside=None if raw else review_set_aside(run.ibis),
         )
     if store and not table.empty:
         require_role(principal)

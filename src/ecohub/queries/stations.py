@@ -60,13 +60,11 @@ def parameter_code(text: str, field: str = "parameter") -> str:
     """The stored code of a parameter named as users name it (PM2.5, 二氧化硫, COD, a34004);
     :class:`QueryError` naming ``field`` for one the platform does not know (an unknown name
     would otherwise match no row and read as "no data")."""
-    from ecohub.ingest.params import resolve_parameter
+    from ecohub.ingest.params import parameter_hint, resolve_parameter
 
     hit = resolve_parameter(text)
     if hit is None:
-        raise QueryError(
-            field, f"unknown parameter {text!r} (use a name such as PM2.5 or an HJ 212 code)"
-        )
+        raise QueryError(field, f"unknown parameter {text!r}; {parameter_hint(text)}")
     return hit.code
 
 

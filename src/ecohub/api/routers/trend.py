@@ -29,11 +29,16 @@ def trend(
     to: int | None = Query(None, ge=1900, le=2200, description="last year"),
     seasonal: bool = True,
     alpha: float = Query(0.05, gt=0, lt=1),
+    raw: bool = Query(
+        False, description="every value; default: the reviewed record (review flags left out)"
+    ),
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
     backend: AnalyticsBackend = Depends(engine),
 ) -> list[dict[str, Any]]:
-    """Trend of the monthly means of each of your stations and parameters."""
+    """Trend of the monthly means of each of your stations and parameters, of the reviewed
+    record (values the data review set aside left out, counted in ``n_set_aside``) unless
+    ``raw``; ``record`` says which."""
     out = service.trend(
         cur,
         p,
@@ -44,6 +49,7 @@ def trend(
         year_to=to,
         seasonal=seasonal,
         alpha=alpha,
+        raw=raw,
         engine=backend,
     )
     request.state.audit_rows = len(out)
