@@ -1,5 +1,5 @@
 // The console: log-in, the map with its region picker and panels, and the detail pages.
-import { api, ApiError, login, logout, tokens } from "./api.js";
+import { api, ApiError, login, logOutEverywhere, logout, tokens } from "./api.js";
 import { esc, lang, loadLang, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
@@ -23,7 +23,8 @@ function show(view) {
 
 function notify(err) {
   const box = $("error");
-  if (!err) { box.hidden = true; return; }
+  // An ended session is said on the log-in page (session_expired), not in a banner above it.
+  if (!err || err.expired) { box.hidden = true; return; }
   box.textContent = err instanceof ApiError && err.status === 404 ? t("not_found")
     : err instanceof ApiError && err.status === 403 ? t("forbidden")
       : t("request_failed", { detail: err.message });
@@ -44,16 +45,35 @@ $("login-form").addEventListener("submit", async (e) => {
   }
 });
 
-$("logout").addEventListener("click", () => {
-  logout();
+// Nothing of the previous user stays on the page (a shared office PC): the header's name,
+// region and alert count, what the detail and alerts pages drew, and the region state; a
+// refresh or an alerts page still loading is dropped when it answers.
+function signedOut() {
   state.me = null;
-  location.hash = "";
+  state.region = null;
+  state.home = null;
+  state.label = "";
+  state.seq++;
+  $("who").textContent = "";
+  $("region-title").textContent = "";
+  delete $("region-title").dataset.region;
+  alertCount(null);
+  notify(null);
+  for (const id of ["detail", "alerts-page", "station-list", "source-list", "crumbs", "watchlist", "hotspot-list"]) {
+    $(id).innerHTML = "";
+  }
+  $("alerts-page").alertsGen = ($("alerts-page").alertsGen || 0) + 1;
   show("login-view");
+}
+
+$("logout").addEventListener("click", async () => {
+  signedOut();
+  location.hash = "";
+  await logOutEverywhere();
 });
 
 window.addEventListener("ecohub:logged-out", () => {
-  state.me = null;
-  show("login-view");
+  signedOut();
   $("login-error").textContent = t("session_expired");
 });
 
