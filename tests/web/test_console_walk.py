@@ -81,3 +81,47 @@ def test_an_ended_session_shows_only_the_log_in_message(page: Page, url: str) ->
     expect(page.locator("#who")).to_have_text("")
     expect(page.locator("#alerts-link")).to_be_hidden()
     shot(page, "walk-02-session-ended")
+
+
+def test_the_alert_link_on_an_alerts_page_opened_directly(page: Page, url: str) -> None:  # noqa: F811
+    stuck = _stuck_alert(url)
+    row_of = f"#alerts tr[data-alert='{stuck['id']}']"
+    # Opened straight at the alerts page (a mail's link), then logged in: the header's link.
+    page.goto(url + "/#/alerts")
+    page.fill("input[name=username]", "insp")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    row = page.locator(row_of)
+    expect(row).to_have_attribute("data-state", "open")
+    before = _not_closed(url, "insp")
+    expect(page.locator("#alerts-link")).to_be_visible()
+    expect(page.locator("#alert-count")).to_have_text(str(before))
+
+
+def test_a_step_someone_else_took_first_and_the_count_after_a_step(page: Page, url: str) -> None:  # noqa: F811
+    stuck = _stuck_alert(url)
+    before = _not_closed(url, "insp")
+    log_in(page, url, "insp")
+    page.click("#alerts-link")
+    row = page.locator(f"#alerts tr[data-alert='{stuck['id']}']")
+    expect(row).to_have_attribute("data-state", "open")
+    # Another inspector acknowledges it first (here: through the API); this page still offers 确认.
+    r = httpx.post(f"{url}/api/v1/alerts/{stuck['id']}/ack", json={"comment": "已到现场"},
+                   headers={"Authorization": f"Bearer {_token(url, 'insp')}"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    row.locator(".alert-comment").fill("我来处理")
+    row.locator(".alert-ack").click()
+    # Said in Chinese with who did it, and the row shows the alert as it is now.
+    expect(row.locator(".alert-error")).to_have_text(
+        "该告警已被他人处理：insp 已将其置为“已确认”。已刷新列表。"
+    )
+    expect(row).to_have_attribute("data-state", "acknowledged")
+    expect(row).to_contain_text("insp: 已到现场")
+    shot(page, "walk-03-alert-conflict")
+    # Closed on the page: the header's count follows at once.
+    row.locator(".alert-comment").fill("分析仪已更换")
+    row.locator(".alert-close").click()
+    expect(row).to_have_count(0)
+    after = _not_closed(url, "insp")
+    assert after == before - 1
+    expect(page.locator("#alert-count")).to_have_text(str(after) if after else "")

@@ -77,6 +77,9 @@ window.addEventListener("ecohub:logged-out", () => {
   $("login-error").textContent = t("session_expired");
 });
 
+// An alert acknowledged or closed (or found handled by someone else): the header's count.
+window.addEventListener("ecohub:alerts-changed", () => updateAlertCount());
+
 $("lang").addEventListener("click", async () => {
   await loadLang(lang === "zh-CN" ? "en" : "zh-CN");
   $("lang").textContent = t("switch_lang");
@@ -216,6 +219,16 @@ function alertCount(alerts) {
   $("alert-count").textContent = alerts && alerts.count ? String(alerts.count) : "";
 }
 
+// The count on a page other than the map (the map's refresh sets it with its own answer).
+async function updateAlertCount() {
+  if (!state.me) return;
+  const me = state.me;
+  try {
+    const alerts = await openAlerts();
+    if (state.me === me) alertCount(alerts);
+  } catch { /* the count stays as it was; the page itself reports the failure */ }
+}
+
 // ---- start-up and routes
 async function firstRegion(me) {
   if (me.region) return me.region;
@@ -263,6 +276,8 @@ async function route(fresh = false) {
     show("login-view");
     return;
   }
+  const onMap = !/^#\/(alerts|station|source)/.test(location.hash);
+  if (!onMap) updateAlertCount(); // the map's refresh sets it; every other page asks here
   const alerts = location.hash.match(/^#\/alerts(?:\/(\d+))?$/);
   if (alerts) {
     show("alerts-view");
