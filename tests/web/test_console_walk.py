@@ -125,3 +125,19 @@ def test_a_step_someone_else_took_first_and_the_count_after_a_step(page: Page, u
     after = _not_closed(url, "insp")
     assert after == before - 1
     expect(page.locator("#alert-count")).to_have_text(str(after) if after else "")
+
+
+def test_a_key_region_is_the_whole_path(page: Page, url: str) -> None:  # noqa: F811
+    log_in(page, url, "ana")
+    expect(page.locator("#crumbs")).to_contain_text("朝阳区")
+    page.select_option("#areas", "jjj-2+26")
+    settled(page)
+    expect(page.locator("#region-title")).to_have_text('京津冀及周边地区"2+26"城市')
+    # Not Beijing › Chaoyang any more, and no Chaoyang sub-districts to pick.
+    expect(page.locator("#crumbs .here")).to_have_text('京津冀及周边地区"2+26"城市')
+    expect(page.locator("#crumbs")).not_to_contain_text("朝阳区")
+    expect(page.locator("#children option")).to_have_count(1)
+    shot(page, "walk-04-key-region")
+    page.click("#crumbs a.back")  # the way back: the last division picked
+    settled(page)
+    expect(page.locator("#region-title")).to_have_text("朝阳区")

@@ -52,6 +52,7 @@ function signedOut() {
   state.me = null;
   state.region = null;
   state.home = null;
+  state.division = null;
   state.label = "";
   state.seq++;
   $("who").textContent = "";
@@ -120,6 +121,16 @@ function crumbs(boundaries) {
     kids.map((c) => `<option value="${esc(c.code)}">${esc(c.name)}</option>`).join("");
 }
 
+// A key region, basin or drawn area is no division: the path names it alone, with a way back
+// to the last division picked, and there are no sub-divisions to list.
+function areaCrumbs(name) {
+  const back = state.division || state.home;
+  $("crumbs").innerHTML = (back ? `<a data-code="${esc(back)}" class="back">${esc(t("back_to_divisions"))}</a><span class="sep">›</span>` : "")
+    + `<span class="here">${esc(name)}</span>`;
+  for (const a of $("crumbs").querySelectorAll("a")) a.addEventListener("click", () => pickDivision(a.dataset.code));
+  $("children").innerHTML = `<option value="">${esc(t("choose"))}</option>`;
+}
+
 $("children").addEventListener("change", (e) => { if (e.target.value) pickDivision(e.target.value); });
 $("areas").addEventListener("change", (e) => { if (e.target.value) pickDivision(e.target.value); });
 
@@ -151,6 +162,7 @@ async function refresh() {
     ]);
     if (seq !== state.seq) return;
     if (boundaries) {
+      state.division = region;
       crumbs(boundaries);
       // A county has no sub-divisions: its neighbours (the parent's divisions) are the base.
       const path = boundaries.path || [];
@@ -163,6 +175,7 @@ async function refresh() {
     state.map.showArea(feature);
     const title = boundaries ? boundaries.parent.properties.name
       : isCode && feature ? feature.properties.name : state.label;
+    if (!boundaries) areaCrumbs(title);
     $("region-title").textContent = title;
     $("region-title").dataset.region = isCode ? region : "drawn";
     const body = { region };
@@ -261,7 +274,8 @@ async function start() {
   state.map.legend(state.levels, lang);
   state.areas = await api("/api/v1/geo/areas").catch(() => []);
   areaOptions();
-  state.region = await firstRegion(state.me);
+  state.region = state.home = await firstRegion(state.me);
+  state.division = null;
   await route(true);
 }
 
