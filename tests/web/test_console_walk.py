@@ -181,3 +181,34 @@ def test_the_english_page_has_no_chinese_left(page: Page, url: str) -> None:  # 
     cells = page.locator("#latest-hour td").all_inner_texts()
     assert LATIN_CATEGORY.match(cells[2]), cells  # time, AQI, category, …
     shot(page, "walk-06-english-station")
+
+
+def test_the_source_page_shows_no_codes_or_json(page: Page, url: str) -> None:  # noqa: F811
+    stuck = _stuck_alert(url)  # the Chaoyang source, with its code history and an alert
+    log_in(page, url, "ana")
+    page.goto(url + f"/#/source/{stuck['source_code']}")
+    head = page.locator("#detail table").first
+    expect(head).to_contain_text("有效")  # status
+    expect(head).to_contain_text("临时编码")  # code kind (the sample has no credit code)
+    text = page.locator("#detail").inner_text()
+    for raw in ("active", "provisional", "missing", "link run", '["', "{", "T0", ".", "+08:00"):
+        if raw == ".":  # no instant with its microseconds
+            assert not re.search(r"\d\d:\d\d:\d\d\.\d+", text), text
+        elif raw == "T0":
+            assert not re.search(r"\d{4}-\d\d-\d\dT\d\d", text), text
+        else:
+            assert raw not in text, (raw, text)
+    history = page.locator("#code-history")
+    expect(history).to_contain_text("赋码")
+    expect(history).to_contain_text("排污许可 P001")  # a record as words, not ["permit:P001"]
+    expect(history).to_contain_text("关联运行")
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", history.inner_text())
+    # The records' credit-code check by name.
+    expect(page.locator("#detail table").nth(1)).to_contain_text("缺失")
+    shot(page, "walk-07-source-page")
+    page.goto(url + "/#/station/Nongzhanguan")
+    expect(page.locator("#detail th").first).to_have_text("站点编号")
+    # The alerts page names the rule, not its code.
+    page.goto(url + "/#/alerts/" + str(stuck["id"]))
+    row = page.locator(f"#alerts tr[data-alert='{stuck['id']}']")
+    expect(row.locator("td:nth-child(6)")).to_have_text("数据恒定不变")

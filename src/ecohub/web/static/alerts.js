@@ -1,7 +1,7 @@
 // The alerts page (#/alerts): alerts in the user's scope, with acknowledge / close for
 // inspectors and admins; and the set of sources with alerts not yet closed (the map marks them).
 import { api, ApiError } from "./api.js";
-import { esc, lang, t } from "./i18n.js";
+import { cst, esc, lang, t } from "./i18n.js";
 
 const ACTIVE = ["open", "acknowledged"];
 
@@ -20,7 +20,7 @@ export async function openAlerts() {
 
 function row(a, canAct) {
   const what = lang === "en" ? a.title_en : a.title_zh;
-  const when = (s) => String(s || "").slice(0, 16).replace("T", " ");
+  const when = (s) => (s ? cst(s) : "");
   const actions = !canAct || a.state === "closed" ? "" : `
     <input class="alert-comment" data-i18n-placeholder="alert_comment" placeholder="${esc(t("alert_comment"))}" maxlength="2000">
     ${a.state === "open" ? `<button type="button" class="alert-ack">${esc(t("alert_ack"))}</button>` : ""}
@@ -33,7 +33,7 @@ function row(a, canAct) {
     <td>${esc(t(`state_${a.state}`))}</td>
     <td>${esc(what)}</td>
     <td>${a.source_name ? `<span class="source-name">${esc(a.source_name)}</span><br>` : ""}<a href="#/source/${encodeURIComponent(a.source_code || "")}">${esc(a.source_code || "—")}</a><br><code>${esc(a.mn)}</code></td>
-    <td><small>${esc(a.rule)}</small></td>
+    <td><small title="${esc(a.rule)}">${esc((lang === "en" ? a.rule_en : a.rule_zh) || a.rule)}</small></td>
     <td>${esc(when(a.first_seen))}<br>${esc(when(a.last_seen))}</td>
     <td>${esc(a.occurrences)}</td>
     <td>${esc(who)}</td>

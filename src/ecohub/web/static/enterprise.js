@@ -1,13 +1,12 @@
 // The enterprise parts of the console: the source profile's risk, cases and approvals
 // (under the source page), and the region's watch list panel.
 import { api, ApiError } from "./api.js";
-import { esc, lang, listed, named, t } from "./i18n.js";
+import { esc, lang, listed, named, shown, t } from "./i18n.js";
 
 function rows(items, columns) {
   if (!items || !items.length) return `<p class="hint">${esc(t("none"))}</p>`;
   const head = columns.map((c) => `<th>${esc(t(`col_${c}`))}</th>`).join("");
-  const cell = (v) => (v == null ? "—" : typeof v === "object" ? JSON.stringify(v) : v);
-  const body = items.map((r) => `<tr>${columns.map((c) => `<td>${esc(cell(r[c]))}</td>`).join("")}</tr>`).join("");
+  const body = items.map((r) => `<tr>${columns.map((c) => `<td>${esc(shown(r[c], c))}</td>`).join("")}</tr>`).join("");
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
