@@ -212,3 +212,27 @@ def test_the_source_page_shows_no_codes_or_json(page: Page, url: str) -> None:  
     page.goto(url + "/#/alerts/" + str(stuck["id"]))
     row = page.locator(f"#alerts tr[data-alert='{stuck['id']}']")
     expect(row.locator("td:nth-child(6)")).to_have_text("数据恒定不变")
+
+
+def test_risk_factors_and_multiples_are_rounded(page: Page, url: str) -> None:  # noqa: F811
+    # The sample's profile has whole numbers only: its real answer is given a factor and an
+    # exceedance as the platform computes them for a real outlet (walk-through D: 0.673814…).
+    def unrounded(route: Any) -> None:
+        answer = route.fetch().json()
+        answer["risk"]["factors"][0].update(raw=0.6738146666666671, contribution=13.476293333333341)
+        x = {"mn": "SIM000000000000000000000", "pollutant": "a21026", "start": None, "end": None}
+        answer["exceedances"].append({**x, "multiple": 1.6738146666666671})
+        route.fulfill(json=answer)
+
+    stuck = _stuck_alert(url)
+    page.route("**/api/v1/sources/*/profile", unrounded)
+    log_in(page, url, "ana")
+    page.goto(url + f"/#/source/{stuck['source_code']}")
+    expect(page.locator("#risk-chart")).to_have_attribute("data-state", "drawn")
+    expect(page.locator("#exceedance-list")).to_contain_text("1.67")
+    expect(page.locator("#enterprise table").first).to_contain_text("0.67")
+    expect(page.locator("#enterprise table").first).to_contain_text("13.5")
+    cells = page.locator("#enterprise td").all_inner_texts()
+    long = [c for c in cells if re.search(r"\d\.\d{3,}", c)]
+    assert not long, long
+    shot(page, "walk-08-rounded")
