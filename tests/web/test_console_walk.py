@@ -236,3 +236,12 @@ def test_risk_factors_and_multiples_are_rounded(page: Page, url: str) -> None:  
     long = [c for c in cells if re.search(r"\d\.\d{3,}", c)]
     assert not long, long
     shot(page, "walk-08-rounded")
+
+
+def test_a_malformed_link_says_not_found(page: Page, url: str) -> None:  # noqa: F811
+    log_in(page, url, "ana")
+    page.goto(url + "/#/station/Nongzhanguan")
+    expect(page.locator("#detail-title")).to_contain_text("农展馆")
+    page.goto(url + "/#/source/%")  # not a valid escape: no URIError, the page is replaced
+    expect(page.locator("#detail .error")).to_have_text("未找到，或不在您的权限范围内。")
+    expect(page.locator("#detail-title")).to_have_count(0)

@@ -305,7 +305,14 @@ async function route(fresh = false) {
   const m = location.hash.match(/^#\/(station|source)\/(.+)$/);
   if (m) {
     show("detail-view");
-    const id = decodeURIComponent(m[2]);
+    let id;
+    try {
+      id = decodeURIComponent(m[2]);
+    } catch {
+      // A malformed address (#/source/%): nothing can have that id; the previous page goes.
+      $("detail").innerHTML = `<p class="error" data-state="404">${esc(t("not_found"))}</p>`;
+      return;
+    }
     if (m[1] === "station") await stationPage($("detail"), id, state.levels);
     else await sourcePage($("detail"), id);
     return;
