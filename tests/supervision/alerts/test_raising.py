@@ -59,6 +59,7 @@ def test_findings_with_one_key_make_one_alert_and_one_delivery() -> None:
     # the rules table's names (anomaly_rules.csv) and HJ 212-2017's pollutant name
     assert a["title_zh"] == "数据恒定不变 二氧化硫 (a21026)"
     assert a["title_en"].startswith("constant value while the plant runs ")
+    assert (a["rule_zh"], a["rule_en"]) == ("数据恒定不变", "constant value while the plant runs")
     assert len(_deliveries(con)) == 1
 
 

@@ -47,6 +47,14 @@ def titles(alert: dict[str, Any]) -> tuple[str, str]:
     return f"{w_zh} {p_zh}", f"{w_en} {p_en}"
 
 
+def rule_names(alert: dict[str, Any]) -> tuple[str, str]:
+    """The rule's name (zh-CN, en): the anomaly rule's (anomaly_rules.csv), or for an
+    exceedance the averaging period's, e.g. ("小时均值超过许可限值", "hourly mean over the
+    permit limit")."""
+    _, _, w_zh, w_en = _names(alert)
+    return w_zh, w_en
+
+
 def subject(alert: dict[str, Any]) -> str:
     """One line: zh-CN, then English."""
     p_zh, _, w_zh, w_en = _names(alert)

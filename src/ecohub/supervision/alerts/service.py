@@ -74,10 +74,11 @@ def _scope(p: Principal) -> tuple[list[str], list[Any]]:
 
 
 def _item(row: tuple[Any, ...]) -> dict[str, Any]:
-    from ecohub.supervision.alerts.message import titles
+    from ecohub.supervision.alerts.message import rule_names, titles
 
     item: dict[str, Any] = dict(zip(COLUMNS[:-3], row, strict=True))
     item["title_zh"], item["title_en"] = titles(item)
+    item["rule_zh"], item["rule_en"] = rule_names(item)
     for key in ("first_seen", "last_seen", "raised_at", "updated_at", "acked_at", "closed_at"):
         if item[key] is not None:
             item[key] = item[key].astimezone(CST).isoformat()

@@ -1,7 +1,7 @@
 // The alerts page (#/alerts): alerts in the user's scope, with acknowledge / close for
 // inspectors and admins; and the set of sources with alerts not yet closed (the map marks them).
 import { api, ApiError } from "./api.js";
-import { esc, lang, t } from "./i18n.js";
+import { cst, esc, lang, t } from "./i18n.js";
 
 const ACTIVE = ["open", "acknowledged"];
 
@@ -20,7 +20,7 @@ export async function openAlerts() {
 
 function row(a, canAct) {
   const what = lang === "en" ? a.title_en : a.title_zh;
-  const when = (s) => String(s || "").slice(0, 16).replace("T", " ");
+  const when = (s) => (s ? cst(s) : "");
   const actions = !canAct || a.state === "closed" ? "" : `
     <input class="alert-comment" data-i18n-placeholder="alert_comment" placeholder="${esc(t("alert_comment"))}" maxlength="2000">
     ${a.state === "open" ? `<button type="button" class="alert-ack">${esc(t("alert_ack"))}</button>` : ""}
@@ -33,7 +33,7 @@ function row(a, canAct) {
     <td>${esc(t(`state_${a.state}`))}</td>
     <td>${esc(what)}</td>
     <td>${a.source_name ? `<span class="source-name">${esc(a.source_name)}</span><br>` : ""}<a href="#/source/${encodeURIComponent(a.source_code || "")}">${esc(a.source_code || "—")}</a><br><code>${esc(a.mn)}</code></td>
-    <td><small>${esc(a.rule)}</small></td>
+    <td><small title="${esc(a.rule)}">${esc((lang === "en" ? a.rule_en : a.rule_zh) || a.rule)}</small></td>
     <td>${esc(when(a.first_seen))}<br>${esc(when(a.last_seen))}</td>
     <td>${esc(a.occurrences)}</td>
     <td>${esc(who)}</td>
@@ -43,7 +43,9 @@ function row(a, canAct) {
 
 // focus: the id of an alert to show (#/alerts/N, the link in an alert's mail): every state is
 // listed so a closed one is found too, and its row is marked and scrolled to.
-export async function alertsPage(el, me, stateFilter, focus) {
+// notice: {id, text} said in alert id's row once the table is drawn (a step another person had
+// already taken: the table is reloaded and the row says so).
+export async function alertsPage(el, me, stateFilter, focus, notice) {
   // Each call owns the page until a newer one starts (a filter change, the reload after an
   // action): an answer that arrives after a newer call started is dropped, not drawn over it.
   const gen = (el.alertsGen = (el.alertsGen || 0) + 1);
@@ -87,6 +89,15 @@ export async function alertsPage(el, me, stateFilter, focus) {
         `<p class="hint" id="alert-missing">${esc(t("alert_not_found", { id: focus }))}</p>`);
     }
   }
+  if (notice) {
+    const tr = el.querySelector(`tr[data-alert="${CSS.escape(String(notice.id))}"]`);
+    const box = tr ? tr.querySelector(".alert-error") : null;
+    if (box) box.textContent = notice.text;
+    else {
+      el.querySelector("#alert-table").insertAdjacentHTML("afterbegin",
+        `<p class="error" id="alert-notice">${esc(notice.text)}</p>`);
+    }
+  }
   for (const tr of el.querySelectorAll("tr[data-alert]")) {
     const id = tr.dataset.alert;
     const step = async (name) => {
@@ -96,12 +107,31 @@ export async function alertsPage(el, me, stateFilter, focus) {
       if (name === "close" && !comment) { err.textContent = t("alert_comment_needed"); return; }
       try {
         await api(`/api/v1/alerts/${id}/${name}`, { method: "POST", body: { comment: comment || null } });
-        await alertsPage(el, me, filter);
       } catch (e) {
-        err.textContent = e.message;
+        if (!(e instanceof ApiError && e.status === 409)) {
+          err.textContent = e.expired ? "" : e.status === 403 ? t("forbidden")
+            : e.status === 404 ? t("not_found") : t("request_failed", { detail: e.message });
+          return;
+        }
+        // Someone else was faster: say who (the alert as it is now), and show the table as it is.
+        window.dispatchEvent(new Event("ecohub:alerts-changed"));
+        await alertsPage(el, me, filter, null, { id, text: await conflict(id) });
+        return;
       }
+      window.dispatchEvent(new Event("ecohub:alerts-changed"));
+      await alertsPage(el, me, filter);
     };
     tr.querySelector(".alert-ack")?.addEventListener("click", () => step("ack"));
     tr.querySelector(".alert-close")?.addEventListener("click", () => step("close"));
   }
+}
+
+// The message for a step refused with 409: the alert's state now and who took it there.
+async function conflict(id) {
+  try {
+    const a = await api(`/api/v1/alerts/${encodeURIComponent(id)}`);
+    const who = a.state === "closed" ? a.closed_by : a.acked_by;
+    if (who) return t("alert_conflict_by", { state: t(`state_${a.state}`), who });
+  } catch { /* the general message below */ }
+  return t("alert_conflict");
 }

@@ -2,9 +2,11 @@
 const KEY = "ecohub.tokens";
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, { expired = false } = {}) {
     super(detail || `HTTP ${status}`);
     this.status = status;
+    // The session ended (the refresh token was refused): the log-in page says so, nothing else.
+    this.expired = expired;
   }
 }
 
@@ -20,8 +22,31 @@ function keep(pair) {
   sessionStorage.setItem(KEY, JSON.stringify(pair));
 }
 
+// Drops the tokens here (the tab forgets the log-in).
 export function logout() {
   sessionStorage.removeItem(KEY);
+}
+
+// 退出: asks the server to revoke the log-in's refresh tokens (POST /api/v1/auth/logout), then
+// drops them here at once, without waiting for the answer: a reload or the next log-in right
+// after must not find them. ``keepalive`` lets the request outlive the page. Any failure of that
+// call (no network, an older server without the route, a token already gone) is ignored:
+// logging out always works locally.
+export async function logOutEverywhere() {
+  const t = tokens();
+  let sent = null;
+  if (t && t.refresh_token) {
+    try {
+      sent = fetch("/api/v1/auth/logout", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${t.access_token}` },
+        body: JSON.stringify({ refresh_token: t.refresh_token }),
+        keepalive: true,
+      });
+    } catch { /* ignored */ }
+  }
+  logout();
+  if (sent) await sent.catch(() => null);
 }
 
 async function tokenRequest(form) {
@@ -66,7 +91,7 @@ export async function api(path, { method = "GET", body, retry = true } = {}) {
     } catch {
       logout();
       window.dispatchEvent(new Event("ecohub:logged-out"));
-      throw new ApiError(401, "session expired");
+      throw new ApiError(401, "session expired", { expired: true });
     }
     return api(path, { method, body, retry: false });
   }

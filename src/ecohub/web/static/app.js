@@ -1,6 +1,6 @@
 // The console: log-in, the map with its region picker and panels, and the detail pages.
-import { api, ApiError, login, logout, tokens } from "./api.js";
-import { esc, lang, loadLang, t } from "./i18n.js";
+import { api, ApiError, login, logOutEverywhere, logout, tokens } from "./api.js";
+import { esc, lang, loadLang, named, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { sourcePage, stationPage } from "./pages.js";
@@ -10,7 +10,8 @@ import { watchlistPanel } from "./enterprise.js";
 import { openPage } from "./opendata.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { me: null, levels: [], region: null, label: "", path: [], map: null, seq: 0 };
+// label: a drawn area's title as {key, vars} of the dictionaries (drawn in the page's language).
+const state = { me: null, levels: [], region: null, label: null, path: [], map: null, seq: 0 };
 
 function show(view) {
   for (const v of ["login-view", "main-view", "detail-view", "alerts-view", "open-view"]) $(v).hidden = v !== view;
@@ -23,7 +24,8 @@ function show(view) {
 
 function notify(err) {
   const box = $("error");
-  if (!err) { box.hidden = true; return; }
+  // An ended session is said on the log-in page (session_expired), not in a banner above it.
+  if (!err || err.expired) { box.hidden = true; return; }
   box.textContent = err instanceof ApiError && err.status === 404 ? t("not_found")
     : err instanceof ApiError && err.status === 403 ? t("forbidden")
       : t("request_failed", { detail: err.message });
@@ -44,18 +46,41 @@ $("login-form").addEventListener("submit", async (e) => {
   }
 });
 
-$("logout").addEventListener("click", () => {
-  logout();
+// Nothing of the previous user stays on the page (a shared office PC): the header's name,
+// region and alert count, what the detail and alerts pages drew, and the region state; a
+// refresh or an alerts page still loading is dropped when it answers.
+function signedOut() {
   state.me = null;
-  location.hash = "";
+  state.region = null;
+  state.home = null;
+  state.division = null;
+  state.label = null;
+  state.seq++;
+  $("who").textContent = "";
+  $("region-title").textContent = "";
+  delete $("region-title").dataset.region;
+  alertCount(null);
+  notify(null);
+  for (const id of ["detail", "alerts-page", "station-list", "source-list", "crumbs", "watchlist", "hotspot-list"]) {
+    $(id).innerHTML = "";
+  }
+  $("alerts-page").alertsGen = ($("alerts-page").alertsGen || 0) + 1;
   show("login-view");
+}
+
+$("logout").addEventListener("click", async () => {
+  signedOut();
+  location.hash = "";
+  await logOutEverywhere();
 });
 
 window.addEventListener("ecohub:logged-out", () => {
-  state.me = null;
-  show("login-view");
+  signedOut();
   $("login-error").textContent = t("session_expired");
 });
+
+// An alert acknowledged or closed (or found handled by someone else): the header's count.
+window.addEventListener("ecohub:alerts-changed", () => updateAlertCount());
 
 $("lang").addEventListener("click", async () => {
   await loadLang(lang === "zh-CN" ? "en" : "zh-CN");
@@ -64,6 +89,7 @@ $("lang").addEventListener("click", async () => {
     whoami();
     areaOptions();
     state.map.legend(state.levels, lang);
+    state.map.relabel();
     await route();
   } else if (location.hash === "#/open") {
     await openPage($("open"));
@@ -76,7 +102,7 @@ function areaOptions() {
 }
 
 function whoami() {
-  $("who").textContent = t("who", { name: state.me.name, role: state.me.role });
+  $("who").textContent = t("who", { name: state.me.name, role: named(`role_${state.me.role}`, state.me.role) });
 }
 
 // ---- the region picker
@@ -95,6 +121,16 @@ function crumbs(boundaries) {
   const kids = boundaries ? boundaries.features.map((f) => f.properties) : [];
   sel.innerHTML = `<option value="">${esc(t("choose"))}</option>` +
     kids.map((c) => `<option value="${esc(c.code)}">${esc(c.name)}</option>`).join("");
+}
+
+// A key region, basin or drawn area is no division: the path names it alone, with a way back
+// to the last division picked, and there are no sub-divisions to list.
+function areaCrumbs(name) {
+  const back = state.division || state.home;
+  $("crumbs").innerHTML = (back ? `<a data-code="${esc(back)}" class="back">${esc(t("back_to_divisions"))}</a><span class="sep">›</span>` : "")
+    + `<span class="here">${esc(name)}</span>`;
+  for (const a of $("crumbs").querySelectorAll("a")) a.addEventListener("click", () => pickDivision(a.dataset.code));
+  $("children").innerHTML = `<option value="">${esc(t("choose"))}</option>`;
 }
 
 $("children").addEventListener("change", (e) => { if (e.target.value) pickDivision(e.target.value); });
@@ -128,6 +164,7 @@ async function refresh() {
     ]);
     if (seq !== state.seq) return;
     if (boundaries) {
+      state.division = region;
       crumbs(boundaries);
       // A county has no sub-divisions: its neighbours (the parent's divisions) are the base.
       const path = boundaries.path || [];
@@ -138,8 +175,11 @@ async function refresh() {
       } else state.map.showBoundaries(boundaries, region);
     }
     state.map.showArea(feature);
+    const area = isCode && (state.areas || []).find((x) => x.code === region);
     const title = boundaries ? boundaries.parent.properties.name
-      : isCode && feature ? feature.properties.name : state.label;
+      : area ? (lang === "en" && area.name_en ? area.name_en : area.name)
+        : isCode && feature ? feature.properties.name : t(state.label.key, state.label.vars);
+    if (!boundaries) areaCrumbs(title);
     $("region-title").textContent = title;
     $("region-title").dataset.region = isCode ? region : "drawn";
     const body = { region };
@@ -196,6 +236,16 @@ function alertCount(alerts) {
   $("alert-count").textContent = alerts && alerts.count ? String(alerts.count) : "";
 }
 
+// The count on a page other than the map (the map's refresh sets it with its own answer).
+async function updateAlertCount() {
+  if (!state.me) return;
+  const me = state.me;
+  try {
+    const alerts = await openAlerts();
+    if (state.me === me) alertCount(alerts);
+  } catch { /* the count stays as it was; the page itself reports the failure */ }
+}
+
 // ---- start-up and routes
 async function firstRegion(me) {
   if (me.region) return me.region;
@@ -228,7 +278,8 @@ async function start() {
   state.map.legend(state.levels, lang);
   state.areas = await api("/api/v1/geo/areas").catch(() => []);
   areaOptions();
-  state.region = await firstRegion(state.me);
+  state.region = state.home = await firstRegion(state.me);
+  state.division = null;
   await route(true);
 }
 
@@ -243,6 +294,8 @@ async function route(fresh = false) {
     show("login-view");
     return;
   }
+  const onMap = !/^#\/(alerts|station|source)/.test(location.hash);
+  if (!onMap) updateAlertCount(); // the map's refresh sets it; every other page asks here
   const alerts = location.hash.match(/^#\/alerts(?:\/(\d+))?$/);
   if (alerts) {
     show("alerts-view");
@@ -252,7 +305,14 @@ async function route(fresh = false) {
   const m = location.hash.match(/^#\/(station|source)\/(.+)$/);
   if (m) {
     show("detail-view");
-    const id = decodeURIComponent(m[2]);
+    let id;
+    try {
+      id = decodeURIComponent(m[2]);
+    } catch {
+      // A malformed address (#/source/%): nothing can have that id; the previous page goes.
+      $("detail").innerHTML = `<p class="error" data-state="404">${esc(t("not_found"))}</p>`;
+      return;
+    }
     if (m[1] === "station") await stationPage($("detail"), id, state.levels);
     else await sourcePage($("detail"), id);
     return;

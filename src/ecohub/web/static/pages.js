@@ -1,6 +1,6 @@
 // The station page and the source page (hash routes #/station/ID and #/source/CODE).
 import { api, ApiError } from "./api.js";
-import { esc, named, t } from "./i18n.js";
+import { cst, esc, levelName, named, shown, t } from "./i18n.js";
 import { hourlyChart, stationChart } from "./charts.js";
 import { enterpriseSection } from "./enterprise.js";
 
@@ -14,14 +14,8 @@ function table(rows, columns, labels) {
   if (!rows || !rows.length) return `<p class="hint">${esc(t("none"))}</p>`;
   const cols = columns || Object.keys(rows[0]);
   const head = cols.map((c) => `<th data-col="${esc(c)}">${esc(heading(c, labels))}</th>`).join("");
-  const body = rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(fmt(r[c]))}</td>`).join("")}</tr>`).join("");
+  const body = rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(shown(r[c], c))}</td>`).join("")}</tr>`).join("");
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
-}
-
-function fmt(v) {
-  if (v == null) return "—";
-  if (typeof v === "object") return JSON.stringify(v);
-  return v;
 }
 
 function failure(el, err) {
@@ -40,9 +34,9 @@ export async function stationPage(el, id, levels) {
     const last = rows[rows.length - 1];
     el.innerHTML = `
       <h1 id="detail-title">${esc(t("station"))}：${esc(s.name || s.station_id)}</h1>
-      ${table([{ id: s.station_id, [t("network")]: named(`network_${s.network}`, s.network), [t("region_code")]: s.region_code,
+      ${table([{ station_id: s.station_id, [t("network")]: named(`network_${s.network}`, s.network), [t("region_code")]: s.region_code,
         [t("coordinates")]: `${s.lon}, ${s.lat}`,
-        [t("latest_aqi")]: last ? `${last.aqi} ${last.category ?? ""} (${last.date})` : "—",
+        [t("latest_aqi")]: last ? `${last.aqi} ${levelName(levels, last.level, last.category ?? "")} (${last.date})` : "—",
         [t("primary")]: last ? last.primary_pollutants : "—" }])}
       <h2>${esc(t("latest_hour"))}</h2><div id="latest-hour"></div>
       <h2>${esc(t("hourly_aqi"))}</h2><div class="chart" id="station-hourly"></div>
@@ -58,11 +52,6 @@ export async function stationPage(el, id, levels) {
 const HOUR_VALUES = [["SO2", "so2_1h", "µg/m³"], ["NO2", "no2_1h", "µg/m³"], ["PM10", "pm10_1h", "µg/m³"],
   ["CO", "co_1h", "mg/m³"], ["O3", "o3_1h", "µg/m³"], ["PM2.5", "pm25_1h", "µg/m³"]];
 
-function cst(iso) {
-  // Station hours are stored as instants; people read them in China Standard Time.
-  return new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Shanghai" }).slice(0, 16);
-}
-
 // The station's last 7 days of hourly AQI (to its last reported day) and its latest hour.
 async function stationHours(id, lastDay, levels) {
   const from = new Date(Date.parse(`${lastDay}T00:00:00Z`) - 6 * 86400000).toISOString().slice(0, 10);
@@ -72,7 +61,7 @@ async function stationHours(id, lastDay, levels) {
   const box = document.getElementById("latest-hour");
   const latest = hours[hours.length - 1];
   box.innerHTML = latest ? table([{
-    [t("hour_time")]: cst(latest.time), AQI: latest.aqi ?? "—", [t("col_category")]: latest.category ?? "—",
+    [t("hour_time")]: cst(latest.time), AQI: latest.aqi ?? "—", [t("col_category")]: levelName(levels, latest.level, latest.category ?? "—"),
     ...Object.fromEntries(HOUR_VALUES.map(([name, col, unit]) => [`${name} (${unit})`, latest[col]])),
   }]) : `<p class="hint">${esc(t("none"))}</p>`;
   const chart = document.getElementById("station-hourly");
@@ -102,7 +91,7 @@ export async function sourcePage(el, code) {
       <div id="devices">${devices.length ? devices.map((m) => `
         <p><code>${esc(m.mn)}</code> ${esc(m.outlet_code || "")}
         <span class="badge ${m.online ? "on" : "off"}">${esc(m.online ? t("online") : t("offline"))}</span>
-        ${esc(t("latest_data"))}: ${esc(fmt(m.latest_data))}</p>`).join("") : `<p class="hint">${esc(t("none"))}</p>`}</div>
+        ${esc(t("latest_data"))}: ${esc(shown(m.latest_data))}</p>`).join("") : `<p class="hint">${esc(t("none"))}</p>`}</div>
       <h2>${esc(t("latest_data"))}</h2>${table(d.latest)}
       <h2>${esc(t("code_history"))}</h2><div id="code-history">${table(d.history, null, { kind: t("event_kind") })}</div>
       <div id="enterprise"></div>`;
