@@ -115,7 +115,10 @@ def test_analyst_of_a_district_asking_for_beijing_gets_only_the_district(
 ) -> None:
     p = ANALYST_CHAOYANG
     assert _ids(stations_in(data, p, "110000", network="air"), "station_id") == {"a_gm", "a_oly"}
-    assert _ids(sources_in(data, p, "110000"), "source_code") == {"S_GM", "S_OLY", "S_OLY2"}
+    # S_NOPT has no point: it is in its district (and Beijing) by its registry code.
+    assert _ids(sources_in(data, p, "110000"), "source_code") == {
+        "S_GM", "S_OLY", "S_OLY2", "S_NOPT",
+    }  # fmt: skip
     assert {(r["source_code"], r["outlet_code"]) for r in outlets_in(data, p, "110000")} == {
         ("S_GM", "DA001"), ("S_OLY", "DW001"),
     }  # fmt: skip
@@ -132,8 +135,12 @@ def test_nationwide_sees_every_row_inside(data: duckdb.DuckDBPyConnection) -> No
     assert _ids(stations_in(data, SYSTEM, "jjj-2+26", network="air"), "station_id") == {
         "a_dc", "a_gm", "a_oly", "a_tj",
     }  # fmt: skip
-    # A source without a point is never inside an area.
-    assert "S_NOPT" not in _ids(sources_in(data, SYSTEM, "110105"), "source_code")
+    # A source without a point is in the divisions its registry code lies under, in no other
+    # kind of area (a drawn shape or a distance cannot place it).
+    assert "S_NOPT" in _ids(sources_in(data, SYSTEM, "110105"), "source_code")
+    assert "S_NOPT" not in _ids(sources_in(data, SYSTEM, "110101"), "source_code")
+    circle = {"point": list(GUOMAO), "distance_m": 50_000}
+    assert "S_NOPT" not in _ids(sources_in(data, SYSTEM, circle), "source_code")
 
 
 def test_enterprise_sees_only_its_sources(data: duckdb.DuckDBPyConnection) -> None:
@@ -171,7 +178,7 @@ def test_water_classes(data: duckdb.DuckDBPyConnection) -> None:
 
 def test_source_counts(data: duckdb.DuckDBPyConnection) -> None:
     out = source_counts(data, ANALYST_CHAOYANG, "110000")
-    assert out["by_industry"] == {"3011 水泥制造": 1, "4411 火力发电": 2}
+    assert out["by_industry"] == {"3011 水泥制造": 1, "4411 火力发电": 3}  # S_NOPT by its code
     out = source_counts(data, SYSTEM, {"point": list(OLYMPIC), "distance_m": 100})
     assert out["by_industry"] == {"3011 水泥制造": 1, "4411 火力发电": 1}
 

@@ -4,7 +4,8 @@ Membership is decided one way everywhere: a point is inside when it *intersects*
 point exactly on the boundary is inside (and may be inside two neighbouring regions). Rows are
 first cut by the area's bounding box and the principal's scope in SQL, then tested against the
 prepared area with GEOS (Shapely), which measured faster than DuckDB spatial's ST_Intersects
-for this (docs/geo.md). Rows without coordinates are never inside any area.
+for this (docs/geo.md). A row without coordinates is inside a division when its own region code
+lies under it (the registry files it there), and inside no other kind of area.
 
 ``crs="gcj02"`` returns lon/lat in GCJ-02 (for Chinese web maps); input coordinates of the
 region follow the same ``crs`` (see :mod:`ecohub.geo.resolve`).
@@ -20,6 +21,7 @@ import pandas as pd
 import shapely
 
 from ecohub.access import Principal, region_sql, source_sql
+from ecohub.access.region_scope import region_prefix
 from ecohub.geo.gcj02 import wgs84_to_gcj02
 from ecohub.geo.resolve import Area, resolve
 
@@ -60,16 +62,24 @@ def inside_frame(
     scope, scope_params = region_sql(p, region_col, lon="lon", lat="lat")
     own, own_params = source_sql(p, source_col) if source_col else ("TRUE", [])
     x0, y0, x1, y1 = area.bbox
+    located = "lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
+    located_params: list[Any] = [x0, x1, y0, y1]
+    if area.kind == "division" and len(area.ref) == 6 and area.ref.isdigit():
+        # A row the map cannot place (no point) is still in its own division by its code: a
+        # district's source list is every source the registry files under it.
+        located = (
+            f"(({located}) OR ((lon IS NULL OR lat IS NULL) AND starts_with({region_col}, ?)))"
+        )
+        located_params.append(region_prefix(area.ref))
     frame = con.execute(
-        f"SELECT * FROM ({select}) WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? "
-        f"AND ({scope}) AND ({own}) AND ({where})",
-        [x0, x1, y0, y1, *scope_params, *own_params, *(params or [])],
+        f"SELECT * FROM ({select}) WHERE {located} AND ({scope}) AND ({own}) AND ({where})",
+        [*located_params, *scope_params, *own_params, *(params or [])],
     ).df()
     if frame.empty:
         return frame
-    mask = shapely.intersects_xy(
-        area.geometry, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
-    )
+    lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    unplaced = np.isnan(lon) | np.isnan(lat)
+    mask = unplaced | shapely.intersects_xy(area.geometry, lon, lat)
     return frame[mask].reset_index(drop=True)
 
 
