@@ -100,6 +100,17 @@ def settled(page: Page) -> None:
     page.wait_for_selector("body:not([data-loading])", state="attached")
 
 
+def draw_circle_at_first_station(page: Page) -> None:
+    """Draw a circle centred on the first station marker, 15 px across, and wait for the page."""
+    page.click("#draw-circle")
+    marker = page.locator("#map .station-marker").first.bounding_box()
+    assert marker is not None
+    cx, cy = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
+    page.mouse.click(cx, cy)
+    page.mouse.click(cx + 15, cy)
+    settled(page)
+
+
 def listed_stations(page: Page) -> set[str]:
     return set(page.eval_on_selector_all("#station-list li[data-station]",
                                          "els => els.map(e => e.dataset.station)"))  # fmt: skip
@@ -239,13 +250,7 @@ def test_key_region_and_circle(page: Page, url: str) -> None:
     settled(page)
     page.select_option("#children", "110105")
     settled(page)
-    page.click("#draw-circle")
-    marker = page.locator("#map .station-marker").first.bounding_box()
-    assert marker is not None
-    cx, cy = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
-    page.mouse.click(cx, cy)
-    page.mouse.click(cx + 15, cy)
-    settled(page)
+    draw_circle_at_first_station(page)
     expect(page.locator("#chart-trend")).to_have_attribute("data-region", re.compile(r"^point "))
     assert len(listed_stations(page)) == 1
     shot(page, "09-circle")

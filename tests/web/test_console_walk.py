@@ -21,6 +21,7 @@ from tests.web.served import PASSWORD
 from tests.web.test_console import (  # noqa: F401
     _stuck_alert,
     browser,
+    draw_circle_at_first_station,
     log_in,
     page,
     settled,
@@ -151,13 +152,7 @@ def test_the_english_page_has_no_chinese_left(page: Page, url: str) -> None:  # 
     log_in(page, url, "ana")
     expect(page.locator("#who")).to_have_text("ana（分析员）")  # the role by name, not `analyst`
     # A circle drawn in Chinese keeps its title in the language of the page.
-    page.click("#draw-circle")
-    marker = page.locator("#map .station-marker").first.bounding_box()
-    assert marker is not None
-    cx, cy = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
-    page.mouse.click(cx, cy)
-    page.mouse.click(cx + 15, cy)
-    settled(page)
+    draw_circle_at_first_station(page)
     expect(page.locator("#region-title")).to_have_text(re.compile(r"^半径 [\d.]+ km 的圆$"))
     page.click("#lang")
     settled(page)

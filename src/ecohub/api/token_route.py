@@ -104,6 +104,20 @@ def _denied(reason: str) -> JSONResponse:
     )
 
 
+def _refused(
+    cur: duckdb.DuckDBPyConnection,
+    grant: str,
+    reason: str,
+    user: str,
+    via: str,
+    client: str | None,
+) -> JSONResponse:
+    """A refused log-in or refresh: recorded with the name tried and why, answered alike."""
+    record(cur, ANONYMOUS, "login", TOKEN_PATH, {"grant_type": grant}, None,
+           f"denied: {reason}", user=user, via=via, client=client)  # fmt: skip
+    return _denied(reason)
+
+
 def _password_grant(
     cur: duckdb.DuckDBPyConnection,
     state: AuthState,
@@ -127,19 +141,7 @@ def _password_grant(
             lockout_minutes=state.lockout_minutes,
         )
     except AuthFailed as exc:
-        record(
-            cur,
-            ANONYMOUS,
-            "login",
-            TOKEN_PATH,
-            {"grant_type": "password"},
-            None,
-            f"denied: {exc.reason}",
-            user=attempted,
-            via="password",
-            client=client,
-        )
-        return _denied(exc.reason)
+        return _refused(cur, "password", exc.reason, attempted, "password", client)
     pair = tokens.login_tokens(
         cur,
         state.secret,
@@ -165,19 +167,7 @@ def _refresh_grant(
             cur, state.secret, refresh_token, access_minutes=state.access_minutes
         )
     except AuthFailed as exc:
-        record(
-            cur,
-            ANONYMOUS,
-            "login",
-            TOKEN_PATH,
-            {"grant_type": "refresh_token"},
-            None,
-            f"denied: {exc.reason}",
-            user=exc.user or "-",
-            via="token",
-            client=client,
-        )
-        return _denied(exc.reason)
+        return _refused(cur, "refresh_token", exc.reason, exc.user or "-", "token", client)
     record(cur, p, "login", TOKEN_PATH, {"grant_type": "refresh_token"}, None, "ok", client=client)
     return _tokens_response(pair)
 
