@@ -162,7 +162,7 @@ R5,2026-10-01 08:20,工地噪声,北京市海淀区中关村大街1号,,,110108
         ("R4", "110105", "given"),
         ("R5", "110108", "given"),
     ]
-    with (tmp_path / "rc.csv.rejects.csv").open(encoding="utf-8") as fh:
+    with (tmp_path / "rc.csv.rejects.csv").open(encoding="utf-8-sig") as fh:  # BOM: for Excel
         rejects = [(x["row"], x["column"], x["value"], x["reason"]) for x in csv.DictReader(fh)]
     assert rejects == [
         (

@@ -212,4 +212,5 @@ def test_admin_and_supervision_commands_work_while_the_server_runs(
     assert reviewed.returncode == 0, reviewed.stderr
     flags = cli(data, "review", "flags", "--format", "csv")
     assert flags.returncode == 0, flags.stderr
-    assert flags.stdout.startswith("station_id,parameter,period,time,value,rule,reason,status")
+    header = "\ufeffstation_id,parameter,period,time,value,rule,reason,status"  # BOM: for Excel
+    assert flags.stdout.startswith(header)

@@ -33,6 +33,8 @@ OPEN: dict[tuple[str, str], str] = {
     ("GET", "/"): "the web console (HTML) or an index of links (JSON)",
     ("GET", "/healthz"): "liveness for load balancers; says nothing about the data",
     ("POST", "/api/v1/auth/token"): "log-in",
+    # Ends the log-in of the token it is sent (holding it is the right to end it); always 204.
+    ("POST", "/api/v1/auth/logout"): "log-out",
     ("GET", "/api/v1/openapi.json"): "the API description",
     ("GET", "/api/v1/docs"): "interactive docs",
     ("GET", "/api/v1/docs/oauth2-redirect"): "interactive docs log-in",
