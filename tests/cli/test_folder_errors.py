@@ -119,7 +119,6 @@ def test_spark_work_dir_that_cannot_be_made_is_one_line_exit_2(
     assert reason in line
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux)")
 def test_folders_that_cannot_be_made_name_the_reason(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"^lake \(ECOHUB_LAKE\): /proc/nolake: no such dir"):
         check_lake(Settings(data_dir=tmp_path, lake="/proc/nolake"))
