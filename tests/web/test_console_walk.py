@@ -250,3 +250,26 @@ def test_a_malformed_link_says_not_found(page: Page, url: str) -> None:  # noqa:
     page.goto(url + "/#/source/%")  # not a valid escape: no URIError, the page is replaced
     expect(page.locator("#detail .error")).to_have_text("未找到，或不在您的权限范围内。")
     expect(page.locator("#detail-title")).to_have_count(0)
+
+
+def test_a_late_answer_does_not_paint_over_the_next_page(page: Page, url: str) -> None:  # noqa: F811
+    # The station page's hourly answer is held back until the reader has followed another link;
+    # when it arrives, the page now shown stays as it is (it once became "请求失败：Cannot set
+    # properties of null").
+    held: list[Any] = []
+    page.route("**/api/v1/air/aqi/hourly?*", lambda route: held.append(route))
+    log_in(page, url, "ana")
+    page.goto(url + "/#/station/Nongzhanguan")
+    expect(page.locator("#detail-title")).to_contain_text("农展馆")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the station page asked for its hourly AQI"
+    page.goto(url + "/#/source/%")
+    expect(page.locator("#detail .error")).to_have_text("未找到，或不在您的权限范围内。")
+    for route in held:
+        route.continue_()
+    page.wait_for_timeout(500)  # the held answer arrives and is ignored
+    expect(page.locator("#detail .error")).to_have_text("未找到，或不在您的权限范围内。")
+    expect(page.locator("#detail-title")).to_have_count(0)

@@ -3,7 +3,7 @@ import { api, ApiError, login, logOutEverywhere, logout, tokens } from "./api.js
 import { esc, lang, loadLang, named, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
-import { sourcePage, stationPage } from "./pages.js";
+import { nextVisit, sourcePage, stationPage } from "./pages.js";
 import { ComplaintLayer, showComplaints } from "./complaints.js";
 import { alertsPage, openAlerts } from "./alerts.js";
 import { watchlistPanel } from "./enterprise.js";
@@ -284,6 +284,7 @@ async function start() {
 }
 
 async function route(fresh = false) {
+  nextVisit(); // whatever page was loading is no longer the one shown
   // The open-data page needs no log-in.
   if (location.hash === "#/open") {
     show("open-view");

@@ -73,7 +73,7 @@ export async function enterpriseSection(el, code) {
         severity: named(`sev_${a.severity}`, a.severity) })), ["mn", "rule", "pollutant", "start", "end", "severity"])}</div>
       <h2>${esc(t("complaints"))}: <span id="complaint-count">${esc(String(p.complaint_count ?? 0))}</span></h2>
       <div id="complaint-list">${complaintRows(p.complaints)}</div>`;
-    drawRisk(document.getElementById("risk-chart"), r.factors);
+    drawRisk(el.querySelector("#risk-chart"), r.factors);
   } catch (err) {
     const msg = err instanceof ApiError && err.status === 403 ? t("forbidden")
       : t("request_failed", { detail: err.message });

@@ -18,6 +18,15 @@ function table(rows, columns, labels) {
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
+// Each page shown gets a visit number. An answer that arrives after the reader has moved on (a
+// slow station page, then another link) must not paint over the page shown since.
+let visits = 0;
+export function nextVisit() {
+  visits += 1;
+  return visits;
+}
+const current = (visit) => visit === visits;
+
 function failure(el, err) {
   const msg = err instanceof ApiError && err.status === 404 ? t("not_found")
     : err instanceof ApiError && err.status === 403 ? t("forbidden")
@@ -26,10 +35,12 @@ function failure(el, err) {
 }
 
 export async function stationPage(el, id, levels) {
+  const visit = nextVisit();
   el.innerHTML = "";
   try {
     const s = await api(`/api/v1/stations/${encodeURIComponent(id)}`);
     const daily = await api(`/api/v1/air/aqi/daily?station=${encodeURIComponent(id)}&limit=10000`);
+    if (!current(visit)) return;
     const rows = (daily.items || daily).slice(-90);
     const last = rows[rows.length - 1];
     el.innerHTML = `
@@ -41,10 +52,10 @@ export async function stationPage(el, id, levels) {
       <h2>${esc(t("latest_hour"))}</h2><div id="latest-hour"></div>
       <h2>${esc(t("hourly_aqi"))}</h2><div class="chart" id="station-hourly"></div>
       <h2>${esc(t("daily_aqi"))}</h2><div class="chart" id="station-chart"></div>`;
-    if (rows.length) stationChart(document.getElementById("station-chart"), rows, levels);
-    if (last) await stationHours(id, last.date, levels);
+    if (rows.length) stationChart(el.querySelector("#station-chart"), rows, levels);
+    if (last) await stationHours(el, visit, id, last.date, levels);
   } catch (err) {
-    failure(el, err);
+    if (current(visit)) failure(el, err);
   }
 }
 
@@ -53,22 +64,24 @@ const HOUR_VALUES = [["SO2", "so2_1h", "µg/m³"], ["NO2", "no2_1h", "µg/m³"],
   ["CO", "co_1h", "mg/m³"], ["O3", "o3_1h", "µg/m³"], ["PM2.5", "pm25_1h", "µg/m³"]];
 
 // The station's last 7 days of hourly AQI (to its last reported day) and its latest hour.
-async function stationHours(id, lastDay, levels) {
+async function stationHours(el, visit, id, lastDay, levels) {
   const from = new Date(Date.parse(`${lastDay}T00:00:00Z`) - 6 * 86400000).toISOString().slice(0, 10);
   const q = `station=${encodeURIComponent(id)}&from=${from}&to=${lastDay}&limit=500`;
   const hourly = await api(`/api/v1/air/aqi/hourly?${q}`);
+  if (!current(visit)) return;
   const hours = hourly.items || hourly;
-  const box = document.getElementById("latest-hour");
+  const box = el.querySelector("#latest-hour");
   const latest = hours[hours.length - 1];
   box.innerHTML = latest ? table([{
     [t("hour_time")]: cst(latest.time), AQI: latest.aqi ?? "—", [t("col_category")]: levelName(levels, latest.level, latest.category ?? "—"),
     ...Object.fromEntries(HOUR_VALUES.map(([name, col, unit]) => [`${name} (${unit})`, latest[col]])),
   }]) : `<p class="hint">${esc(t("none"))}</p>`;
-  const chart = document.getElementById("station-hourly");
+  const chart = el.querySelector("#station-hourly");
   if (hours.length) hourlyChart(chart, hours.map((h) => ({ ...h, label: cst(h.time) })), levels);
 }
 
 export async function sourcePage(el, code) {
+  const visit = nextVisit();
   el.innerHTML = "";
   try {
     const d = await api(`/api/v1/registry/sources/${encodeURIComponent(code)}`);
@@ -80,6 +93,7 @@ export async function sourcePage(el, code) {
         return { ...m, online: null };
       }
     }));
+    if (!current(visit)) return;
     const head = d.source || {};
     el.innerHTML = `
       <h1 id="detail-title">${esc(t("source"))}：${esc(head.name || code)}</h1>
@@ -95,8 +109,8 @@ export async function sourcePage(el, code) {
       <h2>${esc(t("latest_data"))}</h2>${table(d.latest)}
       <h2>${esc(t("code_history"))}</h2><div id="code-history">${table(d.history, null, { kind: t("event_kind") })}</div>
       <div id="enterprise"></div>`;
-    await enterpriseSection(document.getElementById("enterprise"), code);
+    await enterpriseSection(el.querySelector("#enterprise"), code);
   } catch (err) {
-    failure(el, err);
+    if (current(visit)) failure(el, err);
   }
 }
