@@ -262,3 +262,40 @@ def test_origin_names_the_variable_or_the_file(
     s = load_settings()
     assert s.origin("lake") == f"key lake in {cfg}"
     assert s.origin("node_id") == "ECOHUB_NODE_ID" and s.node == "b"
+
+
+def test_unknown_variables_name_the_setting_meant() -> None:
+    from ecohub.settings_sources import unknown_variables
+
+    env = {
+        "ECOHUB_HTTP_PROT": "8300",  # a typo: http_port keeps its default
+        "ECOHUB_LAKE_PATH": "/data/lake",  # the setting is `lake`
+        "ECOHUB_HTTP_PORT": "8300",
+        "ECOHUB_CONFIG": "ecohub.toml",  # read on purpose, not a setting
+        "ECOHUB_WEB_VENDOR": "/opt/vendor",
+        "ECOHUB_ZZZZ": "1",
+        "PATH": "/usr/bin",
+    }
+    assert unknown_variables(Settings.model_fields, env) == [
+        "ECOHUB_HTTP_PROT is not a setting and is ignored (did you mean ECOHUB_HTTP_PORT?)",
+        "ECOHUB_LAKE_PATH is not a setting and is ignored (did you mean ECOHUB_LAKE?)",
+        "ECOHUB_ZZZZ is not a setting and is ignored",
+    ]
+
+
+def test_up_warns_of_an_unknown_variable_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The store is not a DuckDB file, so `up` stops right after reading its settings.
+    (tmp_path / "store.duckdb").write_text("not a database\n")
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ECOHUB_DB_PATH", str(tmp_path / "store.duckdb"))
+    monkeypatch.setenv("ECOHUB_HJ212_PROT", "9300")
+    code, err = run_cli(monkeypatch, capsys, "up", "--no-sample")
+    lines = err.strip().splitlines()
+    assert code == 1 and "Traceback" not in err
+    assert lines[0] == (
+        "warning: ECOHUB_HJ212_PROT is not a setting and is ignored "
+        "(did you mean ECOHUB_HJ212_PORT?)"
+    )
+    assert lines[-1].startswith("error: ") and "not a DuckDB database file" in lines[-1]

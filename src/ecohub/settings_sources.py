@@ -94,6 +94,32 @@ def closest(key: str, known: Collection[str]) -> str | None:
     return close[0] if close else None
 
 
+#: ``ECOHUB_*`` variables that are read on purpose but are not settings: the settings file's
+#: path, and the web console's script folder (a development override, web/mount.py).
+NOT_SETTINGS = frozenset({"ECOHUB_CONFIG", "ECOHUB_WEB_VENDOR"})
+
+
+def unknown_variables(
+    known: Collection[str], environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """One line for each ``ECOHUB_*`` variable that is no setting, naming the setting it was
+    probably meant to be. A mistyped variable (``ECOHUB_HTTP_PROT``) leaves the default in
+    force; unlike a mistyped TOML key it is not refused, because the environment is shared with
+    other programs, but it must not go unmentioned."""
+    env = os.environ if environ is None else environ
+    out = []
+    for name in sorted(env):
+        if not name.startswith("ECOHUB_") or name in NOT_SETTINGS:
+            continue
+        key = name.removeprefix("ECOHUB_").lower()
+        if key in known:
+            continue
+        close = closest(key, known)
+        hint = f" (did you mean {variable(close)}?)" if close else ""
+        out.append(f"{name} is not a setting and is ignored{hint}")
+    return out
+
+
 def describe(exc: ValidationError, from_file: Mapping[str, str]) -> str:
     """One line naming each bad setting, where its value came from (``from_file``: setting ->
     the file it came from, else its variable), the reason and the value given."""

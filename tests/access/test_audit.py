@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ecohub.access import audit
+from ecohub.access import audit, audit_read
 from ecohub.access.principal import Principal
 
 ANA = Principal("ana", "analyst", "110105", via="token")
@@ -45,7 +45,7 @@ def test_entries_chain_and_hash_by_hand(store: duckdb.DuckDBPyConnection) -> Non
     )
     assert first[6] == '{"region":"110105"}'
     assert first[10] == hashlib.sha256(text.encode()).hexdigest()
-    assert audit.verify(store) is None
+    assert audit_read.verify(store) is None
 
 
 def test_client_address_is_hashed_when_there_is_one(store: duckdb.DuckDBPyConnection) -> None:
@@ -61,21 +61,21 @@ def test_client_address_is_hashed_when_there_is_one(store: duckdb.DuckDBPyConnec
     )
     assert rows[0][2] == "10.1.2.3" and rows[0][1] == hashlib.sha256(text.encode()).hexdigest()
     assert rows[1][2] is None
-    assert audit.show(store)[0]["client"] == "10.1.2.3"
-    assert audit.verify(store) is None
+    assert audit_read.show(store)[0]["client"] == "10.1.2.3"
+    assert audit_read.verify(store) is None
     # Changing or erasing the address is an alteration like any other.
     store.execute("UPDATE audit_log SET client = '192.168.0.9' WHERE seq = 1")
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 1 and "altered" in bad.reason
     store.execute("UPDATE audit_log SET client = NULL WHERE seq = 1")
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 1
 
 
 def test_altered_entry(store: duckdb.DuckDBPyConnection) -> None:
     _fill(store)
     store.execute("UPDATE audit_log SET rows = 999 WHERE seq = 4")
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 4 and "altered" in bad.reason
 
 
@@ -92,14 +92,14 @@ def test_altered_entry_with_its_hash_recomputed(store: duckdb.DuckDBPyConnection
         "UPDATE audit_log SET user_name = 'mallory', hash = ? WHERE seq = 3",
         [audit.entry_hash(*forged)],
     )
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 4 and "chain" in bad.reason
 
 
 def test_removed_entry(store: duckdb.DuckDBPyConnection) -> None:
     _fill(store)
     store.execute("DELETE FROM audit_log WHERE seq = 3")
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 3 and "removed" in bad.reason
     assert str(bad) == "audit entry 3: removed"
 
@@ -109,7 +109,7 @@ def test_removed_and_renumbered(store: duckdb.DuckDBPyConnection) -> None:
     store.execute("DELETE FROM audit_log WHERE seq = 3")
     for seq in (4, 5, 6):
         store.execute("UPDATE audit_log SET seq = ? WHERE seq = ?", [seq - 1, seq])
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 3
 
 
@@ -118,7 +118,7 @@ def test_swapped_pair(store: duckdb.DuckDBPyConnection) -> None:
     store.execute("UPDATE audit_log SET seq = -1 WHERE seq = 2")
     store.execute("UPDATE audit_log SET seq = 2 WHERE seq = 5")
     store.execute("UPDATE audit_log SET seq = 5 WHERE seq = -1")
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 2 and "moved" in bad.reason
 
 
@@ -128,19 +128,19 @@ def test_cut_off_tail_caught_by_the_head_file(
     _fill(store)
     assert (tmp_path / "audit.head").read_text().split()[0] == "6"
     store.execute("DELETE FROM audit_log WHERE seq >= 5")
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 5 and "end" in bad.reason
     # The head file removed too, to hide the cut: the chain alone is whole, but a log with
     # entries and no head file is itself a finding (every append writes the head).
     (tmp_path / "audit.head").unlink()
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 5 and "head file audit.head is missing" in bad.reason
 
 
 def test_rewritten_tail_differs_from_the_head(store: duckdb.DuckDBPyConnection) -> None:
     _fill(store, 3)
     store.execute("UPDATE audit_log SET hash = ? WHERE seq = 3", ["f" * 64])
-    bad = audit.verify(store)
+    bad = audit_read.verify(store)
     assert bad is not None and bad.seq == 3
 
 
@@ -160,17 +160,17 @@ def test_concurrent_appends_never_fork(store: duckdb.DuckDBPyConnection) -> None
         t.join()
     seqs = [r[0] for r in store.execute("SELECT seq FROM audit_log ORDER BY seq").fetchall()]
     assert seqs == list(range(1, 41))
-    assert audit.verify(store) is None
+    assert audit_read.verify(store) is None
 
 
 def test_show_filters(store: duckdb.DuckDBPyConnection) -> None:
     _fill(store)
-    assert [e["seq"] for e in audit.show(store, user="bob")] == [2, 4, 6]
+    assert [e["seq"] for e in audit_read.show(store, user="bob")] == [2, 4, 6]
     now = datetime.now(UTC)
-    assert audit.show(store, since=now + timedelta(minutes=1)) == []
-    assert len(audit.show(store, until=now + timedelta(minutes=1))) == 6
-    assert [e["seq"] for e in audit.show(store, limit=2)] == [5, 6]
-    entry = audit.show(store)[0]
+    assert audit_read.show(store, since=now + timedelta(minutes=1)) == []
+    assert len(audit_read.show(store, until=now + timedelta(minutes=1))) == 6
+    assert [e["seq"] for e in audit_read.show(store, limit=2)] == [5, 6]
+    entry = audit_read.show(store)[0]
     assert entry["filters"] == {"page": 1, "region": "110105"}
     assert json.dumps(entry)  # plain data
 
@@ -178,8 +178,8 @@ def test_show_filters(store: duckdb.DuckDBPyConnection) -> None:
 @pytest.mark.parametrize("filters", [{"名称": "北京"}, {"q": 'a"b\\c'}, {"n": None}])
 def test_unusual_filters_round_trip(store: duckdb.DuckDBPyConnection, filters: dict) -> None:
     audit.record(store, ANA, "read", "/r", filters, None, "200")
-    assert audit.verify(store) is None
-    assert audit.show(store)[0]["filters"] == filters
+    assert audit_read.verify(store) is None
+    assert audit_read.show(store)[0]["filters"] == filters
 
 
 def test_writer_commits_in_order_and_chains(store: duckdb.DuckDBPyConnection) -> None:
@@ -196,8 +196,8 @@ def test_writer_commits_in_order_and_chains(store: duckdb.DuckDBPyConnection) ->
         assert writer.flush()
     finally:
         writer.close()
-    assert audit.verify(store) is None
-    entries = audit.show(store)
+    assert audit_read.verify(store) is None
+    entries = audit_read.show(store)
     assert [e["seq"] for e in entries] == list(range(1, 703))
     got = [e["filters"]["i"] for e in entries if e["route"] == "/r"]
     assert got == list(range(700))  # submission order kept

@@ -9,7 +9,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecohub.access import apikeys, audit, local, tokens, users
+from ecohub.access import apikeys, audit_read, local, tokens, users
 from ecohub.access.principal import Principal
 from tests.access.conftest import PASSWORD
 from tests.api._auth_server import Server, cheap_argon2, server_fixture  # noqa: F401 - fixtures
@@ -134,7 +134,7 @@ def test_logout_ends_the_login_on_the_server(server: Server) -> None:
     fine = {"Authorization": f"Bearer {third['access_token']}"}
     assert server.client.get("/api/v1/whoami", headers=fine).status_code == 200
     server.auth.audit_writer.flush()
-    logged = [(e["user"], e["action"], e["result"]) for e in audit.show(server.con)
+    logged = [(e["user"], e["action"], e["result"]) for e in audit_read.show(server.con)
               if e["route"] == LOGOUT]  # fmt: skip
     nothing = ("-", "logout", "no log-in of ours")
     assert logged == [("ana", "logout", "ok"), ("ana", "logout", "ok"), nothing, nothing]
@@ -164,7 +164,8 @@ def test_open_route_is_anonymous_and_unaudited(server: Server) -> None:
     assert server.client.get("/open/v1/things").json() == {"as": "anonymous"}
     _is_generic_401(server.client.get("/open/v1/things", headers={"X-API-Key": "ehk_bad_key"}))
     assert all(
-        e["route"] != "/open/v1/things" or e["action"] == "auth" for e in audit.show(server.con)
+        e["route"] != "/open/v1/things" or e["action"] == "auth"
+        for e in audit_read.show(server.con)
     )
 
 
@@ -191,7 +192,7 @@ def test_audit_records_logins_and_requests(server: Server) -> None:
     # Every entry names the address the request came from: a reviewer tells a guessing
     # attack from a typo by it (GB/T 22239-2019 8.1.4.3). The server listens on loopback.
     assert [e["client"] for e in entries] == ["127.0.0.1"] * 5
-    assert audit.verify(server.con) is None
+    assert audit_read.verify(server.con) is None
 
 
 def _wait_for(server: Server, n: int) -> list[dict[str, object]]:
@@ -201,11 +202,11 @@ def _wait_for(server: Server, n: int) -> list[dict[str, object]]:
     assert writer is not None
     for _ in range(200):
         writer.flush()
-        entries = audit.show(server.con)
+        entries = audit_read.show(server.con)
         if len(entries) >= n:
             return entries
         time.sleep(0.01)
-    return audit.show(server.con)
+    return audit_read.show(server.con)
 
 
 _HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=300)

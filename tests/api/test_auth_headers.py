@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ecohub.access import apikeys, audit, users
+from ecohub.access import apikeys, audit_read, users
 from tests.access.conftest import PASSWORD
 from tests.api._auth_server import Server, cheap_argon2, server_fixture  # noqa: F401 - fixtures
 
@@ -43,11 +43,11 @@ def _auth_entries(s: Server, n: int) -> list[dict[str, object]]:
     assert writer is not None
     for _ in range(200):
         writer.flush()
-        got = [e for e in audit.show(s.con) if e["action"] == "auth"]
+        got = [e for e in audit_read.show(s.con) if e["action"] == "auth"]
         if len(got) >= n:
             return got
         time.sleep(0.01)
-    return [e for e in audit.show(s.con) if e["action"] == "auth"]
+    return [e for e in audit_read.show(s.con) if e["action"] == "auth"]
 
 
 def test_a_bad_key_beside_a_good_token_is_refused_and_audited(server: Server) -> None:
@@ -66,7 +66,7 @@ def test_a_bad_key_beside_a_good_token_is_refused_and_audited(server: Server) ->
         ("-", "token+apikey", route, "400: two credentials: Authorization and X-API-Key")
         for route in ("/api/v1/whoami", "/api/v1/whoami", "/open/v1/things")
     ]
-    assert audit.verify(server.con) is None
+    assert audit_read.verify(server.con) is None
 
 
 def _raw_status(s: Server, header: bytes) -> bytes:

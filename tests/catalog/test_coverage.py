@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from ecohub.access.principal import SYSTEM
-from ecohub.catalog import coverage, resources, service
+from ecohub.catalog import coverage, definitions, resources, service
 from ecohub.cst import CST
 
 OBS = "30100101-00002"
@@ -71,7 +71,7 @@ def test_an_undescribed_table_is_discovered_and_never_shared(
     assert len(found) == 1
     r = resources.get(small, found[0]["code"]) or {}
     assert r["origin"] == "discovered" and r["sharing_type"] == "不予共享"
-    assert found[0]["code"].startswith(resources.UNDESCRIBED_CLASS + "-")
+    assert found[0]["code"].startswith(definitions.UNDESCRIBED_CLASS + "-")
     assert [i["name"] for i in resources.items(small, found[0]["code"])] == ["station_id", "note"]
     # Its code is stable: a second sync keeps it.
     resources.sync(small, force=True)
@@ -84,7 +84,7 @@ def test_an_undescribed_table_is_discovered_and_never_shared(
 
 
 def test_builtin_definitions_follow_the_guide() -> None:
-    defs = resources.definitions()
+    defs = definitions.definitions()
     codes = [d["code"] for d in defs]
     assert len(codes) == len(set(codes))
     for d in defs:
@@ -92,9 +92,9 @@ def test_builtin_definitions_follow_the_guide() -> None:
         for field in ("name_zh", "name_en", "abstract_zh", "abstract_en", "format", "provider"):
             assert d[field], (d["code"], field)
     with pytest.raises(ValueError, match="sharing_type"):
-        resources._check({**defs[0], "sharing_type": "随便共享"})
+        definitions.check({**defs[0], "sharing_type": "随便共享"})
     with pytest.raises(ValueError, match="sharing_conditions"):
-        resources._check({**defs[0], "sharing_type": "有条件共享", "sharing_conditions": None})
+        definitions.check({**defs[0], "sharing_type": "有条件共享", "sharing_conditions": None})
 
 
 def test_rows_go_out_as_json_even_bytes(small: duckdb.DuckDBPyConnection) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ecohub.access.audit import verify
+from ecohub.access.audit_read import verify
 from ecohub.access.local import read_local_credential
 from ecohub.store.db import connect
 from tests.e2e.test_sigkill import start_platform

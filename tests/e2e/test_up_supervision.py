@@ -16,7 +16,7 @@ import pytest
 from ecohub.access.principal import SYSTEM
 from ecohub.ingest.simulator import demo_outlets
 from ecohub.store.db import connect
-from ecohub.supervision.service import anomalies, exceedances
+from ecohub.supervision.listings import anomalies, exceedances
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from ecohub.access import audit
+from ecohub.access import audit, audit_read
 from ecohub.access.principal import Principal
 from ecohub.store.db import connect
 
@@ -32,15 +32,15 @@ def test_a_copy_after_a_clean_stop_restores_whole(tmp_path: Path) -> None:
     try:
         assert back.execute("SELECT source_code FROM source").fetchall() == [("S1",)]
         # The head file beside the restored store is the one verify reads: the chain is whole.
-        assert audit.verify(back) is None
-        assert [e["seq"] for e in audit.show(back)] == [1, 2, 3]
+        assert audit_read.verify(back) is None
+        assert [e["seq"] for e in audit_read.show(back)] == [1, 2, 3]
     finally:
         back.close()
     # A copy that lost its head file is reported, as a log cut short would be.
     (restored / "audit.head").unlink()
     back = connect(restored / "ecohub.duckdb")
     try:
-        bad = audit.verify(back)
+        bad = audit_read.verify(back)
         assert bad is not None and "head file" in bad.reason
     finally:
         back.close()

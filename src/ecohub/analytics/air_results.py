@@ -23,11 +23,8 @@ import pandas as pd
 from ecohub.analytics import air_stats
 from ecohub.analytics.air_chunks import CHUNK_VALUES, chunk_builds, merge_reports
 from ecohub.analytics.air_input import EARLIEST_TIME, FUTURE_SLACK, AirInputError
-from ecohub.analytics.air_tables import (
-    aqi_table,
-    parse_edition,
-    union,
-)
+from ecohub.analytics.air_layout import aqi_table, union
+from ecohub.analytics.air_tables import parse_edition
 from ecohub.analytics.regions import city_table
 from ecohub.cst import CST
 from ecohub.store.backend import AnalyticsBackend, Run, duckdb_backend

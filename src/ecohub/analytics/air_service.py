@@ -26,16 +26,15 @@ import pandas as pd
 
 from ecohub.access import Principal, require_role
 from ecohub.analytics import air_results, air_scope, air_stale, air_stats
+from ecohub.analytics.air_annual import assess_tables, tidy_assessment
 from ecohub.analytics.air_input import AirInputError
+from ecohub.analytics.air_layout import aqi_table
 from ecohub.analytics.air_tables import (
     EDITION_CHOICES,
     AirTables,
-    aqi_table,
-    assess_tables,
     build,
     check_year,
     parse_edition,
-    tidy_assessment,
 )
 from ecohub.analytics.regions import city_of
 from ecohub.cst import CST

@@ -27,6 +27,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ecohub.analytics import air_stats
+from ecohub.analytics.air_layout import aqi_table, union
 from ecohub.analytics.air_results import (
     DAY_SQL,
     INPUTS,
@@ -39,7 +40,7 @@ from ecohub.analytics.air_results import (
     state,
     write_plan,
 )
-from ecohub.analytics.air_tables import aqi_table, build, parse_edition, union
+from ecohub.analytics.air_tables import build, parse_edition
 from ecohub.store.backend import AnalyticsBackend, Run, duckdb_backend
 from ecohub.store.db import transaction
 

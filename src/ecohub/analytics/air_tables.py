@@ -2,7 +2,8 @@
 
 :func:`build` takes an Ibis backend holding ``observation`` and ``station`` tables (the
 DuckDB store, or Spark over the lake) and returns the hourly/daily AQI expressions;
-:func:`aqi_table` and :func:`assess_tables` shape them. The store's ``air_*`` tables are
+:func:`ecohub.analytics.air_layout.aqi_table` and
+:func:`ecohub.analytics.air_annual.assess_tables` shape them. The store's ``air_*`` tables are
 written and read by :mod:`ecohub.analytics.air_results`; the calls the CLI and the API make
 are in :mod:`ecohub.analytics.air_service`.
 """
@@ -15,11 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from ecohub.analytics import air, air_stats
+from ecohub.analytics import air
 from ecohub.analytics.air_input import (
     AirInputError,
     InputReport,
@@ -34,14 +34,9 @@ from ecohub.cst import CST
 __all__ = [
     "EDITION_CHOICES",
     "AirTables",
-    "aqi_table",
-    "assess_tables",
     "build",
     "check_year",
     "parse_edition",
-    "period_tables",
-    "tidy_assessment",
-    "union",
 ]
 
 EDITION_CHOICES = ("auto", "2012", "2026")
@@ -251,149 +246,3 @@ def _month_partitions(obs: ir.Table, first: date | None, last: date | None) -> i
 def _cst(d: date) -> datetime:
     """00:00 CST (UTC+8) on ``d``, as a UTC instant."""
     return datetime(d.year, d.month, d.day, tzinfo=CST).astimezone(UTC)
-
-
-_HOURLY_COLS = [
-    "time",
-    "edition",
-    "so2_1h",
-    "no2_1h",
-    "pm10_1h",
-    "co_1h",
-    "o3_1h",
-    "pm25_1h",
-    "o3_8h",
-    "so2_24h",
-    "pm10_24h",
-    "pm25_24h",
-    "iaqi_so2",
-    "iaqi_no2",
-    "iaqi_pm10",
-    "iaqi_co",
-    "iaqi_o3",
-    "iaqi_pm25",
-    "aqi",
-    "level",
-    "category",
-    "primary_pollutants",
-    "complete",
-    "published",
-]
-_DAILY_COLS = [
-    "date",
-    "edition",
-    "so2_24h",
-    "no2_24h",
-    "pm10_24h",
-    "co_24h",
-    "o3_1h",
-    "o3_8h",
-    "pm25_24h",
-    "n_so2",
-    "n_no2",
-    "n_pm10",
-    "n_co",
-    "n_o3",
-    "n_pm25",
-    "n_o3_8h",
-    "iaqi_so2",
-    "iaqi_no2",
-    "iaqi_pm10",
-    "iaqi_co",
-    "iaqi_o3",
-    "iaqi_pm25",
-    "aqi",
-    "level",
-    "category",
-    "primary_pollutants",
-    "complete",
-    "published",
-]
-
-
-def _scoped(t: ir.Table, scope: str, key: str, cols: list[str]) -> ir.Table:
-    # Nullable types throughout, so station and city rows union into one table.
-    return t.select(
-        scope=ibis.literal(scope),
-        code=t[key].cast(dt.String(nullable=True)),
-        **{c: t[c].cast(t[c].type().copy(nullable=True)) for c in cols},
-    )
-
-
-def aqi_table(
-    tables: AirTables, kind: str = "daily", scope: str = "station", with_day: bool = False
-) -> ir.Table:
-    """The hourly or daily AQI rows in the store's ``air_*`` column layout (``with_day``:
-    plus the CST day index, for writing some days only)."""
-    if kind not in ("hourly", "daily"):
-        raise AirInputError(f"kind must be hourly or daily, got {kind!r}", "kind")
-    if scope not in ("station", "city"):
-        raise AirInputError(f"scope must be station or city, got {scope!r}", "scope")
-    cols = (_HOURLY_COLS if kind == "hourly" else _DAILY_COLS) + (["day"] if with_day else [])
-    if scope == "city":
-        src = tables.city_hourly_aqi if kind == "hourly" else tables.city_daily_aqi
-        return _scoped(src, "city", "city_code", cols)
-    src = tables.hourly_aqi if kind == "hourly" else tables.daily_aqi
-    return _scoped(src, "station", "station_id", cols)
-
-
-def period_tables(tables: AirTables, scope: str, period: str) -> tuple[ir.Table, ir.Table]:
-    """HJ 663 statistics and category days of ``scope`` (station | city) per ``period``;
-    category days cover every station (or city) of the selection."""
-    daily = tables.city_daily_aqi if scope == "city" else tables.daily_aqi
-    key = "city_code" if scope == "city" else "station_id"
-    keys = sorted(set(tables.cities[key]))
-    return (
-        air_stats.period_statistics(daily, key, period),
-        air_stats.category_days(daily, key, period, keys=keys),
-    )
-
-
-def assess_tables(tables: AirTables, year: int) -> dict[str, pd.DataFrame]:
-    """HJ 663 annual assessment of ``year`` for every city and station of ``tables``,
-    computed from the expressions (any engine; the store's copy is read by air_service).
-
-    Returns frames: ``stats`` (scope, code, pollutant, statistic, value, n_days, valid),
-    ``days`` (category days and good-day ratio), ``index`` (comprehensive index with
-    city ``rank``), and ``monthly`` (city monthly good-day ratio with MoM/YoY change).
-    """
-    check_year(year)
-    out: dict[str, list[pd.DataFrame]] = {"stats": [], "days": [], "index": []}
-    for scope, key in (("city", "city_code"), ("station", "station_id")):
-        stats, days = period_tables(tables, scope, "year")
-        stats, days = stats.filter(stats.year == year), days.filter(days.year == year)
-        idx = air_stats.comprehensive(stats, key)
-        if scope == "city":
-            idx = air_stats.ranking(idx, key)
-        for name, t in (("stats", stats), ("days", days), ("index", idx)):
-            df = t.to_pandas().rename(columns={key: "code"})
-            df.insert(0, "scope", scope)
-            out[name].append(df)
-    _, mdays = period_tables(tables, "city", "month")
-    monthly = air_stats.change(mdays, "city_code", "good_ratio")
-    monthly = monthly.filter(monthly.year == year).to_pandas().rename(columns={"city_code": "code"})
-    result = {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
-    result["monthly"] = monthly
-    return tidy_assessment(result)
-
-
-def tidy_assessment(result: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The assessment frames in one order: by scope, code (and pollutant or month)."""
-    result["monthly"] = result["monthly"].sort_values(["code", "month"]).reset_index(drop=True)
-    result["stats"] = (
-        result["stats"]
-        .sort_values(["scope", "code", "pollutant", "statistic"])
-        .reset_index(drop=True)
-    )
-    result["days"] = result["days"].sort_values(["scope", "code"]).reset_index(drop=True)
-    result["index"] = result["index"].sort_values(["scope", "code"]).reset_index(drop=True)
-    return result
-
-
-def union(parts: list[ir.Table]) -> ir.Table:
-    """Union parts whose columns differ only in nullability."""
-    same = [
-        p.select(**{c: p[c].cast(p[c].type().copy(nullable=True)) for c in p.columns})
-        for p in parts
-    ]
-    return ibis.union(*same)

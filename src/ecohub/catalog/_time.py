@@ -22,3 +22,12 @@ def json_default(value: Any) -> str:
     """``json.dumps(default=...)``: times as CST ISO text, anything else as ``str``."""
     out = iso(value)
     return out if isinstance(out, str) else str(value)
+
+
+def cst_day(at: datetime | date | None) -> date:
+    """The China calendar day of ``at`` (a naive time is CST); today when ``None``."""
+    if at is None:
+        return datetime.now(CST).date()
+    if isinstance(at, datetime):
+        return (at if at.tzinfo else at.replace(tzinfo=CST)).astimezone(CST).date()
+    return at

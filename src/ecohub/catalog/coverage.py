@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from ecohub.catalog import resources
+from ecohub.catalog import definitions, resources
 from ecohub.catalog._db import WRITE_LOCK, replace_rows, rollback, transaction
 from ecohub.catalog._time import iso
 from ecohub.cst import CST
@@ -36,7 +36,7 @@ STALE_AFTER_S = 300.0
 
 def _via(table: str) -> tuple[str, str | None, str | None, list[str]] | None:
     """(region expression, lon expression, lat expression, key columns) over alias ``t``."""
-    spec = resources.table_specs().get(table, {}).get("via", "")
+    spec = definitions.table_specs().get(table, {}).get("via", "")
     if not spec:
         return None
     kind, _, rest = spec.partition(":")
@@ -118,7 +118,7 @@ def measure(
     # footers to the hot rows (_add_lake: nothing scanned).
     history = _history(table)
     source = history if history and where else table
-    spec = resources.table_specs().get(table, {})
+    spec = definitions.table_specs().get(table, {})
     tcol = spec.get("time_column") or ""
     lo, _, hi = tcol.partition(":")
     hi = hi or lo

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from ecohub.catalog import resources
+from ecohub.catalog import definitions, resources
 from ecohub.catalog._db import replace_rows, transaction
 from ecohub.catalog._time import iso, json_default
 from ecohub.catalog.produce import input_rows
@@ -37,7 +37,7 @@ MAX_DEPTH = 8  # resources made from resources made from ...: far more than the 
 def resolve(con: duckdb.DuckDBPyConnection, resource: str) -> str:
     """A resource code from a code or a table name (``resource: ...`` when neither)."""
     resources.sync(con)  # once per store and process: the definitions are there to resolve
-    if resources.CODE.match(resource):
+    if definitions.CODE.match(resource):
         if resources.get(con, resource) is None:
             raise NotFound("resource", resource)
         return resource

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ecohub.catalog import resources
+from ecohub.catalog import definitions, resources
 from ecohub.catalog._time import json_default
 
 _JOB: ContextVar[tuple[str, str, Mapping[str, Any]] | None] = ContextVar("ecohub_job", default=None)
@@ -57,7 +57,7 @@ def job_context(job_id: str, kind: str, params: Mapping[str, Any]) -> Iterator[N
 
 def code_of(table: str) -> str:
     """The resource code of a store table (from the built-in definitions)."""
-    for d in resources.definitions():
+    for d in definitions.definitions():
         if d["kind"] == "table" and d["table_name"] == table:
             return str(d["code"])
     raise ValueError(f"table {table!r} has no built-in resource: add it to resources.csv")
@@ -65,7 +65,7 @@ def code_of(table: str) -> str:
 
 def has_resource(table: str) -> bool:
     """Whether ``table`` has a built-in resource (a producer may write helper tables too)."""
-    return any(d["kind"] == "table" and d["table_name"] == table for d in resources.definitions())
+    return any(d["kind"] == "table" and d["table_name"] == table for d in definitions.definitions())
 
 
 def note(
@@ -88,7 +88,7 @@ def note(
     for item in inputs:
         k, ref = item[0], item[1]
         detail: dict[str, Any] = dict(item[2]) if len(item) > 2 else {}
-        if k == "resource" and not resources.CODE.match(ref):
+        if k == "resource" and not definitions.CODE.match(ref):
             ref = code_of(ref)
         rows_in.append((k, ref, detail))
     all_params = dict(params or {})

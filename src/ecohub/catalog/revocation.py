@@ -21,8 +21,9 @@ from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.catalog import grant_scope
 from ecohub.catalog._db import transaction
+from ecohub.catalog._time import cst_day
+from ecohub.catalog.applications import application
 from ecohub.catalog.errors import Conflict
-from ecohub.catalog.grants import _day, application
 from ecohub.queries import QueryError
 
 MAX_REASON_CHARS = 2000
@@ -48,7 +49,7 @@ def revoke(
             f"the grant of application {application_id} ended on {app['grant']['valid_to']}"
         )
     now = datetime.now(UTC)
-    end = _day(now) - timedelta(days=1)
+    end = cst_day(now) - timedelta(days=1)
     with transaction(con):
         done = con.execute(
             "UPDATE catalog_decision SET granted_to = valid_to, valid_to = ?, revoked_at = ?, "

@@ -17,7 +17,19 @@ import duckdb
 from ecohub.access import audit
 from ecohub.access.principal import Principal
 from ecohub.access.scope import AccessDenied
-from ecohub.catalog import coverage, dcat, grants, lineage, resources, revocation, rows, search
+from ecohub.catalog import applications as apps
+from ecohub.catalog import (
+    coverage,
+    dcat,
+    dcat_format,
+    dcat_terms,
+    grants,
+    lineage,
+    resources,
+    revocation,
+    rows,
+    search,
+)
 from ecohub.catalog._time import iso
 from ecohub.catalog.opendata import (
     BULK,
@@ -64,7 +76,7 @@ FACETS = ("theme", "provider", "sharing_type", "open_type", "update_cycle")
 VOCABULARIES = {
     "sharing_type": ("无条件共享", "有条件共享", "不予共享"),
     "open_type": ("无条件开放", "有条件开放", "不予开放"),
-    "update_cycle": tuple(dcat.FREQUENCY),
+    "update_cycle": tuple(dcat_terms.FREQUENCY),
 }
 
 
@@ -312,7 +324,7 @@ def export_dcat(
         bulk=BULK,
         city_rows=CITY_ROWS,
     )
-    return dcat.serialize(g, fmt)
+    return dcat_format.serialize(g, fmt)
 
 
 def export_open_dcat(
@@ -338,7 +350,7 @@ def export_open_dcat(
         city_rows=CITY_ROWS,
         open_catalog=True,
     )
-    return dcat.serialize(g, fmt)
+    return dcat_format.serialize(g, fmt)
 
 
 def apply(con: duckdb.DuckDBPyConnection, p: Principal, code: str, **kw: Any) -> dict[str, Any]:
@@ -351,7 +363,7 @@ def apply(con: duckdb.DuckDBPyConnection, p: Principal, code: str, **kw: Any) ->
 def decide(
     con: duckdb.DuckDBPyConnection, p: Principal, code: str, app_id: str, decision: str, **kw: Any
 ) -> dict[str, Any]:
-    app = grants.application(con, p, app_id)
+    app = apps.application(con, p, app_id)
     if app["resource_code"] != code:
         raise NotFound("application", app_id)
     return grants.decide(con, p, app_id, decision, **kw)
@@ -361,11 +373,11 @@ def revoke(
     con: duckdb.DuckDBPyConnection, p: Principal, code: str, app_id: str, reason: str
 ) -> dict[str, Any]:
     """End a grant on ``code`` now (:func:`ecohub.catalog.revocation.revoke`)."""
-    app = grants.application(con, p, app_id)
+    app = apps.application(con, p, app_id)
     if app["resource_code"] != code:
         raise NotFound("application", app_id)
     return revocation.revoke(con, p, app_id, reason)
 
 
 def applications(con: duckdb.DuckDBPyConnection, p: Principal, **kw: Any) -> dict[str, Any]:
-    return {"items": grants.applications(con, p, **kw)}
+    return {"items": apps.applications(con, p, **kw)}

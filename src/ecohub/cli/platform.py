@@ -7,7 +7,7 @@ import logging
 
 import typer
 
-from ecohub.cli._common import check_port, console, fail
+from ecohub.cli._common import check_port, console, err_console, fail
 
 
 def _event_loop_policy() -> None:
@@ -69,6 +69,11 @@ def register(app: typer.Typer) -> None:
         if no_sample:
             overrides["load_sample"] = False
         settings = load_settings(**overrides)
+        from ecohub.settings import Settings
+        from ecohub.settings_sources import unknown_variables
+
+        for line in unknown_variables(Settings.model_fields):
+            err_console.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
         _event_loop_policy()
         try:
             asyncio.run(

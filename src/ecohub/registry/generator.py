@@ -21,99 +21,12 @@ import numpy as np
 import pandas as pd
 
 from ecohub.registry import gcj02
+from ecohub.registry import generator_words as words
 
 __all__ = ["SYSTEMS", "Benchmark", "generate"]
 
 # (code, province, prefecture, county, lon, lat): real GB/T 2260 divisions, a benchmark
 # vocabulary, not a copy of the standard (ecohub.standards.divisions is that).
-_COUNTIES = [
-    ("110105", "北京市", "", "朝阳区", 116.44, 39.92),
-    ("110108", "北京市", "", "海淀区", 116.30, 39.96),
-    ("120116", "天津市", "", "滨海新区", 117.71, 39.00),
-    ("130203", "河北省", "唐山市", "路北区", 118.20, 39.63),
-    ("130208", "河北省", "唐山市", "丰润区", 118.16, 39.83),
-    ("130102", "河北省", "石家庄市", "长安区", 114.54, 38.04),
-    ("130402", "河北省", "邯郸市", "邯山区", 114.49, 36.58),
-    ("130681", "河北省", "保定市", "涿州市", 115.97, 39.49),
-    ("140105", "山西省", "太原市", "小店区", 112.57, 37.74),
-    ("150102", "内蒙古自治区", "呼和浩特市", "新城区", 111.67, 40.86),
-    ("210106", "辽宁省", "沈阳市", "铁西区", 123.38, 41.80),
-    ("210211", "辽宁省", "大连市", "甘井子区", 121.53, 38.95),
-    ("230103", "黑龙江省", "哈尔滨市", "南岗区", 126.67, 45.76),
-    ("310115", "上海市", "", "浦东新区", 121.54, 31.22),
-    ("320106", "江苏省", "南京市", "鼓楼区", 118.77, 32.07),
-    ("320205", "江苏省", "无锡市", "锡山区", 120.36, 31.59),
-    ("320506", "江苏省", "苏州市", "吴中区", 120.63, 31.26),
-    ("320582", "江苏省", "苏州市", "张家港市", 120.55, 31.87),
-    ("330106", "浙江省", "杭州市", "西湖区", 120.13, 30.26),
-    ("330212", "浙江省", "宁波市", "鄞州区", 121.55, 29.82),
-    ("340104", "安徽省", "合肥市", "蜀山区", 117.26, 31.85),
-    ("350203", "福建省", "厦门市", "思明区", 118.08, 24.45),
-    ("370102", "山东省", "济南市", "历下区", 117.08, 36.67),
-    ("370211", "山东省", "青岛市", "黄岛区", 120.20, 35.96),
-    ("370782", "山东省", "潍坊市", "诸城市", 119.41, 36.00),
-    ("410105", "河南省", "郑州市", "金水区", 113.66, 34.80),
-    ("420106", "湖北省", "武汉市", "武昌区", 114.32, 30.55),
-    ("430104", "湖南省", "长沙市", "岳麓区", 112.93, 28.23),
-    ("440106", "广东省", "广州市", "天河区", 113.36, 23.12),
-    ("440305", "广东省", "深圳市", "南山区", 113.93, 22.53),
-    ("440604", "广东省", "佛山市", "禅城区", 113.12, 23.01),
-    ("450103", "广西壮族自治区", "南宁市", "青秀区", 108.38, 22.81),
-    ("500112", "重庆市", "", "渝北区", 106.63, 29.72),
-    ("510107", "四川省", "成都市", "武侯区", 104.04, 30.64),
-    ("530102", "云南省", "昆明市", "五华区", 102.70, 25.04),
-    ("610113", "陕西省", "西安市", "雁塔区", 108.95, 34.22),
-    ("620102", "甘肃省", "兰州市", "城关区", 103.83, 36.06),
-    ("650102", "新疆维吾尔自治区", "乌鲁木齐市", "天山区", 87.62, 43.79),
-]
-_BRAND_CHARS = list(
-    "华兴鑫源恒泰盛达宏昌隆丰瑞祥和永信通金银鼎晟嘉德福康安利宝润腾飞天地海山川"
-    "东方中南北辰星光明远博创新锐科蓝绿青春正大富强万顺佳豪铭诚凯龙凤骏峰岭江"
-)
-# Homophones and near-forms that typists confuse (华/化, 兴/星 …).
-_HOMOPHONE = dict(
-    zip(
-        "华兴源达明鑫通宏金利盛丰龙峰信德",
-        "化星元大铭新同鸿今力胜峯隆锋鑫得",
-        strict=True,
-    )
-)
-_INDUSTRY = [
-    ("钢铁", "3110"),
-    ("化工", "2614"),
-    ("水泥", "3011"),
-    ("造纸", "2221"),
-    ("印染", "1713"),
-    ("制药", "2710"),
-    ("热电", "4411"),
-    ("玻璃", "3041"),
-    ("陶瓷", "3071"),
-    ("铸造", "3391"),
-    ("焦化", "2521"),
-    ("食品", "1499"),
-    ("酿酒", "1512"),
-    ("皮革", "1910"),
-    ("电镀", "3360"),
-    ("塑料", "2929"),
-    ("橡胶", "2911"),
-    ("建材", "3029"),
-    ("纺织", "1711"),
-    ("家具", "2110"),
-    ("印刷", "2311"),
-    ("饲料", "1320"),
-    ("污水处理", "4620"),
-    ("环保能源", "4417"),
-    ("涂料", "2641"),
-    ("肥业", "2625"),
-    ("铝业", "3216"),
-    ("机械", "3421"),
-]
-_FILLER = ["", "", "科技", "实业", "新材料", "环保", "工贸"]
-_SUFFIX = ["有限公司", "有限责任公司", "股份有限公司", "集团有限公司", "厂"]
-_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董")
-_GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红")
-_ROADS = list("人民建设解放中山和平胜利新华友谊光明团结工业钢城兴业创业发展幸福长江黄河")
-_ROAD_KIND = ["路", "路", "大街", "街", "大道"]
 _USCC_BODY = list("0123456789ABCDEFGHJKLMNPQRTUWXY")
 _TRAD = str.maketrans("华兴钢铁热电业东达龙丰门业厂团", "華興鋼鐵熱電業東達龍豐門業廠團")
 
@@ -225,12 +138,12 @@ def _uscc(rng: np.random.Generator, region: str) -> str:
 def _entities(n: int, rng: np.random.Generator) -> pd.DataFrame:
     from ecohub.standards import divisions
 
-    counties = [c for c in _COUNTIES if divisions.is_valid(c[0])] or _COUNTIES
+    counties = [c for c in words.COUNTIES if divisions.is_valid(c[0])] or words.COUNTIES
     ci = rng.integers(0, len(counties), n)
     brand = (
-        pd.Series(rng.choice(_BRAND_CHARS, n)) + pd.Series(rng.choice(_BRAND_CHARS, n))
+        pd.Series(rng.choice(words.BRAND_CHARS, n)) + pd.Series(rng.choice(words.BRAND_CHARS, n))
     ).to_numpy()
-    ind = rng.integers(0, len(_INDUSTRY), n)
+    ind = rng.integers(0, len(words.INDUSTRY), n)
     rows = []
     # ~2 % of plants belong to a unit that has another plant (same USCC, other site).
     sibling_of = np.where(rng.random(n) < 0.02, rng.integers(0, n, n), -1)
@@ -245,13 +158,13 @@ def _entities(n: int, rng: np.random.Generator) -> pd.DataFrame:
                 "pref": pref,
                 "county": county,
                 "brand": brand[i],
-                "industry_word": _INDUSTRY[ind[i]][0],
-                "industry": _INDUSTRY[ind[i]][1],
-                "filler": _FILLER[rng.integers(0, len(_FILLER))],
-                "suffix": _SUFFIX[rng.integers(0, len(_SUFFIX))],
+                "industry_word": words.INDUSTRY[ind[i]][0],
+                "industry": words.INDUSTRY[ind[i]][1],
+                "filler": words.FILLER[rng.integers(0, len(words.FILLER))],
+                "suffix": words.SUFFIX[rng.integers(0, len(words.SUFFIX))],
                 "uscc": _uscc(rng, code) if has_code else None,
-                "legal_rep": str(rng.choice(_SURNAMES)) + "".join(rng.choice(_GIVEN, 2)),
-                "road": "".join(rng.choice(_ROADS, 2)) + _ROAD_KIND[rng.integers(0, 5)],
+                "legal_rep": str(rng.choice(words.SURNAMES)) + "".join(rng.choice(words.GIVEN, 2)),
+                "road": "".join(rng.choice(words.ROADS, 2)) + words.ROAD_KIND[rng.integers(0, 5)],
                 "number": int(rng.integers(1, 999)),
                 "lon": lon + rng.normal(0, 0.08),
                 "lat": lat + rng.normal(0, 0.06),
@@ -294,7 +207,7 @@ def _name(e: pd.Series, rng: np.random.Generator) -> str:
     elif r < 0.80:
         name = e.brand + e.industry_word  # what people call it
     elif r < 0.88:
-        name = city + core + _SUFFIX[rng.integers(0, len(_SUFFIX))]  # suffix variant
+        name = city + core + words.SUFFIX[rng.integers(0, len(words.SUFFIX))]  # suffix variant
     else:
         name = city + core + "(" + e.county + ")" + suffix
     u = rng.random()
@@ -304,10 +217,10 @@ def _name(e: pd.Series, rng: np.random.Generator) -> str:
         name = name.replace("(", "（").replace(")", "）").replace("有限", "有限 ")
     elif u < 0.13:
         chars = list(name)
-        idx = [k for k, ch in enumerate(chars) if ch in _HOMOPHONE]
+        idx = [k for k, ch in enumerate(chars) if ch in words.HOMOPHONE]
         if idx:
             k = idx[rng.integers(0, len(idx))]
-            chars[k] = _HOMOPHONE[chars[k]]
+            chars[k] = words.HOMOPHONE[chars[k]]
             name = "".join(chars)
     return name
 

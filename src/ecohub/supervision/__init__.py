@@ -6,17 +6,10 @@ history in batch (:func:`detect`) and each committed batch of the HJ 212 writer
 read, under the caller's scope, with :func:`anomalies`.
 """
 
+from ecohub.supervision.listings import COLUMNS, EXCEEDANCE_COLUMNS, anomalies, exceedances
 from ecohub.supervision.permits import PermitLoadError, load_permits
 from ecohub.supervision.rules import FLAGS_JUDGED, Rule, RuleError, load_rules
-from ecohub.supervision.service import (
-    COLUMNS,
-    EXCEEDANCE_COLUMNS,
-    anomalies,
-    detect,
-    detect_request,
-    exceedances,
-    select_rules,
-)
+from ecohub.supervision.service import detect, detect_request, select_rules
 from ecohub.supervision.stream import Detector
 
 __all__ = [

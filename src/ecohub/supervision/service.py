@@ -6,7 +6,6 @@ enterprise users see their own sources, regional users their region's sources.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,6 @@ import pyarrow as pa
 
 from ecohub.access import Principal, region_sql, source_sql
 from ecohub.cst import CST
-from ecohub.queries.listing import Keyset, Window
 from ecohub.store.lake_where import months_sql, partition_where
 from ecohub.supervision.exceedance import judge_exceedance
 from ecohub.supervision.hours import aggregate_hours, judge_hours
@@ -24,21 +22,12 @@ from ecohub.supervision.rules import Rule, RuleError, load_rules, marked_sql, ru
 from ecohub.supervision.runs import RunState
 
 __all__ = [
-    "COLUMNS",
-    "EXCEEDANCE_COLUMNS",
-    "anomalies",
+    "check_period",
     "detect",
     "detect_request",
-    "exceedances",
     "judged_until",
     "select_rules",
 ]
-
-#: The columns of one finding as ``anomalies`` returns it.
-COLUMNS = (
-    "mn", "source_code", "outlet", "pollutant", "rule", "start", "end", "evidence", "severity",
-    "status",
-)  # fmt: skip
 
 _MARKED = marked_sql()
 # How far before `frm` batch detection looks for the last value of each series (for rules
@@ -95,7 +84,8 @@ def judged_until(now: datetime | None = None) -> datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def _check_period(frm: datetime, to: datetime) -> None:
+def check_period(frm: datetime, to: datetime) -> None:
+    """``ValueError`` naming from/to unless both carry a time zone and ``frm`` is before ``to``."""
     if frm.tzinfo is None or to.tzinfo is None:
         raise ValueError("from/to: give times with a time zone (data are in CST, UTC+8)")
     if frm >= to:
@@ -138,12 +128,12 @@ def detect(
     A batch run gives the settled answer for its period: the undecided findings (``status``
     new) of the rules it ran, on its devices, lying wholly inside the judged period, that it no
     longer finds (late data, 补发, completed an hour; a corrected value) are withdrawn, and their
-    alerts closed when still open and unacknowledged (:func:`_withdraw`).
+    alerts closed when still open and unacknowledged (:func:`ecohub.supervision.withdraw.withdraw`).
 
     Returns the values judged, per rule the findings that now overlap the period, the findings
     withdrawn and the alerts opened / updated / closed.
     """
-    _check_period(frm, to)
+    check_period(frm, to)
     chosen = rules if rules is not None else select_rules()
     asked_to = to
     to = min(to, judged_until())
@@ -191,7 +181,9 @@ def detect(
     touched += _store(con, got)
     events: list[int] = []
     over = judge_exceedance(con, hours, events)
-    withdrawn, closed = _withdraw(con, found, chosen, frm, to, principal)
+    from ecohub.supervision.withdraw import withdraw
+
+    withdrawn, closed = withdraw(con, found, chosen, frm, to, principal)
     counts = con.execute(
         'SELECT rule, count(*) FROM anomaly WHERE "end" >= ? AND start < ? '
         f"AND {pred} GROUP BY rule ORDER BY rule",
@@ -231,223 +223,7 @@ WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
 """
 
 
-#: Who closes an alert whose findings a batch run withdrew (``alert.closed_by``).
-WITHDRAWN_BY = "ecohub"
-
-
-def _withdraw(
-    con: duckdb.DuckDBPyConnection,
-    found: list[pa.Table],
-    chosen: list[Rule],
-    frm: datetime,
-    to: datetime,
-    principal: Principal | None,
-) -> tuple[int, int]:
-    """Withdraw the undecided findings of ``chosen`` rules on the scoped devices lying wholly
-    in [frm, to] that meet none of this run's findings (as data review withdraws the undecided
-    flags a re-run no longer raises); close their alerts that are still ``open`` (not
-    acknowledged) and fed by no other finding, with the reason in ``close_comment``. Decided
-    findings (acknowledged, closed) are kept. Returns (findings withdrawn, alerts closed)."""
-    from ecohub.store.db import retried_write
-
-    pred, pargs = device_scope(principal, "a.mn")
-    tables = [t for t in found if t.num_rows]
-    cols = ["mn", "pollutant", "rule", "start", "end"]
-    ran = pa.concat_tables([t.select(cols) for t in tables]) if tables else None
-    names = [r.rule for r in chosen]
-    marks = ", ".join("?" for _ in names)
-    reason = (
-        f"withdrawn: batch detect over {frm.isoformat()} .. {to.isoformat()} no longer finds it "
-        "(late or corrected data)"
-    )
-
-    def work() -> tuple[int, int]:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _wd_found (mn VARCHAR, pollutant VARCHAR, "
-            'rule VARCHAR, start TIMESTAMPTZ, "end" TIMESTAMPTZ)'
-        )
-        if ran is not None:
-            con.register("_wd_src", ran)
-            try:
-                con.execute("INSERT INTO _wd_found SELECT * FROM _wd_src")
-            finally:
-                con.unregister("_wd_src")
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _wd AS
-            SELECT a.id FROM anomaly a
-            WHERE a.status = 'new' AND a.rule IN ({marks}) AND a.start >= ? AND a."end" <= ?
-              AND {pred}
-              AND NOT EXISTS (SELECT 1 FROM _wd_found f WHERE f.mn = a.mn
-                  AND f.pollutant = a.pollutant AND f.rule = a.rule
-                  AND f.start <= a."end" AND f."end" >= a.start)""",
-            [*names, frm, to, *pargs],
-        )
-        n = con.execute("SELECT count(*) FROM _wd").fetchall()[0][0]
-        if not n:
-            return 0, 0
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _wd_alert AS
-            SELECT DISTINCT s.alert_id AS id FROM alert_source s
-            JOIN alert al ON al.id = s.alert_id
-            WHERE s.kind = 'finding' AND s.ref_id IN (SELECT id FROM _wd)
-              AND al.state = 'open' AND al.acked_by IS NULL
-              AND NOT EXISTS (SELECT 1 FROM alert_source o JOIN anomaly x ON x.id = o.ref_id
-                              WHERE o.kind = 'finding' AND o.alert_id = s.alert_id
-                                AND o.ref_id NOT IN (SELECT id FROM _wd))"""
-        )
-        closed = con.execute("SELECT count(*) FROM _wd_alert").fetchall()[0][0]
-        con.execute(
-            "UPDATE alert SET state = 'closed', active = false, closed_by = ?, "
-            "closed_at = now(), close_comment = ?, updated_at = now() "
-            "WHERE id IN (SELECT id FROM _wd_alert)",
-            [WITHDRAWN_BY, reason],
-        )
-        con.execute(
-            "DELETE FROM alert_source WHERE kind = 'finding' AND ref_id IN (SELECT id FROM _wd)"
-        )
-        con.execute("DELETE FROM anomaly WHERE id IN (SELECT id FROM _wd)")
-        return int(n), int(closed)
-
-    try:
-        return retried_write(con, work)
-    finally:
-        for t in ("_wd_found", "_wd", "_wd_alert"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
-
-
-def _pollutant_code(text: str) -> str:
-    """``text`` as an HJ 212 code (the permit loader's resolver); QueryError naming
-    ``pollutant`` when it is none."""
-    from ecohub.queries import QueryError
-    from ecohub.supervision.permits import pollutant_code
-
-    try:
-        return pollutant_code(text)
-    except ValueError as exc:
-        raise QueryError("pollutant", str(exc).removeprefix("pollutant: ")) from None
-
-
 def _store(con: duckdb.DuckDBPyConnection, found: pa.Table) -> list[int]:
     from ecohub.supervision.findings import store_findings
 
     return store_findings(con, found)
-
-
-def anomalies(
-    con: duckdb.DuckDBPyConnection,
-    principal: Principal,
-    frm: datetime | None = None,
-    to: datetime | None = None,
-    mn: str | None = None,
-    rule_name: str | None = None,
-    pollutant: str | None = None,
-    limit: int | None = None,
-    page: Window | None = None,
-) -> list[dict[str, Any]]:
-    """Findings overlapping [frm, to) that ``principal`` may see, oldest first.
-
-    With ``page`` (a :class:`ecohub.queries.listing.Window` keyed on :data:`ANOMALY_KEY`):
-    only that page's rows, plus one when there is a next page (``page.cut_rows`` cuts it).
-
-    One dict per finding with :data:`COLUMNS`; times are ISO 8601 with offset, ``evidence`` a
-    dict. ``rule_name`` must be a known rule (``RuleError`` otherwise).
-    """
-    if rule_name is not None:
-        rule(rule_name)
-    if pollutant is not None and pollutant != "*":  # '*': the device-wide rules' findings
-        pollutant = _pollutant_code(pollutant)
-    if frm is not None and to is not None:
-        _check_period(frm, to)
-    if limit is not None and limit < 1:
-        raise ValueError(f"limit: expected a positive number, got {limit}")
-    src_pred, src_args = source_sql(principal, "a.source_code")
-    reg_pred, reg_args = region_sql(principal, "s.region_code")
-    where = [src_pred, reg_pred]
-    args: list[Any] = [*src_args, *reg_args]
-    for cond, value in (
-        ('a."end" >= ?', frm),
-        ("a.start < ?", to),
-        ("a.mn = ?", mn),
-        ("a.rule = ?", rule_name),
-        ("a.pollutant = ?", pollutant),
-    ):
-        if value is not None:
-            where.append(cond)
-            args.append(value)
-    sql = f"""
-        SELECT a.mn, a.source_code, a.outlet_code, a.pollutant, a.rule, a.start, a."end",
-               a.evidence, a.severity, a.status
-        FROM anomaly a LEFT JOIN source s ON s.source_code = a.source_code
-        WHERE {" AND ".join(where)}
-    """
-    if page is not None:
-        sql, args = page.wrap(sql, args)
-    else:
-        sql += " ORDER BY a.start, a.mn, a.pollutant, a.rule"
-        sql += f" LIMIT {int(limit)}" if limit else ""
-    out = []
-    for row in con.execute(sql, args).fetchall():
-        item = dict(zip(COLUMNS, row, strict=True))
-        item["start"] = item["start"].isoformat()
-        item["end"] = item["end"].isoformat()
-        item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else {}
-        out.append(item)
-    return out
-
-
-#: The order (and paging key) of the listings.
-ANOMALY_KEY = Keyset(("start", "mn", "pollutant", "rule"),
-                     ("TIMESTAMPTZ", "VARCHAR", "VARCHAR", "VARCHAR"))  # fmt: skip
-EXCEEDANCE_KEY = Keyset(("start", "mn", "pollutant", "period"),
-                        ("TIMESTAMPTZ", "VARCHAR", "VARCHAR", "VARCHAR"))  # fmt: skip
-
-#: The columns of one exceedance event as ``exceedances`` returns it.
-EXCEEDANCE_COLUMNS = (
-    "mn", "source_code", "outlet", "pollutant", "period", "start", "end", "peak", "limit",
-    "multiple", "permit_no", "open",
-)  # fmt: skip
-
-
-def exceedances(
-    con: duckdb.DuckDBPyConnection,
-    principal: Principal,
-    frm: datetime | None = None,
-    to: datetime | None = None,
-    mn: str | None = None,
-    pollutant: str | None = None,
-    page: Window | None = None,
-) -> list[dict[str, Any]]:
-    """Exceedance events overlapping [frm, to) that ``principal`` may see, oldest first
-    (``page``: one page keyed on :data:`EXCEEDANCE_KEY`, as :func:`anomalies`). ``pollutant``:
-    an HJ 212 code, its Chinese or English name or a common formula (SO2); an unknown one is a
-    :class:`QueryError` naming ``pollutant``, never an empty answer."""
-    if pollutant is not None:
-        pollutant = _pollutant_code(pollutant)
-    if frm is not None and to is not None:
-        _check_period(frm, to)
-    src_pred, src_args = source_sql(principal, "a.source_code")
-    reg_pred, reg_args = region_sql(principal, "s.region_code")
-    where = [src_pred, reg_pred]
-    args: list[Any] = [*src_args, *reg_args]
-    for cond, value in (('a."end" >= ?', frm), ("a.start < ?", to), ("a.mn = ?", mn),
-                        ("a.pollutant = ?", pollutant)):  # fmt: skip
-        if value is not None:
-            where.append(cond)
-            args.append(value)
-    sql = f"""
-        SELECT a.mn, a.source_code, a.outlet_code, a.pollutant, a.period, a.start, a."end",
-               a.peak, a."limit", a.multiple, a.permit_no, a.open
-        FROM exceedance a LEFT JOIN source s ON s.source_code = a.source_code
-        WHERE {" AND ".join(where)}
-    """
-    if page is not None:
-        sql, args = page.wrap(sql, args)
-    else:
-        sql += " ORDER BY a.start, a.mn, a.pollutant, a.period"
-    out = []
-    for row in con.execute(sql, args).fetchall():
-        item = dict(zip(EXCEEDANCE_COLUMNS, row, strict=True))
-        item["start"] = item["start"].isoformat()
-        item["end"] = item["end"].isoformat()
-        out.append(item)
-    return out

@@ -14,7 +14,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
-from ecohub.access import apikeys, audit, passwords, users
+from ecohub.access import apikeys, audit_read, passwords, users
 from ecohub.access.errors import AuthFailed
 from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
@@ -223,7 +223,7 @@ def show_audit(
     """Audit entries, oldest first."""
     since: datetime | None = bound("from", from_)
     until: datetime | None = bound("to", to, end=True)
-    out = audit.show(cur, user=user, since=since, until=until, limit=limit)
+    out = audit_read.show(cur, user=user, since=since, until=until, limit=limit)
     request.state.audit_rows = len(out)
     return out
 
@@ -233,4 +233,4 @@ def verify_audit(
     p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)
 ) -> dict[str, Any]:
     """The hash chain checked: ``intact``, the ``entries`` count, and the first bad entry."""
-    return audit.verify_report(cur)
+    return audit_read.verify_report(cur)

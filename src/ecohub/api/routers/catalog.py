@@ -24,7 +24,7 @@ from ecohub.api.errors import problem_responses
 from ecohub.api.routers.open import link as request_link
 from ecohub.api.routers.open import open_gate
 from ecohub.api.rules import guard
-from ecohub.catalog import Conflict, dcat, service
+from ecohub.catalog import Conflict, dcat, dcat_format, service
 from ecohub.queries.paging import MAX_LIMIT
 
 api = APIRouter(
@@ -91,7 +91,7 @@ def export_dcat(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Response:
     """The catalogue as DCAT-AP 3: JSON-LD or Turtle (``?format=`` or the Accept header)."""
-    fmt = dcat.negotiate(request.headers.get("accept"), format)
+    fmt = dcat_format.negotiate(request.headers.get("accept"), format)
     s = context(request).settings
     base = dcat.base_url(s)  # configured: a request's Host header is the client's choice
     body = service.export_dcat(
@@ -99,7 +99,7 @@ def export_dcat(
         attribution=s.open_attribution, publisher=(s.publisher_name, s.publisher_name_en),
     )  # fmt: skip
     request.state.audit_action = "export"
-    return Response(body, media_type=dcat.MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
+    return Response(body, media_type=dcat_format.MEDIA_TYPES[fmt], headers={"Vary": "Accept"})
 
 
 @api.get("/applications")
@@ -283,7 +283,7 @@ def open_dcat(
 ) -> Response:
     """The open data as DCAT-AP 3 for harvesters (no log-in): the published 无条件开放 and
     有条件开放 resources, with CSV / Parquet download URLs where there are bulk routes."""
-    fmt = dcat.negotiate(request.headers.get("accept"), format)
+    fmt = dcat_format.negotiate(request.headers.get("accept"), format)
     s = context(request).settings
     body = service.export_open_dcat(
         cur,
@@ -295,7 +295,7 @@ def open_dcat(
     )
     return Response(
         body,
-        media_type=dcat.MEDIA_TYPES[fmt],
+        media_type=dcat_format.MEDIA_TYPES[fmt],
         headers={"Vary": "Accept", "Link": request_link(lic["licence_url"])},
     )
 

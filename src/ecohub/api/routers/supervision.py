@@ -27,8 +27,8 @@ from ecohub.supervision import (
     anomalies,
     exceedances,
 )
+from ecohub.supervision.listings import ANOMALY_KEY, EXCEEDANCE_KEY
 from ecohub.supervision.period import bound
-from ecohub.supervision.service import ANOMALY_KEY, EXCEEDANCE_KEY
 
 router = APIRouter(
     prefix="/api/v1/supervision",
