@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecohub.analytics import air, air_stats
+from ecohub.analytics import air, air_days, air_stats
 from ecohub.analytics.air_input import (
     AirInputError,
     check_observations,
@@ -165,7 +165,7 @@ def test_annual_statistics_percentile_and_days(engine: Any) -> None:
     co_row = stats[stats.pollutant == "CO"].iloc[0]
     # HJ 663 Appendix A: k = 1 + 9 * 0.95 = 9.55 -> 0.9 + 0.55 * 0.1 = 0.955 -> 1.0 (half even)
     assert co_row.statistic == "p95" and co_row.value == 1.0 and not co_row.valid
-    days = air_stats.category_days(t.daily_aqi, "station_id").to_pandas()
+    days = air_days.category_days(t.daily_aqi, "station_id").to_pandas()
     assert days.days[0] == 10 and days.good_days[0] == 10 and days.good_ratio[0] == 100.0
 
 
@@ -246,7 +246,7 @@ def test_duckdb_and_spark_agree(spark_session: Any) -> None:
             .to_pandas().sort_values(["station_id", "month", "pollutant"]).reset_index(drop=True)
         )  # fmt: skip
         out["days"] = (
-            air_stats.category_days(t.daily_aqi, "station_id", "month", keys=["s1", "s2", "s3"])
+            air_days.category_days(t.daily_aqi, "station_id", "month", keys=["s1", "s2", "s3"])
             .to_pandas().sort_values(["station_id", "month"]).reset_index(drop=True)
         )  # fmt: skip
         results.append(out)
@@ -333,7 +333,7 @@ def test_good_ratio_change_in_percentage_points_and_percent() -> None:
         pd.DataFrame({"code": ["c"] * 3, "year": [2025, 2025, 2026], "month": [1, 12, 1],
                       "good_ratio": [35.5, 71.0, 58.1]}).astype({"year": "int32", "month": "int32"})
     )  # fmt: skip
-    got = air_stats.change(m, "code", "good_ratio").to_pandas().set_index(["year", "month"])
+    got = air_days.change(m, "code", "good_ratio").to_pandas().set_index(["year", "month"])
     jan = got.loc[(2026, 1)]
     assert (jan.mom_points, jan.mom_pct) == (-12.9, -18.2)
     assert (jan.yoy_points, jan.yoy_pct) == (22.6, 63.7)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecohub.analytics import air_stats
+from ecohub.analytics import air_days, air_stats
 from ecohub.analytics.air_service import aqi_table, build
 from ecohub.analytics.hj663 import RuleError
 
@@ -88,13 +88,13 @@ def test_days_without_any_row_count_as_incomplete(engine: Any) -> None:
     t = build(engine)
     keys = list(t.cities.station_id)
     days = (
-        air_stats.category_days(t.daily_aqi, "station_id", "month", keys=keys)
+        air_days.category_days(t.daily_aqi, "station_id", "month", keys=keys)
         .order_by("station_id").to_pandas()
     )  # fmt: skip
     assert days.station_id.tolist() == ["s1", "s2", "s3"]
     assert days.days.tolist() == [3, 2, 0]
     assert days.days_incomplete.tolist() == [0, 1, 3]
-    year = air_stats.category_days(t.daily_aqi, "station_id", "year", keys=keys).to_pandas()
+    year = air_days.category_days(t.daily_aqi, "station_id", "year", keys=keys).to_pandas()
     # the year's calendar runs from 1 January to the last day with data: 62 days
     assert sorted(year.days_incomplete.tolist()) == [59, 60, 62]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 import pandas as pd
 
-from ecohub.analytics import air_stats
+from ecohub.analytics import air_days, air_stats
 from ecohub.analytics.air_tables import AirTables, check_year
 
 __all__ = ["assess_tables", "period_tables", "tidy_assessment"]
@@ -21,7 +21,7 @@ def period_tables(tables: AirTables, scope: str, period: str) -> tuple[ir.Table,
     keys = sorted(set(tables.cities[key]))
     return (
         air_stats.period_statistics(daily, key, period),
-        air_stats.category_days(daily, key, period, keys=keys),
+        air_days.category_days(daily, key, period, keys=keys),
     )
 
 
@@ -46,7 +46,7 @@ def assess_tables(tables: AirTables, year: int) -> dict[str, pd.DataFrame]:
             df.insert(0, "scope", scope)
             out[name].append(df)
     _, mdays = period_tables(tables, "city", "month")
-    monthly = air_stats.change(mdays, "city_code", "good_ratio")
+    monthly = air_days.change(mdays, "city_code", "good_ratio")
     monthly = monthly.filter(monthly.year == year).to_pandas().rename(columns={"city_code": "code"})
     result = {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
     result["monthly"] = monthly

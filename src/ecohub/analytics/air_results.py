@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from ecohub.analytics import air_stats
+from ecohub.analytics import air_days, air_stats
 from ecohub.analytics.air_chunks import CHUNK_VALUES, chunk_builds, merge_reports
 from ecohub.analytics.air_input import EARLIEST_TIME, FUTURE_SLACK, AirInputError
 from ecohub.analytics.air_layout import aqi_table, union
@@ -287,7 +287,7 @@ def _compute_full(
                 keys = sorted(set(cities[key])) if cities is not None else []
                 for period in ("year", "month"):
                     stats = air_stats.period_statistics(daily, key, period)
-                    days = air_stats.category_days(daily, key, period, keys=keys)
+                    days = air_days.category_days(daily, key, period, keys=keys)
                     srows, drows = period_rows(stats, days, scope, key, period)
                     written["air_period_stat"] += run.insert(next_of["air_period_stat"], srows)
                     written["air_category_days"] += run.insert(next_of["air_category_days"], drows)

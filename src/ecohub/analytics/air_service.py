@@ -25,7 +25,7 @@ import ibis
 import pandas as pd
 
 from ecohub.access import Principal, require_role
-from ecohub.analytics import air_results, air_scope, air_stale, air_stats
+from ecohub.analytics import air_days, air_results, air_scope, air_stale, air_stats
 from ecohub.analytics.air_annual import assess_tables, tidy_assessment
 from ecohub.analytics.air_input import AirInputError
 from ecohub.analytics.air_layout import aqi_table
@@ -269,7 +269,7 @@ def _index_and_change(
             index.append(df)
         if not monthly.empty:
             m = ibis.memtable(monthly.astype({"year": "int32", "month": "int32"}))
-            change = run.ibis.to_pandas(air_stats.change(m, "code", "good_ratio"))
+            change = run.ibis.to_pandas(air_days.change(m, "code", "good_ratio"))
             change = change[change.year == year]
     return index, change
 

@@ -26,7 +26,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from ecohub.analytics import air_stats
+from ecohub.analytics import air_days, air_stats
 from ecohub.analytics.air_layout import aqi_table, union
 from ecohub.analytics.air_results import (
     DAY_SQL,
@@ -216,7 +216,7 @@ def _recompute_periods(
             stats = air_stats.period_statistics(
                 daily.filter(daily.code.isin(stat_codes)), key, period
             )
-            days = air_stats.category_days(daily, key, period, keys=keys[scope], last_day=new_last)
+            days = air_days.category_days(daily, key, period, keys=keys[scope], last_day=new_last)
             srows, drows = period_rows(stats, days, scope, key, period)
             computed["air_period_stat"].append(srows.to_pandas())
             computed["air_category_days"].append(drows.to_pandas())
