@@ -156,8 +156,18 @@ class Settings(BaseSettings):
     load_sample: bool = True
 
     # Identity (docs/operations.md "Users, keys and audit")
-    auth_max_failures: int = Field(default=5, ge=1)  # consecutive wrong passwords before a lock
+    # Lock-outs (ecohub.access.login): wrong passwords in a row from one client address before
+    # the account is locked at that address; from all addresses together within one lock-out
+    # period before it is locked at every address (a backstop: one address adds at most 5 per
+    # lock, so 100 takes 10 or more addresses, and any account faces at most 100 guesses per
+    # period); how long a lock lasts.
+    auth_max_failures: int = Field(default=5, ge=1)
+    auth_account_max_failures: int = Field(default=100, ge=1)
     auth_lockout_minutes: float = Field(default=15.0, gt=0)
+    # Failed log-ins per client address across all accounts (ecohub.access.login_throttle):
+    # this many at once, then one per window / this many (20 per 15 min: one every 45 s); 429.
+    auth_client_max_failures: int = Field(default=20, ge=1)
+    auth_client_window_minutes: float = Field(default=15.0, gt=0)
     auth_access_token_minutes: float = Field(default=15.0, gt=0)
     auth_refresh_token_hours: float = Field(default=12.0, gt=0)
     config: Path | None = None  # the TOML file (read by load_settings; listed so it is documented)

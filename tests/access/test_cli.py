@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from ecohub.access.errors import AuthFailed
 from ecohub.cli.main import app
 from ecohub.store.db import connect
 from tests.access.conftest import PASSWORD
@@ -50,11 +51,11 @@ def test_user_add_list_disable(data: Path) -> None:
     assert code == 0 and "password of ana set" in out
     code, _, err = _run(data, "user", "passwd", "ana", "--password-stdin", stdin="short\n")
     assert code != 0 and "password: must have at least 12" in err
-    from ecohub.access import users
+    from ecohub.access import login
 
     con = connect(data / "ecohub.duckdb")
     try:
-        assert users.authenticate(con, "ana", "a brand new pass phrase").name == "ana"
+        assert login.authenticate(con, "ana", "a brand new pass phrase").name == "ana"
     finally:
         con.close()
 
@@ -173,3 +174,39 @@ def test_user_department_is_set_and_listed(data: Path) -> None:
     (row,) = [json.loads(line) for line in _run(data, "user", "list", "--json")[1].splitlines()]
     assert row["department"] == {"code": "D110108", "name": "海淀区生态环境局"}
     assert _run(data, "user", "list")[0] == 0  # the table has a department column
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaaaa", "password1234", "weak3weak3weak3"])
+def test_user_add_refuses_a_weak_password_saying_why(data: Path, weak: str) -> None:
+    code, out, err = _run(
+        data, "user", "add", "weak3", "--role", "analyst", "--region", "110105",
+        "--password-stdin", stdin=weak + "\n",
+    )  # fmt: skip
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert "password: too easy to guess (strength" in " ".join(err.split())
+    assert weak not in err
+    assert _run(data, "user", "list", "--json")[1] == ""
+
+
+def test_user_list_shows_a_lock_at_one_address_and_enable_lifts_it(data: Path) -> None:
+    from ecohub.access import login
+
+    _run(data, "user", "add", "ana", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    con = connect(data / "ecohub.duckdb")
+    try:
+        for _ in range(5):
+            with pytest.raises(AuthFailed):
+                login.authenticate(con, "ana", "not the password", client="198.51.100.7")
+    finally:
+        con.close()
+    code, out, _ = _run(data, "user", "list")
+    assert code == 0
+    # The table's "locked at addresses" column (folded to the terminal's width), cell by cell.
+    cells = "".join(line.split("│")[8].strip() for line in out.splitlines() if "│" in line)
+    assert cells.startswith("198.51.100.7until20")
+    (row,) = [json.loads(line) for line in _run(data, "user", "list", "--json")[1].splitlines()]
+    assert row["locked_until"] is None
+    assert [lock["client"] for lock in row["locked_addresses"]] == ["198.51.100.7"]
+    assert _run(data, "user", "enable", "ana")[0] == 0
+    (row,) = [json.loads(line) for line in _run(data, "user", "list", "--json")[1].splitlines()]
+    assert row["locked_addresses"] == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ecohub.access import passwords, tokens, users
+from ecohub.access import login, passwords, tokens, users
 from ecohub.access.errors import AuthFailed, InvalidInput
+from ecohub.access.login import LoginLimits
 from ecohub.access.principal import Principal
 from tests.access.conftest import PASSWORD
 
@@ -18,17 +19,17 @@ def test_a_reset_replaces_the_password_clears_the_lock_and_ends_log_ins(
     store: duckdb.DuckDBPyConnection,
 ) -> None:
     users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
-    p = users.authenticate(store, "ana", PASSWORD)
+    p = login.authenticate(store, "ana", PASSWORD)
     pair = tokens.login_tokens(store, SECRET, p)
     for _ in range(3):
         with pytest.raises(AuthFailed):
-            users.authenticate(store, "ana", "wrong password!", max_failures=3)
+            login.authenticate(store, "ana", "wrong password!", limits=LoginLimits(max_failures=3))
     with pytest.raises(AuthFailed):  # locked
-        users.authenticate(store, "ana", PASSWORD, max_failures=3)
+        login.authenticate(store, "ana", PASSWORD, limits=LoginLimits(max_failures=3))
     passwords.set_password(store, "ana", NEW)
-    assert users.authenticate(store, "ana", NEW, max_failures=3).name == "ana"
+    assert login.authenticate(store, "ana", NEW, limits=LoginLimits(max_failures=3)).name == "ana"
     with pytest.raises(AuthFailed):
-        users.authenticate(store, "ana", PASSWORD)
+        login.authenticate(store, "ana", PASSWORD)
     # The log-in made with the old password is over: its refresh and access tokens fail.
     with pytest.raises(AuthFailed):
         tokens.refresh(store, SECRET, pair.refresh_token)
@@ -55,13 +56,13 @@ def test_a_user_changes_its_own_password_with_the_current_one(
         passwords.change_own(store, me, PASSWORD, PASSWORD)
     assert err.value.field == "new_password"
     passwords.change_own(store, me, PASSWORD, NEW)
-    assert users.authenticate(store, "ana", NEW).name == "ana"
+    assert login.authenticate(store, "ana", NEW).name == "ana"
 
 
 def test_a_disabled_user_is_enabled_again(store: duckdb.DuckDBPyConnection) -> None:
     users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
     users.disable_user(store, "ana")
     with pytest.raises(AuthFailed):
-        users.authenticate(store, "ana", PASSWORD)
+        login.authenticate(store, "ana", PASSWORD)
     assert passwords.enable_user(store, "ana").enabled
-    assert users.authenticate(store, "ana", PASSWORD).name == "ana"
+    assert login.authenticate(store, "ana", PASSWORD).name == "ana"

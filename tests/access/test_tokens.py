@@ -7,7 +7,7 @@ import duckdb
 import jwt
 import pytest
 
-from ecohub.access import tokens, users
+from ecohub.access import login, tokens, users
 from ecohub.access.errors import AuthFailed
 from ecohub.access.principal import Principal
 from tests.access.conftest import PASSWORD
@@ -21,7 +21,7 @@ def secret(tmp_path: Path) -> bytes:
 @pytest.fixture
 def ana(store: duckdb.DuckDBPyConnection) -> Principal:
     users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
-    return users.authenticate(store, "ana", PASSWORD)
+    return login.authenticate(store, "ana", PASSWORD)
 
 
 def _reason(fn: object, *args: object) -> str:

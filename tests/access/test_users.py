@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecohub.access import users
+from ecohub.access import login, users
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed, InvalidInput
+from ecohub.access.login import LoginLimits
 from tests.access.conftest import PASSWORD
 
 # HJ 608-2017 Annex A: a USCC (tests/standards/test_source_codes.py works its check character)
@@ -92,41 +93,52 @@ def test_valid_scopes(store: duckdb.DuckDBPyConnection) -> None:
 def test_authenticate_and_generic_failures(store: duckdb.DuckDBPyConnection) -> None:
     users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
     users.add_user(store, "bob", "analyst", "110105", [], PASSWORD)
-    p = users.authenticate(store, "ana", PASSWORD)
+    p = login.authenticate(store, "ana", PASSWORD)
     assert (p.name, p.role, p.region, p.via) == ("ana", "analyst", "110105", "password")
     users.disable_user(store, "bob")
     failures = []
     for name, password in [("ana", PASSWORD + "x"), ("nobody", PASSWORD), ("bob", PASSWORD)]:
         with pytest.raises(AuthFailed) as err:
-            users.authenticate(store, name, password)
+            login.authenticate(store, name, password)
         failures.append(err.value)
     assert {str(f) for f in failures} == {GENERIC_FAILURE}
     assert [f.reason for f in failures] == ["wrong password", "unknown user", "disabled"]
 
 
-def test_lockout_after_n_failures(store: duckdb.DuckDBPyConnection) -> None:
+def test_lockout_after_n_failures_at_one_address(store: duckdb.DuckDBPyConnection) -> None:
     users.add_user(store, "ana", "analyst", "110105", [], PASSWORD)
+    three = LoginLimits(max_failures=3)
+
+    def log_in(password: str, client: str = "198.51.100.7") -> str:
+        return login.authenticate(store, "ana", password, client=client, limits=three).name
+
     for _ in range(2):
         with pytest.raises(AuthFailed):
-            users.authenticate(store, "ana", "wrong password!", max_failures=3)
+            log_in("wrong password!")
     # A success resets the count.
-    users.authenticate(store, "ana", PASSWORD, max_failures=3)
-    assert store.execute("SELECT failed_logins FROM app_user").fetchone() == (0,)
+    log_in(PASSWORD)
+    assert store.execute("SELECT failures FROM login_failure").fetchall() == [(0,)]
     for _ in range(3):
         with pytest.raises(AuthFailed):
-            users.authenticate(store, "ana", "wrong password!", max_failures=3)
-    # Locked: now even the right password fails, with the same message.
+            log_in("wrong password!")
+    # Locked at that address: now even the right password fails there, with the same message.
     with pytest.raises(AuthFailed, match=f"^{GENERIC_FAILURE}$") as err:
-        users.authenticate(store, "ana", PASSWORD, max_failures=3)
-    assert err.value.reason == "locked"
-    (until,) = store.execute("SELECT locked_until FROM app_user").fetchone()  # type: ignore[misc]
+        log_in(PASSWORD)
+    assert err.value.reason == "locked at this address"
+    (until,) = store.execute("SELECT locked_until FROM login_failure").fetchone()  # type: ignore[misc]
     assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
-    # When the lock has run out, the right password works again.
-    store.execute(
-        "UPDATE app_user SET locked_until = ?", [datetime.now(UTC) - timedelta(seconds=1)]
-    )
-    assert users.authenticate(store, "ana", PASSWORD, max_failures=3).name == "ana"
+    # The account itself is not locked: the right password from another address logs in.
     assert store.execute("SELECT locked_until FROM app_user").fetchone() == (None,)
+    assert log_in(PASSWORD, client="203.0.113.9") == "ana"
+    # When the lock has run out, the right password works again at the first address.
+    store.execute(
+        "UPDATE login_failure SET locked_until = ? WHERE client = '198.51.100.7'",
+        [datetime.now(UTC) - timedelta(seconds=1)],
+    )
+    assert log_in(PASSWORD) == "ana"
+    assert store.execute(
+        "SELECT failures, locked_until FROM login_failure WHERE client = '198.51.100.7'"
+    ).fetchall() == [(0, None)]
 
 
 def test_parallel_guesses_get_no_more_verifications_than_the_limit(
@@ -161,7 +173,9 @@ def test_parallel_guesses_get_no_more_verifications_than_the_limit(
                 barrier.wait()
                 for _ in range(5):
                     with pytest.raises(AuthFailed):
-                        users.authenticate(cur, "ana", "not the password", max_failures=5)
+                        login.authenticate(
+                            cur, "ana", "not the password", limits=LoginLimits(max_failures=5)
+                        )
             finally:
                 cur.close()
 
@@ -190,7 +204,9 @@ def test_parallel_guesses_cannot_dodge_the_lock(store: duckdb.DuckDBPyConnection
         try:
             for _ in range(2):
                 with pytest.raises(AuthFailed):
-                    users.authenticate(cur, "ana", "not the password", max_failures=5)
+                    login.authenticate(
+                        cur, "ana", "not the password", limits=LoginLimits(max_failures=5)
+                    )
         finally:
             cur.close()
 
@@ -199,11 +215,14 @@ def test_parallel_guesses_cannot_dodge_the_lock(store: duckdb.DuckDBPyConnection
         t.start()
     for t in threads:
         t.join()
-    (until,) = store.execute("SELECT locked_until FROM app_user").fetchall()[0]
+    # Locked at the one address all eight came from (a local call's: unknown, "").
+    (until,) = store.execute("SELECT locked_until FROM login_failure WHERE client = ''").fetchall()[
+        0
+    ]
     assert until is not None
     with pytest.raises(AuthFailed) as err:
-        users.authenticate(store, "ana", PASSWORD)
-    assert err.value.reason == "locked"
+        login.authenticate(store, "ana", PASSWORD)
+    assert err.value.reason == "locked at this address"
 
 
 @settings(

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from argon2 import PasswordHasher
 
-from ecohub.access import region_sql, users
+from ecohub.access import login, region_sql, users
 from ecohub.access.errors import InvalidInput
 from ecohub.access.principal import Principal
 from ecohub.geo import stations_in
@@ -48,7 +48,7 @@ def store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 def _login(con: duckdb.DuckDBPyConnection, region: str) -> Principal:
     users.add_user(con, "ana", "analyst", region, [], PASSWORD)
-    return users.authenticate(con, "ana", PASSWORD)
+    return login.authenticate(con, "ana", PASSWORD)
 
 
 def test_basin_analyst_sees_exactly_the_stations_inside(store: duckdb.DuckDBPyConnection) -> None:

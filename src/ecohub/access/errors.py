@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 #: The one message every failed authentication gives, whatever the reason.
 GENERIC_FAILURE = "invalid credentials"
 
@@ -27,3 +29,15 @@ class AuthFailed(Exception):
         self.reason = reason
         self.user = user
         super().__init__(GENERIC_FAILURE)
+
+
+class Throttled(Exception):
+    """Too many failed log-ins from the caller's address (across all accounts): answered 429
+    with ``Retry-After``, before any account is looked at, so it tells nothing about one.
+    ``retry_after``: seconds until the address may try again."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        self.seconds = max(1, math.ceil(retry_after))  # Retry-After is whole seconds
+        self.reason = f"throttled: too many failed log-ins from this address ({self.seconds} s)"
+        super().__init__(self.reason)

@@ -1,39 +1,33 @@
-"""Users: creation with validated scope, argon2 password hashes, log-in with lock-out.
+"""Users: creation with validated scope and a strong enough password, argon2 password hashes.
 
 Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher`` defaults, RFC 9106's
-second recommended option); the table holds only the PHC string. Lock-out: after
-``max_failures`` consecutive wrong passwords the account refuses every password for
-``lockout_minutes``; the counter lives in the table, so it survives restarts.
+second recommended option); the table holds only the PHC string. Logging in, with its lock-outs,
+is :mod:`ecohub.access.login`; how strong a new password must be, :mod:`.password_strength`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-import unicodedata
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 import duckdb
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import VerificationError
 
 from ecohub.access import region_scope, revocation
 from ecohub.access._db import WRITE_LOCK, first
-from ecohub.access.errors import AuthFailed, InvalidInput
-from ecohub.access.principal import ROLES, Principal, Role
-from ecohub.access.region_scope import is_division, region_prefix
-from ecohub.standards import divisions
-from ecohub.standards.errors import InvalidCode
-from ecohub.standards.source_codes import validate_source_code
+from ecohub.access.errors import InvalidInput
+from ecohub.access.password_strength import check_strength
+from ecohub.access.principal import Principal, Role
+from ecohub.access.region_scope import is_division
+from ecohub.access.user_fields import check_department, check_name, check_scope
 
-MIN_PASSWORD_CHARS = 12  # MLPS 2.0 asks for complexity; length is what resists guessing
+MIN_PASSWORD_CHARS = 12  # with the strength estimate (password_strength): length resists guessing
 MAX_PASSWORD_CHARS = 1024  # our limit: argon2 hashes any length, but a megabyte is a DoS
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,31}")
-#: Names the platform uses for its own principals (ecohub.access.principal, local.py).
-RESERVED_NAMES = frozenset({"system", "anonymous", "local"})
 
 HASHER = PasswordHasher()
 
@@ -53,6 +47,9 @@ class User:
     #: departments, and an application records its applicant's.
     department_code: str | None = None
     department_name: str | None = None
+    #: (client address key, until) of each lock of this account at one address now in force
+    #: (:mod:`ecohub.access.login`); filled by :func:`list_users` and ``get_user(locks=True)``.
+    locked_addresses: tuple[tuple[str, datetime], ...] = ()
 
     def principal(self, via: str, con: duckdb.DuckDBPyConnection | None = None) -> Principal:
         """The caller this user is; a key-region or basin scope is resolved through ``con``
@@ -70,6 +67,11 @@ class User:
             "sources": list(self.sources),
             "enabled": self.enabled,
             "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            # Locks at one client address ("" when the address was not known: a local call).
+            "locked_addresses": [
+                {"client": client or None, "until": until.isoformat()}
+                for client, until in self.locked_addresses
+            ],
             "created_at": self.created_at.isoformat(),
             "department": (
                 {"code": self.department_code, "name": self.department_name}
@@ -90,8 +92,24 @@ def _dummy_hash() -> str:
     return HASHER.hash("ecohub-dummy-password-for-constant-work")
 
 
-def check_password(password: str) -> str:
-    """Return ``password`` if it is acceptable, else raise :class:`InvalidInput` saying why."""
+def check_password(
+    password: str, *, user: str | None, platform: Iterable[str] = (), field: str = "password"
+) -> str:
+    """Return ``password`` if it is acceptable for ``user``, else raise :class:`InvalidInput`
+    naming ``field`` and saying why: its length and characters (:func:`check_password_form`),
+    then how hard it is to guess, against ``user`` and the ``platform`` names too
+    (:func:`ecohub.access.password_strength.check_strength`)."""
+    try:
+        check_password_form(password)
+    except InvalidInput as exc:
+        raise InvalidInput(field, exc.message) from None
+    check_strength(password, user=user, platform=platform, field=field)
+    return password
+
+
+def check_password_form(password: str) -> str:
+    """Return ``password`` if its length and characters are acceptable (cheap; no strength
+    estimate), else raise :class:`InvalidInput` naming ``password``."""
     if len(password) < MIN_PASSWORD_CHARS:
         raise InvalidInput(
             "password",
@@ -107,74 +125,6 @@ def check_password(password: str) -> str:
     return password
 
 
-def _check_scope(
-    role: str,
-    region: str | None,
-    sources: list[str] | tuple[str, ...],
-    con: duckdb.DuckDBPyConnection | None = None,
-) -> tuple[Role, str | None, tuple[str, ...]]:
-    if role not in ROLES:
-        raise InvalidInput("role", f"must be one of {', '.join(ROLES)}, not {role!r}")
-    if region is not None and ":" in region and con is not None:
-        region = region_scope.check_ref(con, region)  # key:<code> | user:<code>
-    elif region is not None:
-        try:
-            region = divisions.validate(region)
-        except InvalidCode as exc:
-            raise InvalidInput("region", exc.message) from exc
-    clean: list[str] = []
-    for code in sources:
-        try:
-            value = validate_source_code(code)
-        except InvalidCode as exc:
-            raise InvalidInput("source", f"{code!r}: {exc}") from exc
-        if value not in clean:
-            clean.append(value)
-    if role == "enterprise":
-        if not clean:
-            raise InvalidInput("source", "an enterprise user needs at least one source code")
-        if region is None:
-            # Scope is the sources AND a region: with none, the user would see nothing at all.
-            raise InvalidInput(
-                "region", "an enterprise user needs the region of its sources (e.g. 110105)"
-            )
-        _sources_inside(con, region, clean)
-    elif clean:
-        raise InvalidInput("source", f"only enterprise users are bound to sources, not {role}")
-    elif role != "admin" and region is None:
-        raise InvalidInput(
-            "region", f"a {role} user needs a region (only an admin may be nationwide)"
-        )
-    return cast(Role, role), region, tuple(clean)
-
-
-def _sources_inside(con: duckdb.DuckDBPyConnection | None, region: str, sources: list[str]) -> None:
-    """Each registered source of an enterprise user lies in its division region (a source
-    outside would be invisible to it); sources not registered yet are taken on trust."""
-    if con is None or ":" in region:
-        return
-    marks = ", ".join("?" for _ in sources)
-    rows = con.execute(
-        f"SELECT source_code, region_code FROM source WHERE source_code IN ({marks}) "
-        "AND region_code IS NOT NULL AND NOT starts_with(region_code, ?) ORDER BY 1",
-        [*sources, region_prefix(region)],
-    ).fetchall()
-    if rows:
-        code, where = rows[0]
-        raise InvalidInput("source", f"{code} lies in {where}, outside region {region}")
-
-
-def check_name(name: str) -> str:
-    if not NAME_PATTERN.fullmatch(name):
-        raise InvalidInput(
-            "name",
-            f"{name!r} must be 2-32 characters: a lower-case letter, then letters, digits, . _ -",
-        )
-    if name in RESERVED_NAMES:
-        raise InvalidInput("name", f"{name!r} is reserved for the platform")
-    return name
-
-
 def add_user(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -185,14 +135,16 @@ def add_user(
     *,
     department: str | None = None,
     department_code: str | None = None,
+    platform: Iterable[str] = (),
 ) -> User:
     """Create a user; raise :class:`InvalidInput` naming the field for any bad argument.
 
-    ``department`` (name) and ``department_code``: the department the user works for."""
+    ``department`` (name) and ``department_code``: the department the user works for.
+    ``platform``: the platform's names, which the password must not be built on."""
     check_name(name)
-    role_, region_, sources_ = _check_scope(role, region, sources, con)
+    role_, region_, sources_ = check_scope(role, region, sources, con)
     dept_name, dept_code = check_department(department, department_code)
-    check_password(password)
+    check_password(password, user=name, platform=platform)
     if get_user(con, name) is not None:
         raise InvalidInput("name", f"user {name!r} exists already")
     created = _now()
@@ -218,48 +170,53 @@ def add_user(
     return user
 
 
-_COLUMNS = "name, role, region, sources, enabled, locked_until, created_at"
+# locked_until as a lock in force (a lock that has run out stays stored until the next success).
+_COLUMNS = (
+    "name, role, region, sources, enabled, "
+    "CASE WHEN locked_until > now() THEN locked_until END AS locked_until, created_at"
+)
 _WITH_DEPT = f"{_COLUMNS}, department_code, department_name"
-DEPARTMENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-MAX_DEPARTMENT_CHARS = 64
 
 
-def check_department(name: str | None, code: str | None) -> tuple[str | None, str | None]:
-    """A department's (name, code), stripped; :class:`InvalidInput` naming the bad field."""
-    name = (name or "").strip() or None
-    code = (code or "").strip() or None
-    if name is not None and (
-        len(name) > MAX_DEPARTMENT_CHARS or any(unicodedata.category(c)[0] == "C" for c in name)
-    ):
-        raise InvalidInput(
-            "department", f"at most {MAX_DEPARTMENT_CHARS} characters, no control characters"
-        )
-    if code is not None and not DEPARTMENT_CODE.fullmatch(code):
-        raise InvalidInput(
-            "department_code",
-            f"{code!r} must be 1-32 letters, digits, . _ - (a letter or digit first)",
-        )
-    if code is not None and name is None:
-        raise InvalidInput("department", "a department code needs the department's name")
-    return name, code
-
-
-def _user(row: tuple[Any, ...]) -> User:
+def user_from_row(row: tuple[Any, ...]) -> User:
+    """A :class:`User` from a row of :data:`_COLUMNS` (and the department's two, if there)."""
     dept = (row[7], row[8]) if len(row) > 8 else (None, None)
     return User(row[0], row[1], row[2], tuple(row[3].split()), row[4], row[5], row[6], *dept)
 
 
-def get_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
-    """The user called ``name`` (one primary-key lookup), or ``None``."""
+def get_user(con: duckdb.DuckDBPyConnection, name: str, *, locks: bool = False) -> User | None:
+    """The user called ``name`` (one primary-key lookup), or ``None``; with ``locks``, also its
+    locks at single addresses in force now (one more lookup)."""
     sql = f"SELECT {_WITH_DEPT} FROM app_user WHERE name = ?"
     row = first(con.execute(sql, [name]).fetchall())
-    return _user(row) if row else None
+    if not row:
+        return None
+    user = user_from_row(row)
+    if locks:
+        user = replace(user, locked_addresses=tuple(_address_locks(con, name).get(name, ())))
+    return user
 
 
 def list_users(con: duckdb.DuckDBPyConnection) -> list[User]:
-    return [
-        _user(r) for r in con.execute(f"SELECT {_WITH_DEPT} FROM app_user ORDER BY name").fetchall()
-    ]
+    """Every user, by name, each with its locks at single addresses in force now."""
+    rows = con.execute(f"SELECT {_WITH_DEPT} FROM app_user ORDER BY name").fetchall()
+    locks = _address_locks(con)
+    return [replace(user_from_row(r), locked_addresses=tuple(locks.get(r[0], ()))) for r in rows]
+
+
+def _address_locks(
+    con: duckdb.DuckDBPyConnection, name: str | None = None
+) -> dict[str, list[tuple[str, datetime]]]:
+    """Locks at one address in force now, by user (``login_failure``: ecohub.access.login)."""
+    sql = "SELECT user_name, client, locked_until FROM login_failure WHERE locked_until > ?"
+    args: list[Any] = [_now()]
+    if name is not None:
+        sql += " AND user_name = ?"
+        args.append(name)
+    out: dict[str, list[tuple[str, datetime]]] = {}
+    for user, client, until in con.execute(sql + " ORDER BY 1, 2", args).fetchall():
+        out.setdefault(user, []).append((client, until))
+    return out
 
 
 def disable_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
@@ -274,7 +231,7 @@ def disable_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
             "UPDATE refresh_token SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
             [_now(), name],
         )
-    user = get_user(con, name)
+    user = get_user(con, name, locks=True)
     assert user is not None
     revocation.bump()  # cached verifications of this user's keys go
     return user
@@ -286,92 +243,8 @@ def active_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
     return user if user is not None and user.enabled else None
 
 
-def authenticate(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    password: str,
-    *,
-    max_failures: int = 5,
-    lockout_minutes: float = 15.0,
-) -> Principal:
-    """The principal of ``name`` if ``password`` is right and the account usable.
-
-    Raises :class:`AuthFailed` (always the same message) for an unknown user, a wrong password,
-    a disabled or a locked account; each of them costs one argon2 verification.
-    """
-    row = None
-    if len(password) <= MAX_PASSWORD_CHARS:
-        row = first(
-            con.execute(
-                f"SELECT {_COLUMNS}, password_hash, failed_logins FROM app_user WHERE name = ?",
-                [name],
-            ).fetchall()
-        )
-    now = _now()
-    if row is None:
-        _burn(password)
-        raise AuthFailed("unknown user" if len(password) <= MAX_PASSWORD_CHARS else "too long")
-    user, stored = _user(row[:7]), row[7]
-    if not user.enabled:
-        _burn(password)
-        raise AuthFailed("disabled", name)
-    attempt = _take_attempt(con, name, now, max_failures, lockout_minutes)
-    if attempt is None:
-        _burn(password)
-        raise AuthFailed("locked", name)
-    try:
-        HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        if attempt >= max_failures:
-            with WRITE_LOCK:
-                _lock(con, name, now + timedelta(minutes=lockout_minutes))
-            raise AuthFailed(f"wrong password; locked after {attempt} failures", name) from None
-        raise AuthFailed("wrong password", name) from None
-    with WRITE_LOCK:
-        con.execute(
-            "UPDATE app_user SET failed_logins = 0, locked_until = NULL, password_hash = ? "
-            "WHERE name = ?",
-            [HASHER.hash(password) if HASHER.check_needs_rehash(stored) else stored, name],
-        )
-    return user.principal("password", con)
-
-
-def _take_attempt(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    now: datetime,
-    max_failures: int,
-    lockout_minutes: float,
-) -> int | None:
-    """Count this log-in as a failure before its password is verified (a success resets the
-    count), and say which attempt it is; ``None`` when the account is locked or its attempts
-    are used up. Taken under the write lock, so parallel guesses cannot all pass a check
-    made before any of them failed: at most ``max_failures`` passwords are ever verified
-    between two locks (a check before the slow argon2 verification let 11 of 40 parallel
-    guesses through against a limit of 5)."""
-    with WRITE_LOCK:
-        row = first(
-            con.execute(
-                "SELECT failed_logins, locked_until FROM app_user WHERE name = ?", [name]
-            ).fetchall()
-        )
-        if row is None or (row[1] is not None and row[1] > now):
-            return None
-        if int(row[0]) >= max_failures:  # the limit was lowered since: locked now
-            _lock(con, name, now + timedelta(minutes=lockout_minutes))
-            return None
-        con.execute("UPDATE app_user SET failed_logins = failed_logins + 1 WHERE name = ?", [name])
-        return int(row[0]) + 1
-
-
-def _lock(con: duckdb.DuckDBPyConnection, name: str, until: datetime) -> None:
-    """Lock ``name`` until ``until`` and start its failure count afresh (the caller holds
-    ``WRITE_LOCK``)."""
-    con.execute(
-        "UPDATE app_user SET failed_logins = 0, locked_until = ? WHERE name = ?", [until, name]
-    )
-
-
-def _burn(password: str) -> None:
+def burn(password: str) -> None:
+    """Verify ``password`` against a dummy hash: a refusal that needs no verification (unknown
+    user, disabled, locked) costs the same time as a wrong password, so timing tells nothing."""
     with contextlib.suppress(VerificationError):
         HASHER.verify(_dummy_hash(), password[:MAX_PASSWORD_CHARS])

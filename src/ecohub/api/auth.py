@@ -36,6 +36,8 @@ from starlette.concurrency import run_in_threadpool
 from ecohub.access import apikeys, local, revocation, tokens
 from ecohub.access.audit_writer import AuditWriter
 from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
+from ecohub.access.login import LoginLimits
+from ecohub.access.login_throttle import AddressThrottle
 from ecohub.access.principal import ANONYMOUS, Grant, Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.api.credentials import TwoCredentials, one_credential, two_credentials
@@ -68,8 +70,9 @@ class AuthState:
     con: duckdb.DuckDBPyConnection
     secret: bytes
     local_credential: str | None
-    max_failures: int = 5
-    lockout_minutes: float = 15.0
+    limits: LoginLimits = field(default_factory=LoginLimits)
+    # Failed password log-ins per client address, across accounts (429 past it).
+    throttle: AddressThrottle = field(default_factory=lambda: AddressThrottle(20, 15 * 60.0))
     access_minutes: float = 15.0
     refresh_hours: float = 12.0
     audit_writer: AuditWriter | None = None
@@ -114,8 +117,12 @@ def install_auth(
         con=con,
         secret=tokens.load_secret(data_dir),
         local_credential=local.write_local_credential(data_dir) if write_local_credential else None,
-        max_failures=s.auth_max_failures,
-        lockout_minutes=s.auth_lockout_minutes,
+        limits=LoginLimits(
+            max_failures=s.auth_max_failures,
+            lockout_minutes=s.auth_lockout_minutes,
+            account_max_failures=s.auth_account_max_failures,
+        ),
+        throttle=AddressThrottle(s.auth_client_max_failures, s.auth_client_window_minutes * 60),
         access_minutes=s.auth_access_token_minutes,
         refresh_hours=s.auth_refresh_token_hours,
         cache_s=s.auth_cache_s,

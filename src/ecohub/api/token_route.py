@@ -1,5 +1,13 @@
 """``POST /api/v1/auth/token``: log-in (OAuth2 password grant) and refresh, each recorded in the
-audit log with the name tried and the client's address (RFC 6749 section 5.1 answers)."""
+audit log with the name tried and the client's address (RFC 6749 section 5.1 answers).
+
+A password log-in from an address that failed too often lately (across all accounts) is answered
+429 with ``Retry-After`` (:mod:`ecohub.access.login_throttle`). Refused refreshes do not count
+toward it: a refresh token is a 256-bit random secret, which no number of tries can guess, and
+a stale one (a second tab after a log-out) is a client's mistake that must not lock the people
+behind the same address out of their password log-in. The same holds for API keys (every
+route): each refusal is audited with its address, and throttling them would protect nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,9 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from ecohub.access import revocation, tokens, users
+from ecohub.access import login, revocation, tokens, users
 from ecohub.access.audit import record
-from ecohub.access.errors import GENERIC_FAILURE, AuthFailed
+from ecohub.access.errors import GENERIC_FAILURE, AuthFailed, Throttled
 from ecohub.access.principal import ANONYMOUS
 from ecohub.api.audit import client_address
 from ecohub.api.auth import MAX_NAME_IN_AUDIT, TOKEN_PATH, AuthState, _auth_state
@@ -67,7 +75,11 @@ def logout(request: Request, body: LogoutBody | None = None) -> Response:
 @router.post(
     TOKEN_PATH,
     summary="Log in (OAuth2 password grant) or refresh a token pair",
-    responses={400: {"description": "bad request"}, 401: {"description": "not authenticated"}},
+    responses={
+        400: {"description": "bad request"},
+        401: {"description": "not authenticated"},
+        429: {"description": "too many failed log-ins from this address: see Retry-After"},
+    },
 )
 def token(
     request: Request,
@@ -113,9 +125,15 @@ def _refused(
     client: str | None,
 ) -> JSONResponse:
     """A refused log-in or refresh: recorded with the name tried and why, answered alike."""
+    _record_refusal(cur, grant, reason, user, via, client)
+    return _denied(reason)
+
+
+def _record_refusal(
+    cur: duckdb.DuckDBPyConnection, grant: str, reason: str, user: str, via: str, client: str | None
+) -> None:
     record(cur, ANONYMOUS, "login", TOKEN_PATH, {"grant_type": grant}, None,
            f"denied: {reason}", user=user, via=via, client=client)  # fmt: skip
-    return _denied(reason)
 
 
 def _password_grant(
@@ -133,12 +151,15 @@ def _password_grant(
         )
     attempted = username[:MAX_NAME_IN_AUDIT]
     try:
-        p = users.authenticate(
-            cur,
-            username,
-            password,
-            max_failures=state.max_failures,
-            lockout_minutes=state.lockout_minutes,
+        p = login.log_in(
+            cur, username, password, client=client, limits=state.limits, throttle=state.throttle
+        )
+    except Throttled as exc:
+        _record_refusal(cur, "password", exc.reason, attempted, "password", client)
+        return problem(
+            429,
+            detail="too many failed log-ins from this address; retry later",
+            headers={"Retry-After": str(exc.seconds)},
         )
     except AuthFailed as exc:
         return _refused(cur, "password", exc.reason, attempted, "password", client)

@@ -69,7 +69,7 @@ def user_add(
     department: str | None = typer.Option(None, help="The department the user works for."),
     department_code: str | None = typer.Option(None, help="That department's code."),
 ) -> None:
-    """Create a user (passwords: at least 12 characters)."""
+    """Create a user (passwords: at least 12 characters and hard to guess)."""
     password = _read_password(password_stdin)
     with _door() as d:
         body = {"name": name, "role": role, "region": region, "sources": source,
@@ -84,7 +84,8 @@ def user_add(
 def user_list(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
-    """List users (never their password hashes)."""
+    """List users (never their password hashes) and their locks: "locked until" at every
+    address, "locked at addresses" at single client addresses."""
     with _door() as d:
         rows = d.get("/api/v1/users")
     if as_json:
@@ -92,17 +93,25 @@ def user_list(
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
     table = folding_table(
-        "name", "role", "region", "department", "sources", "enabled", "locked until", "created"
-    )
+        "name", "role", "region", "department", "sources", "enabled", "locked until",
+        "locked at addresses", "created",
+    )  # fmt: skip
     for r in rows:
         dept = r.get("department") or {}
         table.add_row(
             r["name"], r["role"], r["region"] or "-",
             " ".join(filter(None, (dept.get("code"), dept.get("name")))) or "-",
             " ".join(r["sources"]) or "-",
-            "yes" if r["enabled"] else "no", r["locked_until"] or "-", r["created_at"][:19],
+            "yes" if r["enabled"] else "no", r["locked_until"] or "-",
+            _address_locks(r.get("locked_addresses") or []), r["created_at"][:19],
         )  # fmt: skip
     console.print(table)
+
+
+def _address_locks(locks: list[dict[str, Any]]) -> str:
+    """``203.0.113.7 until 2026-11-28T12:25:15``, one a line; ``-`` when none."""
+    lines = [f"{lock['client'] or 'local'} until {lock['until'][:19]}" for lock in locks]
+    return "\n".join(lines) or "-"
 
 
 @user_app.command("passwd")
@@ -121,7 +130,7 @@ def user_passwd(
 
 @user_app.command("enable")
 def user_enable(name: str) -> None:
-    """Let a disabled or locked user log in again."""
+    """Let a disabled or locked user log in again (clears its locks at every address)."""
     with _door() as d:
         d.post(f"/api/v1/users/{quote(name, safe='')}/enable", None)
     console.print(f"enabled {name}", highlight=False)

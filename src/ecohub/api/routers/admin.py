@@ -17,6 +17,7 @@ from pydantic import Field
 from ecohub.access import apikeys, audit_read, passwords, users
 from ecohub.access.errors import AuthFailed
 from ecohub.access.principal import Principal
+from ecohub.api.audit import client_address
 from ecohub.api.bodies import StrictBody
 from ecohub.api.deps import cursor
 from ecohub.api.errors import problem_responses
@@ -28,6 +29,12 @@ router = APIRouter(
     prefix="/api/v1", tags=["admin"], responses=problem_responses(400, 401, 403, 422)
 )
 NAME = r"^[a-z][a-z0-9._-]{1,31}$"
+
+
+def _platform(request: Request) -> tuple[str, str]:
+    """The platform's names, which no password may be built on (besides ``ecohub``)."""
+    s = request.app.state.ctx.settings
+    return s.publisher_name, s.publisher_name_en
 
 
 class UserBody(StrictBody):
@@ -62,7 +69,8 @@ def list_users(
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> list[dict[str, Any]]:
-    """Every user (never a password hash)."""
+    """Every user (never a password hash), with its locks: ``locked_until`` at every address,
+    ``locked_addresses`` at single client addresses."""
     out = [u.as_dict() for u in users.list_users(cur)]
     request.state.audit_rows = len(out)
     return out
@@ -75,10 +83,12 @@ def add_user(
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
-    """Create a user (passwords: at least 12 characters)."""
+    """Create a user (passwords: at least 12 characters, hard enough to guess: zxcvbn score 3
+    of 4, not built on the user's or the platform's name)."""
     user = users.add_user(
         cur, body.name, body.role, body.region, body.sources, body.password,
         department=body.department, department_code=body.department_code,
+        platform=_platform(request),
     )  # fmt: skip
     request.state.audit_rows = 1
     request.state.audit_detail = {
@@ -121,8 +131,9 @@ def reset_password(
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
-    """Set a user's password (a reset): its lock is cleared and its log-ins end."""
-    user = passwords.set_password(cur, name, body.password)
+    """Set a user's password (a reset; the rules of ``POST /users``): its locks are cleared
+    and its log-ins end."""
+    user = passwords.set_password(cur, name, body.password, platform=_platform(request))
     request.state.audit_rows = 1
     request.state.audit_detail = {"user": name}
     return user.as_dict()
@@ -135,7 +146,7 @@ def enable_user(
     p: Principal = Depends(guard),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
-    """Let a disabled or locked user log in again (it logs in afresh)."""
+    """Let a disabled or locked user log in again, from every address (it logs in afresh)."""
     user = passwords.enable_user(cur, name)
     request.state.audit_rows = 1
     return user.as_dict()
@@ -149,12 +160,14 @@ def change_password(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Any:
     """Change your own password, giving the current one; every log-in of yours ends (log in
-    again). A wrong current password counts toward the lock, as a failed log-in does."""
+    again). A wrong current password counts toward the locks, as a failed log-in from the same
+    address does; the new one follows the rules of ``POST /users`` (``new_password``)."""
     auth = request.app.state.auth
     try:
         user = passwords.change_own(
             cur, p, body.current_password, body.new_password,
-            max_failures=auth.max_failures, lockout_minutes=auth.lockout_minutes,
+            client=client_address(request.scope), limits=auth.limits,
+            platform=_platform(request),
         )  # fmt: skip
     except AuthFailed:
         reason = "does not match (or the account is locked)"
