@@ -5,6 +5,7 @@ against the rows written here, boundaries, hostile bodies, and ``/`` for a brows
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,43 @@ def test_boundaries(door: Door) -> None:
     first_g = _first_xy(gcj["features"][0]["geometry"]["coordinates"])
     assert 0.003 < first_g[0] - first_w[0] < 0.009
     assert c.get("/api/v1/geo/boundaries?parent=990000").status_code == 404
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    """Twice the ring's signed area by the shoelace formula: > 0 when counter-clockwise."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairwise(ring))
+
+
+# Where the simplified layers came out wound the wrong way (walk F, finding 3): six provinces'
+# exteriors, 惠州's (440900) and a hole of 平谷区 (110113).
+@pytest.mark.parametrize(
+    ("parent", "seen"),
+    [
+        (None, {"130000", "420000", "430000", "520000", "640000", "820000"}),
+        ("440000", {"440900"}),
+        ("110000", {"110113"}),
+    ],
+)
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02"])
+def test_boundaries_follow_the_right_hand_rule(
+    door: Door, parent: str | None, seen: set[str], crs: str
+) -> None:
+    """RFC 7946 3.1.6: "A linear ring MUST follow the right-hand rule with respect to the area
+    it bounds, i.e., exterior rings are counterclockwise, and holes are clockwise." Checked on
+    every ring of every feature and of the parent."""
+    query = f"?crs={crs}" + (f"&parent={parent}" if parent else "")
+    fc = client(door, "public").get(f"/api/v1/geo/boundaries{query}").json()
+    features = fc["features"] + ([fc["parent"]] if parent else [])
+    assert seen <= {f["properties"]["code"] for f in features}
+    wrong = []
+    for f in features:
+        g = f["geometry"]
+        for polygon in [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]:
+            if _signed_area(polygon[0]) <= 0:
+                wrong.append((f["properties"]["code"], "exterior clockwise"))
+            wrong += [(f["properties"]["code"], "hole counter-clockwise")
+                      for hole in polygon[1:] if _signed_area(hole) >= 0]  # fmt: skip
+    assert wrong == []
 
 
 def _first_xy(coords: Any) -> list[float]:
