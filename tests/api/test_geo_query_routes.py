@@ -6,6 +6,7 @@ analyst's scope inside any region, bad input as 422 naming the field (never a 50
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,15 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("POST", "in", {"region": "110105", "what": "rivers"}, "what"),
     ("POST", "in", {"region": "110105", "crs": "bd09"}, "crs"),
     ("POST", "in", {"region": ""}, "region"),
-    ("POST", "in", {"region": {"point": [116.4, 39.9]}}, "distance_m"),
+    # A region object's members by their path in the body (walk F, finding 5).
+    ("POST", "in", {"region": {"point": [116.4, 39.9]}}, "region.distance_m"),
+    ("POST", "in", {"region": {"point": [39.9, 116.4], "distance_m": 9}}, "region.point"),
+    (
+        "POST",
+        "summary",
+        {"region": {"line": [[39.9, 116.3], [39.95, 116.5]], "distance_m": 9}, "what": "sources"},
+        "region.line",
+    ),
     # A point and a line together: which one was meant? (the line is outside China too)
     ("POST", "in", {"region": POINT_AND_LINE}, "region"),
     ("POST", "summary", {"region": "110105", "what": "noise"}, "what"),
@@ -181,6 +190,41 @@ def test_bad_input_is_422_naming_the_field(
     problem = r.json()
     assert problem["detail"].startswith(f"{field}: "), problem
     assert problem["errors"][0]["field"] == field, problem
+
+
+def _circle(vertices: int) -> dict[str, Any]:
+    """The walk's polygon: a 0.3° circle around Beijing with ``vertices`` vertices (and the
+    closing position, which repeats the first)."""
+    turns = [2 * math.pi * i / vertices for i in range(vertices)]
+    ring = [[116.4 + 0.3 * math.cos(a), 39.9 + 0.3 * math.sin(a)] for a in turns]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def test_the_vertex_caps_are_the_same_on_the_geo_commands_routes(door: Door) -> None:
+    """A 100,000-vertex polygon to /geo/summary was accepted by an assessor (1.75 s); it stays
+    taken, and one vertex more is refused naming the field and the limit, as a line of 10,001
+    vertices is, on /geo/in and /geo/summary alike (the console's routes: test_geo_routes)."""
+    c = client(door, "analyst")
+    body = {"region": {"geojson": _circle(100_000)}, "what": "sources"}
+    assert c.post("/api/v1/geo/summary", json=body).status_code == 200
+    line = [[116.0 + i * 1e-4, 39.9] for i in range(10_001)]
+    for path, extra in (("in", {}), ("summary", {"what": "sources"})):
+        for region, field, words in (
+            (
+                {"geojson": _circle(100_001)},
+                "region.geojson",
+                "has 100,001 vertices; at most 100,000",
+            ),
+            (
+                {"line": line, "distance_m": 100},
+                "region.line",
+                "has 10,001 vertices; at most 10,000",
+            ),
+        ):
+            r = c.post(f"/api/v1/geo/{path}", json={"region": region, **extra})
+            assert r.status_code == 422, r.text[:300]
+            assert r.json()["errors"][0]["field"] == field
+            assert r.json()["errors"][0]["reason"].startswith(words)
 
 
 def test_unknown_region_is_404(door: Door) -> None:

@@ -4,7 +4,9 @@ against the rows written here, boundaries, hostile bodies, and ``/`` for a brows
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +177,43 @@ def test_boundaries(door: Door) -> None:
     assert c.get("/api/v1/geo/boundaries?parent=990000").status_code == 404
 
 
+def _signed_area(ring: list[list[float]]) -> float:
+    """Twice the ring's signed area by the shoelace formula: > 0 when counter-clockwise."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairwise(ring))
+
+
+# Where the simplified layers came out wound the wrong way (walk F, finding 3): six provinces'
+# exteriors, 惠州's (440900) and a hole of 平谷区 (110113).
+@pytest.mark.parametrize(
+    ("parent", "seen"),
+    [
+        (None, {"130000", "420000", "430000", "520000", "640000", "820000"}),
+        ("440000", {"440900"}),
+        ("110000", {"110113"}),
+    ],
+)
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02"])
+def test_boundaries_follow_the_right_hand_rule(
+    door: Door, parent: str | None, seen: set[str], crs: str
+) -> None:
+    """RFC 7946 3.1.6: "A linear ring MUST follow the right-hand rule with respect to the area
+    it bounds, i.e., exterior rings are counterclockwise, and holes are clockwise." Checked on
+    every ring of every feature and of the parent."""
+    query = f"?crs={crs}" + (f"&parent={parent}" if parent else "")
+    fc = client(door, "public").get(f"/api/v1/geo/boundaries{query}").json()
+    features = fc["features"] + ([fc["parent"]] if parent else [])
+    assert seen <= {f["properties"]["code"] for f in features}
+    wrong = []
+    for f in features:
+        g = f["geometry"]
+        for polygon in [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]:
+            if _signed_area(polygon[0]) <= 0:
+                wrong.append((f["properties"]["code"], "exterior clockwise"))
+            wrong += [(f["properties"]["code"], "hole counter-clockwise")
+                      for hole in polygon[1:] if _signed_area(hole) >= 0]  # fmt: skip
+    assert wrong == []
+
+
 def _first_xy(coords: Any) -> list[float]:
     while isinstance(coords[0], list):
         coords = coords[0]
@@ -188,22 +227,29 @@ def _first_xy(coords: Any) -> list[float]:
         ({"region": ""}, 422, "region"),
         ({"region": "110105", "extra": 1}, 422, "extra"),
         ({"region": "110105", "crs": "bd09"}, 422, "crs"),
-        ({"region": {"point": [116.4, 39.9], "distance_m": 10_000_000}}, 422, "distance_m"),
-        ({"region": {"point": [39.9, 116.4], "distance_m": 100}}, 422, "point"),
+        # A region object's members by their full path in the body (walk F, finding 5; they
+        # were "distance_m", "point" and "line" beside "region.geojson").
+        ({"region": {"point": [116.4, 39.9], "distance_m": 10_000_000}}, 422,
+         "region.distance_m"),
+        ({"region": {"point": [39.9, 116.4], "distance_m": 100}}, 422, "region.point"),
+        ({"region": {"line": [[39.9, 116.3], [39.95, 116.5]], "distance_m": 100}}, 422,
+         "region.line"),
         ({"region": {"geojson": {"type": "Polygon", "coordinates": [[[116, 39], [117, 39]]]}}},
          422, "region.geojson"),
         ({"region": {"geojson": "{not json"}}, 422, "region.geojson"),
         ({"region": {"geojson": None}}, 422, "region.geojson"),
         ({"region": {"nothing": 1}}, 422, "region"),
         # Coordinates and distances that are not numbers (a string once gave a 500).
-        ({"region": {"point": "116.4,39.9", "distance_m": 3000}}, 422, "point"),
-        ({"region": {"point": ["116.4", 39.9], "distance_m": 3000}}, 422, "point"),
-        ({"region": {"line": [[116.3, "x"], [116.5, 40]], "distance_m": 2000}}, 422, "line"),
-        ({"region": {"line": [[116.3, 39.9], [116.5]], "distance_m": 2000}}, 422, "line"),
-        ({"region": {"line": [[[116.3, 39.9]], [116.5, 40]], "distance_m": 2000}}, 422, "line"),
-        ({"region": {"point": [116.4, 39.9], "distance_m": True}}, 422, "distance_m"),
-        ({"region": {"point": [116.4, 39.9], "distance_m": "3000"}}, 422, "distance_m"),
-        ({"region": {"point": [True, 39.9], "distance_m": 3000}}, 422, "point"),
+        ({"region": {"point": "116.4,39.9", "distance_m": 3000}}, 422, "region.point"),
+        ({"region": {"point": ["116.4", 39.9], "distance_m": 3000}}, 422, "region.point"),
+        ({"region": {"line": [[116.3, "x"], [116.5, 40]], "distance_m": 2000}}, 422,
+         "region.line"),
+        ({"region": {"line": [[116.3, 39.9], [116.5]], "distance_m": 2000}}, 422, "region.line"),
+        ({"region": {"line": [[[116.3, 39.9]], [116.5, 40]], "distance_m": 2000}}, 422,
+         "region.line"),
+        ({"region": {"point": [116.4, 39.9], "distance_m": True}}, 422, "region.distance_m"),
+        ({"region": {"point": [116.4, 39.9], "distance_m": "3000"}}, 422, "region.distance_m"),
+        ({"region": {"point": [True, 39.9], "distance_m": 3000}}, 422, "region.point"),
     ],
 )  # fmt: skip
 def test_bad_bodies_are_named(
@@ -213,9 +259,44 @@ def test_bad_bodies_are_named(
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     if field is not None:
-        assert field in r.json()["detail"], r.text
-    if field == "region.geojson":  # the request's field, not the file checker's word
+        # the request's field (region.geojson, not the file checker's word), and first in detail
         assert r.json()["errors"][0]["field"] == field, r.text
+        assert r.json()["detail"].startswith(f"{field}: "), r.text
+
+
+# A line and a polygon one vertex over the caps of ecohub.geo.limits (10,000 and 100,000):
+# refused alike by every route that takes a region, naming the field and the limit. The line
+# is the walk's zig-zag at 500 km, which took minutes and tens of GB before the cap.
+LONG_LINE = [[100 + 30 * i / 10_001, 39.9 + 0.5 * math.sin(i)] for i in range(10_001)]
+_RING = [[116.4 + 0.3 * math.cos(2 * math.pi * i / 100_001),
+          39.9 + 0.3 * math.sin(2 * math.pi * i / 100_001)] for i in range(100_001)]  # fmt: skip
+BIG_POLYGON = {"type": "Polygon", "coordinates": [[*_RING, _RING[0]]]}  # 100,001 vertices
+
+
+@pytest.mark.parametrize("path", ["stations", "feature", "air"])
+@pytest.mark.parametrize(
+    ("region", "field", "words"),
+    [
+        ({"line": LONG_LINE, "distance_m": 500_000}, "region.line",
+         "has 10,001 vertices; at most 10,000 are taken"),
+        ({"geojson": BIG_POLYGON}, "region.geojson",
+         "has 100,001 vertices; at most 100,000 are taken"),
+    ],
+    ids=["line", "polygon"],
+)  # fmt: skip
+def test_geometry_over_the_caps_is_refused_on_every_route(
+    door: Door, path: str, region: dict[str, Any], field: str, words: str
+) -> None:
+    r = client(door, "analyst").post(f"/api/v1/geo/{path}", json={"region": region})
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["errors"][0]["field"] == field
+    assert r.json()["errors"][0]["reason"].startswith(words), r.text[:300]
+
+
+def test_limits_are_published_for_the_console(door: Door) -> None:
+    # What the console's circle tool stops at; the same numbers as the refusals above.
+    got = client(door, "public").get("/api/v1/geo/limits").json()
+    assert got == {"distance_m": 500_000, "area_vertices": 100_000, "line_vertices": 10_000}
 
 
 def test_root_serves_the_console_to_a_browser(door: Door) -> None:

@@ -237,6 +237,7 @@ CASES: dict[tuple[str, str], Case] = {
             ("areas", "areas", "areas"),
             ("areas/{ref}", f"areas/{d.INSIDE}", f"areas/{d.OUTSIDE}"),
             ("levels", "levels", "levels"),
+            ("limits", "limits", "limits"),
         )
     },
     **{

@@ -57,6 +57,11 @@ def test_errors_are_one_line(store: Path) -> None:
     assert r.exit_code == 1 and "--distance" in r.output
     r = runner.invoke(app, ["geo", "in", "--point", "x,y", "--distance", "5"])
     assert r.exit_code == 1 and "--point: expected LON,LAT" in r.output
+    # The API's region.line / region.distance_m are this command's options.
+    r = runner.invoke(app, ["geo", "in", "--line", "39.9,116.3;39.95,116.5", "--distance", "5"])
+    assert r.exit_code == 1 and "--line: position 0 [39.9, 116.3] looks swapped" in r.output
+    r = runner.invoke(app, ["geo", "in", "--point", "116.4,39.9", "--distance", "600000"])
+    assert r.exit_code == 1 and "--distance: must be > 0 and <= 500000" in r.output
     r = runner.invoke(app, ["geo", "county", "122.8", "31.0"])
     assert r.exit_code == 1 and "in no county" in r.output
     r = runner.invoke(app, ["geo", "county", "116.4", "39.9", "--crs", "bd09"])

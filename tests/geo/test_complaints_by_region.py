@@ -113,8 +113,11 @@ def test_hotspots_by_any_region(store: duckdb.DuckDBPyConnection) -> None:
         # six digits that are no GB/T 2260 division and no stored region: unknown, not empty
         ("110199", "region", "no region '110199'"),
         ("990000", "region", "no region '990000'"),
-        ({"point": [116.46, 39.91], "distance_m": 0}, "distance_m", "must be > 0"),
-        ({"point": [0.0, 0.0], "distance_m": 100}, "point", "outside China"),
+        # The service is handed the region object: its members by their path in it (the
+        # API's query string names them by its own parameters, test_cli_and_api_... below).
+        ({"point": [116.46, 39.91], "distance_m": 0}, "region.distance_m", "must be > 0"),
+        ({"point": [0.0, 0.0], "distance_m": 100}, "region.point", "outside China"),
+        ({"point": [39.91, 116.46], "distance_m": 100}, "region.point", "looks swapped"),
         ({"circle": 1}, "region", "geojson, point or line"),
     ],
 )
@@ -181,6 +184,10 @@ def test_cli_and_api_take_any_region(cli_store: Path) -> None:
         (["--point", "east", "--distance-m", "5"], "--point", "expected lon,lat"),
         (["--region", "yrd", "--point", "116.4,39.9", "--distance-m", "5"], "--point",
          "give either region or point"),
+        # The API names the query string's own parameters (point), not region.point.
+        (["--point", "39.91,116.46", "--distance-m", "1000"], "--point",
+         "position 0 [39.91, 116.46] looks swapped"),
+        (["--point", "0.5,0.5", "--distance-m", "1000"], "--point", "is outside China"),
     ):  # fmt: skip
         get_settings.cache_clear()
         r = runner.invoke(app, ["complaints", "list", *args])

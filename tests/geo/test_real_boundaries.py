@@ -107,9 +107,11 @@ def test_key_region_members_are_stored(con: duckdb.DuckDBPyConnection) -> None:
 def test_unknown_region(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(UnknownRegion, match="999999"):
         resolve(con, "999999")
-    with pytest.raises(GeoError, match="distance_m"):
+    with pytest.raises(GeoError, match=r"region\.distance_m: "):
         resolve(con, {"point": [116.4, 39.9], "distance_m": -1})
-    with pytest.raises(GeoError, match="point: position 0 is outside China"):
+    # Named by its path in a request body, and the position echoed (walk F, findings 4 and 5).
+    outside = r"region\.point: position 0 \[2\.35, 48\.85\] is outside China"
+    with pytest.raises(GeoError, match=outside):
         resolve(con, {"point": [2.35, 48.85], "distance_m": 100})
 
 

@@ -146,6 +146,7 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/geo/areas"): ALL,
     ("GET", "/api/v1/geo/areas/{ref}"): ALL,
     ("GET", "/api/v1/geo/levels"): ALL,
+    ("GET", "/api/v1/geo/limits"): ALL,
     ("POST", "/api/v1/geo/feature"): ALL,
     ("POST", "/api/v1/geo/stations"): READERS,
     ("POST", "/api/v1/geo/sources"): SOURCE_READERS,

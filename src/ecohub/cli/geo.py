@@ -21,10 +21,11 @@ from ecohub.cli._common import console, fail
 app = typer.Typer(no_args_is_help=True)
 
 # The API's fields that are this group's options (the others, e.g. a feature of a file, are
-# named by the message itself).
+# named by the message itself). A region object's members are named by their path in the body.
 _OPTIONS = {
     "what": "what", "crs": "crs", "from": "from", "to": "to", "year": "year", "kind": "kind",
-    "name": "name", "code": "code", "point": "point", "line": "line", "distance_m": "distance",
+    "name": "name", "code": "code", "region.point": "point", "region.line": "line",
+    "region.distance_m": "distance", "region.geojson": "geojson",
 }  # fmt: skip
 
 

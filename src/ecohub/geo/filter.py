@@ -36,7 +36,7 @@ from ecohub.geo.resolve import resolve
 from ecohub.queries import QueryError
 from ecohub.standards.divisions import is_valid
 
-__all__ = ["area_scope", "region_predicate", "request_region"]
+__all__ = ["area_scope", "query_string_fields", "region_predicate", "request_region"]
 
 _DIVISION = re.compile(r"^\d{6}$")
 
@@ -95,6 +95,22 @@ def region_predicate(
 
 
 _POINT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+#: The members of the region :func:`request_region` builds, by the query parameter each came
+#: from: in a query string they stand alone, not inside a ``region`` object.
+_QUERY_PARAMETERS = {"region.point": "point", "region.distance_m": "distance_m"}
+
+
+@contextmanager
+def query_string_fields() -> Iterator[None]:
+    """Errors about a region that :func:`request_region` built from a query string, named by
+    the parameters the caller sent (``point``, ``distance_m``) rather than by their path in
+    the region object (``region.point``), which that caller never wrote."""
+    try:
+        yield
+    except QueryError as exc:
+        if exc.field not in _QUERY_PARAMETERS:
+            raise
+        raise QueryError(_QUERY_PARAMETERS[exc.field], exc.reason) from None
 
 
 def request_region(

@@ -2,7 +2,8 @@
 
 What is checked, in this order, per feature (named by index, ``id`` and ``properties.name``):
 
-- the text is JSON, the object is a FeatureCollection, Feature, Polygon or MultiPolygon;
+- the text is JSON, the object is a FeatureCollection, Feature, Polygon or MultiPolygon, and it
+  has no more vertices than the caller takes (a request's region: ``ecohub.geo.limits``);
 - a ``crs`` member other than OGC CRS84 / EPSG:4326 is refused (RFC 7946 dropped ``crs``;
   GCJ-02 is declared with ``crs="gcj02"`` instead and converted here);
 - positions are two or three finite numbers; rings have four or more positions and are closed
@@ -92,19 +93,50 @@ def _ring(raw: Any, where: str) -> np.ndarray:
     return coords
 
 
-def _check_box(coords: np.ndarray, where: str) -> None:
+def check_in_china(coords: np.ndarray, where: str) -> None:
+    """Every ``[lon, lat]`` row of ``coords`` lies in China's coordinate box, or a
+    :class:`GeoError` naming ``where`` and the first position that does not: as "looks swapped"
+    when that position would lie in the box with its two numbers exchanged (RFC 7946 3.1.1:
+    longitude first; most Chinese web-map APIs write lat,lng). Shared by every kind of region a
+    request gives (GeoJSON, a point, a line), so the same mistake gets the same answer."""
     ok = in_china(coords[:, 0], coords[:, 1])
     if ok.all():
         return
     k = int(np.argmin(ok))
-    lon, lat = coords[k]
+    lon, lat = (float(v) for v in coords[k])
     if bool(in_china(np.array([lat]), np.array([lon]))[0]):
         raise GeoError(
             where,
-            f"position {k} [{lon}, {lat}] looks swapped: GeoJSON positions are [lon, lat] "
-            "(RFC 7946 3.1.1)",
+            f"position {k} [{lon}, {lat}] looks swapped: positions are [lon, lat], as in "
+            "GeoJSON (RFC 7946 3.1.1)",
         )
     raise GeoError(where, f"position {k} [{lon}, {lat}] is outside China")
+
+
+def count_vertices(doc: Any) -> int:
+    """How many vertices the ``coordinates`` of a GeoJSON object hold (every feature, part and
+    ring; a ring's last position, which repeats its first, is not one more), read before any
+    check so a request's size is known before the checks spend time on it. Nothing is
+    validated: a malformed object is counted as far as it goes."""
+    n = 0
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if kind == "FeatureCollection":
+                stack.append(node.get("features"))
+            elif kind == "Feature":
+                stack.append(node.get("geometry"))
+            else:
+                stack.append(node.get("coordinates"))
+        elif isinstance(node, list) and node:
+            if isinstance(node[0], list) and node[0] and not isinstance(node[0][0], list):
+                # A ring or a line: a list of positions.
+                n += len(node) - (len(node) > 1 and node[0] == node[-1])
+            else:
+                stack.extend(node)
+    return n
 
 
 def _polygons(geometry: Any, where: str) -> list[list[np.ndarray]]:
@@ -133,7 +165,7 @@ def _area(
     for p, rings in enumerate(_polygons(geometry, where)):
         label = where if geometry["type"] == "Polygon" else f"{where} polygon {p}"
         for r, ring in enumerate(rings):
-            _check_box(ring, f"{label} ring {r}")  # on the numbers as given, before conversion
+            check_in_china(ring, f"{label} ring {r}")  # the numbers as given, before conversion
         if crs == "gcj02":
             rings = [np.column_stack(gcj02_to_wgs84(r[:, 0], r[:, 1])) for r in rings]
         poly = shapely.Polygon(rings[0], rings[1:])
@@ -152,9 +184,14 @@ def _area(
 
 
 def parse_area(
-    data: str | bytes | dict[str, Any], *, crs: str = "wgs84", border: shapely.Geometry
+    data: str | bytes | dict[str, Any],
+    *,
+    crs: str = "wgs84",
+    border: shapely.Geometry,
+    max_vertices: int | None = None,
 ) -> ParsedArea:
-    """Validate GeoJSON text or object and return the union of its areas (see module doc)."""
+    """Validate GeoJSON text or object and return the union of its areas (see module doc).
+    ``max_vertices``: refuse (``file``) an input with more vertices, before checking it."""
     if crs not in ("wgs84", "gcj02"):
         raise GeoError("crs", f"must be wgs84 or gcj02, not {crs!r}")
     if isinstance(data, str | bytes):
@@ -166,6 +203,12 @@ def parse_area(
         doc = data
     if not isinstance(doc, dict):
         raise GeoError("file", "GeoJSON must be an object")
+    if max_vertices is not None and (n := count_vertices(doc)) > max_vertices:
+        raise GeoError(
+            "file",
+            f"has {n:,} vertices; at most {max_vertices:,} are taken (a larger area: load it "
+            "once with `ecohub geo load` and name it)",
+        )
     crs_member = doc.get("crs")
     if crs_member is not None:
         props = crs_member.get("properties") if isinstance(crs_member, dict) else None

@@ -6,13 +6,13 @@ A region is given as
   a loaded basin / custom region;
 - ``{"geojson": <text or object>}``: a drawn or uploaded polygon (validated as a user file);
 - ``{"point": [lon, lat], "distance_m": r}`` or ``{"line": [[lon, lat], ...], "distance_m": r}``:
-  everything within ``r`` metres of the point or line.
+  everything within ``r`` metres of the point or line (:mod:`ecohub.geo.buffer`).
 
 ``crs="gcj02"`` says the caller's coordinates (GeoJSON, point, line) are GCJ-02; they are
-converted to WGS84 first. Distances are measured in an azimuthal equidistant projection
-centred on the point or line (DuckDB spatial's PROJ), buffered with 512 vertices per circle:
-the area's edge is within 0.002 % of ``r`` of the true distance near the centre, and a line
-should stay within ~200 km of its middle for the distortion to stay under 0.1 %.
+converted to WGS84 first. A region given as an object is capped (``ecohub.geo.limits``: vertices
+of a polygon or a line, the distance). Errors name the member by its full path in the request,
+``region.geojson``, ``region.point``, ``region.line``, ``region.distance_m`` (``region`` for the
+object itself), so a client can map them back onto its form.
 """
 
 from __future__ import annotations
@@ -25,15 +25,16 @@ import duckdb
 import numpy as np
 import shapely
 
-from ecohub.geo import boundaries
+from ecohub.geo import boundaries, limits
+from ecohub.geo.buffer import buffer_area
 from ecohub.geo.errors import GeoError, UnknownRegion
-from ecohub.geo.gcj02 import gcj02_to_wgs84, in_china
-from ecohub.geo.geojson_check import parse_area
-from ecohub.geo.spatial import load_spatial
+from ecohub.geo.gcj02 import gcj02_to_wgs84
+from ecohub.geo.geojson_check import check_in_china, parse_area
 
 _DIVISION = re.compile(r"^\d{6}$")
-MAX_DISTANCE_M = 500_000.0  # our limit: beyond this the local projection distorts too much
-_QUAD_SEGS = 128
+#: The member of every request body that holds a region: its own members' errors are named
+#: ``region.<member>``, their path in the body.
+FIELD = "region"
 
 
 @dataclass(frozen=True)
@@ -108,34 +109,33 @@ def _xy(raw: Any, where: str) -> np.ndarray:
 def _buffer(con: duckdb.DuckDBPyConnection, spec: dict[str, Any], crs: str) -> Area:
     raw = spec.get("distance_m")
     if not _number(raw):
-        raise GeoError("distance_m", "a distance in metres (a number) is required")
+        raise GeoError(f"{FIELD}.distance_m", "a distance in metres (a number) is required")
     dist = float(raw)
-    if not 0 < dist <= MAX_DISTANCE_M:
-        raise GeoError("distance_m", f"must be > 0 and <= {MAX_DISTANCE_M:.0f}, not {dist}")
+    if not 0 < dist <= limits.MAX_DISTANCE_M:
+        raise GeoError(
+            f"{FIELD}.distance_m", f"must be > 0 and <= {limits.MAX_DISTANCE_M:.0f}, not {dist}"
+        )
     if "point" in spec:
-        xy, where = _xy([spec["point"]], "point"), "point"
+        kind = "point"
+        xy = _xy([spec["point"]], f"{FIELD}.point")
     else:
-        xy, where = _xy(spec["line"], "line"), "line"
+        kind, line = "line", spec["line"]
+        # Counted before anything else is done with it: the buffer's cost grows with it.
+        if isinstance(line, list) and len(line) > limits.MAX_LINE_VERTICES:
+            raise GeoError(
+                f"{FIELD}.line",
+                f"has {len(line):,} vertices; at most {limits.MAX_LINE_VERTICES:,} are taken "
+                "(simplify the line first)",
+            )
+        xy = _xy(line, f"{FIELD}.line")
         if len(xy) < 2:
-            raise GeoError("line", "needs at least two positions")
+            raise GeoError(f"{FIELD}.line", "needs at least two positions")
+    check_in_china(xy, f"{FIELD}.{kind}")  # the numbers as given, before any conversion
     if crs == "gcj02":
         xy = np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1]))
-    inside = in_china(xy[:, 0], xy[:, 1])
-    if not inside.all():
-        raise GeoError(where, f"position {int(np.argmin(inside))} is outside China")
-    geom = shapely.Point(xy[0]) if where == "point" else shapely.LineString(xy)
-    centre = geom.centroid
-    aeqd = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m +no_defs"
-    load_spatial(con)
-    wkb = con.execute(
-        "SELECT ST_AsWKB(ST_Transform(ST_Buffer(ST_Transform(ST_GeomFromWKB(?), 'EPSG:4326', "
-        "?, true), ?, ?), ?, 'EPSG:4326', true))",
-        [shapely.to_wkb(geom), aeqd, dist, _QUAD_SEGS, aeqd],
-    ).fetchone()
-    assert wkb is not None
-    area = shapely.orient_polygons(shapely.from_wkb(bytes(wkb[0])), exterior_cw=False)
+    area = buffer_area(con, xy, dist)
     shapely.prepare(area)
-    ref = f"{where} {dist:g} m"
+    ref = f"{kind} {dist:g} m"
     return Area(ref, ref, "buffer", area)
 
 
@@ -157,12 +157,17 @@ def resolve(
         raise GeoError("region", f"give one of geojson, point or line, not {' and '.join(given)}")
     if "geojson" in region:
         try:
-            parsed = parse_area(region["geojson"], crs=crs, border=boundaries.national_border())
+            parsed = parse_area(
+                region["geojson"],
+                crs=crs,
+                border=boundaries.national_border(),
+                max_vertices=limits.MAX_AREA_VERTICES,
+            )
         except GeoError as exc:
             # The checker names the part of a file (`file`, `feature 0`, `geometry ring 1`);
             # here the field is the request's `region.geojson`, and the part goes in the reason.
             reason = exc.reason if exc.where == "file" else f"{exc.where}: {exc.reason}"
-            raise GeoError("region.geojson", reason) from None
+            raise GeoError(f"{FIELD}.geojson", reason) from None
         shapely.prepare(parsed.geometry)
         return Area("geojson", str(region.get("name") or "drawn area"), "geojson", parsed.geometry)
     if "point" in region or "line" in region:

@@ -32,10 +32,14 @@ def levels() -> list[dict[str, Any]]:
 
 
 def _geojson(geom: shapely.Geometry, crs: str) -> dict[str, Any]:
+    """``geom`` as a GeoJSON geometry in ``crs``, its rings wound as RFC 7946 3.1.6 requires
+    (exteriors counter-clockwise, holes clockwise): simplification does not keep the winding
+    (``coverage_simplify`` turned some provinces' exteriors clockwise), so it is set last."""
     if crs == "gcj02":
         geom = shapely.transform(
             geom, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
         )
+    geom = shapely.orient_polygons(geom, exterior_cw=False)
     out: dict[str, Any] = json.loads(shapely.to_geojson(geom, indent=None))
     return out
 

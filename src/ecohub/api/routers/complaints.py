@@ -17,7 +17,8 @@ from ecohub.api.deps import cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.complaints import service
-from ecohub.geo.filter import request_region
+from ecohub.geo.filter import query_string_fields, request_region
+from ecohub.geo.limits import MAX_DISTANCE_M
 
 router = APIRouter(
     prefix="/api/v1/complaints",
@@ -35,7 +36,9 @@ def list_complaints(
     request: Request,
     region: str | None = Query(None, pattern=REGION, description=REGION_HELP),
     point: str | None = Query(None, max_length=60, description=POINT_HELP),
-    distance_m: float | None = Query(None, gt=0, le=500_000, description="metres around point"),
+    distance_m: float | None = Query(
+        None, gt=0, le=MAX_DISTANCE_M, description="metres around point"
+    ),
     crs: Literal["wgs84", "gcj02"] = Query("wgs84", description="datum of point"),
     category: str | None = Query(None, max_length=20, description="air, water, noise, ..."),
     topic: str | None = Query(None, max_length=40),
@@ -51,11 +54,12 @@ def list_complaints(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Complaints in your region, newest first; page with ``next_cursor``."""
-    out = service.list_complaints(
-        cur, p, region=request_region(region, point, distance_m), crs=crs, category=category,
-        topic=topic, start=from_, end=to, hotspot=hotspot, source=source, q=q, repeats=repeats,
-        limit=limit, cursor=cursor_,
-    )  # fmt: skip
+    with query_string_fields():
+        out = service.list_complaints(
+            cur, p, region=request_region(region, point, distance_m), crs=crs, category=category,
+            topic=topic, start=from_, end=to, hotspot=hotspot, source=source, q=q,
+            repeats=repeats, limit=limit, cursor=cursor_,
+        )  # fmt: skip
     request.state.audit_rows = len(out["items"])
     return out
 
@@ -65,7 +69,9 @@ def list_hotspots(
     request: Request,
     region: str | None = Query(None, pattern=REGION, description=REGION_HELP),
     point: str | None = Query(None, max_length=60, description=POINT_HELP),
-    distance_m: float | None = Query(None, gt=0, le=500_000, description="metres around point"),
+    distance_m: float | None = Query(
+        None, gt=0, le=MAX_DISTANCE_M, description="metres around point"
+    ),
     crs: Literal["wgs84", "gcj02"] = Query("wgs84", description="datum of point"),
     category: str | None = Query(None, max_length=20),
     from_: str | None = Query(None, alias="from", max_length=40, description=TIME),
@@ -76,9 +82,10 @@ def list_hotspots(
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> dict[str, Any]:
     """Spatio-temporal hot spots in your region with their ranked candidate sources."""
-    out = service.hotspots(cur, p, region=request_region(region, point, distance_m), crs=crs,
-                           category=category, start=from_, end=to, limit=limit,
-                           cursor=cursor_)  # fmt: skip
+    with query_string_fields():
+        out = service.hotspots(cur, p, region=request_region(region, point, distance_m),
+                               crs=crs, category=category, start=from_, end=to, limit=limit,
+                               cursor=cursor_)  # fmt: skip
     request.state.audit_rows = len(out["items"])
     return out
 

@@ -21,7 +21,7 @@ from ecohub.api.bodies import StrictBody
 from ecohub.api.deps import cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
-from ecohub.geo import sources_in
+from ecohub.geo import limits, sources_in
 from ecohub.geo.errors import GeoError, UnknownRegion
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import NotFound, QueryError
@@ -103,6 +103,13 @@ def area(
 def levels(p: Principal = Depends(guard)) -> list[dict[str, Any]]:
     """HJ 633 AQI categories and their colours."""
     return maps.levels()
+
+
+@router.get("/limits")
+def geo_limits(p: Principal = Depends(guard)) -> dict[str, float | int]:
+    """What a region given in a body may hold: the longest ``distance_m`` around a point or a
+    line, and the most vertices of a polygon (``area_vertices``) or of a line."""
+    return limits.as_dict()
 
 
 @router.post("/feature")

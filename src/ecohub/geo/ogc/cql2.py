@@ -52,10 +52,14 @@ def parse(text: str, lang: str | None) -> Any:
         _check_nesting(text)
     try:
         expr = cql2.parse_text(text) if lang == "cql2-text" else cql2.parse_json(text)
-    except (cql2.ParseError, ValueError) as exc:
+        # The parser accepts literals that its own conversion to CQL2-JSON then refuses (POINT
+        # EMPTY: "A position must contain two or more elements"), so both calls are guarded.
+        return expr.to_json()
+    except Exception as exc:
+        # Every error the library raises is about the filter it was given: its ParseError and
+        # ValidationError, and the plain Exception its Rust core raises from a conversion.
         # The parser's message points at the offending column; long inputs are cut.
         raise OgcBadRequest("filter", f"not valid {lang}: {_short(str(exc))}") from None
-    return expr.to_json()
 
 
 def _check_nesting(text: str) -> None:

@@ -2,11 +2,15 @@
 const KEY = "ecohub.tokens";
 
 export class ApiError extends Error {
-  constructor(status, detail, { expired = false } = {}) {
+  constructor(status, detail, { expired = false, errors = null } = {}) {
     super(detail || `HTTP ${status}`);
     this.status = status;
     // The session ended (the refresh token was refused): the log-in page says so, nothing else.
     this.expired = expired;
+    // What a refusal names (the problem's errors[].field, e.g. region.geojson), so a page can
+    // say it in its own language; the first one as ``field``.
+    this.errors = Array.isArray(errors) ? errors : [];
+    this.field = this.errors.length ? this.errors[0].field : null;
   }
 }
 
@@ -96,6 +100,6 @@ export async function api(path, { method = "GET", body, retry = true } = {}) {
     return api(path, { method, body, retry: false });
   }
   const data = await r.json().catch(() => null);
-  if (!r.ok) throw new ApiError(r.status, data && data.detail);
+  if (!r.ok) throw new ApiError(r.status, data && data.detail, { errors: data && data.errors });
   return data;
 }

@@ -2,6 +2,7 @@
 import { api, ApiError, login, logOutEverywhere, logout, tokens } from "./api.js";
 import { esc, lang, loadLang, named, t } from "./i18n.js";
 import { ConsoleMap } from "./map.js";
+import { drawControls } from "./drawing.js";
 import { airPanels, forbiddenPanels, resizeCharts, waterPanel } from "./charts.js";
 import { nextVisit, sourcePage, stationPage } from "./pages.js";
 import { ComplaintLayer, showComplaints } from "./complaints.js";
@@ -65,6 +66,7 @@ function signedOut() {
     $(id).innerHTML = "";
   }
   $("alerts-page").alertsGen = ($("alerts-page").alertsGen || 0) + 1;
+  if (state.drawing) state.drawing.reset(); // no sketch of the previous user stays either
   show("login-view");
 }
 
@@ -90,6 +92,7 @@ $("lang").addEventListener("click", async () => {
     areaOptions();
     state.map.legend(state.levels, lang);
     state.map.relabel();
+    state.drawing.relabel();
     await route();
   } else if (location.hash === "#/open") {
     await openPage($("open"));
@@ -136,20 +139,8 @@ function areaCrumbs(name) {
 $("children").addEventListener("change", (e) => { if (e.target.value) pickDivision(e.target.value); });
 $("areas").addEventListener("change", (e) => { if (e.target.value) pickDivision(e.target.value); });
 
-function drawButtons(drawing) {
-  $("draw-finish").hidden = drawing !== "polygon";
-  $("draw-cancel").hidden = !drawing;
-  $("draw-polygon").classList.toggle("active", drawing === "polygon");
-  $("draw-circle").classList.toggle("active", drawing === "circle");
-  $("draw-hint").textContent = drawing ? t(`hint_${drawing}`) : "";
-}
-$("draw-polygon").addEventListener("click", () => { state.map.startDraw("polygon"); drawButtons("polygon"); });
-$("draw-circle").addEventListener("click", () => { state.map.startDraw("circle"); drawButtons("circle"); });
-$("draw-cancel").addEventListener("click", () => { state.map.cancelDraw(); drawButtons(null); });
-$("draw-finish").addEventListener("click", () => { if (state.map.finishPolygon()) drawButtons(null); });
-
-// ---- one region: every panel re-scoped
-async function refresh() {
+// ---- one region: every panel re-scoped (``known``: the region's Feature, already fetched)
+async function refresh(known = null) {
   const seq = ++state.seq; // a later pick wins over a slower earlier one
   const region = state.region;
   notify(null);
@@ -159,7 +150,7 @@ async function refresh() {
     const division = isCode && /^\d{6}$/.test(region);
     const [boundaries, feature] = await Promise.all([
       division ? api(`/api/v1/geo/boundaries?parent=${region}`) : null,
-      isCode && !division ? api(`/api/v1/geo/areas/${encodeURIComponent(region)}`)
+      known ? known : isCode && !division ? api(`/api/v1/geo/areas/${encodeURIComponent(region)}`)
         : !isCode ? api("/api/v1/geo/feature", { method: "POST", body: { region } }) : null,
     ]);
     if (seq !== state.seq) return;
@@ -265,11 +256,22 @@ async function start() {
   if (!state.map) {
     state.map = new ConsoleMap($("map"), {
       onPickDivision: pickDivision,
-      onDrawn: (region, label) => { state.region = region; state.label = label; $("areas").value = ""; drawButtons(null); refresh(); },
       onStation: (id) => { location.hash = `#/station/${encodeURIComponent(id)}`; },
       onSource: (code) => { location.hash = `#/source/${encodeURIComponent(code)}`; },
     });
+    // A drawing the server took is the region; a refused one leaves the region as it was.
+    state.drawing = drawControls(state.map.draw, {
+      accept: (region, label, feature) => {
+        state.region = region;
+        state.label = label;
+        $("areas").value = "";
+        refresh(feature);
+      },
+      failed: notify,
+    });
   }
+  // The circle tool stops at the server's longest distance (an older server: the API refuses).
+  state.drawing.limits(await api("/api/v1/geo/limits").catch(() => null));
   if (!state.complaints) {
     state.complaints = new ComplaintLayer(state.map);
     $("show-complaints").addEventListener("change", (e) => state.complaints.setVisible(e.target.checked));

@@ -1,5 +1,6 @@
 // The map: division polygons as the base layer (no tiles: there is no internet), stations
-// coloured by category, sources, and a minimal polygon / circle drawing tool.
+// coloured by category, sources, and the polygon / circle drawing tool (drawing.js).
+import { DrawTool } from "./drawing.js";
 import { esc, levelName, t } from "./i18n.js";
 
 // Conventional water-class colours (as on Chinese water-quality maps).
@@ -9,7 +10,7 @@ export const WATER_COLORS = {
 const NO_DATA = "#9aa5ad";
 
 export class ConsoleMap {
-  constructor(el, { onPickDivision, onDrawn, onStation, onSource }) {
+  constructor(el, { onPickDivision, onStation, onSource }) {
     this.map = L.map(el, { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
     this.map.attributionControl.setPrefix("Leaflet");
     this.attribution = t("attribution_boundaries");
@@ -20,11 +21,12 @@ export class ConsoleMap {
     this.stations = L.layerGroup().addTo(this.map);
     this.sources = L.layerGroup().addTo(this.map);
     this.drawn = L.layerGroup().addTo(this.map);
-    this.cb = { onPickDivision, onDrawn, onStation, onSource };
-    this.mode = null;
+    this.cb = { onPickDivision, onStation, onSource };
     this.levelColors = {};
-    this.map.on("click", (e) => this._click(e));
-    this.map.on("mousemove", (e) => this._move(e));
+    // What it sends and what a refusal says: drawing.js's drawControls.
+    this.draw = new DrawTool(this.map, { offer: async () => false, refuse: () => {} });
+    this.map.on("click", (e) => this.draw.click(e.latlng));
+    this.map.on("mousemove", (e) => this.draw.move(e.latlng));
   }
 
   // The attribution in the console's language (after a language switch).
@@ -51,7 +53,7 @@ export class ConsoleMap {
       }),
       onEachFeature: (f, l) => {
         l.on("click", (e) => {
-          if (this.mode) return; // drawing: the click is a vertex
+          if (this.draw.mode) return; // drawing: the click is a vertex
           L.DomEvent.stopPropagation(e);
           this.cb.onPickDivision(f.properties.code);
         });
@@ -123,7 +125,7 @@ export class ConsoleMap {
   // While drawing, a click on a marker is a vertex like any other point of the map.
   _markerClick(e, open) {
     L.DomEvent.stopPropagation(e);
-    if (this.mode) this._click(e);
+    if (this.draw.mode) this.draw.click(e.latlng);
     else open();
   }
 
@@ -136,68 +138,6 @@ export class ConsoleMap {
       style: { color: "#b35c00", weight: 2, dashArray: "6 4", fillOpacity: 0.08 }, interactive: false,
     }).addTo(this.drawn);
     this.map.fitBounds(l.getBounds(), { padding: [20, 20], animate: false });
-  }
-
-  // ---- drawing: polygon (click vertices, finish) or circle (centre, then a rim point)
-  startDraw(mode) {
-    this.cancelDraw();
-    this.mode = mode;
-    this.points = [];
-    this.map.getContainer().style.cursor = "crosshair";
-    this.map.doubleClickZoom.disable();
-  }
-
-  cancelDraw() {
-    this.mode = null;
-    this.points = [];
-    if (this.sketch) { this.sketch.remove(); this.sketch = null; }
-    this.map.getContainer().style.cursor = "";
-    this.map.doubleClickZoom.enable();
-  }
-
-  _click(e) {
-    if (!this.mode) return;
-    this.points.push(e.latlng);
-    if (this.mode === "circle" && this.points.length === 2) {
-      const [c, rim] = this.points;
-      const r = this.map.distance(c, rim);
-      this.cancelDraw();
-      // The label as a key and its values: shown in whichever language the page has then.
-      this.cb.onDrawn({ point: [c.lng, c.lat], distance_m: Math.round(r) },
-        { key: "circle_area", vars: { km: (r / 1000).toFixed(1) } });
-      return;
-    }
-    this._sketch();
-  }
-
-  _move(e) {
-    if (this.mode === "circle" && this.points.length === 1) {
-      if (this.sketch) this.sketch.remove();
-      this.sketch = L.circle(this.points[0], {
-        radius: this.map.distance(this.points[0], e.latlng), color: "#b35c00", interactive: false,
-      }).addTo(this.map);
-    }
-  }
-
-  _sketch() {
-    if (this.sketch) this.sketch.remove();
-    const style = { color: "#b35c00", weight: 2, interactive: false };
-    this.sketch = this.mode === "polygon"
-      ? L.polygon(this.points, style).addTo(this.map)
-      : L.circleMarker(this.points[0], style).addTo(this.map);
-  }
-
-  finishPolygon() {
-    if (this.mode !== "polygon" || this.points.length < 3) return false;
-    const ring = this.points.map((p) => [p.lng, p.lat]);
-    ring.push(ring[0]);
-    // RFC 7946: exterior counter-clockwise (positive shoelace area in lon/lat).
-    let a = 0;
-    for (let i = 0; i < ring.length - 1; i++) a += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1];
-    if (a < 0) ring.reverse();
-    this.cancelDraw();
-    this.cb.onDrawn({ geojson: { type: "Polygon", coordinates: [ring] }, name: t("drawn_area") }, { key: "drawn_area" });
-    return true;
   }
 
   legend(levels, lang) {
