@@ -27,6 +27,7 @@ from ecohub.ingest import devices as device_service
 from ecohub.ingest.after_commit import AfterCommit
 from ecohub.ingest.hj212_server import Hj212Server
 from ecohub.ingest.simulator import SimDevice, demo_outlets, send_history, simulate
+from ecohub.jobs.files import JobFiles
 from ecohub.jobs.runner import JobRunner
 from ecohub.process import raise_fd_limit, tune_gc
 from ecohub.settings import Settings
@@ -178,6 +179,8 @@ async def run_platform(
     from ecohub.store.folders import check_folders
 
     check_folders(settings)  # a configured lake that is not there stops start-up
+    files = JobFiles.of(settings)
+    files.prepare(settings)  # import and rejects folders (0700); a bad import_dirs stops it
     fd_limit = raise_fd_limit()
     con = connect(settings.database)
     apply_settings(con, settings)
@@ -250,7 +253,7 @@ async def run_platform(
     engine = open_backend(settings)
     jobs = JobRunner(
         con, workers=settings.job_workers, nice=settings.job_nice, threads=settings.job_threads,
-        engine=engine,
+        engine=engine, files=files,
     )  # fmt: skip
     # The alert outbox: sent from a thread of its own, retried with back-off (supervision.alerts).
     from ecohub.supervision.alerts import Dispatcher
@@ -299,9 +302,13 @@ async def run_platform(
     ends = Endpoints(hj212=hj_addr, http=http_addr, tls=bool(_tls(settings)))
     state = settings.data_dir / "server.json"
     state.parent.mkdir(parents=True, exist_ok=True)
+    # "imports": where the CLI puts a file a job is to read (the first import folder).
+    where = {"imports": os.path.realpath(files.imports[0]),
+             "rejects": os.path.realpath(str(files.rejects))}  # fmt: skip
     state.write_text(
         json.dumps(
             {"pid": os.getpid(), "http": ends.http_url, "hj212": list(hj_addr), "role": role}
+            | where
         ),
         encoding="utf-8",
     )

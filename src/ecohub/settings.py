@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # setting per database, so the cap holds for every query while a job runs: a job's scan
     # then runs on its own niced thread instead of on DuckDB's un-niced workers on every core.
     job_threads: int = Field(default=1, ge=0, le=64)
+    # The only folders a server-side job may read input files from (empty: <data_dir>/import,
+    # made 0700 at start). A job runs as the server's account: a path anywhere else would give
+    # whoever may queue a load that account's files (docs/design.md "Files of jobs").
+    import_dirs: list[Path] = Field(default_factory=list)
     # Seconds a verified API key / token is remembered (0: verify every request). Revoking a
     # key or disabling a user through the API forgets them at once.
     auth_cache_s: float = Field(default=2.0, ge=0, le=60)

@@ -44,7 +44,8 @@ class Door:
     con: duckdb.DuckDBPyConnection
     app: FastAPI
     keys: dict[str, str]  # role -> API key of that role's user
-    jobs: dict[str, str]  # role -> id of a job that user owns
+    jobs: dict[str, str]  # role -> id of a job that user owns (a load that wrote rejects)
+    imports: Path = Path()  # the app's (first) import folder: files its load jobs may read
 
 
 def fill(con: duckdb.DuckDBPyConnection) -> None:
@@ -150,7 +151,17 @@ def fill_complaints(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
+# The reject file of each role's job (a station list with one bad longitude), as the loader
+# writes it: a byte-order mark, a header, one row.
+REJECTS = '\ufeff"row","column","value","reason"\n2,"lon","999","longitude out of range"\n'
+
+
+def build(tmp: Path, *, open_rate: float = 1000.0, import_dirs: list[Path] | None = None) -> Door:
+    """The store, users, keys and jobs, and an app over them whose jobs read files from
+    ``import_dirs`` (default ``<tmp>/import``, made here) and write rejects into
+    ``<tmp>/rejects``."""
+    import json
+
     from ecohub.analytics.air_service import compute
 
     con = connect(tmp / "ecohub.duckdb")
@@ -169,15 +180,23 @@ def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
         users.add_user(con, f"u_{role}", r, region, sources, PASSWORD)
         keys[role] = apikeys.create(con, f"u_{role}")[0]
         job_id = f"{role:0<8}"[:8] + "0" * 24
+        reject = tmp / "rejects" / job_id / "st.csv.rejects.csv"
+        reject.parent.mkdir(parents=True, exist_ok=True)
+        reject.write_text(REJECTS, encoding="utf-8")
+        params = {"path": str(tmp / "import" / "st.csv"), "reject": str(reject)}
         con.execute(
-            "INSERT INTO job (id, kind, owner, state, message, created_at) "
-            "VALUES (?, 'air-compute', ?, 'done', 'done', now())",
-            [job_id, f"u_{role}"],
+            "INSERT INTO job (id, kind, owner, state, params, message, created_at) "
+            "VALUES (?, 'load-stations', ?, 'done', ?, 'done', now())",
+            [job_id, f"u_{role}", json.dumps(params)],
         )
         jobs[role] = job_id
-    settings = Settings(data_dir=tmp, open_rate_per_s=open_rate, open_burst=int(open_rate))
+    (tmp / "import").mkdir(mode=0o700, exist_ok=True)
+    settings = Settings(
+        data_dir=tmp, open_rate_per_s=open_rate, open_burst=int(open_rate),
+        import_dirs=import_dirs or [],
+    )  # fmt: skip
     app = create_app(con, settings=settings, data_dir=tmp, audit=False)
-    return Door(con, app, keys, jobs)
+    return Door(con, app, keys, jobs, (import_dirs or [tmp / "import"])[0])
 
 
 def serve(tmp: Path) -> Iterator[Door]:

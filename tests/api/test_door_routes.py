@@ -145,10 +145,8 @@ def test_body_over_the_cap_is_413_and_hostile_json_is_422(door: Door) -> None:
     assert bad_mn.status_code == 422 and "mn" in bad_mn.json()["detail"]
 
 
-def test_job_runs_in_the_background_and_reports_progress_and_result(
-    door: Door, tmp_path: Path
-) -> None:
-    csv = tmp_path / "st.csv"
+def test_job_runs_in_the_background_and_reports_progress_and_result(door: Door) -> None:
+    csv = door.imports / "st.csv"  # a server's jobs read files from its import folders
     csv.write_text("station,name,region_code\nX1,甲,110105\nX2,乙,110108\n", encoding="utf-8")
     c = _client(door)
     r = c.post("/api/v1/jobs", json={"kind": "load-stations", "params": {"path": str(csv)}})
@@ -166,7 +164,7 @@ def test_job_runs_in_the_background_and_reports_progress_and_result(
     # A failing job keeps its problem details.
     missing = c.post("/api/v1/jobs", json={"kind": "load-stations", "params": {"path": "rel.csv"}})
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "params.path"
-    broken = tmp_path / "broken.parquet"
+    broken = door.imports / "broken.parquet"
     broken.write_bytes(b"PAR1 not really")
     r = c.post("/api/v1/jobs", json={"kind": "load-stations", "params": {"path": str(broken)}})
     job = r.json()

@@ -237,9 +237,9 @@ def square(x: float, y: float, half: float) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
-def test_geo_jobs_are_an_admins(door: Door, tmp_path: Path) -> None:
+def test_geo_jobs_are_an_admins(door: Door) -> None:
     admin = client(door, "admin")
-    area = tmp_path / "area.geojson"
+    area = door.imports / "area.geojson"  # a server's jobs read files from its import folders
     area.write_text(json.dumps(square(*IN_XY, 0.005)), encoding="utf-8")
     load = {"kind": "geo-load", "params": {"path": str(area), "name": "农展馆周边",
                                           "kind": "custom", "code": "custom-nzg"}}  # fmt: skip
@@ -253,7 +253,7 @@ def test_geo_jobs_are_an_admins(door: Door, tmp_path: Path) -> None:
     inside = post(door, "analyst", "in", {"region": "农展馆周边", "what": "sources"})["items"]
     assert _codes(inside, "source_code") == {d.SRC_IN}
     # A bad file fails the job naming the feature; a relative path is refused at once.
-    bad = tmp_path / "bad.geojson"
+    bad = door.imports / "bad.geojson"
     bad.write_text(json.dumps({"type": "Polygon", "coordinates": [[[116, 39], [117, 39]]]}))
     failed = follow(
         admin,

@@ -6,6 +6,8 @@ Generated from the route table (``app.routes``): a route without an access rule 
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import re
@@ -34,6 +36,7 @@ APPLY_IN = {
 }
 DAY = {"from": "2024-01-01", "to": "2024-01-01"}
 NEW_USER = {"name": "{new_name}", "role": "analyst", "region": d.INSIDE, "password": d.PASSWORD}
+IMPORT_FILE = "{import_file}"  # a file in the app's import folder (the door fixture makes it)
 
 
 def decision(station: str) -> dict[str, Any]:
@@ -280,6 +283,12 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": "/api/v1/jobs/{other_job}"},
         "404",
     ),
+    # Each role's job is a station load that wrote a reject file (door_data.build).
+    ("GET", "/api/v1/jobs/{job_id}/rejects"): (
+        {"url": "/api/v1/jobs/{own_job}/rejects"},
+        {"url": "/api/v1/jobs/{other_job}/rejects"},
+        "404",
+    ),
     # /api/v1/supervision: findings of the sources in scope.
     **{
         ("GET", f"/api/v1/supervision/{what}"): (
@@ -294,24 +303,25 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": "/api/v1/supervision/detect", "method": "POST", "json": DAY},
         "same",
     ),
-    # The job is queued (202) for any existing file; the loader then judges its rows.
+    # The job is queued (202) for any existing file in an import folder ("{import_file}"); the
+    # loader then judges its rows.
     ("POST", "/api/v1/supervision/permits"): (
-        {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": __file__}},
-        {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": __file__}},
+        {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": IMPORT_FILE}},
+        {"url": "/api/v1/supervision/permits", "method": "POST", "json": {"path": IMPORT_FILE}},
         "same",
     ),
     # /api/v1/registry for operators (admin only, the whole registry: nothing scoped). The
-    # load job is queued for any absolute path (the loader then judges the file).
+    # load job is queued for any file in an import folder (the loader then judges the file).
     ("POST", "/api/v1/registry/loads"): (
         {
             "url": "/api/v1/registry/loads",
             "method": "POST",
-            "json": {"system": "permit", "path": __file__},
+            "json": {"system": "permit", "path": IMPORT_FILE},
         },
         {
             "url": "/api/v1/registry/loads",
             "method": "POST",
-            "json": {"system": "permit", "path": __file__},
+            "json": {"system": "permit", "path": IMPORT_FILE},
         },
         "same",
     ),
@@ -564,6 +574,7 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
 
     users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     built = d.build(Path(tmp_path_factory.mktemp("door")))
+    (built.imports / "permits.csv").write_text("permit_no\n", encoding="utf-8")
     yield built
     built.app.state.ctx.jobs.shutdown()
     built.con.close()
@@ -661,10 +672,14 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
         body = {**body, "applicant": "u_analyst" if role == "admin" else f"u_{role}"}
     if isinstance(body, dict) and body.get("name") == "{new_name}":
         body = {**body, "name": f"n{next(_SERIAL)}"}
+    if isinstance(body, dict) and body.get("path") == IMPORT_FILE:
+        body = {**body, "path": str(door.imports / "permits.csv")}
     return client.request(method, url, json=body, headers=headers)
 
 
 def _rows(body: Any) -> list[Any]:
+    if isinstance(body, str):  # a CSV file (a job's rejects): the rows after the header
+        return list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))[1:]
     if isinstance(body, list):
         return body
     for k in ("items", "days", "features"):
@@ -699,7 +714,8 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                 assert r_out.json() == r_in.json()  # outside answers as "no data"
             continue
         if r_in.status_code < 300 and kind != "mn":
-            assert _rows(r_in.json()), (route, role, "no rows inside the scope", r_in.text)
+            body = r_in.text if "text/csv" in r_in.headers["content-type"] else r_in.json()
+            assert _rows(body), (route, role, "no rows inside the scope", r_in.text)
         if kind == "404":
             # Not found (404), or the service's "unknown station" (400): as for an unknown one.
             assert r_out.status_code in (400, 404), (route, role, r_out.status_code, r_out.text)

@@ -98,9 +98,12 @@ def test_air_compute_registers_its_tables_made_from_the_observations(
 def test_a_job_names_itself_and_its_parameters(
     store: duckdb.DuckDBPyConnection, files: dict[str, Path]
 ) -> None:
+    from ecohub.jobs.files import JobFiles
     from ecohub.jobs.runner import JobRunner
 
-    runner = JobRunner(store)
+    # A runner reads files from its import folders only: here, the test's files' folder.
+    folder = files["stations"].parent
+    runner = JobRunner(store, files=JobFiles((folder,), folder / "rejects"))
     try:
         job = runner.submit(BOSS, "load-stations", {"path": str(files["stations"])})
         runner.wait(job["id"])

@@ -18,6 +18,7 @@ from ecohub.api.deps import Context
 from ecohub.api.errors import document_problems, install_errors
 from ecohub.api.http_basics import HttpBasics
 from ecohub.api.limits import BodyLimit
+from ecohub.jobs.files import JobFiles
 from ecohub.jobs.runner import JobRunner
 from ecohub.settings import Settings
 from ecohub.store.backend import AnalyticsBackend, open_backend
@@ -37,12 +38,16 @@ def create_app(
     write_local_credential: bool = True,
     audit: bool = True,
     engine: AnalyticsBackend | None = None,
+    confine_files: bool = True,
 ) -> FastAPI:
     """An app over an open store connection; each request reads through its own cursor.
 
     ``data_dir`` (default: the settings') holds the token-signing secret and the local
     credential. ``jobs`` defaults to a new :class:`JobRunner` over ``con``. ``engine``: the
     analytics backend (default: the one the settings choose, ``open_backend``).
+    ``confine_files``: its jobs read files only from the import folders and write only into the
+    rejects folder (jobs/files.py); False only for the CLI's own process, which reads and
+    writes its user's files.
     """
     from ecohub.api.auth import install_auth
     from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
@@ -54,6 +59,7 @@ def create_app(
 
     s = settings or Settings()
     engine = engine or open_backend(s)
+    files = JobFiles.of(s, data_dir) if confine_files else JobFiles.unconfined(s, data_dir)
     app = FastAPI(
         title="ecohub",
         version=__version__,
@@ -71,7 +77,12 @@ def create_app(
         settings=s,
         jobs=jobs
         or JobRunner(
-            con, workers=s.job_workers, nice=s.job_nice, threads=s.job_threads, engine=engine
+            con,
+            workers=s.job_workers,
+            nice=s.job_nice,
+            threads=s.job_threads,
+            engine=engine,
+            files=files,
         ),
         offline_after_s=s.hj212_offline_after_s if offline_after_s is None else offline_after_s,
         on_policy=on_policy,

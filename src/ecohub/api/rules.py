@@ -87,6 +87,8 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/jobs"): ADMIN,
     ("GET", "/api/v1/jobs"): SIGNED_IN,
     ("GET", "/api/v1/jobs/{job_id}"): SIGNED_IN,
+    # A job's reject file: its owner's (an admin: any); the service answers 404 for another's.
+    ("GET", "/api/v1/jobs/{job_id}/rejects"): SIGNED_IN,
     **CATALOG_ACCESS,
     # /api/v1/supervision: enterprises see the findings of their own sources (the service
     # scopes them); detection is an inspector's action, loading permits an operator's.

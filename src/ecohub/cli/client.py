@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -66,6 +66,7 @@ class Door:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self.remote = False
+        self.server: dict[str, Any] = {}  # server.json of the running server (remote)
         self._client: Any = None
         self._local: tuple[Any, Any] | None = None  # (connection, app) when in-process
 
@@ -90,7 +91,7 @@ class Door:
                     f"a server is running ({url}) but its local credential in {data_dir} cannot be "
                     "read: run this as the account that owns the data folder"
                 )
-            self.remote = True
+            self.remote, self.server = True, dict(state or {})
             verify: Any = True
             if url.startswith("https:") and self.settings.http_ssl_certfile is not None:
                 import ssl
@@ -119,7 +120,8 @@ class Door:
         from ecohub.store.lake import attach
 
         attach(con, self.settings)  # `*_all` views over this settings' lake
-        app = create_app(con, settings=self.settings, data_dir=data_dir)
+        # The user's own process: its jobs read and write that user's files where named.
+        app = create_app(con, settings=self.settings, data_dir=data_dir, confine_files=False)
         credential = app.state.auth.local_credential
         self._local = (con, app)
         self._client = TestClient(
@@ -141,17 +143,22 @@ class Door:
         except httpx.HTTPError as exc:
             raise DoorError(f"the server at {client.base_url} did not answer: {exc}") from exc
         if r.status_code >= 400:
-            field = None
-            try:
-                problem = r.json()
-                detail = problem.get("detail") or problem.get("title") or r.reason_phrase
-                errors = problem.get("errors") or []
-                if errors and isinstance(errors[0], dict):
-                    field = errors[0].get("field")
-            except ValueError:
-                detail = r.text[:200] or r.reason_phrase
-            raise DoorError(str(detail), r.status_code, field)
+            self._raise(r)
         return r
+
+    @staticmethod
+    def _raise(r: httpx.Response) -> NoReturn:
+        """:class:`DoorError` for the error answer ``r``: its problem's detail and field."""
+        field = None
+        try:
+            problem = r.json()
+            detail = problem.get("detail") or problem.get("title") or r.reason_phrase
+            errors = problem.get("errors") or []
+            if errors and isinstance(errors[0], dict):
+                field = errors[0].get("field")
+        except ValueError:
+            detail = r.text[:200] or r.reason_phrase
+        raise DoorError(str(detail), r.status_code, field)
 
     def pages(self, path: str, **params: Any) -> list[dict[str, Any]]:
         """Every item of a cursor-paged listing."""
@@ -173,11 +180,36 @@ class Door:
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, body=body).json()
 
+    def through_server(self) -> bool:
+        """Whether this door asks the running server (else the app runs in this process)."""
+        self._open()
+        return self.remote
+
+    def download(self, path: str, target: Path) -> None:
+        """Write the body of ``GET path`` (a file the API serves) to ``target``."""
+        client = self._open()
+        try:
+            with client.stream("GET", path) as r:
+                if r.status_code >= 400:
+                    r.read()
+                    self._raise(r)
+                with target.open("wb") as out:
+                    for block in r.iter_bytes():
+                        out.write(block)
+        except httpx.HTTPError as exc:
+            raise DoorError(f"the server at {client.base_url} did not answer: {exc}") from exc
+
     def job(self, kind: str, params: dict[str, Any], title: str, path: str | None = None) -> Any:
         """Start a job and follow it with a progress bar; its result, or :class:`DoorError`.
 
         ``path``: the capability's own route that queues it (its body is ``params``; roles
         besides admin may use it), instead of the generic ``POST /api/v1/jobs``."""
+        return self.follow(kind, params, title, path)["result"]
+
+    def follow(
+        self, kind: str, params: dict[str, Any], title: str, path: str | None = None
+    ) -> dict[str, Any]:
+        """As :meth:`job`, but the whole finished job (its ``params``, ``rejects``, ...)."""
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -218,7 +250,7 @@ class Door:
             raise DoorError(
                 str(err.get("detail") or "the job failed"), int(err.get("status", 0)), field
             )
-        return job["result"]
+        return dict(job)
 
     def close(self) -> None:
         if self._client is not None:

@@ -119,14 +119,13 @@ def unapproved(
 
 def _load(kind: str, file: Path, reject: Path | None, force: bool) -> None:
     from ecohub.cli.client import door
+    from ecohub.cli.server_files import Rejects, file_job
 
     if not file.is_file():
         fail(f"{file}: no such file")
-    params: dict[str, Any] = {"path": str(file.resolve()), "force": force}
-    if reject is not None:
-        params["reject"] = str(reject.resolve())
     with door(name_options=False) as d:  # the messages name the file and the column
-        r = d.job(kind, params, file.name)
+        r = file_job(d, kind, {"force": force}, file.name, file=file,
+                     rejects=Rejects("reject", reject))  # fmt: skip
     if r["already_loaded"]:
         console.print(f"{r['path']}: already loaded ({r['unchanged']:,} rows); nothing to do "
                       "(use --force to load it again)", highlight=False)  # fmt: skip

@@ -119,9 +119,11 @@ def load(
     """Load a user region from GeoJSON; any problem names the feature and the reason."""
     if not file.is_file():
         fail(f"{file}: no such file")
-    params = {"path": str(file.resolve()), "name": name, "kind": kind, "crs": crs, "code": code}
+    from ecohub.cli.server_files import file_job
+
+    params = {"name": name, "kind": kind, "crs": crs, "code": code}
     with _door(file) as d:
-        _print_json(d.job("geo-load", params, file.name))
+        _print_json(file_job(d, "geo-load", params, file.name, file=file))
 
 
 @app.command("list")

@@ -85,18 +85,23 @@ def _print_report(data: dict[str, Any], unit: str | None = None) -> None:
         console.print(f"rejects: {where}", highlight=False)
 
 
-def _run(kind: str, file: Path, **params: Any) -> None:
-    """Run the load as a job (on the running server, or in-process) and print its report."""
+def _load(kind: str, file: Path, reject: Path | None, params: dict[str, Any]) -> Any:
+    """The result of the load job (on the running server, or in-process): server_files."""
     from ecohub.cli.client import door
+    from ecohub.cli.server_files import Rejects, file_job
+    from ecohub.ingest.rejects import check_reject_path
 
     if not file.is_file():
         fail(f"{file}: no such file")
     params = {k: v for k, v in params.items() if v is not None}
-    if "reject" in params:
-        params["reject"] = str(Path(params["reject"]).resolve())
     with door() as d:
-        result = d.job(kind, {"path": str(file.resolve()), **params}, file.name)
-    _print_report(result["report"])
+        return file_job(d, kind, params, file.name, file=file,
+                        rejects=Rejects("reject", reject, check_reject_path))  # fmt: skip
+
+
+def _run(kind: str, file: Path, reject: Path | None, **params: Any) -> None:
+    """Run the load as a job and print its report."""
+    _print_report(_load(kind, file, reject, params)["report"])
 
 
 @app.command("observations")
@@ -173,17 +178,8 @@ def complaints(
     force: bool = typer.Option(False, help="Load even if this exact file was loaded before."),
 ) -> None:
     """Load 12369 complaints: classify, geocode, then find repeats, hot spots and sources."""
-    from ecohub.cli.client import door
-
-    if not file.is_file():
-        fail(f"{file}: no such file")
-    params: dict[str, Any] = {"path": str(file.resolve()), "mapping": _pairs(map_, "--map"),
-                              "crs": crs, "sheet": sheet, "force": force}  # fmt: skip
-    if reject is not None:
-        params["reject"] = str(reject.resolve())
-    with door() as d:
-        result = d.job("load-complaints", {k: v for k, v in params.items() if v is not None},
-                       file.name)  # fmt: skip
+    params = {"mapping": _pairs(map_, "--map"), "crs": crs, "sheet": sheet, "force": force}
+    result = _load("load-complaints", file, reject, params)
     _print_report({**result["report"]}, unit="complaints")
     a = result.get("analysis")
     if a:

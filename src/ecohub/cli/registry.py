@@ -56,16 +56,14 @@ def load(
 ) -> None:
     """Load one system's list of enterprises into source_record (a job on the server)."""
     from ecohub.cli.client import door
+    from ecohub.cli.server_files import Rejects, file_job
 
-    params = {
-        "system": system,
-        "path": str(file.resolve()),
-        "mapping": _parse_map(map_),
-        "crs": crs,
-        "rejects": str(rejects.resolve()) if rejects is not None else None,
-    }
+    params = {"system": system, "mapping": _parse_map(map_), "crs": crs, "rejects": None}
     with door(name_options=False) as d:
-        result = d.job("registry-load", params, file.name, path="/api/v1/registry/loads")
+        result = file_job(
+            d, "registry-load", params, file.name, file=file,
+            rejects=Rejects("rejects", rejects), route="/api/v1/registry/loads",
+        )  # fmt: skip
     _summary(f"{system}: {file.name}", result, as_json)
 
 

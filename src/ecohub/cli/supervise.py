@@ -115,14 +115,13 @@ def load_permits(
 ) -> None:
     """Load permit emission limits; bad rows are rejected with reasons (FILE.rejects.csv)."""
     from ecohub.cli.client import door
+    from ecohub.cli.server_files import Rejects, file_job
 
     with door(name_options=False) as d:
-        summary = d.job(
-            "load-permits",
-            {"path": str(path.resolve())},
-            "loading permits",
-            path="/api/v1/supervision/permits",
-        )
+        summary = file_job(
+            d, "load-permits", {}, "loading permits", file=path,
+            rejects=Rejects("reject"), route="/api/v1/supervision/permits",
+        )  # fmt: skip
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
 
 

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from ecohub.enterprise.rows import KINDS, Kind, parse
+from ecohub.ingest.rejects import default_reject_path
 from ecohub.ingest.report import LoadError, shorten
 from ecohub.queries.export import write_csv
 
@@ -123,7 +124,7 @@ def _load(
         ok, rejects = parse(frame, kind)
     except LoadError as exc:
         raise LoadError(f"{path.name}: {exc}") from None
-    target = reject_path or path.with_name(path.name + ".rejects.csv")
+    target = reject_path or default_reject_path(path)
     if rejects:
         _write_rejects(rejects, target)  # before anything is stored
     counts = {"new": 0, "updated": 0, "unchanged": 0}

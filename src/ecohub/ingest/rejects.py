@@ -19,7 +19,13 @@ from ecohub.ingest.readers import Staged
 from ecohub.ingest.report import MAX_SHOWN_CHARS, LoadError, LoadReport, Reject
 from ecohub.queries.export import write_csv
 
-__all__ = ["REJECT_PREVIEW", "check_reject_path", "collect_rejects", "reject_target"]
+__all__ = [
+    "REJECT_PREVIEW",
+    "check_reject_path",
+    "collect_rejects",
+    "default_reject_path",
+    "reject_target",
+]
 
 REJECT_PREVIEW = 20  # rejects kept in the report for display; the file has them all
 
@@ -40,12 +46,17 @@ _REJECT_COLS = (
 )
 
 
+def default_reject_path(file: Path) -> Path:
+    """The reject file of ``file`` when none is named: ``<name>.rejects.csv`` beside it."""
+    return file.with_name(file.name + ".rejects.csv")
+
+
 def reject_target(file: Path, reject_path: Path | str | None, write_rejects: bool) -> Path | None:
     """Where the reject file goes (None: not written); a path the user gave is checked now."""
     if not write_rejects:
         return None
     if reject_path is None:
-        return file.with_name(file.name + ".rejects.csv")
+        return default_reject_path(file)
     target = Path(reject_path)
     check_reject_path(target)
     return target

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ecohub.access.principal import Principal
+from ecohub.jobs.files import job_input
 from ecohub.jobs.plain import jsonable
-from ecohub.jobs.server_paths import server_file
 
 # Fields of load_region whose errors name themselves; any other (the file, a feature) is the
 # file's fault.
@@ -33,8 +33,8 @@ class GeoLoad(BaseModel):
 
     @field_validator("path")
     @classmethod
-    def _file(cls, value: str) -> str:
-        return server_file(value)
+    def _file(cls, value: str, info: ValidationInfo) -> str:
+        return job_input(value, info)
 
 
 class GeoInstall(BaseModel):

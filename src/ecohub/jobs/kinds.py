@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecohub.access.principal import Principal, Role
 from ecohub.jobs import geo_kinds
+from ecohub.jobs import load_kinds as lk
 from ecohub.jobs import supervision_kinds as sk
+from ecohub.jobs.files import JobFiles
 from ecohub.jobs.plain import jsonable
 from ecohub.jobs.registry_kinds import RegistryLink, RegistryLoad, run_link, run_load
-from ecohub.jobs.server_paths import server_file, server_path
 
 Progress = Callable[[int | None, int | None, str], None]
 
@@ -36,34 +37,6 @@ class AirCompute(_Params):
     edition: Literal["auto", "2012", "2026"] = "auto"
     full: bool = False  # recompute everything, not only the stale station-days
     raw: bool = False  # store results of every value, not of the reviewed record
-
-
-class _FileLoad(_Params):
-    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
-    mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
-    source: str | None = Field(None, max_length=_TEXT)
-    sheet: str | None = Field(None, max_length=_TEXT)
-    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
-    force: bool = False
-
-    @field_validator("reject")
-    @classmethod
-    def _absolute(cls, value: str | None) -> str | None:
-        return None if value is None else server_path(value)
-
-    @field_validator("path")
-    @classmethod
-    def _file(cls, value: str) -> str:
-        return server_file(value)
-
-
-class LoadObservations(_FileLoad):
-    units: dict[str, str] = Field(default_factory=dict, max_length=200)
-    period: str = Field("1h", max_length=20)
-
-
-class LoadStations(_FileLoad):
-    network: str = Field("air", max_length=40)
 
 
 class LoadSample(_Params):
@@ -143,108 +116,11 @@ def _air_compute(
     return jsonable(out)
 
 
-def _load_progress(progress: Progress) -> Callable[[str, int, int | None], None]:
-    labels = {"read": "reading", "check": "checking", "store": "storing"}
-
-    def update(phase: str, done: int, total: int | None) -> None:
-        progress(done, total, labels.get(phase, phase))
-
-    return update
-
-
-def _load_observations(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
-) -> Any:
-    from ecohub.ingest.files import load_observations
-
-    report = load_observations(
-        cur,
-        p.path,
-        mapping=p.mapping,
-        units=p.units,
-        period=p.period,
-        source=p.source,
-        reject_path=p.reject,
-        sheet=p.sheet,
-        force=p.force,
-        progress=_load_progress(progress),
-    )
-    return {"report": jsonable(report), "stored": report.stored}
-
-
-def _load_stations(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
-) -> Any:
-    from ecohub.ingest.files import load_stations
-
-    report = load_stations(
-        cur,
-        p.path,
-        mapping=p.mapping,
-        network=p.network,
-        source=p.source,
-        sheet=p.sheet,
-        reject_path=p.reject,
-        force=p.force,
-    )
-    return {"report": jsonable(report), "stored": report.stored}
-
-
 def _load_sample(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
     from ecohub.sample import load_sample
 
-    result = load_sample(cur, progress=_load_progress(progress))
+    result = load_sample(cur, progress=lk.load_progress(progress))
     return jsonable(result)
-
-
-class LoadComplaints(_FileLoad):
-    crs: Literal["wgs84", "gcj02"] = "wgs84"
-
-
-def _load_complaints(
-    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
-) -> Any:
-    from ecohub.complaints.service import load
-
-    progress(0, 1, "loading and analysing the complaints")
-    return load(cur, p.path, mapping=p.mapping, crs=p.crs, reject_path=p.reject, sheet=p.sheet,
-                force=p.force)  # fmt: skip
-
-
-class LoadEnterprise(_Params):
-    """``load-cases`` / ``load-eia``: a file on the server (docs/enterprise.md)."""
-
-    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
-    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
-    force: bool = False
-
-    @field_validator("path")
-    @classmethod
-    def _file(cls, value: str) -> str:
-        return _FileLoad._file(value)
-
-    @field_validator("reject")
-    @classmethod
-    def _absolute(cls, value: str | None) -> str | None:
-        return _FileLoad._absolute(value)
-
-
-def _load_enterprise(which: str) -> Callable[..., Any]:
-    def run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
-        from ecohub.enterprise import LoadError, load_cases, load_eia
-        from ecohub.queries import QueryError
-
-        load = load_cases if which == "cases" else load_eia
-        progress(0, 1, f"loading {which} and linking them to the registry")
-        try:
-            out = load(cur, Path(p.path), reject_path=Path(p.reject) if p.reject else None,
-                       force=p.force, actor=who.name)  # fmt: skip
-        except LoadError as exc:  # the file as a whole cannot be loaded: name the parameter
-            raise QueryError("path", str(exc)) from None
-        progress(1, 1, "loaded")
-        return jsonable(out)
-
-    return run
 
 
 class LakeCompact(_Params):
@@ -276,17 +152,49 @@ class Kind:
     # service's rules (a period): run when the job is submitted, so a request it refuses is a
     # 422 before any job exists; raises QueryError naming the parameter.
     check: Callable[[Any], Any] | None = None
+    # The parameter naming the reject file the job writes (a file load), and the service's
+    # default for it from the input file: on a server a job whose caller names none writes
+    # that name into its own folder in the rejects folder (jobs/files.py), never beside the
+    # input (an import folder is for files to load).
+    rejects: str | None = None
+    reject_name: Callable[[Path], Path] | None = None
+
+
+def _beside(path: Path) -> Path:
+    from ecohub.ingest.rejects import default_reject_path
+
+    return default_reject_path(path)
+
+
+def _registry_beside(path: Path) -> Path:
+    from ecohub.registry.records import default_reject_path
+
+    return default_reject_path(path)
+
+
+def _load(params: type[BaseModel], run: Callable[..., Any], summary: str) -> Kind:
+    """An admin's file load whose reject file is its parameter ``reject``."""
+    return Kind(params, run, (), summary, rejects="reject", reject_name=_beside)
 
 
 KINDS: dict[str, Kind] = {
     "air-compute": Kind(
         AirCompute, _air_compute, (), "recompute the stored air results", engine=True
     ),
-    "load-observations": Kind(LoadObservations, _load_observations, (), "load an observation file"),
-    "load-stations": Kind(LoadStations, _load_stations, (), "load a station list"),
+    "load-observations": _load(
+        lk.LoadObservations, lk.load_observations, "load an observation file"
+    ),
+    "load-stations": _load(lk.LoadStations, lk.load_stations, "load a station list"),
     "load-sample": Kind(LoadSample, _load_sample, (), "load the bundled Beijing sample"),
     "registry-link": Kind(RegistryLink, run_link, (), "link the registry records", engine=True),
-    "registry-load": Kind(RegistryLoad, run_load, (), "load one system's source list"),
+    "registry-load": Kind(
+        RegistryLoad,
+        run_load,
+        (),
+        "load one system's source list",
+        rejects="rejects",
+        reject_name=_registry_beside,
+    ),
     "water-assess": Kind(
         WaterAssess,
         _water_assess,
@@ -303,7 +211,7 @@ KINDS: dict[str, Kind] = {
         "run the HJ 212 anomaly rules",
         check=sk.check_detect,
     ),
-    "load-permits": Kind(sk.LoadPermits, sk.run_permits, (), "load permit emission limits"),
+    "load-permits": _load(sk.LoadPermits, sk.run_permits, "load permit emission limits"),
     "review-run": Kind(
         sk.ReviewRun,
         sk.run_review,
@@ -311,11 +219,11 @@ KINDS: dict[str, Kind] = {
         "review stored hourly values",
         check=sk.check_review,
     ),
-    "load-complaints": Kind(LoadComplaints, _load_complaints, (), "load a 12369 complaint file"),
-    "load-cases": Kind(
-        LoadEnterprise, _load_enterprise("cases"), (), "load enforcement cases and link them"
+    "load-complaints": _load(lk.LoadComplaints, lk.load_complaints, "load a 12369 complaint file"),
+    "load-cases": _load(
+        lk.LoadEnterprise, lk.load_enterprise("cases"), "load enforcement cases and link them"
     ),
-    "load-eia": Kind(LoadEnterprise, _load_enterprise("eia"), (), "load EIA approvals, linked"),
+    "load-eia": _load(lk.LoadEnterprise, lk.load_enterprise("eia"), "load EIA approvals, linked"),
     "lake-compact": Kind(
         LakeCompact, _lake_compact, (), "move settled emissions and observations to the lake"
     ),
@@ -327,3 +235,22 @@ KINDS: dict[str, Kind] = {
         geo_kinds.GeoReorder, geo_kinds.run_reorder, (), "store sources in Hilbert order"
     ),
 }
+
+
+def check_params(spec: Kind, params: dict[str, Any], files: JobFiles, prefix: str) -> Any:
+    """``params`` checked by the kind's model (the files it names judged by ``files``) and by
+    its ``check``; :class:`QueryError` naming ``prefix`` + the parameter."""
+    from ecohub.queries import QueryError
+
+    try:
+        checked = spec.params.model_validate(params, context={"files": files})
+        if spec.check is not None:
+            spec.check(checked)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        field = prefix + where if where else prefix.rstrip(".") or "body"
+        raise QueryError(field, first["msg"]) from None
+    except QueryError as exc:
+        raise QueryError(prefix + exc.field, exc.reason) from None
+    return checked

@@ -15,8 +15,8 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ecohub.access.principal import Principal
+from ecohub.jobs.files import job_input, job_output
 from ecohub.jobs.plain import jsonable
-from ecohub.jobs.server_paths import server_file, server_path
 
 _TEXT = 200
 
@@ -24,25 +24,30 @@ _TEXT = 200
 class RegistryLoad(BaseModel):
     model_config = ConfigDict(extra="forbid")
     system: str = Field(..., max_length=_TEXT, description="name of the contributing system")
-    path: str = Field(..., min_length=1, max_length=4096, description="absolute path on the server")
+    path: str = Field(
+        ..., min_length=1, max_length=4096, description="absolute path in an import folder"
+    )
     mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
     crs: str = Field("wgs84", max_length=20, description="wgs84 | gcj02")
-    rejects: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
+    rejects: str | None = Field(
+        None, max_length=4096, description="reject file (absolute path in the rejects folder)"
+    )
 
     @field_validator("path")
     @classmethod
-    def _file(cls, value: str) -> str:
-        return server_file(value)
+    def _file(cls, value: str, info: ValidationInfo) -> str:
+        return job_input(value, info)
 
     @field_validator("rejects")
     @classmethod
-    def _absolute(cls, value: str | None) -> str | None:
-        if value is None:
+    def _absolute(cls, value: str | None, info: ValidationInfo) -> str | None:
+        target = job_output(value, info)  # first: nothing is tried on a path it refuses
+        if target is None:
             return None
         from ecohub.registry.service import check_writable
 
-        check_writable("--rejects", Path(server_path(value)))
-        return value
+        check_writable("--rejects", Path(target))
+        return target
 
     @field_validator("system")
     @classmethod

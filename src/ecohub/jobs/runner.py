@@ -18,16 +18,18 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
-from pydantic import ValidationError
 
 from ecohub.access.principal import Principal
 from ecohub.access.scope import require_role
 from ecohub.catalog.produce import job_context
-from ecohub.jobs.kinds import KINDS
+from ecohub.jobs.files import NO_FILES, JobFiles
+from ecohub.jobs.kinds import KINDS, check_params
 from ecohub.jobs.plain import jsonable
+from ecohub.jobs.rejects import public
 from ecohub.queries import NotFound, QueryError
 from ecohub.queries.failures import classify
 from ecohub.queries.paging import page_size
@@ -59,7 +61,8 @@ def _now() -> datetime:
 
 
 class JobRunner:
-    """Jobs over the store connection ``con`` (the server's; never closed here)."""
+    """Jobs over the store connection ``con`` (the server's; never closed here). ``files``:
+    where jobs may read and write files (jobs/files.py; none given: no file at all)."""
 
     def __init__(
         self,
@@ -69,8 +72,10 @@ class JobRunner:
         nice: int = 10,
         threads: int = 0,
         engine: AnalyticsBackend | None = None,
+        files: JobFiles | None = None,
     ) -> None:
         self._con = con
+        self.files = files or NO_FILES
         # Analytic jobs (Kind.engine) run on it: the backend the server opened, one per process.
         self.engine = engine or duckdb_backend()
         self._nice = nice
@@ -115,18 +120,13 @@ class JobRunner:
         if spec is None:
             raise QueryError("kind", f"must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
         require_role(principal, *spec.roles)
-        try:
-            checked = spec.params.model_validate(params or {})
-            if spec.check is not None:
-                spec.check(checked)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            field = prefix + where if where else prefix.rstrip(".") or "body"
-            raise QueryError(field, first["msg"]) from None
-        except QueryError as exc:
-            raise QueryError(prefix + exc.field, exc.reason) from None
+        checked = check_params(spec, params or {}, self.files, prefix)
         job_id = uuid.uuid4().hex
+        if spec.rejects and getattr(checked, spec.rejects) is None and spec.reject_name:
+            # None named: the job's own folder of the rejects folder (unconfined: the
+            # service's default, beside the input file).
+            name = spec.reject_name(Path(checked.path)).name
+            setattr(checked, spec.rejects, self.files.job_rejects(job_id, name))
         row = {
             "id": job_id,
             "kind": kind,
@@ -217,7 +217,14 @@ class JobRunner:
                 self._write(row)
 
         cur = self._con.cursor()
+        reject = getattr(params, spec.rejects, None) if spec.rejects else None
         try:
+            if "path" in spec.params.model_fields:
+                # The files again, now: what a path leads to may have changed since the job
+                # was queued; the job reads and writes the paths as resolved here.
+                if reject:
+                    self.files.make_room(reject)
+                params = check_params(spec, params.model_dump(by_alias=True), self.files, "params.")
             extra = {"engine": self.engine} if spec.engine else {}
             # Lineage: what the job's producers register names this job and its parameters.
             with job_context(job_id, row["kind"], row.get("params") or {}):
@@ -230,26 +237,15 @@ class JobRunner:
             row.update(state="failed", error=failure.problem(), message=failure.detail)
         finally:
             cur.close()
+            if reject:
+                self.files.settle(reject)
             row["finished_at"] = _now()
             self._write(row)
             with self._lock:
                 self._live.pop(job_id, None)
 
-    @staticmethod
-    def _public(row: dict[str, Any]) -> dict[str, Any]:
-        out = {k: row[k] for k in _COLS}
-        out["progress"] = {
-            "done": out.pop("done"),
-            "total": out.pop("total"),
-            "message": out.pop("message"),
-        }
-        for k in ("created_at", "started_at", "finished_at"):
-            if isinstance(out[k], datetime):
-                out[k] = out[k].isoformat()
-        for k in ("params", "result", "error"):
-            if isinstance(out[k], str):
-                out[k] = json.loads(out[k])
-        return out
+    def _public(self, row: dict[str, Any]) -> dict[str, Any]:
+        return public({k: row[k] for k in _COLS}, self.files)
 
     def get(self, principal: Principal, job_id: str) -> dict[str, Any]:
         """A job the caller owns (an admin: any job); :class:`NotFound` otherwise."""

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ecohub.access.principal import Principal
+from ecohub.jobs.files import job_input, job_output
 from ecohub.jobs.plain import jsonable
-from ecohub.jobs.server_paths import server_file
 from ecohub.queries import QueryError
 
 
@@ -33,11 +33,17 @@ class SuperviseDetect(BaseModel):
 class LoadPermits(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
+    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
 
     @field_validator("path")
     @classmethod
-    def _file(cls, value: str) -> str:
-        return server_file(value)
+    def _file(cls, value: str, info: ValidationInfo) -> str:
+        return job_input(value, info)
+
+    @field_validator("reject")
+    @classmethod
+    def _reject(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return job_output(value, info)
 
 
 class ReviewRun(BaseModel):
@@ -80,10 +86,10 @@ def run_permits(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress
 
     progress(0, 1, "loading the permit limits")
     try:
-        out = load_permits(cur, Path(p.path))
+        out = load_permits(cur, Path(p.path), reject_path=Path(p.reject) if p.reject else None)
     except PermitLoadError as exc:  # the file as a whole is unreadable: name the parameter
         raise QueryError("path", str(exc)) from None
-    out.pop("rejects")  # written beside the file (reject_path); the count is in "rejected"
+    out.pop("rejects")  # written to the reject file (reject_path); the count is in "rejected"
     return jsonable(out)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "FIELD_CAPS",
     "HEADERS",
     "LoadResult",
+    "default_reject_path",
     "load_frame",
     "load_records",
     "read_table",
@@ -344,6 +345,11 @@ def _upsert(con: duckdb.DuckDBPyConnection, ok: pd.DataFrame) -> dict[str, int]:
     return {"loaded": len(frame) - n_unchanged, "unchanged": n_unchanged}
 
 
+def default_reject_path(path: Path) -> Path:
+    """The reject file of ``path`` when none is named: ``<stem>.rejects.csv`` beside it."""
+    return path.with_name(path.stem + ".rejects.csv")
+
+
 def load_records(
     con: duckdb.DuckDBPyConnection,
     system: str,
@@ -380,7 +386,7 @@ def load_records(
         note(con, "source_record", "load", [("file", sha, detail)], {"load_kind": kind})
         if len(rejected):
             # Written before COMMIT: a reject file that cannot be written stores nothing.
-            out_path = reject_path or path.with_name(path.stem + ".rejects.csv")
+            out_path = reject_path or default_reject_path(path)
             try:
                 write_csv(rejected, out_path)
             except OSError as exc:

@@ -6,8 +6,9 @@ Rows go into `permit` / `permit_limit` (migration 003, columns added by 012), li
 registry: the permit's source must be a registered source (given in the row, or the source the
 registry already attached the permit to), and the outlet must be known for that source (in
 `outlet` or through a device in `monitor_point`). Bad rows are rejected with the field and the
-reason, written beside the file as ``FILE.rejects.csv``; good rows of the same file are kept.
-Loading the same file again changes nothing (upsert on permit, outlet, pollutant, period).
+reason, written beside the file as ``FILE.rejects.csv`` (or where the caller says); good rows of
+the same file are kept. Loading the same file again changes nothing (upsert on permit, outlet,
+pollutant, period).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ecohub.ingest.rejects import default_reject_path
 from ecohub.protocols.hj212.codes import pollutants
 from ecohub.queries.export import write_csv
 
@@ -199,9 +201,11 @@ def _row(raw: dict[str, str], known: dict[str, Any]) -> tuple[Any, ...]:
             raw.get("standard") or None, v_from, v_to)  # fmt: skip
 
 
-def load_permits(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
+def load_permits(
+    con: duckdb.DuckDBPyConnection, path: Path, reject_path: Path | None = None
+) -> dict[str, Any]:
     """Load the permit limits of ``path``; returns counts, the rejected rows with their reasons
-    and where those were written."""
+    and where those were written (``reject_path``, default ``FILE.rejects.csv`` beside it)."""
     frame = _read(path)
     cols = _columns(frame)
     known: dict[str, Any] = {
@@ -266,7 +270,7 @@ def load_permits(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
         raise
     result.loaded = len(rows)
     if result.rejected:
-        out = path.with_name(path.name + ".rejects.csv")
+        out = reject_path or default_reject_path(path)
         write_csv(pd.DataFrame(result.rejected), out)
         result.reject_path = str(out)
     return {

@@ -1,0 +1,146 @@
+"""File loads as jobs: observations, station lists, 12369 complaints, enforcement cases and EIA
+approvals (``load-observations``, ``load-stations``, ``load-complaints``, ``load-cases``,
+``load-eia``; registered in :data:`ecohub.jobs.kinds.KINDS`).
+
+``path`` is the file to load and ``reject`` the reject file. On a server both are judged by
+:mod:`ecohub.jobs.files` (an import folder in, the rejects folder out) when the job is submitted
+and again when it starts; the job then reads the resolved path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from ecohub.access.principal import Principal
+from ecohub.jobs.files import job_input, job_output
+from ecohub.jobs.plain import jsonable
+
+Progress = Callable[[int | None, int | None, str], None]
+
+_TEXT = 200  # longest option value we accept (a source label, a sheet)
+_PATH = "absolute path on the server, in one of its import folders"
+_REJECT = "reject file: absolute path in the server's rejects folder (default: the job's own)"
+
+
+class _Files(BaseModel):
+    """A file in, a reject file out."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, max_length=4096, description=_PATH)
+    reject: str | None = Field(None, max_length=4096, description=_REJECT)
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str, info: ValidationInfo) -> str:
+        return job_input(value, info)
+
+    @field_validator("reject")
+    @classmethod
+    def _reject(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return job_output(value, info)
+
+
+class _FileLoad(_Files):
+    mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
+    source: str | None = Field(None, max_length=_TEXT)
+    sheet: str | None = Field(None, max_length=_TEXT)
+    force: bool = False
+
+
+class LoadObservations(_FileLoad):
+    units: dict[str, str] = Field(default_factory=dict, max_length=200)
+    period: str = Field("1h", max_length=20)
+
+
+class LoadStations(_FileLoad):
+    network: str = Field("air", max_length=40)
+
+
+class LoadComplaints(_FileLoad):
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+
+
+class LoadEnterprise(_Files):
+    """``load-cases`` / ``load-eia``: a file on the server (docs/enterprise.md)."""
+
+    force: bool = False
+
+
+def load_progress(progress: Progress) -> Callable[[str, int, int | None], None]:
+    labels = {"read": "reading", "check": "checking", "store": "storing"}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        progress(done, total, labels.get(phase, phase))
+
+    return update
+
+
+def load_observations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.ingest.files import load_observations
+
+    report = load_observations(
+        cur,
+        p.path,
+        mapping=p.mapping,
+        units=p.units,
+        period=p.period,
+        source=p.source,
+        reject_path=p.reject,
+        sheet=p.sheet,
+        force=p.force,
+        progress=load_progress(progress),
+    )
+    return {"report": jsonable(report), "stored": report.stored}
+
+
+def load_stations(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.ingest.files import load_stations
+
+    report = load_stations(
+        cur,
+        p.path,
+        mapping=p.mapping,
+        network=p.network,
+        source=p.source,
+        sheet=p.sheet,
+        reject_path=p.reject,
+        force=p.force,
+    )
+    return {"report": jsonable(report), "stored": report.stored}
+
+
+def load_complaints(
+    cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress
+) -> Any:
+    from ecohub.complaints.service import load
+
+    progress(0, 1, "loading and analysing the complaints")
+    return load(cur, p.path, mapping=p.mapping, crs=p.crs, reject_path=p.reject, sheet=p.sheet,
+                force=p.force)  # fmt: skip
+
+
+def load_enterprise(which: str) -> Callable[..., Any]:
+    def run(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Progress) -> Any:
+        from ecohub.enterprise import LoadError, load_cases, load_eia
+        from ecohub.queries import QueryError
+
+        load = load_cases if which == "cases" else load_eia
+        progress(0, 1, f"loading {which} and linking them to the registry")
+        try:
+            out = load(cur, Path(p.path), reject_path=Path(p.reject) if p.reject else None,
+                       force=p.force, actor=who.name)  # fmt: skip
+        except LoadError as exc:  # the file as a whole cannot be loaded: name the parameter
+            raise QueryError("path", str(exc)) from None
+        progress(1, 1, "loaded")
+        return jsonable(out)
+
+    return run
