@@ -45,6 +45,7 @@ class Door:
     app: FastAPI
     keys: dict[str, str]  # role -> API key of that role's user
     jobs: dict[str, str]  # role -> id of a job that user owns
+    data_dir: Path  # the server's data folder (jwt.secret, the local credential)
 
 
 def fill(con: duckdb.DuckDBPyConnection) -> None:
@@ -177,7 +178,7 @@ def build(tmp: Path, *, open_rate: float = 1000.0) -> Door:
         jobs[role] = job_id
     settings = Settings(data_dir=tmp, open_rate_per_s=open_rate, open_burst=int(open_rate))
     app = create_app(con, settings=settings, data_dir=tmp, audit=False)
-    return Door(con, app, keys, jobs)
+    return Door(con, app, keys, jobs, tmp)
 
 
 def serve(tmp: Path) -> Iterator[Door]:
