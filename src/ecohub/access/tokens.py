@@ -2,7 +2,8 @@
 
 The signing secret is 256 random bits generated on first start into ``<data_dir>/jwt.secret``
 (mode 0600); it is never logged and never leaves the data folder. Deleting the file and
-restarting invalidates every access token at once.
+restarting invalidates every access token at once (and every paging cursor: their signing key
+is derived from the same secret, :func:`derive_key`).
 
 Access tokens live ``access_minutes`` (default 15) and carry ``sub`` (user name), ``role``,
 ``region``, ``sources``, ``jti``, ``iat`` and ``exp``. They are not trusted alone: every request
@@ -67,6 +68,14 @@ def load_secret(data_dir: Path | str) -> bytes:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     os.unlink(tmp)
     return bytes.fromhex(value)
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A 256-bit key for ``purpose`` alone (``"cursor"``: paging cursors), derived from the
+    data folder's ``secret``: HMAC-SHA256(secret, ``ecohub/<purpose>``). One secret to keep and
+    to rotate, yet no key serves two uses: a value signed for one (a cursor, whose text holds
+    data from imported files) can never pass as another's (an access token's signature)."""
+    return hmac.new(secret, f"ecohub/{purpose}".encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)

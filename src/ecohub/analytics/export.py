@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ecohub.queries.export import write_csv
+from ecohub.queries.export import write_csv, write_xlsx
 
 __all__ = ["EXPORT_SUFFIXES", "ExportError", "check_target", "export_table"]
 
@@ -88,4 +88,4 @@ def _write(df: pd.DataFrame, target: Path, suffix: str, sheet: str) -> None:
         for col in out.columns:
             if isinstance(out[col].dtype, pd.DatetimeTZDtype):
                 out[col] = out[col].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-        out.to_excel(target, index=False, sheet_name=sheet[:31])  # Excel caps names at 31
+        write_xlsx(out, target, sheet[:31])  # Excel caps names at 31

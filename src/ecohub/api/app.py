@@ -14,12 +14,14 @@ import duckdb
 from fastapi import FastAPI
 
 from ecohub import __version__
+from ecohub.access import tokens
 from ecohub.api.deps import Context
 from ecohub.api.errors import document_problems, install_errors
 from ecohub.api.http_basics import HttpBasics
 from ecohub.api.limits import BodyLimit
 from ecohub.jobs.files import JobFiles
 from ecohub.jobs.runner import JobRunner
+from ecohub.queries import paging
 from ecohub.settings import Settings
 from ecohub.store.backend import AnalyticsBackend, open_backend
 
@@ -128,7 +130,7 @@ def create_app(
     from ecohub.api.routers import enterprise as enterprise_router
 
     app.include_router(enterprise_router.router)
-    install_auth(
+    auth = install_auth(
         app,
         con,
         data_dir if data_dir is not None else s.data_dir,
@@ -136,6 +138,9 @@ def create_app(
         write_local_credential=write_local_credential,
         audit=audit,
     )
+    # Paging cursors are signed with a key derived from the data folder's secret, so a cursor
+    # stays valid across a restart of the same server and no other server's is taken.
+    paging.use_signing_key(tokens.derive_key(auth.secret, "cursor"))
     from ecohub.web.api_docs import install_docs
     from ecohub.web.mount import install_console
 

@@ -130,7 +130,7 @@ def list_complaints(
                "from": start, "to": end, "hotspot": hotspot, "source": source, "q": q,
                "repeats": repeats}  # fmt: skip
     fp = fingerprint(p, filters)
-    after = decode_cursor(cursor, fp, 2)
+    after = decode_cursor(cursor, fp, ("TIMESTAMPTZ", "VARCHAR"))
     if after is not None:
         clauses.append("(c.received_at, c.complaint_id) < (?::TIMESTAMPTZ, ?)")
         params += after

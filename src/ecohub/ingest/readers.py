@@ -6,7 +6,9 @@ Parquet file. Columns are renamed ``c0, c1, ...`` so that any header text (Chine
 with quotes) is safe in SQL; :class:`Staged` keeps the original headers.
 
 CSV and XLSX cells are staged as text; Parquet keeps its types. Parsing and validation happen
-later in SQL, so a malformed value becomes a reject row instead of a failed read.
+later in SQL, so a malformed value becomes a reject row instead of a failed read. A CSV cell
+escaped against spreadsheet formulas (``'=x``, as the platform's CSV writer writes ``=x``) is
+staged as the value it escapes (:func:`ecohub.queries.cells.unescape`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from ecohub.ingest.report import shorten
+from ecohub.queries.cells import unescape, unescape_table
 
 ProgressFn = Callable[[str, int, int | None], None]
 """``progress(phase, done, total)``: called after each chunk; total is None when unknown."""
@@ -217,7 +220,8 @@ def _csv_chunks(path: Path) -> tuple[list[str], Chunks]:
         raise ReadError(
             f"{path.name}: the first line cannot be read as column names: {exc}"
         ) from exc
-    headers = [h.strip() for h in headers]
+    # A cell the platform's CSV writer escaped ('=x, so no spreadsheet runs it) reads as it was.
+    headers = [unescape(h.strip()) for h in headers]
     if not any(headers):
         raise ReadError(f"{path.name}: the first line holds no column names")
     names = [f"c{i}" for i in range(len(headers))]
@@ -253,7 +257,7 @@ def _csv_chunks(path: Path) -> tuple[list[str], Chunks]:
         )
         done = 0
         for batch in reader:
-            table = pa.Table.from_batches([batch])
+            table = unescape_table(pa.Table.from_batches([batch]))
             # Line of record k is k + 2 until a bad line shifts it; fixed after staging.
             yield _with_row(table, done + 2), min(source.tell(), total), total
             done += table.num_rows

@@ -10,7 +10,13 @@ one CSV writer of the platform: every CSV it writes for people (downloads, ``--o
   ``utf-8-sig`` (pandas and Excel do so by themselves);
 - writes times as ISO 8601 with their offset, in the zone of the value, exactly as the JSON of
   the same rows gives them (:func:`plain`): ``2016-01-01T00:00:00+08:00``, seconds unless the
-  value has a fraction of a second.
+  value has a fraction of a second;
+- writes no text cell a spreadsheet would run as a formula: a text cell (or column name)
+  starting with ``= + - @``, tab, CR or NUL gets a ``'`` in front (:mod:`ecohub.queries.cells`,
+  which also holds the loaders' inverse); numbers, times and booleans are written as they are.
+
+Parquet and JSON keep every value as it is: they are data for programs, not opened as sheets.
+XLSX cells are written as they are too, each text cell as text (:func:`write_xlsx`).
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from ecohub.queries.cells import escape, escape_frame, escape_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,13 +129,14 @@ def _frame_text(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(data: pa.Table | pd.DataFrame) -> bytes:
-    """``data`` (an Arrow table or a DataFrame) as a CSV file: BOM, header, times ISO 8601."""
+    """``data`` (an Arrow table or a DataFrame) as a CSV file: BOM, header, times ISO 8601,
+    text cells escaped (:func:`ecohub.queries.cells.escape`)."""
     buf = io.BytesIO()
     buf.write(BOM.encode())
     if isinstance(data, pa.Table):
-        pacsv.write_csv(iso_times(data), buf)
+        pacsv.write_csv(iso_times(escape_table(data)), buf)
     else:
-        buf.write(_frame_text(data).to_csv(index=False).encode("utf-8"))
+        buf.write(_frame_text(escape_frame(data)).to_csv(index=False).encode("utf-8"))
     return buf.getvalue()
 
 
@@ -141,18 +150,34 @@ def write_csv(data: pa.Table | pa.RecordBatchReader | pd.DataFrame, path: Path |
         return target
     with target.open("wb") as fh:
         fh.write(BOM.encode())
-        schema = iso_times(data.schema.empty_table()).schema
+        schema = iso_times(escape_table(data.schema.empty_table())).schema
         with pacsv.CSVWriter(fh, schema) as writer:
             for batch in data:
-                writer.write_table(iso_times(pa.Table.from_batches([batch], data.schema)))
+                table = pa.Table.from_batches([batch], data.schema)
+                writer.write_table(iso_times(escape_table(table)))
     return target
 
 
 def cells_csv(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Text cells as CSV text (BOM, header, ``\\n`` line ends): the CLI's ``--format csv``."""
+    """Text cells as CSV text (BOM, header, ``\\n`` line ends), each escaped: the CLI's
+    ``--format csv`` (a number printed as text is left as it is, :mod:`ecohub.queries.cells`)."""
     buf = io.StringIO()
     buf.write(BOM)
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerow([escape(c) for c in columns])
+    writer.writerows([escape(c) for c in row] for row in rows)
     return buf.getvalue()
+
+
+def write_xlsx(df: pd.DataFrame, target: Path | BinaryIO, sheet: str = "Sheet1") -> None:
+    """``df`` as a one-sheet XLSX workbook, every text cell a text cell. openpyxl (under
+    ``DataFrame.to_excel``) stores a string starting with ``=`` as a formula, which Excel runs on
+    opening; typed as text, the cell shows the string and runs nothing."""
+    import pandas as pd
+
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        df.to_excel(writer, index=False, sheet_name=sheet)
+        for row in writer.sheets[sheet].iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # none is meant: every one came from a string
+                    cell.data_type = "s"

@@ -143,7 +143,7 @@ def emissions(
     where += parts
     params += pp
     fp = fingerprint(principal, {"mn": mn, "pollutant": pollutant, "from": start, "to": end})
-    after = decode_cursor(cursor, fp, 4)
+    after = decode_cursor(cursor, fp, ("VARCHAR", "VARCHAR", "TIMESTAMPTZ", "VARCHAR"))
     if after is not None:
         where.append("(e.mn, e.cn, e.data_time, e.pollutant) > (?, ?, ?::TIMESTAMPTZ, ?)")
         params += after
@@ -266,10 +266,8 @@ def rejected(
         where.append("p.mn = ?")
         params.append(mn)
     fp = fingerprint(principal, {"mn": mn})
-    after = decode_cursor(cursor, fp, 1)
+    after = decode_cursor(cursor, fp, ("BIGINT",))
     if after is not None:
-        if not after[0].isdigit():
-            raise QueryError("cursor", "not a cursor this server issued")
         where.append("p.id < ?")
         params.append(int(after[0]))
     rows = (

@@ -25,16 +25,22 @@ from typing import Any
 import pyarrow as pa
 
 from ecohub.access.principal import Principal
-from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
+from ecohub.queries.paging import KEY_TYPES, decode_cursor, encode_cursor, fingerprint, page_size
 
 
 @dataclass(frozen=True)
 class Keyset:
     """The listing's order: column names of the query's output and the DuckDB type each key
-    value is read back as. Together the columns must be unique (else a page could skip rows)."""
+    value is read back as. Together the columns must be unique (else a page could skip rows).
+    Each type is one whose values a cursor's key is checked against (:data:`KEY_TYPES`)."""
 
     names: tuple[str, ...]
     types: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.types if t.upper() not in KEY_TYPES]
+        if len(self.names) != len(self.types) or unknown:
+            raise ValueError(f"keyset: one checkable type per column, got {self.types}")
 
 
 def _text(value: Any) -> str:
@@ -104,8 +110,9 @@ def window(
     *,
     export: bool = False,
 ) -> Window:
-    """The page a caller asked for: ``limit`` checked, ``cursor`` decoded against the caller
-    and the filters (:class:`ecohub.queries.QueryError` naming ``limit`` or ``cursor``)."""
+    """The page a caller asked for: ``limit`` checked, ``cursor`` checked (signed by this
+    server, made for this caller and these filters, its key of the keyset's types) and decoded
+    (:class:`ecohub.queries.QueryError` naming ``limit`` or ``cursor``)."""
     fp = fingerprint(principal, filters)
     size = page_size(limit, export=export)
-    return Window(keyset, size, fp, decode_cursor(cursor, fp, len(keyset.names)))
+    return Window(keyset, size, fp, decode_cursor(cursor, fp, keyset.types))

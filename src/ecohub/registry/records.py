@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from ecohub.ingest.report import shorten
+from ecohub.queries.cells import unescape_frame
 from ecohub.queries.export import write_csv
 from ecohub.registry import normalize
 
@@ -136,6 +137,8 @@ def read_table(path: Path) -> pd.DataFrame:
                 keep_default_na=False,
                 encoding="utf-8-sig" if encoding == "utf-8" else encoding,
             )
+            # '=x as the platform's CSV writer escapes =x (ecohub.queries.cells) reads as =x.
+            df = unescape_frame(df)
         elif suffix in (".xlsx", ".xlsm"):
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         else:

@@ -69,7 +69,7 @@ def search(
         clauses.append("s.source_code = ?")
         params.append(source_code.strip())
     fp = fingerprint(principal, {"name": name, "uscc": uscc, "code": source_code, "region": region})
-    after = decode_cursor(cursor, fp, 1)
+    after = decode_cursor(cursor, fp, ("VARCHAR",))
     if after is not None:
         clauses.append("s.source_code > ?")
         params.append(after[0])

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ecohub.catalog.produce import note
 from ecohub.ingest.report import shorten
-from ecohub.queries.export import csv_bytes
+from ecohub.queries.export import csv_bytes, write_xlsx
 from ecohub.registry import attach, coding, linkage, records, review
 from ecohub.registry.cluster import cluster
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
@@ -277,7 +277,7 @@ def export_codes_bytes(con: duckdb.DuckDBPyConnection, fmt: str = "csv") -> tupl
     elif fmt == "parquet":
         df.to_parquet(buf, index=False)
     else:
-        df.to_excel(buf, index=False)
+        write_xlsx(df, buf)
     return buf.getvalue(), len(df)
 
 

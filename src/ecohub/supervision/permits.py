@@ -24,6 +24,7 @@ import pandas as pd
 
 from ecohub.ingest.rejects import default_reject_path
 from ecohub.protocols.hj212.codes import pollutants
+from ecohub.queries.cells import unescape_frame
 from ecohub.queries.export import write_csv
 
 __all__ = ["HEADERS", "PermitLoadError", "load_permits"]
@@ -75,7 +76,8 @@ def _read(path: Path) -> pd.DataFrame:
             except ReadError as exc:
                 raise PermitLoadError(str(exc)) from None
             enc = "utf-8-sig" if enc == "utf-8" else enc
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
+            # '=x as the platform's CSV writer escapes =x (ecohub.queries.cells) reads as =x.
+            return unescape_frame(pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc))
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(path, dtype=str, keep_default_na=False)
         if suffix == ".parquet":
