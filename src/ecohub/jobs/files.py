@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ecohub.settings import Settings, SettingsError
 
@@ -232,3 +232,26 @@ def job_input(value: str, info: ValidationInfo) -> str:
 def job_output(value: str | None, info: ValidationInfo) -> str | None:
     """A params model's check of a file the job writes (``reject``): :meth:`JobFiles.write`."""
     return None if value is None else _files(info).write(value)
+
+
+_PATH = "absolute path on the server, in one of its import folders"
+_REJECT = "reject file: absolute path in the server's rejects folder (default: the job's own)"
+
+
+class FileParams(BaseModel):
+    """A job's parameters for a file in (``path``) and a reject file out (``reject``), each
+    judged by :func:`job_input` / :func:`job_output` when the parameters are validated."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, max_length=4096, description=_PATH)
+    reject: str | None = Field(None, max_length=4096, description=_REJECT)
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str, info: ValidationInfo) -> str:
+        return job_input(value, info)
+
+    @field_validator("reject")
+    @classmethod
+    def _reject(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return job_output(value, info)

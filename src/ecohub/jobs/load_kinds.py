@@ -14,38 +14,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from ecohub.access.principal import Principal
-from ecohub.jobs.files import job_input, job_output
+from ecohub.jobs.files import FileParams
 from ecohub.jobs.plain import jsonable
 
 Progress = Callable[[int | None, int | None, str], None]
 
 _TEXT = 200  # longest option value we accept (a source label, a sheet)
-_PATH = "absolute path on the server, in one of its import folders"
-_REJECT = "reject file: absolute path in the server's rejects folder (default: the job's own)"
 
 
-class _Files(BaseModel):
-    """A file in, a reject file out."""
-
-    model_config = ConfigDict(extra="forbid")
-    path: str = Field(min_length=1, max_length=4096, description=_PATH)
-    reject: str | None = Field(None, max_length=4096, description=_REJECT)
-
-    @field_validator("path")
-    @classmethod
-    def _file(cls, value: str, info: ValidationInfo) -> str:
-        return job_input(value, info)
-
-    @field_validator("reject")
-    @classmethod
-    def _reject(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return job_output(value, info)
-
-
-class _FileLoad(_Files):
+class _FileLoad(FileParams):
     mapping: dict[str, str] = Field(default_factory=dict, max_length=200)
     source: str | None = Field(None, max_length=_TEXT)
     sheet: str | None = Field(None, max_length=_TEXT)
@@ -65,7 +45,7 @@ class LoadComplaints(_FileLoad):
     crs: Literal["wgs84", "gcj02"] = "wgs84"
 
 
-class LoadEnterprise(_Files):
+class LoadEnterprise(FileParams):
     """``load-cases`` / ``load-eia``: a file on the server (docs/enterprise.md)."""
 
     force: bool = False

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecohub.access.principal import Principal
-from ecohub.jobs.files import job_input, job_output
+from ecohub.jobs.files import FileParams
 from ecohub.jobs.plain import jsonable
 from ecohub.queries import QueryError
 
@@ -30,20 +30,8 @@ class SuperviseDetect(BaseModel):
     rules: list[str] | None = Field(None, max_length=50)
 
 
-class LoadPermits(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: str = Field(min_length=1, max_length=4096, description="absolute path on the server")
-    reject: str | None = Field(None, max_length=4096, description="reject file (absolute path)")
-
-    @field_validator("path")
-    @classmethod
-    def _file(cls, value: str, info: ValidationInfo) -> str:
-        return job_input(value, info)
-
-    @field_validator("reject")
-    @classmethod
-    def _reject(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return job_output(value, info)
+class LoadPermits(FileParams):
+    """``load-permits``: a permit-limit file on the server and its reject file."""
 
 
 class ReviewRun(BaseModel):
