@@ -245,14 +245,12 @@ def test_a_list_the_loader_cannot_take_says_why(store: tuple[Path, Path], tmp_pa
 def test_link_engine_spark_works_without_a_server(store: tuple[Path, Path], tmp_path: Path) -> None:
     """No server runs: the CLI runs the app itself, on the engine asked for (it was refused
     with "this server runs duckdb" unless ECOHUB_ENGINE=spark was set too)."""
-    import shutil
-
     import pyspark  # noqa: F401  (part of the test install: a missing engine fails)
 
+    db = tmp_path / "own.duckdb"
+    _run(db, "load", "--system", "permit", str(store[1] / "permit.csv"))
     from ecohub.settings import get_settings
 
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(store[0], db)
     get_settings.cache_clear()
     env = {"ECOHUB_DB_PATH": str(db), "ECOHUB_ENGINE": "duckdb"}
     result = runner.invoke(app, ["registry", "link", "--engine", "spark", "--json"], env=env)
