@@ -351,6 +351,20 @@ CASES: dict[tuple[str, str], Case] = {
         },
         "same",
     ),
+    # A source's status (close / reopen) is the registry's word: admin only, like decisions.
+    ("POST", "/api/v1/registry/sources/{code}/status"): (
+        {
+            "url": f"/api/v1/registry/sources/{d.SRC_IN}/status",
+            "method": "POST",
+            "json": {"status": "active", "reason": "permission matrix"},
+        },
+        {
+            "url": f"/api/v1/registry/sources/{d.SRC_OUT}/status",
+            "method": "POST",
+            "json": {"status": "active", "reason": "permission matrix"},
+        },
+        "same",
+    ),
     # Outlet registration changes the whole registry's numbering: admin only, like decisions.
     ("POST", "/api/v1/registry/outlets"): (
         {

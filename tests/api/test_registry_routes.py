@@ -143,3 +143,95 @@ def test_outlets_are_numbered_per_source_and_medium(door: Door) -> None:
         [d.SRC_OUT],
     ).fetchall()
     assert who == [("u_admin",)]
+
+
+# Merged title cells above the headers (row 2), as a department's spreadsheet often has them.
+TITLED = [["企业基本信息", "", ""], ["编号", "企业名称", "地址"], ["X1", "北京某厂", "某路1号"]]
+
+
+@pytest.mark.parametrize(
+    ("rows", "mapping", "field", "words"),
+    [
+        ([["编号", "公司"], ["X1", "北京某厂"]], {}, "path",
+         "no name column: the file has none of the headers name, company, 名称"),
+        ([["编号", "公司"], ["X1", "北京某厂"]], {"nam": "公司"}, "mapping",
+         "--map: unknown field 'nam'"),
+        (TITLED, {}, "path", "row 2 holds headers: 编号, 企业名称, 地址"),
+    ],
+)  # fmt: skip
+def test_a_list_the_loader_cannot_take_fails_as_a_400_naming_the_member(
+    door: Door,
+    tmp_path: Path,
+    rows: list[list[str]],
+    mapping: dict[str, str],
+    field: str,
+    words: str,
+) -> None:
+    """The loader's own message reaches the caller of the job (it was a bare 500 whose words
+    stayed in the server log), and nothing is loaded."""
+    c = _client(door, "admin")
+    path = tmp_path / "list.csv"
+    pd.DataFrame(rows[1:], columns=rows[0]).to_csv(path, index=False)
+    before = door.con.execute("SELECT count(*) FROM load_log").fetchall()
+    body = {"system": "t", "path": str(path), "mapping": mapping}
+    job = _follow(c, c.post("/api/v1/registry/loads", json=body))
+    assert job["state"] == "failed"
+    error = job["error"]
+    assert error["status"] == 400 and words in error["detail"], error
+    assert error["errors"][0]["field"] == field
+    assert door.con.execute("SELECT count(*) FROM load_log").fetchall() == before
+
+
+def test_a_source_code_is_read_in_any_case(door: Door) -> None:
+    c = _client(door, "admin")
+    typed = d.SRC_IN.upper().replace("P", "p")  # h9…X001p: the canonical has one lower letter
+    r = c.get(f"/api/v1/registry/sources/{typed}")
+    assert r.status_code == 200, r.text
+    assert r.json()["source"]["source_code"] == d.SRC_IN
+    found = c.get("/api/v1/registry/sources", params={"source_code": d.SRC_IN.lower()}).json()
+    assert [s["source_code"] for s in found["items"]] == [d.SRC_IN]
+
+
+def test_a_steward_closes_and_reopens_a_source(door: Door) -> None:
+    c = _client(door, "admin")
+    url = f"/api/v1/registry/sources/{d.SRC_OUT.lower()}/status"
+    r = c.post(url, json={"status": "revoked", "reason": "排污许可证吊销"})
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in ("source_code", "status", "before", "by")} == {
+        "source_code": d.SRC_OUT, "status": "revoked", "before": "active", "by": "u_admin"
+    }  # fmt: skip
+    shown = c.get(f"/api/v1/registry/sources/{d.SRC_OUT}").json()
+    assert shown["source"]["status"] == "revoked" and shown["source"]["valid_to"]
+    last = shown["history"][-1]
+    assert (last["kind"], last["status"], last["reason"], last["actor"]) == (
+        "close", "revoked", "排污许可证吊销", "u_admin"
+    )  # fmt: skip
+    r = c.post(url, json={"status": "active", "reason": "吊销撤回"})
+    assert r.status_code == 200 and r.json()["before"] == "revoked"
+    shown = c.get(f"/api/v1/registry/sources/{d.SRC_OUT}").json()
+    assert shown["source"]["status"] == "active" and shown["source"]["valid_to"] is None
+    bad = [
+        ({"status": "gone", "reason": "x"}, 400, "--status: expected"),
+        ({"status": "closed"}, 422, ""),
+        ({"status": "closed", "reason": " "}, 400, "--reason: must be"),
+    ]
+    for body, status, words in bad:
+        r = c.post(url, json=body)
+        assert r.status_code == status and words in r.json()["detail"], r.text
+    r = c.post("/api/v1/registry/sources/NOSUCH/status", json={"status": "closed", "reason": "x"})
+    assert r.status_code == 404
+    for role in ("analyst", "inspector", "enterprise", "public"):
+        assert (
+            _client(door, role).post(url, json={"status": "closed", "reason": "x"}).status_code
+            == 403
+        )
+
+
+def test_link_on_another_engine_than_the_servers_says_what_is_true(door: Door) -> None:
+    c = _client(door, "admin")
+    job = _follow(c, c.post("/api/v1/registry/link", json={"engine": "spark"}))
+    assert job["state"] == "failed" and job["error"]["status"] == 400
+    assert job["error"]["detail"].startswith(
+        "--engine: the running server links on duckdb (ECOHUB_ENGINE when it started), not spark"
+    )
+    assert job["error"]["errors"][0]["field"] == "engine"

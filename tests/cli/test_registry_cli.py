@@ -196,3 +196,63 @@ def test_registry_commands_go_through_a_running_server(
     assert cli("outlet", codes[1], "--medium", "water", "--name", "总排口") == served["outlet"]
     cli("export", "--out", str(tmp_path / "local.csv"))
     assert (tmp_path / "served.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+def _fails(db: Path, *args: str) -> str:
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["registry", *args], env={"ECOHUB_DB_PATH": str(db)})
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result.output
+
+
+def test_review_json_show_any_case_close_and_reopen(store: tuple[Path, Path]) -> None:
+    db, files = store
+    _run(db, "load", "--system", "permit", str(files / "permit.csv"))
+    _run(db, "link")
+    band = json.loads(_run(db, "review", "--limit", "3", "--json"))
+    assert isinstance(band, list) and len(band) <= 3
+    assert all({"a", "b", "p", "note"} <= set(row) for row in band)
+
+    code = json.loads(_run(db, "report", "--json"))["suspicious"][0]["source_code"]
+    shown = json.loads(_run(db, "show", code.lower(), "--json"))
+    assert shown["source"]["source_code"] == code and shown["asked_for"] == code
+    closed = json.loads(
+        _run(db, "close", code.lower(), "--reason", "拆除", "--status", "closed", "--json")
+    )
+    assert (closed["source_code"], closed["status"]) == (code, "closed")
+    assert "(closed since " in _run(db, "show", code)
+    assert json.loads(_run(db, "reopen", code, "--reason", "复产", "--json"))["before"] == "closed"
+    assert "--reason: must be" in _fails(db, "close", code, "--reason", " ")
+    assert "no source NOPE" in _fails(db, "close", "NOPE", "--reason", "x")
+
+
+def test_a_list_the_loader_cannot_take_says_why(store: tuple[Path, Path], tmp_path: Path) -> None:
+    db, _ = store
+    path = tmp_path / "wrong.csv"
+    path.write_text("编号,公司\nX1,北京某厂\n", encoding="utf-8")
+    out = _fails(db, "load", "--system", "t", str(path))
+    assert "no name column: the file has none of the headers" in out
+    assert "--map: unknown field 'nam'" in _fails(
+        db, "load", "--system", "t", str(path), "--map", "nam=公司"
+    )
+
+
+@pytest.mark.spark
+def test_link_engine_spark_works_without_a_server(store: tuple[Path, Path], tmp_path: Path) -> None:
+    """No server runs: the CLI runs the app itself, on the engine asked for (it was refused
+    with "this server runs duckdb" unless ECOHUB_ENGINE=spark was set too)."""
+    import pyspark  # noqa: F401  (part of the test install: a missing engine fails)
+
+    db = tmp_path / "own.duckdb"
+    _run(db, "load", "--system", "permit", str(store[1] / "permit.csv"))
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    env = {"ECOHUB_DB_PATH": str(db), "ECOHUB_ENGINE": "duckdb"}
+    result = runner.invoke(app, ["registry", "link", "--engine", "spark", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["engine"] == "spark"

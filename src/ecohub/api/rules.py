@@ -128,6 +128,7 @@ ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/registry/review"): ADMIN,
     ("POST", "/api/v1/registry/review/decision"): ADMIN,
     ("POST", "/api/v1/registry/outlets"): ADMIN,
+    ("POST", "/api/v1/registry/sources/{code}/status"): ADMIN,
     ("GET", "/api/v1/registry/report"): ADMIN,
     ("GET", "/api/v1/registry/codes"): ADMIN,
     # Users, API keys and the audit log: operators only.

@@ -52,13 +52,24 @@ def load(
     map_: list[str] = typer.Option(None, "--map", help="field=column[+column], repeatable"),
     crs: str = typer.Option("wgs84", "--crs", help="Datum of lon/lat: wgs84 | gcj02"),
     rejects: Path = typer.Option(None, "--rejects", help="Reject file (default FILE.rejects.csv)"),
+    full_list: bool = typer.Option(
+        False,
+        "--full-list",
+        help="FILE is the system's whole list: its records missing from it are marked withdrawn",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Load one system's list of enterprises into source_record (a job on the server)."""
     from ecohub.cli.client import door
     from ecohub.cli.server_files import Rejects, file_job
 
-    params = {"system": system, "mapping": _parse_map(map_), "crs": crs, "rejects": None}
+    params = {
+        "system": system,
+        "mapping": _parse_map(map_),
+        "crs": crs,
+        "rejects": None,
+        "full_list": full_list,
+    }
     with door(name_options=False) as d:
         result = file_job(
             d, "registry-load", params, file.name, file=file,
@@ -89,7 +100,14 @@ def link(
     except ValueError as exc:
         fail(str(exc))
     body = {"engine": engine, "auto_accept": auto_accept, "review_low": review_low}
-    with door(name_options=False) as d:
+    settings = None
+    if engine is not None:
+        from ecohub.settings import get_settings
+
+        # Without a server the CLI runs the app itself, on the engine asked for; a running
+        # server keeps its own and says so.
+        settings = get_settings().model_copy(update={"engine": engine})
+    with door(settings, name_options=False) as d:
         out = d.job("registry-link", body, "link", path="/api/v1/registry/link")
     _summary("linkage run", out, as_json)
 
@@ -131,7 +149,10 @@ def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
         _print_json(data)
         return
     s = data["source"]
-    console.print(f"[bold]{s['source_code']}[/] {s['name']} ({s['status']})  USCC {s['uscc']}")
+    since = f" since {s['valid_to']}" if s.get("valid_to") else ""
+    console.print(
+        f"[bold]{s['source_code']}[/] {s['name']} ({s['status']}{since})  USCC {s['uscc']}"
+    )
     console.print(f"{s['address']}  region {s['region_code']}  industry {s['industry']}")
     for title, rows in (
         ("records", data["records"]),
@@ -178,16 +199,15 @@ def review(
         return
     with door(name_options=False) as d:
         rows = d.get("/api/v1/registry/review", limit=limit)
+    if as_json:
+        _print_json(rows)
+        return
     table = Table(title=f"review band ({len(rows)} shown)")
-    for col in ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b"):
+    cols = ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b", "note")
+    for col in cols:
         table.add_column(col)
     for r in rows:
-        table.add_row(
-            *(
-                "" if r[c] is None else str(r[c])
-                for c in ("a", "b", "p", "name_a", "name_b", "uscc_a", "uscc_b")
-            )
-        )
+        table.add_row(*("" if r.get(c) is None else str(r[c]) for c in cols))
     console.print(table)
 
 
@@ -208,8 +228,9 @@ def report(as_json: bool = typer.Option(False, "--json")) -> None:
     for row in data["systems"]:
         table.add_row(*(str(row[c]) for c in cols))
     console.print(table)
+    counts = ", ".join(f"{k} {v}" for k, v in data.get("sources_by_status", {}).items())
     console.print(
-        f"active sources {data['sources_active']}, merged {data['sources_merged']}, "
+        f"sources: {counts or 'none'}; "
         f"review pending {data['review_pending']}, decided {data['review_decided']}"
     )
 
@@ -232,3 +253,38 @@ def outlet(
                 raise
             fail(f"no source {code}")
     console.print(out["outlet_code"])
+
+
+def _set_status(code: str, status: str, reason: str, as_json: bool) -> None:
+    from ecohub.cli.client import DoorError, door
+
+    with door(name_options=False) as d:
+        try:
+            out = d.post(f"/api/v1/registry/sources/{code}/status",
+                         {"status": status, "reason": reason})  # fmt: skip
+        except DoorError as exc:
+            if exc.status != 404:
+                raise
+            fail(f"no source {code}")
+    _summary(f"source {out['source_code']}", out, as_json)
+
+
+@app.command("close")
+def close(
+    code: str,
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the code's history)"),
+    status: str = typer.Option("closed", "--status", help="closed | revoked | suspended"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Close a source (its code is kept, never reused); holds until a newer statement."""
+    _set_status(code, status, reason, as_json)
+
+
+@app.command("reopen")
+def reopen(
+    code: str,
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the code's history)"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Reopen a closed, revoked, suspended or inactive source."""
+    _set_status(code, "active", reason, as_json)

@@ -32,6 +32,7 @@ class RegistryLoad(BaseModel):
     rejects: str | None = Field(
         None, max_length=4096, description="reject file (absolute path in the rejects folder)"
     )
+    full_list: bool = Field(False, description="the system's whole list: withdraw the missing")
 
     @field_validator("path")
     @classmethod
@@ -99,6 +100,8 @@ def run_load(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: A
         column_map=p.mapping,
         crs=p.crs,
         reject_path=Path(p.rejects) if p.rejects else None,
+        full_list=p.full_list,
+        actor=who.name,
     )
     progress(1, 1, "loaded")
     return jsonable(result.as_dict())
@@ -107,13 +110,17 @@ def run_load(cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: A
 def run_link(
     cur: duckdb.DuckDBPyConnection, who: Principal, p: Any, progress: Any, engine: Any
 ) -> Any:
-    from ecohub.queries import QueryError
+    from ecohub.registry.errors import OptionError
     from ecohub.registry.linkage import LinkConfig
     from ecohub.registry.service import link
 
     if p.engine is not None and p.engine != engine.name:
-        raise QueryError(
-            "params.engine", f"this server runs {engine.name} (ECOHUB_ENGINE), not {p.engine}"
+        # Only a running `ecohub up` gets here (the CLI without a server opens the engine asked
+        # for): say which server, and the two ways out.
+        raise OptionError(
+            f"--engine: the running server links on {engine.name} (ECOHUB_ENGINE when it "
+            f"started), not {p.engine}: restart it with ECOHUB_ENGINE={p.engine}, or stop it and "
+            f"run `ecohub registry link --engine {p.engine}` without a server"
         )
     progress(0, 1, "linking the registry records")
     config = LinkConfig(auto_accept=p.auto_accept, review_low=p.review_low)

@@ -51,7 +51,7 @@ def classify(exc: BaseException) -> Failure:
     from ecohub.ingest.files import LoadError
     from ecohub.ingest.params import VocabularyError
     from ecohub.ingest.readers import ReadError
-    from ecohub.registry.service import OptionError
+    from ecohub.registry.errors import ListError, OptionError
     from ecohub.standards.errors import StandardsError
     from ecohub.store.db import StoreError
 
@@ -62,6 +62,10 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, AccessDenied):
         return Failure(403, "Forbidden", "your role may not do this")
     if isinstance(exc, AirInputError) and exc.field:
+        return Failure(400, "Bad Request", str(exc), exc.field)
+    if isinstance(exc, ListError):
+        # A registry list the loader cannot take (no name column, a bad --map): its own words,
+        # which name the column and the fix; the field is the request member at fault.
         return Failure(400, "Bad Request", str(exc), exc.field)
     known = (
         AirInputError,

@@ -76,7 +76,9 @@ def add_outlet(
     lat: float | None = None,
     actor: str = "system",
 ) -> str:
-    """Register the next outlet of ``medium`` (air|water) at a source; return its code."""
+    """Register the next outlet of ``medium`` (air|water) at a source (its code in any case);
+    return the outlet's code."""
+    source_code = source_codes.compact(source_code)
     if con.execute("SELECT 1 FROM source WHERE source_code = ?", [source_code]).fetchone() is None:
         raise KeyError(source_code)
     letter = source_codes.build_outlet_code(medium, 1)[:2]

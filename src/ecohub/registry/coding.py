@@ -3,12 +3,17 @@
 Rules (docs/design.md, "Registry"):
 
 * A code, once issued, never changes and is never reused.
-* Each earlier code goes with the new cluster holding most of its records (ties: the cluster
-  holding its smallest record id).
+* Each earlier code goes with the new cluster that holds the credit code it is built from (an
+  HJ 608 code is that unit's; a split must not hand it to another unit); failing that, or
+  when several do, the one holding most of its records (ties: its smallest record id).
 * A cluster that receives several earlier codes keeps the oldest; the others are retired with
   ``status = 'merged'`` and ``merged_into`` (event ``merge``).
 * A cluster that receives none gets a new code: event ``split`` if some of its records had a code
-  (they left it), else ``issue``.
+  (they left it), else ``issue``. A split that undoes a merge gives the leaving part its own
+  code back: a code merged into the code its records had, built from the part's credit code
+  (same unit, so not a reuse; HJ 608 would otherwise make the unit's first plant "…002P").
+* A source's name, address and point follow :mod:`ecohub.registry.survivorship` (the newest
+  record, the place fields from one record).
 * New codes: HJ 608-2017 = the cluster's credit code (most frequent *valid* USCC) + the next
   3-digit sequence of that unit + ``P``; without a valid USCC, the provisional ``H9`` + region
   form of ``standards.source_codes.build_provisional_code`` with the next sequence of that
@@ -23,6 +28,7 @@ from typing import Any, cast
 import duckdb
 import pandas as pd
 
+from ecohub.registry import ownership, survivorship
 from ecohub.standards import source_codes
 
 __all__ = ["UNKNOWN_REGION", "assign_codes"]
@@ -38,6 +44,12 @@ def _mode(df: pd.DataFrame, key: str, col: str) -> pd.Series:
     counts = sub.groupby([key, col]).size().reset_index(name="n")
     counts = counts.sort_values([key, "n", col], ascending=[True, False, True])
     return counts.drop_duplicates(key).set_index(key)[col]
+
+
+def _concat(*parts: pd.Series) -> pd.Series:
+    """The non-empty ``parts`` end to end (pandas warns about typing a concat by empty ones)."""
+    full = [p for p in parts if len(p)]
+    return pd.concat(full) if full else pd.Series(dtype=object)
 
 
 def _next_seqs(
@@ -96,13 +108,16 @@ def assign_codes(
     issued = con.execute("SELECT source_code, valid_from FROM source").df()
     issued_at = dict(zip(issued.source_code, issued.valid_from, strict=True))
 
-    # Where each earlier code goes.
+    # Where each earlier code goes: first to a cluster holding the code's own credit code.
     share = (
         coded.groupby(["source_code", "cluster"])
         .agg(n=("unique_id", "size"), first=("unique_id", "min"))
         .reset_index()
     )
-    share = share.sort_values(["source_code", "n", "first"], ascending=[True, False, True])
+    share["owns"] = ownership.owns(share, df)
+    share = share.sort_values(
+        ["source_code", "owns", "n", "first"], ascending=[True, False, False, True]
+    )
     keeper = share.drop_duplicates("source_code")[["source_code", "cluster"]]
     keeper = keeper.assign(at=keeper.source_code.map(issued_at))
     keeper = keeper.sort_values(["cluster", "at", "source_code"], na_position="last")
@@ -116,13 +131,16 @@ def assign_codes(
     sub = df[df.cluster.isin(fresh)]
     attrs["uscc"] = _mode(sub, "cluster", "uscc_norm").reindex(fresh)
     attrs["region_code"] = _mode(sub, "cluster", "region_code").reindex(fresh)
-    new_code, new_kind, new_last = _new_codes(con, attrs)
+    revived = ownership.revive(con, df, attrs)
+    new_code, new_kind, new_last = _new_codes(con, attrs.drop(revived.index))
 
-    code_of = pd.concat([kept, new_code])
+    code_of = _concat(kept, revived, new_code)
     df["new_code"] = df.cluster.map(code_of)
-    events = _events(df, fresh, new_code, retired, now, actor, reason, run_id)
+    events = _events(
+        df, fresh, _concat(revived, new_code), retired, now, actor, reason, run_id, revived
+    )
 
-    _write(con, df, new_code, new_kind, new_last, retired, events, now)
+    _write(con, df, new_code, new_kind, new_last, retired, events, now, revived)
     counts: dict[str, Any] = (
         {str(k): int(v) for k, v in events["kind"].value_counts().items()} if len(events) else {}
     )
@@ -140,10 +158,12 @@ def _events(
     actor: str,
     reason: str,
     run_id: str,
+    revived: pd.Series,
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     members = df.groupby("cluster")["unique_id"].agg(list)
     left_from = _mode(df[df.cluster.isin(fresh)], "cluster", "source_code")
+    back = set(revived.to_numpy())
     for cl, code in new_code.items():
         old = left_from.get(cl)
         rows.append(
@@ -152,16 +172,24 @@ def _events(
                 "source_code": code,
                 "other_code": old if isinstance(old, str) else None,
                 "records": members[cast(Any, cl)],
+                # A code back from a merge says so: it was not issued now.
+                "reason": f"{reason}: the code comes back from {old}" if code in back else reason,
             }
         )
     for r in retired.itertuples():
         moved = df.loc[df.source_code == r.source_code, "unique_id"].tolist()
         rows.append(
-            {"kind": "merge", "source_code": r.into, "other_code": r.source_code, "records": moved}
+            {
+                "kind": "merge",
+                "source_code": r.into,
+                "other_code": r.source_code,
+                "records": moved,
+                "reason": reason,
+            }
         )
-    ev = pd.DataFrame(rows, columns=["kind", "source_code", "other_code", "records"])
+    ev = pd.DataFrame(rows, columns=["kind", "source_code", "other_code", "records", "reason"])
     ev["records"] = ev["records"].map(lambda ids: [i.replace("|", ":", 1) for i in ids])
-    return ev.assign(at=now, reason=reason, actor=actor, run_id=run_id)
+    return ev.assign(at=now, actor=actor, run_id=run_id)
 
 
 def _write(
@@ -173,19 +201,14 @@ def _write(
     retired: pd.DataFrame,
     events: pd.DataFrame,
     now: datetime,
+    revived: pd.Series,
 ) -> None:
     assign = df[["system", "record_id", "new_code", "match_probability"]]
     src = pd.DataFrame(index=pd.Index(df.new_code.unique(), name="source_code"))
-    for col, name in (
-        ("uscc_norm", "uscc"),
-        ("name", "name"),
-        ("address", "address"),
-        ("region_code", "region_code"),
-        ("industry", "industry"),
-    ):
-        src[name] = _mode(df, "new_code", col).reindex(src.index)
-    xy = df.groupby("new_code")[["lon_wgs", "lat_wgs"]].median()
-    src["lon"], src["lat"] = xy.lon_wgs.reindex(src.index), xy.lat_wgs.reindex(src.index)
+    src["uscc"] = _mode(df, "new_code", "uscc_norm").reindex(src.index)
+    best = survivorship.master(df, "new_code")
+    for col in ("name", "address", "region_code", "industry", "lon", "lat"):
+        src[col] = best[col].reindex(src.index)
     src["n_records"] = df.groupby("new_code").size().reindex(src.index)
     src["code_kind"] = new_kind.set_axis(new_code.to_numpy()).reindex(src.index)
     src = src.reset_index()
@@ -224,6 +247,12 @@ def _write(
             "uscc = coalesce(source.uscc, excluded.uscc)",
             [now],
         )
+        for code in revived:
+            con.execute(
+                "UPDATE source SET status = 'active', merged_into = NULL, valid_to = NULL, "
+                "updated_at = ? WHERE source_code = ?",
+                [now, code],
+            )
         for r in retired.itertuples():
             con.execute(
                 "UPDATE source SET status = 'merged', merged_into = ?, valid_to = ?, "

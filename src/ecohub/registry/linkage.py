@@ -26,7 +26,14 @@ import pyarrow as pa
 
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
-__all__ = ["DIALECTS", "LinkConfig", "input_frame", "predict_pairs", "settings"]
+__all__ = [
+    "DIALECTS",
+    "DIFFERENT_CODES_M",
+    "LinkConfig",
+    "input_frame",
+    "predict_pairs",
+    "settings",
+]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,15 @@ DIALECTS: dict[str, dict[str, str]] = {
     "duckdb": {"inter": "len(list_intersect({l}, {r}))"},
     "spark": {"inter": "size(array_intersect({l}, {r}))"},
 }
+
+
+# m of "two different valid credit codes": how often two records of one source carry two
+# different codes that both pass the GB 32100 check. Our own estimate: a slip in one character
+# keeps the check character right 1 time in 31, and slips in codes copied between systems are
+# rarer than 1 in 30, so about 1 in 1000. Fixed, because unlabelled data cannot teach it (see
+# settings()). Whatever the model says, such a pair is never linked without a person's
+# decision (cluster.py): this only keeps the model's probability honest for the review band.
+DIFFERENT_CODES_M = 1e-3
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,13 @@ def settings(dialect: str) -> Any:
             cll.ExactMatchLevel("uscc_norm"),
             cll.ExactMatchLevel("uscc_body").configure(label_for_charts="same body, bad check"),
             cll.ExactMatchLevel("uscc_any").configure(label_for_charts="same malformed code"),
+            # Two different valid codes are two legal entities. Left in ELSE, this was learnt
+            # from the data: EM took co-located units (same address, representative, industry)
+            # for matches and put m(else) near 0.17, so one plant per credit code at one
+            # address scored 0.997. Its own level, m fixed (not learnt): see DIFFERENT_CODES_M.
+            cll.CustomLevel(
+                "uscc_norm_l <> uscc_norm_r", label_for_charts="two different valid codes"
+            ).configure(m_probability=DIFFERENT_CODES_M, fix_m_probability=True),
             cll.ElseLevel(),
         ],
     )

@@ -163,12 +163,25 @@ def _uscc_status(code: str, uscc: Any) -> str:
     return "valid"
 
 
+def _given(values: pd.Series) -> np.ndarray:
+    """Whether each cell holds something (not missing, not blank)."""
+    text = values.astype("string").str.strip()
+    return (text.notna() & (text != "")).to_numpy(dtype=bool)
+
+
 def normalize_coords(lon: pd.Series, lat: pd.Series, crs: str = "wgs84") -> pd.DataFrame:
     """WGS84 ``lon_wgs``/``lat_wgs`` and a ``coord_flag`` per row: ``coords_outside_china``
-    (kept raw, not used for linkage), ``coords_swapped`` (lon/lat exchanged, repaired) or
-    ``None``. ``crs='gcj02'`` converts from the datum of Chinese web maps."""
+    (kept raw, not used for linkage), ``coords_swapped`` (lon/lat exchanged, repaired),
+    ``coords_unreadable`` (a value given that is not a number, as 北纬39.9 or abc, or only one
+    of the two given: no point) or ``None``. ``crs='gcj02'`` converts from the datum of Chinese
+    web maps."""
     x = pd.to_numeric(lon, errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(lat, errors="coerce").to_numpy(dtype=float)
+    given_x = _given(lon)
+    given_y = _given(lat)
+    # A value was there but is no number, or a point has one half: the record keeps loading
+    # without a point, and the flag says why (it used to vanish without a word).
+    unreadable = (given_x & np.isnan(x)) | (given_y & np.isnan(y)) | (given_x != given_y)
     present = ~(np.isnan(x) | np.isnan(y))
     inside = present & gcj02.in_china(x, y) & ~((x == 0) & (y == 0))
     swapped = present & ~inside & gcj02.in_china(y, x)
@@ -180,6 +193,7 @@ def normalize_coords(lon: pd.Series, lat: pd.Series, crs: str = "wgs84") -> pd.D
     elif crs != "wgs84":
         raise ValueError(f"crs: unknown datum {crs!r} (wgs84 | gcj02)")
     flag = np.where(swapped, "coords_swapped", np.where(present & ~ok, "coords_outside_china", ""))
+    flag = np.where(unreadable, "coords_unreadable", flag)
     return pd.DataFrame(
         {
             "lon_wgs": np.where(ok, x2, np.nan),

@@ -22,7 +22,8 @@ import pandas as pd
 from ecohub.ingest.report import shorten
 from ecohub.queries.cells import unescape_frame
 from ecohub.queries.export import write_csv
-from ecohub.registry import normalize
+from ecohub.registry import normalize, record_facts
+from ecohub.registry.errors import ListError, header_hint
 
 __all__ = [
     "FIELDS",
@@ -47,7 +48,12 @@ FIELDS = (
     "lat",
     "permit_no",
     "mn",
+    "status",
+    "record_date",
 )
+# Fields that came after lists were first loaded: a row's hash includes them only when given,
+# so a list loaded before them is still unchanged when it is loaded again.
+LATER_FIELDS = ("status", "record_date")
 # Longest text each field may hold (characters). Real names and addresses are far shorter; a
 # longer cell is a broken export or an attack, and one 1-million-character name would make
 # linkage (bigram sets, pairwise comparisons) quadratic. Such a row is rejected with a reason.
@@ -63,6 +69,8 @@ FIELD_CAPS: dict[str, int] = {
     "lat": 40,
     "permit_no": 100,
     "mn": 100,
+    "status": 40,
+    "record_date": 40,
 }
 # Longest cell text written to the reject file (the whole row is kept, each cell cut).
 MAX_REJECT_CELL = 200
@@ -99,7 +107,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "lat": ("lat", "latitude", "纬度"),
     "permit_no": ("permit_no", "许可证编号", "排污许可证编号", "许可证号"),
     "mn": ("mn", "mn号", "数采仪mn", "监测点编码", "设备编码"),
-}
+    "status": ("status", "状态", "企业状态", "经营状态", "登记状态", "运行状态", "生产状态",
+               "营业状态", "许可证状态", "排污单位状态"),
+    "record_date": ("record_date", "date", "updated", "更新日期", "更新时间", "数据日期",
+                    "填报日期", "登记日期", "变更日期", "发证日期", "日期"),
+}  # fmt: skip
 
 
 @dataclass
@@ -113,6 +125,7 @@ class LoadResult:
     rows_flagged: int
     reject_path: str | None
     skipped: bool  # the same file was loaded before
+    rows_withdrawn: int = 0  # a full list: records of the system it no longer holds
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -162,6 +175,11 @@ REQUIRED = ("record_id", "name")
 
 
 def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.DataFrame:
+    unknown = set(column_map or {}) - set(FIELDS)
+    if unknown:  # before the columns: `--map nam=公司` is a typo of the option, say so
+        raise ListError(
+            "mapping", f"--map: unknown field {sorted(unknown)[0]!r}; known: {', '.join(FIELDS)}"
+        )
     lookup = {str(c).strip().lower(): c for c in df.columns}
     out = pd.DataFrame(index=df.index)
     for fld in FIELDS:
@@ -170,7 +188,9 @@ def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.Data
             parts = [p.strip() for p in spec.split("+")]
             missing = [p for p in parts if p not in df.columns]
             if missing:
-                raise ValueError(f"--map {fld}={spec}: no column {missing[0]!r} in the file")
+                raise ListError(
+                    "mapping", f"--map {fld}={spec}: no column {missing[0]!r} in the file"
+                )
             joined = df[parts[0]].astype(str)
             for p in parts[1:]:
                 joined = joined.str.cat(df[p].astype(str), sep=" ")
@@ -184,15 +204,13 @@ def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.Data
             if fld in REQUIRED:
                 # A whole file without the column, not rows with it empty: said once, and
                 # nothing is loaded (nor the file remembered as loaded).
-                raise ValueError(
+                raise ListError(
+                    "path",
                     f"no {fld} column: the file has none of the headers "
-                    f"{', '.join(HEADERS[fld][:6])}, …; name yours with --map {fld}=COLUMN; "
-                    "nothing loaded"
+                    f"{', '.join(HEADERS[fld][:6])}, …; name yours with --map {fld}=COLUMN"
+                    f"{header_hint(df, HEADERS)}; nothing loaded",
                 )
             out[fld] = None
-    unknown = set(column_map or {}) - set(FIELDS)
-    if unknown:
-        raise ValueError(f"--map: unknown field {sorted(unknown)[0]!r}; known: {', '.join(FIELDS)}")
     out = out.astype(object).where(out.notna(), None)
     for fld in FIELDS:
         out[fld] = out[fld].map(lambda v: None if v is None or str(v).strip() == "" else str(v))
@@ -200,7 +218,11 @@ def _map_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.Data
 
 
 def _row_hash(df: pd.DataFrame) -> pd.Series:
-    joined = df[list(FIELDS)].fillna("\x00").astype(str).agg("\x1f".join, axis=1)
+    first = [f for f in FIELDS if f not in LATER_FIELDS]
+    joined = df[first].fillna("\x00").astype(str).agg("\x1f".join, axis=1)
+    for fld in LATER_FIELDS:
+        given = df[fld].notna()
+        joined[given] = joined[given] + f"\x1f{fld}=" + df.loc[given, fld].astype(str)
     return joined.map(lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest())
 
 
@@ -251,6 +273,8 @@ def load_frame(
     ok = ok.join(normalize.normalize_uscc(ok["uscc"]))
     ok = ok.join(normalize.normalize_addresses(ok["address"]), rsuffix="_addr")
     ok = ok.join(normalize.normalize_coords(ok["lon"], ok["lat"], crs))
+    ok = ok.join(record_facts.normalize_statuses(ok.pop("status")))
+    ok = ok.join(record_facts.normalize_dates(ok.pop("record_date")))
     ok = _derive_region(ok)
     ok["flags"] = _flags(ok)
     ok["system"] = system
@@ -286,6 +310,8 @@ def _flags(ok: pd.DataFrame) -> pd.Series:
     parts["u"] = parts["u"].map(lambda s: f"uscc_{s}" if s else None)
     parts["c"] = ok["coord_flag"]
     parts["r"] = ok["bad_region"].map(lambda b: "bad_region_code" if b else None)
+    parts["s"] = ok["status_flag"]
+    parts["d"] = ok["record_date_flag"]
     joined = parts.apply(lambda r: ",".join(v for v in r if isinstance(v, str)), axis=1)
     return joined.where(joined != "", None)
 
@@ -316,6 +342,9 @@ _COLUMNS = (
     "flags",
     "row_hash",
     "file_sha256",
+    "status_raw",
+    "status",
+    "record_date",
 )
 
 
@@ -361,11 +390,17 @@ def load_records(
     column_map: dict[str, str] | None = None,
     crs: str = "wgs84",
     reject_path: Path | None = None,
+    full_list: bool = False,
+    actor: str = "system",
 ) -> LoadResult:
-    """Load ``path`` as ``system``'s list. Idempotent per file content and per row."""
+    """Load ``path`` as ``system``'s list. Idempotent per file content and per row.
+    ``full_list``: the file is the system's whole list; its records missing from it are marked
+    withdrawn (:func:`ecohub.registry.lifecycle.mark_presence`)."""
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    kind = f"registry:{system}"
+    # A full list is its own kind of load: the same file loaded before as a plain list still
+    # has its missing records to mark.
+    kind = f"registry:{system}" + (":full" if full_list else "")
     seen = con.execute(
         "SELECT rows_ok, rows_rejected FROM load_log WHERE file_sha256 = ? AND kind = ?",
         [sha, kind],
@@ -378,6 +413,12 @@ def load_records(
     try:
         ok, rejected, counts = load_frame(
             con, system, raw, column_map=column_map, crs=crs, file_sha256=sha
+        )
+        from ecohub.registry.lifecycle import mark_presence
+
+        listed = _map_columns(raw, column_map)["record_id"].dropna()
+        withdrawn = mark_presence(
+            con, system, listed, full_list=full_list, file=path.name, actor=actor
         )
         con.execute(
             "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?)",
@@ -393,8 +434,9 @@ def load_records(
             try:
                 write_csv(rejected, out_path)
             except OSError as exc:
-                raise ValueError(
-                    f"--rejects {out_path}: cannot write: {exc.strerror or exc}; nothing loaded"
+                raise ListError(
+                    "rejects",
+                    f"--rejects {out_path}: cannot write: {exc.strerror or exc}; nothing loaded",
                 ) from exc
             out = str(out_path)
         con.execute("COMMIT")
@@ -411,4 +453,5 @@ def load_records(
         counts["flagged"],
         out,
         False,
+        withdrawn,
     )

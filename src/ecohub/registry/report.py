@@ -47,7 +47,9 @@ GROUP BY r.system ORDER BY r.system
 
 def report(con: duckdb.DuckDBPyConnection, *, examples: int = 10) -> dict[str, Any]:
     """``systems``: one row per system (match_rate = share of its records whose source is also
-    known to another system); ``suspicious``: flagged records and multi-code sources."""
+    known to another system); ``suspicious``: flagged records and multi-code sources;
+    ``sources_by_status``: how many sources are active, suspended, closed, revoked, inactive
+    or merged."""
     systems = con.execute(_PER_SYSTEM).df().to_dict("records")
     suspicious = (
         con.execute(
@@ -63,11 +65,15 @@ def report(con: duckdb.DuckDBPyConnection, *, examples: int = 10) -> dict[str, A
         "(SELECT count(*) FROM source WHERE status = 'merged'), "
         "(SELECT count(*) FROM review_pair), (SELECT count(*) FROM review_decision)"
     ).fetchone() or (0, 0, 0, 0)
+    by_status = con.execute(
+        "SELECT coalesce(status, 'active'), count(*) FROM source GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     return {
         "systems": systems,
         "suspicious": suspicious,
         "sources_active": totals[0],
         "sources_merged": totals[1],
+        "sources_by_status": dict(by_status),
         "review_pending": totals[2],
         "review_decided": totals[3],
     }

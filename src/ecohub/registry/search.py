@@ -17,6 +17,7 @@ from ecohub.access.scope import region_sql, source_sql
 from ecohub.queries import NotFound, QueryError, scoped_row
 from ecohub.queries.paging import decode_cursor, encode_cursor, fingerprint, page_size
 from ecohub.queries.stations import region_filter
+from ecohub.standards import source_codes
 
 _COLS = "s.source_code, s.uscc, s.name, s.address, s.region_code, s.industry, s.status"
 MAX_QUERY_CHARS = 100
@@ -44,7 +45,8 @@ def search(
     """Sources in scope matching every given filter, by source code; one page.
 
     ``name`` matches any part of the unified name or of any system's record name (case and
-    width as stored); ``uscc`` and ``source_code`` match exactly.
+    width as stored); ``uscc`` and ``source_code`` match exactly, in any case and width (a
+    code is compared in its canonical form, ``source_codes.compact``).
     """
     for field, value in (("name", name), ("uscc", uscc), ("source_code", source_code)):
         if value is not None and (not value.strip() or len(value) > MAX_QUERY_CHARS):
@@ -67,7 +69,7 @@ def search(
         params += [uscc.strip(), uscc.strip()]
     if source_code is not None:
         clauses.append("s.source_code = ?")
-        params.append(source_code.strip())
+        params.append(source_codes.compact(source_code))
     fp = fingerprint(principal, {"name": name, "uscc": uscc, "code": source_code, "region": region})
     after = decode_cursor(cursor, fp, ("VARCHAR",))
     if after is not None:
@@ -94,8 +96,11 @@ def source_detail(
     conditional-sharing grant on the registry (not the caller's own region) shows its row, and
     of its other parts only those whose own resource is granted for its region too (outlets,
     permits, ...); the system records (不予共享) never. The parts left out are named in
-    ``withheld``, and are not read."""
+    ``withheld``, and are not read. ``code`` in any case and width: it is looked up (and
+    answered) in its canonical form."""
     from ecohub.registry.show import PART_TABLES, show
+
+    code = source_codes.compact(code)
 
     where, params = _scope(principal)
     own, own_params = _scope(replace(principal, grants=()))

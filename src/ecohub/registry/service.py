@@ -21,8 +21,9 @@ import pandas as pd
 from ecohub.catalog.produce import note
 from ecohub.ingest.report import shorten
 from ecohub.queries.export import csv_bytes, write_xlsx
-from ecohub.registry import attach, coding, linkage, records, review
+from ecohub.registry import attach, coding, lifecycle, linkage, records, review, survivorship
 from ecohub.registry.cluster import cluster
+from ecohub.registry.errors import OptionError
 from ecohub.store.backend import AnalyticsBackend, duckdb_backend
 
 __all__ = [
@@ -44,10 +45,6 @@ __all__ = [
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
 CRS = ("wgs84", "gcj02")
 MAX_SYSTEM_CHARS = 50  # a system name is a short label ("permit", "tax"), part of every key
-
-
-class OptionError(ValueError):
-    """An option value the registry cannot work with; the message names the option."""
 
 
 def check_writable(option: str, target: Path) -> None:
@@ -90,8 +87,11 @@ def load_records(
     column_map: dict[str, str] | None = None,
     crs: str = "wgs84",
     reject_path: Path | None = None,
+    full_list: bool = False,
+    actor: str = "system",
 ) -> records.LoadResult:
-    """Check the options, then load ``path`` as ``system``'s list (:func:`records.load_records`)."""
+    """Check the options, then load ``path`` as ``system``'s list (:func:`records.load_records`;
+    ``full_list``: the system's whole list, its records missing from it are withdrawn)."""
     name = check_system(system)
     if crs not in CRS:
         raise OptionError(f"--crs: expected {' or '.join(CRS)}, got {shorten(crs, 40)!r}")
@@ -100,7 +100,14 @@ def load_records(
     if reject_path is not None:
         check_writable("--rejects", reject_path)
     return records.load_records(
-        con, name, path, column_map=column_map, crs=crs, reject_path=reject_path
+        con,
+        name,
+        path,
+        column_map=column_map,
+        crs=crs,
+        reject_path=reject_path,
+        full_list=full_list,
+        actor=actor,
     )
 
 
@@ -119,9 +126,10 @@ def check_link_config(config: linkage.LinkConfig) -> None:
         )
 
 
-_RECORDS_SQL = """
+_RECORDS_SQL = f"""
 SELECT system || '|' || record_id AS unique_id, system, record_id, source_code, uscc_norm,
-       name, address, region_code, industry, lon_wgs, lat_wgs
+       name, address, address_norm, region_code, industry, lon_wgs, lat_wgs,
+       {survivorship.AS_OF_SQL} AS as_of, loaded_at, withdrawn_at
 FROM source_record
 """
 
@@ -163,6 +171,8 @@ def link(
         prior=prior,
         must=must,
         cannot=cannot,
+        # Two valid credit codes are two legal entities: only a person's decision joins them.
+        keys=records.set_index("unique_id")["uscc_norm"],
     )
     con.execute("BEGIN")
     try:
@@ -186,7 +196,9 @@ def link(
             ],
         )
         counts = coding.assign_codes(con, clustered, records, run_id=run_id, actor=actor)
-        _store_review_band(con, pairs, clustered, config, run_id)
+        now = datetime.now().astimezone()
+        counts["status_changed"] = lifecycle.refresh(con, now=now, actor=actor, run_id=run_id)
+        review.store_band(con, pairs, clustered, run_id)
         attached = attach.attach_all(con, actor=actor, run_id=run_id)
         con.execute(
             "UPDATE link_run SET finished_at = now(), n_clusters = ? WHERE run_id = ?",
@@ -216,47 +228,6 @@ def link(
         **counts,
         **attached,
     }
-
-
-def _store_review_band(
-    con: duckdb.DuckDBPyConnection,
-    pairs: pd.DataFrame,
-    clustered: pd.DataFrame,
-    config: linkage.LinkConfig,
-    run_id: str,
-) -> None:
-    """Band pairs whose records ended in different sources and nobody has decided yet."""
-    band = pairs[pairs.match_probability < config.auto_accept]
-    label = clustered.set_index("unique_id")["cluster"]
-    band = band[band.unique_id_l.map(label).to_numpy() != band.unique_id_r.map(label).to_numpy()]
-    a = band.unique_id_l.str.split("|", n=1, expand=True)
-    b = band.unique_id_r.str.split("|", n=1, expand=True)
-    frame = pd.DataFrame(
-        {
-            "system_a": a[0] if len(band) else [],
-            "record_a": a[1] if len(band) else [],
-            "system_b": b[0] if len(band) else [],
-            "record_b": b[1] if len(band) else [],
-            "match_probability": band.match_probability.to_numpy(),
-            "run_id": run_id,
-        }
-    )
-    swap = (frame.system_a > frame.system_b) | (
-        (frame.system_a == frame.system_b) & (frame.record_a > frame.record_b)
-    )
-    frame.loc[swap, ["system_a", "record_a", "system_b", "record_b"]] = frame.loc[
-        swap, ["system_b", "record_b", "system_a", "record_a"]
-    ].to_numpy()
-    con.execute("DELETE FROM review_pair")
-    con.register("_band", frame)
-    try:
-        con.execute(
-            "INSERT INTO review_pair SELECT b.* FROM _band b WHERE NOT EXISTS (SELECT 1 FROM "
-            "review_decision d WHERE d.system_a = b.system_a AND d.record_a = b.record_a AND "
-            "d.system_b = b.system_b AND d.record_b = b.record_b)"
-        )
-    finally:
-        con.unregister("_band")
 
 
 def export_codes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -60,7 +60,8 @@ def _parts(con: duckdb.DuckDBPyConnection, live: str, seen: set[str]) -> dict[st
         "records": lambda: _rows(
             con,
             "SELECT system, record_id, name, uscc, uscc_status, address, region_code, legal_rep, "
-            "industry, lon_wgs, lat_wgs, permit_no, mn, match_probability, flags "
+            "industry, lon_wgs, lat_wgs, permit_no, mn, match_probability, flags, status_raw, "
+            "record_date, loaded_at, withdrawn_at "
             "FROM source_record WHERE source_code = ? ORDER BY system, record_id",
             [live],
         ),
@@ -87,7 +88,8 @@ def _parts(con: duckdb.DuckDBPyConnection, live: str, seen: set[str]) -> dict[st
         ),
         "history": lambda: _rows(
             con,
-            'SELECT "at", kind, source_code, other_code, records, reason, actor FROM source_event '
+            'SELECT "at", kind, source_code, other_code, records, status, reason, actor '
+            "FROM source_event "
             "WHERE source_code IN (SELECT unnest(?)) OR other_code IN (SELECT unnest(?)) "
             'ORDER BY "at", id',
             [list(seen), list(seen)],

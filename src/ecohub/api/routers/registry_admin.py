@@ -1,5 +1,6 @@
 """``/api/v1/registry`` for operators: load a system's list and link (jobs), the review band,
-decisions, outlet registration, the per-system report and the code export.
+decisions, a source's status (close / reopen), outlet registration, the per-system report and
+the code export.
 
 These read and change the whole registry (every region), so they are admin routes; the scoped
 search and detail routes are in :mod:`ecohub.api.routers.registry`. The services validate the
@@ -13,6 +14,7 @@ from typing import Any, Literal
 
 import duckdb
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as FPath
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -47,6 +49,10 @@ class LoadBody(StrictBody):
     )
     crs: str = Field("wgs84", max_length=20, description="wgs84 | gcj02")
     rejects: str | None = Field(None, max_length=4096, description="reject file on the server")
+    full_list: bool = Field(
+        False, description="the file is the system's whole list: its records missing from it "
+        "are marked withdrawn (kept, with their codes)"
+    )  # fmt: skip
 
 
 class LinkBody(StrictBody):
@@ -101,6 +107,31 @@ def decide(
         out = service.decide(cur, body.a, body.b, body.decision, by=p.name, note=body.note)
     except KeyError as exc:
         raise NotFound("record", str(exc.args[0])) from None
+    request.state.audit_rows = 1
+    return dict(jsonable(out))
+
+
+class StatusBody(StrictBody):
+    status: str = Field(..., max_length=20, description="active | suspended | closed | revoked")
+    reason: str = Field(..., min_length=1, max_length=500, description="why (in the code history)")
+
+
+@router.post("/sources/{code}/status")
+def set_status(
+    request: Request,
+    body: StatusBody,
+    code: str = FPath(..., min_length=1, max_length=40, description="source code, any case"),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """Close (closed, revoked, suspended) or reopen (active) a source with a reason. It holds
+    until a newer statement: a later list's status for one of its records, or a steward."""
+    from ecohub.registry.lifecycle import set_status as steward_sets
+
+    try:
+        out = steward_sets(cur, code, body.status, reason=body.reason, by=p.name)
+    except KeyError:
+        raise NotFound("source", code) from None
     request.state.audit_rows = 1
     return dict(jsonable(out))
 
