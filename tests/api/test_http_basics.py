@@ -82,9 +82,10 @@ def test_every_answer_carries_the_security_headers(served: tuple[Door, str]) -> 
         assert r.headers["x-content-type-options"] == "nosniff", name
         assert r.headers["x-frame-options"] == "DENY", name
         assert r.headers["referrer-policy"] == "no-referrer", name
-    # Answers to a request with credentials are not kept by any cache; open ones may be.
-    assert answers["json"].headers["cache-control"] == "no-store"
-    assert "no-store" not in answers["open"].headers.get("cache-control", "")
+    # Answers to a request with credentials are kept by no cache, shared or private (RFC 9111
+    # 5.2.2.5, 5.2.2.7); open ones by any, for five minutes.
+    assert answers["json"].headers["cache-control"] == "private, no-store"
+    assert answers["open"].headers["cache-control"] == "public, max-age=300"
     # HTML pages have a content security policy: the console runs no inline script at all,
     # the docs page only its one start-up script; neither loads anything from elsewhere.
     console = answers["console"].headers["content-security-policy"]

@@ -64,7 +64,9 @@ def test_list_search_show_lineage(data_dir: Path) -> None:
     assert shown["coverage"]["regions"] == ["110108"]
     tree = json.loads(_run(data_dir, "lineage", "observation", "--json"))
     assert tree["files"] == [{"sha256": "ab" + "0" * 62, "path": "/data/obs.csv"}]
-    assert "5 resources for 'PM2.5'" in _run(data_dir, "search", "PM2.5")
+    # PM2.5 in the observations, its hourly product, the hourly and daily AQI, the statistics
+    # and the review flags (whose rule sets PM2.5 above PM10 aside).
+    assert "6 resources for 'PM2.5'" in _run(data_dir, "search", "PM2.5")
 
 
 def test_apply_grant_grants_publish_dcat(data_dir: Path) -> None:

@@ -227,20 +227,28 @@ def test_dcat_publishes_no_server_paths(
         _observe(con, t, 1, parameter)
     assert compact(con, s, now=NOW)["observation"]["moved"] == 2
     enterprise = Principal("plant", "enterprise", "110101", ("S1",))
-    for who in (SYSTEM, enterprise):
+    graphs = {}
+    for who in (enterprise, SYSTEM):
         data = service.export_dcat(con, who, base="http://x", fmt="ttl",
                                    licence_url="http://l", attribution="a")  # fmt: skip
         text = data.decode()
         assert "file://" not in text and str(s.data_dir) not in text
-        g = Graph().parse(data=text, format="turtle")
+        g = graphs[who.name] = Graph().parse(data=text, format="turtle")
         for dist in set(g.subjects(RDF.type, DCAT.Distribution)):
             owners = list(g.subjects(DCAT.distribution, dist))
             assert len(owners) == 1, dist
-            for url in g.objects(dist, DCAT.accessURL):  # the API, or an open bulk download
+            # The API, or open data: a bulk download, a year's route, an open resource's pages.
+            for url in g.objects(dist, DCAT.accessURL):
                 assert str(url).startswith(
-                    ("http://x/api/v1/catalog/", "http://x/open/v1/bulk/")
-                ), url
+                    ("http://x/api/v1/catalog/", "http://x/open/v1/bulk/",
+                     "http://x/open/v1/assessments/", "http://x/open/v1/catalog/")
+                ), url  # fmt: skip
     obs = URIRef("http://x/api/v1/catalog/30100101-00002")
+    # An enterprise user may not read the observations (有条件共享: a grant), so their
+    # figures, and the lake's months that are their time coverage, are withheld from it,
+    # though every row lies in its district (before, its district alone decided).
+    assert not [d for d in graphs["plant"].objects(obs, DCAT.distribution) if "#lake-" in str(d)]
+    g = graphs[SYSTEM.name]
     (lake_dist,) = [d for d in g.objects(obs, DCAT.distribution) if "#lake-" in str(d)]
     assert str(lake_dist) == "http://x/api/v1/catalog/30100101-00002#lake-2026-10"
     # Its access URL serves that month (JSON pages of the API); the files are only described.

@@ -87,12 +87,20 @@ def test_air_compute_registers_its_tables_made_from_the_observations(
     (run,) = _runs(store, "air_daily", "air-compute")
     assert run["params"]["full"] is True and run["params"]["written"]["air_daily"] > 0
     refs = {(i["kind"], i["ref"]) for i in run["inputs"]}
-    assert refs == {("resource", code_of("observation")), ("resource", code_of("station"))}
+    # The reviewed record is made from the review's flags too (the values they set aside).
+    flags = ("resource", "30100101-00008")
+    assert refs == {("resource", code_of("observation")), ("resource", code_of("station")), flags}
+    (given,) = [i for i in run["inputs"] if (i["kind"], i["ref"]) == flags]
+    assert isinstance(given["set_aside"], dict)
     tree = lineage.walk(store, "air_hourly_aqi")
     assert {f["sha256"] for f in tree["files"]} == {_sha(files["obs"]), _sha(files["stations"])}
     # Nothing stale: nothing written, nothing registered.
     compute(store)
     assert len(_runs(store, "air_daily", "air-compute")) == 1
+    # The raw record is not made from the flags.
+    compute(store, full=True, reviewed=False)
+    raw = [r for r in _runs(store, "air_daily", "air-compute") if not r["params"]["reviewed"]]
+    assert {(i["kind"], i["ref"]) for i in raw[0]["inputs"]} == refs - {flags}
 
 
 def test_a_job_names_itself_and_its_parameters(

@@ -27,6 +27,7 @@ from tests.catalog.conftest import Sample
 from tests.loopback import on_loopback
 
 OBS, AUDIT_LOG, DAILY = "30100101-00002", "30100602-00006", "30100101-00005"
+PACKET_LOG = "30100202-00003"  # 不予共享, not a security table: listed to every role
 PASSWORD = "correct horse battery"
 TODAY = datetime.now(CST).date()  # grants run on the China calendar
 
@@ -216,14 +217,18 @@ def test_a_revoked_grant_gives_nothing_from_the_moment_it_is_revoked(
 
 
 def test_never_shared_resources_are_never_granted(api: Api) -> None:
-    r = _apply(api, "chaoyang", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1))
+    r = _apply(api, "chaoyang", PACKET_LOG, "110105", TODAY, TODAY + timedelta(days=1))
     assert r.status_code == 409
     assert "不予共享" in r.json()["detail"]
     r = _apply(
         api, "boss", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1), applicant="chaoyang"
     )
     assert r.status_code == 409
-    assert api.call("chaoyang", "GET", f"/api/v1/catalog/{AUDIT_LOG}/data").status_code == 403
+    assert api.call("chaoyang", "GET", f"/api/v1/catalog/{PACKET_LOG}/data").status_code == 403
+    # The audit log is an internal security table: to an analyst it is no resource at all.
+    r = _apply(api, "chaoyang", AUDIT_LOG, "110105", TODAY, TODAY + timedelta(days=1))
+    assert r.status_code == 404
+    assert api.call("chaoyang", "GET", f"/api/v1/catalog/{AUDIT_LOG}/data").status_code == 404
 
 
 def test_refusal_needs_a_reason(api: Api) -> None:

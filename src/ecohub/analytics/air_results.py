@@ -10,6 +10,7 @@ last write: a failed run leaves them, so the next run does that work again.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -88,6 +89,13 @@ def state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def set_state(con: duckdb.DuckDBPyConnection, **values: str) -> None:
     for name, value in values.items():
         con.execute("INSERT OR REPLACE INTO air_state (name, value) VALUES (?, ?)", [name, value])
+
+
+def new_results_version() -> str:
+    """A new ``air_state.results_version``: written in the transaction that commits changed
+    results (with the stale marks they consume), so the stored results' version changes with
+    them; the open data's ``ETag`` is made from it (``ecohub.catalog.versions``)."""
+    return uuid.uuid4().hex
 
 
 def _cst_day(t: datetime) -> date:
@@ -298,6 +306,7 @@ def _compute_full(
                 db.execute(f"DROP TABLE {name}")
                 db.execute(f"ALTER TABLE {nxt} RENAME TO {name}")
             delete_consumed_marks(db)
+            set_state(db, results_version=new_results_version())
             row = db.execute(
                 "SELECT count(*), max(date) FROM air_daily WHERE scope = 'station'"
             ).fetchone()

@@ -106,15 +106,19 @@ def compute(
 def _lineage(
     con: duckdb.DuckDBPyConnection, out: dict[str, Any], ed: Any, full: bool, reviewed: bool
 ) -> None:
-    """Register the tables this computation wrote, made from the stations and observations."""
+    """Register the tables this computation wrote, made from the stations and observations
+    and, for the reviewed record, the review's flags (the values they set aside, by rule)."""
     from ecohub.catalog.produce import has_resource, note
 
     made = [t for t, n in out["written"].items() if n and has_resource(t)]
     if made:
         params = {"edition": str(ed), "full": full, "reviewed": reviewed, "mode": out["mode"],
                   "written": out["written"], "station_days": out.get("station_days")}  # fmt: skip
-        note(con, made, "air-compute", [("resource", "observation"), ("resource", "station")],
-             params)  # fmt: skip
+        inputs: list[tuple[str, str] | tuple[str, str, dict[str, Any]]] = [
+            ("resource", "observation"), ("resource", "station")]  # fmt: skip
+        if reviewed:
+            inputs.append(("resource", "review_flag", {"set_aside": out.get("set_aside") or {}}))
+        note(con, made, "air-compute", inputs, params)
 
 
 def _stored_reviewed(con: duckdb.DuckDBPyConnection) -> bool:
@@ -143,15 +147,19 @@ def _stored(
     stored = None if got[0] is None else str(got[0])
     if stored is not None and (str(got[1]) == "true") != reviewed:
         return False  # the other record: computed, not stored
+    # A read that computes records its run as any computation does: the lineage and the
+    # catalogue's coverage (refreshed when a producer's run is newer) follow it.
     if stored is None:
         if ed != "auto" or not reviewed:
             return False
-        air_results.compute_full(con, ed, reviewed, engine)
+        out = air_results.compute_full(con, ed, reviewed, engine).as_dict()
+        _lineage(con, out, ed, False, reviewed)
         return True
     if stored != str(ed):
         return False
     if got[2]:
-        air_stale.compute_stale(con, ed, reviewed, engine)
+        out = air_stale.compute_stale(con, ed, reviewed, engine).as_dict()
+        _lineage(con, out, ed, False, reviewed)
     return True
 
 

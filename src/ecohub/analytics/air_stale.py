@@ -35,6 +35,7 @@ from ecohub.analytics.air_results import (
     air_stations,
     day_pairs,
     delete_consumed_marks,
+    new_results_version,
     period_rows,
     set_state,
     state,
@@ -238,6 +239,7 @@ def _recompute_periods(
             db.unregister("_air_targets")
             written[name] = len(df)
         delete_consumed_marks(db)
+        set_state(db, results_version=new_results_version())
         if new_last is not None:
             set_state(db, last_day=new_last.isoformat())
     return written

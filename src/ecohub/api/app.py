@@ -52,7 +52,17 @@ def create_app(
     writes its user's files.
     """
     from ecohub.api.auth import install_auth
-    from ecohub.api.routers import air, hj212, platform, regions, registry, stations, trend, water
+    from ecohub.api.routers import (
+        air,
+        hj212,
+        open_bulk,
+        platform,
+        regions,
+        registry,
+        stations,
+        trend,
+        water,
+    )
     from ecohub.api.routers import geo as geo_router
     from ecohub.api.routers import geo_query as geo_query_router
     from ecohub.api.routers import jobs as jobs_router
@@ -111,6 +121,7 @@ def create_app(
         registry,
         jobs_router,
         open_router,
+        open_bulk,
         geo_router,
         geo_query_router,
     ):

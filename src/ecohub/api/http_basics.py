@@ -7,8 +7,10 @@ resource, and the browser security headers.
   the access rules, scope and audit are the ``GET``'s.
 - Security headers (the OWASP secure-headers set that applies to an API and a single-page
   console): no MIME sniffing, no framing (clickjacking), no referrer leaving the platform, a
-  content security policy on HTML pages, ``Cache-Control: no-store`` on answers to
-  requests that carried credentials, so no shared cache keeps scoped data, and over HTTPS
+  content security policy on HTML pages, ``Cache-Control: private, no-store`` on answers to
+  requests that carried credentials (unless the route set its own: the open data's answers
+  are the same for everyone, :mod:`ecohub.api.caching`), so neither a shared cache nor the
+  browser's keeps scoped data (RFC 9111 sections 5.2.2.5 and 5.2.2.7), and over HTTPS
   ``Strict-Transport-Security``, so a browser that reached the platform once by HTTPS never
   sends a password to it in clear text.
 """
@@ -66,7 +68,7 @@ class HttpBasics:
                 names = {name.lower() for name, _ in headers}
                 headers += [h for h in always if h[0] not in names]
                 if credentials and b"cache-control" not in names:
-                    headers.append((b"cache-control", b"no-store"))
+                    headers.append((b"cache-control", b"private, no-store"))
                 html = any(n.lower() == b"content-type" and v.startswith(b"text/html")
                            for n, v in headers)  # fmt: skip
                 if html and b"content-security-policy" not in names:

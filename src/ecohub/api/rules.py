@@ -44,6 +44,7 @@ OPEN: dict[tuple[str, str], str] = {
     ("GET", "/open/v1/assessments/{year}"): "open data",
     ("GET", "/open/v1/bulk/{dataset}.{fmt}"): "open data",
     ("GET", "/open/v1/licence"): "open data",
+    ("GET", "/open/v1/review"): "open data: how the record of the open air products was reviewed",
     **CATALOG_OPEN,
     # OGC API - Features: the service's metadata, and the station list (open data).
     ("GET", "/ogc"): "OGC API landing page",

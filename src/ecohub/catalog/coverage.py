@@ -70,10 +70,11 @@ def region_expression(table: str) -> str | None:
     return v[0] if v else None
 
 
-#: Reference tables whose rows describe places (the division list and boundaries) rather than
-#: belong to one: they locate rows for coverage and the ``region=`` filter, but no region
-#: scope bounds them (``/api/v1/geo/boundaries`` serves them to every signed-in user, too).
-REFERENCE = frozenset({"region"})
+#: Reference tables whose rows describe places (the division list and boundaries, the divisions
+#: of each key region) rather than belong to one: they locate rows for coverage and the
+#: ``region=`` filter, but no region scope bounds them (``/api/v1/geo/boundaries`` and
+#: ``/api/v1/geo/regions`` serve them to every signed-in user, too).
+REFERENCE = frozenset({"region", "region_member"})
 
 
 def scope_expression(table: str) -> str | None:
@@ -271,7 +272,8 @@ def _due(con: duckdb.DuckDBPyConnection, max_age_s: float) -> tuple[bool, list[s
     """(whether some coverage is missing, what to refresh: ``None`` all, ``[]`` nothing)."""
     missing, oldest = con.execute(
         "SELECT count(*) FILTER (WHERE c.code IS NULL), min(c.refreshed_at) "
-        "FROM catalog_resource r LEFT JOIN catalog_coverage c USING (code)"
+        "FROM catalog_resource r LEFT JOIN catalog_coverage c USING (code) "
+        f"WHERE r.{resources.CURRENT}"
     ).fetchall()[0]
     now = datetime.now(UTC)
     if missing or oldest is None or now - oldest > timedelta(seconds=max_age_s):
@@ -315,15 +317,16 @@ _SQL = (
 def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
     """The stored coverage of one resource (plain data), or ``None``."""
     rows = con.execute(f"{_SQL} WHERE code = ?", [code]).fetchall()
-    return _as_dict(rows[0]) if rows else None
+    return as_dict(rows[0]) if rows else None
 
 
 def every(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """Code -> stored coverage of every resource."""
-    return {r[10]: _as_dict(r) for r in con.execute(_SQL).fetchall()}
+    return {r[10]: as_dict(r) for r in con.execute(_SQL).fetchall()}
 
 
-def _as_dict(r: tuple[Any, ...]) -> dict[str, Any]:
+def as_dict(r: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    """A stored coverage row (rows, times, regions, n_regions, box, refreshed_at) as plain data."""
     return {
         "rows": r[0],
         "time_from": iso(r[1]),

@@ -4,11 +4,13 @@ types of the bulk files."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import XSD
+
+from ecohub.cst import CST
 
 AUTH = "http://publications.europa.eu/resource/authority/"
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -47,11 +49,18 @@ def auth(table: str, code: str) -> URIRef:
     return URIRef(f"{AUTH}{table}/{code}")
 
 
-def dt(value: str | None) -> Literal | None:
-    """An ISO time as an ``xsd:dateTime`` literal in UTC; ``None`` for no time."""
+def dt(value: str | None, *, day: bool = False) -> Literal | None:
+    """An ISO time as an ``xsd:dateTime`` literal in China Standard Time (``+08:00``, as every
+    answer of the platform), or with ``day`` its China calendar day as ``xsd:date``; ``None``
+    for no time. Harvesters (ckanext-dcat, data.europa.eu) show a time's date part: in UTC the
+    first day of a Chinese record, 2013-03-01 00:00 +08:00, read as 2013-02-28."""
     if not value:
         return None
-    return Literal(datetime.fromisoformat(value).astimezone(UTC).isoformat(), datatype=XSD.dateTime)
+    at = datetime.fromisoformat(value)
+    at = (at if at.tzinfo else at.replace(tzinfo=CST)).astimezone(CST)
+    if day:
+        return Literal(at.date().isoformat(), datatype=XSD.date)
+    return Literal(at.isoformat(), datatype=XSD.dateTime)
 
 
 #: The IANA media types register (DCAT-AP: dcat:mediaType is one of its IRIs).

@@ -19,6 +19,11 @@ KINDS = ("table", "product")
 #: Classification of tables found in the store but not described in resources.csv.
 UNDESCRIBED_CLASS = "30100699"
 CODE = re.compile(r"^(\d{8})-(\d{5})$")
+#: Where a resource's attribution (CC BY 4.0 section 3(a)) comes from (resources.csv,
+#: ``attribution``): the setting that holds the attribution of the data it was made from
+#: (``open_attribution``: the air monitoring data, the bundled UCI sample's by default), or
+#: empty: its provider at the platform's publisher.
+ATTRIBUTIONS = ("", "open_attribution")
 
 COLUMNS = (
     "code",
@@ -67,7 +72,8 @@ def providers() -> dict[str, dict[str, str]]:
 
 @cache
 def table_specs() -> dict[str, dict[str, str]]:
-    """Table -> how its coverage is computed (``time_column``, ``via``)."""
+    """Table -> how its coverage is computed (``time_column``, ``via``) and whether it is an
+    internal security table (``internal``: ``y``; :mod:`ecohub.catalog.visibility`)."""
     return {r["table"]: r for r in _csv("tables.csv")}
 
 
@@ -104,7 +110,19 @@ def check(row: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"sharing_conditions: {row['code']} is 有条件共享 but states no condition")
     if row["open_type"] == "有条件开放" and not row.get("open_conditions"):
         raise ValueError(f"open_conditions: {row['code']} is 有条件开放 but states no condition")
+    if (row.get("attribution") or "") not in ATTRIBUTIONS:
+        raise ValueError(f"attribution: {row['attribution']!r} of {row['code']} is not one of "
+                         f"{ATTRIBUTIONS}")  # fmt: skip
     return row
+
+
+def attribution_source(code: str) -> str:
+    """Where the attribution of resource ``code`` comes from (:data:`ATTRIBUTIONS`; a resource
+    registered later than the built-in ones: its provider)."""
+    for d in definitions():
+        if d["code"] == code:
+            return str(d["attribution"])
+    return ""
 
 
 @cache
@@ -140,6 +158,7 @@ def definitions() -> tuple[dict[str, Any], ...]:
             "licence": None,
             "origin": "builtin",
             "initially_published": r["published"] == "y",
+            "attribution": r.get("attribution") or "",
         }
         out.append(check(row))
     return tuple(out)

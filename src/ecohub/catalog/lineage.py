@@ -42,7 +42,8 @@ def resolve(con: duckdb.DuckDBPyConnection, resource: str) -> str:
             raise NotFound("resource", resource)
         return resource
     rows = con.execute(
-        "SELECT code FROM catalog_resource WHERE table_name = ? AND kind = 'table' ORDER BY code",
+        "SELECT code FROM catalog_resource WHERE table_name = ? AND kind = 'table' "
+        f"AND {resources.CURRENT} ORDER BY code",
         [resource],
     ).fetchall()
     if not rows:
@@ -126,7 +127,8 @@ def _write(
 
 def _code_of(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     rows = con.execute(
-        "SELECT code FROM catalog_resource WHERE table_name = ? AND kind = 'table' ORDER BY code",
+        "SELECT code FROM catalog_resource WHERE table_name = ? AND kind = 'table' "
+        f"AND {resources.CURRENT} ORDER BY code",
         [table],
     ).fetchall()
     return str(rows[0][0]) if rows else None

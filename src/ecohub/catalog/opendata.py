@@ -9,12 +9,14 @@ from typing import Any
 import duckdb
 
 from ecohub.access import audit
-from ecohub.access.principal import Principal
+from ecohub.access.principal import ANONYMOUS, Principal
 from ecohub.access.scope import AccessDenied
-from ecohub.catalog import grants, resources
+from ecohub.catalog import definitions as defs
+from ecohub.catalog import grants, provenance, resources
 from ecohub.catalog._db import transaction
 from ecohub.catalog.errors import Conflict
-from ecohub.catalog.state import _open, _summaries, definitions, ensure
+from ecohub.catalog.items import items as data_items
+from ecohub.catalog.state import _summaries, definitions, ensure
 from ecohub.queries import NotFound
 
 #: Open tables with a bulk download route (``/open/v1/bulk/{dataset}.{csv|parquet}``).
@@ -23,11 +25,17 @@ BULK = {"station": "stations", "air_daily": "aqi-daily", "air_hourly_aqi": "aqi-
 CITY_ROWS = ("air_daily", "air_hourly_aqi")
 NEVER_OPEN = "不予开放"
 #: Anonymous routes serving a whole open table (the first page; more through the cursor): an
-#: open resource's ``data_url`` when it is published 无条件开放.
+#: open resource's ``data_url`` when it is published 无条件开放 (else its pages,
+#: :func:`pages_url`).
 ANONYMOUS_DATA = {
     "station": "/open/v1/stations",
     "air_daily": "/open/v1/bulk/aqi-daily.csv",
     "air_hourly_aqi": "/open/v1/bulk/aqi-hourly.csv",
+}
+#: Open tables also served one year at a time, anonymously (``{year}``: a China calendar year).
+YEARLY = {
+    "air_period_stat": "/open/v1/assessments/{year}",
+    "air_category_days": "/open/v1/assessments/{year}",
 }
 #: Open to everyone once published; 有条件开放 data goes only to applicants granted it.
 OPEN_TO_ALL = grants.OPEN_TO_ALL
@@ -54,53 +62,89 @@ def require_open(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], name: 
         raise NotFound("open data set", name)
 
 
+def attribution_of(res: dict[str, Any], attribution: str, publisher: tuple[str, str]) -> str:
+    """The attribution of one resource (CC BY 4.0 section 3(a): the creators of *this* data):
+    ``attribution`` (the setting: the air monitoring data's, the bundled UCI sample's by
+    default) for the resources resources.csv says were made from that data, else the
+    resource's own provider at ``publisher`` (zh, en)."""
+    if defs.attribution_source(res["code"]) == "open_attribution":
+        return attribution
+    provider = res.get("provider") or ""
+    english = defs.providers().get(res.get("provider_code") or "", {}).get("provider_en")
+    who = f"{provider}（{english}）" if english else provider
+    return f"{who}，{publisher[0]} / {publisher[1]}"
+
+
 def open_resources(
     con: duckdb.DuckDBPyConnection,
     *,
     licence: str = "",
     licence_url: str = "",
     attribution: str = "",
+    publisher: tuple[str, str] = ("", ""),
 ) -> list[dict[str, Any]]:
-    """The published open resources with their licence, attribution and update cycle (for
-    ``/open/v1``: no principal needed).
+    """The published open resources with their licence, attribution, update cycle, data items
+    (with units) and provenance, as an anonymous caller sees them (for ``/open/v1``).
 
     ``access`` is ``open`` (无条件开放: anyone, under the licence) or ``conditional``
     (有条件开放: the metadata is public, the rows go only to applicants granted them; ``apply``
-    says how, and there is no licence, download or anonymous data route)."""
+    says how, and there is no licence, download or anonymous data route). ``attribution``:
+    the air monitoring data's (:func:`attribution_of`); ``publisher``: the platform's (zh, en)."""
     ensure(con)
     out = []
-    for s in _summaries(con):
-        if not _open(s):
-            continue
+    for s in _summaries(con, p=ANONYMOUS):
         res = resources.get(con, s["code"]) or {}
         code = s["code"]
         everyone = s["open_type"] == OPEN_TO_ALL
-        anonymous = data_url(s) if everyone else None
         s.update(
             {
                 "access": "open" if everyone else "conditional",
                 "licence": (res.get("licence") or licence) if everyone else None,
                 "licence_url": licence_url if everyone else None,
-                "attribution": attribution,
+                "attribution": attribution_of(res, attribution, publisher),
                 "abstract_zh": res.get("abstract_zh"),
                 "abstract_en": res.get("abstract_en"),
-                # An anonymous route where there is one, else the API's (log-in; a grant for
-                # conditionally open data).
-                "data_url": anonymous or f"/api/v1/catalog/{code}/data",
-                "data_url_anonymous": anonymous is not None,
+                # Open to all: an anonymous route; conditionally open: the API's (a grant).
+                "data_url": data_url(s) if everyone else f"/api/v1/catalog/{code}/data",
+                "data_url_anonymous": everyone,
                 "downloads": downloads(s) if everyone else {},
+                "items": [_item(i) for i in data_items(con, code)],
             }
         )
+        said = provenance.statement(s["table"])
+        if said is not None:
+            s["provenance"] = said
         if not everyone:
             s["apply"] = how_to_apply(code, res.get("open_conditions"))
         out.append(s)
     return out
 
 
-def data_url(s: dict[str, Any]) -> str | None:
-    """The anonymous route serving a resource's whole table, if there is one (a product, a
-    filtered view, has none: its rows are read through ``/api/v1/catalog/{code}/data``)."""
-    return ANONYMOUS_DATA.get(s["table"]) if s["kind"] == "table" else None
+def _item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: item[k] for k in ("name", "name_zh", "unit", "standard")}
+
+
+def pages_url(code: str) -> str:
+    """The anonymous pages of a published 无条件开放 resource (any table or product)."""
+    return f"/open/v1/catalog/{code}/data"
+
+
+def data_url(s: dict[str, Any]) -> str:
+    """The anonymous route serving a published 无条件开放 resource: its table's own route where
+    there is one, else its pages (:func:`pages_url`; a product, a filtered view, has only
+    those)."""
+    own = ANONYMOUS_DATA.get(s["table"]) if s["kind"] == "table" else None
+    return own or pages_url(s["code"])
+
+
+def require_open_resource(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
+    """Resource ``code`` if it is published as 无条件开放 open data now, else :class:`NotFound`
+    (404, as for an unknown data set: a 有条件开放 resource's rows are never anonymous)."""
+    definitions(con)
+    res = resources.get(con, code)
+    if res is None or res["open_type"] != OPEN_TO_ALL or not grants.is_published(con, code):
+        raise NotFound("open data set", code)
+    return res
 
 
 def downloads(s: dict[str, Any]) -> dict[str, str]:

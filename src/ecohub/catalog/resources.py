@@ -25,11 +25,16 @@ from ecohub.catalog.definitions import (
     UNDESCRIBED_CLASS,
     check,
     definitions,
-    item_notes,
     providers,
     themes,
 )
+from ecohub.catalog.items import ITEM_COLUMNS, item_rows, write_items
+from ecohub.catalog.items import items as items  # read here by older callers
 from ecohub.queries import QueryError
+
+#: Entries that are resources now: not a discovered table a built-in definition describes since
+#: (:func:`_retire`).
+CURRENT = "origin <> 'retired'"
 
 
 def store_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -73,35 +78,6 @@ def _all_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, st
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     """(name, type) of ``table``'s columns in order."""
     return _all_columns(con).get(table, [])
-
-
-def _item_rows(code: str, table: str, columns: list[tuple[str, str]]) -> list[list[Any]]:
-    notes = item_notes()
-    rows = []
-    for pos, (name, dtype) in enumerate(columns, start=1):
-        n = notes.get((table, name), {})
-        rows.append(
-            [
-                code,
-                pos,
-                name,
-                n.get("name_zh") or None,
-                dtype,
-                n.get("unit") or None,
-                n.get("standard") or None,
-            ]
-        )
-    return rows
-
-
-ITEM_COLUMNS = ("code", "position", "name", "name_zh", "data_type", "unit", "standard")
-
-
-def _items(con: duckdb.DuckDBPyConnection, code: str, table: str) -> None:
-    rows = _item_rows(code, table, _all_columns(con).get(table, []))
-    replace_rows(
-        con, "catalog_item", ITEM_COLUMNS, ["code", "name"], rows, scope=("code = ?", [code])
-    )
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list[Any]]) -> None:
@@ -182,15 +158,29 @@ def sync(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> int:
             }
             for table in sorted(tables - described):
                 _insert(con, _discovered(con, table, now))
-            items: list[list[Any]] = []
+            _retire(con, [d["table_name"] for d in builtin if d["kind"] == "table"])
+            item_table: list[list[Any]] = []
             for code, table in con.execute(
-                "SELECT code, table_name FROM catalog_resource ORDER BY code"
+                f"SELECT code, table_name FROM catalog_resource WHERE {CURRENT} ORDER BY code"
             ).fetchall():
-                items += _item_rows(code, table, columns.get(table, []))
-            replace_rows(con, "catalog_item", ITEM_COLUMNS, ["code", "name"], items)
+                item_table += item_rows(code, table, columns.get(table, []))
+            replace_rows(con, "catalog_item", ITEM_COLUMNS, ["code", "name"], item_table)
             written = len(builtin) + len(tables - described)
         _SYNCED.add(key)
         return written
+
+
+def _retire(con: duckdb.DuckDBPyConnection, described: list[str]) -> None:
+    """A table first found undescribed (catalogued under 30100699) and described by a built-in
+    resource since (``review_flag``): its discovered entry is retired, not deleted, so the
+    table is catalogued once and the code stays taken (codes are never reused: next_code)."""
+    if described:
+        marks = ", ".join("?" for _ in described)
+        con.execute(
+            "UPDATE catalog_resource SET origin = 'retired' WHERE origin = 'discovered' "
+            f"AND table_name IN ({marks})",
+            described,
+        )
 
 
 def _discovered(con: duckdb.DuckDBPyConnection, table: str, now: datetime) -> dict[str, Any]:
@@ -253,13 +243,15 @@ def register(con: duckdb.DuckDBPyConnection, definition: dict[str, Any]) -> str:
         check(row)
         _insert(con, row)
         if row["table_name"] in store_tables(con):
-            _items(con, code, row["table_name"])
+            write_items(con, code, row["table_name"], table_columns(con, row["table_name"]))
     return code
 
 
 def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
     """One resource's catalogue row as a dict, or ``None``."""
-    cur = con.execute(f"SELECT {', '.join(COLUMNS)} FROM catalog_resource WHERE code = ?", [code])
+    cur = con.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM catalog_resource WHERE code = ? AND {CURRENT}", [code]
+    )
     rows = cur.fetchall()
     return dict(zip(COLUMNS, rows[0], strict=True)) if rows else None
 
@@ -267,14 +259,6 @@ def get(con: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any] | None:
 def every(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every resource's catalogue row, by code."""
     rows = con.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM catalog_resource ORDER BY code"
+        f"SELECT {', '.join(COLUMNS)} FROM catalog_resource WHERE {CURRENT} ORDER BY code"
     ).fetchall()
     return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
-
-
-def items(con: duckdb.DuckDBPyConnection, code: str) -> list[dict[str, Any]]:
-    cols = ("name", "name_zh", "data_type", "unit", "standard")
-    rows = con.execute(
-        f"SELECT {', '.join(cols)} FROM catalog_item WHERE code = ? ORDER BY position", [code]
-    ).fetchall()
-    return [dict(zip(cols, r, strict=True)) for r in rows]

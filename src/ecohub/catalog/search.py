@@ -23,7 +23,10 @@ from typing import Any
 
 import duckdb
 
+from ecohub.access.principal import Principal
+from ecohub.catalog import visibility
 from ecohub.catalog._db import replace_rows, transaction
+from ecohub.catalog.resources import CURRENT
 from ecohub.queries import QueryError
 
 _LATIN = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
@@ -73,7 +76,9 @@ def _document(con: duckdb.DuckDBPyConnection, code: str) -> Counter[str]:
 
 def reindex(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild the term table from the catalogue; return the number of resources indexed."""
-    codes = [r[0] for r in con.execute("SELECT code FROM catalog_resource").fetchall()]
+    codes = [
+        r[0] for r in con.execute(f"SELECT code FROM catalog_resource WHERE {CURRENT}").fetchall()
+    ]
     rows = [[code, term, n] for code in codes for term, n in _document(con, code).items()]
     with transaction(con):
         replace_rows(con, "catalog_term", ("code", "term", "tf"), ("code", "term"), rows)
@@ -90,15 +95,20 @@ def query_terms(q: str) -> list[str]:
     return found
 
 
-def match(con: duckdb.DuckDBPyConnection, q: str) -> dict[str, float]:
-    """Resource code -> BM25 score of the resources holding every term of ``q``."""
+def match(con: duckdb.DuckDBPyConnection, q: str, p: Principal | None = None) -> dict[str, float]:
+    """Resource code -> BM25 score of the resources ``p`` sees (``None``: every one) holding
+    every term of ``q``. The collection is the entries ``p`` sees, in the query: a hidden
+    entry neither matches nor moves a score (its terms would change the document counts)."""
     want = query_terms(q)
-    n_docs = con.execute("SELECT count(DISTINCT code) FROM catalog_term").fetchall()[0][0] or 0
+    where, wp = visibility.listed(p)
+    seen = f"code IN (SELECT r.code FROM catalog_resource r {visibility.PUBLICATION} WHERE {where})"
+    counted = con.execute(f"SELECT count(DISTINCT code) FROM catalog_term WHERE {seen}", wp)
+    n_docs = counted.fetchall()[0][0] or 0
     marks = ", ".join("?" for _ in want)
     rows = con.execute(
         f"SELECT code, term, tf, count(*) OVER (PARTITION BY term) AS df FROM catalog_term "
-        f"WHERE term IN ({marks})",
-        want,
+        f"WHERE term IN ({marks}) AND {seen}",
+        [*want, *wp],
     ).fetchall()
     hits: dict[str, set[str]] = {}
     score: dict[str, float] = {}
@@ -109,9 +119,11 @@ def match(con: duckdb.DuckDBPyConnection, q: str) -> dict[str, float]:
     return {c: s for c, s in score.items() if len(hits[c]) == len(want)}
 
 
-def ranked(con: duckdb.DuckDBPyConnection, q: str) -> list[tuple[str, float]]:
-    """(code, score), best first."""
-    found = match(con, q)
+def ranked(
+    con: duckdb.DuckDBPyConnection, q: str, p: Principal | None = None
+) -> list[tuple[str, float]]:
+    """(code, score) of the resources ``p`` sees, best first."""
+    found = match(con, q, p)
     return sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

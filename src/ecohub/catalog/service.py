@@ -2,8 +2,10 @@
 
 Every function takes the caller's :class:`~ecohub.access.principal.Principal` and returns plain
 data. A ``public`` user (and an anonymous caller) sees only the published open resources; other
-roles see the whole catalogue (a resource's existence and terms are not secret, its rows are:
-:func:`data` reads them through :func:`ecohub.catalog.grants.allowed`).
+roles see the whole catalogue but the internal security tables, which only an administrator
+sees (a resource's existence and terms are not secret, its rows are: :func:`data` reads them
+through :func:`ecohub.catalog.grants.allowed`; its coverage figures only who may read every row
+sees). Both are predicates of the queries: :mod:`ecohub.catalog.visibility`.
 """
 
 from __future__ import annotations
@@ -15,13 +17,11 @@ from typing import Any
 import duckdb
 
 from ecohub.access import audit
-from ecohub.access.principal import Principal
+from ecohub.access.principal import ANONYMOUS, Principal
 from ecohub.access.scope import AccessDenied
 from ecohub.catalog import applications as apps
 from ecohub.catalog import (
     coverage,
-    dcat,
-    dcat_format,
     dcat_terms,
     grants,
     lineage,
@@ -31,24 +31,17 @@ from ecohub.catalog import (
     search,
 )
 from ecohub.catalog._time import iso
+from ecohub.catalog.dcat_export import export_dcat, export_open_dcat
+from ecohub.catalog.items import items as data_items
 from ecohub.catalog.opendata import (
     BULK,
-    CITY_ROWS,
     open_resources,
     publish,
     require_open,
+    require_open_resource,
     withdraw,
 )
-from ecohub.catalog.state import (
-    FIGURES,
-    WITHHELD,
-    _open,
-    _summaries,
-    _visible,
-    coverage_visible,
-    ensure,
-)
-from ecohub.cst import CST
+from ecohub.catalog.state import _summaries, _visible, coverages, ensure
 from ecohub.queries import NotFound, QueryError
 
 __all__ = [
@@ -63,6 +56,7 @@ __all__ = [
     "export_open_dcat",
     "lineage_of",
     "list_resources",
+    "open_data",
     "open_resources",
     "publish",
     "refresh",
@@ -116,10 +110,10 @@ def list_resources(
     shows what choosing one of its values would give.
     """
     ensure(con)
-    summaries = [s for s in _summaries(con, p=p) if p.role != "public" or _open(s)]
+    summaries = _summaries(con, p=p)
     scores: dict[str, float] = {}
     if q:
-        scores = search.match(con, q)
+        scores = search.match(con, q, p)
         summaries = [s for s in summaries if s["code"] in scores]
     chosen = {
         "theme": theme,
@@ -161,15 +155,10 @@ def show(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> dict[str, A
         "WHERE resource_code = ?",
         [code],
     ).fetchall()[0]
-    cov = coverage.get(con, code)
-    if cov is not None and not coverage_visible(
-        p, res.get("table_name"), cov["regions"], cov["n_regions"] or 0
-    ):
-        cov = {**dict.fromkeys(FIGURES), "refreshed_at": cov["refreshed_at"], "withheld": WITHHELD}
     return {
         "resource": res,
-        "items": resources.items(con, code),
-        "coverage": cov,
+        "items": data_items(con, code),
+        "coverage": coverages(con, p, code).get(code),
         "published": grants.is_published(con, code),
         "related": _summaries(con, (res.get("related") or "").split(), p=p),
         "lineage": {"runs": runs[0], "latest": iso(runs[1])},
@@ -247,110 +236,24 @@ def data(
     }
 
 
-def _described(
+def open_data(
     con: duckdb.DuckDBPyConnection,
-    published: dict[str, bool],
+    code: str,
     *,
-    open_data: bool = False,
-    withheld: set[str] | frozenset[str] = frozenset(),
-) -> list[dict[str, Any]]:
-    """What :func:`dcat.graph` takes of the resources ``published`` names (code -> published
-    as open data): each definition (times as ISO text), its coverage, that flag and the day it
-    was issued (China's calendar): in the open-data catalogue (``open_data``) the day it was
-    first published as open data, else the day it entered this platform's catalogue (its
-    ``defined_at``; the definitions' own ``published_on`` is the day ecohub wrote them).
-    ``withheld``: codes whose coverage the caller may not see (none is given)."""
-    covs = coverage.every(con)
-    first = dict(
-        con.execute(
-            "SELECT code, min(acted_at) FROM catalog_publication WHERE action = 'publish' "
-            "GROUP BY code"
-        ).fetchall()
-    )
-
-    def issued(r: dict[str, Any]) -> str | None:
-        at = first.get(r["code"]) if open_data else r.get("defined_at")
-        return at.astimezone(CST).date().isoformat() if at is not None else None
-
-    return [
-        {
-            "resource": {k: iso(v) for k, v in r.items()},
-            "coverage": None if r["code"] in withheld else covs.get(r["code"]),
-            "published": published[r["code"]],
-            "issued": issued(r),
-        }
-        for r in resources.every(con)
-        if r["code"] in published
-    ]
-
-
-def _publisher() -> tuple[str, str]:
-    from ecohub.settings import get_settings
-
-    s = get_settings()
-    return s.publisher_name, s.publisher_name_en
-
-
-def export_dcat(
-    con: duckdb.DuckDBPyConnection,
-    p: Principal,
-    *,
-    base: str,
-    fmt: str,
-    licence_url: str,
-    attribution: str,
-    publisher: tuple[str, str] | None = None,
-) -> bytes:
-    """The catalogue the caller may see as DCAT-AP 3, ``jsonld`` or ``ttl``; ``publisher``
-    (zh, en): the catalogue's publisher (default: the settings')."""
-    listed = list_resources(con, p)["items"]
-    withheld = {s["code"] for s in listed if s.get("coverage_withheld")}
-    shown = _described(con, {s["code"]: s["published"] for s in listed}, withheld=withheld)
-    from ecohub.settings import get_settings
-    from ecohub.store import lake
-
-    # A lake's month partitions are its time coverage: not listed where that is withheld.
-    tables = {
-        s["resource"].get("table_name") for s in shown if s["resource"]["code"] not in withheld
-    } & set(lake.SPECS)
-    parts = {str(t): lake.footprint(get_settings(), str(t)) for t in tables}
-    g = dcat.graph(
-        shown,
-        base=base,
-        licence_url=licence_url,
-        attribution=attribution,
-        publisher=publisher or _publisher(),
-        lake=parts,
-        bulk=BULK,
-        city_rows=CITY_ROWS,
-    )
-    return dcat_format.serialize(g, fmt)
-
-
-def export_open_dcat(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    base: str,
-    fmt: str,
-    licence_url: str,
-    attribution: str,
-    publisher: tuple[str, str] | None = None,
-) -> bytes:
-    """The open-data catalogue as DCAT-AP 3 (no principal: ``/open/v1/catalog/dcat``): the
-    published 无条件开放 and 有条件开放 resources' metadata and nothing else; the open tables
-    with a bulk route get CSV and Parquet distributions with a ``dcat:downloadURL``."""
-    shown = _described(con, {s["code"]: True for s in open_resources(con)}, open_data=True)
-    g = dcat.graph(
-        shown,
-        base=base,
-        licence_url=licence_url,
-        attribution=attribution,
-        publisher=publisher or _publisher(),
-        bulk=BULK,
-        city_rows=CITY_ROWS,
-        open_catalog=True,
-    )
-    return dcat_format.serialize(g, fmt)
+    region: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """A page of a published 无条件开放 resource's rows for anyone, without log-in
+    (``/open/v1/catalog/{code}/data``): every row, as :func:`data` reads them for an anonymous
+    caller, and ``units``: the unit of each data item that has one. 404 for anything else, as
+    for an unknown data set (a 有条件开放 resource's rows go only to holders of a grant, through
+    the API)."""
+    ensure(con)
+    require_open_resource(con, code)
+    units = {i["name"]: i["unit"] for i in data_items(con, code) if i["unit"]}
+    out = data(con, ANONYMOUS, code, region=region, limit=limit, cursor=cursor)
+    return {"units": units, **out}
 
 
 def apply(con: duckdb.DuckDBPyConnection, p: Principal, code: str, **kw: Any) -> dict[str, Any]:

@@ -9,9 +9,7 @@ from typing import Any
 import duckdb
 
 from ecohub.access.principal import Principal
-from ecohub.access.region_scope import region_prefix
-from ecohub.access.scope import region_sql
-from ecohub.catalog import coverage, grants, resources, search
+from ecohub.catalog import coverage, resources, search, visibility
 from ecohub.catalog._db import WRITE_LOCK, rollback
 from ecohub.catalog._time import iso
 
@@ -45,92 +43,109 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _visible(con: duckdb.DuckDBPyConnection, p: Principal, code: str) -> bool:
-    if p.role != "public":
-        return True
-    res = resources.get(con, code)
-    return res is not None and res["open_type"] != "不予开放" and grants.is_published(con, code)
+    """Whether ``code`` is an entry ``p`` sees (:func:`ecohub.catalog.visibility.listed`)."""
+    where, params = visibility.listed(p)
+    return bool(
+        con.execute(
+            f"SELECT 1 FROM catalog_resource r {visibility.PUBLICATION} "
+            f"WHERE r.code = ? AND {where}",
+            [code, *params],
+        ).fetchall()
+    )
 
 
-_SUMMARY_SQL = """
-SELECT r.code, r.name_zh, r.name_en, r.theme, r.subtheme, r.provider, r.provider_code, r.kind,
-       r.table_name, r.sharing_type, r.open_type, r.update_cycle,
-       coalesce(p.action = 'publish', FALSE) AS published, c.rows, c.time_from, c.time_to,
-       c.n_regions, c.regions
-FROM catalog_resource r
-LEFT JOIN catalog_coverage c USING (code)
-LEFT JOIN (SELECT code, arg_max(action, id) AS action FROM catalog_publication GROUP BY code) p
-  USING (code)
-"""
-_SUMMARY_KEYS = (
-    "code",
-    "name_zh",
-    "name_en",
-    "theme",
-    "subtheme",
-    "provider",
-    "provider_code",
-    "kind",
-    "table",
-    "sharing_type",
-    "open_type",
-    "update_cycle",
-    "published",
-    "rows",
-    "time_from",
-    "time_to",
-    "n_regions",
-    "regions",
-)
+def definitions_seen(con: duckdb.DuckDBPyConnection, p: Principal | None) -> list[dict[str, Any]]:
+    """The full definitions of the entries ``p`` sees (``None``: every one), by code."""
+    where, params = visibility.listed(p)
+    cols = ", ".join(f"r.{c}" for c in resources.COLUMNS)
+    rows = con.execute(
+        f"SELECT {cols} FROM catalog_resource r {visibility.PUBLICATION} WHERE {where} "
+        "ORDER BY r.code",
+        params,
+    ).fetchall()
+    return [dict(zip(resources.COLUMNS, r, strict=True)) for r in rows]
+
+
 #: The figures of a coverage that count or place a table's rows.
 FIGURES = ("rows", "time_from", "time_to", "regions", "n_regions", "bbox")
-WITHHELD = "whole-table figures: shown to users whose scope holds every row's region"
-
-
-def coverage_visible(p: Principal, table: str | None, regions: list[str], n_regions: int) -> bool:
-    """Whether ``p`` may see the whole-table coverage figures of a resource on ``table``.
-
-    Coverage counts and places every row of the table, whoever's region: shown to a
-    nationwide caller, for a table whose rows belong to no region (standards, divisions), or
-    when every region the table holds lies in the caller's own division (the regions listed
-    in full). Otherwise withheld, since a count, a span or a box of other regions' rows is what
-    a region scope keeps from the caller (docs/api.md: counts obey the scope)."""
-    if table is None or coverage.scope_expression(table) is None:
-        return True
-    own = region_sql(p, "x")
-    if own == ("TRUE", []):
-        return True
-    if p.region is None or p.area is not None or not p.own_scope:
-        return False
-    if n_regions == 0 or len(regions) != n_regions:
-        return False  # nothing located, or the list is cut short: nothing to show it by
-    try:
-        prefix = region_prefix(p.region)
-    except ValueError:
-        return False
-    return all(r.startswith(prefix) for r in regions)
+WITHHELD = (
+    "whole-table figures: shown to users who may read the table's rows and whose scope "
+    "holds every row's region"
+)
+_SUMMARY_KEYS = ("code", "name_zh", "name_en", "theme", "subtheme", "provider",
+                 "provider_code", "kind", "table", "sharing_type", "open_type", "update_cycle",
+                 "published", "shown", "rows", "time_from", "time_to", "n_regions")  # fmt: skip
 
 
 def _summaries(
-    con: duckdb.DuckDBPyConnection, codes: list[str] | None = None, p: Principal | None = None
+    con: duckdb.DuckDBPyConnection,
+    codes: list[str] | None = None,
+    p: Principal | None = None,
 ) -> list[dict[str, Any]]:
-    """Catalogue entries with their coverage and publication state, by code (one query).
+    """The catalogue entries ``p`` sees (``None``: the platform, every entry) with their
+    coverage and publication state, by code; optionally only ``codes`` (one query).
 
-    With ``p``, the coverage figures ``p`` may not see (:func:`coverage_visible`) are None
-    and the entry says ``coverage_withheld``."""
-    rows = con.execute(_SUMMARY_SQL + " ORDER BY r.code").fetchall()
+    Which entries, and whether their coverage figures are shown, are predicates of the query
+    (:mod:`ecohub.catalog.visibility`); an entry whose figures ``p`` may not see has them None
+    and says ``coverage_withheld``."""
+    where, wp = visibility.listed(p)
+    shown, sp = visibility.figures(p)
+    chosen, cp = "TRUE", []
+    if codes is not None:
+        chosen = f"r.code IN ({', '.join('?' for _ in codes)})" if codes else "FALSE"
+        cp = list(codes)
+    sql = f"""
+        SELECT r.code, r.name_zh, r.name_en, r.theme, r.subtheme, r.provider, r.provider_code,
+               r.kind, r.table_name, r.sharing_type, r.open_type, r.update_cycle,
+               coalesce(pub.action = 'publish', FALSE) AS published, s.shown,
+               CASE WHEN s.shown THEN c.rows END, CASE WHEN s.shown THEN c.time_from END,
+               CASE WHEN s.shown THEN c.time_to END, CASE WHEN s.shown THEN c.n_regions END
+        FROM catalog_resource r
+        LEFT JOIN catalog_coverage c ON c.code = r.code
+        {visibility.PUBLICATION}
+        CROSS JOIN LATERAL (SELECT coalesce({shown}, FALSE) AS shown) s
+        WHERE {where} AND {chosen}
+        ORDER BY r.code
+    """
     out = []
-    for r in rows:
-        s = dict(zip(_SUMMARY_KEYS, r, strict=True))
-        if codes is not None and s["code"] not in codes:
-            continue
+    for row in con.execute(sql, [*sp, *wp, *cp]).fetchall():
+        s = dict(zip(_SUMMARY_KEYS, row, strict=True))
         for k in ("time_from", "time_to"):
             s[k] = iso(s[k])
-        regions = (s.pop("regions") or "").split()
-        if p is not None and not coverage_visible(p, s["table"], regions, s["n_regions"] or 0):
-            for k in ("rows", "time_from", "time_to", "n_regions"):
-                s[k] = None
+        if not s.pop("shown"):
             s["coverage_withheld"] = WITHHELD
         out.append(s)
+    return out
+
+
+#: The stored coverage columns, in :func:`ecohub.catalog.coverage.as_dict` order.
+_COVERAGE = ("rows", "time_from", "time_to", "regions", "n_regions", "lon_min", "lat_min",
+             "lon_max", "lat_max")  # fmt: skip
+
+
+def coverages(
+    con: duckdb.DuckDBPyConnection, p: Principal | None, code: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Code -> the stored coverage of the entries ``p`` sees (of ``code`` only, if given):
+    the figures where ``p`` may see them, else only ``refreshed_at`` and ``withheld`` (the
+    figures are NULL in the query itself: :func:`ecohub.catalog.visibility.figures`)."""
+    where, wp = visibility.listed(p)
+    shown, sp = visibility.figures(p)
+    chosen, cp = ("r.code = ?", [code]) if code is not None else ("TRUE", [])
+    figures = ", ".join(f"CASE WHEN s.shown THEN c.{k} END" for k in _COVERAGE)
+    sql = (
+        f"SELECT r.code, s.shown, {figures}, c.refreshed_at FROM catalog_resource r "
+        f"JOIN catalog_coverage c ON c.code = r.code {visibility.PUBLICATION} "
+        f"CROSS JOIN LATERAL (SELECT coalesce({shown}, FALSE) AS shown) s "
+        f"WHERE {where} AND {chosen}"
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in con.execute(sql, [*sp, *wp, *cp]).fetchall():
+        got = coverage.as_dict(row[2:])
+        if not row[1]:
+            got = {**dict.fromkeys(FIGURES), "refreshed_at": got["refreshed_at"],
+                   "withheld": WITHHELD}  # fmt: skip
+        out[row[0]] = got
     return out
 
 

@@ -1,4 +1,5 @@
-"""``/api/v1/catalog`` (the resource catalogue, sharing, DCAT-AP 3) and ``/open/v1/catalog``.
+"""``/api/v1/catalog``: the resource catalogue, sharing, DCAT-AP 3 (``/open/v1/catalog``:
+:mod:`ecohub.api.routers.open_catalog`).
 
 Thin: each route calls one :mod:`ecohub.catalog.service` function. Access rules are in
 :mod:`ecohub.api.routers.catalog_rules`; which rows of a resource a caller reads is decided by
@@ -21,17 +22,14 @@ from ecohub.access.principal import Principal
 from ecohub.api.bodies import StrictBody
 from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
-from ecohub.api.routers.open import link as request_link
-from ecohub.api.routers.open import open_gate
+from ecohub.api.routers import open_catalog
+from ecohub.api.routers.open_catalog import DCAT_200
 from ecohub.api.rules import guard
 from ecohub.catalog import Conflict, dcat, dcat_format, service
 from ecohub.queries.paging import MAX_LIMIT
 
 api = APIRouter(
     prefix="/api/v1/catalog", tags=["catalog"], responses=problem_responses(401, 403, 404, 422)
-)
-open_router = APIRouter(
-    prefix="/open/v1", tags=["open data"], responses=problem_responses(404, 422, 429)
 )
 CODE = Path(..., pattern=r"^\d{8}-\d{5}$", description="resource code: 分类码-顺序码")
 REGION = r"^\d{6}$"
@@ -70,17 +68,6 @@ def list_catalog(
     )
     request.state.audit_rows = out["total"]
     return out
-
-
-DCAT_200: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "DCAT-AP 3 catalogue",
-        "content": {
-            "application/ld+json": {"schema": {"type": "object"}},
-            "text/turtle": {"schema": {"type": "string"}},
-        },
-    },
-}
 
 
 @api.get("/dcat", responses=DCAT_200)
@@ -262,45 +249,7 @@ def withdraw(
     return service.withdraw(cur, p, code)
 
 
-@open_router.get("/catalog")
-def open_catalog(
-    lic: dict[str, str] = Depends(open_gate),
-    cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> dict[str, Any]:
-    """The published open resources, with licence, attribution and update cycle."""
-    items = service.open_resources(
-        cur, licence=lic["licence"], licence_url=lic["licence_url"], attribution=lic["attribution"]
-    )
-    return {**lic, "items": items}
-
-
-@open_router.get("/catalog/dcat", responses=DCAT_200)
-def open_dcat(
-    request: Request,
-    format: Literal["jsonld", "ttl", "turtle", "json-ld"] | None = Query(None),
-    lic: dict[str, str] = Depends(open_gate),
-    cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> Response:
-    """The open data as DCAT-AP 3 for harvesters (no log-in): the published 无条件开放 and
-    有条件开放 resources, with CSV / Parquet download URLs where there are bulk routes."""
-    fmt = dcat_format.negotiate(request.headers.get("accept"), format)
-    s = context(request).settings
-    body = service.export_open_dcat(
-        cur,
-        base=dcat.base_url(s),
-        fmt=fmt,
-        licence_url=lic["licence_url"],
-        attribution=lic["attribution"],
-        publisher=(s.publisher_name, s.publisher_name_en),
-    )
-    return Response(
-        body,
-        media_type=dcat_format.MEDIA_TYPES[fmt],
-        headers={"Vary": "Accept", "Link": request_link(lic["licence_url"])},
-    )
-
-
-#: What the app includes: both routers above.
+#: What the app includes: this router and the open catalogue's (``open_catalog``).
 router = APIRouter()
 router.include_router(api)
-router.include_router(open_router)
+router.include_router(open_catalog.router)

@@ -18,6 +18,7 @@ _SIGNED_IN: frozenset[Role] = _ALL - {"public"}
 CATALOG_OPEN: dict[tuple[str, str], str] = {
     ("GET", "/open/v1/catalog"): "open data: the published open resources",
     ("GET", "/open/v1/catalog/dcat"): "open data: the published open resources as DCAT-AP 3",
+    ("GET", "/open/v1/catalog/{code}/data"): "open data: pages of a published 无条件开放 resource",
 }
 
 CATALOG_ACCESS: dict[tuple[str, str], frozenset[Role]] = {

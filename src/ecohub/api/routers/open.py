@@ -4,6 +4,10 @@ annual assessments, and bulk downloads (CSV, Parquet).
 Every answer carries the licence and attribution (body members and a ``Link: rel="license"``
 header); each client address gets a token bucket (``open_rate_per_s``, ``open_burst``) and a
 429 with ``Retry-After`` when it is empty. Reads run as the anonymous ``public`` principal.
+Answers are cacheable, with an ``ETag`` and ``Last-Modified`` from the data's version, known
+before anything is read (:mod:`ecohub.api.caching`); the AQI and assessment answers say the
+unit of every concentration (``units``) and that they come from the reviewed record
+(``record``, ``review``: :mod:`ecohub.catalog.provenance`).
 """
 
 from __future__ import annotations
@@ -13,19 +17,22 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import duckdb
-import pyarrow as pa
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from ecohub.access.principal import ANONYMOUS
 from ecohub.analytics.air_tables import FIRST_YEAR, LAST_YEAR
+from ecohub.api import caching
 from ecohub.api.deps import context, cursor
 from ecohub.api.errors import problem_responses
 from ecohub.api.limits import TokenBuckets
-from ecohub.catalog.opendata import BULK as BULK_TABLES
+from ecohub.catalog import provenance, versions
 from ecohub.catalog.opendata import require_open
-from ecohub.queries import QueryError, air, stations
-from ecohub.queries.export import MEDIA_TYPES, rows, to_bytes
-from ecohub.queries.paging import MAX_EXPORT_LIMIT
+from ecohub.queries import air, stations
+from ecohub.queries.export import rows
+from ecohub.standards import air_units
+from ecohub.supervision.review import method
 
 
 class RateLimited(Exception):
@@ -79,25 +86,56 @@ DAY = r"^\d{4}-\d{2}-\d{2}$"
 
 
 @router.get("/licence")
-def licence(lic: dict[str, str] = Depends(open_gate)) -> dict[str, str]:
+def licence(request: Request, lic: dict[str, str] = Depends(open_gate)) -> Response:
     """The licence and attribution of the open data."""
-    return lic
+    return caching.json_response(request, lic, {"Link": link(lic["licence_url"])})
+
+
+def data_validators(
+    request: Request, cur: duckdb.DuckDBPyConnection, tables: tuple[str, ...],
+    lic: dict[str, str],
+) -> caching.Validators | None:  # fmt: skip
+    """The validators of this answer from its tables' version (``None``: not known yet)."""
+    version = versions.of_tables(cur, tables)
+    return caching.of_version(request, version, *lic.values())
+
+
+def _answer(
+    request: Request,
+    cur: duckdb.DuckDBPyConnection,
+    tables: tuple[str, ...],
+    lic: dict[str, str],
+    before: caching.Validators | None,
+    content: Any,
+) -> Response:
+    """``content`` in JSON with the licence ``Link`` and, when the data's version stood still
+    while it was read (``before``, taken first, equals the version now), its validators: an
+    answer read across a change (or before its version was known) carries none, so no cache
+    keeps it under a tag of other data."""
+    headers = {"Link": link(lic["licence_url"])}
+    if before is not None and before == data_validators(request, cur, tables, lic):
+        headers |= before.headers()
+    return JSONResponse(jsonable_encoder(content), headers=headers)
 
 
 @router.get("/stations")
 def open_stations(
+    request: Request,
     region: str | None = Query(None, pattern=r"^\d{6}$"),
     limit: int | None = Query(None, ge=1, le=10_000),
     cursor_: str | None = Query(None, alias="cursor", max_length=512),
     lic: dict[str, str] = Depends(open_gate),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> dict[str, Any]:
+) -> Response:
     """The air-quality stations."""
     require_open(cur, ("station",), "stations")
+    before = data_validators(request, cur, ("station",), lic)
+    if before is not None and caching.not_modified(request, before):
+        return caching.not_modified_response(before)
     out = stations.list_stations(
         cur, ANONYMOUS, region=region, network="air", limit=limit, cursor=cursor_
     )
-    return {**lic, **out}
+    return _answer(request, cur, ("station",), lic, before, {**lic, **out})
 
 
 #: The tables behind each route: served only while their resources are published open data
@@ -108,6 +146,7 @@ ASSESSMENT_TABLES = ("air_period_stat", "air_category_days")
 
 def _station_aqi(kind: Literal["hourly", "daily"]):
     def route(
+        request: Request,
         station_id: str = Path(..., min_length=1, max_length=64),
         from_: str | None = Query(None, alias="from", pattern=DAY),
         to: str | None = Query(None, pattern=DAY),
@@ -115,9 +154,13 @@ def _station_aqi(kind: Literal["hourly", "daily"]):
         cursor_: str | None = Query(None, alias="cursor", max_length=512),
         lic: dict[str, str] = Depends(open_gate),
         cur: duckdb.DuckDBPyConnection = Depends(cursor),
-    ) -> dict[str, Any]:
-        require_open(cur, (AQI_TABLES[kind],), f"aqi-{kind}")
+    ) -> Response:
+        tables = (AQI_TABLES[kind],)
+        require_open(cur, tables, f"aqi-{kind}")
         stations.get_station(cur, ANONYMOUS, station_id)  # 404 for an unknown station
+        before = data_validators(request, cur, tables, lic)
+        if before is not None and caching.not_modified(request, before):
+            return caching.not_modified_response(before)
         table, nxt = air.aqi(
             cur,
             ANONYMOUS,
@@ -128,7 +171,9 @@ def _station_aqi(kind: Literal["hourly", "daily"]):
             limit=limit,
             cursor=cursor_,
         )
-        return {**lic, "items": rows(table), "next_cursor": nxt}
+        content = {**lic, "units": air_units.column_units(table.column_names),
+                   **provenance.disclosure(), "items": rows(table), "next_cursor": nxt}  # fmt: skip
+        return _answer(request, cur, tables, lic, before, content)
 
     route.__doc__ = f"A station's {kind} AQI (HJ 633), as stored by the platform."
     return route
@@ -140,76 +185,32 @@ router.get("/stations/{station_id}/aqi/daily", name="open_daily_aqi")(_station_a
 
 @router.get("/assessments/{year}")
 def open_assessments(
+    request: Request,
     # The years HJ 663 assessments exist for: a year outside is an invalid path (422).
     year: int = Path(..., ge=FIRST_YEAR, le=LAST_YEAR),
     scope: Literal["station", "city"] = "station",
     lic: dict[str, str] = Depends(open_gate),
     cur: duckdb.DuckDBPyConnection = Depends(cursor),
-) -> dict[str, Any]:
-    """HJ 663 annual assessment of every station (or city) for ``year``."""
-    require_open(cur, ASSESSMENT_TABLES, "assessments")
-    out = air.assessment(cur, ANONYMOUS, year=year, scope=scope)
-    return {**lic, "year": year, **out}
-
-
-BULK = ("stations", "aqi-daily", "aqi-hourly")
-
-
-@router.get(
-    "/bulk/{dataset}.{fmt}",
-    responses={
-        200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.apache.parquet": {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-            },
-            "description": "the data set, one page; next page's cursor in X-Next-Cursor",
-        }
-    },
-)
-def bulk(
-    request: Request,
-    dataset: Literal["stations", "aqi-daily", "aqi-hourly"],
-    fmt: Literal["csv", "parquet"],
-    limit: int | None = Query(None, ge=1, le=MAX_EXPORT_LIMIT),
-    cursor_: str | None = Query(None, alias="cursor", max_length=512),
-    scope: Literal["station", "city"] = Query(
-        "station", description="AQI data sets: the stations' rows or the cities' rows"
-    ),
-    lic: dict[str, str] = Depends(open_gate),
-    cur: duckdb.DuckDBPyConnection = Depends(cursor),
 ) -> Response:
-    """A whole data set as CSV or Parquet (pages of up to 200,000 rows); the AQI data sets
-    hold the stations' rows, or with ``scope=city`` the cities' (HJ 633 city AQI)."""
-    require_open(cur, tuple(t for t, d in BULK_TABLES.items() if d == dataset), dataset)
-    if dataset == "stations":
-        if scope != "station":
-            raise QueryError("scope", "the station list has no city rows (scope is for AQI)")
-        # The station listing's pages (at most 10,000 stations: more pages through the cursor).
-        size = min(limit or MAX_STATION_PAGE, MAX_STATION_PAGE)
-        out = stations.list_stations(cur, ANONYMOUS, network="air", limit=size, cursor=cursor_)
-        table, nxt = pa.Table.from_pylist(out["items"]), out["next_cursor"]
-    else:
-        kind: Literal["hourly", "daily"] = "daily" if dataset == "aqi-daily" else "hourly"
-        table, nxt = air.aqi(
-            cur, ANONYMOUS, kind=kind, scope=scope, limit=limit, cursor=cursor_, export=True
-        )
-    name = dataset if scope == "station" else f"{dataset}-city"
-    headers = {
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
-        "Link": link(lic["licence_url"]),
-        "X-Licence": header_text(lic["licence"]),
-        "X-Attribution": header_text(lic["attribution"]),
-        "X-Result-Count": str(table.num_rows),
-    }
-    if nxt is not None:
-        headers["X-Next-Cursor"] = nxt
-    return Response(to_bytes(table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+    """HJ 663 annual assessment of every station (or city) for ``year``; ``stats[].value`` is
+    in its pollutant's unit (``unit``; ``units`` by pollutant)."""
+    require_open(cur, ASSESSMENT_TABLES, "assessments")
+    before = data_validators(request, cur, ASSESSMENT_TABLES, lic)
+    if before is not None and caching.not_modified(request, before):
+        return caching.not_modified_response(before)
+    out = air.assessment(cur, ANONYMOUS, year=year, scope=scope)
+    units = air_units.pollutant_units()
+    for row in out.get("stats") or []:
+        row["unit"] = units.get(row.get("pollutant"))
+    content = {**lic, "year": year, "units": units, **provenance.disclosure(), **out}
+    return _answer(request, cur, ASSESSMENT_TABLES, lic, before, content)
 
 
-MAX_STATION_PAGE = 10_000
+@router.get("/review")
+def review_method(request: Request, lic: dict[str, str] = Depends(open_gate)) -> Response:
+    """How the record the open AQI and assessments are computed from was reviewed: the rules,
+    their thresholds and basis, and what happens to a flagged value."""
+    return caching.json_response(request, {**lic, **method()}, {"Link": link(lic["licence_url"])})
 
 
 def install_open(app: Any) -> None:

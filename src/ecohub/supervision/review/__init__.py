@@ -7,6 +7,7 @@ a flag that is not overruled unless asked for the raw record.
 """
 
 from ecohub.supervision.review.inputs import STATUSES, ReviewError
+from ecohub.supervision.review.method import method
 from ecohub.supervision.review.reading import COLUMNS, flags, summary
 from ecohub.supervision.review.rules import ReviewRule, ReviewRuleError, load_review_rules
 from ecohub.supervision.review.service import decide, run, run_after_load
@@ -20,6 +21,7 @@ __all__ = [
     "decide",
     "flags",
     "load_review_rules",
+    "method",
     "run",
     "run_after_load",
     "summary",
