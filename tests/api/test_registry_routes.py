@@ -170,7 +170,7 @@ def test_a_list_the_loader_cannot_take_fails_as_a_400_naming_the_member(
     """The loader's own message reaches the caller of the job (it was a bare 500 whose words
     stayed in the server log), and nothing is loaded."""
     c = _client(door, "admin")
-    path = tmp_path / "list.csv"
+    path = door.imports / f"unloadable-{field}-{len(rows)}.csv"  # where the server's jobs read
     pd.DataFrame(rows[1:], columns=rows[0]).to_csv(path, index=False)
     before = door.con.execute("SELECT count(*) FROM load_log").fetchall()
     body = {"system": "t", "path": str(path), "mapping": mapping}
