@@ -72,6 +72,39 @@ def test_rejects_and_flags(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> No
     assert row == (None, GOOD[:17])  # kept only as a weak signal
 
 
+def test_a_corrected_reject_file_loads_again_as_it_is(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = [_base(编号="1"), _base(编号="2", 单位名称=" "), _base(编号="3", 单位名称="")]
+    first = load_records(con, "permit", _write(tmp_path, rows))
+    assert (first.rows_loaded, first.rows_rejected) == (1, 2)
+    rej = pd.read_csv(first.reject_path, dtype=str, keep_default_na=False)
+    assert list(rej.columns[:2]) == ["line", "reason"]
+    assert list(rej.line) == ["3", "4"]  # file lines: the header is line 1
+    # The steward fixes one name and leaves the other empty, and loads the file as it is.
+    rej.loc[rej.编号 == "2", "单位名称"] = "唐山市丰润区宏达建材厂"
+    fixed = tmp_path / "fixed.csv"
+    rej.to_csv(fixed, index=False)
+    again = load_records(con, "permit", fixed, reject_path=tmp_path / "again.rejects.csv")
+    assert (again.rows_loaded, again.rows_rejected) == (1, 1)
+    names = dict(con.execute("SELECT record_id, name FROM source_record").fetchall())
+    assert names["2"] == "唐山市丰润区宏达建材厂"
+    rej2 = pd.read_csv(again.reject_path, dtype=str, keep_default_na=False)
+    assert list(rej2.columns) == list(rej.columns)  # the old notes gave way to the new ones
+    assert (list(rej2.line), list(rej2.reason), list(rej2.编号)) == (["3"], ["empty name"], ["3"])
+
+
+def test_a_list_with_its_own_reason_column_keeps_it_in_the_reject_file(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = [_base(编号="1", reason="新建"), _base(编号="2", 单位名称="", reason="整改")]
+    res = load_records(con, "permit", _write(tmp_path, rows))
+    assert res.rows_rejected == 1
+    rej = pd.read_csv(res.reject_path, dtype=str, keep_default_na=False)
+    assert list(rej.columns[:2]) == ["reject_line", "reject_reason"]
+    assert (rej.reject_reason[0], rej.reason[0]) == ("empty name", "整改")
+
+
 def test_reload_same_file_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     path = _write(tmp_path, [_base(编号="1"), _base(编号="2")])
     load_records(con, "permit", path)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from tests.web.served import (
     APPROVAL_NO,
@@ -124,6 +124,33 @@ def test_wrong_password_is_refused(page: Page, url: str) -> None:
     page.click("#login-form button[type=submit]")
     expect(page.locator("#login-error")).to_have_text("用户名或密码错误")
     shot(page, "01-login-refused")
+
+
+def test_throttled_and_unreachable_log_ins_are_said_in_the_page_language(
+    page: Page, url: str
+) -> None:
+    # The server's answers are held in place by routing: 20 real failures would throttle this
+    # module's other log-ins from 127.0.0.1 (the throttle's 429 itself: tests/api).
+    def throttled(route: Route) -> None:
+        route.fulfill(
+            status=429,
+            headers={"Retry-After": "45", "Content-Type": "application/problem+json"},
+            body='{"type":"about:blank","title":"Too Many Requests","status":429,'
+            '"detail":"too many failed log-ins from this address; retry after 45 s"}',
+        )
+
+    page.route("**/api/v1/auth/token", throttled)
+    page.goto(url + "/")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", "wrong")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("该地址登录失败次数过多，请 45 秒后再试。")
+    page.unroute("**/api/v1/auth/token")
+    page.route("**/api/v1/auth/token", lambda route: route.abort("connectionrefused"))
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text(
+        "无法连接服务器或服务器暂时无法响应，请稍后再试。"
+    )
 
 
 def test_beijing_analyst_picks_a_district(page: Page, url: str) -> None:

@@ -2,9 +2,11 @@
 const KEY = "ecohub.tokens";
 
 export class ApiError extends Error {
-  constructor(status, detail, { expired = false, errors = null } = {}) {
+  constructor(status, detail, { expired = false, errors = null, retryAfter = null } = {}) {
     super(detail || `HTTP ${status}`);
     this.status = status;
+    // Seconds a 429 asks to wait (its Retry-After header), else null.
+    this.retryAfter = retryAfter;
     // The session ended (the refresh token was refused): the log-in page says so, nothing else.
     this.expired = expired;
     // What a refusal names (the problem's errors[].field, e.g. region.geojson), so a page can
@@ -60,7 +62,10 @@ async function tokenRequest(form) {
     body: new URLSearchParams(form),
   });
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new ApiError(r.status, body.detail);
+  if (!r.ok) {
+    const wait = Number.parseInt(r.headers.get("Retry-After") || "", 10);
+    throw new ApiError(r.status, body.detail, { retryAfter: Number.isFinite(wait) ? wait : null });
+  }
   keep(body);
   return body;
 }

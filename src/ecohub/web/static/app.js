@@ -43,9 +43,20 @@ $("login-form").addEventListener("submit", async (e) => {
     e.target.reset();
     await start();
   } catch (err) {
-    $("login-error").textContent = err.status === 401 ? t("login_failed") : err.message;
+    $("login-error").textContent = loginMessage(err);
   }
 });
+
+// Why a log-in failed, in the page's language: the server's own words only for what the console
+// has no sentence for.
+function loginMessage(err) {
+  if (err.status === 401) return t("login_failed");
+  if (err.status === 429) {
+    return err.retryAfter ? t("login_throttled", { seconds: err.retryAfter }) : t("login_throttled_now");
+  }
+  if (err.status === undefined || err.status >= 500) return t("login_unavailable");
+  return err.message;
+}
 
 // Nothing of the previous user stays on the page (a shared office PC): the header's name,
 // region and alert count, what the detail and alerts pages drew, and the region state; a
