@@ -486,6 +486,13 @@ CASES: dict[tuple[str, str], Case] = {
         {"url": f"/api/v1/catalog/{CAT_OPEN}/applications", "method": "POST", "json": APPLY_AS},
         "same",
     ),
+    # {own_app}: an application of the caller's (the admin's: one it filed for the analyst);
+    # {other_app}: another user's, which only an admin may read (anyone else: as unknown).
+    ("GET", "/api/v1/catalog/applications/{app_id}"): (
+        {"url": "/api/v1/catalog/applications/{own_app}"},
+        {"url": "/api/v1/catalog/applications/{other_app}"},
+        "404",
+    ),
     # {new_app}: an application the analyst files just before the call (a decision is once).
     ("POST", "/api/v1/catalog/{code}/applications/{app_id}/decision"): (
         {
@@ -636,6 +643,10 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
             headers={"Authorization": f"Bearer {door.keys['analyst']}"},
         )
         new_app = filed.json()["id"]
+    apps = {"own_app": "0" * 32, "other_app": "0" * 32}
+    for name in apps:
+        if "{" + name + "}" in spec["url"]:
+            apps[name] = _filed(client, door, role, own=name == "own_app")
     granted_app = "0" * 32
     if "{granted_app}" in spec["url"]:
         first = today()  # a grant still in force (an ended one is a 409)
@@ -669,6 +680,7 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
         other_job=door.jobs[other],
         new_app=new_app,
         granted_app=granted_app,
+        **apps,
         **made,
         **fresh,
     )
@@ -689,6 +701,25 @@ def _call(client: TestClient, spec: dict[str, Any], key: str | None, door: Door,
     if isinstance(body, dict) and body.get("path") == IMPORT_FILE:
         body = {**body, "path": str(door.imports / "permits.csv")}
     return client.request(method, url, json=body, headers=headers)
+
+
+def _filed(client: TestClient, door: Door, role: str, *, own: bool) -> str:
+    """The id of an application filed for ``role``'s user (``own``; the admin files one for
+    the analyst as its own, as for the public user, who may not read it) or for another user
+    (filed by the admin)."""
+    me = "admin" if role == "admin" else role
+    if own and role not in ("admin", "public"):  # a public user applies for nothing (403)
+        body, key = APPLY_IN, door.keys[role]
+    else:
+        applicant = "u_analyst" if own or role != "analyst" else "u_inspector"
+        body, key = {**APPLY_IN, "applicant": applicant}, door.keys["admin"]
+    filed = client.post(
+        f"/api/v1/catalog/{CAT_OPEN}/applications",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert filed.status_code == 201, (me, filed.text)
+    return str(filed.json()["id"])
 
 
 def _rows(body: Any) -> list[Any]:
@@ -742,6 +773,7 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     .replace(d.CP_OUT, "NOSUCHCP")
                     .replace(f"regions/items/{d.OUTSIDE}", "regions/items/NoSuch")
                     .replace("{other_job}", "f" * 32)
+                    .replace("{other_app}", "0" * 32)
                     .replace(f"/api/v1/alerts/{d.ALERT_OUT}", "/api/v1/alerts/999999")
                     .replace("{fresh_alert_out}", "999999")
                 )
@@ -779,6 +811,7 @@ def test_matrix(door: Door, route: tuple[str, str]) -> None:
                     "f" * 32,
                 ):
                     text = text.replace(key_unknown, "KEY")
+                text = re.sub(r"application '[0-9a-f]{32}'", "application 'KEY'", text)
                 return re.sub(r"alert '\d+'", "alert 'KEY'", text)
 
             assert same(unknown.json()) == same(r_out.json()), (route, role)

@@ -231,6 +231,28 @@ def test_never_shared_resources_are_never_granted(api: Api) -> None:
     assert api.call("chaoyang", "GET", f"/api/v1/catalog/{AUDIT_LOG}/data").status_code == 404
 
 
+def test_one_application_is_read_by_its_applicant_and_the_admin_only(api: Api) -> None:
+    start = TODAY + timedelta(days=400)
+    r = _apply(api, "chaoyang", DAILY, "110108", start, start + timedelta(days=5))
+    assert r.status_code == 201, r.text
+    app_id = r.json()["id"]
+    path = f"/api/v1/catalog/applications/{app_id}"
+    for who in ("chaoyang", "boss"):
+        got = api.call(who, "GET", path)
+        assert got.status_code == 200, (who, got.text)
+        assert (got.json()["id"], got.json()["resource_code"]) == (app_id, DAILY)
+        assert got.json()["state"] == "pending"
+    # Anyone else: the answer an id nobody filed gets, word for word but the id.
+    other = api.call("plant", "GET", path)
+    unknown = api.call("plant", "GET", "/api/v1/catalog/applications/" + "0" * 32)
+    assert other.status_code == unknown.status_code == 404
+    assert other.json()["detail"].replace(app_id, "ID") == unknown.json()["detail"].replace(
+        "0" * 32, "ID"
+    )
+    assert api.call("boss", "GET", "/api/v1/catalog/applications/nope").status_code == 422
+    assert api.call(None, "GET", path).status_code == 401
+
+
 def test_refusal_needs_a_reason(api: Api) -> None:
     r = _apply(api, "boss", OBS, "110108", TODAY, TODAY + timedelta(days=3), applicant="chaoyang")
     assert r.status_code == 201 and r.json()["filed_by"] == "boss"

@@ -67,11 +67,23 @@ def _app_row(r: tuple[Any, ...], today: date) -> dict[str, Any]:
 def application(
     con: duckdb.DuckDBPyConnection, principal: Principal, app_id: str
 ) -> dict[str, Any]:
-    """One application; 404 unless the caller is its applicant, its filer or an admin."""
-    rows = con.execute(f"{_APP_SQL} WHERE a.id = ?", [app_id]).fetchall()
-    if not rows or (principal.role != "admin" and principal.name not in (rows[0][2], rows[0][3])):
+    """One application; 404 unless the caller is its applicant, its filer or an admin (the
+    same answer as for an id that does not exist)."""
+    where, params = _mine(principal)
+    rows = con.execute(
+        f"{_APP_SQL} WHERE a.id = ?" + "".join(f" AND {w}" for w in where), [app_id, *params]
+    ).fetchall()
+    if not rows:
         raise NotFound("application", app_id)
     return _app_row(rows[0], cst_day(None))
+
+
+def _mine(principal: Principal) -> tuple[list[str], list[Any]]:
+    """The predicate of the applications ``principal`` may read: an admin all, anyone else
+    those they applied for or filed."""
+    if principal.role == "admin":
+        return [], []
+    return ["(a.applicant = ? OR a.filed_by = ?)"], [principal.name, principal.name]
 
 
 def applications(
@@ -84,10 +96,7 @@ def applications(
     """Applications the caller may see (an admin: all; others: their own), newest first."""
     if state not in (None, *STATES):
         raise QueryError("state", f"must be one of {', '.join(STATES)}")
-    where, params = [], []
-    if principal.role != "admin":
-        where.append("(a.applicant = ? OR a.filed_by = ?)")
-        params += [principal.name, principal.name]
+    where, params = _mine(principal)
     if resource_code:
         where.append("a.resource_code = ?")
         params.append(resource_code)

@@ -47,6 +47,7 @@ from ecohub.queries import NotFound, QueryError
 __all__ = [
     "BULK",
     "NotShared",
+    "application",
     "applications",
     "apply",
     "data",
@@ -284,3 +285,8 @@ def revoke(
 
 def applications(con: duckdb.DuckDBPyConnection, p: Principal, **kw: Any) -> dict[str, Any]:
     return {"items": apps.applications(con, p, **kw)}
+
+
+def application(con: duckdb.DuckDBPyConnection, p: Principal, app_id: str) -> dict[str, Any]:
+    """One application with its decision (404 unless ``p`` applied, filed it or is an admin)."""
+    return apps.application(con, p, app_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import datetime
 from typing import Any
 
 import typer
@@ -17,15 +16,12 @@ from rich.table import Table
 
 from ecohub.cli._common import console, fail
 from ecohub.cli.client import door
-from ecohub.cst import CST
 
 app = typer.Typer(no_args_is_help=True)
 CATALOG = "/api/v1/catalog"
 CODE = re.compile(r"\d{8}-\d{5}")
 #: API field -> the option that sets it, for refusals (``door(options=...)``).
 LIST_OPTIONS = {"sharing_type": "sharing", "open_type": "open", "update_cycle": "cycle"}
-APPLY_OPTIONS = {"valid_from": "from", "valid_to": "to", "applicant": "for"}
-GRANT_OPTIONS = {"valid_from": "from", "valid_to": "to"}
 
 
 def _code(code: str, name: str = "CODE") -> str:
@@ -37,6 +33,9 @@ def _code(code: str, name: str = "CODE") -> str:
 
 
 def register(root: typer.Typer) -> None:
+    from ecohub.cli import catalog_sharing
+
+    catalog_sharing.add_commands(app)
     root.add_typer(
         app,
         name="catalog",
@@ -223,107 +222,6 @@ def refresh() -> None:
     """Recompute coverage and derived lineage now."""
     with door() as d:
         _json(d.request("POST", f"{CATALOG}/coverage/refresh").json())
-
-
-@app.command()
-def apply(
-    code: str,
-    purpose: str = typer.Option(..., help="what the data is for"),
-    region: str = typer.Option(..., help="GB/T 2260 code of the scope asked for"),
-    start: str | None = typer.Option(
-        None, "--from", help="first day YYYY-MM-DD (default today, CST)"
-    ),
-    end: str = typer.Option(..., "--to", help="last day YYYY-MM-DD"),
-    user: str = typer.Option(..., "--for", help="the applying user (filed by the admin)"),
-) -> None:
-    """File a sharing application for a user (a paper application, entered by the admin)."""
-    first = start or datetime.now(CST).date().isoformat()
-    body = {
-        "purpose": purpose,
-        "region": region,
-        "valid_from": first,
-        "valid_to": end,
-        "applicant": user,
-    }
-    with door(options=APPLY_OPTIONS) as d:
-        _json(d.request("POST", f"{CATALOG}/{_code(code)}/applications", body=body).json())
-
-
-def _decide(app_id: str, body: dict[str, Any], what: str = "decision") -> None:
-    """POST ``body`` to the application's ``what`` (``decision``, ``revocation``)."""
-    with door(options=GRANT_OPTIONS) as d:
-        found = [a for a in d.get(f"{CATALOG}/applications")["items"] if a["id"] == app_id]
-        if not found:
-            fail(f"APPLICATION: no application {app_id}")
-        code = found[0]["resource_code"]
-        url = f"{CATALOG}/{code}/applications/{app_id}/{what}"
-        _json(d.request("POST", url, body=body).json())
-
-
-@app.command()
-def grant(
-    app_id: str = typer.Argument(..., metavar="APPLICATION"),
-    region: str | None = typer.Option(None, help="narrow the region"),
-    start: str | None = typer.Option(None, "--from", help="shorten the period: first day"),
-    end: str | None = typer.Option(None, "--to", help="shorten the period: last day"),
-    reason: str | None = typer.Option(None),
-) -> None:
-    """Grant an application (its region and period, or narrower)."""
-    _decide(app_id, {"decision": "grant", "region": region, "valid_from": start,
-                     "valid_to": end, "reason": reason})  # fmt: skip
-
-
-@app.command()
-def refuse(
-    app_id: str = typer.Argument(..., metavar="APPLICATION"),
-    reason: str = typer.Option(..., help="why (the applicant sees it)"),
-) -> None:
-    """Refuse an application, saying why."""
-    _decide(app_id, {"decision": "refuse", "reason": reason})
-
-
-@app.command()
-def revoke(
-    app_id: str = typer.Argument(..., metavar="APPLICATION"),
-    reason: str = typer.Option(..., help="why (the applicant sees it)"),
-) -> None:
-    """End a grant now, before its end, saying why."""
-    _decide(app_id, {"reason": reason}, "revocation")
-
-
-@app.command()
-def grants(
-    resource: str | None = typer.Option(None, help="resource code"),
-    state: str | None = typer.Option(None, help="pending | granted | refused | revoked"),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Sharing applications and their decisions."""
-    if resource is not None:
-        _code(resource, "--resource")
-    with door() as d:
-        out = d.get(f"{CATALOG}/applications", resource=resource, state=state)
-    if as_json:
-        _json(out)
-        return
-    t = Table(title="applications")
-    cols = ("id", "resource", "applicant", "department", "region", "from", "to", "state")
-    for col in (*cols, "in force"):
-        t.add_column(col, overflow="fold")
-    for a in out["items"]:
-        g = a.get("grant") or {}
-        dept = a.get("applicant_department") or {}
-        t.add_row(
-            a["id"],
-            a["resource_code"],
-            a["applicant"],
-            " ".join(filter(None, (dept.get("code"), dept.get("name")))) or "-",
-            g.get("region") or a["region"],
-            g.get("valid_from") or a["valid_from"],
-            g.get("valid_to") or a["valid_to"],
-            a["state"],
-            "yes" if g.get("in_force") else "",
-        )
-    console.print(t)
 
 
 @app.command()

@@ -100,6 +100,17 @@ def list_applications(
     return service.applications(cur, p, resource_code=resource, state=state)
 
 
+@api.get("/applications/{app_id}")
+def get_application(
+    app_id: str = Path(..., pattern=r"^[0-9a-f]{32}$"),
+    p: Principal = Depends(guard),
+    cur: duckdb.DuckDBPyConnection = Depends(cursor),
+) -> dict[str, Any]:
+    """One sharing application with its decision: its applicant, its filer or an admin (404
+    for anyone else, as for an id that does not exist)."""
+    return service.application(cur, p, app_id)
+
+
 @api.post("/coverage/refresh")
 def refresh(
     p: Principal = Depends(guard), cur: duckdb.DuckDBPyConnection = Depends(cursor)

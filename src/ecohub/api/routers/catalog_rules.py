@@ -30,6 +30,8 @@ CATALOG_ACCESS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/catalog/{code}/data"): _ALL,
     ("GET", "/api/v1/catalog/{code}/lineage"): _READERS,
     ("GET", "/api/v1/catalog/applications"): _SIGNED_IN,
+    # One application: its applicant, its filer, an admin (a public user has none to read).
+    ("GET", "/api/v1/catalog/applications/{app_id}"): _APPLICANTS,
     ("POST", "/api/v1/catalog/{code}/applications"): _APPLICANTS,
     ("POST", "/api/v1/catalog/{code}/applications/{app_id}/decision"): _ADMIN,
     ("POST", "/api/v1/catalog/{code}/applications/{app_id}/revocation"): _ADMIN,
