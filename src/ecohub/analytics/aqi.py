@@ -287,9 +287,9 @@ def _with_grid(t: ir.Table, kind: str, editions: tuple[int, ...]) -> tuple[ir.Ta
 
 
 def _pollutant_scores(t: ir.Table, kind: str, edition: int) -> dict[str, ir.IntegerValue]:
-    """Per-pollutant sub-index of one edition's report: the larger of its main values,
-    else its fallback (HJ 633-2012 SO2 1-h above 800 -> the 24-h value). Reads the grid
-    columns of :func:`_with_grid`."""
+    """Per-pollutant sub-index of one edition's report: the larger of its main values, else,
+    where a main value was measured but has no index, its fallback (HJ 633-2012 SO2 1-h
+    above 800 -> the 24-h value). Reads the grid columns of :func:`_with_grid`."""
     report = _reports(edition, kind)
 
     def sub(k: str) -> ir.IntegerValue:
@@ -299,11 +299,17 @@ def _pollutant_scores(t: ir.Table, kind: str, edition: int) -> dict[str, ir.Inte
 
     out = {}
     for pol in POLLUTANTS:
-        main = [sub(k) for k, r in report.items() if r == "main" and k.startswith(pol + "_")]
+        keys = [k for k, r in report.items() if r == "main" and k.startswith(pol + "_")]
+        main = [sub(k) for k in keys]
         back = [sub(k) for k, r in report.items() if r == "fallback" and k.startswith(pol + "_")]
         score = main[0] if len(main) == 1 else ibis.greatest(*main) if main else ibis.null("int64")
-        if back:
-            score = score.coalesce(*back)
+        if back and keys:
+            # Only a main value that was measured and has no index (SO2 1-h above 800) gives
+            # way to the fallback; a missing 1-h value leaves the pollutant without an index
+            # (HJ 633-2012 Table 1 note 2), and the hour incomplete.
+            measured = ibis.or_(*(t[column_name(k)].notnull() for k in keys))
+            fallback = back[0] if len(back) == 1 else ibis.coalesce(*back)
+            score = score.coalesce(ibis.ifelse(measured, fallback, ibis.null("int64")))
         out[pol] = score
     return out
 

@@ -265,7 +265,8 @@ def aqi(values: Mapping[str, float], kind: str, edition: int = 2026) -> AqiResul
     ``values`` maps ``"<pollutant>_<period>"`` (``"SO2_24h"``, ``"O3_8h"``, ``"a34004_1h"``)
     to concentrations; which keys a report takes is ``hj633_reports.csv``. A pollutant
     with two values (O3 1-h and 8-h) reports the larger sub-index; a fallback value (2012:
-    SO2 24-h) counts only when the main one yields no index. Missing pollutants make the
+    SO2 24-h) counts only when the main one is given and yields no index (not when it is
+    missing). Missing pollutants make the
     result incomplete; HJ 633-2026 then publishes only an AQI above 100 (else ``"NA"``).
     """
     ed = _edition(edition)
@@ -278,6 +279,7 @@ def aqi(values: Mapping[str, float], kind: str, edition: int = 2026) -> AqiResul
 
     main: dict[str, dict[str, int]] = {p: {} for p in POLLUTANTS}
     fallback: dict[str, dict[str, int]] = {p: {} for p in POLLUTANTS}
+    measured: set[str] = set()  # pollutants with a main value given (index or not)
     for raw_key, value in values.items():
         name, per = _split_key(raw_key)
         key = f"{name}_{per}"
@@ -287,18 +289,21 @@ def aqi(values: Mapping[str, float], kind: str, edition: int = 2026) -> AqiResul
             sub = iaqi(name, value, per, ed)
         except InvalidValue as exc:
             raise InvalidValue(str(raw_key), exc.message) from exc
+        if report[key] == "main":
+            measured.add(name)
         if sub is not None:
             (main if report[key] == "main" else fallback)[name][key] = sub
 
+    # A fallback stands in only for a main value that was given and has no index (SO2 1-h
+    # above 800), never for a missing one: that pollutant then has no index (HJ 633-2012
+    # Table 1 note 2) and the report is incomplete.
+    chosen = {
+        name: main[name] or (fallback[name] if name in measured else {}) for name in POLLUTANTS
+    }
     scores: dict[str, int] = {}
     for name in POLLUTANTS:
-        chosen = main[name] or fallback[name]
-        scores.update(chosen)
-    per_pollutant = {
-        name: max((main[name] or fallback[name]).values())
-        for name in POLLUTANTS
-        if main[name] or fallback[name]
-    }
+        scores.update(chosen[name])
+    per_pollutant = {name: max(chosen[name].values()) for name in POLLUTANTS if chosen[name]}
     if not per_pollutant:
         raise InvalidValue("values", "no value of any AQI pollutant yields an index")
 
