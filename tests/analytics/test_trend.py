@@ -149,6 +149,24 @@ def test_monthly_series_and_trend_on_engines(engine: Any) -> None:
     assert m.value.to_numpy() == pytest.approx(want.to_numpy())
 
 
+def test_a_gaseous_series_across_2018_09_01_says_so(engine: Any) -> None:
+    """GB 3095-2012 Amendment No. 1: gaseous pollutants at 298.15 K from 2018-09-01; a NO2
+    series from 2017 into 2019 carries the note, PM2.5 over the same months does not."""
+    obs = pd.concat(
+        [
+            _hourly("S1", "a21004", "2017-03-01", 30, 0.0),
+            _hourly("S1", "a34004", "2017-03-01", 30, 0.0),
+            _hourly("S2", "a21004", "2018-09-01", 30, 0.0),
+        ]
+    )
+    obs["flag"] = obs["flag"].astype("string")
+    t = put(engine, "observation", obs)
+    res = tr.trends(t).set_index(["station_id", "parameter"])
+    assert "spans 2018-09-01" in res.loc[("S1", "a21004"), "note"]
+    assert "spans 2018-09-01" not in res.loc[("S1", "a34004"), "note"]
+    assert "spans 2018-09-01" not in res.loc[("S2", "a21004"), "note"]
+
+
 def test_mixed_units_refused(engine: Any) -> None:
     obs = _hourly("S1", "a21005", "2020-01-01", 2, 0.0)
     obs.loc[obs.index[:30], "unit"] = "mg/m³"

@@ -27,6 +27,7 @@ from ecohub.analytics.kendall import (
     seasonal_kendall,
 )
 from ecohub.analytics.trend_series import monthly_means, reviewed_out, set_aside_times
+from ecohub.standards.air_reference_state import crossing_note
 
 __all__ = [
     "MIN_VALUES",
@@ -63,7 +64,9 @@ def trends(
     Columns: ``station_id, parameter, unit, test, record, period_from, period_to, n,
     n_months`` (months spanned), ``n_rejected`` (values not valid: flag other than N,
     missing, non-finite, negative, impossible time), ``n_set_aside, s, var_s, z, p, tau,
-    slope_per_year, trend, alpha, note``. A series too short for the test has ``trend =
+    slope_per_year, trend, alpha, note``. ``note`` also says when a gaseous series spans
+    2018-09-01, the day GB 3095 moved gaseous pollutants to 298.15 K
+    (:mod:`ecohub.standards.air_reference_state`). A series too short for the test has ``trend =
     "insufficient data"`` and the reason in ``note``; a series in more than one unit raises
     ``ValueError``.
     """
@@ -108,6 +111,9 @@ def trends(
         if n_bad:
             row["n_rejected"] += n_bad
             row["note"] = f"{n_bad} row(s) set aside: {TIME_SET_ASIDE}"
+        # A gaseous series across 2018-09-01 has a step of the reporting state in it.
+        step = crossing_note(str(par), row["period_from"], date(last // 12, last % 12 + 1, 1))
+        row["note"] = "; ".join(filter(None, [row["note"], step]))
         try:
             if seasonal:
                 res = seasonal_kendall(ok.value, ok.month, ok.year, alpha)
