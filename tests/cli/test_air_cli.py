@@ -46,6 +46,9 @@ def test_assess_and_compute(store: Path) -> None:
     r = runner.invoke(app, ["air", "assess", "--year", "2026"])
     assert r.exit_code == 0, r.output
     assert "HJ 663 statistics 2026" in r.output
+    # Two days are no valid year: every pollutant's verdict is "-" (not judged).
+    assert "GB 3095 class 2 by pollutant 2026" in r.output
+    assert "达标" not in r.output and "超标" not in r.output
     # assess computed the stored results first; nothing has changed since
     r = runner.invoke(app, ["air", "compute"])
     assert r.exit_code == 0, r.output

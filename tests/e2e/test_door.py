@@ -136,6 +136,17 @@ def test_district_analyst_sees_the_district_and_nothing_else(
     assert assessed.status_code == 200, assessed.text
     assert {r["code"] for r in assessed.json()["days"]} == CHAOYANG
     assert {r["code"] for r in assessed.json()["stats"]} == CHAOYANG
+    # 达标 per pollutant: with January alone no annual statistic is valid (HJ 663 needs 324
+    # days), so none is judged; each still stands beside its GB 3095-2012 class-2 limit.
+    pm25 = [r for r in assessed.json()["compliance"] if r["pollutant"] == "PM2.5"]
+    assert {r["code"] for r in pm25} == CHAOYANG
+    assert all(r["meets"] is None and r["statistics"] == 2 for r in pm25), pm25
+    limits = {
+        (r["statistic"], r["limit"], r["meets"])
+        for r in assessed.json()["stats"]
+        if r["pollutant"] == "PM2.5"
+    }
+    assert limits == {("mean", 35, None), ("p95", 75, None)}
     # Beijing's city figures include other districts: not shown to a district analyst.
     city = ana.get("/api/v1/air/assessments", params={"year": 2014, "scope": "city"})
     assert city.json()["days"] == []

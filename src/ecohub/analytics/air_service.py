@@ -27,6 +27,7 @@ import pandas as pd
 from ecohub.access import Principal, require_role
 from ecohub.analytics import air_days, air_results, air_scope, air_stale, air_stats
 from ecohub.analytics.air_annual import assess_tables, tidy_assessment
+from ecohub.analytics.air_compliance import with_compliance
 from ecohub.analytics.air_input import AirInputError
 from ecohub.analytics.air_layout import aqi_table
 from ecohub.analytics.air_tables import (
@@ -190,8 +191,9 @@ def assess(
     """HJ 663 annual assessment of ``year`` for the cities and stations the caller may see.
 
     Frames: ``stats`` (scope, code, year, pollutant, statistic, value, n_days, months_valid,
-    valid), ``days`` (category days, days_incomplete, good-day ratio, primary days),
-    ``index`` (comprehensive index; cities ranked among those shown) and ``monthly`` (the
+    valid, limit, meets, exceed_ratio), ``compliance`` (达标 per pollutant), ``days``
+    (category days, days_incomplete, good-day ratio, primary days), ``index``
+    (comprehensive index; cities ranked among those shown) and ``monthly`` (the
     cities' monthly good-day ratio with month-on-month and year-on-year change). Read from
     the stored results when they are of ``edition``; else computed (not stored). Runs on
     ``engine`` (default: DuckDB)."""
@@ -212,7 +214,7 @@ def assess(
                 out[name] = frame[keep.to_numpy()]
             elif name == "monthly" and region:
                 out[name] = frame[air_scope.in_region(frame.code, region).to_numpy()]
-        return out
+        return _judged(out)
     allowed = {"_air_allowed": air_scope.allowed_codes(cities, region)}
     pred, params = air_scope.city_scope(principal)
     where = (
@@ -250,7 +252,14 @@ def assess(
             columns=["scope", "code", "year", "index", "max_pollutant", "complete", "valid"]),
         "monthly": change,
     }  # fmt: skip
-    return tidy_assessment(result)
+    return _judged(tidy_assessment(result))
+
+
+def _judged(result: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The assessment with each statistic beside its GB 3095 limit and ``compliance``, 达标
+    per pollutant (:mod:`ecohub.analytics.air_compliance`)."""
+    result["stats"], result["compliance"] = with_compliance(result["stats"])
+    return result
 
 
 def _index_and_change(

@@ -137,6 +137,14 @@ def assess_cmd(
     idx = res["index"][["scope", "code", "index"] + (["rank"] if "rank" in res["index"] else [])]
     stats = stats.merge(idx, on=["scope", "code"], how="left")
     _print(stats, f"HJ 663 statistics {year} (µg/m³, CO mg/m³; O3 of daily max 8-h means)")
+    judged = pd.DataFrame(got.get("compliance", []))
+    if not judged.empty:
+        word = {True: "达标", False: "超标"}
+        judged["verdict"] = judged.meets.map(lambda m: word.get(m, "-") if m is not None else "-")
+        table = judged.pivot_table(
+            index=["scope", "code"], columns="pollutant", values="verdict", aggfunc="first"
+        ).reset_index()
+        _print(table, f"GB 3095 class 2 by pollutant {year} (- : a statistic not valid)")
     day_cols = ["scope", "code", "days", "days_incomplete", "good_days", "good_ratio"]
     day_cols += [f"level{i}" for i in range(1, 7)] + ["primary_pm25", "primary_o3"]
     _print(res["days"][day_cols], f"AQI category days {year}")
