@@ -60,9 +60,12 @@ def table(
     zs: dict[str, np.ndarray] | None = None,
     cou: dict[str, np.ndarray] | None = None,
     keep: np.ndarray | None = None,
+    below: dict[str, np.ndarray] | None = None,
 ) -> pa.Table:
     """Minute rows (CN 2051) of the series; converted values and amounts follow HJ 75 unless
-    given; ``keep`` (a boolean mask over minutes) drops minutes that were never sent."""
+    given; ``keep`` (a boolean mask over minutes) drops minutes that were never sent;
+    ``below`` (a boolean mask per pollutant) marks values stored below the detection limit
+    (``…L``: `emission.below_detection`), and adds that column to every row."""
     n = len(next(iter(values.values())))
     mask = np.ones(n, bool) if keep is None else keep
     t0 = np.datetime64(start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None), "us")
@@ -94,16 +97,19 @@ def table(
             "zs_avg": none if z is None else pa.array(np.asarray(z, float)[mask]),
             "flag": pa.array(["N"] * k if f is None else [str(x) for x in np.asarray(f)[mask]]),
         }
-        parts.append(pa.table(cols).cast(EMISSION_COLUMNS))
+        part = pa.table(cols).cast(EMISSION_COLUMNS)
+        if below is not None:
+            b = below.get(p)
+            flags_b = np.zeros(k, bool) if b is None else np.asarray(b, bool)[mask]
+            part = part.append_column("below_detection", pa.array(flags_b, pa.bool_()))
+        parts.append(part)
     return pa.concat_tables(parts)
 
 
 def load(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    cols = ", ".join(rows.column_names)
     con.register("_rows", rows)
-    con.execute(
-        "INSERT INTO emission (mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, "
-        "zs_avg, flag, received_at) SELECT *, data_time FROM _rows"
-    )
+    con.execute(f"INSERT INTO emission ({cols}, received_at) SELECT *, data_time FROM _rows")
     con.unregister("_rows")
 
 

@@ -9,7 +9,8 @@ from ecohub.cst import CST
 from ecohub.ingest.work import Work
 from ecohub.ingest.writer import Committed, fields_json
 from ecohub.ingest.writer_tables import emission_table
-from ecohub.supervision.stream import EMISSION_COLUMNS, _minute_rows, rows_from_works
+from ecohub.supervision.stream_rows import EMISSION_COLUMNS, rows_from_works
+from ecohub.supervision.stream_rows import minute_rows as _minute_rows
 
 T = datetime(2026, 11, 26, 10, 0, tzinfo=CST)
 

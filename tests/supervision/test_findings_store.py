@@ -20,6 +20,7 @@ from ecohub.supervision.runs import FINDING_SCHEMA
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=CST)
 MN = "88888880000001"
+S = timedelta(seconds=1)
 
 
 def finding(
@@ -113,3 +114,71 @@ def test_a_drop_keeps_the_evidence_of_its_onset(tmp_path: Path) -> None:
         (T0, T0 + timedelta(hours=4), onset),
         (T0 + timedelta(days=1), T0 + timedelta(days=1, hours=4), onset),
     ]
+
+
+def _rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return [
+        (r[0], r[1], r[2], json.loads(r[3]))
+        for r in con.execute(
+            'SELECT id, start, "end", evidence FROM anomaly ORDER BY start, id'
+        ).fetchall()
+    ]
+
+
+def test_a_run_over_several_stored_pieces_leaves_one_row(tmp_path: Path) -> None:
+    """The stream stored a zs_mismatch run in three pieces (split at marked stretches) and
+    raised one alert from them (occurrences 3); a batch run finds the whole run: one row is
+    left, linked to the alert, which counts no new occurrence (walk M, finding 1)."""
+    from ecohub.supervision.alerts.raising import raise_alerts
+
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    day = T0 - timedelta(hours=8)  # 00:00
+    h = timedelta(hours=1)
+    pieces = [(day, 3 * h - 60 * S), (day + 4 * h, 100 * 60 * S), (day + 6 * h, 18 * h - 60 * S)]
+    ids = []
+    for start, length in pieces:
+        (i,) = store_findings(con, finding(start, length / h, "zs_mismatch", {"n": length / S}))
+        ids.append(i)
+        raise_alerts(con, channels=[])
+    assert con.execute("SELECT id, occurrences FROM alert").fetchall() == [(1, 3)]
+    whole = {"n": 1439.0}
+    reader = con.cursor()  # an open reader (the dispatcher, the API) sees the three rows
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM anomaly").fetchall() == [(3,)]
+    got = store_findings(con, finding(day, (24 * h - 60 * S) / h, "zs_mismatch", whole))
+    reader.execute("COMMIT")
+    assert got == [ids[0]]
+    assert _rows(con) == [(ids[0], day, day + 24 * h - 60 * S, whole)]
+    links = "SELECT kind, ref_id, alert_id FROM alert_source ORDER BY ALL"
+    assert con.execute(links).fetchall() == [("finding", ids[0], 1)]
+    assert raise_alerts(con, channels=[]) == {"opened": 0, "updated": 1, "queued": 0}
+    assert con.execute("SELECT id, occurrences, last_seen FROM alert").fetchall() == [
+        (1, 3, day + 24 * h - 60 * S)
+    ]
+
+
+def test_a_finding_that_bridges_two_stored_ones_joins_them(tmp_path: Path) -> None:
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    (a,) = store_findings(con, finding(T0, 1, evidence={"h": 1}))  # 08:00-09:00
+    (b,) = store_findings(con, finding(T0 + timedelta(hours=2), 1, evidence={"h": 2}))
+    assert store_findings(con, finding(T0 + timedelta(hours=1), 1, evidence={"h": 3})) == [a]
+    # one row 08:00-11:00; evidence of the latest end: the stored 10:00-11:00 piece's
+    assert _rows(con) == [(a, T0, T0 + timedelta(hours=3), {"h": 2})]
+    assert b != a
+
+
+def test_identical_rows_left_by_the_old_merge_become_one(tmp_path: Path) -> None:
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    for _ in range(3):  # what the old merge left: one finding, three identical rows
+        con.execute(
+            'INSERT INTO anomaly (mn, pollutant, rule, start, "end", evidence, severity, '
+            "found_at, updated_at) VALUES (?, 'a21026', 'constant', ?, ?, '{\"h\": 2}', "
+            "'medium', now(), now())",
+            [MN, T0, T0 + timedelta(hours=2)],
+        )
+    first = con.execute("SELECT min(id) FROM anomaly").fetchall()[0][0]
+    assert store_findings(con, finding(T0, 2, evidence={"h": 2})) == [first]
+    assert _rows(con) == [(first, T0, T0 + timedelta(hours=2), {"h": 2})]

@@ -52,16 +52,24 @@ def _between(rows: pa.Table, a, b) -> pa.Table:
     )
 
 
-@pytest.mark.parametrize("flush_s", [0.0, 3600.0])
-def test_stream_equals_batch(flush_s: float) -> None:
-    rows = faulty()
-    batch = store()
-    _permit(batch)
-    load(batch, rows)
-    detect(batch, T0, T0 + 2 * D)
-    expected = findings(batch)
-    assert {f[2] for f in expected} >= {"constant", "zero_negative", "o2_air", "silent"}
+def marked_stretches() -> pa.Table:
+    """Two days with converted values that do not follow the O2 (zs_mismatch runs) and device
+    marks inside them, as the walk's gas outlet sent: SO2's ZsAvg 30 % high from minute 120 to
+    899 with an all-D hour (minutes 300-359, 05:00-05:59) and 10 C minutes (500-509); NOx's
+    30 % high from minute 600 to 1299 with 4 hours of D (800-1039, 13:20-17:19)."""
+    v = clean(2 * 1440)
+    o2 = v["a19001"]
+    zs = {p: np.round(v[p] * 15 / (21 - o2), 2) for p in ("a21026", "a21002", "a34013")}
+    zs["a21026"][120:900] = np.round(zs["a21026"][120:900] * 1.3, 2)
+    zs["a21002"][600:1300] = np.round(zs["a21002"][600:1300] * 1.3, 2)
+    flags = {p: np.full(2 * 1440, "N", dtype=object) for p in v}
+    flags["a21026"][300:360] = "D"
+    flags["a21026"][500:510] = "C"
+    flags["a21002"][800:1040] = "D"
+    return table(v, flags=flags, zs=zs)
 
+
+def _stream(rows: pa.Table, flush_s: float):
     streamed = store()
     _permit(streamed)
     det = Detector(flush_s=flush_s)
@@ -78,6 +86,38 @@ def test_stream_equals_batch(flush_s: float) -> None:
     det.on_batch(streamed, tail)
     det.flush(streamed)
     assert det.errors == 0
+    return streamed
+
+
+@pytest.mark.parametrize("flush_s", [0.0, 3600.0])
+def test_stream_bridges_marked_stretches_as_batch_does(flush_s: float) -> None:
+    # docs/supervision.md "Device marks": marked values neither start nor break a run, so
+    # each series has one zs_mismatch run over its marks (the SO2 run from minute 120 to 899,
+    # NOx from 600 to 1299), in batch and in the stream, whichever batches the marks fall in.
+    rows = marked_stretches()
+    batch = store()
+    _permit(batch)
+    load(batch, rows)
+    detect(batch, T0, T0 + 2 * D)
+    expected = findings(batch)
+    assert findings(batch, "zs_mismatch") == [
+        (MN, "a21002", "zs_mismatch", T0 + 600 * M, T0 + 1299 * M),
+        (MN, "a21026", "zs_mismatch", T0 + 120 * M, T0 + 899 * M),
+    ]
+    assert findings(_stream(rows, flush_s)) == expected
+
+
+@pytest.mark.parametrize("flush_s", [0.0, 3600.0])
+def test_stream_equals_batch(flush_s: float) -> None:
+    rows = faulty()
+    batch = store()
+    _permit(batch)
+    load(batch, rows)
+    detect(batch, T0, T0 + 2 * D)
+    expected = findings(batch)
+    assert {f[2] for f in expected} >= {"constant", "zero_negative", "o2_air", "silent"}
+
+    streamed = _stream(rows, flush_s)
     assert findings(streamed) == expected
     events = 'SELECT mn, pollutant, period, start, "end", peak, open FROM exceedance ORDER BY ALL'
     assert batch.execute(events).fetchall()  # the clean converted SO2 (~39) is over 35 at times

@@ -48,22 +48,75 @@ SELECT mn, pollutant, rule, min(start) AS start, max("end") AS "end",
 FROM g GROUP BY mn, pollutant, rule, grp
 """.replace("{onset}", _ONSET)
 
-_MEETS = """
-a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
-  AND a.start <= f."end" AND a."end" >= f.start
-  AND (f.start < a.start OR f."end" > a."end" OR f.evidence::JSON <> a.evidence)
+# The stored rows the incoming findings meet (overlap or touch) and the incoming findings
+# themselves, grouped into islands as above: each island is ONE row afterwards (earliest start,
+# latest end, the evidence of the latest end or, for onset rules, of the earliest start; a tie
+# goes to the incoming finding, resp. the stored one, as before). The row kept is the island's
+# stored row linked to an alert that is not closed (a key has at most one), else one linked to
+# any alert, else the oldest; the island's other stored rows are deleted with their links
+# (``alert_source``). Ids come from a sequence and are never used again, so no key is deleted
+# and re-inserted (DuckDB refuses that while an older transaction is open: catalog/_db.py).
+_ISLANDS = f"""
+CREATE OR REPLACE TEMP TABLE _anomaly_isl AS
+WITH cand AS (
+    SELECT a.id, a.mn, a.pollutant, a.rule, a.start, a."end", a.evidence::VARCHAR AS evidence,
+           a.severity, 0 AS is_in,
+           CASE WHEN EXISTS (SELECT 1 FROM alert_source s JOIN alert al ON al.id = s.alert_id
+                             WHERE s.kind = 'finding' AND s.ref_id = a.id
+                               AND al.state <> 'closed') THEN 0
+                WHEN EXISTS (SELECT 1 FROM alert_source s
+                             WHERE s.kind = 'finding' AND s.ref_id = a.id) THEN 1
+                ELSE 2 END AS pref
+    FROM anomaly a
+    WHERE EXISTS (SELECT 1 FROM _anomaly_in f
+                  WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
+                    AND a.start <= f."end" AND a."end" >= f.start)
+), r AS (
+    SELECT * FROM cand
+    UNION ALL
+    SELECT NULL, mn, pollutant, rule, start, "end", evidence, severity, 1, NULL FROM _anomaly_in
+), f AS (
+    SELECT *, CASE WHEN start <= max("end") OVER (
+                  PARTITION BY mn, pollutant, rule ORDER BY start, "end", is_in
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+              THEN 0 ELSE 1 END AS new_group
+    FROM r
+), g AS (
+    SELECT *, sum(new_group) OVER (PARTITION BY mn, pollutant, rule ORDER BY start, "end", is_in
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp
+    FROM f
+), isl AS (
+    SELECT mn, pollutant, rule, grp, min(start) AS start, max("end") AS "end",
+           CASE WHEN rule IN {_ONSET} THEN first(evidence ORDER BY start, is_in)
+                ELSE first(evidence ORDER BY "end" DESC, is_in DESC) END AS evidence,
+           first(severity ORDER BY is_in) AS severity,
+           first(id ORDER BY pref, id) FILTER (WHERE id IS NOT NULL) AS keep,
+           count(id) AS n_stored
+    FROM g GROUP BY mn, pollutant, rule, grp
+)
+SELECT isl.*, g.id AS member FROM isl JOIN g USING (mn, pollutant, rule, grp)
+WHERE g.is_in = 1 OR g.id IS NOT NULL
 """
 
-_WIDENED = f"SELECT DISTINCT a.id FROM anomaly a JOIN _anomaly_in f ON {_MEETS} ORDER BY a.id"
+# Islands whose kept row changes: other rows fold into it, or its span or evidence moves.
+_CHANGED = """
+SELECT DISTINCT i.keep FROM _anomaly_isl i JOIN anomaly a ON a.id = i.keep
+WHERE i.n_stored > 1 OR i.start <> a.start OR i."end" <> a."end"
+   OR i.evidence::JSON <> a.evidence
+ORDER BY i.keep
+"""
 
-_WIDEN = f"""
-UPDATE anomaly AS a SET start = least(a.start, f.start), "end" = greatest(a."end", f."end"),
-       evidence = CASE WHEN a.rule IN {_ONSET} THEN
-                           CASE WHEN f.start < a.start THEN f.evidence::JSON ELSE a.evidence END
-                       WHEN f."end" >= a."end" THEN f.evidence::JSON ELSE a.evidence END,
+_DROPPED = "SELECT member FROM _anomaly_isl WHERE member <> keep"
+
+_UNLINK = f"DELETE FROM alert_source WHERE kind = 'finding' AND ref_id IN ({_DROPPED})"
+
+_DROP = f"DELETE FROM anomaly WHERE id IN ({_DROPPED})"
+
+_WIDEN = """
+UPDATE anomaly AS a SET start = i.start, "end" = i."end", evidence = i.evidence::JSON,
        updated_at = now()
-FROM _anomaly_in f
-WHERE {_MEETS}
+FROM (SELECT DISTINCT keep, start, "end", evidence FROM _anomaly_isl) i
+WHERE a.id = i.keep AND a.id IN (SELECT keep FROM _anomaly_chg)
 """
 
 _INSERT = """
@@ -71,11 +124,9 @@ INSERT INTO anomaly (mn, source_code, outlet_code, pollutant, rule, start, "end"
                      severity, found_at, updated_at)
 SELECT f.mn, mp.source_code, mp.outlet_code, f.pollutant, f.rule, f.start, f."end",
        f.evidence::JSON, f.severity, now(), now()
-FROM _anomaly_in f LEFT JOIN monitor_point mp ON mp.mn = f.mn
-WHERE NOT EXISTS (
-    SELECT 1 FROM anomaly a
-    WHERE a.mn = f.mn AND a.pollutant = f.pollutant AND a.rule = f.rule
-      AND a.start <= f."end" AND a."end" >= f.start)
+FROM (SELECT DISTINCT mn, pollutant, rule, start, "end", evidence, severity
+      FROM _anomaly_isl WHERE keep IS NULL) f
+LEFT JOIN monitor_point mp ON mp.mn = f.mn
 RETURNING id
 """
 
@@ -94,12 +145,17 @@ def store_findings(con: duckdb.DuckDBPyConnection, findings: pa.Table) -> list[i
         return retried_write(con, lambda: _merge(con))
     finally:
         con.unregister("_anomaly_src")
-        con.execute("DROP TABLE IF EXISTS _anomaly_in")
+        for t in ("_anomaly_in", "_anomaly_isl", "_anomaly_chg"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _merge(con: duckdb.DuckDBPyConnection) -> list[int]:
     con.execute(_COALESCE)
-    widened = con.execute(_WIDENED).fetchall()
+    con.execute(_ISLANDS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _anomaly_chg AS {_CHANGED}")
+    widened = con.execute("SELECT keep FROM _anomaly_chg ORDER BY keep").fetchall()
+    con.execute(_UNLINK)
+    con.execute(_DROP)
     con.execute(_WIDEN)
     inserted = con.execute(_INSERT).fetchall()
     return [int(i) for (i,) in widened + inserted]

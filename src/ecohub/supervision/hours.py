@@ -6,6 +6,11 @@ that have just completed; :func:`judge_hours` runs every hour-level rule for a s
 device-hours (relation ``_evalh(mn, hour)``): a day rule is judged when the day's last hour is
 in the set, a window rule at each day end over the window before it, an hour rule on the hour.
 Batch and stream call the same two functions; only the set differs.
+
+The rules that judge a flat signal (drop_flat, flat_halfmonth, narrow_range) take an hour only
+when it has the valid number of *measured* minute values: ``n - n_bdl``, the unmarked values
+less those stored below the detection limit (an upper bound, not a measurement: a clean stack
+reads "below the limit" for hours; docs/supervision.md).
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ SELECT mn, pollutant, date_trunc('hour', data_time) AS hour,
        avg(v) FILTER (WHERE NOT marked) AS mean,
        min(v) FILTER (WHERE NOT marked) AS vmin,
        max(v) FILTER (WHERE NOT marked) AS vmax,
-       avg(zs) FILTER (WHERE NOT marked) AS zs_mean
+       avg(zs) FILTER (WHERE NOT marked) AS zs_mean,
+       count(*) FILTER (WHERE NOT marked AND bdl)::INTEGER AS n_bdl
 FROM (
     SELECT mn, pollutant, data_time, coalesce(avg, rtd) AS v, coalesce(zs_avg, zs_rtd) AS zs,
-           {_MARKED} AS marked
+           {_MARKED} AS marked, coalesce(below_detection, false) AS bdl
     FROM {{table}} e
     WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ? {{only}}
 ) GROUP BY ALL
@@ -107,7 +113,7 @@ def _flat_halfmonth(r: Rule, valid: float) -> str:
     FROM {_DAYS} w JOIN anomaly_hour h ON h.mn = w.mn
          AND h.hour >= w.d + INTERVAL 1 DAY - INTERVAL {r.duration_s} SECOND
          AND h.hour < w.d + INTERVAL 1 DAY
-    WHERE h.pollutant IN {_in(r.pollutants)} AND h.n >= {_f(valid)}
+    WHERE h.pollutant IN {_in(r.pollutants)} AND h.n - h.n_bdl >= {_f(valid)}
     GROUP BY w.mn, h.pollutant, w.d
     HAVING count(*) >= {_f(r.threshold_2)} AND avg(h.mean) > 0
        AND max(h.mean) - min(h.mean) < {_f(r.threshold)} * avg(h.mean)"""
@@ -126,7 +132,7 @@ def _narrow_range(r: Rule, valid: float) -> str:
          AND h.hour < w.d + INTERVAL 1 DAY
     LEFT JOIN anomaly_setting s ON s.mn = h.mn AND s.pollutant = h.pollutant
     LEFT JOIN (VALUES {defaults}) dr(pollutant, rng) ON dr.pollutant = h.pollutant
-    WHERE h.pollutant IN {_in(r.pollutants)} AND h.n >= {_f(valid)}
+    WHERE h.pollutant IN {_in(r.pollutants)} AND h.n - h.n_bdl >= {_f(valid)}
       AND coalesce(s.instrument_range, dr.rng) > 0
     GROUP BY w.mn, h.pollutant, w.d
     HAVING count(*) >= {_f(r.threshold_2)}
@@ -193,7 +199,7 @@ def _drop_flat(r: Rule, valid: float) -> str:
                greatest({after_max}) - least({after_min}) AS spread,
                mean
         FROM anomaly_hour h
-        WHERE pollutant IN {_in(r.pollutants)} AND n >= {_f(valid)}
+        WHERE pollutant IN {_in(r.pollutants)} AND n - n_bdl >= {_f(valid)}
           AND mn IN (SELECT mn FROM _evalh)
           AND hour >= (SELECT min(hour) FROM _evalh) - INTERVAL {k + 3} HOUR
           AND hour <= (SELECT max(hour) FROM _evalh)

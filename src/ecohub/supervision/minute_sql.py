@@ -7,15 +7,21 @@ values), ``v`` the number kept as evidence. Rows a rule does not judge (marked b
 or lacking what the rule needs) are absent: they neither extend nor break a run.
 
 The same text runs on a day of history and on one committed batch of the HJ 212 writer; what
-ties a chunk to the one before is the relation ``last`` (the previous unmarked value of every
-series), kept by :class:`ecohub.supervision.runs.RunState`.
+ties a chunk to the one before are the relations ``last`` (the previous unmarked value of every
+series, with its time on the run clock ``te``) and ``clock`` (per series, the time its marked
+values have covered so far), kept by :class:`ecohub.supervision.runs.RunState`. So a marked
+stretch that spans chunks (an all-D hour, 4 h of D, in 47-minute writer batches) is bridged
+exactly as it is inside one chunk: the stream and a batch run find the same runs.
+
+A value stored below the detection limit (``…L``, ``below_detection``) is an upper bound, not a
+measurement (docs/standards.md): ``constant`` takes no pair with such a value as "unchanged".
 """
 
 from __future__ import annotations
 
 from ecohub.supervision.rules import Rule, marked_sql
 
-__all__ = ["CN_MINUTE", "FLOW", "O2", "hit_rows_sql"]
+__all__ = ["CN_MINUTE", "FLOW", "O2", "RAW_SQL", "hit_rows_sql"]
 
 CN_MINUTE = "2051"  # HJ 212-2017 minute data
 O2 = "a19001"
@@ -37,30 +43,36 @@ _MARKED = marked_sql()
 #: time is longer than this: a silence before a mark is a real gap.
 MARK_COVER_S = 120
 
-# Shared relations: `raw` every minute value, with `te`, its time less the time covered by
-# marked values of its series so far (the clock the runs' gaps are measured on); `ctx` the O2
-# and flow of each device-minute; `ok` the unmarked values with the previous unmarked value of
-# their series.
-_BASE = f"""
-raw0 AS (
+# `RAW_SQL`: every minute value of the chunk with `te`, its time on the run clock: its epoch
+# less the time covered by marked values of its series so far (`clock.off` from the chunks
+# before, plus this chunk's), the clock the runs' gaps are measured on. RunState materialises it
+# as `raw_t` (the rules read it, and it advances `last` and `clock`). Shared relations of the
+# rules: `ctx` the O2 and flow of each device-minute; `ok` the unmarked values with the previous
+# unmarked value of their series.
+RAW_SQL = f"""
+WITH raw0 AS (
     SELECT mn, pollutant, data_time AS t, coalesce(avg, rtd) AS v,
            coalesce(zs_avg, zs_rtd) AS zs, cou, coalesce(flag, 'N') AS flag,
-           {_MARKED} AS marked
+           {_MARKED} AS marked, coalesce(below_detection, false) AS bdl
     FROM chunk WHERE cn = '{CN_MINUTE}'
 ),
 raw1 AS (
-    SELECT raw0.*,
+    SELECT raw0.*, coalesce(clock.off, 0) AS off0,
            epoch(raw0.t) - epoch(coalesce(lag(raw0.t) OVER (PARTITION BY raw0.mn, raw0.pollutant
                                                            ORDER BY raw0.t), dl.t)) AS since
     FROM raw0 LEFT JOIN last dl ON dl.mn = raw0.mn AND dl.pollutant = '*'
-),
-raw AS (
-    SELECT * EXCLUDE (since),
-           epoch(t) - sum(CASE WHEN marked AND since <= {MARK_COVER_S} THEN since ELSE 0 END)
+    LEFT JOIN clock ON clock.mn = raw0.mn AND clock.pollutant = raw0.pollutant
+)
+SELECT * EXCLUDE (since, off0),
+       epoch(t) - off0
+           - sum(CASE WHEN marked AND since <= {MARK_COVER_S} THEN since ELSE 0 END)
                OVER (PARTITION BY mn, pollutant ORDER BY t
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS te
-    FROM raw1
-),
+FROM raw1
+"""
+
+_BASE = f"""
+raw AS (SELECT * FROM raw_t),
 ctx AS (
     SELECT mn, t,
            max(v) FILTER (WHERE pollutant = '{O2}' AND NOT marked) AS o2,
@@ -74,7 +86,8 @@ ok AS (
     SELECT raw.mn, raw.pollutant, raw.t, raw.v, raw.zs, raw.cou, ctx.o2, ctx.flow, ctx.flow_cou,
            coalesce(lag(raw.v) OVER w, last.v) AS prev_v,
            coalesce(lag(raw.t) OVER w, last.t) AS prev_t,
-           raw.te, coalesce(lag(raw.te) OVER w, epoch(last.t)) AS prev_te
+           raw.te, coalesce(lag(raw.te) OVER w, last.te) AS prev_te,
+           raw.bdl, coalesce(lag(raw.bdl) OVER w, last.bdl) AS prev_bdl
     FROM raw JOIN ctx USING (mn, t)
     LEFT JOIN last ON last.mn = raw.mn AND last.pollutant = raw.pollutant
     WHERE NOT raw.marked
@@ -93,10 +106,12 @@ def _zero_negative(r: Rule) -> str:
 
 def _constant(r: Rule) -> str:
     # Two consecutive values equal, close enough in time, while the plant runs (flow above 0,
-    # or no flow reported). The run starts at the first of the equal values.
+    # or no flow reported). The run starts at the first of the equal values. A value below the
+    # detection limit is no measured value: a pair with one is not "unchanged" (a clean stack
+    # reads "below the limit" for hours; docs/supervision.md "Below the detection limit").
     return f"""SELECT mn, pollutant, '{r.rule}' AS rule, t, prev_t AS from_t,
         (abs(v - prev_v) <= {_num(r.threshold)} AND te - prev_te <= {r.gap_s}
-         AND coalesce(flow, 1) > 0) AS hit, v, te
+         AND coalesce(flow, 1) > 0 AND NOT bdl AND NOT coalesce(prev_bdl, false)) AS hit, v, te
     FROM ok WHERE pollutant IN {_in(r.pollutants)} AND prev_t IS NOT NULL"""
 
 
@@ -168,7 +183,8 @@ MINUTE_RULES = {
 
 
 def hit_rows_sql(rules: list[Rule]) -> str:
-    """``WITH`` clauses ending in ``u``: the judged rows of every rule in ``rules``."""
+    """``WITH`` clauses ending in ``u``: the judged rows of every rule in ``rules``, read from
+    ``raw_t`` (the chunk's rows as :data:`RAW_SQL` gives them)."""
     parts = []
     for r in rules:
         build = MINUTE_RULES.get(r.rule)

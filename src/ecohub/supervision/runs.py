@@ -13,12 +13,11 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ecohub.supervision.minute_sql import hit_rows_sql
-from ecohub.supervision.rules import Rule, marked_sql
+from ecohub.supervision.minute_sql import RAW_SQL, hit_rows_sql
+from ecohub.supervision.rules import Rule
 
 __all__ = ["FINDING_SCHEMA", "RunState"]
 
-_MARKED = marked_sql()
 _TS = pa.timestamp("us", tz="Asia/Shanghai")
 #: What every detector returns: one row per finding, before it is matched with stored ones.
 FINDING_SCHEMA = pa.schema(
@@ -27,9 +26,12 @@ FINDING_SCHEMA = pa.schema(
 )  # fmt: skip
 
 _STATE_DDL = """
-CREATE TABLE last (mn VARCHAR, pollutant VARCHAR, t TIMESTAMPTZ, v DOUBLE);
+CREATE TABLE last (mn VARCHAR, pollutant VARCHAR, t TIMESTAMPTZ, v DOUBLE, te DOUBLE,
+                   bdl BOOLEAN);
+CREATE TABLE clock (mn VARCHAR, pollutant VARCHAR, off DOUBLE);
 CREATE TABLE open_run (mn VARCHAR, pollutant VARCHAR, rule VARCHAR, start TIMESTAMPTZ,
-                       last_t TIMESTAMPTZ, n BIGINT, vmin DOUBLE, vmax DOUBLE, vsum DOUBLE);
+                       last_t TIMESTAMPTZ, last_te DOUBLE, n BIGINT, vmin DOUBLE, vmax DOUBLE,
+                       vsum DOUBLE);
 CREATE TABLE dev (mn VARCHAR, interval_s INTEGER);
 CREATE TABLE ref_o2 (mn VARCHAR, pollutant VARCHAR, reference_o2 DOUBLE);
 CREATE TABLE sd (mn VARCHAR, start TIMESTAMPTZ, "end" TIMESTAMPTZ);
@@ -93,12 +95,17 @@ class RunState:
                 self._db.unregister("_facts")
 
     def seed_last(self, rows: pa.Table) -> None:
-        """Start from known last values ``(mn, pollutant, t, v)`` (pollutant '*' = the device's
-        last packet), e.g. the values just before a batch period."""
+        """Start from known last values ``(mn, pollutant, t, v, bdl)`` (pollutant '*' = the
+        device's last packet; ``bdl``: stored below the detection limit, optional), e.g. the
+        values just before a batch period. Their run clock starts at their own time."""
+        bdl = "bdl" if "bdl" in rows.column_names else "false"
         self._db.register("_seed", rows)
         try:
             self._db.execute("DELETE FROM last")
-            self._db.execute("INSERT INTO last SELECT mn, pollutant, t, v FROM _seed")
+            self._db.execute("DELETE FROM clock")
+            self._db.execute(
+                f"INSERT INTO last SELECT mn, pollutant, t, v, epoch(t), {bdl} FROM _seed"
+            )
         finally:
             self._db.unregister("_seed")
 
@@ -107,14 +114,19 @@ class RunState:
         the findings (FINDING_SCHEMA) of every run that has reached its rule's duration."""
         if not self.rules or chunk.num_rows == 0:
             return FINDING_SCHEMA.empty_table()
+        if "below_detection" not in chunk.column_names:  # replays, benchmarks: all measured
+            chunk = chunk.append_column(
+                "below_detection", pa.array([False] * chunk.num_rows, pa.bool_())
+            )
         db = self._db
         db.register("chunk", chunk)
         try:
             db.execute("BEGIN")
+            db.execute(f"CREATE OR REPLACE TEMP TABLE raw_t AS {RAW_SQL}")
             db.execute(f"CREATE OR REPLACE TEMP TABLE u_t AS {self._sql} SELECT * FROM u")
             db.execute(f"CREATE OR REPLACE TEMP TABLE merged AS {_ISLANDS}")
             found = db.execute(_FINDINGS).fetch_arrow_table()
-            db.execute(_ADVANCE.format(marked=_MARKED))
+            db.execute(_ADVANCE)
             db.execute("COMMIT")
         except Exception:
             db.execute("ROLLBACK")
@@ -131,7 +143,7 @@ WITH h AS (
     SELECT u.*, rp.gap_s,
            row_number() OVER s AS rn,
            count(*) OVER (PARTITION BY u.mn, u.pollutant, u.rule) AS cnt,
-           coalesce(lag(u.te) OVER s, epoch(o.last_t)) AS prev_te,
+           coalesce(lag(u.te) OVER s, o.last_te) AS prev_te,
            o.start IS NOT NULL AS has_open
     FROM u_t u JOIN rp USING (rule)
     LEFT JOIN open_run o ON o.mn = u.mn AND o.pollutant = u.pollutant AND o.rule = u.rule
@@ -148,7 +160,8 @@ b AS (
     FROM h
 ),
 isl AS (
-    SELECT mn, pollutant, rule, grp, min(from_t) AS start, max(t) AS last_t, count(*) AS n,
+    SELECT mn, pollutant, rule, grp, min(from_t) AS start, max(t) AS last_t,
+           max(te) AS last_te, count(*) AS n,
            min(v) AS vmin, max(v) AS vmax, sum(v) AS vsum,
            bool_or(rn = 1 AND has_open AND NOT gap_break) AS joins_open,
            bool_or(rn = cnt) AS at_tail
@@ -156,7 +169,7 @@ isl AS (
 )
 SELECT i.mn, i.pollutant, i.rule,
        CASE WHEN i.joins_open THEN least(o.start, i.start) ELSE i.start END AS start,
-       i.last_t,
+       i.last_t, i.last_te,
        i.n + CASE WHEN i.joins_open THEN o.n ELSE 0 END AS n,
        CASE WHEN i.joins_open THEN least(o.vmin, i.vmin) ELSE i.vmin END AS vmin,
        CASE WHEN i.joins_open THEN greatest(o.vmax, i.vmax) ELSE i.vmax END AS vmax,
@@ -178,20 +191,28 @@ ORDER BY m.mn, m.pollutant, m.rule, m.start
 
 # Open runs: those of series the chunk did not judge stay; otherwise the island that reached
 # the chunk's last judged row is the new open run. Last values: the newest unmarked value of
-# each series, and the device's newest packet under pollutant '*'.
+# each series (with its run clock and whether it was below the detection limit), and the
+# device's newest packet under pollutant '*'. Clock: the time the marked values of each series
+# have covered so far (te = epoch - off at the series' newest row), carried into the next chunk
+# so a marked stretch across chunks is bridged as one inside a chunk is.
 _ADVANCE = """
 CREATE OR REPLACE TEMP TABLE judged AS SELECT DISTINCT mn, pollutant, rule FROM u_t;
 DELETE FROM open_run o WHERE EXISTS (
     SELECT 1 FROM judged j WHERE j.mn = o.mn AND j.pollutant = o.pollutant AND j.rule = o.rule);
 INSERT INTO open_run
-    SELECT mn, pollutant, rule, start, last_t, n, vmin, vmax, vsum FROM merged WHERE at_tail;
+    SELECT mn, pollutant, rule, start, last_t, last_te, n, vmin, vmax, vsum
+    FROM merged WHERE at_tail;
 CREATE OR REPLACE TEMP TABLE newest AS
-    SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
-    FROM chunk
-    WHERE cn = '2051' AND NOT {marked}
-    GROUP BY mn, pollutant
+    SELECT mn, pollutant, max(t) AS t, arg_max(v, t) AS v, arg_max(te, t) AS te,
+           arg_max(bdl, t) AS bdl
+    FROM raw_t WHERE NOT marked GROUP BY mn, pollutant
     UNION ALL
-    SELECT mn, '*', max(data_time), NULL FROM chunk WHERE cn = '2051' GROUP BY mn;
+    SELECT mn, '*', max(t), NULL, NULL, NULL FROM raw_t GROUP BY mn;
+CREATE OR REPLACE TEMP TABLE clock_new AS
+    SELECT mn, pollutant, max(epoch(t) - te) AS off FROM raw_t GROUP BY mn, pollutant;
+DELETE FROM clock c WHERE EXISTS (
+    SELECT 1 FROM clock_new n WHERE n.mn = c.mn AND n.pollutant = c.pollutant);
+INSERT INTO clock SELECT * FROM clock_new;
 DELETE FROM last l WHERE EXISTS (
     SELECT 1 FROM newest n WHERE n.mn = l.mn AND n.pollutant = l.pollutant AND n.t >= l.t);
 INSERT INTO last SELECT n.* FROM newest n WHERE NOT EXISTS (

@@ -36,7 +36,8 @@ SEED_LOOKBACK = timedelta(days=1)
 _CHUNK = timedelta(days=1)
 
 _CHUNK_SQL = f"""
-SELECT mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag
+SELECT mn, cn, data_time, pollutant, rtd, avg, min, max, cou, zs_rtd, zs_avg, flag,
+       below_detection
 FROM emission_all WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
   AND {months_sql()}
 """
@@ -210,14 +211,15 @@ def detect(
 
 def _seed_sql(pred: str) -> str:
     return f"""
-SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v
+SELECT mn, pollutant, max(data_time) AS t, arg_max(coalesce(avg, rtd), data_time) AS v,
+       arg_max(coalesce(below_detection, false), data_time) AS bdl
 FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
   AND {months_sql()}
   AND NOT {_MARKED} AND {pred}
 GROUP BY mn, pollutant
 UNION ALL
-SELECT mn, '*', max(data_time), NULL FROM emission_all
+SELECT mn, '*', max(data_time), NULL, NULL FROM emission_all
 WHERE cn = '{CN_MINUTE}' AND data_time >= ? AND data_time < ?
   AND {months_sql()} AND {pred} GROUP BY mn
 """

@@ -40,55 +40,18 @@ from ecohub.supervision.minute_sql import CN_MINUTE
 from ecohub.supervision.rules import Rule
 from ecohub.supervision.runs import FINDING_SCHEMA, RunState
 from ecohub.supervision.service import select_rules
+from ecohub.supervision.stream_rows import (
+    EMISSION_COLUMNS,
+    JUDGED_COLUMNS,
+    judged_columns,
+    minute_rows,
+    rows_from_works,
+)
 
-__all__ = ["EMISSION_COLUMNS", "Detector", "rows_from_works"]
+__all__ = ["EMISSION_COLUMNS", "JUDGED_COLUMNS", "Detector", "rows_from_works"]
 
 log = logging.getLogger(__name__)
-
 _TS = pa.timestamp("us", tz="Asia/Shanghai")
-#: The `emission` columns the detector reads, in this order.
-EMISSION_COLUMNS = pa.schema(
-    [("mn", pa.string()), ("cn", pa.string()), ("data_time", _TS), ("pollutant", pa.string()),
-     ("rtd", pa.float64()), ("avg", pa.float64()), ("min", pa.float64()),
-     ("max", pa.float64()), ("cou", pa.float64()), ("zs_rtd", pa.float64()),
-     ("zs_avg", pa.float64()), ("flag", pa.string())]
-)  # fmt: skip
-
-
-def rows_from_works(works: Iterable[Any]) -> pa.Table:
-    """The minute rows of a writer batch (``ingest.work.Work`` items) as an Arrow table.
-
-    A ``Work`` of kind ``data`` carries per pollutant ``(pollutant, rtd, avg, min, max, cou,
-    zs_rtd, zs_avg, flag, fields)``; other kinds and other CNs are skipped.
-    """
-    cols: list[list[Any]] = [[] for _ in EMISSION_COLUMNS]
-    for w in works:
-        if getattr(w, "kind", None) != "data" or w.cn != CN_MINUTE:
-            continue
-        for v in w.values:
-            cols[0].append(w.mn)
-            cols[1].append(w.cn)
-            cols[2].append(w.data_time)
-            for i in range(9):
-                cols[3 + i].append(v[i])
-    return pa.Table.from_arrays(
-        [pa.array(c, type=EMISSION_COLUMNS.field(i).type) for i, c in enumerate(cols)],
-        schema=EMISSION_COLUMNS,
-    )
-
-
-def _minute_rows(batch_rows: Any) -> pa.Table:
-    """The minute rows of what :meth:`Detector.on_batch` got: an Arrow table as it is; a
-    writer's committed batch from the rows it stored (``emission``: no second conversion of
-    the items' values, which cost more than building that table); else from the items."""
-    if isinstance(batch_rows, pa.Table):
-        return batch_rows
-    stored = getattr(batch_rows, "emission", None)
-    if isinstance(stored, pa.Table):
-        # The judged columns first: filtering copies each column it keeps (`fields` is large).
-        judged = stored.select(EMISSION_COLUMNS.names)
-        return judged.filter(pc.equal(judged.column("cn"), CN_MINUTE))
-    return rows_from_works(batch_rows)
 
 
 class Detector:
@@ -147,12 +110,12 @@ class Detector:
         buffer when it is due and store the findings through ``con``. Returns the number of
         findings reported by this call (0 while buffering, and on error)."""
         try:
-            chunk = _minute_rows(batch_rows)
+            chunk = minute_rows(batch_rows)
             self._note_arrivals(batch_rows)
             if chunk.num_rows:
                 if not self._buffer:
                     self._since = time.monotonic()
-                self._buffer.append(chunk.select(EMISSION_COLUMNS.names).cast(EMISSION_COLUMNS))
+                self._buffer.append(judged_columns(chunk))
                 self._buffered += chunk.num_rows
             due = time.monotonic() - self._since >= self._flush_s
             if self._buffer and (due or self._buffered >= self._max_rows):
