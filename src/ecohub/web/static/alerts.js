@@ -1,7 +1,7 @@
 // The alerts page (#/alerts): alerts in the user's scope, with acknowledge / close for
 // inspectors and admins; and the set of sources with alerts not yet closed (the map marks them).
 import { api, ApiError } from "./api.js";
-import { cst, esc, lang, t } from "./i18n.js";
+import { cst, esc, lang, named, t } from "./i18n.js";
 
 const ACTIVE = ["open", "acknowledged"];
 
@@ -16,6 +16,18 @@ export async function openAlerts() {
     if (err instanceof ApiError && err.status === 403) return null;
     throw err;
   }
+}
+
+// An alert's rule by name: the dictionaries' (rule_<kind>_<rule>: an anomaly rule, or the
+// averaging period of an exceeded permit limit), else the API's name in the page's language (a
+// rule newer than the console), else the code.
+function ruleName(a) {
+  return named(`rule_${a.kind}_${a.rule}`, (lang === "en" ? a.rule_en : a.rule_zh) || a.rule);
+}
+
+// The rule cell's tooltip: what kind of alert it is and the rule's name, in words.
+function ruleTip(a) {
+  return t("alert_rule_tip", { kind: named(`alert_kind_${a.kind}`, a.kind), name: ruleName(a) });
 }
 
 function row(a, canAct) {
@@ -33,7 +45,7 @@ function row(a, canAct) {
     <td>${esc(t(`state_${a.state}`))}</td>
     <td>${esc(what)}</td>
     <td>${a.source_name ? `<span class="source-name">${esc(a.source_name)}</span><br>` : ""}<a href="#/source/${encodeURIComponent(a.source_code || "")}">${esc(a.source_code || "—")}</a><br><code>${esc(a.mn)}</code></td>
-    <td><small title="${esc(a.rule)}">${esc((lang === "en" ? a.rule_en : a.rule_zh) || a.rule)}</small></td>
+    <td><small title="${esc(ruleTip(a))}">${esc(ruleName(a))}</small></td>
     <td>${esc(when(a.first_seen))}<br>${esc(when(a.last_seen))}</td>
     <td>${esc(a.occurrences)}</td>
     <td>${esc(who)}</td>

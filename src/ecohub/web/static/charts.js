@@ -66,7 +66,7 @@ export function airPanels(air, lang) {
     ],
   });
   drawn("chart-calendar", {
-    tooltip: { formatter: (p) => `${p.value[0]}: AQI ${p.value[1]} ${names[p.value[2]] || ""}` },
+    tooltip: { formatter: (p) => t("label_value", { label: p.value[0], value: `AQI ${p.value[1]} ${names[p.value[2]] || ""}` }) },
     // The colours are the map legend's (HJ 633 Table 2); a second legend here would not fit.
     visualMap: {
       show: false, type: "piecewise", dimension: 2,

@@ -1,7 +1,7 @@
 // The enterprise parts of the console: the source profile's risk, cases and approvals
 // (under the source page), and the region's watch list panel.
 import { api, ApiError } from "./api.js";
-import { esc, lang, listed, named, shown, t } from "./i18n.js";
+import { esc, labelled, lang, listed, named, shown, t } from "./i18n.js";
 
 function rows(items, columns) {
   if (!items || !items.length) return `<p class="hint">${esc(t("none"))}</p>`;
@@ -53,7 +53,7 @@ export async function enterpriseSection(el, code) {
     const u = p.unapproved;
     const byCode = Object.fromEntries(r.factors.map((f) => [f.factor, f]));
     el.innerHTML = `
-      <h2>${esc(t("risk"))} ${esc(r.month)}: <span id="risk-score">${esc(r.score.toFixed(1))}</span></h2>
+      <h2>${labelled(`${t("risk")} ${r.month}`, `<span id="risk-score">${esc(r.score.toFixed(1))}</span>`)}</h2>
       <p id="risk-serious" class="${r.serious.length ? "error" : "hint"}">${esc(r.serious.length
         ? t("serious", { list: listed(r.serious.map((c) => nameOf(byCode, c))) })
         : t("not_serious"))}</p>
@@ -71,7 +71,7 @@ export async function enterpriseSection(el, code) {
       <h2>${esc(t("anomalies"))}</h2><div id="anomaly-list">${rows(p.anomalies.map((a) => ({ ...a,
         rule: nameOf(p.names.rules, a.rule), pollutant: a.pollutant === "*" ? t("whole_device") : nameOf(p.names.pollutants, a.pollutant),
         severity: named(`sev_${a.severity}`, a.severity) })), ["mn", "rule", "pollutant", "start", "end", "severity"])}</div>
-      <h2>${esc(t("complaints"))}: <span id="complaint-count">${esc(String(p.complaint_count ?? 0))}</span></h2>
+      <h2>${labelled(t("complaints"), `<span id="complaint-count">${esc(String(p.complaint_count ?? 0))}</span>`)}</h2>
       <div id="complaint-list">${complaintRows(p.complaints)}</div>`;
     drawRisk(el.querySelector("#risk-chart"), r.factors);
   } catch (err) {

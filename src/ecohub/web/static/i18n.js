@@ -36,7 +36,7 @@ export function levelName(levels, level, fallback) {
 // Columns whose values are codes the dictionaries name (<prefix>_<code>); an unknown code is
 // shown as it is.
 const CODED = { status: "source_status", code_kind: "code_kind", uscc_status: "uscc_status",
-  kind: "event", system: "system", actor: "actor" };
+  kind: "event", system: "system", actor: "actor", medium: "medium" };
 // The registry's fixed reasons for its code events (ecohub.registry: coding, attach).
 const REASONS = { "link run": "reason_link_run", "permit/MN of its records": "reason_permit_mn",
   "outlet registered": "reason_outlet_registered" };
@@ -54,7 +54,7 @@ export function cst(iso) {
 export function shown(v, col) {
   if (v == null || v === "") return "—";
   if (Array.isArray(v)) return v.length ? listed(v.map((x) => shown(x, col === "records" ? "record" : null))) : "—";
-  if (typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}: ${shown(x)}`).join("; ");
+  if (typeof v === "object") return Object.entries(v).map(([k, x]) => t("label_value", { label: k, value: shown(x) })).join("; ");
   if (typeof v === "boolean") return t(v ? "yes" : "no");
   if (typeof v !== "string") return v;
   if (col && CODED[col]) return named(`${CODED[col]}_${v}`, v);
@@ -69,7 +69,14 @@ export function shown(v, col) {
 
 // Names listed the way the language lists them (、 in Chinese, a comma in English).
 export function listed(names) {
-  return names.join(lang === "en" ? ", " : "、");
+  return names.join(t("list_separator"));
+}
+
+// "label: value" as markup, with the language's colon (full-width in Chinese): ``label`` is
+// text (escaped here), ``html`` markup the caller made safe.
+export function labelled(label, html) {
+  const [head, tail = ""] = t("label_value", { label }).split("{value}");
+  return `${esc(head)}${html}${esc(tail)}`;
 }
 
 // Text from the store (names of stations, sources, regions) is escaped before it goes into HTML.

@@ -11,7 +11,9 @@ const NO_DATA = "#9aa5ad";
 
 export class ConsoleMap {
   constructor(el, { onPickDivision, onStation, onSource }) {
-    this.map = L.map(el, { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
+    // No default zoom control: Leaflet's has English titles; ours is made by _zoomButtons.
+    this.map = L.map(el, { zoomSnap: 0.25, attributionControl: true, preferCanvas: false, zoomControl: false });
+    this._zoomButtons();
     this.map.attributionControl.setPrefix("Leaflet");
     this.attribution = t("attribution_boundaries");
     this.map.attributionControl.addAttribution(this.attribution);
@@ -29,11 +31,19 @@ export class ConsoleMap {
     this.map.on("mousemove", (e) => this.draw.move(e.latlng));
   }
 
-  // The attribution in the console's language (after a language switch).
+  // The attribution and the zoom buttons in the console's language (after a language switch).
   relabel() {
     this.map.attributionControl.removeAttribution(this.attribution);
     this.attribution = t("attribution_boundaries");
     this.map.attributionControl.addAttribution(this.attribution);
+    this._zoomButtons();
+  }
+
+  // Leaflet's zoom buttons take their titles (tooltip and aria-label) only when made, so a
+  // language switch makes them again; the old ones go first (one control, same corner).
+  _zoomButtons() {
+    if (this.zoom) this.zoom.remove();
+    this.zoom = L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(this.map);
   }
 
   setLevels(levels) {

@@ -44,7 +44,7 @@ export async function stationPage(el, id, levels) {
     const rows = (daily.items || daily).slice(-90);
     const last = rows[rows.length - 1];
     el.innerHTML = `
-      <h1 id="detail-title">${esc(t("station"))}：${esc(s.name || s.station_id)}</h1>
+      <h1 id="detail-title">${esc(t("station_title", { name: s.name || s.station_id }))}</h1>
       ${table([{ station_id: s.station_id, [t("network")]: named(`network_${s.network}`, s.network), [t("region_code")]: s.region_code,
         [t("coordinates")]: `${s.lon}, ${s.lat}`,
         [t("latest_aqi")]: last ? `${last.aqi} ${levelName(levels, last.level, last.category ?? "")} (${last.date})` : "—",
@@ -96,7 +96,7 @@ export async function sourcePage(el, code) {
     if (!current(visit)) return;
     const head = d.source || {};
     el.innerHTML = `
-      <h1 id="detail-title">${esc(t("source"))}：${esc(head.name || code)}</h1>
+      <h1 id="detail-title">${esc(t("source_title", { name: head.name || code }))}</h1>
       ${table([head])}
       <h2>${esc(t("records"))}</h2>${table(d.records)}
       <h2>${esc(t("outlets"))}</h2>${table(d.outlets)}
@@ -105,7 +105,7 @@ export async function sourcePage(el, code) {
       <div id="devices">${devices.length ? devices.map((m) => `
         <p><code>${esc(m.mn)}</code> ${esc(m.outlet_code || "")}
         <span class="badge ${m.online ? "on" : "off"}">${esc(m.online ? t("online") : t("offline"))}</span>
-        ${esc(t("latest_data"))}: ${esc(shown(m.latest_data))}</p>`).join("") : `<p class="hint">${esc(t("none"))}</p>`}</div>
+        ${esc(t("label_value", { label: t("latest_data"), value: shown(m.latest_data) }))}</p>`).join("") : `<p class="hint">${esc(t("none"))}</p>`}</div>
       <h2>${esc(t("latest_data"))}</h2>${table(d.latest)}
       <h2>${esc(t("code_history"))}</h2><div id="code-history">${table(d.history, null, { kind: t("event_kind") })}</div>
       <div id="enterprise"></div>`;
