@@ -174,3 +174,12 @@ def test_date_header_has_a_real_zone(smtp: Smtp) -> None:
     assert str(msg["Date"]).endswith(" +0800")
     assert date.utcoffset() == timedelta(hours=8)
     assert before - timedelta(seconds=1) <= date <= datetime.now(CST) + timedelta(seconds=1)
+
+
+def test_exceedance_rule_names_in_both_languages() -> None:
+    from ecohub.supervision.alerts.message import rule_names
+
+    alert = {"kind": "exceedance", "pollutant": "a21026", "rule": "day"}
+    assert rule_names(alert) == ("日均值超过许可限值", "daily mean over the permit limit")
+    alert["rule"] = "hour"
+    assert rule_names(alert) == ("小时均值超过许可限值", "hourly mean over the permit limit")

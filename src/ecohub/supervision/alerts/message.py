@@ -20,6 +20,7 @@ _SEVERITY_ZH = {"low": "低", "medium": "中", "high": "高"}
 _KIND_ZH = {"finding": "数据异常", "exceedance": "超标"}
 _KIND_EN = {"finding": "data anomaly", "exceedance": "exceedance"}
 _PERIOD_ZH = {"hour": "小时均值", "day": "日均值"}
+_PERIOD_EN = {"hour": "hourly", "day": "daily"}  # not period + "ly": "dayly"
 
 
 def _names(alert: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -34,7 +35,7 @@ def _names(alert: dict[str, Any]) -> tuple[str, str, str, str]:
     if alert["kind"] == "exceedance":
         period = alert["rule"]
         return p_zh, p_en, f"{_PERIOD_ZH.get(period, period)}超过许可限值", \
-            f"{period}ly mean over the permit limit"  # fmt: skip
+            f"{_PERIOD_EN.get(period, period)} mean over the permit limit"  # fmt: skip
     rule = load_rules().get(alert["rule"])
     return (p_zh, p_en, rule.name_zh if rule else alert["rule"],
             rule.name_en if rule else alert["rule"])  # fmt: skip
