@@ -60,7 +60,10 @@ def load_stations(
     started = _time.perf_counter()
     staged = stage_file(con, file, sheet, progress, report)
     try:
-        plan = plan_columns(staged, mapping or {}, STATION_ROLES, with_params=False)
+        # A station list's `id` is the station's id; an observation file's is not (params.py).
+        plan = plan_columns(
+            staged, mapping or {}, STATION_ROLES, with_params=False, kind="stations"
+        )
         report.layout = "stations"
         report.columns = plan.described(staged)
         report.columns.update(
