@@ -1,6 +1,9 @@
 """The ``load_log`` table: has this file (by sha256) been loaded already, and record a load.
 
-A file whose sha256 and kind are in ``load_log`` is not read again unless ``force``.
+A file whose sha256 and kind are in ``load_log`` is not read again unless ``force``. Only a
+load that kept some rows (new, updated or unchanged) is recorded: a file whose every row was
+rejected (its stations not loaded yet, say) must load again once the cause is fixed, without
+``--force``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import duckdb
 from ecohub.ingest.readers import sha256_file
 from ecohub.ingest.report import LoadError, LoadReport
 
-__all__ = ["note_load", "record_load", "start_load", "store_and_record"]
+__all__ = ["kept", "note_load", "record_load", "start_load", "store_and_record"]
 
 
 def start_load(
@@ -42,6 +45,11 @@ def start_load(
             report.loaded_at = row[0]
             report.unchanged = row[1] or 0
     return file, report
+
+
+def kept(report: LoadReport) -> bool:
+    """Whether the load kept any row of the file (stored it, or found it stored already)."""
+    return report.new + report.updated + report.unchanged > 0
 
 
 def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, file: Path) -> None:
@@ -80,11 +88,13 @@ def store_and_record(
     write: Callable[[], None],
 ) -> None:
     """Run ``write`` (the upsert) and :func:`record_load` in one transaction: the stored rows
-    and their ``load_log`` row land together or not at all."""
+    and their ``load_log`` row land together or not at all. A load that kept no row is not
+    recorded (an earlier record of the same file, from a load that kept rows, stays)."""
     con.execute("BEGIN")
     try:
         write()
-        record_load(con, report, file)
+        if kept(report):
+            record_load(con, report, file)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
