@@ -21,9 +21,14 @@ __all__ = ["kept", "note_load", "record_load", "start_load", "store_and_record"]
 
 
 def start_load(
-    con: duckdb.DuckDBPyConnection, path: Path | str, kind: str, force: bool
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str,
+    kind: str,
+    force: bool,
+    label: str | None = None,
 ) -> tuple[Path, LoadReport]:
-    """Check the file, hash it and start its report; ``already_loaded`` when ``load_log`` has it."""
+    """Check the file, hash it and start its report; ``already_loaded`` when ``load_log`` has it.
+    ``label``: how the lineage and ``load_log`` name the file instead of ``path``."""
     file = Path(path)
     if not file.exists():
         raise LoadError(f"{file}: no such file")
@@ -33,7 +38,7 @@ def start_load(
         digest = sha256_file(file)
     except OSError as exc:
         raise LoadError(f"{file}: cannot read: {exc.strerror or exc}") from exc
-    report = LoadReport(kind=kind, path=str(file), sha256=digest)
+    report = LoadReport(kind=kind, path=str(file), sha256=digest, label=label)
     if not force:
         row = con.execute(
             "SELECT loaded_at, rows_ok, rows_rejected FROM load_log "
@@ -59,7 +64,7 @@ def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, file: Path) 
         [
             report.sha256,
             report.kind,
-            str(file),
+            report.label or str(file),
             datetime.now(UTC),
             report.new + report.updated + report.unchanged,
             report.rejected,
@@ -73,7 +78,7 @@ def note_load(con: duckdb.DuckDBPyConnection, report: LoadReport, table: str) ->
     from ecohub.catalog.produce import note
 
     detail = {
-        "path": report.path,
+        "path": report.label or report.path,
         "rows_ok": report.new + report.updated + report.unchanged,
         "rows_rejected": report.rejected,
     }
