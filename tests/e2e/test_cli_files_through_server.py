@@ -101,3 +101,22 @@ def test_loads_through_the_server_take_the_users_files_and_print_the_same(tmp_pa
     assert up.returncode == 0, up.err
     for name, answer in alone.items():
         assert served[name] == answer, name
+    # The lineage names the user's file, not the copy the job read (walk J, finding 8); the
+    # same as a load without a server records.
+    assert (
+        _lineage_paths(data)
+        == _lineage_paths(tmp_path / "alone")
+        == {str((home / "站点 一月.csv").resolve())}
+    )
+
+
+def _lineage_paths(data: Path) -> set[str]:
+    """The paths the station loads' lineage gives their files."""
+    import duckdb
+
+    with duckdb.connect(str(data / "ecohub.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT DISTINCT json_extract_string(i.detail, '$.path') FROM catalog_run_input i "
+            "JOIN catalog_run r USING (run_id) WHERE i.input_kind = 'file' AND r.kind = 'load'"
+        ).fetchall()
+    return {r[0] for r in rows}

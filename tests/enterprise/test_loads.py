@@ -169,3 +169,17 @@ def test_review_state_comes_from_the_registry_review_queue(
     registered.execute("INSERT INTO review_pair VALUES ('enforcement', 'K3', 'permit', 'R1', "
                        "0.7, 'run')")  # fmt: skip
     assert {c["case_id"] for c in cases(registered, SYSTEM, link_status="review")} == {"K3"}
+
+
+def test_a_file_whose_rows_were_all_rejected_is_not_marked_loaded(
+    registered: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # As for observations (walk J, finding 6): a load that kept no row is not in load_log, so
+    # the same file, read again, is read (its rejects again), not "already loaded".
+    path = tmp_path / "bad_cases.csv"
+    path.write_text(CASES.splitlines()[0] + "\n" + "\n".join(CASES.splitlines()[4:6]) + "\n",
+                    encoding="utf-8")  # fmt: skip
+    out = load_cases(registered, path)
+    assert (out["new"], out["rejected"]) == (0, 2)
+    again = load_cases(registered, path)
+    assert not again["already_loaded"] and again["rejected"] == 2

@@ -121,3 +121,24 @@ TABLE_200: dict[int | str, dict[str, Any]] = {
         },
     }
 }
+
+
+def table_200(row: dict[str, Any], columns: str) -> dict[int | str, dict[str, Any]]:
+    """:data:`TABLE_200` whose JSON rows are described by the JSON Schema ``row`` (the CSV
+    and Parquet files carry the same columns, named in the description: ``columns``)."""
+    page_schema = {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": row},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    }
+    ok = TABLE_200[200]
+    return {
+        200: {
+            "description": f"{ok['description']}; each row (JSON object, CSV line, Parquet row) "
+            f"has {columns}",
+            "content": {**ok["content"], "application/json": {"schema": page_schema}},
+        }
+    }

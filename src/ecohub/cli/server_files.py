@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ecohub.cli.client import Door, DoorError
+from ecohub.jobs.load_kinds import label_for
 
 __all__ = ["Rejects", "file_job"]
 
@@ -58,9 +59,12 @@ def file_job(
     # The server sees only the copy and writes into its own folder: the file and the reject
     # file the user named are judged here first, as this process would judge them.
     _check_here(d, kind, {**params, "path": local, **mine}, route, rejects)
+    # The server loads a copy that is gone when the job ends: a kind that records where its
+    # file came from (the lineage) is told the user's path, as a label it never opens.
+    label = {"label": label_for(local)} if _labels(kind) else {}
     with _staged(d, file) as copy:
         try:
-            job = d.follow(kind, {**params, "path": copy}, title, route)
+            job = d.follow(kind, {**params, "path": copy, **label}, title, route)
         except DoorError as exc:
             raise DoorError(str(exc).replace(copy, local), exc.status, exc.field) from None
     names = {copy: local}
@@ -78,6 +82,14 @@ def file_job(
         names[written] = str(target)
         _forget(d, written)
     return _renamed(job["result"], names)
+
+
+def _labels(kind: str) -> bool:
+    """Whether job ``kind`` takes a ``label`` for its file (jobs/load_kinds.py)."""
+    from ecohub.jobs.kinds import KINDS
+
+    spec = KINDS.get(kind)
+    return spec is not None and "label" in spec.params.model_fields
 
 
 def _check_here(

@@ -9,7 +9,7 @@ Promises:
   column, or unreadable, loads nothing and says why (:class:`LoadError`).
 - Idempotent: the same file again is recognised (``load_log``) and skipped unless ``force``; a
   row already stored unchanged is not rewritten; a changed row (same case number / approval
-  number) is updated.
+  number) is updated. A file whose every row was rejected is not entered in ``load_log``.
 - Linked through the registry: each row is also a registry record (:mod:`.links`); after the
   rows are stored the registry's link run gives them source codes, puts doubtful pairs in the
   review queue, and the report counts the file's rows per link state.
@@ -135,10 +135,13 @@ def _load(
             ok["file_sha256"] = sha
             counts = _upsert(con, kind, ok)
             records.load_frame(con, kind.system, _registry_frame(kind, ok), file_sha256=sha)
-        con.execute(
-            "INSERT OR REPLACE INTO load_log VALUES (?, ?, ?, ?, ?, ?)",
-            [sha, log_kind, str(path), datetime.now().astimezone(), len(ok), len(rejects)],
-        )
+        # A file whose every row was rejected is not marked loaded: it loads again once the
+        # cause is fixed (docs/operations.md, "Idempotent").
+        if len(ok):
+            con.execute(
+                "INSERT OR REPLACE INTO load_log VALUES (?, ?, ?, ?, ?, ?)",
+                [sha, log_kind, str(path), datetime.now().astimezone(), len(ok), len(rejects)],
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -15,7 +15,8 @@ Promises:
   number, column and reason; the good ones land.
 - **Idempotent.** The write is an upsert on (station_id, parameter, period, time); a value that
   is already stored unchanged is not rewritten. A file whose sha256 is in ``load_log`` is not
-  read again (``already_loaded``) unless ``force``.
+  read again (``already_loaded``) unless ``force``; a load that kept no row (every row
+  rejected) is not entered there, so the file loads again once the cause is fixed.
 - **Vectorised.** Reading is chunked through Arrow, all parsing and checking is SQL.
 - **Reviewed.** After the commit, the automatic data review (:mod:`ecohub.supervision.review`)
   flags what the load wrote; the stored values stay exactly as loaded.

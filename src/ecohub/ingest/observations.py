@@ -56,6 +56,7 @@ def load_observations(
     sheet: str | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
+    label: str | None = None,
 ) -> LoadReport:
     """Load observations from ``path`` into ``observation``; see :mod:`ecohub.ingest.files`.
 
@@ -63,8 +64,9 @@ def load_observations(
     to a parameter (``PM2.5``, ``a34004``) or to ``-`` (ignore). ``units`` maps a parameter (or a
     header) to the unit the file uses for it. ``period`` is the averaging period of values that
     do not state one. Rejects go to ``reject_path`` (default ``<path>.rejects.csv``).
+    ``label`` names the file in the lineage and ``load_log`` instead of ``path`` (never opened).
     """
-    file, report = start_load(con, path, "observations", force)
+    file, report = start_load(con, path, "observations", force, label)
     if report.already_loaded:
         return report
     target = reject_target(file, reject_path, write_rejects)

@@ -2,6 +2,11 @@
 
 The tables are CSV files under ``ingest/data/`` (``param_aliases.csv``, ``units.csv``,
 ``column_aliases.csv``) so that a new header spelling is a data change, not a code change.
+A column alias may hold in one kind of file only (its ``files`` column): ``id`` is the station
+in a station list, where each row is a station, but not in an observation file, where ``id`` is
+as often a row number or a record id of the exporting system; read as the station there, it
+would reject every row as "unknown station" instead of saying that the station column is
+missing.
 Everything here is pure: strings in, resolved names out.
 
 Parameters are HJ 212-2017/2025 pollutant codes (``a34004`` PM2.5, ``w21003`` ammonia nitrogen,
@@ -108,21 +113,39 @@ def _units() -> dict[str, Unit]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _roles() -> dict[str, list[str]]:
-    return {
-        row["role"]: [norm(a) for a in row["aliases"].split("|")]
-        for row in _rows("column_aliases.csv")
-    }
+#: The kinds of file the loaders read; a row of ``column_aliases.csv`` whose ``files`` is
+#: blank holds in every kind, else only in the kinds it lists (``|``-separated).
+FILE_KINDS = ("observations", "stations")
 
 
-def role_aliases(role: str) -> list[str]:
-    """Normalised header aliases of a structural column role, highest priority first."""
-    return _roles()[role]
+@lru_cache(maxsize=len(FILE_KINDS))
+def _roles(kind: str) -> dict[str, list[str]]:
+    """Role -> header aliases as written in ``column_aliases.csv``, for files of ``kind``; a
+    role's rows count in file order (the first alias that matches wins)."""
+    if kind not in FILE_KINDS:
+        raise ValueError(f"unknown file kind {kind!r}")
+    out: dict[str, list[str]] = {}
+    for row in _rows("column_aliases.csv"):
+        files = (row.get("files") or "").strip()
+        if files and kind not in files.split("|"):
+            continue
+        out.setdefault(row["role"], []).extend(row["aliases"].split("|"))
+    return out
+
+
+def role_aliases(role: str, kind: str = "observations") -> list[str]:
+    """Normalised header aliases of a structural column role in files of ``kind``
+    (:data:`FILE_KINDS`), highest priority first."""
+    return [norm(a) for a in _roles(kind)[role]]
+
+
+def spelled_aliases(role: str, kind: str = "observations") -> list[str]:
+    """:func:`role_aliases` as the table writes them (``station_id``), for messages."""
+    return list(_roles(kind)[role])
 
 
 def roles() -> list[str]:
-    return list(_roles())
+    return list(_roles("observations"))
 
 
 def canonical_unit(text: str) -> str | None:

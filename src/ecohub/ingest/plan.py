@@ -19,6 +19,7 @@ from ecohub.ingest.params import (
     parameters,
     resolve_parameter,
     role_aliases,
+    spelled_aliases,
     unit_factor,
 )
 from ecohub.ingest.readers import Staged
@@ -89,9 +90,16 @@ class Plan:
 
 
 def plan_columns(
-    staged: Staged, mapping: Mapping[str, str], roles: tuple[str, ...], *, with_params: bool
+    staged: Staged,
+    mapping: Mapping[str, str],
+    roles: tuple[str, ...],
+    *,
+    with_params: bool,
+    kind: str = "observations",
 ) -> Plan:
-    """Decide what each column is: --map first, then the role aliases, then parameter aliases."""
+    """Decide what each column is: --map first, then the role aliases of files of ``kind``
+    (``observations`` or ``stations``: :data:`ecohub.ingest.params.FILE_KINDS`), then
+    parameter aliases."""
     plan = Plan()
     by_header = {h: c for c, h in staged.headers.items()}
     taken: set[str] = set()
@@ -124,7 +132,7 @@ def plan_columns(
     for role in roles:
         if role in plan.roles:
             continue
-        for alias in role_aliases(role):
+        for alias in role_aliases(role, kind):
             col = next((c for c, n in normalised.items() if n == alias and c not in taken), None)
             if col is not None:
                 plan.roles[role] = col
@@ -141,17 +149,24 @@ def plan_columns(
     if "station" not in plan.roles:
         raise LoadError(
             f"{where(staged)}: no station column found (looked for "
-            f"{', '.join(shown_aliases('station'))}); name it with --map COLUMN=station"
+            f"{', '.join(shown_aliases('station', kind))}); name it with --map COLUMN=station"
         )
     return plan
 
 
-def shown_aliases(role: str) -> list[str]:
-    return role_aliases(role)[:8]
+def shown_aliases(role: str, kind: str = "observations") -> list[str]:
+    """The first aliases of ``role`` as the table spells them, for a message: a station
+    list's own ``id`` is among them (it comes right after the code-like names)."""
+    spelled = spelled_aliases(role, kind)
+    shown = spelled[:8]
+    if kind == "stations" and "id" in spelled and "id" not in shown:
+        shown.append("id")
+    return shown
 
 
 def where(staged: Staged) -> str:
-    return f"{staged.format} file"
+    """How a message names the file: its name (a path would show a server's import copy)."""
+    return staged.name or f"{staged.format} file"
 
 
 def unit_overrides(units: Mapping[str, str], staged: Staged) -> dict[str, str]:

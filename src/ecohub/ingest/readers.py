@@ -73,6 +73,7 @@ class Staged:
     rows: int
     bad_lines: list[BadLine] = field(default_factory=list)
     bad_cells: list[BadCell] = field(default_factory=list)
+    name: str = ""  # the file's name, for messages
 
 
 def sha256_file(path: Path) -> str:
@@ -120,7 +121,7 @@ def stage(
         headers, chunks = _xlsx_chunks(path, sheet)
     else:
         headers, chunks = _csv_chunks(path)
-    staged = Staged(table, fmt, {f"c{i}": h for i, h in enumerate(headers)}, {}, 0)
+    staged = Staged(table, fmt, {f"c{i}": h for i, h in enumerate(headers)}, {}, 0, name=path.name)
     created = False
     try:
         for batch, done, total in chunks(staged):

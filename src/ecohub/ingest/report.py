@@ -44,6 +44,9 @@ class LoadReport:
     kind: str  # stations | observations
     path: str
     sha256: str
+    # How the lineage and load_log name the file, when not by ``path``: the user's own path of
+    # a copy the CLI made into a server's import folder (a label: never opened).
+    label: str | None = None
     format: str = ""
     layout: str = ""  # wide | long | stations
     already_loaded: bool = False

@@ -46,21 +46,26 @@ def load_stations(
     sheet: str | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
+    label: str | None = None,
 ) -> LoadReport:
     """Load a station list into ``station`` (upsert on ``station_id``).
 
     Recognised columns: id, name (zh), name_en, network, region_code (GB/T 2260), basin,
     waterbody, lon, lat (WGS 84); every other column is kept in ``attrs`` (JSON). A field the
     file does not carry keeps its stored value. ``network`` applies to rows without one.
+    ``label`` names the file in the lineage and ``load_log`` instead of ``path`` (never opened).
     """
-    file, report = start_load(con, path, "stations", force)
+    file, report = start_load(con, path, "stations", force, label)
     if report.already_loaded:
         return report
     target = reject_target(file, reject_path, write_rejects)
     started = _time.perf_counter()
     staged = stage_file(con, file, sheet, progress, report)
     try:
-        plan = plan_columns(staged, mapping or {}, STATION_ROLES, with_params=False)
+        # A station list's `id` is the station's id; an observation file's is not (params.py).
+        plan = plan_columns(
+            staged, mapping or {}, STATION_ROLES, with_params=False, kind="stations"
+        )
         report.layout = "stations"
         report.columns = plan.described(staged)
         report.columns.update(

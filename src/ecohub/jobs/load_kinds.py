@@ -9,12 +9,13 @@ and again when it starts; the job then reads the resolved path.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ecohub.access.principal import Principal
 from ecohub.jobs.files import FileParams
@@ -32,12 +33,57 @@ class _FileLoad(FileParams):
     force: bool = False
 
 
-class LoadObservations(_FileLoad):
+#: Longest file label: a path as a user types it (Linux's PATH_MAX is 4096 bytes, but a label
+#: is shown in the lineage; a longer one is no name anyone reads).
+LABEL_MAX = 1024
+_LABEL = (
+    "how the lineage names the file: the user's own path of a file the CLI copied into the "
+    "import folder. A label only: never opened; no control characters"
+)
+
+
+_CONTROL = ("Cc", "Cf", "Zl", "Zp")
+
+
+def file_label(value: str | None) -> str | None:
+    """``value`` unless it holds a control, format or line-separator character (a label is
+    shown in listings and logs: a newline or a bidi override would forge what they show)."""
+    if value is None:
+        return None
+    bad = next((c for c in value if unicodedata.category(c) in _CONTROL), None)
+    if bad is not None:
+        raise ValueError(f"must not hold control characters (U+{ord(bad):04X})")
+    return value
+
+
+def label_for(path: str) -> str:
+    """A valid label for a user's ``path``: each character :func:`file_label` refuses written
+    as its escape (``\\n``, ``\\u202e``), and cut to :data:`LABEL_MAX` characters (ending
+    ``…``), so any file name a user can have makes a label, never a refused job."""
+    text = "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in _CONTROL else c
+        for c in path
+    )
+    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+
+
+class _Labelled(_FileLoad):
+    """A file load whose lineage names the file: by ``label`` when the CLI sent a copy."""
+
+    label: str | None = Field(None, min_length=1, max_length=LABEL_MAX, description=_LABEL)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        return file_label(value)
+
+
+class LoadObservations(_Labelled):
     units: dict[str, str] = Field(default_factory=dict, max_length=200)
     period: str = Field("1h", max_length=20)
 
 
-class LoadStations(_FileLoad):
+class LoadStations(_Labelled):
     network: str = Field("air", max_length=40)
 
 
@@ -76,6 +122,7 @@ def load_observations(
         sheet=p.sheet,
         force=p.force,
         progress=load_progress(progress),
+        label=p.label,
     )
     return {"report": jsonable(report), "stored": report.stored}
 
@@ -94,6 +141,7 @@ def load_stations(
         sheet=p.sheet,
         reject_path=p.reject,
         force=p.force,
+        label=p.label,
     )
     return {"report": jsonable(report), "stored": report.stored}
 

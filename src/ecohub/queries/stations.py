@@ -26,7 +26,18 @@ STATION_COLUMNS = (
     "lon",
     "lat",
 )
-OBSERVATION_COLUMNS = ("station_id", "parameter", "period", "time", "value", "unit", "flag")
+#: The columns of an observation row. ``below_detection``: the value is the method's detection
+#: limit, written ``0.01L`` (docs/operations.md, "Hostile input"), not a measured value.
+OBSERVATION_COLUMNS = (
+    "station_id",
+    "parameter",
+    "period",
+    "time",
+    "value",
+    "unit",
+    "flag",
+    "below_detection",
+)
 NETWORKS = ("air", "water")
 #: The order (and paging key) of the listings.
 STATION_KEY = Keyset(("station_id",), ("VARCHAR",))
@@ -198,7 +209,14 @@ def observations(
     }
     win = window(principal, filters, OBSERVATION_KEY, limit, cursor, export=export)
     where, params = _observation_where(principal, station, region, parameter, t0, t1)
-    cols = ", ".join(f"o.{c}" for c in OBSERVATION_COLUMNS)
+    # A row the column's DEFAULT did not reach (a lake file older than migration 007) is a
+    # measurement: false, never null, so the answer keeps to its documented boolean.
+    cols = ", ".join(
+        "coalesce(o.below_detection, false) AS below_detection"
+        if c == "below_detection"
+        else f"o.{c}"
+        for c in OBSERVATION_COLUMNS
+    )
     sql, args = win.wrap(
         f"SELECT {cols} FROM observation_all o JOIN station s USING (station_id) WHERE {where}",
         params,

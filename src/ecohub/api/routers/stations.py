@@ -8,7 +8,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from ecohub.access.principal import Principal
-from ecohub.api.deps import TABLE_200, check_format, cursor, page
+from ecohub.api.deps import check_format, cursor, page, table_200
 from ecohub.api.errors import problem_responses
 from ecohub.api.rules import guard
 from ecohub.queries import stations as service
@@ -18,6 +18,26 @@ router = APIRouter(
     prefix="/api/v1", tags=["stations"], responses=problem_responses(401, 403, 404, 422)
 )
 CODE = r"^\d{6}$"
+#: One observation row as every format of ``/observations`` gives it (queries.stations.
+#: OBSERVATION_COLUMNS, in that order).
+OBSERVATION_ROW: dict[str, Any] = {
+    "type": "object",
+    "required": list(service.OBSERVATION_COLUMNS),
+    "properties": {
+        "station_id": {"type": "string"},
+        "parameter": {"type": "string", "description": "HJ 212 code (a34004 = PM2.5)"},
+        "period": {"type": "string", "description": "averaging period: 1h, 8h, 24h"},
+        "time": {"type": "string", "format": "date-time", "description": "period start, CST"},
+        "value": {"type": ["number", "null"], "description": "in `unit`"},
+        "unit": {"type": "string"},
+        "flag": {"type": ["string", "null"], "description": "HJ 212 data flag (N, F, M, …)"},
+        "below_detection": {
+            "type": "boolean",
+            "description": "true: the value was written `0.01L`, it is the method's detection "
+            "limit and the true value lies below it (HJ/T 91-2002), not a measured value",
+        },
+    },
+}
 
 
 @router.get("/stations")
@@ -49,7 +69,10 @@ def get_station(
     return out
 
 
-@router.get("/observations", responses=TABLE_200)
+@router.get(
+    "/observations",
+    responses=table_200(OBSERVATION_ROW, ", ".join(service.OBSERVATION_COLUMNS)),
+)
 def list_observations(
     request: Request,
     station: str | None = Query(None, min_length=1, max_length=64),
