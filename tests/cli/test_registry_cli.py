@@ -39,7 +39,7 @@ def _run(db: Path, *args: str) -> str:
     get_settings.cache_clear()
     result = runner.invoke(app, ["registry", *args], env={"ECOHUB_DB_PATH": str(db)})
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # the first load's note of a new store goes to stderr
 
 
 def test_load_link_export_show_report_review(store: tuple[Path, Path], tmp_path: Path) -> None:
