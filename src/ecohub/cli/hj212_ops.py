@@ -49,8 +49,8 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Listener host."),
         port: int = typer.Option(
             None,
-            help="Listener port [default: the running server's HJ 212 port (server.json), "
-            "else ECOHUB_HJ212_PORT, 9212].",
+            help="Listener port (default: the running server's HJ 212 port, from server.json; "
+            "else ECOHUB_HJ212_PORT, 9212).",
             show_default=False,
         ),
         devices: int = typer.Option(10, min=1, help="Simulated data-acquisition units."),
