@@ -32,6 +32,7 @@ from ecohub.jobs.runner import JobRunner
 from ecohub.process import raise_fd_limit, tune_gc
 from ecohub.settings import Settings
 from ecohub.store.db import apply_settings, connect, is_empty
+from ecohub.store.folders import lake_location
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +304,10 @@ async def run_platform(
     state = settings.data_dir / "server.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     # "imports": where the CLI puts a file a job is to read (the first import folder).
+    # "lake": the lake it works in, for a CLI that names another one (folders.check_same_lake).
     where = {"imports": os.path.realpath(files.imports[0]),
-             "rejects": os.path.realpath(str(files.rejects))}  # fmt: skip
+             "rejects": os.path.realpath(str(files.rejects)),
+             "lake": lake_location(settings)}  # fmt: skip
     state.write_text(
         json.dumps(
             {"pid": os.getpid(), "http": ends.http_url, "hj212": list(hj_addr), "role": role}

@@ -28,6 +28,9 @@ def _run(data: Path, *args: str, stdin: str | None = None) -> tuple[int, str, st
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
+    # A store to work on: with none and no server, a command other than a load is refused
+    # (tests/cli/test_no_platform.py).
+    connect(tmp_path / "data" / "ecohub.duckdb").close()
     return tmp_path / "data"
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 
 def test_a_job_in_a_terminal_draws_its_bar_and_ends_with_the_result(tmp_path: Path) -> None:
+    from ecohub.store.db import connect
+
+    connect(tmp_path / "data" / "ecohub.duckdb").close()  # compaction needs a store
     leader, follower = pty.openpty()
     env = {**os.environ, "ECOHUB_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120"}
     env.pop("CI", None)  # Rich treats CI as a plain log; this test wants the bar

@@ -44,6 +44,7 @@ def test_compact_then_status(tmp_path: Path) -> None:
 
 
 def test_a_url_lake_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    connect(tmp_path / "ecohub.duckdb").close()  # a store here: the lake is what is refused
     out = run_cli("lake", "compact", data_dir=tmp_path, ECOHUB_LAKE="s3://bucket/lake")
     assert out.exit_code != 0
     assert "lake (s3://bucket/lake): compaction" in out.output

@@ -39,7 +39,7 @@ def _run(db: Path, *args: str) -> str:
     get_settings.cache_clear()
     result = runner.invoke(app, ["registry", *args], env={"ECOHUB_DB_PATH": str(db)})
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # the first load's note of a new store goes to stderr
 
 
 def test_load_link_export_show_report_review(store: tuple[Path, Path], tmp_path: Path) -> None:
@@ -256,3 +256,25 @@ def test_link_engine_spark_works_without_a_server(store: tuple[Path, Path], tmp_
     result = runner.invoke(app, ["registry", "link", "--engine", "spark", "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["engine"] == "spark"
+
+
+def test_show_prints_a_dash_for_a_missing_field(tmp_path: Path) -> None:
+    # The demo source of `ecohub up --simulate`: a code, a name and a region, nothing else.
+    from ecohub.store.db import connect
+
+    db = tmp_path / "ecohub.duckdb"
+    con = connect(db)
+    con.execute("INSERT INTO source (source_code, name, region_code) "
+                "VALUES ('H9110105000000099w001P', '示例企业 [sim]', '110105')")  # fmt: skip
+    con.close()
+    from ecohub.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["registry", "show", "H9110105000000099w001P"],
+                           env={"ECOHUB_DATA_DIR": str(tmp_path), "COLUMNS": "200"})  # fmt: skip
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "H9110105000000099w001P 示例企业 [sim] (active)  USCC -"
+    assert lines[1] == "-  region 110105  industry -"
+    assert "None" not in result.stdout

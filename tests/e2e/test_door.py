@@ -58,7 +58,11 @@ def sample_slice(tmp: Path) -> tuple[Path, Path]:
 def platform(tmp_path: Path) -> Iterator[tuple[Path, str, subprocess.Popen[str]]]:
     data = tmp_path / "data"
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data), "ECOHUB_HJ212_HOST": "127.0.0.1"}
-    # The analyst is created before the server starts (the CLI then runs the app in-process).
+    # The analyst is created before the server starts (the CLI then runs the app in-process),
+    # in the store of an earlier start (with none, only a load or `ecohub up` makes one).
+    from ecohub.store.db import connect
+
+    connect(data / "ecohub.duckdb").close()
     added = cli(data, "user", "add", "ana", "--role", "analyst", "--region", "110105",
                 "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     assert added.returncode == 0, added.stderr

@@ -131,6 +131,7 @@ def test_up_loads_sample_serves_and_stops_cleanly(tmp_path: Path) -> None:
 
 
 def test_cli_device_tools_on_a_stopped_store(tmp_path: Path) -> None:
+    connect(tmp_path / "ecohub.duckdb").close()  # the store a stopped server left
     mn = "010000A8900016F000169DC0"
     assert (
         cli(tmp_path, "hj212", "register", mn, "--name", "1# stack", "--pw", "654321").returncode

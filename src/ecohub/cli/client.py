@@ -6,6 +6,8 @@ the server wrote into the data folder (readable only by the folder's owner). Whe
 the CLI opens the store itself and sends the same request to the same FastAPI app in-process
 (Starlette's in-process ASGI client), authenticated the same way. Either way a command gets the
 same JSON from the same route and the same service function, so it prints the same output.
+When neither a server nor a store is found, only a loader makes a new store (and says so);
+every other command is refused (:mod:`ecohub.cli.server_state`).
 
 This module is the only place that decides "local or remote".
 """
@@ -13,18 +15,17 @@ This module is the only place that decides "local or remote".
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
 
+from ecohub.cli.server_state import new_store_note, no_platform, running_state
 from ecohub.settings import Settings, get_settings
 
-STATE_FILE = "server.json"
 POLL_S = 0.25
 
 
@@ -37,34 +38,14 @@ class DoorError(Exception):
         self.field = field
 
 
-def running_server(data_dir: Path) -> str | None:
-    """The running server's base URL, from ``server.json`` when its process is alive."""
-    state = running_state(data_dir)
-    return None if state is None else str(state["http"])
-
-
-def running_state(data_dir: Path) -> dict[str, Any] | None:
-    """``server.json`` of the running server (``pid``, ``http``, ``hj212``, ``role``: ``all``,
-    or ``ingest``, which serves no API), when its process is alive."""
-    try:
-        state = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
-        _, pid = str(state["http"]), int(state["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None  # a stale file of a server that died
-    except PermissionError:
-        pass  # alive, run by another account
-    return state if isinstance(state, dict) else None
-
-
 class Door:
     """An HTTP client to the API: remote (the running server) or in-process (the store)."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, create: bool = False) -> None:
         self.settings = settings or get_settings()
+        # Whether this command may make a new store when no server runs and none is here
+        # (a loader: the other way a store begins besides `ecohub up`).
+        self.create = create
         self.remote = False
         self.server: dict[str, Any] = {}  # server.json of the running server (remote)
         self._client: Any = None
@@ -107,7 +88,25 @@ class Door:
         from ecohub.store.folders import check_folders
 
         check_folders(self.settings)  # SettingsError: one line naming the setting, exit 2
-        from fastapi.testclient import TestClient
+        missing = no_platform(self.settings)
+        if missing is not None and not self.create:
+            raise DoorError(missing)
+        if missing is not None:
+            from ecohub.cli._common import err_console
+
+            err_console.print(new_store_note(self.settings), markup=False, highlight=False,
+                              soft_wrap=True)  # fmt: skip
+        with warnings.catch_warnings():
+            # Starlette warns that its in-process client prefers httpx2 on import; the CLI
+            # user can do nothing about it (this one warning only).
+            from starlette.exceptions import StarletteDeprecationWarning
+
+            warnings.filterwarnings(
+                "ignore",
+                message=r"Using `httpx` with `starlette\.testclient`",
+                category=StarletteDeprecationWarning,
+            )
+            from fastapi.testclient import TestClient
 
         from ecohub.api.app import create_app
         from ecohub.store.db import StoreError, apply_settings, connect
@@ -272,13 +271,15 @@ def door(
     settings: Settings | None = None,
     options: dict[str, str] | None = None,
     name_options: bool = True,
+    create: bool = False,
 ) -> Iterator[Door]:
     """A :class:`Door` for one command; a refused request ends the command with its message,
     naming the command-line option of the field at fault (``options`` maps field → option
-    where the names differ; ``name_options=False`` when the messages name them already)."""
+    where the names differ; ``name_options=False`` when the messages name them already).
+    ``create``: as :class:`Door`'s."""
     from ecohub.cli._common import fail
 
-    d = Door(settings)
+    d = Door(settings, create)
     try:
         yield d
     except DoorError as exc:

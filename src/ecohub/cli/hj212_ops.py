@@ -47,14 +47,25 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def simulate(
         host: str = typer.Option("127.0.0.1", help="Listener host."),
-        port: int = typer.Option(9212, help="Listener port."),
+        port: int = typer.Option(
+            None,
+            help="Listener port (default: the running server's HJ 212 port, from server.json; "
+            "else ECOHUB_HJ212_PORT, 9212).",
+            show_default=False,
+        ),
         devices: int = typer.Option(10, min=1, help="Simulated data-acquisition units."),
         rate: float = typer.Option(1.0, help="Packets per second per unit (0: unpaced)."),
         duration: float = typer.Option(10.0, help="Seconds to run (at least 0.1)."),
         window: int = typer.Option(1, min=1, help="Packets a unit may have unanswered."),
     ) -> None:
-        """Run N simulated flue-gas / waste-water units and count the answers they get."""
+        """Run N simulated flue-gas / waste-water units and count the answers they get (MNs
+        LOAD00000000000000000000 on: never a demo outlet of `ecohub up --simulate`)."""
         check_port("--port", port)
+        if port is None:
+            from ecohub.cli.server_state import hj212_port
+            from ecohub.settings import get_settings
+
+            port = hj212_port(get_settings())
         check_finite("--rate", rate)
         check_finite("--duration", duration, minimum=0.1)
         from ecohub.cli.platform import _event_loop_policy

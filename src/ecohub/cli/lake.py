@@ -16,8 +16,16 @@ def compact_cmd() -> None:
     into the lake (de-duplicated on their key), then merge the files of partitions holding more
     than ECOHUB_LAKE_MERGE_FILES (runs as a job of the running server, or here)."""
     from ecohub.cli.client import door
+    from ecohub.settings import get_settings
+    from ecohub.store.folders import check_lake, check_same_lake
 
+    settings = get_settings()
     with door(name_options=False) as d:  # the message names the setting
+        # In-process the door checks the lake (folders.check_folders); the server compacts its
+        # own lake, so the one named here must be usable and be that one. SettingsError: exit 2.
+        if d.through_server():
+            check_lake(settings, write=False)
+            check_same_lake(settings, d.server.get("lake"), str(d.server.get("http")))
         res = d.job("lake-compact", {}, "compacting")
     for table, r in res.items():
         merged = r.get("merged") or {}

@@ -196,7 +196,7 @@ def sample() -> None:
     """Load the bundled Beijing sample (12 stations, hourly 2013-2017, UCI 501, CC BY 4.0)."""
     from ecohub.cli.client import door
 
-    with door() as d:
+    with door(create=True) as d:  # a store may begin with the sample
         result = d.job("load-sample", {}, "sample")
     if result["already_loaded"]:
         console.print(

@@ -19,6 +19,12 @@ def _event_loop_policy() -> None:
         pass
 
 
+def _status_line(line: str) -> None:
+    """Print one of ``ecohub up``'s status lines; in a log file (not a terminal) on one line
+    whatever its length, so that a job id or a path in it stays whole for grep."""
+    console.print(line, soft_wrap=not console.is_terminal)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def version() -> None:
@@ -38,7 +44,7 @@ def register(app: typer.Typer) -> None:
             8, min=0, max=72, help="Hours of minute data the simulated outlets backfill at start."
         ),
         no_sample: bool = typer.Option(
-            False, help="Do not load the sample data into an empty store."
+            False, "--no-sample", help="Do not load the sample data into an empty store."
         ),
         verbose: bool = typer.Option(False, "--verbose", "-v"),
         role: str = typer.Option(
@@ -81,7 +87,7 @@ def register(app: typer.Typer) -> None:
                     settings,
                     simulate_devices=simulate,
                     history_hours=history_hours,
-                    on_status=console.print,
+                    on_status=_status_line,
                     role=role,
                 )
             )

@@ -148,8 +148,11 @@ def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         _print_json(data)
         return
-    s = data["source"]
-    since = f" since {s['valid_to']}" if s.get("valid_to") else ""
+    from rich.markup import escape
+
+    # A missing field reads "-" as in the other tables; the text is the registry's, not markup.
+    s = {k: escape("-" if v is None else str(v)) for k, v in data["source"].items()}
+    since = f" since {s['valid_to']}" if data["source"].get("valid_to") else ""
     console.print(
         f"[bold]{s['source_code']}[/] {s['name']} ({s['status']}{since})  USCC {s['uscc']}"
     )

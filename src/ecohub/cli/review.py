@@ -31,10 +31,6 @@ def _day(text: str | None, name: str) -> date | None:
         fail(f"--{name}: expected a day YYYY-MM-DD, got {text!r}", code=2)
 
 
-SUMMARY_COLUMNS = ["station_id", "parameter", "rule", "flagged", "confirmed", "overruled",
-                   "set_aside"]  # fmt: skip
-
-
 @contextlib.contextmanager
 def _door() -> Iterator[Any]:
     """The door to the API; a refused request ends the command naming the option at fault
@@ -156,8 +152,9 @@ def summary_cmd(
     with _door() as d:
         body = d.get("/api/v1/review/summary", station=station, parameter=parameter,
                      **_days(d0, d1))  # fmt: skip
-    df = _frame(body["items"], SUMMARY_COLUMNS)
-    _emit(df, fmt, "values set aside by the review")
+    from ecohub.supervision.review.reading import summary_frame
+
+    _emit(summary_frame(body["items"]), fmt, "values set aside by the review")
 
 
 @app.command("decide")

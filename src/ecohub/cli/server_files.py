@@ -54,6 +54,7 @@ def file_job(
     local = str(file.resolve())
     wanted = rejects.path.resolve() if rejects is not None and rejects.path is not None else None
     mine = {rejects.param: str(wanted)} if rejects is not None and wanted is not None else {}
+    d.create = True  # a load may begin a store where none is (it says so)
     if not d.through_server():
         return d.job(kind, {**params, "path": local, **mine}, title, route)
     # The server sees only the copy and writes into its own folder: the file and the reject

@@ -57,12 +57,25 @@ class SimDevice:
         return "31" if self.medium == "gas" else "32"
 
 
+# The MNs of `ecohub hj212 simulate`'s units (LOAD + 20 digits): never those of the demo outlets
+# of `ecohub up --simulate` (SIM + 21 digits), whose data a load test must not mix into.
+LOAD_PREFIX = "LOAD"
+
+
 def demo_devices(n: int, prefix: str = "SIM") -> list[SimDevice]:
-    """``n`` simulated units, alternating flue-gas and waste-water outlets, with 24-char MNs."""
+    """``n`` simulated units, alternating flue-gas and waste-water outlets, with 24-char MNs
+    (``prefix`` then the unit's number, zero-padded)."""
+    width = 24 - len(prefix)
     return [
-        SimDevice(mn=f"{prefix}{i:021d}"[-24:], medium="gas" if i % 2 == 0 else "water")
+        SimDevice(mn=f"{prefix}{i:0{width}d}"[-24:], medium="gas" if i % 2 == 0 else "water")
         for i in range(n)
     ]
+
+
+def load_devices(n: int) -> list[SimDevice]:
+    """The units of a load test (``ecohub hj212 simulate``): as :func:`demo_devices`, MNs
+    ``LOAD00000000000000000000`` on, apart from every demo outlet's."""
+    return demo_devices(n, prefix=LOAD_PREFIX)
 
 
 def demo_outlets(n: int, prefix: str = "SIM") -> list[SimDevice]:

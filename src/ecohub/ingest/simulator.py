@@ -25,6 +25,7 @@ from ecohub.ingest.sim_packets import (
     demo_devices,
     demo_outlets,
     history_packets,
+    load_devices,
     packets,
 )
 from ecohub.protocols import hj212
@@ -42,6 +43,7 @@ __all__ = [
     "demo_outlets",
     "history_packets",
     "live_step",
+    "load_devices",
     "packets",
     "send_history",
     "simulate",
@@ -201,11 +203,12 @@ async def simulate(
     seed: int = 212,
     live: bool = False,
 ) -> SimReport:
-    """Run units for ``duration`` seconds at ``rate`` packets/s each (0 = as fast as answered).
+    """Run units for ``duration`` seconds at ``rate`` packets/s each (0 = as fast as answered);
+    ``devices`` a number: that many :func:`load_devices` (never a demo outlet's MN).
 
     ``live``: data times follow the wall clock (``ecohub up``); otherwise a simulated clock from
     ``start`` (default: :func:`default_start`) steps 30 s per packet."""
-    devs = demo_devices(devices) if isinstance(devices, int) else devices
+    devs = load_devices(devices) if isinstance(devices, int) else devices
     report = SimReport(devices=len(devs))
     began = time.monotonic()
     deadline = began + duration

@@ -64,6 +64,28 @@ def check_lake(settings: Settings, *, write: bool = True) -> None:
         raise SettingsError(f"{name}: {folder}: {reason}")
 
 
+def lake_location(settings: Settings) -> str:
+    """The lake as two processes compare it: a folder's real path, or the URL as given."""
+    folder = lake_folder(settings)
+    return settings.lake_root if folder is None else os.path.realpath(folder)
+
+
+def check_same_lake(settings: Settings, server_lake: str | None, server: str) -> None:
+    """Refuse a lake set for this process (``lake``) that is not ``server_lake``, the lake of
+    the running server ``server`` that will do the work: the work would land in the server's
+    lake while the operator believes it went to the one named. Nothing to compare when this
+    process sets no lake, or the server did not say its own."""
+    if settings.lake is None or server_lake is None:
+        return
+    mine = lake_location(settings)
+    if mine != server_lake:
+        raise SettingsError(
+            f"{_name(settings, 'lake', '')}: {mine}: not the lake of the running server "
+            f"({server}), which is {server_lake}: the server does this work in its own lake; "
+            "unset the setting here, or stop the server and run it with this lake"
+        )
+
+
 def check_spark_work_dir(settings: Settings) -> Path:
     """Make Spark's work folder (engine ``spark``); refuse one that cannot be made."""
     folder = Path(settings.spark_work_dir or settings.data_dir / "spark-work")

@@ -3,6 +3,7 @@ hand-worked day, the review after a file load, and the CLI's errors."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -237,3 +238,31 @@ def test_reviewed_and_raw_assessment_and_stored_results(store: duckdb.DuckDBPyCo
     compute(store)
     state = dict(store.execute("SELECT name, value FROM air_state").fetchall())
     assert state["reviewed"] == "true"
+
+
+def test_summary_counts_are_whole_numbers_in_the_api_and_the_cli(cli_store: Path) -> None:
+    # Hours 0..4 hold 10, 12, -1, 0, 11: the review flags the one negative value (hour 2),
+    # so rule `negative` has 1 flagged, 0 confirmed, 0 overruled, 1 set aside, and `(any)`
+    # sets 1 value aside (it has no per-status counts).
+    from ecohub.cli.client import Door
+
+    assert runner.invoke(app, ["review", "run"]).exit_code == 0
+    d = Door()
+    try:
+        items = d.get("/api/v1/review/summary")["items"]
+    finally:
+        d.close()
+    counts = [(r["rule"], r["flagged"], r["confirmed"], r["overruled"], r["set_aside"])
+              for r in items]  # fmt: skip
+    assert counts == [("negative", 1, 0, 0, 1), ("(any)", None, None, None, 1)]
+    assert all(type(r["set_aside"]) is int for r in items)
+    assert type(items[0]["flagged"]) is int
+    r = runner.invoke(app, ["review", "summary", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[1:] == ["s1,a34004,negative,1,0,0,1", "s1,a34004,(any),,,,1"]
+    r = runner.invoke(app, ["review", "summary", "--format", "json"])
+    rows = json.loads(r.stdout)
+    assert [(x["flagged"], x["set_aside"]) for x in rows] == [(1, 1), (None, 1)]
+    assert '"flagged": 1,' in r.stdout and "1.0" not in r.stdout
+    r = runner.invoke(app, ["review", "summary"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and ".0" not in r.stdout, r.stdout

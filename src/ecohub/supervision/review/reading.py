@@ -19,10 +19,13 @@ from ecohub.supervision.review.inputs import (
     parameter_code,
 )
 
-__all__ = ["COLUMNS", "FLAG_KEY", "flags", "summary"]
+__all__ = ["COLUMNS", "FLAG_KEY", "SUMMARY_COLUMNS", "flags", "summary", "summary_frame"]
 
 #: The columns of :func:`flags`, in order.
 COLUMNS = ["station_id", "parameter", "period", "time", "value", "rule", "reason", "status"]
+#: The columns of :func:`summary`, in order; the last four are counts.
+SUMMARY_COLUMNS = ["station_id", "parameter", "rule", "flagged", "confirmed", "overruled",
+                   "set_aside"]  # fmt: skip
 #: The order (and paging key) of :func:`flags`.
 FLAG_KEY = Keyset(("station_id", "parameter", "time", "rule", "period"),
                   ("VARCHAR", "VARCHAR", "TIMESTAMPTZ", "VARCHAR", "VARCHAR"))  # fmt: skip
@@ -102,9 +105,10 @@ def summary(
 ) -> pd.DataFrame:
     """Per station, parameter and rule: values ``flagged`` (undecided), ``confirmed``,
     ``overruled`` and ``set_aside`` (= not overruled: what assessments leave out). A row with
-    rule ``(any)`` counts each value once, however many rules flagged it."""
+    rule ``(any)`` counts each value once, however many rules flagged it (its per-status
+    counts are missing). Counts are whole numbers (:func:`summary_frame`)."""
     where, params = _where(principal, station, parameter, start, end, None, None)
-    return con.execute(
+    rows = con.execute(
         f"""
         WITH f AS (SELECT f.* FROM review_flag f LEFT JOIN station s USING (station_id)
                    WHERE {where}),
@@ -127,3 +131,14 @@ def summary(
         """,
         params,
     ).df()
+    return summary_frame(rows)
+
+
+def summary_frame(rows: pd.DataFrame | list[dict[str, object]]) -> pd.DataFrame:
+    """The summary's rows (a frame, or the API's items) in :data:`SUMMARY_COLUMNS`, counts as
+    whole numbers with missing ones missing (a count column with a missing value would
+    otherwise be read as floats: 14.0)."""
+    df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    for col in SUMMARY_COLUMNS[3:]:
+        df[col] = df[col].astype("Int64")
+    return df
